@@ -1,0 +1,26 @@
+"""The ``conflict-trends`` command line: thin wrappers that parse, call the package and print.
+
+Each pipeline stage registers its commands from ``analysis.commands.<stage>`` so that the
+commands of one stage live next to each other and this file stays a table of contents.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from analysis.commands import data, forecast, growth, report, spillover
+
+app = typer.Typer(
+    name="conflict-trends",
+    help="Conflict-event panels, growth with intervals, forecasts, spillover risk and reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _module in (data, growth, forecast, spillover, report):
+    _module.register(app)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,1 @@
+"""Command-line commands, one module per pipeline stage (see ``analysis.cli``)."""

@@ -1,0 +1,64 @@
+"""Shared plumbing for commands: turning package errors into clear messages and exit codes."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from analysis.errors import InputError, ModelError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_INPUT = 2
+EXIT_FAILED = 1
+
+
+def user_errors(func: F) -> F:
+    """Report ``InputError``/``ModelError`` as a message on stderr and exit non-zero.
+
+    Users see what is wrong and where, never a traceback; anything else is a bug and keeps its
+    traceback so that it can be reported.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            typer.echo(f"error: {exc.render()}", err=True)
+            raise typer.Exit(EXIT_INPUT) from None
+        except ModelError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_FAILED) from None
+        except FileNotFoundError as exc:
+            typer.echo(f"error: file not found: {exc.filename or exc}", err=True)
+            raise typer.Exit(EXIT_INPUT) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(obj: Any) -> None:
+    """Print ``obj`` as JSON with stable key order (NaN written as null)."""
+    sys.stdout.write(json.dumps(_nan_to_none(obj), indent=2, sort_keys=False, allow_nan=False))
+    sys.stdout.write("\n")
+
+
+def _nan_to_none(obj: Any) -> Any:
+    import math
+
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {k: _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_nan_to_none(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj

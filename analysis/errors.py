@@ -1,0 +1,53 @@
+"""Errors that the command line reports to the user as a clear message with exit code 2."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input: where it is and what was expected there."""
+
+    file: str | None
+    line: int | None
+    column: str | None
+    expected: str
+    found: str | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(str(self.file))
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.column:
+            where.append(f"column {self.column!r}")
+        prefix = ", ".join(where)
+        found = f" (found {self.found!r})" if self.found is not None else ""
+        return f"{prefix}: expected {self.expected}{found}" if prefix else f"expected {self.expected}{found}"
+
+
+class InputError(ValueError):
+    """Input that cannot be used as given.
+
+    Carries every problem found, so that a user fixes them all in one pass rather than one
+    per run. The command line prints them and exits with code 2.
+    """
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        self.problems = list(problems or [])
+        self.message = message
+        super().__init__(self.render())
+
+    def render(self, limit: int = 20) -> str:
+        lines = [self.message]
+        for problem in self.problems[:limit]:
+            lines.append(f"  - {problem}")
+        if len(self.problems) > limit:
+            lines.append(f"  ... and {len(self.problems) - limit} more problems")
+        return "\n".join(lines)
+
+
+class ModelError(RuntimeError):
+    """A model could not be fitted or simulated, with the reason in plain words."""
