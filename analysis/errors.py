@@ -25,7 +25,11 @@ class Problem:
             where.append(f"column {self.column!r}")
         prefix = ", ".join(where)
         found = f" (found {self.found!r})" if self.found is not None else ""
-        return f"{prefix}: expected {self.expected}{found}" if prefix else f"expected {self.expected}{found}"
+        return (
+            f"{prefix}: expected {self.expected}{found}"
+            if prefix
+            else f"expected {self.expected}{found}"
+        )
 
 
 class InputError(ValueError):

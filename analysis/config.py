@@ -1,0 +1,274 @@
+"""Project paths and the Study: one YAML file that names everything a report needs.
+
+A study is validated on load, and every problem is reported at once with the key it concerns:
+unknown keys, wrong types, missing data files, unknown countries or regions, a window that ends
+before it starts. YAML is read with the safe loader, so tags that try to build Python objects
+are refused.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from analysis.errors import InputError, Problem
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_RAW = PROJECT_ROOT / "data" / "raw"
+DATA_PROCESSED = PROJECT_ROOT / "data" / "processed"
+REPORTS = PROJECT_ROOT / "reports"
+STUDIES = PROJECT_ROOT / "studies"
+NOTEBOOKS = PROJECT_ROOT / "notebooks" / "reports"
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])|Q[1-4])?$|^\d{4}-\d{2}\.\.\d{4}-\d{2}$")
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str) -> str:
+    """A file-name-safe slug: lower-case ASCII letters, digits and hyphens only."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    slug = _SLUG.sub("-", ascii_text.lower()).strip("-")
+    return slug[:80] or "unnamed"
+
+
+class Alerts(BaseModel):
+    """When the quarterly overview raises an alert for a region."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    surge_factor: float = Field(
+        2.0, gt=1.0, description="a surge is at least this times the last-12-period mean"
+    )
+    probability: float = Field(0.5, gt=0.0, lt=1.0, description="alert when P(surge) passes this")
+
+
+class Study(BaseModel):
+    """A study: data, selection, window and the questions its reports answer.
+
+    Country and region references are normalised on load: ``countries`` and
+    ``spillover_targets`` become ISO 3166-1 alpha-3 codes, ``focus`` ISO 3166-2 codes.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str = Field(min_length=1, max_length=200)
+    data: list[Path] = Field(min_length=1)
+    source: Literal["auto", "ucdp", "acled", "csv"] = "auto"
+    actors: list[str] = Field(default_factory=list)
+    include_predecessors: bool = False
+    event_types: list[str] = Field(default_factory=list)
+    countries: list[str] = Field(min_length=1)
+    focus: list[str] = Field(default_factory=list)
+    start: str
+    end: str
+    freq: Literal["month", "quarter"] = "month"
+    horizon: int = Field(6, ge=1, le=36)
+    compare: list[tuple[str, str]] = Field(default_factory=list)
+    spillover_targets: list[str] = Field(default_factory=list)
+    seed: int = Field(20240101, ge=0, lt=2**32)
+    boundaries: Path | None = None
+    alerts: Alerts = Field(default_factory=Alerts)
+    synthetic: bool = False
+    path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _month(cls, value: str) -> str:
+        if not _MONTH.match(str(value)):
+            raise ValueError("expected YYYY-MM, e.g. 2021-01")
+        return str(value)
+
+    @field_validator("compare", mode="before")
+    @classmethod
+    def _compare(cls, value: Any) -> Any:
+        pairs = []
+        for pair in value or []:
+            if not isinstance(pair, list | tuple) or len(pair) != 2:
+                raise ValueError(
+                    "each comparison is a pair [period_a, period_b], e.g. [2021, 2024]"
+                )
+            a, b = (str(p) for p in pair)
+            for p in (a, b):
+                if not _PERIOD.match(p):
+                    raise ValueError(
+                        f"{p!r} is not a period: use YYYY, YYYY-MM, YYYYQn or YYYY-MM..YYYY-MM"
+                    )
+            pairs.append((a, b))
+        return pairs
+
+    @model_validator(mode="after")
+    def _window(self) -> Study:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+    @property
+    def slug(self) -> str:
+        """File-name-safe name of the study (from its file name, else its title)."""
+        return slugify(self.path.stem if self.path else self.title)
+
+    def parameters(self) -> dict[str, Any]:
+        """The study as plain JSON-ready values, for provenance."""
+        data = self.model_dump(mode="json")
+        data["path"] = str(self.path) if self.path else None
+        return data
+
+
+def _resolve_names(study: Study) -> Study:
+    """Normalise countries and regions against the boundaries; collect every problem."""
+    from analysis import geography
+
+    boundaries = (
+        geography.load_boundaries(study.boundaries)
+        if study.boundaries
+        else geography.load_boundaries()
+    )
+    lookup = boundaries.country_codes()
+    problems: list[Problem] = []
+    file = str(study.path) if study.path else None
+
+    def countries_of(key: str, values: list[str]) -> list[str]:
+        codes = []
+        for value in values:
+            code = lookup.get(geography.normalise_name(value))
+            if code is None:
+                problems.append(
+                    Problem(file, None, key, "a country name or ISO3 code of the boundaries", value)
+                )
+            elif code not in codes:
+                codes.append(code)
+        return codes
+
+    countries = countries_of("countries", study.countries)
+    targets = countries_of("spillover_targets", study.spillover_targets)
+    focus = []
+    for value in study.focus:
+        try:
+            focus.append(geography.resolve_region(value, boundaries))
+        except InputError as exc:
+            problems.extend(Problem(file, None, "focus", p.expected, p.found) for p in exc.problems)
+    if problems:
+        raise InputError(f"invalid study {file or study.title}", problems)
+    return study.model_copy(
+        update={"countries": countries, "spillover_targets": targets, "focus": focus}
+    )
+
+
+def study_from_dict(raw: Any, path: Path | None = None) -> Study:
+    """Validate a study given as a mapping (the parsed YAML).
+
+    Relative paths in ``data`` and ``boundaries`` resolve against the YAML file's folder.
+
+    Raises
+    ------
+    InputError
+        With one problem per invalid key.
+    """
+    file = str(path) if path else None
+    if not isinstance(raw, dict):
+        raise InputError(
+            f"invalid study {file or ''}".strip(),
+            [
+                Problem(
+                    file,
+                    None,
+                    None,
+                    "a mapping of keys (title, data, countries, ...)",
+                    type(raw).__name__,
+                )
+            ],
+        )
+    raw = dict(raw)
+    base = path.parent if path else Path.cwd()
+    problems: list[Problem] = []
+    if isinstance(raw.get("data"), str):
+        raw["data"] = [raw["data"]]
+    if isinstance(raw.get("data"), list):
+        resolved = []
+        for item in raw["data"]:
+            if not isinstance(item, str):
+                resolved.append(item)
+                continue
+            candidate = Path(item) if Path(item).is_absolute() else (base / item)
+            if not candidate.exists():
+                problems.append(Problem(file, None, "data", "an existing data file", item))
+            resolved.append(candidate.resolve() if candidate.exists() else candidate)
+        raw["data"] = resolved
+    if isinstance(raw.get("boundaries"), str):
+        candidate = Path(raw["boundaries"])
+        raw["boundaries"] = candidate if candidate.is_absolute() else (base / candidate).resolve()
+    raw["path"] = path
+    try:
+        study = Study.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            key = ".".join(str(p) for p in error["loc"]) or None
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = f"no such key (known keys: {', '.join(sorted(Study.model_fields))})"
+            found = error.get("input")
+            found_text = None if isinstance(found, dict) else repr(found)[:80]
+            problems.append(Problem(file, None, key, message, found_text))
+        raise InputError(f"invalid study {file or ''}".strip(), problems) from None
+    if problems:
+        raise InputError(f"invalid study {file or ''}".strip(), problems)
+    return _resolve_names(study)
+
+
+def load_study(path: str | Path) -> Study:
+    """Read and validate a study YAML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML file.
+
+    Returns
+    -------
+    Study
+        Validated, with countries as ISO3 and focus regions as ISO 3166-2 codes.
+
+    Raises
+    ------
+    InputError
+        For a missing or unreadable file, YAML syntax errors, unsafe tags, unknown keys,
+        wrong types, missing data files, unknown countries or regions.
+    """
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise InputError(
+            "study file not found", [Problem(str(path), None, None, "an existing YAML file")]
+        )
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            "study file is not UTF-8",
+            [Problem(str(path), None, None, "UTF-8 text", f"byte {exc.start}")],
+        ) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(
+            "study file is not valid YAML",
+            [
+                Problem(
+                    str(path),
+                    line,
+                    None,
+                    "plain YAML (no tags that construct objects)",
+                    str(reason),
+                )
+            ],
+        ) from None
+    return study_from_dict(raw, path)
