@@ -1,0 +1,861 @@
+"""Endemic-epidemic multivariate negative-binomial count model (hhh4 family).
+
+For region ``r`` and period ``t`` the conditional mean is
+
+    mu_rt = nu_rt + lambda * y_{r,t-1} + phi * sum_q w_qr * exp(gamma * c_qr) * y_{q,t-1}
+
+with the endemic part ``log nu_rt = o_r + alpha + u_g(r) + beta * t/ppy + seasonal terms``
+(Held, Hoehle & Hofmann 2005; Paul & Held 2011; R's ``surveillance::hhh4``). ``y_rt`` given the
+past is negative binomial with mean ``mu_rt`` and variance ``mu_rt + psi * mu_rt**2``.
+
+Neighbour weights ``w_qr`` (from ``q`` to ``r``) come from the adjacency order ``o_qr``: either
+first order only, or a power law ``o_qr ** -d`` up to ``max_order`` (Meyer & Held 2014) with ``d``
+estimated; each source's row is normalised to sum to one, as in hhh4 with ``normalize=TRUE``.
+``c_qr`` is 1 when ``q`` and ``r`` lie in different countries, so ``gamma`` measures whether
+violence crosses international borders as easily as internal ones (``gamma = 0``).
+
+Many admin-1 units never see an event. A free endemic intercept per region would diverge to
+minus infinity for them, so the endemic level is a shared intercept plus optional *group*
+offsets (typically one per country) with a Gaussian penalty ``u_g ~ N(0, group_sd**2)``: a
+random effect with fixed variance, estimated by penalised maximum likelihood. Regions in a group
+without any event are pulled towards the shared level instead of diverging. Standard errors of
+the penalised fit come from the penalised Hessian (the usual Laplace / empirical-Bayes reading).
+
+All functions take plain arrays (counts, adjacency order, cross-border indicator) so they do not
+depend on how geography is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+from analysis.errors import InputError, ModelError
+
+__all__ = [
+    "HHH4Spec",
+    "HHH4Fit",
+    "fit_hhh4",
+    "loglik_and_grad",
+    "neighbour_weights",
+    "simulate_hhh4",
+    "simulate_forward",
+    "ForwardSimulation",
+]
+
+_BOUNDS = {
+    "ar.log_lambda": (-12.0, 3.0),
+    "ne.log_phi": (-12.0, 3.0),
+    "ne.cross_border": (-8.0, 8.0),
+    "ne.log_d": (np.log(0.05), np.log(20.0)),
+    "log_psi": (-10.0, 5.0),
+}
+
+
+@dataclass(frozen=True)
+class HHH4Spec:
+    """Which terms the model has.
+
+    Parameters
+    ----------
+    weights : {"power_law", "first_order"}
+        Neighbour weights: power law in adjacency order (``d`` estimated) or first order only.
+    max_order : int
+        Largest adjacency order that receives weight under the power law.
+    cross_border : bool
+        Estimate the cross-border multiplier ``gamma``.
+    trend : bool
+        Linear trend (per year) in the endemic part.
+    seasonality : int
+        Number of sine/cosine harmonics in the endemic part (0 = none).
+    periods_per_year : int
+        12 for months, 4 for quarters; sets the trend unit and the seasonal period.
+    group_sd : float
+        Standard deviation of the Gaussian penalty on group offsets of the endemic level.
+    """
+
+    weights: Literal["power_law", "first_order"] = "power_law"
+    max_order: int = 5
+    cross_border: bool = True
+    trend: bool = True
+    seasonality: int = 0
+    periods_per_year: int = 12
+    group_sd: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.weights not in ("power_law", "first_order"):
+            raise InputError(f"weights must be 'power_law' or 'first_order', got {self.weights!r}")
+        if self.max_order < 1:
+            raise InputError(f"max_order must be >= 1, got {self.max_order}")
+        if self.seasonality < 0:
+            raise InputError(f"seasonality must be >= 0 harmonics, got {self.seasonality}")
+        if self.periods_per_year < 1:
+            raise InputError(f"periods_per_year must be >= 1, got {self.periods_per_year}")
+        if not self.group_sd > 0:
+            raise InputError(f"group_sd must be > 0, got {self.group_sd}")
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Positions of each parameter block in the parameter vector."""
+
+    names: tuple[str, ...]
+    n_time: int  # trend + seasonal coefficients
+    n_groups: int
+    has_cross: bool
+    has_d: bool
+
+    @property
+    def i_alpha(self) -> int:
+        return 0
+
+    @property
+    def s_time(self) -> slice:
+        return slice(1, 1 + self.n_time)
+
+    @property
+    def s_group(self) -> slice:
+        a = 1 + self.n_time
+        return slice(a, a + self.n_groups)
+
+    @property
+    def i_lam(self) -> int:
+        return 1 + self.n_time + self.n_groups
+
+    @property
+    def i_phi(self) -> int:
+        return self.i_lam + 1
+
+    @property
+    def i_gamma(self) -> int | None:
+        return self.i_phi + 1 if self.has_cross else None
+
+    @property
+    def i_d(self) -> int | None:
+        if not self.has_d:
+            return None
+        return self.i_phi + 1 + int(self.has_cross)
+
+    @property
+    def i_psi(self) -> int:
+        return len(self.names) - 1
+
+
+def _layout(spec: HHH4Spec, group_labels: tuple[str, ...], has_cross: bool) -> _Layout:
+    names = ["end.intercept"]
+    if spec.trend:
+        names.append("end.trend")
+    for k in range(1, spec.seasonality + 1):
+        names += [f"end.sin{k}", f"end.cos{k}"]
+    names += [f"end.group[{g}]" for g in group_labels]
+    names += ["ar.log_lambda", "ne.log_phi"]
+    if has_cross:
+        names.append("ne.cross_border")
+    if spec.weights == "power_law":
+        names.append("ne.log_d")
+    names.append("log_psi")
+    return _Layout(
+        names=tuple(names),
+        n_time=int(spec.trend) + 2 * spec.seasonality,
+        n_groups=len(group_labels),
+        has_cross=has_cross,
+        has_d=spec.weights == "power_law",
+    )
+
+
+def _time_design(t: np.ndarray, spec: HHH4Spec, t_ref: float, season_start: int) -> np.ndarray:
+    """Time covariates of the endemic part for period indices ``t`` (shape (len(t), n_time))."""
+    cols = []
+    ppy = spec.periods_per_year
+    if spec.trend:
+        cols.append((t - t_ref) / ppy)
+    for k in range(1, spec.seasonality + 1):
+        angle = 2.0 * np.pi * k * (t + season_start) / ppy
+        cols += [np.sin(angle), np.cos(angle)]
+    if not cols:
+        return np.zeros((len(t), 0))
+    return np.column_stack(cols)
+
+
+def neighbour_weights(
+    order: np.ndarray, weights: str = "power_law", d: float = 1.0, max_order: int = 5
+) -> np.ndarray:
+    """Row-normalised neighbour weights ``W[q, r]`` (from ``q`` to ``r``).
+
+    Parameters
+    ----------
+    order : ndarray (R, R)
+        Adjacency order: 0 on the diagonal, 1 for neighbours, 2 for neighbours of neighbours, ...;
+        any value above ``max_order`` (e.g. a large number for unconnected pairs) gets no weight.
+    weights : {"power_law", "first_order"}
+    d : float
+        Power-law decay; ``w ∝ order ** -d``.
+    max_order : int
+
+    Returns
+    -------
+    ndarray (R, R)
+        Each row sums to one (rows of isolated regions are zero).
+    """
+    o = np.asarray(order, dtype=float)
+    if weights == "first_order":
+        raw = (o == 1).astype(float)
+    else:
+        mask = (o >= 1) & (o <= max_order)
+        raw = np.where(mask, np.where(mask, o, 1.0) ** (-d), 0.0)
+    rs = raw.sum(axis=1, keepdims=True)
+    return np.divide(raw, rs, out=np.zeros_like(raw), where=rs > 0)
+
+
+def _check_inputs(
+    counts: np.ndarray, order: np.ndarray, cross: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    y = np.asarray(counts)
+    if y.ndim != 2:
+        raise InputError(f"counts must be a 2-d array (regions, periods), got shape {y.shape}")
+    if not np.all(np.isfinite(y)) or np.any(y < 0) or np.any(np.round(y) != y):
+        raise InputError("counts must be non-negative integers without missing values")
+    n_reg = y.shape[0]
+    o = np.asarray(order, dtype=float)
+    if o.shape != (n_reg, n_reg):
+        raise InputError(f"order must have shape ({n_reg}, {n_reg}) to match counts, got {o.shape}")
+    if np.any(np.diag(o) != 0) or np.any(o < 0):
+        raise InputError("order must be 0 on the diagonal and non-negative elsewhere")
+    if cross is None:
+        c = np.zeros((n_reg, n_reg), dtype=float)
+    else:
+        c = np.asarray(cross, dtype=float)
+        if c.shape != (n_reg, n_reg):
+            raise InputError(f"cross must have shape ({n_reg}, {n_reg}), got {c.shape}")
+    return y.astype(float), o, c
+
+
+def _nb_terms(y: np.ndarray, mu: np.ndarray, k: float) -> tuple[float, np.ndarray, float]:
+    """Log-likelihood, d/dmu, and d/dk summed, for NB(mean mu, size k)."""
+    log_k_mu = np.log(k + mu)
+    ll = (
+        special.gammaln(y + k)
+        - special.gammaln(k)
+        - special.gammaln(y + 1.0)
+        + k * (np.log(k) - log_k_mu)
+        + y * (np.log(mu) - log_k_mu)
+    )
+    dmu = y / mu - (y + k) / (k + mu)
+    dk = (
+        special.digamma(y + k)
+        - special.digamma(k)
+        + np.log(k)
+        - log_k_mu
+        + 1.0
+        - (y + k) / (k + mu)
+    )
+    return float(ll.sum()), dmu, float(dk.sum())
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """Everything the likelihood needs, precomputed once per fit."""
+
+    y: np.ndarray  # (R, T') responses, periods 1..T-1
+    yprev: np.ndarray  # (R, T') lagged counts
+    x_time: np.ndarray  # (T', n_time)
+    offset: np.ndarray  # (R,)
+    groups: np.ndarray  # (R,) int codes, -1 = none
+    order: np.ndarray
+    cross: np.ndarray
+    log_order: np.ndarray  # log(order) where weighted, else 0
+    spec: HHH4Spec
+    layout: _Layout
+
+
+def _components(theta: np.ndarray, pb: _Problem, need_grad_parts: bool = False):
+    lay = pb.layout
+    spec = pb.spec
+    u = np.zeros(lay.n_groups + 1)
+    u[: lay.n_groups] = theta[lay.s_group]
+    log_en_r = pb.offset + theta[lay.i_alpha] + u[pb.groups]
+    log_en_t = pb.x_time @ theta[lay.s_time] if lay.n_time else np.zeros(pb.y.shape[1])
+    en = np.exp(log_en_r[:, None] + log_en_t[None, :])
+    lam = np.exp(theta[lay.i_lam])
+    phi = np.exp(theta[lay.i_phi])
+    gamma = theta[lay.i_gamma] if lay.has_cross else 0.0
+    d = np.exp(theta[lay.i_d]) if lay.has_d else 1.0
+    w = neighbour_weights(pb.order, spec.weights, d, spec.max_order)
+    e_cross = np.exp(gamma * pb.cross)
+    m = w * e_cross
+    ar = lam * pb.yprev
+    ne = phi * (m.T @ pb.yprev)
+    return en, ar, ne, w, e_cross, phi, d
+
+
+def loglik_and_grad(theta: np.ndarray, pb: _Problem) -> tuple[float, np.ndarray]:
+    """Penalised log-likelihood and its analytic gradient at ``theta``."""
+    lay = pb.layout
+    en, ar, ne, w, e_cross, phi, d = _components(theta, pb)
+    mu = en + ar + ne
+    k = np.exp(-theta[lay.i_psi])
+    ll, s, dk = _nb_terms(pb.y, mu, k)
+    g = np.zeros_like(theta)
+    a = s * en
+    g[lay.i_alpha] = a.sum()
+    if lay.n_time:
+        g[lay.s_time] = a.sum(axis=0) @ pb.x_time
+    if lay.n_groups:
+        by_region = a.sum(axis=1)
+        valid = pb.groups >= 0
+        g[lay.s_group] = np.bincount(
+            pb.groups[valid], weights=by_region[valid], minlength=lay.n_groups
+        )
+        sd2 = pb.spec.group_sd**2
+        ugr = theta[lay.s_group]
+        ll -= 0.5 * float(ugr @ ugr) / sd2
+        g[lay.s_group] -= ugr / sd2
+    g[lay.i_lam] = float((s * ar).sum())
+    g[lay.i_phi] = float((s * ne).sum())
+    if lay.has_cross or lay.has_d:
+        c = pb.yprev @ s.T  # c[q, r] = sum_t y_{q,t-1} s_{r,t}
+        if lay.has_cross:
+            g[lay.i_gamma] = phi * float((w * pb.cross * e_cross * c).sum())
+        if lay.has_d:
+            mean_log = (w * pb.log_order).sum(axis=1, keepdims=True)
+            dw_dd = w * (-pb.log_order + mean_log)
+            g[lay.i_d] = d * phi * float((dw_dd * e_cross * c).sum())
+    g[lay.i_psi] = dk * (-k)
+    return ll, g
+
+
+@dataclass(frozen=True)
+class HHH4Fit:
+    """A fitted endemic-epidemic model.
+
+    Attributes
+    ----------
+    params : ndarray
+        Estimates in the order of ``names`` (log scale for lambda, phi, d, psi).
+    names : tuple of str
+    cov : ndarray
+        Asymptotic covariance (inverse penalised observed information); rows/columns of
+        parameters estimated on a bound are zero.
+    loglik : float
+        Penalised log-likelihood at the optimum.
+    n_obs : int
+    at_bound : tuple of str
+        Parameters that ended on an optimisation bound (their intervals are not reliable).
+    spec : HHH4Spec
+    order, cross : ndarray
+        Adjacency order and cross-border indicator used in the fit.
+    groups : ndarray
+        Integer group code per region (-1 = no group offset).
+    group_labels : tuple of str
+    offset : ndarray
+        Endemic log offset per region.
+    t_ref : float
+        Period index (0-based column of ``counts``) at which the trend term is zero.
+    season_start : int
+    n_periods : int
+        Number of columns of the fitted counts; forecasts start at this index.
+    n_iter : int
+    """
+
+    params: np.ndarray
+    names: tuple[str, ...]
+    cov: np.ndarray
+    loglik: float
+    n_obs: int
+    at_bound: tuple[str, ...]
+    spec: HHH4Spec
+    order: np.ndarray
+    cross: np.ndarray
+    groups: np.ndarray
+    group_labels: tuple[str, ...]
+    offset: np.ndarray
+    t_ref: float
+    season_start: int
+    n_periods: int
+    n_iter: int = 0
+    layout: _Layout = field(repr=False, default=None)  # type: ignore[assignment]
+
+    @property
+    def se(self) -> np.ndarray:
+        """Standard errors (NaN for parameters on a bound)."""
+        se = np.sqrt(np.clip(np.diag(self.cov), 0.0, None))
+        for name in self.at_bound:
+            se[self.names.index(name)] = np.nan
+        return se
+
+    def conf_int(self, level: float = 0.95) -> np.ndarray:
+        """Wald intervals on the estimation scale, shape (n_params, 2)."""
+        z = stats.norm.ppf(0.5 + level / 2.0)
+        se = self.se
+        return np.column_stack([self.params - z * se, self.params + z * se])
+
+    def get(self, name: str) -> float:
+        """Estimate of one parameter by name."""
+        return float(self.params[self.names.index(name)])
+
+    def table(self, level: float = 0.95) -> pd.DataFrame:
+        """Parameters with SEs and intervals, plus natural-scale rows for lambda, phi, d, psi.
+
+        Natural-scale intervals are the exponentiated log-scale intervals.
+        """
+        ci = self.conf_int(level)
+        rows = []
+        for i, name in enumerate(self.names):
+            rows.append(
+                {
+                    "name": name,
+                    "estimate": float(self.params[i]),
+                    "se": float(self.se[i]),
+                    "low": float(ci[i, 0]),
+                    "high": float(ci[i, 1]),
+                    "at_bound": name in self.at_bound,
+                }
+            )
+        natural = {
+            "ar.log_lambda": "lambda",
+            "ne.log_phi": "phi",
+            "ne.log_d": "d",
+            "log_psi": "psi",
+            "ne.cross_border": "cross_border_multiplier",
+        }
+        for i, name in enumerate(self.names):
+            if name in natural:
+                rows.append(
+                    {
+                        "name": natural[name],
+                        "estimate": float(np.exp(self.params[i])),
+                        "se": np.nan,
+                        "low": float(np.exp(ci[i, 0])),
+                        "high": float(np.exp(ci[i, 1])),
+                        "at_bound": name in self.at_bound,
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def endemic_log_level(self, theta: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """log nu for parameter rows ``theta`` (M, p) and period indices ``t`` -> (M, len(t), R)."""
+        lay = self.layout
+        theta = np.atleast_2d(theta)
+        u = np.zeros((theta.shape[0], lay.n_groups + 1))
+        u[:, : lay.n_groups] = theta[:, lay.s_group]
+        base = self.offset[None, :] + theta[:, [lay.i_alpha]] + u[:, self.groups]  # (M, R)
+        x = _time_design(np.asarray(t, dtype=float), self.spec, self.t_ref, self.season_start)
+        tt = theta[:, lay.s_time] @ x.T if lay.n_time else np.zeros((theta.shape[0], len(t)))
+        return base[:, None, :] + tt[:, :, None]
+
+
+def _build_problem(
+    counts: np.ndarray,
+    order: np.ndarray,
+    cross: np.ndarray | None,
+    groups: np.ndarray | None,
+    offset: np.ndarray | None,
+    spec: HHH4Spec,
+    season_start: int,
+) -> tuple[_Problem, tuple[str, ...], float]:
+    y, o, c = _check_inputs(counts, order, cross)
+    n_reg, n_per = y.shape
+    if n_per < 3:
+        raise InputError(f"counts need at least 3 periods to fit the model, got {n_per}")
+    if groups is None:
+        codes = np.full(n_reg, -1, dtype=int)
+        labels: tuple[str, ...] = ()
+    else:
+        g = np.asarray(groups)
+        if g.shape != (n_reg,):
+            raise InputError(f"groups must have one label per region ({n_reg}), got {g.shape}")
+        uniq, codes = np.unique(g.astype(str), return_inverse=True)
+        labels = tuple(str(x) for x in uniq)
+        if len(labels) < 2:
+            codes = np.full(n_reg, -1, dtype=int)
+            labels = ()
+    off = np.zeros(n_reg) if offset is None else np.asarray(offset, dtype=float)
+    if off.shape != (n_reg,) or not np.all(np.isfinite(off)):
+        raise InputError(f"offset must be {n_reg} finite log values, one per region")
+    has_cross = spec.cross_border and bool(np.any(c[(o >= 1) & (o <= spec.max_order)] != 0))
+    if spec.weights == "first_order":
+        has_cross = spec.cross_border and bool(np.any(c[o == 1] != 0))
+    lay = _layout(spec, labels, has_cross)
+    t_ref = float(n_per - 1)
+    t_fit = np.arange(1, n_per, dtype=float)
+    weighted = (o >= 1) & (o <= spec.max_order)
+    log_o = np.where(weighted, np.log(np.where(weighted, o, 1.0)), 0.0)
+    pb = _Problem(
+        y=y[:, 1:],
+        yprev=y[:, :-1],
+        x_time=_time_design(t_fit, spec, t_ref, season_start),
+        offset=off,
+        groups=codes,
+        order=o,
+        cross=c,
+        log_order=log_o,
+        spec=spec,
+        layout=lay,
+    )
+    return pb, labels, t_ref
+
+
+def _numerical_hessian(theta: np.ndarray, pb: _Problem, free: np.ndarray) -> np.ndarray:
+    """Central differences of the analytic gradient over the free parameters."""
+    idx = np.flatnonzero(free)
+    h = np.zeros((len(idx), len(idx)))
+    for j, i in enumerate(idx):
+        step = 1e-5 * max(1.0, abs(theta[i]))
+        tp = theta.copy()
+        tm = theta.copy()
+        tp[i] += step
+        tm[i] -= step
+        gp = loglik_and_grad(tp, pb)[1]
+        gm = loglik_and_grad(tm, pb)[1]
+        h[:, j] = (gp[idx] - gm[idx]) / (2 * step)
+    return 0.5 * (h + h.T)
+
+
+def fit_hhh4(
+    counts: np.ndarray,
+    order: np.ndarray,
+    cross: np.ndarray | None = None,
+    *,
+    spec: HHH4Spec | None = None,
+    groups: np.ndarray | None = None,
+    offset: np.ndarray | None = None,
+    season_start: int = 0,
+    start: np.ndarray | None = None,
+) -> HHH4Fit:
+    """Fit the endemic-epidemic NB model by (penalised) maximum likelihood.
+
+    Parameters
+    ----------
+    counts : ndarray (R, T)
+        Event counts per region and period; the first period is only used as a lag.
+    order : ndarray (R, R)
+        Adjacency order (0 on the diagonal; large for unconnected pairs).
+    cross : ndarray (R, R), optional
+        1/True where ``q`` and ``r`` are in different countries.
+    spec : HHH4Spec, optional
+    groups : array of labels (R,), optional
+        Group (e.g. country) per region for penalised endemic offsets.
+    offset : ndarray (R,), optional
+        Known log offset of the endemic part (e.g. log population share).
+    season_start : int
+        Position within the year of the first column (0 = January for monthly data).
+    start : ndarray, optional
+        Starting values (in the order of the fitted ``names``).
+
+    Returns
+    -------
+    HHH4Fit
+
+    Raises
+    ------
+    InputError
+        Malformed inputs.
+    ModelError
+        No events at all, the optimiser failed, or the information matrix is singular.
+    """
+    spec = spec or HHH4Spec()
+    pb, labels, t_ref = _build_problem(counts, order, cross, groups, offset, spec, season_start)
+    lay = pb.layout
+    if pb.y.sum() == 0:
+        raise ModelError("cannot fit the spillover model: there are no events in the panel")
+    p = len(lay.names)
+    if start is None:
+        theta0 = np.zeros(p)
+        theta0[lay.i_alpha] = np.log(max(pb.y.mean(), 1e-3) * 0.5) - pb.offset.mean()
+        theta0[lay.i_lam] = np.log(0.3)
+        theta0[lay.i_phi] = np.log(0.1)
+        if lay.has_d:
+            theta0[lay.i_d] = np.log(1.5)
+        theta0[lay.i_psi] = 0.0
+    else:
+        theta0 = np.asarray(start, dtype=float)
+        if theta0.shape != (p,):
+            raise InputError(f"start must have {p} values ({', '.join(lay.names)})")
+    bounds = [_BOUNDS.get(n, (None, None)) for n in lay.names]
+    scale = 1.0 / max(pb.y.size, 1)
+
+    def fun(th: np.ndarray) -> tuple[float, np.ndarray]:
+        ll, g = loglik_and_grad(th, pb)
+        if not np.isfinite(ll):
+            return 1e10, np.zeros_like(th)
+        return -ll * scale, -g * scale
+
+    res = None
+    for _attempt in range(2):
+        res = optimize.minimize(
+            fun,
+            theta0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
+        )
+        if res.success:
+            break
+        theta0 = res.x  # restart from where it stopped; L-BFGS-B memory often stalls
+    assert res is not None
+    theta = res.x
+    ll, grad = loglik_and_grad(theta, pb)
+    if not np.isfinite(ll):
+        raise ModelError("spillover model fit failed: log-likelihood is not finite at the optimum")
+    lo = np.array([b[0] if b[0] is not None else -np.inf for b in bounds])
+    hi = np.array([b[1] if b[1] is not None else np.inf for b in bounds])
+    on_bound = (theta - lo < 1e-6) | (hi - theta < 1e-6)
+    free = ~on_bound
+    gnorm = float(np.max(np.abs(grad[free]) * scale)) if free.any() else 0.0
+    if not res.success and gnorm > 1e-4:
+        raise ModelError(
+            f"spillover model did not converge ({res.message}); largest scaled gradient {gnorm:.2e}"
+        )
+    hess = _numerical_hessian(theta, pb, free)
+    info = -hess
+    try:
+        eig = np.linalg.eigvalsh(info)
+    except np.linalg.LinAlgError as exc:  # pragma: no cover - numerical corner
+        raise ModelError(
+            f"spillover model: information matrix could not be decomposed: {exc}"
+        ) from exc
+    if eig.min() <= 1e-10 * max(eig.max(), 1.0):
+        free_names = [n for n, f in zip(lay.names, free, strict=True) if f]
+        vecs = np.linalg.eigh(info)[1][:, 0]
+        worst = free_names[int(np.argmax(np.abs(vecs)))]
+        raise ModelError(
+            "spillover model: the information matrix is singular, so parameters are not "
+            f"identified by these data (weakest direction mostly '{worst}'); use fewer terms "
+            "(e.g. first-order weights, no cross-border term) or more data"
+        )
+    cov = np.zeros((p, p))
+    cov[np.ix_(free, free)] = np.linalg.inv(info)
+    return HHH4Fit(
+        params=theta,
+        names=lay.names,
+        cov=cov,
+        loglik=float(ll),
+        n_obs=int(pb.y.size),
+        at_bound=tuple(n for n, b in zip(lay.names, on_bound, strict=True) if b),
+        spec=spec,
+        order=pb.order,
+        cross=pb.cross,
+        groups=pb.groups,
+        group_labels=labels,
+        offset=pb.offset,
+        t_ref=t_ref,
+        season_start=season_start,
+        n_periods=int(np.asarray(counts).shape[1]),
+        n_iter=int(res.nit),
+        layout=lay,
+    )
+
+
+@dataclass(frozen=True)
+class ForwardSimulation:
+    """Paths simulated forward from a fit.
+
+    Attributes
+    ----------
+    any_event : ndarray bool (M, K, R)
+        Whether each path had at least one event in each region within the horizon.
+    endemic, own, neighbour : ndarray (M, H, R)
+        Expected counts per step from each part, averaged over the K paths of each draw.
+    total : ndarray (M, K, R)
+        Total simulated events within the horizon per path and region.
+    paths : ndarray int (M, K, H, R) or None
+        All simulated counts when requested.
+    """
+
+    any_event: np.ndarray
+    endemic: np.ndarray
+    own: np.ndarray
+    neighbour: np.ndarray
+    total: np.ndarray
+    paths: np.ndarray | None
+
+
+def _param_rows(fit: HHH4Fit, n_draws: int, rng: np.random.Generator, uncertainty: bool):
+    if not uncertainty:
+        return np.repeat(fit.params[None, :], n_draws, axis=0)
+    # Draws from the asymptotic normal; zero-variance rows (bound parameters) stay fixed.
+    w, v = np.linalg.eigh(0.5 * (fit.cov + fit.cov.T))
+    root = v * np.sqrt(np.clip(w, 0.0, None))
+    z = rng.standard_normal((n_draws, len(fit.params)))
+    return fit.params[None, :] + z @ root.T
+
+
+def simulate_forward(
+    fit: HHH4Fit,
+    last_counts: np.ndarray,
+    horizon: int,
+    *,
+    n_draws: int = 200,
+    n_paths: int = 200,
+    seed: int | None = 0,
+    uncertainty: bool = True,
+    fixed: dict[int, float] | None = None,
+    keep_paths: bool = False,
+) -> ForwardSimulation:
+    """Simulate counts ``horizon`` periods past the end of the fitted data.
+
+    Parameters
+    ----------
+    fit : HHH4Fit
+    last_counts : ndarray (R,)
+        Counts of the last observed period (the lag for the first forecast step).
+    horizon : int
+    n_draws : int
+        Parameter draws from the asymptotic normal of the estimates (or copies of the
+        estimate when ``uncertainty`` is False).
+    n_paths : int
+        Paths simulated per parameter draw.
+    seed : int or None
+    uncertainty : bool
+        Propagate parameter uncertainty.
+    fixed : dict {region index: level}, optional
+        Regions whose counts are held at a fixed level at every step (scenario "held at its
+        current level"); their simulated counts are replaced by that level before they feed
+        the next step. Their own outputs (any_event, totals) refer to the held level.
+    keep_paths : bool
+        Keep all simulated counts (memory M*K*H*R).
+
+    Returns
+    -------
+    ForwardSimulation
+    """
+    if horizon < 1:
+        raise InputError(f"horizon must be >= 1 period, got {horizon}")
+    y0 = np.asarray(last_counts, dtype=float)
+    n_reg = fit.order.shape[0]
+    if y0.shape != (n_reg,):
+        raise InputError(f"last_counts must have one value per region ({n_reg}), got {y0.shape}")
+    rng = np.random.default_rng(seed)
+    lay = fit.layout
+    theta = _param_rows(fit, n_draws, rng, uncertainty)
+    t_future = np.arange(fit.n_periods, fit.n_periods + horizon, dtype=float)
+    log_en = fit.endemic_log_level(theta, t_future)  # (M, H, R)
+    en = np.exp(np.clip(log_en, -50, 20))
+    lam = np.exp(theta[:, lay.i_lam])[:, None, None]
+    phi = np.exp(theta[:, lay.i_phi])
+    gamma = theta[:, lay.i_gamma] if lay.has_cross else np.zeros(n_draws)
+    d = np.exp(theta[:, lay.i_d]) if lay.has_d else np.ones(n_draws)
+    k = np.exp(-theta[:, lay.i_psi])[:, None, None]
+    mats = np.empty((n_draws, n_reg, n_reg))
+    for m in range(n_draws):
+        w = neighbour_weights(fit.order, fit.spec.weights, d[m], fit.spec.max_order)
+        mats[m] = phi[m] * w * np.exp(gamma[m] * fit.cross)
+    fixed = dict(fixed or {})
+    fix_idx = np.array(sorted(fixed), dtype=int)
+    fix_val = np.array([fixed[i] for i in fix_idx], dtype=float)
+    prev = np.broadcast_to(y0, (n_draws, n_paths, n_reg)).copy()
+    if len(fix_idx):
+        prev[:, :, fix_idx] = fix_val
+    any_event = np.zeros((n_draws, n_paths, n_reg), dtype=bool)
+    total = np.zeros((n_draws, n_paths, n_reg))
+    endemic = np.empty((n_draws, horizon, n_reg))
+    own = np.empty_like(endemic)
+    neighbour = np.empty_like(endemic)
+    paths = np.empty((n_draws, n_paths, horizon, n_reg), dtype=np.int32) if keep_paths else None
+    for h in range(horizon):
+        ar = lam * prev
+        ne = np.einsum("mkq,mqr->mkr", prev, mats)
+        mu = en[:, h, None, :] + ar + ne
+        endemic[:, h] = en[:, h]
+        own[:, h] = ar.mean(axis=1)
+        neighbour[:, h] = ne.mean(axis=1)
+        # NB as a gamma-Poisson mixture; clip guards against explosive draws overflowing.
+        rate = rng.gamma(np.broadcast_to(k, mu.shape), np.minimum(mu, 1e7) / k)
+        y = rng.poisson(rate).astype(float)
+        if len(fix_idx):
+            y[:, :, fix_idx] = fix_val
+        any_event |= y > 0
+        total += y
+        if paths is not None:
+            paths[:, :, h] = y
+        prev = y
+    return ForwardSimulation(
+        any_event=any_event,
+        endemic=endemic,
+        own=own,
+        neighbour=neighbour,
+        total=total,
+        paths=paths,
+    )
+
+
+def simulate_hhh4(
+    params: dict[str, float],
+    order: np.ndarray,
+    cross: np.ndarray | None = None,
+    *,
+    n_periods: int,
+    spec: HHH4Spec | None = None,
+    groups: np.ndarray | None = None,
+    offset: np.ndarray | None = None,
+    season_start: int = 0,
+    y0: np.ndarray | None = None,
+    burn_in: int = 50,
+    seed: int | None = 0,
+) -> np.ndarray:
+    """Simulate a count panel from the model with known parameters.
+
+    Parameters
+    ----------
+    params : dict
+        Values by name as in ``HHH4Fit.names`` (``end.intercept``, ``end.trend``,
+        ``ar.log_lambda``, ``ne.log_phi``, ``ne.cross_border``, ``ne.log_d``, ``log_psi``,
+        ``end.group[<label>]``...). Missing names raise.
+    order, cross : ndarray (R, R)
+    n_periods : int
+        Length of the returned panel; the trend is zero at its last period, as in a fit.
+    spec, groups, offset, season_start
+        As in :func:`fit_hhh4`.
+    y0 : ndarray (R,), optional
+        Counts before the first simulated period; default zeros then ``burn_in`` periods run
+        with the endemic level of period 0 so that the panel starts near its stationary state.
+    burn_in : int
+    seed : int or None
+
+    Returns
+    -------
+    ndarray int (R, n_periods)
+    """
+    spec = spec or HHH4Spec()
+    n_reg = np.asarray(order).shape[0]
+    dummy = np.ones((n_reg, 3))
+    pb, labels, _ = _build_problem(dummy, order, cross, groups, offset, spec, season_start)
+    lay = pb.layout
+    missing = [n for n in lay.names if n not in params]
+    if missing:
+        raise InputError(f"simulate_hhh4 needs values for {missing}")
+    theta = np.array([params[n] for n in lay.names], dtype=float)
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_periods, dtype=float)
+    x = _time_design(t, spec, float(n_periods - 1), season_start)
+    u = np.zeros(lay.n_groups + 1)
+    u[: lay.n_groups] = theta[lay.s_group]
+    base = pb.offset + theta[lay.i_alpha] + u[pb.groups]
+    time_part = x @ theta[lay.s_time] if lay.n_time else np.zeros(n_periods)
+    log_en = base[None, :] + time_part[:, None]
+    lam = np.exp(theta[lay.i_lam])
+    phi = np.exp(theta[lay.i_phi])
+    gamma = theta[lay.i_gamma] if lay.has_cross else 0.0
+    d = np.exp(theta[lay.i_d]) if lay.has_d else 1.0
+    mat = (
+        phi
+        * neighbour_weights(pb.order, spec.weights, d, spec.max_order)
+        * np.exp(gamma * pb.cross)
+    )
+    k = np.exp(-theta[lay.i_psi])
+    prev = np.zeros(n_reg) if y0 is None else np.asarray(y0, dtype=float)
+    if y0 is None:
+        for _ in range(burn_in):
+            mu = np.exp(log_en[0]) + lam * prev + prev @ mat
+            prev = rng.poisson(rng.gamma(k, mu / k)).astype(float)
+    out = np.empty((n_reg, n_periods), dtype=np.int64)
+    for i in range(n_periods):
+        mu = np.exp(log_en[i]) + lam * prev + prev @ mat
+        prev = rng.poisson(rng.gamma(k, mu / k)).astype(float)
+        out[:, i] = prev
+    return out
