@@ -1,0 +1,411 @@
+"""Synthetic events from stated models: demo data and ground truth for tests.
+
+The demo scenario mirrors the founding case: attacks by a JNIM-like actor in Mali's Kayes
+region rise sevenfold from 2021 to 2024 and spread into the adjacent Mauritanian and Senegalese
+regions. Counts follow an endemic-epidemic negative-binomial model (Held, Höhle & Hofmann 2005),
+so every number a report estimates on the demo has a known true value, saved beside the events.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.geography import Boundaries, adjacency_order_matrix, load_boundaries
+from analysis.io import atomic_write_bytes, sha256_file
+from analysis.panel import period_range
+
+DEMO_ACTOR = "JNIM: Group for Support of Islam and Muslims"
+DEMO_COUNTRIES = ("MLI", "MRT", "SEN")
+ACLED_ISO_NUMERIC = {"MLI": 466, "MRT": 478, "SEN": 686, "BFA": 854, "NER": 562, "GIN": 324}
+ACLED_COLUMNS = [
+    "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type",
+    "sub_event_type", "actor1", "assoc_actor_1", "inter1", "actor2", "assoc_actor_2", "inter2",
+    "interaction", "civilian_targeting", "iso", "region", "country", "admin1", "admin2", "admin3",
+    "location", "latitude", "longitude", "geo_precision", "source", "source_scale", "notes",
+    "fatalities", "tags", "timestamp",
+]  # fmt: skip
+
+
+def simulate_endemic_epidemic(
+    endemic: np.ndarray,
+    autoregressive: np.ndarray,
+    neighbourhood: np.ndarray,
+    weights: np.ndarray,
+    dispersion: float,
+    rng: np.random.Generator,
+    initial: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Simulate counts from an endemic-epidemic negative-binomial model.
+
+    ``mu[r, t] = endemic[r, t] + autoregressive[r] * y[r, t-1]
+    + neighbourhood[r] * sum_q weights[r, q] * y[q, t-1]``, and
+    ``y[r, t] ~ NegBin(mean mu, variance mu + dispersion * mu**2)``.
+
+    Parameters
+    ----------
+    endemic : ndarray, shape (regions, periods)
+        Endemic means (already including trend and season).
+    autoregressive, neighbourhood : ndarray, shape (regions,)
+        Shares of the region's own and its neighbours' last counts.
+    weights : ndarray, shape (regions, regions)
+        ``weights[r, q]``: how much of region q's count reaches region r (zero diagonal).
+    dispersion : float
+        NB2 overdispersion (0 gives Poisson).
+    rng : numpy.random.Generator
+    initial : ndarray, shape (regions,), optional
+        Counts before the first period (zeros by default).
+
+    Returns
+    -------
+    counts : ndarray of int64, shape (regions, periods)
+    means : ndarray, shape (regions, periods)
+        The conditional means used at each step.
+    """
+    n_regions, n_periods = endemic.shape
+    counts = np.zeros((n_regions, n_periods), dtype=np.int64)
+    means = np.zeros((n_regions, n_periods))
+    previous = np.zeros(n_regions) if initial is None else np.asarray(initial, dtype=float)
+    for t in range(n_periods):
+        mu = endemic[:, t] + autoregressive * previous + neighbourhood * (weights @ previous)
+        means[:, t] = mu
+        counts[:, t] = draw_negative_binomial(mu, dispersion, rng)
+        previous = counts[:, t].astype(float)
+    return counts, means
+
+
+def draw_negative_binomial(
+    mean: np.ndarray, dispersion: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Draw NB2 counts with the given means and ``variance = mean + dispersion * mean**2``."""
+    mean = np.asarray(mean, dtype=float)
+    if dispersion <= 0:
+        return rng.poisson(mean)
+    size = 1.0 / dispersion
+    return rng.negative_binomial(size, size / (size + np.maximum(mean, 1e-300)))
+
+
+def expected_counts(
+    endemic: np.ndarray,
+    autoregressive: np.ndarray,
+    neighbourhood: np.ndarray,
+    weights: np.ndarray,
+) -> np.ndarray:
+    """Unconditional expected counts of the endemic-epidemic model (exact: the mean is linear)."""
+    n_regions, n_periods = endemic.shape
+    expected = np.zeros((n_regions, n_periods))
+    previous = np.zeros(n_regions)
+    for t in range(n_periods):
+        previous = endemic[:, t] + autoregressive * previous + neighbourhood * (weights @ previous)
+        expected[:, t] = previous
+    return expected
+
+
+def first_order_weights(orders: np.ndarray) -> np.ndarray:
+    """Weights that share each source region's count equally among its first-order neighbours.
+
+    Returns ``w[r, q]`` = 1 / (number of neighbours of q) when r and q share a border.
+    """
+    adjacent = (orders == 1).astype(float)
+    n_neighbours = adjacent.sum(axis=0)
+    return np.divide(adjacent, n_neighbours, out=np.zeros_like(adjacent), where=n_neighbours > 0)
+
+
+@dataclass(frozen=True)
+class DemoScenario:
+    """The stated model behind the demo data.
+
+    Endemic means are per month. The focus region's endemic level grows log-linearly so that
+    its expected count in ``end_year`` is ``growth_factor`` times that of ``start_year``.
+    """
+
+    focus: str = "ML-1"
+    start: str = "2018-01"
+    end: str = "2024-12"
+    countries: tuple[str, ...] = DEMO_COUNTRIES
+    growth_years: tuple[int, int] = (2021, 2024)
+    growth_factor: float = 7.0
+    focus_events_first_year: float = 10.0
+    autoregressive: float = 0.25
+    neighbourhood: float = 0.25
+    dispersion: float = 0.6
+    background_endemic: float = 0.004
+    levels: dict[str, float] = field(
+        default_factory=lambda: {
+            "ML-5": 3.0,  # Mopti
+            "ML-4": 1.2,  # Ségou
+            "ML-6": 1.0,  # Tombouctou
+            "ML-7": 1.4,  # Gao
+            "ML-8": 0.6,  # Kidal
+            "ML-2": 0.3,  # Koulikoro
+            "ML-3": 0.15,  # Sikasso
+            "ML-BKO": 0.03,
+        }
+    )
+    other_actor_rate: float = 0.4
+    seed: int = 20240101
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """Synthetic events (ACLED columns) and the truth behind them."""
+
+    events: pd.DataFrame
+    counts: np.ndarray
+    expected: np.ndarray
+    region_ids: list[str]
+    periods: pd.DatetimeIndex
+    truth: dict
+
+
+def _focus_endemic(scenario: DemoScenario, periods: pd.DatetimeIndex) -> np.ndarray:
+    year_a, year_b = scenario.growth_years
+    slope = np.log(scenario.growth_factor) / (12 * (year_b - year_a))
+    months = np.arange(len(periods), dtype=float)
+    mid_a = np.flatnonzero(periods.year == year_a).mean()
+    # The AR term multiplies a geometrically growing endemic input by 1/(1 - lambda/g);
+    # scale the level so that the first comparison year has the stated expected count.
+    g = np.exp(slope)
+    level = scenario.focus_events_first_year / 12 * (1 - scenario.autoregressive / g)
+    return level * np.exp(slope * (months - mid_a))
+
+
+def simulate_demo(
+    scenario: DemoScenario | None = None, boundaries: Boundaries | None = None
+) -> DemoData:
+    """Simulate the demo scenario: counts from the stated model, then events with places.
+
+    Parameters
+    ----------
+    scenario : DemoScenario, optional
+        Defaults to the founding case (Kayes, sevenfold 2021-2024).
+    boundaries : Boundaries, optional
+        Defaults to the shipped boundaries.
+
+    Returns
+    -------
+    DemoData
+        Deterministic for ``scenario.seed``.
+    """
+    scenario = scenario or DemoScenario()
+    boundaries = boundaries or load_boundaries()
+    rng = np.random.default_rng(scenario.seed)
+    units = boundaries.regions_of(list(scenario.countries))
+    region_ids = list(units["region_id"])
+    periods = period_range(pd.Timestamp(scenario.start), pd.Timestamp(scenario.end), "month")
+    n_r, n_t = len(region_ids), len(periods)
+
+    endemic = np.full((n_r, n_t), scenario.background_endemic)
+    for rid, level in scenario.levels.items():
+        endemic[region_ids.index(rid)] = level
+    endemic[region_ids.index(scenario.focus)] = _focus_endemic(scenario, periods)
+    orders = adjacency_order_matrix(region_ids, boundaries)
+    weights = first_order_weights(orders)
+    lam = np.full(n_r, scenario.autoregressive)
+    phi = np.full(n_r, scenario.neighbourhood)
+    counts, _ = simulate_endemic_epidemic(endemic, lam, phi, weights, scenario.dispersion, rng)
+    expected = expected_counts(endemic, lam, phi, weights)
+
+    events = _events_from_counts(counts, region_ids, periods, boundaries, rng, scenario)
+    focus_row = region_ids.index(scenario.focus)
+    year_a, year_b = scenario.growth_years
+    true_ratio = (
+        expected[focus_row, periods.year == year_b].sum()
+        / expected[focus_row, periods.year == year_a].sum()
+    )
+    truth = {
+        "model": "endemic-epidemic negative binomial (hhh4-type), monthly",
+        "scenario": asdict(scenario),
+        "actor": DEMO_ACTOR,
+        "region_ids": region_ids,
+        "periods": [f"{p:%Y-%m}" for p in periods],
+        "weights": "first-order adjacency, each source's count shared equally among its neighbours",
+        "focus_expected_by_year": {
+            str(y): float(expected[focus_row, periods.year == y].sum())
+            for y in sorted(set(periods.year))
+        },
+        "focus_true_rate_ratio": float(true_ratio),
+        "focus_true_annual_growth_pct": float(
+            100 * (scenario.growth_factor ** (1 / (year_b - year_a)) - 1)
+        ),
+        "simulated_focus_counts_by_year": {
+            str(y): int(counts[focus_row, periods.year == y].sum())
+            for y in sorted(set(periods.year))
+        },
+        "synthetic": True,
+    }
+    return DemoData(events, counts, expected, region_ids, periods, truth)
+
+
+def _random_points(geometry, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    import shapely
+
+    minx, miny, maxx, maxy = geometry.bounds
+    xs, ys = [], []
+    while sum(len(x) for x in xs) < n:
+        x = rng.uniform(minx, maxx, 4 * n + 16)
+        y = rng.uniform(miny, maxy, 4 * n + 16)
+        inside = shapely.contains_xy(geometry, x, y)
+        xs.append(x[inside])
+        ys.append(y[inside])
+    return np.concatenate(xs)[:n].round(4), np.concatenate(ys)[:n].round(4)
+
+
+_EVENT_TYPES = [
+    ("Battles", "Armed clash", "Political violence", "Military Forces of {country} (2021-)"),
+    ("Violence against civilians", "Attack", "Political violence", "Civilians ({country})"),
+    ("Explosions/Remote violence", "Remote explosive/landmine/IED", "Political violence",
+     "Military Forces of {country} (2021-)"),
+]  # fmt: skip
+_OTHER_ACTORS = [
+    "Islamic State (Sahel)",
+    "Dozo Communal Militia (Mali)",
+    "Unidentified Armed Group (Mali)",
+]
+
+
+def _events_from_counts(
+    counts: np.ndarray,
+    region_ids: list[str],
+    periods: pd.DatetimeIndex,
+    boundaries: Boundaries,
+    rng: np.random.Generator,
+    scenario: DemoScenario,
+) -> pd.DataFrame:
+    info = boundaries.regions.set_index("region_id")
+    rows = []
+    other = rng.poisson(scenario.other_actor_rate / 10, size=counts.shape)
+    mali = np.array([info.loc[r, "country"] == "MLI" for r in region_ids])
+    other[~mali] = 0
+    for actor_kind, matrix in (("jnim", counts), ("other", other)):
+        for i, rid in enumerate(region_ids):
+            n_region = int(matrix[i].sum())
+            if n_region == 0:
+                continue
+            lon, lat = _random_points(info.loc[rid, "geometry"], n_region, rng)
+            k = 0
+            for t in np.flatnonzero(matrix[i]):
+                start = periods[t]
+                days = start.days_in_month
+                for _ in range(int(matrix[i, t])):
+                    rows.append(
+                        (
+                            actor_kind,
+                            rid,
+                            start + pd.Timedelta(days=int(rng.integers(days))),
+                            lon[k],
+                            lat[k],
+                        )
+                    )
+                    k += 1
+    frame = pd.DataFrame(rows, columns=["kind", "region_id", "date", "longitude", "latitude"])
+    frame = frame.sort_values(["date", "region_id", "kind"], kind="stable").reset_index(drop=True)
+    n = len(frame)
+    type_index = rng.integers(len(_EVENT_TYPES), size=n)
+    fatalities = draw_negative_binomial(np.full(n, 2.5), 1.5, rng)
+    iso3 = frame["region_id"].map(info["country"])
+    country = iso3.map({"MLI": "Mali", "MRT": "Mauritania", "SEN": "Senegal"})
+    actor1 = np.where(
+        frame["kind"] == "jnim",
+        DEMO_ACTOR,
+        np.array(_OTHER_ACTORS)[rng.integers(len(_OTHER_ACTORS), size=n)],
+    )
+    event_type = [_EVENT_TYPES[j][0] for j in type_index]
+    actor2 = [
+        _EVENT_TYPES[j][3].format(country=c) for j, c in zip(type_index, country, strict=True)
+    ]
+    admin1 = frame["region_id"].map(info["region_name"])
+    dates = frame["date"]
+    events = pd.DataFrame(
+        {
+            "event_id_cnty": [f"{c[:3].upper()}{i + 1:05d}" for i, c in enumerate(iso3)],
+            "event_date": dates.dt.strftime("%d %B %Y"),
+            "year": dates.dt.year,
+            "time_precision": 1,
+            "disorder_type": "Political violence",
+            "event_type": event_type,
+            "sub_event_type": [_EVENT_TYPES[j][1] for j in type_index],
+            "actor1": actor1,
+            "assoc_actor_1": "",
+            "inter1": np.where(frame["kind"] == "jnim", 2, 3),
+            "actor2": actor2,
+            "assoc_actor_2": "",
+            "inter2": [1 if j != 1 else 7 for j in type_index],
+            "interaction": [12 if j != 1 else 27 for j in type_index],
+            "civilian_targeting": ["Civilian targeting" if j == 1 else "" for j in type_index],
+            "iso": iso3.map(ACLED_ISO_NUMERIC),
+            "region": "Western Africa",
+            "country": country,
+            "admin1": admin1,
+            "admin2": "",
+            "admin3": "",
+            "location": admin1 + " (synthetic)",
+            "latitude": frame["latitude"],
+            "longitude": frame["longitude"],
+            "geo_precision": 1,
+            "source": "conflict-trends synthetic demo",
+            "source_scale": "Other",
+            "notes": [
+                f"SYNTHETIC EVENT. On {d:%d %B %Y}, a simulated {t.lower()} event in {a}."
+                for d, t, a in zip(dates, event_type, admin1, strict=True)
+            ],
+            "fatalities": fatalities,
+            "tags": "",
+            "timestamp": (
+                (dates - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1) + 86400 * 30
+            ).astype("int64"),
+        }
+    )
+    return events[ACLED_COLUMNS]
+
+
+def write_demo(out_dir: str | Path, scenario: DemoScenario | None = None) -> dict[str, Path]:
+    """Write the demo events (ACLED CSV) and their truth (JSON) to ``out_dir``.
+
+    Existing files are left alone when their content is what this scenario produces, so a rerun
+    never rewrites raw data; a different existing file is an error rather than overwritten.
+
+    Returns
+    -------
+    dict
+        ``events`` and ``truth`` paths.
+    """
+    out_dir = Path(out_dir)
+    demo = simulate_demo(scenario)
+    events_path = out_dir / "demo_acled.csv"
+    truth_path = out_dir / "demo_truth.json"
+    csv_bytes = demo.events.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    truth_text = json.dumps(demo.truth, indent=2) + "\n"
+    import hashlib
+
+    for path, content in ((events_path, csv_bytes), (truth_path, truth_text.encode())):
+        if path.exists():
+            if sha256_file(path) != hashlib.sha256(content).hexdigest():
+                raise FileExistsError(
+                    f"{path} exists with other content; raw data is never overwritten. "
+                    "Move it away to regenerate the demo."
+                )
+            continue
+        atomic_write_bytes(path, content)
+    return {"events": events_path, "truth": truth_path}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m analysis.simulate [OUT_DIR]``: write the demo data (default data/raw/demo)."""
+    import sys
+
+    from analysis.config import DATA_RAW
+
+    args = sys.argv[1:] if argv is None else argv
+    out = Path(args[0]) if args else DATA_RAW / "demo"
+    paths = write_demo(out)
+    print(json.dumps({k: str(v) for k, v in paths.items()}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
