@@ -394,6 +394,108 @@ def write_demo(out_dir: str | Path, scenario: DemoScenario | None = None) -> dic
     return {"events": events_path, "truth": truth_path}
 
 
+# --------------------------------------------------------------------------------------------
+# Overdispersed series with known growth (ground truth for analysis.growth)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GrowthSeries:
+    """Simulated monthly NB2 counts with their true means and growth parameters.
+
+    ``true_ratio`` is the ratio of the mean rate in window B to window A (when two windows were
+    simulated); ``true_growth_pct`` the annual growth of the log-linear trend; ``true_break`` the
+    period where the slope changes (or None).
+    """
+
+    counts: np.ndarray
+    means: np.ndarray
+    periods: pd.DatetimeIndex
+    dispersion: float
+    true_ratio: float | None = None
+    true_growth_pct: float | None = None
+    true_break: pd.Timestamp | None = None
+
+
+def simulate_two_windows(
+    rate_a: float,
+    ratio: float,
+    dispersion: float,
+    rng: np.random.Generator,
+    *,
+    periods_a: int = 12,
+    periods_b: int = 12,
+) -> tuple[np.ndarray, np.ndarray]:
+    """NB2 counts for two windows with constant means ``rate_a`` and ``ratio * rate_a``.
+
+    Returns
+    -------
+    (counts_a, counts_b) : tuple of ndarray
+        The true rate ratio is ``ratio`` whatever the window lengths.
+    """
+    a = draw_negative_binomial(np.full(periods_a, rate_a), dispersion, rng)
+    b = draw_negative_binomial(np.full(periods_b, rate_a * ratio), dispersion, rng)
+    return a, b
+
+
+def simulate_growth_series(
+    start_rate: float,
+    annual_growth_pct: float,
+    dispersion: float,
+    rng: np.random.Generator,
+    *,
+    n_periods: int = 48,
+    start: str = "2021-01",
+    break_at: int | None = None,
+    growth_after_pct: float | None = None,
+) -> GrowthSeries:
+    """Monthly NB2 counts around a log-linear trend, optionally with a slope change.
+
+    Parameters
+    ----------
+    start_rate : float
+        Mean of the first month.
+    annual_growth_pct : float
+        Growth per year in percent (before the break, if any).
+    dispersion : float
+        NB2 alpha (``Var = mu + alpha mu^2``); 0 gives Poisson counts.
+    rng : numpy.random.Generator
+    n_periods : int
+        Number of months.
+    start : str
+        First month, ``YYYY-MM``.
+    break_at : int, optional
+        Index of the first month of the new slope (continuous hinge).
+    growth_after_pct : float, optional
+        Annual growth after the break.
+
+    Returns
+    -------
+    GrowthSeries
+    """
+    periods = pd.date_range(pd.Timestamp(f"{start}-01"), periods=n_periods, freq="MS")
+    t = np.arange(n_periods) / 12.0
+    slope = np.log1p(annual_growth_pct / 100)
+    log_mu = np.log(start_rate) + slope * t
+    true_break = None
+    if break_at is not None:
+        if growth_after_pct is None:
+            raise ValueError("expected growth_after_pct together with break_at")
+        extra = np.log1p(growth_after_pct / 100) - slope
+        log_mu = log_mu + extra * np.clip(t - t[break_at], 0, None)
+        true_break = periods[break_at]
+    means = np.exp(log_mu)
+    counts = draw_negative_binomial(means, dispersion, rng)
+    return GrowthSeries(
+        counts=np.asarray(counts),
+        means=means,
+        periods=periods,
+        dispersion=dispersion,
+        true_growth_pct=annual_growth_pct if break_at is None else None,
+        true_break=true_break,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m analysis.simulate [OUT_DIR]``: write the demo data (default data/raw/demo)."""
     import sys
