@@ -1,0 +1,50 @@
+# conflict-trends: `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+STUDY ?= studies/demo.yaml
+QUARTER ?=
+export OPENBLAS_NUM_THREADS ?= 1
+export MPLBACKEND := Agg
+
+.DEFAULT_GOAL := help
+.PHONY: help install report demo-data test lint format bench quarterly clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with dev tools
+
+demo-data: $(STAMP) ## Write the synthetic demo events to data/raw/demo/
+	$(BIN)/python -m analysis.simulate data/raw/demo
+
+report: demo-data ## Render the demo study's reports into reports/
+	$(BIN)/conflict-trends report $(STUDY)
+
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check analysis tests benchmarks
+	$(BIN)/ruff format --check analysis tests benchmarks
+
+format: $(STAMP) ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix analysis tests benchmarks
+	$(BIN)/ruff format analysis tests benchmarks
+
+test: lint ## Lint, then run the whole test suite
+	$(BIN)/pytest -q -p no:cacheprovider
+
+bench: $(STAMP) ## Run the benchmarks (prints JSON)
+	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+quarterly: demo-data ## Render every study's reports for QUARTER=YYYYQn
+	$(BIN)/conflict-trends batch studies/*.yaml $(if $(QUARTER),--quarter $(QUARTER)) --out reports/quarterly
+
+clean: ## Remove generated reports and processed data (never data/raw)
+	rm -rf reports/* data/processed/* && touch reports/.gitkeep data/processed/.gitkeep

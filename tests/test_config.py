@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analysis.config import load_study, slugify, study_from_dict
+from analysis.errors import InputError
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "events.csv").write_text("id\n1\n")
+    path = tmp_path / "study.yaml"
+    path.write_text(text)
+    return path
+
+
+BASE = """
+title: Test
+data: [events.csv]
+countries: [Mali, senegal, MRT]
+focus: [Kayes, SN-TC]
+start: 2020-01
+end: 2021-12
+compare: [[2020, 2021], ["2020Q1", "2021Q1"]]
+spillover_targets: [Mauritania]
+"""
+
+
+def test_study_normalises_names_and_resolves_paths(tmp_path):
+    study = load_study(_write(tmp_path, BASE))
+    assert study.countries == ["MLI", "SEN", "MRT"]
+    assert study.focus == ["ML-1", "SN-TC"]
+    assert study.spillover_targets == ["MRT"]
+    assert study.data == [(tmp_path / "events.csv").resolve()]
+    assert study.compare == [("2020", "2021"), ("2020Q1", "2021Q1")]
+    assert study.freq == "month" and study.horizon == 6
+    assert study.slug == "study"
+
+
+def test_shipped_demo_study_is_valid(demo_study_path):
+    study = load_study(demo_study_path)
+    assert study.focus == ["ML-1"] and study.synthetic
+    assert study.compare == [("2021", "2024")]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("colour: blue\n", "colour"),
+        ("horizon: many\n", "horizon"),
+        ("start: 2020/01\n", "YYYY-MM"),
+        ("freq: weekly\n", "freq"),
+        ("countries: [Atlantis]\n", "Atlantis"),
+        ("focus: [Nowhere]\n", "Nowhere"),
+        ("data: [missing.csv]\n", "missing.csv"),
+        ("compare: [[2020]]\n", "pair"),
+        ("end: 2019-01\n", "before start"),
+    ],
+)
+def test_bad_studies_name_the_key(tmp_path, change, message):
+    key = change.split(":")[0]
+    lines = [line for line in BASE.splitlines() if not line.startswith(key + ":")]
+    path = _write(tmp_path, "\n".join(lines) + "\n" + change)
+    with pytest.raises(InputError) as info:
+        load_study(path)
+    assert message in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_all_problems_reported_at_once(tmp_path):
+    path = _write(tmp_path, BASE + "horizon: -1\nfreq: daily\nsurprise: 1\n")
+    with pytest.raises(InputError) as info:
+        load_study(path)
+    assert len(info.value.problems) == 3
+
+
+def test_yaml_tags_that_construct_objects_are_refused(tmp_path):
+    path = _write(tmp_path, BASE + "seed: !!python/object/apply:os.system ['echo pwned']\n")
+    with pytest.raises(InputError, match="not valid YAML") as info:
+        load_study(path)
+    assert info.value.problems[0].line is not None
+
+
+def test_not_a_mapping(tmp_path):
+    path = _write(tmp_path, "- just\n- a list\n")
+    with pytest.raises(InputError, match="mapping"):
+        load_study(path)
+
+
+def test_missing_study_file(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        load_study(tmp_path / "nope.yaml")
+
+
+def test_study_from_dict_without_file():
+    with pytest.raises(InputError, match="data"):
+        study_from_dict(
+            {"title": "x", "data": [], "countries": ["MLI"], "start": "2020-01", "end": "2020-02"}
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [("Kayes", "kayes"), ("Ségou", "segou"), ("../../etc/passwd", "etc-passwd"), ("", "unnamed"),
+     ("MR-13|MR-14|MR-15", "mr-13-mr-14-mr-15")],
+)  # fmt: skip
+def test_slugify(text, slug):
+    assert slugify(text) == slug

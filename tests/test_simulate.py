@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.simulate import (
+    DemoScenario,
+    draw_negative_binomial,
+    expected_counts,
+    first_order_weights,
+    simulate_demo,
+    simulate_endemic_epidemic,
+    write_demo,
+)
+
+
+def test_negative_binomial_draws_have_stated_mean_and_variance():
+    rng = np.random.default_rng(1)
+    draws = draw_negative_binomial(np.full(200_000, 4.0), 0.5, rng)
+    assert draws.mean() == pytest.approx(4.0, rel=0.02)
+    assert draws.var() == pytest.approx(4.0 + 0.5 * 16.0, rel=0.04)
+
+
+def test_expected_counts_match_simulation_average():
+    rng = np.random.default_rng(2)
+    endemic = np.array([[0.5] * 30, [0.1] * 30])
+    lam = np.array([0.3, 0.2])
+    phi = np.array([0.0, 0.4])
+    weights = np.array([[0.0, 1.0], [1.0, 0.0]])
+    exact = expected_counts(endemic, lam, phi, weights)
+    n = 8000
+    sims = np.stack(
+        [simulate_endemic_epidemic(endemic, lam, phi, weights, 0.5, rng)[0] for _ in range(n)]
+    )
+    tail = sims[:, :, -5:]
+    standard_error = tail.std(axis=0) / np.sqrt(n)
+    assert (np.abs(tail.mean(axis=0) - exact[:, -5:]) < 4.5 * standard_error).all()
+    # and the exact stationary means: 0.5 / (1 - 0.3) and (0.1 + 0.4 * 0.5 / 0.7) / 0.8
+    np.testing.assert_allclose(exact[:, -1], [0.5 / 0.7, (0.1 + 0.4 * 0.5 / 0.7) / 0.8], rtol=1e-9)
+
+
+def test_first_order_weights_share_each_source_equally():
+    orders = np.array([[0, 1, 1], [1, 0, 2], [1, 2, 0]])
+    w = first_order_weights(orders)
+    np.testing.assert_allclose(w.sum(axis=0), 1.0)
+    assert w[1, 0] == 0.5 and w[0, 1] == 1.0
+
+
+def test_demo_scenario_mirrors_the_founding_case():
+    demo = simulate_demo()
+    truth = demo.truth
+    assert truth["focus_true_rate_ratio"] == pytest.approx(7.0, rel=0.1)
+    expected = truth["focus_expected_by_year"]
+    assert expected["2021"] == pytest.approx(10, rel=0.15)
+    events = demo.events
+    assert set(events["country"]) == {"Mali", "Mauritania", "Senegal"}
+    assert events["event_id_cnty"].is_unique
+    # the same seed gives the same events
+    again = simulate_demo()
+    pd.testing.assert_frame_equal(events, again.events)
+    different = simulate_demo(DemoScenario(seed=7))
+    assert not different.events["event_date"].equals(events["event_date"])
+    # counts and events agree
+    jnim = events[events["actor1"].str.startswith("JNIM")]
+    assert len(jnim) == demo.counts.sum()
+
+
+def test_write_demo_never_overwrites_other_content(tmp_path):
+    paths = write_demo(tmp_path)
+    first = paths["events"].read_bytes()
+    write_demo(tmp_path)  # identical content: left alone
+    assert paths["events"].read_bytes() == first
+    assert json.loads(paths["truth"].read_text())["synthetic"] is True
+    paths["events"].write_text("edited by hand\n")
+    with pytest.raises(FileExistsError, match="never overwritten"):
+        write_demo(tmp_path)
+    assert paths["events"].read_text() == "edited by hand\n"
