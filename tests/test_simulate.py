@@ -31,7 +31,7 @@ def test_expected_counts_match_simulation_average():
     phi = np.array([0.0, 0.4])
     weights = np.array([[0.0, 1.0], [1.0, 0.0]])
     exact = expected_counts(endemic, lam, phi, weights)
-    n = 8000
+    n = 2000
     sims = np.stack(
         [simulate_endemic_epidemic(endemic, lam, phi, weights, 0.5, rng)[0] for _ in range(n)]
     )
