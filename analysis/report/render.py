@@ -1,0 +1,265 @@
+"""Render an executed report notebook to one self-contained HTML page.
+
+The page has no code, a title and date, a table of contents, numbered figures with captions,
+print CSS and embedded images, and it makes no request when opened: the custom template in
+``templates/conflict_trends`` has no script tag, no CDN link and no web font, and a
+Content-Security-Policy that forbids anything but inline styles and ``data:`` images.
+
+Anything coming from data is escaped: the template escapes captions and titles, and every
+HTML or Markdown output passes an allow-list sanitiser (no script, no event handler, no
+``javascript:`` link) as a second line of defence behind :func:`analysis.report.show.markdown`.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import html
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import bleach
+import nbformat
+
+from analysis.io import atomic_write_text
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_NAME = "conflict_trends"
+RECORD_MIME = "application/vnd.conflict-trends.record+json"
+TOC_MARK = "<!--CT-TOC-->"
+
+_STYLE_BLOCK = re.compile(r"<style\b[^>]*>.*?</style\s*>", re.IGNORECASE | re.DOTALL)
+_ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "div", "dl", "dt", "em",
+        "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "small", "span",
+        "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+    }
+)  # fmt: skip
+_ALLOWED_ATTRIBUTES = {
+    "*": ["class", "id"],
+    "a": ["href", "title", "class", "id"],
+    "td": ["colspan", "rowspan", "class"],
+    "th": ["colspan", "rowspan", "class"],
+    "abbr": ["title"],
+}
+
+
+def clean_html(fragment: Any) -> str:
+    """Sanitise an HTML fragment against an allow-list fit for report tables and text.
+
+    Parameters
+    ----------
+    fragment : str or bytes
+        HTML produced by a notebook output or by the Markdown renderer.
+
+    Returns
+    -------
+    str
+        The fragment with disallowed tags escaped (shown as text, never run), disallowed
+        attributes (``on*``, ``style``, ``src``) removed and only http(s)/mailto/fragment links.
+    """
+    text = fragment.decode() if isinstance(fragment, bytes) else str(fragment)
+    # pandas' notebook repr carries a <style scoped> block; the page has its own table style
+    text = _STYLE_BLOCK.sub("", text)
+    return bleach.clean(
+        text,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        protocols={"http", "https", "mailto"},
+        strip=False,
+        strip_comments=True,
+    )
+
+
+def collect_records(nb: nbformat.NotebookNode) -> dict[str, Any]:
+    """Merge every record a notebook published with :func:`analysis.report.show.record`.
+
+    Later records override earlier keys, so a notebook may refine a value as it goes.
+    """
+    merged: dict[str, Any] = {}
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            data = output.get("data") or {}
+            if RECORD_MIME in data and isinstance(data[RECORD_MIME], dict):
+                merged.update(copy.deepcopy(dict(data[RECORD_MIME])))
+    return merged
+
+
+def notebook_failed(nb: nbformat.NotebookNode) -> bool:
+    """Return whether any cell of an executed notebook holds an error output."""
+    return any(
+        output.get("output_type") == "error"
+        for cell in nb.get("cells", [])
+        if cell.get("cell_type") == "code"
+        for output in cell.get("outputs", [])
+    )
+
+
+def _prepare(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
+    """Copy ``nb``, drop record outputs (machine data, not for readers), number figures."""
+    nb = copy.deepcopy(nb)
+    number = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for output in cell.get("outputs", []):
+            data = output.get("data") or {}
+            if RECORD_MIME in data:
+                continue
+            meta = (output.get("metadata") or {}).get("conflict_trends")
+            if "image/png" in data and meta is not None and "caption" in meta:
+                number += 1
+                meta["number"] = number
+            kept.append(output)
+        cell.outputs = kept
+    return nb, number
+
+
+class _Headings(HTMLParser):
+    """Collect (level, id, text) of h2/h3 headings inside <main>."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.in_main = False
+        self.current: list[Any] | None = None
+        self.skip_depth = 0
+        self.found: list[tuple[int, str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "main":
+            self.in_main = True
+        elif self.in_main and tag in ("h2", "h3") and attributes.get("id"):
+            self.current = [int(tag[1]), attributes["id"], ""]
+        elif (
+            self.current is not None
+            and tag == "a"
+            and "anchor-link" in (attributes.get("class") or "")
+        ):
+            self.skip_depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "main":
+            self.in_main = False
+        elif tag == "a" and self.skip_depth:
+            self.skip_depth -= 1
+        elif self.current is not None and tag in ("h2", "h3"):
+            level, ident, text = self.current
+            self.found.append((level, ident, " ".join(text.split())))
+            self.current = None
+
+    def handle_data(self, data: str) -> None:
+        if self.current is not None and not self.skip_depth:
+            self.current[2] += data
+
+
+def table_of_contents(page: str) -> str:
+    """Build the nested ``<ol>`` table of contents for the h2/h3 headings of a rendered page."""
+    parser = _Headings()
+    parser.feed(page)
+    items: list[str] = []
+    open_sub = False
+    for level, ident, text in parser.found:
+        link = f'<a href="#{html.escape(ident, quote=True)}">{html.escape(text)}</a>'
+        if level == 2:
+            if open_sub:
+                items.append("</ol></li>")
+                open_sub = False
+            elif items:
+                items.append("</li>")
+            items.append(f"<li>{link}")
+        else:
+            if not items:
+                items.append("<li>")
+            if not open_sub:
+                items.append("<ol>")
+                open_sub = True
+            items.append(f"<li>{link}</li>")
+    if open_sub:
+        items.append("</ol></li>")
+    elif items:
+        items.append("</li>")
+    return "<ol>" + "".join(items) + "</ol>"
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("conflict-trends")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+_EXPORTER: Any = None
+
+
+def _exporter() -> Any:
+    """One HTMLExporter per process: building it loads templates (about 0.2 s)."""
+    global _EXPORTER
+    if _EXPORTER is None:
+        from nbconvert import HTMLExporter
+
+        exporter = HTMLExporter(
+            template_name=TEMPLATE_NAME,
+            extra_template_basedirs=[str(TEMPLATE_DIR)],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            embed_images=True,
+        )
+        exporter.register_filter("ct_clean", clean_html)
+        _EXPORTER = exporter
+    return _EXPORTER
+
+
+def render_html(
+    nb: nbformat.NotebookNode,
+    *,
+    title: str | None = None,
+    generated: dt.datetime | None = None,
+) -> str:
+    """Render an executed notebook to a self-contained HTML page.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        Executed notebook (as returned by papermill).
+    title : str, optional
+        Page title; by default the ``title`` the notebook recorded, else "Report".
+    generated : datetime, optional
+        Time stamp printed under the title; by default now (UTC).
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
+    records = collect_records(nb)
+    prepared, _ = _prepare(nb)
+    when = generated or dt.datetime.now(dt.UTC)
+    resources = {
+        "ct": {
+            "title": title or records.get("title") or "Report",
+            "subtitle": records.get("subtitle") or "",
+            "banner": records.get("banner") or "",
+            "generated": when.strftime("%Y-%m-%d %H:%M UTC"),
+            "version": _version(),
+            "failed": notebook_failed(nb),
+            "show_stderr": False,
+        }
+    }
+    page, _ = _exporter().from_notebook_node(prepared, resources=resources)
+    return page.replace(TOC_MARK, table_of_contents(page), 1)
+
+
+def write_html(nb: nbformat.NotebookNode, path: str | os.PathLike[str], **kwargs: Any) -> Path:
+    """Render ``nb`` with :func:`render_html` and write it atomically to ``path``."""
+    path = Path(path)
+    atomic_write_text(path, render_html(nb, **kwargs))
+    return path

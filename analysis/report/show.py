@@ -1,0 +1,88 @@
+"""What a report notebook uses to show results: figures with captions, escaped text, tables.
+
+Every string that may come from data (actor names, region names, notes) goes through
+:func:`escape_markdown` before it reaches the Markdown renderer, which would otherwise pass raw
+HTML such as ``<script>`` straight into the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from typing import Any
+
+from analysis.report.render import RECORD_MIME
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+
+
+def escape_markdown(value: Any) -> str:
+    """Return ``str(value)`` safe to place inside Markdown: literal text, never markup.
+
+    Markdown punctuation is backslash-escaped (no accidental emphasis or links) and ``&``,
+    ``<``, ``>`` and quotes become HTML entities (no tags, no attributes).
+    """
+    text = " ".join(str(value).split())
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=True)
+
+
+def markdown(template: str, /, **values: Any) -> None:
+    """Display Markdown built from a trusted ``template`` and escaped ``values``.
+
+    Parameters
+    ----------
+    template : str
+        Markdown written by the report author, with ``{name}`` fields.
+    **values
+        Values for the fields; each is escaped with :func:`escape_markdown`. Format numbers
+        before passing them (they are escaped too, which is harmless for digits).
+    """
+    from IPython.display import Markdown, display
+
+    display(Markdown(template.format(**{k: escape_markdown(v) for k, v in values.items()})))
+
+
+def figure(fig: Any, caption: str, *, dpi: int = 96) -> None:
+    """Display a matplotlib figure as an embedded PNG with a numbered caption, then close it."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    display(
+        {"image/png": data, "text/plain": f"Figure: {caption}"},
+        metadata={"conflict_trends": {"caption": str(caption)}},
+        raw=True,
+    )
+
+
+def table(frame: Any, *, index: bool = False, float_format: str = "{:,.2f}") -> None:
+    """Display a DataFrame as an HTML table (cells HTML-escaped by pandas)."""
+    from IPython.display import HTML, display
+
+    display(
+        HTML(
+            frame.to_html(
+                index=index,
+                escape=True,
+                border=0,
+                na_rep="",
+                float_format=float_format.format,
+            )
+        )
+    )
+
+
+def record(**values: Any) -> None:
+    """Publish machine-readable values (title, key figures) for the renderer and the manifest.
+
+    They travel as an output with a private MIME type that the HTML template never shows.
+    Values must be JSON-serialisable.
+    """
+    from IPython.display import display
+
+    display({RECORD_MIME: values}, raw=True)
