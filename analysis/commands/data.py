@@ -1,9 +1,242 @@
-"""Commands of the data stage."""
+"""Commands of the data stage: ``ingest``, ``fetch`` and ``panel``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from analysis.commands._common import EXIT_FAILED, print_json, user_errors
+from analysis.errors import InputError, Problem
+
+DEFAULT_EVENTS = Path("data/processed/events.parquet")
+DEFAULT_PANEL = Path("data/processed/panel.parquet")
+DEFAULT_RAW = Path("data/raw")
+
+
+def manifest_path(out: Path) -> Path:
+    """``events.parquet`` -> ``events.parquet.manifest.json``."""
+    return out.with_name(out.name + ".manifest.json")
+
+
+@user_errors
+def ingest_command(
+    files: Annotated[
+        list[Path], typer.Argument(help="Raw exports (UCDP GED, ACLED or canonical CSV).")
+    ],
+    source: Annotated[
+        str, typer.Option("--source", help="Format of every file: auto, ucdp, acled or csv.")
+    ] = "auto",
+    out: Annotated[Path, typer.Option("--out", help="Parquet file to write.")] = DEFAULT_EVENTS,
+    boundaries: Annotated[
+        Path | None,
+        typer.Option("--boundaries", help="Admin-1 boundary file (default: the shipped ones)."),
+    ] = None,
+    no_geography: Annotated[
+        bool, typer.Option("--no-geography", help="Leave iso3 and region_id empty.")
+    ] = False,
+) -> None:
+    """Read, validate and combine raw event files into one canonical events table.
+
+    Writes OUT and OUT.manifest.json (inputs with SHA-256, rows read, kept and set aside).
+    Nothing is written when any input is invalid (exit code 2).
+    """
+    from analysis.io import atomic_write_json, atomic_write_with
+    from analysis.sources.ingest import ingest
+
+    out_resolved = out.resolve()
+    for file in files:
+        if Path(file).resolve() == out_resolved:
+            raise InputError(
+                "refusing to overwrite an input",
+                [Problem(str(out), None, "--out", "a path other than the input files")],
+            )
+    bounds = None
+    if boundaries is not None and not no_geography:
+        from analysis.geography import load_boundaries
+
+        bounds = load_boundaries(boundaries)
+    result = ingest(
+        files,
+        source=None if source == "auto" else source,
+        regions="none" if no_geography else "assign",
+        boundaries=bounds,
+    )
+    atomic_write_with(out, lambda tmp: result.events.to_parquet(tmp, index=False))
+    manifest = dict(result.manifest, output=str(out))
+    if len(result.unresolved):
+        manifest["unresolved"] = result.unresolved.head(100).to_dict(orient="records")
+    atomic_write_json(manifest_path(out), manifest)
+    print_json(
+        {
+            "out": str(out),
+            "manifest": str(manifest_path(out)),
+            "rows_read": manifest["rows_read"],
+            "rows_kept": manifest["rows_kept"],
+            "set_aside": manifest["set_aside"],
+            "quality_warnings": manifest["quality_warnings"],
+            "date_range": manifest["date_range"],
+            "sources": manifest["sources"],
+        }
+    )
+
+
+@user_errors
+def fetch_command(
+    dataset: Annotated[str, typer.Argument(help="What to download: ucdp (GED CSV archive).")],
+    version: Annotated[str, typer.Option("--version", help="Release, e.g. 25.1.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to download into.")] = DEFAULT_RAW,
+    sha256: Annotated[
+        str | None, typer.Option("--sha256", help="Expected SHA-256 of the archive.")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="Mirror base URL (env CONFLICT_TRENDS_UCDP_URL)."),
+    ] = None,
+    retries: Annotated[int, typer.Option("--retries", help="Resumed attempts after a break.")] = 3,
+) -> None:
+    """Download a UCDP GED CSV release (resumable, zip- and checksum-verified, atomic)."""
+    from analysis.sources.fetch import DownloadError, fetch_ucdp
+
+    if dataset.lower() != "ucdp":
+        raise InputError(
+            "unknown dataset",
+            [Problem(None, None, "DATASET", "ucdp (ACLED needs an account)", dataset)],
+        )
+    try:
+        result = fetch_ucdp(version, out, sha256=sha256, base_url=base_url, retries=retries)
+    except DownloadError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from None
+    print_json(
+        {
+            "path": str(result.path),
+            "url": result.url,
+            "sha256": result.sha256,
+            "bytes": result.bytes,
+            "resumed_from": result.resumed_from,
+            "attempts": result.attempts,
+            "members": result.members,
+        }
+    )
+
+
+@user_errors
+def panel_command(
+    events: Annotated[Path, typer.Argument(help="Events parquet written by `ingest`.")],
+    actor: Annotated[
+        list[str] | None,
+        typer.Option("--actor", help="Actor name, alias (e.g. JNIM) or regex; repeatable."),
+    ] = None,
+    country: Annotated[
+        list[str] | None, typer.Option("--country", help="Country name or ISO3; repeatable.")
+    ] = None,
+    event_type: Annotated[
+        list[str] | None, typer.Option("--event-type", help="Event type; repeatable.")
+    ] = None,
+    predecessors: Annotated[
+        bool, typer.Option("--predecessors", help="Include predecessor groups of an alias.")
+    ] = False,
+    freq: Annotated[str, typer.Option("--freq", help="month or quarter.")] = "month",
+    start: Annotated[str | None, typer.Option("--start", help="First month, YYYY-MM.")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Last month, YYYY-MM.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Parquet file to write.")] = DEFAULT_PANEL,
+    boundaries: Annotated[
+        Path | None, typer.Option("--boundaries", help="Admin-1 boundary file.")
+    ] = None,
+) -> None:
+    """Count events per admin-1 unit and month (or quarter), zero-filled, as parquet."""
+    import pandas as pd
+
+    from analysis.events import filter_events
+    from analysis.geography import country_iso3, load_boundaries
+    from analysis.io import atomic_write_with
+    from analysis.panel import build_panel
+
+    if freq not in ("month", "quarter"):
+        raise InputError("bad frequency", [Problem(None, None, "--freq", "month or quarter", freq)])
+    table = _read_events(events)
+    bounds = load_boundaries(boundaries) if boundaries else load_boundaries()
+    iso3: list[str] | None = None
+    if country:
+        codes = country_iso3(pd.Series(country, dtype="string"), bounds)
+        unknown = [c for c, code in zip(country, codes, strict=True) if pd.isna(code)]
+        if unknown:
+            raise InputError(
+                "unknown countries",
+                [
+                    Problem(None, None, "--country", "a country name or ISO3 code", c)
+                    for c in unknown
+                ],
+            )
+        iso3 = sorted(set(codes))
+        if "iso3" not in table.columns or table["iso3"].isna().all():
+            table["iso3"] = country_iso3(table["country"], bounds)
+    selected = filter_events(
+        table,
+        actors=actor or None,
+        event_types=event_type or None,
+        countries=iso3,
+        include_predecessors=predecessors,
+    )
+    panel = build_panel(selected, bounds, countries=iso3, start=start, end=end, freq=freq)  # type: ignore[arg-type]
+    atomic_write_with(out, lambda tmp: panel.to_parquet(tmp, index=False))
+    print_json(
+        {
+            "out": str(out),
+            "rows": len(panel),
+            "regions": int(panel["region_id"].nunique()),
+            "periods": int(panel["period"].nunique()),
+            "freq": freq,
+            "window": [
+                panel["period"].min().strftime("%Y-%m") if len(panel) else None,
+                panel["period"].max().strftime("%Y-%m") if len(panel) else None,
+            ],
+            "events_selected": len(selected),
+            "events_counted": int(panel["events"].sum()),
+            "events_unresolved_region": int(selected["region_id"].isna().sum()),
+            "events_outside": panel.attrs.get("events_outside"),
+        }
+    )
+
+
+def _read_events(path: Path):  # noqa: ANN202 - pandas frame
+    import pandas as pd
+    import pyarrow as pa
+
+    from analysis.events import coerce_events
+
+    if not path.exists():
+        raise FileNotFoundError(2, "No such file", str(path))
+    try:
+        table = pd.read_parquet(path)
+    except (pa.ArrowInvalid, OSError, ValueError) as exc:
+        raise InputError(
+            f"{path}: not an events parquet file",
+            [
+                Problem(
+                    str(path),
+                    None,
+                    None,
+                    "a parquet file written by `conflict-trends ingest`",
+                    str(exc),
+                )
+            ],
+        ) from None
+    missing = [
+        c for c in ("event_id", "date_start", "region_id", "country") if c not in table.columns
+    ]
+    if missing:
+        raise InputError(
+            f"{path}: not an events table",
+            [Problem(str(path), None, c, "a canonical events column") for c in missing],
+        )
+    return coerce_events(table)
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to app."""
+    app.command("ingest")(ingest_command)
+    app.command("fetch")(fetch_command)
+    app.command("panel")(panel_command)

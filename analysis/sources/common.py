@@ -1,0 +1,422 @@
+"""Machinery shared by the readers: Arrow CSV reading, date parsing, line numbers, problems.
+
+Readers read only the columns they need in Arrow types (strings stay Arrow strings in pandas),
+parse dates once per distinct value, and check everything vectorised. The slow paths (scanning
+the file with the ``csv`` module for line numbers, re-reading as text to find the value that
+would not convert) only run when something is wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from analysis.errors import InputError, Problem
+from analysis.events import (
+    CANONICAL_COLUMNS,
+    DATE_DTYPE,
+    STRING_DTYPE,
+    validate_events,
+)
+from analysis.io import open_text_for_reading
+
+ACLED_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d-%b-%y")
+ISO_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+DATE_FORMS = {
+    "%Y-%m-%d": "2024-02-08",
+    "%d %B %Y": "08 February 2024",
+    "%d-%b-%y": "8-Feb-24",
+    "%Y-%m-%d %H:%M:%S.%f": "2024-02-08 00:00:00.000",
+    "%Y-%m-%d %H:%M:%S": "2024-02-08 00:00:00",
+    "%Y-%m-%dT%H:%M:%S": "2024-02-08T00:00:00",
+}
+MAX_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """Canonical events read from one file.
+
+    Attributes
+    ----------
+    events : pandas.DataFrame
+        Canonical events (region_id and iso3 not yet assigned), row ``i`` from record ``i``.
+    source : str
+        ``ucdp``, ``acled`` or ``csv``.
+    path : pathlib.Path
+    rows_read : int
+        Records in the file (header excluded).
+    quality : dict
+        Fixable quality issue -> number of rows (kept).
+    lines : callable
+        ``lines()`` returns the line number of every record (computed on demand).
+    """
+
+    events: pd.DataFrame
+    source: str
+    path: Path
+    rows_read: int
+    quality: dict[str, int]
+    lines: Callable[[], np.ndarray] = field(repr=False, compare=False)
+
+
+@dataclass
+class Problems:
+    """Problems found by a reader, kept by row position until line numbers are known."""
+
+    path: Path
+    found: list[tuple[str | None, np.ndarray, list[str], str]] = field(default_factory=list)
+    skip: dict[str, set[int]] = field(default_factory=dict)
+
+    def add(
+        self,
+        column: str | None,
+        positions: np.ndarray,
+        values: list[str],
+        expected: str,
+        canonical: str | None = None,
+    ) -> None:
+        """Record failing rows of one column (``canonical``: its canonical name)."""
+        if len(positions) == 0:
+            return
+        self.found.append((column, np.asarray(positions), values, expected))
+        if canonical:
+            self.skip.setdefault(canonical, set()).update(int(p) for p in positions)
+
+    def to_problems(self, lines: np.ndarray) -> list[Problem]:
+        out: list[Problem] = []
+        for column, positions, values, expected in self.found:
+            for pos, value in zip(positions[:MAX_SHOWN], values[:MAX_SHOWN], strict=False):
+                out.append(Problem(str(self.path), int(lines[pos]), column, expected, value))
+            if len(positions) > MAX_SHOWN:
+                more = f"{len(positions) - MAX_SHOWN} more rows failing this check"
+                out.append(Problem(str(self.path), None, column, expected, more))
+        return out
+
+
+def empty_file_error(path: Path, line: int, what: str) -> InputError:
+    return InputError(f"{path}: no events", [Problem(str(path), line, None, what, "end of file")])
+
+
+def read_header(path: str | os.PathLike[str]) -> list[str]:
+    """The header row of a CSV file (a UTF-8 byte-order mark is dropped).
+
+    Raises
+    ------
+    InputError
+        If the file is empty or its first line holds no column names.
+    FileNotFoundError
+        If there is no such file.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder", [Problem(str(path), None, None, "a CSV file")])
+    with open_text_for_reading(path) as handle:
+        try:
+            header = next(csv.reader(handle))
+        except StopIteration:
+            raise empty_file_error(path, 1, "a header row naming the columns") from None
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise InputError(
+                f"{path}: not a UTF-8 CSV file",
+                [Problem(str(path), 1, None, "UTF-8 CSV", str(exc))],
+            ) from None
+    header = [h.strip() for h in header]
+    if not any(header):
+        raise empty_file_error(path, 1, "a header row naming the columns")
+    return header
+
+
+def lower_names(header: list[str]) -> dict[str, str]:
+    """Lower-case column name -> the name as written (first occurrence wins)."""
+    names: dict[str, str] = {}
+    for name in header:
+        names.setdefault(name.lower(), name)
+    return names
+
+
+def require_columns(path: Path, header: list[str], required: list[str], fmt: str) -> dict[str, str]:
+    """Check the header has every required column (any case); return lower -> written name."""
+    names = lower_names(header)
+    missing = [c for c in required if c not in names]
+    if missing:
+        shown = ", ".join(header[:12]) + (", ..." if len(header) > 12 else "")
+        raise InputError(
+            f"{path}: missing required columns for the {fmt} format",
+            [
+                Problem(str(path), 1, c, f"a column named {c!r} in the header ({fmt})", shown)
+                for c in missing
+            ],
+        )
+    return names
+
+
+@functools.lru_cache(maxsize=4)
+def _record_lines(path: str, mtime: float, size: int) -> np.ndarray:
+    lines: list[int] = []
+    with open_text_for_reading(path) as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        previous = reader.line_num
+        for row in reader:
+            # pyarrow skips blank lines; so must the count
+            if row:
+                lines.append(previous + 1)
+            previous = reader.line_num
+    return np.asarray(lines, dtype=np.int64)
+
+
+def record_lines(path: Path, n_records: int) -> np.ndarray:
+    """Line number (header = line 1) of each record, honouring quoted newlines and blank lines."""
+    stat = path.stat()
+    lines = _record_lines(str(path), stat.st_mtime, stat.st_size)
+    if len(lines) != n_records:  # the two parsers disagree: fall back to the simple count
+        return np.arange(n_records, dtype=np.int64) + 2
+    return lines
+
+
+def _parse_error(path: Path, exc: Exception, n_columns: int) -> InputError:
+    """Locate a malformed row (wrong number of fields) with the csv module."""
+    with open_text_for_reading(path) as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        previous = reader.line_num
+        try:
+            for row in reader:
+                if row and len(row) != n_columns:
+                    return InputError(
+                        f"{path}: malformed CSV",
+                        [
+                            Problem(
+                                str(path),
+                                previous + 1,
+                                None,
+                                f"{n_columns} fields as in the header",
+                                f"{len(row)} fields",
+                            )
+                        ],
+                    )
+                previous = reader.line_num
+        except csv.Error as err:
+            return InputError(
+                f"{path}: malformed CSV",
+                [Problem(str(path), reader.line_num, None, "CSV", str(err))],
+            )
+    return InputError(f"{path}: malformed CSV", [Problem(str(path), None, None, "CSV", str(exc))])
+
+
+def read_table(
+    path: Path,
+    header: list[str],
+    types: dict[str, pa.DataType],
+    keep_extra: bool,
+    problems: Problems,
+    expected: dict[str, str],
+) -> pa.Table:
+    """Read a CSV with Arrow: needed columns in the given types, extras inferred (or skipped).
+
+    Numeric columns that do not convert are re-read as text to find the failing rows, which are
+    recorded in ``problems`` (as nulls in the result) rather than raised one at a time.
+
+    Parameters
+    ----------
+    types : dict
+        Column name as written -> Arrow type (``pa.string()`` or ``pa.float64()``).
+    expected : dict
+        Column name as written -> the expected form, for numeric columns.
+    """
+    include = list(types) + ([h for h in header if h not in types] if keep_extra else [])
+    parse = pacsv.ParseOptions(newlines_in_values=True)
+    read = pacsv.ReadOptions(block_size=16 << 20)
+
+    def attempt(column_types: dict[str, pa.DataType], columns: list[str]) -> pa.Table:
+        convert = pacsv.ConvertOptions(
+            include_columns=columns,
+            column_types=column_types,
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        )
+        return pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+
+    try:
+        return attempt(types, include)
+    except pa.ArrowInvalid as exc:
+        if "CSV parse error" in str(exc) or "Expected" in str(exc) and "columns" in str(exc):
+            raise _parse_error(path, exc, len(header)) from None
+    # Slow path: something did not convert. Read everything as text and find it.
+    as_text = {name: pa.string() for name in include}
+    try:
+        table = attempt(as_text, include)
+    except pa.ArrowInvalid as exc:
+        raise _parse_error(path, exc, len(header)) from None
+    for name, kind in types.items():
+        if kind == pa.string():
+            continue
+        raw = table.column(name).to_pandas(types_mapper=_string_mapper)
+        values = pd.to_numeric(raw.str.strip(), errors="coerce")
+        bad = np.flatnonzero((raw.notna() & values.isna()).to_numpy())
+        problems.add(name, bad, [str(v) for v in raw.iloc[bad[:MAX_SHOWN]]], expected[name])
+        index = table.column_names.index(name)
+        table = table.set_column(
+            index, name, pa.array(values.to_numpy(dtype=float), from_pandas=True)
+        )
+    for name in include:
+        if name in types or table.column(name).null_count == len(table):
+            continue
+        # extras keep a number type where every value is a number
+        raw = table.column(name).to_pandas(types_mapper=_string_mapper)
+        values = pd.to_numeric(raw, errors="coerce")
+        if not (raw.notna() & values.isna()).any():
+            index = table.column_names.index(name)
+            table = table.set_column(index, name, pa.array(values, from_pandas=True))
+    return table
+
+
+def _string_mapper(kind: pa.DataType) -> object:
+    if kind in (pa.string(), pa.large_string()):
+        return STRING_DTYPE
+    return None
+
+
+def text(table: pa.Table, name: str | None) -> pd.Series:
+    """A column as a pandas Arrow-string Series (all null if ``name`` is None)."""
+    n = table.num_rows
+    if name is None:
+        return pd.Series(pd.array([None] * n, dtype=STRING_DTYPE)) if n else _empty_text()
+    column = table.column(name)
+    if column.type != pa.string():
+        column = column.cast(pa.string())
+    return column.to_pandas(types_mapper=_string_mapper)
+
+
+def _empty_text() -> pd.Series:
+    return pd.Series([], dtype=STRING_DTYPE)
+
+
+def number(table: pa.Table, name: str | None) -> pd.Series:
+    """A numeric column as float64 (NaN where empty; all NaN if ``name`` is None)."""
+    n = table.num_rows
+    if name is None:
+        return pd.Series(np.full(n, np.nan))
+    column = table.column(name)
+    if column.type != pa.float64():
+        column = column.cast(pa.float64())
+    return pd.Series(column.to_numpy(zero_copy_only=False).astype(float, copy=False))
+
+
+def parse_dates(
+    table: pa.Table,
+    name: str,
+    formats: tuple[str, ...],
+    problems: Problems,
+    canonical: str,
+) -> pd.Series:
+    """Parse a text date column, trying each format on the distinct values only.
+
+    Values matching none of ``formats`` are recorded in ``problems`` and become NaT.
+    """
+    column = table.column(name)
+    if column.type != pa.string():
+        column = column.cast(pa.string())
+    encoded = column.combine_chunks().dictionary_encode()
+    uniques = pd.Index(encoded.dictionary.to_pandas()).str.strip()
+    parsed = pd.Series(pd.NaT, index=range(len(uniques)), dtype=DATE_DTYPE)
+    for fmt in formats:
+        todo = parsed.isna().to_numpy()
+        if not todo.any():
+            break
+        attempt = pd.to_datetime(uniques[todo], format=fmt, errors="coerce")
+        parsed.iloc[np.flatnonzero(todo)] = attempt.astype(DATE_DTYPE).to_numpy()
+    parsed = parsed.dt.normalize()
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    valid = encoded.indices.is_valid().to_numpy(zero_copy_only=False)
+    codes = np.where(valid, np.nan_to_num(indices, nan=0), 0).astype(np.int64)
+    values = parsed.to_numpy()[codes] if len(parsed) else np.full(len(codes), np.datetime64("NaT"))
+    values = np.where(valid, values, np.datetime64("NaT", "ns")).astype(DATE_DTYPE)
+    bad_unique = parsed.isna().to_numpy()
+    if bad_unique.any():
+        bad = np.flatnonzero(valid & bad_unique[codes])
+        forms = " or ".join(DATE_FORMS.get(f, f) for f in formats)
+        shown = [str(uniques[codes[p]]) for p in bad[:MAX_SHOWN]]
+        problems.add(name, bad, shown, f"a date written like {forms}", canonical)
+    return pd.Series(values, dtype=DATE_DTYPE)
+
+
+def assemble(columns: dict[str, pd.Series], table: pa.Table, extras: list[str]) -> pd.DataFrame:
+    """Build the canonical frame (canonical columns first, then the extras)."""
+    frame = pd.DataFrame({c: columns[c] for c in CANONICAL_COLUMNS})
+    if extras:
+        extra = table.select([e for e, _ in extras]).to_pandas(types_mapper=_string_mapper)
+        extra.columns = [new for _, new in extras]
+        frame = pd.concat([frame, extra], axis=1)
+    return frame
+
+
+def finish(
+    path: Path,
+    source: str,
+    frame: pd.DataFrame,
+    problems: Problems,
+    names: dict[str, str],
+    quality: dict[str, int],
+) -> ReadResult:
+    """Validate the canonical frame; raise every problem at once, else return the result."""
+    n = len(frame)
+    lines = functools.partial(record_lines, path, n)
+    try:
+        validate_events(frame, file=str(path), lines=_Lazy(lines), skip=problems.skip, names=names)
+        schema_problems: list[Problem] = []
+    except InputError as exc:
+        schema_problems = exc.problems
+    if problems.found or schema_problems:
+        reader_problems = problems.to_problems(lines()) if problems.found else []
+        raise InputError(f"{path}: invalid {source} file", reader_problems + schema_problems)
+    return ReadResult(frame, source, path, n, quality, lines)
+
+
+class _Lazy:
+    """An array of line numbers computed on first access (only needed when a row fails)."""
+
+    def __init__(self, compute: Callable[[], np.ndarray]) -> None:
+        self._compute = compute
+        self._value: np.ndarray | None = None
+
+    def __getitem__(self, index: int) -> int:
+        if self._value is None:
+            self._value = self._compute()
+        return int(self._value[index])
+
+
+def string_series(values: pd.Series) -> pd.Series:
+    """Coerce a Series to the canonical string dtype."""
+    return values.astype(STRING_DTYPE)
+
+
+def extra_columns(
+    header: list[str], used: set[str], source: str, canonical: set[str] | None = None
+) -> list[tuple[str, str]]:
+    """(name as written, output name) of the columns a reader does not map.
+
+    Names are lower-cased; one that collides with a canonical column (ACLED's ``source``, the
+    news outlet) is prefixed with the source, e.g. ``acled_source``.
+    """
+    canonical = canonical or set(CANONICAL_COLUMNS)
+    seen: set[str] = set()
+    out = []
+    for name in header:
+        low = name.lower()
+        if low in used or low in seen or not name:
+            continue
+        seen.add(low)
+        out.append((name, f"{source}_{low}" if low in canonical else low))
+    return out

@@ -1,0 +1,86 @@
+"""Generic CSV files that already use the canonical column names (any case)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from analysis.events import (
+    CANONICAL_COLUMNS,
+    FLOAT_COLUMNS,
+    STRING_COLUMNS,
+    STRING_DTYPE,
+    quality_counts,
+)
+from analysis.sources.common import (
+    ACLED_DATE_FORMATS,
+    ISO_DATE_FORMATS,
+    Problems,
+    ReadResult,
+    assemble,
+    empty_file_error,
+    extra_columns,
+    finish,
+    number,
+    parse_dates,
+    read_header,
+    read_table,
+    require_columns,
+    text,
+)
+
+REQUIRED = ["event_id", "date_start", "country", "event_type"]
+DATE_FORMATS = tuple(dict.fromkeys(ISO_DATE_FORMATS + ACLED_DATE_FORMATS))
+HEADER_MARKERS = {"event_id", "date_start"}
+_NUMBER_TEXT = {
+    "latitude": "a latitude in decimal degrees",
+    "longitude": "a longitude in decimal degrees",
+}
+
+
+def read_csv_events(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadResult:
+    """Read a CSV whose header uses the canonical column names (see ``docs/internals.md``).
+
+    Required: ``event_id``, ``date_start``, ``country``, ``event_type``; every other canonical
+    column is optional (``date_end`` defaults to ``date_start``). Dates may be written in ISO
+    form or in any of ACLED's forms. A ``source`` column in the file is kept as ``csv_source``;
+    the canonical ``source`` is ``csv``.
+    """
+    path = Path(path)
+    header = read_header(path)
+    names = require_columns(path, header, REQUIRED, "generic CSV")
+    text_columns = [c for c in STRING_COLUMNS if c != "source"]
+    types: dict[str, pa.DataType] = {names[c]: pa.string() for c in text_columns if c in names}
+    for c in ("date_start", "date_end"):
+        if c in names:
+            types[names[c]] = pa.string()
+    types.update({names[c]: pa.float64() for c in FLOAT_COLUMNS if c in names})
+    expected = {
+        names[c]: _NUMBER_TEXT.get(c, "a whole number of fatalities (0 or more)")
+        for c in FLOAT_COLUMNS
+        if c in names
+    }
+    problems = Problems(path)
+    table = read_table(path, header, types, keep_extra, problems, expected)
+    if table.num_rows == 0:
+        raise empty_file_error(path, 2, "at least one event after the header")
+    n = table.num_rows
+    columns: dict[str, pd.Series] = {c: text(table, names.get(c)) for c in text_columns}
+    columns.update({c: number(table, names.get(c)) for c in FLOAT_COLUMNS})
+    start = parse_dates(table, names["date_start"], DATE_FORMATS, problems, "date_start")
+    columns["date_start"] = start
+    columns["date_end"] = (
+        parse_dates(table, names["date_end"], DATE_FORMATS, problems, "date_end")
+        if "date_end" in names
+        else start
+    )
+    columns["source"] = pd.Series(pd.array(np.full(n, "csv", dtype=object), dtype=STRING_DTYPE))
+    used = set(CANONICAL_COLUMNS) - {"source"}
+    extras = extra_columns(header, used, "csv") if keep_extra else []
+    frame = assemble(columns, table, extras)
+    written = {c: names[c] for c in CANONICAL_COLUMNS if c in names}
+    return finish(path, "csv", frame, problems, written, quality_counts(frame))

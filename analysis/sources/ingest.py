@@ -1,0 +1,227 @@
+"""Many raw files -> one validated canonical event table with region ids and a manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import InputError, Problem
+from analysis.events import CANONICAL_COLUMNS, STRING_DTYPE, DataQualityWarning, warn_quality
+from analysis.io import sha256_file
+from analysis.sources import ReadResult, read_events
+
+Regions = Literal["assign", "admin1", "none"]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """The combined events of several files and what happened to them.
+
+    Attributes
+    ----------
+    events : pandas.DataFrame
+        Canonical events of every input, in input order; ``iso3`` and ``region_id`` filled
+        where they could be resolved (<NA> otherwise, never dropped).
+    manifest : dict
+        Inputs (path, SHA-256, source, rows), rows read and kept, rows set aside by reason,
+        quality warnings by reason, date range, sources, package version.
+    unresolved : pandas.DataFrame
+        Distinct (country, admin1) pairs without a region id, with their event counts.
+    """
+
+    events: pd.DataFrame
+    manifest: dict[str, Any]
+    unresolved: pd.DataFrame = field(repr=False)
+
+
+def package_version() -> str:
+    """The installed version of conflict-trends (``unknown`` when run from a bare checkout)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("conflict-trends")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def ingest(
+    paths: Sequence[str | os.PathLike[str]],
+    source: str | None = None,
+    regions: Regions = "assign",
+    boundaries: Any = None,
+    keep_extra: bool = True,
+) -> IngestResult:
+    """Read, validate and combine raw exports; give every event its ISO3 and region id.
+
+    Parameters
+    ----------
+    paths : list of path-like
+        Raw files (never modified).
+    source : {"ucdp", "acled", "csv"}, optional
+        Format of every file; detected per file from its header when omitted.
+    regions : {"assign", "admin1", "none"}
+        ``assign``: ISO3 from the country name and region id from
+        :func:`analysis.geography.assign_regions` (given code, admin-1 name, then coordinates).
+        ``admin1``: take the region id verbatim from ``admin1`` (for data that already carries
+        unit ids, and for benchmarks with synthetic units). ``none``: leave both empty.
+    boundaries : analysis.geography.Boundaries, optional
+        Defaults to the shipped West African admin-1 units.
+    keep_extra : bool
+        Keep unmapped source columns.
+
+    Returns
+    -------
+    IngestResult
+
+    Raises
+    ------
+    InputError
+        With the problems of every file at once (each names file, line, column, expected form);
+        also for the same event id in two files of one source.
+    """
+    if not paths:
+        raise InputError("no input files", [Problem(None, None, "FILE", "at least one file")])
+    results: list[ReadResult] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            results.append(read_events(path, source=source, keep_extra=keep_extra))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError("invalid input; nothing was written", problems)
+    if len(results) > 1:
+        _check_ids_across_files(results)
+
+    quality: dict[str, int] = {}
+    for result in results:
+        warn_quality(str(result.path), result.quality)
+        for reason, n in result.quality.items():
+            quality[reason] = quality.get(reason, 0) + n
+
+    frames = [r.events for r in results]
+    events = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+    set_aside: dict[str, int] = {}
+    region_counts: dict[str, int] = {}
+    unresolved = pd.DataFrame(columns=["country", "admin1", "events"])
+    if regions == "assign":
+        from analysis import geography
+
+        boundaries = boundaries or geography.load_boundaries()
+        events["iso3"] = _map_unique(events["country"], geography.country_iso3, boundaries)
+        assignment = geography.assign_regions(events, boundaries)
+        events["region_id"] = assignment.region_id.astype(STRING_DTYPE).to_numpy()
+        region_counts = dict(assignment.counts)
+        unresolved = assignment.unresolved
+        if assignment.counts.get("unresolved"):
+            set_aside["unresolved_region"] = int(assignment.counts["unresolved"])
+        unknown = int(events["iso3"].isna().sum())
+        if unknown:
+            quality["unknown_country"] = unknown
+            warn_quality("events", {"unknown_country": unknown})
+        if set_aside:
+            warnings.warn(
+                f"{set_aside['unresolved_region']} events have no resolvable admin-1 unit; "
+                "they are kept with an empty region_id and left out of panels",
+                DataQualityWarning,
+                stacklevel=2,
+            )
+    elif regions == "admin1":
+        events["region_id"] = events["admin1"]
+        missing = int(events["region_id"].isna().sum())
+        if missing:
+            set_aside["unresolved_region"] = missing
+    elif regions != "none":
+        raise InputError(
+            "bad region option", [Problem(None, None, "regions", "assign, admin1 or none", regions)]
+        )
+
+    manifest = {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "package": "conflict-trends",
+        "package_version": package_version(),
+        "inputs": [
+            {
+                "path": str(r.path),
+                "sha256": sha256_file(r.path),
+                "source": r.source,
+                "rows": r.rows_read,
+            }
+            for r in results
+        ],
+        "rows_read": int(sum(r.rows_read for r in results)),
+        "rows_kept": int(len(events)),
+        "set_aside": set_aside,
+        "set_aside_note": "set-aside rows stay in the table (region_id empty) but not in panels",
+        "quality_warnings": quality,
+        "regions": {"method": regions, **region_counts},
+        "date_range": _date_range(events),
+        "sources": sorted({r.source for r in results}),
+        "columns": list(events.columns),
+    }
+    return IngestResult(events, manifest, unresolved)
+
+
+def _map_unique(values: pd.Series, func: Any, boundaries: Any) -> pd.Series:
+    # Map the distinct values only: a country column has a handful of values in millions of rows.
+    codes, uniques = pd.factorize(values)
+    mapped = func(pd.Series(uniques, dtype=STRING_DTYPE), boundaries)
+    lookup = np.append(mapped.to_numpy(dtype=object, na_value=None), None)
+    return pd.Series(lookup[codes], index=values.index, dtype=STRING_DTYPE)
+
+
+def _date_range(events: pd.DataFrame) -> list[str | None]:
+    if events.empty:
+        return [None, None]
+    return [
+        events["date_start"].min().date().isoformat(),
+        events["date_end"].max().date().isoformat(),
+    ]
+
+
+def _check_ids_across_files(results: list[ReadResult]) -> None:
+    keys = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "source": r.source,
+                    "event_id": r.events["event_id"].to_numpy(dtype=object),
+                    "file": i,
+                    "row": np.arange(len(r.events)),
+                }
+            )
+            for i, r in enumerate(results)
+        ],
+        ignore_index=True,
+    )
+    dup = keys.duplicated(["source", "event_id"], keep="first")
+    if not dup.any():
+        return
+    first = keys.drop_duplicates(["source", "event_id"]).set_index(["source", "event_id"])
+    problems = []
+    for _, row in keys[dup].head(50).iterrows():
+        orig = first.loc[(row["source"], row["event_id"])]
+        orig_result = results[int(orig["file"])]
+        result = results[int(row["file"])]
+        problems.append(
+            Problem(
+                str(result.path),
+                int(result.lines()[int(row["row"])]),
+                "event_id",
+                "an event id unique within its source (also in "
+                f"{orig_result.path}, line {int(orig_result.lines()[int(orig['row'])])})",
+                str(row["event_id"]),
+            )
+        )
+    raise InputError("duplicate event ids across files; nothing was written", problems)
+
+
+__all__ = ["CANONICAL_COLUMNS", "IngestResult", "ingest", "package_version"]

@@ -1,0 +1,130 @@
+"""UCDP Georeferenced Event Dataset (GED) CSV files, as published or as a column subset."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from analysis.events import STRING_DTYPE, quality_counts
+from analysis.sources.common import (
+    ISO_DATE_FORMATS,
+    Problems,
+    ReadResult,
+    assemble,
+    empty_file_error,
+    extra_columns,
+    finish,
+    number,
+    parse_dates,
+    read_header,
+    read_table,
+    require_columns,
+    text,
+)
+
+REQUIRED = ["id", "type_of_violence", "side_a", "country", "date_start", "best"]
+TEXT = {
+    "id": "event_id",
+    "country": "country",
+    "adm_1": "admin1",
+    "side_a": "actor1",
+    "side_b": "actor2",
+}
+NUMBERS = {
+    "latitude": ("latitude", "a latitude in decimal degrees"),
+    "longitude": ("longitude", "a longitude in decimal degrees"),
+    "best": ("fatalities", "a whole number of fatalities (0 or more)"),
+    "low": ("fatalities_low", "a whole number of fatalities (0 or more)"),
+    "high": ("fatalities_high", "a whole number of fatalities (0 or more)"),
+    "date_prec": (None, "a date precision code (1 to 5)"),
+}
+#: GED's codebook: type_of_violence 1, 2, 3.
+VIOLENCE_TYPES = {"1": "state-based", "2": "non-state", "3": "one-sided"}
+HEADER_MARKERS = {"id", "type_of_violence", "date_start"}
+
+
+def read_ucdp(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadResult:
+    """Read a UCDP GED CSV into canonical events.
+
+    Parameters
+    ----------
+    path : path-like
+        ``GEDEvent_vXX_X.csv`` or any file with GED's column names (any case); only ``id``,
+        ``type_of_violence``, ``side_a``, ``country``, ``date_start`` and ``best`` are required.
+    keep_extra : bool
+        Keep the columns that are not mapped (e.g. ``conflict_name``, ``where_prec``).
+
+    Returns
+    -------
+    ReadResult
+        ``actor1``/``actor2`` from ``side_a``/``side_b``; ``event_type`` from
+        ``type_of_violence`` (``state-based``, ``non-state``, ``one-sided``); ``fatalities``,
+        ``fatalities_low``, ``fatalities_high`` from ``best``, ``low``, ``high``. ``date_prec``
+        above 1 counts as an imprecise date.
+
+    Raises
+    ------
+    InputError
+        Every invalid value, with file, line, column and expected form.
+    """
+    path = Path(path)
+    header = read_header(path)
+    names = require_columns(path, header, REQUIRED, "UCDP GED")
+    types: dict[str, pa.DataType] = {names[c]: pa.string() for c in TEXT if c in names}
+    for c in ("type_of_violence", "date_start", "date_end"):
+        if c in names:
+            types[names[c]] = pa.string()
+    types.update({names[c]: pa.float64() for c in NUMBERS if c in names})
+    expected = {names[c]: NUMBERS[c][1] for c in NUMBERS if c in names}
+    problems = Problems(path)
+    table = read_table(path, header, types, keep_extra, problems, expected)
+    if table.num_rows == 0:
+        raise empty_file_error(path, 2, "at least one event after the header")
+    n = table.num_rows
+
+    columns: dict[str, pd.Series] = {c: text(table, names.get(raw)) for raw, c in TEXT.items()}
+    start = parse_dates(table, names["date_start"], ISO_DATE_FORMATS, problems, "date_start")
+    if "date_end" in names:
+        end = parse_dates(table, names["date_end"], ISO_DATE_FORMATS, problems, "date_end")
+    else:
+        end = start
+    violence = text(table, names["type_of_violence"]).str.strip()
+    violence = violence.str.replace(r"\.0$", "", regex=True)
+    event_type = violence.map(VIOLENCE_TYPES).astype(STRING_DTYPE)
+    bad = np.flatnonzero(event_type.isna().to_numpy())
+    problems.add(
+        names["type_of_violence"],
+        bad,
+        [str(v) if pd.notna(v) else "an empty value" for v in violence.iloc[bad[:50]]],
+        "type_of_violence 1 (state-based), 2 (non-state) or 3 (one-sided)",
+        "event_type",
+    )
+    columns.update(
+        source=pd.Series(pd.array(np.full(n, "ucdp", dtype=object), dtype=STRING_DTYPE)),
+        date_start=start,
+        date_end=end,
+        iso3=text(table, None),
+        region_id=text(table, None),
+        assoc_actor_1=text(table, None),
+        assoc_actor_2=text(table, None),
+        event_type=event_type,
+        notes=text(table, None),
+    )
+    for raw, (canonical, _) in NUMBERS.items():
+        if canonical:
+            columns[canonical] = number(table, names.get(raw))
+    used = set(TEXT) | {"type_of_violence", "date_start", "date_end"}
+    used |= {raw for raw, (canonical, _) in NUMBERS.items() if canonical}
+    extras = extra_columns(header, used, "ucdp") if keep_extra else []
+    frame = assemble(columns, table, extras)
+    imprecise = number(table, names.get("date_prec")) > 1
+    quality = quality_counts(frame, imprecise_date=imprecise)
+    written = {canonical: names[raw] for raw, canonical in TEXT.items() if raw in names}
+    written.update({c: names[raw] for raw, (c, _) in NUMBERS.items() if c and raw in names})
+    written.update(date_start=names["date_start"], event_type=names["type_of_violence"])
+    written["date_end"] = names.get("date_end", names["date_start"])
+    return finish(path, "ucdp", frame, problems, written, quality)
