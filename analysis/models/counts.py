@@ -1,0 +1,731 @@
+"""Count models for event series: Poisson, NB2, zero-inflated, hurdle; overdispersion test.
+
+Two layers:
+
+* ``nb2_mle`` / ``poisson_mle``: small hand-rolled maximum-likelihood fits (analytic gradient and
+  Hessian, scipy optimiser) used in the hot loops of :mod:`analysis.growth` (profiles,
+  change-point scans, simulation studies) where a statsmodels fit per call would cost too much.
+  Tests cross-check them against statsmodels.
+* ``fit_poisson``, ``fit_nb2``, ``fit_zip``, ``fit_zinb``, ``fit_hurdle_nb``: statsmodels fits
+  behind one function each, returning a frozen :class:`CountFit`. ``compare_models`` tabulates
+  them; ``overdispersion_test`` is the Cameron-Trivedi regression test.
+
+Degenerate data never crashes and never yields a silent wrong number. The documented fallbacks:
+
+* all counts zero: no model has a finite MLE. The result has ``model='exact'``, fitted values 0,
+  NaN parameters, and the warning gives the exact one-sided 95% upper bound for the mean
+  (``-log(0.05)/n``, the "rule of three").
+* fewer than 3 non-zero observations or fewer observations than parameters + 2: the dispersion
+  (and any zero-inflation) is not identified; the fit falls back to Poisson with a warning.
+* zero-inflated or hurdle model on data without zeros: the zero part is not identified; falls back
+  to the plain count model (Poisson or NB2) with a warning.
+* non-convergence: the statsmodels result is returned with ``converged=False`` and a warning;
+  callers must check ``converged``.
+
+statsmodels is imported lazily, inside the functions that need it, because importing it costs
+about two seconds and report notebooks import :mod:`analysis.growth` which uses only the fast path.
+"""
+
+from __future__ import annotations
+
+import warnings as _warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+__all__ = [
+    "CountFit",
+    "NB2Fit",
+    "OverdispersionTest",
+    "compare_models",
+    "fit_hurdle_nb",
+    "fit_nb2",
+    "fit_poisson",
+    "fit_zinb",
+    "fit_zip",
+    "nb2_loglik",
+    "nb2_mle",
+    "overdispersion_test",
+    "poisson_mle",
+]
+
+# log(alpha) is kept in this box: below the lower edge the NB2 is numerically Poisson, above the
+# upper edge (variance = mu + 400 mu^2) a monthly count series carries no information anyway.
+_LOG_ALPHA_MIN = np.log(1e-8)
+_LOG_ALPHA_MAX = np.log(400.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Fast maximum likelihood
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NB2Fit:
+    """Maximum-likelihood NB2 (or Poisson when ``alpha == 0``) fit of ``log mu = X b + offset``.
+
+    Attributes
+    ----------
+    params : ndarray
+        Regression coefficients ``b``.
+    alpha : float
+        NB2 dispersion (variance ``mu + alpha mu^2``); 0 for a Poisson fit or when the MLE sits on
+        the Poisson boundary.
+    cov : ndarray
+        Inverse observed information of ``b`` (alpha profiled out when interior).
+    llf : float
+        Maximised log-likelihood.
+    converged : bool
+        Whether the optimiser reported success and the gradient is small.
+    boundary : bool
+        True when the dispersion MLE is on the Poisson boundary (``alpha -> 0``).
+    """
+
+    params: np.ndarray
+    alpha: float
+    cov: np.ndarray
+    llf: float
+    converged: bool
+    boundary: bool
+    nobs: int
+
+    def bse(self) -> np.ndarray:
+        """Standard errors of the coefficients."""
+        return np.sqrt(np.clip(np.diag(self.cov), 0.0, None))
+
+
+def nb2_loglik(y: np.ndarray, mu: np.ndarray, alpha: float) -> float:
+    """NB2 log-likelihood of counts ``y`` with means ``mu`` and dispersion ``alpha`` (0 = Poisson).
+
+    Parameters
+    ----------
+    y, mu : ndarray
+        Counts and their means (same shape).
+    alpha : float
+        Dispersion, ``Var = mu + alpha mu^2``.
+
+    Returns
+    -------
+    float
+    """
+    y = np.asarray(y, dtype=float)
+    mu = np.asarray(mu, dtype=float)
+    if alpha <= 0:
+        return float(np.sum(special.xlogy(y, mu) - mu - special.gammaln(y + 1)))
+    r = 1.0 / alpha
+    return float(
+        np.sum(
+            special.gammaln(y + r)
+            - special.gammaln(r)
+            - special.gammaln(y + 1)
+            + r * np.log(r / (r + mu))
+            + special.xlogy(y, mu / (r + mu))
+        )
+    )
+
+
+def _design(y: np.ndarray, X: np.ndarray | None, offset: np.ndarray | None):
+    y = np.asarray(y, dtype=float)
+    if y.ndim != 1:
+        raise ValueError(f"expected a 1-d array of counts, got shape {y.shape}")
+    if np.any(y < 0) or not np.all(np.isfinite(y)):
+        raise ValueError("expected non-negative finite counts")
+    X = np.ones((y.size, 1)) if X is None else np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.shape[0] != y.size:
+        raise ValueError(f"expected X with {y.size} rows, got {X.shape[0]}")
+    off = np.zeros(y.size) if offset is None else np.asarray(offset, dtype=float)
+    return y, X, off
+
+
+def _poisson_newton(y, X, off, start=None, max_iter=100):
+    """Newton-Raphson for the Poisson log-linear model; returns (b, llf, info, converged)."""
+    if start is None:
+        b = np.zeros(X.shape[1])
+        # Start the intercept-like direction at log(mean) so Newton begins near the answer.
+        b, *_ = np.linalg.lstsq(X, np.full(y.size, np.log(max(y.mean(), 1e-3))) - off, rcond=None)
+    else:
+        b = np.array(start, dtype=float)
+    converged = False
+    for _ in range(max_iter):
+        eta = np.clip(X @ b + off, -50, 50)
+        mu = np.exp(eta)
+        grad = X.T @ (y - mu)
+        info = (X * mu[:, None]).T @ X
+        try:
+            step = np.linalg.solve(info + 1e-12 * np.eye(X.shape[1]), grad)
+        except np.linalg.LinAlgError:
+            break
+        llf_old = np.sum(special.xlogy(y, mu) - mu)
+        t = 1.0
+        for _h in range(30):
+            b_new = b + t * step
+            mu_new = np.exp(np.clip(X @ b_new + off, -50, 50))
+            if np.sum(special.xlogy(y, mu_new) - mu_new) >= llf_old - 1e-10:
+                break
+            t /= 2
+        b = b_new
+        if np.max(np.abs(t * step)) < 1e-9:
+            converged = True
+            break
+    mu = np.exp(np.clip(X @ b + off, -50, 50))
+    info = (X * mu[:, None]).T @ X
+    return b, nb2_loglik(y, mu, 0.0), info, converged
+
+
+def poisson_mle(
+    y: np.ndarray, X: np.ndarray | None = None, offset: np.ndarray | None = None
+) -> NB2Fit:
+    """Poisson log-linear MLE by Newton-Raphson (the ``alpha = 0`` member of :func:`nb2_mle`).
+
+    Parameters
+    ----------
+    y : ndarray
+        Counts.
+    X : ndarray, optional
+        Design matrix (default: intercept only).
+    offset : ndarray, optional
+        Log-exposure offset.
+
+    Returns
+    -------
+    NB2Fit
+        With ``alpha = 0`` and ``boundary = True``.
+    """
+    y, X, off = _design(y, X, offset)
+    b, llf, info, conv = _poisson_newton(y, X, off)
+    cov = _safe_inv(info)
+    return NB2Fit(b, 0.0, cov, llf, conv and np.all(np.isfinite(b)), True, y.size)
+
+
+def _safe_inv(m: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(m)
+    except np.linalg.LinAlgError:
+        return np.full_like(m, np.nan)
+
+
+def _nb2_parts(theta, y, X, off, need_hess=True):
+    """Negative log-likelihood, gradient and Hessian in (b, phi = log alpha)."""
+    b, phi = theta[:-1], theta[-1]
+    eta = np.clip(X @ b + off, -50, 50)
+    mu = np.exp(eta)
+    r = np.exp(-phi)
+    rm = r + mu
+    ll = np.sum(
+        special.gammaln(y + r) - special.gammaln(r) + r * np.log(r / rm) + special.xlogy(y, mu / rm)
+    )
+    d_eta = r * (y - mu) / rm
+    d_r = special.digamma(y + r) - special.digamma(r) + np.log(r / rm) + 1.0 - (r + y) / rm
+    g = np.empty(theta.size)
+    g[:-1] = X.T @ d_eta
+    g[-1] = -r * np.sum(d_r)
+    if not need_hess:
+        return -ll, -g, None
+    h_eta = -r * mu * (r + y) / rm**2
+    h_rr = (
+        special.polygamma(1, y + r)
+        - special.polygamma(1, r)
+        + 1.0 / r
+        - 1.0 / rm
+        - (mu - y) / rm**2
+    )
+    h_reta = mu * (y - mu) / rm**2
+    H = np.empty((theta.size, theta.size))
+    H[:-1, :-1] = (X * h_eta[:, None]).T @ X
+    H[:-1, -1] = H[-1, :-1] = X.T @ (-r * h_reta)
+    H[-1, -1] = r**2 * np.sum(h_rr) + r * np.sum(d_r)
+    return -ll, -g, -H
+
+
+def nb2_mle(
+    y: np.ndarray,
+    X: np.ndarray | None = None,
+    offset: np.ndarray | None = None,
+    *,
+    start: np.ndarray | None = None,
+) -> NB2Fit:
+    """NB2 log-linear maximum likelihood with analytic derivatives (milliseconds per fit).
+
+    Maximises over ``(b, log alpha)`` by damped Newton steps from the Poisson fit and a moment
+    estimate of alpha, with ``log alpha`` kept in ``[log 1e-8, log 400]``. When the profile
+    likelihood of alpha is maximised at the Poisson boundary, the Poisson fit is returned with
+    ``boundary=True`` (a correct MLE, not a failure).
+
+    Parameters
+    ----------
+    y : ndarray
+        Counts (1-d).
+    X : ndarray, optional
+        Design matrix; default intercept only.
+    offset : ndarray, optional
+        Log-exposure offset.
+    start : ndarray, optional
+        Starting coefficients (used in profile loops to warm-start).
+
+    Returns
+    -------
+    NB2Fit
+    """
+    y, X, off = _design(y, X, offset)
+    pois = _poisson_newton(y, X, off, start=start)
+    b0 = pois[0]
+    mu = np.exp(np.clip(X @ b0 + off, -50, 50))
+    # Poisson boundary check: the score for alpha at alpha = 0 is sum((y-mu)^2 - y)/2; when it is
+    # not positive the profile likelihood decreases in alpha, so the MLE is alpha = 0.
+    score0 = np.sum((y - mu) ** 2 - y)
+    if score0 <= 0 or np.all(y == 0):
+        cov = _safe_inv(pois[2])
+        return NB2Fit(b0, 0.0, cov, pois[1], pois[3], True, y.size)
+    a0 = max(score0 / max(np.sum(mu**2), 1e-12), 1e-3)
+    theta = np.append(b0, np.clip(np.log(a0), _LOG_ALPHA_MIN + 1, _LOG_ALPHA_MAX - 1))
+    f, g, H = _nb2_parts(theta, y, X, off)
+    converged = False
+    for _ in range(200):
+        # Newton step on the minimisation problem; fall back to a regularised step when the
+        # Hessian is not positive definite (far from the optimum).
+        try:
+            L = np.linalg.cholesky(H)
+            step = -np.linalg.solve(L.T, np.linalg.solve(L, g))
+        except np.linalg.LinAlgError:
+            lam = abs(np.min(np.linalg.eigvalsh(H))) + 1.0
+            step = -np.linalg.solve(H + lam * np.eye(H.shape[0]), g)
+        t = 1.0
+        for _h in range(40):
+            cand = theta + t * step
+            cand[-1] = np.clip(cand[-1], _LOG_ALPHA_MIN, _LOG_ALPHA_MAX)
+            f_new = _nb2_parts(cand, y, X, off, need_hess=False)[0]
+            if np.isfinite(f_new) and f_new <= f + 1e-4 * t * (g @ step):
+                break
+            t /= 2
+        else:
+            cand = theta
+            f_new = f
+        moved = np.max(np.abs(cand - theta))
+        theta = cand
+        f, g, H = _nb2_parts(theta, y, X, off)
+        if moved < 1e-10 or np.max(np.abs(g[:-1])) < 1e-8 * max(1.0, y.sum()):
+            converged = bool(np.max(np.abs(g[:-1])) < 1e-5 * max(1.0, np.sqrt(y.sum())))
+            if converged:
+                break
+    at_lower = theta[-1] <= _LOG_ALPHA_MIN + 1e-6
+    if at_lower:
+        cov = _safe_inv(pois[2])
+        return NB2Fit(b0, 0.0, cov, pois[1], pois[3], True, y.size)
+    b = theta[:-1]
+    cov_full = _safe_inv(H)
+    alpha = float(np.exp(theta[-1]))
+    mu = np.exp(np.clip(X @ b + off, -50, 50))
+    llf = nb2_loglik(y, mu, alpha)
+    grad_ok = np.max(np.abs(g[:-1])) < 1e-4 * max(1.0, np.sqrt(y.sum()))
+    return NB2Fit(b, alpha, cov_full[:-1, :-1], llf, bool(converged or grad_ok), False, y.size)
+
+
+# --------------------------------------------------------------------------------------------
+# statsmodels-backed fits with a frozen result
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountFit:
+    """Frozen summary of one count-model fit.
+
+    Attributes
+    ----------
+    model : str
+        ``'poisson'``, ``'nb2'``, ``'zip'``, ``'zinb'``, ``'hurdle_nb'``, or ``'exact'`` (the
+        all-zeros fallback). When a fallback was used, ``requested`` names the model asked for.
+    params : pandas.Series
+        Estimated parameters (names from statsmodels).
+    conf_int : pandas.DataFrame
+        Wald intervals, columns ``low`` and ``high``.
+    llf, aic, bic : float
+    fitted : ndarray
+        Fitted means of the counts.
+    converged : bool
+    warnings : tuple of str
+        Everything the user must know (fallbacks, convergence, identifiability).
+    """
+
+    model: str
+    requested: str
+    params: pd.Series
+    conf_int: pd.DataFrame
+    llf: float
+    aic: float
+    bic: float
+    fitted: np.ndarray
+    converged: bool
+    nobs: int
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def fallback(self) -> bool:
+        """True when a different model than requested was fitted."""
+        return self.model != self.requested
+
+
+def _prep(y, X, offset):
+    y = np.asarray(y, dtype=float)
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError("expected a non-empty 1-d array of counts")
+    if np.any(y < 0) or not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+        raise ValueError("expected non-negative integer counts")
+    if X is None:
+        X = pd.DataFrame({"const": np.ones(y.size)})
+    elif not isinstance(X, pd.DataFrame):
+        X = np.asarray(X, dtype=float)
+        X = X[:, None] if X.ndim == 1 else X
+        X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    if len(X) != y.size:
+        raise ValueError(f"expected X with {y.size} rows, got {len(X)}")
+    off = None if offset is None else np.asarray(offset, dtype=float)
+    return y, X, off
+
+
+def _all_zero_result(requested: str, y: np.ndarray, X: pd.DataFrame) -> CountFit:
+    n = y.size
+    upper = -np.log(0.05) / n
+    msg = (
+        f"all {n} counts are zero: no count model has a finite MLE; fitted mean set to 0 "
+        f"(exact one-sided 95% upper bound for the mean per observation: {upper:.3g})"
+    )
+    params = pd.Series(np.nan, index=list(X.columns))
+    ci = pd.DataFrame({"low": np.nan, "high": np.nan}, index=params.index)
+    return CountFit(
+        "exact", requested, params, ci, 0.0, np.nan, np.nan, np.zeros(n), True, n, (msg,)
+    )
+
+
+def _identification_problem(y: np.ndarray, X: pd.DataFrame, extra: int) -> str | None:
+    nonzero = int(np.sum(y > 0))
+    k = X.shape[1] + extra
+    if nonzero < 3:
+        return f"only {nonzero} non-zero count(s)"
+    if y.size < k + 2:
+        return f"only {y.size} observations for {k} parameters"
+    return None
+
+
+def _from_statsmodels(model_name, requested, res, y, extra_warnings=()) -> CountFit:
+    params = pd.Series(np.asarray(res.params), index=list(res.model.exog_names) + _extra_names(res))
+    with np.errstate(all="ignore"), _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        ci = np.asarray(res.conf_int())
+    conf = pd.DataFrame({"low": ci[:, 0], "high": ci[:, 1]}, index=params.index)
+    converged = (
+        bool(res.mle_retvals.get("converged", True)) if hasattr(res, "mle_retvals") else True
+    )
+    warn = list(extra_warnings)
+    if not converged:
+        warn.append(f"{model_name}: optimiser did not converge; estimates are not reliable")
+    if not np.all(np.isfinite(np.asarray(res.bse))):
+        warn.append(f"{model_name}: some standard errors are not finite (weakly identified)")
+    fitted = np.asarray(res.predict(which="mean") if model_name != "poisson" else res.predict())
+    return CountFit(
+        model_name,
+        requested,
+        params,
+        conf,
+        float(res.llf),
+        float(res.aic),
+        float(res.bic),
+        fitted,
+        converged,
+        y.size,
+        tuple(warn),
+    )
+
+
+def _extra_names(res) -> list[str]:
+    names = list(res.model.exog_names)
+    return [f"extra{i}" for i in range(len(res.params) - len(names))]
+
+
+def _fit_sm(make, name, requested, y, extra_warnings=()):
+    with _warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
+        _warnings.simplefilter("always")
+        model = make()
+        res = model.fit(disp=0, maxiter=500)
+    msgs = list(extra_warnings)
+    for w in caught:
+        if (
+            issubclass(w.category, (RuntimeWarning, UserWarning))
+            or "Convergence" in type(w.message).__name__
+        ):
+            text = str(w.message).splitlines()[0]
+            if text and text not in msgs:
+                msgs.append(f"{name}: {text}")
+    return _from_statsmodels(name, requested, res, y, msgs)
+
+
+def fit_poisson(y, X=None, offset=None) -> CountFit:
+    """Poisson regression (statsmodels ``Poisson``).
+
+    Parameters
+    ----------
+    y : array-like
+        Non-negative integer counts.
+    X : DataFrame or ndarray, optional
+        Design matrix including a constant column; default intercept only.
+    offset : array-like, optional
+        Log exposure.
+
+    Returns
+    -------
+    CountFit
+        ``model='exact'`` with a warning when all counts are zero.
+    """
+    y, X, off = _prep(y, X, offset)
+    if np.all(y == 0):
+        return _all_zero_result("poisson", y, X)
+    from statsmodels.discrete.discrete_model import Poisson
+
+    return _fit_sm(lambda: Poisson(y, X, offset=off), "poisson", "poisson", y)
+
+
+def fit_nb2(y, X=None, offset=None) -> CountFit:
+    """Negative binomial NB2 regression (statsmodels ``NegativeBinomial``, NB2 likelihood).
+
+    Falls back to Poisson (with a warning) when the dispersion is not identified (fewer than 3
+    non-zero counts or too few observations); see the module docstring.
+
+    Parameters
+    ----------
+    y, X, offset
+        As in :func:`fit_poisson`.
+
+    Returns
+    -------
+    CountFit
+        The last parameter is ``alpha``.
+    """
+    y, X, off = _prep(y, X, offset)
+    if np.all(y == 0):
+        return _all_zero_result("nb2", y, X)
+    problem = _identification_problem(y, X, extra=1)
+    if problem:
+        res = fit_poisson(y, X, offset)
+        msg = f"nb2: {problem}, dispersion not identified; fell back to Poisson"
+        return _replace(res, requested="nb2", warnings=(msg, *res.warnings))
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+
+    out = _fit_sm(lambda: NegativeBinomial(y, X, loglike_method="nb2", offset=off), "nb2", "nb2", y)
+    return _rename_last(out, "alpha")
+
+
+def fit_zip(y, X=None, offset=None) -> CountFit:
+    """Zero-inflated Poisson (constant inflation probability, logit link).
+
+    Falls back to Poisson when there are no zeros (inflation not identified).
+    """
+    y, X, off = _prep(y, X, offset)
+    if np.all(y == 0):
+        return _all_zero_result("zip", y, X)
+    if not np.any(y == 0):
+        res = fit_poisson(y, X, offset)
+        msg = "zip: no zero counts, zero-inflation not identified; fell back to Poisson"
+        return _replace(res, requested="zip", warnings=(msg, *res.warnings))
+    problem = _identification_problem(y, X, extra=1)
+    if problem:
+        res = fit_poisson(y, X, offset)
+        msg = f"zip: {problem}, zero-inflation not identified; fell back to Poisson"
+        return _replace(res, requested="zip", warnings=(msg, *res.warnings))
+    from statsmodels.discrete.count_model import ZeroInflatedPoisson
+
+    return _fit_sm(lambda: ZeroInflatedPoisson(y, X, offset=off), "zip", "zip", y)
+
+
+def fit_zinb(y, X=None, offset=None) -> CountFit:
+    """Zero-inflated NB2 (constant inflation probability).
+
+    Falls back to NB2 when there are no zeros, and to Poisson when too little data.
+    """
+    y, X, off = _prep(y, X, offset)
+    if np.all(y == 0):
+        return _all_zero_result("zinb", y, X)
+    if not np.any(y == 0):
+        res = fit_nb2(y, X, offset)
+        msg = f"zinb: no zero counts, zero-inflation not identified; fell back to {res.model}"
+        return _replace(res, requested="zinb", warnings=(msg, *res.warnings))
+    problem = _identification_problem(y, X, extra=2)
+    if problem:
+        res = fit_poisson(y, X, offset)
+        msg = f"zinb: {problem}, dispersion/inflation not identified; fell back to Poisson"
+        return _replace(res, requested="zinb", warnings=(msg, *res.warnings))
+    from statsmodels.discrete.count_model import ZeroInflatedNegativeBinomialP
+
+    out = _fit_sm(lambda: ZeroInflatedNegativeBinomialP(y, X, offset=off, p=2), "zinb", "zinb", y)
+    return _rename_last(out, "alpha")
+
+
+def fit_hurdle_nb(y, X=None, offset=None) -> CountFit:
+    """Hurdle model: logit-like zero part (Poisson zero hurdle) and zero-truncated NB2 counts.
+
+    Uses statsmodels ``HurdleCountModel(dist='negbin', zerodist='poisson')``. Falls back to NB2
+    when there are no zeros, and to Poisson when too few positive counts.
+    """
+    y, X, off = _prep(y, X, offset)
+    if np.all(y == 0):
+        return _all_zero_result("hurdle_nb", y, X)
+    if not np.any(y == 0):
+        res = fit_nb2(y, X, offset)
+        msg = f"hurdle_nb: no zero counts, hurdle not identified; fell back to {res.model}"
+        return _replace(res, requested="hurdle_nb", warnings=(msg, *res.warnings))
+    problem = _identification_problem(y, X, extra=2)
+    if problem or np.sum(y > 1) < 2:
+        problem = problem or "fewer than 2 counts above 1"
+        res = fit_poisson(y, X, offset)
+        msg = f"hurdle_nb: {problem}, truncated NB not identified; fell back to Poisson"
+        return _replace(res, requested="hurdle_nb", warnings=(msg, *res.warnings))
+    from statsmodels.discrete.truncated_model import HurdleCountModel
+
+    with _warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
+        _warnings.simplefilter("always")
+        model = HurdleCountModel(y, X, offset=off, dist="negbin", zerodist="poisson", p=2)
+        res = model.fit(disp=0, maxiter=500)
+    msgs = [f"hurdle_nb: {str(w.message).splitlines()[0]}" for w in caught]
+    params = pd.Series(np.asarray(res.params), index=list(res.model.exog_names))
+    with np.errstate(all="ignore"), _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        ci = np.asarray(res.conf_int())
+    conf = pd.DataFrame({"low": ci[:, 0], "high": ci[:, 1]}, index=params.index)
+    conv = bool(
+        res.results_zero.mle_retvals.get("converged", True)
+        and res.results_count.mle_retvals.get("converged", True)
+    )
+    if not conv:
+        msgs.append("hurdle_nb: optimiser did not converge; estimates are not reliable")
+    fitted = np.asarray(res.predict(which="mean"))
+    return CountFit(
+        "hurdle_nb",
+        "hurdle_nb",
+        params,
+        conf,
+        float(res.llf),
+        float(res.aic),
+        float(res.bic),
+        fitted,
+        conv,
+        y.size,
+        tuple(dict.fromkeys(msgs)),
+    )
+
+
+def _replace(res: CountFit, **changes) -> CountFit:
+    from dataclasses import replace
+
+    return replace(res, **changes)
+
+
+def _rename_last(res: CountFit, name: str) -> CountFit:
+    idx = list(res.params.index)
+    idx[-1] = name
+    params = res.params.copy()
+    params.index = idx
+    ci = res.conf_int.copy()
+    ci.index = idx
+    return _replace(res, params=params, conf_int=ci)
+
+
+# --------------------------------------------------------------------------------------------
+# Overdispersion and comparison
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverdispersionTest:
+    """Cameron-Trivedi (1990) regression test of ``Var = mu`` against ``Var = mu + alpha mu^2``.
+
+    ``alpha`` is the OLS slope of ``((y - mu)^2 - y) / mu`` on ``mu`` (no intercept); the test
+    is one-sided (``alpha > 0``), with a t reference distribution on ``n - 1`` df.
+    """
+
+    alpha: float
+    statistic: float
+    p_value: float
+    nobs: int
+
+
+def overdispersion_test(y, mu) -> OverdispersionTest:
+    """Cameron-Trivedi overdispersion test against the fitted Poisson means ``mu``.
+
+    Parameters
+    ----------
+    y : array-like
+        Counts.
+    mu : array-like
+        Fitted Poisson means (e.g. ``fit_poisson(y, X).fitted``).
+
+    Returns
+    -------
+    OverdispersionTest
+        NaN statistic and p-value (never a fake number) when fewer than 3 observations or all
+        means are zero.
+    """
+    y = np.asarray(y, dtype=float)
+    mu = np.asarray(mu, dtype=float)
+    ok = mu > 0
+    n = int(ok.sum())
+    if n < 3:
+        return OverdispersionTest(np.nan, np.nan, np.nan, n)
+    z = ((y[ok] - mu[ok]) ** 2 - y[ok]) / mu[ok]
+    x = mu[ok]
+    alpha = float(x @ z / (x @ x))
+    resid = z - alpha * x
+    s2 = resid @ resid / (n - 1)
+    se = np.sqrt(s2 / (x @ x))
+    stat = alpha / se if se > 0 else np.inf * np.sign(alpha)
+    p = float(stats.t.sf(stat, df=n - 1))
+    return OverdispersionTest(alpha, float(stat), p, n)
+
+
+def compare_models(y, X=None, offset=None, models=None) -> pd.DataFrame:
+    """Fit several count models and tabulate log-likelihood and information criteria.
+
+    Parameters
+    ----------
+    y, X, offset
+        As in :func:`fit_poisson`.
+    models : sequence of str, optional
+        Subset of ``('poisson', 'nb2', 'zip', 'zinb', 'hurdle_nb')`` (default all).
+
+    Returns
+    -------
+    DataFrame
+        One row per requested model, sorted by AIC, columns ``model``, ``fitted_model``, ``k``,
+        ``llf``, ``aic``, ``bic``, ``delta_aic``, ``converged``, ``warnings``. Fallback rows keep
+        the fitted model's numbers and say so in ``fitted_model`` and ``warnings``.
+    """
+    fitters = {
+        "poisson": fit_poisson,
+        "nb2": fit_nb2,
+        "zip": fit_zip,
+        "zinb": fit_zinb,
+        "hurdle_nb": fit_hurdle_nb,
+    }
+    names = list(models or fitters)
+    unknown = [m for m in names if m not in fitters]
+    if unknown:
+        raise ValueError(f"expected models among {sorted(fitters)}, got {unknown}")
+    rows = []
+    for name in names:
+        res = fitters[name](y, X, offset)
+        rows.append(
+            {
+                "model": name,
+                "fitted_model": res.model,
+                "k": int(res.params.size),
+                "llf": res.llf,
+                "aic": res.aic,
+                "bic": res.bic,
+                "converged": res.converged,
+                "warnings": "; ".join(res.warnings),
+            }
+        )
+    table = pd.DataFrame(rows).sort_values("aic", kind="stable", na_position="last")
+    table.insert(5, "delta_aic", table["aic"] - table["aic"].min())
+    return table.reset_index(drop=True)

@@ -1,0 +1,222 @@
+"""Tests of analysis.models.counts: fast NB2 MLE, statsmodels fits, fallbacks, overdispersion."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize, stats
+
+from analysis.models import counts as c
+
+
+def _nb_draw(mu, alpha, rng):
+    r = 1 / alpha
+    return rng.negative_binomial(r, r / (r + mu)).astype(float)
+
+
+@pytest.fixture(scope="module")
+def nb_data():
+    rng = np.random.default_rng(11)
+    n = 60
+    t = np.arange(n) / 12
+    X = np.column_stack([np.ones(n), t])
+    y = _nb_draw(np.exp(0.8 + 0.6 * t), 0.4, rng)
+    return y, X
+
+
+def _reference_nb2(y, X):
+    """Independent NB2 MLE: scipy.stats.nbinom log-pmf, derivative-free Nelder-Mead."""
+
+    def nll(theta):
+        mu = np.exp(X @ theta[:-1])
+        r = np.exp(-theta[-1])
+        return -np.sum(stats.nbinom.logpmf(y, r, r / (r + mu)))
+
+    start = np.append(np.zeros(X.shape[1]), 0.0)
+    start[0] = np.log(y.mean())
+    res = optimize.minimize(
+        nll, start, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-11, "maxiter": 20000}
+    )
+    return res.x[:-1], np.exp(res.x[-1]), -res.fun
+
+
+def test_nb2_mle_matches_independent_scipy_likelihood(nb_data):
+    y, X = nb_data
+    fit = c.nb2_mle(y, X)
+    b_ref, a_ref, llf_ref = _reference_nb2(y, X)
+    assert fit.converged and not fit.boundary
+    np.testing.assert_allclose(fit.params, b_ref, atol=1e-4)
+    assert fit.alpha == pytest.approx(a_ref, rel=1e-3)
+    assert fit.llf == pytest.approx(llf_ref, abs=1e-6)
+    assert c.nb2_loglik(y, np.exp(X @ fit.params), fit.alpha) == pytest.approx(fit.llf)
+
+
+def test_nb2_mle_matches_statsmodels_params_and_standard_errors(nb_data):
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+
+    y, X = nb_data
+    fit = c.nb2_mle(y, X)
+    sm = NegativeBinomial(y, X, loglike_method="nb2").fit(disp=0, maxiter=500)
+    np.testing.assert_allclose(fit.params, sm.params[:-1], rtol=1e-4)
+    assert fit.alpha == pytest.approx(sm.params[-1], rel=1e-3)
+    # statsmodels' bse comes from the full Hessian (alpha included): same quantity as ours.
+    np.testing.assert_allclose(fit.bse(), sm.bse[:-1], rtol=2e-3)
+
+
+def test_poisson_boundary_when_underdispersed():
+    y = np.array([3, 4, 3, 4, 3, 4, 3, 4, 3, 4], dtype=float)
+    fit = c.nb2_mle(y)
+    assert fit.boundary and fit.alpha == 0.0
+    assert np.exp(fit.params[0]) == pytest.approx(y.mean())
+    # Poisson standard error of log(mean) is 1 / sqrt(total count).
+    assert fit.bse()[0] == pytest.approx(1 / np.sqrt(y.sum()), rel=1e-6)
+
+
+def test_poisson_mle_matches_statsmodels(nb_data):
+    from statsmodels.discrete.discrete_model import Poisson
+
+    y, X = nb_data
+    fit = c.poisson_mle(y, X)
+    sm = Poisson(y, X).fit(disp=0)
+    np.testing.assert_allclose(fit.params, sm.params, rtol=1e-6)
+    np.testing.assert_allclose(fit.bse(), sm.bse, rtol=1e-5)
+    assert fit.llf == pytest.approx(sm.llf)
+
+
+def test_nb2_fit_is_fast(nb_data):
+    import time
+
+    y, X = nb_data
+    times = []
+    for _ in range(30):
+        t0 = time.perf_counter()
+        c.nb2_mle(y, X)
+        times.append(time.perf_counter() - t0)
+    assert np.median(times) < 0.02  # milliseconds, with a wide margin for a loaded machine
+
+
+def test_statsmodels_fits_agree_with_fast_path(nb_data):
+    y, X = nb_data
+    nb = c.fit_nb2(y, X)
+    fast = c.nb2_mle(y, X)
+    assert nb.model == "nb2" and nb.converged and not nb.fallback
+    assert nb.llf == pytest.approx(fast.llf, abs=1e-4)
+    assert nb.params["alpha"] == pytest.approx(fast.alpha, rel=1e-3)
+    assert nb.fitted.shape == y.shape
+    assert list(nb.conf_int.columns) == ["low", "high"]
+    assert (nb.conf_int["low"] < nb.params).all() and (nb.params < nb.conf_int["high"]).all()
+    pois = c.fit_poisson(y, X)
+    assert pois.llf < nb.llf
+    assert pois.aic == pytest.approx(-2 * pois.llf + 2 * 2)
+
+
+def test_zero_inflated_poisson_recovers_inflation():
+    rng = np.random.default_rng(3)
+    n = 600
+    structural = rng.random(n) < 0.3
+    y = np.where(structural, 0, rng.poisson(4.0, n)).astype(float)
+    res = c.fit_zip(y)
+    assert res.model == "zip" and res.converged
+    pi = 1 / (1 + np.exp(-res.params["inflate_const"]))
+    assert pi == pytest.approx(0.3, abs=0.06)
+    assert np.exp(res.params["const"]) == pytest.approx(4.0, rel=0.08)
+    assert res.fitted.mean() == pytest.approx(0.7 * 4.0, rel=0.1)
+
+
+def test_zinb_and_hurdle_run_and_fit_better_than_poisson():
+    rng = np.random.default_rng(4)
+    n = 300
+    y = np.where(rng.random(n) < 0.4, 0, _nb_draw(np.full(n, 3.0), 0.5, rng))
+    zinb = c.fit_zinb(y)
+    hurdle = c.fit_hurdle_nb(y)
+    pois = c.fit_poisson(y)
+    for res in (zinb, hurdle):
+        assert res.converged
+        assert res.llf > pois.llf + 10
+        assert res.fitted.shape == (n,)
+        # mean of the fitted marginal mean equals the sample mean closely for these models
+        assert res.fitted.mean() == pytest.approx(y.mean(), rel=0.1)
+
+
+def test_all_zero_series_falls_back_to_exact_with_warning():
+    y = np.zeros(24)
+    for fitter in (c.fit_poisson, c.fit_nb2, c.fit_zip, c.fit_zinb, c.fit_hurdle_nb):
+        res = fitter(y)
+        assert res.model == "exact" and res.fallback
+        assert np.all(res.fitted == 0)
+        assert res.params.isna().all()
+        assert "all 24 counts are zero" in res.warnings[0]
+        # rule of three: -log(0.05)/24
+        assert f"{-np.log(0.05) / 24:.3g}" in res.warnings[0]
+
+
+def test_single_event_and_short_series_fall_back_to_poisson():
+    y = np.zeros(12)
+    y[5] = 1
+    res = c.fit_nb2(y)
+    assert res.model == "poisson" and res.requested == "nb2"
+    assert "fell back to Poisson" in res.warnings[0]
+    assert np.exp(res.params.iloc[0]) == pytest.approx(1 / 12, rel=1e-4)
+    short = c.fit_zinb(np.array([0.0, 2.0, 5.0]))
+    assert short.model == "poisson" and short.warnings
+
+
+def test_zero_inflation_without_zeros_falls_back():
+    y = np.array([2, 3, 5, 1, 4, 6, 2, 3, 7, 2], dtype=float)
+    res = c.fit_zip(y)
+    assert res.model == "poisson" and "no zero counts" in res.warnings[0]
+    res = c.fit_hurdle_nb(y)
+    assert res.requested == "hurdle_nb" and res.model in ("nb2", "poisson")
+
+
+def test_bad_counts_raise():
+    with pytest.raises(ValueError, match="non-negative integer"):
+        c.fit_poisson(np.array([1.0, -1.0, 2.0]))
+    with pytest.raises(ValueError, match="non-negative"):
+        c.nb2_mle(np.array([1.0, np.nan]))
+
+
+def test_cameron_trivedi_matches_auxiliary_ols():
+    from statsmodels.regression.linear_model import OLS
+
+    rng = np.random.default_rng(8)
+    y = _nb_draw(np.full(80, 4.0), 0.5, rng)
+    mu = c.fit_poisson(y).fitted
+    res = c.overdispersion_test(y, mu)
+    aux = OLS(((y - mu) ** 2 - y) / mu, mu).fit()
+    assert res.alpha == pytest.approx(aux.params[0])
+    assert res.statistic == pytest.approx(aux.tvalues[0])
+    assert res.p_value == pytest.approx(aux.pvalues[0] / 2 if aux.tvalues[0] > 0 else 1, rel=1e-6)
+
+
+def test_cameron_trivedi_size_and_power():
+    rng = np.random.default_rng(9)
+    n_sim = 200
+    rej_null = rej_alt = 0
+    alphas = []
+    for _ in range(n_sim):
+        y0 = rng.poisson(5.0, 60).astype(float)
+        y1 = _nb_draw(np.full(60, 5.0), 0.5, rng)
+        rej_null += c.overdispersion_test(y0, np.full(60, y0.mean())).p_value < 0.05
+        t1 = c.overdispersion_test(y1, np.full(60, y1.mean()))
+        rej_alt += t1.p_value < 0.05
+        alphas.append(t1.alpha)
+    assert rej_null / n_sim < 0.10
+    assert rej_alt / n_sim > 0.9
+    assert np.mean(alphas) == pytest.approx(0.5, abs=0.08)
+
+
+def test_cameron_trivedi_degenerate_is_nan():
+    res = c.overdispersion_test(np.zeros(5), np.zeros(5))
+    assert np.isnan(res.p_value)
+
+
+def test_compare_models_prefers_nb_for_overdispersed(nb_data):
+    y, X = nb_data
+    table = c.compare_models(y, pd.DataFrame(X, columns=["const", "t"]), models=["poisson", "nb2"])
+    assert list(table["model"]) == ["nb2", "poisson"]
+    assert table["delta_aic"].iloc[0] == 0 and table["delta_aic"].iloc[1] > 10
+    assert {"llf", "aic", "bic", "converged", "warnings", "fitted_model", "k"} <= set(table)
+    with pytest.raises(ValueError, match="expected models"):
+        c.compare_models(y, models=["gamma"])
