@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from analysis.config import load_study
+from analysis.pipeline import prepare
+
+
+def test_demo_study_panel_reproduces_the_simulated_counts(demo_study_path, demo_dir):
+    study = load_study(demo_study_path)
+    data = prepare(study, use_cache=False)
+    truth = json.loads((demo_dir / "demo_truth.json").read_text())
+    panel = data.panel
+    kayes = panel[panel["region_id"] == "ML-1"]
+    by_year = kayes.groupby(kayes["period"].dt.year)["events"].sum()
+    assert {str(k): int(v) for k, v in by_year.items()} == truth["simulated_focus_counts_by_year"]
+    # every unit of Mali, Mauritania and Senegal, every month of 2018-2024
+    assert panel["region_id"].nunique() == 9 + 13 + 14
+    assert len(panel) == 36 * 84
+    # the actor filter keeps JNIM and drops the other simulated actors
+    assert data.selection["actors"] < data.selection["ingested"]
+    assert data.selection["in_panel"] == data.selection["window"]
+    assert data.inputs[0]["sha256"] and data.inputs[0]["source"] == "acled"
+
+
+def test_prepare_is_memoised_for_the_same_files(demo_study_path):
+    study = load_study(demo_study_path)
+    assert prepare(study) is prepare(study)
+
+
+def test_prepare_reads_the_real_ucdp_file(real_data_path, tmp_path):
+    path = tmp_path / "jnim.yaml"
+    path.write_text(
+        f"title: JNIM in Burkina Faso\ndata: [{real_data_path}]\nactors: [JNIM]\n"
+        "countries: [Burkina Faso, Mali]\nstart: 2017-01\nend: 2020-12\n"
+    )
+    data = prepare(load_study(path), use_cache=False)
+    by_year = data.panel.groupby(data.panel["period"].dt.year)["events"].sum().to_dict()
+    # SOURCES.md: JNIM events Mali + Burkina Faso per year
+    assert by_year == {2017: 66, 2018: 116, 2019: 201, 2020: 163}
+
+
+def test_prepare_reports_bad_data_file(tmp_path):
+    from analysis.errors import InputError
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,year,type_of_violence,side_a,side_b,country,adm_1,latitude,longitude,"
+                   "date_start,date_end,best,low,high\n1,2020,1,A,B,Mali,Kayes,95,1,2020-01-01,"
+                   "2020-01-01,1,1,1\n")  # fmt: skip
+    path = tmp_path / "s.yaml"
+    path.write_text(f"title: t\ndata: [{bad}]\ncountries: [Mali]\nstart: 2020-01\nend: 2020-12\n")
+    with pytest.raises(InputError) as info:
+        prepare(load_study(path), use_cache=False)
+    assert "latitude" in str(info.value) and "line 2" in str(info.value)
