@@ -1,0 +1,73 @@
+"""What a report notebook starts from: the study and its prepared data, read once per process.
+
+In a batch the fork server calls :func:`load` before forking, so the events are read and the
+panel built once per study and worker, not once per report; each forked report inherits them.
+The cache is keyed by the study file's SHA-256 and the size and modification time of every
+data file, so an edited input is never served stale.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from analysis.io import sha256_file
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """A loaded study: ``study`` (``analysis.config.Study``), ``data`` (``StudyData``)."""
+
+    study: Any
+    data: Any
+    study_sha256: str
+
+    def study_identity(self) -> dict[str, Any]:
+        """Title, slug, path and SHA-256 of the study file, for provenance."""
+        return {
+            "title": self.study.title,
+            "slug": self.study.slug,
+            "path": str(self.study.path),
+            "sha256": self.study_sha256,
+        }
+
+
+_CACHE: dict[tuple[Any, ...], ReportContext] = {}
+_MAX_STUDIES = 4
+
+
+def _key(path: Path, study: Any) -> tuple[Any, ...]:
+    stats = []
+    for item in study.data:
+        st = os.stat(item)
+        stats.append((str(item), st.st_size, st.st_mtime_ns))
+    return (str(path), sha256_file(path), tuple(stats))
+
+
+def load(study_path: str | os.PathLike[str]) -> ReportContext:
+    """Load and prepare a study, reusing this process's copy while its files are unchanged.
+
+    Parameters
+    ----------
+    study_path : str or path
+        The study YAML.
+
+    Returns
+    -------
+    ReportContext
+    """
+    from analysis.config import load_study
+    from analysis.pipeline import prepare
+
+    path = Path(study_path).resolve()
+    study = load_study(path)
+    key = _key(path, study)
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = ReportContext(study=study, data=prepare(study), study_sha256=key[1])
+        if len(_CACHE) >= _MAX_STUDIES:  # bounded: long batches keep memory flat
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = cached
+    return cached

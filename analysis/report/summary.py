@@ -1,0 +1,112 @@
+"""Small computations the report notebooks show, kept here so that they are tested code.
+
+Notebooks only call the package; anything computed for a report (the as-of cut of a
+quarterly run, the data summary table, the regions drawn around a focus) lives here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from analysis.report.run import QUARTER_PATTERN, validate_quarter
+
+
+def quarter_end(quarter: str) -> pd.Timestamp:
+    """First day after ``quarter`` (``2024Q4`` -> 2025-01-01): the as-of cut-off."""
+    match = QUARTER_PATTERN.fullmatch(validate_quarter(quarter))
+    assert match is not None
+    year, q = int(match.group(1)), int(match.group(2))
+    return pd.Timestamp(year=year, month=3 * q, day=1) + pd.offsets.MonthBegin(1)
+
+
+def panel_as_of(panel: pd.DataFrame, quarter: str | None) -> pd.DataFrame:
+    """Keep the periods that start before the end of ``quarter`` (all of them if none).
+
+    A quarterly report is written as of the end of its quarter, so later data (present when a
+    past quarter is re-rendered) must not leak into it.
+    """
+    if not quarter:
+        return panel
+    out = panel[panel["period"] < quarter_end(quarter)].reset_index(drop=True)
+    out.attrs = dict(panel.attrs)
+    return out
+
+
+def events_as_of(events: pd.DataFrame, quarter: str | None) -> pd.DataFrame:
+    """Keep events that started before the end of ``quarter`` (all of them if none)."""
+    if not quarter:
+        return events
+    return events[events["date_start"] < quarter_end(quarter)].reset_index(drop=True)
+
+
+def data_summary(
+    events: pd.DataFrame,
+    panel: pd.DataFrame,
+    region_id: str,
+    inputs: list[dict[str, Any]],
+    set_aside: dict[str, int] | None = None,
+) -> pd.DataFrame:
+    """The data behind a region report as an ``item``/``value`` table.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Canonical events selected by the study.
+    panel : DataFrame
+        The study panel (already cut to the report's as-of date).
+    region_id : str
+        The report's region.
+    inputs : list of dict
+        Data files (``path``, ``rows``, ``source``).
+    set_aside : dict, optional
+        Rows set aside by reason.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``item`` and ``value`` (strings, ready to show).
+    """
+    in_region = panel[panel["region_id"] == region_id]
+    if in_region.empty:
+        raise ValueError(f"expected region {region_id!r} in the panel")
+    periods = panel["period"]
+    freq = panel.attrs.get("freq", "month")
+    sources = sorted({str(i.get("source", "")) for i in inputs if i.get("source")})
+    rows = [
+        ("Events in the study (all regions)", f"{int(panel['events'].sum()):,}"),
+        ("Events in this region", f"{int(in_region['events'].sum()):,}"),
+        ("Fatalities in this region (best estimate)", f"{int(in_region['fatalities'].sum()):,}"),
+        (
+            f"{freq.capitalize()}s with at least one event in this region",
+            f"{int((in_region['events'] > 0).sum())} of {len(in_region)}",
+        ),
+        (
+            "Window",
+            f"{periods.min():%Y-%m} to {periods.max():%Y-%m} ({freq}ly, "
+            f"{panel['region_id'].nunique()} regions)",
+        ),
+        ("Sources", ", ".join(sources) or "unknown"),
+        ("Data files", str(len(inputs))),
+        ("Rows read", f"{sum(int(i.get('rows', 0)) for i in inputs):,}"),
+    ]
+    if len(events):
+        rows.append(
+            (
+                "Event dates",
+                f"{events['date_start'].min():%Y-%m-%d} to {events['date_start'].max():%Y-%m-%d}",
+            )
+        )
+    for reason, count in sorted((set_aside or {}).items()):
+        rows.append((f"Rows set aside: {reason}", f"{int(count):,}"))
+    if not set_aside:
+        rows.append(("Rows set aside", "0"))
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def region_with_neighbours(region_id: str, boundaries: Any, limit: int = 8) -> list[str]:
+    """The region followed by its first-order neighbours (at most ``limit`` of them)."""
+    from analysis.geography import neighbours
+
+    return [region_id, *neighbours(region_id, boundaries=boundaries)[:limit]]
