@@ -1,0 +1,415 @@
+"""Tests of analysis.growth: exact and NB intervals, trend, change point, tables, sentences."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from analysis import growth as g
+from analysis.errors import InputError
+from analysis.simulate import simulate_growth_series, simulate_two_windows
+
+
+def _panel(series: dict[str, np.ndarray], start: str = "2021-01", freq: str = "month"):
+    """A contract panel (docs/internals.md) from per-region count arrays."""
+    rows = []
+    for rid, counts in series.items():
+        periods = pd.date_range(
+            f"{start}-01", periods=len(counts), freq="MS" if freq == "month" else "QS"
+        )
+        rows.append(
+            pd.DataFrame(
+                {
+                    "region_id": rid,
+                    "region_name": f"Region {rid}",
+                    "country": "MLI",
+                    "period": periods,
+                    "events": np.asarray(counts, dtype="int64"),
+                    "fatalities": np.zeros(len(counts), dtype="int64"),
+                }
+            )
+        )
+    panel = pd.concat(rows, ignore_index=True).sort_values(["region_id", "period"])
+    panel.attrs["freq"] = freq
+    return panel.reset_index(drop=True)
+
+
+def _spread(total: int, n: int = 12) -> np.ndarray:
+    """``total`` events spread as evenly as possible over ``n`` periods."""
+    out = np.full(n, total // n)
+    out[: total % n] += 1
+    return out
+
+
+# ----------------------------------------------------------------------------- windows
+
+
+@pytest.mark.parametrize(
+    ("spec", "start", "end"),
+    [
+        (2021, "2021-01-01", "2022-01-01"),
+        ("2021Q3", "2021-07-01", "2021-10-01"),
+        ("2021-03", "2021-03-01", "2021-04-01"),
+        ("2021-01..2021-06", "2021-01-01", "2021-07-01"),
+        ("2021..2022", "2021-01-01", "2023-01-01"),
+    ],
+)
+def test_parse_window(spec, start, end):
+    w = g.parse_window(spec)
+    assert (w.start, w.end) == (pd.Timestamp(start), pd.Timestamp(end))
+
+
+@pytest.mark.parametrize("spec", ["21", "2021Q5", "2021-13", "2022..2021", "last year"])
+def test_parse_window_rejects(spec):
+    with pytest.raises(InputError):
+        g.parse_window(spec)
+
+
+# ----------------------------------------------------------------------------- exact ratio
+
+
+def test_exact_interval_hand_worked_sevenfold():
+    # 10 -> 70 in equal windows: ratio 7; Clopper-Pearson for p = 70/80 mapped by p/(1-p).
+    r = g.rate_ratio(_spread(10), _spread(70), period_a="2021", period_b="2024")
+    assert r.ratio == pytest.approx(7.0)
+    assert (round(r.ci_low, 1), round(r.ci_high, 1)) == (3.6, 15.2)
+    assert not r.one_sided and r.note == ""
+
+
+@pytest.mark.parametrize(
+    ("ca", "cb", "ea", "eb"), [(10, 70, 12, 12), (3, 9, 12, 6), (25, 14, 4, 4)]
+)
+def test_exact_interval_matches_scipy_binomtest(ca, cb, ea, eb):
+    r = g.rate_ratio(_spread(ca, ea), _spread(cb, eb))
+    bt = stats.binomtest(cb, ca + cb, eb / (ea + eb))
+    ci = bt.proportion_ci(0.95, method="exact")
+    to_ratio = lambda p: p / (1 - p) * ea / eb  # noqa: E731
+    assert r.ci_low == pytest.approx(to_ratio(ci.low), rel=1e-9)
+    assert r.ci_high == pytest.approx(to_ratio(ci.high), rel=1e-9)
+    assert r.exact_p_value == pytest.approx(bt.pvalue)
+    assert r.ratio == pytest.approx((cb / eb) / (ca / ea))
+
+
+def test_exposure_adjustment_doubles_ratio_for_half_window():
+    full = g.rate_ratio(_spread(10, 12), _spread(20, 12))
+    half = g.rate_ratio(_spread(10, 12), _spread(20, 6))
+    assert half.ratio == pytest.approx(2 * full.ratio)
+    assert "differ in length" in half.note
+    # Conditional binomial with p0 = 6/18: limits scale by the exposure ratio exactly.
+    assert half.ci_low == pytest.approx(2 * full.ci_low, rel=1e-9)
+
+
+def test_midp_limits_solve_their_defining_equations():
+    ca, cb = 6, 21
+    r = g.rate_ratio(_spread(ca), _spread(cb))
+    n = ca + cb
+    p_lo = r.midp_low / (1 + r.midp_low)
+    p_hi = r.midp_high / (1 + r.midp_high)
+    assert stats.binom.sf(cb, n, p_lo) + 0.5 * stats.binom.pmf(cb, n, p_lo) == pytest.approx(0.025)
+    assert stats.binom.cdf(cb - 1, n, p_hi) + 0.5 * stats.binom.pmf(cb, n, p_hi) == pytest.approx(
+        0.025
+    )
+    assert r.ci_low < r.midp_low < r.ratio < r.midp_high < r.ci_high
+    assert r.midp_p_value < r.exact_p_value
+
+
+def test_zero_to_five_gives_one_sided_bound_and_says_so():
+    r = g.rate_ratio(np.zeros(12), _spread(5), period_a="2021", period_b="2024")
+    assert r.one_sided and math.isinf(r.ratio) and math.isinf(r.ci_high)
+    # hand-worked: one-sided 95% Clopper-Pearson for x = n = 5 is p = 0.05 ** (1/5)
+    p = 0.05 ** (1 / 5)
+    assert r.ci_low == pytest.approx(p / (1 - p))
+    assert r.ci_low == pytest.approx(1.2187, abs=1e-4)
+    assert math.isinf(r.nb_ci_high) and 0 < r.nb_ci_low <= r.ci_low + 1e-9
+    assert "no events in 2021" in r.note and "one-sided" in r.note
+    sentence = g.growth_sentence({**_row(r), "region_name": "Kayes"})
+    assert "no upper bound" in sentence and "at least 1.2 times" in sentence
+
+
+def test_five_to_zero_gives_upper_bound():
+    r = g.rate_ratio(_spread(5), np.zeros(12))
+    assert r.one_sided and r.ratio == 0 and r.ci_low == 0
+    p = 1 - 0.05 ** (1 / 5)
+    assert r.ci_high == pytest.approx(p / (1 - p))
+    assert r.nb_ci_high >= r.ci_high - 1e-9
+
+
+def test_no_events_at_all_is_undefined_not_a_number():
+    r = g.rate_ratio(np.zeros(12), np.zeros(12))
+    assert math.isnan(r.ratio) and math.isnan(r.nb_ci_low)
+    assert "undefined" in r.note
+
+
+def test_bad_counts_raise_input_error():
+    with pytest.raises(InputError, match="no periods"):
+        g.rate_ratio([], [1, 2])
+    with pytest.raises(InputError, match="non-negative integer"):
+        g.rate_ratio([1.5, 2], [1, 2])
+
+
+def _row(r: g.RateRatioResult) -> dict:
+    return {
+        "region_id": "X",
+        "period_a": r.period_a,
+        "period_b": r.period_b,
+        "count_a": r.count_a,
+        "count_b": r.count_b,
+        "ratio": r.ratio,
+        "ci_low": r.ci_low,
+        "ci_high": r.ci_high,
+        "nb_ci_low": r.nb_ci_low,
+        "nb_ci_high": r.nb_ci_high,
+    }
+
+
+# ----------------------------------------------------------------------------- NB ratio
+
+
+def test_nb_interval_matches_statsmodels_indicator_model():
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+
+    rng = np.random.default_rng(21)
+    a, b = simulate_two_windows(3.0, 4.0, 0.6, rng)
+    r = g.rate_ratio(a, b)
+    y = np.concatenate([a, b]).astype(float)
+    X = np.column_stack([np.ones(24), np.r_[np.zeros(12), np.ones(12)]])
+    sm = NegativeBinomial(y, X, loglike_method="nb2").fit(disp=0, maxiter=500)
+    sm0 = NegativeBinomial(y, X[:, :1], loglike_method="nb2").fit(disp=0, maxiter=500)
+    q = stats.t.ppf(0.975, 21)
+    assert r.nb_ci_low == pytest.approx(np.exp(sm.params[1] - q * sm.bse[1]), rel=2e-3)
+    assert r.nb_ci_high == pytest.approx(np.exp(sm.params[1] + q * sm.bse[1]), rel=2e-3)
+    assert r.nb_alpha == pytest.approx(sm.params[2], rel=2e-3)
+    assert r.nb_p_value == pytest.approx(stats.chi2.sf(2 * (sm.llf - sm0.llf), 1), rel=1e-3)
+    assert r.p_value == max(r.nb_p_value, r.exact_p_value)
+    # overdispersed counts: the NB interval is wider than the exact one
+    assert r.nb_ci_high / r.nb_ci_low > r.ci_high / r.ci_low
+
+
+def test_nb_interval_never_narrower_than_exact_with_few_events():
+    # 10 -> 70 spread evenly is underdispersed: the NB fit is on the Poisson boundary and its
+    # Wald interval alone would be narrower than the exact one at the top.
+    r = g.rate_ratio(_spread(10), _spread(70))
+    assert r.nb_alpha == 0
+    assert r.nb_ci_low <= r.ci_low and r.nb_ci_high >= r.ci_high
+    sparse = g.rate_ratio([1] + [0] * 11, [1, 1, 1] + [0] * 9)
+    assert sparse.p_value == pytest.approx(sparse.exact_p_value)  # exact is the larger here
+    assert sparse.p_value == pytest.approx(stats.binomtest(3, 4, 0.5).pvalue)
+
+
+def test_ratio_coverage_nb_holds_exact_undercovers():
+    """200 overdispersed series: NB interval within binomial tolerance of 95%, exact far below."""
+    rng = np.random.default_rng(7)
+    n, truth = 200, 7.0
+    nb_hit = exact_hit = 0
+    for _ in range(n):
+        a, b = simulate_two_windows(3.0, truth, 0.5, rng)
+        r = g.rate_ratio(a, b)
+        nb_hit += r.nb_ci_low <= truth <= r.nb_ci_high
+        exact_hit += r.ci_low <= truth <= r.ci_high
+    band = 3 * math.sqrt(0.95 * 0.05 / n)  # +-4.6 points
+    assert abs(nb_hit / n - 0.95) <= band, nb_hit / n
+    assert exact_hit / n < 0.85, exact_hit / n
+
+
+# ----------------------------------------------------------------------------- trend
+
+
+def test_trend_matches_statsmodels_and_closed_forms():
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+
+    rng = np.random.default_rng(5)
+    s = simulate_growth_series(2.0, 90.0, 0.3, rng)
+    tr = g.trend(s.counts, s.periods)
+    t = np.arange(48) / 12
+    X = np.column_stack([np.ones(48), t])
+    sm = NegativeBinomial(s.counts.astype(float), X, loglike_method="nb2").fit(disp=0)
+    assert tr.slope_per_year == pytest.approx(sm.params[1], rel=1e-4)
+    assert tr.growth_pct == pytest.approx(100 * np.expm1(sm.params[1]), rel=1e-4)
+    assert tr.doubling_months == pytest.approx(12 * np.log(2) / sm.params[1], rel=1e-4)
+    assert tr.doubling_ci[0] < tr.doubling_months < tr.doubling_ci[1]
+    assert tr.growth_ci[0] < tr.growth_pct < tr.growth_ci[1]
+    assert tr.p_value < 1e-4
+    assert np.all(tr.band_low < tr.fitted) and np.all(tr.fitted < tr.band_high)
+    np.testing.assert_allclose(tr.fitted, np.exp(X @ sm.params[:2]), rtol=1e-3)
+
+
+def test_trend_coverage_and_recovery():
+    rng = np.random.default_rng(17)
+    n, truth = 200, 30.0
+    hits, est = 0, []
+    for _ in range(n):
+        s = simulate_growth_series(5.0, truth, 0.5, rng)
+        tr = g.trend(s.counts, s.periods)
+        hits += tr.growth_ci[0] <= truth <= tr.growth_ci[1]
+        est.append(tr.slope_per_year)
+    assert abs(hits / n - 0.95) <= 3 * math.sqrt(0.95 * 0.05 / n), hits / n
+    assert np.mean(est) == pytest.approx(np.log1p(truth / 100), abs=0.04)
+
+
+def test_trend_declining_has_no_doubling_time():
+    rng = np.random.default_rng(6)
+    s = simulate_growth_series(10.0, -50.0, 0.2, rng)
+    tr = g.trend(s.counts, s.periods)
+    assert tr.growth_pct < 0 and math.isnan(tr.doubling_months)
+    assert "no doubling time" in tr.note
+
+
+def test_trend_seasonal_recovers_seasonal_amplitude():
+    rng = np.random.default_rng(8)
+    periods = pd.date_range("2019-01-01", periods=72, freq="MS")
+    season = np.where(periods.month.isin([6, 7, 8]), np.log(3.0), 0.0)
+    mu = 4 * np.exp(np.log(1.2) * np.arange(72) / 12 + season)
+    y = rng.negative_binomial(5, 5 / (5 + mu))
+    plain = g.trend(y, periods)
+    seas = g.trend(y, periods, seasonal=True)
+    assert seas.seasonal and seas.growth_ci[0] <= 20 <= seas.growth_ci[1]
+    # seasonal model tracks the summer peaks
+    summer = periods.month.isin([6, 7, 8])
+    assert seas.fitted[summer].mean() / seas.fitted[~summer].mean() > 2
+    assert plain.fitted[summer].mean() / plain.fitted[~summer].mean() < 1.3
+
+
+def test_trend_too_sparse_is_nan_with_note():
+    y = np.zeros(24)
+    y[[3, 15]] = 1
+    tr = g.trend(y, pd.date_range("2021-01-01", periods=24, freq="MS"))
+    assert math.isnan(tr.growth_pct) and "no trend" in tr.note
+
+
+# ----------------------------------------------------------------------------- change point
+
+
+def test_change_point_found_and_truth_in_set():
+    rng = np.random.default_rng(12)
+    s = simulate_growth_series(
+        3.0, 0.0, 0.2, rng, n_periods=60, break_at=30, growth_after_pct=200.0
+    )
+    cp = g.change_point(s.counts, s.periods)
+    assert cp.significant and cp.p_value < 0.01
+    assert s.true_break in cp.confidence_set
+    assert abs((cp.break_period - s.true_break).days) < 200
+    assert cp.growth_after_pct > 100 and abs(cp.growth_before_pct) < 60
+    assert cp.label == cp.break_period.strftime("%Y-%m")
+
+
+def test_change_point_davies_is_conservative_under_null():
+    rng = np.random.default_rng(13)
+    n, rej = 60, 0
+    for _ in range(n):
+        s = simulate_growth_series(4.0, 40.0, 0.4, rng, n_periods=48)
+        rej += g.change_point(s.counts, s.periods).p_value < 0.05
+    # Davies gives an upper bound: rejection rate at most ~5% (+ binomial tolerance).
+    assert rej / n <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / n)
+
+
+def test_change_point_bootstrap_agrees_with_davies_order():
+    rng = np.random.default_rng(14)
+    s = simulate_growth_series(
+        3.0, 0.0, 0.3, rng, n_periods=48, break_at=24, growth_after_pct=150.0
+    )
+    dav = g.change_point(s.counts, s.periods, min_segment=8)
+    boot = g.change_point(s.counts, s.periods, min_segment=8, method="bootstrap", n_boot=39, seed=1)
+    assert boot.p_method == "bootstrap" and dav.p_method == "davies-bound"
+    assert 1 / 40 <= boot.p_value <= 1
+    assert boot.break_period == dav.break_period
+    # the bound is an upper bound: the bootstrap p-value should not exceed it by much
+    assert boot.p_value <= dav.p_value + 0.05
+
+
+def test_change_point_discontinuous_and_short_series():
+    rng = np.random.default_rng(15)
+    periods = pd.date_range("2020-01-01", periods=40, freq="MS")
+    mu = np.where(np.arange(40) >= 20, 12.0, 3.0)
+    y = rng.negative_binomial(10, 10 / (10 + mu))
+    cp = g.change_point(y, periods, kind="discontinuous")
+    assert cp.significant and pd.Timestamp("2021-05-01") <= cp.break_period <= pd.Timestamp(
+        "2021-11-01"
+    )
+    short = g.change_point(y[:10], periods[:10])
+    assert short.break_period is None and "too short" in short.note
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def test_growth_table_json_keys_bh_and_sentence():
+    rng = np.random.default_rng(30)
+    periods = 48
+    grow = _spread(10).tolist() + [2] * 12 + [4] * 12 + _spread(70).tolist()
+    panel = _panel(
+        {
+            "ML-1": np.array(grow),
+            "ML-2": rng.negative_binomial(2, 2 / (2 + 3.0), periods),
+            "ML-3": np.zeros(periods, dtype=int),
+        }
+    )
+    table = g.growth_table(panel, None, [(2021, 2024), ("2021Q1", "2024Q4")])
+    assert len(table) == 6
+    assert list(table.columns[: len(g.JSON_KEYS)]) == list(g.JSON_KEYS)
+    kayes = table[(table.region_id == "ML-1") & (table.period_a == "2021")].iloc[0]
+    assert (kayes.count_a, kayes.count_b, kayes.ratio) == (10, 70, pytest.approx(7.0))
+    assert len(kayes.annual_growth_ci) == 2
+    from statsmodels.stats.multitest import multipletests
+
+    sub = table[table.period_a == "2021"]
+    ok = sub.p_value.notna()
+    np.testing.assert_allclose(
+        sub.p_value_bh[ok], multipletests(sub.p_value[ok], method="fdr_bh")[1]
+    )
+    assert (sub.p_value_bh[ok] >= sub.p_value[ok] - 1e-12).all()
+    empty = table[table.region_id == "ML-3"].iloc[0]
+    assert math.isnan(empty.ratio) and "undefined" in empty.note
+    text = g.growth_sentence(kayes, "Kayes")
+    assert text.startswith(
+        "Attacks in Kayes rose from 10 in 2021 to 70 in 2024, 7.0 times (95% CI 3.6-15.2; "
+    )
+    assert "allowing for overdispersion); the fitted trend is +" in text
+
+
+def test_growth_rejects_windows_outside_panel_and_misaligned_quarters():
+    panel = _panel({"ML-1": np.ones(24, dtype=int)})
+    with pytest.raises(InputError, match="outside the panel"):
+        g.growth(panel, "ML-1", 2021, 2024)
+    with pytest.raises(InputError, match="not in the panel"):
+        g.growth(panel, "ML-9", 2021, 2022)
+    qpanel = _panel({"ML-1": np.ones(8, dtype=int)}, freq="quarter")
+    with pytest.raises(InputError, match="align with quarters"):
+        g.growth(qpanel, "ML-1", "2021-02", "2022Q1")
+    res = g.growth(qpanel, "ML-1", 2021, 2022)
+    assert res.ratio.exposure_a == 4 and res.ratio.ratio == pytest.approx(1.0)
+
+
+def test_demo_scenario_true_sevenfold_inside_interval():
+    from analysis.panel import from_matrix
+    from analysis.simulate import simulate_demo
+
+    demo = simulate_demo()
+    panel = from_matrix(demo.counts, demo.region_ids, demo.periods)
+    res = g.growth(panel, demo.truth["scenario"]["focus"], 2021, 2024)
+    truth = demo.truth["focus_true_rate_ratio"]
+    assert res.ratio.nb_ci_low <= truth <= res.ratio.nb_ci_high
+    tg = demo.truth["focus_true_annual_growth_pct"]
+    assert res.trend.growth_ci[0] <= tg <= res.trend.growth_ci[1]
+
+
+@pytest.mark.real_data
+def test_real_data_jnim_burkina_faso_2018_vs_2019(real_data_path):
+    """Ratio and exact interval equal an independent calculation from the raw file."""
+    raw = pd.read_csv(real_data_path, usecols=["side_a", "side_b", "country", "date_start"])
+    jnim = raw[((raw.side_a == "JNIM") | (raw.side_b == "JNIM")) & (raw.country == "Burkina Faso")]
+    month = pd.to_datetime(jnim.date_start).dt.to_period("M")
+    per_month = month.value_counts()
+    a = [per_month.get(pd.Period(f"2018-{m:02d}", "M"), 0) for m in range(1, 13)]
+    b = [per_month.get(pd.Period(f"2019-{m:02d}", "M"), 0) for m in range(1, 13)]
+    r = g.rate_ratio(a, b, period_a="2018", period_b="2019")
+    ca, cb = int((month.dt.year == 2018).sum()), int((month.dt.year == 2019).sum())
+    assert (ca, cb) == (34, 122)  # as documented in SOURCES.md
+    ci = stats.binomtest(cb, ca + cb, 0.5).proportion_ci(method="exact")
+    assert r.ratio == pytest.approx(cb / ca)
+    assert r.ci_low == pytest.approx(ci.low / (1 - ci.low))
+    assert r.ci_high == pytest.approx(ci.high / (1 - ci.high))
+    assert r.nb_ci_low < r.ratio < r.nb_ci_high
