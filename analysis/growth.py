@@ -1023,7 +1023,8 @@ def growth_sentence(
     -------
     str
         E.g. "Attacks in Kayes rose from 10 in 2021 to 70 in 2024, 7.0 times (95% CI 3.6-15.2;
-        2.9-17.1 allowing for overdispersion); the fitted trend is +91% a year".
+        2.9-17.1 allowing for overdispersion); the fitted trend is +91% a year (95% CI +52% to
+        +140%)".
     """
     row = row_or_result.to_row() if isinstance(row_or_result, GrowthResult) else row_or_result
     name = region_name or row.get("region_name") or row.get("region_id")
@@ -1060,6 +1061,9 @@ def growth_sentence(
     g = row.get("annual_growth_pct")
     if g is not None and np.isfinite(float(g)):
         text += f"; the fitted trend is {float(g):+.0f}% a year"
+        ci = row.get("annual_growth_ci")
+        if ci is not None and len(ci) == 2 and np.all(np.isfinite(np.asarray(ci, dtype=float))):
+            text += f" ({level}% CI {float(ci[0]):+.0f}% to {float(ci[1]):+.0f}%)"
     cp = row.get("change_point")
     if cp:
         text += f", and the growth changed pace around {cp}"

@@ -79,3 +79,60 @@ def monthly_counts(
     ax.legend(fontsize=8, ncol=2, frameon=False, loc="upper left")
     ax.set_ylim(bottom=0)
     return fig
+
+
+def growth_trend(
+    trend_result,
+    title: str | None = None,
+    ylabel: str = "events",
+    show_band: bool = True,
+) -> Figure:
+    """Counts per period with the fitted log-linear trend and its confidence band.
+
+    Parameters
+    ----------
+    trend_result : analysis.growth.TrendResult
+        From ``analysis.growth.trend`` (periods, counts, fitted, band_low, band_high).
+    title : str, optional
+        Axes title.
+    ylabel : str
+        What is counted.
+    show_band : bool
+        Draw the pointwise confidence band of the fitted mean.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Bars for the observed counts, a line for the fitted mean; the legend states the annual
+        growth with its interval (or why there is none).
+    """
+    import math
+
+    _style()
+    tr = trend_result
+    fig, ax = plt.subplots(figsize=(9, 4.2), layout="constrained")
+    periods = pd.DatetimeIndex(tr.periods)
+    width = 20 if len(periods) < 2 else 0.8 * (periods[1] - periods[0]).days
+    ax.bar(periods, tr.counts, width=width, color="0.75", label="observed", align="edge")
+    level = int(round(100 * tr.conf_level))
+    if math.isfinite(tr.growth_pct):
+        label = (
+            f"fitted trend: {tr.growth_pct:+.0f}% a year "
+            f"({level}% CI {tr.growth_ci[0]:+.0f}% to {tr.growth_ci[1]:+.0f}%)"
+        )
+        centre = periods + pd.Timedelta(days=width / 2)
+        ax.plot(centre, tr.fitted, color="black", linewidth=2, label=label)
+        if show_band:
+            ax.fill_between(
+                centre, tr.band_low, tr.band_high, color="black", alpha=0.15,
+                label=f"{level}% band of the fitted mean",
+            )  # fmt: skip
+    else:
+        ax.plot([], [], " ", label=f"no trend fitted: {tr.note}")
+    ax.set_xlabel("")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    return fig

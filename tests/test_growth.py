@@ -413,3 +413,64 @@ def test_real_data_jnim_burkina_faso_2018_vs_2019(real_data_path):
     assert r.ci_low == pytest.approx(ci.low / (1 - ci.low))
     assert r.ci_high == pytest.approx(ci.high / (1 - ci.high))
     assert r.nb_ci_low < r.ratio < r.nb_ci_high
+
+
+# ----------------------------------------------------------------------------- figure and CLI
+
+
+def test_growth_trend_figure_draws_curve_band_and_counts():
+    from analysis.plots import growth_trend
+
+    rng = np.random.default_rng(40)
+    s = simulate_growth_series(2.0, 90.0, 0.3, rng)
+    tr = g.trend(s.counts, s.periods)
+    fig = growth_trend(tr, title="Kayes")
+    ax = fig.axes[0]
+    assert len(ax.patches) == 48  # one bar per month
+    line = ax.get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), tr.fitted)
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(f"{tr.growth_pct:+.0f}% a year" in t for t in texts)
+    assert len(ax.collections) == 1  # the band
+    sparse = g.trend(np.zeros(24), pd.date_range("2021-01-01", periods=24, freq="MS"))
+    fig2 = growth_trend(sparse)
+    texts = [t.get_text() for t in fig2.axes[0].get_legend().get_texts()]
+    assert any("no trend fitted: only 0 period(s) with events" in t for t in texts)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    plt.close(fig2)
+
+
+def test_cli_growth_json_demo_study(demo_study_path, demo_dir):
+    import json
+
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["growth", str(demo_study_path), "--json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert len(rows) == 1 and list(rows[0]) == list(g.JSON_KEYS)
+    kayes = rows[0]
+    assert (kayes["region_id"], kayes["period_a"], kayes["period_b"]) == ("ML-1", "2021", "2024")
+    ratio_truth = json.loads((demo_dir / "demo_truth.json").read_text())["focus_true_rate_ratio"]
+    assert 6 < ratio_truth < 8
+    assert kayes["nb_ci_low"] <= ratio_truth <= kayes["nb_ci_high"]
+    assert kayes["ci_low"] < kayes["ratio"] < kayes["ci_high"]
+    assert len(kayes["annual_growth_ci"]) == 2
+
+    res = runner.invoke(
+        app,
+        ["growth", str(demo_study_path), "--region", "Kayes", "--region", "MR-02",
+         "--compare", "2021:2024", "--compare", "2023Q4:2024Q4"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert res.stdout.count("\n") >= 4 and "Kayes" in res.stdout
+
+    bad = runner.invoke(app, ["growth", str(demo_study_path), "--compare", "2021"])
+    assert bad.exit_code == 2 and "A:B" in bad.output
+    outside = runner.invoke(app, ["growth", str(demo_study_path), "--compare", "2010:2024"])
+    assert outside.exit_code == 2 and "outside the panel" in outside.output

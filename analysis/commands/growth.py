@@ -1,9 +1,95 @@
-"""Commands of the growth stage."""
+"""Commands of the growth stage: ``growth``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from analysis.commands._common import print_json, user_errors
+from analysis.errors import InputError, Problem
+
+
+def _parse_compare(values: list[str]) -> list[tuple[str, str]]:
+    pairs = []
+    problems = []
+    for value in values:
+        parts = value.split(":")
+        if len(parts) != 2 or not all(p.strip() for p in parts):
+            problems.append(Problem(None, None, "--compare", "A:B, e.g. 2021:2024", value))
+            continue
+        pairs.append((parts[0].strip(), parts[1].strip()))
+    if problems:
+        raise InputError("invalid --compare", problems)
+    return pairs
+
+
+@user_errors
+def growth_command(
+    study_path: Annotated[Path, typer.Argument(help="Study YAML file.", metavar="STUDY.yaml")],
+    region: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--region", help="Region (ISO 3166-2 code or name); repeatable. Default: focus."
+        ),
+    ] = None,
+    compare: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--compare",
+            help="Periods A:B (YYYY, YYYYQn, YYYY-MM or YYYY-MM..YYYY-MM); repeatable. "
+            "Default: the study's comparisons.",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON, one object per row.")
+    ] = False,
+) -> None:
+    """Growth between two periods for each region: rate ratio with exact and
+    overdispersion-aware 95% intervals, trend growth per year, doubling time, change point."""
+    from analysis.config import load_study
+    from analysis.geography import resolve_region
+    from analysis.growth import JSON_KEYS, growth_sentence, growth_table
+    from analysis.pipeline import prepare
+
+    study = load_study(study_path)
+    pairs = _parse_compare(compare) if compare else [tuple(map(str, p)) for p in study.compare]
+    if not pairs:
+        raise InputError(
+            "nothing to compare",
+            [Problem(str(study_path), None, "compare", "a comparison, or --compare A:B")],
+        )
+    data = prepare(study)
+    if region:
+        regions = [resolve_region(r, data.boundaries) for r in region]
+    else:
+        regions = list(study.focus) or list(dict.fromkeys(data.panel["region_id"]))
+    missing = sorted(set(regions) - set(data.panel["region_id"]))
+    if missing:
+        raise InputError(
+            "region not in the study's panel",
+            [
+                Problem(None, None, "--region", "a region of the study's countries", m)
+                for m in missing
+            ],
+        )
+    table = growth_table(data.panel, regions, pairs)
+    if as_json:
+        rows = [{k: row[k] for k in JSON_KEYS} for row in table.to_dict(orient="records")]
+        print_json(rows)
+        return
+    for row in table.to_dict(orient="records"):
+        typer.echo(growth_sentence(row, noun="Events") + ".")
+        extras = []
+        if row.get("note"):
+            extras.append(f"note: {row['note']}")
+        if isinstance(row.get("p_value_bh"), float):
+            extras.append(f"p = {row['p_value']:.3g} (BH-adjusted {row['p_value_bh']:.3g})")
+        for extra in extras:
+            typer.echo(f"  {extra}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to app."""
+    app.command("growth")(growth_command)
