@@ -1,9 +1,118 @@
-"""Commands of the report stage."""
+"""Commands of the report stage: ``report``, ``batch`` and ``notebook``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from analysis.commands._common import user_errors
+
+DEFAULT_OUT = Path("reports")
+
+
+@user_errors
+def report_command(
+    study: Annotated[Path, typer.Argument(help="Study YAML file.")],
+    region: Annotated[
+        list[str] | None,
+        typer.Option("--region", help="Region (ISO 3166-2 or name); repeatable. Default: focus."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per report.")] = 600.0,
+) -> None:
+    """Render region reports of one study to OUT/<study>/<region>.html (and the .ipynb)."""
+    from analysis.config import load_study
+    from analysis.geography import resolve_region
+    from analysis.report.batch import run_batch
+
+    loaded = load_study(study)
+    regions = [resolve_region(r) for r in region] if region else list(loaded.focus)
+    result = run_batch(
+        [study],
+        out,
+        workers=1,
+        force=True,
+        regions=regions,
+        overview=False,
+        timeout=timeout,
+        progress=False,
+    )
+    for entry in result.manifest["reports"]:
+        typer.echo(f"{entry['status']:8} {result.out / entry['html']}")
+        if entry["error"]:
+            typer.echo(f"         {entry['error']}", err=True)
+    raise typer.Exit(result.exit_code)
+
+
+@user_errors
+def batch_command(
+    studies: Annotated[list[Path], typer.Argument(help="Study YAML files.")],
+    quarter: Annotated[
+        str | None, typer.Option("--quarter", help="YYYYQn: reports as of that quarter's end.")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Reports at once (local).")] = 2,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output root folder.")] = DEFAULT_OUT,
+    force: Annotated[bool, typer.Option("--force", help="Rerun unchanged reports too.")] = False,
+    regions: Annotated[
+        str, typer.Option("--regions", help="neighbours (focus + neighbours), focus or all.")
+    ] = "neighbours",
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per report.")] = 600.0,
+) -> None:
+    """Render every region report and the overview of each study, with index and manifest."""
+    from analysis.report.batch import run_batch
+
+    if workers < 1:
+        typer.echo("error: --workers must be at least 1", err=True)
+        raise typer.Exit(2)
+    result = run_batch(
+        studies,
+        out,
+        quarter=quarter,
+        workers=workers,
+        scheduler=scheduler,
+        force=force,
+        regions=regions,
+        timeout=timeout,
+    )
+    counts = ", ".join(f"{n} {status}" for status, n in result.manifest["counts"].items())
+    typer.echo(f"{counts or 'no reports'} in {result.manifest['wall_seconds']:.1f} s")
+    typer.echo(f"index: {result.index}")
+    for entry in result.failed:
+        typer.echo(f"{entry['status']}: {entry['id']}: {entry['error']}", err=True)
+    raise typer.Exit(result.exit_code)
+
+
+@user_errors
+def notebook_command(
+    study: Annotated[Path, typer.Argument(help="Study YAML file.")],
+    region: Annotated[
+        str | None, typer.Option("--region", help="Region (ISO 3166-2 or name). Default: focus.")
+    ] = None,
+    template: Annotated[
+        str, typer.Option("--template", help="region_report, overview or methods.")
+    ] = "region_report",
+    out: Annotated[Path | None, typer.Option("--out", help="Notebook to write (.ipynb).")] = None,
+) -> None:
+    """Write a parameterized copy of a report notebook to explore in Jupyter."""
+    from analysis.config import load_study
+    from analysis.geography import resolve_region
+    from analysis.report.run import write_parameterized
+
+    loaded = load_study(study)
+    code = resolve_region(region) if region else loaded.focus[0]
+    target = out or Path("notebooks/exploratory") / f"{loaded.slug}-{code.lower()}-{template}.ipynb"
+    path = write_parameterized(template, {"study": str(study), "region": code}, target)
+    typer.echo(str(path))
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to app."""
+    app.command("report")(report_command)
+    app.command("batch")(batch_command)
+    app.command("notebook")(notebook_command)

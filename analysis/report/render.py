@@ -211,7 +211,6 @@ def _exporter() -> Any:
             exclude_input=True,
             exclude_input_prompt=True,
             exclude_output_prompt=True,
-            embed_images=True,
         )
         exporter.register_filter("ct_clean", clean_html)
         _EXPORTER = exporter

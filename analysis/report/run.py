@@ -264,7 +264,7 @@ def get_shell() -> Any:
 
         config = Config()
         config.HistoryManager.enabled = False
-        config.InteractiveShell.colors = "NoColor"
+        config.InteractiveShell.colors = "nocolor"
         config.InlineBackend.figure_formats = {"png"}
         config.InlineBackend.rc = {"figure.dpi": 96}
         _SHELL = InteractiveShell.instance(config=config)
@@ -492,3 +492,48 @@ def finish_timed_out(job: ReportJob, pid: int, limit: float, duration: float) ->
         error=message,
         records=_jsonable(render.collect_records(nb)),
     )
+
+
+def write_parameterized(
+    template: str, parameters: dict[str, Any], target: str | os.PathLike[str]
+) -> Path:
+    """Write a copy of a report notebook with validated parameters injected, not executed.
+
+    Parameters
+    ----------
+    template : str
+        ``region_report``, ``overview``, ``methods`` or a notebook path.
+    parameters : dict
+        Report parameters (validated as for a run); ``region`` is dropped for templates that
+        do not take one.
+    target : path
+        The ``.ipynb`` to write (atomically).
+
+    Returns
+    -------
+    Path
+        ``target``.
+    """
+    import papermill
+
+    from analysis.io import atomic_write_text
+
+    params = validate_parameters(parameters)
+    path = notebook_path(template)
+    nb = load_template(path)
+    source = "\n".join(c.source for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    params = {k: v for k, v in params.items() if re.search(rf"^{k}\s*=", source, re.MULTILINE)}
+    out = papermill.execute_notebook(
+        nb,
+        None,
+        parameters=params,
+        prepare_only=True,
+        kernel_name="python3",
+        language="python",
+        progress_bar=False,
+    )
+    target = Path(target)
+    if target.suffix != ".ipynb":
+        raise InputError("invalid notebook path", [Problem(str(target), None, None, "*.ipynb")])
+    atomic_write_text(target, nbformat.writes(out))
+    return target

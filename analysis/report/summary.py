@@ -110,3 +110,27 @@ def region_with_neighbours(region_id: str, boundaries: Any, limit: int = 8) -> l
     from analysis.geography import neighbours
 
     return [region_id, *neighbours(region_id, boundaries=boundaries)[:limit]]
+
+
+def recent_events(events: pd.DataFrame, region_id: str, n: int = 5) -> pd.DataFrame:
+    """The ``n`` latest events in a region, with the columns a reader checks (notes cut short).
+
+    Strings are returned as they are in the data; display them with
+    :func:`analysis.report.show.table`, which escapes them.
+    """
+    cols = ["date_start", "event_type", "actor1", "actor2", "fatalities", "notes"]
+    rows = events[events["region_id"] == region_id]
+    rows = rows.sort_values(["date_start", "event_id"], ascending=[False, True]).head(n)
+    out = rows.reindex(columns=cols).copy()
+    out["date_start"] = out["date_start"].dt.strftime("%Y-%m-%d")
+    out["notes"] = out["notes"].astype("string").str.slice(0, 160)
+    return out.rename(columns={"date_start": "date"}).reset_index(drop=True)
+
+
+def main_actor(events: pd.DataFrame, region_id: str) -> tuple[str, int] | None:
+    """The most frequent first actor in a region's events and its count (None if no events)."""
+    rows = events.loc[events["region_id"] == region_id, "actor1"].dropna()
+    if rows.empty:
+        return None
+    counts = rows.value_counts()
+    return str(counts.index[0]), int(counts.iloc[0])

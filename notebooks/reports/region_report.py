@@ -38,11 +38,27 @@ show.record(
 show.table(summary.data_summary(events, panel, region_id, data.inputs, data.set_aside))
 
 # %%
+actor = summary.main_actor(events, region_id)
+if actor is not None:
+    show.markdown(
+        "The most frequent actor in {region}'s events is **{actor}** ({n} events).",
+        region=region_name,
+        actor=actor[0],
+        n=actor[1],
+    )
+
+# %%
 show.figure(
     plots.monthly_counts(panel, around, focus=region_id),
     f"Events per {panel.attrs.get('freq', 'month')} in {region_name} (black) and its "
     "neighbouring regions.",
 )
+
+# %% [markdown]
+# ### Latest events
+
+# %%
+show.table(summary.recent_events(events, region_id), float_format="{:,.0f}")
 
 # %% [markdown]
 # ## Provenance

@@ -1,0 +1,169 @@
+"""Running reports: parameter validation, papermill in-process and forked, isolation, timeouts."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from analysis.errors import InputError
+from analysis.report import run
+from analysis.report.forkserver import ForkServer
+
+PROBE = textwrap.dedent(
+    """
+    # %% tags=["parameters"]
+    study = ""
+    region = "ML-1"
+
+    # %% [markdown]
+    # ## Probe
+
+    # %%
+    import time
+    import matplotlib
+    import numpy as np
+    import analysis.report.show as show_module
+
+    if region == "ML-2":
+        # leave traces everywhere a reused interpreter would keep them
+        leaked_global = 1
+        show_module.LEAKED = 1
+        matplotlib.rcParams["lines.linewidth"] = 9.0
+        np.random.seed(7)
+    if region == "ML-3":
+        time.sleep(120)
+    if region == "ML-4":
+        raise RuntimeError("probe failure <b>")
+    print("stdout line")
+    show_module.record(
+        title="probe " + region,
+        leaked_global="leaked_global" in globals(),
+        module_attr=hasattr(show_module, "LEAKED"),
+        linewidth=float(matplotlib.rcParams["lines.linewidth"]),
+        draw=float(np.random.random()),
+    )
+    """
+)
+
+
+@pytest.fixture()
+def probe(tmp_path: Path) -> tuple[Path, Path]:
+    notebook = tmp_path / "probe.py"
+    notebook.write_text(PROBE)
+    study = tmp_path / "study.yaml"
+    study.write_text("title: unused\n")
+    return notebook, study
+
+
+def _job(
+    tmp_path: Path, notebook: Path, study: Path, region: str, timeout: float = 60
+) -> run.ReportJob:
+    return run.ReportJob(
+        notebook=str(notebook),
+        parameters={"study": str(study), "region": region},
+        html_path=str(tmp_path / "out" / f"{region}.html"),
+        ipynb_path=str(tmp_path / "out" / f"{region}.ipynb"),
+        timeout=timeout,
+    )
+
+
+# -- validation -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "region",
+    ['ML-1"; import os; os.system("x") #', "ML-1\nimport os", "ml 1", "", "ML-12345", "XX"],
+)
+def test_bad_region_is_refused(region: str, probe: tuple[Path, Path]) -> None:
+    with pytest.raises(InputError, match="region"):
+        run.validate_parameters({"study": str(probe[1]), "region": region})
+
+
+def test_parameters_are_normalised_and_checked(probe: tuple[Path, Path], tmp_path: Path) -> None:
+    out = run.validate_parameters({"study": str(probe[1]), "region": "ml-1", "quarter": "2024q4"})
+    assert out == {"study": str(probe[1].resolve()), "region": "ML-1", "quarter": "2024Q4"}
+    with pytest.raises(InputError, match="study"):
+        run.validate_parameters({"study": str(tmp_path / "missing.yaml")})
+    with pytest.raises(InputError, match="study"):
+        run.validate_parameters({"study": str(probe[0])})  # exists but is not a .yaml
+    with pytest.raises(InputError, match="quarter"):
+        run.validate_parameters({"quarter": "2024Q5"})
+    with pytest.raises(InputError, match="one of"):
+        run.validate_parameters({"code": "1"})
+    with pytest.raises(InputError, match="control"):
+        run.validate_parameters({"study": str(probe[1]) + "\n__import__('os')"})
+
+
+def test_quarters() -> None:
+    assert run.previous_quarter("2024Q1") == "2023Q4"
+    assert run.previous_quarter("2024Q3") == "2024Q2"
+    assert run.slugify("ML-1") == "ml-1"
+
+
+# -- execution ------------------------------------------------------------------------------
+
+
+def test_in_process_run_writes_notebook_and_html(probe, tmp_path: Path) -> None:
+    result = run.execute_job(_job(tmp_path, *probe, "ML-1"))
+    assert result.status == "ok", result.error
+    assert result.records["title"] == "probe ML-1"
+    nb = nbformat.read(tmp_path / "out" / "ML-1.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and 'region = "ML-1"' in injected[0].source
+    assert any(o.get("name") == "stdout" for c in nb.cells for o in c.get("outputs", []))
+    page = (tmp_path / "out" / "ML-1.html").read_text()
+    assert "<title>probe ML-1</title>" in page
+    assert "import matplotlib" not in page  # no code in the report
+
+
+def test_failure_keeps_notebook_with_error(probe, tmp_path: Path) -> None:
+    result = run.execute_job(_job(tmp_path, *probe, "ML-4"))
+    assert result.status == "failed"
+    assert "probe failure" in result.error
+    nb = nbformat.read(tmp_path / "out" / "ML-4.ipynb", as_version=4)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors and errors[0].ename == "RuntimeError"
+    page = (tmp_path / "out" / "ML-4.html").read_text()
+    assert "did not finish" in page and "probe failure &lt;b&gt;" in page
+
+
+def test_forked_reports_do_not_leak_state_and_time_out(probe, tmp_path: Path) -> None:
+    with ForkServer(modules=("numpy", "matplotlib.pyplot", "analysis.report.show")) as server:
+        baseline = server.run(_job(tmp_path, *probe, "ML-1"))
+        polluter = server.run(_job(tmp_path, *probe, "ML-2"))
+        after = server.run(_job(tmp_path, *probe, "ML-5"))
+        slow = server.run(_job(tmp_path, *probe, "ML-3"), timeout=3)
+        still_serving = server.run(_job(tmp_path, *probe, "ML-6"))
+    assert polluter.status == "ok"
+    # the polluting report saw its own changes ...
+    assert polluter.records["leaked_global"] and polluter.records["module_attr"]
+    assert polluter.records["linewidth"] == 9.0
+    # ... and the next report in the same server saw none of them
+    for key in ("leaked_global", "module_attr", "linewidth"):
+        assert after.records[key] == baseline.records[key], key
+    # the seeded global random state did not carry over either (numpy reseeds in a fork)
+    import numpy as np
+
+    seeded = np.random.RandomState(7).random(2)
+    assert polluter.records["draw"] == seeded[0]
+    assert after.records["draw"] != seeded[1]
+    assert slow.status == "timeout" and "timeout" in slow.error
+    assert 2.5 < slow.duration < 30
+    nb = nbformat.read(tmp_path / "out" / "ML-3.ipynb", as_version=4)
+    assert nb.cells[-1].outputs[0].ename == "TimeoutError"
+    assert "did not finish" in (tmp_path / "out" / "ML-3.html").read_text()
+    assert still_serving.status == "ok"
+
+
+def test_parameterized_copy(probe, tmp_path: Path) -> None:
+    target = run.write_parameterized(
+        str(probe[0]), {"study": str(probe[1]), "region": "ML-2"}, tmp_path / "copy.ipynb"
+    )
+    nb = nbformat.read(target, as_version=4)
+    assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    assert any('region = "ML-2"' in c.source for c in nb.cells)
+    json.loads(target.read_text())
