@@ -69,14 +69,68 @@ def _whole_number(series: pd.Series) -> pd.Series:
     return pd.Series(np.isnan(values) | (np.floor(values) == values), index=series.index)
 
 
+def _string_hash(values: pd.Series) -> np.ndarray:
+    """64-bit hash of every string, vectorised over Arrow's buffers (nulls hash like "")."""
+    import pyarrow as pa
+
+    arr = pa.array(values.array) if not isinstance(values.array, np.ndarray) else None
+    if arr is None:
+        arr = pa.array(values.to_numpy(dtype=object, na_value=None), type=pa.string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.large_string())
+    n = len(arr)
+    buffers = arr.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0)
+    padded = np.zeros(len(data) + 16, dtype=np.uint8)
+    padded[: len(data)] = data
+    # every byte position read as the start of an unaligned little-endian 8-byte word
+    words = np.ndarray(
+        shape=(len(padded) - 7,), dtype="<u8", buffer=padded.data, offset=0, strides=(1,)
+    )
+    starts = offsets[:-1]
+    lengths = (offsets[1:] - starts).astype(np.int64)
+    h = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    for k in range(0, int(lengths.max(initial=0)), 8):
+        remaining = np.clip(lengths - k, 0, 8).astype(np.uint64)
+        mask = np.where(
+            remaining >= 8,
+            np.uint64(0xFFFFFFFFFFFFFFFF),
+            (np.uint64(1) << (remaining * np.uint64(8))) - np.uint64(1),
+        )
+        word = words[np.minimum(starts + k, len(words) - 1)] & mask
+        h = (h ^ word) * np.uint64(0x100000001B3)
+        h ^= h >> np.uint64(29)
+    return h
+
+
+def duplicated_ids(frame: pd.DataFrame) -> np.ndarray | None:
+    """Positions-mask of rows whose (source, event_id) appeared on an earlier row, or None.
+
+    A vectorised 64-bit hash finds candidates; only rows whose hashes collide are compared
+    exactly, so the common case (all unique) costs one hash pass.
+    """
+    ids = frame["event_id"]
+    h = _string_hash(ids)
+    sources = frame["source"]
+    if sources.nunique(dropna=False) > 1:
+        h = h ^ (_string_hash(sources) * np.uint64(0xC2B2AE3D27D4EB4F))
+    valid = ids.notna().to_numpy()
+    if pd.Index(h[valid]).is_unique:
+        return None
+    candidates = pd.Series(h).duplicated(keep=False).to_numpy() & valid
+    exact = frame.loc[candidates, ["source", "event_id"]].astype(str)
+    dup = np.zeros(len(frame), dtype=bool)
+    dup[np.flatnonzero(candidates)] = exact.duplicated(keep="first").to_numpy()
+    return dup if dup.any() else None
+
+
 def _unique_ids(frame: pd.DataFrame) -> pd.Series | bool:
-    # Index.is_unique is a hash pass; the row-wise duplicated() only runs when it fails.
-    key = frame["event_id"]
-    if frame["source"].nunique(dropna=False) > 1:
-        key = frame["source"].astype(str) + "\x1f" + frame["event_id"].astype(str)
-    if pd.Index(key).is_unique:
+    dup = duplicated_ids(frame)
+    if dup is None:
         return True
-    return ~pd.Series(key).duplicated(keep="first").to_numpy()
+    return pd.Series(~dup, index=frame.index)
 
 
 def _end_after_start(frame: pd.DataFrame) -> pd.Series:
@@ -493,7 +547,7 @@ def filter_events(
         keep &= np.asarray(events["event_type"].str.lower().isin(wanted).fillna(False), dtype=bool)
     if countries:
         wanted = {str(c).strip().lower() for c in countries}
-        hit = np.asarray(events["country"].str.lower().isin(wanted).fillna(False), dtype=bool)
+        hit = np.array(events["country"].str.lower().isin(wanted).fillna(False), dtype=bool)
         if "iso3" in events.columns:
             hit |= np.asarray(events["iso3"].str.lower().isin(wanted).fillna(False), dtype=bool)
         keep &= hit

@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analysis.events import STRING_DTYPE, quality_counts
+from analysis.events import quality_counts
 from analysis.sources.common import (
     ACLED_DATE_FORMATS,
     Problems,
     ReadResult,
     assemble,
+    constant_text,
     empty_file_error,
     extra_columns,
     finish,
@@ -87,7 +87,7 @@ def read_acled(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadRes
     dates = parse_dates(table, names["event_date"], ACLED_DATE_FORMATS, problems, "date_start")
     n = table.num_rows
     columns.update(
-        source=pd.Series(pd.array(np.full(n, "acled", dtype=object), dtype=STRING_DTYPE)),
+        source=constant_text("acled", n),
         date_start=dates,
         date_end=dates,
         iso3=text(table, None),

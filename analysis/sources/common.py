@@ -292,15 +292,22 @@ def text(table: pa.Table, name: str | None) -> pd.Series:
     """A column as a pandas Arrow-string Series (all null if ``name`` is None)."""
     n = table.num_rows
     if name is None:
-        return pd.Series(pd.array([None] * n, dtype=STRING_DTYPE)) if n else _empty_text()
+        return constant_text(None, n)
     column = table.column(name)
     if column.type != pa.string():
         column = column.cast(pa.string())
     return column.to_pandas(types_mapper=_string_mapper)
 
 
-def _empty_text() -> pd.Series:
-    return pd.Series([], dtype=STRING_DTYPE)
+def constant_text(value: str | None, n: int) -> pd.Series:
+    """A Series of ``n`` copies of ``value`` (or nulls) in the canonical string dtype."""
+    if value is None:
+        array = pa.nulls(n, pa.string())
+    else:
+        array = pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(n, dtype=np.int32)), pa.array([value])
+        ).cast(pa.string())
+    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([array], type=pa.string())))
 
 
 def number(table: pa.Table, name: str | None) -> pd.Series:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -13,7 +12,6 @@ from analysis.events import (
     CANONICAL_COLUMNS,
     FLOAT_COLUMNS,
     STRING_COLUMNS,
-    STRING_DTYPE,
     quality_counts,
 )
 from analysis.sources.common import (
@@ -22,6 +20,7 @@ from analysis.sources.common import (
     Problems,
     ReadResult,
     assemble,
+    constant_text,
     empty_file_error,
     extra_columns,
     finish,
@@ -78,7 +77,7 @@ def read_csv_events(path: str | os.PathLike[str], keep_extra: bool = True) -> Re
         if "date_end" in names
         else start
     )
-    columns["source"] = pd.Series(pd.array(np.full(n, "csv", dtype=object), dtype=STRING_DTYPE))
+    columns["source"] = constant_text("csv", n)
     used = set(CANONICAL_COLUMNS) - {"source"}
     extras = extra_columns(header, used, "csv") if keep_extra else []
     frame = assemble(columns, table, extras)

@@ -6,7 +6,9 @@ import datetime as dt
 import os
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -90,13 +92,20 @@ def ingest(
         raise InputError("no input files", [Problem(None, None, "FILE", "at least one file")])
     results: list[ReadResult] = []
     problems: list[Problem] = []
-    for path in paths:
-        try:
-            results.append(read_events(path, source=source, keep_extra=keep_extra))
-        except InputError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise InputError("invalid input; nothing was written", problems)
+    # hashing a large export takes as long as parsing it; hashlib and Arrow both release the
+    # GIL, so the digests are computed alongside the reading
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digests = [pool.submit(_digest, Path(p)) for p in paths]
+        for path in paths:
+            try:
+                results.append(read_events(path, source=source, keep_extra=keep_extra))
+            except InputError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            for future in digests:
+                future.cancel()
+            raise InputError("invalid input; nothing was written", problems)
+        sha = [future.result() for future in digests]
     if len(results) > 1:
         _check_ids_across_files(results)
 
@@ -151,11 +160,11 @@ def ingest(
         "inputs": [
             {
                 "path": str(r.path),
-                "sha256": sha256_file(r.path),
+                "sha256": digest,
                 "source": r.source,
                 "rows": r.rows_read,
             }
-            for r in results
+            for r, digest in zip(results, sha, strict=True)
         ],
         "rows_read": int(sum(r.rows_read for r in results)),
         "rows_kept": int(len(events)),
@@ -168,6 +177,13 @@ def ingest(
         "columns": list(events.columns),
     }
     return IngestResult(events, manifest, unresolved)
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return sha256_file(path)
+    except OSError:
+        return None  # the reader reports the missing or unreadable file
 
 
 def _map_unique(values: pd.Series, func: Any, boundaries: Any) -> pd.Series:

@@ -15,6 +15,7 @@ from analysis.sources.common import (
     Problems,
     ReadResult,
     assemble,
+    constant_text,
     empty_file_error,
     extra_columns,
     finish,
@@ -104,7 +105,7 @@ def read_ucdp(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadResu
         "event_type",
     )
     columns.update(
-        source=pd.Series(pd.array(np.full(n, "ucdp", dtype=object), dtype=STRING_DTYPE)),
+        source=constant_text("ucdp", n),
         date_start=start,
         date_end=end,
         iso3=text(table, None),
