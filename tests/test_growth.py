@@ -296,6 +296,18 @@ def test_change_point_found_and_truth_in_set():
     assert cp.label == cp.break_period.strftime("%Y-%m")
 
 
+def test_change_point_break_date_set_coverage():
+    rng = np.random.default_rng(19)
+    n, hit = 40, 0
+    for _ in range(n):
+        s = simulate_growth_series(
+            3.0, 0.0, 0.2, rng, n_periods=60, break_at=30, growth_after_pct=200
+        )
+        hit += s.true_break in g.change_point(s.counts, s.periods).confidence_set
+    # measured 96% in benchmarks/growth_coverage.py; nominal 95%, approximate
+    assert hit / n >= 0.85
+
+
 def test_change_point_davies_is_conservative_under_null():
     rng = np.random.default_rng(13)
     n, rej = 60, 0
