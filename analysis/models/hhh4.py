@@ -17,9 +17,11 @@ violence crosses international borders as easily as internal ones (``gamma = 0``
 Many admin-1 units never see an event. A free endemic intercept per region would diverge to
 minus infinity for them, so the endemic level is a shared intercept plus optional *group*
 offsets (typically one per country) with a Gaussian penalty ``u_g ~ N(0, group_sd**2)``: a
-random effect with fixed variance, estimated by penalised maximum likelihood. Regions in a group
-without any event are pulled towards the shared level instead of diverging. Standard errors of
-the penalised fit come from the penalised Hessian (the usual Laplace / empirical-Bayes reading).
+random effect, estimated by penalised maximum likelihood. Regions in a group without any event
+are pulled towards the shared level instead of diverging. By default (``group_sd=None``) the
+variance is chosen by maximising the Laplace approximation of the marginal likelihood (empirical
+Bayes); standard errors of the penalised fit come from the penalised Hessian and treat that
+variance as known.
 
 All functions take plain arrays (counts, adjacency order, cross-border indicator) so they do not
 depend on how geography is stored.
@@ -74,8 +76,9 @@ class HHH4Spec:
         Number of sine/cosine harmonics in the endemic part (0 = none).
     periods_per_year : int
         12 for months, 4 for quarters; sets the trend unit and the seasonal period.
-    group_sd : float
-        Standard deviation of the Gaussian penalty on group offsets of the endemic level.
+    group_sd : float or None
+        Standard deviation of the Gaussian penalty on group offsets of the endemic level;
+        None estimates it by Laplace-approximate marginal likelihood.
     """
 
     weights: Literal["power_law", "first_order"] = "power_law"
@@ -84,7 +87,7 @@ class HHH4Spec:
     trend: bool = True
     seasonality: int = 0
     periods_per_year: int = 12
-    group_sd: float = 1.0
+    group_sd: float | None = None
 
     def __post_init__(self) -> None:
         if self.weights not in ("power_law", "first_order"):
@@ -95,7 +98,7 @@ class HHH4Spec:
             raise InputError(f"seasonality must be >= 0 harmonics, got {self.seasonality}")
         if self.periods_per_year < 1:
             raise InputError(f"periods_per_year must be >= 1, got {self.periods_per_year}")
-        if not self.group_sd > 0:
+        if self.group_sd is not None and not self.group_sd > 0:
             raise InputError(f"group_sd must be > 0, got {self.group_sd}")
 
 
@@ -515,6 +518,54 @@ def _numerical_hessian(theta: np.ndarray, pb: _Problem, free: np.ndarray) -> np.
     return 0.5 * (h + h.T)
 
 
+def _optimise(fun, theta0, bounds, pb, scale):
+    """L-BFGS-B, convergence check and observed information over the parameters off bounds.
+
+    Returns the estimate, log-likelihood, optimiser result, on-bound mask, information matrix
+    and the name of the weakest parameter when the information is singular (else None).
+    """
+    lay = pb.layout
+    res = None
+    for _attempt in range(2):
+        res = optimize.minimize(
+            fun,
+            theta0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
+        )
+        if res.success:
+            break
+        theta0 = res.x  # restart from where it stopped; L-BFGS-B memory often stalls
+    assert res is not None
+    theta = res.x
+    ll, grad = loglik_and_grad(theta, pb)
+    if not np.isfinite(ll):
+        raise ModelError("spillover model fit failed: log-likelihood is not finite at the optimum")
+    lo = np.array([b[0] if b[0] is not None else -np.inf for b in bounds])
+    hi = np.array([b[1] if b[1] is not None else np.inf for b in bounds])
+    on_bound = (theta - lo < 1e-6) | (hi - theta < 1e-6)
+    free = ~on_bound
+    gnorm = float(np.max(np.abs(grad[free]) * scale)) if free.any() else 0.0
+    if not res.success and gnorm > 1e-4:
+        raise ModelError(
+            f"spillover model did not converge ({res.message}); largest scaled gradient {gnorm:.2e}"
+        )
+    info = -_numerical_hessian(theta, pb, free)
+    try:
+        eig, vecs = np.linalg.eigh(info)
+    except np.linalg.LinAlgError as exc:  # pragma: no cover - numerical corner
+        raise ModelError(
+            f"spillover model: information matrix could not be decomposed: {exc}"
+        ) from exc
+    worst = None
+    if eig.min() <= 1e-8 * max(eig.max(), 1.0):
+        free_names = [n for n, f in zip(lay.names, free, strict=True) if f]
+        worst = free_names[int(np.argmax(np.abs(vecs[:, 0])))]
+    return theta, ll, res, on_bound, info, worst
+
+
 def fit_hhh4(
     counts: np.ndarray,
     order: np.ndarray,
@@ -558,6 +609,11 @@ def fit_hhh4(
         No events at all, the optimiser failed, or the information matrix is singular.
     """
     spec = spec or HHH4Spec()
+    if spec.group_sd is None:
+        return _fit_empirical_bayes(
+            counts, order, cross, spec=spec, groups=groups, offset=offset,
+            season_start=season_start, start=start,
+        )  # fmt: skip
     pb, labels, t_ref = _build_problem(counts, order, cross, groups, offset, spec, season_start)
     lay = pb.layout
     if pb.y.sum() == 0:
@@ -584,50 +640,28 @@ def fit_hhh4(
             return 1e10, np.zeros_like(th)
         return -ll * scale, -g * scale
 
-    res = None
-    for _attempt in range(2):
-        res = optimize.minimize(
-            fun,
-            theta0,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
-        )
-        if res.success:
+    for _pin in range(4):
+        theta, ll, res, on_bound, info, worst = _optimise(fun, theta0, bounds, pb, scale)
+        if worst is None:
             break
-        theta0 = res.x  # restart from where it stopped; L-BFGS-B memory often stalls
-    assert res is not None
-    theta = res.x
-    ll, grad = loglik_and_grad(theta, pb)
-    if not np.isfinite(ll):
-        raise ModelError("spillover model fit failed: log-likelihood is not finite at the optimum")
-    lo = np.array([b[0] if b[0] is not None else -np.inf for b in bounds])
-    hi = np.array([b[1] if b[1] is not None else np.inf for b in bounds])
-    on_bound = (theta - lo < 1e-6) | (hi - theta < 1e-6)
+        # A weakly identified parameter that drifted towards its limit (e.g. the power-law decay
+        # towards first-order weights, or the cross-border effect towards "never crosses") is
+        # pinned at that limit and reported in ``at_bound``; anything else is an error.
+        i = lay.names.index(worst)
+        lo_i, hi_i = _BOUNDS.get(worst, (None, None))
+        near = [b for b in (lo_i, hi_i) if b is not None and abs(theta[i] - b) < 3.0]
+        if not near:
+            raise ModelError(
+                "spillover model: the information matrix is singular, so parameters are not "
+                f"identified by these data (weakest direction mostly '{worst}'); use fewer terms "
+                "(e.g. first-order weights, no cross-border term) or more data"
+            )
+        theta0 = theta.copy()
+        theta0[i] = near[0] if abs(theta[i] - near[0]) <= abs(theta[i] - near[-1]) else near[-1]
+        bounds[i] = (theta0[i], theta0[i])
+    else:
+        raise ModelError("spillover model: too many weakly identified parameters for these data")
     free = ~on_bound
-    gnorm = float(np.max(np.abs(grad[free]) * scale)) if free.any() else 0.0
-    if not res.success and gnorm > 1e-4:
-        raise ModelError(
-            f"spillover model did not converge ({res.message}); largest scaled gradient {gnorm:.2e}"
-        )
-    hess = _numerical_hessian(theta, pb, free)
-    info = -hess
-    try:
-        eig = np.linalg.eigvalsh(info)
-    except np.linalg.LinAlgError as exc:  # pragma: no cover - numerical corner
-        raise ModelError(
-            f"spillover model: information matrix could not be decomposed: {exc}"
-        ) from exc
-    if eig.min() <= 1e-10 * max(eig.max(), 1.0):
-        free_names = [n for n, f in zip(lay.names, free, strict=True) if f]
-        vecs = np.linalg.eigh(info)[1][:, 0]
-        worst = free_names[int(np.argmax(np.abs(vecs)))]
-        raise ModelError(
-            "spillover model: the information matrix is singular, so parameters are not "
-            f"identified by these data (weakest direction mostly '{worst}'); use fewer terms "
-            "(e.g. first-order weights, no cross-border term) or more data"
-        )
     cov = np.zeros((p, p))
     cov[np.ix_(free, free)] = np.linalg.inv(info)
     return HHH4Fit(
@@ -759,7 +793,7 @@ def simulate_forward(
     paths = np.empty((n_draws, n_paths, horizon, n_reg), dtype=np.int32) if keep_paths else None
     for h in range(horizon):
         ar = lam * prev
-        ne = np.einsum("mkq,mqr->mkr", prev, mats)
+        ne = prev @ mats  # batched over draws: (M, K, R) @ (M, R, R)
         mu = en[:, h, None, :] + ar + ne
         endemic[:, h] = en[:, h]
         own[:, h] = ar.mean(axis=1)
@@ -859,3 +893,53 @@ def simulate_hhh4(
         prev = rng.poisson(rng.gamma(k, mu / k)).astype(float)
         out[:, i] = prev
     return out
+
+
+def _laplace_marginal(fit: HHH4Fit, counts, cross, groups, offset) -> float:
+    """Laplace approximation (up to a constant) of the marginal log-likelihood of the group sd."""
+    pb, _, _ = _build_problem(counts, fit.order, cross, groups, offset, fit.spec, fit.season_start)
+    lay = pb.layout
+    free = np.zeros(len(lay.names), dtype=bool)
+    free[lay.s_group] = True
+    info_uu = -_numerical_hessian(fit.params, pb, free)
+    sign, logdet = np.linalg.slogdet(info_uu)
+    if sign <= 0:
+        return -np.inf
+    return fit.loglik - 0.5 * logdet - lay.n_groups * np.log(fit.spec.group_sd)
+
+
+def _fit_empirical_bayes(counts, order, cross, *, spec, groups, offset, season_start, start):
+    from dataclasses import replace
+
+    labels = None if groups is None else np.asarray(groups)
+    if labels is None or len(np.unique(labels.astype(str))) < 2:
+        return fit_hhh4(
+            counts, order, cross, spec=replace(spec, group_sd=1.0), groups=None,
+            offset=offset, season_start=season_start, start=start,
+        )  # fmt: skip
+    cache: dict[float, tuple[float, HHH4Fit]] = {}
+    warm = {"start": start}
+
+    def neg_ml(log_sd: float) -> float:
+        sd = float(np.exp(log_sd))
+        try:
+            fit = fit_hhh4(
+                counts, order, cross, spec=replace(spec, group_sd=sd), groups=labels,
+                offset=offset, season_start=season_start, start=warm["start"],
+            )  # fmt: skip
+        except ModelError:
+            return np.inf
+        warm["start"] = fit.params
+        value = _laplace_marginal(fit, counts, cross, labels, offset)
+        cache[log_sd] = (value, fit)
+        return -value
+
+    optimize.minimize_scalar(
+        neg_ml, bounds=(np.log(0.1), np.log(10.0)), method="bounded", options={"xatol": 0.05}
+    )
+    if not cache:
+        raise ModelError("spillover model: no fit succeeded for any endemic group variance")
+    best = max(cache, key=lambda k: cache[k][0])
+    if not np.isfinite(cache[best][0]):
+        raise ModelError("spillover model: the marginal likelihood of the group variance failed")
+    return cache[best][1]

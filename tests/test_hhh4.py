@@ -1,0 +1,262 @@
+"""Tests of the endemic-epidemic (hhh4-type) model: likelihood, fit, recovery, simulation."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.sparse.csgraph import shortest_path
+
+from analysis.errors import InputError, ModelError
+from analysis.models import hhh4 as H
+from analysis.simulate import simulate_hhh4_counts
+
+TRUTH = {
+    "end.intercept": np.log(0.5),
+    "end.trend": 0.1,
+    "ar.log_lambda": np.log(0.4),
+    "ne.log_phi": np.log(0.5),
+    "ne.cross_border": -0.5,
+    "ne.log_d": np.log(1.5),
+    "log_psi": np.log(0.5),
+}
+
+
+def grid(n_rows: int = 4, n_cols: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A grid of regions (rook adjacency) split into three 'countries' by column."""
+    n = n_rows * n_cols
+    adj = np.zeros((n, n))
+    for i in range(n_rows):
+        for j in range(n_cols):
+            a = i * n_cols + j
+            if i + 1 < n_rows:
+                adj[a, a + n_cols] = adj[a + n_cols, a] = 1
+            if j + 1 < n_cols:
+                adj[a, a + 1] = adj[a + 1, a] = 1
+    order = shortest_path(adj, unweighted=True)
+    order[np.isinf(order)] = 999
+    col = np.arange(n) % n_cols
+    country = np.where(col < 2, 0, np.where(col < 4, 1, 2))
+    cross = country[:, None] != country[None, :]
+    return order.astype(int), cross, country
+
+
+def sim_independent(order, cross, n_periods, seed, truth=TRUTH, first_order=False):
+    return simulate_hhh4_counts(
+        order,
+        cross,
+        n_periods,
+        intercept=truth["end.intercept"],
+        trend=truth["end.trend"],
+        log_lambda=truth["ar.log_lambda"],
+        log_phi=truth["ne.log_phi"],
+        cross_border_effect=truth["ne.cross_border"],
+        decay=None if first_order else float(np.exp(truth["ne.log_d"])),
+        dispersion=float(np.exp(truth["log_psi"])),
+        seed=seed,
+    )
+
+
+def test_negative_binomial_terms_match_scipy():
+    rng = np.random.default_rng(0)
+    y = rng.poisson(3.0, size=(4, 50)).astype(float)
+    mu = rng.uniform(0.1, 8.0, size=y.shape)
+    k = 1.7
+    ll, _, _ = H._nb_terms(y, mu, k)
+    assert ll == pytest.approx(stats.nbinom.logpmf(y, k, k / (k + mu)).sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("weights", ["power_law", "first_order"])
+def test_gradient_matches_finite_differences(weights):
+    order, cross, country = grid()
+    spec = H.HHH4Spec(weights=weights, seasonality=1, group_sd=0.7)
+    y = sim_independent(order, cross, 40, seed=3)
+    pb, _, _ = H._build_problem(y, order, cross, country, None, spec, 0)
+    rng = np.random.default_rng(1)
+    theta = rng.normal(0, 0.3, len(pb.layout.names))
+    _, g = H.loglik_and_grad(theta, pb)
+    eps = 1e-6
+    num = np.array(
+        [
+            (H.loglik_and_grad(theta + eps * e, pb)[0] - H.loglik_and_grad(theta - eps * e, pb)[0])
+            / (2 * eps)
+            for e in np.eye(len(theta))
+        ]
+    )
+    np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-5)
+
+
+def test_weights_are_row_normalised_and_first_order_is_the_steep_limit():
+    order, _, _ = grid()
+    for kind in ("power_law", "first_order"):
+        w = H.neighbour_weights(order, kind, d=1.2)
+        np.testing.assert_allclose(w.sum(axis=1), 1.0)
+        assert np.all(np.diag(w) == 0)
+    first = H.neighbour_weights(order, "first_order")
+    n_nb = (order == 1).sum(axis=1)
+    np.testing.assert_allclose(first[order == 1], np.repeat(1.0 / n_nb, n_nb))
+    steep = H.neighbour_weights(order, "power_law", d=60.0)
+    np.testing.assert_allclose(steep, first, atol=1e-12)
+    # Orders beyond max_order get nothing.
+    w3 = H.neighbour_weights(order, "power_law", d=1.0, max_order=2)
+    assert np.all(w3[order > 2] == 0)
+
+
+def _coverage(weights: str, n_sims: int, n_periods: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    order, cross, _ = grid()
+    truth = dict(TRUTH)
+    if weights == "first_order":
+        truth.pop("ne.log_d")
+    spec = H.HHH4Spec(weights=weights)
+    hits = []
+    names = ()
+    for s in range(n_sims):
+        y = sim_independent(order, cross, n_periods, seed=1000 + s, truth=truth,
+                            first_order=weights == "first_order")  # fmt: skip
+        fit = H.fit_hhh4(y, order, cross, spec=spec)
+        # A parameter estimated on a bound has no Wald interval and counts as a miss.
+        ci = fit.conf_int(0.95)
+        tv = np.array([truth[n] for n in fit.names])
+        hits.append((ci[:, 0] <= tv) & (tv <= ci[:, 1]))
+        names = fit.names
+    return np.mean(hits, axis=0), names
+
+
+@pytest.mark.slow
+def test_recovery_power_law_200_simulations():
+    """95% Wald intervals cover the true parameters in >= 90% of 200 simulated panels.
+
+    Data come from ``analysis.simulate.simulate_hhh4_counts`` (built on the generic
+    endemic-epidemic simulator, not on the model's own code).
+    """
+    cover, names = _coverage("power_law", 200, 120)
+    assert set(names) == set(TRUTH)
+    assert np.all(cover >= 0.90), dict(zip(names, cover, strict=True))
+    # and not trivially wide: no parameter is covered every time
+    assert np.all(cover <= 0.995), dict(zip(names, cover, strict=True))
+
+
+def test_recovery_first_order_point_estimates():
+    cover, names = _coverage("first_order", 25, 120)
+    assert np.all(cover >= 0.8), dict(zip(names, cover, strict=True))
+
+
+def test_estimates_are_consistent_on_a_long_panel():
+    order, cross, _ = grid()
+    y = sim_independent(order, cross, 1500, seed=7)
+    fit = H.fit_hhh4(y, order, cross)
+    est = dict(zip(fit.names, fit.params, strict=True))
+    se = dict(zip(fit.names, fit.se, strict=True))
+    for name, value in TRUTH.items():
+        assert abs(est[name] - value) < 4 * se[name], (name, est[name], value, se[name])
+    assert se["ar.log_lambda"] < 0.05
+
+
+def test_all_zero_groups_stay_finite_with_penalised_offsets():
+    order, cross, country = grid()
+    y = sim_independent(order, cross, 100, seed=11)
+    y[country == 2] = 0  # a whole 'country' never sees an event
+    fit = H.fit_hhh4(y, order, cross, groups=country, spec=H.HHH4Spec(group_sd=1.0))
+    table = fit.table()
+    groups = table[table["name"].str.startswith("end.group")].set_index("name")
+    assert np.isfinite(groups["estimate"]).all() and np.isfinite(groups["se"]).all()
+    assert groups.loc["end.group[2]", "estimate"] < groups.loc["end.group[0]", "estimate"] - 0.5
+    assert not any(n.startswith("end.group") for n in fit.at_bound)
+
+
+def test_empirical_bayes_group_sd_tracks_the_spread_of_group_levels():
+    """The Laplace-marginal estimate of the group sd is near the realised spread of the true
+    group levels when the endemic part is informative, and small when there is no spread."""
+    order, cross, _ = grid(6, 5)
+    groups = np.arange(order.shape[0]) // 3  # 10 groups of 3 regions
+    truth = {**TRUTH, "ar.log_lambda": np.log(0.2), "ne.log_phi": np.log(0.1)}
+    spread = np.random.default_rng(5).normal(0, 1.5, 10)
+    sims = {}
+    for label, levels in (("flat", np.zeros(10)), ("spread", spread)):
+        sims[label] = H.simulate_hhh4(
+            {**truth, **{f"end.group[{g}]": levels[g] for g in range(10)}},
+            order, cross, n_periods=80, groups=groups, spec=H.HHH4Spec(group_sd=1.0), seed=2,
+        )  # fmt: skip
+    sd_flat = H.fit_hhh4(sims["flat"], order, cross, groups=groups).spec.group_sd
+    sd_spread = H.fit_hhh4(sims["spread"], order, cross, groups=groups).spec.group_sd
+    realised = spread.std()
+    assert sd_flat < 0.4
+    assert 0.6 * realised < sd_spread < 1.6 * realised
+
+
+def test_clear_errors():
+    order, cross, _ = grid()
+    with pytest.raises(ModelError, match="no events"):
+        H.fit_hhh4(np.zeros((20, 30)), order, cross)
+    y = sim_independent(order, cross, 60, seed=1)
+    isolated = np.where(np.eye(20, dtype=bool), 0, 999)
+    with pytest.raises(ModelError, match="not identified"):
+        H.fit_hhh4(y, isolated, cross, spec=H.HHH4Spec(cross_border=False))
+    with pytest.raises(InputError):
+        H.fit_hhh4(y[:5], order, cross)
+    with pytest.raises(InputError):
+        H.fit_hhh4(-y, order, cross)
+    with pytest.raises(InputError):
+        H.HHH4Spec(weights="gravity")
+
+
+def test_one_step_simulation_matches_closed_forms():
+    """At horizon 1 (no parameter uncertainty) the mean, decomposition and P(>=1) are exact."""
+    order, cross, _ = grid()
+    y = sim_independent(order, cross, 100, seed=21)
+    fit = H.fit_hhh4(y, order, cross)
+    p = dict(zip(fit.names, fit.params, strict=True))
+    last = y[:, -1].astype(float)
+    en = np.exp(p["end.intercept"] + p["end.trend"] * 1 / 12)  # trend is zero at the last period
+    w = H.neighbour_weights(order, "power_law", np.exp(p["ne.log_d"]))
+    ne = np.exp(p["ne.log_phi"]) * ((w * np.exp(p["ne.cross_border"] * cross)).T @ last)
+    own = np.exp(p["ar.log_lambda"]) * last
+    mu = en + own + ne
+    k = np.exp(-p["log_psi"])
+    sim = H.simulate_forward(fit, last, 1, n_draws=4, n_paths=20000, seed=3, uncertainty=False)
+    np.testing.assert_allclose(sim.endemic[0, 0], en)
+    np.testing.assert_allclose(sim.own[0, 0], own)
+    np.testing.assert_allclose(sim.neighbour[0, 0], ne)
+    p_any = sim.any_event.mean(axis=(0, 1))
+    exact = 1 - (k / (k + mu)) ** k
+    se = np.sqrt(exact * (1 - exact) / 80000)
+    assert np.all(np.abs(p_any - exact) < 4.5 * se + 1e-9)
+    mean = sim.total.mean(axis=(0, 1))
+    sd = np.sqrt((mu + mu**2 / k) / 80000)
+    assert np.all(np.abs(mean - mu) < 4.5 * sd)
+
+
+def test_parameter_uncertainty_widens_and_fixed_regions_hold():
+    order, cross, _ = grid()
+    y = sim_independent(order, cross, 60, seed=4)
+    fit = H.fit_hhh4(y, order, cross)
+    last = y[:, -1]
+    a = H.simulate_forward(fit, last, 6, n_draws=100, n_paths=100, seed=1, uncertainty=False)
+    b = H.simulate_forward(fit, last, 6, n_draws=100, n_paths=100, seed=1, uncertainty=True)
+    # Spread across draws of the per-draw expected total: path noise only vs path noise plus
+    # parameter uncertainty.
+    spread_a = a.total.mean(axis=1).std(axis=0)
+    spread_b = b.total.mean(axis=1).std(axis=0)
+    assert np.median(spread_b) > 1.3 * np.median(spread_a)
+    held = H.simulate_forward(fit, last, 6, n_draws=5, n_paths=10, seed=1, fixed={0: 2.0},
+                              keep_paths=True)  # fmt: skip
+    assert np.all(held.paths[:, :, :, 0] == 2)
+
+
+def test_own_simulator_agrees_with_generic_simulator():
+    order, cross, _ = grid()
+    spec = H.HHH4Spec()
+    a = np.stack([H.simulate_hhh4(TRUTH, order, cross, n_periods=60, spec=spec, seed=s)
+                  for s in range(60)])  # fmt: skip
+    b = np.stack([sim_independent(order, cross, 60, seed=500 + s) for s in range(60)])
+    ma, mb = a.mean(axis=(0, 1)), b.mean(axis=(0, 1))
+    se = np.sqrt(a.var(axis=(0, 1)) / 60 / 20 + b.var(axis=(0, 1)) / 60 / 20)
+    # per-period averages agree within sampling noise (loose: regions are correlated)
+    assert np.mean(np.abs(ma - mb) < 4 * se) > 0.9
+
+
+def test_spec_replace_keeps_validation():
+    with pytest.raises(InputError):
+        replace(H.HHH4Spec(), max_order=0)
