@@ -1,0 +1,462 @@
+"""Negative-binomial regressions on the region's own past, simulated forward step by step.
+
+Covariates of the count in period t (all known at t-1, so forecasts can be simulated):
+trend (years relative to the origin), one annual harmonic (sin, cos), and the lagged counts
+``log1p(y[t-1])``, ``log1p(mean(y[t-3:t]))`` and ``log1p(mean(y[t-12:t]))`` (windows in
+periods, scaled for quarterly data).
+
+- ``nb_glm``: one NB2 GLM per region (batched IRLS), with a weak ridge so that sparse
+  regions fall back to their mean instead of diverging.
+- ``pooled_nb``: one NB2 model across regions with shared slopes and region levels shrunk
+  towards the common level by empirical Bayes (Gaussian random intercepts, variance by EM):
+  regions with few events borrow strength from the others.
+
+Forecasts draw coefficients from their asymptotic normal distribution (parameter uncertainty),
+then simulate each path recursively, feeding simulated counts back into the lags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from analysis.errors import ModelError
+from analysis.models.forecast import History, MatrixFitted, MatrixForecaster, register
+from analysis.models.glm import fit_nb_batched_alpha, sample_nb
+
+
+def _windows(history: History, lags: tuple[int, ...]) -> tuple[int, ...]:
+    # monthly windows (1, 3, 12) become (1, 1, 4) quarters
+    scale = 12 // history.per_year
+    return tuple(max(1, round(k / scale)) for k in lags)
+
+
+def _season(months: np.ndarray, per_year: int) -> np.ndarray:
+    ang = 2 * np.pi * (months - 1) / 12.0
+    return np.stack([np.sin(ang), np.cos(ang)], axis=-1)
+
+
+def _lag_features(buf: np.ndarray, windows: tuple[int, ...], offset: float = 1.0) -> np.ndarray:
+    """``log((mean(buf[..., -k:]) + c) / c)`` for each window k; buf's last axis is time."""
+    return np.stack([np.log(buf[..., -k:].mean(axis=-1) / offset + 1.0) for k in windows], axis=-1)
+
+
+def design(
+    y: np.ndarray,
+    months: np.ndarray,
+    per_year: int,
+    windows: tuple[int, ...],
+    *,
+    trend: bool = True,
+    season: bool = True,
+    intercept: bool = True,
+    offset: float = 1.0,
+    h: int = 1,
+    groups: np.ndarray | None = None,
+    group_windows: tuple[int, ...] = (),
+    t_ref: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Design rows for a count ``h`` periods after the end of each full lag window.
+
+    Returns ``X (region, n, p)`` and ``target (region, n)`` with ``n = T - max(windows) - h + 1``.
+    Row for target period t uses counts up to ``t - h`` only. Columns: intercept, trend (years
+    relative to period ``t_ref``, default the last of ``y``), sin/cos of the target month, lag
+    features ``log(mean / offset + 1)`` (``offset = 1`` gives ``log1p``; a smaller offset
+    spreads out the small counts that dominate conflict panels) for each window, then the same
+    for the mean over the region's group (country) for each of ``group_windows``.
+    """
+    R, T = y.shape
+    L = max((*windows, *group_windows))
+    t_idx = np.arange(L + h - 1, T)
+    n = len(t_idx)
+    t_ref = T - 1 if t_ref is None else t_ref
+    parts = []
+    if intercept:
+        parts.append(np.ones((R, n, 1)))
+    if trend:
+        parts.append(np.broadcast_to(((t_idx - t_ref) / per_year)[None, :, None], (R, n, 1)))
+    if season:
+        parts.append(np.broadcast_to(_season(months[t_idx], per_year)[None], (R, n, 2)))
+    yf = y.astype(float)
+    csum = np.concatenate([np.zeros((R, 1)), np.cumsum(yf, axis=1)], axis=1)
+    end = t_idx - h + 1  # exclusive end of the lag window
+
+    def wmean(k: int) -> np.ndarray:
+        return (csum[:, end] - csum[:, end - k]) / k
+
+    lag = [np.log(wmean(k) / offset + 1.0) for k in windows]
+    if group_windows:
+        if groups is None:
+            groups = np.zeros(R, dtype=int)
+        onehot = (groups[:, None] == np.unique(groups)[None, :]).astype(float)  # (R, G)
+        size = onehot.sum(0)
+        for k in group_windows:
+            gm = (onehot.T @ wmean(k)) / size[:, None]  # (G, n)
+            lag.append(np.log(onehot @ gm / offset + 1.0))
+    parts.append(np.stack(lag, axis=-1))
+    X = np.concatenate([np.broadcast_to(p, (R, n, p.shape[-1])) for p in parts], axis=2)
+    return X, yf[:, t_idx]
+
+
+def origin_row(
+    history_y: np.ndarray, history_months: np.ndarray, future_month: int, h: int, **kw
+) -> np.ndarray:
+    """Feature row (region, p) for the count ``h`` periods after the last column.
+
+    Built by :func:`design` on the history padded with ``h`` placeholder periods, which the
+    lag windows never reach, so fitting and forecasting share one feature definition.
+    """
+    R, T = history_y.shape
+    y = np.concatenate([history_y, np.zeros((R, h), dtype=history_y.dtype)], axis=1)
+    months = np.concatenate([history_months, np.full(h, future_month)])
+    X, _ = design(y, months, h=h, t_ref=T - 1, **kw)
+    return X[:, -1, :]
+
+
+def region_groups(region_ids: tuple[str, ...]) -> np.ndarray:
+    """Group index per region: the ISO 3166-1 part of an ISO 3166-2 code (``ML-1`` -> ``ML``)."""
+    keys = [r.split("-")[0] if "-" in r else "" for r in region_ids]
+    _, inv = np.unique(keys, return_inverse=True)
+    return inv
+
+
+def _future_months(history: History, horizon: int) -> np.ndarray:
+    return np.asarray(history.future_periods(horizon).month)
+
+
+def _simulate(
+    history: History,
+    coef: np.ndarray,
+    alpha: np.ndarray,
+    windows: tuple[int, ...],
+    horizon: int,
+    rng: np.random.Generator,
+    *,
+    trend: bool,
+    season: bool,
+    cap: np.ndarray,
+    offset: float = 1.0,
+) -> np.ndarray:
+    """Recursive simulation. ``coef`` (R, M, p) in the column order of :func:`design`
+    (a leading column of ones standing for the intercept or region level)."""
+    R, M, _ = coef.shape
+    L = max(windows)
+    buf = np.repeat(history.counts[:, None, -L:].astype(float), M, axis=1)  # (R, M, L)
+    months = _future_months(history, horizon)
+    out = np.empty((R, horizon, M), dtype=np.int64)
+    for h in range(horizon):
+        x = [np.ones((R, M, 1))]
+        if trend:
+            x.append(np.full((R, M, 1), (h + 1) / history.per_year))
+        if season:
+            x.append(np.broadcast_to(_season(months[h : h + 1], history.per_year), (R, M, 2)))
+        x.append(_lag_features(buf, windows, offset))
+        eta = np.einsum("rmp,rmp->rm", np.concatenate(x, axis=2), coef)
+        # cap: a draw of explosive lag coefficients must not send a path to infinity
+        mu = np.exp(np.minimum(eta, cap[:, None]))
+        y = sample_nb(mu, alpha[:, None] if np.ndim(alpha) else alpha, rng)
+        out[:, h, :] = y
+        buf = np.concatenate([buf[..., 1:], y[..., None].astype(float)], axis=2)
+    return out
+
+
+def _mvn_draws(mean: np.ndarray, cov: np.ndarray, M: int, rng: np.random.Generator):
+    """(B, p) means and (B, p, p) covariances -> (B, M, p) draws."""
+    B, p = mean.shape
+    cov = 0.5 * (cov + cov.transpose(0, 2, 1)) + 1e-10 * np.eye(p)
+    L = np.linalg.cholesky(cov)
+    z = rng.standard_normal((B, M, p))
+    return mean[:, None, :] + np.einsum("bij,bmj->bmi", L, z)
+
+
+def _cap(history: History) -> np.ndarray:
+    return np.log(3.0 * history.counts.max(axis=1) + 10.0)
+
+
+@dataclass(frozen=True)
+class NBGLM(MatrixForecaster):
+    """One NB2 GLM per region: trend, seasonality and lagged counts.
+
+    ``direct=True`` fits one model per step h (counts h periods ahead on lags at the origin)
+    and draws each step from its own predictive distribution; ``direct=False`` fits the
+    one-step model and simulates paths recursively, feeding draws back into the lags.
+    """
+
+    name: str = "nb_glm"
+    window: int = 60
+    lags: tuple[int, ...] = (1, 3, 12)
+    trend: bool = True
+    season: bool = True
+    ridge: float = 1.0
+    intercept_ridge: float = 0.1
+    param_uncertainty: bool = True
+    offset: float = 0.1
+    direct: bool = True
+
+    def _kw(self, history: History) -> dict:
+        return dict(
+            per_year=history.per_year,
+            windows=_windows(history, self.lags),
+            trend=self.trend,
+            season=self.season,
+            offset=self.offset,
+        )
+
+    def _data(self, history: History) -> tuple[np.ndarray, np.ndarray]:
+        L = max(_windows(history, self.lags))
+        y = history.counts[:, -(self.window + L) :]
+        return y, np.asarray(history.periods.month)[-y.shape[1] :]
+
+    def fit_history(self, history: History) -> dict:
+        return {}  # fits per step are made on demand (the horizon is not known yet)
+
+    def _fit(self, fitted: MatrixFitted, h: int):
+        cache = fitted.state
+        if h not in cache:
+            y, months = self._data(fitted.history)
+            X, target = design(y, months, h=h, **self._kw(fitted.history))
+            if X.shape[1] < 2 * X.shape[2]:
+                raise ModelError(
+                    f"{self.name}: {X.shape[1]} usable periods for {X.shape[2]} coefficients; "
+                    "need a longer history"
+                )
+            ridge = np.full(X.shape[2], self.ridge)
+            ridge[0] = self.intercept_ridge
+            cache[h] = fit_nb_batched_alpha(X, target, ridge=ridge)
+        return cache[h]
+
+    def _coef(self, fit, n_samples, rng):
+        if self.param_uncertainty:
+            return _mvn_draws(fit.coef, fit.cov, n_samples, rng)
+        return np.repeat(fit.coef[:, None, :], n_samples, axis=1)
+
+    def sample(self, fitted: MatrixFitted, horizon, n_samples, rng):
+        hist = fitted.history
+        cap = _cap(hist)
+        if not self.direct:
+            fit = self._fit(fitted, 1)
+            return _simulate(
+                hist, self._coef(fit, n_samples, rng), fit.alpha, _windows(hist, self.lags),
+                horizon, rng, trend=self.trend, season=self.season, cap=cap, offset=self.offset,
+            )  # fmt: skip
+        y, months = self._data(hist)
+        fut = _future_months(hist, horizon)
+        out = np.empty((y.shape[0], horizon, n_samples), dtype=np.int64)
+        for h in range(1, horizon + 1):
+            fit = self._fit(fitted, h)
+            row = origin_row(y, months, int(fut[h - 1]), h, **self._kw(hist))
+            eta = np.einsum("rp,rmp->rm", row, self._coef(fit, n_samples, rng))
+            out[:, h - 1] = sample_nb(
+                np.exp(np.minimum(eta, cap[:, None])), fit.alpha[:, None], rng
+            )
+        return out
+
+
+@dataclass(frozen=True)
+class PooledFit:
+    level: np.ndarray  # (R,) region deviations b_r from the common level
+    shared: np.ndarray  # (q,) common level then shared slopes
+    A: np.ndarray  # (R,) precision of b_r given the shared coefficients
+    Bm: np.ndarray  # (R, q) cross-precision
+    S_inv: np.ndarray  # (q, q) marginal covariance of the shared coefficients
+    alpha: float
+    tau2: float
+    windows: tuple[int, ...]
+    target: np.ndarray  # (R, n) training counts
+    offset_eta: np.ndarray  # (R, n) shared part of the linear predictor
+    grid: tuple[np.ndarray, np.ndarray] | None = None  # level posterior (values, CDF)
+
+
+def _gram(X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    q = X.shape[-1]
+    flat = X.reshape(-1, q)
+    return (flat * w.reshape(-1, 1)).T @ flat
+
+
+def fit_pooled_nb(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    alpha: float | None = None,
+    tau2: float = 1.0,
+    em_rounds: int = 8,
+    max_iter: int = 50,
+    tol: float = 1e-7,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """NB2 with random region intercepts ``b_r ~ N(0, tau2)`` and shared coefficients.
+
+    ``X (R, n, q)`` holds the shared covariates (first column ones = common level). Penalised
+    IRLS solves for ``(b, gamma)`` through the Schur complement, so the cost is linear in the
+    number of regions. ``tau2`` is re-estimated by EM (``mean(b_r**2 + 1/A_r)``) and ``alpha``
+    by moments between rounds.
+
+    Returns ``b, gamma, A, Bm, S_inv, alpha, tau2``.
+    """
+    R, n, q = X.shape
+    yf = y.astype(float)
+    b = np.zeros(R)
+    gamma = np.zeros(q)
+    gamma[0] = np.log(yf.mean() + 0.1)
+    a = 0.0 if alpha is None else float(alpha)
+    for rnd in range(em_rounds):
+        for _ in range(max_iter):
+            eta = np.clip(b[:, None] + X @ gamma, -30, 30)
+            mu = np.exp(eta)
+            w = mu / (1 + a * mu)
+            z = eta + (yf - mu) / mu
+            A = w.sum(1) + 1.0 / tau2
+            Bm = np.einsum("rn,rnq->rq", w, X)
+            C = _gram(X, w) + 1e-6 * np.eye(q)
+            rb = (w * z).sum(1)
+            rg = np.einsum("rn,rnq->q", w * z, X)
+            S = C - Bm.T @ (Bm / A[:, None])
+            g_new = np.linalg.solve(S, rg - Bm.T @ (rb / A))
+            b_new = (rb - Bm @ g_new) / A
+            step = max(np.abs(g_new - gamma).max(), np.abs(b_new - b).max())
+            gamma, b = g_new, b_new
+            if step < tol:
+                break
+        mu = np.exp(np.clip(b[:, None] + X @ gamma, -30, 30))
+        w = mu / (1 + a * mu)
+        A = w.sum(1) + 1.0 / tau2
+        if rnd < em_rounds - 1:
+            tau2 = float(max(np.mean(b**2 + 1.0 / A), 1e-3))
+            if alpha is None:
+                a = float(np.clip(((yf - mu) ** 2 - yf).sum() / (mu**2).sum(), 1e-3, 50.0))
+    Bm = np.einsum("rn,rnq->rq", w, X)
+    C = _gram(X, w) + 1e-6 * np.eye(q)
+    S = C - Bm.T @ (Bm / A[:, None])
+    return b, gamma, A, Bm, np.linalg.inv(S), a, tau2
+
+
+def level_posterior_grid(f: PooledFit, grid: int = 121) -> tuple[np.ndarray, np.ndarray]:
+    """Grid ``(R, G)`` of region levels and the CDF of ``NB likelihood x N(0, tau2)`` on it,
+    with the shared coefficients at their estimate."""
+    y, o = f.target, f.offset_eta  # (R, n): counts and shared linear predictor
+    sd = 1.0 / np.sqrt(f.A)
+    u = np.linspace(-7.0, 7.0, grid)
+    b = f.level[:, None] + sd[:, None] * u[None, :]  # (R, G)
+    eta = np.clip(b[:, :, None] + o[:, None, :], -30, 30)  # (R, G, n)
+    a = max(f.alpha, 1e-8)
+    ll = (y[:, None, :] * eta - (y[:, None, :] + 1 / a) * np.log1p(a * np.exp(eta))).sum(-1)
+    lp = ll - 0.5 * b**2 / f.tau2
+    cdf = np.cumsum(np.exp(lp - lp.max(axis=1, keepdims=True)), axis=1)
+    return b, cdf / cdf[:, -1:]
+
+
+def _level_posterior_draws(f: PooledFit, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw region levels by inverting the gridded posterior CDF (linear within cells)."""
+    b, cdf = f.grid
+    R, G = b.shape
+    r = rng.uniform(size=(R, n_samples))
+    # vectorised searchsorted: offset each region's CDF into its own [i, i + 1) band
+    flat = (cdf + np.arange(R)[:, None]).ravel()
+    pos = np.searchsorted(flat, (r + np.arange(R)[:, None]).ravel()).reshape(R, n_samples)
+    idx = np.clip(pos - np.arange(R)[:, None] * G, 0, G - 1)
+    hi = np.take_along_axis(cdf, idx, axis=1)
+    lo = np.where(idx > 0, np.take_along_axis(cdf, np.maximum(idx - 1, 0), axis=1), 0.0)
+    frac = np.where(hi > lo, (r - lo) / np.maximum(hi - lo, 1e-300), 0.5)
+    b_hi = np.take_along_axis(b, idx, axis=1)
+    b_lo = np.take_along_axis(b, np.maximum(idx - 1, 0), axis=1)
+    return b_lo + np.clip(frac, 0, 1) * (b_hi - b_lo)
+
+
+@dataclass(frozen=True)
+class PooledNB(MatrixForecaster):
+    """NB2 across regions: shared seasonality and lag slopes, shrunk region levels.
+
+    Lag features are the region's own recent means and, with ``group_windows``, the mean of
+    its country's regions (ISO 3166-2 prefix). ``direct=True`` (default) fits one model per
+    step; each step's samples are then draws from that step's predictive distribution, not
+    coherent paths. ``direct=False`` simulates paths recursively from the one-step model.
+    """
+
+    name: str = "pooled_nb"
+    window: int = 72
+    lags: tuple[int, ...] = (1, 3, 12)
+    group_windows: tuple[int, ...] = (3,)
+    trend: bool = False
+    season: bool = True
+    param_uncertainty: bool = True
+    offset: float = 0.1
+    direct: bool = True
+
+    def _kw(self, history: History) -> dict:
+        scale = 12 // history.per_year
+        return dict(
+            per_year=history.per_year,
+            windows=_windows(history, self.lags),
+            trend=self.trend,
+            season=self.season,
+            offset=self.offset,
+            groups=region_groups(history.region_ids),
+            group_windows=tuple(max(1, round(k / scale)) for k in self.group_windows),
+        )
+
+    def _data(self, history: History) -> tuple[np.ndarray, np.ndarray]:
+        kw = self._kw(history)
+        L = max((*kw["windows"], *kw["group_windows"]))
+        y = history.counts[:, -(self.window + L) :]
+        return y, np.asarray(history.periods.month)[-y.shape[1] :]
+
+    def fit_history(self, history: History) -> dict:
+        return {}  # fits per step are made on demand (the horizon is not known yet)
+
+    def _fit(self, fitted: MatrixFitted, h: int) -> PooledFit:
+        cache = fitted.state
+        if h not in cache:
+            y, months = self._data(fitted.history)
+            X, target = design(y, months, h=h, **self._kw(fitted.history))
+            if X.shape[1] < 3:
+                raise ModelError(f"{self.name}: too short a history ({y.shape[1]} periods)")
+            b, g, A, Bm, S_inv, a, tau2 = fit_pooled_nb(X, target)
+            f = PooledFit(b, g, A, Bm, S_inv, a, tau2, (), target, X @ g)
+            if self.param_uncertainty:
+                f = dataclasses.replace(f, grid=level_posterior_grid(f))
+            cache[h] = f
+        return cache[h]
+
+    def _coef(self, f: PooledFit, n_samples: int, rng: np.random.Generator):
+        R, q = f.level.shape[0], f.shared.shape[0]
+        if self.param_uncertainty:
+            g = _mvn_draws(f.shared[None], f.S_inv[None], n_samples, rng)[0]  # (M, q)
+            # b_r | gamma from its exact 1-D posterior on a grid (the Gaussian approximation
+            # has a far too heavy right tail for sparse regions), shifted for gamma's draw
+            b = _level_posterior_draws(f, n_samples, rng)
+            b = b - (f.Bm @ (g - f.shared).T) / f.A[:, None]
+        else:
+            g = np.repeat(f.shared[None], n_samples, axis=0)
+            b = np.repeat(f.level[:, None], n_samples, axis=1)
+        coef = np.broadcast_to(g[None], (R, n_samples, q)).copy()
+        coef[..., 0] += b
+        return coef
+
+    def sample(self, fitted: MatrixFitted, horizon, n_samples, rng):
+        hist = fitted.history
+        cap = _cap(hist)
+        if not self.direct:
+            if self.group_windows:
+                raise ModelError(f"{self.name}: recursive simulation needs group_windows=()")
+            f = self._fit(fitted, 1)
+            return _simulate(
+                hist, self._coef(f, n_samples, rng), np.full(len(f.level), f.alpha),
+                _windows(hist, self.lags), horizon, rng,
+                trend=self.trend, season=self.season, cap=cap, offset=self.offset,
+            )  # fmt: skip
+        y, months = self._data(hist)
+        fut = _future_months(hist, horizon)
+        out = np.empty((y.shape[0], horizon, n_samples), dtype=np.int64)
+        for h in range(1, horizon + 1):
+            f = self._fit(fitted, h)
+            row = origin_row(y, months, int(fut[h - 1]), h, **self._kw(hist))
+            eta = np.einsum("rp,rmp->rm", row, self._coef(f, n_samples, rng))
+            out[:, h - 1] = sample_nb(np.exp(np.minimum(eta, cap[:, None])), f.alpha, rng)
+        return out
+
+
+register(NBGLM())
+register(PooledNB())
+
+__all__ = ["NBGLM", "PooledNB", "design", "fit_pooled_nb", "origin_row", "region_groups"]
