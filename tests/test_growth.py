@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from analysis import growth as g
@@ -149,6 +151,26 @@ def test_bad_counts_raise_input_error():
         g.rate_ratio([], [1, 2])
     with pytest.raises(InputError, match="non-negative integer"):
         g.rate_ratio([1.5, 2], [1, 2])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    a=st.lists(st.integers(0, 30), min_size=3, max_size=15),
+    b=st.lists(st.integers(0, 30), min_size=3, max_size=15),
+)
+def test_rate_ratio_properties(a, b):
+    """Swapping windows inverts everything; the NB interval contains the exact one."""
+    if sum(a) == 0 or sum(b) == 0:
+        return
+    r = g.rate_ratio(a, b)
+    s = g.rate_ratio(b, a)
+    assert r.ratio == pytest.approx(1 / s.ratio)
+    assert r.ci_low == pytest.approx(1 / s.ci_high, rel=1e-7)
+    assert r.ci_high == pytest.approx(1 / s.ci_low, rel=1e-7)
+    assert r.exact_p_value == pytest.approx(s.exact_p_value)
+    assert r.ci_low < r.ratio < r.ci_high
+    assert r.nb_ci_low <= r.ci_low and r.nb_ci_high >= r.ci_high
+    assert 0 <= r.p_value <= 1 and r.p_value >= r.exact_p_value
 
 
 def _row(r: g.RateRatioResult) -> dict:
