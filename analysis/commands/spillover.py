@@ -1,9 +1,102 @@
-"""Commands of the spillover stage."""
+"""Commands of the spillover stage: ``spillover``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from analysis.commands._common import print_json, user_errors
+from analysis.errors import InputError, Problem
+
+
+@user_errors
+def spillover_command(
+    study_path: Annotated[Path, typer.Argument(help="Study YAML file.", metavar="STUDY.yaml")],
+    origin: Annotated[
+        str | None,
+        typer.Option("--origin", help="Last period the model sees (YYYY-MM). Default: study end."),
+    ] = None,
+    horizon: Annotated[
+        int | None,
+        typer.Option("--horizon", help="Periods ahead. Default: the study's horizon.", min=1),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    draws: Annotated[
+        int, typer.Option("--draws", help="Parameter draws (intervals).", min=10)
+    ] = 200,
+    paths: Annotated[int, typer.Option("--paths", help="Paths per parameter draw.", min=10)] = 200,
+    weights: Annotated[
+        str, typer.Option("--weights", help="power_law or first_order neighbour weights.")
+    ] = "power_law",
+    endemic: Annotated[
+        str, typer.Option("--endemic", help="Endemic offsets by country, region or none.")
+    ] = "country",
+) -> None:
+    """Spillover risk: P(at least one event within the horizon) in every admin-1 unit and
+    country of the study, with 95% intervals, from an endemic-epidemic count model."""
+    from analysis.config import load_study
+    from analysis.models.hhh4 import HHH4Spec
+    from analysis.models.spillover import fit_spillover, result_to_dict, spillover_forecast
+    from analysis.panel import parse_month
+    from analysis.pipeline import prepare
+
+    study = load_study(study_path)
+    outside = sorted(set(study.spillover_targets) - set(study.countries))
+    if outside:
+        raise InputError(
+            "spillover targets must be among the study's countries (their events are needed)",
+            [
+                Problem(str(study_path), None, "countries", "to include each target", c)
+                for c in outside
+            ],
+        )
+    if weights not in ("power_law", "first_order"):
+        raise InputError(
+            "bad --weights", [Problem(None, None, "--weights", "power_law or first_order", weights)]
+        )
+    if endemic not in ("country", "region", "none"):
+        raise InputError(
+            "bad --endemic", [Problem(None, None, "--endemic", "country, region or none", endemic)]
+        )
+    data = prepare(study)
+    cut = parse_month(origin, "--origin") if origin else None
+    per_year = 12 if study.freq == "month" else 4
+    model = fit_spillover(
+        data.panel,
+        origin=cut,
+        boundaries=data.boundaries,
+        spec=HHH4Spec(weights=weights, periods_per_year=per_year),  # type: ignore[arg-type]
+        endemic_effects=endemic,  # type: ignore[arg-type]
+    )
+    result = spillover_forecast(
+        model,
+        horizon or study.horizon,
+        focus=list(study.focus),
+        n_draws=draws,
+        n_paths=paths,
+        seed=study.seed,
+    )
+    out = result_to_dict(result, model)
+    out = {"study": study.title, "spillover_targets": list(study.spillover_targets), **out}
+    if as_json:
+        print_json(out)
+        return
+    typer.echo(result.sentence(study.spillover_targets or None))
+    typer.echo("")
+    typer.echo(
+        f"{'region':<24}{'country':<8}{'P(>=1)':>8}  {'95% interval':<14}{'expected':>9}"
+        f"{'neighbour share':>17}"
+    )
+    for t in out["targets"]:
+        lo, hi = t["p_any_ci"]
+        typer.echo(
+            f"{t['region_name'][:23]:<24}{t['country']:<8}{t['p_any']:>8.2f}  "
+            f"{f'{lo:.2f}-{hi:.2f}':<14}{t['expected']:>9.2f}{t['share_neighbour']:>17.2f}"
+        )
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to app."""
+    app.command("spillover")(spillover_command)
