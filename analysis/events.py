@@ -194,6 +194,7 @@ _EXPECTED = {
     "unique_event_id": "a unique event id (this id appears on an earlier line)",
     "end_after_start": "date_end on or after date_start",
 }
+_FRAME_CHECKS = {"unique_event_id": "event_id", "end_after_start": "date_end"}
 _RANGES = {"latitude": (-90, 90), "longitude": (-180, 180)}
 MAX_PROBLEMS_PER_CHECK = 50
 
@@ -294,20 +295,25 @@ def schema_problems(
 ) -> list[Problem]:
     """Turn pandera's failure cases into :class:`Problem` objects with line numbers."""
     position = pd.Series(np.arange(len(events)), index=events.index)
+    check_names = _check_names()
     problems: list[Problem] = []
-    for (column, check), group in failures.groupby(["column", "check"], sort=False, dropna=False):
+    failures = failures.copy()
+    failures["check"] = [check_names.get(str(c), str(c).split("(")[0]) for c in failures["check"]]
+    # dataframe-level checks report every column of a failing row; keep one per row
+    frame_level = failures["check"].isin(list(_FRAME_CHECKS))
+    if frame_level.any():
+        collapsed = failures[frame_level].drop_duplicates(["check", "index"]).copy()
+        collapsed["column"] = collapsed["check"].map(_FRAME_CHECKS)
+        failures = pd.concat([failures[~frame_level], collapsed], ignore_index=True)
+    for (column, check_name), group in failures.groupby(
+        ["column", "check"], sort=False, dropna=False
+    ):
         column = None if pd.isna(column) else str(column)
-        check_name = str(check).split("(")[0]
-        expected = _EXPECTED.get(check_name, str(check))
+        expected = _EXPECTED.get(check_name, str(check_name))
         if check_name == "in_range" and column in _RANGES:
             lo, hi = _RANGES[column]
             expected = expected.format(lo=lo, hi=hi)
         rows = group["index"]
-        if column is None and check_name in ("unique_event_id", "end_after_start"):
-            # dataframe-level checks report one failure per column; keep one per row
-            group = group.drop_duplicates("index")
-            rows = group["index"]
-            column = "event_id" if check_name == "unique_event_id" else "date_end"
         shown_as = (names or {}).get(column, column) if column else column
         shown = eligible = 0
         for idx, found in zip(rows, group["failure_case"], strict=True):
@@ -331,6 +337,14 @@ def schema_problems(
             more = f"{eligible - shown} more rows failing this check"
             problems.append(Problem(file, None, shown_as, expected, more))
     return problems
+
+
+def _check_names() -> dict[str, str]:
+    # pandera reports a check by its error text when it has one; map that back to its name
+    checks = list(EVENT_SCHEMA.checks)
+    for column in EVENT_SCHEMA.columns.values():
+        checks.extend(column.checks)
+    return {str(c.error): c.name for c in checks if c.error}
 
 
 def _show(value: object) -> str | None:

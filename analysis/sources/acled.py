@@ -86,6 +86,8 @@ def read_acled(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadRes
     columns: dict[str, pd.Series] = {c: text(table, names.get(raw)) for raw, c in TEXT.items()}
     dates = parse_dates(table, names["event_date"], ACLED_DATE_FORMATS, problems, "date_start")
     n = table.num_rows
+    # date_end is the same parsed column: a bad date is reported once
+    problems.skip["date_end"] = problems.skip.get("date_start", set())
     columns.update(
         source=constant_text("acled", n),
         date_start=dates,

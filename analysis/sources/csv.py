@@ -77,6 +77,8 @@ def read_csv_events(path: str | os.PathLike[str], keep_extra: bool = True) -> Re
         if "date_end" in names
         else start
     )
+    if "date_end" not in names:
+        problems.skip["date_end"] = problems.skip.get("date_start", set())
     columns["source"] = constant_text("csv", n)
     used = set(CANONICAL_COLUMNS) - {"source"}
     extras = extra_columns(header, used, "csv") if keep_extra else []

@@ -93,6 +93,7 @@ def read_ucdp(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadResu
         end = parse_dates(table, names["date_end"], ISO_DATE_FORMATS, problems, "date_end")
     else:
         end = start
+        problems.skip["date_end"] = problems.skip.get("date_start", set())
     violence = text(table, names["type_of_violence"]).str.strip()
     violence = violence.str.replace(r"\.0$", "", regex=True)
     event_type = violence.map(VIOLENCE_TYPES).astype(STRING_DTYPE)
