@@ -1,0 +1,154 @@
+"""Scoring rules against scoringrules' estimators and closed forms; backtest bookkeeping."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import scoringrules as sr
+from scipy import stats
+
+from analysis.evaluation import (
+    backtest,
+    block_bootstrap_p,
+    crps_ensemble,
+    diebold_mariano,
+    ignorance,
+    interval_score,
+    randomized_pit,
+    score_samples,
+    scorecard,
+    twcrps_ensemble,
+)
+from analysis.models.forecast import History
+
+
+def test_crps_equals_scoringrules_energy_estimator():
+    rng = np.random.default_rng(1)
+    obs = rng.poisson(3, size=50).astype(float)
+    fct = rng.negative_binomial(2, 0.4, size=(50, 301)).astype(float)
+    ours = crps_ensemble(obs, fct)
+    np.testing.assert_allclose(ours, sr.crps_ensemble(obs, fct, estimator="nrg"), atol=1e-10)
+    # the quantile-decomposition form (scoringrules' default) is the same number
+    np.testing.assert_allclose(ours, sr.crps_ensemble(obs, fct, estimator="qd"), atol=1e-10)
+
+
+@pytest.mark.parametrize("mean", [0.2, 1.5, 8.0])
+def test_crps_of_large_poisson_sample_matches_closed_form(mean):
+    rng = np.random.default_rng(2)
+    obs = np.array([0.0, 1.0, 3.0, 10.0])
+    fct = rng.poisson(mean, size=(4, 100_000)).astype(float)
+    np.testing.assert_allclose(
+        crps_ensemble(obs, fct), sr.crps_poisson(obs, mean), rtol=0.02, atol=2e-3
+    )
+
+
+def test_crps_of_large_nb_sample_matches_closed_form():
+    rng = np.random.default_rng(3)
+    n, p = 0.8, 0.2  # mean 3.2, heavy overdispersion
+    obs = np.array([0.0, 2.0, 7.0, 25.0])
+    fct = rng.negative_binomial(n, p, size=(4, 100_000)).astype(float)
+    np.testing.assert_allclose(
+        crps_ensemble(obs, fct), sr.crps_negbinom(obs, n, p), rtol=0.02, atol=5e-3
+    )
+
+
+def test_twcrps_matches_scoringrules_chaining():
+    rng = np.random.default_rng(4)
+    obs = rng.poisson(1.0, size=30).astype(float)
+    fct = rng.poisson(1.5, size=(30, 200)).astype(float)
+    ref = sr.twcrps_ensemble(obs, fct, v_func=lambda z: np.maximum(z, 1.0), estimator="nrg")
+    np.testing.assert_allclose(twcrps_ensemble(obs, fct, 1.0), ref, atol=1e-10)
+
+
+def test_interval_score_matches_scoringrules():
+    obs = np.array([0.0, 2.0, 5.0, 9.0])
+    lo, hi = np.array([1.0, 1.0, 1.0, 1.0]), np.array([4.0, 4.0, 4.0, 4.0])
+    ref = sr.interval_score(obs, lo, hi, 0.2)
+    np.testing.assert_allclose(interval_score(obs, lo, hi, 0.8), ref)
+    np.testing.assert_allclose(interval_score(obs, lo, hi, 0.8), [3 + 10, 3, 3 + 10, 3 + 50])
+
+
+def test_ignorance_uses_views_bins():
+    fct = np.array([[0] * 50 + [1] * 50])  # bins: 0 and 1-2
+    k = 11
+    assert ignorance(np.array([2.0]), fct)[0] == pytest.approx(-np.log2(50.5 / (100 + 0.5 * k)))
+    # 3 falls in the 3-5 bin where no sample fell: finite, large
+    assert ignorance(np.array([3.0]), fct)[0] == pytest.approx(-np.log2(0.5 / (100 + 0.5 * k)))
+
+
+def test_randomized_pit_is_uniform_for_the_true_distribution():
+    rng = np.random.default_rng(5)
+    mu = rng.uniform(0.05, 4.0, size=3000)
+    obs = rng.poisson(mu).astype(float)
+    fct = rng.poisson(mu[:, None], size=(3000, 2000)).astype(float)
+    pit = randomized_pit(obs, fct, np.random.default_rng(0))
+    assert stats.kstest(pit, "uniform").pvalue > 0.01
+    # a forecast that is too narrow piles PIT values at the ends
+    narrow = randomized_pit(obs, np.round(fct * 0.0 + mu[:, None]), np.random.default_rng(0))
+    assert stats.kstest(narrow, "uniform").pvalue < 1e-6
+
+
+def test_score_samples_coverage_and_brier():
+    fct = np.tile(np.arange(100.0), (3, 1))
+    s = score_samples(np.array([50.0, 5.0, 99.0]), fct)
+    assert s["coverage_80"].tolist() == [1.0, 0.0, 0.0]
+    assert s["coverage_95"].tolist() == [1.0, 1.0, 0.0]
+    np.testing.assert_allclose(s["brier_any"], (0.99 - 1) ** 2)
+    np.testing.assert_allclose(s["ae_median"], [1.0, 44.0, 50.0])
+
+
+def test_diebold_mariano_without_lags_is_a_t_test():
+    rng = np.random.default_rng(6)
+    d = rng.normal(0.3, 1.0, size=40)
+    stat, p = diebold_mariano(d, lag=0)
+    ref = stats.ttest_1samp(d, 0.0)
+    # DM uses the 1/n variance, the t-test 1/(n-1)
+    assert stat == pytest.approx(ref.statistic * np.sqrt(40 / 39), rel=1e-9)
+    assert 0 < p < 1
+    assert diebold_mariano(rng.normal(0, 1, 200), lag=3)[1] > 0.001
+    assert diebold_mariano(rng.normal(1.0, 1, 200), lag=3)[1] < 1e-6
+    lo, hi, pb = block_bootstrap_p(rng.normal(1.0, 1, 100), block=5)
+    assert lo > 0.5 and pb < 0.01
+
+
+def _history(R=12, T=60, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.poisson(rng.uniform(0, 3, R)[:, None], size=(R, T))
+    periods = pd.date_range("2015-01-01", periods=T, freq="MS")
+    return History(y.astype(np.int64), tuple(f"XX-{i}" for i in range(R)), periods)
+
+
+def test_backtest_bookkeeping_and_scorecard_json():
+    h = _history()
+    bt = backtest(
+        h, ["zero", "recent_mean_3", "nb_climatology"], start="2018-01", end="2019-06",
+        horizon=3, n_samples=100, seed=2,
+    )  # fmt: skip
+    assert len(bt.origins) == 18
+    s = bt.scores
+    # the last origin (2019-06) has 3 targets; origins near the end of the data fewer
+    assert set(s["step"]) == {1, 2, 3}
+    assert s.groupby("model").size().nunique() == 1
+    assert (s["period"] > s["origin"]).all()
+    sc = scorecard(bt)
+    json.dumps(sc)
+    assert sc["best_baseline"] in {"zero", "recent_mean_3", "nb_climatology"}
+    rows = {r["model"]: r for r in sc["models"]}
+    assert rows[sc["best_baseline"]]["crps_skill_vs_best_baseline"] == pytest.approx(0.0)
+    assert {r["step"] for r in sc["by_horizon"]} == {1, 2, 3}
+    for r in sc["models"]:
+        assert r["n_forecasts"] == 12 * 18 * 3
+        for k in ("crps", "coverage_50", "coverage_80", "coverage_95", "interval_score_95"):
+            assert np.isfinite(r[k])
+
+
+def test_backtest_stops_at_the_end_of_the_data():
+    h = _history(T=40)
+    bt = backtest(h, ["zero"], start="2017-12", horizon=6, n_samples=10)
+    # origins through the second-to-last period; steps beyond the data are not scored
+    assert bt.origins[-1] == h.periods[-2]
+    last = bt.scores[bt.scores["origin"] == h.periods[-2]]
+    assert set(last["step"]) == {1}
