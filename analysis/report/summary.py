@@ -134,3 +134,47 @@ def main_actor(events: pd.DataFrame, region_id: str) -> tuple[str, int] | None:
         return None
     counts = rows.value_counts()
     return str(counts.index[0]), int(counts.iloc[0])
+
+
+def usable_comparisons(
+    compare: list[tuple[str, str]] | list[list[str]], panel: pd.DataFrame
+) -> list[tuple[str, str]]:
+    """The study's growth comparisons whose windows lie inside the panel's periods.
+
+    A report as of a past quarter drops comparisons that reach beyond it, rather than
+    comparing a full window with a partial one.
+    """
+    from analysis.growth import parse_window
+
+    first = panel["period"].min()
+    last_end = panel["period"].max() + (
+        pd.offsets.QuarterBegin(1, startingMonth=1)
+        if panel.attrs.get("freq") == "quarter"
+        else pd.offsets.MonthBegin(1)
+    )
+    kept = []
+    for a, b in compare:
+        wa, wb = parse_window(a), parse_window(b)
+        if min(wa.start, wb.start) >= first and max(wa.end, wb.end) <= last_end:
+            kept.append((str(a), str(b)))
+    return kept
+
+
+GROWTH_COLUMNS = {
+    "period_a": "from",
+    "period_b": "to",
+    "count_a": "events (from)",
+    "count_b": "events (to)",
+    "ratio": "ratio",
+    "ci_low": "95% CI low",
+    "ci_high": "95% CI high",
+    "nb_ci_low": "overdispersion-aware low",
+    "nb_ci_high": "overdispersion-aware high",
+    "annual_growth_pct": "trend % a year",
+    "p_value_bh": "p (BH-adjusted)",
+}
+
+
+def growth_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The reader's columns of :func:`analysis.growth.growth_table`, renamed in plain words."""
+    return table.reindex(columns=list(GROWTH_COLUMNS)).rename(columns=GROWTH_COLUMNS)

@@ -7,7 +7,7 @@ region = ""
 quarter = ""
 
 # %%
-from analysis import plots
+from analysis import growth, plots
 from analysis.report import context, provenance, show, summary
 
 ctx = context.load(study)
@@ -30,6 +30,23 @@ show.record(
     region_name=region_name,
     events_total=int(panel.loc[panel["region_id"] == region_id, "events"].sum()),
 )
+
+# %%
+# Computed up front so that the summary can state the results first.
+comparisons = summary.usable_comparisons(ctx.study.compare, panel)
+growth_rows = (
+    growth.growth_table(panel, [region_id], comparisons) if comparisons else None
+)
+growth_results = [growth.growth(panel, region_id, a, b) for a, b in comparisons]
+
+# %% [markdown]
+# ## Summary
+
+# %%
+for _, row in (growth_rows.iterrows() if growth_rows is not None else []):
+    show.markdown("- {sentence}.", sentence=growth.growth_sentence(row))
+if growth_rows is None:
+    show.markdown("No growth comparison of the study falls inside this report's window.")
 
 # %% [markdown]
 # ## Data
@@ -59,6 +76,23 @@ show.figure(
 
 # %%
 show.table(summary.recent_events(events, region_id), float_format="{:,.0f}")
+
+# %% [markdown]
+# ## Growth
+#
+# Ratios compare event counts between the study's windows: an exact (conditional binomial)
+# interval and a wider one that allows for overdispersion (negative binomial). The trend is a
+# negative-binomial log-linear fit; the band is its pointwise 95% confidence interval.
+
+# %%
+if growth_rows is not None:
+    show.table(summary.growth_display(growth_rows))
+    for result in growth_results:
+        show.figure(
+            plots.growth_trend(result.trend, ylabel="events"),
+            f"Events in {region_name} with the fitted trend and its 95% confidence band, "
+            f"{result.ratio.period_a} to {result.ratio.period_b}.",
+        )
 
 # %% [markdown]
 # ## Provenance

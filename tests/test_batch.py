@@ -1,0 +1,173 @@
+"""Batch: every report, failures isolated and listed, manifest, index, skip-unchanged, lock, Dask."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from analysis.report import batch
+
+PROBE = textwrap.dedent(
+    """
+    # %% tags=["parameters"]
+    study = ""
+    region = ""
+    quarter = ""
+    previous_manifest = ""
+
+    # %% [markdown]
+    # ## Probe
+
+    # %%
+    from analysis.report import show
+
+    if region == "ML-4":
+        raise RuntimeError("probe failure")
+    show.record(title="probe " + (region or "overview"), previous=previous_manifest)
+    show.markdown("Region {r}", r=region)
+    """
+)
+
+
+@pytest.fixture()
+def setup(tmp_path: Path, demo_dir: Path, monkeypatch) -> tuple[Path, Path]:
+    # The package's own sources are part of every report's key; other work in the same tree
+    # must not change it between the runs of one test.
+    monkeypatch.setattr(batch, "code_fingerprint", lambda: "fixed")
+    notebook = tmp_path / "probe.py"
+    notebook.write_text(PROBE)
+    study = tmp_path / "probe-study.yaml"
+    study.write_text(
+        textwrap.dedent(
+            f"""
+            title: "Probe <study>"
+            data: [{demo_dir / "demo_acled.csv"}]
+            source: acled
+            countries: [Mali, Mauritania, Senegal]
+            focus: [Kayes]
+            start: 2018-01
+            end: 2024-12
+            """
+        )
+    )
+    return notebook, study
+
+
+def _run(setup, out: Path, regions: list[str], **kwargs):
+    notebook, study = setup
+    return batch.run_batch(
+        [study],
+        out,
+        regions=regions,
+        region_notebook=str(notebook),
+        overview_notebook=str(notebook),
+        progress=False,
+        timeout=120,
+        **kwargs,
+    )
+
+
+def test_local_batch_isolates_failures_and_skips_unchanged(setup, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = _run(setup, out, ["ML-1", "ML-4", "ML-2"], workers=2)
+    assert first.exit_code == 1
+    by_id = {r["id"]: r for r in first.manifest["reports"]}
+    assert set(by_id) == {
+        "probe-study/ml-1",
+        "probe-study/ml-4",
+        "probe-study/ml-2",
+        "probe-study/overview",
+    }
+    assert by_id["probe-study/ml-4"]["status"] == "failed"
+    assert "probe failure" in by_id["probe-study/ml-4"]["error"]
+    assert (out / "probe-study" / "ml-4.ipynb").is_file()  # kept, with the error
+    ok = by_id["probe-study/ml-1"]
+    assert ok["status"] == "ok" and ok["duration"] > 0
+    assert ok["parameters"]["region"] == "ML-1"
+    assert len(ok["inputs"][0]["sha256"]) == 64
+    assert "pandas" in ok["versions"] and ok["records"]["title"] == "probe ML-1"
+    on_disk = json.loads((out / "manifest.json").read_text())
+    assert on_disk["counts"] == {"ok": 3, "failed": 1}
+    index = (out / "index.html").read_text()
+    for entry in first.manifest["reports"]:
+        assert f'href="{entry["html"]}"' in index
+        assert (out / entry["html"]).is_file()
+    assert "Probe &lt;study&gt;" in index and "<study>" not in index
+
+    again = _run(setup, out, ["ML-1", "ML-4", "ML-2"], workers=2)
+    statuses = {r["id"]: r["status"] for r in again.manifest["reports"]}
+    assert statuses["probe-study/ml-1"] == "skipped"
+    assert statuses["probe-study/ml-4"] == "failed"  # failures are always retried
+    assert again.exit_code == 1
+
+    forced = _run(setup, out, ["ML-1", "ML-2"], workers=1, force=True)
+    assert {r["status"] for r in forced.manifest["reports"]} == {"ok"}
+    assert forced.exit_code == 0
+
+
+def test_changed_input_is_rerun(setup, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    notebook, study = setup
+    items = batch.plan([study], out, regions=["ML-1"], region_notebook=str(notebook),
+                       overview_notebook=str(notebook))  # fmt: skip
+    study.write_text(study.read_text().replace("Probe", "Probe v2"))
+    changed = batch.plan([study], out, regions=["ML-1"], region_notebook=str(notebook),
+                         overview_notebook=str(notebook))  # fmt: skip
+    assert [i.key for i in items] != [i.key for i in changed]
+    assert len({i.key for i in items}) == len(items)
+
+
+def test_lock_gives_clear_message(setup, tmp_path: Path) -> None:
+    from filelock import FileLock
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with FileLock(str(out / batch.LOCK)), pytest.raises(batch.BatchLocked, match="another batch"):
+        _run(setup, out, ["ML-1"])
+
+
+def test_quarterly_folder_and_previous_manifest(setup, tmp_path: Path) -> None:
+    out = tmp_path / "q"
+    previous = out / "2024Q3"
+    previous.mkdir(parents=True)
+    (previous / "manifest.json").write_text('{"reports": []}')
+    items = batch.plan([setup[1]], batch.output_folder(out, "2024Q4"), quarter="2024Q4",
+                       regions=["ML-1"], region_notebook=str(setup[0]),
+                       overview_notebook=str(setup[0]))  # fmt: skip
+    overview = [i for i in items if i.kind == "overview"][0]
+    assert overview.job.parameters["previous_manifest"] == str(previous / "manifest.json")
+    assert overview.job.html_path.startswith(str(out / "2024Q4"))
+    assert items[0].job.parameters["quarter"] == "2024Q4"
+
+
+def test_neighbour_selection(setup) -> None:
+    from analysis.config import load_study
+    from analysis.geography import neighbours
+
+    study = load_study(setup[1])
+    regions = [r for r, _ in batch._regions_for(study, "neighbours")]
+    assert regions[0] == "ML-1"
+    assert set(regions[1:]) == set(neighbours("ML-1"))
+
+
+@pytest.mark.slow
+def test_dask_cluster_runs_the_batch(setup, tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        result = _run(setup, tmp_path / "out", ["ML-1", "ML-2", "ML-3"],
+                      scheduler=cluster.scheduler_address)  # fmt: skip
+    assert result.exit_code == 0
+    assert result.manifest["scheduler"] == cluster.scheduler_address
+    assert {r["status"] for r in result.manifest["reports"]} == {"ok"}
+    for entry in result.manifest["reports"]:
+        assert "<title>probe" in (result.out / entry["html"]).read_text()
