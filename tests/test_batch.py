@@ -1,4 +1,4 @@
-"""Batch: every report, failures isolated and listed, manifest, index, skip-unchanged, lock, Dask."""
+"""Batch: all reports, failures isolated and listed, manifest, index, skip, lock, Dask."""
 
 from __future__ import annotations
 
