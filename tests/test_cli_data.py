@@ -1,0 +1,263 @@
+"""`conflict-trends ingest` and `panel` end to end through the CLI."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from analysis.cli import app
+
+HEADER = [
+    "event_id_cnty",
+    "event_date",
+    "time_precision",
+    "event_type",
+    "actor1",
+    "actor2",
+    "assoc_actor_1",
+    "country",
+    "admin1",
+    "latitude",
+    "longitude",
+    "fatalities",
+    "source",
+    "notes",
+]
+ROWS = [
+    [
+        "MLI1",
+        "2021-01-03",
+        "1",
+        "Battles",
+        "JNIM",
+        "Military Forces of Mali",
+        "",
+        "Mali",
+        "Kayes",
+        "14.4",
+        "-11.4",
+        "2",
+        "RFI",
+        "attack on the road",
+    ],
+    [
+        "MLI2",
+        "15 January 2021",
+        "2",
+        "Battles",
+        "Military Forces of Mali",
+        "",
+        "Group for Support of Islam and Muslims",
+        "Mali",
+        "Ségou Region",
+        "13.4",
+        "-6.2",
+        "0",
+        "AFP",
+        "",
+    ],
+    [
+        "MLI3",
+        "3-Mar-21",
+        "1",
+        "Violence against civilians",
+        "Dozo militia",
+        "Civilians",
+        "",
+        "Mali",
+        "",
+        "",
+        "",
+        "1",
+        "",
+        "no place given",
+    ],
+    [
+        "MRT1",
+        "2021-03-20",
+        "1",
+        "Battles",
+        "JNIM",
+        "",
+        "",
+        "Mauritania",
+        "Hodh el Gharbi",
+        "16.6",
+        "-10.1",
+        "0",
+        "",
+        "",
+    ],
+    [
+        "SEN1",
+        "2021-02-11",
+        "1",
+        "Riots",
+        "Rioters (Senegal)",
+        "",
+        "",
+        "Senegal",
+        "Nowhere land",
+        "",
+        "",
+        "0",
+        "",
+        "",
+    ],
+]
+
+
+@pytest.fixture()
+def raw(tmp_path) -> Path:
+    path = tmp_path / "data" / "raw" / "acled.csv"
+    path.parent.mkdir(parents=True)
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([h.upper() for h in HEADER])
+        writer.writerows(ROWS)
+    return path
+
+
+def run(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    return result
+
+
+def test_ingest_writes_parquet_and_manifest(tmp_path, raw):
+    before = raw.read_bytes()
+    out = tmp_path / "processed" / "events.parquet"
+    with pytest.warns(UserWarning):
+        result = run("ingest", str(raw), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["rows_read"] == 5 and summary["rows_kept"] == 5
+    events = pd.read_parquet(out)
+    assert len(events) == 5
+    assert list(events["region_id"].fillna("-")) == ["ML-1", "ML-4", "-", "MR-02", "-"]
+    assert list(events["iso3"]) == ["MLI", "MLI", "MLI", "MRT", "SEN"]
+    manifest = json.loads((out.parent / "events.parquet.manifest.json").read_text())
+    assert manifest["inputs"][0]["sha256"] == hashlib.sha256(before).hexdigest()
+    assert manifest["inputs"][0]["source"] == "acled"
+    assert manifest["rows_read"] == 5 and manifest["rows_kept"] == 5
+    assert manifest["set_aside"] == {"unresolved_region": 2}
+    assert manifest["quality_warnings"] == {"missing_coordinates": 2, "imprecise_date": 1}
+    assert manifest["date_range"] == ["2021-01-03", "2021-03-20"]
+    assert manifest["sources"] == ["acled"] and manifest["package_version"]
+    assert {"country": "Senegal", "admin1": "Nowhere land", "events": 1} in manifest["unresolved"]
+    assert raw.read_bytes() == before
+    assert sorted(p.name for p in out.parent.iterdir()) == [
+        "events.parquet",
+        "events.parquet.manifest.json",
+    ]
+
+
+def test_panel_from_ingested_events(tmp_path, raw):
+    out = tmp_path / "events.parquet"
+    with pytest.warns(UserWarning):
+        assert run("ingest", str(raw), "--out", str(out)).exit_code == 0
+    panel_path = tmp_path / "panel.parquet"
+    result = run(
+        "panel",
+        str(out),
+        "--actor",
+        "JNIM",
+        "--country",
+        "Mali",
+        "--country",
+        "MRT",
+        "--start",
+        "2021-01",
+        "--end",
+        "2021-06",
+        "--out",
+        str(panel_path),
+    )
+    assert result.exit_code == 0, result.output
+    panel = pd.read_parquet(panel_path)
+    assert len(panel) == (9 + 13) * 6  # every unit of Mali and Mauritania, six months
+    assert not panel.duplicated(["region_id", "period"]).any()
+    nonzero = panel[panel["events"] > 0]
+    assert set(zip(nonzero["region_id"], nonzero["period"].dt.strftime("%Y-%m"))) == {
+        ("ML-1", "2021-01"),
+        ("ML-4", "2021-01"),
+        ("MR-02", "2021-03"),
+    }
+    assert panel.loc[panel["region_id"] == "ML-1", "fatalities"].sum() == 2
+    summary = json.loads(result.stdout)
+    assert summary["events_selected"] == 3 and summary["events_counted"] == 3
+
+    quarterly = tmp_path / "q.parquet"
+    result = run(
+        "panel", str(out), "--freq", "quarter", "--country", "SEN", "--out", str(quarterly)
+    )
+    assert result.exit_code == 0, result.output
+    q = pd.read_parquet(quarterly)
+    assert len(q) == 14 and q["events"].sum() == 0  # the Senegal event has no resolvable unit
+
+
+def test_panel_bad_options_exit_2(tmp_path, raw):
+    out = tmp_path / "events.parquet"
+    with pytest.warns(UserWarning):
+        run("ingest", str(raw), "--out", str(out))
+    for args in (
+        ["--freq", "week"],
+        ["--country", "Atlantis"],
+        ["--start", "January"],
+    ):
+        target = tmp_path / "p.parquet"
+        result = run("panel", str(out), *args, "--out", str(target))
+        assert result.exit_code == 2, (args, result.output)
+        assert not target.exists()
+    assert run("panel", str(tmp_path / "none.parquet")).exit_code == 2
+    assert run("panel", str(raw)).exit_code == 2  # a CSV is not an events table
+
+
+def test_ingest_refuses_to_overwrite_input(raw):
+    assert run("ingest", str(raw), "--out", str(raw)).exit_code == 2
+
+
+def test_ingest_and_panel_on_real_ucdp(tmp_path):
+    value = os.environ.get("CONFLICT_TRENDS_REAL_DATA")
+    if not value or not Path(value).exists():
+        pytest.skip("CONFLICT_TRENDS_REAL_DATA not set")
+    out = tmp_path / "ged.parquet"
+    result = run("ingest", value, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    panel_path = tmp_path / "mli.parquet"
+    result = run(
+        "panel",
+        str(out),
+        "--country",
+        "MLI",
+        "--start",
+        "2012-01",
+        "--end",
+        "2020-12",
+        "--freq",
+        "quarter",
+        "--out",
+        str(panel_path),
+    )
+    assert result.exit_code == 0, result.output
+    panel = pd.read_parquet(panel_path)
+    per_year = panel.groupby(panel["period"].dt.year)["events"].sum()
+    assert per_year.to_dict() == {
+        2012: 34,
+        2013: 72,
+        2014: 24,
+        2015: 45,
+        2016: 43,
+        2017: 100,
+        2018: 183,
+        2019: 149,
+        2020: 156,
+    }
+    kayes = panel[panel["region_id"] == "ML-1"].groupby(panel["period"].dt.year)["events"].sum()
+    assert kayes[kayes > 0].to_dict() == {2018: 2, 2020: 2}
