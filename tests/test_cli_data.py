@@ -184,7 +184,7 @@ def test_panel_from_ingested_events(tmp_path, raw):
     assert len(panel) == (9 + 13) * 6  # every unit of Mali and Mauritania, six months
     assert not panel.duplicated(["region_id", "period"]).any()
     nonzero = panel[panel["events"] > 0]
-    assert set(zip(nonzero["region_id"], nonzero["period"].dt.strftime("%Y-%m"))) == {
+    assert set(zip(nonzero["region_id"], nonzero["period"].dt.strftime("%Y-%m"), strict=True)) == {
         ("ML-1", "2021-01"),
         ("ML-4", "2021-01"),
         ("MR-02", "2021-03"),
