@@ -1,0 +1,205 @@
+"""Tests of the spillover layer: panel fit on real geography, probabilities, scenarios,
+forecaster registration, JSON and the ``spillover`` command."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.errors import InputError
+from analysis.models import hhh4 as H
+from analysis.models.spillover import (
+    fit_spillover,
+    geography_matrices,
+    result_to_dict,
+    spillover_forecast,
+)
+from analysis.panel import from_matrix
+
+COUNTRIES = ["MLI", "MRT", "SEN"]
+
+
+@pytest.fixture(scope="module")
+def geo(boundaries):
+    ids = list(boundaries.regions_of(COUNTRIES)["region_id"])
+    order, cross, countries = geography_matrices(ids, boundaries)
+    return ids, order, cross, countries
+
+
+@pytest.fixture(scope="module")
+def synthetic(geo, boundaries):
+    """A panel on the real Mali/Mauritania/Senegal units from known parameters: a hot Kayes
+    (ML-1), a quiet rest, strong neighbour transmission."""
+    ids, order, cross, _ = geo
+    levels = {rid: -2.0 for rid in ids}
+    levels["ML-1"] = 2.0
+    truth = {
+        "end.intercept": np.log(0.2),
+        "end.trend": 0.0,
+        "ar.log_lambda": np.log(0.3),
+        "ne.log_phi": np.log(0.4),
+        "ne.cross_border": -0.3,
+        "ne.log_d": np.log(2.0),
+        "log_psi": np.log(0.4),
+        **{f"end.group[{rid}]": lv for rid, lv in levels.items()},
+    }
+    y = H.simulate_hhh4(
+        truth, order, cross, n_periods=96, groups=np.asarray(ids),
+        spec=H.HHH4Spec(group_sd=1.0), seed=12,
+    )  # fmt: skip
+    periods = pd.date_range("2017-01-01", periods=96, freq="MS")
+    panel = from_matrix(y, ids, periods, "month", boundaries)
+    return panel, truth
+
+
+@pytest.fixture(scope="module")
+def fitted(synthetic, boundaries):
+    panel, _ = synthetic
+    return fit_spillover(panel, boundaries=boundaries, endemic_effects="region")
+
+
+def test_fit_on_real_geography_recovers_transmission(fitted, synthetic):
+    _, truth = synthetic
+    fit = fitted.fit
+    est = dict(zip(fit.names, fit.params, strict=True))
+    se = dict(zip(fit.names, fit.se, strict=True))
+    for name in ("ar.log_lambda", "ne.log_phi", "log_psi"):
+        assert abs(est[name] - truth[name]) < 4 * se[name], (name, est[name], truth[name])
+    assert fitted.origin == pd.Timestamp("2024-12-01")
+    assert len(fitted.region_ids) == 36
+
+
+def test_probabilities_intervals_and_aggregation(fitted):
+    res = spillover_forecast(fitted, 6, n_draws=60, n_paths=80, seed=3)
+    reg, ctry = res.regions, res.countries
+    assert len(reg) == 36 and set(ctry["country"]) == set(COUNTRIES)
+    assert ((reg["p_any"] >= 0) & (reg["p_any"] <= 1)).all()
+    assert (reg["p_any_low"] <= reg["p_any"] + 1e-12).all()
+    assert (reg["p_any"] <= reg["p_any_high"] + 1e-12).all()
+    # A country's P(any unit) is at least that of its likeliest unit.
+    for c in ctry.itertuples():
+        assert c.p_any >= reg.loc[reg["country"] == c.country, "p_any"].max() - 1e-12
+    parts = reg[["endemic", "own", "neighbour"]].sum(axis=1)
+    # Expected counts: the mean of simulated totals agrees with the sum of the parts.
+    np.testing.assert_allclose(reg["expected"], parts, rtol=0.25, atol=0.05)
+    assert reg["share_neighbour"].between(0, 1).all()
+    # The hot focus has the highest probability.
+    assert reg.set_index("region_id")["p_any"].idxmax() == "ML-1"
+    assert res.periods[0] == pd.Timestamp("2025-01-01") and len(res.periods) == 6
+
+
+def test_longer_horizon_never_lowers_probability(fitted):
+    """Paths share random numbers for their first steps, so P(any within h) is monotone."""
+    short = spillover_forecast(fitted, 2, n_draws=30, n_paths=50, seed=9).regions["p_any"]
+    long = spillover_forecast(fitted, 5, n_draws=30, n_paths=50, seed=9).regions["p_any"]
+    assert (long.to_numpy() >= short.to_numpy() - 1e-12).all()
+
+
+def test_silencing_the_focus_lowers_neighbour_risk(fitted, boundaries):
+    res = spillover_forecast(fitted, 6, focus=["ML-1"], n_draws=60, n_paths=80, seed=4)
+    reg = res.regions.set_index("region_id")
+    assert reg.loc["ML-1", "p_any_silenced"] == 0.0
+    assert reg.loc["ML-1", "is_focus"]
+    from analysis.geography import neighbours
+
+    first = neighbours("ML-1", 1, boundaries=boundaries)
+    att = reg.loc[[r for r in first if r in reg.index], "attributable_total"]
+    assert (att > 0).all()
+    assert att.mean() > 0.05
+    # far-away units (order >= 4) are barely affected
+    far = [r for r in reg.index if r not in first and r != "ML-1" and r.startswith("SN-")]
+    assert reg.loc[far, "attributable_total"].abs().mean() < att.mean()
+    assert "ML-1" in res.sentence(["MRT", "SEN"])
+
+
+def test_json_has_the_issue_keys(fitted):
+    res = spillover_forecast(fitted, 3, focus=["ML-1"], n_draws=20, n_paths=20, seed=1)
+    out = json.loads(json.dumps(result_to_dict(res, fitted)))
+    assert set(out["targets"][0]) == {
+        "region_id", "region_name", "country", "p_any", "p_any_ci", "expected", "share_neighbour",
+    }  # fmt: skip
+    assert set(out["countries"][0]) == {"country", "p_any", "p_any_ci"}
+    names = {p["name"] for p in out["parameters"]}
+    assert {"lambda", "phi", "d", "psi", "cross_border_multiplier"} <= names
+    assert out["scenarios"]["focus"] == ["ML-1"]
+
+
+def test_registered_as_forecaster(synthetic):
+    from analysis.models.forecast import forecast, get_forecaster
+
+    panel, _ = synthetic
+    f = get_forecaster("spillover")
+    assert f.name == "spillover" and not f.is_baseline
+    res = forecast("spillover", panel, origin="2024-06", horizon=3, n_samples=400, seed=2)
+    assert res.samples.shape == (36, 3, 400)
+    assert res.origin == pd.Timestamp("2024-06-01")
+    assert res.model == "spillover"
+    # one-step predictive mean close to the fitted conditional mean (parameter draws add noise)
+    fitted = fit_spillover(panel, origin="2024-06", endemic_effects="country")
+    sim = H.simulate_forward(
+        fitted.fit, fitted.last_counts, 1, n_draws=4, n_paths=2000, uncertainty=False
+    )
+    mu = (sim.endemic + sim.own + sim.neighbour)[0, 0]
+    assert res.samples[:, 0].mean(axis=1).sum() == pytest.approx(mu.sum(), rel=0.15)
+
+
+def test_bad_inputs(fitted, synthetic):
+    with pytest.raises(InputError, match="focus"):
+        spillover_forecast(fitted, 3, focus=["XX-1"])
+    with pytest.raises(InputError):
+        spillover_forecast(fitted, 3, level=1.5)
+    panel, _ = synthetic
+    with pytest.raises(InputError, match="origin"):
+        fit_spillover(panel, origin="1990-01")
+    with pytest.raises(InputError):
+        fit_spillover(panel.drop(columns="country"))
+
+
+def test_spillover_command_json(demo_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    study = tmp_path / "demo.yaml"
+    study.write_text(
+        "title: demo\n"
+        f"data: [{demo_dir / 'demo_acled.csv'}]\n"
+        "source: acled\nactors: [JNIM]\ncountries: [Mali, Mauritania, Senegal]\n"
+        "focus: [Kayes]\nstart: 2018-01\nend: 2024-12\nfreq: month\nhorizon: 12\n"
+        "spillover_targets: [Mauritania, Senegal]\nseed: 7\n"
+    )
+    result = CliRunner().invoke(
+        app,
+        ["spillover", str(study), "--origin", "2024-06", "--horizon", "3", "--json",
+         "--draws", "20", "--paths", "20"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["origin"] == "2024-06" and out["horizon"] == 3
+    assert len(out["targets"]) == 36  # every admin-1 unit of Mali, Mauritania and Senegal
+    assert {c["country"] for c in out["countries"]} == set(COUNTRIES)
+    assert out["scenarios"]["focus"] == ["ML-1"]
+    bad = CliRunner().invoke(app, ["spillover", str(study), "--origin", "2024-13"])
+    assert bad.exit_code == 2
+
+
+@pytest.mark.real_data
+def test_real_data_fit(real_data_path, boundaries):
+    d = pd.read_csv(real_data_path, usecols=["adm1_iso", "date_start"])
+    from analysis.panel import build_panel
+
+    events = pd.DataFrame(
+        {"region_id": d["adm1_iso"], "date_start": pd.to_datetime(d["date_start"]),
+         "fatalities": 0.0}
+    )  # fmt: skip
+    panel = build_panel(events, boundaries, ["MLI", "BFA", "NER"], "2008-01", "2016-12")
+    model = fit_spillover(panel, boundaries=boundaries)
+    res = spillover_forecast(model, 12, n_draws=40, n_paths=40, seed=1)
+    reg = res.regions.set_index("region_id")
+    assert np.isfinite(model.fit.loglik)
+    # Northern Mali (Kidal, Gao) was far likelier to see events in 2017 than Burkina's Cascades.
+    assert reg.loc["ML-8", "p_any"] > 0.9 and reg.loc["ML-7", "p_any"] > 0.9
+    assert reg.loc["BF-02", "p_any"] < 0.5
