@@ -16,6 +16,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -221,7 +222,8 @@ def _verify_zip(path: Path) -> list[str]:
         with zipfile.ZipFile(path) as archive:
             bad = archive.testzip()
             members = archive.namelist()
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        # a corrupt deflate stream surfaces as zlib.error rather than a CRC mismatch
         path.unlink()
         raise DownloadError(f"{path.name}: not a valid zip archive ({exc}); removed") from None
     if bad is not None:
