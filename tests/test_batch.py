@@ -66,6 +66,7 @@ def _run(setup, out: Path, regions: list[str], **kwargs):
         overview_notebook=str(notebook),
         progress=False,
         timeout=120,
+        preload_results=False,
         **kwargs,
     )
 

@@ -268,14 +268,16 @@ def _worker_server() -> Any:
         return _WORKER_SERVER
 
 
-def run_on_worker(job: dict[str, Any], study: str) -> dict[str, Any]:
+def run_on_worker(
+    job: dict[str, Any], study: str, quarter: str = "", results: bool = True
+) -> dict[str, Any]:
     """Dask task: run one report on this worker and return its files' contents.
 
     The report is written to a temporary folder on the worker and shipped back, so workers
     need the study and data files (same paths) but no shared output folder.
     """
     server = _worker_server()
-    server.preload(study)
+    server.preload(study, quarter, results)
     with tempfile.TemporaryDirectory(prefix="ct-report-") as tmp:
         local = replace(
             ReportJob(**job),
@@ -293,13 +295,18 @@ def run_on_worker(job: dict[str, Any], study: str) -> dict[str, Any]:
 
 
 def _run_local(
-    items: list[BatchItem], workers: int, on_done: Callable[[BatchItem, JobResult], None]
+    items: list[BatchItem],
+    workers: int,
+    on_done: Callable[[BatchItem, JobResult], None],
+    results: bool = True,
 ) -> None:
     from analysis.report.forkserver import ForkServer
 
     with ForkServer() as server:
-        for study in dict.fromkeys(item.study for item in items):
-            server.preload(study)
+        for study, quarter in dict.fromkeys(
+            (item.study, item.job.parameters.get("quarter", "")) for item in items
+        ):
+            server.preload(study, quarter, results)
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             futures = {pool.submit(server.run, item.job): item for item in items}
             for future in as_completed(futures):
@@ -312,7 +319,10 @@ def _run_local(
 
 
 def _run_dask(
-    items: list[BatchItem], scheduler: str, on_done: Callable[[BatchItem, JobResult], None]
+    items: list[BatchItem],
+    scheduler: str,
+    on_done: Callable[[BatchItem, JobResult], None],
+    results: bool = True,
 ) -> None:
     from distributed import Client
     from distributed import as_completed as dask_completed
@@ -320,7 +330,13 @@ def _run_dask(
     with Client(scheduler, timeout="30s") as client:
         futures = {
             client.submit(
-                run_on_worker, item.job.to_dict(), item.study, pure=False, key=f"report-{i}"
+                run_on_worker,
+                item.job.to_dict(),
+                item.study,
+                item.job.parameters.get("quarter", ""),
+                results,
+                pure=False,
+                key=f"report-{i}",
             ): item
             for i, item in enumerate(items)
         }
@@ -386,6 +402,7 @@ def run_batch(
     progress: bool = True,
     region_notebook: str = "region_report",
     overview_notebook: str = "overview",
+    preload_results: bool = True,
 ) -> BatchResult:
     """Render every report of the given studies; see the module docstring for what and where.
 
@@ -408,6 +425,11 @@ def run_batch(
         See :func:`plan`.
     progress : bool
         Show a progress bar (tqdm, on stderr).
+    region_notebook, overview_notebook : str
+        Report templates (names in ``notebooks/reports`` or paths).
+    preload_results : bool
+        Compute each study's forecast and spillover results once per worker before forking
+        (what the shipped templates use); off for templates that do not need them.
 
     Returns
     -------
@@ -485,9 +507,9 @@ def run_batch(
 
         try:
             if todo and scheduler:
-                _run_dask(todo, scheduler, on_done)
+                _run_dask(todo, scheduler, on_done, preload_results)
             elif todo:
-                _run_local(todo, workers, on_done)
+                _run_local(todo, workers, on_done, preload_results)
         finally:
             bar.close()
         ordered = [entries[item.report_id] for item in items if item.report_id in entries]

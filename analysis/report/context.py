@@ -71,3 +71,79 @@ def load(study_path: str | os.PathLike[str]) -> ReportContext:
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = cached
     return cached
+
+
+@dataclass(frozen=True)
+class StudyResults:
+    """Study-wide model results that every report of a study shares.
+
+    Computed once per study, as-of date and process (so once per worker in a batch, before
+    the first fork), which also makes the region reports and the overview agree.
+
+    Attributes
+    ----------
+    forecast : analysis.models.forecast.ForecastResult
+        Every region, ``horizon`` periods, from the ``auto`` forecaster (chosen by
+        rolling-origin CRPS on the history only).
+    spillover : analysis.models.spillover.SpilloverResult
+        The endemic-epidemic model's P(at least one event) per region and country.
+    model : str
+        Forecaster name shown to readers.
+    """
+
+    forecast: Any
+    spillover: Any
+    model: str
+
+
+_RESULTS: dict[tuple[Any, ...], StudyResults] = {}
+
+FORECAST_MODEL = "auto"
+FORECAST_SAMPLES = 2000
+
+
+def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResults:
+    """Forecast and spillover results of a study as of ``quarter`` (cached per process).
+
+    Parameters
+    ----------
+    study_path : str or path
+        The study YAML.
+    quarter : str
+        ``YYYYQn`` or empty for the whole window.
+
+    Returns
+    -------
+    StudyResults
+    """
+    from analysis.models.forecast import forecast
+    from analysis.models.spillover import fit_spillover, spillover_forecast
+    from analysis.report.summary import panel_as_of
+
+    ctx = load(study_path)
+    path = Path(study_path).resolve()
+    key = (_key(path, ctx.study), quarter)
+    cached = _RESULTS.get(key)
+    if cached is None:
+        study = ctx.study
+        panel = panel_as_of(ctx.data.panel, quarter)
+        fc = forecast(
+            FORECAST_MODEL,
+            panel,
+            horizon=study.horizon,
+            n_samples=FORECAST_SAMPLES,
+            seed=study.seed,
+        )
+        model = fit_spillover(panel, boundaries=ctx.data.boundaries)
+        spill = spillover_forecast(model, study.horizon, focus=study.focus, seed=study.seed)
+        cached = StudyResults(forecast=fc, spillover=spill, model=FORECAST_MODEL)
+        if len(_RESULTS) >= _MAX_STUDIES:
+            _RESULTS.pop(next(iter(_RESULTS)))
+        _RESULTS[key] = cached
+    return cached
+
+
+def warm(study_path: str | os.PathLike[str], quarter: str = "") -> None:
+    """Load a study and compute its shared results, so that forked reports inherit them."""
+    load(study_path)
+    results(study_path, quarter)

@@ -191,7 +191,10 @@ def serve(socket_path: str, modules: tuple[str, ...] = PRELOAD) -> None:
                     from analysis.report import context
 
                     try:
-                        context.load(request["study"])
+                        if request.get("results", True):
+                            context.warm(request["study"], request.get("quarter", ""))
+                        else:
+                            context.load(request["study"])
                         _send(conn, {"ok": True})
                     except Exception as exc:  # noqa: BLE001 - reported to the client
                         _send(conn, {"ok": False, "error": f"{type(exc).__name__}: {exc}"})
@@ -277,17 +280,20 @@ class ForkServer:
         conn.connect(self.socket_path)
         return conn
 
-    def preload(self, study: str) -> None:
-        """Load a study's data into the server once so every child inherits it."""
-        if study in self._preloaded:
-            return
-        with self._connect(600) as conn:
-            _send(conn, {"op": "preload", "study": study})
+    def preload(self, study: str, quarter: str = "", results: bool = True) -> bool:
+        """Load a study's data and shared results into the server once, before forking.
+
+        Returns whether it worked. A failure is not fatal: each report then loads on its own
+        and reports the error where it happens.
+        """
+        key = f"{study}|{quarter}|{results}"
+        if key in self._preloaded:
+            return True
+        with self._connect(900) as conn:
+            _send(conn, {"op": "preload", "study": study, "quarter": quarter, "results": results})
             reply = _read_line(conn)
-        # A failed preload is not fatal: each report then loads (and reports) on its own.
-        self._preloaded.add(study)
-        if not reply.get("ok"):
-            return
+        self._preloaded.add(key)
+        return bool(reply.get("ok"))
 
     def run(self, job: ReportJob, timeout: float | None = None) -> JobResult:
         """Run ``job`` in a fresh fork; kill it after ``timeout`` seconds (default job.timeout).

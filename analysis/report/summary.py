@@ -6,6 +6,7 @@ quarterly run, the data summary table, the regions drawn around a focus) lives h
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -178,3 +179,103 @@ GROWTH_COLUMNS = {
 def growth_display(table: pd.DataFrame) -> pd.DataFrame:
     """The reader's columns of :func:`analysis.growth.growth_table`, renamed in plain words."""
     return table.reindex(columns=list(GROWTH_COLUMNS)).rename(columns=GROWTH_COLUMNS)
+
+
+def forecast_table(fc: Any, region_id: str) -> pd.DataFrame:
+    """One region's forecast per step: mean, 90% interval, P(at least one event).
+
+    Parameters
+    ----------
+    fc : analysis.models.forecast.ForecastResult
+    region_id : str
+
+    Returns
+    -------
+    DataFrame
+        ``period`` (YYYY-MM), ``expected``, ``90% interval``, ``P(at least 1)``.
+    """
+    frame = fc.to_frame()
+    rows = frame[frame["region_id"] == region_id]
+    if rows.empty:
+        raise ValueError(f"expected region {region_id!r} in the forecast")
+    return pd.DataFrame(
+        {
+            "period": pd.to_datetime(rows["period"]).dt.strftime("%Y-%m").to_numpy(),
+            "expected": rows["mean"].round(1).to_numpy(),
+            "90% interval": [
+                f"{int(lo)}-{int(hi)}" for lo, hi in zip(rows["q05"], rows["q95"], strict=True)
+            ],
+            "P(at least 1)": [f"{100 * p:.0f}%" for p in rows["p_any"]],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class WindowForecast:
+    """Forecast total over the first ``steps`` periods of a forecast, for one region."""
+
+    region_id: str
+    steps: int
+    first: pd.Timestamp
+    last: pd.Timestamp
+    mean: float
+    low: float
+    high: float
+    p_any: float
+    level: float
+
+
+def window_forecast(fc: Any, region_id: str, steps: int = 3, level: float = 0.9) -> WindowForecast:
+    """Total events over the next ``steps`` periods: mean, central interval, P(at least one).
+
+    Sums each predictive sample path over the steps, so the interval carries the dependence
+    between steps that the model's paths have (summing per-step quantiles would not).
+    """
+    import numpy as np
+
+    if region_id not in fc.region_ids:
+        raise ValueError(f"expected region {region_id!r} in the forecast")
+    steps = max(1, min(int(steps), fc.samples.shape[1]))
+    totals = fc.samples[fc.region_ids.index(region_id), :steps, :].sum(axis=0)
+    tail = (1 - level) / 2
+    low, high = np.quantile(totals, [tail, 1 - tail], method="inverted_cdf")
+    return WindowForecast(
+        region_id=region_id,
+        steps=steps,
+        first=pd.Timestamp(fc.periods[0]),
+        last=pd.Timestamp(fc.periods[steps - 1]),
+        mean=float(totals.mean()),
+        low=float(low),
+        high=float(high),
+        p_any=float((totals > 0).mean()),
+        level=level,
+    )
+
+
+def forecast_sentence(w: WindowForecast, region_name: str, model: str) -> str:
+    """Plain-language sentence for a :class:`WindowForecast` (numbers already computed)."""
+    return (
+        f"From {w.first:%Y-%m} to {w.last:%Y-%m}, the {model} forecast expects "
+        f"{w.mean:.1f} events in {region_name} ({100 * w.level:.0f}% interval "
+        f"{w.low:.0f}-{w.high:.0f}); the probability of at least one event in that time is "
+        f"{100 * w.p_any:.0f}%"
+    )
+
+
+SPILLOVER_COLUMNS = {
+    "region_id": "region",
+    "region_name": "name",
+    "country": "country",
+    "p_any": "P(at least 1)",
+    "p_any_low": "low",
+    "p_any_high": "high",
+    "expected": "expected events",
+    "share_neighbour": "share from neighbours",
+}
+
+
+def spillover_table(spill: Any, region_ids: list[str]) -> pd.DataFrame:
+    """Spillover model rows for the given regions, in that order, in plain column names."""
+    rows = spill.regions.set_index("region_id").reindex(region_ids).reset_index()
+    rows = rows.dropna(subset=["p_any"])
+    return rows.reindex(columns=list(SPILLOVER_COLUMNS)).rename(columns=SPILLOVER_COLUMNS)

@@ -38,6 +38,13 @@ growth_rows = (
     growth.growth_table(panel, [region_id], comparisons) if comparisons else None
 )
 growth_results = [growth.growth(panel, region_id, a, b) for a, b in comparisons]
+shared = context.results(study, quarter)
+next_quarter = summary.window_forecast(shared.forecast, region_id, steps=3)
+show.record(
+    forecast_mean_3=next_quarter.mean,
+    forecast_p_any_3=next_quarter.p_any,
+    ratio=float(growth_rows["ratio"].iloc[-1]) if growth_rows is not None else None,
+)
 
 # %% [markdown]
 # ## Summary
@@ -46,7 +53,12 @@ growth_results = [growth.growth(panel, region_id, a, b) for a, b in comparisons]
 for _, row in (growth_rows.iterrows() if growth_rows is not None else []):
     show.markdown("- {sentence}.", sentence=growth.growth_sentence(row))
 if growth_rows is None:
-    show.markdown("No growth comparison of the study falls inside this report's window.")
+    show.markdown("- No growth comparison of the study falls inside this report's window.")
+show.markdown(
+    "- {sentence}.",
+    sentence=summary.forecast_sentence(next_quarter, region_name, shared.model),
+)
+show.markdown("- {sentence}", sentence=shared.spillover.sentence(ctx.study.spillover_targets))
 
 # %% [markdown]
 # ## Data
@@ -93,6 +105,34 @@ if growth_rows is not None:
             f"Events in {region_name} with the fitted trend and its 95% confidence band, "
             f"{result.ratio.period_a} to {result.ratio.period_b}.",
         )
+
+# %% [markdown]
+# ## Forecast
+#
+# Forecasts are predictive distributions from the study's `auto` forecaster, which picks,
+# among count models and baselines, the one with the lowest rolling-origin CRPS on the
+# history before the forecast origin. Intervals are central 90% predictive intervals.
+
+# %%
+show.table(summary.forecast_table(shared.forecast, region_id))
+
+# %% [markdown]
+# ## Spillover
+#
+# An endemic-epidemic model (Held, Höhle and Hofmann 2005) splits each region's expected
+# count into its own endemic level, a share of its own last counts and a share of its
+# neighbours' last counts. Simulated forward, it gives the probability of at least one event
+# within the horizon, with 95% intervals across parameter draws.
+
+# %%
+show.table(summary.spillover_table(shared.spillover, around), float_format="{:,.2f}")
+
+# %% [markdown]
+# ## Methods and evidence
+#
+# Each forecaster's backtest evidence (rolling-origin CRPS, interval coverage and Brier score
+# against the baseline ladder) is in the study's methods appendix; the model assumptions and
+# known limits are stated there too.
 
 # %% [markdown]
 # ## Provenance
