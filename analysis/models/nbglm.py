@@ -284,17 +284,20 @@ def fit_pooled_nb(
     em_rounds: int = 8,
     max_iter: int = 50,
     tol: float = 1e-7,
+    ridge: float | np.ndarray = 1e-6,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, float]:
     """NB2 with random region intercepts ``b_r ~ N(0, tau2)`` and shared coefficients.
 
     ``X (R, n, q)`` holds the shared covariates (first column ones = common level). Penalised
     IRLS solves for ``(b, gamma)`` through the Schur complement, so the cost is linear in the
     number of regions. ``tau2`` is re-estimated by EM (``mean(b_r**2 + 1/A_r)``) and ``alpha``
-    by moments between rounds.
+    by moments between rounds. ``ridge`` is a Gaussian prior precision on each shared
+    coefficient (keeps slopes finite when the data carry no information about them).
 
     Returns ``b, gamma, A, Bm, S_inv, alpha, tau2``.
     """
     R, n, q = X.shape
+    P = np.diag(np.broadcast_to(np.asarray(ridge, dtype=float), (q,)))
     yf = y.astype(float)
     b = np.zeros(R)
     gamma = np.zeros(q)
@@ -308,7 +311,7 @@ def fit_pooled_nb(
             z = eta + (yf - mu) / mu
             A = w.sum(1) + 1.0 / tau2
             Bm = np.einsum("rn,rnq->rq", w, X)
-            C = _gram(X, w) + 1e-6 * np.eye(q)
+            C = _gram(X, w) + P
             rb = (w * z).sum(1)
             rg = np.einsum("rn,rnq->q", w * z, X)
             S = C - Bm.T @ (Bm / A[:, None])
@@ -326,7 +329,7 @@ def fit_pooled_nb(
             if alpha is None:
                 a = float(np.clip(((yf - mu) ** 2 - yf).sum() / (mu**2).sum(), 1e-3, 50.0))
     Bm = np.einsum("rn,rnq->rq", w, X)
-    C = _gram(X, w) + 1e-6 * np.eye(q)
+    C = _gram(X, w) + P
     S = C - Bm.T @ (Bm / A[:, None])
     return b, gamma, A, Bm, np.linalg.inv(S), a, tau2
 
@@ -382,6 +385,7 @@ class PooledNB(MatrixForecaster):
     param_uncertainty: bool = True
     offset: float = 0.1
     direct: bool = True
+    slope_ridge: float = 1.0
 
     def _kw(self, history: History) -> dict:
         scale = 12 // history.per_year
@@ -411,7 +415,9 @@ class PooledNB(MatrixForecaster):
             X, target = design(y, months, h=h, **self._kw(fitted.history))
             if X.shape[1] < 3:
                 raise ModelError(f"{self.name}: too short a history ({y.shape[1]} periods)")
-            b, g, A, Bm, S_inv, a, tau2 = fit_pooled_nb(X, target)
+            ridge = np.full(X.shape[2], self.slope_ridge)
+            ridge[0] = 1e-6
+            b, g, A, Bm, S_inv, a, tau2 = fit_pooled_nb(X, target, ridge=ridge)
             f = PooledFit(b, g, A, Bm, S_inv, a, tau2, (), target, X @ g)
             if self.param_uncertainty:
                 f = dataclasses.replace(f, grid=level_posterior_grid(f))
@@ -421,7 +427,15 @@ class PooledNB(MatrixForecaster):
     def _coef(self, f: PooledFit, n_samples: int, rng: np.random.Generator):
         R, q = f.level.shape[0], f.shared.shape[0]
         if self.param_uncertainty:
-            g = _mvn_draws(f.shared[None], f.S_inv[None], n_samples, rng)[0]  # (M, q)
+            # slopes given the common level at its estimate: the level's own uncertainty is
+            # carried by the region levels below, and its Gaussian approximation is poor
+            # when the window holds almost no events
+            prec = np.linalg.inv(f.S_inv)[1:, 1:]
+            g = np.repeat(f.shared[None], n_samples, axis=0)
+            if q > 1:
+                g[:, 1:] = _mvn_draws(
+                    f.shared[None, 1:], np.linalg.inv(prec)[None], n_samples, rng
+                )[0]
             # b_r | gamma from its exact 1-D posterior on a grid (the Gaussian approximation
             # has a far too heavy right tail for sparse regions), shifted for gamma's draw
             b = _level_posterior_draws(f, n_samples, rng)

@@ -1,0 +1,207 @@
+"""The forecaster interface: results, registry, reproducibility, no look-ahead, calibration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from analysis.errors import InputError
+from analysis.evaluation import backtest
+from analysis.models.forecast import (
+    FORECASTERS,
+    ForecastResult,
+    History,
+    forecast,
+    get_forecaster,
+    panel_to_history,
+    register,
+)
+from analysis.simulate import simulate_nb_panel
+
+
+def _panel(counts: np.ndarray, start="2012-01-01") -> pd.DataFrame:
+    R, T = counts.shape
+    periods = pd.date_range(start, periods=T, freq="MS")
+    ids = [f"ZZ-{i + 1}" for i in range(R)]
+    panel = pd.DataFrame(
+        {
+            "region_id": np.repeat(ids, T),
+            "region_name": np.repeat(ids, T),
+            "country": "ZZZ",
+            "period": np.tile(periods, R),
+            "events": counts.ravel().astype("int64"),
+            "fatalities": 0,
+        }
+    )
+    panel.attrs["freq"] = "month"
+    return panel
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate_nb_panel(10, 72, level_sd=1.2, season_amplitude=0.3, seed=4)
+
+
+def test_forecast_result_summaries():
+    s = np.array([[[0, 1, 2, 3], [5, 5, 5, 5]]])
+    res = ForecastResult(
+        s, ("A-1",), pd.date_range("2020-01-01", periods=2, freq="MS"),
+        pd.Timestamp("2019-12-01"), "x", 0,
+    )  # fmt: skip
+    np.testing.assert_allclose(res.mean(), [[1.5, 5.0]])
+    np.testing.assert_allclose(res.p_at_least(1), [[0.75, 1.0]])
+    np.testing.assert_allclose(res.p_at_least(3), [[0.25, 1.0]])
+    np.testing.assert_allclose(res.median(), [[1.0, 5.0]])
+    f = res.to_frame()
+    assert list(f.columns) == [
+        "region_id", "period", "step", "mean", "median", "q05", "q10", "q90", "q95", "p_any",
+    ]  # fmt: skip
+    assert f["step"].tolist() == [1, 2]
+    with pytest.raises(InputError):
+        ForecastResult(s, ("A-1", "A-2"), res.periods, res.origin, "x", 0)
+
+
+def test_panel_to_history_cuts_at_origin(sim):
+    panel = _panel(sim.counts)
+    h = panel_to_history(panel, "2015-06")
+    assert h.periods[-1] == pd.Timestamp("2015-06-01")
+    assert h.counts.shape == (10, 42)
+    rows = [int(r.split("-")[1]) - 1 for r in h.region_ids]  # ids sort as text
+    assert h.region_ids == tuple(sorted(h.region_ids))
+    np.testing.assert_array_equal(h.counts, sim.counts[rows, :42])
+    with pytest.raises(InputError):
+        panel_to_history(panel.drop(columns="events"))
+    with pytest.raises(InputError):
+        panel_to_history(panel, "2000-01")
+
+
+@pytest.mark.parametrize("model", ["nb_glm", "pooled_nb", "ensemble", "nb_climatology"])
+def test_same_seed_same_forecast_other_seed_other_forecast(sim, model):
+    panel = _panel(sim.counts)
+    a = forecast(model, panel, horizon=3, n_samples=200, seed=11)
+    b = forecast(model, panel, horizon=3, n_samples=200, seed=11)
+    c = forecast(model, panel, horizon=3, n_samples=200, seed=12)
+    np.testing.assert_array_equal(a.samples, b.samples)
+    assert not np.array_equal(a.samples, c.samples)
+    assert a.periods[0] == pd.Timestamp("2018-01-01") and a.origin == pd.Timestamp("2017-12-01")
+    assert a.samples.dtype == np.int64 and (a.samples >= 0).all()
+
+
+@pytest.mark.parametrize("model", ["nb_glm", "pooled_nb", "ensemble", "ets", "sarimax", "auto"])
+def test_no_look_ahead(sim, model):
+    """Poison everything after the origin: the forecast must not change by one sample."""
+    counts = sim.counts[:4] if model in {"ets", "sarimax"} else sim.counts
+    clean = _panel(counts)
+    poisoned = clean.copy()
+    late = poisoned["period"] > pd.Timestamp("2016-06-01")
+    poisoned.loc[late, "events"] = 10**7
+    poisoned.attrs = clean.attrs
+    a = forecast(model, clean, origin="2016-06", horizon=3, n_samples=100, seed=3)
+    b = forecast(model, poisoned, origin="2016-06", horizon=3, n_samples=100, seed=3)
+    np.testing.assert_array_equal(a.samples, b.samples)
+    # and NaN after the origin (an unfinished month) is ignored as well
+    nan = clean.astype({"events": float})
+    nan.loc[late, "events"] = np.nan
+    nan.attrs = clean.attrs
+    c = forecast(model, nan, origin="2016-06", horizon=3, n_samples=100, seed=3)
+    np.testing.assert_array_equal(a.samples, c.samples)
+
+
+def test_regions_filter_and_unknown_model(sim):
+    panel = _panel(sim.counts)
+    res = forecast("recent_mean_3", panel, horizon=2, n_samples=50, regions=["ZZ-3", "ZZ-1"])
+    assert res.region_ids == ("ZZ-3", "ZZ-1") and res.samples.shape == (2, 2, 50)
+    with pytest.raises(InputError):
+        forecast("no_such_model", panel)
+    with pytest.raises(InputError):
+        forecast("zero", panel, regions=["XX-9"])
+
+
+@dataclass
+class _PanelLevel:
+    """A forecaster that only knows panels, as the spillover model does."""
+
+    name: str = "test_panel_level"
+    is_baseline: bool = False
+
+    def fit(self, panel):
+        seen = panel_to_history(panel)
+        return _PanelFitted(seen)
+
+
+@dataclass
+class _PanelFitted:
+    seen: History
+
+    def forecast(self, horizon, n_samples=1000, seed=0):
+        rng = np.random.default_rng(seed)
+        lam = self.seen.counts[:, -1:, None].astype(float)
+        s = rng.poisson(np.broadcast_to(lam, (lam.shape[0], horizon, n_samples)))
+        return ForecastResult(
+            s, self.seen.region_ids, self.seen.future_periods(horizon), self.seen.origin,
+            "test_panel_level", seed,
+        )  # fmt: skip
+
+
+def test_panel_level_forecaster_registers_and_backtests(sim):
+    register(_PanelLevel())
+    try:
+        panel = _panel(sim.counts)
+        res = forecast("test_panel_level", panel, origin="2016-01", horizon=2, n_samples=20)
+        assert res.origin == pd.Timestamp("2016-01-01")
+        bt = backtest(panel, ["test_panel_level", "last_value"], start="2016-01", end="2016-06",
+                      horizon=2, n_samples=500)  # fmt: skip
+        s = bt.scores.groupby("model")["crps"].mean()
+        # the same distribution as last_value (Poisson around the last count)
+        assert s["test_panel_level"] == pytest.approx(s["last_value"], rel=0.05)
+    finally:
+        FORECASTERS.pop("test_panel_level", None)
+
+
+def test_pooled_model_shrinks_a_silent_region_towards_the_others():
+    rng = np.random.default_rng(1)
+    y = rng.poisson(4.0, size=(12, 60))
+    y[0] = 0
+    y[1, :] = 0
+    y[1, -1] = 1
+    res = (
+        get_forecaster("pooled_nb")
+        .fit_matrix(
+            History(
+                y,
+                tuple(f"ZZ-{i}" for i in range(12)),
+                pd.date_range("2015-01-01", periods=60, freq="MS"),
+            )
+        )
+        .forecast(1, 4000, 0)
+    )
+    m = res.mean()[:, 0]
+    assert 0 < m[0] < 0.3  # never seen an event: small but not zero
+    assert m[0] < m[1] < 2.0  # one recent event: a bit more
+    np.testing.assert_allclose(m[2:], 4.0, rtol=0.2)
+
+
+def test_pooled_model_is_calibrated_when_it_is_right():
+    """PIT of 1- and 2-step forecasts is close to uniform on data from the model's family."""
+    truth = simulate_nb_panel(40, 96, level_sd=1.0, season_amplitude=0.4, dispersion=0.4, seed=9)
+    h = History(truth.counts, truth.region_ids, truth.periods)
+    bt = backtest(h, ["pooled_nb"], start=h.periods[-13], horizon=2, n_samples=400, seed=5)
+    pit = bt.scores["pit"].to_numpy()
+    deciles = np.histogram(pit, bins=10, range=(0, 1))[0] / len(pit)
+    assert np.all(np.abs(deciles - 0.1) < 0.035), deciles
+    assert 0.75 < np.mean((pit > 0.1) & (pit < 0.9)) < 0.85
+    # a model that ignores overdispersion is visibly miscalibrated on the same data
+    bt2 = backtest(h, ["recent_mean_6"], start=h.periods[-13], horizon=2, n_samples=400, seed=5)
+    assert stats.kstest(bt2.scores["pit"], "uniform").pvalue < stats.kstest(pit, "uniform").pvalue
+
+
+def test_auto_picks_a_candidate_from_the_past_only(sim):
+    h = History(sim.counts, sim.region_ids, sim.periods).until(60)
+    fitted = get_forecaster("auto").fit_matrix(h)
+    chosen = fitted.state["chosen"]
+    assert chosen in fitted.state["inner_crps"]
+    assert fitted.state["inner_crps"][chosen] == min(fitted.state["inner_crps"].values())
