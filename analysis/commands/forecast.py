@@ -1,9 +1,189 @@
-"""Commands of the forecast stage."""
+"""Commands of the forecast stage: ``forecast`` and ``backtest``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from analysis.commands._common import print_json, user_errors
+from analysis.errors import InputError, Problem
+
+DEFAULT_BACKTEST_MODELS = (
+    "zero",
+    "last_value",
+    "recent_mean_3",
+    "recent_mean_6",
+    "conflictology",
+    "nb_climatology",
+    "nb_glm",
+    "pooled_nb",
+    "ensemble",
+)
+FORECAST_KEYS = (
+    "region_id",
+    "period",
+    "step",
+    "mean",
+    "median",
+    "q05",
+    "q10",
+    "q90",
+    "q95",
+    "p_any",
+)
+MODEL_KEYS = (
+    "model",
+    "is_baseline",
+    "crps",
+    "crps_skill_vs_best_baseline",
+    "coverage_50",
+    "coverage_80",
+    "coverage_95",
+    "interval_score_95",
+    "brier_any",
+    "n_forecasts",
+)
+
+
+def _month(value: str | None, option: str):
+    from analysis.panel import parse_month
+
+    return None if value is None else parse_month(value, option)
+
+
+def _check_models(names: list[str]) -> None:
+    from analysis.models.forecast import available
+
+    known = set(available())
+    bad = [n for n in names if n not in known]
+    if bad:
+        raise InputError(
+            "unknown model",
+            [Problem(None, None, "--model", f"one of {', '.join(sorted(known))}", b) for b in bad],
+        )
+
+
+@user_errors
+def forecast_command(
+    study_path: Annotated[Path, typer.Argument(help="Study YAML file.", metavar="STUDY.yaml")],
+    region: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--region", help="Region (ISO 3166-2 code or name); repeatable. Default: focus."
+        ),
+    ] = None,
+    horizon: Annotated[int | None, typer.Option("--horizon", min=1, max=36)] = None,
+    model: Annotated[str, typer.Option("--model", help="Forecaster name (see backtest).")] = "auto",
+    origin: Annotated[
+        str | None, typer.Option("--origin", help="Last month the model sees (YYYY-MM).")
+    ] = None,
+    samples: Annotated[int, typer.Option("--samples", min=10, max=100_000)] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Probabilistic forecasts per region and step: mean, median, 90%/80% ranges, P(>=1)."""
+    from analysis.config import load_study
+    from analysis.geography import resolve_region
+    from analysis.models.forecast import forecast
+    from analysis.pipeline import prepare
+
+    _check_models([model])
+    study = load_study(study_path)
+    data = prepare(study)
+    regions = [resolve_region(r, data.boundaries) for r in region] if region else list(study.focus)
+    missing = sorted(set(regions) - set(data.panel["region_id"]))
+    if missing:
+        raise InputError(
+            "region not in the study's panel",
+            [
+                Problem(None, None, "--region", "a region of the study's countries", m)
+                for m in missing
+            ],
+        )
+    res = forecast(
+        model,
+        data.panel,
+        origin=_month(origin, "--origin"),
+        horizon=horizon or study.horizon,
+        n_samples=samples,
+        seed=study.seed,
+        regions=regions or None,
+    )
+    table = res.to_frame()
+    table["period"] = table["period"].dt.strftime("%Y-%m-%d")
+    rows = [{k: row[k] for k in FORECAST_KEYS} for row in table.to_dict(orient="records")]
+    if as_json:
+        print_json(rows)
+        return
+    typer.echo(f"model {res.model}, origin {res.origin:%Y-%m}, {samples} samples, seed {res.seed}")
+    typer.echo(table.round(2).to_string(index=False))
+
+
+@user_errors
+def backtest_command(
+    study_path: Annotated[Path, typer.Argument(help="Study YAML file.", metavar="STUDY.yaml")],
+    start: Annotated[str | None, typer.Option("--start", help="First origin (YYYY-MM).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Last origin (YYYY-MM).")] = None,
+    horizon: Annotated[int | None, typer.Option("--horizon", min=1, max=36)] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", help="Forecaster; repeatable. Default: baselines + NB models."),
+    ] = None,
+    samples: Annotated[int, typer.Option("--samples", min=10, max=100_000)] = 500,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write every score (long format) to this CSV.")
+    ] = None,
+) -> None:
+    """Rolling-origin backtest with CRPS, coverage, interval score and Brier score per model
+    and per step, skill against the best baseline, and a paired test."""
+    from analysis.config import load_study
+    from analysis.evaluation import backtest, scorecard
+    from analysis.io import atomic_write_with
+    from analysis.pipeline import prepare
+
+    models = list(model) if model else list(DEFAULT_BACKTEST_MODELS)
+    _check_models(models)
+    study = load_study(study_path)
+    data = prepare(study)
+    bt = backtest(
+        data.panel,
+        models,
+        start=_month(start, "--start"),
+        end=_month(end, "--end"),
+        horizon=horizon or study.horizon,
+        n_samples=samples,
+        seed=study.seed,
+    )
+    sc = scorecard(bt)
+    if out is not None:
+        atomic_write_with(out, lambda p: bt.scores.to_csv(p, index=False))
+    result = {
+        "models": [{k: r[k] for k in MODEL_KEYS} for r in sc["models"]],
+        "by_horizon": [
+            {"step": r["step"], **{k: r[k] for k in MODEL_KEYS}} for r in sc["by_horizon"]
+        ],
+        "best_model": sc["best_model"],
+        "best_baseline": sc["best_baseline"],
+        "best_non_baseline": sc["best_non_baseline"],
+        "origins": sc["origins"],
+        "n_origins": sc["n_origins"],
+        "paired_tests": sc.get("paired_tests", []),
+    }
+    if as_json:
+        print_json(result)
+        return
+    import pandas as pd
+
+    typer.echo(
+        f"origins {sc['origins'][0]}..{sc['origins'][1]} ({sc['n_origins']}), horizon {bt.horizon}"
+    )
+    typer.echo(pd.DataFrame(result["models"]).round(4).to_string(index=False))
+    typer.echo(f"best model: {sc['best_model']}; best baseline: {sc['best_baseline']}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to app."""
+    app.command("forecast")(forecast_command)
+    app.command("backtest")(backtest_command)
