@@ -136,3 +136,120 @@ def growth_trend(
         ax.set_title(title)
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     return fig
+
+
+def fan_chart(
+    panel: pd.DataFrame,
+    forecast,
+    region_id: str,
+    *,
+    past: int = 36,
+    levels: tuple[float, ...] = (0.5, 0.8, 0.95),
+    title: str | None = None,
+) -> Figure:
+    """Observed counts of one region and its forecast: median and central intervals.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        The panel the forecast was made from (observed counts, drawn up to the origin and,
+        when present, after it as dots for comparison).
+    forecast : ForecastResult
+        From ``analysis.models.forecast``.
+    region_id : str
+    past : int
+        Periods of history to show before the origin.
+    levels : tuple of float
+        Central interval levels to shade (widest lightest).
+    """
+    import numpy as np
+
+    _style()
+    if region_id not in forecast.region_ids:
+        raise ValueError(f"region {region_id!r} is not in the forecast")
+    r = forecast.region_ids.index(region_id)
+    obs = panel[panel["region_id"] == region_id].sort_values("period")
+    before = obs[obs["period"] <= forecast.origin].tail(past)
+    after = obs[obs["period"] > forecast.origin]
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    ax.plot(before["period"], before["events"], color="0.2", lw=1.4, label="observed")
+    x = list(forecast.periods)
+    anchor_x = [forecast.origin, *x]
+    last = float(before["events"].iloc[-1]) if len(before) else np.nan
+    for level in sorted(levels, reverse=True):
+        lo = forecast.quantile((1 - level) / 2)[r]
+        hi = forecast.quantile(1 - (1 - level) / 2)[r]
+        ax.fill_between(
+            anchor_x, [last, *lo], [last, *hi], color="C0",
+            alpha=0.15 + 0.25 * (1 - level), lw=0, label=f"{level:.0%} interval",
+        )  # fmt: skip
+    ax.plot(anchor_x, [last, *forecast.median()[r]], color="C0", lw=1.8, label="median forecast")
+    if len(after):
+        ax.scatter(after["period"], after["events"], color="0.2", s=12, zorder=3, label="later")
+    ax.axvline(forecast.origin, color="0.5", ls=":", lw=1)
+    ax.set_ylabel("events per period")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.set_title(title or f"{region_id}: forecast from {forecast.origin:%Y-%m} ({forecast.model})")
+    fig.tight_layout()
+    return fig
+
+
+def pit_histogram(pit: dict, *, bins: int = 10, title: str | None = None) -> Figure:
+    """Histograms of randomised PIT values, one panel per model (flat = calibrated).
+
+    Parameters
+    ----------
+    pit : dict of str -> array
+        Model name to PIT values (``analysis.evaluation.pit_values``).
+    """
+    import numpy as np
+
+    _style()
+    n = max(1, len(pit))
+    fig, axes = plt.subplots(1, n, figsize=(2.6 * n + 0.6, 2.8), sharey=True, squeeze=False)
+    for ax, (name, values) in zip(axes[0], pit.items(), strict=False):
+        v = np.asarray(values, dtype=float)
+        ax.hist(v, bins=bins, range=(0, 1), density=True, color="C0", alpha=0.8)
+        ax.axhline(1.0, color="0.3", ls="--", lw=1)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("PIT")
+    axes[0][0].set_ylabel("density")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def reliability_diagram(
+    scores: pd.DataFrame, *, bins: int = 10, title: str | None = None
+) -> Figure:
+    """Forecast P(at least one event) against the observed frequency, per model.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        ``BacktestResult.scores`` (columns ``model``, ``p_any``, ``observed``).
+    """
+    import numpy as np
+
+    _style()
+    fig, ax = plt.subplots(figsize=(4.2, 4.0))
+    edges = np.linspace(0, 1, bins + 1)
+    for name, sub in scores.groupby("model", sort=False):
+        idx = np.clip(np.digitize(sub["p_any"], edges) - 1, 0, bins - 1)
+        hit = (sub["observed"] >= 1).astype(float)
+        g = pd.DataFrame({"b": idx, "p": sub["p_any"], "y": hit}).groupby("b")
+        table = g.agg(p=("p", "mean"), y=("y", "mean"), n=("y", "size"))
+        table = table[table["n"] >= 5]
+        ax.plot(table["p"], table["y"], marker="o", ms=3, lw=1.2, label=str(name))
+    ax.plot([0, 1], [0, 1], color="0.4", ls="--", lw=1)
+    ax.set_xlabel("forecast P(at least one event)")
+    ax.set_ylabel("observed frequency")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7, frameon=False)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
