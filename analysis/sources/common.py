@@ -236,7 +236,8 @@ def read_table(
     """
     include = list(types) + ([h for h in header if h not in types] if keep_extra else [])
     parse = pacsv.ParseOptions(newlines_in_values=True)
-    read = pacsv.ReadOptions(block_size=16 << 20)
+    # 1 MiB blocks: measured here as fast as larger ones, with a lower peak memory
+    read = pacsv.ReadOptions(block_size=1 << 20)
 
     def attempt(column_types: dict[str, pa.DataType], columns: list[str]) -> pa.Table:
         convert = pacsv.ConvertOptions(
