@@ -138,6 +138,69 @@ def growth_trend(
     return fig
 
 
+def spillover_map(
+    regions: pd.DataFrame,
+    boundaries,
+    focus: list[str] | tuple[str, ...] = (),
+    value: str = "p_any",
+    label_neighbours: bool = True,
+    title: str | None = None,
+) -> Figure:
+    """Admin-1 choropleth of P(at least one event within the horizon).
+
+    Parameters
+    ----------
+    regions : pandas.DataFrame
+        ``SpilloverResult.regions`` (``region_id`` and ``value`` columns at least).
+    boundaries : analysis.geography.Boundaries
+        Polygons for the regions (``.regions`` GeoDataFrame).
+    focus : sequence of str
+        Focus regions, outlined in black.
+    value : str
+        Column to colour by (probabilities in [0, 1]).
+    label_neighbours : bool
+        Label the first-order neighbours of the focus regions with name and probability.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import geopandas as gpd
+
+    from analysis.geography import neighbours
+
+    shapes = boundaries.regions[["region_id", "region_name", "country", "geometry"]]
+    data = shapes.merge(regions[["region_id", value]], on="region_id", how="inner")
+    data = gpd.GeoDataFrame(data, geometry="geometry", crs=shapes.crs)
+    fig, ax = plt.subplots(figsize=(8, 6.5), layout="constrained")
+    data.plot(
+        column=value, ax=ax, cmap="Reds", vmin=0.0, vmax=1.0, edgecolor="0.6", linewidth=0.4,
+        legend=True, legend_kwds={"label": "P(at least one event)", "shrink": 0.7},
+    )  # fmt: skip
+    # Country outlines help the reader see which boundaries are international.
+    data.dissolve(by="country").boundary.plot(ax=ax, color="0.25", linewidth=1.0)
+    focus = [f for f in focus if f in set(data["region_id"])]
+    if focus:
+        data[data["region_id"].isin(focus)].boundary.plot(ax=ax, color="black", linewidth=2.4)
+    labelled = set(focus)
+    if label_neighbours and focus:
+        for f in focus:
+            labelled.update(neighbours(f, 1, boundaries=boundaries))
+    for row in data[data["region_id"].isin(labelled)].itertuples():
+        pt = row.geometry.representative_point()
+        text = f"{row.region_name}\n{100 * getattr(row, value):.0f}%"
+        ax.annotate(
+            text, (pt.x, pt.y), ha="center", va="center", fontsize=7,
+            fontweight="bold" if row.region_id in focus else "normal",
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.7},
+        )  # fmt: skip
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
 def fan_chart(
     panel: pd.DataFrame,
     forecast,
