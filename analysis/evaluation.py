@@ -148,6 +148,9 @@ def score_samples(
     }
     for lev in LEVELS:
         out[f"coverage_{round(lev * 100)}"] = ((obs >= lo[lev]) & (obs <= hi[lev])).astype(float)
+    # closed count intervals cover at least their level (a [0, 0] interval covers every zero);
+    # the randomised PIT inside its central 80% is the exact analogue for discrete forecasts
+    out["pit_coverage_80"] = ((out["pit"] > 0.1) & (out["pit"] < 0.9)).astype(float)
     return out
 
 
@@ -352,6 +355,7 @@ METRICS = (
     "coverage_50",
     "coverage_80",
     "coverage_95",
+    "pit_coverage_80",
     "interval_score_95",
     "interval_score_80",
     "brier_any",

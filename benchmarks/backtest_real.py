@@ -87,7 +87,12 @@ def main() -> None:
         sc["events_in_window"] = int(hist.counts.sum())
         out[name] = sc
         brief = {
-            r["model"]: [round(r["crps"], 4), round(r["coverage_80"], 3)] for r in sc["models"]
+            r["model"]: [
+                round(r["crps"], 4),
+                round(r["coverage_80"], 3),
+                round(r["pit_coverage_80"], 3),
+            ]
+            for r in sc["models"]
         }
         print(name, json.dumps(brief), file=sys.stderr, flush=True)
     print(json.dumps(out, default=float))

@@ -18,6 +18,7 @@ then simulate each path recursively, feeding simulated counts back into the lags
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,7 +55,7 @@ def design(
     intercept: bool = True,
     offset: float = 1.0,
     h: int = 1,
-    groups: np.ndarray | None = None,
+    mix: np.ndarray | None = None,
     group_windows: tuple[int, ...] = (),
     t_ref: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -88,13 +89,9 @@ def design(
 
     lag = [np.log(wmean(k) / offset + 1.0) for k in windows]
     if group_windows:
-        if groups is None:
-            groups = np.zeros(R, dtype=int)
-        onehot = (groups[:, None] == np.unique(groups)[None, :]).astype(float)  # (R, G)
-        size = onehot.sum(0)
+        mix = np.full((R, R), 1.0 / R) if mix is None else mix
         for k in group_windows:
-            gm = (onehot.T @ wmean(k)) / size[:, None]  # (G, n)
-            lag.append(np.log(onehot @ gm / offset + 1.0))
+            lag.append(np.log(mix @ wmean(k) / offset + 1.0))
     parts.append(np.stack(lag, axis=-1))
     X = np.concatenate([np.broadcast_to(p, (R, n, p.shape[-1])) for p in parts], axis=2)
     return X, yf[:, t_idx]
@@ -115,11 +112,26 @@ def origin_row(
     return X[:, -1, :]
 
 
-def region_groups(region_ids: tuple[str, ...]) -> np.ndarray:
-    """Group index per region: the ISO 3166-1 part of an ISO 3166-2 code (``ML-1`` -> ``ML``)."""
-    keys = [r.split("-")[0] if "-" in r else "" for r in region_ids]
-    _, inv = np.unique(keys, return_inverse=True)
-    return inv
+@functools.lru_cache(maxsize=32)
+def spatial_mix(region_ids: tuple[str, ...], kind: str) -> np.ndarray:
+    """Row-normalised (R, R) averaging matrix over each region's ``country`` (ISO 3166-2
+    prefix) or first-order ``neighbours`` (shipped boundaries); regions without neighbours, or
+    ids unknown to the boundaries, average over their country."""
+    keys = np.array([r.split("-")[0] if "-" in r else "" for r in region_ids])
+    mix = (keys[:, None] == keys[None, :]).astype(float)
+    if kind == "neighbours":
+        from analysis.errors import InputError
+        from analysis.geography import adjacency_order_matrix
+
+        try:
+            adj = (adjacency_order_matrix(list(region_ids)) == 1).astype(float)
+        except InputError:
+            adj = np.zeros_like(mix)
+        has = adj.sum(1) > 0
+        mix[has] = adj[has]
+    elif kind != "country":
+        raise ModelError(f"unknown spatial feature {kind!r}; expected 'country' or 'neighbours'")
+    return mix / mix.sum(1, keepdims=True)
 
 
 def _future_months(history: History, horizon: int) -> np.ndarray:
@@ -267,6 +279,22 @@ class PooledFit:
     target: np.ndarray  # (R, n) training counts
     offset_eta: np.ndarray  # (R, n) shared part of the linear predictor
     grid: tuple[np.ndarray, np.ndarray] | None = None  # level posterior (values, CDF)
+    region_alpha: np.ndarray | None = None  # (R,) dispersion per region, shrunk to alpha
+
+
+def shrunk_region_alpha(f: PooledFit, strength: float = 1.0) -> np.ndarray:
+    """Per-region NB2 dispersion: the region's moment estimate shrunk towards the common one.
+
+    ``alpha_r = (sum((y - mu)**2 - y) + c * alpha) / (sum(mu**2) + c)`` with ``c`` =
+    ``strength`` x the median of ``sum(mu**2)`` over regions: regions with little information
+    (small expected counts) keep the common value; busy regions get their own.
+    """
+    mu = np.exp(np.clip(f.level[:, None] + f.offset_eta, -30, 30))
+    y = f.target
+    num = ((y - mu) ** 2 - y).sum(1)
+    den = (mu**2).sum(1)
+    c = strength * max(float(np.median(den)), 1e-6)
+    return np.clip((num + c * f.alpha) / (den + c), 1e-3, 50.0)
 
 
 def _gram(X: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -380,12 +408,14 @@ class PooledNB(MatrixForecaster):
     window: int = 72
     lags: tuple[int, ...] = (1, 3, 12)
     group_windows: tuple[int, ...] = (3,)
+    spatial: str = "country"
     trend: bool = False
     season: bool = True
     param_uncertainty: bool = True
     offset: float = 0.1
     direct: bool = True
     slope_ridge: float = 1.0
+    region_dispersion: bool = False
 
     def _kw(self, history: History) -> dict:
         scale = 12 // history.per_year
@@ -395,7 +425,7 @@ class PooledNB(MatrixForecaster):
             trend=self.trend,
             season=self.season,
             offset=self.offset,
-            groups=region_groups(history.region_ids),
+            mix=spatial_mix(history.region_ids, self.spatial) if self.group_windows else None,
             group_windows=tuple(max(1, round(k / scale)) for k in self.group_windows),
         )
 
@@ -421,6 +451,8 @@ class PooledNB(MatrixForecaster):
             f = PooledFit(b, g, A, Bm, S_inv, a, tau2, (), target, X @ g)
             if self.param_uncertainty:
                 f = dataclasses.replace(f, grid=level_posterior_grid(f))
+            if self.region_dispersion:
+                f = dataclasses.replace(f, region_alpha=shrunk_region_alpha(f))
             cache[h] = f
         return cache[h]
 
@@ -466,11 +498,12 @@ class PooledNB(MatrixForecaster):
             f = self._fit(fitted, h)
             row = origin_row(y, months, int(fut[h - 1]), h, **self._kw(hist))
             eta = np.einsum("rp,rmp->rm", row, self._coef(f, n_samples, rng))
-            out[:, h - 1] = sample_nb(np.exp(np.minimum(eta, cap[:, None])), f.alpha, rng)
+            a = f.alpha if f.region_alpha is None else f.region_alpha[:, None]
+            out[:, h - 1] = sample_nb(np.exp(np.minimum(eta, cap[:, None])), a, rng)
         return out
 
 
 register(NBGLM())
 register(PooledNB())
 
-__all__ = ["NBGLM", "PooledNB", "design", "fit_pooled_nb", "origin_row", "region_groups"]
+__all__ = ["NBGLM", "PooledNB", "design", "fit_pooled_nb", "origin_row", "spatial_mix"]
