@@ -249,7 +249,7 @@ class MatrixForecaster:
 # --------------------------------------------------------------------------- registry
 
 FORECASTERS: dict[str, Any] = {}
-_BUILTIN_MODULES = ("baselines", "nbglm", "references", "ensemble")
+_BUILTIN_MODULES = ("baselines", "nbglm", "local_level", "references", "ensemble")
 
 
 def register(forecaster: Any, name: str | None = None) -> Any:
