@@ -260,3 +260,30 @@ def test_own_simulator_agrees_with_generic_simulator():
 def test_spec_replace_keeps_validation():
     with pytest.raises(InputError):
         replace(H.HHH4Spec(), max_order=0)
+
+
+def test_profile_interval_for_a_parameter_on_its_bound():
+    """No cross-border transmission in the data: the estimate sits on its bound, and the
+    profile-likelihood interval bounds how large the cross-border effect could be."""
+    order, cross, _ = grid()
+    truth = {**TRUTH, "ne.cross_border": -9.0}
+    y = sim_independent(order, cross, 120, seed=8, truth=truth)
+    fit = H.fit_hhh4(y, order, cross)
+    assert "ne.cross_border" in fit.at_bound
+    prof = H.profile_intervals(fit, y, cross)
+    lo, hi = prof.profile_ci["ne.cross_border"]
+    assert lo == pytest.approx(-8.0) and -8.0 < hi < 0.0
+    np.testing.assert_allclose(prof.conf_int()[fit.names.index("ne.cross_border")], [lo, hi])
+    # At the upper limit the constrained log-likelihood is chi2_1(0.95)/2 below the maximum.
+    free_start = fit.params.copy()
+    free_start[fit.names.index("ne.cross_border")] = hi
+    pb, _, _ = H._build_problem(y, order, cross, None, None, fit.spec, 0)
+    bounds = [H._BOUNDS.get(n, (None, None)) for n in fit.names]
+    bounds[fit.names.index("ne.cross_border")] = (hi, hi)
+    from scipy import optimize
+
+    res = optimize.minimize(
+        lambda th: tuple(-v for v in H.loglik_and_grad(th, pb)), free_start, jac=True,
+        method="L-BFGS-B", bounds=bounds,
+    )  # fmt: skip
+    assert fit.loglik - (-res.fun) == pytest.approx(stats.chi2.ppf(0.95, 1) / 2, abs=0.02)

@@ -29,6 +29,7 @@ depend on how geography is stored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -47,6 +48,7 @@ __all__ = [
     "simulate_hhh4",
     "simulate_forward",
     "ForwardSimulation",
+    "profile_intervals",
 ]
 
 _BOUNDS = {
@@ -381,6 +383,7 @@ class HHH4Fit:
     n_periods: int
     n_iter: int = 0
     layout: _Layout = field(repr=False, default=None)  # type: ignore[assignment]
+    profile_ci: dict = field(default_factory=dict)
 
     @property
     def se(self) -> np.ndarray:
@@ -391,10 +394,19 @@ class HHH4Fit:
         return se
 
     def conf_int(self, level: float = 0.95) -> np.ndarray:
-        """Wald intervals on the estimation scale, shape (n_params, 2)."""
+        """Intervals on the estimation scale, shape (n_params, 2).
+
+        Wald intervals, except for parameters on a bound that have a profile-likelihood
+        interval (``profile_ci``, computed at 95%): those run from the bound to where the
+        profile log-likelihood has dropped by ``chi2_1(0.95) / 2``.
+        """
         z = stats.norm.ppf(0.5 + level / 2.0)
         se = self.se
-        return np.column_stack([self.params - z * se, self.params + z * se])
+        ci = np.column_stack([self.params - z * se, self.params + z * se])
+        if abs(level - 0.95) < 1e-9:
+            for name, (lo, hi) in self.profile_ci.items():
+                ci[self.names.index(name)] = (lo, hi)
+        return ci
 
     def get(self, name: str) -> float:
         """Estimate of one parameter by name."""
@@ -943,3 +955,93 @@ def _fit_empirical_bayes(counts, order, cross, *, spec, groups, offset, season_s
     if not np.isfinite(cache[best][0]):
         raise ModelError("spillover model: the marginal likelihood of the group variance failed")
     return cache[best][1]
+
+
+def profile_intervals(
+    fit: HHH4Fit,
+    counts: np.ndarray,
+    cross: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
+    offset: np.ndarray | None = None,
+    names: Sequence[str] | None = None,
+    level: float = 0.95,
+) -> HHH4Fit:
+    """Profile-likelihood intervals for parameters estimated on a bound.
+
+    A Wald interval does not exist on a bound (e.g. a cross-border effect at its lower limit:
+    "the data show no cross-border transmission"), but the data still bound how large the
+    parameter could be. For each such parameter the other parameters are re-estimated with it
+    fixed at values moving away from the bound until the log-likelihood has dropped by
+    ``chi2_1(level) / 2``; the interval runs from the bound to that value.
+
+    Parameters
+    ----------
+    fit : HHH4Fit
+    counts, cross, groups, offset
+        The data the fit used.
+    names : sequence of str, optional
+        Parameters to profile (default: all in ``fit.at_bound``).
+    level : float
+
+    Returns
+    -------
+    HHH4Fit
+        A copy with ``profile_ci`` filled in.
+    """
+    from dataclasses import replace
+
+    names = list(fit.at_bound if names is None else names)
+    if not names:
+        return fit
+    pb, _, _ = _build_problem(counts, fit.order, cross, groups, offset, fit.spec, fit.season_start)
+    lay = pb.layout
+    scale = 1.0 / max(pb.y.size, 1)
+    drop = stats.chi2.ppf(level, 1) / 2.0
+    base_bounds = [_BOUNDS.get(n, (None, None)) for n in lay.names]
+    for n in fit.at_bound:
+        i = lay.names.index(n)
+        base_bounds[i] = (fit.params[i], fit.params[i])
+
+    def fun(th: np.ndarray) -> tuple[float, np.ndarray]:
+        ll, g = loglik_and_grad(th, pb)
+        if not np.isfinite(ll):
+            return 1e10, np.zeros_like(th)
+        return -ll * scale, -g * scale
+
+    out = dict(fit.profile_ci)
+    for name in names:
+        i = lay.names.index(name)
+        lo_b, hi_b = _BOUNDS.get(name, (None, None))
+        at = fit.params[i]
+        direction = 1.0 if lo_b is not None and abs(at - lo_b) < 1e-6 else -1.0
+        other = hi_b if direction > 0 else lo_b
+        warm = fit.params.copy()
+
+        def deficit(v: float, i=i, warm=warm) -> float:
+            bounds = list(base_bounds)
+            bounds[i] = (v, v)
+            th0 = warm.copy()
+            th0[i] = v
+            res = optimize.minimize(
+                fun, th0, jac=True, method="L-BFGS-B", bounds=bounds,
+                options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
+            )  # fmt: skip
+            warm[:] = res.x
+            return fit.loglik - (-res.fun / scale) - drop
+
+        edge = at
+        step = 0.5
+        found = None
+        while other is None or (edge - other) * direction < 0:
+            nxt = edge + direction * step
+            if other is not None and (nxt - other) * direction > 0:
+                nxt = other
+            value = deficit(nxt)
+            if value > 0:
+                found = optimize.brentq(deficit, edge, nxt, xtol=1e-3)
+                break
+            edge = nxt
+            step *= 1.5
+        limit = found if found is not None else (other if other is not None else np.inf)
+        out[name] = (min(at, limit), max(at, limit))
+    return replace(fit, profile_ci=out)

@@ -26,7 +26,13 @@ import pandas as pd
 
 from analysis.errors import InputError
 from analysis.models.forecast import ForecastResult, register
-from analysis.models.hhh4 import HHH4Fit, HHH4Spec, fit_hhh4, simulate_forward
+from analysis.models.hhh4 import (
+    HHH4Fit,
+    HHH4Spec,
+    fit_hhh4,
+    profile_intervals,
+    simulate_forward,
+)
 
 __all__ = [
     "SpilloverModel",
@@ -112,6 +118,7 @@ def fit_spillover_matrix(
     freq: Literal["month", "quarter"] = "month",
     spec: HHH4Spec | None = None,
     endemic_effects: Literal["country", "region", "none"] = "country",
+    profile: bool = True,
 ) -> SpilloverModel:
     """Fit the spillover model on a count matrix with plain geography arrays.
 
@@ -134,6 +141,9 @@ def fit_spillover_matrix(
     endemic_effects : {"country", "region", "none"}
         Penalised endemic offsets per country (default), per region, or none (one shared level).
         Penalised (random-effect) offsets keep all-zero units finite.
+    profile : bool
+        Profile-likelihood intervals for parameters estimated on a bound (e.g. a cross-border
+        effect at "never crosses"); forecasts still hold such parameters at the bound.
 
     Returns
     -------
@@ -158,6 +168,8 @@ def fit_spillover_matrix(
         )
     season_start = int(pd.Timestamp(periods[0]).month - 1) // (12 // spec.periods_per_year)
     fit = fit_hhh4(counts, order, cross, spec=spec, groups=groups, season_start=season_start)
+    if profile and fit.at_bound:
+        fit = profile_intervals(fit, counts, cross, groups=groups)
     return SpilloverModel(
         fit=fit,
         region_ids=ids,
