@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 
 from analysis.commands._common import EXIT_FAILED, print_json, user_errors
 from analysis.errors import InputError, Problem
+from analysis.events import DataQualityWarning
 
 DEFAULT_EVENTS = Path("data/processed/events.parquet")
 DEFAULT_PANEL = Path("data/processed/panel.parquet")
@@ -57,12 +59,21 @@ def ingest_command(
         from analysis.geography import load_boundaries
 
         bounds = load_boundaries(boundaries)
-    result = ingest(
-        files,
-        source=None if source == "auto" else source,
-        regions="none" if no_geography else "assign",
-        boundaries=bounds,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataQualityWarning)
+        result = ingest(
+            files,
+            source=None if source == "auto" else source,
+            regions="none" if no_geography else "assign",
+            boundaries=bounds,
+        )
+    for warning in caught:
+        if issubclass(warning.category, DataQualityWarning):
+            typer.echo(f"warning: {warning.message}", err=True)
+        else:
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
     atomic_write_with(out, lambda tmp: result.events.to_parquet(tmp, index=False))
     manifest = dict(result.manifest, output=str(out))
     if len(result.unresolved):
