@@ -79,7 +79,9 @@ def test_panel_to_history_cuts_at_origin(sim):
         panel_to_history(panel, "2000-01")
 
 
-@pytest.mark.parametrize("model", ["nb_glm", "pooled_nb", "ensemble", "nb_climatology"])
+@pytest.mark.parametrize(
+    "model", ["nb_glm", "pooled_nb", "local_level", "ensemble", "nb_climatology"]
+)
 def test_same_seed_same_forecast_other_seed_other_forecast(sim, model):
     panel = _panel(sim.counts)
     a = forecast(model, panel, horizon=3, n_samples=200, seed=11)
@@ -91,7 +93,9 @@ def test_same_seed_same_forecast_other_seed_other_forecast(sim, model):
     assert a.samples.dtype == np.int64 and (a.samples >= 0).all()
 
 
-@pytest.mark.parametrize("model", ["nb_glm", "pooled_nb", "ensemble", "ets", "sarimax", "auto"])
+@pytest.mark.parametrize(
+    "model", ["nb_glm", "pooled_nb", "local_level", "ensemble", "ets", "sarimax", "auto"]
+)
 def test_no_look_ahead(sim, model):
     """Poison everything after the origin: the forecast must not change by one sample."""
     counts = sim.counts[:4] if model in {"ets", "sarimax"} else sim.counts
@@ -205,3 +209,42 @@ def test_auto_picks_a_candidate_from_the_past_only(sim):
     chosen = fitted.state["chosen"]
     assert chosen in fitted.state["inner_crps"]
     assert fitted.state["inner_crps"][chosen] == min(fitted.state["inner_crps"].values())
+
+
+def test_local_level_recovers_overdispersion_and_a_stable_level():
+    truth = simulate_nb_panel(30, 120, level_sd=1.0, dispersion=0.5, seed=3)
+    h = History(truth.counts, truth.region_ids, truth.periods)
+    fitted = get_forecaster("local_level").fit_matrix(h)
+    # a constant level: old evidence should hardly fade; extra-Poisson noise ~ the true 0.5
+    assert fitted.state["omega"] >= 0.9
+    assert fitted.state["kappa"] == pytest.approx(0.5, abs=0.3)
+    m = fitted.forecast(1, 4000, 0).mean()[:, 0]
+    busy = truth.means[:, -1] > 1
+    np.testing.assert_allclose(m[busy], truth.means[busy, -1], rtol=0.35)
+
+
+def test_local_level_follows_a_shifting_level():
+    rng = np.random.default_rng(2)
+    mean = np.r_[np.full(60, 1.0), np.full(40, 8.0)]
+    y = rng.poisson(np.tile(mean, (20, 1)))
+    h = History(
+        y, tuple(f"ZZ-{i}" for i in range(20)), pd.date_range("2010-01-01", periods=100, freq="MS")
+    )
+    fitted = get_forecaster("local_level").fit_matrix(h)
+    assert fitted.state["omega"] < 0.98
+    adaptive = fitted.forecast(1, 4000, 0).mean().mean()
+    # 40 periods after the jump the forecast has mostly moved to the new level, and further
+    # than with evidence that fades slowly
+    from analysis.models.local_level import LocalLevelNB
+
+    slow = LocalLevelNB(omegas=(0.99,)).fit_matrix(h).forecast(1, 4000, 0).mean().mean()
+    assert 6.0 < adaptive < 8.5
+    assert slow < adaptive - 0.5
+
+
+def test_local_level_is_calibrated_when_it_is_nearly_right():
+    truth = simulate_nb_panel(40, 96, level_sd=1.0, dispersion=0.4, seed=9)
+    h = History(truth.counts, truth.region_ids, truth.periods)
+    bt = backtest(h, ["local_level"], start=h.periods[-13], horizon=2, n_samples=400, seed=5)
+    pit = bt.scores["pit"].to_numpy()
+    assert 0.75 < np.mean((pit > 0.1) & (pit < 0.9)) < 0.85
