@@ -86,6 +86,17 @@ CASES = {
         lambda p: write(p, [["1", "2"]], ["foo", "bar"]),
         ["line 1", "ACLED", "UCDP", "--source"],
     ),
+    "not_utf8": (
+        lambda p: (
+            p.write_bytes(
+                (",".join(HEADER) + "\n" + ",".join(GOOD) + "\n").encode()
+                + ",".join(row(event_id_cnty="X", admin1="S\u00e9gou")).encode("latin-1")
+                + b"\n"
+            )
+            and p
+        ),
+        ["line 3", "UTF-8"],
+    ),
     "ragged_row": (
         lambda p: (
             p.write_text(",".join(HEADER) + "\n" + ",".join(GOOD) + "\n" + "MLI9,2024-01-01\n") or p

@@ -125,10 +125,13 @@ def read_header(path: str | os.PathLike[str]) -> list[str]:
             header = next(csv.reader(handle))
         except StopIteration:
             raise empty_file_error(path, 1, "a header row naming the columns") from None
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except UnicodeDecodeError:
+            # the text layer decodes ahead of the header: find the real line
+            raise _utf8_error(path) or InputError(f"{path}: not UTF-8 text") from None
+        except csv.Error as exc:
             raise InputError(
-                f"{path}: not a UTF-8 CSV file",
-                [Problem(str(path), 1, None, "UTF-8 CSV", str(exc))],
+                f"{path}: not a CSV file",
+                [Problem(str(path), 1, None, "a CSV header", str(exc))],
             ) from None
     header = [h.strip() for h in header]
     if not any(header):
@@ -160,10 +163,15 @@ def require_columns(path: Path, header: list[str], required: list[str], fmt: str
     return names
 
 
+def _open_lenient(path: str | Path):  # noqa: ANN202 - a text file object
+    # Line counting must not fail on a stray byte in a column nobody reads.
+    return open(path, encoding="utf-8-sig", errors="replace", newline="")
+
+
 @functools.lru_cache(maxsize=4)
 def _record_lines(path: str, mtime: float, size: int) -> np.ndarray:
     lines: list[int] = []
-    with open_text_for_reading(path) as handle:
+    with _open_lenient(path) as handle:
         reader = csv.reader(handle)
         next(reader, None)
         previous = reader.line_num
@@ -184,9 +192,28 @@ def record_lines(path: Path, n_records: int) -> np.ndarray:
     return lines
 
 
+def _utf8_error(path: Path) -> InputError | None:
+    """The line of the first byte that is not UTF-8, if any."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        found = data[err.start : err.start + 4]
+        return InputError(
+            f"{path}: not UTF-8 text",
+            [Problem(str(path), line, None, "UTF-8 text (re-save the file as UTF-8)", repr(found))],
+        )
+    return None
+
+
 def _parse_error(path: Path, exc: Exception, n_columns: int) -> InputError:
     """Locate a malformed row (wrong number of fields) with the csv module."""
-    with open_text_for_reading(path) as handle:
+    if "UTF8" in str(exc) or "UTF-8" in str(exc):
+        error = _utf8_error(path)
+        if error is not None:
+            return error
+    with _open_lenient(path) as handle:
         reader = csv.reader(handle)
         next(reader, None)
         previous = reader.line_num
