@@ -196,7 +196,7 @@ def test_real_data_fit(real_data_path, boundaries):
          "fatalities": 0.0}
     )  # fmt: skip
     panel = build_panel(events, boundaries, ["MLI", "BFA", "NER"], "2008-01", "2016-12")
-    model = fit_spillover(panel, boundaries=boundaries)
+    model = fit_spillover(panel, boundaries=boundaries, profile=False)
     res = spillover_forecast(model, 12, n_draws=40, n_paths=40, seed=1)
     reg = res.regions.set_index("region_id")
     assert np.isfinite(model.fit.loglik)

@@ -189,6 +189,7 @@ def fit_spillover(
     boundaries=None,
     spec: HHH4Spec | None = None,
     endemic_effects: Literal["country", "region", "none"] = "country",
+    profile: bool = True,
 ) -> SpilloverModel:
     """Fit the spillover model on a panel (docs/internals.md), using data up to ``origin``.
 
@@ -202,6 +203,8 @@ def fit_spillover(
         Source of adjacency; defaults to the shipped boundaries.
     spec : HHH4Spec, optional
     endemic_effects : {"country", "region", "none"}
+    profile : bool
+        Profile-likelihood intervals for parameters on a bound.
 
     Returns
     -------
@@ -234,6 +237,7 @@ def fit_spillover(
         freq=freq,
         spec=spec,
         endemic_effects=endemic_effects,
+        profile=profile,
     )
 
 
@@ -497,7 +501,9 @@ class SpilloverForecaster:
 
     def fit(self, panel: pd.DataFrame) -> _SpilloverFitted:
         return _SpilloverFitted(
-            fit_spillover(panel, spec=self.spec, endemic_effects=self.endemic_effects),  # type: ignore[arg-type]
+            fit_spillover(
+                panel, spec=self.spec, endemic_effects=self.endemic_effects, profile=False
+            ),  # type: ignore[arg-type]
             name=self.name,
         )
 
