@@ -287,3 +287,25 @@ def test_profile_interval_for_a_parameter_on_its_bound():
         method="L-BFGS-B", bounds=bounds,
     )  # fmt: skip
     assert fit.loglik - (-res.fun) == pytest.approx(stats.chi2.ppf(0.95, 1) / 2, abs=0.02)
+
+
+def test_endemic_only_model_matches_statsmodels_negative_binomial():
+    """Without the own and neighbour parts the model is an NB2 regression on a trend:
+    estimates, standard errors and log-likelihood match statsmodels."""
+    import statsmodels.api as sm
+
+    order, cross, _ = grid()
+    y = sim_independent(order, cross, 60, seed=5)
+    spec = H.HHH4Spec(autoregressive=False, neighbourhood=False)
+    fit = H.fit_hhh4(y, order, cross, spec=spec)
+    assert fit.names == ("end.intercept", "end.trend", "log_psi")
+    n_reg, n_per = y.shape
+    t = np.tile(np.arange(1, n_per), n_reg).astype(float)
+    exog = np.column_stack([np.ones_like(t), (t - (n_per - 1)) / 12])
+    ref = sm.NegativeBinomial(y[:, 1:].ravel(), exog, loglike_method="nb2").fit(
+        disp=0, method="bfgs", maxiter=500
+    )
+    np.testing.assert_allclose(fit.params[:2], ref.params[:2], rtol=1e-4, atol=1e-5)
+    assert np.exp(fit.params[2]) == pytest.approx(ref.params[2], rel=1e-4)
+    assert fit.loglik == pytest.approx(ref.llf, rel=1e-8)
+    np.testing.assert_allclose(fit.se[:2], ref.bse[:2], rtol=2e-3)

@@ -81,6 +81,9 @@ class HHH4Spec:
     group_sd : float or None
         Standard deviation of the Gaussian penalty on group offsets of the endemic level;
         None estimates it by Laplace-approximate marginal likelihood.
+    autoregressive, neighbourhood : bool
+        Include the own-lag and neighbour components (switch one off to test it by a
+        likelihood ratio, or to compare with an endemic-only NB regression).
     """
 
     weights: Literal["power_law", "first_order"] = "power_law"
@@ -90,6 +93,8 @@ class HHH4Spec:
     seasonality: int = 0
     periods_per_year: int = 12
     group_sd: float | None = None
+    autoregressive: bool = True
+    neighbourhood: bool = True
 
     def __post_init__(self) -> None:
         if self.weights not in ("power_law", "first_order"):
@@ -113,6 +118,8 @@ class _Layout:
     n_groups: int
     has_cross: bool
     has_d: bool
+    has_ar: bool = True
+    has_ne: bool = True
 
     @property
     def i_alpha(self) -> int:
@@ -128,12 +135,12 @@ class _Layout:
         return slice(a, a + self.n_groups)
 
     @property
-    def i_lam(self) -> int:
-        return 1 + self.n_time + self.n_groups
+    def i_lam(self) -> int | None:
+        return 1 + self.n_time + self.n_groups if self.has_ar else None
 
     @property
-    def i_phi(self) -> int:
-        return self.i_lam + 1
+    def i_phi(self) -> int | None:
+        return 1 + self.n_time + self.n_groups + int(self.has_ar) if self.has_ne else None
 
     @property
     def i_gamma(self) -> int | None:
@@ -157,10 +164,15 @@ def _layout(spec: HHH4Spec, group_labels: tuple[str, ...], has_cross: bool) -> _
     for k in range(1, spec.seasonality + 1):
         names += [f"end.sin{k}", f"end.cos{k}"]
     names += [f"end.group[{g}]" for g in group_labels]
-    names += ["ar.log_lambda", "ne.log_phi"]
+    if spec.autoregressive:
+        names.append("ar.log_lambda")
+    has_cross = has_cross and spec.neighbourhood
+    has_d = spec.weights == "power_law" and spec.neighbourhood
+    if spec.neighbourhood:
+        names.append("ne.log_phi")
     if has_cross:
         names.append("ne.cross_border")
-    if spec.weights == "power_law":
+    if has_d:
         names.append("ne.log_d")
     names.append("log_psi")
     return _Layout(
@@ -168,7 +180,9 @@ def _layout(spec: HHH4Spec, group_labels: tuple[str, ...], has_cross: bool) -> _
         n_time=int(spec.trend) + 2 * spec.seasonality,
         n_groups=len(group_labels),
         has_cross=has_cross,
-        has_d=spec.weights == "power_law",
+        has_d=has_d,
+        has_ar=spec.autoregressive,
+        has_ne=spec.neighbourhood,
     )
 
 
@@ -285,8 +299,8 @@ def _components(theta: np.ndarray, pb: _Problem, need_grad_parts: bool = False):
     log_en_r = pb.offset + theta[lay.i_alpha] + u[pb.groups]
     log_en_t = pb.x_time @ theta[lay.s_time] if lay.n_time else np.zeros(pb.y.shape[1])
     en = np.exp(log_en_r[:, None] + log_en_t[None, :])
-    lam = np.exp(theta[lay.i_lam])
-    phi = np.exp(theta[lay.i_phi])
+    lam = np.exp(theta[lay.i_lam]) if lay.has_ar else 0.0
+    phi = np.exp(theta[lay.i_phi]) if lay.has_ne else 0.0
     gamma = theta[lay.i_gamma] if lay.has_cross else 0.0
     d = np.exp(theta[lay.i_d]) if lay.has_d else 1.0
     w = neighbour_weights(pb.order, spec.weights, d, spec.max_order)
@@ -319,8 +333,10 @@ def loglik_and_grad(theta: np.ndarray, pb: _Problem) -> tuple[float, np.ndarray]
         ugr = theta[lay.s_group]
         ll -= 0.5 * float(ugr @ ugr) / sd2
         g[lay.s_group] -= ugr / sd2
-    g[lay.i_lam] = float((s * ar).sum())
-    g[lay.i_phi] = float((s * ne).sum())
+    if lay.has_ar:
+        g[lay.i_lam] = float((s * ar).sum())
+    if lay.has_ne:
+        g[lay.i_phi] = float((s * ne).sum())
     if lay.has_cross or lay.has_d:
         c = pb.yprev @ s.T  # c[q, r] = sum_t y_{q,t-1} s_{r,t}
         if lay.has_cross:
@@ -634,8 +650,10 @@ def fit_hhh4(
     if start is None:
         theta0 = np.zeros(p)
         theta0[lay.i_alpha] = np.log(max(pb.y.mean(), 1e-3) * 0.5) - pb.offset.mean()
-        theta0[lay.i_lam] = np.log(0.3)
-        theta0[lay.i_phi] = np.log(0.1)
+        if lay.has_ar:
+            theta0[lay.i_lam] = np.log(0.3)
+        if lay.has_ne:
+            theta0[lay.i_phi] = np.log(0.1)
         if lay.has_d:
             theta0[lay.i_d] = np.log(1.5)
         theta0[lay.i_psi] = 0.0
@@ -782,8 +800,8 @@ def simulate_forward(
     t_future = np.arange(fit.n_periods, fit.n_periods + horizon, dtype=float)
     log_en = fit.endemic_log_level(theta, t_future)  # (M, H, R)
     en = np.exp(np.clip(log_en, -50, 20))
-    lam = np.exp(theta[:, lay.i_lam])[:, None, None]
-    phi = np.exp(theta[:, lay.i_phi])
+    lam = (np.exp(theta[:, lay.i_lam]) if lay.has_ar else np.zeros(n_draws))[:, None, None]
+    phi = np.exp(theta[:, lay.i_phi]) if lay.has_ne else np.zeros(n_draws)
     gamma = theta[:, lay.i_gamma] if lay.has_cross else np.zeros(n_draws)
     d = np.exp(theta[:, lay.i_d]) if lay.has_d else np.ones(n_draws)
     k = np.exp(-theta[:, lay.i_psi])[:, None, None]
@@ -884,8 +902,8 @@ def simulate_hhh4(
     base = pb.offset + theta[lay.i_alpha] + u[pb.groups]
     time_part = x @ theta[lay.s_time] if lay.n_time else np.zeros(n_periods)
     log_en = base[None, :] + time_part[:, None]
-    lam = np.exp(theta[lay.i_lam])
-    phi = np.exp(theta[lay.i_phi])
+    lam = np.exp(theta[lay.i_lam]) if lay.has_ar else 0.0
+    phi = np.exp(theta[lay.i_phi]) if lay.has_ne else 0.0
     gamma = theta[lay.i_gamma] if lay.has_cross else 0.0
     d = np.exp(theta[lay.i_d]) if lay.has_d else 1.0
     mat = (
