@@ -64,6 +64,7 @@ def _run(setup, out: Path, regions: list[str], **kwargs):
         regions=regions,
         region_notebook=str(notebook),
         overview_notebook=str(notebook),
+        methods_notebook=None,
         progress=False,
         timeout=120,
         preload_results=False,
@@ -151,7 +152,9 @@ def test_neighbour_selection(setup) -> None:
     study = load_study(setup[1])
     regions = [r for r, _ in batch._regions_for(study, "neighbours")]
     assert regions[0] == "ML-1"
-    assert set(regions[1:]) == set(neighbours("ML-1"))
+    in_study = {r for r in neighbours("ML-1") if r[:2] in ("ML", "MR", "SN")}
+    assert set(regions[1:]) == in_study
+    assert len(in_study) < len(neighbours("ML-1"))  # Kayes also borders Guinea
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ Layout of the output folder (``--out``, plus ``/<quarter>`` when a quarter is gi
     manifest.json                 per report: study, region, parameters, input SHA-256s,
                                   package versions, status, duration, key figures
     <study-slug>/overview.html    quarterly overview
+    <study-slug>/methods.html     methods appendix (model card, backtest evidence)
     <study-slug>/<region>.html    region reports (and the executed .ipynb beside each)
 
 A report whose inputs (study file, data files, notebook, parameters, package code and
@@ -40,7 +41,7 @@ from typing import Any
 
 from analysis.errors import InputError, Problem
 from analysis.io import atomic_write_json, atomic_write_text, sha256_file
-from analysis.report.provenance import package_versions
+from analysis.report.provenance import code_fingerprint, package_versions
 from analysis.report.run import (
     JobResult,
     ReportJob,
@@ -54,7 +55,6 @@ from analysis.report.run import (
 MANIFEST = "manifest.json"
 INDEX = "index.html"
 LOCK = ".batch.lock"
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 class BatchLocked(InputError):
@@ -65,8 +65,8 @@ class BatchLocked(InputError):
 class BatchItem:
     """One planned report."""
 
-    report_id: str  # "<study-slug>/<region-slug>" or "<study-slug>/overview"
-    kind: str  # "region" or "overview"
+    report_id: str  # "<study-slug>/<region-slug>", "<study-slug>/overview" or ".../methods"
+    kind: str  # "region", "overview" or "methods"
     study: str
     study_slug: str
     study_title: str
@@ -99,15 +99,6 @@ class BatchResult:
 # -- planning ------------------------------------------------------------------------------
 
 
-def code_fingerprint() -> str:
-    """SHA-256 over the package's Python sources: changed code means changed reports."""
-    digest = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def _key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -126,10 +117,12 @@ def _regions_for(study: Any, mode: str | list[str]) -> list[tuple[str, str]]:
         in_countries = regions[regions["country"].isin(study.countries)]
         chosen = list(study.focus) + sorted(set(in_countries["region_id"]) - set(study.focus))
     elif mode == "neighbours":
+        # neighbours outside the study's countries have no panel rows, so no report
+        countries = dict(zip(regions["region_id"], regions["country"], strict=False))
         chosen = list(study.focus)
         for region in study.focus:
             for other in geography.neighbours(region, boundaries=boundaries):
-                if other not in chosen:
+                if other not in chosen and countries.get(other) in study.countries:
                     chosen.append(other)
     elif mode == "focus":
         chosen = list(study.focus)
@@ -151,6 +144,7 @@ def plan(
     timeout: float = 300.0,
     region_notebook: str = "region_report",
     overview_notebook: str = "overview",
+    methods_notebook: str | None = "methods",
 ) -> list[BatchItem]:
     """List the reports a batch makes, with the input key that decides whether to rerun each.
 
@@ -168,6 +162,9 @@ def plan(
         Also make each study's overview.
     timeout : float
         Seconds allowed per report.
+    region_notebook, overview_notebook, methods_notebook : str
+        Report templates (names in ``notebooks/reports`` or paths); no methods appendix if
+        ``methods_notebook`` is None.
 
     Returns
     -------
@@ -198,9 +195,11 @@ def plan(
             specs.append(
                 ("overview", "", "", overview_notebook, {**base, "previous_manifest": previous})
             )
+        if methods_notebook:
+            specs.append(("methods", "", "", methods_notebook, dict(base)))
         for kind, region, name, notebook, params in specs:
             params = validate_parameters({k: v for k, v in params.items() if v != ""})
-            name_part = slugify(region) if kind == "region" else "overview"
+            name_part = slugify(region) if kind == "region" else kind
             report_id = f"{study.slug}/{name_part}"
             if report_id in seen:
                 continue
@@ -402,6 +401,7 @@ def run_batch(
     progress: bool = True,
     region_notebook: str = "region_report",
     overview_notebook: str = "overview",
+    methods_notebook: str | None = "methods",
     preload_results: bool = True,
 ) -> BatchResult:
     """Render every report of the given studies; see the module docstring for what and where.
@@ -425,7 +425,7 @@ def run_batch(
         See :func:`plan`.
     progress : bool
         Show a progress bar (tqdm, on stderr).
-    region_notebook, overview_notebook : str
+    region_notebook, overview_notebook, methods_notebook : str
         Report templates (names in ``notebooks/reports`` or paths).
     preload_results : bool
         Compute each study's forecast and spillover results once per worker before forking
@@ -474,6 +474,7 @@ def run_batch(
             timeout=timeout,
             region_notebook=region_notebook,
             overview_notebook=overview_notebook,
+            methods_notebook=methods_notebook if overview else None,
         )
         versions = package_versions()
         previous = {r["id"]: r for r in (read_manifest(root) or {}).get("reports", [])}

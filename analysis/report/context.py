@@ -4,6 +4,11 @@ In a batch the fork server calls :func:`load` before forking, so the events are 
 panel built once per study and worker, not once per report; each forked report inherits them.
 The cache is keyed by the study file's SHA-256 and the size and modification time of every
 data file, so an edited input is never served stale.
+
+Both are also kept on disk (pickles in ``data/processed/report-cache``, or the folder named by
+``CONFLICT_TRENDS_REPORT_CACHE``; ``off`` disables it), keyed as above plus the package's
+source fingerprint, so a fresh process (a plain papermill kernel, the next batch) does not
+redo a study's models either. The folder holds only what this code wrote; delete it freely.
 """
 
 from __future__ import annotations
@@ -34,8 +39,52 @@ class ReportContext:
         }
 
 
+CACHE_ENV = "CONFLICT_TRENDS_REPORT_CACHE"
+
 _CACHE: dict[tuple[Any, ...], ReportContext] = {}
+_STUDIES: dict[tuple[Any, ...], Any] = {}
 _MAX_STUDIES = 4
+
+
+def _cache_dir() -> Path | None:
+    value = os.environ.get(CACHE_ENV, "")
+    if value.lower() == "off":
+        return None
+    if value:
+        return Path(value)
+    from analysis.config import DATA_PROCESSED
+
+    return DATA_PROCESSED / "report-cache"
+
+
+def _disk(kind: str, key: tuple[Any, ...], compute: Any) -> Any:
+    """Return the cached pickle for (kind, key, code) or compute, store and return it."""
+    import hashlib
+    import json
+    import pickle
+
+    from analysis.io import atomic_write_bytes
+    from analysis.report.provenance import code_fingerprint
+
+    folder = _cache_dir()
+    if folder is None:
+        return compute()
+    digest = hashlib.sha256(
+        json.dumps([kind, key, code_fingerprint()], default=str).encode()
+    ).hexdigest()
+    path = folder / f"{kind}-{digest[:32]}.pkl"
+    if path.is_file():
+        try:
+            with open(path, "rb") as handle:
+                return pickle.load(handle)
+        except Exception:  # noqa: BLE001 - a damaged cache entry is recomputed
+            path.unlink(missing_ok=True)
+    value = compute()
+    try:
+        atomic_write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        pass  # a read-only cache folder only costs speed
+    return value
 
 
 def _key(path: Path, study: Any) -> tuple[Any, ...]:
@@ -62,11 +111,17 @@ def load(study_path: str | os.PathLike[str]) -> ReportContext:
     from analysis.pipeline import prepare
 
     path = Path(study_path).resolve()
-    study = load_study(path)
+    st = path.stat()
+    study_key = (str(path), st.st_size, st.st_mtime_ns)
+    study = _STUDIES.get(study_key)
+    if study is None:  # validating a study resolves names against the boundaries: 0.2 s
+        study = load_study(path)
+        _STUDIES[study_key] = study
     key = _key(path, study)
     cached = _CACHE.get(key)
     if cached is None:
-        cached = ReportContext(study=study, data=prepare(study), study_sha256=key[1])
+        data = _disk("data", key, lambda: prepare(study))
+        cached = ReportContext(study=study, data=data, study_sha256=key[1])
         if len(_CACHE) >= _MAX_STUDIES:  # bounded: long batches keep memory flat
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = cached
@@ -126,17 +181,21 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     cached = _RESULTS.get(key)
     if cached is None:
         study = ctx.study
-        panel = panel_as_of(ctx.data.panel, quarter)
-        fc = forecast(
-            FORECAST_MODEL,
-            panel,
-            horizon=study.horizon,
-            n_samples=FORECAST_SAMPLES,
-            seed=study.seed,
-        )
-        model = fit_spillover(panel, boundaries=ctx.data.boundaries)
-        spill = spillover_forecast(model, study.horizon, focus=study.focus, seed=study.seed)
-        cached = StudyResults(forecast=fc, spillover=spill, model=FORECAST_MODEL)
+
+        def compute() -> StudyResults:
+            panel = panel_as_of(ctx.data.panel, quarter)
+            fc = forecast(
+                FORECAST_MODEL,
+                panel,
+                horizon=study.horizon,
+                n_samples=FORECAST_SAMPLES,
+                seed=study.seed,
+            )
+            model = fit_spillover(panel, boundaries=ctx.data.boundaries)
+            spill = spillover_forecast(model, study.horizon, focus=study.focus, seed=study.seed)
+            return StudyResults(forecast=fc, spillover=spill, model=FORECAST_MODEL)
+
+        cached = _disk("results", key, compute)
         if len(_RESULTS) >= _MAX_STUDIES:
             _RESULTS.pop(next(iter(_RESULTS)))
         _RESULTS[key] = cached

@@ -301,8 +301,8 @@ class ForkServer:
         Returns
         -------
         JobResult
-            With status ``timeout`` (and the notebook finished up to the last completed cell)
-            if the limit was hit, ``failed`` if the child died.
+            With status ``timeout`` if the limit was hit (the notebook is kept with its
+            parameters and the timeout as its error), ``failed`` if the child died.
         """
         limit = job.timeout if timeout is None else timeout
         start = time.perf_counter()

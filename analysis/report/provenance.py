@@ -40,6 +40,20 @@ def package_versions(names: Iterable[str] = TRACKED_PACKAGES) -> dict[str, str]:
     return versions
 
 
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+def code_fingerprint() -> str:
+    """SHA-256 over the package's Python sources: changed code means changed results."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def file_digests(paths: Iterable[str | os.PathLike[str]]) -> list[dict[str, Any]]:
     """Return ``[{path, sha256, bytes}]`` for each file, in the order given."""
     out = []

@@ -100,11 +100,14 @@ def notebook_failed(nb: nbformat.NotebookNode) -> bool:
 
 
 def _prepare(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
-    """Copy ``nb``, drop record outputs (machine data, not for readers), number figures."""
-    nb = copy.deepcopy(nb)
+    """Copy ``nb`` (shallowly: images are not copied), drop record outputs (machine data, not
+    for readers) and number the captioned figures."""
+    out = nbformat.NotebookNode(dict(nb))
+    out.cells = []
     number = 0
     for cell in nb.cells:
         if cell.cell_type != "code":
+            out.cells.append(cell)
             continue
         kept = []
         for output in cell.get("outputs", []):
@@ -114,10 +117,16 @@ def _prepare(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
             meta = (output.get("metadata") or {}).get("conflict_trends")
             if "image/png" in data and meta is not None and "caption" in meta:
                 number += 1
-                meta["number"] = number
+                output = nbformat.NotebookNode(dict(output))
+                output.metadata = nbformat.NotebookNode(dict(output.metadata))
+                output.metadata["conflict_trends"] = nbformat.NotebookNode(
+                    {**meta, "number": number}
+                )
             kept.append(output)
-        cell.outputs = kept
-    return nb, number
+        copy_cell = nbformat.NotebookNode(dict(cell))
+        copy_cell.outputs = kept
+        out.cells.append(copy_cell)
+    return out, number
 
 
 class _Headings(HTMLParser):

@@ -30,7 +30,8 @@ import nbformat
 
 from analysis.errors import InputError, Problem
 
-REGION_PATTERN = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+# ISO 3166-2; the shipped boundaries join units that share a polygon with "|" (MR-13|MR-14)
+REGION_PATTERN = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}(\|[A-Z]{2}-[A-Z0-9]{1,3}){0,5}$")
 QUARTER_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
 ENGINE_NAME = "conflict-trends-inprocess"
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "reports"
@@ -424,6 +425,9 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
                     language="python",
                     progress_bar=False,
                     log_output=False,
+                    # Saving after every cell re-serialises the notebook ~50 times (a quarter
+                    # of a report's time); a timed-out report keeps its parameters instead.
+                    request_save_on_cell_execute=False,
                 )
             else:
                 papermill.execute_notebook(
@@ -456,18 +460,28 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
 
 
 def _jsonable(obj: Any) -> Any:
-    import json
+    """Make records JSON-safe: NaN and infinities become None, numpy scalars Python ones."""
+    import math
 
-    try:
-        json.dumps(obj, allow_nan=False)
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item):
+        try:
+            obj = obj.item()
+        except (TypeError, ValueError):
+            return str(obj)
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if obj is None or isinstance(obj, bool | int | float | str):
         return obj
-    except (TypeError, ValueError):
-        return json.loads(json.dumps(obj, default=str).replace("NaN", "null"))
+    return str(obj)
 
 
 def finish_timed_out(job: ReportJob, pid: int, limit: float, duration: float) -> JobResult:
-    """Keep what a killed report had done: its notebook up to the last finished cell, plus the
-    timeout as an error, and the HTML of that."""
+    """Keep a record of a killed report: its notebook (as far as it was saved, else the
+    parameterized template) with the timeout as an error, and the HTML of that."""
     from analysis.io import atomic_write_text
     from analysis.report import render
 

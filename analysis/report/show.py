@@ -50,7 +50,8 @@ def figure(fig: Any, caption: str, *, dpi: int = 96) -> None:
     from IPython.display import display
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    # no bbox_inches="tight": it draws the figure twice; report figures use constrained layout
+    fig.savefig(buffer, format="png", dpi=dpi)
     plt.close(fig)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     display(

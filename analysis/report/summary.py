@@ -279,3 +279,176 @@ def spillover_table(spill: Any, region_ids: list[str]) -> pd.DataFrame:
     rows = spill.regions.set_index("region_id").reindex(region_ids).reset_index()
     rows = rows.dropna(subset=["p_any"])
     return rows.reindex(columns=list(SPILLOVER_COLUMNS)).rename(columns=SPILLOVER_COLUMNS)
+
+
+def recent_mean(panel: pd.DataFrame, periods: int = 12) -> pd.Series:
+    """Mean events per period over the last ``periods`` periods, per region."""
+    last = sorted(panel["period"].unique())[-periods:]
+    recent = panel[panel["period"].isin(last)]
+    return recent.groupby("region_id")["events"].mean()
+
+
+def surge_probability(
+    fc: Any, panel: pd.DataFrame, factor: float = 2.0, steps: int = 3, periods: int = 12
+) -> pd.DataFrame:
+    """P(a surge) per region: events over the next ``steps`` periods reach ``factor`` times
+    what the last ``periods`` periods' mean would give (and at least one event).
+
+    Parameters
+    ----------
+    fc : ForecastResult
+        Predictive samples for the regions.
+    panel : DataFrame
+        The panel the forecast was made from (for the recent mean).
+    factor : float
+        Surge multiple (the study's ``alerts.surge_factor``).
+    steps, periods : int
+        Forecast window and look-back window, in periods.
+
+    Returns
+    -------
+    DataFrame
+        ``region_id``, ``recent_mean``, ``threshold`` (events over the window), ``p_surge``.
+    """
+    import numpy as np
+
+    steps = max(1, min(int(steps), fc.samples.shape[1]))
+    base = recent_mean(panel, periods).reindex(list(fc.region_ids)).fillna(0.0)
+    threshold = np.maximum(np.ceil(factor * steps * base.to_numpy() - 1e-9), 1.0)
+    totals = fc.samples[:, :steps, :].sum(axis=1)  # (region, sample)
+    p = (totals >= threshold[:, None]).mean(axis=1)
+    return pd.DataFrame(
+        {
+            "region_id": list(fc.region_ids),
+            "recent_mean": base.to_numpy(),
+            "threshold": threshold,
+            "p_surge": p,
+        }
+    )
+
+
+def ranking(
+    panel: pd.DataFrame,
+    growth_rows: pd.DataFrame | None,
+    surge: pd.DataFrame,
+    spill: Any,
+    periods: int = 12,
+) -> pd.DataFrame:
+    """Regions ranked by P(surge), then spillover P(at least 1), then recent events.
+
+    Returns one row per region with ``region_id``, ``region_name``, ``country``,
+    ``events_recent`` (last ``periods`` periods), ``ratio`` with its interval (latest growth
+    comparison), ``p_surge``, ``p_any`` (spillover model) and ``rank``.
+    """
+    last = sorted(panel["period"].unique())[-periods:]
+    names = panel.drop_duplicates("region_id").set_index("region_id")[["region_name", "country"]]
+    out = names.copy()
+    out["events_recent"] = (
+        panel[panel["period"].isin(last)].groupby("region_id")["events"].sum().reindex(out.index)
+    )
+    if growth_rows is not None and len(growth_rows):
+        latest = growth_rows[
+            (growth_rows["period_a"] == growth_rows["period_a"].iloc[-1])
+            & (growth_rows["period_b"] == growth_rows["period_b"].iloc[-1])
+        ].set_index("region_id")
+        out["ratio"] = latest["ratio"].reindex(out.index)
+        out["ratio_low"] = latest["ci_low"].reindex(out.index)
+        out["ratio_high"] = latest["ci_high"].reindex(out.index)
+    out["p_surge"] = surge.set_index("region_id")["p_surge"].reindex(out.index)
+    out["p_any"] = spill.regions.set_index("region_id")["p_any"].reindex(out.index)
+    out = out.reset_index().sort_values(
+        ["p_surge", "p_any", "events_recent"], ascending=False, kind="stable"
+    )
+    out["rank"] = range(1, len(out) + 1)
+    return out.reset_index(drop=True)
+
+
+def alerts(rank: pd.DataFrame, probability: float) -> pd.DataFrame:
+    """Rows of :func:`ranking` whose P(surge) passes ``probability``."""
+    return rank[rank["p_surge"] > probability].reset_index(drop=True)
+
+
+def changes_since(
+    previous_manifest: str, current: pd.DataFrame, study_slug: str
+) -> pd.DataFrame | None:
+    """What changed since the previous quarter's overview, per region.
+
+    Reads the ``ranking`` record of the previous manifest's overview of the same study.
+
+    Returns
+    -------
+    DataFrame or None
+        ``region_id``, ``region_name``, previous and current ``rank``, ``events_recent`` and
+        ``p_surge``, sorted by the largest rise in P(surge); None if there is no previous
+        overview to compare with.
+    """
+    import json
+    from pathlib import Path
+
+    if not previous_manifest or not Path(previous_manifest).is_file():
+        return None
+    manifest = json.loads(Path(previous_manifest).read_text(encoding="utf-8"))
+    previous = None
+    for entry in manifest.get("reports", []):
+        if entry.get("kind") == "overview" and entry.get("study_slug") == study_slug:
+            previous = (entry.get("records") or {}).get("ranking")
+    if not previous:
+        return None
+    before = pd.DataFrame(previous)
+    merged = current[["region_id", "region_name", "rank", "events_recent", "p_surge"]].merge(
+        before[["region_id", "rank", "events_recent", "p_surge"]],
+        on="region_id",
+        how="left",
+        suffixes=("", "_previous"),
+    )
+    merged["p_surge_change"] = merged["p_surge"] - merged["p_surge_previous"]
+    merged["rank_change"] = merged["rank_previous"] - merged["rank"]
+    return merged.sort_values("p_surge_change", ascending=False, kind="stable").reset_index(
+        drop=True
+    )
+
+
+def ranking_record(rank: pd.DataFrame) -> list[dict[str, Any]]:
+    """The ranking as JSON-ready rows for the manifest (read by the next quarter)."""
+    cols = ["region_id", "rank", "events_recent", "p_surge", "p_any"]
+    out = []
+    for row in rank.reindex(columns=cols).itertuples(index=False):
+        out.append(
+            {
+                "region_id": str(row.region_id),
+                "rank": int(row.rank),
+                "events_recent": int(row.events_recent),
+                "p_surge": float(row.p_surge),
+                "p_any": None if pd.isna(row.p_any) else float(row.p_any),
+            }
+        )
+    return out
+
+
+#: Forecasters scored in the methods appendix: the report's choice and the baseline ladder.
+METHOD_MODELS = (
+    "nb_glm",
+    "conflictology",
+    "nb_climatology",
+    "recent_mean_6",
+    "last_value",
+    "zero",
+)
+
+SCORE_COLUMNS = {
+    "model": "model",
+    "is_baseline": "baseline",
+    "crps": "CRPS",
+    "crps_skill_vs_best_baseline": "CRPS skill vs best baseline",
+    "coverage_50": "50% coverage",
+    "coverage_80": "80% coverage",
+    "coverage_95": "95% coverage",
+    "interval_score_95": "95% interval score",
+    "brier_any": "Brier P(at least 1)",
+}
+
+
+def scorecard_table(card: dict[str, Any]) -> pd.DataFrame:
+    """The ``models`` part of :func:`analysis.evaluation.scorecard`, sorted by CRPS."""
+    frame = pd.DataFrame(card["models"]).sort_values("crps", kind="stable")
+    return frame.reindex(columns=list(SCORE_COLUMNS)).rename(columns=SCORE_COLUMNS)

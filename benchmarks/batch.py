@@ -1,0 +1,153 @@
+"""Batch speed: N region reports of the demo study (notebook run + HTML), two ways, same run.
+
+- ``batch``: the batch runner (``analysis.report.batch``): one pre-imported fork server, the
+  study loaded and modelled once before the first fork, two reports at a time.
+- ``baseline``: the plain way: papermill with a fresh Jupyter kernel per notebook, two at a
+  time, then nbconvert to HTML with the same template.
+
+Both read the same on-disk study cache (warmed first, outside the timings), so the difference
+is what the batch runner exists to remove: kernel start and imports per report. Wall times
+include starting the fork server. The last line printed is JSON.
+
+Usage: ``python benchmarks/batch.py [--reports 60] [--workers 2] [--repeats 1]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def _study(tmp: Path) -> Path:
+    """The demo study, with its data written to a scratch folder if the repo has none."""
+    from analysis.simulate import write_demo
+
+    demo = ROOT / "data" / "raw" / "demo" / "demo_acled.csv"
+    if not demo.is_file():
+        write_demo(tmp / "demo")
+        demo = tmp / "demo" / "demo_acled.csv"
+    text = (ROOT / "studies" / "demo.yaml").read_text()
+    text = text.replace("../data/raw/demo/demo_acled.csv", str(demo))
+    study = tmp / "demo.yaml"
+    study.write_text(text)
+    return study
+
+
+def _jobs(study: Path, out: Path, n: int) -> list:
+    from analysis.report.batch import plan
+
+    items = plan([study], out, regions="all", overview=False, methods_notebook=None)
+    jobs = []
+    for i in range(n):
+        job = items[i % len(items)].job
+        stem = f"{i:03d}-{Path(job.html_path).stem}"
+        jobs.append(
+            replace(
+                job,
+                html_path=str(out / f"{stem}.html"),
+                ipynb_path=str(out / f"{stem}.ipynb"),
+            )
+        )
+    return jobs
+
+
+def run_batch_way(study: Path, jobs: list, workers: int) -> tuple[float, list]:
+    from analysis.report.forkserver import ForkServer
+
+    start = time.perf_counter()
+    with ForkServer() as server:
+        server.preload(str(study))
+        with ThreadPoolExecutor(workers) as pool:
+            results = list(pool.map(server.run, jobs))
+    return time.perf_counter() - start, results
+
+
+def run_plain_way(jobs: list, workers: int) -> tuple[float, list]:
+    from analysis.report.run import execute_job
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        results = list(pool.map(lambda j: execute_job(j, engine="kernel"), jobs))
+    return time.perf_counter() - start, results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--skip-baseline", action="store_true")
+    args = parser.parse_args(argv)
+
+    tmp = Path(tempfile.mkdtemp(prefix="ct-bench-"))
+    os.environ["CONFLICT_TRENDS_REPORT_CACHE"] = str(tmp / "cache")
+    try:
+        study = _study(tmp)
+        from analysis.report import context
+
+        t0 = time.perf_counter()
+        context.warm(str(study))  # fills the on-disk study cache both ways read
+        warm_seconds = time.perf_counter() - t0
+
+        batch_times, plain_times, failures = [], [], []
+        for r in range(args.repeats):
+            jobs = _jobs(study, tmp / f"batch-{r}", args.reports)
+            seconds, results = run_batch_way(study, jobs, args.workers)
+            batch_times.append(seconds)
+            failures += [x.error for x in results if x.status != "ok"]
+            per_report = [x.duration for x in results]
+            if not args.skip_baseline:
+                jobs = _jobs(study, tmp / f"plain-{r}", args.reports)
+                seconds, results = run_plain_way(jobs, args.workers)
+                plain_times.append(seconds)
+                failures += [x.error for x in results if x.status != "ok"]
+            print(
+                f"repeat {r}: batch {batch_times[-1]:.1f} s"
+                + (f", plain {plain_times[-1]:.1f} s" if plain_times else ""),
+                file=sys.stderr,
+            )
+        batch_s = statistics.median(batch_times)
+        out = {
+            "reports": args.reports,
+            "workers": args.workers,
+            "repeats": args.repeats,
+            "seconds": round(batch_s, 2),
+            "seconds_per_report": round(batch_s / args.reports, 3),
+            "median_report_seconds_in_child": round(statistics.median(per_report), 3),
+            "study_cache_warm_seconds": round(warm_seconds, 2),
+            "failures": len(failures),
+            "cpu_count": os.cpu_count(),
+            "load_average_1min": round(os.getloadavg()[0], 2),
+        }
+        if plain_times:
+            plain_s = statistics.median(plain_times)
+            out.update(
+                baseline_seconds=round(plain_s, 2),
+                baseline_seconds_per_report=round(plain_s / args.reports, 3),
+                speedup=round(plain_s / batch_s, 2),
+            )
+        if failures:
+            print("failures:", failures[:3], file=sys.stderr)
+        print(json.dumps(out))
+        return 1 if failures else 0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

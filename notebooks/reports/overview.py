@@ -1,0 +1,97 @@
+# %% [markdown]
+# <!-- Quarterly overview of a study. Thin: every number comes from the analysis package. -->
+
+# %% tags=["parameters"]
+study = "../../studies/demo.yaml"
+quarter = ""
+previous_manifest = ""
+
+# %%
+from analysis import growth
+from analysis.report import context, figures, provenance, show, summary
+
+ctx = context.load(study)
+data = ctx.data
+panel = summary.panel_as_of(data.panel, quarter)
+shared = context.results(study, quarter)
+alert_rule = ctx.study.alerts
+comparisons = summary.usable_comparisons(ctx.study.compare, panel)
+growth_rows = growth.growth_table(panel, None, comparisons[-1:]) if comparisons else None
+surge = summary.surge_probability(shared.forecast, panel, factor=alert_rule.surge_factor)
+rank = summary.ranking(panel, growth_rows, surge, shared.spillover)
+raised = summary.alerts(rank, alert_rule.probability)
+changes = summary.changes_since(previous_manifest, rank, ctx.study.slug)
+show.record(
+    title=f"{ctx.study.title}: overview" + (f" {quarter}" if quarter else ""),
+    subtitle=f"{panel['region_id'].nunique()} regions, "
+    f"{panel['period'].min():%Y-%m} to {panel['period'].max():%Y-%m}",
+    banner=(
+        "These data are SYNTHETIC (simulated from a stated model for demonstration); "
+        "they describe no real events."
+        if ctx.study.synthetic
+        else ""
+    ),
+    ranking=summary.ranking_record(rank),
+    alerts=[str(r) for r in raised["region_id"]],
+)
+
+# %% [markdown]
+# ## Alerts
+
+# %%
+show.markdown(
+    "A surge is at least {factor} times the last 12 periods' mean over the next 3 periods "
+    "(and at least one event); an alert is raised when its probability passes {p}.",
+    factor=alert_rule.surge_factor,
+    p=f"{alert_rule.probability:.0%}",
+)
+if len(raised):
+    show.table(raised[["region_id", "region_name", "country", "events_recent", "p_surge"]])
+else:
+    show.markdown("No region passes the alert threshold.")
+
+# %% [markdown]
+# ## Ranking
+
+# %%
+show.table(rank.head(20), float_format="{:,.2f}")
+
+# %%
+show.figure(
+    figures.region_map(
+        data.boundaries,
+        rank.set_index("region_id")["p_surge"],
+        label="P(surge) next 3 periods",
+        highlight=list(ctx.study.focus),
+    ),
+    "Probability of a surge in the next three periods by admin-1 region (focus regions "
+    "outlined).",
+)
+
+# %% [markdown]
+# ## Changes since the previous quarter
+
+# %%
+if changes is None:
+    show.markdown("No previous quarter's overview to compare with.")
+else:
+    show.table(changes.head(15), float_format="{:,.2f}")
+
+# %% [markdown]
+# ## Spillover
+
+# %%
+show.markdown("{sentence}", sentence=shared.spillover.sentence(ctx.study.spillover_targets))
+
+# %% [markdown]
+# ## Provenance
+
+# %%
+provenance.show(
+    provenance.collect(
+        study=ctx.study_identity(),
+        inputs=data.inputs,
+        parameters={"study": study, "quarter": quarter, "previous_manifest": previous_manifest},
+        set_aside=data.set_aside,
+    )
+)
