@@ -35,7 +35,7 @@ COUNTRIES = {
 }
 DEFAULT_MODELS = (
     "zero,last_value,recent_mean_3,recent_mean_6,conflictology,nb_climatology,"
-    "nb_glm,pooled_nb,ensemble,ets,sarimax,auto"
+    "nb_glm,pooled_nb,local_level,ensemble,ensemble_hybrid,ets,sarimax,auto"
 )
 
 

@@ -24,7 +24,7 @@ class Ensemble(MatrixForecaster):
     """Mixture of ``members`` (names in the registry) with equal weights."""
 
     name: str = "ensemble"
-    members: tuple[str, ...] = ("pooled_nb", "nb_glm")
+    members: tuple[str, ...] = ("local_level", "pooled_nb")
 
     def fit_history(self, history: History) -> list[MatrixFitted]:
         return [get_forecaster(m).fit_matrix(history) for m in self.members]
@@ -37,3 +37,5 @@ class Ensemble(MatrixForecaster):
 
 
 register(Ensemble())
+# mixes in the conflictology baseline: often the best single forecaster on sparse panels
+register(Ensemble(name="ensemble_hybrid", members=("local_level", "pooled_nb", "conflictology")))

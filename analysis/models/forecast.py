@@ -343,9 +343,10 @@ def forecast(
 # --------------------------------------------------------------------------- auto
 
 AUTO_CANDIDATES = (
+    "local_level",
     "pooled_nb",
-    "nb_glm",
     "ensemble",
+    "ensemble_hybrid",
     "nb_climatology",
     "conflictology",
     "recent_mean_6",

@@ -67,7 +67,7 @@ class LocalLevelNB(MatrixForecaster):
     """Pooled gamma-Poisson local level; see the module docstring."""
 
     name: str = "local_level"
-    window: int = 120
+    window: int = 60
     burn_in: int = 12
     omegas: tuple[float, ...] = OMEGAS
     prior_weights: tuple[float, ...] = PRIOR_WEIGHTS

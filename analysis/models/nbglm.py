@@ -407,7 +407,7 @@ class PooledNB(MatrixForecaster):
     name: str = "pooled_nb"
     window: int = 72
     lags: tuple[int, ...] = (1, 3, 12)
-    group_windows: tuple[int, ...] = (3,)
+    group_windows: tuple[int, ...] = ()
     spatial: str = "country"
     trend: bool = False
     season: bool = True
