@@ -403,3 +403,7 @@ class AutoForecaster(MatrixForecaster):
 
 
 register(AutoForecaster())
+
+# the built-in forecasters register themselves on import; load them so that FORECASTERS is
+# complete for anyone who reads it directly (they import this module, which is complete by now)
+_load_builtins()
