@@ -248,3 +248,52 @@ def test_local_level_is_calibrated_when_it_is_nearly_right():
     bt = backtest(h, ["local_level"], start=h.periods[-13], horizon=2, n_samples=400, seed=5)
     pit = bt.scores["pit"].to_numpy()
     assert 0.75 < np.mean((pit > 0.1) & (pit < 0.9)) < 0.85
+
+
+def test_cli_forecast_and_backtest_json(demo_study_path, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(
+        app, ["forecast", str(demo_study_path), "--model", "local_level", "--horizon", "2",
+              "--origin", "2024-06", "--samples", "200", "--json"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert [r["period"] for r in rows] == ["2024-07-01", "2024-08-01"]  # focus: Kayes only
+    assert set(rows[0]) == {
+        "region_id", "period", "step", "mean", "median", "q05", "q10", "q90", "q95", "p_any",
+    }  # fmt: skip
+    assert all(r["q05"] <= r["median"] <= r["q95"] and 0 <= r["p_any"] <= 1 for r in rows)
+
+    out = tmp_path / "scores.csv"
+    res = runner.invoke(
+        app, ["backtest", str(demo_study_path), "--start", "2023-01", "--end", "2023-06",
+              "--horizon", "2", "--model", "conflictology", "--model", "local_level",
+              "--samples", "100", "--json", "--out", str(out)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    card = json.loads(res.stdout)
+    assert {m["model"] for m in card["models"]} == {"conflictology", "local_level"}
+    assert card["best_baseline"] == "conflictology"
+    assert {r["step"] for r in card["by_horizon"]} == {1, 2}
+    for key in (
+        "crps",
+        "crps_skill_vs_best_baseline",
+        "coverage_50",
+        "coverage_80",
+        "coverage_95",
+        "interval_score_95",
+        "brier_any",
+        "n_forecasts",
+        "is_baseline",
+    ):
+        assert key in card["models"][0]  # fmt: skip
+    assert len(pd.read_csv(out)) == 2 * card["models"][0]["n_forecasts"]
+
+    bad = runner.invoke(app, ["backtest", str(demo_study_path), "--model", "nope", "--json"])
+    assert bad.exit_code == 2 and "unknown model" in bad.output
