@@ -297,3 +297,19 @@ def test_cli_forecast_and_backtest_json(demo_study_path, tmp_path):
 
     bad = runner.invoke(app, ["backtest", str(demo_study_path), "--model", "nope", "--json"])
     assert bad.exit_code == 2 and "unknown model" in bad.output
+
+
+@pytest.mark.real_data
+def test_real_ucdp_short_backtest(real_data_path):
+    ev = pd.read_csv(real_data_path, usecols=["country", "adm1_iso", "date_start"])
+    ev = ev[ev["country"].isin(["Mali", "Burkina Faso"])]
+    month = pd.to_datetime(ev["date_start"]).dt.to_period("M").dt.to_timestamp()
+    periods = pd.date_range("2010-01-01", "2020-12-01", freq="MS")
+    tab = pd.crosstab(ev["adm1_iso"], month).reindex(columns=periods, fill_value=0)
+    h = History(tab.to_numpy().astype(np.int64), tuple(tab.index), periods)
+    bt = backtest(h, ["conflictology", "local_level", "pooled_nb"], start="2019-01",
+                  end="2019-12", horizon=3, n_samples=200, seed=1)  # fmt: skip
+    s = bt.scores.groupby("model")[["crps", "pit_coverage_80"]].mean()
+    assert np.isfinite(s.to_numpy()).all()
+    # calibrated to within a loose band on real data (the benchmark reports the exact figures)
+    assert ((s["pit_coverage_80"] > 0.65) & (s["pit_coverage_80"] < 0.95)).all()
