@@ -277,7 +277,8 @@ def validate_events(
         Naming file, line, column and the expected form of every failing value.
     """
     try:
-        EVENT_SCHEMA.validate(events, lazy=True)
+        # inplace: pandera would otherwise copy the whole frame (no coercion is declared)
+        EVENT_SCHEMA.validate(events, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as exc:
         problems = schema_problems(exc.failure_cases, events, file, lines, skip or {}, names or {})
         if problems:

@@ -38,6 +38,10 @@ def ingest_command(
     no_geography: Annotated[
         bool, typer.Option("--no-geography", help="Leave iso3 and region_id empty.")
     ] = False,
+    drop_extra: Annotated[
+        bool,
+        typer.Option("--drop-extra", help="Keep only the canonical columns (less memory)."),
+    ] = False,
 ) -> None:
     """Read, validate and combine raw event files into one canonical events table.
 
@@ -66,6 +70,7 @@ def ingest_command(
             source=None if source == "auto" else source,
             regions="none" if no_geography else "assign",
             boundaries=bounds,
+            keep_extra=not drop_extra,
         )
     for warning in caught:
         if issubclass(warning.category, DataQualityWarning):

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from analysis.errors import InputError, Problem
@@ -276,8 +277,14 @@ def read_table(
         )
         return pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
 
+    extras = [h for h in include if h not in types]
+    # Every column gets an explicit type: Arrow's type inference holds more than twice the
+    # table in memory while it decides. Extras come in as dictionaries (mostly codes and
+    # categories) and are settled into numbers, categories or text afterwards.
+    dictionary = pa.dictionary(pa.int32(), pa.string())
     try:
-        return attempt(types, include)
+        table = attempt({**types, **{h: dictionary for h in extras}}, include)
+        return _settle_extras(table, extras)
     except pa.ArrowInvalid as exc:
         if "CSV parse error" in str(exc) or "Expected" in str(exc) and "columns" in str(exc):
             raise _parse_error(path, exc, len(header)) from None
@@ -307,6 +314,30 @@ def read_table(
         if not (raw.notna() & values.isna()).any():
             index = table.column_names.index(name)
             table = table.set_column(index, name, pa.array(values, from_pandas=True))
+    return table
+
+
+def _settle_extras(table: pa.Table, extras: list[str]) -> pa.Table:
+    """Dictionary-encoded extra columns -> integers or floats where every value is one,
+    else categories (few distinct values) or plain text."""
+    n = table.num_rows
+    for name in extras:
+        column = table.column(name)
+        if column.num_chunks == 0:
+            continue
+        column = column.unify_dictionaries()
+        values = column.chunk(0).dictionary
+        indices = pa.chunked_array([chunk.indices for chunk in column.chunks], type=pa.int32())
+        settled = None
+        for kind in (pa.int64(), pa.float64()):
+            try:
+                settled = pc.take(pc.cast(values, kind), indices)
+                break
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+        if settled is None:
+            settled = column if len(values) <= max(n // 2, 1) else column.cast(pa.string())
+        table = table.set_column(table.column_names.index(name), name, settled)
     return table
 
 
@@ -387,14 +418,15 @@ def parse_dates(
     return pd.Series(values, dtype=DATE_DTYPE)
 
 
-def assemble(columns: dict[str, pd.Series], table: pa.Table, extras: list[str]) -> pd.DataFrame:
-    """Build the canonical frame (canonical columns first, then the extras)."""
-    frame = pd.DataFrame({c: columns[c] for c in CANONICAL_COLUMNS})
-    if extras:
-        extra = table.select([e for e, _ in extras]).to_pandas(types_mapper=_string_mapper)
-        extra.columns = [new for _, new in extras]
-        frame = pd.concat([frame, extra], axis=1)
-    return frame
+def assemble(
+    columns: dict[str, pd.Series], table: pa.Table, extras: list[tuple[str, str]]
+) -> pd.DataFrame:
+    """Build the canonical frame (canonical columns first, then the extras), without copies."""
+    data = {c: columns[c] for c in CANONICAL_COLUMNS}
+    for raw, new in extras:
+        data[new] = table.column(raw).to_pandas(types_mapper=_string_mapper)
+    # a dict of columns is copied (and same-dtype columns consolidated) unless told not to
+    return pd.DataFrame(data, copy=False)
 
 
 def finish(
