@@ -260,3 +260,34 @@ def test_ingest_and_panel_on_real_ucdp(tmp_path):
     }
     kayes = panel[panel["region_id"] == "ML-1"].groupby(panel["period"].dt.year)["events"].sum()
     assert kayes[kayes > 0].to_dict() == {2018: 2, 2020: 2}
+
+
+def test_mixed_sources_and_canonical_csv_round_trip(tmp_path, raw):
+    ged = tmp_path / "ged.csv"
+    ged.write_text(
+        "id,type_of_violence,side_a,side_b,country,adm_1,date_start,date_end,best,low,high\n"
+        "MLI1,3,JNIM,Civilians,Mali,Kayes region,2021-02-01,2021-02-01,4,3,6\n"
+    )
+    out = tmp_path / "mixed.parquet"
+    result = run("ingest", str(raw), str(ged), "--out", str(out))
+    assert result.exit_code == 0, result.output  # the same id in two sources is no clash
+    events = pd.read_parquet(out)
+    assert json.loads(result.stdout)["sources"] == ["acled", "ucdp"]
+    assert list(events["source"]) == ["acled"] * 5 + ["ucdp"]
+    assert events["region_id"].iloc[-1] == "ML-1" and events["event_type"].iloc[-1] == "one-sided"
+
+    # the canonical columns written as CSV read back as the same events (generic reader)
+    canonical = events.iloc[:, :19].drop(columns=["source", "iso3", "region_id"])
+    canonical["event_id"] = canonical["event_id"] + "-" + events["source"]
+    csv_path = tmp_path / "canonical.csv"
+    canonical.to_csv(csv_path, index=False, date_format="%Y-%m-%d")
+    again_path = tmp_path / "again.parquet"
+    result = run("ingest", str(csv_path), "--out", str(again_path))
+    assert result.exit_code == 0, result.output
+    again = pd.read_parquet(again_path)
+    assert again["source"].eq("csv").all()
+    for column in canonical.columns:
+        pd.testing.assert_series_equal(
+            again[column], canonical[column], check_dtype=False, check_names=False
+        )
+    assert list(again["region_id"]) == list(events["region_id"])
