@@ -7,7 +7,7 @@ quarter = ""
 
 # %%
 from analysis import evaluation
-from analysis.report import context, provenance, show, summary
+from analysis.report import context, figures, provenance, show, summary
 
 ctx = context.load(study)
 panel = summary.panel_as_of(ctx.data.panel, quarter)
@@ -62,6 +62,12 @@ show.markdown(
 )
 show.table(summary.scorecard_table(card), float_format="{:,.3f}")
 show.markdown("Best model by CRPS: **{m}**.", m=card.get("best_model"))
+
+# %%
+show.figure(
+    figures.score_by_horizon(card),
+    "Rolling-origin CRPS by forecast step for each model; baselines dashed.",
+)
 
 # %% [markdown]
 # ## Known limits

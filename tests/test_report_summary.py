@@ -1,0 +1,166 @@
+"""The numbers report notebooks show, computed by package code and checked against numpy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.models.forecast import ForecastResult
+from analysis.report import summary
+from analysis.report.run import _jsonable
+
+
+def _panel(counts: dict[str, list[int]], start: str = "2021-01") -> pd.DataFrame:
+    periods = pd.date_range(start, periods=len(next(iter(counts.values()))), freq="MS")
+    rows = []
+    for rid, values in counts.items():
+        for period, value in zip(periods, values, strict=True):
+            rows.append((rid, f"name {rid}", rid[:2], period, value, 2 * value))
+    panel = pd.DataFrame(
+        rows, columns=["region_id", "region_name", "country", "period", "events", "fatalities"]
+    )
+    panel.attrs["freq"] = "month"
+    return panel
+
+
+def _forecast(samples: np.ndarray, regions: tuple[str, ...]) -> ForecastResult:
+    periods = pd.date_range("2025-01", periods=samples.shape[1], freq="MS")
+    return ForecastResult(samples, regions, periods, pd.Timestamp("2024-12"), "test", 0)
+
+
+def test_quarter_cut() -> None:
+    assert summary.quarter_end("2024Q4") == pd.Timestamp("2025-01-01")
+    assert summary.quarter_end("2024Q1") == pd.Timestamp("2024-04-01")
+    panel = _panel({"ML-1": list(range(24))})
+    cut = summary.panel_as_of(panel, "2021Q2")
+    assert cut["period"].max() == pd.Timestamp("2021-06-01") and len(cut) == 6
+    assert cut.attrs["freq"] == "month"
+    assert summary.panel_as_of(panel, "") is panel
+
+
+def test_usable_comparisons() -> None:
+    panel = _panel({"ML-1": [1] * 48})  # 2021-01 .. 2024-12
+    assert summary.usable_comparisons([("2021", "2024")], panel) == [("2021", "2024")]
+    assert (
+        summary.usable_comparisons([("2021", "2024")], summary.panel_as_of(panel, "2024Q2")) == []
+    )
+    assert summary.usable_comparisons([("2020", "2022")], panel) == []
+
+
+def test_window_forecast_sums_paths() -> None:
+    rng = np.random.default_rng(1)
+    samples = rng.poisson(2.0, size=(2, 6, 4000))
+    fc = _forecast(samples, ("ML-1", "ML-2"))
+    w = summary.window_forecast(fc, "ML-2", steps=3, level=0.9)
+    totals = samples[1, :3].sum(axis=0)
+    assert w.mean == pytest.approx(totals.mean())
+    assert w.low == np.quantile(totals, 0.05, method="inverted_cdf")
+    assert w.high == np.quantile(totals, 0.95, method="inverted_cdf")
+    assert w.p_any == pytest.approx((totals > 0).mean())
+    assert w.mean == pytest.approx(6.0, rel=0.05)  # Poisson(2) x 3 steps
+    assert "90% interval" in summary.forecast_sentence(w, "Kayes", "auto")
+    with pytest.raises(ValueError):
+        summary.window_forecast(fc, "ML-9")
+
+
+def test_surge_probability_matches_direct_count() -> None:
+    panel = _panel({"ML-1": [2] * 24, "ML-2": [0] * 24})
+    samples = np.zeros((2, 3, 1000), dtype=int)
+    samples[0, :, :400] = 5  # 15 over 3 steps: surge (threshold 2 x 3 x 2 = 12)
+    samples[0, :, 400:] = 3  # 9: no surge
+    samples[1, 0, :250] = 1  # quiet region: any event is a surge (threshold at least 1)
+    fc = _forecast(samples, ("ML-1", "ML-2"))
+    out = summary.surge_probability(fc, panel, factor=2.0, steps=3).set_index("region_id")
+    assert out.loc["ML-1", "threshold"] == 12
+    assert out.loc["ML-1", "p_surge"] == pytest.approx(0.4)
+    assert out.loc["ML-2", "threshold"] == 1
+    assert out.loc["ML-2", "p_surge"] == pytest.approx(0.25)
+
+
+def test_ranking_alerts_and_changes(tmp_path: Path) -> None:
+    panel = _panel({"ML-1": [2] * 24, "ML-2": [0] * 24, "SN-KE": [1] * 24})
+    surge = pd.DataFrame({"region_id": ["ML-1", "ML-2", "SN-KE"], "p_surge": [0.2, 0.7, 0.2]})
+    spill = SimpleNamespace(
+        regions=pd.DataFrame({"region_id": ["ML-1", "ML-2", "SN-KE"], "p_any": [0.9, 0.5, 0.95]})
+    )
+    rank = summary.ranking(panel, None, surge, spill)
+    assert list(rank["region_id"]) == ["ML-2", "SN-KE", "ML-1"]
+    assert list(rank["rank"]) == [1, 2, 3]
+    assert rank.set_index("region_id").loc["ML-1", "events_recent"] == 24
+    assert list(summary.alerts(rank, 0.5)["region_id"]) == ["ML-2"]
+    record = summary.ranking_record(rank)
+    json.dumps(record)
+    previous = [dict(r, p_surge=0.1, rank=3 - i) for i, r in enumerate(record)]
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(
+        json.dumps(
+            {"reports": [{"kind": "overview", "study_slug": "s", "records": {"ranking": previous}}]}
+        )
+    )
+    changes = summary.changes_since(str(manifest), rank, "s")
+    assert changes.iloc[0]["region_id"] == "ML-2"
+    assert changes.iloc[0]["p_surge_change"] == pytest.approx(0.6)
+    assert summary.changes_since(str(manifest), rank, "other") is None
+    assert summary.changes_since("", rank, "s") is None
+
+
+def test_data_summary_and_recent_events() -> None:
+    panel = _panel({"ML-1": [0, 3, 0, 1], "ML-2": [5, 0, 0, 0]})
+    events = pd.DataFrame(
+        {
+            "event_id": ["a", "b", "c"],
+            "region_id": ["ML-1", "ML-1", "ML-2"],
+            "date_start": pd.to_datetime(["2021-02-03", "2021-04-01", "2021-01-05"]),
+            "event_type": ["Battles"] * 3,
+            "actor1": ["X <b>", "X <b>", "Y"],
+            "actor2": [None, None, None],
+            "fatalities": [1.0, 0.0, 2.0],
+            "notes": ["n" * 300, "short", "y"],
+        }
+    )
+    table = summary.data_summary(events, panel, "ML-1", [{"rows": 10, "source": "acled"}], {})
+    values = dict(zip(table["item"], table["value"], strict=True))
+    assert values["Events in this region"] == "4"
+    assert values["Events in the study (all regions)"] == "9"
+    assert values["Months with at least one event in this region"] == "2 of 4"
+    assert values["Sources"] == "acled"
+    recent = summary.recent_events(events, "ML-1")
+    assert list(recent["date"]) == ["2021-04-01", "2021-02-03"]
+    assert recent["notes"].str.len().max() == 160
+    assert summary.main_actor(events, "ML-1") == ("X <b>", 2)
+    assert summary.main_actor(events, "SN-KE") is None
+    with pytest.raises(ValueError):
+        summary.data_summary(events, panel, "SN-KE", [], {})
+
+
+def test_spillover_and_score_tables() -> None:
+    spill = SimpleNamespace(
+        regions=pd.DataFrame(
+            {
+                "region_id": ["A-1", "B-2"],
+                "region_name": ["a", "b"],
+                "country": ["A", "B"],
+                "p_any": [0.5, 0.25],
+                "p_any_low": [0.4, 0.2],
+                "p_any_high": [0.6, 0.3],
+                "expected": [1.0, 0.3],
+                "share_neighbour": [0.1, 0.9],
+            }
+        )
+    )
+    table = summary.spillover_table(spill, ["B-2", "Z-9", "A-1"])
+    assert list(table["region"]) == ["B-2", "A-1"]
+    card = {"models": [{"model": "m", "is_baseline": False, "crps": 2.0},
+                       {"model": "z", "is_baseline": True, "crps": 1.0}]}  # fmt: skip
+    assert list(summary.scorecard_table(card)["model"]) == ["z", "m"]
+
+
+def test_records_are_json_safe() -> None:
+    out = _jsonable({"a": float("inf"), "b": [np.float64(np.nan), np.int64(3)], "c": {1: "x"}})
+    assert out == {"a": None, "b": [None, 3], "c": {"1": "x"}}
+    json.dumps(out, allow_nan=False)

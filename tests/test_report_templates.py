@@ -1,0 +1,63 @@
+"""Smoke test of every report template on the demo data, end to end, with a timeout."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from analysis.report import batch
+
+
+def write_study(folder: Path, data: Path, title: str = "Smoke study") -> Path:
+    """A small study over the demo data (three countries, four years)."""
+    study = folder / "smoke.yaml"
+    study.write_text(
+        textwrap.dedent(
+            f"""
+            title: "{title}"
+            data: [{data}]
+            source: acled
+            countries: [Mali, Mauritania, Senegal]
+            focus: [Kayes]
+            start: 2019-01
+            end: 2024-12
+            freq: month
+            horizon: 6
+            compare: [[2021, 2024]]
+            spillover_targets: [Mauritania, Senegal]
+            seed: 7
+            synthetic: true
+            """
+        )
+    )
+    return study
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CONFLICT_TRENDS_REPORT_CACHE", str(tmp_path / "cache"))
+    study = write_study(tmp_path, demo_dir / "demo_acled.csv")
+    result = batch.run_batch(
+        [study], tmp_path / "out", regions=["ML-1"], workers=2, timeout=300, progress=False
+    )
+    by_kind = {r["kind"]: r for r in result.manifest["reports"]}
+    assert set(by_kind) == {"region", "overview", "methods"}
+    assert result.exit_code == 0, [r["error"] for r in result.failed]
+    region = (result.out / by_kind["region"]["html"]).read_text()
+    for section in ("Summary", "Data", "Growth", "Forecast", "Spillover", "Provenance"):
+        assert re.search(rf"<h2 id=\"{section}[^\"]*\">{section}", region), section
+    assert "SYNTHETIC" in region
+    assert "times (95% CI" in region  # growth sentence with its interval
+    assert "90% interval" in region
+    assert region.count('class="ct-figure"') >= 2
+    sha = by_kind["region"]["inputs"][0]["sha256"]
+    assert sha in region  # provenance names the data file's hash
+    overview = (result.out / by_kind["overview"]["html"]).read_text()
+    assert "Ranking" in overview and 'class="ct-figure"' in overview
+    assert by_kind["overview"]["records"]["ranking"][0]["rank"] == 1
+    methods = (result.out / by_kind["methods"]["html"]).read_text()
+    assert "CRPS" in methods and "Known limits" in methods
