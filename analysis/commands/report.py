@@ -102,11 +102,12 @@ def notebook_command(
     """Write a parameterized copy of a report notebook to explore in Jupyter."""
     from analysis.config import load_study
     from analysis.geography import resolve_region
-    from analysis.report.run import write_parameterized
+    from analysis.report.run import slugify, write_parameterized
 
     loaded = load_study(study)
     code = resolve_region(region) if region else loaded.focus[0]
-    target = out or Path("notebooks/exploratory") / f"{loaded.slug}-{code.lower()}-{template}.ipynb"
+    name = f"{loaded.slug}-{slugify(code)}-{slugify(Path(template).stem)}.ipynb"
+    target = out or Path("notebooks/exploratory") / name
     path = write_parameterized(template, {"study": str(study), "region": code}, target)
     typer.echo(str(path))
 

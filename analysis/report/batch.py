@@ -21,7 +21,18 @@ output folder stops two batches from writing into it at once.
 
 Speed: reports run in children forked from a pre-imported server (see
 :mod:`analysis.report.forkserver`), one server per worker process, with each study's data
-loaded into the server once before the first fork.
+and shared model results loaded into the server once before the first fork.
+
+Several machines (Dask): every worker host needs the same installation and the study and
+data files at the same paths (a shared or synchronised folder); outputs come back to the
+machine that runs ``batch``, so only it needs the output folder::
+
+    # scheduler host
+    dask scheduler --host 0.0.0.0 --port 8786
+    # each worker host: one thread per worker process (each keeps its own warm fork server)
+    OPENBLAS_NUM_THREADS=1 dask worker tcp://SCHEDULER:8786 --nworkers 2 --nthreads 1
+    # any host
+    conflict-trends batch studies/*.yaml --quarter 2024Q4 --scheduler tcp://SCHEDULER:8786
 """
 
 from __future__ import annotations
@@ -299,8 +310,21 @@ def _run_local(
     on_done: Callable[[BatchItem, JobResult], None],
     results: bool = True,
 ) -> None:
-    from analysis.report.forkserver import ForkServer
+    from analysis.report.forkserver import ForkServer, run_in_fork
 
+    if len(items) == 1:
+        # One report (the `report` command): fork this process rather than start a server
+        # that would import everything a second time.
+        from analysis.report import context
+
+        item = items[0]
+        quarter = item.job.parameters.get("quarter", "")
+        try:
+            context.warm(item.study, quarter) if results else context.load(item.study)
+        except Exception:  # noqa: BLE001, S110 - the report itself then shows the error
+            pass
+        on_done(item, run_in_fork(item.job))
+        return
     with ForkServer() as server:
         for study, quarter in dict.fromkeys(
             (item.study, item.job.parameters.get("quarter", "")) for item in items
@@ -441,8 +465,11 @@ def run_batch(
     BatchLocked
         Another batch is writing to the same folder.
     """
+    import tqdm as tqdm_module
     from filelock import FileLock, Timeout
     from tqdm import tqdm
+
+    tqdm_module.tqdm.monitor_interval = 0  # no monitor thread: reports may be forked from here
 
     root = output_folder(out, quarter)
     root.mkdir(parents=True, exist_ok=True)

@@ -215,6 +215,51 @@ def serve(socket_path: str, modules: tuple[str, ...] = PRELOAD) -> None:
 # -- client side ---------------------------------------------------------------------------
 
 
+def _await(conn: socket.socket, job: ReportJob, limit: float, start: float) -> JobResult:
+    """Read a child's pid then its result from ``conn``; kill it when ``limit`` passes."""
+    try:
+        pid = int(_read_line(conn)["pid"])
+    except (EOFError, ConnectionError, json.JSONDecodeError, KeyError):
+        return JobResult("failed", time.perf_counter() - start, "report process did not start")
+    conn.settimeout(max(limit - (time.perf_counter() - start), 0.01))
+    try:
+        reply = _read_line(conn)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        from analysis.report.run import finish_timed_out
+
+        return finish_timed_out(job, pid, limit, time.perf_counter() - start)
+    except (EOFError, ConnectionError, json.JSONDecodeError):
+        return JobResult("failed", time.perf_counter() - start, "report process died unexpectedly")
+    finally:
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, os.WNOHANG)
+    return JobResult(**reply["result"])
+
+
+def run_in_fork(job: ReportJob, timeout: float | None = None) -> JobResult:
+    """Run one report in a fork of the current process (for a single report: no server).
+
+    The caller should be single-threaded and may warm up first (imports, study data); the
+    child inherits that and this process is left untouched by the report.
+    """
+    limit = job.timeout if timeout is None else timeout
+    start = time.perf_counter()
+    parent, child = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, which exits in _child
+        parent.close()
+        _child(child, {"job": job.to_dict()})
+    child.close()
+    try:
+        with parent:
+            return _await(parent, job, limit, start)
+    finally:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
 class ForkServer:
     """Start and talk to a fork server; one per worker process.
 
@@ -308,21 +353,7 @@ class ForkServer:
         start = time.perf_counter()
         with self._connect(30) as conn:
             _send(conn, {"op": "run", "job": job.to_dict()})
-            pid = int(_read_line(conn)["pid"])
-            conn.settimeout(max(limit - (time.perf_counter() - start), 0.01))
-            try:
-                reply = _read_line(conn)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-                from analysis.report.run import finish_timed_out
-
-                return finish_timed_out(job, pid, limit, time.perf_counter() - start)
-            except (EOFError, ConnectionError, json.JSONDecodeError):
-                return JobResult(
-                    "failed", time.perf_counter() - start, "report process died unexpectedly"
-                )
-        return JobResult(**reply["result"])
+            return _await(conn, job, limit, start)
 
     def _stop(self) -> None:
         if self.process is not None:

@@ -1,0 +1,49 @@
+"""The report commands: clear messages and exit codes, parameterized notebook copies."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+from filelock import FileLock
+from typer.testing import CliRunner
+
+from analysis.cli import app
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_report_templates import write_study  # noqa: E402
+
+runner = CliRunner()
+
+
+def test_batch_on_a_locked_folder_says_so(tmp_path: Path, demo_dir: Path) -> None:
+    study = write_study(tmp_path, demo_dir / "demo_acled.csv")
+    out = tmp_path / "out"
+    out.mkdir()
+    with FileLock(str(out / ".batch.lock")):
+        result = runner.invoke(app, ["batch", str(study), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "another batch is writing to this folder" in result.output
+
+
+def test_bad_quarter_and_region_are_input_errors(tmp_path: Path, demo_dir: Path) -> None:
+    study = write_study(tmp_path, demo_dir / "demo_acled.csv")
+    result = runner.invoke(
+        app, ["batch", str(study), "--quarter", "2024Q9", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2 and "quarter" in result.output
+    result = runner.invoke(app, ["notebook", str(study), "--region", "Atlantis"])
+    assert result.exit_code == 2
+
+
+def test_notebook_writes_parameterized_copy(tmp_path: Path, demo_dir: Path) -> None:
+    study = write_study(tmp_path, demo_dir / "demo_acled.csv")
+    target = tmp_path / "explore.ipynb"
+    result = runner.invoke(app, ["notebook", str(study), "--region", "Kayes", "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    nb = nbformat.read(target, as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert 'region = "ML-1"' in injected[0].source
+    assert str(study.resolve()) in injected[0].source
+    assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
