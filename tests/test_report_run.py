@@ -167,3 +167,16 @@ def test_parameterized_copy(probe, tmp_path: Path) -> None:
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
     assert any('region = "ML-2"' in c.source for c in nb.cells)
     json.loads(target.read_text())
+
+
+def test_single_report_forks_this_process(probe, tmp_path: Path) -> None:
+    from analysis.report.forkserver import run_in_fork
+
+    ok = run_in_fork(_job(tmp_path, *probe, "ML-2"))
+    assert ok.status == "ok" and ok.records["leaked_global"]
+    assert "leaked_global" not in globals()  # the report ran in the child, not here
+    import analysis.report.show as show_module
+
+    assert not hasattr(show_module, "LEAKED")
+    slow = run_in_fork(_job(tmp_path, *probe, "ML-3"), timeout=2)
+    assert slow.status == "timeout"
