@@ -93,6 +93,8 @@ def test_ranking_alerts_and_changes(tmp_path: Path) -> None:
     assert list(rank["rank"]) == [1, 2, 3]
     assert rank.set_index("region_id").loc["ML-1", "events_recent"] == 24
     assert list(summary.alerts(rank, 0.5)["region_id"]) == ["ML-2"]
+    shown = summary.ranking_display(rank.assign(ratio=[np.inf, 1.0, 2.0]), top=2)
+    assert len(shown) == 2 and shown["growth ratio"].isna().tolist() == [True, False]
     record = summary.ranking_record(rank)
     json.dumps(record)
     previous = [dict(r, p_surge=0.1, rank=3 - i) for i, r in enumerate(record)]

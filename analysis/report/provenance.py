@@ -127,7 +127,8 @@ def show(prov: Provenance) -> None:
     from analysis.report import show as display
 
     display.markdown(
-        "Study **{title}** (`{path}`, SHA-256 `{sha}`), rendered {created}.",
+        # no code spans: Markdown does not undo backslash escapes inside them
+        "Study **{title}** ({path}, SHA-256 {sha}), rendered {created}.",
         title=prov.study.get("title", ""),
         path=prov.study.get("path", ""),
         sha=prov.study.get("sha256", ""),

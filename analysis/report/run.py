@@ -42,7 +42,6 @@ PARAMETER_KINDS = {
     "region": "region",
     "quarter": "quarter",
     "previous_manifest": "optional_path",
-    "alert_threshold": "probability",
 }
 
 
@@ -140,14 +139,6 @@ def validate_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
                 else:
                     path = Path(_safe_text(name, value)).expanduser().resolve()
                     out[name] = str(path) if path.is_file() else ""
-            elif kind == "probability":
-                number = float(value)
-                if not 0.0 < number < 1.0:
-                    raise InputError(
-                        "invalid parameter",
-                        [Problem(None, None, name, "a probability in (0, 1)", str(value))],
-                    )
-                out[name] = number
         except InputError as exc:
             problems.extend(exc.problems or [Problem(None, None, name, exc.message, str(value))])
         except (TypeError, ValueError):

@@ -452,3 +452,28 @@ def scorecard_table(card: dict[str, Any]) -> pd.DataFrame:
     """The ``models`` part of :func:`analysis.evaluation.scorecard`, sorted by CRPS."""
     frame = pd.DataFrame(card["models"]).sort_values("crps", kind="stable")
     return frame.reindex(columns=list(SCORE_COLUMNS)).rename(columns=SCORE_COLUMNS)
+
+
+RANKING_COLUMNS = {
+    "rank": "rank",
+    "region_id": "region",
+    "region_name": "name",
+    "country": "country",
+    "events_recent": "events, last 12 periods",
+    "ratio": "growth ratio",
+    "ratio_low": "95% CI low",
+    "ratio_high": "95% CI high",
+    "p_surge": "P(surge)",
+    "p_any": "P(at least 1), spillover model",
+}
+
+
+def ranking_display(rank: pd.DataFrame, top: int = 20) -> pd.DataFrame:
+    """The first ``top`` rows of :func:`ranking` in plain column names; unbounded ratios
+    (no events in the earlier window) are shown as blank rather than ``inf``."""
+    import numpy as np
+
+    out = rank.head(top).reindex(columns=list(RANKING_COLUMNS)).copy()
+    for col in ("ratio", "ratio_low", "ratio_high"):
+        out[col] = out[col].astype(float).replace([np.inf, -np.inf], np.nan)
+    return out.rename(columns=RANKING_COLUMNS)

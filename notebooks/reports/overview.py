@@ -54,7 +54,7 @@ else:
 # ## Ranking
 
 # %%
-show.table(rank.head(20), float_format="{:,.2f}")
+show.table(summary.ranking_display(rank), float_format="{:,.2f}")
 
 # %%
 show.figure(
