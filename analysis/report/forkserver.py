@@ -18,6 +18,7 @@ line followed by its result line.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -180,6 +181,9 @@ def serve(socket_path: str, modules: tuple[str, ...] = PRELOAD) -> None:
                 request = _read_line(conn)
                 op = request.get("op")
                 if op == "run":
+                    # Park every object the server holds outside the collector's reach, so a
+                    # child's garbage collections do not touch (and copy) the shared pages.
+                    gc.freeze()
                     pid = os.fork()
                     if pid == 0:
                         listener.close()
