@@ -6,7 +6,7 @@ study = "../../studies/demo.yaml"
 quarter = ""
 
 # %%
-from analysis import evaluation
+from analysis import evaluation, plots
 from analysis.report import context, figures, provenance, show, summary
 
 ctx = context.load(study)
@@ -67,6 +67,11 @@ show.markdown("Best model by CRPS: **{m}**.", m=card.get("best_model"))
 show.figure(
     figures.score_by_horizon(card),
     "Rolling-origin CRPS by forecast step for each model; baselines dashed.",
+)
+show.figure(
+    plots.pit_histogram({m: evaluation.pit_values(bt, m) for m in models}),
+    "Randomised PIT histograms of the backtest forecasts, one panel per model: flat means "
+    "calibrated, U-shaped too narrow, hump-shaped too wide.",
 )
 
 # %% [markdown]

@@ -7,7 +7,7 @@ quarter = ""
 previous_manifest = ""
 
 # %%
-from analysis import growth
+from analysis import growth, plots
 from analysis.report import context, figures, provenance, show, summary
 
 ctx = context.load(study)
@@ -82,6 +82,11 @@ else:
 
 # %%
 show.markdown("{sentence}", sentence=shared.spillover.sentence(ctx.study.spillover_targets))
+show.figure(
+    plots.spillover_map(shared.spillover.regions, data.boundaries, focus=list(ctx.study.focus)),
+    f"Probability of at least one event within {ctx.study.horizon} periods by admin-1 region, "
+    "from the endemic-epidemic spillover model; focus regions outlined.",
+)
 
 # %% [markdown]
 # ## Provenance

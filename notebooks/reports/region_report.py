@@ -114,6 +114,11 @@ if growth_rows is not None:
 # history before the forecast origin. Intervals are central 90% predictive intervals.
 
 # %%
+show.figure(
+    plots.fan_chart(panel, shared.forecast, region_id, title=f"{region_name}: forecast"),
+    f"Events per {panel.attrs.get('freq', 'month')} in {region_name}: observed, and the "
+    "forecast median with central 50%, 80% and 95% predictive intervals.",
+)
 show.table(summary.forecast_table(shared.forecast, region_id))
 
 # %% [markdown]
@@ -126,6 +131,12 @@ show.table(summary.forecast_table(shared.forecast, region_id))
 
 # %%
 show.table(summary.spillover_table(shared.spillover, around), float_format="{:,.2f}")
+if region_id in ctx.study.focus:
+    show.figure(
+        plots.spillover_map(shared.spillover.regions, data.boundaries, focus=[region_id]),
+        f"Probability of at least one event within {ctx.study.horizon} periods by admin-1 "
+        f"region, from the spillover model; {region_name} outlined.",
+    )
 
 # %% [markdown]
 # ## Methods and evidence
