@@ -88,12 +88,60 @@ def run_plain_way(jobs: list, workers: int) -> tuple[float, list]:
     return time.perf_counter() - start, results
 
 
+EMPTY_WITH_IMPORTS = """
+import nbformat, papermill
+from nbconvert import HTMLExporter
+nb = nbformat.v4.new_notebook()
+nb.cells = [nbformat.v4.new_code_cell(
+    "import numpy, pandas, scipy.stats, matplotlib.pyplot, seaborn\\n"
+    "import statsmodels.discrete.discrete_model, geopandas\\n"
+    "import analysis.report.show, analysis.growth, analysis.plots, analysis.models.forecast\\n"
+    "import analysis.models.spillover, analysis.pipeline"
+)]
+out = papermill.execute_notebook(nb, None, kernel_name="python3", progress_bar=False)
+HTMLExporter(exclude_input=True).from_notebook_node(out)
+"""
+
+
+def cold(study: Path, tmp: Path) -> dict[str, float]:
+    """One report from a cold start (the CLI), against papermill + nbconvert on an empty
+    notebook that makes the same imports, both as fresh Python processes."""
+    import subprocess
+
+    env = {**os.environ}
+    t = time.perf_counter()
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "conflict-trends"),
+            "report",
+            str(study),
+            "--out",
+            str(tmp / "cold"),
+        ],  # fmt: skip
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    report = time.perf_counter() - t
+    t = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", EMPTY_WITH_IMPORTS], check=True, env=env, capture_output=True
+    )
+    empty = time.perf_counter() - t
+    return {
+        "cold_report_seconds": round(report, 2),
+        "cold_empty_notebook_seconds": round(empty, 2),
+        "cold_ratio": round(report / empty, 2),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--cold", action="store_true", help="also time one cold report")
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="ct-bench-"))
@@ -106,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         context.warm(str(study))  # fills the on-disk study cache both ways read
         warm_seconds = time.perf_counter() - t0
 
+        if args.reports < 1:  # only the cold-start comparison
+            print(json.dumps({"study_cache_warm_seconds": round(warm_seconds, 2),
+                              **cold(study, tmp)}))  # fmt: skip
+            return 0
         batch_times, plain_times, startups, failures = [], [], [], []
         for r in range(args.repeats):
             jobs = _jobs(study, tmp / f"batch-{r}", args.reports)
@@ -145,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
                 baseline_seconds_per_report=round(plain_s / args.reports, 3),
                 speedup=round(plain_s / batch_s, 2),
             )
+        if args.cold:
+            out.update(cold(study, tmp))
         if failures:
             print("failures:", failures[:3], file=sys.stderr)
         print(json.dumps(out))
