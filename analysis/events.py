@@ -57,6 +57,10 @@ STRING_COLUMNS = [
     "event_type",
     "notes",
 ]
+EARLIEST_DATE = pd.Timestamp("1946-01-01")
+# Larger than any single event in UCDP GED (whose largest best estimates are in the
+# hundreds of thousands); a bigger number is a data-entry error, not a massacre.
+MAX_FATALITIES = 1_000_000
 FLOAT_COLUMNS = ["latitude", "longitude", "fatalities", "fatalities_low", "fatalities_high"]
 
 
@@ -137,8 +141,31 @@ def _end_after_start(frame: pd.DataFrame) -> pd.Series:
     return ~(frame["date_end"] < frame["date_start"]).fillna(False)
 
 
+def _no_nul(series: pd.Series) -> pd.Series:
+    # A NUL byte in a text field means a binary or corrupted export, not a name or a note.
+    return ~series.str.contains("\x00", regex=False).fillna(False).astype(bool)
+
+
+def _plausible_date(series: pd.Series) -> pd.Series:
+    # Organised-violence data start in 1946 (UCDP/PRIO); an event cannot lie in the future.
+    latest = pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
+    return ((series >= EARLIEST_DATE) & (series <= latest)) | series.isna()
+
+
 def _text(nullable: bool = True) -> pa.Column:
-    return pa.Column("string", nullable=nullable)
+    return pa.Column(
+        "string",
+        pa.Check(_no_nul, name="no_nul", error="text without NUL bytes"),
+        nullable=nullable,
+    )
+
+
+def _date() -> pa.Column:
+    return pa.Column(
+        DATE_DTYPE,
+        pa.Check(_plausible_date, name="plausible_date", error="a date from 1946 to today"),
+        nullable=False,
+    )
 
 
 def _count(column: str) -> pa.Column:
@@ -146,6 +173,7 @@ def _count(column: str) -> pa.Column:
         "float64",
         [
             pa.Check.ge(0, error=f"{column}: a count of zero or more"),
+            pa.Check.le(MAX_FATALITIES, error=f"{column}: at most {MAX_FATALITIES:,}"),
             pa.Check(_whole_number, name="whole_number", error=f"{column}: a whole number"),
         ],
         nullable=True,
@@ -157,8 +185,8 @@ EVENT_SCHEMA = pa.DataFrameSchema(
     {
         "event_id": _text(nullable=False),
         "source": pa.Column("string", pa.Check.isin(list(SOURCES)), nullable=False),
-        "date_start": pa.Column(DATE_DTYPE, nullable=False),
-        "date_end": pa.Column(DATE_DTYPE, nullable=False),
+        "date_start": _date(),
+        "date_end": _date(),
         "country": _text(nullable=False),
         "iso3": _text(),
         "admin1": _text(),
@@ -188,6 +216,9 @@ EVENT_SCHEMA = pa.DataFrameSchema(
 _EXPECTED = {
     "in_range": "a number in [{lo}, {hi}]",
     "greater_than_or_equal_to": "a count of zero or more",
+    "less_than_or_equal_to": "a plausible count (at most 1,000,000 for one event)",
+    "no_nul": "text without NUL bytes (the file looks binary or corrupted)",
+    "plausible_date": "a date from 1946-01-01 to today",
     "whole_number": "a whole number (no fractional fatalities)",
     "not_nullable": "a value (this column may not be empty)",
     "isin": "one of " + ", ".join(SOURCES),
@@ -281,6 +312,9 @@ def validate_events(
         EVENT_SCHEMA.validate(events, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as exc:
         problems = schema_problems(exc.failure_cases, events, file, lines, skip or {}, names or {})
+        # Two canonical columns may come from one source column (ACLED's event_date gives
+        # date_start and date_end): report each problem once.
+        problems = list(dict.fromkeys(problems))
         if problems:
             raise InputError(f"{file or 'events'}: invalid events", problems) from None
     return events
@@ -351,6 +385,9 @@ def _check_names() -> dict[str, str]:
 def _show(value: object) -> str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return "an empty value"
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        stamp = pd.Timestamp(value)
+        return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -165,7 +165,9 @@ def require_columns(path: Path, header: list[str], required: list[str], fmt: str
 
 
 def _open_lenient(path: str | Path):  # noqa: ANN202 - a text file object
-    # Line counting must not fail on a stray byte in a column nobody reads.
+    # Line counting must not fail on a stray byte in a column nobody reads, nor on a field
+    # longer than the csv module's default limit of 128 KiB.
+    csv.field_size_limit(2**31 - 1)
     return open(path, encoding="utf-8-sig", errors="replace", newline="")
 
 
@@ -275,7 +277,18 @@ def read_table(
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
         )
-        return pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+        try:
+            return pacsv.read_csv(
+                path, read_options=read, parse_options=parse, convert_options=convert
+            )
+        except pa.ArrowInvalid as exc:
+            if "straddl" not in str(exc):
+                raise
+        # A field longer than a block (a pasted report in `notes`): read in one block.
+        whole = pacsv.ReadOptions(block_size=min(path.stat().st_size + 1, 2**31 - 1))
+        return pacsv.read_csv(
+            path, read_options=whole, parse_options=parse, convert_options=convert
+        )
 
     extras = [h for h in include if h not in types]
     # Every column gets an explicit type: Arrow's type inference holds more than twice the
