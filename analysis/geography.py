@@ -489,45 +489,42 @@ def assign_regions(
 
     boundaries = boundaries or load_boundaries()
     n = len(events)
-    result = pd.Series(pd.NA, index=events.index, dtype="string")
+    # Work on plain arrays: label-based Series assignment costs seconds on millions of rows.
+    result = np.full(n, None, dtype=object)
     counts = {"resolved_by_code": 0, "resolved_by_name": 0, "resolved_by_point": 0}
-    known = set(boundaries.regions["region_id"])
+    known = list(boundaries.regions["region_id"])
 
     for column in ("region_id", "adm1_iso"):
         if column in events.columns:
-            given = events[column].astype("string")
-            ok = given.isin(known) & result.isna()
-            result[ok] = given[ok]
+            given = events[column]
+            ok = np.asarray(given.isin(known), dtype=bool) & _isnone(result)
+            result[ok] = np.asarray(given.astype(object))[ok]
             counts["resolved_by_code"] += int(ok.sum())
 
-    if "iso3" in events.columns and events["iso3"].notna().any():
-        iso3 = events["iso3"].astype("string")
-    else:
-        iso3 = pd.Series(pd.NA, index=events.index, dtype="string")
-    if "country" in events.columns:
-        iso3 = iso3.fillna(country_iso3(events["country"].astype("string"), boundaries))
-
-    todo = result.isna()
+    todo = _isnone(result)
     if "admin1" in events.columns and todo.any():
+        iso3 = _event_iso3(events, boundaries)
         index = _name_index(boundaries)
-        pairs = pd.DataFrame({"iso3": iso3[todo], "admin1": events.loc[todo, "admin1"]})
-        uniques = pairs.drop_duplicates()
-        mapping = {
-            (c, a): index.get((c, normalise_name(a))) if isinstance(c, str) else None
-            for c, a in zip(uniques["iso3"], uniques["admin1"], strict=True)
-        }
-        found = pd.Series(
-            [mapping[(c, a)] for c, a in zip(pairs["iso3"], pairs["admin1"], strict=True)],
-            index=pairs.index,
-            dtype="string",
-        )
-        result[found.index] = found
-        counts["resolved_by_name"] = int(found.notna().sum())
+        # Millions of events carry a few hundred distinct (country, name) pairs: normalise
+        # the distinct pairs only, then map back through the factorised codes.
+        country_codes, country_uniques = pd.factorize(iso3[todo], use_na_sentinel=True)
+        name_codes, name_uniques = pd.factorize(events["admin1"][todo], use_na_sentinel=True)
+        pair = (country_codes.astype(np.int64) + 1) * (len(name_uniques) + 1) + name_codes + 1
+        pair_of_row, pair_uniques = pd.factorize(pair)
+        mapped = []
+        for key in pair_uniques:
+            c, a = divmod(int(key), len(name_uniques) + 1)
+            country = country_uniques[c - 1] if c > 0 else None
+            name = name_uniques[a - 1] if a > 0 else None
+            mapped.append(index.get((country, normalise_name(name))) if country and name else None)
+        found = np.asarray(mapped, dtype=object)[pair_of_row]
+        result[np.flatnonzero(todo)] = found
+        counts["resolved_by_name"] = int((~_isnone(found)).sum())
 
-    todo = result.isna()
+    todo = _isnone(result)
     if {"latitude", "longitude"} <= set(events.columns) and todo.any():
-        lat = pd.to_numeric(events.loc[todo, "latitude"], errors="coerce").to_numpy(float)
-        lon = pd.to_numeric(events.loc[todo, "longitude"], errors="coerce").to_numpy(float)
+        lat = pd.to_numeric(events["latitude"], errors="coerce").to_numpy(float)[todo]
+        lon = pd.to_numeric(events["longitude"], errors="coerce").to_numpy(float)[todo]
         valid = np.isfinite(lat) & np.isfinite(lon)
         if valid.any():
             points = shapely.points(lon[valid], lat[valid])
@@ -542,14 +539,12 @@ def assign_regions(
                     points[missing], max_distance=snap_degrees, all_matches=False
                 )
                 hit[missing[near_p]] = near_g
-            ids = boundaries.regions["region_id"].to_numpy()
+            ids = boundaries.regions["region_id"].to_numpy(dtype=object)
             codes = np.where(hit >= 0, ids[np.maximum(hit, 0)], None)
-            target = events.index[todo][valid]
-            found = pd.Series(codes, index=target, dtype="string")
-            result[target] = found
-            counts["resolved_by_point"] = int(found.notna().sum())
+            result[np.flatnonzero(todo)[valid]] = codes
+            counts["resolved_by_point"] = int((hit >= 0).sum())
 
-    unresolved_mask = result.isna()
+    unresolved_mask = _isnone(result)
     counts["unresolved"] = int(unresolved_mask.sum())
     assert sum(counts.values()) == n
     cols = [c for c in ("country", "admin1") if c in events.columns]
@@ -564,7 +559,22 @@ def assign_regions(
         )
     else:
         unresolved = pd.DataFrame(columns=[*cols, "events"])
-    return RegionAssignment(region_id=result, counts=counts, unresolved=unresolved)
+    region_id = pd.Series(result, index=events.index, dtype="string")
+    return RegionAssignment(region_id=region_id, counts=counts, unresolved=unresolved)
+
+
+def _isnone(values: np.ndarray) -> np.ndarray:
+    return np.equal(values, None)
+
+
+def _event_iso3(events: pd.DataFrame, boundaries: Boundaries) -> pd.Series:
+    if "iso3" in events.columns and events["iso3"].notna().any():
+        iso3 = events["iso3"].astype("string")
+    else:
+        iso3 = pd.Series(pd.NA, index=events.index, dtype="string")
+    if "country" in events.columns and iso3.isna().any():
+        iso3 = iso3.fillna(country_iso3(events["country"].astype("string"), boundaries))
+    return iso3
 
 
 def resolve_region(name_or_code: str, boundaries: Boundaries | None = None) -> str:
