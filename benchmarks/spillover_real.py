@@ -93,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--paths", type=int, default=100)
     ap.add_argument("--first-origin", default="2014-01")
     ap.add_argument("--last-origin", default="2019-12")
+    ap.add_argument("--window", type=int, default=0, help="training months (0: from --start)")
+    ap.add_argument("--every", type=int, default=1, help="months between origins")
+    ap.add_argument("--point", default="plugin", choices=["plugin", "mean"])
+    ap.add_argument("--activity", type=int, default=12, help="activity window (0: none)")
     ap.add_argument(
         "--backtest",
         action="store_true",
@@ -123,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     order, cross, countries = geography_matrices(ids, boundaries)
     names = panel.drop_duplicates("region_id").set_index("region_id")["region_name"]
     first_nb = order == 1
-    spec = HHH4Spec(weights=args.weights, periods_per_year=12)
+    spec = HHH4Spec(weights=args.weights, periods_per_year=12, activity_window=args.activity)
 
     def window_any(t0: int, t1: int) -> np.ndarray:
         """Any event in columns t0..t1 inclusive, per region."""
@@ -152,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         # add-one smoothing keeps early estimates away from exactly 0 or 1
         return (k + 1) / (n + 2), (k1 + 1) / (n1 + 2), (k0 + 1) / (n0 + 2)
 
-    origins = pd.date_range(args.first_origin, args.last_origin, freq="MS")
+    origins = pd.date_range(args.first_origin, args.last_origin, freq=f"{args.every}MS")
     rows = []
     kept = {}
     fit_times, sim_times = [], []
@@ -162,8 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         t = int(np.searchsorted(periods, origin))
         story = origin in (pd.Timestamp("2016-12-01"), pd.Timestamp("2017-12-01"))
         t_start = time.perf_counter()
+        t0 = max(0, t + 1 - args.window) if args.window else 0
         model = fit_spillover_matrix(
-            counts[:, : t + 1], ids, periods[: t + 1], order, cross, countries,
+            counts[:, t0 : t + 1], ids, periods[t0 : t + 1], order, cross, countries,
             region_names=list(names.loc[ids]), freq="month", spec=spec,
             endemic_effects=args.endemic, profile=story,
         )  # fmt: skip
@@ -185,8 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         t_start = time.perf_counter()
         focus = ["ML-5"] if story else []
         res = spillover_forecast(
-            model, 12, focus=focus, n_draws=args.draws, n_paths=args.paths, seed=t
-        )
+            model, 12, focus=focus, n_draws=args.draws, n_paths=args.paths, seed=t,
+            point=args.point,
+        )  # fmt: skip
         sim_times.append(time.perf_counter() - t_start)
         if focus:
             kept[f"{origin:%Y-%m}"] = res
@@ -230,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
             "endemic_effects": args.endemic,
             "weights": args.weights,
             "train_start": args.start,
+            "train_window_months": args.window or None,
+            "origin_every_months": args.every,
+            "point": args.point,
+            "activity_window": args.activity,
             "n_draws": args.draws,
             "n_paths": args.paths,
         },  # fmt: skip

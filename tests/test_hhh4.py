@@ -71,7 +71,7 @@ def test_negative_binomial_terms_match_scipy():
 @pytest.mark.parametrize("weights", ["power_law", "first_order"])
 def test_gradient_matches_finite_differences(weights):
     order, cross, country = grid()
-    spec = H.HHH4Spec(weights=weights, seasonality=1, group_sd=0.7)
+    spec = H.HHH4Spec(weights=weights, seasonality=1, group_sd=0.7, activity_window=6)
     y = sim_independent(order, cross, 40, seed=3)
     pb, _, _ = H._build_problem(y, order, cross, country, None, spec, 0)
     rng = np.random.default_rng(1)
@@ -309,3 +309,27 @@ def test_endemic_only_model_matches_statsmodels_negative_binomial():
     assert np.exp(fit.params[2]) == pytest.approx(ref.params[2], rel=1e-4)
     assert fit.loglik == pytest.approx(ref.llf, rel=1e-8)
     np.testing.assert_allclose(fit.se[:2], ref.bse[:2], rtol=2e-3)
+
+
+def test_activity_covariate_recovery_and_forward_consistency():
+    """The recent-activity covariate of the endemic part: estimates cover the truth, and the
+    forward simulation uses the same covariate as the fit."""
+    order, cross, _ = grid()
+    truth = {**TRUTH, "end.intercept": np.log(0.2), "end.activity": 0.8}
+    spec = H.HHH4Spec(activity_window=12)
+    hits = []
+    for s in range(40):
+        y = H.simulate_hhh4(truth, order, cross, n_periods=120, spec=spec, seed=300 + s)
+        fit = H.fit_hhh4(y, order, cross, spec=spec)
+        ci = fit.conf_int()
+        i = fit.names.index("end.activity")
+        hits.append(ci[i, 0] <= 0.8 <= ci[i, 1])
+    assert np.mean(hits) >= 0.85
+    p = dict(zip(fit.names, fit.params, strict=True))
+    sim = H.simulate_forward(fit, y[:, -12:], 1, n_draws=2, n_paths=5, uncertainty=False)
+    nu = np.exp(
+        p["end.intercept"] + p["end.trend"] / 12 + p["end.activity"] * np.log1p(y[:, -12:].mean(1))
+    )
+    np.testing.assert_allclose(sim.endemic[0, 0], nu, rtol=1e-12)
+    with pytest.raises(InputError, match="last 12 periods"):
+        H.simulate_forward(fit, y[:, -3:], 1)

@@ -84,6 +84,11 @@ class HHH4Spec:
     autoregressive, neighbourhood : bool
         Include the own-lag and neighbour components (switch one off to test it by a
         likelihood ratio, or to compare with an endemic-only NB regression).
+    activity_window : int
+        If > 0, the endemic part has the covariate ``log(1 + mean count of the region over its
+        last activity_window periods)`` with coefficient ``end.activity``: a unit's endemic level
+        follows its recent activity, so units that went quiet are not held at their long-run
+        level (and vice versa). Forecasts update it along each simulated path.
     """
 
     weights: Literal["power_law", "first_order"] = "power_law"
@@ -95,6 +100,7 @@ class HHH4Spec:
     group_sd: float | None = None
     autoregressive: bool = True
     neighbourhood: bool = True
+    activity_window: int = 0
 
     def __post_init__(self) -> None:
         if self.weights not in ("power_law", "first_order"):
@@ -103,6 +109,8 @@ class HHH4Spec:
             raise InputError(f"max_order must be >= 1, got {self.max_order}")
         if self.seasonality < 0:
             raise InputError(f"seasonality must be >= 0 harmonics, got {self.seasonality}")
+        if self.activity_window < 0:
+            raise InputError(f"activity_window must be >= 0, got {self.activity_window}")
         if self.periods_per_year < 1:
             raise InputError(f"periods_per_year must be >= 1, got {self.periods_per_year}")
         if self.group_sd is not None and not self.group_sd > 0:
@@ -120,6 +128,11 @@ class _Layout:
     has_d: bool
     has_ar: bool = True
     has_ne: bool = True
+    has_act: bool = False
+
+    @property
+    def i_act(self) -> int | None:
+        return 1 + self.n_time + self.n_groups if self.has_act else None
 
     @property
     def i_alpha(self) -> int:
@@ -136,11 +149,12 @@ class _Layout:
 
     @property
     def i_lam(self) -> int | None:
-        return 1 + self.n_time + self.n_groups if self.has_ar else None
+        return 1 + self.n_time + self.n_groups + int(self.has_act) if self.has_ar else None
 
     @property
     def i_phi(self) -> int | None:
-        return 1 + self.n_time + self.n_groups + int(self.has_ar) if self.has_ne else None
+        base = 1 + self.n_time + self.n_groups + int(self.has_act)
+        return base + int(self.has_ar) if self.has_ne else None
 
     @property
     def i_gamma(self) -> int | None:
@@ -164,6 +178,8 @@ def _layout(spec: HHH4Spec, group_labels: tuple[str, ...], has_cross: bool) -> _
     for k in range(1, spec.seasonality + 1):
         names += [f"end.sin{k}", f"end.cos{k}"]
     names += [f"end.group[{g}]" for g in group_labels]
+    if spec.activity_window:
+        names.append("end.activity")
     if spec.autoregressive:
         names.append("ar.log_lambda")
     has_cross = has_cross and spec.neighbourhood
@@ -183,6 +199,7 @@ def _layout(spec: HHH4Spec, group_labels: tuple[str, ...], has_cross: bool) -> _
         has_d=has_d,
         has_ar=spec.autoregressive,
         has_ne=spec.neighbourhood,
+        has_act=spec.activity_window > 0,
     )
 
 
@@ -198,6 +215,14 @@ def _time_design(t: np.ndarray, spec: HHH4Spec, t_ref: float, season_start: int)
     if not cols:
         return np.zeros((len(t), 0))
     return np.column_stack(cols)
+
+
+def _activity(y: np.ndarray, window: int) -> np.ndarray:
+    """``log(1 + mean of the last window counts)`` for periods 1..T-1 (fewer at the start)."""
+    c = np.concatenate([np.zeros((y.shape[0], 1)), np.cumsum(y, axis=1)], axis=1)
+    t = np.arange(1, y.shape[1])
+    lo = np.maximum(t - window, 0)
+    return np.log1p((c[:, t] - c[:, lo]) / (t - lo))
 
 
 def neighbour_weights(
@@ -282,6 +307,7 @@ class _Problem:
     y: np.ndarray  # (R, T') responses, periods 1..T-1
     yprev: np.ndarray  # (R, T') lagged counts
     x_time: np.ndarray  # (T', n_time)
+    x_act: np.ndarray | None  # (R, T') activity covariate, or None
     offset: np.ndarray  # (R,)
     groups: np.ndarray  # (R,) int codes, -1 = none
     order: np.ndarray
@@ -298,7 +324,10 @@ def _components(theta: np.ndarray, pb: _Problem, need_grad_parts: bool = False):
     u[: lay.n_groups] = theta[lay.s_group]
     log_en_r = pb.offset + theta[lay.i_alpha] + u[pb.groups]
     log_en_t = pb.x_time @ theta[lay.s_time] if lay.n_time else np.zeros(pb.y.shape[1])
-    en = np.exp(log_en_r[:, None] + log_en_t[None, :])
+    log_en = log_en_r[:, None] + log_en_t[None, :]
+    if lay.has_act:
+        log_en = log_en + theta[lay.i_act] * pb.x_act
+    en = np.exp(log_en)
     lam = np.exp(theta[lay.i_lam]) if lay.has_ar else 0.0
     phi = np.exp(theta[lay.i_phi]) if lay.has_ne else 0.0
     gamma = theta[lay.i_gamma] if lay.has_cross else 0.0
@@ -333,6 +362,8 @@ def loglik_and_grad(theta: np.ndarray, pb: _Problem) -> tuple[float, np.ndarray]
         ugr = theta[lay.s_group]
         ll -= 0.5 * float(ugr @ ugr) / sd2
         g[lay.s_group] -= ugr / sd2
+    if lay.has_act:
+        g[lay.i_act] = float((a * pb.x_act).sum())
     if lay.has_ar:
         g[lay.i_lam] = float((s * ar).sum())
     if lay.has_ne:
@@ -519,6 +550,7 @@ def _build_problem(
         y=y[:, 1:],
         yprev=y[:, :-1],
         x_time=_time_design(t_fit, spec, t_ref, season_start),
+        x_act=_activity(y, spec.activity_window) if spec.activity_window else None,
         offset=off,
         groups=codes,
         order=o,
@@ -790,10 +822,19 @@ def simulate_forward(
     """
     if horizon < 1:
         raise InputError(f"horizon must be >= 1 period, got {horizon}")
-    y0 = np.asarray(last_counts, dtype=float)
+    recent = np.asarray(last_counts, dtype=float)
     n_reg = fit.order.shape[0]
-    if y0.shape != (n_reg,):
-        raise InputError(f"last_counts must have one value per region ({n_reg}), got {y0.shape}")
+    if recent.ndim == 1:
+        recent = recent[:, None]
+    if recent.ndim != 2 or recent.shape[0] != n_reg:
+        raise InputError(
+            f"last_counts must have one value (or a row of recent values) per region ({n_reg}), "
+            f"got shape {np.shape(last_counts)}"
+        )
+    window = fit.spec.activity_window
+    if window and recent.shape[1] < window:
+        raise InputError(f"the activity covariate needs the last {window} periods of counts")
+    y0 = recent[:, -1]
     rng = np.random.default_rng(seed)
     lay = fit.layout
     theta = _param_rows(fit, n_draws, rng, uncertainty)
@@ -815,6 +856,14 @@ def simulate_forward(
     prev = np.broadcast_to(y0, (n_draws, n_paths, n_reg)).copy()
     if len(fix_idx):
         prev[:, :, fix_idx] = fix_val
+    if window:
+        # circular buffer of each path's last `window` counts for the activity covariate
+        buf = np.empty((window, n_draws, n_paths, n_reg), dtype=np.float32)
+        buf[:] = np.moveaxis(recent[:, -window:], 1, 0)[:, None, None, :]
+        if len(fix_idx):
+            buf[:, :, :, fix_idx] = fix_val
+        run_sum = buf.sum(axis=0, dtype=float)
+        b_act = theta[:, lay.i_act][:, None, None]
     any_event = np.zeros((n_draws, n_paths, n_reg), dtype=bool)
     total = np.zeros((n_draws, n_paths, n_reg))
     endemic = np.empty((n_draws, horizon, n_reg))
@@ -824,8 +873,12 @@ def simulate_forward(
     for h in range(horizon):
         ar = lam * prev
         ne = prev @ mats  # batched over draws: (M, K, R) @ (M, R, R)
-        mu = en[:, h, None, :] + ar + ne
-        endemic[:, h] = en[:, h]
+        if window:
+            en_h = en[:, h, None, :] * np.exp(b_act * np.log1p(np.maximum(run_sum, 0) / window))
+        else:
+            en_h = np.broadcast_to(en[:, h, None, :], ar.shape)
+        mu = en_h + ar + ne
+        endemic[:, h] = en_h.mean(axis=1)
         own[:, h] = ar.mean(axis=1)
         neighbour[:, h] = ne.mean(axis=1)
         # NB as a gamma-Poisson mixture; clip guards against explosive draws overflowing.
@@ -837,6 +890,10 @@ def simulate_forward(
         total += y
         if paths is not None:
             paths[:, :, h] = y
+        if window:
+            slot = h % window
+            run_sum += y - buf[slot]
+            buf[slot] = y
         prev = y
     return ForwardSimulation(
         any_event=any_event,
@@ -918,8 +975,14 @@ def simulate_hhh4(
             mu = np.exp(log_en[0]) + lam * prev + prev @ mat
             prev = rng.poisson(rng.gamma(k, mu / k)).astype(float)
     out = np.empty((n_reg, n_periods), dtype=np.int64)
+    window = spec.activity_window
     for i in range(n_periods):
-        mu = np.exp(log_en[i]) + lam * prev + prev @ mat
+        log_nu = log_en[i]
+        if window and i >= 1:
+            # same definition as the fit: mean of the panel's own last `window` columns
+            recent = out[:, max(0, i - window) : i].mean(axis=1)
+            log_nu = log_nu + theta[lay.i_act] * np.log1p(recent)
+        mu = np.exp(log_nu) + lam * prev + prev @ mat
         prev = rng.poisson(rng.gamma(k, mu / k)).astype(float)
         out[:, i] = prev
     return out
