@@ -67,7 +67,7 @@ def spillover_command(
         data.panel,
         origin=cut,
         boundaries=data.boundaries,
-        spec=HHH4Spec(weights=weights, periods_per_year=per_year),  # type: ignore[arg-type]
+        spec=HHH4Spec(weights=weights, periods_per_year=per_year, activity_window=per_year),  # type: ignore[arg-type]
         endemic_effects=endemic,  # type: ignore[arg-type]
     )
     result = spillover_forecast(

@@ -136,8 +136,8 @@ def fit_spillover_matrix(
     region_names : sequence of str, optional
     freq : {"month", "quarter"}
     spec : HHH4Spec, optional
-        Defaults to power-law weights, cross-border term, trend, no seasonality, with
-        ``periods_per_year`` set from ``freq``.
+        Defaults to power-law weights, cross-border term, trend, no seasonality, a one-year
+        recent-activity covariate, with ``periods_per_year`` set from ``freq``.
     endemic_effects : {"country", "region", "none"}
         Penalised endemic offsets per country (default), per region, or none (one shared level).
         Penalised (random-effect) offsets keep all-zero units finite.
@@ -159,7 +159,9 @@ def fit_spillover_matrix(
             f"{len(ids)} regions x {len(periods)} periods"
         )
     if spec is None:
-        spec = HHH4Spec(periods_per_year=_PER_YEAR[freq])
+        # Default from the real-data benchmark (benchmarks/spillover_real.py): the recent
+        # activity covariate (one year) raised ROC AUC for first events from 0.61 to 0.70-0.73.
+        spec = HHH4Spec(periods_per_year=_PER_YEAR[freq], activity_window=_PER_YEAR[freq])
     ctry = np.asarray(countries).astype(str)
     groups = {"country": ctry, "region": np.asarray(ids), "none": None}.get(endemic_effects, "bad")
     if isinstance(groups, str):
