@@ -124,7 +124,6 @@ def _coverage(weights: str, n_sims: int, n_periods: int) -> tuple[np.ndarray, tu
     return np.mean(hits, axis=0), names
 
 
-@pytest.mark.slow
 def test_recovery_power_law_200_simulations():
     """95% Wald intervals cover the true parameters in >= 90% of 200 simulated panels.
 
