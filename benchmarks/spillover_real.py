@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--every", type=int, default=1, help="months between origins")
     ap.add_argument("--point", default="plugin", choices=["plugin", "mean"])
     ap.add_argument("--activity", type=int, default=12, help="activity window (0: none)")
+    ap.add_argument("--no-trend", action="store_true", help="no endemic trend")
     ap.add_argument(
         "--backtest",
         action="store_true",
@@ -127,7 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     order, cross, countries = geography_matrices(ids, boundaries)
     names = panel.drop_duplicates("region_id").set_index("region_id")["region_name"]
     first_nb = order == 1
-    spec = HHH4Spec(weights=args.weights, periods_per_year=12, activity_window=args.activity)
+    spec = HHH4Spec(
+        weights=args.weights,
+        periods_per_year=12,
+        activity_window=args.activity,
+        trend=not args.no_trend,
+    )
 
     def window_any(t0: int, t1: int) -> np.ndarray:
         """Any event in columns t0..t1 inclusive, per region."""
@@ -240,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             "origin_every_months": args.every,
             "point": args.point,
             "activity_window": args.activity,
+            "trend": not args.no_trend,
             "n_draws": args.draws,
             "n_paths": args.paths,
         },  # fmt: skip

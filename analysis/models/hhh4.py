@@ -85,10 +85,10 @@ class HHH4Spec:
         Include the own-lag and neighbour components (switch one off to test it by a
         likelihood ratio, or to compare with an endemic-only NB regression).
     activity_window : int
-        If > 0, the endemic part has the covariate ``log(1 + mean count of the region over its
-        last activity_window periods)`` with coefficient ``end.activity``: a unit's endemic level
-        follows its recent activity, so units that went quiet are not held at their long-run
-        level (and vice versa). Forecasts update it along each simulated path.
+        If > 0, the endemic part has the covariate "the region had at least one event in its
+        last activity_window periods" (0/1) with coefficient ``end.activity``: a unit's endemic
+        level depends on whether it is currently active, so units that went quiet are not held
+        at their long-run level (and vice versa). Forecasts update it along each path.
     """
 
     weights: Literal["power_law", "first_order"] = "power_law"
@@ -218,11 +218,16 @@ def _time_design(t: np.ndarray, spec: HHH4Spec, t_ref: float, season_start: int)
 
 
 def _activity(y: np.ndarray, window: int) -> np.ndarray:
-    """``log(1 + mean of the last window counts)`` for periods 1..T-1 (fewer at the start)."""
+    """1 if the region had an event in its last ``window`` periods, else 0, for periods 1..T-1.
+
+    An indicator rather than a level: a covariate growing with recent counts (e.g.
+    ``log(1 + mean)``) gave coefficients above 1 on real data, i.e. super-linear self-excitation
+    and explosive simulated paths.
+    """
     c = np.concatenate([np.zeros((y.shape[0], 1)), np.cumsum(y, axis=1)], axis=1)
     t = np.arange(1, y.shape[1])
     lo = np.maximum(t - window, 0)
-    return np.log1p((c[:, t] - c[:, lo]) / (t - lo))
+    return ((c[:, t] - c[:, lo]) > 0).astype(float)
 
 
 def neighbour_weights(
@@ -874,7 +879,7 @@ def simulate_forward(
         ar = lam * prev
         ne = prev @ mats  # batched over draws: (M, K, R) @ (M, R, R)
         if window:
-            en_h = en[:, h, None, :] * np.exp(b_act * np.log1p(np.maximum(run_sum, 0) / window))
+            en_h = en[:, h, None, :] * np.exp(b_act * (run_sum > 0.5))
         else:
             en_h = np.broadcast_to(en[:, h, None, :], ar.shape)
         mu = en_h + ar + ne
@@ -980,8 +985,8 @@ def simulate_hhh4(
         log_nu = log_en[i]
         if window and i >= 1:
             # same definition as the fit: mean of the panel's own last `window` columns
-            recent = out[:, max(0, i - window) : i].mean(axis=1)
-            log_nu = log_nu + theta[lay.i_act] * np.log1p(recent)
+            recent = out[:, max(0, i - window) : i].sum(axis=1) > 0
+            log_nu = log_nu + theta[lay.i_act] * recent
         mu = np.exp(log_nu) + lam * prev + prev @ mat
         prev = rng.poisson(rng.gamma(k, mu / k)).astype(float)
         out[:, i] = prev
