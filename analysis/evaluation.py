@@ -222,8 +222,8 @@ def backtest(
         A panel (docs/internals.md) or a :class:`History` of the whole window.
     models : sequence of str or forecaster objects
     start, end : str or Timestamp, optional
-        First and last origin (inclusive; default: from ``min_train`` periods in to the
-        period before the last).
+        First and last origin (inclusive; default: from ``max(min_train, horizon + 36)``
+        periods in to the period before the last).
     horizon, n_samples, seed : int
         Every model uses the same seed at a given origin (common random numbers).
     active_window : int
@@ -242,6 +242,10 @@ def backtest(
         raise InputError("expected horizon >= 1")
     T = hist.counts.shape[1]
     periods = hist.periods
+    if start is None:
+        # Direct multi-step models lose `horizon` periods of their training window; leave
+        # them three years of usable history (lags reach back a year) at the first origin.
+        min_train = max(min_train, horizon + 36)
     lo = pd.Timestamp(start) if start is not None else periods[min(min_train - 1, T - 1)]
     hi = pd.Timestamp(end) if end is not None else periods[-2]
     idx = [t for t in range(T - 1) if lo <= periods[t] <= hi and t + 1 >= min_train]
