@@ -335,3 +335,20 @@ def test_activity_covariate_recovery_and_forward_consistency():
     np.testing.assert_allclose(sim.endemic[0, 0], nu, rtol=1e-12)
     with pytest.raises(InputError, match="last 12 periods"):
         H.simulate_forward(fit, y[:, -3:], 1)
+
+
+def test_parameter_draws_are_kept_stationary():
+    """Draws whose transmission would explode (dominant eigenvalue >= 1) are redrawn."""
+    order, cross, _ = grid()
+    truth = {**TRUTH, "ar.log_lambda": np.log(0.5), "ne.log_phi": np.log(0.4)}
+    y = sim_independent(order, cross, 30, seed=2, truth=truth)
+    fit = H.fit_hhh4(y, order, cross)
+    assert H.epidemic_radius(fit)[0] < 1
+    # with enough sampling noise some raw draws would be explosive; none survive
+    theta = H._param_rows(fit, 300, np.random.default_rng(0), True)
+    assert np.all(H.epidemic_radius(fit, theta) < 1)
+    lam = np.exp(fit.get("ar.log_lambda"))
+    phi = np.exp(fit.get("ne.log_phi"))
+    w = H.neighbour_weights(order, "power_law", np.exp(fit.get("ne.log_d")))
+    mat = lam * np.eye(20) + phi * w * np.exp(fit.get("ne.cross_border") * cross)
+    assert H.epidemic_radius(fit)[0] == pytest.approx(np.max(np.abs(np.linalg.eigvals(mat))))

@@ -49,6 +49,7 @@ __all__ = [
     "simulate_forward",
     "ForwardSimulation",
     "profile_intervals",
+    "epidemic_radius",
 ]
 
 _BOUNDS = {
@@ -776,14 +777,46 @@ class ForwardSimulation:
     paths: np.ndarray | None
 
 
+def epidemic_radius(fit: HHH4Fit, theta: np.ndarray | None = None) -> np.ndarray:
+    """Dominant eigenvalue of the epidemic part ``lambda * I + phi * (W o exp(gamma * C))``.
+
+    Below 1 the own/neighbour transmission dies out on its own (the process is stationary
+    around its endemic level); at or above 1 simulated paths explode. One value per row of
+    ``theta`` (default: the estimate).
+    """
+    lay = fit.layout
+    rows = np.atleast_2d(fit.params if theta is None else theta)
+    out = np.empty(len(rows))
+    eye = np.eye(fit.order.shape[0])
+    for m, th in enumerate(rows):
+        lam = np.exp(th[lay.i_lam]) if lay.has_ar else 0.0
+        phi = np.exp(th[lay.i_phi]) if lay.has_ne else 0.0
+        gamma = th[lay.i_gamma] if lay.has_cross else 0.0
+        d = np.exp(th[lay.i_d]) if lay.has_d else 1.0
+        w = neighbour_weights(fit.order, fit.spec.weights, d, fit.spec.max_order)
+        mat = lam * eye + phi * w * np.exp(gamma * fit.cross)
+        out[m] = np.max(np.abs(np.linalg.eigvals(mat)))
+    return out
+
+
 def _param_rows(fit: HHH4Fit, n_draws: int, rng: np.random.Generator, uncertainty: bool):
     if not uncertainty:
         return np.repeat(fit.params[None, :], n_draws, axis=0)
     # Draws from the asymptotic normal; zero-variance rows (bound parameters) stay fixed.
     w, v = np.linalg.eigh(0.5 * (fit.cov + fit.cov.T))
     root = v * np.sqrt(np.clip(w, 0.0, None))
-    z = rng.standard_normal((n_draws, len(fit.params)))
-    return fit.params[None, :] + z @ root.T
+    theta = fit.params[None, :] + rng.standard_normal((n_draws, len(fit.params))) @ root.T
+    # Weakly identified directions (e.g. the cross-border effect) can give draws whose
+    # transmission is explosive (dominant eigenvalue >= 1), which the estimate is not; such
+    # draws are redrawn, i.e. the normal is truncated to the stationary region.
+    if epidemic_radius(fit)[0] < 1.0:
+        for _ in range(20):
+            bad = np.flatnonzero(epidemic_radius(fit, theta) >= 1.0)
+            if not len(bad):
+                break
+            z = rng.standard_normal((len(bad), len(fit.params)))
+            theta[bad] = fit.params[None, :] + z @ root.T
+    return theta
 
 
 def simulate_forward(
