@@ -261,7 +261,11 @@ def get_shell() -> Any:
         config.InlineBackend.rc = {"figure.dpi": 96}
         _SHELL = InteractiveShell.instance(config=config)
         try:
-            _SHELL.enable_matplotlib("inline")
+            import warnings
+
+            with warnings.catch_warnings():  # matplotlib_inline uses a deprecated traitlets API
+                warnings.simplefilter("ignore", DeprecationWarning)
+                _SHELL.enable_matplotlib("inline")
         except Exception:  # noqa: BLE001 - a shell without inline figures still runs reports
             pass
     return _SHELL
