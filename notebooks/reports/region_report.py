@@ -142,8 +142,9 @@ if region_id in ctx.study.focus:
 # ## Methods and evidence
 #
 # Each forecaster's backtest evidence (rolling-origin CRPS, interval coverage and Brier score
-# against the baseline ladder) is in the study's methods appendix; the model assumptions and
-# known limits are stated there too.
+# against the baseline ladder) is in the study's [methods appendix](methods.html), rendered
+# beside this report by `conflict-trends batch`; the model assumptions and known limits are
+# stated there too.
 
 # %% [markdown]
 # ## Provenance
