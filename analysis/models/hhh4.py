@@ -1157,7 +1157,12 @@ def profile_intervals(
                 nxt = other
             value = deficit(nxt)
             if value > 0:
-                found = optimize.brentq(deficit, edge, nxt, xtol=1e-3)
+                try:
+                    found = optimize.brentq(deficit, edge, nxt, xtol=1e-3)
+                except ValueError:
+                    # The re-optimised profile is not monotone between grid points (warm
+                    # starts differ); keep the wider, conservative limit.
+                    found = nxt
                 break
             edge = nxt
             step *= 1.5
