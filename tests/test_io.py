@@ -74,3 +74,13 @@ def test_atomic_path_creates_parent_folders(tmp_path):
     with atomic_path(target) as tmp:
         tmp.write_text("ok")
     assert target.read_text() == "ok"
+
+
+def test_outputs_get_the_usual_permissions(tmp_path):
+    import stat
+
+    target = tmp_path / "shared.html"
+    atomic_write_text(target, "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
