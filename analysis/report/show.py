@@ -62,19 +62,55 @@ def figure(fig: Any, caption: str, *, dpi: int = 96) -> None:
 
 
 def table(frame: Any, *, index: bool = False, float_format: str = "{:,.2f}") -> None:
-    """Display a DataFrame as an HTML table (cells HTML-escaped by pandas)."""
+    """Display a DataFrame as an HTML table: every cell HTML-escaped, text left-aligned.
+
+    Numbers are right-aligned (tabular figures) and text left-aligned, so that names, notes
+    and actors read naturally beside aligned columns of numbers.
+    """
     from IPython.display import HTML, display
 
-    display(
-        HTML(
-            frame.to_html(
-                index=index,
-                escape=True,
-                border=0,
-                na_rep="",
-                float_format=float_format.format,
-            )
+    display(HTML(table_html(frame, index=index, float_format=float_format)))
+
+
+def table_html(frame: Any, *, index: bool = False, float_format: str = "{:,.2f}") -> str:
+    """The HTML of :func:`table` (escaped; ``class="text"`` on non-numeric columns)."""
+    import html
+
+    import pandas as pd
+
+    if index:
+        frame = frame.reset_index()
+    columns = list(frame.columns)
+    numeric = [
+        pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+        for c in columns
+    ]
+
+    def cell(value: Any, is_number: bool) -> str:
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return ""
+        if is_number and isinstance(value, float):
+            return float_format.format(value)
+        if is_number:
+            return f"{value:,}" if isinstance(value, int) else str(value)
+        return str(value)
+
+    def attr(is_number: bool) -> str:
+        return "" if is_number else ' class="text"'
+
+    head = "".join(
+        f"<th{attr(n)}>{html.escape(str(c))}</th>" for c, n in zip(columns, numeric, strict=True)
+    )
+    body = []
+    for row in frame.itertuples(index=False, name=None):
+        cells = "".join(
+            f"<td{attr(n)}>{html.escape(cell(v, n))}</td>"
+            for v, n in zip(row, numeric, strict=True)
         )
+        body.append(f"<tr>{cells}</tr>")
+    return (
+        f'<table class="dataframe"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
     )
 
 

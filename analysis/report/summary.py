@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analysis.report.run import QUARTER_PATTERN, validate_quarter
@@ -176,9 +177,20 @@ GROWTH_COLUMNS = {
 }
 
 
+def format_p_value(p: float | None) -> str:
+    """A p-value as a reader expects it: ``<0.001`` rather than ``0.00``."""
+    if p is None or not np.isfinite(p):
+        return ""
+    if p < 0.001:
+        return "<0.001"
+    return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
 def growth_display(table: pd.DataFrame) -> pd.DataFrame:
     """The reader's columns of :func:`analysis.growth.growth_table`, renamed in plain words."""
-    return table.reindex(columns=list(GROWTH_COLUMNS)).rename(columns=GROWTH_COLUMNS)
+    shown = table.reindex(columns=list(GROWTH_COLUMNS)).copy()
+    shown["p_value_bh"] = [format_p_value(p) for p in shown["p_value_bh"]]
+    return shown.rename(columns=GROWTH_COLUMNS)
 
 
 def forecast_table(fc: Any, region_id: str) -> pd.DataFrame:

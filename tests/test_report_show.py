@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.report.show import escape_markdown, table_html
+from analysis.report.summary import format_p_value
+
+
+def test_table_escapes_every_cell_and_aligns_text_left():
+    frame = pd.DataFrame(
+        {"actor": ["<script>alert(1)</script>", "A & B"], "events": [3, 1200], "p": [0.5, None]}
+    )
+    html = table_html(frame)
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "A &amp; B" in html
+    assert '<td class="text">A &amp; B</td>' in html
+    assert "<td>1,200</td>" in html  # numbers right-aligned (no text class), grouped
+    assert "<td>0.50</td>" in html and "<td></td>" in html  # missing shown blank
+
+
+def test_markdown_escape_neutralises_markup():
+    text = escape_markdown("*bold* [link](javascript:alert(1)) <b>")
+    assert "<b>" not in text and "\\*" in text
+
+
+def test_p_values_are_never_shown_as_zero():
+    assert format_p_value(3.5e-5) == "<0.001"
+    assert format_p_value(0.0123) == "0.012"
+    assert format_p_value(0.43) == "0.43"
+    assert format_p_value(float("nan")) == ""
