@@ -26,8 +26,8 @@ install: $(STAMP) ## Create .venv and install the project with dev tools
 demo-data: $(STAMP) ## Write the synthetic demo events to data/raw/demo/
 	$(BIN)/python -m analysis.simulate data/raw/demo
 
-report: demo-data ## Render the demo study's reports into reports/
-	$(BIN)/conflict-trends report $(STUDY)
+report: demo-data ## Render the demo study's reports (focus, neighbours, overview, methods) into reports/
+	$(BIN)/conflict-trends batch $(STUDY) --out reports
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check analysis tests benchmarks

@@ -299,15 +299,23 @@ class SpilloverResult:
         )
         if self.focus and "attributable" in c.columns:
             att = "; ".join(
-                f"{r.country} {100 * r.attributable:+.0f} points "
-                f"({100 * r.attributable_low:+.0f} to {100 * r.attributable_high:+.0f})"
+                f"{r.country} {_points(r.attributable)} "
+                f"({_points(r.attributable_low)} to {_points(r.attributable_high)})"
                 for r in c.itertuples()
             )
+            names = self.regions.set_index("region_id")["region_name"]
+            focus = ", ".join(str(names.get(f, f)) for f in self.focus)
             text += (
-                f" Compared with holding {', '.join(self.focus)} at its current level, its "
-                f"estimated path changes this by: {att}."
+                f" Letting {focus} follow its estimated path, rather than holding it at its "
+                f"recent level, changes these probabilities by (percentage points): {att}."
             )
         return text
+
+
+def _points(share: float) -> str:
+    """A difference of probabilities in whole percentage points, with no "-0"."""
+    value = int(round(100 * float(share)))
+    return f"{value:+d}" if value else "0"
 
 
 def _interval(per_draw: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -324,7 +332,7 @@ def spillover_forecast(
     n_paths: int = 200,
     seed: int = 0,
     level: float = 0.95,
-    held_window: int = 1,
+    held_window: int = 3,
     point: Literal["plugin", "mean"] = "plugin",
 ) -> SpilloverResult:
     """Simulate forward and summarise spillover probabilities with intervals.
@@ -344,7 +352,8 @@ def spillover_forecast(
     level : float
         Interval level.
     held_window : int
-        "Current level" of a focus region = mean count over its last ``held_window`` periods.
+        "Current level" of a focus region = mean count over its last ``held_window`` periods
+        (three by default: one month is too noisy a level to hold a region at).
     point : {"plugin", "mean"}
         Point values (probabilities, expected counts, parts, scenario differences) at the
         estimates (``plugin``, default; ``n_draws * n_paths`` paths at the estimate) or averaged
