@@ -39,3 +39,6 @@ class Ensemble(MatrixForecaster):
 register(Ensemble())
 # mixes in the conflictology baseline: often the best single forecaster on sparse panels
 register(Ensemble(name="ensemble_hybrid", members=("local_level", "pooled_nb", "conflictology")))
+
+# CRPS-weighted stacking lives in its own module; load it with the built-ins so it is listed
+import analysis.models.stacking  # noqa: E402, F401
