@@ -1,0 +1,130 @@
+"""Faults in a batch: a report that crashes its process, one that hangs, a Dask worker killed
+in the middle. The batch goes on, records each failure, and never reports as done what is not."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from analysis.report import batch
+
+PROBE = textwrap.dedent(
+    """
+    # %% tags=["parameters"]
+    study = ""
+    region = ""
+    quarter = ""
+    previous_manifest = ""
+
+    # %%
+    import os
+    import time
+
+    from analysis.report import show
+
+    if region == "ML-5":
+        os._exit(3)  # the report's process dies, as a crashing kernel would
+    if region == "ML-6":
+        time.sleep(600)  # hangs
+    time.sleep(float(os.environ.get("PROBE_SLEEP", "0")))
+    show.record(title="probe " + (region or "overview"))
+    show.markdown("Region {r}", r=region)
+    """
+)
+
+
+@pytest.fixture()
+def setup(tmp_path: Path, demo_dir: Path, monkeypatch) -> tuple[Path, Path]:
+    monkeypatch.setattr(batch, "code_fingerprint", lambda: "fixed")
+    notebook = tmp_path / "probe.py"
+    notebook.write_text(PROBE)
+    study = tmp_path / "faults.yaml"
+    study.write_text(
+        f"title: Faults\ndata: [{demo_dir / 'demo_acled.csv'}]\nsource: acled\n"
+        "countries: [Mali]\nfocus: [Kayes]\nstart: 2018-01\nend: 2024-12\n"
+    )
+    return notebook, study
+
+
+def _run(setup, out: Path, regions: list[str], **kwargs):
+    notebook, study = setup
+    return batch.run_batch(
+        [study], out, regions=regions, region_notebook=str(notebook),
+        overview_notebook=str(notebook), methods_notebook=None, progress=False,
+        preload_results=False, **kwargs,
+    )  # fmt: skip
+
+
+def _check_done_means_done(result) -> dict[str, str]:
+    statuses = {}
+    for entry in result.manifest["reports"]:
+        statuses[entry["id"]] = entry["status"]
+        if entry["status"] in ("ok", "skipped"):
+            html = (result.out / entry["html"]).read_text()
+            assert "probe" in html and 'class="ct-failed' not in html
+    on_disk = json.loads((result.out / "manifest.json").read_text())
+    assert {e["id"]: e["status"] for e in on_disk["reports"]} == statuses
+    return statuses
+
+
+def test_crashing_and_hanging_reports_are_recorded_and_the_batch_goes_on(setup, tmp_path):
+    started = time.monotonic()
+    result = _run(setup, tmp_path / "out", ["ML-1", "ML-5", "ML-6", "ML-2"], workers=2, timeout=8)
+    assert time.monotonic() - started < 120  # the hang was cut at its timeout
+    statuses = _check_done_means_done(result)
+    assert statuses["faults/ml-1"] == "ok" and statuses["faults/ml-2"] == "ok"
+    assert statuses["faults/ml-5"] == "failed"
+    assert statuses["faults/ml-6"] in ("failed", "timeout")
+    errors = {e["id"]: e.get("error", "") for e in result.manifest["reports"]}
+    assert "time" in errors["faults/ml-6"].lower()  # says it timed out
+    assert result.exit_code == 1
+
+
+@pytest.mark.slow
+def test_killed_dask_worker_finishes_or_resumes_without_false_successes(
+    setup, tmp_path, monkeypatch
+):
+    from distributed import Client, LocalCluster
+
+    monkeypatch.setenv("PROBE_SLEEP", "1.5")
+    regions = ["ML-1", "ML-2", "ML-3", "ML-4", "ML-7", "ML-8"]
+    out = tmp_path / "out"
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster, Client(cluster.scheduler_address) as client:  # fmt: skip
+        holder: dict[str, object] = {}
+
+        def run() -> None:
+            try:
+                holder["result"] = _run(
+                    setup, out, regions, scheduler=cluster.scheduler_address, timeout=60
+                )
+            except Exception as exc:  # noqa: BLE001 - recorded for the assertion below
+                holder["error"] = exc
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        time.sleep(6)  # some reports under way
+        pids = client.run(os.getpid)
+        os.kill(next(iter(pids.values())), signal.SIGKILL)
+        thread.join(timeout=240)
+        assert not thread.is_alive()
+
+    if "result" in holder:
+        first = holder["result"]
+        statuses = _check_done_means_done(first)
+        print("after kill:", statuses)
+        assert set(statuses.values()) <= {"ok", "failed", "timeout"}
+    # Resuming reruns only what did not finish, and then everything is done.
+    again = _run(setup, out, regions, workers=2, timeout=60)
+    final = _check_done_means_done(again)
+    assert set(final.values()) <= {"ok", "skipped"}
+    assert again.exit_code == 0
