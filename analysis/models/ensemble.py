@@ -40,5 +40,7 @@ register(Ensemble())
 # mixes in the conflictology baseline: often the best single forecaster on sparse panels
 register(Ensemble(name="ensemble_hybrid", members=("local_level", "pooled_nb", "conflictology")))
 
-# CRPS-weighted stacking lives in its own module; load it with the built-ins so it is listed
+# stacking and the spatial hurdle live in their own modules; load them with the built-ins so
+# that they are listed
+import analysis.models.hurdle  # noqa: E402, F401
 import analysis.models.stacking  # noqa: E402, F401
