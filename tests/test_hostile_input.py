@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from analysis.cli import app
@@ -325,3 +327,38 @@ def test_hostile_file(case: Case, tmp_path: Path):
         events = pd.read_parquet(out)
         if case.check is not None:
             case.check(manifest, events)
+
+
+_FUZZ_CELLS = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["", "NaN", "-1", "1e309", "2.5", "1,234", "=1+1", "<b>", "\x00", "2020-13-45",
+                     "08 February 2024", "8-Feb-24", "2024-02-08", "Mali", "Kayes", "JNIM"]),
+    st.integers(-10**12, 10**12).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+)  # fmt: skip
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    header=st.sampled_from([UCDP_HEADER, ACLED_HEADER, [c.upper() for c in ACLED_HEADER]]),
+    rows=st.lists(st.lists(_FUZZ_CELLS, min_size=0, max_size=17), max_size=6),
+    sep=st.sampled_from([",", ";", "\t"]),
+    bom=st.booleans(),
+)
+def test_readers_never_fail_other_than_with_an_input_error(tmp_path, header, rows, sep, bom):
+    from analysis.errors import InputError
+    from analysis.sources.ingest import ingest
+
+    lines = [sep.join(header)] + [sep.join(_csv_field(v) for v in row) for row in rows]
+    path = tmp_path / "fuzz.csv"
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + ("\n".join(lines) + "\n").encode())
+    try:
+        result = ingest([path])
+    except InputError as exc:
+        assert exc.problems or exc.message
+        return
+    # accepted: every row kept (nothing dropped silently) and every date plausible
+    assert result.manifest["rows_kept"] == result.manifest["rows_read"]
+    assert result.events["date_start"].notna().all()
