@@ -129,21 +129,25 @@ def build_panel(
         & (dates >= periods[0]).to_numpy()
         & (dates < window_end).to_numpy()
     )
-    kept = events.loc[inside]
+    # Only the three columns a count needs: copying whole event rows (notes and all) would
+    # double the memory of a large export.
+    codes, uniques = pd.factorize(events["region_id"])
+    region = pd.Categorical.from_codes(codes[inside], categories=pd.Index(uniques, dtype=object))
     period = period_start(dates[inside], freq).to_numpy()
-    fatalities = pd.to_numeric(kept.get("fatalities", 0), errors="coerce")
+    if "fatalities" in events.columns:
+        fatalities = pd.to_numeric(events["fatalities"], errors="coerce").to_numpy(float)[inside]
+    else:
+        fatalities = np.zeros(int(inside.sum()))
     counts = (
         pd.DataFrame(
             {
-                "region_id": kept["region_id"].astype(str).to_numpy(),
+                "region_id": region,
                 "period": period,
                 "events": 1,
-                "fatalities": np.nan_to_num(
-                    np.asarray(fatalities, dtype=float) * np.ones(len(kept))
-                ),
+                "fatalities": np.nan_to_num(fatalities),
             }
         )
-        .groupby(["region_id", "period"], sort=False)
+        .groupby(["region_id", "period"], sort=False, observed=True)
         .sum()
     )
 
