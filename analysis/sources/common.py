@@ -308,7 +308,11 @@ def read_table(
     if nul is not None:
         raise nul
     include = list(types) + ([h for h in header if h not in types] if keep_extra else [])
-    parse = pacsv.ParseOptions(newlines_in_values=True)
+    # Quoted newlines (multi-line notes) need Arrow's slower newline-aware chunking. Try the
+    # fast chunker first: when a quoted newline meets a block boundary Arrow stops with "got
+    # out of sync with chunker" rather than mis-splitting a record, and we re-read safely.
+    fast = pacsv.ParseOptions(newlines_in_values=False)
+    safe = pacsv.ParseOptions(newlines_in_values=True)
     # 1 MiB blocks: measured here as fast as larger ones, with a lower peak memory
     read = pacsv.ReadOptions(block_size=1 << 20)
 
@@ -322,16 +326,21 @@ def read_table(
         )
         try:
             return pacsv.read_csv(
-                path, read_options=read, parse_options=parse, convert_options=convert
+                path, read_options=read, parse_options=fast, convert_options=convert
+            )
+        except pa.ArrowInvalid as exc:
+            if "out of sync" not in str(exc) and "straddl" not in str(exc):
+                raise
+        try:
+            return pacsv.read_csv(
+                path, read_options=read, parse_options=safe, convert_options=convert
             )
         except pa.ArrowInvalid as exc:
             if "straddl" not in str(exc):
                 raise
         # A field longer than a block (a pasted report in `notes`): read in one block.
         whole = pacsv.ReadOptions(block_size=min(path.stat().st_size + 1, 2**31 - 1))
-        return pacsv.read_csv(
-            path, read_options=whole, parse_options=parse, convert_options=convert
-        )
+        return pacsv.read_csv(path, read_options=whole, parse_options=safe, convert_options=convert)
 
     extras = [h for h in include if h not in types]
     # Every column gets an explicit type: Arrow's type inference holds more than twice the
