@@ -346,7 +346,12 @@ def ranking(
     spill: Any,
     periods: int = 12,
 ) -> pd.DataFrame:
-    """Regions ranked by P(surge), then spillover P(at least 1), then recent events.
+    """Regions ranked by the growth we are sure of, then P(surge), spillover P(at least 1)
+    and recent events.
+
+    "Sure of" is the lower bound of the exact 95% interval of the latest growth ratio: a region
+    that went from 10 to 73 events ranks above one that went from 0 to 1, whose ratio is
+    unbounded but whose lower bound is small.
 
     Returns one row per region with ``region_id``, ``region_name``, ``country``,
     ``events_recent`` (last ``periods`` periods), ``ratio`` with its interval (latest growth
@@ -368,9 +373,8 @@ def ranking(
         out["ratio_high"] = latest["ci_high"].reindex(out.index)
     out["p_surge"] = surge.set_index("region_id")["p_surge"].reindex(out.index)
     out["p_any"] = spill.regions.set_index("region_id")["p_any"].reindex(out.index)
-    out = out.reset_index().sort_values(
-        ["p_surge", "p_any", "events_recent"], ascending=False, kind="stable"
-    )
+    keys = [k for k in ("ratio_low", "p_surge", "p_any", "events_recent") if k in out.columns]
+    out = out.reset_index().sort_values(keys, ascending=False, kind="stable", na_position="last")
     out["rank"] = range(1, len(out) + 1)
     return out.reset_index(drop=True)
 
@@ -437,8 +441,12 @@ def ranking_record(rank: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-#: Forecasters scored in the methods appendix: the report's choice and the baseline ladder.
+#: Forecasters scored in the methods appendix: the models ``auto`` chooses among, the
+#: per-region GLM, and the baseline ladder.
 METHOD_MODELS = (
+    "local_level",
+    "pooled_nb",
+    "ensemble",
     "nb_glm",
     "conflictology",
     "nb_climatology",

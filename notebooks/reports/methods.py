@@ -37,14 +37,22 @@ show.record(
 # %% [markdown]
 # ## Models
 #
+# - **Gamma-Poisson local level (`local_level`)** (Harvey and Fernandes 1989), pooled over
+#   regions: a level that drifts from month to month, overdispersed counts. Assumes tomorrow
+#   starts from a discounted average of the recent past; no trend, no spatial coupling.
+# - **Pooled negative binomial (`pooled_nb`)**: shared lag and season effects, region levels
+#   shrunk toward the common level (empirical Bayes), so sparse regions borrow strength.
+# - **Ensemble (`ensemble`)**: an equal mixture of the local-level and pooled predictive
+#   samples.
 # - **Negative-binomial GLM (`nb_glm`)**: log-linear mean with trend and season per region,
-#   overdispersed counts. Assumes the recent trend continues; no spatial coupling.
+#   overdispersed counts. Assumes the recent trend continues; no spatial coupling; overfits
+#   sparse regions.
 # - **Conflictology**: resamples the region's last 12 months. Assumes the near future looks
 #   like the recent past; cannot extrapolate growth.
 # - **Recent mean, last value, zero**: naive baselines any model must beat.
 # - **Negative-binomial climatology**: the region's long-run distribution.
-# - **`auto`** (used in the reports): picks one of the above by rolling-origin CRPS on the
-#   history before each origin.
+# - **`auto`** (used in the reports): picks one of the local-level, pooled, ensemble and
+#   baseline forecasters by rolling-origin CRPS on the history before each origin.
 # - **Endemic-epidemic spillover model** (Held, Höhle and Hofmann 2005): expected count =
 #   endemic level and trend + share of own last counts + share of neighbours' last counts;
 #   negative-binomial. Assumes spread only between adjacent regions, at one-period lags.
