@@ -26,7 +26,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.evaluation import BacktestResult, backtest, scorecard  # noqa: E402
+from analysis.evaluation import BacktestResult, backtest, paired_test, scorecard  # noqa: E402
 from analysis.models.forecast import History  # noqa: E402
 
 COUNTRIES = {
@@ -73,7 +73,16 @@ def split_scorecards(bt: BacktestResult, split: str) -> dict:
         sc = scorecard(sub)
         out[part] = {k: sc[k] for k in ("models", "best_baseline", "best_non_baseline",
                                          "origins", "n_origins", "paired_tests")}  # fmt: skip
+        out[part]["paired_vs_best_baseline"] = paired_vs_best_baseline(sub, sc)
     return out
+
+
+def paired_vs_best_baseline(bt: BacktestResult, sc: dict) -> list[dict]:
+    """Paired test of every non-baseline model against the best baseline."""
+    base = sc["best_baseline"]
+    if base is None:
+        return []
+    return [paired_test(bt.scores, m, base) for m in bt.models if not bt.is_baseline[m]]
 
 
 def _brief(sc: dict) -> dict:
@@ -117,6 +126,7 @@ def main() -> None:
         sc = scorecard(bt)
         sc["seconds"] = round(time.perf_counter() - t0, 1)
         sc["events_in_window"] = int(hist.counts.sum())
+        sc["paired_vs_best_baseline"] = paired_vs_best_baseline(bt, sc)
         sc["split"] = split_scorecards(bt, args.split)
         out[name] = sc
         print(name, json.dumps(_brief(sc)), file=sys.stderr, flush=True)
