@@ -282,6 +282,9 @@ SPILLOVER_COLUMNS = {
     "p_any_low": "low",
     "p_any_high": "high",
     "expected": "expected events",
+    "endemic": "of which endemic",
+    "own": "own last counts",
+    "neighbour": "neighbours' last counts",
     "share_neighbour": "share from neighbours",
 }
 
