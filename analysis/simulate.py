@@ -607,3 +607,36 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def synthetic_panel(counts: np.ndarray, start: str = "2012-01-01") -> pd.DataFrame:
+    """A monthly panel (docs/internals.md) of simulated counts for regions ``ZZ-1``, ``ZZ-2``, ...
+
+    For tests and benchmarks on synthetic regions that are not in any boundary file.
+
+    Parameters
+    ----------
+    counts : ndarray, shape (regions, periods)
+    start : str
+        First month.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region_id, region_name, country (ZZZ), period, events, fatalities (0)``.
+    """
+    n_regions, n_periods = counts.shape
+    periods = pd.date_range(start, periods=n_periods, freq="MS")
+    ids = [f"ZZ-{i + 1}" for i in range(n_regions)]
+    panel = pd.DataFrame(
+        {
+            "region_id": np.repeat(ids, n_periods),
+            "region_name": np.repeat(ids, n_periods),
+            "country": "ZZZ",
+            "period": np.tile(periods, n_regions),
+            "events": np.asarray(counts).ravel().astype("int64"),
+            "fatalities": 0,
+        }
+    )
+    panel.attrs["freq"] = "month"
+    return panel

@@ -20,25 +20,9 @@ from analysis.models.forecast import (
     panel_to_history,
     register,
 )
-from analysis.simulate import simulate_nb_panel
+from analysis.simulate import simulate_nb_panel, synthetic_panel
 
-
-def _panel(counts: np.ndarray, start="2012-01-01") -> pd.DataFrame:
-    R, T = counts.shape
-    periods = pd.date_range(start, periods=T, freq="MS")
-    ids = [f"ZZ-{i + 1}" for i in range(R)]
-    panel = pd.DataFrame(
-        {
-            "region_id": np.repeat(ids, T),
-            "region_name": np.repeat(ids, T),
-            "country": "ZZZ",
-            "period": np.tile(periods, R),
-            "events": counts.ravel().astype("int64"),
-            "fatalities": 0,
-        }
-    )
-    panel.attrs["freq"] = "month"
-    return panel
+_panel = synthetic_panel
 
 
 @pytest.fixture(scope="module")

@@ -9,25 +9,9 @@ import pytest
 from analysis.evaluation import crps_ensemble
 from analysis.models.forecast import History, forecast, get_forecaster
 from analysis.models.stacking import Stacking, crps_terms, stacking_weights
-from analysis.simulate import simulate_nb_panel
+from analysis.simulate import simulate_nb_panel, synthetic_panel
 
-
-def _panel(counts: np.ndarray, start="2012-01-01") -> pd.DataFrame:
-    R, T = counts.shape
-    periods = pd.date_range(start, periods=T, freq="MS")
-    ids = [f"ZZ-{i + 1}" for i in range(R)]
-    panel = pd.DataFrame(
-        {
-            "region_id": np.repeat(ids, T),
-            "region_name": np.repeat(ids, T),
-            "country": "ZZZ",
-            "period": np.tile(periods, R),
-            "events": counts.ravel().astype("int64"),
-            "fatalities": 0,
-        }
-    )
-    panel.attrs["freq"] = "month"
-    return panel
+_panel = synthetic_panel
 
 
 def test_quadratic_form_is_the_crps_of_the_mixture():
