@@ -352,3 +352,77 @@ def test_parameter_draws_are_kept_stationary():
     w = H.neighbour_weights(order, "power_law", np.exp(fit.get("ne.log_d")))
     mat = lam * np.eye(20) + phi * w * np.exp(fit.get("ne.cross_border") * cross)
     assert H.epidemic_radius(fit)[0] == pytest.approx(np.max(np.abs(np.linalg.eigvals(mat))))
+
+
+def test_focus_trend_gradient_matches_finite_differences():
+    order, cross, country = grid()
+    spec = H.HHH4Spec(seasonality=1, group_sd=0.7, activity_window=6)
+    mask = np.zeros(20, dtype=bool)
+    mask[[3, 7]] = True
+    y = sim_independent(order, cross, 40, seed=3)
+    pb, _, _ = H._build_problem(y, order, cross, country, None, spec, 0, mask)
+    names = pb.layout.names
+    # the new coefficient sits between the endemic block and the epidemic parameters
+    assert names.index("end.focus_level") == names.index("end.activity") + 1
+    assert names.index("end.focus_trend") == names.index("end.activity") + 2
+    assert pb.layout.i_lam == names.index("ar.log_lambda")
+    assert pb.layout.i_phi == names.index("ne.log_phi")
+    theta = np.random.default_rng(1).normal(0, 0.3, len(names))
+    _, g = H.loglik_and_grad(theta, pb)
+    eps = 1e-6
+    num = np.array(
+        [
+            (H.loglik_and_grad(theta + eps * e, pb)[0] - H.loglik_and_grad(theta - eps * e, pb)[0])
+            / (2 * eps)
+            for e in np.eye(len(theta))
+        ]
+    )
+    np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-5)
+
+
+def test_focus_trend_mask_validation_and_default_unchanged():
+    order, cross, _ = grid()
+    y = sim_independent(order, cross, 40, seed=4)
+    plain = H.fit_hhh4(y, order, cross)
+    none_selected = H.fit_hhh4(y, order, cross, trend_mask=np.zeros(20, dtype=bool))
+    assert none_selected.names == plain.names and none_selected.trend_mask is None
+    np.testing.assert_allclose(none_selected.params, plain.params)
+    with pytest.raises(InputError, match="duplicates the shared endemic level"):
+        H.fit_hhh4(y, order, cross, trend_mask=np.ones(20, dtype=bool))
+    with pytest.raises(InputError, match="boolean array"):
+        H.fit_hhh4(y, order, cross, trend_mask=np.zeros(5, dtype=bool))
+
+
+def test_focus_trend_recovery_coverage_and_forecast_growth():
+    """One region whose endemic level grows by 0.6 per year on the log scale: the intervals of
+    the focus trend and of lambda cover the truth, and forecasts continue the growth."""
+    order, cross, _ = grid()
+    truth = {
+        **TRUTH, "end.trend": 0.0, "end.focus_level": np.log(4.0), "end.focus_trend": 0.6,
+        "ar.log_lambda": np.log(0.25), "ne.log_phi": np.log(0.15),
+    }  # fmt: skip
+    mask = np.zeros(20, dtype=bool)
+    mask[7] = True
+    spec = H.HHH4Spec(weights="first_order", cross_border=False)
+    hits = {"end.focus_trend": [], "end.focus_level": [], "ar.log_lambda": []}
+    for s in range(50):
+        y = H.simulate_hhh4(
+            truth, order, cross, n_periods=96, spec=spec, seed=500 + s,
+            trend_mask=mask,
+        )  # fmt: skip
+        fit = H.fit_hhh4(y, order, cross, spec=spec, trend_mask=mask)
+        ci = fit.conf_int()
+        for name in hits:
+            i = fit.names.index(name)
+            hits[name].append(ci[i, 0] <= truth[name] <= ci[i, 1])
+    for name, h in hits.items():
+        assert np.mean(h) >= 0.85, (name, np.mean(h))
+    # forward simulation: the focus region's endemic level keeps growing step by step
+    p = dict(zip(fit.names, fit.params, strict=True))
+    sim = H.simulate_forward(fit, y[:, -1], 3, n_draws=2, n_paths=5, uncertainty=False)
+    steps = np.arange(1, 4)[:, None] / 12
+    nu = np.exp(
+        p["end.intercept"] + p["end.trend"] * steps
+        + (p["end.focus_level"] + p["end.focus_trend"] * steps) * mask[None, :]
+    )  # fmt: skip
+    np.testing.assert_allclose(sim.endemic[0], nu, rtol=1e-12)

@@ -69,6 +69,7 @@ def spillover_command(
         boundaries=data.boundaries,
         spec=HHH4Spec(weights=weights, periods_per_year=per_year, activity_window=per_year),  # type: ignore[arg-type]
         endemic_effects=endemic,  # type: ignore[arg-type]
+        focus_trend=list(study.focus),
     )
     result = spillover_forecast(
         model,

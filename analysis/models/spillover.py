@@ -119,6 +119,7 @@ def fit_spillover_matrix(
     spec: HHH4Spec | None = None,
     endemic_effects: Literal["country", "region", "none"] = "country",
     profile: bool = True,
+    focus_trend: Sequence[str] = (),
 ) -> SpilloverModel:
     """Fit the spillover model on a count matrix with plain geography arrays.
 
@@ -144,6 +145,11 @@ def fit_spillover_matrix(
     profile : bool
         Profile-likelihood intervals for parameters estimated on a bound (e.g. a cross-border
         effect at "never crosses"); forecasts still hold such parameters at the bound.
+    focus_trend : sequence of str
+        Region ids (typically the study's focus) that get their own endemic trend
+        (``end.focus_trend``, log change per year, continued in forecasts). Without it a surge
+        confined to the focus is absorbed by the autoregressive parameter and its forecast
+        falls back towards the shared level. Empty = no such term.
 
     Returns
     -------
@@ -168,8 +174,15 @@ def fit_spillover_matrix(
         raise InputError(
             f"endemic_effects must be country, region or none, got {endemic_effects!r}"
         )
+    unknown = [f for f in focus_trend if str(f) not in ids]
+    if unknown:
+        raise InputError(f"focus_trend regions not in the panel: {unknown}")
+    chosen = {str(f) for f in focus_trend}
+    mask = np.array([r in chosen for r in ids], dtype=bool) if chosen else None
     season_start = int(pd.Timestamp(periods[0]).month - 1) // (12 // spec.periods_per_year)
-    fit = fit_hhh4(counts, order, cross, spec=spec, groups=groups, season_start=season_start)
+    fit = fit_hhh4(
+        counts, order, cross, spec=spec, groups=groups, season_start=season_start, trend_mask=mask
+    )
     if profile and fit.at_bound:
         fit = profile_intervals(fit, counts, cross, groups=groups)
     return SpilloverModel(
@@ -192,6 +205,7 @@ def fit_spillover(
     spec: HHH4Spec | None = None,
     endemic_effects: Literal["country", "region", "none"] = "country",
     profile: bool = True,
+    focus_trend: Sequence[str] = (),
 ) -> SpilloverModel:
     """Fit the spillover model on a panel (docs/internals.md), using data up to ``origin``.
 
@@ -207,6 +221,8 @@ def fit_spillover(
     endemic_effects : {"country", "region", "none"}
     profile : bool
         Profile-likelihood intervals for parameters on a bound.
+    focus_trend : sequence of str
+        Region ids with their own endemic trend (see :func:`fit_spillover_matrix`).
 
     Returns
     -------
@@ -240,6 +256,7 @@ def fit_spillover(
         spec=spec,
         endemic_effects=endemic_effects,
         profile=profile,
+        focus_trend=focus_trend,
     )
 
 
@@ -310,6 +327,11 @@ class SpilloverResult:
                 f"recent level, changes these probabilities by (percentage points): {att}."
             )
         return text
+
+
+def _mask(fit: HHH4Fit) -> np.ndarray:
+    n = fit.order.shape[0]
+    return np.zeros(n, dtype=bool) if fit.trend_mask is None else fit.trend_mask
 
 
 def _points(share: float) -> str:
@@ -620,6 +642,9 @@ def result_to_dict(result: SpilloverResult, model: SpilloverModel | None = None)
             "max_order": spec.max_order,
             "cross_border_term": "ne.cross_border" in model.fit.names,
             "trend": spec.trend,
+            "focus_trend": [
+                r for r, m in zip(model.region_ids, _mask(model.fit), strict=True) if m
+            ],
             "seasonality": spec.seasonality,
             "group_sd": spec.group_sd,
             "loglik": model.fit.loglik,

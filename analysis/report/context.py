@@ -191,7 +191,9 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
                 n_samples=FORECAST_SAMPLES,
                 seed=study.seed,
             )
-            model = fit_spillover(panel, boundaries=ctx.data.boundaries)
+            model = fit_spillover(
+                panel, boundaries=ctx.data.boundaries, focus_trend=list(study.focus)
+            )
             spill = spillover_forecast(model, study.horizon, focus=study.focus, seed=study.seed)
             return StudyResults(forecast=fc, spillover=spill, model=FORECAST_MODEL)
 
