@@ -166,3 +166,27 @@ def test_records_are_json_safe() -> None:
     out = _jsonable({"a": float("inf"), "b": [np.float64(np.nan), np.int64(3)], "c": {1: "x"}})
     assert out == {"a": None, "b": [None, 3], "c": {"1": "x"}}
     json.dumps(out, allow_nan=False)
+
+
+def test_cross_border_sentence_names_each_neighbour_with_its_interval(boundaries) -> None:
+    spill = SimpleNamespace(
+        regions=pd.DataFrame(
+            {
+                "region_id": ["ML-1", "MR-10", "SN-TC", "ML-2"],
+                "region_name": ["Kayes", "Guidimaka", "Tambacounda", "Koulikoro"],
+                "country": ["MLI", "MRT", "SEN", "MLI"],
+                "p_any": [1.0, 0.96, 0.5, 1.0],
+                "p_any_low": [1.0, 0.88, 0.25, 1.0],
+                "p_any_high": [1.0, 1.0, 0.75, 1.0],
+            }
+        ),
+        level=0.95,
+        horizon=12,
+        origin=pd.Timestamp("2024-12-01"),
+    )
+    text = summary.cross_border_sentence(spill, "ML-1", boundaries, ["MRT", "SEN"])
+    assert text.startswith("Across the border from Kayes")
+    assert "Guidimaka (MRT) 96% (95% interval 88-100%)" in text
+    assert "Tambacounda (SEN) 50% (95% interval 25-75%)" in text
+    assert "Koulikoro" not in text  # same country
+    assert summary.cross_border_sentence(spill, "ML-1", boundaries, ["NGA"]) is None

@@ -500,3 +500,50 @@ def ranking_display(rank: pd.DataFrame, top: int = 20) -> pd.DataFrame:
     for col in ("ratio", "ratio_low", "ratio_high"):
         out[col] = out[col].astype(float).replace([np.inf, -np.inf], np.nan)
     return out.rename(columns=RANKING_COLUMNS)
+
+
+def cross_border_sentence(
+    spill: Any, region_id: str, boundaries: Any, targets: list[str] | None = None
+) -> str | None:
+    """One sentence on the chance of events in a region's cross-border neighbours.
+
+    Country-level probabilities saturate when a target country already has active units, so
+    the founding question ("how likely are the first attacks across the border?") is answered
+    per neighbouring unit, each with its interval.
+
+    Parameters
+    ----------
+    spill : analysis.models.spillover.SpilloverResult
+    region_id : str
+        The focus region.
+    boundaries : analysis.geography.Boundaries
+    targets : list of str, optional
+        ISO3 codes of the countries of interest (default: every other country).
+
+    Returns
+    -------
+    str or None
+        ``None`` when the region has no cross-border neighbour in the model.
+    """
+    from analysis.geography import neighbours
+
+    table = spill.regions.set_index("region_id")
+    across = [
+        r
+        for r in neighbours(region_id, cross_border_only=True, boundaries=boundaries)
+        if r in table.index and (not targets or table.loc[r, "country"] in targets)
+    ]
+    if not across:
+        return None
+    pct = int(round(100 * spill.level))
+    parts = [
+        f"{table.loc[r, 'region_name']} ({table.loc[r, 'country']}) "
+        f"{100 * table.loc[r, 'p_any']:.0f}% ({pct}% interval "
+        f"{100 * table.loc[r, 'p_any_low']:.0f}-{100 * table.loc[r, 'p_any_high']:.0f}%)"
+        for r in across
+    ]
+    name = table.loc[region_id, "region_name"] if region_id in table.index else region_id
+    return (
+        f"Across the border from {name}, the probability of at least one event within "
+        f"{spill.horizon} periods after {spill.origin:%Y-%m} is: " + "; ".join(parts) + "."
+    )

@@ -59,6 +59,11 @@ show.markdown(
     sentence=summary.forecast_sentence(next_quarter, region_name, shared.model),
 )
 show.markdown("- {sentence}", sentence=shared.spillover.sentence(ctx.study.spillover_targets))
+across = summary.cross_border_sentence(
+    shared.spillover, region_id, data.boundaries, list(ctx.study.spillover_targets)
+)
+if across:
+    show.markdown("- {sentence}", sentence=across)
 
 # %% [markdown]
 # ## Data
