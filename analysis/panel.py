@@ -17,6 +17,8 @@ from analysis.errors import InputError, Problem
 from analysis.geography import Boundaries, load_boundaries
 
 Freq = Literal["month", "quarter"]
+#: Country code of synthetic regions (ISO 3166 leaves ZZZ to user assignment).
+SYNTHETIC_COUNTRY = "ZZZ"
 PANEL_COLUMNS = ["region_id", "region_name", "country", "period", "events", "fatalities"]
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -198,13 +200,14 @@ def from_matrix(
     """Build a panel from a regions x periods matrix (fatalities set to 0).
 
     Region names and countries come from the boundaries when the ids are known there; other
-    ids (synthetic regions in tests and benchmarks) get their id as name and ``"XXX"``.
+    ids (synthetic regions in tests and benchmarks) get their id as name and
+    :data:`SYNTHETIC_COUNTRY` as country.
     """
     counts = np.asarray(counts)
     boundaries = boundaries or load_boundaries()
     info = boundaries.regions.set_index("region_id")
     names = [info["region_name"].get(r, r) for r in region_ids]
-    countries = [info["country"].get(r, "XXX") for r in region_ids]
+    countries = [info["country"].get(r, SYNTHETIC_COUNTRY) for r in region_ids]
     n_r, n_t = counts.shape
     panel = pd.DataFrame(
         {

@@ -17,7 +17,7 @@ import pandas as pd
 
 from analysis.geography import Boundaries, adjacency_order_matrix, load_boundaries
 from analysis.io import atomic_write_bytes, sha256_file
-from analysis.panel import period_range
+from analysis.panel import from_matrix, period_range
 
 DEMO_ACTOR = "JNIM: Group for Support of Islam and Muslims"
 DEMO_COUNTRIES = ("MLI", "MRT", "SEN")
@@ -612,31 +612,9 @@ if __name__ == "__main__":
 def synthetic_panel(counts: np.ndarray, start: str = "2012-01-01") -> pd.DataFrame:
     """A monthly panel (docs/internals.md) of simulated counts for regions ``ZZ-1``, ``ZZ-2``, ...
 
-    For tests and benchmarks on synthetic regions that are not in any boundary file.
-
-    Parameters
-    ----------
-    counts : ndarray, shape (regions, periods)
-    start : str
-        First month.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``region_id, region_name, country (ZZZ), period, events, fatalities (0)``.
+    For tests and benchmarks on synthetic regions that are not in any boundary file; their
+    country is :data:`analysis.panel.SYNTHETIC_COUNTRY`.
     """
-    n_regions, n_periods = counts.shape
-    periods = pd.date_range(start, periods=n_periods, freq="MS")
-    ids = [f"ZZ-{i + 1}" for i in range(n_regions)]
-    panel = pd.DataFrame(
-        {
-            "region_id": np.repeat(ids, n_periods),
-            "region_name": np.repeat(ids, n_periods),
-            "country": "ZZZ",
-            "period": np.tile(periods, n_regions),
-            "events": np.asarray(counts).ravel().astype("int64"),
-            "fatalities": 0,
-        }
-    )
-    panel.attrs["freq"] = "month"
-    return panel
+    counts = np.asarray(counts)
+    ids = [f"ZZ-{i + 1}" for i in range(counts.shape[0])]
+    return from_matrix(counts, ids, pd.date_range(start, periods=counts.shape[1], freq="MS"))

@@ -21,6 +21,7 @@ registry (name -> forecaster).
 from __future__ import annotations
 
 import importlib
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -217,7 +218,7 @@ class MatrixFitted:
 
 
 @dataclass(frozen=True)
-class MatrixForecaster:
+class MatrixForecaster(ABC):
     """Base class for forecasters that only need the count matrix.
 
     Subclasses implement ``fit_history(history) -> state`` and
@@ -237,13 +238,15 @@ class MatrixForecaster:
             raise InputError("expected at least one period of history")
         return MatrixFitted(self, history, self.fit_history(history))
 
-    def fit_history(self, history: History) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def fit_history(self, history: History) -> Any:
+        """Fit on the history up to the origin; return the state that ``sample`` needs."""
 
+    @abstractmethod
     def sample(
         self, fitted: MatrixFitted, horizon: int, n_samples: int, rng: np.random.Generator
-    ) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    ) -> np.ndarray:
+        """Predictive samples shaped (region, step, sample)."""
 
 
 # --------------------------------------------------------------------------- registry
