@@ -187,6 +187,22 @@ def _cap(history: History) -> np.ndarray:
     return np.log(3.0 * history.counts.max(axis=1) + 10.0)
 
 
+def _direct_samples(model, fitted, horizon, n_samples, rng, dispersion) -> np.ndarray:
+    """Direct multi-step draws shared by the GLMs: step h comes from the model fitted for h,
+    evaluated at the origin's lags, with NB dispersion ``dispersion(fit)``."""
+    hist = fitted.history
+    cap = _cap(hist)
+    y, months = model._data(hist)
+    fut = _future_months(hist, horizon)
+    out = np.empty((y.shape[0], horizon, n_samples), dtype=np.int64)
+    for h in range(1, horizon + 1):
+        fit = model._fit(fitted, h)
+        row = origin_row(y, months, int(fut[h - 1]), h, **model._kw(hist))
+        eta = np.einsum("rp,rmp->rm", row, model._coef(fit, n_samples, rng))
+        out[:, h - 1] = sample_nb(np.exp(np.minimum(eta, cap[:, None])), dispersion(fit), rng)
+    return out
+
+
 @dataclass(frozen=True)
 class NBGLM(MatrixForecaster):
     """One NB2 GLM per region: trend, seasonality and lagged counts.
@@ -253,17 +269,7 @@ class NBGLM(MatrixForecaster):
                 hist, self._coef(fit, n_samples, rng), fit.alpha, _windows(hist, self.lags),
                 horizon, rng, trend=self.trend, season=self.season, cap=cap, offset=self.offset,
             )  # fmt: skip
-        y, months = self._data(hist)
-        fut = _future_months(hist, horizon)
-        out = np.empty((y.shape[0], horizon, n_samples), dtype=np.int64)
-        for h in range(1, horizon + 1):
-            fit = self._fit(fitted, h)
-            row = origin_row(y, months, int(fut[h - 1]), h, **self._kw(hist))
-            eta = np.einsum("rp,rmp->rm", row, self._coef(fit, n_samples, rng))
-            out[:, h - 1] = sample_nb(
-                np.exp(np.minimum(eta, cap[:, None])), fit.alpha[:, None], rng
-            )
-        return out
+        return _direct_samples(self, fitted, horizon, n_samples, rng, lambda f: f.alpha[:, None])
 
 
 @dataclass(frozen=True)
@@ -491,16 +497,10 @@ class PooledNB(MatrixForecaster):
                 _windows(hist, self.lags), horizon, rng,
                 trend=self.trend, season=self.season, cap=cap, offset=self.offset,
             )  # fmt: skip
-        y, months = self._data(hist)
-        fut = _future_months(hist, horizon)
-        out = np.empty((y.shape[0], horizon, n_samples), dtype=np.int64)
-        for h in range(1, horizon + 1):
-            f = self._fit(fitted, h)
-            row = origin_row(y, months, int(fut[h - 1]), h, **self._kw(hist))
-            eta = np.einsum("rp,rmp->rm", row, self._coef(f, n_samples, rng))
-            a = f.alpha if f.region_alpha is None else f.region_alpha[:, None]
-            out[:, h - 1] = sample_nb(np.exp(np.minimum(eta, cap[:, None])), a, rng)
-        return out
+        return _direct_samples(
+            self, fitted, horizon, n_samples, rng,
+            lambda f: f.alpha if f.region_alpha is None else f.region_alpha[:, None],
+        )  # fmt: skip
 
 
 register(NBGLM())
