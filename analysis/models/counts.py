@@ -508,13 +508,18 @@ def fit_nb2(y, X=None, offset=None) -> CountFit:
         return _all_zero_result("nb2", y, X)
     problem = _identification_problem(y, X, extra=1)
     if problem:
-        res = fit_poisson(y, X, offset)
-        msg = f"nb2: {problem}, dispersion not identified; fell back to Poisson"
-        return _replace(res, requested="nb2", warnings=(msg, *res.warnings))
+        return _fell_back(fit_poisson(y, X, offset), "nb2", f"{problem}, dispersion not identified")
     from statsmodels.discrete.discrete_model import NegativeBinomial
 
     out = _fit_sm(lambda: NegativeBinomial(y, X, loglike_method="nb2", offset=off), "nb2", "nb2", y)
     return _rename_last(out, "alpha")
+
+
+def _fell_back(res: CountFit, requested: str, reason: str) -> CountFit:
+    """``res`` (a simpler model's fit) standing in for ``requested``, with the reason why."""
+    model = "Poisson" if res.model == "poisson" else res.model
+    msg = f"{requested}: {reason}; fell back to {model}"
+    return _replace(res, requested=requested, warnings=(msg, *res.warnings))
 
 
 def fit_zip(y, X=None, offset=None) -> CountFit:
@@ -526,14 +531,14 @@ def fit_zip(y, X=None, offset=None) -> CountFit:
     if np.all(y == 0):
         return _all_zero_result("zip", y, X)
     if not np.any(y == 0):
-        res = fit_poisson(y, X, offset)
-        msg = "zip: no zero counts, zero-inflation not identified; fell back to Poisson"
-        return _replace(res, requested="zip", warnings=(msg, *res.warnings))
+        return _fell_back(
+            fit_poisson(y, X, offset), "zip", "no zero counts, zero-inflation not identified"
+        )
     problem = _identification_problem(y, X, extra=1)
     if problem:
-        res = fit_poisson(y, X, offset)
-        msg = f"zip: {problem}, zero-inflation not identified; fell back to Poisson"
-        return _replace(res, requested="zip", warnings=(msg, *res.warnings))
+        return _fell_back(
+            fit_poisson(y, X, offset), "zip", f"{problem}, zero-inflation not identified"
+        )
     from statsmodels.discrete.count_model import ZeroInflatedPoisson
 
     return _fit_sm(lambda: ZeroInflatedPoisson(y, X, offset=off), "zip", "zip", y)
@@ -548,14 +553,14 @@ def fit_zinb(y, X=None, offset=None) -> CountFit:
     if np.all(y == 0):
         return _all_zero_result("zinb", y, X)
     if not np.any(y == 0):
-        res = fit_nb2(y, X, offset)
-        msg = f"zinb: no zero counts, zero-inflation not identified; fell back to {res.model}"
-        return _replace(res, requested="zinb", warnings=(msg, *res.warnings))
+        return _fell_back(
+            fit_nb2(y, X, offset), "zinb", "no zero counts, zero-inflation not identified"
+        )
     problem = _identification_problem(y, X, extra=2)
     if problem:
-        res = fit_poisson(y, X, offset)
-        msg = f"zinb: {problem}, dispersion/inflation not identified; fell back to Poisson"
-        return _replace(res, requested="zinb", warnings=(msg, *res.warnings))
+        return _fell_back(
+            fit_poisson(y, X, offset), "zinb", f"{problem}, dispersion/inflation not identified"
+        )
     from statsmodels.discrete.count_model import ZeroInflatedNegativeBinomialP
 
     out = _fit_sm(lambda: ZeroInflatedNegativeBinomialP(y, X, offset=off, p=2), "zinb", "zinb", y)
@@ -572,15 +577,15 @@ def fit_hurdle_nb(y, X=None, offset=None) -> CountFit:
     if np.all(y == 0):
         return _all_zero_result("hurdle_nb", y, X)
     if not np.any(y == 0):
-        res = fit_nb2(y, X, offset)
-        msg = f"hurdle_nb: no zero counts, hurdle not identified; fell back to {res.model}"
-        return _replace(res, requested="hurdle_nb", warnings=(msg, *res.warnings))
+        return _fell_back(
+            fit_nb2(y, X, offset), "hurdle_nb", "no zero counts, hurdle not identified"
+        )
     problem = _identification_problem(y, X, extra=2)
     if problem or np.sum(y > 1) < 2:
         problem = problem or "fewer than 2 counts above 1"
-        res = fit_poisson(y, X, offset)
-        msg = f"hurdle_nb: {problem}, truncated NB not identified; fell back to Poisson"
-        return _replace(res, requested="hurdle_nb", warnings=(msg, *res.warnings))
+        return _fell_back(
+            fit_poisson(y, X, offset), "hurdle_nb", f"{problem}, truncated NB not identified"
+        )
     from statsmodels.discrete.truncated_model import HurdleCountModel
 
     with _warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
