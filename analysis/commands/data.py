@@ -10,7 +10,6 @@ import typer
 
 from analysis.commands._common import EXIT_FAILED, print_json, user_errors
 from analysis.errors import InputError, Problem
-from analysis.events import DataQualityWarning
 
 DEFAULT_EVENTS = Path("data/processed/events.parquet")
 DEFAULT_PANEL = Path("data/processed/panel.parquet")
@@ -63,6 +62,9 @@ def ingest_command(
         from analysis.geography import load_boundaries
 
         bounds = load_boundaries(boundaries)
+    # imported here: pandas and pandera would otherwise load for every `--help`
+    from analysis.events import DataQualityWarning
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataQualityWarning)
         result = ingest(
