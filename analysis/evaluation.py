@@ -1,8 +1,10 @@
-"""Scoring rules for sample forecasts, rolling-origin backtests and scorecards.
+"""Rolling-origin backtests, paired tests and scorecards.
 
-CRPS uses the energy form ``E|X - y| - 1/2 E|X - X'|`` with the empirical distribution of the
-samples (the 1/M**2 "nrg" estimator of scoringrules, which is also what properscoring's
-``crps_ensemble`` used by VIEWS computes), evaluated exactly in O(M log M) by sorting.
+The scoring rules are in :mod:`analysis.scoring`; the loop over origins is
+:func:`analysis.cross_validation.cross_validation`. ``crps`` in the scorecards is the VIEWS
+(1/M**2) estimator, ``crps_fair`` the unbiased one; coverage is the randomised-PIT kind
+(``pit_coverage_*``); ``closed_coverage_*`` are the closed sample-quantile intervals, which
+over-cover counts and are kept only under that name.
 """
 
 from __future__ import annotations
@@ -15,143 +17,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.cross_validation import cross_validation, origin_indices
 from analysis.errors import InputError
-from analysis.models.forecast import (
-    ForecastResult,
-    History,
-    fit_at,
-    get_forecaster,
-    panel_to_history,
-)
-
-# VIEWS bins for the ignorance score (counts): 0 | 1-2 | 3-5 | 6-10 | 11-25 | ... | >1000
-VIEWS_IGN_EDGES = np.array(
-    [0, 0.5, 2.5, 5.5, 10.5, 25.5, 50.5, 100.5, 250.5, 500.5, 1000.5, np.inf]
-)
-LEVELS = (0.5, 0.8, 0.95)
-
-
-# --------------------------------------------------------------------------- scoring rules
-
-
-def _check(obs: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    obs = np.asarray(obs, dtype=float)
-    samples = np.asarray(samples, dtype=float)
-    if samples.shape[:-1] != obs.shape:
-        raise InputError(
-            f"expected samples of shape obs.shape + (n_samples,); got {samples.shape} for "
-            f"obs {obs.shape}"
-        )
-    return obs, samples
-
-
-def crps_ensemble(obs: np.ndarray, samples: np.ndarray) -> np.ndarray:
-    """CRPS of sample forecasts, energy form with the 1/M**2 estimator.
-
-    Parameters
-    ----------
-    obs : ndarray (...)
-    samples : ndarray (..., M)
-
-    Returns
-    -------
-    ndarray (...)
-        ``mean|x_i - y| - (1 / (2 M**2)) sum_ij |x_i - x_j|``.
-    """
-    obs, x = _check(obs, samples)
-    M = x.shape[-1]
-    xs = np.sort(x, axis=-1)
-    term1 = np.abs(xs - obs[..., None]).mean(axis=-1)
-    # sum_ij |x_i - x_j| = 2 sum_i (2i - M - 1) x_(i), i = 1..M
-    w = 2.0 * np.arange(1, M + 1) - M - 1
-    term2 = (xs * w).sum(axis=-1) / M**2
-    return term1 - term2
-
-
-def twcrps_ensemble(obs: np.ndarray, samples: np.ndarray, threshold: float = 1.0) -> np.ndarray:
-    """Threshold-weighted CRPS with weight ``1{z >= threshold}``.
-
-    Computed as the CRPS of the chained values ``max(z, threshold)`` (Allen et al. 2023), the
-    same as scoringrules' ``twcrps_ensemble`` with ``v_func = max(z, t)``.
-    """
-    obs, x = _check(obs, samples)
-    return crps_ensemble(np.maximum(obs, threshold), np.maximum(x, threshold))
-
-
-def interval_score(
-    obs: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float
-) -> np.ndarray:
-    """Interval score of the central ``level`` interval (Gneiting and Raftery 2007)."""
-    a = 1.0 - level
-    obs = np.asarray(obs, float)
-    return (
-        (upper - lower)
-        + (2.0 / a) * np.clip(lower - obs, 0, None)
-        + (2.0 / a) * np.clip(obs - upper, 0, None)
-    )
-
-
-def sample_quantiles(samples: np.ndarray, qs: Sequence[float]) -> np.ndarray:
-    """Quantiles along the last axis (inverted empirical CDF: always a sampled count)."""
-    return np.quantile(np.asarray(samples), qs, axis=-1, method="inverted_cdf").astype(float)
-
-
-def ignorance(
-    obs: np.ndarray, samples: np.ndarray, edges: np.ndarray = VIEWS_IGN_EDGES
-) -> np.ndarray:
-    """Ignorance (-log2 probability of the observed bin), VIEWS bins.
-
-    Bin probabilities come from the samples with 0.5 added to every bin count, so that a bin
-    no sample fell into gets a finite (large) penalty rather than infinity.
-    """
-    obs, x = _check(obs, samples)
-    K = len(edges) - 1
-    M = x.shape[-1]
-    ob = np.clip(np.searchsorted(edges, obs, side="right") - 1, 0, K - 1)
-    xb = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, K - 1)
-    count = (xb == ob[..., None]).sum(axis=-1)
-    return -np.log2((count + 0.5) / (M + 0.5 * K))
-
-
-def randomized_pit(
-    obs: np.ndarray, samples: np.ndarray, rng: np.random.Generator | None = None
-) -> np.ndarray:
-    """Randomised PIT for counts: ``F(y-1) + U (F(y) - F(y-1))``, uniform if calibrated."""
-    obs, x = _check(obs, samples)
-    rng = rng or np.random.default_rng(0)
-    below = (x < obs[..., None]).mean(axis=-1)
-    at = (x <= obs[..., None]).mean(axis=-1)
-    return below + rng.uniform(size=obs.shape) * (at - below)
-
-
-def score_samples(
-    obs: np.ndarray, samples: np.ndarray, *, rng: np.random.Generator | None = None
-) -> dict[str, np.ndarray]:
-    """Every per-forecast score for obs (...) and samples (..., M), as arrays of shape (...)."""
-    obs, x = _check(obs, samples)
-    q = sample_quantiles(x, [0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975])
-    lo = {0.5: q[3], 0.8: q[2], 0.9: q[1], 0.95: q[0]}
-    hi = {0.5: q[5], 0.8: q[6], 0.9: q[7], 0.95: q[8]}
-    p_any = (x >= 1).mean(axis=-1)
-    out = {
-        "crps": crps_ensemble(obs, x),
-        "twcrps": twcrps_ensemble(obs, x, 1.0),
-        "interval_score_95": interval_score(obs, lo[0.95], hi[0.95], 0.95),
-        "interval_score_80": interval_score(obs, lo[0.8], hi[0.8], 0.8),
-        "brier_any": (p_any - (obs >= 1)) ** 2,
-        "ignorance": ignorance(obs, x),
-        "ae_median": np.abs(q[4] - obs),
-        "pit": randomized_pit(obs, x, rng),
-        "mean": x.mean(axis=-1),
-        "median": q[4],
-        "p_any": p_any,
-    }
-    for lev in LEVELS:
-        out[f"coverage_{round(lev * 100)}"] = ((obs >= lo[lev]) & (obs <= hi[lev])).astype(float)
-    # closed count intervals cover at least their level (a [0, 0] interval covers every zero);
-    # the randomised PIT inside its central 80% is the exact analogue for discrete forecasts
-    out["pit_coverage_80"] = ((out["pit"] > 0.1) & (out["pit"] < 0.9)).astype(float)
-    return out
+from analysis.models.forecast import Forecaster, ForecastResult, History, panel_to_history
+from analysis.scoring import score_samples
 
 
 def score_forecast(
@@ -203,7 +72,7 @@ class BacktestResult:
 
 def backtest(
     data: pd.DataFrame | History,
-    models: Sequence[str | Any],
+    models: Sequence[str | Forecaster],
     *,
     start: Any = None,
     end: Any = None,
@@ -212,6 +81,7 @@ def backtest(
     seed: int = 0,
     active_window: int = 12,
     min_train: int = 24,
+    focus: Sequence[str] = (),
     progress: bool = False,
 ) -> BacktestResult:
     """Rolling-origin backtest: refit each model at every origin and score steps 1..horizon.
@@ -220,10 +90,10 @@ def backtest(
     ----------
     data : DataFrame or History
         A panel (docs/internals.md) or a :class:`History` of the whole window.
-    models : sequence of str or forecaster objects
+    models : sequence of str or Forecaster
     start, end : str or Timestamp, optional
-        First and last origin (inclusive; default: from ``max(min_train, horizon + 36)``
-        periods in to the period before the last).
+        First and last origin (inclusive; see
+        :func:`analysis.cross_validation.origin_indices` for the defaults).
     horizon, n_samples, seed : int
         Every model uses the same seed at a given origin (common random numbers).
     active_window : int
@@ -231,53 +101,57 @@ def backtest(
         periods up to the origin.
     min_train : int
         Origins with fewer periods of history are skipped.
+    focus : sequence of str
+        Region ids marked ``focus`` in the scores (``group`` is focus, active or quiet).
+    progress : bool
 
     Returns
     -------
     BacktestResult
     """
-    panel = data if isinstance(data, pd.DataFrame) else None
-    hist = panel_to_history(data) if panel is not None else data
-    if horizon < 1:
-        raise InputError("expected horizon >= 1")
-    T = hist.counts.shape[1]
-    periods = hist.periods
-    if start is None:
-        # Direct multi-step models lose `horizon` periods of their training window; leave
-        # them three years of usable history (lags reach back a year) at the first origin.
-        min_train = max(min_train, horizon + 36)
-    lo = pd.Timestamp(start) if start is not None else periods[min(min_train - 1, T - 1)]
-    hi = pd.Timestamp(end) if end is not None else periods[-2]
-    idx = [t for t in range(T - 1) if lo <= periods[t] <= hi and t + 1 >= min_train]
-    if not idx:
-        raise InputError(
-            f"no origins between {lo:%Y-%m} and {hi:%Y-%m} with at least {min_train} periods of "
-            f"history and one period after"
-        )
-    forecasters = [get_forecaster(m) if isinstance(m, str) else m for m in models]
-    frames = []
-    for k, t in enumerate(idx):
-        h_t = hist.until(t + 1)
-        obs = np.full((hist.counts.shape[0], horizon), np.nan)
-        avail = min(horizon, T - 1 - t)
-        obs[:, :avail] = hist.counts[:, t + 1 : t + 1 + avail]
-        active = hist.counts[:, max(0, t + 1 - active_window) : t + 1].sum(axis=1) > 0
-        for f in forecasters:
-            fitted = fit_at(f, panel, h_t)
-            res = fitted.forecast(horizon, n_samples, seed + k)
-            frames.append(score_forecast(res, obs, active=active))
-        if progress:
-            print(f"origin {periods[t]:%Y-%m} done", flush=True)
+    hist = panel_to_history(data) if isinstance(data, pd.DataFrame) else data
+    idx = origin_indices(hist, start=start, end=end, min_train=min_train, horizon=horizon)
+    is_focus = np.isin(np.asarray(hist.region_ids), list(focus))
+    frames: list[pd.DataFrame] = []
+    names: list[str] = []
+    for fold in cross_validation(
+        hist, models, idx, horizon, n_samples=n_samples, seed=seed, active_window=active_window
+    ):
+        if fold.model not in names:
+            names.append(fold.model)
+        frame = score_forecast(fold.result, fold.observed, active=fold.active)
+        frame["group"] = np.where(
+            is_focus[_rows(fold.result, frame)], "focus",
+            np.where(frame["active"], "active", "quiet"),
+        )  # fmt: skip
+        frames.append(frame)
+        if progress and fold.model == names[-1]:
+            print(f"origin {fold.origin:%Y-%m} done", flush=True)
     scores = pd.concat(frames, ignore_index=True)
+    flags = {m: _is_baseline(m, models) for m in names}
     return BacktestResult(
         scores=scores,
-        models=tuple(f.name for f in forecasters),
-        is_baseline={f.name: bool(getattr(f, "is_baseline", False)) for f in forecasters},
-        origins=tuple(periods[t] for t in idx),
+        models=tuple(names),
+        is_baseline=flags,
+        origins=tuple(hist.periods[t - 1] for t in idx),
         horizon=horizon,
         n_samples=n_samples,
         seed=seed,
     )
+
+
+def _rows(result: ForecastResult, frame: pd.DataFrame) -> np.ndarray:
+    pos = {r: i for i, r in enumerate(result.region_ids)}
+    return frame["region_id"].map(pos).to_numpy()
+
+
+def _is_baseline(name: str, models: Sequence[str | Forecaster]) -> bool:
+    from analysis.models.registry import get
+
+    for m in models:
+        if isinstance(m, Forecaster) and m.name == name:
+            return bool(m.is_baseline)
+    return bool(get(name).is_baseline)
 
 
 # --------------------------------------------------------------------------- paired tests
@@ -355,11 +229,14 @@ def paired_test(
 
 METRICS = (
     "crps",
+    "crps_fair",
     "twcrps",
-    "coverage_50",
-    "coverage_80",
-    "coverage_95",
+    "pit_coverage_50",
     "pit_coverage_80",
+    "pit_coverage_95",
+    "closed_coverage_50",
+    "closed_coverage_80",
+    "closed_coverage_95",
     "interval_score_95",
     "interval_score_80",
     "brier_any",
@@ -395,7 +272,8 @@ def _summary(scores: pd.DataFrame, is_baseline: dict[str, bool]) -> list[dict[st
 
 
 def scorecard(bt: BacktestResult, *, paired: bool = True) -> dict[str, Any]:
-    """Scorecard JSON: ``models``, ``by_horizon``, ``by_activity``, ``best_model``,
+    """Scorecard JSON: ``models``, ``by_horizon``, ``by_activity``, ``by_group`` and
+    ``by_group_horizon`` (focus / active / quiet regions), ``best_model``,
     ``best_baseline``, ``best_non_baseline`` and paired tests of the best non-baseline against
     every baseline."""
     s = bt.scores
@@ -408,6 +286,14 @@ def scorecard(bt: BacktestResult, *, paired: bool = True) -> dict[str, Any]:
     for act, sub in s.groupby("active"):
         for row in _summary(sub, bt.is_baseline):
             by_act.append({"active": bool(act), **row})
+    by_group, by_group_h = [], []
+    if "group" in s:
+        for grp, sub in s.groupby("group"):
+            for row in _summary(sub, bt.is_baseline):
+                by_group.append({"group": str(grp), **row})
+            for h, sub_h in sub.groupby("step"):
+                for row in _summary(sub_h, bt.is_baseline):
+                    by_group_h.append({"group": str(grp), "step": int(h), **row})
     crps = {r["model"]: r["crps"] for r in models}
     base = {m: c for m, c in crps.items() if bt.is_baseline.get(m)}
     non = {m: c for m, c in crps.items() if not bt.is_baseline.get(m)}
@@ -417,6 +303,8 @@ def scorecard(bt: BacktestResult, *, paired: bool = True) -> dict[str, Any]:
         "models": models,
         "by_horizon": by_h,
         "by_activity": by_act,
+        "by_group": by_group,
+        "by_group_horizon": by_group_h,
         "best_model": min(crps, key=crps.get),
         "best_baseline": best_base,
         "best_non_baseline": best_non,

@@ -37,10 +37,12 @@ MODEL_KEYS = (
     "model",
     "is_baseline",
     "crps",
+    "crps_fair",
     "crps_skill_vs_best_baseline",
-    "coverage_50",
-    "coverage_80",
-    "coverage_95",
+    "pit_coverage_50",
+    "pit_coverage_80",
+    "pit_coverage_95",
+    "closed_coverage_80",
     "interval_score_95",
     "brier_any",
     "n_forecasts",
@@ -54,7 +56,7 @@ def _month(value: str | None, option: str):
 
 
 def _check_models(names: list[str]) -> None:
-    from analysis.models.forecast import available
+    from analysis.models.registry import available
 
     known = set(available())
     bad = [n for n in names if n not in known]
@@ -82,10 +84,12 @@ def forecast_command(
     samples: Annotated[int, typer.Option("--samples", min=10, max=100_000)] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Probabilistic forecasts per region and step: mean, median, 90%/80% ranges, P(>=1)."""
+    """Probabilistic forecasts per region and step: mean, median, 90%/80% ranges, P(>=1),
+    and each region's total over the horizon (from the same sample paths)."""
     from analysis.config import load_study
     from analysis.geography import resolve_region
-    from analysis.models.forecast import forecast
+    from analysis.models.forecast import panel_to_history
+    from analysis.models.registry import get
     from analysis.pipeline import prepare
 
     _check_models([model])
@@ -101,23 +105,59 @@ def forecast_command(
                 for m in missing
             ],
         )
-    res = forecast(
-        model,
-        data.panel,
-        origin=_month(origin, "--origin"),
-        horizon=horizon or study.horizon,
-        n_samples=samples,
-        seed=study.seed,
-        regions=regions or None,
-    )
+    h = horizon or study.horizon
+    f = get(model, boundaries=data.boundaries, focus=list(study.focus), horizon=h)
+    fitted = f.fit(panel_to_history(data.panel, _month(origin, "--origin")))
+    res = fitted.forecast(h, samples, study.seed).select(regions)
     table = res.to_frame()
     table["period"] = table["period"].dt.strftime("%Y-%m-%d")
     rows = [{k: row[k] for k in FORECAST_KEYS} for row in table.to_dict(orient="records")]
+    out = {
+        "model": res.model,
+        "origin": f"{res.origin:%Y-%m}",
+        "horizon": h,
+        "samples": samples,
+        "seed": res.seed,
+        "forecasts": rows,
+        "totals": window_totals(res),
+    }
+    evidence = getattr(fitted, "evidence", None)
+    if evidence is not None:
+        out["chosen"] = evidence["chosen"]
+        out["evidence"] = evidence
     if as_json:
-        print_json(rows)
+        print_json(out)
         return
-    typer.echo(f"model {res.model}, origin {res.origin:%Y-%m}, {samples} samples, seed {res.seed}")
+    chosen = f" (chose {out['chosen']})" if "chosen" in out else ""
+    typer.echo(
+        f"model {res.model}{chosen}, origin {res.origin:%Y-%m}, {samples} samples, seed {res.seed}"
+    )
     typer.echo(table.round(2).to_string(index=False))
+    for t in out["totals"]:
+        typer.echo(
+            f"{t['region_id']}: total over {h} periods mean {t['mean']:.1f}, median "
+            f"{t['median']:.0f}, 90% interval {t['q05']:.0f}-{t['q95']:.0f}"
+        )
+
+
+def window_totals(res) -> list[dict]:
+    """Each region's total over all forecast steps: mean, median, 90% interval, P(any)."""
+    import numpy as np
+
+    tot = res.totals()
+    q = np.quantile(tot, [0.05, 0.5, 0.95], axis=1, method="inverted_cdf")
+    return [
+        {
+            "region_id": r,
+            "steps": res.horizon,
+            "mean": float(tot[i].mean()),
+            "median": float(q[1, i]),
+            "q05": float(q[0, i]),
+            "q95": float(q[2, i]),
+            "p_any": float((tot[i] > 0).mean()),
+        }
+        for i, r in enumerate(res.region_ids)
+    ]
 
 
 @user_errors
@@ -136,23 +176,28 @@ def backtest_command(
         Path | None, typer.Option("--out", help="Write every score (long format) to this CSV.")
     ] = None,
 ) -> None:
-    """Rolling-origin backtest with CRPS, coverage, interval score and Brier score per model
-    and per step, skill against the best baseline, and a paired test."""
+    """Rolling-origin backtest with CRPS, randomised-PIT coverage, interval score and Brier
+    score per model, per step and per region group (focus, active, quiet), skill against the
+    best baseline, and a paired test."""
     from analysis.config import load_study
     from analysis.evaluation import backtest, scorecard
     from analysis.io import atomic_write_with
+    from analysis.models.registry import get
     from analysis.pipeline import prepare
 
-    models = list(model) if model else list(DEFAULT_BACKTEST_MODELS)
-    _check_models(models)
+    names = list(model) if model else list(DEFAULT_BACKTEST_MODELS)
+    _check_models(names)
     study = load_study(study_path)
     data = prepare(study)
+    h = horizon or study.horizon
+    models = [get(m, boundaries=data.boundaries, focus=list(study.focus), horizon=h) for m in names]
     bt = backtest(
         data.panel,
         models,
+        focus=list(study.focus),
         start=_month(start, "--start"),
         end=_month(end, "--end"),
-        horizon=horizon or study.horizon,
+        horizon=h,
         n_samples=samples,
         seed=study.seed,
     )
@@ -163,6 +208,9 @@ def backtest_command(
         "models": [{k: r[k] for k in MODEL_KEYS} for r in sc["models"]],
         "by_horizon": [
             {"step": r["step"], **{k: r[k] for k in MODEL_KEYS}} for r in sc["by_horizon"]
+        ],
+        "by_group": [
+            {"group": r["group"], **{k: r[k] for k in MODEL_KEYS}} for r in sc["by_group"]
         ],
         "best_model": sc["best_model"],
         "best_baseline": sc["best_baseline"],

@@ -3,10 +3,15 @@
 - ``zero``: no events, ever (hard to beat where nothing happens).
 - ``last_value``: Poisson around the last observed count.
 - ``recent_mean_3`` / ``recent_mean_6``: Poisson around the mean of the last 3 or 6 periods.
-- ``conflictology``: each step resamples one of the region's last 12 observed periods, as the
-  VIEWS "conflictology" benchmark does.
+- ``conflictology``: each step is one of the region's last 12 observed periods, as the VIEWS
+  "conflictology" benchmark does. A path takes consecutive months of that year, starting at a
+  random one (wrapping round), so each step is uniform over the 12 months as in VIEWS, and
+  window totals keep the runs of busy and quiet months the data had.
 - ``nb_climatology``: a negative binomial fitted to the region's last 24 periods (mean and
   moment dispersion), the same distribution at every step.
+
+The Poisson and NB baselines assume independent periods; their paths are independent draws,
+which is what that assumption means.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.models.forecast import History, MatrixFitted, MatrixForecaster, register
+from analysis.models.forecast import Fitted, Forecaster, History
 from analysis.models.glm import sample_nb
 
 
@@ -24,86 +29,100 @@ def _tail(history: History, k: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Zero(MatrixForecaster):
-    name: str = "zero"
-    is_baseline: bool = True
-
-    def fit_history(self, history: History) -> None:
-        return None
-
-    def sample(self, fitted: MatrixFitted, horizon, n_samples, rng) -> np.ndarray:
-        R = fitted.history.counts.shape[0]
-        return np.zeros((R, horizon, n_samples), dtype=np.int64)
+class ZeroFitted(Fitted):
+    def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        return np.zeros((len(self.history.region_ids), horizon, n), dtype=np.int64)
 
 
 @dataclass(frozen=True)
-class PoissonAroundMean(MatrixForecaster):
+class Zero(Forecaster):
+    name: str = "zero"
+    is_baseline: bool = True
+    description: str = "no events, ever"
+
+    def fit(self, history: History) -> ZeroFitted:
+        return ZeroFitted(history, self.name)
+
+
+@dataclass(frozen=True)
+class PoissonFitted(Fitted):
+    rate: np.ndarray  # (R,)
+
+    def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        R = self.rate.shape[0]
+        lam = np.broadcast_to(self.rate[:, None, None], (R, horizon, n))
+        return rng.poisson(lam).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class PoissonAroundMean(Forecaster):
     """Poisson with mean equal to the average of the last ``window`` periods."""
 
     name: str = "recent_mean_3"
     is_baseline: bool = True
+    description: str = "Poisson around the recent mean"
     window: int = 3
 
-    def fit_history(self, history: History) -> np.ndarray:
-        return _tail(history, self.window).mean(axis=1)
-
-    def sample(self, fitted: MatrixFitted, horizon, n_samples, rng) -> np.ndarray:
-        lam = fitted.state[:, None, None]
-        R = lam.shape[0]
-        return rng.poisson(np.broadcast_to(lam, (R, horizon, n_samples))).astype(np.int64)
+    def fit(self, history: History) -> PoissonFitted:
+        return PoissonFitted(history, self.name, _tail(history, self.window).mean(axis=1))
 
 
 @dataclass(frozen=True)
-class Conflictology(MatrixForecaster):
-    """Resample each region's last ``window`` observed counts, independently per step."""
+class ConflictologyFitted(Fitted):
+    pool: np.ndarray  # (R, k) the last k observed counts
+
+    def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        R, k = self.pool.shape
+        start = rng.integers(0, k, size=(R, 1, n))
+        idx = (start + np.arange(horizon)[None, :, None]) % k  # (R, H, n)
+        return _gather(self.pool, idx)
+
+
+def _gather(pool: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    R = pool.shape[0]
+    return pool[np.arange(R)[:, None, None], idx].astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Conflictology(Forecaster):
+    """Runs of the region's last ``window`` observed counts; see the module docstring."""
 
     name: str = "conflictology"
     is_baseline: bool = True
+    description: str = "the region's last 12 months, resampled"
     window: int = 12
 
-    def fit_history(self, history: History) -> np.ndarray:
-        return history.counts[:, -self.window :].astype(np.int64)
-
-    def sample(self, fitted: MatrixFitted, horizon, n_samples, rng) -> np.ndarray:
-        pool = fitted.state
-        R, k = pool.shape
-        idx = rng.integers(0, k, size=(R, horizon, n_samples))
-        return np.take_along_axis(pool[:, None, :], idx.reshape(R, 1, -1), axis=2).reshape(
-            R, horizon, n_samples
+    def fit(self, history: History) -> ConflictologyFitted:
+        return ConflictologyFitted(
+            history, self.name, history.counts[:, -self.window :].astype(np.int64)
         )
 
 
 @dataclass(frozen=True)
-class NBClimatology(MatrixForecaster):
+class NBFitted(Fitted):
+    mean: np.ndarray  # (R,)
+    alpha: np.ndarray  # (R,) NB2 dispersion
+
+    def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        R = self.mean.shape[0]
+        mu = np.broadcast_to(self.mean[:, None, None], (R, horizon, n))
+        a = np.broadcast_to(self.alpha[:, None, None], (R, horizon, n))
+        return sample_nb(mu, a, rng)
+
+
+@dataclass(frozen=True)
+class NBClimatology(Forecaster):
     """NB2 with the mean and moment dispersion of the last ``window`` periods."""
 
     name: str = "nb_climatology"
     is_baseline: bool = True
+    description: str = "negative binomial of the last 24 months"
     window: int = 24
 
-    def fit_history(self, history: History) -> tuple[np.ndarray, np.ndarray]:
+    def fit(self, history: History) -> NBFitted:
         y = _tail(history, self.window)
         m = y.mean(axis=1)
         v = y.var(axis=1, ddof=1) if y.shape[1] > 1 else m.copy()
         with np.errstate(divide="ignore", invalid="ignore"):
             alpha = np.where(m > 0, np.clip((v - m) / m**2, 0.0, 50.0), 0.0)
-        return m, alpha
-
-    def sample(self, fitted: MatrixFitted, horizon, n_samples, rng) -> np.ndarray:
-        m, alpha = fitted.state
-        R = m.shape[0]
-        mu = np.broadcast_to(m[:, None, None], (R, horizon, n_samples))
-        a = np.broadcast_to(alpha[:, None, None], (R, horizon, n_samples))
-        return sample_nb(mu, a, rng)
-
-
-BASELINES = (
-    Zero(),
-    PoissonAroundMean(name="last_value", window=1),
-    PoissonAroundMean(name="recent_mean_3", window=3),
-    PoissonAroundMean(name="recent_mean_6", window=6),
-    Conflictology(),
-    NBClimatology(),
-)
-for _b in BASELINES:
-    register(_b)
+        return NBFitted(history, self.name, m, alpha)

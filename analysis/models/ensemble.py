@@ -1,7 +1,8 @@
 """Ensemble: an equal-weight mixture of the predictive distributions of several forecasters.
 
-Each sample of the mixture comes from one member chosen at random (equal weights), so the
-ensemble's samples are draws from the mixture distribution, not an average of counts.
+Each sample path of the mixture is a whole path of one member chosen at random (equal
+weights), so the ensemble's paths are draws from the mixture of the members' joint path
+distributions, not an average of counts, and stay coherent across steps and regions.
 """
 
 from __future__ import annotations
@@ -10,37 +11,39 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.models.forecast import (
-    History,
-    MatrixFitted,
-    MatrixForecaster,
-    get_forecaster,
-    register,
-)
+from analysis.models.forecast import Fitted, Forecaster, History
+
+
+def mix_paths(
+    members: list[Fitted], weights: np.ndarray, horizon: int, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Paths (region, step, sample) of the mixture: sample j is member ``k_j``'s sample j,
+    with ``k_j`` drawn with probabilities ``weights``."""
+    draws = np.stack([f.sample_paths(horizon, n, rng) for f in members])  # (k, R, H, n)
+    which = rng.choice(len(members), size=n, p=weights)
+    return draws[which, :, :, np.arange(n)].transpose(1, 2, 0)
 
 
 @dataclass(frozen=True)
-class Ensemble(MatrixForecaster):
+class EnsembleFitted(Fitted):
+    members: tuple[Fitted, ...]
+    weights: np.ndarray
+
+    def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        return mix_paths(list(self.members), self.weights, horizon, n, rng)
+
+
+@dataclass(frozen=True)
+class Ensemble(Forecaster):
     """Mixture of ``members`` (names in the registry) with equal weights."""
 
     name: str = "ensemble"
+    description: str = "equal mixture of the local-level and pooled NB forecasts"
     members: tuple[str, ...] = ("local_level", "pooled_nb")
 
-    def fit_history(self, history: History) -> list[MatrixFitted]:
-        return [get_forecaster(m).fit_matrix(history) for m in self.members]
+    def fit(self, history: History) -> EnsembleFitted:
+        from analysis.models.registry import get
 
-    def sample(self, fitted: MatrixFitted, horizon, n_samples, rng) -> np.ndarray:
-        k = len(fitted.state)
-        draws = np.stack([f.sample(horizon, n_samples, rng) for f in fitted.state])  # (k,R,H,M)
-        which = rng.integers(0, k, size=draws.shape[1:])
-        return np.take_along_axis(draws, which[None], axis=0)[0]
-
-
-register(Ensemble())
-# mixes in the conflictology baseline: often the best single forecaster on sparse panels
-register(Ensemble(name="ensemble_hybrid", members=("local_level", "pooled_nb", "conflictology")))
-
-# stacking and the spatial hurdle live in their own modules; load them with the built-ins so
-# that they are listed
-import analysis.models.hurdle  # noqa: E402, F401
-import analysis.models.stacking  # noqa: E402, F401
+        k = len(self.members)
+        fitted = tuple(get(m).fit(history) for m in self.members)
+        return EnsembleFitted(history, self.name, fitted, np.full(k, 1.0 / k))

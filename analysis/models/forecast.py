@@ -1,30 +1,24 @@
-"""One interface for every forecaster: predictive samples per region and step.
+"""The estimator contract every forecaster follows, and the forecast result it produces.
 
-A forecaster is fitted on a panel up to an origin and returns a :class:`ForecastResult` whose
-``samples`` have shape (region, step, sample). Everything a reader wants - mean, median,
-quantiles, P(at least k) - follows from the samples, so parameter uncertainty and count noise
-are carried together.
+- A :class:`Forecaster` is a frozen description of a model (its settings). It has one way
+  to fit: ``fit(history) -> Fitted``, where :class:`History` is the count matrix up to the
+  origin. Nothing else is seen, so no model can look past the origin.
+- A :class:`Fitted` is a frozen dataclass with the model's typed fitted state. It draws
+  coherent joint sample paths with ``sample_paths(horizon, n, rng)``: an array (region, step,
+  sample) in which each sample is one possible future of every region together, so sums over
+  steps (window totals), "any event in the quarter" and surges are read from the same paths.
+  :meth:`Fitted.forecast` wraps the paths in a :class:`ForecastResult`.
 
-Two ways to implement a forecaster, both accepted by :func:`forecast` and by
-:func:`analysis.evaluation.backtest`:
-
-- panel-level (any object with ``name``, ``is_baseline`` and ``fit(panel) -> fitted`` where
-  ``fitted.forecast(horizon, n_samples, seed) -> ForecastResult``): what the spillover model
-  uses, because it needs region ids and neighbours;
-- matrix-level (subclass :class:`MatrixForecaster`, implement ``fit_history``): the built-ins,
-  which work on the count matrix and can be refitted cheaply at many origins.
-
-Register with :func:`register`; look up with :func:`get_forecaster`. ``FORECASTERS`` is the
-registry (name -> forecaster).
+Models are listed in :mod:`analysis.models.registry`; rolling-origin evaluation of any of them
+is :func:`analysis.cross_validation.cross_validation`.
 """
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -93,6 +87,20 @@ class ForecastResult:
         """P(count >= k) per region and step."""
         return (self.samples >= k).mean(axis=2)
 
+    def select(self, regions: Sequence[str]) -> ForecastResult:
+        """The same forecast for ``regions`` only (in that order)."""
+        unknown = sorted(set(regions) - set(self.region_ids))
+        if unknown:
+            raise InputError(f"regions not in the panel: {unknown}")
+        idx = [self.region_ids.index(r) for r in regions]
+        return ForecastResult(
+            self.samples[idx], tuple(regions), self.periods, self.origin, self.model, self.seed
+        )
+
+    def totals(self, steps: int | None = None) -> np.ndarray:
+        """Path totals over steps ``1..steps`` (default all), shape (region, sample)."""
+        return self.samples[:, : steps or self.horizon].sum(axis=1)
+
     def to_frame(self) -> pd.DataFrame:
         """Long table: region_id, period, step, mean, median, q05, q10, q90, q95, p_any."""
         R, H, _ = self.samples.shape
@@ -143,6 +151,20 @@ class History:
         """History truncated to the first ``t_end`` periods (columns ``0..t_end-1``)."""
         return History(self.counts[:, :t_end], self.region_ids, self.periods[:t_end], self.freq)
 
+    def until_period(self, origin: Any) -> History:
+        """History cut at ``origin`` (a period; inclusive)."""
+        t = int((self.periods <= pd.Timestamp(origin)).sum())
+        if t == 0:
+            raise InputError(f"no periods at or before origin {pd.Timestamp(origin):%Y-%m}")
+        return self.until(t)
+
+    def select(self, rows: np.ndarray) -> History:
+        """The history of a subset of regions (boolean mask or indices)."""
+        idx = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
+        return History(
+            self.counts[idx], tuple(self.region_ids[i] for i in idx), self.periods, self.freq
+        )
+
 
 def panel_to_history(panel: pd.DataFrame, origin: Any = None) -> History:
     """Turn a panel (docs/internals.md) into a :class:`History`, cut at ``origin`` inclusive."""
@@ -173,240 +195,106 @@ def panel_to_history(panel: pd.DataFrame, origin: Any = None) -> History:
     )
 
 
-# --------------------------------------------------------------------------- interface
-
-
-@runtime_checkable
-class Fitted(Protocol):
-    def forecast(self, horizon: int, n_samples: int = 1000, seed: int = 0) -> ForecastResult: ...
-
-
-@runtime_checkable
-class Forecaster(Protocol):
-    name: str
-    is_baseline: bool
-
-    def fit(self, panel: pd.DataFrame) -> Fitted: ...
+# --------------------------------------------------------------------------- contract
 
 
 @dataclass(frozen=True)
-class MatrixFitted:
-    """A fitted matrix forecaster: draws (region, step, sample) counts."""
+class Fitted(ABC):
+    """A fitted model: typed state plus the history it was fitted on.
 
-    forecaster: MatrixForecaster
+    Subclasses add their state as further (frozen) fields and implement
+    :meth:`sample_paths`.
+    """
+
     history: History
-    state: Any = None
+    model: str
 
-    def sample(self, horizon: int, n_samples: int, rng: np.random.Generator) -> np.ndarray:
-        return self.forecaster.sample(self, horizon, n_samples, rng)
+    @abstractmethod
+    def sample_paths(self, horizon: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Joint predictive paths, int64 (region, step, sample), steps ``1..horizon``."""
 
     def forecast(self, horizon: int, n_samples: int = 1000, seed: int = 0) -> ForecastResult:
+        """Sample paths wrapped with their labels; the same seed gives the same paths."""
         if horizon < 1 or n_samples < 1:
             raise InputError("expected horizon >= 1 and n_samples >= 1")
-        rng = np.random.default_rng(seed)
-        s = np.asarray(self.sample(horizon, n_samples, rng))
+        s = np.asarray(self.sample_paths(horizon, n_samples, np.random.default_rng(seed)))
+        R = len(self.history.region_ids)
+        if s.shape != (R, horizon, n_samples):
+            raise ModelError(
+                f"{self.model}: sample_paths returned shape {s.shape}, expected "
+                f"{(R, horizon, n_samples)}"
+            )
         if not np.isfinite(s).all() or (s < 0).any():
-            raise ModelError(f"{self.forecaster.name}: produced invalid (negative or NaN) samples")
+            raise ModelError(f"{self.model}: produced invalid (negative or NaN) samples")
         return ForecastResult(
             samples=s.astype(np.int64),
             region_ids=self.history.region_ids,
             periods=self.history.future_periods(horizon),
             origin=self.history.origin,
-            model=self.forecaster.name,
+            model=self.model,
             seed=int(seed),
         )
 
 
 @dataclass(frozen=True)
-class MatrixForecaster(ABC):
-    """Base class for forecasters that only need the count matrix.
+class Forecaster(ABC):
+    """Settings of one model. ``fit(history)`` is the only way to fit it.
 
-    Subclasses implement ``fit_history(history) -> state`` and
-    ``sample(fitted, horizon, n_samples, rng) -> ndarray (region, step, sample)``.
+    Attributes
+    ----------
+    name : str
+        Registry key and label in results.
+    is_baseline : bool
+        A rung of the baseline ladder (scorecards report skill against the best of them).
+    description : str
+        One line for readers.
     """
 
     name: str = "base"
     is_baseline: bool = False
     description: str = ""
-    meta: dict = field(default_factory=dict, compare=False)
-
-    def fit(self, panel: pd.DataFrame) -> MatrixFitted:
-        return self.fit_matrix(panel_to_history(panel))
-
-    def fit_matrix(self, history: History) -> MatrixFitted:
-        if history.counts.shape[1] < 1:
-            raise InputError("expected at least one period of history")
-        return MatrixFitted(self, history, self.fit_history(history))
 
     @abstractmethod
-    def fit_history(self, history: History) -> Any:
-        """Fit on the history up to the origin; return the state that ``sample`` needs."""
-
-    @abstractmethod
-    def sample(
-        self, fitted: MatrixFitted, horizon: int, n_samples: int, rng: np.random.Generator
-    ) -> np.ndarray:
-        """Predictive samples shaped (region, step, sample)."""
-
-
-# --------------------------------------------------------------------------- registry
-
-FORECASTERS: dict[str, Any] = {}
-_BUILTIN_MODULES = ("baselines", "nbglm", "local_level", "references", "ensemble")
-
-
-def register(forecaster: Any, name: str | None = None) -> Any:
-    """Add ``forecaster`` to :data:`FORECASTERS` under ``name`` (default ``forecaster.name``)."""
-    key = name or getattr(forecaster, "name", None)
-    if not key:
-        raise InputError("expected a forecaster with a name")
-    if not hasattr(forecaster, "fit"):
-        raise InputError(f"forecaster {key!r} has no fit(panel) method")
-    FORECASTERS[key] = forecaster
-    return forecaster
-
-
-def _load_builtins() -> None:
-    for mod in _BUILTIN_MODULES:
-        importlib.import_module(f"analysis.models.{mod}")
-
-
-def get_forecaster(name: str) -> Any:
-    """The registered forecaster ``name``; modules ``analysis.models.<name>`` load on demand."""
-    _load_builtins()
-    if name not in FORECASTERS:
-        try:
-            importlib.import_module(f"analysis.models.{name}")
-        except ImportError:
-            pass
-    if name not in FORECASTERS:
-        raise InputError(f"unknown model {name!r}; expected one of {sorted(FORECASTERS)}")
-    return FORECASTERS[name]
-
-
-def available() -> list[str]:
-    """Names of all registered forecasters."""
-    _load_builtins()
-    return sorted(FORECASTERS)
-
-
-def fit_at(forecaster: Any, panel: pd.DataFrame | None, history: History) -> Fitted:
-    """Fit ``forecaster`` on exactly the data in ``history`` (matrix route when possible)."""
-    if hasattr(forecaster, "fit_matrix"):
-        return forecaster.fit_matrix(history)
-    if panel is None:
-        raise InputError(f"forecaster {forecaster.name!r} needs a panel, not a bare matrix")
-    cut = panel[pd.to_datetime(panel["period"]) <= history.origin].copy()
-    cut.attrs = dict(panel.attrs)
-    return forecaster.fit(cut)
+    def fit(self, history: History) -> Fitted:
+        """Fit on ``history`` (every period up to and including the origin)."""
 
 
 def forecast(
-    model_name: str,
-    panel: pd.DataFrame,
+    model: str | Forecaster,
+    data: pd.DataFrame | History,
     origin: Any = None,
     horizon: int = 6,
     n_samples: int = 1000,
     seed: int = 0,
     regions: Sequence[str] | None = None,
+    **context: Any,
 ) -> ForecastResult:
-    """Fit ``model_name`` on ``panel`` up to ``origin`` (default: last period) and forecast.
+    """Fit ``model`` on the data up to ``origin`` (default: last period) and forecast.
 
     Parameters
     ----------
-    model_name : str
-        A key of :data:`FORECASTERS` (``auto`` picks by backtested CRPS).
-    panel : DataFrame
-        Panel as in docs/internals.md.
+    model : str or Forecaster
+        A registry name (:func:`analysis.models.registry.get`) or a forecaster.
+    data : DataFrame or History
+        Panel as in docs/internals.md, or a :class:`History`.
     origin : str or Timestamp, optional
         Last period the model may see; later rows are ignored.
     horizon, n_samples, seed : int
     regions : sequence of str, optional
         Keep only these regions in the result (the model still sees all of them).
+    **context
+        ``boundaries``, ``focus``, ``horizon`` for models built with them (registry).
 
     Returns
     -------
     ForecastResult
     """
-    f = get_forecaster(model_name)
-    history = panel_to_history(panel, origin)
-    fitted = fit_at(f, panel, history)
-    res = fitted.forecast(horizon, n_samples, seed)
-    if regions:
-        unknown = sorted(set(regions) - set(res.region_ids))
-        if unknown:
-            raise InputError(f"regions not in the panel: {unknown}")
-        idx = [res.region_ids.index(r) for r in regions]
-        res = ForecastResult(
-            res.samples[idx], tuple(regions), res.periods, res.origin, res.model, res.seed
-        )
-    return res
+    from analysis.models.registry import get
 
-
-# --------------------------------------------------------------------------- auto
-
-AUTO_CANDIDATES = (
-    "local_level",
-    "pooled_nb",
-    "ensemble",
-    "ensemble_hybrid",
-    "nb_climatology",
-    "conflictology",
-    "recent_mean_6",
-)
-
-
-@dataclass(frozen=True)
-class AutoForecaster(MatrixForecaster):
-    """Pick the candidate with the lowest rolling-origin CRPS on the training history only.
-
-    The inner backtest uses origins inside the history whose targets are also inside it, so
-    the choice never looks past the origin. The chosen model is then refitted on all of it.
-    """
-
-    name: str = "auto"
-    candidates: tuple[str, ...] = AUTO_CANDIDATES
-    inner_origins: int = 12
-    inner_horizon: int = 3
-    inner_samples: int = 200
-    min_train: int = 24
-
-    def choose(self, history: History) -> tuple[str, dict[str, float]]:
-        from analysis.evaluation import crps_ensemble
-
-        T = history.counts.shape[1]
-        H = self.inner_horizon
-        last = T - H  # origin index t means columns 0..t-1 are seen
-        first = max(self.min_train, last - self.inner_origins + 1)
-        if first > last:
-            return self.candidates[0], {}
-        totals: dict[str, float] = {}
-        for name in self.candidates:
-            f = get_forecaster(name)
-            scores = []
-            for k, t in enumerate(range(first, last + 1)):
-                fitted = f.fit_matrix(history.until(t))
-                s = fitted.sample(H, self.inner_samples, np.random.default_rng(k))
-                obs = history.counts[:, t : t + H]
-                scores.append(crps_ensemble(obs, s).mean())
-            totals[name] = float(np.mean(scores))
-        best = min(totals, key=totals.get)
-        return best, totals
-
-    def fit_history(self, history: History) -> Any:
-        best, totals = self.choose(history)
-        return {
-            "chosen": best,
-            "inner_crps": totals,
-            "fitted": get_forecaster(best).fit_matrix(history),
-        }
-
-    def sample(self, fitted, horizon, n_samples, rng):
-        return fitted.state["fitted"].sample(horizon, n_samples, rng)
-
-
-register(AutoForecaster())
-
-# the built-in forecasters register themselves on import; load them so that FORECASTERS is
-# complete for anyone who reads it directly (they import this module, which is complete by now)
-_load_builtins()
+    f = get(model, **context) if isinstance(model, str) else model
+    if isinstance(data, History):
+        history = data if origin is None else data.until_period(origin)
+    else:
+        history = panel_to_history(data, origin)
+    res = f.fit(history).forecast(horizon, n_samples, seed)
+    return res.select(regions) if regions else res

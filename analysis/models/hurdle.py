@@ -12,21 +12,24 @@ adjacency; regions the boundaries do not know fall back to their country), and t
 all regions. All enter as ``log1p``. Sparse regions borrow strength because the coefficients
 are shared: a silent region next to busy ones gets a higher chance of a first event.
 
-Both parts carry parameter uncertainty: every predictive sample draws its coefficients from
-the asymptotic normal distribution of the (ridge-penalised) maximum likelihood estimate.
+Both parts carry parameter uncertainty: every sample path draws its coefficients once from
+the asymptotic normal distribution of the (ridge-penalised) maximum likelihood estimate (the
+same normals at every step). Whether a step of a path has any event is tied across steps by a
+Gaussian copula with the correlation of the logistic parts' in-sample residuals at common
+origins, so quiet and busy runs within a path look like the data's.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import optimize, special
 
 from analysis.errors import ModelError
-from analysis.models.forecast import History, MatrixFitted, MatrixForecaster, register
-from analysis.models.nbglm import spatial_mix
+from analysis.models.forecast import Fitted, Forecaster, History
+from analysis.models.nbglm import spatial_mix, step_correlation
 
 DECAYS = (0.5, 0.8, 0.95)
 FEATURES = (
@@ -171,10 +174,11 @@ def fit_truncated_nb(X: np.ndarray, y: np.ndarray, ridge: np.ndarray):
     return theta[:-1], float(np.exp(theta[-1])), np.linalg.inv(Hm)[:p, :p]
 
 
-def _mvn(mean: np.ndarray, cov: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+def _mvn(mean: np.ndarray, cov: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Draws (n, p) from N(mean, cov) at standard normals ``z`` (n, p)."""
     vals, vecs = np.linalg.eigh(0.5 * (cov + cov.T))
     root = vecs * np.sqrt(np.clip(vals, 0, None))
-    return mean[None, :] + rng.standard_normal((n, len(mean))) @ root.T
+    return mean[None, :] + z @ root.T
 
 
 def sample_truncated_nb(
@@ -197,10 +201,53 @@ def sample_truncated_nb(
 
 
 @dataclass(frozen=True)
-class SpatialHurdle(MatrixForecaster):
+class HurdleFitted(Fitted):
+    """Step fits (made when first needed, memoised) of the spatial hurdle."""
+
+    spec: SpatialHurdle
+    fits: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def step_fit(self, h: int) -> dict:
+        if h not in self.fits:
+            self.fits[h] = self.spec._fit_step(self.history, h)
+        return self.fits[h]
+
+    def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        hist = self.history
+        F = self.spec._features(hist)
+        x = self.spec._design(F, np.array([hist.counts.shape[1] - 1]))  # (R, p)
+        R, p = x.shape
+        cap = np.log(3.0 * hist.counts.max(axis=1) + 10.0)
+        fits = [self.step_fit(h) for h in range(1, horizon + 1)]
+        first = max(f["origins"][0] for f in fits)
+        resid = [f["residuals"][:, f["origins"] >= first] for f in fits]
+        corr = step_correlation(resid)
+        from scipy.special import ndtr
+
+        u = ndtr(
+            np.einsum("ij,rjm->rim", np.linalg.cholesky(corr), rng.standard_normal((R, horizon, n)))
+        )
+        zz, zs = rng.standard_normal((n, p)), rng.standard_normal((n, p))
+        out = np.empty((R, horizon, n), dtype=np.int64)
+        for h, f in enumerate(fits, start=1):
+            (bz, cz), (bs, alpha, cs) = f["zero"], f["size"]
+            if self.spec.param_uncertainty:
+                Bz, Bs = _mvn(bz, cz, zz), _mvn(bs, cs, zs)
+            else:
+                Bz, Bs = np.tile(bz, (n, 1)), np.tile(bs, (n, 1))
+            p_any = special.expit(x @ Bz.T)  # (R, M)
+            mu = np.exp(np.minimum(x @ Bs.T, cap[:, None]))
+            size = sample_truncated_nb(mu, alpha, rng)
+            out[:, h - 1] = np.where(u[:, h - 1] < p_any, size, 0)
+        return out
+
+
+@dataclass(frozen=True)
+class SpatialHurdle(Forecaster):
     """Pooled logistic + zero-truncated NB on spatio-temporal features; see module docstring."""
 
     name: str = "hurdle"
+    description: str = "pooled spatio-temporal hurdle (logistic + truncated NB), direct"
     window: int = 72
     ridge: float = 1.0
     param_uncertainty: bool = True
@@ -209,66 +256,42 @@ class SpatialHurdle(MatrixForecaster):
         c = np.ascontiguousarray(history.counts, dtype=np.int64)
         return _cached_features(c.tobytes(), c.shape, history.region_ids)
 
-    def fit_history(self, history: History) -> dict:
+    def fit(self, history: History) -> HurdleFitted:
         T = history.counts.shape[1]
         if T < 24:
             raise ModelError(f"{self.name}: need at least 24 periods of history, got {T}")
-        return {}  # fits per step are made on demand (the horizon is not known yet)
+        return HurdleFitted(history, self.name, self)
 
     def _design(self, F: np.ndarray, origins: np.ndarray) -> np.ndarray:
         X = F[:, origins, :].reshape(-1, F.shape[-1])
         return np.concatenate([np.ones((len(X), 1)), X], axis=1)
 
-    def _fit(self, fitted: MatrixFitted, h: int) -> dict:
-        cache = fitted.state
-        if h not in cache:
-            y = fitted.history.counts.astype(float)
-            T = y.shape[1]
-            F = self._features(fitted.history)
-            o = np.arange(max(12, T - self.window - h), T - h)
-            if len(o) < 6:
-                raise ModelError(f"{self.name}: too short a history for step {h}")
-            X = self._design(F, o)
-            target = y[:, o + h].reshape(-1)
-            ridge = np.full(X.shape[1], self.ridge)
-            ridge[0] = 1e-4
-            bz, cz = fit_logistic(X, (target > 0).astype(float), ridge)
-            pos = target > 0
-            if pos.sum() >= X.shape[1] + 2:
-                bs, alpha, cs = fit_truncated_nb(X[pos], target[pos], ridge)
-            else:  # too few positive counts to fit sizes: they are all ones (or nearly)
-                bs = np.zeros(X.shape[1])
-                bs[0] = np.log(max(target[pos].mean() - 0.5, 0.05)) if pos.any() else np.log(0.05)
-                alpha, cs = 1.0, np.zeros((X.shape[1], X.shape[1]))
-            cache[h] = {"zero": (bz, cz), "size": (bs, alpha, cs)}
-        return cache[h]
-
-    def sample(self, fitted: MatrixFitted, horizon, n_samples, rng) -> np.ndarray:
-        hist = fitted.history
-        F = self._features(hist)
-        x = self._design(F, np.array([hist.counts.shape[1] - 1]))  # (R, p)
-        R = x.shape[0]
-        cap = np.log(3.0 * hist.counts.max(axis=1) + 10.0)
-        out = np.empty((R, horizon, n_samples), dtype=np.int64)
-        for h in range(1, horizon + 1):
-            f = self._fit(fitted, h)
-            (bz, cz), (bs, alpha, cs) = f["zero"], f["size"]
-            if self.param_uncertainty:
-                Bz, Bs = _mvn(bz, cz, n_samples, rng), _mvn(bs, cs, n_samples, rng)
-            else:
-                Bz, Bs = np.tile(bz, (n_samples, 1)), np.tile(bs, (n_samples, 1))
-            p_any = special.expit(x @ Bz.T)  # (R, M)
-            mu = np.exp(np.minimum(x @ Bs.T, cap[:, None]))
-            any_ = rng.uniform(size=(R, n_samples)) < p_any
-            size = sample_truncated_nb(mu, alpha, rng)
-            out[:, h - 1] = np.where(any_, size, 0)
-        return out
+    def _fit_step(self, history: History, h: int) -> dict:
+        y = history.counts.astype(float)
+        R, T = y.shape
+        F = self._features(history)
+        o = np.arange(max(12, T - self.window - h), T - h)
+        if len(o) < 6:
+            raise ModelError(f"{self.name}: too short a history for step {h}")
+        X = self._design(F, o)
+        target = y[:, o + h].reshape(-1)
+        ridge = np.full(X.shape[1], self.ridge)
+        ridge[0] = 1e-4
+        z = (target > 0).astype(float)
+        bz, cz = fit_logistic(X, z, ridge)
+        p = special.expit(X @ bz)
+        resid = ((z - p) / np.sqrt(np.maximum(p * (1 - p), 1e-6))).reshape(R, len(o))
+        pos = target > 0
+        if pos.sum() >= X.shape[1] + 2:
+            bs, alpha, cs = fit_truncated_nb(X[pos], target[pos], ridge)
+        else:  # too few positive counts to fit sizes: they are all ones (or nearly)
+            bs = np.zeros(X.shape[1])
+            bs[0] = np.log(max(target[pos].mean() - 0.5, 0.05)) if pos.any() else np.log(0.05)
+            alpha, cs = 1.0, np.zeros((X.shape[1], X.shape[1]))
+        return {"zero": (bz, cz), "size": (bs, alpha, cs), "origins": o, "residuals": resid}
 
 
 @functools.lru_cache(maxsize=64)
 def _cached_features(buf: bytes, shape: tuple[int, int], region_ids: tuple[str, ...]):
     y = np.frombuffer(buf, dtype=np.int64).reshape(shape)
     return origin_features(y, region_ids)
-
-
-register(SpatialHurdle())

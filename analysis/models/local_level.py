@@ -4,8 +4,11 @@ Each region's event rate follows a random walk that is tracked by a gamma distri
 the count in a period is Poisson given the rate; after each period the gamma's shape and rate
 are discounted by ``omega`` (old evidence fades) and updated with the count. The one-step
 predictive is then negative binomial with mean equal to an exponentially weighted average of
-past counts, and the uncertainty about the level is part of it. Steps further ahead discount
-the evidence further (``omega ** h``), so intervals widen with the horizon.
+past counts, and the uncertainty about the level is part of it. Paths are simulated forward:
+each step draws a rate from the current gamma, a count given the rate, and then updates the
+gamma with that simulated count, exactly as the filter would with data. A path that starts
+high therefore stays high, window totals get the spread the model implies, and intervals
+widen with the horizon as old evidence fades.
 
 So that silent regions are not forecast at exactly zero forever, every period also adds a
 little prior evidence, ``(1 - omega) * (b0 * m, b0)`` with ``m`` the mean rate of all regions:
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from analysis.models.forecast import History, MatrixFitted, MatrixForecaster, register
+from analysis.models.forecast import Fitted, Forecaster, History
 
 OMEGAS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.96, 0.98)
 PRIOR_WEIGHTS = (0.25, 1.0, 4.0)
@@ -63,17 +66,49 @@ def _nb_loglik(y: np.ndarray, a: np.ndarray, b: np.ndarray, kappa: float) -> np.
 
 
 @dataclass(frozen=True)
-class LocalLevelNB(MatrixForecaster):
+class LocalLevelFitted(Fitted):
+    """Discount ``omega``, prior weight, extra noise ``kappa``, mean rate of all regions and
+    the gamma (shape ``a``, rate ``b``) of every region's level after the origin."""
+
+    omega: float
+    prior_weight: float
+    kappa: float
+    mean_rate: float
+    a: np.ndarray
+    b: np.ndarray
+
+    def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        omega, w, m = self.omega, self.prior_weight, self.mean_rate
+        R = self.a.shape[0]
+        a = np.repeat(self.a[:, None], n, axis=1)
+        b = np.repeat(self.b[:, None], n, axis=1)
+        out = np.empty((R, horizon, n), dtype=np.int64)
+        for h in range(horizon):
+            a = omega * a + (1 - omega) * w * m
+            b = omega * b + (1 - omega) * w
+            lam = rng.gamma(a, 1.0 / b)
+            if self.kappa > 0:
+                lam = lam * rng.gamma(1.0 / self.kappa, self.kappa, size=(R, n))
+            y = rng.poisson(lam)
+            out[:, h] = y
+            a = a + y
+            b = b + 1.0
+        return out
+
+
+@dataclass(frozen=True)
+class LocalLevelNB(Forecaster):
     """Pooled gamma-Poisson local level; see the module docstring."""
 
     name: str = "local_level"
+    description: str = "gamma-Poisson local level (no trend), pooled discount"
     window: int = 60
     burn_in: int = 12
     omegas: tuple[float, ...] = OMEGAS
     prior_weights: tuple[float, ...] = PRIOR_WEIGHTS
     kappas: tuple[float, ...] = KAPPAS
 
-    def fit_history(self, history: History) -> dict:
+    def fit(self, history: History) -> LocalLevelFitted:
         y = history.counts[:, -self.window :].astype(float)
         m = max(float(y.mean()), 1e-3)
         best = None
@@ -87,26 +122,4 @@ class LocalLevelNB(MatrixForecaster):
                         best = (score, omega, w, kappa)
         _, omega, w, kappa = best
         _, _, a, b = _filter(y, omega, w * m, w)
-        return {"omega": omega, "prior_weight": w, "kappa": kappa, "mean_rate": m, "a": a, "b": b}
-
-    def sample(self, fitted: MatrixFitted, horizon, n_samples, rng) -> np.ndarray:
-        st = fitted.state
-        omega, w, m = st["omega"], st["prior_weight"], st["mean_rate"]
-        a, b = st["a"], st["b"]
-        R = a.shape[0]
-        out = np.empty((R, horizon, n_samples), dtype=np.int64)
-        for h in range(1, horizon + 1):
-            # evolve h times without data: evidence discounted, prior evidence added
-            ah, bh = a.copy(), b.copy()
-            for _ in range(h):
-                ah = omega * ah + (1 - omega) * w * m
-                bh = omega * bh + (1 - omega) * w
-            lam = rng.gamma(ah[:, None], 1.0 / bh[:, None], size=(R, n_samples))
-            if st["kappa"] > 0:
-                k = st["kappa"]
-                lam = lam * rng.gamma(1.0 / k, k, size=(R, n_samples))
-            out[:, h - 1] = rng.poisson(lam)
-        return out
-
-
-register(LocalLevelNB())
+        return LocalLevelFitted(history, self.name, omega, w, kappa, m, a, b)

@@ -11,21 +11,25 @@ periods, scaled for quarterly data).
   towards the common level by empirical Bayes (Gaussian random intercepts, variance by EM):
   regions with few events borrow strength from the others.
 
-Forecasts draw coefficients from their asymptotic normal distribution (parameter uncertainty),
-then simulate each path recursively, feeding simulated counts back into the lags.
+Both are direct multi-step models: step h comes from a model fitted for counts h periods
+after the origin. Each sample path draws its parameters once (the same standard normals and
+uniforms at every step, so a path with a high level stays high), and the count noise of the
+steps of a path is tied by a Gaussian copula whose correlation is that of the in-sample
+residuals of the step models at common origins. Sums over months then have the spread the
+data show, not the spread of independent months.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from analysis.errors import ModelError
-from analysis.models.forecast import History, MatrixFitted, MatrixForecaster, register
-from analysis.models.glm import fit_nb_batched_alpha, sample_nb
+from analysis.models.forecast import Fitted, Forecaster, History
+from analysis.models.glm import fit_nb_batched_alpha
 
 
 def _windows(history: History, lags: tuple[int, ...]) -> tuple[int, ...]:
@@ -37,11 +41,6 @@ def _windows(history: History, lags: tuple[int, ...]) -> tuple[int, ...]:
 def _season(months: np.ndarray, per_year: int) -> np.ndarray:
     ang = 2 * np.pi * (months - 1) / 12.0
     return np.stack([np.sin(ang), np.cos(ang)], axis=-1)
-
-
-def _lag_features(buf: np.ndarray, windows: tuple[int, ...], offset: float = 1.0) -> np.ndarray:
-    """``log((mean(buf[..., -k:]) + c) / c)`` for each window k; buf's last axis is time."""
-    return np.stack([np.log(buf[..., -k:].mean(axis=-1) / offset + 1.0) for k in windows], axis=-1)
 
 
 def design(
@@ -138,138 +137,19 @@ def _future_months(history: History, horizon: int) -> np.ndarray:
     return np.asarray(history.future_periods(horizon).month)
 
 
-def _simulate(
-    history: History,
-    coef: np.ndarray,
-    alpha: np.ndarray,
-    windows: tuple[int, ...],
-    horizon: int,
-    rng: np.random.Generator,
-    *,
-    trend: bool,
-    season: bool,
-    cap: np.ndarray,
-    offset: float = 1.0,
-) -> np.ndarray:
-    """Recursive simulation. ``coef`` (R, M, p) in the column order of :func:`design`
-    (a leading column of ones standing for the intercept or region level)."""
-    R, M, _ = coef.shape
-    L = max(windows)
-    buf = np.repeat(history.counts[:, None, -L:].astype(float), M, axis=1)  # (R, M, L)
-    months = _future_months(history, horizon)
-    out = np.empty((R, horizon, M), dtype=np.int64)
-    for h in range(horizon):
-        x = [np.ones((R, M, 1))]
-        if trend:
-            x.append(np.full((R, M, 1), (h + 1) / history.per_year))
-        if season:
-            x.append(np.broadcast_to(_season(months[h : h + 1], history.per_year), (R, M, 2)))
-        x.append(_lag_features(buf, windows, offset))
-        eta = np.einsum("rmp,rmp->rm", np.concatenate(x, axis=2), coef)
-        # cap: a draw of explosive lag coefficients must not send a path to infinity
-        mu = np.exp(np.minimum(eta, cap[:, None]))
-        y = sample_nb(mu, alpha[:, None] if np.ndim(alpha) else alpha, rng)
-        out[:, h, :] = y
-        buf = np.concatenate([buf[..., 1:], y[..., None].astype(float)], axis=2)
-    return out
+def _mvn_draws(mean: np.ndarray, cov: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """(B, p) means, (B, p, p) covariances and standard normals (B, M, p) -> (B, M, p) draws.
 
-
-def _mvn_draws(mean: np.ndarray, cov: np.ndarray, M: int, rng: np.random.Generator):
-    """(B, p) means and (B, p, p) covariances -> (B, M, p) draws."""
-    B, p = mean.shape
+    The normals are passed in so that every step of a path uses the same ones.
+    """
+    p = mean.shape[1]
     cov = 0.5 * (cov + cov.transpose(0, 2, 1)) + 1e-10 * np.eye(p)
     L = np.linalg.cholesky(cov)
-    z = rng.standard_normal((B, M, p))
     return mean[:, None, :] + np.einsum("bij,bmj->bmi", L, z)
 
 
 def _cap(history: History) -> np.ndarray:
     return np.log(3.0 * history.counts.max(axis=1) + 10.0)
-
-
-def _direct_samples(model, fitted, horizon, n_samples, rng, dispersion) -> np.ndarray:
-    """Direct multi-step draws shared by the GLMs: step h comes from the model fitted for h,
-    evaluated at the origin's lags, with NB dispersion ``dispersion(fit)``."""
-    hist = fitted.history
-    cap = _cap(hist)
-    y, months = model._data(hist)
-    fut = _future_months(hist, horizon)
-    out = np.empty((y.shape[0], horizon, n_samples), dtype=np.int64)
-    for h in range(1, horizon + 1):
-        fit = model._fit(fitted, h)
-        row = origin_row(y, months, int(fut[h - 1]), h, **model._kw(hist))
-        eta = np.einsum("rp,rmp->rm", row, model._coef(fit, n_samples, rng))
-        out[:, h - 1] = sample_nb(np.exp(np.minimum(eta, cap[:, None])), dispersion(fit), rng)
-    return out
-
-
-@dataclass(frozen=True)
-class NBGLM(MatrixForecaster):
-    """One NB2 GLM per region: trend, seasonality and lagged counts.
-
-    ``direct=True`` fits one model per step h (counts h periods ahead on lags at the origin)
-    and draws each step from its own predictive distribution; ``direct=False`` fits the
-    one-step model and simulates paths recursively, feeding draws back into the lags.
-    """
-
-    name: str = "nb_glm"
-    window: int = 60
-    lags: tuple[int, ...] = (1, 3, 12)
-    trend: bool = True
-    season: bool = True
-    ridge: float = 1.0
-    intercept_ridge: float = 0.1
-    param_uncertainty: bool = True
-    offset: float = 0.1
-    direct: bool = True
-
-    def _kw(self, history: History) -> dict:
-        return dict(
-            per_year=history.per_year,
-            windows=_windows(history, self.lags),
-            trend=self.trend,
-            season=self.season,
-            offset=self.offset,
-        )
-
-    def _data(self, history: History) -> tuple[np.ndarray, np.ndarray]:
-        L = max(_windows(history, self.lags))
-        y = history.counts[:, -(self.window + L) :]
-        return y, np.asarray(history.periods.month)[-y.shape[1] :]
-
-    def fit_history(self, history: History) -> dict:
-        return {}  # fits per step are made on demand (the horizon is not known yet)
-
-    def _fit(self, fitted: MatrixFitted, h: int):
-        cache = fitted.state
-        if h not in cache:
-            y, months = self._data(fitted.history)
-            X, target = design(y, months, h=h, **self._kw(fitted.history))
-            if X.shape[1] < 2 * X.shape[2]:
-                raise ModelError(
-                    f"{self.name}: {X.shape[1]} usable periods for {X.shape[2]} coefficients; "
-                    "need a longer history"
-                )
-            ridge = np.full(X.shape[2], self.ridge)
-            ridge[0] = self.intercept_ridge
-            cache[h] = fit_nb_batched_alpha(X, target, ridge=ridge)
-        return cache[h]
-
-    def _coef(self, fit, n_samples, rng):
-        if self.param_uncertainty:
-            return _mvn_draws(fit.coef, fit.cov, n_samples, rng)
-        return np.repeat(fit.coef[:, None, :], n_samples, axis=1)
-
-    def sample(self, fitted: MatrixFitted, horizon, n_samples, rng):
-        hist = fitted.history
-        cap = _cap(hist)
-        if not self.direct:
-            fit = self._fit(fitted, 1)
-            return _simulate(
-                hist, self._coef(fit, n_samples, rng), fit.alpha, _windows(hist, self.lags),
-                horizon, rng, trend=self.trend, season=self.season, cap=cap, offset=self.offset,
-            )  # fmt: skip
-        return _direct_samples(self, fitted, horizon, n_samples, rng, lambda f: f.alpha[:, None])
 
 
 @dataclass(frozen=True)
@@ -285,22 +165,6 @@ class PooledFit:
     target: np.ndarray  # (R, n) training counts
     offset_eta: np.ndarray  # (R, n) shared part of the linear predictor
     grid: tuple[np.ndarray, np.ndarray] | None = None  # level posterior (values, CDF)
-    region_alpha: np.ndarray | None = None  # (R,) dispersion per region, shrunk to alpha
-
-
-def shrunk_region_alpha(f: PooledFit, strength: float = 1.0) -> np.ndarray:
-    """Per-region NB2 dispersion: the region's moment estimate shrunk towards the common one.
-
-    ``alpha_r = (sum((y - mu)**2 - y) + c * alpha) / (sum(mu**2) + c)`` with ``c`` =
-    ``strength`` x the median of ``sum(mu**2)`` over regions: regions with little information
-    (small expected counts) keep the common value; busy regions get their own.
-    """
-    mu = np.exp(np.clip(f.level[:, None] + f.offset_eta, -30, 30))
-    y = f.target
-    num = ((y - mu) ** 2 - y).sum(1)
-    den = (mu**2).sum(1)
-    c = strength * max(float(np.median(den)), 1e-6)
-    return np.clip((num + c * f.alpha) / (den + c), 1e-3, 50.0)
 
 
 def _gram(X: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -383,11 +247,12 @@ def level_posterior_grid(f: PooledFit, grid: int = 121) -> tuple[np.ndarray, np.
     return b, cdf / cdf[:, -1:]
 
 
-def _level_posterior_draws(f: PooledFit, n_samples: int, rng: np.random.Generator) -> np.ndarray:
-    """Draw region levels by inverting the gridded posterior CDF (linear within cells)."""
+def _level_posterior_draws(f: PooledFit, r: np.ndarray) -> np.ndarray:
+    """Region levels at uniforms ``r`` (R, M) by inverting the gridded posterior CDF (linear
+    within cells)."""
     b, cdf = f.grid
     R, G = b.shape
-    r = rng.uniform(size=(R, n_samples))
+    n_samples = r.shape[1]
     # vectorised searchsorted: offset each region's CDF into its own [i, i + 1) band
     flat = (cdf + np.arange(R)[:, None]).ravel()
     pos = np.searchsorted(flat, (r + np.arange(R)[:, None]).ravel()).reshape(R, n_samples)
@@ -400,110 +265,239 @@ def _level_posterior_draws(f: PooledFit, n_samples: int, rng: np.random.Generato
     return b_lo + np.clip(frac, 0, 1) * (b_hi - b_lo)
 
 
-@dataclass(frozen=True)
-class PooledNB(MatrixForecaster):
-    """NB2 across regions: shared seasonality and lag slopes, shrunk region levels.
+# --------------------------------------------------------------------------- paths
 
-    Lag features are the region's own recent means and, with ``group_windows``, the mean of
-    its country's regions (ISO 3166-2 prefix). ``direct=True`` (default) fits one model per
-    step; each step's samples are then draws from that step's predictive distribution, not
-    coherent paths. ``direct=False`` simulates paths recursively from the one-step model.
+
+def step_correlation(residuals: list[np.ndarray]) -> np.ndarray:
+    """Correlation (H, H) of the step models' Pearson residuals at common origins.
+
+    ``residuals[h - 1]`` is (region, origin) for step h, aligned on origins, so entry
+    (h, h') says how much a surprise h periods after an origin goes with one h' periods after
+    it. Repaired to a valid correlation matrix (eigenvalues clipped at a small positive value).
+    """
+    H = len(residuals)
+    if H == 1:
+        return np.ones((1, 1))
+    n = min(r.shape[1] for r in residuals)
+    Z = np.stack([r[:, :n].ravel() for r in residuals])
+    Z = np.clip(Z, -10.0, 10.0)  # one wild residual of a quiet region must not set rho alone
+    C = np.nan_to_num(np.corrcoef(Z), nan=0.0)
+    np.fill_diagonal(C, 1.0)
+    vals, vecs = np.linalg.eigh(C)
+    C = (vecs * np.clip(vals, 1e-3, None)) @ vecs.T
+    d = np.sqrt(np.diag(C))
+    return C / d[:, None] / d[None, :]
+
+
+def copula_nb(
+    mu: np.ndarray, alpha: np.ndarray, corr: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """NB2 counts (R, H, M) with means ``mu`` (R, H, M), dispersion ``alpha`` (broadcastable)
+    and a Gaussian copula with correlation ``corr`` (H, H) across steps.
+
+    Each margin is exactly NB2(mu, alpha) (Poisson where alpha is 0); only the dependence
+    between the steps of a path comes from the copula.
+    """
+    from scipy import special, stats
+
+    R, H, M = mu.shape
+    L = np.linalg.cholesky(corr)
+    z = np.einsum("ij,rjm->rim", L, rng.standard_normal((R, H, M)))
+    u = np.clip(special.ndtr(z), 1e-12, 1 - 1e-12)
+    a = np.broadcast_to(np.asarray(alpha, float), mu.shape)
+    out = np.empty(mu.shape, dtype=np.int64)
+    pois = a < 1e-8
+    if pois.any():
+        out[pois] = stats.poisson.ppf(u[pois], mu[pois])
+    nb = ~pois
+    if nb.any():
+        size = 1.0 / a[nb]
+        out[nb] = stats.nbinom.ppf(u[nb], size, size / (size + mu[nb]))
+    return out
+
+
+@dataclass(frozen=True)
+class DirectFitted(Fitted):
+    """State of a direct multi-step NB model: one fit per step, made when first needed.
+
+    ``fits`` memoises the step fits (a pure function of the history and the step), so one
+    fitted model can be asked for any horizon.
     """
 
-    name: str = "pooled_nb"
-    window: int = 72
+    spec: Forecaster
+    fits: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def step_fit(self, h: int):
+        if h not in self.fits:
+            self.fits[h] = self.spec._fit_step(self.history, h)  # type: ignore[attr-defined]
+        return self.fits[h]
+
+    def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        spec = self.spec
+        hist = self.history
+        cap = _cap(hist)
+        y, months = spec._data(hist)  # type: ignore[attr-defined]
+        fut = _future_months(hist, horizon)
+        fits = [self.step_fit(h) for h in range(1, horizon + 1)]
+        shared = spec._shared_draws(fits[0], n, rng)  # type: ignore[attr-defined]
+        mu = np.empty((len(hist.region_ids), horizon, n))
+        alpha = np.empty((len(hist.region_ids), horizon, 1))
+        for h, fit in enumerate(fits, start=1):
+            row = origin_row(y, months, int(fut[h - 1]), h, **spec._kw(hist))  # type: ignore[attr-defined]
+            coef = spec._coef(fit, shared)  # type: ignore[attr-defined]
+            eta = np.einsum("rp,rmp->rm", row, coef)
+            mu[:, h - 1] = np.exp(np.minimum(eta, cap[:, None]))
+            alpha[:, h - 1, 0] = np.broadcast_to(fit.alpha, (len(hist.region_ids),))
+        corr = step_correlation([f.residuals for f in fits])
+        return copula_nb(mu, alpha, corr, rng)
+
+
+@dataclass(frozen=True)
+class StepFit:
+    """One step's fit: coefficients, their covariance, dispersion and Pearson residuals."""
+
+    coef: np.ndarray
+    cov: np.ndarray
+    alpha: np.ndarray
+    residuals: np.ndarray  # (R, n) aligned on origins
+    pooled: PooledFit | None = None
+
+
+def _pearson(target: np.ndarray, mu: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
+    a = np.asarray(alpha, float)
+    a = a[:, None] if a.ndim == 1 else a
+    return (target - mu) / np.sqrt(mu + a * mu**2 + 1e-12)
+
+
+@dataclass(frozen=True)
+class NBGLM(Forecaster):
+    """One NB2 GLM per region for each step: trend, seasonality and lagged counts."""
+
+    name: str = "nb_glm"
+    description: str = "negative-binomial GLM per region (trend, season, lags), direct"
+    window: int = 60
     lags: tuple[int, ...] = (1, 3, 12)
-    group_windows: tuple[int, ...] = ()
-    spatial: str = "country"
-    trend: bool = False
+    trend: bool = True
     season: bool = True
+    ridge: float = 1.0
+    intercept_ridge: float = 0.1
     param_uncertainty: bool = True
     offset: float = 0.1
-    direct: bool = True
-    slope_ridge: float = 1.0
-    region_dispersion: bool = False
 
     def _kw(self, history: History) -> dict:
-        scale = 12 // history.per_year
         return dict(
             per_year=history.per_year,
             windows=_windows(history, self.lags),
             trend=self.trend,
             season=self.season,
             offset=self.offset,
-            mix=spatial_mix(history.region_ids, self.spatial) if self.group_windows else None,
-            group_windows=tuple(max(1, round(k / scale)) for k in self.group_windows),
         )
 
     def _data(self, history: History) -> tuple[np.ndarray, np.ndarray]:
-        kw = self._kw(history)
-        L = max((*kw["windows"], *kw["group_windows"]))
+        L = max(_windows(history, self.lags))
         y = history.counts[:, -(self.window + L) :]
         return y, np.asarray(history.periods.month)[-y.shape[1] :]
 
-    def fit_history(self, history: History) -> dict:
-        return {}  # fits per step are made on demand (the horizon is not known yet)
+    def fit(self, history: History) -> DirectFitted:
+        return DirectFitted(history, self.name, self)
 
-    def _fit(self, fitted: MatrixFitted, h: int) -> PooledFit:
-        cache = fitted.state
-        if h not in cache:
-            y, months = self._data(fitted.history)
-            X, target = design(y, months, h=h, **self._kw(fitted.history))
-            if X.shape[1] < 3:
-                raise ModelError(f"{self.name}: too short a history ({y.shape[1]} periods)")
-            ridge = np.full(X.shape[2], self.slope_ridge)
-            ridge[0] = 1e-6
-            b, g, A, Bm, S_inv, a, tau2 = fit_pooled_nb(X, target, ridge=ridge)
-            f = PooledFit(b, g, A, Bm, S_inv, a, tau2, (), target, X @ g)
-            if self.param_uncertainty:
-                f = dataclasses.replace(f, grid=level_posterior_grid(f))
-            if self.region_dispersion:
-                f = dataclasses.replace(f, region_alpha=shrunk_region_alpha(f))
-            cache[h] = f
-        return cache[h]
+    def _fit_step(self, history: History, h: int) -> StepFit:
+        y, months = self._data(history)
+        X, target = design(y, months, h=h, **self._kw(history))
+        if X.shape[1] < 2 * X.shape[2]:
+            raise ModelError(
+                f"{self.name}: {X.shape[1]} usable periods for {X.shape[2]} coefficients; "
+                "need a longer history"
+            )
+        ridge = np.full(X.shape[2], self.ridge)
+        ridge[0] = self.intercept_ridge
+        fit = fit_nb_batched_alpha(X, target, ridge=ridge)
+        mu = np.exp(np.clip(np.einsum("rnp,rp->rn", X, fit.coef), -30, 30))
+        # row j of step h's design is the origin j + L - 1 for every h: aligned already
+        return StepFit(fit.coef, fit.cov, fit.alpha, _pearson(target, mu, fit.alpha))
 
-    def _coef(self, f: PooledFit, n_samples: int, rng: np.random.Generator):
+    def _shared_draws(self, fit: StepFit, n: int, rng: np.random.Generator) -> np.ndarray:
+        R, p = fit.coef.shape
+        return rng.standard_normal((R, n, p))
+
+    def _coef(self, fit: StepFit, z: np.ndarray) -> np.ndarray:
+        if self.param_uncertainty:
+            return _mvn_draws(fit.coef, fit.cov, z)
+        return np.repeat(fit.coef[:, None, :], z.shape[1], axis=1)
+
+
+@dataclass(frozen=True)
+class PooledNB(Forecaster):
+    """NB2 across regions for each step: shared seasonality and lag slopes, shrunk region
+    levels (empirical Bayes). Lag features are the region's own recent means."""
+
+    name: str = "pooled_nb"
+    description: str = "pooled negative binomial (shared lags and season, shrunk levels), direct"
+    window: int = 72
+    lags: tuple[int, ...] = (1, 3, 12)
+    trend: bool = False
+    season: bool = True
+    param_uncertainty: bool = True
+    offset: float = 0.1
+    slope_ridge: float = 1.0
+
+    def _kw(self, history: History) -> dict:
+        return dict(
+            per_year=history.per_year,
+            windows=_windows(history, self.lags),
+            trend=self.trend,
+            season=self.season,
+            offset=self.offset,
+        )
+
+    def _data(self, history: History) -> tuple[np.ndarray, np.ndarray]:
+        L = max(self._kw(history)["windows"])
+        y = history.counts[:, -(self.window + L) :]
+        return y, np.asarray(history.periods.month)[-y.shape[1] :]
+
+    def fit(self, history: History) -> DirectFitted:
+        return DirectFitted(history, self.name, self)
+
+    def _fit_step(self, history: History, h: int) -> StepFit:
+        y, months = self._data(history)
+        X, target = design(y, months, h=h, **self._kw(history))
+        if X.shape[1] < 3:
+            raise ModelError(f"{self.name}: too short a history ({y.shape[1]} periods)")
+        ridge = np.full(X.shape[2], self.slope_ridge)
+        ridge[0] = 1e-6
+        b, g, A, Bm, S_inv, a, tau2 = fit_pooled_nb(X, target, ridge=ridge)
+        f = PooledFit(b, g, A, Bm, S_inv, a, tau2, (), target, X @ g)
+        if self.param_uncertainty:
+            f = dataclasses.replace(f, grid=level_posterior_grid(f))
+        mu = np.exp(np.clip(b[:, None] + f.offset_eta, -30, 30))
+        return StepFit(g, S_inv, np.asarray(a), _pearson(target, mu, a), pooled=f)
+
+    def _shared_draws(self, fit: StepFit, n: int, rng: np.random.Generator):
+        R, q = fit.pooled.level.shape[0], fit.pooled.shared.shape[0]
+        return rng.standard_normal((1, n, max(q - 1, 1))), rng.uniform(size=(R, n))
+
+    def _coef(self, fit: StepFit, draws) -> np.ndarray:
+        f = fit.pooled
+        z, r = draws
+        n = r.shape[1]
         R, q = f.level.shape[0], f.shared.shape[0]
+        g = np.repeat(f.shared[None], n, axis=0)
         if self.param_uncertainty:
             # slopes given the common level at its estimate: the level's own uncertainty is
             # carried by the region levels below, and its Gaussian approximation is poor
             # when the window holds almost no events
-            prec = np.linalg.inv(f.S_inv)[1:, 1:]
-            g = np.repeat(f.shared[None], n_samples, axis=0)
             if q > 1:
-                g[:, 1:] = _mvn_draws(
-                    f.shared[None, 1:], np.linalg.inv(prec)[None], n_samples, rng
-                )[0]
+                prec = np.linalg.inv(f.S_inv)[1:, 1:]
+                g[:, 1:] = _mvn_draws(f.shared[None, 1:], np.linalg.inv(prec)[None], z)[0]
             # b_r | gamma from its exact 1-D posterior on a grid (the Gaussian approximation
             # has a far too heavy right tail for sparse regions), shifted for gamma's draw
-            b = _level_posterior_draws(f, n_samples, rng)
+            b = _level_posterior_draws(f, r)
             b = b - (f.Bm @ (g - f.shared).T) / f.A[:, None]
         else:
-            g = np.repeat(f.shared[None], n_samples, axis=0)
-            b = np.repeat(f.level[:, None], n_samples, axis=1)
-        coef = np.broadcast_to(g[None], (R, n_samples, q)).copy()
+            b = np.repeat(f.level[:, None], n, axis=1)
+        coef = np.broadcast_to(g[None], (R, n, q)).copy()
         coef[..., 0] += b
         return coef
 
-    def sample(self, fitted: MatrixFitted, horizon, n_samples, rng):
-        hist = fitted.history
-        cap = _cap(hist)
-        if not self.direct:
-            if self.group_windows:
-                raise ModelError(f"{self.name}: recursive simulation needs group_windows=()")
-            f = self._fit(fitted, 1)
-            return _simulate(
-                hist, self._coef(f, n_samples, rng), np.full(len(f.level), f.alpha),
-                _windows(hist, self.lags), horizon, rng,
-                trend=self.trend, season=self.season, cap=cap, offset=self.offset,
-            )  # fmt: skip
-        return _direct_samples(
-            self, fitted, horizon, n_samples, rng,
-            lambda f: f.alpha if f.region_alpha is None else f.region_alpha[:, None],
-        )  # fmt: skip
-
-
-register(NBGLM())
-register(PooledNB())
 
 __all__ = ["NBGLM", "PooledNB", "design", "fit_pooled_nb", "origin_row", "spatial_mix"]

@@ -6,6 +6,9 @@ from the Gaussian predictive distribution on that scale, transform back with ``e
 is not included (statsmodels forecasts condition on the estimates) - one reason they serve as
 references. One fit per region with any event in the training window; regions with none get
 zeros (both models are degenerate on a constant series). They are slow: about 20-80 ms a fit.
+A sample path draws one standard normal per region and scales it by each step's predictive
+standard deviation, so a path that starts high stays high (the statsmodels predictive
+variances are marginal; this is the comonotone path with those margins).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.models.forecast import History, MatrixFitted, MatrixForecaster, register
+from analysis.models.forecast import Fitted, Forecaster, History
 
 
 def _fit_one(kind: str, z: np.ndarray, per_year: int):
@@ -32,29 +35,15 @@ def _fit_one(kind: str, z: np.ndarray, per_year: int):
 
 
 @dataclass(frozen=True)
-class StatsmodelsReference(MatrixForecaster):
-    """``kind`` is ``"sarimax"`` (AR(1) with constant on log1p) or ``"ets"`` (simple ES)."""
+class ReferenceFitted(Fitted):
+    fits: dict  # region index -> statsmodels results (None where the fit failed)
+    recent: np.ndarray  # (R, window) counts
 
-    name: str = "sarimax"
-    kind: str = "sarimax"
-    window: int = 48
-
-    def fit_history(self, history: History):
-        y = history.counts[:, -self.window :].astype(float)
-        fits = {}
-        for r in np.flatnonzero(y.sum(axis=1) > 0):
-            try:
-                fits[int(r)] = _fit_one(self.kind, np.log1p(y[r]), history.per_year)
-            except (np.linalg.LinAlgError, ValueError):
-                # a failed fit falls back to the region's recent level below
-                fits[int(r)] = None
-        return fits, y
-
-    def sample(self, fitted: MatrixFitted, horizon, n_samples, rng):
-        fits, y = fitted.state
+    def sample_paths(self, horizon, n, rng):
+        y = self.recent
         R = y.shape[0]
-        lam = np.zeros((R, horizon, n_samples))
-        for r, res in fits.items():
+        lam = np.zeros((R, horizon, n))
+        for r, res in self.fits.items():
             if res is None:
                 lam[r] = y[r, -6:].mean()
                 continue
@@ -63,10 +52,27 @@ class StatsmodelsReference(MatrixForecaster):
                 fc = res.get_forecast(horizon)
                 m = np.asarray(fc.predicted_mean)
                 sd = np.sqrt(np.maximum(np.asarray(fc.var_pred_mean), 0.0))
-            z = m[:, None] + sd[:, None] * rng.standard_normal((horizon, n_samples))
+            z = m[:, None] + sd[:, None] * rng.standard_normal((1, n))
             lam[r] = np.clip(np.expm1(np.minimum(z, 15.0)), 0.0, None)
         return rng.poisson(lam).astype(np.int64)
 
 
-register(StatsmodelsReference(name="sarimax", kind="sarimax"))
-register(StatsmodelsReference(name="ets", kind="ets"))
+@dataclass(frozen=True)
+class StatsmodelsReference(Forecaster):
+    """``kind`` is ``"sarimax"`` (AR(1) with constant on log1p) or ``"ets"`` (simple ES)."""
+
+    name: str = "sarimax"
+    description: str = "statsmodels reference on log1p counts"
+    kind: str = "sarimax"
+    window: int = 48
+
+    def fit(self, history: History) -> ReferenceFitted:
+        y = history.counts[:, -self.window :].astype(float)
+        fits = {}
+        for r in np.flatnonzero(y.sum(axis=1) > 0):
+            try:
+                fits[int(r)] = _fit_one(self.kind, np.log1p(y[r]), history.per_year)
+            except (np.linalg.LinAlgError, ValueError):
+                # a failed fit falls back to the region's recent level
+                fits[int(r)] = None
+        return ReferenceFitted(history, self.name, fits, y)

@@ -12,20 +12,21 @@ arrays; this module connects it to panels and geography and answers the spillove
   attributable to the focus region's estimated path (the issue's definition);
   ``continue - silenced`` the risk attributable to the focus region's activity altogether.
 
-The model is also registered as the forecaster ``spillover`` (:data:`FORECASTERS`).
+The model is also the forecaster ``spillover`` of :mod:`analysis.models.registry`
+(:class:`SpilloverForecaster`), fitted on the same History as every other model.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.models.forecast import ForecastResult, register
+from analysis.models.forecast import Fitted, Forecaster, History
 from analysis.models.hhh4 import (
     HHH4Fit,
     HHH4Spec,
@@ -502,57 +503,68 @@ def spillover_forecast(
 
 
 @dataclass(frozen=True)
-class _SpilloverFitted:
-    model: SpilloverModel
-    name: str = "spillover"
+class SpilloverFitted(Fitted):
+    """The fitted spillover model under the estimator contract."""
 
-    def forecast(self, horizon: int, n_samples: int = 1000, seed: int = 0) -> ForecastResult:
-        """Predictive samples (region, step, sample): one parameter draw per sample path."""
-        if horizon < 1 or n_samples < 1:
-            raise InputError("expected horizon >= 1 and n_samples >= 1")
+    spillover: SpilloverModel
+
+    def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        """Paths simulated forward from the origin, one parameter draw per path."""
         sim = simulate_forward(
-            self.model.fit,
-            self.model.recent_counts,
+            self.spillover.fit,
+            self.spillover.recent_counts,
             horizon,
-            n_draws=n_samples,
+            n_draws=n,
             n_paths=1,
-            seed=seed,
+            seed=int(rng.integers(2**31)),
             keep_paths=True,
         )
-        samples = np.transpose(sim.paths[:, 0], (2, 1, 0)).astype(np.int64)
-        return ForecastResult(
-            samples=samples,
-            region_ids=self.model.region_ids,
-            periods=self.model.future_periods(horizon),
-            origin=self.model.origin,
-            model=self.name,
-            seed=int(seed),
-        )
+        return np.transpose(sim.paths[:, 0], (2, 1, 0)).astype(np.int64)
 
 
 @dataclass(frozen=True)
-class SpilloverForecaster:
-    """The spillover model under the forecast interface (panel-level forecaster).
+class SpilloverForecaster(Forecaster):
+    """The spillover model as a forecaster; it takes its geography when it is built.
 
-    Needs region ids known to the boundaries (it reads adjacency from them).
+    Attributes
+    ----------
+    boundaries : Boundaries, optional
+        Adjacency and countries of the regions (default: the shipped boundaries).
+    focus : tuple of str
+        Regions with their own endemic trend (``focus_trend`` of
+        :func:`fit_spillover_matrix`).
+    spec : HHH4Spec, optional
+    endemic_effects : str
+    options : dict
+        Further keyword arguments of :func:`fit_spillover_matrix`, passed through unchanged.
     """
 
     name: str = "spillover"
-    is_baseline: bool = False
     description: str = "endemic-epidemic NB (hhh4-type) with power-law neighbour weights"
+    boundaries: Any = field(default=None, repr=False, compare=False)
+    focus: tuple[str, ...] = ()
     spec: HHH4Spec | None = None
     endemic_effects: str = "country"
+    options: dict = field(default_factory=dict)
 
-    def fit(self, panel: pd.DataFrame) -> _SpilloverFitted:
-        return _SpilloverFitted(
-            fit_spillover(
-                panel, spec=self.spec, endemic_effects=self.endemic_effects, profile=False
-            ),  # type: ignore[arg-type]
-            name=self.name,
+    def fit(self, history: History) -> SpilloverFitted:
+        from analysis.geography import load_boundaries
+
+        boundaries = self.boundaries or load_boundaries()
+        order, cross, countries = geography_matrices(history.region_ids, boundaries)
+        names = (
+            boundaries.regions.set_index("region_id")["region_name"]
+            .reindex(list(history.region_ids))
+            .fillna(pd.Series(history.region_ids, index=history.region_ids))
         )
-
-
-register(SpilloverForecaster())
+        focus = [f for f in self.focus if f in history.region_ids]
+        model = fit_spillover_matrix(
+            history.counts, history.region_ids, history.periods, order, cross, countries,
+            region_names=names.astype(str).to_numpy(), freq=history.freq,  # type: ignore[arg-type]
+            spec=self.spec, endemic_effects=self.endemic_effects,  # type: ignore[arg-type]
+            profile=False, focus_trend=focus, **self.options,
+        )  # fmt: skip
+        return SpilloverFitted(history, self.name, model)
 
 
 def result_to_dict(result: SpilloverResult, model: SpilloverModel | None = None) -> dict:

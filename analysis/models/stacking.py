@@ -15,49 +15,21 @@ end) are all observed before the forecast origin, so no weight ever sees the fut
 are shrunk towards equal weights by ``shrinkage`` (a fraction of the objective's scale), which
 keeps them stable when few inner forecasts are available.
 
-Member fits at inner origins are cached by the exact content of the truncated history, so a
-rolling-origin backtest reuses them across consecutive origins.
+The inner forecasts come from :func:`analysis.cross_validation.cross_validation` with its
+cache on (keyed by the exact content of the truncated history), so a rolling-origin backtest
+reuses them across consecutive origins.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
 
 from analysis.errors import InputError
-from analysis.models.forecast import (
-    History,
-    MatrixFitted,
-    MatrixForecaster,
-    get_forecaster,
-    register,
-)
-
-_CACHE: OrderedDict[tuple, np.ndarray] = OrderedDict()
-_CACHE_SIZE = 4096
-
-
-def _key(name: str, history: History, horizon: int, n_samples: int, seed: int) -> tuple:
-    digest = hashlib.sha1(np.ascontiguousarray(history.counts).tobytes()).hexdigest()
-    return (name, history.counts.shape, digest, history.region_ids, str(history.origin),
-            horizon, n_samples, seed)  # fmt: skip
-
-
-def _member_samples(name: str, history: History, horizon: int, n_samples: int, seed: int):
-    key = _key(name, history, horizon, n_samples, seed)
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
-    fitted = get_forecaster(name).fit_matrix(history)
-    s = np.asarray(fitted.sample(horizon, n_samples, np.random.default_rng(seed)), np.int64)
-    _CACHE[key] = s
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return s
+from analysis.models.ensemble import mix_paths
+from analysis.models.forecast import Fitted, Forecaster, History
 
 
 def _ecdf(samples: np.ndarray, K: int) -> np.ndarray:
@@ -128,10 +100,22 @@ def stacking_weights(a: np.ndarray, D: np.ndarray, shrinkage: float = 0.0) -> np
 
 
 @dataclass(frozen=True)
-class Stacking(MatrixForecaster):
+class StackingFitted(Fitted):
+    members: tuple[Fitted, ...]
+    weights: dict[str, float]
+    inner_origins: int
+
+    def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        w = np.array(list(self.weights.values()))
+        return mix_paths(list(self.members), w, horizon, n, rng)
+
+
+@dataclass(frozen=True)
+class Stacking(Forecaster):
     """CRPS-optimal mixture of ``members`` fitted on earlier origins; see the module docstring."""
 
     name: str = "stacking"
+    description: str = "CRPS-optimal mixture of local level, conflictology and recent mean"
     # defaults chosen on the real backtest's 2016-01..2017-12 origins only (see
     # benchmarks/backtest_real.py); adding pooled_nb, nb_climatology or the hurdle, 12 or 36
     # inner origins, or shrinkage did not lower CRPS there
@@ -148,42 +132,40 @@ class Stacking(MatrixForecaster):
 
         Returns the weights and the number of inner origins used.
         """
+        from analysis.cross_validation import cross_validation
+
         T = history.counts.shape[1]
-        # origin index t: the member sees columns 0..t-1 and targets t..t+H-1 (cut at T)
+        # origin t: the member sees columns 0..t-1 and targets t..t+H-1 (cut at T)
         last = T - 1
         first = max(self.min_train, last - self.inner_origins + 1)
         k = len(self.members)
         if first > last:
             return np.full(k, 1.0 / k), 0
-        obs, per_member = [], [[] for _ in range(k)]
-        for t in range(first, last + 1):
-            H = min(self.inner_horizon, T - t)
-            sub = history.until(t)
-            y = history.counts[:, t : t + H]
-            obs.append(y.ravel())
-            for i, m in enumerate(self.members):
-                # inner samples depend only on the inner history, so they are cacheable
-                s = _member_samples(m, sub, self.inner_horizon, self.inner_samples, self.seed + t)
-                per_member[i].append(s[:, :H].reshape(-1, s.shape[-1]))
-        a, D = crps_terms(np.concatenate(obs), [np.concatenate(p) for p in per_member])
+        obs, per_member = [], {m: [] for m in self.members}
+        folds = cross_validation(
+            history, self.members, range(first, last + 1), self.inner_horizon,
+            n_samples=self.inner_samples, seed=self.seed, cache=True,
+        )  # fmt: skip
+        for fold in folds:
+            ok = np.isfinite(fold.observed)
+            if fold.model == self.members[0]:
+                obs.append(fold.observed[ok].astype(np.int64))
+            per_member[fold.model].append(fold.result.samples[ok])
+        a, D = crps_terms(
+            np.concatenate(obs), [np.concatenate(per_member[m]) for m in self.members]
+        )
         return stacking_weights(a, D, self.shrinkage), last - first + 1
 
-    def fit_history(self, history: History) -> dict:
+    def fit(self, history: History) -> StackingFitted:
+        from analysis.models.registry import get
+
         if not self.members:
             raise InputError("expected at least one member forecaster")
         w, n = self.weights(history)
-        return {
-            "weights": dict(zip(self.members, w.tolist(), strict=True)),
-            "w": w,
-            "inner_origins": n,
-            "fitted": [get_forecaster(m).fit_matrix(history) for m in self.members],
-        }
-
-    def sample(self, fitted: MatrixFitted, horizon, n_samples, rng) -> np.ndarray:
-        st = fitted.state
-        draws = np.stack([f.sample(horizon, n_samples, rng) for f in st["fitted"]])
-        which = rng.choice(len(st["w"]), size=draws.shape[1:], p=st["w"])
-        return np.take_along_axis(draws, which[None], axis=0)[0]
-
-
-register(Stacking())
+        return StackingFitted(
+            history,
+            self.name,
+            tuple(get(m).fit(history) for m in self.members),
+            dict(zip(self.members, w.tolist(), strict=True)),
+            n,
+        )

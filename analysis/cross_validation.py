@@ -1,0 +1,156 @@
+"""Rolling-origin cross-validation: the one loop that backtests, ``auto`` and stacking share.
+
+At every origin each model is fitted on the history up to and including the origin and
+asked for sample paths of the next ``horizon`` periods; the periods after the origin are
+what it is scored on. Origins are given as the number of periods seen (``t``: the model sees
+columns ``0..t-1``) or as period timestamps. All models use the same seed at a given origin
+(common random numbers), so differences between them are not sampling noise of the seeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import InputError
+from analysis.models.forecast import Forecaster, ForecastResult, History
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One model's forecast at one origin, with what happened next.
+
+    Attributes
+    ----------
+    model : str
+    seen : int
+        Periods the model saw (the origin is period ``seen - 1``).
+    result : ForecastResult
+        Paths (region, step, sample).
+    observed : ndarray (region, step)
+        Counts after the origin; NaN beyond the end of the history.
+    active : ndarray (region,) of bool
+        An event in the ``active_window`` periods up to the origin.
+    """
+
+    model: str
+    seen: int
+    result: ForecastResult
+    observed: np.ndarray
+    active: np.ndarray
+
+    @property
+    def origin(self) -> pd.Timestamp:
+        return self.result.origin
+
+
+def origin_indices(
+    history: History,
+    *,
+    start: Any = None,
+    end: Any = None,
+    min_train: int = 24,
+    horizon: int = 1,
+) -> list[int]:
+    """Origins (periods seen) between ``start`` and ``end`` (periods, inclusive) with at
+    least ``min_train`` periods seen and one period after.
+
+    Without ``start`` the first origin leaves direct multi-step models three years of usable
+    history (``max(min_train, horizon + 36)`` periods); without ``end`` the last is the
+    period before the last.
+    """
+    periods = history.periods
+    T = len(periods)
+    if start is None:
+        min_train = max(min_train, horizon + 36)
+    lo = pd.Timestamp(start) if start is not None else periods[min(min_train - 1, T - 1)]
+    hi = pd.Timestamp(end) if end is not None else periods[-2]
+    idx = [t + 1 for t in range(T - 1) if lo <= periods[t] <= hi and t + 1 >= min_train]
+    if not idx:
+        raise InputError(
+            f"no origins between {lo:%Y-%m} and {hi:%Y-%m} with at least {min_train} periods of "
+            f"history and one period after"
+        )
+    return idx
+
+
+_CACHE: OrderedDict[tuple, tuple[Forecaster, ForecastResult]] = OrderedDict()
+_CACHE_SIZE = 2048
+
+
+def _cache_key(f: Forecaster, h: History, horizon: int, n: int, seed: int) -> tuple:
+    digest = hashlib.sha1(np.ascontiguousarray(h.counts).tobytes()).hexdigest()
+    # id(f) is unique while the cached value holds f alive
+    return (f.name, id(f), h.counts.shape, digest, h.region_ids, str(h.origin), horizon, n, seed)
+
+
+def cross_validation(
+    history: History,
+    models: Sequence[str | Forecaster],
+    origins: Sequence[int | pd.Timestamp],
+    horizon: int,
+    *,
+    n_samples: int = 500,
+    seed: int = 0,
+    active_window: int = 12,
+    cache: bool = False,
+) -> Iterator[Fold]:
+    """Fit every model at every origin and yield its forecast with the observed outcome.
+
+    Parameters
+    ----------
+    history : History
+        The whole window (the models see only the part up to each origin).
+    models : sequence of str or Forecaster
+        Registry names or forecasters.
+    origins : sequence of int or Timestamp
+        Periods seen (int) or origin periods.
+    horizon : int
+    n_samples : int
+    seed : int
+        The origin with ``t`` periods seen uses ``seed + t`` for every model (a function of
+        the origin, so nested loops that revisit an origin draw the same paths).
+    active_window : int
+    cache : bool
+        Reuse forecasts already made for the same model, history, horizon, samples and seed
+        (nested loops such as ``auto`` inside a backtest revisit the same inner origins).
+
+    Yields
+    ------
+    Fold
+        Origin by origin, model by model in the order given.
+    """
+    from analysis.models.registry import get
+
+    if horizon < 1:
+        raise InputError("expected horizon >= 1")
+    forecasters = [get(m) if isinstance(m, str) else m for m in models]
+    T = history.counts.shape[1]
+    for o in origins:
+        t = int(o) if isinstance(o, (int, np.integer)) else int((history.periods <= o).sum())
+        if not 1 <= t <= T:
+            raise InputError(f"origin {o} is outside the history")
+        sub = history.until(t)
+        obs = np.full((history.counts.shape[0], horizon), np.nan)
+        avail = min(horizon, T - t)
+        obs[:, :avail] = history.counts[:, t : t + avail]
+        active = history.counts[:, max(0, t - active_window) : t].sum(axis=1) > 0
+        for f in forecasters:
+            key = _cache_key(f, sub, horizon, n_samples, seed + t) if cache else None
+            hit = _CACHE.get(key) if cache else None
+            res = hit[1] if hit is not None else None
+            if res is None:
+                res = f.fit(sub).forecast(horizon, n_samples, seed + t)
+                if cache:
+                    _CACHE[key] = (f, res)
+                    if len(_CACHE) > _CACHE_SIZE:
+                        _CACHE.popitem(last=False)
+            elif cache:
+                _CACHE.move_to_end(key)
+            yield Fold(f.name, t, res, obs, active)

@@ -1,0 +1,166 @@
+"""``auto``: choose a model on the question the report asks, from the history only.
+
+The report shows forecasts for steps 1..h of its focus region and the regions around it,
+so candidates are compared on exactly that: rolling-origin forecasts at ``inner_origins``
+origins inside the history (every step 1..h observed before the forecast origin, origins
+``stride`` periods apart), scored with the fair (unbiased) CRPS over steps 1..h on the focus
+regions and the regions active at each inner origin (quiet regions, where every model says
+"nothing", would only dilute the differences).
+
+Sample-based scores carry Monte Carlo error. Each score's error is estimated from the
+difference between the two halves of the samples; a candidate beats a simpler one only if its
+mean score is lower by more than ``tolerance`` standard errors of the difference. Candidates
+are listed from the simplest to the most complex, and the simplest one within that error of
+the best is chosen. The choice, every candidate's score and error, and the rule are kept in
+the fitted state (:attr:`AutoFitted.evidence`) for the JSON and the reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from analysis.models.forecast import Fitted, Forecaster, History
+from analysis.scoring import crps_fair_halves
+
+# simplest first: auto prefers the earlier of two candidates within Monte Carlo error
+AUTO_CANDIDATES = (
+    "conflictology",
+    "nb_climatology",
+    "local_level",
+    "damped_trend",
+    "pooled_nb",
+    "ensemble_hybrid",
+)
+
+
+@dataclass(frozen=True)
+class AutoFitted(Fitted):
+    """The chosen candidate's fit and the evidence for the choice."""
+
+    chosen: str
+    fitted: Fitted
+    evidence: dict[str, Any]
+
+    def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        return self.fitted.sample_paths(horizon, n, rng)
+
+
+def choose(
+    scores: dict[str, tuple[float, float]], order: tuple[str, ...], tolerance: float
+) -> tuple[str, str]:
+    """The simplest candidate whose mean score is within ``tolerance`` standard errors of
+    the best one's; returns it and a sentence saying why.
+
+    ``scores`` maps name to (mean score, squared standard error).
+    """
+    best = min(scores, key=lambda m: scores[m][0])
+    b, vb = scores[best]
+    for m in order:
+        if m not in scores:
+            continue
+        s, v = scores[m]
+        se = float(np.sqrt(v + vb))
+        if m == best or s - b <= tolerance * se:
+            if m == best:
+                why = f"{m} had the lowest fair CRPS ({s:.4f})"
+            else:
+                why = (
+                    f"{m} is simpler than {best} and within {tolerance:g} Monte Carlo "
+                    f"standard errors of it ({s:.4f} vs {b:.4f}, error {se:.4f})"
+                )
+            return m, why
+    return best, f"{best} had the lowest fair CRPS ({b:.4f})"
+
+
+@dataclass(frozen=True)
+class AutoForecaster(Forecaster):
+    """Choose among ``candidates`` by rolling-origin fair CRPS; see the module docstring.
+
+    Attributes
+    ----------
+    horizon : int
+        Steps 1..horizon are scored (the report's horizon).
+    focus : tuple of str
+        Regions always scored (the report's focus); active regions are added per origin.
+    boundaries : Boundaries, optional
+        Passed to candidates that need geography (``spillover``).
+    """
+
+    name: str = "auto"
+    description: str = "chooses a model by rolling-origin fair CRPS at steps 1..h"
+    candidates: tuple[str, ...] = AUTO_CANDIDATES
+    horizon: int = 12
+    inner_origins: int = 8
+    stride: int = 3
+    inner_samples: int = 400
+    tolerance: float = 2.0
+    active_window: int = 12
+    min_train: int = 36
+    focus: tuple[str, ...] = ()
+    boundaries: Any = field(default=None, repr=False, compare=False)
+    seed: int = 0
+
+    def _models(self) -> list[Forecaster]:
+        from analysis.models.registry import get
+
+        return [
+            get(c, boundaries=self.boundaries, focus=self.focus or None) for c in self.candidates
+        ]
+
+    def evaluate(self, history: History) -> dict[str, Any]:
+        """Inner rolling-origin scores of every candidate (no look past the history)."""
+        from analysis.cross_validation import cross_validation
+
+        T = history.counts.shape[1]
+        H = self.horizon
+        last = T - H  # periods seen at the last origin whose steps 1..H are all observed
+        seen = [t for t in range(last, 0, -self.stride) if t >= self.min_train]
+        seen = sorted(seen[: self.inner_origins])
+        if not seen:
+            return {"origins": [], "scores": {}}
+        is_focus = np.isin(np.asarray(history.region_ids), list(self.focus))
+        sums: dict[str, list[np.ndarray]] = {}
+        for fold in cross_validation(
+            history, self._models(), seen, H, n_samples=self.inner_samples, seed=self.seed,
+            active_window=self.active_window, cache=True,
+        ):  # fmt: skip
+            rows = is_focus | fold.active
+            halves = crps_fair_halves(fold.observed[rows], fold.result.samples[rows])
+            sums.setdefault(fold.model, []).append(halves.reshape(-1, 2))
+        scores = {}
+        for m, parts in sums.items():
+            hv = np.concatenate(parts)
+            n = max(len(hv), 1)
+            mean = float(hv.mean()) if len(hv) else float("nan")
+            # per-forecast MC variance of the full-sample estimate ~ (half1 - half2)**2 / 4
+            var = float(((hv[:, 0] - hv[:, 1]) ** 2 / 4).sum() / n**2)
+            scores[m] = (mean, var)
+        return {"origins": [f"{history.periods[t - 1]:%Y-%m}" for t in seen], "scores": scores}
+
+    def fit(self, history: History) -> AutoFitted:
+        ev = self.evaluate(history)
+        models = {m.name: m for m in self._models()}
+        scores = {m: v for m, v in ev["scores"].items() if np.isfinite(v[0])}
+        if scores:
+            chosen, why = choose(scores, self.candidates, self.tolerance)
+        else:
+            chosen, why = self.candidates[0], "too short a history to compare; simplest used"
+        evidence = {
+            "chosen": chosen,
+            "reason": why,
+            "rule": (
+                f"fair CRPS at steps 1-{self.horizon} on focus and active regions, "
+                f"{len(ev['origins'])} inner origins {self.stride} periods apart, "
+                f"{self.inner_samples} samples; simplest within {self.tolerance:g} Monte Carlo "
+                "standard errors of the best"
+            ),
+            "origins": ev["origins"],
+            "candidates": [
+                {"model": m, "crps_fair": s, "mc_se": float(np.sqrt(v))}
+                for m, (s, v) in ev["scores"].items()
+            ],
+        }
+        return AutoFitted(history, self.name, chosen, models[chosen].fit(history), evidence)

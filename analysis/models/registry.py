@@ -1,0 +1,116 @@
+"""Every model a report or the command line can use, listed explicitly and loaded lazily.
+
+Each entry names the module and the class (with its settings) that builds the forecaster, so
+listing the models imports nothing and using one imports only its module. Models that need
+geography (the spillover model reads adjacency and countries) take it when they are built:
+``get("spillover", boundaries=b, focus=("ML-1",))``; the others ignore it. Every model then
+fits on the same :class:`~analysis.models.forecast.History`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from analysis.errors import InputError
+from analysis.models.forecast import Forecaster
+
+# name -> (module under analysis.models, class, settings)
+ENTRIES: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "zero": ("baselines", "Zero", {}),
+    "last_value": ("baselines", "PoissonAroundMean", {"name": "last_value", "window": 1}),
+    "recent_mean_3": ("baselines", "PoissonAroundMean", {"name": "recent_mean_3", "window": 3}),
+    "recent_mean_6": ("baselines", "PoissonAroundMean", {"name": "recent_mean_6", "window": 6}),
+    "conflictology": ("baselines", "Conflictology", {}),
+    "nb_climatology": ("baselines", "NBClimatology", {}),
+    "local_level": ("local_level", "LocalLevelNB", {}),
+    "damped_trend": ("damped_trend", "DampedTrendNB", {}),
+    "nb_glm": ("nbglm", "NBGLM", {}),
+    "pooled_nb": ("nbglm", "PooledNB", {}),
+    "hurdle": ("hurdle", "SpatialHurdle", {}),
+    "ensemble": ("ensemble", "Ensemble", {}),
+    "ensemble_hybrid": (
+        "ensemble",
+        "Ensemble",
+        # mixes in the conflictology baseline: often the best single forecaster on sparse panels
+        {"name": "ensemble_hybrid", "members": ("local_level", "pooled_nb", "conflictology")},
+    ),
+    "stacking": ("stacking", "Stacking", {}),
+    "auto": ("auto", "AutoForecaster", {}),
+    "sarimax": ("references", "StatsmodelsReference", {"name": "sarimax", "kind": "sarimax"}),
+    "ets": ("references", "StatsmodelsReference", {"name": "ets", "kind": "ets"}),
+    "spillover": ("spillover", "SpilloverForecaster", {}),
+}
+# the context each model takes when it is built (keyword arguments of its class); the
+# report's focus, geography and horizon, passed to `get`, reach only the models listed here
+CONTEXT: dict[str, tuple[str, ...]] = {
+    "spillover": ("boundaries", "focus"),
+    "auto": ("boundaries", "focus", "horizon", "candidates"),
+}
+
+_EXTRA: dict[str, Forecaster] = {}
+_BUILT: dict[str, Forecaster] = {}
+
+
+def available() -> list[str]:
+    """Names of every model (built-in and registered)."""
+    return sorted({*ENTRIES, *_EXTRA})
+
+
+def register(forecaster: Forecaster) -> Forecaster:
+    """Make a forecaster built elsewhere (a notebook, a test) reachable by its name."""
+    if not isinstance(forecaster, Forecaster):
+        raise InputError(f"expected a Forecaster, got {type(forecaster).__name__}")
+    if forecaster.name in ENTRIES:
+        raise InputError(f"{forecaster.name!r} is a built-in model name")
+    _EXTRA[forecaster.name] = forecaster
+    return forecaster
+
+
+def unregister(name: str) -> None:
+    """Remove a forecaster added with :func:`register` (no-op if absent)."""
+    _EXTRA.pop(name, None)
+
+
+def get(name: str, **context: Any) -> Forecaster:
+    """The forecaster ``name``.
+
+    Parameters
+    ----------
+    name : str
+    **context
+        ``boundaries``, ``focus``, ``horizon``: used by the models that take them (see
+        :data:`CONTEXT`), ignored by the others. ``None`` values are ignored.
+
+    Returns
+    -------
+    Forecaster
+    """
+    if name in _EXTRA:
+        return _EXTRA[name]
+    if name not in ENTRIES:
+        raise InputError(f"unknown model {name!r}; expected one of {available()}")
+    extra = {k: v for k, v in context.items() if v is not None and k in CONTEXT.get(name, ())}
+    if extra:
+        return _build(name, extra)
+    if name not in _BUILT:
+        _BUILT[name] = _build(name, {})
+    return _BUILT[name]
+
+
+def _build(name: str, extra: dict[str, Any]) -> Forecaster:
+    module, cls, settings = ENTRIES[name]
+    klass = getattr(importlib.import_module(f"analysis.models.{module}"), cls)
+    kw = {**settings, **extra}
+    for k in ("focus", "candidates"):
+        if k in kw:
+            kw[k] = tuple(kw[k])
+    return klass(**kw)
+
+
+def describe() -> list[dict[str, Any]]:
+    """Name, baseline flag and one-line description of every model (imports them all)."""
+    return [
+        {"model": n, "is_baseline": get(n).is_baseline, "description": get(n).description}
+        for n in available()
+    ]
