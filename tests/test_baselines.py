@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.models.forecast import History, get_forecaster
+from analysis.models.forecast import History
+from analysis.models.registry import get as get_forecaster
 
 
 def _history() -> History:
@@ -19,7 +20,7 @@ def _history() -> History:
 
 
 def _draw(name: str, h: History, horizon=4, n=20_000, seed=1) -> np.ndarray:
-    return get_forecaster(name).fit_matrix(h).forecast(horizon, n, seed).samples
+    return get_forecaster(name).fit(h).forecast(horizon, n, seed).samples
 
 
 def test_zero_is_zero():
@@ -67,7 +68,7 @@ def test_baselines_never_see_the_future(name):
     poisoned = h.counts.copy()
     poisoned[:, 30:] = 10**6
     hp = History(poisoned, h.region_ids, h.periods).until(30)
-    a = get_forecaster(name).fit_matrix(cut).forecast(3, 200, 5).samples
-    b = get_forecaster(name).fit_matrix(hp).forecast(3, 200, 5).samples
+    a = get_forecaster(name).fit(cut).forecast(3, 200, 5).samples
+    b = get_forecaster(name).fit(hp).forecast(3, 200, 5).samples
     np.testing.assert_array_equal(a, b)
     assert get_forecaster(name).is_baseline

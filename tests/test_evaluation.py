@@ -10,16 +10,15 @@ import pytest
 import scoringrules as sr
 from scipy import stats
 
-from analysis.evaluation import (
-    backtest,
-    block_bootstrap_p,
+from analysis.evaluation import backtest, block_bootstrap_p, diebold_mariano, scorecard
+from analysis.scoring import (
     crps_ensemble,
-    diebold_mariano,
+    crps_fair,
+    crps_fair_halves,
     ignorance,
     interval_score,
     randomized_pit,
     score_samples,
-    scorecard,
     twcrps_ensemble,
 )
 from analysis.models.forecast import History
@@ -94,8 +93,11 @@ def test_randomized_pit_is_uniform_for_the_true_distribution():
 def test_score_samples_coverage_and_brier():
     fct = np.tile(np.arange(100.0), (3, 1))
     s = score_samples(np.array([50.0, 5.0, 99.0]), fct)
-    assert s["coverage_80"].tolist() == [1.0, 0.0, 0.0]
-    assert s["coverage_95"].tolist() == [1.0, 1.0, 0.0]
+    assert s["closed_coverage_80"].tolist() == [1.0, 0.0, 0.0]
+    assert s["closed_coverage_95"].tolist() == [1.0, 1.0, 0.0]
+    # randomised PIT: 50 sits mid-distribution, 5 in the lowest 10% (outside the central 80%
+    # but inside the central 95% only partly), 99 at the top
+    assert s["pit_coverage_80"].tolist() == [1.0, 0.0, 0.0]
     np.testing.assert_allclose(s["brier_any"], (0.99 - 1) ** 2)
     np.testing.assert_allclose(s["ae_median"], [1.0, 44.0, 50.0])
 
@@ -141,7 +143,8 @@ def test_backtest_bookkeeping_and_scorecard_json():
     assert {r["step"] for r in sc["by_horizon"]} == {1, 2, 3}
     for r in sc["models"]:
         assert r["n_forecasts"] == 12 * 18 * 3
-        for k in ("crps", "coverage_50", "coverage_80", "coverage_95", "interval_score_95"):
+        for k in ("crps", "crps_fair", "pit_coverage_50", "pit_coverage_80", "pit_coverage_95",
+                  "closed_coverage_80", "interval_score_95"):  # fmt: skip
             assert np.isfinite(r[k])
 
 
@@ -152,3 +155,28 @@ def test_backtest_stops_at_the_end_of_the_data():
     assert bt.origins[-1] == h.periods[-2]
     last = bt.scores[bt.scores["origin"] == h.periods[-2]]
     assert set(last["step"]) == {1}
+
+
+def test_fair_crps_equals_scoringrules_fair_estimator_and_is_unbiased():
+    rng = np.random.default_rng(3)
+    obs = rng.poisson(3, size=40).astype(float)
+    fct = rng.poisson(3, size=(40, 25)).astype(float)
+    np.testing.assert_allclose(
+        crps_fair(obs, fct), sr.crps_ensemble(obs, fct, estimator="fair"), atol=1e-10
+    )
+    # with 5 samples per forecast the fair estimator averages to the closed form; the
+    # 1/M**2 one is biased upward by E|X - X'| / (2M)
+    y = rng.poisson(4, size=20_000).astype(float)
+    small = rng.poisson(4, size=(20_000, 5)).astype(float)
+    truth = sr.crps_poisson(y, 4.0).mean()
+    assert crps_fair(y, small).mean() == pytest.approx(truth, rel=0.02)
+    assert crps_ensemble(y, small).mean() > truth * 1.08
+
+
+def test_half_sample_monte_carlo_error_matches_the_spread_over_seeds():
+    rng = np.random.default_rng(4)
+    y = rng.poisson(5, size=200).astype(float)
+    means = [crps_fair(y, rng.poisson(5, size=(200, 100))).mean() for _ in range(300)]
+    halves = crps_fair_halves(y, rng.poisson(5, size=(200, 100)))
+    se = np.sqrt(((halves[:, 0] - halves[:, 1]) ** 2 / 4).sum()) / len(y)
+    assert se == pytest.approx(np.std(means), rel=0.3)

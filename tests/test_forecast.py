@@ -1,4 +1,5 @@
-"""The forecaster interface: results, registry, reproducibility, no look-ahead, calibration."""
+"""The estimator contract: results, registry, reproducibility, no look-ahead, coherent paths,
+calibration, ``auto``."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ from scipy import stats
 
 from analysis.errors import InputError
 from analysis.evaluation import backtest
+from analysis.models import registry
 from analysis.models.forecast import (
-    FORECASTERS,
+    Fitted,
     ForecastResult,
+    Forecaster,
     History,
     forecast,
-    get_forecaster,
     panel_to_history,
-    register,
 )
+from analysis.models.registry import get as get_forecaster
 from analysis.simulate import simulate_nb_panel, synthetic_panel
 
 _panel = synthetic_panel
@@ -109,45 +111,42 @@ def test_regions_filter_and_unknown_model(sim):
         forecast("zero", panel, regions=["XX-9"])
 
 
-@dataclass
-class _PanelLevel:
-    """A forecaster that only knows panels, as the spillover model does."""
+@dataclass(frozen=True)
+class _LastFitted(Fitted):
+    last: np.ndarray
 
-    name: str = "test_panel_level"
-    is_baseline: bool = False
-
-    def fit(self, panel):
-        seen = panel_to_history(panel)
-        return _PanelFitted(seen)
+    def sample_paths(self, horizon, n, rng):
+        lam = np.broadcast_to(self.last[:, None, None], (len(self.last), horizon, n))
+        return rng.poisson(lam)
 
 
-@dataclass
-class _PanelFitted:
-    seen: History
+@dataclass(frozen=True)
+class _OutsideModel(Forecaster):
+    """A forecaster written outside the package (a notebook, say)."""
 
-    def forecast(self, horizon, n_samples=1000, seed=0):
-        rng = np.random.default_rng(seed)
-        lam = self.seen.counts[:, -1:, None].astype(float)
-        s = rng.poisson(np.broadcast_to(lam, (lam.shape[0], horizon, n_samples)))
-        return ForecastResult(
-            s, self.seen.region_ids, self.seen.future_periods(horizon), self.seen.origin,
-            "test_panel_level", seed,
-        )  # fmt: skip
+    name: str = "test_outside"
+
+    def fit(self, history):
+        return _LastFitted(history, self.name, history.counts[:, -1].astype(float))
 
 
-def test_panel_level_forecaster_registers_and_backtests(sim):
-    register(_PanelLevel())
+def test_outside_forecaster_registers_and_backtests(sim):
+    registry.register(_OutsideModel())
     try:
         panel = _panel(sim.counts)
-        res = forecast("test_panel_level", panel, origin="2016-01", horizon=2, n_samples=20)
+        res = forecast("test_outside", panel, origin="2016-01", horizon=2, n_samples=20)
         assert res.origin == pd.Timestamp("2016-01-01")
-        bt = backtest(panel, ["test_panel_level", "last_value"], start="2016-01", end="2016-06",
+        bt = backtest(panel, ["test_outside", "last_value"], start="2016-01", end="2016-06",
                       horizon=2, n_samples=500)  # fmt: skip
         s = bt.scores.groupby("model")["crps"].mean()
         # the same distribution as last_value (Poisson around the last count)
-        assert s["test_panel_level"] == pytest.approx(s["last_value"], rel=0.05)
+        assert s["test_outside"] == pytest.approx(s["last_value"], rel=0.05)
+        assert "test_outside" in registry.available()
+        with pytest.raises(InputError):
+            registry.register(_OutsideModel(name="zero"))  # built-in names are taken
     finally:
-        FORECASTERS.pop("test_panel_level", None)
+        registry.unregister("test_outside")
+    assert "test_outside" not in registry.available()
 
 
 def test_pooled_model_shrinks_a_silent_region_towards_the_others():
@@ -158,7 +157,7 @@ def test_pooled_model_shrinks_a_silent_region_towards_the_others():
     y[1, -1] = 1
     res = (
         get_forecaster("pooled_nb")
-        .fit_matrix(
+        .fit(
             History(
                 y,
                 tuple(f"ZZ-{i}" for i in range(12)),
@@ -187,21 +186,34 @@ def test_pooled_model_is_calibrated_when_it_is_right():
     assert stats.kstest(bt2.scores["pit"], "uniform").pvalue < stats.kstest(pit, "uniform").pvalue
 
 
-def test_auto_picks_a_candidate_from_the_past_only(sim):
+def test_auto_picks_a_candidate_from_the_past_only_and_records_why(sim):
     h = History(sim.counts, sim.region_ids, sim.periods).until(60)
-    fitted = get_forecaster("auto").fit_matrix(h)
-    chosen = fitted.state["chosen"]
-    assert chosen in fitted.state["inner_crps"]
-    assert fitted.state["inner_crps"][chosen] == min(fitted.state["inner_crps"].values())
+    auto = get_forecaster("auto", horizon=3)
+    fitted = auto.fit(h)
+    ev = fitted.evidence
+    scores = {c["model"]: c for c in ev["candidates"]}
+    assert set(scores) == set(auto.candidates) and fitted.chosen == ev["chosen"]
+    best = min(scores, key=lambda m: scores[m]["crps_fair"])
+    b = scores[best]
+    c = scores[fitted.chosen]
+    # the chosen one is the best, or simpler and within the stated Monte Carlo error
+    se = np.hypot(c["mc_se"], b["mc_se"])
+    assert c["crps_fair"] - b["crps_fair"] <= auto.tolerance * se + 1e-12
+    simpler = auto.candidates[: auto.candidates.index(fitted.chosen)]
+    for m in simpler:
+        s = scores[m]
+        assert s["crps_fair"] - b["crps_fair"] > auto.tolerance * np.hypot(s["mc_se"], b["mc_se"])
+    assert all(o <= "2016-12" for o in ev["origins"])  # inner targets inside the history
+    assert isinstance(ev["reason"], str) and "fair CRPS" in ev["rule"]
 
 
 def test_local_level_recovers_overdispersion_and_a_stable_level():
     truth = simulate_nb_panel(30, 120, level_sd=1.0, dispersion=0.5, seed=3)
     h = History(truth.counts, truth.region_ids, truth.periods)
-    fitted = get_forecaster("local_level").fit_matrix(h)
+    fitted = get_forecaster("local_level").fit(h)
     # a constant level: old evidence should hardly fade; extra-Poisson noise ~ the true 0.5
-    assert fitted.state["omega"] >= 0.9
-    assert fitted.state["kappa"] == pytest.approx(0.5, abs=0.3)
+    assert fitted.omega >= 0.9
+    assert fitted.kappa == pytest.approx(0.5, abs=0.3)
     m = fitted.forecast(1, 4000, 0).mean()[:, 0]
     busy = truth.means[:, -1] > 1
     np.testing.assert_allclose(m[busy], truth.means[busy, -1], rtol=0.35)
@@ -214,14 +226,14 @@ def test_local_level_follows_a_shifting_level():
     h = History(
         y, tuple(f"ZZ-{i}" for i in range(20)), pd.date_range("2010-01-01", periods=100, freq="MS")
     )
-    fitted = get_forecaster("local_level").fit_matrix(h)
-    assert fitted.state["omega"] < 0.98
+    fitted = get_forecaster("local_level").fit(h)
+    assert fitted.omega < 0.98
     adaptive = fitted.forecast(1, 4000, 0).mean().mean()
     # 40 periods after the jump the forecast has mostly moved to the new level, and further
     # than with evidence that fades slowly
     from analysis.models.local_level import LocalLevelNB
 
-    slow = LocalLevelNB(omegas=(0.99,)).fit_matrix(h).forecast(1, 4000, 0).mean().mean()
+    slow = LocalLevelNB(omegas=(0.99,)).fit(h).forecast(1, 4000, 0).mean().mean()
     assert 6.0 < adaptive < 8.5
     assert slow < adaptive - 0.5
 
@@ -247,8 +259,12 @@ def test_cli_forecast_and_backtest_json(demo_study_path, tmp_path):
               "--origin", "2024-06", "--samples", "200", "--json"],
     )  # fmt: skip
     assert res.exit_code == 0, res.output
-    rows = json.loads(res.stdout)
+    out = json.loads(res.stdout)
+    rows = out["forecasts"]
     assert [r["period"] for r in rows] == ["2024-07-01", "2024-08-01"]  # focus: Kayes only
+    (total,) = out["totals"]  # the 2-month total, from the same paths
+    assert total["mean"] == pytest.approx(sum(r["mean"] for r in rows), rel=1e-9)
+    assert total["q05"] <= total["median"] <= total["q95"]
     assert set(rows[0]) == {
         "region_id", "period", "step", "mean", "median", "q05", "q10", "q90", "q95", "p_any",
     }  # fmt: skip
@@ -267,16 +283,18 @@ def test_cli_forecast_and_backtest_json(demo_study_path, tmp_path):
     assert {r["step"] for r in card["by_horizon"]} == {1, 2}
     for key in (
         "crps",
+        "crps_fair",
         "crps_skill_vs_best_baseline",
-        "coverage_50",
-        "coverage_80",
-        "coverage_95",
+        "pit_coverage_50",
+        "pit_coverage_80",
+        "pit_coverage_95",
+        "closed_coverage_80",
         "interval_score_95",
         "brier_any",
         "n_forecasts",
         "is_baseline",
     ):
-        assert key in card["models"][0]  # fmt: skip
+        assert key in card["models"][0] and key in card["by_horizon"][0]  # fmt: skip
     assert len(pd.read_csv(out)) == 2 * card["models"][0]["n_forecasts"]
 
     bad = runner.invoke(app, ["backtest", str(demo_study_path), "--model", "nope", "--json"])

@@ -10,7 +10,8 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.discrete.truncated_model import TruncatedLFNegativeBinomialP
 
-from analysis.models.forecast import History, forecast, get_forecaster
+from analysis.models.forecast import History, forecast
+from analysis.models.registry import get as get_forecaster
 from analysis.models.hurdle import (
     FEATURES,
     fit_logistic,
@@ -91,7 +92,7 @@ def test_forecast_mean_tracks_the_simulated_levels():
     """Stationary NB panel: the hurdle's predictive mean per region is close to the truth."""
     sim = simulate_nb_panel(20, 96, level_mean=1.0, level_sd=0.8, dispersion=0.3, seed=6)
     h = History(sim.counts, sim.region_ids, sim.periods)
-    res = get_forecaster("hurdle").fit_matrix(h).forecast(2, 2000, seed=1)
+    res = get_forecaster("hurdle").fit(h).forecast(2, 2000, seed=1)
     truth = sim.means[:, -1]  # no season: constant over time
     ratio = res.mean().mean(axis=1) / truth
     assert np.median(np.abs(np.log(ratio))) < 0.15

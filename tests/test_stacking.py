@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.evaluation import crps_ensemble
-from analysis.models.forecast import History, forecast, get_forecaster
+from analysis.models.forecast import History, forecast, panel_to_history
+from analysis.models.registry import get as get_forecaster
+from analysis.scoring import crps_ensemble
 from analysis.models.stacking import Stacking, crps_terms, stacking_weights
 from analysis.simulate import simulate_nb_panel, synthetic_panel
 
@@ -71,8 +72,8 @@ def test_no_look_ahead_and_seeds(model):
 
 def test_weights_are_reported_and_sum_to_one():
     sim = simulate_nb_panel(6, 72, level_sd=1.0, seed=5)
-    f = get_forecaster("stacking").fit(_panel(sim.counts))
-    w = f.state["weights"]
+    f = get_forecaster("stacking").fit(panel_to_history(_panel(sim.counts)))
+    w = f.weights
     assert set(w) == set(get_forecaster("stacking").members)
     assert abs(sum(w.values()) - 1) < 1e-9 and min(w.values()) >= 0
-    assert f.state["inner_origins"] == 24
+    assert f.inner_origins == 24
