@@ -11,6 +11,7 @@ import scoringrules as sr
 from scipy import stats
 
 from analysis.evaluation import backtest, block_bootstrap_p, diebold_mariano, scorecard
+from analysis.models.forecast import History
 from analysis.scoring import (
     crps_ensemble,
     crps_fair,
@@ -21,7 +22,6 @@ from analysis.scoring import (
     score_samples,
     twcrps_ensemble,
 )
-from analysis.models.forecast import History
 
 
 def test_crps_equals_scoringrules_energy_estimator():

@@ -15,8 +15,8 @@ from analysis.evaluation import backtest
 from analysis.models import registry
 from analysis.models.forecast import (
     Fitted,
-    ForecastResult,
     Forecaster,
+    ForecastResult,
     History,
     forecast,
     panel_to_history,

@@ -11,7 +11,6 @@ from scipy import stats
 from statsmodels.discrete.truncated_model import TruncatedLFNegativeBinomialP
 
 from analysis.models.forecast import History, forecast
-from analysis.models.registry import get as get_forecaster
 from analysis.models.hurdle import (
     FEATURES,
     fit_logistic,
@@ -19,6 +18,7 @@ from analysis.models.hurdle import (
     origin_features,
     sample_truncated_nb,
 )
+from analysis.models.registry import get as get_forecaster
 from analysis.simulate import simulate_nb_panel, synthetic_panel
 
 _panel = synthetic_panel

@@ -8,8 +8,8 @@ import pytest
 
 from analysis.models.forecast import History, forecast, panel_to_history
 from analysis.models.registry import get as get_forecaster
-from analysis.scoring import crps_ensemble
 from analysis.models.stacking import Stacking, crps_terms, stacking_weights
+from analysis.scoring import crps_ensemble
 from analysis.simulate import simulate_nb_panel, synthetic_panel
 
 _panel = synthetic_panel
