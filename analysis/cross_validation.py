@@ -57,13 +57,15 @@ def origin_indices(
     end: Any = None,
     min_train: int = 24,
     horizon: int = 1,
+    stride: int = 1,
 ) -> list[int]:
     """Origins (periods seen) between ``start`` and ``end`` (periods, inclusive) with at
     least ``min_train`` periods seen and one period after.
 
     Without ``start`` the first origin leaves direct multi-step models three years of usable
     history (``max(min_train, horizon + 36)`` periods); without ``end`` the last is the
-    period before the last.
+    period before the last. ``stride`` keeps every ``stride``-th origin, counted back from
+    the last one.
     """
     periods = history.periods
     T = len(periods)
@@ -72,6 +74,7 @@ def origin_indices(
     lo = pd.Timestamp(start) if start is not None else periods[min(min_train - 1, T - 1)]
     hi = pd.Timestamp(end) if end is not None else periods[-2]
     idx = [t + 1 for t in range(T - 1) if lo <= periods[t] <= hi and t + 1 >= min_train]
+    idx = idx[::-1][:: max(1, int(stride))][::-1]
     if not idx:
         raise InputError(
             f"no origins between {lo:%Y-%m} and {hi:%Y-%m} with at least {min_train} periods of "

@@ -82,6 +82,7 @@ def backtest(
     active_window: int = 12,
     min_train: int = 24,
     focus: Sequence[str] = (),
+    stride: int = 1,
     progress: bool = False,
 ) -> BacktestResult:
     """Rolling-origin backtest: refit each model at every origin and score steps 1..horizon.
@@ -103,6 +104,8 @@ def backtest(
         Origins with fewer periods of history are skipped.
     focus : sequence of str
         Region ids marked ``focus`` in the scores (``group`` is focus, active or quiet).
+    stride : int
+        Every ``stride``-th origin only (counted back from the last).
     progress : bool
 
     Returns
@@ -110,7 +113,9 @@ def backtest(
     BacktestResult
     """
     hist = panel_to_history(data) if isinstance(data, pd.DataFrame) else data
-    idx = origin_indices(hist, start=start, end=end, min_train=min_train, horizon=horizon)
+    idx = origin_indices(
+        hist, start=start, end=end, min_train=min_train, horizon=horizon, stride=stride
+    )
     is_focus = np.isin(np.asarray(hist.region_ids), list(focus))
     frames: list[pd.DataFrame] = []
     names: list[str] = []

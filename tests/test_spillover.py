@@ -129,13 +129,14 @@ def test_json_has_the_issue_keys(fitted):
     assert out["scenarios"]["focus"] == ["ML-1"]
 
 
-def test_registered_as_forecaster(synthetic):
-    from analysis.models.forecast import forecast, get_forecaster
+def test_registered_as_forecaster(synthetic, boundaries):
+    from analysis.models.forecast import forecast
+    from analysis.models.registry import get
 
     panel, _ = synthetic
-    f = get_forecaster("spillover")
-    assert f.name == "spillover" and not f.is_baseline
-    res = forecast("spillover", panel, origin="2024-06", horizon=3, n_samples=400, seed=2)
+    f = get("spillover", boundaries=boundaries)
+    assert f.name == "spillover" and not f.is_baseline and f.boundaries is boundaries
+    res = forecast(f, panel, origin="2024-06", horizon=3, n_samples=400, seed=2)
     assert res.samples.shape == (36, 3, 400)
     assert res.origin == pd.Timestamp("2024-06-01")
     assert res.model == "spillover"

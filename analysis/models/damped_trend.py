@@ -72,7 +72,8 @@ class DampedTrendFitted(Fitted):
         R = st.a.shape[0]
         g = self.growth[:, None] + np.sqrt(self.growth_var)[:, None] * rng.standard_normal((R, n))
         factor = self.trend_factor(g, horizon)
-        omega, w, m = st.omega, st.prior_weight, st.mean_rate
+        omega, m = st.omega, st.mean_rate
+        w = st.prior_weight if st.forward_prior else 0.0
         a = np.repeat(st.a[:, None], n, axis=1)
         b = np.repeat(st.b[:, None], n, axis=1)
         out = np.empty((R, horizon, n), dtype=np.int64)

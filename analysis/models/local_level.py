@@ -76,9 +76,11 @@ class LocalLevelFitted(Fitted):
     mean_rate: float
     a: np.ndarray
     b: np.ndarray
+    forward_prior: bool = True
 
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
-        omega, w, m = self.omega, self.prior_weight, self.mean_rate
+        omega, m = self.omega, self.mean_rate
+        w = self.prior_weight if self.forward_prior else 0.0
         R = self.a.shape[0]
         a = np.repeat(self.a[:, None], n, axis=1)
         b = np.repeat(self.b[:, None], n, axis=1)
@@ -107,6 +109,7 @@ class LocalLevelNB(Forecaster):
     omegas: tuple[float, ...] = OMEGAS
     prior_weights: tuple[float, ...] = PRIOR_WEIGHTS
     kappas: tuple[float, ...] = KAPPAS
+    forward_prior: bool = True
 
     def fit(self, history: History) -> LocalLevelFitted:
         y = history.counts[:, -self.window :].astype(float)
@@ -122,4 +125,4 @@ class LocalLevelNB(Forecaster):
                         best = (score, omega, w, kappa)
         _, omega, w, kappa = best
         _, _, a, b = _filter(y, omega, w * m, w)
-        return LocalLevelFitted(history, self.name, omega, w, kappa, m, a, b)
+        return LocalLevelFitted(history, self.name, omega, w, kappa, m, a, b, self.forward_prior)

@@ -289,6 +289,45 @@ def step_correlation(residuals: list[np.ndarray]) -> np.ndarray:
     return C / d[:, None] / d[None, :]
 
 
+def nb_quantile(u: np.ndarray, mu: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Smallest k with NB2 CDF(k; mu, alpha) >= u, elementwise (Poisson where alpha is 0).
+
+    Walks the CDF up from 0 with the pmf recursion, keeping only the cells not yet resolved,
+    which is far faster than ``scipy.stats.nbinom.ppf`` for the small counts of these panels.
+    """
+    u, mu, alpha = np.broadcast_arrays(
+        np.asarray(u, float), np.asarray(mu, float), np.asarray(alpha, float)
+    )
+    shape = u.shape
+    u, mu, a = u.ravel(), np.maximum(mu.ravel(), 1e-12), alpha.ravel()
+    out = np.zeros(u.size, dtype=np.int64)
+    pois = a < 1e-8
+    size = np.where(pois, 1.0, 1.0 / np.where(pois, 1.0, a))
+    q = np.where(pois, 1.0, mu / (size + mu))  # per-step ratio factor
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        log_p0 = np.where(pois, -mu, size * np.log(np.where(pois, 1.0, size / (size + mu))))
+    pmf = np.exp(log_p0)
+    cdf = pmf.copy()
+    todo = np.flatnonzero(cdf < u)
+    k = 0
+    while todo.size:
+        # far tails (a draw of a huge mean): finish by the normal approximation
+        if k > 5000:
+            m, v = mu[todo], mu[todo] * (1 + a[todo] * mu[todo])
+            from scipy.special import ndtri
+
+            out[todo] = np.maximum(np.round(m + np.sqrt(v) * ndtri(u[todo])), k)
+            break
+        t = todo
+        ratio = np.where(pois[t], mu[t] / (k + 1), (k + size[t]) / (k + 1) * q[t])
+        pmf[t] = pmf[t] * ratio
+        cdf[t] = cdf[t] + pmf[t]
+        out[t] = k + 1
+        todo = t[cdf[t] < u[t] - 1e-12]
+        k += 1
+    return out.reshape(shape)
+
+
 def copula_nb(
     mu: np.ndarray, alpha: np.ndarray, corr: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
@@ -298,22 +337,13 @@ def copula_nb(
     Each margin is exactly NB2(mu, alpha) (Poisson where alpha is 0); only the dependence
     between the steps of a path comes from the copula.
     """
-    from scipy import special, stats
+    from scipy import special
 
     R, H, M = mu.shape
     L = np.linalg.cholesky(corr)
     z = np.einsum("ij,rjm->rim", L, rng.standard_normal((R, H, M)))
     u = np.clip(special.ndtr(z), 1e-12, 1 - 1e-12)
-    a = np.broadcast_to(np.asarray(alpha, float), mu.shape)
-    out = np.empty(mu.shape, dtype=np.int64)
-    pois = a < 1e-8
-    if pois.any():
-        out[pois] = stats.poisson.ppf(u[pois], mu[pois])
-    nb = ~pois
-    if nb.any():
-        size = 1.0 / a[nb]
-        out[nb] = stats.nbinom.ppf(u[nb], size, size / (size + mu[nb]))
-    return out
+    return nb_quantile(u, mu, np.broadcast_to(np.asarray(alpha, float), mu.shape))
 
 
 @dataclass(frozen=True)

@@ -133,28 +133,46 @@ class StudyResults:
     """Study-wide model results that every report of a study shares.
 
     Computed once per study, as-of date and process (so once per worker in a batch, before
-    the first fork), which also makes the region reports and the overview agree.
+    the first fork), which also makes the region reports and the overview agree. One model
+    per report: every forecast number (monthly table, totals, P(any) in neighbours, surges,
+    ranking) is read from ``forecast``, the paths of the model ``auto`` chose.
 
     Attributes
     ----------
     forecast : analysis.models.forecast.ForecastResult
-        Every region, ``horizon`` periods, from the ``auto`` forecaster (chosen by
-        rolling-origin CRPS on the history only).
+        Every region, ``horizon`` periods, paths of the chosen model.
+    risk : analysis.models.risk.PathRisk
+        Totals and P(at least one event) over the horizon from those paths.
     spillover : analysis.models.spillover.SpilloverResult
-        The endemic-epidemic model's P(at least one event) per region and country.
+        The endemic-epidemic model's decomposition (shares from own past and neighbours) and
+        scenarios; its probabilities are not shown next to ``risk``.
     model : str
-        Forecaster name shown to readers.
+        Label shown to readers, e.g. ``auto (local_level)``.
+    chosen : str
+        The candidate ``auto`` chose.
+    evidence : dict
+        ``auto``'s evidence (candidates, scores, Monte Carlo errors, rule).
+    backtest : analysis.evaluation.BacktestResult
+        Rolling-origin backtest of the chosen model and the baselines at steps 1..horizon.
     """
 
     forecast: Any
+    risk: Any
     spillover: Any
     model: str
+    chosen: str
+    evidence: dict
+    backtest: Any
 
 
 _RESULTS: dict[tuple[Any, ...], StudyResults] = {}
 
 FORECAST_MODEL = "auto"
 FORECAST_SAMPLES = 2000
+EVIDENCE_ORIGINS = 36  # most recent rolling origins of the region report's evidence
+EVIDENCE_SAMPLES = 400
+BASELINES = ("zero", "last_value", "recent_mean_3", "recent_mean_6", "conflictology",
+             "nb_climatology")  # fmt: skip
 
 
 def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResults:
@@ -171,7 +189,10 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     -------
     StudyResults
     """
-    from analysis.models.forecast import forecast
+    from analysis.evaluation import backtest
+    from analysis.models.forecast import panel_to_history
+    from analysis.models.registry import get
+    from analysis.models.risk import path_risk
     from analysis.models.spillover import fit_spillover, spillover_forecast
     from analysis.report.summary import panel_as_of
 
@@ -184,18 +205,50 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
 
         def compute() -> StudyResults:
             panel = panel_as_of(ctx.data.panel, quarter)
-            fc = forecast(
+            history = panel_to_history(panel)
+            auto = get(
                 FORECAST_MODEL,
-                panel,
+                boundaries=ctx.data.boundaries,
+                focus=list(study.focus),
                 horizon=study.horizon,
-                n_samples=FORECAST_SAMPLES,
-                seed=study.seed,
             )
-            model = fit_spillover(
+            fitted = auto.fit(history)
+            fc = fitted.forecast(study.horizon, FORECAST_SAMPLES, study.seed)
+            info = panel.drop_duplicates("region_id").set_index("region_id")
+            risk = path_risk(
+                fc,
+                info.loc[list(fc.region_ids), "region_name"].astype(str).tolist(),
+                info.loc[list(fc.region_ids), "country"].astype(str).tolist(),
+            )
+            chosen = getattr(fitted, "chosen", auto.name)
+            evidence = getattr(fitted, "evidence", {})
+            model = get(chosen, boundaries=ctx.data.boundaries, focus=list(study.focus))
+            n_per = history.counts.shape[1]
+            bt = backtest(
+                history,
+                [model, *BASELINES],
+                start=history.periods[max(0, n_per - EVIDENCE_ORIGINS - 1)],
+                horizon=study.horizon,
+                n_samples=EVIDENCE_SAMPLES,
+                seed=study.seed,
+                focus=list(study.focus),
+            )
+            spill_model = fit_spillover(
                 panel, boundaries=ctx.data.boundaries, focus_trend=list(study.focus)
             )
-            spill = spillover_forecast(model, study.horizon, focus=study.focus, seed=study.seed)
-            return StudyResults(forecast=fc, spillover=spill, model=FORECAST_MODEL)
+            spill = spillover_forecast(
+                spill_model, study.horizon, focus=study.focus, seed=study.seed
+            )
+            label = f"{FORECAST_MODEL} ({chosen})" if chosen != FORECAST_MODEL else chosen
+            return StudyResults(
+                forecast=fc,
+                risk=risk,
+                spillover=spill,
+                model=label,
+                chosen=chosen,
+                evidence=evidence,
+                backtest=bt,
+            )
 
         cached = _disk("results", key, compute)
         if len(_RESULTS) >= _MAX_STUDIES:

@@ -204,7 +204,7 @@ def forecast_table(fc: Any, region_id: str) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``period`` (YYYY-MM), ``expected``, ``90% interval``, ``P(at least 1)``.
+        ``period`` (YYYY-MM), ``expected``, ``median``, ``90% interval``, ``P(at least 1)``.
     """
     frame = fc.to_frame()
     rows = frame[frame["region_id"] == region_id]
@@ -214,6 +214,7 @@ def forecast_table(fc: Any, region_id: str) -> pd.DataFrame:
         {
             "period": pd.to_datetime(rows["period"]).dt.strftime("%Y-%m").to_numpy(),
             "expected": rows["mean"].round(1).to_numpy(),
+            "median": rows["median"].to_numpy(),
             "90% interval": [
                 f"{int(lo)}-{int(hi)}" for lo, hi in zip(rows["q05"], rows["q95"], strict=True)
             ],
@@ -235,6 +236,7 @@ class WindowForecast:
     high: float
     p_any: float
     level: float
+    median: float = float("nan")
 
 
 def window_forecast(fc: Any, region_id: str, steps: int = 3, level: float = 0.9) -> WindowForecast:
@@ -250,7 +252,7 @@ def window_forecast(fc: Any, region_id: str, steps: int = 3, level: float = 0.9)
     steps = max(1, min(int(steps), fc.samples.shape[1]))
     totals = fc.samples[fc.region_ids.index(region_id), :steps, :].sum(axis=0)
     tail = (1 - level) / 2
-    low, high = np.quantile(totals, [tail, 1 - tail], method="inverted_cdf")
+    low, med, high = np.quantile(totals, [tail, 0.5, 1 - tail], method="inverted_cdf")
     return WindowForecast(
         region_id=region_id,
         steps=steps,
@@ -261,6 +263,7 @@ def window_forecast(fc: Any, region_id: str, steps: int = 3, level: float = 0.9)
         high=float(high),
         p_any=float((totals > 0).mean()),
         level=level,
+        median=float(med),
     )
 
 
@@ -268,7 +271,8 @@ def forecast_sentence(w: WindowForecast, region_name: str, model: str) -> str:
     """Plain-language sentence for a :class:`WindowForecast` (numbers already computed)."""
     return (
         f"From {w.first:%Y-%m} to {w.last:%Y-%m}, the {model} forecast expects "
-        f"{w.mean:.1f} events in {region_name} ({100 * w.level:.0f}% interval "
+        f"{w.mean:.1f} events in {region_name} (median {w.median:.0f}, "
+        f"{100 * w.level:.0f}% interval "
         f"{w.low:.0f}-{w.high:.0f}); the probability of at least one event in that time is "
         f"{100 * w.p_any:.0f}%"
     )
@@ -444,28 +448,54 @@ def ranking_record(rank: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-#: Forecasters scored in the methods appendix: the models ``auto`` chooses among, the
-#: per-region GLM, and the baseline ladder.
+#: Forecasters scored in the methods appendix: every model a report can use (``auto`` and the
+#: spillover model as configured, the candidates ``auto`` chooses among), the per-region GLM
+#: and the baseline ladder.
 METHOD_MODELS = (
-    "local_level",
+    "auto",
+    "spillover",
+    "ensemble_hybrid",
     "pooled_nb",
-    "ensemble",
+    "damped_trend",
+    "local_level",
     "nb_glm",
     "conflictology",
     "nb_climatology",
     "recent_mean_6",
+    "recent_mean_3",
     "last_value",
     "zero",
 )
+#: Periods between the appendix's rolling origins (four years of origins, 12 steps each).
+METHOD_STRIDE = 3
+
+
+def group_table(card: dict[str, Any]) -> pd.DataFrame:
+    """Models by group of regions (focus, active, quiet): CRPS, skill against the group's
+    best baseline and randomised-PIT 80% coverage, at steps 1-h together."""
+    rows = pd.DataFrame(card["by_group"])
+    if rows.empty:
+        return rows
+    rows = rows.sort_values(["group", "crps"], kind="stable")
+    return rows.reindex(
+        columns=["group", "model", "crps", "crps_skill_vs_best_baseline", "pit_coverage_80"]
+    ).rename(
+        columns={
+            "crps": "CRPS",
+            "crps_skill_vs_best_baseline": "CRPS skill vs best baseline",
+            "pit_coverage_80": "80% coverage (randomised PIT)",
+        }
+    )
+
 
 SCORE_COLUMNS = {
     "model": "model",
     "is_baseline": "baseline",
     "crps": "CRPS",
     "crps_skill_vs_best_baseline": "CRPS skill vs best baseline",
-    "coverage_50": "50% coverage",
-    "coverage_80": "80% coverage",
-    "coverage_95": "95% coverage",
+    "pit_coverage_50": "50% coverage (randomised PIT)",
+    "pit_coverage_80": "80% coverage (randomised PIT)",
+    "pit_coverage_95": "95% coverage (randomised PIT)",
     "interval_score_95": "95% interval score",
     "brier_any": "Brier P(at least 1)",
 }
@@ -487,7 +517,7 @@ RANKING_COLUMNS = {
     "ratio_low": "95% CI low",
     "ratio_high": "95% CI high",
     "p_surge": "P(surge)",
-    "p_any": "P(at least 1), spillover model",
+    "p_any": "P(at least 1) within the horizon",
 }
 
 
@@ -536,14 +566,117 @@ def cross_border_sentence(
     if not across:
         return None
     pct = int(round(100 * spill.level))
-    parts = [
-        f"{table.loc[r, 'region_name']} ({table.loc[r, 'country']}) "
-        f"{100 * table.loc[r, 'p_any']:.0f}% ({pct}% interval "
-        f"{100 * table.loc[r, 'p_any_low']:.0f}-{100 * table.loc[r, 'p_any_high']:.0f}%)"
-        for r in across
-    ]
+    if "p_any_low" in table.columns:
+        parts = [
+            f"{table.loc[r, 'region_name']} ({table.loc[r, 'country']}) "
+            f"{100 * table.loc[r, 'p_any']:.0f}% ({pct}% interval "
+            f"{100 * table.loc[r, 'p_any_low']:.0f}-{100 * table.loc[r, 'p_any_high']:.0f}%)"
+            for r in across
+        ]
+    else:  # a predictive probability from one model's paths (parameter uncertainty inside)
+        parts = [
+            f"{table.loc[r, 'region_name']} ({table.loc[r, 'country']}) "
+            f"{100 * table.loc[r, 'p_any']:.0f}%"
+            for r in across
+        ]
     name = table.loc[region_id, "region_name"] if region_id in table.index else region_id
     return (
         f"Across the border from {name}, the probability of at least one event within "
         f"{spill.horizon} periods after {spill.origin:%Y-%m} is: " + "; ".join(parts) + "."
+    )
+
+
+RISK_COLUMNS = {
+    "region_id": "region",
+    "region_name": "name",
+    "country": "country",
+    "expected": "expected events",
+    "median": "median",
+    "interval": "90% interval",
+    "p_any": "P(at least 1)",
+    "share_neighbour": "share from neighbours (spillover model)",
+}
+
+
+def risk_table(risk: Any, region_ids: list[str], spill: Any = None) -> pd.DataFrame:
+    """Totals over the horizon and P(at least 1) for the given regions, in that order, from
+    the report model's paths (:class:`analysis.models.risk.PathRisk`); with ``spill`` (a
+    spillover result), the spillover model's share of each region's expected count that comes
+    from its neighbours, a share and not a second count."""
+    rows = risk.regions.set_index("region_id").reindex(region_ids).dropna(subset=["p_any"])
+    rows["interval"] = [
+        f"{int(lo)}-{int(hi)}"
+        for lo, hi in zip(rows["expected_low"], rows["expected_high"], strict=True)
+    ]
+    if spill is not None:
+        rows["share_neighbour"] = spill.regions.set_index("region_id")["share_neighbour"]
+    return (
+        rows.reset_index()
+        .reindex(columns=[c for c in RISK_COLUMNS if c in rows.columns or c == "region_id"])
+        .rename(columns=RISK_COLUMNS)
+    )
+
+
+def region_group(bt: Any, region_id: str) -> str:
+    """The backtest group (focus, active or quiet) a region fell in at the last origin."""
+    s = bt.scores
+    last = s[(s["origin"] == s["origin"].max()) & (s["region_id"] == region_id)]
+    return str(last["group"].iloc[0]) if len(last) else "quiet"
+
+
+def evidence_table(card: dict[str, Any], model: str, group: str) -> pd.DataFrame:
+    """Per forecast step, for one group of regions: the model's CRPS, the best baseline's
+    (chosen over all steps of the group), the skill and the randomised-PIT 80% coverage.
+
+    ``card`` is :func:`analysis.evaluation.scorecard` of a backtest with a ``group`` column.
+    """
+    rows = pd.DataFrame(card["by_group_horizon"])
+    rows = rows[rows["group"] == group]
+    overall = pd.DataFrame(card["by_group"])
+    overall = overall[(overall["group"] == group) & overall["is_baseline"]]
+    if rows.empty or overall.empty or model not in set(rows["model"]):
+        return pd.DataFrame(columns=["step", "CRPS", "best baseline", "baseline CRPS",
+                                     "CRPS skill", "80% coverage (randomised PIT)"])  # fmt: skip
+    base = str(overall.sort_values("crps").iloc[0]["model"])
+    m = rows[rows["model"] == model].set_index("step")
+    b = rows[rows["model"] == base].set_index("step")
+    return pd.DataFrame(
+        {
+            "step": m.index.astype(int),
+            "CRPS": m["crps"].to_numpy(),
+            "best baseline": base,
+            "baseline CRPS": b["crps"].reindex(m.index).to_numpy(),
+            "CRPS skill": (1 - m["crps"] / b["crps"].reindex(m.index)).to_numpy(),
+            "80% coverage (randomised PIT)": m["pit_coverage_80"].to_numpy(),
+        }
+    )
+
+
+def scenario_sentence(spill: Any, targets: list[str] | None = None) -> str | None:
+    """The spillover model's scenario contrast for the target countries, in one sentence:
+    how much letting the focus follow its estimated path, rather than holding it at its
+    recent level, changes P(any event), in percentage points with intervals. A difference
+    between two runs of the spillover model; the probabilities themselves are the report
+    model's."""
+    c = spill.countries
+    if targets:
+        c = c[c["country"].isin(list(targets))]
+    if c.empty or not spill.focus or "attributable" not in c.columns:
+        return None
+
+    def pts(v: float) -> str:
+        value = int(round(100 * float(v)))
+        return f"{value:+d}" if value else "0"
+
+    att = "; ".join(
+        f"{r.country} {pts(r.attributable)} ({pts(r.attributable_low)} to "
+        f"{pts(r.attributable_high)})"
+        for r in c.itertuples()
+    )
+    names = spill.regions.set_index("region_id")["region_name"]
+    focus = ", ".join(str(names.get(f, f)) for f in spill.focus)
+    return (
+        f"In the spillover model, letting {focus} follow its estimated path, rather than "
+        f"holding it at its recent level, changes the probability of events in these countries "
+        f"by (percentage points): {att}."
     )

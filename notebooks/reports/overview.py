@@ -18,7 +18,7 @@ alert_rule = ctx.study.alerts
 comparisons = summary.usable_comparisons(ctx.study.compare, panel)
 growth_rows = growth.growth_table(panel, None, comparisons[-1:]) if comparisons else None
 surge = summary.surge_probability(shared.forecast, panel, factor=alert_rule.surge_factor)
-rank = summary.ranking(panel, growth_rows, surge, shared.spillover)
+rank = summary.ranking(panel, growth_rows, surge, shared.risk)
 raised = summary.alerts(rank, alert_rule.probability)
 changes = summary.changes_since(previous_manifest, rank, ctx.study.slug)
 show.record(
@@ -81,11 +81,14 @@ else:
 # ## Spillover
 
 # %%
-show.markdown("{sentence}", sentence=shared.spillover.sentence(ctx.study.spillover_targets))
+show.markdown("{sentence}", sentence=shared.risk.sentence(ctx.study.spillover_targets))
+scenario = summary.scenario_sentence(shared.spillover, list(ctx.study.spillover_targets))
+if scenario:
+    show.markdown("{sentence}", sentence=scenario)
 show.figure(
-    plots.spillover_map(shared.spillover.regions, data.boundaries, focus=list(ctx.study.focus)),
+    plots.spillover_map(shared.risk.regions, data.boundaries, focus=list(ctx.study.focus)),
     f"Probability of at least one event within {ctx.study.horizon} periods by admin-1 region, "
-    "from the endemic-epidemic spillover model; focus regions outlined.",
+    f"from the {shared.model} forecast that the region reports use; focus regions outlined.",
 )
 
 # %% [markdown]

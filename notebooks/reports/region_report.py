@@ -7,7 +7,7 @@ region = ""
 quarter = ""
 
 # %%
-from analysis import growth, plots
+from analysis import evaluation, growth, plots
 from analysis.report import context, provenance, show, summary
 
 ctx = context.load(study)
@@ -40,9 +40,13 @@ growth_rows = (
 growth_results = [growth.growth(panel, region_id, a, b) for a, b in comparisons]
 shared = context.results(study, quarter)
 next_quarter = summary.window_forecast(shared.forecast, region_id, steps=3)
+whole = summary.window_forecast(shared.forecast, region_id, steps=ctx.study.horizon)
 show.record(
+    forecast_model=shared.model,
     forecast_mean_3=next_quarter.mean,
     forecast_p_any_3=next_quarter.p_any,
+    forecast_mean_total=whole.mean,
+    forecast_median_total=whole.median,
     ratio=float(growth_rows["ratio"].iloc[-1]) if growth_rows is not None else None,
 )
 
@@ -58,9 +62,13 @@ show.markdown(
     "- {sentence}.",
     sentence=summary.forecast_sentence(next_quarter, region_name, shared.model),
 )
-show.markdown("- {sentence}", sentence=shared.spillover.sentence(ctx.study.spillover_targets))
+show.markdown(
+    "- {sentence}.",
+    sentence=summary.forecast_sentence(whole, region_name, shared.model),
+)
+show.markdown("- {sentence}", sentence=shared.risk.sentence(ctx.study.spillover_targets))
 across = summary.cross_border_sentence(
-    shared.spillover, region_id, data.boundaries, list(ctx.study.spillover_targets)
+    shared.risk, region_id, data.boundaries, list(ctx.study.spillover_targets)
 )
 if across:
     show.markdown("- {sentence}", sentence=across)
@@ -114,11 +122,19 @@ if growth_rows is not None:
 # %% [markdown]
 # ## Forecast
 #
-# Forecasts are predictive distributions from the study's `auto` forecaster, which picks,
-# among count models and baselines, the one with the lowest rolling-origin CRPS on the
-# history before the forecast origin. Intervals are central 90% predictive intervals.
+# Every forecast in this report (this section, the spillover section, the summary) comes from
+# one model's sample paths: the one the study's `auto` forecaster chose by its rolling-origin
+# fair CRPS at the horizons shown here, on the focus and active regions, preferring the
+# simpler model when the difference is within Monte Carlo error. Totals are sums over each
+# path, so their intervals carry the dependence between months. Intervals are central 90%
+# predictive intervals.
 
 # %%
+show.markdown(
+    "Model: **{model}**. {reason}.",
+    model=shared.model,
+    reason=shared.evidence.get("reason", "no choice was needed"),
+)
 show.figure(
     plots.fan_chart(panel, shared.forecast, region_id, title=f"{region_name}: forecast"),
     f"Events per {panel.attrs.get('freq', 'month')} in {region_name}: observed, and the "
@@ -127,29 +143,62 @@ show.figure(
 show.table(summary.forecast_table(shared.forecast, region_id))
 
 # %% [markdown]
-# ## Spillover
+# ### Evidence for this forecast
 #
-# An endemic-epidemic model (Held, Höhle and Hofmann 2005) splits each region's expected
-# count into its own endemic level, a share of its own last counts and a share of its
-# neighbours' last counts. Simulated forward, it gives the probability of at least one event
-# within the horizon, with 95% intervals across parameter draws.
+# The same model refitted at each of the most recent rolling origins and scored on what
+# happened next, at every step shown above, for the regions of this region's group (focus,
+# active or quiet): CRPS against the best baseline of the ladder (skill above 0 means better),
+# and the share of outcomes inside the central 80% of the forecast (randomised PIT, so 0.80
+# is calibrated).
 
 # %%
-show.table(summary.spillover_table(shared.spillover, around), float_format="{:,.2f}")
+group = summary.region_group(shared.backtest, region_id)
+card = evaluation.scorecard(shared.backtest, paired=False)
+show.markdown(
+    "{name} is in the **{group}** group; {n} rolling origins, {first} to {last}.",
+    name=region_name,
+    group=group,
+    n=card["n_origins"],
+    first=card["origins"][0],
+    last=card["origins"][1],
+)
+show.table(summary.evidence_table(card, shared.chosen, group), float_format="{:,.3f}")
+sub = shared.backtest.scores[shared.backtest.scores["group"] == group]
+show.figure(
+    plots.pit_histogram({shared.chosen: sub.loc[sub["model"] == shared.chosen, "pit"]}),
+    f"Randomised PIT of {shared.chosen}'s backtest forecasts for the {group} regions, steps "
+    f"1-{ctx.study.horizon}: flat means calibrated, U-shaped too narrow, hump-shaped too wide.",
+)
+
+# %% [markdown]
+# ## Spillover
+#
+# Expected events over the horizon and the probability of at least one event in this region
+# and its neighbours, from the same paths as the forecast above. The endemic-epidemic
+# spillover model (Held, Höhle and Hofmann 2005) adds the share of each region's expected
+# count that comes from its neighbours' last counts; the appendix scores it beside the others.
+
+# %%
+show.table(
+    summary.risk_table(shared.risk, around, shared.spillover), float_format="{:,.2f}"
+)
+scenario = summary.scenario_sentence(shared.spillover, list(ctx.study.spillover_targets))
+if scenario:
+    show.markdown("{sentence}", sentence=scenario)
 if region_id in ctx.study.focus:
     show.figure(
-        plots.spillover_map(shared.spillover.regions, data.boundaries, focus=[region_id]),
+        plots.spillover_map(shared.risk.regions, data.boundaries, focus=[region_id]),
         f"Probability of at least one event within {ctx.study.horizon} periods by admin-1 "
-        f"region, from the spillover model; {region_name} outlined.",
+        f"region, from the {shared.model} forecast; {region_name} outlined.",
     )
 
 # %% [markdown]
 # ## Methods and evidence
 #
-# Each forecaster's backtest evidence (rolling-origin CRPS, interval coverage and Brier score
-# against the baseline ladder) is in the study's [methods appendix](methods.html), rendered
-# beside this report by `conflict-trends batch`; the model assumptions and known limits are
-# stated there too.
+# Every model a report can use (`auto` and the spillover model as configured included) is
+# scored at horizons 1-12 for focus, active and quiet regions in the study's
+# [methods appendix](methods.html), rendered beside this report by `conflict-trends batch`;
+# the model assumptions and known limits are stated there too.
 
 # %% [markdown]
 # ## Provenance
