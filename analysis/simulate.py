@@ -241,6 +241,51 @@ def simulate_demo(
     return DemoData(events, counts, expected, region_ids, periods, truth)
 
 
+def simulate_demo_forward(
+    demo: DemoData,
+    horizon: int,
+    n_paths: int = 2000,
+    seed: int = 0,
+    scenario: DemoScenario | None = None,
+    boundaries: Boundaries | None = None,
+) -> np.ndarray:
+    """Continue the demo's stated model past its last period: the truth a forecast made at
+    the end of the demo data should match.
+
+    Paths start from the demo's last counts, the focus region's endemic level keeps growing
+    as stated, and every other part of the model stays as it was.
+
+    Returns
+    -------
+    ndarray (region, step, path) of int64
+        Simulated counts for periods ``end + 1 .. end + horizon``.
+    """
+    scenario = scenario or DemoScenario()
+    boundaries = boundaries or load_boundaries()
+    rng = np.random.default_rng(seed)
+    ids = demo.region_ids
+    end = demo.periods[-1]
+    periods = period_range(
+        pd.Timestamp(scenario.start), end + pd.DateOffset(months=horizon), "month"
+    )
+    endemic = np.full((len(ids), len(periods)), scenario.background_endemic)
+    for rid, level in scenario.levels.items():
+        endemic[ids.index(rid)] = level
+    endemic[ids.index(scenario.focus)] = _focus_endemic(scenario, periods)
+    future = endemic[:, -horizon:]
+    weights = first_order_weights(adjacency_order_matrix(ids, boundaries))
+    lam = np.full(len(ids), scenario.autoregressive)
+    phi = np.full(len(ids), scenario.neighbourhood)
+    out = np.empty((len(ids), horizon, n_paths), dtype=np.int64)
+    previous = np.repeat(demo.counts[:, -1:].astype(float), n_paths, axis=1)  # (R, paths)
+    for h in range(horizon):
+        # the recursion of simulate_endemic_epidemic, every path at once
+        mu = future[:, h : h + 1] + lam[:, None] * previous + phi[:, None] * (weights @ previous)
+        out[:, h] = draw_negative_binomial(mu, scenario.dispersion, rng)
+        previous = out[:, h].astype(float)
+    return out
+
+
 def _random_points(geometry, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     import shapely
 

@@ -16,7 +16,7 @@ from analysis.models.hurdle import (
     fit_logistic,
     fit_truncated_nb,
     origin_features,
-    sample_truncated_nb,
+    truncated_nb_quantile,
 )
 from analysis.models.registry import get as get_forecaster
 from analysis.simulate import simulate_nb_panel, synthetic_panel
@@ -53,10 +53,10 @@ def test_truncated_nb_part_matches_statsmodels_and_recovers_the_truth():
     assert np.all(np.abs(b - beta) < 4 * np.sqrt(np.diag(cov)))
 
 
-def test_truncated_sampler_has_the_closed_form_mean():
+def test_truncated_quantile_has_the_closed_form_mean():
     rng = np.random.default_rng(2)
     mu, alpha = np.full(200_000, 0.7), 0.5
-    s = sample_truncated_nb(mu, alpha, rng)
+    s = truncated_nb_quantile(rng.uniform(size=mu.shape), mu, alpha)
     r = 1 / alpha
     p0 = stats.nbinom.pmf(0, r, r / (r + 0.7))
     assert s.min() >= 1

@@ -33,9 +33,19 @@ def spillover_command(
     endemic: Annotated[
         str, typer.Option("--endemic", help="Endemic offsets by country, region or none.")
     ] = "country",
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="Model whose paths give P(>=1) and expected counts: the reports' (auto, "
+            "default) or any other, e.g. spillover.",
+        ),
+    ] = "auto",
 ) -> None:
     """Spillover risk: P(at least one event within the horizon) in every admin-1 unit and
-    country of the study, with 95% intervals, from an endemic-epidemic count model."""
+    country of the study, and expected counts, from one model's sample paths (by default the
+    model the reports use, so the numbers match `forecast`); the endemic-epidemic model adds
+    each region's share from its neighbours, its parameters and the focus scenarios."""
     from analysis.config import load_study
     from analysis.models.hhh4 import HHH4Spec
     from analysis.models.spillover import fit_spillover, result_to_dict, spillover_forecast
@@ -63,7 +73,10 @@ def spillover_command(
     data = prepare(study)
     cut = parse_month(origin, "--origin") if origin else None
     per_year = 12 if study.freq == "month" else 4
-    model = fit_spillover(
+    from analysis.commands.forecast import _check_models
+
+    _check_models([model])
+    fitted_model = fit_spillover(
         data.panel,
         origin=cut,
         boundaries=data.boundaries,
@@ -72,30 +85,74 @@ def spillover_command(
         focus_trend=list(study.focus),
     )
     result = spillover_forecast(
-        model,
+        fitted_model,
         horizon or study.horizon,
         focus=list(study.focus),
         n_draws=draws,
         n_paths=paths,
         seed=study.seed,
     )
-    out = result_to_dict(result, model)
+    out = result_to_dict(result, fitted_model)
+    if model != "spillover":
+        out = _from_paths(out, model, study, data, cut, horizon or study.horizon, draws * paths)
     out = {"study": study.title, "spillover_targets": list(study.spillover_targets), **out}
     if as_json:
         print_json(out)
         return
-    typer.echo(result.sentence(study.spillover_targets or None))
+    typer.echo(out.get("sentence") or result.sentence(study.spillover_targets or None))
     typer.echo("")
     typer.echo(
-        f"{'region':<24}{'country':<8}{'P(>=1)':>8}  {'95% interval':<14}{'expected':>9}"
+        f"{'region':<24}{'country':<8}{'P(>=1)':>8}  {'interval':<14}{'expected':>9}"
         f"{'neighbour share':>17}"
     )
     for t in out["targets"]:
-        lo, hi = t["p_any_ci"]
+        ci = t["p_any_ci"] or t.get("expected_ci_90")
+        label = "" if ci is None else f"{ci[0]:.2f}-{ci[1]:.2f}"
         typer.echo(
             f"{t['region_name'][:23]:<24}{t['country']:<8}{t['p_any']:>8.2f}  "
-            f"{f'{lo:.2f}-{hi:.2f}':<14}{t['expected']:>9.2f}{t['share_neighbour']:>17.2f}"
+            f"{label:<14}{t['expected']:>9.2f}{t['share_neighbour']:>17.2f}"
         )
+
+
+def _from_paths(out: dict, name: str, study, data, origin, horizon: int, n: int) -> dict:
+    """Replace P(>=1) and expected counts by those of ``name``'s paths (one model per report);
+    keep the spillover model's neighbour shares, parameters and scenario contrasts."""
+    from analysis.models.forecast import panel_to_history
+    from analysis.models.registry import get
+    from analysis.models.risk import path_risk
+
+    f = get(name, boundaries=data.boundaries, focus=list(study.focus), horizon=horizon)
+    fitted = f.fit(panel_to_history(data.panel, origin))
+    fc = fitted.forecast(horizon, min(max(n, 1000), 4000), study.seed)
+    names = {t["region_id"]: t["region_name"] for t in out["targets"]}
+    ctry = {t["region_id"]: t["country"] for t in out["targets"]}
+    risk = path_risk(
+        fc, [names.get(r, r) for r in fc.region_ids], [ctry.get(r, "") for r in fc.region_ids]
+    )
+    reg = risk.regions.set_index("region_id")
+    for t in out["targets"]:
+        r = reg.loc[t["region_id"]]
+        t["p_any"] = float(r["p_any"])
+        t["p_any_ci"] = None  # a predictive probability: parameter uncertainty is inside it
+        t["expected"] = float(r["expected"])
+        t["expected_median"] = float(r["median"])
+        t["expected_ci_90"] = [float(r["expected_low"]), float(r["expected_high"])]
+    cp = risk.countries.set_index("country")["p_any"]
+    for c in out["countries"]:
+        c["p_any"] = float(cp.get(c["country"], float("nan")))
+        c["p_any_ci"] = None
+    out["forecast_model"] = {
+        "name": name,
+        "chosen": getattr(fitted, "chosen", name),
+        "samples": fc.samples.shape[2],
+        "note": "p_any, expected and countries come from this model's paths; share_neighbour, "
+        "parameters and scenarios from the endemic-epidemic spillover model",
+    }
+    evidence = getattr(fitted, "evidence", None)
+    if evidence is not None:
+        out["forecast_model"]["evidence"] = evidence
+    out["sentence"] = risk.sentence(study.spillover_targets or None)
+    return out
 
 
 def register(app: typer.Typer) -> None:

@@ -27,12 +27,12 @@ from analysis.scoring import crps_fair_halves
 
 # simplest first: auto prefers the earlier of two candidates within Monte Carlo error
 AUTO_CANDIDATES = (
+    "recent_mean_6",
     "conflictology",
-    "nb_climatology",
     "local_level",
     "damped_trend",
-    "pooled_nb",
-    "ensemble_hybrid",
+    "ensemble_local",
+    "ensemble_trend",
 )
 
 

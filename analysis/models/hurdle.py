@@ -16,7 +16,8 @@ Both parts carry parameter uncertainty: every sample path draws its coefficients
 the asymptotic normal distribution of the (ridge-penalised) maximum likelihood estimate (the
 same normals at every step). Whether a step of a path has any event is tied across steps by a
 Gaussian copula with the correlation of the logistic parts' in-sample residuals at common
-origins, so quiet and busy runs within a path look like the data's.
+origins, and the size of an event month follows the same latent draw, so quiet and busy runs
+within a path look like the data's.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from scipy import optimize, special
 
 from analysis.errors import ModelError
 from analysis.models.forecast import Fitted, Forecaster, History
-from analysis.models.nbglm import spatial_mix, step_correlation
+from analysis.models.nbglm import nb_quantile, spatial_mix, step_correlation
 
 DECAYS = (0.5, 0.8, 0.95)
 FEATURES = (
@@ -181,23 +182,13 @@ def _mvn(mean: np.ndarray, cov: np.ndarray, z: np.ndarray) -> np.ndarray:
     return mean[None, :] + z @ root.T
 
 
-def sample_truncated_nb(
-    mu: np.ndarray, alpha: float, rng: np.random.Generator, max_rounds: int = 100
-) -> np.ndarray:
-    """Zero-truncated NB2 draws by rejection (zeros redrawn); cells still zero after
-    ``max_rounds`` (only where P(0) is nearly 1, so the truncated law is nearly all 1) get 1."""
-    shape = 1.0 / alpha
-    out = np.zeros(mu.shape, dtype=np.int64)
-    todo = np.ones(mu.shape, dtype=bool)
-    for _ in range(max_rounds):
-        m = mu[todo]
-        draw = rng.poisson(m * rng.gamma(shape, 1.0 / shape, size=m.shape))
-        out[todo] = draw
-        todo[todo] = draw == 0
-        if not todo.any():
-            break
-    out[todo] = 1
-    return out
+def truncated_nb_quantile(v: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
+    """Zero-truncated NB2 quantile at ``v`` in (0, 1): the NB2 quantile at
+    ``P(0) + v (1 - P(0))``, at least 1."""
+    mu = np.asarray(mu, float)
+    p0 = (1.0 + alpha * mu) ** (-1.0 / alpha)
+    q = nb_quantile(p0 + (1.0 - p0) * np.asarray(v, float), mu, np.full_like(mu, alpha))
+    return np.maximum(q, 1)
 
 
 @dataclass(frozen=True)
@@ -237,8 +228,14 @@ class HurdleFitted(Fitted):
                 Bz, Bs = np.tile(bz, (n, 1)), np.tile(bs, (n, 1))
             p_any = special.expit(x @ Bz.T)  # (R, M)
             mu = np.exp(np.minimum(x @ Bs.T, cap[:, None]))
-            size = sample_truncated_nb(mu, alpha, rng)
-            out[:, h - 1] = np.where(u[:, h - 1] < p_any, size, 0)
+            # one latent per step drives both parts: a low uniform means an event and, within
+            # the events, a large one (its rank among the events' uniforms), so busy months
+            # of a path are busy in both senses
+            uh = u[:, h - 1]
+            event = uh < p_any
+            v = np.clip(1.0 - uh / np.maximum(p_any, 1e-12), 1e-9, 1 - 1e-9)
+            size = truncated_nb_quantile(v, mu, alpha)
+            out[:, h - 1] = np.where(event, size, 0)
         return out
 
 

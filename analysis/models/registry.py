@@ -35,6 +35,19 @@ ENTRIES: dict[str, tuple[str, str, dict[str, Any]]] = {
         # mixes in the conflictology baseline: often the best single forecaster on sparse panels
         {"name": "ensemble_hybrid", "members": ("local_level", "pooled_nb", "conflictology")},
     ),
+    # equal mixtures of a local level (with or without the damped trend) and the two best
+    # baselines of the real UCDP backtest: the level wins at short steps, the recent means at
+    # long ones, and the mixture at both
+    "ensemble_local": (
+        "ensemble",
+        "Ensemble",
+        {"name": "ensemble_local", "members": ("local_level", "recent_mean_6", "conflictology")},
+    ),
+    "ensemble_trend": (
+        "ensemble",
+        "Ensemble",
+        {"name": "ensemble_trend", "members": ("damped_trend", "recent_mean_6", "conflictology")},
+    ),
     "stacking": ("stacking", "Stacking", {}),
     "auto": ("auto", "AutoForecaster", {}),
     "sarimax": ("references", "StatsmodelsReference", {"name": "sarimax", "kind": "sarimax"}),

@@ -49,8 +49,8 @@ show.record(
 #   starts from a discounted average of the recent past; no trend, no spatial coupling.
 # - **Pooled negative binomial (`pooled_nb`)**: shared lag and season effects, region levels
 #   shrunk toward the common level (empirical Bayes), so sparse regions borrow strength.
-# - **Ensemble (`ensemble`)**: an equal mixture of the local-level and pooled predictive
-#   samples.
+# - **Ensemble (`ensemble_hybrid`)**: an equal mixture of the local-level, pooled and
+#   conflictology predictive paths.
 # - **Negative-binomial GLM (`nb_glm`)**: log-linear mean with trend and season per region,
 #   overdispersed counts. Assumes the recent trend continues; no spatial coupling; overfits
 #   sparse regions.
@@ -60,12 +60,14 @@ show.record(
 # - **Negative-binomial climatology**: the region's long-run distribution.
 # - **Damped trend (`damped_trend`)**: the local level with each region's growth rate
 #   (negative-binomial slope over three years, shrunk toward 0 by empirical Bayes) continued
-#   damped: the trend's effect fades by a factor 0.85 a month, so no trend is extrapolated
-#   without bound.
-# - **`auto`** (used in the reports): at each origin, picks among the baselines, the local
-#   level, the damped trend, the pooled NB and the hybrid ensemble by rolling-origin fair CRPS
-#   at steps 1-12 on focus and active regions, preferring the simpler model when the
-#   difference is within two Monte Carlo standard errors.
+#   damped (its effect shrinks by a factor 0.7 a month), so no trend is extrapolated without
+#   bound.
+# - **Mixtures (`ensemble_local`, `ensemble_trend`)**: equal mixtures of the local level (or
+#   the damped trend), the recent 6-month mean and conflictology.
+# - **`auto`** (used in the reports): at each origin, picks among the recent mean,
+#   conflictology, the local level, the damped trend and the two mixtures by rolling-origin
+#   fair CRPS at steps 1-12 on focus and active regions, preferring the simpler model when
+#   the difference is within two Monte Carlo standard errors.
 # - **Endemic-epidemic spillover model** (Held, Höhle and Hofmann 2005): expected count =
 #   endemic level and trend + share of own last counts + share of neighbours' last counts;
 #   negative-binomial. Assumes spread only between adjacent regions, at one-period lags.
