@@ -1,0 +1,56 @@
+"""One model per report: the forecast and spillover commands read the same model's paths, and
+on the demo its 12-month total for Kayes covers the stated model's forward-simulated truth."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from analysis.cli import app
+from analysis.simulate import simulate_demo, simulate_demo_forward
+
+
+@pytest.fixture(scope="module")
+def demo_outputs(demo_study_path):
+    runner = CliRunner()
+    fc = runner.invoke(app, ["forecast", str(demo_study_path), "--json", "--samples", "2000"])
+    assert fc.exit_code == 0, fc.output
+    sp = runner.invoke(
+        app, ["spillover", str(demo_study_path), "--json", "--draws", "40", "--paths", "50"]
+    )
+    assert sp.exit_code == 0, sp.output
+    return json.loads(fc.stdout), json.loads(sp.stdout)
+
+
+@pytest.mark.slow
+def test_forecast_and_spillover_agree_on_kayes(demo_outputs):
+    fc, sp = demo_outputs
+    assert fc["horizon"] == 12 and fc["model"] == "auto"
+    monthly = sum(r["mean"] for r in fc["forecasts"] if r["region_id"] == "ML-1")
+    (kayes,) = [t for t in sp["targets"] if t["region_id"] == "ML-1"]
+    assert kayes["expected"] == pytest.approx(monthly, rel=0.10)
+    # the same model, and auto's evidence recorded with the choice
+    assert sp["forecast_model"]["chosen"] == fc["chosen"] == fc["evidence"]["chosen"]
+    assert {c["model"] for c in fc["evidence"]["candidates"]} >= {fc["chosen"]}
+    lo, hi = kayes["expected_ci_90"]
+    assert lo <= kayes["expected_median"] <= hi
+
+
+@pytest.mark.slow
+def test_kayes_12_month_interval_covers_the_stated_models_truth(demo_outputs):
+    fc, _ = demo_outputs
+    demo = simulate_demo()
+    truth = simulate_demo_forward(demo, 12, n_paths=4000, seed=1)
+    kayes = demo.region_ids.index("ML-1")
+    expected = truth[kayes].sum(axis=0).mean()  # about 140 events in 2025
+    assert 120 < expected < 160
+    (total,) = fc["totals"]
+    assert total["region_id"] == "ML-1" and total["steps"] == 12
+    assert total["q05"] <= expected <= total["q95"], (total, expected)
+    # and the forecast is not the no-growth answer: the trend is followed, damped
+    stopped = 12 * demo.counts[kayes, -12:].mean()
+    assert total["mean"] > 1.1 * stopped
+    assert np.isfinite(total["mean"])
