@@ -64,10 +64,10 @@ show.record(
 #   bound.
 # - **Mixtures (`ensemble_local`, `ensemble_trend`)**: equal mixtures of the local level (or
 #   the damped trend), the recent 6-month mean and conflictology.
-# - **`auto`** (used in the reports): at each origin, picks among the recent mean,
-#   conflictology, the local level, the damped trend and the two mixtures by rolling-origin
-#   fair CRPS at steps 1-12 on focus and active regions, preferring the simpler model when
-#   the difference is within two Monte Carlo standard errors.
+# - **`auto`** (used in the reports): at each origin, picks between the two mixtures by
+#   rolling-origin fair CRPS at steps 1-12 (focus regions and the other active regions
+#   weighted half each), preferring the simpler (no trend) when the difference is within two
+#   Monte Carlo standard errors; the choice and its evidence are in the forecast JSON.
 # - **Endemic-epidemic spillover model** (Held, Höhle and Hofmann 2005): expected count =
 #   endemic level and trend + share of own last counts + share of neighbours' last counts;
 #   negative-binomial. Assumes spread only between adjacent regions, at one-period lags.
