@@ -449,16 +449,15 @@ def ranking_record(rank: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 #: Forecasters scored in the methods appendix: every model a report can use (``auto`` and the
-#: spillover model as configured, the candidates ``auto`` chooses among), the per-region GLM
-#: and the baseline ladder.
+#: spillover model as configured, the candidates ``auto`` chooses among and the models inside
+#: them) and the baseline ladder.
 METHOD_MODELS = (
     "auto",
     "spillover",
-    "ensemble_hybrid",
-    "pooled_nb",
+    "ensemble_trend",
+    "ensemble_local",
     "damped_trend",
     "local_level",
-    "nb_glm",
     "conflictology",
     "nb_climatology",
     "recent_mean_6",
