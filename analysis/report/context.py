@@ -153,7 +153,8 @@ class StudyResults:
     evidence : dict
         ``auto``'s evidence (candidates, scores, Monte Carlo errors, rule).
     backtest : analysis.evaluation.BacktestResult
-        Rolling-origin backtest of the chosen model and the baselines at steps 1..horizon.
+        Rolling-origin backtest of the chosen model and the baselines at steps 1..horizon
+        (origins every ``EVIDENCE_STRIDE`` periods over the last ``EVIDENCE_ORIGINS``).
     """
 
     forecast: Any
@@ -169,7 +170,8 @@ _RESULTS: dict[tuple[Any, ...], StudyResults] = {}
 
 FORECAST_MODEL = "auto"
 FORECAST_SAMPLES = 2000
-EVIDENCE_ORIGINS = 36  # most recent rolling origins of the region report's evidence
+EVIDENCE_ORIGINS = 36  # the region report's evidence: origins over the last three years,
+EVIDENCE_STRIDE = 3  # every third period (twelve origins, each scored at steps 1..horizon)
 EVIDENCE_SAMPLES = 400
 BASELINES = ("zero", "last_value", "recent_mean_3", "recent_mean_6", "conflictology",
              "nb_climatology")  # fmt: skip
@@ -232,6 +234,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
                 n_samples=EVIDENCE_SAMPLES,
                 seed=study.seed,
                 focus=list(study.focus),
+                stride=EVIDENCE_STRIDE,
             )
             spill_model = fit_spillover(
                 panel, boundaries=ctx.data.boundaries, focus_trend=list(study.focus)

@@ -145,9 +145,9 @@ show.table(summary.forecast_table(shared.forecast, region_id))
 # %% [markdown]
 # ### Evidence for this forecast
 #
-# The same model refitted at each of the most recent rolling origins and scored on what
-# happened next, at every step shown above, for the regions of this region's group (focus,
-# active or quiet): CRPS against the best baseline of the ladder (skill above 0 means better),
+# The same model refitted at rolling origins over the last three years (every third period)
+# and scored on what happened next, at every step shown above, for the regions of this
+# region's group (focus, active or quiet): CRPS against the best baseline of the ladder (skill above 0 means better),
 # and the share of outcomes inside the central 80% of the forecast (randomised PIT, so 0.80
 # is calibrated).
 
