@@ -465,7 +465,7 @@ METHOD_MODELS = (
     "last_value",
     "zero",
 )
-#: Periods between the appendix's rolling origins (four years of origins, 12 steps each).
+#: Periods between the appendix's rolling origins (three years of origins, 12 steps each).
 METHOD_STRIDE = 3
 
 

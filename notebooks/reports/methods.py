@@ -22,10 +22,10 @@ bt = evaluation.backtest(
     panel,
     models,
     horizon=horizon,
-    n_samples=400,
+    n_samples=200,
     seed=ctx.study.seed,
     focus=list(ctx.study.focus),
-    start=sorted(panel["period"].unique())[-49],
+    start=sorted(panel["period"].unique())[-37],
     stride=summary.METHOD_STRIDE,
 )
 card = evaluation.scorecard(bt)
