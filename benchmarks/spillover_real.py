@@ -48,9 +48,14 @@ from analysis.models.onset import (
     onset_design,
     onset_geography,
 )
+from analysis.models.onset_backtest import (
+    brier,
+    log_score,
+    onset_scorecard,
+    rolling_onset_evaluation,
+)
 from analysis.panel import build_panel
 
-BINS = [0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0]
 #: GED 21.1 dyad names of the jihadist groups active in Burkina Faso ("IS" is Islamic State).
 JIHADIST_BF = ("JNIM", "Ansaroul Islam", "IS", "AQIM", "Ansar Dine", "MUJAO")
 START = "1989-01"
@@ -81,111 +86,18 @@ def matrix(events: pd.DataFrame, boundaries, countries, ids=None):
     return wide.to_numpy(), list(wide.index), pd.DatetimeIndex(wide.columns), panel
 
 
-# --------------------------------------------------------------------------- scores
-
-
-def auc(p: np.ndarray, y: np.ndarray) -> float:
-    """ROC AUC by the rank (Mann-Whitney) formula, ties counted half."""
-    from scipy.stats import rankdata
-
-    y = y.astype(bool)
-    n1, n0 = y.sum(), (~y).sum()
-    if n1 == 0 or n0 == 0:
-        return float("nan")
-    r = rankdata(p)
-    return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
-
-def brier(p: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean((p - y) ** 2))
-
-
-def log_score(p: np.ndarray, y: np.ndarray) -> float:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
-
-
-def reliability(p: np.ndarray, y: np.ndarray) -> list[dict]:
-    rows = []
-    idx = np.clip(np.digitize(p, BINS[1:-1]), 0, len(BINS) - 2)
-    for b in range(len(BINS) - 1):
-        m = idx == b
-        if m.any():
-            rows.append(
-                {
-                    "bin": [BINS[b], BINS[b + 1]],
-                    "n": int(m.sum()),
-                    "mean_predicted": round(float(p[m].mean()), 4),
-                    "observed_frequency": round(float(y[m].mean()), 4),
-                    "onsets": int(y[m].sum()),
-                }
-            )
-    return rows
-
-
-# --------------------------------------------------------------------------- methods
-
-
-def naive_rules(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Base rate, neighbour rule and distance decay, estimated on the training rows."""
-    y = train["onset"].to_numpy(float)
-    out = {"base_rate": np.full(len(test), (y.sum() + 1) / (len(y) + 2))}
-    rule_tr = train["nb_first"].to_numpy(bool)
-    rate1 = (y[rule_tr].sum() + 1) / (rule_tr.sum() + 2)
-    rate0 = (y[~rule_tr].sum() + 1) / ((~rule_tr).sum() + 2)
-    out["neighbour_rule"] = np.where(test["nb_first"].to_numpy(bool), rate1, rate0)
-    decay_spec = OnsetSpec(features=("near_order",), link="logit", penalty=0.0)
-    out["distance_decay"] = fit_onset(train, decay_spec).predict(test)
-    return out
-
-
-def evaluate(
-    design: pd.DataFrame,
-    origins: list[int],
-    spec: OnsetSpec,
-    horizon: int,
-) -> pd.DataFrame:
-    """Refit every method at each origin on rows whose outcome ended by it; predict the origin."""
-    plain = replace(spec, link="logit", penalty=0.0)
-    rows = []
-    by_origin = dict(tuple(design.groupby("origin")))
-    for t in origins:
-        if t not in by_origin:
-            continue
-        test = by_origin[t]
-        train = design[design["origin"] <= t - horizon]
-        preds = naive_rules(train, test)
-        preds["onset_model"] = fit_onset(train, spec).predict(test)
-        preds["plain_logistic"] = fit_onset(train, plain).predict(test)
-        frame = test[["origin", "region_id", "country", "onset"]].copy()
-        for k, v in preds.items():
-            frame[k] = v
-        rows.append(frame)
-    return pd.concat(rows, ignore_index=True)
-
-
 def scorecard(pred: pd.DataFrame, methods: list[str]) -> dict:
-    y = pred["onset"].to_numpy(float)
-    card = {
-        "n_forecasts": int(len(pred)),
-        "n_onsets": int(y.sum()),
-        "n_origins": int(pred["origin"].nunique()),
-        "onset_frequency": round(float(y.mean()), 4),
-        "methods": {},
-    }
-    for m in methods:
-        p = pred[m].to_numpy(float)
-        card["methods"][m] = {
-            "brier": round(brier(p, y), 5),
-            "log_score": round(log_score(p, y), 5),
-            "auc": round(auc(p, y), 4),
-        }
-    model = card["methods"]["onset_model"]["brier"]
-    card["onset_model_brier_skill_vs"] = {
-        m: round(1 - model / card["methods"][m]["brier"], 4) for m in methods if m != "onset_model"
-    }
-    card["reliability_onset_model"] = reliability(pred["onset_model"].to_numpy(float), y)
-    return card
+    return _round(onset_scorecard(pred, methods))
+
+
+def _round(obj):
+    if isinstance(obj, float):
+        return round(obj, 5)
+    if isinstance(obj, dict):
+        return {k: _round(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_round(v) for v in obj]
+    return obj
 
 
 # --------------------------------------------------------------------------- selection
@@ -200,7 +112,7 @@ def cv_score(design: pd.DataFrame, spec: OnsetSpec, folds, horizon: int) -> tupl
         if test.empty:
             continue
         if spec.features:
-            p = fit_onset(train, spec).predict(test)
+            p = fit_onset(train, spec, cluster=None).predict(test)
         else:
             y0 = train["onset"].to_numpy(float)
             p = np.full(len(test), y0.mean())
@@ -217,7 +129,10 @@ def select(designs: dict[float, pd.DataFrame], folds, base: OnsetSpec, horizon: 
     decay_scores = {}
     for d, des in designs.items():
         decay_scores[d] = cv_score(des, replace(full, decay=d), folds, horizon)
-        log(f"decay {d}: all features CV log {decay_scores[d][0]:.5f} brier {decay_scores[d][1]:.5f}")
+        log(
+            f"decay {d}: all features CV log {decay_scores[d][0]:.5f} "
+            f"brier {decay_scores[d][1]:.5f}"
+        )
     decay = min(decay_scores, key=lambda d: decay_scores[d][0])
     evidence["decay_all_features"] = {str(k): _pair(v) for k, v in decay_scores.items()}
     design = designs[decay]
@@ -255,11 +170,34 @@ def select(designs: dict[float, pd.DataFrame], folds, base: OnsetSpec, horizon: 
     for f in chosen:
         rest = tuple(x for x in chosen if x != f)
         drop[f] = _pair(cv_score(design, replace(spec, features=rest), folds, horizon))
-    evidence["selected_cv"] = _pair(current)
+    evidence["forward_cv"] = _pair(current)
     evidence["drop_one_cv"] = drop
+    # Backward pass: a feature the others make redundant has not earned its place.
+    removed = []
+    while len(chosen) > 1:
+        drop = {
+            f: cv_score(
+                design,
+                replace(spec, features=tuple(x for x in chosen if x != f)),
+                folds,
+                horizon,
+            )
+            for f in chosen
+        }
+        worst = min(drop, key=lambda f: drop[f][0])
+        if drop[worst][0] < current[0] and drop[worst][1] < current[1]:
+            chosen.remove(worst)
+            removed.append({"removed": worst, "cv": _pair(drop[worst])})
+            current = drop[worst]
+            spec = replace(spec, features=tuple(chosen))
+            log(f"- {worst}: CV log {current[0]:.5f} brier {current[1]:.5f}")
+        else:
+            break
+    evidence["backward_elimination"] = removed
+    evidence["selected_cv"] = _pair(current)
     grid = {}
     for link in ("cloglog", "logit"):
-        for pen in (0.0, 1.0, 10.0, 100.0):
+        for pen in (0.0, 10.0, 100.0, 300.0, 1000.0, 3000.0):
             grid[f"{link}/{pen:g}"] = cv_score(
                 design, replace(spec, link=link, penalty=pen), folds, horizon
             )
@@ -319,7 +257,9 @@ def main(argv: list[str] | None = None) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     started = time.perf_counter()
-    path = Path(os.environ.get("CONFLICT_TRENDS_REAL_DATA", "../shared/data/ged211_west_africa.csv"))
+    path = Path(
+        os.environ.get("CONFLICT_TRENDS_REAL_DATA", "../shared/data/ged211_west_africa.csv")
+    )
     events = load_events(path)
     boundaries = load_boundaries()
     # Every country of the shipped boundaries (Benin has no events: its units are quiet).
@@ -371,8 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     dev_origins = [t for t in dev_origins if (periods[t].month % every) == 0]
     held_origins = [t for t in held_origins if (periods[t].month % every) == 0]
     methods = ["onset_model", "base_rate", "neighbour_rule", "distance_decay", "plain_logistic"]
-    dev = evaluate(design, dev_origins, spec, h)
-    held = evaluate(design, held_origins, spec, h)
+    dev = rolling_onset_evaluation(design, dev_origins, spec)
+    held = rolling_onset_evaluation(design, held_origins, spec)
     result: dict = {
         "benchmark": "spillover_real (onset)",
         "data": str(path),
@@ -421,7 +361,9 @@ def main(argv: list[str] | None = None) -> int:
         hp = hhh4_p_any(counts, ids, periods, boundaries, q_origins, h, log)
         sub = held[held["origin"].isin(q_origins)].copy()
         pos = {r: i for i, r in enumerate(ids)}
-        sub["hhh4_p_any"] = [hp[t][pos[r]] for t, r in zip(sub["origin"], sub["region_id"])]
+        sub["hhh4_p_any"] = [
+            hp[t][pos[r]] for t, r in zip(sub["origin"], sub["region_id"], strict=True)
+        ]
         result["held_out_with_hhh4"] = scorecard(sub, [*methods, "hhh4_p_any"])
 
     result["burkina_faso_2017_2018"] = bf_story(
