@@ -245,7 +245,12 @@ def hhh4_p_any(counts, ids, periods, boundaries, origins, horizon, log) -> dict[
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--actors", default="", help="regex on side_a/side_b (default: any actor)")
+    ap.add_argument(
+        "--actors",
+        default="",
+        help="'jihadist' (JNIM, Ansaroul Islam, IS, AQIM, Ansar Dine, MUJAO) or a regex on "
+        "side_a/side_b (default: any actor)",
+    )
     ap.add_argument("--quiet", type=int, default=12)
     ap.add_argument("--horizon", type=int, default=12)
     ap.add_argument("--every", type=int, default=3, help="months between evaluation origins")
@@ -265,7 +270,10 @@ def main(argv: list[str] | None = None) -> int:
     # Every country of the shipped boundaries (Benin has no events: its units are quiet).
     countries = sorted(boundaries.regions["country"].unique())
     all_counts, ids, periods, panel = matrix(events, boundaries, countries)
-    if args.actors:
+    if args.actors == "jihadist":
+        sel = events[events["jihadist"]]
+        counts = matrix(sel, boundaries, countries, ids)[0]
+    elif args.actors:
         sel = events[events["sides"].str.contains(args.actors, regex=True)]
         counts = matrix(sel, boundaries, countries, ids)[0]
     else:

@@ -384,3 +384,46 @@ def test_real_onsets_held_out_2016_2019(real_data_path, boundaries):
 
 
 HELD_OUT_BRIER = 0.0887
+
+
+# --------------------------------------------------------------------------- command
+
+
+def test_spillover_command_onset_block(demo_dir, tmp_path):
+    """``spillover --json`` separates onset (quiet units) from continued activity (active
+    units) for the target countries' units and the focus's neighbours."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    study = tmp_path / "demo.yaml"
+    study.write_text(
+        "title: demo\n"
+        f"data: [{demo_dir / 'demo_acled.csv'}]\n"
+        "source: acled\nactors: [JNIM]\ncountries: [Mali, Mauritania, Senegal]\n"
+        "focus: [Kayes]\nstart: 2018-01\nend: 2024-12\nfreq: month\nhorizon: 12\n"
+        "spillover_targets: [Mauritania, Senegal]\nseed: 7\nonset_quiet_periods: 6\n"
+    )
+    result = CliRunner().invoke(
+        app, ["spillover", str(study), "--origin", "2023-12", "--json", "--draws", "20",
+              "--paths", "20"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    onset, continued = out["onset"], out["continued_activity"]
+    assert onset["available"], onset
+    assert onset["quiet_periods"] == 6 and onset["horizon"] == 12
+    assert onset["max_mc_error"] < 0.01
+    quiet = {u["region_id"] for u in onset["units"]}
+    active = {u["region_id"] for u in continued}
+    assert quiet and active and not quiet & active
+    assert "ML-1" not in quiet | active  # the focus itself is neither
+    for u in onset["units"]:
+        lo, hi = u["p_onset_ci"]
+        assert 0 <= lo <= u["p_onset"] <= hi <= 1
+        assert u["country"] in ("MRT", "SEN") or u["region_id"].startswith("ML-")
+        assert set(u["features"]) == set(onset["model"]["features"])
+    for u in continued:
+        assert u["expected"] > 0

@@ -81,6 +81,7 @@ def spillover_command(
     )
     out = result_to_dict(result, model)
     out = {"study": study.title, "spillover_targets": list(study.spillover_targets), **out}
+    out.update(_onset_blocks(study, data, result, origin=cut, horizon=horizon or study.horizon))
     if as_json:
         print_json(out)
         return
@@ -96,6 +97,47 @@ def spillover_command(
             f"{t['region_name'][:23]:<24}{t['country']:<8}{t['p_any']:>8.2f}  "
             f"{f'{lo:.2f}-{hi:.2f}':<14}{t['expected']:>9.2f}{t['share_neighbour']:>17.2f}"
         )
+
+
+def _onset_blocks(study, data, result, *, origin, horizon: int) -> dict:
+    """``onset`` (quiet units: P(first event within h)) and ``continued_activity`` (active units:
+    expected count from the count model), for the target countries' units and the focus
+    regions' neighbours (every unit when the study names neither)."""
+    from analysis.geography import neighbours
+    from analysis.models.onset_forecast import onset_forecast, onset_to_dict
+
+    reg = result.regions
+    wanted = set(reg.loc[reg["country"].isin(list(study.spillover_targets)), "region_id"])
+    for f in study.focus:
+        wanted |= set(neighbours(f, 1, boundaries=data.boundaries))
+    wanted -= set(study.focus)
+    if not study.spillover_targets and not study.focus:
+        wanted = set(reg["region_id"])
+    try:
+        forecast = onset_forecast(
+            data.panel,
+            horizon,
+            study.quiet_periods,
+            origin=origin,
+            boundaries=data.boundaries,
+            seed=study.seed,
+        )
+    except InputError as exc:
+        # No onsets in the study's own history: say so instead of inventing a probability.
+        return {"onset": {"available": False, "reason": str(exc)}, "continued_activity": []}
+    onset = {"available": True, **onset_to_dict(forecast, sorted(wanted))}
+    active = reg[reg["region_id"].isin(set(forecast.active) & wanted)]
+    continued = [
+        {
+            "region_id": r.region_id,
+            "region_name": r.region_name,
+            "country": r.country,
+            "expected": float(r.expected),
+            "expected_ci": [float(r.expected_low), float(r.expected_high)],
+        }
+        for r in active.itertuples()
+    ]
+    return {"onset": onset, "continued_activity": continued}
 
 
 def register(app: typer.Typer) -> None:
