@@ -427,3 +427,25 @@ def test_spillover_command_onset_block(demo_dir, tmp_path):
         assert set(u["features"]) == set(onset["model"]["features"])
     for u in continued:
         assert u["expected"] > 0
+
+
+def test_study_quiet_periods_setting(tmp_path):
+    from analysis.config import study_from_dict
+
+    (tmp_path / "e.csv").write_text("x\n")
+    base = {
+        "title": "t",
+        "data": ["e.csv"],
+        "countries": ["Mali"],
+        "start": "2018-01",
+        "end": "2024-12",
+    }
+    assert study_from_dict(base, tmp_path / "s.yaml").quiet_periods == 12
+    quarterly = study_from_dict({**base, "freq": "quarter"}, tmp_path / "s.yaml")
+    assert quarterly.quiet_periods == 4
+    assert (
+        study_from_dict({**base, "onset_quiet_periods": 6}, tmp_path / "s.yaml").quiet_periods == 6
+    )
+    with pytest.raises(InputError) as err:
+        study_from_dict({**base, "onset_quiet_periods": 0}, tmp_path / "s.yaml")
+    assert err.value.problems[0].column == "onset_quiet_periods"
