@@ -35,7 +35,8 @@ def spillover_command(
     ] = "country",
 ) -> None:
     """Spillover risk: P(at least one event within the horizon) in every admin-1 unit and
-    country of the study, with 95% intervals, from an endemic-epidemic count model."""
+    country of the study, with 95% intervals, from an endemic-epidemic count model; and, for
+    quiet units, P(first event within the horizon) from the onset model."""
     from analysis.config import load_study
     from analysis.models.hhh4 import HHH4Spec
     from analysis.models.spillover import fit_spillover, result_to_dict, spillover_forecast
@@ -96,6 +97,17 @@ def spillover_command(
         typer.echo(
             f"{t['region_name'][:23]:<24}{t['country']:<8}{t['p_any']:>8.2f}  "
             f"{f'{lo:.2f}-{hi:.2f}':<14}{t['expected']:>9.2f}{t['share_neighbour']:>17.2f}"
+        )
+    onset = out["onset"]
+    typer.echo("")
+    if not onset["available"]:
+        typer.echo(f"Onset: not available ({onset['reason']})")
+        return
+    typer.echo(f"Onset: {onset['definition']}")
+    for u in onset["units"]:
+        lo, hi = u["p_onset_ci"]
+        typer.echo(
+            f"{u['region_name'][:23]:<24}{u['country']:<8}{u['p_onset']:>8.2f}  {lo:.2f}-{hi:.2f}"
         )
 
 
