@@ -197,7 +197,7 @@ def select(designs: dict[float, pd.DataFrame], folds, base: OnsetSpec, horizon: 
     evidence["selected_cv"] = _pair(current)
     grid = {}
     for link in ("cloglog", "logit"):
-        for pen in (0.0, 10.0, 100.0, 300.0, 1000.0, 3000.0):
+        for pen in (0.0, 0.001, 0.003, 0.01, 0.03, 0.1):
             grid[f"{link}/{pen:g}"] = cv_score(
                 design, replace(spec, link=link, penalty=pen), folds, horizon
             )
