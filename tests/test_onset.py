@@ -389,6 +389,7 @@ HELD_OUT_BRIER = 0.0887
 # --------------------------------------------------------------------------- command
 
 
+@pytest.mark.slow
 def test_spillover_command_onset_block(demo_dir, tmp_path):
     """``spillover --json`` separates onset (quiet units) from continued activity (active
     units) for the target countries' units and the focus's neighbours."""
