@@ -73,6 +73,7 @@ FEATURES: dict[str, str] = {
 DEFAULT_FEATURES: tuple[str, ...] = (
     "country_level",
     "own_history",
+    "near_order",
     "since_last",
     "country_trend",
     "panel_level",
