@@ -1,8 +1,9 @@
 """Onset of violence in quiet units on real UCDP GED events: the onset model against naive rules.
 
-Target: at each origin month ``t`` an admin-1 unit of the 11 West African countries of the shipped
-boundaries (181 units; Benin has no events in the file) is *quiet* when it had no event (of the selection: any actor by default) in the 12 months
-up to ``t``; the outcome is at least one event in the next 12 months.
+Target: at each origin month ``t`` an admin-1 unit of the 11 West African countries of the
+shipped boundaries (181 units; Benin has no events in the file) is *quiet* when it had no event
+(of the selection: any actor by default) in the 12 months up to ``t``; the outcome is at least
+one event in the next 12 months.
 
 Design (nothing after an origin is used to predict at that origin):
 
