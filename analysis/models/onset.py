@@ -11,11 +11,13 @@ one) for quiet units loses to the base rate), so this module models the onset di
   the nearest active unit (adjacency order and kilometres), activity of *other* actors in and
   around the unit (from the all-actor panel), time since the unit's last event, country level
   and trend, panel-wide level;
-- **model**: a ridge-penalised binary regression with a complementary log-log (a constant
-  hazard over the horizon) or logit link, fitted on stacked (unit, origin) rows whose outcome
+- **model**: a ridge-penalised binary regression with a logit or complementary log-log (a
+  constant hazard over the horizon) link, fitted on stacked (unit, origin) rows whose outcome
   window has ended by the fit origin; probabilities get intervals from draws of the coefficients
-  from their approximate posterior (normal, penalised Fisher information), with the Monte Carlo
-  error of the interval limits computed and driven below a tolerance.
+  from a normal approximation (penalised Fisher information inside a sandwich clustered by
+  unit, since a unit's rows at nearby origins share their outcome window), with the Monte Carlo
+  error of the interval limits computed and driven below a tolerance. The intervals carry
+  parameter uncertainty only.
 
 The default spec (features, link, penalty, decay) was chosen by time-blocked cross-validation on
 real UCDP GED onsets with origins up to 2014 (``benchmarks/spillover_real.py``); the benchmark
