@@ -70,6 +70,13 @@ class Study(BaseModel):
     end: str
     freq: Literal["month", "quarter"] = "month"
     horizon: int = Field(6, ge=1, le=36)
+    onset_quiet_periods: int | None = Field(
+        None,
+        ge=1,
+        le=120,
+        description="periods without an event that make a unit quiet for onset forecasts "
+        "(default one year: 12 months or 4 quarters)",
+    )
     compare: list[tuple[str, str]] = Field(default_factory=list)
     spillover_targets: list[str] = Field(default_factory=list)
     seed: int = Field(20240101, ge=0, lt=2**32)
@@ -108,6 +115,13 @@ class Study(BaseModel):
         if self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
         return self
+
+    @property
+    def quiet_periods(self) -> int:
+        """Periods without an event that make a unit quiet (onset target), default one year."""
+        if self.onset_quiet_periods is not None:
+            return self.onset_quiet_periods
+        return 12 if self.freq == "month" else 4
 
     @property
     def slug(self) -> str:

@@ -45,7 +45,8 @@ def spillover_command(
     """Spillover risk: P(at least one event within the horizon) in every admin-1 unit and
     country of the study, and expected counts, from one model's sample paths (by default the
     model the reports use, so the numbers match `forecast`); the endemic-epidemic model adds
-    each region's share from its neighbours, its parameters and the focus scenarios."""
+    each region's share from its neighbours, its parameters and the focus scenarios; for quiet
+    units, P(first event within the horizon) comes from the onset model."""
     from analysis.config import load_study
     from analysis.models.hhh4 import HHH4Spec
     from analysis.models.spillover import fit_spillover, result_to_dict, spillover_forecast
@@ -96,6 +97,9 @@ def spillover_command(
     if model != "spillover":
         out = _from_paths(out, model, study, data, cut, horizon or study.horizon, draws * paths)
     out = {"study": study.title, "spillover_targets": list(study.spillover_targets), **out}
+    out.update(
+        _onset_blocks(study, data, result, out, origin=cut, horizon=horizon or study.horizon)
+    )
     if as_json:
         print_json(out)
         return
@@ -112,6 +116,62 @@ def spillover_command(
             f"{t['region_name'][:23]:<24}{t['country']:<8}{t['p_any']:>8.2f}  "
             f"{label:<14}{t['expected']:>9.2f}{t['share_neighbour']:>17.2f}"
         )
+    onset = out["onset"]
+    typer.echo("")
+    if not onset["available"]:
+        typer.echo(f"Onset: not available ({onset['reason']})")
+        return
+    typer.echo(f"Onset: {onset['definition']}")
+    for u in onset["units"]:
+        lo, hi = u["p_onset_ci"]
+        typer.echo(
+            f"{u['region_name'][:23]:<24}{u['country']:<8}{u['p_onset']:>8.2f}  {lo:.2f}-{hi:.2f}"
+        )
+
+
+def _onset_blocks(study, data, result, out: dict, *, origin, horizon: int) -> dict:
+    """``onset`` (quiet units: P(first event within h)) and ``continued_activity`` (active units:
+    expected count from the same paths as ``targets``), for the target countries' units and the
+    focus regions' neighbours (every unit when the study names neither)."""
+    from analysis.geography import neighbours
+    from analysis.models.onset_forecast import onset_forecast, onset_to_dict
+
+    reg = result.regions
+    # expected counts as `targets` states them (the report model's paths, when one was named)
+    shown = {t["region_id"]: t for t in out["targets"]}
+    wanted = set(reg.loc[reg["country"].isin(list(study.spillover_targets)), "region_id"])
+    for f in study.focus:
+        wanted |= set(neighbours(f, 1, boundaries=data.boundaries))
+    wanted -= set(study.focus)
+    if not study.spillover_targets and not study.focus:
+        wanted = set(reg["region_id"])
+    try:
+        forecast = onset_forecast(
+            data.panel,
+            horizon,
+            study.quiet_periods,
+            origin=origin,
+            boundaries=data.boundaries,
+            seed=study.seed,
+        )
+    except InputError as exc:
+        # No onsets in the study's own history: say so instead of inventing a probability.
+        return {"onset": {"available": False, "reason": str(exc)}, "continued_activity": []}
+    onset = {"available": True, **onset_to_dict(forecast, sorted(wanted))}
+    active = reg[reg["region_id"].isin(set(forecast.active) & wanted)]
+    continued = [
+        {
+            "region_id": r.region_id,
+            "region_name": r.region_name,
+            "country": r.country,
+            "expected": float(shown[r.region_id]["expected"]),
+            "expected_ci": shown[r.region_id].get(
+                "expected_ci_90", [float(r.expected_low), float(r.expected_high)]
+            ),
+        }
+        for r in active.itertuples()
+    ]
+    return {"onset": onset, "continued_activity": continued}
 
 
 def _from_paths(out: dict, name: str, study, data, origin, horizon: int, n: int) -> dict:

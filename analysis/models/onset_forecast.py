@@ -1,0 +1,219 @@
+"""Onset forecasts for a study's panel: P(first event within h) for every quiet unit.
+
+Connects :mod:`analysis.models.onset` to panels (docs/internals.md): the model is fitted on the
+panel's own history (every origin whose outcome window has ended by the forecast origin) and
+predicts the units quiet at the forecast origin, with intervals from coefficient draws whose
+Monte Carlo error is reported. Units active at the origin are not onset candidates: their
+forecast is continued activity (an expected count from the count model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import InputError
+from analysis.models.onset import (
+    NEEDS_ALL_ACTORS,
+    OnsetFit,
+    OnsetSpec,
+    fit_onset,
+    onset_design,
+    onset_features,
+    onset_geography,
+    quiet_units,
+)
+
+__all__ = ["OnsetForecast", "onset_forecast", "onset_to_dict"]
+
+_PER_YEAR = {"month": 12, "quarter": 4}
+
+
+@dataclass(frozen=True)
+class OnsetForecast:
+    """Onset probabilities at one origin.
+
+    Attributes
+    ----------
+    units : DataFrame
+        One row per unit quiet at the origin: ``region_id, region_name, country, p_onset,
+        p_onset_low, p_onset_high, mc_error`` and the feature values.
+    active : tuple of str
+        Units with an event in the quiet window (continued activity, not onset).
+    fit : OnsetFit
+    origin : Timestamp
+    horizon, quiet : int
+    level : float
+    n_draws : int
+    seed : int
+    """
+
+    units: pd.DataFrame
+    active: tuple[str, ...]
+    fit: OnsetFit
+    origin: pd.Timestamp
+    horizon: int
+    quiet: int
+    level: float
+    n_draws: int
+    seed: int
+
+
+def _matrix(panel: pd.DataFrame, origin: pd.Timestamp | None):
+    from analysis.panel import to_matrix
+
+    p = panel
+    if origin is not None:
+        p = panel[pd.to_datetime(panel["period"]) <= origin]
+        if p.empty:
+            raise InputError(f"no panel periods at or before origin {origin:%Y-%m}")
+    return to_matrix(p)
+
+
+def onset_forecast(
+    panel: pd.DataFrame,
+    horizon: int,
+    quiet: int,
+    *,
+    panel_all: pd.DataFrame | None = None,
+    origin=None,
+    boundaries=None,
+    spec: OnsetSpec | None = None,
+    level: float = 0.95,
+    mc_tolerance: float = 0.01,
+    seed: int = 0,
+) -> OnsetForecast:
+    """Fit the onset model on a panel's history and predict its quiet units.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Zero-filled panel of the study's selection.
+    horizon, quiet : int
+        Periods ahead, and periods without an event that make a unit quiet.
+    panel_all : DataFrame, optional
+        The same units and periods for all actors (for the other-actor features).
+    origin : str or Timestamp, optional
+        Last period seen; default the panel's last period.
+    boundaries : Boundaries, optional
+    spec : OnsetSpec, optional
+        Defaults to the package default features; ``quiet``, ``horizon`` and the frequency are
+        set from the arguments and the panel.
+    level : float
+        Interval level.
+    mc_tolerance : float
+        Largest Monte Carlo error allowed for the interval limits.
+    seed : int
+
+    Returns
+    -------
+    OnsetForecast
+
+    Raises
+    ------
+    InputError
+        When the panel's history has no quiet-unit rows with both outcomes.
+    """
+    freq = panel.attrs.get("freq", "month")
+    spec = replace(
+        spec or OnsetSpec(), quiet=quiet, horizon=horizon, periods_per_year=_PER_YEAR[freq]
+    )
+    cut = pd.Timestamp(origin) if origin is not None else None
+    counts, ids, periods = _matrix(panel, cut)
+    counts_all = None
+    if panel_all is not None:
+        all_counts, all_ids, all_periods = _matrix(panel_all, cut)
+        if all_ids != ids or not all_periods.equals(periods):
+            raise InputError("the all-actor panel must have the same units and periods")
+        counts_all = np.maximum(all_counts, counts)
+    if counts_all is None and spec.needs_all_actors:
+        spec = replace(spec, features=tuple(f for f in spec.features if f not in NEEDS_ALL_ACTORS))
+    t = counts.shape[1] - 1
+    if t < quiet - 1:
+        raise InputError(
+            f"the panel has {counts.shape[1]} periods up to the origin; onset needs at least "
+            f"{quiet} (the quiet window)"
+        )
+    geo = onset_geography(ids, boundaries)
+    train_origins = range(quiet - 1, t - horizon + 1)
+    design = onset_design(counts, train_origins, geo, spec, counts_all)
+    fit = fit_onset(design, spec)
+    quiet_now = quiet_units(counts, t, quiet)
+    features = onset_features(counts, t, geo, spec, counts_all)[quiet_now]
+    pred = fit.predict_interval(features, level, mc_tolerance=mc_tolerance, seed=seed)
+    info = panel.drop_duplicates("region_id").set_index("region_id")
+    qids = [r for r, q in zip(ids, quiet_now, strict=True) if q]
+    units = pd.DataFrame(
+        {
+            "region_id": qids,
+            "region_name": info.loc[qids, "region_name"].astype(str).to_numpy(),
+            "country": info.loc[qids, "country"].astype(str).to_numpy(),
+            "p_onset": pred.p,
+            "p_onset_low": pred.low,
+            "p_onset_high": pred.high,
+            "mc_error": pred.mc_error,
+        }
+    )
+    units = pd.concat([units, features.reset_index(drop=True)], axis=1)
+    return OnsetForecast(
+        units=units,
+        active=tuple(r for r, q in zip(ids, quiet_now, strict=True) if not q),
+        fit=fit,
+        origin=periods[t],
+        horizon=horizon,
+        quiet=quiet,
+        level=level,
+        n_draws=pred.n_draws,
+        seed=seed,
+    )
+
+
+def onset_to_dict(result: OnsetForecast, regions: Sequence[str] | None = None) -> dict:
+    """JSON-ready onset block; ``regions`` limits the listed quiet units (all by default)."""
+    units = result.units
+    if regions is not None:
+        units = units[units["region_id"].isin(list(regions))]
+    feats = list(result.fit.spec.features)
+    fit = result.fit
+    return {
+        "definition": (
+            f"P(at least one event within {result.horizon} periods after {result.origin:%Y-%m}) "
+            f"for units with no event in the last {result.quiet} periods"
+        ),
+        "origin": f"{result.origin:%Y-%m}",
+        "horizon": result.horizon,
+        "quiet_periods": result.quiet,
+        "interval_level": result.level,
+        "n_draws": result.n_draws,
+        "max_mc_error": float(units["mc_error"].max()) if len(units) else 0.0,
+        "seed": result.seed,
+        "model": {
+            "name": f"ridge-penalised binary regression ({fit.spec.link} link) on stacked "
+            "quiet-unit origins",
+            "features": feats,
+            "penalty": fit.spec.penalty,
+            "neighbour_decay": fit.spec.decay,
+            "coefficients": [
+                {"term": r.term, "estimate": float(r.estimate), "se": float(r.se)}
+                for r in fit.table().itertuples()
+            ],
+            "covariance": fit.meta.get("covariance"),
+            "n_obs": fit.n_obs,
+            "n_onsets": fit.n_onsets,
+        },
+        "units": [
+            {
+                "region_id": r["region_id"],
+                "region_name": r["region_name"],
+                "country": r["country"],
+                "p_onset": float(r["p_onset"]),
+                "p_onset_ci": [float(r["p_onset_low"]), float(r["p_onset_high"])],
+                "mc_error": float(r["mc_error"]),
+                "features": {f: float(r[f]) for f in feats},
+            }
+            for _, r in units.iterrows()
+        ],
+    }

@@ -1,0 +1,452 @@
+"""Tests of the onset model: target, features (no look-ahead), fit, intervals, calibration,
+naive rules, and the held-out result on real UCDP GED onsets."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+from analysis.errors import InputError
+from analysis.models.onset import (
+    FEATURES,
+    OnsetGeography,
+    OnsetSpec,
+    fit_onset,
+    onset_design,
+    onset_features,
+    onset_geography,
+    onset_outcome,
+    quantile_mc_error,
+    quiet_units,
+)
+from analysis.models.onset_backtest import (
+    brier,
+    naive_onset_rules,
+    reliability,
+    roc_auc,
+    rolling_onset_evaluation,
+)
+from analysis.simulate import draw_negative_binomial, simulate_endemic_epidemic
+
+SAHEL = ["MLI", "BFA", "NER", "MRT", "SEN"]
+ALL = tuple(FEATURES)
+
+
+@pytest.fixture(scope="module")
+def sahel_geo(boundaries) -> OnsetGeography:
+    return onset_geography(list(boundaries.regions_of(SAHEL)["region_id"]), boundaries)
+
+
+def _weights(geo: OnsetGeography) -> np.ndarray:
+    o = geo.order
+    w = np.where(o == 1, 1.0, np.where(o == 2, 0.25, 0.0))
+    return w / np.maximum(w.sum(axis=1, keepdims=True), 1e-12)
+
+
+@pytest.fixture(scope="module")
+def sahel_sim(sahel_geo):
+    """Endemic-epidemic counts on the real Sahel units: six hot units, the rest nearly quiet,
+    own-lag 0.4 and neighbour share 0.3 (the dependence real panels have), overdispersed;
+    plus an all-actor panel that adds other actors' events."""
+    rng = np.random.default_rng(7)
+    n = len(sahel_geo.region_ids)
+    level = np.full(n, 0.003)
+    hot = rng.choice(n, 6, replace=False)
+    level[hot] = rng.uniform(0.5, 2.0, 6)
+    endemic = np.repeat(level[:, None], 300, axis=1)
+    lam, phi = np.full(n, 0.4), np.full(n, 0.3)
+    w = _weights(sahel_geo)
+    y, _ = simulate_endemic_epidemic(endemic, lam, phi, w, 0.8, rng)
+    other, _ = simulate_endemic_epidemic(endemic * 0.5, lam, phi, w, 0.8, rng)
+    return {"counts": y, "all": y + other, "endemic": level, "lam": lam, "phi": phi, "w": w}
+
+
+# --------------------------------------------------------------------------- target
+
+
+def test_quiet_units_and_outcome_windows():
+    counts = np.array([[0, 0, 0, 1, 0, 0], [1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 2]])
+    assert quiet_units(counts, 2, 3).tolist() == [True, False, True]
+    assert quiet_units(counts, 3, 2).tolist() == [False, True, True]
+    assert onset_outcome(counts, 2, 3).tolist() == [True, False, True]
+    assert onset_outcome(counts, 1, 2).tolist() == [True, False, False]
+    assert onset_outcome(counts, 0, 2).tolist() == [False, False, False]
+    with pytest.raises(InputError, match="fewer than 3"):
+        quiet_units(counts, 1, 3)
+    with pytest.raises(InputError, match="runs past"):
+        onset_outcome(counts, 3, 3)
+
+
+def test_design_is_separate_from_continued_activity(sahel_geo, sahel_sim):
+    """Only units quiet at the origin enter the onset rows; their outcome is the first event."""
+    y = sahel_sim["counts"]
+    spec = OnsetSpec(features=("nb_level",))
+    design = onset_design(y, [100, 150], sahel_geo, spec)
+    ids = list(sahel_geo.region_ids)
+    for t, rows in design.groupby("origin"):
+        idx = [ids.index(r) for r in rows["region_id"]]
+        assert (y[idx, t - 11 : t + 1].sum(axis=1) == 0).all()
+        assert rows["onset"].tolist() == (y[idx, t + 1 : t + 13].sum(axis=1) > 0).tolist()
+        assert len(rows) == int(quiet_units(y, t, 12).sum())
+
+
+# --------------------------------------------------------------------------- features
+
+
+def _chain_geo() -> OnsetGeography:
+    order = np.array([[0, 1, 2, 3], [1, 0, 1, 2], [2, 1, 0, 1], [3, 2, 1, 0]])
+    km = 100.0 * order
+    return OnsetGeography(("A-1", "A-2", "B-1", "B-2"), order, km, np.array(["A", "A", "B", "B"]))
+
+
+def test_features_match_hand_computation():
+    geo = _chain_geo()
+    spec = OnsetSpec(quiet=2, horizon=1, periods_per_year=4, features=ALL, decay=2.0)
+    # window = 4 periods; origin t = 7
+    counts = np.zeros((4, 9), dtype=int)
+    counts[1, 5] = 3  # A-2, inside the window 4..7
+    counts[2, 1] = 2  # B-1, in the window before (0..3)
+    counts[3, 6] = 1  # B-2, inside
+    counts[0, 0] = 1  # A-1's last event at period 0
+    allc = counts.copy()
+    allc[0, 7] += 4  # other actors in A-1 itself
+    allc[2, 4] += 2  # other actors in B-1
+    f = onset_features(counts, 7, geo, spec, allc).loc["A-1"]
+    w2, w3 = 2.0**-2, 3.0**-2
+    assert f["nb_level"] == pytest.approx(np.log1p(3 + w3 * 1))
+    assert f["nb_trend"] == pytest.approx(np.log1p(3 + w3) - np.log1p(w2 * 2))
+    assert f["nb_first"] == 1.0
+    assert f["near_order"] == pytest.approx(0.0)
+    assert f["near_km"] == pytest.approx(np.log1p(1.0))
+    assert f["other_own"] == pytest.approx(np.log1p(4))
+    assert f["other_nb"] == pytest.approx(np.log1p(w2 * 2))
+    assert f["since_last"] == pytest.approx(np.log(7))
+    assert f["own_history"] == pytest.approx(np.log1p(1))
+    assert f["country_level"] == pytest.approx(np.log1p(3))
+    assert f["country_trend"] == pytest.approx(np.log1p(3) - np.log1p(1))
+    assert f["panel_level"] == pytest.approx(np.log1p(4))
+    # A unit that never had an event gets the five-year cap; nothing active nearby: the caps.
+    quiet = np.zeros((4, 9), dtype=int)
+    g = onset_features(quiet, 7, geo, spec, quiet).loc["A-1"]
+    assert g["since_last"] == pytest.approx(np.log(20))
+    assert g["near_order"] == pytest.approx(np.log(8))
+    assert g["near_km"] == pytest.approx(np.log1p(20.0))
+
+
+def test_features_never_look_ahead(sahel_geo, sahel_sim):
+    """Changing every count after the origin changes no feature, in both code paths."""
+    y, allc = sahel_sim["counts"], sahel_sim["all"]
+    spec = OnsetSpec(features=ALL)
+    rng = np.random.default_rng(3)
+    for t in (40, 120, 250):
+        y2, a2 = y.copy(), allc.copy()
+        y2[:, t + 1 :] = rng.poisson(5.0, y2[:, t + 1 :].shape)
+        a2[:, t + 1 :] = y2[:, t + 1 :] + rng.poisson(5.0, y2[:, t + 1 :].shape)
+        f1 = onset_features(y, t, sahel_geo, spec, allc)
+        f2 = onset_features(y2, t, sahel_geo, spec, a2)
+        pd.testing.assert_frame_equal(f1, f2)
+        # The stacked design (one pass over the whole panel) agrees with the truncated path.
+        d1 = onset_design(y, [t], sahel_geo, spec, allc, outcome=False)
+        d2 = onset_design(y2, [t], sahel_geo, spec, a2, outcome=False)
+        pd.testing.assert_frame_equal(d1, d2)
+        quiet = quiet_units(y, t, spec.quiet)
+        np.testing.assert_allclose(d1[list(ALL)].to_numpy(), f1[quiet].to_numpy())
+
+
+def test_feature_settings_are_validated():
+    with pytest.raises(InputError, match="invalid onset settings"):
+        OnsetSpec(features=("nb_level", "crystal_ball"))
+    with pytest.raises(InputError):
+        OnsetSpec(quiet=0)
+    with pytest.raises(InputError):
+        OnsetSpec(link="probit")  # type: ignore[arg-type]
+    geo = _chain_geo()
+    with pytest.raises(InputError, match="all-actor panel"):
+        onset_features(np.zeros((4, 30)), 20, geo, OnsetSpec(features=("other_own",)))
+
+
+# --------------------------------------------------------------------------- fit
+
+
+@pytest.mark.parametrize("link", ["cloglog", "logit"])
+def test_fit_recovers_known_coefficients(link):
+    """Outcomes drawn from the model itself: estimates within 4 standard errors of the truth."""
+    rng = np.random.default_rng(11)
+    n = 20000
+    x = rng.normal(size=(n, 2)) * [1.0, 2.0] + [0.5, -1.0]
+    truth = np.array([-2.0, 0.8, -0.3])
+    eta = truth[0] + x @ truth[1:]
+    p = 1 / (1 + np.exp(-eta)) if link == "logit" else -np.expm1(-np.exp(eta))
+    design = pd.DataFrame({"nb_level": x[:, 0], "since_last": x[:, 1], "onset": rng.random(n) < p})
+    fit = fit_onset(design, OnsetSpec(features=("nb_level", "since_last"), link=link, penalty=0))
+    assert fit.converged
+    # back to the raw scale: coef / sd, intercept - sum(coef * mean / sd)
+    raw = fit.coef[1:] / fit.scale
+    intercept = fit.coef[0] - np.sum(raw * fit.mean)
+    se = np.sqrt(np.diag(fit.cov))[1:] / fit.scale
+    assert np.all(np.abs(raw - truth[1:]) < 4 * se)
+    assert abs(intercept - truth[0]) < 0.15
+    np.testing.assert_allclose(fit.predict(design).mean(), design["onset"].mean(), atol=0.01)
+
+
+def test_penalty_shrinks_towards_the_base_rate():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=500)
+    design = pd.DataFrame({"nb_level": x, "onset": rng.random(500) < 1 / (1 + np.exp(-(x - 1)))})
+    spec = OnsetSpec(features=("nb_level",), link="logit")
+    free = fit_onset(design, replace(spec, penalty=0.0)).coef[1]
+    tight = fit_onset(design, replace(spec, penalty=1e6)).coef[1]
+    assert free > 0.5
+    assert abs(tight) < 0.01
+
+
+def test_cluster_covariance_counts_repeated_rows_once():
+    """Twelve copies of each row (overlapping windows at its extreme): the model-based standard
+    error shrinks by sqrt(12), the cluster-robust one stays at the single-copy value."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    x = rng.normal(size=n)
+    y = rng.random(n) < 1 / (1 + np.exp(-(-1.5 + 0.7 * x)))
+    one = pd.DataFrame({"nb_level": x, "onset": y, "region_id": np.arange(n)})
+    many = pd.concat([one] * 12, ignore_index=True)
+    spec = OnsetSpec(features=("nb_level",), link="logit", penalty=0.0)
+    se_one = np.sqrt(fit_onset(one, spec).cov[1, 1])
+    se_many_model = np.sqrt(fit_onset(many, spec, cluster=None).cov[1, 1])
+    se_many_cluster = np.sqrt(fit_onset(many, spec).cov[1, 1])
+    assert se_many_model == pytest.approx(se_one / np.sqrt(12), rel=0.1)
+    assert se_many_cluster == pytest.approx(se_one, rel=0.05)
+
+
+def test_fit_refuses_rows_without_both_outcomes():
+    design = pd.DataFrame({"nb_level": [0.1, 0.2, 0.3], "onset": [False] * 3})
+    with pytest.raises(InputError, match="needs both"):
+        fit_onset(design, OnsetSpec(features=("nb_level",)))
+    with pytest.raises(InputError, match="no onset rows"):
+        fit_onset(design.iloc[:0], OnsetSpec(features=("nb_level",)))
+
+
+# --------------------------------------------------------------------------- intervals
+
+
+def test_quantile_mc_error_matches_asymptotic_formula():
+    rng = np.random.default_rng(0)
+    n, q = 4000, 0.025
+    errs = [quantile_mc_error(rng.normal(size=n), q) for _ in range(50)]
+    theory = np.sqrt(q * (1 - q) / n) / norm.pdf(norm.ppf(q))
+    assert np.median(errs) == pytest.approx(theory, rel=0.25)
+
+
+def test_interval_from_draws_matches_closed_form(sahel_geo, sahel_sim):
+    y = sahel_sim["counts"]
+    spec = OnsetSpec(features=("nb_level", "since_last", "country_level"))
+    design = onset_design(y, range(60, 200), sahel_geo, spec)
+    fit = fit_onset(design, spec)
+    test = onset_design(y, [250], sahel_geo, spec, outcome=False)
+    pred = fit.predict_interval(test, seed=1, mc_tolerance=0.002)
+    low, high = fit.interval_closed_form(test)
+    assert pred.mc_error.max() < 0.002
+    assert np.all((pred.low <= pred.p) & (pred.p <= pred.high))
+    assert np.max(np.abs(pred.low - low)) < 4 * 0.002
+    assert np.max(np.abs(pred.high - high)) < 4 * 0.002
+    assert fit.meta["covariance"] == "cluster-robust"
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+def _true_onset_probability(sim, t: int, horizon: int, n_paths: int, rng) -> np.ndarray:
+    """P(at least one event in t+1..t+horizon) under the simulating model, by forward paths."""
+    y = sim["counts"]
+    prev = np.repeat(y[:, t][None, :].astype(float), n_paths, axis=0)
+    hit = np.zeros_like(prev, dtype=bool)
+    for _ in range(horizon):
+        mu = sim["endemic"] + sim["lam"] * prev + sim["phi"] * (prev @ sim["w"].T)
+        prev = draw_negative_binomial(mu, 0.8, rng).astype(float)
+        hit |= prev > 0
+    return hit.mean(axis=0)
+
+
+def test_onset_probabilities_track_the_true_ones(sahel_geo, sahel_sim):
+    """Fitted on earlier origins, the model's probabilities at later origins follow the true
+    onset probabilities of the simulating process (computed by forward simulation), and score
+    better than the base rate."""
+    y = sahel_sim["counts"]
+    spec = OnsetSpec(features=("nb_level", "nb_first", "since_last"))
+    design = onset_design(y, range(60, 288), sahel_geo, spec)
+    fit = fit_onset(design[design["origin"] <= 180], spec)
+    rng = np.random.default_rng(9)
+    model, truth = [], []
+    for t in range(192, 288, 12):
+        rows = design[design["origin"] == t]
+        model.append(fit.predict(rows))
+        truth.append(_true_onset_probability(sahel_sim, t, 12, 400, rng)[quiet_units(y, t, 12)])
+    pm, pt = np.concatenate(model), np.concatenate(truth)
+    assert len(pm) > 100
+    assert np.corrcoef(pm, pt)[0, 1] > 0.7
+    assert abs(pm.mean() - pt.mean()) < 0.1
+    assert np.mean(np.abs(pm - pt)) < 0.15
+    held = design[design["origin"] >= 192]
+    assert brier(fit.predict(held), held["onset"]) < brier(
+        np.full(len(held), design.loc[design["origin"] <= 180, "onset"].mean()), held["onset"]
+    )
+
+
+def test_reliability_when_the_model_is_right():
+    """Outcomes drawn from a known logistic hazard: every reliability bin's observed frequency
+    lies within 3 binomial standard errors of its mean prediction."""
+    rng = np.random.default_rng(4)
+    n = 30000
+    x = rng.normal(size=(n, 2))
+    p = 1 / (1 + np.exp(-(-2.2 + 0.9 * x[:, 0] - 0.5 * x[:, 1])))
+    design = pd.DataFrame({"nb_level": x[:, 0], "since_last": x[:, 1]})
+    design["onset"] = rng.random(n) < p
+    train, test = design.iloc[: n // 2], design.iloc[n // 2 :]
+    spec = OnsetSpec(features=("nb_level", "since_last"), link="logit", penalty=0.0)
+    fit = fit_onset(train, spec)
+    rows = reliability(fit.predict(test), test["onset"])
+    assert sum(r["n"] for r in rows) == len(test)
+    for r in rows:
+        se = np.sqrt(r["mean_predicted"] * (1 - r["mean_predicted"]) / r["n"])
+        assert abs(r["observed_frequency"] - r["mean_predicted"]) < 3 * se + 0.005
+
+
+# --------------------------------------------------------------------------- naive rules
+
+
+def test_naive_rules_are_training_frequencies():
+    train = pd.DataFrame(
+        {
+            "nb_first": [1, 1, 1, 0, 0, 0, 0, 0],
+            "near_order": np.log([1, 1, 1, 2, 3, 3, 8, 8]),
+            "onset": [True, True, False, True, False, False, False, False],
+        }
+    )
+    test = pd.DataFrame({"nb_first": [1, 0], "near_order": np.log([1, 8])})
+    rules = naive_onset_rules(train, test)
+    assert rules["base_rate"] == pytest.approx([4 / 10, 4 / 10])
+    assert rules["neighbour_rule"] == pytest.approx([3 / 5, 2 / 7])
+    assert rules["distance_decay"][0] > rules["distance_decay"][1]
+
+
+def test_roc_auc_and_brier_closed_forms():
+    assert roc_auc(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1])) == 0.75
+    assert roc_auc(np.array([0.5, 0.5]), np.array([0, 1])) == 0.5
+    assert brier(np.array([0.2, 0.9]), np.array([0, 1])) == pytest.approx((0.04 + 0.01) / 2)
+
+
+# --------------------------------------------------------------------------- real data
+
+
+@pytest.mark.real_data
+@pytest.mark.slow
+def test_real_onsets_held_out_2016_2019(real_data_path, boundaries):
+    """UCDP GED, 11 West African countries, quiet k=12, horizon 12, quarterly held-out origins
+    2016-03..2019-12 (outcomes to 2020-12), the default spec refitted at each origin on rows
+    whose outcome had ended. Pins the benchmark's held-out scorecard."""
+    from analysis.panel import build_panel
+
+    d = pd.read_csv(real_data_path, usecols=["adm1_iso", "date_start"])
+    events = pd.DataFrame(
+        {"region_id": d["adm1_iso"].astype(str), "date_start": pd.to_datetime(d["date_start"])}
+    )
+    countries = sorted(boundaries.regions["country"].unique())
+    panel = build_panel(events, boundaries, countries, "1989-01", "2020-12", "month")
+    wide = panel.pivot(index="region_id", columns="period", values="events").sort_index()
+    counts, ids, periods = wide.to_numpy(), list(wide.index), pd.DatetimeIndex(wide.columns)
+    geo = onset_geography(ids, boundaries)
+    spec = OnsetSpec()
+    full = replace(spec, features=tuple(dict.fromkeys((*spec.features, "nb_first", "near_order"))))
+    start = int(np.searchsorted(periods, pd.Timestamp("1994-12-01")))
+    design = onset_design(counts, range(start, len(periods) - 12), geo, full)
+    held = [
+        t
+        for t in range(int(np.searchsorted(periods, pd.Timestamp("2016-01-01"))), len(periods) - 12)
+        if periods[t].month % 3 == 0
+    ]
+    pred = rolling_onset_evaluation(design, held, spec)
+    y = pred["onset"].to_numpy(float)
+    scores = {m: brier(pred[m], y) for m in ("onset_model", "base_rate", "neighbour_rule")}
+    assert len(pred) == 2223
+    assert int(y.sum()) == 256
+    assert scores["onset_model"] == pytest.approx(HELD_OUT_BRIER, abs=0.002)
+    assert scores["onset_model"] < scores["neighbour_rule"] < scores["base_rate"]
+    assert roc_auc(pred["onset_model"], y) >= 0.78
+    # intervals hold the plug-in probability, with small Monte Carlo error
+    last = design[design["origin"] == held[-1]]
+    fit = fit_onset(design[design["origin"] <= held[-1] - 12], spec)
+    pi = fit.predict_interval(last, seed=1)
+    assert np.all((pi.low <= pi.p) & (pi.p <= pi.high))
+    assert pi.mc_error.max() < 0.01
+
+
+HELD_OUT_BRIER = 0.0884
+
+
+# --------------------------------------------------------------------------- command
+
+
+@pytest.mark.slow
+def test_spillover_command_onset_block(demo_dir, tmp_path):
+    """``spillover --json`` separates onset (quiet units) from continued activity (active
+    units) for the target countries' units and the focus's neighbours."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    study = tmp_path / "demo.yaml"
+    study.write_text(
+        "title: demo\n"
+        f"data: [{demo_dir / 'demo_acled.csv'}]\n"
+        "source: acled\nactors: [JNIM]\ncountries: [Mali, Mauritania, Senegal]\n"
+        "focus: [Kayes]\nstart: 2018-01\nend: 2024-12\nfreq: month\nhorizon: 12\n"
+        "spillover_targets: [Mauritania, Senegal]\nseed: 7\nonset_quiet_periods: 6\n"
+    )
+    result = CliRunner().invoke(
+        app, ["spillover", str(study), "--origin", "2023-12", "--json", "--draws", "20",
+              "--paths", "20"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    onset, continued = out["onset"], out["continued_activity"]
+    assert onset["available"], onset
+    assert onset["quiet_periods"] == 6 and onset["horizon"] == 12
+    assert onset["max_mc_error"] < 0.01
+    quiet = {u["region_id"] for u in onset["units"]}
+    active = {u["region_id"] for u in continued}
+    assert quiet and active and not quiet & active
+    assert "ML-1" not in quiet | active  # the focus itself is neither
+    for u in onset["units"]:
+        lo, hi = u["p_onset_ci"]
+        assert 0 <= lo <= u["p_onset"] <= hi <= 1
+        assert u["country"] in ("MRT", "SEN") or u["region_id"].startswith("ML-")
+        assert set(u["features"]) == set(onset["model"]["features"])
+    for u in continued:
+        assert u["expected"] > 0
+
+
+def test_study_quiet_periods_setting(tmp_path):
+    from analysis.config import study_from_dict
+
+    (tmp_path / "e.csv").write_text("x\n")
+    base = {
+        "title": "t",
+        "data": ["e.csv"],
+        "countries": ["Mali"],
+        "start": "2018-01",
+        "end": "2024-12",
+    }
+    assert study_from_dict(base, tmp_path / "s.yaml").quiet_periods == 12
+    quarterly = study_from_dict({**base, "freq": "quarter"}, tmp_path / "s.yaml")
+    assert quarterly.quiet_periods == 4
+    assert (
+        study_from_dict({**base, "onset_quiet_periods": 6}, tmp_path / "s.yaml").quiet_periods == 6
+    )
+    with pytest.raises(InputError) as err:
+        study_from_dict({**base, "onset_quiet_periods": 0}, tmp_path / "s.yaml")
+    assert err.value.problems[0].column == "onset_quiet_periods"
