@@ -172,7 +172,7 @@ FORECAST_MODEL = "auto"
 FORECAST_SAMPLES = 2000
 EVIDENCE_ORIGINS = 36  # the region report's evidence: origins over the last three years,
 EVIDENCE_STRIDE = 3  # every third period (twelve origins, each scored at steps 1..horizon)
-EVIDENCE_SAMPLES = 400
+EVIDENCE_SAMPLES = 200
 BASELINES = ("zero", "last_value", "recent_mean_3", "recent_mean_6", "conflictology",
              "nb_climatology")  # fmt: skip
 
