@@ -518,8 +518,9 @@ def simulate_hhh4_counts(
     Built on :func:`simulate_endemic_epidemic` (independent of the model's own simulator), for
     recovery tests: ``log nu_t = intercept + trend * (t - (n_periods - 1)) / periods_per_year``,
     ``lambda = exp(log_lambda)``, neighbour weights from ``q`` to ``r`` proportional to
-    ``order ** -decay`` up to ``max_order`` (first-order only when ``decay`` is None), normalised
-    over each source, times ``exp(cross_border_effect)`` across borders, times ``exp(log_phi)``.
+    ``order ** -decay`` up to ``max_order`` (first-order only when ``decay`` is None), times
+    ``exp(cross_border_effect)`` across borders, then normalised over each source, times
+    ``exp(log_phi)``.
 
     Returns
     -------
@@ -532,9 +533,10 @@ def simulate_hhh4_counts(
     else:
         ok = (o >= 1) & (o <= max_order)
         raw = np.where(ok, np.where(ok, o, 1.0) ** (-decay), 0.0)
+    # the cross-border multiplier acts on the raw weights, then each source is normalised
+    raw = raw * np.exp(cross_border_effect * np.asarray(cross_border, dtype=float))
     total = raw.sum(axis=1, keepdims=True)
     from_q_to_r = np.divide(raw, total, out=np.zeros_like(raw), where=total > 0)
-    from_q_to_r = from_q_to_r * np.exp(cross_border_effect * np.asarray(cross_border, dtype=float))
     n_regions = o.shape[0]
     t = np.arange(-burn_in, n_periods, dtype=float)
     # Burn-in periods (t < 0) run at the level of period 0 so the panel starts near stationarity.

@@ -17,7 +17,7 @@ TRUTH = {
     "end.intercept": np.log(0.5),
     "end.trend": 0.1,
     "ar.log_lambda": np.log(0.4),
-    "ne.log_phi": np.log(0.5),
+    "ne.log_phi": np.log(0.3),
     "ne.cross_border": -0.5,
     "ne.log_d": np.log(1.5),
     "log_psi": np.log(0.5),
@@ -102,6 +102,27 @@ def test_weights_are_row_normalised_and_first_order_is_the_steep_limit():
     # Orders beyond max_order get nothing.
     w3 = H.neighbour_weights(order, "power_law", d=1.0, max_order=2)
     assert np.all(w3[order > 2] == 0)
+
+
+def test_cross_border_multiplier_is_applied_before_normalising():
+    """Every source passes on the same total whatever gamma is (as hhh4's normalize=TRUE);
+    gamma only shifts that total between foreign and domestic neighbours, by the odds
+    exp(gamma) per unit of raw weight."""
+    order, cross, _ = grid()
+    base = H.neighbour_weights(order, "power_law", d=1.5)
+    for gamma in (-2.0, 0.7):
+        w = H.neighbour_weights(order, "power_law", d=1.5, cross=cross, gamma=gamma)
+        np.testing.assert_allclose(w.sum(axis=1), 1.0)
+        both = (w > 0) & (base > 0)
+        ratio = np.where(both, w / np.where(both, base, 1.0), np.nan)
+        # within a source row, foreign/domestic ratio of the rescaling is exactly exp(gamma)
+        for q in range(20):
+            f, dmt = ratio[q, cross[q] & both[q]], ratio[q, ~cross[q] & both[q]]
+            if len(f) and len(dmt):
+                np.testing.assert_allclose(f / dmt[0], np.exp(gamma))
+    # a border region's total transmission no longer depends on gamma
+    fit_like = H.neighbour_weights(order, "first_order", cross=cross, gamma=-3.0)
+    assert np.allclose(fit_like.sum(axis=1), 1.0)
 
 
 def _coverage(weights: str, n_sims: int, n_periods: int) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -209,8 +230,10 @@ def test_one_step_simulation_matches_closed_forms():
     p = dict(zip(fit.names, fit.params, strict=True))
     last = y[:, -1].astype(float)
     en = np.exp(p["end.intercept"] + p["end.trend"] * 1 / 12)  # trend is zero at the last period
-    w = H.neighbour_weights(order, "power_law", np.exp(p["ne.log_d"]))
-    ne = np.exp(p["ne.log_phi"]) * ((w * np.exp(p["ne.cross_border"] * cross)).T @ last)
+    raw = np.where((order >= 1) & (order <= 5), np.maximum(order, 1.0) ** -np.exp(p["ne.log_d"]), 0)
+    raw = raw * np.exp(p["ne.cross_border"] * cross)
+    w = raw / raw.sum(axis=1, keepdims=True)
+    ne = np.exp(p["ne.log_phi"]) * (w.T @ last)
     own = np.exp(p["ar.log_lambda"]) * last
     mu = en + own + ne
     k = np.exp(-p["log_psi"])
@@ -266,7 +289,7 @@ def test_profile_interval_for_a_parameter_on_its_bound():
     profile-likelihood interval bounds how large the cross-border effect could be."""
     order, cross, _ = grid()
     truth = {**TRUTH, "ne.cross_border": -9.0}
-    y = sim_independent(order, cross, 120, seed=8, truth=truth)
+    y = sim_independent(order, cross, 240, seed=8, truth=truth)
     fit = H.fit_hhh4(y, order, cross)
     assert "ne.cross_border" in fit.at_bound
     prof = H.profile_intervals(fit, y, cross)
@@ -349,8 +372,14 @@ def test_parameter_draws_are_kept_stationary():
     assert np.all(H.epidemic_radius(fit, theta) < 1)
     lam = np.exp(fit.get("ar.log_lambda"))
     phi = np.exp(fit.get("ne.log_phi"))
-    w = H.neighbour_weights(order, "power_law", np.exp(fit.get("ne.log_d")))
-    mat = lam * np.eye(20) + phi * w * np.exp(fit.get("ne.cross_border") * cross)
+    w = H.neighbour_weights(
+        order,
+        "power_law",
+        np.exp(fit.get("ne.log_d")),
+        cross=cross,
+        gamma=fit.get("ne.cross_border"),
+    )
+    mat = lam * np.eye(20) + phi * w
     assert H.epidemic_radius(fit)[0] == pytest.approx(np.max(np.abs(np.linalg.eigvals(mat))))
 
 

@@ -2,7 +2,7 @@
 
 For region ``r`` and period ``t`` the conditional mean is
 
-    mu_rt = nu_rt + lambda * y_{r,t-1} + phi * sum_q w_qr * exp(gamma * c_qr) * y_{q,t-1}
+    mu_rt = nu_rt + lambda * y_{r,t-1} + phi * sum_q w_qr * y_{q,t-1}
 
 with the endemic part ``log nu_rt = o_r + alpha + u_g(r) + beta * t/ppy + seasonal terms``
 (Held, Hoehle & Hofmann 2005; Paul & Held 2011; R's ``surveillance::hhh4``). ``y_rt`` given the
@@ -10,9 +10,11 @@ past is negative binomial with mean ``mu_rt`` and variance ``mu_rt + psi * mu_rt
 
 Neighbour weights ``w_qr`` (from ``q`` to ``r``) come from the adjacency order ``o_qr``: either
 first order only, or a power law ``o_qr ** -d`` up to ``max_order`` (Meyer & Held 2014) with ``d``
-estimated; each source's row is normalised to sum to one, as in hhh4 with ``normalize=TRUE``.
-``c_qr`` is 1 when ``q`` and ``r`` lie in different countries, so ``gamma`` measures whether
-violence crosses international borders as easily as internal ones (``gamma = 0``).
+estimated, times ``exp(gamma * c_qr)`` where ``c_qr`` is 1 when ``q`` and ``r`` lie in different
+countries; each source's row is then normalised to sum to one, as in hhh4 with
+``normalize=TRUE``. So every region passes on the same share ``phi`` of its count, and ``gamma``
+measures whether that share goes across international borders as readily as to domestic
+neighbours (``gamma = 0``).
 
 Many admin-1 units never see an event. A free endemic intercept per region would diverge to
 minus infinity for them, so the endemic level is a shared intercept plus optional *group*
@@ -274,9 +276,20 @@ def _activity(y: np.ndarray, window: int) -> np.ndarray:
 
 
 def neighbour_weights(
-    order: np.ndarray, weights: str = "power_law", d: float = 1.0, max_order: int = 5
+    order: np.ndarray,
+    weights: str = "power_law",
+    d: float = 1.0,
+    max_order: int = 5,
+    cross: np.ndarray | None = None,
+    gamma: float = 0.0,
 ) -> np.ndarray:
     """Row-normalised neighbour weights ``W[q, r]`` (from ``q`` to ``r``).
+
+    The raw weight ``order ** -d`` (or 1 for first-order neighbours) is multiplied by
+    ``exp(gamma)`` across international borders *before* each source's row is normalised, as
+    hhh4 normalises its weights (``normalize=TRUE``): every region passes on the same total,
+    and ``gamma`` only moves how that total is split between foreign and domestic neighbours.
+    (Multiplying after normalising would also scale how much a border region passes on.)
 
     Parameters
     ----------
@@ -287,6 +300,10 @@ def neighbour_weights(
     d : float
         Power-law decay; ``w ∝ order ** -d``.
     max_order : int
+    cross : ndarray (R, R), optional
+        1 where ``q`` and ``r`` lie in different countries.
+    gamma : float
+        Log cross-border multiplier of the raw weights.
 
     Returns
     -------
@@ -299,6 +316,8 @@ def neighbour_weights(
     else:
         mask = (o >= 1) & (o <= max_order)
         raw = np.where(mask, np.where(mask, o, 1.0) ** (-d), 0.0)
+    if cross is not None and gamma != 0.0:
+        raw = raw * np.exp(gamma * np.asarray(cross, dtype=float))
     rs = raw.sum(axis=1, keepdims=True)
     return np.divide(raw, rs, out=np.zeros_like(raw), where=rs > 0)
 
@@ -385,18 +404,16 @@ def _components(theta: np.ndarray, pb: _Problem, need_grad_parts: bool = False):
     phi = np.exp(theta[lay.i_phi]) if lay.has_ne else 0.0
     gamma = theta[lay.i_gamma] if lay.has_cross else 0.0
     d = np.exp(theta[lay.i_d]) if lay.has_d else 1.0
-    w = neighbour_weights(pb.order, spec.weights, d, spec.max_order)
-    e_cross = np.exp(gamma * pb.cross)
-    m = w * e_cross
+    w = neighbour_weights(pb.order, spec.weights, d, spec.max_order, pb.cross, gamma)
     ar = lam * pb.yprev
-    ne = phi * (m.T @ pb.yprev)
-    return en, ar, ne, w, e_cross, phi, d
+    ne = phi * (w.T @ pb.yprev)
+    return en, ar, ne, w, phi, d
 
 
 def loglik_and_grad(theta: np.ndarray, pb: _Problem) -> tuple[float, np.ndarray]:
     """Penalised log-likelihood and its analytic gradient at ``theta``."""
     lay = pb.layout
-    en, ar, ne, w, e_cross, phi, d = _components(theta, pb)
+    en, ar, ne, w, phi, d = _components(theta, pb)
     mu = en + ar + ne
     k = np.exp(-theta[lay.i_psi])
     ll, s, dk = _nb_terms(pb.y, mu, k)
@@ -426,12 +443,14 @@ def loglik_and_grad(theta: np.ndarray, pb: _Problem) -> tuple[float, np.ndarray]
         g[lay.i_phi] = float((s * ne).sum())
     if lay.has_cross or lay.has_d:
         c = pb.yprev @ s.T  # c[q, r] = sum_t y_{q,t-1} s_{r,t}
+        # d w_qr / d x = w_qr * (a_qr - sum_r' w_qr' a_qr') for raw weights exp(x * a_qr)
         if lay.has_cross:
-            g[lay.i_gamma] = phi * float((w * pb.cross * e_cross * c).sum())
+            mean_c = (w * pb.cross).sum(axis=1, keepdims=True)
+            g[lay.i_gamma] = phi * float((w * (pb.cross - mean_c) * c).sum())
         if lay.has_d:
             mean_log = (w * pb.log_order).sum(axis=1, keepdims=True)
             dw_dd = w * (-pb.log_order + mean_log)
-            g[lay.i_d] = d * phi * float((dw_dd * e_cross * c).sum())
+            g[lay.i_d] = d * phi * float((dw_dd * c).sum())
     g[lay.i_psi] = dk * (-k)
     return ll, g
 
@@ -856,7 +875,7 @@ class ForwardSimulation:
 
 
 def epidemic_radius(fit: HHH4Fit, theta: np.ndarray | None = None) -> np.ndarray:
-    """Dominant eigenvalue of the epidemic part ``lambda * I + phi * (W o exp(gamma * C))``.
+    """Dominant eigenvalue of the epidemic part ``lambda * I + phi * W`` (weights with gamma).
 
     Below 1 the own/neighbour transmission dies out on its own (the process is stationary
     around its endemic level); at or above 1 simulated paths explode. One value per row of
@@ -871,8 +890,8 @@ def epidemic_radius(fit: HHH4Fit, theta: np.ndarray | None = None) -> np.ndarray
         phi = np.exp(th[lay.i_phi]) if lay.has_ne else 0.0
         gamma = th[lay.i_gamma] if lay.has_cross else 0.0
         d = np.exp(th[lay.i_d]) if lay.has_d else 1.0
-        w = neighbour_weights(fit.order, fit.spec.weights, d, fit.spec.max_order)
-        mat = lam * eye + phi * w * np.exp(gamma * fit.cross)
+        w = neighbour_weights(fit.order, fit.spec.weights, d, fit.spec.max_order, fit.cross, gamma)
+        mat = lam * eye + phi * w
         out[m] = np.max(np.abs(np.linalg.eigvals(mat)))
     return out
 
@@ -964,8 +983,10 @@ def simulate_forward(
     k = np.exp(-theta[:, lay.i_psi])[:, None, None]
     mats = np.empty((n_draws, n_reg, n_reg))
     for m in range(n_draws):
-        w = neighbour_weights(fit.order, fit.spec.weights, d[m], fit.spec.max_order)
-        mats[m] = phi[m] * w * np.exp(gamma[m] * fit.cross)
+        w = neighbour_weights(
+            fit.order, fit.spec.weights, d[m], fit.spec.max_order, fit.cross, gamma[m]
+        )
+        mats[m] = phi[m] * w
     fixed = dict(fixed or {})
     fix_idx = np.array(sorted(fixed), dtype=int)
     fix_val = np.array([fixed[i] for i in fix_idx], dtype=float)
@@ -1088,11 +1109,7 @@ def simulate_hhh4(
     phi = np.exp(theta[lay.i_phi]) if lay.has_ne else 0.0
     gamma = theta[lay.i_gamma] if lay.has_cross else 0.0
     d = np.exp(theta[lay.i_d]) if lay.has_d else 1.0
-    mat = (
-        phi
-        * neighbour_weights(pb.order, spec.weights, d, spec.max_order)
-        * np.exp(gamma * pb.cross)
-    )
+    mat = phi * neighbour_weights(pb.order, spec.weights, d, spec.max_order, pb.cross, gamma)
     k = np.exp(-theta[lay.i_psi])
     prev = np.zeros(n_reg) if y0 is None else np.asarray(y0, dtype=float)
     if y0 is None:
