@@ -455,3 +455,97 @@ def test_focus_trend_recovery_coverage_and_forecast_growth():
         + (p["end.focus_level"] + p["end.focus_trend"] * steps) * mask[None, :]
     )  # fmt: skip
     np.testing.assert_allclose(sim.endemic[0], nu, rtol=1e-12)
+
+
+_R_SCRIPT = """
+suppressPackageStartupMessages(library(surveillance))
+args <- commandArgs(trailingOnly = TRUE)
+y <- as.matrix(read.csv(args[1], header = FALSE))
+o <- as.matrix(read.csv(args[2], header = FALSE))
+colnames(y) <- rownames(o) <- colnames(o) <- paste0("r", seq_len(ncol(y)) - 1)
+fit <- hhh4(sts(observed = y, neighbourhood = o), list(
+  end = list(f = ~ -1 + t + ri(type = "iid", corr = "none")),
+  ar = list(f = ~ 1),
+  ne = list(f = ~ 1, weights = W_powerlaw(maxlag = 5, normalize = TRUE, log = TRUE)),
+  family = "NegBin1", subset = 2:nrow(y)))
+stopifnot(fit$convergence)
+cf <- coef(fit, se = TRUE)
+out <- data.frame(name = c(rownames(cf), "sd.log", "loglik"),
+                  estimate = c(cf[, 1], fit$Sigma.orig, fit$loglikelihood),
+                  se = c(cf[, 2], NA, NA))
+write.csv(out, args[3], row.names = FALSE)
+"""
+
+
+def _r_surveillance_available() -> bool:
+    import shutil
+    import subprocess
+
+    if shutil.which("Rscript") is None:
+        return False
+    probe = subprocess.run(
+        ["Rscript", "-e", "library(surveillance)"], capture_output=True, timeout=60
+    )
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _r_surveillance_available(), reason="Rscript with surveillance not found")
+def test_matches_r_surveillance_hhh4_with_power_law_and_random_intercepts(tmp_path):
+    """The same simulated panel (20 regions, 150 months) fitted here and by R's
+    ``surveillance::hhh4`` with power-law weights (maxlag 5, normalised), a linear trend and iid
+    region random intercepts. Given R's random-effect variance, every estimate, standard error
+    and the penalised log-likelihood agree to optimiser precision, and so does the variance
+    estimated here. (R's hhh4 has no cross-border multiplier, so that term is off.)"""
+    import subprocess
+
+    import pandas as pd
+
+    order, _, _ = grid()
+    ids = np.array([f"r{i}" for i in range(20)])
+    u = np.random.default_rng(3).normal(0.0, 0.8, 20)
+    spec = H.HHH4Spec(cross_border=False, group_sd=1.0)
+    truth = {
+        "end.intercept": np.log(0.5), "end.trend": 0.1, "ar.log_lambda": np.log(0.3),
+        "ne.log_phi": np.log(0.4), "ne.log_d": np.log(1.8), "log_psi": np.log(0.4),
+        **{f"end.group[{g}]": v for g, v in zip(ids, u, strict=True)},
+    }  # fmt: skip
+    y = H.simulate_hhh4(truth, order, None, n_periods=150, spec=spec, groups=ids, seed=4)
+    np.savetxt(tmp_path / "y.csv", y.T, delimiter=",", fmt="%d")
+    np.savetxt(tmp_path / "order.csv", order, delimiter=",", fmt="%d")
+    (tmp_path / "fit.R").write_text(_R_SCRIPT)
+    subprocess.run(
+        ["Rscript", str(tmp_path / "fit.R"), str(tmp_path / "y.csv"),
+         str(tmp_path / "order.csv"), str(tmp_path / "r.csv")],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    ref = pd.read_csv(tmp_path / "r.csv").set_index("name")
+    r_sd = float(np.exp(ref.loc["sd.log", "estimate"]))
+    fixed = H.fit_hhh4(
+        y, order, None, spec=replace(spec, group_sd=r_sd), groups=ids
+    )  # R's variance
+    est = dict(zip(fixed.names, fixed.params, strict=True))
+    se = dict(zip(fixed.names, fixed.se, strict=True))
+    assert not fixed.at_bound
+    t_ref = y.shape[1] - 1  # R's trend is in periods from t = 0, ours in years from t_ref
+    pairs = {
+        "ar.log_lambda": ("ar.1", 1.0, 0.0),
+        "ne.log_phi": ("ne.1", 1.0, 0.0),
+        "ne.log_d": ("neweights.d", 1.0, 0.0),
+        "log_psi": ("overdisp", None, 0.0),
+        "end.trend": ("end.t", 12.0, 0.0),
+        "end.intercept": ("end.ri(iid)", 1.0, ref.loc["end.t", "estimate"] * t_ref),
+        **{f"end.group[{g}]": (f"end.ri(iid).{g}", 1.0, 0.0) for g in ids},
+    }
+    for ours, (theirs, factor, shift) in pairs.items():
+        r_est = ref.loc[theirs, "estimate"]
+        value = np.log(r_est) if factor is None else factor * r_est + shift
+        assert est[ours] == pytest.approx(value, abs=2e-4), (ours, est[ours], value)
+        if ours in ("ar.log_lambda", "ne.log_phi", "ne.log_d", "end.trend"):
+            r_se = ref.loc[theirs, "se"] * (factor or 1.0)
+            assert se[ours] == pytest.approx(r_se, rel=2e-3), (ours, se[ours], r_se)
+    assert fixed.loglik == pytest.approx(ref.loc["loglik", "estimate"], abs=1e-3)
+    # the variance itself, estimated here as hhh4 does
+    eb = H.fit_hhh4(y, order, None, spec=replace(spec, group_sd=None), groups=ids)
+    assert np.log(eb.spec.group_sd) == pytest.approx(np.log(r_sd), abs=1e-4)
+    assert eb.loglik == pytest.approx(ref.loc["loglik", "estimate"], abs=1e-3)
+    np.testing.assert_allclose(eb.params, fixed.params, atol=1e-3)
