@@ -241,6 +241,74 @@ def simulate_demo(
     return DemoData(events, counts, expected, region_ids, periods, truth)
 
 
+def demo_forward_truth(
+    counts: np.ndarray,
+    horizon: int,
+    *,
+    scenario: DemoScenario | None = None,
+    boundaries: Boundaries | None = None,
+    growth: bool = True,
+    n_paths: int = 4000,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """The demo's stated model run forward from its last simulated month.
+
+    Parameters
+    ----------
+    counts : ndarray (R, T)
+        The demo panel (``simulate_demo().counts``, regions in ``region_ids`` order).
+    horizon : int
+        Months ahead.
+    scenario, boundaries
+        As for :func:`simulate_demo`.
+    growth : bool
+        Continue the focus region's endemic growth (the stated model) or hold its endemic level
+        at the last month's ("growth stops").
+    n_paths : int
+    seed : int
+
+    Returns
+    -------
+    dict
+        ``expected`` (R, horizon): exact conditional means given the last month (the mean is
+        linear); ``totals`` (n_paths, R): simulated totals over the horizon; ``any`` (n_paths,
+        R): whether each path had an event.
+    """
+    scenario = scenario or DemoScenario()
+    boundaries = boundaries or load_boundaries()
+    units = boundaries.regions_of(list(scenario.countries))
+    region_ids = list(units["region_id"])
+    counts = np.asarray(counts, dtype=float)
+    if counts.shape[0] != len(region_ids):
+        raise ValueError(f"counts must have {len(region_ids)} rows (the demo's regions)")
+    n_t = counts.shape[1]
+    start = pd.Timestamp(scenario.start)
+    periods = period_range(start, start + pd.DateOffset(months=n_t + horizon - 1), "month")
+    endemic = np.full((len(region_ids), horizon), scenario.background_endemic)
+    for rid, level in scenario.levels.items():
+        endemic[region_ids.index(rid)] = level
+    focus = _focus_endemic(scenario, periods)
+    endemic[region_ids.index(scenario.focus)] = focus[n_t:] if growth else focus[n_t - 1]
+    weights = first_order_weights(adjacency_order_matrix(region_ids, boundaries))
+    lam = np.full(len(region_ids), scenario.autoregressive)
+    phi = np.full(len(region_ids), scenario.neighbourhood)
+    expected = np.zeros_like(endemic)
+    prev = counts[:, -1]
+    for h in range(horizon):
+        prev = endemic[:, h] + lam * prev + phi * (weights @ prev)
+        expected[:, h] = prev
+    rng = np.random.default_rng(seed)
+    totals = np.zeros((n_paths, len(region_ids)))
+    anyev = np.zeros((n_paths, len(region_ids)), dtype=bool)
+    for i in range(n_paths):
+        y, _ = simulate_endemic_epidemic(
+            endemic, lam, phi, weights, scenario.dispersion, rng, initial=counts[:, -1]
+        )
+        totals[i] = y.sum(axis=1)
+        anyev[i] = y.sum(axis=1) > 0
+    return {"expected": expected, "totals": totals, "any": anyev}
+
+
 def _random_points(geometry, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     import shapely
 

@@ -549,3 +549,81 @@ def test_matches_r_surveillance_hhh4_with_power_law_and_random_intercepts(tmp_pa
     assert np.log(eb.spec.group_sd) == pytest.approx(np.log(r_sd), abs=1e-4)
     assert eb.loglik == pytest.approx(ref.loc["loglik", "estimate"], abs=1e-3)
     np.testing.assert_allclose(eb.params, fixed.params, atol=1e-3)
+
+
+def test_trend_damping_leaves_the_fit_alone_and_damps_forecasts():
+    """Damping only acts beyond the fitted periods: the estimates are those of the undamped
+    model, and h steps ahead the trend has moved by phi (1 - phi**h) / (1 - phi) periods."""
+    order, cross, _ = grid()
+    mask = np.zeros(20, dtype=bool)
+    mask[7] = True
+    truth = {
+        **TRUTH, "end.focus_level": np.log(3.0), "end.focus_trend": 0.5,
+        "ar.log_lambda": np.log(0.25), "ne.log_phi": np.log(0.15),
+    }  # fmt: skip
+    spec = H.HHH4Spec(weights="first_order", cross_border=False)
+    y = H.simulate_hhh4(truth, order, cross, n_periods=72, spec=spec, seed=8, trend_mask=mask)
+    plain = H.fit_hhh4(y, order, cross, spec=spec, trend_mask=mask)
+    damped = H.fit_hhh4(y, order, cross, spec=replace(spec, trend_damping=0.8), trend_mask=mask)
+    np.testing.assert_allclose(damped.params, plain.params, rtol=1e-8, atol=1e-10)
+    sim = H.simulate_forward(damped, y[:, -1], 24, n_draws=2, n_paths=2, uncertainty=False)
+    p = dict(zip(damped.names, damped.params, strict=True))
+    h = np.arange(1, 25)
+    moved = 0.8 * (1 - 0.8**h) / 0.2 / 12  # years of trend after h months
+    nu = np.exp(
+        p["end.intercept"] + p["end.trend"] * moved[:, None]
+        + (p["end.focus_level"] + p["end.focus_trend"] * moved[:, None]) * mask[None, :]
+    )  # fmt: skip
+    np.testing.assert_allclose(sim.endemic[0], nu, rtol=1e-12)
+    # the damped trend levels off at phi / (1 - phi) = 4 months of growth
+    assert moved[-1] < 4 / 12 and moved[-1] > 0.99 * 4 / 12
+    with pytest.raises(InputError, match="trend_damping"):
+        H.HHH4Spec(trend_damping=0.0)
+
+
+def _nested_panel(seed: int):
+    """30 regions in 3 countries; region levels spread widely around their country's level,
+    as admin-1 units do (the demo's Bamako vs Mopti); own-lag share 0.25."""
+    order, _, _ = grid(6, 5)
+    col = np.arange(30) % 5
+    country = np.where(col < 2, "A", np.where(col < 4, "B", "C"))
+    cross = country[:, None] != country[None, :]
+    rng = np.random.default_rng(seed)
+    cty = {"A": 0.8, "B": -0.5, "C": -1.5}
+    region = rng.normal(0.0, 1.5, 30)
+    truth = {
+        "end.intercept": np.log(0.3), "end.trend": 0.0, "ar.log_lambda": np.log(0.25),
+        "ne.log_phi": np.log(0.12), "ne.cross_border": 0.0, "ne.log_d": np.log(2.0),
+        "log_psi": np.log(0.6),
+        **{f"end.group[{c}]": v for c, v in cty.items()},
+        **{f"end.region[r{i}]": region[i] for i in range(30)},
+    }  # fmt: skip
+    groups = {"group": country, "region": np.array([f"r{i}" for i in range(30)])}
+    y = H.simulate_hhh4(
+        truth, order, cross, n_periods=96, spec=H.HHH4Spec(group_sd=1.0), groups=groups,
+        seed=seed,
+    )  # fmt: skip
+    return y, order, cross, country, groups
+
+
+def test_nested_region_effects_remove_the_own_lag_bias_of_country_effects():
+    """With region levels spread within countries, country-level offsets make the own lag
+    stand in for each region's level (lambda biased upwards); offsets per region nested in
+    country recover lambda, and both variances are estimated."""
+    lam_country, lam_nested, hits = [], [], []
+    for seed in range(4):
+        y, order, cross, country, groups = _nested_panel(seed)
+        by_country = H.fit_hhh4(y, order, cross, groups=country)
+        nested = H.fit_hhh4(y, order, cross, groups=groups)
+        assert any(n.startswith("end.region[") for n in nested.names)
+        assert len(nested.spec.group_sd) == 2
+        lam_country.append(np.exp(by_country.get("ar.log_lambda")))
+        lam_nested.append(np.exp(nested.get("ar.log_lambda")))
+        i = nested.names.index("ar.log_lambda")
+        lo, hi = nested.conf_int()[i]
+        hits.append(lo <= np.log(0.25) <= hi)
+    assert np.mean(lam_country) > 0.32, lam_country
+    assert abs(np.mean(lam_nested) - 0.25) < 0.04, lam_nested
+    assert sum(hits) >= 3
+    with pytest.raises(InputError, match="group_sd has 3 values"):
+        H.fit_hhh4(y, order, cross, groups=groups, spec=H.HHH4Spec(group_sd=(1.0, 1.0, 1.0)))

@@ -95,6 +95,14 @@ class HHH4Spec:
         last activity_window periods" (0/1) with coefficient ``end.activity``: a unit's endemic
         level depends on whether it is currently active, so units that went quiet are not held
         at their long-run level (and vice versa). Forecasts update it along each path.
+    trend_damping : float
+        Damping ``phi_t`` in (0, 1] of every linear trend (shared and focus) *beyond the fitted
+        periods*: the trend's increment ``h`` periods past the last fitted one is multiplied by
+        ``phi_t ** h``, so a forecast adds ``phi_t (1 - phi_t ** h) / (1 - phi_t)`` periods of
+        trend instead of ``h`` and levels off at ``phi_t / (1 - phi_t)`` periods (Gardner &
+        McKenzie's damped trend). 1 extrapolates the trend undamped. It does not enter the
+        likelihood (the fitted periods are unchanged), so it is chosen by rolling-origin
+        cross-validation (:mod:`analysis.models.spillover_select`).
     """
 
     weights: Literal["power_law", "first_order"] = "power_law"
@@ -107,6 +115,7 @@ class HHH4Spec:
     autoregressive: bool = True
     neighbourhood: bool = True
     activity_window: int = 0
+    trend_damping: float = 1.0
 
     def __post_init__(self) -> None:
         if self.weights not in ("power_law", "first_order"):
@@ -119,6 +128,8 @@ class HHH4Spec:
             raise InputError(f"activity_window must be >= 0, got {self.activity_window}")
         if self.periods_per_year < 1:
             raise InputError(f"periods_per_year must be >= 1, got {self.periods_per_year}")
+        if not 0.0 < self.trend_damping <= 1.0:
+            raise InputError(f"trend_damping must be in (0, 1], got {self.trend_damping}")
         if self.group_sd is not None and not np.all(np.asarray(self.group_sd, dtype=float) > 0):
             raise InputError(f"group_sd must be > 0, got {self.group_sd}")
 
@@ -226,12 +237,22 @@ def _layout(
     )
 
 
+def _trend_time(t: np.ndarray, spec: HHH4Spec, t_ref: float) -> np.ndarray:
+    """Trend covariate in years: ``(t - t_ref) / ppy`` up to ``t_ref``, damped beyond it."""
+    h = np.asarray(t, dtype=float) - t_ref
+    phi = spec.trend_damping
+    if phi < 1.0:
+        ahead = h > 0
+        h = np.where(ahead, phi * (1.0 - phi ** np.where(ahead, h, 0.0)) / (1.0 - phi), h)
+    return h / spec.periods_per_year
+
+
 def _time_design(t: np.ndarray, spec: HHH4Spec, t_ref: float, season_start: int) -> np.ndarray:
     """Time covariates of the endemic part for period indices ``t`` (shape (len(t), n_time))."""
     cols = []
     ppy = spec.periods_per_year
     if spec.trend:
-        cols.append((t - t_ref) / ppy)
+        cols.append(_trend_time(t, spec, t_ref))
     for k in range(1, spec.seasonality + 1):
         angle = 2.0 * np.pi * k * (t + season_start) / ppy
         cols += [np.sin(angle), np.cos(angle)]
@@ -241,8 +262,8 @@ def _time_design(t: np.ndarray, spec: HHH4Spec, t_ref: float, season_start: int)
 
 
 def _focus_design(t: np.ndarray, mask: np.ndarray, spec: HHH4Spec, t_ref: float) -> np.ndarray:
-    """Focus-trend covariate ``mask[r] * (t - t_ref) / ppy`` at periods ``t``: (R, len(t))."""
-    return mask.astype(float)[:, None] * ((t - t_ref) / spec.periods_per_year)[None, :]
+    """Focus-trend covariate ``mask[r] * (t - t_ref) / ppy`` (damped beyond ``t_ref``): (R, T)."""
+    return mask.astype(float)[:, None] * _trend_time(t, spec, t_ref)[None, :]
 
 
 def _check_mask(trend_mask, n_reg: int, spec: HHH4Spec) -> np.ndarray | None:
@@ -595,7 +616,7 @@ class HHH4Fit:
         tt = theta[:, lay.s_time] @ x.T if lay.n_time else np.zeros((theta.shape[0], len(t)))
         out = base[:, None, :] + tt[:, :, None]
         if lay.has_focus:
-            # the focus regions' own trend keeps growing over forecast periods
+            # the focus regions' own trend continues over forecast periods (damped if asked)
             z = _focus_design(np.asarray(t, dtype=float), self.trend_mask, self.spec, self.t_ref)
             out = out + theta[:, lay.i_focus][:, None, None] * z.T[None, :, :]
             out = out + theta[:, lay.i_focus_level][:, None, None] * self.trend_mask[None, None, :]
@@ -1216,20 +1237,24 @@ def _fit_empirical_bayes(
         unpen[pos, pos] -= 1.0 / sd[blocks] ** 2
         ss = np.bincount(blocks, weights=fit.params[fit.layout.s_group] ** 2, minlength=n_levels)
 
-        def neg_marginal(log_sd: np.ndarray) -> float:
-            s2 = np.exp(2 * log_sd)
+        # The variance step maximises the criterion over the variances with everything else
+        # held; its stationarity condition, sd_l**2 = (|u_l|**2 + trace(F_pen^-1)_ll) / n_l,
+        # is iterated (each iteration is one small matrix inverse).
+        s2 = sd**2
+        for _ in range(1000):
             pen = unpen.copy()
             pen[pos, pos] += 1.0 / s2[blocks]
-            sign, logdet = np.linalg.slogdet(pen)
-            if sign <= 0:
-                return np.inf
-            return float(np.sum(sizes * log_sd) + 0.5 * np.sum(ss / s2) + 0.5 * logdet)
-
-        res = optimize.minimize(
-            neg_marginal, np.log(sd), method="L-BFGS-B",
-            bounds=[(np.log(floor), np.log(ceil))] * n_levels,
-        )  # fmt: skip
-        return np.exp(res.x)
+            try:
+                inv_diag = np.diag(np.linalg.inv(pen))[pos]
+            except np.linalg.LinAlgError:
+                break
+            trace = np.bincount(blocks, weights=inv_diag, minlength=n_levels)
+            new = np.clip((ss + trace) / sizes, floor**2, ceil**2)
+            if np.max(np.abs(np.log(new) - np.log(s2))) < 1e-7:
+                s2 = new
+                break
+            s2 = new
+        return np.sqrt(s2)
 
     # The rounds converge linearly, slowly when a variance heads for zero; Steffensen's
     # (Aitken) extrapolation every third round, on the sd scale, speeds them up.

@@ -18,7 +18,7 @@ The model is also registered as the forecaster ``spillover`` (:data:`FORECASTERS
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -84,6 +84,8 @@ class SpilloverModel:
         Counts of the origin period (the first lag of a forecast).
     recent_counts : ndarray (R, k)
         The last periods of counts (for "held at current level" scenarios).
+    endemic_effects : str
+        Which penalised endemic offsets the fit has (see :func:`fit_spillover_matrix`).
     """
 
     fit: HHH4Fit
@@ -94,6 +96,7 @@ class SpilloverModel:
     freq: str
     last_counts: np.ndarray
     recent_counts: np.ndarray
+    endemic_effects: str = "country"
 
     @property
     def origin(self) -> pd.Timestamp:
@@ -104,6 +107,24 @@ class SpilloverModel:
         return pd.DatetimeIndex(
             [self.origin + pd.DateOffset(months=step * h) for h in range(1, horizon + 1)]
         )
+
+
+EndemicEffects = Literal["country", "region_in_country", "region", "none"]
+ENDEMIC_EFFECTS: tuple[str, ...] = ("country", "region_in_country", "region", "none")
+
+
+def _endemic_groups(effects: str, countries: np.ndarray, ids: Sequence[str]):
+    """The ``groups`` argument of :func:`fit_hhh4` for an ``endemic_effects`` choice."""
+    regions = np.asarray(ids)
+    table = {
+        "country": countries,
+        "region_in_country": {"group": countries, "region": regions},
+        "region": regions,
+        "none": None,
+    }
+    if effects not in table:
+        raise InputError(f"endemic_effects must be one of {ENDEMIC_EFFECTS}, got {effects!r}")
+    return table[effects]
 
 
 def fit_spillover_matrix(
@@ -117,9 +138,10 @@ def fit_spillover_matrix(
     region_names: Sequence[str] | None = None,
     freq: Literal["month", "quarter"] = "month",
     spec: HHH4Spec | None = None,
-    endemic_effects: Literal["country", "region", "none"] = "country",
+    endemic_effects: EndemicEffects = "country",
     profile: bool = True,
     focus_trend: Sequence[str] = (),
+    damping: float | None = None,
 ) -> SpilloverModel:
     """Fit the spillover model on a count matrix with plain geography arrays.
 
@@ -139,9 +161,11 @@ def fit_spillover_matrix(
     spec : HHH4Spec, optional
         Defaults to power-law weights, cross-border term, trend, no seasonality, a one-year
         recent-activity covariate, with ``periods_per_year`` set from ``freq``.
-    endemic_effects : {"country", "region", "none"}
-        Penalised endemic offsets per country (default), per region, or none (one shared level).
-        Penalised (random-effect) offsets keep all-zero units finite.
+    endemic_effects : {"country", "region_in_country", "region", "none"}
+        Penalised (random-effect) endemic offsets: per country (default); per region nested in
+        its country (a region's level ~ N(its country's level, sd_region**2), like hhh4's
+        ``ri()``); per region around one shared level; or none (one shared level). Penalised
+        offsets keep all-zero units finite; the variances are estimated as hhh4 does.
     profile : bool
         Profile-likelihood intervals for parameters estimated on a bound (e.g. a cross-border
         effect at "never crosses"); forecasts still hold such parameters at the bound.
@@ -150,6 +174,9 @@ def fit_spillover_matrix(
         (``end.focus_trend``, log change per year, continued in forecasts). Without it a surge
         confined to the focus is absorbed by the autoregressive parameter and its forecast
         falls back towards the shared level. Empty = no such term.
+    damping : float, optional
+        Trend damping beyond the origin (:attr:`HHH4Spec.trend_damping`); overrides the spec's.
+        :func:`analysis.models.spillover_select.choose_spillover` picks it by cross-validation.
 
     Returns
     -------
@@ -169,11 +196,9 @@ def fit_spillover_matrix(
         # activity covariate (one year) raised ROC AUC for first events from 0.61 to 0.70-0.73.
         spec = HHH4Spec(periods_per_year=_PER_YEAR[freq], activity_window=_PER_YEAR[freq])
     ctry = np.asarray(countries).astype(str)
-    groups = {"country": ctry, "region": np.asarray(ids), "none": None}.get(endemic_effects, "bad")
-    if isinstance(groups, str):
-        raise InputError(
-            f"endemic_effects must be country, region or none, got {endemic_effects!r}"
-        )
+    if damping is not None:
+        spec = replace(spec, trend_damping=float(damping))
+    groups = _endemic_groups(endemic_effects, ctry, ids)
     unknown = [f for f in focus_trend if str(f) not in ids]
     if unknown:
         raise InputError(f"focus_trend regions not in the panel: {unknown}")
@@ -194,6 +219,7 @@ def fit_spillover_matrix(
         freq=freq,
         last_counts=counts[:, -1].astype(float),
         recent_counts=counts[:, -max(12, spec.activity_window) :].astype(float),
+        endemic_effects=endemic_effects,
     )
 
 
@@ -203,9 +229,10 @@ def fit_spillover(
     origin=None,
     boundaries=None,
     spec: HHH4Spec | None = None,
-    endemic_effects: Literal["country", "region", "none"] = "country",
+    endemic_effects: EndemicEffects = "country",
     profile: bool = True,
     focus_trend: Sequence[str] = (),
+    damping: float | None = None,
 ) -> SpilloverModel:
     """Fit the spillover model on a panel (docs/internals.md), using data up to ``origin``.
 
@@ -218,11 +245,13 @@ def fit_spillover(
     boundaries : Boundaries, optional
         Source of adjacency; defaults to the shipped boundaries.
     spec : HHH4Spec, optional
-    endemic_effects : {"country", "region", "none"}
+    endemic_effects : {"country", "region_in_country", "region", "none"}
     profile : bool
         Profile-likelihood intervals for parameters on a bound.
     focus_trend : sequence of str
         Region ids with their own endemic trend (see :func:`fit_spillover_matrix`).
+    damping : float, optional
+        Trend damping beyond the origin (see :func:`fit_spillover_matrix`).
 
     Returns
     -------
@@ -257,6 +286,7 @@ def fit_spillover(
         endemic_effects=endemic_effects,
         profile=profile,
         focus_trend=focus_trend,
+        damping=damping,
     )
 
 
@@ -535,19 +565,46 @@ class SpilloverForecaster:
     """The spillover model under the forecast interface (panel-level forecaster).
 
     Needs region ids known to the boundaries (it reads adjacency from them).
+
+    Parameters
+    ----------
+    spec : HHH4Spec, optional
+        Default as in :func:`fit_spillover_matrix`.
+    endemic_effects : {"country", "region_in_country", "region", "none"}
+    focus_trend : tuple of str
+        Regions with their own endemic level and trend (typically the study's focus).
+    damping : float, optional
+        Trend damping beyond the origin, in (0, 1]. The study's choice of ``endemic_effects``
+        and ``damping`` comes from :func:`analysis.models.spillover_select.choose_spillover`.
     """
 
     name: str = "spillover"
     is_baseline: bool = False
     description: str = "endemic-epidemic NB (hhh4-type) with power-law neighbour weights"
     spec: HHH4Spec | None = None
-    endemic_effects: str = "country"
+    endemic_effects: EndemicEffects = "country"
+    focus_trend: tuple[str, ...] = ()
+    damping: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.endemic_effects not in ENDEMIC_EFFECTS:
+            raise InputError(
+                f"endemic_effects must be one of {ENDEMIC_EFFECTS}, got {self.endemic_effects!r}"
+            )
+        if self.damping is not None and not 0.0 < self.damping <= 1.0:
+            raise InputError(f"damping must be in (0, 1], got {self.damping}")
 
     def fit(self, panel: pd.DataFrame) -> _SpilloverFitted:
+        present = set(panel["region_id"].astype(str))
         return _SpilloverFitted(
             fit_spillover(
-                panel, spec=self.spec, endemic_effects=self.endemic_effects, profile=False
-            ),  # type: ignore[arg-type]
+                panel,
+                spec=self.spec,
+                endemic_effects=self.endemic_effects,
+                profile=False,
+                focus_trend=[f for f in self.focus_trend if f in present],
+                damping=self.damping,
+            ),
             name=self.name,
         )
 
@@ -646,7 +703,9 @@ def result_to_dict(result: SpilloverResult, model: SpilloverModel | None = None)
                 r for r, m in zip(model.region_ids, _mask(model.fit), strict=True) if m
             ],
             "seasonality": spec.seasonality,
+            "endemic_effects": model.endemic_effects,
             "group_sd": spec.group_sd,
+            "trend_damping": spec.trend_damping,
             "loglik": model.fit.loglik,
             "n_obs": model.fit.n_obs,
             "at_bound": list(model.fit.at_bound),
