@@ -75,6 +75,8 @@ def test_bad_choices(demo_panel):
         choose_spillover(demo_panel, effects=("county",))
     with pytest.raises(InputError, match="dampings"):
         choose_spillover(demo_panel, dampings=(1.2,))
+    with pytest.raises(InputError, match="dampings"):
+        choose_spillover(demo_panel, dampings=(0.0,))
     short = demo_panel[pd.to_datetime(demo_panel["period"]) < "2019-06-01"]
     with pytest.raises(InputError, match="too short"):
         choose_spillover(short, horizon=12)

@@ -102,6 +102,10 @@ class SpilloverModel:
     def origin(self) -> pd.Timestamp:
         return self.periods[-1]
 
+    def endemic_groups(self):
+        """The ``groups`` argument of :func:`fit_hhh4` this model was fitted with."""
+        return _endemic_groups(self.endemic_effects, np.asarray(self.countries), self.region_ids)
+
     def future_periods(self, horizon: int) -> pd.DatetimeIndex:
         step = 12 // _PER_YEAR[self.freq]
         return pd.DatetimeIndex(

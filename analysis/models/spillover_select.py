@@ -6,7 +6,8 @@ Two choices of :func:`analysis.models.spillover.fit_spillover` cannot be made by
   prefers the richer one, but the question is whether it forecasts better);
 - the damping of the trend beyond the origin (it does not enter the likelihood at all).
 
-For each candidate the model is fitted on the history up to several origins and simulated
+Each candidate is first fitted on the whole panel, which estimates its random-effect variances;
+it is then refitted, with those variances held, on the history up to several origins and simulated
 ``horizon`` periods ahead (parameter uncertainty included, one path per parameter draw). Each
 forecast is scored by the fair CRPS at steps 1..horizon on the regions the report is about:
 the focus regions and every region with an event in the year before the origin. Damping
@@ -24,12 +25,17 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError, ModelError
-from analysis.models.hhh4 import simulate_forward
-from analysis.models.spillover import ENDEMIC_EFFECTS, fit_spillover_matrix, geography_matrices
+from analysis.models.hhh4 import HHH4Spec, profile_intervals, simulate_forward
+from analysis.models.spillover import (
+    ENDEMIC_EFFECTS,
+    SpilloverModel,
+    fit_spillover_matrix,
+    geography_matrices,
+)
 
-__all__ = ["SpilloverChoice", "choose_spillover", "crps_fair", "DAMPINGS"]
+__all__ = ["SpilloverChoice", "choose_spillover", "fit_chosen", "crps_fair", "DAMPINGS"]
 
-# The undamped trend (1.0) is scored for reference but never chosen: a trend is not
+# By default the undamped trend (1.0) is scored for reference but not chosen: a trend is not
 # extrapolated undamped in a report (DESIGN.md).
 DAMPINGS: tuple[float, ...] = (0.6, 0.8, 0.9, 0.95)
 
@@ -75,6 +81,8 @@ class SpilloverChoice:
     n_samples : int
     n_regions_scored : tuple of int
         Regions scored at each origin.
+    model : SpilloverModel
+        The chosen candidate fitted on the whole panel, with the chosen damping.
     """
 
     endemic_effects: str
@@ -84,6 +92,7 @@ class SpilloverChoice:
     horizon: int
     n_samples: int
     n_regions_scored: tuple[int, ...]
+    model: SpilloverModel
 
     def to_dict(self) -> dict:
         """JSON-ready record of the choice and its evidence."""
@@ -134,6 +143,7 @@ def choose_spillover(
     spacing: int = 6,
     n_samples: int = 500,
     seed: int = 0,
+    spec: HHH4Spec | None = None,
 ) -> SpilloverChoice:
     """Choose ``endemic_effects`` and the trend damping by rolling-origin CRPS.
 
@@ -150,13 +160,16 @@ def choose_spillover(
     effects : sequence of str
         Candidate endemic offsets.
     dampings : sequence of float
-        Candidate dampings in (0, 1); the undamped trend is scored as a reference only.
+        Candidate dampings in (0, 1]; the undamped trend (1) is scored as a reference, and can
+        be chosen only if it is listed here.
     n_origins, spacing : int
         Origins: the last period with ``horizon`` periods after it, and ``n_origins - 1`` more
         at ``spacing`` periods before it (each with at least two years of history).
     n_samples : int
         Sample paths per forecast (one parameter draw each).
     seed : int
+    spec : HHH4Spec, optional
+        Model terms (default as in :func:`fit_spillover_matrix`).
 
     Returns
     -------
@@ -167,8 +180,9 @@ def choose_spillover(
     bad = [e for e in effects if e not in ENDEMIC_EFFECTS]
     if bad or not effects:
         raise InputError(f"effects must be among {ENDEMIC_EFFECTS}, got {list(effects)}")
-    if not dampings or any(not 0.0 < d < 1.0 for d in dampings):
-        raise InputError(f"dampings must lie in (0, 1), got {list(dampings)}")
+    if not dampings or any(not 0.0 < d <= 1.0 for d in dampings):
+        raise InputError(f"dampings must lie in (0, 1], got {list(dampings)}")
+    candidates = tuple(dict.fromkeys((*dampings, 1.0)))
     if horizon < 1 or n_samples < 2:
         raise InputError("need horizon >= 1 and n_samples >= 2")
     counts, ids, periods = to_matrix(panel)
@@ -179,7 +193,16 @@ def choose_spillover(
     per_year = 12 if freq == "month" else 4
     focus_idx = [list(ids).index(f) for f in focus if f in ids]
     origins = _origin_indices(counts.shape[1], horizon, n_origins, spacing)
-    grid = [(e, d) for e in effects for d in (*dampings, 1.0)]
+    full: dict[str, SpilloverModel] = {}
+    for e in effects:
+        try:
+            full[e] = fit_spillover_matrix(
+                counts, ids, periods, order, cross, countries, freq=freq, endemic_effects=e,
+                spec=spec, profile=False, focus_trend=list(focus),
+            )  # fmt: skip
+        except ModelError:
+            continue
+    grid = [(e, d) for e in effects for d in candidates]
     per_origin = np.full((len(grid), len(origins)), np.nan)
     n_scored = []
     for j, o in enumerate(origins):
@@ -188,15 +211,16 @@ def choose_spillover(
         active = hist[:, -per_year:].sum(axis=1) > 0
         active[focus_idx] = True
         n_scored.append(int(active.sum()))
-        for e in effects:
+        for e, whole in full.items():
             try:
                 model = fit_spillover_matrix(
                     hist, ids, periods[: o + 1], order, cross, countries, freq=freq,
-                    endemic_effects=e, profile=False, focus_trend=list(focus),
+                    spec=replace(whole.fit.spec, trend_damping=1.0), endemic_effects=e,
+                    profile=False, focus_trend=list(focus),
                 )  # fmt: skip
             except ModelError:
                 continue  # a candidate that cannot be fitted at an origin is not chosen
-            for d in (*dampings, 1.0):
+            for d in candidates:
                 fit = replace(model.fit, spec=replace(model.fit.spec, trend_damping=d))
                 sim = simulate_forward(
                     fit, model.recent_counts, horizon, n_draws=n_samples, n_paths=1,
@@ -206,7 +230,7 @@ def choose_spillover(
                 score = crps_fair(paths[:, active], future[active].T)
                 per_origin[grid.index((e, d)), j] = float(score.mean())
     mean = per_origin.mean(axis=1)
-    eligible = np.array([d < 1.0 for _, d in grid]) & np.isfinite(mean)
+    eligible = np.array([d in dampings for _, d in grid]) & np.isfinite(mean)
     if not eligible.any():
         raise ModelError("spillover model selection: no candidate could be fitted at every origin")
     best = int(np.argmin(np.where(eligible, mean, np.inf)))
@@ -223,12 +247,56 @@ def choose_spillover(
             "eligible": eligible,
         }
     )
+    chosen = full[grid[best][0]]
+    chosen = replace(
+        chosen,
+        fit=replace(chosen.fit, spec=replace(chosen.fit.spec, trend_damping=grid[best][1])),
+    )
     return SpilloverChoice(
         endemic_effects=grid[best][0],
         damping=float(grid[best][1]),
+        model=chosen,
         scores=scores,
         origins=tuple(f"{periods[o]:%Y-%m}" for o in origins),
         horizon=int(horizon),
         n_samples=int(n_samples),
         n_regions_scored=tuple(n_scored),
     )
+
+
+def fit_chosen(
+    panel: pd.DataFrame,
+    *,
+    boundaries=None,
+    focus: Sequence[str] = (),
+    horizon: int = 12,
+    seed: int = 0,
+    profile: bool = True,
+    **options,
+) -> tuple[SpilloverModel, SpilloverChoice]:
+    """A study's spillover model: the configuration :func:`choose_spillover` picks, fitted on
+    the whole panel (with profile intervals for parameters on a bound).
+
+    Parameters
+    ----------
+    panel, boundaries, focus, horizon, seed
+        As for :func:`choose_spillover`.
+    profile : bool
+    **options
+        Passed to :func:`choose_spillover` (``effects``, ``dampings``, ...).
+
+    Returns
+    -------
+    (SpilloverModel, SpilloverChoice)
+    """
+    from analysis.panel import to_matrix
+
+    choice = choose_spillover(
+        panel, boundaries=boundaries, focus=focus, horizon=horizon, seed=seed, **options
+    )
+    model = choice.model
+    if profile and model.fit.at_bound:
+        counts, _, _ = to_matrix(panel)
+        fit = profile_intervals(model.fit, counts, model.fit.cross, model.endemic_groups())
+        model = replace(model, fit=fit)
+    return model, choice

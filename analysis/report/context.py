@@ -172,7 +172,8 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     StudyResults
     """
     from analysis.models.forecast import forecast
-    from analysis.models.spillover import fit_spillover, spillover_forecast
+    from analysis.models.spillover import spillover_forecast
+    from analysis.models.spillover_select import fit_chosen
     from analysis.report.summary import panel_as_of
 
     ctx = load(study_path)
@@ -191,8 +192,13 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
                 n_samples=FORECAST_SAMPLES,
                 seed=study.seed,
             )
-            model = fit_spillover(
-                panel, boundaries=ctx.data.boundaries, focus_trend=list(study.focus)
+            # endemic offsets and trend damping as rolling-origin CRPS chooses them
+            model, _ = fit_chosen(
+                panel,
+                boundaries=ctx.data.boundaries,
+                focus=list(study.focus),
+                horizon=study.horizon,
+                seed=study.seed,
             )
             spill = spillover_forecast(model, study.horizon, focus=study.focus, seed=study.seed)
             return StudyResults(forecast=fc, spillover=spill, model=FORECAST_MODEL)
