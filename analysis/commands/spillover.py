@@ -24,9 +24,15 @@ def spillover_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     draws: Annotated[
-        int, typer.Option("--draws", help="Parameter draws (intervals).", min=10)
-    ] = 200,
-    paths: Annotated[int, typer.Option("--paths", help="Paths per parameter draw.", min=10)] = 200,
+        int | None,
+        typer.Option(
+            "--draws",
+            help="Parameter draws (intervals). Default: enough for a Monte Carlo error of the "
+            "interval limits below 0.01.",
+            min=10,
+        ),
+    ] = None,
+    paths: Annotated[int, typer.Option("--paths", help="Paths per parameter draw.", min=10)] = 50,
     weights: Annotated[
         str, typer.Option("--weights", help="power_law or first_order neighbour weights.")
     ] = "power_law",
