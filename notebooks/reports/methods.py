@@ -83,6 +83,32 @@ show.figure(
 )
 
 # %% [markdown]
+# ## Count models for the focus regions
+
+# %%
+from analysis.models.counts import region_count_models
+
+counts_table = region_count_models(panel, list(ctx.study.focus))
+show.markdown(
+    "Each focus region's counts ({n} periods) fitted with an intercept and a linear trend by "
+    "Poisson, negative-binomial (NB2), zero-inflated Poisson and NB (ZIP, ZINB) and hurdle NB "
+    "models, sorted by AIC (lower is better). The overdispersion test (Cameron and Trivedi) "
+    "asks whether the variance exceeds the Poisson mean; the likelihood-ratio tests compare "
+    "the nested pairs NB2 against Poisson and ZINB against ZIP (p-value on the boundary: half "
+    "the chi-square tail). Hurdle and zero-inflated models are not nested in NB2 and are "
+    "compared by AIC and BIC only. A model that could not be identified falls back to a "
+    "simpler one and says so.",
+    n=int(counts_table["n"].max()) if len(counts_table) else 0,
+)
+show.table(
+    counts_table[
+        ["region_name", "model", "fitted_model", "k", "llf", "aic", "bic", "delta_aic",
+         "lr_against", "lr_p", "overdispersion_alpha", "overdispersion_p", "warnings"]
+    ],
+    float_format="{:,.3f}",
+)  # fmt: skip
+
+# %% [markdown]
 # ## Known limits
 #
 # - Counts depend on what the source records; reporting changes look like violence changes.
