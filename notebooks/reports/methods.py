@@ -55,7 +55,9 @@ show.record(
 #   baseline forecasters by rolling-origin CRPS on the history before each origin.
 # - **Endemic-epidemic spillover model** (Held, Höhle and Hofmann 2005): expected count =
 #   endemic level and trend + share of own last counts + share of neighbours' last counts;
-#   negative-binomial. Assumes spread only between adjacent regions, at one-period lags.
+#   negative-binomial. Endemic levels are random effects per country or per region nested in
+#   its country, and the focus trend is damped beyond the last month; both are chosen by
+#   rolling-origin CRPS. Assumes spread only between adjacent regions, at one-period lags.
 
 # %% [markdown]
 # ## Backtest evidence
