@@ -26,7 +26,7 @@ from analysis.models.hhh4 import simulate_forward
 from analysis.models.spillover import fit_spillover
 from analysis.simulate import demo_forward_truth, simulate_demo
 
-DAMPINGS = (1.0, 0.95, 0.9, 0.8)
+DAMPINGS = (1.0, 0.95, 0.9, 0.8, 0.6)
 
 
 def main() -> None:
