@@ -241,6 +241,30 @@ def simulate_demo(
     return DemoData(events, counts, expected, region_ids, periods, truth)
 
 
+def _demo_forward_parts(
+    demo: DemoData,
+    horizon: int,
+    scenario: DemoScenario,
+    boundaries: Boundaries,
+    growth: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Endemic levels for the next ``horizon`` months, weights, own-lag and neighbour shares."""
+    ids = list(demo.region_ids)
+    end = demo.periods[-1]
+    periods = period_range(
+        pd.Timestamp(scenario.start), end + pd.DateOffset(months=horizon), "month"
+    )
+    endemic = np.full((len(ids), horizon), scenario.background_endemic)
+    for rid, level in scenario.levels.items():
+        endemic[ids.index(rid)] = level
+    focus = _focus_endemic(scenario, periods)
+    endemic[ids.index(scenario.focus)] = focus[-horizon:] if growth else focus[-horizon - 1]
+    weights = first_order_weights(adjacency_order_matrix(ids, boundaries))
+    lam = np.full(len(ids), scenario.autoregressive)
+    phi = np.full(len(ids), scenario.neighbourhood)
+    return endemic, weights, lam, phi
+
+
 def simulate_demo_forward(
     demo: DemoData,
     horizon: int,
@@ -248,12 +272,14 @@ def simulate_demo_forward(
     seed: int = 0,
     scenario: DemoScenario | None = None,
     boundaries: Boundaries | None = None,
+    growth: bool = True,
 ) -> np.ndarray:
     """Continue the demo's stated model past its last period: the truth a forecast made at
     the end of the demo data should match.
 
-    Paths start from the demo's last counts, the focus region's endemic level keeps growing
-    as stated, and every other part of the model stays as it was.
+    Paths start from the demo's last counts; the focus region's endemic level keeps growing as
+    stated (or, with ``growth=False``, stays at its last month's level), and every other part
+    of the model stays as it was.
 
     Returns
     -------
@@ -262,28 +288,64 @@ def simulate_demo_forward(
     """
     scenario = scenario or DemoScenario()
     boundaries = boundaries or load_boundaries()
+    endemic, weights, lam, phi = _demo_forward_parts(demo, horizon, scenario, boundaries, growth)
     rng = np.random.default_rng(seed)
-    ids = demo.region_ids
-    end = demo.periods[-1]
-    periods = period_range(
-        pd.Timestamp(scenario.start), end + pd.DateOffset(months=horizon), "month"
-    )
-    endemic = np.full((len(ids), len(periods)), scenario.background_endemic)
-    for rid, level in scenario.levels.items():
-        endemic[ids.index(rid)] = level
-    endemic[ids.index(scenario.focus)] = _focus_endemic(scenario, periods)
-    future = endemic[:, -horizon:]
-    weights = first_order_weights(adjacency_order_matrix(ids, boundaries))
-    lam = np.full(len(ids), scenario.autoregressive)
-    phi = np.full(len(ids), scenario.neighbourhood)
-    out = np.empty((len(ids), horizon, n_paths), dtype=np.int64)
+    out = np.empty((len(demo.region_ids), horizon, n_paths), dtype=np.int64)
     previous = np.repeat(demo.counts[:, -1:].astype(float), n_paths, axis=1)  # (R, paths)
     for h in range(horizon):
         # the recursion of simulate_endemic_epidemic, every path at once
-        mu = future[:, h : h + 1] + lam[:, None] * previous + phi[:, None] * (weights @ previous)
+        mu = endemic[:, h : h + 1] + lam[:, None] * previous + phi[:, None] * (weights @ previous)
         out[:, h] = draw_negative_binomial(mu, scenario.dispersion, rng)
         previous = out[:, h].astype(float)
     return out
+
+
+def demo_forward_truth(
+    demo: DemoData,
+    horizon: int,
+    *,
+    scenario: DemoScenario | None = None,
+    boundaries: Boundaries | None = None,
+    growth: bool = True,
+    n_paths: int = 4000,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Summaries of the demo's stated model run forward from its last simulated month.
+
+    Parameters
+    ----------
+    demo : DemoData
+        From :func:`simulate_demo`.
+    horizon : int
+        Months ahead.
+    scenario, boundaries
+        As for :func:`simulate_demo`.
+    growth : bool
+        Continue the focus region's endemic growth (the stated model) or hold its endemic level
+        at the last month's ("growth stops").
+    n_paths : int
+    seed : int
+
+    Returns
+    -------
+    dict
+        ``expected`` (R, horizon): exact conditional means given the last month (the mean is
+        linear); ``totals`` (n_paths, R): simulated totals over the horizon; ``any`` (n_paths,
+        R): whether each path had an event.
+    """
+    scenario = scenario or DemoScenario()
+    boundaries = boundaries or load_boundaries()
+    endemic, weights, lam, phi = _demo_forward_parts(demo, horizon, scenario, boundaries, growth)
+    expected = np.zeros_like(endemic)
+    prev = demo.counts[:, -1].astype(float)
+    for h in range(horizon):
+        prev = endemic[:, h] + lam * prev + phi * (weights @ prev)
+        expected[:, h] = prev
+    paths = simulate_demo_forward(
+        demo, horizon, n_paths, seed, scenario=scenario, boundaries=boundaries, growth=growth
+    )
+    totals = paths.sum(axis=1).T.astype(float)
+    return {"expected": expected, "totals": totals, "any": totals > 0}
 
 
 def _random_points(geometry, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -563,8 +625,9 @@ def simulate_hhh4_counts(
     Built on :func:`simulate_endemic_epidemic` (independent of the model's own simulator), for
     recovery tests: ``log nu_t = intercept + trend * (t - (n_periods - 1)) / periods_per_year``,
     ``lambda = exp(log_lambda)``, neighbour weights from ``q`` to ``r`` proportional to
-    ``order ** -decay`` up to ``max_order`` (first-order only when ``decay`` is None), normalised
-    over each source, times ``exp(cross_border_effect)`` across borders, times ``exp(log_phi)``.
+    ``order ** -decay`` up to ``max_order`` (first-order only when ``decay`` is None), times
+    ``exp(cross_border_effect)`` across borders, then normalised over each source, times
+    ``exp(log_phi)``.
 
     Returns
     -------
@@ -577,9 +640,10 @@ def simulate_hhh4_counts(
     else:
         ok = (o >= 1) & (o <= max_order)
         raw = np.where(ok, np.where(ok, o, 1.0) ** (-decay), 0.0)
+    # the cross-border multiplier acts on the raw weights, then each source is normalised
+    raw = raw * np.exp(cross_border_effect * np.asarray(cross_border, dtype=float))
     total = raw.sum(axis=1, keepdims=True)
     from_q_to_r = np.divide(raw, total, out=np.zeros_like(raw), where=total > 0)
-    from_q_to_r = from_q_to_r * np.exp(cross_border_effect * np.asarray(cross_border, dtype=float))
     n_regions = o.shape[0]
     t = np.arange(-burn_in, n_periods, dtype=float)
     # Burn-in periods (t < 0) run at the level of period 0 so the panel starts near stationarity.

@@ -220,3 +220,45 @@ def test_compare_models_prefers_nb_for_overdispersed(nb_data):
     assert {"llf", "aic", "bic", "converged", "warnings", "fitted_model", "k"} <= set(table)
     with pytest.raises(ValueError, match="expected models"):
         c.compare_models(y, models=["gamma"])
+
+
+def test_boundary_likelihood_ratio_is_half_the_chi2_tail():
+    stat, p = c._boundary_lr(-100.0, -103.0)
+    assert stat == pytest.approx(6.0) and p == pytest.approx(0.5 * stats.chi2.sf(6.0, 1))
+    assert c._boundary_lr(-100.0, -100.0 + 1e-9) == (0.0, 1.0)
+
+
+def test_region_count_models_tell_overdispersed_from_poisson_regions():
+    """Three simulated regions with trends: an overdispersed one with an own lag (as conflict
+    series are), a Poisson one, and an almost silent one. The table has every model for each,
+    the tests reject Poisson only where the truth is overdispersed, and sparse data fall back
+    with a warning instead of a number."""
+    from analysis.simulate import draw_negative_binomial, simulate_endemic_epidemic, synthetic_panel
+
+    rng = np.random.default_rng(11)
+    n = 96
+    trend = np.exp(0.25 * np.arange(n) / 12)
+    over, _ = simulate_endemic_epidemic(
+        (1.2 * trend)[None, :], np.array([0.3]), np.zeros(1), np.zeros((1, 1)), 0.7, rng
+    )
+    pois = draw_negative_binomial(2.0 * trend, 0.0, rng)
+    sparse = np.zeros(n, dtype=int)
+    sparse[[40, 77]] = 1
+    panel = synthetic_panel(np.vstack([over[0], pois, sparse]))
+    table = c.region_count_models(panel, ["ZZ-1", "ZZ-2", "ZZ-3"])
+    assert len(table) == 15
+    assert set(table["model"]) == {"poisson", "nb2", "zip", "zinb", "hurdle_nb"}
+    by = table.set_index(["region_id", "model"])
+    assert by.loc[("ZZ-1", "nb2"), "lr_against"] == "poisson"
+    assert by.loc[("ZZ-1", "nb2"), "lr_p"] < 0.01
+    assert by.loc[("ZZ-1", "nb2"), "overdispersion_p"] < 0.01
+    assert by.loc[("ZZ-1", "nb2"), "aic"] < by.loc[("ZZ-1", "poisson"), "aic"]
+    assert by.loc[("ZZ-2", "nb2"), "lr_p"] > 0.05
+    assert by.loc[("ZZ-2", "nb2"), "overdispersion_p"] > 0.05
+    quiet = table[table["region_id"] == "ZZ-3"]
+    assert (quiet["fitted_model"] != quiet["model"]).any()
+    assert quiet["warnings"].str.len().gt(0).any()
+    assert quiet["lr_p"].isna().all()
+    assert table.groupby("region_id")["delta_aic"].min().eq(0).all()
+    with pytest.raises(ValueError, match="not in the panel"):
+        c.region_count_models(panel, ["XX-9"])

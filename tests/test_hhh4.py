@@ -17,7 +17,7 @@ TRUTH = {
     "end.intercept": np.log(0.5),
     "end.trend": 0.1,
     "ar.log_lambda": np.log(0.4),
-    "ne.log_phi": np.log(0.5),
+    "ne.log_phi": np.log(0.3),
     "ne.cross_border": -0.5,
     "ne.log_d": np.log(1.5),
     "log_psi": np.log(0.5),
@@ -102,6 +102,27 @@ def test_weights_are_row_normalised_and_first_order_is_the_steep_limit():
     # Orders beyond max_order get nothing.
     w3 = H.neighbour_weights(order, "power_law", d=1.0, max_order=2)
     assert np.all(w3[order > 2] == 0)
+
+
+def test_cross_border_multiplier_is_applied_before_normalising():
+    """Every source passes on the same total whatever gamma is (as hhh4's normalize=TRUE);
+    gamma only shifts that total between foreign and domestic neighbours, by the odds
+    exp(gamma) per unit of raw weight."""
+    order, cross, _ = grid()
+    base = H.neighbour_weights(order, "power_law", d=1.5)
+    for gamma in (-2.0, 0.7):
+        w = H.neighbour_weights(order, "power_law", d=1.5, cross=cross, gamma=gamma)
+        np.testing.assert_allclose(w.sum(axis=1), 1.0)
+        both = (w > 0) & (base > 0)
+        ratio = np.where(both, w / np.where(both, base, 1.0), np.nan)
+        # within a source row, foreign/domestic ratio of the rescaling is exactly exp(gamma)
+        for q in range(20):
+            f, dmt = ratio[q, cross[q] & both[q]], ratio[q, ~cross[q] & both[q]]
+            if len(f) and len(dmt):
+                np.testing.assert_allclose(f / dmt[0], np.exp(gamma))
+    # a border region's total transmission no longer depends on gamma
+    fit_like = H.neighbour_weights(order, "first_order", cross=cross, gamma=-3.0)
+    assert np.allclose(fit_like.sum(axis=1), 1.0)
 
 
 def _coverage(weights: str, n_sims: int, n_periods: int) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -209,8 +230,10 @@ def test_one_step_simulation_matches_closed_forms():
     p = dict(zip(fit.names, fit.params, strict=True))
     last = y[:, -1].astype(float)
     en = np.exp(p["end.intercept"] + p["end.trend"] * 1 / 12)  # trend is zero at the last period
-    w = H.neighbour_weights(order, "power_law", np.exp(p["ne.log_d"]))
-    ne = np.exp(p["ne.log_phi"]) * ((w * np.exp(p["ne.cross_border"] * cross)).T @ last)
+    raw = np.where((order >= 1) & (order <= 5), np.maximum(order, 1.0) ** -np.exp(p["ne.log_d"]), 0)
+    raw = raw * np.exp(p["ne.cross_border"] * cross)
+    w = raw / raw.sum(axis=1, keepdims=True)
+    ne = np.exp(p["ne.log_phi"]) * (w.T @ last)
     own = np.exp(p["ar.log_lambda"]) * last
     mu = en + own + ne
     k = np.exp(-p["log_psi"])
@@ -266,7 +289,7 @@ def test_profile_interval_for_a_parameter_on_its_bound():
     profile-likelihood interval bounds how large the cross-border effect could be."""
     order, cross, _ = grid()
     truth = {**TRUTH, "ne.cross_border": -9.0}
-    y = sim_independent(order, cross, 120, seed=8, truth=truth)
+    y = sim_independent(order, cross, 240, seed=8, truth=truth)
     fit = H.fit_hhh4(y, order, cross)
     assert "ne.cross_border" in fit.at_bound
     prof = H.profile_intervals(fit, y, cross)
@@ -349,8 +372,14 @@ def test_parameter_draws_are_kept_stationary():
     assert np.all(H.epidemic_radius(fit, theta) < 1)
     lam = np.exp(fit.get("ar.log_lambda"))
     phi = np.exp(fit.get("ne.log_phi"))
-    w = H.neighbour_weights(order, "power_law", np.exp(fit.get("ne.log_d")))
-    mat = lam * np.eye(20) + phi * w * np.exp(fit.get("ne.cross_border") * cross)
+    w = H.neighbour_weights(
+        order,
+        "power_law",
+        np.exp(fit.get("ne.log_d")),
+        cross=cross,
+        gamma=fit.get("ne.cross_border"),
+    )
+    mat = lam * np.eye(20) + phi * w
     assert H.epidemic_radius(fit)[0] == pytest.approx(np.max(np.abs(np.linalg.eigvals(mat))))
 
 
@@ -426,3 +455,175 @@ def test_focus_trend_recovery_coverage_and_forecast_growth():
         + (p["end.focus_level"] + p["end.focus_trend"] * steps) * mask[None, :]
     )  # fmt: skip
     np.testing.assert_allclose(sim.endemic[0], nu, rtol=1e-12)
+
+
+_R_SCRIPT = """
+suppressPackageStartupMessages(library(surveillance))
+args <- commandArgs(trailingOnly = TRUE)
+y <- as.matrix(read.csv(args[1], header = FALSE))
+o <- as.matrix(read.csv(args[2], header = FALSE))
+colnames(y) <- rownames(o) <- colnames(o) <- paste0("r", seq_len(ncol(y)) - 1)
+fit <- hhh4(sts(observed = y, neighbourhood = o), list(
+  end = list(f = ~ -1 + t + ri(type = "iid", corr = "none")),
+  ar = list(f = ~ 1),
+  ne = list(f = ~ 1, weights = W_powerlaw(maxlag = 5, normalize = TRUE, log = TRUE)),
+  family = "NegBin1", subset = 2:nrow(y)))
+stopifnot(fit$convergence)
+cf <- coef(fit, se = TRUE)
+out <- data.frame(name = c(rownames(cf), "sd.log", "loglik"),
+                  estimate = c(cf[, 1], fit$Sigma.orig, fit$loglikelihood),
+                  se = c(cf[, 2], NA, NA))
+write.csv(out, args[3], row.names = FALSE)
+"""
+
+
+def _r_surveillance_available() -> bool:
+    import shutil
+    import subprocess
+
+    if shutil.which("Rscript") is None:
+        return False
+    probe = subprocess.run(
+        ["Rscript", "-e", "library(surveillance)"], capture_output=True, timeout=60
+    )
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _r_surveillance_available(), reason="Rscript with surveillance not found")
+def test_matches_r_surveillance_hhh4_with_power_law_and_random_intercepts(tmp_path):
+    """The same simulated panel (20 regions, 150 months) fitted here and by R's
+    ``surveillance::hhh4`` with power-law weights (maxlag 5, normalised), a linear trend and iid
+    region random intercepts. Given R's random-effect variance, every estimate, standard error
+    and the penalised log-likelihood agree to optimiser precision, and so does the variance
+    estimated here. (R's hhh4 has no cross-border multiplier, so that term is off.)"""
+    import subprocess
+
+    import pandas as pd
+
+    order, _, _ = grid()
+    ids = np.array([f"r{i}" for i in range(20)])
+    u = np.random.default_rng(3).normal(0.0, 0.8, 20)
+    spec = H.HHH4Spec(cross_border=False, group_sd=1.0)
+    truth = {
+        "end.intercept": np.log(0.5), "end.trend": 0.1, "ar.log_lambda": np.log(0.3),
+        "ne.log_phi": np.log(0.4), "ne.log_d": np.log(1.8), "log_psi": np.log(0.4),
+        **{f"end.group[{g}]": v for g, v in zip(ids, u, strict=True)},
+    }  # fmt: skip
+    y = H.simulate_hhh4(truth, order, None, n_periods=150, spec=spec, groups=ids, seed=4)
+    np.savetxt(tmp_path / "y.csv", y.T, delimiter=",", fmt="%d")
+    np.savetxt(tmp_path / "order.csv", order, delimiter=",", fmt="%d")
+    (tmp_path / "fit.R").write_text(_R_SCRIPT)
+    subprocess.run(
+        ["Rscript", str(tmp_path / "fit.R"), str(tmp_path / "y.csv"),
+         str(tmp_path / "order.csv"), str(tmp_path / "r.csv")],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    ref = pd.read_csv(tmp_path / "r.csv").set_index("name")
+    r_sd = float(np.exp(ref.loc["sd.log", "estimate"]))
+    fixed = H.fit_hhh4(
+        y, order, None, spec=replace(spec, group_sd=r_sd), groups=ids
+    )  # R's variance
+    est = dict(zip(fixed.names, fixed.params, strict=True))
+    se = dict(zip(fixed.names, fixed.se, strict=True))
+    assert not fixed.at_bound
+    t_ref = y.shape[1] - 1  # R's trend is in periods from t = 0, ours in years from t_ref
+    pairs = {
+        "ar.log_lambda": ("ar.1", 1.0, 0.0),
+        "ne.log_phi": ("ne.1", 1.0, 0.0),
+        "ne.log_d": ("neweights.d", 1.0, 0.0),
+        "log_psi": ("overdisp", None, 0.0),
+        "end.trend": ("end.t", 12.0, 0.0),
+        "end.intercept": ("end.ri(iid)", 1.0, ref.loc["end.t", "estimate"] * t_ref),
+        **{f"end.group[{g}]": (f"end.ri(iid).{g}", 1.0, 0.0) for g in ids},
+    }
+    for ours, (theirs, factor, shift) in pairs.items():
+        r_est = ref.loc[theirs, "estimate"]
+        value = np.log(r_est) if factor is None else factor * r_est + shift
+        assert est[ours] == pytest.approx(value, abs=2e-4), (ours, est[ours], value)
+        if ours in ("ar.log_lambda", "ne.log_phi", "ne.log_d", "end.trend"):
+            r_se = ref.loc[theirs, "se"] * (factor or 1.0)
+            assert se[ours] == pytest.approx(r_se, rel=2e-3), (ours, se[ours], r_se)
+    assert fixed.loglik == pytest.approx(ref.loc["loglik", "estimate"], abs=1e-3)
+    # the variance itself, estimated here as hhh4 does
+    eb = H.fit_hhh4(y, order, None, spec=replace(spec, group_sd=None), groups=ids)
+    assert np.log(eb.spec.group_sd) == pytest.approx(np.log(r_sd), abs=1e-4)
+    assert eb.loglik == pytest.approx(ref.loc["loglik", "estimate"], abs=1e-3)
+    np.testing.assert_allclose(eb.params, fixed.params, atol=1e-3)
+
+
+def test_trend_damping_leaves_the_fit_alone_and_damps_forecasts():
+    """Damping only acts beyond the fitted periods: the estimates are those of the undamped
+    model, and h steps ahead the trend has moved by phi (1 - phi**h) / (1 - phi) periods."""
+    order, cross, _ = grid()
+    mask = np.zeros(20, dtype=bool)
+    mask[7] = True
+    truth = {
+        **TRUTH, "end.focus_level": np.log(3.0), "end.focus_trend": 0.5,
+        "ar.log_lambda": np.log(0.25), "ne.log_phi": np.log(0.15),
+    }  # fmt: skip
+    spec = H.HHH4Spec(weights="first_order", cross_border=False)
+    y = H.simulate_hhh4(truth, order, cross, n_periods=72, spec=spec, seed=8, trend_mask=mask)
+    plain = H.fit_hhh4(y, order, cross, spec=spec, trend_mask=mask)
+    damped = H.fit_hhh4(y, order, cross, spec=replace(spec, trend_damping=0.8), trend_mask=mask)
+    np.testing.assert_allclose(damped.params, plain.params, rtol=1e-8, atol=1e-10)
+    sim = H.simulate_forward(damped, y[:, -1], 24, n_draws=2, n_paths=2, uncertainty=False)
+    p = dict(zip(damped.names, damped.params, strict=True))
+    h = np.arange(1, 25)
+    moved = 0.8 * (1 - 0.8**h) / 0.2 / 12  # years of trend after h months
+    nu = np.exp(
+        p["end.intercept"] + p["end.trend"] * moved[:, None]
+        + (p["end.focus_level"] + p["end.focus_trend"] * moved[:, None]) * mask[None, :]
+    )  # fmt: skip
+    np.testing.assert_allclose(sim.endemic[0], nu, rtol=1e-12)
+    # the damped trend levels off at phi / (1 - phi) = 4 months of growth
+    assert moved[-1] < 4 / 12 and moved[-1] > 0.99 * 4 / 12
+    with pytest.raises(InputError, match="trend_damping"):
+        H.HHH4Spec(trend_damping=0.0)
+
+
+def _nested_panel(seed: int):
+    """30 regions in 3 countries; region levels spread widely around their country's level,
+    as admin-1 units do (the demo's Bamako vs Mopti); own-lag share 0.25."""
+    order, _, _ = grid(6, 5)
+    col = np.arange(30) % 5
+    country = np.where(col < 2, "A", np.where(col < 4, "B", "C"))
+    cross = country[:, None] != country[None, :]
+    rng = np.random.default_rng(seed)
+    cty = {"A": 0.8, "B": -0.5, "C": -1.5}
+    region = rng.normal(0.0, 1.5, 30)
+    truth = {
+        "end.intercept": np.log(0.3), "end.trend": 0.0, "ar.log_lambda": np.log(0.25),
+        "ne.log_phi": np.log(0.12), "ne.cross_border": 0.0, "ne.log_d": np.log(2.0),
+        "log_psi": np.log(0.6),
+        **{f"end.group[{c}]": v for c, v in cty.items()},
+        **{f"end.region[r{i}]": region[i] for i in range(30)},
+    }  # fmt: skip
+    groups = {"group": country, "region": np.array([f"r{i}" for i in range(30)])}
+    y = H.simulate_hhh4(
+        truth, order, cross, n_periods=96, spec=H.HHH4Spec(group_sd=1.0), groups=groups,
+        seed=seed,
+    )  # fmt: skip
+    return y, order, cross, country, groups
+
+
+def test_nested_region_effects_remove_the_own_lag_bias_of_country_effects():
+    """With region levels spread within countries, country-level offsets make the own lag
+    stand in for each region's level (lambda biased upwards); offsets per region nested in
+    country recover lambda, and both variances are estimated."""
+    lam_country, lam_nested, hits = [], [], []
+    for seed in range(4):
+        y, order, cross, country, groups = _nested_panel(seed)
+        by_country = H.fit_hhh4(y, order, cross, groups=country)
+        nested = H.fit_hhh4(y, order, cross, groups=groups)
+        assert any(n.startswith("end.region[") for n in nested.names)
+        assert len(nested.spec.group_sd) == 2
+        lam_country.append(np.exp(by_country.get("ar.log_lambda")))
+        lam_nested.append(np.exp(nested.get("ar.log_lambda")))
+        i = nested.names.index("ar.log_lambda")
+        lo, hi = nested.conf_int()[i]
+        hits.append(lo <= np.log(0.25) <= hi)
+    assert np.mean(lam_country) > 0.32, lam_country
+    assert abs(np.mean(lam_nested) - 0.25) < 0.04, lam_nested
+    assert sum(hits) >= 3
+    with pytest.raises(InputError, match="group_sd has 3 values"):
+        H.fit_hhh4(y, order, cross, groups=groups, spec=H.HHH4Spec(group_sd=(1.0, 1.0, 1.0)))

@@ -61,3 +61,4 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     assert by_kind["overview"]["records"]["ranking"][0]["rank"] == 1
     methods = (result.out / by_kind["methods"]["html"]).read_text()
     assert "CRPS" in methods and "Known limits" in methods
+    assert "Count models for the focus regions" in methods and "zinb" in methods

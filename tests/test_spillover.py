@@ -121,12 +121,57 @@ def test_json_has_the_issue_keys(fitted):
     res = spillover_forecast(fitted, 3, focus=["ML-1"], n_draws=20, n_paths=20, seed=1)
     out = json.loads(json.dumps(result_to_dict(res, fitted)))
     assert set(out["targets"][0]) == {
-        "region_id", "region_name", "country", "p_any", "p_any_ci", "expected", "share_neighbour",
+        "region_id", "region_name", "country", "p_any", "p_any_ci", "p_any_ci_mc_error",
+        "expected", "share_neighbour",
     }  # fmt: skip
+    assert {"p_any_ci_max", "p_any_max", "target", "met"} <= set(out["mc_error"])
     assert set(out["countries"][0]) == {"country", "p_any", "p_any_ci"}
     names = {p["name"] for p in out["parameters"]}
     assert {"lambda", "phi", "d", "psi", "cross_border_multiplier"} <= names
     assert out["scenarios"]["focus"] == ["ML-1"]
+
+
+def test_path_noise_is_removed_from_the_spread_across_draws():
+    """Per-draw probabilities are means of a few paths: their spread across draws is the
+    parameter spread plus binomial noise. After denoising it is the parameter spread again."""
+    from analysis.models.spillover import _denoise
+
+    rng = np.random.default_rng(0)
+    true_p = rng.beta(4.0, 6.0, size=(4000, 3)) * np.array([1.0, 0.5, 0.1])
+    noisy = rng.binomial(30, true_p) / 30
+    clean = _denoise(noisy, 30)
+    assert noisy.std(axis=0).min() > 1.1 * true_p.std(axis=0).min()
+    np.testing.assert_allclose(clean.std(axis=0)[:2], true_p.std(axis=0)[:2], rtol=0.06)
+    # where the noise is 2.5 times the signal the moment estimate is rougher, but close
+    assert clean.std(axis=0)[2] == pytest.approx(true_p.std(axis=0)[2], rel=0.2)
+    np.testing.assert_allclose(clean.mean(axis=0), noisy.mean(axis=0))
+
+
+def test_monte_carlo_error_of_interval_limits_matches_the_quantile_formula():
+    """Bootstrap standard error of the 2.5% and 97.5% limits vs the asymptotic
+    sqrt(a (1 - a) / M) / density(quantile) for normal per-draw values."""
+    from scipy import stats
+
+    from analysis.models.spillover import _mc_error
+
+    rng = np.random.default_rng(1)
+    m, sd = 2000, 0.1
+    draws = rng.normal(0.5, sd, size=(m, 2))
+    got = _mc_error(draws, 0.95, rng, n_boot=400)
+    a = 0.025
+    expected = np.sqrt(a * (1 - a) / m) * sd / stats.norm.pdf(stats.norm.ppf(a))
+    np.testing.assert_allclose(got, expected, rtol=0.3)
+
+
+def test_draws_are_added_until_the_limits_are_precise_enough(fitted):
+    res = spillover_forecast(fitted, 3, n_paths=20, seed=2, mc_target=0.03, max_draws=1500)
+    err = res.mc_error
+    assert err["met"] == (err["p_any_ci_max"] < 0.03)
+    assert err["met"] or res.n_draws == 1500
+    assert res.n_draws >= 400
+    assert res.regions["p_any_ci_mc_error"].max() <= err["p_any_ci_max"] + 1e-12
+    fixed = spillover_forecast(fitted, 3, n_draws=50, n_paths=20, seed=2)
+    assert fixed.n_draws == 50 and fixed.mc_error["p_any_ci_max"] > err["p_any_ci_max"]
 
 
 def test_registered_as_forecaster(synthetic, boundaries):
@@ -185,6 +230,11 @@ def test_spillover_command_json(demo_dir, tmp_path):
     assert len(out["targets"]) == 36  # every admin-1 unit of Mali, Mauritania and Senegal
     assert {c["country"] for c in out["countries"]} == set(COUNTRIES)
     assert out["scenarios"]["focus"] == ["ML-1"]
+    chosen = out["model"]["selection"]
+    assert (out["model"]["endemic_effects"], out["model"]["trend_damping"]) == (
+        chosen["endemic_effects"], chosen["trend_damping"],
+    )  # fmt: skip
+    assert chosen["trend_damping"] < 1.0
     bad = CliRunner().invoke(app, ["spillover", str(study), "--origin", "2024-13"])
     assert bad.exit_code == 2
 

@@ -24,15 +24,33 @@ def spillover_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     draws: Annotated[
-        int, typer.Option("--draws", help="Parameter draws (intervals).", min=10)
-    ] = 200,
-    paths: Annotated[int, typer.Option("--paths", help="Paths per parameter draw.", min=10)] = 200,
+        int | None,
+        typer.Option(
+            "--draws",
+            help="Parameter draws (intervals). Default: enough for a Monte Carlo error of the "
+            "interval limits below 0.01.",
+            min=10,
+        ),
+    ] = None,
+    paths: Annotated[int, typer.Option("--paths", help="Paths per parameter draw.", min=10)] = 50,
     weights: Annotated[
         str, typer.Option("--weights", help="power_law or first_order neighbour weights.")
     ] = "power_law",
     endemic: Annotated[
-        str, typer.Option("--endemic", help="Endemic offsets by country, region or none.")
-    ] = "country",
+        str,
+        typer.Option(
+            "--endemic",
+            help="Endemic offsets: cv (chosen by rolling-origin CRPS between country and "
+            "region_in_country), country, region_in_country, region or none.",
+        ),
+    ] = "cv",
+    damping: Annotated[
+        float | None,
+        typer.Option(
+            "--damping",
+            help="Trend damping beyond the origin, in (0, 1]. Default: chosen by cross-validation.",
+        ),
+    ] = None,
     model: Annotated[
         str,
         typer.Option(
@@ -47,9 +65,17 @@ def spillover_command(
     model the reports use, so the numbers match `forecast`); the endemic-epidemic model adds
     each region's share from its neighbours, its parameters and the focus scenarios; for quiet
     units, P(first event within the horizon) comes from the onset model."""
+    import pandas as pd
+
     from analysis.config import load_study
     from analysis.models.hhh4 import HHH4Spec
-    from analysis.models.spillover import fit_spillover, result_to_dict, spillover_forecast
+    from analysis.models.spillover import (
+        ENDEMIC_EFFECTS,
+        fit_spillover,
+        result_to_dict,
+        spillover_forecast,
+    )
+    from analysis.models.spillover_select import fit_chosen
     from analysis.panel import parse_month
     from analysis.pipeline import prepare
 
@@ -67,9 +93,14 @@ def spillover_command(
         raise InputError(
             "bad --weights", [Problem(None, None, "--weights", "power_law or first_order", weights)]
         )
-    if endemic not in ("country", "region", "none"):
+    if endemic not in ("cv", *ENDEMIC_EFFECTS):
         raise InputError(
-            "bad --endemic", [Problem(None, None, "--endemic", "country, region or none", endemic)]
+            "bad --endemic",
+            [Problem(None, None, "--endemic", f"cv or one of {ENDEMIC_EFFECTS}", endemic)],
+        )
+    if damping is not None and not 0.0 < damping <= 1.0:
+        raise InputError(
+            "bad --damping", [Problem(None, None, "--damping", "a number in (0, 1]", damping)]
         )
     data = prepare(study)
     cut = parse_month(origin, "--origin") if origin else None
@@ -77,14 +108,33 @@ def spillover_command(
     from analysis.commands.forecast import _check_models
 
     _check_models([model])
-    fitted_model = fit_spillover(
-        data.panel,
-        origin=cut,
-        boundaries=data.boundaries,
-        spec=HHH4Spec(weights=weights, periods_per_year=per_year, activity_window=per_year),  # type: ignore[arg-type]
-        endemic_effects=endemic,  # type: ignore[arg-type]
-        focus_trend=list(study.focus),
-    )
+    spec = HHH4Spec(weights=weights, periods_per_year=per_year, activity_window=per_year)  # type: ignore[arg-type]
+    choice = None
+    if endemic == "cv" or damping is None:
+        panel = data.panel
+        if cut is not None:
+            panel = panel[pd.to_datetime(panel["period"]) <= cut]
+        # the study's model: what cross-validation chooses among the options not fixed here
+        fitted_model, choice = fit_chosen(
+            panel,
+            boundaries=data.boundaries,
+            focus=list(study.focus),
+            horizon=horizon or study.horizon,
+            seed=study.seed,
+            spec=spec,
+            effects=ENDEMIC_EFFECTS[:2] if endemic == "cv" else (endemic,),
+            **({} if damping is None else {"dampings": (damping,)}),
+        )
+    else:
+        fitted_model = fit_spillover(
+            data.panel,
+            origin=cut,
+            boundaries=data.boundaries,
+            spec=spec,
+            endemic_effects=endemic,  # type: ignore[arg-type]
+            focus_trend=list(study.focus),
+            damping=damping,
+        )
     result = spillover_forecast(
         fitted_model,
         horizon or study.horizon,
@@ -94,8 +144,11 @@ def spillover_command(
         seed=study.seed,
     )
     out = result_to_dict(result, fitted_model)
+    if choice is not None:
+        out["model"]["selection"] = choice.to_dict()
     if model != "spillover":
-        out = _from_paths(out, model, study, data, cut, horizon or study.horizon, draws * paths)
+        n_paths = (draws or 80) * paths
+        out = _from_paths(out, model, study, data, cut, horizon or study.horizon, n_paths)
     out = {"study": study.title, "spillover_targets": list(study.spillover_targets), **out}
     out.update(
         _onset_blocks(study, data, result, out, origin=cut, horizon=horizon or study.horizon)

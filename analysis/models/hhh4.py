@@ -2,7 +2,7 @@
 
 For region ``r`` and period ``t`` the conditional mean is
 
-    mu_rt = nu_rt + lambda * y_{r,t-1} + phi * sum_q w_qr * exp(gamma * c_qr) * y_{q,t-1}
+    mu_rt = nu_rt + lambda * y_{r,t-1} + phi * sum_q w_qr * y_{q,t-1}
 
 with the endemic part ``log nu_rt = o_r + alpha + u_g(r) + beta * t/ppy + seasonal terms``
 (Held, Hoehle & Hofmann 2005; Paul & Held 2011; R's ``surveillance::hhh4``). ``y_rt`` given the
@@ -10,18 +10,22 @@ past is negative binomial with mean ``mu_rt`` and variance ``mu_rt + psi * mu_rt
 
 Neighbour weights ``w_qr`` (from ``q`` to ``r``) come from the adjacency order ``o_qr``: either
 first order only, or a power law ``o_qr ** -d`` up to ``max_order`` (Meyer & Held 2014) with ``d``
-estimated; each source's row is normalised to sum to one, as in hhh4 with ``normalize=TRUE``.
-``c_qr`` is 1 when ``q`` and ``r`` lie in different countries, so ``gamma`` measures whether
-violence crosses international borders as easily as internal ones (``gamma = 0``).
+estimated, times ``exp(gamma * c_qr)`` where ``c_qr`` is 1 when ``q`` and ``r`` lie in different
+countries; each source's row is then normalised to sum to one, as in hhh4 with
+``normalize=TRUE``. So every region passes on the same share ``phi`` of its count, and ``gamma``
+measures whether that share goes across international borders as readily as to domestic
+neighbours (``gamma = 0``).
 
 Many admin-1 units never see an event. A free endemic intercept per region would diverge to
 minus infinity for them, so the endemic level is a shared intercept plus optional *group*
-offsets (typically one per country) with a Gaussian penalty ``u_g ~ N(0, group_sd**2)``: a
-random effect, estimated by penalised maximum likelihood. Regions in a group without any event
-are pulled towards the shared level instead of diverging. By default (``group_sd=None``) the
-variance is chosen by maximising the Laplace approximation of the marginal likelihood (empirical
-Bayes); standard errors of the penalised fit come from the penalised Hessian and treat that
-variance as known.
+offsets with a Gaussian penalty ``u_g ~ N(0, group_sd**2)``: a random effect, estimated by
+penalised maximum likelihood. Regions in a group without any event are pulled towards the
+shared level instead of diverging. Groups may be nested, like hhh4's ``ri()`` terms: e.g. a
+country offset plus a region offset, so a region's level is ``N(country level, sd_region**2)``
+and the country levels are ``N(shared level, sd_country**2)``. By default (``group_sd=None``)
+the variances are estimated as surveillance::hhh4 estimates them (an approximate marginal
+likelihood with a REML-type correction; checked against R in the tests); standard errors of the
+penalised fit come from the penalised Hessian and treat the variances as known.
 
 All functions take plain arrays (counts, adjacency order, cross-border indicator) so they do not
 depend on how geography is stored.
@@ -29,7 +33,7 @@ depend on how geography is stored.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -79,9 +83,10 @@ class HHH4Spec:
         Number of sine/cosine harmonics in the endemic part (0 = none).
     periods_per_year : int
         12 for months, 4 for quarters; sets the trend unit and the seasonal period.
-    group_sd : float or None
-        Standard deviation of the Gaussian penalty on group offsets of the endemic level;
-        None estimates it by Laplace-approximate marginal likelihood.
+    group_sd : float, tuple of float, or None
+        Standard deviation of the Gaussian penalty on group offsets of the endemic level, one
+        per level of nested groups (a single float serves every level); None estimates them
+        as surveillance::hhh4 does (see :func:`fit_hhh4`).
     autoregressive, neighbourhood : bool
         Include the own-lag and neighbour components (switch one off to test it by a
         likelihood ratio, or to compare with an endemic-only NB regression).
@@ -90,6 +95,14 @@ class HHH4Spec:
         last activity_window periods" (0/1) with coefficient ``end.activity``: a unit's endemic
         level depends on whether it is currently active, so units that went quiet are not held
         at their long-run level (and vice versa). Forecasts update it along each path.
+    trend_damping : float
+        Damping ``phi_t`` in (0, 1] of every linear trend (shared and focus) *beyond the fitted
+        periods*: the trend's increment ``h`` periods past the last fitted one is multiplied by
+        ``phi_t ** h``, so a forecast adds ``phi_t (1 - phi_t ** h) / (1 - phi_t)`` periods of
+        trend instead of ``h`` and levels off at ``phi_t / (1 - phi_t)`` periods (Gardner &
+        McKenzie's damped trend). 1 extrapolates the trend undamped. It does not enter the
+        likelihood (the fitted periods are unchanged), so it is chosen by rolling-origin
+        cross-validation (:mod:`analysis.models.spillover_select`).
     """
 
     weights: Literal["power_law", "first_order"] = "power_law"
@@ -98,10 +111,11 @@ class HHH4Spec:
     trend: bool = True
     seasonality: int = 0
     periods_per_year: int = 12
-    group_sd: float | None = None
+    group_sd: float | tuple[float, ...] | None = None
     autoregressive: bool = True
     neighbourhood: bool = True
     activity_window: int = 0
+    trend_damping: float = 1.0
 
     def __post_init__(self) -> None:
         if self.weights not in ("power_law", "first_order"):
@@ -114,7 +128,9 @@ class HHH4Spec:
             raise InputError(f"activity_window must be >= 0, got {self.activity_window}")
         if self.periods_per_year < 1:
             raise InputError(f"periods_per_year must be >= 1, got {self.periods_per_year}")
-        if self.group_sd is not None and not self.group_sd > 0:
+        if not 0.0 < self.trend_damping <= 1.0:
+            raise InputError(f"trend_damping must be in (0, 1], got {self.trend_damping}")
+        if self.group_sd is not None and not np.all(np.asarray(self.group_sd, dtype=float) > 0):
             raise InputError(f"group_sd must be > 0, got {self.group_sd}")
 
 
@@ -185,14 +201,14 @@ class _Layout:
 
 
 def _layout(
-    spec: HHH4Spec, group_labels: tuple[str, ...], has_cross: bool, has_focus: bool = False
+    spec: HHH4Spec, group_names: tuple[str, ...], has_cross: bool, has_focus: bool = False
 ) -> _Layout:
     names = ["end.intercept"]
     if spec.trend:
         names.append("end.trend")
     for k in range(1, spec.seasonality + 1):
         names += [f"end.sin{k}", f"end.cos{k}"]
-    names += [f"end.group[{g}]" for g in group_labels]
+    names += list(group_names)
     if spec.activity_window:
         names.append("end.activity")
     if has_focus:
@@ -211,7 +227,7 @@ def _layout(
     return _Layout(
         names=tuple(names),
         n_time=int(spec.trend) + 2 * spec.seasonality,
-        n_groups=len(group_labels),
+        n_groups=len(group_names),
         has_cross=has_cross,
         has_d=has_d,
         has_ar=spec.autoregressive,
@@ -221,12 +237,22 @@ def _layout(
     )
 
 
+def _trend_time(t: np.ndarray, spec: HHH4Spec, t_ref: float) -> np.ndarray:
+    """Trend covariate in years: ``(t - t_ref) / ppy`` up to ``t_ref``, damped beyond it."""
+    h = np.asarray(t, dtype=float) - t_ref
+    phi = spec.trend_damping
+    if phi < 1.0:
+        ahead = h > 0
+        h = np.where(ahead, phi * (1.0 - phi ** np.where(ahead, h, 0.0)) / (1.0 - phi), h)
+    return h / spec.periods_per_year
+
+
 def _time_design(t: np.ndarray, spec: HHH4Spec, t_ref: float, season_start: int) -> np.ndarray:
     """Time covariates of the endemic part for period indices ``t`` (shape (len(t), n_time))."""
     cols = []
     ppy = spec.periods_per_year
     if spec.trend:
-        cols.append((t - t_ref) / ppy)
+        cols.append(_trend_time(t, spec, t_ref))
     for k in range(1, spec.seasonality + 1):
         angle = 2.0 * np.pi * k * (t + season_start) / ppy
         cols += [np.sin(angle), np.cos(angle)]
@@ -236,8 +262,8 @@ def _time_design(t: np.ndarray, spec: HHH4Spec, t_ref: float, season_start: int)
 
 
 def _focus_design(t: np.ndarray, mask: np.ndarray, spec: HHH4Spec, t_ref: float) -> np.ndarray:
-    """Focus-trend covariate ``mask[r] * (t - t_ref) / ppy`` at periods ``t``: (R, len(t))."""
-    return mask.astype(float)[:, None] * ((t - t_ref) / spec.periods_per_year)[None, :]
+    """Focus-trend covariate ``mask[r] * (t - t_ref) / ppy`` (damped beyond ``t_ref``): (R, T)."""
+    return mask.astype(float)[:, None] * _trend_time(t, spec, t_ref)[None, :]
 
 
 def _check_mask(trend_mask, n_reg: int, spec: HHH4Spec) -> np.ndarray | None:
@@ -274,9 +300,20 @@ def _activity(y: np.ndarray, window: int) -> np.ndarray:
 
 
 def neighbour_weights(
-    order: np.ndarray, weights: str = "power_law", d: float = 1.0, max_order: int = 5
+    order: np.ndarray,
+    weights: str = "power_law",
+    d: float = 1.0,
+    max_order: int = 5,
+    cross: np.ndarray | None = None,
+    gamma: float = 0.0,
 ) -> np.ndarray:
     """Row-normalised neighbour weights ``W[q, r]`` (from ``q`` to ``r``).
+
+    The raw weight ``order ** -d`` (or 1 for first-order neighbours) is multiplied by
+    ``exp(gamma)`` across international borders *before* each source's row is normalised, as
+    hhh4 normalises its weights (``normalize=TRUE``): every region passes on the same total,
+    and ``gamma`` only moves how that total is split between foreign and domestic neighbours.
+    (Multiplying after normalising would also scale how much a border region passes on.)
 
     Parameters
     ----------
@@ -287,6 +324,10 @@ def neighbour_weights(
     d : float
         Power-law decay; ``w ∝ order ** -d``.
     max_order : int
+    cross : ndarray (R, R), optional
+        1 where ``q`` and ``r`` lie in different countries.
+    gamma : float
+        Log cross-border multiplier of the raw weights.
 
     Returns
     -------
@@ -299,6 +340,8 @@ def neighbour_weights(
     else:
         mask = (o >= 1) & (o <= max_order)
         raw = np.where(mask, np.where(mask, o, 1.0) ** (-d), 0.0)
+    if cross is not None and gamma != 0.0:
+        raw = raw * np.exp(gamma * np.asarray(cross, dtype=float))
     rs = raw.sum(axis=1, keepdims=True)
     return np.divide(raw, rs, out=np.zeros_like(raw), where=rs > 0)
 
@@ -359,7 +402,9 @@ class _Problem:
     x_focus: np.ndarray | None  # (R, T') focus-region trend covariate, or None
     trend_mask: np.ndarray | None  # (R,) regions with their own trend, or None
     offset: np.ndarray  # (R,)
-    groups: np.ndarray  # (R,) int codes, -1 = none
+    groups: np.ndarray  # (R, L) index of each region's offset at each group level, -1 = none
+    blocks: np.ndarray  # (n_groups,) group level of each offset
+    group_sd: np.ndarray  # (L,) penalty standard deviation per level
     order: np.ndarray
     cross: np.ndarray
     log_order: np.ndarray  # log(order) where weighted, else 0
@@ -372,7 +417,7 @@ def _components(theta: np.ndarray, pb: _Problem, need_grad_parts: bool = False):
     spec = pb.spec
     u = np.zeros(lay.n_groups + 1)
     u[: lay.n_groups] = theta[lay.s_group]
-    log_en_r = pb.offset + theta[lay.i_alpha] + u[pb.groups]
+    log_en_r = pb.offset + theta[lay.i_alpha] + u[pb.groups].sum(axis=1)
     log_en_t = pb.x_time @ theta[lay.s_time] if lay.n_time else np.zeros(pb.y.shape[1])
     log_en = log_en_r[:, None] + log_en_t[None, :]
     if lay.has_act:
@@ -385,18 +430,16 @@ def _components(theta: np.ndarray, pb: _Problem, need_grad_parts: bool = False):
     phi = np.exp(theta[lay.i_phi]) if lay.has_ne else 0.0
     gamma = theta[lay.i_gamma] if lay.has_cross else 0.0
     d = np.exp(theta[lay.i_d]) if lay.has_d else 1.0
-    w = neighbour_weights(pb.order, spec.weights, d, spec.max_order)
-    e_cross = np.exp(gamma * pb.cross)
-    m = w * e_cross
+    w = neighbour_weights(pb.order, spec.weights, d, spec.max_order, pb.cross, gamma)
     ar = lam * pb.yprev
-    ne = phi * (m.T @ pb.yprev)
-    return en, ar, ne, w, e_cross, phi, d
+    ne = phi * (w.T @ pb.yprev)
+    return en, ar, ne, w, phi, d
 
 
 def loglik_and_grad(theta: np.ndarray, pb: _Problem) -> tuple[float, np.ndarray]:
     """Penalised log-likelihood and its analytic gradient at ``theta``."""
     lay = pb.layout
-    en, ar, ne, w, e_cross, phi, d = _components(theta, pb)
+    en, ar, ne, w, phi, d = _components(theta, pb)
     mu = en + ar + ne
     k = np.exp(-theta[lay.i_psi])
     ll, s, dk = _nb_terms(pb.y, mu, k)
@@ -406,14 +449,14 @@ def loglik_and_grad(theta: np.ndarray, pb: _Problem) -> tuple[float, np.ndarray]
     if lay.n_time:
         g[lay.s_time] = a.sum(axis=0) @ pb.x_time
     if lay.n_groups:
-        by_region = a.sum(axis=1)
+        by_region = np.repeat(a.sum(axis=1)[:, None], pb.groups.shape[1], axis=1)
         valid = pb.groups >= 0
         g[lay.s_group] = np.bincount(
             pb.groups[valid], weights=by_region[valid], minlength=lay.n_groups
         )
-        sd2 = pb.spec.group_sd**2
+        sd2 = pb.group_sd[pb.blocks] ** 2
         ugr = theta[lay.s_group]
-        ll -= 0.5 * float(ugr @ ugr) / sd2
+        ll -= 0.5 * float(ugr @ (ugr / sd2))
         g[lay.s_group] -= ugr / sd2
     if lay.has_act:
         g[lay.i_act] = float((a * pb.x_act).sum())
@@ -426,12 +469,14 @@ def loglik_and_grad(theta: np.ndarray, pb: _Problem) -> tuple[float, np.ndarray]
         g[lay.i_phi] = float((s * ne).sum())
     if lay.has_cross or lay.has_d:
         c = pb.yprev @ s.T  # c[q, r] = sum_t y_{q,t-1} s_{r,t}
+        # d w_qr / d x = w_qr * (a_qr - sum_r' w_qr' a_qr') for raw weights exp(x * a_qr)
         if lay.has_cross:
-            g[lay.i_gamma] = phi * float((w * pb.cross * e_cross * c).sum())
+            mean_c = (w * pb.cross).sum(axis=1, keepdims=True)
+            g[lay.i_gamma] = phi * float((w * (pb.cross - mean_c) * c).sum())
         if lay.has_d:
             mean_log = (w * pb.log_order).sum(axis=1, keepdims=True)
             dw_dd = w * (-pb.log_order + mean_log)
-            g[lay.i_d] = d * phi * float((dw_dd * e_cross * c).sum())
+            g[lay.i_d] = d * phi * float((dw_dd * c).sum())
     g[lay.i_psi] = dk * (-k)
     return ll, g
 
@@ -456,9 +501,11 @@ class HHH4Fit:
     spec : HHH4Spec
     order, cross : ndarray
         Adjacency order and cross-border indicator used in the fit.
-    groups : ndarray
-        Integer group code per region (-1 = no group offset).
+    groups : ndarray (R, L)
+        Index (among the group offsets) of each region's offset at each level of nested groups
+        (-1 = none).
     group_labels : tuple of str
+        Label of each group offset (its parameter is ``end.<level>[<label>]``).
     offset : ndarray
         Endemic log offset per region.
     t_ref : float
@@ -564,16 +611,58 @@ class HHH4Fit:
         theta = np.atleast_2d(theta)
         u = np.zeros((theta.shape[0], lay.n_groups + 1))
         u[:, : lay.n_groups] = theta[:, lay.s_group]
-        base = self.offset[None, :] + theta[:, [lay.i_alpha]] + u[:, self.groups]  # (M, R)
+        base = self.offset[None, :] + theta[:, [lay.i_alpha]] + u[:, self.groups].sum(axis=2)
         x = _time_design(np.asarray(t, dtype=float), self.spec, self.t_ref, self.season_start)
         tt = theta[:, lay.s_time] @ x.T if lay.n_time else np.zeros((theta.shape[0], len(t)))
         out = base[:, None, :] + tt[:, :, None]
         if lay.has_focus:
-            # the focus regions' own trend keeps growing over forecast periods
+            # the focus regions' own trend continues over forecast periods (damped if asked)
             z = _focus_design(np.asarray(t, dtype=float), self.trend_mask, self.spec, self.t_ref)
             out = out + theta[:, lay.i_focus][:, None, None] * z.T[None, :, :]
             out = out + theta[:, lay.i_focus_level][:, None, None] * self.trend_mask[None, None, :]
         return out
+
+
+def _group_levels(groups) -> list[tuple[str, np.ndarray]]:
+    """``groups`` as (level name, labels) pairs: one array is the level ``group``."""
+    if groups is None:
+        return []
+    if isinstance(groups, Mapping):
+        return [(str(k), np.asarray(v)) for k, v in groups.items()]
+    return [("group", np.asarray(groups))]
+
+
+def _group_codes(groups, n_reg: int):
+    """Offset index per region and level, labels, parameter names and level of each offset.
+
+    A level with fewer than two labels adds nothing (the shared intercept is that offset).
+    """
+    cols, labels, names, blocks = [], [], [], []
+    for level, g in _group_levels(groups):
+        if g.shape != (n_reg,):
+            raise InputError(
+                f"groups ({level}) must have one label per region ({n_reg}), got {g.shape}"
+            )
+        uniq, codes = np.unique(g.astype(str), return_inverse=True)
+        if len(uniq) < 2:
+            continue
+        cols.append(codes + len(labels))
+        blocks += [len(cols) - 1] * len(uniq)
+        labels += [str(x) for x in uniq]
+        names += [f"end.{level}[{x}]" for x in uniq]
+    codes = np.column_stack(cols) if cols else np.full((n_reg, 0), -1, dtype=int)
+    return codes.astype(int), tuple(labels), tuple(names), np.asarray(blocks, dtype=int)
+
+
+def _group_sds(spec: HHH4Spec, n_levels: int) -> np.ndarray:
+    if spec.group_sd is None:
+        return np.ones(n_levels)
+    sd = np.atleast_1d(np.asarray(spec.group_sd, dtype=float))
+    if len(sd) == 1:
+        return np.repeat(sd, n_levels)
+    if len(sd) != n_levels:
+        raise InputError(f"group_sd has {len(sd)} values for {n_levels} levels of groups")
+    return sd
 
 
 def _build_problem(
@@ -591,25 +680,15 @@ def _build_problem(
     mask = _check_mask(trend_mask, n_reg, spec)
     if n_per < 3:
         raise InputError(f"counts need at least 3 periods to fit the model, got {n_per}")
-    if groups is None:
-        codes = np.full(n_reg, -1, dtype=int)
-        labels: tuple[str, ...] = ()
-    else:
-        g = np.asarray(groups)
-        if g.shape != (n_reg,):
-            raise InputError(f"groups must have one label per region ({n_reg}), got {g.shape}")
-        uniq, codes = np.unique(g.astype(str), return_inverse=True)
-        labels = tuple(str(x) for x in uniq)
-        if len(labels) < 2:
-            codes = np.full(n_reg, -1, dtype=int)
-            labels = ()
+    codes, labels, names, blocks = _group_codes(groups, n_reg)
+    sds = _group_sds(spec, codes.shape[1])
     off = np.zeros(n_reg) if offset is None else np.asarray(offset, dtype=float)
     if off.shape != (n_reg,) or not np.all(np.isfinite(off)):
         raise InputError(f"offset must be {n_reg} finite log values, one per region")
     has_cross = spec.cross_border and bool(np.any(c[(o >= 1) & (o <= spec.max_order)] != 0))
     if spec.weights == "first_order":
         has_cross = spec.cross_border and bool(np.any(c[o == 1] != 0))
-    lay = _layout(spec, labels, has_cross, has_focus=mask is not None)
+    lay = _layout(spec, names, has_cross, has_focus=mask is not None)
     t_ref = float(n_per - 1)
     t_fit = np.arange(1, n_per, dtype=float)
     weighted = (o >= 1) & (o <= spec.max_order)
@@ -623,6 +702,8 @@ def _build_problem(
         trend_mask=mask,
         offset=off,
         groups=codes,
+        blocks=blocks,
+        group_sd=sds,
         order=o,
         cross=c,
         log_order=log_o,
@@ -683,15 +764,21 @@ def _optimise(fun, theta0, bounds, pb, scale):
             f"spillover model did not converge ({res.message}); largest scaled gradient {gnorm:.2e}"
         )
     info = -_numerical_hessian(theta, pb, free)
+    free_names = [n for n, f in zip(lay.names, free, strict=True) if f]
+    diag = np.diag(info)
+    worst = None
+    if np.any(diag <= 1e-12 * max(diag.max(), 1.0)):
+        return theta, ll, res, on_bound, info, free_names[int(np.argmin(diag))]
+    # Judge singularity on the correlation scale: a strong penalty on small random effects
+    # makes some diagonal entries huge, which must not make weak fixed effects look singular.
+    root = 1.0 / np.sqrt(diag)
     try:
-        eig, vecs = np.linalg.eigh(info)
+        eig, vecs = np.linalg.eigh(info * root[:, None] * root[None, :])
     except np.linalg.LinAlgError as exc:  # pragma: no cover - numerical corner
         raise ModelError(
             f"spillover model: information matrix could not be decomposed: {exc}"
         ) from exc
-    worst = None
     if eig.min() <= 1e-8 * max(eig.max(), 1.0):
-        free_names = [n for n, f in zip(lay.names, free, strict=True) if f]
         worst = free_names[int(np.argmax(np.abs(vecs[:, 0])))]
     return theta, ll, res, on_bound, info, worst
 
@@ -856,7 +943,7 @@ class ForwardSimulation:
 
 
 def epidemic_radius(fit: HHH4Fit, theta: np.ndarray | None = None) -> np.ndarray:
-    """Dominant eigenvalue of the epidemic part ``lambda * I + phi * (W o exp(gamma * C))``.
+    """Dominant eigenvalue of the epidemic part ``lambda * I + phi * W`` (weights with gamma).
 
     Below 1 the own/neighbour transmission dies out on its own (the process is stationary
     around its endemic level); at or above 1 simulated paths explode. One value per row of
@@ -871,8 +958,8 @@ def epidemic_radius(fit: HHH4Fit, theta: np.ndarray | None = None) -> np.ndarray
         phi = np.exp(th[lay.i_phi]) if lay.has_ne else 0.0
         gamma = th[lay.i_gamma] if lay.has_cross else 0.0
         d = np.exp(th[lay.i_d]) if lay.has_d else 1.0
-        w = neighbour_weights(fit.order, fit.spec.weights, d, fit.spec.max_order)
-        mat = lam * eye + phi * w * np.exp(gamma * fit.cross)
+        w = neighbour_weights(fit.order, fit.spec.weights, d, fit.spec.max_order, fit.cross, gamma)
+        mat = lam * eye + phi * w
         out[m] = np.max(np.abs(np.linalg.eigvals(mat)))
     return out
 
@@ -964,8 +1051,10 @@ def simulate_forward(
     k = np.exp(-theta[:, lay.i_psi])[:, None, None]
     mats = np.empty((n_draws, n_reg, n_reg))
     for m in range(n_draws):
-        w = neighbour_weights(fit.order, fit.spec.weights, d[m], fit.spec.max_order)
-        mats[m] = phi[m] * w * np.exp(gamma[m] * fit.cross)
+        w = neighbour_weights(
+            fit.order, fit.spec.weights, d[m], fit.spec.max_order, fit.cross, gamma[m]
+        )
+        mats[m] = phi[m] * w
     fixed = dict(fixed or {})
     fix_idx = np.array(sorted(fixed), dtype=int)
     fix_val = np.array([fixed[i] for i in fix_idx], dtype=float)
@@ -1078,7 +1167,7 @@ def simulate_hhh4(
     x = _time_design(t, spec, float(n_periods - 1), season_start)
     u = np.zeros(lay.n_groups + 1)
     u[: lay.n_groups] = theta[lay.s_group]
-    base = pb.offset + theta[lay.i_alpha] + u[pb.groups]
+    base = pb.offset + theta[lay.i_alpha] + u[pb.groups].sum(axis=1)
     time_part = x @ theta[lay.s_time] if lay.n_time else np.zeros(n_periods)
     log_en = base[None, :] + time_part[:, None]
     if lay.has_focus:
@@ -1088,11 +1177,7 @@ def simulate_hhh4(
     phi = np.exp(theta[lay.i_phi]) if lay.has_ne else 0.0
     gamma = theta[lay.i_gamma] if lay.has_cross else 0.0
     d = np.exp(theta[lay.i_d]) if lay.has_d else 1.0
-    mat = (
-        phi
-        * neighbour_weights(pb.order, spec.weights, d, spec.max_order)
-        * np.exp(gamma * pb.cross)
-    )
+    mat = phi * neighbour_weights(pb.order, spec.weights, d, spec.max_order, pb.cross, gamma)
     k = np.exp(-theta[lay.i_psi])
     prev = np.zeros(n_reg) if y0 is None else np.asarray(y0, dtype=float)
     if y0 is None:
@@ -1113,59 +1198,87 @@ def simulate_hhh4(
     return out
 
 
-def _laplace_marginal(fit: HHH4Fit, counts, cross, groups, offset) -> float:
-    """Laplace approximation (up to a constant) of the marginal log-likelihood of the group sd."""
-    pb, _, _ = _build_problem(
-        counts, fit.order, cross, groups, offset, fit.spec, fit.season_start, fit.trend_mask
-    )
-    lay = pb.layout
-    free = np.zeros(len(lay.names), dtype=bool)
-    free[lay.s_group] = True
-    info_uu = -_numerical_hessian(fit.params, pb, free)
-    sign, logdet = np.linalg.slogdet(info_uu)
-    if sign <= 0:
-        return -np.inf
-    return fit.loglik - 0.5 * logdet - lay.n_groups * np.log(fit.spec.group_sd)
-
-
 def _fit_empirical_bayes(
     counts, order, cross, *, spec, groups, offset, season_start, start, trend_mask
 ):
+    """Penalised fit with the group variances estimated as surveillance::hhh4 does.
+
+    hhh4 (Paul & Held 2011) alternates a penalised fit of all parameters with a step that
+    maximises, over the variances and with the other parameters held, the approximate marginal
+    likelihood ``-sum_l n_l log sd_l - u' Sigma^-1 u / 2 - log det F_pen / 2`` (``F_pen``: the
+    penalised observed information of *all* parameters, a REML-type correction). For
+    Both steps are iterated here until the variances settle.
+    """
     from dataclasses import replace
 
-    labels = None if groups is None else np.asarray(groups)
-    if labels is None or len(np.unique(labels.astype(str))) < 2:
+    codes, _, _, blocks = _group_codes(groups, np.asarray(counts).shape[0])
+    n_levels = codes.shape[1]
+    if n_levels == 0:
         return fit_hhh4(
             counts, order, cross, spec=replace(spec, group_sd=1.0), groups=None,
             offset=offset, season_start=season_start, start=start, trend_mask=trend_mask,
         )  # fmt: skip
-    cache: dict[float, tuple[float, HHH4Fit]] = {}
+    sizes = np.bincount(blocks, minlength=n_levels)
+    floor, ceil = 1e-3, 10.0
     warm = {"start": start}
 
-    def neg_ml(log_sd: float) -> float:
-        sd = float(np.exp(log_sd))
-        try:
-            fit = fit_hhh4(
-                counts, order, cross, spec=replace(spec, group_sd=sd), groups=labels,
-                offset=offset, season_start=season_start, start=warm["start"],
-                trend_mask=trend_mask,
-            )  # fmt: skip
-        except ModelError:
-            return np.inf
+    def step(sd: np.ndarray) -> np.ndarray:
+        """One hhh4 round: penalised fit at ``sd``, then the variance step with it held."""
+        fit = fit_hhh4(
+            counts, order, cross, spec=replace(spec, group_sd=tuple(sd)), groups=groups,
+            offset=offset, season_start=season_start, start=warm["start"],
+            trend_mask=trend_mask,
+        )  # fmt: skip
         warm["start"] = fit.params
-        value = _laplace_marginal(fit, counts, cross, labels, offset)
-        cache[log_sd] = (value, fit)
-        return -value
+        free = np.flatnonzero(np.any(fit.cov != 0, axis=0))
+        info = np.linalg.inv(fit.cov[np.ix_(free, free)])
+        pos = np.searchsorted(free, np.arange(fit.layout.s_group.start, fit.layout.s_group.stop))
+        unpen = info.copy()
+        unpen[pos, pos] -= 1.0 / sd[blocks] ** 2
+        ss = np.bincount(blocks, weights=fit.params[fit.layout.s_group] ** 2, minlength=n_levels)
 
-    optimize.minimize_scalar(
-        neg_ml, bounds=(np.log(0.1), np.log(10.0)), method="bounded", options={"xatol": 0.05}
-    )
-    if not cache:
-        raise ModelError("spillover model: no fit succeeded for any endemic group variance")
-    best = max(cache, key=lambda k: cache[k][0])
-    if not np.isfinite(cache[best][0]):
-        raise ModelError("spillover model: the marginal likelihood of the group variance failed")
-    return cache[best][1]
+        # The variance step maximises the criterion over the variances with everything else
+        # held; its stationarity condition, sd_l**2 = (|u_l|**2 + trace(F_pen^-1)_ll) / n_l,
+        # is iterated (each iteration is one small matrix inverse).
+        s2 = sd**2
+        for _ in range(1000):
+            pen = unpen.copy()
+            pen[pos, pos] += 1.0 / s2[blocks]
+            try:
+                inv_diag = np.diag(np.linalg.inv(pen))[pos]
+            except np.linalg.LinAlgError:
+                break
+            trace = np.bincount(blocks, weights=inv_diag, minlength=n_levels)
+            new = np.clip((ss + trace) / sizes, floor**2, ceil**2)
+            if np.max(np.abs(np.log(new) - np.log(s2))) < 1e-7:
+                s2 = new
+                break
+            s2 = new
+        return np.sqrt(s2)
+
+    # The rounds converge linearly, slowly when a variance heads for zero; Steffensen's
+    # (Aitken) extrapolation every third round, on the sd scale, speeds them up.
+    sd = np.ones(n_levels)
+    for _ in range(60):
+        s1 = step(sd)
+        if np.max(np.abs(np.log(s1) - np.log(sd))) < 1e-4:
+            sd = s1
+            break
+        s2 = step(s1)
+        denom = s2 - 2 * s1 + sd
+        safe = np.abs(denom) > 1e-12
+        acc = np.where(safe, sd - (s1 - sd) ** 2 / np.where(safe, denom, 1.0), s2)
+        sd = np.clip(np.where(np.isfinite(acc) & (acc > 0), acc, s2), floor, ceil)
+    else:
+        raise ModelError("spillover model: the group variances did not converge")
+    if len(sd) == 1:
+        sd = sd[0]
+    return fit_hhh4(
+        counts, order, cross, spec=replace(spec, group_sd=float(sd) if np.ndim(sd) == 0
+                                            else tuple(float(v) for v in sd)),
+        groups=groups, offset=offset, season_start=season_start, start=warm["start"],
+        trend_mask=trend_mask,
+    )  # fmt: skip
 
 
 def profile_intervals(

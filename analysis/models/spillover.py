@@ -19,7 +19,7 @@ The model is also the forecaster ``spillover`` of :mod:`analysis.models.registry
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -85,6 +85,8 @@ class SpilloverModel:
         Counts of the origin period (the first lag of a forecast).
     recent_counts : ndarray (R, k)
         The last periods of counts (for "held at current level" scenarios).
+    endemic_effects : str
+        Which penalised endemic offsets the fit has (see :func:`fit_spillover_matrix`).
     """
 
     fit: HHH4Fit
@@ -95,16 +97,39 @@ class SpilloverModel:
     freq: str
     last_counts: np.ndarray
     recent_counts: np.ndarray
+    endemic_effects: str = "country"
 
     @property
     def origin(self) -> pd.Timestamp:
         return self.periods[-1]
+
+    def endemic_groups(self):
+        """The ``groups`` argument of :func:`fit_hhh4` this model was fitted with."""
+        return _endemic_groups(self.endemic_effects, np.asarray(self.countries), self.region_ids)
 
     def future_periods(self, horizon: int) -> pd.DatetimeIndex:
         step = 12 // _PER_YEAR[self.freq]
         return pd.DatetimeIndex(
             [self.origin + pd.DateOffset(months=step * h) for h in range(1, horizon + 1)]
         )
+
+
+EndemicEffects = Literal["country", "region_in_country", "region", "none"]
+ENDEMIC_EFFECTS: tuple[str, ...] = ("country", "region_in_country", "region", "none")
+
+
+def _endemic_groups(effects: str, countries: np.ndarray, ids: Sequence[str]):
+    """The ``groups`` argument of :func:`fit_hhh4` for an ``endemic_effects`` choice."""
+    regions = np.asarray(ids)
+    table = {
+        "country": countries,
+        "region_in_country": {"group": countries, "region": regions},
+        "region": regions,
+        "none": None,
+    }
+    if effects not in table:
+        raise InputError(f"endemic_effects must be one of {ENDEMIC_EFFECTS}, got {effects!r}")
+    return table[effects]
 
 
 def fit_spillover_matrix(
@@ -118,9 +143,10 @@ def fit_spillover_matrix(
     region_names: Sequence[str] | None = None,
     freq: Literal["month", "quarter"] = "month",
     spec: HHH4Spec | None = None,
-    endemic_effects: Literal["country", "region", "none"] = "country",
+    endemic_effects: EndemicEffects = "country",
     profile: bool = True,
     focus_trend: Sequence[str] = (),
+    damping: float | None = None,
 ) -> SpilloverModel:
     """Fit the spillover model on a count matrix with plain geography arrays.
 
@@ -140,9 +166,11 @@ def fit_spillover_matrix(
     spec : HHH4Spec, optional
         Defaults to power-law weights, cross-border term, trend, no seasonality, a one-year
         recent-activity covariate, with ``periods_per_year`` set from ``freq``.
-    endemic_effects : {"country", "region", "none"}
-        Penalised endemic offsets per country (default), per region, or none (one shared level).
-        Penalised (random-effect) offsets keep all-zero units finite.
+    endemic_effects : {"country", "region_in_country", "region", "none"}
+        Penalised (random-effect) endemic offsets: per country (default); per region nested in
+        its country (a region's level ~ N(its country's level, sd_region**2), like hhh4's
+        ``ri()``); per region around one shared level; or none (one shared level). Penalised
+        offsets keep all-zero units finite; the variances are estimated as hhh4 does.
     profile : bool
         Profile-likelihood intervals for parameters estimated on a bound (e.g. a cross-border
         effect at "never crosses"); forecasts still hold such parameters at the bound.
@@ -151,6 +179,9 @@ def fit_spillover_matrix(
         (``end.focus_trend``, log change per year, continued in forecasts). Without it a surge
         confined to the focus is absorbed by the autoregressive parameter and its forecast
         falls back towards the shared level. Empty = no such term.
+    damping : float, optional
+        Trend damping beyond the origin (:attr:`HHH4Spec.trend_damping`); overrides the spec's.
+        :func:`analysis.models.spillover_select.choose_spillover` picks it by cross-validation.
 
     Returns
     -------
@@ -170,11 +201,9 @@ def fit_spillover_matrix(
         # activity covariate (one year) raised ROC AUC for first events from 0.61 to 0.70-0.73.
         spec = HHH4Spec(periods_per_year=_PER_YEAR[freq], activity_window=_PER_YEAR[freq])
     ctry = np.asarray(countries).astype(str)
-    groups = {"country": ctry, "region": np.asarray(ids), "none": None}.get(endemic_effects, "bad")
-    if isinstance(groups, str):
-        raise InputError(
-            f"endemic_effects must be country, region or none, got {endemic_effects!r}"
-        )
+    if damping is not None:
+        spec = replace(spec, trend_damping=float(damping))
+    groups = _endemic_groups(endemic_effects, ctry, ids)
     unknown = [f for f in focus_trend if str(f) not in ids]
     if unknown:
         raise InputError(f"focus_trend regions not in the panel: {unknown}")
@@ -195,6 +224,7 @@ def fit_spillover_matrix(
         freq=freq,
         last_counts=counts[:, -1].astype(float),
         recent_counts=counts[:, -max(12, spec.activity_window) :].astype(float),
+        endemic_effects=endemic_effects,
     )
 
 
@@ -204,9 +234,10 @@ def fit_spillover(
     origin=None,
     boundaries=None,
     spec: HHH4Spec | None = None,
-    endemic_effects: Literal["country", "region", "none"] = "country",
+    endemic_effects: EndemicEffects = "country",
     profile: bool = True,
     focus_trend: Sequence[str] = (),
+    damping: float | None = None,
 ) -> SpilloverModel:
     """Fit the spillover model on a panel (docs/internals.md), using data up to ``origin``.
 
@@ -219,11 +250,13 @@ def fit_spillover(
     boundaries : Boundaries, optional
         Source of adjacency; defaults to the shipped boundaries.
     spec : HHH4Spec, optional
-    endemic_effects : {"country", "region", "none"}
+    endemic_effects : {"country", "region_in_country", "region", "none"}
     profile : bool
         Profile-likelihood intervals for parameters on a bound.
     focus_trend : sequence of str
         Region ids with their own endemic trend (see :func:`fit_spillover_matrix`).
+    damping : float, optional
+        Trend damping beyond the origin (see :func:`fit_spillover_matrix`).
 
     Returns
     -------
@@ -258,6 +291,7 @@ def fit_spillover(
         endemic_effects=endemic_effects,
         profile=profile,
         focus_trend=focus_trend,
+        damping=damping,
     )
 
 
@@ -269,8 +303,8 @@ class SpilloverResult:
     ----------
     regions : DataFrame
         One row per region: ``region_id, region_name, country, is_focus, p_any, p_any_low,
-        p_any_high, expected, expected_low, expected_high, endemic, own, neighbour,
-        share_neighbour``; with focus regions also ``p_any_held, attributable,
+        p_any_high, p_any_ci_mc_error, expected, expected_low, expected_high, endemic, own,
+        neighbour, share_neighbour``; with focus regions also ``p_any_held, attributable,
         attributable_low, attributable_high, p_any_silenced, attributable_total,
         attributable_total_low, attributable_total_high``.
     countries : DataFrame
@@ -284,6 +318,11 @@ class SpilloverResult:
     level : float
     seed : int
     n_draws, n_paths : int
+        Parameter draws used (after any increase for Monte Carlo error) and paths per draw.
+    mc_error : dict
+        ``p_any_ci_max``: largest Monte Carlo standard error of an interval limit of P(at least
+        one event) (regions and countries); ``p_any_max``: of a point probability; ``target``
+        and whether it was ``met``. Per region in ``regions["p_any_ci_mc_error"]``.
     """
 
     regions: pd.DataFrame
@@ -297,6 +336,7 @@ class SpilloverResult:
     seed: int
     n_draws: int
     n_paths: int
+    mc_error: dict = field(default_factory=dict)
 
     def sentence(self, targets: Sequence[str] | None = None) -> str:
         """One plain-language sentence on the spillover risk to the target countries."""
@@ -341,6 +381,47 @@ def _points(share: float) -> str:
     return f"{value:+d}" if value else "0"
 
 
+PILOT_DRAWS = 400
+
+
+def _denoise(per_draw: np.ndarray, n_paths: int) -> np.ndarray:
+    """Per-draw probabilities (M, R) with the binomial noise of ``n_paths`` paths removed.
+
+    Each draw's deviation from the mean is shrunk by ``sqrt(1 - noise / total)``, with the
+    noise variance estimated unbiasedly by ``mean(p (1 - p)) / (n_paths - 1)``: the spread
+    across draws then estimates the spread due to the parameters alone.
+    """
+    mean = per_draw.mean(axis=0)
+    total = per_draw.var(axis=0, ddof=1)
+    noise = (per_draw * (1 - per_draw)).mean(axis=0) / (n_paths - 1)
+    keep = np.sqrt(np.clip(1.0 - np.divide(noise, total, out=np.ones_like(total),
+                                           where=total > 0), 0.0, 1.0))  # fmt: skip
+    return mean + (per_draw - mean) * keep
+
+
+def _mc_error(per_draw: np.ndarray, level: float, rng, n_boot: int = 200) -> np.ndarray:
+    """Bootstrap (over draws) standard error of both interval limits; the larger per column."""
+    m = per_draw.shape[0]
+    idx = rng.integers(0, m, size=(n_boot, m))
+    a = (1.0 - level) / 2.0
+    boot = np.quantile(per_draw[idx], [a, 1.0 - a], axis=1)  # (2, B, R)
+    return boot.std(axis=1, ddof=1).max(axis=0)
+
+
+def _concat(a, b):
+    """Two forward simulations of the same scenario, draws stacked."""
+    from analysis.models.hhh4 import ForwardSimulation
+
+    return ForwardSimulation(
+        any_event=np.concatenate([a.any_event, b.any_event]),
+        endemic=np.concatenate([a.endemic, b.endemic]),
+        own=np.concatenate([a.own, b.own]),
+        neighbour=np.concatenate([a.neighbour, b.neighbour]),
+        total=np.concatenate([a.total, b.total]),
+        paths=None,
+    )
+
+
 def _interval(per_draw: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     a = (1.0 - level) / 2.0
     return np.quantile(per_draw, a, axis=0), np.quantile(per_draw, 1.0 - a, axis=0)
@@ -351,12 +432,14 @@ def spillover_forecast(
     horizon: int,
     *,
     focus: Sequence[str] = (),
-    n_draws: int = 200,
-    n_paths: int = 200,
+    n_draws: int | None = None,
+    n_paths: int = 50,
     seed: int = 0,
     level: float = 0.95,
     held_window: int = 3,
     point: Literal["plugin", "mean"] = "plugin",
+    mc_target: float = 0.01,
+    max_draws: int = 2000,
 ) -> SpilloverResult:
     """Simulate forward and summarise spillover probabilities with intervals.
 
@@ -367,10 +450,16 @@ def spillover_forecast(
         Periods ahead (P(at least one event) is over periods ``1..horizon``).
     focus : sequence of str
         Focus region ids for the scenarios (may be empty).
-    n_draws : int
-        Parameter draws (the interval is across draws).
+    n_draws : int, optional
+        Parameter draws (the interval is across draws). None (default): a pilot of
+        :data:`PILOT_DRAWS` draws, then as many more as the Monte Carlo error of the interval
+        limits of P(at least one event) needs to fall below ``mc_target`` (at most
+        ``max_draws``).
     n_paths : int
-        Paths per draw (per-draw probabilities are means over paths).
+        Paths per draw (per-draw probabilities are means over paths). The binomial noise of
+        these means would widen the intervals; it is removed by shrinking each draw's
+        deviation from the mean so that the spread across draws loses the noise variance
+        (method of moments).
     seed : int
     level : float
         Interval level.
@@ -383,6 +472,13 @@ def spillover_forecast(
         over the parameter draws (``mean``). The normal approximation is poor for the endemic
         level of units that never had an event (its right tail is too heavy on the count scale),
         which inflates ``mean`` for quiet units; the real-data benchmark scores both.
+    mc_target : float
+        Wanted Monte Carlo error (standard error) of the interval limits of P(at least one
+        event), by region and country; the achieved one is in ``mc_error``.
+    max_draws : int
+        Cap on the draws (run time grows linearly with them). Heavy-tailed per-draw
+        probabilities (quiet units whose endemic level is uncertain) may need more for their
+        upper limit; ``mc_error`` then says the target was not met and where.
 
     Returns
     -------
@@ -390,8 +486,8 @@ def spillover_forecast(
     """
     if not 0 < level < 1:
         raise InputError(f"level must be in (0, 1), got {level}")
-    if n_draws < 2 or n_paths < 1:
-        raise InputError("need n_draws >= 2 and n_paths >= 1")
+    if (n_draws is not None and n_draws < 2) or n_paths < 2:
+        raise InputError("need n_draws >= 2 and n_paths >= 2")
     if point not in ("plugin", "mean"):
         raise InputError(f"point must be 'plugin' or 'mean', got {point!r}")
     ids = list(model.region_ids)
@@ -404,16 +500,16 @@ def spillover_forecast(
     countries = np.asarray(model.countries)
     uniq = list(dict.fromkeys(sorted(countries)))
 
-    def run(fixed: dict[int, float] | None, uncertainty: bool):
+    def run(fixed: dict[int, float] | None, uncertainty: bool, draws: int, batch: int = 0):
         # The same seed gives the same parameter draws and random numbers in every scenario,
         # so differences between scenarios are paired draw by draw.
         return simulate_forward(
             model.fit,
             model.recent_counts,
             horizon,
-            n_draws=n_draws,
+            n_draws=draws,
             n_paths=n_paths,
-            seed=seed,
+            seed=seed + 7919 * batch,
             fixed=fixed,
             uncertainty=uncertainty,
         )
@@ -431,12 +527,33 @@ def spillover_forecast(
         recent = model.recent_counts[:, -held_window:].mean(axis=1)
         scenarios["held"] = {i: float(recent[i]) for i in focus_idx}
         scenarios["silenced"] = {i: 0.0 for i in focus_idx}
-    drawn = {k: run(v, True) for k, v in scenarios.items()}
-    plug = {k: run(v, False) for k, v in scenarios.items()} if point == "plugin" else drawn
+    first = PILOT_DRAWS if n_draws is None else n_draws
+    drawn = {k: run(v, True, first) for k, v in scenarios.items()}
+    rng = np.random.default_rng(seed)
+
+    def limits_error(sim) -> float:
+        p = np.concatenate([region_p(sim), country_p(sim)], axis=1)
+        return float(_mc_error(_denoise(p, n_paths), level, rng).max())
+
+    if n_draws is None:
+        err = limits_error(drawn["continue"])
+        # the standard error of a quantile falls as 1 / sqrt(draws)
+        wanted = min(max_draws, int(np.ceil(1.1 * first * (err / mc_target) ** 2)))
+        if wanted > first:
+            more = {k: run(v, True, wanted - first, batch=1) for k, v in scenarios.items()}
+            drawn = {k: _concat(drawn[k], more[k]) for k in scenarios}
+    plug = (
+        {k: run(v, False, PILOT_DRAWS) for k, v in scenarios.items()}
+        if point == "plugin"
+        else drawn
+    )
 
     base, base_pt = drawn["continue"], plug["continue"]
+    n_used = base.any_event.shape[0]
     p_draw = region_p(base)
-    lo, hi = _interval(p_draw, level)
+    p_clean = _denoise(p_draw, n_paths)
+    lo, hi = _interval(p_clean, level)
+    region_mc = _mc_error(p_clean, level, rng)
     exp_draw = base.total.mean(axis=1)
     elo, ehi = _interval(exp_draw, level)
     end = base_pt.endemic.sum(axis=1).mean(axis=0)
@@ -464,7 +581,14 @@ def spillover_forecast(
         }
     )
     cp = country_p(base)
-    clo, chi = _interval(cp, level)
+    cp_clean = _denoise(cp, n_paths)
+    clo, chi = _interval(cp_clean, level)
+    country_mc = _mc_error(cp_clean, level, rng)
+    names = [*ids, *uniq]
+    errors = np.concatenate([region_mc, country_mc])
+    regions["p_any_ci_mc_error"] = region_mc
+    n_plug = plug["continue"].any_event.shape[0] * n_paths
+    point_mc = np.sqrt(regions["p_any"] * (1 - regions["p_any"]) / n_plug)
     cp_pt = country_p(base_pt).mean(axis=0)
     ctab = pd.DataFrame({"country": uniq, "p_any": cp_pt, "p_any_low": clo, "p_any_high": chi})
     for name, col in (("held", "attributable"), ("silenced", "attributable_total")):
@@ -494,8 +618,20 @@ def spillover_forecast(
         focus=tuple(focus),
         level=float(level),
         seed=int(seed),
-        n_draws=int(n_draws),
+        n_draws=int(n_used),
         n_paths=int(n_paths),
+        mc_error={
+            "p_any_ci_max": float(errors.max()),
+            "p_any_ci_worst": names[int(np.argmax(errors))],
+            "p_any_ci_over_target": int((errors >= mc_target).sum()),
+            "p_any_max": float(point_mc.max()),
+            "target": float(mc_target),
+            "met": bool(errors.max() < mc_target),
+            "method": (
+                "bootstrap over parameter draws of the interval limits (path noise removed "
+                "by moments); binomial standard error of the point probabilities"
+            ),
+        },
     )
 
 
@@ -531,10 +667,14 @@ class SpilloverForecaster(Forecaster):
     boundaries : Boundaries, optional
         Adjacency and countries of the regions (default: the shipped boundaries).
     focus : tuple of str
-        Regions with their own endemic trend (``focus_trend`` of
+        Regions with their own endemic level and trend (``focus_trend`` of
         :func:`fit_spillover_matrix`).
     spec : HHH4Spec, optional
-    endemic_effects : str
+    endemic_effects : {"country", "region_in_country", "region", "none"}
+    damping : float
+        Trend damping beyond the origin, in (0, 1]; damped by default so that no trend is
+        extrapolated undamped. A study's reports use the configuration that
+        :func:`analysis.models.spillover_select.choose_spillover` picks by cross-validation.
     options : dict
         Further keyword arguments of :func:`fit_spillover_matrix`, passed through unchanged.
     """
@@ -544,8 +684,17 @@ class SpilloverForecaster(Forecaster):
     boundaries: Any = field(default=None, repr=False, compare=False)
     focus: tuple[str, ...] = ()
     spec: HHH4Spec | None = None
-    endemic_effects: str = "country"
+    endemic_effects: EndemicEffects = "country"
+    damping: float = 0.8
     options: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.endemic_effects not in ENDEMIC_EFFECTS:
+            raise InputError(
+                f"endemic_effects must be one of {ENDEMIC_EFFECTS}, got {self.endemic_effects!r}"
+            )
+        if not 0.0 < self.damping <= 1.0:
+            raise InputError(f"damping must be in (0, 1], got {self.damping}")
 
     def fit(self, history: History) -> SpilloverFitted:
         from analysis.geography import load_boundaries
@@ -562,7 +711,7 @@ class SpilloverForecaster(Forecaster):
             history.counts, history.region_ids, history.periods, order, cross, countries,
             region_names=names.astype(str).to_numpy(), freq=history.freq,  # type: ignore[arg-type]
             spec=self.spec, endemic_effects=self.endemic_effects,  # type: ignore[arg-type]
-            profile=False, focus_trend=focus, **self.options,
+            profile=False, focus_trend=focus, damping=self.damping, **self.options,
         )  # fmt: skip
         return SpilloverFitted(history, self.name, model)
 
@@ -583,6 +732,7 @@ def result_to_dict(result: SpilloverResult, model: SpilloverModel | None = None)
             "country": r.country,
             "p_any": float(r.p_any),
             "p_any_ci": [float(r.p_any_low), float(r.p_any_high)],
+            "p_any_ci_mc_error": float(r.p_any_ci_mc_error),
             "expected": float(r.expected),
             "share_neighbour": float(r.share_neighbour),
         }
@@ -613,6 +763,7 @@ def result_to_dict(result: SpilloverResult, model: SpilloverModel | None = None)
         "seed": result.seed,
         "n_draws": result.n_draws,
         "n_paths": result.n_paths,
+        "mc_error": result.mc_error,
         "targets": targets,
         "countries": countries,
         "parameters": params,
@@ -658,7 +809,9 @@ def result_to_dict(result: SpilloverResult, model: SpilloverModel | None = None)
                 r for r, m in zip(model.region_ids, _mask(model.fit), strict=True) if m
             ],
             "seasonality": spec.seasonality,
+            "endemic_effects": model.endemic_effects,
             "group_sd": spec.group_sd,
+            "trend_damping": spec.trend_damping,
             "loglik": model.fit.loglik,
             "n_obs": model.fit.n_obs,
             "at_bound": list(model.fit.at_bound),

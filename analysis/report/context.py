@@ -195,7 +195,8 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     from analysis.models.forecast import panel_to_history
     from analysis.models.registry import get
     from analysis.models.risk import path_risk
-    from analysis.models.spillover import fit_spillover, spillover_forecast
+    from analysis.models.spillover import spillover_forecast
+    from analysis.models.spillover_select import fit_chosen
     from analysis.report.summary import panel_as_of
 
     ctx = load(study_path)
@@ -236,8 +237,14 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
                 focus=list(study.focus),
                 stride=EVIDENCE_STRIDE,
             )
-            spill_model = fit_spillover(
-                panel, boundaries=ctx.data.boundaries, focus_trend=list(study.focus)
+            # neighbour shares and scenarios: endemic offsets and trend damping as
+            # rolling-origin CRPS chooses them
+            spill_model, _ = fit_chosen(
+                panel,
+                boundaries=ctx.data.boundaries,
+                focus=list(study.focus),
+                horizon=study.horizon,
+                seed=study.seed,
             )
             spill = spillover_forecast(
                 spill_model, study.horizon, focus=study.focus, seed=study.seed

@@ -70,7 +70,9 @@ show.record(
 #   Monte Carlo standard errors; the choice and its evidence are in the forecast JSON.
 # - **Endemic-epidemic spillover model** (Held, Höhle and Hofmann 2005): expected count =
 #   endemic level and trend + share of own last counts + share of neighbours' last counts;
-#   negative-binomial. Assumes spread only between adjacent regions, at one-period lags.
+#   negative-binomial. Endemic levels are random effects per country or per region nested in
+#   its country, and the focus trend is damped beyond the last month; both are chosen by
+#   rolling-origin CRPS. Assumes spread only between adjacent regions, at one-period lags.
 
 # %% [markdown]
 # ## Backtest evidence
@@ -113,6 +115,32 @@ show.figure(
     "Randomised PIT histograms of the backtest forecasts, one panel per model: flat means "
     "calibrated, U-shaped too narrow, hump-shaped too wide.",
 )
+
+# %% [markdown]
+# ## Count models for the focus regions
+
+# %%
+from analysis.models.counts import region_count_models
+
+counts_table = region_count_models(panel, list(ctx.study.focus))
+show.markdown(
+    "Each focus region's counts ({n} periods) fitted with an intercept and a linear trend by "
+    "Poisson, negative-binomial (NB2), zero-inflated Poisson and NB (ZIP, ZINB) and hurdle NB "
+    "models, sorted by AIC (lower is better). The overdispersion test (Cameron and Trivedi) "
+    "asks whether the variance exceeds the Poisson mean; the likelihood-ratio tests compare "
+    "the nested pairs NB2 against Poisson and ZINB against ZIP (p-value on the boundary: half "
+    "the chi-square tail). Hurdle and zero-inflated models are not nested in NB2 and are "
+    "compared by AIC and BIC only. A model that could not be identified falls back to a "
+    "simpler one and says so.",
+    n=int(counts_table["n"].max()) if len(counts_table) else 0,
+)
+show.table(
+    counts_table[
+        ["region_name", "model", "fitted_model", "k", "llf", "aic", "bic", "delta_aic",
+         "lr_against", "lr_p", "overdispersion_alpha", "overdispersion_p", "warnings"]
+    ],
+    float_format="{:,.3f}",
+)  # fmt: skip
 
 # %% [markdown]
 # ## Known limits

@@ -1,0 +1,71 @@
+"""Tests of the cross-validated choice of the spillover model's endemic offsets and damping."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.errors import InputError
+from analysis.models.forecast import panel_to_history
+from analysis.models.spillover import SpilloverForecaster
+from analysis.models.spillover_select import choose_spillover
+from analysis.panel import from_matrix
+from analysis.simulate import simulate_demo
+
+
+@pytest.fixture(scope="module")
+def demo_panel(boundaries):
+    """The demo's counts (heterogeneous regions, Kayes surging) for 2018-01 .. 2022-12."""
+    demo = simulate_demo(boundaries=boundaries)
+    n = 60
+    return from_matrix(demo.counts[:, :n], demo.region_ids, demo.periods[:n], "month", boundaries)
+
+
+@pytest.mark.slow
+def test_choice_is_the_best_eligible_candidate_and_is_recorded(demo_panel, boundaries):
+    choice = choose_spillover(
+        demo_panel, boundaries=boundaries, focus=["ML-1"], horizon=6, dampings=(0.6, 0.9),
+        n_origins=2, spacing=6, n_samples=120, seed=1,
+    )  # fmt: skip
+    s = choice.scores
+    assert len(s) == 2 * 3 and s["chosen"].sum() == 1
+    best = s[s["eligible"]]["crps"].idxmin()
+    assert s.loc[best, "chosen"]
+    assert (choice.endemic_effects, choice.damping) == tuple(
+        s.loc[best, ["endemic_effects", "damping"]]
+    )
+    assert choice.damping < 1.0 and not s.loc[s["damping"] == 1.0, "eligible"].any()
+    assert np.all(s["crps"] > 0) and s.loc[best, "diff"] == 0.0
+    assert choice.origins == ("2021-12", "2022-06")
+    assert all(n >= 1 for n in choice.n_regions_scored)
+    record = json.loads(json.dumps(choice.to_dict()))
+    assert record["endemic_effects"] == choice.endemic_effects
+    assert len(record["candidates"]) == 6
+    # the chosen options build the registered forecaster
+    fc = SpilloverForecaster(
+        boundaries=boundaries,
+        focus=("ML-1",),
+        endemic_effects=choice.endemic_effects,
+        damping=choice.damping,
+    ).fit(panel_to_history(demo_panel))
+    assert fc.spillover.fit.spec.trend_damping == choice.damping
+    assert fc.spillover.endemic_effects == choice.endemic_effects
+
+
+def test_bad_choices(demo_panel):
+    with pytest.raises(InputError, match="effects"):
+        choose_spillover(demo_panel, effects=("county",))
+    with pytest.raises(InputError, match="dampings"):
+        choose_spillover(demo_panel, dampings=(1.2,))
+    with pytest.raises(InputError, match="dampings"):
+        choose_spillover(demo_panel, dampings=(0.0,))
+    short = demo_panel[pd.to_datetime(demo_panel["period"]) < "2019-06-01"]
+    with pytest.raises(InputError, match="too short"):
+        choose_spillover(short, horizon=12)
+    with pytest.raises(InputError, match="endemic_effects"):
+        SpilloverForecaster(endemic_effects="county")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="damping"):
+        SpilloverForecaster(damping=0.0)
