@@ -219,7 +219,9 @@ def _own_lag_correlation(pearson: np.ndarray, segments: np.ndarray, n_trend: int
     return float(np.clip(rho, -0.5, _MAX_OWN_LAG))
 
 
-def _dependence(fit: NB2Fit, y: np.ndarray, X: np.ndarray, segments: np.ndarray) -> _Dependence:
+def _dependence(
+    fit: NB2Fit, y: np.ndarray, X: np.ndarray, segments: np.ndarray, rho: float | None = None
+) -> _Dependence:
     """Newey-West and AR(1)-correlation sandwich covariances of an NB2 fit's coefficients.
 
     Both use the NB2 estimating equations ``sum_t x_t (y_t - mu_t) / (1 + alpha mu_t) = 0``
@@ -227,8 +229,8 @@ def _dependence(fit: NB2Fit, y: np.ndarray, X: np.ndarray, segments: np.ndarray)
     meat is the Bartlett-weighted sum of empirical score cross-products up to
     :func:`newey_west_bandwidth` lags. AR(1): the meat is the model variance of the scores with
     correlation ``rho ** |s - t|`` between periods of the same segment (windows of a ratio are
-    separate segments), ``rho`` from :func:`_own_lag_correlation`; with ``rho = 0`` it is the
-    usual model-based covariance.
+    separate segments), ``rho`` from :func:`_own_lag_correlation` unless given; with
+    ``rho = 0`` it is the usual model-based covariance.
     """
     mu = np.exp(np.clip(X @ fit.params, -50, 50))
     w = 1.0 / (1.0 + fit.alpha * mu)
@@ -242,10 +244,11 @@ def _dependence(fit: NB2Fit, y: np.ndarray, X: np.ndarray, segments: np.ndarray)
         cross = scores[t].T @ scores[t - lag]
         meat += (1 - lag / (bandwidth + 1)) * (cross + cross.T)
     cov_hac = bread @ meat @ bread
-    pearson = (y - mu) / np.sqrt(mu + fit.alpha * mu**2)
-    # Coefficients other than segment intercepts (a trend) bias the residual correlation more.
-    n_trend = 1 + (X.shape[1] - np.unique(segments).size > 0)
-    rho = _own_lag_correlation(pearson, segments, n_trend)
+    if rho is None:
+        pearson = (y - mu) / np.sqrt(mu + fit.alpha * mu**2)
+        # Coefficients other than segment intercepts (a trend) bias the residual correlation.
+        n_trend = 1 + (X.shape[1] - np.unique(segments).size > 0)
+        rho = _own_lag_correlation(pearson, segments, n_trend)
     g = X * np.sqrt(mu * w)[:, None]
     # rho is estimated from a short series: average the sandwich over its sampling uncertainty
     # (sd ~ sqrt((1 - rho^2) / n)) rather than plugging it in; the variance is convex in rho, so
@@ -422,7 +425,7 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
             out.update(low=math.nan, high=math.nan, p=p, nb_alpha=fit.alpha)
             out.update(method="nb2 fit failed", one_sided=False)
             return out
-        dep = _dependence(fit, y, X, ind)
+        dep = _dependence(fit, y, X, ind, _window_own_lag(y, ind))
         se_hac = math.sqrt(max(dep.cov_hac[1, 1], 0.0))
         se_ar1 = math.sqrt(max(dep.cov_ar1[1, 1], 0.0))
         q_ar1 = stats.t.ppf(1 - alpha_level / 2, dep.df_ar1)
@@ -497,6 +500,31 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
         high = 1.0 / exact_bound if c_star is None else max(bound, 1.0 / exact_bound)
         out.update(low=0.0, high=high, ar1=(0.0, max(high, 1.0 / dep_bound)))
     return out
+
+
+def _window_own_lag(y: np.ndarray, ind: np.ndarray) -> float | None:
+    """Own-lag correlation around a line fitted within each window (None: leave it to the
+    window means).
+
+    A trend inside a window is not noise: around constant window means it would pass for
+    month-to-month dependence (a sevenfold rise over three years looks like an own-lag share of
+    0.4 within each year). Windows shorter than 8 periods keep their means only.
+    """
+    sizes = [int(np.sum(ind == v)) for v in (0.0, 1.0)]
+    if min(sizes) < 8:
+        return None
+    cols = []
+    for v in (0.0, 1.0):
+        inside = (ind == v).astype(float)
+        steps = np.cumsum(inside) - 1
+        cols += [inside, inside * (steps - steps[ind == v].mean())]
+    X = np.column_stack(cols)
+    fit = nb2_mle(y, X)
+    if not fit.converged:
+        return None
+    mu = np.exp(np.clip(X @ fit.params, -50, 50))
+    pearson = (y - mu) / np.sqrt(mu + fit.alpha * mu**2)
+    return _own_lag_correlation(pearson, ind, n_trend=2)
 
 
 def _one_sided_cp(n_eff: float, e_pos: float, e_zero: float, alpha_level: float) -> float:
