@@ -10,33 +10,41 @@ Three questions a reviewer asks of a region's series, each answered with an inte
     binomial with ``p = rr E_b / (E_a + rr E_b)``; the Clopper-Pearson limits for ``p`` map to the
     ratio. Also the mid-p interval and exact / mid-p p-values. Exact only under Poisson counts;
     overdispersed counts make it too narrow.
-  - the *overdispersion-aware* interval, the headline: an NB2 regression of the per-period counts
-    on a window indicator, Wald interval on the log ratio with a t reference distribution on
-    ``n - 3`` degrees of freedom (the dispersion is estimated from few periods; the t quantile
-    is the small-sample allowance that the coverage study in ``benchmarks/growth_coverage.py``
-    supports), widened where needed to contain the exact interval. The headline p-value is the
-    larger of the NB2 likelihood-ratio and exact conditional p-values.
+  - the *independent-count NB* interval: an NB2 regression of the per-period counts on a
+    window indicator, Wald interval on the log ratio with a t reference distribution on ``n - 3``
+    degrees of freedom, widened where needed to contain the exact interval. Valid for
+    overdispersed counts only if months are independent.
+  - the *dependence-aware* intervals: the same estimating equations with a Newey-West HAC
+    sandwich (``hac_*``) and with the AR(1) own-lag sandwich (``ar1_*``, see
+    :func:`_dependence`). The **headline** (``headline_low``/``headline_high``) is the hull of
+    the independent-count NB interval and the one named by :data:`HEADLINE_INTERVAL`, chosen by
+    the coverage study in ``benchmarks/growth_coverage.py``. The headline p-value is the largest
+    of the NB2 likelihood-ratio, exact conditional and headline Wald p-values.
   - zero counts: ``0 -> 5`` has no upper limit. The result says so (``one_sided=True`` and a
     ``note``) and gives one-sided 95% lower bounds: Clopper-Pearson for the exact interval, and
     the profile-likelihood bound of the NB model for the overdispersion-aware one.
 
 * **How fast is it growing?** :func:`trend` fits a log-linear NB2 regression over a window
-  (month-of-year or quarter effects optional): annual growth ``exp(12 b) - 1`` in percent and the
-  doubling time ``12 log 2 / b`` months, each with a Wald interval, and a likelihood-ratio test of
-  no trend. It returns the fitted curve and its 95% band for plotting.
+  (month-of-year or quarter effects optional) with time in years: annual growth
+  ``exp(b) - 1`` in percent and the doubling time ``12 log 2 / b`` months, each with the same
+  independent / HAC / AR(1) / headline intervals as the ratio, and a test of no trend. It
+  returns the fitted curve and its 95% band for plotting.
 
 * **Since when?** :func:`change_point` profiles a segmented log-linear NB2 model over candidate
   break periods (at least ``min_segment`` periods on each side): ``continuous`` adds a slope
   change (hinge), ``discontinuous`` also a level jump. The likelihood-ratio statistic against no
   change does not follow a chi-squared law (the break date exists only under the alternative), so
-  the p-value is Davies' (1987) upper bound by default (conservative, instantaneous), or a
-  parametric bootstrap from the fitted no-change model (``method='bootstrap'``). The confidence
+  the p-value is Davies' (1987) upper bound on the signed root by default, after deflating each
+  LR by its variance inflation under the own-lag correlation (conservative, fast), or a
+  parametric bootstrap from the no-change model as an NB autoregression, the same dependent
+  null (``method='bootstrap'``). The confidence
   set for the break date collects the candidates whose profile LR statistic against the best
   break is below the chi-squared(1) 95% quantile (an approximate set in the sense of Siegmund
   1988; coverage is checked by simulation in the tests).
 
-:func:`growth_table` does all three for many regions and comparisons, with Benjamini-Hochberg
-adjusted p-values; :func:`growth_sentence` turns a row into plain language.
+:func:`growth_table` does all three for many regions and comparisons, with one
+Benjamini-Hochberg adjustment over all its ratio and change-point tests (compute it once per
+study and filter it); :func:`growth_sentence` turns a row into plain language.
 """
 
 from __future__ import annotations
