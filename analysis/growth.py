@@ -1018,11 +1018,19 @@ def _kappas(y, t, cand_idx, kind, fits, rho: float) -> np.ndarray:
     kappas = np.ones(len(cand_idx))
     if rho <= 0:
         return kappas
-    corr = _ar1_corr(y.size, rho)
+    # As for the intervals: average over the sampling uncertainty of rho (three-point rule).
+    sd = math.sqrt(max(1 - rho**2, 0.05) / y.size) if _RHO_UNCERTAINTY else 0.0
+    nodes = (
+        ((0.0, 1.0),) if sd <= 0 else ((-math.sqrt(3), 1 / 6), (0.0, 2 / 3), (math.sqrt(3), 1 / 6))
+    )
+    corrs = [
+        (w, _ar1_corr(y.size, float(np.clip(rho + z * sd, 0.0, _MAX_OWN_LAG)))) for z, w in nodes
+    ]
     for j, i in enumerate(cand_idx):
         fit = fits[j]
         if fit is not None and fit.converged and np.isfinite(fit.llf):
-            kappas[j] = _inflation(fit, y, _segment_design(t, t[i], kind), corr)[2:].max()
+            X = _segment_design(t, t[i], kind)
+            kappas[j] = sum(w * _inflation(fit, y, X, corr)[2:].max() for w, corr in corrs)
     return kappas
 
 
