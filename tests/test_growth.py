@@ -13,7 +13,7 @@ from scipy import stats
 
 from analysis import growth as g
 from analysis.errors import InputError
-from analysis.simulate import simulate_growth_series, simulate_two_windows
+from analysis.simulate import simulate_growth_series, simulate_ownlag_series, simulate_two_windows
 
 
 def _panel(series: dict[str, np.ndarray], start: str = "2021-01", freq: str = "month"):
@@ -218,8 +218,12 @@ def test_nb_interval_never_narrower_than_exact_with_few_events():
     assert r.nb_alpha == 0
     assert r.nb_ci_low <= r.ci_low and r.nb_ci_high >= r.ci_high
     sparse = g.rate_ratio([1] + [0] * 11, [1, 1, 1] + [0] * 9)
-    assert sparse.p_value == pytest.approx(sparse.exact_p_value)  # exact is the larger here
-    assert sparse.p_value == pytest.approx(stats.binomtest(3, 4, 0.5).pvalue)
+    assert sparse.exact_p_value == pytest.approx(stats.binomtest(3, 4, 0.5).pvalue)
+    # the headline p-value is the largest of the NB, exact and dependence-aware ones
+    assert sparse.p_value == pytest.approx(
+        max(sparse.nb_p_value, sparse.exact_p_value, sparse.dep_p_value)
+    )
+    assert sparse.headline_low <= sparse.nb_ci_low and sparse.headline_high >= sparse.nb_ci_high
 
 
 def test_ratio_coverage_nb_holds_exact_undercovers():
@@ -359,10 +363,13 @@ def test_change_point_discontinuous_and_short_series():
     periods = pd.date_range("2020-01-01", periods=40, freq="MS")
     mu = np.where(np.arange(40) >= 20, 12.0, 3.0)
     y = rng.negative_binomial(10, 10 / (10 + mu))
+    # The no-change residuals of a level jump look serially dependent, so the dependence
+    # adjustment costs power here (a known weakness, see docs/internals.md): the jump is found
+    # and located and its raw LR is large, but the deflated statistic is much smaller.
     cp = g.change_point(y, periods, kind="discontinuous")
-    assert cp.significant and pd.Timestamp("2021-05-01") <= cp.break_period <= pd.Timestamp(
-        "2021-11-01"
-    )
+    assert cp.lr_stat > 20 and cp.own_lag > 0.2 and cp.lr_adjusted < cp.lr_stat / 2
+    assert pd.Timestamp("2021-05-01") <= cp.break_period <= pd.Timestamp("2021-11-01")
+    assert pd.Timestamp("2021-09-01") in cp.confidence_set
     short = g.change_point(y[:10], periods[:10])
     assert short.break_period is None and "too short" in short.note
 
@@ -389,19 +396,25 @@ def test_growth_table_json_keys_bh_and_sentence():
     assert len(kayes.annual_growth_ci) == 2
     from statsmodels.stats.multitest import multipletests
 
-    sub = table[table.period_a == "2021"]
-    ok = sub.p_value.notna()
-    np.testing.assert_allclose(
-        sub.p_value_bh[ok], multipletests(sub.p_value[ok], method="fdr_bh")[1]
-    )
-    assert (sub.p_value_bh[ok] >= sub.p_value[ok] - 1e-12).all()
+    # one BH family: every ratio test and every change-point test of the table together
+    pooled = np.r_[table.p_value.to_numpy(float), table.change_point_p_value.to_numpy(float)]
+    ok = np.isfinite(pooled)
+    expected = np.full(pooled.size, np.nan)
+    expected[ok] = multipletests(pooled[ok], method="fdr_bh")[1]
+    np.testing.assert_allclose(table.p_value_bh, expected[:6])
+    np.testing.assert_allclose(table.change_point_p_bh, expected[6:])
+    assert (table.bh_family_size == ok.sum()).all()
+    flagged = table.change_point.notna()
+    assert (table.change_point_p_bh[flagged] < 0.05).all()
     empty = table[table.region_id == "ML-3"].iloc[0]
     assert math.isnan(empty.ratio) and "undefined" in empty.note
     text = g.growth_sentence(kayes, "Kayes")
     assert text.startswith(
-        "Attacks in Kayes rose from 10 in 2021 to 70 in 2024, 7.0 times (95% CI 3.6-15.2; "
+        f"Attacks in Kayes rose from 10 in 2021 to 70 in 2024, 7.0 times (95% CI "
+        f"{g._fmt(kayes.headline_ci_low)}-{g._fmt(kayes.headline_ci_high)} allowing for "
+        "overdispersion and month-to-month dependence; exact Poisson interval 3.6-15.2)"
     )
-    assert "allowing for overdispersion); the fitted trend is +" in text
+    assert "; the fitted trend is +" in text
 
 
 def test_growth_rejects_windows_outside_panel_and_misaligned_quarters():
@@ -426,6 +439,9 @@ def test_demo_scenario_true_sevenfold_inside_interval():
     res = g.growth(panel, demo.truth["scenario"]["focus"], 2021, 2024)
     truth = demo.truth["focus_true_rate_ratio"]
     assert res.ratio.nb_ci_low <= truth <= res.ratio.nb_ci_high
+    assert res.ratio.headline_low <= truth <= res.ratio.headline_high
+    assert res.ratio.headline_low <= res.ratio.nb_ci_low
+    assert res.ratio.headline_high >= res.ratio.nb_ci_high
     tg = demo.truth["focus_true_annual_growth_pct"]
     assert res.trend.growth_ci[0] <= tg <= res.trend.growth_ci[1]
 
@@ -493,6 +509,8 @@ def test_cli_growth_json_demo_study(demo_study_path, demo_dir):
     ratio_truth = json.loads((demo_dir / "demo_truth.json").read_text())["focus_true_rate_ratio"]
     assert 6 < ratio_truth < 8
     assert kayes["nb_ci_low"] <= ratio_truth <= kayes["nb_ci_high"]
+    assert kayes["headline_ci_low"] <= ratio_truth <= kayes["headline_ci_high"]
+    assert kayes["interval_method"] == g.HEADLINE_INTERVAL
     assert kayes["ci_low"] < kayes["ratio"] < kayes["ci_high"]
     assert len(kayes["annual_growth_ci"]) == 2
 
@@ -508,3 +526,157 @@ def test_cli_growth_json_demo_study(demo_study_path, demo_dir):
     assert bad.exit_code == 2 and "A:B" in bad.output
     outside = runner.invoke(app, ["growth", str(demo_study_path), "--compare", "2010:2024"])
     assert outside.exit_code == 2 and "outside the panel" in outside.output
+
+
+# ----------------------------------------------------------------------------- serial dependence
+
+
+def test_newey_west_bandwidth_rule():
+    # floor(4 (n / 100) ** (2 / 9)), worked by hand: 2.50, 2.91, 3.39, 3.72, 4.19
+    assert [g.newey_west_bandwidth(n) for n in (12, 24, 48, 72, 124)] == [2, 2, 3, 3, 4]
+
+
+def test_hac_covariance_matches_statsmodels_glm():
+    """On the Poisson boundary the NB2 scores are Poisson's: statsmodels' HAC is the reference."""
+    import statsmodels.api as sm
+
+    from analysis.models.counts import poisson_mle
+
+    rng = np.random.default_rng(3)
+    n = 48
+    X = np.column_stack([np.ones(n), np.arange(n) / 12])
+    y = rng.poisson(np.exp(1 + 0.3 * X[:, 1])).astype(float)
+    fit = poisson_mle(y, X)
+    dep = g._dependence(fit, y, X, np.zeros(n))
+    res = sm.GLM(y, X, family=sm.families.Poisson()).fit(
+        cov_type="HAC",
+        cov_kwds={"maxlags": g.newey_west_bandwidth(n), "use_correction": False},
+    )
+    np.testing.assert_allclose(dep.cov_hac, res.cov_params(), rtol=1e-6)
+    assert dep.bandwidth == 3
+
+
+def test_ar1_sandwich_closed_form_for_a_constant_mean():
+    """Intercept only: Var(log mean) = sum_{s,t} rho^|s-t| (1 + alpha mu) / (n^2 mu)."""
+    n, mu, alpha, rho = 20, 3.0, 0.5, 0.6
+    X = np.ones((n, 1))
+    w = 1 / (1 + alpha * mu)
+    bread = np.array([[1 / (n * mu * w)]])
+    gmat = X * np.sqrt(mu * w)
+    gap = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+    closed = lambda r: (r**gap).sum() * (1 + alpha * mu) / (n**2 * mu)  # noqa: E731
+    segments = np.zeros(n)
+    plug_in = g._ar1_sandwich(bread, gmat, segments, rho, 0.0)
+    assert plug_in[0, 0] == pytest.approx(closed(rho), rel=1e-12)
+    # independence gives back the model-based variance 1 / (n mu w)
+    assert g._ar1_sandwich(bread, gmat, segments, 0.0, 0.0)[0, 0] == pytest.approx(bread[0, 0])
+    # averaging over the uncertainty of rho: the three-point rule, and more than the plug-in
+    sd = 0.1
+    nodes = rho + sd * np.sqrt(3) * np.array([-1.0, 0.0, 1.0])
+    averaged = g._ar1_sandwich(bread, gmat, segments, rho, sd)[0, 0]
+    assert averaged == pytest.approx(np.dot([1 / 6, 2 / 3, 1 / 6], [closed(r) for r in nodes]))
+    assert averaged > plug_in[0, 0]
+    # two windows are separate segments: no correlation across them
+    two = g._ar1_sandwich(bread, gmat, np.r_[np.zeros(10), np.ones(10)], rho, 0.0)[0, 0]
+    assert two < plug_in[0, 0]
+
+
+def test_own_lag_correlation_bias_correction():
+    """AR(1) series of 24: the corrected lag-1 correlation is close to the truth, raw is not."""
+    rng = np.random.default_rng(11)
+    rho, n = 0.5, 24
+    raw, corrected = [], []
+    for _ in range(1500):
+        e = rng.standard_normal(n + 50)
+        x = np.zeros(n + 50)
+        for i in range(1, n + 50):
+            x[i] = rho * x[i - 1] + e[i]
+        x = x[50:] - x[50:].mean()
+        x /= x.std()
+        raw.append(np.mean(x[1:] * x[:-1]))
+        corrected.append(g._own_lag_correlation(x, np.zeros(n), n_trend=1))
+    assert np.mean(raw) < rho - 0.07
+    assert np.mean(corrected) == pytest.approx(rho, abs=0.03)
+
+
+def test_headline_is_never_narrower_than_independent_and_says_which():
+    rng = np.random.default_rng(4)
+    s = simulate_ownlag_series(3.0, 50.0, 0.6, 0.5, rng, n_periods=48)
+    r = g.rate_ratio(s.counts[:24], s.counts[24:])
+    assert r.headline_method == g.HEADLINE_INTERVAL == "ar1"
+    assert r.headline_low <= min(r.nb_ci_low, r.ar1_ci_low) + 1e-12
+    assert r.headline_high >= max(r.nb_ci_high, r.ar1_ci_high) - 1e-12
+    assert r.hac_bandwidth == 3 and r.own_lag > 0
+    tr = g.trend(s.counts, s.periods)
+    assert tr.interval_method == "ar1"
+    assert tr.growth_ci[0] <= min(tr.growth_ci_independent[0], tr.growth_ci_ar1[0]) + 1e-9
+    assert tr.growth_ci[1] >= max(tr.growth_ci_independent[1], tr.growth_ci_ar1[1]) - 1e-9
+    assert np.all(tr.band_low <= tr.fitted) and np.all(tr.fitted <= tr.band_high)
+
+
+def _coverage(n, own_lag, dispersion, level, window, growth_pct, seed):
+    rng = np.random.default_rng(seed)
+    hits = {"ratio": 0, "ratio_nb": 0, "trend": 0, "trend_independent": 0}
+    n_ratio = n_trend = 0
+    for _ in range(n):
+        s = simulate_ownlag_series(
+            level, growth_pct, own_lag, dispersion, rng, n_periods=2 * window
+        )
+        a, b = s.counts[:window], s.counts[window:]
+        if a.sum() + b.sum() > 0:
+            r = g.rate_ratio(a, b)
+            n_ratio += 1
+            hits["ratio"] += r.headline_low <= s.true_ratio <= r.headline_high
+            hits["ratio_nb"] += r.nb_ci_low <= s.true_ratio <= r.nb_ci_high
+        tr = g.trend(s.counts, s.periods)
+        if np.isfinite(tr.growth_pct):
+            n_trend += 1
+            hits["trend"] += tr.growth_ci[0] <= growth_pct <= tr.growth_ci[1]
+            lo, hi = tr.growth_ci_independent
+            hits["trend_independent"] += lo <= growth_pct <= hi
+    return {k: v / (n_ratio if k.startswith("ratio") else n_trend) for k, v in hits.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("own_lag", "target"),
+    [(0.5, 0.95), (0.8, 0.90)],
+)
+def test_headline_coverage_under_own_lag_dependence(own_lag, target):
+    """Fast slice of benchmarks/growth_coverage.py: 150 series of 24 months, level 2, +50%/yr.
+
+    Own-lag 0.5: the headline intervals cover 95% within simulation error (3 binomial SEs),
+    where the independent-month NB intervals covered about 77%. Own-lag 0.8: at least 90%.
+    """
+    n = 150
+    cov = _coverage(n, own_lag, 0.5, 2.0, 12, 50.0, seed=int(own_lag * 100))
+    tol = 3 * math.sqrt(0.95 * 0.05 / n)
+    for key in ("ratio", "trend"):
+        if own_lag <= 0.7:
+            assert abs(cov[key] - target) <= tol, cov
+        else:
+            assert cov[key] >= target - tol, cov
+    assert cov["ratio_nb"] < 0.87 and cov["trend_independent"] < 0.87, cov
+
+
+@pytest.mark.slow
+def test_change_point_size_under_dependence():
+    """Break-free series with own-lag 0.5 (issue 14: the old test rejected 32.5% at 5%)."""
+    rng = np.random.default_rng(23)
+    n, rejected = 40, 0
+    for _ in range(n):
+        s = simulate_ownlag_series(3.0, 0.0, 0.5, 0.5, rng, n_periods=48)
+        rejected += g.change_point(s.counts, s.periods).p_value < 0.05
+    assert rejected / n <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / n)
+
+
+def test_davies_signed_root_is_more_conservative():
+    """A profile whose change coefficient flips sign: the signed root adds the crossing."""
+    lr = np.array([4.0, 1.0, 0.25, 1.0, 4.0])
+    signs = np.array([-1.0, -1.0, 1.0, 1.0, 1.0])
+    unsigned = g._davies_bound(lr, 1)
+    signed = g._davies_bound(lr, 1, signs)
+    # unsigned V = |1-2| + |0.5-1| + |1-0.5| + |2-1| = 3; signed V = 1 + 1.5 + 0.5 + 1 = 4
+    expect = lambda v: stats.chi2.sf(4, 1) + v * math.exp(-2) / math.sqrt(2 * math.pi)  # noqa: E731
+    assert unsigned == pytest.approx(expect(3.0))
+    assert signed == pytest.approx(expect(4.0))

@@ -46,8 +46,9 @@ def growth_command(
         bool, typer.Option("--json", help="Print JSON, one object per row.")
     ] = False,
 ) -> None:
-    """Growth between two periods for each region: rate ratio with exact and
-    overdispersion-aware 95% intervals, trend growth per year, doubling time, change point."""
+    """Growth between two periods for each region: rate ratio with its headline 95% interval
+    (allowing for overdispersion and month-to-month dependence) and the exact one, trend growth
+    per year, doubling time, change point."""
     from analysis.config import load_study
     from analysis.geography import resolve_region
     from analysis.growth import JSON_KEYS, growth_sentence, growth_table
@@ -85,7 +86,11 @@ def growth_command(
         if row.get("note"):
             extras.append(f"note: {row['note']}")
         if isinstance(row.get("p_value_bh"), float):
-            extras.append(f"p = {row['p_value']:.3g} (BH-adjusted {row['p_value_bh']:.3g})")
+            extras.append(
+                f"p = {row['p_value']:.3g} (BH-adjusted {row['p_value_bh']:.3g} over the "
+                f"{row['bh_family_size']} ratio and change-point tests of this command; the "
+                "reports adjust over the whole study)"
+            )
         for extra in extras:
             typer.echo(f"  {extra}")
 

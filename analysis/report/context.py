@@ -271,3 +271,84 @@ def warm(study_path: str | os.PathLike[str], quarter: str = "") -> None:
     """Load a study and compute its shared results, so that forked reports inherit them."""
     load(study_path)
     results(study_path, quarter)
+    growth(study_path, quarter)
+
+
+@dataclass(frozen=True)
+class StudyGrowth:
+    """The study's growth results, computed once and shared by the overview and region reports.
+
+    Attributes
+    ----------
+    table : DataFrame
+        :func:`analysis.growth.growth_table` over every region of the panel and every usable
+        comparison of the study, with one Benjamini-Hochberg adjustment over all its ratio and
+        change-point tests; filter it by ``region_id`` or comparison, never re-adjust.
+    results : dict
+        ``(region_id, period_a, period_b) -> analysis.growth.GrowthResult`` (for figures).
+    comparisons : list of (str, str)
+        The study's comparisons that fit the panel's window (in study order).
+    """
+
+    table: Any
+    results: dict[tuple[str, str, str], Any]
+    comparisons: list[tuple[str, str]]
+
+    def region(self, region_id: str) -> Any:
+        """The table's rows of one region (None when the study has no usable comparison)."""
+        if not self.comparisons:
+            return None
+        return self.table[self.table["region_id"] == region_id].reset_index(drop=True)
+
+    def latest(self) -> Any:
+        """The table's rows of the last usable comparison (None when there is none)."""
+        if not self.comparisons:
+            return None
+        a, b = self.comparisons[-1]
+        rows = self.table[(self.table["period_a"] == a) & (self.table["period_b"] == b)]
+        return rows.reset_index(drop=True)
+
+
+_GROWTH: dict[tuple[Any, ...], StudyGrowth] = {}
+
+
+def growth(study_path: str | os.PathLike[str], quarter: str = "") -> StudyGrowth:
+    """Growth table of a whole study as of ``quarter`` (cached per process and on disk).
+
+    Parameters
+    ----------
+    study_path : str or path
+        The study YAML.
+    quarter : str
+        ``YYYYQn`` or empty for the whole window.
+
+    Returns
+    -------
+    StudyGrowth
+    """
+    from analysis import growth as gr
+    from analysis.report.summary import panel_as_of, usable_comparisons
+
+    ctx = load(study_path)
+    path = Path(study_path).resolve()
+    key = (_key(path, ctx.study), quarter)
+    cached = _GROWTH.get(key)
+    if cached is None:
+
+        def compute() -> StudyGrowth:
+            import pandas as pd
+
+            panel = panel_as_of(ctx.data.panel, quarter)
+            comparisons = usable_comparisons(ctx.study.compare, panel)
+            if not comparisons:
+                return StudyGrowth(table=None, results={}, comparisons=[])
+            found = gr.growth_results(panel, None, comparisons)
+            table = gr.bh_adjust(pd.DataFrame([r.to_row() for r in found]))
+            results = {(r.region_id, r.ratio.period_a, r.ratio.period_b): r for r in found}
+            return StudyGrowth(table=table, results=results, comparisons=comparisons)
+
+        cached = _disk("growth", key, compute)
+        if len(_GROWTH) >= _MAX_STUDIES:
+            _GROWTH.pop(next(iter(_GROWTH)))
+        _GROWTH[key] = cached
+    return cached

@@ -168,12 +168,14 @@ GROWTH_COLUMNS = {
     "count_a": "events (from)",
     "count_b": "events (to)",
     "ratio": "ratio",
-    "ci_low": "95% CI low",
-    "ci_high": "95% CI high",
-    "nb_ci_low": "overdispersion-aware low",
-    "nb_ci_high": "overdispersion-aware high",
+    "headline_ci_low": "95% CI low",
+    "headline_ci_high": "95% CI high",
+    "ci_low": "exact CI low (reference)",
+    "ci_high": "exact CI high (reference)",
     "annual_growth_pct": "trend % a year",
+    "trend_ci": "trend 95% CI",
     "p_value_bh": "p (BH-adjusted)",
+    "change_point": "change point",
 }
 
 
@@ -190,7 +192,46 @@ def growth_display(table: pd.DataFrame) -> pd.DataFrame:
     """The reader's columns of :func:`analysis.growth.growth_table`, renamed in plain words."""
     shown = table.reindex(columns=list(GROWTH_COLUMNS)).copy()
     shown["p_value_bh"] = [format_p_value(p) for p in shown["p_value_bh"]]
+    if "annual_growth_ci" in table.columns:
+        shown["trend_ci"] = [
+            f"{ci[0]:+.0f}% to {ci[1]:+.0f}%" if np.all(np.isfinite(ci)) else ""
+            for ci in (np.asarray(c, dtype=float) for c in table["annual_growth_ci"])
+        ]
+    shown["change_point"] = shown["change_point"].fillna("none")
     return shown.rename(columns=GROWTH_COLUMNS)
+
+
+def dependence_sentence(table: pd.DataFrame, region_name: str) -> str:
+    """How much month-to-month dependence widened a region's latest growth interval.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Rows of :func:`analysis.growth.growth_table` for one region.
+    region_name : str
+
+    Returns
+    -------
+    str
+        E.g. "In Kayes, 2021 to 2024, the estimated month-to-month correlation is 0.42; allowing
+        for it (and overdispersion) makes the 95% interval of the ratio 1.6 times as wide (on
+        the log scale) as the exact one."
+    """
+    row = table.iloc[-1]
+    rho = float(row.get("own_lag", np.nan))
+    lo, hi = float(row["headline_ci_low"]), float(row["headline_ci_high"])
+    elo, ehi = float(row["ci_low"]), float(row["ci_high"])
+    where = f"In {region_name}, {row['period_a']} to {row['period_b']}"
+    if not np.isfinite(rho):
+        return f"{where}, the month-to-month correlation could not be estimated."
+    text = f"{where}, the estimated month-to-month correlation is {rho:.2f}"
+    if all(np.isfinite([lo, hi, elo, ehi])) and min(lo, elo) > 0:
+        factor = np.log(hi / lo) / np.log(ehi / elo)
+        text += (
+            f"; allowing for it (and overdispersion) makes the 95% interval of the ratio "
+            f"{factor:.1f} times as wide (on the log scale) as the exact one"
+        )
+    return text + "."
 
 
 def forecast_table(fc: Any, region_id: str) -> pd.DataFrame:
@@ -356,9 +397,10 @@ def ranking(
     """Regions ranked by the growth we are sure of, then P(surge), spillover P(at least 1)
     and recent events.
 
-    "Sure of" is the lower bound of the exact 95% interval of the latest growth ratio: a region
-    that went from 10 to 73 events ranks above one that went from 0 to 1, whose ratio is
-    unbounded but whose lower bound is small.
+    "Sure of" is the lower bound of the headline 95% interval of the latest growth ratio
+    (allowing for overdispersion and month-to-month dependence; the exact one for tables
+    without it): a region that went from 10 to 73 events ranks above one that went from 0 to 1,
+    whose ratio is unbounded but whose lower bound is small.
 
     Returns one row per region with ``region_id``, ``region_name``, ``country``,
     ``events_recent`` (last ``periods`` periods), ``ratio`` with its interval (latest growth
@@ -376,8 +418,11 @@ def ranking(
             & (growth_rows["period_b"] == growth_rows["period_b"].iloc[-1])
         ].set_index("region_id")
         out["ratio"] = latest["ratio"].reindex(out.index)
-        out["ratio_low"] = latest["ci_low"].reindex(out.index)
-        out["ratio_high"] = latest["ci_high"].reindex(out.index)
+        low, high = ("headline_ci_low", "headline_ci_high")
+        if low not in latest.columns:
+            low, high = "ci_low", "ci_high"
+        out["ratio_low"] = latest[low].reindex(out.index)
+        out["ratio_high"] = latest[high].reindex(out.index)
     out["p_surge"] = surge.set_index("region_id")["p_surge"].reindex(out.index)
     out["p_any"] = spill.regions.set_index("region_id")["p_any"].reindex(out.index)
     keys = [k for k in ("ratio_low", "p_surge", "p_any", "events_recent") if k in out.columns]

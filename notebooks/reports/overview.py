@@ -7,7 +7,7 @@ quarter = ""
 previous_manifest = ""
 
 # %%
-from analysis import growth, plots
+from analysis import plots
 from analysis.report import context, figures, provenance, show, summary
 
 ctx = context.load(study)
@@ -15,8 +15,7 @@ data = ctx.data
 panel = summary.panel_as_of(data.panel, quarter)
 shared = context.results(study, quarter)
 alert_rule = ctx.study.alerts
-comparisons = summary.usable_comparisons(ctx.study.compare, panel)
-growth_rows = growth.growth_table(panel, None, comparisons[-1:]) if comparisons else None
+growth_rows = context.growth(study, quarter).latest()  # the study's one BH-adjusted table
 surge = summary.surge_probability(shared.forecast, panel, factor=alert_rule.surge_factor)
 rank = summary.ranking(panel, growth_rows, surge, shared.risk)
 raised = summary.alerts(rank, alert_rule.probability)

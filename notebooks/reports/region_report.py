@@ -33,11 +33,12 @@ show.record(
 
 # %%
 # Computed up front so that the summary can state the results first.
-comparisons = summary.usable_comparisons(ctx.study.compare, panel)
-growth_rows = (
-    growth.growth_table(panel, [region_id], comparisons) if comparisons else None
-)
-growth_results = [growth.growth(panel, region_id, a, b) for a, b in comparisons]
+# One growth table per study (BH across all its regions, comparisons and change points), so
+# this region's adjusted p-values are the overview's.
+study_growth = context.growth(study, quarter)
+comparisons = study_growth.comparisons
+growth_rows = study_growth.region(region_id)
+growth_results = [study_growth.results[(region_id, a, b)] for a, b in comparisons]
 shared = context.results(study, quarter)
 next_quarter = summary.window_forecast(shared.forecast, region_id, steps=3)
 whole = summary.window_forecast(shared.forecast, region_id, steps=ctx.study.horizon)
@@ -105,17 +106,32 @@ show.table(summary.recent_events(events, region_id), float_format="{:,.0f}")
 # %% [markdown]
 # ## Growth
 #
-# Ratios compare event counts between the study's windows: an exact (conditional binomial)
-# interval and a wider one that allows for overdispersion (negative binomial). The trend is a
-# negative-binomial log-linear fit; the band is its pointwise 95% confidence interval.
+# Ratios compare event rates between the study's windows; the trend is a negative-binomial
+# log-linear fit. Conflict counts depend on last month's, so the intervals do too:
+#
+# - **Headline 95% interval**: negative-binomial estimates with standard errors that allow for
+#   month-to-month dependence (the AR(1) correlation that a negative-binomial model with an
+#   own-lag term implies, estimated from the series, with its uncertainty), and never narrower
+#   than the interval that treats months as independent. It is the headline because, of the
+#   candidates (independent months, Newey-West HAC, this one), it is the one whose coverage
+#   stayed near 95% in the simulation study with own-lag shares up to 0.7
+#   (`benchmarks/growth_coverage.py`).
+# - **Exact interval** (reference): conditional binomial (Clopper-Pearson); exact only for
+#   independent Poisson counts, too narrow when counts are overdispersed or months depend on
+#   each other.
+#
+# The p-values are Benjamini-Hochberg adjusted once for the whole study (every region,
+# comparison and change point), so they are the same numbers as in the overview.
 
 # %%
 if growth_rows is not None:
+    show.markdown("{sentence}", sentence=summary.dependence_sentence(growth_rows, region_name))
     show.table(summary.growth_display(growth_rows))
     for result in growth_results:
         show.figure(
             plots.growth_trend(result.trend, ylabel="events"),
-            f"Events in {region_name} with the fitted trend and its 95% confidence band, "
+            f"Events in {region_name} with the fitted trend and its 95% confidence band "
+            "(allowing for overdispersion and month-to-month dependence), "
             f"{result.ratio.period_a} to {result.ratio.period_b}.",
         )
 

@@ -1,0 +1,48 @@
+"""Tests of analysis.report.context.growth: one growth table per study, shared by all reports."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.mark.slow
+def test_study_growth_is_adjusted_once_and_shared(demo_study_path, monkeypatch, tmp_path):
+    """The region report's rows are the overview's rows: same adjusted p-values, one BH family."""
+    from statsmodels.stats.multitest import multipletests
+
+    from analysis import growth as g
+    from analysis.report import context, summary
+
+    monkeypatch.setenv(context.CACHE_ENV, str(tmp_path / "cache"))
+    sg = context.growth(demo_study_path)
+    ctx = context.load(demo_study_path)
+    assert sg.comparisons == [("2021", "2024")]
+    table = sg.table
+    assert set(table["region_id"]) == set(ctx.data.panel["region_id"])
+    pooled = np.r_[table["p_value"].to_numpy(float), table["change_point_p_value"].to_numpy(float)]
+    ok = np.isfinite(pooled)
+    assert (table["bh_family_size"] == ok.sum()).all() and ok.sum() > len(table)
+    adjusted = multipletests(pooled[ok], method="fdr_bh")[1]
+    np.testing.assert_allclose(table["p_value_bh"].to_numpy(float)[ok[: len(table)]],
+                               adjusted[: ok[: len(table)].sum()])  # fmt: skip
+    kayes = sg.region("ML-1")
+    overview = sg.latest().set_index("region_id").loc["ML-1"]
+    assert len(kayes) == 1
+    assert kayes["p_value_bh"].iloc[0] == overview["p_value_bh"]
+    assert kayes["change_point_p_bh"].iloc[0] == overview["change_point_p_bh"]
+    # a single-region table would adjust over that region alone: a different (smaller) number
+    alone = g.growth_table(ctx.data.panel, ["ML-1"], sg.comparisons)
+    assert alone["p_value_bh"].iloc[0] < kayes["p_value_bh"].iloc[0]
+    # the figures' results are the table's
+    result = sg.results[("ML-1", "2021", "2024")]
+    assert result.ratio.headline_low == kayes["headline_ci_low"].iloc[0]
+    # the second call is served from memory
+    assert context.growth(demo_study_path) is sg
+    shown = summary.growth_display(kayes)
+    assert list(shown.columns) == list(summary.GROWTH_COLUMNS.values())
+    assert shown["95% CI low"].iloc[0] == pytest.approx(result.ratio.headline_low)
+    assert shown["exact CI low (reference)"].iloc[0] == pytest.approx(result.ratio.ci_low)
+    text = summary.dependence_sentence(kayes, "Kayes")
+    assert text.startswith("In Kayes, 2021 to 2024, the estimated month-to-month correlation is ")
+    assert f"{result.ratio.own_lag:.2f}" in text
