@@ -17,12 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from analysis.errors import InputError, Problem
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_RAW = PROJECT_ROOT / "data" / "raw"
-DATA_PROCESSED = PROJECT_ROOT / "data" / "processed"
-REPORTS = PROJECT_ROOT / "reports"
-STUDIES = PROJECT_ROOT / "studies"
-NOTEBOOKS = PROJECT_ROOT / "notebooks" / "reports"
+# The project layout an analyst works in (what `conflict-trends init` scaffolds), relative to
+# the current folder: an installed package has no checkout to anchor paths to.
+DATA_RAW = Path("data") / "raw"
+DATA_PROCESSED = Path("data") / "processed"
+REPORTS = Path("reports")
+STUDIES = Path("studies")
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])|Q[1-4])?$|^\d{4}-\d{2}\.\.\d{4}-\d{2}$")
