@@ -88,6 +88,22 @@ def batch_command(
     raise typer.Exit(result.exit_code)
 
 
+LAB_MISSING = (
+    "JupyterLab is not installed, so the notebook was written but not opened. "
+    "Install it with: pip install 'conflict-trends[lab]'"
+)
+
+
+def lab_command(notebook: Path) -> list[str] | None:
+    """The command that opens ``notebook`` in JupyterLab, or None without the [lab] extra."""
+    import importlib.util
+    import sys
+
+    if importlib.util.find_spec("jupyterlab") is None:
+        return None
+    return [sys.executable, "-m", "jupyterlab", str(notebook)]
+
+
 @user_errors
 def notebook_command(
     study: Annotated[Path, typer.Argument(help="Study YAML file.")],
@@ -98,8 +114,13 @@ def notebook_command(
         str, typer.Option("--template", help="region_report, overview or methods.")
     ] = "region_report",
     out: Annotated[Path | None, typer.Option("--out", help="Notebook to write (.ipynb).")] = None,
+    open_lab: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open it in JupyterLab ([lab] extra).")
+    ] = True,
 ) -> None:
-    """Write a parameterized copy of a report notebook to explore in Jupyter."""
+    """Write a parameterized copy of a report notebook and open it in JupyterLab."""
+    import os
+
     from analysis.config import load_study
     from analysis.geography import resolve_region
     from analysis.report.run import slugify, write_parameterized
@@ -107,9 +128,17 @@ def notebook_command(
     loaded = load_study(study)
     code = resolve_region(region) if region else loaded.focus[0]
     name = f"{loaded.slug}-{slugify(code)}-{slugify(Path(template).stem)}.ipynb"
-    target = out or Path("notebooks/exploratory") / name
+    target = out or Path("notebooks") / name
     path = write_parameterized(template, {"study": str(study), "region": code}, target)
     typer.echo(str(path))
+    if not open_lab:
+        return
+    command = lab_command(path)
+    if command is None:
+        typer.echo(LAB_MISSING, err=True)
+        return
+    # JupyterLab takes over this process; its server stops with Ctrl-C as usual.
+    os.execv(command[0], command)
 
 
 def register(app: typer.Typer) -> None:
