@@ -161,10 +161,39 @@ def _resolve_names(study: Study) -> Study:
     )
 
 
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_variables(text: str) -> str:
+    """Replace ``${NAME}`` and ``${NAME:-default}`` with environment variables.
+
+    A study names its data as it is on the author's machine by default and lets another
+    machine (CI, a colleague) point at its own copy without editing the file, e.g.
+    ``${CONFLICT_TRENDS_REAL_DATA:-../data/raw/GEDEvent_v21_1.csv}``.
+
+    Raises
+    ------
+    KeyError
+        With the variable's name, when it is unset (or empty) and has no default.
+    """
+    import os
+
+    def replace(match: re.Match[str]) -> str:
+        value = os.environ.get(match.group(1), "")
+        if value:
+            return value
+        if match.group(2) is not None:
+            return match.group(2)
+        raise KeyError(match.group(1))
+
+    return _VARIABLE.sub(replace, text)
+
+
 def study_from_dict(raw: Any, path: Path | None = None) -> Study:
     """Validate a study given as a mapping (the parsed YAML).
 
-    Relative paths in ``data`` and ``boundaries`` resolve against the YAML file's folder.
+    Relative paths in ``data`` and ``boundaries`` resolve against the YAML file's folder;
+    ``data`` entries may name environment variables (:func:`expand_variables`).
 
     Raises
     ------
@@ -195,6 +224,20 @@ def study_from_dict(raw: Any, path: Path | None = None) -> Study:
         for item in raw["data"]:
             if not isinstance(item, str):
                 resolved.append(item)
+                continue
+            try:
+                item = expand_variables(item)
+            except KeyError as exc:
+                problems.append(
+                    Problem(
+                        file,
+                        None,
+                        "data",
+                        f"environment variable {exc.args[0]} set to a data file "
+                        "(or a default: ${VARIABLE:-path})",
+                        item,
+                    )
+                )
                 continue
             candidate = Path(item) if Path(item).is_absolute() else (base / item)
             if not candidate.exists():
