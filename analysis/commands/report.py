@@ -21,8 +21,13 @@ def report_command(
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per report.")] = 600.0,
+    methods: Annotated[
+        bool,
+        typer.Option("--methods/--no-methods", help="Also render the methods appendix it links."),
+    ] = True,
 ) -> None:
-    """Render region reports of one study to OUT/<study>/<region>.html (and the .ipynb)."""
+    """Render region reports of one study to OUT/<study>/<region>.html (and the .ipynb),
+    with the study's methods appendix (OUT/<study>/methods.html) they link to."""
     from analysis.config import load_study
     from analysis.geography import resolve_region
     from analysis.report.batch import run_batch
@@ -36,6 +41,7 @@ def report_command(
         force=True,
         regions=regions,
         overview=False,
+        methods_notebook="methods" if methods else None,
         timeout=timeout,
         progress=False,
     )

@@ -515,7 +515,7 @@ def run_batch(
             timeout=timeout,
             region_notebook=region_notebook,
             overview_notebook=overview_notebook,
-            methods_notebook=methods_notebook if overview else None,
+            methods_notebook=methods_notebook,
         )
         versions = package_versions()
         previous = {r["id"]: r for r in (read_manifest(root) or {}).get("reports", [])}
@@ -554,6 +554,10 @@ def run_batch(
                 _run_local(todo, workers, on_done, preload_results)
         finally:
             bar.close()
+        from analysis.report.render import drop_dead_links
+
+        for item in todo:  # after all: a linked report may finish after the one linking it
+            drop_dead_links(item.job.html_path)
         ordered = [entries[item.report_id] for item in items if item.report_id in entries]
         counts: dict[str, int] = {}
         for entry in ordered:

@@ -275,3 +275,37 @@ def write_html(nb: nbformat.NotebookNode, path: str | os.PathLike[str], **kwargs
     path = Path(path)
     atomic_write_text(path, render_html(nb, **kwargs))
     return path
+
+
+_LOCAL_LINK = re.compile(r'<a\b[^>]*\bhref="([^"#:]+?)(#[^"]*)?"[^>]*>(.*?)</a>', re.DOTALL)
+
+
+def dead_links(page: str, folder: str | os.PathLike[str]) -> list[str]:
+    """Relative links in ``page`` whose target file does not exist beside it in ``folder``."""
+    folder = Path(folder)
+    return [m.group(1) for m in _LOCAL_LINK.finditer(page) if not (folder / m.group(1)).exists()]
+
+
+def drop_dead_links(path: str | os.PathLike[str]) -> list[str]:
+    """Turn relative links to missing files into plain text, in place (atomically).
+
+    A report links its study's methods appendix; when that was not rendered beside it, the
+    reader gets the words without a link that leads nowhere.
+
+    Returns
+    -------
+    list of str
+        The link targets removed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return []
+    page = path.read_text(encoding="utf-8")
+    dead = dead_links(page, path.parent)
+    if dead:
+
+        def unlink(match: re.Match[str]) -> str:
+            return match.group(3) if match.group(1) in dead else match.group(0)
+
+        atomic_write_text(path, _LOCAL_LINK.sub(unlink, page))
+    return dead
