@@ -190,3 +190,22 @@ def test_cross_border_sentence_names_each_neighbour_with_its_interval(boundaries
     assert "Tambacounda (SEN) 50% (95% interval 25-75%)" in text
     assert "Koulikoro" not in text  # same country
     assert summary.cross_border_sentence(spill, "ML-1", boundaries, ["NGA"]) is None
+
+
+def test_actor_sentence_names_the_study_actor_and_its_opponents():
+    # UCDP state-based events put the government in side_a: counting side_a would name it
+    events = pd.DataFrame(
+        {
+            "region_id": ["ML-5"] * 6 + ["ML-1"],
+            "actor1": ["Government of Mali"] * 3 + ["JNIM", "JNIM", "Dozo militia", "JNIM"],
+            "actor2": ["JNIM"] * 3 + ["Civilians", "Dan Na Ambassagou", "JNIM", "Civilians"],
+        }
+    )
+    text = summary.actor_sentence(events, "ML-5", "Mopti", ["JNIM"])
+    assert text == (
+        "In Mopti, JNIM took part in 6 events; the sides it fought or attacked most were "
+        "Government of Mali (3), Civilians (1) and Dan Na Ambassagou (1)."
+    )
+    assert summary.actor_sentence(events, "SN-KE", "Kedougou", ["JNIM"]) is None
+    anyone = summary.actor_sentence(events, "ML-5", "Mopti", [], top=1)
+    assert anyone == "The actors in most of Mopti's 6 events: JNIM (6)."

@@ -138,6 +138,68 @@ def main_actor(events: pd.DataFrame, region_id: str) -> tuple[str, int] | None:
     return str(counts.index[0]), int(counts.iloc[0])
 
 
+def actor_sentence(
+    events: pd.DataFrame,
+    region_id: str,
+    region_name: str,
+    actors: list[str] | None = None,
+    include_predecessors: bool = False,
+    top: int = 3,
+) -> str | None:
+    """Who fought whom in a region: the study's actor and the sides it fought most.
+
+    UCDP writes the government as ``side_a`` of state-based events, so counting the first
+    actor names the opponent ("Government of Mali") rather than the group a study follows.
+    Here each event's side matching the study's actor patterns is the actor, and the other
+    side its opponent (civilians, in one-sided events).
+
+    Parameters
+    ----------
+    events : DataFrame
+        Canonical events selected by the study.
+    region_id, region_name : str
+        The region and its display name.
+    actors : list of str, optional
+        The study's ``actors``; without them the sentence names the most frequent actors.
+    include_predecessors : bool
+        As in the study.
+    top : int
+        Opponents named at most.
+
+    Returns
+    -------
+    str or None
+        One sentence (Markdown-safe text is left to the caller), None without events.
+    """
+    from analysis.events import _contains, actor_patterns
+
+    rows = events[events["region_id"] == region_id]
+    if rows.empty:
+        return None
+    side_a = rows["actor1"].astype("string")
+    side_b = rows["actor2"].astype("string")
+    if not actors:
+        counts = pd.concat([side_a, side_b]).dropna().value_counts()
+        named = ", ".join(f"{name} ({n})" for name, n in counts.head(top).items())
+        return f"The actors in most of {region_name}'s {len(rows):,} events: {named}."
+    combined = "|".join(f"(?:{p})" for p in actor_patterns(actors, include_predecessors))
+    a_is_actor = _contains(side_a, combined)
+    b_is_actor = _contains(side_b, combined) & ~a_is_actor
+    own = pd.concat([side_a[a_is_actor], side_b[b_is_actor]]).dropna()
+    against = pd.concat([side_b[a_is_actor], side_a[b_is_actor]]).dropna()
+    # ties in alphabetical order, so the sentence does not depend on row order
+    against = against[against.str.strip() != ""].value_counts().sort_index()
+    against = against.sort_values(ascending=False, kind="stable")
+    own_counts = own.value_counts().sort_index().sort_values(ascending=False, kind="stable")
+    name = str(own_counts.index[0]) if len(own) else ", ".join(actors)
+    sentence = f"In {region_name}, {name} took part in {len(rows):,} events"
+    if against.empty:
+        return sentence + "; no opposing side is recorded."
+    listed = [f"{side} ({n:,})" for side, n in against.head(top).items()]
+    joined = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+    return sentence + f"; the sides it fought or attacked most were {joined}."
+
+
 def usable_comparisons(
     compare: list[tuple[str, str]] | list[list[str]], panel: pd.DataFrame
 ) -> list[tuple[str, str]]:

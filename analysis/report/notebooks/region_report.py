@@ -72,14 +72,11 @@ if across:
 show.table(summary.data_summary(events, panel, region_id, data.inputs, data.set_aside))
 
 # %%
-actor = summary.main_actor(events, region_id)
-if actor is not None:
-    show.markdown(
-        "The most frequent actor in {region}'s events is **{actor}** ({n} events).",
-        region=region_name,
-        actor=actor[0],
-        n=actor[1],
-    )
+actors = summary.actor_sentence(
+    events, region_id, region_name, ctx.study.actors, ctx.study.include_predecessors
+)
+if actors is not None:
+    show.markdown("{sentence}", sentence=actors)
 
 # %%
 show.figure(
@@ -148,8 +145,8 @@ if region_id in ctx.study.focus:
 #
 # Each forecaster's backtest evidence (rolling-origin CRPS, interval coverage and Brier score
 # against the baseline ladder) is in the study's [methods appendix](methods.html), rendered
-# beside this report by `conflict-trends batch`; the model assumptions and known limits are
-# stated there too.
+# beside this report by `conflict-trends report` and `conflict-trends batch`; the model
+# assumptions and known limits are stated there too.
 
 # %% [markdown]
 # ## Provenance
