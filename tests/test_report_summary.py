@@ -97,18 +97,16 @@ def test_ranking_alerts_and_changes(tmp_path: Path) -> None:
     assert len(shown) == 2 and shown["growth ratio"].isna().tolist() == [True, False]
     record = summary.ranking_record(rank)
     json.dumps(record)
-    previous = [dict(r, p_surge=0.1, rank=3 - i) for i, r in enumerate(record)]
-    manifest = tmp_path / "manifest.json"
-    manifest.write_text(
-        json.dumps(
-            {"reports": [{"kind": "overview", "study_slug": "s", "records": {"ranking": previous}}]}
-        )
-    )
-    changes = summary.changes_since(str(manifest), rank, "s")
-    assert changes.iloc[0]["region_id"] == "ML-2"
-    assert changes.iloc[0]["p_surge_change"] == pytest.approx(0.6)
-    assert summary.changes_since(str(manifest), rank, "other") is None
-    assert summary.changes_since("", rank, "s") is None
+    assert set(record[0]) == {"region_id", "rank", "events_recent", "p_surge", "p_any"}
+
+
+def test_probabilities_never_read_as_certain() -> None:
+    assert summary.format_probability(0.0) == "<0.1%"
+    assert summary.format_probability(1.0) == ">99.9%"
+    assert summary.format_probability(0.996) == "99.6%"
+    assert summary.format_probability(0.004) == "0.4%"
+    assert summary.format_probability(0.5) == "50%"
+    assert summary.format_probability(float("nan")) == ""
 
 
 def test_data_summary_and_recent_events() -> None:

@@ -239,6 +239,24 @@ GROWTH_COLUMNS = {
 }
 
 
+def format_probability(p: float | None) -> str:
+    """A forecast probability as a percentage that never reads as certain.
+
+    Probabilities are estimated from a finite number of sample paths, so an estimate of 0 or
+    1 means "below or above what the samples resolve", not impossibility or certainty; it is
+    shown as ``<0.1%`` or ``>99.9%`` (baselines that really give 0 or 1 are labelled apart).
+    """
+    if p is None or not np.isfinite(p):
+        return ""
+    if p < 0.001:
+        return "<0.1%"
+    if p > 0.999:
+        return ">99.9%"
+    if p < 0.01 or p > 0.99:
+        return f"{100 * p:.1f}%"
+    return f"{100 * p:.0f}%"
+
+
 def format_p_value(p: float | None) -> str:
     """A p-value as a reader expects it: ``<0.001`` rather than ``0.00``."""
     if p is None or not np.isfinite(p):
@@ -279,7 +297,7 @@ def forecast_table(fc: Any, region_id: str) -> pd.DataFrame:
             "90% interval": [
                 f"{int(lo)}-{int(hi)}" for lo, hi in zip(rows["q05"], rows["q95"], strict=True)
             ],
-            "P(at least 1)": [f"{100 * p:.0f}%" for p in rows["p_any"]],
+            "P(at least 1)": [format_probability(p) for p in rows["p_any"]],
         }
     )
 
@@ -332,7 +350,7 @@ def forecast_sentence(w: WindowForecast, region_name: str, model: str) -> str:
         f"From {w.first:%Y-%m} to {w.last:%Y-%m}, the {model} forecast expects "
         f"{w.mean:.1f} events in {region_name} ({100 * w.level:.0f}% interval "
         f"{w.low:.0f}-{w.high:.0f}); the probability of at least one event in that time is "
-        f"{100 * w.p_any:.0f}%"
+        f"{format_probability(w.p_any)}"
     )
 
 
@@ -449,61 +467,46 @@ def alerts(rank: pd.DataFrame, probability: float) -> pd.DataFrame:
     return rank[rank["p_surge"] > probability].reset_index(drop=True)
 
 
-def changes_since(
-    previous_manifest: str, current: pd.DataFrame, study_slug: str
-) -> pd.DataFrame | None:
-    """What changed since the previous quarter's overview, per region.
+def ranking_record(rank: pd.DataFrame) -> list[dict[str, Any]]:
+    """The ranking as JSON-ready rows for the manifest (read by the next quarter), with the
+    expected events of :func:`expected_next` when ``rank`` has them."""
+    cols = ["region_id", "rank", "events_recent", "p_surge", "p_any"]
+    expected = ["expected", "expected_low", "expected_high"]
+    has_expected = all(c in rank.columns for c in expected)
+    out = []
+    for row in rank.reindex(columns=cols + expected).itertuples(index=False):
+        item = {
+            "region_id": str(row.region_id),
+            "rank": int(row.rank),
+            "events_recent": int(row.events_recent),
+            "p_surge": float(row.p_surge),
+            "p_any": None if pd.isna(row.p_any) else float(row.p_any),
+        }
+        if has_expected:
+            for name in expected:
+                value = getattr(row, name)
+                item[name] = None if pd.isna(value) else float(value)
+        out.append(item)
+    return out
 
-    Reads the ``ranking`` record of the previous manifest's overview of the same study.
+
+def expected_next(fc: Any, steps: int = 3, level: float = 0.9) -> pd.DataFrame:
+    """Expected events over the next ``steps`` periods with a central interval, per region.
 
     Returns
     -------
-    DataFrame or None
-        ``region_id``, ``region_name``, previous and current ``rank``, ``events_recent`` and
-        ``p_surge``, sorted by the largest rise in P(surge); None if there is no previous
-        overview to compare with.
+    DataFrame
+        ``region_id``, ``expected``, ``expected_low``, ``expected_high``.
     """
-    import json
-    from pathlib import Path
-
-    if not previous_manifest or not Path(previous_manifest).is_file():
-        return None
-    manifest = json.loads(Path(previous_manifest).read_text(encoding="utf-8"))
-    previous = None
-    for entry in manifest.get("reports", []):
-        if entry.get("kind") == "overview" and entry.get("study_slug") == study_slug:
-            previous = (entry.get("records") or {}).get("ranking")
-    if not previous:
-        return None
-    before = pd.DataFrame(previous)
-    merged = current[["region_id", "region_name", "rank", "events_recent", "p_surge"]].merge(
-        before[["region_id", "rank", "events_recent", "p_surge"]],
-        on="region_id",
-        how="left",
-        suffixes=("", "_previous"),
+    rows = [window_forecast(fc, r, steps=steps, level=level) for r in fc.region_ids]
+    return pd.DataFrame(
+        {
+            "region_id": [w.region_id for w in rows],
+            "expected": [w.mean for w in rows],
+            "expected_low": [w.low for w in rows],
+            "expected_high": [w.high for w in rows],
+        }
     )
-    merged["p_surge_change"] = merged["p_surge"] - merged["p_surge_previous"]
-    merged["rank_change"] = merged["rank_previous"] - merged["rank"]
-    return merged.sort_values("p_surge_change", ascending=False, kind="stable").reset_index(
-        drop=True
-    )
-
-
-def ranking_record(rank: pd.DataFrame) -> list[dict[str, Any]]:
-    """The ranking as JSON-ready rows for the manifest (read by the next quarter)."""
-    cols = ["region_id", "rank", "events_recent", "p_surge", "p_any"]
-    out = []
-    for row in rank.reindex(columns=cols).itertuples(index=False):
-        out.append(
-            {
-                "region_id": str(row.region_id),
-                "rank": int(row.rank),
-                "events_recent": int(row.events_recent),
-                "p_surge": float(row.p_surge),
-                "p_any": None if pd.isna(row.p_any) else float(row.p_any),
-            }
-        )
-    return out
 
 
 #: Forecasters scored in the methods appendix: the models ``auto`` chooses among, the
@@ -561,6 +564,8 @@ def ranking_display(rank: pd.DataFrame, top: int = 20) -> pd.DataFrame:
     out = rank.head(top).reindex(columns=list(RANKING_COLUMNS)).copy()
     for col in ("ratio", "ratio_low", "ratio_high"):
         out[col] = out[col].astype(float).replace([np.inf, -np.inf], np.nan)
+    for col in ("p_surge", "p_any"):
+        out[col] = [format_probability(p) for p in out[col].astype(float)]
     return out.rename(columns=RANKING_COLUMNS)
 
 

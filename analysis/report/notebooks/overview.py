@@ -8,6 +8,7 @@ previous_manifest = ""
 
 # %%
 from analysis import growth, plots
+from analysis.report import changes as quarterly
 from analysis.report import context, figures, provenance, show, summary
 
 ctx = context.load(study)
@@ -19,8 +20,14 @@ comparisons = summary.usable_comparisons(ctx.study.compare, panel)
 growth_rows = growth.growth_table(panel, None, comparisons[-1:]) if comparisons else None
 surge = summary.surge_probability(shared.forecast, panel, factor=alert_rule.surge_factor)
 rank = summary.ranking(panel, growth_rows, surge, shared.spillover)
+rank = rank.merge(summary.expected_next(shared.forecast), on="region_id", how="left")
 raised = summary.alerts(rank, alert_rule.probability)
-changes = summary.changes_since(previous_manifest, rank, ctx.study.slug)
+changes = quarterly.quarter_changes(
+    panel,
+    rank,
+    quarterly.previous_ranking(previous_manifest, ctx.study.slug),
+    alert_rule.probability,
+)
 show.record(
     title=f"{ctx.study.title}: overview" + (f" {quarter}" if quarter else ""),
     subtitle=f"{panel['region_id'].nunique()} regions, "
@@ -46,7 +53,7 @@ show.markdown(
     p=f"{alert_rule.probability:.0%}",
 )
 if len(raised):
-    show.table(raised[["region_id", "region_name", "country", "events_recent", "p_surge"]])
+    show.table(summary.ranking_display(raised, top=len(raised)))
 else:
     show.markdown("No region passes the alert threshold.")
 
@@ -72,10 +79,10 @@ show.figure(
 # ## Changes since the previous quarter
 
 # %%
-if changes is None:
-    show.markdown("No previous quarter's overview to compare with.")
-else:
-    show.table(changes.head(15), float_format="{:,.2f}")
+for sentence in changes.sentences():
+    show.markdown("- {sentence}", sentence=sentence)
+if len(changes.moves):
+    show.table(changes.table(), float_format="{:,.1f}")
 
 # %% [markdown]
 # ## Spillover
