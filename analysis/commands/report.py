@@ -12,6 +12,17 @@ from analysis.commands._common import user_errors
 DEFAULT_OUT = Path("reports")
 
 
+def _check_study(study: object) -> None:
+    """Stop before rendering when the study selects no event or has too short a history
+    (the same checks the notebooks make, as a message and exit 2 instead of failed reports).
+    Loaded through the report context, so the forked report reuses the prepared data."""
+    from analysis.pipeline import require_history
+    from analysis.report import context
+
+    ctx = context.load(study.path)  # type: ignore[attr-defined]
+    require_history(ctx.data.panel, ctx.study, "the reports' forecasts")
+
+
 @user_errors
 def report_command(
     study: Annotated[Path, typer.Argument(help="Study YAML file.")],
@@ -34,6 +45,7 @@ def report_command(
 
     loaded = load_study(study)
     regions = [resolve_region(r) for r in region] if region else list(loaded.focus)
+    _check_study(loaded)
     result = run_batch(
         [study],
         out,

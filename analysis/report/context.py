@@ -188,7 +188,10 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
         study = ctx.study
 
         def compute() -> StudyResults:
+            from analysis.pipeline import require_history
+
             panel = panel_as_of(ctx.data.panel, quarter)
+            require_history(panel, study, "the reports' forecasts")
             fc = forecast(
                 FORECAST_MODEL,
                 panel,
