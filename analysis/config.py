@@ -76,6 +76,9 @@ class Study(BaseModel):
     boundaries: Path | None = None
     alerts: Alerts = Field(default_factory=Alerts)
     synthetic: bool = False
+    attribution: str = Field(
+        "", max_length=1000, description="data source, version and licence, shown in reports"
+    )
     path: Path | None = Field(default=None, exclude=True)
 
     @field_validator("start", "end")

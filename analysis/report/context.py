@@ -37,6 +37,7 @@ class ReportContext:
             "slug": self.study.slug,
             "path": str(self.study.path),
             "sha256": self.study_sha256,
+            "attribution": getattr(self.study, "attribution", ""),
         }
 
 

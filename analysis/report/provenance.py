@@ -168,6 +168,8 @@ def show(prov: Provenance) -> None:
         sha=prov.study.get("sha256", ""),
         created=prov.created,
     )
+    if prov.study.get("attribution"):
+        display.markdown("Data source: {text}", text=prov.study["attribution"])
     display.markdown("**Data files**")
     display.table(pd.DataFrame(prov.inputs))
     if prov.set_aside:

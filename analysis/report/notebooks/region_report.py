@@ -69,6 +69,8 @@ if across:
 # ## Data
 
 # %%
+if ctx.study.attribution:
+    show.markdown("Data source: {text}", text=ctx.study.attribution)
 show.table(summary.data_summary(events, panel, region_id, data.inputs, data.set_aside))
 
 # %%
