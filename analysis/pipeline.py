@@ -249,4 +249,3 @@ def require_history(panel: pd.DataFrame, study: Study, what: str = "a forecast")
             )
         ],
     )
-

@@ -184,7 +184,7 @@ def test_cross_border_sentence_names_each_neighbour_with_its_interval(boundaries
     )
     text = summary.cross_border_sentence(spill, "ML-1", boundaries, ["MRT", "SEN"])
     assert text.startswith("Across the border from Kayes")
-    assert "Guidimaka (MRT) 96% (95% interval 88-100%)" in text
+    assert "Guidimaka (MRT) 96% (95% interval 88% to >99.9%)" in text  # never "100%"
     assert "Tambacounda (SEN) 50% (95% interval 25-75%)" in text
     assert "Koulikoro" not in text  # same country
     assert summary.cross_border_sentence(spill, "ML-1", boundaries, ["NGA"]) is None
@@ -207,3 +207,9 @@ def test_actor_sentence_names_the_study_actor_and_its_opponents():
     assert summary.actor_sentence(events, "SN-KE", "Kedougou", ["JNIM"]) is None
     anyone = summary.actor_sentence(events, "ML-5", "Mopti", [], top=1)
     assert anyone == "The actors in most of Mopti's 6 events: JNIM (6)."
+
+
+def test_probability_ranges_read_naturally() -> None:
+    assert summary.probability_range(0.75, 0.99) == "75-99%"
+    assert summary.probability_range(0.996, 1.0) == "99.6% to >99.9%"
+    assert summary.probability_range(0.0, 0.2) == "<0.1% to 20%"

@@ -257,6 +257,15 @@ def format_probability(p: float | None) -> str:
     return f"{100 * p:.0f}%"
 
 
+def probability_range(low: float, high: float) -> str:
+    """An interval of probabilities, e.g. ``75-99%`` or ``99.6% to >99.9%``."""
+    a, b = format_probability(low), format_probability(high)
+    if a.endswith("%") and b.endswith("%") and a[:1].isdigit() and b[:1].isdigit():
+        if "." not in a + b:
+            return f"{a[:-1]}-{b}"
+    return f"{a} to {b}"
+
+
 def format_p_value(p: float | None) -> str:
     """A p-value as a reader expects it: ``<0.001`` rather than ``0.00``."""
     if p is None or not np.isfinite(p):
@@ -373,6 +382,8 @@ def spillover_table(spill: Any, region_ids: list[str]) -> pd.DataFrame:
     """Spillover model rows for the given regions, in that order, in plain column names."""
     rows = spill.regions.set_index("region_id").reindex(region_ids).reset_index()
     rows = rows.dropna(subset=["p_any"])
+    for col in ("p_any", "p_any_low", "p_any_high"):
+        rows[col] = [format_probability(p) for p in rows[col].astype(float)]
     return rows.reindex(columns=list(SPILLOVER_COLUMNS)).rename(columns=SPILLOVER_COLUMNS)
 
 
@@ -605,8 +616,8 @@ def cross_border_sentence(
     pct = int(round(100 * spill.level))
     parts = [
         f"{table.loc[r, 'region_name']} ({table.loc[r, 'country']}) "
-        f"{100 * table.loc[r, 'p_any']:.0f}% ({pct}% interval "
-        f"{100 * table.loc[r, 'p_any_low']:.0f}-{100 * table.loc[r, 'p_any_high']:.0f}%)"
+        f"{format_probability(table.loc[r, 'p_any'])} ({pct}% interval "
+        f"{probability_range(table.loc[r, 'p_any_low'], table.loc[r, 'p_any_high'])})"
         for r in across
     ]
     name = table.loc[region_id, "region_name"] if region_id in table.index else region_id
