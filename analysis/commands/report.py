@@ -36,6 +36,9 @@ def report_command(
         bool,
         typer.Option("--methods/--no-methods", help="Also render the methods appendix it links."),
     ] = True,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also print each page to PDF (needs Chromium).")
+    ] = False,
 ) -> None:
     """Render region reports of one study to OUT/<study>/<region>.html (and the .ipynb),
     with the study's methods appendix (OUT/<study>/methods.html) they link to."""
@@ -45,6 +48,10 @@ def report_command(
 
     loaded = load_study(study)
     regions = [resolve_region(r) for r in region] if region else list(loaded.focus)
+    if pdf:
+        from analysis.report.pdf import html_to_pdf, require_chromium
+
+        require_chromium()  # before any work: say what is missing
     _check_study(loaded)
     result = run_batch(
         [study],
@@ -61,6 +68,8 @@ def report_command(
         typer.echo(f"{entry['status']:8} {result.out / entry['html']}")
         if entry["error"]:
             typer.echo(f"         {entry['error']}", err=True)
+        elif pdf:
+            typer.echo(f"{'pdf':8} {html_to_pdf(result.out / entry['html'])}")
     raise typer.Exit(result.exit_code)
 
 
