@@ -40,7 +40,8 @@ include_predecessors: false           # true adds AQIM, Ansar Dine, al-Murabitun
 event_types: []                       # e.g. [state-based, one-sided]; empty = all
 countries: [Mali, Mauritania, Senegal]  # names or ISO3 codes
 focus: [Kayes]                        # the regions the reports are about (name or ISO 3166-2)
-start: 2018-01                        # first month of the window (YYYY-MM)
+start: 2021-01                        # first month of the window (YYYY-MM); forecasts
+                                      # need at least 27 months of history
 end: 2024-12                          # last month
 freq: month                           # month | quarter
 horizon: 12                           # periods to forecast
