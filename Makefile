@@ -10,7 +10,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export MPLBACKEND := Agg
 
 .DEFAULT_GOAL := help
-.PHONY: help install report demo-data test lint format bench quarterly clean
+.PHONY: help install report real demo-data test lint format bench quarterly clean wheel
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -28,6 +28,31 @@ demo-data: $(STAMP) ## Write the synthetic demo events to data/raw/demo/
 
 report: demo-data ## Render the demo study's reports (focus, neighbours, overview, methods) into reports/
 	$(BIN)/conflict-trends batch $(STUDY) --out reports
+
+REAL_STUDY := studies/jnim_sahel_ucdp.yaml
+REAL_CSV := data/raw/GEDEvent_v21_1.csv
+
+$(REAL_CSV): | $(STAMP)
+	$(BIN)/conflict-trends fetch ucdp --version 21.1 --out data/raw
+	$(BIN)/python -c "$$UNZIP_CSV" data/raw/ged211-csv.zip $(REAL_CSV)
+
+# the archive's CSV member, written atomically (whatever the member is called)
+define UNZIP_CSV
+import os, shutil, sys, zipfile
+archive = zipfile.ZipFile(sys.argv[1])
+member = next(n for n in archive.namelist() if n.lower().endswith(".csv"))
+with archive.open(member) as src, open(sys.argv[2] + ".part", "wb") as dst:
+    shutil.copyfileobj(src, dst)
+os.replace(sys.argv[2] + ".part", sys.argv[2])
+endef
+export UNZIP_CSV
+
+# The study reads CONFLICT_TRENDS_REAL_DATA when set, else the official GED 21.1 CSV in data/raw/.
+real: $(STAMP) $(if $(CONFLICT_TRENDS_REAL_DATA),,$(REAL_CSV)) ## Real-data study (UCDP GED 21.1, JNIM in central Mali): fetch if missing, render into reports/
+	$(BIN)/conflict-trends batch $(REAL_STUDY) --out reports
+
+wheel: $(STAMP) ## Build the wheel into dist/
+	$(BIN)/python -m build --wheel --outdir dist .
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check analysis tests benchmarks

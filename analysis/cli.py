@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from analysis.commands import data, forecast, growth, report, spillover
+from analysis.commands import data, forecast, growth, project, report, spillover
 
 app = typer.Typer(
     name="conflict-trends",
@@ -18,7 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (data, growth, forecast, spillover, report):
+for _module in (project, data, growth, forecast, spillover, report):
     _module.register(app)
 
 

@@ -17,12 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from analysis.errors import InputError, Problem
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_RAW = PROJECT_ROOT / "data" / "raw"
-DATA_PROCESSED = PROJECT_ROOT / "data" / "processed"
-REPORTS = PROJECT_ROOT / "reports"
-STUDIES = PROJECT_ROOT / "studies"
-NOTEBOOKS = PROJECT_ROOT / "notebooks" / "reports"
+# The project layout an analyst works in (what `conflict-trends init` scaffolds), relative to
+# the current folder: an installed package has no checkout to anchor paths to.
+DATA_RAW = Path("data") / "raw"
+DATA_PROCESSED = Path("data") / "processed"
+REPORTS = Path("reports")
+STUDIES = Path("studies")
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])|Q[1-4])?$|^\d{4}-\d{2}\.\.\d{4}-\d{2}$")
@@ -83,6 +83,9 @@ class Study(BaseModel):
     boundaries: Path | None = None
     alerts: Alerts = Field(default_factory=Alerts)
     synthetic: bool = False
+    attribution: str = Field(
+        "", max_length=1000, description="data source, version and licence, shown in reports"
+    )
     path: Path | None = Field(default=None, exclude=True)
 
     @field_validator("start", "end")
@@ -175,10 +178,39 @@ def _resolve_names(study: Study) -> Study:
     )
 
 
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_variables(text: str) -> str:
+    """Replace ``${NAME}`` and ``${NAME:-default}`` with environment variables.
+
+    A study names its data as it is on the author's machine by default and lets another
+    machine (CI, a colleague) point at its own copy without editing the file, e.g.
+    ``${CONFLICT_TRENDS_REAL_DATA:-../data/raw/GEDEvent_v21_1.csv}``.
+
+    Raises
+    ------
+    KeyError
+        With the variable's name, when it is unset (or empty) and has no default.
+    """
+    import os
+
+    def replace(match: re.Match[str]) -> str:
+        value = os.environ.get(match.group(1), "")
+        if value:
+            return value
+        if match.group(2) is not None:
+            return match.group(2)
+        raise KeyError(match.group(1))
+
+    return _VARIABLE.sub(replace, text)
+
+
 def study_from_dict(raw: Any, path: Path | None = None) -> Study:
     """Validate a study given as a mapping (the parsed YAML).
 
-    Relative paths in ``data`` and ``boundaries`` resolve against the YAML file's folder.
+    Relative paths in ``data`` and ``boundaries`` resolve against the YAML file's folder;
+    ``data`` entries may name environment variables (:func:`expand_variables`).
 
     Raises
     ------
@@ -209,6 +241,20 @@ def study_from_dict(raw: Any, path: Path | None = None) -> Study:
         for item in raw["data"]:
             if not isinstance(item, str):
                 resolved.append(item)
+                continue
+            try:
+                item = expand_variables(item)
+            except KeyError as exc:
+                problems.append(
+                    Problem(
+                        file,
+                        None,
+                        "data",
+                        f"environment variable {exc.args[0]} set to a data file "
+                        "(or a default: ${VARIABLE:-path})",
+                        item,
+                    )
+                )
                 continue
             candidate = Path(item) if Path(item).is_absolute() else (base / item)
             if not candidate.exists():

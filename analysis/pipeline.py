@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.config import Study
+from analysis.errors import InputError, Problem
 from analysis.events import filter_events
 from analysis.geography import Boundaries, load_boundaries
 from analysis.panel import build_panel
@@ -77,6 +78,68 @@ def _key(study: Study) -> str:
     return json.dumps([files, study.parameters()], sort_keys=True, default=str)
 
 
+#: Selection steps in the order applied, with the study key each comes from.
+_FILTERS = {
+    "actors": "actors",
+    "event_types": "event_types",
+    "countries": "countries",
+    "window": "start/end",
+    "in_panel": "countries (no event placed in an admin-1 unit of them)",
+}
+
+
+def closest_actors(events: pd.DataFrame, wanted: list[str], n: int = 5) -> list[str]:
+    """Actor names in the data closest to the names a study asked for (difflib ratio)."""
+    import difflib
+
+    names: dict[str, str] = {}
+    for column in ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2"):
+        if column in events.columns:
+            for name in events[column].dropna().unique():
+                names.setdefault(str(name).lower(), str(name))
+    found: list[str] = []
+    for item in wanted:
+        for key in difflib.get_close_matches(str(item).lower(), list(names), n=n, cutoff=0.3):
+            if names[key] not in found:
+                found.append(names[key])
+    if not found:  # a short alias inside longer names ("JNIM" in "JNIM: Group for ...")
+        for item in wanted:
+            found += [v for k, v in names.items() if str(item).lower()[:4] in k][:n]
+    return found[:n]
+
+
+def _require_events(study: Study, ingested: pd.DataFrame, selection: dict[str, int]) -> None:
+    """Stop with the filter that selected nothing, rather than forecast exactly zero."""
+    if selection.get("in_panel", 0) > 0:
+        return
+    empty = next((step for step in _FILTERS if selection.get(step, 1) == 0), "in_panel")
+    key = _FILTERS[empty]
+    file = str(study.path) if study.path else None
+    if empty == "actors":
+        close = closest_actors(ingested, list(study.actors))
+        found = f"{study.actors}; closest actor names in the data: " + (
+            "; ".join(close) if close else "none"
+        )
+        expected = "an actor name or pattern that matches events in the data"
+    elif empty == "event_types":
+        types = sorted(ingested["event_type"].dropna().unique().astype(str))[:10]
+        found = f"{study.event_types}; event types in the data: {'; '.join(types)}"
+        expected = "event types present in the data"
+    elif empty == "window":
+        dates = ingested["date_start"].dropna()
+        found = f"{study.start} to {study.end}; the selected events run " + (
+            f"{dates.min():%Y-%m} to {dates.max():%Y-%m}" if len(dates) else "nowhere"
+        )
+        expected = "a window that contains selected events"
+    else:
+        found = str(study.countries)
+        expected = "countries with selected events placed in their admin-1 units"
+    raise InputError(
+        "the study selects no event",
+        [Problem(file, None, key, expected, found)],
+    )
+
+
 def prepare(study: Study, use_cache: bool = True) -> StudyData:
     """Ingest a study's files and build its panel.
 
@@ -94,7 +157,9 @@ def prepare(study: Study, use_cache: bool = True) -> StudyData:
     Raises
     ------
     InputError
-        When a data file is invalid (every problem named with file, line and column).
+        When a data file is invalid (every problem named with file, line and column), or
+        when the study's filters select no event (naming the filter, and the closest actor
+        names in the data when it is ``actors``).
     """
     key = _key(study)
     if use_cache and key in _CACHE:
@@ -128,6 +193,7 @@ def prepare(study: Study, use_cache: bool = True) -> StudyData:
         freq=study.freq,
     )
     selection["in_panel"] = int(panel["events"].sum())
+    _require_events(study, result.events, selection)
     data = StudyData(
         study=study,
         events=events.reset_index(drop=True),
@@ -142,3 +208,45 @@ def prepare(study: Study, use_cache: bool = True) -> StudyData:
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = data
     return data
+
+
+def forecast_history_needed(horizon: int = 12) -> int:
+    """Periods of history the ``auto`` forecaster needs to choose its model out of sample.
+
+    It scores candidates by rolling-origin CRPS on inner origins with at least ``min_train``
+    periods before them and ``horizon`` observed periods after; with less, the choice would
+    be a default rather than evidence.
+    """
+    from analysis.models.registry import get
+
+    auto = get("auto", horizon=horizon)
+    return int(getattr(auto, "min_train", 24)) + int(horizon)
+
+
+def require_history(panel: pd.DataFrame, study: Study, what: str = "a forecast") -> None:
+    """Refuse ``what`` when the study's panel is shorter than the forecaster needs.
+
+    Raises
+    ------
+    InputError
+        Naming the study's window, the periods it has and the periods needed.
+    """
+    need = forecast_history_needed(study.horizon)
+    have = int(panel["period"].nunique())
+    if have >= need:
+        return
+    freq = panel.attrs.get("freq", study.freq)
+    raise InputError(
+        f"the study's history is too short for {what}",
+        [
+            Problem(
+                str(study.path) if study.path else None,
+                None,
+                "start/end",
+                f"at least {need} {freq}s of history (the forecaster is chosen by "
+                f"out-of-sample scores at steps 1-{study.horizon} on origins with "
+                f"{need - study.horizon} {freq}s before them)",
+                f"{have} {freq}s ({study.start} to {study.end})",
+            )
+        ],
+    )

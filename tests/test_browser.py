@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.report import batch
+from analysis.report import batch, render
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_report_templates import write_study  # noqa: E402
@@ -93,6 +93,17 @@ def _open(page_path: Path, screenshot: Path) -> dict:
                               !!document.getElementById(decodeURIComponent(a.hash.slice(1)))]),
                     scripts: document.scripts.length,
                     title: document.title,
+                    // numbers and short names must sit on one line ("201 / 7" is a bug)
+                    wrapped: Array.from(document.querySelectorAll('td:not(.text), td.nowrap'))
+                        .filter(td => {
+                            const range = document.createRange();
+                            range.selectNodeContents(td);
+                            const tops = Array.from(range.getClientRects())
+                                .map(r => Math.round(r.top));
+                            return new Set(tops).size > 1;
+                        }).map(td => td.textContent),
+                    cells: document.querySelectorAll('td').length,
+                    text: document.body.innerText,
                 })"""
             )
             ARTIFACTS.mkdir(exist_ok=True)
@@ -116,4 +127,63 @@ def test_report_in_browser(reports: dict[str, Path], kind: str) -> None:
         assert facts["toc"], "expected a table of contents"
     assert all(width > 0 for width in facts["images"]), facts["images"]
     assert all(ok for _, ok in facts["toc"]), facts["toc"]
+    assert facts["wrapped"] == []
     assert (ARTIFACTS / f"report-{kind}.png").stat().st_size > 1000
+
+
+STUDIES = Path(__file__).resolve().parents[1] / "studies"
+
+
+@pytest.fixture(scope="module")
+def real_reports(tmp_path_factory, real_data_path: Path) -> dict[str, Path]:
+    """The shipped real-data study rendered from CONFLICT_TRENDS_REAL_DATA (focus + overview;
+    the methods appendix's backtest is exercised by the template smoke test)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    pytest.importorskip("playwright.sync_api")
+    tmp = tmp_path_factory.mktemp("real")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CONFLICT_TRENDS_REPORT_CACHE", str(tmp / "cache"))
+    try:
+        result = batch.run_batch(
+            [STUDIES / "jnim_sahel_ucdp.yaml"],
+            tmp / "out",
+            regions="focus",
+            methods_notebook=None,
+            workers=2,
+            timeout=600,
+            progress=False,
+        )
+    finally:
+        mp.undo()
+    assert result.exit_code == 0, [r["error"] for r in result.failed]
+    pages = {r["kind"]: result.out / r["html"] for r in result.manifest["reports"]}
+    return pages
+
+
+@pytest.mark.slow
+@pytest.mark.real_data
+@pytest.mark.parametrize("kind", ["region", "overview"])
+def test_real_study_in_browser(real_reports: dict[str, Path], real_data_path: Path, kind) -> None:
+    page = real_reports[kind]
+    html = page.read_text(encoding="utf-8")
+    facts = _open(page, ARTIFACTS / f"real-{kind}.png")
+    assert facts["external"] == [] and facts["errors"] == [] and facts["scripts"] == 0
+    assert facts["images"] and all(width > 0 for width in facts["images"])
+    assert facts["toc"] and all(ok for _, ok in facts["toc"])
+    assert facts["cells"] > 10 and facts["wrapped"] == []
+    text = facts["text"]
+    # source, version and licence; no path of the machine that rendered it; no dead link
+    assert "UCDP" in text and "21.1" in text and "CC BY 4.0" in text
+    assert str(real_data_path.parent) not in html and str(STUDIES) not in html
+    assert str(Path.home()) not in html or str(Path.home()) == "/"
+    assert render.dead_links(html, page.parent) == []
+    assert "SYNTHETIC" not in text
+    if kind == "region":
+        assert "Mopti (ML-5)" in text
+        assert "In Mopti, JNIM took part in" in text and "Government of Mali" in text
+        assert "fought or attacked most" in text
+        assert " 100%" not in text and " 0%" not in text
+    else:
+        assert "Changes since the previous quarter" in text
+        assert "events_recent" not in text and "p_surge" not in text

@@ -107,3 +107,23 @@ def test_study_from_dict_without_file():
 )  # fmt: skip
 def test_slugify(text, slug):
     assert slugify(text) == slug
+
+
+def test_data_path_from_an_environment_variable(tmp_path, monkeypatch):
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "mine.csv").write_text("id\n1\n")
+    text = BASE.replace("data: [events.csv]", "data: ['${CT_TEST_DATA:-events.csv}']")
+    path = _write(tmp_path, text)
+    monkeypatch.delenv("CT_TEST_DATA", raising=False)
+    assert load_study(path).data == [(tmp_path / "events.csv").resolve()]  # the default
+    monkeypatch.setenv("CT_TEST_DATA", str(other / "mine.csv"))
+    assert load_study(path).data == [(other / "mine.csv").resolve()]
+
+
+def test_unset_variable_without_default_names_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("CT_TEST_UNSET", raising=False)
+    path = _write(tmp_path, BASE.replace("data: [events.csv]", "data: ['${CT_TEST_UNSET}']"))
+    with pytest.raises(InputError) as exc:
+        load_study(path)
+    assert "CT_TEST_UNSET" in exc.value.render()

@@ -290,6 +290,20 @@ CASES: list[Case] = [
         check=_kept(2),
     ),  # fmt: skip
     Case("empty event id", _ucdp([ucdp_row(1, id="")]), 2, ["line 2", "id"]),
+    Case(
+        "UCDP file that cannot place any event",
+        _ucdp(
+            [ucdp_row(1)], [c for c in UCDP_HEADER if c not in ("adm_1", "latitude", "longitude")]
+        ),
+        2,
+        ["an admin-1 column", "adm_1", "latitude", "longitude"],
+    ),
+    Case(
+        "ACLED file with a latitude but no longitude or admin1",
+        _acled([acled_row(1)], [c for c in ACLED_HEADER if c not in ("admin1", "longitude")]),
+        2,
+        ["an admin-1 column", "admin1", "longitude"],
+    ),
 ]
 
 

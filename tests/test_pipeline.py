@@ -54,3 +54,48 @@ def test_prepare_reports_bad_data_file(tmp_path):
     with pytest.raises(InputError) as info:
         prepare(load_study(path), use_cache=False)
     assert "latitude" in str(info.value) and "line 2" in str(info.value)
+
+
+def _variant(demo_study_path, tmp_path, **changes):
+    import yaml
+
+    raw = yaml.safe_load(demo_study_path.read_text())
+    raw.update(changes)
+    path = tmp_path / "variant.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def test_a_filter_that_selects_nothing_is_named_with_the_closest_actors(demo_study_path, tmp_path):
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+    from analysis.errors import InputError
+
+    path = _variant(demo_study_path, tmp_path, actors=["JNIMM"])
+    with pytest.raises(InputError) as info:
+        prepare(load_study(path), use_cache=False)
+    text = info.value.render()
+    assert "selects no event" in text and "'actors'" in text
+    assert "closest actor names in the data: JNIM" in text
+    result = CliRunner().invoke(app, ["forecast", str(path), "--json"])
+    assert result.exit_code == 2 and "closest actor names" in result.output
+    window = _variant(demo_study_path, tmp_path, start="2030-01", end="2030-12")
+    with pytest.raises(InputError, match="start/end"):
+        prepare(load_study(window), use_cache=False)
+
+
+def test_too_short_a_history_is_refused_with_what_it_needs(demo_study_path, tmp_path):
+    from analysis.errors import InputError
+    from analysis.pipeline import forecast_history_needed, require_history
+
+    need = forecast_history_needed(load_study(demo_study_path).horizon)
+    assert need >= 12
+    path = _variant(demo_study_path, tmp_path, start="2024-10", end="2024-12")
+    study = load_study(path)
+    data = prepare(study, use_cache=False)
+    with pytest.raises(InputError) as info:
+        require_history(data.panel, study)
+    assert f"at least {need} months" in info.value.render()
+    assert "3 months (2024-10 to 2024-12)" in info.value.render()
+    require_history(prepare(load_study(demo_study_path)).panel, load_study(demo_study_path))

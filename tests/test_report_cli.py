@@ -40,7 +40,9 @@ def test_bad_quarter_and_region_are_input_errors(tmp_path: Path, demo_dir: Path)
 def test_notebook_writes_parameterized_copy(tmp_path: Path, demo_dir: Path) -> None:
     study = write_study(tmp_path, demo_dir / "demo_acled.csv")
     target = tmp_path / "explore.ipynb"
-    result = runner.invoke(app, ["notebook", str(study), "--region", "Kayes", "--out", str(target)])
+    result = runner.invoke(
+        app, ["notebook", str(study), "--region", "Kayes", "--out", str(target), "--no-open"]
+    )
     assert result.exit_code == 0, result.output
     nb = nbformat.read(target, as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]

@@ -6,6 +6,7 @@ import base64
 import io
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -164,3 +165,19 @@ def test_table_of_contents_handles_h3_before_h2() -> None:
     toc = render.table_of_contents(page)
     assert toc.count("<li>") == 3 - 1 + 1  # wrapper li for orphan h3, X, Y
     assert 'href="#x"' in toc and 'href="#y"' in toc
+
+
+def test_links_to_missing_reports_become_text(tmp_path: Path) -> None:
+    (tmp_path / "methods.html").write_text("<html></html>")
+    page = tmp_path / "region.html"
+    page.write_text(
+        '<p>See the <a href="methods.html">methods appendix</a>, the '
+        '<a href="overview.html#Ranking">overview</a>, <a href="#Data">Data</a> and '
+        '<a href="https://ucdp.uu.se/">UCDP</a>.</p>'
+    )
+    assert render.drop_dead_links(page) == ["overview.html"]
+    text = page.read_text()
+    assert '<a href="methods.html">methods appendix</a>' in text
+    assert "the overview," in text and "overview.html" not in text
+    assert '<a href="#Data">Data</a>' in text and 'href="https://ucdp.uu.se/"' in text
+    assert render.dead_links(text, tmp_path) == []

@@ -14,7 +14,7 @@ def test_table_escapes_every_cell_and_aligns_text_left():
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "A &amp; B" in html
-    assert '<td class="text">A &amp; B</td>' in html
+    assert '<td class="text nowrap">A &amp; B</td>' in html  # a short name: one line
     assert "<td>1,200</td>" in html  # numbers right-aligned (no text class), grouped
     assert "<td>0.50</td>" in html and "<td></td>" in html  # missing shown blank
 
@@ -29,3 +29,11 @@ def test_p_values_are_never_shown_as_zero():
     assert format_p_value(0.0123) == "0.012"
     assert format_p_value(0.43) == "0.43"
     assert format_p_value(float("nan")) == ""
+
+
+def test_only_long_text_may_wrap():
+    frame = pd.DataFrame({"name": ["Koulikoro", "word " * 20], "date": ["2017-01-05", "2024"]})
+    html = table_html(frame)
+    assert '<td class="text nowrap">Koulikoro</td>' in html
+    assert '<td class="text nowrap">2017-01-05</td>' in html
+    assert '<td class="text">word word' in html

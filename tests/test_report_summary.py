@@ -97,18 +97,16 @@ def test_ranking_alerts_and_changes(tmp_path: Path) -> None:
     assert len(shown) == 2 and shown["growth ratio"].isna().tolist() == [True, False]
     record = summary.ranking_record(rank)
     json.dumps(record)
-    previous = [dict(r, p_surge=0.1, rank=3 - i) for i, r in enumerate(record)]
-    manifest = tmp_path / "manifest.json"
-    manifest.write_text(
-        json.dumps(
-            {"reports": [{"kind": "overview", "study_slug": "s", "records": {"ranking": previous}}]}
-        )
-    )
-    changes = summary.changes_since(str(manifest), rank, "s")
-    assert changes.iloc[0]["region_id"] == "ML-2"
-    assert changes.iloc[0]["p_surge_change"] == pytest.approx(0.6)
-    assert summary.changes_since(str(manifest), rank, "other") is None
-    assert summary.changes_since("", rank, "s") is None
+    assert set(record[0]) == {"region_id", "rank", "events_recent", "p_surge", "p_any"}
+
+
+def test_probabilities_never_read_as_certain() -> None:
+    assert summary.format_probability(0.0) == "<0.1%"
+    assert summary.format_probability(1.0) == ">99.9%"
+    assert summary.format_probability(0.996) == "99.6%"
+    assert summary.format_probability(0.004) == "0.4%"
+    assert summary.format_probability(0.5) == "50%"
+    assert summary.format_probability(float("nan")) == ""
 
 
 def test_data_summary_and_recent_events() -> None:
@@ -186,7 +184,32 @@ def test_cross_border_sentence_names_each_neighbour_with_its_interval(boundaries
     )
     text = summary.cross_border_sentence(spill, "ML-1", boundaries, ["MRT", "SEN"])
     assert text.startswith("Across the border from Kayes")
-    assert "Guidimaka (MRT) 96% (95% interval 88-100%)" in text
+    assert "Guidimaka (MRT) 96% (95% interval 88% to >99.9%)" in text  # never "100%"
     assert "Tambacounda (SEN) 50% (95% interval 25-75%)" in text
     assert "Koulikoro" not in text  # same country
     assert summary.cross_border_sentence(spill, "ML-1", boundaries, ["NGA"]) is None
+
+
+def test_actor_sentence_names_the_study_actor_and_its_opponents():
+    # UCDP state-based events put the government in side_a: counting side_a would name it
+    events = pd.DataFrame(
+        {
+            "region_id": ["ML-5"] * 6 + ["ML-1"],
+            "actor1": ["Government of Mali"] * 3 + ["JNIM", "JNIM", "Dozo militia", "JNIM"],
+            "actor2": ["JNIM"] * 3 + ["Civilians", "Dan Na Ambassagou", "JNIM", "Civilians"],
+        }
+    )
+    text = summary.actor_sentence(events, "ML-5", "Mopti", ["JNIM"])
+    assert text == (
+        "In Mopti, JNIM took part in 6 events; the sides it fought or attacked most were "
+        "Government of Mali (3), Civilians (1) and Dan Na Ambassagou (1)."
+    )
+    assert summary.actor_sentence(events, "SN-KE", "Kedougou", ["JNIM"]) is None
+    anyone = summary.actor_sentence(events, "ML-5", "Mopti", [], top=1)
+    assert anyone == "The actors in most of Mopti's 6 events: JNIM (6)."
+
+
+def test_probability_ranges_read_naturally() -> None:
+    assert summary.probability_range(0.75, 0.99) == "75-99%"
+    assert summary.probability_range(0.996, 1.0) == "99.6% to >99.9%"
+    assert summary.probability_range(0.0, 0.2) == "<0.1% to 20%"

@@ -90,11 +90,13 @@ def forecast_command(
     from analysis.geography import resolve_region
     from analysis.models.forecast import panel_to_history
     from analysis.models.registry import get
-    from analysis.pipeline import prepare
+    from analysis.pipeline import prepare, require_history
 
     _check_models([model])
     study = load_study(study_path)
     data = prepare(study)
+    if model == "auto":
+        require_history(data.panel, study)
     regions = [resolve_region(r, data.boundaries) for r in region] if region else list(study.focus)
     missing = sorted(set(regions) - set(data.panel["region_id"]))
     if missing:

@@ -12,6 +12,17 @@ from analysis.commands._common import user_errors
 DEFAULT_OUT = Path("reports")
 
 
+def _check_study(study: object) -> None:
+    """Stop before rendering when the study selects no event or has too short a history
+    (the same checks the notebooks make, as a message and exit 2 instead of failed reports).
+    Loaded through the report context, so the forked report reuses the prepared data."""
+    from analysis.pipeline import require_history
+    from analysis.report import context
+
+    ctx = context.load(study.path)  # type: ignore[attr-defined]
+    require_history(ctx.data.panel, ctx.study, "the reports' forecasts")
+
+
 @user_errors
 def report_command(
     study: Annotated[Path, typer.Argument(help="Study YAML file.")],
@@ -21,14 +32,27 @@ def report_command(
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per report.")] = 600.0,
+    methods: Annotated[
+        bool,
+        typer.Option("--methods/--no-methods", help="Also render the methods appendix it links."),
+    ] = True,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also print each page to PDF (needs Chromium).")
+    ] = False,
 ) -> None:
-    """Render region reports of one study to OUT/<study>/<region>.html (and the .ipynb)."""
+    """Render region reports of one study to OUT/<study>/<region>.html (and the .ipynb),
+    with the study's methods appendix (OUT/<study>/methods.html) they link to."""
     from analysis.config import load_study
     from analysis.geography import resolve_region
     from analysis.report.batch import run_batch
 
     loaded = load_study(study)
     regions = [resolve_region(r) for r in region] if region else list(loaded.focus)
+    if pdf:
+        from analysis.report.pdf import html_to_pdf, require_chromium
+
+        require_chromium()  # before any work: say what is missing
+    _check_study(loaded)
     result = run_batch(
         [study],
         out,
@@ -36,6 +60,7 @@ def report_command(
         force=True,
         regions=regions,
         overview=False,
+        methods_notebook="methods" if methods else None,
         timeout=timeout,
         progress=False,
     )
@@ -43,6 +68,8 @@ def report_command(
         typer.echo(f"{entry['status']:8} {result.out / entry['html']}")
         if entry["error"]:
             typer.echo(f"         {entry['error']}", err=True)
+        elif pdf:
+            typer.echo(f"{'pdf':8} {html_to_pdf(result.out / entry['html'])}")
     raise typer.Exit(result.exit_code)
 
 
@@ -88,6 +115,22 @@ def batch_command(
     raise typer.Exit(result.exit_code)
 
 
+LAB_MISSING = (
+    "JupyterLab is not installed, so the notebook was written but not opened. "
+    "Install it with: pip install 'conflict-trends[lab]'"
+)
+
+
+def lab_command(notebook: Path) -> list[str] | None:
+    """The command that opens ``notebook`` in JupyterLab, or None without the [lab] extra."""
+    import importlib.util
+    import sys
+
+    if importlib.util.find_spec("jupyterlab") is None:
+        return None
+    return [sys.executable, "-m", "jupyterlab", str(notebook)]
+
+
 @user_errors
 def notebook_command(
     study: Annotated[Path, typer.Argument(help="Study YAML file.")],
@@ -98,8 +141,13 @@ def notebook_command(
         str, typer.Option("--template", help="region_report, overview or methods.")
     ] = "region_report",
     out: Annotated[Path | None, typer.Option("--out", help="Notebook to write (.ipynb).")] = None,
+    open_lab: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open it in JupyterLab ([lab] extra).")
+    ] = True,
 ) -> None:
-    """Write a parameterized copy of a report notebook to explore in Jupyter."""
+    """Write a parameterized copy of a report notebook and open it in JupyterLab."""
+    import os
+
     from analysis.config import load_study
     from analysis.geography import resolve_region
     from analysis.report.run import slugify, write_parameterized
@@ -107,9 +155,17 @@ def notebook_command(
     loaded = load_study(study)
     code = resolve_region(region) if region else loaded.focus[0]
     name = f"{loaded.slug}-{slugify(code)}-{slugify(Path(template).stem)}.ipynb"
-    target = out or Path("notebooks/exploratory") / name
+    target = out or Path("notebooks") / name
     path = write_parameterized(template, {"study": str(study), "region": code}, target)
     typer.echo(str(path))
+    if not open_lab:
+        return
+    command = lab_command(path)
+    if command is None:
+        typer.echo(LAB_MISSING, err=True)
+        return
+    # JupyterLab takes over this process; its server stops with Ctrl-C as usual.
+    os.execv(command[0], command)
 
 
 def register(app: typer.Typer) -> None:

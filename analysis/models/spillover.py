@@ -346,9 +346,13 @@ class SpilloverResult:
         if c.empty:
             return "No target countries in the panel."
         pct = int(round(100 * self.level))
+        # simulated probabilities of 0 or 1 mean "beyond what the paths resolve", not certainty
+        from analysis.report.summary import format_probability as fmt
+        from analysis.report.summary import probability_range
+
         parts = [
-            f"{r.country} {100 * r.p_any:.0f}% ({pct}% interval {100 * r.p_any_low:.0f}-"
-            f"{100 * r.p_any_high:.0f}%)"
+            f"{r.country} {fmt(r.p_any)} ({pct}% interval "
+            f"{probability_range(r.p_any_low, r.p_any_high)})"
             for r in c.itertuples()
         ]
         text = (

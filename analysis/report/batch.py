@@ -174,8 +174,8 @@ def plan(
     timeout : float
         Seconds allowed per report.
     region_notebook, overview_notebook, methods_notebook : str
-        Report templates (names in ``notebooks/reports`` or paths); no methods appendix if
-        ``methods_notebook`` is None.
+        Report templates (names of the shipped ones, see :mod:`analysis.report.assets`, or
+        paths); no methods appendix if ``methods_notebook`` is None.
 
     Returns
     -------
@@ -347,8 +347,22 @@ def _run_dask(
     on_done: Callable[[BatchItem, JobResult], None],
     results: bool = True,
 ) -> None:
-    from distributed import Client
-    from distributed import as_completed as dask_completed
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise InputError(
+            "running on a Dask cluster needs the dask extra",
+            [
+                Problem(
+                    None,
+                    None,
+                    "scheduler",
+                    "pip install 'conflict-trends[dask]' on this host and every worker",
+                    scheduler,
+                )
+            ],
+        ) from None
 
     with Client(scheduler, timeout="30s") as client:
         futures = {
@@ -450,7 +464,7 @@ def run_batch(
     progress : bool
         Show a progress bar (tqdm, on stderr).
     region_notebook, overview_notebook, methods_notebook : str
-        Report templates (names in ``notebooks/reports`` or paths).
+        Report templates (names of the shipped ones, see :mod:`analysis.report.assets`, or paths).
     preload_results : bool
         Compute each study's forecast and spillover results once per worker before forking
         (what the shipped templates use); off for templates that do not need them.
@@ -501,7 +515,7 @@ def run_batch(
             timeout=timeout,
             region_notebook=region_notebook,
             overview_notebook=overview_notebook,
-            methods_notebook=methods_notebook if overview else None,
+            methods_notebook=methods_notebook,
         )
         versions = package_versions()
         previous = {r["id"]: r for r in (read_manifest(root) or {}).get("reports", [])}
@@ -540,6 +554,10 @@ def run_batch(
                 _run_local(todo, workers, on_done, preload_results)
         finally:
             bar.close()
+        from analysis.report.render import drop_dead_links
+
+        for item in todo:  # after all: a linked report may finish after the one linking it
+            drop_dead_links(item.job.html_path)
         ordered = [entries[item.report_id] for item in items if item.report_id in entries]
         counts: dict[str, int] = {}
         for entry in ordered:
@@ -566,11 +584,13 @@ def write_index(root: Path, manifest: dict[str, Any]) -> Path:
     """Write ``index.html``: every report grouped by study, failures marked, all escaped."""
     import jinja2
 
+    from analysis.report import assets
+
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+        loader=jinja2.FileSystemLoader(str(assets.template_dir())),
         autoescape=True,
     )
-    css = (Path(__file__).parent / "templates" / "conflict_trends" / "report.css").read_text()
+    css = assets.stylesheet()
     groups: dict[str, dict[str, Any]] = {}
     for entry in manifest["reports"]:
         group = groups.setdefault(

@@ -5,7 +5,8 @@ panel built once per study and worker, not once per report; each forked report i
 The cache is keyed by the study file's SHA-256 and the size and modification time of every
 data file, so an edited input is never served stale.
 
-Both are also kept on disk (pickles in ``data/processed/report-cache``, or the folder named by
+Both are also kept on disk (pickles in ``data/processed/report-cache`` when the current folder
+has ``data/processed``, else ``~/.cache/conflict-trends/report-cache``, or the folder named by
 ``CONFLICT_TRENDS_REPORT_CACHE``; ``off`` disables it), keyed as above plus the package's
 source fingerprint, so a fresh process (a plain papermill kernel, the next batch) does not
 redo a study's models either. The folder holds only what this code wrote; delete it freely.
@@ -36,6 +37,7 @@ class ReportContext:
             "slug": self.study.slug,
             "path": str(self.study.path),
             "sha256": self.study_sha256,
+            "attribution": getattr(self.study, "attribution", ""),
         }
 
 
@@ -54,7 +56,11 @@ def _cache_dir() -> Path | None:
         return Path(value)
     from analysis.config import DATA_PROCESSED
 
-    return DATA_PROCESSED / "report-cache"
+    if DATA_PROCESSED.is_dir():  # inside a project (a checkout or `conflict-trends init`)
+        return DATA_PROCESSED / "report-cache"
+    # elsewhere, the user's cache folder rather than a data/ tree made in any folder
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "conflict-trends" / "report-cache"
 
 
 def _disk(kind: str, key: tuple[Any, ...], compute: Any) -> Any:
@@ -207,7 +213,10 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
         study = ctx.study
 
         def compute() -> StudyResults:
+            from analysis.pipeline import require_history
+
             panel = panel_as_of(ctx.data.panel, quarter)
+            require_history(panel, study, "the reports' forecasts")
             history = panel_to_history(panel)
             auto = get(
                 FORECAST_MODEL,

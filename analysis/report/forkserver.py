@@ -103,7 +103,9 @@ def _warm(modules: tuple[str, ...]) -> None:
     nb.cells = [nbformat.v4.new_markdown_cell("## Warm\n\ntext *x*")]
     render.render_html(nb)
     del shell, show
-    for path in run.NOTEBOOK_DIR.glob("*.py"):
+    from analysis.report import assets
+
+    for path in assets.notebook_dir().glob("*.py"):
         with contextlib.suppress(Exception):
             run.load_template(path)
 

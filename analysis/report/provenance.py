@@ -86,6 +86,35 @@ class Provenance:
         }
 
 
+def relative_path(path: str | os.PathLike[str], start: str | os.PathLike[str]) -> str:
+    """``path`` relative to the folder ``start`` (POSIX separators), for a page that may be
+    read on another machine: never the absolute path of the machine that rendered it."""
+    if not str(path):
+        return ""
+    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(start))
+    return Path(relative).as_posix()
+
+
+def _portable(
+    study: dict[str, Any], inputs: list[dict[str, Any]], parameters: dict[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+    """Study, inputs and path parameters with paths relative to the study file's folder."""
+    study = dict(study)
+    if not study.get("path"):
+        return study, [dict(i) for i in inputs], dict(parameters)
+    folder = Path(str(study["path"])).parent
+    study["path"] = relative_path(study["path"], folder)
+    inputs = [
+        {**item, "path": relative_path(item["path"], folder)} if "path" in item else dict(item)
+        for item in inputs
+    ]
+    shown = {}
+    for name, value in parameters.items():
+        is_path = isinstance(value, str | os.PathLike) and os.path.isabs(str(value))
+        shown[name] = relative_path(value, folder) if is_path else value
+    return study, inputs, shown
+
+
 def collect(
     *,
     study: dict[str, Any],
@@ -104,16 +133,21 @@ def collect(
         Data files as ``{path, sha256, rows}`` (``StudyData.inputs``).
     parameters : dict
         The notebook parameters the report ran with.
+
+    Paths (the study's, the inputs', absolute path parameters) are kept relative to the study
+    file's folder, so a report read elsewhere shows no path of the machine that rendered it;
+    the SHA-256 identifies each file.
     set_aside : dict, optional
         Rows set aside by reason.
     now : datetime, optional
         Time stamp; by default now.
     """
     when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    study, inputs, parameters = _portable(study, inputs, parameters)
     return Provenance(
-        study=dict(study),
-        inputs=[dict(item) for item in inputs],
-        parameters=dict(parameters),
+        study=study,
+        inputs=inputs,
+        parameters=parameters,
         versions=package_versions(),
         created=when.isoformat(timespec="seconds"),
         set_aside=dict(set_aside or {}),
@@ -134,6 +168,8 @@ def show(prov: Provenance) -> None:
         sha=prov.study.get("sha256", ""),
         created=prov.created,
     )
+    if prov.study.get("attribution"):
+        display.markdown("Data source: {text}", text=prov.study["attribution"])
     display.markdown("**Data files**")
     display.table(pd.DataFrame(prov.inputs))
     if prov.set_aside:

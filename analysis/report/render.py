@@ -21,12 +21,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import bleach
 import nbformat
+import nh3
 
 from analysis.io import atomic_write_text
 
-TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "conflict_trends"
 RECORD_MIME = "application/vnd.conflict-trends.record+json"
 TOC_MARK = "<!--CT-TOC-->"
@@ -40,11 +39,11 @@ _ALLOWED_TAGS = frozenset(
     }
 )  # fmt: skip
 _ALLOWED_ATTRIBUTES = {
-    "*": ["class", "id"],
-    "a": ["href", "title", "class", "id"],
-    "td": ["colspan", "rowspan", "class"],
-    "th": ["colspan", "rowspan", "class"],
-    "abbr": ["title"],
+    "*": {"class", "id"},
+    "a": {"href", "title"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+    "abbr": {"title"},
 }
 
 
@@ -59,19 +58,22 @@ def clean_html(fragment: Any) -> str:
     Returns
     -------
     str
-        The fragment with disallowed tags escaped (shown as text, never run), disallowed
-        attributes (``on*``, ``style``, ``src``) removed and only http(s)/mailto/fragment links.
+        The fragment with disallowed tags removed (``script`` and ``style`` with their
+        content; the text of others is kept), disallowed attributes (``on*``, ``style``,
+        ``src``) removed and only http(s)/mailto/fragment links. Text that should show markup
+        literally is escaped before it gets here (:func:`analysis.report.show.markdown`).
     """
     text = fragment.decode() if isinstance(fragment, bytes) else str(fragment)
     # pandas' notebook repr carries a <style scoped> block; the page has its own table style
     text = _STYLE_BLOCK.sub("", text)
-    return bleach.clean(
+    return nh3.clean(
         text,
-        tags=_ALLOWED_TAGS,
+        tags=set(_ALLOWED_TAGS),
+        clean_content_tags={"script", "style"},
         attributes=_ALLOWED_ATTRIBUTES,
-        protocols={"http", "https", "mailto"},
-        strip=False,
+        url_schemes={"http", "https", "mailto"},
         strip_comments=True,
+        link_rel=None,
     )
 
 
@@ -214,9 +216,11 @@ def _exporter() -> Any:
     if _EXPORTER is None:
         from nbconvert import HTMLExporter
 
+        from analysis.report import assets
+
         exporter = HTMLExporter(
             template_name=TEMPLATE_NAME,
-            extra_template_basedirs=[str(TEMPLATE_DIR)],
+            extra_template_basedirs=[str(assets.template_dir())],
             exclude_input=True,
             exclude_input_prompt=True,
             exclude_output_prompt=True,
@@ -271,3 +275,37 @@ def write_html(nb: nbformat.NotebookNode, path: str | os.PathLike[str], **kwargs
     path = Path(path)
     atomic_write_text(path, render_html(nb, **kwargs))
     return path
+
+
+_LOCAL_LINK = re.compile(r'<a\b[^>]*\bhref="([^"#:]+?)(#[^"]*)?"[^>]*>(.*?)</a>', re.DOTALL)
+
+
+def dead_links(page: str, folder: str | os.PathLike[str]) -> list[str]:
+    """Relative links in ``page`` whose target file does not exist beside it in ``folder``."""
+    folder = Path(folder)
+    return [m.group(1) for m in _LOCAL_LINK.finditer(page) if not (folder / m.group(1)).exists()]
+
+
+def drop_dead_links(path: str | os.PathLike[str]) -> list[str]:
+    """Turn relative links to missing files into plain text, in place (atomically).
+
+    A report links its study's methods appendix; when that was not rendered beside it, the
+    reader gets the words without a link that leads nowhere.
+
+    Returns
+    -------
+    list of str
+        The link targets removed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return []
+    page = path.read_text(encoding="utf-8")
+    dead = dead_links(page, path.parent)
+    if dead:
+
+        def unlink(match: re.Match[str]) -> str:
+            return match.group(3) if match.group(1) in dead else match.group(0)
+
+        atomic_write_text(path, _LOCAL_LINK.sub(unlink, page))
+    return dead

@@ -34,7 +34,6 @@ from analysis.errors import InputError, Problem
 REGION_PATTERN = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}(\|[A-Z]{2}-[A-Z0-9]{1,3}){0,5}$")
 QUARTER_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
 ENGINE_NAME = "conflict-trends-inprocess"
-NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "reports"
 
 #: The parameters a report notebook accepts and how each is checked.
 PARAMETER_KINDS = {
@@ -183,9 +182,11 @@ class JobResult:
 
 def notebook_path(name: str) -> Path:
     """Resolve a template name (``region_report``) or path to an existing notebook file."""
+    from analysis.report import assets
+
     path = Path(name)
     if not path.suffix:
-        path = NOTEBOOK_DIR / f"{name}.py"
+        path = assets.notebook(name)
     if not path.is_file():
         raise InputError("unknown report template", [Problem(str(path), None, None, "a file")])
     return path.resolve()

@@ -61,6 +61,10 @@ def figure(fig: Any, caption: str, *, dpi: int = 96) -> None:
     )
 
 
+#: Text cells up to this many characters (names, codes, dates) are never wrapped.
+NOWRAP_CHARS = 32
+
+
 def table(frame: Any, *, index: bool = False, float_format: str = "{:,.2f}") -> None:
     """Display a DataFrame as an HTML table: every cell HTML-escaped, text left-aligned.
 
@@ -95,17 +99,20 @@ def table_html(frame: Any, *, index: bool = False, float_format: str = "{:,.2f}"
             return f"{value:,}" if isinstance(value, int) else str(value)
         return str(value)
 
-    def attr(is_number: bool) -> str:
-        return "" if is_number else ' class="text"'
+    def attr(is_number: bool, text: str = "") -> str:
+        if is_number:
+            return ""
+        # names, codes and dates stay on one line; only long text wraps (at spaces)
+        return ' class="text nowrap"' if len(text) <= NOWRAP_CHARS else ' class="text"'
 
     head = "".join(
         f"<th{attr(n)}>{html.escape(str(c))}</th>" for c, n in zip(columns, numeric, strict=True)
     )
     body = []
     for row in frame.itertuples(index=False, name=None):
+        texts = [cell(v, n) for v, n in zip(row, numeric, strict=True)]
         cells = "".join(
-            f"<td{attr(n)}>{html.escape(cell(v, n))}</td>"
-            for v, n in zip(row, numeric, strict=True)
+            f"<td{attr(n, s)}>{html.escape(s)}</td>" for s, n in zip(texts, numeric, strict=True)
         )
         body.append(f"<tr>{cells}</tr>")
     return (

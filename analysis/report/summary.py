@@ -138,6 +138,68 @@ def main_actor(events: pd.DataFrame, region_id: str) -> tuple[str, int] | None:
     return str(counts.index[0]), int(counts.iloc[0])
 
 
+def actor_sentence(
+    events: pd.DataFrame,
+    region_id: str,
+    region_name: str,
+    actors: list[str] | None = None,
+    include_predecessors: bool = False,
+    top: int = 3,
+) -> str | None:
+    """Who fought whom in a region: the study's actor and the sides it fought most.
+
+    UCDP writes the government as ``side_a`` of state-based events, so counting the first
+    actor names the opponent ("Government of Mali") rather than the group a study follows.
+    Here each event's side matching the study's actor patterns is the actor, and the other
+    side its opponent (civilians, in one-sided events).
+
+    Parameters
+    ----------
+    events : DataFrame
+        Canonical events selected by the study.
+    region_id, region_name : str
+        The region and its display name.
+    actors : list of str, optional
+        The study's ``actors``; without them the sentence names the most frequent actors.
+    include_predecessors : bool
+        As in the study.
+    top : int
+        Opponents named at most.
+
+    Returns
+    -------
+    str or None
+        One sentence (Markdown-safe text is left to the caller), None without events.
+    """
+    from analysis.events import _contains, actor_patterns
+
+    rows = events[events["region_id"] == region_id]
+    if rows.empty:
+        return None
+    side_a = rows["actor1"].astype("string")
+    side_b = rows["actor2"].astype("string")
+    if not actors:
+        counts = pd.concat([side_a, side_b]).dropna().value_counts()
+        named = ", ".join(f"{name} ({n})" for name, n in counts.head(top).items())
+        return f"The actors in most of {region_name}'s {len(rows):,} events: {named}."
+    combined = "|".join(f"(?:{p})" for p in actor_patterns(actors, include_predecessors))
+    a_is_actor = _contains(side_a, combined)
+    b_is_actor = _contains(side_b, combined) & ~a_is_actor
+    own = pd.concat([side_a[a_is_actor], side_b[b_is_actor]]).dropna()
+    against = pd.concat([side_b[a_is_actor], side_a[b_is_actor]]).dropna()
+    # ties in alphabetical order, so the sentence does not depend on row order
+    against = against[against.str.strip() != ""].value_counts().sort_index()
+    against = against.sort_values(ascending=False, kind="stable")
+    own_counts = own.value_counts().sort_index().sort_values(ascending=False, kind="stable")
+    name = str(own_counts.index[0]) if len(own) else ", ".join(actors)
+    sentence = f"In {region_name}, {name} took part in {len(rows):,} events"
+    if against.empty:
+        return sentence + "; no opposing side is recorded."
+    listed = [f"{side} ({n:,})" for side, n in against.head(top).items()]
+    joined = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+    return sentence + f"; the sides it fought or attacked most were {joined}."
+
+
 def usable_comparisons(
     compare: list[tuple[str, str]] | list[list[str]], panel: pd.DataFrame
 ) -> list[tuple[str, str]]:
@@ -177,6 +239,33 @@ GROWTH_COLUMNS = {
     "p_value_bh": "p (BH-adjusted)",
     "change_point": "change point",
 }
+
+
+def format_probability(p: float | None) -> str:
+    """A forecast probability as a percentage that never reads as certain.
+
+    Probabilities are estimated from a finite number of sample paths, so an estimate of 0 or
+    1 means "below or above what the samples resolve", not impossibility or certainty; it is
+    shown as ``<0.1%`` or ``>99.9%`` (baselines that really give 0 or 1 are labelled apart).
+    """
+    if p is None or not np.isfinite(p):
+        return ""
+    if p < 0.001:
+        return "<0.1%"
+    if p > 0.999:
+        return ">99.9%"
+    if p < 0.01 or p > 0.99:
+        return f"{100 * p:.1f}%"
+    return f"{100 * p:.0f}%"
+
+
+def probability_range(low: float, high: float) -> str:
+    """An interval of probabilities, e.g. ``75-99%`` or ``99.6% to >99.9%``."""
+    a, b = format_probability(low), format_probability(high)
+    if a.endswith("%") and b.endswith("%") and a[:1].isdigit() and b[:1].isdigit():
+        if "." not in a + b:
+            return f"{a[:-1]}-{b}"
+    return f"{a} to {b}"
 
 
 def format_p_value(p: float | None) -> str:
@@ -259,7 +348,7 @@ def forecast_table(fc: Any, region_id: str) -> pd.DataFrame:
             "90% interval": [
                 f"{int(lo)}-{int(hi)}" for lo, hi in zip(rows["q05"], rows["q95"], strict=True)
             ],
-            "P(at least 1)": [f"{100 * p:.0f}%" for p in rows["p_any"]],
+            "P(at least 1)": [format_probability(p) for p in rows["p_any"]],
         }
     )
 
@@ -315,7 +404,7 @@ def forecast_sentence(w: WindowForecast, region_name: str, model: str) -> str:
         f"{w.mean:.1f} events in {region_name} (median {w.median:.0f}, "
         f"{100 * w.level:.0f}% interval "
         f"{w.low:.0f}-{w.high:.0f}); the probability of at least one event in that time is "
-        f"{100 * w.p_any:.0f}%"
+        f"{format_probability(w.p_any)}"
     )
 
 
@@ -338,6 +427,8 @@ def spillover_table(spill: Any, region_ids: list[str]) -> pd.DataFrame:
     """Spillover model rows for the given regions, in that order, in plain column names."""
     rows = spill.regions.set_index("region_id").reindex(region_ids).reset_index()
     rows = rows.dropna(subset=["p_any"])
+    for col in ("p_any", "p_any_low", "p_any_high"):
+        rows[col] = [format_probability(p) for p in rows[col].astype(float)]
     return rows.reindex(columns=list(SPILLOVER_COLUMNS)).rename(columns=SPILLOVER_COLUMNS)
 
 
@@ -436,61 +527,46 @@ def alerts(rank: pd.DataFrame, probability: float) -> pd.DataFrame:
     return rank[rank["p_surge"] > probability].reset_index(drop=True)
 
 
-def changes_since(
-    previous_manifest: str, current: pd.DataFrame, study_slug: str
-) -> pd.DataFrame | None:
-    """What changed since the previous quarter's overview, per region.
+def ranking_record(rank: pd.DataFrame) -> list[dict[str, Any]]:
+    """The ranking as JSON-ready rows for the manifest (read by the next quarter), with the
+    expected events of :func:`expected_next` when ``rank`` has them."""
+    cols = ["region_id", "rank", "events_recent", "p_surge", "p_any"]
+    expected = ["expected", "expected_low", "expected_high"]
+    has_expected = all(c in rank.columns for c in expected)
+    out = []
+    for row in rank.reindex(columns=cols + expected).itertuples(index=False):
+        item = {
+            "region_id": str(row.region_id),
+            "rank": int(row.rank),
+            "events_recent": int(row.events_recent),
+            "p_surge": float(row.p_surge),
+            "p_any": None if pd.isna(row.p_any) else float(row.p_any),
+        }
+        if has_expected:
+            for name in expected:
+                value = getattr(row, name)
+                item[name] = None if pd.isna(value) else float(value)
+        out.append(item)
+    return out
 
-    Reads the ``ranking`` record of the previous manifest's overview of the same study.
+
+def expected_next(fc: Any, steps: int = 3, level: float = 0.9) -> pd.DataFrame:
+    """Expected events over the next ``steps`` periods with a central interval, per region.
 
     Returns
     -------
-    DataFrame or None
-        ``region_id``, ``region_name``, previous and current ``rank``, ``events_recent`` and
-        ``p_surge``, sorted by the largest rise in P(surge); None if there is no previous
-        overview to compare with.
+    DataFrame
+        ``region_id``, ``expected``, ``expected_low``, ``expected_high``.
     """
-    import json
-    from pathlib import Path
-
-    if not previous_manifest or not Path(previous_manifest).is_file():
-        return None
-    manifest = json.loads(Path(previous_manifest).read_text(encoding="utf-8"))
-    previous = None
-    for entry in manifest.get("reports", []):
-        if entry.get("kind") == "overview" and entry.get("study_slug") == study_slug:
-            previous = (entry.get("records") or {}).get("ranking")
-    if not previous:
-        return None
-    before = pd.DataFrame(previous)
-    merged = current[["region_id", "region_name", "rank", "events_recent", "p_surge"]].merge(
-        before[["region_id", "rank", "events_recent", "p_surge"]],
-        on="region_id",
-        how="left",
-        suffixes=("", "_previous"),
+    rows = [window_forecast(fc, r, steps=steps, level=level) for r in fc.region_ids]
+    return pd.DataFrame(
+        {
+            "region_id": [w.region_id for w in rows],
+            "expected": [w.mean for w in rows],
+            "expected_low": [w.low for w in rows],
+            "expected_high": [w.high for w in rows],
+        }
     )
-    merged["p_surge_change"] = merged["p_surge"] - merged["p_surge_previous"]
-    merged["rank_change"] = merged["rank_previous"] - merged["rank"]
-    return merged.sort_values("p_surge_change", ascending=False, kind="stable").reset_index(
-        drop=True
-    )
-
-
-def ranking_record(rank: pd.DataFrame) -> list[dict[str, Any]]:
-    """The ranking as JSON-ready rows for the manifest (read by the next quarter)."""
-    cols = ["region_id", "rank", "events_recent", "p_surge", "p_any"]
-    out = []
-    for row in rank.reindex(columns=cols).itertuples(index=False):
-        out.append(
-            {
-                "region_id": str(row.region_id),
-                "rank": int(row.rank),
-                "events_recent": int(row.events_recent),
-                "p_surge": float(row.p_surge),
-                "p_any": None if pd.isna(row.p_any) else float(row.p_any),
-            }
-        )
-    return out
 
 
 #: Forecasters scored in the methods appendix: every model a report can use (``auto`` and the
@@ -573,6 +649,8 @@ def ranking_display(rank: pd.DataFrame, top: int = 20) -> pd.DataFrame:
     out = rank.head(top).reindex(columns=list(RANKING_COLUMNS)).copy()
     for col in ("ratio", "ratio_low", "ratio_high"):
         out[col] = out[col].astype(float).replace([np.inf, -np.inf], np.nan)
+    for col in ("p_surge", "p_any"):
+        out[col] = [format_probability(p) for p in out[col].astype(float)]
     return out.rename(columns=RANKING_COLUMNS)
 
 
@@ -613,14 +691,14 @@ def cross_border_sentence(
     if "p_any_low" in table.columns:
         parts = [
             f"{table.loc[r, 'region_name']} ({table.loc[r, 'country']}) "
-            f"{100 * table.loc[r, 'p_any']:.0f}% ({pct}% interval "
-            f"{100 * table.loc[r, 'p_any_low']:.0f}-{100 * table.loc[r, 'p_any_high']:.0f}%)"
+            f"{format_probability(table.loc[r, 'p_any'])} ({pct}% interval "
+            f"{probability_range(table.loc[r, 'p_any_low'], table.loc[r, 'p_any_high'])})"
             for r in across
         ]
     else:  # a predictive probability from one model's paths (parameter uncertainty inside)
         parts = [
             f"{table.loc[r, 'region_name']} ({table.loc[r, 'country']}) "
-            f"{100 * table.loc[r, 'p_any']:.0f}%"
+            f"{format_probability(table.loc[r, 'p_any'])}"
             for r in across
         ]
     name = table.loc[region_id, "region_name"] if region_id in table.index else region_id

@@ -164,6 +164,36 @@ def require_columns(path: Path, header: list[str], required: list[str], fmt: str
     return names
 
 
+#: Header columns (any case) that can place an event in an admin-1 unit without coordinates.
+PLACING_COLUMNS = ("admin1", "adm_1", "adm1_iso", "region_id")
+
+
+def require_placeable(path: Path, header: list[str]) -> None:
+    """Check a file's header can place an event: an admin-1 column or both coordinates.
+
+    Without either, no event of the file can ever reach a region panel, so the file is
+    refused up front instead of being read with every row set aside.
+    """
+    names = lower_names(header)
+    if any(c in names for c in PLACING_COLUMNS) or ("latitude" in names and "longitude" in names):
+        return
+    missing = [c for c in ("latitude", "longitude") if c not in names]
+    shown = ", ".join(header[:12]) + (", ..." if len(header) > 12 else "")
+    admin = " or ".join(repr(c) for c in PLACING_COLUMNS)
+    raise InputError(
+        f"{path}: no column places an event in a region",
+        [
+            Problem(
+                str(path),
+                1,
+                " / ".join(["admin1", *missing]),
+                f"an admin-1 column ({admin}) or both 'latitude' and 'longitude'",
+                shown,
+            )
+        ],
+    )
+
+
 def _open_lenient(path: str | Path):  # noqa: ANN202 - a text file object
     # Line counting must not fail on a stray byte in a column nobody reads, nor on a field
     # longer than the csv module's default limit of 128 KiB.

@@ -18,6 +18,7 @@ from analysis.errors import InputError, Problem
 from analysis.events import CANONICAL_COLUMNS, STRING_DTYPE, DataQualityWarning, warn_quality
 from analysis.io import sha256_file
 from analysis.sources import ReadResult, read_events
+from analysis.sources.common import read_header, require_placeable
 
 Regions = Literal["assign", "admin1", "none"]
 
@@ -98,7 +99,10 @@ def ingest(
         digests = [pool.submit(_digest, Path(p)) for p in paths]
         for path in paths:
             try:
-                results.append(read_events(path, source=source, keep_extra=keep_extra))
+                result = read_events(path, source=source, keep_extra=keep_extra)
+                if regions == "assign":
+                    require_placeable(Path(path), read_header(Path(path)))
+                results.append(result)
             except InputError as exc:
                 problems.extend(exc.problems)
         if problems:

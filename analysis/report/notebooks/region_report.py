@@ -78,17 +78,16 @@ if across:
 # ## Data
 
 # %%
+if ctx.study.attribution:
+    show.markdown("Data source: {text}", text=ctx.study.attribution)
 show.table(summary.data_summary(events, panel, region_id, data.inputs, data.set_aside))
 
 # %%
-actor = summary.main_actor(events, region_id)
-if actor is not None:
-    show.markdown(
-        "The most frequent actor in {region}'s events is **{actor}** ({n} events).",
-        region=region_name,
-        actor=actor[0],
-        n=actor[1],
-    )
+actors = summary.actor_sentence(
+    events, region_id, region_name, ctx.study.actors, ctx.study.include_predecessors
+)
+if actors is not None:
+    show.markdown("{sentence}", sentence=actors)
 
 # %%
 show.figure(
@@ -213,8 +212,8 @@ if region_id in ctx.study.focus:
 #
 # Every model a report can use (`auto` and the spillover model as configured included) is
 # scored at horizons 1-12 for focus, active and quiet regions in the study's
-# [methods appendix](methods.html), rendered beside this report by `conflict-trends batch`;
-# the model assumptions and known limits are stated there too.
+# [methods appendix](methods.html), rendered beside this report by `conflict-trends report`
+# and `conflict-trends batch`; the model assumptions and known limits are stated there too.
 
 # %% [markdown]
 # ## Provenance

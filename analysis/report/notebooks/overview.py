@@ -8,6 +8,7 @@ previous_manifest = ""
 
 # %%
 from analysis import plots
+from analysis.report import changes as quarterly
 from analysis.report import context, figures, provenance, show, summary
 
 ctx = context.load(study)
@@ -18,8 +19,14 @@ alert_rule = ctx.study.alerts
 growth_rows = context.growth(study, quarter).latest()  # the study's one BH-adjusted table
 surge = summary.surge_probability(shared.forecast, panel, factor=alert_rule.surge_factor)
 rank = summary.ranking(panel, growth_rows, surge, shared.risk)
+rank = rank.merge(summary.expected_next(shared.forecast), on="region_id", how="left")
 raised = summary.alerts(rank, alert_rule.probability)
-changes = summary.changes_since(previous_manifest, rank, ctx.study.slug)
+changes = quarterly.quarter_changes(
+    panel,
+    rank,
+    quarterly.previous_ranking(previous_manifest, ctx.study.slug),
+    alert_rule.probability,
+)
 show.record(
     title=f"{ctx.study.title}: overview" + (f" {quarter}" if quarter else ""),
     subtitle=f"{panel['region_id'].nunique()} regions, "
@@ -45,7 +52,7 @@ show.markdown(
     p=f"{alert_rule.probability:.0%}",
 )
 if len(raised):
-    show.table(raised[["region_id", "region_name", "country", "events_recent", "p_surge"]])
+    show.table(summary.ranking_display(raised, top=len(raised)))
 else:
     show.markdown("No region passes the alert threshold.")
 
@@ -71,10 +78,10 @@ show.figure(
 # ## Changes since the previous quarter
 
 # %%
-if changes is None:
-    show.markdown("No previous quarter's overview to compare with.")
-else:
-    show.table(changes.head(15), float_format="{:,.2f}")
+for sentence in changes.sentences():
+    show.markdown("- {sentence}", sentence=sentence)
+if len(changes.moves):
+    show.table(changes.table(), float_format="{:,.1f}")
 
 # %% [markdown]
 # ## Spillover

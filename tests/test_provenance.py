@@ -1,0 +1,30 @@
+"""Provenance a reviewer can forward: no absolute path of the rendering machine, hashes kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analysis.report import provenance
+
+
+def test_paths_are_relative_to_the_study_file(tmp_path: Path) -> None:
+    project = tmp_path / "machine-specific-folder"
+    (project / "studies").mkdir(parents=True)
+    (project / "data").mkdir()
+    study = project / "studies" / "s.yaml"
+    data = project / "data" / "events.csv"
+    prov = provenance.collect(
+        study={"title": "T", "path": str(study), "sha256": "abc"},
+        inputs=[{"path": str(data), "sha256": "def", "rows": 3}],
+        parameters={"study": str(study), "region": "ML-1", "previous_manifest": ""},
+    )
+    assert prov.study["path"] == "s.yaml"
+    assert prov.inputs == [{"path": "../data/events.csv", "sha256": "def", "rows": 3}]
+    assert prov.parameters == {"study": "s.yaml", "region": "ML-1", "previous_manifest": ""}
+    assert "machine-specific-folder" not in repr(prov.to_dict())
+    assert str(tmp_path) not in repr(prov.to_dict())
+
+
+def test_relative_path_outside_the_study_folder() -> None:
+    assert provenance.relative_path("/a/b/c.csv", "/a/x") == "../b/c.csv"
+    assert provenance.relative_path("", "/a") == ""
