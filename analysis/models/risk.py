@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.formatting import format_probability
 from analysis.models.forecast import ForecastResult
 
 
@@ -52,7 +53,8 @@ class PathRisk:
             c = c[c["country"].isin(list(targets))]
         if c.empty:
             return "No target countries in the panel."
-        parts = [f"{r.country} {100 * r.p_any:.0f}%" for r in c.itertuples()]
+        # simulated probabilities of 0 or 1 mean "beyond what the paths resolve", not certainty
+        parts = [f"{r.country} {format_probability(r.p_any)}" for r in c.itertuples()]
         return (
             f"Probability of at least one event in any admin-1 unit within {self.horizon} "
             f"periods after {self.origin:%Y-%m} ({self.model} model): " + "; ".join(parts) + "."

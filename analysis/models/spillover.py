@@ -347,8 +347,8 @@ class SpilloverResult:
             return "No target countries in the panel."
         pct = int(round(100 * self.level))
         # simulated probabilities of 0 or 1 mean "beyond what the paths resolve", not certainty
-        from analysis.report.summary import format_probability as fmt
-        from analysis.report.summary import probability_range
+        from analysis.formatting import format_probability as fmt
+        from analysis.formatting import probability_range
 
         parts = [
             f"{r.country} {fmt(r.p_any)} ({pct}% interval "

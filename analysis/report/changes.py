@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.formatting import format_probability
+
 #: Moves in expected events smaller than this are not listed.
 MIN_MOVE = 1.0
 
@@ -120,8 +122,6 @@ def _events(n: Any) -> str:
 
 
 def _percent(p: float) -> str:
-    from analysis.report.summary import format_probability
-
     return format_probability(p)
 
 

@@ -1,0 +1,32 @@
+"""Numbers as a reader sees them, shared by the models' sentences and the reports."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def format_probability(p: float | None) -> str:
+    """A forecast probability as a percentage that never reads as certain.
+
+    Probabilities are estimated from a finite number of sample paths, so an estimate of 0 or
+    1 means "below or above what the samples resolve", not impossibility or certainty; it is
+    shown as ``<0.1%`` or ``>99.9%`` (baselines that really give 0 or 1 are labelled apart).
+    """
+    if p is None or not np.isfinite(p):
+        return ""
+    if p < 0.001:
+        return "<0.1%"
+    if p > 0.999:
+        return ">99.9%"
+    if p < 0.01 or p > 0.99:
+        return f"{100 * p:.1f}%"
+    return f"{100 * p:.0f}%"
+
+
+def probability_range(low: float, high: float) -> str:
+    """An interval of probabilities, e.g. ``75-99%`` or ``99.6% to >99.9%``."""
+    a, b = format_probability(low), format_probability(high)
+    if a.endswith("%") and b.endswith("%") and a[:1].isdigit() and b[:1].isdigit():
+        if "." not in a + b:
+            return f"{a[:-1]}-{b}"
+    return f"{a} to {b}"
