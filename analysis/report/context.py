@@ -155,6 +155,14 @@ class StudyResults:
     backtest : analysis.evaluation.BacktestResult
         Rolling-origin backtest of the chosen model and the baselines at steps 1..horizon
         (origins every ``EVIDENCE_STRIDE`` periods over the last ``EVIDENCE_ORIGINS``).
+    onset : analysis.models.onset_forecast.OnsetForecast or None
+        P(first event within the horizon) with intervals for the units quiet at the origin
+        (``None`` when the history has no quiet-unit onset to fit on; ``onset_reason`` says why).
+    onset_backtest : dict
+        :func:`analysis.models.onset_backtest.study_onset_backtest` on the study's own panel:
+        the evidence that decides whether the reports headline the onset probabilities.
+    scenarios : analysis.models.spillover_scenarios.ScenarioContrast or None
+        Continue minus silenced for the focus regions (common random numbers, paired by draw).
     """
 
     forecast: Any
@@ -164,6 +172,10 @@ class StudyResults:
     chosen: str
     evidence: dict
     backtest: Any
+    onset: Any = None
+    onset_backtest: dict | None = None
+    onset_reason: str = ""
+    scenarios: Any = None
 
 
 _RESULTS: dict[tuple[Any, ...], StudyResults] = {}
@@ -191,11 +203,15 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     -------
     StudyResults
     """
+    from analysis.errors import InputError
     from analysis.evaluation import backtest
     from analysis.models.forecast import panel_to_history
+    from analysis.models.onset_backtest import study_onset_backtest
+    from analysis.models.onset_forecast import onset_forecast
     from analysis.models.registry import get
     from analysis.models.risk import path_risk
     from analysis.models.spillover import fit_spillover, spillover_forecast
+    from analysis.models.spillover_scenarios import focus_scenarios
     from analysis.report.summary import panel_as_of
 
     ctx = load(study_path)
@@ -243,6 +259,27 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
                 spill_model, study.horizon, focus=study.focus, seed=study.seed
             )
             label = f"{FORECAST_MODEL} ({chosen})" if chosen != FORECAST_MODEL else chosen
+            onset, reason = None, ""
+            try:
+                onset = onset_forecast(
+                    panel,
+                    study.horizon,
+                    study.quiet_periods,
+                    boundaries=ctx.data.boundaries,
+                    seed=study.seed,
+                )
+            except InputError as exc:  # no onset in the history: say so, invent nothing
+                reason = str(exc)
+            onset_card = study_onset_backtest(
+                panel, study.horizon, study.quiet_periods, boundaries=ctx.data.boundaries
+            )
+            contrast = (
+                focus_scenarios(
+                    spill_model, study.horizon, list(study.focus), n_paths=50, seed=study.seed
+                )
+                if study.focus
+                else None
+            )
             return StudyResults(
                 forecast=fc,
                 risk=risk,
@@ -251,6 +288,10 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
                 chosen=chosen,
                 evidence=evidence,
                 backtest=bt,
+                onset=onset,
+                onset_backtest=onset_card,
+                onset_reason=reason,
+                scenarios=contrast,
             )
 
         cached = _disk("results", key, compute)
