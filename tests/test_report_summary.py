@@ -227,6 +227,10 @@ def _onset_inputs():
             {
                 "region_id": ["ML-1", "SN-KE", "MR-10"],
                 "region_name": ["Kayes", "Kédougou", "Guidimaka"],
+                "p_any_continue": [1.0, 0.953, 0.953],
+                "p_any_silenced": [0.0, 0.367, 0.361],
+                "expected_continue": [225.9, 8.4, 8.6],
+                "expected_silenced": [0.0, 1.0, 0.9],
                 "p_any_diff": [1.0, 0.586, 0.592],
                 "p_any_diff_low": [1.0, 0.45, 0.47],
                 "p_any_diff_high": [1.0, 0.70, 0.71],
@@ -259,10 +263,12 @@ def test_onset_sentences_separate_first_events_from_continued_activity() -> None
     )
     assert "Guidimaka (MRT)" in quiet and "P(first event within 12 periods) 43%" in quiet
     assert "95% interval 28%-60%" in quiet
-    assert "Kayes accounts for +59 points" in quiet and "(90% interval +47 to +71)" in quiet
+    assert "P 95% if Kayes continues, 36% if it is silenced" in quiet
+    assert "Kayes accounts for +59 points (90% interval +47 to +71)" in quiet
     assert "Kédougou (SEN) is already active" in active
     assert "expected 8.4 events" in active and "median 7, 90% interval 2-19" in active
-    assert "+7.4 of them" in active and "+3.2 to +14.5" in active
+    assert "expects 8.4 there if Kayes continues and 1.0 if it is silenced" in active
+    assert "+7.4 events attributable to Kayes (90% interval +3.2 to +14.5)" in active
     (hidden,) = summary.onset_unit_sentences(["MR-10"], onset, risk, headline=False)
     assert "not headlined" in hidden and "43%" not in hidden
 

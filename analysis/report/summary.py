@@ -764,9 +764,10 @@ def onset_unit_sentences(
             if diff is not None and r in diff.index:
                 d = diff.loc[r]
                 text += (
-                    f"; {focus} accounts for {100 * d['p_any_diff']:+.0f} points of the "
-                    f"spillover model's probability of a first event ({int(100 * contrast.level)}"
-                    f"% interval {100 * d['p_any_diff_low']:+.0f} to "
+                    f"; in the spillover model (P {_pct(d['p_any_continue'])} if {focus} "
+                    f"continues, {_pct(d['p_any_silenced'])} if it is silenced) {focus} accounts "
+                    f"for {100 * d['p_any_diff']:+.0f} points ({int(100 * contrast.level)}% "
+                    f"interval {100 * d['p_any_diff_low']:+.0f} to "
                     f"{100 * d['p_any_diff_high']:+.0f})"
                 )
             out.append(text + ".")
@@ -781,9 +782,11 @@ def onset_unit_sentences(
             if diff is not None and r in diff.index:
                 d = diff.loc[r]
                 text += (
-                    f"; {focus} accounts for {d['expected_diff']:+.1f} of them in the spillover "
-                    f"model ({int(100 * contrast.level)}% interval {d['expected_diff_low']:+.1f} "
-                    f"to {d['expected_diff_high']:+.1f})"
+                    f"; the spillover model expects {d['expected_continue']:.1f} there if "
+                    f"{focus} continues and {d['expected_silenced']:.1f} if it is silenced: "
+                    f"{d['expected_diff']:+.1f} events attributable to {focus} "
+                    f"({int(100 * contrast.level)}% interval {d['expected_diff_low']:+.1f} to "
+                    f"{d['expected_diff_high']:+.1f})"
                 )
             out.append(text + ".")
     return out

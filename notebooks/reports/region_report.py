@@ -66,7 +66,13 @@ show.markdown(
     "- {sentence}.",
     sentence=summary.forecast_sentence(whole, region_name, shared.model),
 )
-show.markdown("- {sentence}", sentence=shared.risk.sentence(ctx.study.spillover_targets))
+# Country-level P(at least one event) saturates once a country has active units: the summary
+# states onset for quiet units, counts for active ones and the attributable counts instead.
+attributable = summary.attributable_sentence(
+    shared.scenarios, list(ctx.study.spillover_targets)
+)
+if attributable and region_id in ctx.study.focus:
+    show.markdown("- {sentence}", sentence=attributable)
 border_units = summary.cross_border_units(
     region_id, data.boundaries, list(ctx.study.spillover_targets)
 )
@@ -191,9 +197,6 @@ show.figure(
 # %%
 show.table(
     summary.risk_table(shared.risk, around, shared.spillover), float_format="{:,.2f}"
-)
-attributable = summary.attributable_sentence(
-    shared.scenarios, list(ctx.study.spillover_targets)
 )
 if attributable and region_id in ctx.study.focus:
     show.markdown("{sentence}", sentence=attributable)
