@@ -271,6 +271,8 @@ def test_onset_sentences_separate_first_events_from_continued_activity() -> None
     assert "+7.4 events attributable to Kayes (90% interval +3.2 to +14.5)" in active
     (hidden,) = summary.onset_unit_sentences(["MR-10"], onset, risk, headline=False)
     assert "not headlined" in hidden and "43%" not in hidden
+    (unknown,) = summary.onset_unit_sentences(["MR-10"], None, risk, headline=False)
+    assert "no onset model" in unknown and "already active" not in unknown
 
 
 def test_onset_headline_needs_the_backtest_verdict() -> None:

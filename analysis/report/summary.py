@@ -774,8 +774,15 @@ def onset_unit_sentences(
         elif r in paths.index:
             a = paths.loc[r]
             name = f"{a['region_name']} ({a['country']})"
+            # Without an onset model (no onset in the history) quiet and active units cannot
+            # be told apart here, so the count is stated without calling the unit active.
+            state = (
+                "is already active (continued activity, not onset)"
+                if onset is not None
+                else "(no onset model for this study)"
+            )
             text = (
-                f"{name} is already active (continued activity, not onset): expected "
+                f"{name} {state}: expected "
                 f"{a['expected']:.1f} events over the horizon (median {a['median']:.0f}, 90% "
                 f"interval {a['expected_low']:.0f}-{a['expected_high']:.0f})"
             )
