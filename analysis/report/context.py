@@ -14,7 +14,7 @@ redo a study's models either. The folder holds only what this code wrote; delete
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -280,6 +280,16 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
                 if study.focus
                 else None
             )
+            if contrast is not None:  # the panel's names (a model fitted on ids may lack them)
+                names = info["region_name"].astype(str)
+                contrast = replace(
+                    contrast,
+                    regions=contrast.regions.assign(
+                        region_name=contrast.regions["region_id"]
+                        .map(names)
+                        .fillna(contrast.regions["region_name"])
+                    ),
+                )
             return StudyResults(
                 forecast=fc,
                 risk=risk,
