@@ -217,8 +217,8 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     from analysis.models.registry import get
     from analysis.models.risk import path_risk
     from analysis.models.spillover import spillover_forecast
-    from analysis.models.spillover_select import fit_chosen
     from analysis.models.spillover_scenarios import focus_scenarios
+    from analysis.models.spillover_select import fit_chosen
     from analysis.report.summary import panel_as_of
 
     ctx = load(study_path)
