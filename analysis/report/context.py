@@ -191,6 +191,7 @@ FORECAST_SAMPLES = 2000
 EVIDENCE_ORIGINS = 36  # the region report's evidence: origins over the last three years,
 EVIDENCE_STRIDE = 3  # every third period (twelve origins, each scored at steps 1..horizon)
 EVIDENCE_SAMPLES = 200
+SPILLOVER_SHARE_DRAWS = 200  # neighbour shares only; P(any) and its intervals are not read
 BASELINES = ("zero", "last_value", "recent_mean_3", "recent_mean_6", "conflictology",
              "nb_climatology")  # fmt: skip
 
@@ -271,8 +272,14 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
                 horizon=study.horizon,
                 seed=study.seed,
             )
+            # the reports read only the neighbour shares (point estimates) from this run: the
+            # probabilities are the report model's, the contrasts come from focus_scenarios
             spill = spillover_forecast(
-                spill_model, study.horizon, focus=study.focus, seed=study.seed
+                spill_model,
+                study.horizon,
+                focus=study.focus,
+                n_draws=SPILLOVER_SHARE_DRAWS,
+                seed=study.seed,
             )
             label = f"{FORECAST_MODEL} ({chosen})" if chosen != FORECAST_MODEL else chosen
             onset, reason = None, ""

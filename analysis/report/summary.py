@@ -774,36 +774,6 @@ def evidence_table(card: dict[str, Any], model: str, group: str) -> pd.DataFrame
     )
 
 
-def scenario_sentence(spill: Any, targets: list[str] | None = None) -> str | None:
-    """The spillover model's scenario contrast for the target countries, in one sentence:
-    how much letting the focus follow its estimated path, rather than holding it at its
-    recent level, changes P(any event), in percentage points with intervals. A difference
-    between two runs of the spillover model; the probabilities themselves are the report
-    model's."""
-    c = spill.countries
-    if targets:
-        c = c[c["country"].isin(list(targets))]
-    if c.empty or not spill.focus or "attributable" not in c.columns:
-        return None
-
-    def pts(v: float) -> str:
-        value = int(round(100 * float(v)))
-        return f"{value:+d}" if value else "0"
-
-    att = "; ".join(
-        f"{r.country} {pts(r.attributable)} ({pts(r.attributable_low)} to "
-        f"{pts(r.attributable_high)})"
-        for r in c.itertuples()
-    )
-    names = spill.regions.set_index("region_id")["region_name"]
-    focus = ", ".join(str(names.get(f, f)) for f in spill.focus)
-    return (
-        f"In the spillover model, letting {focus} follow its estimated path, rather than "
-        f"holding it at its recent level, changes the probability of events in these countries "
-        f"by (percentage points): {att}."
-    )
-
-
 def _pct(p: float) -> str:
     return f"{100 * float(p):.0f}%"
 
