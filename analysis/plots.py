@@ -316,3 +316,35 @@ def reliability_diagram(
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def onset_reliability(table: list[dict], *, title: str | None = None) -> Figure:
+    """Reliability curve of onset forecasts: mean forecast P(first event) against the observed
+    share with a first event, per probability bin, point size by the number of forecasts.
+
+    Parameters
+    ----------
+    table : list of dict
+        ``reliability_onset_model`` of :func:`analysis.models.onset_backtest.study_onset_backtest`
+        (``mean_predicted``, ``observed_frequency``, ``n`` per bin).
+    """
+    import numpy as np
+
+    _style()
+    fig, ax = plt.subplots(figsize=(4.2, 4.0))
+    p = np.array([r["mean_predicted"] for r in table], dtype=float)
+    y = np.array([r["observed_frequency"] for r in table], dtype=float)
+    n = np.array([r["n"] for r in table], dtype=float)
+    top = max(0.1, float(np.max(np.r_[p, y], initial=0.0)) * 1.1)
+    ax.plot([0, top], [0, top], color="0.4", ls="--", lw=1, label="perfect calibration")
+    ax.plot(p, y, color="C0", lw=1.2)
+    ax.scatter(p, y, s=8 + 2 * n, color="C0", zorder=3, label="onset model (size: forecasts)")
+    ax.set_xlabel("forecast P(first event)")
+    ax.set_ylabel("observed share with a first event")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.legend(fontsize=7, frameon=False, loc="upper left")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

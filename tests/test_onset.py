@@ -450,3 +450,45 @@ def test_study_quiet_periods_setting(tmp_path):
     with pytest.raises(InputError) as err:
         study_from_dict({**base, "onset_quiet_periods": 0}, tmp_path / "s.yaml")
     assert err.value.problems[0].column == "onset_quiet_periods"
+
+
+# --------------------------------------------------------------------------- study backtest
+
+
+def _sim_panel(sahel_geo, sahel_sim, boundaries, periods: int = 96) -> pd.DataFrame:
+    from analysis.panel import from_matrix
+
+    y = sahel_sim["counts"][:, -periods:]
+    index = pd.date_range("2015-01-01", periods=periods, freq="MS")
+    return from_matrix(y, list(sahel_geo.region_ids), index, "month", boundaries)
+
+
+def test_study_onset_backtest_scores_and_verdict(sahel_geo, sahel_sim, boundaries):
+    from analysis.models.onset_backtest import NAIVE_RULES, study_onset_backtest
+
+    panel = _sim_panel(sahel_geo, sahel_sim, boundaries)
+    card = study_onset_backtest(panel, 12, 12, boundaries=boundaries, stride=6)
+    assert card["available"]
+    # origins: every 6th from the last with a known outcome (96-1-12=83) down to 11+12+12=35
+    assert card["n_origins"] == len(range(83, 34, -6))
+    assert card["last_origin"] == f"{pd.Timestamp('2015-01-01') + pd.DateOffset(months=83):%Y-%m}"
+    for m in ("onset_model", *NAIVE_RULES):
+        assert 0.0 <= card["methods"][m]["brier"] <= 1.0
+    assert card["beats"] == {
+        m: card["methods"]["onset_model"]["brier"] < card["methods"][m]["brier"]
+        for m in NAIVE_RULES
+    }
+    assert card["beats_naive"] == (all(card["beats"].values()) and card["distinct_onsets"] >= 5)
+    assert ("beat every naive rule" in card["verdict"]) == card["beats_naive"]
+    # neighbour-driven onsets: the model ranks them better than chance
+    assert card["methods"]["onset_model"]["auc"] > 0.6
+    few = study_onset_backtest(panel, 12, 12, boundaries=boundaries, stride=6, min_onsets=10**6)
+    assert not few["beats_naive"] and "too few" in few["verdict"]
+
+
+def test_study_onset_backtest_too_short(sahel_geo, sahel_sim, boundaries):
+    from analysis.models.onset_backtest import study_onset_backtest
+
+    panel = _sim_panel(sahel_geo, sahel_sim, boundaries, periods=40)
+    card = study_onset_backtest(panel, 12, 12, boundaries=boundaries)
+    assert not card["available"] and not card["beats_naive"] and "too short" in card["reason"]

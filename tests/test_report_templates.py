@@ -54,6 +54,12 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     assert "times (95% CI" in region  # growth sentence with its interval
     assert "90% interval" in region
     assert region.count('class="ct-figure"') >= 2
+    # Spillover: onset for quiet units, expected counts for active ones, onset evidence first
+    spill = region[region.index('id="Spillover') :]
+    assert "first event within" in spill or "not headlined" in spill
+    assert "already active (continued activity, not onset): expected" in spill
+    assert "Evidence for the onset probabilities" in spill and "Reliability of the onset" in spill
+    assert "continue minus silenced" in spill
     sha = by_kind["region"]["inputs"][0]["sha256"]
     assert sha in region  # provenance names the data file's hash
     overview = (result.out / by_kind["overview"]["html"]).read_text()

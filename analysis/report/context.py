@@ -15,7 +15,7 @@ redo a study's models either. The folder holds only what this code wrote; delete
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +161,14 @@ class StudyResults:
     backtest : analysis.evaluation.BacktestResult
         Rolling-origin backtest of the chosen model and the baselines at steps 1..horizon
         (origins every ``EVIDENCE_STRIDE`` periods over the last ``EVIDENCE_ORIGINS``).
+    onset : analysis.models.onset_forecast.OnsetForecast or None
+        P(first event within the horizon) with intervals for the units quiet at the origin
+        (``None`` when the history has no quiet-unit onset to fit on; ``onset_reason`` says why).
+    onset_backtest : dict
+        :func:`analysis.models.onset_backtest.study_onset_backtest` on the study's own panel:
+        the evidence that decides whether the reports headline the onset probabilities.
+    scenarios : analysis.models.spillover_scenarios.ScenarioContrast or None
+        Continue minus silenced for the focus regions (common random numbers, paired by draw).
     """
 
     forecast: Any
@@ -170,6 +178,10 @@ class StudyResults:
     chosen: str
     evidence: dict
     backtest: Any
+    onset: Any = None
+    onset_backtest: dict | None = None
+    onset_reason: str = ""
+    scenarios: Any = None
 
 
 _RESULTS: dict[tuple[Any, ...], StudyResults] = {}
@@ -179,6 +191,7 @@ FORECAST_SAMPLES = 2000
 EVIDENCE_ORIGINS = 36  # the region report's evidence: origins over the last three years,
 EVIDENCE_STRIDE = 3  # every third period (twelve origins, each scored at steps 1..horizon)
 EVIDENCE_SAMPLES = 200
+SPILLOVER_SHARE_DRAWS = 200  # neighbour shares only; P(any) and its intervals are not read
 BASELINES = ("zero", "last_value", "recent_mean_3", "recent_mean_6", "conflictology",
              "nb_climatology")  # fmt: skip
 
@@ -197,11 +210,15 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     -------
     StudyResults
     """
+    from analysis.errors import InputError
     from analysis.evaluation import backtest
     from analysis.models.forecast import panel_to_history
+    from analysis.models.onset_backtest import study_onset_backtest
+    from analysis.models.onset_forecast import onset_forecast
     from analysis.models.registry import get
     from analysis.models.risk import path_risk
     from analysis.models.spillover import spillover_forecast
+    from analysis.models.spillover_scenarios import focus_scenarios
     from analysis.models.spillover_select import fit_chosen
     from analysis.report.summary import panel_as_of
 
@@ -255,10 +272,47 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
                 horizon=study.horizon,
                 seed=study.seed,
             )
+            # the reports read only the neighbour shares (point estimates) from this run: the
+            # probabilities are the report model's, the contrasts come from focus_scenarios
             spill = spillover_forecast(
-                spill_model, study.horizon, focus=study.focus, seed=study.seed
+                spill_model,
+                study.horizon,
+                focus=study.focus,
+                n_draws=SPILLOVER_SHARE_DRAWS,
+                seed=study.seed,
             )
             label = f"{FORECAST_MODEL} ({chosen})" if chosen != FORECAST_MODEL else chosen
+            onset, reason = None, ""
+            try:
+                onset = onset_forecast(
+                    panel,
+                    study.horizon,
+                    study.quiet_periods,
+                    boundaries=ctx.data.boundaries,
+                    seed=study.seed,
+                )
+            except InputError as exc:  # no onset in the history: say so, invent nothing
+                reason = str(exc)
+            onset_card = study_onset_backtest(
+                panel, study.horizon, study.quiet_periods, boundaries=ctx.data.boundaries
+            )
+            contrast = (
+                focus_scenarios(
+                    spill_model, study.horizon, list(study.focus), n_paths=50, seed=study.seed
+                )
+                if study.focus
+                else None
+            )
+            if contrast is not None:  # the panel's names (a model fitted on ids may lack them)
+                names = info["region_name"].astype(str)
+                contrast = replace(
+                    contrast,
+                    regions=contrast.regions.assign(
+                        region_name=contrast.regions["region_id"]
+                        .map(names)
+                        .fillna(contrast.regions["region_name"])
+                    ),
+                )
             return StudyResults(
                 forecast=fc,
                 risk=risk,
@@ -267,6 +321,10 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
                 chosen=chosen,
                 evidence=evidence,
                 backtest=bt,
+                onset=onset,
+                onset_backtest=onset_card,
+                onset_reason=reason,
+                scenarios=contrast,
             )
 
         cached = _disk("results", key, compute)

@@ -88,9 +88,11 @@ if len(changes.moves):
 
 # %%
 show.markdown("{sentence}", sentence=shared.risk.sentence(ctx.study.spillover_targets))
-scenario = summary.scenario_sentence(shared.spillover, list(ctx.study.spillover_targets))
-if scenario:
-    show.markdown("{sentence}", sentence=scenario)
+# country-level P(any) saturates once a country has active units: the change attributable to
+# the focus is stated in expected events (continue minus silenced, paired draws)
+attributable = summary.attributable_sentence(shared.scenarios, list(ctx.study.spillover_targets))
+if attributable:
+    show.markdown("{sentence}", sentence=attributable)
 show.figure(
     plots.spillover_map(shared.risk.regions, data.boundaries, focus=list(ctx.study.focus)),
     f"Probability of at least one event within {ctx.study.horizon} periods by admin-1 region, "

@@ -67,12 +67,28 @@ show.markdown(
     "- {sentence}.",
     sentence=summary.forecast_sentence(whole, region_name, shared.model),
 )
-show.markdown("- {sentence}", sentence=shared.risk.sentence(ctx.study.spillover_targets))
-across = summary.cross_border_sentence(
-    shared.risk, region_id, data.boundaries, list(ctx.study.spillover_targets)
+# Country-level P(at least one event) saturates once a country has active units: the summary
+# states onset for quiet units, counts for active ones and the attributable counts instead.
+attributable = summary.attributable_sentence(
+    shared.scenarios, list(ctx.study.spillover_targets)
 )
-if across:
-    show.markdown("- {sentence}", sentence=across)
+if attributable and region_id in ctx.study.focus:
+    show.markdown("- {sentence}", sentence=attributable)
+border_units = summary.cross_border_units(
+    region_id, data.boundaries, list(ctx.study.spillover_targets)
+)
+onset_headline = summary.onset_headlined(shared.onset_backtest)
+unit_sentences = summary.onset_unit_sentences(
+    border_units, shared.onset, shared.risk, headline=onset_headline,
+    contrast=shared.scenarios if region_id in ctx.study.focus else None,
+)
+for sentence in unit_sentences:
+    show.markdown("- {sentence}", sentence=sentence)
+if border_units and not onset_headline:
+    show.markdown(
+        "- {sentence}",
+        sentence=summary.onset_evidence_sentence(shared.onset_backtest, shared.onset_reason),
+    )
 
 # %% [markdown]
 # ## Data
@@ -197,14 +213,51 @@ show.figure(
 show.table(
     summary.risk_table(shared.risk, around, shared.spillover), float_format="{:,.2f}"
 )
-scenario = summary.scenario_sentence(shared.spillover, list(ctx.study.spillover_targets))
-if scenario:
-    show.markdown("{sentence}", sentence=scenario)
+if attributable and region_id in ctx.study.focus:
+    show.markdown("{sentence}", sentence=attributable)
 if region_id in ctx.study.focus:
     show.figure(
         plots.spillover_map(shared.risk.regions, data.boundaries, focus=[region_id]),
         f"Probability of at least one event within {ctx.study.horizon} periods by admin-1 "
         f"region, from the {shared.model} forecast; {region_name} outlined.",
+    )
+
+# %% [markdown]
+# ### Onset and continued activity across the border
+#
+# Units quiet for the study's quiet window get the probability of a **first event** within the
+# horizon from the onset model (a penalised binary regression on neighbourhood, country and
+# history features; the interval carries parameter uncertainty). Units already active get
+# their **expected count** (median and 90% interval) from the report model's paths: for them
+# "at least one event" is near certain and says nothing. The change attributable to the focus
+# region is the spillover model's "continue" minus "silenced" scenario, paired by parameter
+# draw on common random numbers.
+
+# %%
+for sentence in unit_sentences:
+    show.markdown("- {sentence}", sentence=sentence)
+if not border_units:
+    show.markdown("{name} has no cross-border neighbour in the study.", name=region_name)
+
+# %% [markdown]
+# ### Evidence for the onset probabilities
+#
+# The onset model and the naive rules (base rate; a calibrated "a neighbour had an event"
+# rule; decay with adjacency distance to the nearest active unit), refitted at rolling origins
+# inside this study's history and scored on the quiet units' first events.
+
+# %%
+show.markdown(
+    "{sentence}",
+    sentence=summary.onset_evidence_sentence(shared.onset_backtest, shared.onset_reason),
+)
+if shared.onset_backtest and shared.onset_backtest.get("available"):
+    show.table(summary.onset_scorecard_table(shared.onset_backtest), float_format="{:,.3f}")
+    show.figure(
+        plots.onset_reliability(shared.onset_backtest["reliability_onset_model"]),
+        "Reliability of the onset model's backtest forecasts on this study's history: mean "
+        "forecast P(first event within the horizon) against the share of quiet units that had "
+        "one, per probability bin; on the dashed line forecasts are calibrated.",
     )
 
 # %% [markdown]

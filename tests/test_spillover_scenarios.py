@@ -1,0 +1,127 @@
+"""Tests of the focus scenarios: Poisson inversion, common random numbers, a held scenario
+that keeps noise, and continue-minus-silenced against a known neighbour effect."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import poisson
+
+from analysis.errors import InputError
+from analysis.geography import neighbours
+from analysis.models import hhh4 as H
+from analysis.models.spillover import fit_spillover, geography_matrices
+from analysis.models.spillover_scenarios import (
+    focus_scenarios,
+    poisson_quantile,
+    simulate_scenarios,
+)
+from analysis.panel import from_matrix
+
+COUNTRIES = ["MLI", "MRT", "SEN"]
+
+
+def test_poisson_quantile_matches_scipy_and_is_monotone_in_the_rate():
+    rng = np.random.default_rng(3)
+    u = rng.random(4000)
+    rate = np.exp(rng.uniform(np.log(1e-4), np.log(200.0), 4000))  # both branches (<=50, >50)
+    np.testing.assert_array_equal(poisson_quantile(u, rate), poisson.ppf(u, rate))
+    assert np.all(poisson_quantile(u, rate * 1.3) >= poisson_quantile(u, rate))
+    draws = poisson_quantile(rng.random(200_000), np.full(200_000, 3.7))
+    assert abs(draws.mean() - 3.7) < 0.03 and abs(draws.var() - 3.7) < 0.08
+    assert poisson_quantile(np.array([0.5]), np.array([0.0]))[0] == 0
+
+
+def _panel(geo, boundaries, phi: float, seed: int):
+    """Counts on the real Mali/Mauritania/Senegal units: a hot Kayes (ML-1), an own lag, a
+    quiet rest, neighbour transmission ``phi`` (0 = none)."""
+    ids, order, cross = geo
+    truth = {
+        "end.intercept": np.log(0.2),
+        "end.trend": 0.0,
+        "ar.log_lambda": np.log(0.3),
+        "ne.log_phi": np.log(max(phi, 1e-9)),
+        "ne.cross_border": 0.0,
+        "ne.log_d": np.log(2.0),
+        "log_psi": np.log(0.4),
+        **{f"end.group[{r}]": (2.0 if r == "ML-1" else -2.0) for r in ids},
+    }
+    y = H.simulate_hhh4(
+        truth, order, cross, n_periods=96, groups=np.asarray(ids),
+        spec=H.HHH4Spec(group_sd=1.0), seed=seed,
+    )  # fmt: skip
+    periods = pd.date_range("2017-01-01", periods=96, freq="MS")
+    return from_matrix(y, ids, periods, "month", boundaries)
+
+
+@pytest.fixture(scope="module")
+def geo(boundaries):
+    ids = list(boundaries.regions_of(COUNTRIES)["region_id"])
+    order, cross, _ = geography_matrices(ids, boundaries)
+    return ids, order, cross
+
+
+@pytest.fixture(scope="module")
+def strong(geo, boundaries):
+    panel = _panel(geo, boundaries, phi=0.5, seed=12)
+    return fit_spillover(panel, boundaries=boundaries, endemic_effects="region")
+
+
+def test_identical_scenarios_share_every_random_number(strong):
+    sims = simulate_scenarios(
+        strong.fit, strong.recent_counts, 4, {"a": None, "b": None}, n_draws=20, n_paths=10, seed=1
+    )
+    np.testing.assert_array_equal(sims["a"]["total"], sims["b"]["total"])
+
+
+def test_held_scenario_keeps_noise_around_the_held_mean(strong):
+    i = strong.region_ids.index("ML-1")
+    level = 5.0
+    sims = simulate_scenarios(
+        strong.fit, strong.recent_counts, 6, {"held": {i: level}}, n_draws=40, n_paths=50, seed=2
+    )
+    total = sims["held"]["total"][:, :, i]
+    assert total.std() > 1.0  # counts are drawn, not repeated
+    assert abs(total.mean() / 6 - level) < 0.5  # around the held mean per period
+
+
+def test_attributable_difference_is_positive_with_a_neighbour_effect(strong, boundaries):
+    res = focus_scenarios(strong, 6, ["ML-1"], n_draws=80, n_paths=40, seed=5)
+    reg = res.regions.set_index("region_id")
+    assert reg.loc["ML-1", "expected_silenced"] == 0.0
+    first = [r for r in neighbours("ML-1", 1, boundaries=boundaries) if r in reg.index]
+    assert (reg.loc[first, "expected_diff"] > 0).all()
+    assert (reg.loc[first, "expected_diff_low"] > 0).all()  # interval excludes 0
+    # P(any) may saturate for active neighbours (the reason counts are stated): never below 0
+    assert (reg.loc[first, "p_any_diff_low"] >= 0).all()
+    # the held scenario lies between silenced and continue for the neighbours
+    assert (reg.loc[first, "expected_held"] > reg.loc[first, "expected_silenced"]).all()
+    ctry = res.countries.set_index("country")
+    assert ctry.loc["SEN", "expected_diff_low"] > 0
+    assert ctry.loc["MRT", "expected_diff"] == pytest.approx(
+        reg.loc[reg["country"] == "MRT", "expected_diff"].sum(), rel=1e-9
+    )
+
+
+@pytest.mark.slow
+def test_attributable_interval_covers_zero_without_a_neighbour_effect(geo, boundaries):
+    panel = _panel(geo, boundaries, phi=0.0, seed=13)
+    model = fit_spillover(panel, boundaries=boundaries, endemic_effects="region")
+    res = focus_scenarios(model, 6, ["ML-1"], n_draws=80, n_paths=40, seed=5)
+    reg = res.regions.set_index("region_id")
+    first = [r for r in neighbours("ML-1", 1, boundaries=boundaries) if r in reg.index]
+    assert (reg.loc[first, "expected_diff_low"] <= 0.0).all()
+    ctry = res.countries.set_index("country")
+    assert ctry.loc["SEN", "expected_diff_low"] <= 0.0 <= ctry.loc["SEN", "expected_diff_high"]
+
+
+def test_bad_inputs(strong):
+    with pytest.raises(InputError):
+        focus_scenarios(strong, 6, ["XX-1"])
+    with pytest.raises(InputError):
+        focus_scenarios(strong, 6, [])
+    with pytest.raises(InputError):
+        focus_scenarios(strong, 6, ["ML-1"], level=1.5)
+    with pytest.raises(InputError):
+        simulate_scenarios(strong.fit, strong.recent_counts, 0, {"a": None})
