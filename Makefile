@@ -63,7 +63,7 @@ format: $(STAMP) ## Apply ruff fixes and formatting
 	$(BIN)/ruff format analysis tests benchmarks
 
 test: lint ## Lint, then run the whole test suite
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n auto --dist loadfile
 
 bench: $(STAMP) ## Run the benchmarks (prints JSON)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
