@@ -93,6 +93,17 @@ def _disk(kind: str, key: tuple[Any, ...], compute: Any) -> Any:
     return value
 
 
+def _memo(store: dict, kind: str, key: tuple[Any, ...], compute: Any) -> Any:
+    """``store[key]``, else the disk cache of ``kind``, else ``compute()``; keeps at most
+    ``_MAX_STUDIES`` entries in memory (oldest out first)."""
+    if key not in store:
+        value = _disk(kind, key, compute)
+        if len(store) >= _MAX_STUDIES:
+            store.pop(next(iter(store)))
+        store[key] = value
+    return store[key]
+
+
 def _key(path: Path, study: Any) -> tuple[Any, ...]:
     stats = []
     for item in study.data:
@@ -225,113 +236,107 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     ctx = load(study_path)
     path = Path(study_path).resolve()
     key = (_key(path, ctx.study), quarter)
-    cached = _RESULTS.get(key)
-    if cached is None:
-        study = ctx.study
+    study = ctx.study
 
-        def compute() -> StudyResults:
-            from analysis.pipeline import require_history
+    def compute() -> StudyResults:
+        from analysis.pipeline import require_history
 
-            panel = panel_as_of(ctx.data.panel, quarter)
-            require_history(panel, study, "the reports' forecasts")
-            history = panel_to_history(panel)
-            auto = get(
-                FORECAST_MODEL,
-                boundaries=ctx.data.boundaries,
-                focus=list(study.focus),
-                horizon=study.horizon,
-            )
-            fitted = auto.fit(history)
-            fc = fitted.forecast(study.horizon, FORECAST_SAMPLES, study.seed)
-            info = panel.drop_duplicates("region_id").set_index("region_id")
-            risk = path_risk(
-                fc,
-                info.loc[list(fc.region_ids), "region_name"].astype(str).tolist(),
-                info.loc[list(fc.region_ids), "country"].astype(str).tolist(),
-            )
-            chosen = getattr(fitted, "chosen", auto.name)
-            evidence = getattr(fitted, "evidence", {})
-            model = get(chosen, boundaries=ctx.data.boundaries, focus=list(study.focus))
-            n_per = history.counts.shape[1]
-            bt = backtest(
-                history,
-                [model, *BASELINES],
-                start=history.periods[max(0, n_per - EVIDENCE_ORIGINS - 1)],
-                horizon=study.horizon,
-                n_samples=EVIDENCE_SAMPLES,
-                seed=study.seed,
-                focus=list(study.focus),
-                stride=EVIDENCE_STRIDE,
-            )
-            # neighbour shares and scenarios: endemic offsets and trend damping as
-            # rolling-origin CRPS chooses them
-            spill_model, _ = fit_chosen(
+        panel = panel_as_of(ctx.data.panel, quarter)
+        require_history(panel, study, "the reports' forecasts")
+        history = panel_to_history(panel)
+        auto = get(
+            FORECAST_MODEL,
+            boundaries=ctx.data.boundaries,
+            focus=list(study.focus),
+            horizon=study.horizon,
+        )
+        fitted = auto.fit(history)
+        fc = fitted.forecast(study.horizon, FORECAST_SAMPLES, study.seed)
+        info = panel.drop_duplicates("region_id").set_index("region_id")
+        risk = path_risk(
+            fc,
+            info.loc[list(fc.region_ids), "region_name"].astype(str).tolist(),
+            info.loc[list(fc.region_ids), "country"].astype(str).tolist(),
+        )
+        chosen = getattr(fitted, "chosen", auto.name)
+        evidence = getattr(fitted, "evidence", {})
+        model = get(chosen, boundaries=ctx.data.boundaries, focus=list(study.focus))
+        n_per = history.counts.shape[1]
+        bt = backtest(
+            history,
+            [model, *BASELINES],
+            start=history.periods[max(0, n_per - EVIDENCE_ORIGINS - 1)],
+            horizon=study.horizon,
+            n_samples=EVIDENCE_SAMPLES,
+            seed=study.seed,
+            focus=list(study.focus),
+            stride=EVIDENCE_STRIDE,
+        )
+        # neighbour shares and scenarios: endemic offsets and trend damping as
+        # rolling-origin CRPS chooses them
+        spill_model, _ = fit_chosen(
+            panel,
+            boundaries=ctx.data.boundaries,
+            focus=list(study.focus),
+            horizon=study.horizon,
+            seed=study.seed,
+        )
+        # the reports read only the neighbour shares (point estimates) from this run: the
+        # probabilities are the report model's, the contrasts come from focus_scenarios
+        spill = spillover_forecast(
+            spill_model,
+            study.horizon,
+            focus=study.focus,
+            n_draws=SPILLOVER_SHARE_DRAWS,
+            seed=study.seed,
+        )
+        label = f"{FORECAST_MODEL} ({chosen})" if chosen != FORECAST_MODEL else chosen
+        onset, reason = None, ""
+        try:
+            onset = onset_forecast(
                 panel,
-                boundaries=ctx.data.boundaries,
-                focus=list(study.focus),
-                horizon=study.horizon,
-                seed=study.seed,
-            )
-            # the reports read only the neighbour shares (point estimates) from this run: the
-            # probabilities are the report model's, the contrasts come from focus_scenarios
-            spill = spillover_forecast(
-                spill_model,
                 study.horizon,
-                focus=study.focus,
-                n_draws=SPILLOVER_SHARE_DRAWS,
+                study.quiet_periods,
+                boundaries=ctx.data.boundaries,
                 seed=study.seed,
             )
-            label = f"{FORECAST_MODEL} ({chosen})" if chosen != FORECAST_MODEL else chosen
-            onset, reason = None, ""
-            try:
-                onset = onset_forecast(
-                    panel,
-                    study.horizon,
-                    study.quiet_periods,
-                    boundaries=ctx.data.boundaries,
-                    seed=study.seed,
-                )
-            except InputError as exc:  # no onset in the history: say so, invent nothing
-                reason = str(exc)
-            onset_card = study_onset_backtest(
-                panel, study.horizon, study.quiet_periods, boundaries=ctx.data.boundaries
+        except InputError as exc:  # no onset in the history: say so, invent nothing
+            reason = str(exc)
+        onset_card = study_onset_backtest(
+            panel, study.horizon, study.quiet_periods, boundaries=ctx.data.boundaries
+        )
+        contrast = (
+            focus_scenarios(
+                spill_model, study.horizon, list(study.focus), n_paths=50, seed=study.seed
             )
-            contrast = (
-                focus_scenarios(
-                    spill_model, study.horizon, list(study.focus), n_paths=50, seed=study.seed
-                )
-                if study.focus
-                else None
+            if study.focus
+            else None
+        )
+        if contrast is not None:  # the panel's names (a model fitted on ids may lack them)
+            names = info["region_name"].astype(str)
+            contrast = replace(
+                contrast,
+                regions=contrast.regions.assign(
+                    region_name=contrast.regions["region_id"]
+                    .map(names)
+                    .fillna(contrast.regions["region_name"])
+                ),
             )
-            if contrast is not None:  # the panel's names (a model fitted on ids may lack them)
-                names = info["region_name"].astype(str)
-                contrast = replace(
-                    contrast,
-                    regions=contrast.regions.assign(
-                        region_name=contrast.regions["region_id"]
-                        .map(names)
-                        .fillna(contrast.regions["region_name"])
-                    ),
-                )
-            return StudyResults(
-                forecast=fc,
-                risk=risk,
-                spillover=spill,
-                model=label,
-                chosen=chosen,
-                evidence=evidence,
-                backtest=bt,
-                onset=onset,
-                onset_backtest=onset_card,
-                onset_reason=reason,
-                scenarios=contrast,
-            )
+        return StudyResults(
+            forecast=fc,
+            risk=risk,
+            spillover=spill,
+            model=label,
+            chosen=chosen,
+            evidence=evidence,
+            backtest=bt,
+            onset=onset,
+            onset_backtest=onset_card,
+            onset_reason=reason,
+            scenarios=contrast,
+        )
 
-        cached = _disk("results", key, compute)
-        if len(_RESULTS) >= _MAX_STUDIES:
-            _RESULTS.pop(next(iter(_RESULTS)))
-        _RESULTS[key] = cached
-    return cached
+    return _memo(_RESULTS, "results", key, compute)
 
 
 def warm(study_path: str | os.PathLike[str], quarter: str = "") -> None:
@@ -399,23 +404,17 @@ def growth(study_path: str | os.PathLike[str], quarter: str = "") -> StudyGrowth
     ctx = load(study_path)
     path = Path(study_path).resolve()
     key = (_key(path, ctx.study), quarter)
-    cached = _GROWTH.get(key)
-    if cached is None:
 
-        def compute() -> StudyGrowth:
-            import pandas as pd
+    def compute() -> StudyGrowth:
+        import pandas as pd
 
-            panel = panel_as_of(ctx.data.panel, quarter)
-            comparisons = usable_comparisons(ctx.study.compare, panel)
-            if not comparisons:
-                return StudyGrowth(table=None, results={}, comparisons=[])
-            found = gr.growth_results(panel, None, comparisons)
-            table = gr.bh_adjust(pd.DataFrame([r.to_row() for r in found]))
-            results = {(r.region_id, r.ratio.period_a, r.ratio.period_b): r for r in found}
-            return StudyGrowth(table=table, results=results, comparisons=comparisons)
+        panel = panel_as_of(ctx.data.panel, quarter)
+        comparisons = usable_comparisons(ctx.study.compare, panel)
+        if not comparisons:
+            return StudyGrowth(table=None, results={}, comparisons=[])
+        found = gr.growth_results(panel, None, comparisons)
+        table = gr.bh_adjust(pd.DataFrame([r.to_row() for r in found]))
+        results = {(r.region_id, r.ratio.period_a, r.ratio.period_b): r for r in found}
+        return StudyGrowth(table=table, results=results, comparisons=comparisons)
 
-        cached = _disk("growth", key, compute)
-        if len(_GROWTH) >= _MAX_STUDIES:
-            _GROWTH.pop(next(iter(_GROWTH)))
-        _GROWTH[key] = cached
-    return cached
+    return _memo(_GROWTH, "growth", key, compute)
