@@ -399,20 +399,10 @@ def _pearson(target: np.ndarray, mu: np.ndarray, alpha: np.ndarray | float) -> n
     return (target - mu) / np.sqrt(mu + a * mu**2 + 1e-12)
 
 
-@dataclass(frozen=True)
-class NBGLM(Forecaster):
-    """One NB2 GLM per region for each step: trend, seasonality and lagged counts."""
-
-    name: str = "nb_glm"
-    description: str = "negative-binomial GLM per region (trend, season, lags), direct"
-    window: int = 60
-    lags: tuple[int, ...] = (1, 3, 12)
-    trend: bool = True
-    season: bool = True
-    ridge: float = 1.0
-    intercept_ridge: float = 0.1
-    param_uncertainty: bool = True
-    offset: float = 0.1
+class _DirectDesign:
+    """The design and fit shared by the direct NB forecasters (settings ``window``, ``lags``,
+    ``trend``, ``season``, ``offset`` on the subclass): the last ``window`` periods plus the
+    longest lag window, and a lazy :class:`DirectFitted` that fits each step when sampled."""
 
     def _kw(self, history: History) -> dict:
         return dict(
@@ -430,6 +420,22 @@ class NBGLM(Forecaster):
 
     def fit(self, history: History) -> DirectFitted:
         return DirectFitted(history, self.name, self)
+
+
+@dataclass(frozen=True)
+class NBGLM(_DirectDesign, Forecaster):
+    """One NB2 GLM per region for each step: trend, seasonality and lagged counts."""
+
+    name: str = "nb_glm"
+    description: str = "negative-binomial GLM per region (trend, season, lags), direct"
+    window: int = 60
+    lags: tuple[int, ...] = (1, 3, 12)
+    trend: bool = True
+    season: bool = True
+    ridge: float = 1.0
+    intercept_ridge: float = 0.1
+    param_uncertainty: bool = True
+    offset: float = 0.1
 
     def _fit_step(self, history: History, h: int) -> StepFit:
         y, months = self._data(history)
@@ -457,7 +463,7 @@ class NBGLM(Forecaster):
 
 
 @dataclass(frozen=True)
-class PooledNB(Forecaster):
+class PooledNB(_DirectDesign, Forecaster):
     """NB2 across regions for each step: shared seasonality and lag slopes, shrunk region
     levels (empirical Bayes). Lag features are the region's own recent means."""
 
@@ -470,23 +476,6 @@ class PooledNB(Forecaster):
     param_uncertainty: bool = True
     offset: float = 0.1
     slope_ridge: float = 1.0
-
-    def _kw(self, history: History) -> dict:
-        return dict(
-            per_year=history.per_year,
-            windows=_windows(history, self.lags),
-            trend=self.trend,
-            season=self.season,
-            offset=self.offset,
-        )
-
-    def _data(self, history: History) -> tuple[np.ndarray, np.ndarray]:
-        L = max(self._kw(history)["windows"])
-        y = history.counts[:, -(self.window + L) :]
-        return y, np.asarray(history.periods.month)[-y.shape[1] :]
-
-    def fit(self, history: History) -> DirectFitted:
-        return DirectFitted(history, self.name, self)
 
     def _fit_step(self, history: History, h: int) -> StepFit:
         y, months = self._data(history)
