@@ -50,13 +50,9 @@ from analysis.models.onset import (
     onset_design,
     onset_geography,
 )
-from analysis.models.onset_backtest import (
-    brier,
-    log_score,
-    onset_scorecard,
-    rolling_onset_evaluation,
-)
+from analysis.models.onset_backtest import onset_scorecard, rolling_onset_evaluation
 from analysis.panel import build_panel
+from analysis.scoring import brier, log_score
 
 #: GED 21.1 dyad names of the jihadist groups active in Burkina Faso ("IS" is Islamic State).
 JIHADIST_BF = ("JNIM", "Ansaroul Islam", "IS", "AQIM", "Ansar Dine", "MUJAO")

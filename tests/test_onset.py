@@ -23,13 +23,8 @@ from analysis.models.onset import (
     quantile_mc_error,
     quiet_units,
 )
-from analysis.models.onset_backtest import (
-    brier,
-    naive_onset_rules,
-    reliability,
-    roc_auc,
-    rolling_onset_evaluation,
-)
+from analysis.models.onset_backtest import naive_onset_rules, rolling_onset_evaluation
+from analysis.scoring import brier, reliability, roc_auc
 from analysis.simulate import draw_negative_binomial, simulate_endemic_epidemic
 
 SAHEL = ["MLI", "BFA", "NER", "MRT", "SEN"]

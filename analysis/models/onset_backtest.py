@@ -24,14 +24,10 @@ import pandas as pd
 
 from analysis.errors import InputError
 from analysis.models.onset import OnsetSpec, fit_onset
+from analysis.scoring import brier, log_score, reliability, roc_auc
 
 __all__ = [
     "NAIVE_NEEDS",
-    "RELIABILITY_BINS",
-    "brier",
-    "log_score",
-    "roc_auc",
-    "reliability",
     "naive_onset_rules",
     "rolling_onset_evaluation",
     "onset_scorecard",
@@ -41,55 +37,6 @@ __all__ = [
 
 #: Feature columns the naive rules read from the design.
 NAIVE_NEEDS = ("nb_first", "near_order")
-RELIABILITY_BINS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
-
-
-def brier(p: np.ndarray, y: np.ndarray) -> float:
-    """Mean squared difference between probabilities and 0/1 outcomes."""
-    return float(np.mean((np.asarray(p, float) - np.asarray(y, float)) ** 2))
-
-
-def log_score(p: np.ndarray, y: np.ndarray) -> float:
-    """Mean negative log-likelihood of 0/1 outcomes (probabilities clipped to 1e-6)."""
-    p = np.clip(np.asarray(p, float), 1e-6, 1 - 1e-6)
-    y = np.asarray(y, float)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
-
-
-def roc_auc(p: np.ndarray, y: np.ndarray) -> float:
-    """ROC AUC by the rank (Mann-Whitney) formula, ties counted half; NaN without both classes."""
-    from scipy.stats import rankdata
-
-    y = np.asarray(y).astype(bool)
-    n1, n0 = int(y.sum()), int((~y).sum())
-    if n1 == 0 or n0 == 0:
-        return float("nan")
-    r = rankdata(np.asarray(p, float))
-    return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
-
-def reliability(
-    p: np.ndarray, y: np.ndarray, bins: Sequence[float] = RELIABILITY_BINS
-) -> list[dict]:
-    """Mean predicted probability and observed frequency in probability bins (non-empty ones)."""
-    p = np.asarray(p, float)
-    y = np.asarray(y, float)
-    edges = list(bins)
-    idx = np.clip(np.digitize(p, edges[1:-1]), 0, len(edges) - 2)
-    rows = []
-    for b in range(len(edges) - 1):
-        m = idx == b
-        if m.any():
-            rows.append(
-                {
-                    "bin": [edges[b], edges[b + 1]],
-                    "n": int(m.sum()),
-                    "mean_predicted": float(p[m].mean()),
-                    "observed_frequency": float(y[m].mean()),
-                    "onsets": int(y[m].sum()),
-                }
-            )
-    return rows
 
 
 def naive_onset_rules(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, np.ndarray]:
