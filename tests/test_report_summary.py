@@ -132,8 +132,6 @@ def test_data_summary_and_recent_events() -> None:
     recent = summary.recent_events(events, "ML-1")
     assert list(recent["date"]) == ["2021-04-01", "2021-02-03"]
     assert recent["notes"].str.len().max() == 160
-    assert summary.main_actor(events, "ML-1") == ("X <b>", 2)
-    assert summary.main_actor(events, "SN-KE") is None
     with pytest.raises(ValueError):
         summary.data_summary(events, panel, "SN-KE", [], {})
 

@@ -130,15 +130,6 @@ def recent_events(events: pd.DataFrame, region_id: str, n: int = 5) -> pd.DataFr
     return out.rename(columns={"date_start": "date"}).reset_index(drop=True)
 
 
-def main_actor(events: pd.DataFrame, region_id: str) -> tuple[str, int] | None:
-    """The most frequent first actor in a region's events and its count (None if no events)."""
-    rows = events.loc[events["region_id"] == region_id, "actor1"].dropna()
-    if rows.empty:
-        return None
-    counts = rows.value_counts()
-    return str(counts.index[0]), int(counts.iloc[0])
-
-
 def actor_sentence(
     events: pd.DataFrame,
     region_id: str,
