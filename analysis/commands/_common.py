@@ -62,3 +62,7 @@ def _nan_to_none(obj: Any) -> Any:
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     return obj
+
+
+#: ``--quiet`` for long commands: no progress bar even on a terminal (see analysis.progress).
+QUIET_HELP = "No progress bar on stderr (bars are drawn only when stderr is a terminal)."
