@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from analysis import periods
 from analysis.errors import InputError, Problem
 
 # The project layout an analyst works in (what `conflict-trends init` scaffolds), relative to
@@ -24,8 +25,6 @@ DATA_PROCESSED = Path("data") / "processed"
 REPORTS = Path("reports")
 STUDIES = Path("studies")
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-_PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])|Q[1-4])?$|^\d{4}-\d{2}\.\.\d{4}-\d{2}$")
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -91,7 +90,7 @@ class Study(BaseModel):
     @field_validator("start", "end")
     @classmethod
     def _month(cls, value: str) -> str:
-        if not _MONTH.match(str(value)):
+        if not periods.is_month(str(value)):
             raise ValueError("expected YYYY-MM, e.g. 2021-01")
         return str(value)
 
@@ -106,7 +105,7 @@ class Study(BaseModel):
                 )
             a, b = (str(p) for p in pair)
             for p in (a, b):
-                if not _PERIOD.match(p):
+                if not periods.is_window(p):
                     raise ValueError(
                         f"{p!r} is not a period: use YYYY, YYYY-MM, YYYYQn or YYYY-MM..YYYY-MM"
                     )

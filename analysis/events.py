@@ -17,6 +17,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from analysis.errors import InputError, Problem
+from analysis.periods import date_bound
 
 SOURCES = ("ucdp", "acled", "csv")
 
@@ -526,24 +527,6 @@ def _contains(series: pd.Series, pattern: str) -> np.ndarray:
     return np.asarray(hit, dtype=bool)
 
 
-def _month_bound(text: str, end: bool) -> pd.Timestamp:
-    value = str(text).strip()
-    try:
-        if re.fullmatch(r"\d{4}", value):
-            stamp = pd.Timestamp(f"{value}-01-01")
-            return stamp + pd.offsets.YearBegin(1) if end else stamp
-        if re.fullmatch(r"\d{4}-\d{1,2}", value):
-            stamp = pd.Timestamp(f"{value}-01")
-            return stamp + pd.offsets.MonthBegin(1) if end else stamp
-        stamp = pd.Timestamp(value)
-        return stamp + pd.Timedelta(days=1) if end else stamp
-    except ValueError:
-        raise InputError(
-            "bad date in filter",
-            [Problem(None, None, "end" if end else "start", "YYYY, YYYY-MM or YYYY-MM-DD", value)],
-        ) from None
-
-
 def filter_events(
     events: pd.DataFrame,
     actors: Sequence[str] | None = None,
@@ -596,7 +579,9 @@ def filter_events(
             hit |= np.asarray(events["iso3"].str.lower().isin(wanted).fillna(False), dtype=bool)
         keep &= hit
     if start is not None:
-        keep &= np.asarray(events["date_start"] >= _month_bound(start, end=False), dtype=bool)
+        keep &= np.asarray(
+            events["date_start"] >= date_bound(start, end=False, what="start"), dtype=bool
+        )
     if end is not None:
-        keep &= np.asarray(events["date_start"] < _month_bound(end, end=True), dtype=bool)
+        keep &= np.asarray(events["date_start"] < date_bound(end, end=True, what="end"), dtype=bool)
     return events.loc[keep]

@@ -50,7 +50,6 @@ study and filter it); :func:`growth_sentence` turns a row into plain language.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -60,6 +59,7 @@ from scipy import optimize, special, stats
 
 from analysis.errors import InputError
 from analysis.models.counts import NB2Fit, nb2_mle
+from analysis.periods import Window, parse_window
 
 __all__ = [
     "ChangePointResult",
@@ -85,71 +85,6 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 # Windows
 # --------------------------------------------------------------------------------------------
-
-_YEAR = re.compile(r"^(\d{4})$")
-_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-@dataclass(frozen=True)
-class Window:
-    """A half-open calendar window ``[start, end)`` with the label the user wrote."""
-
-    label: str
-    start: pd.Timestamp
-    end: pd.Timestamp
-
-
-def _one(spec: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    if m := _YEAR.match(spec):
-        y = int(m.group(1))
-        return pd.Timestamp(y, 1, 1), pd.Timestamp(y + 1, 1, 1)
-    if m := _QUARTER.match(spec):
-        y, q = int(m.group(1)), int(m.group(2))
-        start = pd.Timestamp(y, 3 * q - 2, 1)
-        return start, start + pd.DateOffset(months=3)
-    if m := _MONTH.match(spec):
-        y, mo = int(m.group(1)), int(m.group(2))
-        if not 1 <= mo <= 12:
-            raise ValueError(spec)
-        start = pd.Timestamp(y, mo, 1)
-        return start, start + pd.DateOffset(months=1)
-    raise ValueError(spec)
-
-
-def parse_window(spec: str | int) -> Window:
-    """Parse ``YYYY``, ``YYYYQn``, ``YYYY-MM`` or ``A..B`` (inclusive range of those) to a window.
-
-    Parameters
-    ----------
-    spec : str or int
-        E.g. ``2021``, ``"2021Q3"``, ``"2021-03"``, ``"2021-01..2021-06"``.
-
-    Returns
-    -------
-    Window
-
-    Raises
-    ------
-    InputError
-        When the text is not one of these forms, or a range ends before it starts.
-    """
-    text = str(spec).strip()
-    try:
-        if ".." in text:
-            left, right = (part.strip() for part in text.split("..", 1))
-            start, _ = _one(left)
-            _, end = _one(right)
-        else:
-            start, end = _one(text)
-    except ValueError:
-        raise InputError(
-            f"{text!r} is not a period: expected YYYY, YYYYQn, YYYY-MM or YYYY-MM..YYYY-MM"
-        ) from None
-    if end <= start:
-        raise InputError(f"period {text!r} ends before it starts")
-    return Window(text, start, end)
-
 
 # --------------------------------------------------------------------------------------------
 # Serial dependence: variances of the NB estimating equations that allow for it

@@ -7,56 +7,16 @@ a unit that never appears in the events is still a unit that could be attacked.
 
 from __future__ import annotations
 
-import re
-from typing import Literal
-
 import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError, Problem
 from analysis.geography import Boundaries, load_boundaries
+from analysis.periods import Freq, parse_month, period_range, period_start
 
-Freq = Literal["month", "quarter"]
 #: Country code of synthetic regions (ISO 3166 leaves ZZZ to user assignment).
 SYNTHETIC_COUNTRY = "ZZZ"
 PANEL_COLUMNS = ["region_id", "region_name", "country", "period", "events", "fatalities"]
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def parse_month(text: str, what: str = "month") -> pd.Timestamp:
-    """Parse ``YYYY-MM`` to the first day of that month.
-
-    Raises
-    ------
-    InputError
-        When ``text`` is not of that form.
-    """
-    match = _MONTH.match(str(text).strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise InputError(
-            f"bad {what}", [Problem(None, None, what, "YYYY-MM, e.g. 2021-01", str(text))]
-        )
-    return pd.Timestamp(year=int(match.group(1)), month=int(match.group(2)), day=1)
-
-
-def period_start(dates: pd.Series | pd.DatetimeIndex, freq: Freq) -> pd.Series:
-    """Floor dates to the first day of their month or quarter."""
-    dates = pd.to_datetime(pd.Series(dates))
-    month = dates.dt.month
-    if freq == "quarter":
-        month = (month - 1) // 3 * 3 + 1
-    elif freq != "month":
-        raise ValueError(f"freq must be 'month' or 'quarter', not {freq!r}")
-    return pd.to_datetime(
-        pd.DataFrame({"year": dates.dt.year, "month": month, "day": 1}), errors="coerce"
-    )
-
-
-def period_range(start: pd.Timestamp, end: pd.Timestamp, freq: Freq) -> pd.DatetimeIndex:
-    """Period starts from the period containing ``start`` to the one containing ``end``."""
-    first = period_start(pd.Series([start]), freq).iloc[0]
-    last = period_start(pd.Series([end]), freq).iloc[0]
-    return pd.date_range(first, last, freq="MS" if freq == "month" else "QS")
 
 
 def build_panel(

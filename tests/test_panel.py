@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.errors import InputError
-from analysis.panel import build_panel, from_matrix, parse_month, period_start, to_matrix
+from analysis.panel import build_panel, from_matrix, to_matrix
+from analysis.periods import parse_month, period_start
 
 MALI = ["ML-1", "ML-2", "ML-3", "ML-4", "ML-5", "ML-6", "ML-7", "ML-8", "ML-BKO"]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from analysis import periods
 from analysis.errors import InputError
 from analysis.report import run
 from analysis.report.forkserver import ForkServer
@@ -99,8 +100,8 @@ def test_parameters_are_normalised_and_checked(probe: tuple[Path, Path], tmp_pat
 
 
 def test_quarters() -> None:
-    assert run.previous_quarter("2024Q1") == "2023Q4"
-    assert run.previous_quarter("2024Q3") == "2024Q2"
+    assert periods.previous_quarter("2024Q1") == "2023Q4"
+    assert periods.previous_quarter("2024Q3") == "2024Q2"
     assert run.slugify("ML-1") == "ml-1"
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import periods
 from analysis.models.forecast import ForecastResult
 from analysis.report import summary
 from analysis.report.run import _jsonable
@@ -34,8 +35,8 @@ def _forecast(samples: np.ndarray, regions: tuple[str, ...]) -> ForecastResult:
 
 
 def test_quarter_cut() -> None:
-    assert summary.quarter_end("2024Q4") == pd.Timestamp("2025-01-01")
-    assert summary.quarter_end("2024Q1") == pd.Timestamp("2024-04-01")
+    assert periods.quarter_end("2024Q4") == pd.Timestamp("2025-01-01")
+    assert periods.quarter_end("2024Q1") == pd.Timestamp("2024-04-01")
     panel = _panel({"ML-1": list(range(24))})
     cut = summary.panel_as_of(panel, "2021Q2")
     assert cut["period"].max() == pd.Timestamp("2021-06-01") and len(cut) == 6

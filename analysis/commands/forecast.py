@@ -50,7 +50,7 @@ MODEL_KEYS = (
 
 
 def _month(value: str | None, option: str):
-    from analysis.panel import parse_month
+    from analysis.periods import parse_month
 
     return None if value is None else parse_month(value, option)
 

@@ -76,7 +76,7 @@ def spillover_command(
         spillover_forecast,
     )
     from analysis.models.spillover_select import fit_chosen
-    from analysis.panel import parse_month
+    from analysis.periods import parse_month
     from analysis.pipeline import prepare
 
     study = load_study(study_path)

@@ -52,15 +52,14 @@ from typing import Any
 
 from analysis.errors import InputError, Problem
 from analysis.io import atomic_write_json, atomic_write_text, sha256_file
+from analysis.periods import previous_quarter, validate_quarter
 from analysis.report.provenance import code_fingerprint, package_versions
 from analysis.report.run import (
     JobResult,
     ReportJob,
     notebook_path,
-    previous_quarter,
     slugify,
     validate_parameters,
-    validate_quarter,
 )
 
 MANIFEST = "manifest.json"

@@ -29,10 +29,10 @@ from typing import Any
 import nbformat
 
 from analysis.errors import InputError, Problem
+from analysis.periods import validate_quarter
 
 # ISO 3166-2; the shipped boundaries join units that share a polygon with "|" (MR-13|MR-14)
 REGION_PATTERN = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}(\|[A-Z]{2}-[A-Z0-9]{1,3}){0,5}$")
-QUARTER_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
 ENGINE_NAME = "conflict-trends-inprocess"
 
 #: The parameters a report notebook accepts and how each is checked.
@@ -61,25 +61,6 @@ def validate_region(region: str) -> str:
             [Problem(None, None, "region", "an ISO 3166-2 code such as ML-KY", str(region))],
         )
     return value
-
-
-def validate_quarter(quarter: str) -> str:
-    """Return ``quarter`` if it has the form ``YYYYQn``, else raise InputError."""
-    value = str(quarter).strip().upper()
-    if not QUARTER_PATTERN.fullmatch(value):
-        raise InputError(
-            "invalid quarter",
-            [Problem(None, None, "quarter", "a quarter such as 2024Q4", str(quarter))],
-        )
-    return value
-
-
-def previous_quarter(quarter: str) -> str:
-    """Return the quarter before ``quarter`` (``2024Q1`` -> ``2023Q4``)."""
-    match = QUARTER_PATTERN.fullmatch(validate_quarter(quarter))
-    assert match is not None
-    year, q = int(match.group(1)), int(match.group(2))
-    return f"{year - 1}Q4" if q == 1 else f"{year}Q{q - 1}"
 
 
 def _safe_text(name: str, value: Any) -> str:

@@ -13,15 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.formatting import format_probability, probability_range  # noqa: F401
-from analysis.report.run import QUARTER_PATTERN, validate_quarter
-
-
-def quarter_end(quarter: str) -> pd.Timestamp:
-    """First day after ``quarter`` (``2024Q4`` -> 2025-01-01): the as-of cut-off."""
-    match = QUARTER_PATTERN.fullmatch(validate_quarter(quarter))
-    assert match is not None
-    year, q = int(match.group(1)), int(match.group(2))
-    return pd.Timestamp(year=year, month=3 * q, day=1) + pd.offsets.MonthBegin(1)
+from analysis.periods import quarter_end
 
 
 def panel_as_of(panel: pd.DataFrame, quarter: str | None) -> pd.DataFrame:
@@ -200,7 +192,7 @@ def usable_comparisons(
     A report as of a past quarter drops comparisons that reach beyond it, rather than
     comparing a full window with a partial one.
     """
-    from analysis.growth import parse_window
+    from analysis.periods import parse_window
 
     first = panel["period"].min()
     last_end = panel["period"].max() + (

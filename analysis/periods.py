@@ -1,0 +1,190 @@
+"""Months, quarters and calendar windows: the project's one parser for period text.
+
+Users write periods in four forms: ``YYYY`` (a year), ``YYYYQn`` (a quarter), ``YYYY-MM`` (a
+month) and ``A..B`` (an inclusive range of those). Everything is parsed here, on
+:class:`pandas.Period`, and handed on as period-start timestamps (the panel's ``period``
+column) or half-open ``[start, end)`` windows. Bad text raises :class:`InputError` naming the
+option and the form expected.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+from analysis.errors import InputError, Problem
+
+Freq = Literal["month", "quarter"]
+
+_YEAR = re.compile(r"^\d{4}$")
+_QUARTER = re.compile(r"^\d{4}Q[1-4]$")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_PANDAS_FREQ = {"month": "M", "quarter": "Q"}
+
+
+def _bad(what: str, expected: str, found: object) -> InputError:
+    return InputError(f"bad {what}", [Problem(None, None, what, expected, str(found))])
+
+
+def is_month(text: str) -> bool:
+    """True when ``text`` has the form ``YYYY-MM`` with a month from 01 to 12."""
+    return bool(_MONTH.fullmatch(str(text).strip()))
+
+
+def parse_month(text: str, what: str = "month") -> pd.Timestamp:
+    """Parse ``YYYY-MM`` to the first day of that month.
+
+    Parameters
+    ----------
+    text
+        The month as written, e.g. ``"2021-01"``.
+    what
+        Name of the option or field, used in the error.
+
+    Raises
+    ------
+    InputError
+        When ``text`` is not of that form.
+    """
+    value = str(text).strip()
+    if not _MONTH.fullmatch(value):
+        raise _bad(what, "YYYY-MM, e.g. 2021-01", text)
+    return pd.Period(value, freq="M").start_time
+
+
+def parse_quarter(text: str, what: str = "quarter") -> pd.Period:
+    """Parse ``YYYYQn`` (case-insensitive) to a quarterly :class:`pandas.Period`.
+
+    Raises
+    ------
+    InputError
+        When ``text`` is not of that form.
+    """
+    value = str(text).strip().upper()
+    if not _QUARTER.fullmatch(value):
+        raise _bad(what, "a quarter such as 2024Q4", text)
+    return pd.Period(value, freq="Q")
+
+
+def validate_quarter(text: str) -> str:
+    """Return ``text`` normalised to ``YYYYQn`` if it is a quarter, else raise InputError."""
+    return str(parse_quarter(text))
+
+
+def previous_quarter(text: str) -> str:
+    """The quarter before ``text`` (``2024Q1`` -> ``2023Q4``)."""
+    return str(parse_quarter(text) - 1)
+
+
+def quarter_end(text: str) -> pd.Timestamp:
+    """First day after the quarter (``2024Q4`` -> 2025-01-01): a report's as-of cut-off."""
+    return (parse_quarter(text) + 1).start_time
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open calendar window ``[start, end)`` with the label the user wrote."""
+
+    label: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+
+def _period(spec: str) -> pd.Period:
+    if _YEAR.fullmatch(spec):
+        return pd.Period(spec, freq="Y")
+    if _QUARTER.fullmatch(spec):
+        return pd.Period(spec, freq="Q")
+    if _MONTH.fullmatch(spec):
+        return pd.Period(spec, freq="M")
+    raise ValueError(spec)
+
+
+def is_window(text: str) -> bool:
+    """True when :func:`parse_window` would accept ``text``."""
+    try:
+        parse_window(text)
+    except InputError:
+        return False
+    return True
+
+
+def parse_window(spec: str | int) -> Window:
+    """Parse ``YYYY``, ``YYYYQn``, ``YYYY-MM`` or ``A..B`` (inclusive range of those) to a window.
+
+    Parameters
+    ----------
+    spec
+        E.g. ``2021``, ``"2021Q3"``, ``"2021-03"``, ``"2021-01..2021-06"``.
+
+    Returns
+    -------
+    Window
+
+    Raises
+    ------
+    InputError
+        When the text is not one of these forms, or a range ends before it starts.
+    """
+    text = str(spec).strip()
+    try:
+        if ".." in text:
+            left, right = (part.strip() for part in text.split("..", 1))
+            start = _period(left).start_time
+            end = (_period(right) + 1).start_time
+        else:
+            period = _period(text)
+            start, end = period.start_time, (period + 1).start_time
+    except ValueError:
+        raise InputError(
+            f"{text!r} is not a period: expected YYYY, YYYYQn, YYYY-MM or YYYY-MM..YYYY-MM"
+        ) from None
+    if end <= start:
+        raise InputError(f"period {text!r} ends before it starts")
+    return Window(text, start, end)
+
+
+def date_bound(text: str, end: bool, what: str) -> pd.Timestamp:
+    """Start (or, with ``end``, the first day after) a year, quarter, month or day.
+
+    Accepts ``YYYY``, ``YYYYQn``, ``YYYY-MM`` and ``YYYY-MM-DD``: the inclusive date filters of
+    event selection.
+
+    Raises
+    ------
+    InputError
+        Naming ``what`` when the text is none of these forms.
+    """
+    value = str(text).strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            day = pd.Timestamp(value)
+            return day + pd.Timedelta(days=1) if end else day
+        window = parse_window(value) if ".." not in value else None
+    except (ValueError, InputError):
+        window = None
+    if window is None:
+        raise _bad(what, "YYYY, YYYYQn, YYYY-MM or YYYY-MM-DD", text)
+    return window.end if end else window.start
+
+
+def period_start(dates: pd.Series | pd.DatetimeIndex, freq: Freq) -> pd.Series:
+    """Floor dates to the first day of their month or quarter (missing dates stay missing)."""
+    if freq not in _PANDAS_FREQ:
+        raise ValueError(f"freq must be 'month' or 'quarter', not {freq!r}")
+    dates = pd.to_datetime(pd.Series(dates))
+    return dates.dt.to_period(_PANDAS_FREQ[freq]).dt.start_time
+
+
+def period_range(start: pd.Timestamp, end: pd.Timestamp, freq: Freq) -> pd.DatetimeIndex:
+    """Period starts from the period containing ``start`` to the one containing ``end``."""
+    if freq not in _PANDAS_FREQ:
+        raise ValueError(f"freq must be 'month' or 'quarter', not {freq!r}")
+    code = _PANDAS_FREQ[freq]
+    periods = pd.period_range(
+        pd.Timestamp(start).to_period(code), pd.Timestamp(end).to_period(code)
+    )
+    return periods.to_timestamp(how="start")
