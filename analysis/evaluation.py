@@ -83,7 +83,6 @@ def backtest(
     min_train: int = 24,
     focus: Sequence[str] = (),
     stride: int = 1,
-    progress: bool = False,
 ) -> BacktestResult:
     """Rolling-origin backtest: refit each model at every origin and score steps 1..horizon.
 
@@ -106,12 +105,18 @@ def backtest(
         Region ids marked ``focus`` in the scores (``group`` is focus, active or quiet).
     stride : int
         Every ``stride``-th origin only (counted back from the last).
-    progress : bool
 
     Returns
     -------
     BacktestResult
+
+    Notes
+    -----
+    Progress over origins is drawn by :func:`analysis.progress.bar` (stage ``origins``): only
+    when stderr is a terminal and ``--quiet`` was not given.
     """
+    from analysis import progress
+
     hist = panel_to_history(data) if isinstance(data, pd.DataFrame) else data
     idx = origin_indices(
         hist, start=start, end=end, min_train=min_train, horizon=horizon, stride=stride
@@ -119,19 +124,21 @@ def backtest(
     is_focus = np.isin(np.asarray(hist.region_ids), list(focus))
     frames: list[pd.DataFrame] = []
     names: list[str] = []
-    for fold in cross_validation(
+    folds = cross_validation(
         hist, models, idx, horizon, n_samples=n_samples, seed=seed, active_window=active_window
-    ):
-        if fold.model not in names:
-            names.append(fold.model)
-        frame = score_forecast(fold.result, fold.observed, active=fold.active)
-        frame["group"] = np.where(
-            is_focus[_rows(fold.result, frame)], "focus",
-            np.where(frame["active"], "active", "quiet"),
-        )  # fmt: skip
-        frames.append(frame)
-        if progress and fold.model == names[-1]:
-            print(f"origin {fold.origin:%Y-%m} done", flush=True)
+    )
+    with progress.bar(total=len(idx), stage="origins", unit="origin") as bar:
+        for i, fold in enumerate(folds, start=1):
+            if fold.model not in names:
+                names.append(fold.model)
+            frame = score_forecast(fold.result, fold.observed, active=fold.active)
+            frame["group"] = np.where(
+                is_focus[_rows(fold.result, frame)], "focus",
+                np.where(frame["active"], "active", "quiet"),
+            )  # fmt: skip
+            frames.append(frame)
+            if i % len(models) == 0:  # every model has been scored at this origin
+                bar.update(1)
     scores = pd.concat(frames, ignore_index=True)
     flags = {m: _is_baseline(m, models) for m in names}
     return BacktestResult(

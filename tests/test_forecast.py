@@ -315,3 +315,40 @@ def test_real_ucdp_short_backtest(real_data_path):
     assert np.isfinite(s.to_numpy()).all()
     # calibrated to within a loose band on real data (the benchmark reports the exact figures)
     assert ((s["pit_coverage_80"] > 0.65) & (s["pit_coverage_80"] < 0.95)).all()
+
+
+def test_backtest_command_draws_progress_on_a_terminal_only_and_times_its_stages(
+    demo_study_path, monkeypatch
+):
+    import io
+    import json
+    import types
+
+    from typer.testing import CliRunner
+
+    from analysis import progress
+    from analysis.cli import app
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    args = ["backtest", str(demo_study_path), "--start", "2023-01", "--end", "2023-03",
+            "--horizon", "2", "--model", "zero", "--samples", "20", "--json"]  # fmt: skip
+    runner = CliRunner()
+    # CliRunner's own stderr is not a terminal: no bar, and the JSON carries the timings
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "origins" not in res.stderr
+    timings = json.loads(res.stdout)["timings"]
+    assert list(timings) == ["prepare", "origins", "scorecard", "total"]
+    assert timings["total"] == pytest.approx(sum(v for k, v in timings.items() if k != "total"),
+                                             abs=5e-3)  # fmt: skip
+    # on a terminal the bar names its stage; --quiet silences it
+    for quiet, drawn in ((False, True), (True, False)):
+        term = Terminal()
+        monkeypatch.setattr(progress, "sys", types.SimpleNamespace(stderr=term))
+        res = runner.invoke(app, args + (["--quiet"] if quiet else []))
+        assert res.exit_code == 0, res.output
+        assert ("origins" in term.getvalue()) is drawn
+    progress.set_quiet(False)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from analysis.commands._common import print_json, user_errors
+from analysis.commands._common import QUIET_HELP, print_json, user_errors
 from analysis.errors import InputError, Problem
 
 DEFAULT_BACKTEST_MODELS = (
@@ -177,35 +177,44 @@ def backtest_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write every score (long format) to this CSV.")
     ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help=QUIET_HELP)] = False,
 ) -> None:
     """Rolling-origin backtest with CRPS, randomised-PIT coverage, interval score and Brier
     score per model, per step and per region group (focus, active, quiet), skill against the
-    best baseline, and a paired test."""
+    best baseline, and a paired test. A progress bar over origins is drawn on a terminal;
+    ``--json`` includes the seconds each stage took (``timings``)."""
+    from analysis import progress
     from analysis.config import load_study
     from analysis.evaluation import backtest, scorecard
     from analysis.io import atomic_write_with
     from analysis.models.registry import get
     from analysis.pipeline import prepare
 
+    progress.set_quiet(quiet)
+    timer = progress.StageTimer()
     names = list(model) if model else list(DEFAULT_BACKTEST_MODELS)
     _check_models(names)
-    study = load_study(study_path)
-    data = prepare(study)
+    with timer.stage("prepare"):
+        study = load_study(study_path)
+        data = prepare(study)
     h = horizon or study.horizon
     models = [get(m, boundaries=data.boundaries, focus=list(study.focus), horizon=h) for m in names]
-    bt = backtest(
-        data.panel,
-        models,
-        focus=list(study.focus),
-        start=_month(start, "--start"),
-        end=_month(end, "--end"),
-        horizon=h,
-        n_samples=samples,
-        seed=study.seed,
-    )
-    sc = scorecard(bt)
+    with timer.stage("origins"):
+        bt = backtest(
+            data.panel,
+            models,
+            focus=list(study.focus),
+            start=_month(start, "--start"),
+            end=_month(end, "--end"),
+            horizon=h,
+            n_samples=samples,
+            seed=study.seed,
+        )
+    with timer.stage("scorecard"):
+        sc = scorecard(bt)
     if out is not None:
-        atomic_write_with(out, lambda p: bt.scores.to_csv(p, index=False))
+        with timer.stage("write"):
+            atomic_write_with(out, lambda p: bt.scores.to_csv(p, index=False))
     result = {
         "models": [{k: r[k] for k in MODEL_KEYS} for r in sc["models"]],
         "by_horizon": [
@@ -220,6 +229,7 @@ def backtest_command(
         "origins": sc["origins"],
         "n_origins": sc["n_origins"],
         "paired_tests": sc.get("paired_tests", []),
+        "timings": timer.as_dict(),
     }
     if as_json:
         print_json(result)
