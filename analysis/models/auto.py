@@ -13,6 +13,14 @@ mean score is lower by more than ``tolerance`` standard errors of the difference
 are listed from the simplest to the most complex, and the simplest one within that error of
 the best is chosen. The choice, every candidate's score and error, and the rule are kept in
 the fitted state (:attr:`AutoFitted.evidence`) for the JSON and the reports.
+
+The same inner forecasts then calibrate the chosen candidate's spread: the PIT values
+(:func:`~analysis.models.calibration.ensemble_pit`) of its inner forecasts (focus and active
+regions, steps 1..h) give the ``c`` of a symmetric ``Beta(c, c)`` by maximum likelihood, and
+the final paths are mapped through it (:mod:`analysis.models.calibration`; ``c < 1`` widens a
+forecast whose past observations fell in its tails too often). Every candidate of the real
+UCDP backtest was too narrow in this sense (randomised-PIT 80% coverage 0.74-0.76); the map
+changes the spread only, never the centre.
 """
 
 from __future__ import annotations
@@ -22,6 +30,12 @@ from typing import Any
 
 import numpy as np
 
+from analysis.models.calibration import (
+    central_coverage,
+    ensemble_pit,
+    fit_symmetric_beta,
+    recalibrate_paths,
+)
 from analysis.models.forecast import Fitted, Forecaster, History
 from analysis.scoring import crps_fair_halves
 
@@ -36,14 +50,15 @@ AUTO_CANDIDATES = ("ensemble_local", "ensemble_trend")
 
 @dataclass(frozen=True)
 class AutoFitted(Fitted):
-    """The chosen candidate's fit and the evidence for the choice."""
+    """The chosen candidate's fit, its spread calibration ``c`` and the evidence."""
 
     chosen: str
     fitted: Fitted
     evidence: dict[str, Any]
+    spread: float = 1.0
 
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
-        return self.fitted.sample_paths(horizon, n, rng)
+        return recalibrate_paths(self.fitted.sample_paths(horizon, n, rng), self.spread, rng)
 
 
 def choose(
@@ -85,6 +100,8 @@ class AutoForecaster(Forecaster):
         Regions always scored (the report's focus); active regions are added per origin.
     boundaries : Boundaries, optional
         Passed to candidates that need geography (``spillover``).
+    calibrate : bool
+        Calibrate the chosen candidate's spread on the inner forecasts (module docstring).
     """
 
     name: str = "auto"
@@ -100,6 +117,7 @@ class AutoForecaster(Forecaster):
     focus: tuple[str, ...] = ()
     boundaries: Any = field(default=None, repr=False, compare=False)
     seed: int = 0
+    calibrate: bool = True
 
     def _models(self) -> list[Forecaster]:
         from analysis.models.registry import get
@@ -118,9 +136,10 @@ class AutoForecaster(Forecaster):
         seen = [t for t in range(last, 0, -self.stride) if t >= self.min_train]
         seen = sorted(seen[: self.inner_origins])
         if not seen:
-            return {"origins": [], "scores": {}}
+            return {"origins": [], "scores": {}, "pit": {}}
         is_focus = np.isin(np.asarray(history.region_ids), list(self.focus))
         parts: dict[str, dict[str, list[np.ndarray]]] = {}
+        pits: dict[str, list[np.ndarray]] = {}
         for fold in cross_validation(
             history, self._models(), seen, H, n_samples=self.inner_samples, seed=self.seed,
             active_window=self.active_window, cache=True,
@@ -130,6 +149,10 @@ class AutoForecaster(Forecaster):
                 if rows.any():
                     halves = crps_fair_halves(fold.observed[rows], fold.result.samples[rows])
                     parts.setdefault(fold.model, {}).setdefault(g, []).append(halves.reshape(-1, 2))
+            rows = is_focus | fold.active
+            rng = np.random.default_rng(self.seed + fold.seen)
+            pit = ensemble_pit(fold.observed[rows], fold.result.samples[rows], rng)
+            pits.setdefault(fold.model, []).append(pit.ravel())
         scores = {}
         for m, by_group in parts.items():
             # the focus regions and the other active regions weigh half each: the report is
@@ -143,7 +166,11 @@ class AutoForecaster(Forecaster):
                 variances.append(float(((hv[:, 0] - hv[:, 1]) ** 2 / 4).sum() / n**2))
             k = len(means)
             scores[m] = (float(np.mean(means)), float(np.sum(variances)) / k**2)
-        return {"origins": [f"{history.periods[t - 1]:%Y-%m}" for t in seen], "scores": scores}
+        return {
+            "origins": [f"{history.periods[t - 1]:%Y-%m}" for t in seen],
+            "scores": scores,
+            "pit": {m: np.concatenate(v) for m, v in pits.items()},
+        }
 
     def fit(self, history: History) -> AutoFitted:
         ev = self.evaluate(history)
@@ -169,4 +196,15 @@ class AutoForecaster(Forecaster):
                 for m, (s, v) in ev["scores"].items()
             ],
         }
-        return AutoFitted(history, self.name, chosen, models[chosen].fit(history), evidence)
+        pit = ev["pit"].get(chosen, np.empty(0))
+        spread = fit_symmetric_beta(pit) if self.calibrate else 1.0
+        evidence["spread_calibration"] = {
+            "c": spread,
+            "n_pit": int(pit.size),
+            "inner_pit_coverage_80": central_coverage(pit, 0.8) if pit.size else None,
+            "rule": (
+                "paths mapped through Beta(c, c) fitted by maximum likelihood to the PIT "
+                "values of the chosen candidate's inner forecasts (c < 1 widens)"
+            ),
+        }
+        return AutoFitted(history, self.name, chosen, models[chosen].fit(history), evidence, spread)
