@@ -1,7 +1,8 @@
 """`conflict-trends backtest --model auto` with the baseline ladder at horizon 12 on real UCDP
 data: the acceptance check of issue 10.
 
-Writes ``benchmarks/real_study.yaml`` with ``data`` set to ``$CONFLICT_TRENDS_REAL_DATA`` into
+Writes ``benchmarks/real_study.yaml`` (or ``--study``, e.g.
+``benchmarks/real_study_nigeria.yaml``) with ``data`` set to ``$CONFLICT_TRENDS_REAL_DATA`` into
 a temporary folder, runs the backtest command (the same code path as the command line) over
 ``--start``..``--end`` origins, splits the scores into ``dev`` (origins before ``--split``)
 and ``held_out``, and prints one JSON line: per part, every model's CRPS, fair CRPS,
@@ -63,18 +64,20 @@ def main() -> None:
     ap.add_argument("--split", default="2018-01")
     ap.add_argument("--samples", type=int, default=400)
     ap.add_argument("--models", default="auto," + ",".join(BASELINES))
+    ap.add_argument("--study", default="benchmarks/real_study.yaml", help="relative to the repo")
     args = ap.parse_args()
     data = os.environ.get("CONFLICT_TRENDS_REAL_DATA")
     if not data:
         sys.exit("set CONFLICT_TRENDS_REAL_DATA to the UCDP GED CSV")
-    study = yaml.safe_load((ROOT / "benchmarks" / "real_study.yaml").read_text())
+    study = yaml.safe_load((ROOT / args.study).read_text())
     study["data"] = [str(Path(data).resolve())]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "real.yaml"
         path.write_text(yaml.safe_dump(study, sort_keys=False))
         out = Path(tmp) / "scores.csv"
         cmd = ["backtest", str(path), "--start", args.start, "--end", args.end, "--horizon",
-               "12", "--samples", str(args.samples), "--json", "--out", str(out)]  # fmt: skip
+               "12", "--samples", str(args.samples), "--json", "--quiet",
+               "--out", str(out)]  # fmt: skip
         for m in args.models.split(","):
             cmd += ["--model", m]
         t0 = time.perf_counter()
@@ -88,8 +91,9 @@ def main() -> None:
     cut = pd.Timestamp(args.split)
     result = {
         "data": Path(data).name,
-        "study": "benchmarks/real_study.yaml",
+        "study": args.study,
         "seconds": round(seconds, 1),
+        "timings": card.get("timings"),
         "samples": args.samples,
         "all": summarise(scores, flags),
         "dev": summarise(scores[scores["origin"] < cut], flags),
