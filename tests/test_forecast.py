@@ -205,6 +205,16 @@ def test_auto_picks_a_candidate_from_the_past_only_and_records_why(sim):
         assert s["crps_fair"] - b["crps_fair"] > auto.tolerance * np.hypot(s["mc_se"], b["mc_se"])
     assert all(o <= "2016-12" for o in ev["origins"])  # inner targets inside the history
     assert isinstance(ev["reason"], str) and "fair CRPS" in ev["rule"]
+    # the spread calibration is fitted on the chosen candidate's inner forecasts, and the
+    # final paths are that candidate's paths mapped through it (same seed, same counts)
+    cal = ev["spread_calibration"]
+    assert cal["c"] == fitted.spread and 0.25 <= cal["c"] <= 4.0 and cal["n_pit"] >= 100
+    from analysis.models.calibration import recalibrate_paths
+
+    ours = fitted.sample_paths(3, 200, np.random.default_rng(5))
+    rng = np.random.default_rng(5)
+    raw = fitted.fitted.sample_paths(3, 200, rng)
+    np.testing.assert_array_equal(ours, recalibrate_paths(raw, fitted.spread, rng))
 
 
 def test_local_level_recovers_overdispersion_and_a_stable_level():
