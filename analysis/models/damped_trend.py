@@ -13,6 +13,11 @@ The local level is a discounted average of past counts, so on a growing series i
 the rate at the mean age of its evidence (``omega / (1 - omega)`` periods back); the trend
 factor first brings it up to the origin (``exp(g_r * omega / (1 - omega))``, undamped: this
 is where the rate is now, not a forecast of growth), then extrapolates damped.
+The catch-up is a trade-off, measured: without it (``catch_up=False``) the model alone scored
+better on the real UCDP backtest (central Sahel, origins 2014-2019, held-out CRPS 0.546
+against 0.567; it applies 4-9 periods of an estimated growth undamped), but on the demo,
+whose growth continues, ``auto``'s 12-month total for Kayes fell to about 82 events against
+a forward-simulated truth of 139, outside its 90% interval. It stays on.
 
 Paths are simulated as in the local level, with the filter tracking the detrended level (each
 simulated count is deflated by its trend factor before it updates the gamma), so the trend is
