@@ -639,24 +639,28 @@ def _coverage(n, own_lag, dispersion, level, window, growth_pct, seed):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("own_lag", "target"),
-    [(0.5, 0.95), (0.8, 0.90)],
+    ("own_lag", "dispersion", "level", "growth_pct", "target"),
+    [(0.3, 0.2, 10.0, 0.0, 0.95), (0.5, 0.5, 2.0, 50.0, 0.95), (0.8, 0.5, 2.0, 50.0, 0.90)],
 )
-def test_headline_coverage_under_own_lag_dependence(own_lag, target):
-    """Fast slice of benchmarks/growth_coverage.py: 150 series of 24 months, level 2, +50%/yr.
+def test_headline_coverage_under_own_lag_dependence(own_lag, dispersion, level, growth_pct, target):
+    """Fast slices of benchmarks/growth_coverage.py: 150 series of 24 months.
 
-    Own-lag 0.5: the headline intervals cover 95% within simulation error (3 binomial SEs),
-    where the independent-month NB intervals covered about 77%. Own-lag 0.8: at least 90%.
+    Pooled benchmark means (260-360 series, docs/internals.md): own-lag 0.3 at level 10 covers
+    0.92 (ratio) and 0.97 (trend); own-lag 0.5 at level 2, +50%/yr, 0.98 and 0.97; own-lag 0.8
+    0.94 and 0.95. Own-lag up to 0.7: the headline intervals cover 95% within simulation error
+    (3 binomial SEs of 150 series, +-5.3 points), where the independent-month NB intervals
+    cover 77-85%. Own-lag 0.8: at least 90% within the same error.
     """
     n = 150
-    cov = _coverage(n, own_lag, 0.5, 2.0, 12, 50.0, seed=int(own_lag * 100))
+    cov = _coverage(n, own_lag, dispersion, level, 12, growth_pct, seed=int(own_lag * 100))
     tol = 3 * math.sqrt(0.95 * 0.05 / n)
     for key in ("ratio", "trend"):
         if own_lag <= 0.7:
             assert abs(cov[key] - target) <= tol, cov
         else:
             assert cov[key] >= target - tol, cov
-    assert cov["ratio_nb"] < 0.87 and cov["trend_independent"] < 0.87, cov
+    if own_lag >= 0.5:
+        assert cov["ratio_nb"] < 0.87 and cov["trend_independent"] < 0.87, cov
 
 
 @pytest.mark.slow
