@@ -17,10 +17,11 @@ Three questions a reviewer asks of a region's series, each answered with an inte
   - the *dependence-aware* intervals: the same estimating equations with a Newey-West HAC
     sandwich (``hac_*``) and with the AR(1) own-lag sandwich (``ar1_*``, see
     :func:`_dependence`), and the model-based interval of an NB model with an own-lag term
-    (``inarch_*``, :mod:`analysis.models.inarch`). The **headline** (``headline_low``/``headline_high``) is the hull of
-    the independent-count NB interval and the one named by :data:`HEADLINE_INTERVAL`, chosen by
-    the coverage study in ``benchmarks/growth_coverage.py``. The headline p-value is the largest
-    of the NB2 likelihood-ratio, exact conditional and headline Wald p-values.
+    (``inarch_*``, :mod:`analysis.models.inarch`). The **headline** (``headline_low``/
+    ``headline_high``) is the hull of the independent-count NB interval and the one named by
+    :data:`HEADLINE_INTERVAL`, chosen by the coverage study in ``benchmarks/growth_coverage.py``.
+    The headline p-value is the largest of the NB2 likelihood-ratio, exact conditional and
+    headline Wald p-values.
   - zero counts: ``0 -> 5`` has no upper limit. The result says so (``one_sided=True`` and a
     ``note``) and gives one-sided 95% lower bounds: Clopper-Pearson for the exact interval, and
     the profile-likelihood bound of the NB model for the overdispersion-aware one.
@@ -279,7 +280,12 @@ _NO_OWN_LAG = _OwnLagInterval(math.nan, math.nan, math.nan, math.nan, math.nan, 
 
 
 def _ownlag_interval(
-    y: np.ndarray, X: np.ndarray, segments: np.ndarray | None, j: int, alpha_level: float
+    y: np.ndarray,
+    X: np.ndarray,
+    segments: np.ndarray | None,
+    j: int,
+    alpha_level: float,
+    start: NB2Fit | None = None,
 ) -> _OwnLagInterval:
     """Model-based interval for coefficient ``j`` of the log level in an NB model with an own-lag
     term (``mean = (1 - lam) exp(x b) + lam y[t-1]``, INARCH(1), a one-region hhh4).
@@ -289,7 +295,7 @@ def _ownlag_interval(
     dispersion are estimated). Its point estimate is the model's own, so the interval is not
     centred on the NB2 ratio or slope.
     """
-    fit = inarch_mle(y, X, segments)
+    fit = inarch_mle(y, X, segments, start=start)
     var = float(fit.cov_model[j, j]) if fit.cov_model.size else math.nan
     if not fit.converged or not np.isfinite(var) or var <= 0:
         return _NO_OWN_LAG
@@ -452,7 +458,7 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
         se_hac = math.sqrt(max(dep.cov_hac[1, 1], 0.0))
         se_ar1 = math.sqrt(max(dep.cov_ar1[1, 1], 0.0))
         q_ar1 = stats.t.ppf(1 - alpha_level / 2, dep.df_ar1)
-        own = _ownlag_interval(y, X, ind, 1, alpha_level)
+        own = _ownlag_interval(y, X, ind, 1, alpha_level, start=fit)
         out.update(
             inarch=(float(np.exp(own.low)), float(np.exp(own.high))),
             inarch_p=own.p_value,
@@ -908,7 +914,7 @@ def trend(
     se_hac = math.sqrt(max(dep.cov_hac[1, 1], 0.0))
     se_ar1 = math.sqrt(max(dep.cov_ar1[1, 1], 0.0))
     q_ar1 = stats.t.ppf(1 - alpha / 2, dep.df_ar1)
-    own = _ownlag_interval(y, X, None, 1, alpha)
+    own = _ownlag_interval(y, X, None, 1, alpha, start=fit)
     slopes = {
         "independent": (b - q * se, b + q * se),
         "hac": (b - q * se_hac, b + q * se_hac),

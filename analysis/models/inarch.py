@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-from analysis.models.counts import nb2_mle
+from analysis.models.counts import NB2Fit, nb2_mle
 
 __all__ = ["InarchFit", "inarch_mle"]
 
@@ -94,6 +94,7 @@ def inarch_mle(
     segments: np.ndarray | None = None,
     *,
     start_lag: float = 0.3,
+    start: NB2Fit | None = None,
 ) -> InarchFit:
     """Conditional maximum likelihood of the NB autoregression with a log-linear level.
 
@@ -108,6 +109,8 @@ def inarch_mle(
         first period) has no own-lag term. Default one segment.
     start_lag : float
         Starting value of ``lam``.
+    start : NB2Fit, optional
+        An NB2 fit of the same design (no own-lag term) to start from; fitted here if omitted.
 
     Returns
     -------
@@ -119,7 +122,7 @@ def inarch_mle(
     first = np.r_[True, seg[1:] != seg[:-1]]
     prev = np.r_[0.0, y[:-1]]
     p = X.shape[1]
-    nb = nb2_mle(y, X)
+    nb = start if start is not None and start.params.size == p else nb2_mle(y, X)
     b0 = nb.params if np.all(np.isfinite(nb.params)) else np.zeros(p)
     a0 = min(max(nb.alpha, 1e-3), 50.0)
     theta0 = np.r_[b0, start_lag, math.log(a0)]
