@@ -16,10 +16,12 @@ Three questions a reviewer asks of a region's series, each answered with an inte
     overdispersed counts only if months are independent.
   - the *dependence-aware* intervals: the same estimating equations with a Newey-West HAC
     sandwich (``hac_*``) and with the AR(1) own-lag sandwich (``ar1_*``, see
-    :func:`_dependence`). The **headline** (``headline_low``/``headline_high``) is the hull of
-    the independent-count NB interval and the one named by :data:`HEADLINE_INTERVAL`, chosen by
-    the coverage study in ``benchmarks/growth_coverage.py``. The headline p-value is the largest
-    of the NB2 likelihood-ratio, exact conditional and headline Wald p-values.
+    :func:`_dependence`), and the model-based interval of an NB model with an own-lag term
+    (``inarch_*``, :mod:`analysis.models.inarch`). The **headline** (``headline_low``/
+    ``headline_high``) is the hull of the independent-count NB interval and the one named by
+    :data:`HEADLINE_INTERVAL`, chosen by the coverage study in ``benchmarks/growth_coverage.py``.
+    The headline p-value is the largest of the NB2 likelihood-ratio, exact conditional and
+    headline Wald p-values.
   - zero counts: ``0 -> 5`` has no upper limit. The result says so (``one_sided=True`` and a
     ``note``) and gives one-sided 95% lower bounds: Clopper-Pearson for the exact interval, and
     the profile-likelihood bound of the NB model for the overdispersion-aware one.
@@ -59,6 +61,7 @@ from scipy import optimize, special, stats
 
 from analysis.errors import InputError
 from analysis.models.counts import NB2Fit, nb2_mle
+from analysis.models.inarch import inarch_mle
 from analysis.periods import Window, parse_window
 
 __all__ = [
@@ -69,12 +72,15 @@ __all__ = [
     "Window",
     "change_point",
     "HEADLINE_INTERVAL",
+    "TREND_HEADLINE_INTERVAL",
     "bh_adjust",
+    "block_length",
     "growth",
     "growth_results",
     "growth_rows",
     "growth_sentence",
     "growth_table",
+    "moving_block_ratio_interval",
     "newey_west_bandwidth",
     "parse_window",
     "rate_ratio",
@@ -90,9 +96,22 @@ __all__ = [
 # Serial dependence: variances of the NB estimating equations that allow for it
 # --------------------------------------------------------------------------------------------
 
-#: Interval reported as the headline for ratios and trends. ``"ar1"`` won the coverage study in
-#: ``benchmarks/growth_coverage.py`` (see docs/internals.md, "Growth intervals").
+#: Dependence-aware interval(s) in the headline of rate ratios: ``"ar1"``, ``"inarch"`` or their
+#: hull ``"ar1+inarch"``, always hulled with the independent-count NB interval. Chosen by the
+#: coverage study in ``benchmarks/growth_coverage.py`` (see docs/internals.md, "Growth
+#: intervals"): for ratios the AR(1) sandwich alone covers best (the hull with the own-lag model
+#: over-covers at 99-100% in three scenarios).
 HEADLINE_INTERVAL = "ar1"
+
+#: The same for trends: the hull of the AR(1) sandwich and the own-lag NB model, which was
+#: within simulation error of 93-97% in every scenario with own-lag up to 0.7 (the AR(1)
+#: sandwich alone fell to 90% for sparse, strongly dependent growing series).
+TREND_HEADLINE_INTERVAL = "ar1+inarch"
+
+
+def _headline_parts(name: str) -> tuple[str, ...]:
+    return tuple(name.split("+"))
+
 
 #: Upper clip of the estimated own-lag correlation: beyond it a short series cannot tell a
 #: persistent level from a trend, and the variance factor explodes.
@@ -199,9 +218,28 @@ def _dependence(
     n_seg = y.size / np.unique(segments).size
     sd = math.sqrt(max(1 - rho**2, 0.05) / n_seg) if _RHO_UNCERTAINTY else 0.0
     cov_ar1 = _ar1_sandwich(bread, g, segments, rho, sd)
-    # Effective number of independent periods for the t reference: n (1 - rho) / (1 + rho).
-    n_eff = y.size * (1 - max(rho, 0.0)) / (1 + max(rho, 0.0))
-    return _Dependence(cov_hac, cov_ar1, rho, bandwidth, max(n_eff - X.shape[1], 1.0))
+    return _Dependence(cov_hac, cov_ar1, rho, bandwidth, _ar1_df(y.size, rho, X.shape[1]))
+
+
+def _ar1_df(n: int, rho: float, p: int) -> float:
+    """Degrees of freedom of the t reference for the AR(1) sandwich (Satterthwaite).
+
+    Two estimated pieces make the studentised coefficient heavier-tailed than normal: the NB
+    variance, worth ``n (1 - rho) / (1 + rho) - p`` effective periods, and the long-run
+    variance factor ``f(rho) = (1 + rho) / (1 - rho)``, whose relative variance is
+    ``f'(rho)^2 var(rho_hat) / f^2`` with ``var(rho_hat) = (1 - rho^2) / n``, i.e. worth
+    ``2 f^2 / (f'^2 var(rho_hat))`` degrees of freedom. Their harmonic combination is used
+    (Satterthwaite 1946). Without the second piece the intervals under-covered by 3-7 points
+    at own-lag 0.3-0.7 in ``benchmarks/growth_coverage.py``: a small estimated own-lag share
+    was read as if it were known.
+    """
+    r = max(rho, 0.0)
+    df_counts = max(n * (1 - r) / (1 + r) - p, 1.0)
+    factor = (1 + r) / (1 - r)
+    slope = 2 / (1 - r) ** 2
+    var_rho = max(1 - r * r, 0.05) / n
+    df_factor = 2 * factor**2 / (slope**2 * var_rho)
+    return max(1.0 / (1.0 / df_counts + 1.0 / df_factor), 1.0)
 
 
 def _ar1_sandwich(
@@ -232,6 +270,50 @@ def _safe_inv(m: np.ndarray) -> np.ndarray:
         return np.linalg.inv(m)
     except np.linalg.LinAlgError:
         return np.full_like(m, np.nan)
+
+
+@dataclass(frozen=True)
+class _OwnLagInterval:
+    """Wald-t interval of one coefficient of the NB autoregression (``analysis.models.inarch``)."""
+
+    low: float
+    high: float
+    p_value: float
+    own_lag: float
+    df: float
+    cov: np.ndarray
+
+
+_NO_OWN_LAG = _OwnLagInterval(math.nan, math.nan, math.nan, math.nan, math.nan, np.empty((0, 0)))
+
+
+def _ownlag_interval(
+    y: np.ndarray,
+    X: np.ndarray,
+    segments: np.ndarray | None,
+    j: int,
+    alpha_level: float,
+    start: NB2Fit | None = None,
+) -> _OwnLagInterval:
+    """Model-based interval for coefficient ``j`` of the log level in an NB model with an own-lag
+    term (``mean = (1 - lam) exp(x b) + lam y[t-1]``, INARCH(1), a one-region hhh4).
+
+    Wald on the coefficient scale with the expected conditional information, read on a t scale
+    with ``n - p - 2`` degrees of freedom (``p`` level coefficients, the own-lag share and the
+    dispersion are estimated). Its point estimate is the model's own, so the interval is not
+    centred on the NB2 ratio or slope.
+    """
+    fit = inarch_mle(y, X, segments, start=start)
+    var = float(fit.cov_model[j, j]) if fit.cov_model.size else math.nan
+    if not fit.converged or not np.isfinite(var) or var <= 0:
+        return _NO_OWN_LAG
+    se = math.sqrt(var)
+    df = float(max(y.size - X.shape[1] - 2, 1))
+    q = stats.t.ppf(1 - alpha_level / 2, df)
+    b = float(fit.params[j])
+    p = float(2 * stats.t.sf(abs(b) / se, df))
+    p_ = X.shape[1]
+    return _OwnLagInterval(b - q * se, b + q * se, p, fit.own_lag, df, fit.cov_model[:p_, :p_])
 
 
 # --------------------------------------------------------------------------------------------
@@ -285,6 +367,9 @@ class RateRatioResult:
     ar1_ci_high: float = math.nan
     own_lag: float = math.nan
     hac_bandwidth: int = 0
+    inarch_ci_low: float = math.nan
+    inarch_ci_high: float = math.nan
+    inarch_own_lag: float = math.nan
 
 
 def _p_to_ratio(p: float, ea: float, eb: float) -> float:
@@ -296,11 +381,19 @@ def _p_to_ratio(p: float, ea: float, eb: float) -> float:
 def _midp_limits(x: int, n: int, alpha: float) -> tuple[float, float]:
     """Mid-p limits for a binomial proportion (Berry and Armitage 1995), by root finding."""
 
+    # scipy.special's binomial tails directly: the stats.binom wrappers cost 40x more per call
+    # and these run inside root finders for every region of a study table.
+    def pmf(p):
+        return math.exp(
+            special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1)
+            + special.xlogy(x, p) + special.xlog1py(n - x, -p)
+        )  # fmt: skip
+
     def upper_tail(p):  # P(X > x) + P(X = x) / 2
-        return stats.binom.sf(x, n, p) + 0.5 * stats.binom.pmf(x, n, p)
+        return (special.bdtrc(x, n, p) if x < n else 0.0) + 0.5 * pmf(p)
 
     def lower_tail(p):  # P(X < x) + P(X = x) / 2
-        return stats.binom.cdf(x - 1, n, p) + 0.5 * stats.binom.pmf(x, n, p)
+        return (special.bdtr(x - 1, n, p) if x > 0 else 0.0) + 0.5 * pmf(p)
 
     eps = 1e-12
     lo = 0.0 if x == 0 else optimize.brentq(lambda p: upper_tail(p) - alpha / 2, eps, 1 - eps)
@@ -354,6 +447,7 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
     null = nb2_mle(y)
     nan2 = (math.nan, math.nan)
     out = dict(hac=nan2, ar1=nan2, hac_p=math.nan, ar1_p=math.nan, own_lag=math.nan, bandwidth=0)
+    out.update(inarch=nan2, inarch_p=math.nan, inarch_own_lag=math.nan)
     if ca > 0 and cb > 0:
         X = np.column_stack([np.ones(y.size), ind])
         fit = nb2_mle(y, X)
@@ -372,6 +466,12 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
         se_hac = math.sqrt(max(dep.cov_hac[1, 1], 0.0))
         se_ar1 = math.sqrt(max(dep.cov_ar1[1, 1], 0.0))
         q_ar1 = stats.t.ppf(1 - alpha_level / 2, dep.df_ar1)
+        own = _ownlag_interval(y, X, ind, 1, alpha_level, start=fit)
+        out.update(
+            inarch=(float(np.exp(own.low)), float(np.exp(own.high))),
+            inarch_p=own.p_value,
+            inarch_own_lag=own.own_lag,
+        )
         out.update(
             low=float(np.exp(b - q * se)),
             high=float(np.exp(b + q * se)),
@@ -470,6 +570,67 @@ def _window_own_lag(y: np.ndarray, ind: np.ndarray) -> float | None:
     return _own_lag_correlation(pearson, ind, n_trend=2)
 
 
+def block_length(n: int) -> int:
+    """Moving-block length for a window of ``n`` periods: ``max(1, round(n ** (1/3)))``.
+
+    The ``n^(1/3)`` rate is optimal for bootstrap variance and distribution estimates (Hall,
+    Horowitz and Jing 1995): 2 months for a 12-month window, 3 for 36.
+    """
+    return max(1, int(round(n ** (1 / 3))))
+
+
+def moving_block_ratio_interval(
+    counts_a: Sequence[float] | np.ndarray,
+    counts_b: Sequence[float] | np.ndarray,
+    *,
+    alpha: float = 0.05,
+    n_boot: int = 999,
+    seed: int | None = 0,
+) -> tuple[float, float, int]:
+    """Moving-block bootstrap percentile interval for the rate ratio of B to A.
+
+    Each window is resampled on its own by concatenating blocks of :func:`block_length`
+    consecutive periods drawn with replacement (truncated to the window's length), so the
+    dependence within a block is kept; the ratio of the resampled mean counts gives the
+    percentile interval. A labelled reference in ``benchmarks/growth_coverage.py``: with 12 to 36
+    periods per window it covers less than the AR(1) sandwich (see docs/internals.md).
+
+    Parameters
+    ----------
+    counts_a, counts_b : array-like
+        Per-period counts of each window.
+    alpha : float
+        1 - confidence level.
+    n_boot : int
+        Bootstrap replicates.
+    seed : int, optional
+
+    Returns
+    -------
+    (low, high, block) : tuple
+        NaN limits when more than 10% of replicates have no events in a window (the ratio is
+        then not defined often enough for a percentile interval).
+    """
+    rng = np.random.default_rng(seed)
+    means = []
+    blocks = []
+    for counts in (counts_a, counts_b):
+        y = np.asarray(counts, dtype=float).ravel()
+        n = y.size
+        length = block_length(n)
+        k = -(-n // length)
+        starts = rng.integers(0, n - length + 1, size=(n_boot, k))
+        idx = (starts[:, :, None] + np.arange(length)).reshape(n_boot, -1)[:, :n]
+        means.append(y[idx].mean(axis=1))
+        blocks.append(length)
+    ok = (means[0] > 0) & (means[1] > 0)
+    if ok.mean() < 0.9:
+        return math.nan, math.nan, blocks[0]
+    log_ratio = np.log(means[1][ok]) - np.log(means[0][ok])
+    lo, hi = np.quantile(log_ratio, [alpha / 2, 1 - alpha / 2])
+    return float(np.exp(lo)), float(np.exp(hi)), blocks[0]
+
+
 def _one_sided_cp(n_eff: float, e_pos: float, e_zero: float, alpha_level: float) -> float:
     """One-sided Clopper-Pearson lower bound on the ratio for ``x = n = n_eff`` events."""
     p_lim = alpha_level ** (1.0 / n_eff)  # p^n = alpha
@@ -543,13 +704,17 @@ def rate_ratio(
         nb_hi = max(nb_hi, exact["ci"][1])
     # Allowing for serial dependence widens it again, never narrows it: the headline is the hull
     # of the independent NB interval and the dependence-aware one, its p-value the largest.
-    dep_lo, dep_hi = nb[HEADLINE_INTERVAL]
     head_lo, head_hi = nb_lo, nb_hi
-    if np.isfinite(dep_lo) and np.isfinite(head_lo):
-        head_lo = min(head_lo, dep_lo)
-    if not np.isnan(dep_hi) and not np.isnan(head_hi):
-        head_hi = max(head_hi, dep_hi)
-    dep_p = nb[f"{HEADLINE_INTERVAL}_p"]
+    dep_ps = []
+    for part in _headline_parts(HEADLINE_INTERVAL):
+        dep_lo, dep_hi = nb[part]
+        if np.isfinite(dep_lo) and np.isfinite(head_lo):
+            head_lo = min(head_lo, dep_lo)
+        if not np.isnan(dep_hi) and not np.isnan(head_hi):
+            head_hi = max(head_hi, dep_hi)
+        if np.isfinite(nb[f"{part}_p"]):
+            dep_ps.append(nb[f"{part}_p"])
+    dep_p = max(dep_ps) if dep_ps else math.nan
     p = max(nb_p, exact["p"], dep_p if np.isfinite(dep_p) else 0.0)
     if ca == 0:
         notes.append(
@@ -596,6 +761,9 @@ def rate_ratio(
         ar1_ci_high=float(nb["ar1"][1]),
         own_lag=float(nb["own_lag"]),
         hac_bandwidth=int(nb["bandwidth"]),
+        inarch_ci_low=float(nb["inarch"][0]),
+        inarch_ci_high=float(nb["inarch"][1]),
+        inarch_own_lag=float(nb["inarch_own_lag"]),
     )
 
 
@@ -633,7 +801,11 @@ class TrendResult:
         Test of no trend: the larger of the NB2 likelihood-ratio p-value and the headline
         dependence-aware Wald p-value.
     interval_method : str
-        ``"ar1"`` or ``"hac"``: which dependence-aware interval the headline uses.
+        Which dependence-aware intervals the headline hulls (:data:`TREND_HEADLINE_INTERVAL`,
+        ``"ar1+inarch"``).
+    growth_ci_inarch : tuple of float
+        Model-based interval of the NB model with an own-lag term (``inarch_own_lag`` its
+        estimated own-lag share).
     growth_ci_independent, growth_ci_hac, growth_ci_ar1 : tuple of float
         The intervals behind it: NB2 Wald-t assuming independent months (the old interval),
         Newey-West HAC (bandwidth ``hac_bandwidth``), and the AR(1) own-lag sandwich.
@@ -665,6 +837,8 @@ class TrendResult:
     growth_ci_ar1: tuple[float, float] = (math.nan, math.nan)
     own_lag: float = math.nan
     hac_bandwidth: int = 0
+    growth_ci_inarch: tuple[float, float] = (math.nan, math.nan)
+    inarch_own_lag: float = math.nan
 
 
 def _years(periods: pd.DatetimeIndex) -> np.ndarray:
@@ -752,19 +926,23 @@ def trend(
     se_hac = math.sqrt(max(dep.cov_hac[1, 1], 0.0))
     se_ar1 = math.sqrt(max(dep.cov_ar1[1, 1], 0.0))
     q_ar1 = stats.t.ppf(1 - alpha / 2, dep.df_ar1)
+    own = _ownlag_interval(y, X, None, 1, alpha, start=fit)
     slopes = {
         "independent": (b - q * se, b + q * se),
         "hac": (b - q * se_hac, b + q * se_hac),
         "ar1": (b - q_ar1 * se_ar1, b + q_ar1 * se_ar1),
+        "inarch": (own.low, own.high),
     }
-    # The headline never narrows the independent-count interval (hull of the two).
-    lo_b = min(slopes["independent"][0], slopes[HEADLINE_INTERVAL][0])
-    hi_b = max(slopes["independent"][1], slopes[HEADLINE_INTERVAL][1])
-    p_dep = {
+    # The headline never narrows the independent-count interval (hull of it and the parts).
+    parts = [k for k in _headline_parts(TREND_HEADLINE_INTERVAL) if np.all(np.isfinite(slopes[k]))]
+    lo_b = min(slopes[k][0] for k in ("independent", *parts))
+    hi_b = max(slopes[k][1] for k in ("independent", *parts))
+    p_parts = {
         "hac": 2 * stats.t.sf(abs(b) / se_hac, df) if se_hac > 0 else 1.0,
         "ar1": 2 * stats.t.sf(abs(b) / se_ar1, dep.df_ar1) if se_ar1 > 0 else 1.0,
-    }[HEADLINE_INTERVAL]
-    p = float(max(stats.chi2.sf(lr, 1), p_dep))
+        "inarch": own.p_value,
+    }
+    p = float(max([stats.chi2.sf(lr, 1)] + [p_parts[k] for k in parts]))
     growth = 100 * math.expm1(b)
     growth_ci = (100 * math.expm1(lo_b), 100 * math.expm1(hi_b))
     as_pct = {k: (100 * math.expm1(lo), 100 * math.expm1(hi)) for k, (lo, hi) in slopes.items()}
@@ -783,11 +961,16 @@ def trend(
         notes.append("counts are not growing: no doubling time")
     eta = X @ fit.params
     var = np.einsum("ij,jk,ik->i", X, fit.cov, X)
-    var_dep = np.einsum("ij,jk,ik->i", X, getattr(dep, f"cov_{HEADLINE_INTERVAL}"), X)
-    q_dep = q_ar1 if HEADLINE_INTERVAL == "ar1" else q
-    half = np.maximum(
-        q * np.sqrt(np.clip(var, 0, None)), q_dep * np.sqrt(np.clip(var_dep, 0, None))
-    )
+    half = q * np.sqrt(np.clip(var, 0, None))
+    for part in parts:
+        # The own-lag model's band is about its own curve; its width is what is borrowed here.
+        cov_dep, q_dep = {
+            "hac": (dep.cov_hac, q),
+            "ar1": (dep.cov_ar1, q_ar1),
+            "inarch": (own.cov, stats.t.ppf(1 - alpha / 2, own.df)),
+        }[part]
+        var_dep = np.einsum("ij,jk,ik->i", X, cov_dep, X)
+        half = np.maximum(half, q_dep * np.sqrt(np.clip(var_dep, 0, None)))
     fitted = np.exp(eta)
     method = "nb2" if not fit.boundary else "poisson (no overdispersion found)"
     if not fit.converged:
@@ -811,12 +994,14 @@ def trend(
         converged=fit.converged,
         conf_level=level,
         note="; ".join(notes),
-        interval_method=HEADLINE_INTERVAL,
+        interval_method=TREND_HEADLINE_INTERVAL,
         growth_ci_independent=as_pct["independent"],
         growth_ci_hac=as_pct["hac"],
         growth_ci_ar1=as_pct["ar1"],
         own_lag=dep.own_lag,
         hac_bandwidth=dep.bandwidth,
+        growth_ci_inarch=as_pct["inarch"],
+        inarch_own_lag=own.own_lag,
     )
 
 
@@ -1203,12 +1388,16 @@ class GrowthResult:
             "hac_ci_high": r.hac_ci_high,
             "ar1_ci_low": r.ar1_ci_low,
             "ar1_ci_high": r.ar1_ci_high,
+            "inarch_ci_low": r.inarch_ci_low,
+            "inarch_ci_high": r.inarch_ci_high,
+            "inarch_own_lag": r.inarch_own_lag,
             "own_lag": r.own_lag,
             "hac_bandwidth": r.hac_bandwidth,
             "dep_p_value": r.dep_p_value,
             "annual_growth_ci_independent": list(tr.growth_ci_independent),
             "annual_growth_ci_hac": list(tr.growth_ci_hac),
             "annual_growth_ci_ar1": list(tr.growth_ci_ar1),
+            "annual_growth_ci_inarch": list(tr.growth_ci_inarch),
             "trend_own_lag": tr.own_lag,
             "exposure_a": r.exposure_a,
             "exposure_b": r.exposure_b,
