@@ -12,7 +12,7 @@ def test_study_growth_is_adjusted_once_and_shared(demo_study_path, monkeypatch, 
     from statsmodels.stats.multitest import multipletests
 
     from analysis import growth as g
-    from analysis.report import context, summary
+    from analysis.report import context, region_text
 
     monkeypatch.setenv(context.CACHE_ENV, str(tmp_path / "cache"))
     sg = context.growth(demo_study_path)
@@ -39,10 +39,10 @@ def test_study_growth_is_adjusted_once_and_shared(demo_study_path, monkeypatch, 
     assert result.ratio.headline_low == kayes["headline_ci_low"].iloc[0]
     # the second call is served from memory
     assert context.growth(demo_study_path) is sg
-    shown = summary.growth_display(kayes)
-    assert list(shown.columns) == list(summary.GROWTH_COLUMNS.values())
+    shown = region_text.growth_display(kayes)
+    assert list(shown.columns) == list(region_text.GROWTH_COLUMNS.values())
     assert shown["95% CI low"].iloc[0] == pytest.approx(result.ratio.headline_low)
     assert shown["exact CI low (reference)"].iloc[0] == pytest.approx(result.ratio.ci_low)
-    text = summary.dependence_sentence(kayes, "Kayes")
+    text = region_text.dependence_sentence(kayes, "Kayes")
     assert text.startswith("In Kayes, 2021 to 2024, the estimated month-to-month correlation is ")
     assert f"{result.ratio.own_lag:.2f}" in text

@@ -9,7 +9,7 @@ no events is not a change):
   from the previous overview's record to this one's.
 
 The previous quarter's numbers come from the ``ranking`` record its overview left in the
-batch manifest (:func:`analysis.report.summary.ranking_record`).
+batch manifest (:func:`analysis.report.overview_text.ranking_record`).
 """
 
 from __future__ import annotations
@@ -192,8 +192,8 @@ def quarter_changes(
     panel : DataFrame
         The panel as of this quarter.
     rank : DataFrame
-        This quarter's :func:`analysis.report.summary.ranking`, with ``expected``,
-        ``expected_low`` and ``expected_high`` (:func:`analysis.report.summary.expected_next`).
+        This quarter's :func:`analysis.ranking.ranking`, with ``expected``,
+        ``expected_low`` and ``expected_high`` (:func:`analysis.models.risk.expected_next`).
     previous : list of dict or None
         The previous overview's ranking record (:func:`previous_ranking`).
     probability : float

@@ -221,6 +221,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     -------
     StudyResults
     """
+    from analysis.as_of import panel_as_of
     from analysis.errors import InputError
     from analysis.evaluation import backtest
     from analysis.models.forecast import panel_to_history
@@ -231,7 +232,6 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     from analysis.models.spillover import spillover_forecast
     from analysis.models.spillover_scenarios import focus_scenarios
     from analysis.models.spillover_select import fit_chosen
-    from analysis.report.summary import panel_as_of
 
     ctx = load(study_path)
     path = Path(study_path).resolve()
@@ -399,7 +399,7 @@ def growth(study_path: str | os.PathLike[str], quarter: str = "") -> StudyGrowth
     StudyGrowth
     """
     from analysis import growth as gr
-    from analysis.report.summary import panel_as_of, usable_comparisons
+    from analysis.as_of import panel_as_of, usable_comparisons
 
     ctx = load(study_path)
     path = Path(study_path).resolve()
