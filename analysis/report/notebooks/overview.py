@@ -65,11 +65,11 @@ show.table(overview_text.ranking_display(rank), float_format="{:,.2f}")
 
 # %%
 show.figure(
-    figures.region_map(
-        data.boundaries,
+    plots.region_map(
         rank.set_index("region_id")["p_surge"],
+        data.boundaries,
         label="P(surge) next 3 periods",
-        highlight=list(ctx.study.focus),
+        focus=list(ctx.study.focus),
     ),
     "Probability of a surge in the next three periods by admin-1 region (focus regions "
     "outlined).",
@@ -97,7 +97,12 @@ attributable = spillover_text.attributable_sentence(
 if attributable:
     show.markdown("{sentence}", sentence=attributable)
 show.figure(
-    plots.spillover_map(shared.risk.regions, data.boundaries, focus=list(ctx.study.focus)),
+    plots.region_map(
+        shared.risk.regions.set_index("region_id")["p_any"],
+        data.boundaries,
+        label="P(at least one event)",
+        focus=list(ctx.study.focus),
+    ),
     f"Probability of at least one event within {ctx.study.horizon} periods by admin-1 region, "
     f"from the {shared.model} forecast that the region reports use; focus regions outlined.",
 )

@@ -218,7 +218,12 @@ if attributable and region_id in ctx.study.focus:
     show.markdown("{sentence}", sentence=attributable)
 if region_id in ctx.study.focus:
     show.figure(
-        plots.spillover_map(shared.risk.regions, data.boundaries, focus=[region_id]),
+        plots.region_map(
+            shared.risk.regions.set_index("region_id")["p_any"],
+            data.boundaries,
+            label="P(at least one event)",
+            focus=[region_id],
+        ),
         f"Probability of at least one event within {ctx.study.horizon} periods by admin-1 "
         f"region, from the {shared.model} forecast; {region_name} outlined.",
     )
