@@ -46,3 +46,31 @@ def test_study_growth_is_adjusted_once_and_shared(demo_study_path, monkeypatch, 
     text = region_text.dependence_sentence(kayes, "Kayes")
     assert text.startswith("In Kayes, 2021 to 2024, the estimated month-to-month correlation is ")
     assert f"{result.ratio.own_lag:.2f}" in text
+
+
+def test_study_results_are_keyed_by_data_bytes_version_and_quarter(
+    demo_study_path, demo_dir, tmp_path, monkeypatch
+):
+    """An edited data file, another package version or quarter is a different entry."""
+    import shutil
+
+    import yaml
+
+    from analysis import cache
+    from analysis.report import context
+
+    data = tmp_path / "events.csv"
+    shutil.copy(demo_dir / "demo_acled.csv", data)
+    raw = yaml.safe_load(demo_study_path.read_text())
+    raw["data"] = [str(data)]
+    study = tmp_path / "study.yaml"
+    study.write_text(yaml.safe_dump(raw, sort_keys=False))
+    key = context._key("results", study, "2024Q4")
+    assert key.study == str(study.resolve()) and key.quarter == "2024Q4"
+    assert key.data_sha256 == cache.data_sha256([data])
+    assert context._key("results", study, "2024Q3") != key
+    with open(data, "ab") as handle:  # one more byte in the data
+        handle.write(b"\n")
+    assert context._key("results", study, "2024Q4").data_sha256 != key.data_sha256
+    monkeypatch.setattr(cache, "package_version", lambda: "0.0.0-other")
+    assert context._key("results", study, "2024Q4").version != key.version
