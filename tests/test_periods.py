@@ -88,3 +88,11 @@ def test_period_end_is_the_next_period_start() -> None:
     assert periods.period_end(pd.Timestamp("2024-02-15"), "quarter") == pd.Timestamp("2024-04-01")
     with pytest.raises(ValueError):
         periods.period_end(pd.Timestamp("2024-01-01"), "week")
+
+
+def test_quarter_of_a_date() -> None:
+    assert periods.quarter_of(pd.Timestamp("2024-11-01")) == "2024Q4"
+    assert periods.quarter_of(pd.Timestamp("2024-01-01")) == "2024Q1"
+    assert periods.parse_quarter(periods.quarter_of(pd.Timestamp("2023-06-30"))).start_time == (
+        pd.Timestamp("2023-04-01")
+    )

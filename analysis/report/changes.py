@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.formatting import format_probability
+from analysis.periods import parse_quarter, quarter_of
 
 #: Moves in expected events smaller than this are not listed.
 MIN_MOVE = 1.0
@@ -160,8 +161,8 @@ def new_regions(panel: pd.DataFrame, quiet_months: int = 12) -> tuple[str, pd.Da
     """
     periods = pd.to_datetime(panel["period"])
     last = periods.max()
-    quarter = last.to_period("Q")
-    start = quarter.start_time
+    quarter = quarter_of(last)
+    start = parse_quarter(quarter).start_time
     in_quarter = panel[periods >= start]
     before = panel[(periods < start) & (periods >= start - pd.DateOffset(months=quiet_months))]
     now = in_quarter.groupby("region_id")["events"].sum()
@@ -175,7 +176,7 @@ def new_regions(panel: pd.DataFrame, quiet_months: int = 12) -> tuple[str, pd.Da
             "events": new.to_numpy(dtype=int),
         }
     )
-    return str(quarter), frame
+    return quarter, frame
 
 
 def quarter_changes(
