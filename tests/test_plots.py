@@ -1,4 +1,4 @@
-"""Figures: the one region map."""
+"""Figures: the one region map, the backtest scores by step."""
 
 from __future__ import annotations
 
@@ -34,3 +34,21 @@ def test_region_map_without_focus_has_no_labels(boundaries):
     values = pd.Series({"ML-1": 0.2, "ML-2": 0.9})
     fig = region_map(values, boundaries, label="P(surge)", label_neighbours=True)
     assert len(fig.axes[0].texts) == 0
+
+
+def test_score_by_horizon_draws_baselines_dashed():
+    from analysis.plots import score_by_horizon
+
+    card = {
+        "by_horizon": [
+            {"model": m, "is_baseline": b, "step": s, "crps": c}
+            for m, b, base in (("auto", False, 1.0), ("zero", True, 2.0))
+            for s, c in ((1, base), (2, base + 0.5))
+        ]
+    }
+    fig = score_by_horizon(card)
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert set(lines) == {"auto", "zero (baseline)"}
+    assert lines["zero (baseline)"].get_linestyle() == "--"
+    assert lines["auto"].get_linestyle() == "-"
+    assert list(lines["auto"].get_ydata()) == [1.0, 1.5]

@@ -8,7 +8,7 @@ quarter = ""
 # %%
 from analysis import as_of, evaluation, plots
 from analysis.models import registry
-from analysis.report import context, figures, methods_text, provenance, show
+from analysis.report import context, methods_text, provenance, show
 
 ctx = context.load(study)
 panel = as_of.panel_as_of(ctx.data.panel, quarter)
@@ -107,7 +107,7 @@ show.table(methods_text.group_table(card), float_format="{:,.3f}")
 
 # %%
 show.figure(
-    figures.score_by_horizon(card),
+    plots.score_by_horizon(card),
     "Rolling-origin CRPS by forecast step for each model; baselines dashed.",
 )
 show.figure(
