@@ -178,6 +178,7 @@ def region_map(
     from analysis.formatting import format_probability
     from analysis.geography import neighbours
 
+    _style()  # the same fonts wherever the map comes in a report (first figure or not)
     shapes = boundaries.regions
     if countries is None:
         countries = sorted(shapes.loc[shapes["region_id"].isin(values.index), "country"].unique())
