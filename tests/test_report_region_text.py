@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -80,5 +82,53 @@ def test_forecast_sentence_states_the_interval() -> None:
         "From 2025-01 to 2025-03, the auto forecast expects 6.0 events in Kayes (median 6, "
         "90% interval 2-10); the probability of at least one event in that time is 99.8%"
     )
-    assert not np.isnan(w.median)
-    assert w.mean == pytest.approx(6.04)
+
+
+def test_forecast_table_reads_the_paths_quantiles() -> None:
+    from analysis.models.forecast import ForecastResult
+
+    samples = np.zeros((2, 2, 100), dtype=int)
+    samples[1, 0] = np.arange(100)  # quantiles 5% and 95%: 4 and 94 (inverted cdf)
+    samples[1, 1, :3] = 1  # P(at least 1) 3%
+    periods = pd.date_range("2025-01", periods=2, freq="MS")
+    fc = ForecastResult(samples, ("ML-1", "ML-2"), periods, pd.Timestamp("2024-12"), "m", 0)
+    frame = fc.to_frame()
+    rows = frame[frame["region_id"] == "ML-2"]
+    table = region_text.forecast_table(fc, "ML-2")
+    assert list(table["period"]) == ["2025-01", "2025-02"]
+    assert table["expected"].tolist() == [49.5, 0.0]
+    assert table["90% interval"].tolist() == [
+        f"{int(lo)}-{int(hi)}" for lo, hi in zip(rows["q05"], rows["q95"], strict=True)
+    ]
+    assert table["P(at least 1)"].tolist() == [">99.9%", "3.0%"]
+    with pytest.raises(ValueError):
+        region_text.forecast_table(fc, "SN-KE")
+
+
+def test_evidence_table_compares_with_the_groups_best_baseline() -> None:
+    scores = pd.DataFrame(
+        {
+            "origin": pd.to_datetime(["2024-01-01", "2024-06-01", "2024-06-01"]),
+            "region_id": ["ML-1", "ML-1", "ML-2"],
+            "group": ["quiet", "focus", "active"],
+        }
+    )
+    bt = SimpleNamespace(scores=scores)
+    assert region_text.region_group(bt, "ML-1") == "focus"  # the last origin's group
+    assert region_text.region_group(bt, "SN-KE") == "quiet"
+    card = {
+        "by_group": [
+            {"group": "focus", "model": "zero", "is_baseline": True, "crps": 3.0},
+            {"group": "focus", "model": "last_value", "is_baseline": True, "crps": 2.0},
+            {"group": "focus", "model": "auto", "is_baseline": False, "crps": 1.0},
+        ],
+        "by_group_horizon": [
+            {"group": "focus", "model": m, "step": s, "crps": c, "pit_coverage_80": 0.8}
+            for m, base in (("auto", 1.0), ("last_value", 2.0), ("zero", 3.0))
+            for s, c in ((1, base), (2, 2 * base))
+        ],
+    }
+    table = region_text.evidence_table(card, "auto", "focus")
+    assert table["best baseline"].tolist() == ["last_value", "last_value"]
+    assert table["CRPS skill"].tolist() == [0.5, 0.5]
+    assert region_text.evidence_table(card, "auto", "quiet").empty

@@ -120,3 +120,16 @@ def test_attributable_sentence_and_onset_scorecard_table() -> None:
     table = spillover_text.onset_scorecard_table(card)
     assert list(table["method"]) == ["onset model", "base rate"]
     assert table.loc[1, "onset model's Brier skill"] == pytest.approx(1 - 0.096 / 0.115)
+
+
+def test_risk_table_keeps_the_order_and_adds_the_neighbour_share() -> None:
+    _, risk, _ = _onset_inputs()
+    spill = SimpleNamespace(
+        regions=pd.DataFrame({"region_id": ["MR-10", "SN-KE"], "share_neighbour": [0.7, 0.2]})
+    )
+    table = spillover_text.risk_table(risk, ["MR-10", "XX-9", "SN-KE"], spill)
+    assert table["region"].tolist() == ["MR-10", "SN-KE"]  # unknown regions dropped
+    assert table["90% interval"].tolist() == ["1-20", "2-19"]
+    assert table["share from neighbours (spillover model)"].tolist() == [0.7, 0.2]
+    alone = spillover_text.risk_table(risk, ["SN-KE"])
+    assert "share from neighbours (spillover model)" not in alone.columns
