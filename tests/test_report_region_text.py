@@ -89,7 +89,7 @@ def test_forecast_table_reads_the_paths_quantiles() -> None:
 
     samples = np.zeros((2, 2, 100), dtype=int)
     samples[1, 0] = np.arange(100)  # quantiles 5% and 95%: 4 and 94 (inverted cdf)
-    samples[1, 1, :3] = 1  # P(at least 1) 3%
+    samples[1, 1, :3] = 1
     periods = pd.date_range("2025-01", periods=2, freq="MS")
     fc = ForecastResult(samples, ("ML-1", "ML-2"), periods, pd.Timestamp("2024-12"), "m", 0)
     frame = fc.to_frame()
@@ -100,7 +100,7 @@ def test_forecast_table_reads_the_paths_quantiles() -> None:
     assert table["90% interval"].tolist() == [
         f"{int(lo)}-{int(hi)}" for lo, hi in zip(rows["q05"], rows["q95"], strict=True)
     ]
-    assert table["P(at least 1)"].tolist() == [">99.9%", "3.0%"]
+    assert table["P(at least 1)"].tolist() == ["99%", "3%"]  # 99 and 3 paths of 100
     with pytest.raises(ValueError):
         region_text.forecast_table(fc, "SN-KE")
 
