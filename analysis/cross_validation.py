@@ -9,15 +9,15 @@ columns ``0..t-1``) or as period timestamps. All models use the same seed at a g
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from analysis.cache import Key, Memory, array_sha256, memo
 from analysis.errors import InputError
 from analysis.models.forecast import Forecaster, ForecastResult, History
 
@@ -83,14 +83,19 @@ def origin_indices(
     return idx
 
 
-_CACHE: OrderedDict[tuple, tuple[Forecaster, ForecastResult]] = OrderedDict()
-_CACHE_SIZE = 2048
+_FOLDS = Memory(2048)
 
 
-def _cache_key(f: Forecaster, h: History, horizon: int, n: int, seed: int) -> tuple:
-    digest = hashlib.sha1(np.ascontiguousarray(h.counts).tobytes()).hexdigest()
-    # id(f) is unique while the cached value holds f alive
-    return (f.name, id(f), h.counts.shape, digest, h.region_ids, str(h.origin), horizon, n, seed)
+def _fold_key(f: Forecaster, h: History, horizon: int, n: int, seed: int) -> Key:
+    extra = (f.name, id(f), h.region_ids, str(h.origin), horizon, n, seed)
+    return Key("fold", data_sha256=array_sha256(h.counts), extra=extra)
+
+
+def _fold(
+    f: Forecaster, h: History, horizon: int, n: int, seed: int
+) -> tuple[Forecaster, ForecastResult]:
+    # the forecaster is kept with its result so that its id is not reused while cached
+    return f, f.fit(h).forecast(horizon, n, seed)
 
 
 def cross_validation(
@@ -145,15 +150,9 @@ def cross_validation(
         obs[:, :avail] = history.counts[:, t : t + avail]
         active = history.counts[:, max(0, t - active_window) : t].sum(axis=1) > 0
         for f in forecasters:
-            key = _cache_key(f, sub, horizon, n_samples, seed + t) if cache else None
-            hit = _CACHE.get(key) if cache else None
-            res = hit[1] if hit is not None else None
-            if res is None:
-                res = f.fit(sub).forecast(horizon, n_samples, seed + t)
-                if cache:
-                    _CACHE[key] = (f, res)
-                    if len(_CACHE) > _CACHE_SIZE:
-                        _CACHE.popitem(last=False)
-            elif cache:
-                _CACHE.move_to_end(key)
+            fold = partial(_fold, f, sub, horizon, n_samples, seed + t)
+            if cache:
+                _, res = memo(_fold_key(f, sub, horizon, n_samples, seed + t), fold, memory=_FOLDS)
+            else:
+                _, res = fold()
             yield Fold(f.name, t, res, obs, active)

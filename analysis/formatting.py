@@ -30,3 +30,12 @@ def probability_range(low: float, high: float) -> str:
         if "." not in a + b:
             return f"{a[:-1]}-{b}"
     return f"{a} to {b}"
+
+
+def format_p_value(p: float | None) -> str:
+    """A p-value as a reader expects it: ``<0.001`` rather than ``0.00``."""
+    if p is None or not np.isfinite(p):
+        return ""
+    if p < 0.001:
+        return "<0.001"
+    return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"

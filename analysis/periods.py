@@ -188,3 +188,15 @@ def period_range(start: pd.Timestamp, end: pd.Timestamp, freq: Freq) -> pd.Datet
         pd.Timestamp(start).to_period(code), pd.Timestamp(end).to_period(code)
     )
     return periods.to_timestamp(how="start")
+
+
+def period_end(start: pd.Timestamp, freq: Freq) -> pd.Timestamp:
+    """First day after the month or quarter that contains ``start``."""
+    if freq not in _PANDAS_FREQ:
+        raise ValueError(f"freq must be 'month' or 'quarter', not {freq!r}")
+    return (pd.Timestamp(start).to_period(_PANDAS_FREQ[freq]) + 1).start_time
+
+
+def quarter_of(date: pd.Timestamp) -> str:
+    """The quarter that contains ``date``, as ``YYYYQn`` (2024-11-01 -> ``2024Q4``)."""
+    return str(pd.Timestamp(date).to_period("Q"))

@@ -1,9 +1,9 @@
 """From a study to its data: ingest the raw files, select the events, build the panel.
 
 This is the one place where the stages are chained for a study, so that the CLI, the report
-notebooks and the batch all see the same numbers. Results are memoised per process on the
-files' identity (path, size, modification time) and the study, which lets a warm report kernel
-reuse a study's panel across its region reports.
+notebooks and the batch all see the same numbers. Results are kept in memory per process
+(:mod:`analysis.cache`, keyed by the study's parameters and the SHA-256 of its data files'
+bytes), which lets a warm report kernel reuse a study's panel across its region reports.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis import cache
 from analysis.config import Study
 from analysis.errors import InputError, Problem
 from analysis.events import filter_events
@@ -22,8 +23,7 @@ from analysis.geography import Boundaries, load_boundaries
 from analysis.panel import build_panel
 from analysis.sources.ingest import ingest
 
-_CACHE: dict[str, StudyData] = {}
-_CACHE_SIZE = 8
+_PREPARED = cache.Memory(8)
 
 
 @dataclass(frozen=True)
@@ -70,12 +70,14 @@ class StudyData:
         return self.boundaries.name_of(region_id)
 
 
-def _key(study: Study) -> str:
-    files = []
-    for path in study.data:
-        stat = path.stat()
-        files.append([str(path), stat.st_size, stat.st_mtime_ns])
-    return json.dumps([files, study.parameters()], sort_keys=True, default=str)
+def _key(study: Study) -> cache.Key:
+    parameters = json.dumps(study.parameters(), sort_keys=True, default=str)
+    return cache.Key(
+        "prepared",
+        study=parameters,
+        data_sha256=cache.data_sha256(study.data),
+        version=cache.version(),
+    )
 
 
 #: Selection steps in the order applied, with the study key each comes from.
@@ -148,7 +150,7 @@ def prepare(study: Study, use_cache: bool = True) -> StudyData:
     study : Study
         A validated study (see ``analysis.config.load_study``).
     use_cache : bool
-        Reuse the result of an earlier call in this process for the same files and study.
+        Reuse the result of an earlier call in this process for the same study and data bytes.
 
     Returns
     -------
@@ -161,9 +163,12 @@ def prepare(study: Study, use_cache: bool = True) -> StudyData:
         when the study's filters select no event (naming the filter, and the closest actor
         names in the data when it is ``actors``).
     """
-    key = _key(study)
-    if use_cache and key in _CACHE:
-        return _CACHE[key]
+    if use_cache:
+        return cache.memo(_key(study), lambda: _prepare(study), memory=_PREPARED)
+    return _prepare(study)
+
+
+def _prepare(study: Study) -> StudyData:
     boundaries = load_boundaries(study.boundaries) if study.boundaries else load_boundaries()
     source = None if study.source == "auto" else study.source
     with warnings.catch_warnings():
@@ -203,10 +208,6 @@ def prepare(study: Study, use_cache: bool = True) -> StudyData:
         manifest=result.manifest,
         selection=selection,
     )
-    if use_cache:
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = data
     return data
 
 

@@ -6,6 +6,8 @@ computed here. The Agg backend is used so that reports render without a display.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -138,45 +140,55 @@ def growth_trend(
     return fig
 
 
-def spillover_map(
-    regions: pd.DataFrame,
+def region_map(
+    values: pd.Series,
     boundaries,
-    focus: list[str] | tuple[str, ...] = (),
-    value: str = "p_any",
+    *,
+    label: str,
+    focus: Sequence[str] = (),
     label_neighbours: bool = True,
+    countries: Sequence[str] | None = None,
     title: str | None = None,
 ) -> Figure:
-    """Admin-1 choropleth of P(at least one event within the horizon).
+    """Admin-1 choropleth of a probability per region: the one map of the reports.
+
+    The colour scale is fixed to [0, 1] so that maps of different studies and quarters read
+    alike; regions without a value are grey, country borders are drawn over the regions.
 
     Parameters
     ----------
-    regions : pandas.DataFrame
-        ``SpilloverResult.regions`` (``region_id`` and ``value`` columns at least).
+    values : pandas.Series
+        Probability per region id (e.g. P(at least one event), P(surge)).
     boundaries : analysis.geography.Boundaries
         Polygons for the regions (``.regions`` GeoDataFrame).
+    label : str
+        Colour bar label.
     focus : sequence of str
         Focus regions, outlined in black.
-    value : str
-        Column to colour by (probabilities in [0, 1]).
     label_neighbours : bool
-        Label the first-order neighbours of the focus regions with name and probability.
+        Label the focus regions and their first-order neighbours with name and probability.
+    countries : sequence of str, optional
+        ISO3 codes to draw (default: the countries of the regions in ``values``).
     title : str, optional
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    import geopandas as gpd
-
+    from analysis.formatting import format_probability
     from analysis.geography import neighbours
 
-    shapes = boundaries.regions[["region_id", "region_name", "country", "geometry"]]
-    data = shapes.merge(regions[["region_id", value]], on="region_id", how="inner")
-    data = gpd.GeoDataFrame(data, geometry="geometry", crs=shapes.crs)
+    _style()  # the same fonts wherever the map comes in a report (first figure or not)
+    shapes = boundaries.regions
+    if countries is None:
+        countries = sorted(shapes.loc[shapes["region_id"].isin(values.index), "country"].unique())
+    data = shapes[shapes["country"].isin(list(countries))].copy()
+    data["value"] = values.reindex(data["region_id"]).to_numpy(dtype=float)
     fig, ax = plt.subplots(figsize=(8, 6.5), layout="constrained")
     data.plot(
-        column=value, ax=ax, cmap="Reds", vmin=0.0, vmax=1.0, edgecolor="0.6", linewidth=0.4,
-        legend=True, legend_kwds={"label": "P(at least one event)", "shrink": 0.7},
+        column="value", ax=ax, cmap="Reds", vmin=0.0, vmax=1.0, edgecolor="0.6", linewidth=0.4,
+        legend=True, legend_kwds={"label": label, "shrink": 0.7},
+        missing_kwds={"color": "#dddddd", "edgecolor": "0.6", "linewidth": 0.4},
     )  # fmt: skip
     # Country outlines help the reader see which boundaries are international.
     data.dissolve(by="country").boundary.plot(ax=ax, color="0.25", linewidth=1.0)
@@ -184,14 +196,15 @@ def spillover_map(
     if focus:
         data[data["region_id"].isin(focus)].boundary.plot(ax=ax, color="black", linewidth=2.4)
     labelled = set(focus)
-    if label_neighbours and focus:
+    if label_neighbours:
         for f in focus:
             labelled.update(neighbours(f, 1, boundaries=boundaries))
-    for row in data[data["region_id"].isin(labelled)].itertuples():
+    shown = data[data["region_id"].isin(labelled) & data["value"].notna()]
+    for row in shown.itertuples():
         pt = row.geometry.representative_point()
-        text = f"{row.region_name}\n{100 * getattr(row, value):.0f}%"
         ax.annotate(
-            text, (pt.x, pt.y), ha="center", va="center", fontsize=7,
+            f"{row.region_name}\n{format_probability(row.value)}", (pt.x, pt.y),
+            ha="center", va="center", fontsize=7,
             fontweight="bold" if row.region_id in focus else "normal",
             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.7},
         )  # fmt: skip
@@ -347,4 +360,28 @@ def onset_reliability(table: list[dict], *, title: str | None = None) -> Figure:
     if title:
         ax.set_title(title)
     fig.tight_layout()
+    return fig
+
+
+def score_by_horizon(card: dict, metric: str = "crps") -> Figure:
+    """Backtest score per forecast step and model, from :func:`analysis.evaluation.scorecard`.
+
+    Baselines are drawn dashed, so a reader sees at once whether a model beats them.
+    """
+    frame = pd.DataFrame(card["by_horizon"])
+    fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+    for model, rows in frame.groupby("model", sort=False):
+        baseline = bool(rows["is_baseline"].iloc[0])
+        ax.plot(
+            rows["step"],
+            rows[metric],
+            marker="o",
+            linestyle="--" if baseline else "-",
+            linewidth=1.0 if baseline else 2.0,
+            label=f"{model}{' (baseline)' if baseline else ''}",
+        )
+    ax.set_xlabel("forecast step")
+    ax.set_ylabel(metric.upper() + " (lower is better)")
+    ax.set_xticks(sorted(frame["step"].unique()))
+    ax.legend(fontsize=8, frameon=False)
     return fig

@@ -80,3 +80,19 @@ def test_date_bounds_include_the_whole_period(text, start, end):
         return
     assert periods.date_bound(text, end=False, what="start") == pd.Timestamp(start)
     assert periods.date_bound(text, end=True, what="end") == pd.Timestamp(end)
+
+
+def test_period_end_is_the_next_period_start() -> None:
+    assert periods.period_end(pd.Timestamp("2024-12-01"), "month") == pd.Timestamp("2025-01-01")
+    assert periods.period_end(pd.Timestamp("2024-10-01"), "quarter") == pd.Timestamp("2025-01-01")
+    assert periods.period_end(pd.Timestamp("2024-02-15"), "quarter") == pd.Timestamp("2024-04-01")
+    with pytest.raises(ValueError):
+        periods.period_end(pd.Timestamp("2024-01-01"), "week")
+
+
+def test_quarter_of_a_date() -> None:
+    assert periods.quarter_of(pd.Timestamp("2024-11-01")) == "2024Q4"
+    assert periods.quarter_of(pd.Timestamp("2024-01-01")) == "2024Q1"
+    assert periods.parse_quarter(periods.quarter_of(pd.Timestamp("2023-06-30"))).start_time == (
+        pd.Timestamp("2023-04-01")
+    )

@@ -12,7 +12,7 @@ def test_study_growth_is_adjusted_once_and_shared(demo_study_path, monkeypatch, 
     from statsmodels.stats.multitest import multipletests
 
     from analysis import growth as g
-    from analysis.report import context, summary
+    from analysis.report import context, region_text
 
     monkeypatch.setenv(context.CACHE_ENV, str(tmp_path / "cache"))
     sg = context.growth(demo_study_path)
@@ -39,10 +39,38 @@ def test_study_growth_is_adjusted_once_and_shared(demo_study_path, monkeypatch, 
     assert result.ratio.headline_low == kayes["headline_ci_low"].iloc[0]
     # the second call is served from memory
     assert context.growth(demo_study_path) is sg
-    shown = summary.growth_display(kayes)
-    assert list(shown.columns) == list(summary.GROWTH_COLUMNS.values())
+    shown = region_text.growth_display(kayes)
+    assert list(shown.columns) == list(region_text.GROWTH_COLUMNS.values())
     assert shown["95% CI low"].iloc[0] == pytest.approx(result.ratio.headline_low)
     assert shown["exact CI low (reference)"].iloc[0] == pytest.approx(result.ratio.ci_low)
-    text = summary.dependence_sentence(kayes, "Kayes")
+    text = region_text.dependence_sentence(kayes, "Kayes")
     assert text.startswith("In Kayes, 2021 to 2024, the estimated month-to-month correlation is ")
     assert f"{result.ratio.own_lag:.2f}" in text
+
+
+def test_study_results_are_keyed_by_data_bytes_version_and_quarter(
+    demo_study_path, demo_dir, tmp_path, monkeypatch
+):
+    """An edited data file, another package version or quarter is a different entry."""
+    import shutil
+
+    import yaml
+
+    from analysis import cache
+    from analysis.report import context
+
+    data = tmp_path / "events.csv"
+    shutil.copy(demo_dir / "demo_acled.csv", data)
+    raw = yaml.safe_load(demo_study_path.read_text())
+    raw["data"] = [str(data)]
+    study = tmp_path / "study.yaml"
+    study.write_text(yaml.safe_dump(raw, sort_keys=False))
+    key = context._key("results", study, "2024Q4")
+    assert key.study == str(study.resolve()) and key.quarter == "2024Q4"
+    assert key.data_sha256 == cache.data_sha256([data])
+    assert context._key("results", study, "2024Q3") != key
+    with open(data, "ab") as handle:  # one more byte in the data
+        handle.write(b"\n")
+    assert context._key("results", study, "2024Q4").data_sha256 != key.data_sha256
+    monkeypatch.setattr(cache, "package_version", lambda: "0.0.0-other")
+    assert context._key("results", study, "2024Q4").version != key.version

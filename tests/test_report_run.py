@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from analysis import periods
@@ -181,3 +182,9 @@ def test_single_report_forks_this_process(probe, tmp_path: Path) -> None:
     assert not hasattr(show_module, "LEAKED")
     slow = run_in_fork(_job(tmp_path, *probe, "ML-3"), timeout=2)
     assert slow.status == "timeout"
+
+
+def test_records_are_json_safe() -> None:
+    out = run._jsonable({"a": float("inf"), "b": [np.float64(np.nan), np.int64(3)], "c": {1: "x"}})
+    assert out == {"a": None, "b": [None, 3], "c": {"1": "x"}}
+    json.dumps(out, allow_nan=False)

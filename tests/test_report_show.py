@@ -3,7 +3,6 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.report.show import escape_markdown, table_html
-from analysis.report.summary import format_p_value
 
 
 def test_table_escapes_every_cell_and_aligns_text_left():
@@ -22,13 +21,6 @@ def test_table_escapes_every_cell_and_aligns_text_left():
 def test_markdown_escape_neutralises_markup():
     text = escape_markdown("*bold* [link](javascript:alert(1)) <b>")
     assert "<b>" not in text and "\\*" in text
-
-
-def test_p_values_are_never_shown_as_zero():
-    assert format_p_value(3.5e-5) == "<0.001"
-    assert format_p_value(0.0123) == "0.012"
-    assert format_p_value(0.43) == "0.43"
-    assert format_p_value(float("nan")) == ""
 
 
 def test_only_long_text_may_wrap():

@@ -258,21 +258,6 @@ def test_real_data_fit(real_data_path, boundaries):
     assert reg.loc["BF-02", "p_any"] < 0.5
 
 
-def test_spillover_map_labels_focus_and_neighbours(fitted, boundaries):
-    from matplotlib.figure import Figure
-
-    from analysis.geography import neighbours
-    from analysis.plots import spillover_map
-
-    res = spillover_forecast(fitted, 3, focus=["ML-1"], n_draws=20, n_paths=20, seed=1)
-    fig = spillover_map(res.regions, boundaries, focus=["ML-1"], title="test")
-    assert isinstance(fig, Figure)
-    texts = [t.get_text() for t in fig.axes[0].texts]
-    expected = {"ML-1", *neighbours("ML-1", 1, boundaries=boundaries)} & set(res.regions.region_id)
-    assert len(texts) == len(expected)
-    assert any(t.startswith("Kayes\n") for t in texts)
-
-
 def test_focus_trend_on_the_demo_follows_the_kayes_surge(geo):
     """Demo truth: Kayes' endemic level grows by log(7)/3 per year, the rest is flat. With its
     own trend the fitted slope covers the truth and the 2025 forecast continues the surge (the

@@ -1,5 +1,5 @@
 """What a report reads from one model's sample paths: totals, P(any event), per region and
-country, over the whole horizon.
+country, over the whole horizon or its first steps, and P(a surge).
 
 Every number comes from summing or scanning the same joint paths
 (:class:`~analysis.models.forecast.ForecastResult`), so a region's expected total, its
@@ -108,3 +108,119 @@ def path_risk(
     pc = np.array([(tot[ctry == c] > 0).any(axis=0).mean() for c in uniq])
     ctab = pd.DataFrame({"country": uniq, "p_any": pc, "p_any_se": np.sqrt(pc * (1 - pc) / M)})
     return PathRisk(regions, ctab, fc.model, fc.horizon, fc.origin, level, M)
+
+
+@dataclass(frozen=True)
+class WindowForecast:
+    """Forecast total over the first ``steps`` periods of a forecast, for one region."""
+
+    region_id: str
+    steps: int
+    first: pd.Timestamp
+    last: pd.Timestamp
+    mean: float
+    low: float
+    high: float
+    p_any: float
+    level: float
+    median: float = float("nan")
+
+
+def window_forecast(
+    fc: ForecastResult, region_id: str, steps: int = 3, level: float = 0.9
+) -> WindowForecast:
+    """Total events over the next ``steps`` periods: mean, central interval, P(at least one).
+
+    Sums each predictive sample path over the steps, so the interval carries the dependence
+    between steps that the model's paths have (summing per-step quantiles would not).
+
+    Raises
+    ------
+    ValueError
+        When ``region_id`` is not in the forecast.
+    """
+    if region_id not in fc.region_ids:
+        raise ValueError(f"expected region {region_id!r} in the forecast")
+    steps = max(1, min(int(steps), fc.samples.shape[1]))
+    totals = fc.samples[fc.region_ids.index(region_id), :steps, :].sum(axis=0)
+    tail = (1 - level) / 2
+    low, med, high = np.quantile(totals, [tail, 0.5, 1 - tail], method="inverted_cdf")
+    return WindowForecast(
+        region_id=region_id,
+        steps=steps,
+        first=pd.Timestamp(fc.periods[0]),
+        last=pd.Timestamp(fc.periods[steps - 1]),
+        mean=float(totals.mean()),
+        low=float(low),
+        high=float(high),
+        p_any=float((totals > 0).mean()),
+        level=level,
+        median=float(med),
+    )
+
+
+def expected_next(fc: ForecastResult, steps: int = 3, level: float = 0.9) -> pd.DataFrame:
+    """Expected events over the next ``steps`` periods with a central interval, per region.
+
+    Returns
+    -------
+    DataFrame
+        ``region_id``, ``expected``, ``expected_low``, ``expected_high``.
+    """
+    rows = [window_forecast(fc, r, steps=steps, level=level) for r in fc.region_ids]
+    return pd.DataFrame(
+        {
+            "region_id": [w.region_id for w in rows],
+            "expected": [w.mean for w in rows],
+            "expected_low": [w.low for w in rows],
+            "expected_high": [w.high for w in rows],
+        }
+    )
+
+
+def recent_mean(panel: pd.DataFrame, periods: int = 12) -> pd.Series:
+    """Mean events per period over the last ``periods`` periods, per region."""
+    last = sorted(panel["period"].unique())[-periods:]
+    recent = panel[panel["period"].isin(last)]
+    return recent.groupby("region_id")["events"].mean()
+
+
+def surge_probability(
+    fc: ForecastResult,
+    panel: pd.DataFrame,
+    factor: float = 2.0,
+    steps: int = 3,
+    periods: int = 12,
+) -> pd.DataFrame:
+    """P(a surge) per region: events over the next ``steps`` periods reach ``factor`` times
+    what the last ``periods`` periods' mean would give (and at least one event).
+
+    Parameters
+    ----------
+    fc : ForecastResult
+        Predictive samples for the regions.
+    panel : DataFrame
+        The panel the forecast was made from (for the recent mean).
+    factor : float
+        Surge multiple (the study's ``alerts.surge_factor``).
+    steps, periods : int
+        Forecast window and look-back window, in periods.
+
+    Returns
+    -------
+    DataFrame
+        ``region_id``, ``recent_mean``, ``threshold`` (events over the window), ``p_surge``.
+    """
+    steps = max(1, min(int(steps), fc.samples.shape[1]))
+    base = recent_mean(panel, periods).reindex(list(fc.region_ids)).fillna(0.0)
+    threshold = np.maximum(np.ceil(factor * steps * base.to_numpy() - 1e-9), 1.0)
+    totals = fc.samples[:, :steps, :].sum(axis=1)  # (region, sample)
+    p = (totals >= threshold[:, None]).mean(axis=1)
+    return pd.DataFrame(
+        {
+            "region_id": list(fc.region_ids),
+            "recent_mean": base.to_numpy(),
+            "threshold": threshold,
+            "p_surge": p,
+        }
+    )

@@ -9,7 +9,7 @@ no events is not a change):
   from the previous overview's record to this one's.
 
 The previous quarter's numbers come from the ``ranking`` record its overview left in the
-batch manifest (:func:`analysis.report.summary.ranking_record`).
+batch manifest (:func:`analysis.report.overview_text.ranking_record`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.formatting import format_probability
+from analysis.periods import parse_quarter, quarter_of
 
 #: Moves in expected events smaller than this are not listed.
 MIN_MOVE = 1.0
@@ -160,8 +161,8 @@ def new_regions(panel: pd.DataFrame, quiet_months: int = 12) -> tuple[str, pd.Da
     """
     periods = pd.to_datetime(panel["period"])
     last = periods.max()
-    quarter = last.to_period("Q")
-    start = quarter.start_time
+    quarter = quarter_of(last)
+    start = parse_quarter(quarter).start_time
     in_quarter = panel[periods >= start]
     before = panel[(periods < start) & (periods >= start - pd.DateOffset(months=quiet_months))]
     now = in_quarter.groupby("region_id")["events"].sum()
@@ -175,7 +176,7 @@ def new_regions(panel: pd.DataFrame, quiet_months: int = 12) -> tuple[str, pd.Da
             "events": new.to_numpy(dtype=int),
         }
     )
-    return str(quarter), frame
+    return quarter, frame
 
 
 def quarter_changes(
@@ -192,8 +193,8 @@ def quarter_changes(
     panel : DataFrame
         The panel as of this quarter.
     rank : DataFrame
-        This quarter's :func:`analysis.report.summary.ranking`, with ``expected``,
-        ``expected_low`` and ``expected_high`` (:func:`analysis.report.summary.expected_next`).
+        This quarter's :func:`analysis.ranking.ranking`, with ``expected``,
+        ``expected_low`` and ``expected_high`` (:func:`analysis.models.risk.expected_next`).
     previous : list of dict or None
         The previous overview's ranking record (:func:`previous_ranking`).
     probability : float

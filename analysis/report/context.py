@@ -1,15 +1,12 @@
 """What a report notebook starts from: the study and its prepared data, read once per process.
 
-In a batch the fork server calls :func:`load` before forking, so the events are read and the
-panel built once per study and worker, not once per report; each forked report inherits them.
-The cache is keyed by the study file's SHA-256 and the size and modification time of every
-data file, so an edited input is never served stale.
-
-Both are also kept on disk (pickles in ``data/processed/report-cache`` when the current folder
-has ``data/processed``, else ``~/.cache/conflict-trends/report-cache``, or the folder named by
-``CONFLICT_TRENDS_REPORT_CACHE``; ``off`` disables it), keyed as above plus the package's
-source fingerprint, so a fresh process (a plain papermill kernel, the next batch) does not
-redo a study's models either. The folder holds only what this code wrote; delete it freely.
+In a batch the fork server calls :func:`load` (and :func:`warm`) before forking, so the events
+are read, the panel built and the study's models fitted once per study and worker, not once
+per report; each forked report inherits them. Everything here is cached through
+:mod:`analysis.cache`, keyed by the study file, the SHA-256 of the data files' bytes, the
+package version and source fingerprint, and the as-of quarter: in memory (a few studies), and
+on disk so that a fresh process (a plain papermill kernel, the next batch) does not redo a
+study's models either (``CONFLICT_TRENDS_REPORT_CACHE=off`` disables the disk cache).
 """
 
 from __future__ import annotations
@@ -19,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from analysis.io import sha256_file
+from analysis import cache
 
 
 @dataclass(frozen=True)
@@ -41,75 +38,23 @@ class ReportContext:
         }
 
 
-CACHE_ENV = "CONFLICT_TRENDS_REPORT_CACHE"
-
-_CACHE: dict[tuple[Any, ...], ReportContext] = {}
-_STUDIES: dict[tuple[Any, ...], Any] = {}
-_MAX_STUDIES = 4
-
-
-def _cache_dir() -> Path | None:
-    value = os.environ.get(CACHE_ENV, "")
-    if value.lower() == "off":
-        return None
-    if value:
-        return Path(value)
-    from analysis.config import DATA_PROCESSED
-
-    if DATA_PROCESSED.is_dir():  # inside a project (a checkout or `conflict-trends init`)
-        return DATA_PROCESSED / "report-cache"
-    # elsewhere, the user's cache folder rather than a data/ tree made in any folder
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "conflict-trends" / "report-cache"
+CACHE_ENV = cache.ENV
+_MAX_STUDIES = 4  # in memory: long batches over many studies keep memory flat
+_STUDIES = cache.Memory(_MAX_STUDIES)
+_CONTEXTS = cache.Memory(_MAX_STUDIES)
 
 
-def _disk(kind: str, key: tuple[Any, ...], compute: Any) -> Any:
-    """Return the cached pickle for (kind, key, code) or compute, store and return it."""
-    import hashlib
-    import json
-    import pickle
+def _study(path: Path) -> Any:
+    """The validated study of a file (validation resolves names against the boundaries: 0.2 s)."""
+    from analysis.config import load_study
 
-    from analysis.io import atomic_write_bytes
-    from analysis.report.provenance import code_fingerprint
-
-    folder = _cache_dir()
-    if folder is None:
-        return compute()
-    digest = hashlib.sha256(
-        json.dumps([kind, key, code_fingerprint()], default=str).encode()
-    ).hexdigest()
-    path = folder / f"{kind}-{digest[:32]}.pkl"
-    if path.is_file():
-        try:
-            with open(path, "rb") as handle:
-                return pickle.load(handle)
-        except Exception:  # noqa: BLE001 - a damaged cache entry is recomputed
-            path.unlink(missing_ok=True)
-    value = compute()
-    try:
-        atomic_write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-    except OSError:
-        pass  # a read-only cache folder only costs speed
-    return value
+    key = cache.Key("study", study=str(path), study_sha256=cache.file_sha256(path))
+    return cache.memo(key, lambda: load_study(path), memory=_STUDIES)
 
 
-def _memo(store: dict, kind: str, key: tuple[Any, ...], compute: Any) -> Any:
-    """``store[key]``, else the disk cache of ``kind``, else ``compute()``; keeps at most
-    ``_MAX_STUDIES`` entries in memory (oldest out first)."""
-    if key not in store:
-        value = _disk(kind, key, compute)
-        if len(store) >= _MAX_STUDIES:
-            store.pop(next(iter(store)))
-        store[key] = value
-    return store[key]
-
-
-def _key(path: Path, study: Any) -> tuple[Any, ...]:
-    stats = []
-    for item in study.data:
-        st = os.stat(item)
-        stats.append((str(item), st.st_size, st.st_mtime_ns))
-    return (str(path), sha256_file(path), tuple(stats))
+def _key(kind: str, study_path: str | os.PathLike[str], quarter: str = "") -> cache.Key:
+    path = Path(study_path).resolve()
+    return cache.study_key(kind, path, _study(path).data, quarter)
 
 
 def load(study_path: str | os.PathLike[str]) -> ReportContext:
@@ -124,25 +69,17 @@ def load(study_path: str | os.PathLike[str]) -> ReportContext:
     -------
     ReportContext
     """
-    from analysis.config import load_study
     from analysis.pipeline import prepare
 
     path = Path(study_path).resolve()
-    st = path.stat()
-    study_key = (str(path), st.st_size, st.st_mtime_ns)
-    study = _STUDIES.get(study_key)
-    if study is None:  # validating a study resolves names against the boundaries: 0.2 s
-        study = load_study(path)
-        _STUDIES[study_key] = study
-    key = _key(path, study)
-    cached = _CACHE.get(key)
-    if cached is None:
-        data = _disk("data", key, lambda: prepare(study))
-        cached = ReportContext(study=study, data=data, study_sha256=key[1])
-        if len(_CACHE) >= _MAX_STUDIES:  # bounded: long batches keep memory flat
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = cached
-    return cached
+    study = _study(path)
+    key = _key("data", path)
+
+    def compute() -> ReportContext:
+        data = cache.memo(key, lambda: prepare(study), disk=True)
+        return ReportContext(study=study, data=data, study_sha256=key.study_sha256)
+
+    return cache.memo(key, compute, memory=_CONTEXTS)
 
 
 @dataclass(frozen=True)
@@ -195,7 +132,7 @@ class StudyResults:
     scenarios: Any = None
 
 
-_RESULTS: dict[tuple[Any, ...], StudyResults] = {}
+_RESULTS = cache.Memory(_MAX_STUDIES)
 
 FORECAST_MODEL = "auto"
 FORECAST_SAMPLES = 2000
@@ -221,6 +158,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     -------
     StudyResults
     """
+    from analysis.as_of import panel_as_of
     from analysis.errors import InputError
     from analysis.evaluation import backtest
     from analysis.models.forecast import panel_to_history
@@ -231,11 +169,9 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     from analysis.models.spillover import spillover_forecast
     from analysis.models.spillover_scenarios import focus_scenarios
     from analysis.models.spillover_select import fit_chosen
-    from analysis.report.summary import panel_as_of
 
     ctx = load(study_path)
-    path = Path(study_path).resolve()
-    key = (_key(path, ctx.study), quarter)
+    key = _key("results", study_path, quarter)
     study = ctx.study
 
     def compute() -> StudyResults:
@@ -336,7 +272,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             scenarios=contrast,
         )
 
-    return _memo(_RESULTS, "results", key, compute)
+    return cache.memo(key, compute, memory=_RESULTS, disk=True)
 
 
 def warm(study_path: str | os.PathLike[str], quarter: str = "") -> None:
@@ -381,7 +317,7 @@ class StudyGrowth:
         return rows.reset_index(drop=True)
 
 
-_GROWTH: dict[tuple[Any, ...], StudyGrowth] = {}
+_GROWTH = cache.Memory(_MAX_STUDIES)
 
 
 def growth(study_path: str | os.PathLike[str], quarter: str = "") -> StudyGrowth:
@@ -399,11 +335,10 @@ def growth(study_path: str | os.PathLike[str], quarter: str = "") -> StudyGrowth
     StudyGrowth
     """
     from analysis import growth as gr
-    from analysis.report.summary import panel_as_of, usable_comparisons
+    from analysis.as_of import panel_as_of, usable_comparisons
 
     ctx = load(study_path)
-    path = Path(study_path).resolve()
-    key = (_key(path, ctx.study), quarter)
+    key = _key("growth", study_path, quarter)
 
     def compute() -> StudyGrowth:
         import pandas as pd
@@ -417,4 +352,4 @@ def growth(study_path: str | os.PathLike[str], quarter: str = "") -> StudyGrowth
         results = {(r.region_id, r.ratio.period_a, r.ratio.period_b): r for r in found}
         return StudyGrowth(table=table, results=results, comparisons=comparisons)
 
-    return _memo(_GROWTH, "growth", key, compute)
+    return cache.memo(key, compute, memory=_GROWTH, disk=True)

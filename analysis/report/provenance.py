@@ -11,6 +11,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from analysis.cache import code_fingerprint  # noqa: F401 - the batch manifest records it
 from analysis.io import sha256_file
 
 #: Distributions whose versions change numbers or rendering, recorded in every report.
@@ -38,20 +39,6 @@ def package_versions(names: Iterable[str] = TRACKED_PACKAGES) -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return versions
-
-
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
-
-
-def code_fingerprint() -> str:
-    """SHA-256 over the package's Python sources: changed code means changed results."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def file_digests(paths: Iterable[str | os.PathLike[str]]) -> list[dict[str, Any]]:

@@ -6,17 +6,17 @@ study = "../../studies/demo.yaml"
 quarter = ""
 
 # %%
-from analysis import evaluation, plots
+from analysis import as_of, evaluation, plots
 from analysis.models import registry
-from analysis.report import context, figures, provenance, show, summary
+from analysis.report import context, methods_text, provenance, show
 
 ctx = context.load(study)
-panel = summary.panel_as_of(ctx.data.panel, quarter)
+panel = as_of.panel_as_of(ctx.data.panel, quarter)
 shared = context.results(study, quarter)
 horizon = 12
 models = [
     registry.get(m, boundaries=ctx.data.boundaries, focus=list(ctx.study.focus), horizon=horizon)
-    for m in summary.METHOD_MODELS
+    for m in methods_text.METHOD_MODELS
 ]
 bt = evaluation.backtest(
     panel,
@@ -26,7 +26,7 @@ bt = evaluation.backtest(
     seed=ctx.study.seed,
     focus=list(ctx.study.focus),
     start=sorted(panel["period"].unique())[-37],
-    stride=summary.METHOD_STRIDE,
+    stride=methods_text.METHOD_STRIDE,
 )
 card = evaluation.scorecard(bt)
 show.record(
@@ -88,11 +88,11 @@ show.markdown(
     k=card["n_origins"],
     first=card["origins"][0],
     last=card["origins"][1],
-    s=summary.METHOD_STRIDE,
+    s=methods_text.METHOD_STRIDE,
     h=horizon,
     n=int(card["models"][0]["n_forecasts"]),
 )
-show.table(summary.scorecard_table(card), float_format="{:,.3f}")
+show.table(methods_text.scorecard_table(card), float_format="{:,.3f}")
 show.markdown("Best model by CRPS: **{m}**.", m=card.get("best_model"))
 
 # %% [markdown]
@@ -103,11 +103,11 @@ show.markdown("Best model by CRPS: **{m}**.", m=card.get("best_model"))
 # regions can still lose where the report's questions are.
 
 # %%
-show.table(summary.group_table(card), float_format="{:,.3f}")
+show.table(methods_text.group_table(card), float_format="{:,.3f}")
 
 # %%
 show.figure(
-    figures.score_by_horizon(card),
+    plots.score_by_horizon(card),
     "Rolling-origin CRPS by forecast step for each model; baselines dashed.",
 )
 show.figure(

@@ -7,20 +7,21 @@ quarter = ""
 previous_manifest = ""
 
 # %%
-from analysis import plots
+from analysis import as_of, plots, ranking
+from analysis.models import risk
 from analysis.report import changes as quarterly
-from analysis.report import context, figures, provenance, show, summary
+from analysis.report import context, overview_text, provenance, show, spillover_text
 
 ctx = context.load(study)
 data = ctx.data
-panel = summary.panel_as_of(data.panel, quarter)
+panel = as_of.panel_as_of(data.panel, quarter)
 shared = context.results(study, quarter)
 alert_rule = ctx.study.alerts
 growth_rows = context.growth(study, quarter).latest()  # the study's one BH-adjusted table
-surge = summary.surge_probability(shared.forecast, panel, factor=alert_rule.surge_factor)
-rank = summary.ranking(panel, growth_rows, surge, shared.risk)
-rank = rank.merge(summary.expected_next(shared.forecast), on="region_id", how="left")
-raised = summary.alerts(rank, alert_rule.probability)
+surge = risk.surge_probability(shared.forecast, panel, factor=alert_rule.surge_factor)
+rank = ranking.ranking(panel, growth_rows, surge, shared.risk)
+rank = rank.merge(risk.expected_next(shared.forecast), on="region_id", how="left")
+raised = ranking.alerts(rank, alert_rule.probability)
 changes = quarterly.quarter_changes(
     panel,
     rank,
@@ -37,7 +38,7 @@ show.record(
         if ctx.study.synthetic
         else ""
     ),
-    ranking=summary.ranking_record(rank),
+    ranking=overview_text.ranking_record(rank),
     alerts=[str(r) for r in raised["region_id"]],
 )
 
@@ -52,7 +53,7 @@ show.markdown(
     p=f"{alert_rule.probability:.0%}",
 )
 if len(raised):
-    show.table(summary.ranking_display(raised, top=len(raised)))
+    show.table(overview_text.ranking_display(raised, top=len(raised)))
 else:
     show.markdown("No region passes the alert threshold.")
 
@@ -60,15 +61,15 @@ else:
 # ## Ranking
 
 # %%
-show.table(summary.ranking_display(rank), float_format="{:,.2f}")
+show.table(overview_text.ranking_display(rank), float_format="{:,.2f}")
 
 # %%
 show.figure(
-    figures.region_map(
-        data.boundaries,
+    plots.region_map(
         rank.set_index("region_id")["p_surge"],
+        data.boundaries,
         label="P(surge) next 3 periods",
-        highlight=list(ctx.study.focus),
+        focus=list(ctx.study.focus),
     ),
     "Probability of a surge in the next three periods by admin-1 region (focus regions "
     "outlined).",
@@ -90,11 +91,18 @@ if len(changes.moves):
 show.markdown("{sentence}", sentence=shared.risk.sentence(ctx.study.spillover_targets))
 # country-level P(any) saturates once a country has active units: the change attributable to
 # the focus is stated in expected events (continue minus silenced, paired draws)
-attributable = summary.attributable_sentence(shared.scenarios, list(ctx.study.spillover_targets))
+attributable = spillover_text.attributable_sentence(
+    shared.scenarios, list(ctx.study.spillover_targets)
+)
 if attributable:
     show.markdown("{sentence}", sentence=attributable)
 show.figure(
-    plots.spillover_map(shared.risk.regions, data.boundaries, focus=list(ctx.study.focus)),
+    plots.region_map(
+        shared.risk.regions.set_index("region_id")["p_any"],
+        data.boundaries,
+        label="P(at least one event)",
+        focus=list(ctx.study.focus),
+    ),
     f"Probability of at least one event within {ctx.study.horizon} periods by admin-1 region, "
     f"from the {shared.model} forecast that the region reports use; focus regions outlined.",
 )

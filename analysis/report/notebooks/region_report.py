@@ -7,16 +7,17 @@ region = ""
 quarter = ""
 
 # %%
-from analysis import evaluation, growth, plots
-from analysis.report import context, provenance, show, summary
+from analysis import as_of, evaluation, growth, plots
+from analysis.models import risk
+from analysis.report import context, provenance, region_text, show, spillover_text
 
 ctx = context.load(study)
 data = ctx.data
-panel = summary.panel_as_of(data.panel, quarter)
-events = summary.events_as_of(data.events, quarter)
+panel = as_of.panel_as_of(data.panel, quarter)
+events = as_of.events_as_of(data.events, quarter)
 region_id = region or ctx.study.focus[0]
 region_name = data.region_name(region_id)
-around = summary.region_with_neighbours(region_id, data.boundaries)
+around = region_text.region_with_neighbours(region_id, data.boundaries)
 show.record(
     title=f"{region_name} ({region_id})",
     subtitle=ctx.study.title + (f", as of the end of {quarter}" if quarter else ""),
@@ -40,8 +41,8 @@ comparisons = study_growth.comparisons
 growth_rows = study_growth.region(region_id)
 growth_results = [study_growth.results[(region_id, a, b)] for a, b in comparisons]
 shared = context.results(study, quarter)
-next_quarter = summary.window_forecast(shared.forecast, region_id, steps=3)
-whole = summary.window_forecast(shared.forecast, region_id, steps=ctx.study.horizon)
+next_quarter = risk.window_forecast(shared.forecast, region_id, steps=3)
+whole = risk.window_forecast(shared.forecast, region_id, steps=ctx.study.horizon)
 show.record(
     forecast_model=shared.model,
     forecast_mean_3=next_quarter.mean,
@@ -61,24 +62,24 @@ if growth_rows is None:
     show.markdown("- No growth comparison of the study falls inside this report's window.")
 show.markdown(
     "- {sentence}.",
-    sentence=summary.forecast_sentence(next_quarter, region_name, shared.model),
+    sentence=region_text.forecast_sentence(next_quarter, region_name, shared.model),
 )
 show.markdown(
     "- {sentence}.",
-    sentence=summary.forecast_sentence(whole, region_name, shared.model),
+    sentence=region_text.forecast_sentence(whole, region_name, shared.model),
 )
 # Country-level P(at least one event) saturates once a country has active units: the summary
 # states onset for quiet units, counts for active ones and the attributable counts instead.
-attributable = summary.attributable_sentence(
+attributable = spillover_text.attributable_sentence(
     shared.scenarios, list(ctx.study.spillover_targets)
 )
 if attributable and region_id in ctx.study.focus:
     show.markdown("- {sentence}", sentence=attributable)
-border_units = summary.cross_border_units(
+border_units = spillover_text.cross_border_units(
     region_id, data.boundaries, list(ctx.study.spillover_targets)
 )
-onset_headline = summary.onset_headlined(shared.onset_backtest)
-unit_sentences = summary.onset_unit_sentences(
+onset_headline = spillover_text.onset_headlined(shared.onset_backtest)
+unit_sentences = spillover_text.onset_unit_sentences(
     border_units, shared.onset, shared.risk, headline=onset_headline,
     contrast=shared.scenarios if region_id in ctx.study.focus else None,
 )
@@ -87,7 +88,7 @@ for sentence in unit_sentences:
 if border_units and not onset_headline:
     show.markdown(
         "- {sentence}",
-        sentence=summary.onset_evidence_sentence(shared.onset_backtest, shared.onset_reason),
+        sentence=spillover_text.onset_evidence_sentence(shared.onset_backtest, shared.onset_reason),
     )
 
 # %% [markdown]
@@ -96,10 +97,10 @@ if border_units and not onset_headline:
 # %%
 if ctx.study.attribution:
     show.markdown("Data source: {text}", text=ctx.study.attribution)
-show.table(summary.data_summary(events, panel, region_id, data.inputs, data.set_aside))
+show.table(region_text.data_summary(events, panel, region_id, data.inputs, data.set_aside))
 
 # %%
-actors = summary.actor_sentence(
+actors = region_text.actor_sentence(
     events, region_id, region_name, ctx.study.actors, ctx.study.include_predecessors
 )
 if actors is not None:
@@ -116,7 +117,7 @@ show.figure(
 # ### Latest events
 
 # %%
-show.table(summary.recent_events(events, region_id), float_format="{:,.0f}")
+show.table(region_text.recent_events(events, region_id), float_format="{:,.0f}")
 
 # %% [markdown]
 # ## Growth
@@ -140,8 +141,8 @@ show.table(summary.recent_events(events, region_id), float_format="{:,.0f}")
 
 # %%
 if growth_rows is not None:
-    show.markdown("{sentence}", sentence=summary.dependence_sentence(growth_rows, region_name))
-    show.table(summary.growth_display(growth_rows))
+    show.markdown("{sentence}", sentence=region_text.dependence_sentence(growth_rows, region_name))
+    show.table(region_text.growth_display(growth_rows))
     for result in growth_results:
         show.figure(
             plots.growth_trend(result.trend, ylabel="events"),
@@ -171,7 +172,7 @@ show.figure(
     f"Events per {panel.attrs.get('freq', 'month')} in {region_name}: observed, and the "
     "forecast median with central 50%, 80% and 95% predictive intervals.",
 )
-show.table(summary.forecast_table(shared.forecast, region_id))
+show.table(region_text.forecast_table(shared.forecast, region_id))
 
 # %% [markdown]
 # ### Evidence for this forecast
@@ -183,7 +184,7 @@ show.table(summary.forecast_table(shared.forecast, region_id))
 # is calibrated).
 
 # %%
-group = summary.region_group(shared.backtest, region_id)
+group = region_text.region_group(shared.backtest, region_id)
 card = evaluation.scorecard(shared.backtest, paired=False)
 show.markdown(
     "{name} is in the **{group}** group; {n} rolling origins, {first} to {last}.",
@@ -193,7 +194,7 @@ show.markdown(
     first=card["origins"][0],
     last=card["origins"][1],
 )
-show.table(summary.evidence_table(card, shared.chosen, group), float_format="{:,.3f}")
+show.table(region_text.evidence_table(card, shared.chosen, group), float_format="{:,.3f}")
 sub = shared.backtest.scores[shared.backtest.scores["group"] == group]
 show.figure(
     plots.pit_histogram({shared.chosen: sub.loc[sub["model"] == shared.chosen, "pit"]}),
@@ -211,13 +212,18 @@ show.figure(
 
 # %%
 show.table(
-    summary.risk_table(shared.risk, around, shared.spillover), float_format="{:,.2f}"
+    spillover_text.risk_table(shared.risk, around, shared.spillover), float_format="{:,.2f}"
 )
 if attributable and region_id in ctx.study.focus:
     show.markdown("{sentence}", sentence=attributable)
 if region_id in ctx.study.focus:
     show.figure(
-        plots.spillover_map(shared.risk.regions, data.boundaries, focus=[region_id]),
+        plots.region_map(
+            shared.risk.regions.set_index("region_id")["p_any"],
+            data.boundaries,
+            label="P(at least one event)",
+            focus=[region_id],
+        ),
         f"Probability of at least one event within {ctx.study.horizon} periods by admin-1 "
         f"region, from the {shared.model} forecast; {region_name} outlined.",
     )
@@ -249,10 +255,10 @@ if not border_units:
 # %%
 show.markdown(
     "{sentence}",
-    sentence=summary.onset_evidence_sentence(shared.onset_backtest, shared.onset_reason),
+    sentence=spillover_text.onset_evidence_sentence(shared.onset_backtest, shared.onset_reason),
 )
 if shared.onset_backtest and shared.onset_backtest.get("available"):
-    show.table(summary.onset_scorecard_table(shared.onset_backtest), float_format="{:,.3f}")
+    show.table(spillover_text.onset_scorecard_table(shared.onset_backtest), float_format="{:,.3f}")
     show.figure(
         plots.onset_reliability(shared.onset_backtest["reliability_onset_model"]),
         "Reliability of the onset model's backtest forecasts on this study's history: mean "

@@ -1,0 +1,77 @@
+"""Regions ranked for the quarterly overview, and the alerts the ranking raises.
+
+The ranking combines numbers computed elsewhere (the study's growth table, P(surge) and
+P(at least one event) from the report model's paths, :mod:`analysis.models.risk`); it adds
+only the order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+
+def ranking(
+    panel: pd.DataFrame,
+    growth_rows: pd.DataFrame | None,
+    surge: pd.DataFrame,
+    spill: Any,
+    periods: int = 12,
+) -> pd.DataFrame:
+    """Regions ranked by the growth we are sure of, then P(surge), P(at least 1) and recent
+    events.
+
+    "Sure of" is the lower bound of the headline 95% interval of the latest growth ratio
+    (allowing for overdispersion and month-to-month dependence; the exact one for tables
+    without it): a region that went from 10 to 73 events ranks above one that went from 0 to 1,
+    whose ratio is unbounded but whose lower bound is small.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        The panel as of the report's date.
+    growth_rows : DataFrame or None
+        Rows of :func:`analysis.growth.growth_table` (the latest comparison is used).
+    surge : DataFrame
+        :func:`analysis.models.risk.surge_probability`.
+    spill : object with ``regions``
+        A frame with ``region_id`` and ``p_any`` (e.g. :class:`analysis.models.risk.PathRisk`).
+    periods : int
+        Look-back window of ``events_recent``.
+
+    Returns
+    -------
+    DataFrame
+        One row per region with ``region_id``, ``region_name``, ``country``,
+        ``events_recent`` (last ``periods`` periods), ``ratio`` with its interval (latest
+        growth comparison), ``p_surge``, ``p_any`` and ``rank``.
+    """
+    last = sorted(panel["period"].unique())[-periods:]
+    names = panel.drop_duplicates("region_id").set_index("region_id")[["region_name", "country"]]
+    out = names.copy()
+    out["events_recent"] = (
+        panel[panel["period"].isin(last)].groupby("region_id")["events"].sum().reindex(out.index)
+    )
+    if growth_rows is not None and len(growth_rows):
+        latest = growth_rows[
+            (growth_rows["period_a"] == growth_rows["period_a"].iloc[-1])
+            & (growth_rows["period_b"] == growth_rows["period_b"].iloc[-1])
+        ].set_index("region_id")
+        out["ratio"] = latest["ratio"].reindex(out.index)
+        low, high = ("headline_ci_low", "headline_ci_high")
+        if low not in latest.columns:
+            low, high = "ci_low", "ci_high"
+        out["ratio_low"] = latest[low].reindex(out.index)
+        out["ratio_high"] = latest[high].reindex(out.index)
+    out["p_surge"] = surge.set_index("region_id")["p_surge"].reindex(out.index)
+    out["p_any"] = spill.regions.set_index("region_id")["p_any"].reindex(out.index)
+    keys = [k for k in ("ratio_low", "p_surge", "p_any", "events_recent") if k in out.columns]
+    out = out.reset_index().sort_values(keys, ascending=False, kind="stable", na_position="last")
+    out["rank"] = range(1, len(out) + 1)
+    return out.reset_index(drop=True)
+
+
+def alerts(rank: pd.DataFrame, probability: float) -> pd.DataFrame:
+    """Rows of :func:`ranking` whose P(surge) passes ``probability``."""
+    return rank[rank["p_surge"] > probability].reset_index(drop=True)

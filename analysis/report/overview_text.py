@@ -1,0 +1,59 @@
+"""Tables of the quarterly overview: the ranking as readers see it and as the manifest
+records it for the next quarter (what changed since then is :mod:`analysis.report.changes`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.formatting import format_probability
+
+RANKING_COLUMNS = {
+    "rank": "rank",
+    "region_id": "region",
+    "region_name": "name",
+    "country": "country",
+    "events_recent": "events, last 12 periods",
+    "ratio": "growth ratio",
+    "ratio_low": "95% CI low",
+    "ratio_high": "95% CI high",
+    "p_surge": "P(surge)",
+    "p_any": "P(at least 1) within the horizon",
+}
+
+
+def ranking_display(rank: pd.DataFrame, top: int = 20) -> pd.DataFrame:
+    """The first ``top`` rows of :func:`analysis.ranking.ranking` in plain column names;
+    unbounded ratios (no events in the earlier window) are shown as blank rather than ``inf``."""
+    out = rank.head(top).reindex(columns=list(RANKING_COLUMNS)).copy()
+    for col in ("ratio", "ratio_low", "ratio_high"):
+        out[col] = out[col].astype(float).replace([np.inf, -np.inf], np.nan)
+    for col in ("p_surge", "p_any"):
+        out[col] = [format_probability(p) for p in out[col].astype(float)]
+    return out.rename(columns=RANKING_COLUMNS)
+
+
+def ranking_record(rank: pd.DataFrame) -> list[dict[str, Any]]:
+    """The ranking as JSON-ready rows for the manifest (read by the next quarter), with the
+    expected events of :func:`analysis.models.risk.expected_next` when ``rank`` has them."""
+    cols = ["region_id", "rank", "events_recent", "p_surge", "p_any"]
+    expected = ["expected", "expected_low", "expected_high"]
+    has_expected = all(c in rank.columns for c in expected)
+    out = []
+    for row in rank.reindex(columns=cols + expected).itertuples(index=False):
+        item = {
+            "region_id": str(row.region_id),
+            "rank": int(row.rank),
+            "events_recent": int(row.events_recent),
+            "p_surge": float(row.p_surge),
+            "p_any": None if pd.isna(row.p_any) else float(row.p_any),
+        }
+        if has_expected:
+            for name in expected:
+                value = getattr(row, name)
+                item[name] = None if pd.isna(value) else float(value)
+        out.append(item)
+    return out

@@ -1,0 +1,305 @@
+"""Sentences and tables of the region report: data, actors, growth, forecast and its evidence.
+
+Every function takes computed results and returns a data frame with reader-facing column
+names or a sentence; the statistics live in the model layer (:mod:`analysis.models.risk`,
+:mod:`analysis.growth`, :mod:`analysis.evaluation`). Spillover and onset sentences, which
+the overview shares, are in :mod:`analysis.report.spillover_text`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.formatting import format_p_value, format_probability
+from analysis.models.risk import WindowForecast
+
+
+def data_summary(
+    events: pd.DataFrame,
+    panel: pd.DataFrame,
+    region_id: str,
+    inputs: list[dict[str, Any]],
+    set_aside: dict[str, int] | None = None,
+) -> pd.DataFrame:
+    """The data behind a region report as an ``item``/``value`` table.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Canonical events selected by the study.
+    panel : DataFrame
+        The study panel (already cut to the report's as-of date).
+    region_id : str
+        The report's region.
+    inputs : list of dict
+        Data files (``path``, ``rows``, ``source``).
+    set_aside : dict, optional
+        Rows set aside by reason.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``item`` and ``value`` (strings, ready to show).
+    """
+    in_region = panel[panel["region_id"] == region_id]
+    if in_region.empty:
+        raise ValueError(f"expected region {region_id!r} in the panel")
+    periods = panel["period"]
+    freq = panel.attrs.get("freq", "month")
+    sources = sorted({str(i.get("source", "")) for i in inputs if i.get("source")})
+    rows = [
+        ("Events in the study (all regions)", f"{int(panel['events'].sum()):,}"),
+        ("Events in this region", f"{int(in_region['events'].sum()):,}"),
+        ("Fatalities in this region (best estimate)", f"{int(in_region['fatalities'].sum()):,}"),
+        (
+            f"{freq.capitalize()}s with at least one event in this region",
+            f"{int((in_region['events'] > 0).sum())} of {len(in_region)}",
+        ),
+        (
+            "Window",
+            f"{periods.min():%Y-%m} to {periods.max():%Y-%m} ({freq}ly, "
+            f"{panel['region_id'].nunique()} regions)",
+        ),
+        ("Sources", ", ".join(sources) or "unknown"),
+        ("Data files", str(len(inputs))),
+        ("Rows read", f"{sum(int(i.get('rows', 0)) for i in inputs):,}"),
+    ]
+    if len(events):
+        rows.append(
+            (
+                "Event dates",
+                f"{events['date_start'].min():%Y-%m-%d} to {events['date_start'].max():%Y-%m-%d}",
+            )
+        )
+    for reason, count in sorted((set_aside or {}).items()):
+        rows.append((f"Rows set aside: {reason}", f"{int(count):,}"))
+    if not set_aside:
+        rows.append(("Rows set aside", "0"))
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def region_with_neighbours(region_id: str, boundaries: Any, limit: int = 8) -> list[str]:
+    """The region followed by its first-order neighbours (at most ``limit`` of them)."""
+    from analysis.geography import neighbours
+
+    return [region_id, *neighbours(region_id, boundaries=boundaries)[:limit]]
+
+
+def recent_events(events: pd.DataFrame, region_id: str, n: int = 5) -> pd.DataFrame:
+    """The ``n`` latest events in a region, with the columns a reader checks (notes cut short).
+
+    Strings are returned as they are in the data; display them with
+    :func:`analysis.report.show.table`, which escapes them.
+    """
+    cols = ["date_start", "event_type", "actor1", "actor2", "fatalities", "notes"]
+    rows = events[events["region_id"] == region_id]
+    rows = rows.sort_values(["date_start", "event_id"], ascending=[False, True]).head(n)
+    out = rows.reindex(columns=cols).copy()
+    out["date_start"] = out["date_start"].dt.strftime("%Y-%m-%d")
+    out["notes"] = out["notes"].astype("string").str.slice(0, 160)
+    return out.rename(columns={"date_start": "date"}).reset_index(drop=True)
+
+
+def actor_sentence(
+    events: pd.DataFrame,
+    region_id: str,
+    region_name: str,
+    actors: list[str] | None = None,
+    include_predecessors: bool = False,
+    top: int = 3,
+) -> str | None:
+    """Who fought whom in a region: the study's actor and the sides it fought most.
+
+    UCDP writes the government as ``side_a`` of state-based events, so counting the first
+    actor names the opponent ("Government of Mali") rather than the group a study follows.
+    Here each event's side matching the study's actor patterns is the actor, and the other
+    side its opponent (civilians, in one-sided events).
+
+    Parameters
+    ----------
+    events : DataFrame
+        Canonical events selected by the study.
+    region_id, region_name : str
+        The region and its display name.
+    actors : list of str, optional
+        The study's ``actors``; without them the sentence names the most frequent actors.
+    include_predecessors : bool
+        As in the study.
+    top : int
+        Opponents named at most.
+
+    Returns
+    -------
+    str or None
+        One sentence (Markdown-safe text is left to the caller), None without events.
+    """
+    from analysis.events import _contains, actor_patterns
+
+    rows = events[events["region_id"] == region_id]
+    if rows.empty:
+        return None
+    side_a = rows["actor1"].astype("string")
+    side_b = rows["actor2"].astype("string")
+    if not actors:
+        counts = pd.concat([side_a, side_b]).dropna().value_counts()
+        named = ", ".join(f"{name} ({n})" for name, n in counts.head(top).items())
+        return f"The actors in most of {region_name}'s {len(rows):,} events: {named}."
+    combined = "|".join(f"(?:{p})" for p in actor_patterns(actors, include_predecessors))
+    a_is_actor = _contains(side_a, combined)
+    b_is_actor = _contains(side_b, combined) & ~a_is_actor
+    own = pd.concat([side_a[a_is_actor], side_b[b_is_actor]]).dropna()
+    against = pd.concat([side_b[a_is_actor], side_a[b_is_actor]]).dropna()
+    # ties in alphabetical order, so the sentence does not depend on row order
+    against = against[against.str.strip() != ""].value_counts().sort_index()
+    against = against.sort_values(ascending=False, kind="stable")
+    own_counts = own.value_counts().sort_index().sort_values(ascending=False, kind="stable")
+    name = str(own_counts.index[0]) if len(own) else ", ".join(actors)
+    sentence = f"In {region_name}, {name} took part in {len(rows):,} events"
+    if against.empty:
+        return sentence + "; no opposing side is recorded."
+    listed = [f"{side} ({n:,})" for side, n in against.head(top).items()]
+    joined = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+    return sentence + f"; the sides it fought or attacked most were {joined}."
+
+
+GROWTH_COLUMNS = {
+    "period_a": "from",
+    "period_b": "to",
+    "count_a": "events (from)",
+    "count_b": "events (to)",
+    "ratio": "ratio",
+    "headline_ci_low": "95% CI low",
+    "headline_ci_high": "95% CI high",
+    "ci_low": "exact CI low (reference)",
+    "ci_high": "exact CI high (reference)",
+    "annual_growth_pct": "trend % a year",
+    "trend_ci": "trend 95% CI",
+    "p_value_bh": "p (BH-adjusted)",
+    "change_point": "change point",
+}
+
+
+def growth_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The reader's columns of :func:`analysis.growth.growth_table`, renamed in plain words."""
+    shown = table.reindex(columns=list(GROWTH_COLUMNS)).copy()
+    shown["p_value_bh"] = [format_p_value(p) for p in shown["p_value_bh"]]
+    if "annual_growth_ci" in table.columns:
+        shown["trend_ci"] = [
+            f"{ci[0]:+.0f}% to {ci[1]:+.0f}%" if np.all(np.isfinite(ci)) else ""
+            for ci in (np.asarray(c, dtype=float) for c in table["annual_growth_ci"])
+        ]
+    shown["change_point"] = shown["change_point"].fillna("none")
+    return shown.rename(columns=GROWTH_COLUMNS)
+
+
+def dependence_sentence(table: pd.DataFrame, region_name: str) -> str:
+    """How much month-to-month dependence widened a region's latest growth interval.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Rows of :func:`analysis.growth.growth_table` for one region.
+    region_name : str
+
+    Returns
+    -------
+    str
+        E.g. "In Kayes, 2021 to 2024, the estimated month-to-month correlation is 0.42; allowing
+        for it (and overdispersion) makes the 95% interval of the ratio 1.6 times as wide (on
+        the log scale) as the exact one."
+    """
+    row = table.iloc[-1]
+    rho = float(row.get("own_lag", np.nan))
+    lo, hi = float(row["headline_ci_low"]), float(row["headline_ci_high"])
+    elo, ehi = float(row["ci_low"]), float(row["ci_high"])
+    where = f"In {region_name}, {row['period_a']} to {row['period_b']}"
+    if not np.isfinite(rho):
+        return f"{where}, the month-to-month correlation could not be estimated."
+    text = f"{where}, the estimated month-to-month correlation is {rho:.2f}"
+    if all(np.isfinite([lo, hi, elo, ehi])) and min(lo, elo) > 0:
+        factor = np.log(hi / lo) / np.log(ehi / elo)
+        text += (
+            f"; allowing for it (and overdispersion) makes the 95% interval of the ratio "
+            f"{factor:.1f} times as wide (on the log scale) as the exact one"
+        )
+    return text + "."
+
+
+def forecast_table(fc: Any, region_id: str) -> pd.DataFrame:
+    """One region's forecast per step: mean, 90% interval, P(at least one event).
+
+    Parameters
+    ----------
+    fc : analysis.models.forecast.ForecastResult
+    region_id : str
+
+    Returns
+    -------
+    DataFrame
+        ``period`` (YYYY-MM), ``expected``, ``median``, ``90% interval``, ``P(at least 1)``.
+    """
+    frame = fc.to_frame()
+    rows = frame[frame["region_id"] == region_id]
+    if rows.empty:
+        raise ValueError(f"expected region {region_id!r} in the forecast")
+    return pd.DataFrame(
+        {
+            "period": pd.to_datetime(rows["period"]).dt.strftime("%Y-%m").to_numpy(),
+            "expected": rows["mean"].round(1).to_numpy(),
+            "median": rows["median"].to_numpy(),
+            "90% interval": [
+                f"{int(lo)}-{int(hi)}" for lo, hi in zip(rows["q05"], rows["q95"], strict=True)
+            ],
+            "P(at least 1)": [format_probability(p) for p in rows["p_any"]],
+        }
+    )
+
+
+def forecast_sentence(w: WindowForecast, region_name: str, model: str) -> str:
+    """Plain-language sentence for a :class:`~analysis.models.risk.WindowForecast` (numbers
+    already computed)."""
+    return (
+        f"From {w.first:%Y-%m} to {w.last:%Y-%m}, the {model} forecast expects "
+        f"{w.mean:.1f} events in {region_name} (median {w.median:.0f}, "
+        f"{100 * w.level:.0f}% interval "
+        f"{w.low:.0f}-{w.high:.0f}); the probability of at least one event in that time is "
+        f"{format_probability(w.p_any)}"
+    )
+
+
+def region_group(bt: Any, region_id: str) -> str:
+    """The backtest group (focus, active or quiet) a region fell in at the last origin."""
+    s = bt.scores
+    last = s[(s["origin"] == s["origin"].max()) & (s["region_id"] == region_id)]
+    return str(last["group"].iloc[0]) if len(last) else "quiet"
+
+
+def evidence_table(card: dict[str, Any], model: str, group: str) -> pd.DataFrame:
+    """Per forecast step, for one group of regions: the model's CRPS, the best baseline's
+    (chosen over all steps of the group), the skill and the randomised-PIT 80% coverage.
+
+    ``card`` is :func:`analysis.evaluation.scorecard` of a backtest with a ``group`` column.
+    """
+    rows = pd.DataFrame(card["by_group_horizon"])
+    rows = rows[rows["group"] == group]
+    overall = pd.DataFrame(card["by_group"])
+    overall = overall[(overall["group"] == group) & overall["is_baseline"]]
+    if rows.empty or overall.empty or model not in set(rows["model"]):
+        return pd.DataFrame(columns=["step", "CRPS", "best baseline", "baseline CRPS",
+                                     "CRPS skill", "80% coverage (randomised PIT)"])  # fmt: skip
+    base = str(overall.sort_values("crps").iloc[0]["model"])
+    m = rows[rows["model"] == model].set_index("step")
+    b = rows[rows["model"] == base].set_index("step")
+    return pd.DataFrame(
+        {
+            "step": m.index.astype(int),
+            "CRPS": m["crps"].to_numpy(),
+            "best baseline": base,
+            "baseline CRPS": b["crps"].reindex(m.index).to_numpy(),
+            "CRPS skill": (1 - m["crps"] / b["crps"].reindex(m.index)).to_numpy(),
+            "80% coverage (randomised PIT)": m["pit_coverage_80"].to_numpy(),
+        }
+    )

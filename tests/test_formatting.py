@@ -1,0 +1,27 @@
+"""Numbers as a reader sees them."""
+
+from __future__ import annotations
+
+from analysis.formatting import format_p_value, format_probability, probability_range
+
+
+def test_probabilities_never_read_as_certain() -> None:
+    assert format_probability(0.0) == "<0.1%"
+    assert format_probability(1.0) == ">99.9%"
+    assert format_probability(0.996) == "99.6%"
+    assert format_probability(0.004) == "0.4%"
+    assert format_probability(0.5) == "50%"
+    assert format_probability(float("nan")) == ""
+
+
+def test_probability_ranges_read_naturally() -> None:
+    assert probability_range(0.75, 0.99) == "75-99%"
+    assert probability_range(0.996, 1.0) == "99.6% to >99.9%"
+    assert probability_range(0.0, 0.2) == "<0.1% to 20%"
+
+
+def test_p_values_are_never_shown_as_zero():
+    assert format_p_value(3.5e-5) == "<0.001"
+    assert format_p_value(0.0123) == "0.012"
+    assert format_p_value(0.43) == "0.43"
+    assert format_p_value(float("nan")) == ""

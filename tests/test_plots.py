@@ -1,0 +1,54 @@
+"""Figures: the one region map, the backtest scores by step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analysis.geography import neighbours
+from analysis.plots import region_map
+
+
+def test_region_map_labels_focus_and_neighbours_without_reading_as_certain(boundaries):
+    regions = boundaries.regions
+    ids = regions.loc[regions["country"].isin(["MLI", "MRT", "SEN"]), "region_id"].tolist()
+    values = pd.Series(np.linspace(0.0, 1.0, len(ids)), index=ids)
+    values["ML-1"] = 1.0
+    values = values.drop("SN-TC")  # a neighbour without a value: grey, not labelled
+    fig = region_map(values, boundaries, label="P(at least one event)", focus=["ML-1"])
+    assert isinstance(fig, Figure)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    expected = ({"ML-1", *neighbours("ML-1", 1, boundaries=boundaries)} & set(ids)) - {"SN-TC"}
+    assert len(texts) == len(expected)
+    assert "Kayes\n>99.9%" in texts  # a simulated probability of 1 is never shown as 100%
+    assert not any(t.startswith("Tambacounda") for t in texts)
+    # drawn: every region of the three countries, Guinea's neighbours of Kayes not
+    drawn = fig.axes[0].collections[0]
+    assert len(drawn.get_paths()) >= len(values)
+    colorbar = fig.axes[-1]
+    assert colorbar.get_ylabel() == "P(at least one event)"
+
+
+def test_region_map_without_focus_has_no_labels(boundaries):
+    values = pd.Series({"ML-1": 0.2, "ML-2": 0.9})
+    fig = region_map(values, boundaries, label="P(surge)", label_neighbours=True)
+    assert len(fig.axes[0].texts) == 0
+
+
+def test_score_by_horizon_draws_baselines_dashed():
+    from analysis.plots import score_by_horizon
+
+    card = {
+        "by_horizon": [
+            {"model": m, "is_baseline": b, "step": s, "crps": c}
+            for m, b, base in (("auto", False, 1.0), ("zero", True, 2.0))
+            for s, c in ((1, base), (2, base + 0.5))
+        ]
+    }
+    fig = score_by_horizon(card)
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert set(lines) == {"auto", "zero (baseline)"}
+    assert lines["zero (baseline)"].get_linestyle() == "--"
+    assert lines["auto"].get_linestyle() == "-"
+    assert list(lines["auto"].get_ydata()) == [1.0, 1.5]

@@ -1,0 +1,39 @@
+"""The overview's ranking as readers see it and as the manifest records it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from analysis.report import overview_text
+
+
+def _rank() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "rank": [1, 2, 3],
+            "region_id": ["ML-2", "SN-KE", "ML-1"],
+            "region_name": ["name ML-2", "name SN-KE", "name ML-1"],
+            "country": ["ML", "SN", "ML"],
+            "events_recent": [0, 12, 24],
+            "p_surge": [0.7, 0.2, 0.2],
+            "p_any": [0.5, 0.95, 0.9],
+        }
+    )
+
+
+def test_ranking_display_and_record() -> None:
+    rank = _rank()
+    shown = overview_text.ranking_display(rank.assign(ratio=[np.inf, 1.0, 2.0]), top=2)
+    assert len(shown) == 2 and shown["growth ratio"].isna().tolist() == [True, False]
+    assert list(shown.columns) == list(overview_text.RANKING_COLUMNS.values())
+    assert shown["P(surge)"].tolist() == ["70%", "20%"]
+    record = overview_text.ranking_record(rank)
+    json.dumps(record)
+    assert set(record[0]) == {"region_id", "rank", "events_recent", "p_surge", "p_any"}
+    expected = rank.assign(expected=[1.5, 2.0, np.nan], expected_low=0.0, expected_high=4.0)
+    with_expected = overview_text.ranking_record(expected)
+    assert with_expected[0]["expected"] == 1.5 and with_expected[2]["expected"] is None
+    json.dumps(with_expected, allow_nan=False)

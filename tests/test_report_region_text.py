@@ -1,0 +1,134 @@
+"""The region report's tables and sentences, computed by package code."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.models.risk import WindowForecast
+from analysis.report import region_text
+
+
+def _panel(counts: dict[str, list[int]], start: str = "2021-01") -> pd.DataFrame:
+    periods = pd.date_range(start, periods=len(next(iter(counts.values()))), freq="MS")
+    rows = []
+    for rid, values in counts.items():
+        for period, value in zip(periods, values, strict=True):
+            rows.append((rid, f"name {rid}", rid[:2], period, value, 2 * value))
+    panel = pd.DataFrame(
+        rows, columns=["region_id", "region_name", "country", "period", "events", "fatalities"]
+    )
+    panel.attrs["freq"] = "month"
+    return panel
+
+
+def test_data_summary_and_recent_events() -> None:
+    panel = _panel({"ML-1": [0, 3, 0, 1], "ML-2": [5, 0, 0, 0]})
+    events = pd.DataFrame(
+        {
+            "event_id": ["a", "b", "c"],
+            "region_id": ["ML-1", "ML-1", "ML-2"],
+            "date_start": pd.to_datetime(["2021-02-03", "2021-04-01", "2021-01-05"]),
+            "event_type": ["Battles"] * 3,
+            "actor1": ["X <b>", "X <b>", "Y"],
+            "actor2": [None, None, None],
+            "fatalities": [1.0, 0.0, 2.0],
+            "notes": ["n" * 300, "short", "y"],
+        }
+    )
+    table = region_text.data_summary(events, panel, "ML-1", [{"rows": 10, "source": "acled"}], {})
+    values = dict(zip(table["item"], table["value"], strict=True))
+    assert values["Events in this region"] == "4"
+    assert values["Events in the study (all regions)"] == "9"
+    assert values["Months with at least one event in this region"] == "2 of 4"
+    assert values["Sources"] == "acled"
+    recent = region_text.recent_events(events, "ML-1")
+    assert list(recent["date"]) == ["2021-04-01", "2021-02-03"]
+    assert recent["notes"].str.len().max() == 160
+    with pytest.raises(ValueError):
+        region_text.data_summary(events, panel, "SN-KE", [], {})
+
+
+def test_actor_sentence_names_the_study_actor_and_its_opponents():
+    # UCDP state-based events put the government in side_a: counting side_a would name it
+    events = pd.DataFrame(
+        {
+            "region_id": ["ML-5"] * 6 + ["ML-1"],
+            "actor1": ["Government of Mali"] * 3 + ["JNIM", "JNIM", "Dozo militia", "JNIM"],
+            "actor2": ["JNIM"] * 3 + ["Civilians", "Dan Na Ambassagou", "JNIM", "Civilians"],
+        }
+    )
+    text = region_text.actor_sentence(events, "ML-5", "Mopti", ["JNIM"])
+    assert text == (
+        "In Mopti, JNIM took part in 6 events; the sides it fought or attacked most were "
+        "Government of Mali (3), Civilians (1) and Dan Na Ambassagou (1)."
+    )
+    assert region_text.actor_sentence(events, "SN-KE", "Kedougou", ["JNIM"]) is None
+    anyone = region_text.actor_sentence(events, "ML-5", "Mopti", [], top=1)
+    assert anyone == "The actors in most of Mopti's 6 events: JNIM (6)."
+
+
+def test_forecast_sentence_states_the_interval() -> None:
+    w = WindowForecast(
+        "ML-1", 3, pd.Timestamp("2025-01-01"), pd.Timestamp("2025-03-01"),
+        mean=6.04, low=2.0, high=10.0, p_any=0.998, level=0.9, median=6.0,
+    )  # fmt: skip
+    text = region_text.forecast_sentence(w, "Kayes", "auto")
+    assert "90% interval" in text
+    assert text == (
+        "From 2025-01 to 2025-03, the auto forecast expects 6.0 events in Kayes (median 6, "
+        "90% interval 2-10); the probability of at least one event in that time is 99.8%"
+    )
+
+
+def test_forecast_table_reads_the_paths_quantiles() -> None:
+    from analysis.models.forecast import ForecastResult
+
+    samples = np.zeros((2, 2, 100), dtype=int)
+    samples[1, 0] = np.arange(100)  # quantiles 5% and 95%: 4 and 94 (inverted cdf)
+    samples[1, 1, :3] = 1
+    periods = pd.date_range("2025-01", periods=2, freq="MS")
+    fc = ForecastResult(samples, ("ML-1", "ML-2"), periods, pd.Timestamp("2024-12"), "m", 0)
+    frame = fc.to_frame()
+    rows = frame[frame["region_id"] == "ML-2"]
+    table = region_text.forecast_table(fc, "ML-2")
+    assert list(table["period"]) == ["2025-01", "2025-02"]
+    assert table["expected"].tolist() == [49.5, 0.0]
+    assert table["90% interval"].tolist() == [
+        f"{int(lo)}-{int(hi)}" for lo, hi in zip(rows["q05"], rows["q95"], strict=True)
+    ]
+    assert table["P(at least 1)"].tolist() == ["99%", "3%"]  # 99 and 3 paths of 100
+    with pytest.raises(ValueError):
+        region_text.forecast_table(fc, "SN-KE")
+
+
+def test_evidence_table_compares_with_the_groups_best_baseline() -> None:
+    scores = pd.DataFrame(
+        {
+            "origin": pd.to_datetime(["2024-01-01", "2024-06-01", "2024-06-01"]),
+            "region_id": ["ML-1", "ML-1", "ML-2"],
+            "group": ["quiet", "focus", "active"],
+        }
+    )
+    bt = SimpleNamespace(scores=scores)
+    assert region_text.region_group(bt, "ML-1") == "focus"  # the last origin's group
+    assert region_text.region_group(bt, "SN-KE") == "quiet"
+    card = {
+        "by_group": [
+            {"group": "focus", "model": "zero", "is_baseline": True, "crps": 3.0},
+            {"group": "focus", "model": "last_value", "is_baseline": True, "crps": 2.0},
+            {"group": "focus", "model": "auto", "is_baseline": False, "crps": 1.0},
+        ],
+        "by_group_horizon": [
+            {"group": "focus", "model": m, "step": s, "crps": c, "pit_coverage_80": 0.8}
+            for m, base in (("auto", 1.0), ("last_value", 2.0), ("zero", 3.0))
+            for s, c in ((1, base), (2, 2 * base))
+        ],
+    }
+    table = region_text.evidence_table(card, "auto", "focus")
+    assert table["best baseline"].tolist() == ["last_value", "last_value"]
+    assert table["CRPS skill"].tolist() == [0.5, 0.5]
+    assert region_text.evidence_table(card, "auto", "quiet").empty
