@@ -125,13 +125,16 @@ show.table(region_text.recent_events(events, region_id), float_format="{:,.0f}")
 # Ratios compare event rates between the study's windows; the trend is a negative-binomial
 # log-linear fit. Conflict counts depend on last month's, so the intervals do too:
 #
-# - **Headline 95% interval**: negative-binomial estimates with standard errors that allow for
-#   month-to-month dependence (the AR(1) correlation that a negative-binomial model with an
-#   own-lag term implies, estimated from the series, with its uncertainty), and never narrower
-#   than the interval that treats months as independent. It is the headline because, of the
-#   candidates (independent months, Newey-West HAC, this one), it is the one whose coverage
-#   stayed near 95% in the simulation study with own-lag shares up to 0.7
-#   (`benchmarks/growth_coverage.py`).
+# - **Headline 95% interval**: for ratios, negative-binomial estimates with standard errors
+#   that allow for month-to-month dependence (the AR(1) correlation that a negative-binomial
+#   model with an own-lag term implies, estimated from the series, with its uncertainty); for
+#   trends, the wider of that interval and the interval of a negative-binomial model with an
+#   own-lag term fitted directly. Never narrower than the interval that treats months as
+#   independent. It is the headline because, of the candidates (independent months, Newey-West
+#   HAC, a moving-block bootstrap, the own-lag model alone, this one), it kept coverage near
+#   93-97% in the simulation study with own-lag shares up to 0.7, and at least 92% at 0.8
+#   (`benchmarks/growth_coverage.py`); very sparse series (about 3 events a year) get
+#   conservative intervals (98-99.7%).
 # - **Exact interval** (reference): conditional binomial (Clopper-Pearson); exact only for
 #   independent Poisson counts, too narrow when counts are overdispersed or months depend on
 #   each other.
