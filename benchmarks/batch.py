@@ -9,7 +9,14 @@ Both read the same on-disk study cache (warmed first, outside the timings), so t
 is what the batch runner exists to remove: kernel start and imports per report. Wall times
 include starting the fork server. The last line printed is JSON.
 
-Usage: ``python benchmarks/batch.py [--reports 60] [--workers 2] [--repeats 1]``
+``--profile`` instead runs reports one at a time through the same runner and prints where one
+report's time goes (medians over the reports): ``fork_ipc`` (the parent's wall time minus the
+child's own, i.e. forking, shipping the job and the result), ``template`` (parameters and
+notebook), ``study_load``, ``model_fits``, ``figures``, ``tables_text``, ``cells_other``
+(the rest of the cells: interpreter, IPython, papermill), ``nbconvert`` and ``writing``;
+plus the once-per-batch start-up (server start and study preload).
+
+Usage: ``python benchmarks/batch.py [--reports 60] [--workers 2] [--repeats 1] [--profile]``
 """
 
 from __future__ import annotations
@@ -79,6 +86,36 @@ def run_batch_way(study: Path, jobs: list, workers: int) -> tuple[float, float, 
     return time.perf_counter() - start, startup, results
 
 
+def profile_way(study: Path, jobs: list) -> dict:
+    """Run ``jobs`` one at a time with per-stage timing; medians of each stage."""
+    from analysis.report.forkserver import ForkServer
+
+    start = time.perf_counter()
+    rows = []
+    with ForkServer() as server:
+        server.start()
+        started = time.perf_counter() - start
+        server.preload(str(study))
+        preload = time.perf_counter() - start - started
+        for job in jobs:
+            job = replace(job, extra={**job.extra, "profile": True})
+            t = time.perf_counter()
+            result = server.run(job)
+            wall = time.perf_counter() - t
+            if result.status != "ok":
+                raise RuntimeError(f"profiled report failed: {result.error}")
+            rows.append({"wall": wall, "fork_ipc": wall - result.duration, **result.timings})
+    stages = [k for k in rows[0] if k not in ("execute",)]
+    return {
+        "reports": len(rows),
+        "startup_seconds": round(started, 3),
+        "study_preload_seconds": round(preload, 3),
+        "per_report_median_seconds": {
+            k: round(statistics.median(r.get(k, 0.0) for r in rows), 3) for k in stages
+        },
+    }
+
+
 def run_plain_way(jobs: list, workers: int) -> tuple[float, list]:
     from analysis.report.run import execute_job
 
@@ -142,10 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--cold", action="store_true", help="also time one cold report")
+    parser.add_argument("--profile", action="store_true", help="where one report's time goes")
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="ct-bench-"))
-    os.environ["CONFLICT_TRENDS_REPORT_CACHE"] = str(tmp / "cache")
+    # an existing cache folder may be given (it only saves the study-level warm-up)
+    os.environ.setdefault("CONFLICT_TRENDS_REPORT_CACHE", str(tmp / "cache"))
     try:
         study = _study(tmp)
         from analysis.report import context
@@ -154,6 +193,12 @@ def main(argv: list[str] | None = None) -> int:
         context.warm(str(study))  # fills the on-disk study cache both ways read
         warm_seconds = time.perf_counter() - t0
 
+        if args.profile:
+            jobs = _jobs(study, tmp / "profile", args.reports)
+            out = profile_way(study, jobs)
+            out.update(cpu_count=os.cpu_count(), load_average_1min=round(os.getloadavg()[0], 2))
+            print(json.dumps(out))
+            return 0
         if args.reports < 1:  # only the cold-start comparison
             print(json.dumps({"study_cache_warm_seconds": round(warm_seconds, 2),
                               **cold(study, tmp)}))  # fmt: skip

@@ -16,6 +16,7 @@ nothing a user types can become code in the injected cell.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -155,6 +156,7 @@ class JobResult:
     records: dict[str, Any] = field(default_factory=dict)
     html: str = ""
     ipynb: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable dict."""
@@ -377,62 +379,81 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from analysis.io import atomic_write_text
+    from analysis.progress import StageTimer
     from analysis.report import render
+    from analysis.report.profile import instrument
 
     if isinstance(job, dict):
         job = ReportJob(**job)
     start = time.perf_counter()
-    parameters = validate_parameters(job.parameters)
-    nb_in = load_template(notebook_path(job.notebook))
+    timer = StageTimer()
+    with timer.stage("template"):
+        parameters = validate_parameters(job.parameters)
+        nb_in = load_template(notebook_path(job.notebook))
     ipynb_path = Path(job.ipynb_path)
     status, error = "ok", ""
     ipynb_path.parent.mkdir(parents=True, exist_ok=True)
     # papermill insists on an .ipynb suffix, so the temporary file keeps one
     tmp = ipynb_path.with_name(f".{ipynb_path.stem}.{os.getpid()}.tmp.ipynb")
+    inner = StageTimer()
+    profiling = contextlib.nullcontext(inner)
+    if job.extra.get("profile"):
+        profiling = instrument(inner)
     try:
         try:
-            if engine == "inprocess":
-                _register_engine()
-                papermill.execute_notebook(
-                    nb_in,
-                    str(tmp),
-                    parameters=parameters,
-                    engine_name=ENGINE_NAME,
-                    kernel_name="python3",
-                    language="python",
-                    progress_bar=False,
-                    log_output=False,
-                    # Saving after every cell re-serialises the notebook ~50 times (a quarter
-                    # of a report's time); a timed-out report keeps its parameters instead.
-                    request_save_on_cell_execute=False,
-                )
-            else:
-                papermill.execute_notebook(
-                    nb_in,
-                    str(tmp),
-                    parameters=parameters,
-                    kernel_name="python3",
-                    language="python",
-                    progress_bar=False,
-                    execution_timeout=job.timeout,
-                )
+            with timer.stage("execute"), profiling:
+                if engine == "inprocess":
+                    _register_engine()
+                    papermill.execute_notebook(
+                        nb_in,
+                        str(tmp),
+                        parameters=parameters,
+                        engine_name=ENGINE_NAME,
+                        kernel_name="python3",
+                        language="python",
+                        progress_bar=False,
+                        log_output=False,
+                        # Saving after every cell re-serialises the notebook ~50 times (a
+                        # quarter of a report's time); a timed-out report keeps its parameters.
+                        request_save_on_cell_execute=False,
+                    )
+                else:
+                    papermill.execute_notebook(
+                        nb_in,
+                        str(tmp),
+                        parameters=parameters,
+                        kernel_name="python3",
+                        language="python",
+                        progress_bar=False,
+                        execution_timeout=job.timeout,
+                    )
         except PapermillExecutionError as exc:
             status, error = "failed", f"{exc.ename}: {exc.evalue}"
         except Exception as exc:  # noqa: BLE001 - one broken report must not stop a batch
             status, error = "failed", "".join(traceback.format_exception_only(exc)).strip()
             if not tmp.exists() or tmp.stat().st_size == 0:
                 nbformat.write(nb_in, str(tmp))
-        nb_out = nbformat.read(str(tmp), as_version=4)
-        os.replace(tmp, ipynb_path)
+        with timer.stage("writing"):
+            nb_out = nbformat.read(str(tmp), as_version=4)
+            os.replace(tmp, ipynb_path)
     finally:
         tmp.unlink(missing_ok=True)
     records = render.collect_records(nb_out)
-    render.write_html(nb_out, job.html_path)
+    with timer.stage("nbconvert"):
+        page = render.render_html(nb_out)
+    with timer.stage("writing"):
+        atomic_write_text(job.html_path, page)
+    timings = timer.as_dict()
+    if inner.seconds:
+        timings.update({k: round(v, 3) for k, v in inner.seconds.items()})
+        timings["cells_other"] = round(timer.seconds["execute"] - sum(inner.seconds.values()), 3)
     return JobResult(
         status=status,
         duration=time.perf_counter() - start,
         error=error,
         records=_jsonable(records),
+        timings=timings,
     )
 
 
