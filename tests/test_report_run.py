@@ -12,7 +12,7 @@ import pytest
 from analysis import periods
 from analysis.errors import InputError
 from analysis.report import run
-from analysis.report.forkserver import ForkServer
+from analysis.report.pool import ReportPool
 
 PROBE = textwrap.dedent(
     """
@@ -133,7 +133,7 @@ def test_failure_keeps_notebook_with_error(probe, tmp_path: Path) -> None:
 
 
 def test_forked_reports_do_not_leak_state_and_time_out(probe, tmp_path: Path) -> None:
-    with ForkServer(modules=("numpy", "matplotlib.pyplot", "analysis.report.show")) as server:
+    with ReportPool(modules=("numpy", "matplotlib.pyplot", "analysis.report.show")) as server:
         baseline = server.run(_job(tmp_path, *probe, "ML-1"))
         polluter = server.run(_job(tmp_path, *probe, "ML-2"))
         after = server.run(_job(tmp_path, *probe, "ML-5"))
@@ -171,7 +171,7 @@ def test_parameterized_copy(probe, tmp_path: Path) -> None:
 
 
 def test_single_report_forks_this_process(probe, tmp_path: Path) -> None:
-    from analysis.report.forkserver import run_in_fork
+    from analysis.report.pool import run_in_fork
 
     ok = run_in_fork(_job(tmp_path, *probe, "ML-2"))
     assert ok.status == "ok" and ok.records["leaked_global"]
