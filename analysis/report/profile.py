@@ -5,14 +5,16 @@ fits, figures, tables and text), for the duration of one report; only the outerm
 a nested pair is counted, so ``context.results`` calling ``context.load`` counts once, under
 model fits. It patches module attributes, so it is meant for a forked child that dies after
 its report (the batch runner's children), where the patch cannot reach another report.
+Only modules already imported are instrumented (importing one here would put its import
+time in no stage); the pool's fork server imports all of them before forking.
 ``benchmarks/batch.py --profile`` turns it on through ``ReportJob.extra["profile"]``.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 import inspect
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -38,9 +40,8 @@ STAGES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
 def _targets() -> Iterator[tuple[str, Any, str]]:
     for stage, entries in STAGES.items():
         for module_name, names in entries:
-            try:
-                module = importlib.import_module(module_name)
-            except ImportError:
+            module = sys.modules.get(module_name)
+            if module is None:  # not imported (in the pool's children all of them are)
                 continue
             if names == ("*",):
                 names = tuple(
