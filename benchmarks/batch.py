@@ -47,8 +47,9 @@ def _study(tmp: Path) -> Path:
 
     demo = ROOT / "data" / "raw" / "demo" / "demo_acled.csv"
     if not demo.is_file():
-        write_demo(tmp / "demo")
         demo = tmp / "demo" / "demo_acled.csv"
+        if not demo.is_file():
+            write_demo(tmp / "demo")
     text = (ROOT / "studies" / "demo.yaml").read_text()
     text = text.replace("../data/raw/demo/demo_acled.csv", str(demo))
     study = tmp / "demo.yaml"
@@ -212,10 +213,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     tmp = Path(tempfile.mkdtemp(prefix="ct-bench-"))
-    # an existing cache folder may be given (it only saves the study-level warm-up)
+    # an existing cache folder may be given: the study is then kept beside it, so that its
+    # study-level results are computed once, not in every run (outside the timings anyway)
+    given = os.environ.get("CONFLICT_TRENDS_REPORT_CACHE", "")
     os.environ.setdefault("CONFLICT_TRENDS_REPORT_CACHE", str(tmp / "cache"))
     try:
-        study = _study(tmp)
+        kept = Path(given).parent / "benchmark-study" if given not in ("", "off") else tmp
+        kept.mkdir(parents=True, exist_ok=True)
+        study = _study(kept)
         from analysis.report import context
 
         t0 = time.perf_counter()
