@@ -20,6 +20,12 @@ opened later for other studies in the same process (a long-lived Dask worker) fi
 from the server: this process then warms them (filling the on-disk cache of
 :mod:`analysis.report.context`) and each report reads them from that cache (about 0.1 s).
 
+Measured against the home-made Unix-socket fork server it replaces (``benchmarks/batch.py``, 8
+demo region reports, 2 workers, interleaved runs on a 2-core machine shared at load 7-18): 167,
+266 and 100 s against 178, 184 and 103 s (the 266 s run overlapped other heavy tests of ours);
+per report, the parent-observed fork and IPC overhead fell from 0.26 to 0.11 s (the spare
+process). Within 10%, so replaced.
+
 Dask: worker processes are daemonic by default and daemonic processes may not start children;
 start workers with ``DASK_DISTRIBUTED__WORKER__DAEMON=False`` (``dask worker`` reads it).
 """
