@@ -1,7 +1,8 @@
 """Batch speed: N region reports of the demo study (notebook run + HTML), two ways, same run.
 
-- ``batch``: the batch runner (``analysis.report.batch``): one pre-imported fork server, the
-  study loaded and modelled once before the first fork, two reports at a time.
+- ``batch``: the batch runner (``analysis.report.pool``, as ``batch`` uses it), in a fresh
+  process: one pre-imported fork server, the study loaded and modelled once before the first
+  fork, two reports at a time.
 - ``baseline``: the plain way: papermill with a fresh Jupyter kernel per notebook, two at a
   time, then nbconvert to HTML with the same template.
 
@@ -9,7 +10,14 @@ Both read the same on-disk study cache (warmed first, outside the timings), so t
 is what the batch runner exists to remove: kernel start and imports per report. Wall times
 include starting the fork server. The last line printed is JSON.
 
-Usage: ``python benchmarks/batch.py [--reports 60] [--workers 2] [--repeats 1]``
+``--profile`` instead runs reports one at a time through the same runner and prints where one
+report's time goes (medians over the reports): ``fork_ipc`` (the parent's wall time minus the
+child's own, i.e. forking, shipping the job and the result), ``template`` (parameters and
+notebook), ``study_load``, ``model_fits``, ``figures``, ``tables_text``, ``cells_other``
+(the rest of the cells: interpreter, IPython, papermill), ``nbconvert`` and ``writing``;
+plus the once-per-batch start-up (server start and study preload, up to a first no-op job).
+
+Usage: ``python benchmarks/batch.py [--reports 60] [--workers 2] [--repeats 1] [--profile]``
 """
 
 from __future__ import annotations
@@ -39,8 +47,9 @@ def _study(tmp: Path) -> Path:
 
     demo = ROOT / "data" / "raw" / "demo" / "demo_acled.csv"
     if not demo.is_file():
-        write_demo(tmp / "demo")
         demo = tmp / "demo" / "demo_acled.csv"
+        if not demo.is_file():
+            write_demo(tmp / "demo")
     text = (ROOT / "studies" / "demo.yaml").read_text()
     text = text.replace("../data/raw/demo/demo_acled.csv", str(demo))
     study = tmp / "demo.yaml"
@@ -67,16 +76,70 @@ def _jobs(study: Path, out: Path, n: int) -> list:
 
 
 def run_batch_way(study: Path, jobs: list, workers: int) -> tuple[float, float, list]:
-    """Wall time (server start and study preload included), start-up time, results."""
-    from analysis.report.forkserver import ForkServer
+    """Wall time, start-up time and results of the batch runner, in a fresh process (the
+    standard library's fork server lives as long as the process that started it, so a fresh
+    process is what makes every repeat pay the server start and study preload, as a batch
+    does)."""
+    import subprocess
 
+    from analysis.report.run import JobResult
+
+    spec = Path(jobs[0].html_path).parent / "jobs.json"
+    spec.parent.mkdir(parents=True, exist_ok=True)
+    spec.write_text(json.dumps({"study": str(study), "jobs": [j.to_dict() for j in jobs]}))
     start = time.perf_counter()
-    with ForkServer() as server:
-        server.preload(str(study))
-        startup = time.perf_counter() - start
-        with ThreadPoolExecutor(workers) as pool:
-            results = list(pool.map(server.run, jobs))
-    return time.perf_counter() - start, startup, results
+    done = subprocess.run(
+        [sys.executable, __file__, "--run-batch", str(spec), "--workers", str(workers)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - start
+    reply = json.loads(done.stdout.strip().splitlines()[-1])
+    return wall, reply["startup"], [JobResult(**r) for r in reply["results"]]
+
+
+def _batch_child(spec: Path, workers: int) -> None:
+    """Body of :func:`run_batch_way`'s process: the batch runner's pool, as ``batch`` uses it."""
+    from analysis.report.pool import ReportPool
+    from analysis.report.run import ReportJob
+
+    order = json.loads(spec.read_text())
+    jobs = [ReportJob(**j) for j in order["jobs"]]
+    results = []
+    start = time.perf_counter()
+    with ReportPool(workers=workers, studies=[(order["study"], "", True)]) as pool:
+        pool_started = time.perf_counter()
+        startup = pool.ready() + pool_started - start
+        pool.run_all(jobs, lambda job, result: results.append(result.to_dict()))
+    print(json.dumps({"startup": startup, "results": results}, default=str))
+
+
+def profile_way(study: Path, jobs: list) -> dict:
+    """Run ``jobs`` one at a time with per-stage timing; medians of each stage."""
+    from analysis.report.pool import ReportPool
+
+    rows = []
+    start = time.perf_counter()
+    with ReportPool(workers=1, studies=[(str(study), "", True)]) as pool:
+        pool_started = time.perf_counter()
+        startup = pool.ready() + pool_started - start
+        for job in jobs:
+            job = replace(job, extra={**job.extra, "profile": True})
+            t = time.perf_counter()
+            result = pool.run(job)
+            wall = time.perf_counter() - t
+            if result.status != "ok":
+                raise RuntimeError(f"profiled report failed: {result.error}")
+            rows.append({"wall": wall, "fork_ipc": wall - result.duration, **result.timings})
+    stages = [k for k in rows[0] if k not in ("execute",)]
+    return {
+        "reports": len(rows),
+        "startup_and_study_preload_seconds": round(startup, 3),
+        "per_report_median_seconds": {
+            k: round(statistics.median(r.get(k, 0.0) for r in rows), 3) for k in stages
+        },
+    }
 
 
 def run_plain_way(jobs: list, workers: int) -> tuple[float, list]:
@@ -142,18 +205,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--cold", action="store_true", help="also time one cold report")
+    parser.add_argument("--profile", action="store_true", help="where one report's time goes")
+    parser.add_argument("--run-batch", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.run_batch:
+        _batch_child(args.run_batch, args.workers)
+        return 0
 
     tmp = Path(tempfile.mkdtemp(prefix="ct-bench-"))
-    os.environ["CONFLICT_TRENDS_REPORT_CACHE"] = str(tmp / "cache")
+    # an existing cache folder may be given: the study is then kept beside it, so that its
+    # study-level results are computed once, not in every run (outside the timings anyway)
+    given = os.environ.get("CONFLICT_TRENDS_REPORT_CACHE", "")
+    os.environ.setdefault("CONFLICT_TRENDS_REPORT_CACHE", str(tmp / "cache"))
     try:
-        study = _study(tmp)
+        kept = Path(given).parent / "benchmark-study" if given not in ("", "off") else tmp
+        kept.mkdir(parents=True, exist_ok=True)
+        study = _study(kept)
         from analysis.report import context
 
         t0 = time.perf_counter()
         context.warm(str(study))  # fills the on-disk study cache both ways read
         warm_seconds = time.perf_counter() - t0
 
+        if args.profile:
+            jobs = _jobs(study, tmp / "profile", args.reports)
+            out = profile_way(study, jobs)
+            out.update(cpu_count=os.cpu_count(), load_average_1min=round(os.getloadavg()[0], 2))
+            print(json.dumps(out))
+            return 0
         if args.reports < 1:  # only the cold-start comparison
             print(json.dumps({"study_cache_warm_seconds": round(warm_seconds, 2),
                               **cold(study, tmp)}))  # fmt: skip

@@ -159,15 +159,20 @@ def test_neighbour_selection(setup) -> None:
 
 @pytest.mark.slow
 def test_dask_cluster_runs_the_batch(setup, tmp_path: Path) -> None:
+    import dask
     from distributed import LocalCluster
 
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster:
+    # report processes are forked from each worker: workers must not be daemonic
+    with (
+        dask.config.set({"distributed.worker.daemon": False}),
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+    ):
         result = _run(setup, tmp_path / "out", ["ML-1", "ML-2", "ML-3"],
                       scheduler=cluster.scheduler_address)  # fmt: skip
     assert result.exit_code == 0

@@ -91,12 +91,14 @@ def test_crashing_and_hanging_reports_are_recorded_and_the_batch_goes_on(setup, 
 def test_killed_dask_worker_finishes_or_resumes_without_false_successes(
     setup, tmp_path, monkeypatch
 ):
+    import dask
     from distributed import Client, LocalCluster
 
     monkeypatch.setenv("PROBE_SLEEP", "1.5")
     regions = ["ML-1", "ML-2", "ML-3", "ML-4", "ML-7", "ML-8"]
     out = tmp_path / "out"
-    with LocalCluster(
+    # report processes are forked from each worker: workers must not be daemonic
+    with dask.config.set({"distributed.worker.daemon": False}), LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
         dashboard_address=None,
     ) as cluster, Client(cluster.scheduler_address) as client:  # fmt: skip

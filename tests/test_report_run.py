@@ -13,7 +13,7 @@ import pytest
 from analysis import periods
 from analysis.errors import InputError
 from analysis.report import run
-from analysis.report.forkserver import ForkServer
+from analysis.report.pool import ReportPool
 
 PROBE = textwrap.dedent(
     """
@@ -134,7 +134,7 @@ def test_failure_keeps_notebook_with_error(probe, tmp_path: Path) -> None:
 
 
 def test_forked_reports_do_not_leak_state_and_time_out(probe, tmp_path: Path) -> None:
-    with ForkServer(modules=("numpy", "matplotlib.pyplot", "analysis.report.show")) as server:
+    with ReportPool(modules=("numpy", "matplotlib.pyplot", "analysis.report.show")) as server:
         baseline = server.run(_job(tmp_path, *probe, "ML-1"))
         polluter = server.run(_job(tmp_path, *probe, "ML-2"))
         after = server.run(_job(tmp_path, *probe, "ML-5"))
@@ -172,7 +172,7 @@ def test_parameterized_copy(probe, tmp_path: Path) -> None:
 
 
 def test_single_report_forks_this_process(probe, tmp_path: Path) -> None:
-    from analysis.report.forkserver import run_in_fork
+    from analysis.report.pool import run_in_fork
 
     ok = run_in_fork(_job(tmp_path, *probe, "ML-2"))
     assert ok.status == "ok" and ok.records["leaked_global"]
@@ -188,3 +188,57 @@ def test_records_are_json_safe() -> None:
     out = run._jsonable({"a": float("inf"), "b": [np.float64(np.nan), np.int64(3)], "c": {1: "x"}})
     assert out == {"a": None, "b": [None, 3], "c": {"1": "x"}}
     json.dumps(out, allow_nan=False)
+
+
+def test_profiled_run_times_its_stages(tmp_path: Path) -> None:
+    notebook = tmp_path / "timed.py"
+    notebook.write_text(
+        textwrap.dedent(
+            """
+            # %% tags=["parameters"]
+            region = "ML-1"
+
+            # %%
+            import time
+            from analysis.report import show
+
+            show.markdown("Region {r}", r=region)
+            time.sleep(0.3)
+            show.record(title="timed")
+            """
+        )
+    )
+    study = tmp_path / "study.yaml"
+    study.write_text("title: unused\n")
+    job = _job(tmp_path, notebook, study, "ML-1")
+    plain = run.execute_job(job)
+    assert plain.status == "ok", plain.error
+    assert {"template", "execute", "nbconvert", "writing", "total"} <= set(plain.timings)
+    assert "tables_text" not in plain.timings  # fine stages only when profiling
+    assert plain.timings["execute"] >= 0.3
+    from dataclasses import replace
+
+    from analysis.report import show
+
+    profiled = run.execute_job(replace(job, extra={"profile": True}))
+    assert profiled.timings["tables_text"] > 0
+    assert profiled.timings["cells_other"] >= 0.3  # the sleep is in no instrumented stage
+    assert not hasattr(show.markdown, "__wrapped__")  # the instrumentation was removed
+
+
+def test_syntax_error_and_crash_are_recorded(probe, tmp_path: Path) -> None:
+    notebook = tmp_path / "broken.py"
+    notebook.write_text('# %% tags=["parameters"]\nregion = "ML-1"\n\n# %%\nif region ==\n')
+    result = run.execute_job(_job(tmp_path, notebook, probe[1], "ML-1"))
+    assert result.status == "failed" and "SyntaxError" in result.error
+    nb = nbformat.read(tmp_path / "out" / "ML-1.ipynb", as_version=4)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors and errors[0].ename == "SyntaxError"
+
+    crash = tmp_path / "crash.py"
+    crash.write_text('# %% tags=["parameters"]\nregion = "ML-1"\n\n# %%\nimport os\nos._exit(3)\n')
+    from analysis.report.pool import run_in_fork
+
+    died = run_in_fork(_job(tmp_path, crash, probe[1], "ML-7"))
+    assert died.status == "failed" and "exit code 3" in died.error
+    assert "did not finish" in (tmp_path / "out" / "ML-7.html").read_text()

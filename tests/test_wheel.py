@@ -113,8 +113,8 @@ def test_wheel_installs_and_renders_a_report_in_a_fresh_project(tmp_path: Path) 
     assert str(venv) in origin and str(ROOT) not in origin
     # pip ran with --no-compile, so compile what a report imports now (counted in the time to
     # the first report) rather than inside the report server's start-up time limit
-    warm = "import importlib, analysis.report.forkserver as f\n"
-    warm += "for m in f.PRELOAD: importlib.import_module(m)"
+    warm = "import importlib, analysis.report.warmup as f\n"
+    warm += "for m in f.MODULES: importlib.import_module(m)"
     _run([str(python), "-c", warm], where, env)
 
     # the README's next three steps in a project made by `init`

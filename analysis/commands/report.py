@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from analysis.commands._common import user_errors
+from analysis.commands._common import QUIET_HELP, user_errors
 
 DEFAULT_OUT = Path("reports")
 
@@ -39,13 +39,16 @@ def report_command(
     pdf: Annotated[
         bool, typer.Option("--pdf", help="Also print each page to PDF (needs Chromium).")
     ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help=QUIET_HELP)] = False,
 ) -> None:
     """Render region reports of one study to OUT/<study>/<region>.html (and the .ipynb),
     with the study's methods appendix (OUT/<study>/methods.html) they link to."""
+    from analysis import progress
     from analysis.config import load_study
     from analysis.geography import resolve_region
     from analysis.report.batch import run_batch
 
+    progress.set_quiet(quiet)
     loaded = load_study(study)
     regions = [resolve_region(r) for r in region] if region else list(loaded.focus)
     if pdf:
@@ -62,7 +65,6 @@ def report_command(
         overview=False,
         methods_notebook="methods" if methods else None,
         timeout=timeout,
-        progress=False,
     )
     for entry in result.manifest["reports"]:
         typer.echo(f"{entry['status']:8} {result.out / entry['html']}")
@@ -90,10 +92,14 @@ def batch_command(
         str, typer.Option("--regions", help="neighbours (focus + neighbours), focus or all.")
     ] = "neighbours",
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per report.")] = 600.0,
+    quiet: Annotated[bool, typer.Option("--quiet", help=QUIET_HELP)] = False,
 ) -> None:
-    """Render every region report and the overview of each study, with index and manifest."""
+    """Render every region report and the overview of each study, with index and manifest
+    (per-report stage timings in the manifest)."""
+    from analysis import progress
     from analysis.report.batch import run_batch
 
+    progress.set_quiet(quiet)
     if workers < 1:
         typer.echo("error: --workers must be at least 1", err=True)
         raise typer.Exit(2)

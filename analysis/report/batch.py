@@ -1,8 +1,8 @@
 """Render many reports at once: every study's region reports and overview, locally or on Dask.
 
-Which regions: each study's focus regions plus their first-order neighbours (across borders
-too), the regions a reader of the focus report asks about next. ``regions="all"`` renders every
-region of the study's countries instead (slower: dozens of mostly empty reports).
+Which regions and under which key: :mod:`analysis.report.plan`; the manifest and index:
+:mod:`analysis.report.manifest`; how a report runs: :mod:`analysis.report.pool` and
+:mod:`analysis.report.run`.
 
 Layout of the output folder (``--out``, plus ``/<quarter>`` when a quarter is given)::
 
@@ -19,9 +19,10 @@ skipped unless ``force``. A failing report never stops the others: it is kept (n
 the error, HTML saying so), listed in the index, and makes the exit status 1. A lock on the
 output folder stops two batches from writing into it at once.
 
-Speed: reports run in children forked from a pre-imported server (see
-:mod:`analysis.report.forkserver`), one server per worker process, with each study's data
-and shared model results loaded into the server once before the first fork.
+Speed: each study's data and study-level results (model fits, backtests, spillover
+simulation, growth table) are computed once, in a pre-imported fork server, before the
+first report; every report is a fresh fork of it (:mod:`analysis.report.pool`), one server
+per process (the batch's, or each Dask worker's).
 
 Several machines (Dask): every worker host needs the same installation and the study and
 data files at the same paths (a shared or synchronised folder); outputs come back to the
@@ -29,8 +30,10 @@ machine that runs ``batch``, so only it needs the output folder::
 
     # scheduler host
     dask scheduler --host 0.0.0.0 --port 8786
-    # each worker host: one thread per worker process (each keeps its own warm fork server)
-    OPENBLAS_NUM_THREADS=1 dask worker tcp://SCHEDULER:8786 --nworkers 2 --nthreads 1
+    # each worker host: one thread per worker process (each keeps its own warm fork server;
+    # not daemonic, so that it may fork report processes)
+    DASK_DISTRIBUTED__WORKER__DAEMON=False OPENBLAS_NUM_THREADS=1 \
+        dask worker tcp://SCHEDULER:8786 --nworkers 2 --nthreads 1
     # any host
     conflict-trends batch studies/*.yaml --quarter 2024Q4 --scheduler tcp://SCHEDULER:8786
 """
@@ -38,53 +41,39 @@ machine that runs ``batch``, so only it needs the output folder::
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import os
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from analysis.errors import InputError, Problem
-from analysis.io import atomic_write_json, atomic_write_text, sha256_file
-from analysis.periods import previous_quarter, validate_quarter
-from analysis.report.provenance import code_fingerprint, package_versions
-from analysis.report.run import (
-    JobResult,
-    ReportJob,
-    notebook_path,
-    slugify,
-    validate_parameters,
+from analysis.io import atomic_write_json, atomic_write_text
+from analysis.periods import validate_quarter
+from analysis.report.manifest import (  # noqa: F401 - re-exported: the batch API
+    INDEX,
+    entry,
+    read_manifest,
+    write_index,
 )
+from analysis.report.plan import (  # noqa: F401 - re-exported: the batch API
+    MANIFEST,
+    BatchItem,
+    _regions_for,
+    output_folder,
+    plan,
+)
+from analysis.report.provenance import code_fingerprint, package_versions
+from analysis.report.run import JobResult, ReportJob
 
-MANIFEST = "manifest.json"
-INDEX = "index.html"
 LOCK = ".batch.lock"
 
 
 class BatchLocked(InputError):
     """Another batch holds the output folder."""
-
-
-@dataclass(frozen=True)
-class BatchItem:
-    """One planned report."""
-
-    report_id: str  # "<study-slug>/<region-slug>", "<study-slug>/overview" or ".../methods"
-    kind: str  # "region", "overview" or "methods"
-    study: str
-    study_slug: str
-    study_title: str
-    region: str
-    region_name: str
-    job: ReportJob
-    inputs: list[dict[str, Any]]
-    key: str
 
 
 @dataclass(frozen=True)
@@ -106,194 +95,54 @@ class BatchResult:
         return 1 if self.failed else 0
 
 
-# -- planning ------------------------------------------------------------------------------
+def _studies(items: list[BatchItem], results: bool) -> list[tuple[str, str, bool]]:
+    """The (study, quarter, with_results) triples a list of reports reads, in order."""
+    return list(
+        dict.fromkeys((i.study, i.job.parameters.get("quarter", ""), results) for i in items)
+    )
 
 
-def _key(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _regions_for(study: Any, mode: str | list[str]) -> list[tuple[str, str]]:
-    """Return [(region_id, region_name)] for a study, focus first."""
-    from analysis import geography
-
-    boundaries = geography.load_boundaries(study.boundaries) if study.boundaries else None
-    boundaries = boundaries or geography.load_boundaries()
-    regions = boundaries.regions
-    names = dict(zip(regions["region_id"], regions["region_name"], strict=False))
-    if isinstance(mode, list):
-        chosen = list(mode)
-    elif mode == "all":
-        in_countries = regions[regions["country"].isin(study.countries)]
-        chosen = list(study.focus) + sorted(set(in_countries["region_id"]) - set(study.focus))
-    elif mode == "neighbours":
-        # neighbours outside the study's countries have no panel rows, so no report
-        countries = dict(zip(regions["region_id"], regions["country"], strict=False))
-        chosen = list(study.focus)
-        for region in study.focus:
-            for other in geography.neighbours(region, boundaries=boundaries):
-                if other not in chosen and countries.get(other) in study.countries:
-                    chosen.append(other)
-    elif mode == "focus":
-        chosen = list(study.focus)
-    else:
-        raise InputError(
-            "invalid region selection",
-            [Problem(None, None, "regions", "focus, neighbours, all or a list", str(mode))],
-        )
-    return [(r, str(names.get(r, r))) for r in chosen]
-
-
-def plan(
-    studies: Iterable[str | os.PathLike[str]],
-    out: str | os.PathLike[str],
-    *,
-    quarter: str | None = None,
-    regions: str | list[str] = "neighbours",
-    overview: bool = True,
-    timeout: float = 300.0,
-    region_notebook: str = "region_report",
-    overview_notebook: str = "overview",
-    methods_notebook: str | None = "methods",
-) -> list[BatchItem]:
-    """List the reports a batch makes, with the input key that decides whether to rerun each.
-
-    Parameters
-    ----------
-    studies : iterable of path
-        Study YAML files.
-    out : path
-        Output folder (already including the quarter, see :func:`output_folder`).
-    quarter : str, optional
-        ``YYYYQn``: reports are as of the end of that quarter.
-    regions : {"neighbours", "focus", "all"} or list of str
-        Which regions get a report (see module docstring).
-    overview : bool
-        Also make each study's overview.
-    timeout : float
-        Seconds allowed per report.
-    region_notebook, overview_notebook, methods_notebook : str
-        Report templates (names of the shipped ones, see :mod:`analysis.report.assets`, or
-        paths); no methods appendix if ``methods_notebook`` is None.
-
-    Returns
-    -------
-    list of BatchItem
-    """
-    from analysis.config import load_study
-
-    out = Path(out)
-    quarter = validate_quarter(quarter) if quarter else ""
-    versions = package_versions()
-    code = code_fingerprint()
-    items: list[BatchItem] = []
-    seen: set[str] = set()
-    for study_path in studies:
-        study = load_study(study_path)
-        study_file = str(Path(study.path).resolve())
-        study_sha = sha256_file(study_file)
-        inputs = [{"path": str(p), "sha256": sha256_file(p)} for p in study.data]
-        base = {"study": study_file, "quarter": quarter}
-        specs: list[tuple[str, str, str, str, dict[str, Any]]] = []
-        for region, name in _regions_for(study, regions):
-            specs.append(("region", region, name, region_notebook, {**base, "region": region}))
-        if overview:
-            previous = ""
-            if quarter:
-                candidate = out.parent / previous_quarter(quarter) / MANIFEST
-                previous = str(candidate) if candidate.is_file() else ""
-            specs.append(
-                ("overview", "", "", overview_notebook, {**base, "previous_manifest": previous})
-            )
-        if methods_notebook:
-            specs.append(("methods", "", "", methods_notebook, dict(base)))
-        for kind, region, name, notebook, params in specs:
-            params = validate_parameters({k: v for k, v in params.items() if v != ""})
-            name_part = slugify(region) if kind == "region" else kind
-            report_id = f"{study.slug}/{name_part}"
-            if report_id in seen:
-                continue
-            seen.add(report_id)
-            nb_file = notebook_path(notebook)
-            extra_inputs = []
-            if params.get("previous_manifest"):
-                extra_inputs.append(
-                    {
-                        "path": params["previous_manifest"],
-                        "sha256": sha256_file(params["previous_manifest"]),
-                    }
-                )
-            key = _key(
-                study_sha, inputs, extra_inputs, sha256_file(nb_file), params, versions, code
-            )
-            job = ReportJob(
-                notebook=str(nb_file),
-                parameters=params,
-                html_path=str(out / study.slug / f"{name_part}.html"),
-                ipynb_path=str(out / study.slug / f"{name_part}.ipynb"),
-                timeout=timeout,
-                key=key,
-            )
-            items.append(
-                BatchItem(
-                    report_id=report_id,
-                    kind=kind,
-                    study=study_file,
-                    study_slug=study.slug,
-                    study_title=study.title,
-                    region=region,
-                    region_name=name,
-                    job=job,
-                    inputs=inputs + extra_inputs,
-                    key=key,
-                )
-            )
-    return items
-
-
-def output_folder(out: str | os.PathLike[str], quarter: str | None) -> Path:
-    """The folder a batch writes to: ``out/<quarter>`` for a quarterly run, else ``out``."""
-    return Path(out) / validate_quarter(quarter) if quarter else Path(out)
-
-
-# -- executing -----------------------------------------------------------------------------
-
-
-_WORKER_SERVER: Any = None
+_WORKER_POOL: Any = None
 _WORKER_LOCK = threading.Lock()
 
 
-def _worker_server() -> Any:
-    """The fork server of this (Dask worker) process, started on first use."""
-    global _WORKER_SERVER
+def _worker_pool(studies: list[tuple[str, str, bool]]) -> Any:
+    """The report pool of this (Dask worker) process, started on first use."""
+    import multiprocessing
+
+    from analysis.report.pool import ReportPool
+
+    global _WORKER_POOL
     with _WORKER_LOCK:
-        if _WORKER_SERVER is None:
+        if _WORKER_POOL is None:
+            if multiprocessing.current_process().daemon:
+                raise RuntimeError(
+                    "this Dask worker is a daemonic process, which may not start report "
+                    "processes: start workers with DASK_DISTRIBUTED__WORKER__DAEMON=False"
+                )
             import atexit
 
-            from analysis.report.forkserver import ForkServer
-
-            _WORKER_SERVER = ForkServer().start()
-            atexit.register(_WORKER_SERVER.close)
-        return _WORKER_SERVER
+            _WORKER_POOL = ReportPool(workers=1, studies=studies).start()
+            atexit.register(_WORKER_POOL.close)
+        return _WORKER_POOL
 
 
-def run_on_worker(
-    job: dict[str, Any], study: str, quarter: str = "", results: bool = True
-) -> dict[str, Any]:
+def run_on_worker(job: dict[str, Any], studies: list[tuple[str, str, bool]]) -> dict[str, Any]:
     """Dask task: run one report on this worker and return its files' contents.
 
-    The report is written to a temporary folder on the worker and shipped back, so workers
-    need the study and data files (same paths) but no shared output folder.
+    ``studies`` are all the batch's (study, quarter, with_results), so that the worker's
+    fork server loads them all before its first report. The report is written to a temporary
+    folder on the worker and shipped back, so workers need the study and data files (same
+    paths) but no shared output folder.
     """
-    server = _worker_server()
-    server.preload(study, quarter, results)
+    pool = _worker_pool([tuple(s) for s in studies])
     with tempfile.TemporaryDirectory(prefix="ct-report-") as tmp:
         local = replace(
             ReportJob(**job),
             html_path=os.path.join(tmp, "report.html"),
             ipynb_path=os.path.join(tmp, "report.ipynb"),
         )
-        result = server.run(local)
+        result = pool.run(local)
         html = Path(local.html_path)
         ipynb = Path(local.ipynb_path)
         return replace(
@@ -309,35 +158,19 @@ def _run_local(
     on_done: Callable[[BatchItem, JobResult], None],
     results: bool = True,
 ) -> None:
-    from analysis.report.forkserver import ForkServer, run_in_fork
+    from analysis.report.pool import ReportPool, run_in_fork
 
     if len(items) == 1:
         # One report (the `report` command): fork this process rather than start a server
         # that would import everything a second time.
-        from analysis.report import context
+        from analysis.report.warmup import warm_studies
 
-        item = items[0]
-        quarter = item.job.parameters.get("quarter", "")
-        try:
-            context.warm(item.study, quarter) if results else context.load(item.study)
-        except Exception:  # noqa: BLE001, S110 - the report itself then shows the error
-            pass
-        on_done(item, run_in_fork(item.job))
+        warm_studies([list(s) for s in _studies(items, results)])
+        on_done(items[0], run_in_fork(items[0].job))
         return
-    with ForkServer() as server:
-        for study, quarter in dict.fromkeys(
-            (item.study, item.job.parameters.get("quarter", "")) for item in items
-        ):
-            server.preload(study, quarter, results)
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = {pool.submit(server.run, item.job): item for item in items}
-            for future in as_completed(futures):
-                item = futures[future]
-                try:
-                    result = future.result()
-                except Exception as exc:  # noqa: BLE001 - reported per report
-                    result = JobResult("failed", 0.0, f"{type(exc).__name__}: {exc}")
-                on_done(item, result)
+    by_job = {id(item.job): item for item in items}
+    with ReportPool(workers=workers, studies=_studies(items, results)) as pool:
+        pool.run_all([item.job for item in items], lambda job, r: on_done(by_job[id(job)], r))
 
 
 def _run_dask(
@@ -364,13 +197,12 @@ def _run_dask(
         ) from None
 
     with Client(scheduler, timeout="30s") as client:
+        studies = _studies(items, results)
         futures = {
             client.submit(
                 run_on_worker,
                 item.job.to_dict(),
-                item.study,
-                item.job.parameters.get("quarter", ""),
-                results,
+                studies,
                 pure=False,
                 key=f"report-{i}",
             ): item
@@ -389,39 +221,6 @@ def _run_dask(
             except Exception as exc:  # noqa: BLE001 - a lost worker fails one report only
                 result = JobResult("failed", 0.0, f"{type(exc).__name__}: {exc}")
             on_done(item, result)
-
-
-def _entry(item: BatchItem, result: JobResult, out: Path, versions: dict[str, str]) -> dict:
-    return {
-        "id": item.report_id,
-        "kind": item.kind,
-        "study": item.study,
-        "study_slug": item.study_slug,
-        "study_title": item.study_title,
-        "region": item.region,
-        "region_name": item.region_name,
-        "notebook": item.job.notebook,
-        "parameters": item.job.parameters,
-        "inputs": item.inputs,
-        "versions": versions,
-        "key": item.key,
-        "status": result.status,
-        "error": result.error,
-        "duration": round(result.duration, 3),
-        "html": os.path.relpath(item.job.html_path, out),
-        "ipynb": os.path.relpath(item.job.ipynb_path, out),
-        "records": result.records,
-        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-
-
-def read_manifest(out: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """Read ``out/manifest.json`` if present (None if missing or unreadable)."""
-    path = Path(out) / MANIFEST
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def run_batch(
@@ -461,7 +260,8 @@ def run_batch(
     regions, overview, timeout
         See :func:`plan`.
     progress : bool
-        Show a progress bar (tqdm, on stderr).
+        Show a progress bar (stage "reports", on stderr, only when it is a terminal and
+        :func:`analysis.progress.set_quiet` was not called; see :mod:`analysis.progress`).
     region_notebook, overview_notebook, methods_notebook : str
         Report templates (names of the shipped ones, see :mod:`analysis.report.assets`, or paths).
     preload_results : bool
@@ -478,11 +278,9 @@ def run_batch(
     BatchLocked
         Another batch is writing to the same folder.
     """
-    import tqdm as tqdm_module
     from filelock import FileLock, Timeout
-    from tqdm import tqdm
 
-    tqdm_module.tqdm.monitor_interval = 0  # no monitor thread: reports may be forked from here
+    from analysis import progress as progress_bars
 
     root = output_folder(out, quarter)
     root.mkdir(parents=True, exist_ok=True)
@@ -515,7 +313,9 @@ def run_batch(
             region_notebook=region_notebook,
             overview_notebook=overview_notebook,
             methods_notebook=methods_notebook,
+            code=code_fingerprint(),
         )
+        planned = time.perf_counter() - started
         versions = package_versions()
         previous = {r["id"]: r for r in (read_manifest(root) or {}).get("reports", [])}
         entries: dict[str, dict[str, Any]] = {}
@@ -536,16 +336,23 @@ def run_batch(
                 }
             else:
                 todo.append(item)
-        bar = tqdm(total=len(todo), desc="reports", unit="report", disable=not progress)
+        show = progress and progress_bars.enabled()
+        if show:
+            bar = progress_bars.bar(total=len(todo), stage="reports", unit="report")
+        else:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(todo), disable=True)
         done_lock = threading.Lock()
 
         def on_done(item: BatchItem, result: JobResult) -> None:
             with done_lock:
-                entries[item.report_id] = _entry(item, result, root, versions)
+                entries[item.report_id] = entry(item, result, root, versions)
                 bar.update(1)
-                if result.status != "ok":
+                if show and result.status != "ok":
                     bar.write(f"{result.status}: {item.report_id}: {result.error}")
 
+        run_started = time.perf_counter()
         try:
             if todo and scheduler:
                 _run_dask(todo, scheduler, on_done, preload_results)
@@ -553,14 +360,15 @@ def run_batch(
                 _run_local(todo, workers, on_done, preload_results)
         finally:
             bar.close()
+        run_seconds = time.perf_counter() - run_started
         from analysis.report.render import drop_dead_links
 
         for item in todo:  # after all: a linked report may finish after the one linking it
             drop_dead_links(item.job.html_path)
         ordered = [entries[item.report_id] for item in items if item.report_id in entries]
         counts: dict[str, int] = {}
-        for entry in ordered:
-            counts[entry["status"]] = counts.get(entry["status"], 0) + 1
+        for record in ordered:
+            counts[record["status"]] = counts.get(record["status"], 0) + 1
         manifest = {
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "quarter": validate_quarter(quarter) if quarter else None,
@@ -569,6 +377,7 @@ def run_batch(
             "workers": None if scheduler else workers,
             "scheduler": scheduler,
             "wall_seconds": round(time.perf_counter() - started, 3),
+            "timings": {"plan": round(planned, 3), "reports": round(run_seconds, 3)},
             "counts": counts,
             "reports": ordered,
         }
@@ -577,28 +386,3 @@ def run_batch(
         return BatchResult(out=root, manifest=manifest, index=index)
     finally:
         lock.release()
-
-
-def write_index(root: Path, manifest: dict[str, Any]) -> Path:
-    """Write ``index.html``: every report grouped by study, failures marked, all escaped."""
-    import jinja2
-
-    from analysis.report import assets
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(assets.template_dir())),
-        autoescape=True,
-    )
-    css = assets.stylesheet()
-    groups: dict[str, dict[str, Any]] = {}
-    for entry in manifest["reports"]:
-        group = groups.setdefault(
-            entry["study_slug"], {"title": entry["study_title"], "reports": []}
-        )
-        group["reports"].append(entry)
-    page = env.get_template("index.html.j2").render(
-        manifest=manifest, groups=groups, css=jinja2.utils.markupsafe.Markup(css)
-    )
-    path = root / INDEX
-    atomic_write_text(path, page)
-    return path

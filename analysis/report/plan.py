@@ -1,0 +1,194 @@
+"""Plan a batch: which reports, with which parameters, written where, under which input key.
+
+Which regions: each study's focus regions plus their first-order neighbours (across borders
+too), the regions a reader of the focus report asks about next. ``regions="all"`` renders every
+region of the study's countries instead (slower: dozens of mostly empty reports).
+
+A report's key hashes its inputs: study file, data files, notebook, parameters, package code
+and versions; the batch skips a report whose key matches the previous manifest's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from analysis.errors import InputError, Problem
+from analysis.io import sha256_file
+from analysis.periods import previous_quarter, validate_quarter
+from analysis.report.provenance import code_fingerprint, package_versions
+from analysis.report.run import ReportJob, notebook_path, slugify, validate_parameters
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One planned report."""
+
+    report_id: str  # "<study-slug>/<region-slug>", "<study-slug>/overview" or ".../methods"
+    kind: str  # "region", "overview" or "methods"
+    study: str
+    study_slug: str
+    study_title: str
+    region: str
+    region_name: str
+    job: ReportJob
+    inputs: list[dict[str, Any]]
+    key: str
+
+
+def _key(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _regions_for(study: Any, mode: str | list[str]) -> list[tuple[str, str]]:
+    """Return [(region_id, region_name)] for a study, focus first."""
+    from analysis import geography
+
+    boundaries = geography.load_boundaries(study.boundaries) if study.boundaries else None
+    boundaries = boundaries or geography.load_boundaries()
+    regions = boundaries.regions
+    names = dict(zip(regions["region_id"], regions["region_name"], strict=False))
+    if isinstance(mode, list):
+        chosen = list(mode)
+    elif mode == "all":
+        in_countries = regions[regions["country"].isin(study.countries)]
+        chosen = list(study.focus) + sorted(set(in_countries["region_id"]) - set(study.focus))
+    elif mode == "neighbours":
+        # neighbours outside the study's countries have no panel rows, so no report
+        countries = dict(zip(regions["region_id"], regions["country"], strict=False))
+        chosen = list(study.focus)
+        for region in study.focus:
+            for other in geography.neighbours(region, boundaries=boundaries):
+                if other not in chosen and countries.get(other) in study.countries:
+                    chosen.append(other)
+    elif mode == "focus":
+        chosen = list(study.focus)
+    else:
+        raise InputError(
+            "invalid region selection",
+            [Problem(None, None, "regions", "focus, neighbours, all or a list", str(mode))],
+        )
+    return [(r, str(names.get(r, r))) for r in chosen]
+
+
+def plan(
+    studies: Iterable[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    quarter: str | None = None,
+    regions: str | list[str] = "neighbours",
+    overview: bool = True,
+    timeout: float = 300.0,
+    region_notebook: str = "region_report",
+    overview_notebook: str = "overview",
+    methods_notebook: str | None = "methods",
+    code: str | None = None,
+) -> list[BatchItem]:
+    """List the reports a batch makes, with the input key that decides whether to rerun each.
+
+    Parameters
+    ----------
+    studies : iterable of path
+        Study YAML files.
+    out : path
+        Output folder (already including the quarter, see :func:`output_folder`).
+    quarter : str, optional
+        ``YYYYQn``: reports are as of the end of that quarter.
+    regions : {"neighbours", "focus", "all"} or list of str
+        Which regions get a report (see module docstring).
+    overview : bool
+        Also make each study's overview.
+    timeout : float
+        Seconds allowed per report.
+    region_notebook, overview_notebook, methods_notebook : str
+        Report templates (names of the shipped ones, see :mod:`analysis.report.assets`, or
+        paths); no methods appendix if ``methods_notebook`` is None.
+    code : str, optional
+        Fingerprint of the package's code (part of every key); by default
+        :func:`analysis.report.provenance.code_fingerprint`.
+
+    Returns
+    -------
+    list of BatchItem
+    """
+    from analysis.config import load_study
+
+    out = Path(out)
+    quarter = validate_quarter(quarter) if quarter else ""
+    versions = package_versions()
+    code = code_fingerprint() if code is None else code
+    items: list[BatchItem] = []
+    seen: set[str] = set()
+    for study_path in studies:
+        study = load_study(study_path)
+        study_file = str(Path(study.path).resolve())
+        study_sha = sha256_file(study_file)
+        inputs = [{"path": str(p), "sha256": sha256_file(p)} for p in study.data]
+        base = {"study": study_file, "quarter": quarter}
+        specs: list[tuple[str, str, str, str, dict[str, Any]]] = []
+        for region, name in _regions_for(study, regions):
+            specs.append(("region", region, name, region_notebook, {**base, "region": region}))
+        if overview:
+            previous = ""
+            if quarter:
+                candidate = out.parent / previous_quarter(quarter) / MANIFEST
+                previous = str(candidate) if candidate.is_file() else ""
+            specs.append(
+                ("overview", "", "", overview_notebook, {**base, "previous_manifest": previous})
+            )
+        if methods_notebook:
+            specs.append(("methods", "", "", methods_notebook, dict(base)))
+        for kind, region, name, notebook, params in specs:
+            params = validate_parameters({k: v for k, v in params.items() if v != ""})
+            name_part = slugify(region) if kind == "region" else kind
+            report_id = f"{study.slug}/{name_part}"
+            if report_id in seen:
+                continue
+            seen.add(report_id)
+            nb_file = notebook_path(notebook)
+            extra_inputs = []
+            if params.get("previous_manifest"):
+                extra_inputs.append(
+                    {
+                        "path": params["previous_manifest"],
+                        "sha256": sha256_file(params["previous_manifest"]),
+                    }
+                )
+            key = _key(
+                study_sha, inputs, extra_inputs, sha256_file(nb_file), params, versions, code
+            )
+            job = ReportJob(
+                notebook=str(nb_file),
+                parameters=params,
+                html_path=str(out / study.slug / f"{name_part}.html"),
+                ipynb_path=str(out / study.slug / f"{name_part}.ipynb"),
+                timeout=timeout,
+                key=key,
+            )
+            items.append(
+                BatchItem(
+                    report_id=report_id,
+                    kind=kind,
+                    study=study_file,
+                    study_slug=study.slug,
+                    study_title=study.title,
+                    region=region,
+                    region_name=name,
+                    job=job,
+                    inputs=inputs + extra_inputs,
+                    key=key,
+                )
+            )
+    return items
+
+
+def output_folder(out: str | os.PathLike[str], quarter: str | None) -> Path:
+    """The folder a batch writes to: ``out/<quarter>`` for a quarterly run, else ``out``."""
+    return Path(out) / validate_quarter(quarter) if quarter else Path(out)
