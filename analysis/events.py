@@ -122,7 +122,9 @@ def duplicated_ids(frame: pd.DataFrame) -> np.ndarray | None:
     if sources.nunique(dropna=False) > 1:
         h = h ^ (_string_hash(sources) * np.uint64(0xC2B2AE3D27D4EB4F))
     valid = ids.notna().to_numpy()
-    if pd.Index(h[valid]).is_unique:
+    # numpy sorts 64-bit keys in a few tens of milliseconds, well ahead of a hash table
+    ordered = np.sort(h[valid])
+    if not (ordered[1:] == ordered[:-1]).any():
         return None
     candidates = pd.Series(h).duplicated(keep=False).to_numpy() & valid
     exact = frame.loc[candidates, ["source", "event_id"]].astype(str)

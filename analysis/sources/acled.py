@@ -12,6 +12,7 @@ from analysis.events import quality_counts
 from analysis.sources.batches import read_batched
 from analysis.sources.common import (
     ACLED_DATE_FORMATS,
+    DateCache,
     Problems,
     ReadResult,
     constant_text,
@@ -80,10 +81,13 @@ def read_acled(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadRes
     used = set(TEXT) | {"event_date", "latitude", "longitude", "fatalities"}
     extras = extra_columns(header, used, "acled") if keep_extra else []
     problems = Problems(path)
+    cache = DateCache()
 
     def convert(table: pa.Table, problems: Problems) -> tuple[dict[str, pd.Series], dict]:
         columns = {c: text(table, names.get(raw)) for raw, c in TEXT.items()}
-        dates = parse_dates(table, names["event_date"], ACLED_DATE_FORMATS, problems, "date_start")
+        dates = parse_dates(
+            table, names["event_date"], ACLED_DATE_FORMATS, problems, "date_start", cache
+        )
         n = table.num_rows
         # date_end is the same parsed column: a bad date is reported once
         problems.skip["date_end"] = problems.skip.setdefault("date_start", set())

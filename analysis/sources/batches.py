@@ -58,7 +58,13 @@ class Batched:
 
 
 class _Restart(Exception):
-    """The fast chunker met a quoted newline (or a field longer than a block): read again."""
+    """Read the file again: a quoted newline or a long field met the chunker ("chunker"), or
+    a number did not convert ("number")."""
+
+    def __init__(self, reason: str, error: Exception) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.error = error
 
 
 def read_batched(
@@ -102,33 +108,44 @@ def read_batched(
         raise nul
     numeric = {name for name, kind in types.items() if kind != pa.string()}
     dictionary = pa.dictionary(pa.int32(), pa.string())
-    column_types = {name: pa.string() for name in types}
-    # an extra may also be read for the reader (ACLED's time_precision): read it once
-    column_types.update({raw: dictionary for raw, _ in extras if raw not in types})
-    convert_options = pacsv.ConvertOptions(
-        include_columns=list(column_types),
-        column_types=column_types,
-        null_values=[""],
-        strings_can_be_null=True,
-        quoted_strings_can_be_null=True,
-    )
+    extra_types = {raw: dictionary for raw, _ in extras if raw not in types}
+
+    def options(numbers_as_text: bool) -> pacsv.ConvertOptions:
+        kinds = {n: pa.string() if numbers_as_text else kind for n, kind in types.items()}
+        # an extra may also be read for the reader (ACLED's time_precision): read it once
+        kinds.update(extra_types)
+        return pacsv.ConvertOptions(
+            include_columns=list(kinds),
+            column_types=kinds,
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        )
+
     # Quoted newlines (multi-line notes) need Arrow's slower newline-aware chunking. Try the
     # fast chunker first: when a quoted newline meets a block boundary Arrow stops with "got
     # out of sync with chunker" rather than mis-splitting a record, and the file is read again.
-    attempts = [
-        (pacsv.ParseOptions(newlines_in_values=False), BLOCK_SIZE),
-        (pacsv.ParseOptions(newlines_in_values=True), BLOCK_SIZE),
-        # a field longer than a block (a pasted report in `notes`): one block for the file
-        (pacsv.ParseOptions(newlines_in_values=True), path.stat().st_size + 1),
-    ]
-    for parse, block in attempts:
+    # Numbers are parsed by Arrow's CSV converter; when one does not convert, the stream stops,
+    # and the file is read again with numbers as text, converted and reported per chunk.
+    newlines = False
+    block = BLOCK_SIZE
+    numbers_as_text = False
+    while True:
         problems.reset()
+        parse = pacsv.ParseOptions(newlines_in_values=newlines)
         try:
-            return _read(path, header, parse, block, convert_options, numeric, expected, extras,
-                         problems, convert)  # fmt: skip
-        except _Restart:
-            continue
-    raise AssertionError("unreachable: the last attempt reads the file in one block")
+            return _read(path, header, parse, block, options(numbers_as_text), numeric, expected,
+                         extras, problems, convert)  # fmt: skip
+        except _Restart as again:
+            if again.reason == "number" and not numbers_as_text:
+                numbers_as_text = True
+            elif again.reason == "chunker" and not newlines:
+                newlines = True
+            elif again.reason == "chunker" and block <= path.stat().st_size:
+                # a field longer than a block (a pasted report in `notes`): one block
+                block = path.stat().st_size + 1
+            else:
+                raise again.error from None
 
 
 def _read(
@@ -257,7 +274,9 @@ def _raise_read_error(path: Path, header: list[str], exc: BaseException) -> None
     if isinstance(exc, pa.ArrowInvalid):
         text = str(exc)
         if "out of sync" in text or "straddl" in text:
-            raise _Restart from None
+            raise _Restart("chunker", _parse_error(path, exc, len(header))) from None
+        if "conversion error" in text.lower():
+            raise _Restart("number", exc) from None
         raise _parse_error(path, exc, len(header)) from None
     raise exc
 
@@ -269,6 +288,8 @@ def _numbers(
     for name in numeric:
         index = chunk.column_names.index(name)
         column = chunk.column(index)
+        if column.type == pa.float64():
+            continue
         try:
             values = pc.cast(column, pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

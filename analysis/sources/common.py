@@ -395,22 +395,31 @@ def number(table: pa.Table, name: str | None) -> pd.Series:
     return pd.Series(column.to_numpy(zero_copy_only=False).astype(float, copy=False))
 
 
-def parse_dates(
-    table: pa.Table,
-    name: str,
-    formats: tuple[str, ...],
-    problems: Problems,
-    canonical: str,
-) -> pd.Series:
-    """Parse a text date column, trying each format on the distinct values only.
+class DateCache:
+    """Parsed values of the distinct date strings met so far in one file.
 
-    Values matching none of ``formats`` are recorded in ``problems`` and become NaT.
+    A file read in batches has the same few thousand dates in every batch: each is parsed
+    once. ``None`` values (NaT) mark strings that matched no format.
     """
-    column = table.column(name)
-    if column.type != pa.string():
-        column = column.cast(pa.string())
-    encoded = column.combine_chunks().dictionary_encode()
-    uniques = pd.Index(encoded.dictionary.to_pandas()).str.strip()
+
+    def __init__(self) -> None:
+        self.index = pd.Index([], dtype=object)
+        self.values = np.array([], dtype=DATE_DTYPE)
+
+    def parse(self, uniques: pd.Index, formats: tuple[str, ...]) -> np.ndarray:
+        """Parsed value of every string in ``uniques`` (NaT where no format matches)."""
+        where = self.index.get_indexer(uniques)
+        new = where < 0
+        if new.any():
+            fresh = uniques[new]
+            parsed = _parse_distinct(fresh, formats)
+            where[new] = np.arange(len(fresh)) + len(self.index)
+            self.index = self.index.append(pd.Index(fresh, dtype=object))
+            self.values = np.concatenate([self.values, parsed])
+        return self.values[where]
+
+
+def _parse_distinct(uniques: pd.Index, formats: tuple[str, ...]) -> np.ndarray:
     parsed = pd.Series(pd.NaT, index=range(len(uniques)), dtype=DATE_DTYPE)
     for fmt in formats:
         todo = parsed.isna().to_numpy()
@@ -418,13 +427,34 @@ def parse_dates(
             break
         attempt = pd.to_datetime(uniques[todo], format=fmt, errors="coerce")
         parsed.iloc[np.flatnonzero(todo)] = attempt.astype(DATE_DTYPE).to_numpy()
-    parsed = parsed.dt.normalize()
+    return parsed.dt.normalize().to_numpy()
+
+
+def parse_dates(
+    table: pa.Table,
+    name: str,
+    formats: tuple[str, ...],
+    problems: Problems,
+    canonical: str,
+    cache: DateCache | None = None,
+) -> pd.Series:
+    """Parse a text date column, trying each format on the distinct values only.
+
+    Values matching none of ``formats`` are recorded in ``problems`` and become NaT. With a
+    ``cache`` (one per file and formats), values parsed in earlier batches are not parsed again.
+    """
+    column = table.column(name)
+    if column.type != pa.string():
+        column = column.cast(pa.string())
+    encoded = column.combine_chunks().dictionary_encode()
+    uniques = pd.Index(encoded.dictionary.to_pandas()).str.strip()
+    parsed = (cache or DateCache()).parse(uniques, formats)
     indices = encoded.indices.to_numpy(zero_copy_only=False)
     valid = encoded.indices.is_valid().to_numpy(zero_copy_only=False)
     codes = np.where(valid, np.nan_to_num(indices, nan=0), 0).astype(np.int64)
-    values = parsed.to_numpy()[codes] if len(parsed) else np.full(len(codes), np.datetime64("NaT"))
+    values = parsed[codes] if len(parsed) else np.full(len(codes), np.datetime64("NaT"))
     values = np.where(valid, values, np.datetime64("NaT", "ns")).astype(DATE_DTYPE)
-    bad_unique = parsed.isna().to_numpy()
+    bad_unique = np.isnat(parsed)
     if bad_unique.any():
         bad = np.flatnonzero(valid & bad_unique[codes])
         forms = " or ".join(DATE_FORMS.get(f, f) for f in formats)

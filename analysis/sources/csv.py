@@ -18,6 +18,7 @@ from analysis.sources.batches import read_batched
 from analysis.sources.common import (
     ACLED_DATE_FORMATS,
     ISO_DATE_FORMATS,
+    DateCache,
     Problems,
     ReadResult,
     constant_text,
@@ -65,12 +66,13 @@ def read_csv_events(path: str | os.PathLike[str], keep_extra: bool = True) -> Re
     used = set(CANONICAL_COLUMNS) - {"source"}
     extras = extra_columns(header, used, "csv") if keep_extra else []
     problems = Problems(path)
+    cache = DateCache()
 
     def convert(table: pa.Table, problems: Problems) -> tuple[dict[str, pd.Series], dict]:
         n = table.num_rows
         columns = {c: text(table, names.get(c)) for c in text_columns}
         columns.update({c: number(table, names.get(c)) for c in FLOAT_COLUMNS})
-        start = parse_dates(table, names["date_start"], DATE_FORMATS, problems, "date_start")
+        start = parse_dates(table, names["date_start"], DATE_FORMATS, problems, "date_start", cache)
         columns["date_start"] = start
         if "date_end" in names:
             columns["date_end"] = parse_dates(

@@ -13,6 +13,7 @@ from analysis.events import STRING_DTYPE, quality_counts
 from analysis.sources.batches import read_batched
 from analysis.sources.common import (
     ISO_DATE_FORMATS,
+    DateCache,
     Problems,
     ReadResult,
     constant_text,
@@ -84,13 +85,18 @@ def read_ucdp(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadResu
     used |= {raw for raw, (canonical, _) in NUMBERS.items() if canonical}
     extras = extra_columns(header, used, "ucdp") if keep_extra else []
     problems = Problems(path)
+    cache = DateCache()
 
     def convert(table: pa.Table, problems: Problems) -> tuple[dict[str, pd.Series], dict]:
         n = table.num_rows
         columns = {c: text(table, names.get(raw)) for raw, c in TEXT.items()}
-        start = parse_dates(table, names["date_start"], ISO_DATE_FORMATS, problems, "date_start")
+        start = parse_dates(
+            table, names["date_start"], ISO_DATE_FORMATS, problems, "date_start", cache
+        )
         if "date_end" in names:
-            end = parse_dates(table, names["date_end"], ISO_DATE_FORMATS, problems, "date_end")
+            end = parse_dates(
+                table, names["date_end"], ISO_DATE_FORMATS, problems, "date_end", cache
+            )
         else:
             end = start
             problems.skip["date_end"] = problems.skip.setdefault("date_start", set())
