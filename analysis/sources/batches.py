@@ -38,8 +38,8 @@ from analysis.sources.common import (
     nul_byte_error,
 )
 
-#: Bytes Arrow parses at a time; measured here as fast as larger blocks with less memory.
-BLOCK_SIZE = 1 << 22
+#: Bytes Arrow parses at a time: 1 MiB took a fifth less CPU here than 4 MiB (cache-sized).
+BLOCK_SIZE = 1 << 20
 #: Rows converted and validated together: large enough that pandas and pandera's fixed cost
 #: per call is small against the work, small enough that one chunk in flight is cheap.
 CHUNK_ROWS = 1 << 18
@@ -235,11 +235,13 @@ def _chunks(
                     pending.append(batch)
                     rows += batch.num_rows
                     if rows >= CHUNK_ROWS:
-                        if not _put(handoff, stop, ("chunk", (pending, source.tell() / 1e6))):
+                        if not _put(
+                            handoff, stop, ("chunk", (_whole(pending), source.tell() / 1e6))
+                        ):
                             return
                         pending, rows = [], 0
                 if pending:
-                    _put(handoff, stop, ("chunk", (pending, source.tell() / 1e6)))
+                    _put(handoff, stop, ("chunk", (_whole(pending), source.tell() / 1e6)))
             _put(handoff, stop, ("done", None))
         except BaseException as exc:  # handed to the consumer, which raises it
             _put(handoff, stop, ("error", exc))
@@ -253,11 +255,17 @@ def _chunks(
                 return
             if kind == "error":
                 _raise_read_error(path, header, payload)  # type: ignore[arg-type]
-            batches, read_mb = payload  # type: ignore[misc]
-            yield pa.Table.from_batches(batches), read_mb
+            table, read_mb = payload  # type: ignore[misc]
+            yield table, read_mb
     finally:
         stop.set()
         worker.join()
+
+
+def _whole(batches: list[pa.RecordBatch]) -> pa.Table:
+    # One contiguous array per column, made here on the reading thread (Arrow releases the
+    # GIL): pandas and pandera then work on one array per column instead of hundreds.
+    return pa.Table.from_batches(batches).combine_chunks()
 
 
 def _put(handoff: queue.Queue, stop: threading.Event, item: tuple[str, object]) -> bool:
