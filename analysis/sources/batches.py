@@ -205,7 +205,7 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     if len(frames) == 1:
         return frames[0]
     # Arrow-backed text columns are concatenated as chunked arrays, without copying the text
-    return pd.concat(frames, ignore_index=True, copy=False)
+    return pd.concat(frames, ignore_index=True)
 
 
 def _chunks(
