@@ -28,11 +28,13 @@ def _write(path, n, bad_date=(), bad_number=(), duplicate=None):
     return lines
 
 
-@pytest.fixture()
-def small_batches(monkeypatch):
-    """Blocks of 4 KiB and chunks of 500 rows: a few thousand rows span many batches."""
+@pytest.fixture(params=["one stream", "two halves"])
+def small_batches(request, monkeypatch):
+    """Blocks of 4 KiB and chunks of 500 rows: a few thousand rows span many batches; read as
+    one stream or as two halves on two threads."""
     monkeypatch.setattr(batches, "BLOCK_SIZE", 4096)
     monkeypatch.setattr(batches, "CHUNK_ROWS", 500)
+    monkeypatch.setattr(batches, "SPLIT_BYTES", 1 if request.param == "two halves" else 1 << 40)
 
 
 def test_batches_give_the_events_of_a_whole_read(tmp_path, monkeypatch):
@@ -47,6 +49,27 @@ def test_batches_give_the_events_of_a_whole_read(tmp_path, monkeypatch):
         len(batched) == 3000 and batched["notes"].iloc[2997] == "first line\nsecond, with a comma"
     )
     assert batched["tags"].iloc[1] == "crowd size=no report" and pd.isna(batched["tags"].iloc[0])
+
+
+def test_two_halves_give_the_events_of_one_stream(tmp_path, monkeypatch):
+    path = tmp_path / "acled.csv"
+    _write(path, 3000)
+    one = read_events(path).events
+    monkeypatch.setattr(batches, "SPLIT_BYTES", 1)
+    split = batches._split_point(path, HEADER.split(","))
+    data = path.read_bytes()
+    assert split is not None and data[split - 1 : split] == b"\n"
+    assert data[:split].count(b'"') % 2 == 0 and data[split:].startswith(b"MLI")
+    pd.testing.assert_frame_equal(read_events(path).events, one)
+
+
+def test_no_split_inside_a_quoted_field(tmp_path, monkeypatch):
+    monkeypatch.setattr(batches, "SPLIT_BYTES", 1)
+    path = tmp_path / "acled.csv"
+    note = '"' + "a long note\n" * 200 + '"'
+    path.write_text(f"{HEADER}\nMLI1,2024-02-08,Battles,JNIM,Mali,Kayes,1,{note},\n")
+    assert batches._split_point(path, HEADER.split(",")) is None
+    assert read_events(path).events["notes"].iloc[0].count("\n") == 200
 
 
 def test_problems_in_late_batches_name_their_line(tmp_path, small_batches):

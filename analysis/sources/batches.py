@@ -43,6 +43,8 @@ BLOCK_SIZE = 1 << 20
 #: Rows converted and validated together: large enough that pandas and pandera's fixed cost
 #: per call is small against the work, small enough that one chunk in flight is cheap.
 CHUNK_ROWS = 1 << 18
+#: Files from this size on are parsed as two halves on two threads.
+SPLIT_BYTES = 1 << 26
 
 #: ``convert(chunk, problems)`` -> canonical columns of the chunk and its quality counts.
 Convert = Callable[[pa.Table, Problems], tuple[dict[str, pd.Series], dict[str, int]]]
@@ -58,8 +60,8 @@ class Batched:
 
 
 class _Restart(Exception):
-    """Read the file again: a quoted newline or a long field met the chunker ("chunker"), or
-    a number did not convert ("number")."""
+    """Read the file again: a quoted newline or a long field met the chunker ("chunker"), a
+    number did not convert ("number"), or a half read on its own failed ("split")."""
 
     def __init__(self, reason: str, error: Exception) -> None:
         super().__init__(reason)
@@ -127,17 +129,23 @@ def read_batched(
     # out of sync with chunker" rather than mis-splitting a record, and the file is read again.
     # Numbers are parsed by Arrow's CSV converter; when one does not convert, the stream stops,
     # and the file is read again with numbers as text, converted and reported per chunk.
+    # A large file is read as two halves on two threads, split at a line end outside quotes;
+    # a malformed row in a half sends the file back to one stream, which names its line.
     newlines = False
     block = BLOCK_SIZE
     numbers_as_text = False
+    split = _split_point(path, header)
     while True:
         problems.reset()
         parse = pacsv.ParseOptions(newlines_in_values=newlines)
+        reading = _Reading(path, header, pacsv.ReadOptions(block_size=int(min(block, 2**31 - 1))),
+                           parse, options(numbers_as_text), split)  # fmt: skip
         try:
-            return _read(path, header, parse, block, options(numbers_as_text), numeric, expected,
-                         extras, problems, convert)  # fmt: skip
+            return _read(reading, numeric, expected, extras, problems, convert)
         except _Restart as again:
-            if again.reason == "number" and not numbers_as_text:
+            if again.reason == "split":
+                split = None
+            elif again.reason == "number" and not numbers_as_text:
                 numbers_as_text = True
             elif again.reason == "chunker" and not newlines:
                 newlines = True
@@ -145,22 +153,30 @@ def read_batched(
                 # a field longer than a block (a pasted report in `notes`): one block
                 block = path.stat().st_size + 1
             else:
-                raise again.error from None
+                raise _parse_error(path, again.error, len(header)) from None
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How to read one file: Arrow's options and where to split it (None: one stream)."""
+
+    path: Path
+    header: list[str]
+    read: pacsv.ReadOptions
+    parse: pacsv.ParseOptions
+    convert: pacsv.ConvertOptions
+    split: int | None
 
 
 def _read(
-    path: Path,
-    header: list[str],
-    parse: pacsv.ParseOptions,
-    block: int,
-    convert_options: pacsv.ConvertOptions,
+    reading: _Reading,
     numeric: set[str],
     expected: dict[str, str],
     extras: list[tuple[str, str]],
     problems: Problems,
     convert: Convert,
 ) -> Batched:
-    read = pacsv.ReadOptions(block_size=int(min(block, 2**31 - 1)))
+    path = reading.path
     frames: list[pd.DataFrame] = []
     extra_tables: list[pa.Table] = []
     failures: list[pd.DataFrame] = []
@@ -168,7 +184,7 @@ def _read(
     offset = 0
     size_mb = path.stat().st_size / 1e6
     with progress.bar(total=round(size_mb, 1), stage="ingest", unit="MB") as bar:
-        for chunk, read_mb in _chunks(path, header, read, parse, convert_options):
+        for chunk, read_mb in _chunks(reading):
             bar.update(round(read_mb, 1) - bar.n if read_mb <= size_mb else 0)
             problems.offset = offset
             chunk = _numbers(chunk, numeric, expected, problems)
@@ -208,58 +224,142 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _chunks(
-    path: Path,
-    header: list[str],
-    read: pacsv.ReadOptions,
-    parse: pacsv.ParseOptions,
-    convert_options: pacsv.ConvertOptions,
-) -> Iterator[tuple[pa.Table, float]]:
-    """Tables of about :data:`CHUNK_ROWS` rows, read one ahead on a background thread.
+def _chunks(reading: _Reading) -> Iterator[tuple[pa.Table, float]]:
+    """Tables of about :data:`CHUNK_ROWS` rows in file order, read on background threads.
 
-    Arrow parses with the GIL released, so reading the next chunk overlaps the conversion and
-    checks of this one; the queue holds one chunk, which bounds the memory in flight.
+    Arrow parses with the GIL released, so reading overlaps the conversion and checks of the
+    chunk in hand. One stream: its queue holds one chunk, which bounds the memory in flight.
+    Two halves: the first half's queue holds one chunk; the second half is parsed alongside
+    and queued whole (its chunks are kept anyway, as the events of the file).
     """
-    handoff: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=1)
+    size = reading.path.stat().st_size
+    if reading.split is None:
+        ranges = [(0, size, 1)]
+    else:
+        ranges = [(0, reading.split, 1), (reading.split, size, 0)]
     stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            with pa.OSFile(str(path), "rb") as source:
-                reader = pacsv.open_csv(
-                    source, read_options=read, parse_options=parse, convert_options=convert_options
-                )
-                pending: list[pa.RecordBatch] = []
-                rows = 0
-                for batch in reader:
-                    pending.append(batch)
-                    rows += batch.num_rows
-                    if rows >= CHUNK_ROWS:
-                        if not _put(
-                            handoff, stop, ("chunk", (_whole(pending), source.tell() / 1e6))
-                        ):
-                            return
-                        pending, rows = [], 0
-                if pending:
-                    _put(handoff, stop, ("chunk", (_whole(pending), source.tell() / 1e6)))
-            _put(handoff, stop, ("done", None))
-        except BaseException as exc:  # handed to the consumer, which raises it
-            _put(handoff, stop, ("error", exc))
-
-    worker = threading.Thread(target=produce, name="csv-reader", daemon=True)
-    worker.start()
+    queues: list[queue.Queue[tuple[str, object]]] = []
+    workers = []
+    consumed = [0.0] * len(ranges)
+    for i, (start, end, bound) in enumerate(ranges):
+        handoff: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=bound)
+        worker = threading.Thread(
+            target=_produce, args=(reading, start, end, i > 0, handoff, stop), daemon=True
+        )
+        queues.append(handoff)
+        workers.append(worker)
+        worker.start()
     try:
-        while True:
-            kind, payload = handoff.get()
-            if kind == "done":
-                return
-            if kind == "error":
-                _raise_read_error(path, header, payload)  # type: ignore[arg-type]
-            table, read_mb = payload  # type: ignore[misc]
-            yield table, read_mb
+        for i, handoff in enumerate(queues):
+            while True:
+                kind, payload = handoff.get()
+                if kind == "done":
+                    break
+                if kind == "error":
+                    _raise_read_error(reading, payload)  # type: ignore[arg-type]
+                table, read_mb = payload  # type: ignore[misc]
+                consumed[i] = read_mb
+                yield table, sum(consumed)
     finally:
         stop.set()
-        worker.join()
+        for handoff in queues:  # unblock producers waiting on a full queue
+            while not handoff.empty():
+                handoff.get_nowait()
+        for worker in workers:
+            worker.join()
+
+
+class _Range:
+    """Bytes ``start`` to ``end`` of a file, as a readable stream for Arrow."""
+
+    def __init__(self, path: Path, start: int, end: int) -> None:
+        self._handle = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._handle.seek(start)
+        self._left = end - start
+        self.done = 0
+
+    def read(self, n: int = -1) -> bytes:
+        n = self._left if n is None or n < 0 else min(n, self._left)
+        data = self._handle.read(n)
+        self._left -= len(data)
+        self.done += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self._handle.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._handle.closed
+
+
+def _produce(
+    reading: _Reading,
+    start: int,
+    end: int,
+    headless: bool,
+    handoff: queue.Queue,
+    stop: threading.Event,
+) -> None:
+    try:
+        source = _Range(reading.path, start, end)
+        try:
+            read = reading.read
+            if headless:  # the second half: the header's names, no header row
+                read = pacsv.ReadOptions(block_size=read.block_size, column_names=reading.header)
+            reader = pacsv.open_csv(
+                pa.PythonFile(source, mode="r"),
+                read_options=read,
+                parse_options=reading.parse,
+                convert_options=reading.convert,
+            )
+            pending: list[pa.RecordBatch] = []
+            rows = 0
+            for batch in reader:
+                pending.append(batch)
+                rows += batch.num_rows
+                if rows >= CHUNK_ROWS:
+                    if not _put(handoff, stop, ("chunk", (_whole(pending), source.done / 1e6))):
+                        return
+                    pending, rows = [], 0
+            if pending:
+                _put(handoff, stop, ("chunk", (_whole(pending), source.done / 1e6)))
+        finally:
+            source.close()
+        _put(handoff, stop, ("done", None))
+    except BaseException as exc:  # handed to the consumer, which raises it
+        _put(handoff, stop, ("error", exc))
+
+
+def _split_point(path: Path, header: list[str]) -> int | None:
+    """A byte offset near the middle of a large file where a record starts, or None.
+
+    The offset follows a line end with an even number of quote characters before it, so it
+    lies outside every quoted field (in CSV, quotes open, close or double within quoted fields).
+    Small files, and headers whose names are not unique, are read as one stream.
+    """
+    import mmap
+
+    size = path.stat().st_size
+    if size < SPLIT_BYTES or len(set(header)) != len(header):
+        return None
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        newline = mm.find(b"\n", size // 2)
+        if newline < 0 or newline + 1 >= size:
+            return None
+        quotes = 0
+        step = 1 << 24
+        for lo in range(0, newline, step):
+            piece = np.frombuffer(mm, dtype=np.uint8, count=min(step, newline - lo), offset=lo)
+            quotes += int(np.count_nonzero(piece == 34))
+        del piece
+    return newline + 1 if quotes % 2 == 0 else None
 
 
 def _whole(batches: list[pa.RecordBatch]) -> pa.Table:
@@ -278,15 +378,17 @@ def _put(handoff: queue.Queue, stop: threading.Event, item: tuple[str, object]) 
     return False
 
 
-def _raise_read_error(path: Path, header: list[str], exc: BaseException) -> None:
-    if isinstance(exc, pa.ArrowInvalid):
-        text = str(exc)
-        if "out of sync" in text or "straddl" in text:
-            raise _Restart("chunker", _parse_error(path, exc, len(header))) from None
-        if "conversion error" in text.lower():
-            raise _Restart("number", exc) from None
-        raise _parse_error(path, exc, len(header)) from None
-    raise exc
+def _raise_read_error(reading: _Reading, exc: BaseException) -> None:
+    if not isinstance(exc, pa.ArrowInvalid):
+        raise exc
+    text = str(exc)
+    if "out of sync" in text or "straddl" in text:
+        raise _Restart("chunker", exc) from None
+    if "conversion error" in text.lower():
+        raise _Restart("number", exc) from None
+    if reading.split is not None:  # one stream finds the line of a malformed row
+        raise _Restart("split", exc) from None
+    raise _parse_error(reading.path, exc, len(reading.header)) from None
 
 
 def _numbers(
