@@ -109,3 +109,17 @@ def test_progress_bar_names_the_stage_on_a_terminal_only(tmp_path, monkeypatch, 
     finally:
         progress.set_quiet(False)
     assert capsys.readouterr().err == ""
+
+
+def test_malformed_row_in_the_second_half_names_its_line(tmp_path, small_batches):
+    path = tmp_path / "acled.csv"
+    lines = _write(path, 3000)
+    text = path.read_text().split("\n")
+    record = lines[2900] - 1  # index of the record's first physical line
+    text[record] = text[record] + ",one field too many"
+    path.write_text("\n".join(text))
+    with pytest.raises(InputError) as err:
+        read_events(path)
+    (problem,) = err.value.problems
+    assert problem.file == str(path) and problem.line == lines[2900]
+    assert problem.expected == "9 fields as in the header" and problem.found == "10 fields"
