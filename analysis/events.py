@@ -122,7 +122,9 @@ def duplicated_ids(frame: pd.DataFrame) -> np.ndarray | None:
     if sources.nunique(dropna=False) > 1:
         h = h ^ (_string_hash(sources) * np.uint64(0xC2B2AE3D27D4EB4F))
     valid = ids.notna().to_numpy()
-    if pd.Index(h[valid]).is_unique:
+    # numpy sorts 64-bit keys in a few tens of milliseconds, well ahead of a hash table
+    ordered = np.sort(h[valid])
+    if not (ordered[1:] == ordered[:-1]).any():
         return None
     candidates = pd.Series(h).duplicated(keep=False).to_numpy() & valid
     exact = frame.loc[candidates, ["source", "event_id"]].astype(str)
@@ -205,6 +207,21 @@ EVENT_SCHEMA = pa.DataFrameSchema(
     ordered=False,
     name="canonical events",
 )
+
+#: :data:`EVENT_SCHEMA` without its check across rows (unique ids): what one batch of a file
+#: can be validated against on its own. Ids are checked over the whole file by
+#: :func:`duplicate_id_rows`.
+ROW_SCHEMA = pa.DataFrameSchema(
+    EVENT_SCHEMA.columns,
+    checks=[c for c in EVENT_SCHEMA.checks if c.name != "unique_event_id"],
+    strict=False,
+    ordered=False,
+    name="canonical events (row checks)",
+)
+# pandera checks a pyarrow string column element by element (about a second at two million
+# rows). A column whose dtype already is STRING_DTYPE holds only strings and nulls, so for such
+# columns the batch check below leaves the dtype out; nullability and value checks stay.
+_ROW_SCHEMA_TEXT_TYPED = ROW_SCHEMA.update_columns({c: {"dtype": None} for c in STRING_COLUMNS})
 
 # What a user should have written, per failed check; pandera's own names are for programmers.
 _EXPECTED = {
@@ -322,9 +339,17 @@ def schema_problems(
     names: dict[str, str] | None = None,
 ) -> list[Problem]:
     """Turn pandera's failure cases into :class:`Problem` objects with line numbers."""
-    position = pd.Series(np.arange(len(events)), index=events.index)
+    return failure_problems(failure_rows(failures, events), file, lines, skip, names)
+
+
+def failure_rows(failures: pd.DataFrame, events: pd.DataFrame, offset: int = 0) -> pd.DataFrame:
+    """Pandera's failure cases as one row per failing value: column, check, position, found.
+
+    ``position`` is the row position in ``events`` plus ``offset`` (so that failures of several
+    batches of one file can be pooled and reported once by :func:`failure_problems`); it is -1
+    for failures that belong to no row (a wrong dtype, a missing column).
+    """
     check_names = _check_names()
-    problems: list[Problem] = []
     failures = failures.copy()
     failures["check"] = [check_names.get(str(c), str(c).split("(")[0]) for c in failures["check"]]
     # dataframe-level checks report every column of a failing row; keep one per row
@@ -333,38 +358,97 @@ def schema_problems(
         collapsed = failures[frame_level].drop_duplicates(["check", "index"]).copy()
         collapsed["column"] = collapsed["check"].map(_FRAME_CHECKS)
         failures = pd.concat([failures[~frame_level], collapsed], ignore_index=True)
-    for (column, check_name), group in failures.groupby(
-        ["column", "check"], sort=False, dropna=False
+    index_position = pd.Series(np.arange(len(events)), index=events.index)
+    positions = np.full(len(failures), -1, dtype=np.int64)
+    found: list[object] = []
+    for i, (idx, check, value) in enumerate(
+        zip(failures["index"], failures["check"], failures["failure_case"], strict=True)
     ):
+        if not pd.isna(idx):
+            pos = int(index_position[idx])
+            positions[i] = pos + offset
+            if check == "unique_event_id":
+                value = events["event_id"].iloc[pos]
+            elif check == "end_after_start":
+                value = str(events["date_end"].iloc[pos].date())
+        found.append(value)
+    return pd.DataFrame(
+        {
+            "column": failures["column"].to_numpy(dtype=object),
+            "check": failures["check"].to_numpy(dtype=object),
+            "position": positions,
+            "found": pd.Series(found, dtype=object).to_numpy(),
+        }
+    )
+
+
+def failure_problems(
+    rows: pd.DataFrame,
+    file: str | None,
+    lines: Sequence[int] | np.ndarray | None,
+    skip: dict[str, set[int]],
+    names: dict[str, str] | None = None,
+) -> list[Problem]:
+    """Report :func:`failure_rows` (of one file, possibly pooled from batches) as problems.
+
+    At most :data:`MAX_PROBLEMS_PER_CHECK` per column and check, then one line counting the
+    rest. ``skip`` holds positions a reader already reported for a column.
+    """
+    problems: list[Problem] = []
+    for (column, check_name), group in rows.groupby(["column", "check"], sort=False, dropna=False):
         column = None if pd.isna(column) else str(column)
         expected = _EXPECTED.get(check_name, str(check_name))
         if check_name == "in_range" and column in _RANGES:
             lo, hi = _RANGES[column]
             expected = expected.format(lo=lo, hi=hi)
-        rows = group["index"]
         shown_as = (names or {}).get(column, column) if column else column
         shown = eligible = 0
-        for idx, found in zip(rows, group["failure_case"], strict=True):
-            if pd.isna(idx):
+        for pos, found in zip(group["position"], group["found"], strict=True):
+            if pos < 0:
                 problems.append(Problem(file, None, shown_as, expected, _show(found)))
                 continue
-            pos = int(position[idx])
+            pos = int(pos)
             if column in skip and pos in skip[column]:
                 continue
             eligible += 1
             if shown >= MAX_PROBLEMS_PER_CHECK:
                 continue
             line = int(lines[pos]) if lines is not None else pos + 2
-            if check_name == "unique_event_id":
-                found = events["event_id"].iloc[pos]
-            elif check_name == "end_after_start":
-                found = str(events["date_end"].iloc[pos].date())
             problems.append(Problem(file, line, shown_as, expected, _show(found)))
             shown += 1
         if eligible > shown:
             more = f"{eligible - shown} more rows failing this check"
             problems.append(Problem(file, None, shown_as, expected, more))
     return problems
+
+
+def row_failure_rows(events: pd.DataFrame, offset: int = 0) -> pd.DataFrame:
+    """Validate one batch of events against :data:`ROW_SCHEMA`; return its :func:`failure_rows`.
+
+    ``offset`` is the position of the batch's first row in its file.
+    """
+    typed = all(c in events and events[c].dtype == STRING_DTYPE for c in STRING_COLUMNS)
+    schema = _ROW_SCHEMA_TEXT_TYPED if typed else ROW_SCHEMA
+    try:
+        # inplace: pandera would otherwise copy the batch (no coercion is declared)
+        schema.validate(events, lazy=True, inplace=True)
+    except pa.errors.SchemaErrors as exc:
+        return failure_rows(exc.failure_cases, events, offset)
+    return failure_rows(pd.DataFrame(columns=["column", "check", "index", "failure_case"]), events)
+
+
+def duplicate_id_rows(events: pd.DataFrame) -> pd.DataFrame:
+    """:func:`failure_rows` of the events whose (source, event_id) appeared on an earlier row."""
+    dup = duplicated_ids(events)
+    positions = np.flatnonzero(dup) if dup is not None else np.zeros(0, dtype=np.int64)
+    return pd.DataFrame(
+        {
+            "column": "event_id",
+            "check": "unique_event_id",
+            "position": positions.astype(np.int64),
+            "found": events["event_id"].iloc[positions].to_numpy(dtype=object),
+        }
+    )
 
 
 def _check_names() -> dict[str, str]:

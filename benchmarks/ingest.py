@@ -1,22 +1,28 @@
-"""Benchmark: ingest a 2,000,000-row ACLED-format CSV and build the monthly panel.
+"""Benchmark: ingest a 2,000,000-row ACLED-format CSV and build the monthly panel; DuckDB alongside.
 
 Usage::
 
-    .venv/bin/python benchmarks/ingest.py [--rows 2000000] [--repeats 3] [--keep]
+    .venv/bin/python benchmarks/ingest.py [--rows 2000000] [--repeats 3] [--keep-extra]
 
 Generates the CSV once into ``benchmarks/out/`` (gitignored): 1,000 admin-1 units in 10
 countries, 10 years, all 31 ACLED columns, dates mixed across ACLED's three written forms, and
-notes of realistic length and wording. Each repeat runs in a fresh subprocess so that its peak
-resident memory (``ru_maxrss``) is its own; the last line printed is JSON with the medians.
+notes of realistic length and wording. Each repeat runs this project and then DuckDB, each in a
+fresh child process; the peak resident memory of each child is read from ``os.wait4`` (its own
+``ru_maxrss``, not the running maximum over children). The last line printed is JSON with the
+medians and the ratio of this project's end-to-end time to DuckDB's, measured in the same run.
 
-What is timed (``end_to_end_s``): reading the needed columns with Arrow, parsing dates,
-validating the whole table against ``EVENT_SCHEMA`` (vectorised, lazy), the reader's line-aware
-checks, and ``build_panel`` at monthly frequency over all 1,000 units x 120 months. Region ids
-are the admin-1 names as written (``regions="admin1"``): the synthetic units are not in the
-shipped boundaries, so name/point resolution (``analysis.geography.assign_regions``) is not part
-of the end-to-end figure; it is timed separately (``assign_regions_s``) against synthetic
-boundaries of the same 1,000 names. Writing the parquet file is timed separately as well
+What is timed for this project (``end_to_end_s``): reading the file in Arrow record batches,
+parsing dates, validating every batch against ``ROW_SCHEMA`` and the ids over the whole file,
+the SHA-256 of the input for the manifest (background thread), and ``build_panel`` at monthly
+frequency over all 1,000 units x 120 months. Region ids are the admin-1 names as written
+(``regions="admin1"``): the synthetic units are not in the shipped boundaries, so name/point
+resolution (``analysis.geography.assign_regions``) is timed separately (``assign_regions_s``)
+against synthetic boundaries of the same 1,000 names, as is writing the parquet file
 (``write_parquet_s``).
+
+What is timed for DuckDB (``duckdb_s``): ``read_csv`` of the same file (types sniffed), the
+three date forms parsed with ``try_strptime``, and the group-by to admin-1 x month counts and
+fatalities; no validation, no line numbers, no hash.
 """
 
 from __future__ import annotations
@@ -211,7 +217,7 @@ def _csv_field(values: pa.Array) -> pa.Array:
 
 
 def run_once(path: Path, keep_extra: bool) -> dict[str, float | int | str]:
-    """One timed run (call in a fresh process)."""
+    """One timed run of this project (call in a fresh process)."""
     import pandas as pd
 
     from analysis.geography import Boundaries, assign_regions
@@ -245,7 +251,6 @@ def run_once(path: Path, keep_extra: bool) -> dict[str, float | int | str]:
     panel = build_panel(events, boundaries, freq="month")
     t3 = time.perf_counter()
     usage3 = resource.getrusage(resource.RUSAGE_SELF)
-    peak_end_to_end = usage3.ru_maxrss / 1024
     cpu = (usage3.ru_utime + usage3.ru_stime) - (usage0.ru_utime + usage0.ru_stime)
     out = path.with_name("events.parquet")
     events.to_parquet(out, index=False)
@@ -269,9 +274,58 @@ def run_once(path: Path, keep_extra: bool) -> dict[str, float | int | str]:
         "assign_regions_s": t6 - t5,
         "assign_regions_resolved": int(assignment.region_id.notna().sum()),
         "cpu_s": cpu,
-        "peak_rss_mib": peak_end_to_end,
-        "peak_rss_mib_with_extras": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mib_end_to_end": usage3.ru_maxrss / 1024,
     }
+
+
+DUCKDB_PANEL = """
+SELECT admin1, date_trunc('month', d) AS month, count(*) AS events,
+       sum(fatalities) AS fatalities, count(*) FILTER (WHERE d IS NULL) AS bad_dates
+FROM (
+    SELECT admin1, fatalities,
+           coalesce(try_strptime(event_date, '%Y-%m-%d'), try_strptime(event_date, '%d %B %Y'),
+                    try_strptime(event_date, '%d-%b-%y')) AS d
+    FROM read_csv(?, header = true)
+)
+GROUP BY ALL
+"""
+
+
+def run_duckdb(path: Path) -> dict[str, float | int]:
+    """One timed DuckDB run: read, parse the three date forms, group by admin-1 x month."""
+    import duckdb
+
+    usage0 = resource.getrusage(resource.RUSAGE_SELF)
+    t0 = time.perf_counter()
+    con = duckdb.connect()
+    groups = con.execute(DUCKDB_PANEL, [str(path)]).fetchall()
+    seconds = time.perf_counter() - t0
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "duckdb_s": seconds,
+        "groups": len(groups),
+        "events": int(sum(g[2] for g in groups)),
+        "bad_dates": int(sum(g[4] for g in groups)),
+        "threads": int(con.execute("SELECT current_setting('threads')").fetchone()[0]),
+        "cpu_s": (usage.ru_utime + usage.ru_stime) - (usage0.ru_utime + usage0.ru_stime),
+    }
+
+
+def child(args: list[str]) -> tuple[dict, float]:
+    """Run this script with ``args`` in a fresh process: its JSON line and its peak RSS (MiB).
+
+    ``os.wait4`` gives the resource usage of that one child, so every run has its own peak.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, __file__, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    stdout, stderr = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.stderr.write(stderr.decode())
+        raise SystemExit(f"benchmark child {args} failed ({proc.returncode})")
+    return json.loads(stdout.decode().strip().splitlines()[-1]), usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -281,27 +335,35 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "out")
     parser.add_argument("--keep-extra", action="store_true", help="also keep the 18 extra columns")
     parser.add_argument("--run", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--run-duckdb", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
         print(json.dumps(run_once(args.run, args.keep_extra)))
+        return
+    if args.run_duckdb:
+        print(json.dumps(run_duckdb(args.run_duckdb)))
         return
     path = args.out / f"acled_{args.rows}.csv"
     t = time.perf_counter()
     if not path.exists():
         generate(path, args.rows)
     generated = time.perf_counter() - t
-    runs = []
+    load_start = os.getloadavg()[0]
+    runs, duck = [], []
     for _ in range(args.repeats):
-        cmd = [sys.executable, __file__, "--run", str(path)]
-        if args.keep_extra:
-            cmd.append("--keep-extra")
-        done = subprocess.run(cmd, check=True, capture_output=True, text=True)
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        ours_args = ["--run", str(path)] + (["--keep-extra"] if args.keep_extra else [])
+        result, peak = child(ours_args)
+        runs.append(dict(result, peak_rss_mib=peak))
         print(json.dumps(runs[-1]), file=sys.stderr)
+        result, peak = child(["--run-duckdb", str(path)])
+        duck.append(dict(result, peak_rss_mib=peak))
+        print(json.dumps(duck[-1]), file=sys.stderr)
 
-    def median(key: str) -> float:
-        return statistics.median(r[key] for r in runs)
+    def median(key: str, of: list[dict] = runs) -> float:
+        return statistics.median(r[key] for r in of)
 
+    ours_s = median("end_to_end_s")
+    duck_s = median("duckdb_s", duck)
     summary = {
         "benchmark": "ingest ACLED CSV -> validated canonical events -> monthly panel",
         "rows": runs[0]["rows"],
@@ -309,31 +371,52 @@ def main() -> None:
         "generate_s": round(generated, 2),
         "repeats": len(runs),
         "keep_extra_columns": bool(args.keep_extra),
-        "median_end_to_end_s": round(median("end_to_end_s"), 3),
+        "median_end_to_end_s": round(ours_s, 3),
         "median_rows_per_second": round(median("rows_per_second")),
         "median_ingest_s": round(median("ingest_s"), 3),
         "median_panel_s": round(median("panel_s"), 3),
-        "median_cpu_s (user+sys, both cores)": round(median("cpu_s"), 2),
-        "median_peak_rss_mib": round(median("peak_rss_mib"), 1),
-        "max_peak_rss_mib": round(max(r["peak_rss_mib"] for r in runs), 1),
+        "median_cpu_s (user+sys, all threads)": round(median("cpu_s"), 2),
+        "median_peak_rss_mib_end_to_end": round(median("peak_rss_mib_end_to_end"), 1),
+        "max_peak_rss_mib_end_to_end": round(max(r["peak_rss_mib_end_to_end"] for r in runs), 1),
+        "max_peak_rss_mib_process (with write and assign_regions)": round(
+            max(r["peak_rss_mib"] for r in runs), 1
+        ),
         "panel_rows": runs[0]["panel_rows"],
         "median_write_parquet_s (not in end_to_end)": round(median("write_parquet_s"), 3),
         "median_assign_regions_s (not in end_to_end)": round(median("assign_regions_s"), 3),
-        "max_peak_rss_mib_with_write_and_assign_regions": round(
-            max(r["peak_rss_mib_with_extras"] for r in runs), 1
+        "duckdb_version": _duckdb_version(),
+        "duckdb_threads": duck[0]["threads"],
+        "median_duckdb_s": round(duck_s, 3),
+        "median_duckdb_cpu_s": round(median("cpu_s", duck), 2),
+        "max_duckdb_peak_rss_mib": round(max(r["peak_rss_mib"] for r in duck), 1),
+        "duckdb_groups": duck[0]["groups"],
+        "duckdb_bad_dates": duck[0]["bad_dates"],
+        "ratio_to_duckdb (median end_to_end / median duckdb)": round(ours_s / duck_s, 2),
+        # on a loaded machine wall time follows the CPU share a process gets; CPU seconds less so
+        "cpu_ratio_to_duckdb (median cpu_s / median duckdb cpu_s)": round(
+            median("cpu_s") / median("cpu_s", duck), 2
         ),
-        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+        "ratio_to_duckdb_per_run": [
+            round(r["end_to_end_s"] / d["duckdb_s"], 2) for r, d in zip(runs, duck, strict=True)
+        ],
+        "load_average_1min": [round(load_start, 2), round(os.getloadavg()[0], 2)],
         "included": (
-            "Arrow read of "
+            "Arrow record batches of "
             + ("all 31 columns" if args.keep_extra else "the 14 needed columns")
-            + ", date parsing, line-aware reader checks, EVENT_SCHEMA validation (lazy,"
-            " vectorised), SHA-256 of the input (background thread), monthly build_panel over"
-            " 1,000 units x 120 months; region ids = admin1 names (synthetic units, so"
-            " assign_regions is timed separately)"
+            + ", date parsing, per-batch ROW_SCHEMA validation and whole-file id check, SHA-256"
+            " of the input (background thread), monthly build_panel over 1,000 units x 120"
+            " months; region ids = admin1 names (synthetic units, so assign_regions is timed"
+            " separately)"
         ),
         "cores": os.cpu_count(),
     }
     print(json.dumps(summary))
+
+
+def _duckdb_version() -> str:
+    import duckdb
+
+    return duckdb.__version__
 
 
 if __name__ == "__main__":

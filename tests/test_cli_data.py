@@ -133,12 +133,14 @@ def run(*args: str):
 def test_ingest_writes_parquet_and_manifest(tmp_path, raw):
     before = raw.read_bytes()
     out = tmp_path / "processed" / "events.parquet"
-    result = run("ingest", str(raw), "--out", str(out))
+    result = run("ingest", str(raw), "--out", str(out), "--quiet")
     assert result.exit_code == 0, result.output
     assert "warning: " in result.stderr and "2 events without coordinates" in result.stderr
     assert "2 events have no resolvable admin-1 unit" in result.stderr
     summary = json.loads(result.stdout)
     assert summary["rows_read"] == 5 and summary["rows_kept"] == 5
+    timings = summary["timings_s"]
+    assert set(timings) == {"ingest", "write", "total"} and timings["total"] >= timings["ingest"]
     events = pd.read_parquet(out)
     assert len(events) == 5
     assert list(events["region_id"].fillna("-")) == ["ML-1", "ML-4", "-", "MR-02", "-"]

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from analysis.commands._common import EXIT_FAILED, print_json, user_errors
+from analysis.commands._common import EXIT_FAILED, QUIET_HELP, print_json, user_errors
 from analysis.errors import InputError, Problem
 
 DEFAULT_EVENTS = Path("data/processed/events.parquet")
@@ -41,14 +41,20 @@ def ingest_command(
         bool,
         typer.Option("--drop-extra", help="Keep only the canonical columns (less memory)."),
     ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help=QUIET_HELP)] = False,
 ) -> None:
     """Read, validate and combine raw event files into one canonical events table.
 
     Writes OUT and OUT.manifest.json (inputs with SHA-256, rows read, kept and set aside).
-    Nothing is written when any input is invalid (exit code 2).
+    Nothing is written when any input is invalid (exit code 2). Large files are read in
+    batches, with a progress bar on a terminal (stage "ingest", in MB).
     """
+    from analysis import progress
     from analysis.io import atomic_write_json, atomic_write_with
     from analysis.sources.ingest import ingest
+
+    progress.set_quiet(quiet)
+    timer = progress.StageTimer()
 
     out_resolved = out.resolve()
     for file in files:
@@ -65,7 +71,7 @@ def ingest_command(
     # imported here: pandas and pandera would otherwise load for every `--help`
     from analysis.events import DataQualityWarning
 
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, timer.stage("ingest"):
         warnings.simplefilter("always", DataQualityWarning)
         result = ingest(
             files,
@@ -81,11 +87,12 @@ def ingest_command(
             warnings.showwarning(
                 warning.message, warning.category, warning.filename, warning.lineno
             )
-    atomic_write_with(out, lambda tmp: result.events.to_parquet(tmp, index=False))
-    manifest = dict(result.manifest, output=str(out))
-    if len(result.unresolved):
-        manifest["unresolved"] = result.unresolved.head(100).to_dict(orient="records")
-    atomic_write_json(manifest_path(out), manifest)
+    with timer.stage("write"):
+        atomic_write_with(out, lambda tmp: result.events.to_parquet(tmp, index=False))
+        manifest = dict(result.manifest, output=str(out))
+        if len(result.unresolved):
+            manifest["unresolved"] = result.unresolved.head(100).to_dict(orient="records")
+        atomic_write_json(manifest_path(out), manifest)
     print_json(
         {
             "out": str(out),
@@ -96,6 +103,7 @@ def ingest_command(
             "quality_warnings": manifest["quality_warnings"],
             "date_range": manifest["date_range"],
             "sources": manifest["sources"],
+            "timings_s": timer.as_dict(),
         }
     )
 

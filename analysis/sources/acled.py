@@ -9,11 +9,12 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis.events import quality_counts
+from analysis.sources.batches import read_batched
 from analysis.sources.common import (
     ACLED_DATE_FORMATS,
+    DateCache,
     Problems,
     ReadResult,
-    assemble,
     constant_text,
     empty_file_error,
     extra_columns,
@@ -21,7 +22,6 @@ from analysis.sources.common import (
     number,
     parse_dates,
     read_header,
-    read_table,
     require_columns,
     text,
 )
@@ -78,34 +78,40 @@ def read_acled(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadRes
     types[names["event_date"]] = pa.string()
     types.update({names[c]: pa.float64() for c in NUMBERS if c in names})
     expected = {names[c]: NUMBERS[c][1] for c in NUMBERS if c in names}
-    problems = Problems(path)
-    table = read_table(path, header, types, keep_extra, problems, expected)
-    if table.num_rows == 0:
-        raise empty_file_error(path, 2, "at least one event after the header")
-
-    columns: dict[str, pd.Series] = {c: text(table, names.get(raw)) for raw, c in TEXT.items()}
-    dates = parse_dates(table, names["event_date"], ACLED_DATE_FORMATS, problems, "date_start")
-    n = table.num_rows
-    # date_end is the same parsed column: a bad date is reported once
-    problems.skip["date_end"] = problems.skip.get("date_start", set())
-    columns.update(
-        source=constant_text("acled", n),
-        date_start=dates,
-        date_end=dates,
-        iso3=text(table, None),
-        region_id=text(table, None),
-        latitude=number(table, names.get("latitude")),
-        longitude=number(table, names.get("longitude")),
-        fatalities=number(table, names["fatalities"]),
-        fatalities_low=number(table, None),
-        fatalities_high=number(table, None),
-    )
     used = set(TEXT) | {"event_date", "latitude", "longitude", "fatalities"}
     extras = extra_columns(header, used, "acled") if keep_extra else []
-    frame = assemble(columns, table, extras)
-    imprecise = number(table, names.get("time_precision")) > 1
-    quality = quality_counts(frame, imprecise_date=imprecise)
+    problems = Problems(path)
+    cache = DateCache()
+
+    def convert(table: pa.Table, problems: Problems) -> tuple[dict[str, pd.Series], dict]:
+        columns = {c: text(table, names.get(raw)) for raw, c in TEXT.items()}
+        dates = parse_dates(
+            table, names["event_date"], ACLED_DATE_FORMATS, problems, "date_start", cache
+        )
+        n = table.num_rows
+        # date_end is the same parsed column: a bad date is reported once
+        problems.skip["date_end"] = problems.skip.setdefault("date_start", set())
+        columns.update(
+            source=constant_text("acled", n),
+            date_start=dates,
+            date_end=dates,
+            iso3=text(table, None),
+            region_id=text(table, None),
+            latitude=number(table, names.get("latitude")),
+            longitude=number(table, names.get("longitude")),
+            fatalities=number(table, names["fatalities"]),
+            fatalities_low=number(table, None),
+            fatalities_high=number(table, None),
+        )
+        imprecise = number(table, names.get("time_precision")) > 1
+        return columns, quality_counts(pd.DataFrame(columns, copy=False), imprecise)
+
+    batched = read_batched(path, header, types, expected, extras, problems, convert)
+    if len(batched.frame) == 0:
+        raise empty_file_error(path, 2, "at least one event after the header")
     written = {canonical: names[raw] for raw, canonical in TEXT.items() if raw in names}
     written.update(date_start=names["event_date"], date_end=names["event_date"])
     written.update({c: names[c] for c in ("latitude", "longitude", "fatalities") if c in names})
-    return finish(path, "acled", frame, problems, written, quality)
+    return finish(
+        path, "acled", batched.frame, problems, written, batched.quality, batched.failures
+    )

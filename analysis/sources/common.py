@@ -1,9 +1,10 @@
-"""Machinery shared by the readers: Arrow CSV reading, date parsing, line numbers, problems.
+"""Machinery shared by the readers: headers, date parsing, line numbers, problems.
 
-Readers read only the columns they need in Arrow types (strings stay Arrow strings in pandas),
-parse dates once per distinct value, and check everything vectorised. The slow paths (scanning
-the file with the ``csv`` module for line numbers, re-reading as text to find the value that
-would not convert) only run when something is wrong.
+Readers read only the columns they need, in batches (:mod:`analysis.sources.batches`; strings
+stay Arrow strings in pandas), parse dates once per distinct value, and check everything
+vectorised. The slow paths (scanning the file with the ``csv`` module for line numbers,
+re-parsing a batch's numbers to find the value that would not convert) only run when something
+is wrong.
 """
 
 from __future__ import annotations
@@ -19,14 +20,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from analysis.errors import InputError, Problem
 from analysis.events import (
     CANONICAL_COLUMNS,
     DATE_DTYPE,
     STRING_DTYPE,
-    validate_events,
+    failure_problems,
 )
 from analysis.io import open_text_for_reading
 
@@ -72,11 +72,19 @@ class ReadResult:
 
 @dataclass
 class Problems:
-    """Problems found by a reader, kept by row position until line numbers are known."""
+    """Problems found by a reader, kept by row position until line numbers are known.
+
+    A file read in batches sets ``offset`` to the position of the batch's first row; positions
+    given to :meth:`add` are within the batch. Failures of one column and expected form are
+    pooled over the batches, so they are capped and counted as for a file read whole.
+    """
 
     path: Path
-    found: list[tuple[str | None, np.ndarray, list[str], str]] = field(default_factory=list)
+    found: dict[tuple[str | None, str], tuple[list[np.ndarray], list[str]]] = field(
+        default_factory=dict
+    )
     skip: dict[str, set[int]] = field(default_factory=dict)
+    offset: int = 0
 
     def add(
         self,
@@ -89,13 +97,23 @@ class Problems:
         """Record failing rows of one column (``canonical``: its canonical name)."""
         if len(positions) == 0:
             return
-        self.found.append((column, np.asarray(positions), values, expected))
+        positions = np.asarray(positions, dtype=np.int64) + self.offset
+        where, shown = self.found.setdefault((column, expected), ([], []))
+        where.append(positions)
+        shown.extend(values[: max(MAX_SHOWN - len(shown), 0)])
         if canonical:
-            self.skip.setdefault(canonical, set()).update(int(p) for p in positions)
+            self.skip.setdefault(canonical, set()).update(positions.tolist())
+
+    def reset(self) -> None:
+        """Forget everything (the file is about to be read again)."""
+        self.found.clear()
+        self.skip.clear()
+        self.offset = 0
 
     def to_problems(self, lines: np.ndarray) -> list[Problem]:
         out: list[Problem] = []
-        for column, positions, values, expected in self.found:
+        for (column, expected), (where, values) in self.found.items():
+            positions = np.concatenate(where)
             for pos, value in zip(positions[:MAX_SHOWN], values[:MAX_SHOWN], strict=False):
                 out.append(Problem(str(self.path), int(lines[pos]), column, expected, value))
             if len(positions) > MAX_SHOWN:
@@ -314,104 +332,6 @@ def nul_byte_error(path: Path) -> InputError | None:
     )
 
 
-def read_table(
-    path: Path,
-    header: list[str],
-    types: dict[str, pa.DataType],
-    keep_extra: bool,
-    problems: Problems,
-    expected: dict[str, str],
-) -> pa.Table:
-    """Read a CSV with Arrow: needed columns in the given types, extras inferred (or skipped).
-
-    Numeric columns that do not convert are re-read as text to find the failing rows, which are
-    recorded in ``problems`` (as nulls in the result) rather than raised one at a time.
-
-    Parameters
-    ----------
-    types : dict
-        Column name as written -> Arrow type (``pa.string()`` or ``pa.float64()``).
-    expected : dict
-        Column name as written -> the expected form, for numeric columns.
-    """
-    nul = nul_byte_error(path)
-    if nul is not None:
-        raise nul
-    include = list(types) + ([h for h in header if h not in types] if keep_extra else [])
-    # Quoted newlines (multi-line notes) need Arrow's slower newline-aware chunking. Try the
-    # fast chunker first: when a quoted newline meets a block boundary Arrow stops with "got
-    # out of sync with chunker" rather than mis-splitting a record, and we re-read safely.
-    fast = pacsv.ParseOptions(newlines_in_values=False)
-    safe = pacsv.ParseOptions(newlines_in_values=True)
-    # 1 MiB blocks: measured here as fast as larger ones, with a lower peak memory
-    read = pacsv.ReadOptions(block_size=1 << 20)
-
-    def attempt(column_types: dict[str, pa.DataType], columns: list[str]) -> pa.Table:
-        convert = pacsv.ConvertOptions(
-            include_columns=columns,
-            column_types=column_types,
-            null_values=[""],
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-        )
-        try:
-            return pacsv.read_csv(
-                path, read_options=read, parse_options=fast, convert_options=convert
-            )
-        except pa.ArrowInvalid as exc:
-            if "out of sync" not in str(exc) and "straddl" not in str(exc):
-                raise
-        try:
-            return pacsv.read_csv(
-                path, read_options=read, parse_options=safe, convert_options=convert
-            )
-        except pa.ArrowInvalid as exc:
-            if "straddl" not in str(exc):
-                raise
-        # A field longer than a block (a pasted report in `notes`): read in one block.
-        whole = pacsv.ReadOptions(block_size=min(path.stat().st_size + 1, 2**31 - 1))
-        return pacsv.read_csv(path, read_options=whole, parse_options=safe, convert_options=convert)
-
-    extras = [h for h in include if h not in types]
-    # Every column gets an explicit type: Arrow's type inference holds more than twice the
-    # table in memory while it decides. Extras come in as dictionaries (mostly codes and
-    # categories) and are settled into numbers, categories or text afterwards.
-    dictionary = pa.dictionary(pa.int32(), pa.string())
-    try:
-        table = attempt({**types, **{h: dictionary for h in extras}}, include)
-        return _settle_extras(table, extras)
-    except pa.ArrowInvalid as exc:
-        if "CSV parse error" in str(exc) or "Expected" in str(exc) and "columns" in str(exc):
-            raise _parse_error(path, exc, len(header)) from None
-    # Slow path: something did not convert. Read everything as text and find it.
-    as_text = {name: pa.string() for name in include}
-    try:
-        table = attempt(as_text, include)
-    except pa.ArrowInvalid as exc:
-        raise _parse_error(path, exc, len(header)) from None
-    for name, kind in types.items():
-        if kind == pa.string():
-            continue
-        raw = table.column(name).to_pandas(types_mapper=_string_mapper)
-        values = pd.to_numeric(raw.str.strip(), errors="coerce")
-        bad = np.flatnonzero((raw.notna() & values.isna()).to_numpy())
-        problems.add(name, bad, [str(v) for v in raw.iloc[bad[:MAX_SHOWN]]], expected[name])
-        index = table.column_names.index(name)
-        table = table.set_column(
-            index, name, pa.array(values.to_numpy(dtype=float), from_pandas=True)
-        )
-    for name in include:
-        if name in types or table.column(name).null_count == len(table):
-            continue
-        # extras keep a number type where every value is a number
-        raw = table.column(name).to_pandas(types_mapper=_string_mapper)
-        values = pd.to_numeric(raw, errors="coerce")
-        if not (raw.notna() & values.isna()).any():
-            index = table.column_names.index(name)
-            table = table.set_column(index, name, pa.array(values, from_pandas=True))
-    return table
-
-
 def _settle_extras(table: pa.Table, extras: list[str]) -> pa.Table:
     """Dictionary-encoded extra columns -> integers or floats where every value is one,
     else categories (few distinct values) or plain text."""
@@ -475,22 +395,31 @@ def number(table: pa.Table, name: str | None) -> pd.Series:
     return pd.Series(column.to_numpy(zero_copy_only=False).astype(float, copy=False))
 
 
-def parse_dates(
-    table: pa.Table,
-    name: str,
-    formats: tuple[str, ...],
-    problems: Problems,
-    canonical: str,
-) -> pd.Series:
-    """Parse a text date column, trying each format on the distinct values only.
+class DateCache:
+    """Parsed values of the distinct date strings met so far in one file.
 
-    Values matching none of ``formats`` are recorded in ``problems`` and become NaT.
+    A file read in batches has the same few thousand dates in every batch: each is parsed
+    once. ``None`` values (NaT) mark strings that matched no format.
     """
-    column = table.column(name)
-    if column.type != pa.string():
-        column = column.cast(pa.string())
-    encoded = column.combine_chunks().dictionary_encode()
-    uniques = pd.Index(encoded.dictionary.to_pandas()).str.strip()
+
+    def __init__(self) -> None:
+        self.index = pd.Index([], dtype=object)
+        self.values = np.array([], dtype=DATE_DTYPE)
+
+    def parse(self, uniques: pd.Index, formats: tuple[str, ...]) -> np.ndarray:
+        """Parsed value of every string in ``uniques`` (NaT where no format matches)."""
+        where = self.index.get_indexer(uniques)
+        new = where < 0
+        if new.any():
+            fresh = uniques[new]
+            parsed = _parse_distinct(fresh, formats)
+            where[new] = np.arange(len(fresh)) + len(self.index)
+            self.index = self.index.append(pd.Index(fresh, dtype=object))
+            self.values = np.concatenate([self.values, parsed])
+        return self.values[where]
+
+
+def _parse_distinct(uniques: pd.Index, formats: tuple[str, ...]) -> np.ndarray:
     parsed = pd.Series(pd.NaT, index=range(len(uniques)), dtype=DATE_DTYPE)
     for fmt in formats:
         todo = parsed.isna().to_numpy()
@@ -498,30 +427,40 @@ def parse_dates(
             break
         attempt = pd.to_datetime(uniques[todo], format=fmt, errors="coerce")
         parsed.iloc[np.flatnonzero(todo)] = attempt.astype(DATE_DTYPE).to_numpy()
-    parsed = parsed.dt.normalize()
+    return parsed.dt.normalize().to_numpy()
+
+
+def parse_dates(
+    table: pa.Table,
+    name: str,
+    formats: tuple[str, ...],
+    problems: Problems,
+    canonical: str,
+    cache: DateCache | None = None,
+) -> pd.Series:
+    """Parse a text date column, trying each format on the distinct values only.
+
+    Values matching none of ``formats`` are recorded in ``problems`` and become NaT. With a
+    ``cache`` (one per file and formats), values parsed in earlier batches are not parsed again.
+    """
+    column = table.column(name)
+    if column.type != pa.string():
+        column = column.cast(pa.string())
+    encoded = column.combine_chunks().dictionary_encode()
+    uniques = pd.Index(encoded.dictionary.to_pandas()).str.strip()
+    parsed = (cache or DateCache()).parse(uniques, formats)
     indices = encoded.indices.to_numpy(zero_copy_only=False)
     valid = encoded.indices.is_valid().to_numpy(zero_copy_only=False)
     codes = np.where(valid, np.nan_to_num(indices, nan=0), 0).astype(np.int64)
-    values = parsed.to_numpy()[codes] if len(parsed) else np.full(len(codes), np.datetime64("NaT"))
+    values = parsed[codes] if len(parsed) else np.full(len(codes), np.datetime64("NaT"))
     values = np.where(valid, values, np.datetime64("NaT", "ns")).astype(DATE_DTYPE)
-    bad_unique = parsed.isna().to_numpy()
+    bad_unique = np.isnat(parsed)
     if bad_unique.any():
         bad = np.flatnonzero(valid & bad_unique[codes])
         forms = " or ".join(DATE_FORMS.get(f, f) for f in formats)
         shown = [str(uniques[codes[p]]) for p in bad[:MAX_SHOWN]]
         problems.add(name, bad, shown, f"a date written like {forms}", canonical)
     return pd.Series(values, dtype=DATE_DTYPE)
-
-
-def assemble(
-    columns: dict[str, pd.Series], table: pa.Table, extras: list[tuple[str, str]]
-) -> pd.DataFrame:
-    """Build the canonical frame (canonical columns first, then the extras), without copies."""
-    data = {c: columns[c] for c in CANONICAL_COLUMNS}
-    for raw, new in extras:
-        data[new] = table.column(raw).to_pandas(types_mapper=_string_mapper)
-    # a dict of columns is copied (and same-dtype columns consolidated) unless told not to
-    return pd.DataFrame(data, copy=False)
 
 
 def finish(
@@ -531,15 +470,18 @@ def finish(
     problems: Problems,
     names: dict[str, str],
     quality: dict[str, int],
+    failures: pd.DataFrame,
 ) -> ReadResult:
-    """Validate the canonical frame; raise every problem at once, else return the result."""
+    """Report the reader's problems and the schema ``failures`` at once, else the result.
+
+    ``failures`` are :func:`analysis.events.failure_rows` pooled over the batches of the file.
+    """
     n = len(frame)
     lines = functools.partial(record_lines, path, n)
-    try:
-        validate_events(frame, file=str(path), lines=_Lazy(lines), skip=problems.skip, names=names)
-        schema_problems: list[Problem] = []
-    except InputError as exc:
-        schema_problems = exc.problems
+    schema_problems = failure_problems(failures, str(path), _Lazy(lines), problems.skip, names)
+    # Two canonical columns may come from one source column (ACLED's event_date gives
+    # date_start and date_end): report each problem once.
+    schema_problems = list(dict.fromkeys(schema_problems))
     if problems.found or schema_problems:
         reader_problems = problems.to_problems(lines()) if problems.found else []
         raise InputError(f"{path}: invalid {source} file", reader_problems + schema_problems)

@@ -14,12 +14,13 @@ from analysis.events import (
     STRING_COLUMNS,
     quality_counts,
 )
+from analysis.sources.batches import read_batched
 from analysis.sources.common import (
     ACLED_DATE_FORMATS,
     ISO_DATE_FORMATS,
+    DateCache,
     Problems,
     ReadResult,
-    assemble,
     constant_text,
     empty_file_error,
     extra_columns,
@@ -27,7 +28,6 @@ from analysis.sources.common import (
     number,
     parse_dates,
     read_header,
-    read_table,
     require_columns,
     text,
 )
@@ -63,25 +63,29 @@ def read_csv_events(path: str | os.PathLike[str], keep_extra: bool = True) -> Re
         for c in FLOAT_COLUMNS
         if c in names
     }
-    problems = Problems(path)
-    table = read_table(path, header, types, keep_extra, problems, expected)
-    if table.num_rows == 0:
-        raise empty_file_error(path, 2, "at least one event after the header")
-    n = table.num_rows
-    columns: dict[str, pd.Series] = {c: text(table, names.get(c)) for c in text_columns}
-    columns.update({c: number(table, names.get(c)) for c in FLOAT_COLUMNS})
-    start = parse_dates(table, names["date_start"], DATE_FORMATS, problems, "date_start")
-    columns["date_start"] = start
-    columns["date_end"] = (
-        parse_dates(table, names["date_end"], DATE_FORMATS, problems, "date_end")
-        if "date_end" in names
-        else start
-    )
-    if "date_end" not in names:
-        problems.skip["date_end"] = problems.skip.get("date_start", set())
-    columns["source"] = constant_text("csv", n)
     used = set(CANONICAL_COLUMNS) - {"source"}
     extras = extra_columns(header, used, "csv") if keep_extra else []
-    frame = assemble(columns, table, extras)
+    problems = Problems(path)
+    cache = DateCache()
+
+    def convert(table: pa.Table, problems: Problems) -> tuple[dict[str, pd.Series], dict]:
+        n = table.num_rows
+        columns = {c: text(table, names.get(c)) for c in text_columns}
+        columns.update({c: number(table, names.get(c)) for c in FLOAT_COLUMNS})
+        start = parse_dates(table, names["date_start"], DATE_FORMATS, problems, "date_start", cache)
+        columns["date_start"] = start
+        if "date_end" in names:
+            columns["date_end"] = parse_dates(
+                table, names["date_end"], DATE_FORMATS, problems, "date_end"
+            )
+        else:
+            columns["date_end"] = start
+            problems.skip["date_end"] = problems.skip.setdefault("date_start", set())
+        columns["source"] = constant_text("csv", n)
+        return columns, quality_counts(pd.DataFrame(columns, copy=False))
+
+    batched = read_batched(path, header, types, expected, extras, problems, convert)
+    if len(batched.frame) == 0:
+        raise empty_file_error(path, 2, "at least one event after the header")
     written = {c: names[c] for c in CANONICAL_COLUMNS if c in names}
-    return finish(path, "csv", frame, problems, written, quality_counts(frame))
+    return finish(path, "csv", batched.frame, problems, written, batched.quality, batched.failures)

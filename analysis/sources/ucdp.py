@@ -10,11 +10,12 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis.events import STRING_DTYPE, quality_counts
+from analysis.sources.batches import read_batched
 from analysis.sources.common import (
     ISO_DATE_FORMATS,
+    DateCache,
     Problems,
     ReadResult,
-    assemble,
     constant_text,
     empty_file_error,
     extra_columns,
@@ -22,7 +23,6 @@ from analysis.sources.common import (
     number,
     parse_dates,
     read_header,
-    read_table,
     require_columns,
     text,
 )
@@ -81,52 +81,58 @@ def read_ucdp(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadResu
             types[names[c]] = pa.string()
     types.update({names[c]: pa.float64() for c in NUMBERS if c in names})
     expected = {names[c]: NUMBERS[c][1] for c in NUMBERS if c in names}
-    problems = Problems(path)
-    table = read_table(path, header, types, keep_extra, problems, expected)
-    if table.num_rows == 0:
-        raise empty_file_error(path, 2, "at least one event after the header")
-    n = table.num_rows
-
-    columns: dict[str, pd.Series] = {c: text(table, names.get(raw)) for raw, c in TEXT.items()}
-    start = parse_dates(table, names["date_start"], ISO_DATE_FORMATS, problems, "date_start")
-    if "date_end" in names:
-        end = parse_dates(table, names["date_end"], ISO_DATE_FORMATS, problems, "date_end")
-    else:
-        end = start
-        problems.skip["date_end"] = problems.skip.get("date_start", set())
-    violence = text(table, names["type_of_violence"]).str.strip()
-    violence = violence.str.replace(r"\.0$", "", regex=True)
-    event_type = violence.map(VIOLENCE_TYPES).astype(STRING_DTYPE)
-    bad = np.flatnonzero(event_type.isna().to_numpy())
-    problems.add(
-        names["type_of_violence"],
-        bad,
-        [str(v) if pd.notna(v) else "an empty value" for v in violence.iloc[bad[:50]]],
-        "type_of_violence 1 (state-based), 2 (non-state) or 3 (one-sided)",
-        "event_type",
-    )
-    columns.update(
-        source=constant_text("ucdp", n),
-        date_start=start,
-        date_end=end,
-        iso3=text(table, None),
-        region_id=text(table, None),
-        assoc_actor_1=text(table, None),
-        assoc_actor_2=text(table, None),
-        event_type=event_type,
-        notes=text(table, None),
-    )
-    for raw, (canonical, _) in NUMBERS.items():
-        if canonical:
-            columns[canonical] = number(table, names.get(raw))
     used = set(TEXT) | {"type_of_violence", "date_start", "date_end"}
     used |= {raw for raw, (canonical, _) in NUMBERS.items() if canonical}
     extras = extra_columns(header, used, "ucdp") if keep_extra else []
-    frame = assemble(columns, table, extras)
-    imprecise = number(table, names.get("date_prec")) > 1
-    quality = quality_counts(frame, imprecise_date=imprecise)
+    problems = Problems(path)
+    cache = DateCache()
+
+    def convert(table: pa.Table, problems: Problems) -> tuple[dict[str, pd.Series], dict]:
+        n = table.num_rows
+        columns = {c: text(table, names.get(raw)) for raw, c in TEXT.items()}
+        start = parse_dates(
+            table, names["date_start"], ISO_DATE_FORMATS, problems, "date_start", cache
+        )
+        if "date_end" in names:
+            end = parse_dates(
+                table, names["date_end"], ISO_DATE_FORMATS, problems, "date_end", cache
+            )
+        else:
+            end = start
+            problems.skip["date_end"] = problems.skip.setdefault("date_start", set())
+        violence = text(table, names["type_of_violence"]).str.strip()
+        violence = violence.str.replace(r"\.0$", "", regex=True)
+        event_type = violence.map(VIOLENCE_TYPES).astype(STRING_DTYPE)
+        bad = np.flatnonzero(event_type.isna().to_numpy())
+        problems.add(
+            names["type_of_violence"],
+            bad,
+            [str(v) if pd.notna(v) else "an empty value" for v in violence.iloc[bad[:50]]],
+            "type_of_violence 1 (state-based), 2 (non-state) or 3 (one-sided)",
+            "event_type",
+        )
+        columns.update(
+            source=constant_text("ucdp", n),
+            date_start=start,
+            date_end=end,
+            iso3=text(table, None),
+            region_id=text(table, None),
+            assoc_actor_1=text(table, None),
+            assoc_actor_2=text(table, None),
+            event_type=event_type,
+            notes=text(table, None),
+        )
+        for raw, (canonical, _) in NUMBERS.items():
+            if canonical:
+                columns[canonical] = number(table, names.get(raw))
+        imprecise = number(table, names.get("date_prec")) > 1
+        return columns, quality_counts(pd.DataFrame(columns, copy=False), imprecise)
+
+    batched = read_batched(path, header, types, expected, extras, problems, convert)
+    if len(batched.frame) == 0:
+        raise empty_file_error(path, 2, "at least one event after the header")
     written = {canonical: names[raw] for raw, canonical in TEXT.items() if raw in names}
     written.update({c: names[raw] for raw, (c, _) in NUMBERS.items() if c and raw in names})
     written.update(date_start=names["date_start"], event_type=names["type_of_violence"])
     written["date_end"] = names.get("date_end", names["date_start"])
-    return finish(path, "ucdp", frame, problems, written, quality)
+    return finish(path, "ucdp", batched.frame, problems, written, batched.quality, batched.failures)
