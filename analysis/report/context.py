@@ -109,6 +109,9 @@ class StudyResults:
     backtest : analysis.evaluation.BacktestResult
         Rolling-origin backtest of the chosen model and the baselines at steps 1..horizon
         (origins every ``EVIDENCE_STRIDE`` periods over the last ``EVIDENCE_ORIGINS``).
+    scorecard : dict
+        :func:`analysis.evaluation.scorecard` of ``backtest`` (unpaired): the same for every
+        region report of the study, so computed here once rather than in each report.
     onset : analysis.models.onset_forecast.OnsetForecast or None
         P(first event within the horizon) with intervals for the units quiet at the origin
         (``None`` when the history has no quiet-unit onset to fit on; ``onset_reason`` says why).
@@ -126,6 +129,7 @@ class StudyResults:
     chosen: str
     evidence: dict
     backtest: Any
+    scorecard: dict | None = None
     onset: Any = None
     onset_backtest: dict | None = None
     onset_reason: str = ""
@@ -160,7 +164,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     """
     from analysis.as_of import panel_as_of
     from analysis.errors import InputError
-    from analysis.evaluation import backtest
+    from analysis.evaluation import backtest, scorecard
     from analysis.models.forecast import panel_to_history
     from analysis.models.onset_backtest import study_onset_backtest
     from analysis.models.onset_forecast import onset_forecast
@@ -266,6 +270,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             chosen=chosen,
             evidence=evidence,
             backtest=bt,
+            scorecard=scorecard(bt, paired=False),
             onset=onset,
             onset_backtest=onset_card,
             onset_reason=reason,

@@ -7,7 +7,7 @@ region = ""
 quarter = ""
 
 # %%
-from analysis import as_of, evaluation, growth, plots
+from analysis import as_of, growth, plots
 from analysis.models import risk
 from analysis.report import context, provenance, region_text, show, spillover_text
 
@@ -188,7 +188,7 @@ show.table(region_text.forecast_table(shared.forecast, region_id))
 
 # %%
 group = region_text.region_group(shared.backtest, region_id)
-card = evaluation.scorecard(shared.backtest, paired=False)
+card = shared.scorecard
 show.markdown(
     "{name} is in the **{group}** group; {n} rolling origins, {first} to {last}.",
     name=region_name,
