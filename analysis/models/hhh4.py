@@ -51,6 +51,8 @@ __all__ = [
     "neighbour_weights",
     "simulate_hhh4",
     "simulate_forward",
+    "simulate_paths",
+    "poisson_quantile",
     "ForwardSimulation",
     "profile_intervals",
     "epidemic_radius",
@@ -948,20 +950,26 @@ def epidemic_radius(fit: HHH4Fit, theta: np.ndarray | None = None) -> np.ndarray
     Below 1 the own/neighbour transmission dies out on its own (the process is stationary
     around its endemic level); at or above 1 simulated paths explode. One value per row of
     ``theta`` (default: the estimate).
+
+    Every source's row of ``W`` sums to one (or to zero for a region without weighted
+    neighbours), whatever ``d`` and ``gamma``: a connected group of regions has the row-sum
+    eigenvalue 1 and no eigenvalue exceeds the largest row sum. So the radius is
+    ``lambda + phi`` when some region has a weighted neighbour and ``lambda`` otherwise; no
+    eigen-decomposition is needed (it cost seconds per thousand draws at 181 regions).
     """
     lay = fit.layout
     rows = np.atleast_2d(fit.params if theta is None else theta)
-    out = np.empty(len(rows))
-    eye = np.eye(fit.order.shape[0])
-    for m, th in enumerate(rows):
-        lam = np.exp(th[lay.i_lam]) if lay.has_ar else 0.0
-        phi = np.exp(th[lay.i_phi]) if lay.has_ne else 0.0
-        gamma = th[lay.i_gamma] if lay.has_cross else 0.0
-        d = np.exp(th[lay.i_d]) if lay.has_d else 1.0
-        w = neighbour_weights(fit.order, fit.spec.weights, d, fit.spec.max_order, fit.cross, gamma)
-        mat = lam * eye + phi * w
-        out[m] = np.max(np.abs(np.linalg.eigvals(mat)))
-    return out
+    lam = np.exp(rows[:, lay.i_lam]) if lay.has_ar else np.zeros(len(rows))
+    phi = np.exp(rows[:, lay.i_phi]) if lay.has_ne else np.zeros(len(rows))
+    return lam + phi * float(_neighbour_mask(fit).any())
+
+
+def _neighbour_mask(fit: HHH4Fit) -> np.ndarray:
+    """Pairs ``(q, r)`` that receive weight, as :func:`neighbour_weights` assigns it."""
+    o = np.asarray(fit.order, dtype=float)
+    if fit.spec.weights == "first_order":
+        return o == 1
+    return (o >= 1) & (o <= fit.spec.max_order)
 
 
 def _param_rows(fit: HHH4Fit, n_draws: int, rng: np.random.Generator, uncertainty: bool):
@@ -984,6 +992,337 @@ def _param_rows(fit: HHH4Fit, n_draws: int, rng: np.random.Generator, uncertaint
     return theta
 
 
+def poisson_quantile(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Poisson quantile function: the smallest ``n`` with ``P(X <= n) >= u`` (elementwise).
+
+    Monotone in ``rate`` for a fixed ``u``, which is what couples scenarios simulated on common
+    random numbers. Rates up to 3 (almost every unit) are inverted by summing the probabilities
+    from 0; larger rates start from the Cornish-Fisher approximation of the quantile, take the
+    exact CDF there (``scipy.special.pdtr``) and step up or down, a step or two. Computed in
+    single precision when both inputs are (the simulator's case; the large rates always in
+    double precision), else in double precision.
+    """
+    dtype = np.result_type(np.asarray(u).dtype, np.asarray(rate).dtype, np.float32)
+    u = np.asarray(u, dtype=dtype)
+    rate = np.asarray(rate, dtype=dtype)
+    u, rate = np.broadcast_arrays(u, rate)
+    flat_u, flat_r = u.ravel(), rate.ravel()
+    out = np.zeros(flat_r.size, dtype=dtype)
+    p = np.exp(-flat_r)
+    idx = np.flatnonzero(flat_u > p)  # most units are quiet: this one pass settles them
+    big = flat_r[idx] > 3.0
+    _quantile_large(flat_u[idx[big]], flat_r[idx[big]], out, idx[big])
+    idx = idx[~big]
+    r, uu, p = flat_r[idx], flat_u[idx], p[idx]
+    cdf = p.copy()
+    n = 0
+    while idx.size and n < 1000:  # the cap only stops u rounding above the summed CDF
+        n += 1
+        out[idx] = n
+        p = p * r / n
+        cdf = cdf + p
+        more = uu > cdf
+        idx, r, uu, p, cdf = idx[more], r[more], uu[more], p[more], cdf[more]
+    return out.reshape(rate.shape)
+
+
+def _quantile_large(u: np.ndarray, r: np.ndarray, out: np.ndarray, where: np.ndarray) -> None:
+    """Poisson quantiles for rates above 3, written into ``out[where]``."""
+    if not len(where):
+        return
+    u = u.astype(float)
+    r = r.astype(float)
+    z = special.ndtri(u)
+    n = np.maximum(np.floor(r + z * np.sqrt(r) + (z * z - 1.0) / 6.0), 0.0)
+    cdf = special.pdtr(n, r)
+    pmf = np.exp(n * np.log(r) - r - special.gammaln(n + 1.0))
+    # up: the smallest n with cdf(n) >= u
+    for _ in range(10_000):
+        up = u > cdf
+        if not up.any():
+            break
+        n = np.where(up, n + 1.0, n)
+        pmf = np.where(up, pmf * r / np.maximum(n, 1.0), pmf)
+        cdf = np.where(up, cdf + pmf, cdf)
+    # down: while cdf(n - 1) >= u, move to n - 1
+    for _ in range(10_000):
+        down = (n > 0) & (u <= cdf - pmf)
+        if not down.any():
+            break
+        cdf = np.where(down, cdf - pmf, cdf)
+        pmf = np.where(down, pmf * n / r, pmf)
+        n = np.where(down, n - 1.0, n)
+    out[where] = n
+
+
+#: Elements (draws x paths x regions) of one chunk of the forward simulation per scenario;
+#: bounds memory (about 20 arrays of this size per scenario) without a loop over draws.
+_CHUNK = 2_000_000
+
+
+@dataclass(frozen=True)
+class _Transmission:
+    """Per-draw ``phi * W`` as dense blocks, one per connected group of regions.
+
+    Regions are permuted so that each group is a contiguous slice; isolated regions (no
+    weighted neighbour) receive nothing. The neighbour sum then costs
+    ``draws x paths x sum(group size ** 2)``: linear in the number of regions when they come in
+    groups of bounded size, quadratic within one connected group.
+    """
+
+    perm: np.ndarray  # (R,) simulation order of the regions
+    slices: tuple[slice, ...]
+    blocks: tuple[np.ndarray, ...]  # (M, n_g, n_g) in the permuted order
+    blocks32: tuple[np.ndarray, ...]  # the same in single precision, for the paths
+
+    def apply(self, prev: np.ndarray, dtype=np.float64) -> np.ndarray:
+        """Neighbour sums ``sum_q prev[..., q] * phi W[q, r]`` for prev (M, N, R) permuted."""
+        out = np.zeros(prev.shape, dtype=dtype)
+        blocks = self.blocks if dtype == np.float64 else self.blocks32
+        for s, b in zip(self.slices, blocks, strict=True):
+            out[:, :, s] = prev[:, :, s] @ b
+        return out
+
+
+def _transmission(fit: HHH4Fit, theta: np.ndarray) -> _Transmission:
+    """Build ``phi * W`` for every parameter row at once (no loop over draws)."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    lay = fit.layout
+    n_reg = fit.order.shape[0]
+    m = len(theta)
+    mask = _neighbour_mask(fit)
+    if not lay.has_ne or not mask.any():
+        return _Transmission(np.arange(n_reg), (), (), ())
+    _, label = connected_components(csr_matrix(mask | mask.T), directed=False)
+    sizes = np.bincount(label)
+    label = np.where(sizes[label] > 1, label, -1)  # isolated regions last
+    perm = np.lexsort((np.arange(n_reg), label == -1, label))
+    lab = label[perm]
+    o = np.asarray(fit.order, dtype=float)[np.ix_(perm, perm)]
+    c = np.asarray(fit.cross, dtype=float)[np.ix_(perm, perm)]
+    msk = mask[np.ix_(perm, perm)]
+    log_o = np.log(np.where(msk, o, 1.0))
+    phi = np.exp(theta[:, lay.i_phi])
+    d = np.exp(theta[:, lay.i_d]) if lay.has_d else np.zeros(m)
+    gamma = theta[:, lay.i_gamma] if lay.has_cross else np.zeros(m)
+    slices, blocks = [], []
+    for g in np.unique(lab[lab >= 0]):
+        idx = np.flatnonzero(lab == g)
+        s = slice(int(idx[0]), int(idx[-1]) + 1)
+        # raw weight order ** -d * exp(gamma * cross), normalised per source (hhh4 normalize)
+        expo = -d[:, None, None] * log_o[None, s, s] + gamma[:, None, None] * c[None, s, s]
+        raw = np.where(msk[None, s, s], np.exp(np.where(msk[None, s, s], expo, 0.0)), 0.0)
+        rs = raw.sum(axis=2, keepdims=True)
+        w = np.divide(raw, rs, out=np.zeros_like(raw), where=rs > 0)
+        slices.append(s)
+        blocks.append(phi[:, None, None] * w)
+    return _Transmission(
+        perm, tuple(slices), tuple(blocks), tuple(b.astype(np.float32) for b in blocks)
+    )
+
+
+def simulate_paths(
+    fit: HHH4Fit,
+    last_counts: np.ndarray,
+    horizon: int,
+    scenarios: Mapping[str, Mapping[int, float] | None],
+    *,
+    n_draws: int = 200,
+    n_paths: int = 200,
+    seed: int | None = 0,
+    uncertainty: bool = True,
+    hold: Literal["counts", "mean"] = "counts",
+    keep_paths: bool = False,
+) -> dict[str, ForwardSimulation]:
+    """Simulate several scenarios forward on common random numbers, all paths at once.
+
+    Every scenario uses the same parameter draws and, per draw, path, region and step, the
+    same random numbers: a standard gamma (the negative binomial's mixing) and a uniform turned
+    into a Poisson count by inversion. Counts are therefore monotone in the scenario's mean and
+    differences between scenarios are paired path by path, so they carry little Monte Carlo
+    noise. Each step is one array operation over draws, paths and scenarios (draws are
+    processed in chunks of fixed size to bound memory); the result of a scenario does not
+    depend on which other scenarios are simulated with it.
+
+    Parameters
+    ----------
+    fit : HHH4Fit
+    last_counts : ndarray (R,) or (R, k)
+        The last observed periods (the last column is the first lag; the activity covariate
+        needs ``activity_window`` columns).
+    horizon : int
+    scenarios : mapping
+        Name -> ``{region index: level}`` or ``None`` (the model as fitted).
+    n_draws : int
+        Parameter draws from the asymptotic normal of the estimates (copies of the estimate
+        when ``uncertainty`` is False).
+    n_paths : int
+        Paths per draw.
+    seed : int or None
+    uncertainty : bool
+    hold : {"counts", "mean"}
+        What a scenario's level fixes: the region's counts (``counts``: they are replaced by
+        the level before they feed the next step) or its conditional mean (``mean``: counts
+        are drawn around it, keeping count noise).
+    keep_paths : bool
+        Keep all simulated counts (memory M*K*H*R per scenario).
+
+    Returns
+    -------
+    dict of ForwardSimulation
+        One per scenario, in the order given.
+    """
+    if horizon < 1:
+        raise InputError(f"horizon must be >= 1 period, got {horizon}")
+    if hold not in ("counts", "mean"):
+        raise InputError(f"hold must be 'counts' or 'mean', got {hold!r}")
+    recent = np.asarray(last_counts, dtype=float)
+    n_reg = fit.order.shape[0]
+    if recent.ndim == 1:
+        recent = recent[:, None]
+    if recent.ndim != 2 or recent.shape[0] != n_reg:
+        raise InputError(
+            f"last_counts must have one value (or a row of recent values) per region ({n_reg}), "
+            f"got shape {np.shape(last_counts)}"
+        )
+    window = fit.spec.activity_window
+    if window and recent.shape[1] < window:
+        raise InputError(f"the activity covariate needs the last {window} periods of counts")
+    names = list(scenarios)
+    if not names:
+        raise InputError("at least one scenario is needed")
+    seq = np.random.SeedSequence(seed)
+    # parameter draws first, from their own stream: the same for any chunking
+    theta = _param_rows(fit, n_draws, np.random.default_rng(seq.spawn(1)[0]), uncertainty)
+    per_chunk = max(1, _CHUNK // (n_paths * n_reg))
+    starts = range(0, n_draws, per_chunk)
+    streams = seq.spawn(1 + len(starts))[1:]
+    parts = [
+        _simulate_chunk(
+            fit,
+            recent,
+            horizon,
+            scenarios,
+            theta[a : a + per_chunk],
+            n_paths,
+            np.random.default_rng(stream),
+            hold,
+            keep_paths,
+        )  # fmt: skip
+        for a, stream in zip(starts, streams, strict=True)
+    ]
+    out = {}
+    for i, name in enumerate(names):
+        pieces = [p[i] for p in parts]
+        out[name] = ForwardSimulation(
+            **{
+                key: None
+                if pieces[0][key] is None
+                else np.concatenate([p[key] for p in pieces], axis=0)
+                for key in ("any_event", "endemic", "own", "neighbour", "total", "paths")
+            }
+        )
+    return out
+
+
+def _simulate_chunk(fit, recent, horizon, scenarios, theta, n_paths, rng, hold, keep_paths):
+    """Forward simulation of parameter rows ``theta`` for all scenarios; see simulate_paths."""
+    lay = fit.layout
+    n_draws = len(theta)
+    n_reg = fit.order.shape[0]
+    n_sc = len(scenarios)
+    window = fit.spec.activity_window
+    tr = _transmission(fit, theta)
+    perm = tr.perm
+    inv = np.argsort(perm)
+    t_future = np.arange(fit.n_periods, fit.n_periods + horizon, dtype=float)
+    # paths in single precision (counts are exact in it); the parts' means in double
+    en64 = np.exp(np.clip(fit.endemic_log_level(theta, t_future), -50, 20))[:, :, perm]
+    en = en64.astype(np.float32)  # (M, H, R)
+    lam64 = np.exp(theta[:, lay.i_lam]) if lay.has_ar else np.zeros(n_draws)
+    lam = lam64.astype(np.float32)
+    k = np.exp(-theta[:, lay.i_psi]).astype(np.float32)
+    shape = (n_draws, n_sc, n_paths, n_reg)
+    # scenario levels as a (S, R) table and mask, in the permuted order
+    fixed = np.zeros((n_sc, n_reg), dtype=bool)
+    level = np.zeros((n_sc, n_reg), dtype=np.float32)
+    pos = {int(r): j for j, r in enumerate(perm)}
+    for s, spec in enumerate(scenarios.values()):
+        for r, v in dict(spec or {}).items():
+            fixed[s, pos[int(r)]] = True
+            level[s, pos[int(r)]] = v
+    any_fixed = fixed.any()
+    prev = np.broadcast_to(recent[perm, -1].astype(np.float32), shape).copy()
+    if any_fixed and hold == "counts":
+        prev = np.where(fixed[None, :, None, :], level[None, :, None, :], prev)
+    if window:
+        # the activity covariate only needs the step of each path's last event
+        hit = recent[perm, -window:] > 0
+        last_hit = np.where(hit.any(axis=1), window - 1 - np.argmax(hit[:, ::-1], axis=1), -1)
+        last = np.broadcast_to((last_hit - window).astype(np.int16), shape).copy()
+        if any_fixed:
+            held_on = fixed & (level > 0)
+            last = np.where(held_on[None, :, None, :], np.int16(0), last)
+            last = np.where((fixed & ~held_on)[None, :, None, :], np.int16(-window - 1), last)
+        boost64 = np.exp(theta[:, lay.i_act])[:, None, None]
+        boost = boost64.astype(np.float32)[:, None]
+    any_event = np.zeros(shape, dtype=bool)
+    total = np.zeros(shape, dtype=np.float32)
+    endemic = np.empty((n_draws, n_sc, horizon, n_reg))
+    own = np.empty_like(endemic)
+    neighbour = np.empty_like(endemic)
+    paths = np.empty((*shape[:3], horizon, n_reg), dtype=np.int32) if keep_paths else None
+    kk = k[:, None, None, None]
+    for h in range(horizon):
+        en_h = en[:, None, None, h, :]
+        if window:
+            # active: an event in the last `window` periods (h - window .. h - 1)
+            active = last >= h - window
+            en_h = en_h * np.where(active, boost, np.float32(1.0))
+            share = active.mean(axis=2)
+            endemic[:, :, h] = en64[:, None, h, :] * (1.0 + (boost64 - 1.0) * share)
+        else:
+            endemic[:, :, h] = en64[:, None, h, :]
+        mean_prev = prev.mean(axis=2, dtype=np.float64)
+        own[:, :, h] = lam64[:, None, None] * mean_prev
+        neighbour[:, :, h] = tr.apply(mean_prev)  # linear: the mean of the neighbour parts
+        mu = en_h + lam[:, None, None, None] * prev
+        mu += tr.apply(prev.reshape(n_draws, -1, n_reg), np.float32).reshape(shape)
+        if any_fixed and hold == "mean":
+            mu = np.where(fixed[None, :, None, :], level[None, :, None, :], mu)
+        # shared by every scenario: the gamma mixing and the uniform of the Poisson inversion
+        g = rng.standard_gamma(np.broadcast_to(kk[:, 0], (n_draws, n_paths, n_reg)),
+                               dtype=np.float32)[:, None]  # fmt: skip
+        u = rng.random((n_draws, 1, n_paths, n_reg), dtype=np.float32)
+        # NB as a gamma-Poisson mixture; the clip guards against explosive draws overflowing
+        y = poisson_quantile(u, g * (np.minimum(mu, np.float32(1e7)) / kk))
+        if any_fixed and hold == "counts":
+            y = np.where(fixed[None, :, None, :], level[None, :, None, :], y)
+        pos_y = y > 0
+        any_event |= pos_y
+        total += y
+        if paths is not None:
+            paths[:, :, :, h] = y
+        if window:
+            last = np.where(pos_y, np.int16(h), last)
+        prev = y
+    out = []
+    for s in range(n_sc):
+        out.append(
+            {
+                "any_event": any_event[:, s][..., inv],
+                "endemic": endemic[:, s][..., inv],
+                "own": own[:, s][..., inv],
+                "neighbour": neighbour[:, s][..., inv],
+                "total": total[:, s][..., inv].astype(float),
+                "paths": None if paths is None else paths[:, s][..., inv],
+            }
+        )
+    return out
+
+
 def simulate_forward(
     fit: HHH4Fit,
     last_counts: np.ndarray,
@@ -998,11 +1337,14 @@ def simulate_forward(
 ) -> ForwardSimulation:
     """Simulate counts ``horizon`` periods past the end of the fitted data.
 
+    One scenario of :func:`simulate_paths` (with the same seed, its numbers are those of the
+    same scenario simulated there alongside others).
+
     Parameters
     ----------
     fit : HHH4Fit
-    last_counts : ndarray (R,)
-        Counts of the last observed period (the lag for the first forecast step).
+    last_counts : ndarray (R,) or (R, k)
+        Counts of the last observed period(s) (the last is the lag for the first step).
     horizon : int
     n_draws : int
         Parameter draws from the asymptotic normal of the estimates (or copies of the
@@ -1023,91 +1365,10 @@ def simulate_forward(
     -------
     ForwardSimulation
     """
-    if horizon < 1:
-        raise InputError(f"horizon must be >= 1 period, got {horizon}")
-    recent = np.asarray(last_counts, dtype=float)
-    n_reg = fit.order.shape[0]
-    if recent.ndim == 1:
-        recent = recent[:, None]
-    if recent.ndim != 2 or recent.shape[0] != n_reg:
-        raise InputError(
-            f"last_counts must have one value (or a row of recent values) per region ({n_reg}), "
-            f"got shape {np.shape(last_counts)}"
-        )
-    window = fit.spec.activity_window
-    if window and recent.shape[1] < window:
-        raise InputError(f"the activity covariate needs the last {window} periods of counts")
-    y0 = recent[:, -1]
-    rng = np.random.default_rng(seed)
-    lay = fit.layout
-    theta = _param_rows(fit, n_draws, rng, uncertainty)
-    t_future = np.arange(fit.n_periods, fit.n_periods + horizon, dtype=float)
-    log_en = fit.endemic_log_level(theta, t_future)  # (M, H, R)
-    en = np.exp(np.clip(log_en, -50, 20))
-    lam = (np.exp(theta[:, lay.i_lam]) if lay.has_ar else np.zeros(n_draws))[:, None, None]
-    phi = np.exp(theta[:, lay.i_phi]) if lay.has_ne else np.zeros(n_draws)
-    gamma = theta[:, lay.i_gamma] if lay.has_cross else np.zeros(n_draws)
-    d = np.exp(theta[:, lay.i_d]) if lay.has_d else np.ones(n_draws)
-    k = np.exp(-theta[:, lay.i_psi])[:, None, None]
-    mats = np.empty((n_draws, n_reg, n_reg))
-    for m in range(n_draws):
-        w = neighbour_weights(
-            fit.order, fit.spec.weights, d[m], fit.spec.max_order, fit.cross, gamma[m]
-        )
-        mats[m] = phi[m] * w
-    fixed = dict(fixed or {})
-    fix_idx = np.array(sorted(fixed), dtype=int)
-    fix_val = np.array([fixed[i] for i in fix_idx], dtype=float)
-    prev = np.broadcast_to(y0, (n_draws, n_paths, n_reg)).copy()
-    if len(fix_idx):
-        prev[:, :, fix_idx] = fix_val
-    if window:
-        # circular buffer of each path's last `window` counts for the activity covariate
-        buf = np.empty((window, n_draws, n_paths, n_reg), dtype=np.float32)
-        buf[:] = np.moveaxis(recent[:, -window:], 1, 0)[:, None, None, :]
-        if len(fix_idx):
-            buf[:, :, :, fix_idx] = fix_val
-        run_sum = buf.sum(axis=0, dtype=float)
-        b_act = theta[:, lay.i_act][:, None, None]
-    any_event = np.zeros((n_draws, n_paths, n_reg), dtype=bool)
-    total = np.zeros((n_draws, n_paths, n_reg))
-    endemic = np.empty((n_draws, horizon, n_reg))
-    own = np.empty_like(endemic)
-    neighbour = np.empty_like(endemic)
-    paths = np.empty((n_draws, n_paths, horizon, n_reg), dtype=np.int32) if keep_paths else None
-    for h in range(horizon):
-        ar = lam * prev
-        ne = prev @ mats  # batched over draws: (M, K, R) @ (M, R, R)
-        if window:
-            en_h = en[:, h, None, :] * np.exp(b_act * (run_sum > 0.5))
-        else:
-            en_h = np.broadcast_to(en[:, h, None, :], ar.shape)
-        mu = en_h + ar + ne
-        endemic[:, h] = en_h.mean(axis=1)
-        own[:, h] = ar.mean(axis=1)
-        neighbour[:, h] = ne.mean(axis=1)
-        # NB as a gamma-Poisson mixture; clip guards against explosive draws overflowing.
-        rate = rng.gamma(np.broadcast_to(k, mu.shape), np.minimum(mu, 1e7) / k)
-        y = rng.poisson(rate).astype(float)
-        if len(fix_idx):
-            y[:, :, fix_idx] = fix_val
-        any_event |= y > 0
-        total += y
-        if paths is not None:
-            paths[:, :, h] = y
-        if window:
-            slot = h % window
-            run_sum += y - buf[slot]
-            buf[slot] = y
-        prev = y
-    return ForwardSimulation(
-        any_event=any_event,
-        endemic=endemic,
-        own=own,
-        neighbour=neighbour,
-        total=total,
-        paths=paths,
-    )
+    return simulate_paths(
+        fit, last_counts, horizon, {"scenario": fixed}, n_draws=n_draws, n_paths=n_paths,
+        seed=seed, uncertainty=uncertainty, hold="counts", keep_paths=keep_paths,
+    )["scenario"]  # fmt: skip
 
 
 def simulate_hhh4(

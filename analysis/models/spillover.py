@@ -33,6 +33,7 @@ from analysis.models.hhh4 import (
     fit_hhh4,
     profile_intervals,
     simulate_forward,
+    simulate_paths,
 )
 
 __all__ = [
@@ -504,17 +505,18 @@ def spillover_forecast(
     countries = np.asarray(model.countries)
     uniq = list(dict.fromkeys(sorted(countries)))
 
-    def run(fixed: dict[int, float] | None, uncertainty: bool, draws: int, batch: int = 0):
-        # The same seed gives the same parameter draws and random numbers in every scenario,
-        # so differences between scenarios are paired draw by draw.
-        return simulate_forward(
+    def run(uncertainty: bool, draws: int, batch: int = 0) -> dict:
+        # All scenarios in one simulation on common random numbers: the same parameter draws
+        # and, path by path, the same gamma and uniform variates, so differences between
+        # scenarios are paired draw by draw and path by path.
+        return simulate_paths(
             model.fit,
             model.recent_counts,
             horizon,
+            scenarios,
             n_draws=draws,
             n_paths=n_paths,
             seed=seed + 7919 * batch,
-            fixed=fixed,
             uncertainty=uncertainty,
         )
 
@@ -532,7 +534,7 @@ def spillover_forecast(
         scenarios["held"] = {i: float(recent[i]) for i in focus_idx}
         scenarios["silenced"] = {i: 0.0 for i in focus_idx}
     first = PILOT_DRAWS if n_draws is None else n_draws
-    drawn = {k: run(v, True, first) for k, v in scenarios.items()}
+    drawn = run(True, first)
     rng = np.random.default_rng(seed)
 
     def limits_error(sim) -> float:
@@ -544,13 +546,9 @@ def spillover_forecast(
         # the standard error of a quantile falls as 1 / sqrt(draws)
         wanted = min(max_draws, int(np.ceil(1.1 * first * (err / mc_target) ** 2)))
         if wanted > first:
-            more = {k: run(v, True, wanted - first, batch=1) for k, v in scenarios.items()}
+            more = run(True, wanted - first, batch=1)
             drawn = {k: _concat(drawn[k], more[k]) for k in scenarios}
-    plug = (
-        {k: run(v, False, PILOT_DRAWS) for k, v in scenarios.items()}
-        if point == "plugin"
-        else drawn
-    )
+    plug = run(False, PILOT_DRAWS) if point == "plugin" else drawn
 
     base, base_pt = drawn["continue"], plug["continue"]
     n_used = base.any_event.shape[0]
