@@ -374,23 +374,26 @@ def _check_inputs(
 def _nb_terms(y: np.ndarray, mu: np.ndarray, k: float) -> tuple[float, np.ndarray, float]:
     """Log-likelihood, d/dmu, and d/dk summed, for NB(mean mu, size k)."""
     log_k_mu = np.log(k + mu)
-    ll = (
-        special.gammaln(y + k)
-        - special.gammaln(k)
-        - special.gammaln(y + 1.0)
-        + k * (np.log(k) - log_k_mu)
-        + y * (np.log(mu) - log_k_mu)
+    ratio = (y + k) / (k + mu)
+    # Most admin-1 cells are zero, where the gamma-function terms cancel: they are evaluated
+    # on the non-zero cells only (about a tenth of a regional panel).
+    nz = y > 0
+    yn = y[nz]
+    ll = k * (np.log(k) - log_k_mu).sum() + float(
+        (
+            special.gammaln(yn + k)
+            - special.gammaln(k)
+            - special.gammaln(yn + 1.0)
+            + yn * (np.log(mu[nz]) - log_k_mu[nz])
+        ).sum()
     )
-    dmu = y / mu - (y + k) / (k + mu)
-    dk = (
-        special.digamma(y + k)
-        - special.digamma(k)
-        + np.log(k)
-        - log_k_mu
-        + 1.0
-        - (y + k) / (k + mu)
+    dmu = -ratio
+    dmu[nz] += yn / mu[nz]
+    dk = float(
+        (special.digamma(yn + k) - special.digamma(k)).sum()
+        + (np.log(k) - log_k_mu + 1.0 - ratio).sum()
     )
-    return float(ll.sum()), dmu, float(dk.sum())
+    return float(ll), dmu, dk
 
 
 @dataclass(frozen=True)
@@ -1467,8 +1470,10 @@ def _fit_empirical_bayes(
     hhh4 (Paul & Held 2011) alternates a penalised fit of all parameters with a step that
     maximises, over the variances and with the other parameters held, the approximate marginal
     likelihood ``-sum_l n_l log sd_l - u' Sigma^-1 u / 2 - log det F_pen / 2`` (``F_pen``: the
-    penalised observed information of *all* parameters, a REML-type correction). For
-    Both steps are iterated here until the variances settle.
+    penalised observed information of *all* parameters, a REML-type correction). Both steps
+    are iterated here until the variances settle; between full fits the variance step runs on
+    a Laplace (one Newton step) surrogate of the last fit, which needs no likelihood
+    evaluation.
     """
     from dataclasses import replace
 
@@ -1481,65 +1486,71 @@ def _fit_empirical_bayes(
         )  # fmt: skip
     sizes = np.bincount(blocks, minlength=n_levels)
     floor, ceil = 1e-3, 10.0
-    warm = {"start": start}
 
-    def step(sd: np.ndarray) -> np.ndarray:
-        """One hhh4 round: penalised fit at ``sd``, then the variance step with it held."""
-        fit = fit_hhh4(
+    def full_fit(sd: np.ndarray, theta0) -> HHH4Fit:
+        return fit_hhh4(
             counts, order, cross, spec=replace(spec, group_sd=tuple(sd)), groups=groups,
-            offset=offset, season_start=season_start, start=warm["start"],
-            trend_mask=trend_mask,
+            offset=offset, season_start=season_start, start=theta0, trend_mask=trend_mask,
         )  # fmt: skip
-        warm["start"] = fit.params
+
+    def surrogate(fit: HHH4Fit, sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Variances where the variance step is stationary, on a Laplace surrogate.
+
+        Around the penalised fit at ``sd`` the log-likelihood is taken as quadratic (its
+        observed information held), so the penalised mode at another ``s`` is one Newton step
+        away and costs no likelihood evaluation. The stationarity condition of the variance
+        step, ``s_l**2 = (|u_l(s)|**2 + trace(F_pen(s)^-1)_ll) / n_l``, is iterated on it.
+        Returns the variances and the predicted mode there (a warm start for the next fit).
+        """
         free = np.flatnonzero(np.any(fit.cov != 0, axis=0))
         info = np.linalg.inv(fit.cov[np.ix_(free, free)])
-        pos = np.searchsorted(free, np.arange(fit.layout.s_group.start, fit.layout.s_group.stop))
+        lay = fit.layout
+        pos = np.searchsorted(free, np.arange(lay.s_group.start, lay.s_group.stop))
         unpen = info.copy()
         unpen[pos, pos] -= 1.0 / sd[blocks] ** 2
-        ss = np.bincount(blocks, weights=fit.params[fit.layout.s_group] ** 2, minlength=n_levels)
-
-        # The variance step maximises the criterion over the variances with everything else
-        # held; its stationarity condition, sd_l**2 = (|u_l|**2 + trace(F_pen^-1)_ll) / n_l,
-        # is iterated (each iteration is one small matrix inverse).
+        u0 = fit.params[lay.s_group]
         s2 = sd**2
-        for _ in range(1000):
+        theta = fit.params.copy()
+        step = np.zeros(len(free))
+        for _ in range(5000):
             pen = unpen.copy()
             pen[pos, pos] += 1.0 / s2[blocks]
+            # gradient at the fit under the new penalty: only the group rows change
+            grad = np.zeros(len(free))
+            grad[pos] = u0 * (1.0 / sd[blocks] ** 2 - 1.0 / s2[blocks])
             try:
-                inv_diag = np.diag(np.linalg.inv(pen))[pos]
+                inv = np.linalg.inv(pen)
             except np.linalg.LinAlgError:
                 break
-            trace = np.bincount(blocks, weights=inv_diag, minlength=n_levels)
+            step = inv @ grad
+            u = u0 + step[pos]
+            ss = np.bincount(blocks, weights=u**2, minlength=n_levels)
+            trace = np.bincount(blocks, weights=np.diag(inv)[pos], minlength=n_levels)
             new = np.clip((ss + trace) / sizes, floor**2, ceil**2)
-            if np.max(np.abs(np.log(new) - np.log(s2))) < 1e-7:
-                s2 = new
-                break
+            done = np.max(np.abs(np.log(new) - np.log(s2))) < 1e-10
             s2 = new
-        return np.sqrt(s2)
+            if done:
+                break
+        theta[free] = fit.params[free] + step
+        return np.sqrt(s2), theta
 
-    # The rounds converge linearly, slowly when a variance heads for zero; Steffensen's
-    # (Aitken) extrapolation every third round, on the sd scale, speeds them up.
+    # Each round: a full penalised fit at the current variances (warm-started), then the
+    # variances that make hhh4's variance step stationary on a Laplace surrogate of that fit.
+    # The surrogate is exact to second order, so the rounds converge fast (three or four full
+    # fits instead of one per variance step); the answer is the same fixed point.
     sd = np.ones(n_levels)
-    for _ in range(60):
-        s1 = step(sd)
-        if np.max(np.abs(np.log(s1) - np.log(sd))) < 1e-4:
-            sd = s1
+    fit = full_fit(sd, start)
+    for _ in range(30):
+        new, theta = surrogate(fit, sd)
+        if np.max(np.abs(np.log(new) - np.log(sd))) < 1e-6:
             break
-        s2 = step(s1)
-        denom = s2 - 2 * s1 + sd
-        safe = np.abs(denom) > 1e-12
-        acc = np.where(safe, sd - (s1 - sd) ** 2 / np.where(safe, denom, 1.0), s2)
-        sd = np.clip(np.where(np.isfinite(acc) & (acc > 0), acc, s2), floor, ceil)
+        sd = new
+        fit = full_fit(sd, theta)
     else:
         raise ModelError("spillover model: the group variances did not converge")
     if len(sd) == 1:
-        sd = sd[0]
-    return fit_hhh4(
-        counts, order, cross, spec=replace(spec, group_sd=float(sd) if np.ndim(sd) == 0
-                                            else tuple(float(v) for v in sd)),
-        groups=groups, offset=offset, season_start=season_start, start=warm["start"],
-        trend_mask=trend_mask,
-    )  # fmt: skip
+        return replace(fit, spec=replace(fit.spec, group_sd=float(sd[0])))
+    return fit
 
 
 def profile_intervals(

@@ -148,6 +148,7 @@ def fit_spillover_matrix(
     profile: bool = True,
     focus_trend: Sequence[str] = (),
     damping: float | None = None,
+    start: np.ndarray | None = None,
 ) -> SpilloverModel:
     """Fit the spillover model on a count matrix with plain geography arrays.
 
@@ -183,6 +184,8 @@ def fit_spillover_matrix(
     damping : float, optional
         Trend damping beyond the origin (:attr:`HHH4Spec.trend_damping`); overrides the spec's.
         :func:`analysis.models.spillover_select.choose_spillover` picks it by cross-validation.
+    start : ndarray, optional
+        Starting values of the parameters (e.g. a fit of the same model on more periods).
 
     Returns
     -------
@@ -212,8 +215,9 @@ def fit_spillover_matrix(
     mask = np.array([r in chosen for r in ids], dtype=bool) if chosen else None
     season_start = int(pd.Timestamp(periods[0]).month - 1) // (12 // spec.periods_per_year)
     fit = fit_hhh4(
-        counts, order, cross, spec=spec, groups=groups, season_start=season_start, trend_mask=mask
-    )
+        counts, order, cross, spec=spec, groups=groups, season_start=season_start,
+        trend_mask=mask, start=start,
+    )  # fmt: skip
     if profile and fit.at_bound:
         fit = profile_intervals(fit, counts, cross, groups=groups)
     return SpilloverModel(
