@@ -1008,15 +1008,20 @@ def poisson_quantile(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
     dtype = np.result_type(np.asarray(u).dtype, np.asarray(rate).dtype, np.float32)
     u = np.asarray(u, dtype=dtype)
     rate = np.asarray(rate, dtype=dtype)
-    u, rate = np.broadcast_arrays(u, rate)
-    flat_u, flat_r = u.ravel(), rate.ravel()
+    shape = np.broadcast_shapes(u.shape, rate.shape)
+    # P(X = 0) = exp(-rate) >= u, i.e. rate <= -log(u): one comparison settles most units
+    # (quiet ones), with the logarithm taken on u before it is broadcast (e.g. over scenarios).
+    with np.errstate(divide="ignore"):
+        neg_log_u = -np.log(u)
+    flat_r = np.broadcast_to(rate, shape).reshape(-1)
+    idx = np.flatnonzero(np.broadcast_to(rate, shape) > neg_log_u)
     out = np.zeros(flat_r.size, dtype=dtype)
-    p = np.exp(-flat_r)
-    idx = np.flatnonzero(flat_u > p)  # most units are quiet: this one pass settles them
-    big = flat_r[idx] > 3.0
-    _quantile_large(flat_u[idx[big]], flat_r[idx[big]], out, idx[big])
-    idx = idx[~big]
-    r, uu, p = flat_r[idx], flat_u[idx], p[idx]
+    r = flat_r[idx]
+    uu = np.broadcast_to(u, shape)[np.unravel_index(idx, shape)]
+    big = r > 3.0
+    _quantile_large(uu[big], r[big], out, idx[big])
+    idx, r, uu = idx[~big], r[~big], uu[~big]
+    p = np.exp(-r)
     cdf = p.copy()
     n = 0
     while idx.size and n < 1000:  # the cap only stops u rounding above the summed CDF
@@ -1026,7 +1031,7 @@ def poisson_quantile(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
         cdf = cdf + p
         more = uu > cdf
         idx, r, uu, p, cdf = idx[more], r[more], uu[more], p[more], cdf[more]
-    return out.reshape(rate.shape)
+    return out.reshape(shape)
 
 
 def _quantile_large(u: np.ndarray, r: np.ndarray, out: np.ndarray, where: np.ndarray) -> None:
@@ -1278,38 +1283,45 @@ def _simulate_chunk(fit, recent, horizon, scenarios, theta, n_paths, rng, hold, 
     neighbour = np.empty_like(endemic)
     paths = np.empty((*shape[:3], horizon, n_reg), dtype=np.int32) if keep_paths else None
     kk = k[:, None, None, None]
+    pairs = [(s, r, level[s, r]) for s, r in zip(*np.nonzero(fixed), strict=True)]
+    lam4 = lam[:, None, None, None]
+    tmp = np.empty(shape, dtype=np.float32)
     for h in range(horizon):
-        en_h = en[:, None, None, h, :]
         if window:
             # active: an event in the last `window` periods (h - window .. h - 1)
             active = last >= h - window
-            en_h = en_h * np.where(active, boost, np.float32(1.0))
-            share = active.mean(axis=2)
+            mu = np.where(active, en[:, None, None, h, :] * boost, en[:, None, None, h, :])
+            share = np.count_nonzero(active, axis=2) / n_paths
             endemic[:, :, h] = en64[:, None, h, :] * (1.0 + (boost64 - 1.0) * share)
         else:
+            mu = np.repeat(np.repeat(en[:, None, None, h, :], n_sc, axis=1), n_paths, axis=2)
             endemic[:, :, h] = en64[:, None, h, :]
         mean_prev = prev.mean(axis=2, dtype=np.float64)
         own[:, :, h] = lam64[:, None, None] * mean_prev
         neighbour[:, :, h] = tr.apply(mean_prev)  # linear: the mean of the neighbour parts
-        mu = en_h + lam[:, None, None, None] * prev
+        mu += np.multiply(lam4, prev, out=tmp)
         mu += tr.apply(prev.reshape(n_draws, -1, n_reg), np.float32).reshape(shape)
-        if any_fixed and hold == "mean":
-            mu = np.where(fixed[None, :, None, :], level[None, :, None, :], mu)
+        if hold == "mean":
+            for s, r, v in pairs:
+                mu[:, s, :, r] = v
         # shared by every scenario: the gamma mixing and the uniform of the Poisson inversion
         g = rng.standard_gamma(np.broadcast_to(kk[:, 0], (n_draws, n_paths, n_reg)),
                                dtype=np.float32)[:, None]  # fmt: skip
         u = rng.random((n_draws, 1, n_paths, n_reg), dtype=np.float32)
         # NB as a gamma-Poisson mixture; the clip guards against explosive draws overflowing
-        y = poisson_quantile(u, g * (np.minimum(mu, np.float32(1e7)) / kk))
-        if any_fixed and hold == "counts":
-            y = np.where(fixed[None, :, None, :], level[None, :, None, :], y)
+        np.minimum(mu, np.float32(1e7), out=mu)
+        mu *= g / kk
+        y = poisson_quantile(u, mu)
+        if hold == "counts":
+            for s, r, v in pairs:
+                y[:, s, :, r] = v
         pos_y = y > 0
         any_event |= pos_y
         total += y
         if paths is not None:
             paths[:, :, :, h] = y
         if window:
-            last = np.where(pos_y, np.int16(h), last)
+            np.putmask(last, pos_y, np.int16(h))
         prev = y
     out = []
     for s in range(n_sc):
