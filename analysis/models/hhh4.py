@@ -1201,12 +1201,12 @@ def simulate_paths(
     names = list(scenarios)
     if not names:
         raise InputError("at least one scenario is needed")
-    seq = np.random.SeedSequence(seed)
-    # parameter draws first, from their own stream: the same for any chunking
-    theta = _param_rows(fit, n_draws, np.random.default_rng(seq.spawn(1)[0]), uncertainty)
+    # parameter draws from the seed's own stream (the same draws as before paths were
+    # vectorised); paths from independent child streams, one per chunk of draws
+    theta = _param_rows(fit, n_draws, np.random.default_rng(seed), uncertainty)
     per_chunk = max(1, _CHUNK // (n_paths * n_reg))
     starts = range(0, n_draws, per_chunk)
-    streams = seq.spawn(1 + len(starts))[1:]
+    streams = np.random.SeedSequence(seed).spawn(len(starts))
     parts = [
         _simulate_chunk(
             fit,
