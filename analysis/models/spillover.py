@@ -559,6 +559,12 @@ def spillover_forecast(
     p_draw = region_p(base)
     p_clean = _denoise(p_draw, n_paths)
     lo, hi = _interval(p_clean, level)
+    # The point is simulated at the estimate with its own paths. Where a probability saturates
+    # the draws' spread is all path noise (denoising collapses it to the draws' mean, which lies
+    # below the point by Jensen), and a limit can miss the point by Monte Carlo error: the
+    # interval is widened to contain its point.
+    p_pt = region_p(base_pt).mean(axis=0)
+    lo, hi = np.minimum(lo, p_pt), np.maximum(hi, p_pt)
     region_mc = _mc_error(p_clean, level, rng)
     exp_draw = base.total.mean(axis=1)
     elo, ehi = _interval(exp_draw, level)
@@ -572,7 +578,7 @@ def spillover_forecast(
             "region_name": list(model.region_names),
             "country": countries,
             "is_focus": [i in focus_idx for i in range(len(ids))],
-            "p_any": region_p(base_pt).mean(axis=0),
+            "p_any": p_pt,
             "p_any_low": lo,
             "p_any_high": hi,
             "expected": base_pt.total.mean(axis=(0, 1)),
@@ -596,6 +602,7 @@ def spillover_forecast(
     n_plug = plug["continue"].any_event.shape[0] * n_paths
     point_mc = np.sqrt(regions["p_any"] * (1 - regions["p_any"]) / n_plug)
     cp_pt = country_p(base_pt).mean(axis=0)
+    clo, chi = np.minimum(clo, cp_pt), np.maximum(chi, cp_pt)
     ctab = pd.DataFrame({"country": uniq, "p_any": cp_pt, "p_any_low": clo, "p_any_high": chi})
     for name, col in (("held", "attributable"), ("silenced", "attributable_total")):
         if name not in drawn:
