@@ -222,7 +222,7 @@ def test_spillover_command_json(demo_dir, tmp_path):
     result = CliRunner().invoke(
         app,
         ["spillover", str(study), "--origin", "2024-06", "--horizon", "3", "--json",
-         "--draws", "20", "--paths", "20"],
+         "--draws", "20", "--paths", "20", "--timings"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
