@@ -746,3 +746,39 @@ def test_transmission_blocks_follow_connected_groups():
     got = np.empty_like(prev)
     got[..., tr.perm] = tr.apply(prev[..., tr.perm])
     np.testing.assert_allclose(got, prev @ dense, rtol=1e-10)
+
+
+def test_likelihood_is_computed_per_connected_group():
+    """Two unconnected copies of the grid plus an isolated region: the likelihood (done per
+    connected group) equals the sum over the separate panels, and its gradient matches finite
+    differences."""
+    order, cross, country = grid()
+    big = np.full((41, 41), 999)
+    big[:20, :20] = order
+    big[20:40, 20:40] = order
+    np.fill_diagonal(big, 0)
+    bcross = np.ones((41, 41), dtype=bool)
+    bcross[:20, :20] = cross
+    bcross[20:40, 20:40] = cross
+    y = sim_independent(order, cross, 40, seed=3)
+    y2 = sim_independent(order, cross, 40, seed=4)
+    lone = np.random.default_rng(5).poisson(0.5, size=(1, 40))
+    spec = H.HHH4Spec(group_sd=0.7)
+    groups = np.concatenate([country, country, [0]])
+    pb, _, _ = H._build_problem(np.vstack([y, y2, lone]), big, bcross, groups, None, spec, 0)
+    assert len(pb.groups_w) == 2
+    theta = np.random.default_rng(1).normal(0, 0.3, len(pb.layout.names))
+    _, g = H.loglik_and_grad(theta, pb)
+    eps = 1e-6
+    num = np.array([
+        (H.loglik_and_grad(theta + eps * e, pb)[0] - H.loglik_and_grad(theta - eps * e, pb)[0])
+        / (2 * eps)
+        for e in np.eye(len(theta))
+    ])  # fmt: skip
+    np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-5)
+    # the neighbour part of each copy is that of the copy alone
+    one, _, _ = H._build_problem(y2, order, cross, country, None, spec, 0)
+    _, _, ne_big, _, _, _ = H._components(theta, pb)
+    _, _, ne_one, _, _, _ = H._components(theta, one)
+    np.testing.assert_allclose(ne_big[20:40], ne_one, rtol=1e-12)
+    assert np.all(ne_big[40] == 0)

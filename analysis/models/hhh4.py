@@ -415,6 +415,9 @@ class _Problem:
     log_order: np.ndarray  # log(order) where weighted, else 0
     spec: HHH4Spec
     layout: _Layout
+    # connected groups of regions: (index or slice, order, cross, log order) of each; weights
+    # never cross groups, so R x R work is done per group (linear in regions for tiled panels)
+    groups_w: tuple = ()
 
 
 def _components(theta: np.ndarray, pb: _Problem, need_grad_parts: bool = False):
@@ -435,16 +438,19 @@ def _components(theta: np.ndarray, pb: _Problem, need_grad_parts: bool = False):
     phi = np.exp(theta[lay.i_phi]) if lay.has_ne else 0.0
     gamma = theta[lay.i_gamma] if lay.has_cross else 0.0
     d = np.exp(theta[lay.i_d]) if lay.has_d else 1.0
-    w = neighbour_weights(pb.order, spec.weights, d, spec.max_order, pb.cross, gamma)
+    ws = [neighbour_weights(o, spec.weights, d, spec.max_order, c, gamma)
+          for _, o, c, _ in pb.groups_w]  # fmt: skip
     ar = lam * pb.yprev
-    ne = phi * (w.T @ pb.yprev)
-    return en, ar, ne, w, phi, d
+    ne = np.zeros_like(pb.yprev)
+    for (idx, _, _, _), w in zip(pb.groups_w, ws, strict=True):
+        ne[idx] = phi * (w.T @ pb.yprev[idx])
+    return en, ar, ne, ws, phi, d
 
 
 def loglik_and_grad(theta: np.ndarray, pb: _Problem) -> tuple[float, np.ndarray]:
     """Penalised log-likelihood and its analytic gradient at ``theta``."""
     lay = pb.layout
-    en, ar, ne, w, phi, d = _components(theta, pb)
+    en, ar, ne, ws, phi, d = _components(theta, pb)
     mu = en + ar + ne
     k = np.exp(-theta[lay.i_psi])
     ll, s, dk = _nb_terms(pb.y, mu, k)
@@ -473,15 +479,20 @@ def loglik_and_grad(theta: np.ndarray, pb: _Problem) -> tuple[float, np.ndarray]
     if lay.has_ne:
         g[lay.i_phi] = float((s * ne).sum())
     if lay.has_cross or lay.has_d:
-        c = pb.yprev @ s.T  # c[q, r] = sum_t y_{q,t-1} s_{r,t}
-        # d w_qr / d x = w_qr * (a_qr - sum_r' w_qr' a_qr') for raw weights exp(x * a_qr)
+        g_gamma = g_d = 0.0
+        for (idx, _, cross, log_o), w in zip(pb.groups_w, ws, strict=True):
+            c = pb.yprev[idx] @ s[idx].T  # c[q, r] = sum_t y_{q,t-1} s_{r,t}
+            # d w_qr / d x = w_qr * (a_qr - sum_r' w_qr' a_qr') for raw weights exp(x * a_qr)
+            if lay.has_cross:
+                mean_c = (w * cross).sum(axis=1, keepdims=True)
+                g_gamma += float((w * (cross - mean_c) * c).sum())
+            if lay.has_d:
+                mean_log = (w * log_o).sum(axis=1, keepdims=True)
+                g_d += float((w * (-log_o + mean_log) * c).sum())
         if lay.has_cross:
-            mean_c = (w * pb.cross).sum(axis=1, keepdims=True)
-            g[lay.i_gamma] = phi * float((w * (pb.cross - mean_c) * c).sum())
+            g[lay.i_gamma] = phi * g_gamma
         if lay.has_d:
-            mean_log = (w * pb.log_order).sum(axis=1, keepdims=True)
-            dw_dd = w * (-pb.log_order + mean_log)
-            g[lay.i_d] = d * phi * float((dw_dd * c).sum())
+            g[lay.i_d] = d * phi * g_d
     g[lay.i_psi] = dk * (-k)
     return ll, g
 
@@ -712,10 +723,30 @@ def _build_problem(
         order=o,
         cross=c,
         log_order=log_o,
+        groups_w=_weight_groups(o, c, log_o, weighted if spec.weights == "power_law" else o == 1),
         spec=spec,
         layout=lay,
     )
     return pb, labels, t_ref
+
+
+def _weight_groups(o: np.ndarray, c: np.ndarray, log_o: np.ndarray, mask: np.ndarray) -> tuple:
+    """Connected groups of regions under the weighted pairs ``mask`` (isolated regions left
+    out): per group its index (a slice when it is every region), order, cross and log order."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = o.shape[0]
+    _, label = connected_components(csr_matrix(mask | mask.T), directed=False)
+    out = []
+    for g in np.unique(label):
+        idx = np.flatnonzero(label == g)
+        if len(idx) < 2:
+            continue
+        key = slice(None) if len(idx) == n else idx
+        sub = np.ix_(idx, idx)
+        out.append((key, o[sub], c[sub], log_o[sub]))
+    return tuple(out)
 
 
 def _numerical_hessian(theta: np.ndarray, pb: _Problem, free: np.ndarray) -> np.ndarray:
