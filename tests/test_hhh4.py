@@ -627,3 +627,158 @@ def test_nested_region_effects_remove_the_own_lag_bias_of_country_effects():
     assert sum(hits) >= 3
     with pytest.raises(InputError, match="group_sd has 3 values"):
         H.fit_hhh4(y, order, cross, groups=groups, spec=H.HHH4Spec(group_sd=(1.0, 1.0, 1.0)))
+
+
+def _reference_forward(fit, last, horizon, n_draws, n_paths, seed, fixed=None):
+    """The forward simulation as it was before it was vectorised over scenarios: one scenario,
+    a weight matrix built per draw, numpy's gamma and Poisson samplers (no activity term)."""
+    rng = np.random.default_rng(seed)
+    lay = fit.layout
+    theta = H._param_rows(fit, n_draws, rng, True)
+    t = np.arange(fit.n_periods, fit.n_periods + horizon, dtype=float)
+    en = np.exp(fit.endemic_log_level(theta, t))
+    lam = np.exp(theta[:, lay.i_lam])[:, None, None]
+    k = np.exp(-theta[:, lay.i_psi])[:, None, None]
+    mats = np.stack([
+        np.exp(th[lay.i_phi]) * H.neighbour_weights(
+            fit.order, fit.spec.weights, np.exp(th[lay.i_d]), fit.spec.max_order, fit.cross,
+            th[lay.i_gamma],
+        )
+        for th in theta
+    ])  # fmt: skip
+    prev = np.broadcast_to(np.asarray(last, float), (n_draws, n_paths, len(last))).copy()
+    total = np.zeros_like(prev)
+    any_event = np.zeros(prev.shape, dtype=bool)
+    for h in range(horizon):
+        mu = en[:, h, None, :] + lam * prev + prev @ mats
+        y = rng.poisson(rng.gamma(np.broadcast_to(k, mu.shape), mu / k)).astype(float)
+        for i, v in (fixed or {}).items():
+            y[:, :, i] = v
+        total += y
+        any_event |= y > 0
+        prev = y
+    return total, any_event
+
+
+def test_vectorised_simulation_matches_the_reference_loop_in_distribution():
+    """Same parameter draws (same seed), different samplers: per-region means of the totals and
+    P(at least one event) agree within Monte Carlo error."""
+    order, cross, _ = grid()
+    y = sim_independent(order, cross, 80, seed=31)
+    fit = H.fit_hhh4(y, order, cross)
+    last = y[:, -1]
+    new = H.simulate_forward(fit, last, 4, n_draws=200, n_paths=100, seed=5)
+    old_total, old_any = _reference_forward(fit, last, 4, 200, 100, seed=5)
+    n = 200 * 100
+    for a, b in ((new.total, old_total), (new.any_event, old_any)):
+        ma, mb = a.mean(axis=(0, 1)), b.mean(axis=(0, 1))
+        # draws are shared, so the per-draw means differ only by path noise
+        se = np.sqrt((a.var(axis=(0, 1)) + b.var(axis=(0, 1))) / n)
+        assert np.all(np.abs(ma - mb) < 4.5 * se + 1e-9), np.max(np.abs(ma - mb) / se)
+    # Draw by draw (the same parameters), the per-draw means differ by path noise only: the
+    # standardised differences have mean 0 and standard deviation 1.
+    a, b = new.total.mean(axis=1), old_total.mean(axis=1)
+    z = (a - b) / np.sqrt((new.total.var(axis=1) + old_total.var(axis=1)) / 100)
+    assert abs(z.mean()) < 0.15 and 0.9 < z.std() < 1.1, (z.mean(), z.std())
+    # and the 90% intervals across draws have the same width
+    qa, qb = np.quantile(a, [0.05, 0.95], axis=0), np.quantile(b, [0.05, 0.95], axis=0)
+    ratio = (qa[1] - qa[0]) / (qb[1] - qb[0])
+    assert np.all((ratio > 0.8) & (ratio < 1.25)), ratio
+
+
+def test_a_scenario_gets_the_same_numbers_alone_or_with_others():
+    """Common random numbers: simulating a scenario with others changes none of its numbers,
+    whatever the chunking of the draws."""
+    order, cross, _ = grid()
+    y = sim_independent(order, cross, 60, seed=32)
+    fit = H.fit_hhh4(y, order, cross)
+    alone = H.simulate_forward(fit, y[:, -1], 5, n_draws=30, n_paths=20, seed=9,
+                               fixed={3: 0.0}, keep_paths=True)  # fmt: skip
+    both = H.simulate_paths(fit, y[:, -1], 5, {"continue": None, "silenced": {3: 0.0}},
+                            n_draws=30, n_paths=20, seed=9, keep_paths=True)  # fmt: skip
+    np.testing.assert_array_equal(alone.paths, both["silenced"].paths)
+    np.testing.assert_array_equal(alone.any_event, both["silenced"].any_event)
+    np.testing.assert_allclose(alone.neighbour, both["silenced"].neighbour)
+    assert np.all(both["silenced"].paths[..., 3] == 0)
+    # counts are monotone in the mean: silencing a region never raises another's count
+    assert np.all(both["silenced"].paths <= both["continue"].paths)
+
+
+def test_common_random_numbers_reduce_the_variance_of_a_scenario_difference():
+    """The per-path difference continue - silenced at a neighbour of the silenced region has a
+    far smaller variance on common random numbers than from independent simulations."""
+    order, cross, _ = grid()
+    truth = {**TRUTH, "ne.log_phi": np.log(0.5)}
+    y = sim_independent(order, cross, 80, seed=33, truth=truth)
+    fit = H.fit_hhh4(y, order, cross)
+    last = y[:, -1]
+    kw = dict(n_draws=50, n_paths=100, uncertainty=False)
+    crn = H.simulate_paths(fit, last, 6, {"c": None, "s": {7: 0.0}}, seed=1, **kw)
+    diff_crn = crn["c"].total - crn["s"].total
+    other = H.simulate_forward(fit, last, 6, seed=2, fixed={7: 0.0}, **kw)
+    diff_ind = crn["c"].total - other.total
+    nb = [2, 6, 8, 12]  # first-order neighbours of region 7 on the 4 x 5 grid
+    assert np.all(diff_crn[..., nb].mean(axis=(0, 1)) > 0)
+    ratio = diff_crn[..., nb].var(axis=(0, 1)) / diff_ind[..., nb].var(axis=(0, 1))
+    assert np.all(ratio < 0.5), ratio
+
+
+def test_transmission_blocks_follow_connected_groups():
+    """Two unconnected copies of the grid: weights are built per group and the simulation of
+    the pair equals that of each copy (same parameters, no transmission between them)."""
+    order, cross, _ = grid()
+    big = np.full((40, 40), 999)
+    big[:20, :20] = order
+    big[20:, 20:] = order
+    bcross = np.ones((40, 40), dtype=bool)
+    bcross[:20, :20] = cross
+    bcross[20:, 20:] = cross
+    y = sim_independent(order, cross, 60, seed=34)
+    fit = H.fit_hhh4(np.vstack([y, y]), big, bcross)
+    theta = fit.params[None, :]
+    tr = H._transmission(fit, theta)
+    assert [s.stop - s.start for s in tr.slices] == [20, 20]
+    lay = fit.layout
+    dense = np.exp(fit.get("ne.log_phi")) * H.neighbour_weights(
+        big, "power_law", np.exp(fit.params[lay.i_d]), 5, bcross, fit.params[lay.i_gamma]
+    )
+    prev = np.random.default_rng(0).poisson(2.0, size=(1, 3, 40)).astype(float)
+    got = np.empty_like(prev)
+    got[..., tr.perm] = tr.apply(prev[..., tr.perm])
+    np.testing.assert_allclose(got, prev @ dense, rtol=1e-10)
+
+
+def test_likelihood_is_computed_per_connected_group():
+    """Two unconnected copies of the grid plus an isolated region: the likelihood (done per
+    connected group) equals the sum over the separate panels, and its gradient matches finite
+    differences."""
+    order, cross, country = grid()
+    big = np.full((41, 41), 999)
+    big[:20, :20] = order
+    big[20:40, 20:40] = order
+    np.fill_diagonal(big, 0)
+    bcross = np.ones((41, 41), dtype=bool)
+    bcross[:20, :20] = cross
+    bcross[20:40, 20:40] = cross
+    y = sim_independent(order, cross, 40, seed=3)
+    y2 = sim_independent(order, cross, 40, seed=4)
+    lone = np.random.default_rng(5).poisson(0.5, size=(1, 40))
+    spec = H.HHH4Spec(group_sd=0.7)
+    groups = np.concatenate([country, country, [0]])
+    pb, _, _ = H._build_problem(np.vstack([y, y2, lone]), big, bcross, groups, None, spec, 0)
+    assert len(pb.groups_w) == 2
+    theta = np.random.default_rng(1).normal(0, 0.3, len(pb.layout.names))
+    _, g = H.loglik_and_grad(theta, pb)
+    eps = 1e-6
+    num = np.array([
+        (H.loglik_and_grad(theta + eps * e, pb)[0] - H.loglik_and_grad(theta - eps * e, pb)[0])
+        / (2 * eps)
+        for e in np.eye(len(theta))
+    ])  # fmt: skip
+    np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-5)
+    # the neighbour part of each copy is that of the copy alone
+    one, _, _ = H._build_problem(y2, order, cross, country, None, spec, 0)
+    _, _, ne_big, _, _, _ = H._components(theta, pb)
+    _, _, ne_one, _, _, _ = H._components(theta, one)
+    np.testing.assert_allclose(ne_big[20:40], ne_one, rtol=1e-12)
+    assert np.all(ne_big[40] == 0)

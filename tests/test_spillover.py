@@ -222,7 +222,7 @@ def test_spillover_command_json(demo_dir, tmp_path):
     result = CliRunner().invoke(
         app,
         ["spillover", str(study), "--origin", "2024-06", "--horizon", "3", "--json",
-         "--draws", "20", "--paths", "20"],
+         "--draws", "20", "--paths", "20", "--timings"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
@@ -235,6 +235,13 @@ def test_spillover_command_json(demo_dir, tmp_path):
         chosen["endemic_effects"], chosen["trend_damping"],
     )  # fmt: skip
     assert chosen["trend_damping"] < 1.0
+    # stage timings in the JSON; no progress bar when stderr is not a terminal
+    timings = out["timings"]
+    assert {"data", "fit", "intervals", "onset", "total"} <= set(timings)
+    assert timings["total"] == pytest.approx(
+        sum(v for k, v in timings.items() if k != "total"), abs=0.01
+    )
+    assert result.stderr == ""
     bad = CliRunner().invoke(app, ["spillover", str(study), "--origin", "2024-13"])
     assert bad.exit_code == 2
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from analysis.commands._common import print_json, user_errors
+from analysis.commands._common import QUIET_HELP, print_json, user_errors
 from analysis.errors import InputError, Problem
 
 
@@ -59,23 +59,31 @@ def spillover_command(
             "default) or any other, e.g. spillover.",
         ),
     ] = "auto",
+    quiet: Annotated[bool, typer.Option("--quiet", help=QUIET_HELP)] = False,
+    timings: Annotated[
+        bool,
+        typer.Option(
+            "--timings",
+            help="With --json: add the seconds each stage took (data, fit, intervals, forecast, "
+            "onset) as `timings`. Off by default, so the same inputs and seed give "
+            "byte-identical JSON.",
+        ),
+    ] = False,
 ) -> None:
     """Spillover risk: P(at least one event within the horizon) in every admin-1 unit and
     country of the study, and expected counts, from one model's sample paths (by default the
     model the reports use, so the numbers match `forecast`); the endemic-epidemic model adds
     each region's share from its neighbours, its parameters and the focus scenarios; for quiet
     units, P(first event within the horizon) comes from the onset model."""
-    import pandas as pd
 
+    from analysis import progress
     from analysis.config import load_study
     from analysis.models.hhh4 import HHH4Spec
     from analysis.models.spillover import (
         ENDEMIC_EFFECTS,
-        fit_spillover,
         result_to_dict,
         spillover_forecast,
     )
-    from analysis.models.spillover_select import fit_chosen
     from analysis.periods import parse_month
     from analysis.pipeline import prepare
 
@@ -102,7 +110,18 @@ def spillover_command(
         raise InputError(
             "bad --damping", [Problem(None, None, "--damping", "a number in (0, 1]", damping)]
         )
-    data = prepare(study)
+    progress.set_quiet(quiet)
+    timer = progress.StageTimer()
+    stages = ["data", "fit", "intervals", "onset"] + ([] if model == "spillover" else ["forecast"])
+    bar = progress.bar(total=len(stages), stage="data", unit="stage")
+
+    def advance(name: str) -> None:
+        # one bar through the stages, named after the one running
+        bar.update(1)
+        bar.set_description(name)
+
+    with timer.stage("data"):
+        data = prepare(study)
     cut = parse_month(origin, "--origin") if origin else None
     per_year = 12 if study.freq == "month" else 4
     from analysis.commands.forecast import _check_models
@@ -110,49 +129,37 @@ def spillover_command(
     _check_models([model])
     spec = HHH4Spec(weights=weights, periods_per_year=per_year, activity_window=per_year)  # type: ignore[arg-type]
     choice = None
-    if endemic == "cv" or damping is None:
-        panel = data.panel
-        if cut is not None:
-            panel = panel[pd.to_datetime(panel["period"]) <= cut]
-        # the study's model: what cross-validation chooses among the options not fixed here
-        fitted_model, choice = fit_chosen(
-            panel,
-            boundaries=data.boundaries,
+    advance("fit")
+    with timer.stage("fit"):
+        fitted_model, choice = _fit(study, data, cut, spec, endemic, damping, horizon)
+    advance("intervals")
+    with timer.stage("intervals"):  # probabilities, their intervals and the focus scenarios
+        result = spillover_forecast(
+            fitted_model,
+            horizon or study.horizon,
             focus=list(study.focus),
-            horizon=horizon or study.horizon,
+            n_draws=draws,
+            n_paths=paths,
             seed=study.seed,
-            spec=spec,
-            effects=ENDEMIC_EFFECTS[:2] if endemic == "cv" else (endemic,),
-            **({} if damping is None else {"dampings": (damping,)}),
         )
-    else:
-        fitted_model = fit_spillover(
-            data.panel,
-            origin=cut,
-            boundaries=data.boundaries,
-            spec=spec,
-            endemic_effects=endemic,  # type: ignore[arg-type]
-            focus_trend=list(study.focus),
-            damping=damping,
-        )
-    result = spillover_forecast(
-        fitted_model,
-        horizon or study.horizon,
-        focus=list(study.focus),
-        n_draws=draws,
-        n_paths=paths,
-        seed=study.seed,
-    )
     out = result_to_dict(result, fitted_model)
     if choice is not None:
         out["model"]["selection"] = choice.to_dict()
     if model != "spillover":
+        advance("forecast")
         n_paths = (draws or 80) * paths
-        out = _from_paths(out, model, study, data, cut, horizon or study.horizon, n_paths)
+        with timer.stage("forecast"):
+            out = _from_paths(out, model, study, data, cut, horizon or study.horizon, n_paths)
     out = {"study": study.title, "spillover_targets": list(study.spillover_targets), **out}
-    out.update(
-        _onset_blocks(study, data, result, out, origin=cut, horizon=horizon or study.horizon)
-    )
+    advance("onset")
+    with timer.stage("onset"):
+        out.update(
+            _onset_blocks(study, data, result, out, origin=cut, horizon=horizon or study.horizon)
+        )
+    bar.update(1)
+    bar.close()
+    if timings:
+        out["timings"] = timer.as_dict()
     if as_json:
         print_json(out)
         return
@@ -180,6 +187,42 @@ def spillover_command(
         typer.echo(
             f"{u['region_name'][:23]:<24}{u['country']:<8}{u['p_onset']:>8.2f}  {lo:.2f}-{hi:.2f}"
         )
+
+
+def _fit(study, data, cut, spec, endemic: str, damping: float | None, horizon: int | None):
+    """The study's spillover model (and the cross-validated choice, when one is made)."""
+    import pandas as pd
+
+    from analysis.models.spillover import ENDEMIC_EFFECTS, fit_spillover
+    from analysis.models.spillover_select import fit_chosen
+
+    choice = None
+    if endemic == "cv" or damping is None:
+        panel = data.panel
+        if cut is not None:
+            panel = panel[pd.to_datetime(panel["period"]) <= cut]
+        # the study's model: what cross-validation chooses among the options not fixed here
+        fitted_model, choice = fit_chosen(
+            panel,
+            boundaries=data.boundaries,
+            focus=list(study.focus),
+            horizon=horizon or study.horizon,
+            seed=study.seed,
+            spec=spec,
+            effects=ENDEMIC_EFFECTS[:2] if endemic == "cv" else (endemic,),
+            **({} if damping is None else {"dampings": (damping,)}),
+        )
+    else:
+        fitted_model = fit_spillover(
+            data.panel,
+            origin=cut,
+            boundaries=data.boundaries,
+            spec=spec,
+            endemic_effects=endemic,  # type: ignore[arg-type]
+            focus_trend=list(study.focus),
+            damping=damping,
+        )
+    return fitted_model, choice
 
 
 def _onset_blocks(study, data, result, out: dict, *, origin, horizon: int) -> dict:

@@ -51,6 +51,8 @@ __all__ = [
     "neighbour_weights",
     "simulate_hhh4",
     "simulate_forward",
+    "simulate_paths",
+    "poisson_quantile",
     "ForwardSimulation",
     "profile_intervals",
     "epidemic_radius",
@@ -372,23 +374,26 @@ def _check_inputs(
 def _nb_terms(y: np.ndarray, mu: np.ndarray, k: float) -> tuple[float, np.ndarray, float]:
     """Log-likelihood, d/dmu, and d/dk summed, for NB(mean mu, size k)."""
     log_k_mu = np.log(k + mu)
-    ll = (
-        special.gammaln(y + k)
-        - special.gammaln(k)
-        - special.gammaln(y + 1.0)
-        + k * (np.log(k) - log_k_mu)
-        + y * (np.log(mu) - log_k_mu)
+    ratio = (y + k) / (k + mu)
+    # Most admin-1 cells are zero, where the gamma-function terms cancel: they are evaluated
+    # on the non-zero cells only (about a tenth of a regional panel).
+    nz = y > 0
+    yn = y[nz]
+    ll = k * (np.log(k) - log_k_mu).sum() + float(
+        (
+            special.gammaln(yn + k)
+            - special.gammaln(k)
+            - special.gammaln(yn + 1.0)
+            + yn * (np.log(mu[nz]) - log_k_mu[nz])
+        ).sum()
     )
-    dmu = y / mu - (y + k) / (k + mu)
-    dk = (
-        special.digamma(y + k)
-        - special.digamma(k)
-        + np.log(k)
-        - log_k_mu
-        + 1.0
-        - (y + k) / (k + mu)
+    dmu = -ratio
+    dmu[nz] += yn / mu[nz]
+    dk = float(
+        (special.digamma(yn + k) - special.digamma(k)).sum()
+        + (np.log(k) - log_k_mu + 1.0 - ratio).sum()
     )
-    return float(ll.sum()), dmu, float(dk.sum())
+    return float(ll), dmu, dk
 
 
 @dataclass(frozen=True)
@@ -410,6 +415,9 @@ class _Problem:
     log_order: np.ndarray  # log(order) where weighted, else 0
     spec: HHH4Spec
     layout: _Layout
+    # connected groups of regions: (index or slice, order, cross, log order) of each; weights
+    # never cross groups, so R x R work is done per group (linear in regions for tiled panels)
+    groups_w: tuple = ()
 
 
 def _components(theta: np.ndarray, pb: _Problem, need_grad_parts: bool = False):
@@ -430,16 +438,19 @@ def _components(theta: np.ndarray, pb: _Problem, need_grad_parts: bool = False):
     phi = np.exp(theta[lay.i_phi]) if lay.has_ne else 0.0
     gamma = theta[lay.i_gamma] if lay.has_cross else 0.0
     d = np.exp(theta[lay.i_d]) if lay.has_d else 1.0
-    w = neighbour_weights(pb.order, spec.weights, d, spec.max_order, pb.cross, gamma)
+    ws = [neighbour_weights(o, spec.weights, d, spec.max_order, c, gamma)
+          for _, o, c, _ in pb.groups_w]  # fmt: skip
     ar = lam * pb.yprev
-    ne = phi * (w.T @ pb.yprev)
-    return en, ar, ne, w, phi, d
+    ne = np.zeros_like(pb.yprev)
+    for (idx, _, _, _), w in zip(pb.groups_w, ws, strict=True):
+        ne[idx] = phi * (w.T @ pb.yprev[idx])
+    return en, ar, ne, ws, phi, d
 
 
 def loglik_and_grad(theta: np.ndarray, pb: _Problem) -> tuple[float, np.ndarray]:
     """Penalised log-likelihood and its analytic gradient at ``theta``."""
     lay = pb.layout
-    en, ar, ne, w, phi, d = _components(theta, pb)
+    en, ar, ne, ws, phi, d = _components(theta, pb)
     mu = en + ar + ne
     k = np.exp(-theta[lay.i_psi])
     ll, s, dk = _nb_terms(pb.y, mu, k)
@@ -468,15 +479,20 @@ def loglik_and_grad(theta: np.ndarray, pb: _Problem) -> tuple[float, np.ndarray]
     if lay.has_ne:
         g[lay.i_phi] = float((s * ne).sum())
     if lay.has_cross or lay.has_d:
-        c = pb.yprev @ s.T  # c[q, r] = sum_t y_{q,t-1} s_{r,t}
-        # d w_qr / d x = w_qr * (a_qr - sum_r' w_qr' a_qr') for raw weights exp(x * a_qr)
+        g_gamma = g_d = 0.0
+        for (idx, _, cross, log_o), w in zip(pb.groups_w, ws, strict=True):
+            c = pb.yprev[idx] @ s[idx].T  # c[q, r] = sum_t y_{q,t-1} s_{r,t}
+            # d w_qr / d x = w_qr * (a_qr - sum_r' w_qr' a_qr') for raw weights exp(x * a_qr)
+            if lay.has_cross:
+                mean_c = (w * cross).sum(axis=1, keepdims=True)
+                g_gamma += float((w * (cross - mean_c) * c).sum())
+            if lay.has_d:
+                mean_log = (w * log_o).sum(axis=1, keepdims=True)
+                g_d += float((w * (-log_o + mean_log) * c).sum())
         if lay.has_cross:
-            mean_c = (w * pb.cross).sum(axis=1, keepdims=True)
-            g[lay.i_gamma] = phi * float((w * (pb.cross - mean_c) * c).sum())
+            g[lay.i_gamma] = phi * g_gamma
         if lay.has_d:
-            mean_log = (w * pb.log_order).sum(axis=1, keepdims=True)
-            dw_dd = w * (-pb.log_order + mean_log)
-            g[lay.i_d] = d * phi * float((dw_dd * c).sum())
+            g[lay.i_d] = d * phi * g_d
     g[lay.i_psi] = dk * (-k)
     return ll, g
 
@@ -707,10 +723,30 @@ def _build_problem(
         order=o,
         cross=c,
         log_order=log_o,
+        groups_w=_weight_groups(o, c, log_o, weighted if spec.weights == "power_law" else o == 1),
         spec=spec,
         layout=lay,
     )
     return pb, labels, t_ref
+
+
+def _weight_groups(o: np.ndarray, c: np.ndarray, log_o: np.ndarray, mask: np.ndarray) -> tuple:
+    """Connected groups of regions under the weighted pairs ``mask`` (isolated regions left
+    out): per group its index (a slice when it is every region), order, cross and log order."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = o.shape[0]
+    _, label = connected_components(csr_matrix(mask | mask.T), directed=False)
+    out = []
+    for g in np.unique(label):
+        idx = np.flatnonzero(label == g)
+        if len(idx) < 2:
+            continue
+        key = slice(None) if len(idx) == n else idx
+        sub = np.ix_(idx, idx)
+        out.append((key, o[sub], c[sub], log_o[sub]))
+    return tuple(out)
 
 
 def _numerical_hessian(theta: np.ndarray, pb: _Problem, free: np.ndarray) -> np.ndarray:
@@ -948,20 +984,26 @@ def epidemic_radius(fit: HHH4Fit, theta: np.ndarray | None = None) -> np.ndarray
     Below 1 the own/neighbour transmission dies out on its own (the process is stationary
     around its endemic level); at or above 1 simulated paths explode. One value per row of
     ``theta`` (default: the estimate).
+
+    Every source's row of ``W`` sums to one (or to zero for a region without weighted
+    neighbours), whatever ``d`` and ``gamma``: a connected group of regions has the row-sum
+    eigenvalue 1 and no eigenvalue exceeds the largest row sum. So the radius is
+    ``lambda + phi`` when some region has a weighted neighbour and ``lambda`` otherwise; no
+    eigen-decomposition is needed (it cost seconds per thousand draws at 181 regions).
     """
     lay = fit.layout
     rows = np.atleast_2d(fit.params if theta is None else theta)
-    out = np.empty(len(rows))
-    eye = np.eye(fit.order.shape[0])
-    for m, th in enumerate(rows):
-        lam = np.exp(th[lay.i_lam]) if lay.has_ar else 0.0
-        phi = np.exp(th[lay.i_phi]) if lay.has_ne else 0.0
-        gamma = th[lay.i_gamma] if lay.has_cross else 0.0
-        d = np.exp(th[lay.i_d]) if lay.has_d else 1.0
-        w = neighbour_weights(fit.order, fit.spec.weights, d, fit.spec.max_order, fit.cross, gamma)
-        mat = lam * eye + phi * w
-        out[m] = np.max(np.abs(np.linalg.eigvals(mat)))
-    return out
+    lam = np.exp(rows[:, lay.i_lam]) if lay.has_ar else np.zeros(len(rows))
+    phi = np.exp(rows[:, lay.i_phi]) if lay.has_ne else np.zeros(len(rows))
+    return lam + phi * float(_neighbour_mask(fit).any())
+
+
+def _neighbour_mask(fit: HHH4Fit) -> np.ndarray:
+    """Pairs ``(q, r)`` that receive weight, as :func:`neighbour_weights` assigns it."""
+    o = np.asarray(fit.order, dtype=float)
+    if fit.spec.weights == "first_order":
+        return o == 1
+    return (o >= 1) & (o <= fit.spec.max_order)
 
 
 def _param_rows(fit: HHH4Fit, n_draws: int, rng: np.random.Generator, uncertainty: bool):
@@ -984,6 +1026,349 @@ def _param_rows(fit: HHH4Fit, n_draws: int, rng: np.random.Generator, uncertaint
     return theta
 
 
+def poisson_quantile(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Poisson quantile function: the smallest ``n`` with ``P(X <= n) >= u`` (elementwise).
+
+    Monotone in ``rate`` for a fixed ``u``, which is what couples scenarios simulated on common
+    random numbers. Rates up to 3 (almost every unit) are inverted by summing the probabilities
+    from 0; larger rates start from the Cornish-Fisher approximation of the quantile, take the
+    exact CDF there (``scipy.special.pdtr``) and step up or down, a step or two. Computed in
+    single precision when both inputs are (the simulator's case; the large rates always in
+    double precision), else in double precision.
+    """
+    dtype = np.result_type(np.asarray(u).dtype, np.asarray(rate).dtype, np.float32)
+    u = np.asarray(u, dtype=dtype)
+    rate = np.asarray(rate, dtype=dtype)
+    shape = np.broadcast_shapes(u.shape, rate.shape)
+    # P(X = 0) = exp(-rate) >= u, i.e. rate <= -log(u): one comparison settles most units
+    # (quiet ones), with the logarithm taken on u before it is broadcast (e.g. over scenarios).
+    with np.errstate(divide="ignore"):
+        neg_log_u = -np.log(u)
+    flat_r = np.broadcast_to(rate, shape).reshape(-1)
+    idx = np.flatnonzero(np.broadcast_to(rate, shape) > neg_log_u)
+    out = np.zeros(flat_r.size, dtype=dtype)
+    r = flat_r[idx]
+    uu = np.broadcast_to(u, shape)[np.unravel_index(idx, shape)]
+    big = r > 3.0
+    _quantile_large(uu[big], r[big], out, idx[big])
+    idx, r, uu = idx[~big], r[~big], uu[~big]
+    p = np.exp(-r)
+    cdf = p.copy()
+    n = 0
+    while idx.size and n < 1000:  # the cap only stops u rounding above the summed CDF
+        n += 1
+        out[idx] = n
+        p = p * r / n
+        cdf = cdf + p
+        more = uu > cdf
+        idx, r, uu, p, cdf = idx[more], r[more], uu[more], p[more], cdf[more]
+    return out.reshape(shape)
+
+
+def _quantile_large(u: np.ndarray, r: np.ndarray, out: np.ndarray, where: np.ndarray) -> None:
+    """Poisson quantiles for rates above 3, written into ``out[where]``."""
+    if not len(where):
+        return
+    u = u.astype(float)
+    r = r.astype(float)
+    z = special.ndtri(u)
+    n = np.maximum(np.floor(r + z * np.sqrt(r) + (z * z - 1.0) / 6.0), 0.0)
+    cdf = special.pdtr(n, r)
+    pmf = np.exp(n * np.log(r) - r - special.gammaln(n + 1.0))
+    # up: the smallest n with cdf(n) >= u
+    for _ in range(10_000):
+        up = u > cdf
+        if not up.any():
+            break
+        n = np.where(up, n + 1.0, n)
+        pmf = np.where(up, pmf * r / np.maximum(n, 1.0), pmf)
+        cdf = np.where(up, cdf + pmf, cdf)
+    # down: while cdf(n - 1) >= u, move to n - 1
+    for _ in range(10_000):
+        down = (n > 0) & (u <= cdf - pmf)
+        if not down.any():
+            break
+        cdf = np.where(down, cdf - pmf, cdf)
+        pmf = np.where(down, pmf * n / r, pmf)
+        n = np.where(down, n - 1.0, n)
+    out[where] = n
+
+
+#: Elements (draws x paths x regions) of one chunk of the forward simulation per scenario;
+#: bounds memory (about 20 arrays of this size per scenario) without a loop over draws.
+_CHUNK = 2_000_000
+
+
+@dataclass(frozen=True)
+class _Transmission:
+    """Per-draw ``phi * W`` as dense blocks, one per connected group of regions.
+
+    Regions are permuted so that each group is a contiguous slice; isolated regions (no
+    weighted neighbour) receive nothing. The neighbour sum then costs
+    ``draws x paths x sum(group size ** 2)``: linear in the number of regions when they come in
+    groups of bounded size, quadratic within one connected group.
+    """
+
+    perm: np.ndarray  # (R,) simulation order of the regions
+    slices: tuple[slice, ...]
+    blocks: tuple[np.ndarray, ...]  # (M, n_g, n_g) in the permuted order
+    blocks32: tuple[np.ndarray, ...]  # the same in single precision, for the paths
+
+    def apply(self, prev: np.ndarray, dtype=np.float64) -> np.ndarray:
+        """Neighbour sums ``sum_q prev[..., q] * phi W[q, r]`` for prev (M, N, R) permuted."""
+        out = np.zeros(prev.shape, dtype=dtype)
+        blocks = self.blocks if dtype == np.float64 else self.blocks32
+        for s, b in zip(self.slices, blocks, strict=True):
+            out[:, :, s] = prev[:, :, s] @ b
+        return out
+
+
+def _transmission(fit: HHH4Fit, theta: np.ndarray) -> _Transmission:
+    """Build ``phi * W`` for every parameter row at once (no loop over draws)."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    lay = fit.layout
+    n_reg = fit.order.shape[0]
+    m = len(theta)
+    mask = _neighbour_mask(fit)
+    if not lay.has_ne or not mask.any():
+        return _Transmission(np.arange(n_reg), (), (), ())
+    _, label = connected_components(csr_matrix(mask | mask.T), directed=False)
+    sizes = np.bincount(label)
+    label = np.where(sizes[label] > 1, label, -1)  # isolated regions last
+    perm = np.lexsort((np.arange(n_reg), label == -1, label))
+    lab = label[perm]
+    o = np.asarray(fit.order, dtype=float)[np.ix_(perm, perm)]
+    c = np.asarray(fit.cross, dtype=float)[np.ix_(perm, perm)]
+    msk = mask[np.ix_(perm, perm)]
+    log_o = np.log(np.where(msk, o, 1.0))
+    phi = np.exp(theta[:, lay.i_phi])
+    d = np.exp(theta[:, lay.i_d]) if lay.has_d else np.zeros(m)
+    gamma = theta[:, lay.i_gamma] if lay.has_cross else np.zeros(m)
+    slices, blocks = [], []
+    for g in np.unique(lab[lab >= 0]):
+        idx = np.flatnonzero(lab == g)
+        s = slice(int(idx[0]), int(idx[-1]) + 1)
+        # raw weight order ** -d * exp(gamma * cross), normalised per source (hhh4 normalize)
+        expo = -d[:, None, None] * log_o[None, s, s] + gamma[:, None, None] * c[None, s, s]
+        raw = np.where(msk[None, s, s], np.exp(np.where(msk[None, s, s], expo, 0.0)), 0.0)
+        rs = raw.sum(axis=2, keepdims=True)
+        w = np.divide(raw, rs, out=np.zeros_like(raw), where=rs > 0)
+        slices.append(s)
+        blocks.append(phi[:, None, None] * w)
+    return _Transmission(
+        perm, tuple(slices), tuple(blocks), tuple(b.astype(np.float32) for b in blocks)
+    )
+
+
+def simulate_paths(
+    fit: HHH4Fit,
+    last_counts: np.ndarray,
+    horizon: int,
+    scenarios: Mapping[str, Mapping[int, float] | None],
+    *,
+    n_draws: int = 200,
+    n_paths: int = 200,
+    seed: int | None = 0,
+    uncertainty: bool = True,
+    hold: Literal["counts", "mean"] = "counts",
+    keep_paths: bool = False,
+) -> dict[str, ForwardSimulation]:
+    """Simulate several scenarios forward on common random numbers, all paths at once.
+
+    Every scenario uses the same parameter draws and, per draw, path, region and step, the
+    same random numbers: a standard gamma (the negative binomial's mixing) and a uniform turned
+    into a Poisson count by inversion. Counts are therefore monotone in the scenario's mean and
+    differences between scenarios are paired path by path, so they carry little Monte Carlo
+    noise. Each step is one array operation over draws, paths and scenarios (draws are
+    processed in chunks of fixed size to bound memory); the result of a scenario does not
+    depend on which other scenarios are simulated with it.
+
+    Parameters
+    ----------
+    fit : HHH4Fit
+    last_counts : ndarray (R,) or (R, k)
+        The last observed periods (the last column is the first lag; the activity covariate
+        needs ``activity_window`` columns).
+    horizon : int
+    scenarios : mapping
+        Name -> ``{region index: level}`` or ``None`` (the model as fitted).
+    n_draws : int
+        Parameter draws from the asymptotic normal of the estimates (copies of the estimate
+        when ``uncertainty`` is False).
+    n_paths : int
+        Paths per draw.
+    seed : int or None
+    uncertainty : bool
+    hold : {"counts", "mean"}
+        What a scenario's level fixes: the region's counts (``counts``: they are replaced by
+        the level before they feed the next step) or its conditional mean (``mean``: counts
+        are drawn around it, keeping count noise).
+    keep_paths : bool
+        Keep all simulated counts (memory M*K*H*R per scenario).
+
+    Returns
+    -------
+    dict of ForwardSimulation
+        One per scenario, in the order given.
+    """
+    if horizon < 1:
+        raise InputError(f"horizon must be >= 1 period, got {horizon}")
+    if hold not in ("counts", "mean"):
+        raise InputError(f"hold must be 'counts' or 'mean', got {hold!r}")
+    recent = np.asarray(last_counts, dtype=float)
+    n_reg = fit.order.shape[0]
+    if recent.ndim == 1:
+        recent = recent[:, None]
+    if recent.ndim != 2 or recent.shape[0] != n_reg:
+        raise InputError(
+            f"last_counts must have one value (or a row of recent values) per region ({n_reg}), "
+            f"got shape {np.shape(last_counts)}"
+        )
+    window = fit.spec.activity_window
+    if window and recent.shape[1] < window:
+        raise InputError(f"the activity covariate needs the last {window} periods of counts")
+    names = list(scenarios)
+    if not names:
+        raise InputError("at least one scenario is needed")
+    # parameter draws from the seed's own stream (the same draws as before paths were
+    # vectorised); paths from independent child streams, one per chunk of draws
+    theta = _param_rows(fit, n_draws, np.random.default_rng(seed), uncertainty)
+    per_chunk = max(1, _CHUNK // (n_paths * n_reg))
+    starts = range(0, n_draws, per_chunk)
+    streams = np.random.SeedSequence(seed).spawn(len(starts))
+    parts = [
+        _simulate_chunk(
+            fit,
+            recent,
+            horizon,
+            scenarios,
+            theta[a : a + per_chunk],
+            n_paths,
+            np.random.default_rng(stream),
+            hold,
+            keep_paths,
+        )  # fmt: skip
+        for a, stream in zip(starts, streams, strict=True)
+    ]
+    out = {}
+    for i, name in enumerate(names):
+        pieces = [p[i] for p in parts]
+        out[name] = ForwardSimulation(
+            **{
+                key: None
+                if pieces[0][key] is None
+                else np.concatenate([p[key] for p in pieces], axis=0)
+                for key in ("any_event", "endemic", "own", "neighbour", "total", "paths")
+            }
+        )
+    return out
+
+
+def _simulate_chunk(fit, recent, horizon, scenarios, theta, n_paths, rng, hold, keep_paths):
+    """Forward simulation of parameter rows ``theta`` for all scenarios; see simulate_paths."""
+    lay = fit.layout
+    n_draws = len(theta)
+    n_reg = fit.order.shape[0]
+    n_sc = len(scenarios)
+    window = fit.spec.activity_window
+    tr = _transmission(fit, theta)
+    perm = tr.perm
+    inv = np.argsort(perm)
+    t_future = np.arange(fit.n_periods, fit.n_periods + horizon, dtype=float)
+    # paths in single precision (counts are exact in it); the parts' means in double
+    en64 = np.exp(np.clip(fit.endemic_log_level(theta, t_future), -50, 20))[:, :, perm]
+    en = en64.astype(np.float32)  # (M, H, R)
+    lam64 = np.exp(theta[:, lay.i_lam]) if lay.has_ar else np.zeros(n_draws)
+    lam = lam64.astype(np.float32)
+    k = np.exp(-theta[:, lay.i_psi]).astype(np.float32)
+    shape = (n_draws, n_sc, n_paths, n_reg)
+    # scenario levels as a (S, R) table and mask, in the permuted order
+    fixed = np.zeros((n_sc, n_reg), dtype=bool)
+    level = np.zeros((n_sc, n_reg), dtype=np.float32)
+    pos = {int(r): j for j, r in enumerate(perm)}
+    for s, spec in enumerate(scenarios.values()):
+        for r, v in dict(spec or {}).items():
+            fixed[s, pos[int(r)]] = True
+            level[s, pos[int(r)]] = v
+    any_fixed = fixed.any()
+    prev = np.broadcast_to(recent[perm, -1].astype(np.float32), shape).copy()
+    if any_fixed and hold == "counts":
+        prev = np.where(fixed[None, :, None, :], level[None, :, None, :], prev)
+    if window:
+        # the activity covariate only needs the step of each path's last event
+        hit = recent[perm, -window:] > 0
+        last_hit = np.where(hit.any(axis=1), window - 1 - np.argmax(hit[:, ::-1], axis=1), -1)
+        last = np.broadcast_to((last_hit - window).astype(np.int16), shape).copy()
+        if any_fixed:
+            held_on = fixed & (level > 0)
+            last = np.where(held_on[None, :, None, :], np.int16(0), last)
+            last = np.where((fixed & ~held_on)[None, :, None, :], np.int16(-window - 1), last)
+        boost64 = np.exp(theta[:, lay.i_act])[:, None, None]
+        boost = boost64.astype(np.float32)[:, None]
+    any_event = np.zeros(shape, dtype=bool)
+    total = np.zeros(shape, dtype=np.float32)
+    endemic = np.empty((n_draws, n_sc, horizon, n_reg))
+    own = np.empty_like(endemic)
+    neighbour = np.empty_like(endemic)
+    paths = np.empty((*shape[:3], horizon, n_reg), dtype=np.int32) if keep_paths else None
+    kk = k[:, None, None, None]
+    pairs = [(s, r, level[s, r]) for s, r in zip(*np.nonzero(fixed), strict=True)]
+    lam4 = lam[:, None, None, None]
+    tmp = np.empty(shape, dtype=np.float32)
+    for h in range(horizon):
+        if window:
+            # active: an event in the last `window` periods (h - window .. h - 1)
+            active = last >= h - window
+            mu = np.where(active, en[:, None, None, h, :] * boost, en[:, None, None, h, :])
+            share = np.count_nonzero(active, axis=2) / n_paths
+            endemic[:, :, h] = en64[:, None, h, :] * (1.0 + (boost64 - 1.0) * share)
+        else:
+            mu = np.repeat(np.repeat(en[:, None, None, h, :], n_sc, axis=1), n_paths, axis=2)
+            endemic[:, :, h] = en64[:, None, h, :]
+        mean_prev = prev.mean(axis=2, dtype=np.float64)
+        own[:, :, h] = lam64[:, None, None] * mean_prev
+        neighbour[:, :, h] = tr.apply(mean_prev)  # linear: the mean of the neighbour parts
+        mu += np.multiply(lam4, prev, out=tmp)
+        mu += tr.apply(prev.reshape(n_draws, -1, n_reg), np.float32).reshape(shape)
+        if hold == "mean":
+            for s, r, v in pairs:
+                mu[:, s, :, r] = v
+        # shared by every scenario: the gamma mixing and the uniform of the Poisson inversion
+        g = rng.standard_gamma(np.broadcast_to(kk[:, 0], (n_draws, n_paths, n_reg)),
+                               dtype=np.float32)[:, None]  # fmt: skip
+        u = rng.random((n_draws, 1, n_paths, n_reg), dtype=np.float32)
+        # NB as a gamma-Poisson mixture; the clip guards against explosive draws overflowing
+        np.minimum(mu, np.float32(1e7), out=mu)
+        mu *= g / kk
+        y = poisson_quantile(u, mu)
+        if hold == "counts":
+            for s, r, v in pairs:
+                y[:, s, :, r] = v
+        pos_y = y > 0
+        any_event |= pos_y
+        total += y
+        if paths is not None:
+            paths[:, :, :, h] = y
+        if window:
+            np.putmask(last, pos_y, np.int16(h))
+        prev = y
+    out = []
+    for s in range(n_sc):
+        out.append(
+            {
+                "any_event": any_event[:, s][..., inv],
+                "endemic": endemic[:, s][..., inv],
+                "own": own[:, s][..., inv],
+                "neighbour": neighbour[:, s][..., inv],
+                "total": total[:, s][..., inv].astype(float),
+                "paths": None if paths is None else paths[:, s][..., inv],
+            }
+        )
+    return out
+
+
 def simulate_forward(
     fit: HHH4Fit,
     last_counts: np.ndarray,
@@ -998,11 +1383,14 @@ def simulate_forward(
 ) -> ForwardSimulation:
     """Simulate counts ``horizon`` periods past the end of the fitted data.
 
+    One scenario of :func:`simulate_paths` (with the same seed, its numbers are those of the
+    same scenario simulated there alongside others).
+
     Parameters
     ----------
     fit : HHH4Fit
-    last_counts : ndarray (R,)
-        Counts of the last observed period (the lag for the first forecast step).
+    last_counts : ndarray (R,) or (R, k)
+        Counts of the last observed period(s) (the last is the lag for the first step).
     horizon : int
     n_draws : int
         Parameter draws from the asymptotic normal of the estimates (or copies of the
@@ -1023,91 +1411,10 @@ def simulate_forward(
     -------
     ForwardSimulation
     """
-    if horizon < 1:
-        raise InputError(f"horizon must be >= 1 period, got {horizon}")
-    recent = np.asarray(last_counts, dtype=float)
-    n_reg = fit.order.shape[0]
-    if recent.ndim == 1:
-        recent = recent[:, None]
-    if recent.ndim != 2 or recent.shape[0] != n_reg:
-        raise InputError(
-            f"last_counts must have one value (or a row of recent values) per region ({n_reg}), "
-            f"got shape {np.shape(last_counts)}"
-        )
-    window = fit.spec.activity_window
-    if window and recent.shape[1] < window:
-        raise InputError(f"the activity covariate needs the last {window} periods of counts")
-    y0 = recent[:, -1]
-    rng = np.random.default_rng(seed)
-    lay = fit.layout
-    theta = _param_rows(fit, n_draws, rng, uncertainty)
-    t_future = np.arange(fit.n_periods, fit.n_periods + horizon, dtype=float)
-    log_en = fit.endemic_log_level(theta, t_future)  # (M, H, R)
-    en = np.exp(np.clip(log_en, -50, 20))
-    lam = (np.exp(theta[:, lay.i_lam]) if lay.has_ar else np.zeros(n_draws))[:, None, None]
-    phi = np.exp(theta[:, lay.i_phi]) if lay.has_ne else np.zeros(n_draws)
-    gamma = theta[:, lay.i_gamma] if lay.has_cross else np.zeros(n_draws)
-    d = np.exp(theta[:, lay.i_d]) if lay.has_d else np.ones(n_draws)
-    k = np.exp(-theta[:, lay.i_psi])[:, None, None]
-    mats = np.empty((n_draws, n_reg, n_reg))
-    for m in range(n_draws):
-        w = neighbour_weights(
-            fit.order, fit.spec.weights, d[m], fit.spec.max_order, fit.cross, gamma[m]
-        )
-        mats[m] = phi[m] * w
-    fixed = dict(fixed or {})
-    fix_idx = np.array(sorted(fixed), dtype=int)
-    fix_val = np.array([fixed[i] for i in fix_idx], dtype=float)
-    prev = np.broadcast_to(y0, (n_draws, n_paths, n_reg)).copy()
-    if len(fix_idx):
-        prev[:, :, fix_idx] = fix_val
-    if window:
-        # circular buffer of each path's last `window` counts for the activity covariate
-        buf = np.empty((window, n_draws, n_paths, n_reg), dtype=np.float32)
-        buf[:] = np.moveaxis(recent[:, -window:], 1, 0)[:, None, None, :]
-        if len(fix_idx):
-            buf[:, :, :, fix_idx] = fix_val
-        run_sum = buf.sum(axis=0, dtype=float)
-        b_act = theta[:, lay.i_act][:, None, None]
-    any_event = np.zeros((n_draws, n_paths, n_reg), dtype=bool)
-    total = np.zeros((n_draws, n_paths, n_reg))
-    endemic = np.empty((n_draws, horizon, n_reg))
-    own = np.empty_like(endemic)
-    neighbour = np.empty_like(endemic)
-    paths = np.empty((n_draws, n_paths, horizon, n_reg), dtype=np.int32) if keep_paths else None
-    for h in range(horizon):
-        ar = lam * prev
-        ne = prev @ mats  # batched over draws: (M, K, R) @ (M, R, R)
-        if window:
-            en_h = en[:, h, None, :] * np.exp(b_act * (run_sum > 0.5))
-        else:
-            en_h = np.broadcast_to(en[:, h, None, :], ar.shape)
-        mu = en_h + ar + ne
-        endemic[:, h] = en_h.mean(axis=1)
-        own[:, h] = ar.mean(axis=1)
-        neighbour[:, h] = ne.mean(axis=1)
-        # NB as a gamma-Poisson mixture; clip guards against explosive draws overflowing.
-        rate = rng.gamma(np.broadcast_to(k, mu.shape), np.minimum(mu, 1e7) / k)
-        y = rng.poisson(rate).astype(float)
-        if len(fix_idx):
-            y[:, :, fix_idx] = fix_val
-        any_event |= y > 0
-        total += y
-        if paths is not None:
-            paths[:, :, h] = y
-        if window:
-            slot = h % window
-            run_sum += y - buf[slot]
-            buf[slot] = y
-        prev = y
-    return ForwardSimulation(
-        any_event=any_event,
-        endemic=endemic,
-        own=own,
-        neighbour=neighbour,
-        total=total,
-        paths=paths,
-    )
+    return simulate_paths(
+        fit, last_counts, horizon, {"scenario": fixed}, n_draws=n_draws, n_paths=n_paths,
+        seed=seed, uncertainty=uncertainty, hold="counts", keep_paths=keep_paths,
+    )["scenario"]  # fmt: skip
 
 
 def simulate_hhh4(
@@ -1206,8 +1513,10 @@ def _fit_empirical_bayes(
     hhh4 (Paul & Held 2011) alternates a penalised fit of all parameters with a step that
     maximises, over the variances and with the other parameters held, the approximate marginal
     likelihood ``-sum_l n_l log sd_l - u' Sigma^-1 u / 2 - log det F_pen / 2`` (``F_pen``: the
-    penalised observed information of *all* parameters, a REML-type correction). For
-    Both steps are iterated here until the variances settle.
+    penalised observed information of *all* parameters, a REML-type correction). Both steps
+    are iterated here until the variances settle; between full fits the variance step runs on
+    a Laplace (one Newton step) surrogate of the last fit, which needs no likelihood
+    evaluation.
     """
     from dataclasses import replace
 
@@ -1220,65 +1529,71 @@ def _fit_empirical_bayes(
         )  # fmt: skip
     sizes = np.bincount(blocks, minlength=n_levels)
     floor, ceil = 1e-3, 10.0
-    warm = {"start": start}
 
-    def step(sd: np.ndarray) -> np.ndarray:
-        """One hhh4 round: penalised fit at ``sd``, then the variance step with it held."""
-        fit = fit_hhh4(
+    def full_fit(sd: np.ndarray, theta0) -> HHH4Fit:
+        return fit_hhh4(
             counts, order, cross, spec=replace(spec, group_sd=tuple(sd)), groups=groups,
-            offset=offset, season_start=season_start, start=warm["start"],
-            trend_mask=trend_mask,
+            offset=offset, season_start=season_start, start=theta0, trend_mask=trend_mask,
         )  # fmt: skip
-        warm["start"] = fit.params
+
+    def surrogate(fit: HHH4Fit, sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Variances where the variance step is stationary, on a Laplace surrogate.
+
+        Around the penalised fit at ``sd`` the log-likelihood is taken as quadratic (its
+        observed information held), so the penalised mode at another ``s`` is one Newton step
+        away and costs no likelihood evaluation. The stationarity condition of the variance
+        step, ``s_l**2 = (|u_l(s)|**2 + trace(F_pen(s)^-1)_ll) / n_l``, is iterated on it.
+        Returns the variances and the predicted mode there (a warm start for the next fit).
+        """
         free = np.flatnonzero(np.any(fit.cov != 0, axis=0))
         info = np.linalg.inv(fit.cov[np.ix_(free, free)])
-        pos = np.searchsorted(free, np.arange(fit.layout.s_group.start, fit.layout.s_group.stop))
+        lay = fit.layout
+        pos = np.searchsorted(free, np.arange(lay.s_group.start, lay.s_group.stop))
         unpen = info.copy()
         unpen[pos, pos] -= 1.0 / sd[blocks] ** 2
-        ss = np.bincount(blocks, weights=fit.params[fit.layout.s_group] ** 2, minlength=n_levels)
-
-        # The variance step maximises the criterion over the variances with everything else
-        # held; its stationarity condition, sd_l**2 = (|u_l|**2 + trace(F_pen^-1)_ll) / n_l,
-        # is iterated (each iteration is one small matrix inverse).
+        u0 = fit.params[lay.s_group]
         s2 = sd**2
-        for _ in range(1000):
+        theta = fit.params.copy()
+        step = np.zeros(len(free))
+        for _ in range(5000):
             pen = unpen.copy()
             pen[pos, pos] += 1.0 / s2[blocks]
+            # gradient at the fit under the new penalty: only the group rows change
+            grad = np.zeros(len(free))
+            grad[pos] = u0 * (1.0 / sd[blocks] ** 2 - 1.0 / s2[blocks])
             try:
-                inv_diag = np.diag(np.linalg.inv(pen))[pos]
+                inv = np.linalg.inv(pen)
             except np.linalg.LinAlgError:
                 break
-            trace = np.bincount(blocks, weights=inv_diag, minlength=n_levels)
+            step = inv @ grad
+            u = u0 + step[pos]
+            ss = np.bincount(blocks, weights=u**2, minlength=n_levels)
+            trace = np.bincount(blocks, weights=np.diag(inv)[pos], minlength=n_levels)
             new = np.clip((ss + trace) / sizes, floor**2, ceil**2)
-            if np.max(np.abs(np.log(new) - np.log(s2))) < 1e-7:
-                s2 = new
-                break
+            done = np.max(np.abs(np.log(new) - np.log(s2))) < 1e-10
             s2 = new
-        return np.sqrt(s2)
+            if done:
+                break
+        theta[free] = fit.params[free] + step
+        return np.sqrt(s2), theta
 
-    # The rounds converge linearly, slowly when a variance heads for zero; Steffensen's
-    # (Aitken) extrapolation every third round, on the sd scale, speeds them up.
+    # Each round: a full penalised fit at the current variances (warm-started), then the
+    # variances that make hhh4's variance step stationary on a Laplace surrogate of that fit.
+    # The surrogate is exact to second order, so the rounds converge fast (three or four full
+    # fits instead of one per variance step); the answer is the same fixed point.
     sd = np.ones(n_levels)
-    for _ in range(60):
-        s1 = step(sd)
-        if np.max(np.abs(np.log(s1) - np.log(sd))) < 1e-4:
-            sd = s1
+    fit = full_fit(sd, start)
+    for _ in range(30):
+        new, theta = surrogate(fit, sd)
+        if np.max(np.abs(np.log(new) - np.log(sd))) < 1e-6:
             break
-        s2 = step(s1)
-        denom = s2 - 2 * s1 + sd
-        safe = np.abs(denom) > 1e-12
-        acc = np.where(safe, sd - (s1 - sd) ** 2 / np.where(safe, denom, 1.0), s2)
-        sd = np.clip(np.where(np.isfinite(acc) & (acc > 0), acc, s2), floor, ceil)
+        sd = new
+        fit = full_fit(sd, theta)
     else:
         raise ModelError("spillover model: the group variances did not converge")
     if len(sd) == 1:
-        sd = sd[0]
-    return fit_hhh4(
-        counts, order, cross, spec=replace(spec, group_sd=float(sd) if np.ndim(sd) == 0
-                                            else tuple(float(v) for v in sd)),
-        groups=groups, offset=offset, season_start=season_start, start=warm["start"],
-        trend_mask=trend_mask,
-    )  # fmt: skip
+        return replace(fit, spec=replace(fit.spec, group_sd=float(sd[0])))
+    return fit
 
 
 def profile_intervals(

@@ -33,6 +33,7 @@ from analysis.models.hhh4 import (
     fit_hhh4,
     profile_intervals,
     simulate_forward,
+    simulate_paths,
 )
 
 __all__ = [
@@ -147,6 +148,7 @@ def fit_spillover_matrix(
     profile: bool = True,
     focus_trend: Sequence[str] = (),
     damping: float | None = None,
+    start: np.ndarray | None = None,
 ) -> SpilloverModel:
     """Fit the spillover model on a count matrix with plain geography arrays.
 
@@ -182,6 +184,8 @@ def fit_spillover_matrix(
     damping : float, optional
         Trend damping beyond the origin (:attr:`HHH4Spec.trend_damping`); overrides the spec's.
         :func:`analysis.models.spillover_select.choose_spillover` picks it by cross-validation.
+    start : ndarray, optional
+        Starting values of the parameters (e.g. a fit of the same model on more periods).
 
     Returns
     -------
@@ -211,8 +215,9 @@ def fit_spillover_matrix(
     mask = np.array([r in chosen for r in ids], dtype=bool) if chosen else None
     season_start = int(pd.Timestamp(periods[0]).month - 1) // (12 // spec.periods_per_year)
     fit = fit_hhh4(
-        counts, order, cross, spec=spec, groups=groups, season_start=season_start, trend_mask=mask
-    )
+        counts, order, cross, spec=spec, groups=groups, season_start=season_start,
+        trend_mask=mask, start=start,
+    )  # fmt: skip
     if profile and fit.at_bound:
         fit = profile_intervals(fit, counts, cross, groups=groups)
     return SpilloverModel(
@@ -504,17 +509,18 @@ def spillover_forecast(
     countries = np.asarray(model.countries)
     uniq = list(dict.fromkeys(sorted(countries)))
 
-    def run(fixed: dict[int, float] | None, uncertainty: bool, draws: int, batch: int = 0):
-        # The same seed gives the same parameter draws and random numbers in every scenario,
-        # so differences between scenarios are paired draw by draw.
-        return simulate_forward(
+    def run(uncertainty: bool, draws: int, batch: int = 0) -> dict:
+        # All scenarios in one simulation on common random numbers: the same parameter draws
+        # and, path by path, the same gamma and uniform variates, so differences between
+        # scenarios are paired draw by draw and path by path.
+        return simulate_paths(
             model.fit,
             model.recent_counts,
             horizon,
+            scenarios,
             n_draws=draws,
             n_paths=n_paths,
             seed=seed + 7919 * batch,
-            fixed=fixed,
             uncertainty=uncertainty,
         )
 
@@ -532,7 +538,7 @@ def spillover_forecast(
         scenarios["held"] = {i: float(recent[i]) for i in focus_idx}
         scenarios["silenced"] = {i: 0.0 for i in focus_idx}
     first = PILOT_DRAWS if n_draws is None else n_draws
-    drawn = {k: run(v, True, first) for k, v in scenarios.items()}
+    drawn = run(True, first)
     rng = np.random.default_rng(seed)
 
     def limits_error(sim) -> float:
@@ -544,19 +550,21 @@ def spillover_forecast(
         # the standard error of a quantile falls as 1 / sqrt(draws)
         wanted = min(max_draws, int(np.ceil(1.1 * first * (err / mc_target) ** 2)))
         if wanted > first:
-            more = {k: run(v, True, wanted - first, batch=1) for k, v in scenarios.items()}
+            more = run(True, wanted - first, batch=1)
             drawn = {k: _concat(drawn[k], more[k]) for k in scenarios}
-    plug = (
-        {k: run(v, False, PILOT_DRAWS) for k, v in scenarios.items()}
-        if point == "plugin"
-        else drawn
-    )
+    plug = run(False, PILOT_DRAWS) if point == "plugin" else drawn
 
     base, base_pt = drawn["continue"], plug["continue"]
     n_used = base.any_event.shape[0]
     p_draw = region_p(base)
     p_clean = _denoise(p_draw, n_paths)
     lo, hi = _interval(p_clean, level)
+    # The point is simulated at the estimate with its own paths. Where a probability saturates
+    # the draws' spread is all path noise (denoising collapses it to the draws' mean, which lies
+    # below the point by Jensen), and a limit can miss the point by Monte Carlo error: the
+    # interval is widened to contain its point.
+    p_pt = region_p(base_pt).mean(axis=0)
+    lo, hi = np.minimum(lo, p_pt), np.maximum(hi, p_pt)
     region_mc = _mc_error(p_clean, level, rng)
     exp_draw = base.total.mean(axis=1)
     elo, ehi = _interval(exp_draw, level)
@@ -570,7 +578,7 @@ def spillover_forecast(
             "region_name": list(model.region_names),
             "country": countries,
             "is_focus": [i in focus_idx for i in range(len(ids))],
-            "p_any": region_p(base_pt).mean(axis=0),
+            "p_any": p_pt,
             "p_any_low": lo,
             "p_any_high": hi,
             "expected": base_pt.total.mean(axis=(0, 1)),
@@ -594,6 +602,7 @@ def spillover_forecast(
     n_plug = plug["continue"].any_event.shape[0] * n_paths
     point_mc = np.sqrt(regions["p_any"] * (1 - regions["p_any"]) / n_plug)
     cp_pt = country_p(base_pt).mean(axis=0)
+    clo, chi = np.minimum(clo, cp_pt), np.maximum(chi, cp_pt)
     ctab = pd.DataFrame({"country": uniq, "p_any": cp_pt, "p_any_low": clo, "p_any_high": chi})
     for name, col in (("held", "attributable"), ("silenced", "attributable_total")):
         if name not in drawn:

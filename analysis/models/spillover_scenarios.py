@@ -14,59 +14,18 @@ path: their interval reflects parameter uncertainty, not independent path noise.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import poisson
 
 from analysis.errors import InputError
-from analysis.models.hhh4 import HHH4Fit, _param_rows, neighbour_weights
+from analysis.models.hhh4 import HHH4Fit, poisson_quantile, simulate_paths
 
 __all__ = ["ScenarioContrast", "poisson_quantile", "simulate_scenarios", "focus_scenarios"]
 
 SCENARIOS = ("continue", "held", "silenced")
-
-
-def poisson_quantile(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
-    """Poisson quantile function: the smallest ``n`` with ``P(X <= n) >= u`` (elementwise).
-
-    Inversion by the recursive probabilities for rates up to 50 (almost every unit), SciPy's
-    quantile above; monotone in ``rate`` for a fixed ``u``, which is what couples scenarios.
-    """
-    u = np.asarray(u, dtype=float)
-    rate = np.asarray(rate, dtype=float)
-    u, rate = np.broadcast_arrays(u, rate)
-    flat_u, flat_r = u.ravel(), rate.ravel()
-    out = np.zeros(flat_r.size)
-    big = flat_r > 50.0
-    if big.any():
-        out[big] = poisson.ppf(flat_u[big], flat_r[big])
-    idx = np.flatnonzero(~big)
-    r, uu = flat_r[idx], flat_u[idx]
-    p = np.exp(-r)
-    cdf = p.copy()
-    n = 0
-    while idx.size and n < 1000:  # the cap only stops u rounding above the summed CDF
-        more = uu > cdf
-        idx, r, uu, p, cdf = idx[more], r[more], uu[more], p[more], cdf[more]
-        n += 1
-        out[idx] = n
-        p = p * r / n
-        cdf = cdf + p
-    return out.reshape(rate.shape)
-
-
-def _transmission(fit: HHH4Fit, phi: float, d: float, gamma: float) -> np.ndarray:
-    """``phi * W`` with the cross-border multiplier, as the forward simulator builds it."""
-    params = inspect.signature(neighbour_weights).parameters
-    if "cross" in params:  # weights normalised after the multiplier (hhh4 normalize=TRUE)
-        w = neighbour_weights(fit.order, fit.spec.weights, d, fit.spec.max_order, fit.cross, gamma)
-        return phi * w
-    w = neighbour_weights(fit.order, fit.spec.weights, d, fit.spec.max_order)
-    return phi * w * np.exp(gamma * fit.cross)
 
 
 def simulate_scenarios(
@@ -99,69 +58,19 @@ def simulate_scenarios(
     -------
     dict
         Per scenario ``total`` (M, K, R) summed counts over the horizon and ``any_event``
-        (M, K, R) booleans; the same parameter draws and random numbers in every scenario.
+        (M, K, R) booleans; the same parameter draws and random numbers in every scenario
+        (:func:`analysis.models.hhh4.simulate_paths` with ``hold="mean"``).
     """
-    if horizon < 1:
-        raise InputError(f"horizon must be >= 1 period, got {horizon}")
     recent = np.asarray(recent_counts, dtype=float)
     if recent.ndim == 1:
         recent = recent[:, None]
-    n_reg = fit.order.shape[0]
-    if recent.shape[0] != n_reg:
-        raise InputError(f"recent_counts needs one row per region ({n_reg})")
-    window = fit.spec.activity_window
-    if window and recent.shape[1] < window:
-        raise InputError(f"the activity covariate needs the last {window} periods of counts")
-    rng = np.random.default_rng(seed)
-    lay = fit.layout
-    theta = _param_rows(fit, n_draws, rng, True)
-    t_future = np.arange(fit.n_periods, fit.n_periods + horizon, dtype=float)
-    en = np.exp(np.clip(fit.endemic_log_level(theta, t_future), -50, 20))  # (M, H, R)
-    lam = (np.exp(theta[:, lay.i_lam]) if lay.has_ar else np.zeros(n_draws))[:, None, None]
-    phi = np.exp(theta[:, lay.i_phi]) if lay.has_ne else np.zeros(n_draws)
-    gamma = theta[:, lay.i_gamma] if lay.has_cross else np.zeros(n_draws)
-    d = np.exp(theta[:, lay.i_d]) if lay.has_d else np.ones(n_draws)
-    k = np.exp(-theta[:, lay.i_psi])[:, None, None]
-    mats = np.stack([_transmission(fit, phi[m], d[m], gamma[m]) for m in range(n_draws)])
-    b_act = theta[:, lay.i_act][:, None, None] if window else None
-    shape = (n_draws, n_paths, n_reg)
-    state = {}
-    for name, fixed in scenarios.items():
-        fixed = dict(fixed or {})
-        idx = np.array(sorted(fixed), dtype=int)
-        val = np.array([fixed[i] for i in idx], dtype=float)
-        s = {
-            "idx": idx,
-            "val": val,
-            "prev": np.broadcast_to(recent[:, -1], shape).copy(),
-            "total": np.zeros(shape),
-            "any_event": np.zeros(shape, dtype=bool),
-        }
-        if window:
-            s["buf"] = np.empty((window, *shape), dtype=np.float32)
-            s["buf"][:] = np.moveaxis(recent[:, -window:], 1, 0)[:, None, None, :]
-            s["run"] = s["buf"].sum(axis=0, dtype=float)
-        state[name] = s
-    kk = np.broadcast_to(k, shape)
-    for h in range(horizon):
-        g = rng.standard_gamma(kk)  # shared: mixing ~ Gamma(k, 1) in every scenario
-        u = rng.random(shape)  # shared: the Poisson count by inversion
-        for s in state.values():
-            en_h = en[:, h, None, :]
-            if window:
-                en_h = en_h * np.exp(b_act * (s["run"] > 0.5))
-            mu = en_h + lam * s["prev"] + s["prev"] @ mats
-            if len(s["idx"]):
-                mu[:, :, s["idx"]] = s["val"]
-            y = poisson_quantile(u, g * np.minimum(mu, 1e7) / kk)
-            s["total"] += y
-            s["any_event"] |= y > 0
-            if window:
-                slot = h % window
-                s["run"] += y - s["buf"][slot]
-                s["buf"][slot] = y
-            s["prev"] = y
-    return {n: {"total": s["total"], "any_event": s["any_event"]} for n, s in state.items()}
+    if recent.shape[0] != fit.order.shape[0]:
+        raise InputError(f"recent_counts needs one row per region ({fit.order.shape[0]})")
+    sims = simulate_paths(
+        fit, recent, horizon, scenarios, n_draws=n_draws, n_paths=n_paths, seed=seed,
+        hold="mean",
+    )  # fmt: skip
+    return {n: {"total": s.total, "any_event": s.any_event} for n, s in sims.items()}
 
 
 @dataclass(frozen=True)

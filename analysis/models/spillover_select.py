@@ -7,10 +7,11 @@ Two choices of :func:`analysis.models.spillover.fit_spillover` cannot be made by
 - the damping of the trend beyond the origin (it does not enter the likelihood at all).
 
 Each candidate is first fitted on the whole panel, which estimates its random-effect variances;
-it is then refitted, with those variances held, on the history up to several origins and simulated
-``horizon`` periods ahead (parameter uncertainty included, one path per parameter draw). Each
-forecast is scored by the fair CRPS at steps 1..horizon on the regions the report is about:
-the focus regions and every region with an event in the year before the origin. Damping
+it is then refitted, with those variances held and warm-started from the whole-panel estimates
+(one fit per origin, not an empirical-Bayes search), on the history up to several origins and
+simulated ``horizon`` periods ahead (parameter uncertainty included, one path per parameter
+draw). Each forecast is scored by the fair CRPS at steps 1..horizon on the regions the report
+is about: the focus regions and every region with an event in the year before the origin. Damping
 variants of one fit share their random numbers, so their differences carry little Monte Carlo
 noise. The candidate with the lowest mean CRPS is chosen; the table keeps every candidate's
 score and the standard error of its difference to the chosen one across origins.
@@ -195,7 +196,7 @@ def choose_spillover(
                 model = fit_spillover_matrix(
                     hist, ids, periods[: o + 1], order, cross, countries, freq=freq,
                     spec=replace(whole.fit.spec, trend_damping=1.0), endemic_effects=e,
-                    profile=False, focus_trend=list(focus),
+                    profile=False, focus_trend=list(focus), start=whole.fit.params,
                 )  # fmt: skip
             except ModelError:
                 continue  # a candidate that cannot be fitted at an origin is not chosen
