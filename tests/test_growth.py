@@ -47,30 +47,6 @@ def _spread(total: int, n: int = 12) -> np.ndarray:
     return out
 
 
-# ----------------------------------------------------------------------------- windows
-
-
-@pytest.mark.parametrize(
-    ("spec", "start", "end"),
-    [
-        (2021, "2021-01-01", "2022-01-01"),
-        ("2021Q3", "2021-07-01", "2021-10-01"),
-        ("2021-03", "2021-03-01", "2021-04-01"),
-        ("2021-01..2021-06", "2021-01-01", "2021-07-01"),
-        ("2021..2022", "2021-01-01", "2023-01-01"),
-    ],
-)
-def test_parse_window(spec, start, end):
-    w = g.parse_window(spec)
-    assert (w.start, w.end) == (pd.Timestamp(start), pd.Timestamp(end))
-
-
-@pytest.mark.parametrize("spec", ["21", "2021Q5", "2021-13", "2022..2021", "last year"])
-def test_parse_window_rejects(spec):
-    with pytest.raises(InputError):
-        g.parse_window(spec)
-
-
 # ----------------------------------------------------------------------------- exact ratio
 
 

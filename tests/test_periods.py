@@ -38,6 +38,7 @@ def test_bad_quarters_are_refused(text):
         ("2021-12", "2021-12-01", "2022-01-01"),
         ("2021-01..2021-06", "2021-01-01", "2021-07-01"),
         ("2020..2021Q1", "2020-01-01", "2021-04-01"),
+        ("2021..2022", "2021-01-01", "2023-01-01"),
     ],
 )
 def test_windows_are_half_open(spec, start, end):
@@ -46,7 +47,9 @@ def test_windows_are_half_open(spec, start, end):
     assert window.label == str(spec)
 
 
-@pytest.mark.parametrize("spec", ["2021-06..2021-01", "2021Q5", "last year", "2021-00"])
+@pytest.mark.parametrize(
+    "spec", ["2021-06..2021-01", "2022..2021", "2021Q5", "2021-13", "21", "last year", "2021-00"]
+)
 def test_bad_windows_are_refused(spec):
     assert not periods.is_window(spec)
 
