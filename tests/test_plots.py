@@ -52,3 +52,37 @@ def test_score_by_horizon_draws_baselines_dashed():
     assert lines["zero (baseline)"].get_linestyle() == "--"
     assert lines["auto"].get_linestyle() == "-"
     assert list(lines["auto"].get_ydata()) == [1.0, 1.5]
+
+
+def test_region_map_is_rendered_once_and_looks_the_same(boundaries, monkeypatch):
+    import contextlib
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    from analysis import plots
+
+    values = pd.Series({"ML-1": 0.7, "ML-2": 0.2, "MR-1": 0.05})
+    renders = []
+    draw = FigureCanvasAgg.draw
+    monkeypatch.setattr(FigureCanvasAgg, "draw", lambda self: renders.append(1) or draw(self))
+
+    def saved(fig):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=40)
+        pixels = np.asarray(Image.open(buffer)).astype(int)
+        return pixels, np.array([ax.get_position().bounds for ax in fig.axes])
+
+    once = region_map(values, boundaries, label="p", focus=["ML-1"])
+    assert renders == []  # geopandas' plt.draw() after each layer no longer renders
+    fast, fast_axes = saved(once)
+    monkeypatch.setattr(plots, "_render_once", lambda fig: contextlib.nullcontext())
+    slow, slow_axes = saved(region_map(values, boundaries, label="p", focus=["ML-1"]))
+    assert len(renders) >= 3  # without it: one full render per layer
+    # the same picture: constrained layout lands within a thousandth of the figure, so at
+    # most anti-aliased edge pixels differ, and only slightly
+    assert fast.shape == slow.shape
+    np.testing.assert_allclose(fast_axes, slow_axes, atol=1e-3)
+    assert np.abs(fast - slow).max() <= 40
+    assert (fast != slow).any(axis=-1).mean() < 0.06
