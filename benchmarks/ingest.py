@@ -346,7 +346,14 @@ def main() -> None:
     path = args.out / f"acled_{args.rows}.csv"
     t = time.perf_counter()
     if not path.exists():
-        generate(path, args.rows)
+        # in a child: Linux carries a parent's peak RSS into the children it forks (through
+        # exec too), so generating here would inflate every later child's measured peak
+        subprocess.run(
+            [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(HERE)!r}); "
+             f"from ingest import generate; from pathlib import Path; "
+             f"generate(Path({str(path)!r}), {args.rows})"],
+            check=True,
+        )  # fmt: skip
     generated = time.perf_counter() - t
     load_start = os.getloadavg()[0]
     runs, duck = [], []
