@@ -84,26 +84,9 @@ class DampedTrendFitted(Fitted):
         return np.exp(np.clip(g[:, None, :] * cum[None, :, None], -10, 5))
 
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
-        st = self.level
-        R = st.a.shape[0]
+        R = self.level.a.shape[0]
         g = self.growth[:, None] + np.sqrt(self.growth_var)[:, None] * rng.standard_normal((R, n))
-        factor = self.trend_factor(g, horizon)
-        omega, m = st.omega, st.mean_rate
-        w = st.prior_weight if st.forward_prior else 0.0
-        a = np.repeat(st.a[:, None], n, axis=1)
-        b = np.repeat(st.b[:, None], n, axis=1)
-        out = np.empty((R, horizon, n), dtype=np.int64)
-        for h in range(horizon):
-            a = omega * a + (1 - omega) * w * m
-            b = omega * b + (1 - omega) * w
-            lam = rng.gamma(a, 1.0 / b) * factor[:, h]
-            if st.kappa > 0:
-                lam = lam * rng.gamma(1.0 / st.kappa, st.kappa, size=(R, n))
-            y = rng.poisson(lam)
-            out[:, h] = y
-            a = a + y / factor[:, h]
-            b = b + 1.0
-        return out
+        return self.level.simulate(horizon, n, rng, factor=self.trend_factor(g, horizon))
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,21 @@ class LocalLevelFitted(Fitted):
     forward_prior: bool = False
 
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        return self.simulate(horizon, n, rng)
+
+    def simulate(
+        self, horizon: int, n: int, rng: np.random.Generator, factor: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Paths (region, step, path) of the level, optionally times a multiplicative trend.
+
+        Parameters
+        ----------
+        horizon, n, rng
+            Steps, paths and random generator, as in ``sample_paths``.
+        factor : ndarray (region, horizon, path), optional
+            Multiplies each step's level (the damped trend); the level is then updated with
+            the de-trended count, so the trend is not counted twice.
+        """
         omega, m = self.omega, self.mean_rate
         w = self.prior_weight if self.forward_prior else 0.0
         R = self.a.shape[0]
@@ -93,11 +108,13 @@ class LocalLevelFitted(Fitted):
             a = omega * a + (1 - omega) * w * m
             b = omega * b + (1 - omega) * w
             lam = rng.gamma(a, 1.0 / b)
+            if factor is not None:
+                lam = lam * factor[:, h]
             if self.kappa > 0:
                 lam = lam * rng.gamma(1.0 / self.kappa, self.kappa, size=(R, n))
             y = rng.poisson(lam)
             out[:, h] = y
-            a = a + y
+            a = a + (y if factor is None else y / factor[:, h])
             b = b + 1.0
         return out
 
