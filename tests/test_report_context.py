@@ -74,3 +74,27 @@ def test_study_results_are_keyed_by_data_bytes_version_and_quarter(
     assert context._key("results", study, "2024Q4").data_sha256 != key.data_sha256
     monkeypatch.setattr(cache, "package_version", lambda: "0.0.0-other")
     assert context._key("results", study, "2024Q4").version != key.version
+
+
+def test_methods_backtest_scores_every_appendix_model_once(demo_study_path, monkeypatch, tmp_path):
+    """The appendix's backtest is study-level: computed once, then read from memory or disk."""
+    from analysis import evaluation
+    from analysis.report import context, methods_text
+
+    monkeypatch.setenv(context.CACHE_ENV, str(tmp_path / "cache"))
+    calls = []
+
+    def fake_backtest(panel, models, **kwargs):
+        calls.append(([m.name for m in models], kwargs))
+        return {"models": tuple(m.name for m in models), "horizon": kwargs["horizon"]}
+
+    monkeypatch.setattr(evaluation, "backtest", fake_backtest)
+    context._METHODS.clear()
+    first = context.methods_backtest(demo_study_path)
+    assert first["models"] == tuple(methods_text.METHOD_MODELS)
+    assert calls[0][1]["horizon"] == 12 and calls[0][1]["stride"] == methods_text.METHOD_STRIDE
+    assert context.methods_backtest(demo_study_path) == first  # memory
+    context._METHODS.clear()
+    assert context.methods_backtest(demo_study_path) == first  # disk
+    assert len(calls) == 1
+    context._METHODS.clear()

@@ -287,6 +287,37 @@ def warm(study_path: str | os.PathLike[str], quarter: str = "") -> None:
     growth(study_path, quarter)
 
 
+METHODS_HORIZON = 12  # the appendix scores every model at steps 1-12
+_METHODS = cache.Memory(_MAX_STUDIES)
+
+
+def methods_backtest(study_path: str | os.PathLike[str], quarter: str = "") -> Any:
+    """The methods appendix's ``BacktestResult``: every model it describes, last three years.
+
+    Study-level work, cached in memory and on disk like :func:`results`.
+    """
+    from analysis.as_of import panel_as_of
+    from analysis.evaluation import backtest
+    from analysis.models import registry
+    from analysis.report.methods_text import METHOD_MODELS, METHOD_STRIDE
+
+    ctx = load(study_path)
+    focus, geo = list(ctx.study.focus), ctx.data.boundaries
+
+    def compute() -> Any:
+        panel = panel_as_of(ctx.data.panel, quarter)
+        models = [
+            registry.get(name, boundaries=geo, focus=focus, horizon=METHODS_HORIZON)
+            for name in METHOD_MODELS
+        ]
+        start = sorted(panel["period"].unique())[-37]
+        return backtest(panel, models, horizon=METHODS_HORIZON, n_samples=200, focus=focus,
+                        seed=ctx.study.seed, start=start, stride=METHOD_STRIDE)  # fmt: skip
+
+    key = _key("methods_backtest", study_path, quarter)
+    return cache.memo(key, compute, memory=_METHODS, disk=True)
+
+
 @dataclass(frozen=True)
 class StudyGrowth:
     """The study's growth results, computed once and shared by the overview and region reports.

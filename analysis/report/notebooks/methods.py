@@ -7,27 +7,13 @@ quarter = ""
 
 # %%
 from analysis import as_of, evaluation, plots
-from analysis.models import registry
 from analysis.report import context, methods_text, provenance, show
 
 ctx = context.load(study)
 panel = as_of.panel_as_of(ctx.data.panel, quarter)
 shared = context.results(study, quarter)
-horizon = 12
-models = [
-    registry.get(m, boundaries=ctx.data.boundaries, focus=list(ctx.study.focus), horizon=horizon)
-    for m in methods_text.METHOD_MODELS
-]
-bt = evaluation.backtest(
-    panel,
-    models,
-    horizon=horizon,
-    n_samples=200,
-    seed=ctx.study.seed,
-    focus=list(ctx.study.focus),
-    start=sorted(panel["period"].unique())[-37],
-    stride=methods_text.METHOD_STRIDE,
-)
+bt = context.methods_backtest(study, quarter)
+horizon = bt.horizon
 card = evaluation.scorecard(bt)
 show.record(
     title=f"{ctx.study.title}: methods",
@@ -111,7 +97,7 @@ show.figure(
     "Rolling-origin CRPS by forecast step for each model; baselines dashed.",
 )
 show.figure(
-    plots.pit_histogram({m.name: evaluation.pit_values(bt, m.name) for m in models}),
+    plots.pit_histogram({name: evaluation.pit_values(bt, name) for name in bt.models}),
     "Randomised PIT histograms of the backtest forecasts, one panel per model: flat means "
     "calibrated, U-shaped too narrow, hump-shaped too wide.",
 )
@@ -158,7 +144,7 @@ provenance.show(
     provenance.collect(
         study=ctx.study_identity(),
         inputs=ctx.data.inputs,
-        parameters={"study": study, "quarter": quarter, "models": ", ".join(m.name for m in models)},
+        parameters={"study": study, "quarter": quarter, "models": ", ".join(bt.models)},
         set_aside=ctx.data.set_aside,
     )
 )
