@@ -53,6 +53,7 @@ __all__ = [
     "simulate_forward",
     "simulate_paths",
     "poisson_quantile",
+    "nb_quantile",
     "ForwardSimulation",
     "profile_intervals",
     "epidemic_radius",
@@ -422,7 +423,6 @@ class _Problem:
 
 def _components(theta: np.ndarray, pb: _Problem, need_grad_parts: bool = False):
     lay = pb.layout
-    spec = pb.spec
     u = np.zeros(lay.n_groups + 1)
     u[: lay.n_groups] = theta[lay.s_group]
     log_en_r = pb.offset + theta[lay.i_alpha] + u[pb.groups].sum(axis=1)
@@ -438,12 +438,12 @@ def _components(theta: np.ndarray, pb: _Problem, need_grad_parts: bool = False):
     phi = np.exp(theta[lay.i_phi]) if lay.has_ne else 0.0
     gamma = theta[lay.i_gamma] if lay.has_cross else 0.0
     d = np.exp(theta[lay.i_d]) if lay.has_d else 1.0
-    ws = [neighbour_weights(o, spec.weights, d, spec.max_order, c, gamma)
-          for _, o, c, _ in pb.groups_w]  # fmt: skip
+    ws = [grp.weights(d, gamma) for grp in pb.groups_w]
     ar = lam * pb.yprev
     ne = np.zeros_like(pb.yprev)
-    for (idx, _, _, _), w in zip(pb.groups_w, ws, strict=True):
-        ne[idx] = phi * (w.T @ pb.yprev[idx])
+    for grp, (w, _, _) in zip(pb.groups_w, ws, strict=True):
+        # sum_q w_qr y_q,t-1 over the non-zero lagged counts only (most cells are zero)
+        ne[grp.idx] = phi * (grp.yprev_t @ w).T
     return en, ar, ne, ws, phi, d
 
 
@@ -480,15 +480,19 @@ def loglik_and_grad(theta: np.ndarray, pb: _Problem) -> tuple[float, np.ndarray]
         g[lay.i_phi] = float((s * ne).sum())
     if lay.has_cross or lay.has_d:
         g_gamma = g_d = 0.0
-        for (idx, _, cross, log_o), w in zip(pb.groups_w, ws, strict=True):
-            c = pb.yprev[idx] @ s[idx].T  # c[q, r] = sum_t y_{q,t-1} s_{r,t}
-            # d w_qr / d x = w_qr * (a_qr - sum_r' w_qr' a_qr') for raw weights exp(x * a_qr)
+        for grp, (_, per_class, rs) in zip(pb.groups_w, ws, strict=True):
+            # c[q, r] = sum_t y_{q,t-1} s_{r,t}, summed per source over each weight class
+            c = grp.class_sums(grp.yprev @ s[grp.idx].T)
+            # d w_qr / d x = w_qr * (a_qr - sum_r' w_qr' a_qr') for raw weights exp(x * a_qr),
+            # with w_qr = t_j / rs_q constant within a source's class j
+            wc = per_class[None, :] / np.where(rs > 0, rs, 1.0)[:, None]  # (n, J) w per class
+            wcc = wc * c
             if lay.has_cross:
-                mean_c = (w * cross).sum(axis=1, keepdims=True)
-                g_gamma += float((w * (cross - mean_c) * c).sum())
+                mean_c = (wc * grp.count) @ grp.cls_cross
+                g_gamma += float((wcc @ grp.cls_cross).sum() - mean_c @ wcc.sum(axis=1))
             if lay.has_d:
-                mean_log = (w * log_o).sum(axis=1, keepdims=True)
-                g_d += float((w * (-log_o + mean_log) * c).sum())
+                mean_log = (wc * grp.count) @ grp.cls_log_order
+                g_d += float(mean_log @ wcc.sum(axis=1) - (wcc @ grp.cls_log_order).sum())
         if lay.has_cross:
             g[lay.i_gamma] = phi * g_gamma
         if lay.has_d:
@@ -723,16 +727,57 @@ def _build_problem(
         order=o,
         cross=c,
         log_order=log_o,
-        groups_w=_weight_groups(o, c, log_o, weighted if spec.weights == "power_law" else o == 1),
+        groups_w=_weight_groups(
+            o, c, log_o, weighted if spec.weights == "power_law" else o == 1, y[:, :-1]
+        ),
         spec=spec,
         layout=lay,
     )
     return pb, labels, t_ref
 
 
-def _weight_groups(o: np.ndarray, c: np.ndarray, log_o: np.ndarray, mask: np.ndarray) -> tuple:
+@dataclass(frozen=True)
+class _WeightGroup:
+    """One connected group of regions, with its weights in classes of equal raw weight.
+
+    A raw weight ``order ** -d * exp(gamma * cross)`` depends on a pair only through its
+    (order, cross) class, of which there are at most ``2 * max_order``. So a likelihood
+    evaluation computes one raw weight per class, each source's normaliser from its class
+    counts, and the gradient terms of ``d`` and ``gamma`` from per-class sums: the only work on
+    all pairs is a gather and the products with the (sparse) lagged counts, instead of powers,
+    exponentials and products over every pair.
+    """
+
+    idx: slice | np.ndarray  # the group's regions
+    code: np.ndarray  # (n, n) class of each pair, 0 = no weight, 1..J
+    count: np.ndarray  # (n, J) pairs of each class per source
+    cls_log_order: np.ndarray  # (J,) log order of each class
+    cls_cross: np.ndarray  # (J,) cross value of each class
+    key: np.ndarray  # (n * n,) source * (J + 1) + class: flat index into (n, J + 1) tables
+    yprev: object  # sparse (n, T') lagged counts
+    yprev_t: object  # sparse (T', n) the same transposed
+
+    def weights(self, d: float, gamma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row-normalised weights (n, n), raw weight per class (J,), row sums (n,)."""
+        per_class = np.exp(-d * self.cls_log_order + gamma * self.cls_cross)
+        rs = self.count @ per_class
+        scaled = np.concatenate([[0.0], per_class])[None, :] / np.where(rs > 0, rs, np.inf)[:, None]
+        n = len(rs)
+        return scaled.ravel().take(self.key).reshape(n, n), per_class, rs
+
+    def class_sums(self, pairs: np.ndarray) -> np.ndarray:
+        """Per source, the sums of ``pairs[q, r]`` over each class: (n, J)."""
+        n = self.code.shape[0]
+        j = self.count.shape[1]
+        sums = np.bincount(self.key, weights=pairs.ravel(), minlength=n * (j + 1))
+        return sums.reshape(n, j + 1)[:, 1:]
+
+
+def _weight_groups(
+    o: np.ndarray, c: np.ndarray, log_o: np.ndarray, mask: np.ndarray, yprev: np.ndarray
+) -> tuple[_WeightGroup, ...]:
     """Connected groups of regions under the weighted pairs ``mask`` (isolated regions left
-    out): per group its index (a slice when it is every region), order, cross and log order."""
+    out), each with its weight classes and lagged counts (see :class:`_WeightGroup`)."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import connected_components
 
@@ -745,7 +790,28 @@ def _weight_groups(o: np.ndarray, c: np.ndarray, log_o: np.ndarray, mask: np.nda
             continue
         key = slice(None) if len(idx) == n else idx
         sub = np.ix_(idx, idx)
-        out.append((key, o[sub], c[sub], log_o[sub]))
+        m = mask[sub]
+        pairs = np.column_stack([log_o[sub][m], c[sub][m]])
+        classes, inverse = np.unique(pairs, axis=0, return_inverse=True)
+        code = np.zeros(m.shape, dtype=np.intp)
+        code[m] = inverse.reshape(-1) + 1
+        n_g, n_cls = len(idx), len(classes)
+        count = np.zeros((n_g, n_cls))
+        np.add.at(count, (np.nonzero(m)[0], inverse.reshape(-1)), 1.0)
+        bins = (np.arange(n_g)[:, None] * (n_cls + 1) + code).ravel()
+        y = np.ascontiguousarray(yprev[key])
+        out.append(
+            _WeightGroup(
+                idx=key,
+                code=code,
+                count=count,
+                cls_log_order=classes[:, 0].copy(),
+                cls_cross=classes[:, 1].copy(),
+                key=bins,
+                yprev=csr_matrix(y),
+                yprev_t=csr_matrix(y.T),
+            )  # fmt: skip
+        )
     return tuple(out)
 
 
@@ -765,15 +831,37 @@ def _numerical_hessian(theta: np.ndarray, pb: _Problem, free: np.ndarray) -> np.
     return 0.5 * (h + h.T)
 
 
-def _optimise(fun, theta0, bounds, pb, scale):
+def _optimise(fun, theta0, bounds, pb, scale, curvature=None):
     """L-BFGS-B, convergence check and observed information over the parameters off bounds.
+
+    ``curvature`` (indices of the free parameters, their information matrix), when known from a
+    nearby fit, is tried first: Newton steps with it (:func:`_newton_profile`) reach the
+    maximum in a few evaluations; the parameters left out must sit on a bound with the
+    gradient pushing outwards, else (or when the steps stall) L-BFGS-B runs from there.
 
     Returns the estimate, log-likelihood, optimiser result, on-bound mask, information matrix
     and the name of the weakest parameter when the information is singular (else None).
     """
+    from types import SimpleNamespace
+
     lay = pb.layout
     res = None
-    for _attempt in range(2):
+    if curvature is not None:
+        lo = np.array([b[0] if b[0] is not None else -np.inf for b in bounds])
+        hi = np.array([b[1] if b[1] is not None else np.inf for b in bounds])
+        found = _newton_profile(theta0, pb, curvature[0], curvature[1], lo, hi)
+        if found is not None:
+            theta_n, ll_n = found
+            g_n = loglik_and_grad(theta_n, pb)[1]
+            held = np.setdiff1d(np.arange(len(theta_n)), curvature[0])
+            at_lo = theta_n[held] - lo[held] < 1e-6
+            at_hi = hi[held] - theta_n[held] < 1e-6
+            kkt = (at_lo & (g_n[held] <= 0)) | (at_hi & (g_n[held] >= 0))
+            if np.all(kkt):
+                res = SimpleNamespace(x=theta_n, success=True, nit=0, message="Newton")
+            else:
+                theta0 = theta_n
+    for _attempt in range(0 if res is not None else 2):
         res = optimize.minimize(
             fun,
             theta0,
@@ -878,6 +966,18 @@ def fit_hhh4(
             counts, order, cross, spec=spec, groups=groups, offset=offset,
             season_start=season_start, start=start, trend_mask=trend_mask,
         )  # fmt: skip
+    return _fit_given_sd(
+        counts, order, cross, spec=spec, groups=groups, offset=offset,
+        season_start=season_start, start=start, trend_mask=trend_mask,
+    )  # fmt: skip
+
+
+def _fit_given_sd(
+    counts, order, cross, *, spec, groups, offset, season_start, start, trend_mask,
+    curvature=None,
+) -> HHH4Fit:  # fmt: skip
+    """:func:`fit_hhh4` with the group variances given; ``curvature`` as in :func:`_optimise`
+    (used for the first optimisation only)."""
     pb, labels, t_ref = _build_problem(
         counts, order, cross, groups, offset, spec, season_start, trend_mask
     )
@@ -909,7 +1009,9 @@ def fit_hhh4(
         return -ll * scale, -g * scale
 
     for _pin in range(4):
-        theta, ll, res, on_bound, info, worst = _optimise(fun, theta0, bounds, pb, scale)
+        theta, ll, res, on_bound, info, worst = _optimise(
+            fun, theta0, bounds, pb, scale, curvature if _pin == 0 else None
+        )
         if worst is None:
             break
         # A weakly identified parameter that drifted towards its limit (e.g. the power-law decay
@@ -1094,6 +1196,137 @@ def _quantile_large(u: np.ndarray, r: np.ndarray, out: np.ndarray, where: np.nda
     out[where] = n
 
 
+def nb_quantile(u: np.ndarray, mean: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Negative-binomial quantile function: the smallest ``n`` with ``P(X <= n) >= u``.
+
+    ``X`` has mean ``mean`` and variance ``mean + mean**2 / size`` (elementwise, broadcast).
+    Monotone in ``mean`` for fixed ``u`` and ``size`` (the distribution is stochastically
+    increasing in its mean), so one uniform per count couples scenarios on common random
+    numbers without a gamma mixing variate. Means whose quantiles are reached in a few terms
+    are inverted by summing the probabilities from 0; the others start from the
+    Cornish-Fisher approximation, take the exact CDF there (the regularised incomplete beta
+    function) and step up or down. Double precision.
+    """
+    u, mean, size = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (u, mean, size)))
+    shape = u.shape
+    u, mean, size = u.ravel(), mean.ravel(), size.ravel()
+    out = np.zeros(u.size)
+    var = mean + mean * mean / size
+    big = mean + 4.0 * np.sqrt(var) > _NB_SUMMED
+    _nb_quantile_large(u[big], mean[big], size[big], out, np.flatnonzero(big))
+    idx = np.flatnonzero(~big)
+    uu, m, k = u[idx], mean[idx], size[idx]
+    q = m / (k + m)
+    # P(X = 0); log(1 + x) rather than log1p (not vectorised): its absolute error is what
+    # enters, and it is at rounding level
+    pmf = np.exp(-k * np.log(1.0 + m / k))
+    cdf = pmf.copy()
+    live = uu > cdf
+    got = np.zeros(idx.size)  # the count reached by each cell (live cells: n)
+    n = 0
+    while n < 10_000:  # the cap only stops u rounding above the summed CDF
+        if 2 * np.count_nonzero(live) < live.size:
+            # write and drop the settled cells once they are half of them (not at every step)
+            out[idx[~live]] = got[~live]
+            idx, uu, k, q, pmf, cdf, got = (x[live] for x in (idx, uu, k, q, pmf, cdf, got))
+            live = np.ones(idx.size, dtype=bool)
+        if not idx.size:
+            break
+        n += 1
+        got += live
+        pmf *= (n - 1 + k) / n * q
+        cdf += pmf
+        live &= uu > cdf
+    out[idx] = got
+    return out.reshape(shape)
+
+
+def _nb_quantile_large(
+    u: np.ndarray, m: np.ndarray, k: np.ndarray, out: np.ndarray, where: np.ndarray
+) -> None:
+    """Negative-binomial quantiles for long-tailed cells, written into ``out[where]``."""
+    if not len(where):
+        return
+    p = k / (k + m)
+    q = m / (k + m)
+    sd = np.sqrt(m / p)
+    skew = (2.0 - p) / np.sqrt(k * q)
+    z = special.ndtri(u)
+    n = np.maximum(np.floor(m + sd * (z + (z * z - 1.0) * skew / 6.0)), 0.0)
+    cdf = special.betainc(k, n + 1.0, p)
+    log_pmf = (
+        special.gammaln(n + k) - special.gammaln(k) - special.gammaln(n + 1.0)
+        + k * np.log(p) + n * np.log(q)
+    )  # fmt: skip
+    pmf = np.exp(log_pmf)
+    # up: the smallest n with cdf(n) >= u, a step at a time (usually a step or two)
+    idx = np.flatnonzero(u > cdf)
+    for _ in range(_NB_STEPS):
+        if not idx.size:
+            break
+        n[idx] += 1.0
+        pmf[idx] *= (n[idx] - 1.0 + k[idx]) / n[idx] * q[idx]
+        cdf[idx] += pmf[idx]
+        idx = idx[u[idx] > cdf[idx]]
+    if idx.size:  # far from the start (very long tails): bisection on the exact CDF
+        n[idx] = _nb_bisect(u[idx], k[idx], p[idx], n[idx], up=True)
+    # down: while cdf(n - 1) >= u, move to n - 1
+    idx = np.flatnonzero((n > 0) & (u <= cdf - pmf))
+    for _ in range(_NB_STEPS):
+        if not idx.size:
+            break
+        cdf[idx] -= pmf[idx]
+        pmf[idx] *= n[idx] / ((n[idx] - 1.0 + k[idx]) * q[idx])
+        n[idx] -= 1.0
+        idx = idx[(n[idx] > 0) & (u[idx] <= cdf[idx] - pmf[idx])]
+    if idx.size:
+        n[idx] = _nb_bisect(u[idx], k[idx], p[idx], n[idx] - 1.0, up=False)
+    out[where] = n
+
+
+#: Negative-binomial quantiles are summed from 0 where the mean plus four standard deviations is
+#: below this (summing is cheaper than the incomplete beta function for all but long tails).
+_NB_SUMMED = 200.0
+
+#: Unit steps from the Cornish-Fisher start before a negative-binomial quantile is bisected.
+_NB_STEPS = 32
+
+
+def _nb_bisect(u, k, p, n, up: bool) -> np.ndarray:
+    """Smallest ``m`` with ``cdf(m) >= u``, given ``cdf(n) < u`` (``up``) or ``>= u``."""
+    cdf = lambda m: special.betainc(k, m + 1.0, p)  # noqa: E731
+    if up:
+        lo, width = n.copy(), np.maximum(n, 1.0)
+        hi = lo + width
+        for _ in range(200):
+            short = cdf(hi) < u
+            if not short.any():
+                break
+            lo = np.where(short, hi, lo)
+            width = np.where(short, 2.0 * width, width)
+            hi = np.where(short, lo + width, hi)
+    else:
+        hi, width = n.copy(), np.maximum(n, 1.0)
+        lo = np.maximum(hi - width, -1.0)
+        for _ in range(200):
+            over = (lo >= 0) & (cdf(np.maximum(lo, 0.0)) >= u)
+            if not over.any():
+                break
+            hi = np.where(over, lo, hi)
+            width = np.where(over, 2.0 * width, width)
+            lo = np.where(over, np.maximum(hi - width, -1.0), lo)
+    # invariant: cdf(lo) < u (or lo = -1) and cdf(hi) >= u
+    for _ in range(200):
+        gap = hi - lo > 1.0
+        if not gap.any():
+            break
+        mid = np.floor((lo + hi) / 2.0)
+        ok = cdf(np.maximum(mid, 0.0)) >= u
+        hi = np.where(gap & ok, mid, hi)
+        lo = np.where(gap & ~ok, mid, lo)
+    return hi
+
+
 #: Elements (draws x paths x regions) of one chunk of the forward simulation per scenario;
 #: bounds memory (about 20 arrays of this size per scenario) without a loop over draws.
 _CHUNK = 2_000_000
@@ -1111,7 +1344,7 @@ class _Transmission:
 
     perm: np.ndarray  # (R,) simulation order of the regions
     slices: tuple[slice, ...]
-    blocks: tuple[np.ndarray, ...]  # (M, n_g, n_g) in the permuted order
+    blocks: tuple[np.ndarray, ...]  # (M, n_g, n_g) in the permuted order, or (1, n_g, n_g)
     blocks32: tuple[np.ndarray, ...]  # the same in single precision, for the paths
 
     def apply(self, prev: np.ndarray, dtype=np.float64) -> np.ndarray:
@@ -1119,7 +1352,12 @@ class _Transmission:
         out = np.zeros(prev.shape, dtype=dtype)
         blocks = self.blocks if dtype == np.float64 else self.blocks32
         for s, b in zip(self.slices, blocks, strict=True):
-            out[:, :, s] = prev[:, :, s] @ b
+            if len(b) == 1:
+                # one matrix for every draw: a single product over all draws and paths
+                x = prev[:, :, s]
+                out[:, :, s] = (x.reshape(-1, x.shape[-1]) @ b[0]).reshape(x.shape)
+            else:
+                out[:, :, s] = prev[:, :, s] @ b
         return out
 
 
@@ -1143,20 +1381,39 @@ def _transmission(fit: HHH4Fit, theta: np.ndarray) -> _Transmission:
     c = np.asarray(fit.cross, dtype=float)[np.ix_(perm, perm)]
     msk = mask[np.ix_(perm, perm)]
     log_o = np.log(np.where(msk, o, 1.0))
-    phi = np.exp(theta[:, lay.i_phi])
-    d = np.exp(theta[:, lay.i_d]) if lay.has_d else np.zeros(m)
-    gamma = theta[:, lay.i_gamma] if lay.has_cross else np.zeros(m)
+    # copies of one parameter row (no parameter uncertainty): one matrix serves every draw
+    rows = theta[:1] if bool(np.all(theta == theta[:1])) else theta
+    m = len(rows)
+    phi = np.exp(rows[:, lay.i_phi])
+    d = np.exp(rows[:, lay.i_d]) if lay.has_d else np.zeros(m)
+    gamma = rows[:, lay.i_gamma] if lay.has_cross else np.zeros(m)
     slices, blocks = [], []
     for g in np.unique(lab[lab >= 0]):
         idx = np.flatnonzero(lab == g)
         s = slice(int(idx[0]), int(idx[-1]) + 1)
-        # raw weight order ** -d * exp(gamma * cross), normalised per source (hhh4 normalize)
-        expo = -d[:, None, None] * log_o[None, s, s] + gamma[:, None, None] * c[None, s, s]
-        raw = np.where(msk[None, s, s], np.exp(np.where(msk[None, s, s], expo, 0.0)), 0.0)
-        rs = raw.sum(axis=2, keepdims=True)
-        w = np.divide(raw, rs, out=np.zeros_like(raw), where=rs > 0)
+        n = s.stop - s.start
+        # raw weight order ** -d * exp(gamma * cross), normalised per source (hhh4 normalize);
+        # it depends on a pair only through its (order, cross) class, so the exponentials are
+        # taken per class and draw, and each draw's matrix is one gather
+        ms = msk[s, s]
+        classes, inverse = np.unique(
+            np.column_stack([log_o[s, s][ms], c[s, s][ms]]), axis=0, return_inverse=True
+        )
+        code = np.zeros((n, n), dtype=np.intp)
+        code[ms] = inverse.reshape(-1) + 1
+        count = np.zeros((n, len(classes)))
+        np.add.at(count, (np.nonzero(ms)[0], inverse.reshape(-1)), 1.0)
+        expo = -d[:, None] * classes[None, :, 0] + gamma[:, None] * classes[None, :, 1]
+        # a factor common to a draw's classes cancels in the normalisation: take out the
+        # largest, so that no draw's weights overflow (a wide draw of gamma)
+        per_class = np.exp(expo - expo.max(axis=1, keepdims=True))
+        rs = per_class @ count.T  # (M, n) row sums
+        scale = phi[:, None] / np.where(rs > 0, rs, np.inf)  # (M, n)
+        table = np.concatenate([np.zeros((m, 1)), per_class], axis=1)  # (M, J + 1)
+        scaled = scale[:, :, None] * table[:, None, :]  # (M, n, J + 1)
+        key = (np.arange(n)[:, None] * table.shape[1] + code).ravel()
         slices.append(s)
-        blocks.append(phi[:, None, None] * w)
+        blocks.append(scaled.reshape(m, -1)[:, key].reshape(m, n, n))
     return _Transmission(
         perm, tuple(slices), tuple(blocks), tuple(b.astype(np.float32) for b in blocks)
     )
@@ -1178,8 +1435,8 @@ def simulate_paths(
     """Simulate several scenarios forward on common random numbers, all paths at once.
 
     Every scenario uses the same parameter draws and, per draw, path, region and step, the
-    same random numbers: a standard gamma (the negative binomial's mixing) and a uniform turned
-    into a Poisson count by inversion. Counts are therefore monotone in the scenario's mean and
+    same random number: a uniform turned into a negative-binomial count by inversion
+    (:func:`nb_quantile`). Counts are therefore monotone in the scenario's mean and
     differences between scenarios are paired path by path, so they carry little Monte Carlo
     noise. Each step is one array operation over draws, paths and scenarios (draws are
     processed in chunks of fixed size to bound memory); the result of a scenario does not
@@ -1282,7 +1539,7 @@ def _simulate_chunk(fit, recent, horizon, scenarios, theta, n_paths, rng, hold, 
     en = en64.astype(np.float32)  # (M, H, R)
     lam64 = np.exp(theta[:, lay.i_lam]) if lay.has_ar else np.zeros(n_draws)
     lam = lam64.astype(np.float32)
-    k = np.exp(-theta[:, lay.i_psi]).astype(np.float32)
+    k64 = np.exp(-theta[:, lay.i_psi])
     shape = (n_draws, n_sc, n_paths, n_reg)
     # scenario levels as a (S, R) table and mask, in the permuted order
     fixed = np.zeros((n_sc, n_reg), dtype=bool)
@@ -1313,7 +1570,6 @@ def _simulate_chunk(fit, recent, horizon, scenarios, theta, n_paths, rng, hold, 
     own = np.empty_like(endemic)
     neighbour = np.empty_like(endemic)
     paths = np.empty((*shape[:3], horizon, n_reg), dtype=np.int32) if keep_paths else None
-    kk = k[:, None, None, None]
     pairs = [(s, r, level[s, r]) for s, r in zip(*np.nonzero(fixed), strict=True)]
     lam4 = lam[:, None, None, None]
     tmp = np.empty(shape, dtype=np.float32)
@@ -1329,20 +1585,21 @@ def _simulate_chunk(fit, recent, horizon, scenarios, theta, n_paths, rng, hold, 
             endemic[:, :, h] = en64[:, None, h, :]
         mean_prev = prev.mean(axis=2, dtype=np.float64)
         own[:, :, h] = lam64[:, None, None] * mean_prev
-        neighbour[:, :, h] = tr.apply(mean_prev)  # linear: the mean of the neighbour parts
         mu += np.multiply(lam4, prev, out=tmp)
-        mu += tr.apply(prev.reshape(n_draws, -1, n_reg), np.float32).reshape(shape)
+        from_neighbours = tr.apply(prev.reshape(n_draws, -1, n_reg), np.float32).reshape(shape)
+        neighbour[:, :, h] = from_neighbours.mean(axis=2, dtype=np.float64)
+        mu += from_neighbours
         if hold == "mean":
             for s, r, v in pairs:
                 mu[:, s, :, r] = v
-        # shared by every scenario: the gamma mixing and the uniform of the Poisson inversion
-        g = rng.standard_gamma(np.broadcast_to(kk[:, 0], (n_draws, n_paths, n_reg)),
-                               dtype=np.float32)[:, None]  # fmt: skip
-        u = rng.random((n_draws, 1, n_paths, n_reg), dtype=np.float32)
-        # NB as a gamma-Poisson mixture; the clip guards against explosive draws overflowing
+        # shared by every scenario: one uniform per draw, path and region, inverted to an NB
+        # count; drawn as its minus logarithm (a standard exponential, cheaper than the log)
+        e = rng.standard_exponential((n_draws, 1, n_paths, n_reg), dtype=np.float32)
+        # u below 1 by at least a single-precision uniform's resolution (u = 1 has no quantile)
+        np.maximum(e, np.float32(2.0**-24), out=e)
+        # the clip guards against explosive draws overflowing
         np.minimum(mu, np.float32(1e7), out=mu)
-        mu *= g / kk
-        y = poisson_quantile(u, mu)
+        y = _nb_counts(e, mu, k64)
         if hold == "counts":
             for s, r, v in pairs:
                 y[:, s, :, r] = v
@@ -1367,6 +1624,32 @@ def _simulate_chunk(fit, recent, horizon, scenarios, theta, n_paths, rng, hold, 
             }
         )
     return out
+
+
+def _nb_counts(e: np.ndarray, mu: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """NB counts by inversion of ``u = exp(-e)``: ``e`` (M, 1, K, R) standard exponentials
+    shared by the scenarios of ``mu`` (M, S, K, R), size ``k`` (M,) per draw; single precision
+    like ``mu``.
+
+    A count is 0 where ``u <= P(X = 0) = (1 + mu / k) ** -k``, i.e. where ``mu`` is at most
+    ``k * expm1(e / k)``: that threshold is computed once per draw, path and region and
+    settles most cells (quiet units) by one comparison; the rest go to :func:`nb_quantile`.
+    """
+    n_draws, n_sc, n_paths, n_reg = mu.shape
+    kk = k.astype(np.float32)[:, None, None, None]
+    with np.errstate(over="ignore"):
+        x = e / kk
+        # expm1 by exp - 1, with its series where that cancels (numpy's expm1 is not vectorised)
+        thr = np.where(x < 1e-3, x * (1.0 + 0.5 * x), np.exp(x) - 1.0) * kk
+    idx = np.flatnonzero(mu > thr)
+    y = np.zeros(mu.shape, dtype=np.float32)
+    if idx.size:
+        per_draw = n_sc * n_paths * n_reg
+        draw = idx // per_draw
+        at_e = draw * (n_paths * n_reg) + idx % (n_paths * n_reg)
+        u = np.exp(-e.ravel()[at_e].astype(np.float64))
+        y.flat[idx] = nb_quantile(u, mu.ravel()[idx], k[draw])
+    return y
 
 
 def simulate_forward(
@@ -1530,10 +1813,11 @@ def _fit_empirical_bayes(
     sizes = np.bincount(blocks, minlength=n_levels)
     floor, ceil = 1e-3, 10.0
 
-    def full_fit(sd: np.ndarray, theta0) -> HHH4Fit:
-        return fit_hhh4(
+    def full_fit(sd: np.ndarray, theta0, curvature=None) -> HHH4Fit:
+        return _fit_given_sd(
             counts, order, cross, spec=replace(spec, group_sd=tuple(sd)), groups=groups,
             offset=offset, season_start=season_start, start=theta0, trend_mask=trend_mask,
+            curvature=curvature,
         )  # fmt: skip
 
     def surrogate(fit: HHH4Fit, sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1543,7 +1827,8 @@ def _fit_empirical_bayes(
         observed information held), so the penalised mode at another ``s`` is one Newton step
         away and costs no likelihood evaluation. The stationarity condition of the variance
         step, ``s_l**2 = (|u_l(s)|**2 + trace(F_pen(s)^-1)_ll) / n_l``, is iterated on it.
-        Returns the variances and the predicted mode there (a warm start for the next fit).
+        Returns the variances, the predicted mode there (a warm start for the next fit) and
+        the penalised information there over the free parameters (its curvature).
         """
         free = np.flatnonzero(np.any(fit.cov != 0, axis=0))
         info = np.linalg.inv(fit.cov[np.ix_(free, free)])
@@ -1575,7 +1860,9 @@ def _fit_empirical_bayes(
             if done:
                 break
         theta[free] = fit.params[free] + step
-        return np.sqrt(s2), theta
+        pen = unpen.copy()
+        pen[pos, pos] += 1.0 / s2[blocks]
+        return np.sqrt(s2), theta, (free, pen)
 
     # Each round: a full penalised fit at the current variances (warm-started), then the
     # variances that make hhh4's variance step stationary on a Laplace surrogate of that fit.
@@ -1584,16 +1871,59 @@ def _fit_empirical_bayes(
     sd = np.ones(n_levels)
     fit = full_fit(sd, start)
     for _ in range(30):
-        new, theta = surrogate(fit, sd)
+        new, theta, curvature = surrogate(fit, sd)
         if np.max(np.abs(np.log(new) - np.log(sd))) < 1e-6:
             break
         sd = new
-        fit = full_fit(sd, theta)
+        fit = full_fit(sd, theta, curvature)
     else:
         raise ModelError("spillover model: the group variances did not converge")
     if len(sd) == 1:
         return replace(fit, spec=replace(fit.spec, group_sd=float(sd[0])))
     return fit
+
+
+def _newton_profile(theta0, pb, free, info, lo, hi, tol: float = 1e-10, max_iter: int = 50):
+    """Maximise the log-likelihood over ``free`` from ``theta0``, the rest held.
+
+    Newton steps with the curvature held at the fit's information ``info`` (over ``free``),
+    halved until the log-likelihood does not fall: one evaluation a step near the maximum,
+    where L-BFGS-B rebuilds its curvature from nothing at each profile point and takes a
+    hundred or more. Converged when the Newton decrement ``g' info^-1 g`` is below ``tol``
+    (the log-likelihood is then within about ``tol / 2`` of its maximum). Returns the
+    parameters and log-likelihood, or None when a step leaves the bounds or the iteration
+    stalls (the caller falls back to L-BFGS-B).
+    """
+    from scipy.linalg import cho_factor, cho_solve
+
+    if info is None or not len(free):
+        return None
+    try:
+        factor = cho_factor(info)
+    except np.linalg.LinAlgError:
+        return None
+    theta = theta0.copy()
+    ll, g = loglik_and_grad(theta, pb)
+    if not np.isfinite(ll):
+        return None
+    for _ in range(max_iter):
+        step = cho_solve(factor, g[free])
+        if float(g[free] @ step) < tol:
+            return theta, float(ll)
+        t = 1.0
+        while t > 1e-4:
+            cand = theta.copy()
+            cand[free] += t * step
+            if np.any(cand[free] < lo[free]) or np.any(cand[free] > hi[free]):
+                return None
+            ll_c, g_c = loglik_and_grad(cand, pb)
+            if np.isfinite(ll_c) and ll_c >= ll:
+                theta, ll, g = cand, ll_c, g_c
+                break
+            t /= 2.0
+        else:
+            return None
+    return None
 
 
 def profile_intervals(
@@ -1649,6 +1979,11 @@ def profile_intervals(
             return 1e10, np.zeros_like(th)
         return -ll * scale, -g * scale
 
+    lo_all = np.array([b[0] if b[0] is not None else -np.inf for b in base_bounds])
+    hi_all = np.array([b[1] if b[1] is not None else np.inf for b in base_bounds])
+    fit_free = np.flatnonzero(np.any(fit.cov != 0, axis=0))
+    fit_info = np.linalg.inv(fit.cov[np.ix_(fit_free, fit_free)]) if len(fit_free) else None
+
     out = dict(fit.profile_ci)
     for name in names:
         i = lay.names.index(name)
@@ -1657,18 +1992,24 @@ def profile_intervals(
         direction = 1.0 if lo_b is not None and abs(at - lo_b) < 1e-6 else -1.0
         other = hi_b if direction > 0 else lo_b
         warm = fit.params.copy()
+        keep = fit_free != i
+        free = fit_free[keep]
+        info = None if fit_info is None else fit_info[np.ix_(keep, keep)]
 
-        def deficit(v: float, i=i, warm=warm) -> float:
-            bounds = list(base_bounds)
-            bounds[i] = (v, v)
+        def deficit(v: float, i=i, warm=warm, free=free, info=info) -> float:
             th0 = warm.copy()
             th0[i] = v
-            res = optimize.minimize(
-                fun, th0, jac=True, method="L-BFGS-B", bounds=bounds,
-                options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
-            )  # fmt: skip
-            warm[:] = res.x
-            return fit.loglik - (-res.fun / scale) - drop
+            found = _newton_profile(th0, pb, free, info, lo_all, hi_all)
+            if found is None:  # the fixed-curvature iteration stalled: the general optimiser
+                bounds = list(base_bounds)
+                bounds[i] = (v, v)
+                res = optimize.minimize(
+                    fun, th0, jac=True, method="L-BFGS-B", bounds=bounds,
+                    options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
+                )  # fmt: skip
+                found = res.x, -res.fun / scale
+            warm[:] = found[0]
+            return fit.loglik - found[1] - drop
 
         edge = at
         step = 0.5

@@ -6,10 +6,10 @@ events. A third scenario, ``held``, keeps each focus region's mean at its recent
 mean count of its last ``held_window`` periods) while still drawing its counts, so it keeps the
 count noise a real region has instead of repeating a constant.
 
-All scenarios share, per parameter draw and path, the same random numbers (a standard gamma for
-the negative binomial mixing and a uniform turned into a Poisson count by inversion), so counts
-are monotone in the scenario's mean and the differences are paired draw by draw and path by
-path: their interval reflects parameter uncertainty, not independent path noise.
+All scenarios share, per parameter draw, path, step and region, the same random number (a
+uniform turned into a negative-binomial count by inversion), so counts are monotone in the
+scenario's mean and the differences are paired draw by draw and path by path: their interval
+reflects parameter uncertainty, not independent path noise.
 """
 
 from __future__ import annotations
