@@ -1,12 +1,13 @@
-"""Tests of the focus scenarios: Poisson inversion, common random numbers, a held scenario
-that keeps noise, and continue-minus-silenced against a known neighbour effect."""
+"""Tests of the focus scenarios: Poisson and negative-binomial inversion, common random
+numbers, a held scenario that keeps noise, and continue-minus-silenced against a known
+neighbour effect."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import poisson
+from scipy.stats import nbinom, poisson
 
 from analysis.errors import InputError
 from analysis.geography import neighbours
@@ -31,6 +32,29 @@ def test_poisson_quantile_matches_scipy_and_is_monotone_in_the_rate():
     draws = poisson_quantile(rng.random(200_000), np.full(200_000, 3.7))
     assert abs(draws.mean() - 3.7) < 0.03 and abs(draws.var() - 3.7) < 0.08
     assert poisson_quantile(np.array([0.5]), np.array([0.0]))[0] == 0
+
+
+def test_nb_quantile_matches_scipy_and_is_monotone_in_the_mean():
+    """Every branch (summed from 0, Cornish-Fisher start with steps, bisection for very long
+    tails) gives scipy's quantile; larger means never give smaller counts; the simulator's
+    threshold test (count 0 exactly when the mean is at most ``k * expm1(e / k)``) agrees."""
+    rng = np.random.default_rng(4)
+    n = 6000
+    u = rng.random(n)
+    mean = np.exp(rng.uniform(np.log(1e-4), np.log(5e3), n))
+    size = np.exp(rng.uniform(np.log(0.01), np.log(50.0), n))
+    got = H.nb_quantile(u, mean, size)
+    np.testing.assert_array_equal(got, nbinom.ppf(u, size, size / (size + mean)))
+    assert np.all(H.nb_quantile(u, mean * 1.3, size) >= got)
+    draws = H.nb_quantile(rng.random(200_000), 3.0, 0.7)
+    assert abs(draws.mean() - 3.0) < 0.06 and abs(draws.var() / (3.0 + 9.0 / 0.7) - 1) < 0.05
+    e = rng.standard_exponential((5, 1, 7, 11)).astype(np.float32)
+    mu = np.exp(rng.uniform(-6, 3, (5, 2, 7, 11))).astype(np.float32)
+    k = np.exp(rng.uniform(-1, 1, 5))
+    y = H._nb_counts(e, mu, k)
+    kk = k[:, None, None, None]
+    ref = nbinom.ppf(np.exp(-e.astype(float)), kk, kk / (kk + mu.astype(float)))
+    np.testing.assert_array_equal(y, ref)
 
 
 def _panel(geo, boundaries, phi: float, seed: int):
