@@ -2,6 +2,11 @@
 
 Figures take computed results (panels, result objects) and only draw them; no statistics are
 computed here. The Agg backend is used so that reports render without a display.
+
+No figure uses a layout engine (constrained or tight layout): each has fixed margins in inches
+(:func:`_frame`), wide enough for its labels. A layout engine measures every text of the figure
+in one extra full draw before the one that renders it, which made it the larger half of a
+report figure's cost.
 """
 
 from __future__ import annotations
@@ -24,6 +29,46 @@ def _style() -> None:
     import seaborn as sns
 
     sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE)
+
+
+def _frame(
+    fig: Figure,
+    *,
+    left: float = 0.85,
+    bottom: float = 0.45,
+    right: float = 0.15,
+    top: float = 0.15,
+    wspace: float | None = None,
+    title: bool = False,
+) -> Figure:
+    """Place the axes with fixed margins in inches (instead of a layout engine).
+
+    Parameters
+    ----------
+    fig : Figure
+    left, bottom, right, top : float
+        Margins in inches: room for tick labels and axis labels (``left``: up to five
+        characters of tick label and the y label at the report's font sizes).
+    wspace : float, optional
+        Space between panels in inches (figures with several axes in a row).
+    title : bool
+        Add room for an axes title above.
+    """
+    width, height = fig.get_size_inches()
+    top = top + (0.3 if title else 0.0)
+    spacing = {}
+    if wspace is not None:
+        n = max(1, len(fig.axes))
+        panel = (width - left - right - wspace * (n - 1)) / n
+        spacing["wspace"] = wspace / panel
+    fig.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        bottom=bottom / height,
+        top=1 - top / height,
+        **spacing,
+    )
+    return fig
 
 
 def monthly_counts(
@@ -60,7 +105,8 @@ def monthly_counts(
         f"{name} ({rid})"
         for rid, name in data[["region_id", "region_name"]].drop_duplicates().to_numpy()
     ]
-    fig, ax = plt.subplots(figsize=(9, 4.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    _frame(fig, title=bool(title))
     if focus is not None and focus in region_ids:
         others = data[data["region_id"] != focus]
         main = data[data["region_id"] == focus]
@@ -113,7 +159,8 @@ def growth_trend(
 
     _style()
     tr = trend_result
-    fig, ax = plt.subplots(figsize=(9, 4.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    _frame(fig, title=bool(title))
     periods = pd.DatetimeIndex(tr.periods)
     width = 20 if len(periods) < 2 else 0.8 * (periods[1] - periods[0]).days
     ax.bar(periods, tr.counts, width=width, color="0.75", label="observed", align="edge")
@@ -146,7 +193,7 @@ def _render_once(fig: Figure) -> Iterator[None]:
     """Skip the full renders geopandas asks for while a map is built.
 
     geopandas ends each ``plot`` call with ``plt.draw()``, which renders the whole figure,
-    constrained layout and tick labels included: three renders of a three-layer map before the
+    tick labels included: three renders of a three-layer map before the
     one that matters, when the figure is saved (they took 0.4 of the map's 0.6 s).
     """
     canvas = fig.canvas
@@ -201,7 +248,9 @@ def region_map(
         countries = sorted(shapes.loc[shapes["region_id"].isin(values.index), "country"].unique())
     data = shapes[shapes["country"].isin(list(countries))].copy()
     data["value"] = values.reindex(data["region_id"]).to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(8, 6.5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(8, 6.5))
+    # the axes are off and the map keeps its aspect: only the colour bar needs room
+    _frame(fig, left=0.1, bottom=0.1, right=0.1, top=0.1, title=bool(title))
     with _render_once(fig):
         data.plot(
             column="value", ax=ax, cmap="Reds", vmin=0.0, vmax=1.0, edgecolor="0.6", linewidth=0.4,
@@ -261,7 +310,9 @@ def fan_chart(
     _style()
     if region_id not in forecast.region_ids:
         raise ValueError(f"region {region_id!r} is not in the forecast")
-    r = forecast.region_ids.index(region_id)
+    # quantiles of this region's paths only, not of every region's (the same numbers)
+    forecast = forecast.select([region_id])
+    r = 0
     obs = panel[panel["region_id"] == region_id].sort_values("period")
     before = obs[obs["period"] <= forecast.origin].tail(past)
     after = obs[obs["period"] > forecast.origin]
@@ -285,8 +336,7 @@ def fan_chart(
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax.set_title(title or f"{region_id}: forecast from {forecast.origin:%Y-%m} ({forecast.model})")
-    fig.tight_layout()
-    return fig
+    return _frame(fig, title=True)
 
 
 def pit_histogram(pit: dict, *, bins: int = 10, title: str | None = None) -> Figure:
@@ -311,8 +361,9 @@ def pit_histogram(pit: dict, *, bins: int = 10, title: str | None = None) -> Fig
     axes[0][0].set_ylabel("density")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    # room above for the panel titles, and the figure title when there is one
+    return _frame(fig, left=0.75, bottom=0.6, top=0.1 + (0.35 if title else 0.0), wspace=0.15,
+                  title=True)  # fmt: skip
 
 
 def reliability_diagram(
@@ -345,8 +396,7 @@ def reliability_diagram(
     ax.legend(fontsize=7, frameon=False)
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _frame(fig, left=0.8, bottom=0.6, title=bool(title))
 
 
 def onset_reliability(table: list[dict], *, title: str | None = None) -> Figure:
@@ -377,8 +427,7 @@ def onset_reliability(table: list[dict], *, title: str | None = None) -> Figure:
     ax.legend(fontsize=7, frameon=False, loc="upper left")
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _frame(fig, left=0.8, bottom=0.6, title=bool(title))
 
 
 def score_by_horizon(card: dict, metric: str = "crps") -> Figure:
@@ -387,7 +436,8 @@ def score_by_horizon(card: dict, metric: str = "crps") -> Figure:
     Baselines are drawn dashed, so a reader sees at once whether a model beats them.
     """
     frame = pd.DataFrame(card["by_horizon"])
-    fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+    fig, ax = plt.subplots(figsize=(8, 4))
+    _frame(fig, bottom=0.6)
     for model, rows in frame.groupby("model", sort=False):
         baseline = bool(rows["is_baseline"].iloc[0])
         ax.plot(
