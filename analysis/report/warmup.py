@@ -6,7 +6,8 @@ which runs :func:`prepare` once at its start: the heavy imports, a warm-up figur
 (fonts, Jinja templates, the Markdown renderer), the notebook templates, then each study
 listed in the ``CONFLICT_TRENDS_PRELOAD_STUDIES`` environment variable (its data, and its
 model fits, backtests, spillover simulation and growth table through
-:func:`analysis.report.context.warm`). Every report is then a ``fork()`` of that state.
+:func:`analysis.report.context.warm`, and its study-level figures through
+:func:`analysis.report.study_figures.warm`). Every report is then a ``fork()`` of that state.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ MODULES = (
     "analysis.report.methods_text",
     "analysis.report.changes",
     "analysis.report.provenance",
+    "analysis.report.study_figures",
     "analysis.report.run",
 )
 
@@ -104,12 +106,16 @@ def warm_studies(specs: list[list]) -> list[str]:
         One message per study that failed; a failure is not fatal (each report then loads
         on its own and shows the error where it happens).
     """
-    from analysis.report import context
+    from analysis.report import context, study_figures
 
     errors = []
     for study, quarter, with_results in specs:
         try:
-            context.warm(study, quarter) if with_results else context.load(study)
+            if with_results:
+                context.warm(study, quarter)
+                study_figures.warm(study, quarter)
+            else:
+                context.load(study)
         except Exception as exc:  # noqa: BLE001 - reported by the reports themselves
             errors.append(f"{study}: {type(exc).__name__}: {exc}")
     return errors
