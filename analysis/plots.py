@@ -31,6 +31,14 @@ def _style() -> None:
     sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE)
 
 
+def _colours(n: int) -> list:
+    """``n`` line colours: the palette's while it has enough, else ``n`` evenly spaced hues."""
+    import seaborn as sns
+
+    palette = sns.color_palette(PALETTE)
+    return list(palette[:n] if n <= len(palette) else sns.color_palette("husl", n))
+
+
 def _frame(
     fig: Figure,
     *,
@@ -96,35 +104,32 @@ def monthly_counts(
     -------
     matplotlib.figure.Figure
     """
-    import seaborn as sns
-
     _style()
-    data = panel[panel["region_id"].isin(region_ids)].copy()
-    data["region"] = data["region_name"] + " (" + data["region_id"] + ")"
-    order = [
-        f"{name} ({rid})"
-        for rid, name in data[["region_id", "region_name"]].drop_duplicates().to_numpy()
-    ]
+    data = panel[panel["region_id"].isin(region_ids)]
+    order = list(dict.fromkeys(data["region_id"]))  # in the panel's order
+    data = data.sort_values("period", kind="stable")
+    data = data.assign(region=data["region_name"] + " (" + data["region_id"] + ")")
     fig, ax = plt.subplots(figsize=(9, 4.2))
     _frame(fig, title=bool(title))
-    if focus is not None and focus in region_ids:
-        others = data[data["region_id"] != focus]
+    highlighted = focus is not None and focus in region_ids
+    others = [r for r in order if not (highlighted and r == focus)]
+    # one line per region in the palette's colours (many regions: evenly spaced hues), drawn
+    # with plain matplotlib lines: seaborn's lineplot cost as much as rendering the figure
+    colours = _colours(len(others))
+    for rid, colour in zip(others, colours, strict=True):
+        rows = data[data["region_id"] == rid]
+        ax.plot(rows["period"], rows[value], color=colour, label=rows["region"].iloc[0],
+                **({"linewidth": 1.0, "alpha": 0.8} if highlighted else {}))  # fmt: skip
+    if highlighted:
         main = data[data["region_id"] == focus]
-        if len(others):
-            sns.lineplot(
-                data=others, x="period", y=value, hue="region", ax=ax, linewidth=1.0, alpha=0.8,
-                hue_order=[o for o in order if not o.endswith(f"({focus})")],
-            )  # fmt: skip
         ax.plot(
             main["period"], main[value], color="black", linewidth=2.2, label=main["region"].iloc[0]
         )
-    else:
-        sns.lineplot(data=data, x="period", y=value, hue="region", ax=ax, hue_order=order)
     freq = panel.attrs.get("freq", "month")
     ax.set_xlabel("")
     ax.set_ylabel(f"{value} per {freq}")
     if title:
-        ax.set_title(title)
+        ax.set_title(title, y=1.0)
     ax.legend(fontsize=8, ncol=2, frameon=False, loc="upper left")
     ax.set_ylim(bottom=0)
     return fig
@@ -183,7 +188,7 @@ def growth_trend(
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, y=1.0)
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     return fig
 
@@ -277,7 +282,7 @@ def region_map(
         )  # fmt: skip
     ax.set_axis_off()
     if title:
-        ax.set_title(title)
+        ax.set_title(title, y=1.0)
     return fig
 
 
@@ -335,7 +340,10 @@ def fan_chart(
     ax.set_ylabel("events per period")
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
-    ax.set_title(title or f"{region_id}: forecast from {forecast.origin:%Y-%m} ({forecast.model})")
+    # a fixed title position: placing it automatically measures every tick label again
+    ax.set_title(
+        title or f"{region_id}: forecast from {forecast.origin:%Y-%m} ({forecast.model})", y=1.0
+    )
     return _frame(fig, title=True)
 
 
@@ -356,7 +364,7 @@ def pit_histogram(pit: dict, *, bins: int = 10, title: str | None = None) -> Fig
         v = np.asarray(values, dtype=float)
         ax.hist(v, bins=bins, range=(0, 1), density=True, color="C0", alpha=0.8)
         ax.axhline(1.0, color="0.3", ls="--", lw=1)
-        ax.set_title(name, fontsize=9)
+        ax.set_title(name, fontsize=9, y=1.0)
         ax.set_xlabel("PIT")
     axes[0][0].set_ylabel("density")
     if title:
@@ -395,7 +403,7 @@ def reliability_diagram(
     ax.set_ylim(0, 1)
     ax.legend(fontsize=7, frameon=False)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, y=1.0)
     return _frame(fig, left=0.8, bottom=0.6, title=bool(title))
 
 
@@ -426,7 +434,7 @@ def onset_reliability(table: list[dict], *, title: str | None = None) -> Figure:
     ax.set_ylim(0, top)
     ax.legend(fontsize=7, frameon=False, loc="upper left")
     if title:
-        ax.set_title(title)
+        ax.set_title(title, y=1.0)
     return _frame(fig, left=0.8, bottom=0.6, title=bool(title))
 
 

@@ -140,6 +140,7 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
     # papermill insists on an .ipynb suffix, so the temporary file keeps one
     tmp = ipynb_path.with_name(f".{ipynb_path.stem}.{os.getpid()}.tmp.ipynb")
     inner = StageTimer()
+    nb_out = None
     profiling = contextlib.nullcontext(inner)
     if job.extra.get("profile"):
         profiling = instrument(inner)
@@ -147,7 +148,7 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
         try:
             with timer.stage("execute"), profiling:
                 if engine == "inprocess":
-                    papermill.execute_notebook(
+                    nb_out = papermill.execute_notebook(
                         nb_in,
                         str(tmp),
                         parameters=parameters,
@@ -161,7 +162,7 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
                         request_save_on_cell_execute=False,
                     )
                 else:
-                    papermill.execute_notebook(
+                    nb_out = papermill.execute_notebook(
                         nb_in,
                         str(tmp),
                         parameters=parameters,
@@ -177,7 +178,8 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
             if not tmp.exists() or tmp.stat().st_size == 0:
                 nbformat.write(nb_in, str(tmp))
         with timer.stage("writing"):
-            nb_out = nbformat.read(str(tmp), as_version=4)
+            if nb_out is None:  # failed: the notebook as papermill saved it, error included
+                nb_out = nbformat.read(str(tmp), as_version=4)
             os.replace(tmp, ipynb_path)
     finally:
         tmp.unlink(missing_ok=True)

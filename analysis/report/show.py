@@ -57,8 +57,9 @@ def picture(fig: Any, *, dpi: int = 96) -> Picture:
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    # no bbox_inches="tight": it draws the figure twice; report figures have fixed margins
-    fig.savefig(buffer, format="png", dpi=dpi)
+    # no bbox_inches="tight": it draws the figure twice; report figures have fixed margins.
+    # zlib level 1: a third of level 6's encoding time, for files about 7% larger
+    fig.savefig(buffer, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})
     plt.close(fig)
     return Picture(base64.b64encode(buffer.getvalue()).decode("ascii"))
 
