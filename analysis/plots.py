@@ -445,7 +445,7 @@ def score_by_horizon(card: dict, metric: str = "crps") -> Figure:
     """
     frame = pd.DataFrame(card["by_horizon"])
     fig, ax = plt.subplots(figsize=(8, 4))
-    _frame(fig, bottom=0.6)
+    _frame(fig, left=1.05, bottom=0.6)  # CRPS tick labels such as "1000.0"
     for model, rows in frame.groupby("model", sort=False):
         baseline = bool(rows["is_baseline"].iloc[0])
         ax.plot(

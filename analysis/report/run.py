@@ -129,7 +129,7 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
 
     if isinstance(job, dict):
         job = ReportJob(**job)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     timer = StageTimer()
     with timer.stage("template"):
         parameters = validate_parameters(job.parameters)
@@ -189,6 +189,7 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
     with timer.stage("writing"):
         atomic_write_text(job.html_path, page)
     timings = timer.as_dict()
+    timings["cpu"] = round(time.process_time() - cpu_start, 3)  # this process's CPU seconds
     if inner.seconds:
         timings.update({k: round(v, 3) for k, v in inner.seconds.items()})
         timings["cells_other"] = round(timer.seconds["execute"] - sum(inner.seconds.values()), 3)

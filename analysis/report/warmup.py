@@ -17,6 +17,7 @@ import gc
 import importlib
 import json
 import os
+import time
 
 #: Environment variable holding a JSON list of ``[study_path, quarter, with_results]``.
 STUDIES_ENV = "CONFLICT_TRENDS_PRELOAD_STUDIES"
@@ -114,8 +115,8 @@ def warm_studies(specs: list[list]) -> list[str]:
             if with_results:
                 context.warm(study, quarter)
                 study_figures.warm(study, quarter)
-            else:
-                context.load(study)
+            # adjacency orders between all units, computed on first use: here, not per report
+            context.load(study).data.boundaries.graph_orders()
         except Exception as exc:  # noqa: BLE001 - reported by the reports themselves
             errors.append(f"{study}: {type(exc).__name__}: {exc}")
     return errors
@@ -124,8 +125,19 @@ def warm_studies(specs: list[list]) -> list[str]:
 def prepare() -> None:
     """Warm this process up, then park its objects outside the garbage collector's reach
     (``gc.freeze``) so that a child's collections do not touch, and copy, shared pages."""
+    global PREPARE_CPU_SECONDS
     with contextlib.suppress(Exception):
         warm_imports()
     with contextlib.suppress(Exception):
         warm_studies(json.loads(os.environ.get(STUDIES_ENV) or "[]"))
     gc.freeze()
+    PREPARE_CPU_SECONDS = time.process_time()
+
+
+#: CPU seconds :func:`prepare` took (the fork server's start-up), inherited by its children.
+PREPARE_CPU_SECONDS = 0.0
+
+
+def prepare_cpu_seconds() -> float:
+    """CPU seconds the fork server spent warming up (run it in a report process)."""
+    return PREPARE_CPU_SECONDS
