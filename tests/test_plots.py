@@ -143,3 +143,39 @@ def test_report_figures_have_fixed_margins_that_hold_their_labels(boundaries):
         assert drawn.x0 >= -0.01 and drawn.y0 >= -0.01, (name, drawn)
         assert drawn.x1 <= width + 0.01 and drawn.y1 <= height + 0.01, (name, drawn)
         plt.close(fig)
+
+
+def test_figures_on_prepared_blanks_are_the_same_pictures(monkeypatch):
+    """A report figure drawn on a blank prepared before the fork (ticks already made) is
+    byte for byte the picture drawn on a new figure; blanks are used once, then new ones."""
+    from analysis import plots
+    from analysis.models.forecast import ForecastResult
+    from analysis.report.show import picture
+
+    rng = np.random.default_rng(11)
+    periods = pd.date_range("2019-01-01", periods=60, freq="MS")
+    panel = pd.DataFrame(
+        {
+            "region_id": np.repeat(["ML-1", "ML-2"], 60),
+            "region_name": np.repeat(["Kayes", "Koulikoro"], 60),
+            "period": np.tile(periods, 2),
+            "events": rng.poisson(4, 120),
+        }
+    )
+    steps = pd.date_range("2024-01-01", periods=6, freq="MS")
+    fc = ForecastResult(rng.poisson(5, (2, 6, 100)), ("ML-1", "ML-2"), steps, periods[-1], "m", 1)
+
+    def pictures():
+        return [
+            picture(plots.monthly_counts(panel, ["ML-1", "ML-2"], focus="ML-1")).png,
+            picture(plots.fan_chart(panel, fc, "ML-1", title="Kayes: forecast")).png,
+        ]
+
+    monkeypatch.setattr(plots, "_BLANKS", {})
+    new = pictures()
+    plots.prepare_blanks([(9.0, 4.2), (8.0, 3.6)])
+    blanks = [fig for figs in plots._BLANKS.values() for fig in figs]
+    assert len(blanks) == 2
+    assert pictures() == new
+    assert plots._BLANKS == {(9.0, 4.2): [], (8.0, 3.6): []}  # each used once
+    assert pictures() == new  # then new figures again

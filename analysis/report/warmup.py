@@ -82,6 +82,9 @@ def warm_imports(modules: tuple[str, ...] = MODULES) -> None:
     ax.set_title("warm-up")
     fig.savefig(io.BytesIO(), format="png")
     plt.close(fig)
+    from analysis import plots
+
+    plots.prepare_blanks()  # empty report figures, drawn once for every forked report
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("## Warm\n\ntext *x*")]
     render.render_html(nb)
