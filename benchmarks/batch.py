@@ -8,7 +8,10 @@
 
 Both read the same on-disk study cache (warmed first, outside the timings), so the difference
 is what the batch runner exists to remove: kernel start and imports per report. Wall times
-include starting the fork server. The last line printed is JSON.
+include starting the fork server. CPU seconds are printed beside them, which a shared machine
+does not inflate as it does wall times: each report process's own (``timings["cpu"]``), the
+fork server's start-up, and for the baseline this process with the kernels it started and
+waited for. The last line printed is JSON.
 
 ``--profile`` instead runs reports one at a time through the same runner and prints where one
 report's time goes (medians over the reports): ``fork_ipc`` (the parent's wall time minus the
