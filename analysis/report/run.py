@@ -191,7 +191,8 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
     timings = timer.as_dict()
     timings["cpu"] = round(time.process_time() - cpu_start, 3)  # this process's CPU seconds
     if inner.seconds:
-        timings.update({k: round(v, 3) for k, v in inner.seconds.items()})
+        # microseconds: a stage of one short call (a Markdown line) is not rounded to zero
+        timings.update({k: round(v, 6) for k, v in inner.seconds.items()})
         timings["cells_other"] = round(timer.seconds["execute"] - sum(inner.seconds.values()), 3)
     return JobResult(
         status=status,
