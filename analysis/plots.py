@@ -2,6 +2,11 @@
 
 Figures take computed results (panels, result objects) and only draw them; no statistics are
 computed here. The Agg backend is used so that reports render without a display.
+
+No figure uses a layout engine (constrained or tight layout): each has fixed margins in inches
+(:func:`_frame`), wide enough for its labels. A layout engine measures every text of the figure
+in one extra full draw before the one that renders it, which made it the larger half of a
+report figure's cost.
 """
 
 from __future__ import annotations
@@ -24,6 +29,92 @@ def _style() -> None:
     import seaborn as sns
 
     sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE)
+
+
+#: Empty figures drawn once before reports are forked from this process, by size (inches).
+_BLANKS: dict[tuple[float, float], list[Figure]] = {}
+
+#: The sizes of the per-report figures drawn on blanks: the counts, a growth trend or two and
+#: the fan chart. (The map stays with pyplot: geopandas draws through ``plt.draw()``.)
+BLANK_SIZES = ((9.0, 4.2), (9.0, 4.2), (9.0, 4.2), (8.0, 3.6))
+
+
+def prepare_blanks(sizes: Sequence[tuple[float, float]] = BLANK_SIZES) -> None:
+    """Make and draw empty report figures for the reports that will be forked from here.
+
+    A figure's first draw creates its ticks (lines and labels, each with its properties),
+    about a quarter of the cost of a report figure. Drawn once here, in the batch's fork
+    server, each forked report draws on axes whose ticks exist (its own copy of the figure,
+    used once); the pictures are the same bytes as on a new figure. In a process that does
+    not fork, each blank is simply used once and then new figures are made.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    _style()
+    for size in sizes:
+        fig = Figure(figsize=size)
+        FigureCanvasAgg(fig)
+        fig.add_subplot()
+        _frame(fig)
+        fig.canvas.draw()
+        _BLANKS.setdefault((float(size[0]), float(size[1])), []).append(fig)
+
+
+def _subplots(width: float, height: float) -> tuple[Figure, plt.Axes]:
+    """A figure with one axes: a prepared blank of that size if one is left, else new."""
+    blanks = _BLANKS.get((float(width), float(height)))
+    if blanks:
+        fig = blanks.pop()
+        return fig, fig.axes[0]
+    return plt.subplots(figsize=(width, height))
+
+
+def _colours(n: int) -> list:
+    """``n`` line colours: the palette's while it has enough, else ``n`` evenly spaced hues."""
+    import seaborn as sns
+
+    palette = sns.color_palette(PALETTE)
+    return list(palette[:n] if n <= len(palette) else sns.color_palette("husl", n))
+
+
+def _frame(
+    fig: Figure,
+    *,
+    left: float = 0.85,
+    bottom: float = 0.45,
+    right: float = 0.15,
+    top: float = 0.15,
+    wspace: float | None = None,
+    title: bool = False,
+) -> Figure:
+    """Place the axes with fixed margins in inches (instead of a layout engine).
+
+    Parameters
+    ----------
+    fig : Figure
+    left, bottom, right, top : float
+        Margins in inches: room for tick labels and axis labels (``left``: up to five
+        characters of tick label and the y label at the report's font sizes).
+    wspace : float, optional
+        Space between panels in inches (figures with several axes in a row).
+    title : bool
+        Add room for an axes title above.
+    """
+    width, height = fig.get_size_inches()
+    top = top + (0.3 if title else 0.0)
+    spacing = {}
+    if wspace is not None:
+        n = max(1, len(fig.axes))
+        panel = (width - left - right - wspace * (n - 1)) / n
+        spacing["wspace"] = wspace / panel
+    fig.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        bottom=bottom / height,
+        top=1 - top / height,
+        **spacing,
+    )
+    return fig
 
 
 def monthly_counts(
@@ -51,34 +142,32 @@ def monthly_counts(
     -------
     matplotlib.figure.Figure
     """
-    import seaborn as sns
-
     _style()
-    data = panel[panel["region_id"].isin(region_ids)].copy()
-    data["region"] = data["region_name"] + " (" + data["region_id"] + ")"
-    order = [
-        f"{name} ({rid})"
-        for rid, name in data[["region_id", "region_name"]].drop_duplicates().to_numpy()
-    ]
-    fig, ax = plt.subplots(figsize=(9, 4.2), layout="constrained")
-    if focus is not None and focus in region_ids:
-        others = data[data["region_id"] != focus]
+    data = panel[panel["region_id"].isin(region_ids)]
+    order = list(dict.fromkeys(data["region_id"]))  # in the panel's order
+    data = data.sort_values("period", kind="stable")
+    data = data.assign(region=data["region_name"] + " (" + data["region_id"] + ")")
+    fig, ax = _subplots(9.0, 4.2)
+    _frame(fig, title=bool(title))
+    highlighted = focus is not None and focus in region_ids
+    others = [r for r in order if not (highlighted and r == focus)]
+    # one line per region in the palette's colours (many regions: evenly spaced hues), drawn
+    # with plain matplotlib lines: seaborn's lineplot cost as much as rendering the figure
+    colours = _colours(len(others))
+    for rid, colour in zip(others, colours, strict=True):
+        rows = data[data["region_id"] == rid]
+        ax.plot(rows["period"], rows[value], color=colour, label=rows["region"].iloc[0],
+                **({"linewidth": 1.0, "alpha": 0.8} if highlighted else {}))  # fmt: skip
+    if highlighted:
         main = data[data["region_id"] == focus]
-        if len(others):
-            sns.lineplot(
-                data=others, x="period", y=value, hue="region", ax=ax, linewidth=1.0, alpha=0.8,
-                hue_order=[o for o in order if not o.endswith(f"({focus})")],
-            )  # fmt: skip
         ax.plot(
             main["period"], main[value], color="black", linewidth=2.2, label=main["region"].iloc[0]
         )
-    else:
-        sns.lineplot(data=data, x="period", y=value, hue="region", ax=ax, hue_order=order)
     freq = panel.attrs.get("freq", "month")
     ax.set_xlabel("")
     ax.set_ylabel(f"{value} per {freq}")
     if title:
-        ax.set_title(title)
+        ax.set_title(title, y=1.0)
     ax.legend(fontsize=8, ncol=2, frameon=False, loc="upper left")
     ax.set_ylim(bottom=0)
     return fig
@@ -113,7 +202,8 @@ def growth_trend(
 
     _style()
     tr = trend_result
-    fig, ax = plt.subplots(figsize=(9, 4.2), layout="constrained")
+    fig, ax = _subplots(9.0, 4.2)
+    _frame(fig, title=bool(title))
     periods = pd.DatetimeIndex(tr.periods)
     width = 20 if len(periods) < 2 else 0.8 * (periods[1] - periods[0]).days
     ax.bar(periods, tr.counts, width=width, color="0.75", label="observed", align="edge")
@@ -136,7 +226,7 @@ def growth_trend(
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, y=1.0)
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     return fig
 
@@ -146,7 +236,7 @@ def _render_once(fig: Figure) -> Iterator[None]:
     """Skip the full renders geopandas asks for while a map is built.
 
     geopandas ends each ``plot`` call with ``plt.draw()``, which renders the whole figure,
-    constrained layout and tick labels included: three renders of a three-layer map before the
+    tick labels included: three renders of a three-layer map before the
     one that matters, when the figure is saved (they took 0.4 of the map's 0.6 s).
     """
     canvas = fig.canvas
@@ -201,7 +291,9 @@ def region_map(
         countries = sorted(shapes.loc[shapes["region_id"].isin(values.index), "country"].unique())
     data = shapes[shapes["country"].isin(list(countries))].copy()
     data["value"] = values.reindex(data["region_id"]).to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(8, 6.5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(8, 6.5))
+    # the axes are off and the map keeps its aspect: only the colour bar needs room
+    _frame(fig, left=0.1, bottom=0.1, right=0.1, top=0.1, title=bool(title))
     with _render_once(fig):
         data.plot(
             column="value", ax=ax, cmap="Reds", vmin=0.0, vmax=1.0, edgecolor="0.6", linewidth=0.4,
@@ -228,7 +320,7 @@ def region_map(
         )  # fmt: skip
     ax.set_axis_off()
     if title:
-        ax.set_title(title)
+        ax.set_title(title, y=1.0)
     return fig
 
 
@@ -261,11 +353,13 @@ def fan_chart(
     _style()
     if region_id not in forecast.region_ids:
         raise ValueError(f"region {region_id!r} is not in the forecast")
-    r = forecast.region_ids.index(region_id)
+    # quantiles of this region's paths only, not of every region's (the same numbers)
+    forecast = forecast.select([region_id])
+    r = 0
     obs = panel[panel["region_id"] == region_id].sort_values("period")
     before = obs[obs["period"] <= forecast.origin].tail(past)
     after = obs[obs["period"] > forecast.origin]
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig, ax = _subplots(8.0, 3.6)
     ax.plot(before["period"], before["events"], color="0.2", lw=1.4, label="observed")
     x = list(forecast.periods)
     anchor_x = [forecast.origin, *x]
@@ -284,9 +378,11 @@ def fan_chart(
     ax.set_ylabel("events per period")
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
-    ax.set_title(title or f"{region_id}: forecast from {forecast.origin:%Y-%m} ({forecast.model})")
-    fig.tight_layout()
-    return fig
+    # a fixed title position: placing it automatically measures every tick label again
+    ax.set_title(
+        title or f"{region_id}: forecast from {forecast.origin:%Y-%m} ({forecast.model})", y=1.0
+    )
+    return _frame(fig, title=True)
 
 
 def pit_histogram(pit: dict, *, bins: int = 10, title: str | None = None) -> Figure:
@@ -306,13 +402,14 @@ def pit_histogram(pit: dict, *, bins: int = 10, title: str | None = None) -> Fig
         v = np.asarray(values, dtype=float)
         ax.hist(v, bins=bins, range=(0, 1), density=True, color="C0", alpha=0.8)
         ax.axhline(1.0, color="0.3", ls="--", lw=1)
-        ax.set_title(name, fontsize=9)
+        ax.set_title(name, fontsize=9, y=1.0)
         ax.set_xlabel("PIT")
     axes[0][0].set_ylabel("density")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    # room above for the panel titles, and the figure title when there is one
+    return _frame(fig, left=0.75, bottom=0.6, top=0.1 + (0.35 if title else 0.0), wspace=0.15,
+                  title=True)  # fmt: skip
 
 
 def reliability_diagram(
@@ -344,9 +441,8 @@ def reliability_diagram(
     ax.set_ylim(0, 1)
     ax.legend(fontsize=7, frameon=False)
     if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+        ax.set_title(title, y=1.0)
+    return _frame(fig, left=0.8, bottom=0.6, title=bool(title))
 
 
 def onset_reliability(table: list[dict], *, title: str | None = None) -> Figure:
@@ -376,9 +472,8 @@ def onset_reliability(table: list[dict], *, title: str | None = None) -> Figure:
     ax.set_ylim(0, top)
     ax.legend(fontsize=7, frameon=False, loc="upper left")
     if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+        ax.set_title(title, y=1.0)
+    return _frame(fig, left=0.8, bottom=0.6, title=bool(title))
 
 
 def score_by_horizon(card: dict, metric: str = "crps") -> Figure:
@@ -387,7 +482,8 @@ def score_by_horizon(card: dict, metric: str = "crps") -> Figure:
     Baselines are drawn dashed, so a reader sees at once whether a model beats them.
     """
     frame = pd.DataFrame(card["by_horizon"])
-    fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+    fig, ax = plt.subplots(figsize=(8, 4))
+    _frame(fig, left=1.05, bottom=0.6)  # CRPS tick labels such as "1000.0"
     for model, rows in frame.groupby("model", sort=False):
         baseline = bool(rows["is_baseline"].iloc[0])
         ax.plot(

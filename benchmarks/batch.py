@@ -8,7 +8,10 @@
 
 Both read the same on-disk study cache (warmed first, outside the timings), so the difference
 is what the batch runner exists to remove: kernel start and imports per report. Wall times
-include starting the fork server. The last line printed is JSON.
+include starting the fork server. CPU seconds are printed beside them, which a shared machine
+does not inflate as it does wall times: each report process's own (``timings["cpu"]``), the
+fork server's start-up, and for the baseline this process with the kernels it started and
+waited for. The last line printed is JSON.
 
 ``--profile`` instead runs reports one at a time through the same runner and prints where one
 report's time goes (medians over the reports): ``fork_ipc`` (the parent's wall time minus the
@@ -75,7 +78,7 @@ def _jobs(study: Path, out: Path, n: int) -> list:
     return jobs
 
 
-def run_batch_way(study: Path, jobs: list, workers: int) -> tuple[float, float, list]:
+def run_batch_way(study: Path, jobs: list, workers: int) -> tuple[float, dict, list]:
     """Wall time, start-up time and results of the batch runner, in a fresh process (the
     standard library's fork server lives as long as the process that started it, so a fresh
     process is what makes every repeat pay the server start and study preload, as a batch
@@ -96,7 +99,8 @@ def run_batch_way(study: Path, jobs: list, workers: int) -> tuple[float, float, 
     )
     wall = time.perf_counter() - start
     reply = json.loads(done.stdout.strip().splitlines()[-1])
-    return wall, reply["startup"], [JobResult(**r) for r in reply["results"]]
+    results = [JobResult(**r) for r in reply["results"]]
+    return wall, {"wall": reply["startup"], "cpu": reply["server_cpu"]}, results
 
 
 def _batch_child(spec: Path, workers: int) -> None:
@@ -111,8 +115,10 @@ def _batch_child(spec: Path, workers: int) -> None:
     with ReportPool(workers=workers, studies=[(order["study"], "", True)]) as pool:
         pool_started = time.perf_counter()
         startup = pool.ready() + pool_started - start
+        server_cpu = pool.server_cpu_seconds()
         pool.run_all(jobs, lambda job, result: results.append(result.to_dict()))
-    print(json.dumps({"startup": startup, "results": results}, default=str))
+    reply = {"startup": startup, "server_cpu": server_cpu, "results": results}
+    print(json.dumps(reply, default=str))
 
 
 def profile_way(study: Path, jobs: list) -> dict:
@@ -142,13 +148,25 @@ def profile_way(study: Path, jobs: list) -> dict:
     }
 
 
-def run_plain_way(jobs: list, workers: int) -> tuple[float, list]:
+def _cpu_with_children() -> float:
+    """CPU seconds of this process and of its children that have been waited for."""
+    import resource
+
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def run_plain_way(jobs: list, workers: int) -> tuple[float, float, list]:
+    """Wall time, CPU seconds (this process and the kernels it started) and results."""
     from analysis.report.run import execute_job
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_with_children()
     with ThreadPoolExecutor(workers) as pool:
         results = list(pool.map(lambda j: execute_job(j, engine="kernel"), jobs))
-    return time.perf_counter() - start, results
+    return time.perf_counter() - start, _cpu_with_children() - cpu, results
 
 
 EMPTY_WITH_IMPORTS = """
@@ -238,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
                               **cold(study, tmp)}))  # fmt: skip
             return 0
         batch_times, plain_times, startups, failures = [], [], [], []
+        batch_cpu, plain_cpu, report_cpu = [], [], []
         for r in range(args.repeats):
             jobs = _jobs(study, tmp / f"batch-{r}", args.reports)
             seconds, startup, results = run_batch_way(study, jobs, args.workers)
@@ -245,10 +264,13 @@ def main(argv: list[str] | None = None) -> int:
             startups.append(startup)
             failures += [x.error for x in results if x.status != "ok"]
             per_report = [x.duration for x in results]
+            report_cpu += [x.timings.get("cpu", 0.0) for x in results]
+            batch_cpu.append(startup["cpu"] + sum(x.timings.get("cpu", 0.0) for x in results))
             if not args.skip_baseline:
                 jobs = _jobs(study, tmp / f"plain-{r}", args.reports)
-                seconds, results = run_plain_way(jobs, args.workers)
+                seconds, cpu, results = run_plain_way(jobs, args.workers)
                 plain_times.append(seconds)
+                plain_cpu.append(cpu)
                 failures += [x.error for x in results if x.status != "ok"]
             print(
                 f"repeat {r}: batch {batch_times[-1]:.1f} s"
@@ -263,7 +285,12 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": round(batch_s, 2),
             "seconds_per_report": round(batch_s / args.reports, 3),
             "median_report_seconds_in_child": round(statistics.median(per_report), 3),
-            "batch_startup_seconds": round(statistics.median(startups), 2),
+            "median_report_cpu_seconds": round(statistics.median(report_cpu), 3),
+            "batch_startup_seconds": round(statistics.median(s["wall"] for s in startups), 2),
+            "batch_startup_cpu_seconds": round(statistics.median(s["cpu"] for s in startups), 2),
+            # fork server start-up plus every report, in CPU seconds: what the batch costs
+            # whatever else the machine runs (wall times on a shared machine are not)
+            "batch_cpu_seconds_per_report": round(statistics.median(batch_cpu) / args.reports, 3),
             "study_cache_warm_seconds": round(warm_seconds, 2),
             "failures": len(failures),
             "cpu_count": os.cpu_count(),
@@ -275,6 +302,10 @@ def main(argv: list[str] | None = None) -> int:
                 baseline_seconds=round(plain_s, 2),
                 baseline_seconds_per_report=round(plain_s / args.reports, 3),
                 speedup=round(plain_s / batch_s, 2),
+                baseline_cpu_seconds_per_report=round(
+                    statistics.median(plain_cpu) / args.reports, 3
+                ),
+                cpu_ratio=round(statistics.median(plain_cpu) / statistics.median(batch_cpu), 2),
             )
         if args.cold:
             out.update(cold(study, tmp))

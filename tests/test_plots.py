@@ -86,3 +86,96 @@ def test_region_map_is_rendered_once_and_looks_the_same(boundaries, monkeypatch)
     np.testing.assert_allclose(fast_axes, slow_axes, atol=1e-3)
     assert np.abs(fast - slow).max() <= 40
     assert (fast != slow).any(axis=-1).mean() < 0.06
+
+
+def _report_figures(boundaries):
+    """One of each figure a report draws, on data with wide tick labels (counts in 1000s)."""
+    from analysis import plots
+    from analysis.models.forecast import ForecastResult
+
+    rng = np.random.default_rng(7)
+    periods = pd.date_range("2018-01-01", periods=84, freq="MS")
+    ids = ["ML-1", "ML-2", "MR-02", "SN-KE"]
+    panel = pd.DataFrame(
+        {
+            "region_id": np.repeat(ids, len(periods)),
+            "region_name": np.repeat(["Kayes", "Koulikoro", "Hodh el Gharbi", "Kédougou"], 84),
+            "period": np.tile(periods, len(ids)),
+            "events": rng.poisson(900, 84 * len(ids)),
+        }
+    )
+    samples = rng.poisson(1200, (len(ids), 12, 200))
+    fc = ForecastResult(samples, tuple(ids), pd.date_range("2025-01-01", periods=12, freq="MS"),
+                        periods[-1], "local_level", 1)  # fmt: skip
+    table = [{"mean_predicted": p, "observed_frequency": p, "n": 10} for p in (0.1, 0.5)]
+    values = pd.Series({"ML-1": 0.7, "ML-2": 0.2, "MR-02": 0.05})
+    return {
+        "monthly_counts": plots.monthly_counts(panel, ids, focus="ML-1", title="Kayes"),
+        "fan_chart": plots.fan_chart(panel, fc, "ML-2", title="Koulikoro: forecast"),
+        "pit_histogram": plots.pit_histogram(
+            {"a": rng.uniform(size=50), "b": rng.uniform(size=50)}
+        ),
+        "onset_reliability": plots.onset_reliability(table),
+        "region_map": plots.region_map(
+            values, boundaries, label="P(at least one event)", focus=["ML-1"]
+        ),  # fmt: skip
+        "score_by_horizon": plots.score_by_horizon(
+            {
+                "by_horizon": [
+                    {"model": "auto", "is_baseline": False, "step": s, "crps": 1000.0 + s}
+                    for s in (1, 2, 3)
+                ]
+            }  # fmt: skip
+        ),
+    }
+
+
+def test_report_figures_have_fixed_margins_that_hold_their_labels(boundaries):
+    """No layout engine (it draws each figure twice), and nothing drawn outside the figure:
+    tick labels of four digits, axis labels, titles and legends fit the fixed margins."""
+    import matplotlib.pyplot as plt
+
+    for name, fig in _report_figures(boundaries).items():
+        assert fig.get_layout_engine() is None, name
+        renderer = fig.canvas.get_renderer()
+        drawn = fig.get_tightbbox(renderer)  # inches
+        width, height = fig.get_size_inches()
+        assert drawn.x0 >= -0.01 and drawn.y0 >= -0.01, (name, drawn)
+        assert drawn.x1 <= width + 0.01 and drawn.y1 <= height + 0.01, (name, drawn)
+        plt.close(fig)
+
+
+def test_figures_on_prepared_blanks_are_the_same_pictures(monkeypatch):
+    """A report figure drawn on a blank prepared before the fork (ticks already made) is
+    byte for byte the picture drawn on a new figure; blanks are used once, then new ones."""
+    from analysis import plots
+    from analysis.models.forecast import ForecastResult
+    from analysis.report.show import picture
+
+    rng = np.random.default_rng(11)
+    periods = pd.date_range("2019-01-01", periods=60, freq="MS")
+    panel = pd.DataFrame(
+        {
+            "region_id": np.repeat(["ML-1", "ML-2"], 60),
+            "region_name": np.repeat(["Kayes", "Koulikoro"], 60),
+            "period": np.tile(periods, 2),
+            "events": rng.poisson(4, 120),
+        }
+    )
+    steps = pd.date_range("2024-01-01", periods=6, freq="MS")
+    fc = ForecastResult(rng.poisson(5, (2, 6, 100)), ("ML-1", "ML-2"), steps, periods[-1], "m", 1)
+
+    def pictures():
+        return [
+            picture(plots.monthly_counts(panel, ["ML-1", "ML-2"], focus="ML-1")).png,
+            picture(plots.fan_chart(panel, fc, "ML-1", title="Kayes: forecast")).png,
+        ]
+
+    monkeypatch.setattr(plots, "_BLANKS", {})
+    new = pictures()
+    plots.prepare_blanks([(9.0, 4.2), (8.0, 3.6)])
+    blanks = [fig for figs in plots._BLANKS.values() for fig in figs]
+    assert len(blanks) == 2
+    assert pictures() == new
+    assert plots._BLANKS == {(9.0, 4.2): [], (8.0, 3.6): []}  # each used once
+    assert pictures() == new  # then new figures again

@@ -29,3 +29,32 @@ def test_only_long_text_may_wrap():
     assert '<td class="text nowrap">Koulikoro</td>' in html
     assert '<td class="text nowrap">2017-01-05</td>' in html
     assert '<td class="text">word word' in html
+
+
+def test_a_picture_is_shown_as_the_figure_it_was_rendered_from(monkeypatch):
+    """A figure drawn once (a study-level picture) shows the same PNG as drawing it in place."""
+    import base64
+
+    import IPython.display
+    import matplotlib.pyplot as plt
+
+    from analysis.report import show
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append((obj, kw)))
+
+    def draw():
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.plot([0, 1, 2], [2, 0, 1])
+        ax.set_title("a title")
+        return fig
+
+    open_before = set(plt.get_fignums())
+    picture = show.picture(draw())
+    assert base64.b64decode(picture.png).startswith(b"\x89PNG")
+    show.figure(draw(), "Drawn here.")
+    show.figure(picture, "Drawn before.")
+    (direct, meta_a), (stored, meta_b) = shown
+    assert stored["image/png"] == direct["image/png"] == picture.png
+    assert meta_b["metadata"] == {"conflict_trends": {"caption": "Drawn before."}}
+    assert set(plt.get_fignums()) == open_before  # both figures were closed once rendered

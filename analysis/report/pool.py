@@ -176,6 +176,14 @@ class ReportPool:
         self._pool.schedule(os.getpid).result()
         return time.perf_counter() - start
 
+    def server_cpu_seconds(self) -> float:
+        """CPU seconds the fork server spent on its start-up (imports, studies, figures)."""
+        from analysis.report.warmup import prepare_cpu_seconds
+
+        if self._pool is None:
+            self.start()
+        return float(self._pool.schedule(prepare_cpu_seconds).result())
+
     def _submit(self, job: ReportJob, timeout: float | None) -> tuple[Future, float, float]:
         if self._pool is None:
             self.start()

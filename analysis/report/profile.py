@@ -28,7 +28,11 @@ STAGES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
         ("analysis.report.context", ("results", "growth", "warm")),
         ("analysis.evaluation", ("backtest", "scorecard")),
     ),
-    "figures": (("analysis.plots", ("*",)), ("analysis.report.show", ("figure",))),
+    "figures": (
+        ("analysis.plots", ("*",)),
+        ("analysis.report.show", ("figure", "picture")),
+        ("analysis.report.study_figures", ("pit_histogram", "onset_reliability")),
+    ),
     "tables_text": (
         ("analysis.report.region_text", ("*",)),
         ("analysis.report.spillover_text", ("*",)),

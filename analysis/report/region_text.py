@@ -241,10 +241,9 @@ def forecast_table(fc: Any, region_id: str) -> pd.DataFrame:
     DataFrame
         ``period`` (YYYY-MM), ``expected``, ``median``, ``90% interval``, ``P(at least 1)``.
     """
-    frame = fc.to_frame()
-    rows = frame[frame["region_id"] == region_id]
-    if rows.empty:
+    if region_id not in fc.region_ids:
         raise ValueError(f"expected region {region_id!r} in the forecast")
+    rows = fc.select([region_id]).to_frame()  # quantiles of this region's paths only
     return pd.DataFrame(
         {
             "period": pd.to_datetime(rows["period"]).dt.strftime("%Y-%m").to_numpy(),

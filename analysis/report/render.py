@@ -211,19 +211,34 @@ _EXPORTER: Any = None
 
 
 def _exporter() -> Any:
-    """One HTMLExporter per process: building it loads templates (about 0.2 s)."""
+    """One exporter per process: building it loads templates (about 0.2 s).
+
+    nbconvert's ``HTMLExporter`` with two costs left out, a third of a page's render:
+
+    - its last step re-parses the whole page with BeautifulSoup (images included) to give
+      images without one an ``alt`` text and Jupyter's input and output wrappers a tab stop;
+      this template gives every figure its caption as ``alt`` text and has no such wrappers,
+      so the page is the template's output (``TemplateExporter.from_notebook_node``);
+    - it validates the notebook after each of its eleven preprocessors: here once, after the
+      last (``optimistic_validation``).
+    """
     global _EXPORTER
     if _EXPORTER is None:
-        from nbconvert import HTMLExporter
+        from nbconvert import HTMLExporter, TemplateExporter
 
         from analysis.report import assets
 
-        exporter = HTMLExporter(
+        class ReportExporter(HTMLExporter):
+            def from_notebook_node(self, nb: Any, resources: Any = None, **kw: Any) -> Any:
+                return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+        exporter = ReportExporter(
             template_name=TEMPLATE_NAME,
             extra_template_basedirs=[str(assets.template_dir())],
             exclude_input=True,
             exclude_input_prompt=True,
             exclude_output_prompt=True,
+            optimistic_validation=True,
         )
         exporter.register_filter("ct_clean", clean_html)
         _EXPORTER = exporter

@@ -129,7 +129,7 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
 
     if isinstance(job, dict):
         job = ReportJob(**job)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     timer = StageTimer()
     with timer.stage("template"):
         parameters = validate_parameters(job.parameters)
@@ -140,6 +140,7 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
     # papermill insists on an .ipynb suffix, so the temporary file keeps one
     tmp = ipynb_path.with_name(f".{ipynb_path.stem}.{os.getpid()}.tmp.ipynb")
     inner = StageTimer()
+    nb_out = None
     profiling = contextlib.nullcontext(inner)
     if job.extra.get("profile"):
         profiling = instrument(inner)
@@ -147,7 +148,7 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
         try:
             with timer.stage("execute"), profiling:
                 if engine == "inprocess":
-                    papermill.execute_notebook(
+                    nb_out = papermill.execute_notebook(
                         nb_in,
                         str(tmp),
                         parameters=parameters,
@@ -161,7 +162,7 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
                         request_save_on_cell_execute=False,
                     )
                 else:
-                    papermill.execute_notebook(
+                    nb_out = papermill.execute_notebook(
                         nb_in,
                         str(tmp),
                         parameters=parameters,
@@ -177,7 +178,8 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
             if not tmp.exists() or tmp.stat().st_size == 0:
                 nbformat.write(nb_in, str(tmp))
         with timer.stage("writing"):
-            nb_out = nbformat.read(str(tmp), as_version=4)
+            if nb_out is None:  # failed: the notebook as papermill saved it, error included
+                nb_out = nbformat.read(str(tmp), as_version=4)
             os.replace(tmp, ipynb_path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -187,8 +189,10 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
     with timer.stage("writing"):
         atomic_write_text(job.html_path, page)
     timings = timer.as_dict()
+    timings["cpu"] = round(time.process_time() - cpu_start, 3)  # this process's CPU seconds
     if inner.seconds:
-        timings.update({k: round(v, 3) for k, v in inner.seconds.items()})
+        # microseconds: a stage of one short call (a Markdown line) is not rounded to zero
+        timings.update({k: round(v, 6) for k, v in inner.seconds.items()})
         timings["cells_other"] = round(timer.seconds["execute"] - sum(inner.seconds.values()), 3)
     return JobResult(
         status=status,

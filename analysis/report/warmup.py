@@ -6,7 +6,8 @@ which runs :func:`prepare` once at its start: the heavy imports, a warm-up figur
 (fonts, Jinja templates, the Markdown renderer), the notebook templates, then each study
 listed in the ``CONFLICT_TRENDS_PRELOAD_STUDIES`` environment variable (its data, and its
 model fits, backtests, spillover simulation and growth table through
-:func:`analysis.report.context.warm`). Every report is then a ``fork()`` of that state.
+:func:`analysis.report.context.warm`, and its study-level figures through
+:func:`analysis.report.study_figures.warm`). Every report is then a ``fork()`` of that state.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import gc
 import importlib
 import json
 import os
+import time
 
 #: Environment variable holding a JSON list of ``[study_path, quarter, with_results]``.
 STUDIES_ENV = "CONFLICT_TRENDS_PRELOAD_STUDIES"
@@ -52,6 +54,7 @@ MODULES = (
     "analysis.report.methods_text",
     "analysis.report.changes",
     "analysis.report.provenance",
+    "analysis.report.study_figures",
     "analysis.report.run",
 )
 
@@ -79,6 +82,9 @@ def warm_imports(modules: tuple[str, ...] = MODULES) -> None:
     ax.set_title("warm-up")
     fig.savefig(io.BytesIO(), format="png")
     plt.close(fig)
+    from analysis import plots
+
+    plots.prepare_blanks()  # empty report figures, drawn once for every forked report
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("## Warm\n\ntext *x*")]
     render.render_html(nb)
@@ -104,12 +110,16 @@ def warm_studies(specs: list[list]) -> list[str]:
         One message per study that failed; a failure is not fatal (each report then loads
         on its own and shows the error where it happens).
     """
-    from analysis.report import context
+    from analysis.report import context, study_figures
 
     errors = []
     for study, quarter, with_results in specs:
         try:
-            context.warm(study, quarter) if with_results else context.load(study)
+            if with_results:
+                context.warm(study, quarter)
+                study_figures.warm(study, quarter)
+            # adjacency orders between all units, computed on first use: here, not per report
+            context.load(study).data.boundaries.graph_orders()
         except Exception as exc:  # noqa: BLE001 - reported by the reports themselves
             errors.append(f"{study}: {type(exc).__name__}: {exc}")
     return errors
@@ -118,8 +128,19 @@ def warm_studies(specs: list[list]) -> list[str]:
 def prepare() -> None:
     """Warm this process up, then park its objects outside the garbage collector's reach
     (``gc.freeze``) so that a child's collections do not touch, and copy, shared pages."""
+    global PREPARE_CPU_SECONDS
     with contextlib.suppress(Exception):
         warm_imports()
     with contextlib.suppress(Exception):
         warm_studies(json.loads(os.environ.get(STUDIES_ENV) or "[]"))
     gc.freeze()
+    PREPARE_CPU_SECONDS = time.process_time()
+
+
+#: CPU seconds :func:`prepare` took (the fork server's start-up), inherited by its children.
+PREPARE_CPU_SECONDS = 0.0
+
+
+def prepare_cpu_seconds() -> float:
+    """CPU seconds the fork server spent warming up (run it in a report process)."""
+    return PREPARE_CPU_SECONDS

@@ -9,7 +9,7 @@ quarter = ""
 # %%
 from analysis import as_of, growth, plots
 from analysis.models import risk
-from analysis.report import context, provenance, region_text, show, spillover_text
+from analysis.report import context, provenance, region_text, show, spillover_text, study_figures
 
 ctx = context.load(study)
 data = ctx.data
@@ -198,9 +198,8 @@ show.markdown(
     last=card["origins"][1],
 )
 show.table(region_text.evidence_table(card, shared.chosen, group), float_format="{:,.3f}")
-sub = shared.backtest.scores[shared.backtest.scores["group"] == group]
 show.figure(
-    plots.pit_histogram({shared.chosen: sub.loc[sub["model"] == shared.chosen, "pit"]}),
+    study_figures.pit_histogram(study, quarter, group),  # one per group, drawn once a study
     f"Randomised PIT of {shared.chosen}'s backtest forecasts for the {group} regions, steps "
     f"1-{ctx.study.horizon}: flat means calibrated, U-shaped too narrow, hump-shaped too wide.",
 )
@@ -263,7 +262,7 @@ show.markdown(
 if shared.onset_backtest and shared.onset_backtest.get("available"):
     show.table(spillover_text.onset_scorecard_table(shared.onset_backtest), float_format="{:,.3f}")
     show.figure(
-        plots.onset_reliability(shared.onset_backtest["reliability_onset_model"]),
+        study_figures.onset_reliability(study, quarter),  # drawn once a study
         "Reliability of the onset model's backtest forecasts on this study's history: mean "
         "forecast P(first event within the horizon) against the share of quiet units that had "
         "one, per probability bin; on the dashed line forecasts are calibrated.",

@@ -1,0 +1,92 @@
+"""Figures that are the same in every region report of a study, drawn once per study.
+
+The region report's PIT histogram shows the chosen model's backtest for the region's group
+(focus, active or quiet), and its onset reliability curve shows the study's onset backtest:
+neither depends on the region beyond its group. Drawing them in every report cost about a
+fifth of a report's time; here each is drawn once per study, as-of quarter and group, and
+kept as a rendered PNG (:class:`analysis.report.show.Picture`). In a batch
+:func:`warm` runs in the fork server before the first fork (:mod:`analysis.report.warmup`),
+so every report inherits the pictures; a report run on its own draws them on first use.
+
+Kept in memory only (never on disk): a picture depends on the installed matplotlib and fonts,
+which the cache key does not cover. The key is otherwise that of the study's results
+(:func:`analysis.report.context.results`): study file, data bytes, code version, quarter.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from analysis import cache
+from analysis.report import context
+from analysis.report.show import Picture, picture
+
+T = TypeVar("T")
+_PICTURES = cache.Memory(32)
+
+
+def _memo(
+    kind: str, study_path: str | os.PathLike[str], quarter: str, extra: tuple, draw: Callable[[], T]
+) -> T:
+    # the key of the study's results (context's own key function: the same study, data bytes,
+    # code version and quarter), plus what tells the pictures of one study apart
+    key = replace(context._key(kind, study_path, quarter), extra=extra)
+    return cache.memo(key, draw, memory=_PICTURES)
+
+
+def pit_histogram(study_path: str | os.PathLike[str], quarter: str, group: str) -> Picture:
+    """Randomised PIT histogram of the chosen model's backtest forecasts for one group.
+
+    Parameters
+    ----------
+    study_path : str or path
+        The study YAML.
+    quarter : str
+        ``YYYYQn`` or empty for the whole window.
+    group : str
+        ``focus``, ``active`` or ``quiet`` (the ``group`` column of the backtest scores).
+
+    Returns
+    -------
+    Picture
+        The figure of :func:`analysis.plots.pit_histogram`, rendered.
+    """
+    from analysis import plots
+
+    def draw() -> Picture:
+        shared = context.results(study_path, quarter)
+        scores = shared.backtest.scores
+        sub = scores[(scores["group"] == group) & (scores["model"] == shared.chosen)]
+        return picture(plots.pit_histogram({shared.chosen: sub["pit"]}))
+
+    return _memo("pit_figure", study_path, quarter, (group,), draw)
+
+
+def onset_reliability(study_path: str | os.PathLike[str], quarter: str) -> Picture | None:
+    """Reliability curve of the study's onset backtest (None when it is not available)."""
+    from analysis import plots
+
+    def draw() -> Picture | None:
+        card = context.results(study_path, quarter).onset_backtest
+        if not card or not card.get("available"):
+            return None
+        return picture(plots.onset_reliability(card["reliability_onset_model"]))
+
+    return _memo("onset_figure", study_path, quarter, (), draw)
+
+
+def warm(study_path: str | os.PathLike[str], quarter: str = "") -> list[Any]:
+    """Draw every study-level figure of a study (each group's PIT histogram, the onset curve).
+
+    Returns
+    -------
+    list
+        The pictures (for tests; callers only want them cached).
+    """
+    groups = context.results(study_path, quarter).backtest.scores["group"].unique()
+    drawn: list[Any] = [pit_histogram(study_path, quarter, str(g)) for g in sorted(groups)]
+    drawn.append(onset_reliability(study_path, quarter))
+    return drawn
