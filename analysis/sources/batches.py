@@ -11,10 +11,16 @@ Problems keep the position of their row in the whole file (``Problems.offset``),
 pooled over the batches and reported once, with the same caps and line numbers as a whole-file
 check: lines are counted from the file (quoted newlines included) only when something failed.
 The only check across rows, unique event ids, runs once over the whole id column at the end.
+
+One more thread reads the file's bytes once alongside the parsing (:class:`_Scan`): the SHA-256
+of the input for the manifest, the NUL-byte check, and the check that the offset where a large
+file is split lies outside quoted fields. None of the three delays the start of the parsing.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -28,6 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from analysis import progress
+from analysis.errors import InputError
 from analysis.events import CANONICAL_COLUMNS, duplicate_id_rows, row_failure_rows
 from analysis.sources.common import (
     MAX_SHOWN,
@@ -45,6 +52,8 @@ BLOCK_SIZE = 1 << 20
 CHUNK_ROWS = 1 << 18
 #: Files from this size on are parsed as two halves on two threads.
 SPLIT_BYTES = 1 << 26
+#: Bytes the scan of the whole file reads at a time.
+SCAN_BYTES = 1 << 23
 
 #: ``convert(chunk, problems)`` -> canonical columns of the chunk and its quality counts.
 Convert = Callable[[pa.Table, Problems], tuple[dict[str, pd.Series], dict[str, int]]]
@@ -57,6 +66,7 @@ class Batched:
     frame: pd.DataFrame
     quality: dict[str, int]
     failures: pd.DataFrame
+    sha256: str | None = None
 
 
 class _Restart(Exception):
@@ -102,12 +112,50 @@ def read_batched(
     Returns
     -------
     Batched
-        The canonical frame with the extras after it, the summed quality counts and the
-        schema failures of every row (not yet reported).
+        The canonical frame with the extras after it, the summed quality counts, the
+        schema failures of every row (not yet reported) and the SHA-256 of the file.
+
+    Raises
+    ------
+    InputError
+        For a NUL byte (before any other problem, as the file is binary or corrupted) and
+        for a row Arrow cannot parse (with its line).
     """
-    nul = nul_byte_error(path)
-    if nul is not None:
-        raise nul
+    split = _split_point(path, header)
+    scan = _Scan(path, split)
+    try:
+        try:
+            batched = _read_restarting(
+                path, header, types, expected, extras, problems, convert, split, scan
+            )
+        except Exception:
+            if scan.has_nul():
+                raise _nul_error(path) from None
+            raise
+        if scan.has_nul():
+            raise _nul_error(path)
+        return dataclasses.replace(batched, sha256=scan.sha256())
+    finally:
+        scan.stop()
+
+
+def _nul_error(path: Path) -> InputError:
+    error = nul_byte_error(path)
+    assert error is not None  # the scan found one
+    return error
+
+
+def _read_restarting(
+    path: Path,
+    header: list[str],
+    types: dict[str, pa.DataType],
+    expected: dict[str, str],
+    extras: list[tuple[str, str]],
+    problems: Problems,
+    convert: Convert,
+    split: int | None,
+    scan: _Scan,
+) -> Batched:
     numeric = {name for name, kind in types.items() if kind != pa.string()}
     dictionary = pa.dictionary(pa.int32(), pa.string())
     extra_types = {raw: dictionary for raw, _ in extras if raw not in types}
@@ -129,17 +177,18 @@ def read_batched(
     # out of sync with chunker" rather than mis-splitting a record, and the file is read again.
     # Numbers are parsed by Arrow's CSV converter; when one does not convert, the stream stops,
     # and the file is read again with numbers as text, converted and reported per chunk.
-    # A large file is read as two halves on two threads, split at a line end outside quotes;
-    # a malformed row in a half sends the file back to one stream, which names its line.
+    # A large file is read as two halves on two threads, split at a line end; the scan
+    # confirms the split lies outside quotes before the first chunk is used, else the file is
+    # read as one stream. A malformed row in a half also sends the file back to one stream,
+    # which names its line.
     newlines = False
     block = BLOCK_SIZE
     numbers_as_text = False
-    split = _split_point(path, header)
     while True:
         problems.reset()
         parse = pacsv.ParseOptions(newlines_in_values=newlines)
         reading = _Reading(path, header, pacsv.ReadOptions(block_size=int(min(block, 2**31 - 1))),
-                           parse, options(numbers_as_text), split)  # fmt: skip
+                           parse, options(numbers_as_text), split, scan)  # fmt: skip
         try:
             return _read(reading, numeric, expected, extras, problems, convert)
         except _Restart as again:
@@ -158,7 +207,8 @@ def read_batched(
 
 @dataclass(frozen=True)
 class _Reading:
-    """How to read one file: Arrow's options and where to split it (None: one stream)."""
+    """How to read one file: Arrow's options, where to split it (None: one stream) and the
+    scan that confirms the split."""
 
     path: Path
     header: list[str]
@@ -166,6 +216,7 @@ class _Reading:
     parse: pacsv.ParseOptions
     convert: pacsv.ConvertOptions
     split: int | None
+    scan: _Scan
 
 
 def _read(
@@ -250,6 +301,8 @@ def _chunks(reading: _Reading) -> Iterator[tuple[pa.Table, float]]:
         workers.append(worker)
         worker.start()
     try:
+        if reading.split is not None and not reading.scan.split_outside_quotes():
+            raise _Restart("split", ValueError("split inside a quoted field"))
         for i, handoff in enumerate(queues):
             while True:
                 kind, payload = handoff.get()
@@ -338,28 +391,104 @@ def _produce(
 
 
 def _split_point(path: Path, header: list[str]) -> int | None:
-    """A byte offset near the middle of a large file where a record starts, or None.
+    """The byte offset after the first line end from the middle of a large file, or None.
 
-    The offset follows a line end with an even number of quote characters before it, so it
-    lies outside every quoted field (in CSV, quotes open, close or double within quoted fields).
-    Small files, and headers whose names are not unique, are read as one stream.
+    The offset is a record start only if it lies outside every quoted field, which
+    :meth:`_Scan.split_outside_quotes` confirms. Small files, and headers whose names are not
+    unique, are read as one stream.
     """
-    import mmap
-
     size = path.stat().st_size
     if size < SPLIT_BYTES or len(set(header)) != len(header):
         return None
-    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        newline = mm.find(b"\n", size // 2)
-        if newline < 0 or newline + 1 >= size:
-            return None
-        quotes = 0
-        step = 1 << 24
-        for lo in range(0, newline, step):
-            piece = np.frombuffer(mm, dtype=np.uint8, count=min(step, newline - lo), offset=lo)
-            quotes += int(np.count_nonzero(piece == 34))
-        del piece
-    return newline + 1 if quotes % 2 == 0 else None
+    with open(path, "rb") as handle:
+        handle.seek(size // 2)
+        rest = handle.read(1 << 20)
+        while rest:
+            newline = rest.find(b"\n")
+            if newline >= 0:
+                split = handle.tell() - len(rest) + newline + 1
+                return split if split < size else None
+            rest = handle.read(1 << 20)
+    return None
+
+
+class _Scan:
+    """One pass over a file's bytes on a background thread, alongside the parsing.
+
+    It gives the SHA-256 of the file (for the manifest), whether the file holds a NUL byte,
+    and whether the offset ``split`` lies outside every quoted field: an even number of quote
+    characters before it (in CSV, quotes open, close or double within quoted fields). hashlib
+    and numpy release the GIL on large buffers, so the pass overlaps Arrow's parsing.
+    """
+
+    def __init__(self, path: Path, split: int | None) -> None:
+        self._path = path
+        self._split = split
+        self._split_even = False
+        self._digest: str | None = None
+        self._nul = False
+        self._error: BaseException | None = None
+        self._split_known = threading.Event()
+        self._done = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            digest = hashlib.sha256()
+            buffer = bytearray(SCAN_BYTES)
+            view = memoryview(buffer)
+            quotes = position = 0
+            with open(self._path, "rb") as handle:
+                while not self._stop.is_set():
+                    n = handle.readinto(buffer)
+                    if not n:
+                        break
+                    digest.update(view[:n])
+                    if not self._nul and buffer.find(b"\x00", 0, n) >= 0:
+                        self._nul = True
+                    if self._split is not None and not self._split_known.is_set():
+                        m = min(n, self._split - position)
+                        piece = np.frombuffer(buffer, dtype=np.uint8, count=m)
+                        quotes += int(np.count_nonzero(piece == 34))
+                        del piece
+                        if position + n >= self._split:
+                            self._split_even = quotes % 2 == 0
+                            self._split_known.set()
+                    position += n
+            if not self._stop.is_set():
+                self._digest = digest.hexdigest()
+        except BaseException as exc:  # raised by the reader when it asks for a result
+            self._error = exc
+        finally:
+            self._split_known.set()
+            self._done.set()
+
+    def _result(self, event: threading.Event) -> None:
+        event.wait()
+        if self._error is not None:
+            raise self._error
+
+    def split_outside_quotes(self) -> bool:
+        """Whether the split offset follows an even number of quotes (waits for the scan)."""
+        self._result(self._split_known)
+        return self._split_even
+
+    def has_nul(self) -> bool:
+        """Whether the file holds a NUL byte (waits for the whole scan)."""
+        self._result(self._done)
+        return self._nul
+
+    def sha256(self) -> str | None:
+        """Hex SHA-256 of the file (waits for the whole scan)."""
+        self._result(self._done)
+        return self._digest
+
+    def stop(self) -> None:
+        """Stop reading (the result is no longer needed) and wait for the thread."""
+        self._stop.set()
+        self._thread.join()
 
 
 def _whole(batches: list[pa.RecordBatch]) -> pa.Table:

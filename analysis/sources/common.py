@@ -60,6 +60,8 @@ class ReadResult:
         Fixable quality issue -> number of rows (kept).
     lines : callable
         ``lines()`` returns the line number of every record (computed on demand).
+    sha256 : str or None
+        Hex SHA-256 of the file, computed while it was read (None if not computed).
     """
 
     events: pd.DataFrame
@@ -68,6 +70,7 @@ class ReadResult:
     rows_read: int
     quality: dict[str, int]
     lines: Callable[[], np.ndarray] = field(repr=False, compare=False)
+    sha256: str | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -471,10 +474,12 @@ def finish(
     names: dict[str, str],
     quality: dict[str, int],
     failures: pd.DataFrame,
+    sha256: str | None = None,
 ) -> ReadResult:
     """Report the reader's problems and the schema ``failures`` at once, else the result.
 
-    ``failures`` are :func:`analysis.events.failure_rows` pooled over the batches of the file.
+    ``failures`` are :func:`analysis.events.failure_rows` pooled over the batches of the file;
+    ``sha256`` is the digest of the file computed while it was read.
     """
     n = len(frame)
     lines = functools.partial(record_lines, path, n)
@@ -485,7 +490,7 @@ def finish(
     if problems.found or schema_problems:
         reader_problems = problems.to_problems(lines()) if problems.found else []
         raise InputError(f"{path}: invalid {source} file", reader_problems + schema_problems)
-    return ReadResult(frame, source, path, n, quality, lines)
+    return ReadResult(frame, source, path, n, quality, lines, sha256)
 
 
 class _Lazy:
