@@ -110,21 +110,34 @@ def _string_hash(values: pd.Series) -> np.ndarray:
     return h
 
 
-def duplicated_ids(frame: pd.DataFrame) -> np.ndarray | None:
+def id_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """64-bit hash of every row's (source, event_id); equal keys give equal hashes.
+
+    A file read in batches hashes each batch as it comes; :func:`duplicated_ids` then takes
+    the hashes of the whole file.
+    """
+    h = _string_hash(frame["event_id"])
+    sources = frame["source"]
+    if len(sources) == 0:
+        return h
+    first = sources.iloc[0]
+    # one file has one source: its hash is computed once (the same value as row by row)
+    if pd.notna(first) and bool(sources.eq(first).fillna(False).all()):
+        mixed = _string_hash(pd.Series([first], dtype=STRING_DTYPE))  # broadcast
+    else:
+        mixed = _string_hash(sources)
+    return h ^ (mixed * np.uint64(0xC2B2AE3D27D4EB4F))
+
+
+def duplicated_ids(frame: pd.DataFrame, hashes: np.ndarray | None = None) -> np.ndarray | None:
     """Positions-mask of rows whose (source, event_id) appeared on an earlier row, or None.
 
-    A vectorised 64-bit hash finds candidates; only rows whose hashes collide are compared
-    exactly, so the common case (all unique) costs one hash pass.
+    A vectorised 64-bit hash (:func:`id_hashes`, or ``hashes`` computed earlier) finds
+    candidates; only rows whose hashes collide are compared exactly, so the common case (all
+    unique) costs one hash pass.
     """
     ids = frame["event_id"]
-    h = _string_hash(ids)
-    sources = frame["source"]
-    # one file has one source: comparing with the first value is cheaper than counting values
-    one_source = len(sources) == 0 or (
-        pd.notna(sources.iloc[0]) and bool(sources.eq(sources.iloc[0]).fillna(False).all())
-    )
-    if not one_source:
-        h = h ^ (_string_hash(sources) * np.uint64(0xC2B2AE3D27D4EB4F))
+    h = id_hashes(frame) if hashes is None else hashes
     valid = ids.notna().to_numpy()
     # numpy sorts 64-bit keys in a few tens of milliseconds, well ahead of a hash table
     ordered = np.sort(h[valid])
@@ -451,9 +464,12 @@ def row_failure_rows(events: pd.DataFrame, offset: int = 0) -> pd.DataFrame:
     return failure_rows(pd.DataFrame(columns=["column", "check", "index", "failure_case"]), events)
 
 
-def duplicate_id_rows(events: pd.DataFrame) -> pd.DataFrame:
-    """:func:`failure_rows` of the events whose (source, event_id) appeared on an earlier row."""
-    dup = duplicated_ids(events)
+def duplicate_id_rows(events: pd.DataFrame, hashes: np.ndarray | None = None) -> pd.DataFrame:
+    """:func:`failure_rows` of the events whose (source, event_id) appeared on an earlier row.
+
+    ``hashes``: :func:`id_hashes` of ``events``, if already computed.
+    """
+    dup = duplicated_ids(events, hashes)
     positions = np.flatnonzero(dup) if dup is not None else np.zeros(0, dtype=np.int64)
     return pd.DataFrame(
         {

@@ -23,8 +23,8 @@ import dataclasses
 import hashlib
 import queue
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,7 @@ import pyarrow.csv as pacsv
 
 from analysis import progress
 from analysis.errors import InputError
-from analysis.events import CANONICAL_COLUMNS, duplicate_id_rows, row_failure_rows
+from analysis.events import CANONICAL_COLUMNS, duplicate_id_rows, id_hashes, row_failure_rows
 from analysis.sources.common import (
     MAX_SHOWN,
     Problems,
@@ -219,6 +219,29 @@ class _Reading:
     scan: _Scan
 
 
+@dataclass
+class _Part:
+    """What one range of the file gave, chunk by chunk, with positions within the range."""
+
+    problems: Problems
+    frames: list[pd.DataFrame] = field(default_factory=list)
+    failures: list[pd.DataFrame] = field(default_factory=list)
+    extra_tables: list[pa.Table] = field(default_factory=list)
+    hashes: list[np.ndarray] = field(default_factory=list)
+    quality: dict[str, int] = field(default_factory=dict)
+    rows: int = 0
+
+
+@dataclass(frozen=True)
+class _Work:
+    """How each chunk is converted and checked (the same for every range)."""
+
+    numeric: set[str]
+    expected: dict[str, str]
+    extras: list[tuple[str, str]]
+    convert: Convert
+
+
 def _read(
     reading: _Reading,
     numeric: set[str],
@@ -227,39 +250,53 @@ def _read(
     problems: Problems,
     convert: Convert,
 ) -> Batched:
-    path = reading.path
-    frames: list[pd.DataFrame] = []
-    extra_tables: list[pa.Table] = []
+    work = _Work(numeric, expected, extras, convert)
+    parts = _read_parts(reading, work)
+    # positions within a range become positions in the file
+    offset = 0
     failures: list[pd.DataFrame] = []
     quality: dict[str, int] = {}
-    offset = 0
-    size_mb = path.stat().st_size / 1e6
-    with progress.bar(total=round(size_mb, 1), stage="ingest", unit="MB") as bar:
-        for chunk, read_mb in _chunks(reading):
-            bar.update(round(read_mb, 1) - bar.n if read_mb <= size_mb else 0)
-            problems.offset = offset
-            chunk = _numbers(chunk, numeric, expected, problems)
-            columns, counts = convert(chunk, problems)
-            for reason, count in counts.items():
-                quality[reason] = quality.get(reason, 0) + count
-            frame = pd.DataFrame({c: columns[c] for c in CANONICAL_COLUMNS}, copy=False)
-            failures.append(row_failure_rows(frame, offset))
-            frames.append(frame)
-            if extras:
-                extra_tables.append(chunk.select([raw for raw, _ in extras]))
-            offset += chunk.num_rows
-    problems.offset = 0
-    frame = _concat(frames)
+    for part in parts:
+        problems.merge(part.problems, offset)
+        for rows in part.failures:
+            if len(rows):
+                rows = rows.assign(
+                    position=np.where(rows["position"] >= 0, rows["position"] + offset, -1)
+                )
+            failures.append(rows)
+        for reason, count in part.quality.items():
+            quality[reason] = quality.get(reason, 0) + count
+        offset += part.rows
+    frame = _concat([f for part in parts for f in part.frames])
     if extras and len(frame):
         encoded = [raw for raw, _ in extras if raw not in numeric]
-        table = _settle_extras(pa.concat_tables(extra_tables), encoded)
+        tables = [t for part in parts for t in part.extra_tables]
+        table = _settle_extras(pa.concat_tables(tables), encoded)
         for raw, new in extras:
             frame[new] = table.column(raw).to_pandas(types_mapper=_string_mapper)
     pooled = [f for f in failures if len(f)]
     if len(frame):
-        pooled.append(duplicate_id_rows(frame))
+        hashes = np.concatenate([h for part in parts for h in part.hashes])
+        pooled.append(duplicate_id_rows(frame, hashes))
     rows = pd.concat(pooled, ignore_index=True) if pooled else failures[0] if failures else None
     return Batched(frame, quality, rows if rows is not None else _no_failures())
+
+
+def _convert_chunk(chunk: pa.Table, work: _Work, part: _Part) -> None:
+    """Convert, check and count one chunk into ``part``."""
+    part.problems.offset = part.rows
+    chunk = _numbers(chunk, work.numeric, work.expected, part.problems)
+    columns, counts = work.convert(chunk, part.problems)
+    for reason, count in counts.items():
+        part.quality[reason] = part.quality.get(reason, 0) + count
+    frame = pd.DataFrame({c: columns[c] for c in CANONICAL_COLUMNS}, copy=False)
+    part.failures.append(row_failure_rows(frame, part.rows))
+    part.hashes.append(id_hashes(frame))
+    part.frames.append(frame)
+    if work.extras:
+        part.extra_tables.append(chunk.select([raw for raw, _ in work.extras]))
+    part.rows += chunk.num_rows
+    part.problems.offset = 0
 
 
 def _no_failures() -> pd.DataFrame:
@@ -275,51 +312,92 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _chunks(reading: _Reading) -> Iterator[tuple[pa.Table, float]]:
-    """Tables of about :data:`CHUNK_ROWS` rows in file order, read on background threads.
+def _read_parts(reading: _Reading, work: _Work) -> list[_Part]:
+    """Parse the file's ranges on background threads and convert their chunks as they come.
 
-    Arrow parses with the GIL released, so reading overlaps the conversion and checks of the
-    chunk in hand. One stream: its queue holds one chunk, which bounds the memory in flight.
-    Two halves: the first half's queue holds one chunk; the second half is parsed alongside
-    and queued whole (its chunks are kept anyway, as the events of the file).
+    Arrow parses with the GIL released, so parsing overlaps the conversion and checks of the
+    chunks already parsed. Each range has a parsing thread, whose queue holds one chunk (which
+    bounds the memory in flight), and its own converter: this thread for the first range, one
+    more thread for the second half of a split file. Two converters keep both cores busy to
+    the end, where one would still be converting the second half after the parsing ended.
+    Each range keeps its own problems by position in the range; :func:`_read` merges them.
     """
     size = reading.path.stat().st_size
-    if reading.split is None:
-        ranges = [(0, size, 1)]
-    else:
-        ranges = [(0, reading.split, 1), (reading.split, size, 0)]
+    ranges = [(0, size)] if reading.split is None else [(0, reading.split), (reading.split, size)]
     stop = threading.Event()
     queues: list[queue.Queue[tuple[str, object]]] = []
-    workers = []
-    consumed = [0.0] * len(ranges)
-    for i, (start, end, bound) in enumerate(ranges):
-        handoff: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=bound)
+    threads: list[threading.Thread] = []
+    for i, (start, end) in enumerate(ranges):
+        handoff: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=1)
         worker = threading.Thread(
             target=_produce, args=(reading, start, end, i > 0, handoff, stop), daemon=True
         )
         queues.append(handoff)
-        workers.append(worker)
+        threads.append(worker)
         worker.start()
-    try:
-        if reading.split is not None and not reading.scan.split_outside_quotes():
-            raise _Restart("split", ValueError("split inside a quoted field"))
-        for i, handoff in enumerate(queues):
-            while True:
-                kind, payload = handoff.get()
-                if kind == "done":
-                    break
-                if kind == "error":
-                    _raise_read_error(reading, payload)  # type: ignore[arg-type]
-                table, read_mb = payload  # type: ignore[misc]
+    parts = [_Part(Problems(reading.path)) for _ in ranges]
+    errors: list[BaseException | None] = [None] * len(ranges)
+    size_mb = size / 1e6
+    consumed = [0.0] * len(ranges)
+    lock = threading.Lock()
+    with progress.bar(total=round(size_mb, 1), stage="ingest", unit="MB") as bar:
+
+        def advance(i: int, read_mb: float) -> None:
+            with lock:
                 consumed[i] = read_mb
-                yield table, sum(consumed)
-    finally:
-        stop.set()
-        for handoff in queues:  # unblock producers waiting on a full queue
-            while not handoff.empty():
-                handoff.get_nowait()
-        for worker in workers:
-            worker.join()
+                total = round(sum(consumed), 1)
+                bar.update(total - bar.n if total <= size_mb else 0)
+
+        def consume(i: int) -> None:
+            try:
+                while True:
+                    kind, payload = _get(queues[i], stop)
+                    if kind in ("done", "stopped"):
+                        return
+                    if kind == "error":
+                        _raise_read_error(reading, payload)  # type: ignore[arg-type]
+                    table, read_mb = payload  # type: ignore[misc]
+                    _convert_chunk(table, work, parts[i])
+                    advance(i, read_mb)
+            except BaseException as exc:  # raised by this thread once every range stopped
+                errors[i] = exc
+                stop.set()
+
+        try:
+            if reading.split is not None and not reading.scan.split_outside_quotes():
+                raise _Restart("split", ValueError("split inside a quoted field"))
+            helpers = [
+                threading.Thread(target=consume, args=(i,), daemon=True)
+                for i in range(1, len(ranges))
+            ]
+            for helper in helpers:
+                threads.append(helper)
+                helper.start()
+            consume(0)
+            for helper in helpers:
+                helper.join()
+        finally:
+            stop.set()
+            for handoff in queues:  # unblock producers waiting on a full queue
+                while not handoff.empty():
+                    handoff.get_nowait()
+            for thread in threads:
+                thread.join()
+    # the first range's error names the earlier line; a restart is a restart in either range
+    for error in errors:
+        if error is not None:
+            raise error
+    return parts
+
+
+def _get(handoff: queue.Queue, stop: threading.Event) -> tuple[str, object]:
+    # another range failed: stop converting (its producer stops too)
+    while not stop.is_set():
+        try:
+            return handoff.get(timeout=0.1)
+        except queue.Empty:
+            continue
+    return "stopped", None
 
 
 class _Range:

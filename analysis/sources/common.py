@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import functools
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,15 @@ class Problems:
         shown.extend(values[: max(MAX_SHOWN - len(shown), 0)])
         if canonical:
             self.skip.setdefault(canonical, set()).update(positions.tolist())
+
+    def merge(self, other: Problems, offset: int) -> None:
+        """Add the problems of a later range of the file, whose first row is at ``offset``."""
+        for key, (where, values) in other.found.items():
+            mine, shown = self.found.setdefault(key, ([], []))
+            mine.extend(positions + offset for positions in where)
+            shown.extend(values[: max(MAX_SHOWN - len(shown), 0)])
+        for canonical, positions in other.skip.items():
+            self.skip.setdefault(canonical, set()).update(p + offset for p in positions)
 
     def reset(self) -> None:
         """Forget everything (the file is about to be read again)."""
@@ -409,9 +419,15 @@ class DateCache:
     def __init__(self) -> None:
         self.index = pd.Index([], dtype=object)
         self.values = np.array([], dtype=DATE_DTYPE)
+        # the two halves of a large file are converted on two threads
+        self._lock = threading.Lock()
 
     def parse(self, uniques: pd.Index, formats: tuple[str, ...]) -> np.ndarray:
         """Parsed value of every string in ``uniques`` (NaT where no format matches)."""
+        with self._lock:
+            return self._parse(uniques, formats)
+
+    def _parse(self, uniques: pd.Index, formats: tuple[str, ...]) -> np.ndarray:
         where = self.index.get_indexer(uniques)
         new = where < 0
         if new.any():
