@@ -54,9 +54,11 @@ def build_panel(
         raise InputError(
             "bad frequency", [Problem(None, None, "freq", "month or quarter", str(freq))]
         )
+    # the distinct region ids (a few hundred in millions of events) serve twice
+    codes, uniques = pd.factorize(events["region_id"])
     if not countries:
         known = boundaries.regions.set_index("region_id")["country"]
-        countries = sorted(known.reindex(events["region_id"].dropna().unique()).dropna().unique())
+        countries = sorted(known.reindex(pd.Index(uniques, dtype=object)).dropna().unique())
     units = boundaries.regions_of(countries)
     missing = sorted(set(countries) - set(units["country"]))
     if missing:
@@ -91,12 +93,11 @@ def build_panel(
             "boundary codes must be unique",
             [Problem(None, None, "region_id", "a unique code", v) for v in ids[ids.duplicated()]],
         )
-    codes, uniques = pd.factorize(events["region_id"])
     # a missing region id (code -1) takes the appended -1: no unit
     known = pd.Index(ids).get_indexer(pd.Index(uniques, dtype=object).astype(str))
     unit = np.append(known, -1)[codes]
     step = 1 if freq == "month" else 3
-    month = dates.to_numpy().astype("datetime64[M]").astype(np.int64)
+    month = _months(dates.to_numpy())
     period = (
         month // step - periods[0].to_datetime64().astype("datetime64[M]").astype(np.int64) // step
     )
@@ -128,6 +129,21 @@ def build_panel(
     # kept for the data summary rather than raised as a warning.
     panel.attrs = {"freq": freq, "events_outside": int(len(events) - inside.sum())}
     return panel
+
+
+def _months(stamps: np.ndarray) -> np.ndarray:
+    """Months since 1970-01 of datetimes (NaT gives an arbitrary value: mask it).
+
+    Days are a division; months need the calendar, so they are looked up per day of the
+    span (a few thousand days) instead of computed per event (five times faster).
+    """
+    days = stamps.astype("datetime64[D]").astype(np.int64)
+    known = days[~np.isnat(stamps)]
+    if len(known) == 0:
+        return np.zeros(len(days), dtype=np.int64)
+    lo, hi = int(known.min()), int(known.max())
+    table = np.arange(lo, hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return table[np.clip(days, lo, hi) - lo]
 
 
 def to_matrix(
