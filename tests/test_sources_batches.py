@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 
 import pandas as pd
@@ -152,3 +153,20 @@ def test_malformed_row_in_the_second_half_names_its_line(tmp_path, small_batches
     (problem,) = err.value.problems
     assert problem.file == str(path) and problem.line == lines[2900]
     assert problem.expected == "9 fields as in the header" and problem.found == "10 fields"
+
+
+def test_garbage_collector_is_paused_while_reading_only(tmp_path, monkeypatch):
+    path = tmp_path / "acled.csv"
+    _write(path, 50)
+    during = []
+    convert = batches._convert_chunk
+    monkeypatch.setattr(
+        batches, "_convert_chunk", lambda *a: during.append(gc.isenabled()) or convert(*a)
+    )
+    assert gc.isenabled()
+    read_events(path)
+    assert during == [False] and gc.isenabled()
+    path.write_text(HEADER + "\nMLI1,2024-02-08,Battles,JNIM,Mali,Kayes,1,one,two,three\n")
+    with pytest.raises(InputError):
+        read_events(path)
+    assert gc.isenabled()
