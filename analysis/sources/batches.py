@@ -23,6 +23,8 @@ import contextlib
 import dataclasses
 import gc
 import hashlib
+import mmap
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -54,8 +56,8 @@ BLOCK_SIZE = 1 << 20
 CHUNK_ROWS = 1 << 18
 #: Files from this size on are parsed as two halves on two threads.
 SPLIT_BYTES = 1 << 26
-#: Bytes the scan of the whole file reads at a time.
-SCAN_BYTES = 1 << 23
+#: Bytes of the file the scan maps at a time (a multiple of the page size).
+SCAN_BYTES = 1 << 25
 
 #: ``convert(chunk, problems)`` -> canonical columns of the chunk and its quality counts.
 Convert = Callable[[pa.Table, Problems], tuple[dict[str, pd.Series], dict[str, int]]]
@@ -552,28 +554,30 @@ class _Scan:
     def _run(self) -> None:
         try:
             digest = hashlib.sha256()
-            buffer = bytearray(SCAN_BYTES)
-            view = memoryview(buffer)
-            quotes = position = 0
+            quotes = 0
             with open(self._path, "rb") as handle:
-                while not self._stop.is_set():
-                    n = handle.readinto(buffer)
-                    if not n:
-                        break
-                    digest.update(view[:n])
-                    if not self._nul and buffer.find(b"\x00", 0, n) >= 0:
-                        self._nul = True
-                    if self._split is not None and not self._split_known.is_set():
-                        m = min(n, self._split - position)
-                        piece = np.frombuffer(buffer, dtype=np.uint8, count=m)
-                        quotes += int(np.count_nonzero(piece == 34))
-                        del piece
-                        if position + n >= self._split:
-                            self._split_even = quotes % 2 == 0
-                            self._split_known.set()
-                    position += n
-            if not self._stop.is_set():
-                self._digest = digest.hexdigest()
+                size = os.fstat(handle.fileno()).st_size
+                for start in range(0, size, SCAN_BYTES):
+                    if self._stop.is_set():
+                        return
+                    n = min(SCAN_BYTES, size - start)
+                    # a mapped window is read in place: read() would copy the file once more
+                    with mmap.mmap(
+                        handle.fileno(), n, offset=start, access=mmap.ACCESS_READ
+                    ) as window:
+                        with memoryview(window) as view:
+                            digest.update(view)
+                        if not self._nul and window.find(b"\x00") >= 0:
+                            self._nul = True
+                        if self._split is not None and not self._split_known.is_set():
+                            m = min(n, self._split - start)
+                            piece = np.frombuffer(window, dtype=np.uint8, count=m)
+                            quotes += int(np.count_nonzero(piece == 34))
+                            del piece
+                            if start + n >= self._split:
+                                self._split_even = quotes % 2 == 0
+                                self._split_known.set()
+            self._digest = digest.hexdigest()
         except BaseException as exc:  # raised by the reader when it asks for a result
             self._error = exc
         finally:
