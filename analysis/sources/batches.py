@@ -555,6 +555,7 @@ class _Scan:
         try:
             digest = hashlib.sha256()
             quotes = 0
+            is_quote = np.empty(1 << 20, dtype=bool)
             with open(self._path, "rb") as handle:
                 size = os.fstat(handle.fileno()).st_size
                 for start in range(0, size, SCAN_BYTES):
@@ -571,9 +572,7 @@ class _Scan:
                             self._nul = True
                         if self._split is not None and not self._split_known.is_set():
                             m = min(n, self._split - start)
-                            piece = np.frombuffer(window, dtype=np.uint8, count=m)
-                            quotes += int(np.count_nonzero(piece == 34))
-                            del piece
+                            quotes += _count_quotes(window, m, is_quote)
                             if start + n >= self._split:
                                 self._split_even = quotes % 2 == 0
                                 self._split_known.set()
@@ -608,6 +607,21 @@ class _Scan:
         """Stop reading (the result is no longer needed) and wait for the thread."""
         self._stop.set()
         self._thread.join()
+
+
+def _count_quotes(window: mmap.mmap, n: int, out: np.ndarray) -> int:
+    """Quote characters in the first ``n`` bytes of ``window``.
+
+    Compared a slice at a time into one reused array: a comparison of the whole window made
+    a new array of its size each time, in fresh pages the kernel had to zero.
+    """
+    data = np.frombuffer(window, dtype=np.uint8, count=n)
+    step = len(out)
+    count = 0
+    for lo in range(0, n, step):
+        piece = data[lo : lo + step]
+        count += int(np.count_nonzero(np.equal(piece, 34, out=out[: len(piece)])))
+    return count  # the views of the window end here, before it is closed
 
 
 def _whole(batches: list[pa.RecordBatch]) -> pa.Table:
