@@ -110,17 +110,34 @@ def _string_hash(values: pd.Series) -> np.ndarray:
     return h
 
 
-def duplicated_ids(frame: pd.DataFrame) -> np.ndarray | None:
+def id_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """64-bit hash of every row's (source, event_id); equal keys give equal hashes.
+
+    A file read in batches hashes each batch as it comes; :func:`duplicated_ids` then takes
+    the hashes of the whole file.
+    """
+    h = _string_hash(frame["event_id"])
+    sources = frame["source"]
+    if len(sources) == 0:
+        return h
+    first = sources.iloc[0]
+    # one file has one source: its hash is computed once (the same value as row by row)
+    if pd.notna(first) and bool(sources.eq(first).fillna(False).all()):
+        mixed = _string_hash(pd.Series([first], dtype=STRING_DTYPE))  # broadcast
+    else:
+        mixed = _string_hash(sources)
+    return h ^ (mixed * np.uint64(0xC2B2AE3D27D4EB4F))
+
+
+def duplicated_ids(frame: pd.DataFrame, hashes: np.ndarray | None = None) -> np.ndarray | None:
     """Positions-mask of rows whose (source, event_id) appeared on an earlier row, or None.
 
-    A vectorised 64-bit hash finds candidates; only rows whose hashes collide are compared
-    exactly, so the common case (all unique) costs one hash pass.
+    A vectorised 64-bit hash (:func:`id_hashes`, or ``hashes`` computed earlier) finds
+    candidates; only rows whose hashes collide are compared exactly, so the common case (all
+    unique) costs one hash pass.
     """
     ids = frame["event_id"]
-    h = _string_hash(ids)
-    sources = frame["source"]
-    if sources.nunique(dropna=False) > 1:
-        h = h ^ (_string_hash(sources) * np.uint64(0xC2B2AE3D27D4EB4F))
+    h = id_hashes(frame) if hashes is None else hashes
     valid = ids.notna().to_numpy()
     # numpy sorts 64-bit keys in a few tens of milliseconds, well ahead of a hash table
     ordered = np.sort(h[valid])
@@ -222,6 +239,16 @@ ROW_SCHEMA = pa.DataFrameSchema(
 # rows). A column whose dtype already is STRING_DTYPE holds only strings and nulls, so for such
 # columns the batch check below leaves the dtype out; nullability and value checks stay.
 _ROW_SCHEMA_TEXT_TYPED = ROW_SCHEMA.update_columns({c: {"dtype": None} for c in STRING_COLUMNS})
+# Without its dtype, a nullable text column with no checks has nothing left to check, yet
+# pandera still walks it (a third of the batch check): such columns are left out. They are
+# present, as the typed check is only used when every text column is.
+_ROW_SCHEMA_TEXT_TYPED = _ROW_SCHEMA_TEXT_TYPED.remove_columns(
+    [
+        name
+        for name, column in _ROW_SCHEMA_TEXT_TYPED.columns.items()
+        if column.nullable and not column.checks and column.dtype is None
+    ]
+)
 
 # What a user should have written, per failed check; pandera's own names are for programmers.
 _EXPECTED = {
@@ -437,9 +464,12 @@ def row_failure_rows(events: pd.DataFrame, offset: int = 0) -> pd.DataFrame:
     return failure_rows(pd.DataFrame(columns=["column", "check", "index", "failure_case"]), events)
 
 
-def duplicate_id_rows(events: pd.DataFrame) -> pd.DataFrame:
-    """:func:`failure_rows` of the events whose (source, event_id) appeared on an earlier row."""
-    dup = duplicated_ids(events)
+def duplicate_id_rows(events: pd.DataFrame, hashes: np.ndarray | None = None) -> pd.DataFrame:
+    """:func:`failure_rows` of the events whose (source, event_id) appeared on an earlier row.
+
+    ``hashes``: :func:`id_hashes` of ``events``, if already computed.
+    """
+    dup = duplicated_ids(events, hashes)
     positions = np.flatnonzero(dup) if dup is not None else np.zeros(0, dtype=np.int64)
     return pd.DataFrame(
         {

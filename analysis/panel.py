@@ -12,7 +12,7 @@ import pandas as pd
 
 from analysis.errors import InputError, Problem
 from analysis.geography import Boundaries, load_boundaries
-from analysis.periods import Freq, parse_month, period_range, period_start
+from analysis.periods import Freq, parse_month, period_range
 
 #: Country code of synthetic regions (ISO 3166 leaves ZZZ to user assignment).
 SYNTHETIC_COUNTRY = "ZZZ"
@@ -54,9 +54,11 @@ def build_panel(
         raise InputError(
             "bad frequency", [Problem(None, None, "freq", "month or quarter", str(freq))]
         )
+    # the distinct region ids (a few hundred in millions of events) serve twice
+    codes, uniques = pd.factorize(events["region_id"])
     if not countries:
         known = boundaries.regions.set_index("region_id")["country"]
-        countries = sorted(known.reindex(events["region_id"].dropna().unique()).dropna().unique())
+        countries = sorted(known.reindex(pd.Index(uniques, dtype=object)).dropna().unique())
     units = boundaries.regions_of(countries)
     missing = sorted(set(countries) - set(units["country"]))
     if missing:
@@ -82,50 +84,66 @@ def build_panel(
             [Problem(None, None, "end", f"a month on or after {first:%Y-%m}", f"{last:%Y-%m}")],
         )
     periods = period_range(first, last, freq)
-    window_end = periods[-1] + (
-        pd.offsets.MonthBegin(1) if freq == "month" else pd.offsets.QuarterBegin(1, startingMonth=1)
+    # Every (unit, period) cell is a position in one flat array: unit position x periods +
+    # period position. Counting is then one bincount over the three columns a count needs;
+    # a group-by and a reindex onto the grid cost ten times as much at two million events.
+    ids = units["region_id"].astype(str)
+    if ids.duplicated().any():
+        raise InputError(
+            "boundary codes must be unique",
+            [Problem(None, None, "region_id", "a unique code", v) for v in ids[ids.duplicated()]],
+        )
+    # a missing region id (code -1) takes the appended -1: no unit
+    known = pd.Index(ids).get_indexer(pd.Index(uniques, dtype=object).astype(str))
+    unit = np.append(known, -1)[codes]
+    step = 1 if freq == "month" else 3
+    month = _months(dates.to_numpy())
+    period = (
+        month // step - periods[0].to_datetime64().astype("datetime64[M]").astype(np.int64) // step
     )
-
-    inside = (
-        events["region_id"].isin(units["region_id"]).to_numpy()
-        & (dates >= periods[0]).to_numpy()
-        & (dates < window_end).to_numpy()
-    )
-    # Only the three columns a count needs: copying whole event rows (notes and all) would
-    # double the memory of a large export.
-    codes, uniques = pd.factorize(events["region_id"])
-    region = pd.Categorical.from_codes(codes[inside], categories=pd.Index(uniques, dtype=object))
-    period = period_start(dates[inside], freq).to_numpy()
+    inside = (unit >= 0) & ~np.isnat(dates.to_numpy()) & (period >= 0) & (period < len(periods))
+    cell = unit[inside] * len(periods) + period[inside]
+    cells = len(ids) * len(periods)
     if "fatalities" in events.columns:
         fatalities = pd.to_numeric(events["fatalities"], errors="coerce").to_numpy(float)[inside]
     else:
         fatalities = np.zeros(int(inside.sum()))
-    counts = (
-        pd.DataFrame(
-            {
-                "region_id": region,
-                "period": period,
-                "events": 1,
-                "fatalities": np.nan_to_num(fatalities),
-            }
-        )
-        .groupby(["region_id", "period"], sort=False, observed=True)
-        .sum()
-    )
+    counts = np.bincount(cell, minlength=cells)
+    deaths = np.bincount(cell, weights=np.nan_to_num(fatalities), minlength=cells)
 
-    grid = pd.MultiIndex.from_product([units["region_id"], periods], names=["region_id", "period"])
-    panel = counts.reindex(grid, fill_value=0).reset_index()
-    info = units.set_index("region_id")
-    panel.insert(1, "region_name", info.loc[panel["region_id"], "region_name"].to_numpy())
-    panel.insert(2, "country", info.loc[panel["region_id"], "country"].to_numpy())
-    panel["events"] = panel["events"].astype("int64")
-    panel["fatalities"] = np.rint(panel["fatalities"]).astype("int64")
+    order = np.argsort(ids.to_numpy(dtype=object), kind="stable")
+    rows = (order[:, None] * len(periods) + np.arange(len(periods))).ravel()
+    unit_rows = np.repeat(order, len(periods))
+    panel = pd.DataFrame(
+        {
+            "region_id": ids.iloc[unit_rows].to_numpy(),
+            "region_name": units["region_name"].to_numpy()[unit_rows],
+            "country": units["country"].to_numpy()[unit_rows],
+            "period": np.tile(periods.to_numpy(), len(ids)),
+            "events": counts[rows].astype("int64"),
+            "fatalities": np.rint(deaths[rows]).astype("int64"),
+        }
+    )
     panel["region_id"] = panel["region_id"].astype(str)
-    panel = panel[PANEL_COLUMNS].sort_values(["region_id", "period"]).reset_index(drop=True)
     # Events of other countries are expected when a study selects countries; the count is
     # kept for the data summary rather than raised as a warning.
     panel.attrs = {"freq": freq, "events_outside": int(len(events) - inside.sum())}
     return panel
+
+
+def _months(stamps: np.ndarray) -> np.ndarray:
+    """Months since 1970-01 of datetimes (NaT gives an arbitrary value: mask it).
+
+    Days are a division; months need the calendar, so they are looked up per day of the
+    span (a few thousand days) instead of computed per event (five times faster).
+    """
+    days = stamps.astype("datetime64[D]").astype(np.int64)
+    known = days[~np.isnat(stamps)]
+    if len(known) == 0:
+        return np.zeros(len(days), dtype=np.int64)
+    lo, hi = int(known.min()), int(known.max())
+    table = np.arange(lo, hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return table[np.clip(days, lo, hi) - lo]
 
 
 def to_matrix(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import hashlib
+
 import pandas as pd
 import pytest
 
@@ -60,7 +63,19 @@ def test_two_halves_give_the_events_of_one_stream(tmp_path, monkeypatch):
     data = path.read_bytes()
     assert split is not None and data[split - 1 : split] == b"\n"
     assert data[:split].count(b'"') % 2 == 0 and data[split:].startswith(b"MLI")
-    pd.testing.assert_frame_equal(read_events(path).events, one)
+    scan = batches._Scan(path, split)
+    assert scan.split_outside_quotes() and scan.sha256() == hashlib.sha256(data).hexdigest()
+    starts = []
+    produce = batches._produce
+    monkeypatch.setattr(
+        batches,
+        "_produce",
+        lambda reading, start, *a: starts.append(start) or produce(reading, start, *a),
+    )
+    result = read_events(path)
+    assert sorted(starts) == [0, split]  # read as two halves
+    pd.testing.assert_frame_equal(result.events, one)
+    assert result.sha256 == hashlib.sha256(data).hexdigest()
 
 
 def test_no_split_inside_a_quoted_field(tmp_path, monkeypatch):
@@ -68,8 +83,23 @@ def test_no_split_inside_a_quoted_field(tmp_path, monkeypatch):
     path = tmp_path / "acled.csv"
     note = '"' + "a long note\n" * 200 + '"'
     path.write_text(f"{HEADER}\nMLI1,2024-02-08,Battles,JNIM,Mali,Kayes,1,{note},\n")
-    assert batches._split_point(path, HEADER.split(",")) is None
+    split = batches._split_point(path, HEADER.split(","))
+    assert split is not None and path.read_bytes()[:split].count(b'"') == 1
+    assert not batches._Scan(path, split).split_outside_quotes()
     assert read_events(path).events["notes"].iloc[0].count("\n") == 200
+
+
+def test_nul_byte_is_refused_before_other_problems(tmp_path, small_batches):
+    path = tmp_path / "acled.csv"
+    lines = _write(path, 3000, bad_date={5})
+    data = path.read_bytes()
+    at = data.index(b"MLI002900")
+    path.write_bytes(data[:at] + b"MLI\x00" + data[at + 4 :])
+    with pytest.raises(InputError) as err:
+        read_events(path)
+    (problem,) = err.value.problems
+    assert problem.line == lines[2900] and problem.column == "event_id_cnty"
+    assert "NUL" in str(err.value) and "binary or corrupted" in problem.expected
 
 
 def test_problems_in_late_batches_name_their_line(tmp_path, small_batches):
@@ -123,3 +153,20 @@ def test_malformed_row_in_the_second_half_names_its_line(tmp_path, small_batches
     (problem,) = err.value.problems
     assert problem.file == str(path) and problem.line == lines[2900]
     assert problem.expected == "9 fields as in the header" and problem.found == "10 fields"
+
+
+def test_garbage_collector_is_paused_while_reading_only(tmp_path, monkeypatch):
+    path = tmp_path / "acled.csv"
+    _write(path, 50)
+    during = []
+    convert = batches._convert_chunk
+    monkeypatch.setattr(
+        batches, "_convert_chunk", lambda *a: during.append(gc.isenabled()) or convert(*a)
+    )
+    assert gc.isenabled()
+    read_events(path)
+    assert during == [False] and gc.isenabled()
+    path.write_text(HEADER + "\nMLI1,2024-02-08,Battles,JNIM,Mali,Kayes,1,one,two,three\n")
+    with pytest.raises(InputError):
+        read_events(path)
+    assert gc.isenabled()

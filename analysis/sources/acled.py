@@ -113,5 +113,12 @@ def read_acled(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadRes
     written.update(date_start=names["event_date"], date_end=names["event_date"])
     written.update({c: names[c] for c in ("latitude", "longitude", "fatalities") if c in names})
     return finish(
-        path, "acled", batched.frame, problems, written, batched.quality, batched.failures
+        path,
+        "acled",
+        batched.frame,
+        problems,
+        written,
+        batched.quality,
+        batched.failures,
+        batched.sha256,
     )

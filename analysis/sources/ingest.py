@@ -6,7 +6,6 @@ import datetime as dt
 import os
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -93,23 +92,18 @@ def ingest(
         raise InputError("no input files", [Problem(None, None, "FILE", "at least one file")])
     results: list[ReadResult] = []
     problems: list[Problem] = []
-    # hashing a large export takes as long as parsing it; hashlib and Arrow both release the
-    # GIL, so the digests are computed alongside the reading
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        digests = [pool.submit(_digest, Path(p)) for p in paths]
-        for path in paths:
-            try:
-                result = read_events(path, source=source, keep_extra=keep_extra)
-                if regions == "assign":
-                    require_placeable(Path(path), read_header(Path(path)))
-                results.append(result)
-            except InputError as exc:
-                problems.extend(exc.problems)
-        if problems:
-            for future in digests:
-                future.cancel()
-            raise InputError("invalid input; nothing was written", problems)
-        sha = [future.result() for future in digests]
+    for path in paths:
+        try:
+            result = read_events(path, source=source, keep_extra=keep_extra)
+            if regions == "assign":
+                require_placeable(Path(path), read_header(Path(path)))
+            results.append(result)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError("invalid input; nothing was written", problems)
+    # the readers hash each file on a thread while they parse it
+    sha = [r.sha256 or sha256_file(r.path) for r in results]
     if len(results) > 1:
         _check_ids_across_files(results)
 
@@ -181,13 +175,6 @@ def ingest(
         "columns": list(events.columns),
     }
     return IngestResult(events, manifest, unresolved)
-
-
-def _digest(path: Path) -> str | None:
-    try:
-        return sha256_file(path)
-    except OSError:
-        return None  # the reader reports the missing or unreadable file
 
 
 def _map_unique(values: pd.Series, func: Any, boundaries: Any) -> pd.Series:
