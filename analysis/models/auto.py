@@ -3,13 +3,14 @@
 The report shows forecasts for steps 1..h of its focus region and the regions around it,
 so candidates are compared on exactly that: rolling-origin forecasts at ``inner_origins``
 origins inside the history (every step 1..h observed before the forecast origin, origins
-``stride`` periods apart), scored with the fair (unbiased) CRPS over steps 1..h on the focus
-regions and the regions active at each inner origin (quiet regions, where every model says
-"nothing", would only dilute the differences). Every one of these regions and steps weighs
-the same, as in the backtest that judges ``auto``: giving the focus half the weight (as an
-earlier rule did) let one region's few noisy inner scores decide, and on three real UCDP
-windows (central Sahel, Nigeria, Algeria; 72 origins each) it chose worse than the pooled
-score in every one.
+``stride`` periods apart), scored with the fair (unbiased) CRPS over steps 1..h. The choice is
+made twice on the same inner forecasts: once for the focus regions, on their own scores, and
+once for the other regions, on the scores where they were active at the inner origin (quiet
+regions, where every model says "nothing", would only dilute the differences); within a
+group every region and step weighs the same. One choice for all regions with the focus
+weighted half (the earlier rule) let one region's noisy scores choose for every region, or
+many regions choose for the focus; in an offline replay on three real UCDP windows (central
+Sahel, Nigeria, Algeria; 72 origins each) choosing per group gave lower CRPS in all three.
 
 Sample-based scores carry Monte Carlo error. Each score's error is estimated from the
 difference between the two halves of the samples. Candidates are listed from the simplest
