@@ -1,8 +1,8 @@
 """`conflict-trends backtest --model auto` with the baseline ladder at horizon 12 on real UCDP
 data: the acceptance check of issue 10.
 
-Writes ``benchmarks/real_study.yaml`` (or ``--study``, e.g.
-``benchmarks/real_study_nigeria.yaml``) with ``data`` set to ``$CONFLICT_TRENDS_REAL_DATA`` into
+Writes ``benchmarks/real_study.yaml`` (or ``--study``: ``benchmarks/real_study_nigeria.yaml``,
+``benchmarks/real_study_algeria.yaml``) with ``data`` set to ``$CONFLICT_TRENDS_REAL_DATA`` into
 a temporary folder, runs the backtest command (the same code path as the command line) over
 ``--start``..``--end`` origins, splits the scores into ``dev`` (origins before ``--split``)
 and ``held_out``, and prints one JSON line: per part, every model's CRPS, fair CRPS,

@@ -188,21 +188,31 @@ def test_pooled_model_is_calibrated_when_it_is_right():
 
 def test_auto_picks_a_candidate_from_the_past_only_and_records_why(sim):
     h = History(sim.counts, sim.region_ids, sim.periods).until(60)
-    auto = get_forecaster("auto", horizon=3)
+    auto = get_forecaster("auto", horizon=3, focus=[sim.region_ids[0]])
     fitted = auto.fit(h)
     ev = fitted.evidence
-    scores = {c["model"]: c for c in ev["candidates"]}
-    assert set(scores) == set(auto.candidates) and fitted.chosen == ev["chosen"]
-    best = min(scores, key=lambda m: scores[m]["crps_fair"])
-    b = scores[best]
-    c = scores[fitted.chosen]
-    # the chosen one is the best, or simpler and within the stated Monte Carlo error
-    se = np.hypot(c["mc_se"], b["mc_se"])
-    assert c["crps_fair"] - b["crps_fair"] <= auto.tolerance * se + 1e-12
-    simpler = auto.candidates[: auto.candidates.index(fitted.chosen)]
-    for m in simpler:
-        s = scores[m]
-        assert s["crps_fair"] - b["crps_fair"] > auto.tolerance * np.hypot(s["mc_se"], b["mc_se"])
+    assert set(ev["groups"]) == {"focus", "other"}
+    for group in ev["groups"].values():
+        scores = {c["model"]: c for c in group["candidates"]}
+        assert set(scores) == set(auto.candidates)
+        best = min(scores, key=lambda m: scores[m]["crps_fair"])
+        b = scores[best]
+        c = scores[group["chosen"]]
+        # the chosen one is the best, or simpler and within the stated Monte Carlo error
+        se = np.hypot(c["mc_se"], b["mc_se"])
+        assert c["crps_fair"] - b["crps_fair"] <= auto.tolerance * se + 1e-12
+        for m in auto.candidates[: auto.candidates.index(group["chosen"])]:
+            s = scores[m]
+            assert s["crps_fair"] - b["crps_fair"] > auto.tolerance * np.hypot(
+                s["mc_se"], b["mc_se"]
+            )
+    picks = (ev["groups"]["focus"]["chosen"], ev["groups"]["other"]["chosen"])
+    assert fitted.picks == tuple(dict.fromkeys(picks)) and fitted.chosen == ev["chosen"]
+    assert (
+        fitted.chosen == picks[0]
+        if picks[0] == picks[1]
+        else all(p in fitted.chosen for p in picks)
+    )
     assert all(o <= "2016-12" for o in ev["origins"])  # inner targets inside the history
     assert isinstance(ev["reason"], str) and "fair CRPS" in ev["rule"]
     # the spread calibration is fitted on the chosen candidate's inner forecasts, and the
@@ -214,6 +224,8 @@ def test_auto_picks_a_candidate_from_the_past_only_and_records_why(sim):
     ours = fitted.sample_paths(3, 200, np.random.default_rng(5))
     rng = np.random.default_rng(5)
     raw = fitted.fitted.sample_paths(3, 200, rng)
+    if fitted.other is not None:  # the other regions read the other candidate's paths
+        raw[~fitted.focus_mask] = fitted.other.sample_paths(3, 200, rng)[~fitted.focus_mask]
     np.testing.assert_array_equal(ours, recalibrate_paths(raw, fitted.spread, rng))
 
 

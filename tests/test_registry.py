@@ -34,7 +34,8 @@ def mali(boundaries):
 def test_every_model_is_listed_and_built_lazily():
     names = registry.available()
     for expected in ("auto", "spillover", "damped_trend", "local_level", "pooled_nb", "hurdle",
-                     "stacking", "zero", "conflictology", "ensemble_local"):  # fmt: skip
+                     "stacking", "zero", "conflictology", "ensemble_local",
+                     "ensemble_climatology"):  # fmt: skip
         assert expected in names
     assert set(registry.ENTRIES) <= set(names)
     with pytest.raises(Exception, match="unknown model"):

@@ -48,6 +48,19 @@ ENTRIES: dict[str, tuple[str, str, dict[str, Any]]] = {
         "Ensemble",
         {"name": "ensemble_trend", "members": ("damped_trend", "recent_mean_6", "conflictology")},
     ),
+    # the same level mixture with the negative-binomial climatology (the region's last 24
+    # periods) as a fourth member: a hedge toward the long-run distribution, which wins where
+    # a busy region swings around a stable mean (Borno, 2018-2019) and costs little elsewhere
+    "ensemble_climatology": (
+        "ensemble",
+        "Ensemble",
+        {
+            "name": "ensemble_climatology",
+            "description": "equal mixture of local level, recent mean, conflictology and NB "
+            "climatology",
+            "members": ("local_level", "recent_mean_6", "conflictology", "nb_climatology"),
+        },
+    ),
     "stacking": ("stacking", "Stacking", {}),
     "auto": ("auto", "AutoForecaster", {}),
     "sarimax": ("references", "StatsmodelsReference", {"name": "sarimax", "kind": "sarimax"}),

@@ -200,7 +200,21 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
         )
         chosen = getattr(fitted, "chosen", auto.name)
         evidence = getattr(fitted, "evidence", {})
-        model = get(chosen, boundaries=ctx.data.boundaries, focus=list(study.focus))
+        # the evidence backtests the forecast the report shows: auto's rule restricted to the
+        # candidates it chose, spread calibration included (learned at every evidence origin
+        # from that origin's past; inner forecasts with the evidence's sample count, to keep
+        # the cost of these nested folds down)
+        model = replace(
+            get(
+                FORECAST_MODEL,
+                boundaries=ctx.data.boundaries,
+                focus=list(study.focus),
+                horizon=study.horizon,
+                candidates=list(getattr(fitted, "picks", ()) or [chosen]),
+            ),
+            name=chosen,
+            inner_samples=EVIDENCE_SAMPLES,
+        )
         n_per = history.counts.shape[1]
         bt = backtest(
             history,

@@ -14,6 +14,7 @@ METHOD_MODELS = (
     "spillover",
     "ensemble_trend",
     "ensemble_local",
+    "ensemble_climatology",
     "damped_trend",
     "local_level",
     "conflictology",

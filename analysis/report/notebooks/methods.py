@@ -48,12 +48,13 @@ show.record(
 #   (negative-binomial slope over three years, shrunk toward 0 by empirical Bayes) continued
 #   damped (its effect shrinks by a factor 0.7 a month), so no trend is extrapolated without
 #   bound.
-# - **Mixtures (`ensemble_local`, `ensemble_trend`)**: equal mixtures of the local level (or
-#   the damped trend), the recent 6-month mean and conflictology.
-# - **`auto`** (used in the reports): at each origin, picks between the two mixtures by
-#   rolling-origin fair CRPS at steps 1-12 (focus regions and the other active regions
-#   weighted half each), preferring the simpler (no trend) when the difference is within two
-#   Monte Carlo standard errors; the choice and its evidence are in the forecast JSON.
+# - **Mixtures (`ensemble_local`, `ensemble_climatology`, `ensemble_trend`)**: equal mixtures
+#   of the local level (or the damped trend), the recent 6-month mean and conflictology;
+#   `ensemble_climatology` adds the negative-binomial climatology as a fourth member.
+# - **`auto`** (used in the reports): at each origin, picks among the three mixtures by
+#   rolling-origin fair CRPS at steps 1-12, once for the focus regions and once for the other
+#   active regions, preferring the simpler when the difference is within two Monte Carlo
+#   standard errors; the choice and its evidence are in the forecast JSON.
 # - **Endemic-epidemic spillover model** (Held, Höhle and Hofmann 2005): expected count =
 #   endemic level and trend + share of own last counts + share of neighbours' last counts;
 #   negative-binomial. Endemic levels are random effects per country or per region nested in
