@@ -13,6 +13,7 @@ from scipy import stats
 
 from analysis import growth as g
 from analysis.errors import InputError
+from analysis.growth import changepoint, dependence, sentence
 from analysis.simulate import simulate_growth_series, simulate_ownlag_series, simulate_two_windows
 
 
@@ -388,7 +389,8 @@ def test_growth_table_json_keys_bh_and_sentence():
     text = g.growth_sentence(kayes, "Kayes")
     assert text.startswith(
         f"Attacks in Kayes rose from 10 in 2021 to 70 in 2024, 7.0 times (95% CI "
-        f"{g._fmt(kayes.headline_ci_low)}-{g._fmt(kayes.headline_ci_high)} allowing for "
+        f"{sentence._fmt(kayes.headline_ci_low)}-{sentence._fmt(kayes.headline_ci_high)} "
+        "allowing for "
         "overdispersion and month-to-month dependence; exact Poisson interval 3.6-15.2)"
     )
     assert "; the fitted trend is +" in text
@@ -524,7 +526,7 @@ def test_hac_covariance_matches_statsmodels_glm():
     X = np.column_stack([np.ones(n), np.arange(n) / 12])
     y = rng.poisson(np.exp(1 + 0.3 * X[:, 1])).astype(float)
     fit = poisson_mle(y, X)
-    dep = g._dependence(fit, y, X, np.zeros(n))
+    dep = dependence._dependence(fit, y, X, np.zeros(n))
     res = sm.GLM(y, X, family=sm.families.Poisson()).fit(
         cov_type="HAC",
         cov_kwds={"maxlags": g.newey_west_bandwidth(n), "use_correction": False},
@@ -543,18 +545,19 @@ def test_ar1_sandwich_closed_form_for_a_constant_mean():
     gap = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
     closed = lambda r: (r**gap).sum() * (1 + alpha * mu) / (n**2 * mu)  # noqa: E731
     segments = np.zeros(n)
-    plug_in = g._ar1_sandwich(bread, gmat, segments, rho, 0.0)
+    plug_in = dependence._ar1_sandwich(bread, gmat, segments, rho, 0.0)
     assert plug_in[0, 0] == pytest.approx(closed(rho), rel=1e-12)
     # independence gives back the model-based variance 1 / (n mu w)
-    assert g._ar1_sandwich(bread, gmat, segments, 0.0, 0.0)[0, 0] == pytest.approx(bread[0, 0])
+    independent = dependence._ar1_sandwich(bread, gmat, segments, 0.0, 0.0)
+    assert independent[0, 0] == pytest.approx(bread[0, 0])
     # averaging over the uncertainty of rho: the three-point rule, and more than the plug-in
     sd = 0.1
     nodes = rho + sd * np.sqrt(3) * np.array([-1.0, 0.0, 1.0])
-    averaged = g._ar1_sandwich(bread, gmat, segments, rho, sd)[0, 0]
+    averaged = dependence._ar1_sandwich(bread, gmat, segments, rho, sd)[0, 0]
     assert averaged == pytest.approx(np.dot([1 / 6, 2 / 3, 1 / 6], [closed(r) for r in nodes]))
     assert averaged > plug_in[0, 0]
     # two windows are separate segments: no correlation across them
-    two = g._ar1_sandwich(bread, gmat, np.r_[np.zeros(10), np.ones(10)], rho, 0.0)[0, 0]
+    two = dependence._ar1_sandwich(bread, gmat, np.r_[np.zeros(10), np.ones(10)], rho, 0.0)[0, 0]
     assert two < plug_in[0, 0]
 
 
@@ -571,7 +574,7 @@ def test_own_lag_correlation_bias_correction():
         x = x[50:] - x[50:].mean()
         x /= x.std()
         raw.append(np.mean(x[1:] * x[:-1]))
-        corrected.append(g._own_lag_correlation(x, np.zeros(n), n_trend=1))
+        corrected.append(dependence._own_lag_correlation(x, np.zeros(n), n_trend=1))
     assert np.mean(raw) < rho - 0.07
     assert np.mean(corrected) == pytest.approx(rho, abs=0.03)
 
@@ -656,8 +659,8 @@ def test_davies_signed_root_is_more_conservative():
     """A profile whose change coefficient flips sign: the signed root adds the crossing."""
     lr = np.array([4.0, 1.0, 0.25, 1.0, 4.0])
     signs = np.array([-1.0, -1.0, 1.0, 1.0, 1.0])
-    unsigned = g._davies_bound(lr, 1)
-    signed = g._davies_bound(lr, 1, signs)
+    unsigned = changepoint._davies_bound(lr, 1)
+    signed = changepoint._davies_bound(lr, 1, signs)
     # unsigned V = |1-2| + |0.5-1| + |1-0.5| + |2-1| = 3; signed V = 1 + 1.5 + 0.5 + 1 = 4
     expect = lambda v: stats.chi2.sf(4, 1) + v * math.exp(-2) / math.sqrt(2 * math.pi)  # noqa: E731
     assert unsigned == pytest.approx(expect(3.0))
@@ -668,12 +671,12 @@ def test_ar1_degrees_of_freedom_satterthwaite_closed_form():
     # rho = 0: f = 1, f' = 2, var(rho_hat) = 1/n, so the factor is worth n/2 df; combined
     # harmonically with n - p.
     n, p = 24, 2
-    assert g._ar1_df(n, 0.0, p) == pytest.approx(1 / (1 / (n - p) + 2 / n))
+    assert dependence._ar1_df(n, 0.0, p) == pytest.approx(1 / (1 / (n - p) + 2 / n))
     # negative estimates count as 0 (the headline never uses a narrower interval anyway)
-    assert g._ar1_df(n, -0.3, p) == g._ar1_df(n, 0.0, p)
+    assert dependence._ar1_df(n, -0.3, p) == dependence._ar1_df(n, 0.0, p)
     # rho = 0.5, n = 72: n_eff - p = 22; f = 3, f' = 8, var = 0.75/72 -> 2*9/(64*0.75/72) = 27
-    assert g._ar1_df(72, 0.5, 2) == pytest.approx(1 / (1 / 22 + 1 / 27))
-    dfs = [g._ar1_df(48, r, 2) for r in (0.0, 0.3, 0.5, 0.7, 0.9)]
+    assert dependence._ar1_df(72, 0.5, 2) == pytest.approx(1 / (1 / 22 + 1 / 27))
+    dfs = [dependence._ar1_df(48, r, 2) for r in (0.0, 0.3, 0.5, 0.7, 0.9)]
     assert all(a > b for a, b in zip(dfs, dfs[1:], strict=False)) and dfs[-1] >= 1
 
 
