@@ -179,8 +179,16 @@ def test_nb_interval_matches_statsmodels_indicator_model():
     sm = NegativeBinomial(y, X, loglike_method="nb2").fit(disp=0, maxiter=500)
     sm0 = NegativeBinomial(y, X[:, :1], loglike_method="nb2").fit(disp=0, maxiter=500)
     q = stats.t.ppf(0.975, 21)
-    assert r.nb_ci_low == pytest.approx(np.exp(sm.params[1] - q * sm.bse[1]), rel=2e-3)
-    assert r.nb_ci_high == pytest.approx(np.exp(sm.params[1] + q * sm.bse[1]), rel=2e-3)
+    # the limits are profile-likelihood limits on the t scale: statsmodels' NB2 fit with the log
+    # ratio fixed there (an offset) is q^2 / 2 below the maximum
+    for limit in (r.nb_ci_low, r.nb_ci_high):
+        fixed = NegativeBinomial(
+            y, X[:, :1], loglike_method="nb2", offset=np.log(limit) * X[:, 1]
+        ).fit(disp=0, maxiter=500)
+        assert 2 * (sm.llf - fixed.llf) == pytest.approx(q * q, abs=2e-3)
+    # close to the Wald limits with 3-4 events a month, not equal to them
+    wald = np.exp(sm.params[1] + np.array([-q, q]) * sm.bse[1])
+    assert np.allclose([r.nb_ci_low, r.nb_ci_high], wald, rtol=0.15)
     assert r.nb_alpha == pytest.approx(sm.params[2], rel=2e-3)
     assert r.nb_p_value == pytest.approx(stats.chi2.sf(2 * (sm.llf - sm0.llf), 1), rel=1e-3)
     # the headline p-value is the largest of the NB2 LR, exact and dependence-aware ones
