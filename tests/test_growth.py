@@ -720,3 +720,25 @@ def test_own_lag_model_interval_is_reported_and_recovers_own_lag():
     row = g.GrowthResult("x", "X", r, tr, cp).to_row()
     assert row["inarch_ci_low"] == r.inarch_ci_low
     assert row["annual_growth_ci_inarch"] == list(tr.growth_ci_inarch)
+
+
+def test_change_point_reads_adjusted_lr_on_satterthwaite_t(monkeypatch):
+    """The deflated LR is read on t(_ar1_df), not t(n - 4): more conservative when dependent."""
+    seen = {}
+    original = changepoint._t_to_chi2
+
+    def spy(stat, df):
+        seen["stat"], seen["df"] = np.array(stat), df
+        return original(stat, df)
+
+    monkeypatch.setattr(changepoint, "_t_to_chi2", spy)
+    rng = np.random.default_rng(8)
+    s = simulate_ownlag_series(3.0, 40.0, 0.7, 0.5, rng, n_periods=60)
+    cp = g.change_point(s.counts, s.periods)
+    assert cp.own_lag > 0.3
+    assert seen["df"] == pytest.approx(dependence._ar1_df(60, cp.own_lag, 3))
+    assert seen["df"] < 60 - 4
+    signs = np.sign(np.ones_like(seen["stat"]))
+    old = changepoint._davies_bound(original(seen["stat"], 56), 1, signs)
+    new = changepoint._davies_bound(original(seen["stat"], seen["df"]), 1, signs)
+    assert new > old
