@@ -212,6 +212,7 @@ def test_nb_interval_never_narrower_than_exact_with_few_events():
     assert sparse.headline_low <= sparse.nb_ci_low and sparse.headline_high >= sparse.nb_ci_high
 
 
+@pytest.mark.slow
 def test_ratio_coverage_nb_holds_exact_undercovers():
     """200 overdispersed series: NB interval within binomial tolerance of 95%, exact far below."""
     rng = np.random.default_rng(7)
