@@ -168,7 +168,7 @@ def _profile_limits(
             limits.append(far)
             continue
         lo, hi = (far, near) if sign < 0 else (near, far)
-        limits.append(optimize.brentq(gap, lo, hi, xtol=1e-5))
+        limits.append(optimize.brentq(gap, lo, hi, xtol=2e-4))
     return limits[0], limits[1]
 
 
