@@ -746,3 +746,11 @@ def test_change_point_reads_adjusted_lr_on_satterthwaite_t(monkeypatch):
     old = changepoint._davies_bound(original(seen["stat"], 56), 1, signs)
     new = changepoint._davies_bound(original(seen["stat"], seen["df"]), 1, signs)
     assert new > old
+
+
+def test_nb_profile_limits_survive_a_ragged_profile():
+    """Found by hypothesis: the root bracket of a 4- vs 3-period ratio did not hold."""
+    for a, b in (([1, 1, 8, 13], [0, 1, 13]), ([0, 1, 13], [1, 1, 8, 13])):
+        r = g.rate_ratio(a, b)
+        assert r.nb_ci_low <= r.ci_low and r.nb_ci_high >= r.ci_high
+        assert r.headline_low <= r.ratio <= r.headline_high

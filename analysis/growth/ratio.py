@@ -144,7 +144,8 @@ def _profile_limits(
 
     Each limit is bracketed from the Wald guess ``b -+ sqrt(cut) se`` outwards (doubling the step
     at most six times, then the last point is the limit: the profile is too flat to bound it
-    closer) and solved by Brent's method.
+    closer) and solved by Brent's method; when the bracket does not hold on re-evaluation, its
+    outer end is the limit.
     """
     start = None
 
@@ -168,7 +169,13 @@ def _profile_limits(
             limits.append(far)
             continue
         lo, hi = (far, near) if sign < 0 else (near, far)
-        limits.append(optimize.brentq(gap, lo, hi, xtol=2e-4))
+        try:
+            limits.append(optimize.brentq(gap, lo, hi, xtol=2e-4))
+        except ValueError:
+            # A flat or ragged profile (a handful of events, the dispersion at its edge) can
+            # give the bracket's ends one sign on re-evaluation: keep the outer end, which the
+            # profile already put outside the interval (the wider choice).
+            limits.append(far)
     return limits[0], limits[1]
 
 
