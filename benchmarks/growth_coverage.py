@@ -20,9 +20,11 @@ The change-point part measures the size of the default test at the 5% level on b
 series, with and without dependence.
 
 Usage: ``python benchmarks/growth_coverage.py [N_PER_SCENARIO] [SEED] [--quick] [--full]
-[--lags=0,0.3] [--no-change-point]`` (default 200, 2024; ``--lags`` runs a subset of the own-lag
-values, to split the work across processes). One JSON object per scenario goes to stderr as it
-finishes; the last line on stdout is the JSON summary with every scenario.
+[--lags=0,0.3] [--no-change-point] [--change-point-only] [--cp-n=N]`` (default 200, 2024;
+``--lags`` runs a subset of the own-lag values, to split the work across processes; the
+change-point part uses ``--cp-n`` series per scenario, default half of ``N_PER_SCENARIO``). One
+JSON object per scenario goes to stderr as it finishes; the last line on stdout is the JSON
+summary with every scenario.
 """
 
 from __future__ import annotations
@@ -164,6 +166,9 @@ def change_point_size(n: int, rng: np.random.Generator) -> list[dict]:
         "own-lag 0.7, trend +40%/yr, 60 months": lambda: simulate_ownlag_series(
             3.0, 40.0, 0.7, 0.5, rng, n_periods=60
         ),
+        "own-lag 0.7, stationary, 60 months": lambda: simulate_ownlag_series(
+            3.0, 0.0, 0.7, 0.5, rng, n_periods=60
+        ),
     }
     out = []
     for name, make in makers.items():
@@ -214,13 +219,19 @@ def main(argv: list[str]) -> dict:
     ]
     if quick:
         grid = list(itertools.product((0.0, 0.5, 0.8), (0.5,), (2.0,), (12,), (50.0,)))
+    if "--change-point-only" in argv:
+        grid = []
     rows = []
     for lam, disp, level, window, growth_pct in grid:
         rows.append(scenario(lam, disp, level, window, growth_pct, n, rng))
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    cp_n = max(n // 2, 40) if not quick else 20
+    for arg in argv:
+        if arg.startswith("--cp-n="):
+            cp_n = int(arg.split("=", 1)[1])
     cp = []
     if "--no-change-point" not in argv:
-        cp = change_point_size(max(n // 2, 40) if not quick else 20, rng)
+        cp = change_point_size(cp_n, rng)
 
     def misses(kind: str) -> list[dict]:
         bad = []

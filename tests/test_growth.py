@@ -13,6 +13,7 @@ from scipy import stats
 
 from analysis import growth as g
 from analysis.errors import InputError
+from analysis.growth import changepoint, dependence, sentence
 from analysis.simulate import simulate_growth_series, simulate_ownlag_series, simulate_two_windows
 
 
@@ -178,8 +179,16 @@ def test_nb_interval_matches_statsmodels_indicator_model():
     sm = NegativeBinomial(y, X, loglike_method="nb2").fit(disp=0, maxiter=500)
     sm0 = NegativeBinomial(y, X[:, :1], loglike_method="nb2").fit(disp=0, maxiter=500)
     q = stats.t.ppf(0.975, 21)
-    assert r.nb_ci_low == pytest.approx(np.exp(sm.params[1] - q * sm.bse[1]), rel=2e-3)
-    assert r.nb_ci_high == pytest.approx(np.exp(sm.params[1] + q * sm.bse[1]), rel=2e-3)
+    # the limits are profile-likelihood limits on the t scale: statsmodels' NB2 fit with the log
+    # ratio fixed there (an offset) is q^2 / 2 below the maximum
+    for limit in (r.nb_ci_low, r.nb_ci_high):
+        fixed = NegativeBinomial(
+            y, X[:, :1], loglike_method="nb2", offset=np.log(limit) * X[:, 1]
+        ).fit(disp=0, maxiter=500)
+        assert 2 * (sm.llf - fixed.llf) == pytest.approx(q * q, abs=1e-2)
+    # close to the Wald limits with 3-4 events a month, not equal to them
+    wald = np.exp(sm.params[1] + np.array([-q, q]) * sm.bse[1])
+    assert np.allclose([r.nb_ci_low, r.nb_ci_high], wald, rtol=0.15)
     assert r.nb_alpha == pytest.approx(sm.params[2], rel=2e-3)
     assert r.nb_p_value == pytest.approx(stats.chi2.sf(2 * (sm.llf - sm0.llf), 1), rel=1e-3)
     # the headline p-value is the largest of the NB2 LR, exact and dependence-aware ones
@@ -203,6 +212,7 @@ def test_nb_interval_never_narrower_than_exact_with_few_events():
     assert sparse.headline_low <= sparse.nb_ci_low and sparse.headline_high >= sparse.nb_ci_high
 
 
+@pytest.mark.slow
 def test_ratio_coverage_nb_holds_exact_undercovers():
     """200 overdispersed series: NB interval within binomial tolerance of 95%, exact far below."""
     rng = np.random.default_rng(7)
@@ -292,7 +302,9 @@ def test_change_point_found_and_truth_in_set():
         3.0, 0.0, 0.2, rng, n_periods=60, break_at=30, growth_after_pct=200.0
     )
     cp = g.change_point(s.counts, s.periods)
-    assert cp.significant and cp.p_value < 0.01
+    # p = 0.020: the no-change fit's residuals carry the break as own-lag 0.46, and the
+    # Satterthwaite t scale that keeps the size under 5.5% with own-lag 0.7 costs this much power
+    assert cp.significant and cp.p_value < 0.03
     assert s.true_break in cp.confidence_set
     assert abs((cp.break_period - s.true_break).days) < 200
     assert cp.growth_after_pct > 100 and abs(cp.growth_before_pct) < 60
@@ -388,7 +400,8 @@ def test_growth_table_json_keys_bh_and_sentence():
     text = g.growth_sentence(kayes, "Kayes")
     assert text.startswith(
         f"Attacks in Kayes rose from 10 in 2021 to 70 in 2024, 7.0 times (95% CI "
-        f"{g._fmt(kayes.headline_ci_low)}-{g._fmt(kayes.headline_ci_high)} allowing for "
+        f"{sentence._fmt(kayes.headline_ci_low)}-{sentence._fmt(kayes.headline_ci_high)} "
+        "allowing for "
         "overdispersion and month-to-month dependence; exact Poisson interval 3.6-15.2)"
     )
     assert "; the fitted trend is +" in text
@@ -524,7 +537,7 @@ def test_hac_covariance_matches_statsmodels_glm():
     X = np.column_stack([np.ones(n), np.arange(n) / 12])
     y = rng.poisson(np.exp(1 + 0.3 * X[:, 1])).astype(float)
     fit = poisson_mle(y, X)
-    dep = g._dependence(fit, y, X, np.zeros(n))
+    dep = dependence._dependence(fit, y, X, np.zeros(n))
     res = sm.GLM(y, X, family=sm.families.Poisson()).fit(
         cov_type="HAC",
         cov_kwds={"maxlags": g.newey_west_bandwidth(n), "use_correction": False},
@@ -543,18 +556,19 @@ def test_ar1_sandwich_closed_form_for_a_constant_mean():
     gap = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
     closed = lambda r: (r**gap).sum() * (1 + alpha * mu) / (n**2 * mu)  # noqa: E731
     segments = np.zeros(n)
-    plug_in = g._ar1_sandwich(bread, gmat, segments, rho, 0.0)
+    plug_in = dependence._ar1_sandwich(bread, gmat, segments, rho, 0.0)
     assert plug_in[0, 0] == pytest.approx(closed(rho), rel=1e-12)
     # independence gives back the model-based variance 1 / (n mu w)
-    assert g._ar1_sandwich(bread, gmat, segments, 0.0, 0.0)[0, 0] == pytest.approx(bread[0, 0])
+    independent = dependence._ar1_sandwich(bread, gmat, segments, 0.0, 0.0)
+    assert independent[0, 0] == pytest.approx(bread[0, 0])
     # averaging over the uncertainty of rho: the three-point rule, and more than the plug-in
     sd = 0.1
     nodes = rho + sd * np.sqrt(3) * np.array([-1.0, 0.0, 1.0])
-    averaged = g._ar1_sandwich(bread, gmat, segments, rho, sd)[0, 0]
+    averaged = dependence._ar1_sandwich(bread, gmat, segments, rho, sd)[0, 0]
     assert averaged == pytest.approx(np.dot([1 / 6, 2 / 3, 1 / 6], [closed(r) for r in nodes]))
     assert averaged > plug_in[0, 0]
     # two windows are separate segments: no correlation across them
-    two = g._ar1_sandwich(bread, gmat, np.r_[np.zeros(10), np.ones(10)], rho, 0.0)[0, 0]
+    two = dependence._ar1_sandwich(bread, gmat, np.r_[np.zeros(10), np.ones(10)], rho, 0.0)[0, 0]
     assert two < plug_in[0, 0]
 
 
@@ -571,7 +585,7 @@ def test_own_lag_correlation_bias_correction():
         x = x[50:] - x[50:].mean()
         x /= x.std()
         raw.append(np.mean(x[1:] * x[:-1]))
-        corrected.append(g._own_lag_correlation(x, np.zeros(n), n_trend=1))
+        corrected.append(dependence._own_lag_correlation(x, np.zeros(n), n_trend=1))
     assert np.mean(raw) < rho - 0.07
     assert np.mean(corrected) == pytest.approx(rho, abs=0.03)
 
@@ -623,11 +637,12 @@ def _coverage(n, own_lag, dispersion, level, window, growth_pct, seed):
 def test_headline_coverage_under_own_lag_dependence(own_lag, dispersion, level, growth_pct, target):
     """Fast slices of benchmarks/growth_coverage.py: 150 series of 24 months.
 
-    Pooled benchmark means (260-360 series, docs/internals.md): own-lag 0.3 at level 10 covers
-    0.92 (ratio) and 0.97 (trend); own-lag 0.5 at level 2, +50%/yr, 0.98 and 0.97; own-lag 0.8
-    0.94 and 0.95. Own-lag up to 0.7: the headline intervals cover 95% within simulation error
-    (3 binomial SEs of 150 series, +-5.3 points), where the independent-month NB intervals
-    cover 77-85%. Own-lag 0.8: at least 90% within the same error.
+    Benchmark means (docs/internals.md; earlier pooled runs of 260-360 series, then 100 series
+    with the profile NB ratio interval): own-lag 0.3 at level 10 covers 0.92-0.98 (ratio) and
+    0.97-0.98 (trend); own-lag 0.5 at level 2, +50%/yr, 0.96-0.98 and 0.94-0.97; own-lag 0.8
+    0.90-0.94 and 0.91-0.95. Own-lag up to 0.7: the headline intervals cover 95% within
+    simulation error (3 binomial SEs of 150 series, +-5.3 points), where the independent-month
+    NB intervals cover 77-85%. Own-lag 0.8: at least 90% within the same error.
     """
     n = 150
     cov = _coverage(n, own_lag, dispersion, level, 12, growth_pct, seed=int(own_lag * 100))
@@ -656,8 +671,8 @@ def test_davies_signed_root_is_more_conservative():
     """A profile whose change coefficient flips sign: the signed root adds the crossing."""
     lr = np.array([4.0, 1.0, 0.25, 1.0, 4.0])
     signs = np.array([-1.0, -1.0, 1.0, 1.0, 1.0])
-    unsigned = g._davies_bound(lr, 1)
-    signed = g._davies_bound(lr, 1, signs)
+    unsigned = changepoint._davies_bound(lr, 1)
+    signed = changepoint._davies_bound(lr, 1, signs)
     # unsigned V = |1-2| + |0.5-1| + |1-0.5| + |2-1| = 3; signed V = 1 + 1.5 + 0.5 + 1 = 4
     expect = lambda v: stats.chi2.sf(4, 1) + v * math.exp(-2) / math.sqrt(2 * math.pi)  # noqa: E731
     assert unsigned == pytest.approx(expect(3.0))
@@ -668,12 +683,12 @@ def test_ar1_degrees_of_freedom_satterthwaite_closed_form():
     # rho = 0: f = 1, f' = 2, var(rho_hat) = 1/n, so the factor is worth n/2 df; combined
     # harmonically with n - p.
     n, p = 24, 2
-    assert g._ar1_df(n, 0.0, p) == pytest.approx(1 / (1 / (n - p) + 2 / n))
+    assert dependence._ar1_df(n, 0.0, p) == pytest.approx(1 / (1 / (n - p) + 2 / n))
     # negative estimates count as 0 (the headline never uses a narrower interval anyway)
-    assert g._ar1_df(n, -0.3, p) == g._ar1_df(n, 0.0, p)
+    assert dependence._ar1_df(n, -0.3, p) == dependence._ar1_df(n, 0.0, p)
     # rho = 0.5, n = 72: n_eff - p = 22; f = 3, f' = 8, var = 0.75/72 -> 2*9/(64*0.75/72) = 27
-    assert g._ar1_df(72, 0.5, 2) == pytest.approx(1 / (1 / 22 + 1 / 27))
-    dfs = [g._ar1_df(48, r, 2) for r in (0.0, 0.3, 0.5, 0.7, 0.9)]
+    assert dependence._ar1_df(72, 0.5, 2) == pytest.approx(1 / (1 / 22 + 1 / 27))
+    dfs = [dependence._ar1_df(48, r, 2) for r in (0.0, 0.3, 0.5, 0.7, 0.9)]
     assert all(a > b for a, b in zip(dfs, dfs[1:], strict=False)) and dfs[-1] >= 1
 
 
@@ -709,3 +724,33 @@ def test_own_lag_model_interval_is_reported_and_recovers_own_lag():
     row = g.GrowthResult("x", "X", r, tr, cp).to_row()
     assert row["inarch_ci_low"] == r.inarch_ci_low
     assert row["annual_growth_ci_inarch"] == list(tr.growth_ci_inarch)
+
+
+def test_change_point_reads_adjusted_lr_on_satterthwaite_t(monkeypatch):
+    """The deflated LR is read on t(_ar1_df), not t(n - 4): more conservative when dependent."""
+    seen = {}
+    original = changepoint._t_to_chi2
+
+    def spy(stat, df):
+        seen["stat"], seen["df"] = np.array(stat), df
+        return original(stat, df)
+
+    monkeypatch.setattr(changepoint, "_t_to_chi2", spy)
+    rng = np.random.default_rng(8)
+    s = simulate_ownlag_series(3.0, 40.0, 0.7, 0.5, rng, n_periods=60)
+    cp = g.change_point(s.counts, s.periods)
+    assert cp.own_lag > 0.3
+    assert seen["df"] == pytest.approx(dependence._ar1_df(60, cp.own_lag, 3))
+    assert seen["df"] < 60 - 4
+    signs = np.sign(np.ones_like(seen["stat"]))
+    old = changepoint._davies_bound(original(seen["stat"], 56), 1, signs)
+    new = changepoint._davies_bound(original(seen["stat"], seen["df"]), 1, signs)
+    assert new > old
+
+
+def test_nb_profile_limits_survive_a_ragged_profile():
+    """Found by hypothesis: the root bracket of a 4- vs 3-period ratio did not hold."""
+    for a, b in (([1, 1, 8, 13], [0, 1, 13]), ([0, 1, 13], [1, 1, 8, 13])):
+        r = g.rate_ratio(a, b)
+        assert r.nb_ci_low <= r.ci_low and r.nb_ci_high >= r.ci_high
+        assert r.headline_low <= r.ratio <= r.headline_high

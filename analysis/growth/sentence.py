@@ -1,0 +1,93 @@
+"""Plain-language sentence for a growth table row."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from analysis.growth.table import GrowthResult
+
+
+def _fmt(x: float) -> str:
+    if not np.isfinite(x):
+        return "unbounded"
+    if x >= 100:
+        return f"{x:.0f}"
+    if x >= 10:
+        return f"{x:.1f}"
+    if x >= 0.1:
+        return f"{x:.2g}" if x < 1 else f"{x:.1f}"
+    return f"{x:.2g}"
+
+
+def growth_sentence(
+    row_or_result: Mapping | pd.Series | GrowthResult,
+    region_name: str | None = None,
+    *,
+    noun: str = "Attacks",
+) -> str:
+    """One plain-language sentence from a :func:`growth_table` row or a :class:`GrowthResult`.
+
+    Parameters
+    ----------
+    row_or_result : mapping, Series or GrowthResult
+    region_name : str, optional
+        Name used in the sentence (default the row's ``region_name``).
+    noun : str
+        What is counted, capitalised (e.g. ``"Attacks"``, ``"Events"``).
+
+    Returns
+    -------
+    str
+        E.g. "Attacks in Kayes rose from 10 in 2021 to 70 in 2024, 7.0 times (95% CI 2.9-17.1
+        allowing for overdispersion and month-to-month dependence; exact Poisson interval
+        3.6-15.2); the fitted trend is +91% a year (95% CI +52% to +140%)". The headline
+        interval comes first, the exact one is the labelled reference.
+    """
+    row = row_or_result.to_row() if isinstance(row_or_result, GrowthResult) else row_or_result
+    name = region_name or row.get("region_name") or row.get("region_id")
+    ca, cb = int(row["count_a"]), int(row["count_b"])
+    pa, pb = row["period_a"], row["period_b"]
+    level = int(round(100 * float(row.get("conf_level", 0.95))))
+    ratio = float(row["ratio"])
+    head_lo = row.get("headline_ci_low", row["nb_ci_low"])
+    head_hi = row.get("headline_ci_high", row["nb_ci_high"])
+    allowing = "allowing for overdispersion and month-to-month dependence"
+    per = ""
+    if row.get("exposure_a") is not None and row.get("exposure_a") != row.get("exposure_b"):
+        per = " (per period, the windows differ in length)"
+    if ca == 0 and cb == 0:
+        text = f"{noun} in {name}: no events in {pa} or {pb}, so no growth can be measured"
+    elif ca == 0:
+        text = (
+            f"{noun} in {name} rose from 0 in {pa} to {cb} in {pb}; with none in {pa} the rise "
+            f"has no upper bound: at least {_fmt(head_lo)} times (one-sided {level}%, "
+            f"{allowing}; exact Poisson bound {_fmt(row['ci_low'])}){per}"
+        )
+    elif cb == 0:
+        text = (
+            f"{noun} in {name} fell from {ca} in {pa} to 0 in {pb}; the rate is at most "
+            f"{_fmt(head_hi)} times the earlier one (one-sided {level}%, {allowing}; exact "
+            f"Poisson bound {_fmt(row['ci_high'])}){per}"
+        )
+    else:
+        verb = "rose" if cb > ca else ("fell" if cb < ca else "stayed")
+        move = f"from {ca} in {pa} to {cb} in {pb}" if verb != "stayed" else f"at {ca} in {pa}"
+        move += "" if verb != "stayed" else f" and {cb} in {pb}"
+        text = (
+            f"{noun} in {name} {verb} {move}, {_fmt(ratio)} times{per} ({level}% CI "
+            f"{_fmt(head_lo)}-{_fmt(head_hi)} {allowing}; exact Poisson interval "
+            f"{_fmt(row['ci_low'])}-{_fmt(row['ci_high'])})"
+        )
+    g = row.get("annual_growth_pct")
+    if g is not None and np.isfinite(float(g)):
+        text += f"; the fitted trend is {float(g):+.0f}% a year"
+        ci = row.get("annual_growth_ci")
+        if ci is not None and len(ci) == 2 and np.all(np.isfinite(np.asarray(ci, dtype=float))):
+            text += f" ({level}% CI {float(ci[0]):+.0f}% to {float(ci[1]):+.0f}%)"
+    cp = row.get("change_point")
+    if cp:
+        text += f", and the growth changed pace around {cp}"
+    return text
