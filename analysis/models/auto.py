@@ -31,7 +31,7 @@ changes the spread only, never the centre.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -141,6 +141,19 @@ class AutoForecaster(Forecaster):
     boundaries: Any = field(default=None, repr=False, compare=False)
     seed: int = 0
     calibrate: bool = True
+
+    def restricted_to(self, fitted: AutoFitted, inner_samples: int) -> AutoForecaster:
+        """This rule limited to the candidates ``fitted`` chose, under its label.
+
+        Backtesting it scores the forecast a report shows (per-group choice and spread
+        calibration included) without re-running the comparison of every candidate.
+        """
+        return replace(
+            self,
+            name=fitted.chosen,
+            candidates=fitted.picks or (fitted.chosen,),
+            inner_samples=inner_samples,
+        )
 
     def _models(self) -> list[Forecaster]:
         from analysis.models.registry import get

@@ -200,21 +200,9 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
         )
         chosen = getattr(fitted, "chosen", auto.name)
         evidence = getattr(fitted, "evidence", {})
-        # the evidence backtests the forecast the report shows: auto's rule restricted to the
-        # candidates it chose, spread calibration included (learned at every evidence origin
-        # from that origin's past; inner forecasts with the evidence's sample count, to keep
-        # the cost of these nested folds down)
-        model = replace(
-            get(
-                FORECAST_MODEL,
-                boundaries=ctx.data.boundaries,
-                focus=list(study.focus),
-                horizon=study.horizon,
-                candidates=list(getattr(fitted, "picks", ()) or [chosen]),
-            ),
-            name=chosen,
-            inner_samples=EVIDENCE_SAMPLES,
-        )
+        # the evidence backtests the forecast the report shows: auto's rule limited to the
+        # candidates it chose, spread calibration included, with the evidence's sample count
+        model = auto.restricted_to(fitted, EVIDENCE_SAMPLES)
         n_per = history.counts.shape[1]
         bt = backtest(
             history,
