@@ -112,13 +112,4 @@ def read_acled(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadRes
     written = {canonical: names[raw] for raw, canonical in TEXT.items() if raw in names}
     written.update(date_start=names["event_date"], date_end=names["event_date"])
     written.update({c: names[c] for c in ("latitude", "longitude", "fatalities") if c in names})
-    return finish(
-        path,
-        "acled",
-        batched.frame,
-        problems,
-        written,
-        batched.quality,
-        batched.failures,
-        batched.sha256,
-    )
+    return finish(path, "acled", batched, problems, written)

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,9 @@ from analysis.events import (
     failure_problems,
 )
 from analysis.io import open_text_for_reading
+
+if TYPE_CHECKING:
+    from analysis.sources.batches import Batched
 
 ACLED_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d-%b-%y")
 ISO_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
@@ -489,20 +493,14 @@ def parse_dates(
 
 
 def finish(
-    path: Path,
-    source: str,
-    frame: pd.DataFrame,
-    problems: Problems,
-    names: dict[str, str],
-    quality: dict[str, int],
-    failures: pd.DataFrame,
-    sha256: str | None = None,
+    path: Path, source: str, batched: Batched, problems: Problems, names: dict[str, str]
 ) -> ReadResult:
-    """Report the reader's problems and the schema ``failures`` at once, else the result.
+    """Report the reader's problems and the schema failures at once, else the result.
 
-    ``failures`` are :func:`analysis.events.failure_rows` pooled over the batches of the file;
-    ``sha256`` is the digest of the file computed while it was read.
+    ``batched.failures`` are :func:`analysis.events.failure_rows` pooled over the batches of
+    the file; ``batched.sha256`` is the digest of the file computed while it was read.
     """
+    frame, failures = batched.frame, batched.failures
     n = len(frame)
     lines = functools.partial(record_lines, path, n)
     schema_problems = failure_problems(failures, str(path), _Lazy(lines), problems.skip, names)
@@ -512,7 +510,7 @@ def finish(
     if problems.found or schema_problems:
         reader_problems = problems.to_problems(lines()) if problems.found else []
         raise InputError(f"{path}: invalid {source} file", reader_problems + schema_problems)
-    return ReadResult(frame, source, path, n, quality, lines, sha256)
+    return ReadResult(frame, source, path, n, batched.quality, lines, batched.sha256)
 
 
 class _Lazy:

@@ -88,13 +88,4 @@ def read_csv_events(path: str | os.PathLike[str], keep_extra: bool = True) -> Re
     if len(batched.frame) == 0:
         raise empty_file_error(path, 2, "at least one event after the header")
     written = {c: names[c] for c in CANONICAL_COLUMNS if c in names}
-    return finish(
-        path,
-        "csv",
-        batched.frame,
-        problems,
-        written,
-        batched.quality,
-        batched.failures,
-        batched.sha256,
-    )
+    return finish(path, "csv", batched, problems, written)

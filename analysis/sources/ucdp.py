@@ -135,13 +135,4 @@ def read_ucdp(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadResu
     written.update({c: names[raw] for raw, (c, _) in NUMBERS.items() if c and raw in names})
     written.update(date_start=names["date_start"], event_type=names["type_of_violence"])
     written["date_end"] = names.get("date_end", names["date_start"])
-    return finish(
-        path,
-        "ucdp",
-        batched.frame,
-        problems,
-        written,
-        batched.quality,
-        batched.failures,
-        batched.sha256,
-    )
+    return finish(path, "ucdp", batched, problems, written)
