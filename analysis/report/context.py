@@ -52,7 +52,8 @@ def _study(path: Path) -> Any:
     return cache.memo(key, lambda: load_study(path), memory=_STUDIES)
 
 
-def _key(kind: str, study_path: str | os.PathLike[str], quarter: str = "") -> cache.Key:
+def study_key(kind: str, study_path: str | os.PathLike[str], quarter: str = "") -> cache.Key:
+    """The cache key of one kind of a study's results (study, data bytes, code, quarter)."""
     path = Path(study_path).resolve()
     return cache.study_key(kind, path, _study(path).data, quarter)
 
@@ -73,7 +74,7 @@ def load(study_path: str | os.PathLike[str]) -> ReportContext:
 
     path = Path(study_path).resolve()
     study = _study(path)
-    key = _key("data", path)
+    key = study_key("data", path)
 
     def compute() -> ReportContext:
         data = cache.memo(key, lambda: prepare(study), disk=True)
@@ -175,7 +176,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     from analysis.models.spillover_select import fit_chosen
 
     ctx = load(study_path)
-    key = _key("results", study_path, quarter)
+    key = study_key("results", study_path, quarter)
     study = ctx.study
 
     def compute() -> StudyResults:
@@ -316,7 +317,7 @@ def methods_backtest(study_path: str | os.PathLike[str], quarter: str = "") -> A
         return backtest(panel, models, horizon=METHODS_HORIZON, n_samples=200, focus=focus,
                         seed=ctx.study.seed, start=start, stride=METHOD_STRIDE)  # fmt: skip
 
-    key = _key("methods_backtest", study_path, quarter)
+    key = study_key("methods_backtest", study_path, quarter)
     return cache.memo(key, compute, memory=_METHODS, disk=True)
 
 
@@ -376,7 +377,7 @@ def growth(study_path: str | os.PathLike[str], quarter: str = "") -> StudyGrowth
     from analysis.as_of import panel_as_of, usable_comparisons
 
     ctx = load(study_path)
-    key = _key("growth", study_path, quarter)
+    key = study_key("growth", study_path, quarter)
 
     def compute() -> StudyGrowth:
         import pandas as pd

@@ -31,9 +31,9 @@ _PICTURES = cache.Memory(32)
 def _memo(
     kind: str, study_path: str | os.PathLike[str], quarter: str, extra: tuple, draw: Callable[[], T]
 ) -> T:
-    # the key of the study's results (context's own key function: the same study, data bytes,
+    # the key of the study's results (context's key: the same study, data bytes,
     # code version and quarter), plus what tells the pictures of one study apart
-    key = replace(context._key(kind, study_path, quarter), extra=extra)
+    key = replace(context.study_key(kind, study_path, quarter), extra=extra)
     return cache.memo(key, draw, memory=_PICTURES)
 
 
