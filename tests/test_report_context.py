@@ -65,15 +65,15 @@ def test_study_results_are_keyed_by_data_bytes_version_and_quarter(
     raw["data"] = [str(data)]
     study = tmp_path / "study.yaml"
     study.write_text(yaml.safe_dump(raw, sort_keys=False))
-    key = context._key("results", study, "2024Q4")
+    key = context.study_key("results", study, "2024Q4")
     assert key.study == str(study.resolve()) and key.quarter == "2024Q4"
     assert key.data_sha256 == cache.data_sha256([data])
-    assert context._key("results", study, "2024Q3") != key
+    assert context.study_key("results", study, "2024Q3") != key
     with open(data, "ab") as handle:  # one more byte in the data
         handle.write(b"\n")
-    assert context._key("results", study, "2024Q4").data_sha256 != key.data_sha256
+    assert context.study_key("results", study, "2024Q4").data_sha256 != key.data_sha256
     monkeypatch.setattr(cache, "package_version", lambda: "0.0.0-other")
-    assert context._key("results", study, "2024Q4").version != key.version
+    assert context.study_key("results", study, "2024Q4").version != key.version
 
 
 def test_methods_backtest_scores_every_appendix_model_once(demo_study_path, monkeypatch, tmp_path):
