@@ -472,7 +472,7 @@ class _Range:
     def release_behind(self) -> None:
         """Drop the mapped pages more than :data:`RELEASE_LAG` bytes behind Arrow's reading
         from the process (a page touched again is mapped again from the page cache)."""
-        if self._map is None:
+        if self._map is None or not hasattr(mmap, "MADV_DONTNEED"):  # not on every platform
             return
         upto = self._start + self.done - RELEASE_LAG
         upto -= upto % mmap.PAGESIZE
