@@ -131,13 +131,18 @@ def build_panel(
     return panel
 
 
+_NS_PER_DAY = 86_400 * 10**9
+
+
 def _months(stamps: np.ndarray) -> np.ndarray:
     """Months since 1970-01 of datetimes (NaT gives an arbitrary value: mask it).
 
     Days are a division; months need the calendar, so they are looked up per day of the
     span (a few thousand days) instead of computed per event (five times faster).
     """
-    days = stamps.astype("datetime64[D]").astype(np.int64)
+    # whole days by one floor division of the nanoseconds: numpy's datetime cast to days took
+    # most of this function's time (NaT, the smallest int64, is clipped below and masked)
+    days = stamps.astype("datetime64[ns]", copy=False).view(np.int64) // _NS_PER_DAY
     known = days[~np.isnat(stamps)]
     if len(known) == 0:
         return np.zeros(len(days), dtype=np.int64)

@@ -115,3 +115,17 @@ def test_panel_properties(boundaries, data, freq):
         )
     )
     assert nonzero == happened
+
+
+def test_months_match_numpys_calendar_before_and_after_1970():
+    from analysis.panel import _months
+
+    rng = np.random.default_rng(3)
+    days = np.datetime64("1946-01-01") + rng.integers(0, 30_000, 5_000).astype("timedelta64[D]")
+    stamps = days.astype("datetime64[ns]") + rng.integers(0, 86_400 * 10**9, 5_000).astype(
+        "timedelta64[ns]"
+    )
+    stamps[::7] = np.datetime64("NaT")
+    known = ~np.isnat(stamps)
+    expected = stamps.astype("datetime64[M]").astype(np.int64)
+    np.testing.assert_array_equal(_months(stamps)[known], expected[known])

@@ -170,3 +170,69 @@ def test_garbage_collector_is_paused_while_reading_only(tmp_path, monkeypatch):
     with pytest.raises(InputError):
         read_events(path)
     assert gc.isenabled()
+
+
+def _canonical(n: int, **columns) -> pd.DataFrame:
+    from analysis.events import coerce_events
+
+    base = {
+        "event_id": [f"E{i}" for i in range(n)],
+        "source": ["acled"] * n,
+        "date_start": pd.to_datetime(["2021-01-15"] * n),
+        "date_end": pd.to_datetime(["2021-01-15"] * n),
+        "country": ["Mali"] * n,
+        "event_type": ["Battles"] * n,
+        "latitude": [90.0, -90.0, None, 14.5][:n],
+        "longitude": [180.0, -180.0, 0.0, None][:n],
+        "fatalities": [0.0, 1_000_000.0, None, 3.0][:n],
+    }
+    base.update(columns)
+    return coerce_events(pd.DataFrame(base))
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("latitude", 90.5),
+        ("longitude", -180.01),
+        ("fatalities", -1.0),
+        ("fatalities", 2.5),
+        ("fatalities", 1_000_001.0),
+        ("fatalities_high", -3.0),
+        ("date_start", pd.Timestamp("1900-01-01")),
+        ("date_end", pd.Timestamp("2021-01-01")),  # before date_start
+        ("date_end", pd.NaT),
+        ("event_id", None),
+        ("country", None),
+        ("source", "gdelt"),
+    ],
+)
+def test_fast_row_check_defers_to_pandera_on_every_failure(column, value):
+    from analysis.events import (
+        _ROW_SCHEMA_TEXT_TYPED,
+        ROW_SCHEMA,
+        _rows_surely_pass,
+        row_failure_rows,
+    )
+
+    clean = _canonical(4)
+    for schema in (ROW_SCHEMA, _ROW_SCHEMA_TEXT_TYPED):
+        assert _rows_surely_pass(schema, clean)
+        schema.validate(clean, lazy=True)  # pandera agrees: nothing fails
+    assert row_failure_rows(clean).empty
+    bad = clean.copy()
+    bad.loc[2, column] = value
+    if column in ("event_id", "country", "source"):
+        bad[column] = bad[column].astype(clean[column].dtype)
+    for schema in (ROW_SCHEMA, _ROW_SCHEMA_TEXT_TYPED):
+        assert not _rows_surely_pass(schema, bad)
+    failures = row_failure_rows(bad, offset=10)
+    assert len(failures) >= 1 and set(failures["position"]) == {12}
+
+
+def test_fast_row_check_defers_on_a_wrong_dtype():
+    from analysis.events import ROW_SCHEMA, _rows_surely_pass
+
+    frame = _canonical(4)
+    frame["latitude"] = frame["latitude"].astype(object)
+    assert not _rows_surely_pass(ROW_SCHEMA, frame)

@@ -58,6 +58,9 @@ CHUNK_ROWS = 1 << 18
 SPLIT_BYTES = 1 << 26
 #: Bytes of the file the scan maps at a time (a multiple of the page size).
 SCAN_BYTES = 1 << 25
+#: How far behind Arrow's reading a parsing thread releases the mapped file (blocks read
+#: ahead and still being parsed stay mapped).
+RELEASE_LAG = 1 << 25
 
 #: ``convert(chunk, problems)`` -> canonical columns of the chunk and its quality counts.
 Convert = Callable[[pa.Table, Problems], tuple[dict[str, pd.Series], dict[str, int]]]
@@ -440,33 +443,49 @@ def _get(handoff: queue.Queue, stop: threading.Event) -> tuple[str, object]:
 
 
 class _Range:
-    """Bytes ``start`` to ``end`` of a file, as a readable stream for Arrow."""
+    """Bytes ``start`` to ``end`` of a file as a native Arrow stream over a memory map.
+
+    Arrow reads the mapped pages itself, without the GIL. A Python file object made every
+    block a Python call, a copy, and a buffer whose release waited for the GIL, which the
+    converters hold most of the time: the parsing threads stalled behind them. Pages behind
+    the parsing are released from the process (:meth:`release_behind`), so the mapping does not
+    add the file to the resident memory; the kernel keeps them cached for the scan.
+    """
 
     def __init__(self, path: Path, start: int, end: int) -> None:
         self._handle = open(path, "rb")  # noqa: SIM115 - closed by close()
-        self._handle.seek(start)
-        self._left = end - start
-        self.done = 0
-
-    def read(self, n: int = -1) -> bytes:
-        n = self._left if n is None or n < 0 else min(n, self._left)
-        data = self._handle.read(n)
-        self._left -= len(data)
-        self.done += len(data)
-        return data
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        self._handle.close()
+        self._start = start
+        self._released = start - start % mmap.PAGESIZE
+        self._map: mmap.mmap | None = None
+        if end > start:
+            self._map = mmap.mmap(self._handle.fileno(), end, access=mmap.ACCESS_READ)
+            data = pa.py_buffer(self._map).slice(start, end - start)
+        else:
+            data = pa.py_buffer(b"")
+        self.stream = pa.BufferReader(data)
 
     @property
-    def closed(self) -> bool:
-        return self._handle.closed
+    def done(self) -> int:
+        """Bytes of the range Arrow has read so far."""
+        return self.stream.tell()
+
+    def release_behind(self) -> None:
+        """Drop the mapped pages more than :data:`RELEASE_LAG` bytes behind Arrow's reading
+        from the process (a page touched again is mapped again from the page cache)."""
+        if self._map is None or not hasattr(mmap, "MADV_DONTNEED"):  # not on every platform
+            return
+        upto = self._start + self.done - RELEASE_LAG
+        upto -= upto % mmap.PAGESIZE
+        if upto > self._released:
+            self._map.madvise(mmap.MADV_DONTNEED, self._released, upto - self._released)
+            self._released = upto
+
+    def close(self) -> None:
+        self.stream.close()
+        if self._map is not None:
+            with contextlib.suppress(BufferError):  # a buffer still exported: closed when freed
+                self._map.close()
+        self._handle.close()
 
 
 def _produce(
@@ -484,7 +503,7 @@ def _produce(
             if headless:  # the second half: the header's names, no header row
                 read = pacsv.ReadOptions(block_size=read.block_size, column_names=reading.header)
             reader = pacsv.open_csv(
-                pa.PythonFile(source, mode="r"),
+                source.stream,
                 read_options=read,
                 parse_options=reading.parse,
                 convert_options=reading.convert,
@@ -494,12 +513,14 @@ def _produce(
             for batch in reader:
                 pending.append(batch)
                 rows += batch.num_rows
+                source.release_behind()
                 if rows >= CHUNK_ROWS:
                     if not _put(handoff, stop, ("chunk", (_whole(pending), source.done / 1e6))):
                         return
                     pending, rows = [], 0
             if pending:
                 _put(handoff, stop, ("chunk", (_whole(pending), source.done / 1e6)))
+            del reader
         finally:
             source.close()
         _put(handoff, stop, ("done", None))
