@@ -6,6 +6,14 @@ the first units (by id, with their real adjacency); larger sizes tile copies of 
 are not adjacent to each other (each copy keeps its countries, so the model has the same
 parameters at every size). Horizon and draws are fixed, so the time per unit should not grow.
 
+Neighbour weights reach adjacency order 5 (``HHH4Spec.max_order``), under which the 181 real
+units form one connected group with about 64 weighted sources per unit (35% of the pairs): the
+per-draw neighbour product is a dense one within a group, so its cost per unit grows with the
+size of the largest group (50 at 50 units, 181 at 181 and above), not with the number of units.
+Each size's row gives that group size (``largest_group``) and the weighted pairs per unit, and
+the CPU time per unit against the next smaller size (``total_cpu_per_unit_vs_previous``): from
+181 to 500 units (tiles of the same group) it measures growth in units alone.
+
 Stages, each the median of ``--runs`` runs (a fresh fit each run), in wall-clock and in CPU
 seconds of the process (``_cpu``; steadier than wall-clock on a shared machine):
 
@@ -34,6 +42,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 from analysis.geography import load_boundaries
 from analysis.models.hhh4 import HHH4Spec
@@ -131,7 +141,14 @@ def main(argv: list[str] | None = None) -> int:
         for r in range(args.runs):
             runs.append(one_run(panel, args.horizon, args.draws, args.paths, seed=r))
             print(f"{n} units, run {r + 1}: {runs[-1]}", file=sys.stderr, flush=True)
-        row = {"units": n, "events": int(panel[0].sum())}
+        weighted = (panel[3] >= 1) & (panel[3] <= HHH4Spec().max_order)
+        _, label = connected_components(csr_matrix(weighted), directed=False)
+        row = {
+            "units": n,
+            "events": int(panel[0].sum()),
+            "largest_group": int(np.bincount(label).max()),
+            "weighted_pairs_per_unit": round(float(weighted.sum(axis=1).mean()), 1),
+        }
         for key in runs[0]:
             row[key] = round(statistics.median(x[key] for x in runs), 2)
         row["seconds_per_100_units"] = round(100 * row["total"] / n, 2)
@@ -139,13 +156,16 @@ def main(argv: list[str] | None = None) -> int:
         row["peak_rss_gib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
         rows.append(row)
     first = rows[0]
-    for row in rows:
+    for prev, row in zip(rows[:1] + rows[:-1], rows, strict=True):
         # time per unit relative to the smallest size: <= 1 means no faster than linear (CPU
         # seconds too: wall-clock seconds on a shared machine follow its load)
         for key in ("total", "total_cpu"):
             row[f"{key}_per_unit_vs_smallest"] = round(
                 (row[key] / row["units"]) / (first[key] / first["units"]), 2
             )
+        row["total_cpu_per_unit_vs_previous"] = round(
+            (row["total_cpu"] / row["units"]) / (prev["total_cpu"] / prev["units"]), 2
+        )
     print(
         json.dumps(
             {
