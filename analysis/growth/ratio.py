@@ -28,11 +28,13 @@ class RateRatioResult:
     ``ratio`` is ``(count_b / exposure_b) / (count_a / exposure_a)``, exposures in panel periods.
     ``ci_low``/``ci_high`` are exact conditional (Clopper-Pearson), ``midp_low``/``midp_high``
     mid-p, ``nb_ci_low``/``nb_ci_high`` the NB2 (overdispersion-aware, independent months)
-    profile-likelihood interval on the t scale, ``headline_low``/``headline_high`` its hull with
+    Wald-t interval read as a Jeffreys interval on design-effect-deflated counts,
+    ``headline_low``/``headline_high`` its hull with
     the dependence-aware interval named by ``headline_method``. When
     ``one_sided`` is true the finite limit is a one-sided bound at ``1 - alpha`` and the other is
-    0 or infinity; ``note`` says so in words. The NB interval always contains the exact one
-    (hull), so allowing for overdispersion never narrows it. ``p_value`` (the headline test of
+    0 or infinity; ``note`` says so in words. The exact interval is a reference: the NB one
+    need not contain it (with a handful of events the Jeffreys interval is the shorter,
+    near-nominal one). ``p_value`` (the headline test of
     equal rates) is the largest of the NB2 likelihood-ratio p-value (``nb_p_value``), the exact
     conditional p-value (``exact_p_value``) and the headline's dependence-aware Wald p-value
     (``dep_p_value``); ``midp_p_value`` is the mid-p version of the exact one.
