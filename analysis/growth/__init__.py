@@ -22,8 +22,7 @@ Three questions a reviewer asks of a region's series, each answered with an inte
   - the *dependence-aware* intervals: the same estimating equations with a Newey-West HAC
     sandwich (``hac_*``) and with the AR(1) own-lag sandwich (``ar1_*``, see
     :func:`_dependence`), and the model-based interval of an NB model with an own-lag term
-    (``inarch_*``, :mod:`analysis.models.inarch`); the AR(1) one is read as an effective-count
-    Jeffreys interval like the NB one. The **headline** (``headline_low``/
+    (``inarch_*``, :mod:`analysis.models.inarch`). The **headline** (``headline_low``/
     ``headline_high``) is the hull of the independent-count NB interval and the one named by
     :data:`HEADLINE_INTERVAL`, chosen by the coverage study in ``benchmarks/growth_coverage.py``.
     The headline p-value is the largest of the NB2 likelihood-ratio, exact conditional and
