@@ -668,7 +668,7 @@ def test_sparse_independent_windows_nb_interval_is_near_nominal():
     """Level 0.3 a month, overdispersion 2, 12-month windows, no dependence (3-4 events a
     window), both windows with events. Over 879 such series (with and without a trend): the
     effective-count Jeffreys NB interval covers 96.5% (the former profile-likelihood interval
-    hulled with the exact one 98.9%), the headline 98.9% (was 99.8%: the hull with the AR(1)
+    hulled with the exact one 98.9%), the headline 99.7% (was 99.8%: the hull with the AR(1)
     interval on a noisy own-lag estimate). Pinned within 3 binomial SEs of 150 series."""
     rng = np.random.default_rng(314)
     n = nb_hit = head_hit = 0
@@ -683,7 +683,7 @@ def test_sparse_independent_windows_nb_interval_is_near_nominal():
         head_hit += r.headline_low <= s.true_ratio <= r.headline_high
     tol = 3 * math.sqrt(0.95 * 0.05 / n)
     assert abs(nb_hit / n - 0.965) <= tol, nb_hit / n
-    assert abs(head_hit / n - 0.989) <= tol, head_hit / n
+    assert abs(head_hit / n - 0.997) <= tol, head_hit / n
 
 
 @pytest.mark.slow
