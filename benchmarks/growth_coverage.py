@@ -6,7 +6,7 @@ Each scenario simulates monthly counts from an NB autoregression around a trend
 is the first ``W`` months and window B the last ``W``; the rate ratio of B to A and the trend over
 all ``2 W`` months are computed, and each 95% interval type is checked against the truth:
 
-* ratio: ``exact`` (conditional binomial), ``nb`` (independent months, hull with exact),
+* ratio: ``exact`` (conditional binomial), ``nb`` (independent months, effective-count Jeffreys),
   ``hac`` (Newey-West), ``ar1`` (own-lag AR(1) sandwich), ``inarch`` (model-based interval of
   an NB model with an own-lag term), ``mbb`` (moving-block bootstrap percentile),
   ``nb+ar1`` and ``nb+ar1+inarch`` (the two candidate headlines: hulls never narrower than

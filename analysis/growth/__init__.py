@@ -11,12 +11,14 @@ Three questions a reviewer asks of a region's series, each answered with an inte
     ratio. Also the mid-p interval and exact / mid-p p-values. Exact only under Poisson counts;
     overdispersed counts make it too narrow.
   - the *independent-count NB* interval: an NB2 regression of the per-period counts on a
-    window indicator, profile-likelihood limits of the log ratio read on a t scale (the log ratios
-    where twice the drop of the profile log-likelihood equals the squared t quantile on
-    ``n - 3`` degrees of freedom), widened where needed to contain the exact interval. Valid for
-    overdispersed counts only if months are independent. Profile rather than Wald limits: with
-    three or four events a window the Wald interval on the log scale over-covers (99% in
-    ``benchmarks/growth_coverage.py``), the profile one covers 96-97%.
+    window indicator; its Wald-t variance of the log ratio (t on ``n - 3`` degrees of freedom)
+    is turned into a design effect ``k`` (variance and t quantile relative to Poisson counts and
+    the normal one) and the limits are the Jeffreys interval on the effective counts
+    ``count / k`` (:func:`analysis.growth.ratio._effective_count_limits`). With many events it
+    is the Wald-t interval; with three or four events a window it keeps the conditional
+    binomial's skew where the log-Wald and profile-likelihood intervals over-covered (97-98%
+    in ``benchmarks/growth_coverage.py``). Valid for overdispersed counts only if months are
+    independent. The exact interval is a labelled reference, not contained by construction.
   - the *dependence-aware* intervals: the same estimating equations with a Newey-West HAC
     sandwich (``hac_*``) and with the AR(1) own-lag sandwich (``ar1_*``, see
     :func:`_dependence`), and the model-based interval of an NB model with an own-lag term

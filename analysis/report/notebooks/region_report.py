@@ -130,9 +130,10 @@ show.table(region_text.recent_events(events, region_id), float_format="{:,.0f}")
 #   model with an own-lag term implies, estimated from the series, with its uncertainty); for
 #   trends, the wider of that interval and the interval of a negative-binomial model with an
 #   own-lag term fitted directly. Never narrower than the interval that treats months as
-#   independent (for ratios a profile-likelihood interval, which suits windows with few events
-#   better than a Wald one). It is the headline because, of the candidates (independent months,
-#   Newey-West HAC, a moving-block bootstrap, the own-lag model alone, this one), it kept
+#   independent (for ratios a Jeffreys interval on overdispersion-deflated counts, which suits
+#   windows with few events better than a Wald one). It is the headline because, of the
+#   candidates (independent months, Newey-West HAC, a moving-block bootstrap, the own-lag model
+#   alone, this one), it kept
 #   coverage within simulation error of 93-97% in the simulation study with own-lag shares up
 #   to 0.7, and at least 90% at 0.8 (`benchmarks/growth_coverage.py`); it errs on the wide
 #   side, most of all for very sparse series (about 3 events a year: 98-100%).
