@@ -48,3 +48,22 @@ def test_reorder_like_keeps_the_marginals_and_takes_the_template_dependence():
     assert r_out == pytest.approx(r_tpl, abs=0.1)
     # and window totals get the spread that dependence implies
     assert out.sum(axis=1).var() > 2 * other.sum(axis=1).var()
+
+
+def test_paired_error_of_a_difference_cancels_shared_noise():
+    from analysis.models.auto import choose, diff_se
+
+    rng = np.random.default_rng(1)
+    shared = rng.normal(0, 1.0, size=2000)  # Monte Carlo noise both candidates share
+    errors = {"a": shared + rng.normal(0, 0.1, 2000), "b": shared + rng.normal(0, 0.1, 2000)}
+    se = diff_se(errors, "a", "b")
+    # the difference's error is that of the unshared parts: sqrt(2 * 0.01 / n)
+    assert se == pytest.approx(np.sqrt(2 * 0.01 / 2000), rel=0.1)
+    independent = np.sqrt(2 * (1.01 / 2000))
+    assert se < independent / 5
+    # a gap of 3 paired errors is real: the more complex, better candidate is chosen; read
+    # as independent errors the same gap would have kept the simpler one
+    scores = {"a": (1.0 + 3 * se, 1.01 / 2000), "b": (1.0, 1.01 / 2000)}
+    assert choose(scores, ("a", "b"), 2.0, errors)[0] == "b"
+    assert choose(scores, ("a", "b"), 2.0)[0] == "a"
+    assert diff_se(errors, "a", "missing") is None

@@ -203,13 +203,13 @@ def test_auto_picks_a_candidate_from_the_past_only_and_records_why(sim):
             b = scores[best]
             c = scores[block["chosen"]]
             # the chosen one is the best, or simpler and within the stated Monte Carlo error
-            se = np.hypot(c["mc_se"], b["mc_se"])
-            assert c["crps_fair"] - b["crps_fair"] <= auto.tolerance * se + 1e-12
+            # of the difference (paired: the same forecasts); every simpler one was not
+            assert b["mc_se_diff"] == 0.0
+            assert 0 < c["mc_se_diff"] < np.hypot(c["mc_se"], b["mc_se"]) or c is b
+            assert c["crps_fair"] - b["crps_fair"] <= auto.tolerance * c["mc_se_diff"] + 1e-12
             for m in auto.candidates[: auto.candidates.index(block["chosen"])]:
                 s = scores[m]
-                assert s["crps_fair"] - b["crps_fair"] > auto.tolerance * np.hypot(
-                    s["mc_se"], b["mc_se"]
-                )
+                assert s["crps_fair"] - b["crps_fair"] > auto.tolerance * s["mc_se_diff"]
         # the group's scores over all steps are kept for the reader too
         assert {c["model"] for c in group["candidates"]} == set(auto.candidates)
     plan = fitted.plan

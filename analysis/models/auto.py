@@ -29,7 +29,10 @@ Algeria (+2.0% to +1.8%) moved by about their noise: per block, fewer scores mea
 Monte Carlo error, so the simplest candidate is kept more often.
 
 Sample-based scores carry Monte Carlo error. Each score's error is estimated from the
-difference between the two halves of the samples. Candidates are listed from the simplest
+difference between the two halves of the samples, and the error of a difference between two
+candidates from the paired per-forecast differences (same forecasts, common random numbers):
+treating the two errors as independent overstates it when their noise is shared, and then
+keeps the simplest candidate too often. Candidates are listed from the simplest
 to the most complex, and the first one within ``tolerance`` standard errors (of the
 difference) of the best is chosen: a more complex candidate must beat it by more than that
 error. The choice, every
@@ -137,13 +140,30 @@ class AutoFitted(Fitted):
         return recalibrate_paths(out, self.spread, rng)
 
 
+def diff_se(errors: dict[str, np.ndarray], a: str, b: str) -> float | None:
+    """Monte Carlo standard error of the difference of two candidates' mean scores, from
+    their per-forecast errors (half-sample differences / 2) on the same forecasts: paired, so
+    the Monte Carlo noise the two share (common random numbers, shared members) cancels.
+    ``None`` when either is missing."""
+    if a not in errors or b not in errors or errors[a].shape != errors[b].shape:
+        return None
+    d = errors[a] - errors[b]
+    d = d[np.isfinite(d)]
+    return float(np.sqrt((d**2).sum()) / d.size) if d.size else None
+
+
 def choose(
-    scores: dict[str, tuple[float, float]], order: tuple[str, ...], tolerance: float
+    scores: dict[str, tuple[float, float]],
+    order: tuple[str, ...],
+    tolerance: float,
+    errors: dict[str, np.ndarray] | None = None,
 ) -> tuple[str, str]:
     """The first candidate in ``order`` (simplest first) whose mean score is within
     ``tolerance`` standard errors of the best one's; returns it and a sentence saying why.
 
-    ``scores`` maps name to (mean score, squared standard error).
+    ``scores`` maps name to (mean score, squared standard error). With ``errors`` (name to
+    per-forecast Monte Carlo errors on the same forecasts) the error of each difference is
+    the paired one (:func:`diff_se`); otherwise the two errors are taken as independent.
     """
     best = min(scores, key=lambda m: scores[m][0])
     b, vb = scores[best]
@@ -151,7 +171,8 @@ def choose(
         if m not in scores:
             continue
         s, v = scores[m]
-        se = float(np.sqrt(v + vb))
+        paired = diff_se(errors, m, best) if errors is not None else None
+        se = paired if paired is not None else float(np.sqrt(v + vb))
         if m == best or s - b <= tolerance * se:
             if m == best:
                 why = f"{m} had the lowest fair CRPS ({s:.4f})"
@@ -224,8 +245,9 @@ class AutoForecaster(Forecaster):
         focus regions and for the other active regions (groups without regions are left out).
 
         Returns the inner origins, ``scores[group][block][model] = (mean, squared MC error)``
-        (blocks as in :func:`block_bounds`, ``"1-h"`` for all steps) and
-        ``pit[group][block][model]``, the PIT values of the same forecasts.
+        (blocks as in :func:`block_bounds`, ``"1-h"`` for all steps),
+        ``errors[group][block][model]``, each forecast's Monte Carlo error (for paired
+        comparisons), and ``pit[group][block][model]``, the PIT values of the same forecasts.
         """
         from analysis.cross_validation import cross_validation
 
@@ -254,6 +276,7 @@ class AutoForecaster(Forecaster):
         bounds = block_bounds(H, self.blocks)
         spans = [*bounds, (0, H)] if len(bounds) > 1 else bounds
         scores: dict[str, dict[str, dict[str, tuple[float, float]]]] = {}
+        errors: dict[str, dict[str, dict[str, np.ndarray]]] = {}
         pit_out: dict[str, dict[str, dict[str, np.ndarray]]] = {}
         for g, by_model in parts.items():
             for m, chunks in by_model.items():
@@ -263,6 +286,9 @@ class AutoForecaster(Forecaster):
                     key = block_label(a, b)
                     pit_out.setdefault(g, {}).setdefault(key, {})[m] = pv_all[:, a:b].ravel()
                     hv = hv_all[:, a:b].reshape(-1, 2)
+                    # per-forecast Monte Carlo error, kept aligned across candidates (the
+                    # folds come origin by origin, so every candidate has the same rows)
+                    errors.setdefault(g, {}).setdefault(key, {})[m] = (hv[:, 0] - hv[:, 1]) / 2
                     hv = hv[np.isfinite(hv).all(axis=1)]
                     n = len(hv)
                     if not n:
@@ -273,6 +299,7 @@ class AutoForecaster(Forecaster):
         return {
             "origins": [f"{history.periods[t - 1]:%Y-%m}" for t in seen],
             "scores": scores,
+            "errors": errors,
             "pit": pit_out,
             "bounds": bounds,
         }
@@ -291,10 +318,14 @@ class AutoForecaster(Forecaster):
                 scores = {m: v for m, v in by_model.items() if np.isfinite(v[0])}
                 if not scores:
                     break
-                pick, why = choose(scores, self.candidates, self.tolerance)
+                errs = ev["errors"].get(g, {}).get(key, {})
+                pick, why = choose(scores, self.candidates, self.tolerance, errs)
                 picks.append(pick)
-                blocks.append({"steps": key, "chosen": pick, "reason": why,
-                               "candidates": _rows(by_model)})  # fmt: skip
+                best = min(scores, key=lambda m: scores[m][0])
+                rows = _rows(by_model)
+                for r in rows:  # the error each candidate's difference to the best was read on
+                    r["mc_se_diff"] = diff_se(errs, r["model"], best)
+                blocks.append({"steps": key, "chosen": pick, "reason": why, "candidates": rows})
             if len(picks) != len(keys):
                 continue
             plan[g] = tuple(picks)
