@@ -22,11 +22,12 @@ keeps its own candidate's distribution and the paths keep one dependence across 
 regions, so window totals stay coherent. In the offline replay
 (``benchmarks/auto_replay.py``, exact CRPS, no Monte Carlo error) choosing per block won
 every step 1-12 in the central Sahel, dev and held-out (choosing once lost 3 and 5 steps by
-up to 0.5%). In the full backtest (``benchmarks/backtest_auto_real.py``, 400 samples) the
-Sahel went from +2.5% to +2.8% over the best baseline (dev +0.4% to +0.8%, two steps left at
--0.0% and -0.1%; held-out +3.8% to +4.0%, every step), while Nigeria (-2.3% to -2.5%) and
-Algeria (+2.0% to +1.8%) moved by about their noise: per block, fewer scores mean a larger
-Monte Carlo error, so the simplest candidate is kept more often.
+up to 0.5%). In the full backtest (``benchmarks/backtest_auto_real.py``, 400 samples, with
+the paired Monte Carlo error below) the Sahel went from +2.5% to +2.7% over the best
+baseline (dev +0.4% to +0.6%, steps 10 and 11 still at -0.1% and -0.2%; held-out +3.8% to
++4.0%, every step), while Nigeria (-2.3%, unchanged) and Algeria (+2.0% to +1.9%) moved by
+less than their noise (probably because, per block, fewer scores mean a larger Monte Carlo
+error, so the simplest candidate is kept more often than in the replay).
 
 Sample-based scores carry Monte Carlo error. Each score's error is estimated from the
 difference between the two halves of the samples, and the error of a difference between two
