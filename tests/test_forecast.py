@@ -188,44 +188,56 @@ def test_pooled_model_is_calibrated_when_it_is_right():
 
 def test_auto_picks_a_candidate_from_the_past_only_and_records_why(sim):
     h = History(sim.counts, sim.region_ids, sim.periods).until(60)
-    auto = get_forecaster("auto", horizon=3, focus=[sim.region_ids[0]])
+    auto = get_forecaster("auto", horizon=6, focus=[sim.region_ids[0]])
     fitted = auto.fit(h)
     ev = fitted.evidence
     assert set(ev["groups"]) == {"focus", "other"}
-    for group in ev["groups"].values():
-        scores = {c["model"]: c for c in group["candidates"]}
-        assert set(scores) == set(auto.candidates)
-        best = min(scores, key=lambda m: scores[m]["crps_fair"])
-        b = scores[best]
-        c = scores[group["chosen"]]
-        # the chosen one is the best, or simpler and within the stated Monte Carlo error
-        se = np.hypot(c["mc_se"], b["mc_se"])
-        assert c["crps_fair"] - b["crps_fair"] <= auto.tolerance * se + 1e-12
-        for m in auto.candidates[: auto.candidates.index(group["chosen"])]:
-            s = scores[m]
-            assert s["crps_fair"] - b["crps_fair"] > auto.tolerance * np.hypot(
-                s["mc_se"], b["mc_se"]
-            )
-    picks = (ev["groups"]["focus"]["chosen"], ev["groups"]["other"]["chosen"])
-    assert fitted.picks == tuple(dict.fromkeys(picks)) and fitted.chosen == ev["chosen"]
-    assert (
-        fitted.chosen == picks[0]
-        if picks[0] == picks[1]
-        else all(p in fitted.chosen for p in picks)
-    )
+    assert fitted.bounds == ((0, 3), (3, 6))  # steps 1-3 and 4-6 chosen separately
+    for g, group in ev["groups"].items():
+        assert [b["steps"] for b in group["blocks"]] == ["1-3", "4-6"]
+        assert tuple(b["chosen"] for b in group["blocks"]) == fitted.plan[g]
+        for block in group["blocks"]:
+            scores = {c["model"]: c for c in block["candidates"]}
+            assert set(scores) == set(auto.candidates)
+            best = min(scores, key=lambda m: scores[m]["crps_fair"])
+            b = scores[best]
+            c = scores[block["chosen"]]
+            # the chosen one is the best, or simpler and within the stated Monte Carlo error
+            # of the difference (paired: the same forecasts); every simpler one was not
+            assert b["mc_se_diff"] == 0.0
+            assert 0 < c["mc_se_diff"] < np.hypot(c["mc_se"], b["mc_se"]) or c is b
+            assert c["crps_fair"] - b["crps_fair"] <= auto.tolerance * c["mc_se_diff"] + 1e-12
+            for m in auto.candidates[: auto.candidates.index(block["chosen"])]:
+                s = scores[m]
+                assert s["crps_fair"] - b["crps_fair"] > auto.tolerance * s["mc_se_diff"]
+        # the group's scores over all steps are kept for the reader too
+        assert {c["model"] for c in group["candidates"]} == set(auto.candidates)
+    plan = fitted.plan
+    assert fitted.picks == tuple(dict.fromkeys((*plan["focus"], *plan["other"])))
+    assert fitted.chosen == ev["chosen"]
+    assert all(p in fitted.chosen for p in fitted.picks)
     assert all(o <= "2016-12" for o in ev["origins"])  # inner targets inside the history
     assert isinstance(ev["reason"], str) and "fair CRPS" in ev["rule"]
-    # the spread calibration is fitted on the chosen candidate's inner forecasts, and the
-    # final paths are that candidate's paths mapped through it (same seed, same counts)
+    # the spread calibration is fitted on the chosen candidates' inner forecasts, and the
+    # final paths are their paths (each block from its pick, in the first pick's rank order)
+    # mapped through it (same seed, same counts)
     cal = ev["spread_calibration"]
     assert cal["c"] == fitted.spread and 0.25 <= cal["c"] <= 4.0 and cal["n_pit"] >= 100
+    from analysis.models.auto import reorder_like
     from analysis.models.calibration import recalibrate_paths
 
-    ours = fitted.sample_paths(3, 200, np.random.default_rng(5))
+    ours = fitted.sample_paths(6, 200, np.random.default_rng(5))
     rng = np.random.default_rng(5)
-    raw = fitted.fitted.sample_paths(3, 200, rng)
-    if fitted.other is not None:  # the other regions read the other candidate's paths
-        raw[~fitted.focus_mask] = fitted.other.sample_paths(3, 200, rng)[~fitted.focus_mask]
+    lead = plan["focus"][0]
+    draws = {lead: fitted.fits[lead].sample_paths(6, 200, rng)}
+    for m in fitted.picks:
+        if m != lead:
+            draws[m] = fitted.fits[m].sample_paths(6, 200, rng)
+    raw = draws[lead].copy()
+    for g, rows in (("focus", fitted.focus_mask), ("other", ~fitted.focus_mask)):
+        for (a, b), m in zip(fitted.bounds, plan[g], strict=True):
+            if m != lead:
+                raw[rows, a:b] = reorder_like(draws[lead][rows, a:b], draws[m][rows, a:b], rng)
     np.testing.assert_array_equal(ours, recalibrate_paths(raw, fitted.spread, rng))
 
 

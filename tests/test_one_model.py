@@ -35,7 +35,9 @@ def test_forecast_and_spillover_agree_on_kayes(demo_outputs):
     # the same model, and auto's evidence recorded with the choice
     assert sp["forecast_model"]["chosen"] == fc["chosen"] == fc["evidence"]["chosen"]
     candidates = {c["model"] for c in fc["evidence"]["candidates"]}
-    assert {g["chosen"] for g in fc["evidence"]["groups"].values()} <= candidates
+    # each group chooses per block of steps, among the candidates
+    blocks = [b for g in fc["evidence"]["groups"].values() for b in g["blocks"]]
+    assert blocks and {b["chosen"] for b in blocks} <= candidates
     lo, hi = kayes["expected_ci_90"]
     assert lo <= kayes["expected_median"] <= hi
 

@@ -1,0 +1,360 @@
+"""Offline replay of ``auto``'s selection rules on real UCDP windows, in seconds, not hours.
+
+A full ``benchmarks/backtest_auto_real.py`` run refits every candidate at every inner origin of
+every outer origin. Every rule ``auto`` has used (and the ones tried instead) only mixes the
+same few base forecasters, fitted on the history up to an origin. So this script:
+
+1. ``cache``: fits each base model (local level, damped trend, the baselines) once at every
+   origin of a window (every month with 36 months of history), draws ``--samples`` paths of
+   12 steps and keeps each region's predictive CDF on 0..K (K = twice the region's largest
+   count + 30) in a pickle;
+2. ``replay``: scores rules with the *exact* CRPS of the mixture CDFs (a mixture's CRPS is a
+   quadratic form in its weights, so inner scores of any weighting cost a matrix product),
+   with the inner origins ``auto`` uses (12, every 3 months, all 12 steps observed before the
+   outer origin), the per-group choice (focus / other active regions), the ``Beta(c, c)``
+   spread calibration fitted on the inner PIT values, and the baselines' exact CRPS. It
+   prints one JSON line: per window, rule and part (dev, held_out, all), the CRPS, the best
+   baseline, the skill overall and by step, the steps lost and the randomised-PIT 80%
+   coverage.
+
+Exploration only: the replay has no Monte Carlo error (exact CRPS), so it omits ``auto``'s
+"simplest within 2 Monte Carlo SE" tolerance, and the acceptance figures still come from
+``backtest_auto_real.py``. Its ``current`` rule reproduced the last full run's skills to
+0.0-0.2 points (Nigeria all -2.2% against -2.3%, held-out -3.8% against -3.8%). Usage::
+
+    CONFLICT_TRENDS_REAL_DATA=/path/ged.csv .venv/bin/python benchmarks/auto_replay.py \
+        cache --study benchmarks/real_study_nigeria.yaml --out /tmp/replay/nigeria.pkl
+    .venv/bin/python benchmarks/auto_replay.py replay /tmp/replay/*.pkl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import optimize, stats
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+MEMBERS = ["local_level", "damped_trend", "recent_mean_6", "conflictology", "nb_climatology",
+           "zero", "last_value", "recent_mean_3"]  # fmt: skip
+BASELINES = ["zero", "last_value", "recent_mean_3", "recent_mean_6", "conflictology",
+             "nb_climatology"]  # fmt: skip
+IX = {m: i for i, m in enumerate(MEMBERS)}
+H = 12
+BLOCKS = (slice(0, 3), slice(3, 6), slice(6, 12))
+
+
+def build_cache(study_rel: str, out: Path, n: int) -> None:
+    """Fit every base model at every origin of the study's window and pickle the CDFs."""
+    from analysis.config import load_study
+    from analysis.io import atomic_write_with
+    from analysis.models.forecast import panel_to_history
+    from analysis.models.registry import get
+    from analysis.pipeline import prepare
+
+    study = yaml.safe_load((ROOT / study_rel).read_text())
+    study["data"] = [str(Path(os.environ["CONFLICT_TRENDS_REAL_DATA"]).resolve())]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "study.yaml"
+        path.write_text(yaml.safe_dump(study, sort_keys=False))
+        st = load_study(path)
+        data = prepare(st)
+    hist = panel_to_history(data.panel)
+    y = hist.counts
+    R, T = y.shape
+    K = (2 * y.max(axis=1) + 30).astype(int)
+    ts = list(range(36, T))
+    cdf = {m: [np.zeros((len(ts), H, K[r]), np.float32) for r in range(R)] for m in MEMBERS}
+    steps = np.repeat(np.arange(H), n)
+    for i, t in enumerate(ts):
+        sub = hist.until(t)
+        for m in MEMBERS:
+            s = get(m).fit(sub).sample_paths(H, n, np.random.default_rng(1000 + t))
+            for r in range(R):
+                counts = np.zeros((H, K[r]))
+                np.add.at(counts, (steps, np.clip(s[r], 0, K[r] - 1).ravel()), 1.0)
+                cdf[m][r][i] = np.cumsum(counts, axis=1) / n
+    res = {"ts": ts, "counts": y, "regions": hist.region_ids, "periods": hist.periods,
+           "focus": tuple(st.focus), "cdf": cdf, "study": study_rel}  # fmt: skip
+    atomic_write_with(out, lambda p: p.write_bytes(pickle.dumps(res)))
+
+
+class Window:
+    """A cached window with each origin's CRPS quadratic forms and PIT ingredients."""
+
+    def __init__(self, path: Path):
+        d = pickle.loads(Path(path).read_bytes())
+        self.__dict__.update(d)
+        y = self.counts.astype(float)
+        R, T = y.shape
+        nt, M = len(self.ts), len(MEMBERS)
+        self.R = R
+        # CRPS(sum_m w_m F_m, y) = w'Aw - 2 w'b + c, summed over the count grid
+        self.A = np.zeros((nt, R, H, M, M))
+        self.b = np.zeros((nt, R, H, M))
+        self.c = np.zeros((nt, R, H))
+        self.lo = np.zeros((nt, R, H, M))  # F_m(y - 1)
+        self.hi = np.zeros((nt, R, H, M))  # F_m(y)
+        self.obs = np.full((nt, R, H), np.nan)
+        for i, t in enumerate(self.ts):
+            av = min(H, T - t)
+            self.obs[i, :, :av] = y[:, t : t + av]
+        for r in range(R):
+            F = np.stack([self.cdf[m][r] for m in MEMBERS], axis=2).astype(float)
+            K = F.shape[-1]
+            yy = np.nan_to_num(self.obs[:, r], nan=-1).astype(int)
+            ind = (np.arange(K) >= yy[..., None]).astype(float)
+            ind[yy < 0] = 0.0
+            self.A[:, r] = np.einsum("thmk,thnk->thmn", F, F)
+            self.b[:, r] = np.einsum("thmk,thk->thm", F, ind)
+            self.c[:, r] = ind.sum(-1)
+            at = np.clip(yy, 0, K - 1)[..., None, None].repeat(M, 2)
+            below = np.clip(yy - 1, 0, K - 1)[..., None, None].repeat(M, 2)
+            self.hi[:, r] = np.take_along_axis(F, at, -1)[..., 0]
+            self.lo[:, r] = np.where(
+                (yy > 0)[..., None], np.take_along_axis(F, below, -1)[..., 0], 0.0
+            )
+        self.valid = ~np.isnan(self.obs)
+        self.active = np.stack([y[:, max(0, t - 12) : t].sum(1) > 0 for t in self.ts])
+        self.is_focus = np.isin(np.array(self.regions), list(self.focus))
+        self.index = {t: i for i, t in enumerate(self.ts)}
+        self.origin = pd.DatetimeIndex([self.periods[t - 1] for t in self.ts])
+
+    def crps(self, i: int, w: np.ndarray) -> np.ndarray:
+        """Exact CRPS (region, step) of the mixture with weights ``w`` (step, member)."""
+        A, b, c = self.A[i], self.b[i], self.c[i]
+        return np.einsum("hm,rhmn,hn->rh", w, A, w) - 2 * np.einsum("rhm,hm->rh", b, w) + c
+
+    def pit(self, i: int, w: np.ndarray, u: np.ndarray) -> np.ndarray:
+        lo = np.einsum("rhm,hm->rh", self.lo[i], w)
+        return lo + u * (np.einsum("rhm,hm->rh", self.hi[i], w) - lo)
+
+    def crps_calibrated(self, i: int, w: np.ndarray, c: float) -> np.ndarray:
+        """Exact CRPS of ``B_c(F)``, the mixture after the spread calibration."""
+        out = np.zeros((self.R, H))
+        for r in range(self.R):
+            F = np.stack([self.cdf[m][r][i] for m in MEMBERS], axis=1).astype(float)
+            G = np.einsum("hmk,hm->hk", F, w)
+            if c != 1.0:
+                G = stats.beta.cdf(np.clip(G, 0, 1), c, c)
+            yy = np.nan_to_num(self.obs[i, r], nan=np.inf)
+            out[r] = ((G - (np.arange(G.shape[1]) >= yy[:, None])) ** 2).sum(-1)
+        return out
+
+    def inner(self, t: int, n: int = 12, stride: int = 3, min_train: int = 36) -> list[int]:
+        seen = [s for s in range(t - H, 0, -stride) if s >= min_train][:n]
+        return [self.index[s] for s in sorted(seen) if s in self.index]
+
+    def groups(self, j: int) -> dict[str, np.ndarray]:
+        return {"focus": self.is_focus, "other": self.active[j] & ~self.is_focus}
+
+
+def mix(*names: str) -> np.ndarray:
+    w = np.zeros((H, len(MEMBERS)))
+    w[:, [IX[m] for m in names]] = 1.0 / len(names)
+    return w
+
+
+def decayed(members: tuple[str, ...], level: str, rho: float) -> np.ndarray:
+    """Equal mixture of ``members`` whose ``level`` member's weight decays as ``rho**(h-1)``,
+    the weight it loses going to the other members in proportion."""
+    w = mix(*members)
+    keep = rho ** np.arange(H)
+    lost = w[:, IX[level]] * (1 - keep)
+    w[:, IX[level]] *= keep
+    rest = [IX[m] for m in members if m != level]
+    w[:, rest] += lost[:, None] / len(rest)
+    return w
+
+
+CANDIDATES = {
+    "ensemble_local": mix("local_level", "recent_mean_6", "conflictology"),
+    "ensemble_climatology": mix("local_level", "recent_mean_6", "conflictology", "nb_climatology"),
+    "ensemble_trend": mix("damped_trend", "recent_mean_6", "conflictology"),
+}
+DECAYED = {
+    "ensemble_local": decayed(
+        ("local_level", "recent_mean_6", "conflictology"), "local_level", 0.85
+    ),
+    "ensemble_climatology": decayed(
+        ("local_level", "recent_mean_6", "conflictology", "nb_climatology"), "local_level", 0.85
+    ),
+    "ensemble_trend": decayed(
+        ("damped_trend", "recent_mean_6", "conflictology"), "damped_trend", 0.85
+    ),
+}
+Rule = Callable[[Window, list[int]], tuple[np.ndarray, np.ndarray]]
+
+
+def choose_rule(cands: dict[str, np.ndarray], blocks=(slice(0, H),)) -> Rule:
+    """``auto``'s rule: per group (and per step block), the candidate of lowest inner CRPS."""
+    order = list(cands)
+
+    def rule(W: Window, inner: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        picked = {g: np.array(cands[order[0]]) for g in ("focus", "other")}
+        for bl in blocks:
+            for g in picked:
+                sc = {}
+                for name, w in cands.items():
+                    x = [W.crps(j, w)[W.groups(j)[g]][:, bl] for j in inner]
+                    v = [W.valid[j][W.groups(j)[g]][:, bl] for j in inner]
+                    vals = np.concatenate([a[m] for a, m in zip(x, v, strict=True)] or [[]])
+                    if vals.size:
+                        sc[name] = vals.mean()
+                if sc:
+                    picked[g][bl] = cands[min(sc, key=sc.get)][bl]
+        return picked["focus"], picked["other"]
+
+    return rule
+
+
+def stacking_rule(target: np.ndarray, shrink: float) -> Rule:
+    """Per group and step block, the weights of local level, 6-month mean, conflictology and
+    NB climatology that minimise the inner CRPS, shrunk by ``shrink`` toward ``target``."""
+    ms = [IX[m] for m in ("local_level", "recent_mean_6", "conflictology", "nb_climatology")]
+
+    def rule(W: Window, inner: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        out = []
+        for g in ("focus", "other"):
+            w = np.array(target)
+            for bl in BLOCKS:
+                A, b = np.zeros((4, 4)), np.zeros(4)
+                for j in inner:
+                    rows, v = W.groups(j)[g], W.valid[j][W.groups(j)[g]][:, bl]
+                    A += W.A[j][rows][:, bl][:, :, ms][..., ms][v].sum(0)
+                    b += W.b[j][rows][:, bl][:, :, ms][v].sum(0)
+                if not b.any():
+                    continue
+                res = optimize.minimize(
+                    lambda x, A=A, b=b: x @ A @ x - 2 * b @ x, np.full(4, 0.25),
+                    jac=lambda x, A=A, b=b: 2 * A @ x - 2 * b, bounds=[(0, 1)] * 4,
+                    constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1}], method="SLSQP",
+                )  # fmt: skip
+                fit = np.zeros(len(MEMBERS))
+                fit[ms] = np.clip(res.x, 0, 1) / np.clip(res.x, 0, 1).sum()
+                w[bl] = (1 - shrink) * fit + shrink * target[bl]
+            out.append(w)
+        return out[0], out[1]
+
+    return rule
+
+
+RULES: dict[str, Rule] = {
+    "current": choose_rule(CANDIDATES),
+    "current_by_block": choose_rule(CANDIDATES, BLOCKS),
+    "decayed_level": choose_rule(DECAYED),
+    "ensemble_local_decayed_fixed": choose_rule({"d": DECAYED["ensemble_local"]}),
+    "stacking_to_decayed_local": stacking_rule(DECAYED["ensemble_local"], 2 / 3),
+    "decay_to_nb_climatology_fixed": choose_rule(
+        {
+            "d": 0.5 * 0.7 ** np.arange(H)[:, None] * mix("local_level", "recent_mean_6")
+            + (1 - 0.5 * 0.7 ** np.arange(H))[:, None] * mix("nb_climatology")
+        }  # fmt: skip
+    ),
+}
+
+
+def run(W: Window, rule: Rule, start: str, end: str, seed: int = 0) -> list:
+    """Outer origins: the rule's weights from the inner origins, calibrated, scored exactly."""
+    from analysis.models.calibration import fit_symmetric_beta
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, t in enumerate(W.ts):
+        if not pd.Timestamp(start) <= W.origin[i] <= pd.Timestamp(end):
+            continue
+        inner = W.inner(t)
+        if not inner:
+            continue
+        wf, wo = rule(W, inner)
+        pits = []
+        for j in inner:
+            u = rng.uniform(size=(W.R, H))
+            for rows_, w in zip(W.groups(j).values(), (wf, wo), strict=True):
+                pits.append(W.pit(j, w, u)[rows_][W.valid[j][rows_]])
+        c = fit_symmetric_beta(np.clip(np.concatenate(pits), 1e-9, 1 - 1e-9))
+        f = W.is_focus[:, None]
+        s = np.where(f, W.crps_calibrated(i, wf, c), W.crps_calibrated(i, wo, c))
+        u = rng.uniform(size=(W.R, H))
+        pit = stats.beta.cdf(np.where(f, W.pit(i, wf, u), W.pit(i, wo, u)), c, c)
+        rows.append((W.origin[i], s, pit))
+    return rows
+
+
+def scorecard(W: Window, rows: list, start: str, end: str, split: str) -> dict:
+    """Per part: CRPS against the best baseline overall and at every step, and PIT-80."""
+    base = {
+        b: [
+            (W.origin[i], W.crps(i, mix(b)))
+            for i in range(len(W.ts))
+            if pd.Timestamp(start) <= W.origin[i] <= pd.Timestamp(end)
+        ]  # fmt: skip
+        for b in BASELINES
+    }
+    cut = pd.Timestamp(split)
+    out = {}
+    for part, keep in (("dev", lambda o: o < cut), ("held_out", lambda o: o >= cut),
+                       ("all", lambda o: True)):  # fmt: skip
+        a = np.nanmean(np.stack([s for o, s, _ in rows if keep(o)]), axis=(0, 1))
+        bm = {b: np.nanmean(np.stack([s for o, s in v if keep(o)]), axis=(0, 1))
+              for b, v in base.items()}  # fmt: skip
+        best = min(bm, key=lambda b: bm[b].mean())
+        per_step = np.min(np.stack(list(bm.values())), axis=0)
+        pit = np.concatenate([p[np.isfinite(p)] for o, _, p in rows if keep(o)])
+        skill = 1 - a / per_step
+        out[part] = {
+            "crps": round(float(a.mean()), 4),
+            "best_baseline": best,
+            "best_baseline_crps": round(float(bm[best].mean()), 4),
+            "skill": round(float(1 - a.mean() / bm[best].mean()), 4),
+            "skill_by_step": [round(float(x), 4) for x in skill],
+            "steps_lost": int((skill < 0).sum()),
+            "pit_coverage_80": round(float(((pit > 0.1) & (pit < 0.9)).mean()), 3),
+        }
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("cache")
+    c.add_argument("--study", default="benchmarks/real_study.yaml")
+    c.add_argument("--out", type=Path, required=True)
+    c.add_argument("--samples", type=int, default=1000)
+    r = sub.add_parser("replay")
+    r.add_argument("caches", nargs="+", type=Path)
+    r.add_argument("--rules", default=",".join(RULES))
+    r.add_argument("--start", default="2014-01")
+    r.add_argument("--end", default="2019-12")
+    r.add_argument("--split", default="2018-01")
+    args = ap.parse_args()
+    if args.cmd == "cache":
+        if not os.environ.get("CONFLICT_TRENDS_REAL_DATA"):
+            sys.exit("set CONFLICT_TRENDS_REAL_DATA to the UCDP GED CSV")
+        build_cache(args.study, args.out, args.samples)
+        return
+    result = {}
+    for path in args.caches:
+        W = Window(path)
+        result[W.study] = {
+            name: scorecard(
+                W, run(W, RULES[name], args.start, args.end), args.start, args.end, args.split
+            )  # fmt: skip
+            for name in args.rules.split(",")
+        }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
