@@ -34,9 +34,9 @@ def _style() -> None:
 #: Empty figures drawn once before reports are forked from this process, by size (inches).
 _BLANKS: dict[tuple[float, float], list[Figure]] = {}
 
-#: The sizes of the per-report figures drawn on blanks: the counts, a growth trend or two and
-#: the fan chart. (The map stays with pyplot: geopandas draws through ``plt.draw()``.)
-BLANK_SIZES = ((9.0, 4.2), (9.0, 4.2), (9.0, 4.2), (8.0, 3.6))
+#: The sizes of the per-report figures drawn on blanks: the counts (with the growth trends)
+#: and the fan chart. (The map stays with pyplot: geopandas draws through ``plt.draw()``.)
+BLANK_SIZES = ((9.0, 4.2), (8.0, 3.6))
 
 
 def prepare_blanks(sizes: Sequence[tuple[float, float]] = BLANK_SIZES) -> None:
@@ -123,6 +123,7 @@ def monthly_counts(
     focus: str | None = None,
     value: str = "events",
     title: str | None = None,
+    trends: Sequence = (),
 ) -> Figure:
     """Counts per period for a focus region and the regions around it.
 
@@ -137,6 +138,10 @@ def monthly_counts(
     value : str
         ``events`` or ``fatalities``.
     title : str, optional
+    trends : sequence of analysis.growth.TrendResult
+        Fitted trends of the focus region's counts, each drawn over its window with its
+        confidence band and labelled with its annual growth and headline interval (what
+        :func:`growth_trend` draws, on this figure instead of one more).
 
     Returns
     -------
@@ -163,6 +168,15 @@ def monthly_counts(
         ax.plot(
             main["period"], main[value], color="black", linewidth=2.2, label=main["region"].iloc[0]
         )
+    for tr in trends:
+        label = _trend_label(tr)
+        if label.startswith("no trend"):
+            ax.plot([], [], " ", label=label)
+            continue
+        periods = pd.DatetimeIndex(tr.periods)
+        ax.plot(periods, tr.fitted, color="black", linestyle="--", linewidth=1.6, label=label)
+        ax.fill_between(periods, tr.band_low, tr.band_high, color="black", alpha=0.12,
+                        linewidth=0)  # fmt: skip
     freq = panel.attrs.get("freq", "month")
     ax.set_xlabel("")
     ax.set_ylabel(f"{value} per {freq}")
@@ -171,6 +185,19 @@ def monthly_counts(
     ax.legend(fontsize=8, ncol=2, frameon=False, loc="upper left")
     ax.set_ylim(bottom=0)
     return fig
+
+
+def _trend_label(tr) -> str:
+    """Legend text of a fitted trend: annual growth and its headline interval, or why none."""
+    import math
+
+    if not math.isfinite(tr.growth_pct):
+        return f"no trend fitted: {tr.note}"
+    level = int(round(100 * tr.conf_level))
+    return (
+        f"fitted trend: {tr.growth_pct:+.0f}% a year "
+        f"({level}% CI {tr.growth_ci[0]:+.0f}% to {tr.growth_ci[1]:+.0f}%)"
+    )
 
 
 def growth_trend(
@@ -209,10 +236,7 @@ def growth_trend(
     ax.bar(periods, tr.counts, width=width, color="0.75", label="observed", align="edge")
     level = int(round(100 * tr.conf_level))
     if math.isfinite(tr.growth_pct):
-        label = (
-            f"fitted trend: {tr.growth_pct:+.0f}% a year "
-            f"({level}% CI {tr.growth_ci[0]:+.0f}% to {tr.growth_ci[1]:+.0f}%)"
-        )
+        label = _trend_label(tr)
         centre = periods + pd.Timedelta(days=width / 2)
         ax.plot(centre, tr.fitted, color="black", linewidth=2, label=label)
         if show_band:

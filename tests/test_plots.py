@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from matplotlib.figure import Figure
 
 from analysis.geography import neighbours
@@ -88,6 +89,46 @@ def test_region_map_is_rendered_once_and_looks_the_same(boundaries, monkeypatch)
     assert (fast != slow).any(axis=-1).mean() < 0.06
 
 
+def _trend(panel, region_id):
+    """The fitted growth trend of one region's last 48 periods."""
+    from analysis import growth
+
+    rows = panel[panel["region_id"] == region_id].tail(48)
+    return growth.trend(rows["events"].to_numpy(), pd.DatetimeIndex(rows["period"]))
+
+
+def test_counts_figure_draws_each_trend_with_band_and_headline_interval():
+    """The region report's counts figure carries the growth trends (no separate figure):
+    the fitted mean over its window, its band, and the annual growth with its interval."""
+    import matplotlib.pyplot as plt
+
+    from analysis import plots
+
+    rng = np.random.default_rng(3)
+    periods = pd.date_range("2019-01-01", periods=72, freq="MS")
+    counts = rng.poisson(np.linspace(2, 12, 72))
+    panel = pd.DataFrame({"region_id": "ML-1", "region_name": "Kayes", "period": periods,
+                          "events": counts})  # fmt: skip
+    tr = _trend(panel, "ML-1")
+    fig = plots.monthly_counts(panel, ["ML-1"], focus="ML-1", trends=[tr])
+    ax = fig.axes[0]
+    lines = ax.get_lines()
+    assert len(lines) == 2  # the counts, the trend
+    np.testing.assert_allclose(lines[1].get_ydata(), tr.fitted)
+    assert list(pd.DatetimeIndex(lines[1].get_xdata())) == list(periods[-48:])
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.min() == pytest.approx(min(tr.band_low)) and band.max() == pytest.approx(
+        max(tr.band_high)
+    )
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    lo, hi = tr.growth_ci
+    assert f"fitted trend: {tr.growth_pct:+.0f}% a year (95% CI {lo:+.0f}% to {hi:+.0f}%)" in texts
+    plain = plots.monthly_counts(panel, ["ML-1"], focus="ML-1")
+    assert len(plain.axes[0].get_lines()) == 1 and not plain.axes[0].collections
+    plt.close(fig)
+    plt.close(plain)
+
+
 def _report_figures(boundaries):
     """One of each figure a report draws, on data with wide tick labels (counts in 1000s)."""
     from analysis import plots
@@ -111,6 +152,9 @@ def _report_figures(boundaries):
     values = pd.Series({"ML-1": 0.7, "ML-2": 0.2, "MR-02": 0.05})
     return {
         "monthly_counts": plots.monthly_counts(panel, ids, focus="ML-1", title="Kayes"),
+        "monthly_counts_trends": plots.monthly_counts(
+            panel, ids, focus="ML-1", trends=[_trend(panel, "ML-1")]
+        ),
         "fan_chart": plots.fan_chart(panel, fc, "ML-2", title="Koulikoro: forecast"),
         "pit_histogram": plots.pit_histogram(
             {"a": rng.uniform(size=50), "b": rng.uniform(size=50)}

@@ -132,3 +132,13 @@ def test_evidence_table_compares_with_the_groups_best_baseline() -> None:
     assert table["best baseline"].tolist() == ["last_value", "last_value"]
     assert table["CRPS skill"].tolist() == [0.5, 0.5]
     assert region_text.evidence_table(card, "auto", "quiet").empty
+
+
+def test_counts_caption_names_the_trend_windows() -> None:
+    assert region_text.counts_caption("Kayes", "month", []) == (
+        "Events per month in Kayes (black) and its neighbouring regions."
+    )
+    text = region_text.counts_caption("Kayes", "month", [("2019", "2020"), ("2021", "2024")])
+    assert text.startswith("Events per month in Kayes (black) and its neighbouring regions, ")
+    assert "fitted trend of Kayes (dashed) and its 95% confidence band" in text
+    assert text.endswith("2019 to 2020; 2021 to 2024.")

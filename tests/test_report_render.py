@@ -181,3 +181,29 @@ def test_links_to_missing_reports_become_text(tmp_path: Path) -> None:
     assert "the overview," in text and "overview.html" not in text
     assert '<a href="#Data">Data</a>' in text and 'href="https://ucdp.uu.se/"' in text
     assert render.dead_links(text, tmp_path) == []
+
+
+def test_markdown_remembered_gives_the_same_page(monkeypatch):
+    """Markdown rendered once (the fork server renders the templates' cells) and then looked
+    up gives the page nbconvert renders from scratch; cells with attachments are not looked up."""
+    import datetime as dt
+
+    nb = _notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("## Again\n\nSame *text* as [before](a.html)."))
+    attached = nbformat.v4.new_markdown_cell("With an attachment ![x](attachment:x.png)")
+    attached.attachments = {"x.png": {"image/png": _png()}}
+    nb.cells.append(attached)
+    when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    monkeypatch.setattr(render, "_MARKDOWN", {})
+    first = render.render_html(nb, generated=when)
+    remembered = dict(render._MARKDOWN)
+    assert any("Same *text*" in source for source, _ in remembered)
+    assert not any("attachment:" in source for source, _ in remembered)
+    # a wrong remembered value shows: the page is built from what was remembered
+    key = next(k for k in remembered if "Same *text*" in k[0])
+    render._MARKDOWN[key] = "<p>remembered</p>"
+    assert "remembered" in render.render_html(nb, generated=when)
+    render._MARKDOWN.clear()
+    assert render.render_html(nb, generated=when) == first
+    render._MARKDOWN.update(remembered)
+    assert render.render_html(nb, generated=when) == first

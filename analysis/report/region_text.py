@@ -303,3 +303,28 @@ def evidence_table(card: dict[str, Any], model: str, group: str) -> pd.DataFrame
             "80% coverage (randomised PIT)": m["pit_coverage_80"].to_numpy(),
         }
     )
+
+
+def counts_caption(region_name: str, freq: str, windows: list[tuple[str, str]]) -> str:
+    """Caption of the region's counts figure, which also draws its fitted growth trends.
+
+    Parameters
+    ----------
+    region_name : str
+    freq : str
+        The panel's period (``month``, ``week``).
+    windows : list of (str, str)
+        First and last period of each fitted trend drawn (empty: counts only).
+
+    Returns
+    -------
+    str
+    """
+    text = f"Events per {freq} in {region_name} (black) and its neighbouring regions"
+    if not windows:
+        return text + "."
+    spans = "; ".join(f"{a} to {b}" for a, b in windows)
+    return (
+        f"{text}, with the fitted trend of {region_name} (dashed) and its 95% confidence band "
+        f"(allowing for overdispersion and month-to-month dependence), {spans}."
+    )

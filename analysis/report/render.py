@@ -209,6 +209,33 @@ def _version() -> str:
 
 _EXPORTER: Any = None
 
+#: Markdown rendered by this process, by (source, notebook path): most of a report's Markdown
+#: (the template's cells, recurring sentences) is the same in every report, so a batch renders
+#: it once in the fork server (``warmup``) and every forked report finds it here.
+_MARKDOWN: dict[tuple[str, str], str] = {}
+_MARKDOWN_MAX = 4096
+
+
+def _memo_markdown(render: Any) -> Any:
+    """nbconvert's ``markdown2html`` filter, remembering its output for cells without
+    attachments (the only other input it reads is the notebook's path)."""
+    import jinja2
+
+    @jinja2.pass_context
+    def markdown2html(context: Any, source: str) -> str:
+        if context.get("cell", {}).get("attachments"):
+            return render(context, source)
+        path = context.get("resources", {}).get("metadata", {}).get("path", "")
+        key = (str(source), str(path))
+        out = _MARKDOWN.get(key)
+        if out is None:
+            out = render(context, source)
+            if len(_MARKDOWN) < _MARKDOWN_MAX:
+                _MARKDOWN[key] = out
+        return out
+
+    return markdown2html
+
 
 def _exporter() -> Any:
     """One exporter per process: building it loads templates (about 0.2 s).
@@ -241,6 +268,7 @@ def _exporter() -> Any:
             optimistic_validation=True,
         )
         exporter.register_filter("ct_clean", clean_html)
+        exporter.register_filter("markdown2html", _memo_markdown(exporter.markdown2html))
         _EXPORTER = exporter
     return _EXPORTER
 

@@ -90,7 +90,8 @@ def warm_imports(modules: tuple[str, ...] = MODULES) -> None:
     render.render_html(nb)
     for path in assets.notebook_dir().glob("*.py"):
         with contextlib.suppress(Exception):
-            run.load_template(path)
+            # rendering the template renders its Markdown cells, the same in every report
+            render.render_html(run.load_template(path))
     with contextlib.suppress(Exception):
         from analysis.report import provenance
 

@@ -106,13 +106,6 @@ actors = region_text.actor_sentence(
 if actors is not None:
     show.markdown("{sentence}", sentence=actors)
 
-# %%
-show.figure(
-    plots.monthly_counts(panel, around, focus=region_id),
-    f"Events per {panel.attrs.get('freq', 'month')} in {region_name} (black) and its "
-    "neighbouring regions.",
-)
-
 # %% [markdown]
 # ### Latest events
 
@@ -148,13 +141,16 @@ show.table(region_text.recent_events(events, region_id), float_format="{:,.0f}")
 if growth_rows is not None:
     show.markdown("{sentence}", sentence=region_text.dependence_sentence(growth_rows, region_name))
     show.table(region_text.growth_display(growth_rows))
-    for result in growth_results:
-        show.figure(
-            plots.growth_trend(result.trend, ylabel="events"),
-            f"Events in {region_name} with the fitted trend and its 95% confidence band "
-            "(allowing for overdispersion and month-to-month dependence), "
-            f"{result.ratio.period_a} to {result.ratio.period_b}.",
-        )
+# one figure for the counts and the fitted trends: both show this region's counts over time
+fitted = growth_results if growth_rows is not None else []
+show.figure(
+    plots.monthly_counts(panel, around, focus=region_id, trends=[r.trend for r in fitted]),
+    region_text.counts_caption(
+        region_name,
+        panel.attrs.get("freq", "month"),
+        [(r.ratio.period_a, r.ratio.period_b) for r in fitted],
+    ),
+)
 
 # %% [markdown]
 # ## Forecast
