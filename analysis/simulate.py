@@ -612,6 +612,40 @@ def conditional_dispersion(level: float, dispersion: float, own_lag: float) -> f
     return float(max((var * (1 - own_lag**2) - level) / (level**2 + var * own_lag**2), 0.0))
 
 
+def inarch_counts(
+    endemic: np.ndarray,
+    own_lag: float,
+    alpha_c: float,
+    rng: np.random.Generator,
+    *,
+    first_previous: float,
+) -> np.ndarray:
+    """Counts of an INARCH(1) path: ``y[t] ~ NB2(endemic[t] + own_lag * y[t-1], alpha_c)``.
+
+    Parameters
+    ----------
+    endemic : ndarray
+        Endemic part of the conditional mean, one value per period.
+    own_lag : float
+        Share of the previous count carried into the mean.
+    alpha_c : float
+        Conditional NB2 dispersion (0: Poisson).
+    rng : numpy.random.Generator
+    first_previous : float
+        Stands in for the count before the first period (usually its expected count).
+
+    Returns
+    -------
+    ndarray of int64
+    """
+    counts = np.zeros(len(endemic), dtype=np.int64)
+    previous = float(first_previous)
+    for t in range(len(endemic)):
+        counts[t] = draw_negative_binomial(endemic[t] + own_lag * previous, alpha_c, rng)
+        previous = float(counts[t])
+    return counts
+
+
 def simulate_ownlag_series(
     level: float,
     annual_growth_pct: float,
@@ -675,11 +709,7 @@ def simulate_ownlag_series(
     expected = level * np.exp(b * (months - (n_periods - 1) / 2) / 12)
     endemic = expected * (1 - own_lag * np.exp(-b / 12))
     alpha_c = conditional_dispersion(level, dispersion, own_lag)
-    counts = np.zeros(months.size, dtype=np.int64)
-    previous = expected[0]
-    for t in range(months.size):
-        counts[t] = draw_negative_binomial(endemic[t] + own_lag * previous, alpha_c, rng)
-        previous = float(counts[t])
+    counts = inarch_counts(endemic, own_lag, alpha_c, rng, first_previous=expected[0])
     means = expected[burn_in:]
     half = n_periods // 2
     return GrowthSeries(

@@ -40,7 +40,7 @@ from analysis.growth import change_point
 from analysis.simulate import (
     GrowthSeries,
     conditional_dispersion,
-    draw_negative_binomial,
+    inarch_counts,
     simulate_ownlag_series,
 )
 
@@ -90,11 +90,7 @@ def ownlag_break_series(
     previous_expected = np.r_[expected[0], expected[:-1]]
     endemic = np.maximum(expected - own_lag * previous_expected, 1e-6)
     alpha_c = conditional_dispersion(level, dispersion, own_lag)
-    counts = np.zeros(months.size, dtype=np.int64)
-    previous = expected[0]
-    for t in range(months.size):
-        counts[t] = draw_negative_binomial(endemic[t] + own_lag * previous, alpha_c, rng)
-        previous = float(counts[t])
+    counts = inarch_counts(endemic, own_lag, alpha_c, rng, first_previous=expected[0])
     periods = pd.date_range("2021-01-01", periods=n_periods, freq="MS")
     return GrowthSeries(
         counts=counts[burn_in:],

@@ -78,3 +78,16 @@ def test_write_demo_never_overwrites_other_content(tmp_path):
     with pytest.raises(FileExistsError, match="never overwritten"):
         write_demo(tmp_path)
     assert paths["events"].read_text() == "edited by hand\n"
+
+
+def test_inarch_counts_have_the_stationary_mean_and_autocorrelation():
+    # INARCH(1) with constant endemic part nu: mean nu / (1 - lam), lag-1 autocorrelation lam
+    from analysis.simulate import inarch_counts
+
+    nu, lam = 2.0, 0.6
+    counts = inarch_counts(
+        np.full(20_000, nu), lam, 0.3, np.random.default_rng(7), first_previous=nu / (1 - lam)
+    )
+    assert counts.dtype == np.int64
+    assert abs(counts.mean() - nu / (1 - lam)) < 0.25
+    assert abs(np.corrcoef(counts[:-1], counts[1:])[0, 1] - lam) < 0.05
