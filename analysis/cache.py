@@ -90,6 +90,10 @@ class Memory:
     def clear(self) -> None:
         self._items.clear()
 
+    def keys(self) -> list[Hashable]:
+        """The keys held, least recently used first."""
+        return list(self._items)
+
     def __contains__(self, key: Hashable) -> bool:
         return key in self._items
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from analysis import cache
 from analysis.report import render
 from analysis.report.show import escape_markdown
 
@@ -194,16 +195,17 @@ def test_markdown_remembered_gives_the_same_page(monkeypatch):
     attached.attachments = {"x.png": {"image/png": _png()}}
     nb.cells.append(attached)
     when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    monkeypatch.setattr(render, "_MARKDOWN", {})
+    monkeypatch.setattr(render, "_MARKDOWN", cache.Memory(4096))
     first = render.render_html(nb, generated=when)
-    remembered = dict(render._MARKDOWN)
+    remembered = {k: render._MARKDOWN.get(k) for k in render._MARKDOWN.keys()}
     assert any("Same *text*" in source for source, _ in remembered)
     assert not any("attachment:" in source for source, _ in remembered)
     # a wrong remembered value shows: the page is built from what was remembered
     key = next(k for k in remembered if "Same *text*" in k[0])
-    render._MARKDOWN[key] = "<p>remembered</p>"
+    render._MARKDOWN.put(key, "<p>remembered</p>")
     assert "remembered" in render.render_html(nb, generated=when)
     render._MARKDOWN.clear()
     assert render.render_html(nb, generated=when) == first
-    render._MARKDOWN.update(remembered)
+    for k, v in remembered.items():
+        render._MARKDOWN.put(k, v)
     assert render.render_html(nb, generated=when) == first

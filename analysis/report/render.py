@@ -24,6 +24,7 @@ from typing import Any
 import nbformat
 import nh3
 
+from analysis import cache
 from analysis.io import atomic_write_text
 
 TEMPLATE_NAME = "conflict_trends"
@@ -212,8 +213,7 @@ _EXPORTER: Any = None
 #: Markdown rendered by this process, by (source, notebook path): most of a report's Markdown
 #: (the template's cells, recurring sentences) is the same in every report, so a batch renders
 #: it once in the fork server (``warmup``) and every forked report finds it here.
-_MARKDOWN: dict[tuple[str, str], str] = {}
-_MARKDOWN_MAX = 4096
+_MARKDOWN = cache.Memory(4096)
 
 
 def _memo_markdown(render: Any) -> Any:
@@ -230,8 +230,7 @@ def _memo_markdown(render: Any) -> Any:
         out = _MARKDOWN.get(key)
         if out is None:
             out = render(context, source)
-            if len(_MARKDOWN) < _MARKDOWN_MAX:
-                _MARKDOWN[key] = out
+            _MARKDOWN.put(key, out)
         return out
 
     return markdown2html
