@@ -522,8 +522,9 @@ def _check_passes(check: pa.Check, data: pd.Series | pd.DataFrame) -> np.ndarray
     builtin = _BUILTIN_TESTS.get(check.name)
     if builtin is not None and isinstance(data, pd.Series):
         result = builtin(data, check.statistics)
-    elif getattr(check._check_fn, "__module__", None) == __name__:
-        result = check._check_fn(data)
+    elif getattr(fn := getattr(check, "_check_fn", None), "__module__", None) == __name__:
+        # pandera has no public name for a custom check's function; without it: "not known"
+        result = fn(data)
     else:
         return None
     if isinstance(result, bool | np.bool_):
