@@ -257,6 +257,41 @@ def test_trend_matches_statsmodels_and_closed_forms():
     np.testing.assert_allclose(tr.fitted, np.exp(X @ sm.params[:2]), rtol=1e-3)
 
 
+def test_trend_independent_interval_is_the_profile_likelihood_one():
+    """Its limits solve 2 (llf - profile llf) = t_{n-3}^2 (checked with statsmodels' NB2 with
+    the slope as an offset); with many events it is within a tenth of a half-width of the
+    Wald-t interval, with a handful it is asymmetric on the log scale."""
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+
+    from analysis.models.counts import nb2_mle
+
+    t = np.arange(24) / 12
+    X = np.column_stack([np.ones(24), t])
+    q2 = stats.t.ppf(0.975, 21) ** 2
+    for level, seed, wald_close in ((20.0, 3, True), (0.5, 8, False)):
+        s = simulate_growth_series(level, 50.0, 0.3, np.random.default_rng(seed), n_periods=24)
+        tr = g.trend(s.counts, s.periods)
+        y = s.counts.astype(float)
+        for limit in tr.growth_ci_independent:
+            c = math.log1p(limit / 100)
+            if wald_close:
+                full = NegativeBinomial(y, X, loglike_method="nb2").fit(disp=0, maxiter=200).llf
+                prof = NegativeBinomial(y, X[:, :1], offset=c * t, loglike_method="nb2")
+                llf = prof.fit(disp=0, maxiter=200).llf
+            else:  # statsmodels does not converge at the Poisson boundary of a sparse series
+                full = nb2_mle(y, X).llf
+                llf = nb2_mle(y, X[:, :1], offset=c * t).llf
+            assert 2 * (full - llf) == pytest.approx(q2, abs=0.02)
+        lo, hi = (math.log1p(v / 100) for v in tr.growth_ci_independent)
+        b, se = tr.slope_per_year, tr.slope_se
+        q = math.sqrt(q2)
+        if wald_close:
+            assert lo == pytest.approx(b - q * se, abs=0.1 * se * q)
+            assert hi == pytest.approx(b + q * se, abs=0.1 * se * q)
+        else:
+            assert abs((hi - b) - (b - lo)) > 0.05 * (hi - lo)
+
+
 def test_trend_coverage_and_recovery():
     rng = np.random.default_rng(17)
     n, truth = 200, 30.0
@@ -596,10 +631,14 @@ def test_window_total_log_var_closed_form():
     sd = math.sqrt((1 - rho**2) / w)
     nodes = rho + sd * np.sqrt(3) * np.array([-1.0, 0.0, 1.0])
     weights = [1 / 6, 2 / 3, 1 / 6]
-    expected = sum(
-        np.dot(weights, [total(v, r) for r in nodes]) / (level * w) ** 2
-        for v, level in ((3.0, 2.0), (8.0, 5.0))
-    ) * (2 * w - 2) / (2 * w - 4)
+    expected = (
+        sum(
+            np.dot(weights, [total(v, r) for r in nodes]) / (level * w) ** 2
+            for v, level in ((3.0, 2.0), (8.0, 5.0))
+        )
+        * (2 * w - 2)
+        / (2 * w - 4)
+    )
     assert ratio._window_total_log_var(lines, y, ind) == pytest.approx(expected, rel=1e-12)
 
 

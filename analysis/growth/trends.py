@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, stats
 
 from analysis.errors import InputError
 from analysis.growth.dependence import (
@@ -18,7 +18,7 @@ from analysis.growth.dependence import (
     _headline_parts,
     _ownlag_interval,
 )
-from analysis.models.counts import nb2_mle
+from analysis.models.counts import NB2Fit, nb2_mle
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,8 @@ class TrendResult:
         Model-based interval of the NB model with an own-lag term (``inarch_own_lag`` its
         estimated own-lag share).
     growth_ci_independent, growth_ci_hac, growth_ci_ar1 : tuple of float
-        The intervals behind it: NB2 Wald-t assuming independent months (the old interval),
+        The intervals behind it: NB2 profile likelihood assuming independent months (cut at
+        the squared t quantile of the Wald-t interval it replaces, :func:`_profile_slope_limits`),
         Newey-West HAC (bandwidth ``hac_bandwidth``), and the AR(1) own-lag sandwich.
     own_lag : float
         Estimated (bias-corrected) lag-1 correlation of the Pearson residuals.
@@ -123,6 +124,52 @@ def _nan_trend(y, idx, seasonal, level, note) -> TrendResult:
     )  # fmt: skip
 
 
+def _profile_slope_limits(
+    y: np.ndarray, X: np.ndarray, fit: NB2Fit, q: float, se: float
+) -> tuple[float, float]:
+    """Profile-likelihood limits of the slope (column 1 of ``X``) of an NB2 fit.
+
+    The limits are where twice the drop of the log-likelihood, maximised over the other
+    coefficients and the dispersion, reaches ``q^2`` (``q`` the t quantile of the Wald-t
+    interval, so the two agree when the profile is quadratic). With a handful of events the
+    log-likelihood of a log-linear slope is far from quadratic and the Wald-t interval
+    over-covered: 97.5% and 96.8% at 0.3 events a month over 24 independent months, where
+    this one covers 95.7% and 94.3% (280 series each; between 93.3% and 96.7% in all 12
+    independent scenarios of ``benchmarks/growth_coverage.py``). Falls back on the Wald-t
+    limit on a side where the profile cannot be followed.
+    """
+    b = float(fit.params[1])
+    others = np.delete(X, 1, axis=1)
+    start = np.delete(fit.params, 1)
+    target = q * q
+
+    def excess(c: float) -> float:
+        prof = nb2_mle(y, others, offset=c * X[:, 1], start=start)
+        return 2 * (fit.llf - prof.llf) - target if prof.converged else math.nan
+
+    limits = []
+    for sign in (-1.0, 1.0):
+        wald = b + sign * q * se
+        inner, step = b, q * se
+        outer = b + sign * step
+        value = excess(outer)
+        for _ in range(6):
+            if not value < 0:
+                break
+            inner, step = outer, 2 * step
+            outer = b + sign * step
+            value = excess(outer)
+        if not value >= 0:
+            limits.append(wald)
+            continue
+        try:
+            lo, hi = sorted((inner, outer))
+            limits.append(float(optimize.brentq(excess, lo, hi, xtol=1e-4)))
+        except ValueError:
+            limits.append(wald)
+    return limits[0], limits[1]
+
+
 def trend(
     counts: Sequence[float] | np.ndarray,
     periods: Sequence | pd.DatetimeIndex,
@@ -177,7 +224,7 @@ def trend(
     q_ar1 = stats.t.ppf(1 - alpha / 2, dep.df_ar1)
     own = _ownlag_interval(y, X, None, 1, alpha, start=fit)
     slopes = {
-        "independent": (b - q * se, b + q * se),
+        "independent": _profile_slope_limits(y, X, fit, q, se),
         "hac": (b - q * se_hac, b + q * se_hac),
         "ar1": (b - q_ar1 * se_ar1, b + q_ar1 * se_ar1),
         "inarch": (own.low, own.high),
