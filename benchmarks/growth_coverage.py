@@ -11,8 +11,9 @@ all ``2 W`` months are computed, and each 95% interval type is checked against t
   an NB model with an own-lag term), ``mbb`` (moving-block bootstrap percentile),
   ``nb+ar1`` and ``nb+ar1+inarch`` (the two candidate headlines: hulls never narrower than
   ``nb``), ``headline`` (what reports show: ``nb+ar1``, :data:`analysis.growth.HEADLINE_INTERVAL`);
-* trend: ``independent``, ``hac``, ``ar1``, ``inarch``, ``nb+ar1``, ``nb+ar1+inarch``,
-  ``headline`` (``nb+ar1+inarch``, :data:`analysis.growth.TREND_HEADLINE_INTERVAL`).
+* trend: ``independent`` (NB2 profile likelihood), ``hac``, ``ar1``, ``inarch``, ``nb+ar1``,
+  ``nb+ar1+inarch``, ``headline`` (``nb+ar1+inarch``,
+  :data:`analysis.growth.TREND_HEADLINE_INTERVAL`).
 
 Each scenario also gives the Monte Carlo standard error of a 95% coverage, ``sqrt(.95 .05 / n)``.
 

@@ -20,8 +20,9 @@ Three questions a reviewer asks of a region's series, each answered with an inte
     in ``benchmarks/growth_coverage.py``). Valid for overdispersed counts only if months are
     independent. The exact interval is a labelled reference, not contained by construction.
   - the *dependence-aware* intervals: the same estimating equations with a Newey-West HAC
-    sandwich (``hac_*``) and with the AR(1) own-lag sandwich (``ar1_*``, see
-    :func:`_dependence`), and the model-based interval of an NB model with an own-lag term
+    sandwich (``hac_*``) and with the AR(1) own-lag correlation (``ar1_*``: the variance of the
+    window totals around a line fitted in each window, :func:`ratio._window_total_log_var`),
+    and the model-based interval of an NB model with an own-lag term
     (``inarch_*``, :mod:`analysis.models.inarch`). The **headline** (``headline_low``/
     ``headline_high``) is the hull of the independent-count NB interval and the one named by
     :data:`HEADLINE_INTERVAL`, chosen by the coverage study in ``benchmarks/growth_coverage.py``.
@@ -33,8 +34,9 @@ Three questions a reviewer asks of a region's series, each answered with an inte
 
 * **How fast is it growing?** :func:`trend` fits a log-linear NB2 regression over a window
   (month-of-year or quarter effects optional) with time in years: annual growth
-  ``exp(b) - 1`` in percent and the doubling time ``12 log 2 / b`` months, each with the same
-  independent / HAC / AR(1) / headline intervals as the ratio, and a test of no trend. It
+  ``exp(b) - 1`` in percent and the doubling time ``12 log 2 / b`` months, each with
+  independent (profile likelihood of the slope) / HAC / AR(1) / own-lag model / headline
+  intervals, and a test of no trend. It
   returns the fitted curve and its 95% band for plotting.
 
 * **Since when?** :func:`change_point` profiles a segmented log-linear NB2 model over candidate
