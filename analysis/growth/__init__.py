@@ -20,9 +20,8 @@ Three questions a reviewer asks of a region's series, each answered with an inte
     in ``benchmarks/growth_coverage.py``). Valid for overdispersed counts only if months are
     independent. The exact interval is a labelled reference, not contained by construction.
   - the *dependence-aware* intervals: the same estimating equations with a Newey-West HAC
-    sandwich (``hac_*``) and with the AR(1) own-lag correlation (``ar1_*``: the variance of the
-    window totals around a line fitted in each window, :func:`ratio._window_total_log_var`),
-    and the model-based interval of an NB model with an own-lag term
+    sandwich (``hac_*``) and with the AR(1) own-lag sandwich (``ar1_*``, see
+    :func:`_dependence`), and the model-based interval of an NB model with an own-lag term
     (``inarch_*``, :mod:`analysis.models.inarch`). The **headline** (``headline_low``/
     ``headline_high``) is the hull of the independent-count NB interval and the one named by
     :data:`HEADLINE_INTERVAL`, chosen by the coverage study in ``benchmarks/growth_coverage.py``.

@@ -16,9 +16,8 @@ from analysis.models.inarch import inarch_mle
 #: Dependence-aware interval(s) in the headline of rate ratios: ``"ar1"``, ``"inarch"`` or their
 #: hull ``"ar1+inarch"``, always hulled with the independent-count NB interval. Chosen by the
 #: coverage study in ``benchmarks/growth_coverage.py`` (see docs/internals.md, "Growth
-#: intervals"): for ratios the AR(1) interval alone covers best (the hull with the own-lag model
-#: over-covers at 99-100% in three scenarios); for ratios its variance is that of the window
-#: totals around a line in each window (:func:`analysis.growth.ratio._window_total_log_var`).
+#: intervals"): for ratios the AR(1) sandwich alone covers best (the hull with the own-lag model
+#: over-covers at 99-100% in three scenarios).
 HEADLINE_INTERVAL = "ar1"
 
 #: The same for trends: the hull of the AR(1) sandwich and the own-lag NB model, which was

@@ -12,7 +12,6 @@ from scipy import optimize, special, stats
 
 from analysis.errors import InputError
 from analysis.growth.dependence import (
-    _MAX_OWN_LAG,
     HEADLINE_INTERVAL,
     _dependence,
     _headline_parts,
@@ -193,11 +192,9 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
             out.update(low=math.nan, high=math.nan, p=p, nb_alpha=fit.alpha)
             out.update(method="nb2 fit failed", one_sided=False)
             return out
-        lines = _window_lines(y, ind)
-        dep = _dependence(fit, y, X, ind, None if lines is None else lines.own_lag)
+        dep = _dependence(fit, y, X, ind, _window_own_lag(y, ind))
         se_hac = math.sqrt(max(dep.cov_hac[1, 1], 0.0))
-        var_ar1 = dep.cov_ar1[1, 1] if lines is None else _window_total_log_var(lines, y, ind)
-        se_ar1 = math.sqrt(max(var_ar1, 0.0))
+        se_ar1 = math.sqrt(max(dep.cov_ar1[1, 1], 0.0))
         q_ar1 = stats.t.ppf(1 - alpha_level / 2, dep.df_ar1)
         own = _ownlag_interval(y, X, ind, 1, alpha_level, start=fit)
         out.update(
@@ -285,24 +282,13 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
     return out
 
 
-@dataclass(frozen=True)
-class _WindowLines:
-    """NB2 fit with a line inside each window: the means around which a ratio's windows vary."""
-
-    own_lag: float
-    variance: np.ndarray
-    n_coef: int
-
-
-def _window_lines(y: np.ndarray, ind: np.ndarray) -> _WindowLines | None:
-    """Own-lag correlation and per-period NB2 variances around a line fitted within each
-    window (None: windows shorter than 8 periods, or no fit; leave it to the window means).
+def _window_own_lag(y: np.ndarray, ind: np.ndarray) -> float | None:
+    """Own-lag correlation around a line fitted within each window (None: leave it to the
+    window means).
 
     A trend inside a window is not noise: around constant window means it would pass for
     month-to-month dependence (a sevenfold rise over three years looks like an own-lag share of
-    0.4 within each year) and for overdispersion (the spread of the means along the line is read
-    as extra variance of every month). The rate ratio estimates the ratio of the windows'
-    expected totals, whose sampling variance holds neither.
+    0.4 within each year). Windows shorter than 8 periods keep their means only.
     """
     sizes = [int(np.sum(ind == v)) for v in (0.0, 1.0)]
     if min(sizes) < 8:
@@ -317,39 +303,8 @@ def _window_lines(y: np.ndarray, ind: np.ndarray) -> _WindowLines | None:
     if not fit.converged:
         return None
     mu = np.exp(np.clip(X @ fit.params, -50, 50))
-    var = mu + fit.alpha * mu**2
-    pearson = (y - mu) / np.sqrt(var)
-    return _WindowLines(_own_lag_correlation(pearson, ind, n_trend=2), var, X.shape[1])
-
-
-def _window_total_log_var(lines: _WindowLines, y: np.ndarray, ind: np.ndarray) -> float:
-    """AR(1) variance of the log ratio of window totals, from the variances around the lines.
-
-    The log rate ratio is ``log(S_b / E_b) - log(S_a / E_a)`` (``S`` a window's total): its
-    delta-method variance is ``sum_w Var(S_w) / S_w^2`` with
-    ``Var(S_w) = sum_{s,t in w} sd_s sd_t rho^|s - t|``, the per-period variances ``sd^2`` from
-    the fit with a line in each window and ``rho`` averaged over its sampling uncertainty as in
-    :func:`analysis.growth.dependence._ar1_sandwich`. The dispersion around lines has two fewer
-    residual degrees of freedom than around window means: the factor ``(n - 2) / (n - 4)``
-    (``n`` periods of both windows) restores them. The window-indicator model's own variance
-    counts a trend inside the windows as noise: its AR(1) interval covered 98-99% where the
-    series grew 50% a year over 36-month windows (``benchmarks/growth_coverage.py``).
-    """
-    rho = lines.own_lag
-    sd = math.sqrt(max(1 - rho**2, 0.05) / (ind.size / 2))
-    nodes = ((-math.sqrt(3), 1 / 6), (0.0, 2 / 3), (math.sqrt(3), 1 / 6))
-    out = 0.0
-    for v in (0.0, 1.0):
-        inside = ind == v
-        root = np.sqrt(lines.variance[inside])
-        gap = np.abs(np.subtract.outer(np.arange(root.size), np.arange(root.size)))
-        var_total = 0.0
-        for node, weight in nodes:
-            r = float(np.clip(rho + node * sd, -0.5, _MAX_OWN_LAG))
-            var_total += weight * float(root @ (r**gap) @ root)
-        out += var_total / float(y[inside].sum()) ** 2
-    n = ind.size
-    return out * (n - 2) / (n - lines.n_coef)
+    pearson = (y - mu) / np.sqrt(mu + fit.alpha * mu**2)
+    return _own_lag_correlation(pearson, ind, n_trend=2)
 
 
 def _one_sided_cp(n_eff: float, e_pos: float, e_zero: float, alpha_level: float) -> float:
