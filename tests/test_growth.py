@@ -292,6 +292,16 @@ def test_trend_independent_interval_is_the_profile_likelihood_one():
             assert abs((hi - b) - (b - lo)) > 0.05 * (hi - lo)
 
 
+def test_trend_of_a_series_falling_to_zeros_does_not_overflow():
+    """A dependent sparse series that stops (own-lag 0.8 simulation): some interval reaches
+    hundreds on the log scale; its growth limit is infinite instead of an OverflowError."""
+    c = [8, 6, 4, 3, 2, 3, 3, 4, 6, 1] + [0] * 14
+    tr = g.trend(c, pd.date_range("2021-01-01", periods=24, freq="MS"))
+    assert tr.growth_pct < 0
+    assert tr.growth_ci[0] <= tr.growth_pct <= tr.growth_ci[1]
+    assert tr.growth_ci[0] >= -100
+
+
 @pytest.mark.slow
 def test_trend_coverage_and_recovery():
     rng = np.random.default_rng(17)

@@ -124,6 +124,13 @@ def _nan_trend(y, idx, seasonal, level, note) -> TrendResult:
     )  # fmt: skip
 
 
+def _growth_pct(slope: float) -> float:
+    """Annual growth in percent, ``100 (exp(b) - 1)``; infinity beyond the float range (a
+    series that falls to zeros can give an interval limit of hundreds on the log scale, where
+    ``math.expm1`` raises)."""
+    return 100 * math.expm1(slope) if slope < 700 else math.inf
+
+
 def _profile_slope_limits(
     y: np.ndarray, X: np.ndarray, fit: NB2Fit, q: float, se: float
 ) -> tuple[float, float]:
@@ -239,9 +246,9 @@ def trend(
         "inarch": own.p_value,
     }
     p = float(max([stats.chi2.sf(lr, 1)] + [p_parts[k] for k in parts]))
-    growth = 100 * math.expm1(b)
-    growth_ci = (100 * math.expm1(lo_b), 100 * math.expm1(hi_b))
-    as_pct = {k: (100 * math.expm1(lo), 100 * math.expm1(hi)) for k, (lo, hi) in slopes.items()}
+    growth = _growth_pct(b)
+    growth_ci = (_growth_pct(lo_b), _growth_pct(hi_b))
+    as_pct = {k: (_growth_pct(lo), _growth_pct(hi)) for k, (lo, hi) in slopes.items()}
     notes = []
     if b > 0:
         doubling = 12 * math.log(2) / b
