@@ -15,7 +15,7 @@ the CPU time per unit against the next smaller size (``total_cpu_per_unit_vs_pre
 181 to 500 units (tiles of the same group) it measures growth in units alone.
 
 The first 50 units are also quieter than the whole panel (``events_per_unit`` 13 against 29):
-the simulated paths have fewer units with a count above zero (5.3% of simulated cells against
+the simulated paths have fewer units with a count above zero (5.4% of simulated cells against
 8.3%), and those are the cells whose negative-binomial count is found by inversion rather than
 by one comparison with a threshold. So from 50 to 181 units the time per unit grows with the
 group (the dense neighbour product, ``group size`` multiply-adds a cell) and with the activity

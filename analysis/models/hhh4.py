@@ -1632,9 +1632,7 @@ def _simulate_chunk(fit, recent, horizon, scenarios, theta, n_paths, rng, hold, 
         own[:, :, h] = lam64[:, None, None] * mean_prev
         mu += np.multiply(lam4, prev, out=tmp)
         from_neighbours = tr.apply(prev.reshape(n_draws, -1, n_reg), np.float32).reshape(shape)
-        # the neighbour part is linear in the counts: its mean over paths is the product of the
-        # paths' mean counts (M x S rows instead of M x S x K)
-        neighbour[:, :, h] = tr.apply(mean_prev)
+        neighbour[:, :, h] = from_neighbours.mean(axis=2, dtype=np.float64)
         mu += from_neighbours
         if hold == "mean":
             for s, r, v in pairs:
