@@ -57,6 +57,24 @@ def test_nb_quantile_matches_scipy_and_is_monotone_in_the_mean():
     np.testing.assert_array_equal(y, ref)
 
 
+def test_nb_counts_of_scenarios_sharing_a_mean_are_the_first_scenarios():
+    """Cells of later scenarios whose mean equals the first scenario's are copied from it (not
+    inverted again); every cell, copied or inverted, is scipy's quantile of its own mean."""
+    rng = np.random.default_rng(8)
+    e = rng.standard_exponential((4, 1, 9, 13)).astype(np.float32)
+    first = np.exp(rng.uniform(-5, 4, (4, 1, 9, 13))).astype(np.float32)
+    other = np.exp(rng.uniform(-5, 4, (4, 2, 9, 13))).astype(np.float32)
+    shared = rng.random((4, 2, 9, 13)) < 0.7
+    mu = np.concatenate([first, np.where(shared, first, other)], axis=1)
+    k = np.exp(rng.uniform(-1, 1, 4))
+    y = H._nb_counts(e, mu, k)
+    kk = k[:, None, None, None]
+    ref = nbinom.ppf(np.exp(-e.astype(float)), kk, kk / (kk + mu.astype(float)))
+    np.testing.assert_array_equal(y, ref)
+    assert np.all(y[:, 1:][shared] == np.broadcast_to(y[:, :1], shared.shape)[shared])
+    assert (y > 0).mean() > 0.3  # the inverted branch is exercised, not only zeros
+
+
 def _panel(geo, boundaries, phi: float, seed: int):
     """Counts on the real Mali/Mauritania/Senegal units: a hot Kayes (ML-1), an own lag, a
     quiet rest, neighbour transmission ``phi`` (0 = none)."""

@@ -1382,8 +1382,20 @@ class _Transmission:
 
     def apply(self, prev: np.ndarray, dtype=np.float64) -> np.ndarray:
         """Neighbour sums ``sum_q prev[..., q] * phi W[q, r]`` for prev (M, N, R) permuted."""
-        out = np.zeros(prev.shape, dtype=dtype)
         blocks = self.blocks if dtype == np.float64 else self.blocks32
+        n_reg = prev.shape[-1]
+        if len(self.slices) == 1 and self.slices[0] == slice(0, n_reg):
+            # one group of every region (the regional panel): the product is written in place,
+            # without zero-filling an output and copying the product into it
+            b = blocks[0]
+            x = np.ascontiguousarray(prev, dtype=dtype)
+            if len(b) == 1:
+                out = x.reshape(-1, n_reg) @ b[0]
+                return out.reshape(prev.shape)
+            return np.matmul(x, b)
+        # isolated regions receive nothing: zero-filled only when there are any
+        covered = sum(s.stop - s.start for s in self.slices)
+        out = (np.empty if covered == n_reg else np.zeros)(prev.shape, dtype=dtype)
         for s, b in zip(self.slices, blocks, strict=True):
             if len(b) == 1:
                 # one matrix for every draw: a single product over all draws and paths
@@ -1667,6 +1679,9 @@ def _nb_counts(e: np.ndarray, mu: np.ndarray, k: np.ndarray) -> np.ndarray:
     A count is 0 where ``u <= P(X = 0) = (1 + mu / k) ** -k``, i.e. where ``mu`` is at most
     ``k * expm1(e / k)``: that threshold is computed once per draw, path and region and
     settles most cells (quiet units) by one comparison; the rest go to :func:`nb_quantile`.
+    A cell of a later scenario whose mean equals the first scenario's (bit for bit) has the
+    same uniform and so the same count: it is copied, not inverted again (scenarios differ
+    from each other only near the regions they fix, so this is most of their cells).
     """
     n_draws, n_sc, n_paths, n_reg = mu.shape
     kk = k.astype(np.float32)[:, None, None, None]
@@ -1678,14 +1693,20 @@ def _nb_counts(e: np.ndarray, mu: np.ndarray, k: np.ndarray) -> np.ndarray:
         small = x < 1e-3
         thr[small] = x[small] * (1.0 + 0.5 * x[small])
         thr *= kk
-    idx = np.flatnonzero(mu > thr)
+    need = mu > thr
+    if n_sc > 1:
+        same = mu[:, 1:] == mu[:, :1]
+        need[:, 1:] &= ~same
+    idx = np.flatnonzero(need)
     y = np.zeros(mu.shape, dtype=np.float32)
     if idx.size:
         per_draw = n_sc * n_paths * n_reg
-        draw = idx // per_draw
-        at_e = draw * (n_paths * n_reg) + idx % (n_paths * n_reg)
+        draw, cell = np.divmod(idx, per_draw)
+        at_e = draw * (n_paths * n_reg) + cell % (n_paths * n_reg)
         u = np.exp(-e.ravel()[at_e].astype(np.float64))
-        y.flat[idx] = nb_quantile(u, mu.ravel()[idx], k[draw])
+        np.put(y, idx, nb_quantile(u, mu.ravel()[idx], k[draw]))
+    if n_sc > 1:
+        np.copyto(y[:, 1:], y[:, :1], where=same)
     return y
 
 
