@@ -15,7 +15,15 @@ same few base forecasters, fitted on the history up to an origin. So this script
    spread calibration fitted on the inner PIT values, and the baselines' exact CRPS. It
    prints one JSON line: per window, rule and part (dev, held_out, all), the CRPS, the best
    baseline, the skill overall and by step, the steps lost and the randomised-PIT 80%
-   coverage.
+   coverage;
+3. ``oracle``: the best case of any *fixed* pooling of the cached members (same weights in
+   every window), per step, chosen with hindsight (see :func:`oracle`). On the central Sahel,
+   Nigeria and Algeria windows (origins 2014-01..2019-12, all origins) it is negative at
+   steps 6-12 (between -0.1% and -1.1%), so no
+   fixed pooling can meet "at or below the best baseline at every step" everywhere; a rule
+   has to tell the windows apart from their inner scores, and none of those in ``RULES``
+   did (the NB climatology is the best baseline at every step in Nigeria and behind the
+   recent means and conflictology in the central Sahel; the inner scores did not say which).
 
 Exploration only: the replay has no Monte Carlo error (exact CRPS), so it omits ``auto``'s
 "simplest within 2 Monte Carlo SE" tolerance, and the acceptance figures still come from
@@ -25,6 +33,7 @@ Exploration only: the replay has no Monte Carlo error (exact CRPS), so it omits 
     CONFLICT_TRENDS_REAL_DATA=/path/ged.csv .venv/bin/python benchmarks/auto_replay.py \
         cache --study benchmarks/real_study_nigeria.yaml --out /tmp/replay/nigeria.pkl
     .venv/bin/python benchmarks/auto_replay.py replay /tmp/replay/*.pkl
+    .venv/bin/python benchmarks/auto_replay.py oracle /tmp/replay/*.pkl --parts all
 """
 
 from __future__ import annotations
@@ -152,8 +161,12 @@ class Window:
             out[r] = ((G - (np.arange(G.shape[1]) >= yy[:, None])) ** 2).sum(-1)
         return out
 
-    def inner(self, t: int, n: int = 12, stride: int = 3, min_train: int = 36) -> list[int]:
-        seen = [s for s in range(t - H, 0, -stride) if s >= min_train][:n]
+    def inner(
+        self, t: int, n: int = 12, stride: int = 3, min_train: int = 36, last_step: int = H
+    ) -> list[int]:
+        """Inner origins of outer origin ``t``: ``n`` origins ``stride`` apart, the latest
+        one whose steps 1..``last_step`` are observed before ``t`` (``auto`` uses ``H``)."""
+        seen = [s for s in range(t - last_step, 0, -stride) if s >= min_train][:n]
         return [self.index[s] for s in sorted(seen) if s in self.index]
 
     def groups(self, j: int) -> dict[str, np.ndarray]:
@@ -194,26 +207,48 @@ DECAYED = {
         ("damped_trend", "recent_mean_6", "conflictology"), "damped_trend", 0.85
     ),
 }
-Rule = Callable[[Window, list[int]], tuple[np.ndarray, np.ndarray]]
+Rule = Callable[[Window, int, list[int]], tuple[np.ndarray, np.ndarray]]
 
 
-def choose_rule(cands: dict[str, np.ndarray], blocks=(slice(0, H),)) -> Rule:
-    """``auto``'s rule: per group (and per step block), the candidate of lowest inner CRPS."""
-    order = list(cands)
+def choose_rule(
+    cands: dict[str, np.ndarray],
+    blocks=(slice(0, H),),
+    *,
+    fresh: bool = False,
+    orders: tuple[tuple[str, ...], ...] | None = None,
+    tol: tuple[float, ...] | None = None,
+    focus_cands: tuple[str, ...] | None = None,
+) -> Rule:
+    """``auto``'s rule: per group (and per step block), the candidate of lowest inner CRPS.
 
-    def rule(W: Window, inner: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        picked = {g: np.array(cands[order[0]]) for g in ("focus", "other")}
-        for bl in blocks:
+    ``fresh``: each block is scored on the latest origins whose block steps are observed
+    before the outer origin (``auto`` uses those whose every step 1..12 is). ``orders`` and
+    ``tol`` (per block): the first candidate in the order within ``tol`` (relative) of the
+    best, the replay's stand-in for ``auto``'s "simplest within the Monte Carlo error".
+    ``focus_cands``: the focus group chooses only among these.
+    """
+    names = list(cands)
+
+    def rule(W: Window, t: int, inner: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        picked = {g: np.array(cands[names[0]]) for g in ("focus", "other")}
+        for k, bl in enumerate(blocks):
+            js = W.inner(t, last_step=bl.stop) if fresh else inner
+            order = list(orders[k]) if orders else names
             for g in picked:
+                allowed = [m for m in order if g != "focus" or focus_cands is None
+                           or m in focus_cands]  # fmt: skip
                 sc = {}
-                for name, w in cands.items():
-                    x = [W.crps(j, w)[W.groups(j)[g]][:, bl] for j in inner]
-                    v = [W.valid[j][W.groups(j)[g]][:, bl] for j in inner]
+                for name in allowed:
+                    x = [W.crps(j, cands[name])[W.groups(j)[g]][:, bl] for j in js]
+                    v = [W.valid[j][W.groups(j)[g]][:, bl] for j in js]
                     vals = np.concatenate([a[m] for a, m in zip(x, v, strict=True)] or [[]])
                     if vals.size:
                         sc[name] = vals.mean()
                 if sc:
-                    picked[g][bl] = cands[min(sc, key=sc.get)][bl]
+                    best = min(sc.values())
+                    rel = tol[k] if tol else 0.0
+                    pick = next(m for m in allowed if m in sc and sc[m] <= best * (1 + rel))
+                    picked[g][bl] = cands[pick][bl]
         return picked["focus"], picked["other"]
 
     return rule
@@ -224,7 +259,7 @@ def stacking_rule(target: np.ndarray, shrink: float) -> Rule:
     NB climatology that minimise the inner CRPS, shrunk by ``shrink`` toward ``target``."""
     ms = [IX[m] for m in ("local_level", "recent_mean_6", "conflictology", "nb_climatology")]
 
-    def rule(W: Window, inner: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    def rule(W: Window, t: int, inner: list[int]) -> tuple[np.ndarray, np.ndarray]:
         out = []
         for g in ("focus", "other"):
             w = np.array(target)
@@ -264,6 +299,68 @@ RULES: dict[str, Rule] = {
     ),
 }
 
+# Issue 10, Nigeria: the NB climatology (the best baseline there) with more weight than the
+# quarter it has in ensemble_climatology. Each is a mixture of the level ensemble and the
+# climatology; the rules below choose their weight per block and group from inner scores.
+NBC_MIXTURES = {
+    **CANDIDATES,
+    "local_nbc_half": 0.5 * CANDIDATES["ensemble_local"] + 0.5 * mix("nb_climatology"),
+    "local_nbc_three_quarters": 0.25 * CANDIDATES["ensemble_local"] + 0.75 * mix("nb_climatology"),
+}
+CLIMATOLOGY_FIRST = ("local_nbc_three_quarters", "local_nbc_half", "ensemble_climatology",
+                     "ensemble_local", "ensemble_trend")  # fmt: skip
+
+
+def vote_rule(cands: dict[str, np.ndarray], blocks=BLOCKS) -> Rule:
+    """Per group and block, each candidate weighted by the share of (fresh) inner origins at
+    which it had the lowest CRPS: a hedge against a choice that flips between origins."""
+    names = list(cands)
+
+    def rule(W: Window, t: int, inner: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        out = []
+        for g in ("focus", "other"):
+            w = np.array(cands[names[0]])
+            for bl in blocks:
+                votes = np.zeros(len(names))
+                for j in W.inner(t, last_step=bl.stop):
+                    rows = W.groups(j)[g]
+                    v = W.valid[j][rows][:, bl]
+                    if v.any():
+                        s = [W.crps(j, cands[m])[rows][:, bl][v].mean() for m in names]
+                        votes[int(np.argmin(s))] += 1
+                if votes.sum():
+                    p = votes / votes.sum()
+                    w[bl] = sum(p[k] * cands[m][bl] for k, m in enumerate(names))
+            out.append(w)
+        return out[0], out[1]
+
+    return rule
+
+
+RULES.update(
+    {
+        "current_by_block_fresh": choose_rule(CANDIDATES, BLOCKS, fresh=True),
+        "fixed_local_nbc_three_quarters": choose_rule(
+            {"x": NBC_MIXTURES["local_nbc_three_quarters"]}
+        ),
+        "nbc_mixtures_by_block": choose_rule(NBC_MIXTURES, BLOCKS, fresh=True),
+        "nbc_mixtures_climatology_first_2pct": choose_rule(
+            NBC_MIXTURES,
+            BLOCKS,
+            fresh=True,
+            orders=(tuple(NBC_MIXTURES), CLIMATOLOGY_FIRST, CLIMATOLOGY_FIRST),
+            tol=(0.0, 0.02, 0.02),
+        ),  # fmt: skip
+        "nbc_mixtures_other_regions_only": choose_rule(
+            NBC_MIXTURES, BLOCKS, fresh=True, focus_cands=tuple(CANDIDATES)
+        ),
+        "nbc_mixtures_vote": vote_rule(NBC_MIXTURES),
+        "nbc_alone_by_block": choose_rule(
+            {**NBC_MIXTURES, "nb_climatology": mix("nb_climatology")}, BLOCKS, fresh=True
+        ),
+    }
+)
+
 
 def run(W: Window, rule: Rule, start: str, end: str, seed: int = 0) -> list:
     """Outer origins: the rule's weights from the inner origins, calibrated, scored exactly."""
@@ -277,7 +374,7 @@ def run(W: Window, rule: Rule, start: str, end: str, seed: int = 0) -> list:
         inner = W.inner(t)
         if not inner:
             continue
-        wf, wo = rule(W, inner)
+        wf, wo = rule(W, t, inner)
         pits = []
         for j in inner:
             u = rng.uniform(size=(W.R, H))
@@ -325,6 +422,67 @@ def scorecard(W: Window, rows: list, start: str, end: str, split: str) -> dict:
     return out
 
 
+def simplex_grid(members: int, steps: int) -> np.ndarray:
+    """Every weight vector over ``members`` whose weights are multiples of ``1 / steps``."""
+    rows: list[tuple[int, ...]] = []
+
+    def walk(left: int, k: int, prefix: tuple[int, ...]) -> None:
+        if k == 1:
+            rows.append((*prefix, left))
+            return
+        for i in range(left + 1):
+            walk(left - i, k - 1, (*prefix, i))
+
+    walk(steps, members, ())
+    return np.array(rows, dtype=float) / steps
+
+
+def oracle(windows: list[Window], parts: tuple[str, ...], start: str, end: str, split: str,
+           grid: int = 10) -> dict:  # fmt: skip
+    """Best case of any *fixed* pooling of the cached members (the same weights in every
+    window and for every region): per step, the weights (multiples of ``1 / grid``) chosen
+    *with hindsight* to maximise the smallest skill against the per-step best baseline over
+    every window and part, without the spread calibration. Where that smallest skill is
+    negative, no fixed pooling meets "at or below the best baseline at every step" in all the
+    windows at once: a rule must then tell the windows apart from their inner scores."""
+    cut, lo, hi = pd.Timestamp(split), pd.Timestamp(start), pd.Timestamp(end)
+    M = len(MEMBERS)
+    keep = {"dev": lambda o: o < cut, "held_out": lambda o: o >= cut, "all": lambda o: True}
+    quads = []  # per window and part: per-step mean A, b, c of the CRPS quadratic form
+    for W in windows:
+        for part in parts:
+            idx = [i for i, o in enumerate(W.origin) if lo <= o <= hi and keep[part](o)]
+            A, b = np.zeros((H, M, M)), np.zeros((H, M))
+            c, n = np.zeros(H), np.zeros(H)
+            for i in idx:
+                v = W.valid[i].astype(float)
+                A += np.einsum("rh,rhmn->hmn", v, W.A[i])
+                b += np.einsum("rh,rhm->hm", v, W.b[i])
+                c += (v * W.c[i]).sum(0)
+                n += v.sum(0)
+            quads.append((f"{Path(W.study).stem}:{part}", A / n[:, None, None], b / n[:, None],
+                          c / n))  # fmt: skip
+    grid_w = simplex_grid(M, grid)
+    steps = []
+    for h in range(H):
+        skills = []
+        for _, A, b, c in quads:
+            crps = np.einsum("pm,mn,pn->p", grid_w, A[h], grid_w) - 2 * grid_w @ b[h] + c[h]
+            base = min(A[h][IX[m], IX[m]] - 2 * b[h][IX[m]] + c[h] for m in BASELINES)
+            skills.append(1 - crps / base)
+        worst = np.min(skills, axis=0)
+        k = int(np.argmax(worst))
+        steps.append({
+            "step": h + 1,
+            "max_min_skill": round(float(worst[k]), 4),
+            "weights": {
+                m: round(float(x), 2) for m, x in zip(MEMBERS, grid_w[k], strict=True) if x
+            },
+            "skill": {q[0]: round(float(s[k]), 4) for q, s in zip(quads, skills, strict=True)},
+        })  # fmt: skip
+    return {"parts": list(parts), "grid": grid, "by_step": steps}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -338,7 +496,19 @@ def main() -> None:
     r.add_argument("--start", default="2014-01")
     r.add_argument("--end", default="2019-12")
     r.add_argument("--split", default="2018-01")
+    o = sub.add_parser("oracle")
+    o.add_argument("caches", nargs="+", type=Path)
+    o.add_argument("--parts", default="all", help="comma-separated: all, dev, held_out")
+    o.add_argument("--grid", type=int, default=10)
+    o.add_argument("--start", default="2014-01")
+    o.add_argument("--end", default="2019-12")
+    o.add_argument("--split", default="2018-01")
     args = ap.parse_args()
+    if args.cmd == "oracle":
+        windows = [Window(p) for p in args.caches]
+        parts = tuple(args.parts.split(","))
+        print(json.dumps(oracle(windows, parts, args.start, args.end, args.split, args.grid)))
+        return
     if args.cmd == "cache":
         if not os.environ.get("CONFLICT_TRENDS_REAL_DATA"):
             sys.exit("set CONFLICT_TRENDS_REAL_DATA to the UCDP GED CSV")
