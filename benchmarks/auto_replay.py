@@ -16,6 +16,8 @@ same few base forecasters, fitted on the history up to an origin. So this script
    prints one JSON line: per window, rule and part (dev, held_out, all), the CRPS, the best
    baseline, the skill overall and by step, the steps lost and the randomised-PIT 80%
    coverage;
+   ``augment`` adds to an older cache the members it lacks (``nb_climatology_36``), with the
+   same seeds;
 3. ``oracle``: the best case of any *fixed* pooling of the cached members (same weights in
    every window), per step, chosen with hindsight (see :func:`oracle`). On the central Sahel,
    Nigeria and Algeria windows (origins 2014-01..2019-12, all origins) it is negative at
@@ -56,7 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 MEMBERS = ["local_level", "damped_trend", "recent_mean_6", "conflictology", "nb_climatology",
-           "zero", "last_value", "recent_mean_3"]  # fmt: skip
+           "zero", "last_value", "recent_mean_3", "nb_climatology_36"]  # fmt: skip
 BASELINES = ["zero", "last_value", "recent_mean_3", "recent_mean_6", "conflictology",
              "nb_climatology"]  # fmt: skip
 IX = {m: i for i, m in enumerate(MEMBERS)}
@@ -64,12 +66,9 @@ H = 12
 BLOCKS = (slice(0, 3), slice(3, 6), slice(6, 12))
 
 
-def build_cache(study_rel: str, out: Path, n: int) -> None:
-    """Fit every base model at every origin of the study's window and pickle the CDFs."""
+def _study_history(study_rel: str):
     from analysis.config import load_study
-    from analysis.io import atomic_write_with
     from analysis.models.forecast import panel_to_history
-    from analysis.models.registry import get
     from analysis.pipeline import prepare
 
     study = yaml.safe_load((ROOT / study_rel).read_text())
@@ -79,24 +78,54 @@ def build_cache(study_rel: str, out: Path, n: int) -> None:
         path.write_text(yaml.safe_dump(study, sort_keys=False))
         st = load_study(path)
         data = prepare(st)
-    hist = panel_to_history(data.panel)
-    y = hist.counts
-    R, T = y.shape
-    K = (2 * y.max(axis=1) + 30).astype(int)
-    ts = list(range(36, T))
-    cdf = {m: [np.zeros((len(ts), H, K[r]), np.float32) for r in range(R)] for m in MEMBERS}
+    return st, panel_to_history(data.panel)
+
+
+def _member_cdfs(hist, members: list[str], ts: list[int], K: np.ndarray, n: int) -> dict:
+    """Each member's sampled CDFs on 0..K[r] at every origin (seed ``1000 + t``)."""
+    from analysis.models.registry import get
+
+    R = hist.counts.shape[0]
+    cdf = {m: [np.zeros((len(ts), H, K[r]), np.float32) for r in range(R)] for m in members}
     steps = np.repeat(np.arange(H), n)
     for i, t in enumerate(ts):
         sub = hist.until(t)
-        for m in MEMBERS:
+        for m in members:
             s = get(m).fit(sub).sample_paths(H, n, np.random.default_rng(1000 + t))
             for r in range(R):
                 counts = np.zeros((H, K[r]))
                 np.add.at(counts, (steps, np.clip(s[r], 0, K[r] - 1).ravel()), 1.0)
                 cdf[m][r][i] = np.cumsum(counts, axis=1) / n
+    return cdf
+
+
+def build_cache(study_rel: str, out: Path, n: int) -> None:
+    """Fit every base model at every origin of the study's window and pickle the CDFs."""
+    from analysis.io import atomic_write_with
+
+    st, hist = _study_history(study_rel)
+    y = hist.counts
+    K = (2 * y.max(axis=1) + 30).astype(int)
+    ts = list(range(36, y.shape[1]))
+    cdf = _member_cdfs(hist, MEMBERS, ts, K, n)
     res = {"ts": ts, "counts": y, "regions": hist.region_ids, "periods": hist.periods,
-           "focus": tuple(st.focus), "cdf": cdf, "study": study_rel}  # fmt: skip
+           "focus": tuple(st.focus), "cdf": cdf, "study": study_rel, "samples": n}  # fmt: skip
     atomic_write_with(out, lambda p: p.write_bytes(pickle.dumps(res)))
+
+
+def augment_cache(path: Path, n: int) -> None:
+    """Add the members a cache lacks (made before they joined ``MEMBERS``), same seeds."""
+    from analysis.io import atomic_write_with
+
+    d = pickle.loads(Path(path).read_bytes())
+    missing = [m for m in MEMBERS if m not in d["cdf"]]
+    if missing:
+        _, hist = _study_history(d["study"])
+        if not np.array_equal(hist.counts, d["counts"]):
+            sys.exit(f"{path}: the data changed since the cache was made; rebuild it")
+        K = np.array([d["cdf"][MEMBERS[0]][r].shape[-1] for r in range(len(d["regions"]))])
+        d["cdf"].update(_member_cdfs(hist, missing, d["ts"], K, d.get("samples", n)))
+        atomic_write_with(Path(path), lambda p: p.write_bytes(pickle.dumps(d)))
 
 
 class Window:
@@ -104,6 +133,9 @@ class Window:
 
     def __init__(self, path: Path):
         d = pickle.loads(Path(path).read_bytes())
+        missing = [m for m in MEMBERS if m not in d["cdf"]]
+        if missing:
+            sys.exit(f"{path} lacks {missing}: run `auto_replay.py augment {path}` first")
         self.__dict__.update(d)
         y = self.counts.astype(float)
         R, T = y.shape
@@ -355,6 +387,20 @@ RULES.update(
             NBC_MIXTURES, BLOCKS, fresh=True, focus_cands=tuple(CANDIDATES)
         ),
         "nbc_mixtures_vote": vote_rule(NBC_MIXTURES),
+        # auto's opt-in CLIMATOLOGY36_CANDIDATES with fresh block origins and the focus
+        # choosing among the first three (analysis/models/auto.py)
+        "climatology36_other_regions": choose_rule(
+            {
+                **CANDIDATES,
+                "ensemble_climatology36": 0.5 * CANDIDATES["ensemble_local"]
+                + 0.5 * mix("nb_climatology_36"),
+                "ensemble_climatology36_heavy": 0.25 * CANDIDATES["ensemble_local"]
+                + 0.75 * mix("nb_climatology_36"),
+            },
+            BLOCKS,
+            fresh=True,
+            focus_cands=tuple(CANDIDATES),
+        ),
         "nbc_alone_by_block": choose_rule(
             {**NBC_MIXTURES, "nb_climatology": mix("nb_climatology")}, BLOCKS, fresh=True
         ),
@@ -496,6 +542,9 @@ def main() -> None:
     r.add_argument("--start", default="2014-01")
     r.add_argument("--end", default="2019-12")
     r.add_argument("--split", default="2018-01")
+    a = sub.add_parser("augment")
+    a.add_argument("caches", nargs="+", type=Path)
+    a.add_argument("--samples", type=int, default=1000, help="for caches that do not say")
     o = sub.add_parser("oracle")
     o.add_argument("caches", nargs="+", type=Path)
     o.add_argument("--parts", default="all", help="comma-separated: all, dev, held_out")
@@ -504,6 +553,12 @@ def main() -> None:
     o.add_argument("--end", default="2019-12")
     o.add_argument("--split", default="2018-01")
     args = ap.parse_args()
+    if args.cmd == "augment":
+        if not os.environ.get("CONFLICT_TRENDS_REAL_DATA"):
+            sys.exit("set CONFLICT_TRENDS_REAL_DATA to the UCDP GED CSV")
+        for path in args.caches:
+            augment_cache(path, args.samples)
+        return
     if args.cmd == "oracle":
         windows = [Window(p) for p in args.caches]
         parts = tuple(args.parts.split(","))
