@@ -21,7 +21,8 @@ same few base forecasters, fitted on the history up to an origin. So this script
 3. ``oracle``: the best case of any *fixed* pooling of the cached members (same weights in
    every window), per step, chosen with hindsight (see :func:`oracle`). On the central Sahel,
    Nigeria and Algeria windows (origins 2014-01..2019-12, all origins) it is negative at
-   steps 6-12 (between -0.1% and -1.1%), so no
+   steps 7-10 and 12 (between -0.1% and -0.8%; steps 6-12, to -1.1%, without
+   ``nb_climatology_36``), so no
    fixed pooling can meet "at or below the best baseline at every step" everywhere; a rule
    has to tell the windows apart from their inner scores, and none of those in ``RULES``
    did (the NB climatology is the best baseline at every step in Nigeria and behind the
