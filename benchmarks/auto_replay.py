@@ -409,8 +409,13 @@ RULES.update(
 )
 
 
-def run(W: Window, rule: Rule, start: str, end: str, seed: int = 0) -> list:
-    """Outer origins: the rule's weights from the inner origins, calibrated, scored exactly."""
+def run(
+    W: Window, rule: Rule, start: str, end: str, seed: int = 0, per_group: bool = False
+) -> list:
+    """Outer origins: the rule's weights from the inner origins, calibrated, scored exactly.
+
+    ``per_group``: one ``c`` for the focus regions and one for the others, each from its
+    group's inner PIT values (``auto`` fits one on both)."""
     from analysis.models.calibration import fit_symmetric_beta
 
     rng = np.random.default_rng(seed)
@@ -422,16 +427,22 @@ def run(W: Window, rule: Rule, start: str, end: str, seed: int = 0) -> list:
         if not inner:
             continue
         wf, wo = rule(W, t, inner)
-        pits = []
+        pits: dict[str, list[np.ndarray]] = {"focus": [], "other": []}
         for j in inner:
             u = rng.uniform(size=(W.R, H))
-            for rows_, w in zip(W.groups(j).values(), (wf, wo), strict=True):
-                pits.append(W.pit(j, w, u)[rows_][W.valid[j][rows_]])
-        c = fit_symmetric_beta(np.clip(np.concatenate(pits), 1e-9, 1 - 1e-9))
+            for (g, rows_), w in zip(W.groups(j).items(), (wf, wo), strict=True):
+                pits[g].append(W.pit(j, w, u)[rows_][W.valid[j][rows_]])
+        fit = lambda x: fit_symmetric_beta(np.clip(np.concatenate(x), 1e-9, 1 - 1e-9))  # noqa: E731
+        if per_group:
+            cf, co = fit(pits["focus"]), fit(pits["other"])
+        else:
+            cf = co = fit(pits["focus"] + pits["other"])
         f = W.is_focus[:, None]
-        s = np.where(f, W.crps_calibrated(i, wf, c), W.crps_calibrated(i, wo, c))
+        s = np.where(f, W.crps_calibrated(i, wf, cf), W.crps_calibrated(i, wo, co))
         u = rng.uniform(size=(W.R, H))
-        pit = stats.beta.cdf(np.where(f, W.pit(i, wf, u), W.pit(i, wo, u)), c, c)
+        pit = np.where(
+            f, stats.beta.cdf(W.pit(i, wf, u), cf, cf), stats.beta.cdf(W.pit(i, wo, u), co, co)
+        )
         rows.append((W.origin[i], s, pit))
     return rows
 
@@ -543,6 +554,7 @@ def main() -> None:
     r.add_argument("--start", default="2014-01")
     r.add_argument("--end", default="2019-12")
     r.add_argument("--split", default="2018-01")
+    r.add_argument("--per-group-calibration", action="store_true")
     a = sub.add_parser("augment")
     a.add_argument("caches", nargs="+", type=Path)
     a.add_argument("--samples", type=int, default=1000, help="for caches that do not say")
@@ -575,8 +587,12 @@ def main() -> None:
         W = Window(path)
         result[W.study] = {
             name: scorecard(
-                W, run(W, RULES[name], args.start, args.end), args.start, args.end, args.split
-            )  # fmt: skip
+                W,
+                run(W, RULES[name], args.start, args.end, per_group=args.per_group_calibration),
+                args.start,
+                args.end,
+                args.split,
+            )
             for name in args.rules.split(",")
         }
     print(json.dumps(result))
