@@ -15,7 +15,18 @@ same few base forecasters, fitted on the history up to an origin. So this script
    spread calibration fitted on the inner PIT values, and the baselines' exact CRPS. It
    prints one JSON line: per window, rule and part (dev, held_out, all), the CRPS, the best
    baseline, the skill overall and by step, the steps lost and the randomised-PIT 80%
-   coverage.
+   coverage;
+   ``augment`` adds to an older cache the members it lacks (``nb_climatology_36``), with the
+   same seeds;
+3. ``oracle``: the best case of any *fixed* pooling of the cached members (same weights in
+   every window), per step, chosen with hindsight (see :func:`oracle`). On the central Sahel,
+   Nigeria and Algeria windows (origins 2014-01..2019-12, all origins) it is negative at
+   steps 7-10 and 12 (between -0.1% and -0.8%; steps 6-12, to -1.1%, without
+   ``nb_climatology_36``), so no
+   fixed pooling can meet "at or below the best baseline at every step" everywhere; a rule
+   has to tell the windows apart from their inner scores, and none of those in ``RULES``
+   did (the NB climatology is the best baseline at every step in Nigeria and behind the
+   recent means and conflictology in the central Sahel; the inner scores did not say which).
 
 Exploration only: the replay has no Monte Carlo error (exact CRPS), so it omits ``auto``'s
 "simplest within 2 Monte Carlo SE" tolerance, and the acceptance figures still come from
@@ -25,6 +36,7 @@ Exploration only: the replay has no Monte Carlo error (exact CRPS), so it omits 
     CONFLICT_TRENDS_REAL_DATA=/path/ged.csv .venv/bin/python benchmarks/auto_replay.py \
         cache --study benchmarks/real_study_nigeria.yaml --out /tmp/replay/nigeria.pkl
     .venv/bin/python benchmarks/auto_replay.py replay /tmp/replay/*.pkl
+    .venv/bin/python benchmarks/auto_replay.py oracle /tmp/replay/*.pkl --parts all
 """
 
 from __future__ import annotations
@@ -47,7 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 MEMBERS = ["local_level", "damped_trend", "recent_mean_6", "conflictology", "nb_climatology",
-           "zero", "last_value", "recent_mean_3"]  # fmt: skip
+           "zero", "last_value", "recent_mean_3", "nb_climatology_36"]  # fmt: skip
 BASELINES = ["zero", "last_value", "recent_mean_3", "recent_mean_6", "conflictology",
              "nb_climatology"]  # fmt: skip
 IX = {m: i for i, m in enumerate(MEMBERS)}
@@ -55,12 +67,9 @@ H = 12
 BLOCKS = (slice(0, 3), slice(3, 6), slice(6, 12))
 
 
-def build_cache(study_rel: str, out: Path, n: int) -> None:
-    """Fit every base model at every origin of the study's window and pickle the CDFs."""
+def _study_history(study_rel: str):
     from analysis.config import load_study
-    from analysis.io import atomic_write_with
     from analysis.models.forecast import panel_to_history
-    from analysis.models.registry import get
     from analysis.pipeline import prepare
 
     study = yaml.safe_load((ROOT / study_rel).read_text())
@@ -70,24 +79,54 @@ def build_cache(study_rel: str, out: Path, n: int) -> None:
         path.write_text(yaml.safe_dump(study, sort_keys=False))
         st = load_study(path)
         data = prepare(st)
-    hist = panel_to_history(data.panel)
-    y = hist.counts
-    R, T = y.shape
-    K = (2 * y.max(axis=1) + 30).astype(int)
-    ts = list(range(36, T))
-    cdf = {m: [np.zeros((len(ts), H, K[r]), np.float32) for r in range(R)] for m in MEMBERS}
+    return st, panel_to_history(data.panel)
+
+
+def _member_cdfs(hist, members: list[str], ts: list[int], K: np.ndarray, n: int) -> dict:
+    """Each member's sampled CDFs on 0..K[r] at every origin (seed ``1000 + t``)."""
+    from analysis.models.registry import get
+
+    R = hist.counts.shape[0]
+    cdf = {m: [np.zeros((len(ts), H, K[r]), np.float32) for r in range(R)] for m in members}
     steps = np.repeat(np.arange(H), n)
     for i, t in enumerate(ts):
         sub = hist.until(t)
-        for m in MEMBERS:
+        for m in members:
             s = get(m).fit(sub).sample_paths(H, n, np.random.default_rng(1000 + t))
             for r in range(R):
                 counts = np.zeros((H, K[r]))
                 np.add.at(counts, (steps, np.clip(s[r], 0, K[r] - 1).ravel()), 1.0)
                 cdf[m][r][i] = np.cumsum(counts, axis=1) / n
+    return cdf
+
+
+def build_cache(study_rel: str, out: Path, n: int) -> None:
+    """Fit every base model at every origin of the study's window and pickle the CDFs."""
+    from analysis.io import atomic_write_with
+
+    st, hist = _study_history(study_rel)
+    y = hist.counts
+    K = (2 * y.max(axis=1) + 30).astype(int)
+    ts = list(range(36, y.shape[1]))
+    cdf = _member_cdfs(hist, MEMBERS, ts, K, n)
     res = {"ts": ts, "counts": y, "regions": hist.region_ids, "periods": hist.periods,
-           "focus": tuple(st.focus), "cdf": cdf, "study": study_rel}  # fmt: skip
+           "focus": tuple(st.focus), "cdf": cdf, "study": study_rel, "samples": n}  # fmt: skip
     atomic_write_with(out, lambda p: p.write_bytes(pickle.dumps(res)))
+
+
+def augment_cache(path: Path, n: int) -> None:
+    """Add the members a cache lacks (made before they joined ``MEMBERS``), same seeds."""
+    from analysis.io import atomic_write_with
+
+    d = pickle.loads(Path(path).read_bytes())
+    missing = [m for m in MEMBERS if m not in d["cdf"]]
+    if missing:
+        _, hist = _study_history(d["study"])
+        if not np.array_equal(hist.counts, d["counts"]):
+            sys.exit(f"{path}: the data changed since the cache was made; rebuild it")
+        K = np.array([d["cdf"][MEMBERS[0]][r].shape[-1] for r in range(len(d["regions"]))])
+        d["cdf"].update(_member_cdfs(hist, missing, d["ts"], K, d.get("samples", n)))
+        atomic_write_with(Path(path), lambda p: p.write_bytes(pickle.dumps(d)))
 
 
 class Window:
@@ -95,6 +134,9 @@ class Window:
 
     def __init__(self, path: Path):
         d = pickle.loads(Path(path).read_bytes())
+        missing = [m for m in MEMBERS if m not in d["cdf"]]
+        if missing:
+            sys.exit(f"{path} lacks {missing}: run `auto_replay.py augment {path}` first")
         self.__dict__.update(d)
         y = self.counts.astype(float)
         R, T = y.shape
@@ -152,8 +194,12 @@ class Window:
             out[r] = ((G - (np.arange(G.shape[1]) >= yy[:, None])) ** 2).sum(-1)
         return out
 
-    def inner(self, t: int, n: int = 12, stride: int = 3, min_train: int = 36) -> list[int]:
-        seen = [s for s in range(t - H, 0, -stride) if s >= min_train][:n]
+    def inner(
+        self, t: int, n: int = 12, stride: int = 3, min_train: int = 36, last_step: int = H
+    ) -> list[int]:
+        """Inner origins of outer origin ``t``: ``n`` origins ``stride`` apart, the latest
+        one whose steps 1..``last_step`` are observed before ``t`` (``auto`` uses ``H``)."""
+        seen = [s for s in range(t - last_step, 0, -stride) if s >= min_train][:n]
         return [self.index[s] for s in sorted(seen) if s in self.index]
 
     def groups(self, j: int) -> dict[str, np.ndarray]:
@@ -194,26 +240,48 @@ DECAYED = {
         ("damped_trend", "recent_mean_6", "conflictology"), "damped_trend", 0.85
     ),
 }
-Rule = Callable[[Window, list[int]], tuple[np.ndarray, np.ndarray]]
+Rule = Callable[[Window, int, list[int]], tuple[np.ndarray, np.ndarray]]
 
 
-def choose_rule(cands: dict[str, np.ndarray], blocks=(slice(0, H),)) -> Rule:
-    """``auto``'s rule: per group (and per step block), the candidate of lowest inner CRPS."""
-    order = list(cands)
+def choose_rule(
+    cands: dict[str, np.ndarray],
+    blocks=(slice(0, H),),
+    *,
+    fresh: bool = False,
+    orders: tuple[tuple[str, ...], ...] | None = None,
+    tol: tuple[float, ...] | None = None,
+    focus_cands: tuple[str, ...] | None = None,
+) -> Rule:
+    """``auto``'s rule: per group (and per step block), the candidate of lowest inner CRPS.
 
-    def rule(W: Window, inner: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        picked = {g: np.array(cands[order[0]]) for g in ("focus", "other")}
-        for bl in blocks:
+    ``fresh``: each block is scored on the latest origins whose block steps are observed
+    before the outer origin (``auto`` uses those whose every step 1..12 is). ``orders`` and
+    ``tol`` (per block): the first candidate in the order within ``tol`` (relative) of the
+    best, the replay's stand-in for ``auto``'s "simplest within the Monte Carlo error".
+    ``focus_cands``: the focus group chooses only among these.
+    """
+    names = list(cands)
+
+    def rule(W: Window, t: int, inner: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        picked = {g: np.array(cands[names[0]]) for g in ("focus", "other")}
+        for k, bl in enumerate(blocks):
+            js = W.inner(t, last_step=bl.stop) if fresh else inner
+            order = list(orders[k]) if orders else names
             for g in picked:
+                allowed = [m for m in order if g != "focus" or focus_cands is None
+                           or m in focus_cands]  # fmt: skip
                 sc = {}
-                for name, w in cands.items():
-                    x = [W.crps(j, w)[W.groups(j)[g]][:, bl] for j in inner]
-                    v = [W.valid[j][W.groups(j)[g]][:, bl] for j in inner]
+                for name in allowed:
+                    x = [W.crps(j, cands[name])[W.groups(j)[g]][:, bl] for j in js]
+                    v = [W.valid[j][W.groups(j)[g]][:, bl] for j in js]
                     vals = np.concatenate([a[m] for a, m in zip(x, v, strict=True)] or [[]])
                     if vals.size:
                         sc[name] = vals.mean()
                 if sc:
-                    picked[g][bl] = cands[min(sc, key=sc.get)][bl]
+                    best = min(sc.values())
+                    rel = tol[k] if tol else 0.0
+                    pick = next(m for m in allowed if m in sc and sc[m] <= best * (1 + rel))
+                    picked[g][bl] = cands[pick][bl]
         return picked["focus"], picked["other"]
 
     return rule
@@ -224,7 +292,7 @@ def stacking_rule(target: np.ndarray, shrink: float) -> Rule:
     NB climatology that minimise the inner CRPS, shrunk by ``shrink`` toward ``target``."""
     ms = [IX[m] for m in ("local_level", "recent_mean_6", "conflictology", "nb_climatology")]
 
-    def rule(W: Window, inner: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    def rule(W: Window, t: int, inner: list[int]) -> tuple[np.ndarray, np.ndarray]:
         out = []
         for g in ("focus", "other"):
             w = np.array(target)
@@ -264,9 +332,90 @@ RULES: dict[str, Rule] = {
     ),
 }
 
+# Issue 10, Nigeria: the NB climatology (the best baseline there) with more weight than the
+# quarter it has in ensemble_climatology. Each is a mixture of the level ensemble and the
+# climatology; the rules below choose their weight per block and group from inner scores.
+NBC_MIXTURES = {
+    **CANDIDATES,
+    "local_nbc_half": 0.5 * CANDIDATES["ensemble_local"] + 0.5 * mix("nb_climatology"),
+    "local_nbc_three_quarters": 0.25 * CANDIDATES["ensemble_local"] + 0.75 * mix("nb_climatology"),
+}
+CLIMATOLOGY_FIRST = ("local_nbc_three_quarters", "local_nbc_half", "ensemble_climatology",
+                     "ensemble_local", "ensemble_trend")  # fmt: skip
 
-def run(W: Window, rule: Rule, start: str, end: str, seed: int = 0) -> list:
-    """Outer origins: the rule's weights from the inner origins, calibrated, scored exactly."""
+
+def vote_rule(cands: dict[str, np.ndarray], blocks=BLOCKS) -> Rule:
+    """Per group and block, each candidate weighted by the share of (fresh) inner origins at
+    which it had the lowest CRPS: a hedge against a choice that flips between origins."""
+    names = list(cands)
+
+    def rule(W: Window, t: int, inner: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        out = []
+        for g in ("focus", "other"):
+            w = np.array(cands[names[0]])
+            for bl in blocks:
+                votes = np.zeros(len(names))
+                for j in W.inner(t, last_step=bl.stop):
+                    rows = W.groups(j)[g]
+                    v = W.valid[j][rows][:, bl]
+                    if v.any():
+                        s = [W.crps(j, cands[m])[rows][:, bl][v].mean() for m in names]
+                        votes[int(np.argmin(s))] += 1
+                if votes.sum():
+                    p = votes / votes.sum()
+                    w[bl] = sum(p[k] * cands[m][bl] for k, m in enumerate(names))
+            out.append(w)
+        return out[0], out[1]
+
+    return rule
+
+
+RULES.update(
+    {
+        "current_by_block_fresh": choose_rule(CANDIDATES, BLOCKS, fresh=True),
+        "fixed_local_nbc_three_quarters": choose_rule(
+            {"x": NBC_MIXTURES["local_nbc_three_quarters"]}
+        ),
+        "nbc_mixtures_by_block": choose_rule(NBC_MIXTURES, BLOCKS, fresh=True),
+        "nbc_mixtures_climatology_first_2pct": choose_rule(
+            NBC_MIXTURES,
+            BLOCKS,
+            fresh=True,
+            orders=(tuple(NBC_MIXTURES), CLIMATOLOGY_FIRST, CLIMATOLOGY_FIRST),
+            tol=(0.0, 0.02, 0.02),
+        ),  # fmt: skip
+        "nbc_mixtures_other_regions_only": choose_rule(
+            NBC_MIXTURES, BLOCKS, fresh=True, focus_cands=tuple(CANDIDATES)
+        ),
+        "nbc_mixtures_vote": vote_rule(NBC_MIXTURES),
+        # auto's opt-in CLIMATOLOGY36_CANDIDATES with fresh block origins and the focus
+        # choosing among the first three (analysis/models/auto.py)
+        "climatology36_other_regions": choose_rule(
+            {
+                **CANDIDATES,
+                "ensemble_climatology36": 0.5 * CANDIDATES["ensemble_local"]
+                + 0.5 * mix("nb_climatology_36"),
+                "ensemble_climatology36_heavy": 0.25 * CANDIDATES["ensemble_local"]
+                + 0.75 * mix("nb_climatology_36"),
+            },
+            BLOCKS,
+            fresh=True,
+            focus_cands=tuple(CANDIDATES),
+        ),
+        "nbc_alone_by_block": choose_rule(
+            {**NBC_MIXTURES, "nb_climatology": mix("nb_climatology")}, BLOCKS, fresh=True
+        ),
+    }
+)
+
+
+def run(
+    W: Window, rule: Rule, start: str, end: str, seed: int = 0, per_group: bool = False
+) -> list:
+    """Outer origins: the rule's weights from the inner origins, calibrated, scored exactly.
+
+    ``per_group``: one ``c`` for the focus regions and one for the others, each from its
+    group's inner PIT values (``auto`` fits one on both)."""
     from analysis.models.calibration import fit_symmetric_beta
 
     rng = np.random.default_rng(seed)
@@ -277,17 +426,23 @@ def run(W: Window, rule: Rule, start: str, end: str, seed: int = 0) -> list:
         inner = W.inner(t)
         if not inner:
             continue
-        wf, wo = rule(W, inner)
-        pits = []
+        wf, wo = rule(W, t, inner)
+        pits: dict[str, list[np.ndarray]] = {"focus": [], "other": []}
         for j in inner:
             u = rng.uniform(size=(W.R, H))
-            for rows_, w in zip(W.groups(j).values(), (wf, wo), strict=True):
-                pits.append(W.pit(j, w, u)[rows_][W.valid[j][rows_]])
-        c = fit_symmetric_beta(np.clip(np.concatenate(pits), 1e-9, 1 - 1e-9))
+            for (g, rows_), w in zip(W.groups(j).items(), (wf, wo), strict=True):
+                pits[g].append(W.pit(j, w, u)[rows_][W.valid[j][rows_]])
+        fit = lambda x: fit_symmetric_beta(np.clip(np.concatenate(x), 1e-9, 1 - 1e-9))  # noqa: E731
+        if per_group:
+            cf, co = fit(pits["focus"]), fit(pits["other"])
+        else:
+            cf = co = fit(pits["focus"] + pits["other"])
         f = W.is_focus[:, None]
-        s = np.where(f, W.crps_calibrated(i, wf, c), W.crps_calibrated(i, wo, c))
+        s = np.where(f, W.crps_calibrated(i, wf, cf), W.crps_calibrated(i, wo, co))
         u = rng.uniform(size=(W.R, H))
-        pit = stats.beta.cdf(np.where(f, W.pit(i, wf, u), W.pit(i, wo, u)), c, c)
+        pit = np.where(
+            f, stats.beta.cdf(W.pit(i, wf, u), cf, cf), stats.beta.cdf(W.pit(i, wo, u), co, co)
+        )
         rows.append((W.origin[i], s, pit))
     return rows
 
@@ -325,6 +480,67 @@ def scorecard(W: Window, rows: list, start: str, end: str, split: str) -> dict:
     return out
 
 
+def simplex_grid(members: int, steps: int) -> np.ndarray:
+    """Every weight vector over ``members`` whose weights are multiples of ``1 / steps``."""
+    rows: list[tuple[int, ...]] = []
+
+    def walk(left: int, k: int, prefix: tuple[int, ...]) -> None:
+        if k == 1:
+            rows.append((*prefix, left))
+            return
+        for i in range(left + 1):
+            walk(left - i, k - 1, (*prefix, i))
+
+    walk(steps, members, ())
+    return np.array(rows, dtype=float) / steps
+
+
+def oracle(windows: list[Window], parts: tuple[str, ...], start: str, end: str, split: str,
+           grid: int = 10) -> dict:  # fmt: skip
+    """Best case of any *fixed* pooling of the cached members (the same weights in every
+    window and for every region): per step, the weights (multiples of ``1 / grid``) chosen
+    *with hindsight* to maximise the smallest skill against the per-step best baseline over
+    every window and part, without the spread calibration. Where that smallest skill is
+    negative, no fixed pooling meets "at or below the best baseline at every step" in all the
+    windows at once: a rule must then tell the windows apart from their inner scores."""
+    cut, lo, hi = pd.Timestamp(split), pd.Timestamp(start), pd.Timestamp(end)
+    M = len(MEMBERS)
+    keep = {"dev": lambda o: o < cut, "held_out": lambda o: o >= cut, "all": lambda o: True}
+    quads = []  # per window and part: per-step mean A, b, c of the CRPS quadratic form
+    for W in windows:
+        for part in parts:
+            idx = [i for i, o in enumerate(W.origin) if lo <= o <= hi and keep[part](o)]
+            A, b = np.zeros((H, M, M)), np.zeros((H, M))
+            c, n = np.zeros(H), np.zeros(H)
+            for i in idx:
+                v = W.valid[i].astype(float)
+                A += np.einsum("rh,rhmn->hmn", v, W.A[i])
+                b += np.einsum("rh,rhm->hm", v, W.b[i])
+                c += (v * W.c[i]).sum(0)
+                n += v.sum(0)
+            quads.append((f"{Path(W.study).stem}:{part}", A / n[:, None, None], b / n[:, None],
+                          c / n))  # fmt: skip
+    grid_w = simplex_grid(M, grid)
+    steps = []
+    for h in range(H):
+        skills = []
+        for _, A, b, c in quads:
+            crps = np.einsum("pm,mn,pn->p", grid_w, A[h], grid_w) - 2 * grid_w @ b[h] + c[h]
+            base = min(A[h][IX[m], IX[m]] - 2 * b[h][IX[m]] + c[h] for m in BASELINES)
+            skills.append(1 - crps / base)
+        worst = np.min(skills, axis=0)
+        k = int(np.argmax(worst))
+        steps.append({
+            "step": h + 1,
+            "max_min_skill": round(float(worst[k]), 4),
+            "weights": {
+                m: round(float(x), 2) for m, x in zip(MEMBERS, grid_w[k], strict=True) if x
+            },
+            "skill": {q[0]: round(float(s[k]), 4) for q, s in zip(quads, skills, strict=True)},
+        })  # fmt: skip
+    return {"parts": list(parts), "grid": grid, "by_step": steps}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -338,7 +554,29 @@ def main() -> None:
     r.add_argument("--start", default="2014-01")
     r.add_argument("--end", default="2019-12")
     r.add_argument("--split", default="2018-01")
+    r.add_argument("--per-group-calibration", action="store_true")
+    a = sub.add_parser("augment")
+    a.add_argument("caches", nargs="+", type=Path)
+    a.add_argument("--samples", type=int, default=1000, help="for caches that do not say")
+    o = sub.add_parser("oracle")
+    o.add_argument("caches", nargs="+", type=Path)
+    o.add_argument("--parts", default="all", help="comma-separated: all, dev, held_out")
+    o.add_argument("--grid", type=int, default=10)
+    o.add_argument("--start", default="2014-01")
+    o.add_argument("--end", default="2019-12")
+    o.add_argument("--split", default="2018-01")
     args = ap.parse_args()
+    if args.cmd == "augment":
+        if not os.environ.get("CONFLICT_TRENDS_REAL_DATA"):
+            sys.exit("set CONFLICT_TRENDS_REAL_DATA to the UCDP GED CSV")
+        for path in args.caches:
+            augment_cache(path, args.samples)
+        return
+    if args.cmd == "oracle":
+        windows = [Window(p) for p in args.caches]
+        parts = tuple(args.parts.split(","))
+        print(json.dumps(oracle(windows, parts, args.start, args.end, args.split, args.grid)))
+        return
     if args.cmd == "cache":
         if not os.environ.get("CONFLICT_TRENDS_REAL_DATA"):
             sys.exit("set CONFLICT_TRENDS_REAL_DATA to the UCDP GED CSV")
@@ -349,8 +587,12 @@ def main() -> None:
         W = Window(path)
         result[W.study] = {
             name: scorecard(
-                W, run(W, RULES[name], args.start, args.end), args.start, args.end, args.split
-            )  # fmt: skip
+                W,
+                run(W, RULES[name], args.start, args.end, per_group=args.per_group_calibration),
+                args.start,
+                args.end,
+                args.split,
+            )
             for name in args.rules.split(",")
         }
     print(json.dumps(result))
