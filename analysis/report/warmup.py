@@ -82,9 +82,6 @@ def warm_imports(modules: tuple[str, ...] = MODULES) -> None:
     ax.set_title("warm-up")
     fig.savefig(io.BytesIO(), format="png")
     plt.close(fig)
-    from analysis import plots
-
-    plots.prepare_blanks()  # empty report figures, drawn once for every forked report
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("## Warm\n\ntext *x*")]
     render.render_html(nb)
@@ -119,6 +116,7 @@ def warm_studies(specs: list[list]) -> list[str]:
             if with_results:
                 context.warm(study, quarter)
                 study_figures.warm(study, quarter)
+                study_figures.shared_backgrounds(study, quarter)
             # adjacency orders between all units, computed on first use: here, not per report
             context.load(study).data.boundaries.graph_orders()
         except Exception as exc:  # noqa: BLE001 - reported by the reports themselves
@@ -134,6 +132,12 @@ def prepare() -> None:
         warm_imports()
     with contextlib.suppress(Exception):
         warm_studies(json.loads(os.environ.get(STUDIES_ENV) or "[]"))
+    with contextlib.suppress(Exception):
+        from analysis import plots
+
+        # empty report figures for the forked reports, after the studies' warm-up drawing,
+        # which would use them up
+        plots.prepare_blanks()
     gc.freeze()
     PREPARE_CPU_SECONDS = time.process_time()
 
