@@ -131,7 +131,20 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
     -------
     JobResult
         Status, duration, error text and the records the notebook published.
+        ``job.extra["profile"]`` adds per-stage timings, ``job.extra["cprofile"]`` (a path)
+        writes a cProfile of the whole job there.
     """
+    if isinstance(job, dict):
+        job = ReportJob(**job)
+    if job.extra.get("cprofile"):
+        from analysis.report.profile import cprofiled
+
+        with cprofiled(job.extra["cprofile"]):
+            return _execute(job, engine)
+    return _execute(job, engine)
+
+
+def _execute(job: ReportJob, engine: str) -> JobResult:
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -142,8 +155,6 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
     from analysis.report.engine import register as register_engine
     from analysis.report.profile import instrument
 
-    if isinstance(job, dict):
-        job = ReportJob(**job)
     start, cpu_start = time.perf_counter(), time.process_time()
     timer = StageTimer()
     with timer.stage("template"):
