@@ -31,6 +31,11 @@ def _style() -> None:
     sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE)
 
 
+#: Figures (by label) whose x-axis depends on their size, margins and x-limits alone: every
+#: region report of a study draws the same one, so :mod:`analysis.report.pictures` may draw it
+#: once and reuse its pixels.
+SHARED_X = frozenset({"monthly_counts", "fan_chart"})
+
 #: Empty figures drawn once before reports are forked from this process, by size (inches).
 _BLANKS: dict[tuple[float, float], list[Figure]] = {}
 
@@ -153,6 +158,7 @@ def monthly_counts(
     data = data.sort_values("period", kind="stable")
     data = data.assign(region=data["region_name"] + " (" + data["region_id"] + ")")
     fig, ax = _subplots(9.0, 4.2)
+    fig.set_label("monthly_counts")
     _frame(fig, title=bool(title))
     highlighted = focus is not None and focus in region_ids
     others = [r for r in order if not (highlighted and r == focus)]
@@ -384,6 +390,7 @@ def fan_chart(
     before = obs[obs["period"] <= forecast.origin].tail(past)
     after = obs[obs["period"] > forecast.origin]
     fig, ax = _subplots(8.0, 3.6)
+    fig.set_label("fan_chart")
     ax.plot(before["period"], before["events"], color="0.2", lw=1.4, label="observed")
     x = list(forecast.periods)
     anchor_x = [forecast.origin, *x]

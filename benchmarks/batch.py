@@ -19,8 +19,11 @@ child's own, i.e. forking, shipping the job and the result), ``template`` (param
 notebook), ``study_load``, ``model_fits``, ``figures``, ``tables_text``, ``cells_other``
 (the rest of the cells: interpreter, IPython, papermill), ``nbconvert`` and ``writing``;
 plus the once-per-batch start-up (server start and study preload, up to a first no-op job).
+``--profile --cprofile`` also runs each of those reports under :mod:`cProfile` (in the report
+process) and adds the functions with the most cumulative time, per report, to the JSON.
 
-Usage: ``python benchmarks/batch.py [--reports 60] [--workers 2] [--repeats 1] [--profile]``
+Usage: ``python benchmarks/batch.py [--reports 60] [--workers 2] [--repeats 1] [--profile
+[--cprofile]]``
 """
 
 from __future__ import annotations
@@ -121,17 +124,22 @@ def _batch_child(spec: Path, workers: int) -> None:
     print(json.dumps(reply, default=str))
 
 
-def profile_way(study: Path, jobs: list) -> dict:
-    """Run ``jobs`` one at a time with per-stage timing; medians of each stage."""
+def profile_way(study: Path, jobs: list, cprofile_dir: Path | None = None) -> dict:
+    """Run ``jobs`` one at a time with per-stage timing; medians of each stage (and, with
+    ``cprofile_dir``, the top functions of a cProfile of every report)."""
     from analysis.report.pool import ReportPool
 
-    rows = []
+    rows, stats = [], []
     start = time.perf_counter()
     with ReportPool(workers=1, studies=[(str(study), "", True)]) as pool:
         pool_started = time.perf_counter()
         startup = pool.ready() + pool_started - start
         for job in jobs:
-            job = replace(job, extra={**job.extra, "profile": True})
+            extra = {**job.extra, "profile": True}
+            if cprofile_dir is not None:
+                stats.append(str(cprofile_dir / f"report-{len(stats)}.prof"))
+                extra["cprofile"] = stats[-1]
+            job = replace(job, extra=extra)
             t = time.perf_counter()
             result = pool.run(job)
             wall = time.perf_counter() - t
@@ -139,13 +147,29 @@ def profile_way(study: Path, jobs: list) -> dict:
                 raise RuntimeError(f"profiled report failed: {result.error}")
             rows.append({"wall": wall, "fork_ipc": wall - result.duration, **result.timings})
     stages = [k for k in rows[0] if k not in ("execute",)]
-    return {
+    out = {
         "reports": len(rows),
         "startup_and_study_preload_seconds": round(startup, 3),
         "per_report_median_seconds": {
             k: round(statistics.median(r.get(k, 0.0) for r in rows), 3) for k in stages
         },
     }
+    if stats:
+        out["cprofile_top_cumulative_seconds_per_report"] = _cprofile_top(stats)
+    return out
+
+
+def _cprofile_top(paths: list[str], n: int = 25) -> list[list]:
+    """``[function, cumulative seconds per report]`` of the ``n`` functions with the most
+    cumulative time over the profiled reports (the profiler's overhead included)."""
+    import pstats
+
+    table = pstats.Stats(*paths).stats  # (file, line, name) -> (cc, nc, tt, ct, callers)
+    rows = sorted(table.items(), key=lambda item: -item[1][3])[:n]
+    return [
+        [f"{Path(f).name}:{line}({name})", round(v[3] / len(paths), 4)]
+        for (f, line, name), v in rows
+    ]
 
 
 def _cpu_with_children() -> float:
@@ -224,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--cold", action="store_true", help="also time one cold report")
     parser.add_argument("--profile", action="store_true", help="where one report's time goes")
+    parser.add_argument("--cprofile", action="store_true", help="with --profile: cProfile too")
     parser.add_argument("--run-batch", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run_batch:
@@ -247,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.profile:
             jobs = _jobs(study, tmp / "profile", args.reports)
-            out = profile_way(study, jobs)
+            out = profile_way(study, jobs, tmp if args.cprofile else None)
             out.update(cpu_count=os.cpu_count(), load_average_1min=round(os.getloadavg()[0], 2))
             print(json.dumps(out))
             return 0

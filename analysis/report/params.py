@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from analysis.errors import InputError, Problem
-from analysis.periods import validate_quarter
 
 # ISO 3166-2; the shipped boundaries join units that share a polygon with "|" (MR-13|MR-14)
 REGION_PATTERN = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}(\|[A-Z]{2}-[A-Z0-9]{1,3}){0,5}$")
@@ -73,6 +72,9 @@ def validate_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
     InputError
         Unknown name, or a value not of the expected form.
     """
+    # imported here: the batch's parent process checks no parameter and so needs no pandas
+    from analysis.periods import validate_quarter
+
     out: dict[str, Any] = {}
     problems = []
     for name, value in parameters.items():

@@ -7,7 +7,9 @@ model fits. It patches module attributes, so it is meant for a forked child that
 its report (the batch runner's children), where the patch cannot reach another report.
 Only modules already imported are instrumented (importing one here would put its import
 time in no stage); the pool's fork server imports all of them before forking.
-``benchmarks/batch.py --profile`` turns it on through ``ReportJob.extra["profile"]``.
+``benchmarks/batch.py --profile`` turns it on through ``ReportJob.extra["profile"]``;
+``--cprofile`` also writes each report's :mod:`cProfile` statistics (:func:`cprofiled`,
+``ReportJob.extra["cprofile"]``).
 """
 
 from __future__ import annotations
@@ -103,3 +105,18 @@ def instrument(timer: StageTimer) -> Iterator[StageTimer]:
     finally:
         for module, name, original in reversed(saved):
             setattr(module, name, original)
+
+
+@contextmanager
+def cprofiled(path: str) -> Iterator[None]:
+    """Profile the block with :mod:`cProfile` and write its statistics to ``path``
+    (read them with :class:`pstats.Stats`)."""
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        profiler.dump_stats(path)

@@ -96,6 +96,8 @@ def recent_events(events: pd.DataFrame, region_id: str, n: int = 5) -> pd.DataFr
     """
     cols = ["date_start", "event_type", "actor1", "actor2", "fatalities", "notes"]
     rows = events[events["region_id"] == region_id]
+    if len(rows) > n:  # sort only the rows on or after the n-th latest date (ties kept)
+        rows = rows[rows["date_start"] >= rows["date_start"].nlargest(n).iloc[-1]]
     rows = rows.sort_values(["date_start", "event_id"], ascending=[False, True]).head(n)
     out = rows.reindex(columns=cols).copy()
     out["date_start"] = out["date_start"].dt.strftime("%Y-%m-%d")
@@ -148,8 +150,10 @@ def actor_sentence(
         named = ", ".join(f"{name} ({n})" for name, n in counts.head(top).items())
         return f"The actors in most of {region_name}'s {len(rows):,} events: {named}."
     combined = "|".join(f"(?:{p})" for p in actor_patterns(actors, include_predecessors))
-    a_is_actor = _contains(side_a, combined)
-    b_is_actor = _contains(side_b, combined) & ~a_is_actor
+    # one pattern match over both sides (the pattern is compiled once, not twice)
+    is_actor = _contains(pd.concat([side_a, side_b], ignore_index=True), combined)
+    a_is_actor = is_actor[: len(rows)]
+    b_is_actor = is_actor[len(rows) :] & ~a_is_actor
     own = pd.concat([side_a[a_is_actor], side_b[b_is_actor]]).dropna()
     against = pd.concat([side_b[a_is_actor], side_a[b_is_actor]]).dropna()
     # ties in alphabetical order, so the sentence does not depend on row order

@@ -23,9 +23,7 @@ import time
 import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from analysis.errors import InputError, Problem
 from analysis.report.params import (  # noqa: F401 - re-exported: the report API
@@ -34,6 +32,9 @@ from analysis.report.params import (  # noqa: F401 - re-exported: the report API
     validate_parameters,
     validate_region,
 )
+
+if TYPE_CHECKING:
+    import nbformat
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,15 @@ def notebook_path(name: str) -> Path:
     return path.resolve()
 
 
+# nbformat, papermill and pandas are imported where they are used: the batch's parent process
+# only schedules jobs, and need not import what the report processes (forked from the fork
+# server, which imports them once) use.
+
+
 @functools.lru_cache(maxsize=16)
 def _read_template(path: str, mtime_ns: int) -> nbformat.NotebookNode:
+    import nbformat
+
     if path.endswith(".ipynb"):
         return nbformat.read(path, as_version=4)
     import jupytext
@@ -95,8 +103,14 @@ def load_template(path: str | os.PathLike[str]) -> nbformat.NotebookNode:
     """Read a report notebook (jupytext ``.py`` or ``.ipynb``), cached while unchanged."""
     import copy
 
+    return copy.deepcopy(_shared_template(path))
+
+
+def _shared_template(path: str | os.PathLike[str]) -> nbformat.NotebookNode:
+    """The cached template itself, not a copy: for readers that do not change it (papermill
+    reads its input through ``nbformat.writes``, so it never changes it either)."""
     path = Path(path)
-    return copy.deepcopy(_read_template(str(path), path.stat().st_mtime_ns))
+    return _read_template(str(path), path.stat().st_mtime_ns)
 
 
 def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> JobResult:
@@ -117,7 +131,21 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
     -------
     JobResult
         Status, duration, error text and the records the notebook published.
+        ``job.extra["profile"]`` adds per-stage timings, ``job.extra["cprofile"]`` (a path)
+        writes a cProfile of the whole job there.
     """
+    if isinstance(job, dict):
+        job = ReportJob(**job)
+    if job.extra.get("cprofile"):
+        from analysis.report.profile import cprofiled
+
+        with cprofiled(job.extra["cprofile"]):
+            return _execute(job, engine)
+    return _execute(job, engine)
+
+
+def _execute(job: ReportJob, engine: str) -> JobResult:
+    import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -127,13 +155,11 @@ def execute_job(job: ReportJob | dict[str, Any], engine: str = "inprocess") -> J
     from analysis.report.engine import register as register_engine
     from analysis.report.profile import instrument
 
-    if isinstance(job, dict):
-        job = ReportJob(**job)
     start, cpu_start = time.perf_counter(), time.process_time()
     timer = StageTimer()
     with timer.stage("template"):
         parameters = validate_parameters(job.parameters)
-        nb_in = load_template(notebook_path(job.notebook))
+        nb_in = _shared_template(notebook_path(job.notebook))
     ipynb_path = Path(job.ipynb_path)
     status, error = "ok", ""
     ipynb_path.parent.mkdir(parents=True, exist_ok=True)
@@ -240,6 +266,8 @@ def finish_killed(job: ReportJob, status: str, message: str, duration: float) ->
     duration : float
         Seconds from the start of the report to its end.
     """
+    import nbformat
+
     from analysis.io import atomic_write_text
     from analysis.report import render
 
@@ -288,6 +316,7 @@ def write_parameterized(
     Path
         ``target``.
     """
+    import nbformat
     import papermill
 
     from analysis.io import atomic_write_text

@@ -7,6 +7,9 @@ fifth of a report's time; here each is drawn once per study, as-of quarter and g
 kept as a rendered PNG (:class:`analysis.report.show.Picture`). In a batch
 :func:`warm` runs in the fork server before the first fork (:mod:`analysis.report.warmup`),
 so every report inherits the pictures; a report run on its own draws them on first use.
+The fork server also draws, through :func:`shared_backgrounds`, the part of the region
+report's counts figure and fan chart that is the same in every region (their x-axis,
+:mod:`analysis.report.pictures`).
 
 Kept in memory only (never on disk): a picture depends on the installed matplotlib and fonts,
 which the cache key does not cover. The key is otherwise that of the study's results
@@ -76,6 +79,42 @@ def onset_reliability(study_path: str | os.PathLike[str], quarter: str) -> Pictu
         return picture(plots.onset_reliability(card["reliability_onset_model"]))
 
     return _memo("onset_figure", study_path, quarter, (), draw)
+
+
+def shared_backgrounds(study_path: str | os.PathLike[str], quarter: str = "") -> list[Picture]:
+    """Draw the region report's counts figure and fan chart once, for the study's first focus
+    region, keeping the background they share with every region's
+    (:func:`analysis.report.pictures.recording`): each report then draws only the rest.
+
+    Returns
+    -------
+    list of Picture
+        The two pictures drawn (for tests; what is kept is their backgrounds).
+    """
+    from analysis import as_of, plots
+    from analysis.report.pictures import recording
+
+    ctx = context.load(study_path)
+    panel = as_of.panel_as_of(ctx.data.panel, quarter)
+    forecast = context.results(study_path, quarter).forecast
+    region = ctx.study.focus[0] if ctx.study.focus else forecast.region_ids[0]
+    with recording():
+        return [
+            picture(plots.monthly_counts(panel, [region], focus=region)),
+            picture(plots.fan_chart(panel, forecast, region, title=region)),
+        ]
+
+
+def pictures() -> list[tuple[Any, Any]]:
+    """The study-level pictures drawn in this process, ``(key, picture)`` pairs (for
+    :func:`keep` in another process: the fork server's helper draws them)."""
+    return [(key, _PICTURES.get(key)) for key in _PICTURES.keys()]
+
+
+def keep(items: list[tuple[Any, Any]]) -> None:
+    """Keep pictures drawn by another process (from its :func:`pictures`)."""
+    for key, picture_ in items:
+        _PICTURES.put(key, picture_)
 
 
 def warm(study_path: str | os.PathLike[str], quarter: str = "") -> list[Any]:
