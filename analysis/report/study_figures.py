@@ -105,18 +105,6 @@ def shared_backgrounds(study_path: str | os.PathLike[str], quarter: str = "") ->
         ]
 
 
-def pictures() -> list[tuple[Any, Any]]:
-    """The study-level pictures drawn in this process, ``(key, picture)`` pairs (for
-    :func:`keep` in another process: the fork server's helper draws them)."""
-    return [(key, _PICTURES.get(key)) for key in _PICTURES.keys()]
-
-
-def keep(items: list[tuple[Any, Any]]) -> None:
-    """Keep pictures drawn by another process (from its :func:`pictures`)."""
-    for key, picture_ in items:
-        _PICTURES.put(key, picture_)
-
-
 def warm(study_path: str | os.PathLike[str], quarter: str = "") -> list[Any]:
     """Draw every study-level figure of a study (each group's PIT histogram, the onset curve).
 

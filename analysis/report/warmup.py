@@ -17,7 +17,6 @@ import gc
 import importlib
 import json
 import os
-import pickle
 import time
 
 #: Environment variable holding a JSON list of ``[study_path, quarter, with_results]``.
@@ -60,20 +59,16 @@ MODULES = (
 )
 
 
-def _import(modules: tuple[str, ...]) -> None:
+def warm_imports(modules: tuple[str, ...] = MODULES) -> None:
+    """Import, and exercise once, what every report needs."""
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")
     for name in modules:
         with contextlib.suppress(Exception):
             importlib.import_module(name)
-
-
-def warm_imports(modules: tuple[str, ...] = MODULES) -> None:
-    """Import, and exercise once, what every report needs."""
-    import io
-
-    _import(modules)
     import matplotlib.pyplot as plt
     import nbformat
 
@@ -100,14 +95,12 @@ def warm_imports(modules: tuple[str, ...] = MODULES) -> None:
         provenance.package_versions()
 
 
-def warm_studies(specs: list[list], figures: bool = True) -> list[str]:
+def warm_studies(specs: list[list]) -> list[str]:
     """Load each study (and, when asked, its shared results) into this process.
 
     Parameters
     ----------
     specs : list of [study_path, quarter, with_results]
-    figures : bool
-        Also draw the study-level figures (:func:`analysis.report.study_figures.warm`).
 
     Returns
     -------
@@ -122,8 +115,7 @@ def warm_studies(specs: list[list], figures: bool = True) -> list[str]:
         try:
             if with_results:
                 context.warm(study, quarter)
-                if figures:
-                    study_figures.warm(study, quarter)
+                study_figures.warm(study, quarter)
                 study_figures.shared_backgrounds(study, quarter)
             # adjacency orders between all units, computed on first use: here, not per report
             context.load(study).data.boundaries.graph_orders()
@@ -132,83 +124,14 @@ def warm_studies(specs: list[list], figures: bool = True) -> list[str]:
     return errors
 
 
-def _figures_aside(specs: list[list]) -> tuple[int, int] | None:
-    """Fork a process that draws the studies' study-level figures while this one warms up.
-
-    Only for studies whose data and results are on disk already (the helper reads them; it
-    must not compute them a second time beside this process). Returns ``(pid, read end of a
-    pipe)`` on which the helper writes the pickled pictures and its CPU seconds, or None.
-    """
-    from analysis import cache
-    from analysis.report import context
-
-    ready = []
-    for study, quarter, with_results in specs:
-        with contextlib.suppress(Exception):
-            keys = (context.study_key("data", study), context.study_key("results", study, quarter))
-            paths = [cache.disk_path(key) for key in keys]
-            if with_results and all(p is not None and p.is_file() for p in paths):
-                ready.append((study, quarter))
-    if not ready:
-        return None
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid:
-        os.close(write)
-        return pid, read
-    code = 1
-    try:
-        os.close(read)
-        from analysis.report import study_figures
-
-        for study, quarter in ready:
-            with contextlib.suppress(Exception):
-                study_figures.warm(study, quarter)
-        with os.fdopen(write, "wb") as pipe:
-            pickle.dump((study_figures.pictures(), time.process_time()), pipe)
-        code = 0
-    finally:
-        os._exit(code)
-
-
-def _adopt(helper: tuple[int, int]) -> float:
-    """Keep the pictures the helper drew; its CPU seconds (0 if it failed)."""
-    from analysis.report import study_figures
-
-    pid, read = helper
-    try:
-        with os.fdopen(read, "rb") as pipe:
-            data = pipe.read()
-        pictures, cpu = pickle.loads(data) if data else ([], 0.0)
-        study_figures.keep(pictures)
-        return float(cpu)
-    finally:
-        os.waitpid(pid, 0)
-
-
 def prepare() -> None:
     """Warm this process up, then park its objects outside the garbage collector's reach
-    (``gc.freeze``) so that a child's collections do not touch, and copy, shared pages.
-
-    The studies' study-level figures are drawn by a forked helper while this process does
-    the rest of its warm-up (on a second core, about 0.7 s sooner ready), then kept here;
-    whatever the helper did not draw is drawn here.
-    """
+    (``gc.freeze``) so that a child's collections do not touch, and copy, shared pages."""
     global PREPARE_CPU_SECONDS
-    specs = json.loads(os.environ.get(STUDIES_ENV) or "[]")
-    helper, helper_cpu = None, 0.0
-    with contextlib.suppress(Exception):
-        _import(MODULES)
-        helper = _figures_aside(specs)
     with contextlib.suppress(Exception):
         warm_imports()
     with contextlib.suppress(Exception):
-        warm_studies(specs, figures=helper is None)
-    if helper is not None:
-        with contextlib.suppress(Exception):
-            helper_cpu = _adopt(helper)
-        with contextlib.suppress(Exception):
-            warm_studies(specs)  # draws only what the helper did not (the rest is kept)
+        warm_studies(json.loads(os.environ.get(STUDIES_ENV) or "[]"))
     with contextlib.suppress(Exception):
         from analysis import plots
 
@@ -216,11 +139,10 @@ def prepare() -> None:
         # which would use them up
         plots.prepare_blanks()
     gc.freeze()
-    PREPARE_CPU_SECONDS = time.process_time() + helper_cpu
+    PREPARE_CPU_SECONDS = time.process_time()
 
 
-#: CPU seconds :func:`prepare` took (the fork server's start-up and its helper), inherited by
-#: its children.
+#: CPU seconds :func:`prepare` took (the fork server's start-up), inherited by its children.
 PREPARE_CPU_SECONDS = 0.0
 
 
