@@ -388,8 +388,9 @@ RULES.update(
             NBC_MIXTURES, BLOCKS, fresh=True, focus_cands=tuple(CANDIDATES)
         ),
         "nbc_mixtures_vote": vote_rule(NBC_MIXTURES),
-        # auto's opt-in CLIMATOLOGY36_CANDIDATES with fresh block origins and the focus
-        # choosing among the first three (analysis/models/auto.py)
+        # the best rule found: for the regions around the focus, the level mixture pooled with
+        # the 36-month NB climatology at 1/2 and 3/4, fresh block origins; the focus chooses
+        # among auto's three candidates (not auto's default: docs/internals.md)
         "climatology36_other_regions": choose_rule(
             {
                 **CANDIDATES,

@@ -76,19 +76,6 @@ from analysis.scoring import crps_fair_halves
 # than equal ones; equal mixtures that contain both the recent and the long-run view were the
 # most robust across windows (benchmarks/backtest_auto_real.py, docs/internals.md).
 AUTO_CANDIDATES = ("ensemble_local", "ensemble_climatology", "ensemble_trend")
-# an opt-in extension for the regions around the focus: the level mixture pooled with the
-# 36-month NB climatology at half and three quarters of the weight. In the offline replay
-# (benchmarks/auto_replay.py) it took Nigeria from -2.0% to +1.0% against the best baseline
-# and Algeria from +2.3% to +3.4% (central Sahel +2.8% to +2.2%) with fresh block origins and
-# the focus choosing among AUTO_CANDIDATES only (full backtests: Nigeria -2.3% to +0.5%,
-# Algeria +1.9% to +2.9%, Sahel +2.7% to +2.5%); it is not the default because the other
-# regions' better-calibrated picks raise the shared spread calibration's c, which narrows the
-# focus's 12-month interval on the demo below the stated model's truth (docs/internals.md)
-CLIMATOLOGY36_CANDIDATES = (
-    *AUTO_CANDIDATES,
-    "ensemble_climatology36",
-    "ensemble_climatology36_heavy",
-)
 
 
 def block_bounds(horizon: int, ends: tuple[int, ...]) -> list[tuple[int, int]]:
@@ -216,11 +203,6 @@ class AutoForecaster(Forecaster):
     blocks : tuple of int
         Last steps of the step blocks chosen separately, but the final block (which ends at
         ``horizon``); ``()`` chooses once for steps 1..horizon.
-    fresh : bool
-        Score each block on the latest inner origins whose steps of that block are observed
-        (else on those whose steps 1..horizon all are, for every block).
-    focus_candidates : tuple of str, optional
-        The candidates the focus regions choose among (``None``: all of them).
     """
 
     name: str = "auto"
@@ -238,8 +220,6 @@ class AutoForecaster(Forecaster):
     seed: int = 0
     calibrate: bool = True
     blocks: tuple[int, ...] = (3, 6)
-    fresh: bool = False
-    focus_candidates: tuple[str, ...] | None = None
 
     def restricted_to(self, fitted: AutoFitted, inner_samples: int) -> AutoForecaster:
         """This rule limited to the candidates ``fitted`` chose, under its label.
@@ -274,23 +254,14 @@ class AutoForecaster(Forecaster):
 
         T = history.counts.shape[1]
         H = self.horizon
-        bounds = block_bounds(H, self.blocks)
-        spans = [*bounds, (0, H)] if len(bounds) > 1 else bounds
-
-        def origins(stop: int) -> list[int]:
-            # the latest origins whose steps 1..stop are observed in the history
-            last = T - (stop if self.fresh else H)
-            seen = [t for t in range(last, 0, -self.stride) if t >= self.min_train]
-            return sorted(seen[: self.inner_origins])
-
-        by_span = {span: origins(span[1]) for span in spans}
-        seen = sorted(set().union(*by_span.values()))
+        last = T - H  # periods seen at the last origin whose steps 1..H are all observed
+        seen = [t for t in range(last, 0, -self.stride) if t >= self.min_train]
+        seen = sorted(seen[: self.inner_origins])
         if not seen:
             return {"origins": [], "scores": {}, "pit": {}, "bounds": []}
         is_focus = np.isin(np.asarray(history.region_ids), list(self.focus))
         parts: dict[str, dict[str, list[np.ndarray]]] = {}
         pits: dict[str, dict[str, list[np.ndarray]]] = {}
-        when: dict[str, dict[str, list[int]]] = {}
         for fold in cross_validation(
             history, self._models(), seen, H, n_samples=self.inner_samples, seed=self.seed,
             active_window=self.active_window, cache=True,
@@ -302,22 +273,17 @@ class AutoForecaster(Forecaster):
                 halves = crps_fair_halves(fold.observed[rows], fold.result.samples[rows])
                 parts.setdefault(g, {}).setdefault(fold.model, []).append(halves)
                 pit = ensemble_pit(fold.observed[rows], fold.result.samples[rows], rng)
-                pit[np.isnan(fold.observed[rows])] = np.nan
                 pits.setdefault(g, {}).setdefault(fold.model, []).append(pit)
-                when.setdefault(g, {}).setdefault(fold.model, []).append(fold.seen)
+        bounds = block_bounds(H, self.blocks)
+        spans = [*bounds, (0, H)] if len(bounds) > 1 else bounds
         scores: dict[str, dict[str, dict[str, tuple[float, float]]]] = {}
         errors: dict[str, dict[str, dict[str, np.ndarray]]] = {}
         pit_out: dict[str, dict[str, dict[str, np.ndarray]]] = {}
         for g, by_model in parts.items():
             for m, chunks in by_model.items():
+                hv_all = np.concatenate(chunks)  # (row, step, half)
+                pv_all = np.concatenate(pits[g][m])  # (row, step)
                 for a, b in spans:
-                    # only the origins of this span (every step of it observed), in the
-                    # same order for every candidate, so the errors stay paired
-                    use = [k for k, t in enumerate(when[g][m]) if t in by_span[(a, b)]]
-                    if not use:
-                        continue
-                    hv_all = np.concatenate([chunks[k] for k in use])  # (row, step, half)
-                    pv_all = np.concatenate([pits[g][m][k] for k in use])  # (row, step)
                     key = block_label(a, b)
                     pit_out.setdefault(g, {}).setdefault(key, {})[m] = pv_all[:, a:b].ravel()
                     hv = hv_all[:, a:b].reshape(-1, 2)
@@ -331,12 +297,8 @@ class AutoForecaster(Forecaster):
                     # per-forecast MC variance of the full-sample estimate ~ (h1 - h2)**2/4
                     var = float(((hv[:, 0] - hv[:, 1]) ** 2 / 4).sum() / n**2)
                     scores.setdefault(g, {}).setdefault(key, {})[m] = (float(hv.mean()), var)
-        label = {t: f"{history.periods[t - 1]:%Y-%m}" for t in seen}
         return {
-            "origins": [label[t] for t in by_span[(0, H)]],
-            "block_origins": {
-                block_label(a, b): [label[t] for t in by_span[(a, b)]] for a, b in bounds
-            },
+            "origins": [f"{history.periods[t - 1]:%Y-%m}" for t in seen],
             "scores": scores,
             "errors": errors,
             "pit": pit_out,
@@ -357,15 +319,11 @@ class AutoForecaster(Forecaster):
                 scores = {m: v for m, v in by_model.items() if np.isfinite(v[0])}
                 if not scores:
                     break
-                if g == "focus" and self.focus_candidates is not None:
-                    scores = {m: v for m, v in scores.items() if m in self.focus_candidates}
-                    if not scores:
-                        break
                 errs = ev["errors"].get(g, {}).get(key, {})
                 pick, why = choose(scores, self.candidates, self.tolerance, errs)
                 picks.append(pick)
                 best = min(scores, key=lambda m: scores[m][0])
-                rows = _rows({m: v for m, v in by_model.items() if m in scores})
+                rows = _rows(by_model)
                 for r in rows:  # the error each candidate's difference to the best was read on
                     r["mc_se_diff"] = diff_se(errs, r["model"], best)
                 blocks.append({"steps": key, "chosen": pick, "reason": why, "candidates": rows})
@@ -404,24 +362,12 @@ class AutoForecaster(Forecaster):
             "rule": (
                 f"fair CRPS at steps 1-{self.horizon}, {block_rule}separately for the focus "
                 "regions and for the other regions (scored where active; every region and step "
-                f"weighted the same), {self.inner_origins} inner origins {self.stride} periods "
-                "apart"
-                + (
-                    " (for each block the latest whose steps of that block are observed)"
-                    if self.fresh
-                    else ""
-                )
-                + f", {self.inner_samples} samples; simplest within {self.tolerance:g} "
+                f"weighted the same), {len(ev['origins'])} inner origins {self.stride} periods "
+                f"apart, {self.inner_samples} samples; simplest within {self.tolerance:g} "
                 f"Monte Carlo standard errors of the best, in the order "
                 f"{', '.join(self.candidates)}"
-                + (
-                    f"; the focus regions among {', '.join(self.focus_candidates)} only"
-                    if self.focus_candidates is not None
-                    else ""
-                )
             ),
             "origins": ev["origins"],
-            "block_origins": ev.get("block_origins", {}),
             "candidates": main["candidates"],
             "groups": groups,
         }
