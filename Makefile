@@ -19,6 +19,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	@# an editable install leaves the package uncompiled, and with PYTHONDONTWRITEBYTECODE set
+	@# every process (each batch's fork server too) would compile it again on import
+	$(BIN)/python -m compileall -q analysis
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install the project with dev tools
