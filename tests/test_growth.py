@@ -848,3 +848,77 @@ def test_effective_count_limits_are_wald_t_with_many_events_and_skewed_with_few(
     share = stats.beta.ppf([0.025, 0.975], 6.5, 2.5)
     assert np.allclose([lo, hi], share / (1 - share), rtol=1e-6)
     assert math.log(hi / lo) < 2 * z * math.sqrt(1 / 2 + 1 / 6)
+
+
+def _ar1_wald(y, X, segments, rho):
+    """Slope/log-ratio estimate, AR(1) sandwich SE and its Satterthwaite t quantile."""
+    from analysis.models.counts import nb2_mle
+
+    fit = nb2_mle(y, X)
+    dep = dependence._dependence(fit, y, X, segments, rho)
+    se = math.sqrt(dep.cov_ar1[1, 1])
+    return fit, se, stats.t.ppf(0.975, dep.df_ar1)
+
+
+@pytest.mark.parametrize(("level", "window", "seed"), [(40.0, 24, 11), (0.4, 12, 12)])
+def test_ar1_ratio_interval_is_jeffreys_on_its_effective_counts(level, window, seed):
+    """The AR(1) ratio interval is the effective-count Jeffreys interval matched to its Wald-t
+    variance: the log-Wald interval with many events, pulled in at the top with a handful."""
+    from analysis.growth import ratio
+
+    rng = np.random.default_rng(seed)
+    while True:
+        s = simulate_ownlag_series(level, 50.0, 0.5, 0.5, rng, n_periods=2 * window)
+        a, b = s.counts[:window], s.counts[window:]
+        if a.sum() > 0 and b.sum() > 0:
+            break
+    r = g.rate_ratio(a, b)
+    y = s.counts.astype(float)
+    ind = np.r_[np.zeros(window), np.ones(window)]
+    X = np.column_stack([np.ones(y.size), ind])
+    fit, se, q = _ar1_wald(y, X, ind, ratio._window_own_lag(y, ind))
+    wald = np.exp(fit.params[1] + np.array([-1.0, 1.0]) * q * se)
+    jeffreys = ratio._effective_count_limits(a.sum(), b.sum(), window, window, se * se, q, 0.05)
+    assert (r.ar1_ci_low, r.ar1_ci_high) == pytest.approx(jeffreys, rel=1e-9)
+    if level > 10:
+        assert (r.ar1_ci_low, r.ar1_ci_high) == pytest.approx(tuple(wald), rel=0.03)
+    else:
+        assert a.sum() + b.sum() < 15 and r.ar1_ci_high < 0.9 * wald[1]
+    assert r.headline_low <= min(r.nb_ci_low, r.ar1_ci_low) + 1e-12
+    assert r.headline_high >= max(r.nb_ci_high, r.ar1_ci_high) - 1e-12
+
+
+@pytest.mark.parametrize(("level", "seed"), [(40.0, 5), (0.4, 6)])
+def test_ar1_trend_interval_is_profile_likelihood_at_the_ar1_half_width(level, seed):
+    """The AR(1) trend limits are where the NB2 likelihood of the slope (intercept maximised,
+    dispersion held at its estimate) drops by ``(q_ar1 se_ar1 / se)^2 / 2``; with many events
+    that is the Wald-t interval."""
+    from scipy import optimize
+
+    from analysis.models.counts import nb2_loglik
+
+    rng = np.random.default_rng(seed)
+    s = simulate_ownlag_series(level, 50.0, 0.5, 0.5, rng, n_periods=24)
+    tr = g.trend(s.counts, s.periods)
+    assert np.isfinite(tr.growth_pct)
+    y = s.counts.astype(float)
+    t = (np.arange(y.size)) / 12.0
+    X = np.column_stack([np.ones(y.size), t])
+    fit, se_ar1, q = _ar1_wald(y, X, np.zeros(y.size), None)
+    target = (q * se_ar1 / fit.bse()[1]) ** 2
+    limits = np.log1p(np.asarray(tr.growth_ci_ar1) / 100)
+    for c in limits:
+        best = optimize.minimize_scalar(
+            lambda a, c=c: -nb2_loglik(y, np.exp(a + c * t), fit.alpha), bounds=(-20, 20),
+            method="bounded", options={"xatol": 1e-10},
+        )  # fmt: skip
+        assert 2 * (fit.llf + best.fun) == pytest.approx(target, rel=2e-3)
+    wald = fit.params[1] + np.array([-1.0, 1.0]) * q * se_ar1
+    if level > 10:
+        np.testing.assert_allclose(limits, wald, atol=0.02 * (wald[1] - wald[0]))
+    else:
+        # a handful of events: the profile's skew, not a symmetric interval
+        assert abs((limits[1] - fit.params[1]) - (fit.params[1] - limits[0])) > 0.05 * (
+            wald[1] - wald[0]
+        )
+    assert tr.growth_ci[0] <= tr.growth_ci_ar1[0] and tr.growth_ci[1] >= tr.growth_ci_ar1[1]
