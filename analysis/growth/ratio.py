@@ -204,10 +204,10 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
         )
         # The NB interval as an effective-count Jeffreys interval matched to its Wald-t variance:
         # the same width with many events, not the log-Wald's over-coverage with a handful. The
-        # AR(1) one stays Wald-t on the log scale: read the same way its coverage fell from 99%
-        # to 94% (own-lag 0.5, 0.3 events a month, 36-month windows, same 197 series) at equal
-        # median width, the binomial skew of a few effective events is not that of dependent
-        # counts.
+        # AR(1) one stays Wald-t on the log scale: read the same way it under-covers where the
+        # own-lag share of sparse series is underestimated (0.3 events a month, 36-month
+        # windows, own-lag 0.5-0.8: 88.5-91.5% in 200 series each, where log-Wald gives
+        # 95-100%), though it over-covers less elsewhere (docs/internals.md, issue 14).
         nb_lo, nb_hi = _effective_count_limits(ca, cb, y_a.size, y_b.size, se * se, q, alpha_level)
         out.update(
             low=float(nb_lo),

@@ -121,15 +121,16 @@ show.table(region_text.recent_events(events, region_id), float_format="{:,.0f}")
 # - **Headline 95% interval**: for ratios, negative-binomial estimates with standard errors
 #   that allow for month-to-month dependence (the AR(1) correlation that a negative-binomial
 #   model with an own-lag term implies, estimated from the series, with its uncertainty); for
-#   trends, the wider of that interval and the interval of a negative-binomial model with an
+#   trends, that width read on the likelihood of the slope (so a trend through a handful of
+#   events keeps its skew), widened to the interval of a negative-binomial model with an
 #   own-lag term fitted directly. Never narrower than the interval that treats months as
 #   independent (for ratios a Jeffreys interval on overdispersion-deflated counts, which suits
 #   windows with few events better than a Wald one). It is the headline because, of the
 #   candidates (independent months, Newey-West HAC, a moving-block bootstrap, the own-lag model
-#   alone, this one), it kept
-#   coverage within simulation error of 93-97% in the simulation study with own-lag shares up
-#   to 0.7, and at least 90% at 0.8 (`benchmarks/growth_coverage.py`); it errs on the wide
-#   side, most of all for very sparse series (about 3 events a year: 98-100%).
+#   alone, this one), it came closest to 95% coverage in the simulation study
+#   (`benchmarks/growth_coverage.py`, own-lag shares 0-0.8): 90-100% in every scenario, where
+#   the interval that treats months as independent covered 42-98%. It errs on the wide side,
+#   most of all for very sparse series (about 3-4 events a year: 98-99.5%).
 # - **Exact interval** (reference): conditional binomial (Clopper-Pearson); exact only for
 #   independent Poisson counts, too narrow when counts are overdispersed or months depend on
 #   each other.
