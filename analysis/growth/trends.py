@@ -4,7 +4,7 @@ independent-count, HAC, AR(1) and own-lag model intervals and the headline."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -154,27 +154,34 @@ def _profile_slope_limits(
         prof = nb2_mle(y, others, offset=c * X[:, 1], start=start)
         return 2 * (fit.llf - prof.llf) - target if prof.converged else math.nan
 
-    limits = []
-    for sign in (-1.0, 1.0):
-        wald = b + sign * q * se
-        inner, step = b, q * se
-        outer = b + sign * step
+    low = _likelihood_limit(excess, b, -q * se, b - q * se, xtol=1e-4)
+    high = _likelihood_limit(excess, b, q * se, b + q * se, xtol=1e-4)
+    return low, high
+
+
+def _likelihood_limit(
+    excess: Callable[[float], float], b: float, first_step: float, fallback: float, xtol: float
+) -> float:
+    """Where ``excess`` (a likelihood drop minus its cut) crosses 0 on one side of ``b``.
+
+    Steps out from ``b`` by ``first_step``, doubling the distance up to six times until the
+    drop passes the cut, then finds the crossing with Brent's method; ``fallback`` when the
+    likelihood cannot be followed (a failed fit, or no crossing within 64 first steps).
+    """
+    inner, outer = b, b + first_step
+    value = excess(outer)
+    for _ in range(6):
+        if not value < 0:
+            break
+        inner, outer = outer, b + 2 * (outer - b)
         value = excess(outer)
-        for _ in range(6):
-            if not value < 0:
-                break
-            inner, step = outer, 2 * step
-            outer = b + sign * step
-            value = excess(outer)
-        if not value >= 0:
-            limits.append(wald)
-            continue
-        try:
-            lo, hi = sorted((inner, outer))
-            limits.append(float(optimize.brentq(excess, lo, hi, xtol=1e-4)))
-        except ValueError:
-            limits.append(wald)
-    return limits[0], limits[1]
+    if not value >= 0:
+        return fallback
+    try:
+        lo, hi = sorted((inner, outer))
+        return float(optimize.brentq(excess, lo, hi, xtol=xtol))
+    except ValueError:
+        return fallback
 
 
 def _fixed_dispersion_llf(
@@ -239,24 +246,9 @@ def _ar1_slope_limits(
         llf = _fixed_dispersion_llf(y, others, c * X[:, 1], fit.alpha, start)
         return 2 * (top - llf) - target
 
-    limits = []
-    for sign, fallback in ((-1.0, wald[0]), (1.0, wald[1])):
-        inner, outer = b, b + sign * half_width
-        value = excess(outer)
-        for _ in range(6):
-            if not value < 0:
-                break
-            inner, outer = outer, b + 2 * (outer - b)
-            value = excess(outer)
-        if not value >= 0:
-            limits.append(fallback)
-            continue
-        try:
-            lo, hi = sorted((inner, outer))
-            limits.append(float(optimize.brentq(excess, lo, hi, xtol=1e-5)))
-        except ValueError:
-            limits.append(fallback)
-    return limits[0], limits[1]
+    low = _likelihood_limit(excess, b, -half_width, wald[0], xtol=1e-5)
+    high = _likelihood_limit(excess, b, half_width, wald[1], xtol=1e-5)
+    return low, high
 
 
 def trend(
