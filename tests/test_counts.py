@@ -84,6 +84,26 @@ def test_poisson_mle_matches_statsmodels(nb_data):
     assert fit.llf == pytest.approx(sm.llf)
 
 
+def test_fixed_dispersion_likelihood_matches_statsmodels_glm_and_the_full_mle(nb_data):
+    from statsmodels.genmod.families import NegativeBinomial
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    y, X = nb_data
+    full = c.nb2_mle(y, X)
+    # At the MLE's dispersion the fixed-dispersion maximum is the full maximum.
+    assert c.nb2_fixed_dispersion_llf(y, X, full.alpha) == pytest.approx(full.llf, abs=1e-8)
+    # With the slope fixed away from its estimate (an offset), against statsmodels' NB GLM
+    # with the same fixed dispersion, started far from the answer.
+    slope = full.params[1] + 0.3
+    offset = slope * X[:, 1]
+    sm = GLM(y, X[:, :1], family=NegativeBinomial(alpha=0.7), offset=offset).fit()
+    ours = c.nb2_fixed_dispersion_llf(y, X[:, :1], 0.7, offset, start=np.array([5.0]))
+    assert ours == pytest.approx(sm.llf, abs=1e-7)
+    assert ours < full.llf
+    # Dispersion 0 is the Poisson maximum.
+    assert c.nb2_fixed_dispersion_llf(y, X, 0.0) == pytest.approx(c.poisson_mle(y, X).llf)
+
+
 def test_statsmodels_fits_agree_with_fast_path(nb_data):
     y, X = nb_data
     nb = c.fit_nb2(y, X)

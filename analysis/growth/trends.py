@@ -18,7 +18,7 @@ from analysis.growth.dependence import (
     _headline_parts,
     _ownlag_interval,
 )
-from analysis.models.counts import NB2Fit, nb2_loglik, nb2_mle
+from analysis.models.counts import NB2Fit, nb2_fixed_dispersion_llf, nb2_mle
 
 
 @dataclass(frozen=True)
@@ -184,39 +184,6 @@ def _likelihood_limit(
         return fallback
 
 
-def _fixed_dispersion_llf(
-    y: np.ndarray, Z: np.ndarray, offset: np.ndarray, alpha: float, start: np.ndarray
-) -> float:
-    """Largest NB2 log-likelihood over the coefficients of ``Z`` with the dispersion held at
-    ``alpha`` (Newton steps, halved until the likelihood rises; concave in the coefficients)."""
-    b = np.array(start, dtype=float)
-
-    def llf_mu(coef):
-        mu = np.exp(np.clip(Z @ coef + offset, -50, 50))
-        return nb2_loglik(y, mu, alpha), mu
-
-    llf, mu = llf_mu(b)
-    for _ in range(50):
-        score = Z.T @ ((y - mu) / (1 + alpha * mu))
-        curv = mu * (1 + alpha * y) / (1 + alpha * mu) ** 2
-        try:
-            step = np.linalg.solve((Z * curv[:, None]).T @ Z, score)
-        except np.linalg.LinAlgError:
-            break
-        for _ in range(20):
-            new_llf, new_mu = llf_mu(b + step)
-            if new_llf >= llf - 1e-12:
-                break
-            step = step / 2
-        else:
-            break
-        gain = new_llf - llf
-        b, llf, mu = b + step, new_llf, new_mu
-        if np.max(np.abs(step)) < 1e-8 or gain < 1e-10:
-            break
-    return llf
-
-
 def _ar1_slope_limits(
     y: np.ndarray, X: np.ndarray, fit: NB2Fit, half_width: float, se: float
 ) -> tuple[float, float]:
@@ -240,10 +207,10 @@ def _ar1_slope_limits(
     others = np.delete(X, 1, axis=1)
     start = np.delete(fit.params, 1)
     target = (half_width / se) ** 2
-    top = _fixed_dispersion_llf(y, X, np.zeros(y.size), fit.alpha, fit.params)
+    top = nb2_fixed_dispersion_llf(y, X, fit.alpha, start=fit.params)
 
     def excess(c: float) -> float:
-        llf = _fixed_dispersion_llf(y, others, c * X[:, 1], fit.alpha, start)
+        llf = nb2_fixed_dispersion_llf(y, others, fit.alpha, c * X[:, 1], start=start)
         return 2 * (top - llf) - target
 
     low = _likelihood_limit(excess, b, -half_width, wald[0], xtol=1e-5)

@@ -143,30 +143,36 @@ def _design(y: np.ndarray, X: np.ndarray | None, offset: np.ndarray | None):
     return y, X, off
 
 
-def _poisson_newton(y, X, off, start=None, max_iter=100):
-    """Newton-Raphson for the Poisson log-linear model; returns (b, llf, info, converged)."""
+def _newton(y, X, off, start=None, max_iter=100, alpha=0.0):
+    """Newton-Raphson for the log-linear coefficients with the NB2 dispersion held at ``alpha``
+    (0: Poisson), each step halved until the likelihood rises (it is concave in the
+    coefficients); returns (b, llf, observed information, converged)."""
     if start is None:
         b = np.zeros(X.shape[1])
         # Start the intercept-like direction at log(mean) so Newton begins near the answer.
         b, *_ = np.linalg.lstsq(X, np.full(y.size, np.log(max(y.mean(), 1e-3))) - off, rcond=None)
     else:
         b = np.array(start, dtype=float)
+
+    def kernel(mu):  # the log-likelihood up to a constant in the coefficients
+        if alpha == 0.0:
+            return np.sum(special.xlogy(y, mu) - mu)
+        return nb2_loglik(y, mu, alpha)
+
     converged = False
     for _ in range(max_iter):
-        eta = np.clip(X @ b + off, -50, 50)
-        mu = np.exp(eta)
-        grad = X.T @ (y - mu)
-        info = (X * mu[:, None]).T @ X
+        mu = np.exp(np.clip(X @ b + off, -50, 50))
+        grad = X.T @ ((y - mu) / (1 + alpha * mu))
+        info = (X * (mu * (1 + alpha * y) / (1 + alpha * mu) ** 2)[:, None]).T @ X
         try:
             step = np.linalg.solve(info + 1e-12 * np.eye(X.shape[1]), grad)
         except np.linalg.LinAlgError:
             break
-        llf_old = np.sum(special.xlogy(y, mu) - mu)
+        llf_old = kernel(mu)
         t = 1.0
         for _h in range(30):
             b_new = b + t * step
-            mu_new = np.exp(np.clip(X @ b_new + off, -50, 50))
-            if np.sum(special.xlogy(y, mu_new) - mu_new) >= llf_old - 1e-10:
+            if kernel(np.exp(np.clip(X @ b_new + off, -50, 50))) >= llf_old - 1e-10:
                 break
             t /= 2
         b = b_new
@@ -174,8 +180,42 @@ def _poisson_newton(y, X, off, start=None, max_iter=100):
             converged = True
             break
     mu = np.exp(np.clip(X @ b + off, -50, 50))
-    info = (X * mu[:, None]).T @ X
-    return b, nb2_loglik(y, mu, 0.0), info, converged
+    info = (X * (mu * (1 + alpha * y) / (1 + alpha * mu) ** 2)[:, None]).T @ X
+    return b, nb2_loglik(y, mu, alpha), info, converged
+
+
+def nb2_fixed_dispersion_llf(
+    y: np.ndarray,
+    X: np.ndarray,
+    alpha: float,
+    offset: np.ndarray | None = None,
+    *,
+    start: np.ndarray | None = None,
+) -> float:
+    """Largest NB2 log-likelihood over the coefficients with the dispersion held at ``alpha``.
+
+    The profile of one coefficient with the dispersion fixed, as sandwich-based intervals read
+    on the likelihood need it (:mod:`analysis.growth.trends`).
+
+    Parameters
+    ----------
+    y : ndarray
+        Counts (1-d).
+    X : ndarray
+        Design matrix.
+    alpha : float
+        NB2 dispersion (0: Poisson).
+    offset : ndarray, optional
+        Offset of the linear predictor (e.g. a fixed coefficient times its column).
+    start : ndarray, optional
+        Starting coefficients.
+
+    Returns
+    -------
+    float
+    """
+    y, X, off = _design(y, X, offset)
+    return float(_newton(y, X, off, start=start, alpha=float(alpha))[1])
 
 
 def poisson_mle(
@@ -198,7 +238,7 @@ def poisson_mle(
         With ``alpha = 0`` and ``boundary = True``.
     """
     y, X, off = _design(y, X, offset)
-    b, llf, info, conv = _poisson_newton(y, X, off)
+    b, llf, info, conv = _newton(y, X, off)
     cov = _safe_inv(info)
     return NB2Fit(b, 0.0, cov, llf, conv and np.all(np.isfinite(b)), True, y.size)
 
@@ -273,7 +313,7 @@ def nb2_mle(
     NB2Fit
     """
     y, X, off = _design(y, X, offset)
-    pois = _poisson_newton(y, X, off, start=start)
+    pois = _newton(y, X, off, start=start)
     b0 = pois[0]
     mu = np.exp(np.clip(X @ b0 + off, -50, 50))
     # Poisson boundary check: the score for alpha at alpha = 0 is sum((y-mu)^2 - y)/2; when it is
