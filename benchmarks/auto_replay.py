@@ -340,6 +340,12 @@ NBC_MIXTURES = {
     "local_nbc_half": 0.5 * CANDIDATES["ensemble_local"] + 0.5 * mix("nb_climatology"),
     "local_nbc_three_quarters": 0.25 * CANDIDATES["ensemble_local"] + 0.75 * mix("nb_climatology"),
 }
+CLIMATOLOGY36 = {
+    **CANDIDATES,
+    "ensemble_climatology36": 0.5 * CANDIDATES["ensemble_local"] + 0.5 * mix("nb_climatology_36"),
+    "ensemble_climatology36_heavy": 0.25 * CANDIDATES["ensemble_local"]
+    + 0.75 * mix("nb_climatology_36"),
+}
 CLIMATOLOGY_FIRST = ("local_nbc_three_quarters", "local_nbc_half", "ensemble_climatology",
                      "ensemble_local", "ensemble_trend")  # fmt: skip
 
@@ -388,21 +394,13 @@ RULES.update(
             NBC_MIXTURES, BLOCKS, fresh=True, focus_cands=tuple(CANDIDATES)
         ),
         "nbc_mixtures_vote": vote_rule(NBC_MIXTURES),
-        # the best rule found: for the regions around the focus, the level mixture pooled with
-        # the 36-month NB climatology at 1/2 and 3/4, fresh block origins; the focus chooses
-        # among auto's three candidates (not auto's default: docs/internals.md)
+        # auto's candidates since issue 10's last pass (analysis/models/auto.py), fresh block
+        # origins; first with the focus choosing among the first three only
         "climatology36_other_regions": choose_rule(
-            {
-                **CANDIDATES,
-                "ensemble_climatology36": 0.5 * CANDIDATES["ensemble_local"]
-                + 0.5 * mix("nb_climatology_36"),
-                "ensemble_climatology36_heavy": 0.25 * CANDIDATES["ensemble_local"]
-                + 0.75 * mix("nb_climatology_36"),
-            },
-            BLOCKS,
-            fresh=True,
-            focus_cands=tuple(CANDIDATES),
+            CLIMATOLOGY36, BLOCKS, fresh=True, focus_cands=tuple(CANDIDATES)
         ),
+        # auto's default: every group chooses among all five
+        "climatology36_every_group": choose_rule(CLIMATOLOGY36, BLOCKS, fresh=True),
         "nbc_alone_by_block": choose_rule(
             {**NBC_MIXTURES, "nb_climatology": mix("nb_climatology")}, BLOCKS, fresh=True
         ),
@@ -411,12 +409,14 @@ RULES.update(
 
 
 def run(
-    W: Window, rule: Rule, start: str, end: str, seed: int = 0, per_group: bool = False
+    W: Window, rule: Rule, start: str, end: str, seed: int = 0, calibration: str = "focus-wider"
 ) -> list:
     """Outer origins: the rule's weights from the inner origins, calibrated, scored exactly.
 
-    ``per_group``: one ``c`` for the focus regions and one for the others, each from its
-    group's inner PIT values (``auto`` fits one on both)."""
+    ``calibration``: ``"pooled"``, one ``c`` from both groups' inner PIT values (``auto``
+    before issue 10's last pass); ``"per-group"``, one for the focus regions and one for the
+    others, each from its group's; ``"focus-wider"`` (``auto``'s), the pooled one for the
+    others and the smaller of it and their own for the focus regions."""
     from analysis.models.calibration import fit_symmetric_beta
 
     rng = np.random.default_rng(seed)
@@ -434,10 +434,13 @@ def run(
             for (g, rows_), w in zip(W.groups(j).items(), (wf, wo), strict=True):
                 pits[g].append(W.pit(j, w, u)[rows_][W.valid[j][rows_]])
         fit = lambda x: fit_symmetric_beta(np.clip(np.concatenate(x), 1e-9, 1 - 1e-9))  # noqa: E731
-        if per_group:
+        pooled = fit(pits["focus"] + pits["other"])
+        if calibration == "per-group":
             cf, co = fit(pits["focus"]), fit(pits["other"])
+        elif calibration == "focus-wider":
+            cf, co = min(pooled, fit(pits["focus"])), pooled
         else:
-            cf = co = fit(pits["focus"] + pits["other"])
+            cf = co = pooled
         f = W.is_focus[:, None]
         s = np.where(f, W.crps_calibrated(i, wf, cf), W.crps_calibrated(i, wo, co))
         u = rng.uniform(size=(W.R, H))
@@ -555,7 +558,8 @@ def main() -> None:
     r.add_argument("--start", default="2014-01")
     r.add_argument("--end", default="2019-12")
     r.add_argument("--split", default="2018-01")
-    r.add_argument("--per-group-calibration", action="store_true")
+    r.add_argument("--calibration", choices=("pooled", "per-group", "focus-wider"),
+                   default="focus-wider")  # fmt: skip
     a = sub.add_parser("augment")
     a.add_argument("caches", nargs="+", type=Path)
     a.add_argument("--samples", type=int, default=1000, help="for caches that do not say")
@@ -589,7 +593,7 @@ def main() -> None:
         result[W.study] = {
             name: scorecard(
                 W,
-                run(W, RULES[name], args.start, args.end, per_group=args.per_group_calibration),
+                run(W, RULES[name], args.start, args.end, calibration=args.calibration),
                 args.start,
                 args.end,
                 args.split,

@@ -1,8 +1,9 @@
-"""Ensemble: an equal-weight mixture of the predictive distributions of several forecasters.
+"""Ensemble: a mixture of the predictive distributions of several forecasters.
 
-Each sample path of the mixture is a whole path of one member chosen at random (equal
-weights), so the ensemble's paths are draws from the mixture of the members' joint path
-distributions, not an average of counts, and stay coherent across steps and regions.
+Each sample path of the mixture is a whole path of one member chosen at random (with the
+members' weights, equal unless given), so the ensemble's paths are draws from the mixture of
+the members' joint path distributions, not an average of counts, and stay coherent across
+steps and regions.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analysis.errors import InputError
 from analysis.models.forecast import Fitted, Forecaster, History
 
 
@@ -35,15 +37,29 @@ class EnsembleFitted(Fitted):
 
 @dataclass(frozen=True)
 class Ensemble(Forecaster):
-    """Mixture of ``members`` (names in the registry) with equal weights."""
+    """Mixture of ``members`` (names in the registry), with ``weights`` (normalised to sum
+    to 1; equal when empty)."""
 
     name: str = "ensemble"
     description: str = "equal mixture of the local-level and pooled NB forecasts"
     members: tuple[str, ...] = ("local_level", "pooled_nb")
+    weights: tuple[float, ...] = ()
+
+    def mixture_weights(self) -> np.ndarray:
+        """The members' weights, summing to 1."""
+        k = len(self.members)
+        if not self.weights:
+            return np.full(k, 1.0 / k)
+        w = np.asarray(self.weights, dtype=float)
+        if w.shape != (k,) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+            raise InputError(
+                f"ensemble {self.name}: expected {k} non-negative weights, got {self.weights}"
+            )
+        return w / w.sum()
 
     def fit(self, history: History) -> EnsembleFitted:
         from analysis.models.registry import get
 
-        k = len(self.members)
+        w = self.mixture_weights()
         fitted = tuple(get(m).fit(history) for m in self.members)
-        return EnsembleFitted(history, self.name, fitted, np.full(k, 1.0 / k))
+        return EnsembleFitted(history, self.name, fitted, w)

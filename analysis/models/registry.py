@@ -23,8 +23,9 @@ ENTRIES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "recent_mean_6": ("baselines", "PoissonAroundMean", {"name": "recent_mean_6", "window": 6}),
     "conflictology": ("baselines", "Conflictology", {}),
     "nb_climatology": ("baselines", "NBClimatology", {}),
-    # the same over 36 periods, not a baseline of the ladder: a member that
-    # benchmarks/auto_replay.py pools with the level mixture (docs/internals.md, "auto")
+    # the same over 36 periods: a member of auto's climatology mixtures, not a baseline of the
+    # ladder (the ladder is fixed; this is what auto leans on where counts swing around
+    # a stable mean)
     "nb_climatology_36": (
         "baselines",
         "NBClimatology",
@@ -71,6 +72,31 @@ ENTRIES: dict[str, tuple[str, str, dict[str, Any]]] = {
             "description": "equal mixture of local level, recent mean, conflictology and NB "
             "climatology",
             "members": ("local_level", "recent_mean_6", "conflictology", "nb_climatology"),
+        },
+    ),
+    # the level mixture pooled with the 36-month NB climatology at half and at three quarters
+    # of the weight: the long-run view auto can lean on at long steps for the regions around
+    # the focus (analysis/models/auto.py)
+    "ensemble_climatology36": (
+        "ensemble",
+        "Ensemble",
+        {
+            "name": "ensemble_climatology36",
+            "description": "local level, recent mean and conflictology (1/6 each) with the "
+            "36-month NB climatology (1/2)",
+            "members": ("local_level", "recent_mean_6", "conflictology", "nb_climatology_36"),
+            "weights": (1.0, 1.0, 1.0, 3.0),
+        },
+    ),
+    "ensemble_climatology36_heavy": (
+        "ensemble",
+        "Ensemble",
+        {
+            "name": "ensemble_climatology36_heavy",
+            "description": "local level, recent mean and conflictology (1/12 each) with the "
+            "36-month NB climatology (3/4)",
+            "members": ("local_level", "recent_mean_6", "conflictology", "nb_climatology_36"),
+            "weights": (1.0, 1.0, 1.0, 9.0),
         },
     ),
     "stacking": ("stacking", "Stacking", {}),

@@ -15,6 +15,8 @@ METHOD_MODELS = (
     "ensemble_trend",
     "ensemble_local",
     "ensemble_climatology",
+    "ensemble_climatology36",
+    "ensemble_climatology36_heavy",
     "damped_trend",
     "local_level",
     "conflictology",

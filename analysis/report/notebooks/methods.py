@@ -50,11 +50,14 @@ show.record(
 #   bound.
 # - **Mixtures (`ensemble_local`, `ensemble_climatology`, `ensemble_trend`)**: equal mixtures
 #   of the local level (or the damped trend), the recent 6-month mean and conflictology;
-#   `ensemble_climatology` adds the negative-binomial climatology as a fourth member.
-# - **`auto`** (used in the reports): at each origin, picks among the three mixtures by
-#   rolling-origin fair CRPS at steps 1-12, once for the focus regions and once for the other
-#   active regions, preferring the simpler when the difference is within two Monte Carlo
-#   standard errors; the choice and its evidence are in the forecast JSON.
+#   `ensemble_climatology` adds the negative-binomial climatology as a fourth member;
+#   `ensemble_climatology36` and `_heavy` give the 36-month negative-binomial climatology half
+#   and three quarters of the weight, for regions whose counts swing around a stable mean.
+# - **`auto`** (used in the reports): at each origin, picks among the five mixtures by
+#   rolling-origin fair CRPS, once for the focus regions and once for the other active
+#   regions, and for each quarter of the year ahead on its own, preferring the simpler when the
+#   difference is within two Monte Carlo standard errors; its spread is calibrated on the same
+#   inner forecasts. The choice and its evidence are in the forecast JSON.
 # - **Endemic-epidemic spillover model** (Held, Höhle and Hofmann 2005): expected count =
 #   endemic level and trend + share of own last counts + share of neighbours' last counts;
 #   negative-binomial. Endemic levels are random effects per country or per region nested in
