@@ -23,9 +23,8 @@ ENTRIES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "recent_mean_6": ("baselines", "PoissonAroundMean", {"name": "recent_mean_6", "window": 6}),
     "conflictology": ("baselines", "Conflictology", {}),
     "nb_climatology": ("baselines", "NBClimatology", {}),
-    # the same over 36 periods: a member of auto's climatology mixtures, not a baseline of the
-    # ladder (the ladder is fixed; this is what auto leans on where counts swing around
-    # a stable mean)
+    # the same over 36 periods: a member of auto's climatology-36 mixtures, not a rung of the
+    # baseline ladder
     "nb_climatology_36": (
         "baselines",
         "NBClimatology",
@@ -75,8 +74,8 @@ ENTRIES: dict[str, tuple[str, str, dict[str, Any]]] = {
         },
     ),
     # the level mixture pooled with the 36-month NB climatology at half and at three quarters
-    # of the weight: the long-run view auto can lean on at long steps for the regions around
-    # the focus (analysis/models/auto.py)
+    # of the weight: the long-run view auto can lean on where counts swing around a stable
+    # mean (analysis/models/auto.py)
     "ensemble_climatology36": (
         "ensemble",
         "Ensemble",
