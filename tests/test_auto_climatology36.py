@@ -12,7 +12,7 @@ import pytest
 
 from analysis.errors import InputError
 from analysis.models.auto import AUTO_CANDIDATES, AutoForecaster
-from analysis.models.ensemble import Ensemble
+from analysis.models.ensemble import Ensemble, mix_paths
 from analysis.models.forecast import History
 from analysis.models.registry import get
 from analysis.simulate import simulate_nb_panel
@@ -122,3 +122,15 @@ def test_focus_spread_is_the_wider_of_the_pooled_and_its_own(stable):
     # (the map moves each value to another sampled value, so the spread grows within the
     # sampled range: here 1.23 times in standard deviation)
     assert b[0].std() > 1.1 * a[0].std()
+
+
+def test_ensembles_fitted_on_one_history_share_their_members_fits(stable):
+    local, climatology = get("ensemble_local").fit(stable), get("ensemble_climatology").fit(stable)
+    assert local.members[0] is climatology.members[0]  # the local level, fitted once
+    assert get("ensemble_local").fit(stable.until(60)).members[0] is not local.members[0]
+    # sharing the fit changes nothing: the same paths as with each member fitted afresh
+    fresh = [get(m).fit(stable) for m in get("ensemble_local").members]
+    np.testing.assert_array_equal(
+        local.sample_paths(6, 300, np.random.default_rng(2)),
+        mix_paths(fresh, local.weights, 6, 300, np.random.default_rng(2)),
+    )

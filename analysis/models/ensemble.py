@@ -12,8 +12,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analysis.cache import Key, Memory, array_sha256, memo
 from analysis.errors import InputError
 from analysis.models.forecast import Fitted, Forecaster, History
+
+# Member fits by member and history: auto's candidates share members (the local level is in
+# four of them), and every candidate is fitted on the same history at each origin.
+_MEMBER_FITS = Memory(64)
+
+
+def _member_fit(name: str, history: History) -> Fitted:
+    from analysis.models.registry import get
+
+    member = get(name)
+    extra = (name, id(member), history.region_ids, str(history.origin), history.freq)
+    key = Key("member_fit", data_sha256=array_sha256(history.counts), extra=extra)
+    # the member is kept with its fit so that its id is not reused while cached
+    return memo(key, lambda: (member, member.fit(history)), memory=_MEMBER_FITS)[1]
 
 
 def mix_paths(
@@ -58,8 +73,6 @@ class Ensemble(Forecaster):
         return w / w.sum()
 
     def fit(self, history: History) -> EnsembleFitted:
-        from analysis.models.registry import get
-
         w = self.mixture_weights()
-        fitted = tuple(get(m).fit(history) for m in self.members)
+        fitted = tuple(_member_fit(m, history) for m in self.members)
         return EnsembleFitted(history, self.name, fitted, w)
