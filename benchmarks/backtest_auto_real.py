@@ -6,8 +6,11 @@ Writes ``benchmarks/real_study.yaml`` (or ``--study``: ``benchmarks/real_study_n
 a temporary folder, runs the backtest command (the same code path as the command line) over
 ``--start``..``--end`` origins, splits the scores into ``dev`` (origins before ``--split``)
 and ``held_out``, and prints one JSON line: per part, every model's CRPS, fair CRPS,
-randomised-PIT 80% coverage and skill overall and by step, whether ``auto`` is at or below
-the best baseline at every step, and the seconds taken. Usage::
+randomised-PIT 80% coverage and skill overall and by step, ``auto``'s CRPS and coverage in the
+focus, active and quiet regions (``auto_by_group``: the focus's interval is the one a report
+shows), whether ``auto`` is at or below the best baseline at every step, and the seconds
+taken. ``--no-calibration`` runs ``auto`` without its spread calibration (``calibrate=False``)
+to measure what the calibration costs and buys. Usage::
 
     CONFLICT_TRENDS_REAL_DATA=/path/ged.csv .venv/bin/python benchmarks/backtest_auto_real.py
 """
@@ -32,6 +35,17 @@ BASELINES = ["zero", "last_value", "recent_mean_3", "recent_mean_6", "conflictol
              "nb_climatology"]  # fmt: skip
 
 
+def _by_group(scores: pd.DataFrame) -> dict:
+    """CRPS and randomised-PIT 80% coverage per region group (focus, active, quiet)."""
+    return {
+        str(group): {
+            "crps": float(rows["crps"].mean()),
+            "pit_coverage_80": float(rows["pit_coverage_80"].mean()),
+        }
+        for group, rows in scores.groupby("group")
+    }
+
+
 def summarise(scores: pd.DataFrame, is_baseline: dict[str, bool]) -> dict:
     """Overall and per-step table of a backtest's long scores, and the acceptance checks."""
     from analysis.evaluation import BacktestResult, scorecard
@@ -48,6 +62,7 @@ def summarise(scores: pd.DataFrame, is_baseline: dict[str, bool]) -> dict:
         "n_origins": sc["n_origins"],
         "models": [{k: r[k] for k in keys} for r in sc["models"]],
         "by_horizon": [{"step": r["step"], **{k: r[k] for k in keys}} for r in sc["by_horizon"]],
+        "auto_by_group": _by_group(scores[scores["model"] == "auto"]),
         "auto_at_or_below_best_baseline_every_step": bool((auto <= base).all()),
         "auto_skill_by_step": {int(h): float(1 - auto[h] / base[h]) for h in auto.index},
     }
@@ -57,6 +72,7 @@ def main() -> None:
     from typer.testing import CliRunner
 
     from analysis.cli import app
+    from analysis.models import registry
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--start", default="2014-01")
@@ -65,7 +81,11 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=400)
     ap.add_argument("--models", default="auto," + ",".join(BASELINES))
     ap.add_argument("--study", default="benchmarks/real_study.yaml", help="relative to the repo")
+    ap.add_argument("--no-calibration", action="store_true", help="auto without spread calibration")
     args = ap.parse_args()
+    if args.no_calibration:
+        module, cls, settings = registry.ENTRIES["auto"]
+        registry.ENTRIES["auto"] = (module, cls, {**settings, "calibrate": False})
     data = os.environ.get("CONFLICT_TRENDS_REAL_DATA")
     if not data:
         sys.exit("set CONFLICT_TRENDS_REAL_DATA to the UCDP GED CSV")
@@ -95,6 +115,7 @@ def main() -> None:
         "seconds": round(seconds, 1),
         "timings": card.get("timings"),
         "samples": args.samples,
+        "calibrate": not args.no_calibration,
         "all": summarise(scores, flags),
         "dev": summarise(scores[scores["origin"] < cut], flags),
         "held_out": summarise(scores[scores["origin"] >= cut], flags),
