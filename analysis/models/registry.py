@@ -10,10 +10,29 @@ fits on the same :class:`~analysis.models.forecast.History`.
 from __future__ import annotations
 
 import importlib
+from fractions import Fraction
 from typing import Any
 
 from analysis.errors import InputError
 from analysis.models.forecast import Forecaster
+
+
+def _level_with_climatology36(name: str, share: Fraction) -> tuple[str, str, dict[str, Any]]:
+    """The level mixture (local level, 6-month mean, conflictology, equal among themselves)
+    with the 36-month NB climatology at ``share`` of the weight."""
+    each = (1 - share) / 3
+    return (
+        "ensemble",
+        "Ensemble",
+        {
+            "name": name,
+            "description": f"local level, recent mean and conflictology ({each} each) with the "
+            f"36-month NB climatology ({share})",
+            "members": ("local_level", "recent_mean_6", "conflictology", "nb_climatology_36"),
+            "weights": (float(each),) * 3 + (float(share),),
+        },
+    )
+
 
 # name -> (module under analysis.models, class, settings)
 ENTRIES: dict[str, tuple[str, str, dict[str, Any]]] = {
@@ -76,27 +95,9 @@ ENTRIES: dict[str, tuple[str, str, dict[str, Any]]] = {
     # the level mixture pooled with the 36-month NB climatology at half and at three quarters
     # of the weight: the long-run view auto can lean on where counts swing around a stable
     # mean (analysis/models/auto.py)
-    "ensemble_climatology36": (
-        "ensemble",
-        "Ensemble",
-        {
-            "name": "ensemble_climatology36",
-            "description": "local level, recent mean and conflictology (1/6 each) with the "
-            "36-month NB climatology (1/2)",
-            "members": ("local_level", "recent_mean_6", "conflictology", "nb_climatology_36"),
-            "weights": (1.0, 1.0, 1.0, 3.0),
-        },
-    ),
-    "ensemble_climatology36_heavy": (
-        "ensemble",
-        "Ensemble",
-        {
-            "name": "ensemble_climatology36_heavy",
-            "description": "local level, recent mean and conflictology (1/12 each) with the "
-            "36-month NB climatology (3/4)",
-            "members": ("local_level", "recent_mean_6", "conflictology", "nb_climatology_36"),
-            "weights": (1.0, 1.0, 1.0, 9.0),
-        },
+    "ensemble_climatology36": _level_with_climatology36("ensemble_climatology36", Fraction(1, 2)),
+    "ensemble_climatology36_heavy": _level_with_climatology36(
+        "ensemble_climatology36_heavy", Fraction(3, 4)
     ),
     "stacking": ("stacking", "Stacking", {}),
     "auto": ("auto", "AutoForecaster", {}),
