@@ -219,6 +219,35 @@ def test_nb_interval_on_the_poisson_boundary_is_jeffreys_on_t_deflated_counts():
     assert sparse.headline_low <= sparse.nb_ci_low and sparse.headline_high >= sparse.nb_ci_high
 
 
+def _growth_coverage_benchmark():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "growth_coverage.py"
+    spec = importlib.util.spec_from_file_location("growth_coverage", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_coverage_benchmark_true_own_lag_interval_is_the_nb_one_widened_by_the_ar1_factor():
+    """``ar1_true`` in benchmarks/growth_coverage.py (docs/internals.md, seventh pass) is the
+    NB interval with its log-ratio variance times the AR(1) factor of a window mean at the
+    true own-lag share: at share 0 it must be the NB interval itself, and its factor must be
+    ``1' R 1 / n`` with ``R = rho^|s-t|`` (the AR(1) sandwich of a constant mean)."""
+    bench = _growth_coverage_benchmark()
+    a = np.array([0, 3, 1, 0, 5, 2, 0, 1, 4, 0, 2, 1], dtype=float)
+    b = np.array([6, 2, 9, 4, 0, 7, 3, 11, 5, 2, 8, 6], dtype=float)
+    r = g.rate_ratio(a, b)
+    assert np.allclose(bench.ar1_true_ratio_interval(a, b, 0.0), (r.nb_ci_low, r.nb_ci_high))
+    for rho, n in ((0.5, 12), (0.8, 36)):
+        gap = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+        assert bench.ar1_mean_variance_factor(rho, n) == pytest.approx((rho**gap).sum() / n)
+    lo, hi = bench.ar1_true_ratio_interval(a, b, 0.6)
+    assert lo < r.nb_ci_low and hi > r.nb_ci_high
+    assert np.isnan(bench.ar1_true_ratio_interval(np.zeros(12), b, 0.6)[0])
+
+
 @pytest.mark.slow
 def test_ratio_coverage_nb_holds_exact_undercovers():
     """200 overdispersed series: NB interval within binomial tolerance of 95%, exact far below."""
