@@ -53,6 +53,7 @@ from analysis.growth import (
     rate_ratio,
     trend,
 )
+from analysis.growth.dependence import ar1_mean_variance_factor
 from analysis.simulate import simulate_growth_series, simulate_ownlag_series
 
 OWN_LAGS = (0.0, 0.3, 0.5, 0.7, 0.8)
@@ -75,13 +76,6 @@ HEADLINE_RATIO_TYPES = ("nb", "ar1", "headline", "ar1_true")
 HEADLINE_TREND_TYPES = ("independent", "ar1", "inarch", "headline")
 
 
-def ar1_mean_variance_factor(own_lag: float, n: int) -> float:
-    """Variance of the mean of ``n`` periods with AR(1) correlation ``own_lag ** |s - t|``
-    relative to independent periods: ``1 + 2 sum_j (1 - j / n) own_lag ** j``."""
-    j = np.arange(1, n)
-    return float(1 + 2 * np.sum((1 - j / n) * own_lag**j))
-
-
 def ar1_true_ratio_interval(
     a: np.ndarray, b: np.ndarray, own_lag: float, alpha: float = 0.05
 ) -> tuple[float, float]:
@@ -91,7 +85,8 @@ def ar1_true_ratio_interval(
     Same construction as ``RateRatioResult.nb_ci_low/high`` (NB2 window-indicator fit, Wald-t
     variance of the log ratio on t(n-3), read as a Jeffreys interval on design-effect-deflated
     counts); with constant means within each window the AR(1) sandwich of the log ratio is
-    that variance times :func:`ar1_mean_variance_factor` for equal windows. NaN when a window
+    that variance times :func:`analysis.growth.dependence.ar1_mean_variance_factor` for equal
+    windows. NaN when a window
     has no events (the one-sided bounds do not use this variance).
     """
     from scipy import stats

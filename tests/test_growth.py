@@ -109,6 +109,34 @@ def test_zero_to_five_gives_one_sided_bound_and_says_so():
     assert "no upper bound" in sentence and "at least 1.2 times" in sentence
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    burst=st.lists(st.integers(0, 9), min_size=12, max_size=12).filter(lambda v: sum(v) > 0),
+    empty_first=st.booleans(),
+)
+def test_one_sided_p_value_never_significant_while_the_headline_bound_contains_1(
+    burst, empty_first
+):
+    """With an empty window the headline is a one-sided bound widened for dependence; its
+    p-value must follow it (a reader saw "at least 0.064 times" beside p = 0.010)."""
+    a, b = (np.zeros(12), np.array(burst)) if empty_first else (np.array(burst), np.zeros(12))
+    r = g.rate_ratio(a, b)
+    assert r.one_sided and np.isfinite(r.dep_p_value)
+    contains_1 = r.headline_low <= 1 if empty_first else r.headline_high >= 1
+    if contains_1:
+        assert r.p_value >= 0.05, (r.headline_low, r.headline_high, r.p_value)
+    assert r.p_value >= r.dep_p_value
+
+
+def test_one_sided_p_value_follows_the_dependence_deflated_count():
+    # 0 -> 13 events in one burst: strong month-to-month dependence, few effective events
+    burst = np.array([0, 0, 0, 0, 0, 0, 0, 1, 4, 5, 3, 0], dtype=float)
+    r = g.rate_ratio(np.zeros(12), burst)
+    assert r.headline_low < 1 and r.p_value >= 0.05
+    # the exact p-value on the raw counts alone says 2 * 0.5 ** 13
+    assert r.exact_p_value == pytest.approx(2 * 0.5**13)
+
+
 def test_five_to_zero_gives_upper_bound():
     r = g.rate_ratio(_spread(5), np.zeros(12))
     assert r.one_sided and r.ratio == 0 and r.ci_low == 0
@@ -219,6 +247,37 @@ def test_nb_interval_on_the_poisson_boundary_is_jeffreys_on_t_deflated_counts():
     assert sparse.headline_low <= sparse.nb_ci_low and sparse.headline_high >= sparse.nb_ci_high
 
 
+def test_ar1_interval_of_a_sparse_bursty_series_stays_finite_and_readable():
+    """With 12-month windows and a high estimated own-lag share the Satterthwaite degrees of
+    freedom fell to 1 (a Cauchy reference) and a ratio of 6 to 6 events read "between 1.5e-12
+    and 6.5e11". The t reference is floored at 3 degrees of freedom, where the coverage study
+    moved by at most 0.8 points (docs/internals.md)."""
+    a = np.array([0, 0, 0, 2, 3, 1, 0, 0, 0, 0, 0, 0], dtype=float)
+    b = np.array([0, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0], dtype=float)
+    r = g.rate_ratio(a, b)
+    assert r.own_lag > 0.5
+    y = np.r_[a, b]
+    X = np.column_stack([np.ones(24), np.r_[np.zeros(12), np.ones(12)]])
+    from analysis.models.counts import nb2_mle
+
+    dep = dependence._dependence(nb2_mle(y, X), y, X, X[:, 1], r.own_lag)
+    assert dependence._ar1_df(24, r.own_lag, 2) < 3 <= dep.df_ar1
+    half = stats.t.ppf(0.975, 3) * math.sqrt(dep.cov_ar1[1, 1])
+    assert math.log(r.ar1_ci_high / r.ar1_ci_low) == pytest.approx(2 * half, rel=1e-6)
+    # 6.7e-5 to 1.5e4 (uninformative, as 2 x 12 sparse months with an own-lag share of 0.95
+    # are); on the t(1) reference it was 2.2e-17 to 4.6e16
+    assert 1e-5 < r.headline_low < r.nb_ci_low and r.nb_ci_high < r.headline_high < 1e5
+
+
+def test_one_sided_dependence_deflation_is_the_finite_window_ar1_factor():
+    # 0 -> 13 events in one burst: the deflated count uses the 12-month AR(1) factor of the
+    # window total (9.9 at own-lag 0.95), not its long-run limit (39)
+    assert dependence.ar1_mean_variance_factor(0.95, 12) == pytest.approx(9.889, abs=1e-3)
+    assert dependence.ar1_mean_variance_factor(0.0, 12) == 1.0
+    r = g.rate_ratio(np.zeros(12), np.array([0, 0, 0, 0, 0, 0, 0, 1, 4, 5, 3, 0], dtype=float))
+    assert 1e-8 < r.headline_low < 1
+
+
 def _growth_coverage_benchmark():
     import importlib.util
     from pathlib import Path
@@ -242,7 +301,7 @@ def test_coverage_benchmark_true_own_lag_interval_is_the_nb_one_widened_by_the_a
     assert np.allclose(bench.ar1_true_ratio_interval(a, b, 0.0), (r.nb_ci_low, r.nb_ci_high))
     for rho, n in ((0.5, 12), (0.8, 36)):
         gap = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
-        assert bench.ar1_mean_variance_factor(rho, n) == pytest.approx((rho**gap).sum() / n)
+        assert dependence.ar1_mean_variance_factor(rho, n) == pytest.approx((rho**gap).sum() / n)
     lo, hi = bench.ar1_true_ratio_interval(a, b, 0.6)
     assert lo < r.nb_ci_low and hi > r.nb_ci_high
     assert np.isnan(bench.ar1_true_ratio_interval(np.zeros(12), b, 0.6)[0])
@@ -467,9 +526,13 @@ def test_growth_table_json_keys_bh_and_sentence():
     assert len(kayes.annual_growth_ci) == 2
     from statsmodels.stats.multitest import multipletests
 
-    # one BH family: every ratio test and every change-point test of the table together
-    pooled = np.r_[table.p_value.to_numpy(float), table.change_point_p_value.to_numpy(float)]
+    # one BH family: every ratio test and every change-point test of the table together; a
+    # comparison without an event in either window (ML-3) is not a test and stays out
+    tested = (table.count_a + table.count_b > 0).to_numpy()
+    ratio_p = np.where(tested, table.p_value.to_numpy(float), np.nan)
+    pooled = np.r_[ratio_p, table.change_point_p_value.to_numpy(float)]
     ok = np.isfinite(pooled)
+    assert tested.sum() == 4 and ok[:6].sum() == 4
     expected = np.full(pooled.size, np.nan)
     expected[ok] = multipletests(pooled[ok], method="fdr_bh")[1]
     np.testing.assert_allclose(table.p_value_bh, expected[:6])
@@ -479,6 +542,7 @@ def test_growth_table_json_keys_bh_and_sentence():
     assert (table.change_point_p_bh[flagged] < 0.05).all()
     empty = table[table.region_id == "ML-3"].iloc[0]
     assert math.isnan(empty.ratio) and "undefined" in empty.note
+    assert empty.p_value == 1.0 and math.isnan(empty.p_value_bh)
     text = g.growth_sentence(kayes, "Kayes")
     assert text.startswith(
         f"Attacks in Kayes rose from 10 in 2021 to 70 in 2024, 7.0 times (95% CI "

@@ -20,9 +20,13 @@ def test_study_growth_is_adjusted_once_and_shared(demo_study_path, monkeypatch, 
     assert sg.comparisons == [("2021", "2024")]
     table = sg.table
     assert set(table["region_id"]) == set(ctx.data.panel["region_id"])
-    pooled = np.r_[table["p_value"].to_numpy(float), table["change_point_p_value"].to_numpy(float)]
+    # comparisons without an event in either window are not tests: out of the family
+    tested = (table["count_a"] + table["count_b"] > 0).to_numpy()
+    ratio_p = np.where(tested, table["p_value"].to_numpy(float), np.nan)
+    pooled = np.r_[ratio_p, table["change_point_p_value"].to_numpy(float)]
     ok = np.isfinite(pooled)
-    assert (table["bh_family_size"] == ok.sum()).all() and ok.sum() > len(table)
+    assert 0 < tested.sum() < len(table)
+    assert (table["bh_family_size"] == ok.sum()).all() and ok.sum() > tested.sum()
     adjusted = multipletests(pooled[ok], method="fdr_bh")[1]
     np.testing.assert_allclose(table["p_value_bh"].to_numpy(float)[ok[: len(table)]],
                                adjusted[: ok[: len(table)].sum()])  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -85,7 +86,7 @@ def growth_command(
         extras = []
         if row.get("note"):
             extras.append(f"note: {row['note']}")
-        if isinstance(row.get("p_value_bh"), float):
+        if isinstance(row.get("p_value_bh"), float) and math.isfinite(row["p_value_bh"]):
             extras.append(
                 f"p = {row['p_value']:.3g} (BH-adjusted {row['p_value_bh']:.3g} over the "
                 f"{row['bh_family_size']} ratio and change-point tests of this command; the "

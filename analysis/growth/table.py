@@ -281,12 +281,21 @@ def bh_adjust(table: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
     -------
     DataFrame
         A copy with ``p_value_bh``, ``change_point_p_bh``, ``bh_family_size`` and the
-        ``change_point`` flag recomputed from the adjusted change-point p-values.
+        ``change_point`` flag recomputed from the adjusted change-point p-values. Comparisons
+        without an event in either window are not tests: they are left out of the family and
+        their ``p_value_bh`` is NaN.
     """
     from statsmodels.stats.multitest import multipletests
 
     table = table.copy()
-    ratio_p = table["p_value"].to_numpy(dtype=float)
+    ratio_p = table["p_value"].to_numpy(dtype=float).copy()
+    # No event in either window: nothing is tested (the ratio is undefined and its p-value a
+    # placeholder 1), so it stays out of the family instead of diluting every other test's
+    # adjustment (20 of the demo study's 36 comparisons).
+    untestable = (
+        table["count_a"].to_numpy(dtype=float) + table["count_b"].to_numpy(dtype=float)
+    ) == 0
+    ratio_p[untestable] = np.nan
     cp_p = table["change_point_p_value"].to_numpy(dtype=float)
     pooled = np.concatenate([ratio_p, cp_p])
     ok = np.isfinite(pooled)
