@@ -64,6 +64,8 @@ def ranking(
             low, high = "ci_low", "ci_high"
         out["ratio_low"] = latest[low].reindex(out.index)
         out["ratio_high"] = latest[high].reindex(out.index)
+        if "p_value_bh" in latest.columns:
+            out["p_value_bh"] = latest["p_value_bh"].reindex(out.index)
     out["p_surge"] = surge.set_index("region_id")["p_surge"].reindex(out.index)
     out["p_any"] = spill.regions.set_index("region_id")["p_any"].reindex(out.index)
     keys = [k for k in ("ratio_low", "p_surge", "p_any", "events_recent") if k in out.columns]

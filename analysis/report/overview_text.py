@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.formatting import format_probability
+from analysis.formatting import format_p_value, format_probability
 
 RANKING_COLUMNS = {
     "rank": "rank",
@@ -20,6 +20,7 @@ RANKING_COLUMNS = {
     "ratio": "growth ratio",
     "ratio_low": "95% CI low",
     "ratio_high": "95% CI high",
+    "p_value_bh": "p (BH-adjusted)",
     "p_surge": "P(surge)",
     "p_any": "P(at least 1) within the horizon",
 }
@@ -33,7 +34,30 @@ def ranking_display(rank: pd.DataFrame, top: int = 20) -> pd.DataFrame:
         out[col] = out[col].astype(float).replace([np.inf, -np.inf], np.nan)
     for col in ("p_surge", "p_any"):
         out[col] = [format_probability(p) for p in out[col].astype(float)]
+    if rank.get("p_value_bh") is None:
+        out = out.drop(columns="p_value_bh")
+    else:
+        out["p_value_bh"] = [format_p_value(p) for p in out["p_value_bh"].astype(float)]
     return out.rename(columns=RANKING_COLUMNS)
+
+
+def ranking_sentence(rank: pd.DataFrame, top: int = 20) -> str:
+    """What the ranking table is sorted by, what its interval and p-values are, and how many of
+    the study's regions it shows."""
+    shown = min(top, len(rank))
+    text = (
+        "Regions are ranked by the growth we are sure of: the lower bound of the headline 95% "
+        "interval of the latest growth ratio (the region reports' interval, allowing for "
+        "overdispersion and month-to-month dependence), then P(surge), P(at least 1) and "
+        "recent events."
+    )
+    if "p_value_bh" in rank.columns:
+        text += (
+            " The p-values are Benjamini-Hochberg adjusted once over the whole study's ratio and "
+            "change-point tests, the same numbers as in the region reports; a region without an "
+            "event in either window has no test and no p-value."
+        )
+    return text + f" The first {shown} of {len(rank)} regions are shown."
 
 
 def ranking_record(rank: pd.DataFrame) -> list[dict[str, Any]]:

@@ -61,6 +61,7 @@ else:
 # ## Ranking
 
 # %%
+show.markdown("{sentence}", sentence=overview_text.ranking_sentence(rank))
 show.table(overview_text.ranking_display(rank), float_format="{:,.2f}")
 
 # %%

@@ -133,10 +133,13 @@ show.table(region_text.recent_events(events, region_id), float_format="{:,.0f}")
 #   most of all for very sparse series (about 3-4 events a year: 98-99.5%).
 # - **Exact interval** (reference): conditional binomial (Clopper-Pearson); exact only for
 #   independent Poisson counts, too narrow when counts are overdispersed or months depend on
-#   each other.
+#   each other, and conservative with a handful of events, where the headline can be the
+#   narrower of the two.
 #
 # The p-values are Benjamini-Hochberg adjusted once for the whole study (every region,
-# comparison and change point), so they are the same numbers as in the overview.
+# comparison and change point), so they are the same numbers as in the overview's ranking; a
+# comparison without an event in either window is not a test and has none. They are not
+# adjusted intervals: a 95% interval can exclude 1 where the adjusted p-value is above 0.05.
 
 # %%
 if growth_rows is not None:
