@@ -96,7 +96,9 @@ def test_forecast_table_reads_the_paths_quantiles() -> None:
     rows = frame[frame["region_id"] == "ML-2"]
     table = region_text.forecast_table(fc, "ML-2")
     assert list(table["period"]) == ["2025-01", "2025-02"]
-    assert table["expected"].tolist() == [49.5, 0.0]
+    # not rounded before display (the table prints two decimals): 3 paths of 100 with 1 event
+    assert table["expected"].tolist() == pytest.approx([49.5, 0.03])
+    assert table["median"].tolist() == ["49", "0"]  # an inverted-cdf quantile: a count
     assert table["90% interval"].tolist() == [
         f"{int(lo)}-{int(hi)}" for lo, hi in zip(rows["q05"], rows["q95"], strict=True)
     ]
@@ -142,3 +144,12 @@ def test_counts_caption_names_the_trend_windows() -> None:
     assert text.startswith("Events per month in Kayes (black) and its neighbouring regions, ")
     assert "fitted trend of Kayes (dashed) and its 95% confidence band" in text
     assert text.endswith("2019 to 2020; 2021 to 2024.")
+
+
+def test_counted_noun_does_not_call_every_event_an_attack() -> None:
+    assert region_text.counted_noun([]) == "Events"
+    assert region_text.counted_noun(None) == "Events"
+    assert region_text.counted_noun(["JNIM"]) == "Events involving JNIM"
+    assert (
+        region_text.counted_noun(["JNIM", "ISGS", "AQIM"]) == "Events involving JNIM, ISGS or AQIM"
+    )

@@ -233,6 +233,27 @@ def dependence_sentence(table: pd.DataFrame, region_name: str) -> str:
     return text + "."
 
 
+def counted_noun(actors: list[str] | tuple[str, ...] | None) -> str:
+    """What a study's growth sentences count, capitalised: "Events involving JNIM" when the
+    study selects actors, else "Events" (an event is not always an attack: UCDP's include
+    clashes the actor did not start).
+
+    Parameters
+    ----------
+    actors : list of str, optional
+        The study's ``actors``.
+
+    Returns
+    -------
+    str
+    """
+    names = [str(a) for a in (actors or []) if str(a).strip()]
+    if not names:
+        return "Events"
+    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return f"Events involving {joined}"
+
+
 def forecast_table(fc: Any, region_id: str) -> pd.DataFrame:
     """One region's forecast per step: mean, 90% interval, P(at least one event).
 
@@ -252,8 +273,10 @@ def forecast_table(fc: Any, region_id: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "period": pd.to_datetime(rows["period"]).dt.strftime("%Y-%m").to_numpy(),
-            "expected": rows["mean"].round(1).to_numpy(),
-            "median": rows["median"].to_numpy(),
+            # unrounded: the table prints two decimals, and rounding first showed 0.20 for
+            # months of 0.16-0.20 whose sum is the summary's total
+            "expected": rows["mean"].to_numpy(),
+            "median": [f"{m:g}" for m in rows["median"]],
             "90% interval": [
                 f"{int(lo)}-{int(hi)}" for lo, hi in zip(rows["q05"], rows["q95"], strict=True)
             ],

@@ -57,7 +57,10 @@ show.record(
 
 # %%
 for _, row in (growth_rows.iterrows() if growth_rows is not None else []):
-    show.markdown("- {sentence}.", sentence=growth.growth_sentence(row))
+    show.markdown(
+        "- {sentence}.",
+        sentence=growth.growth_sentence(row, noun=region_text.counted_noun(ctx.study.actors)),
+    )
 if growth_rows is None:
     show.markdown("- No growth comparison of the study falls inside this report's window.")
 show.markdown(
