@@ -218,6 +218,11 @@ def test_cross_border_units_and_the_sentence_when_none_is_described(boundaries) 
     assert "no cross-border neighbour" not in text
     assert "Kayes (Mali)" in text and "Koulikoro (Mali)" in text
     assert "outside the spillover target countries (Mauritania, Senegal)" in text
+    # the study's targets are ISO3 codes: named in the sentence all the same
+    coded = spillover_text.no_border_unit_sentence(
+        "MR-02", "Hodh el Gharbi", boundaries, ["MRT", "SEN"], study
+    )
+    assert coded == text
     # a region whose cross-border neighbours are all outside the study has none in it
     alone = spillover_text.no_border_unit_sentence(
         "MR-02", "Hodh el Gharbi", boundaries, targets, {"MR-02", "MR-03"}

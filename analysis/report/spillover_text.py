@@ -121,10 +121,11 @@ def no_border_unit_sentence(
     info = boundaries.regions.set_index("region_id")
     country = info.get("country_name", info["country"])
     named = ", ".join(f"{info.loc[r, 'region_name']} ({country.loc[r]})" for r in others)
+    by_code = dict(zip(info["country"], country, strict=True))  # targets are ISO3 codes
+    wanted = ", ".join(str(by_code.get(t, t)) for t in targets or [])
     return (
         f"{region_name}'s cross-border neighbours in the study ({named}) are outside the "
-        f"spillover target countries ({', '.join(map(str, targets or []))}), so no unit is "
-        "described here."
+        f"spillover target countries ({wanted}), so no unit is described here."
     )
 
 
