@@ -153,3 +153,26 @@ def test_counted_noun_does_not_call_every_event_an_attack() -> None:
     assert (
         region_text.counted_noun(["JNIM", "ISGS", "AQIM"]) == "Events involving JNIM, ISGS or AQIM"
     )
+
+
+def test_region_with_neighbours_counts_only_units_in_the_study(boundaries) -> None:
+    """Kayes has nine neighbours, three of them in Guinea (outside the demo study): counting
+    those toward the limit of eight pushed Tambacounda out of the table and the figure."""
+    study = set(boundaries.regions_of(["MLI", "MRT", "SEN"])["region_id"])
+    around = region_text.region_with_neighbours("ML-1", boundaries, within=study)
+    assert around[0] == "ML-1" and "SN-TC" in around
+    assert set(around) <= study and len(around) == 7  # Kayes and its six study neighbours
+    assert not any(r.startswith("GN-") for r in around)
+    assert len(region_text.region_with_neighbours("ML-1", boundaries, limit=2, within=study)) == 3
+    # without a study every neighbour counts (the old behaviour)
+    assert "SN-TC" not in region_text.region_with_neighbours("ML-1", boundaries)
+
+
+def test_evidence_scope_sentence_says_what_is_scored() -> None:
+    text = region_text.evidence_scope_sentence("pooled_nb", 36, 3, 12, 12)
+    assert "candidates auto chose on the full history (pooled_nb)" in text
+    assert "last 36 periods (every third period)" in text and "steps 1-12" in text
+    assert "optimistic" in text and "choice redone at every origin, at steps 1-12" in text
+    assert "same model" not in text.lower()
+    assert "steps 1-6," in region_text.evidence_scope_sentence("x", 36, 1, 6, 12)
+    assert "every period" in region_text.evidence_scope_sentence("x", 36, 1, 6, 12)

@@ -40,21 +40,29 @@ def _onset_inputs():
             }
         )
     )
+    # the spillover model's own levels differ from the report model's (risk above): none of
+    # them may reach a sentence
     contrast = SimpleNamespace(
         regions=pd.DataFrame(
             {
                 "region_id": ["ML-1", "SN-KE", "MR-10"],
                 "region_name": ["Kayes", "Kédougou", "Guidimaka"],
-                "p_any_continue": [1.0, 0.953, 0.953],
-                "p_any_silenced": [0.0, 0.367, 0.361],
-                "expected_continue": [225.9, 8.4, 8.6],
-                "expected_silenced": [0.0, 1.0, 0.9],
-                "p_any_diff": [1.0, 0.586, 0.592],
-                "p_any_diff_low": [1.0, 0.45, 0.47],
-                "p_any_diff_high": [1.0, 0.70, 0.71],
-                "expected_diff": [225.9, 7.4, 7.7],
-                "expected_diff_low": [108.4, 3.2, 3.1],
-                "expected_diff_high": [421.0, 14.5, 14.7],
+                "p_any_continue": [1.0, 0.964, 0.932],
+                "p_any_silenced": [0.0, 0.377, 0.414],
+                "expected_continue": [147.3, 4.5, 3.9],
+                "expected_silenced": [0.0, 1.7, 0.6],
+                "p_any_diff": [1.0, 0.587, 0.518],
+                "p_any_diff_low": [1.0, 0.46, 0.39],
+                "p_any_diff_high": [1.0, 0.69, 0.66],
+                "expected_diff": [147.3, 2.8, 3.3],
+                "expected_diff_low": [108.4, 1.1, 1.4],
+                "expected_diff_high": [221.0, 5.3, 6.2],
+                "expected_share": [1.0, 0.62, 0.846],
+                "expected_share_low": [1.0, 0.40, 0.71],
+                "expected_share_high": [1.0, 0.78, 0.93],
+                "p_any_share": [1.0, 0.609, 0.556],
+                "p_any_share_low": [1.0, 0.48, 0.45],
+                "p_any_share_high": [1.0, 0.72, 0.67],
             }
         ),
         countries=pd.DataFrame(
@@ -65,6 +73,9 @@ def _onset_inputs():
                 "expected_diff": [239.5, 18.8],
                 "expected_diff_low": [114.4, 8.0],
                 "expected_diff_high": [448.6, 35.9],
+                "expected_share": [0.715, 0.80],
+                "expected_share_low": [0.55, 0.66],
+                "expected_share_high": [0.83, 0.89],
             }
         ),
         focus=("ML-1",),
@@ -74,6 +85,56 @@ def _onset_inputs():
     return onset, risk, contrast
 
 
+def _spillover_levels(row) -> list[str]:
+    """Every way a sentence could print one of the spillover model's own levels or
+    attributable counts/points (continue, silenced, their difference and its interval)."""
+    out = []
+    for c in ("expected_continue", "expected_silenced", "expected_diff", "expected_diff_low",
+              "expected_diff_high"):  # fmt: skip
+        if c in row:
+            out += [f"{row[c]:.1f}", f"{row[c]:+.1f}"]
+    for c in ("p_any_continue", "p_any_silenced"):
+        if c in row:
+            out.append(f"{100 * row[c]:.0f}%")
+    for c in ("p_any_diff", "p_any_diff_low", "p_any_diff_high"):
+        if c in row:
+            out.append(f"{100 * row[c]:+.0f}")
+    return out
+
+
+def test_sentences_print_no_level_of_the_spillover_model() -> None:
+    """One model per report: the neighbour sentences quote the report model's levels and only
+    the spillover model's attributable share, never its continue/silenced levels."""
+    onset, risk, contrast = _onset_inputs()
+    regions = contrast.regions.set_index("region_id")
+    for headline in (True, False):
+        quiet, active = spillover_text.onset_unit_sentences(
+            ["MR-10", "SN-KE"], onset, risk, headline=headline, contrast=contrast
+        )
+        for text, rid in ((quiet, "MR-10"), (active, "SN-KE")):
+            leaked = [v for v in _spillover_levels(regions.loc[rid]) if v in text]
+            assert not leaked, (text, leaked)
+    text = spillover_text.attributable_sentence(contrast, ["SEN", "MLI"])
+    for _, row in contrast.countries.iterrows():
+        leaked = [v for v in _spillover_levels(row) if v in text]
+        assert not leaked, (text, leaked)
+    # the guard itself catches the old wording
+    old = "the spillover model expects 4.5 there if Kayes continues and 1.7 if it is silenced"
+    assert [v for v in _spillover_levels(regions.loc["SN-KE"]) if v in old]
+
+
+def test_no_share_clause_when_the_spillover_model_expects_nothing() -> None:
+    onset, risk, contrast = _onset_inputs()
+    contrast.regions.loc[1, ["expected_share", "expected_share_low", "expected_share_high"]] = (
+        float("nan")
+    )
+    (active,) = spillover_text.onset_unit_sentences(
+        ["SN-KE"], onset, risk, headline=True, contrast=contrast
+    )
+    assert "spillover model" not in active and "nan" not in active.lower()
+    assert active.startswith("Kédougou (SEN) is already active")
+
+
 def test_onset_sentences_separate_first_events_from_continued_activity() -> None:
     onset, risk, contrast = _onset_inputs()
     quiet, active = spillover_text.onset_unit_sentences(
@@ -81,12 +142,17 @@ def test_onset_sentences_separate_first_events_from_continued_activity() -> None
     )
     assert "Guidimaka (MRT)" in quiet and "P(first event within 12 periods) 43%" in quiet
     assert "95% interval 28%-60%" in quiet
-    assert "P 95% if Kayes continues, 36% if it is silenced" in quiet
-    assert "Kayes accounts for +59 points (90% interval +47 to +71)" in quiet
+    assert (
+        "in the spillover model, 56% of the probability of an event there (90% interval "
+        "45%-67%) is attributable to Kayes (the relative drop in P(at least one event) when "
+        "Kayes is silenced)" in quiet
+    )
     assert "Kédougou (SEN) is already active" in active
     assert "expected 8.4 events" in active and "median 7, 90% interval 2-19" in active
-    assert "expects 8.4 there if Kayes continues and 1.0 if it is silenced" in active
-    assert "+7.4 events attributable to Kayes (90% interval +3.2 to +14.5)" in active
+    assert (
+        "in the spillover model, 62% of the events expected there (90% interval 40%-78%) are "
+        "attributable to Kayes (continue minus silenced, as a share of continue)" in active
+    )
     (hidden,) = spillover_text.onset_unit_sentences(["MR-10"], onset, risk, headline=False)
     assert "not headlined" in hidden and "43%" not in hidden
     (unknown,) = spillover_text.onset_unit_sentences(["MR-10"], None, risk, headline=False)
@@ -105,10 +171,10 @@ def test_onset_headline_needs_the_backtest_verdict() -> None:
 def test_attributable_sentence_and_onset_scorecard_table() -> None:
     _, _, contrast = _onset_inputs()
     text = spillover_text.attributable_sentence(contrast, ["SEN"])
-    assert (
-        "continue minus silenced" in text and "SEN +18.8 events (90% interval +8.0 to +35.9" in text
-    )
+    assert "continue minus silenced" in text and "SEN 80% (90% interval 66%-89%)" in text
+    assert "attributable to Kayes" in text and "next 12 periods" in text
     assert "MLI" not in text
+    assert spillover_text.attributable_sentence(contrast, ["BFA"]) is None
     assert spillover_text.attributable_sentence(None) is None
     card = {
         "methods": {
@@ -133,3 +199,32 @@ def test_risk_table_keeps_the_order_and_adds_the_neighbour_share() -> None:
     assert table["share from neighbours (spillover model)"].tolist() == [0.7, 0.2]
     alone = spillover_text.risk_table(risk, ["SN-KE"])
     assert "share from neighbours (spillover model)" not in alone.columns
+
+
+def test_cross_border_units_and_the_sentence_when_none_is_described(boundaries) -> None:
+    """A Mauritanian region next to Kayes, with targets Mauritania and Senegal: its only
+    cross-border neighbours (in Mali) are outside the targets, and the sentence says so
+    instead of claiming it has none."""
+    study = set(boundaries.regions_of(["MLI", "MRT", "SEN"])["region_id"])
+    targets = ["Mauritania", "Senegal"]
+    kayes = spillover_text.cross_border_units("ML-1", boundaries, targets, within=study)
+    assert {"MR-02", "MR-03", "MR-10", "SN-KE", "SN-TC"} == set(kayes)  # no Guinean unit
+    none = spillover_text.no_border_unit_sentence("ML-1", "Kayes", boundaries, targets, study)
+    assert none is None
+    assert spillover_text.cross_border_units("MR-02", boundaries, targets, within=study) == []
+    text = spillover_text.no_border_unit_sentence(
+        "MR-02", "Hodh el Gharbi", boundaries, targets, study
+    )
+    assert "no cross-border neighbour" not in text
+    assert "Kayes (Mali)" in text and "Koulikoro (Mali)" in text
+    assert "outside the spillover target countries (Mauritania, Senegal)" in text
+    # the study's targets are ISO3 codes: named in the sentence all the same
+    coded = spillover_text.no_border_unit_sentence(
+        "MR-02", "Hodh el Gharbi", boundaries, ["MRT", "SEN"], study
+    )
+    assert coded == text
+    # a region whose cross-border neighbours are all outside the study has none in it
+    alone = spillover_text.no_border_unit_sentence(
+        "MR-02", "Hodh el Gharbi", boundaries, targets, {"MR-02", "MR-03"}
+    )
+    assert alone == "Hodh el Gharbi has no cross-border neighbour in the study."

@@ -14,6 +14,7 @@ from analysis.geography import neighbours
 from analysis.models import hhh4 as H
 from analysis.models.spillover import fit_spillover, geography_matrices
 from analysis.models.spillover_scenarios import (
+    attributable_share,
     focus_scenarios,
     poisson_quantile,
     simulate_scenarios,
@@ -146,6 +147,64 @@ def test_attributable_difference_is_positive_with_a_neighbour_effect(strong, bou
     )
 
 
+def test_attributable_share_by_hand():
+    """Per draw ``(continue - silenced) / continue``; draws with continue 0 have no share; the
+    interval is across draws."""
+    cont = np.array([[10.0, 0.0, 4.0], [5.0, 0.0, 4.0], [8.0, 0.0, 0.0], [4.0, 0.0, 2.0]])
+    sil = np.array([[4.0, 0.0, 1.0], [5.0, 0.0, 3.0], [2.0, 0.0, 0.0], [1.0, 0.0, 2.0]])
+    mean, low, high = attributable_share(cont, sil, 0.5)
+    col0 = np.array([0.6, 0.0, 0.75, 0.75])
+    col2 = np.array([0.75, 0.25, 0.0])  # the third draw's continue is 0: left out
+    np.testing.assert_allclose(mean[[0, 2]], [col0.mean(), col2.mean()])
+    np.testing.assert_allclose(low[[0, 2]], [np.quantile(col0, 0.25), np.quantile(col2, 0.25)])
+    np.testing.assert_allclose(high[[0, 2]], [np.quantile(col0, 0.75), np.quantile(col2, 0.75)])
+    assert np.isnan([mean[1], low[1], high[1]]).all()  # continue 0 in every draw
+
+
+def test_shares_are_the_per_draw_shares_of_the_simulated_scenarios(strong, boundaries):
+    """focus_scenarios' shares recomputed by hand from the same simulated scenarios: the
+    focus region's share is 1 (silenced is 0), its neighbours' lie in (0, 1] with the known
+    neighbour effect, and country shares are taken on the country sums, not averaged."""
+    res = focus_scenarios(strong, 6, ["ML-1"], n_draws=60, n_paths=30, seed=7)
+    i = strong.region_ids.index("ML-1")
+    held = strong.recent_counts[:, -3:].mean(axis=1)
+    sims = simulate_scenarios(
+        strong.fit, strong.recent_counts, 6,
+        {"continue": None, "held": {i: float(held[i])}, "silenced": {i: 0.0}},
+        n_draws=60, n_paths=30, seed=7,
+    )  # fmt: skip
+    cont = sims["continue"]["total"].mean(axis=1)  # (M, R): per-draw expected events
+    sil = sims["silenced"]["total"].mean(axis=1)
+    reg = res.regions.set_index("region_id")
+    for j, r in enumerate(strong.region_ids):
+        ok = cont[:, j] > 0
+        if not ok.any():
+            assert np.isnan(reg.loc[r, "expected_share"])
+            continue
+        per_draw = (cont[ok, j] - sil[ok, j]) / cont[ok, j]
+        assert reg.loc[r, "expected_share"] == pytest.approx(per_draw.mean(), rel=1e-9)
+        assert reg.loc[r, "expected_share_low"] == pytest.approx(np.quantile(per_draw, 0.05))
+        assert reg.loc[r, "expected_share_high"] == pytest.approx(np.quantile(per_draw, 0.95))
+    p_cont = sims["continue"]["any_event"].mean(axis=1)
+    p_sil = sims["silenced"]["any_event"].mean(axis=1)
+    j = strong.region_ids.index("MR-10")
+    ok = p_cont[:, j] > 0
+    by_hand = ((p_cont[ok, j] - p_sil[ok, j]) / p_cont[ok, j]).mean()
+    assert reg.loc["MR-10", "p_any_share"] == pytest.approx(by_hand, rel=1e-9)
+    assert reg.loc["ML-1", "expected_share"] == 1.0 and reg.loc["ML-1", "p_any_share"] == 1.0
+    first = [r for r in neighbours("ML-1", 1, boundaries=boundaries) if r in reg.index]
+    assert (reg.loc[first, "expected_share_low"] > 0).all()  # phi = 0.5: a real effect
+    assert (reg.loc[first, "expected_share_high"] <= 1).all()
+    sen = np.asarray(strong.countries) == "SEN"
+    c_cont, c_sil = cont[:, sen].sum(axis=1), sil[:, sen].sum(axis=1)
+    ctry = res.countries.set_index("country")
+    assert ctry.loc["SEN", "expected_share"] == pytest.approx(
+        ((c_cont - c_sil) / c_cont).mean(), rel=1e-9
+    )
+    # the shares leave the existing contrast columns as they were
+    assert reg.loc["ML-1", "expected_diff"] == pytest.approx(reg.loc["ML-1", "expected_continue"])
+
+
 @pytest.mark.slow
 def test_attributable_interval_covers_zero_without_a_neighbour_effect(geo, boundaries):
     panel = _panel(geo, boundaries, phi=0.0, seed=13)
@@ -154,6 +213,7 @@ def test_attributable_interval_covers_zero_without_a_neighbour_effect(geo, bound
     reg = res.regions.set_index("region_id")
     first = [r for r in neighbours("ML-1", 1, boundaries=boundaries) if r in reg.index]
     assert (reg.loc[first, "expected_diff_low"] <= 0.0).all()
+    assert (reg.loc[first, "expected_share_low"] <= 0.0).all()  # the share's interval too
     ctry = res.countries.set_index("country")
     assert ctry.loc["SEN", "expected_diff_low"] <= 0.0 <= ctry.loc["SEN", "expected_diff_high"]
 

@@ -14,6 +14,7 @@ reflects parameter uncertainty, not independent path noise.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,7 +24,13 @@ import pandas as pd
 from analysis.errors import InputError
 from analysis.models.hhh4 import HHH4Fit, poisson_quantile, simulate_paths
 
-__all__ = ["ScenarioContrast", "poisson_quantile", "simulate_scenarios", "focus_scenarios"]
+__all__ = [
+    "ScenarioContrast",
+    "attributable_share",
+    "poisson_quantile",
+    "simulate_scenarios",
+    "focus_scenarios",
+]
 
 SCENARIOS = ("continue", "held", "silenced")
 
@@ -83,10 +90,15 @@ class ScenarioContrast:
         One row per region: ``region_id, region_name, country, is_focus``, per scenario
         ``expected_<s>`` and ``p_any_<s>`` (means over draws and paths), and the paired
         differences ``expected_diff, expected_diff_low, expected_diff_high`` and ``p_any_diff,
-        p_any_diff_low, p_any_diff_high`` (continue minus silenced, interval across draws).
+        p_any_diff_low, p_any_diff_high`` (continue minus silenced, interval across draws); the
+        same contrast as a share of the continue scenario, ``expected_share`` (events:
+        ``(continue - silenced) / continue``) and ``p_any_share`` (the relative drop in
+        P(any)), each with ``_low``/``_high`` (see :func:`attributable_share`). The shares
+        let a report state the what-if without printing this model's own levels beside the
+        report model's forecast.
     countries : DataFrame
-        ``country``, ``expected_<s>`` (sum over the country's units) and ``expected_diff`` with
-        its interval.
+        ``country``, ``expected_<s>`` (sum over the country's units), ``expected_diff`` with
+        its interval, and ``expected_share`` with its interval (on the country sums).
     horizon : int
     origin : Timestamp
     focus : tuple of str
@@ -109,6 +121,39 @@ class ScenarioContrast:
 def _limits(per_draw: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     a = (1.0 - level) / 2.0
     return np.quantile(per_draw, a, axis=0), np.quantile(per_draw, 1.0 - a, axis=0)
+
+
+def attributable_share(
+    continued: np.ndarray, silenced: np.ndarray, level: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Share of the continue scenario attributable to the focus, per parameter draw.
+
+    Parameters
+    ----------
+    continued, silenced : ndarray (M, ...)
+        Per-draw values (expected events or P(any)) of the two scenarios, paired by draw.
+    level : float
+        Level of the interval across draws.
+
+    Returns
+    -------
+    mean, low, high : ndarray (...)
+        Mean over draws of ``(continue - silenced) / continue`` and its central interval
+        across draws. Draws whose continue value is 0 have no share and are left out; where
+        every draw's is 0 the result is NaN.
+    """
+    cont = np.asarray(continued, dtype=float)
+    sil = np.asarray(silenced, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(cont > 0, (cont - sil) / cont, np.nan)
+    a = (1.0 - level) / 2.0
+    with warnings.catch_warnings():  # all-NaN slices (continue 0 in every draw) give NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return (
+            np.nanmean(share, axis=0),
+            np.nanquantile(share, a, axis=0),
+            np.nanquantile(share, 1.0 - a, axis=0),
+        )
 
 
 def focus_scenarios(
@@ -184,21 +229,25 @@ def focus_scenarios(
         regions[f"{key}_diff"] = diff.mean(axis=0)
         regions[f"{key}_diff_low"] = lo
         regions[f"{key}_diff_high"] = hi
+        mean, lo, hi = attributable_share(per_draw["continue"][j], per_draw["silenced"][j], level)
+        regions[f"{key}_share"] = mean
+        regions[f"{key}_share_low"] = lo
+        regions[f"{key}_share_high"] = hi
     uniq = sorted(set(countries))
     ctab = {"country": uniq}
     for name in SCENARIOS:
         ctab[f"expected_{name}"] = [
             per_draw[name][0][:, countries == c].sum(axis=1).mean() for c in uniq
         ]
-    cdiff = np.stack(
-        [
-            (per_draw["continue"][0] - per_draw["silenced"][0])[:, countries == c].sum(axis=1)
-            for c in uniq
-        ],
-        axis=1,
-    )
+    csum = {
+        name: np.stack([per_draw[name][0][:, countries == c].sum(axis=1) for c in uniq], axis=1)
+        for name in ("continue", "silenced")
+    }  # (M, countries)
+    cdiff = csum["continue"] - csum["silenced"]
     clo, chi = _limits(cdiff, level)
     ctab.update(expected_diff=cdiff.mean(axis=0), expected_diff_low=clo, expected_diff_high=chi)
+    cshare, cslo, cshi = attributable_share(csum["continue"], csum["silenced"], level)
+    ctab.update(expected_share=cshare, expected_share_low=cslo, expected_share_high=cshi)
     return ScenarioContrast(
         regions=regions,
         countries=pd.DataFrame(ctab),

@@ -121,6 +121,8 @@ class StudyResults:
         the evidence that decides whether the reports headline the onset probabilities.
     scenarios : analysis.models.spillover_scenarios.ScenarioContrast or None
         Continue minus silenced for the focus regions (common random numbers, paired by draw).
+        Reports quote only its shares of the continue scenario (``expected_share``,
+        ``p_any_share``): its levels would be a second forecast beside ``forecast``'s.
     """
 
     forecast: Any

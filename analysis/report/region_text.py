@@ -81,11 +81,22 @@ def data_summary(
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
-def region_with_neighbours(region_id: str, boundaries: Any, limit: int = 8) -> list[str]:
-    """The region followed by its first-order neighbours (at most ``limit`` of them)."""
+def region_with_neighbours(
+    region_id: str, boundaries: Any, limit: int = 8, within: Any = None
+) -> list[str]:
+    """The region followed by its first-order neighbours (at most ``limit`` of them).
+
+    With ``within`` (the study's region ids) only neighbours in the study are listed and
+    counted toward ``limit``: a unit outside the study has no counts to show, and counting it
+    would push study units (Tambacounda next to Kayes) out of the table and the figure.
+    """
     from analysis.geography import neighbours
 
-    return [region_id, *neighbours(region_id, boundaries=boundaries)[:limit]]
+    around = neighbours(region_id, boundaries=boundaries)
+    if within is not None:
+        keep = set(within)
+        around = [r for r in around if r in keep]
+    return [region_id, *around[:limit]]
 
 
 def recent_events(events: pd.DataFrame, region_id: str, n: int = 5) -> pd.DataFrame:
@@ -302,6 +313,51 @@ def region_group(bt: Any, region_id: str) -> str:
     s = bt.scores
     last = s[(s["origin"] == s["origin"].max()) & (s["region_id"] == region_id)]
     return str(last["group"].iloc[0]) if len(last) else "quiet"
+
+
+def evidence_scope_sentence(
+    chosen: str, origins: int, stride: int, horizon: int, methods_horizon: int
+) -> str:
+    """What the region report's evidence table scores, and why it is optimistic.
+
+    The table backtests ``auto.restricted_to(fitted)``: the candidates ``auto`` chose on the
+    full history, refitted at every origin. The choice itself saw the scored periods, so the
+    scores flatter it; the methods appendix scores ``auto`` with its choice redone at every
+    origin.
+
+    Parameters
+    ----------
+    chosen : str
+        The candidates ``auto`` chose (its fitted label).
+    origins, stride : int
+        Origins span the last ``origins`` periods, one every ``stride`` periods.
+    horizon : int
+        Steps scored here (the report's horizon).
+    methods_horizon : int
+        Steps the methods appendix scores.
+
+    Returns
+    -------
+    str
+        Plain text (no Markdown: :func:`analysis.report.show.markdown` escapes values).
+    """
+    every = "every period" if stride == 1 else f"every {_ordinal(stride)} period"
+    return (
+        f"What is scored: the candidates auto chose on the full history ({chosen}), refitted "
+        f"at rolling origins over the last {origins} periods ({every}) and scored on what "
+        f"happened next at steps 1-{horizon}, for the regions of this region's group (focus, "
+        "active or quiet): CRPS against the best baseline of the ladder (skill above 0 means "
+        "better), and the share of outcomes inside the central 80% of the forecast (randomised "
+        "PIT, so 0.80 is calibrated). The choice of candidates was made once, on the full "
+        "history including the periods scored here, so this evidence is optimistic; the "
+        "methods appendix scores auto with its choice redone at every origin, at steps "
+        f"1-{methods_horizon}."
+    )
+
+
+def _ordinal(n: int) -> str:
+    words = {2: "second", 3: "third", 4: "fourth", 6: "sixth", 12: "twelfth"}
+    return words.get(n, f"{n}th")
 
 
 def evidence_table(card: dict[str, Any], model: str, group: str) -> pd.DataFrame:

@@ -1,6 +1,11 @@
 """Sentences and tables on spillover and onset across the border, for the region report and
 the overview: totals and P(at least one event) from the report model's paths, onset for quiet
-units, and the change attributable to the focus regions (continue minus silenced).
+units, and the share of the spillover model's own expectation attributable to the focus regions
+(continue minus silenced, as a share of continue).
+
+One predictive model per report: every level (count, probability) a reader sees comes from the
+report model's paths. The spillover model's scenarios are only quoted as shares of its own
+continue scenario, never as a second level for the same region.
 """
 
 from __future__ import annotations
@@ -59,17 +64,87 @@ def onset_evidence_sentence(card: dict | None, reason: str = "") -> str:
     return str(card["verdict"])
 
 
-def cross_border_units(region_id: str, boundaries: Any, targets: list[str] | None = None):
-    """The region's cross-border neighbours, limited to the target countries when given."""
+def cross_border_units(
+    region_id: str,
+    boundaries: Any,
+    targets: list[str] | None = None,
+    within: Any = None,
+) -> list[str]:
+    """The region's cross-border neighbours, limited to the target countries when given and to
+    the study's units (``within``, region ids) when given."""
     from analysis.geography import neighbours
 
     ids = neighbours(region_id, cross_border_only=True, boundaries=boundaries)
+    if within is not None:
+        keep = set(within)
+        ids = [r for r in ids if r in keep]
     if not targets:
         return list(ids)
     country = boundaries.regions.set_index("region_id")["country"]
     names = boundaries.regions.set_index("region_id").get("country_name", country)
     wanted = set(targets)
     return [r for r in ids if country.get(r) in wanted or names.get(r) in wanted]
+
+
+def no_border_unit_sentence(
+    region_id: str,
+    region_name: str,
+    boundaries: Any,
+    targets: list[str] | None = None,
+    within: Any = None,
+) -> str | None:
+    """Why a region's report describes no unit across the border, or None when it does.
+
+    A region can border units in the study that are outside the spillover target countries
+    (a Mauritanian region next to Kayes, with targets Mauritania and Senegal): then the
+    sentence names them instead of claiming there is no cross-border neighbour.
+
+    Parameters
+    ----------
+    region_id, region_name : str
+    boundaries : analysis.geography.Boundaries
+    targets : list of str, optional
+        The study's ``spillover_targets`` (country codes or names).
+    within : iterable of str, optional
+        The study's region ids.
+
+    Returns
+    -------
+    str or None
+    """
+    if cross_border_units(region_id, boundaries, targets, within):
+        return None
+    others = cross_border_units(region_id, boundaries, None, within)
+    if not others:
+        where = "in the study" if within is not None else "in the boundaries"
+        return f"{region_name} has no cross-border neighbour {where}."
+    info = boundaries.regions.set_index("region_id")
+    country = info.get("country_name", info["country"])
+    named = ", ".join(f"{info.loc[r, 'region_name']} ({country.loc[r]})" for r in others)
+    by_code = dict(zip(info["country"], country, strict=True))  # targets are ISO3 codes
+    wanted = ", ".join(str(by_code.get(t, t)) for t in targets or [])
+    return (
+        f"{region_name}'s cross-border neighbours in the study ({named}) are outside the "
+        f"spillover target countries ({wanted}), so no unit is described here."
+    )
+
+
+def _share_clause(row: Any, key: str, focus: str, level: float) -> str:
+    """The spillover model's what-if as a share of its own continue scenario (no level)."""
+    share, low, high = (row.get(f"{key}_share{s}", float("nan")) for s in ("", "_low", "_high"))
+    if not pd.notna(share):  # continue is 0 in every draw: nothing to attribute
+        return ""
+    interval = f"{int(round(100 * level))}% interval {_pct(low)}-{_pct(high)}"
+    if key == "expected":
+        return (
+            f"; in the spillover model, {_pct(share)} of the events expected there ({interval}) "
+            f"are attributable to {focus} (continue minus silenced, as a share of continue)"
+        )
+    return (
+        f"; in the spillover model, {_pct(share)} of the probability of an event there "
+        f"({interval}) is attributable to {focus} (the relative drop in P(at least one event) "
+        f"when {focus} is silenced)"
+    )
 
 
 def onset_unit_sentences(
@@ -94,8 +169,11 @@ def onset_unit_sentences(
         Whether the onset model earned its place (:func:`onset_headlined`); if not, quiet
         units get the sentence without the model's probability.
     contrast : analysis.models.spillover_scenarios.ScenarioContrast, optional
-        Adds the change attributable to the focus (continue minus silenced) with its interval:
-        in P(first event) points for quiet units, in events for active ones.
+        Adds the share of the spillover model's own continue scenario attributable to the
+        focus (continue minus silenced, over continue) with its interval: of P(at least one
+        event) for quiet units, of the expected events for active ones. Only shares are
+        quoted, never the spillover model's levels: the levels a reader sees are the report
+        model's.
     """
     paths = risk.regions.set_index("region_id")
     quiet = onset.units.set_index("region_id") if onset is not None else pd.DataFrame()
@@ -121,14 +199,7 @@ def onset_unit_sentences(
                     "probability of a first event is not headlined (see the onset evidence)"
                 )
             if diff is not None and r in diff.index:
-                d = diff.loc[r]
-                text += (
-                    f"; in the spillover model (P {_pct(d['p_any_continue'])} if {focus} "
-                    f"continues, {_pct(d['p_any_silenced'])} if it is silenced) {focus} accounts "
-                    f"for {100 * d['p_any_diff']:+.0f} points ({int(100 * contrast.level)}% "
-                    f"interval {100 * d['p_any_diff_low']:+.0f} to "
-                    f"{100 * d['p_any_diff_high']:+.0f})"
-                )
+                text += _share_clause(diff.loc[r], "p_any", focus, contrast.level)
             out.append(text + ".")
         elif r in paths.index:
             a = paths.loc[r]
@@ -146,40 +217,40 @@ def onset_unit_sentences(
                 f"interval {a['expected_low']:.0f}-{a['expected_high']:.0f})"
             )
             if diff is not None and r in diff.index:
-                d = diff.loc[r]
-                text += (
-                    f"; the spillover model expects {d['expected_continue']:.1f} there if "
-                    f"{focus} continues and {d['expected_silenced']:.1f} if it is silenced: "
-                    f"{d['expected_diff']:+.1f} events attributable to {focus} "
-                    f"({int(100 * contrast.level)}% interval {d['expected_diff_low']:+.1f} to "
-                    f"{d['expected_diff_high']:+.1f})"
-                )
+                text += _share_clause(diff.loc[r], "expected", focus, contrast.level)
             out.append(text + ".")
     return out
 
 
 def attributable_sentence(contrast: Any, targets: list[str] | None = None) -> str | None:
-    """Expected events attributable to the focus regions in the target countries: continue
-    minus silenced, paired by draw on common random numbers, with its interval."""
+    """Share of the events the spillover model expects in each target country that is
+    attributable to the focus regions: continue minus silenced over continue, on the country
+    sums, per parameter draw on common random numbers, with its interval across draws.
+
+    Only the share is quoted: the spillover model's own expected counts would be a second
+    forecast beside the report model's.
+    """
     if contrast is None:
         return None
     c = contrast.countries
     if targets:
         c = c[c["country"].isin(list(targets))]
-    if c.empty:
+    if "expected_share" in c.columns:
+        c = c[c["expected_share"].notna()]
+    if c.empty or "expected_share" not in c.columns:
         return None
     names = contrast.regions.set_index("region_id")["region_name"]
     focus = ", ".join(str(names.get(f, f)) for f in contrast.focus)
     pct = int(round(100 * contrast.level))
     parts = "; ".join(
-        f"{r.country} {r.expected_diff:+.1f} events ({pct}% interval {r.expected_diff_low:+.1f} "
-        f"to {r.expected_diff_high:+.1f}; {r.expected_continue:.1f} expected if {focus} continues, "
-        f"{r.expected_silenced:.1f} if it is silenced)"
+        f"{r.country} {_pct(r.expected_share)} ({pct}% interval {_pct(r.expected_share_low)}-"
+        f"{_pct(r.expected_share_high)})"
         for r in c.itertuples()
     )
     return (
-        f"Change attributable to {focus} over the next {contrast.horizon} periods in the "
-        f"spillover model (continue minus silenced, paired by parameter draw): {parts}."
+        f"Share of the events the spillover model expects over the next {contrast.horizon} "
+        f"periods that is attributable to {focus} (continue minus silenced, as a share of "
+        f"continue, per parameter draw): {parts}."
     )
 
 

@@ -91,7 +91,8 @@ if len(changes.moves):
 # %%
 show.markdown("{sentence}", sentence=shared.risk.sentence(ctx.study.spillover_targets))
 # country-level P(any) saturates once a country has active units: the change attributable to
-# the focus is stated in expected events (continue minus silenced, paired draws)
+# the focus is stated as the share of the spillover model's expected events (continue minus
+# silenced over continue, paired draws), never as that model's own counts
 attributable = spillover_text.attributable_sentence(
     shared.scenarios, list(ctx.study.spillover_targets)
 )

@@ -17,7 +17,8 @@ panel = as_of.panel_as_of(data.panel, quarter)
 events = as_of.events_as_of(data.events, quarter)
 region_id = region or ctx.study.focus[0]
 region_name = data.region_name(region_id)
-around = region_text.region_with_neighbours(region_id, data.boundaries)
+study_ids = set(data.panel["region_id"])
+around = region_text.region_with_neighbours(region_id, data.boundaries, within=study_ids)
 show.record(
     title=f"{region_name} ({region_id})",
     subtitle=ctx.study.title + (f", as of the end of {quarter}" if quarter else ""),
@@ -72,14 +73,15 @@ show.markdown(
     sentence=region_text.forecast_sentence(whole, region_name, shared.model),
 )
 # Country-level P(at least one event) saturates once a country has active units: the summary
-# states onset for quiet units, counts for active ones and the attributable counts instead.
+# states onset for quiet units, counts for active ones and, from the spillover model, only the
+# share attributable to the focus (one model's levels per report).
 attributable = spillover_text.attributable_sentence(
     shared.scenarios, list(ctx.study.spillover_targets)
 )
 if attributable and region_id in ctx.study.focus:
     show.markdown("- {sentence}", sentence=attributable)
 border_units = spillover_text.cross_border_units(
-    region_id, data.boundaries, list(ctx.study.spillover_targets)
+    region_id, data.boundaries, list(ctx.study.spillover_targets), within=study_ids
 )
 onset_headline = spillover_text.onset_headlined(shared.onset_backtest)
 unit_sentences = spillover_text.onset_unit_sentences(
@@ -184,14 +186,18 @@ show.table(region_text.forecast_table(shared.forecast, region_id))
 
 # %% [markdown]
 # ### Evidence for this forecast
-#
-# The same model refitted at rolling origins over the last three years (every third period)
-# and scored on what happened next, at every step shown above, for the regions of this
-# region's group (focus, active or quiet): CRPS against the best baseline of the ladder (skill above 0 means better),
-# and the share of outcomes inside the central 80% of the forecast (randomised PIT, so 0.80
-# is calibrated).
 
 # %%
+show.markdown(
+    "{sentence} ([methods appendix](methods.html))",
+    sentence=region_text.evidence_scope_sentence(
+        shared.chosen,
+        context.EVIDENCE_ORIGINS,
+        context.EVIDENCE_STRIDE,
+        ctx.study.horizon,
+        context.METHODS_HORIZON,
+    ),
+)
 group = region_text.region_group(shared.backtest, region_id)
 card = shared.scorecard
 show.markdown(
@@ -244,13 +250,17 @@ if region_id in ctx.study.focus:
 # their **expected count** (median and 90% interval) from the report model's paths: for them
 # "at least one event" is near certain and says nothing. The change attributable to the focus
 # region is the spillover model's "continue" minus "silenced" scenario, paired by parameter
-# draw on common random numbers.
+# draw on common random numbers, and is quoted only as a share of that model's own "continue"
+# expectation (the levels shown are the report model's).
 
 # %%
 for sentence in unit_sentences:
     show.markdown("- {sentence}", sentence=sentence)
-if not border_units:
-    show.markdown("{name} has no cross-border neighbour in the study.", name=region_name)
+no_border = spillover_text.no_border_unit_sentence(
+    region_id, region_name, data.boundaries, list(ctx.study.spillover_targets), study_ids
+)
+if no_border:
+    show.markdown("{sentence}", sentence=no_border)
 
 # %% [markdown]
 # ### Evidence for the onset probabilities
@@ -275,11 +285,15 @@ if shared.onset_backtest and shared.onset_backtest.get("available"):
 
 # %% [markdown]
 # ## Methods and evidence
-#
-# Every model a report can use (`auto` and the spillover model as configured included) is
-# scored at horizons 1-12 for focus, active and quiet regions in the study's
-# [methods appendix](methods.html), rendered beside this report by `conflict-trends report`
-# and `conflict-trends batch`; the model assumptions and known limits are stated there too.
+
+# %%
+show.markdown(
+    "Every model a report can use (`auto` and the spillover model as configured included) is "
+    "scored at horizons 1-{h} for focus, active and quiet regions in the study's "
+    "[methods appendix](methods.html), rendered beside this report by `conflict-trends report` "
+    "and `conflict-trends batch`; the model assumptions and known limits are stated there too.",
+    h=context.METHODS_HORIZON,
+)
 
 # %% [markdown]
 # ## Provenance
