@@ -270,3 +270,38 @@ def test_region_count_models_tell_overdispersed_from_poisson_regions():
     assert table.groupby("region_id")["delta_aic"].min().eq(0).all()
     with pytest.raises(ValueError, match="not in the panel"):
         c.region_count_models(panel, ["XX-9"])
+
+
+def _trend_design(n: int = 72) -> tuple[np.ndarray, pd.DataFrame]:
+    t = (np.arange(n) - (n - 1) / 2) / 12
+    return t, pd.DataFrame({"const": np.ones(n), "trend_per_year": t})
+
+
+def test_zinb_without_zero_inflation_is_reported_as_nb2_not_as_a_failed_fit():
+    """NB2 counts (no inflation): the ZINB inflation runs to 0, where the likelihood is NB2's
+    and the Hessian singular. On real UCDP data (Mopti) the methods appendix showed an empty
+    ZINB row with raw optimiser warnings; it now says it fell back to NB2, like the others."""
+    import warnings
+
+    t, X = _trend_design()
+    mu = np.exp(0.9 + 0.4 * t)
+    y = np.random.default_rng(11).negative_binomial(3, 3 / (3 + mu)).astype(float)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        z = c.fit_zinb(y, X)
+    assert not caught, [str(w.message) for w in caught]
+    nb2 = c.fit_nb2(y, X)
+    assert z.model == "nb2" and z.requested == "zinb" and z.llf == pytest.approx(nb2.llf)
+    assert "no zero-inflation found" in z.warnings[0] and "fell back to nb2" in z.warnings[0]
+
+
+def test_zinb_keeps_a_real_zero_inflation():
+    # a third of the months forced to 0 on top of NB2 counts: the inflation is found
+    t, X = _trend_design()
+    rng = np.random.default_rng(5)
+    mu = np.exp(0.9 + 0.4 * t)
+    y = np.where(rng.uniform(size=t.size) < 0.35, 0, rng.negative_binomial(3, 3 / (3 + mu)))
+    z = c.fit_zinb(y.astype(float), X)
+    assert z.model == "zinb" and not z.warnings
+    assert 0.2 < 1 / (1 + np.exp(-z.params["inflate_const"])) < 0.5
+    assert z.llf > c.fit_nb2(y.astype(float), X).llf

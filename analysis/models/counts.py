@@ -453,10 +453,17 @@ def _identification_problem(y: np.ndarray, X: pd.DataFrame, extra: int) -> str |
 
 
 def _from_statsmodels(model_name, requested, res, y, extra_warnings=()) -> CountFit:
-    params = pd.Series(np.asarray(res.params), index=list(res.model.exog_names) + _extra_names(res))
+    # statsmodels computes llf, AIC, BIC, standard errors and predictions lazily, on first
+    # access here; their numerical warnings (log of a non-positive dispersion at a boundary)
+    # would reach the rendered reports' output cells instead of this fit's warnings
     with np.errstate(all="ignore"), _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
-        ci = np.asarray(res.conf_int())
+        return _count_fit(model_name, requested, res, y, extra_warnings)
+
+
+def _count_fit(model_name, requested, res, y, extra_warnings) -> CountFit:
+    params = pd.Series(np.asarray(res.params), index=list(res.model.exog_names) + _extra_names(res))
+    ci = np.asarray(res.conf_int())
     conf = pd.DataFrame({"low": ci[:, 0], "high": ci[:, 1]}, index=params.index)
     converged = (
         bool(res.mle_retvals.get("converged", True)) if hasattr(res, "mle_retvals") else True
@@ -606,7 +613,21 @@ def fit_zinb(y, X=None, offset=None) -> CountFit:
     from statsmodels.discrete.count_model import ZeroInflatedNegativeBinomialP
 
     out = _fit_sm(lambda: ZeroInflatedNegativeBinomialP(y, X, offset=off, p=2), "zinb", "zinb", y)
+    from scipy.special import expit
+
+    inflation = float(expit(out.params.iloc[0]))
+    if not (out.converged and np.isfinite(out.llf)) or inflation < _BOUNDARY_INFLATION:
+        # The inflation probability runs to 0 (its logit to -infinity): no zero inflation is
+        # found, the likelihood is NB2's and its Hessian singular, so the optimiser stalls or
+        # reports no standard errors (Mopti, real UCDP data: an empty row with raw warnings).
+        nb2 = fit_nb2(y, X, offset)
+        if not np.isfinite(out.llf) or out.llf <= nb2.llf + 1e-6:
+            return _fell_back(nb2, "zinb", "no zero-inflation found (its probability is at 0)")
     return _rename_last(out, "alpha")
+
+
+#: Below this zero-inflation probability a ZINB fit is on the boundary (it is NB2).
+_BOUNDARY_INFLATION = 1e-4
 
 
 def fit_hurdle_nb(y, X=None, offset=None) -> CountFit:
