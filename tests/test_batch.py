@@ -110,6 +110,39 @@ def test_local_batch_isolates_failures_and_skips_unchanged(setup, tmp_path: Path
     assert forced.exit_code == 0
 
 
+def test_index_keeps_the_reports_of_studies_rendered_earlier(setup, tmp_path: Path) -> None:
+    """`make report` then `make real` into one folder: the second batch's index and manifest
+    still list the first study's reports (their pages are on disk), under their own record."""
+    out = tmp_path / "out"
+    notebook, study = setup
+    first = _run(setup, out, ["ML-1", "ML-4"], workers=1)
+    other = tmp_path / "other-study.yaml"
+    other.write_text(study.read_text().replace("Probe <study>", "Other study"))
+    second = batch.run_batch(
+        [other], out, regions=["ML-2"], region_notebook=str(notebook),
+        overview_notebook=str(notebook), methods_notebook=None, progress=False, timeout=120,
+        preload_results=False, workers=1,
+    )  # fmt: skip
+    assert second.exit_code == 0  # the first batch's failure (ML-4) is not this batch's
+    ids = {r["id"]: r for r in second.manifest["reports"]}
+    assert {"other-study/ml-2", "probe-study/ml-1", "probe-study/ml-4"} <= set(ids)
+    assert ids["probe-study/ml-1"]["from_earlier_batch"]
+    assert not ids["other-study/ml-2"].get("from_earlier_batch")
+    assert second.manifest["counts"] == {"ok": 2}  # this batch: ml-2 and the overview
+    index = (out / "index.html").read_text()
+    for entry in first.manifest["reports"]:
+        assert f'href="{entry["html"]}"' in index
+    assert "Other study" in index and "Probe &lt;study&gt;" in index
+    # a page that is gone is not listed
+    (out / ids["probe-study/ml-1"]["html"]).unlink()
+    third = batch.run_batch(
+        [other], out, regions=["ML-2"], region_notebook=str(notebook),
+        overview_notebook=str(notebook), methods_notebook=None, progress=False, timeout=120,
+        preload_results=False, workers=1,
+    )  # fmt: skip
+    assert "probe-study/ml-1" not in {r["id"] for r in third.manifest["reports"]}
+
+
 def test_changed_input_is_rerun(setup, tmp_path: Path) -> None:
     out = tmp_path / "out"
     notebook, study = setup

@@ -67,6 +67,8 @@ def report_command(
         timeout=timeout,
     )
     for entry in result.manifest["reports"]:
+        if entry.get("from_earlier_batch"):
+            continue
         typer.echo(f"{entry['status']:8} {result.out / entry['html']}")
         if entry["error"]:
             typer.echo(f"         {entry['error']}", err=True)
