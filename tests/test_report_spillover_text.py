@@ -36,9 +36,10 @@ def _onset_inputs():
                 "median": [7.0, 7.0],
                 "expected_low": [2.0, 1.0],
                 "expected_high": [19.0, 20.0],
-                "p_any": [0.95, 0.95],
+                "p_any": [0.95, 0.45],
             }
-        )
+        ),
+        horizon=12,
     )
     # the spillover model's own levels differ from the report model's (risk above): none of
     # them may reach a sentence
@@ -140,8 +141,13 @@ def test_onset_sentences_separate_first_events_from_continued_activity() -> None
     quiet, active = spillover_text.onset_unit_sentences(
         ["MR-10", "SN-KE", "XX-9"], onset, risk, headline=True, contrast=contrast
     )
-    assert "Guidimaka (MRT)" in quiet and "P(first event within 12 periods) 43%" in quiet
-    assert "95% interval 28%-60%" in quiet
+    # one number per question: the report model's P(at least one event), the onset model as
+    # its evidence (the same event: a quiet unit's first event within the horizon)
+    assert "Guidimaka (MRT)" in quiet
+    assert "P(at least one event within 12 periods) 45% in the report model" in quiet
+    assert "the onset model, which beat the naive rules on this study's first events" in quiet
+    assert "gives 43% (95% interval 28%-60%), within which the report model's value lies" in quiet
+    assert "P(first event" not in quiet
     assert (
         "in the spillover model, 56% of the probability of an event there (90% interval "
         "45%-67%) is attributable to Kayes (the relative drop in P(at least one event) when "
@@ -153,6 +159,14 @@ def test_onset_sentences_separate_first_events_from_continued_activity() -> None
         "in the spillover model, 62% of the events expected there (90% interval 40%-78%) are "
         "attributable to Kayes (continue minus silenced, as a share of continue)" in active
     )
+    risk.regions.loc[risk.regions["region_id"] == "MR-10", "p_any"] = 0.7
+    (apart,) = spillover_text.onset_unit_sentences(["MR-10"], onset, risk, headline=True)
+    assert "70% in the report model" in apart and "outside which" in apart
+    # different horizons are different questions: the onset model's own probability
+    risk.horizon = 6
+    (other,) = spillover_text.onset_unit_sentences(["MR-10"], onset, risk, headline=True)
+    assert "P(first event within 12 periods) 43%" in other and "report model" not in other
+    risk.horizon = 12
     (hidden,) = spillover_text.onset_unit_sentences(["MR-10"], onset, risk, headline=False)
     assert "not headlined" in hidden and "43%" not in hidden
     (unknown,) = spillover_text.onset_unit_sentences(["MR-10"], None, risk, headline=False)

@@ -187,7 +187,26 @@ def onset_unit_sentences(
             q = quiet.loc[r]
             name = f"{q['region_name']} ({q['country']})"
             pct = int(round(100 * onset.level))
-            if headline:
+            same_question = r in paths.index and int(risk.horizon) == int(onset.horizon)
+            if headline and same_question:
+                # One number per question: P(at least one event) is the report model's, as in
+                # the tables and maps; the onset model, checked on this study's first events,
+                # is its evidence here, not a second forecast beside it.
+                p_report = float(paths.loc[r, "p_any"])
+                low, high = float(q["p_onset_low"]), float(q["p_onset_high"])
+                verdict = (
+                    "within which the report model's value lies"
+                    if low <= p_report <= high
+                    else "outside which the report model's value lies: treat it with care"
+                )
+                text = (
+                    f"{name} has had no event in {onset.quiet} periods: P(at least one event "
+                    f"within {onset.horizon} periods) {_pct(p_report)} in the report model; the "
+                    f"onset model, which beat the naive rules on this study's first events, "
+                    f"gives {_pct(q['p_onset'])} ({pct}% interval {_pct(low)}-{_pct(high)}), "
+                    f"{verdict}"
+                )
+            elif headline:
                 text = (
                     f"{name} has had no event in {onset.quiet} periods: P(first event within "
                     f"{onset.horizon} periods) {_pct(q['p_onset'])} ({pct}% interval "

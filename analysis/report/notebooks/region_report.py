@@ -244,9 +244,12 @@ if region_id in ctx.study.focus:
 # %% [markdown]
 # ### Onset and continued activity across the border
 #
-# Units quiet for the study's quiet window get the probability of a **first event** within the
-# horizon from the onset model (a penalised binary regression on neighbourhood, country and
-# history features; the interval carries parameter uncertainty). Units already active get
+# Units quiet for the study's quiet window get the probability of at least one event (for them,
+# a **first event**) within the horizon from the report model's paths, as in the tables and
+# maps, checked against the onset model (a penalised binary regression on neighbourhood,
+# country and history features; its interval carries parameter uncertainty), which is quoted
+# as evidence, not as a second forecast, when it beat the naive rules on this study's first
+# events (below). Units already active get
 # their **expected count** (median and 90% interval) from the report model's paths: for them
 # "at least one event" is near certain and says nothing. The change attributable to the focus
 # region is the spillover model's "continue" minus "silenced" scenario, paired by parameter
