@@ -125,15 +125,28 @@ def test_evidence_table_compares_with_the_groups_best_baseline() -> None:
             {"group": "focus", "model": "auto", "is_baseline": False, "crps": 1.0},
         ],
         "by_group_horizon": [
-            {"group": "focus", "model": m, "step": s, "crps": c, "pit_coverage_80": 0.8}
+            {"group": "focus", "model": m, "step": s, "crps": c, "pit_coverage_80": cov,
+             "n_forecasts": 50}
             for m, base in (("auto", 1.0), ("last_value", 2.0), ("zero", 3.0))
-            for s, c in ((1, base), (2, 2 * base))
+            for s, c, cov in ((1, base, 0.7), (2, 2 * base, 0.9))
         ],
-    }
+    }  # fmt: skip
     table = region_text.evidence_table(card, "auto", "focus")
     assert table["best baseline"].tolist() == ["last_value", "last_value"]
     assert table["CRPS skill"].tolist() == [0.5, 0.5]
+    assert table["outcomes"].tolist() == [50, 50]
     assert region_text.evidence_table(card, "auto", "quiet").empty
+    verdict = region_text.evidence_verdict(table, "auto")
+    assert "Over steps 1-2, auto's CRPS is 50.0% below the best baseline's (last_value)" in verdict
+    assert "at or ahead of it at every step" in verdict
+    # 0.8 * 0.2 / 100 outcomes: a standard error of 4 points
+    assert "held 80% of 100 outcomes (binomial standard error 4 points" in verdict
+    behind = table.assign(**{"CRPS skill": [0.1, -0.2], "CRPS": [1.0, 2.4]})
+    verdict = region_text.evidence_verdict(behind, "auto")
+    assert "is behind at step 2" in verdict and "above the best baseline's" not in verdict
+    assert region_text.evidence_verdict(table.iloc[:0], "auto") == ""
+    assert region_text._step_list([2, 4, 5, 6]) == "2 and 4-6"
+    assert region_text._step_list([1, 2, 3]) == "1-3"
 
 
 def test_counts_caption_names_the_trend_windows() -> None:

@@ -372,7 +372,8 @@ def evidence_table(card: dict[str, Any], model: str, group: str) -> pd.DataFrame
     overall = overall[(overall["group"] == group) & overall["is_baseline"]]
     if rows.empty or overall.empty or model not in set(rows["model"]):
         return pd.DataFrame(columns=["step", "CRPS", "best baseline", "baseline CRPS",
-                                     "CRPS skill", "80% coverage (randomised PIT)"])  # fmt: skip
+                                     "CRPS skill", "80% coverage (randomised PIT)",
+                                     "outcomes"])  # fmt: skip
     base = str(overall.sort_values("crps").iloc[0]["model"])
     m = rows[rows["model"] == model].set_index("step")
     b = rows[rows["model"] == base].set_index("step")
@@ -384,8 +385,58 @@ def evidence_table(card: dict[str, Any], model: str, group: str) -> pd.DataFrame
             "baseline CRPS": b["crps"].reindex(m.index).to_numpy(),
             "CRPS skill": (1 - m["crps"] / b["crps"].reindex(m.index)).to_numpy(),
             "80% coverage (randomised PIT)": m["pit_coverage_80"].to_numpy(),
+            "outcomes": m["n_forecasts"].astype(int).to_numpy(),
         }
     )
+
+
+def evidence_verdict(table: pd.DataFrame, model: str) -> str:
+    """The evidence table in one sentence: skill over all its steps, the steps where the
+    model is behind the best baseline, and the 80% coverage with its binomial standard error.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`evidence_table`.
+    model : str
+
+    Returns
+    -------
+    str
+        Empty when the table is.
+    """
+    if table.empty:
+        return ""
+    base = str(table["best baseline"].iloc[0])
+    skill = 1 - table["CRPS"].sum() / table["baseline CRPS"].sum()
+    steps = [int(s) for s in table.loc[table["CRPS skill"] < 0, "step"]]
+    where = (
+        f"it is behind at step{'s' if len(steps) > 1 else ''} {_step_list(steps)}"
+        if steps
+        else "it is at or ahead of it at every step"
+    )
+    n = int(table["outcomes"].sum())
+    cover = float(np.average(table["80% coverage (randomised PIT)"], weights=table["outcomes"]))
+    se = float(np.sqrt(0.8 * 0.2 / n)) if n else float("nan")
+    return (
+        f"Over steps {int(table['step'].min())}-{int(table['step'].max())}, {model}'s CRPS is "
+        f"{abs(100 * skill):.1f}% {'below' if skill >= 0 else 'above'} the best baseline's "
+        f"({base}); {where}. Its 80% intervals held {100 * cover:.0f}% of {n} outcomes "
+        f"(binomial standard error {100 * se:.0f} points if they were independent; they are "
+        "not, months of one region depend on each other, so the error is larger)."
+    )
+
+
+def _step_list(steps: list[int]) -> str:
+    """``[2, 4, 5, 6]`` as "2 and 4-6"."""
+    runs: list[list[int]] = []
+    for s in steps:
+        if runs and s == runs[-1][-1] + 1:
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    parts = [f"{r[0]}" if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def counts_caption(region_name: str, freq: str, windows: list[tuple[str, str]]) -> str:

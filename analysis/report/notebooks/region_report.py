@@ -208,7 +208,9 @@ show.markdown(
     first=card["origins"][0],
     last=card["origins"][1],
 )
-show.table(region_text.evidence_table(card, shared.chosen, group), float_format="{:,.3f}")
+evidence = region_text.evidence_table(card, shared.chosen, group)
+show.markdown("{sentence}", sentence=region_text.evidence_verdict(evidence, shared.chosen))
+show.table(evidence, float_format="{:,.3f}")
 show.figure(
     study_figures.pit_histogram(study, quarter, group),  # one per group, drawn once a study
     f"Randomised PIT of {shared.chosen}'s backtest forecasts for the {group} regions, steps "
