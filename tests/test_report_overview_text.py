@@ -28,17 +28,28 @@ def test_ranking_display_and_record() -> None:
     rank = _rank()
     shown = overview_text.ranking_display(rank.assign(ratio=[np.inf, 1.0, 2.0]), top=2)
     assert len(shown) == 2 and shown["growth ratio"].isna().tolist() == [True, False]
-    no_p = [c for k, c in overview_text.RANKING_COLUMNS.items() if k != "p_value_bh"]
-    assert list(shown.columns) == no_p
+    optional = ("p_value_bh", "expected", "expected_interval")
+    plain = [c for k, c in overview_text.RANKING_COLUMNS.items() if k not in optional]
+    assert list(shown.columns) == plain
     assert shown["P(surge)"].tolist() == ["70%", "20%"]
     # with the study's adjusted p-values: the region reports' numbers, formatted as there
-    with_p = overview_text.ranking_display(rank.assign(p_value_bh=[0.0004, 0.2, np.nan]))
+    with_p = overview_text.ranking_display(
+        rank.assign(
+            p_value_bh=[0.0004, 0.2, np.nan],
+            expected=[1.5, 2.0, np.nan],
+            expected_low=[0.0, 1.0, np.nan],
+            expected_high=[4.0, 5.0, np.nan],
+        )
+    )
     assert list(with_p.columns) == list(overview_text.RANKING_COLUMNS.values())
     assert with_p["p (BH-adjusted)"].tolist() == ["<0.001", "0.20", ""]
+    assert with_p["expected events, next 3 periods"].tolist()[:2] == [1.5, 2.0]
+    assert with_p["90% interval"].tolist() == ["0-4", "1-5", ""]
     sentence = overview_text.ranking_sentence(rank.assign(p_value_bh=0.1), top=2)
     assert "lower bound of the headline 95% interval" in sentence
     assert "Benjamini-Hochberg" in sentence and "first 2 of 3 regions" in sentence
     assert "Benjamini-Hochberg" not in overview_text.ranking_sentence(rank)
+    assert "same model's paths" in overview_text.ranking_sentence(rank.assign(expected=1.0))
     record = overview_text.ranking_record(rank)
     json.dumps(record)
     assert set(record[0]) == {"region_id", "rank", "events_recent", "p_surge", "p_any"}

@@ -21,6 +21,8 @@ RANKING_COLUMNS = {
     "ratio_low": "95% CI low",
     "ratio_high": "95% CI high",
     "p_value_bh": "p (BH-adjusted)",
+    "expected": "expected events, next 3 periods",
+    "expected_interval": "90% interval",
     "p_surge": "P(surge)",
     "p_any": "P(at least 1) within the horizon",
 }
@@ -28,7 +30,9 @@ RANKING_COLUMNS = {
 
 def ranking_display(rank: pd.DataFrame, top: int = 20) -> pd.DataFrame:
     """The first ``top`` rows of :func:`analysis.ranking.ranking` in plain column names;
-    unbounded ratios (no events in the earlier window) are shown as blank rather than ``inf``."""
+    unbounded ratios (no events in the earlier window) are shown as blank rather than ``inf``.
+    With the study's ``p_value_bh`` and the report model's ``expected`` (next 3 periods,
+    :func:`analysis.models.risk.expected_next`) when ``rank`` has them."""
     out = rank.head(top).reindex(columns=list(RANKING_COLUMNS)).copy()
     for col in ("ratio", "ratio_low", "ratio_high"):
         out[col] = out[col].astype(float).replace([np.inf, -np.inf], np.nan)
@@ -38,6 +42,15 @@ def ranking_display(rank: pd.DataFrame, top: int = 20) -> pd.DataFrame:
         out = out.drop(columns="p_value_bh")
     else:
         out["p_value_bh"] = [format_p_value(p) for p in out["p_value_bh"].astype(float)]
+    if rank.get("expected") is None:
+        out = out.drop(columns=["expected", "expected_interval"])
+    else:
+        # the region reports' next-quarter numbers: the same paths of the same model
+        head = rank.head(top)
+        out["expected_interval"] = [
+            f"{lo:.0f}-{hi:.0f}" if np.isfinite(lo) and np.isfinite(hi) else ""
+            for lo, hi in zip(head["expected_low"], head["expected_high"], strict=True)
+        ]
     return out.rename(columns=RANKING_COLUMNS)
 
 
@@ -56,6 +69,11 @@ def ranking_sentence(rank: pd.DataFrame, top: int = 20) -> str:
             " The p-values are Benjamini-Hochberg adjusted once over the whole study's ratio and "
             "change-point tests, the same numbers as in the region reports; a region without an "
             "event in either window has no test and no p-value."
+        )
+    if "expected" in rank.columns:
+        text += (
+            " Expected events over the next 3 periods, with their 90% interval, come from the "
+            "same model's paths as the region reports' forecasts."
         )
     return text + f" The first {shown} of {len(rank)} regions are shown."
 
