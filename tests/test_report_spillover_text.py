@@ -210,7 +210,12 @@ def test_risk_table_keeps_the_order_and_adds_the_neighbour_share() -> None:
     table = spillover_text.risk_table(risk, ["MR-10", "XX-9", "SN-KE"], spill)
     assert table["region"].tolist() == ["MR-10", "SN-KE"]  # unknown regions dropped
     assert table["90% interval"].tolist() == ["1-20", "2-19"]
-    assert table["share from neighbours (spillover model)"].tolist() == [0.7, 0.2]
+    assert table["share from neighbours (spillover model)"].tolist() == ["70%", "20%"]
+    # probabilities as the sentences write them, never a fraction rounded to certainty
+    assert table["P(at least 1)"].tolist() == ["45%", "95%"]
+    assert table["median"].tolist() == ["7", "7"]
+    risk.regions.loc[risk.regions["region_id"] == "SN-KE", "p_any"] = 0.9996
+    assert spillover_text.risk_table(risk, ["SN-KE"])["P(at least 1)"].tolist() == [">99.9%"]
     alone = spillover_text.risk_table(risk, ["SN-KE"])
     assert "share from neighbours (spillover model)" not in alone.columns
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+from analysis.formatting import format_probability
 
 RISK_COLUMNS = {
     "region_id": "region",
@@ -36,8 +39,12 @@ def risk_table(risk: Any, region_ids: list[str], spill: Any = None) -> pd.DataFr
         f"{int(lo)}-{int(hi)}"
         for lo, hi in zip(rows["expected_low"], rows["expected_high"], strict=True)
     ]
+    # as the summary writes them: ">99.9%", not a fraction rounded to "1.00"
+    rows["p_any"] = [format_probability(p) for p in rows["p_any"].astype(float)]
+    rows["median"] = [f"{m:g}" for m in rows["median"].astype(float)]
     if spill is not None:
-        rows["share_neighbour"] = spill.regions.set_index("region_id")["share_neighbour"]
+        share = spill.regions.set_index("region_id")["share_neighbour"].reindex(rows.index)
+        rows["share_neighbour"] = [f"{100 * v:.0f}%" if np.isfinite(v) else "" for v in share]
     return (
         rows.reset_index()
         .reindex(columns=[c for c in RISK_COLUMNS if c in rows.columns or c == "region_id"])
