@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -89,7 +91,7 @@ def test_methods_backtest_scores_every_appendix_model_once(demo_study_path, monk
     calls = []
 
     def fake_backtest(panel, models, **kwargs):
-        calls.append(([m.name for m in models], kwargs))
+        calls.append(([m.name for m in models], kwargs, [m for m in models if m.name == "auto"]))
         return {"models": tuple(m.name for m in models), "horizon": kwargs["horizon"]}
 
     monkeypatch.setattr(evaluation, "backtest", fake_backtest)
@@ -101,4 +103,15 @@ def test_methods_backtest_scores_every_appendix_model_once(demo_study_path, monk
     context._METHODS.clear()
     assert context.methods_backtest(demo_study_path) == first  # disk
     assert len(calls) == 1
+    context._METHODS.clear()
+    # a study whose reports forecast 6 periods: the appendix scores 12 steps of the `auto` those
+    # reports use (choosing at steps 1-6), not of a 12-step variant
+    import yaml
+
+    raw = yaml.safe_load(Path(demo_study_path).read_text())
+    six = Path(tmp_path) / "six.yaml"
+    six.write_text(yaml.safe_dump({**raw, "horizon": 6}, sort_keys=False))
+    context.methods_backtest(six)
+    (auto,) = calls[-1][2]
+    assert calls[-1][1]["horizon"] == 12 and auto.horizon == 6 and calls[0][2][0].horizon == 12
     context._METHODS.clear()

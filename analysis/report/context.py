@@ -311,8 +311,10 @@ def methods_backtest(study_path: str | os.PathLike[str], quarter: str = "") -> A
 
     def compute() -> Any:
         panel = panel_as_of(ctx.data.panel, quarter)
+        # `auto` as the reports configure it: choosing at the study's steps (its last block's
+        # choice carries on to step 12), not a 12-step variant no report uses
         models = [
-            registry.get(name, boundaries=geo, focus=focus, horizon=METHODS_HORIZON)
+            registry.get(name, boundaries=geo, focus=focus, horizon=ctx.study.horizon)
             for name in METHOD_MODELS
         ]
         start = sorted(panel["period"].unique())[-37]

@@ -74,7 +74,9 @@ show.markdown(
     "and scored on the next {h} periods ({n} forecasts per model). Lower CRPS is better. "
     "Coverage is the share of outcomes inside the central interval of the randomised PIT, "
     "which is the nominal level for a calibrated count forecast (closed intervals of counts "
-    "over-cover and are not shown).",
+    "over-cover and are not shown). `auto` chooses on the study's steps 1-{hs}, as in the "
+    "reports; beyond step {hs} its last block's choice carries on.",
+    hs=ctx.study.horizon,
     k=card["n_origins"],
     first=card["origins"][0],
     last=card["origins"][1],
