@@ -278,6 +278,16 @@ def test_one_sided_dependence_deflation_is_the_finite_window_ar1_factor():
     assert 1e-8 < r.headline_low < 1
 
 
+def test_one_sided_dependence_is_read_around_a_line_within_the_window():
+    """0 -> 13 events rising and falling within the year (Nord, real UCDP data): around the
+    window mean the decline read as an own-lag share of 0.85 and the bound as "at least 0.26
+    times" beside a trend of +195% a year; around a line within the window (as the two-sided
+    ratio does) the share is 0.55 and the bound stays above 1."""
+    r = g.rate_ratio(np.zeros(12), np.array([1, 1, 2, 2, 3, 2, 0, 1, 0, 0, 1, 0], dtype=float))
+    assert r.own_lag == pytest.approx(0.55, abs=0.01)
+    assert 1 < r.headline_low < r.ci_low
+
+
 def _growth_coverage_benchmark():
     import importlib.util
     from pathlib import Path
