@@ -189,3 +189,36 @@ def test_evidence_scope_sentence_says_what_is_scored() -> None:
     assert "same model" not in text.lower()
     assert "steps 1-6," in region_text.evidence_scope_sentence("x", 36, 1, 6, 12)
     assert "every period" in region_text.evidence_scope_sentence("x", 36, 1, 6, 12)
+
+
+def test_dependence_sentence_does_not_credit_width_to_a_correlation_that_added_none() -> None:
+    row = {"period_a": "2021", "period_b": "2024", "nb_ci_low": 2.0, "nb_ci_high": 8.0}
+    same = pd.DataFrame([{**row, "own_lag": -0.37, "headline_ci_low": 2.0,
+                          "headline_ci_high": 8.0}])  # fmt: skip
+    text = region_text.dependence_sentence(same, "Nord")
+    assert "is -0.37" in text and "leaves the 95% interval of the ratio as wide" in text
+    assert "times as wide" not in text
+    wider = pd.DataFrame([{**row, "own_lag": 0.05, "headline_ci_low": 1.0,
+                           "headline_ci_high": 16.0}])  # fmt: skip
+    text = region_text.dependence_sentence(wider, "Kédougou")
+    assert "and for the uncertainty of that estimate" in text and "2.0 times as wide" in text
+
+
+def test_growth_display_blanks_unbounded_limits_and_untested_comparisons() -> None:
+    inf, nan = np.inf, np.nan
+    table = pd.DataFrame(
+        {
+            "period_a": ["2021"] * 3, "period_b": ["2024"] * 3,
+            "count_a": [0, 0, 5], "count_b": [3, 0, 7], "ratio": [inf, nan, 1.4],
+            "headline_ci_low": [0.5, 0.0, 0.4], "headline_ci_high": [inf, inf, 4.0],
+            "ci_low": [0.58, 0.0, 0.4], "ci_high": [inf, inf, 4.5],
+            "annual_growth_pct": [nan] * 3, "p_value_bh": [0.5, nan, 0.9],
+            "change_point": [None] * 3,
+        }
+    )  # fmt: skip
+    shown = region_text.growth_display(table)
+    assert shown["95% CI low"].tolist()[0] == 0.5 and np.isnan(shown["95% CI high"].iloc[0])
+    assert np.isnan(shown["ratio"].iloc[0])  # unbounded: blank, as in the overview
+    assert shown.iloc[1][["ratio", "95% CI low", "exact CI high (reference)"]].isna().all()
+    assert shown["95% CI high"].iloc[2] == 4.0
+    assert not np.isinf(shown.select_dtypes("number").to_numpy(dtype=float)).any()

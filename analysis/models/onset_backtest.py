@@ -244,7 +244,8 @@ def _verdict(card: dict, enough: bool, min_onsets: int) -> str:
     if card["beats_naive"]:
         return head + ": it beat every naive rule on this study's past onsets."
     lost = [names[m] for m, ok in card["beats"].items() if not ok]
+    listed = lost[0] if len(lost) == 1 else ", ".join(lost[:-1]) + " or " + lost[-1]
     return (
-        head + f": it did not beat {', '.join(lost)} on this study's past onsets, so its "
+        head + f": it did not beat {listed} on this study's past onsets, so its "
         "probabilities are not headlined."
     )

@@ -198,8 +198,15 @@ GROWTH_COLUMNS = {
 
 
 def growth_display(table: pd.DataFrame) -> pd.DataFrame:
-    """The reader's columns of :func:`analysis.growth.growth_table`, renamed in plain words."""
+    """The reader's columns of :func:`analysis.growth.growth_table`, renamed in plain words;
+    infinite limits and the limits of a comparison without events are blank (NaN)."""
     shown = table.reindex(columns=list(GROWTH_COLUMNS)).copy()
+    # unbounded limits (no event in one window) are blank, as in the overview, and a
+    # comparison without any event has no ratio or interval at all
+    bounds = ["ratio", "headline_ci_low", "headline_ci_high", "ci_low", "ci_high"]
+    shown[bounds] = shown[bounds].astype(float).replace([np.inf, -np.inf], np.nan)
+    untested = (shown["count_a"].astype(float) + shown["count_b"].astype(float)) == 0
+    shown.loc[untested, bounds] = np.nan
     shown["p_value_bh"] = [format_p_value(p) for p in shown["p_value_bh"]]
     if "annual_growth_ci" in table.columns:
         shown["trend_ci"] = [
@@ -237,10 +244,19 @@ def dependence_sentence(table: pd.DataFrame, region_name: str) -> str:
     text = f"{where}, the estimated month-to-month correlation is {rho:.2f}"
     if all(np.isfinite([lo, hi, elo, ehi])) and min(lo, elo) > 0:
         factor = np.log(hi / lo) / np.log(ehi / elo)
-        text += (
-            f"; allowing for it makes the 95% interval of the ratio {factor:.1f} times as wide "
-            "(on the log scale) as the one that treats months as independent"
-        )
+        if factor < 1.05:
+            text += (
+                "; allowing for it leaves the 95% interval of the ratio as wide as the one that "
+                "treats months as independent (the headline is never narrower)"
+            )
+        else:
+            # the width comes from the correlation and from how uncertain its estimate from a
+            # few dozen months is (the interval averages over it): near 0 it is the latter
+            text += (
+                f"; allowing for it, and for the uncertainty of that estimate, makes the 95% "
+                f"interval of the ratio {factor:.1f} times as wide (on the log scale) as the one "
+                "that treats months as independent"
+            )
     return text + "."
 
 
