@@ -133,6 +133,9 @@ def test_index_keeps_the_reports_of_studies_rendered_earlier(setup, tmp_path: Pa
     for entry in first.manifest["reports"]:
         assert f'href="{entry["html"]}"' in index
     assert "Other study" in index and "Probe &lt;study&gt;" in index
+    carried = sum(bool(r.get("from_earlier_batch")) for r in second.manifest["reports"])
+    assert "This batch: 2 ok." in index
+    assert f"Also listed: {carried} reports of other studies from earlier batches" in index
     # a page that is gone is not listed
     (out / ids["probe-study/ml-1"]["html"]).unlink()
     third = batch.run_batch(
