@@ -224,7 +224,7 @@ show.figure(
 # and its neighbours, from the same paths as the forecast above. The endemic-epidemic
 # spillover model (Held, Höhle and Hofmann 2005) adds the share of each region's expected
 # count that comes from its neighbours' last counts, one period ahead; the shares attributable
-# to the focus in the sentences are that model's 12-period what-if, in which the focus's
+# to the focus in the sentences are that model's what-if over the horizon, in which the focus's
 # events also travel through other regions, so they can be larger. Both are what-ifs of a
 # model, not forecasts: its own forecasts are scored in the methods appendix beside the
 # others, where a negative skill means the report model's numbers are the ones to use.
