@@ -250,8 +250,8 @@ def test_nb_interval_on_the_poisson_boundary_is_jeffreys_on_t_deflated_counts():
 def test_ar1_interval_of_a_sparse_bursty_series_stays_finite_and_readable():
     """With 12-month windows and a high estimated own-lag share the Satterthwaite degrees of
     freedom fell to 1 (a Cauchy reference) and a ratio of 6 to 6 events read "between 1.5e-12
-    and 6.5e11". The t reference is floored at 3 degrees of freedom, where the coverage study
-    moved by at most 0.8 points (docs/internals.md)."""
+    and 6.5e11". The ratio's t reference is floored at 3 degrees of freedom, where the
+    coverage study moved by at most 0.8 points (docs/internals.md)."""
     a = np.array([0, 0, 0, 2, 3, 1, 0, 0, 0, 0, 0, 0], dtype=float)
     b = np.array([0, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0], dtype=float)
     r = g.rate_ratio(a, b)
@@ -261,7 +261,7 @@ def test_ar1_interval_of_a_sparse_bursty_series_stays_finite_and_readable():
     from analysis.models.counts import nb2_mle
 
     dep = dependence._dependence(nb2_mle(y, X), y, X, X[:, 1], r.own_lag)
-    assert dependence._ar1_df(24, r.own_lag, 2) < 3 <= dep.df_ar1
+    assert dep.df_ar1 < 3 == dependence._MIN_AR1_DF
     half = stats.t.ppf(0.975, 3) * math.sqrt(dep.cov_ar1[1, 1])
     assert math.log(r.ar1_ci_high / r.ar1_ci_low) == pytest.approx(2 * half, rel=1e-6)
     # 6.7e-5 to 1.5e4 (uninformative, as 2 x 12 sparse months with an own-lag share of 0.95

@@ -12,6 +12,7 @@ from scipy import optimize, special, stats
 
 from analysis.errors import InputError
 from analysis.growth.dependence import (
+    _MIN_AR1_DF,
     HEADLINE_INTERVAL,
     _dependence,
     _headline_parts,
@@ -196,7 +197,8 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
         dep = _dependence(fit, y, X, ind, _window_own_lag(y, ind))
         se_hac = math.sqrt(max(dep.cov_hac[1, 1], 0.0))
         se_ar1 = math.sqrt(max(dep.cov_ar1[1, 1], 0.0))
-        q_ar1 = stats.t.ppf(1 - alpha_level / 2, dep.df_ar1)
+        df_ar1 = max(dep.df_ar1, _MIN_AR1_DF)
+        q_ar1 = stats.t.ppf(1 - alpha_level / 2, df_ar1)
         own = _ownlag_interval(y, X, ind, 1, alpha_level, start=fit)
         out.update(
             inarch=(float(np.exp(own.low)), float(np.exp(own.high))),
@@ -220,7 +222,7 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
             hac=(float(np.exp(b - q * se_hac)), float(np.exp(b + q * se_hac))),
             ar1=(float(np.exp(b - q_ar1 * se_ar1)), float(np.exp(b + q_ar1 * se_ar1))),
             hac_p=float(2 * stats.t.sf(abs(b) / se_hac, df)) if se_hac > 0 else 1.0,
-            ar1_p=float(2 * stats.t.sf(abs(b) / se_ar1, dep.df_ar1)) if se_ar1 > 0 else 1.0,
+            ar1_p=float(2 * stats.t.sf(abs(b) / se_ar1, df_ar1)) if se_ar1 > 0 else 1.0,
             own_lag=dep.own_lag,
             bandwidth=dep.bandwidth,
         )
