@@ -124,6 +124,27 @@ def test_focus_spread_is_the_wider_of_the_pooled_and_its_own(stable):
     assert b[0].std() > 1.1 * a[0].std()
 
 
+def test_the_spread_calibration_never_widens_beyond_its_floor(stable):
+    """The fitted c is recorded; the c used is never below ``min_spread`` (one outbreak's tail
+    PIT values among 12 overlapping inner origins pulled it to 0.5 in Mali, 2012-15)."""
+    from analysis.models.auto import MIN_SPREAD
+
+    cheap = ("recent_mean_6", "conflictology")
+    kw = dict(candidates=cheap, horizon=6, blocks=(3,), inner_samples=100,
+              focus=(stable.region_ids[0],))  # fmt: skip
+    free = AutoForecaster(min_spread=0.25, **kw).fit(stable)
+    cal = free.evidence["spread_calibration"]
+    assert cal["c"] == cal["c_fitted"] and cal["c_focus"] == cal["c_focus_fitted"]
+    # a floor above what these data fitted binds, and only the c used changes
+    floor = max(cal["c_fitted"], cal["c_focus_fitted"]) + 0.1
+    capped = AutoForecaster(min_spread=floor, **kw).fit(stable)
+    cal2 = capped.evidence["spread_calibration"]
+    assert cal2["c_fitted"] == cal["c_fitted"] and cal2["c_focus_fitted"] == cal["c_focus_fitted"]
+    assert capped.spread == capped.focus_spread == floor == cal2["min_c"]
+    assert f"neither goes below {floor:g}" in cal2["rule"]
+    assert AutoForecaster().min_spread == MIN_SPREAD == 0.8
+
+
 def test_ensembles_fitted_on_one_history_share_their_members_fits(stable):
     local, climatology = get("ensemble_local").fit(stable), get("ensemble_climatology").fit(stable)
     assert local.members[0] is climatology.members[0]  # the local level, fitted once
