@@ -53,7 +53,8 @@ def risk_table(risk: Any, region_ids: list[str], spill: Any = None) -> pd.DataFr
 
 
 def _pct(p: float) -> str:
-    return f"{100 * float(p):.0f}%"
+    # never "0%" or "100%": sampled probabilities and shares are not certainties
+    return format_probability(float(p))
 
 
 def onset_headlined(card: dict | None) -> bool:
