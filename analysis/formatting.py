@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -39,3 +41,23 @@ def format_p_value(p: float | None) -> str:
     if p < 0.001:
         return "<0.001"
     return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
+def join_words(items: Any, last: str = "and") -> str:
+    """``["a", "b", "c"]`` as "a, b and c" (or "a, b or c" with ``last="or"``).
+
+    Parameters
+    ----------
+    items : iterable of str
+    last : str
+        The word before the last item.
+
+    Returns
+    -------
+    str
+        Empty for no items, the item itself for one.
+    """
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {last} " + items[-1]

@@ -44,6 +44,7 @@ import sys
 import time
 
 import numpy as np
+from scipy import stats
 
 from analysis.growth import (
     HEADLINE_INTERVAL,
@@ -54,6 +55,8 @@ from analysis.growth import (
     trend,
 )
 from analysis.growth.dependence import ar1_mean_variance_factor
+from analysis.growth.ratio import _effective_count_limits
+from analysis.models.counts import nb2_mle
 from analysis.simulate import simulate_growth_series, simulate_ownlag_series
 
 OWN_LAGS = (0.0, 0.3, 0.5, 0.7, 0.8)
@@ -89,11 +92,6 @@ def ar1_true_ratio_interval(
     windows. NaN when a window
     has no events (the one-sided bounds do not use this variance).
     """
-    from scipy import stats
-
-    from analysis.growth.ratio import _effective_count_limits
-    from analysis.models.counts import nb2_mle
-
     ca, cb = float(a.sum()), float(b.sum())
     if ca == 0 or cb == 0 or a.size != b.size:
         return math.nan, math.nan

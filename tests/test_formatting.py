@@ -25,3 +25,13 @@ def test_p_values_are_never_shown_as_zero():
     assert format_p_value(0.0123) == "0.012"
     assert format_p_value(0.43) == "0.43"
     assert format_p_value(float("nan")) == ""
+
+
+def test_join_words_lists_like_a_sentence() -> None:
+    from analysis.formatting import join_words
+
+    assert join_words([]) == "" and join_words(["Kayes"]) == "Kayes"
+    assert join_words(["Kayes", "Mopti"]) == "Kayes and Mopti"
+    assert join_words(("base rate", "neighbour rule", "decay"), "or") == (
+        "base rate, neighbour rule or decay"
+    )

@@ -304,21 +304,26 @@ def _window_own_lag(y: np.ndarray, ind: np.ndarray) -> float | None:
     month-to-month dependence (a sevenfold rise over three years looks like an own-lag share of
     0.4 within each year). Windows shorter than 8 periods keep their means only.
     """
-    sizes = [int(np.sum(ind == v)) for v in (0.0, 1.0)]
-    if min(sizes) < 8:
+    if min(int(np.sum(ind == v)) for v in (0.0, 1.0)) < 8:
         return None
+    return _own_lag_around_lines(y, ind)
+
+
+def _own_lag_around_lines(y: np.ndarray, segments: np.ndarray) -> float | None:
+    """Bias-corrected lag-1 correlation of Pearson residuals around an NB2 line fitted within
+    each segment (None when the fit fails)."""
     cols = []
-    for v in (0.0, 1.0):
-        inside = (ind == v).astype(float)
+    for v in np.unique(segments):
+        inside = (segments == v).astype(float)
         steps = np.cumsum(inside) - 1
-        cols += [inside, inside * (steps - steps[ind == v].mean())]
+        cols += [inside, inside * (steps - steps[segments == v].mean())]
     X = np.column_stack(cols)
     fit = nb2_mle(y, X)
     if not fit.converged:
         return None
     mu = np.exp(np.clip(X @ fit.params, -50, 50))
     pearson = (y - mu) / np.sqrt(mu + fit.alpha * mu**2)
-    return _own_lag_correlation(pearson, ind, n_trend=2)
+    return _own_lag_correlation(pearson, segments, n_trend=2)
 
 
 def _single_window_own_lag(pos: np.ndarray, fit: NB2Fit) -> float:
@@ -331,13 +336,9 @@ def _single_window_own_lag(pos: np.ndarray, fit: NB2Fit) -> float:
     """
     zeros = np.zeros(pos.size)
     if pos.size >= 8:
-        steps = np.arange(pos.size) - (pos.size - 1) / 2
-        X = np.column_stack([np.ones(pos.size), steps])
-        line = nb2_mle(pos, X)
-        if line.converged:
-            mu = np.exp(np.clip(X @ line.params, -50, 50))
-            pearson = (pos - mu) / np.sqrt(mu + line.alpha * mu**2)
-            return _own_lag_correlation(pearson, zeros, n_trend=2)
+        rho = _own_lag_around_lines(pos, zeros)
+        if rho is not None:
+            return rho
     mu = np.full(pos.size, pos.mean())
     return _own_lag_correlation((pos - mu) / np.sqrt(mu + fit.alpha * mu**2), zeros)
 

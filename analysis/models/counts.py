@@ -613,9 +613,7 @@ def fit_zinb(y, X=None, offset=None) -> CountFit:
     from statsmodels.discrete.count_model import ZeroInflatedNegativeBinomialP
 
     out = _fit_sm(lambda: ZeroInflatedNegativeBinomialP(y, X, offset=off, p=2), "zinb", "zinb", y)
-    from scipy.special import expit
-
-    inflation = float(expit(out.params.iloc[0]))
+    inflation = float(special.expit(out.params.iloc[0]))
     if not (out.converged and np.isfinite(out.llf)) or inflation < _BOUNDARY_INFLATION:
         # The inflation probability runs to 0 (its logit to -infinity): no zero inflation is
         # found, the likelihood is NB2's and its Hessian singular, so the optimiser stalls or

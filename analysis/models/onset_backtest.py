@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
+from analysis.formatting import join_words
 from analysis.models.onset import OnsetSpec, fit_onset
 from analysis.scoring import brier, log_score, reliability, roc_auc
 
@@ -244,8 +245,7 @@ def _verdict(card: dict, enough: bool, min_onsets: int) -> str:
     if card["beats_naive"]:
         return head + ": it beat every naive rule on this study's past onsets."
     lost = [names[m] for m, ok in card["beats"].items() if not ok]
-    listed = lost[0] if len(lost) == 1 else ", ".join(lost[:-1]) + " or " + lost[-1]
     return (
-        head + f": it did not beat {listed} on this study's past onsets, so its "
+        head + f": it did not beat {join_words(lost, 'or')} on this study's past onsets, so its "
         "probabilities are not headlined."
     )

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.formatting import format_probability
+from analysis.formatting import format_probability, join_words
 from analysis.periods import parse_quarter, quarter_of
 
 #: Moves in expected events smaller than this are not listed.
@@ -65,7 +65,7 @@ class QuarterChanges:
         """One sentence per kind of change, numbers included."""
         out = []
         if len(self.new_regions):
-            listed = _join(
+            listed = join_words(
                 f"{r.region_name} ({_events(r.events)})" for r in self.new_regions.itertuples()
             )
             out.append(f"First events in twelve months in {self.quarter}: {listed}.")
@@ -77,7 +77,7 @@ class QuarterChanges:
         threshold = _percent(self.probability)
         for frame, verb in ((self.raised, "raised"), (self.cleared, "cleared")):
             if len(frame):
-                listed = _join(
+                listed = join_words(
                     f"{r.region_name} (P(surge) {_percent(r.p_before)} to {_percent(r.p_now)})"
                     for r in frame.itertuples()
                 )
@@ -87,7 +87,7 @@ class QuarterChanges:
         if not self.expected_recorded:
             out.append("The previous overview did not record expected events to compare with.")
         elif len(self.moves):
-            listed = _join(
+            listed = join_words(
                 f"{r.region_name} {r.before:.1f} ({r.before_low:.0f}-{r.before_high:.0f}) to "
                 f"{r.now:.1f} ({r.now_low:.0f}-{r.now_high:.0f})"
                 for r in self.moves.itertuples()
@@ -124,13 +124,6 @@ def _events(n: Any) -> str:
 
 def _percent(p: float) -> str:
     return format_probability(p)
-
-
-def _join(items: Any) -> str:
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _intervals(low: pd.Series, high: pd.Series) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.formatting import format_p_value, format_probability
+from analysis.formatting import format_p_value, format_probability, join_words
 from analysis.models.risk import WindowForecast
 
 
@@ -176,8 +176,7 @@ def actor_sentence(
     if against.empty:
         return sentence + "; no opposing side is recorded."
     listed = [f"{side} ({n:,})" for side, n in against.head(top).items()]
-    joined = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
-    return sentence + f"; the sides it fought or attacked most were {joined}."
+    return sentence + f"; the sides it fought or attacked most were {join_words(listed)}."
 
 
 GROWTH_COLUMNS = {
@@ -277,8 +276,7 @@ def counted_noun(actors: list[str] | tuple[str, ...] | None) -> str:
     names = [str(a) for a in (actors or []) if str(a).strip()]
     if not names:
         return "Events"
-    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-    return f"Events involving {joined}"
+    return f"Events involving {join_words(names, 'or')}"
 
 
 def forecast_table(fc: Any, region_id: str) -> pd.DataFrame:
@@ -451,8 +449,7 @@ def _step_list(steps: list[int]) -> str:
             runs[-1].append(s)
         else:
             runs.append([s])
-    parts = [f"{r[0]}" if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return join_words(f"{r[0]}" if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
 
 
 def counts_caption(region_name: str, freq: str, windows: list[tuple[str, str]]) -> str:

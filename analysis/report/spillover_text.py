@@ -44,7 +44,7 @@ def risk_table(risk: Any, region_ids: list[str], spill: Any = None) -> pd.DataFr
     rows["median"] = [f"{m:g}" for m in rows["median"].astype(float)]
     if spill is not None:
         share = spill.regions.set_index("region_id")["share_neighbour"].reindex(rows.index)
-        rows["share_neighbour"] = [f"{100 * v:.0f}%" if np.isfinite(v) else "" for v in share]
+        rows["share_neighbour"] = [_pct(v) if np.isfinite(v) else "" for v in share]
     return (
         rows.reset_index()
         .reindex(columns=[c for c in RISK_COLUMNS if c in rows.columns or c == "region_id"])
