@@ -782,3 +782,31 @@ def test_likelihood_is_computed_per_connected_group():
     _, _, ne_one, _, _, _ = H._components(theta, one)
     np.testing.assert_allclose(ne_big[20:40], ne_one, rtol=1e-12)
     assert np.all(ne_big[40] == 0)
+
+
+@pytest.mark.real_data
+def test_line_search_overflow_never_reaches_the_reader_as_a_warning(real_data_path):
+    """The real study's spillover fit on its first 56 months (2015-01 to 2019-08) sent the
+    optimiser's line search through exp() overflows, which the methods appendix printed as
+    RuntimeWarnings; the fit must be silent and unchanged in kind (a finite optimum)."""
+    import warnings
+    from pathlib import Path
+
+    from analysis.models import registry
+    from analysis.models.forecast import History
+    from analysis.report import context
+
+    study = Path(__file__).resolve().parent.parent / "studies" / "jnim_sahel_ucdp.yaml"
+    ctx = context.load(study)
+    wide = ctx.data.panel.pivot(index="region_id", columns="period", values="events")
+    history = History(
+        wide.to_numpy()[:, :56].astype(np.int64), tuple(wide.index), wide.columns[:56]
+    )
+    model = registry.get(
+        "spillover", boundaries=ctx.data.boundaries, focus=list(ctx.study.focus), horizon=6
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        fitted = model.fit(history)
+    paths = fitted.sample_paths(6, 50, np.random.default_rng(0))
+    assert np.isfinite(paths).all()

@@ -893,14 +893,18 @@ def _optimise(fun, theta0, bounds, pb, scale, curvature=None):
             else:
                 theta0 = theta_n
     for _attempt in range(0 if res is not None else 2):
-        res = optimize.minimize(
-            fun,
-            theta0,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
-        )
+        # The line search tries steps far from any sensible fit, where exp() overflows and the
+        # likelihood is not finite; L-BFGS-B reads that as "step too long" and backs off, so
+        # those trial points are expected and must not reach a report as warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            res = optimize.minimize(
+                fun,
+                theta0,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=bounds,
+                options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
+            )
         if res.success:
             break
         theta0 = res.x  # restart from where it stopped; L-BFGS-B memory often stalls
@@ -2061,10 +2065,11 @@ def profile_intervals(
             if found is None:  # the fixed-curvature iteration stalled: the general optimiser
                 bounds = list(base_bounds)
                 bounds[i] = (v, v)
-                res = optimize.minimize(
-                    fun, th0, jac=True, method="L-BFGS-B", bounds=bounds,
-                    options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
-                )  # fmt: skip
+                with np.errstate(over="ignore", invalid="ignore"):  # as in _optimise
+                    res = optimize.minimize(
+                        fun, th0, jac=True, method="L-BFGS-B", bounds=bounds,
+                        options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
+                    )  # fmt: skip
                 found = res.x, -res.fun / scale
             warm[:] = found[0]
             return fit.loglik - found[1] - drop
