@@ -247,3 +247,39 @@ def test_cross_border_units_and_the_sentence_when_none_is_described(boundaries) 
         "MR-02", "Hodh el Gharbi", boundaries, targets, {"MR-02", "MR-03"}
     )
     assert alone == "Hodh el Gharbi has no cross-border neighbour in the study."
+
+
+def test_spillover_evidence_sentence_quotes_its_skill_beside_the_report_models() -> None:
+    def rows(model: str, crps: tuple[float, float]) -> list[dict]:
+        return [
+            {"group": "focus", "model": model, "step": s, "crps": c, "pit_coverage_80": 0.8,
+             "n_forecasts": 12}
+            for s, c in zip((1, 2), crps, strict=True)
+        ]  # fmt: skip
+
+    card = {
+        "by_group": [
+            {"group": "focus", "model": "nb_climatology", "is_baseline": True, "crps": 2.0},
+            {"group": "focus", "model": "zero", "is_baseline": True, "crps": 4.0},
+            {"group": "focus", "model": "auto", "is_baseline": False, "crps": 1.5},
+            {"group": "focus", "model": "spillover", "is_baseline": False, "crps": 2.5},
+        ],
+        "by_group_horizon": rows("nb_climatology", (1.0, 3.0))
+        + rows("zero", (2.0, 6.0))
+        + rows("ensemble_local", (0.8, 2.4))
+        + rows("spillover", (1.5, 3.5)),
+    }
+    text = spillover_text.spillover_evidence_sentence(card, "focus", "ensemble_local")
+    # spillover: 1 - 5 / 4 = -25%; the report model: 1 - 3.2 / 4 = +20%
+    assert "over steps 1-2 of this report's backtest (24 outcomes in the focus regions)" in text
+    assert "its CRPS is 25.0% above the best baseline's (nb_climatology)" in text
+    assert "the report model's is 20.0% below" in text
+    assert "forecasts worse than a baseline here" in text
+    better = {
+        **card,
+        "by_group_horizon": card["by_group_horizon"][:-2] + rows("spillover", (0.5, 2.5)),
+    }
+    text = spillover_text.spillover_evidence_sentence(better, "focus", "ensemble_local")
+    assert "its CRPS is 25.0% below" in text and "worse than a baseline" not in text
+    assert spillover_text.spillover_evidence_sentence(card, "quiet", "ensemble_local") == ""
+    assert spillover_text.spillover_evidence_sentence(None, "focus", "ensemble_local") == ""

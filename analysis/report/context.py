@@ -108,8 +108,10 @@ class StudyResults:
     evidence : dict
         ``auto``'s evidence (candidates, scores, Monte Carlo errors, rule).
     backtest : analysis.evaluation.BacktestResult
-        Rolling-origin backtest of the chosen model and the baselines at steps 1..horizon
-        (origins every ``EVIDENCE_STRIDE`` periods over the last ``EVIDENCE_ORIGINS``).
+        Rolling-origin backtest of the chosen model, the spillover model as the study chose
+        it (``spillover``, the source of the shares the reports quote) and the baselines at
+        steps 1..horizon (origins every ``EVIDENCE_STRIDE`` periods over the last
+        ``EVIDENCE_ORIGINS``).
     scorecard : dict
         :func:`analysis.evaluation.scorecard` of ``backtest`` (unpaired): the same for every
         region report of the study, so computed here once rather than in each report.
@@ -173,7 +175,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     from analysis.models.onset_forecast import onset_forecast
     from analysis.models.registry import get
     from analysis.models.risk import path_risk
-    from analysis.models.spillover import spillover_forecast
+    from analysis.models.spillover import SpilloverForecaster, spillover_forecast
     from analysis.models.spillover_scenarios import focus_scenarios
     from analysis.models.spillover_select import fit_chosen
 
@@ -206,25 +208,33 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
         # the evidence backtests the forecast the report shows: auto's rule limited to the
         # candidates it chose, spread calibration included, with the evidence's sample count
         model = auto.restricted_to(fitted, EVIDENCE_SAMPLES)
+        # neighbour shares and scenarios: endemic offsets and trend damping as
+        # rolling-origin CRPS chooses them
+        spill_model, spill_choice = fit_chosen(
+            panel,
+            boundaries=ctx.data.boundaries,
+            focus=list(study.focus),
+            horizon=study.horizon,
+            seed=study.seed,
+        )
+        # the spillover model as chosen is backtested beside the report model, so the shares
+        # it gives are quoted with its own evidence on the same origins and steps
+        spill_forecaster = SpilloverForecaster(
+            boundaries=ctx.data.boundaries,
+            focus=tuple(study.focus),
+            endemic_effects=spill_choice.endemic_effects,
+            damping=spill_choice.damping,
+        )
         n_per = history.counts.shape[1]
         bt = backtest(
             history,
-            [model, *BASELINES],
+            [model, spill_forecaster, *BASELINES],
             start=history.periods[max(0, n_per - EVIDENCE_ORIGINS - 1)],
             horizon=study.horizon,
             n_samples=EVIDENCE_SAMPLES,
             seed=study.seed,
             focus=list(study.focus),
             stride=EVIDENCE_STRIDE,
-        )
-        # neighbour shares and scenarios: endemic offsets and trend damping as
-        # rolling-origin CRPS chooses them
-        spill_model, _ = fit_chosen(
-            panel,
-            boundaries=ctx.data.boundaries,
-            focus=list(study.focus),
-            horizon=study.horizon,
-            seed=study.seed,
         )
         # the reports read only the neighbour shares (point estimates) from this run: the
         # probabilities are the report model's, the contrasts come from focus_scenarios

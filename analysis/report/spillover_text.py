@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.formatting import format_probability
+from analysis.report.region_text import evidence_table
 
 RISK_COLUMNS = {
     "region_id": "region",
@@ -279,6 +280,62 @@ def attributable_sentence(contrast: Any, targets: list[str] | None = None) -> st
         f"periods that is attributable to {focus} (continue minus silenced, as a share of "
         f"continue, per parameter draw): {parts}."
     )
+
+
+def _skill(table: pd.DataFrame) -> float:
+    """CRPS skill against the best baseline over all steps of an evidence table."""
+    return float(1 - table["CRPS"].sum() / table["baseline CRPS"].sum())
+
+
+def spillover_evidence_sentence(
+    card: dict[str, Any] | None, group: str, report_model: str, spillover: str = "spillover"
+) -> str:
+    """The evidence behind the spillover shares: the spillover model's CRPS skill against the
+    best baseline on the report's own backtest (same origins, steps and group of regions),
+    beside the report model's.
+
+    Parameters
+    ----------
+    card : dict or None
+        :func:`analysis.evaluation.scorecard` of the study's evidence backtest, which includes
+        the spillover model as the study chose it.
+    group : str
+        The region's group (focus, active or quiet).
+    report_model : str
+        The name in the card of the model the report's forecasts come from.
+    spillover : str
+        The spillover model's name in the card.
+
+    Returns
+    -------
+    str
+        Empty when the card has no rows for the spillover model in this group.
+    """
+    if not card:
+        return ""
+    spill = evidence_table(card, spillover, group)
+    if spill.empty:
+        return ""
+    skill = _skill(spill)
+    own = evidence_table(card, report_model, group)
+    steps = f"{int(spill['step'].min())}-{int(spill['step'].max())}"
+    text = (
+        f"Evidence for the spillover model behind the shares: over steps {steps} of this "
+        f"report's backtest ({int(spill['outcomes'].sum())} outcomes in the {group} regions), "
+        f"its CRPS is {abs(100 * skill):.1f}% {'below' if skill >= 0 else 'above'} the best "
+        f"baseline's ({spill['best baseline'].iloc[0]})"
+    )
+    if not own.empty:
+        mine = _skill(own)
+        text += (
+            f"; the report model's is {abs(100 * mine):.1f}% {'below' if mine >= 0 else 'above'}"
+        )
+    if skill < 0:
+        return (
+            text + ". It forecasts worse than a baseline here, so its shares say how that "
+            "model spreads events, not that they will spread."
+        )
+    return text + "."
 
 
 ONSET_METHODS = {

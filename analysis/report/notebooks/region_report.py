@@ -226,8 +226,9 @@ show.figure(
 # count that comes from its neighbours' last counts, one period ahead; the shares attributable
 # to the focus in the sentences are that model's what-if over the horizon, in which the focus's
 # events also travel through other regions, so they can be larger. Both are what-ifs of a
-# model, not forecasts: its own forecasts are scored in the methods appendix beside the
-# others, where a negative skill means the report model's numbers are the ones to use.
+# model, not forecasts. The spillover model is backtested beside the report model on the
+# same origins and steps; the sentence below the table gives its skill, and where it is
+# negative the shares describe the model, not evidence that events will spread.
 
 # %%
 show.table(
@@ -235,6 +236,9 @@ show.table(
 )
 if attributable and region_id in ctx.study.focus:
     show.markdown("{sentence}", sentence=attributable)
+spillover_evidence = spillover_text.spillover_evidence_sentence(card, group, shared.chosen)
+if spillover_evidence:  # the table's neighbour shares come from it too
+    show.markdown("{sentence}", sentence=spillover_evidence)
 if region_id in ctx.study.focus:
     show.figure(
         plots.region_map(
