@@ -55,7 +55,7 @@ from analysis.growth import (
     trend,
 )
 from analysis.growth.dependence import ar1_mean_variance_factor
-from analysis.growth.ratio import _effective_count_limits
+from analysis.growth.ratio import _effective_count_limits, _log_ratio_variance, _window_lines
 from analysis.models.counts import nb2_mle
 from analysis.simulate import simulate_growth_series, simulate_ownlag_series
 
@@ -85,21 +85,22 @@ def ar1_true_ratio_interval(
     """The independent-count NB ratio interval with its variance multiplied by the AR(1) factor
     of the *true* own-lag share (an oracle: the share is known here, never in a report).
 
-    Same construction as ``RateRatioResult.nb_ci_low/high`` (NB2 window-indicator fit, Wald-t
-    variance of the log ratio on t(n-3), read as a Jeffreys interval on design-effect-deflated
-    counts); with constant means within each window the AR(1) sandwich of the log ratio is
-    that variance times :func:`analysis.growth.dependence.ar1_mean_variance_factor` for equal
-    windows. NaN when a window
-    has no events (the one-sided bounds do not use this variance).
+    Same construction as ``RateRatioResult.nb_ci_low/high`` (the variance of the log ratio of
+    window totals, around lines within the windows where they hold a trend, on its t reference,
+    read as a Jeffreys interval on design-effect-deflated counts); with constant means within
+    each window the AR(1) sandwich of the log ratio is that variance times
+    :func:`analysis.growth.dependence.ar1_mean_variance_factor` for equal windows. NaN when a
+    window has no events (the one-sided bounds do not use this variance).
     """
     ca, cb = float(a.sum()), float(b.sum())
     if ca == 0 or cb == 0 or a.size != b.size:
         return math.nan, math.nan
     y = np.concatenate([a, b]).astype(float)
-    X = np.column_stack([np.ones(y.size), np.r_[np.zeros(a.size), np.ones(b.size)]])
-    fit = nb2_mle(y, X)
-    var = float(fit.bse()[1]) ** 2 * ar1_mean_variance_factor(own_lag, a.size)
-    q = stats.t.ppf(1 - alpha / 2, max(y.size - 3, 1))
+    ind = np.r_[np.zeros(a.size), np.ones(b.size)]
+    fit = nb2_mle(y, np.column_stack([np.ones(y.size), ind]))
+    var, df = _log_ratio_variance(y, ind, fit, _window_lines(y, ind))
+    var *= ar1_mean_variance_factor(own_lag, a.size)
+    q = stats.t.ppf(1 - alpha / 2, df)
     return _effective_count_limits(ca, cb, a.size, b.size, var, q, alpha)
 
 
