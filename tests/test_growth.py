@@ -1116,3 +1116,29 @@ def test_ratio_variance_is_taken_around_lines_only_where_long_windows_hold_a_tre
     ind12 = np.r_[np.zeros(12), np.ones(12)]
     fit12 = nb2_mle(y12, np.column_stack([np.ones(24), ind12]))
     assert not ratio._trend_inside_windows(ratio._window_lines(y12, ind12), fit12, 12)
+
+
+def test_growth_sentence_says_when_the_window_comparison_and_the_trend_disagree():
+    base = {"region_name": "Kayes", "count_a": 10, "count_b": 30, "period_a": "2021",
+            "period_b": "2024", "ratio": 3.0, "ci_low": 1.5, "ci_high": 6.0,
+            "nb_ci_low": 1.4, "nb_ci_high": 6.5, "annual_growth_pct": 40.0}  # fmt: skip
+
+    def text(ratio_ci, trend_ci, **extra):
+        row = {**base, "headline_ci_low": ratio_ci[0], "headline_ci_high": ratio_ci[1],
+               "annual_growth_ci": list(trend_ci), **extra}  # fmt: skip
+        return g.growth_sentence(row)
+
+    agree = text((1.3, 7.0), (10.0, 80.0))
+    assert "established" not in agree and "opposite" not in agree and "alone" not in agree
+    # only the window comparison excludes no change
+    only_ratio = text((1.3, 7.0), (-10.0, 80.0))
+    assert "two windows differ beyond chance, but a steady trend from 2021 to 2024 is not" in (
+        only_ratio
+    )
+    # only the trend does
+    assert "these two windows alone do not differ beyond chance" in text((0.8, 7.0), (10.0, 80.0))
+    # both, in opposite directions
+    assert "point in opposite directions" in text((1.3, 7.0), (-60.0, -5.0))
+    # neither: nothing to reconcile; one-sided bounds (an empty window) are not compared
+    for quiet in (text((0.8, 7.0), (-10.0, 80.0)), text((2.0, math.inf), (10.0, 80.0), count_a=0)):
+        assert not any(k in quiet for k in ("established", "opposite", "alone")), quiet

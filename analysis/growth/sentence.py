@@ -87,7 +87,35 @@ def growth_sentence(
         ci = row.get("annual_growth_ci")
         if ci is not None and len(ci) == 2 and np.all(np.isfinite(np.asarray(ci, dtype=float))):
             text += f" ({level}% CI {float(ci[0]):+.0f}% to {float(ci[1]):+.0f}%)"
+        text += _agreement_clause((head_lo, head_hi), ci, pa, pb, two_sided=ca > 0 and cb > 0)
     cp = row.get("change_point")
     if cp:
         text += f", and the growth changed pace around {cp}"
     return text
+
+
+def _agreement_clause(ratio_ci: tuple, trend_ci, period_a, period_b, *, two_sided: bool) -> str:
+    """What a reader should make of a window comparison and a trend that disagree: a clause
+    when one interval excludes no change and the other does not, or when they exclude it in
+    opposite directions (empty when they agree, or either interval is missing)."""
+    if not two_sided or trend_ci is None or len(trend_ci) != 2:
+        return ""
+    r_lo, r_hi = (float(v) for v in ratio_ci)
+    t_lo, t_hi = (float(v) for v in trend_ci)
+    if not np.all(np.isfinite([r_lo, r_hi, t_lo, t_hi])):
+        return ""
+    ratio_dir = 1 if r_lo > 1 else (-1 if r_hi < 1 else 0)
+    trend_dir = 1 if t_lo > 0 else (-1 if t_hi < 0 else 0)
+    if ratio_dir == trend_dir:
+        return ""
+    if ratio_dir and trend_dir:
+        return (
+            f"; the two windows and the trend from {period_a} to {period_b} point in opposite "
+            "directions, so the counts did not move steadily (see the counts figure)"
+        )
+    if ratio_dir:
+        return (
+            f"; the two windows differ beyond chance, but a steady trend from {period_a} to "
+            f"{period_b} is not established"
+        )
+    return "; the trend is clear, but these two windows alone do not differ beyond chance"
