@@ -86,7 +86,8 @@ def ar1_true_ratio_interval(
     of the *true* own-lag share (an oracle: the share is known here, never in a report).
 
     Same construction as ``RateRatioResult.nb_ci_low/high`` (the variance of the log ratio of
-    window totals, around lines within the windows where they hold a trend, on its t reference,
+    window totals, around lines within the windows where they hold a trend, decided as the
+    reports decide it, with the estimated own-lag share; on its t reference,
     read as a Jeffreys interval on design-effect-deflated counts); with constant means within
     each window the AR(1) sandwich of the log ratio is that variance times
     :func:`analysis.growth.dependence.ar1_mean_variance_factor` for equal windows. NaN when a
@@ -98,7 +99,7 @@ def ar1_true_ratio_interval(
     y = np.concatenate([a, b]).astype(float)
     ind = np.r_[np.zeros(a.size), np.ones(b.size)]
     fit = nb2_mle(y, np.column_stack([np.ones(y.size), ind]))
-    var, df = _log_ratio_variance(y, ind, fit, _window_lines(y, ind))
+    var, df, _ = _log_ratio_variance(y, ind, fit, _window_lines(y, ind))
     var *= ar1_mean_variance_factor(own_lag, a.size)
     q = stats.t.ppf(1 - alpha / 2, df)
     return _effective_count_limits(ca, cb, a.size, b.size, var, q, alpha)

@@ -1010,7 +1010,7 @@ def test_ar1_ratio_interval_is_log_wald_t_of_the_ar1_sandwich(level, window, see
     fit, se, q = _ar1_wald(y, X, ind, lines.own_lag)
     # the AR(1) factor applies to the independent-count variance of the log ratio (around the
     # lines inside long windows that hold a trend)
-    var, _ = ratio._log_ratio_variance(y, ind, fit, lines)
+    var, _, _ = ratio._log_ratio_variance(y, ind, fit, lines)
     se *= math.sqrt(var) / fit.bse()[1]
     # the ratio's t reference is floored at 3 degrees of freedom (sparse windows reach 1-2)
     df = dependence._ar1_df(y.size, lines.own_lag, 2)
@@ -1073,17 +1073,21 @@ def test_ratio_variance_of_growing_long_windows_is_taken_around_lines():
     n, head, shrink = 200, 0, []
     ind = np.r_[np.zeros(36), np.ones(36)]
     X = np.column_stack([np.ones(72), ind])
+    disagree = 0
     for _ in range(n):
         s = simulate_ownlag_series(10.0, 50.0, 0.0, 0.2, rng, n_periods=72)
         a, b = s.counts[:36], s.counts[36:]
         r = g.rate_ratio(a, b)
         head += r.headline_low <= s.true_ratio <= r.headline_high
+        # a headline that excludes "no change" never sits beside p > 0.05
+        disagree += (r.headline_low > 1 or r.headline_high < 1) and r.p_value > 0.05
         se_means = nb2_mle(s.counts.astype(float), X).bse()[1]
         q = stats.t.ppf(0.975, 72 - 3)
         lo, hi = ratio._effective_count_limits(a.sum(), b.sum(), 36, 36, se_means**2, q, 0.05)
         shrink.append(math.log(r.nb_ci_high / r.nb_ci_low) / math.log(hi / lo))
     assert abs(head / n - 0.95) <= 3 * math.sqrt(0.95 * 0.05 / n), head / n
     assert np.median(shrink) < 0.9, np.median(shrink)
+    assert disagree == 0
 
 
 def test_ratio_variance_is_taken_around_lines_only_where_long_windows_hold_a_trend():
@@ -1103,12 +1107,26 @@ def test_ratio_variance_is_taken_around_lines_only_where_long_windows_hold_a_tre
         y = y.astype(float)
         fit, lines = nb2_mle(y, X), ratio._window_lines(y, ind)
         assert ratio._trend_inside_windows(lines, fit, 36) is trend_inside
-        var, df = ratio._log_ratio_variance(y, ind, fit, lines)
+        var, df, around = ratio._log_ratio_variance(y, ind, fit, lines)
+        assert around is trend_inside
         if trend_inside:
             by_window = [lines.mu[ind == v] for v in (0, 1)]
             expected = sum(np.sum(m + lines.alpha * m**2) / np.sum(m) ** 2 for m in by_window)
             assert var == pytest.approx(expected) and df == 72 - 4 - 1
             assert var < fit.bse()[1] ** 2  # the trend no longer counts as overdispersion
+            # what rate_ratio reports: the NB interval on that variance, the AR(1) interval on
+            # the sandwich rescaled to it, and the NB p-value a Wald-t test on it
+            r = g.rate_ratio(y[:36], y[36:])
+            q = stats.t.ppf(0.975, df)
+            nb = ratio._effective_count_limits(y[:36].sum(), y[36:].sum(), 36, 36, var, q, 0.05)
+            assert (r.nb_ci_low, r.nb_ci_high) == pytest.approx(nb, rel=1e-9)
+            dep = dependence._dependence(fit, y, X, ind, lines.own_lag)
+            se_ar1 = math.sqrt(dep.cov_ar1[1, 1] * var) / fit.bse()[1]
+            q_ar1 = stats.t.ppf(0.975, max(dep.df_ar1, dependence._MIN_AR1_DF))
+            wald = np.exp(fit.params[1] + np.array([-1.0, 1.0]) * q_ar1 * se_ar1)
+            assert (r.ar1_ci_low, r.ar1_ci_high) == pytest.approx(tuple(wald), rel=1e-9)
+            nb_p = 2 * stats.t.sf(abs(fit.params[1]) / math.sqrt(var), df)
+            assert r.p_value >= nb_p - 1e-12
         else:
             assert var == pytest.approx(fit.bse()[1] ** 2) and df == 72 - 3
     # 12-month windows keep their means, whatever the lines say
@@ -1132,13 +1150,34 @@ def test_growth_sentence_says_when_the_window_comparison_and_the_trend_disagree(
     assert "established" not in agree and "opposite" not in agree and "alone" not in agree
     # only the window comparison excludes no change
     only_ratio = text((1.3, 7.0), (-10.0, 80.0))
-    assert "two windows differ beyond chance, but a steady trend from 2021 to 2024 is not" in (
-        only_ratio
+    assert (
+        "the window comparison's interval excludes no change but the trend's does not, so a "
+        "steady trend from 2021 to 2024 is not established" in only_ratio
     )
     # only the trend does
-    assert "these two windows alone do not differ beyond chance" in text((0.8, 7.0), (10.0, 80.0))
+    assert "these two windows alone do not establish a change" in text((0.8, 7.0), (10.0, 80.0))
     # both, in opposite directions
     assert "point in opposite directions" in text((1.3, 7.0), (-60.0, -5.0))
     # neither: nothing to reconcile; one-sided bounds (an empty window) are not compared
     for quiet in (text((0.8, 7.0), (-10.0, 80.0)), text((2.0, math.inf), (10.0, 80.0), count_a=0)):
         assert not any(k in quiet for k in ("established", "opposite", "alone")), quiet
+
+
+@pytest.mark.slow
+def test_ratio_p_value_agrees_with_the_headline_when_windows_hold_a_trend():
+    """Two 36-month windows that both triple within themselves, window B 1.0-1.5 times A (NB,
+    size 5). Around the lines the interval narrows, so the NB p-value must come from the same
+    variance: the window-mean likelihood-ratio p-value read the trend as noise and sat above
+    0.05 beside a headline excluding 1 (4 of these 100 series)."""
+    rng = np.random.default_rng(7)
+    steps = np.arange(36)
+    excluding = disagree = 0
+    for _ in range(100):
+        inside = 5 * np.exp(np.log(3) * steps / 36)
+        mu = np.r_[inside, rng.uniform(1.0, 1.5) * inside]
+        y = rng.negative_binomial(5, 5 / (5 + mu))
+        r = g.rate_ratio(y[:36], y[36:])
+        excludes = r.headline_low > 1 or r.headline_high < 1
+        excluding += excludes
+        disagree += excludes and r.p_value > 0.05
+    assert excluding >= 20 and disagree == 0, (excluding, disagree)

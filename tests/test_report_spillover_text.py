@@ -281,5 +281,11 @@ def test_spillover_evidence_sentence_quotes_its_skill_beside_the_report_models()
     }
     text = spillover_text.spillover_evidence_sentence(better, "focus", "ensemble_local")
     assert "its CRPS is 25.0% below" in text and "worse than a baseline" not in text
+    assert "scores its forecasts, not its split of them" in text
+    # a group without events (baseline CRPS 0): no skill to quote
+    silent = {**card, "by_group_horizon": [
+        {**r, "crps": 0.0} for r in card["by_group_horizon"] if r["model"] != "spillover"
+    ] + rows("spillover", (0.0, 0.0))}  # fmt: skip
+    assert spillover_text.spillover_evidence_sentence(silent, "focus", "ensemble_local") == ""
     assert spillover_text.spillover_evidence_sentence(card, "quiet", "ensemble_local") == ""
     assert spillover_text.spillover_evidence_sentence(None, "focus", "ensemble_local") == ""

@@ -212,10 +212,13 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
         dep = _dependence(fit, y, X, ind, None if lines is None else lines.own_lag)
         se_hac = math.sqrt(max(dep.cov_hac[1, 1], 0.0))
         se_ar1 = math.sqrt(max(dep.cov_ar1[1, 1], 0.0))
-        var, df = _log_ratio_variance(y, ind, fit, lines)
+        var, df_nb, around_lines = _log_ratio_variance(y, ind, fit, lines)
         se_ar1 *= math.sqrt(var) / se  # the AR(1) factor carried over to that variance
-        se = math.sqrt(var)
-        q = stats.t.ppf(1 - alpha_level / 2, df)
+        if around_lines:
+            # the window-mean LR test reads the trend inside the windows as noise too: the
+            # p-value follows the variance the interval uses
+            p = float(2 * stats.t.sf(abs(b) / math.sqrt(var), df_nb))
+        q_nb = stats.t.ppf(1 - alpha_level / 2, df_nb)
         df_ar1 = max(dep.df_ar1, _MIN_AR1_DF)
         q_ar1 = stats.t.ppf(1 - alpha_level / 2, df_ar1)
         own = _ownlag_interval(y, X, ind, 1, alpha_level, start=fit)
@@ -230,7 +233,7 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
         # own-lag share of sparse series is underestimated (0.3 events a month, 36-month
         # windows, own-lag 0.5-0.8: 88.5-91.5% in 200 series each, where log-Wald gives
         # 95-100%), though it over-covers less elsewhere (docs/internals.md, issue 14).
-        nb_lo, nb_hi = _effective_count_limits(ca, cb, y_a.size, y_b.size, se * se, q, alpha_level)
+        nb_lo, nb_hi = _effective_count_limits(ca, cb, y_a.size, y_b.size, var, q_nb, alpha_level)
         out.update(
             low=float(nb_lo),
             high=float(nb_hi),
@@ -347,10 +350,11 @@ def _window_lines(y: np.ndarray, ind: np.ndarray) -> _WindowLines | None:
 
 def _log_ratio_variance(
     y: np.ndarray, ind: np.ndarray, means: NB2Fit, lines: _WindowLines | None
-) -> tuple[float, int]:
-    """Variance of the log ratio of window totals for independent months, and its t degrees
-    of freedom: from the window-mean fit, or around the lines within the windows where
-    :func:`_trend_inside_windows` finds a trend, ``sum(m + alpha m^2) / (sum m)^2`` per window.
+) -> tuple[float, int, bool]:
+    """Variance of the log ratio of window totals for independent months, its t degrees of
+    freedom, and whether it was taken around the lines: from the window-mean fit, or around the
+    lines within the windows where :func:`_trend_inside_windows` finds a trend,
+    ``sum(m + alpha m^2) / (sum m)^2`` per window.
 
     The window-mean fit reads a trend inside a window as overdispersion: 36-month windows
     growing 50% a year at 10 events a month, no dependence, were covered 97.8% of the time
@@ -358,12 +362,12 @@ def _log_ratio_variance(
     """
     window = int(min(np.sum(ind == 0), np.sum(ind == 1)))
     if lines is None or not _trend_inside_windows(lines, means, window):
-        return float(means.bse()[1]) ** 2, max(y.size - 3, 1)
+        return float(means.bse()[1]) ** 2, max(y.size - 3, 1), False
     var = sum(
         float(np.sum(m + lines.alpha * m**2) / np.sum(m) ** 2)
         for m in (lines.mu[ind == 0], lines.mu[ind == 1])
     )
-    return var, max(y.size - lines.n_params - 1, 1)
+    return var, max(y.size - lines.n_params - 1, 1), True
 
 
 def _trend_inside_windows(lines: _WindowLines, means: NB2Fit, window: int) -> bool:

@@ -97,7 +97,9 @@ def growth_sentence(
 def _agreement_clause(ratio_ci: tuple, trend_ci, period_a, period_b, *, two_sided: bool) -> str:
     """What a reader should make of a window comparison and a trend that disagree: a clause
     when one interval excludes no change and the other does not, or when they exclude it in
-    opposite directions (empty when they agree, or either interval is missing)."""
+    opposite directions (empty when they agree, or either interval is missing). It speaks of
+    the two intervals the sentence shows, not of tests: the study-wide adjusted p-values
+    beside it may still call neither significant."""
     if not two_sided or trend_ci is None or len(trend_ci) != 2:
         return ""
     r_lo, r_hi = (float(v) for v in ratio_ci)
@@ -115,7 +117,10 @@ def _agreement_clause(ratio_ci: tuple, trend_ci, period_a, period_b, *, two_side
         )
     if ratio_dir:
         return (
-            f"; the two windows differ beyond chance, but a steady trend from {period_a} to "
-            f"{period_b} is not established"
+            "; the window comparison's interval excludes no change but the trend's does not, "
+            f"so a steady trend from {period_a} to {period_b} is not established"
         )
-    return "; the trend is clear, but these two windows alone do not differ beyond chance"
+    return (
+        "; the trend's interval excludes no change but the window comparison's does not, so "
+        "these two windows alone do not establish a change"
+    )

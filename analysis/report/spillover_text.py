@@ -10,6 +10,7 @@ continue scenario, never as a second level for the same region.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -283,8 +284,10 @@ def attributable_sentence(contrast: Any, targets: list[str] | None = None) -> st
 
 
 def _skill(table: pd.DataFrame) -> float:
-    """CRPS skill against the best baseline over all steps of an evidence table."""
-    return float(1 - table["CRPS"].sum() / table["baseline CRPS"].sum())
+    """CRPS skill against the best baseline over all steps of an evidence table (NaN when the
+    baseline's CRPS is 0: a group with no event, where every skill is undefined)."""
+    base = float(table["baseline CRPS"].sum())
+    return float(1 - table["CRPS"].sum() / base) if base > 0 else math.nan
 
 
 def spillover_evidence_sentence(
@@ -317,6 +320,8 @@ def spillover_evidence_sentence(
     if spill.empty:
         return ""
     skill = _skill(spill)
+    if not np.isfinite(skill):
+        return ""
     own = evidence_table(card, report_model, group)
     steps = f"{int(spill['step'].min())}-{int(spill['step'].max())}"
     text = (
@@ -325,17 +330,22 @@ def spillover_evidence_sentence(
         f"its CRPS is {abs(100 * skill):.1f}% {'below' if skill >= 0 else 'above'} the best "
         f"baseline's ({spill['best baseline'].iloc[0]})"
     )
-    if not own.empty:
-        mine = _skill(own)
+    mine = _skill(own) if not own.empty else math.nan
+    if np.isfinite(mine):
         text += (
             f"; the report model's is {abs(100 * mine):.1f}% {'below' if mine >= 0 else 'above'}"
         )
+    # the score tests the model's forecasts, not how it splits them between a region's own
+    # past and its neighbours: say so either way
     if skill < 0:
         return (
             text + ". It forecasts worse than a baseline here, so its shares say how that "
             "model spreads events, not that they will spread."
         )
-    return text + "."
+    return (
+        text + ". This scores its forecasts, not its split of them between a region's own past "
+        "and its neighbours; the shares remain that model's reading."
+    )
 
 
 ONSET_METHODS = {
