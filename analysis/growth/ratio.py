@@ -344,7 +344,7 @@ def _window_lines(y: np.ndarray, ind: np.ndarray) -> _WindowLines | None:
     if found is None:
         return None
     mu, fit = found
-    rho = _own_lag_correlation((y - mu) / np.sqrt(mu + fit.alpha * mu**2), ind, n_trend=2)
+    rho = _own_lag_around(y, mu, fit, ind)
     return _WindowLines(mu, float(fit.alpha), rho, int(fit.params.size), float(fit.llf))
 
 
@@ -403,6 +403,11 @@ def _own_lag_around_lines(y: np.ndarray, segments: np.ndarray) -> float | None:
     if found is None:
         return None
     mu, fit = found
+    return _own_lag_around(y, mu, fit, segments)
+
+
+def _own_lag_around(y: np.ndarray, mu: np.ndarray, fit: NB2Fit, segments: np.ndarray) -> float:
+    """Bias-corrected lag-1 correlation of the Pearson residuals around fitted lines."""
     pearson = (y - mu) / np.sqrt(mu + fit.alpha * mu**2)
     return _own_lag_correlation(pearson, segments, n_trend=2)
 

@@ -404,6 +404,13 @@ def evidence_table(card: dict[str, Any], model: str, group: str) -> pd.DataFrame
     )
 
 
+def evidence_skill(table: pd.DataFrame) -> float:
+    """CRPS skill against the best baseline over all steps of an :func:`evidence_table`
+    (NaN when the baseline's CRPS is 0: a group without events, where skill is undefined)."""
+    base = float(table["baseline CRPS"].sum())
+    return float(1 - table["CRPS"].sum() / base) if base > 0 else float("nan")
+
+
 def evidence_verdict(table: pd.DataFrame, model: str) -> str:
     """The evidence table in one sentence: skill over all its steps, the steps where the
     model is behind the best baseline, and the 80% coverage with its binomial standard error.
@@ -422,7 +429,7 @@ def evidence_verdict(table: pd.DataFrame, model: str) -> str:
     if table.empty:
         return ""
     base = str(table["best baseline"].iloc[0])
-    skill = 1 - table["CRPS"].sum() / table["baseline CRPS"].sum()
+    skill = evidence_skill(table)
     steps = [int(s) for s in table.loc[table["CRPS skill"] < 0, "step"]]
     where = (
         f"it is behind at step{'s' if len(steps) > 1 else ''} {_step_list(steps)}"

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.formatting import format_probability
-from analysis.report.region_text import evidence_table
+from analysis.report.region_text import evidence_skill, evidence_table
 
 RISK_COLUMNS = {
     "region_id": "region",
@@ -283,13 +283,6 @@ def attributable_sentence(contrast: Any, targets: list[str] | None = None) -> st
     )
 
 
-def _skill(table: pd.DataFrame) -> float:
-    """CRPS skill against the best baseline over all steps of an evidence table (NaN when the
-    baseline's CRPS is 0: a group with no event, where every skill is undefined)."""
-    base = float(table["baseline CRPS"].sum())
-    return float(1 - table["CRPS"].sum() / base) if base > 0 else math.nan
-
-
 def spillover_evidence_sentence(
     card: dict[str, Any] | None, group: str, report_model: str, spillover: str = "spillover"
 ) -> str:
@@ -319,7 +312,7 @@ def spillover_evidence_sentence(
     spill = evidence_table(card, spillover, group)
     if spill.empty:
         return ""
-    skill = _skill(spill)
+    skill = evidence_skill(spill)
     if not np.isfinite(skill):
         return ""
     own = evidence_table(card, report_model, group)
@@ -330,7 +323,7 @@ def spillover_evidence_sentence(
         f"its CRPS is {abs(100 * skill):.1f}% {'below' if skill >= 0 else 'above'} the best "
         f"baseline's ({spill['best baseline'].iloc[0]})"
     )
-    mine = _skill(own) if not own.empty else math.nan
+    mine = evidence_skill(own) if not own.empty else math.nan
     if np.isfinite(mine):
         text += (
             f"; the report model's is {abs(100 * mine):.1f}% {'below' if mine >= 0 else 'above'}"
