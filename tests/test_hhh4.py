@@ -240,7 +240,9 @@ def test_one_step_simulation_matches_closed_forms():
     sim = H.simulate_forward(fit, last, 1, n_draws=4, n_paths=20000, seed=3, uncertainty=False)
     np.testing.assert_allclose(sim.endemic[0, 0], en)
     np.testing.assert_allclose(sim.own[0, 0], own)
-    np.testing.assert_allclose(sim.neighbour[0, 0], ne)
+    # the simulation keeps the neighbour weights in float32 (half the memory of the largest
+    # arrays): a few float32 ulps apart (1.2e-7 with numpy 2.4), no more
+    np.testing.assert_allclose(sim.neighbour[0, 0], ne, rtol=1e-6)
     p_any = sim.any_event.mean(axis=(0, 1))
     exact = 1 - (k / (k + mu)) ** k
     se = np.sqrt(exact * (1 - exact) / 80000)
