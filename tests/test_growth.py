@@ -1161,6 +1161,12 @@ def test_growth_sentence_says_when_the_window_comparison_and_the_trend_disagree(
     # neither: nothing to reconcile; one-sided bounds (an empty window) are not compared
     for quiet in (text((0.8, 7.0), (-10.0, 80.0)), text((2.0, math.inf), (10.0, 80.0), count_a=0)):
         assert not any(k in quiet for k in ("established", "opposite", "alone")), quiet
+    # a limit just off the null never prints as the null beside a clause that it excludes it
+    # (Mopti 2017 -> 2020 read "95% CI 1.0-5.3 ... the window comparison's interval excludes no
+    # change")
+    near = text((1.03, 5.3), (-0.4, 80.0))
+    assert "CI 1.03-5.3" in near and "CI -0.4% to +80%" in near and "not established" in near
+    assert "CI 0.96-5.3" in text((0.96, 5.3), (10.0, 80.0))
 
 
 @pytest.mark.slow
@@ -1181,3 +1187,26 @@ def test_ratio_p_value_agrees_with_the_headline_when_windows_hold_a_trend():
         excluding += excludes
         disagree += excludes and r.p_value > 0.05
     assert excluding >= 20 and disagree == 0, (excluding, disagree)
+
+
+def test_one_sided_bound_from_fewer_than_three_event_months_counts_episodes():
+    """Neither dispersion nor own-lag is identified from 1-2 months with events: each such
+    month is one episode of unknown size, and the bound and p-value are the exact ones on that
+    many episodes (2 events in one month had read "at least 0.0008 times" through an NB2 alpha
+    of 18 fitted to one non-zero month; 10 in one month, a bound of 2.9 beside p = 0.22)."""
+    quiet = np.zeros(12)
+    one_month, burst, two_months = np.zeros(12), np.zeros(12), np.zeros(12)
+    one_month[5] = 2
+    burst[5] = 10
+    two_months[[3, 8]] = 1
+
+    def exact(n):  # all n episodes in window B: share^n = alpha, equal windows
+        return 0.05 ** (1 / n) / (1 - 0.05 ** (1 / n))
+
+    for counts, episodes in ((one_month, 1), (burst, 1), (two_months, 2)):
+        rise, fall = g.rate_ratio(quiet, counts), g.rate_ratio(counts, quiet)
+        assert rise.headline_low == pytest.approx(exact(episodes), rel=1e-9)
+        assert fall.headline_high == pytest.approx(1 / exact(episodes), rel=1e-9)
+        assert rise.headline_high == math.inf and fall.headline_low == 0.0
+        # the p-value reads the same episodes: 2 * 0.5^n
+        assert rise.p_value == pytest.approx(min(1.0, 2 * 0.5**episodes), rel=1e-9)

@@ -258,7 +258,14 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
     p = float(stats.chi2.sf(lr, 1))
     cut = stats.chi2.ppf(1 - 2 * alpha_level, 1) / 2
     sign = 1.0 if ca == 0 else -1.0
-    out.update(p=p, nb_alpha=sup.alpha, one_sided=True)
+    # From fewer than 3 non-zero periods neither the dispersion nor the own-lag share is
+    # identified (the rule of analysis.models.counts). Read off such a window, 2 events in one
+    # month gave an NB2 alpha of 18 and "at least 0.0008 times" (10 in one month: p = 0.22
+    # from that alpha beside a Poisson bound of 2.9). Instead each period with events counts
+    # as one independent episode of unknown size (below), the cautious reading of a burst.
+    identified = bool(np.sum(pos > 0) >= 3)
+    pos_alpha = sup.alpha if identified else 0.0
+    out.update(p=p, nb_alpha=pos_alpha, one_sided=True)
 
     def gap(c):
         return sup.llf - _profile_llf(y, ind, sign * c) - cut
@@ -266,10 +273,8 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
     # gap(0) = sup - null - cut; if already <= 0 the bound is at ratio 1 or beyond. The bracket
     # stops at a ratio of exp(-8): further out the NB2 fit pins alpha at its upper edge and takes
     # a second per evaluation, and the deflated exact bound below is wider there anyway.
-    if np.sum(pos > 0) < 3:
-        # The dispersion is not identified from fewer than 3 non-zero periods (the rule of
-        # analysis.models.counts); the NB2 profile then costs up to seconds and the Poisson
-        # (exact) bound below is the answer anyway.
+    if not identified:
+        # the NB2 profile then costs up to seconds, and the episode bound below is the answer
         c_star = None
     else:
         # Bracket the root from 0 outwards, so the slow far end is only visited when needed.
@@ -289,14 +294,14 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
     # the Clopper-Pearson bound on dispersion-deflated counts (count / (1 + alpha * mean)),
     # which reduces to the exact bound when no overdispersion is found.
     e_pos, e_zero = (y_b.size, y_a.size) if ca == 0 else (y_a.size, y_b.size)
-    n_eff = pos.sum() / (1.0 + sup.alpha * pos.mean())
+    n_eff = pos.sum() / (1.0 + pos_alpha * pos.mean()) if identified else float(np.sum(pos > 0))
     exact_bound = _one_sided_cp(n_eff, e_pos, e_zero, alpha_level)
     # Serially dependent months carry less information still: deflate the counts again by the
     # AR(1) variance factor of the non-zero window's total, the same finite-window factor the
     # two-sided AR(1) sandwich applies (its long-run limit (1 + rho) / (1 - rho) is 3.9 times
     # larger at rho 0.95 over 12 months, and turned a 0 -> 13 burst into "at least 3e-23
     # times").
-    rho = _single_window_own_lag(pos, sup)
+    rho = _single_window_own_lag(pos, sup) if identified else 0.0
     n_dep = n_eff / ar1_mean_variance_factor(rho, pos.size)
     dep_bound = _one_sided_cp(n_dep, e_pos, e_zero, alpha_level)
     # The exact test on the smaller deflated count behind the headline's bound: all of its
@@ -308,6 +313,11 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
     share = e_pos / (e_pos + e_zero)
     dep_p = float(min(1.0, 2 * share ** min(n_eff, n_dep)))
     method = "nb2-one-sided (wider of profile LR and deflated exact)"
+    if not identified:
+        # the NB2 likelihood ratio rests on the unidentified dispersion: the episode test
+        # replaces it, so the p-value and the bound read the same evidence
+        method = "one-sided exact, one episode per period with events (dispersion not identified)"
+        out.update(p=dep_p)
     out.update(method=method, own_lag=rho, ar1_p=dep_p)
     if ca == 0:
         low = exact_bound if c_star is None else min(bound, exact_bound)

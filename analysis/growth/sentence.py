@@ -22,6 +22,26 @@ def _fmt(x: float) -> str:
     return f"{x:.2g}"
 
 
+def _fmt_limit(x: float, null: float = 1.0) -> str:
+    """An interval limit that never reads as the null when it is not: 1.03 prints as "1.03",
+    not "1.0" (beside "the interval excludes no change" the rounded one looked like a
+    contradiction)."""
+    text = _fmt(x)
+    digits = 2
+    while np.isfinite(x) and x != null and float(text) == null and digits < 6:
+        text = f"{x:.{digits}f}"
+        digits += 1
+    return text
+
+
+def _fmt_pct_limit(x: float) -> str:
+    """A growth-rate limit in percent a year, with decimals where the whole number reads 0."""
+    digits = 0
+    while x != 0 and float(f"{x:.{digits}f}") == 0 and digits < 4:
+        digits += 1
+    return f"{x:+.{digits}f}%"
+
+
 def growth_sentence(
     row_or_result: Mapping | pd.Series | GrowthResult,
     region_name: str | None = None,
@@ -78,7 +98,7 @@ def growth_sentence(
         move += "" if verb != "stayed" else f" and {cb} in {pb}"
         text = (
             f"{noun} in {name} {verb} {move}, {_fmt(ratio)} times{per} ({level}% CI "
-            f"{_fmt(head_lo)}-{_fmt(head_hi)} {allowing}; exact Poisson interval "
+            f"{_fmt_limit(head_lo)}-{_fmt_limit(head_hi)} {allowing}; exact Poisson interval "
             f"{_fmt(row['ci_low'])}-{_fmt(row['ci_high'])})"
         )
     g = row.get("annual_growth_pct")
@@ -86,7 +106,9 @@ def growth_sentence(
         text += f"; the fitted trend is {float(g):+.0f}% a year"
         ci = row.get("annual_growth_ci")
         if ci is not None and len(ci) == 2 and np.all(np.isfinite(np.asarray(ci, dtype=float))):
-            text += f" ({level}% CI {float(ci[0]):+.0f}% to {float(ci[1]):+.0f}%)"
+            text += (
+                f" ({level}% CI {_fmt_pct_limit(float(ci[0]))} to {_fmt_pct_limit(float(ci[1]))})"
+            )
         text += _agreement_clause((head_lo, head_hi), ci, pa, pb, two_sided=ca > 0 and cb > 0)
     cp = row.get("change_point")
     if cp:
