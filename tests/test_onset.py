@@ -475,6 +475,16 @@ def test_study_onset_backtest_scores_and_verdict(sahel_geo, sahel_sim, boundarie
     }
     assert card["beats_naive"] == (all(card["beats"].values()) and card["distinct_onsets"] >= 5)
     assert ("beat every naive rule" in card["verdict"]) == card["beats_naive"]
+    # the margins carry their error: a win within two standard errors is not called established
+    for m in NAIVE_RULES:
+        margin = card["brier_margin"][m]
+        assert margin["difference"] == pytest.approx(
+            card["methods"][m]["brier"] - card["methods"]["onset_model"]["brier"], abs=1e-12
+        )
+        assert margin["se"] > 0
+    narrow = any(v["difference"] <= 2 * v["se"] for v in card["brier_margin"].values())
+    if card["beats_naive"]:
+        assert ("the edge is not established" in card["verdict"]) == narrow
     # neighbour-driven onsets: the model ranks them better than chance
     assert card["methods"]["onset_model"]["auc"] > 0.6
     few = study_onset_backtest(panel, 12, 12, boundaries=boundaries, stride=6, min_onsets=10**6)
@@ -487,3 +497,49 @@ def test_study_onset_backtest_too_short(sahel_geo, sahel_sim, boundaries):
     panel = _sim_panel(sahel_geo, sahel_sim, boundaries, periods=40)
     card = study_onset_backtest(panel, 12, 12, boundaries=boundaries)
     assert not card["available"] and not card["beats_naive"] and "too short" in card["reason"]
+
+
+def test_brier_margin_is_the_mean_loss_gain_with_a_unit_clustered_error():
+    """The margin is the mean per-forecast Brier gain; its error is the cluster-robust one over
+    units, as statsmodels computes for a constant-only regression with clusters."""
+    import statsmodels.api as sm
+
+    from analysis.models.onset_backtest import brier_margin
+
+    rng = np.random.default_rng(4)
+    units = np.repeat([f"u{i}" for i in range(9)], 6)
+    onset = rng.integers(0, 2, size=units.size)
+    pred = pd.DataFrame({"region_id": units, "onset": onset,
+                         "model": np.clip(0.3 + 0.4 * onset + rng.normal(0, 0.2, units.size), 0, 1),
+                         "rule": np.full(units.size, onset.mean())})  # fmt: skip
+    gain = (pred["rule"] - onset) ** 2 - (pred["model"] - onset) ** 2
+    margin, se = brier_margin(pred, "model", "rule")
+    ols = sm.OLS(gain.to_numpy(), np.ones((units.size, 1))).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(units)[0]}
+    )
+    assert margin == pytest.approx(float(ols.params[0]), rel=1e-12)
+    assert se == pytest.approx(float(ols.bse[0]), rel=1e-9)
+    # forecasts of one unit move together: the clustered error is not the naive one
+    assert se != pytest.approx(float(gain.std(ddof=1) / np.sqrt(units.size)), rel=1e-3)
+
+
+def test_onset_verdict_says_when_a_win_is_within_sampling_error():
+    from analysis.models.onset_backtest import _verdict
+
+    briers = {"onset_model": 0.096, "base_rate": 0.115, "neighbour_rule": 0.097,
+              "distance_decay": 0.097}  # fmt: skip
+    card = {"n_origins": 13, "first_origin": "2020-12", "last_origin": "2023-12",
+            "n_forecasts": 299, "distinct_onsets": 11, "beats_naive": True,
+            "beats": {"base_rate": True, "neighbour_rule": True, "distance_decay": True},
+            "methods": {m: {"brier": b} for m, b in briers.items()}}  # fmt: skip
+    margins = {"base_rate": (0.019, 0.004), "neighbour_rule": (0.001, 0.002),
+               "distance_decay": (0.001, 0.0004)}  # fmt: skip
+    card["brier_margin"] = {m: {"difference": d, "se": se} for m, (d, se) in margins.items()}
+    narrow = _verdict(card, True, 5)
+    assert "Brier score lower by 0.001 to 0.019" in narrow
+    assert "but over the neighbour rule by less than two standard errors" in narrow
+    assert narrow.endswith("so the edge is not established.")
+    card["brier_margin"]["neighbour_rule"]["se"] = 0.0004
+    clear = _verdict(card, True, 5)
+    assert "each by more than two standard errors (clustered by unit)." in clear
+    assert "not established" not in clear

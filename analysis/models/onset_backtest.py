@@ -126,6 +126,40 @@ def onset_scorecard(pred: pd.DataFrame, methods: Sequence[str], reference: str =
     }
 
 
+def brier_margin(pred: pd.DataFrame, reference: str, other: str) -> tuple[float, float]:
+    """How much lower ``reference``'s Brier score is than ``other``'s, and its standard error.
+
+    The forecasts of one unit at overlapping origins share their outcome windows, so the error
+    is the cluster-robust one over units (the ratio estimator's sandwich,
+    ``R / (R - 1) sum_r (S_r - d n_r)^2 / N^2`` with ``S_r`` and ``n_r`` unit ``r``'s summed
+    loss difference and forecast count), not the one that treats every forecast as independent.
+
+    Parameters
+    ----------
+    pred : DataFrame
+        One row per forecast: ``region_id``, ``onset`` (0/1) and a probability column per
+        method.
+    reference, other : str
+        The two methods' columns.
+
+    Returns
+    -------
+    tuple of float
+        The margin (``other``'s Brier minus ``reference``'s; positive when ``reference`` is
+        better) and its standard error (NaN with fewer than two units).
+    """
+    y = pred["onset"].to_numpy(float)
+    gain = (pred[other].to_numpy(float) - y) ** 2 - (pred[reference].to_numpy(float) - y) ** 2
+    by_unit = pd.DataFrame({"unit": pred["region_id"].to_numpy(), "gain": gain})
+    sums = by_unit.groupby("unit")["gain"].agg(["sum", "size"])
+    n, units = float(sums["size"].sum()), len(sums)
+    margin = float(sums["sum"].sum() / n)
+    if units < 2:
+        return margin, float("nan")
+    resid = sums["sum"].to_numpy() - margin * sums["size"].to_numpy()
+    return margin, float(np.sqrt(units / (units - 1) * np.sum(resid**2)) / n)
+
+
 #: Naive rules the study-level backtest compares the onset model with.
 NAIVE_RULES = ("base_rate", "neighbour_rule", "distance_decay")
 #: Fewest distinct evaluated onsets (unit, first onset origin) before a verdict is given.
@@ -208,6 +242,7 @@ def study_onset_backtest(
     distinct = int(hit.drop_duplicates("region_id").shape[0])
     ref = card["methods"]["onset_model"]["brier"]
     beats = {m: ref < card["methods"][m]["brier"] for m in NAIVE_RULES}
+    margins = {m: brier_margin(pred, "onset_model", m) for m in NAIVE_RULES}
     enough = distinct >= min_onsets
     origin_dates = sorted(pred["origin"].unique())
     card.update(
@@ -216,6 +251,7 @@ def study_onset_backtest(
         last_origin=f"{periods[int(origin_dates[-1])]:%Y-%m}",
         distinct_onsets=distinct,
         beats=beats,
+        brier_margin={m: {"difference": d, "se": se} for m, (d, se) in margins.items()},
         beats_naive=bool(enough and all(beats.values())),
     )
     card["verdict"] = _verdict(card, enough, min_onsets)
@@ -243,7 +279,20 @@ def _verdict(card: dict, enough: bool, min_onsets: int) -> str:
             "headlined."
         )
     if card["beats_naive"]:
-        return head + ": it beat every naive rule on this study's past onsets."
+        margins = card.get("brier_margin", {})
+        narrow = [names[m] for m, v in margins.items() if not v["difference"] > 2 * v["se"]]
+        diffs = [v["difference"] for v in margins.values()]
+        size = f" (Brier score lower by {min(diffs):.3f} to {max(diffs):.3f})" if diffs else ""
+        if not narrow:
+            return (
+                head + f": it beat every naive rule on this study's past onsets{size}, each by "
+                "more than two standard errors (clustered by unit)."
+            )
+        return (
+            head + f": it beat every naive rule on this study's past onsets{size}, but over "
+            f"{join_words(narrow)} by less than two standard errors (clustered by unit), so "
+            "the edge is not established."
+        )
     lost = [names[m] for m, ok in card["beats"].items() if not ok]
     return (
         head + f": it did not beat {join_words(lost, 'or')} on this study's past onsets, so its "
