@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -88,17 +89,24 @@ def test_methods_backtest_scores_every_appendix_model_once(demo_study_path, monk
     from analysis.report import context, methods_text
 
     monkeypatch.setenv(context.CACHE_ENV, str(tmp_path / "cache"))
-    calls = []
+    calls, spill = [], []
 
     def fake_backtest(panel, models, **kwargs):
         calls.append(([m.name for m in models], kwargs, [m for m in models if m.name == "auto"]))
+        spill.extend(m for m in models if m.name == "spillover")
         return {"models": tuple(m.name for m in models), "horizon": kwargs["horizon"]}
 
     monkeypatch.setattr(evaluation, "backtest", fake_backtest)
+    # the spillover model is scored with the settings the study chose, not the defaults
+    chosen = {"endemic_effects": "region_in_country", "damping": 0.6}
+    monkeypatch.setattr(
+        context, "results", lambda *a, **k: SimpleNamespace(spillover_settings=chosen)
+    )
     context._METHODS.clear()
     first = context.methods_backtest(demo_study_path)
     assert first["models"] == tuple(methods_text.METHOD_MODELS)
     assert calls[0][1]["horizon"] == 12 and calls[0][1]["stride"] == methods_text.METHOD_STRIDE
+    assert (spill[0].endemic_effects, spill[0].damping) == ("region_in_country", 0.6)
     assert context.methods_backtest(demo_study_path) == first  # memory
     context._METHODS.clear()
     assert context.methods_backtest(demo_study_path) == first  # disk
