@@ -57,7 +57,11 @@ show.record(
 #   rolling-origin fair CRPS, once for the focus regions and once for the other active
 #   regions, and for each quarter of the year ahead on its own, preferring the simpler when the
 #   difference is within two Monte Carlo standard errors; its spread is calibrated on the same
-#   inner forecasts. The choice and its evidence are in the forecast JSON.
+#   inner forecasts. Regions other than the focus with no event in the last 12 periods are
+#   forecast half by that choice and half by the reference class: the next periods of every
+#   region that was as quiet at one of the 36 latest origins whose outcomes are known, beside
+#   an active neighbour or not as the region is now. The choice and its evidence are in the
+#   forecast JSON.
 # - **Endemic-epidemic spillover model** (Held, Höhle and Hofmann 2005): expected count =
 #   endemic level and trend + share of own last counts + share of neighbours' last counts;
 #   negative-binomial. Endemic levels are random effects per country or per region nested in
@@ -75,8 +79,13 @@ show.markdown(
     "Coverage is the share of outcomes inside the central interval of the randomised PIT, "
     "which is the nominal level for a calibrated count forecast (closed intervals of counts "
     "over-cover and are not shown). `auto` chooses on the study's steps 1-{hs}, as in the "
-    "reports; beyond step {hs} its last block's choice carries on.",
+    "reports{beyond}.",
     hs=ctx.study.horizon,
+    beyond=(
+        f"; beyond step {ctx.study.horizon} its last block's choice carries on"
+        if ctx.study.horizon < horizon
+        else ""
+    ),
     k=card["n_origins"],
     first=card["origins"][0],
     last=card["origins"][1],

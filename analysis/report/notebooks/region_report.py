@@ -133,9 +133,11 @@ show.table(region_text.recent_events(events, region_id), float_format="{:,.0f}")
 #   windows with few events better than a Wald one). It is the headline because, of the
 #   candidates (independent months, Newey-West HAC, a moving-block bootstrap, the own-lag model
 #   alone, this one), it came closest to 95% coverage in the simulation study
-#   (`benchmarks/growth_coverage.py`, own-lag shares 0-0.8): 90-100% in every scenario, where
-#   the interval that treats months as independent covered 42-98%. It errs on the wide side,
-#   most of all for very sparse series (about 3-4 events a year: 98-99.5%).
+#   (`benchmarks/growth_coverage.py`, own-lag shares 0-0.8): 90-99.5% across the scenarios,
+#   where the interval that treats months as independent covered 42-98%. It errs on the wide
+#   side more often than the narrow one: most of all for very sparse series (about 3-4 events
+#   a window: 97-99.5%) and for months that do not depend on each other; in strongly dependent
+#   series (own-lag share 0.7-0.8) it can hold as little as 90%.
 # - **Exact interval** (reference): conditional binomial (Clopper-Pearson); exact only for
 #   independent Poisson counts, too narrow when counts are overdispersed or months depend on
 #   each other, and conservative with a handful of events, where the headline can be the
@@ -168,8 +170,13 @@ show.figure(
 # one model's sample paths: the one the study's `auto` forecaster chose by its rolling-origin
 # fair CRPS at the horizons shown here, on the focus and active regions, preferring the
 # simpler model when the difference is within Monte Carlo error. Totals are sums over each
-# path, so their intervals carry the dependence between months. Intervals are central 90%
-# predictive intervals.
+# path, so their intervals carry the dependence between months. Regions other than the focus
+# with no event in the last 12 periods are forecast half by that model and half by the
+# reference class: what followed, at the 36 latest origins whose outcomes are known, in regions
+# that were as quiet, beside fighting or not as the region is now (a region's own silent past
+# says little about how conflict reaches it). Intervals in
+# the text and tables are central 90% predictive intervals; the figure shows central 50%, 80%
+# and 95% ones.
 
 # %%
 show.markdown(
