@@ -41,10 +41,8 @@ def near_activity(counts: np.ndarray, quiet_window: int, adjacency: np.ndarray) 
 
     Parameters
     ----------
-    counts : ndarray
-        Counts, region x period.
-    quiet_window : int
-        Periods looked back, the last one included.
+    counts, quiet_window
+        As in :func:`quiet_regions`.
     adjacency : ndarray
         Boolean region x region, first-order neighbours.
 
