@@ -50,6 +50,11 @@ def test_ranking_display_and_record() -> None:
     assert "Benjamini-Hochberg" in sentence and "first 2 of 3 regions" in sentence
     assert "Benjamini-Hochberg" not in overview_text.ranking_sentence(rank)
     assert "same model's paths" in overview_text.ranking_sentence(rank.assign(expected=1.0))
+    # a 0 -> k region's low end is a one-sided bound: the sentence says so only when one is shown
+    one_sided = "low end is a one-sided 95% bound"
+    assert one_sided not in overview_text.ranking_sentence(rank.assign(ratio_high=5.0))
+    unbounded = rank.assign(ratio_high=[5.0, np.inf, np.nan])
+    assert one_sided in overview_text.ranking_sentence(unbounded)
     record = overview_text.ranking_record(rank)
     json.dumps(record)
     assert set(record[0]) == {"region_id", "rank", "events_recent", "p_surge", "p_any"}

@@ -145,7 +145,10 @@ def test_onset_sentences_separate_first_events_from_continued_activity() -> None
     # its evidence (the same event: a quiet unit's first event within the horizon)
     assert "Guidimaka (MRT)" in quiet
     assert "P(at least one event within 12 periods) 45% in the report model" in quiet
-    assert "the onset model, which beat the naive rules on this study's first events" in quiet
+    assert (
+        "the onset model, which scored better than the naive rules on this study's first events "
+        "(its verdict says by how much)" in quiet
+    )
     assert "gives 43% (95% interval 28%-60%), within which the report model's value lies" in quiet
     assert "P(first event" not in quiet
     assert (

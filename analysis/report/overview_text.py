@@ -64,6 +64,12 @@ def ranking_sentence(rank: pd.DataFrame, top: int = 20) -> str:
         "overdispersion and month-to-month dependence), then P(surge), P(at least 1) and "
         "recent events."
     )
+    if "ratio_high" in rank.columns and np.isinf(rank["ratio_high"].to_numpy(float)).any():
+        text += (
+            " Where the earlier window had no event the ratio has no upper bound, and its low "
+            "end is a one-sided 95% bound, a little less strict than the low end of a two-sided "
+            "95% interval (a one-sided 97.5% bound)."
+        )
     if "p_value_bh" in rank.columns:
         text += (
             " The p-values are Benjamini-Hochberg adjusted once over the whole study's ratio and "

@@ -212,7 +212,8 @@ def onset_unit_sentences(
                 text = (
                     f"{name} has had no event in {onset.quiet} periods: P(at least one event "
                     f"within {onset.horizon} periods) {_pct(p_report)} in the report model; the "
-                    f"onset model, which beat the naive rules on this study's first events, "
+                    f"onset model, which scored better than the naive rules on this study's "
+                    "first events (its verdict says by how much), "
                     f"gives {_pct(q['p_onset'])} ({pct}% interval {_pct(low)}-{_pct(high)}), "
                     f"{verdict}"
                 )
