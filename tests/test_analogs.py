@@ -11,11 +11,17 @@ from analysis.models.forecast import History
 from analysis.simulate import simulate_nb_panel
 
 
+def quiet_analog_paths(counts, horizon, quiet_window, lookback, adjacency=None, near=None):
+    """The reference class of one side (all quiet region-origins when ``near`` is None)."""
+    found = analogs.quiet_analogs(counts, horizon, quiet_window, lookback, adjacency)
+    return analogs.reference_class(*found, near)
+
+
 def test_analog_paths_are_the_continuations_of_quiet_region_origins():
     # 60 regions, 12 periods: region r has one event at period r % 12 (quiet window 3)
     counts = np.zeros((60, 12), dtype=np.int64)
     counts[np.arange(60), np.arange(60) % 12] = 1 + np.arange(60) // 12
-    pool = analogs.quiet_analog_paths(counts, horizon=2, quiet_window=3, lookback=4)
+    pool = quiet_analog_paths(counts, horizon=2, quiet_window=3, lookback=4)
     expected = []
     # origins (index of their last period): latest 12 - 1 - 2 = 9, four back: 6..9
     for t in range(6, 10):
@@ -31,10 +37,10 @@ def test_analog_paths_are_the_continuations_of_quiet_region_origins():
 def test_too_small_a_reference_class_gives_no_paths():
     counts = np.ones((5, 40), dtype=np.int64)
     counts[:3, 20:30] = 0  # three regions quiet at a few origins only
-    pool = analogs.quiet_analog_paths(counts, horizon=6, quiet_window=6, lookback=36)
+    pool = quiet_analog_paths(counts, horizon=6, quiet_window=6, lookback=36)
     assert pool.shape == (0, 6)
     # a horizon longer than the history leaves no origin at all
-    assert analogs.quiet_analog_paths(counts, 45, 6, 36).shape == (0, 45)
+    assert quiet_analog_paths(counts, 45, 6, 36).shape == (0, 45)
 
 
 def test_mix_in_analogs_replaces_a_weighted_share_of_the_quiet_rows_only():
@@ -75,7 +81,7 @@ def test_auto_gives_quiet_regions_the_reference_class_at_its_weight(spreading):
     fitted = auto.fit(spreading)
     assert fitted.analog_weight == ANALOG_WEIGHT > 0
     assert "reference class" in fitted.evidence["quiet_regions"]["rule"]
-    pool = analogs.quiet_analog_paths(spreading.counts, 6, 12, 60)
+    pool = quiet_analog_paths(spreading.counts, 6, 12, 60)
     assert len(pool) >= analogs.MIN_ANALOGS
     own = replace(fitted, analog_weight=0.0).sample_paths(6, 4000, np.random.default_rng(3))
     full = replace(fitted, analog_weight=1.0).sample_paths(6, 4000, np.random.default_rng(3))
@@ -113,9 +119,9 @@ def test_quiet_regions_beside_fighting_draw_from_their_own_class():
         beside = adjacency.astype(int) @ recent.astype(int) > 0
         p = np.where(beside, 0.08, 0.002)
         counts[1:, t] = rng.uniform(size=n - 1) < p[1:]
-    near = analogs.quiet_analog_paths(counts, 6, 12, 36, adjacency, near=True)
-    far = analogs.quiet_analog_paths(counts, 6, 12, 36, adjacency, near=False)
-    pooled = analogs.quiet_analog_paths(counts, 6, 12, 36)
+    near = quiet_analog_paths(counts, 6, 12, 36, adjacency, near=True)
+    far = quiet_analog_paths(counts, 6, 12, 36, adjacency, near=False)
+    pooled = quiet_analog_paths(counts, 6, 12, 36)
     assert len(near) >= analogs.MIN_ANALOGS and len(far) >= analogs.MIN_ANALOGS
     assert len(near) + len(far) == len(pooled)
     # the classes are what the truth says: events follow within 6 months far more often beside
@@ -152,11 +158,11 @@ def test_auto_draws_each_quiet_region_from_its_neighbourhood_class(spreading):
     quiet = analogs.quiet_regions(spreading.counts, 12)
     near = analogs.near_activity(spreading.counts, 12, adjacency)
     args = (spreading.counts, 6, 12, 60, adjacency)
-    classes = {side: {tuple(p) for p in analogs.quiet_analog_paths(*args, near=side).tolist()}
+    classes = {side: {tuple(p) for p in quiet_analog_paths(*args, near=side).tolist()}
                for side in (True, False)}  # fmt: skip
     for r in np.flatnonzero(quiet & (np.arange(n) > 0)):
         side = bool(near[r])
-        pool = classes[side] or {tuple(p) for p in analogs.quiet_analog_paths(*args[:4]).tolist()}
+        pool = classes[side] or {tuple(p) for p in quiet_analog_paths(*args[:4]).tolist()}
         assert all(tuple(p) in pool for p in paths[r].T.tolist()), (r, side)
     # with real region ids the study's boundaries give the first-order neighbours
     from analysis.geography import load_boundaries

@@ -55,22 +55,21 @@ def near_activity(counts: np.ndarray, quiet_window: int, adjacency: np.ndarray) 
     return (adjacency.astype(float) @ active.astype(float)) > 0
 
 
-def quiet_analog_paths(
+def quiet_analogs(
     counts: np.ndarray,
     horizon: int,
     quiet_window: int,
     lookback: int,
     adjacency: np.ndarray | None = None,
-    near: bool | None = None,
-) -> np.ndarray:
-    """The next ``horizon`` counts of every region at every past origin where it was quiet.
+) -> tuple[np.ndarray, np.ndarray]:
+    """The next ``horizon`` counts of every region at every past origin where it was quiet, and
+    whether a neighbour of it was active then.
 
     Origins are the ``lookback`` latest ones whose ``horizon`` following periods are all in
     ``counts`` and which have ``quiet_window`` periods behind them; a region counts at an origin
-    when it had no event in the ``quiet_window`` periods up to and including it. With
-    ``adjacency`` and ``near``, only the region-origins whose neighbourhood was (``near=True``)
-    or was not (``False``) active in those periods (:func:`near_activity`): a quiet region
-    beside a fighting one is not in the same class as one far from any.
+    when it had no event in the ``quiet_window`` periods up to and including it. Whether a
+    neighbour had an event in those periods (:func:`near_activity`) splits the reference class:
+    a quiet region beside a fighting one is not in the same class as one far from any.
 
     Parameters
     ----------
@@ -79,29 +78,87 @@ def quiet_analog_paths(
     horizon, quiet_window, lookback : int
         Steps of each path, the quiet rule and how many origins back to look.
     adjacency : ndarray, optional
-        Boolean region x region, first-order neighbours.
-    near : bool, optional
-        The neighbourhood class to keep (needs ``adjacency``).
+        Boolean region x region, first-order neighbours; without it no path is near.
 
     Returns
     -------
-    ndarray
-        int64, (analog, step); empty (0, horizon) when fewer than :data:`MIN_ANALOGS` qualify.
+    tuple of ndarray
+        Paths, int64 (analog, step), and one boolean per path: a neighbour was active.
     """
     T = counts.shape[1]
     last = T - 1 - horizon  # latest origin (index of its last period) with every step observed
     first = max(quiet_window - 1, last - lookback + 1)
-    paths = []
+    paths, near = [np.empty((0, horizon), dtype=np.int64)], [np.empty(0, dtype=bool)]
     for t in range(first, last + 1):
         seen = counts[:, : t + 1]
         keep = quiet_regions(seen, quiet_window)
-        if adjacency is not None and near is not None:
-            keep &= near_activity(seen, quiet_window, adjacency) == near
-        paths.append(counts[keep, t + 1 : t + 1 + horizon])
-    pool = np.concatenate(paths) if paths else np.empty((0, horizon))
-    if len(pool) < MIN_ANALOGS:
-        return np.empty((0, horizon), dtype=np.int64)
-    return pool.astype(np.int64)
+        paths.append(counts[keep, t + 1 : t + 1 + horizon].astype(np.int64))
+        beside = (
+            near_activity(seen, quiet_window, adjacency)
+            if adjacency is not None
+            else np.zeros_like(keep)
+        )
+        near.append(beside[keep])
+    return np.concatenate(paths), np.concatenate(near)
+
+
+def reference_class(paths: np.ndarray, near: np.ndarray, side: bool | None = None) -> np.ndarray:
+    """The analog paths of one class of :func:`quiet_analogs` (``side``: beside an active
+    neighbour or not; None: all), empty when fewer than :data:`MIN_ANALOGS`."""
+    chosen = paths if side is None else paths[near == side]
+    return chosen if len(chosen) >= MIN_ANALOGS else chosen[:0]
+
+
+def mix_quiet_analogs(
+    paths: np.ndarray,
+    rows: np.ndarray,
+    counts: np.ndarray,
+    quiet_window: int,
+    lookback: int,
+    weight: float,
+    rng: np.random.Generator,
+    adjacency: np.ndarray | None = None,
+) -> np.ndarray:
+    """Forecast paths of the quiet regions ``rows`` mixed with their reference class.
+
+    Each region draws from the class it is in now (beside an active neighbour or not, with
+    ``adjacency``), or from all quiet region-origins when that class is too small or there is
+    no geography.
+
+    Parameters
+    ----------
+    paths : ndarray
+        Sample paths, (region, step, sample).
+    rows : ndarray
+        Boolean, the quiet regions to mix.
+    counts : ndarray
+        Counts, region x period, up to the forecast origin.
+    quiet_window, lookback : int
+        As in :func:`quiet_analogs`.
+    weight : float
+        Probability that a sample path is replaced by an analog.
+    rng : Generator
+    adjacency : ndarray, optional
+        Boolean region x region, first-order neighbours.
+
+    Returns
+    -------
+    ndarray
+        The mixed paths (``paths`` itself when there is nothing to mix).
+    """
+    if weight <= 0 or not rows.any():
+        return paths
+    analogs, near_then = quiet_analogs(counts, paths.shape[1], quiet_window, lookback, adjacency)
+    pooled = reference_class(analogs, near_then)
+    if adjacency is None:
+        return mix_in_analogs(paths, rows, pooled, weight, rng)
+    near_now = near_activity(counts, quiet_window, adjacency)
+    for side in (True, False):
+        mine = rows & (near_now == side)
+        if mine.any():
+            own = reference_class(analogs, near_then, side)
+            paths = mix_in_analogs(paths, mine, own if len(own) else pooled, weight, rng)
+    return paths
 
 
 def mix_in_analogs(

@@ -69,12 +69,7 @@ from typing import Any
 
 import numpy as np
 
-from analysis.models.analogs import (
-    mix_in_analogs,
-    near_activity,
-    quiet_analog_paths,
-    quiet_regions,
-)
+from analysis.models.analogs import mix_quiet_analogs, quiet_regions
 from analysis.models.calibration import (
     central_coverage,
     ensemble_pit,
@@ -176,26 +171,12 @@ class AutoFitted(Fitted):
 
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
         out = self._model_paths(horizon, n, rng)
-        if self.analog_weight <= 0:
-            return out
         counts = self.history.counts
         # as in _model_paths, no mask means every region is a focus region
         focus = self.focus_mask if self.focus_mask is not None else np.ones(len(counts), bool)
         quiet = quiet_regions(counts, self.quiet_window) & ~focus
-        if not quiet.any():
-            return out
-        args = (counts, horizon, self.quiet_window, self.analog_lookback)
-        pooled = quiet_analog_paths(*args)
-        if self.adjacency is None:
-            return mix_in_analogs(out, quiet, pooled, self.analog_weight, rng)
-        near = near_activity(counts, self.quiet_window, self.adjacency)
-        for side in (True, False):
-            rows = quiet & (near == side)
-            if rows.any():
-                analogs = quiet_analog_paths(*args, adjacency=self.adjacency, near=side)
-                chosen = analogs if len(analogs) else pooled
-                out = mix_in_analogs(out, rows, chosen, self.analog_weight, rng)
-        return out
+        return mix_quiet_analogs(out, quiet, counts, self.quiet_window, self.analog_lookback,
+                                 self.analog_weight, rng, self.adjacency)  # fmt: skip
 
     def _model_paths(self, horizon: int, n: int, rng: np.random.Generator) -> np.ndarray:
         paths = self.fitted.sample_paths(horizon, n, rng)
@@ -557,7 +538,7 @@ def _first_order_adjacency(region_ids: tuple[str, ...], boundaries: Any) -> np.n
 
     try:
         return np.asarray(adjacency_order_matrix(list(region_ids), boundaries)) == 1
-    except (InputError, KeyError, ValueError):
+    except InputError:  # regions the boundaries do not know
         return None
 
 

@@ -179,7 +179,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     from analysis.models.onset_forecast import onset_forecast
     from analysis.models.registry import get
     from analysis.models.risk import path_risk
-    from analysis.models.spillover import SpilloverForecaster, spillover_forecast
+    from analysis.models.spillover import spillover_forecast
     from analysis.models.spillover_scenarios import focus_scenarios
     from analysis.models.spillover_select import fit_chosen
 
@@ -223,12 +223,11 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
         )
         # the spillover model as chosen is backtested beside the report model, so the shares
         # it gives are quoted with its own evidence on the same origins and steps
-        spill_forecaster = SpilloverForecaster(
-            boundaries=ctx.data.boundaries,
-            focus=tuple(study.focus),
-            endemic_effects=spill_choice.endemic_effects,
-            damping=spill_choice.damping,
-        )
+        spill_settings = {
+            "endemic_effects": spill_choice.endemic_effects,
+            "damping": spill_choice.damping,
+        }
+        spill_forecaster = _spillover_as_chosen(ctx, spill_settings)
         n_per = history.counts.shape[1]
         bt = backtest(
             history,
@@ -294,10 +293,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             onset_backtest=onset_card,
             onset_reason=reason,
             scenarios=contrast,
-            spillover_settings={
-                "endemic_effects": spill_choice.endemic_effects,
-                "damping": spill_choice.damping,
-            },
+            spillover_settings=spill_settings,
         )
 
     return cache.memo(key, compute, memory=_RESULTS, disk=True)
@@ -308,6 +304,16 @@ def warm(study_path: str | os.PathLike[str], quarter: str = "") -> None:
     load(study_path)
     results(study_path, quarter)
     growth(study_path, quarter)
+
+
+def _spillover_as_chosen(ctx: Any, settings: dict) -> Any:
+    """The spillover model with the endemic effects and damping the study chose
+    (:attr:`StudyResults.spillover_settings`), as the reports fit and backtest it."""
+    from analysis.models.spillover import SpilloverForecaster
+
+    return SpilloverForecaster(
+        boundaries=ctx.data.boundaries, focus=tuple(ctx.study.focus), **settings
+    )
 
 
 METHODS_HORIZON = 12  # the appendix scores every model at steps 1-12
@@ -322,7 +328,6 @@ def methods_backtest(study_path: str | os.PathLike[str], quarter: str = "") -> A
     from analysis.as_of import panel_as_of
     from analysis.evaluation import backtest
     from analysis.models import registry
-    from analysis.models.spillover import SpilloverForecaster
     from analysis.report.methods_text import METHOD_MODELS, METHOD_STRIDE
 
     ctx = load(study_path)
@@ -337,7 +342,7 @@ def methods_backtest(study_path: str | os.PathLike[str], quarter: str = "") -> A
         # `auto` as the reports configure it: choosing at the study's steps (its last block's
         # choice carries on to step 12), not a 12-step variant no report uses
         models = [
-            SpilloverForecaster(boundaries=geo, focus=tuple(focus), **chosen)
+            _spillover_as_chosen(ctx, chosen)
             if name == "spillover" and chosen
             else registry.get(name, boundaries=geo, focus=focus, horizon=ctx.study.horizon)
             for name in METHOD_MODELS
