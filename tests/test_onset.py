@@ -485,6 +485,7 @@ def test_study_onset_backtest_scores_and_verdict(sahel_geo, sahel_sim, boundarie
     narrow = any(v["difference"] <= 2 * v["se"] for v in card["brier_margin"].values())
     if card["beats_naive"]:
         assert ("the edge is not established" in card["verdict"]) == narrow
+    assert card["edge_established"] == (card["beats_naive"] and not narrow)
     # neighbour-driven onsets: the model ranks them better than chance
     assert card["methods"]["onset_model"]["auc"] > 0.6
     few = study_onset_backtest(panel, 12, 12, boundaries=boundaries, stride=6, min_onsets=10**6)

@@ -145,11 +145,21 @@ def test_onset_sentences_separate_first_events_from_continued_activity() -> None
     # its evidence (the same event: a quiet unit's first event within the horizon)
     assert "Guidimaka (MRT)" in quiet
     assert "P(at least one event within 12 periods) 45% in the report model" in quiet
+    # a lower Brier score within two standard errors is not called a win
     assert (
-        "the onset model, which scored better than the naive rules on this study's first events "
-        "(its verdict says by how much)" in quiet
+        "the onset model gives 43% (95% interval 28%-60%), within which the report model's value "
+        "lies; its edge over the naive rules on this study's first events is not established"
+        in quiet
     )
-    assert "gives 43% (95% interval 28%-60%), within which the report model's value lies" in quiet
+    assert "beat every naive rule" not in quiet
+    (won,) = spillover_text.onset_unit_sentences(
+        ["MR-10"], onset, risk, headline=True, established=True
+    )
+    assert (
+        "the onset model, which beat every naive rule on this study's first events by more than "
+        "two standard errors, gives 43% (95% interval 28%-60%), within which" in won
+    )
+    assert "not established" not in won
     assert "P(first event" not in quiet
     assert (
         "in the spillover model, 56% of the probability of an event there (90% interval "
@@ -181,6 +191,13 @@ def test_onset_headline_needs_the_backtest_verdict() -> None:
     assert not spillover_text.onset_headlined({"available": False, "beats_naive": False})
     assert not spillover_text.onset_headlined({"available": True, "beats_naive": False})
     assert spillover_text.onset_headlined({"available": True, "beats_naive": True})
+    assert not spillover_text.onset_edge_established({"available": True, "beats_naive": True})
+    assert not spillover_text.onset_edge_established(
+        {"available": True, "beats_naive": False, "edge_established": True}
+    )
+    assert spillover_text.onset_edge_established(
+        {"available": True, "beats_naive": True, "edge_established": True}
+    )
     text = spillover_text.onset_evidence_sentence({"available": False, "reason": "too short"})
     assert "could not be checked" in text and "too short" in text
 

@@ -205,6 +205,8 @@ def study_onset_backtest(
         :func:`onset_scorecard` of the model against :data:`NAIVE_RULES` and the plain logistic
         regression, plus ``first_origin``, ``last_origin`` (``YYYY-MM``), ``distinct_onsets``,
         ``beats_naive`` (bool: lower Brier than every naive rule, with enough onsets),
+        ``edge_established`` (bool: and lower by more than two unit-clustered standard errors
+        against each rule, :func:`brier_margin`),
         ``verdict`` (one plain sentence) and ``available`` (False with ``reason`` when the
         history is too short or has no onset).
     """
@@ -253,6 +255,11 @@ def study_onset_backtest(
         beats=beats,
         brier_margin={m: {"difference": d, "se": se} for m, (d, se) in margins.items()},
         beats_naive=bool(enough and all(beats.values())),
+        edge_established=bool(
+            enough
+            and all(beats.values())
+            and all(np.isfinite(se) and d > 2 * se for d, se in margins.values())
+        ),
     )
     card["verdict"] = _verdict(card, enough, min_onsets)
     return card

@@ -66,6 +66,12 @@ def onset_headlined(card: dict | None) -> bool:
     return bool(card and card.get("available") and card.get("beats_naive"))
 
 
+def onset_edge_established(card: dict | None) -> bool:
+    """Whether the onset model's edge over every naive rule is more than two standard errors
+    (clustered by unit) of the Brier difference, not only a lower score."""
+    return bool(onset_headlined(card) and card.get("edge_established"))
+
+
 def onset_evidence_sentence(card: dict | None, reason: str = "") -> str:
     """The onset backtest's verdict in plain words (or why there is none)."""
     if not card or not card.get("available"):
@@ -164,6 +170,7 @@ def onset_unit_sentences(
     *,
     headline: bool,
     contrast: Any = None,
+    established: bool = False,
 ) -> list[str]:
     """One sentence per unit: onset for quiet units, continued activity for active ones.
 
@@ -184,6 +191,10 @@ def onset_unit_sentences(
         event) for quiet units, of the expected events for active ones. Only shares are
         quoted, never the spillover model's levels: the levels a reader sees are the report
         model's.
+    established : bool
+        Whether the onset model's edge over the naive rules is established
+        (:func:`onset_edge_established`); the sentence says which, so a lower Brier score
+        within its error is not read as a win.
     """
     paths = risk.regions.set_index("region_id")
     quiet = onset.units.set_index("region_id") if onset is not None else pd.DataFrame()
@@ -209,14 +220,24 @@ def onset_unit_sentences(
                     if low <= p_report <= high
                     else "outside which the report model's value lies: treat it with care"
                 )
+                checked = (
+                    ", which beat every naive rule on this study's first events by more than two "
+                    "standard errors,"
+                    if established
+                    else ""
+                )
                 text = (
                     f"{name} has had no event in {onset.quiet} periods: P(at least one event "
                     f"within {onset.horizon} periods) {_pct(p_report)} in the report model; the "
-                    f"onset model, which scored better than the naive rules on this study's "
-                    "first events (its verdict says by how much), "
-                    f"gives {_pct(q['p_onset'])} ({pct}% interval {_pct(low)}-{_pct(high)}), "
-                    f"{verdict}"
+                    f"onset model{checked} gives {_pct(q['p_onset'])} ({pct}% interval "
+                    f"{_pct(low)}-{_pct(high)}), {verdict}"
                 )
+                if not established:
+                    text += (
+                        "; its edge over the naive rules on this study's first events is not "
+                        "established (a lower Brier score, but by less than two standard errors "
+                        "against at least one of them)"
+                    )
             elif headline:
                 text = (
                     f"{name} has had no event in {onset.quiet} periods: P(first event within "

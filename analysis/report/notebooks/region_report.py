@@ -87,6 +87,7 @@ onset_headline = spillover_text.onset_headlined(shared.onset_backtest)
 unit_sentences = spillover_text.onset_unit_sentences(
     border_units, shared.onset, shared.risk, headline=onset_headline,
     contrast=shared.scenarios if region_id in ctx.study.focus else None,
+    established=spillover_text.onset_edge_established(shared.onset_backtest),
 )
 for sentence in unit_sentences:
     show.markdown("- {sentence}", sentence=sentence)
