@@ -82,6 +82,7 @@ def main() -> None:
     ap.add_argument("--models", default="auto," + ",".join(BASELINES))
     ap.add_argument("--study", default="benchmarks/real_study.yaml", help="relative to the repo")
     ap.add_argument("--no-calibration", action="store_true", help="auto without spread calibration")
+    ap.add_argument("--keep-scores", help="also write the long scores (CSV) here, for analysis")
     args = ap.parse_args()
     if args.no_calibration:
         module, cls, settings = registry.ENTRIES["auto"]
@@ -107,6 +108,8 @@ def main() -> None:
             sys.exit(res.output)
         card = json.loads(res.stdout)
         scores = pd.read_csv(out, parse_dates=["origin", "period"])
+        if args.keep_scores:
+            scores.to_csv(args.keep_scores, index=False)
     flags = {r["model"]: r["is_baseline"] for r in card["models"]}
     cut = pd.Timestamp(args.split)
     result = {
