@@ -169,6 +169,25 @@ class AutoFitted(Fitted):
     analog_weight: float = 0.0
     adjacency: np.ndarray | None = None
 
+    def group_label(self, group: str) -> str:
+        """The candidates of one group (``"focus"`` or ``"other"``) in words, e.g.
+        ``"ensemble_local at steps 1-3, ensemble_trend at steps 4-12"``; ``chosen`` when
+        there is no plan."""
+        picks = self.plan.get(group)
+        if not picks:
+            return self.chosen
+        runs: list[list] = []
+        for (start, stop), m in zip(self.bounds, picks, strict=True):
+            if runs and runs[-1][0] == m:
+                runs[-1][2] = stop
+            else:
+                runs.append([m, start + 1, stop])
+        if len(runs) == 1:
+            return runs[0][0]
+        return ", ".join(
+            f"{m} at step {a}" if a == b else f"{m} at steps {a}-{b}" for m, a, b in runs
+        )
+
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
         out = self._model_paths(horizon, n, rng)
         counts = self.history.counts

@@ -128,6 +128,9 @@ class StudyResults:
     spillover_settings : dict
         ``endemic_effects`` and ``damping`` of the spillover model as the study chose them
         (the settings ``spillover`` is fitted and backtested with, here and in the appendix).
+    plan_labels : dict
+        ``auto``'s candidates per group (``focus``, ``other``) in words
+        (:meth:`analysis.models.auto.AutoFitted.group_label`); empty for other models.
     """
 
     forecast: Any
@@ -143,6 +146,13 @@ class StudyResults:
     onset_reason: str = ""
     scenarios: Any = None
     spillover_settings: dict = field(default_factory=dict)
+    plan_labels: dict = field(default_factory=dict)
+
+    def model_for(self, is_focus: bool) -> str:
+        """The report model as one region's reader needs it: ``auto`` with the candidates of
+        the region's group only (the full label, both groups, is the Forecast section's)."""
+        plan = self.plan_labels.get("focus" if is_focus else "other")
+        return f"{FORECAST_MODEL} ({plan})" if plan and plan != FORECAST_MODEL else self.model
 
 
 _RESULTS = cache.Memory(_MAX_STUDIES)
@@ -294,6 +304,11 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             onset_reason=reason,
             scenarios=contrast,
             spillover_settings=spill_settings,
+            plan_labels=(
+                {g: fitted.group_label(g) for g in ("focus", "other")}
+                if getattr(fitted, "plan", None)
+                else {}
+            ),
         )
 
     return cache.memo(key, compute, memory=_RESULTS, disk=True)

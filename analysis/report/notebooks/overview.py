@@ -106,7 +106,8 @@ show.figure(
         focus=list(ctx.study.focus),
     ),
     f"Probability of at least one event within {ctx.study.horizon} periods by admin-1 region, "
-    f"from the {shared.model} forecast that the region reports use; focus regions outlined.",
+    f"from the {context.FORECAST_MODEL} forecast that the region reports use (its choice of "
+    "candidates is in their Forecast sections); focus regions outlined.",
 )
 
 # %% [markdown]

@@ -64,13 +64,15 @@ for _, row in (growth_rows.iterrows() if growth_rows is not None else []):
     )
 if growth_rows is None:
     show.markdown("- No growth comparison of the study falls inside this report's window.")
+# the candidates of this region's group only; both groups' are in the Forecast section
+model_here = shared.model_for(region_id in ctx.study.focus)
 show.markdown(
     "- {sentence}.",
-    sentence=region_text.forecast_sentence(next_quarter, region_name, shared.model),
+    sentence=region_text.forecast_sentence(next_quarter, region_name, model_here),
 )
 show.markdown(
     "- {sentence}.",
-    sentence=region_text.forecast_sentence(whole, region_name, shared.model),
+    sentence=region_text.forecast_sentence(whole, region_name, "same"),
 )
 # Country-level P(at least one event) saturates once a country has active units: the summary
 # states onset for quiet units, counts for active ones and, from the spillover model, only the
@@ -180,11 +182,19 @@ show.figure(
 # and 95% ones.
 
 # %%
-show.markdown(
-    "Model: **{model}**. {reason}.",
-    model=shared.model,
-    reason=shared.evidence.get("reason", "no choice was needed"),
-)
+plans = shared.plan_labels
+reason = shared.evidence.get("reason", "no choice was needed")
+if plans and plans["focus"] != plans["other"]:
+    show.markdown(
+        "Model: **{model}**: for the focus regions, {focus}; for the other regions, {other}. "
+        "{reason}.",
+        model=context.FORECAST_MODEL,
+        focus=plans["focus"],
+        other=plans["other"],
+        reason=reason,
+    )
+else:
+    show.markdown("Model: **{model}**. {reason}.", model=shared.model, reason=reason)
 show.figure(
     plots.fan_chart(panel, shared.forecast, region_id, title=f"{region_name}: forecast"),
     f"Events per {panel.attrs.get('freq', 'month')} in {region_name}: observed, and the "
@@ -217,11 +227,11 @@ show.markdown(
     last=card["origins"][1],
 )
 evidence = region_text.evidence_table(card, shared.chosen, group)
-show.markdown("{sentence}", sentence=region_text.evidence_verdict(evidence, shared.chosen))
+show.markdown("{sentence}", sentence=region_text.evidence_verdict(evidence, "the report model"))
 show.table(evidence, float_format="{:,.3f}")
 show.figure(
     study_figures.pit_histogram(study, quarter, group),  # one per group, drawn once a study
-    f"Randomised PIT of {shared.chosen}'s backtest forecasts for the {group} regions, steps "
+    f"Randomised PIT of the report model's backtest forecasts for the {group} regions, steps "
     f"1-{ctx.study.horizon}: flat means calibrated, U-shaped too narrow, hump-shaped too wide.",
 )
 
@@ -256,7 +266,8 @@ if region_id in ctx.study.focus:
             focus=[region_id],
         ),
         f"Probability of at least one event within {ctx.study.horizon} periods by admin-1 "
-        f"region, from the {shared.model} forecast; {region_name} outlined.",
+        f"region, from the report model's forecast ({context.FORECAST_MODEL}, Forecast "
+        f"section); {region_name} outlined.",
     )
 
 # %% [markdown]
