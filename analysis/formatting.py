@@ -43,6 +43,34 @@ def format_p_value(p: float | None) -> str:
     return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
 
 
+def format_ratio(x: float | None, null: float = 1.0) -> str:
+    """A rate ratio or an interval limit in table form, to the precision its size needs.
+
+    Two decimals from 0.1 up, fewer above 10 (``24.8``, ``909``), two significant figures
+    below 0.1 (``0.0011``, not ``0.00``: a lower limit printed as zero reads as "no events");
+    blank when undefined or infinite. A value that is not ``null`` never prints as it
+    (``0.996`` is ``0.996``, not ``1.00``: beside "excludes no change" that read as a
+    contradiction).
+    """
+    if x is None or not np.isfinite(x):
+        return ""
+    if x == 0:
+        return "0"
+    if x >= 100:
+        text = f"{x:,.0f}"
+    elif x >= 10:
+        text = f"{x:.1f}"
+    elif x >= 0.1:
+        text = f"{x:.2f}"
+    else:
+        text = f"{x:.2g}"
+    digits = 3
+    while x != null and float(text.replace(",", "")) == null and digits < 7:
+        text = f"{x:.{digits}f}"
+        digits += 1
+    return text
+
+
 def join_words(items: Any, last: str = "and") -> str:
     """``["a", "b", "c"]`` as "a, b and c" (or "a, b or c" with ``last="or"``).
 

@@ -35,3 +35,21 @@ def test_join_words_lists_like_a_sentence() -> None:
     assert join_words(("base rate", "neighbour rule", "decay"), "or") == (
         "base rate, neighbour rule or decay"
     )
+
+
+def test_ratios_keep_the_precision_their_size_needs() -> None:
+    from analysis.formatting import format_ratio
+
+    # a demo overview row had read "0.00 908.78" for 0.0011-908.8
+    assert format_ratio(0.001100373) == "0.0011"
+    assert format_ratio(908.7827) == "909"
+    assert format_ratio(24.804) == "24.8"
+    assert format_ratio(2.1484) == "2.15"
+    assert format_ratio(0.0437) == "0.044"
+    assert format_ratio(1234.5) == "1,234"
+    assert format_ratio(0.0) == "0"
+    assert format_ratio(float("inf")) == "" and format_ratio(float("nan")) == ""
+    # never the null when it is not
+    assert format_ratio(0.996) == "0.996"
+    assert format_ratio(1.004) == "1.004"
+    assert format_ratio(1.0) == "1.00"

@@ -58,3 +58,15 @@ def test_a_picture_is_shown_as_the_figure_it_was_rendered_from(monkeypatch):
     assert stored["image/png"] == direct["image/png"] == picture.png
     assert meta_b["metadata"] == {"conflict_trends": {"caption": "Drawn before."}}
     assert set(plt.get_fignums()) == open_before  # both figures were closed once rendered
+
+
+def test_a_column_can_have_its_own_format_and_stays_right_aligned():
+    import pytest
+
+    from analysis.formatting import format_ratio
+
+    frame = pd.DataFrame({"name": ["Sikasso"], "low": [0.0011], "high": [908.78], "x": [1.5]})
+    html = table_html(frame, formats={"low": format_ratio, "high": format_ratio})
+    assert "<td>0.0011</td>" in html and "<td>909</td>" in html and "<td>1.50</td>" in html
+    with pytest.raises(KeyError, match="lo"):
+        table_html(frame, formats={"lo": format_ratio})

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.formatting import format_p_value, format_probability, join_words
+from analysis.formatting import format_p_value, format_probability, format_ratio, join_words
 from analysis.models.risk import WindowForecast
 
 
@@ -193,6 +193,11 @@ GROWTH_COLUMNS = {
     "trend_ci": "trend 95% CI",
     "p_value_bh": "p (BH-adjusted)",
     "change_point": "change point",
+}
+#: The growth table's ratio columns, to the precision their size needs (``0.0011``, ``909``).
+GROWTH_FORMATS = {
+    GROWTH_COLUMNS[c]: format_ratio
+    for c in ("ratio", "headline_ci_low", "headline_ci_high", "ci_low", "ci_high")
 }
 
 

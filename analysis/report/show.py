@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,19 +89,33 @@ def figure(fig: Any, caption: str, *, dpi: int = 96) -> None:
 NOWRAP_CHARS = 32
 
 
-def table(frame: Any, *, index: bool = False, float_format: str = "{:,.2f}") -> None:
+def table(
+    frame: Any,
+    *,
+    index: bool = False,
+    float_format: str = "{:,.2f}",
+    formats: dict[str, Callable[[float], str]] | None = None,
+) -> None:
     """Display a DataFrame as an HTML table: every cell HTML-escaped, text left-aligned.
 
     Numbers are right-aligned (tabular figures) and text left-aligned, so that names, notes
-    and actors read naturally beside aligned columns of numbers.
+    and actors read naturally beside aligned columns of numbers. ``formats`` maps a numeric
+    column to its own formatter (e.g. :func:`analysis.formatting.format_ratio` for interval
+    limits that span orders of magnitude); the others use ``float_format``.
     """
     from IPython.display import display
 
-    html = table_html(frame, index=index, float_format=float_format)
+    html = table_html(frame, index=index, float_format=float_format, formats=formats)
     display({"text/plain": _HTML_PLAIN, "text/html": html}, raw=True)  # as display(HTML(html))
 
 
-def table_html(frame: Any, *, index: bool = False, float_format: str = "{:,.2f}") -> str:
+def table_html(
+    frame: Any,
+    *,
+    index: bool = False,
+    float_format: str = "{:,.2f}",
+    formats: dict[str, Callable[[float], str]] | None = None,
+) -> str:
     """The HTML of :func:`table` (escaped; ``class="text"`` on non-numeric columns)."""
     import html
 
@@ -114,9 +129,17 @@ def table_html(frame: Any, *, index: bool = False, float_format: str = "{:,.2f}"
         for c in columns
     ]
 
-    def cell(value: Any, is_number: bool) -> str:
+    formats = formats or {}
+    unknown = set(formats) - set(columns)
+    if unknown:
+        raise KeyError(f"formats for columns the table does not have: {sorted(unknown)}")
+    by_column = [formats.get(c) for c in columns]
+
+    def cell(value: Any, is_number: bool, fmt: Callable[[float], str] | None = None) -> str:
         if value is None or (not isinstance(value, str) and pd.isna(value)):
             return ""
+        if is_number and fmt is not None:
+            return fmt(float(value))
         if is_number and isinstance(value, float):
             return float_format.format(value)
         if is_number:
@@ -134,7 +157,7 @@ def table_html(frame: Any, *, index: bool = False, float_format: str = "{:,.2f}"
     )
     body = []
     for row in frame.itertuples(index=False, name=None):
-        texts = [cell(v, n) for v, n in zip(row, numeric, strict=True)]
+        texts = [cell(v, n, f) for v, n, f in zip(row, numeric, by_column, strict=True)]
         cells = "".join(
             f"<td{attr(n, s)}>{html.escape(s)}</td>" for s, n in zip(texts, numeric, strict=True)
         )

@@ -53,7 +53,10 @@ show.markdown(
     p=f"{alert_rule.probability:.0%}",
 )
 if len(raised):
-    show.table(overview_text.ranking_display(raised, top=len(raised)))
+    show.table(
+        overview_text.ranking_display(raised, top=len(raised)),
+        formats=overview_text.RANKING_FORMATS,
+    )
 else:
     show.markdown("No region passes the alert threshold.")
 
@@ -62,7 +65,11 @@ else:
 
 # %%
 show.markdown("{sentence}", sentence=overview_text.ranking_sentence(rank))
-show.table(overview_text.ranking_display(rank), float_format="{:,.2f}")
+show.table(
+    overview_text.ranking_display(rank),
+    float_format="{:,.2f}",
+    formats=overview_text.RANKING_FORMATS,
+)
 
 # %%
 show.figure(
