@@ -1169,6 +1169,28 @@ def test_growth_sentence_says_when_the_window_comparison_and_the_trend_disagree(
     assert "CI 0.96-5.3" in text((0.96, 5.3), (10.0, 80.0))
 
 
+def test_growth_sentence_calls_a_hundredfold_interval_uninformative():
+    """The demo's Sikasso (6 events in 2021 and 6 in 2024, months 7-8 and 6-8 of each, an
+    own-lag share estimated at 0.85) read "1.0 times (95% CI 0.0011-909 ...)" without a word."""
+    a = np.array([0, 0, 0, 1, 0, 0, 1, 3, 0, 0, 0, 1])
+    b = np.array([0, 0, 0, 0, 0, 2, 3, 1, 0, 0, 0, 0])
+    r = g.rate_ratio(a, b, period_a="2021", period_b="2024")
+    assert r.headline_high / r.headline_low > g.sentence.UNINFORMATIVE_SPAN
+    row = {**_row(r), "region_name": "Sikasso", "headline_ci_low": r.headline_low,
+           "headline_ci_high": r.headline_high}  # fmt: skip
+    text = g.growth_sentence(row)
+    assert "spans more than a hundredfold range" in text
+    assert "cannot tell growth from decline" in text
+    # wide but on one side of 1: the direction is established, the size is not
+    base = {"region_name": "Kayes", "count_a": 3, "count_b": 30, "period_a": "2021",
+            "period_b": "2024", "ratio": 10.0, "ci_low": 3.0, "ci_high": 40.0, "nb_ci_low": 2.6,
+            "nb_ci_high": 50.0}  # fmt: skip
+    wide = g.growth_sentence({**base, "headline_ci_low": 1.5, "headline_ci_high": 400.0})
+    assert "the direction is clear but the size of the change is not" in wide
+    narrow = g.growth_sentence({**base, "headline_ci_low": 2.5, "headline_ci_high": 60.0})
+    assert "hundredfold" not in narrow
+
+
 @pytest.mark.slow
 def test_ratio_p_value_agrees_with_the_headline_when_windows_hold_a_trend():
     """Two 36-month windows that both triple within themselves, window B 1.0-1.5 times A (NB,
