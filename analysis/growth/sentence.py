@@ -118,8 +118,9 @@ def growth_sentence(
 
 
 #: A headline interval whose limits are further apart than this factor (the sentence says
-#: "a hundredfold") is called uninformative in words (the demo's Sikasso, 6 events in each window with an estimated
-#: own-lag share of 0.85, read "1.0 times (95% CI 0.0011-909)" without comment).
+#: "a hundredfold") is called uninformative in words: the demo's Sikasso, 6 events in each
+#: window and an estimated own-lag share of 0.85, read "1.0 times (95% CI 0.0011-909)"
+#: without comment.
 UNINFORMATIVE_SPAN = 100.0
 
 
