@@ -45,6 +45,9 @@ def test_group_label_names_one_groups_candidates_in_words():
     )
     assert one_step.group_label("focus") == "a at step 1, b at steps 2-12"
     assert one_step.group_label("other") == "label"  # no plan for the group: the fitted label
+    assert fitted.switches("focus") == [(7, "a", "b")]
+    assert fitted.switches("other") == [] and one_step.switches("other") == []
+    assert one_step.switches("focus") == [(2, "a", "b")]
 
 
 def test_reorder_like_keeps_the_marginals_and_takes_the_template_dependence():

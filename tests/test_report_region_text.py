@@ -222,3 +222,18 @@ def test_growth_display_blanks_unbounded_limits_and_untested_comparisons() -> No
     assert shown.iloc[1][["ratio", "95% CI low", "exact CI high (reference)"]].isna().all()
     assert shown["95% CI high"].iloc[2] == 4.0
     assert not np.isinf(shown.select_dtypes("number").to_numpy(dtype=float)).any()
+
+
+def test_switch_sentence_says_a_step_between_quarters_is_a_change_of_model():
+    periods = pd.date_range("2025-01", periods=12, freq="MS")
+    text = region_text.switch_sentence([(4, "ensemble_local", "ensemble_trend")], periods)
+    assert text.startswith(
+        "The forecast changes candidate between 2025-03 and 2025-04 (ensemble_local to "
+        "ensemble_trend)"
+    )
+    assert "not a forecast of a sudden change" in text
+    two = region_text.switch_sentence([(4, "a", "b"), (10, "b", "a")], periods)
+    assert "between 2025-03 and 2025-04 (a to b) and between 2025-09 and 2025-10 (b to a)" in two
+    # one candidate throughout, or a change beyond the steps shown: nothing to explain
+    assert region_text.switch_sentence([], periods) is None
+    assert region_text.switch_sentence([(10, "a", "b")], periods[:6]) is None

@@ -188,6 +188,16 @@ class AutoFitted(Fitted):
             f"{m} at step {a}" if a == b else f"{m} at steps {a}-{b}" for m, a, b in runs
         )
 
+    def switches(self, group: str) -> list[tuple[int, str, str]]:
+        """Where one group's candidate changes: (first step of the new block, 1-based; the
+        candidate before; the one after), in step order; empty when one candidate serves."""
+        picks = self.plan.get(group, ())
+        return [
+            (self.bounds[k][0] + 1, picks[k - 1], picks[k])
+            for k in range(1, len(picks))
+            if picks[k] != picks[k - 1]
+        ]
+
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
         out = self._model_paths(horizon, n, rng)
         counts = self.history.counts

@@ -131,6 +131,9 @@ class StudyResults:
     plan_labels : dict
         ``auto``'s candidates per group (``focus``, ``other``) in words
         (:meth:`analysis.models.auto.AutoFitted.group_label`); empty for other models.
+    plan_switches : dict
+        Per group, the steps where ``auto``'s candidate changes
+        (:meth:`analysis.models.auto.AutoFitted.switches`); empty for other models.
     """
 
     forecast: Any
@@ -147,6 +150,7 @@ class StudyResults:
     scenarios: Any = None
     spillover_settings: dict = field(default_factory=dict)
     plan_labels: dict = field(default_factory=dict)
+    plan_switches: dict = field(default_factory=dict)
 
     def model_for(self, is_focus: bool) -> str:
         """The report model as one region's reader needs it: ``auto`` with the candidates of
@@ -306,6 +310,11 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             spillover_settings=spill_settings,
             plan_labels=(
                 {g: fitted.group_label(g) for g in ("focus", "other")}
+                if getattr(fitted, "plan", None)
+                else {}
+            ),
+            plan_switches=(
+                {g: fitted.switches(g) for g in ("focus", "other")}
                 if getattr(fitted, "plan", None)
                 else {}
             ),

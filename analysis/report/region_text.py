@@ -327,6 +327,37 @@ def forecast_sentence(w: WindowForecast, region_name: str, model: str) -> str:
     )
 
 
+def switch_sentence(switches: list[tuple[int, str, str]], periods: Any) -> str | None:
+    """What a step in the forecast between two quarters is: a change of candidate.
+
+    Parameters
+    ----------
+    switches : list of (int, str, str)
+        :meth:`analysis.models.auto.AutoFitted.switches` of the region's group: the first step
+        (1-based) of each new candidate, the candidate before and the one after.
+    periods : sequence of Timestamp
+        The forecast's target periods, step 1 first.
+
+    Returns
+    -------
+    str or None
+        ``None`` when one candidate serves every step shown.
+    """
+    shown = [(s, a, b) for s, a, b in switches if 2 <= s <= len(periods)]
+    if not shown:
+        return None
+    at = join_words(
+        f"between {pd.Timestamp(periods[s - 2]):%Y-%m} and {pd.Timestamp(periods[s - 1]):%Y-%m}"
+        f" ({a} to {b})"
+        for s, a, b in shown
+    )
+    return (
+        f"The forecast changes candidate {at}: each quarter of the year ahead takes the "
+        "candidate that scored best at its own steps, so a step in the expected counts there "
+        "is that change of model, not a forecast of a sudden change."
+    )
+
+
 def region_group(bt: Any, region_id: str) -> str:
     """The backtest group (focus, active or quiet) a region fell in at the last origin."""
     s = bt.scores

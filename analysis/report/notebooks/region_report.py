@@ -201,6 +201,12 @@ show.figure(
     "forecast median with central 50%, 80% and 95% predictive intervals.",
 )
 show.table(region_text.forecast_table(shared.forecast, region_id))
+switched = region_text.switch_sentence(
+    shared.plan_switches.get("focus" if region_id in ctx.study.focus else "other", []),
+    shared.forecast.periods,
+)
+if switched:
+    show.markdown("{sentence}", sentence=switched)
 
 # %% [markdown]
 # ### Evidence for this forecast
