@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -43,32 +44,54 @@ def format_p_value(p: float | None) -> str:
     return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
 
 
-def format_ratio(x: float | None, null: float = 1.0) -> str:
+def format_ratio(x: float | None, null: float | None = 1.0) -> str:
     """A rate ratio or an interval limit in table form, to the precision its size needs.
 
-    Two decimals from 0.1 up, fewer above 10 (``24.8``, ``909``), two significant figures
-    below 0.1 (``0.0011``, not ``0.00``: a lower limit printed as zero reads as "no events");
-    blank when undefined or infinite. A value that is not ``null`` never prints as it
-    (``0.996`` is ``0.996``, not ``1.00``: beside "excludes no change" that read as a
-    contradiction).
+    Parameters
+    ----------
+    x : float or None
+    null : float or None
+        The value of no change. A value that is not ``null`` never prints as it (``0.996``
+        is ``0.996``, not ``1.00``: beside "excludes no change" that read as a contradiction);
+        None for a point estimate, which needs no such care.
+
+    Returns
+    -------
+    str
+        Two decimals from 0.1 up (``2.15``), one from 10 (``24.8``), none from 100 (``909``,
+        ``1,234``), two significant figures in fixed point below 0.1 (``0.0011``, never
+        ``0.00``, which reads as "no events", nor ``1e-05``); ``"0"`` for zero; blank when
+        undefined or infinite.
     """
     if x is None or not np.isfinite(x):
         return ""
+    x = float(x)
     if x == 0:
         return "0"
-    if x >= 100:
-        text = f"{x:,.0f}"
-    elif x >= 10:
-        text = f"{x:.1f}"
-    elif x >= 0.1:
-        text = f"{x:.2f}"
-    else:
-        text = f"{x:.2g}"
+
+    def fixed(v: float) -> str:
+        if v >= 100:
+            return f"{v:,.0f}"
+        if v >= 10:
+            return f"{v:.1f}"
+        if v >= 0.1:
+            return f"{v:.2f}"
+        return f"{v:.{1 - math.floor(math.log10(v))}f}"  # two significant figures
+
+    text = fixed(x)
+    # rounding can carry a value into the next band (9.996 -> "10.00"): format the rounded one
+    text = fixed(float(text.replace(",", "")))
     digits = 3
-    while x != null and float(text.replace(",", "")) == null and digits < 7:
+    while null is not None and x != null and float(text.replace(",", "")) == null:
         text = f"{x:.{digits}f}"
         digits += 1
     return text
+
+
+def format_ratio_estimate(x: float | None) -> str:
+    """A ratio's point estimate in table form: :func:`format_ratio`'s precision, without the
+    extra digits that keep a limit off the null (``1.004`` prints as ``1.00``)."""
+    return format_ratio(x, null=None)
 
 
 def join_words(items: Any, last: str = "and") -> str:

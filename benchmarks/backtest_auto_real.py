@@ -10,7 +10,9 @@ randomised-PIT 80% coverage and skill overall and by step, ``auto``'s CRPS and c
 focus, active and quiet regions (``auto_by_group``: the focus's interval is the one a report
 shows), whether ``auto`` is at or below the best baseline at every step, and the seconds
 taken. ``--no-calibration`` runs ``auto`` without its spread calibration (``calibrate=False``)
-to measure what the calibration costs and buys. Usage::
+to measure what the calibration costs and buys; ``--keep-scores PATH`` also writes the long
+scores (one row per model, origin, region and step; PATH relative to the working directory)
+for analysis by origin year or region group. Usage::
 
     CONFLICT_TRENDS_REAL_DATA=/path/ged.csv .venv/bin/python benchmarks/backtest_auto_real.py
 """

@@ -53,3 +53,16 @@ def test_ratios_keep_the_precision_their_size_needs() -> None:
     assert format_ratio(0.996) == "0.996"
     assert format_ratio(1.004) == "1.004"
     assert format_ratio(1.0) == "1.00"
+    assert format_ratio(1.0000001) == "1.0000001"
+    # fixed point at any size, and the band of the rounded value
+    assert format_ratio(9.9e-05) == "0.000099" and format_ratio(1e-9) == "0.0000000010"
+    assert format_ratio(9.996) == "10.0" and format_ratio(99.97) == "100"
+    assert format_ratio(0.09996) == "0.10"
+    # numpy scalars and integers alike
+    import numpy as np
+
+    assert format_ratio(np.float32(2.148)) == "2.15" and format_ratio(np.int64(3)) == "3.00"
+    # a point estimate needs no care for the null
+    from analysis.formatting import format_ratio_estimate
+
+    assert format_ratio_estimate(1.004) == "1.00" and format_ratio_estimate(0.0011) == "0.0011"

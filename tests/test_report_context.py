@@ -123,3 +123,17 @@ def test_methods_backtest_scores_every_appendix_model_once(demo_study_path, monk
     (auto,) = calls[-1][2]
     assert calls[-1][1]["horizon"] == 12 and auto.horizon == 6 and calls[0][2][0].horizon == 12
     context._METHODS.clear()
+
+
+def test_model_for_names_only_the_regions_group():
+    from analysis.report.context import StudyResults
+
+    plans = {"focus": "a at steps 1-3, b at steps 4-12", "other": "c"}
+    shared = StudyResults(
+        forecast=None, risk=None, spillover=None, model="auto (full label)", chosen="x",
+        evidence={}, backtest=None, plan_labels=plans,
+    )  # fmt: skip
+    assert shared.model_for(True) == "auto (a at steps 1-3, b at steps 4-12)"
+    assert shared.model_for(False) == "auto (c)"
+    bare = StudyResults(None, None, None, "sarimax", "sarimax", {}, None)
+    assert bare.model_for(True) == "sarimax"  # no plan: the model's own label

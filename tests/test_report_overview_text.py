@@ -62,3 +62,12 @@ def test_ranking_display_and_record() -> None:
     with_expected = overview_text.ranking_record(expected)
     assert with_expected[0]["expected"] == 1.5 and with_expected[2]["expected"] is None
     json.dumps(with_expected, allow_nan=False)
+
+
+def test_ratio_formats_name_columns_the_displayed_tables_have():
+    """A renamed column would lose its format; table_html raises, and so does this test first."""
+    from analysis.report import overview_text, region_text
+
+    assert set(overview_text.RANKING_FORMATS) <= set(overview_text.RANKING_COLUMNS.values())
+    assert set(region_text.GROWTH_FORMATS) <= set(region_text.GROWTH_COLUMNS.values())
+    assert len(overview_text.RANKING_FORMATS) == 3 and len(region_text.GROWTH_FORMATS) == 5

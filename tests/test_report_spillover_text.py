@@ -148,8 +148,8 @@ def test_onset_sentences_separate_first_events_from_continued_activity() -> None
     # a lower Brier score within two standard errors is not called a win
     assert (
         "the onset model gives 43% (95% interval 28%-60%), within which the report model's value "
-        "lies; its edge over the naive rules on this study's first events is not established"
-        in quiet
+        "lies; the onset model's edge over the naive rules on this study's first events is not "
+        "established" in quiet
     )
     assert "beat every naive rule" not in quiet
     (won,) = spillover_text.onset_unit_sentences(

@@ -53,6 +53,12 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     assert "SYNTHETIC" in region
     assert "times (95% CI" in region  # growth sentence with its interval
     assert "90% interval" in region
+    # the report model is named in full once (Forecast), by the region's group's candidates in
+    # the summary, and as "the report model" in the evidence
+    assert re.search(r"Model: <strong>auto", region)
+    assert re.search(r"the auto( \([^)]*\))? forecast expects", region)
+    assert "the same forecast expects" in region
+    assert "the report model&#x27;s CRPS" in region or "the report model's CRPS" in region
     assert region.count('class="ct-figure"') >= 2
     # Spillover: onset for quiet units, expected counts for active ones, onset evidence first
     spill = region[region.index('id="Spillover') :]

@@ -117,8 +117,8 @@ def growth_sentence(
     return text
 
 
-#: A headline interval whose limits are further apart than this factor (the sentence says
-#: "a hundredfold") is called uninformative in words: the demo's Sikasso, 6 events in each
+#: A headline interval whose limits are further apart than this factor is called
+#: uninformative in words: the demo's Sikasso, 6 events in each
 #: window and an estimated own-lag share of 0.85, read "1.0 times (95% CI 0.0011-909)"
 #: without comment.
 UNINFORMATIVE_SPAN = 100.0
@@ -131,11 +131,12 @@ def _uninformative_clause(low: float, high: float) -> str:
     what = (
         "so the comparison cannot tell growth from decline"
         if low <= 1.0 <= high
-        else "so the direction is clear but the size of the change is not"
+        else "so, though it excludes no change, the size of the change is not determined"
     )
     return (
-        "; the interval allowing for dependence spans more than a hundredfold range (few "
-        f"events, and months that depend on each other), {what}"
+        f"; the limits of the interval allowing for dependence are more than "
+        f"{UNINFORMATIVE_SPAN:g}-fold apart (few events, and months that depend on each "
+        f"other), {what}"
     )
 
 

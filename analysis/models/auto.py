@@ -170,27 +170,41 @@ class AutoFitted(Fitted):
     adjacency: np.ndarray | None = None
 
     def group_label(self, group: str) -> str:
-        """The candidates of one group (``"focus"`` or ``"other"``) in words, e.g.
-        ``"ensemble_local at steps 1-3, ensemble_trend at steps 4-12"``; ``chosen`` when
-        there is no plan."""
+        """The candidates of one group in words, for readers.
+
+        Parameters
+        ----------
+        group : str
+            ``"focus"`` or ``"other"``.
+
+        Returns
+        -------
+        str
+            One name when one candidate serves every step, else each run of steps, e.g.
+            ``"ensemble_local at steps 1-3, ensemble_trend at steps 4-12"``; :attr:`chosen`
+            when the group has no plan.
+        """
         picks = self.plan.get(group)
         if not picks:
             return self.chosen
-        runs: list[list] = []
-        for (start, stop), m in zip(self.bounds, picks, strict=True):
-            if runs and runs[-1][0] == m:
-                runs[-1][2] = stop
-            else:
-                runs.append([m, start + 1, stop])
-        if len(runs) == 1:
-            return runs[0][0]
-        return ", ".join(
-            f"{m} at step {a}" if a == b else f"{m} at steps {a}-{b}" for m, a, b in runs
-        )
+        spans = [(a + 1, b) for a, b in self.bounds]
+        return _runs_label(picks, spans, "{m} at step {a}", "{m} at steps {a}-{b}")
 
     def switches(self, group: str) -> list[tuple[int, str, str]]:
-        """Where one group's candidate changes: (first step of the new block, 1-based; the
-        candidate before; the one after), in step order; empty when one candidate serves."""
+        """Where one group's candidate changes from one block of steps to the next.
+
+        Parameters
+        ----------
+        group : str
+            ``"focus"`` or ``"other"``.
+
+        Returns
+        -------
+        list of (int, str, str)
+            The first step (1-based) of each block whose candidate differs from the block
+            before, that candidate before and the new one, in step order; empty when one
+            candidate serves every step or the group has no plan.
+        """
         picks = self.plan.get(group, ())
         return [
             (self.bounds[k][0] + 1, picks[k - 1], picks[k])
@@ -579,12 +593,22 @@ def _rows(by_model: dict[str, tuple[float, float]]) -> list[dict[str, Any]]:
 
 def _label(picks: tuple[str, ...], keys: list[str]) -> str:
     """One name when every block chose it, else each run of blocks with its steps."""
+    spans = [(int(k.split("-")[0]), int(k.split("-")[-1])) for k in keys]
+    return _runs_label(picks, spans, "{m} (step {a})", "{m} (steps {a}-{b})")
+
+
+def _runs_label(
+    picks: tuple[str, ...], spans: list[tuple[int, int]], one: str, several: str
+) -> str:
+    """Consecutive blocks with the same pick merged into runs, each written with ``one`` (a
+    run of one step) or ``several`` (``{m}``, ``{a}``, ``{b}``: the pick, first and last
+    step); the pick alone when one serves every block."""
     if len(set(picks)) == 1:
         return picks[0]
     runs: list[list] = []
-    for key, m in zip(keys, picks, strict=True):
+    for (a, b), m in zip(spans, picks, strict=True):
         if runs and runs[-1][0] == m:
-            runs[-1][2] = key.split("-")[-1]
+            runs[-1][2] = b
         else:
-            runs.append([m, key.split("-")[0], key.split("-")[-1]])
-    return ", ".join(f"{m} (step {a})" if a == b else f"{m} (steps {a}-{b})" for m, a, b in runs)
+            runs.append([m, a, b])
+    return ", ".join((one if a == b else several).format(m=m, a=a, b=b) for m, a, b in runs)

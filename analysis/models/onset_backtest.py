@@ -255,14 +255,16 @@ def study_onset_backtest(
         beats=beats,
         brier_margin={m: {"difference": d, "se": se} for m, (d, se) in margins.items()},
         beats_naive=bool(enough and all(beats.values())),
-        edge_established=bool(
-            enough
-            and all(beats.values())
-            and all(np.isfinite(se) and d > 2 * se for d, se in margins.values())
-        ),
+        edge_established=bool(enough and all(beats.values()) and not _narrow(margins)),
     )
     card["verdict"] = _verdict(card, enough, min_onsets)
     return card
+
+
+def _narrow(margins: dict) -> list[str]:
+    """The rules whose Brier margin is not more than two standard errors (an undefined error
+    counts as narrow: nothing establishes the edge)."""
+    return [m for m, (d, se) in margins.items() if not (np.isfinite(se) and d > 2 * se)]
 
 
 def _verdict(card: dict, enough: bool, min_onsets: int) -> str:
@@ -287,7 +289,8 @@ def _verdict(card: dict, enough: bool, min_onsets: int) -> str:
         )
     if card["beats_naive"]:
         margins = card.get("brier_margin", {})
-        narrow = [names[m] for m, v in margins.items() if not v["difference"] > 2 * v["se"]]
+        pairs = {m: (v["difference"], v["se"]) for m, v in margins.items()}
+        narrow = [names[m] for m in _narrow(pairs)]
         diffs = [v["difference"] for v in margins.values()]
         size = f" (Brier score lower by {min(diffs):.3f} to {max(diffs):.3f})" if diffs else ""
         if not narrow:

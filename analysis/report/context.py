@@ -102,7 +102,9 @@ class StudyResults:
         The endemic-epidemic model's decomposition (shares from own past and neighbours) and
         scenarios; its probabilities are not shown next to ``risk``.
     model : str
-        Label shown to readers, e.g. ``auto (local_level)``.
+        The fitted model's full label, e.g. ``auto (ensemble_local (steps 1-3),
+        ensemble_trend (steps 4-12))``, as in the JSON and the manifest; readers see
+        :meth:`model_for` and ``plan_labels``.
     chosen : str
         The candidate ``auto`` chose.
     evidence : dict
@@ -153,8 +155,20 @@ class StudyResults:
     plan_switches: dict = field(default_factory=dict)
 
     def model_for(self, is_focus: bool) -> str:
-        """The report model as one region's reader needs it: ``auto`` with the candidates of
-        the region's group only (the full label, both groups, is the Forecast section's)."""
+        """The report model as one region's reader needs it.
+
+        Parameters
+        ----------
+        is_focus : bool
+            Whether the region is a focus region (else it is one of the other regions).
+
+        Returns
+        -------
+        str
+            ``auto`` with the candidates of the region's group only, e.g. ``auto
+            (ensemble_local at steps 1-3, ensemble_trend at steps 4-12)`` (both groups are
+            the Forecast section's); :attr:`model` without a plan.
+        """
         plan = self.plan_labels.get("focus" if is_focus else "other")
         return f"{FORECAST_MODEL} ({plan})" if plan and plan != FORECAST_MODEL else self.model
 

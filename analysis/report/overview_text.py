@@ -9,7 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.formatting import format_p_value, format_probability, format_ratio
+from analysis.formatting import (
+    format_p_value,
+    format_probability,
+    format_ratio,
+    format_ratio_estimate,
+)
 
 RANKING_COLUMNS = {
     "rank": "rank",
@@ -27,7 +32,11 @@ RANKING_COLUMNS = {
     "p_any": "P(at least 1) within the horizon",
 }
 #: The ranking table's ratio columns, to the precision their size needs (``0.0011``, ``909``).
-RANKING_FORMATS = {RANKING_COLUMNS[c]: format_ratio for c in ("ratio", "ratio_low", "ratio_high")}
+RANKING_FORMATS = {
+    RANKING_COLUMNS["ratio"]: format_ratio_estimate,
+    RANKING_COLUMNS["ratio_low"]: format_ratio,
+    RANKING_COLUMNS["ratio_high"]: format_ratio,
+}
 
 
 def ranking_display(rank: pd.DataFrame, top: int = 20) -> pd.DataFrame:

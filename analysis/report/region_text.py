@@ -13,7 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.formatting import format_p_value, format_probability, format_ratio, join_words
+from analysis.formatting import (
+    format_p_value,
+    format_probability,
+    format_ratio,
+    format_ratio_estimate,
+    join_words,
+)
 from analysis.models.risk import WindowForecast
 
 
@@ -196,8 +202,11 @@ GROWTH_COLUMNS = {
 }
 #: The growth table's ratio columns, to the precision their size needs (``0.0011``, ``909``).
 GROWTH_FORMATS = {
-    GROWTH_COLUMNS[c]: format_ratio
-    for c in ("ratio", "headline_ci_low", "headline_ci_high", "ci_low", "ci_high")
+    GROWTH_COLUMNS["ratio"]: format_ratio_estimate,
+    **{
+        GROWTH_COLUMNS[c]: format_ratio
+        for c in ("headline_ci_low", "headline_ci_high", "ci_low", "ci_high")
+    },
 }
 
 
@@ -317,7 +326,20 @@ def forecast_table(fc: Any, region_id: str) -> pd.DataFrame:
 
 def forecast_sentence(w: WindowForecast, region_name: str, model: str) -> str:
     """Plain-language sentence for a :class:`~analysis.models.risk.WindowForecast` (numbers
-    already computed)."""
+    already computed).
+
+    Parameters
+    ----------
+    w : WindowForecast
+    region_name : str
+    model : str
+        What goes between "the" and "forecast": the model's name (``"auto (ensemble_local)"``)
+        or a back reference such as ``"same"`` for a second sentence.
+
+    Returns
+    -------
+    str
+    """
     return (
         f"From {w.first:%Y-%m} to {w.last:%Y-%m}, the {model} forecast expects "
         f"{w.mean:.1f} events in {region_name} (median {w.median:.0f}, "
@@ -352,9 +374,10 @@ def switch_sentence(switches: list[tuple[int, str, str]], periods: Any) -> str |
         for s, a, b in shown
     )
     return (
-        f"The forecast changes candidate {at}: each quarter of the year ahead takes the "
-        "candidate that scored best at its own steps, so a step in the expected counts there "
-        "is that change of model, not a forecast of a sudden change."
+        f"The forecast changes candidate {at}: each block of steps takes the simplest "
+        "candidate within Monte Carlo error of the best on its own steps' backtest, so any "
+        "jump in the expected counts there comes from that change of model, not from a "
+        "forecast of a sudden change."
     )
 
 

@@ -116,7 +116,28 @@ def table_html(
     float_format: str = "{:,.2f}",
     formats: dict[str, Callable[[float], str]] | None = None,
 ) -> str:
-    """The HTML of :func:`table` (escaped; ``class="text"`` on non-numeric columns)."""
+    """The HTML of :func:`table` (escaped; ``class="text"`` on non-numeric columns).
+
+    Parameters
+    ----------
+    frame : DataFrame
+    index : bool
+        Show the index as the first column(s).
+    float_format : str
+        Format of floats in numeric columns without their own formatter.
+    formats : dict, optional
+        Column name to a formatter of one float (its numeric cells stay right-aligned).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    KeyError
+        When ``formats`` names a column the table does not have (a renamed column would
+        otherwise lose its format without a word).
+    """
     import html
 
     import pandas as pd

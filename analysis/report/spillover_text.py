@@ -68,7 +68,19 @@ def onset_headlined(card: dict | None) -> bool:
 
 def onset_edge_established(card: dict | None) -> bool:
     """Whether the onset model's edge over every naive rule is more than two standard errors
-    (clustered by unit) of the Brier difference, not only a lower score."""
+    (clustered by unit) of the Brier difference, not only a lower score.
+
+    Parameters
+    ----------
+    card : dict or None
+        :func:`analysis.models.onset_backtest.study_onset_backtest`'s result.
+
+    Returns
+    -------
+    bool
+        False without a card, when the model is not headlined (:func:`onset_headlined`) or
+        when any margin is within two standard errors.
+    """
     return bool(onset_headlined(card) and card.get("edge_established"))
 
 
@@ -234,9 +246,9 @@ def onset_unit_sentences(
                 )
                 if not established:
                     text += (
-                        "; its edge over the naive rules on this study's first events is not "
-                        "established (a lower Brier score, but by less than two standard errors "
-                        "against at least one of them)"
+                        "; the onset model's edge over the naive rules on this study's first "
+                        "events is not established (a lower Brier score, but by less than two "
+                        "standard errors against at least one of them)"
                     )
             elif headline:
                 text = (

@@ -193,8 +193,8 @@ if plans and plans["focus"] != plans["other"]:
         other=plans["other"],
         reason=reason,
     )
-else:
-    show.markdown("Model: **{model}**. {reason}.", model=shared.model, reason=reason)
+else:  # one plan for every region (or no plan): the same words as the summary's
+    show.markdown("Model: **{model}**. {reason}.", model=shared.model_for(True), reason=reason)
 show.figure(
     plots.fan_chart(panel, shared.forecast, region_id, title=f"{region_name}: forecast"),
     f"Events per {panel.attrs.get('freq', 'month')} in {region_name}: observed, and the "
