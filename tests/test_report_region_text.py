@@ -231,7 +231,7 @@ def test_switch_sentence_says_a_step_between_quarters_is_a_change_of_model():
         "The forecast changes candidate between 2025-03 and 2025-04 (ensemble_local to "
         "ensemble_trend)"
     )
-    assert "not a forecast of a sudden change" in text
+    assert "comes from that change of model, not from a forecast of a sudden change" in text
     two = region_text.switch_sentence([(4, "a", "b"), (10, "b", "a")], periods)
     assert "between 2025-03 and 2025-04 (a to b) and between 2025-09 and 2025-10 (b to a)" in two
     # one candidate throughout, or a change beyond the steps shown: nothing to explain
