@@ -13,7 +13,8 @@ from scipy import stats
 
 from analysis import growth as g
 from analysis.errors import InputError
-from analysis.growth import changepoint, dependence, sentence
+from analysis.formatting import format_ratio
+from analysis.growth import changepoint, dependence
 from analysis.simulate import simulate_growth_series, simulate_ownlag_series, simulate_two_windows
 
 
@@ -106,7 +107,7 @@ def test_zero_to_five_gives_one_sided_bound_and_says_so():
     assert math.isinf(r.nb_ci_high) and 0 < r.nb_ci_low <= r.ci_low + 1e-9
     assert "no events in 2021" in r.note and "one-sided" in r.note
     sentence = g.growth_sentence({**_row(r), "region_name": "Kayes"})
-    assert "no upper bound" in sentence and "at least 1.2 times" in sentence
+    assert "no upper bound" in sentence and "at least 1.22 times" in sentence
 
 
 @settings(max_examples=60, deadline=None)
@@ -556,9 +557,9 @@ def test_growth_table_json_keys_bh_and_sentence():
     text = g.growth_sentence(kayes, "Kayes")
     assert text.startswith(
         f"Attacks in Kayes rose from 10 in 2021 to 70 in 2024, 7.0 times (95% CI "
-        f"{sentence._fmt(kayes.headline_ci_low)}-{sentence._fmt(kayes.headline_ci_high)} "
+        f"{format_ratio(kayes.headline_ci_low)}-{format_ratio(kayes.headline_ci_high)} "
         "allowing for "
-        "overdispersion and month-to-month dependence; exact Poisson interval 3.6-15.2)"
+        "overdispersion and month-to-month dependence; exact Poisson interval 3.59-15.2)"
     )
     assert "; the fitted trend is +" in text
 
@@ -1165,8 +1166,10 @@ def test_growth_sentence_says_when_the_window_comparison_and_the_trend_disagree(
     # (Mopti 2017 -> 2020 read "95% CI 1.0-5.3 ... the window comparison's interval excludes no
     # change")
     near = text((1.03, 5.3), (-0.4, 80.0))
-    assert "CI 1.03-5.3" in near and "CI -0.4% to +80%" in near and "not established" in near
-    assert "CI 0.96-5.3" in text((0.96, 5.3), (10.0, 80.0))
+    assert "CI 1.03-5.30" in near and "CI -0.4% to +80%" in near and "not established" in near
+    assert "CI 0.96-5.30" in text((0.96, 5.3), (10.0, 80.0))
+    # the limits read as in the growth table (format_ratio), not to another precision
+    assert "CI 0.996-5.30" in text((0.996, 5.3), (10.0, 80.0))
 
 
 def test_growth_sentence_calls_a_hundredfold_interval_uninformative():

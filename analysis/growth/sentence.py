@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from analysis.formatting import format_ratio
 from analysis.growth.table import GrowthResult
 
 
@@ -20,18 +21,6 @@ def _fmt(x: float) -> str:
     if x >= 0.1:
         return f"{x:.2g}" if x < 1 else f"{x:.1f}"
     return f"{x:.2g}"
-
-
-def _fmt_limit(x: float, null: float = 1.0) -> str:
-    """An interval limit that never reads as the null when it is not: 1.03 prints as "1.03",
-    not "1.0" (beside "the interval excludes no change" the rounded one looked like a
-    contradiction)."""
-    text = _fmt(x)
-    digits = 2
-    while np.isfinite(x) and x != null and float(text) == null and digits < 6:
-        text = f"{x:.{digits}f}"
-        digits += 1
-    return text
 
 
 def _fmt_pct_limit(x: float) -> str:
@@ -61,10 +50,12 @@ def growth_sentence(
     Returns
     -------
     str
-        E.g. "Attacks in Kayes rose from 10 in 2021 to 70 in 2024, 7.0 times (95% CI 2.9-17.1
+        E.g. "Attacks in Kayes rose from 10 in 2021 to 70 in 2024, 7.0 times (95% CI 2.90-17.1
         allowing for overdispersion and month-to-month dependence; exact Poisson interval
-        3.6-15.2); the fitted trend is +91% a year (95% CI +52% to +140%)". The headline
-        interval comes first, the exact one is the labelled reference.
+        3.59-15.2); the fitted trend is +91% a year (95% CI +52% to +140%)". The headline
+        interval comes first, the exact one is the labelled reference. Limits are written as
+        the growth table writes them (:func:`analysis.formatting.format_ratio`), so the
+        sentence and the table give the same numbers.
     """
     row = row_or_result.to_row() if isinstance(row_or_result, GrowthResult) else row_or_result
     name = region_name or row.get("region_name") or row.get("region_id")
@@ -83,14 +74,14 @@ def growth_sentence(
     elif ca == 0:
         text = (
             f"{noun} in {name} rose from 0 in {pa} to {cb} in {pb}; with none in {pa} the rise "
-            f"has no upper bound: at least {_fmt(head_lo)} times (one-sided {level}%, "
-            f"{allowing}; exact Poisson bound {_fmt(row['ci_low'])}){per}"
+            f"has no upper bound: at least {format_ratio(head_lo)} times (one-sided {level}%, "
+            f"{allowing}; exact Poisson bound {format_ratio(row['ci_low'])}){per}"
         )
     elif cb == 0:
         text = (
             f"{noun} in {name} fell from {ca} in {pa} to 0 in {pb}; the rate is at most "
-            f"{_fmt(head_hi)} times the earlier one (one-sided {level}%, {allowing}; exact "
-            f"Poisson bound {_fmt(row['ci_high'])}){per}"
+            f"{format_ratio(head_hi)} times the earlier one (one-sided {level}%, {allowing}; exact "
+            f"Poisson bound {format_ratio(row['ci_high'])}){per}"
         )
     else:
         verb = "rose" if cb > ca else ("fell" if cb < ca else "stayed")
@@ -98,8 +89,8 @@ def growth_sentence(
         move += "" if verb != "stayed" else f" and {cb} in {pb}"
         text = (
             f"{noun} in {name} {verb} {move}, {_fmt(ratio)} times{per} ({level}% CI "
-            f"{_fmt_limit(head_lo)}-{_fmt_limit(head_hi)} {allowing}; exact Poisson interval "
-            f"{_fmt(row['ci_low'])}-{_fmt(row['ci_high'])})"
+            f"{format_ratio(head_lo)}-{format_ratio(head_hi)} {allowing}; exact Poisson interval "
+            f"{format_ratio(row['ci_low'])}-{format_ratio(row['ci_high'])})"
         )
         text += _uninformative_clause(float(head_lo), float(head_hi))
     g = row.get("annual_growth_pct")
