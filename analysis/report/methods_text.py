@@ -6,6 +6,8 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.formatting import format_p_value
+
 #: Forecasters scored in the methods appendix: every model a report can use (``auto`` and the
 #: spillover model as configured, the candidates ``auto`` chooses among and the models inside
 #: them) and the baseline ladder.
@@ -65,3 +67,43 @@ def group_table(card: dict[str, Any]) -> pd.DataFrame:
             "pit_coverage_80": "80% coverage (randomised PIT)",
         }
     )
+
+
+#: The count-model table's columns in plain words (:func:`count_models_display`).
+COUNT_MODEL_COLUMNS = {
+    "region_name": "region",
+    "model": "model",
+    "fitted_model": "fitted as",
+    "k": "parameters",
+    "llf": "log-likelihood",
+    "aic": "AIC",
+    "bic": "BIC",
+    "delta_aic": "AIC above the best",
+    "lr_against": "likelihood-ratio test against",
+    "lr_p": "likelihood-ratio p",
+    "overdispersion_alpha": "overdispersion alpha (Cameron-Trivedi)",
+    "overdispersion_p": "overdispersion p",
+    "warnings": "notes",
+}
+
+
+def count_models_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The reader's columns of :func:`analysis.models.counts.region_count_models`.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per region and count model.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :data:`COUNT_MODEL_COLUMNS`, renamed in plain words; p-values as a
+        reader expects them (``<0.001``, not ``0.000``; blank where there is no test).
+    """
+    shown = table.reindex(columns=list(COUNT_MODEL_COLUMNS)).copy()
+    for col in ("lr_p", "overdispersion_p"):
+        shown[col] = [format_p_value(p) for p in shown[col].astype(float)]
+    shown["lr_against"] = shown["lr_against"].fillna("")
+    shown["warnings"] = shown["warnings"].fillna("")
+    return shown.rename(columns=COUNT_MODEL_COLUMNS)

@@ -135,20 +135,14 @@ show.markdown(
     "simpler one and says so.",
     n=int(counts_table["n"].max()) if len(counts_table) else 0,
 )
-show.table(
-    counts_table[
-        ["region_name", "model", "fitted_model", "k", "llf", "aic", "bic", "delta_aic",
-         "lr_against", "lr_p", "overdispersion_alpha", "overdispersion_p", "warnings"]
-    ],
-    float_format="{:,.3f}",
-)  # fmt: skip
+show.table(methods_text.count_models_display(counts_table), float_format="{:,.3f}")
 
 # %% [markdown]
 # ## Known limits
 #
 # - Counts depend on what the source records; reporting changes look like violence changes.
 # - Forecasts assume the recent dynamics continue; they do not anticipate shocks.
-# - Spillover probabilities come from adjacency only; roads, markets and borders crossings
+# - Spillover probabilities come from adjacency only; roads, markets and border crossings
 #   are not modelled.
 
 # %% [markdown]
