@@ -9,7 +9,9 @@ from analysis.report import methods_text
 def test_scorecard_table_sorts_by_crps() -> None:
     card = {"models": [{"model": "m", "is_baseline": False, "crps": 2.0},
                        {"model": "z", "is_baseline": True, "crps": 1.0}]}  # fmt: skip
-    assert list(methods_text.scorecard_table(card)["model"]) == ["z", "m"]
+    table = methods_text.scorecard_table(card)
+    assert list(table["model"]) == ["z", "m"]
+    assert list(table["baseline"]) == ["yes", "no"]
 
 
 def test_group_table_orders_models_within_groups() -> None:

@@ -46,8 +46,10 @@ SCORE_COLUMNS = {
 
 
 def scorecard_table(card: dict[str, Any]) -> pd.DataFrame:
-    """The ``models`` part of :func:`analysis.evaluation.scorecard`, sorted by CRPS."""
+    """The ``models`` part of :func:`analysis.evaluation.scorecard`, sorted by CRPS, with
+    "yes"/"no" for the baseline flag (not Python's True/False)."""
     frame = pd.DataFrame(card["models"]).sort_values("crps", kind="stable")
+    frame["is_baseline"] = ["yes" if b else "no" for b in frame["is_baseline"]]
     return frame.reindex(columns=list(SCORE_COLUMNS)).rename(columns=SCORE_COLUMNS)
 
 
