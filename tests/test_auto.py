@@ -1,11 +1,9 @@
 """Unit checks of auto's per-block choice: step blocks, labels and the Schaake reordering."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from analysis.models.auto import AutoFitted, _label, block_bounds, reorder_like
-from analysis.models.forecast import History
+from analysis.models.auto import _label, block_bounds, plan_label, plan_switches, reorder_like
 
 
 @pytest.mark.parametrize(
@@ -31,23 +29,15 @@ def test_label_names_runs_of_blocks():
     assert _label(("a", "b", "a"), keys) == "a (steps 1-3), b (steps 4-6), a (steps 7-12)"
 
 
-def test_group_label_names_one_groups_candidates_in_words():
-    history = History(
-        np.zeros((2, 4), np.int64), ("A-1", "A-2"), pd.date_range("2020-01", periods=4, freq="MS")
-    )
-    plan = {"focus": ("a", "a", "b"), "other": ("c", "c", "c")}
+def test_plan_label_names_one_groups_candidates_in_words():
     bounds = ((0, 3), (3, 6), (6, 12))
-    fitted = AutoFitted(history, "auto", "label", None, {}, plan=plan, bounds=bounds)
-    assert fitted.group_label("focus") == "a at steps 1-6, b at steps 7-12"
-    assert fitted.group_label("other") == "c"
-    one_step = AutoFitted(
-        history, "auto", "label", None, {}, plan={"focus": ("a", "b")}, bounds=((0, 1), (1, 12))
-    )
-    assert one_step.group_label("focus") == "a at step 1, b at steps 2-12"
-    assert one_step.group_label("other") == "label"  # no plan for the group: the fitted label
-    assert fitted.switches("focus") == [(7, "a", "b")]
-    assert fitted.switches("other") == [] and one_step.switches("other") == []
-    assert one_step.switches("focus") == [(2, "a", "b")]
+    assert plan_label(("a", "a", "b"), bounds) == "a at steps 1-6, b at steps 7-12"
+    assert plan_label(("c", "c", "c"), bounds) == "c"
+    one_step = ((0, 1), (1, 12))
+    assert plan_label(("a", "b"), one_step) == "a at step 1, b at steps 2-12"
+    assert plan_switches(("a", "a", "b"), bounds) == [(7, "a", "b")]
+    assert plan_switches(("c", "c", "c"), bounds) == []
+    assert plan_switches(("a", "b"), one_step) == [(2, "a", "b")]
 
 
 def test_reorder_like_keeps_the_marginals_and_takes_the_template_dependence():

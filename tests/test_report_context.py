@@ -128,12 +128,14 @@ def test_methods_backtest_scores_every_appendix_model_once(demo_study_path, monk
 def test_model_for_names_only_the_regions_group():
     from analysis.report.context import StudyResults
 
-    plans = {"focus": "a at steps 1-3, b at steps 4-12", "other": "c"}
+    plan = {"focus": ("a", "b", "b"), "other": ("c", "c", "c")}
     shared = StudyResults(
         forecast=None, risk=None, spillover=None, model="auto (full label)", chosen="x",
-        evidence={}, backtest=None, plan_labels=plans,
+        evidence={}, backtest=None, plan=plan, plan_bounds=((0, 3), (3, 6), (6, 12)),
     )  # fmt: skip
     assert shared.model_for(True) == "auto (a at steps 1-3, b at steps 4-12)"
     assert shared.model_for(False) == "auto (c)"
+    assert shared.switches_for(True) == [(4, "a", "b")] and shared.switches_for(False) == []
     bare = StudyResults(None, None, None, "sarimax", "sarimax", {}, None)
     assert bare.model_for(True) == "sarimax"  # no plan: the model's own label
+    assert bare.plan_label(True) is None and bare.switches_for(False) == []

@@ -169,49 +169,6 @@ class AutoFitted(Fitted):
     analog_weight: float = 0.0
     adjacency: np.ndarray | None = None
 
-    def group_label(self, group: str) -> str:
-        """The candidates of one group in words, for readers.
-
-        Parameters
-        ----------
-        group : str
-            ``"focus"`` or ``"other"``.
-
-        Returns
-        -------
-        str
-            One name when one candidate serves every step, else each run of steps, e.g.
-            ``"ensemble_local at steps 1-3, ensemble_trend at steps 4-12"``; :attr:`chosen`
-            when the group has no plan.
-        """
-        picks = self.plan.get(group)
-        if not picks:
-            return self.chosen
-        spans = [(a + 1, b) for a, b in self.bounds]
-        return _runs_label(picks, spans, "{m} at step {a}", "{m} at steps {a}-{b}")
-
-    def switches(self, group: str) -> list[tuple[int, str, str]]:
-        """Where one group's candidate changes from one block of steps to the next.
-
-        Parameters
-        ----------
-        group : str
-            ``"focus"`` or ``"other"``.
-
-        Returns
-        -------
-        list of (int, str, str)
-            The first step (1-based) of each block whose candidate differs from the block
-            before, that candidate before and the new one, in step order; empty when one
-            candidate serves every step or the group has no plan.
-        """
-        picks = self.plan.get(group, ())
-        return [
-            (self.bounds[k][0] + 1, picks[k - 1], picks[k])
-            for k in range(1, len(picks))
-            if picks[k] != picks[k - 1]
-        ]
-
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
         out = self._model_paths(horizon, n, rng)
         counts = self.history.counts
@@ -588,6 +545,50 @@ def _first_order_adjacency(region_ids: tuple[str, ...], boundaries: Any) -> np.n
 def _rows(by_model: dict[str, tuple[float, float]]) -> list[dict[str, Any]]:
     return [
         {"model": m, "crps_fair": s, "mc_se": float(np.sqrt(v))} for m, (s, v) in by_model.items()
+    ]
+
+
+def plan_label(picks: tuple[str, ...], bounds: tuple[tuple[int, int], ...]) -> str:
+    """One group's candidates in words, for readers.
+
+    Parameters
+    ----------
+    picks : tuple of str
+        The candidate of each block (:attr:`AutoFitted.plan` of one group).
+    bounds : tuple of (int, int)
+        The blocks' column slices of steps 1..h (:attr:`AutoFitted.bounds`).
+
+    Returns
+    -------
+    str
+        One name when one candidate serves every step, else each run of steps, e.g.
+        ``"ensemble_local at steps 1-3, ensemble_trend at steps 4-12"``.
+    """
+    spans = [(a + 1, b) for a, b in bounds]
+    return _runs_label(picks, spans, "{m} at step {a}", "{m} at steps {a}-{b}")
+
+
+def plan_switches(
+    picks: tuple[str, ...], bounds: tuple[tuple[int, int], ...]
+) -> list[tuple[int, str, str]]:
+    """Where one group's candidate changes from one block of steps to the next.
+
+    Parameters
+    ----------
+    picks, bounds
+        As in :func:`plan_label`.
+
+    Returns
+    -------
+    list of (int, str, str)
+        The first step (1-based) of each block whose candidate differs from the block before,
+        that candidate before and the new one, in step order; empty when one candidate serves
+        every step.
+    """
+    return [
+        (bounds[k][0] + 1, picks[k - 1], picks[k])
+        for k in range(1, len(picks))
+        if picks[k] != picks[k - 1]
     ]
 
 

@@ -104,7 +104,7 @@ class StudyResults:
     model : str
         The fitted model's full label, e.g. ``auto (ensemble_local (steps 1-3),
         ensemble_trend (steps 4-12))``, as in the JSON and the manifest; readers see
-        :meth:`model_for` and ``plan_labels``.
+        :meth:`model_for` and :meth:`plan_label`.
     chosen : str
         The candidate ``auto`` chose.
     evidence : dict
@@ -130,12 +130,11 @@ class StudyResults:
     spillover_settings : dict
         ``endemic_effects`` and ``damping`` of the spillover model as the study chose them
         (the settings ``spillover`` is fitted and backtested with, here and in the appendix).
-    plan_labels : dict
-        ``auto``'s candidates per group (``focus``, ``other``) in words
-        (:meth:`analysis.models.auto.AutoFitted.group_label`); empty for other models.
-    plan_switches : dict
-        Per group, the steps where ``auto``'s candidate changes
-        (:meth:`analysis.models.auto.AutoFitted.switches`); empty for other models.
+    plan : dict
+        ``auto``'s candidate of each block of steps per group (``focus``, ``other``,
+        :attr:`analysis.models.auto.AutoFitted.plan`); empty for other models.
+    plan_bounds : tuple
+        The blocks' column slices of steps 1..h (:attr:`analysis.models.auto.AutoFitted.bounds`).
     """
 
     forecast: Any
@@ -151,8 +150,26 @@ class StudyResults:
     onset_reason: str = ""
     scenarios: Any = None
     spillover_settings: dict = field(default_factory=dict)
-    plan_labels: dict = field(default_factory=dict)
-    plan_switches: dict = field(default_factory=dict)
+    plan: dict = field(default_factory=dict)
+    plan_bounds: tuple = ()
+
+    def plan_label(self, is_focus: bool) -> str | None:
+        """The candidates of one group in words (:func:`analysis.models.auto.plan_label`).
+
+        Parameters
+        ----------
+        is_focus : bool
+            The focus regions' group, else the other regions'.
+
+        Returns
+        -------
+        str or None
+            None without a plan (a model other than ``auto``).
+        """
+        from analysis.models.auto import plan_label
+
+        picks = self.plan.get("focus" if is_focus else "other")
+        return plan_label(picks, self.plan_bounds) if picks else None
 
     def model_for(self, is_focus: bool) -> str:
         """The report model as one region's reader needs it.
@@ -169,8 +186,26 @@ class StudyResults:
             (ensemble_local at steps 1-3, ensemble_trend at steps 4-12)`` (both groups are
             the Forecast section's); :attr:`model` without a plan.
         """
-        plan = self.plan_labels.get("focus" if is_focus else "other")
-        return f"{FORECAST_MODEL} ({plan})" if plan and plan != FORECAST_MODEL else self.model
+        plan = self.plan_label(is_focus)
+        return f"{FORECAST_MODEL} ({plan})" if plan else self.model
+
+    def switches_for(self, is_focus: bool) -> list[tuple[int, str, str]]:
+        """Where the region's group changes candidate (:func:`analysis.models.auto.plan_switches`);
+        empty without a plan.
+
+        Parameters
+        ----------
+        is_focus : bool
+            The focus regions' group, else the other regions'.
+
+        Returns
+        -------
+        list of (int, str, str)
+        """
+        from analysis.models.auto import plan_switches
+
+        picks = self.plan.get("focus" if is_focus else "other")
+        return plan_switches(picks, self.plan_bounds) if picks else []
 
 
 _RESULTS = cache.Memory(_MAX_STUDIES)
@@ -322,16 +357,8 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             onset_reason=reason,
             scenarios=contrast,
             spillover_settings=spill_settings,
-            plan_labels=(
-                {g: fitted.group_label(g) for g in ("focus", "other")}
-                if getattr(fitted, "plan", None)
-                else {}
-            ),
-            plan_switches=(
-                {g: fitted.switches(g) for g in ("focus", "other")}
-                if getattr(fitted, "plan", None)
-                else {}
-            ),
+            plan=dict(getattr(fitted, "plan", {})),
+            plan_bounds=tuple(getattr(fitted, "bounds", ())),
         )
 
     return cache.memo(key, compute, memory=_RESULTS, disk=True)

@@ -182,15 +182,14 @@ show.figure(
 # and 95% ones.
 
 # %%
-plans = shared.plan_labels
 reason = shared.evidence.get("reason", "no choice was needed")
-if plans and plans["focus"] != plans["other"]:
+if shared.plan_label(True) != shared.plan_label(False):
     show.markdown(
         "Model: **{model}**: for the focus regions, {focus}; for the other regions, {other}. "
         "{reason}.",
         model=context.FORECAST_MODEL,
-        focus=plans["focus"],
-        other=plans["other"],
+        focus=shared.plan_label(True),
+        other=shared.plan_label(False),
         reason=reason,
     )
 else:  # one plan for every region (or no plan): the same words as the summary's
@@ -202,8 +201,7 @@ show.figure(
 )
 show.table(region_text.forecast_table(shared.forecast, region_id))
 switched = region_text.switch_sentence(
-    shared.plan_switches.get("focus" if region_id in ctx.study.focus else "other", []),
-    shared.forecast.periods,
+    shared.switches_for(region_id in ctx.study.focus), shared.forecast.periods
 )
 if switched:
     show.markdown("{sentence}", sentence=switched)
