@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from analysis.models.onset import quiet_units
+
 #: Fewest quiet region-origins that make a reference class; below it, no analog paths.
 MIN_ANALOGS = 50
 
@@ -33,7 +35,9 @@ def quiet_regions(counts: np.ndarray, quiet_window: int) -> np.ndarray:
     ndarray
         Boolean, one per region.
     """
-    return counts[:, max(counts.shape[1] - quiet_window, 0) :].sum(axis=1) == 0
+    # the onset model's rule at the last period; a history shorter than the window is read whole
+    last = counts.shape[1] - 1
+    return quiet_units(counts, last, min(quiet_window, last + 1))
 
 
 def near_activity(counts: np.ndarray, quiet_window: int, adjacency: np.ndarray) -> np.ndarray:
@@ -90,11 +94,10 @@ def quiet_analogs(
     first = max(quiet_window - 1, last - lookback + 1)
     paths, near = [np.empty((0, horizon), dtype=np.int64)], [np.empty(0, dtype=bool)]
     for t in range(first, last + 1):
-        seen = counts[:, : t + 1]
-        keep = quiet_regions(seen, quiet_window)
+        keep = quiet_units(counts, t, quiet_window)
         paths.append(counts[keep, t + 1 : t + 1 + horizon].astype(np.int64))
         beside = (
-            near_activity(seen, quiet_window, adjacency)
+            near_activity(counts[:, : t + 1], quiet_window, adjacency)
             if adjacency is not None
             else np.zeros_like(keep)
         )
