@@ -289,14 +289,19 @@ def test_one_sided_dependence_is_read_around_a_line_within_the_window():
     assert 1 < r.headline_low < r.ci_low
 
 
-def _growth_coverage_benchmark():
+def _benchmark(name: str):
     import importlib.util
+    import sys
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "growth_coverage.py"
-    spec = importlib.util.spec_from_file_location("growth_coverage", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    folder = Path(__file__).resolve().parents[1] / "benchmarks"
+    sys.path.insert(0, str(folder))
+    try:
+        spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(folder))
     return module
 
 
@@ -305,7 +310,7 @@ def test_coverage_benchmark_true_own_lag_interval_is_the_nb_one_widened_by_the_a
     NB interval with its log-ratio variance times the AR(1) factor of a window mean at the
     true own-lag share: at share 0 it must be the NB interval itself, and its factor must be
     ``1' R 1 / n`` with ``R = rho^|s-t|`` (the AR(1) sandwich of a constant mean)."""
-    bench = _growth_coverage_benchmark()
+    bench = _benchmark("growth_coverage")
     a = np.array([0, 3, 1, 0, 5, 2, 0, 1, 4, 0, 2, 1], dtype=float)
     b = np.array([6, 2, 9, 4, 0, 7, 3, 11, 5, 2, 8, 6], dtype=float)
     r = g.rate_ratio(a, b)
@@ -316,6 +321,37 @@ def test_coverage_benchmark_true_own_lag_interval_is_the_nb_one_widened_by_the_a
     lo, hi = bench.ar1_true_ratio_interval(a, b, 0.6)
     assert lo < r.nb_ci_low and hi > r.nb_ci_high
     assert np.isnan(bench.ar1_true_ratio_interval(np.zeros(12), b, 0.6)[0])
+
+
+def test_widening_tradeoff_scale_one_is_the_headline_and_counts_misses():
+    """benchmarks/growth_widening_tradeoff.py (docs/internals.md, tenth pass): at scale 1 the
+    scaled hull is the reports' headline; a smaller scale shrinks the AR(1) interval about its
+    geometric centre and never goes inside the NB interval; a one-sided bound is left as it is.
+    The summary counts scenarios above and below 93-97% at own-lag <= 0.7 only."""
+    bench = _benchmark("growth_widening_tradeoff")
+    a = np.array([0, 3, 1, 0, 5, 2, 0, 1, 4, 0, 2, 1], dtype=float)
+    b = np.array([6, 2, 9, 4, 0, 7, 3, 11, 5, 2, 8, 6], dtype=float)
+    r = g.rate_ratio(a, b)
+    nb, ar1 = (r.nb_ci_low, r.nb_ci_high), (r.ar1_ci_low, r.ar1_ci_high)
+    head = (r.headline_low, r.headline_high)
+    assert np.allclose(bench.scaled_hull(nb, ar1, head, 1.0), head)
+    lo, hi = bench.scaled_hull(nb, ar1, head, 0.5)
+    centre, half = math.sqrt(ar1[0] * ar1[1]), math.log(ar1[1] / ar1[0]) / 2
+    assert lo == pytest.approx(min(nb[0], centre * math.exp(-half / 2)))
+    assert hi == pytest.approx(max(nb[1], centre * math.exp(half / 2)))
+    assert bench.scaled_hull(nb, (math.nan, math.nan), (0.0, 4.2), 0.6) == (0.0, 4.2)
+
+    def row(lag, cov):
+        return {
+            "own_lag": lag,
+            "window": 12,
+            "coverage": dict.fromkeys(map(str, bench.SCALES), cov),
+        }
+
+    rows = [row(0.0, 0.99), row(0.5, 0.92), row(0.7, 0.95), row(0.8, 0.91)]
+    first = bench.summarise(rows)[0]
+    assert (first["scenarios"], first["above"], first["below"]) == (3, 1, 1)
+    assert first["min_own_lag_0.8"] == 0.91
 
 
 @pytest.mark.slow
