@@ -492,6 +492,65 @@ def test_study_onset_backtest_scores_and_verdict(sahel_geo, sahel_sim, boundarie
     assert not few["beats_naive"] and "too few" in few["verdict"]
 
 
+class _ConstantPAny:
+    """A stand-in report model: a quarter of its paths have one event at step 1 (P(any) = 0.25
+    for every region), and it records the last period of every history it is fitted on."""
+
+    def __init__(self) -> None:
+        self.seen: list[int] = []
+
+    def fit(self, history):
+        self.seen.append(history.counts.shape[1] - 1)
+        regions = history.counts.shape[0]
+
+        class _Fitted:
+            @staticmethod
+            def sample_paths(h, n, rng):
+                paths = np.zeros((regions, h, n), dtype=np.int64)
+                paths[:, 0, : n // 4] = 1
+                return paths
+
+        return _Fitted()
+
+
+def test_study_onset_backtest_scores_the_report_models_probabilities(
+    sahel_geo, sahel_sim, boundaries
+):
+    """The probability the reports show for quiet units (the share of the report model's paths
+    with an event) is scored on the same forecasts as the onset model, from fits that saw only
+    the counts up to each origin; its verdict follows its margins over the naive rules."""
+    from analysis.models.onset_backtest import NAIVE_RULES, study_onset_backtest
+    from analysis.models.registry import get
+
+    panel = _sim_panel(sahel_geo, sahel_sim, boundaries)
+    stub = _ConstantPAny()
+    card = study_onset_backtest(panel, 12, 12, boundaries=boundaries, stride=6, forecaster=stub)
+    assert sorted(set(stub.seen)) == list(range(83, 34, -6))[::-1]  # one fit per origin, no peek
+    freq = card["onset_frequency"]
+    # Brier of a constant 0.25: 0.75^2 on onsets, 0.25^2 elsewhere
+    assert card["methods"]["report_model"]["brier"] == pytest.approx(
+        freq * 0.75**2 + (1 - freq) * 0.25**2
+    )
+    shown = card["report_model"]
+    for m in NAIVE_RULES:
+        assert shown["brier_margin"][m]["difference"] == pytest.approx(
+            card["methods"][m]["brier"] - card["methods"]["report_model"]["brier"], abs=1e-12
+        )
+    wins = all(v["difference"] > 0 for v in shown["brier_margin"].values())
+    assert shown["beats_naive"] == (wins and card["distinct_onsets"] >= 5)
+    assert ("did no better" in shown["verdict"]) == (not wins)
+    # the onset model's own verdict and scores are unchanged by scoring the report model
+    plain = study_onset_backtest(panel, 12, 12, boundaries=boundaries, stride=6)
+    assert plain["verdict"] == card["verdict"] and "report_model" not in plain
+    # a model that never forecasts an event scores the onset frequency, and loses to the base rate
+    zero = study_onset_backtest(
+        panel, 12, 12, boundaries=boundaries, stride=6, forecaster=get("zero")
+    )
+    assert zero["methods"]["report_model"]["brier"] == pytest.approx(zero["onset_frequency"])
+    assert not zero["report_model"]["beats_naive"]
+    assert "not lower than the base rate" in zero["report_model"]["verdict"]
+
+
 def test_study_onset_backtest_too_short(sahel_geo, sahel_sim, boundaries):
     from analysis.models.onset_backtest import study_onset_backtest
 

@@ -200,6 +200,13 @@ def test_onset_headline_needs_the_backtest_verdict() -> None:
     )
     text = spillover_text.onset_evidence_sentence({"available": False, "reason": "too short"})
     assert "could not be checked" in text and "too short" in text
+    card = {"available": True, "verdict": "On this study's own history, the onset model ..."}
+    assert spillover_text.onset_evidence_sentence(card) == card["verdict"]
+    card["report_model"] = {"verdict": "The probabilities the tables and maps show ..."}
+    assert spillover_text.onset_evidence_sentence(card) == (
+        "On this study's own history, the onset model ... The probabilities the tables and "
+        "maps show ..."
+    )
 
 
 def test_attributable_sentence_and_onset_scorecard_table() -> None:
@@ -219,7 +226,17 @@ def test_attributable_sentence_and_onset_scorecard_table() -> None:
     }
     table = spillover_text.onset_scorecard_table(card)
     assert list(table["method"]) == ["onset model", "base rate"]
-    assert table.loc[1, "onset model's Brier skill"] == pytest.approx(1 - 0.096 / 0.115)
+    card["methods"]["report_model"] = {"brier": 0.101, "auc": 0.7}
+    card["onset_model_brier_skill_vs"]["report_model"] = 1 - 0.096 / 0.101
+    table = spillover_text.onset_scorecard_table(card)
+    assert list(table["method"]) == [
+        "report model (the probabilities shown)",
+        "onset model",
+        "base rate",
+    ]
+    skill = table.set_index("method")["onset model's Brier skill"]
+    assert skill["base rate"] == pytest.approx(1 - 0.096 / 0.115)
+    assert skill["report model (the probabilities shown)"] == pytest.approx(1 - 0.096 / 0.101)
 
 
 def test_risk_table_keeps_the_order_and_adds_the_neighbour_share() -> None:

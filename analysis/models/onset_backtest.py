@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,7 @@ __all__ = [
     "onset_scorecard",
     "NAIVE_RULES",
     "study_onset_backtest",
+    "forecaster_p_any",
 ]
 
 #: Feature columns the naive rules read from the design.
@@ -176,12 +178,18 @@ def study_onset_backtest(
     stride: int = 3,
     min_train: int | None = None,
     min_onsets: int = MIN_STUDY_ONSETS,
+    forecaster: Any = None,
+    n_samples: int = 400,
+    seed: int = 0,
 ) -> dict:
     """Rolling-origin onset backtest on a study's own panel, with a verdict for the reader.
 
     The onset model and the naive rules are refitted at origins every ``stride`` periods inside
     the history (each one trained only on rows whose outcome window had ended) and scored on the
-    quiet units of that origin.
+    quiet units of that origin. With a ``forecaster`` (the report model), it is fitted on the
+    counts up to each of those origins too, and the share of its sample paths with an event
+    within the horizon, the probability the reports show for quiet units, is scored on the same
+    forecasts as ``report_model``.
 
     Parameters
     ----------
@@ -198,6 +206,10 @@ def study_onset_backtest(
         Periods of training origins before the first evaluation origin (default ``horizon``).
     min_onsets : int
         Fewest distinct onsets (a unit's first evaluated origin with an onset) for a verdict.
+    forecaster : Forecaster, optional
+        The report model (:class:`analysis.models.forecast.Forecaster`); None leaves it out.
+    n_samples, seed : int
+        Its sample paths per origin, and the seed (origin ``t`` draws with ``seed + t``).
 
     Returns
     -------
@@ -208,7 +220,9 @@ def study_onset_backtest(
         ``edge_established`` (bool: and lower by more than two unit-clustered standard errors
         against each rule, :func:`brier_margin`),
         ``verdict`` (one plain sentence) and ``available`` (False with ``reason`` when the
-        history is too short or has no onset).
+        history is too short or has no onset). With a ``forecaster``, ``methods`` also scores
+        ``report_model``, and ``report_model`` holds its ``brier_margin`` over each naive rule,
+        ``beats_naive``, ``edge_established`` and ``verdict``, as for the onset model.
     """
     from analysis.models.onset import NEEDS_ALL_ACTORS, onset_design, onset_geography
     from analysis.panel import to_matrix
@@ -238,6 +252,11 @@ def study_onset_backtest(
     except (InputError, ValueError, np.linalg.LinAlgError) as exc:
         return {"available": False, "reason": str(exc), "beats_naive": False}
     methods = ["onset_model", "plain_logistic", *NAIVE_RULES]
+    if forecaster is not None:
+        pred["report_model"] = forecaster_p_any(
+            forecaster, counts, ids, periods, freq, pred, horizon, n_samples, seed
+        )
+        methods.append("report_model")
     card = onset_scorecard(pred, methods)
     # Overlapping outcome windows count one onset at several origins; the verdict counts units.
     hit = pred[pred["onset"].astype(bool)]
@@ -258,7 +277,115 @@ def study_onset_backtest(
         edge_established=bool(enough and all(beats.values()) and not _narrow(margins)),
     )
     card["verdict"] = _verdict(card, enough, min_onsets)
+    if forecaster is not None:
+        shown = {m: brier_margin(pred, "report_model", m) for m in NAIVE_RULES}
+        wins = all(d > 0 for d, _ in shown.values())
+        card["report_model"] = {
+            "brier_margin": {m: {"difference": d, "se": se} for m, (d, se) in shown.items()},
+            "beats_naive": bool(enough and wins),
+            "edge_established": bool(enough and wins and not _narrow(shown)),
+        }
+        card["report_model"]["verdict"] = _report_model_verdict(card, shown, enough, min_onsets)
     return card
+
+
+def forecaster_p_any(
+    forecaster: Any,
+    counts: np.ndarray,
+    ids: list[str],
+    periods: pd.DatetimeIndex,
+    freq: str,
+    pred: pd.DataFrame,
+    horizon: int,
+    n_samples: int,
+    seed: int,
+) -> pd.Series:
+    """A forecaster's P(at least one event within ``horizon``) for each row of ``pred``.
+
+    The share of its sample paths with an event, as the reports compute it, fitted on the
+    counts up to each row's origin.
+
+    Parameters
+    ----------
+    forecaster : Forecaster
+        Anything with ``fit(History)`` returning an object with ``sample_paths(h, n, rng)``.
+    counts : ndarray
+        Counts, region x period.
+    ids : list of str
+        Region ids of the rows of ``counts``.
+    periods : DatetimeIndex
+        Periods of the columns of ``counts``.
+    freq : {"month", "quarter"}
+    pred : DataFrame
+        ``origin`` (column index) and ``region_id`` per forecast, as from
+        :func:`rolling_onset_evaluation`.
+    horizon, n_samples, seed : int
+        Periods ahead, paths per origin, and the seed (origin ``t`` draws with ``seed + t``).
+
+    Returns
+    -------
+    Series
+        Aligned with ``pred``.
+    """
+    from analysis.models.forecast import History
+
+    position = {r: i for i, r in enumerate(ids)}
+    parts = []
+    for t, rows in pred.groupby("origin"):
+        t = int(t)
+        history = History(
+            counts=counts[:, : t + 1].astype(np.int64),
+            region_ids=tuple(ids),
+            periods=periods[: t + 1],
+            freq=freq,
+        )
+        paths = forecaster.fit(history).sample_paths(
+            horizon, n_samples, np.random.default_rng(seed + t)
+        )
+        p_any = (paths.sum(axis=1) > 0).mean(axis=-1)
+        parts.append(pd.Series(p_any[[position[r] for r in rows["region_id"]]], index=rows.index))
+    return pd.concat(parts).reindex(pred.index)
+
+
+def _report_model_verdict(
+    card: dict, margins: dict[str, tuple[float, float]], enough: bool, min_onsets: int
+) -> str:
+    """One sentence on the probabilities the reports show for quiet units, scored like the
+    onset model on the same forecasts."""
+    names = _RULE_NAMES
+    head = (
+        "The probabilities the tables and maps show for quiet units (the share of the report "
+        "model's paths with an event, the model refitted at the same origins) had a Brier "
+        f"score of {card['methods']['report_model']['brier']:.3f} on the same forecasts"
+    )
+    if not enough:
+        return head + f"; with fewer than {min_onsets} units with a first event, that says little."
+    worse = [names[m] for m, (d, _) in margins.items() if d <= 0]
+    if worse:
+        return (
+            head + f": not lower than {join_words(worse, 'or')}, so on this study's past first "
+            "events they did no better than that naive rule."
+        )
+    narrow = [names[m] for m in _narrow(margins)]
+    diffs = [d for d, _ in margins.values()]
+    size = f" (by {min(diffs):.3f} to {max(diffs):.3f})"
+    if not narrow:
+        return (
+            head + f": lower than every naive rule{size}, each by more than two standard errors "
+            "(clustered by unit)."
+        )
+    return (
+        head + f": lower than every naive rule{size}, but by less than two standard errors "
+        f"(clustered by unit) against {join_words(narrow)}, so the edge is not established."
+    )
+
+
+#: The naive rules in the verdicts' words.
+_RULE_NAMES = {
+    "base_rate": "the base rate",
+    "neighbour_rule": "the neighbour rule",
+    "distance_decay": "distance decay",
+}
 
 
 def _narrow(margins: dict) -> list[str]:
@@ -268,11 +395,7 @@ def _narrow(margins: dict) -> list[str]:
 
 
 def _verdict(card: dict, enough: bool, min_onsets: int) -> str:
-    names = {
-        "base_rate": "the base rate",
-        "neighbour_rule": "the neighbour rule",
-        "distance_decay": "distance decay",
-    }
+    names = _RULE_NAMES
     brier_ = card["methods"]["onset_model"]["brier"]
     head = (
         f"On this study's own history ({card['n_origins']} origins, {card['first_origin']} to "

@@ -323,8 +323,16 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             )
         except InputError as exc:  # no onset in the history: say so, invent nothing
             reason = str(exc)
+        # the quiet units' P(at least one event) the reports show is the report model's, so it
+        # is scored on the study's past first events beside the onset model and naive rules
         onset_card = study_onset_backtest(
-            panel, study.horizon, study.quiet_periods, boundaries=ctx.data.boundaries
+            panel,
+            study.horizon,
+            study.quiet_periods,
+            boundaries=ctx.data.boundaries,
+            forecaster=model,
+            n_samples=EVIDENCE_SAMPLES,
+            seed=study.seed,
         )
         contrast = (
             focus_scenarios(

@@ -85,11 +85,13 @@ def onset_edge_established(card: dict | None) -> bool:
 
 
 def onset_evidence_sentence(card: dict | None, reason: str = "") -> str:
-    """The onset backtest's verdict in plain words (or why there is none)."""
+    """The onset backtest's verdict in plain words (or why there is none), followed by the
+    verdict on the report model's probabilities when the backtest scored them."""
     if not card or not card.get("available"):
         why = (card or {}).get("reason") or reason or "no onset backtest was possible"
         return f"The onset model could not be checked on this study's history ({why})."
-    return str(card["verdict"])
+    shown = (card.get("report_model") or {}).get("verdict")
+    return f"{card['verdict']} {shown}" if shown else str(card["verdict"])
 
 
 def cross_border_units(
@@ -376,6 +378,7 @@ def spillover_evidence_sentence(
 
 
 ONSET_METHODS = {
+    "report_model": "report model (the probabilities shown)",
     "onset_model": "onset model",
     "plain_logistic": "plain logistic regression",
     "base_rate": "base rate",

@@ -301,9 +301,10 @@ if no_border:
 # %% [markdown]
 # ### Evidence for the onset probabilities
 #
-# The onset model and the naive rules (base rate; a calibrated "a neighbour had an event"
-# rule; decay with adjacency distance to the nearest active unit), refitted at rolling origins
-# inside this study's history and scored on the quiet units' first events.
+# The report model (whose paths give the probabilities shown above), the onset model and the
+# naive rules (base rate; a calibrated "a neighbour had an event" rule; decay with adjacency
+# distance to the nearest active unit), refitted at rolling origins inside this study's history
+# and scored on the quiet units' first events.
 
 # %%
 show.markdown(
