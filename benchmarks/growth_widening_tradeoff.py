@@ -8,9 +8,10 @@ would put every scenario of ``benchmarks/growth_coverage.py`` inside 93-97%: it 
 same grid, computes each series' NB and AR(1) intervals once, and for each scale ``s`` hulls the
 NB interval with the AR(1) interval whose log half-width is multiplied by ``s`` around its centre
 (``s = 1`` is the headline; one-sided bounds, where a window is empty, stay as they are). It
-prints one JSON object: per scenario the coverage at each scale, and per window length and scale
+prints one JSON object: per scenario the coverage at each scale, per window length and scale
 how many own-lag <= 0.7 scenarios fall outside 93-97% (above, below) and the lowest coverage at
-own-lag 0.8.
+own-lag 0.8, and the coverage of the series with events in both windows by own-lag share and the
+smaller window's event count.
 
 Each scenario has its own random stream (``seed``, own-lag, level, window, growth), so runs split
 with ``--lags`` give the same series as one run. Usage::
@@ -59,6 +60,7 @@ def scenario(lam: float, disp: float, level: float, window: int, growth: float, 
     rng = np.random.default_rng([seed, int(round(lam * 10)), int(level * 10), window, int(growth)])
     hits = dict.fromkeys(SCALES, 0)
     used = 0
+    by_count: dict[str, dict] = {}
     for _ in range(n):
         s = simulate_ownlag_series(level, growth, lam, disp, rng, n_periods=2 * window)
         a, b = s.counts[:window], s.counts[window:]
@@ -68,9 +70,16 @@ def scenario(lam: float, disp: float, level: float, window: int, growth: float, 
         used += 1
         nb, ar1 = (r.nb_ci_low, r.nb_ci_high), (r.ar1_ci_low, r.ar1_ci_high)
         headline = (r.headline_low, r.headline_high)
+        two_sided = a.sum() > 0 and b.sum() > 0
+        bucket = by_count.setdefault(
+            smaller_count_bucket(min(a.sum(), b.sum())), {"n": 0, **dict.fromkeys(SCALES, 0)}
+        )
+        bucket["n"] += int(two_sided)
         for scale in SCALES:
             lo, hi = scaled_hull(nb, ar1, headline, scale)
-            hits[scale] += int(lo <= s.true_ratio <= hi)
+            inside = int(lo <= s.true_ratio <= hi)
+            hits[scale] += inside
+            bucket[scale] += inside * int(two_sided)
     return {
         "own_lag": lam,
         "dispersion": disp,
@@ -79,7 +88,43 @@ def scenario(lam: float, disp: float, level: float, window: int, growth: float, 
         "growth_pct": growth,
         "n": used,
         "coverage": {str(k): v / max(used, 1) for k, v in hits.items()},
+        "two_sided_hits_by_smaller_count": {
+            k: {"n": v["n"], **{str(sc): v[sc] for sc in SCALES}} for k, v in by_count.items()
+        },
     }
+
+
+#: Buckets of the smaller window's event count (series with events in both windows).
+COUNT_BUCKETS = ((1, 2), (3, 4), (5, 7), (8, 12), (13, 20), (21, 40), (41, None))
+
+
+def smaller_count_bucket(count: float) -> str:
+    """The :data:`COUNT_BUCKETS` label of a smaller-window count ("1-2", ..., "41+")."""
+    for low, high in COUNT_BUCKETS:
+        if high is None or count <= high:
+            return f"{low}+" if high is None else f"{low}-{high}"
+    raise AssertionError("unreachable")
+
+
+def by_smaller_count(rows: list[dict]) -> list[dict]:
+    """Coverage at each scale of the series with events in both windows, by own-lag share and
+    the smaller window's count, pooled over the scenarios: a rule that shrinks the widening for
+    sparse windows must hold within each bucket, not only on average with the one-sided bounds.
+    """
+    pooled: dict[tuple[float, str], dict] = {}
+    for row in rows:
+        for label, hits in row["two_sided_hits_by_smaller_count"].items():
+            acc = pooled.setdefault((row["own_lag"], label), dict.fromkeys(hits, 0))
+            for k, v in hits.items():
+                acc[k] += v
+    out = []
+    for (lag, label), acc in sorted(pooled.items()):
+        if acc["n"]:
+            coverage = {str(sc): acc[str(sc)] / acc["n"] for sc in SCALES}
+            out.append(
+                {"own_lag": lag, "smaller_count": label, "n": acc["n"], "coverage": coverage}
+            )
+    return out
 
 
 def summarise(rows: list[dict]) -> list[dict]:
@@ -127,6 +172,7 @@ def main(argv: list[str]) -> dict:
         "target": list(TARGET),
         "scenarios": rows,
         "summary": summarise(rows),
+        "two_sided_by_smaller_count": by_smaller_count(rows),
         "seconds": time.perf_counter() - t0,
     }
     print(json.dumps(result))

@@ -295,13 +295,14 @@ def _benchmark(name: str):
     from pathlib import Path
 
     folder = Path(__file__).resolve().parents[1] / "benchmarks"
-    sys.path.insert(0, str(folder))
+    saved = list(sys.path)
+    sys.path.insert(0, str(folder))  # the benchmark imports its sibling growth_coverage
     try:
         spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     finally:
-        sys.path.remove(str(folder))
+        sys.path[:] = saved
     return module
 
 
@@ -352,6 +353,14 @@ def test_widening_tradeoff_scale_one_is_the_headline_and_counts_misses():
     first = bench.summarise(rows)[0]
     assert (first["scenarios"], first["above"], first["below"]) == (3, 1, 1)
     assert first["min_own_lag_0.8"] == 0.91
+    assert [bench.smaller_count_bucket(c) for c in (1, 2, 3, 12, 13, 41, 500)] == [
+        "1-2", "1-2", "3-4", "8-12", "13-20", "41+", "41+"]  # fmt: skip
+    hits = {"n": 4, **{str(sc): 3 for sc in bench.SCALES}}
+    pooled = bench.by_smaller_count(
+        [{**r, "two_sided_hits_by_smaller_count": {"1-2": hits}} for r in rows[:2]]
+    )
+    assert [(p["own_lag"], p["n"], p["coverage"]["1.0"]) for p in pooled] == [
+        (0.0, 4, 0.75), (0.5, 4, 0.75)]  # fmt: skip
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@ naive rules, and the held-out result on real UCDP GED onsets."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from scipy.stats import norm
 
 from analysis.errors import InputError
+from analysis.models.forecast import Fitted, Forecaster
 from analysis.models.onset import (
     FEATURES,
     OnsetGeography,
@@ -492,45 +494,55 @@ def test_study_onset_backtest_scores_and_verdict(sahel_geo, sahel_sim, boundarie
     assert not few["beats_naive"] and "too few" in few["verdict"]
 
 
-class _ConstantPAny:
-    """A stand-in report model: a quarter of its paths have one event at step 1 (P(any) = 0.25
-    for every region), and it records the last period of every history it is fitted on."""
+@dataclasses.dataclass(frozen=True)
+class _RowPAnyFitted(Fitted):
+    """Region ``i`` of ``R`` has an event at step 1 in a share ``(i + 1) / (R + 1)`` of paths."""
 
-    def __init__(self) -> None:
-        self.seen: list[int] = []
+    def sample_paths(self, horizon, n, rng):
+        regions = len(self.history.region_ids)
+        paths = np.zeros((regions, horizon, n), dtype=np.int64)
+        for i in range(regions):
+            paths[i, 0, : round(n * (i + 1) / (regions + 1))] = 1
+        return paths
+
+
+@dataclasses.dataclass(frozen=True)
+class _RowPAny(Forecaster):
+    """A stand-in report model whose P(any) depends on the region's row; it records the last
+    period of every history it is fitted on."""
+
+    name: str = "row_p_any"
+    seen: list = dataclasses.field(default_factory=list, compare=False)
 
     def fit(self, history):
-        self.seen.append(history.counts.shape[1] - 1)
-        regions = history.counts.shape[0]
-
-        class _Fitted:
-            @staticmethod
-            def sample_paths(h, n, rng):
-                paths = np.zeros((regions, h, n), dtype=np.int64)
-                paths[:, 0, : n // 4] = 1
-                return paths
-
-        return _Fitted()
+        assert len(history.periods) == history.counts.shape[1]
+        self.seen.append(history.periods[-1])
+        return _RowPAnyFitted(history=history, model=self.name)
 
 
 def test_study_onset_backtest_scores_the_report_models_probabilities(
     sahel_geo, sahel_sim, boundaries
 ):
     """The probability the reports show for quiet units (the share of the report model's paths
-    with an event) is scored on the same forecasts as the onset model, from fits that saw only
-    the counts up to each origin; its verdict follows its margins over the naive rules."""
-    from analysis.models.onset_backtest import NAIVE_RULES, study_onset_backtest
+    with an event) is scored on the same forecasts as the onset model, from one fit per origin
+    that saw only the counts up to it; its verdict follows its margins over the naive rules."""
+    from analysis.models.onset_backtest import NAIVE_RULES, forecaster_p_any, study_onset_backtest
     from analysis.models.registry import get
+    from analysis.panel import to_matrix
 
     panel = _sim_panel(sahel_geo, sahel_sim, boundaries)
-    stub = _ConstantPAny()
+    counts, ids, periods = to_matrix(panel)
+    stub = _RowPAny()
     card = study_onset_backtest(panel, 12, 12, boundaries=boundaries, stride=6, forecaster=stub)
-    assert sorted(set(stub.seen)) == list(range(83, 34, -6))[::-1]  # one fit per origin, no peek
-    freq = card["onset_frequency"]
-    # Brier of a constant 0.25: 0.75^2 on onsets, 0.25^2 elsewhere
-    assert card["methods"]["report_model"]["brier"] == pytest.approx(
-        freq * 0.75**2 + (1 - freq) * 0.25**2
-    )
+    assert stub.seen == [periods[t] for t in range(83, 34, -6)[::-1]]  # one fit per origin
+    pred = pd.DataFrame({"origin": [40, 83, 40], "region_id": [ids[2], ids[0], ids[-1]]},
+                        index=[7, 3, 5])  # fmt: skip
+    p = forecaster_p_any(_RowPAny(), counts, ids, periods, "month", pred, 12, 400, 0)
+    R = len(ids)
+    assert list(p.index) == [7, 3, 5]
+    assert p.tolist() == pytest.approx([round(400 * k / (R + 1)) / 400 for k in (3, 1, R)])
+    with pytest.raises(InputError, match="not in the counts"):
+        forecaster_p_any(stub, counts, ids, periods, "month", pred.assign(region_id="XX"), 12, 9, 0)
     shown = card["report_model"]
     for m in NAIVE_RULES:
         assert shown["brier_margin"][m]["difference"] == pytest.approx(
@@ -538,7 +550,7 @@ def test_study_onset_backtest_scores_the_report_models_probabilities(
         )
     wins = all(v["difference"] > 0 for v in shown["brier_margin"].values())
     assert shown["beats_naive"] == (wins and card["distinct_onsets"] >= 5)
-    assert ("did no better" in shown["verdict"]) == (not wins)
+    assert ("did not beat" in shown["verdict"]) == (not wins)
     # the onset model's own verdict and scores are unchanged by scoring the report model
     plain = study_onset_backtest(panel, 12, 12, boundaries=boundaries, stride=6)
     assert plain["verdict"] == card["verdict"] and "report_model" not in plain
@@ -548,7 +560,49 @@ def test_study_onset_backtest_scores_the_report_models_probabilities(
     )
     assert zero["methods"]["report_model"]["brier"] == pytest.approx(zero["onset_frequency"])
     assert not zero["report_model"]["beats_naive"]
-    assert "not lower than the base rate" in zero["report_model"]["verdict"]
+    assert "did not beat the base rate" in zero["report_model"]["verdict"]
+
+
+def test_report_model_verdict_wording_follows_the_margins():
+    from analysis.models.onset_backtest import _report_model_verdict
+
+    card = {"n_forecasts": 299, "methods": {"report_model": {"brier": 0.095}}}
+
+    def verdict(margins, enough=True):
+        return _report_model_verdict(card, margins, enough, 5)
+
+    clear = {"base_rate": (0.02, 0.005), "neighbour_rule": (0.01, 0.004),
+             "distance_decay": (0.012, 0.005)}  # fmt: skip
+    text = verdict(clear)
+    assert "Brier score of 0.095 on the same 299 quiet-unit forecasts" in text
+    assert "they beat every naive rule (Brier score lower by 0.010 to 0.020), each by more" in text
+    narrow = {**clear, "neighbour_rule": (0.002, 0.004)}
+    assert "but the neighbour rule by less than two standard errors" in verdict(narrow)
+    one = {**clear, "distance_decay": (-0.001, 0.004)}
+    assert verdict(one).endswith("they did not beat distance decay on these past first events.")
+    two = {**one, "base_rate": (0.0, 0.004)}
+    assert "did not beat the base rate or distance decay" in verdict(two)
+    assert "that says little" in verdict(clear, enough=False)
+
+
+def test_study_onset_backtest_keeps_the_onset_evidence_when_the_report_model_fails(
+    sahel_geo, sahel_sim, boundaries
+):
+    from analysis.errors import ModelError
+    from analysis.models.onset_backtest import study_onset_backtest
+
+    @dataclasses.dataclass(frozen=True)
+    class Broken(Forecaster):
+        name: str = "broken"
+
+        def fit(self, history):
+            raise ModelError("did not converge")
+
+    panel = _sim_panel(sahel_geo, sahel_sim, boundaries)
+    card = study_onset_backtest(panel, 12, 12, boundaries=boundaries, stride=6, forecaster=Broken())
+    assert card["available"] and "report_model" not in card["methods"]
+    assert not card["report_model"]["beats_naive"]
+    assert "did not converge" in card["report_model"]["reason"]
 
 
 def test_study_onset_backtest_too_short(sahel_geo, sahel_sim, boundaries):

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.errors import InputError
+from analysis.errors import InputError, ModelError
 from analysis.formatting import join_words
 from analysis.models.onset import OnsetSpec, fit_onset
 from analysis.scoring import brier, log_score, reliability, roc_auc
@@ -103,14 +103,15 @@ def rolling_onset_evaluation(
 
 
 def onset_scorecard(pred: pd.DataFrame, methods: Sequence[str], reference: str = "onset_model"):
-    """Brier, log score and AUC per method, Brier skill of ``reference`` against each other one,
-    and the reliability table of ``reference``."""
+    """Brier, log score, AUC and mean probability per method, Brier skill of ``reference``
+    against each other one, and the reliability table of ``reference``."""
     y = pred["onset"].to_numpy(float)
     scores = {
         m: {
             "brier": brier(pred[m], y),
             "log_score": log_score(pred[m], y),
             "auc": roc_auc(pred[m], y),
+            "mean_probability": float(np.mean(pred[m])),
         }
         for m in methods
     }
@@ -209,7 +210,7 @@ def study_onset_backtest(
     forecaster : Forecaster, optional
         The report model (:class:`analysis.models.forecast.Forecaster`); None leaves it out.
     n_samples, seed : int
-        Its sample paths per origin, and the seed (origin ``t`` draws with ``seed + t``).
+        Its sample paths per origin, and the seed (as in :func:`forecaster_p_any`).
 
     Returns
     -------
@@ -252,11 +253,16 @@ def study_onset_backtest(
     except (InputError, ValueError, np.linalg.LinAlgError) as exc:
         return {"available": False, "reason": str(exc), "beats_naive": False}
     methods = ["onset_model", "plain_logistic", *NAIVE_RULES]
+    shown_reason = ""
     if forecaster is not None:
-        pred["report_model"] = forecaster_p_any(
-            forecaster, counts, ids, periods, freq, pred, horizon, n_samples, seed
-        )
-        methods.append("report_model")
+        try:
+            pred["report_model"] = forecaster_p_any(
+                forecaster, counts, ids, periods, freq, pred, horizon, n_samples, seed
+            )
+            methods.append("report_model")
+        except (InputError, ModelError, ValueError, np.linalg.LinAlgError) as exc:
+            # the onset model's evidence stands on its own; say why the other is missing
+            shown_reason = f"the report model could not be refitted at every origin ({exc})"
     card = onset_scorecard(pred, methods)
     # Overlapping outcome windows count one onset at several origins; the verdict counts units.
     hit = pred[pred["onset"].astype(bool)]
@@ -277,7 +283,9 @@ def study_onset_backtest(
         edge_established=bool(enough and all(beats.values()) and not _narrow(margins)),
     )
     card["verdict"] = _verdict(card, enough, min_onsets)
-    if forecaster is not None:
+    if shown_reason:
+        card["report_model"] = {"beats_naive": False, "reason": shown_reason}
+    elif forecaster is not None:
         shown = {m: brier_margin(pred, "report_model", m) for m in NAIVE_RULES}
         wins = all(d > 0 for d, _ in shown.values())
         card["report_model"] = {
@@ -320,17 +328,26 @@ def forecaster_p_any(
         ``origin`` (column index) and ``region_id`` per forecast, as from
         :func:`rolling_onset_evaluation`.
     horizon, n_samples, seed : int
-        Periods ahead, paths per origin, and the seed (origin ``t`` draws with ``seed + t``).
+        Periods ahead, paths per origin, and the seed (the origin with ``t`` periods seen
+        draws with ``seed + t``, as in :func:`analysis.cross_validation.cross_validation`).
 
     Returns
     -------
     Series
-        Aligned with ``pred``.
+        Aligned with ``pred`` (empty for an empty ``pred``).
+
+    Raises
+    ------
+    InputError
+        When ``pred`` names a region that is not in ``ids``.
     """
     from analysis.models.forecast import History
 
     position = {r: i for i, r in enumerate(ids)}
-    parts = []
+    unknown = sorted(set(pred["region_id"]) - set(position))
+    if unknown:
+        raise InputError(f"regions not in the counts: {unknown[:5]}")
+    out = pd.Series(np.nan, index=pred.index, dtype=float)
     for t, rows in pred.groupby("origin"):
         t = int(t)
         history = History(
@@ -339,44 +356,42 @@ def forecaster_p_any(
             periods=periods[: t + 1],
             freq=freq,
         )
-        paths = forecaster.fit(history).sample_paths(
-            horizon, n_samples, np.random.default_rng(seed + t)
-        )
+        # the seed of cross_validation's origin with t + 1 periods seen; forecast() checks the
+        # paths' shape and values
+        paths = forecaster.fit(history).forecast(horizon, n_samples, seed + t + 1).samples
         p_any = (paths.sum(axis=1) > 0).mean(axis=-1)
-        parts.append(pd.Series(p_any[[position[r] for r in rows["region_id"]]], index=rows.index))
-    return pd.concat(parts).reindex(pred.index)
+        out.loc[rows.index] = p_any[[position[r] for r in rows["region_id"]]]
+    return out
 
 
 def _report_model_verdict(
     card: dict, margins: dict[str, tuple[float, float]], enough: bool, min_onsets: int
 ) -> str:
-    """One sentence on the probabilities the reports show for quiet units, scored like the
-    onset model on the same forecasts."""
+    """One sentence on the report model's probabilities for quiet units, scored like the onset
+    model on the same forecasts."""
     names = _RULE_NAMES
     head = (
-        "The probabilities the tables and maps show for quiet units (the share of the report "
-        "model's paths with an event, the model refitted at the same origins) had a Brier "
-        f"score of {card['methods']['report_model']['brier']:.3f} on the same forecasts"
+        "The report model's probabilities for quiet units (the share of its paths with an "
+        "event, as the tables and maps show), refitted at the same origins, had a Brier score "
+        f"of {card['methods']['report_model']['brier']:.3f} on the same "
+        f"{card['n_forecasts']} quiet-unit forecasts"
     )
     if not enough:
         return head + f"; with fewer than {min_onsets} units with a first event, that says little."
     worse = [names[m] for m, (d, _) in margins.items() if d <= 0]
     if worse:
-        return (
-            head + f": not lower than {join_words(worse, 'or')}, so on this study's past first "
-            "events they did no better than that naive rule."
-        )
+        return head + f": they did not beat {join_words(worse, 'or')} on these past first events."
     narrow = [names[m] for m in _narrow(margins)]
     diffs = [d for d, _ in margins.values()]
-    size = f" (by {min(diffs):.3f} to {max(diffs):.3f})"
+    size = f" (Brier score lower by {min(diffs):.3f} to {max(diffs):.3f})"
     if not narrow:
         return (
-            head + f": lower than every naive rule{size}, each by more than two standard errors "
+            head + f": they beat every naive rule{size}, each by more than two standard errors "
             "(clustered by unit)."
         )
     return (
-        head + f": lower than every naive rule{size}, but by less than two standard errors "
-        f"(clustered by unit) against {join_words(narrow)}, so the edge is not established."
+        head + f": they beat every naive rule{size}, but {join_words(narrow)} by less than two "
+        "standard errors (clustered by unit), so the edge is not established."
     )
 
 
