@@ -605,6 +605,30 @@ def test_study_onset_backtest_keeps_the_onset_evidence_when_the_report_model_fai
     assert "did not converge" in card["report_model"]["reason"]
 
 
+def test_study_onset_backtest_starts_after_the_first_onset_it_can_learn_from(
+    sahel_geo, sahel_sim, boundaries
+):
+    """A conflict that spreads into a quiet country: for its first years no quiet unit has had
+    a first event, so no model can be fitted at the early origins. Those origins are skipped,
+    not the whole backtest (which had read "all N quiet-unit rows have onset=False")."""
+    from analysis.models.onset_backtest import study_onset_backtest
+    from analysis.panel import from_matrix, to_matrix
+
+    counts, ids, periods = to_matrix(_sim_panel(sahel_geo, sahel_sim, boundaries))
+    late = counts.copy()
+    late[:, :50] = 0  # nothing at all before period 50
+    panel = from_matrix(late, ids, periods, "month", boundaries)
+    card = study_onset_backtest(panel, 12, 12, boundaries=boundaries, stride=1)
+    assert card["available"], card.get("reason")
+    # a row at origin o has an onset only if o + 12 >= 50; the rows an origin t trains on end
+    # at t - 12, so no origin before 50 has one to learn from
+    assert pd.Timestamp(card["first_origin"]) >= periods[50]
+    assert card["n_origins"] <= len(range(50, 84))
+    silent = from_matrix(np.zeros_like(counts), ids, periods, "month", boundaries)
+    none = study_onset_backtest(silent, 12, 12, boundaries=boundaries)
+    assert not none["available"] and "both with and without a first event" in none["reason"]
+
+
 def test_study_onset_backtest_too_short(sahel_geo, sahel_sim, boundaries):
     from analysis.models.onset_backtest import study_onset_backtest
 

@@ -73,7 +73,8 @@ def rolling_onset_evaluation(
         From :func:`analysis.models.onset.onset_design`, with the spec's features, the columns
         in :data:`NAIVE_NEEDS` and ``onset``.
     origins : sequence of int
-        Evaluation origins (indices); those without quiet units are skipped.
+        Evaluation origins (indices); those without quiet units, or whose training rows hold
+        only one outcome (no onset yet, so nothing to fit), are skipped.
     spec : OnsetSpec
         The onset model; its ``horizon`` decides which rows are known at an origin.
 
@@ -91,6 +92,10 @@ def rolling_onset_evaluation(
         if test is None:
             continue
         train = design[design["origin"] <= int(t) - spec.horizon]
+        if train.empty or train["onset"].nunique() < 2:
+            # before the first known onset (or the first quiet non-onset) nothing can be
+            # fitted; a conflict spreading into a quiet country starts this way
+            continue
         frame = test[["origin", "region_id", "country", "onset"]].copy()
         frame["onset_model"] = fit_onset(train, spec, cluster=None).predict(test)
         frame["plain_logistic"] = fit_onset(train, plain, cluster=None).predict(test)
@@ -98,7 +103,10 @@ def rolling_onset_evaluation(
             frame[name] = p
         parts.append(frame)
     if not parts:
-        raise InputError("no evaluation origin has quiet units")
+        raise InputError(
+            "no evaluation origin has quiet units and, before it, quiet units both with and "
+            "without a first event to learn from"
+        )
     return pd.concat(parts, ignore_index=True)
 
 
