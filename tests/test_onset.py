@@ -579,9 +579,17 @@ def test_report_model_verdict_wording_follows_the_margins():
     narrow = {**clear, "neighbour_rule": (0.002, 0.004)}
     assert "but the neighbour rule by less than two standard errors" in verdict(narrow)
     one = {**clear, "distance_decay": (-0.001, 0.004)}
-    assert verdict(one).endswith("they did not beat distance decay on these past first events.")
-    two = {**one, "base_rate": (0.0, 0.004)}
+    assert verdict(one).endswith(
+        "they did not beat distance decay on these past first events (Brier score higher by 0.001)."
+    )
+    two = {**one, "base_rate": (-0.0002, 0.004)}
     assert "did not beat the base rate or distance decay" in verdict(two)
+    assert "(Brier score higher by up to 0.001)" in verdict(two)
+    tie = {**clear, "base_rate": (-0.0002, 0.004)}
+    assert (
+        "did not beat the base rate on these past first events (Brier score higher by less "
+        "than 0.001)" in verdict(tie)
+    )
     assert "that says little" in verdict(clear, enough=False)
 
 

@@ -372,6 +372,11 @@ def forecaster_p_any(
     return out
 
 
+def _brier_gap(gap: float) -> str:
+    """A Brier difference in words: three decimals, or "less than 0.001" (never "0.000")."""
+    return "less than 0.001" if gap < 0.0005 else f"{gap:.3f}"
+
+
 def _report_model_verdict(
     card: dict, margins: dict[str, tuple[float, float]], enough: bool, min_onsets: int
 ) -> str:
@@ -386,9 +391,14 @@ def _report_model_verdict(
     )
     if not enough:
         return head + f"; with fewer than {min_onsets} units with a first event, that says little."
-    worse = [names[m] for m, (d, _) in margins.items() if d <= 0]
+    worse = {names[m]: -d for m, (d, _) in margins.items() if d <= 0}
     if worse:
-        return head + f": they did not beat {join_words(worse, 'or')} on these past first events."
+        most = max(worse.values())
+        size = _brier_gap(most) if len(worse) == 1 or most < 0.0005 else f"up to {most:.3f}"
+        return (
+            head + f": they did not beat {join_words(list(worse), 'or')} on these past first "
+            f"events (Brier score higher by {size})."
+        )
     narrow = [names[m] for m in _narrow(margins)]
     diffs = [d for d, _ in margins.values()]
     size = f" (Brier score lower by {min(diffs):.3f} to {max(diffs):.3f})"
