@@ -12,7 +12,7 @@ import pytest
 from scipy.stats import norm
 
 from analysis.errors import InputError
-from analysis.models.forecast import Fitted, Forecaster
+from analysis.models.forecast import Fitted, Forecaster, History
 from analysis.models.onset import (
     FEATURES,
     OnsetGeography,
@@ -537,12 +537,13 @@ def test_study_onset_backtest_scores_the_report_models_probabilities(
     assert stub.seen == [periods[t] for t in range(83, 34, -6)[::-1]]  # one fit per origin
     pred = pd.DataFrame({"origin": [40, 83, 40], "region_id": [ids[2], ids[0], ids[-1]]},
                         index=[7, 3, 5])  # fmt: skip
-    p = forecaster_p_any(_RowPAny(), counts, ids, periods, "month", pred, 12, 400, 0)
+    history = History(counts, tuple(ids), periods, "month")
+    p = forecaster_p_any(_RowPAny(), history, pred, 12, 400, 0)
     R = len(ids)
     assert list(p.index) == [7, 3, 5]
     assert p.tolist() == pytest.approx([round(400 * k / (R + 1)) / 400 for k in (3, 1, R)])
     with pytest.raises(InputError, match="not in the counts"):
-        forecaster_p_any(stub, counts, ids, periods, "month", pred.assign(region_id="XX"), 12, 9, 0)
+        forecaster_p_any(stub, history, pred.assign(region_id="XX"), 12, 9, 0)
     shown = card["report_model"]
     for m in NAIVE_RULES:
         assert shown["brier_margin"][m]["difference"] == pytest.approx(

@@ -233,6 +233,7 @@ def study_onset_backtest(
         ``report_model``, and ``report_model`` holds its ``brier_margin`` over each naive rule,
         ``beats_naive``, ``edge_established`` and ``verdict``, as for the onset model.
     """
+    from analysis.models.forecast import History
     from analysis.models.onset import NEEDS_ALL_ACTORS, onset_design, onset_geography
     from analysis.panel import to_matrix
 
@@ -264,8 +265,9 @@ def study_onset_backtest(
     shown_reason = ""
     if forecaster is not None:
         try:
+            history = History(counts.astype(np.int64), tuple(ids), periods, freq)
             pred["report_model"] = forecaster_p_any(
-                forecaster, counts, ids, periods, freq, pred, horizon, n_samples, seed
+                forecaster, history, pred, horizon, n_samples, seed
             )
             methods.append("report_model")
         except (InputError, ModelError, ValueError, np.linalg.LinAlgError) as exc:
@@ -307,10 +309,7 @@ def study_onset_backtest(
 
 def forecaster_p_any(
     forecaster: Any,
-    counts: np.ndarray,
-    ids: list[str],
-    periods: pd.DatetimeIndex,
-    freq: str,
+    history: Any,
     pred: pd.DataFrame,
     horizon: int,
     n_samples: int,
@@ -318,26 +317,20 @@ def forecaster_p_any(
 ) -> pd.Series:
     """A forecaster's P(at least one event within ``horizon``) for each row of ``pred``.
 
-    The share of its sample paths with an event, as the reports compute it, fitted on the
-    counts up to each row's origin.
+    The share of its sample paths with an event (path totals, as the reports compute it),
+    from :func:`analysis.cross_validation.cross_validation` at each row's origin: fitted on
+    the counts up to it, with that loop's seed (``seed`` plus the periods seen).
 
     Parameters
     ----------
     forecaster : Forecaster
-        Anything with ``fit(History)`` returning an object with ``sample_paths(h, n, rng)``.
-    counts : ndarray
-        Counts, region x period.
-    ids : list of str
-        Region ids of the rows of ``counts``.
-    periods : DatetimeIndex
-        Periods of the columns of ``counts``.
-    freq : {"month", "quarter"}
+    history : History
+        The whole window (:class:`analysis.models.forecast.History`).
     pred : DataFrame
-        ``origin`` (column index) and ``region_id`` per forecast, as from
+        ``origin`` (column index of ``history``) and ``region_id`` per forecast, as from
         :func:`rolling_onset_evaluation`.
     horizon, n_samples, seed : int
-        Periods ahead, paths per origin, and the seed (the origin with ``t`` periods seen
-        draws with ``seed + t``, as in :func:`analysis.cross_validation.cross_validation`).
+        Periods ahead, paths per origin and the seed.
 
     Returns
     -------
@@ -347,27 +340,22 @@ def forecaster_p_any(
     Raises
     ------
     InputError
-        When ``pred`` names a region that is not in ``ids``.
+        When ``pred`` names a region that is not in ``history``.
     """
-    from analysis.models.forecast import History
+    from analysis.cross_validation import cross_validation
 
-    position = {r: i for i, r in enumerate(ids)}
+    position = {r: i for i, r in enumerate(history.region_ids)}
     unknown = sorted(set(pred["region_id"]) - set(position))
     if unknown:
         raise InputError(f"regions not in the counts: {unknown[:5]}")
     out = pd.Series(np.nan, index=pred.index, dtype=float)
-    for t, rows in pred.groupby("origin"):
-        t = int(t)
-        history = History(
-            counts=counts[:, : t + 1].astype(np.int64),
-            region_ids=tuple(ids),
-            periods=periods[: t + 1],
-            freq=freq,
-        )
-        # the seed of cross_validation's origin with t + 1 periods seen; forecast() checks the
-        # paths' shape and values
-        paths = forecaster.fit(history).forecast(horizon, n_samples, seed + t + 1).samples
-        p_any = (paths.sum(axis=1) > 0).mean(axis=-1)
+    rows_at = {int(t) + 1: rows for t, rows in pred.groupby("origin")}  # by periods seen
+    folds = cross_validation(
+        history, [forecaster], sorted(rows_at), horizon, n_samples=n_samples, seed=seed
+    )
+    for fold in folds:
+        rows = rows_at[fold.seen]
+        p_any = (fold.result.totals() > 0).mean(axis=-1)
         out.loc[rows.index] = p_any[[position[r] for r in rows["region_id"]]]
     return out
 
