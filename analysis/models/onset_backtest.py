@@ -277,9 +277,6 @@ def study_onset_backtest(
     # Overlapping outcome windows count one onset at several origins; the verdict counts units.
     hit = pred[pred["onset"].astype(bool)]
     distinct = int(hit.drop_duplicates("region_id").shape[0])
-    ref = card["methods"]["onset_model"]["brier"]
-    beats = {m: ref < card["methods"][m]["brier"] for m in NAIVE_RULES}
-    margins = {m: brier_margin(pred, "onset_model", m) for m in NAIVE_RULES}
     enough = distinct >= min_onsets
     origin_dates = sorted(pred["origin"].unique())
     card.update(
@@ -287,24 +284,34 @@ def study_onset_backtest(
         first_origin=f"{periods[int(origin_dates[0])]:%Y-%m}",
         last_origin=f"{periods[int(origin_dates[-1])]:%Y-%m}",
         distinct_onsets=distinct,
-        beats=beats,
-        brier_margin={m: {"difference": d, "se": se} for m, (d, se) in margins.items()},
-        beats_naive=bool(enough and all(beats.values())),
-        edge_established=bool(enough and all(beats.values()) and not _narrow(margins)),
+        **_against_naive(pred, card, "onset_model", enough)[1],
     )
     card["verdict"] = _verdict(card, enough, min_onsets)
     if shown_reason:
         card["report_model"] = {"beats_naive": False, "reason": shown_reason}
     elif forecaster is not None:
-        shown = {m: brier_margin(pred, "report_model", m) for m in NAIVE_RULES}
-        wins = all(d > 0 for d, _ in shown.values())
-        card["report_model"] = {
-            "brier_margin": {m: {"difference": d, "se": se} for m, (d, se) in shown.items()},
-            "beats_naive": bool(enough and wins),
-            "edge_established": bool(enough and wins and not _narrow(shown)),
-        }
-        card["report_model"]["verdict"] = _report_model_verdict(card, shown, enough, min_onsets)
+        shown, fields = _against_naive(pred, card, "report_model", enough)
+        card["report_model"] = fields
+        fields["verdict"] = _report_model_verdict(card, shown, enough, min_onsets)
     return card
+
+
+def _against_naive(
+    pred: pd.DataFrame, card: dict, method: str, enough: bool
+) -> tuple[dict[str, tuple[float, float]], dict]:
+    """One method against every naive rule: the margins (difference, SE) and the card fields
+    ``beats`` (lower Brier, per rule), ``brier_margin``, ``beats_naive`` (all of them, with
+    enough onsets) and ``edge_established`` (and each by more than two standard errors)."""
+    ref = card["methods"][method]["brier"]
+    beats = {m: ref < card["methods"][m]["brier"] for m in NAIVE_RULES}
+    margins = {m: brier_margin(pred, method, m) for m in NAIVE_RULES}
+    wins = enough and all(beats.values())
+    return margins, {
+        "beats": beats,
+        "brier_margin": {m: {"difference": d, "se": se} for m, (d, se) in margins.items()},
+        "beats_naive": bool(wins),
+        "edge_established": bool(wins and not _narrow(margins)),
+    }
 
 
 def forecaster_p_any(
