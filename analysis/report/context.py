@@ -168,7 +168,7 @@ class StudyResults:
         """
         from analysis.models.auto import plan_label
 
-        picks = self.plan.get("focus" if is_focus else "other")
+        picks = self._picks(is_focus)
         return plan_label(picks, self.plan_bounds) if picks else None
 
     def model_for(self, is_focus: bool) -> str:
@@ -204,8 +204,12 @@ class StudyResults:
         """
         from analysis.models.auto import plan_switches
 
-        picks = self.plan.get("focus" if is_focus else "other")
+        picks = self._picks(is_focus)
         return plan_switches(picks, self.plan_bounds) if picks else []
+
+    def _picks(self, is_focus: bool) -> tuple[str, ...] | None:
+        """The candidate of each block for one group (``focus`` or ``other``), if any."""
+        return self.plan.get("focus" if is_focus else "other")
 
 
 _RESULTS = cache.Memory(_MAX_STUDIES)
