@@ -237,3 +237,15 @@ def test_switch_sentence_says_a_step_between_quarters_is_a_change_of_model():
     # one candidate throughout, or a change beyond the steps shown: nothing to explain
     assert region_text.switch_sentence([], periods) is None
     assert region_text.switch_sentence([(10, "a", "b")], periods[:6]) is None
+
+
+def test_model_fields_name_both_groups_only_when_their_plans_differ() -> None:
+    both = region_text.model_fields("auto", "ensemble_local", "ensemble_trend", "unused")
+    assert both == {
+        "model": "auto",
+        "groups": ": for the focus regions, ensemble_local; for the other regions, ensemble_trend",
+    }
+    same = region_text.model_fields("auto", "ensemble_local", "ensemble_local",
+                                    "auto (ensemble_local)")  # fmt: skip
+    assert same == {"model": "auto (ensemble_local)", "groups": ""}
+    assert region_text.model_fields("auto", None, None, "zero")["model"] == "zero"

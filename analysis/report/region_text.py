@@ -349,6 +349,33 @@ def forecast_sentence(w: WindowForecast, region_name: str, model: str) -> str:
     )
 
 
+def model_fields(
+    auto_name: str, focus_plan: str | None, other_plan: str | None, single: str
+) -> dict[str, str]:
+    """The Forecast section's model line, as the values of ``Model: **{model}**{groups}``.
+
+    Parameters
+    ----------
+    auto_name : str
+        The report model's name (``auto``).
+    focus_plan, other_plan : str or None
+        The focus regions' and the other regions' candidates in words
+        (:meth:`analysis.report.context.StudyResults.plan_label`).
+    single : str
+        The model in the summary's words when one plan serves every region (or there is no
+        plan): :meth:`analysis.report.context.StudyResults.model_for`.
+
+    Returns
+    -------
+    dict
+        ``model`` and ``groups`` (empty unless the two groups' plans differ).
+    """
+    if focus_plan != other_plan:
+        groups = f": for the focus regions, {focus_plan}; for the other regions, {other_plan}"
+        return {"model": auto_name, "groups": groups}
+    return {"model": single, "groups": ""}
+
+
 def switch_sentence(switches: list[tuple[int, str, str]], periods: Any) -> str | None:
     """What a step in the forecast between two quarters is: a change of candidate.
 

@@ -182,18 +182,14 @@ show.figure(
 # and 95% ones.
 
 # %%
-reason = shared.evidence.get("reason", "no choice was needed")
-if shared.plan_label(True) != shared.plan_label(False):
-    show.markdown(
-        "Model: **{model}**: for the focus regions, {focus}; for the other regions, {other}. "
-        "{reason}.",
-        model=context.FORECAST_MODEL,
-        focus=shared.plan_label(True),
-        other=shared.plan_label(False),
-        reason=reason,
-    )
-else:  # one plan for every region (or no plan): the same words as the summary's
-    show.markdown("Model: **{model}**. {reason}.", model=shared.model_for(True), reason=reason)
+show.markdown(
+    "Model: **{model}**{groups}. {reason}.",
+    **region_text.model_fields(
+        context.FORECAST_MODEL, shared.plan_label(True), shared.plan_label(False),
+        shared.model_for(True),
+    ),
+    reason=shared.evidence.get("reason", "no choice was needed"),
+)
 show.figure(
     plots.fan_chart(panel, shared.forecast, region_id, title=f"{region_name}: forecast"),
     f"Events per {panel.attrs.get('freq', 'month')} in {region_name}: observed, and the "
