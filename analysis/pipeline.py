@@ -45,6 +45,9 @@ class StudyData:
     selection : dict
         Rows at each selection step (``ingested``, ``actors``, ``event_types``, ``countries``,
         ``window``, ``in_panel``).
+    coverage : dict
+        ISO3 -> first month (``YYYY-MM``) with an event of any actor in the data files: the
+        countries the files cover and since when (:func:`onset_reference`).
     """
 
     study: Study
@@ -54,6 +57,7 @@ class StudyData:
     inputs: list[dict[str, Any]]
     manifest: dict[str, Any]
     selection: dict[str, int] = field(default_factory=dict)
+    coverage: dict[str, str] = field(default_factory=dict)
 
     @property
     def set_aside(self) -> dict[str, int]:
@@ -177,6 +181,7 @@ def _prepare(study: Study) -> StudyData:
         result = ingest(study.data, source=source, boundaries=boundaries)
     events = result.events
     selection = {"ingested": len(events)}
+    coverage = _coverage(events)
     if study.actors:
         events = filter_events(
             events, actors=study.actors, include_predecessors=study.include_predecessors
@@ -207,8 +212,84 @@ def _prepare(study: Study) -> StudyData:
         inputs=list(result.manifest["inputs"]),
         manifest=result.manifest,
         selection=selection,
+        coverage=coverage,
     )
     return data
+
+
+def _coverage(events: pd.DataFrame) -> dict[str, str]:
+    """First month each ISO3 country is covered by the data files (events without ISO3 left
+    out).
+
+    UCDP GED covers every country from its first release year, so a country of a UCDP file is
+    covered from the file's first event: its quiet years are quiet, not missing, and the month
+    before its own first event is the onset the model must learn. ACLED (and a generic CSV)
+    adds countries over time, so there a country is covered from its own first event.
+    """
+    known = events.dropna(subset=["iso3", "date_start"])
+    if known.empty:
+        return {}
+    first: dict[str, pd.Timestamp] = {}
+    for source, rows in known.groupby("source"):
+        by_country = rows.groupby("iso3")["date_start"].min()
+        if source == "ucdp":
+            by_country[:] = rows["date_start"].min()
+        for iso, day in by_country.items():
+            first[str(iso)] = min(day, first.get(str(iso), day))
+    return {iso: f"{day:%Y-%m}" for iso, day in sorted(first.items())}
+
+
+def onset_reference(data: StudyData) -> Any:
+    """The study's selection in every unit of every country its data files cover, from each
+    country's first event in the files to the study's end: the onset model's training rows
+    (:class:`analysis.models.onset_reference.OnsetReference`).
+
+    Returns None when no country of the files is in the study's boundaries.
+    """
+    from analysis.models.onset_reference import onset_reference_from_panel
+
+    study = data.study
+    known = set(data.boundaries.regions["country"].astype(str))
+    covered = sorted(c for c in data.coverage if c in known)
+    if not covered:
+        return None
+    wide = study.model_copy(
+        update={
+            "countries": covered,
+            "start": min(data.coverage[c] for c in covered),
+            "focus": [],
+            "spillover_targets": [],
+            "compare": [],
+        }
+    )
+    return cache.memo(
+        _key(wide),
+        lambda: onset_reference_from_panel(
+            prepare(wide).panel,
+            data.boundaries,
+            {c: data.coverage[c] for c in covered},
+        ),
+        memory=_REFERENCES,
+    )
+
+
+_REFERENCES = cache.Memory(4)
+
+
+def study_model(name: str, data: StudyData, horizon: int) -> Any:
+    """A registered model built with the study's context: its geography, focus and horizon
+    and, for the models that take one (``auto``), the onset reference (:func:`onset_reference`).
+
+    Every command and report builds its models here, so they see the same forecaster.
+    """
+    from analysis.models.registry import CONTEXT, get
+
+    extra = {}
+    if "onset_reference" in CONTEXT.get(name, ()):
+        extra["onset_reference"] = onset_reference(data)
+    return get(
+        name, boundaries=data.boundaries, focus=list(data.study.focus), horizon=horizon, **extra
+    )
 
 
 def forecast_history_needed(horizon: int = 12) -> int:

@@ -99,3 +99,46 @@ def test_too_short_a_history_is_refused_with_what_it_needs(demo_study_path, tmp_
     assert f"at least {need} months" in info.value.render()
     assert "3 months (2024-10 to 2024-12)" in info.value.render()
     require_history(prepare(load_study(demo_study_path)).panel, load_study(demo_study_path))
+
+
+def test_coverage_of_ucdp_is_the_whole_file_and_of_acled_each_countrys_own():
+    import pandas as pd
+
+    from analysis.pipeline import _coverage
+
+    events = pd.DataFrame(
+        {
+            "source": ["ucdp", "ucdp", "acled", "acled", "acled", "ucdp"],
+            "iso3": ["MLI", "BFA", "SEN", "SEN", "MRT", None],
+            "date_start": pd.to_datetime(
+                ["2012-03-05", "2016-01-20", "2019-07-01", "2018-02-11", "2021-05-30", "1990-01-01"]
+            ),
+        }
+    )
+    # UCDP is global: Burkina Faso's quiet years before its first event are covered; the
+    # row without a country is left out, so the file starts in 2012 here
+    assert _coverage(events) == {
+        "BFA": "2012-03",
+        "MLI": "2012-03",
+        "MRT": "2021-05",
+        "SEN": "2018-02",
+    }
+    assert _coverage(events.iloc[:0]) == {}
+
+
+def test_the_onset_reference_covers_every_country_of_the_files(demo_study_path):
+    from analysis.pipeline import onset_reference, study_model
+
+    data = prepare(load_study(demo_study_path))
+    ref = onset_reference(data)
+    assert ref.countries == sorted(data.coverage) == ["MLI", "MRT", "SEN"]
+    assert ref.periods[-1] == data.panel["period"].max()
+    # the study's own units, and the study's selection (JNIM only) in each of them
+    assert set(data.panel["region_id"]) <= set(ref.region_ids)
+    first = ref.periods.get_loc(data.panel["period"].min())
+    kayes = ref.region_ids.index("ML-1")
+    own = data.panel[data.panel["region_id"] == "ML-1"]["events"].to_numpy()
+    assert ref.counts[kayes, first:].tolist() == own.tolist()
+    assert onset_reference(data) is ref
+    assert study_model("auto", data, 12).onset_reference is ref
+    assert not hasattr(study_model("zero", data, 12), "onset_reference")

@@ -1,0 +1,236 @@
+"""First events learnt from every unit the data file covers, not from one study's units alone.
+
+One study holds few first events: on real UCDP data the onset model fitted on a study's own
+panel lost to the best naive rule in 10 of 12 studies, while on all eleven countries of the file
+it was the best method (``docs/internals.md``, "Onset"). A :class:`OnsetReference` holds the
+counts of the study's own selection (its actors and event types) in every admin-1 unit of every
+country the data file covers, from the file's first month to the study's end. The onset model
+is fitted on its quiet-unit rows whose outcome had ended by the forecast origin, and it predicts
+the study's quiet units from the same counts, so a unit's neighbours across a border the study
+does not cover still count.
+
+A country enters from its first event in the file (any actor): before that month the file does
+not cover it (ACLED adds countries over time), and its zero-filled months would teach the model
+that nothing ever starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import InputError, ModelError
+from analysis.models.onset import (
+    OnsetFit,
+    OnsetGeography,
+    OnsetSpec,
+    fit_onset,
+    onset_design,
+    onset_features,
+    onset_geography,
+    quiet_units,
+)
+
+__all__ = ["OnsetReference", "onset_reference_from_panel"]
+
+_PER_YEAR = {"month": 12, "quarter": 4}
+
+
+@dataclass(frozen=True, eq=False)
+class OnsetReference:
+    """Counts of one selection in every covered unit, and the onset fits drawn from them.
+
+    Attributes
+    ----------
+    counts : ndarray
+        int64 (unit, period).
+    region_ids : tuple of str
+    periods : DatetimeIndex
+    geography : OnsetGeography
+        Adjacency and countries of ``region_ids``.
+    covered_from : ndarray
+        Per unit, the index of the first period its country's data cover.
+    freq : {"month", "quarter"}
+    """
+
+    counts: np.ndarray
+    region_ids: tuple[str, ...]
+    periods: pd.DatetimeIndex
+    geography: OnsetGeography
+    covered_from: np.ndarray
+    freq: str = "month"
+    # designs per spec and fits per (spec, origin): a backtest asks for each many times
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_cache"] = {}  # rebuilt on demand; kept out of the disk cache
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
+
+    @property
+    def n_units(self) -> int:
+        return len(self.region_ids)
+
+    @property
+    def countries(self) -> list[str]:
+        return sorted(set(self.geography.countries.tolist()))
+
+    def spec(self, horizon: int, quiet: int, base: OnsetSpec | None = None) -> OnsetSpec:
+        """The onset spec for ``horizon`` and ``quiet`` at this reference's frequency."""
+        spec = replace(
+            base or OnsetSpec(), horizon=int(horizon), quiet=int(quiet),
+            periods_per_year=_PER_YEAR[self.freq],
+        )  # fmt: skip
+        # the reference holds one selection; features of other actors are not available
+        return replace(spec, features=tuple(f for f in spec.features if f not in _OTHER_ACTORS))
+
+    def index(self, origin: Any) -> int:
+        """Column of ``origin`` (a period); ModelError when the reference does not hold it."""
+        stamp = pd.Timestamp(origin)
+        if stamp not in self.periods:
+            raise ModelError(
+                f"origin {stamp:%Y-%m} is outside the onset reference's periods "
+                f"({self.periods[0]:%Y-%m} to {self.periods[-1]:%Y-%m})"
+            )
+        return int(self.periods.get_loc(stamp))
+
+    def design(self, spec: OnsetSpec) -> pd.DataFrame:
+        """Quiet-unit rows at every origin with a quiet window behind it inside the unit's
+        coverage and an outcome window ahead (:func:`analysis.models.onset.onset_design`)."""
+        key = ("design", spec)
+        if key not in self._cache:
+            last = self.counts.shape[1] - 1 - spec.horizon
+            rows = onset_design(self.counts, range(spec.quiet - 1, last + 1), self.geography, spec)
+            position = {r: i for i, r in enumerate(self.region_ids)}
+            start = self.covered_from[rows["region_id"].map(position).to_numpy(int)]
+            self._cache[key] = rows[rows["origin"].to_numpy(int) >= start + spec.quiet - 1]
+        return self._cache[key]
+
+    def fit_at(self, origin: Any, spec: OnsetSpec, cluster: str | None = None) -> OnsetFit:
+        """The onset model fitted on the rows whose outcome had ended by ``origin``.
+
+        ``cluster="region_id"`` gives the unit-clustered covariance the intervals need (the
+        point estimates are the same).
+
+        Raises
+        ------
+        InputError
+            When those rows do not hold both outcomes.
+        """
+        t = self.index(origin)
+        key = ("fit", spec, t, cluster)
+        if key not in self._cache:
+            design = self.design(spec)
+            train = design[design["origin"].to_numpy(int) <= t - spec.horizon]
+            self._cache[key] = fit_onset(train, spec, cluster=cluster)
+        return self._cache[key]
+
+    def features_at(self, region_ids: Any, origin: Any, spec: OnsetSpec) -> pd.DataFrame:
+        """The onset features of ``region_ids`` at ``origin``, from periods up to it only.
+
+        Raises
+        ------
+        InputError
+            When a unit is not in the reference.
+        """
+        ids = [str(r) for r in region_ids]
+        position = {r: i for i, r in enumerate(self.region_ids)}
+        unknown = [r for r in ids if r not in position]
+        if unknown:
+            raise InputError(f"units not in the onset reference: {unknown[:5]}")
+        t = self.index(origin)
+        features = onset_features(self.counts[:, : t + 1], t, self.geography, spec)
+        return features.iloc[[position[r] for r in ids]].reset_index(drop=True)
+
+    def p_onset(self, region_ids: Any, origin: Any, spec: OnsetSpec) -> np.ndarray:
+        """P(at least one event in the ``spec.horizon`` periods after ``origin``) for each unit
+        of ``region_ids``, from the fit at ``origin`` and the units' features then.
+
+        Raises
+        ------
+        InputError
+            When a unit is not in the reference, or the fit has nothing to learn from.
+        """
+        rows = self.features_at(region_ids, origin, spec)
+        if rows.empty:
+            return np.zeros(0)
+        return np.asarray(self.fit_at(origin, spec).predict(rows), dtype=float)
+
+    def first_bursts(self, origin: Any, spec: OnsetSpec, lookback: int) -> np.ndarray:
+        """What followed a first event: the next ``spec.horizon`` counts of every unit quiet at
+        one of the ``lookback`` latest origins whose horizon had ended by ``origin``, where that
+        window held an event (int64, (path, step); fewer origins where coverage is short).
+
+        All earlier origins are used when the latest ones hold fewer than ``MIN_BURSTS``."""
+        t = self.index(origin)
+        key = ("bursts", spec, t, int(lookback))
+        if key not in self._cache:
+            last = t - spec.horizon
+            first = spec.quiet - 1
+            paths = self._bursts(range(max(first, last - lookback + 1), last + 1), spec)
+            if len(paths) < MIN_BURSTS:
+                paths = self._bursts(range(first, last + 1), spec)
+            self._cache[key] = paths
+        return self._cache[key]
+
+    def _bursts(self, origins: range, spec: OnsetSpec) -> np.ndarray:
+        out = [np.empty((0, spec.horizon), dtype=np.int64)]
+        for t in origins:
+            quiet = quiet_units(self.counts, t, spec.quiet)
+            quiet &= t >= self.covered_from + spec.quiet - 1
+            ahead = self.counts[quiet, t + 1 : t + 1 + spec.horizon].astype(np.int64)
+            out.append(ahead[ahead.sum(axis=1) > 0])
+        return np.concatenate(out)
+
+
+#: Fewest first-event paths a reference draws burst sizes from before it reaches further back.
+MIN_BURSTS = 30
+
+_OTHER_ACTORS = frozenset({"other_own", "other_nb"})
+
+
+def onset_reference_from_panel(
+    panel: pd.DataFrame, boundaries: Any = None, covered_from: dict[str, Any] | None = None
+) -> OnsetReference:
+    """Build a reference from a zero-filled panel of every covered unit.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        ``region_id, period, events`` (and ``country``), zero-filled, one selection.
+    boundaries : Boundaries, optional
+        For the adjacency (default: the shipped boundaries).
+    covered_from : dict, optional
+        First covered period per country (the panel's ``country`` values); default the
+        panel's first period for all.
+
+    Returns
+    -------
+    OnsetReference
+    """
+    from analysis.panel import to_matrix
+
+    counts, ids, periods = to_matrix(panel)
+    geo = onset_geography(ids, boundaries)
+    start = np.zeros(len(ids), dtype=int)
+    if covered_from:
+        for i, country in enumerate(geo.countries):
+            first = covered_from.get(str(country))
+            if first is None:
+                raise InputError(f"no coverage date for country {country} of the onset reference")
+            start[i] = int(np.searchsorted(periods, pd.Timestamp(first)))
+    return OnsetReference(
+        counts=counts.astype(np.int64),
+        region_ids=tuple(ids),
+        periods=periods,
+        geography=geo,
+        covered_from=start,
+        freq=panel.attrs.get("freq", "month"),
+    )
