@@ -36,6 +36,7 @@ __all__ = [
     "NAIVE_RULES",
     "study_onset_backtest",
     "forecaster_p_any",
+    "reference_p_onset",
 ]
 
 #: Feature columns the naive rules read from the design.
@@ -190,6 +191,7 @@ def study_onset_backtest(
     forecaster: Any = None,
     n_samples: int = 400,
     seed: int = 0,
+    reference: Any = None,
 ) -> dict:
     """Rolling-origin onset backtest on a study's own panel, with a verdict for the reader.
 
@@ -219,6 +221,11 @@ def study_onset_backtest(
         The report model (:class:`analysis.models.forecast.Forecaster`); None leaves it out.
     n_samples, seed : int
         Its sample paths per origin, and the seed (as in :func:`forecaster_p_any`).
+    reference : OnsetReference, optional
+        Every unit the data files cover (:func:`analysis.pipeline.onset_reference`): the onset
+        model is then fitted there, on the rows whose outcome had ended by each origin, and
+        predicts the study's quiet units from the reference's counts. The naive rules stay the
+        study's own.
 
     Returns
     -------
@@ -232,6 +239,8 @@ def study_onset_backtest(
         history is too short or has no onset). With a ``forecaster``, ``methods`` also scores
         ``report_model``, and ``report_model`` holds its ``brier_margin`` over each naive rule,
         ``beats_naive``, ``edge_established`` and ``verdict``, as for the onset model.
+        ``onset_reference`` says whether the reference trained the onset model (``used``,
+        ``units``, ``countries``, or ``reason``).
     """
     from analysis.models.forecast import History
     from analysis.models.onset import NEEDS_ALL_ACTORS, onset_design, onset_geography
@@ -261,6 +270,18 @@ def study_onset_backtest(
         pred = rolling_onset_evaluation(design, origins, spec)
     except (InputError, ValueError, np.linalg.LinAlgError) as exc:
         return {"available": False, "reason": str(exc), "beats_naive": False}
+    reference_card = None
+    if reference is not None:
+        try:
+            pred["onset_model"] = reference_p_onset(reference, pred, periods, spec)
+            reference_card = {
+                "used": True,
+                "units": reference.n_units,
+                "countries": reference.countries,
+            }
+        except (InputError, ModelError, ValueError, np.linalg.LinAlgError) as exc:
+            # the study's own onset model stands; say why the reference did not train it
+            reference_card = {"used": False, "reason": str(exc)}
     methods = ["onset_model", "plain_logistic", *NAIVE_RULES]
     shown_reason = ""
     if forecaster is not None:
@@ -286,6 +307,8 @@ def study_onset_backtest(
         distinct_onsets=distinct,
         **_against_naive(pred, card, "onset_model", enough)[1],
     )
+    if reference_card is not None:
+        card["onset_reference"] = reference_card
     card["verdict"] = _verdict(card, enough, min_onsets)
     if shown_reason:
         card["report_model"] = {"beats_naive": False, "reason": shown_reason}
@@ -312,6 +335,33 @@ def _against_naive(
         "beats_naive": bool(wins),
         "edge_established": bool(wins and not _narrow(margins)),
     }
+
+
+def reference_p_onset(
+    reference: Any, pred: pd.DataFrame, periods: pd.DatetimeIndex, spec: OnsetSpec
+) -> pd.Series:
+    """The onset model fitted on ``reference`` at each row's origin, for each row of ``pred``.
+
+    Parameters
+    ----------
+    reference : OnsetReference
+    pred : DataFrame
+        ``origin`` (column index of ``periods``) and ``region_id`` per forecast.
+    periods : DatetimeIndex
+        The study's periods.
+    spec : OnsetSpec
+        The study's onset spec (horizon, quiet window, features).
+
+    Returns
+    -------
+    Series
+        Aligned with ``pred``.
+    """
+    ref_spec = reference.spec(spec.horizon, spec.quiet, base=spec)
+    out = pd.Series(np.nan, index=pred.index, dtype=float)
+    for t, rows in pred.groupby("origin"):
+        out.loc[rows.index] = reference.p_onset(rows["region_id"], periods[int(t)], ref_spec)
+    return out
 
 
 def forecaster_p_any(
@@ -408,6 +458,17 @@ def _report_model_verdict(
     )
 
 
+def _trained_on(card: dict) -> str:
+    """Where the onset model learnt, in words, when the onset reference trained it."""
+    ref = card.get("onset_reference") or {}
+    if not ref.get("used"):
+        return ""
+    return (
+        f" (fitted on the {ref['units']} units of the data files' {len(ref['countries'])} "
+        "countries)"
+    )
+
+
 #: The naive rules in the verdicts' words.
 _RULE_NAMES = {
     "base_rate": "the base rate",
@@ -428,8 +489,9 @@ def _verdict(card: dict, enough: bool, min_onsets: int) -> str:
     head = (
         f"On this study's own history ({card['n_origins']} origins, {card['first_origin']} to "
         f"{card['last_origin']}; {card['n_forecasts']} quiet-unit forecasts, "
-        f"{card['distinct_onsets']} units with a first event), the onset model's Brier score "
-        f"was {brier_:.3f} against "
+        f"{card['distinct_onsets']} units with a first event), the onset model"
+        + _trained_on(card)
+        + f" had a Brier score of {brier_:.3f} against "
         + ", ".join(f"{card['methods'][m]['brier']:.3f} for {names[m]}" for m in NAIVE_RULES)
     )
     if not enough:

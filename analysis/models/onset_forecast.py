@@ -10,7 +10,8 @@ forecast is continued activity (an expected count from the count model).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,6 +50,9 @@ class OnsetForecast:
     level : float
     n_draws : int
     seed : int
+    trained_on : dict
+        ``units`` and ``countries`` of the onset reference that trained the model; empty when
+        the study's own panel did.
     """
 
     units: pd.DataFrame
@@ -60,6 +64,7 @@ class OnsetForecast:
     level: float
     n_draws: int
     seed: int
+    trained_on: dict = field(default_factory=dict)
 
 
 def _matrix(panel: pd.DataFrame, origin: pd.Timestamp | None):
@@ -85,6 +90,7 @@ def onset_forecast(
     level: float = 0.95,
     mc_tolerance: float = 0.01,
     seed: int = 0,
+    reference: Any = None,
 ) -> OnsetForecast:
     """Fit the onset model on a panel's history and predict its quiet units.
 
@@ -107,6 +113,11 @@ def onset_forecast(
     mc_tolerance : float
         Largest Monte Carlo error allowed for the interval limits.
     seed : int
+    reference : OnsetReference, optional
+        Every unit the data files cover (:func:`analysis.pipeline.onset_reference`): the model
+        is fitted on its rows whose outcome had ended by the origin (one study holds few first
+        events) and the quiet units' features are read from its counts, so neighbours across
+        the study's borders count. Without it, the panel's own history.
 
     Returns
     -------
@@ -137,12 +148,18 @@ def onset_forecast(
             f"the panel has {counts.shape[1]} periods up to the origin; onset needs at least "
             f"{quiet} (the quiet window)"
         )
-    geo = onset_geography(ids, boundaries)
-    train_origins = range(quiet - 1, t - horizon + 1)
-    design = onset_design(counts, train_origins, geo, spec, counts_all)
-    fit = fit_onset(design, spec)
     quiet_now = quiet_units(counts, t, quiet)
-    features = onset_features(counts, t, geo, spec, counts_all)[quiet_now]
+    if reference is not None:
+        spec = reference.spec(horizon, quiet, base=spec)
+        fit = reference.fit_at(periods[t], spec, cluster="region_id")
+        qids = [r for r, q in zip(ids, quiet_now, strict=True) if q]
+        features = reference.features_at(qids, periods[t], spec)
+    else:
+        geo = onset_geography(ids, boundaries)
+        train_origins = range(quiet - 1, t - horizon + 1)
+        design = onset_design(counts, train_origins, geo, spec, counts_all)
+        fit = fit_onset(design, spec)
+        features = onset_features(counts, t, geo, spec, counts_all)[quiet_now]
     pred = fit.predict_interval(features, level, mc_tolerance=mc_tolerance, seed=seed)
     info = panel.drop_duplicates("region_id").set_index("region_id")
     qids = [r for r, q in zip(ids, quiet_now, strict=True) if q]
@@ -168,6 +185,11 @@ def onset_forecast(
         level=level,
         n_draws=pred.n_draws,
         seed=seed,
+        trained_on=(
+            {"units": reference.n_units, "countries": reference.countries}
+            if reference is not None
+            else {}
+        ),
     )
 
 
@@ -202,6 +224,7 @@ def onset_to_dict(result: OnsetForecast, regions: Sequence[str] | None = None) -
             ],
             "covariance": fit.meta.get("covariance"),
             "n_obs": fit.n_obs,
+            "trained_on": result.trained_on or "the study's own panel",
             "n_onsets": fit.n_onsets,
         },
         "units": [
