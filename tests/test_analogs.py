@@ -171,3 +171,26 @@ def test_auto_draws_each_quiet_region_from_its_neighbourhood_class(spreading):
     adj = _first_order_adjacency(ids, load_boundaries())
     assert adj.shape == (3, 3) and adj[0, 2] and not adj.diagonal().any()
     assert _first_order_adjacency(("nowhere",), load_boundaries()) is None
+
+
+def test_onset_paths_hold_an_event_at_the_given_probability():
+    rng = np.random.default_rng(4)
+    paths = np.full((3, 4, 20000), 7, dtype=np.int64)
+    bursts = np.array([[0, 2, 0, 1], [3, 0, 0, 0], [0, 0, 0, 5]])
+    rows = np.array([True, False, True])
+    out = analogs.onset_paths(paths, rows, np.array([0.1, 0.6]), bursts, rng)
+    assert np.array_equal(out[1], paths[1])
+    for r, p in ((0, 0.1), (2, 0.6)):
+        hit = out[r].sum(axis=0) > 0
+        assert hit.mean() == pytest.approx(p, abs=4 * np.sqrt(p * (1 - p) / 20000))
+        # whole observed paths where there is an event, nothing at all elsewhere
+        assert {tuple(c) for c in out[r][:, hit].T} == {tuple(b) for b in bursts}
+        assert not out[r][:, ~hit].any()
+    # shorter horizons take the bursts' first steps
+    short = analogs.onset_paths(paths[:, :2], rows, np.array([1.0, 1.0]), bursts, rng)
+    assert {tuple(c) for c in short[0].T} <= {(0, 2), (3, 0), (0, 0)}
+    assert analogs.onset_paths(paths, np.zeros(3, bool), np.zeros(0), bursts, rng) is paths
+    with pytest.raises(ValueError, match="probabilities"):
+        analogs.onset_paths(paths, rows, np.array([0.1, 1.2]), bursts, rng)
+    with pytest.raises(ValueError, match="first-event paths"):
+        analogs.onset_paths(paths, rows, np.array([0.1, 0.2]), bursts[:0], rng)

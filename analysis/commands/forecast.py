@@ -89,8 +89,7 @@ def forecast_command(
     from analysis.config import load_study
     from analysis.geography import resolve_region
     from analysis.models.forecast import panel_to_history
-    from analysis.models.registry import get
-    from analysis.pipeline import prepare, require_history
+    from analysis.pipeline import prepare, require_history, study_model
 
     _check_models([model])
     study = load_study(study_path)
@@ -108,7 +107,7 @@ def forecast_command(
             ],
         )
     h = horizon or study.horizon
-    f = get(model, boundaries=data.boundaries, focus=list(study.focus), horizon=h)
+    f = study_model(model, data, h)
     fitted = f.fit(panel_to_history(data.panel, _month(origin, "--origin")))
     res = fitted.forecast(h, samples, study.seed).select(regions)
     table = res.to_frame()
@@ -187,8 +186,7 @@ def backtest_command(
     from analysis.config import load_study
     from analysis.evaluation import backtest, scorecard
     from analysis.io import atomic_write_with
-    from analysis.models.registry import get
-    from analysis.pipeline import prepare
+    from analysis.pipeline import prepare, study_model
 
     progress.set_quiet(quiet)
     timer = progress.StageTimer()
@@ -198,7 +196,7 @@ def backtest_command(
         study = load_study(study_path)
         data = prepare(study)
     h = horizon or study.horizon
-    models = [get(m, boundaries=data.boundaries, focus=list(study.focus), horizon=h) for m in names]
+    models = [study_model(m, data, h) for m in names]
     with timer.stage("origins"):
         bt = backtest(
             data.panel,

@@ -231,6 +231,7 @@ def _onset_blocks(study, data, result, out: dict, *, origin, horizon: int) -> di
     focus regions' neighbours (every unit when the study names neither)."""
     from analysis.geography import neighbours
     from analysis.models.onset_forecast import onset_forecast, onset_to_dict
+    from analysis.pipeline import onset_reference
 
     reg = result.regions
     # expected counts as `targets` states them (the report model's paths, when one was named)
@@ -249,6 +250,7 @@ def _onset_blocks(study, data, result, out: dict, *, origin, horizon: int) -> di
             origin=origin,
             boundaries=data.boundaries,
             seed=study.seed,
+            reference=onset_reference(data),
         )
     except InputError as exc:
         # No onsets in the study's own history: say so instead of inventing a probability.
@@ -274,10 +276,10 @@ def _from_paths(out: dict, name: str, study, data, origin, horizon: int, n: int)
     """Replace P(>=1) and expected counts by those of ``name``'s paths (one model per report);
     keep the spillover model's neighbour shares, parameters and scenario contrasts."""
     from analysis.models.forecast import panel_to_history
-    from analysis.models.registry import get
     from analysis.models.risk import path_risk
+    from analysis.pipeline import study_model
 
-    f = get(name, boundaries=data.boundaries, focus=list(study.focus), horizon=horizon)
+    f = study_model(name, data, horizon)
     fitted = f.fit(panel_to_history(data.panel, origin))
     fc = fitted.forecast(horizon, min(max(n, 1000), 4000), study.seed)
     names = {t["region_id"]: t["region_name"] for t in out["targets"]}

@@ -203,3 +203,57 @@ def mix_in_analogs(
     r, j = np.nonzero(take)
     out[idx[r], :, j] = analogs[which[r, j], :steps]
     return out
+
+
+def onset_paths(
+    paths: np.ndarray,
+    rows: np.ndarray,
+    p_any: np.ndarray,
+    bursts: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Paths of the quiet regions ``rows`` with a first event at a given probability.
+
+    Each sample path of region ``rows[k]`` is, with probability ``p_any[k]``, a random path of
+    ``bursts`` (observed continuations that held an event), else no event at all: P(at least
+    one event within the horizon) is then ``p_any`` and a window total has the size and timing
+    of real first events.
+
+    Parameters
+    ----------
+    paths : ndarray
+        Sample paths, (region, step, sample).
+    rows : ndarray
+        Boolean, the regions to replace.
+    p_any : ndarray
+        One probability per region of ``rows``.
+    bursts : ndarray
+        (path, step), at least as many steps as ``paths``, each with an event.
+    rng : Generator
+
+    Returns
+    -------
+    ndarray
+        A copy of ``paths`` (``paths`` itself when there is nothing to replace).
+
+    Raises
+    ------
+    ValueError
+        When ``p_any`` does not match ``rows`` or is outside [0, 1], or ``bursts`` is empty.
+    """
+    idx = np.flatnonzero(rows)
+    if not idx.size:
+        return paths
+    p_any = np.asarray(p_any, dtype=float)
+    if p_any.shape != idx.shape or not np.all((p_any >= 0) & (p_any <= 1)):
+        raise ValueError(f"need {idx.size} probabilities in [0, 1], got {p_any!r}")
+    if not len(bursts):
+        raise ValueError("no first-event paths to draw from")
+    steps, n = paths.shape[1], paths.shape[2]
+    hit = rng.uniform(size=(idx.size, n)) < p_any[:, None]
+    which = rng.integers(len(bursts), size=(idx.size, n))
+    out = paths.copy()
+    out[idx] = 0
+    r, j = np.nonzero(hit)
+    out[idx[r], :, j] = bursts[which[r, j], :steps]
+    return out

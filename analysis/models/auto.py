@@ -56,10 +56,14 @@ Regions other than the focus that had no event in the last ``active_window`` per
 scored nowhere above (every candidate says "almost surely nothing" there), and under-forecast
 where conflict spreads: in the central Sahel backtest their monthly mean was 0.008 where
 0.04-0.11 was observed, and their misses above the 80% interval made the long steps
-under-cover. Their paths are an equal mixture of the chosen model's and the reference class's,
-the observed continuations of regions that were as quiet at recent origins, with or without
-an active neighbour as they have one now (:mod:`analysis.models.analogs`,
-:data:`ANALOG_WEIGHT`).
+under-cover. With an onset reference (every unit the data files cover,
+:mod:`analysis.models.onset_reference`), every quiet region, a focus region too, has an event
+within the horizon in the share of its paths that the onset model fitted there gives, each such
+path an observed first burst (:meth:`AutoFitted.quiet_onset`). Without one, or where that model
+cannot be fitted, the paths of the quiet regions other than the focus are an equal mixture of
+the chosen model's and the reference class's, the observed continuations of regions that were
+as quiet at recent origins, with or without an active neighbour as they have one now
+(:mod:`analysis.models.analogs`, :data:`ANALOG_WEIGHT`).
 """
 
 from __future__ import annotations
@@ -69,7 +73,7 @@ from typing import Any
 
 import numpy as np
 
-from analysis.models.analogs import mix_quiet_analogs, quiet_regions
+from analysis.models.analogs import mix_quiet_analogs, onset_paths, quiet_regions
 from analysis.models.calibration import (
     central_coverage,
     ensemble_pit,
@@ -168,15 +172,43 @@ class AutoFitted(Fitted):
     analog_lookback: int = 36
     analog_weight: float = 0.0
     adjacency: np.ndarray | None = None
+    onset_reference: Any = None
 
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
         out = self._model_paths(horizon, n, rng)
         counts = self.history.counts
         # as in _model_paths, no mask means every region is a focus region
         focus = self.focus_mask if self.focus_mask is not None else np.ones(len(counts), bool)
-        quiet = quiet_regions(counts, self.quiet_window) & ~focus
+        # a quiet focus region too: a year without events makes its next one a first event,
+        # which its own candidates (chosen on its fighting years) cannot foresee
+        quiet = quiet_regions(counts, self.quiet_window)
+        onset = self.quiet_onset(horizon, quiet)
+        if onset is not None:
+            return onset_paths(out, quiet, *onset, rng)
+        quiet &= ~focus
         return mix_quiet_analogs(out, quiet, counts, self.quiet_window, self.analog_lookback,
                                  self.analog_weight, rng, self.adjacency)  # fmt: skip
+
+    def quiet_onset(self, horizon: int, quiet: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The onset model's P(any event within ``horizon``) for the ``quiet`` regions and the
+        first-event paths to draw from, both from the onset reference at the history's last
+        period; None without a reference, or where it cannot answer (no first event before
+        the origin, an origin it does not hold): then the reference class is mixed in."""
+        from analysis.errors import InputError, ModelError
+
+        ref = self.onset_reference
+        if ref is None or not quiet.any():
+            return None
+        spec = ref.spec(horizon, self.quiet_window)
+        origin = self.history.periods[-1]
+        ids = np.asarray(self.history.region_ids)[quiet]
+        try:
+            bursts = ref.first_bursts(origin, spec, self.analog_lookback)
+            if not len(bursts):
+                return None
+            return ref.p_onset(ids, origin, spec), bursts
+        except (InputError, ModelError, ValueError, np.linalg.LinAlgError):
+            return None
 
     def _model_paths(self, horizon: int, n: int, rng: np.random.Generator) -> np.ndarray:
         paths = self.fitted.sample_paths(horizon, n, rng)
@@ -271,6 +303,11 @@ class AutoForecaster(Forecaster):
     analog_lookback, analog_weight : int, float
         The reference class of quiet regions: how many origins back it reaches and its weight
         in their forecasts (:data:`ANALOG_WEIGHT`; 0 turns it off).
+    onset_reference : OnsetReference, optional
+        The study's selection in every unit its data files cover
+        (:func:`analysis.pipeline.onset_reference`). With it, each path of a quiet region has
+        an event with the onset model's probability fitted there, and the reference class
+        above is used only where that model cannot answer (:meth:`AutoFitted.quiet_onset`).
     """
 
     name: str = "auto"
@@ -291,6 +328,7 @@ class AutoForecaster(Forecaster):
     blocks: tuple[int, ...] = (3, 6, 9)
     analog_lookback: int = 36
     analog_weight: float = ANALOG_WEIGHT
+    onset_reference: Any = field(default=None, repr=False, compare=False)
 
     def restricted_to(self, fitted: AutoFitted, inner_samples: int) -> AutoForecaster:
         """This rule limited to the candidates ``fitted`` chose, under its label.
@@ -516,6 +554,8 @@ class AutoForecaster(Forecaster):
                 "else the chosen model's"
             ),
         }
+        if self.onset_reference is not None:
+            evidence["quiet_regions"].update(_onset_rule(self.onset_reference, self))
         picks = tuple(dict.fromkeys((*plan["focus"], *plan["other"])))
         fits = {m: models[m].fit(history) for m in picks}
         mask = np.isin(np.asarray(history.region_ids), list(self.focus))
@@ -524,8 +564,29 @@ class AutoForecaster(Forecaster):
             focus_spread=focus_spread, fits=fits, plan=plan, bounds=tuple(bounds),
             focus_mask=mask, picks=picks, quiet_window=self.active_window,
             analog_lookback=self.analog_lookback, analog_weight=self.analog_weight,
-            adjacency=adjacency,
+            adjacency=adjacency, onset_reference=self.onset_reference,
         )  # fmt: skip
+
+
+def _onset_rule(ref: Any, rule: AutoForecaster) -> dict[str, Any]:
+    """The quiet regions' rule in the evidence when an onset reference drives them."""
+    return {
+        "onset_reference": {
+            "units": ref.n_units,
+            "countries": ref.countries,
+            "first_period": f"{ref.periods[0]:%Y-%m}",
+        },
+        "rule": (
+            f"regions with no event in the last {rule.active_window} periods (a focus region "
+            "too): each path holds an event with the onset model's probability, the model "
+            f"fitted on the quiet units of all {ref.n_units} units of the data files' "
+            f"{len(ref.countries)} countries whose outcome had ended by the origin; a path "
+            "with an event is the observed continuation of a unit quiet at one of the "
+            f"{rule.analog_lookback} latest such origins that had one, a path without is "
+            "empty (where the onset model cannot be fitted, the reference class of the study's "
+            "own quiet regions is mixed in instead)"
+        ),
+    }
 
 
 def _first_order_adjacency(region_ids: tuple[str, ...], boundaries: Any) -> np.ndarray | None:

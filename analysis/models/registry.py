@@ -109,7 +109,7 @@ ENTRIES: dict[str, tuple[str, str, dict[str, Any]]] = {
 # report's focus, geography and horizon, passed to `get`, reach only the models listed here
 CONTEXT: dict[str, tuple[str, ...]] = {
     "spillover": ("boundaries", "focus"),
-    "auto": ("boundaries", "focus", "horizon", "candidates"),
+    "auto": ("boundaries", "focus", "horizon", "candidates", "onset_reference"),
 }
 
 _EXTRA: dict[str, Forecaster] = {}

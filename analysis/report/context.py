@@ -244,7 +244,6 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     from analysis.models.forecast import panel_to_history
     from analysis.models.onset_backtest import study_onset_backtest
     from analysis.models.onset_forecast import onset_forecast
-    from analysis.models.registry import get
     from analysis.models.risk import path_risk
     from analysis.models.spillover import spillover_forecast
     from analysis.models.spillover_scenarios import focus_scenarios
@@ -255,17 +254,13 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     study = ctx.study
 
     def compute() -> StudyResults:
-        from analysis.pipeline import require_history
+        from analysis.pipeline import onset_reference, require_history, study_model
 
         panel = panel_as_of(ctx.data.panel, quarter)
         require_history(panel, study, "the reports' forecasts")
         history = panel_to_history(panel)
-        auto = get(
-            FORECAST_MODEL,
-            boundaries=ctx.data.boundaries,
-            focus=list(study.focus),
-            horizon=study.horizon,
-        )
+        reference = onset_reference(ctx.data)
+        auto = study_model(FORECAST_MODEL, ctx.data, study.horizon)
         fitted = auto.fit(history)
         fc = fitted.forecast(study.horizon, FORECAST_SAMPLES, study.seed)
         info = panel.drop_duplicates("region_id").set_index("region_id")
@@ -324,6 +319,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
                 study.quiet_periods,
                 boundaries=ctx.data.boundaries,
                 seed=study.seed,
+                reference=reference,
             )
         except InputError as exc:  # no onset in the history: say so, invent nothing
             reason = str(exc)
@@ -337,6 +333,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             forecaster=model,
             n_samples=EVIDENCE_SAMPLES,
             seed=study.seed,
+            reference=reference,
         )
         contrast = (
             focus_scenarios(
@@ -404,11 +401,11 @@ def methods_backtest(study_path: str | os.PathLike[str], quarter: str = "") -> A
     """
     from analysis.as_of import panel_as_of
     from analysis.evaluation import backtest
-    from analysis.models import registry
+    from analysis.pipeline import study_model
     from analysis.report.methods_text import METHOD_MODELS, METHOD_STRIDE
 
     ctx = load(study_path)
-    focus, geo = list(ctx.study.focus), ctx.data.boundaries
+    focus = list(ctx.study.focus)
 
     def compute() -> Any:
         panel = panel_as_of(ctx.data.panel, quarter)
@@ -421,7 +418,7 @@ def methods_backtest(study_path: str | os.PathLike[str], quarter: str = "") -> A
         models = [
             _spillover_as_chosen(ctx, chosen)
             if name == "spillover" and chosen
-            else registry.get(name, boundaries=geo, focus=focus, horizon=ctx.study.horizon)
+            else study_model(name, ctx.data, ctx.study.horizon)
             for name in METHOD_MODELS
         ]
         start = sorted(panel["period"].unique())[-37]
