@@ -186,6 +186,24 @@ def test_onset_sentences_separate_first_events_from_continued_activity() -> None
     assert "no onset model" in unknown and "already active" not in unknown
 
 
+def test_onset_sentence_when_the_onset_model_drives_the_report_models_quiet_paths() -> None:
+    """Trained on the onset reference, the onset model is where the report model's quiet units
+    take their probability from: the sentence says so and gives its interval as that number's
+    uncertainty, not as a second forecast to compare with."""
+    onset, risk, _ = _onset_inputs()
+    onset.trained_on = {"units": 169, "countries": ["BFA", "MLI", "MRT", "SEN"]}
+    (quiet,) = spillover_text.onset_unit_sentences(
+        ["MR-10"], onset, risk, headline=True, established=True
+    )
+    assert quiet.startswith(
+        "Guidimaka (MRT) has had no event in 12 periods: P(at least one event within 12 "
+        "periods) 45% in the report model, whose quiet units take it from the onset model "
+        "fitted on the 169 units of the data files' 4 countries, which beat every naive rule"
+    )
+    assert "(95% interval 28%-60% from that model's parameter uncertainty)" in quiet
+    assert "gives 43%" not in quiet and "within which" not in quiet
+
+
 def test_onset_headline_needs_the_backtest_verdict() -> None:
     assert not spillover_text.onset_headlined(None)
     assert not spillover_text.onset_headlined({"available": False, "beats_naive": False})

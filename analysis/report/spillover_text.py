@@ -240,12 +240,25 @@ def onset_unit_sentences(
                     if established
                     else ""
                 )
-                text = (
-                    f"{name} has had no event in {onset.quiet} periods: P(at least one event "
-                    f"within {onset.horizon} periods) {_pct(p_report)} in the report model; the "
-                    f"onset model{checked} gives {_pct(q['p_onset'])} ({pct}% interval "
-                    f"{_pct(low)}-{_pct(high)}), {verdict}"
-                )
+                trained = getattr(onset, "trained_on", None) or {}
+                if trained:
+                    # the report model's quiet paths carry this very model's probability, so
+                    # its interval is the number's uncertainty, not a second opinion
+                    text = (
+                        f"{name} has had no event in {onset.quiet} periods: P(at least one "
+                        f"event within {onset.horizon} periods) {_pct(p_report)} in the report "
+                        "model, whose quiet units take it from the onset model fitted on the "
+                        f"{trained['units']} units of the data files' "
+                        f"{len(trained['countries'])} countries{checked} ({pct}% interval "
+                        f"{_pct(low)}-{_pct(high)} from that model's parameter uncertainty)"
+                    )
+                else:
+                    text = (
+                        f"{name} has had no event in {onset.quiet} periods: P(at least one "
+                        f"event within {onset.horizon} periods) {_pct(p_report)} in the report "
+                        f"model; the onset model{checked} gives {_pct(q['p_onset'])} ({pct}% "
+                        f"interval {_pct(low)}-{_pct(high)}), {verdict}"
+                    )
                 if not established:
                     text += (
                         "; the onset model's edge over the naive rules on this study's first "

@@ -275,10 +275,11 @@ if region_id in ctx.study.focus:
 #
 # Units quiet for the study's quiet window get the probability of at least one event (for them,
 # a **first event**) within the horizon from the report model's paths, as in the tables and
-# maps, checked against the onset model (a penalised binary regression on neighbourhood,
-# country and history features; its interval carries parameter uncertainty), which is quoted
-# as evidence, not as a second forecast, when it beat the naive rules on this study's first
-# events (below). Units already active get
+# maps. Those paths take it from the onset model (a penalised binary regression on
+# neighbourhood, country and history features; its interval carries parameter uncertainty),
+# fitted on every unit of the countries the data files cover, not on this study's units alone:
+# one study holds too few first events to learn from. The probability is quoted when that model
+# beat the naive rules on this study's own first events (below). Units already active get
 # their **expected count** (median and 90% interval) from the report model's paths: for them
 # "at least one event" is near certain and says nothing. The change attributable to the focus
 # region is the spillover model's "continue" minus "silenced" scenario, paired by parameter
@@ -300,7 +301,8 @@ if no_border:
 # The report model (whose paths give the probabilities shown above), the onset model and the
 # naive rules (base rate; a calibrated "a neighbour had an event" rule; decay with adjacency
 # distance to the nearest active unit), refitted at rolling origins inside this study's history
-# and scored on the quiet units' first events.
+# (the onset model on every covered unit's rows whose outcome had ended by then; the naive rules
+# on this study's own) and scored on the quiet units' first events.
 
 # %%
 show.markdown(
