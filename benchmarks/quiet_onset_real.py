@@ -1,8 +1,10 @@
 """The report model's probability of a first event in quiet units, scored on real first events.
 
 A region report shows, for a unit with no event in the last 12 months, P(at least one event
-within the horizon) from the report model's paths (``auto``, whose quiet regions are half its
-own paths and half the reference class of :mod:`analysis.models.analogs`). The reports score
+within the horizon) from the report model's paths (``auto``, whose quiet regions have an event
+in the share of paths the onset model gives, fitted on every unit the data file covers:
+:mod:`analysis.models.onset_reference`; with ``--no-reference``, as before it, half their own
+paths and half the reference class of :mod:`analysis.models.analogs`). The reports score
 that number on the study's past first events beside the onset model and the naive rules
 (:func:`analysis.models.onset_backtest.study_onset_backtest` with ``forecaster``). This
 benchmark runs the same function on real UCDP data with the full ``auto`` rule, chosen afresh
@@ -11,11 +13,12 @@ which has seen the later outcomes, so their figure can be a little optimistic), 
 quiet window and horizon 12:
 
 * ``panel``: every admin-1 unit of the 11 countries of the shipped boundaries, any actor
-  (the panel of ``benchmarks/spillover_real.py``), origins every 3 months back from the last
-  one with a known outcome, the first in 2016 (the period that benchmark holds out); ``auto``'s
-  focus is the unit with the most events;
+  (the panel of ``benchmarks/spillover_real.py``, its own onset reference), origins every 3
+  months back from the last one with a known outcome, the first in 2016 (the period that
+  benchmark holds out); ``auto``'s focus is the unit with the most events;
 * ``study --study FILE``: one study's own panel, boundaries and focus, at the origins the
-  region report uses.
+  region report uses, and the onset reference the reports build
+  (:func:`analysis.pipeline.onset_reference`).
 
 Prints one JSON object: the card of ``study_onset_backtest`` (per method the Brier score, log
 score, ROC AUC and mean probability; ``n_onsets``, forecasts followed by a first event, a unit
@@ -55,11 +58,16 @@ QUIET = 12
 SAMPLES = 400
 
 
-def evaluate(panel: pd.DataFrame, boundaries, focus: list[str], min_train=None) -> dict:
+def evaluate(
+    panel: pd.DataFrame, boundaries, focus: list[str], min_train=None, reference=None
+) -> dict:
     """The study onset backtest with the full ``auto`` rule as the report model."""
-    model = registry.get("auto", boundaries=boundaries, focus=focus, horizon=HORIZON)
+    model = registry.get(
+        "auto", boundaries=boundaries, focus=focus, horizon=HORIZON, onset_reference=reference
+    )
     return study_onset_backtest(panel, HORIZON, QUIET, boundaries=boundaries, min_train=min_train,
-                                forecaster=model, n_samples=SAMPLES, seed=0)  # fmt: skip
+                                forecaster=model, n_samples=SAMPLES, seed=0,
+                                reference=reference)  # fmt: skip
 
 
 def panel_setting(data: Path) -> dict:
@@ -75,14 +83,20 @@ def panel_setting(data: Path) -> dict:
     focus = [ids[int(np.argmax(counts.sum(axis=1)))]]
     # study_onset_backtest's first origin is (quiet - 1) + horizon + min_train
     first = int(np.searchsorted(periods, pd.Timestamp("2016-01-01")))
-    card = evaluate(panel, boundaries, focus, min_train=first - (QUIET - 1) - HORIZON)
+    from analysis.models.onset_reference import onset_reference_from_panel
+
+    # the panel is every unit of the file already: it is its own onset reference
+    reference = onset_reference_from_panel(panel, boundaries)
+    card = evaluate(
+        panel, boundaries, focus, min_train=first - (QUIET - 1) - HORIZON, reference=reference
+    )
     return {"setting": "panel", "focus": focus, **card}
 
 
-def study_setting(data: Path, study_file: str) -> dict:
+def study_setting(data: Path, study_file: str, use_reference: bool = True) -> dict:
     """One study's own panel, boundaries and focus."""
     from analysis.config import load_study
-    from analysis.pipeline import prepare
+    from analysis.pipeline import onset_reference, prepare
 
     raw = yaml.safe_load((ROOT / study_file).read_text())
     raw["data"] = [str(data.resolve())]
@@ -93,7 +107,8 @@ def study_setting(data: Path, study_file: str) -> dict:
         prepared = prepare(study, use_cache=False)
     names = prepared.panel.drop_duplicates("region_id").set_index("region_id")["region_name"]
     focus = [r for r, n in names.items() if r in study.focus or n in study.focus]
-    card = evaluate(prepared.panel, prepared.boundaries, focus)
+    reference = onset_reference(prepared) if use_reference else None
+    card = evaluate(prepared.panel, prepared.boundaries, focus, reference=reference)
     return {"setting": "study", "study": study_file, "focus": focus, **card}
 
 
@@ -101,10 +116,20 @@ def main(argv: list[str]) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("setting", choices=["panel", "study"])
     ap.add_argument("--study", default="benchmarks/real_study.yaml")
+    ap.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="study: leave out the onset reference (the reference class of the study's own "
+        "quiet regions, as before)",
+    )
     args = ap.parse_args(argv)
     data = Path(os.environ["CONFLICT_TRENDS_REAL_DATA"])
     started = time.perf_counter()
-    out = panel_setting(data) if args.setting == "panel" else study_setting(data, args.study)
+    out = (
+        panel_setting(data)
+        if args.setting == "panel"
+        else study_setting(data, args.study, not args.no_reference)
+    )
     out["seconds"] = time.perf_counter() - started
     print(json.dumps(out, default=float))
     return out
