@@ -219,23 +219,24 @@ def _prepare(study: Study) -> StudyData:
 
 def _coverage(events: pd.DataFrame) -> dict[str, str]:
     """First month each ISO3 country is covered by the data files (events without ISO3 left
-    out).
+    out): the first event of any source that has an event in the country.
 
-    UCDP GED covers every country from its first release year, so a country of a UCDP file is
-    covered from the file's first event: its quiet years are quiet, not missing, and the month
-    before its own first event is the onset the model must learn. ACLED (and a generic CSV)
-    adds countries over time, so there a country is covered from its own first event.
+    A country is covered from its source's first event, not from its own: a quiet country is
+    quiet, not missing, and the months before its own first event are the onset the model must
+    learn (Burkina Faso's first UCDP event is in 2016; in the demo, Senegal's in 2020). A
+    source that added a country later than its first event elsewhere (ACLED extended its
+    coverage region by region) makes that country look quiet before it was covered; the
+    shipped boundaries hold eleven West African countries, which UCDP covers from 1989 and
+    ACLED from 1997.
     """
     known = events.dropna(subset=["iso3", "date_start"])
     if known.empty:
         return {}
     first: dict[str, pd.Timestamp] = {}
-    for source, rows in known.groupby("source"):
-        by_country = rows.groupby("iso3")["date_start"].min()
-        if source == "ucdp":
-            by_country[:] = rows["date_start"].min()
-        for iso, day in by_country.items():
-            first[str(iso)] = min(day, first.get(str(iso), day))
+    for _, rows in known.groupby("source"):
+        start = rows["date_start"].min()
+        for iso in rows["iso3"].unique():
+            first[str(iso)] = min(start, first.get(str(iso), start))
     return {iso: f"{day:%Y-%m}" for iso, day in sorted(first.items())}
 
 

@@ -101,7 +101,7 @@ def test_too_short_a_history_is_refused_with_what_it_needs(demo_study_path, tmp_
     require_history(prepare(load_study(demo_study_path)).panel, load_study(demo_study_path))
 
 
-def test_coverage_of_ucdp_is_the_whole_file_and_of_acled_each_countrys_own():
+def test_a_country_is_covered_from_its_sources_first_event_not_its_own():
     import pandas as pd
 
     from analysis.pipeline import _coverage
@@ -115,14 +115,17 @@ def test_coverage_of_ucdp_is_the_whole_file_and_of_acled_each_countrys_own():
             ),
         }
     )
-    # UCDP is global: Burkina Faso's quiet years before its first event are covered; the
-    # row without a country is left out, so the file starts in 2012 here
+    # Burkina Faso's quiet years before its first event are covered (UCDP from 2012-03 here:
+    # the row without a country is left out), as are Mauritania's before 2021 (ACLED, 2018-02)
     assert _coverage(events) == {
         "BFA": "2012-03",
         "MLI": "2012-03",
-        "MRT": "2021-05",
+        "MRT": "2018-02",
         "SEN": "2018-02",
     }
+    # a country two sources report is covered from the earlier
+    both = pd.concat([events, events.iloc[[0]].assign(iso3="SEN")], ignore_index=True)
+    assert _coverage(both)["SEN"] == "2012-03"
     assert _coverage(events.iloc[:0]) == {}
 
 
@@ -132,6 +135,8 @@ def test_the_onset_reference_covers_every_country_of_the_files(demo_study_path):
     data = prepare(load_study(demo_study_path))
     ref = onset_reference(data)
     assert ref.countries == sorted(data.coverage) == ["MLI", "MRT", "SEN"]
+    # Senegal's first event (any actor) is in 2020, but it is covered from the file's start
+    assert set(data.coverage.values()) == {"2018-01"} and not ref.covered_from.any()
     assert ref.periods[-1] == data.panel["period"].max()
     # the study's own units, and the study's selection (JNIM only) in each of them
     assert set(data.panel["region_id"]) <= set(ref.region_ids)
