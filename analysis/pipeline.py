@@ -46,8 +46,9 @@ class StudyData:
         Rows at each selection step (``ingested``, ``actors``, ``event_types``, ``countries``,
         ``window``, ``in_panel``).
     coverage : dict
-        ISO3 -> first month (``YYYY-MM``) with an event of any actor in the data files: the
-        countries the files cover and since when (:func:`onset_reference`).
+        ISO3 -> the first month (``YYYY-MM``) the data files cover it: the month of the first
+        event, of any actor, of a source that reports an event in the country up to the
+        study's end (:func:`onset_reference`).
     """
 
     study: Study
@@ -181,7 +182,9 @@ def _prepare(study: Study) -> StudyData:
         result = ingest(study.data, source=source, boundaries=boundaries)
     events = result.events
     selection = {"ingested": len(events)}
-    coverage = _coverage(events)
+    # up to the study's end: which countries the onset model learns from may not depend on
+    # events the study has not reached
+    coverage = _coverage(filter_events(events, end=study.end))
     if study.actors:
         events = filter_events(
             events, actors=study.actors, include_predecessors=study.include_predecessors
@@ -241,23 +244,29 @@ def _coverage(events: pd.DataFrame) -> dict[str, str]:
 
 
 def onset_reference(data: StudyData) -> Any:
-    """The study's selection in every unit of every country its data files cover, from each
-    country's first event in the files to the study's end: the onset model's training rows
-    (:class:`analysis.models.onset_reference.OnsetReference`).
+    """The study's selection in every unit of every country its data files cover (and every
+    country of the study), from the files' first month to the study's end: the onset model's
+    training rows (:class:`analysis.models.onset_reference.OnsetReference`).
 
-    Returns None when no country of the files is in the study's boundaries.
+    A country is covered from the first event of the source that reports it
+    (:attr:`StudyData.coverage`); a study country without any event in the files is covered
+    from the files' first month, as the study asserts it is covered. Returns None when no
+    country of the files is in the study's boundaries.
     """
     from analysis.models.onset_reference import onset_reference_from_panel
 
     study = data.study
     known = set(data.boundaries.regions["country"].astype(str))
-    covered = sorted(c for c in data.coverage if c in known)
-    if not covered:
+    coverage = {c: m for c, m in data.coverage.items() if c in known}
+    if not coverage:
         return None
+    first = min(coverage.values())
+    coverage = {**{c: first for c in study.countries if c in known}, **coverage}
+    covered = sorted(coverage)
     wide = study.model_copy(
         update={
             "countries": covered,
-            "start": min(data.coverage[c] for c in covered),
+            "start": min(first, study.start),
             "focus": [],
             "spillover_targets": [],
             "compare": [],
@@ -266,9 +275,7 @@ def onset_reference(data: StudyData) -> Any:
     return cache.memo(
         _key(wide),
         lambda: onset_reference_from_panel(
-            prepare(wide).panel,
-            data.boundaries,
-            {c: data.coverage[c] for c in covered},
+            prepare(wide).panel, data.boundaries, coverage, quiet=study.quiet_periods
         ),
         memory=_REFERENCES,
     )

@@ -215,3 +215,122 @@ def test_real_onsets_of_an_untuned_window_are_learnt_from_the_whole_file(real_da
     assert not own["beats_naive"]
     assert card["beats_naive"] and card["edge_established"]
     assert card["methods"]["onset_model"]["brier"] == pytest.approx(0.0835, abs=0.002)
+
+
+def test_onset_forecast_takes_the_reference_fit_for_the_studys_own_quiet_units(
+    simulated, boundaries, reference
+):
+    from analysis.models.onset_forecast import onset_forecast, onset_to_dict
+
+    panel = _study_panel(simulated, ("MRT", "SEN"))
+    origin = PERIODS[200]
+    fc = onset_forecast(panel, 12, 12, origin=origin, boundaries=boundaries, reference=reference)
+    assert fc.trained_on == {"units": reference.n_units, "countries": sorted(COUNTRIES)}
+    assert fc.fit.meta["covariance"] == "cluster-robust"
+    ids = fc.units["region_id"].tolist()
+    assert len(ids) >= 3  # several, so a misaligned row would show
+    spec = reference.spec(12, 12)
+    assert np.allclose(fc.units["p_onset"], reference.p_onset(ids, origin, spec))
+    # each unit's own features, in its own row
+    assert np.allclose(
+        fc.units[list(spec.features)].to_numpy(float),
+        reference.features_at(ids, origin, spec).to_numpy(float),
+    )
+    assert onset_to_dict(fc)["model"]["trained_on"]["units"] == reference.n_units
+    # an origin the reference cannot answer (no outcome had ended yet): the study's own panel
+    early = onset_reference_from_panel(
+        simulated["panel"][simulated["panel"]["period"] >= PERIODS[195]], boundaries
+    )
+    own = onset_forecast(panel, 12, 12, origin=origin, boundaries=boundaries, reference=early)
+    plain = onset_forecast(panel, 12, 12, origin=origin, boundaries=boundaries)
+    assert own.trained_on == {} and onset_to_dict(own)["model"]["trained_on"] == {
+        "study_panel": True
+    }
+    assert np.allclose(own.units["p_onset"], plain.units["p_onset"])
+
+
+def test_first_bursts_respect_coverage_and_reach_back_when_too_few(simulated, boundaries):
+    from analysis.models.onset_reference import MIN_BURSTS
+
+    late = onset_reference_from_panel(
+        simulated["panel"], boundaries, {c: "1995-01" for c in COUNTRIES} | {"SEN": "2012-01"}
+    )
+    start = int(np.searchsorted(PERIODS, pd.Timestamp("2012-01-01")))
+    spec = late.spec(3, 12)
+    t = start + 20  # SEN's quiet windows inside its coverage end by t - 3 only from start + 11
+    counts = simulated["counts"]
+    sen = late.geography.countries == "SEN"
+
+    def expected(origins, covered=True):
+        out = []
+        for s in origins:
+            quiet = counts[:, s - 11 : s + 1].sum(axis=1) == 0
+            if covered:
+                quiet &= ~sen | (s >= start + 11)
+            ahead = counts[quiet, s + 1 : s + 4]
+            out.append(ahead[ahead.sum(axis=1) > 0])
+        return np.concatenate(out)
+
+    recent, every = expected(range(t - 3 - 35, t - 3 + 1)), expected(range(11, t - 3 + 1))
+    assert len(recent) >= MIN_BURSTS
+    assert np.array_equal(late.first_bursts(PERIODS[t], spec, 36), recent)
+    # Senegal's quiet windows before its coverage held first events that are left out
+    assert len(expected(range(t - 3 - 35, t - 3 + 1), covered=False)) > len(recent)
+    # the last origin alone holds fewer than MIN_BURSTS: every origin since the first
+    assert len(expected([t - 3])) < MIN_BURSTS
+    assert np.array_equal(late.first_bursts(PERIODS[t], spec, 1), every)
+
+
+def test_a_quarterly_panel_covers_a_country_from_the_quarter_holding_its_month(boundaries):
+    ids = list(boundaries.regions_of(["MLI", "SEN"])["region_id"])
+    quarters = pd.date_range("2010-01-01", periods=20, freq="QS")
+    counts = np.zeros((len(ids), len(quarters)), dtype=np.int64)
+    counts[0, ::3] = 1
+    panel = from_matrix(counts, ids, quarters, "quarter", boundaries)
+    ref = onset_reference_from_panel(panel, boundaries, {"MLI": "2010-01", "SEN": "2011-05"})
+    sen = ref.geography.countries == "SEN"
+    # May 2011 is in the quarter that starts in April 2011 (index 5)
+    assert set(ref.covered_from[sen]) == {5} and set(ref.covered_from[~sen]) == {0}
+    assert ref.freq == "quarter" and ref.quiet == 4
+    assert ref.spec(2, 4).periods_per_year == 4
+
+
+def test_auto_falls_back_to_the_reference_class_where_the_reference_cannot_answer(
+    simulated, boundaries
+):
+    from analysis.models.forecast import panel_to_history
+    from analysis.models.registry import get
+
+    panel = _study_panel(simulated, ("MRT", "SEN"))
+    history = panel_to_history(panel, PERIODS[200])
+    # a reference whose rows start too late for any outcome to have ended by the origin
+    late = onset_reference_from_panel(
+        simulated["panel"][simulated["panel"]["period"] >= PERIODS[195]], boundaries
+    )
+    ids = list(history.region_ids)
+    focus = ids[int(np.argmax(history.counts.sum(axis=1)))]
+    kwargs = dict(boundaries=boundaries, focus=[focus], horizon=6, candidates=("ensemble_local",))
+    with_late = get("auto", onset_reference=late, **kwargs).fit(history)
+    without = get("auto", **kwargs).fit(history)
+    assert with_late.quiet_onset(6) is None and with_late.onset_regions(6) == ()
+    a = with_late.forecast(6, 500, seed=2).samples
+    b = without.forecast(6, 500, seed=2).samples
+    assert np.array_equal(a, b)
+
+
+def test_study_onset_backtest_says_when_the_reference_could_not_train_the_model(
+    simulated, boundaries
+):
+    from analysis.models.onset_backtest import study_onset_backtest
+
+    panel = _study_panel(simulated)
+    # a reference that does not hold the study's units
+    other = onset_reference_from_panel(
+        simulated["panel"][simulated["panel"]["country"] != "MLI"], boundaries
+    )
+    card = study_onset_backtest(panel, 12, 12, boundaries=boundaries, stride=6, reference=other)
+    own = study_onset_backtest(panel, 12, 12, boundaries=boundaries, stride=6)
+    assert card["onset_reference"]["used"] is False
+    assert "not in the onset reference" in card["onset_reference"]["reason"]
+    assert card["methods"]["onset_model"] == own["methods"]["onset_model"]
+    assert "fitted on the" not in card["verdict"]

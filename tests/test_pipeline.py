@@ -147,3 +147,27 @@ def test_the_onset_reference_covers_every_country_of_the_files(demo_study_path):
     assert onset_reference(data) is ref
     assert study_model("auto", data, 12).onset_reference is ref
     assert not hasattr(study_model("zero", data, 12), "onset_reference")
+
+
+def test_a_study_country_without_events_in_the_files_is_in_the_onset_reference(
+    real_data_path, tmp_path
+):
+    """UCDP GED holds no event in Benin: a Burkina Faso and Benin study still has every one of
+    its units in the onset reference, covered from the file's first month."""
+    from analysis.models.onset_forecast import onset_forecast
+    from analysis.pipeline import onset_reference
+
+    path = tmp_path / "spread.yaml"
+    path.write_text(
+        f"title: Burkina Faso into Benin\ndata: [{real_data_path}]\n"
+        "countries: [Burkina Faso, Benin]\nstart: 2014-01\nend: 2020-12\n"
+    )
+    data = prepare(load_study(path), use_cache=False)
+    assert "BEN" not in data.coverage
+    ref = onset_reference(data)
+    assert "BEN" in ref.countries and set(data.panel["region_id"]) <= set(ref.region_ids)
+    benin = ref.geography.countries == "BEN"
+    assert not ref.covered_from[benin].any()
+    fc = onset_forecast(data.panel, 12, 12, boundaries=data.boundaries, reference=ref)
+    assert fc.trained_on["units"] == ref.n_units
+    assert fc.units["country"].eq("BEN").sum() == int(benin.sum())

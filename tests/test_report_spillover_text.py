@@ -187,21 +187,42 @@ def test_onset_sentences_separate_first_events_from_continued_activity() -> None
 
 
 def test_onset_sentence_when_the_onset_model_drives_the_report_models_quiet_paths() -> None:
-    """Trained on the onset reference, the onset model is where the report model's quiet units
-    take their probability from: the sentence says so and gives its interval as that number's
-    uncertainty, not as a second forecast to compare with."""
+    """Where the report model's quiet paths carry the onset model's probability (fitted on the
+    onset reference), the sentence says where the number comes from and gives the onset
+    model's interval as its uncertainty, not as a second forecast to compare with; other
+    units keep the check."""
     onset, risk, _ = _onset_inputs()
     onset.trained_on = {"units": 169, "countries": ["BFA", "MLI", "MRT", "SEN"]}
-    (quiet,) = spillover_text.onset_unit_sentences(
-        ["MR-10"], onset, risk, headline=True, established=True
+    (won,) = spillover_text.onset_unit_sentences(
+        ["MR-10"], onset, risk, headline=True, established=True, from_onset=("MR-10",)
     )
-    assert quiet.startswith(
+    assert won == (
         "Guidimaka (MRT) has had no event in 12 periods: P(at least one event within 12 "
-        "periods) 45% in the report model, whose quiet units take it from the onset model "
-        "fitted on the 169 units of the data files' 4 countries, which beat every naive rule"
+        "periods) 45% in the report model. For quiet units that probability comes from the "
+        "onset model fitted on all 169 units of the data files' 4 countries (95% interval "
+        "28%-60%, from its parameter uncertainty); that model beat every naive rule on this "
+        "study's first events by more than two standard errors."
     )
-    assert "(95% interval 28%-60% from that model's parameter uncertainty)" in quiet
-    assert "gives 43%" not in quiet and "within which" not in quiet
+    (open_,) = spillover_text.onset_unit_sentences(
+        ["MR-10"], onset, risk, headline=True, from_onset=("MR-10",)
+    )
+    assert open_.endswith(
+        "from its parameter uncertainty); the onset model's edge over the naive rules on this "
+        "study's first events is not established (a lower Brier score, but by less than two "
+        "standard errors against at least one of them)."
+    )
+    # a sampled value outside the model's own interval is flagged, as before
+    risk.regions.loc[risk.regions["region_id"] == "MR-10", "p_any"] = 0.7
+    (apart,) = spillover_text.onset_unit_sentences(
+        ["MR-10"], onset, risk, headline=True, established=True, from_onset=("MR-10",)
+    )
+    assert "the report model's 70% lies outside that interval" in apart
+    # a unit whose paths did not take the onset model's probability keeps the check
+    (other,) = spillover_text.onset_unit_sentences(
+        ["MR-10"], onset, risk, headline=True, established=True, from_onset=()
+    )
+    assert "gives 43% (95% interval 28%-60%), outside which" in other
+    assert "comes from the onset model" not in other
 
 
 def test_onset_headline_needs_the_backtest_verdict() -> None:

@@ -65,6 +65,7 @@ def quiet_analogs(
     quiet_window: int,
     lookback: int,
     adjacency: np.ndarray | None = None,
+    covered_from: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The next ``horizon`` counts of every region at every past origin where it was quiet, and
     whether a neighbour of it was active then.
@@ -83,6 +84,9 @@ def quiet_analogs(
         Steps of each path, the quiet rule and how many origins back to look.
     adjacency : ndarray, optional
         Boolean region x region, first-order neighbours; without it no path is near.
+    covered_from : ndarray, optional
+        Per region, the first period the data cover: a region counts at an origin only with
+        its whole quiet window covered (before, its zeros are missing data, not quiet).
 
     Returns
     -------
@@ -95,6 +99,8 @@ def quiet_analogs(
     paths, near = [np.empty((0, horizon), dtype=np.int64)], [np.empty(0, dtype=bool)]
     for t in range(first, last + 1):
         keep = quiet_units(counts, t, quiet_window)
+        if covered_from is not None:
+            keep &= t >= np.asarray(covered_from) + quiet_window - 1
         paths.append(counts[keep, t + 1 : t + 1 + horizon].astype(np.int64))
         beside = (
             near_activity(counts[:, : t + 1], quiet_window, adjacency)
@@ -196,12 +202,29 @@ def mix_in_analogs(
     idx = np.flatnonzero(rows)
     if not idx.size or not len(analogs) or weight <= 0:
         return paths
+    return _replace_paths(paths, idx, np.full(idx.size, float(weight)), analogs, rng)
+
+
+def _replace_paths(
+    paths: np.ndarray,
+    idx: np.ndarray,
+    share: np.ndarray,
+    pool: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    clear: bool = False,
+) -> np.ndarray:
+    """A copy of ``paths`` in which each sample path of region ``idx[k]`` is, with probability
+    ``share[k]``, a random row of ``pool`` (its first steps); with ``clear`` the other paths
+    of those regions are emptied."""
     steps, n = paths.shape[1], paths.shape[2]
-    take = rng.uniform(size=(idx.size, n)) < weight
-    which = rng.integers(len(analogs), size=(idx.size, n))
+    take = rng.uniform(size=(idx.size, n)) < share[:, None]
+    which = rng.integers(len(pool), size=(idx.size, n))
     out = paths.copy()
+    if clear:
+        out[idx] = 0
     r, j = np.nonzero(take)
-    out[idx[r], :, j] = analogs[which[r, j], :steps]
+    out[idx[r], :, j] = pool[which[r, j], :steps]
     return out
 
 
@@ -216,8 +239,10 @@ def onset_paths(
 
     Each sample path of region ``rows[k]`` is, with probability ``p_any[k]``, a random path of
     ``bursts`` (observed continuations that held an event), else no event at all: P(at least
-    one event within the horizon) is then ``p_any`` and a window total has the size and timing
-    of real first events.
+    one event within the bursts' horizon) is then ``p_any`` and a window total has the size and
+    timing of real first events. Paths shorter than the bursts take their first steps, which
+    may hold no event (the onset model is fitted at the paths' own horizon, so the bursts have
+    as many steps as the paths where it is used).
 
     Parameters
     ----------
@@ -249,11 +274,4 @@ def onset_paths(
         raise ValueError(f"need {idx.size} probabilities in [0, 1], got {p_any!r}")
     if not len(bursts):
         raise ValueError("no first-event paths to draw from")
-    steps, n = paths.shape[1], paths.shape[2]
-    hit = rng.uniform(size=(idx.size, n)) < p_any[:, None]
-    which = rng.integers(len(bursts), size=(idx.size, n))
-    out = paths.copy()
-    out[idx] = 0
-    r, j = np.nonzero(hit)
-    out[idx[r], :, j] = bursts[which[r, j], :steps]
-    return out
+    return _replace_paths(paths, idx, p_any, bursts, rng, clear=True)

@@ -177,38 +177,52 @@ class AutoFitted(Fitted):
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
         out = self._model_paths(horizon, n, rng)
         counts = self.history.counts
+        onset = self.quiet_onset(horizon)
+        if onset is not None:
+            return onset_paths(out, *onset, rng)
         # as in _model_paths, no mask means every region is a focus region
         focus = self.focus_mask if self.focus_mask is not None else np.ones(len(counts), bool)
-        # a quiet focus region too: a year without events makes its next one a first event,
-        # which its own candidates (chosen on its fighting years) cannot foresee
-        quiet = quiet_regions(counts, self.quiet_window)
-        onset = self.quiet_onset(horizon, quiet)
-        if onset is not None:
-            return onset_paths(out, quiet, *onset, rng)
-        quiet &= ~focus
+        quiet = quiet_regions(counts, self.quiet_window) & ~focus
         return mix_quiet_analogs(out, quiet, counts, self.quiet_window, self.analog_lookback,
                                  self.analog_weight, rng, self.adjacency)  # fmt: skip
 
-    def quiet_onset(self, horizon: int, quiet: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """The onset model's P(any event within ``horizon``) for the ``quiet`` regions and the
-        first-event paths to draw from, both from the onset reference at the history's last
-        period; None without a reference, or where it cannot answer (no first event before
-        the origin, an origin it does not hold): then the reference class is mixed in."""
+    def quiet_onset(self, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The regions quiet for the onset reference's quiet window (a focus region too: a year
+        without events makes its next one a first event, which its own candidates, chosen on
+        its fighting years, cannot foresee), the onset model's P(any event within
+        ``horizon``) for them and the first-event paths to draw from, all at the history's
+        last period.
+
+        None without a reference or a quiet region, or where the reference cannot answer (no
+        first event before the origin, an origin or a region it does not hold): the reference
+        class is then mixed in (:func:`analysis.models.analogs.mix_quiet_analogs`).
+        """
         from analysis.errors import InputError, ModelError
 
         ref = self.onset_reference
-        if ref is None or not quiet.any():
+        if ref is None:
             return None
-        spec = ref.spec(horizon, self.quiet_window)
+        quiet = quiet_regions(self.history.counts, ref.quiet)
+        if not quiet.any():
+            return None
+        spec = ref.spec(horizon, ref.quiet)
         origin = self.history.periods[-1]
-        ids = np.asarray(self.history.region_ids)[quiet]
         try:
             bursts = ref.first_bursts(origin, spec, self.analog_lookback)
-            if not len(bursts):
-                return None
-            return ref.p_onset(ids, origin, spec), bursts
+            p_any = ref.p_onset(np.asarray(self.history.region_ids)[quiet], origin, spec)
         except (InputError, ModelError, ValueError, np.linalg.LinAlgError):
             return None
+        if not len(bursts) or not np.all(np.isfinite(p_any)):
+            return None
+        return quiet, p_any, bursts
+
+    def onset_regions(self, horizon: int) -> tuple[str, ...]:
+        """The regions whose paths carry the onset model's probability at ``horizon``
+        (:meth:`quiet_onset`); empty where the reference class is mixed in instead."""
+        onset = self.quiet_onset(horizon)
+        if onset is None:
+            return ()
+        return tuple(np.asarray(self.history.region_ids)[onset[0]].tolist())
 
     def _model_paths(self, horizon: int, n: int, rng: np.random.Generator) -> np.ndarray:
         paths = self.fitted.sample_paths(horizon, n, rng)
@@ -569,7 +583,7 @@ class AutoForecaster(Forecaster):
 
 
 def _onset_rule(ref: Any, rule: AutoForecaster) -> dict[str, Any]:
-    """The quiet regions' rule in the evidence when an onset reference drives them."""
+    """The quiet regions' rule in the evidence when an onset reference can drive them."""
     return {
         "onset_reference": {
             "units": ref.n_units,
@@ -577,8 +591,8 @@ def _onset_rule(ref: Any, rule: AutoForecaster) -> dict[str, Any]:
             "first_period": f"{ref.periods[0]:%Y-%m}",
         },
         "rule": (
-            f"regions with no event in the last {rule.active_window} periods (a focus region "
-            "too): each path holds an event with the onset model's probability, the model "
+            f"regions with no event in the last {ref.quiet} periods (a focus region too): each "
+            "path holds an event with the onset model's probability, the model "
             f"fitted on the quiet units of all {ref.n_units} units of the data files' "
             f"{len(ref.countries)} countries whose outcome had ended by the origin; a path "
             "with an event is the observed continuation of a unit quiet at one of the "

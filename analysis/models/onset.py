@@ -85,6 +85,9 @@ DEFAULT_FEATURES: tuple[str, ...] = (
 #: Features that need the all-actor panel.
 NEEDS_ALL_ACTORS = frozenset({"other_own", "other_nb"})
 
+#: Periods a year at each panel frequency (the feature window and the time-since cap).
+PERIODS_PER_YEAR = {"month": 12, "quarter": 4}
+
 _NEAR_CAP_ORDER = 8
 _NEAR_CAP_KM = 2000.0
 

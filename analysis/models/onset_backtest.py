@@ -243,11 +243,16 @@ def study_onset_backtest(
         ``units``, ``countries``, or ``reason``).
     """
     from analysis.models.forecast import History
-    from analysis.models.onset import NEEDS_ALL_ACTORS, onset_design, onset_geography
+    from analysis.models.onset import (
+        NEEDS_ALL_ACTORS,
+        PERIODS_PER_YEAR,
+        onset_design,
+        onset_geography,
+    )
     from analysis.panel import to_matrix
 
     freq = panel.attrs.get("freq", "month")
-    per_year = {"month": 12, "quarter": 4}[freq]
+    per_year = PERIODS_PER_YEAR[freq]
     spec = replace(spec or OnsetSpec(), quiet=quiet, horizon=horizon, periods_per_year=per_year)
     spec = replace(spec, features=tuple(f for f in spec.features if f not in NEEDS_ALL_ACTORS))
     counts, ids, periods = to_matrix(panel)

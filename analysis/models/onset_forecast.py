@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.errors import InputError
+from analysis.errors import InputError, ModelError
 from analysis.models.onset import (
     NEEDS_ALL_ACTORS,
+    PERIODS_PER_YEAR,
     OnsetFit,
     OnsetSpec,
     fit_onset,
@@ -29,8 +30,6 @@ from analysis.models.onset import (
 )
 
 __all__ = ["OnsetForecast", "onset_forecast", "onset_to_dict"]
-
-_PER_YEAR = {"month": 12, "quarter": 4}
 
 
 @dataclass(frozen=True)
@@ -126,11 +125,12 @@ def onset_forecast(
     Raises
     ------
     InputError
-        When the panel's history has no quiet-unit rows with both outcomes.
+        When the panel's history has no quiet-unit rows with both outcomes (and the reference,
+        if any, cannot answer).
     """
     freq = panel.attrs.get("freq", "month")
     spec = replace(
-        spec or OnsetSpec(), quiet=quiet, horizon=horizon, periods_per_year=_PER_YEAR[freq]
+        spec or OnsetSpec(), quiet=quiet, horizon=horizon, periods_per_year=PERIODS_PER_YEAR[freq]
     )
     cut = pd.Timestamp(origin) if origin is not None else None
     counts, ids, periods = _matrix(panel, cut)
@@ -149,11 +149,12 @@ def onset_forecast(
             f"{quiet} (the quiet window)"
         )
     quiet_now = quiet_units(counts, t, quiet)
-    if reference is not None:
-        spec = reference.spec(horizon, quiet, base=spec)
-        fit = reference.fit_at(periods[t], spec, cluster="region_id")
-        qids = [r for r, q in zip(ids, quiet_now, strict=True) if q]
-        features = reference.features_at(qids, periods[t], spec)
+    qids = [r for r, q in zip(ids, quiet_now, strict=True) if q]
+    trained_on = {}
+    fitted = _fit_on_reference(reference, spec, horizon, quiet, periods[t], qids)
+    if fitted is not None:
+        spec, fit, features = fitted
+        trained_on = {"units": reference.n_units, "countries": reference.countries}
     else:
         geo = onset_geography(ids, boundaries)
         train_origins = range(quiet - 1, t - horizon + 1)
@@ -162,7 +163,6 @@ def onset_forecast(
         features = onset_features(counts, t, geo, spec, counts_all)[quiet_now]
     pred = fit.predict_interval(features, level, mc_tolerance=mc_tolerance, seed=seed)
     info = panel.drop_duplicates("region_id").set_index("region_id")
-    qids = [r for r, q in zip(ids, quiet_now, strict=True) if q]
     units = pd.DataFrame(
         {
             "region_id": qids,
@@ -185,12 +185,25 @@ def onset_forecast(
         level=level,
         n_draws=pred.n_draws,
         seed=seed,
-        trained_on=(
-            {"units": reference.n_units, "countries": reference.countries}
-            if reference is not None
-            else {}
-        ),
+        trained_on=trained_on,
     )
+
+
+def _fit_on_reference(
+    reference: Any, spec: OnsetSpec, horizon: int, quiet: int, origin: Any, units: list[str]
+) -> tuple[OnsetSpec, OnsetFit, pd.DataFrame] | None:
+    """The onset model fitted on the reference at ``origin`` (clustered by unit, for the
+    intervals) and the ``units``' features there; None without a reference or where it cannot
+    answer (an origin before its first period, no first event before the origin, a unit it
+    does not hold), and the study's own panel is used instead."""
+    if reference is None:
+        return None
+    spec = reference.spec(horizon, quiet, base=spec)
+    try:
+        fit = reference.fit_at(origin, spec, cluster="region_id")
+        return spec, fit, reference.features_at(units, origin, spec)
+    except (InputError, ModelError):
+        return None
 
 
 def onset_to_dict(result: OnsetForecast, regions: Sequence[str] | None = None) -> dict:
@@ -224,7 +237,7 @@ def onset_to_dict(result: OnsetForecast, regions: Sequence[str] | None = None) -
             ],
             "covariance": fit.meta.get("covariance"),
             "n_obs": fit.n_obs,
-            "trained_on": result.trained_on or "the study's own panel",
+            "trained_on": result.trained_on or {"study_panel": True},
             "n_onsets": fit.n_onsets,
         },
         "units": [

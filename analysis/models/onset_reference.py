@@ -1,29 +1,33 @@
-"""First events learnt from every unit the data file covers, not from one study's units alone.
+"""First events learnt from every unit the data files cover, not from one study's units alone.
 
 One study holds few first events: on real UCDP data the onset model fitted on a study's own
 panel lost to the best naive rule in 10 of 12 studies, while on all eleven countries of the file
 it was the best method (``docs/internals.md``, "Onset"). A :class:`OnsetReference` holds the
 counts of the study's own selection (its actors and event types) in every admin-1 unit of every
-country the data file covers, from the file's first month to the study's end. The onset model
+country the data files cover, from the files' first month to the study's end. The onset model
 is fitted on its quiet-unit rows whose outcome had ended by the forecast origin, and it predicts
 the study's quiet units from the same counts, so a unit's neighbours across a border the study
 does not cover still count.
 
-A country enters from its first event in the file (any actor): before that month the file does
-not cover it (ACLED adds countries over time), and its zero-filled months would teach the model
-that nothing ever starts.
+A country is covered from the first event of the source that reports it
+(:func:`analysis.pipeline.onset_reference`); rows whose quiet window starts before that are
+left out, since their zeros would be missing data rather than quiet months.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError, ModelError
+from analysis.models.analogs import quiet_analogs
 from analysis.models.onset import (
+    NEEDS_ALL_ACTORS,
+    PERIODS_PER_YEAR,
     OnsetFit,
     OnsetGeography,
     OnsetSpec,
@@ -31,12 +35,12 @@ from analysis.models.onset import (
     onset_design,
     onset_features,
     onset_geography,
-    quiet_units,
 )
 
-__all__ = ["OnsetReference", "onset_reference_from_panel"]
+__all__ = ["OnsetReference", "onset_reference_from_panel", "MIN_BURSTS"]
 
-_PER_YEAR = {"month": 12, "quarter": 4}
+#: Fewest first-event paths a reference draws burst sizes from before it reaches further back.
+MIN_BURSTS = 30
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,6 +58,9 @@ class OnsetReference:
     covered_from : ndarray
         Per unit, the index of the first period its country's data cover.
     freq : {"month", "quarter"}
+    quiet : int
+        The study's quiet window (periods without an event that make a unit quiet), which the
+        report model's quiet regions use too.
     """
 
     counts: np.ndarray
@@ -62,6 +69,7 @@ class OnsetReference:
     geography: OnsetGeography
     covered_from: np.ndarray
     freq: str = "month"
+    quiet: int = 12
     # designs per spec and fits per (spec, origin): a backtest asks for each many times
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -73,6 +81,10 @@ class OnsetReference:
     def __setstate__(self, state: dict[str, Any]) -> None:
         for key, value in state.items():
             object.__setattr__(self, key, value)
+
+    @cached_property
+    def _position(self) -> dict[str, int]:
+        return {r: i for i, r in enumerate(self.region_ids)}
 
     @property
     def n_units(self) -> int:
@@ -86,10 +98,10 @@ class OnsetReference:
         """The onset spec for ``horizon`` and ``quiet`` at this reference's frequency."""
         spec = replace(
             base or OnsetSpec(), horizon=int(horizon), quiet=int(quiet),
-            periods_per_year=_PER_YEAR[self.freq],
+            periods_per_year=PERIODS_PER_YEAR[self.freq],
         )  # fmt: skip
         # the reference holds one selection; features of other actors are not available
-        return replace(spec, features=tuple(f for f in spec.features if f not in _OTHER_ACTORS))
+        return replace(spec, features=tuple(f for f in spec.features if f not in NEEDS_ALL_ACTORS))
 
     def index(self, origin: Any) -> int:
         """Column of ``origin`` (a period); ModelError when the reference does not hold it."""
@@ -108,8 +120,7 @@ class OnsetReference:
         if key not in self._cache:
             last = self.counts.shape[1] - 1 - spec.horizon
             rows = onset_design(self.counts, range(spec.quiet - 1, last + 1), self.geography, spec)
-            position = {r: i for i, r in enumerate(self.region_ids)}
-            start = self.covered_from[rows["region_id"].map(position).to_numpy(int)]
+            start = self.covered_from[rows["region_id"].map(self._position).to_numpy(int)]
             self._cache[key] = rows[rows["origin"].to_numpy(int) >= start + spec.quiet - 1]
         return self._cache[key]
 
@@ -141,13 +152,12 @@ class OnsetReference:
             When a unit is not in the reference.
         """
         ids = [str(r) for r in region_ids]
-        position = {r: i for i, r in enumerate(self.region_ids)}
-        unknown = [r for r in ids if r not in position]
+        unknown = [r for r in ids if r not in self._position]
         if unknown:
             raise InputError(f"units not in the onset reference: {unknown[:5]}")
         t = self.index(origin)
         features = onset_features(self.counts[:, : t + 1], t, self.geography, spec)
-        return features.iloc[[position[r] for r in ids]].reset_index(drop=True)
+        return features.iloc[[self._position[r] for r in ids]].reset_index(drop=True)
 
     def p_onset(self, region_ids: Any, origin: Any, spec: OnsetSpec) -> np.ndarray:
         """P(at least one event in the ``spec.horizon`` periods after ``origin``) for each unit
@@ -166,38 +176,31 @@ class OnsetReference:
     def first_bursts(self, origin: Any, spec: OnsetSpec, lookback: int) -> np.ndarray:
         """What followed a first event: the next ``spec.horizon`` counts of every unit quiet at
         one of the ``lookback`` latest origins whose horizon had ended by ``origin``, where that
-        window held an event (int64, (path, step); fewer origins where coverage is short).
+        window held an event (int64, (path, step); the quiet window inside the unit's coverage).
 
-        All earlier origins are used when the latest ones hold fewer than ``MIN_BURSTS``."""
+        All earlier origins are used when the latest ones hold fewer than :data:`MIN_BURSTS`."""
         t = self.index(origin)
         key = ("bursts", spec, t, int(lookback))
         if key not in self._cache:
-            last = t - spec.horizon
-            first = spec.quiet - 1
-            paths = self._bursts(range(max(first, last - lookback + 1), last + 1), spec)
+            seen = self.counts[:, : t + 1]
+            paths = self._bursts(seen, spec, lookback)
             if len(paths) < MIN_BURSTS:
-                paths = self._bursts(range(first, last + 1), spec)
+                paths = self._bursts(seen, spec, t + 1)
             self._cache[key] = paths
         return self._cache[key]
 
-    def _bursts(self, origins: range, spec: OnsetSpec) -> np.ndarray:
-        out = [np.empty((0, spec.horizon), dtype=np.int64)]
-        for t in origins:
-            quiet = quiet_units(self.counts, t, spec.quiet)
-            quiet &= t >= self.covered_from + spec.quiet - 1
-            ahead = self.counts[quiet, t + 1 : t + 1 + spec.horizon].astype(np.int64)
-            out.append(ahead[ahead.sum(axis=1) > 0])
-        return np.concatenate(out)
-
-
-#: Fewest first-event paths a reference draws burst sizes from before it reaches further back.
-MIN_BURSTS = 30
-
-_OTHER_ACTORS = frozenset({"other_own", "other_nb"})
+    def _bursts(self, seen: np.ndarray, spec: OnsetSpec, lookback: int) -> np.ndarray:
+        paths, _ = quiet_analogs(
+            seen, spec.horizon, spec.quiet, lookback, covered_from=self.covered_from
+        )
+        return paths[paths.sum(axis=1) > 0]
 
 
 def onset_reference_from_panel(
-    panel: pd.DataFrame, boundaries: Any = None, covered_from: dict[str, Any] | None = None
+    panel: pd.DataFrame,
+    boundaries: Any = None,
+    covered_from: dict[str, Any] | None = None,
+    quiet: int | None = None,
 ) -> OnsetReference:
     """Build a reference from a zero-filled panel of every covered unit.
 
@@ -208,8 +211,11 @@ def onset_reference_from_panel(
     boundaries : Boundaries, optional
         For the adjacency (default: the shipped boundaries).
     covered_from : dict, optional
-        First covered period per country (the panel's ``country`` values); default the
-        panel's first period for all.
+        First covered month per country (the panel's ``country`` values); default the
+        panel's first period for all. A quarterly panel covers a country from the quarter that
+        holds that month.
+    quiet : int, optional
+        The study's quiet window (default one year at the panel's frequency).
 
     Returns
     -------
@@ -225,12 +231,15 @@ def onset_reference_from_panel(
             first = covered_from.get(str(country))
             if first is None:
                 raise InputError(f"no coverage date for country {country} of the onset reference")
-            start[i] = int(np.searchsorted(periods, pd.Timestamp(first)))
+            # the period that holds the month (a quarter starts before its second month)
+            start[i] = max(int(np.searchsorted(periods, pd.Timestamp(first), "right")) - 1, 0)
+    freq = panel.attrs.get("freq", "month")
     return OnsetReference(
         counts=counts.astype(np.int64),
         region_ids=tuple(ids),
         periods=periods,
         geography=geo,
         covered_from=start,
-        freq=panel.attrs.get("freq", "month"),
+        freq=freq,
+        quiet=int(quiet) if quiet is not None else PERIODS_PER_YEAR[freq],
     )

@@ -135,6 +135,9 @@ class StudyResults:
         :attr:`analysis.models.auto.AutoFitted.plan`); empty for other models.
     plan_bounds : tuple
         The blocks' column slices of steps 1..h (:attr:`analysis.models.auto.AutoFitted.bounds`).
+    onset_driven : tuple of str
+        The quiet regions whose P(at least one event) in ``forecast`` is the onset model's, fitted
+        on the onset reference (:meth:`analysis.models.auto.AutoFitted.onset_regions`).
     """
 
     forecast: Any
@@ -152,6 +155,7 @@ class StudyResults:
     spillover_settings: dict = field(default_factory=dict)
     plan: dict = field(default_factory=dict)
     plan_bounds: tuple = ()
+    onset_driven: tuple[str, ...] = ()
 
     def plan_label(self, is_focus: bool) -> str | None:
         """The candidates of one group in words (:func:`analysis.models.auto.plan_label`).
@@ -368,6 +372,9 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             spillover_settings=spill_settings,
             plan=dict(getattr(fitted, "plan", {})),
             plan_bounds=tuple(getattr(fitted, "bounds", ())),
+            onset_driven=(
+                fitted.onset_regions(study.horizon) if hasattr(fitted, "onset_regions") else ()
+            ),
         )
 
     return cache.memo(key, compute, memory=_RESULTS, disk=True)

@@ -11,6 +11,7 @@ continue scenario, never as a second level for the same region.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -185,6 +186,7 @@ def onset_unit_sentences(
     headline: bool,
     contrast: Any = None,
     established: bool = False,
+    from_onset: Collection[str] = (),
 ) -> list[str]:
     """One sentence per unit: onset for quiet units, continued activity for active ones.
 
@@ -209,6 +211,11 @@ def onset_unit_sentences(
         Whether the onset model's edge over the naive rules is established
         (:func:`onset_edge_established`); the sentence says which, so a lower Brier score
         within its error is not read as a win.
+    from_onset : collection of str
+        The units whose P(at least one event) in the report model is the onset model's own
+        (:attr:`analysis.report.context.StudyResults.onset_driven`): their sentence says where
+        the number comes from and gives the onset model's interval as its uncertainty, where
+        the others quote the onset model as a check beside it.
     """
     paths = risk.regions.set_index("region_id")
     quiet = onset.units.set_index("region_id") if onset is not None else pd.DataFrame()
@@ -234,29 +241,39 @@ def onset_unit_sentences(
                     if low <= p_report <= high
                     else "outside which the report model's value lies: treat it with care"
                 )
-                checked = (
-                    ", which beat every naive rule on this study's first events by more than two "
-                    "standard errors,"
-                    if established
-                    else ""
+                head = (
+                    f"{name} has had no event in {onset.quiet} periods: P(at least one event "
+                    f"within {onset.horizon} periods) {_pct(p_report)} in the report model"
                 )
                 trained = getattr(onset, "trained_on", None) or {}
-                if trained:
+                if r in from_onset and trained:
                     # the report model's quiet paths carry this very model's probability, so
                     # its interval is the number's uncertainty, not a second opinion
                     text = (
-                        f"{name} has had no event in {onset.quiet} periods: P(at least one "
-                        f"event within {onset.horizon} periods) {_pct(p_report)} in the report "
-                        "model, whose quiet units take it from the onset model fitted on the "
-                        f"{trained['units']} units of the data files' "
-                        f"{len(trained['countries'])} countries{checked} ({pct}% interval "
-                        f"{_pct(low)}-{_pct(high)} from that model's parameter uncertainty)"
+                        f"{head}. For quiet units that probability comes from the onset model "
+                        f"fitted on all {trained['units']} units of the data files' "
+                        f"{len(trained['countries'])} countries ({pct}% interval "
+                        f"{_pct(low)}-{_pct(high)}, from its parameter uncertainty)"
                     )
+                    if not low <= p_report <= high:
+                        text += (
+                            f"; the report model's {_pct(p_report)} lies outside that interval "
+                            "(its paths are a sample): treat it with care"
+                        )
+                    if established:
+                        text += (
+                            "; that model beat every naive rule on this study's first events by "
+                            "more than two standard errors"
+                        )
                 else:
+                    checked = (
+                        ", which beat every naive rule on this study's first events by more "
+                        "than two standard errors,"
+                        if established
+                        else ""
+                    )
                     text = (
-                        f"{name} has had no event in {onset.quiet} periods: P(at least one "
-                        f"event within {onset.horizon} periods) {_pct(p_report)} in the report "
-                        f"model; the onset model{checked} gives {_pct(q['p_onset'])} ({pct}% "
+                        f"{head}; the onset model{checked} gives {_pct(q['p_onset'])} ({pct}% "
                         f"interval {_pct(low)}-{_pct(high)}), {verdict}"
                     )
                 if not established:

@@ -57,11 +57,14 @@ show.record(
 #   rolling-origin fair CRPS, once for the focus regions and once for the other active
 #   regions, and for each quarter of the year ahead on its own, preferring the simpler when the
 #   difference is within two Monte Carlo standard errors; its spread is calibrated on the same
-#   inner forecasts. Regions other than the focus with no event in the last 12 periods are
-#   forecast half by that choice and half by the reference class: the next periods of every
-#   region that was as quiet at one of the 36 latest origins whose outcomes are known, beside
-#   an active neighbour or not as the region is now. The choice and its evidence are in the
-#   forecast JSON.
+#   inner forecasts. Regions with no event in the study's quiet window (the focus too) have an
+#   event within the horizon in the share of paths the onset model gives, fitted on every unit
+#   of the countries the data files cover, each such path the observed continuation of a real
+#   first event; where the onset model cannot be fitted, regions other than the focus with no
+#   event in the last 12 periods are forecast half by that choice and half by the reference
+#   class: the next periods of every region that was as quiet at one of the 36 latest origins
+#   whose outcomes are known, beside an active neighbour or not as the region is now. The
+#   choice and its evidence are in the forecast JSON.
 # - **Endemic-epidemic spillover model** (Held, Höhle and Hofmann 2005): expected count =
 #   endemic level and trend + share of own last counts + share of neighbours' last counts;
 #   negative-binomial. Endemic levels are random effects per country or per region nested in

@@ -90,6 +90,7 @@ unit_sentences = spillover_text.onset_unit_sentences(
     border_units, shared.onset, shared.risk, headline=onset_headline,
     contrast=shared.scenarios if region_id in ctx.study.focus else None,
     established=spillover_text.onset_edge_established(shared.onset_backtest),
+    from_onset=shared.onset_driven,
 )
 for sentence in unit_sentences:
     show.markdown("- {sentence}", sentence=sentence)
@@ -173,11 +174,14 @@ show.figure(
 # one model's sample paths: the one the study's `auto` forecaster chose by its rolling-origin
 # fair CRPS at the horizons shown here, on the focus and active regions, preferring the
 # simpler model when the difference is within Monte Carlo error. Totals are sums over each
-# path, so their intervals carry the dependence between months. Regions other than the focus
-# with no event in the last 12 periods are forecast half by that model and half by the
-# reference class: what followed, at the 36 latest origins whose outcomes are known, in regions
-# that were as quiet, beside fighting or not as the region is now (a region's own silent past
-# says little about how conflict reaches it). Intervals in
+# path, so their intervals carry the dependence between months. Regions with no event in the
+# study's quiet window (a region's own silent past says little about how conflict reaches it)
+# have an event within the horizon in the share of paths the onset model gives, fitted on every
+# unit the data files cover, each such path what followed a real first event; where that model
+# cannot be fitted, the regions other than the focus are forecast half by the chosen model and
+# half by the reference class (what followed, at the 36 latest origins whose outcomes are
+# known, in regions that were as quiet, beside fighting or not as the region is now). The
+# Spillover section says which rule each quiet unit's number comes from. Intervals in
 # the text and tables are central 90% predictive intervals; the figure shows central 50%, 80%
 # and 95% ones.
 
@@ -275,11 +279,13 @@ if region_id in ctx.study.focus:
 #
 # Units quiet for the study's quiet window get the probability of at least one event (for them,
 # a **first event**) within the horizon from the report model's paths, as in the tables and
-# maps. Those paths take it from the onset model (a penalised binary regression on
-# neighbourhood, country and history features; its interval carries parameter uncertainty),
-# fitted on every unit of the countries the data files cover, not on this study's units alone:
-# one study holds too few first events to learn from. The probability is quoted when that model
-# beat the naive rules on this study's own first events (below). Units already active get
+# maps. Where the onset model (a penalised binary regression on neighbourhood, country and
+# history features; its interval carries parameter uncertainty) can be fitted, on every unit of
+# the countries the data files cover rather than on this study's units alone (one study holds
+# too few first events to learn from), those paths take the probability from it, and each
+# unit's sentence says so; elsewhere the onset model is quoted beside them as a check. It is
+# quoted when it beat the naive rules on this study's own first events (below). Units already
+# active get
 # their **expected count** (median and 90% interval) from the report model's paths: for them
 # "at least one event" is near certain and says nothing. The change attributable to the focus
 # region is the spillover model's "continue" minus "silenced" scenario, paired by parameter
