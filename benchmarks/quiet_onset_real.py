@@ -58,13 +58,8 @@ QUIET = 12
 SAMPLES = 400
 
 
-def evaluate(
-    panel: pd.DataFrame, boundaries, focus: list[str], min_train=None, reference=None
-) -> dict:
-    """The study onset backtest with the full ``auto`` rule as the report model."""
-    model = registry.get(
-        "auto", boundaries=boundaries, focus=focus, horizon=HORIZON, onset_reference=reference
-    )
+def evaluate(panel: pd.DataFrame, boundaries, model, min_train=None, reference=None) -> dict:
+    """The study onset backtest with ``model`` (the full ``auto`` rule) as the report model."""
     return study_onset_backtest(panel, HORIZON, QUIET, boundaries=boundaries, min_train=min_train,
                                 forecaster=model, n_samples=SAMPLES, seed=0,
                                 reference=reference)  # fmt: skip
@@ -87,8 +82,11 @@ def panel_setting(data: Path) -> dict:
 
     # the panel is every unit of the file already: it is its own onset reference
     reference = onset_reference_from_panel(panel, boundaries)
+    model = registry.get(
+        "auto", boundaries=boundaries, focus=focus, horizon=HORIZON, onset_reference=reference
+    )
     card = evaluate(
-        panel, boundaries, focus, min_train=first - (QUIET - 1) - HORIZON, reference=reference
+        panel, boundaries, model, min_train=first - (QUIET - 1) - HORIZON, reference=reference
     )
     return {"setting": "panel", "focus": focus, **card}
 
@@ -96,7 +94,7 @@ def panel_setting(data: Path) -> dict:
 def study_setting(data: Path, study_file: str, use_reference: bool = True) -> dict:
     """One study's own panel, boundaries and focus."""
     from analysis.config import load_study
-    from analysis.pipeline import onset_reference, prepare
+    from analysis.pipeline import onset_reference, prepare, study_model
 
     raw = yaml.safe_load((ROOT / study_file).read_text())
     raw["data"] = [str(data.resolve())]
@@ -107,8 +105,13 @@ def study_setting(data: Path, study_file: str, use_reference: bool = True) -> di
         prepared = prepare(study, use_cache=False)
     names = prepared.panel.drop_duplicates("region_id").set_index("region_id")["region_name"]
     focus = [r for r, n in names.items() if r in study.focus or n in study.focus]
-    reference = onset_reference(prepared) if use_reference else None
-    card = evaluate(prepared.panel, prepared.boundaries, focus, reference=reference)
+    if use_reference:  # as the commands and reports build it
+        reference = onset_reference(prepared)
+        model = study_model("auto", prepared, HORIZON)
+    else:
+        reference = None
+        model = registry.get("auto", boundaries=prepared.boundaries, focus=focus, horizon=HORIZON)
+    card = evaluate(prepared.panel, prepared.boundaries, model, reference=reference)
     return {"setting": "study", "study": study_file, "focus": focus, **card}
 
 
