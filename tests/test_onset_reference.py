@@ -170,6 +170,8 @@ def test_quiet_regions_paths_carry_the_onset_models_probability(simulated, bound
     assert "onset_reference" in fitted.evidence["quiet_regions"]
     quiet = quiet_regions(history.counts, 12) & (np.asarray(ids) != focus)
     assert quiet.sum() >= 2
+    # the regions it names are the ones whose paths it replaces (the focus is active here)
+    assert fitted.onset_regions(6) == tuple(np.asarray(ids)[quiet].tolist())
     spec = reference.spec(6, 12)
     want = reference.p_onset(np.asarray(ids)[quiet], origin, spec)
     fc = fitted.forecast(6, 4000, seed=3)
@@ -334,3 +336,31 @@ def test_study_onset_backtest_says_when_the_reference_could_not_train_the_model(
     assert "not in the onset reference" in card["onset_reference"]["reason"]
     assert card["methods"]["onset_model"] == own["methods"]["onset_model"]
     assert "fitted on the" not in card["verdict"]
+
+
+def test_auto_takes_the_quiet_window_of_the_onset_reference(simulated, boundaries):
+    """The study's quiet window decides which regions are quiet (6 periods here, where auto's
+    own active window is 12), so the report model and the onset forecast agree on them."""
+    from analysis.models.analogs import quiet_regions
+    from analysis.models.forecast import panel_to_history
+    from analysis.models.registry import get
+
+    six = onset_reference_from_panel(simulated["panel"], boundaries, quiet=6)
+    panel = _study_panel(simulated, ("MRT", "SEN"))
+    ids = np.asarray(sorted(panel["region_id"].unique()))
+    origin = next(
+        PERIODS[t]
+        for t in range(150, 230)
+        if (
+            quiet_regions(panel_to_history(panel, PERIODS[t]).counts, 6)
+            & ~quiet_regions(panel_to_history(panel, PERIODS[t]).counts, 12)
+        ).any()
+    )
+    history = panel_to_history(panel, origin)
+    quiet6 = quiet_regions(history.counts, 6)
+    fitted = get("auto", boundaries=boundaries, horizon=6, onset_reference=six,
+                 candidates=("ensemble_local",)).fit(history)  # fmt: skip
+    assert fitted.onset_regions(6) == tuple(ids[quiet6].tolist())
+    want = six.p_onset(ids[quiet6], origin, six.spec(6, 6))
+    got = (fitted.forecast(6, 4000, seed=1).totals() > 0).mean(axis=-1)[quiet6]
+    assert got == pytest.approx(want, abs=4 * np.sqrt(0.25 / 4000))

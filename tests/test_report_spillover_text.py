@@ -200,8 +200,8 @@ def test_onset_sentence_when_the_onset_model_drives_the_report_models_quiet_path
         "Guidimaka (MRT) has had no event in 12 periods: P(at least one event within 12 "
         "periods) 45% in the report model. For quiet units that probability comes from the "
         "onset model fitted on all 169 units of the data files' 4 countries (95% interval "
-        "28%-60%, from its parameter uncertainty); that model beat every naive rule on this "
-        "study's first events by more than two standard errors."
+        "28%-60%, from its parameter uncertainty); the onset model beat every naive rule on "
+        "this study's first events by more than two standard errors."
     )
     (open_,) = spillover_text.onset_unit_sentences(
         ["MR-10"], onset, risk, headline=True, from_onset=("MR-10",)
@@ -216,7 +216,25 @@ def test_onset_sentence_when_the_onset_model_drives_the_report_models_quiet_path
     (apart,) = spillover_text.onset_unit_sentences(
         ["MR-10"], onset, risk, headline=True, established=True, from_onset=("MR-10",)
     )
-    assert "the report model's 70% lies outside that interval" in apart
+    assert apart.endswith(
+        "from its parameter uncertainty); the onset model beat every naive rule on this study's "
+        "first events by more than two standard errors; the report model's 70% lies outside "
+        "that interval (its paths are a sample): treat it with care."
+    )
+    # not headlined: the tables still show the report model's number, so say where it is from
+    (hidden,) = spillover_text.onset_unit_sentences(
+        ["MR-10"], onset, risk, headline=False, from_onset=("MR-10",)
+    )
+    assert hidden.endswith(
+        "is not headlined (see the onset evidence); the report model's P(at least one event) in "
+        "the tables and maps, 70%, is that model's, fitted on all 169 units of the data files' "
+        "4 countries."
+    )
+    onset.trained_on = {"units": 9, "countries": ["MLI"]}
+    (single,) = spillover_text.onset_unit_sentences(
+        ["MR-10"], onset, risk, headline=True, from_onset=("MR-10",)
+    )
+    assert "all 9 units of the data files' 1 country (" in single
     # a unit whose paths did not take the onset model's probability keeps the check
     (other,) = spillover_text.onset_unit_sentences(
         ["MR-10"], onset, risk, headline=True, established=True, from_onset=()

@@ -202,7 +202,7 @@ def _fit_on_reference(
     try:
         fit = reference.fit_at(origin, spec, cluster="region_id")
         return spec, fit, reference.features_at(units, origin, spec)
-    except (InputError, ModelError):
+    except (InputError, ModelError, ValueError, np.linalg.LinAlgError):
         return None
 
 

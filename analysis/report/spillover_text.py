@@ -178,6 +178,14 @@ def _share_clause(row: Any, key: str, focus: str, level: float) -> str:
     )
 
 
+def _trained_on_words(trained: dict) -> str:
+    """Where the onset model learnt, e.g. "all 169 units of the data files' 10 countries"."""
+    n = len(trained["countries"])
+    return f"all {trained['units']} units of the data files' {n} " + (
+        "country" if n == 1 else "countries"
+    )
+
+
 def onset_unit_sentences(
     region_ids: list[str],
     onset: Any,
@@ -251,19 +259,18 @@ def onset_unit_sentences(
                     # its interval is the number's uncertainty, not a second opinion
                     text = (
                         f"{head}. For quiet units that probability comes from the onset model "
-                        f"fitted on all {trained['units']} units of the data files' "
-                        f"{len(trained['countries'])} countries ({pct}% interval "
+                        f"fitted on {_trained_on_words(trained)} ({pct}% interval "
                         f"{_pct(low)}-{_pct(high)}, from its parameter uncertainty)"
                     )
+                    if established:
+                        text += (
+                            "; the onset model beat every naive rule on this study's first events "
+                            "by more than two standard errors"
+                        )
                     if not low <= p_report <= high:
                         text += (
                             f"; the report model's {_pct(p_report)} lies outside that interval "
                             "(its paths are a sample): treat it with care"
-                        )
-                    if established:
-                        text += (
-                            "; that model beat every naive rule on this study's first events by "
-                            "more than two standard errors"
                         )
                 else:
                     checked = (
@@ -293,6 +300,15 @@ def onset_unit_sentences(
                     f"{name} has had no event in {onset.quiet} periods; the onset model's "
                     "probability of a first event is not headlined (see the onset evidence)"
                 )
+                trained = getattr(onset, "trained_on", None) or {}
+                if r in from_onset and trained and r in paths.index:
+                    # the tables and maps still show the report model's number: say where
+                    # it comes from
+                    text += (
+                        "; the report model's P(at least one event) in the tables and maps, "
+                        f"{_pct(float(paths.loc[r, 'p_any']))}, is that model's, fitted on "
+                        f"{_trained_on_words(trained)}"
+                    )
             if diff is not None and r in diff.index:
                 text += _share_clause(diff.loc[r], "p_any", focus, contrast.level)
             out.append(text + ".")

@@ -181,9 +181,9 @@ show.figure(
 # cannot be fitted, the regions other than the focus are forecast half by the chosen model and
 # half by the reference class (what followed, at the 36 latest origins whose outcomes are
 # known, in regions that were as quiet, beside fighting or not as the region is now). The
-# Spillover section says which rule each quiet unit's number comes from. Intervals in
-# the text and tables are central 90% predictive intervals; the figure shows central 50%, 80%
-# and 95% ones.
+# Spillover section's sentence on a quiet cross-border unit says when its number comes from
+# the onset model. Intervals in the text and tables are central 90% predictive intervals; the
+# figure shows central 50%, 80% and 95% ones.
 
 # %%
 show.markdown(
