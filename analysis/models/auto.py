@@ -197,7 +197,7 @@ class AutoFitted(Fitted):
         first event before the origin, an origin or a region it does not hold): the reference
         class is then mixed in (:func:`analysis.models.analogs.mix_quiet_analogs`).
         """
-        from analysis.errors import InputError, ModelError
+        from analysis.models.onset_reference import CANNOT_ANSWER
 
         ref = self.onset_reference
         if ref is None:
@@ -210,7 +210,7 @@ class AutoFitted(Fitted):
         try:
             bursts = ref.first_bursts(origin, spec, self.analog_lookback)
             p_any = ref.p_onset(np.asarray(self.history.region_ids)[quiet], origin, spec)
-        except (InputError, ModelError, ValueError, np.linalg.LinAlgError):
+        except CANNOT_ANSWER:
             return None
         if not len(bursts) or not np.all(np.isfinite(p_any)):
             return None
@@ -584,17 +584,15 @@ class AutoForecaster(Forecaster):
 
 def _onset_rule(ref: Any, rule: AutoForecaster) -> dict[str, Any]:
     """The quiet regions' rule in the evidence when an onset reference can drive them."""
+    from analysis.models.onset_reference import training_words
+
     return {
-        "onset_reference": {
-            "units": ref.n_units,
-            "countries": ref.countries,
-            "first_period": f"{ref.periods[0]:%Y-%m}",
-        },
+        "onset_reference": {**ref.summary(), "first_period": f"{ref.periods[0]:%Y-%m}"},
         "rule": (
             f"regions with no event in the last {ref.quiet} periods (a focus region too): each "
             "path holds an event with the onset model's probability, the model "
-            f"fitted on the quiet units of all {ref.n_units} units of the data files' "
-            f"{len(ref.countries)} countries whose outcome had ended by the origin; a path "
+            f"fitted on the quiet units of all {training_words(ref.summary())} whose outcome "
+            "had ended by the origin; a path "
             "with an event is the observed continuation of a unit quiet at one of the "
             f"{rule.analog_lookback} latest such origins that had one, a path without is "
             "empty (where the onset model cannot be fitted, the reference class of the study's "

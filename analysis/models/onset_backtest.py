@@ -26,6 +26,7 @@ import pandas as pd
 from analysis.errors import InputError, ModelError
 from analysis.formatting import join_words
 from analysis.models.onset import OnsetSpec, fit_onset
+from analysis.models.onset_reference import CANNOT_ANSWER, training_words
 from analysis.scoring import brier, log_score, reliability, roc_auc
 
 __all__ = [
@@ -279,12 +280,8 @@ def study_onset_backtest(
     if reference is not None:
         try:
             pred["onset_model"] = reference_p_onset(reference, pred, periods, spec)
-            reference_card = {
-                "used": True,
-                "units": reference.n_units,
-                "countries": reference.countries,
-            }
-        except (InputError, ModelError, ValueError, np.linalg.LinAlgError) as exc:
+            reference_card = {"used": True, **reference.summary()}
+        except CANNOT_ANSWER as exc:
             # the study's own onset model stands; say why the reference did not train it
             reference_card = {"used": False, "reason": str(exc)}
     methods = ["onset_model", "plain_logistic", *NAIVE_RULES]
@@ -468,10 +465,7 @@ def _trained_on(card: dict) -> str:
     ref = card.get("onset_reference") or {}
     if not ref.get("used"):
         return ""
-    return (
-        f" (fitted on the {ref['units']} units of the data files' {len(ref['countries'])} "
-        "countries)"
-    )
+    return f" (fitted on the {training_words(ref)})"
 
 
 #: The naive rules in the verdicts' words.

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.errors import InputError, ModelError
+from analysis.errors import InputError
 from analysis.models.onset import (
     NEEDS_ALL_ACTORS,
     PERIODS_PER_YEAR,
@@ -28,6 +28,7 @@ from analysis.models.onset import (
     onset_geography,
     quiet_units,
 )
+from analysis.models.onset_reference import CANNOT_ANSWER
 
 __all__ = ["OnsetForecast", "onset_forecast", "onset_to_dict"]
 
@@ -154,7 +155,7 @@ def onset_forecast(
     fitted = _fit_on_reference(reference, spec, horizon, quiet, periods[t], qids)
     if fitted is not None:
         spec, fit, features = fitted
-        trained_on = {"units": reference.n_units, "countries": reference.countries}
+        trained_on = reference.summary()
     else:
         geo = onset_geography(ids, boundaries)
         train_origins = range(quiet - 1, t - horizon + 1)
@@ -202,7 +203,7 @@ def _fit_on_reference(
     try:
         fit = reference.fit_at(origin, spec, cluster="region_id")
         return spec, fit, reference.features_at(units, origin, spec)
-    except (InputError, ModelError, ValueError, np.linalg.LinAlgError):
+    except CANNOT_ANSWER:
         return None
 
 

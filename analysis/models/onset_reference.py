@@ -37,10 +37,21 @@ from analysis.models.onset import (
     onset_geography,
 )
 
-__all__ = ["OnsetReference", "onset_reference_from_panel", "MIN_BURSTS"]
+__all__ = [
+    "OnsetReference",
+    "onset_reference_from_panel",
+    "training_words",
+    "CANNOT_ANSWER",
+    "MIN_BURSTS",
+]
 
 #: Fewest first-event paths a reference draws burst sizes from before it reaches further back.
 MIN_BURSTS = 30
+
+#: What a reference raises when it cannot answer at an origin (an origin or a unit it does not
+#: hold, no first event before the origin, a fit that does not solve): its users fall back to
+#: the study's own panel.
+CANNOT_ANSWER = (InputError, ModelError, ValueError, np.linalg.LinAlgError)
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,6 +104,10 @@ class OnsetReference:
     @property
     def countries(self) -> list[str]:
         return sorted(set(self.geography.countries.tolist()))
+
+    def summary(self) -> dict[str, Any]:
+        """``units`` and ``countries``: what the onset model learnt from (JSON-ready)."""
+        return {"units": self.n_units, "countries": self.countries}
 
     def spec(self, horizon: int, quiet: int, base: OnsetSpec | None = None) -> OnsetSpec:
         """The onset spec for ``horizon`` and ``quiet`` at this reference's frequency."""
@@ -194,6 +209,15 @@ class OnsetReference:
             seen, spec.horizon, spec.quiet, lookback, covered_from=self.covered_from
         )
         return paths[paths.sum(axis=1) > 0]
+
+
+def training_words(summary: dict[str, Any]) -> str:
+    """Where the onset model learnt, from :meth:`OnsetReference.summary`, in words: "169 units
+    of the data files' 10 countries" ("1 country" for one)."""
+    n = len(summary["countries"])
+    return f"{summary['units']} units of the data files' {n} " + (
+        "country" if n == 1 else "countries"
+    )
 
 
 def onset_reference_from_panel(

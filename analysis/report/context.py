@@ -258,13 +258,13 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     study = ctx.study
 
     def compute() -> StudyResults:
-        from analysis.pipeline import onset_reference, require_history, study_model
+        from analysis.pipeline import require_history, study_model
 
         panel = panel_as_of(ctx.data.panel, quarter)
         require_history(panel, study, "the reports' forecasts")
         history = panel_to_history(panel)
-        reference = onset_reference(ctx.data)
         auto = study_model(FORECAST_MODEL, ctx.data, study.horizon)
+        reference = auto.onset_reference  # the onset model the report model's paths carry
         fitted = auto.fit(history)
         fc = fitted.forecast(study.horizon, FORECAST_SAMPLES, study.seed)
         info = panel.drop_duplicates("region_id").set_index("region_id")

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.formatting import format_probability
+from analysis.models.onset_reference import training_words
 from analysis.report.region_text import evidence_skill, evidence_table
 
 RISK_COLUMNS = {
@@ -178,14 +179,6 @@ def _share_clause(row: Any, key: str, focus: str, level: float) -> str:
     )
 
 
-def _trained_on_words(trained: dict) -> str:
-    """Where the onset model learnt, e.g. "all 169 units of the data files' 10 countries"."""
-    n = len(trained["countries"])
-    return f"all {trained['units']} units of the data files' {n} " + (
-        "country" if n == 1 else "countries"
-    )
-
-
 def onset_unit_sentences(
     region_ids: list[str],
     onset: Any,
@@ -259,7 +252,7 @@ def onset_unit_sentences(
                     # its interval is the number's uncertainty, not a second opinion
                     text = (
                         f"{head}. For quiet units that probability comes from the onset model "
-                        f"fitted on {_trained_on_words(trained)} ({pct}% interval "
+                        f"fitted on all {training_words(trained)} ({pct}% interval "
                         f"{_pct(low)}-{_pct(high)}, from its parameter uncertainty)"
                     )
                     if established:
@@ -307,7 +300,7 @@ def onset_unit_sentences(
                     text += (
                         "; the report model's P(at least one event) in the tables and maps, "
                         f"{_pct(float(paths.loc[r, 'p_any']))}, is that model's, fitted on "
-                        f"{_trained_on_words(trained)}"
+                        f"all {training_words(trained)}"
                     )
             if diff is not None and r in diff.index:
                 text += _share_clause(diff.loc[r], "p_any", focus, contrast.level)
