@@ -1280,3 +1280,19 @@ def test_one_sided_bound_from_fewer_than_three_event_months_counts_episodes():
         assert rise.headline_high == math.inf and fall.headline_low == 0.0
         # the p-value reads the same episodes: 2 * 0.5^n
         assert rise.p_value == pytest.approx(min(1.0, 2 * 0.5**episodes), rel=1e-9)
+
+
+def test_one_sided_bound_never_reads_less_than_one_episode():
+    """0 -> 4 events in three running months (Est, real UCDP data, 2017 against 2020): the
+    fitted own-lag share (0.90) deflated the count to 0.37 of an event and the bound to "at
+    least 0.0003 times", weaker than one episode in one window and none in the other can be.
+    The bound is now never below that one-episode bound (1/19 for equal windows), and the
+    burst is still read as fewer independent events than four."""
+    burst = np.array([0, 0, 0, 0, 1, 1, 2, 0, 0, 0, 0, 0], dtype=float)
+    one_episode = 0.05 / (1 - 0.05)
+    rise, fall = g.rate_ratio(np.zeros(12), burst), g.rate_ratio(burst, np.zeros(12))
+    assert rise.own_lag > 0.8  # the dependence is read, and widens the bound ...
+    assert rise.headline_low == pytest.approx(one_episode, rel=1e-9)  # ... down to one episode
+    assert rise.headline_low < rise.nb_ci_low < rise.ci_low
+    assert fall.headline_high == pytest.approx(1 / one_episode, rel=1e-9)
+    assert rise.p_value == pytest.approx(1.0)  # one episode: as likely in either window

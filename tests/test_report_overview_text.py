@@ -71,3 +71,19 @@ def test_ratio_formats_name_columns_the_displayed_tables_have():
     assert set(overview_text.RANKING_FORMATS) <= set(overview_text.RANKING_COLUMNS.values())
     assert set(region_text.GROWTH_FORMATS) <= set(region_text.GROWTH_COLUMNS.values())
     assert len(overview_text.RANKING_FORMATS) == 3 and len(region_text.GROWTH_FORMATS) == 5
+
+
+def test_ranking_sentence_names_the_regions_whose_interval_says_little() -> None:
+    """The demo's Sikasso (6 events in each window, own-lag share 0.85) ranks with a headline
+    interval of 0.0011-909: the sentence under the table names it as unmeasured, with the
+    growth sentence's threshold, and names no region whose interval is narrower or one-sided."""
+    rank = _rank().assign(
+        ratio_low=[0.0011, 0.5, 2.0], ratio_high=[909.0, 40.0, np.inf], ratio=[1.0, 4.0, np.inf]
+    )
+    sentence = overview_text.ranking_sentence(rank)
+    assert "more than 100-fold apart (name ML-2)" in sentence
+    assert "SN-KE" not in sentence and "name ML-1" not in sentence
+    assert "fold apart" not in overview_text.ranking_sentence(rank, top=0)
+    assert "fold apart" not in overview_text.ranking_sentence(
+        rank.assign(ratio_low=0.9, ratio_high=50.0)
+    )

@@ -295,6 +295,7 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
     # which reduces to the exact bound when no overdispersion is found.
     e_pos, e_zero = (y_b.size, y_a.size) if ca == 0 else (y_a.size, y_b.size)
     n_eff = pos.sum() / (1.0 + pos_alpha * pos.mean()) if identified else float(np.sum(pos > 0))
+    n_eff = max(n_eff, 1.0)  # the window with events held at least one episode, the other none
     exact_bound = _one_sided_cp(n_eff, e_pos, e_zero, alpha_level)
     # Serially dependent months carry less information still: deflate the counts again by the
     # AR(1) variance factor of the non-zero window's total, the same finite-window factor the
@@ -302,7 +303,11 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
     # larger at rho 0.95 over 12 months, and turned a 0 -> 13 burst into "at least 3e-23
     # times").
     rho = _single_window_own_lag(pos, sup) if identified else 0.0
-    n_dep = n_eff / ar1_mean_variance_factor(rho, pos.size)
+    # Never below one episode either: deflated further, 0 -> 4 events in three running months
+    # (own-lag share 0.90, factor 8.2) read as 0.37 of an event, "at least 0.0003 times" beside
+    # an exact bound of 0.90, though a rate 3,000 times higher in a window without a single
+    # event is not something one burst of four events can leave open.
+    n_dep = max(n_eff / ar1_mean_variance_factor(rho, pos.size), 1.0)
     dep_bound = _one_sided_cp(n_dep, e_pos, e_zero, alpha_level)
     # The exact test on the smaller deflated count behind the headline's bound: all of its
     # effective events fell in the window with events, which has probability share^n under

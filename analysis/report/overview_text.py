@@ -15,6 +15,7 @@ from analysis.formatting import (
     format_ratio,
     format_ratio_estimate,
 )
+from analysis.growth.sentence import UNINFORMATIVE_SPAN
 
 RANKING_COLUMNS = {
     "rank": "rank",
@@ -81,6 +82,13 @@ def ranking_sentence(rank: pd.DataFrame, top: int = 20) -> str:
             "end is a one-sided 95% bound, a little less strict than the low end of a two-sided "
             "95% interval (a one-sided 97.5% bound)."
         )
+    wide = _uninformative_names(rank.head(top))
+    if wide:
+        text += (
+            f" Where the interval's limits are more than {UNINFORMATIVE_SPAN:g}-fold apart "
+            f"({', '.join(wide)}), the region had few events in months that depend on each "
+            "other: its ratio is not measured, and it ranks low for that reason."
+        )
     if "p_value_bh" in rank.columns:
         text += (
             " The p-values are Benjamini-Hochberg adjusted once over the whole study's ratio and "
@@ -93,6 +101,19 @@ def ranking_sentence(rank: pd.DataFrame, top: int = 20) -> str:
             "same model's paths as the region reports' forecasts."
         )
     return text + f" The first {shown} of {len(rank)} regions are shown."
+
+
+def _uninformative_names(rank: pd.DataFrame) -> list[str]:
+    """Names of the rows whose two-sided headline interval spans more than
+    :data:`~analysis.growth.sentence.UNINFORMATIVE_SPAN` (the growth sentence's threshold)."""
+    if not {"ratio_low", "ratio_high"} <= set(rank.columns):
+        return []
+    low = rank["ratio_low"].to_numpy(float)
+    high = rank["ratio_high"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wide = np.isfinite(high) & (low > 0) & (high / low > UNINFORMATIVE_SPAN)
+    names = rank.get("region_name", rank.get("region_id"))
+    return [str(n) for n in np.asarray(names)[wide]]
 
 
 def ranking_record(rank: pd.DataFrame) -> list[dict[str, Any]]:
