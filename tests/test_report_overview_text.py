@@ -71,3 +71,23 @@ def test_ratio_formats_name_columns_the_displayed_tables_have():
     assert set(overview_text.RANKING_FORMATS) <= set(overview_text.RANKING_COLUMNS.values())
     assert set(region_text.GROWTH_FORMATS) <= set(region_text.GROWTH_COLUMNS.values())
     assert len(overview_text.RANKING_FORMATS) == 3 and len(region_text.GROWTH_FORMATS) == 5
+
+
+def test_forecast_columns_name_their_windows():
+    """3-period numbers beside the horizon's P(at least 1): each column says its window."""
+    import inspect
+
+    from analysis.models import risk
+
+    shown = overview_text.ranking_display(
+        _rank().assign(expected=1.76, expected_low=0.0, expected_high=5.0)
+    ).rename(columns=overview_text.horizon_columns(12, "month"))
+    assert "P(at least 1 event), next 12 months" in shown.columns
+    assert "expected events, next 3 months" in shown.columns
+    assert "P(surge), next 3 months" in shown.columns
+    assert shown["P(at least 1 event), next 12 months"].tolist() == ["50%", "95%", "90%"]
+    quarterly = overview_text.horizon_columns(1, "quarter")
+    assert quarterly[overview_text.RANKING_COLUMNS["p_any"]].endswith("next 1 quarter")
+    # the near-term window is the one the overview's numbers are computed over
+    for fn in (risk.expected_next, risk.surge_probability):
+        assert inspect.signature(fn).parameters["steps"].default == overview_text.NEXT_STEPS
