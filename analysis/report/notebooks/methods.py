@@ -70,7 +70,7 @@ show.table(methods_text.group_table(card), float_format="{:,.3f}")
 
 # %%
 show.figure(
-    plots.score_by_horizon(card),
+    plots.score_by_horizon(card, emphasise=context.FORECAST_MODEL),
     f"Rolling-origin CRPS by forecast step for each model, steps 1-{ctx.study.horizon}; "
     f"baselines dashed, {context.FORECAST_MODEL} (the reports' model) thick and black.",
 )
