@@ -88,3 +88,6 @@ def test_country_sentence_says_where_its_probabilities_come_from() -> None:
     se = 100 * np.sqrt(0.02 * 0.98 / 2000)
     assert f"Monte Carlo standard error at most {se:.1f} percentage points" in text
     assert "no interval over the model's parameters" in text
+    assert "within 4 periods after 2024-12" in text
+    monthly = path_risk(fc, countries=["MLI", "MRT", "SEN"]).sentence(["SEN"], "month")
+    assert "within 4 months after 2024-12: SEN 2%." in monthly

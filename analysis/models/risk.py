@@ -46,13 +46,14 @@ class PathRisk:
     level: float
     n_samples: int
 
-    def sentence(self, targets: Sequence[str] | None = None) -> str:
+    def sentence(self, targets: Sequence[str] | None = None, period: str = "period") -> str:
         """P(at least one event in any unit) of each target country, and where it comes from.
 
         Each probability is the share of the model's sample paths with an event: the paths
         carry no separate draws of the model's parameters, so there is no interval to give;
         the sentence says so and gives the largest Monte Carlo standard error instead.
-        Probabilities are formatted as in the reports' tables (``format_probability``).
+        Probabilities are formatted as in the reports' tables (``format_probability``);
+        ``period`` is the study's period word (``month``), as the tables name the horizon.
         """
         c = self.countries
         if targets:
@@ -65,7 +66,9 @@ class PathRisk:
         error = "under 0.1" if se < 0.05 else f"at most {se:.1f}"
         return (
             f"Probability of at least one event in any admin-1 unit within {self.horizon} "
-            f"periods after {self.origin:%Y-%m}: " + "; ".join(parts) + ". Each is the share "
+            f"{period}{'s' if self.horizon != 1 else ''} after {self.origin:%Y-%m}: "
+            + "; ".join(parts)
+            + ". Each is the share "
             f"of the {self.model} model's {self.n_samples:,} sample paths with such an event "
             f"(Monte Carlo standard error {error} percentage points); no interval over the "
             "model's parameters is computed."

@@ -98,7 +98,10 @@ if len(changes.moves):
 # ## Spillover
 
 # %%
-show.markdown("{sentence}", sentence=shared.risk.sentence(ctx.study.spillover_targets))
+show.markdown(
+    "{sentence}",
+    sentence=shared.risk.sentence(ctx.study.spillover_targets, panel.attrs.get("freq", "month")),
+)
 # country-level P(any) saturates once a country has active units: the change attributable to
 # the focus is stated as the share of the spillover model's expected events (continue minus
 # silenced over continue, paired draws), never as that model's own counts
