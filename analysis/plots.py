@@ -294,7 +294,7 @@ def _render_once(fig: Figure) -> Iterator[None]:
 
 #: The region map's key: entries a row and the height of a row (inches).
 _KEY_COLUMNS = 3
-_KEY_ROW = 0.2
+_KEY_ROW = 0.22
 
 
 def _numbered(shown) -> list[tuple[int, Any]]:
@@ -394,7 +394,7 @@ def region_map(
         blank = [Line2D([], [], linestyle="none") for _ in entries]
         corner = (0.1 / fig.get_figwidth(), 0.1 / fig.get_figheight())  # 0.1 in from the edges
         fig.legend(blank, entries, loc="lower left", bbox_to_anchor=corner, ncol=_KEY_COLUMNS,
-                   fontsize=7, frameon=False, handlelength=0, handletextpad=0,
+                   fontsize=8, frameon=False, handlelength=0, handletextpad=0,
                    columnspacing=2.0, borderaxespad=0.0, borderpad=0.0)  # fmt: skip
     ax.set_axis_off()
     if title:
