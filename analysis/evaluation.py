@@ -10,7 +10,7 @@ over-cover counts and are kept only under that name.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -152,6 +152,36 @@ def backtest(
     )
 
 
+def first_steps(bt: BacktestResult, steps: int) -> BacktestResult:
+    """The same backtest scored at steps 1..``steps`` only (the same origins and forecasts).
+
+    A report that shows ``steps`` periods is judged on those steps: later steps of a longer
+    backtest would weigh in scores no report shows.
+
+    Parameters
+    ----------
+    bt : BacktestResult
+    steps : int
+        Last step kept; at or above ``bt.horizon`` the backtest is returned unchanged.
+
+    Returns
+    -------
+    BacktestResult
+        ``horizon`` is ``min(steps, bt.horizon)``.
+
+    Raises
+    ------
+    InputError
+        When ``steps`` is below 1.
+    """
+    if steps < 1:
+        raise InputError(f"expected at least 1 step, got {steps}")
+    if steps >= bt.horizon:
+        return bt
+    kept = bt.scores[bt.scores["step"] <= steps].reset_index(drop=True)
+    return replace(bt, scores=kept, horizon=int(steps))
+
+
 def _rows(result: ForecastResult, frame: pd.DataFrame) -> np.ndarray:
     pos = {r: i for i, r in enumerate(result.region_ids)}
     return frame["region_id"].map(pos).to_numpy()
@@ -213,17 +243,41 @@ def block_bootstrap_p(
     return float(lo_), float(hi_), p
 
 
+def overlap_lag(scores: pd.DataFrame) -> int:
+    """The most later origins whose scored periods overlap one origin's.
+
+    Per-origin differences of origins that score some of the same periods share those
+    outcomes and are correlated; origins further apart are not. With an origin every period
+    and ``h`` steps this is ``h - 1``; with an origin every ``s`` periods, ``ceil(h / s) - 1``.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Backtest scores (``origin`` and ``period`` columns).
+
+    Returns
+    -------
+    int
+    """
+    span = scores.groupby("origin")["period"].agg(["min", "max"]).sort_index()
+    first, last = span["min"].to_numpy(), span["max"].to_numpy()
+    return max((int(np.sum(first[i + 1 :] <= last[i])) for i in range(len(span))), default=0)
+
+
 def paired_test(
     scores: pd.DataFrame, a: str, b: str, *, metric: str = "crps", lag: int | None = None
 ) -> dict[str, float]:
     """Is ``a``'s mean score really different from ``b``'s? Differences are averaged over
     regions and steps per origin; overlapping multi-step forecasts make them autocorrelated,
-    hence HAC (lag = horizon - 1) and a block bootstrap (block = horizon)."""
+    hence HAC and a block bootstrap over as many origins as overlap (lag =
+    :func:`overlap_lag` unless given, block = lag + 1). The lag counts origins, not steps: with
+    a 12-step backtest of 12 origins 3 periods apart, a lag of 11 made one block of every
+    origin, and a bootstrap interval of zero width."""
     d = _origin_differential(scores, a, b, metric)
-    H = int(scores["step"].max())
-    lag = H - 1 if lag is None else lag
+    pair = scores[scores["model"].isin([a, b])]
+    lag = overlap_lag(pair) if lag is None else lag
     stat, p = diebold_mariano(d, lag)
-    lo_, hi_, pb = block_bootstrap_p(d, max(H, 1))
+    lo_, hi_, pb = block_bootstrap_p(d, lag + 1)
     return {
         "model": a,
         "versus": b,
@@ -283,11 +337,26 @@ def _summary(scores: pd.DataFrame, is_baseline: dict[str, bool]) -> list[dict[st
     return rows
 
 
-def scorecard(bt: BacktestResult, *, paired: bool = True) -> dict[str, Any]:
+def scorecard(
+    bt: BacktestResult, *, paired: bool = True, report_model: str | None = None
+) -> dict[str, Any]:
     """Scorecard JSON: ``models``, ``by_horizon``, ``by_activity``, ``by_group`` and
     ``by_group_horizon`` (focus / active / quiet regions), ``best_model``,
     ``best_baseline``, ``best_non_baseline`` and paired tests of the best non-baseline against
-    every baseline."""
+    every baseline.
+
+    Parameters
+    ----------
+    bt : BacktestResult
+    paired : bool
+        Add the paired tests (``paired_tests``, and ``report_model_test`` below).
+    report_model : str, optional
+        The model the reports use. When it is scored and is not the best, ``report_model_test``
+        is its paired test against the best (:func:`paired_test`: positive
+        ``mean_difference`` means it scored worse): the best is picked with hindsight over
+        these origins, so the reader needs to know whether the report model is really behind
+        it or only by chance.
+    """
     s = bt.scores
     models = _summary(s, bt.is_baseline)
     by_h = []
@@ -327,6 +396,8 @@ def scorecard(bt: BacktestResult, *, paired: bool = True) -> dict[str, Any]:
     }
     if paired and best_non and base:
         out["paired_tests"] = [paired_test(s, best_non, b) for b in base]
+    if paired and report_model in crps and report_model != out["best_model"]:
+        out["report_model_test"] = paired_test(s, report_model, out["best_model"])
     return out
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import matplotlib
 
@@ -91,6 +92,9 @@ def _frame(
     top: float = 0.15,
     wspace: float | None = None,
     title: bool = False,
+    ncols: int | None = None,
+    nrows: int = 1,
+    hspace: float | None = None,
 ) -> Figure:
     """Place the axes with fixed margins in inches (instead of a layout engine).
 
@@ -104,14 +108,21 @@ def _frame(
         Space between panels in inches (figures with several axes in a row).
     title : bool
         Add room for an axes title above.
+    ncols, nrows : int
+        The grid of panels (default: every axes in one row).
+    hspace : float, optional
+        Space between rows of panels in inches.
     """
     width, height = fig.get_size_inches()
     top = top + (0.3 if title else 0.0)
     spacing = {}
     if wspace is not None:
-        n = max(1, len(fig.axes))
+        n = max(1, ncols or len(fig.axes))
         panel = (width - left - right - wspace * (n - 1)) / n
         spacing["wspace"] = wspace / panel
+    if hspace is not None and nrows > 1:
+        panel = (height - top - bottom - hspace * (nrows - 1)) / nrows
+        spacing["hspace"] = hspace / panel
     fig.subplots_adjust(
         left=left / width,
         right=1 - right / width,
@@ -120,6 +131,11 @@ def _frame(
         **spacing,
     )
     return fig
+
+
+def _period_word(panel: pd.DataFrame) -> str:
+    """The study's period (``month`` or ``quarter``), as the panel records it."""
+    return str(panel.attrs.get("freq", "month"))
 
 
 def monthly_counts(
@@ -183,9 +199,8 @@ def monthly_counts(
         ax.plot(periods, tr.fitted, color="black", linestyle="--", linewidth=1.6, label=label)
         ax.fill_between(periods, tr.band_low, tr.band_high, color="black", alpha=0.12,
                         linewidth=0)  # fmt: skip
-    freq = panel.attrs.get("freq", "month")
     ax.set_xlabel("")
-    ax.set_ylabel(f"{value} per {freq}")
+    ax.set_ylabel(f"{value} per {_period_word(panel)}")
     if title:
         ax.set_title(title, y=1.0)
     ax.legend(fontsize=8, ncol=2, frameon=False, loc="upper left")
@@ -277,6 +292,19 @@ def _render_once(fig: Figure) -> Iterator[None]:
         del canvas.draw_idle
 
 
+#: The region map's key: entries a row and the height of a row (inches).
+_KEY_COLUMNS = 3
+_KEY_ROW = 0.22
+
+
+def _numbered(shown) -> list[tuple[int, Any]]:
+    """Regions numbered in reading order on a map: north to south, then west to east, by
+    their representative points (rows of a GeoDataFrame)."""
+    points = [(row, row.geometry.representative_point()) for row in shown.itertuples()]
+    points.sort(key=lambda rp: (-round(rp[1].y, 6), rp[1].x))
+    return [(i, row) for i, (row, _) in enumerate(points, start=1)]
+
+
 def region_map(
     values: pd.Series,
     boundaries,
@@ -303,7 +331,10 @@ def region_map(
     focus : sequence of str
         Focus regions, outlined in black.
     label_neighbours : bool
-        Label the focus regions and their first-order neighbours with name and probability.
+        Number the focus regions' first-order neighbours on the map, north to south, with
+        their names and probabilities in a key below it (full labels of adjacent regions
+        overlapped: Boucle du Mouhoun, Nord and Sahel beside Mopti). The focus regions are
+        labelled on the map with name and probability.
     countries : sequence of str, optional
         ISO3 codes to draw (default: the countries of the regions in ``values``).
     title : str, optional
@@ -321,9 +352,17 @@ def region_map(
         countries = sorted(shapes.loc[shapes["region_id"].isin(values.index), "country"].unique())
     data = shapes[shapes["country"].isin(list(countries))].copy()
     data["value"] = values.reindex(data["region_id"]).to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(8, 6.5))
-    # the axes are off and the map keeps its aspect: only the colour bar needs room
-    _frame(fig, left=0.1, bottom=0.1, right=0.1, top=0.1, title=bool(title))
+    labelled = set(focus)
+    if label_neighbours:
+        for f in focus:
+            labelled.update(neighbours(f, 1, boundaries=boundaries))
+    shown = data[data["region_id"].isin(labelled) & data["value"].notna()]
+    keyed = _numbered(shown[~shown["region_id"].isin(list(focus))])
+    key_rows = -(-len(keyed) // _KEY_COLUMNS)
+    fig, ax = plt.subplots(figsize=(8, 6.5 + _KEY_ROW * key_rows))
+    # the axes are off and the map keeps its aspect: only the colour bar and the key need room
+    _frame(fig, left=0.1, bottom=0.1 + _KEY_ROW * key_rows, right=0.1, top=0.1,
+           title=bool(title))  # fmt: skip
     with _render_once(fig):
         data.plot(
             column="value", ax=ax, cmap="Reds", vmin=0.0, vmax=1.0, edgecolor="0.6", linewidth=0.4,
@@ -335,19 +374,28 @@ def region_map(
         focus = [f for f in focus if f in set(data["region_id"])]
         if focus:
             data[data["region_id"].isin(focus)].boundary.plot(ax=ax, color="black", linewidth=2.4)
-    labelled = set(focus)
-    if label_neighbours:
-        for f in focus:
-            labelled.update(neighbours(f, 1, boundaries=boundaries))
-    shown = data[data["region_id"].isin(labelled) & data["value"].notna()]
-    for row in shown.itertuples():
+    for row in shown[shown["region_id"].isin(list(focus))].itertuples():
         pt = row.geometry.representative_point()
         ax.annotate(
             f"{row.region_name}\n{format_probability(row.value)}", (pt.x, pt.y),
-            ha="center", va="center", fontsize=7,
-            fontweight="bold" if row.region_id in focus else "normal",
+            ha="center", va="center", fontsize=7, fontweight="bold",
             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.7},
         )  # fmt: skip
+    for number, row in keyed:
+        pt = row.geometry.representative_point()
+        ax.annotate(
+            str(number), (pt.x, pt.y), ha="center", va="center", fontsize=7,
+            bbox={"boxstyle": "circle,pad=0.2", "fc": "white", "ec": "0.3", "lw": 0.5},
+        )  # fmt: skip
+    if keyed:
+        from matplotlib.lines import Line2D
+
+        entries = [f"{n}  {row.region_name}: {format_probability(row.value)}" for n, row in keyed]
+        blank = [Line2D([], [], linestyle="none") for _ in entries]
+        corner = (0.1 / fig.get_figwidth(), 0.1 / fig.get_figheight())  # 0.1 in from the edges
+        fig.legend(blank, entries, loc="lower left", bbox_to_anchor=corner, ncol=_KEY_COLUMNS,
+                   fontsize=8, frameon=False, handlelength=0, handletextpad=0,
+                   columnspacing=2.0, borderaxespad=0.0, borderpad=0.0)  # fmt: skip
     ax.set_axis_off()
     if title:
         ax.set_title(title, y=1.0)
@@ -406,7 +454,7 @@ def fan_chart(
     if len(after):
         ax.scatter(after["period"], after["events"], color="0.2", s=12, zorder=3, label="later")
     ax.axvline(forecast.origin, color="0.5", ls=":", lw=1)
-    ax.set_ylabel("events per period")
+    ax.set_ylabel(f"events per {_period_word(panel)}")  # the counts figure's words
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     # a fixed title position: placing it automatically measures every tick label again
@@ -416,31 +464,65 @@ def fan_chart(
     return _frame(fig, title=True)
 
 
-def pit_histogram(pit: dict, *, bins: int = 10, title: str | None = None) -> Figure:
-    """Histograms of randomised PIT values, one panel per model (flat = calibrated).
+def _wrap_name(name: str, width: int = 20) -> str:
+    """A model name on lines of at most ``width`` characters where it can, broken after
+    underscores (``ensemble_climatology36_heavy`` on two lines), never inside a word."""
+    lines: list[str] = []
+    for part in name.replace("_", "_\0").split("\0"):
+        if lines and len(lines[-1]) + len(part) <= width:
+            lines[-1] += part
+        else:
+            lines.append(part)
+    return "\n".join(line for line in lines if line)
+
+
+#: Panels per row of :func:`pit_histogram`: the methods appendix's 15 models in 3 rows within
+#: the report's page width (9.5 in at 96 dpi; one row of 15 was a 3801-pixel strip).
+PIT_COLUMNS = 5
+
+
+def pit_histogram(
+    pit: dict, *, bins: int = 10, title: str | None = None, ncols: int = PIT_COLUMNS
+) -> Figure:
+    """Histograms of randomised PIT values, one panel per model (flat = calibrated), in a
+    grid of ``ncols`` panels a row.
 
     Parameters
     ----------
     pit : dict of str -> array
         Model name to PIT values (``analysis.evaluation.pit_values``).
+    bins : int
+    title : str, optional
+    ncols : int
+        Panels per row (fewer when there are fewer models).
     """
     import numpy as np
 
     _style()
     n = max(1, len(pit))
-    fig, axes = plt.subplots(1, n, figsize=(2.6 * n + 0.6, 2.8), sharey=True, squeeze=False)
-    for ax, (name, values) in zip(axes[0], pit.items(), strict=False):
+    cols = max(1, min(ncols, n))
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.72 * cols + 0.9, 2.1 * rows + 0.2),
+                             sharex=True, sharey=True, squeeze=False)  # fmt: skip
+    flat = list(axes.ravel())
+    for i, (ax, (name, values)) in enumerate(zip(flat, pit.items(), strict=False)):
         v = np.asarray(values, dtype=float)
         ax.hist(v, bins=bins, range=(0, 1), density=True, color="C0", alpha=0.8)
         ax.axhline(1.0, color="0.3", ls="--", lw=1)
-        ax.set_title(name, fontsize=9, y=1.0)
-        ax.set_xlabel("PIT")
-    axes[0][0].set_ylabel("density")
+        ax.set_title(_wrap_name(str(name)), fontsize=9, y=1.0)
+        # the axis labels once per row and column: the panels share both axes
+        if i % cols == 0:
+            ax.set_ylabel("density")
+        if i + cols >= n:
+            ax.set_xlabel("PIT")
+            ax.xaxis.set_tick_params(labelbottom=True)
+    for ax in flat[n:]:
+        ax.set_visible(False)
     if title:
         fig.suptitle(title)
-    # room above for the panel titles, and the figure title when there is one
-    return _frame(fig, left=0.75, bottom=0.6, top=0.1 + (0.35 if title else 0.0), wspace=0.15,
-                  title=True)  # fmt: skip
+    # room above each row for its panel titles (two lines), and the figure title if any
+    return _frame(fig, left=0.75, bottom=0.6, top=0.25 + (0.35 if title else 0.0), wspace=0.15,
+                  title=True, ncols=cols, nrows=rows, hspace=0.75)  # fmt: skip
 
 
 def reliability_diagram(
@@ -507,26 +589,74 @@ def onset_reliability(table: list[dict], *, title: str | None = None) -> Figure:
     return _frame(fig, left=0.8, bottom=0.6, title=bool(title))
 
 
-def score_by_horizon(card: dict, metric: str = "crps") -> Figure:
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+
+def line_styles(models: Sequence[tuple[str, bool]], emphasise: str | None = None) -> list[dict]:
+    """Line styles of many models on one axes, no two alike.
+
+    Models (solid lines) and baselines (dashed) get colours of a palette each and markers in
+    turn: within a group colour and marker never both repeat (10 colours, 7 markers), so
+    colour, marker and line style together tell every model apart; the ``emphasise`` model is
+    black, thick and drawn on top.
+
+    Parameters
+    ----------
+    models : sequence of (str, bool)
+        Model name and whether it is a baseline, in drawing order.
+    emphasise : str, optional
+        The model to stand out (the reports' model).
+
+    Returns
+    -------
+    list of dict
+        Keyword arguments of ``Axes.plot`` per model, in order.
+    """
+    import seaborn as sns
+
+    palettes = {False: sns.color_palette("colorblind", 10), True: sns.color_palette("dark", 10)}
+    seen = {False: 0, True: 0}
+    out = []
+    for name, baseline in models:
+        if name == emphasise:
+            out.append({"color": "black", "linestyle": "-", "marker": "o", "linewidth": 3.0,
+                        "markersize": 6, "zorder": 5})  # fmt: skip
+            continue
+        i = seen[baseline]
+        seen[baseline] += 1
+        out.append(
+            {
+                "color": palettes[baseline][i % 10],
+                "linestyle": "--" if baseline else "-",
+                "marker": _MARKERS[(i + (3 if baseline else 0)) % len(_MARKERS)],
+                "linewidth": 1.2 if baseline else 1.8,
+                "markersize": 4,
+                "zorder": 2 if baseline else 3,
+            }
+        )
+    return out
+
+
+def score_by_horizon(card: dict, metric: str = "crps", emphasise: str | None = None) -> Figure:
     """Backtest score per forecast step and model, from :func:`analysis.evaluation.scorecard`.
 
-    Baselines are drawn dashed, so a reader sees at once whether a model beats them.
+    Baselines are drawn dashed, so a reader sees at once whether a model beats them; every
+    model has its own colour and line style (:func:`line_styles`), ``emphasise`` (the reports'
+    model) is black and thick, and the legend sits beside the axes, never over the lines.
     """
     frame = pd.DataFrame(card["by_horizon"])
-    fig, ax = plt.subplots(figsize=(8, 4))
-    _frame(fig, left=1.05, bottom=0.6)  # CRPS tick labels such as "1000.0"
-    for model, rows in frame.groupby("model", sort=False):
-        baseline = bool(rows["is_baseline"].iloc[0])
-        ax.plot(
-            rows["step"],
-            rows[metric],
-            marker="o",
-            linestyle="--" if baseline else "-",
-            linewidth=1.0 if baseline else 2.0,
-            label=f"{model}{' (baseline)' if baseline else ''}",
-        )
+    models = [(str(m), bool(rows["is_baseline"].iloc[0]))
+              for m, rows in frame.groupby("model", sort=False)]  # fmt: skip
+    fig, ax = plt.subplots(figsize=(9.4, 4.2))
+    # CRPS tick labels such as "1000.0" on the left, the legend's longest names on the right
+    _frame(fig, left=1.05, bottom=0.6, right=2.75)
+    for (model, baseline), style in zip(models, line_styles(models, emphasise), strict=True):
+        rows = frame[frame["model"] == model]
+        suffix = " (baseline)" if baseline else " (reports' model)" if model == emphasise else ""
+        ax.plot(rows["step"], rows[metric], label=f"{model}{suffix}", **style)
     ax.set_xlabel("forecast step")
     ax.set_ylabel(metric.upper() + " (lower is better)")
     ax.set_xticks(sorted(frame["step"].unique()))
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              borderaxespad=0.0)  # fmt: skip
     return fig

@@ -180,3 +180,69 @@ def test_half_sample_monte_carlo_error_matches_the_spread_over_seeds():
     halves = crps_fair_halves(y, rng.poisson(5, size=(200, 100)))
     se = np.sqrt(((halves[:, 0] - halves[:, 1]) ** 2 / 4).sum()) / len(y)
     assert se == pytest.approx(np.std(means), rel=0.3)
+
+
+def _strided_scores(n_origins: int = 12, stride: int = 3, horizon: int = 12) -> pd.DataFrame:
+    """Long scores of two models at origins ``stride`` periods apart, ``horizon`` steps each,
+    one region; model a is worse than b by a noisy margin."""
+    rng = np.random.default_rng(4)
+    periods = pd.date_range("2015-01-01", periods=n_origins * stride + horizon + 1, freq="MS")
+    rows = []
+    for i in range(n_origins):
+        origin = periods[i * stride]
+        for step in range(1, horizon + 1):
+            b = rng.gamma(2.0, 0.5)
+            for model, crps in (("a", b + rng.normal(0.1, 0.3)), ("b", b)):
+                period = periods[i * stride + step]
+                rows.append({"model": model, "origin": origin, "region_id": "XX-0",
+                             "step": step, "period": period, "crps": crps})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_overlap_lag_counts_overlapping_origins_not_steps():
+    from analysis.evaluation import overlap_lag
+
+    assert overlap_lag(_strided_scores(stride=1, horizon=6)) == 5  # every period: h - 1
+    assert overlap_lag(_strided_scores(stride=3, horizon=12)) == 3  # ceil(12 / 3) - 1
+    assert overlap_lag(_strided_scores(stride=3, horizon=3)) == 0  # no shared outcome
+
+
+def test_paired_test_of_a_strided_backtest_has_an_interval():
+    """12 origins 3 periods apart, 12 steps each (the methods appendix): a lag of 11 made one
+    bootstrap block of all 12 origins, an interval of zero width and p = 0."""
+    from analysis.evaluation import paired_test
+
+    test = paired_test(_strided_scores(), "a", "b")
+    assert test["n_origins"] == 12
+    assert test["boot_low"] < test["mean_difference"] < test["boot_high"]
+    assert 0 < test["boot_p"] <= 1 and np.isfinite(test["dm_p"])
+
+
+def test_first_steps_scores_the_reports_steps_only():
+    from analysis.evaluation import first_steps
+
+    h = _history()
+    bt = backtest(h, ["zero", "recent_mean_3"], start="2018-01", end="2018-06", horizon=6,
+                  n_samples=50, seed=1)  # fmt: skip
+    short = first_steps(bt, 2)
+    assert short.horizon == 2 and set(short.scores["step"]) == {1, 2}
+    assert short.origins == bt.origins and short.models == bt.models
+    assert len(short.scores) == len(bt.scores[bt.scores["step"] <= 2])
+    assert {r["step"] for r in scorecard(short)["by_horizon"]} == {1, 2}
+    assert first_steps(bt, 6) is bt and first_steps(bt, 9) is bt
+    with pytest.raises(Exception, match="at least 1 step"):
+        first_steps(bt, 0)
+
+
+def test_scorecard_tests_the_report_model_against_the_best():
+    h = _history()
+    bt = backtest(h, ["zero", "recent_mean_3", "nb_climatology"], start="2018-01",
+                  end="2019-06", horizon=3, n_samples=100, seed=2)  # fmt: skip
+    best = scorecard(bt)["best_model"]
+    other = next(m for m in bt.models if m != best)
+    test = scorecard(bt, report_model=other)["report_model_test"]
+    assert (test["model"], test["versus"]) == (other, best)
+    assert test["boot_low"] <= test["mean_difference"] <= test["boot_high"]
+    assert "report_model_test" not in scorecard(bt, report_model=best)
+    assert "report_model_test" not in scorecard(bt, report_model=other, paired=False)
+    assert "report_model_test" not in scorecard(bt)

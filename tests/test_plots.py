@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from analysis.formatting import format_probability
 from analysis.geography import neighbours
 from analysis.plots import region_map
 
@@ -23,7 +24,17 @@ def test_region_map_labels_focus_and_neighbours_without_reading_as_certain(bound
     expected = ({"ML-1", *neighbours("ML-1", 1, boundaries=boundaries)} & set(ids)) - {"SN-TC"}
     assert len(texts) == len(expected)
     assert "Kayes\n>99.9%" in texts  # a simulated probability of 1 is never shown as 100%
-    assert not any(t.startswith("Tambacounda") for t in texts)
+    # the neighbours are numbered on the map (full labels of small adjacent regions overlapped)
+    # and named with their probabilities in the key, numbered north to south
+    numbers = sorted(int(t) for t in texts if t.isdigit())
+    assert numbers == list(range(1, len(expected)))
+    key = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert len(key) == len(expected) - 1
+    names = regions.set_index("region_id")["region_name"]
+    for rid in expected - {"ML-1"}:
+        assert any(k.endswith(f"{names[rid]}: {format_probability(values[rid])}") for k in key)
+    assert key[0].startswith("1  ")
+    assert not any("Tambacounda" in t for t in texts + key)
     # drawn: every region of the three countries, Guinea's neighbours of Kayes not
     drawn = fig.axes[0].collections[0]
     assert len(drawn.get_paths()) >= len(values)
@@ -34,7 +45,87 @@ def test_region_map_labels_focus_and_neighbours_without_reading_as_certain(bound
 def test_region_map_without_focus_has_no_labels(boundaries):
     values = pd.Series({"ML-1": 0.2, "ML-2": 0.9})
     fig = region_map(values, boundaries, label="P(surge)", label_neighbours=True)
-    assert len(fig.axes[0].texts) == 0
+    assert len(fig.axes[0].texts) == 0 and not fig.legends
+
+
+def test_region_map_key_sits_below_the_map(boundaries):
+    """The key has its own room under the axes: it never covers a region."""
+    regions = boundaries.regions
+    ids = regions.loc[regions["country"].isin(["MLI", "MRT", "SEN"]), "region_id"]
+    values = pd.Series(0.5, index=ids.tolist())
+    fig = region_map(values, boundaries, label="p", focus=["ML-1"])
+    renderer = fig.canvas.get_renderer()
+    key = fig.legends[0].get_window_extent(renderer)
+    assert key.y1 <= fig.axes[0].get_window_extent(renderer).y0 + 1
+    assert key.y0 >= 0 and key.x1 <= fig.bbox.x1
+    bare = region_map(values, boundaries, label="p", focus=["ML-1"], label_neighbours=False)
+    assert not bare.legends and bare.get_figheight() < fig.get_figheight()
+
+
+def test_line_styles_tell_every_model_apart_and_emphasise_one():
+    from analysis.plots import line_styles
+
+    models = [(f"m{i}", False) for i in range(12)] + [(f"b{i}", True) for i in range(12)]
+    models.insert(3, ("auto", False))
+    styles = line_styles(models, emphasise="auto")
+    looks = [(tuple(np.round(st["color"], 3)) if not isinstance(st["color"], str) else
+              st["color"], st["linestyle"], st["marker"]) for st in styles]  # fmt: skip
+    assert len(set(looks)) == len(models)  # no two alike, even past the palette's 10 colours
+    auto = styles[3]
+    assert auto["color"] == "black" and auto["linewidth"] > max(
+        st["linewidth"] for i, st in enumerate(styles) if i != 3
+    )
+    assert all(st["color"] != "black" for i, st in enumerate(styles) if i != 3)
+    assert {st["linestyle"] for (_, b), st in zip(models, styles, strict=True) if b} == {"--"}
+
+
+def test_score_by_horizon_legend_is_beside_the_axes_and_names_the_reports_model():
+    from analysis.plots import score_by_horizon
+
+    card = {"by_horizon": [{"model": m, "is_baseline": m == "zero", "step": s, "crps": 1.0 + s}
+                           for m in ("auto", "ensemble_climatology36_heavy", "zero")
+                           for s in (1, 2, 3)]}  # fmt: skip
+    fig = score_by_horizon(card, emphasise="auto")
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert legend.x0 >= ax.get_window_extent(renderer).x1  # never over the lines
+    assert legend.x1 <= fig.bbox.x1
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[0] == "auto (reports' model)"
+    assert ax.get_lines()[0].get_color() == "black"
+
+
+def test_pit_histograms_of_many_models_are_a_grid_at_page_width():
+    from analysis.plots import PIT_COLUMNS, pit_histogram
+
+    rng = np.random.default_rng(0)
+    names = [f"model_{i}" for i in range(14)] + ["ensemble_climatology36_heavy"]
+    fig = pit_histogram({n: rng.uniform(size=50) for n in names})
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(shown) == 15
+    assert fig.get_figwidth() <= 9.5  # the report page's width at 96 dpi: shown unscaled
+    lefts = sorted({round(ax.get_position().x0, 4) for ax in shown})
+    bottoms = sorted({round(ax.get_position().y0, 4) for ax in shown})
+    assert (len(lefts), len(bottoms)) == (PIT_COLUMNS, 3)
+    assert shown[-1].get_title() == "ensemble_\nclimatology36_heavy"
+    one = pit_histogram({"auto": rng.uniform(size=50)})
+    assert len(one.axes) == 1
+
+
+def test_forecast_and_counts_figures_name_the_studys_period():
+    from analysis import plots
+    from analysis.models.forecast import ForecastResult
+
+    periods = pd.date_range("2015-01-01", periods=24, freq="QS")
+    panel = pd.DataFrame({"region_id": "ML-1", "region_name": "Kayes", "period": periods,
+                          "events": np.arange(24)})  # fmt: skip
+    panel.attrs["freq"] = "quarter"
+    steps = pd.date_range("2021-01-01", periods=4, freq="QS")
+    fc = ForecastResult(np.ones((1, 4, 10), dtype=int), ("ML-1",), steps, periods[-1], "m", 1)
+    fan = plots.fan_chart(panel, fc, "ML-1")
+    counts = plots.monthly_counts(panel, ["ML-1"], focus="ML-1")
+    assert fan.axes[0].get_ylabel() == counts.axes[0].get_ylabel() == "events per quarter"
 
 
 def test_score_by_horizon_draws_baselines_dashed():
@@ -159,6 +250,9 @@ def _report_figures(boundaries):
         "pit_histogram": plots.pit_histogram(
             {"a": rng.uniform(size=50), "b": rng.uniform(size=50)}
         ),
+        "pit_histogram_grid": plots.pit_histogram(
+            {f"ensemble_climatology36_heavy_{i}": rng.uniform(size=50) for i in range(12)}
+        ),
         "onset_reliability": plots.onset_reliability(table),
         "region_map": plots.region_map(
             values, boundaries, label="P(at least one event)", focus=["ML-1"]
@@ -166,10 +260,12 @@ def _report_figures(boundaries):
         "score_by_horizon": plots.score_by_horizon(
             {
                 "by_horizon": [
-                    {"model": "auto", "is_baseline": False, "step": s, "crps": 1000.0 + s}
+                    {"model": m, "is_baseline": m == "zero", "step": s, "crps": 1000.0 + s}
+                    for m in ("auto", "ensemble_climatology36_heavy", "zero")
                     for s in (1, 2, 3)
                 ]
-            }  # fmt: skip
+            },
+            emphasise="auto",
         ),
     }
 

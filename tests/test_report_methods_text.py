@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from analysis.models.registry import get
 from analysis.report import methods_text
 
@@ -56,3 +58,78 @@ def test_count_models_table_speaks_plain_words() -> None:
     assert shown["overdispersion p"].tolist() == ["<0.001", "<0.001"]
     assert shown["likelihood-ratio test against"].tolist() == ["poisson", ""]
     assert "llf" not in shown.columns and "region_id" not in shown.columns
+
+
+def test_models_list_describes_the_scored_models_only() -> None:
+    text = methods_text.models_markdown(methods_text.METHOD_MODELS)
+    for name in methods_text.METHOD_MODELS:
+        assert f"`{name}`" in text, name
+    for stale in ("pooled_nb", "ensemble_hybrid", "nb_glm"):  # never scored by the appendix
+        assert stale not in text
+    assert text.format() == text  # a template without fields, as show.markdown takes it
+    short = methods_text.models_markdown(["auto", "zero"])
+    assert short.count("\n- ") == 1 and "`zero`" in short and "recent_mean_6" not in short
+    with pytest.raises(ValueError, match="pooled_nb"):
+        methods_text.models_markdown(["auto", "pooled_nb"])
+
+
+def _card(best: str = "spillover", test: dict | None = None) -> dict:
+    card = {
+        "best_model": best,
+        "best_baseline": "nb_climatology",
+        "n_origins": 12,
+        "origins": ["2022-02", "2024-11"],
+        "models": [
+            {"model": "spillover", "crps": 0.272, "crps_skill_vs_best_baseline": 0.071,
+             "n_forecasts": 2124},
+            {"model": "auto", "crps": 0.281, "crps_skill_vs_best_baseline": 0.039,
+             "n_forecasts": 2124},
+        ],
+    }  # fmt: skip
+    if test:
+        card["report_model_test"] = test
+    return card
+
+
+def test_model_choice_names_the_report_model_and_its_gap_to_the_hindsight_best() -> None:
+    gap = {"mean_difference": 0.021, "boot_low": 0.0003, "boot_high": 0.037, "dm_p": 0.14,
+           "n_origins": 12}  # fmt: skip
+    text = methods_text.model_choice_sentence(_card(test=gap), "auto")
+    assert "forecasts all come from auto" in text and "history before that origin" in text
+    assert "hindsight" in text and "spillover" in text
+    assert "skill against the best baseline (nb_climatology) is 0.039" in text
+    assert "0.021 (95% block-bootstrap interval 0.000 to 0.037" in text
+    assert "p = 0.14" in text and "do not establish that auto is behind spillover" in text
+    behind = methods_text.model_choice_sentence(
+        _card(test={**gap, "boot_low": 0.004, "dm_p": 0.01}), "auto"
+    )
+    assert "auto is behind spillover on these origins by more than their noise" in behind
+    assert "interval" not in methods_text.model_choice_sentence(_card(), "auto")
+    same = methods_text.model_choice_sentence(_card(best="auto"), "auto")
+    assert "also has the lowest CRPS" in same and "hindsight" not in same
+
+
+def test_backtest_scope_says_which_steps_and_what_coverage_is() -> None:
+    card = _card()
+    six = methods_text.backtest_scope_sentence(
+        card, stride=3, report_horizon=6, backtest_horizon=12
+    )
+    assert "12 origins (2022-02 to 2024-11, every 3 periods)" in six
+    assert "scored at steps 1-6, the periods the reports show" in six
+    assert "central 50%, 80% or 95% interval" in six and "well-calibrated" in six
+    assert "scores steps 1-12, beyond the 6 the reports show" in six
+    twelve = methods_text.backtest_scope_sentence(
+        card, stride=3, report_horizon=12, backtest_horizon=12
+    )
+    assert "beyond" not in twelve and "steps 1-12, the periods the reports show" in twelve
+    beyond = methods_text.steps_beyond_sentence(6, 12)
+    assert "steps 7-12 appear in no report" in beyond and "beyond step 6" in beyond
+
+
+def test_scorecard_table_can_show_the_headline_columns_only() -> None:
+    card = {"models": [{"model": "m", "is_baseline": False, "crps": 2.0,
+                        "crps_skill_vs_best_baseline": 0.1, "pit_coverage_80": 0.8,
+                        "brier_any": 0.1}]}  # fmt: skip
+    table = methods_text.scorecard_table(card, methods_text.BRIEF_SCORE_COLUMNS)
+    assert list(table.columns) == ["model", "baseline", "CRPS", "CRPS skill vs best baseline",
+                                   "80% coverage (randomised PIT)"]  # fmt: skip

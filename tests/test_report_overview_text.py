@@ -87,3 +87,23 @@ def test_ranking_sentence_names_the_regions_whose_interval_says_little() -> None
     assert "fold apart" not in overview_text.ranking_sentence(
         rank.assign(ratio_low=0.9, ratio_high=50.0)
     )
+
+
+def test_forecast_columns_name_their_windows():
+    """3-period numbers beside the horizon's P(at least 1): each column says its window."""
+    import inspect
+
+    from analysis.models import risk
+
+    shown = overview_text.ranking_display(
+        _rank().assign(expected=1.76, expected_low=0.0, expected_high=5.0)
+    ).rename(columns=overview_text.horizon_columns(12, "month"))
+    assert "P(at least 1 event), next 12 months" in shown.columns
+    assert "expected events, next 3 months" in shown.columns
+    assert "P(surge), next 3 months" in shown.columns
+    assert shown["P(at least 1 event), next 12 months"].tolist() == ["50%", "95%", "90%"]
+    quarterly = overview_text.horizon_columns(1, "quarter")
+    assert quarterly[overview_text.RANKING_COLUMNS["p_any"]].endswith("next 1 quarter")
+    # the near-term window is the one the overview's numbers are computed over
+    for fn in (risk.expected_next, risk.surge_probability):
+        assert inspect.signature(fn).parameters["steps"].default == overview_text.NEXT_STEPS

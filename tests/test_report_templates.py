@@ -71,6 +71,11 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     overview = (result.out / by_kind["overview"]["html"]).read_text()
     assert "Ranking" in overview and 'class="ct-figure"' in overview
     assert by_kind["overview"]["records"]["ranking"][0]["rank"] == 1
+    assert "P(at least 1 event), next 6 months" in overview  # the column names its window
     methods = (result.out / by_kind["methods"]["html"]).read_text()
     assert "CRPS" in methods and "Known limits" in methods
     assert "Count models for the focus regions" in methods and "zinb" in methods
+    # headline scores at the study's 6 steps, 1-12 apart; the list names scored models only
+    assert "scored at steps 1-6, the periods the reports show" in methods
+    assert re.search(r"<h3[^>]*>Steps 1-12", methods)
+    assert "forecasts all come from auto" in methods and "pooled_nb" not in methods

@@ -71,3 +71,23 @@ def test_recent_mean_reads_the_last_periods_only() -> None:
     panel = _panel({"ML-1": [100] * 12 + [1, 2, 3], "ML-2": [0] * 15})
     means = recent_mean(panel, periods=3)
     assert means["ML-1"] == pytest.approx(2.0) and means["ML-2"] == 0.0
+
+
+def test_country_sentence_says_where_its_probabilities_come_from() -> None:
+    from analysis.models.risk import path_risk
+
+    samples = np.zeros((3, 4, 2000), dtype=int)
+    samples[0, 0, :] = 1  # MLI: every path has an event
+    samples[1, 1, :1998] = 1  # MRT: 1998 of 2000, 99.9%
+    samples[2, 2, :40] = 2  # SEN: 2%
+    fc = _forecast(samples, ("ML-1", "MR-01", "SN-TC"))
+    text = path_risk(fc, countries=["MLI", "MRT", "SEN"]).sentence(["MLI", "MRT", "SEN"])
+    # the tables' formatter: a simulated 1 is never "100%", 0.999 is not rounded up to it
+    assert "MLI >99.9%; MRT 99.9%; SEN 2%." in text
+    assert "share of the test model's 2,000 sample paths" in text
+    se = 100 * np.sqrt(0.02 * 0.98 / 2000)
+    assert f"Monte Carlo standard error at most {se:.1f} percentage points" in text
+    assert "no interval over the model's parameters" in text
+    assert "within 4 periods after 2024-12" in text
+    monthly = path_risk(fc, countries=["MLI", "MRT", "SEN"]).sentence(["SEN"], "month")
+    assert "within 4 months after 2024-12: SEN 2%." in monthly

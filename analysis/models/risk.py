@@ -46,8 +46,15 @@ class PathRisk:
     level: float
     n_samples: int
 
-    def sentence(self, targets: Sequence[str] | None = None) -> str:
-        """P(at least one event in any unit) of each target country, in one sentence."""
+    def sentence(self, targets: Sequence[str] | None = None, period: str = "period") -> str:
+        """P(at least one event in any unit) of each target country, and where it comes from.
+
+        Each probability is the share of the model's sample paths with an event: the paths
+        carry no separate draws of the model's parameters, so there is no interval to give;
+        the sentence says so and gives the largest Monte Carlo standard error instead.
+        Probabilities are formatted as in the reports' tables (``format_probability``);
+        ``period`` is the study's period word (``month``), as the tables name the horizon.
+        """
         c = self.countries
         if targets:
             c = c[c["country"].isin(list(targets))]
@@ -55,9 +62,16 @@ class PathRisk:
             return "No target countries in the panel."
         # simulated probabilities of 0 or 1 mean "beyond what the paths resolve", not certainty
         parts = [f"{r.country} {format_probability(r.p_any)}" for r in c.itertuples()]
+        se = 100 * float(c["p_any_se"].max())
+        error = "under 0.1" if se < 0.05 else f"at most {se:.1f}"
         return (
             f"Probability of at least one event in any admin-1 unit within {self.horizon} "
-            f"periods after {self.origin:%Y-%m} ({self.model} model): " + "; ".join(parts) + "."
+            f"{period}{'s' if self.horizon != 1 else ''} after {self.origin:%Y-%m}: "
+            + "; ".join(parts)
+            + ". Each is the share "
+            f"of the {self.model} model's {self.n_samples:,} sample paths with such an event "
+            f"(Monte Carlo standard error {error} percentage points); no interval over the "
+            "model's parameters is computed."
         )
 
 

@@ -1,7 +1,8 @@
-"""The methods appendix's model list and backtest tables."""
+"""The methods appendix's model list, backtest sentences and tables."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -32,6 +33,250 @@ METHOD_MODELS = (
 #: Periods between the appendix's rolling origins (three years of origins, 12 steps each).
 METHOD_STRIDE = 3
 
+#: What each scored model assumes: (names, title, Markdown text) in the order the appendix
+#: lists them. :func:`models_markdown` shows an entry only when the appendix scores one of its
+#: names, so the list never describes a model the tables do not score.
+MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (
+        ("auto",),
+        "Automatic choice, the model of every report forecast",
+        "at each forecast origin, picks among the five mixtures below by rolling-origin fair "
+        "CRPS on the history before that origin only, once for the focus regions and once for "
+        "the other active regions, and for each quarter of the year ahead on its own, "
+        "preferring the simpler when the difference is within two Monte Carlo standard errors; "
+        "its spread is calibrated on the same inner forecasts. Regions with no event in the "
+        "study's quiet window (the focus too) have an event within the horizon in the share of "
+        "paths the onset model gives, fitted on every unit of the countries the data files "
+        "cover, each such path the observed continuation of a real first event; where the "
+        "onset model cannot be fitted, regions other than the focus with no event in the last "
+        "12 periods are forecast half by that choice and half by the reference class: the next "
+        "periods of every region that was as quiet at one of the 36 latest origins whose "
+        "outcomes are known, beside an active neighbour or not as the region is now. The "
+        "choice and its evidence are in the forecast JSON.",
+    ),
+    (
+        ("spillover",),
+        "Endemic-epidemic spillover model (Held, Höhle and Hofmann 2005)",
+        "expected count = endemic level and trend + share of own last counts + share of "
+        "neighbours' last counts; negative-binomial. Endemic levels are random effects per "
+        "country or per region nested in its country, and the focus trend is damped beyond "
+        "the last month; both are chosen by rolling-origin CRPS. Assumes spread only between "
+        "adjacent regions, at one-period lags. The region reports quote it only for the share "
+        "of events attributable to the focus.",
+    ),
+    (
+        (
+            "ensemble_local",
+            "ensemble_climatology",
+            "ensemble_trend",
+            "ensemble_climatology36",
+            "ensemble_climatology36_heavy",
+        ),
+        "Mixtures (auto's candidates)",
+        "equal mixtures of the local level (or the damped trend), the recent 6-month mean and "
+        "conflictology; `ensemble_climatology` adds the negative-binomial climatology as a "
+        "fourth member; `ensemble_climatology36` and `_heavy` give the 36-month "
+        "negative-binomial climatology half and three quarters of the weight, for regions "
+        "whose counts swing around a stable mean.",
+    ),
+    (
+        ("damped_trend",),
+        "Damped trend",
+        "the local level with each region's growth rate (negative-binomial slope over three "
+        "years, shrunk toward 0 by empirical Bayes) continued damped (its effect shrinks by a "
+        "factor 0.7 a month), so no trend is extrapolated without bound.",
+    ),
+    (
+        ("local_level",),
+        "Gamma-Poisson local level (Harvey and Fernandes 1989)",
+        "pooled over regions, a level that drifts from month to month, overdispersed counts. "
+        "Assumes tomorrow starts from a discounted average of the recent past; no trend, no "
+        "spatial coupling.",
+    ),
+    (
+        ("conflictology",),
+        "Conflictology",
+        "resamples the region's last 12 months. Assumes the near future looks like the recent "
+        "past; cannot extrapolate growth.",
+    ),
+    (
+        ("nb_climatology",),
+        "Negative-binomial climatology",
+        "the region's last 24 months as a negative binomial (their mean and dispersion).",
+    ),
+    (
+        ("recent_mean_6", "recent_mean_3", "last_value", "zero"),
+        "Recent mean, last value, zero",
+        "naive baselines any model must beat.",
+    ),
+)
+
+
+def models_markdown(scored: Sequence[str]) -> str:
+    """The appendix's Models list: one bullet per :data:`MODEL_DESCRIPTIONS` entry with a
+    scored model, naming only the scored ones.
+
+    Parameters
+    ----------
+    scored : sequence of str
+        The models of the appendix's backtest (``BacktestResult.models``).
+
+    Returns
+    -------
+    str
+        Markdown written here (a trusted template with no ``{fields}``).
+
+    Raises
+    ------
+    ValueError
+        When a scored model has no description: the list would silently leave it out.
+    """
+    described = {n for names, _, _ in MODEL_DESCRIPTIONS for n in names}
+    missing = [m for m in scored if m not in described]
+    if missing:
+        raise ValueError(f"expected a description of every scored model, missing {missing}")
+    bullets = []
+    for names, title, text in MODEL_DESCRIPTIONS:
+        shown = [n for n in names if n in scored]
+        if shown:
+            named = ", ".join(f"`{n}`" for n in shown)
+            bullets.append(f"- **{title}**, {named}: {text}")
+    return "\n".join(bullets)
+
+
+def backtest_scope_sentence(
+    card: dict[str, Any], *, stride: int, report_horizon: int, backtest_horizon: int
+) -> str:
+    """What the headline tables score: origins, steps and the coverage columns, in words.
+
+    Parameters
+    ----------
+    card : dict
+        :func:`analysis.evaluation.scorecard` of the backtest at steps 1..``report_horizon``.
+    stride : int
+        Periods between origins.
+    report_horizon : int
+        Steps the reports show (the headline tables score these).
+    backtest_horizon : int
+        Steps the backtest ran to; when longer, the sentence points to the table of them.
+
+    Returns
+    -------
+    str
+        Plain text (no Markdown: :func:`analysis.report.show.markdown` escapes values).
+    """
+    text = (
+        "Rolling-origin backtest: each model, auto and the spillover model as the reports "
+        f"configure them included, refitted at {card['n_origins']} origins "
+        f"({card['origins'][0]} to {card['origins'][1]}, every {stride} periods) and scored "
+        f"at steps 1-{report_horizon}, the periods the reports show "
+        f"({int(card['models'][0]['n_forecasts'])} forecasts per model). Lower CRPS is "
+        "better. Coverage: the share of outcomes that fell inside the forecast's central 50%, "
+        "80% or 95% interval (randomised PIT, so discrete counts are handled fairly); a "
+        "well-calibrated forecast covers 50%, 80% or 95% of them. Intervals closed at sample "
+        "quantiles hold a count more often than their level says and are not shown."
+    )
+    if backtest_horizon > report_horizon:
+        text += (
+            f" The last table of this section scores steps 1-{backtest_horizon}, beyond the "
+            f"{report_horizon} the reports show."
+        )
+    return text
+
+
+def _number(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def model_choice_sentence(card: dict[str, Any], report_model: str = "auto") -> str:
+    """Which model the reports use, how it is chosen, and how far it is from the lowest CRPS.
+
+    The lowest CRPS of the table is found with hindsight over the backtest origins: no report
+    could have known at its origin to use that model. ``report_model`` is scored as the
+    reports run it, so its row is the evidence for their forecasts; the paired test of the
+    two (``report_model_test`` of :func:`analysis.evaluation.scorecard`) says whether the gap
+    is more than these origins' noise.
+
+    Parameters
+    ----------
+    card : dict
+        The scorecard (``best_model``, ``best_baseline``, ``models``, and
+        ``report_model_test`` when it was computed).
+    report_model : str
+        The model of the reports' forecasts.
+
+    Returns
+    -------
+    str
+        Plain text.
+    """
+    best = card["best_model"]
+    rows = {r["model"]: r for r in card["models"]}
+    if report_model not in rows:
+        return f"The reports use {report_model}, which this backtest does not score."
+    skill = rows[report_model].get("crps_skill_vs_best_baseline")
+    against = (
+        f" Its CRPS skill against the best baseline ({card['best_baseline']}) is "
+        f"{skill:.3f} (above 0 is better)."
+        if skill is not None and card.get("best_baseline")
+        else ""
+    )
+    how = (
+        f"The reports' forecasts all come from {report_model}: at each forecast origin it "
+        "picks among its candidates (the mixtures above) by their fair CRPS over rolling "
+        "origins in the history before that origin, separately for the focus regions and the "
+        "other active regions and for each block of steps."
+    )
+    if best == report_model:
+        return f"{how} It also has the lowest CRPS here.{against}"
+    text = (
+        f"{how} The lowest CRPS here, {best}'s, is picked with hindsight over these same "
+        "backtest origins, so it is not a model a report could have known to use; "
+        f"{report_model} is scored as the reports run it, choosing afresh at each origin.{against}"
+    )
+    test = card.get("report_model_test")
+    if not test:
+        return text
+    lo, hi, p = test["boot_low"], test["boot_high"], test["dm_p"]
+    behind = lo > 0 and p < 0.05
+    return text + (
+        f" Its CRPS minus {best}'s, averaged per origin over the {test['n_origins']} origins: "
+        f"{_number(test['mean_difference'])} (95% block-bootstrap interval "
+        f"{_number(lo)} to {_number(hi)}; Diebold-Mariano p = {format_p_value(p)}), "
+        + (
+            f"so {report_model} is behind {best} on these origins by more than their noise."
+            if behind
+            else f"so these origins do not establish that {report_model} is behind {best}."
+        )
+    )
+
+
+#: Where the group table's candidates differ from the region reports' choice (one sentence).
+CANDIDATE_ORIGINS_NOTE = (
+    "The region reports name the candidates auto picked from its own inner origins, all "
+    "before the forecast origin; these tables score every candidate over the appendix's "
+    "backtest origins instead, so the candidate ranked first here need not be the one auto "
+    "picked for the reports."
+)
+
+
+def steps_beyond_sentence(report_horizon: int, backtest_horizon: int) -> str:
+    """Why the appendix also shows steps past the reports' horizon, and what they are not.
+
+    Returns
+    -------
+    str
+        Plain text.
+    """
+    return (
+        f"The same backtest scored at steps 1-{backtest_horizon}: steps "
+        f"{report_horizon + 1}-{backtest_horizon} appear in no report, and beyond step "
+        f"{report_horizon} auto's choice for its last block of steps carries on. It shows how "
+        "each model's scores hold up further ahead; the tables above are the evidence for the "
+        "reports."
+    )
+
+
 SCORE_COLUMNS = {
     "model": "model",
     "is_baseline": "baseline",
@@ -45,12 +290,25 @@ SCORE_COLUMNS = {
 }
 
 
-def scorecard_table(card: dict[str, Any]) -> pd.DataFrame:
+#: The columns of the secondary (longer-horizon) table: the headline scores only.
+BRIEF_SCORE_COLUMNS = ("model", "is_baseline", "crps", "crps_skill_vs_best_baseline",
+                       "pit_coverage_80")  # fmt: skip
+
+
+def scorecard_table(card: dict[str, Any], columns: Sequence[str] | None = None) -> pd.DataFrame:
     """The ``models`` part of :func:`analysis.evaluation.scorecard`, sorted by CRPS, with
-    "yes"/"no" for the baseline flag (not Python's True/False)."""
+    "yes"/"no" for the baseline flag (not Python's True/False).
+
+    Parameters
+    ----------
+    card : dict
+    columns : sequence of str, optional
+        Keys of :data:`SCORE_COLUMNS` to show (default: all).
+    """
+    keep = list(SCORE_COLUMNS) if columns is None else list(columns)
     frame = pd.DataFrame(card["models"]).sort_values("crps", kind="stable")
     frame["is_baseline"] = ["yes" if b else "no" for b in frame["is_baseline"]]
-    return frame.reindex(columns=list(SCORE_COLUMNS)).rename(columns=SCORE_COLUMNS)
+    return frame.reindex(columns=keep).rename(columns=SCORE_COLUMNS)
 
 
 def group_table(card: dict[str, Any]) -> pd.DataFrame:

@@ -32,6 +32,43 @@ RANKING_COLUMNS = {
     "p_surge": "P(surge)",
     "p_any": "P(at least 1) within the horizon",
 }
+#: Periods of the overview's near-term numbers (expected events, P(surge)): the default
+#: ``steps`` of :func:`analysis.models.risk.expected_next` and ``surge_probability``.
+NEXT_STEPS = 3
+
+
+def horizon_columns(horizon: int, freq: str, steps: int = NEXT_STEPS) -> dict[str, str]:
+    """The forecast columns of :func:`ranking_display` renamed with the window each covers.
+
+    The ranking puts 3-period numbers beside P(at least 1 event) over the whole horizon; with
+    both windows in the column names a row such as 1.8 expected events beside 98% does not
+    read as a contradiction.
+
+    Parameters
+    ----------
+    horizon : int
+        The study's horizon (the window of ``p_any``).
+    freq : str
+        The study's period word (``month`` or ``quarter``).
+    steps : int
+        The window of ``expected`` and ``p_surge``.
+
+    Returns
+    -------
+    dict
+        Old column name to new, for ``DataFrame.rename``.
+    """
+
+    def window(n: int) -> str:
+        return f"next {n} {freq}" + ("s" if n != 1 else "")
+
+    return {
+        RANKING_COLUMNS["expected"]: f"expected events, {window(steps)}",
+        RANKING_COLUMNS["p_surge"]: f"P(surge), {window(steps)}",
+        RANKING_COLUMNS["p_any"]: f"P(at least 1 event), {window(horizon)}",
+    }
+
+
 #: The ranking table's ratio columns, to the precision their size needs (``0.0011``, ``909``).
 RANKING_FORMATS = {
     RANKING_COLUMNS["ratio"]: format_ratio_estimate,

@@ -52,9 +52,11 @@ show.markdown(
     factor=alert_rule.surge_factor,
     p=f"{alert_rule.probability:.0%}",
 )
+# every forecast column names its window: 3-period numbers sit beside the horizon's P(any)
+windows = overview_text.horizon_columns(ctx.study.horizon, panel.attrs.get("freq", "month"))
 if len(raised):
     show.table(
-        overview_text.ranking_display(raised, top=len(raised)),
+        overview_text.ranking_display(raised, top=len(raised)).rename(columns=windows),
         formats=overview_text.RANKING_FORMATS,
     )
 else:
@@ -66,7 +68,7 @@ else:
 # %%
 show.markdown("{sentence}", sentence=overview_text.ranking_sentence(rank))
 show.table(
-    overview_text.ranking_display(rank),
+    overview_text.ranking_display(rank).rename(columns=windows),
     float_format="{:,.2f}",
     formats=overview_text.RANKING_FORMATS,
 )
@@ -96,7 +98,10 @@ if len(changes.moves):
 # ## Spillover
 
 # %%
-show.markdown("{sentence}", sentence=shared.risk.sentence(ctx.study.spillover_targets))
+show.markdown(
+    "{sentence}",
+    sentence=shared.risk.sentence(ctx.study.spillover_targets, panel.attrs.get("freq", "month")),
+)
 # country-level P(any) saturates once a country has active units: the change attributable to
 # the focus is stated as the share of the spillover model's expected events (continue minus
 # silenced over continue, paired draws), never as that model's own counts
