@@ -136,17 +136,90 @@ def test_evidence_table_compares_with_the_groups_best_baseline() -> None:
     assert table["CRPS skill"].tolist() == [0.5, 0.5]
     assert table["outcomes"].tolist() == [50, 50]
     assert region_text.evidence_table(card, "auto", "quiet").empty
-    verdict = region_text.evidence_verdict(table, "auto")
-    assert "Over steps 1-2, auto's CRPS is 50.0% below the best baseline's (last_value)" in verdict
-    assert "at or ahead of it at every step" in verdict
-    # 0.8 * 0.2 / 100 outcomes: a standard error of 4 points
-    assert "held 80% of 100 outcomes (binomial standard error 4 points" in verdict
-    behind = table.assign(**{"CRPS skill": [0.1, -0.2], "CRPS": [1.0, 2.4]})
-    verdict = region_text.evidence_verdict(behind, "auto")
-    assert "is behind at step 2" in verdict and "above the best baseline's" not in verdict
-    assert region_text.evidence_verdict(table.iloc[:0], "auto") == ""
     assert region_text._step_list([2, 4, 5, 6]) == "2 and 4-6"
     assert region_text._step_list([1, 2, 3]) == "1-3"
+
+
+def _evidence(**kw) -> region_text.StepEvidence:
+    values = dict(first=1, last=12, baseline="recent_mean_6", skill=0.011, skill_low=-0.044,
+                  skill_high=0.072, coverage=0.67, coverage_low=0.56, coverage_high=0.81,
+                  below=0.94, above=0.05, outcomes=118, origins=12, behind=(2, 3, 8, 11),
+                  level=0.9)  # fmt: skip
+    return region_text.StepEvidence(**{**values, **kw})
+
+
+def test_evidence_verdict_gives_the_skill_and_coverage_with_their_intervals() -> None:
+    verdict = region_text.evidence_verdict(_evidence(), "the report model")
+    assert verdict.startswith(
+        "Over steps 1-12 (12 origins), the report model's CRPS is 1.1% below the best "
+        "baseline's (recent_mean_6): a CRPS skill of +1.1% (90% interval -4.4% to +7.2%); it is "
+        "behind at steps 2-3, 8 and 11. Its 80% intervals held 67% of 118 outcomes (90% "
+        "interval 56%-81%): they have probably been too narrow."
+    )
+    assert "binomial" not in verdict and "bootstrap over blocks of consecutive origins" in verdict
+    ahead = region_text.evidence_verdict(_evidence(behind=(), below=0.3, above=0.7), "auto")
+    assert "at or ahead of it at every step" in ahead and "too" not in ahead.split("held")[1]
+    assert "they have been too wide" in region_text.evidence_verdict(
+        _evidence(below=0.0, above=0.97), "auto"
+    )
+    assert region_text.evidence_verdict(None, "auto") == ""
+
+
+def test_evidence_clause_says_how_the_forecast_did_at_its_own_steps() -> None:
+    behind = _evidence(last=3, skill=-0.043, skill_low=-0.095, skill_high=0.002, below=0.75)
+    assert region_text.evidence_clause(behind, "focus") == (
+        "In the backtest at steps 1-3 (focus regions), it was behind the best baseline "
+        "(recent_mean_6): CRPS skill -4.3% (90% interval -9.5% to +0.2%)."
+    )
+    whole = region_text.evidence_clause(_evidence(), "focus")
+    assert whole == (
+        "In the backtest at steps 1-12 (focus regions), its CRPS skill against the best baseline "
+        "(recent_mean_6) is +1.1% (90% interval -4.4% to +7.2%), an edge within its "
+        "uncertainty; its 80% intervals held 67% of 118 outcomes (90% interval 56%-81%), so its "
+        "intervals have probably been too narrow."
+    )
+    won = region_text.evidence_clause(_evidence(skill_low=0.01, below=0.99), "active")
+    assert won.startswith("In the backtest at steps 1-12 (active regions), it beat the best")
+    assert won.endswith("so its intervals have been too narrow.")
+    assert region_text.evidence_clause(None, "focus") == ""
+    assert region_text.evidence_clause(_evidence(skill=float("nan")), "focus") == ""
+
+
+def test_step_evidence_pools_the_backtest_as_its_scorecard_does() -> None:
+    """The region report's skill is the scorecard's (every forecast weighted the same), so a
+    step with fewer outcomes does not count as much as one with more; the interval comes from
+    the same backtest's per-forecast scores."""
+    from analysis.evaluation import backtest, bootstrap_skill, scorecard
+    from analysis.models.forecast import History
+
+    rng = np.random.default_rng(3)
+    counts = rng.poisson(rng.uniform(0.5, 4, 8)[:, None], size=(8, 48)).astype(np.int64)
+    history = History(counts, tuple(f"XX-{i}" for i in range(8)),
+                      pd.date_range("2015-01-01", periods=48, freq="MS"))  # fmt: skip
+    bt = backtest(history, ["zero", "last_value", "recent_mean_3", "nb_climatology"],
+                  start="2017-06", horizon=6, n_samples=100, seed=1, stride=3,
+                  focus=["XX-0", "XX-1"])  # fmt: skip
+    card = scorecard(bt, paired=False)
+    table = region_text.evidence_table(card, "recent_mean_3", "focus")
+    assert table["outcomes"].nunique() > 1  # the late steps of the last origins are unscored
+    base = table["best baseline"].iloc[0]
+    pooled = next(
+        r["crps_skill_vs"][base] for r in card["by_group"]
+        if r["group"] == "focus" and r["model"] == "recent_mean_3"
+    )  # fmt: skip
+    assert region_text.evidence_skill(table) == pytest.approx(pooled, rel=1e-12)
+    ev = region_text.step_evidence(table, bt.scores, "recent_mean_3", "focus")
+    assert ev.skill == pytest.approx(pooled, rel=1e-12) and (ev.first, ev.last) == (1, 6)
+    focus = bt.scores[bt.scores["group"] == "focus"]
+    assert ev.skill_low == bootstrap_skill(focus, "recent_mean_3", base)["skill_low"]
+    assert ev.outcomes == len(focus[focus["model"] == "recent_mean_3"])
+    short = region_text.step_evidence(table, bt.scores, "recent_mean_3", "focus", (1, 3))
+    first3 = focus[focus["step"] <= 3]
+    assert short.skill == pytest.approx(bootstrap_skill(first3, "recent_mean_3", base)["skill"])
+    assert short.coverage == pytest.approx(
+        first3.loc[first3["model"] == "recent_mean_3", "pit_coverage_80"].mean()
+    )
+    assert region_text.step_evidence(table, bt.scores, "recent_mean_3", "focus", (7, 9)) is None
 
 
 def test_counts_caption_names_the_trend_windows() -> None:

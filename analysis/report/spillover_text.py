@@ -19,7 +19,13 @@ import pandas as pd
 
 from analysis.formatting import format_probability
 from analysis.models.onset_reference import training_words
-from analysis.report.region_text import evidence_skill, evidence_table
+from analysis.report.region_text import (
+    StepEvidence,
+    evidence_skill,
+    evidence_table,
+    skill_words,
+    step_evidence,
+)
 
 RISK_COLUMNS = {
     "region_id": "region",
@@ -358,12 +364,16 @@ def attributable_sentence(contrast: Any, targets: list[str] | None = None) -> st
     )
 
 
-def spillover_evidence_sentence(
-    card: dict[str, Any] | None, group: str, report_model: str, spillover: str = "spillover"
-) -> str:
-    """The evidence behind the spillover shares: the spillover model's CRPS skill against the
-    best baseline on the report's own backtest (same origins, steps and group of regions),
-    beside the report model's.
+def spillover_evidence(
+    card: dict[str, Any] | None,
+    group: str,
+    spillover: str = "spillover",
+    scores: pd.DataFrame | None = None,
+) -> StepEvidence | None:
+    """The spillover model's own evidence on the report's backtest (same origins, steps and
+    group of regions as the report model's): pooled skill against the group's best baseline,
+    with its interval when the per-forecast ``scores`` are given
+    (:func:`analysis.report.region_text.step_evidence`).
 
     Parameters
     ----------
@@ -372,32 +382,64 @@ def spillover_evidence_sentence(
         the spillover model as the study chose it.
     group : str
         The region's group (focus, active or quiet).
+    spillover : str
+        The spillover model's name in the card.
+    scores : DataFrame, optional
+        The backtest's per-forecast scores.
+
+    Returns
+    -------
+    StepEvidence or None
+        None without rows for the spillover model in this group, or without a skill (a group
+        whose baseline CRPS is 0).
+    """
+    if not card:
+        return None
+    table = evidence_table(card, spillover, group)
+    ev = step_evidence(table, scores, spillover, group) if not table.empty else None
+    return ev if ev is not None and np.isfinite(ev.skill) else None
+
+
+def spillover_evidence_sentence(
+    card: dict[str, Any] | None,
+    group: str,
+    report_model: str,
+    spillover: str = "spillover",
+    scores: pd.DataFrame | None = None,
+) -> str:
+    """The evidence behind the spillover shares: the spillover model's CRPS skill against the
+    best baseline on the report's own backtest (:func:`spillover_evidence`), beside the report
+    model's (pooled the same way; its interval is in the Evidence section).
+
+    Parameters
+    ----------
+    card : dict or None
+        :func:`analysis.evaluation.scorecard` of the study's evidence backtest.
+    group : str
+        The region's group (focus, active or quiet).
     report_model : str
         The name in the card of the model the report's forecasts come from.
     spillover : str
         The spillover model's name in the card.
+    scores : DataFrame, optional
+        The backtest's per-forecast scores, for the interval of the skill.
 
     Returns
     -------
     str
         Empty when the card has no rows for the spillover model in this group.
     """
-    if not card:
+    ev = spillover_evidence(card, group, spillover, scores)
+    if ev is None:
         return ""
-    spill = evidence_table(card, spillover, group)
-    if spill.empty:
-        return ""
-    skill = evidence_skill(spill)
-    if not np.isfinite(skill):
-        return ""
-    own = evidence_table(card, report_model, group)
-    steps = f"{int(spill['step'].min())}-{int(spill['step'].max())}"
+    skill = ev.skill
     text = (
-        f"Evidence for the spillover model behind the shares: over steps {steps} of this "
-        f"report's backtest ({int(spill['outcomes'].sum())} outcomes in the {group} regions), "
+        f"Evidence for the spillover model behind the shares: over steps {ev.steps} of this "
+        f"report's backtest ({ev.outcomes} outcomes in the {group} regions), "
         f"its CRPS is {abs(100 * skill):.1f}% {'below' if skill >= 0 else 'above'} the best "
-        f"baseline's ({spill['best baseline'].iloc[0]})"
+        f"baseline's ({ev.baseline}), a CRPS skill of {skill_words(ev)}"
     )
+    own = evidence_table(card, report_model, group)
     mine = evidence_skill(own) if not own.empty else math.nan
     if np.isfinite(mine):
         text += (

@@ -44,6 +44,16 @@ growth_results = [study_growth.results[(region_id, a, b)] for a, b in comparison
 shared = context.results(study, quarter)
 next_quarter = risk.window_forecast(shared.forecast, region_id, steps=3)
 whole = risk.window_forecast(shared.forecast, region_id, steps=ctx.study.horizon)
+# the Evidence section's backtest, read once: the summary quotes it at each sentence's steps
+card = shared.scorecard
+group = region_text.region_group(shared.backtest, region_id)
+evidence = region_text.evidence_table(card, shared.chosen, group)
+evidence_at = {
+    w.steps: region_text.step_evidence(
+        evidence, shared.backtest.scores, shared.chosen, group, (1, w.steps)
+    )
+    for w in (next_quarter, whole)
+}
 show.record(
     forecast_model=shared.model,
     forecast_mean_3=next_quarter.mean,
@@ -66,14 +76,13 @@ if growth_rows is None:
     show.markdown("- No growth comparison of the study falls inside this report's window.")
 # the candidates of this region's group only; both groups' are in the Forecast section
 model_here = shared.model_for(region_id in ctx.study.focus)
-show.markdown(
-    "- {sentence}.",
-    sentence=region_text.forecast_sentence(next_quarter, region_name, model_here),
-)
-show.markdown(
-    "- {sentence}.",
-    sentence=region_text.forecast_sentence(whole, region_name, "same"),
-)
+# each forecast with its evidence at its own steps (the Evidence section's backtest)
+for window, named in ((next_quarter, model_here), (whole, "same")):
+    show.markdown(
+        "- {sentence}. {evidence}",
+        sentence=region_text.forecast_sentence(window, region_name, named),
+        evidence=region_text.evidence_clause(evidence_at[window.steps], group),
+    )
 # Country-level P(at least one event) saturates once a country has active units: the summary
 # states onset for quiet units, counts for active ones and, from the spillover model, only the
 # share attributable to the focus (one model's levels per report).
@@ -220,8 +229,6 @@ show.markdown(
         context.METHODS_HORIZON,
     ),
 )
-group = region_text.region_group(shared.backtest, region_id)
-card = shared.scorecard
 show.markdown(
     "{name} is in the **{group}** group; {n} rolling origins, {first} to {last}.",
     name=region_name,
@@ -230,8 +237,10 @@ show.markdown(
     first=card["origins"][0],
     last=card["origins"][1],
 )
-evidence = region_text.evidence_table(card, shared.chosen, group)
-show.markdown("{sentence}", sentence=region_text.evidence_verdict(evidence, "the report model"))
+show.markdown(
+    "{sentence}",
+    sentence=region_text.evidence_verdict(evidence_at[whole.steps], "the report model"),
+)
 show.table(evidence, float_format="{:,.3f}")
 show.figure(
     study_figures.pit_histogram(study, quarter, group),  # one per group, drawn once a study
@@ -258,7 +267,9 @@ show.table(
 )
 if attributable and region_id in ctx.study.focus:
     show.markdown("{sentence}", sentence=attributable)
-spillover_evidence = spillover_text.spillover_evidence_sentence(card, group, shared.chosen)
+spillover_evidence = spillover_text.spillover_evidence_sentence(
+    card, group, shared.chosen, scores=shared.backtest.scores
+)
 if spillover_evidence:  # the table's neighbour shares come from it too
     show.markdown("{sentence}", sentence=spillover_evidence)
 if region_id in ctx.study.focus:
