@@ -322,3 +322,18 @@ def test_model_fields_name_both_groups_only_when_their_plans_differ() -> None:
                                     "auto (ensemble_local)")  # fmt: skip
     assert same == {"model": "auto (ensemble_local)", "groups": ""}
     assert region_text.model_fields("auto", None, None, "zero")["model"] == "zero"
+
+
+def test_choice_sentence_says_auto_scored_other_origins_than_the_evidence() -> None:
+    evidence = {
+        "reason": "focus: steps 1-3: ensemble_local had the lowest fair CRPS (1.6986)",
+        "block_origins": {"1-3": ["2021-12", "2022-03", "2024-09"], "4-6": ["2021-09"]},
+    }
+    text = region_text.choice_sentence(evidence)
+    assert text.startswith("Chosen on auto's own backtest inside the history, before the "
+                           "forecast origin: the fair CRPS of each candidate, before spread "
+                           "calibration, at the 3 latest origins")  # fmt: skip
+    assert "(for steps 1-3, 2021-12 to 2024-09), not the evidence table's scores" in text
+    assert text.endswith("; focus: steps 1-3: ensemble_local had the lowest fair CRPS (1.6986)")
+    assert region_text.choice_sentence({"reason": "fixed"}) == "fixed"
+    assert region_text.choice_sentence({}) == "no choice was needed"

@@ -377,6 +377,42 @@ def model_fields(
     return {"model": single, "groups": ""}
 
 
+def choice_sentence(evidence: dict[str, Any]) -> str:
+    """Why ``auto`` chose its candidates, saying which scores it read: its own inner backtest,
+    not the Evidence section's.
+
+    The fair CRPS that ``auto`` quotes (e.g. 1.6986 for ensemble_local at steps 1-3 on the
+    demo) is a different quantity from the evidence table's CRPS at the same steps (about
+    1.77): other origins (the latest ones whose steps of a block are observed before the
+    forecast origin), the candidate before spread calibration, the fair estimator rather
+    than the 1/M**2 one, and its own sample paths, whose Monte Carlo error is of the order of
+    the difference (docs/internals.md, "Report results").
+
+    Parameters
+    ----------
+    evidence : dict
+        :attr:`analysis.models.auto.AutoFitted.evidence` (``reason``, ``block_origins``); empty
+        for a model that chose nothing.
+
+    Returns
+    -------
+    str
+        Plain text, without a final full stop.
+    """
+    reason = str(evidence.get("reason") or "no choice was needed")
+    blocks = evidence.get("block_origins") or {}
+    if not blocks:
+        return reason
+    steps, origins = next(iter(blocks.items()))
+    return (
+        "Chosen on auto's own backtest inside the history, before the forecast origin: the "
+        "fair CRPS of each candidate, before spread calibration, at the "
+        f"{len(origins)} latest origins whose steps of a block are observed (for steps "
+        f"{steps}, {origins[0]} to {origins[-1]}), not the evidence table's scores below "
+        f"(calibrated forecasts at other origins); {reason}"
+    )
+
+
 def switch_sentence(switches: list[tuple[int, str, str]], periods: Any) -> str | None:
     """What a step in the forecast between two quarters is: a change of candidate.
 

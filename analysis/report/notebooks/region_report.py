@@ -201,7 +201,7 @@ show.markdown(
         context.FORECAST_MODEL, shared.plan_label(True), shared.plan_label(False),
         shared.model_for(True),
     ),
-    reason=shared.evidence.get("reason", "no choice was needed"),
+    reason=region_text.choice_sentence(shared.evidence),
 )
 show.figure(
     plots.fan_chart(panel, shared.forecast, region_id, title=f"{region_name}: forecast"),
