@@ -84,29 +84,30 @@ for window, named in ((next_quarter, model_here), (whole, "same")):
         evidence=region_text.evidence_clause(evidence_at[window.steps], group),
     )
 # Country-level P(at least one event) saturates once a country has active units: the summary
-# states onset for quiet units, counts for active ones and, from the spillover model, only the
-# share attributable to the focus (one model's levels per report).
-attributable = spillover_text.attributable_sentence(
-    shared.scenarios, list(ctx.study.spillover_targets)
+# quotes, from the spillover model, only the share attributable to the focus (one model's
+# levels per report), with that model's own evidence when it is behind the best baseline; the
+# units across the border get one sentence that points to their section.
+is_focus = region_id in ctx.study.focus
+spillover_evidence = spillover_text.spillover_evidence(
+    card, group, scores=shared.backtest.scores
 )
-if attributable and region_id in ctx.study.focus:
+attributable = spillover_text.attributable_sentence(
+    shared.scenarios, list(ctx.study.spillover_targets), evidence=spillover_evidence,
+    defined_in="the Spillover section",
+)
+if attributable and is_focus:
     show.markdown("- {sentence}", sentence=attributable)
 border_units = spillover_text.cross_border_units(
     region_id, data.boundaries, list(ctx.study.spillover_targets), within=study_ids
 )
-onset_headline = spillover_text.onset_headlined(shared.onset_backtest)
-unit_sentences = spillover_text.onset_unit_sentences(
-    border_units, shared.onset, shared.risk, headline=onset_headline,
-    contrast=shared.scenarios if region_id in ctx.study.focus else None,
-    established=spillover_text.onset_edge_established(shared.onset_backtest),
-    from_onset=shared.onset_driven,
+border = spillover_text.border_summary_sentence(
+    border_units, shared.onset, shared.risk, shared.scenarios if is_focus else None
 )
-for sentence in unit_sentences:
-    show.markdown("- {sentence}", sentence=sentence)
-if border_units and not onset_headline:
+if border:
     show.markdown(
-        "- {sentence}",
-        sentence=spillover_text.onset_evidence_sentence(shared.onset_backtest, shared.onset_reason),
+        "- {sentence} the section [Onset and continued activity across the border]"
+        "(#Onset-and-continued-activity-across-the-border).",
+        sentence=border,
     )
 
 # %% [markdown]
@@ -254,24 +255,29 @@ show.figure(
 # Expected events over the horizon and the probability of at least one event in this region
 # and its neighbours, from the same paths as the forecast above. The endemic-epidemic
 # spillover model (Held, Höhle and Hofmann 2005) adds the share of each region's expected
-# count that comes from its neighbours' last counts, one period ahead; the shares attributable
-# to the focus in the sentences are that model's what-if over the horizon, in which the focus's
-# events also travel through other regions, so they can be larger. Both are what-ifs of a
-# model, not forecasts. The spillover model is backtested beside the report model on the
-# same origins and steps; the sentence below the table gives its skill, and where it is
-# negative the shares describe the model, not evidence that events will spread.
+# count that comes from its neighbours' last counts, one period ahead.
+#
+# The **share attributable to the focus**, which the reports of focus regions quote (in the
+# summary for each target country, below for each unit across the border), is that model's
+# what-if over the horizon: the events it expects if the focus's events continue, minus those
+# it expects if they are silenced, as a share of the former, computed per parameter draw on
+# common random numbers, with a 90% interval across draws; for a quiet unit, the same relative
+# drop in its probability of at least one event. The focus's events also travel through other
+# regions in that what-if, so this share can be larger than the one-period neighbour share.
+# Both are what-ifs of a model, not forecasts, and only shares are quoted: every level shown is
+# the report model's. The spillover model is backtested beside the report model on the same
+# origins and steps; the sentence below the table gives its skill, and where it is negative the
+# shares describe the model, not evidence that events will spread.
 
 # %%
 show.table(
     spillover_text.risk_table(shared.risk, around, shared.spillover), float_format="{:,.2f}"
 )
-if attributable and region_id in ctx.study.focus:
-    show.markdown("{sentence}", sentence=attributable)
-spillover_evidence = spillover_text.spillover_evidence_sentence(
+spillover_sentence = spillover_text.spillover_evidence_sentence(
     card, group, shared.chosen, scores=shared.backtest.scores
 )
-if spillover_evidence:  # the table's neighbour shares come from it too
-    show.markdown("{sentence}", sentence=spillover_evidence)
+if spillover_sentence:  # the table's neighbour shares come from it too
+    show.markdown("{sentence}", sentence=spillover_sentence)
 if region_id in ctx.study.focus:
     show.figure(
         plots.region_map(
@@ -293,17 +299,25 @@ if region_id in ctx.study.focus:
 # maps. Where the onset model (a penalised binary regression on neighbourhood, country and
 # history features; its interval carries parameter uncertainty) can be fitted, on every unit of
 # the countries the data files cover rather than on this study's units alone (one study holds
-# too few first events to learn from), those paths take the probability from it, and each
-# unit's sentence says so; elsewhere the onset model is quoted beside them as a check. It is
-# quoted when it beat the naive rules on this study's own first events (below). Units already
-# active get
-# their **expected count** (median and 90% interval) from the report model's paths: for them
-# "at least one event" is near certain and says nothing. The change attributable to the focus
-# region is the spillover model's "continue" minus "silenced" scenario, paired by parameter
-# draw on common random numbers, and is quoted only as a share of that model's own "continue"
-# expectation (the levels shown are the report model's).
+# too few first events to learn from), those paths take their probability from it, whatever
+# its backtest below says, and the unit's sentence says so; elsewhere the paths are the report
+# model's own. A unit's sentence quotes the onset model's interval (or, where the paths do not
+# come from it, its probability beside theirs as a check) only when it had a lower Brier score
+# than every naive rule on this study's own first events (below), and says whether that edge
+# is established (more than two standard errors) or not; otherwise it says the onset
+# probability is not headlined. Units already active get their **expected count** (median and
+# 90% interval) from the report model's paths: for them "at least one event" is near certain
+# and says nothing. The shares attributable to the focus are the spillover model's, as defined
+# above.
 
 # %%
+unit_sentences = spillover_text.onset_unit_sentences(
+    border_units, shared.onset, shared.risk,
+    headline=spillover_text.onset_headlined(shared.onset_backtest),
+    contrast=shared.scenarios if is_focus else None,
+    established=spillover_text.onset_edge_established(shared.onset_backtest),
+    from_onset=shared.onset_driven,
+)
 for sentence in unit_sentences:
     show.markdown("- {sentence}", sentence=sentence)
 no_border = spillover_text.no_border_unit_sentence(
