@@ -66,6 +66,10 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     assert "already active (continued activity, not onset): expected" in spill
     assert "Evidence for the onset probabilities" in spill and "Reliability of the onset" in spill
     assert "continue minus silenced" in spill
+    # one interval level for forecasts: the onset model's too (it had been 95% beside 90%)
+    quiet_units = re.findall(r"has had no event in [^<]*", spill)
+    assert quiet_units and all("95% interval" not in u for u in quiet_units), quiet_units
+    assert any("90% interval" in u for u in quiet_units), quiet_units
     sha = by_kind["region"]["inputs"][0]["sha256"]
     assert sha in region  # provenance names the data file's hash
     overview = (result.out / by_kind["overview"]["html"]).read_text()

@@ -186,8 +186,9 @@ show.figure(
 # simpler model when the difference is within Monte Carlo error. Totals are sums over each
 # path, so their intervals carry the dependence between months. Regions with no event in the
 # study's quiet window (a region's own silent past says little about how conflict reaches it)
-# have an event within the horizon in the share of paths the onset model gives, fitted on every
-# unit the data files cover, each such path what followed a real first event; where that model
+# have an event within the horizon in the share of paths that the onset model gives (fitted on
+# every unit the data files cover, whatever its backtest in the onset evidence says), and each
+# of those paths replays what followed an observed first event; where that model
 # cannot be fitted, the regions other than the focus are forecast half by the chosen model and
 # half by the reference class (what followed, at the 36 latest origins whose outcomes are
 # known, in regions that were as quiet, beside fighting or not as the region is now). The
