@@ -39,7 +39,7 @@ def test_data_summary_and_recent_events() -> None:
             "notes": ["n" * 300, "short", "y"],
         }
     )
-    table = region_text.data_summary(events, panel, "ML-1", [{"rows": 10, "source": "acled"}], {})
+    table = region_text.data_summary(events, panel, "ML-1", [{"rows": 10, "source": "acled"}])
     values = dict(zip(table["item"], table["value"], strict=True))
     assert values["Events in this region"] == "4"
     assert values["Events in the study (all regions)"] == "9"
@@ -49,7 +49,50 @@ def test_data_summary_and_recent_events() -> None:
     assert list(recent["date"]) == ["2021-04-01", "2021-02-03"]
     assert recent["notes"].str.len().max() == 160
     with pytest.raises(ValueError):
-        region_text.data_summary(events, panel, "SN-KE", [], {})
+        region_text.data_summary(events, panel, "SN-KE", [])
+
+
+def _count(value: str) -> int:
+    return int(value.replace(",", ""))
+
+
+def test_data_summary_accounts_for_every_row_read() -> None:
+    """Rows read minus the rows each selection step left out are the events in the study (the
+    real report had shown 8,351 rows read, 0 set aside and 629 events)."""
+    panel = _panel({"ML-5": [200, 129, 100], "BF-01": [100, 50, 50]})
+    events = pd.DataFrame({"region_id": [], "date_start": pd.to_datetime([])})
+    selection = {"ingested": 8351, "actors": 1885, "countries": 728, "window": 629,
+                 "in_panel": 629}  # fmt: skip
+    inputs = [{"rows": 8351, "source": "ucdp"}]
+    table = region_text.data_summary(events, panel, "ML-5", inputs, selection)
+    values = dict(zip(table["item"], table["value"], strict=True))
+    assert values["Left out: not involving the study's actors"] == "6,466"
+    assert values["Left out: outside the study's countries"] == "1,157"
+    assert values["Left out: outside the study's window"] == "99"
+    assert values["Left out: no admin-1 unit of the study (set aside)"] == "0"
+    assert "Left out while reading" not in values  # every row read was kept
+    left = sum(_count(v) for k, v in values.items() if k.startswith("Left out"))
+    assert _count(values["Rows read"]) - left == _count(values["Events in the study (all regions)"])
+    # read order: the account runs from the rows read to the events, one row after another
+    items = table["item"].tolist()
+    first, last = items.index("Rows read"), items.index("Events in the study (all regions)")
+    assert all(i.startswith("Left out") for i in items[first + 1 : last])
+    # a report as of an earlier quarter: its panel is cut, the rows after it are left out too
+    cut = panel[panel["period"] < "2021-03-01"]
+    past = region_text.data_summary(
+        events, cut, "ML-5", inputs, {**selection, "in_panel": 629}, "2021Q1"
+    )
+    values = dict(zip(past["item"], past["value"], strict=True))
+    assert values["Left out: after 2021Q1"] == "150"
+    left = sum(_count(v) for k, v in values.items() if k.startswith("Left out"))
+    assert 8351 - left == _count(values["Events in the study (all regions)"]) == 479
+    # rows dropped while reading (a reader that skips rows) are counted too
+    dropped = region_text.data_summary(
+        events, panel, "ML-5", [{"rows": 8400}], {**selection, "ingested": 8351}
+    )
+    assert (
+        dict(zip(dropped["item"], dropped["value"], strict=True))["Left out while reading"] == "49"
+    )
 
 
 def test_actor_sentence_names_the_study_actor_and_its_opponents():

@@ -116,7 +116,9 @@ if border:
 # %%
 if ctx.study.attribution:
     show.markdown("Data source: {text}", text=ctx.study.attribution)
-show.table(region_text.data_summary(events, panel, region_id, data.inputs, data.set_aside))
+show.table(
+    region_text.data_summary(events, panel, region_id, data.inputs, data.selection, quarter)
+)
 
 # %%
 actors = region_text.actor_sentence(
