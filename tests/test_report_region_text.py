@@ -52,6 +52,36 @@ def test_data_summary_and_recent_events() -> None:
         region_text.data_summary(events, panel, "SN-KE", [])
 
 
+def test_recent_events_name_ucdp_types_and_leave_out_empty_columns() -> None:
+    """UCDP's types of violence read as its codebook names them, and a column empty in every
+    row shown (UCDP has no notes) is left out; ACLED's event types are already words."""
+    events = pd.DataFrame(
+        {
+            "event_id": ["1", "2", "3", "4"],
+            "source": ["ucdp", "ucdp", "ucdp", "acled"],
+            "region_id": ["ML-5"] * 4,
+            "date_start": pd.to_datetime(["2020-12-29", "2020-12-28", "2020-12-09", "2020-11-01"]),
+            "event_type": ["state-based", "non-state", "one-sided", "Battles"],
+            "actor1": ["Government of Mali", "Dan na Ambassagou", "JNIM", "JNIM"],
+            "actor2": ["JNIM", "JNIM", "Civilians", "Military Forces of Mali"],
+            "fatalities": [2.0, 5.0, 1.0, 0.0],
+            "notes": [None, "", "  ", None],
+        }
+    )
+    recent = region_text.recent_events(events, "ML-5")
+    assert recent["event_type"].tolist() == [
+        "State-based conflict", "Non-state conflict", "One-sided violence", "Battles",
+    ]  # fmt: skip
+    assert "notes" not in recent.columns
+    assert list(recent.columns) == ["date", "event_type", "actor1", "actor2", "fatalities"]
+    # one row with notes keeps the column; an ACLED type called like a UCDP one is not renamed
+    noted = events.assign(notes=[None, "a note", None, None], source="acled")
+    shown = region_text.recent_events(noted, "ML-5")
+    assert "notes" in shown.columns and shown["event_type"].iloc[0] == "state-based"
+    # no event: the columns stay (an empty table, not a table without columns)
+    assert "notes" in region_text.recent_events(events, "SN-KE").columns
+
+
 def _count(value: str) -> int:
     return int(value.replace(",", ""))
 

@@ -144,11 +144,23 @@ def region_with_neighbours(
     return [region_id, *around[:limit]]
 
 
+#: Readable names of UCDP GED's three types of violence (``type_of_violence`` 1-3, read as
+#: :data:`analysis.sources.ucdp.VIOLENCE_TYPES`), as the UCDP codebook names them. Only rows
+#: whose ``source`` is ``ucdp`` are renamed: ACLED's event types are already words.
+UCDP_EVENT_TYPES = {
+    "state-based": "State-based conflict",
+    "non-state": "Non-state conflict",
+    "one-sided": "One-sided violence",
+}
+
+
 def recent_events(events: pd.DataFrame, region_id: str, n: int = 5) -> pd.DataFrame:
     """The ``n`` latest events in a region, with the columns a reader checks (notes cut short).
 
-    Strings are returned as they are in the data; display them with
-    :func:`analysis.report.show.table`, which escapes them.
+    UCDP's event types get their codebook names (:data:`UCDP_EVENT_TYPES`), and a column that
+    is empty in every row shown is left out (UCDP has no notes: the real report showed an
+    empty notes column). Strings are otherwise returned as they are in the data; display them
+    with :func:`analysis.report.show.table`, which escapes them.
     """
     cols = ["date_start", "event_type", "actor1", "actor2", "fatalities", "notes"]
     rows = events[events["region_id"] == region_id]
@@ -158,7 +170,18 @@ def recent_events(events: pd.DataFrame, region_id: str, n: int = 5) -> pd.DataFr
     out = rows.reindex(columns=cols).copy()
     out["date_start"] = out["date_start"].dt.strftime("%Y-%m-%d")
     out["notes"] = out["notes"].astype("string").str.slice(0, 160)
-    return out.rename(columns={"date_start": "date"}).reset_index(drop=True)
+    if "source" in rows.columns:
+        ucdp = (rows["source"].astype("string") == "ucdp").fillna(False).to_numpy(bool)
+        types = out["event_type"].astype("string")
+        out["event_type"] = types.where(~ucdp, types.map(UCDP_EVENT_TYPES).fillna(types))
+    blank = [c for c in cols[1:] if len(out) and _empty(out[c])]
+    return out.drop(columns=blank).rename(columns={"date_start": "date"}).reset_index(drop=True)
+
+
+def _empty(column: pd.Series) -> bool:
+    """Whether a column holds nothing to read: every value missing or blank."""
+    text = column.astype("string").str.strip()
+    return bool((text.isna() | (text == "")).all())
 
 
 def actor_sentence(
