@@ -424,23 +424,34 @@ def pit_histogram(pit: dict, *, bins: int = 10, title: str | None = None) -> Fig
     pit : dict of str -> array
         Model name to PIT values (``analysis.evaluation.pit_values``).
     """
+    import textwrap
+
     import numpy as np
 
     _style()
     n = max(1, len(pit))
-    fig, axes = plt.subplots(1, n, figsize=(2.6 * n + 0.6, 2.8), sharey=True, squeeze=False)
+    # panel titles wrapped to the panel (about 13 characters an inch at 9 pt): a long model
+    # label ran off the figure and was clipped
+    names = {name: textwrap.fill(str(name), PIT_TITLE_CHARS) for name in pit}
+    extra = PIT_TITLE_LINE * (max((t.count("\n") for t in names.values()), default=0))
+    fig, axes = plt.subplots(1, n, figsize=(2.6 * n + 0.6, 2.8 + extra), sharey=True,
+                             squeeze=False)  # fmt: skip
     for ax, (name, values) in zip(axes[0], pit.items(), strict=False):
         v = np.asarray(values, dtype=float)
         ax.hist(v, bins=bins, range=(0, 1), density=True, color="C0", alpha=0.8)
         ax.axhline(1.0, color="0.3", ls="--", lw=1)
-        ax.set_title(name, fontsize=9, y=1.0)
+        ax.set_title(names[name], fontsize=9, y=1.0)
         ax.set_xlabel("PIT")
     axes[0][0].set_ylabel("density")
     if title:
         fig.suptitle(title)
     # room above for the panel titles, and the figure title when there is one
-    return _frame(fig, left=0.75, bottom=0.6, top=0.1 + (0.35 if title else 0.0), wspace=0.15,
-                  title=True)  # fmt: skip
+    return _frame(fig, left=0.75, bottom=0.6, top=0.1 + extra + (0.35 if title else 0.0),
+                  wspace=0.15, title=True)  # fmt: skip
+
+
+#: Characters per line of a PIT panel's title, and the height (inches) of each further line.
+PIT_TITLE_CHARS, PIT_TITLE_LINE = 34, 0.17
 
 
 def reliability_diagram(
