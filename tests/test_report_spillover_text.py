@@ -440,8 +440,8 @@ def test_attributable_sentence_says_when_the_spillover_model_is_behind_a_baselin
     )
     assert behind.endswith(
         "SEN 80% (90% interval 66%-89%). That model forecast worse than the best baseline "
-        "(conflictology) in this report's backtest, so the shares describe the model, not "
-        "evidence that events will spread."
+        "(conflictology) in the region reports' backtest, so the shares describe the model, "
+        "not evidence that events will spread."
     )
     ahead = spillover_text.attributable_sentence(contrast, ["SEN"], evidence=evidence(0.107))
     assert "worse than" not in ahead and ahead.endswith("(90% interval 66%-89%).")

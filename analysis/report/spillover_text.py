@@ -396,9 +396,9 @@ def attributable_sentence(
     )
     if evidence is not None and evidence.skill < 0:
         text += (
-            f" That model forecast worse than the best baseline ({evidence.baseline}) in this "
-            "report's backtest, so the shares describe the model, not evidence that events "
-            "will spread."
+            f" That model forecast worse than the best baseline ({evidence.baseline}) in the "
+            "region reports' backtest, so the shares describe the model, not evidence that "
+            "events will spread."
         )
     return text
 
