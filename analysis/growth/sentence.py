@@ -157,10 +157,10 @@ def _agreement_clause(ratio_ci: tuple, trend_ci, period_a, period_b, *, two_side
         side = "above 1 (a rise)" if ratio_dir > 0 else "below 1 (a fall)"
         return (
             f"; the window comparison's interval lies wholly {side}, but the trend's includes "
-            f"0% a year, so a steady trend from {period_a} to {period_b} is not established"
+            f"zero, so a steady trend from {period_a} to {period_b} is not established"
         )
     side = "above" if trend_dir > 0 else "below"
     return (
-        f"; the trend's interval lies wholly {side} 0% a year, but the window comparison's "
+        f"; the trend's interval lies wholly {side} zero, but the window comparison's "
         "includes a ratio of 1, so these two windows alone do not establish a change"
     )
