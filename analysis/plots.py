@@ -11,6 +11,7 @@ report figure's cost.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -466,14 +467,15 @@ def fan_chart(
 
 def _wrap_name(name: str, width: int = 20) -> str:
     """A model name on lines of at most ``width`` characters where it can, broken after
-    underscores (``ensemble_climatology36_heavy`` on two lines), never inside a word."""
+    underscores and spaces (``ensemble_climatology36_heavy`` on two lines; the region
+    report's "auto (ensemble_local at steps 1-3, ...)" on several), never inside a word."""
     lines: list[str] = []
-    for part in name.replace("_", "_\0").split("\0"):
+    for part in re.split(r"(?<=[_ ])", name):
         if lines and len(lines[-1]) + len(part) <= width:
             lines[-1] += part
         else:
             lines.append(part)
-    return "\n".join(line for line in lines if line)
+    return "\n".join(line.rstrip(" ") for line in lines if line.strip())
 
 
 #: Panels per row of :func:`pit_histogram`: the methods appendix's 15 models in 3 rows within
@@ -505,11 +507,13 @@ def pit_histogram(
     fig, axes = plt.subplots(rows, cols, figsize=(1.72 * cols + 0.9, 2.1 * rows + 0.2),
                              sharex=True, sharey=True, squeeze=False)  # fmt: skip
     flat = list(axes.ravel())
+    names = {name: _wrap_name(str(name)) for name in pit}
+    lines = max((t.count("\n") + 1 for t in names.values()), default=1)
     for i, (ax, (name, values)) in enumerate(zip(flat, pit.items(), strict=False)):
         v = np.asarray(values, dtype=float)
         ax.hist(v, bins=bins, range=(0, 1), density=True, color="C0", alpha=0.8)
         ax.axhline(1.0, color="0.3", ls="--", lw=1)
-        ax.set_title(_wrap_name(str(name)), fontsize=9, y=1.0)
+        ax.set_title(names[name], fontsize=9, y=1.0)
         # the axis labels once per row and column: the panels share both axes
         if i % cols == 0:
             ax.set_ylabel("density")
@@ -520,9 +524,15 @@ def pit_histogram(
         ax.set_visible(False)
     if title:
         fig.suptitle(title)
-    # room above each row for its panel titles (two lines), and the figure title if any
-    return _frame(fig, left=0.75, bottom=0.6, top=0.25 + (0.35 if title else 0.0), wspace=0.15,
-                  title=True, ncols=cols, nrows=rows, hspace=0.75)  # fmt: skip
+    # room above each row for its panel titles (as many lines as the longest), and the figure
+    # title if any
+    room = PIT_TITLE_LINE * lines
+    return _frame(fig, left=0.75, bottom=0.6, top=0.1 + room + (0.35 if title else 0.0),
+                  wspace=0.15, title=True, ncols=cols, nrows=rows, hspace=0.45 + room)  # fmt: skip
+
+
+#: Height (inches) of one line of a PIT panel's title at 9 pt.
+PIT_TITLE_LINE = 0.15
 
 
 def reliability_diagram(

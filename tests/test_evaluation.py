@@ -246,3 +246,55 @@ def test_scorecard_tests_the_report_model_against_the_best():
     assert "report_model_test" not in scorecard(bt, report_model=best)
     assert "report_model_test" not in scorecard(bt, report_model=other, paired=False)
     assert "report_model_test" not in scorecard(bt)
+
+
+def test_bootstrap_skill_pools_every_forecast_as_the_scorecard_does():
+    """The skill is the scorecard's pooled one (mean CRPS over all forecasts, then the ratio),
+    not a mean of per-step skills; its interval and the coverage's come from resampling
+    origins in blocks as long as their target windows overlap."""
+    from analysis.evaluation import bootstrap_skill, overlap_lag
+
+    h = _history(T=48)
+    # origins up to the second-to-last period: the late steps have fewer outcomes
+    bt = backtest(h, ["zero", "recent_mean_3", "nb_climatology"], start="2016-06",
+                  horizon=6, n_samples=100, seed=1, stride=3)  # fmt: skip
+    card = scorecard(bt, paired=False)
+    rows = {r["model"]: r for r in card["models"]}
+    boot = bootstrap_skill(bt.scores, "recent_mean_3", "nb_climatology")
+    assert boot["skill"] == pytest.approx(rows["recent_mean_3"]["crps_skill_vs"]["nb_climatology"])
+    assert boot["coverage"] == pytest.approx(rows["recent_mean_3"]["pit_coverage_80"])
+    assert boot["n_forecasts"] == rows["recent_mean_3"]["n_forecasts"]
+    assert boot["skill_low"] < boot["skill"] < boot["skill_high"]
+    assert boot["coverage_low"] <= boot["coverage"] <= boot["coverage_high"]
+    # origins 3 periods apart: steps 1-6 overlap the next origin's, steps 1-3 do not
+    assert overlap_lag(bt.scores) == 1 and boot["block"] == 2
+    assert overlap_lag(bt.scores[bt.scores["step"] <= 3]) == 0
+    # a model against itself: no skill and no uncertainty about it
+    same = bootstrap_skill(bt.scores, "zero", "zero")
+    assert same["skill"] == 0 and same["skill_low"] == same["skill_high"] == 0
+
+
+def test_bootstrap_skill_coverage_shares_say_which_side_of_80_percent():
+    origins = pd.date_range("2020-01-01", periods=10, freq="3MS")
+    frame = pd.DataFrame(
+        {
+            "origin": np.repeat(origins, 2),
+            "period": np.repeat(origins, 2) + pd.DateOffset(months=1),
+            "region_id": ["A", "B"] * 10,
+            "step": 1,
+            "crps": 1.0,
+            "pit_coverage_80": [1.0, 0.0] * 10,  # half the outcomes inside: too narrow
+        }
+    )
+    both = pd.concat([frame.assign(model="m"), frame.assign(model="b", crps=2.0)])
+    boot = _m_against_b(both)
+    assert boot["coverage"] == 0.5 and boot["coverage_below"] == 1.0
+    assert boot["coverage_above"] == 0.0 and boot["skill"] == 0.5
+    one = _m_against_b(both[both["origin"] == origins[0]])
+    assert one["n_origins"] == 1 and np.isnan(one["skill_low"]) and one["skill"] == 0.5
+
+
+def _m_against_b(scores: pd.DataFrame) -> dict:
+    from analysis.evaluation import bootstrap_skill
+
+    return bootstrap_skill(scores, "m", "b")

@@ -1194,14 +1194,21 @@ def test_growth_sentence_says_when_the_window_comparison_and_the_trend_disagree(
 
     agree = text((1.3, 7.0), (10.0, 80.0))
     assert "established" not in agree and "opposite" not in agree and "alone" not in agree
-    # only the window comparison excludes no change
+    # only the window comparison excludes no change: said without a double negative
     only_ratio = text((1.3, 7.0), (-10.0, 80.0))
     assert (
-        "the window comparison's interval excludes no change but the trend's does not, so a "
-        "steady trend from 2021 to 2024 is not established" in only_ratio
+        "; the window comparison's interval lies wholly above 1 (a rise), but the trend's "
+        "includes zero, so a steady trend from 2021 to 2024 is not established" in only_ratio
     )
+    assert "does not" not in only_ratio and "excludes no change" not in only_ratio
+    fall = text((0.2, 0.8), (-80.0, 10.0), ratio=0.4)
+    assert "lies wholly below 1 (a fall), but the trend's includes zero" in fall
     # only the trend does
-    assert "these two windows alone do not establish a change" in text((0.8, 7.0), (10.0, 80.0))
+    only_trend = text((0.8, 7.0), (10.0, 80.0))
+    assert (
+        "; the trend's interval lies wholly above zero, but the window comparison's "
+        "includes a ratio of 1, so these two windows alone do not establish a change" in only_trend
+    )
     # both, in opposite directions
     assert "point in opposite directions" in text((1.3, 7.0), (-60.0, -5.0))
     # neither: nothing to reconcile; one-sided bounds (an empty window) are not compared

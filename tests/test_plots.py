@@ -253,6 +253,13 @@ def _report_figures(boundaries):
         "pit_histogram_grid": plots.pit_histogram(
             {f"ensemble_climatology36_heavy_{i}": rng.uniform(size=50) for i in range(12)}
         ),
+        # the region report's one panel, titled with a long group label (it had been clipped)
+        "pit_histogram_long_title": plots.pit_histogram(
+            {
+                "auto (ensemble_climatology36_heavy at steps 1-3, ensemble_climatology36 at "
+                "steps 4-6, ensemble_climatology36_heavy at steps 7-12)": rng.uniform(size=50)
+            }
+        ),
         "onset_reliability": plots.onset_reliability(table),
         "region_map": plots.region_map(
             values, boundaries, label="P(at least one event)", focus=["ML-1"]

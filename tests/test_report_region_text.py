@@ -39,7 +39,7 @@ def test_data_summary_and_recent_events() -> None:
             "notes": ["n" * 300, "short", "y"],
         }
     )
-    table = region_text.data_summary(events, panel, "ML-1", [{"rows": 10, "source": "acled"}], {})
+    table = region_text.data_summary(events, panel, "ML-1", [{"rows": 10, "source": "acled"}])
     values = dict(zip(table["item"], table["value"], strict=True))
     assert values["Events in this region"] == "4"
     assert values["Events in the study (all regions)"] == "9"
@@ -49,7 +49,80 @@ def test_data_summary_and_recent_events() -> None:
     assert list(recent["date"]) == ["2021-04-01", "2021-02-03"]
     assert recent["notes"].str.len().max() == 160
     with pytest.raises(ValueError):
-        region_text.data_summary(events, panel, "SN-KE", [], {})
+        region_text.data_summary(events, panel, "SN-KE", [])
+
+
+def test_recent_events_name_ucdp_types_and_leave_out_empty_columns() -> None:
+    """UCDP's types of violence read as its codebook names them, and a column empty in every
+    row shown (UCDP has no notes) is left out; ACLED's event types are already words."""
+    events = pd.DataFrame(
+        {
+            "event_id": ["1", "2", "3", "4"],
+            "source": ["ucdp", "ucdp", "ucdp", "acled"],
+            "region_id": ["ML-5"] * 4,
+            "date_start": pd.to_datetime(["2020-12-29", "2020-12-28", "2020-12-09", "2020-11-01"]),
+            "event_type": ["state-based", "non-state", "one-sided", "Battles"],
+            "actor1": ["Government of Mali", "Dan na Ambassagou", "JNIM", "JNIM"],
+            "actor2": ["JNIM", "JNIM", "Civilians", "Military Forces of Mali"],
+            "fatalities": [2.0, 5.0, 1.0, 0.0],
+            "notes": [None, "", "  ", None],
+        }
+    )
+    recent = region_text.recent_events(events, "ML-5")
+    assert recent["event_type"].tolist() == [
+        "State-based conflict", "Non-state conflict", "One-sided violence", "Battles",
+    ]  # fmt: skip
+    assert "notes" not in recent.columns
+    assert list(recent.columns) == ["date", "event_type", "actor1", "actor2", "fatalities"]
+    # one row with notes keeps the column; an ACLED type called like a UCDP one is not renamed
+    noted = events.assign(notes=[None, "a note", None, None], source="acled")
+    shown = region_text.recent_events(noted, "ML-5")
+    assert "notes" in shown.columns and shown["event_type"].iloc[0] == "state-based"
+    # no event: the columns stay (an empty table, not a table without columns)
+    assert "notes" in region_text.recent_events(events, "SN-KE").columns
+
+
+def _count(value: str) -> int:
+    return int(value.replace(",", ""))
+
+
+def test_data_summary_accounts_for_every_row_read() -> None:
+    """Rows read minus the rows each selection step left out are the events in the study (the
+    real report had shown 8,351 rows read, 0 set aside and 629 events)."""
+    panel = _panel({"ML-5": [200, 129, 100], "BF-01": [100, 50, 50]})
+    events = pd.DataFrame({"region_id": [], "date_start": pd.to_datetime([])})
+    selection = {"ingested": 8351, "actors": 1885, "countries": 728, "window": 629,
+                 "in_panel": 629}  # fmt: skip
+    inputs = [{"rows": 8351, "source": "ucdp"}]
+    table = region_text.data_summary(events, panel, "ML-5", inputs, selection)
+    values = dict(zip(table["item"], table["value"], strict=True))
+    assert values["Left out: not involving the study's actors"] == "6,466"
+    assert values["Left out: outside the study's countries"] == "1,157"
+    assert values["Left out: outside the study's window"] == "99"
+    assert values["Left out: no admin-1 unit of the study (set aside)"] == "0"
+    assert "Left out while reading" not in values  # every row read was kept
+    left = sum(_count(v) for k, v in values.items() if k.startswith("Left out"))
+    assert _count(values["Rows read"]) - left == _count(values["Events in the study (all regions)"])
+    # read order: the account runs from the rows read to the events, one row after another
+    items = table["item"].tolist()
+    first, last = items.index("Rows read"), items.index("Events in the study (all regions)")
+    assert all(i.startswith("Left out") for i in items[first + 1 : last])
+    # a report as of an earlier quarter: its panel is cut, the rows after it are left out too
+    cut = panel[panel["period"] < "2021-03-01"]
+    past = region_text.data_summary(
+        events, cut, "ML-5", inputs, {**selection, "in_panel": 629}, "2021Q1"
+    )
+    values = dict(zip(past["item"], past["value"], strict=True))
+    assert values["Left out: after 2021Q1"] == "150"
+    left = sum(_count(v) for k, v in values.items() if k.startswith("Left out"))
+    assert 8351 - left == _count(values["Events in the study (all regions)"]) == 479
+    # rows dropped while reading (a reader that skips rows) are counted too
+    dropped = region_text.data_summary(
+        events, panel, "ML-5", [{"rows": 8400}], {**selection, "ingested": 8351}
+    )
+    assert (
+        dict(zip(dropped["item"], dropped["value"], strict=True))["Left out while reading"] == "49"
+    )
 
 
 def test_actor_sentence_names_the_study_actor_and_its_opponents():
@@ -136,17 +209,90 @@ def test_evidence_table_compares_with_the_groups_best_baseline() -> None:
     assert table["CRPS skill"].tolist() == [0.5, 0.5]
     assert table["outcomes"].tolist() == [50, 50]
     assert region_text.evidence_table(card, "auto", "quiet").empty
-    verdict = region_text.evidence_verdict(table, "auto")
-    assert "Over steps 1-2, auto's CRPS is 50.0% below the best baseline's (last_value)" in verdict
-    assert "at or ahead of it at every step" in verdict
-    # 0.8 * 0.2 / 100 outcomes: a standard error of 4 points
-    assert "held 80% of 100 outcomes (binomial standard error 4 points" in verdict
-    behind = table.assign(**{"CRPS skill": [0.1, -0.2], "CRPS": [1.0, 2.4]})
-    verdict = region_text.evidence_verdict(behind, "auto")
-    assert "is behind at step 2" in verdict and "above the best baseline's" not in verdict
-    assert region_text.evidence_verdict(table.iloc[:0], "auto") == ""
     assert region_text._step_list([2, 4, 5, 6]) == "2 and 4-6"
     assert region_text._step_list([1, 2, 3]) == "1-3"
+
+
+def _evidence(**kw) -> region_text.StepEvidence:
+    values = dict(first=1, last=12, baseline="recent_mean_6", skill=0.011, skill_low=-0.044,
+                  skill_high=0.072, coverage=0.67, coverage_low=0.56, coverage_high=0.81,
+                  below=0.94, above=0.05, outcomes=118, origins=12, behind=(2, 3, 8, 11),
+                  level=0.9)  # fmt: skip
+    return region_text.StepEvidence(**{**values, **kw})
+
+
+def test_evidence_verdict_gives_the_skill_and_coverage_with_their_intervals() -> None:
+    verdict = region_text.evidence_verdict(_evidence(), "the report model")
+    assert verdict.startswith(
+        "Over steps 1-12 (12 origins), the report model's CRPS is 1.1% below the best "
+        "baseline's (recent_mean_6): a CRPS skill of +1.1% (90% interval -4.4% to +7.2%); it is "
+        "behind at steps 2-3, 8 and 11. Its 80% intervals held 67% of 118 outcomes (90% "
+        "interval 56%-81%): they have probably been too narrow."
+    )
+    assert "binomial" not in verdict and "bootstrap over blocks of consecutive origins" in verdict
+    ahead = region_text.evidence_verdict(_evidence(behind=(), below=0.3, above=0.7), "auto")
+    assert "at or ahead of it at every step" in ahead and "too" not in ahead.split("held")[1]
+    assert "they have been too wide" in region_text.evidence_verdict(
+        _evidence(below=0.0, above=0.97), "auto"
+    )
+    assert region_text.evidence_verdict(None, "auto") == ""
+
+
+def test_evidence_clause_says_how_the_forecast_did_at_its_own_steps() -> None:
+    behind = _evidence(last=3, skill=-0.043, skill_low=-0.095, skill_high=0.002, below=0.75)
+    assert region_text.evidence_clause(behind, "focus") == (
+        "In the backtest at steps 1-3 (focus regions), it was behind the best baseline "
+        "(recent_mean_6): CRPS skill -4.3% (90% interval -9.5% to +0.2%)."
+    )
+    whole = region_text.evidence_clause(_evidence(), "focus")
+    assert whole == (
+        "In the backtest at steps 1-12 (focus regions), its CRPS skill against the best baseline "
+        "(recent_mean_6) is +1.1% (90% interval -4.4% to +7.2%), an edge within its "
+        "uncertainty; its 80% intervals held 67% of 118 outcomes (90% interval 56%-81%), so its "
+        "intervals have probably been too narrow."
+    )
+    won = region_text.evidence_clause(_evidence(skill_low=0.01, below=0.99), "active")
+    assert won.startswith("In the backtest at steps 1-12 (active regions), it beat the best")
+    assert won.endswith("so its intervals have been too narrow.")
+    assert region_text.evidence_clause(None, "focus") == ""
+    assert region_text.evidence_clause(_evidence(skill=float("nan")), "focus") == ""
+
+
+def test_step_evidence_pools_the_backtest_as_its_scorecard_does() -> None:
+    """The region report's skill is the scorecard's (every forecast weighted the same), so a
+    step with fewer outcomes does not count as much as one with more; the interval comes from
+    the same backtest's per-forecast scores."""
+    from analysis.evaluation import backtest, bootstrap_skill, scorecard
+    from analysis.models.forecast import History
+
+    rng = np.random.default_rng(3)
+    counts = rng.poisson(rng.uniform(0.5, 4, 8)[:, None], size=(8, 48)).astype(np.int64)
+    history = History(counts, tuple(f"XX-{i}" for i in range(8)),
+                      pd.date_range("2015-01-01", periods=48, freq="MS"))  # fmt: skip
+    bt = backtest(history, ["zero", "last_value", "recent_mean_3", "nb_climatology"],
+                  start="2017-06", horizon=6, n_samples=100, seed=1, stride=3,
+                  focus=["XX-0", "XX-1"])  # fmt: skip
+    card = scorecard(bt, paired=False)
+    table = region_text.evidence_table(card, "recent_mean_3", "focus")
+    assert table["outcomes"].nunique() > 1  # the late steps of the last origins are unscored
+    base = table["best baseline"].iloc[0]
+    pooled = next(
+        r["crps_skill_vs"][base] for r in card["by_group"]
+        if r["group"] == "focus" and r["model"] == "recent_mean_3"
+    )  # fmt: skip
+    assert region_text.evidence_skill(table) == pytest.approx(pooled, rel=1e-12)
+    ev = region_text.step_evidence(table, bt.scores, "recent_mean_3", "focus")
+    assert ev.skill == pytest.approx(pooled, rel=1e-12) and (ev.first, ev.last) == (1, 6)
+    focus = bt.scores[bt.scores["group"] == "focus"]
+    assert ev.skill_low == bootstrap_skill(focus, "recent_mean_3", base)["skill_low"]
+    assert ev.outcomes == len(focus[focus["model"] == "recent_mean_3"])
+    short = region_text.step_evidence(table, bt.scores, "recent_mean_3", "focus", (1, 3))
+    first3 = focus[focus["step"] <= 3]
+    assert short.skill == pytest.approx(bootstrap_skill(first3, "recent_mean_3", base)["skill"])
+    assert short.coverage == pytest.approx(
+        first3.loc[first3["model"] == "recent_mean_3", "pit_coverage_80"].mean()
+    )
+    assert region_text.step_evidence(table, bt.scores, "recent_mean_3", "focus", (7, 9)) is None
 
 
 def test_counts_caption_names_the_trend_windows() -> None:
@@ -249,3 +395,18 @@ def test_model_fields_name_both_groups_only_when_their_plans_differ() -> None:
                                     "auto (ensemble_local)")  # fmt: skip
     assert same == {"model": "auto (ensemble_local)", "groups": ""}
     assert region_text.model_fields("auto", None, None, "zero")["model"] == "zero"
+
+
+def test_choice_sentence_says_auto_scored_other_origins_than_the_evidence() -> None:
+    evidence = {
+        "reason": "focus: steps 1-3: ensemble_local had the lowest fair CRPS (1.6986)",
+        "block_origins": {"1-3": ["2021-12", "2022-03", "2024-09"], "4-6": ["2021-09"]},
+    }
+    text = region_text.choice_sentence(evidence)
+    assert text.startswith("Chosen on auto's own backtest inside the history, before the "
+                           "forecast origin: the fair CRPS of each candidate, before spread "
+                           "calibration, at the 3 latest origins")  # fmt: skip
+    assert "(for steps 1-3, 2021-12 to 2024-09), not the evidence table's scores" in text
+    assert text.endswith("; focus: steps 1-3: ensemble_local had the lowest fair CRPS (1.6986)")
+    assert region_text.choice_sentence({"reason": "fixed"}) == "fixed"
+    assert region_text.choice_sentence({}) == "no choice was needed"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -161,17 +162,18 @@ def test_onset_sentences_separate_first_events_from_continued_activity() -> None
     )
     assert "not established" not in won
     assert "P(first event" not in quiet
-    assert (
+    # the share is defined once in the report (Spillover section), not in every sentence
+    assert quiet.endswith(
         "in the spillover model, 56% of the probability of an event there (90% interval "
-        "45%-67%) is attributable to Kayes (the relative drop in P(at least one event) when "
-        "Kayes is silenced)" in quiet
+        "45%-67%) is attributable to Kayes."
     )
     assert "Kédougou (SEN) is already active" in active
     assert "expected 8.4 events" in active and "median 7, 90% interval 2-19" in active
-    assert (
+    assert active.endswith(
         "in the spillover model, 62% of the events expected there (90% interval 40%-78%) are "
-        "attributable to Kayes (continue minus silenced, as a share of continue)" in active
+        "attributable to Kayes."
     )
+    assert "continue minus" not in quiet + active and "silenced" not in quiet + active
     risk.regions.loc[risk.regions["region_id"] == "MR-10", "p_any"] = 0.7
     (apart,) = spillover_text.onset_unit_sentences(["MR-10"], onset, risk, headline=True)
     assert "70% in the report model" in apart and "outside which" in apart
@@ -274,6 +276,15 @@ def test_attributable_sentence_and_onset_scorecard_table() -> None:
     assert "MLI" not in text
     assert spillover_text.attributable_sentence(contrast, ["BFA"]) is None
     assert spillover_text.attributable_sentence(None) is None
+    # the region report defines the share in its Spillover section and points there
+    short = spillover_text.attributable_sentence(
+        contrast, ["SEN"], defined_in="the Spillover section"
+    )
+    assert short == (
+        "Share of the events the spillover model expects over the next 12 periods that is "
+        "attributable to Kayes (defined in the Spillover section): SEN 80% (90% interval "
+        "66%-89%)."
+    )
     card = {
         "methods": {
             "onset_model": {"brier": 0.096, "auc": 0.81},
@@ -383,3 +394,76 @@ def test_spillover_evidence_sentence_quotes_its_skill_beside_the_report_models()
     assert spillover_text.spillover_evidence_sentence(silent, "focus", "ensemble_local") == ""
     assert spillover_text.spillover_evidence_sentence(card, "quiet", "ensemble_local") == ""
     assert spillover_text.spillover_evidence_sentence(None, "focus", "ensemble_local") == ""
+
+
+def test_spillover_evidence_gives_the_skill_its_interval_from_the_scores() -> None:
+    """With the backtest's per-forecast scores the skill is quoted with its bootstrap interval,
+    pooled over every forecast as in the scorecard."""
+    from analysis.evaluation import backtest, scorecard
+    from analysis.models.forecast import History
+
+    rng = np.random.default_rng(5)
+    counts = rng.poisson(rng.uniform(0.5, 4, 6)[:, None], size=(6, 48)).astype(np.int64)
+    history = History(counts, tuple(f"XX-{i}" for i in range(6)),
+                      pd.date_range("2015-01-01", periods=48, freq="MS"))  # fmt: skip
+    bt = backtest(history, ["zero", "last_value", "recent_mean_3", "nb_climatology"],
+                  start="2017-06", horizon=6, n_samples=100, seed=1, stride=3,
+                  focus=["XX-0", "XX-1"])  # fmt: skip
+    card = scorecard(bt, paired=False)
+    ev = spillover_text.spillover_evidence(card, "focus", "recent_mean_3", bt.scores)
+    assert ev is not None and ev.skill_low < ev.skill < ev.skill_high
+    text = spillover_text.spillover_evidence_sentence(
+        card, "focus", "last_value", "recent_mean_3", scores=bt.scores
+    )
+    assert f"a CRPS skill of {100 * ev.skill:+.1f}% (90% interval " in text
+    assert spillover_text.spillover_evidence(card, "focus", "recent_mean_3") is not None
+    assert "interval" not in spillover_text.spillover_evidence_sentence(
+        card, "focus", "last_value", "recent_mean_3"
+    )
+
+
+def test_attributable_sentence_says_when_the_spillover_model_is_behind_a_baseline() -> None:
+    """The summary quotes the shares with the caveat the Spillover section gives: a model that
+    forecasts worse than a baseline describes itself, not evidence of spread."""
+    from analysis.report.region_text import StepEvidence
+
+    _, _, contrast = _onset_inputs()
+
+    def evidence(skill: float) -> StepEvidence:
+        return StepEvidence(first=1, last=6, baseline="conflictology", skill=skill,
+                            skill_low=skill - 0.2, skill_high=skill + 0.2, coverage=0.9,
+                            coverage_low=0.8, coverage_high=1.0, below=0.0, above=0.9,
+                            outcomes=65, origins=12, behind=(1,), level=0.9)  # fmt: skip
+
+    behind = spillover_text.attributable_sentence(
+        contrast, ["SEN"], evidence=evidence(-0.209), defined_in="the Spillover section"
+    )
+    assert behind.endswith(
+        "SEN 80% (90% interval 66%-89%). That model forecast worse than the best baseline "
+        "(conflictology) in the region reports' backtest, so the shares describe the model, "
+        "not evidence that events will spread."
+    )
+    ahead = spillover_text.attributable_sentence(contrast, ["SEN"], evidence=evidence(0.107))
+    assert "worse than" not in ahead and ahead.endswith("(90% interval 66%-89%).")
+
+
+def test_border_summary_sentence_points_to_the_units_section() -> None:
+    """The summary names the units across the border, active or quiet, once; their numbers
+    stay in their section (the summary had repeated every unit sentence word for word)."""
+    onset, risk, contrast = _onset_inputs()
+    risk.regions = pd.concat(
+        [risk.regions, risk.regions.iloc[[0]].assign(region_id="SN-TC", region_name="Tambacounda")]
+    )
+    text = spillover_text.border_summary_sentence(
+        ["MR-10", "SN-KE", "SN-TC"], onset, risk, contrast
+    )
+    assert text == (
+        "Across the border, Kédougou (SEN) and Tambacounda (SEN) are already active, and "
+        "Guidimaka (MRT) has had no event in 12 periods: their forecasts, the shares "
+        "attributable to Kayes and the evidence for the onset probabilities are in"
+    )
+    one = spillover_text.border_summary_sentence(["SN-KE"], onset, risk)
+    assert one == "Across the border, Kédougou (SEN) is already active: its forecast is in"
+    blind = spillover_text.border_summary_sentence(["MR-10", "SN-KE"], None, risk)
+    assert blind == "Across the border, Guidimaka (MRT) and Kédougou (SEN): their forecasts are in"
+    assert spillover_text.border_summary_sentence([], onset, risk) == ""

@@ -34,7 +34,12 @@ def figures(demo_study_path, monkeypatch, tmp_path):
         ],
     }
     shared = SimpleNamespace(
-        backtest=SimpleNamespace(scores=scores), chosen="local_level", onset_backtest=onset
+        backtest=SimpleNamespace(scores=scores),
+        chosen="local_level",
+        onset_backtest=onset,
+        model_for=lambda is_focus: (
+            f"auto (local_level for the {'focus' if is_focus else 'others'})"
+        ),
     )
     calls = []
     monkeypatch.setattr(context, "results", lambda *a, **k: calls.append(a) or shared)
@@ -48,7 +53,10 @@ def test_pit_histogram_is_the_groups_figure_drawn_once(figures, monkeypatch):
     study_figures, shared, study = figures
     scores = shared.backtest.scores
     active = scores[(scores["group"] == "active") & (scores["model"] == "local_level")]
-    expected = show.picture(plots.pit_histogram({"local_level": active["pit"]}))
+    # titled with the active group's model (the other regions' candidates), not the whole label
+    expected = show.picture(
+        plots.pit_histogram({"auto (local_level for the others)": active["pit"]})
+    )
 
     drawn = []
     original = plots.pit_histogram

@@ -65,7 +65,16 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     assert "first event within" in spill or "not headlined" in spill
     assert "already active (continued activity, not onset): expected" in spill
     assert "Evidence for the onset probabilities" in spill and "Reliability of the onset" in spill
-    assert "continue minus silenced" in spill
+    # the attributable share is defined once (Spillover section), not in every sentence
+    assert spill.count("as a share of the former") == 1
+    assert "continue minus silenced" not in region
+    # each summary forecast with its evidence at its own steps
+    summary = region[: region.index('id="Data')]
+    assert "In the backtest at steps 1-3" in summary and "In the backtest at steps 1-6" in summary
+    # one interval level for forecasts: the onset model's too (it had been 95% beside 90%)
+    quiet_units = re.findall(r"has had no event in [^<]*", spill)
+    assert quiet_units and all("95% interval" not in u for u in quiet_units), quiet_units
+    assert any("90% interval" in u for u in quiet_units), quiet_units
     sha = by_kind["region"]["inputs"][0]["sha256"]
     assert sha in region  # provenance names the data file's hash
     overview = (result.out / by_kind["overview"]["html"]).read_text()

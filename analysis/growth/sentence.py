@@ -152,12 +152,15 @@ def _agreement_clause(ratio_ci: tuple, trend_ci, period_a, period_b, *, two_side
             f"; the two windows and the trend from {period_a} to {period_b} point in opposite "
             "directions, so the counts did not move steadily (see the counts figure)"
         )
+    # say where each interval lies, not "excludes no change ... does not" (a double negative)
     if ratio_dir:
+        side = "above 1 (a rise)" if ratio_dir > 0 else "below 1 (a fall)"
         return (
-            "; the window comparison's interval excludes no change but the trend's does not, "
-            f"so a steady trend from {period_a} to {period_b} is not established"
+            f"; the window comparison's interval lies wholly {side}, but the trend's includes "
+            f"zero, so a steady trend from {period_a} to {period_b} is not established"
         )
+    side = "above" if trend_dir > 0 else "below"
     return (
-        "; the trend's interval excludes no change but the window comparison's does not, so "
-        "these two windows alone do not establish a change"
+        f"; the trend's interval lies wholly {side} zero, but the window comparison's "
+        "includes a ratio of 1, so these two windows alone do not establish a change"
     )

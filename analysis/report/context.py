@@ -224,6 +224,10 @@ EVIDENCE_ORIGINS = 36  # the region report's evidence: origins over the last thr
 EVIDENCE_STRIDE = 3  # every third period (twelve origins, each scored at steps 1..horizon)
 EVIDENCE_SAMPLES = 200
 SPILLOVER_SHARE_DRAWS = 200  # neighbour shares only; P(any) and its intervals are not read
+#: The reports' one interval level for forecasts: the paths' totals, the spillover shares and
+#: the onset model's probabilities (its parameter draws allow any level; 95% beside the 90%
+#: of every other forecast interval read as a different kind of number).
+INTERVAL_LEVEL = 0.9
 BASELINES = ("zero", "last_value", "recent_mean_3", "recent_mean_6", "conflictology",
              "nb_climatology")  # fmt: skip
 
@@ -322,6 +326,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
                 study.horizon,
                 study.quiet_periods,
                 boundaries=ctx.data.boundaries,
+                level=INTERVAL_LEVEL,
                 seed=study.seed,
                 reference=reference,
             )

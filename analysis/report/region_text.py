@@ -8,6 +8,7 @@ the overview shares, are in :mod:`analysis.report.spillover_text`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,15 +23,32 @@ from analysis.formatting import (
 )
 from analysis.models.risk import WindowForecast
 
+#: The study's selection steps (:attr:`analysis.pipeline.StudyData.selection`, in the order
+#: applied) and the data table's row for the rows each one leaves out.
+SELECTION_STEPS = {
+    "actors": "Left out: not involving the study's actors",
+    "event_types": "Left out: not of the study's event types",
+    "countries": "Left out: outside the study's countries",
+    "window": "Left out: outside the study's window",
+    "in_panel": "Left out: no admin-1 unit of the study (set aside)",
+}
+
 
 def data_summary(
     events: pd.DataFrame,
     panel: pd.DataFrame,
     region_id: str,
     inputs: list[dict[str, Any]],
-    set_aside: dict[str, int] | None = None,
+    selection: dict[str, int] | None = None,
+    as_of: str = "",
 ) -> pd.DataFrame:
     """The data behind a region report as an ``item``/``value`` table.
+
+    From the rows read to the events in the study, every row is accounted for: the rows each
+    selection step leaves out (actors, event types, countries, window, admin-1 unit) and,
+    for a report as of an earlier quarter, those after it, so that the rows read minus the
+    rows left out are the events in the study (the table had shown 8,351 rows read, 0 set
+    aside and 629 events, leaving the filters' 7,722 rows unexplained).
 
     Parameters
     ----------
@@ -42,8 +60,12 @@ def data_summary(
         The report's region.
     inputs : list of dict
         Data files (``path``, ``rows``, ``source``).
-    set_aside : dict, optional
-        Rows set aside by reason.
+    selection : dict, optional
+        Rows after each selection step (:attr:`analysis.pipeline.StudyData.selection`:
+        ``ingested``, then the keys of :data:`SELECTION_STEPS` the study applies); without it
+        the table gives the rows read and the events only.
+    as_of : str
+        The report's quarter (``YYYYQn``), empty for the whole window.
 
     Returns
     -------
@@ -57,7 +79,9 @@ def data_summary(
     freq = panel.attrs.get("freq", "month")
     sources = sorted({str(i.get("source", "")) for i in inputs if i.get("source")})
     rows = [
-        ("Events in the study (all regions)", f"{int(panel['events'].sum()):,}"),
+        ("Sources", ", ".join(sources) or "unknown"),
+        ("Data files", str(len(inputs))),
+        *_row_accounting(inputs, selection or {}, int(panel["events"].sum()), as_of),
         ("Events in this region", f"{int(in_region['events'].sum()):,}"),
         ("Fatalities in this region (best estimate)", f"{int(in_region['fatalities'].sum()):,}"),
         (
@@ -69,9 +93,6 @@ def data_summary(
             f"{periods.min():%Y-%m} to {periods.max():%Y-%m} ({freq}ly, "
             f"{panel['region_id'].nunique()} regions)",
         ),
-        ("Sources", ", ".join(sources) or "unknown"),
-        ("Data files", str(len(inputs))),
-        ("Rows read", f"{sum(int(i.get('rows', 0)) for i in inputs):,}"),
     ]
     if len(events):
         rows.append(
@@ -80,11 +101,29 @@ def data_summary(
                 f"{events['date_start'].min():%Y-%m-%d} to {events['date_start'].max():%Y-%m-%d}",
             )
         )
-    for reason, count in sorted((set_aside or {}).items()):
-        rows.append((f"Rows set aside: {reason}", f"{int(count):,}"))
-    if not set_aside:
-        rows.append(("Rows set aside", "0"))
     return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def _row_accounting(
+    inputs: list[dict[str, Any]], selection: dict[str, int], in_study: int, as_of: str
+) -> list[tuple[str, str]]:
+    """Rows read, the rows each step leaves out, and the events in the study: the first minus
+    the others is the last."""
+    read = sum(int(i.get("rows", 0)) for i in inputs)
+    rows = [("Rows read", f"{read:,}")]
+    if not selection:
+        return [*rows, ("Events in the study (all regions)", f"{in_study:,}")]
+    left = read
+    steps = {"ingested": "Left out while reading", **SELECTION_STEPS}
+    for step, label in steps.items():
+        if step in selection and not (step == "ingested" and selection[step] == left):
+            rows.append((label, f"{left - int(selection[step]):,}"))
+            left = int(selection[step])
+    if left != in_study:
+        # the panel is cut at the report's quarter; anything else would be a bug to show
+        label = f"Left out: after {as_of}" if as_of else "Left out: not counted in the panel"
+        rows.append((label, f"{left - in_study:,}"))
+    return [*rows, ("Events in the study (all regions)", f"{in_study:,}")]
 
 
 def region_with_neighbours(
@@ -105,11 +144,23 @@ def region_with_neighbours(
     return [region_id, *around[:limit]]
 
 
+#: Readable names of UCDP GED's three types of violence (``type_of_violence`` 1-3, read as
+#: :data:`analysis.sources.ucdp.VIOLENCE_TYPES`), as the UCDP codebook names them. Only rows
+#: whose ``source`` is ``ucdp`` are renamed: ACLED's event types are already words.
+UCDP_EVENT_TYPES = {
+    "state-based": "State-based conflict",
+    "non-state": "Non-state conflict",
+    "one-sided": "One-sided violence",
+}
+
+
 def recent_events(events: pd.DataFrame, region_id: str, n: int = 5) -> pd.DataFrame:
     """The ``n`` latest events in a region, with the columns a reader checks (notes cut short).
 
-    Strings are returned as they are in the data; display them with
-    :func:`analysis.report.show.table`, which escapes them.
+    UCDP's event types get their codebook names (:data:`UCDP_EVENT_TYPES`), and a column that
+    is empty in every row shown is left out (UCDP has no notes: the real report showed an
+    empty notes column). Strings are otherwise returned as they are in the data; display them
+    with :func:`analysis.report.show.table`, which escapes them.
     """
     cols = ["date_start", "event_type", "actor1", "actor2", "fatalities", "notes"]
     rows = events[events["region_id"] == region_id]
@@ -119,7 +170,18 @@ def recent_events(events: pd.DataFrame, region_id: str, n: int = 5) -> pd.DataFr
     out = rows.reindex(columns=cols).copy()
     out["date_start"] = out["date_start"].dt.strftime("%Y-%m-%d")
     out["notes"] = out["notes"].astype("string").str.slice(0, 160)
-    return out.rename(columns={"date_start": "date"}).reset_index(drop=True)
+    if "source" in rows.columns:
+        ucdp = (rows["source"].astype("string") == "ucdp").fillna(False).to_numpy(bool)
+        types = out["event_type"].astype("string")
+        out["event_type"] = types.where(~ucdp, types.map(UCDP_EVENT_TYPES).fillna(types))
+    blank = [c for c in cols[1:] if len(out) and _empty(out[c])]
+    return out.drop(columns=blank).rename(columns={"date_start": "date"}).reset_index(drop=True)
+
+
+def _empty(column: pd.Series) -> bool:
+    """Whether a column holds nothing to read: every value missing or blank."""
+    text = column.astype("string").str.strip()
+    return bool((text.isna() | (text == "")).all())
 
 
 def actor_sentence(
@@ -376,6 +438,42 @@ def model_fields(
     return {"model": single, "groups": ""}
 
 
+def choice_sentence(evidence: dict[str, Any]) -> str:
+    """Why ``auto`` chose its candidates, saying which scores it read: its own inner backtest,
+    not the Evidence section's.
+
+    The fair CRPS that ``auto`` quotes (e.g. 1.6986 for ensemble_local at steps 1-3 on the
+    demo) is a different quantity from the evidence table's CRPS at the same steps (about
+    1.77): other origins (the latest ones whose steps of a block are observed before the
+    forecast origin), the candidate before spread calibration, the fair estimator rather
+    than the 1/M**2 one, and its own sample paths, whose Monte Carlo error is of the order of
+    the difference (docs/internals.md, "Report results").
+
+    Parameters
+    ----------
+    evidence : dict
+        :attr:`analysis.models.auto.AutoFitted.evidence` (``reason``, ``block_origins``); empty
+        for a model that chose nothing.
+
+    Returns
+    -------
+    str
+        Plain text, without a final full stop.
+    """
+    reason = str(evidence.get("reason") or "no choice was needed")
+    blocks = evidence.get("block_origins") or {}
+    if not blocks:
+        return reason
+    steps, origins = next(iter(blocks.items()))
+    return (
+        "Chosen on auto's own backtest inside the history, before the forecast origin: the "
+        "fair CRPS of each candidate, before spread calibration, at the "
+        f"{len(origins)} latest origins whose steps of a block are observed (for steps "
+        f"{steps}, {origins[0]} to {origins[-1]}), not the evidence table's scores below "
+        f"(calibrated forecasts at other origins); {reason}"
+    )
+
+
 def switch_sentence(switches: list[tuple[int, str, str]], periods: Any) -> str | None:
     """What a step in the forecast between two quarters is: a change of candidate.
 
@@ -490,48 +588,278 @@ def evidence_table(card: dict[str, Any], model: str, group: str) -> pd.DataFrame
     )
 
 
-def evidence_skill(table: pd.DataFrame) -> float:
-    """CRPS skill against the best baseline over all steps of an :func:`evidence_table`
-    (NaN when the baseline's CRPS is 0: a group without events, where skill is undefined)."""
-    base = float(table["baseline CRPS"].sum())
-    return float(1 - table["CRPS"].sum() / base) if base > 0 else float("nan")
+def _at_steps(table: pd.DataFrame, steps: tuple[int, int] | None) -> pd.DataFrame:
+    """The rows of an :func:`evidence_table` at steps ``first..last`` (all without ``steps``)."""
+    if steps is None:
+        return table
+    first, last = steps
+    return table[(table["step"] >= first) & (table["step"] <= last)]
 
 
-def evidence_verdict(table: pd.DataFrame, model: str) -> str:
-    """The evidence table in one sentence: skill over all its steps, the steps where the
-    model is behind the best baseline, and the 80% coverage with its binomial standard error.
+def evidence_skill(table: pd.DataFrame, steps: tuple[int, int] | None = None) -> float:
+    """Pooled CRPS skill against the best baseline of an :func:`evidence_table`.
+
+    Mean CRPS over every scored forecast (each step weighted by its outcomes), then
+    ``1 - model / baseline``: the pooling of :func:`analysis.evaluation.scorecard`, so the
+    number is the one the scorecard and the methods appendix would give for the same forecasts
+    (an unweighted mean over steps gave the late steps, with fewer outcomes, more weight).
 
     Parameters
     ----------
     table : DataFrame
         :func:`evidence_table`.
+    steps : (int, int), optional
+        First and last step to pool; all without it.
+
+    Returns
+    -------
+    float
+        NaN when the baseline's CRPS is 0 (a group without events: skill is undefined).
+    """
+    rows = _at_steps(table, steps)
+    n = rows["outcomes"].to_numpy(float)
+    base = float((rows["baseline CRPS"].to_numpy(float) * n).sum())
+    if base <= 0:
+        return float("nan")
+    return float(1 - (rows["CRPS"].to_numpy(float) * n).sum() / base)
+
+
+#: Where a coverage is called too narrow (or too wide): at least this share of the bootstrap
+#: samples below (above) the nominal 80%, and "probably" from the second share on.
+COVERAGE_CLEAR, COVERAGE_PROBABLE = 0.95, 0.90
+
+
+@dataclass(frozen=True)
+class StepEvidence:
+    """The evidence table over a range of steps: pooled skill and 80% coverage, each with the
+    interval of a block bootstrap over origins (:func:`analysis.evaluation.bootstrap_skill`).
+
+    Attributes
+    ----------
+    first, last : int
+        Steps pooled.
+    baseline : str
+        The group's best baseline (the table's).
+    skill, skill_low, skill_high : float
+        Pooled CRPS skill (:func:`evidence_skill`) and its interval.
+    coverage, coverage_low, coverage_high : float
+        Randomised-PIT 80% coverage and its interval.
+    below, above : float
+        Shares of the bootstrap samples whose coverage is below / above 80%.
+    outcomes, origins : int
+    behind : tuple of int
+        Steps at which the model's CRPS is above the baseline's.
+    level : float
+        Level of the intervals.
+    """
+
+    first: int
+    last: int
+    baseline: str
+    skill: float
+    skill_low: float
+    skill_high: float
+    coverage: float
+    coverage_low: float
+    coverage_high: float
+    below: float
+    above: float
+    outcomes: int
+    origins: int
+    behind: tuple[int, ...]
+    level: float
+
+    @property
+    def steps(self) -> str:
+        """``"1-3"``, or ``"1"`` for one step."""
+        return f"{self.first}" if self.first == self.last else f"{self.first}-{self.last}"
+
+    @property
+    def calibration(self) -> str:
+        """``"too narrow"``, ``"probably too narrow"``, the same for wide, or ``""``."""
+        for share, word in ((self.below, "narrow"), (self.above, "wide")):
+            if share >= COVERAGE_CLEAR:
+                return f"too {word}"
+            if share >= COVERAGE_PROBABLE:
+                return f"probably too {word}"
+        return ""
+
+
+_INTERVALS = ("skill_low", "skill_high", "coverage_low", "coverage_high", "coverage_below",
+              "coverage_above")  # fmt: skip
+
+
+def step_evidence(
+    table: pd.DataFrame,
+    scores: pd.DataFrame | None,
+    model: str,
+    group: str,
+    steps: tuple[int, int] | None = None,
+    level: float = 0.9,
+) -> StepEvidence | None:
+    """The evidence over a range of steps, with its sampling uncertainty.
+
+    The point values are the table's, pooled (:func:`evidence_skill`); the intervals and the
+    shares below/above 80% come from the same backtest's per-forecast scores
+    (:func:`analysis.evaluation.bootstrap_skill`, whose point values are the same numbers).
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`evidence_table` of ``model`` and ``group``.
+    scores : DataFrame or None
+        The backtest's per-forecast scores (``BacktestResult.scores``) the table's scorecard
+        was made from; without them the intervals are NaN (and not quoted).
+    model, group : str
+    steps : (int, int), optional
+        First and last step; all the table's without it.
+    level : float
+
+    Returns
+    -------
+    StepEvidence or None
+        None when the table has no row at those steps.
+    """
+    from analysis.evaluation import bootstrap_skill
+
+    rows = _at_steps(table, steps)
+    if rows.empty:
+        return None
+    first, last = int(rows["step"].min()), int(rows["step"].max())
+    base = str(rows["best baseline"].iloc[0])
+    if scores is None:
+        nan = float("nan")
+        boot = {"n_origins": 0, **dict.fromkeys(_INTERVALS, nan)}
+    else:
+        cut = scores[(scores["group"] == group) & scores["step"].between(first, last)]
+        boot = bootstrap_skill(cut, model, base, level=level)
+    n = int(rows["outcomes"].sum())
+    cover = rows["80% coverage (randomised PIT)"].to_numpy(float)
+    return StepEvidence(
+        first=first,
+        last=last,
+        baseline=base,
+        skill=evidence_skill(rows),
+        skill_low=boot["skill_low"],
+        skill_high=boot["skill_high"],
+        coverage=float(np.average(cover, weights=rows["outcomes"])) if n else float("nan"),
+        coverage_low=boot["coverage_low"],
+        coverage_high=boot["coverage_high"],
+        below=boot["coverage_below"],
+        above=boot["coverage_above"],
+        outcomes=n,
+        origins=int(boot["n_origins"]),
+        behind=tuple(int(s) for s in rows.loc[rows["CRPS skill"] < 0, "step"]),
+        level=level,
+    )
+
+
+def _pct_signed(x: float) -> str:
+    return f"{100 * x:+.1f}%"
+
+
+def skill_words(ev: StepEvidence) -> str:
+    """The skill with its interval: "+1.1% (90% interval -4.4% to +7.2%)"."""
+    text = _pct_signed(ev.skill)
+    if np.isfinite(ev.skill_low) and np.isfinite(ev.skill_high):
+        text += (
+            f" ({100 * ev.level:.0f}% interval {_pct_signed(ev.skill_low)} to "
+            f"{_pct_signed(ev.skill_high)})"
+        )
+    return text
+
+
+def coverage_words(ev: StepEvidence) -> str:
+    """The 80% coverage with its interval: "67% of 118 outcomes (90% interval 56%-81%)"."""
+    text = f"{100 * ev.coverage:.0f}% of {ev.outcomes} outcomes"
+    if np.isfinite(ev.coverage_low) and np.isfinite(ev.coverage_high):
+        text += (
+            f" ({100 * ev.level:.0f}% interval {100 * ev.coverage_low:.0f}%-"
+            f"{100 * ev.coverage_high:.0f}%)"
+        )
+    return text
+
+
+def evidence_verdict(ev: StepEvidence | None, model: str) -> str:
+    """The evidence table in one sentence: pooled skill over all its steps with its interval,
+    the steps where the model is behind the best baseline, and the 80% coverage with its
+    interval, called too narrow (or wide) when the bootstrap says so
+    (:attr:`StepEvidence.calibration`).
+
+    Parameters
+    ----------
+    ev : StepEvidence or None
+        :func:`step_evidence` over every step of the table.
     model : str
 
     Returns
     -------
     str
-        Empty when the table is.
+        Empty without evidence.
     """
-    if table.empty:
+    if ev is None:
         return ""
-    base = str(table["best baseline"].iloc[0])
-    skill = evidence_skill(table)
-    steps = [int(s) for s in table.loc[table["CRPS skill"] < 0, "step"]]
+    steps = list(ev.behind)
     where = (
         f"it is behind at step{'s' if len(steps) > 1 else ''} {_step_list(steps)}"
         if steps
         else "it is at or ahead of it at every step"
     )
-    n = int(table["outcomes"].sum())
-    cover = float(np.average(table["80% coverage (randomised PIT)"], weights=table["outcomes"]))
-    se = float(np.sqrt(0.8 * 0.2 / n)) if n else float("nan")
-    return (
-        f"Over steps {int(table['step'].min())}-{int(table['step'].max())}, {model}'s CRPS is "
-        f"{abs(100 * skill):.1f}% {'below' if skill >= 0 else 'above'} the best baseline's "
-        f"({base}); {where}. Its 80% intervals held {100 * cover:.0f}% of {n} outcomes "
-        f"(binomial standard error {100 * se:.0f} points if they were independent; they are "
-        "not, months of one region depend on each other, so the error is larger)."
+    origins = f" ({ev.origins} origins)" if ev.origins else ""
+    text = (
+        f"Over steps {ev.steps}{origins}, {model}'s CRPS is "
+        f"{abs(100 * ev.skill):.1f}% {'below' if ev.skill >= 0 else 'above'} the best baseline's "
+        f"({ev.baseline}): a CRPS skill of {skill_words(ev)}; {where}. Its 80% intervals held "
+        f"{coverage_words(ev)}"
     )
+    if ev.calibration:
+        text += f": they have {ev.calibration.replace('too', 'been too')}"
+    if not origins:
+        return text + "."
+    return text + (
+        ". (Intervals: percentiles of a bootstrap over blocks of consecutive origins, which keeps "
+        "forecasts of overlapping months together.)"
+    )
+
+
+def evidence_clause(ev: StepEvidence | None, group: str) -> str:
+    """A forecast sentence's evidence at its own steps, for the summary: how the report model
+    did against the best baseline there (with the skill's interval) and, when the bootstrap
+    says its 80% intervals covered less (or more) than 80%, that they have been too narrow
+    (wide).
+
+    Parameters
+    ----------
+    ev : StepEvidence or None
+        :func:`step_evidence` at the sentence's steps.
+    group : str
+        The region's backtest group (focus, active or quiet).
+
+    Returns
+    -------
+    str
+        One sentence, empty without evidence.
+    """
+    if ev is None or not np.isfinite(ev.skill):
+        return ""
+    where = (
+        f"In the backtest at step{'s' if ev.first != ev.last else ''} {ev.steps} ({group} regions)"
+    )
+    if np.isfinite(ev.skill_low) and ev.skill_low > 0:
+        text = f"{where}, it beat the best baseline ({ev.baseline}): CRPS skill"
+    elif ev.skill < 0:
+        text = f"{where}, it was behind the best baseline ({ev.baseline}): CRPS skill"
+    else:
+        text = f"{where}, its CRPS skill against the best baseline ({ev.baseline}) is"
+    text += f" {skill_words(ev)}"
+    if ev.skill >= 0 and not ev.skill_low > 0:
+        text += ", an edge within its uncertainty"
+    if ev.calibration:
+        text += (
+            f"; its 80% intervals held {coverage_words(ev)}, so its intervals have "
+            f"{ev.calibration.replace('too', 'been too')}"
+        )
+    return text + "."
 
 
 def _step_list(steps: list[int]) -> str:

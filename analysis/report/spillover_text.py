@@ -17,9 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.formatting import format_probability
+from analysis.formatting import format_probability, join_words
 from analysis.models.onset_reference import training_words
-from analysis.report.region_text import evidence_skill, evidence_table
+from analysis.report.region_text import (
+    StepEvidence,
+    evidence_skill,
+    evidence_table,
+    skill_words,
+    step_evidence,
+)
 
 RISK_COLUMNS = {
     "region_id": "region",
@@ -161,8 +167,21 @@ def no_border_unit_sentence(
     )
 
 
+#: What "attributable to the focus" means, said once per report: where the share is first
+#: quoted (the overview) or in the section that defines it (the region report's Spillover
+#: section), never again in every sentence that quotes a share.
+SHARE_DEFINITION = "continue minus silenced, as a share of continue, per parameter draw"
+
+
+def _focus_names(contrast: Any) -> str:
+    """The focus regions of a scenario contrast by name, as the share sentences name them."""
+    names = contrast.regions.set_index("region_id")["region_name"]
+    return ", ".join(str(names.get(f, f)) for f in contrast.focus)
+
+
 def _share_clause(row: Any, key: str, focus: str, level: float) -> str:
-    """The spillover model's what-if as a share of its own continue scenario (no level)."""
+    """The spillover model's what-if as a share of its own continue scenario (no level); what
+    the share is, is defined once where the report first quotes it, not here."""
     share, low, high = (row.get(f"{key}_share{s}", float("nan")) for s in ("", "_low", "_high"))
     if not pd.notna(share):  # continue is 0 in every draw: nothing to attribute
         return ""
@@ -170,12 +189,11 @@ def _share_clause(row: Any, key: str, focus: str, level: float) -> str:
     if key == "expected":
         return (
             f"; in the spillover model, {_pct(share)} of the events expected there ({interval}) "
-            f"are attributable to {focus} (continue minus silenced, as a share of continue)"
+            f"are attributable to {focus}"
         )
     return (
         f"; in the spillover model, {_pct(share)} of the probability of an event there "
-        f"({interval}) is attributable to {focus} (the relative drop in P(at least one event) "
-        f"when {focus} is silenced)"
+        f"({interval}) is attributable to {focus}"
     )
 
 
@@ -221,9 +239,7 @@ def onset_unit_sentences(
     paths = risk.regions.set_index("region_id")
     quiet = onset.units.set_index("region_id") if onset is not None else pd.DataFrame()
     diff = contrast.regions.set_index("region_id") if contrast is not None else None
-    focus = ""
-    if contrast is not None:
-        focus = ", ".join(str(diff.loc[f, "region_name"]) for f in contrast.focus)
+    focus = _focus_names(contrast) if contrast is not None else ""
     out = []
     for r in region_ids:
         if r in quiet.index:
@@ -326,13 +342,36 @@ def onset_unit_sentences(
     return out
 
 
-def attributable_sentence(contrast: Any, targets: list[str] | None = None) -> str | None:
+def attributable_sentence(
+    contrast: Any,
+    targets: list[str] | None = None,
+    *,
+    evidence: StepEvidence | None = None,
+    defined_in: str | None = None,
+) -> str | None:
     """Share of the events the spillover model expects in each target country that is
     attributable to the focus regions: continue minus silenced over continue, on the country
     sums, per parameter draw on common random numbers, with its interval across draws.
 
     Only the share is quoted: the spillover model's own expected counts would be a second
     forecast beside the report model's.
+
+    Parameters
+    ----------
+    contrast : analysis.models.spillover_scenarios.ScenarioContrast or None
+    targets : list of str, optional
+        Country codes to quote (all of the contrast's without them).
+    evidence : StepEvidence, optional
+        The spillover model's own backtest (:func:`spillover_evidence`): when it is behind the
+        best baseline the sentence says so, since the shares then describe that model only.
+    defined_in : str, optional
+        Where the report defines the share (e.g. ``"the Spillover section"``): the sentence
+        points there instead of defining it (:data:`SHARE_DEFINITION`).
+
+    Returns
+    -------
+    str or None
+        None without a contrast or a target country with a share.
     """
     if contrast is None:
         return None
@@ -343,27 +382,97 @@ def attributable_sentence(contrast: Any, targets: list[str] | None = None) -> st
         c = c[c["expected_share"].notna()]
     if c.empty or "expected_share" not in c.columns:
         return None
-    names = contrast.regions.set_index("region_id")["region_name"]
-    focus = ", ".join(str(names.get(f, f)) for f in contrast.focus)
+    focus = _focus_names(contrast)
     pct = int(round(100 * contrast.level))
     parts = "; ".join(
         f"{r.country} {_pct(r.expected_share)} ({pct}% interval {_pct(r.expected_share_low)}-"
         f"{_pct(r.expected_share_high)})"
         for r in c.itertuples()
     )
-    return (
+    what = f"defined in {defined_in}" if defined_in else SHARE_DEFINITION
+    text = (
         f"Share of the events the spillover model expects over the next {contrast.horizon} "
-        f"periods that is attributable to {focus} (continue minus silenced, as a share of "
-        f"continue, per parameter draw): {parts}."
+        f"periods that is attributable to {focus} ({what}): {parts}."
     )
+    if evidence is not None and evidence.skill < 0:
+        text += (
+            f" That model forecast worse than the best baseline ({evidence.baseline}) in the "
+            "region reports' backtest, so the shares describe the model, not evidence that "
+            "events will spread."
+        )
+    return text
 
 
-def spillover_evidence_sentence(
-    card: dict[str, Any] | None, group: str, report_model: str, spillover: str = "spillover"
+def border_summary_sentence(
+    region_ids: list[str],
+    onset: Any,
+    risk: Any,
+    contrast: Any = None,
 ) -> str:
-    """The evidence behind the spillover shares: the spillover model's CRPS skill against the
-    best baseline on the report's own backtest (same origins, steps and group of regions),
-    beside the report model's.
+    """The summary's one sentence on the units across the border: which are already active and
+    which quiet, with the numbers left to the section that gives each unit's sentence
+    (:func:`onset_unit_sentences`), which the caller names or links after it.
+
+    Parameters
+    ----------
+    region_ids : list of str
+        The units (:func:`cross_border_units`).
+    onset : analysis.models.onset_forecast.OnsetForecast or None
+        Its quiet units are the quiet ones; without it units are not told apart.
+    risk : analysis.models.risk.PathRisk
+        Names and countries of the other units.
+    contrast : analysis.models.spillover_scenarios.ScenarioContrast, optional
+        Given when the section quotes the shares attributable to the focus regions.
+
+    Returns
+    -------
+    str
+        Ends with "is in" or "are in" for the caller's section name; empty without units.
+    """
+    paths = risk.regions.set_index("region_id")
+    quiet_ids = set(onset.units["region_id"]) if onset is not None else set()
+    quiet, active = [], []
+    for r in region_ids:
+        if r in quiet_ids:
+            row = onset.units.set_index("region_id").loc[r]
+            quiet.append(f"{row['region_name']} ({row['country']})")
+        elif r in paths.index:
+            active.append(f"{paths.loc[r, 'region_name']} ({paths.loc[r, 'country']})")
+    if not quiet and not active:
+        return ""
+    if onset is None:
+        head = f"Across the border, {join_words(active)}"
+    else:
+        said = []
+        if active:
+            said.append(
+                f"{join_words(active)} {'is' if len(active) == 1 else 'are'} already active"
+            )
+        if quiet:
+            said.append(
+                f"{join_words(quiet)} {'has' if len(quiet) == 1 else 'have'} had no event in "
+                f"{onset.quiet} periods"
+            )
+        head = "Across the border, " + ", and ".join(said)
+    one = len(quiet) + len(active) == 1
+    what = ["its forecast" if one else "their forecasts"]
+    if contrast is not None:
+        what.append(f"the share{'' if one else 's'} attributable to {_focus_names(contrast)}")
+    if quiet:
+        what.append("the evidence for the onset probabilities")
+    return f"{head}: {join_words(what)} {'is' if what == ['its forecast'] else 'are'} in"
+
+
+def spillover_evidence(
+    card: dict[str, Any] | None,
+    group: str,
+    spillover: str = "spillover",
+    scores: pd.DataFrame | None = None,
+) -> StepEvidence | None:
+    """The spillover model's own evidence on the report's backtest (same origins, steps and
+    group of regions as the report model's): pooled skill against the group's best baseline,
+    with its interval when the per-forecast ``scores`` are given
+    (:func:`analysis.report.region_text.step_evidence`).
 
     Parameters
     ----------
@@ -372,32 +481,64 @@ def spillover_evidence_sentence(
         the spillover model as the study chose it.
     group : str
         The region's group (focus, active or quiet).
+    spillover : str
+        The spillover model's name in the card.
+    scores : DataFrame, optional
+        The backtest's per-forecast scores.
+
+    Returns
+    -------
+    StepEvidence or None
+        None without rows for the spillover model in this group, or without a skill (a group
+        whose baseline CRPS is 0).
+    """
+    if not card:
+        return None
+    table = evidence_table(card, spillover, group)
+    ev = step_evidence(table, scores, spillover, group) if not table.empty else None
+    return ev if ev is not None and np.isfinite(ev.skill) else None
+
+
+def spillover_evidence_sentence(
+    card: dict[str, Any] | None,
+    group: str,
+    report_model: str,
+    spillover: str = "spillover",
+    scores: pd.DataFrame | None = None,
+) -> str:
+    """The evidence behind the spillover shares: the spillover model's CRPS skill against the
+    best baseline on the report's own backtest (:func:`spillover_evidence`), beside the report
+    model's (pooled the same way; its interval is in the Evidence section).
+
+    Parameters
+    ----------
+    card : dict or None
+        :func:`analysis.evaluation.scorecard` of the study's evidence backtest.
+    group : str
+        The region's group (focus, active or quiet).
     report_model : str
         The name in the card of the model the report's forecasts come from.
     spillover : str
         The spillover model's name in the card.
+    scores : DataFrame, optional
+        The backtest's per-forecast scores, for the interval of the skill.
 
     Returns
     -------
     str
         Empty when the card has no rows for the spillover model in this group.
     """
-    if not card:
+    ev = spillover_evidence(card, group, spillover, scores)
+    if ev is None:
         return ""
-    spill = evidence_table(card, spillover, group)
-    if spill.empty:
-        return ""
-    skill = evidence_skill(spill)
-    if not np.isfinite(skill):
-        return ""
-    own = evidence_table(card, report_model, group)
-    steps = f"{int(spill['step'].min())}-{int(spill['step'].max())}"
+    skill = ev.skill
     text = (
-        f"Evidence for the spillover model behind the shares: over steps {steps} of this "
-        f"report's backtest ({int(spill['outcomes'].sum())} outcomes in the {group} regions), "
+        f"Evidence for the spillover model behind the shares: over steps {ev.steps} of this "
+        f"report's backtest ({ev.outcomes} outcomes in the {group} regions), "
         f"its CRPS is {abs(100 * skill):.1f}% {'below' if skill >= 0 else 'above'} the best "
-        f"baseline's ({spill['best baseline'].iloc[0]})"
+        f"baseline's ({ev.baseline}), a CRPS skill of {skill_words(ev)}"
     )
+    own = evidence_table(card, report_model, group)
     mine = evidence_skill(own) if not own.empty else math.nan
     if np.isfinite(mine):
         text += (

@@ -55,7 +55,10 @@ def pit_histogram(study_path: str | os.PathLike[str], quarter: str, group: str) 
     Returns
     -------
     Picture
-        The figure of :func:`analysis.plots.pit_histogram`, rendered.
+        The figure of :func:`analysis.plots.pit_histogram`, rendered, titled with the group's
+        model (:meth:`analysis.report.context.StudyResults.model_for`: ``auto`` and the
+        candidates of the focus regions, or of the other regions for the active and quiet
+        groups).
     """
     from analysis import plots
 
@@ -63,7 +66,9 @@ def pit_histogram(study_path: str | os.PathLike[str], quarter: str, group: str) 
         shared = context.results(study_path, quarter)
         scores = shared.backtest.scores
         sub = scores[(scores["group"] == group) & (scores["model"] == shared.chosen)]
-        return picture(plots.pit_histogram({shared.chosen: sub["pit"]}))
+        # titled with the group's own candidates, as the summary names them (the whole label
+        # named every group's candidates and was clipped)
+        return picture(plots.pit_histogram({shared.model_for(group == "focus"): sub["pit"]}))
 
     return _memo("pit_figure", study_path, quarter, (group,), draw)
 

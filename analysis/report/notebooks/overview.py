@@ -104,9 +104,14 @@ show.markdown(
 )
 # country-level P(any) saturates once a country has active units: the change attributable to
 # the focus is stated as the share of the spillover model's expected events (continue minus
-# silenced over continue, paired draws), never as that model's own counts
+# silenced over continue, paired draws), never as that model's own counts, and with that
+# model's own evidence on the focus regions when it is behind the best baseline
 attributable = spillover_text.attributable_sentence(
-    shared.scenarios, list(ctx.study.spillover_targets)
+    shared.scenarios,
+    list(ctx.study.spillover_targets),
+    evidence=spillover_text.spillover_evidence(
+        shared.scorecard, "focus", scores=shared.backtest.scores
+    ),
 )
 if attributable:
     show.markdown("{sentence}", sentence=attributable)

@@ -44,6 +44,16 @@ growth_results = [study_growth.results[(region_id, a, b)] for a, b in comparison
 shared = context.results(study, quarter)
 next_quarter = risk.window_forecast(shared.forecast, region_id, steps=3)
 whole = risk.window_forecast(shared.forecast, region_id, steps=ctx.study.horizon)
+# the Evidence section's backtest, read once: the summary quotes it at each sentence's steps
+card = shared.scorecard
+group = region_text.region_group(shared.backtest, region_id)
+evidence = region_text.evidence_table(card, shared.chosen, group)
+evidence_at = {
+    w.steps: region_text.step_evidence(
+        evidence, shared.backtest.scores, shared.chosen, group, (1, w.steps)
+    )
+    for w in (next_quarter, whole)
+}
 show.record(
     forecast_model=shared.model,
     forecast_mean_3=next_quarter.mean,
@@ -66,38 +76,38 @@ if growth_rows is None:
     show.markdown("- No growth comparison of the study falls inside this report's window.")
 # the candidates of this region's group only; both groups' are in the Forecast section
 model_here = shared.model_for(region_id in ctx.study.focus)
-show.markdown(
-    "- {sentence}.",
-    sentence=region_text.forecast_sentence(next_quarter, region_name, model_here),
-)
-show.markdown(
-    "- {sentence}.",
-    sentence=region_text.forecast_sentence(whole, region_name, "same"),
-)
+# each forecast with its evidence at its own steps (the Evidence section's backtest)
+for window, named in ((next_quarter, model_here), (whole, "same")):
+    show.markdown(
+        "- {sentence}. {evidence}",
+        sentence=region_text.forecast_sentence(window, region_name, named),
+        evidence=region_text.evidence_clause(evidence_at[window.steps], group),
+    )
 # Country-level P(at least one event) saturates once a country has active units: the summary
-# states onset for quiet units, counts for active ones and, from the spillover model, only the
-# share attributable to the focus (one model's levels per report).
-attributable = spillover_text.attributable_sentence(
-    shared.scenarios, list(ctx.study.spillover_targets)
+# quotes, from the spillover model, only the share attributable to the focus (one model's
+# levels per report), with that model's own evidence when it is behind the best baseline; the
+# units across the border get one sentence that points to their section.
+is_focus = region_id in ctx.study.focus
+spillover_evidence = spillover_text.spillover_evidence(
+    card, group, scores=shared.backtest.scores
 )
-if attributable and region_id in ctx.study.focus:
+attributable = spillover_text.attributable_sentence(
+    shared.scenarios, list(ctx.study.spillover_targets), evidence=spillover_evidence,
+    defined_in="the Spillover section",
+)
+if attributable and is_focus:
     show.markdown("- {sentence}", sentence=attributable)
 border_units = spillover_text.cross_border_units(
     region_id, data.boundaries, list(ctx.study.spillover_targets), within=study_ids
 )
-onset_headline = spillover_text.onset_headlined(shared.onset_backtest)
-unit_sentences = spillover_text.onset_unit_sentences(
-    border_units, shared.onset, shared.risk, headline=onset_headline,
-    contrast=shared.scenarios if region_id in ctx.study.focus else None,
-    established=spillover_text.onset_edge_established(shared.onset_backtest),
-    from_onset=shared.onset_driven,
+border = spillover_text.border_summary_sentence(
+    border_units, shared.onset, shared.risk, shared.scenarios if is_focus else None
 )
-for sentence in unit_sentences:
-    show.markdown("- {sentence}", sentence=sentence)
-if border_units and not onset_headline:
+if border:
     show.markdown(
-        "- {sentence}",
-        sentence=spillover_text.onset_evidence_sentence(shared.onset_backtest, shared.onset_reason),
+        "- {sentence} the section [Onset and continued activity across the border]"
+        "(#Onset-and-continued-activity-across-the-border).",
+        sentence=border,
     )
 
 # %% [markdown]
@@ -106,7 +116,9 @@ if border_units and not onset_headline:
 # %%
 if ctx.study.attribution:
     show.markdown("Data source: {text}", text=ctx.study.attribution)
-show.table(region_text.data_summary(events, panel, region_id, data.inputs, data.set_aside))
+show.table(
+    region_text.data_summary(events, panel, region_id, data.inputs, data.selection, quarter)
+)
 
 # %%
 actors = region_text.actor_sentence(
@@ -176,8 +188,9 @@ show.figure(
 # simpler model when the difference is within Monte Carlo error. Totals are sums over each
 # path, so their intervals carry the dependence between months. Regions with no event in the
 # study's quiet window (a region's own silent past says little about how conflict reaches it)
-# have an event within the horizon in the share of paths the onset model gives, fitted on every
-# unit the data files cover, each such path what followed a real first event; where that model
+# have an event within the horizon in the share of paths that the onset model gives (fitted on
+# every unit the data files cover, whatever its backtest in the onset evidence says), and each
+# of those paths replays what followed an observed first event; where that model
 # cannot be fitted, the regions other than the focus are forecast half by the chosen model and
 # half by the reference class (what followed, at the 36 latest origins whose outcomes are
 # known, in regions that were as quiet, beside fighting or not as the region is now). The
@@ -192,7 +205,7 @@ show.markdown(
         context.FORECAST_MODEL, shared.plan_label(True), shared.plan_label(False),
         shared.model_for(True),
     ),
-    reason=shared.evidence.get("reason", "no choice was needed"),
+    reason=region_text.choice_sentence(shared.evidence),
 )
 show.figure(
     plots.fan_chart(panel, shared.forecast, region_id, title=f"{region_name}: forecast"),
@@ -220,8 +233,6 @@ show.markdown(
         context.METHODS_HORIZON,
     ),
 )
-group = region_text.region_group(shared.backtest, region_id)
-card = shared.scorecard
 show.markdown(
     "{name} is in the **{group}** group; {n} rolling origins, {first} to {last}.",
     name=region_name,
@@ -230,8 +241,10 @@ show.markdown(
     first=card["origins"][0],
     last=card["origins"][1],
 )
-evidence = region_text.evidence_table(card, shared.chosen, group)
-show.markdown("{sentence}", sentence=region_text.evidence_verdict(evidence, "the report model"))
+show.markdown(
+    "{sentence}",
+    sentence=region_text.evidence_verdict(evidence_at[whole.steps], "the report model"),
+)
 show.table(evidence, float_format="{:,.3f}")
 show.figure(
     study_figures.pit_histogram(study, quarter, group),  # one per group, drawn once a study
@@ -245,22 +258,29 @@ show.figure(
 # Expected events over the horizon and the probability of at least one event in this region
 # and its neighbours, from the same paths as the forecast above. The endemic-epidemic
 # spillover model (Held, Höhle and Hofmann 2005) adds the share of each region's expected
-# count that comes from its neighbours' last counts, one period ahead; the shares attributable
-# to the focus in the sentences are that model's what-if over the horizon, in which the focus's
-# events also travel through other regions, so they can be larger. Both are what-ifs of a
-# model, not forecasts. The spillover model is backtested beside the report model on the
-# same origins and steps; the sentence below the table gives its skill, and where it is
-# negative the shares describe the model, not evidence that events will spread.
+# count that comes from its neighbours' last counts, one period ahead.
+#
+# The **share attributable to the focus**, which the reports of focus regions quote (in the
+# summary for each target country, below for each unit across the border), is that model's
+# what-if over the horizon: the events it expects if the focus's events continue, minus those
+# it expects if they are silenced, as a share of the former, computed per parameter draw on
+# common random numbers, with a 90% interval across draws; for a quiet unit, the same relative
+# drop in its probability of at least one event. The focus's events also travel through other
+# regions in that what-if, so this share can be larger than the one-period neighbour share.
+# Both are what-ifs of a model, not forecasts, and only shares are quoted: every level shown is
+# the report model's. The spillover model is backtested beside the report model on the same
+# origins and steps; the sentence below the table gives its skill, and where it is negative the
+# shares describe the model, not evidence that events will spread.
 
 # %%
 show.table(
     spillover_text.risk_table(shared.risk, around, shared.spillover), float_format="{:,.2f}"
 )
-if attributable and region_id in ctx.study.focus:
-    show.markdown("{sentence}", sentence=attributable)
-spillover_evidence = spillover_text.spillover_evidence_sentence(card, group, shared.chosen)
-if spillover_evidence:  # the table's neighbour shares come from it too
-    show.markdown("{sentence}", sentence=spillover_evidence)
+spillover_sentence = spillover_text.spillover_evidence_sentence(
+    card, group, shared.chosen, scores=shared.backtest.scores
+)
+if spillover_sentence:  # the table's neighbour shares come from it too
+    show.markdown("{sentence}", sentence=spillover_sentence)
 if region_id in ctx.study.focus:
     show.figure(
         plots.region_map(
@@ -282,17 +302,25 @@ if region_id in ctx.study.focus:
 # maps. Where the onset model (a penalised binary regression on neighbourhood, country and
 # history features; its interval carries parameter uncertainty) can be fitted, on every unit of
 # the countries the data files cover rather than on this study's units alone (one study holds
-# too few first events to learn from), those paths take the probability from it, and each
-# unit's sentence says so; elsewhere the onset model is quoted beside them as a check. It is
-# quoted when it beat the naive rules on this study's own first events (below). Units already
-# active get
-# their **expected count** (median and 90% interval) from the report model's paths: for them
-# "at least one event" is near certain and says nothing. The change attributable to the focus
-# region is the spillover model's "continue" minus "silenced" scenario, paired by parameter
-# draw on common random numbers, and is quoted only as a share of that model's own "continue"
-# expectation (the levels shown are the report model's).
+# too few first events to learn from), those paths take their probability from it, whatever
+# its backtest below says, and the unit's sentence says so; elsewhere the paths are the report
+# model's own. A unit's sentence quotes the onset model's interval (or, where the paths do not
+# come from it, its probability beside theirs as a check) only when it had a lower Brier score
+# than every naive rule on this study's own first events (below), and says whether that edge
+# is established (more than two standard errors) or not; otherwise it says the onset
+# probability is not headlined. Units already active get their **expected count** (median and
+# 90% interval) from the report model's paths: for them "at least one event" is near certain
+# and says nothing. The shares attributable to the focus are the spillover model's, as defined
+# above.
 
 # %%
+unit_sentences = spillover_text.onset_unit_sentences(
+    border_units, shared.onset, shared.risk,
+    headline=spillover_text.onset_headlined(shared.onset_backtest),
+    contrast=shared.scenarios if is_focus else None,
+    established=spillover_text.onset_edge_established(shared.onset_backtest),
+    from_onset=shared.onset_driven,
+)
 for sentence in unit_sentences:
     show.markdown("- {sentence}", sentence=sentence)
 no_border = spillover_text.no_border_unit_sentence(
