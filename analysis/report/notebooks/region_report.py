@@ -358,10 +358,10 @@ if shared.onset_backtest and shared.onset_backtest.get("available"):
 # %%
 show.markdown(
     "Every model a report can use (`auto` and the spillover model as configured included) is "
-    "scored at horizons 1-{h} for focus, active and quiet regions in the study's "
+    "scored at the reports' steps 1-{h} for focus, active and quiet regions in the study's "
     "[methods appendix](methods.html), rendered beside this report by `conflict-trends report` "
     "and `conflict-trends batch`; the model assumptions and known limits are stated there too.",
-    h=context.METHODS_HORIZON,
+    h=min(ctx.study.horizon, context.METHODS_HORIZON),
 )
 
 # %% [markdown]
