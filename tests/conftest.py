@@ -51,3 +51,28 @@ def demo_study_path(demo_dir: Path, tmp_path_factory) -> Path:
     path = folder / "demo.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path
+
+
+def _small_strided_backtest(n_regions: int, seed: int):
+    """A backtest of four baselines on ``n_regions`` Poisson series of different levels
+    (48 months), origins 3 periods apart from 2017-06, 6 steps, the first two regions the
+    focus: the late steps of the last origins are unscored, so steps differ in outcomes."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis.evaluation import backtest
+    from analysis.models.forecast import History
+
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(rng.uniform(0.5, 4, n_regions)[:, None], size=(n_regions, 48))
+    history = History(counts.astype(np.int64), tuple(f"XX-{i}" for i in range(n_regions)),
+                      pd.date_range("2015-01-01", periods=48, freq="MS"))  # fmt: skip
+    return backtest(history, ["zero", "last_value", "recent_mean_3", "nb_climatology"],
+                    start="2017-06", horizon=6, n_samples=100, seed=1, stride=3,
+                    focus=["XX-0", "XX-1"])  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def small_strided_backtest():
+    """:func:`_small_strided_backtest`, called with the number of regions and a seed."""
+    return _small_strided_backtest

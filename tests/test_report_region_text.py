@@ -258,20 +258,13 @@ def test_evidence_clause_says_how_the_forecast_did_at_its_own_steps() -> None:
     assert region_text.evidence_clause(_evidence(skill=float("nan")), "focus") == ""
 
 
-def test_step_evidence_pools_the_backtest_as_its_scorecard_does() -> None:
+def test_step_evidence_pools_the_backtest_as_its_scorecard_does(small_strided_backtest) -> None:
     """The region report's skill is the scorecard's (every forecast weighted the same), so a
     step with fewer outcomes does not count as much as one with more; the interval comes from
     the same backtest's per-forecast scores."""
-    from analysis.evaluation import backtest, bootstrap_skill, scorecard
-    from analysis.models.forecast import History
+    from analysis.evaluation import bootstrap_skill, scorecard
 
-    rng = np.random.default_rng(3)
-    counts = rng.poisson(rng.uniform(0.5, 4, 8)[:, None], size=(8, 48)).astype(np.int64)
-    history = History(counts, tuple(f"XX-{i}" for i in range(8)),
-                      pd.date_range("2015-01-01", periods=48, freq="MS"))  # fmt: skip
-    bt = backtest(history, ["zero", "last_value", "recent_mean_3", "nb_climatology"],
-                  start="2017-06", horizon=6, n_samples=100, seed=1, stride=3,
-                  focus=["XX-0", "XX-1"])  # fmt: skip
+    bt = small_strided_backtest(8, seed=3)
     card = scorecard(bt, paired=False)
     table = region_text.evidence_table(card, "recent_mean_3", "focus")
     assert table["outcomes"].nunique() > 1  # the late steps of the last origins are unscored

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -396,19 +395,14 @@ def test_spillover_evidence_sentence_quotes_its_skill_beside_the_report_models()
     assert spillover_text.spillover_evidence_sentence(None, "focus", "ensemble_local") == ""
 
 
-def test_spillover_evidence_gives_the_skill_its_interval_from_the_scores() -> None:
+def test_spillover_evidence_gives_the_skill_its_interval_from_the_scores(
+    small_strided_backtest,
+) -> None:
     """With the backtest's per-forecast scores the skill is quoted with its bootstrap interval,
     pooled over every forecast as in the scorecard."""
-    from analysis.evaluation import backtest, scorecard
-    from analysis.models.forecast import History
+    from analysis.evaluation import scorecard
 
-    rng = np.random.default_rng(5)
-    counts = rng.poisson(rng.uniform(0.5, 4, 6)[:, None], size=(6, 48)).astype(np.int64)
-    history = History(counts, tuple(f"XX-{i}" for i in range(6)),
-                      pd.date_range("2015-01-01", periods=48, freq="MS"))  # fmt: skip
-    bt = backtest(history, ["zero", "last_value", "recent_mean_3", "nb_climatology"],
-                  start="2017-06", horizon=6, n_samples=100, seed=1, stride=3,
-                  focus=["XX-0", "XX-1"])  # fmt: skip
+    bt = small_strided_backtest(6, seed=5)
     card = scorecard(bt, paired=False)
     ev = spillover_text.spillover_evidence(card, "focus", "recent_mean_3", bt.scores)
     assert ev is not None and ev.skill_low < ev.skill < ev.skill_high
