@@ -182,6 +182,45 @@ def first_steps(bt: BacktestResult, steps: int) -> BacktestResult:
     return replace(bt, scores=kept, horizon=int(steps))
 
 
+def combine_backtests(first: BacktestResult, second: BacktestResult) -> BacktestResult:
+    """One backtest of both results' models: the same origins, steps, samples and seed, so
+    every model keeps the forecasts and scores it had (common random numbers per origin).
+
+    The reports' evidence backtest and the methods appendix's extra models are run apart and
+    joined here, so a model scored in both places gives one number.
+
+    Parameters
+    ----------
+    first, second : BacktestResult
+        Backtests with the same origins, horizon, sample count and seed, and no model in both.
+
+    Returns
+    -------
+    BacktestResult
+        ``first``'s models, then ``second``'s; ``first``'s ``meta``.
+
+    Raises
+    ------
+    InputError
+        When the two differ in origins, horizon, samples or seed, or share a model.
+    """
+    for attr in ("origins", "horizon", "n_samples", "seed"):
+        if getattr(first, attr) != getattr(second, attr):
+            raise InputError(
+                f"cannot combine backtests with different {attr}: "
+                f"{getattr(first, attr)!r} and {getattr(second, attr)!r}"
+            )
+    shared = set(first.models) & set(second.models)
+    if shared:
+        raise InputError(f"cannot combine backtests that both score {sorted(shared)}")
+    return replace(
+        first,
+        scores=pd.concat([first.scores, second.scores], ignore_index=True),
+        models=(*first.models, *second.models),
+        is_baseline={**first.is_baseline, **second.is_baseline},
+    )
+
+
 def _rows(result: ForecastResult, frame: pd.DataFrame) -> np.ndarray:
     pos = {r: i for i, r in enumerate(result.region_ids)}
     return frame["region_id"].map(pos).to_numpy()

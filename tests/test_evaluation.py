@@ -298,3 +298,24 @@ def _m_against_b(scores: pd.DataFrame) -> dict:
     from analysis.evaluation import bootstrap_skill
 
     return bootstrap_skill(scores, "m", "b")
+
+
+def test_combine_backtests_refuses_runs_that_differ():
+    import pandas as pd
+
+    from analysis import evaluation
+    from analysis.errors import InputError
+
+    origins = tuple(pd.date_range("2022-01-01", periods=3, freq="3MS"))
+
+    def result(names, horizon=12):
+        frame = pd.DataFrame({"model": list(names), "crps": 1.0})
+        return evaluation.BacktestResult(frame, tuple(names), dict.fromkeys(names, True),
+                                         origins, horizon, 200, 0)  # fmt: skip
+
+    both = evaluation.combine_backtests(result(["a"]), result(["b", "c"]))
+    assert both.models == ("a", "b", "c") and len(both.scores) == 3
+    with pytest.raises(InputError, match="horizon"):
+        evaluation.combine_backtests(result(["a"]), result(["b"], horizon=6))
+    with pytest.raises(InputError, match="both score"):
+        evaluation.combine_backtests(result(["a"]), result(["a"]))

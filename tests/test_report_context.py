@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -83,45 +82,51 @@ def test_study_results_are_keyed_by_data_bytes_version_and_quarter(
     assert context.study_key("results", study, "2024Q4").version != key.version
 
 
-def test_methods_backtest_scores_every_appendix_model_once(demo_study_path, monkeypatch, tmp_path):
-    """The appendix's backtest is study-level: computed once, then read from memory or disk."""
+def test_methods_backtest_extends_the_reports_evidence_run(demo_study_path, monkeypatch, tmp_path):
+    """The appendix's backtest is the reports' evidence run (report model, spillover model,
+    baselines: one number per model in both places) plus the appendix's other models on the
+    same origins, steps, samples and seed; study-level, computed once, then memory or disk."""
+    import pandas as pd
+
     from analysis import evaluation
     from analysis.report import context, methods_text
 
     monkeypatch.setenv(context.CACHE_ENV, str(tmp_path / "cache"))
-    calls, spill = [], []
+    origins = tuple(pd.date_range("2022-01-01", periods=12, freq="3MS"))
+
+    def result(names):
+        frame = pd.DataFrame({"model": list(names), "crps": 1.0})
+        return evaluation.BacktestResult(frame, tuple(names), dict.fromkeys(names, False),
+                                         origins, 12, 200, 7)  # fmt: skip
+
+    reports = ("auto", "spillover", *context.BASELINES)
+    calls = []
 
     def fake_backtest(panel, models, **kwargs):
-        calls.append(([m.name for m in models], kwargs, [m for m in models if m.name == "auto"]))
-        spill.extend(m for m in models if m.name == "spillover")
-        return {"models": tuple(m.name for m in models), "horizon": kwargs["horizon"]}
+        calls.append(([m.name for m in models], kwargs))
+        return result([m.name for m in models])
 
     monkeypatch.setattr(evaluation, "backtest", fake_backtest)
-    # the spillover model is scored with the settings the study chose, not the defaults
-    chosen = {"endemic_effects": "region_in_country", "damping": 0.6}
     monkeypatch.setattr(
-        context, "results", lambda *a, **k: SimpleNamespace(spillover_settings=chosen)
+        context, "results", lambda *a, **k: SimpleNamespace(backtest_all=result(reports))
     )
     context._METHODS.clear()
     first = context.methods_backtest(demo_study_path)
-    assert first["models"] == tuple(methods_text.METHOD_MODELS)
-    assert calls[0][1]["horizon"] == 12 and calls[0][1]["stride"] == methods_text.METHOD_STRIDE
-    assert (spill[0].endemic_effects, spill[0].damping) == ("region_in_country", 0.6)
-    assert context.methods_backtest(demo_study_path) == first  # memory
+    assert sorted(first.models) == sorted(set(methods_text.METHOD_MODELS) | set(reports))
+    assert first.models[: len(reports)] == reports  # the reports' run, unchanged
+    ((names, kwargs),) = calls
+    assert not set(names) & set(reports)
+    assert (kwargs["start"], kwargs["horizon"], kwargs["n_samples"], kwargs["seed"]) == (
+        origins[0],
+        12,
+        200,
+        7,
+    )
+    assert kwargs["stride"] == context.EVIDENCE_STRIDE == methods_text.METHOD_STRIDE
+    assert context.methods_backtest(demo_study_path).models == first.models  # memory
     context._METHODS.clear()
-    assert context.methods_backtest(demo_study_path) == first  # disk
+    assert context.methods_backtest(demo_study_path).models == first.models  # disk
     assert len(calls) == 1
-    context._METHODS.clear()
-    # a study whose reports forecast 6 periods: the appendix scores 12 steps of the `auto` those
-    # reports use (choosing at steps 1-6), not of a 12-step variant
-    import yaml
-
-    raw = yaml.safe_load(Path(demo_study_path).read_text())
-    six = Path(tmp_path) / "six.yaml"
-    six.write_text(yaml.safe_dump({**raw, "horizon": 6}, sort_keys=False))
-    context.methods_backtest(six)
-    (auto,) = calls[-1][2]
-    assert calls[-1][1]["horizon"] == 12 and auto.horizon == 6 and calls[0][2][0].horizon == 12
     context._METHODS.clear()
 
 

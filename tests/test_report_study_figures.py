@@ -35,7 +35,7 @@ def figures(demo_study_path, monkeypatch, tmp_path):
     }
     shared = SimpleNamespace(
         backtest=SimpleNamespace(scores=scores),
-        chosen="local_level",
+        evidence_model="local_level",
         onset_backtest=onset,
         model_for=lambda is_focus: (
             f"auto (local_level for the {'focus' if is_focus else 'others'})"

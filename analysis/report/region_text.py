@@ -513,26 +513,17 @@ def region_group(bt: Any, region_id: str) -> str:
     return str(last["group"].iloc[0]) if len(last) else "quiet"
 
 
-def evidence_scope_sentence(
-    chosen: str, origins: int, stride: int, horizon: int, methods_horizon: int
-) -> str:
-    """What the region report's evidence table scores, and why it is optimistic.
-
-    The table backtests ``auto.restricted_to(fitted)``: the candidates ``auto`` chose on the
-    full history, refitted at every origin. The choice itself saw the scored periods, so the
-    scores flatter it; the methods appendix scores ``auto`` with its choice redone at every
-    origin.
+def evidence_scope_sentence(origins: int, stride: int, horizon: int) -> str:
+    """What the region report's evidence table scores: ``auto`` as the reports run it, its
+    choice of candidates and spread calibration redone at every origin from the history
+    before it (the methods appendix's backtest, at the report's steps).
 
     Parameters
     ----------
-    chosen : str
-        The candidates ``auto`` chose (its fitted label).
     origins, stride : int
         Origins span the last ``origins`` periods, one every ``stride`` periods.
     horizon : int
         Steps scored here (the report's horizon).
-    methods_horizon : int
-        Steps the methods appendix scores.
 
     Returns
     -------
@@ -541,15 +532,13 @@ def evidence_scope_sentence(
     """
     every = "every period" if stride == 1 else f"every {_ordinal(stride)} period"
     return (
-        f"What is scored: the candidates auto chose on the full history ({chosen}), refitted "
-        f"at rolling origins over the last {origins} periods ({every}) and scored on what "
-        f"happened next at steps 1-{horizon}, for the regions of this region's group (focus, "
-        "active or quiet): CRPS against the best baseline of the ladder (skill above 0 means "
-        "better), and the share of outcomes inside the central 80% of the forecast (randomised "
-        "PIT, so 0.80 is calibrated). The choice of candidates was made once, on the full "
-        "history including the periods scored here, so this evidence is optimistic; the "
-        "methods appendix scores auto with its choice redone at every origin, at steps "
-        f"1-{methods_horizon}."
+        f"What is scored: auto as this report runs it, refitted at rolling origins over the "
+        f"last {origins} periods ({every}), each time choosing its candidates and calibrating "
+        "their spread on the history before that origin only, and scored on what happened "
+        f"next at steps 1-{horizon}, for the regions of this region's group (focus, active or "
+        "quiet): CRPS against the best baseline of the ladder (skill above 0 means better), "
+        "and the share of outcomes inside the central 80% of the forecast (randomised PIT, so "
+        "0.80 is calibrated). These are the methods appendix's scores at these steps."
     )
 
 

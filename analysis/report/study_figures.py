@@ -65,7 +65,7 @@ def pit_histogram(study_path: str | os.PathLike[str], quarter: str, group: str) 
     def draw() -> Picture:
         shared = context.results(study_path, quarter)
         scores = shared.backtest.scores
-        sub = scores[(scores["group"] == group) & (scores["model"] == shared.chosen)]
+        sub = scores[(scores["group"] == group) & (scores["model"] == shared.evidence_model)]
         # titled with the group's own candidates, as the summary names them (the whole label
         # named every group's candidates and was clipped)
         return picture(plots.pit_histogram({shared.model_for(group == "focus"): sub["pit"]}))

@@ -47,10 +47,10 @@ whole = risk.window_forecast(shared.forecast, region_id, steps=ctx.study.horizon
 # the Evidence section's backtest, read once: the summary quotes it at each sentence's steps
 card = shared.scorecard
 group = region_text.region_group(shared.backtest, region_id)
-evidence = region_text.evidence_table(card, shared.chosen, group)
+evidence = region_text.evidence_table(card, shared.evidence_model, group)
 evidence_at = {
     w.steps: region_text.step_evidence(
-        evidence, shared.backtest.scores, shared.chosen, group, (1, w.steps)
+        evidence, shared.backtest.scores, shared.evidence_model, group, (1, w.steps)
     )
     for w in (next_quarter, whole)
 }
@@ -226,11 +226,7 @@ if switched:
 show.markdown(
     "{sentence} ([methods appendix](methods.html))",
     sentence=region_text.evidence_scope_sentence(
-        shared.chosen,
-        context.EVIDENCE_ORIGINS,
-        context.EVIDENCE_STRIDE,
-        ctx.study.horizon,
-        context.METHODS_HORIZON,
+        context.EVIDENCE_ORIGINS, context.EVIDENCE_STRIDE, ctx.study.horizon
     ),
 )
 show.markdown(
@@ -277,7 +273,7 @@ show.table(
     spillover_text.risk_table(shared.risk, around, shared.spillover), float_format="{:,.2f}"
 )
 spillover_sentence = spillover_text.spillover_evidence_sentence(
-    card, group, shared.chosen, scores=shared.backtest.scores
+    card, group, shared.evidence_model, scores=shared.backtest.scores
 )
 if spillover_sentence:  # the table's neighbour shares come from it too
     show.markdown("{sentence}", sentence=spillover_sentence)
