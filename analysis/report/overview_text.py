@@ -108,8 +108,8 @@ def ranking_sentence(rank: pd.DataFrame, top: int = 20) -> str:
     the study's regions it shows."""
     shown = min(top, len(rank))
     text = (
-        "Regions are ranked by the growth we are sure of: the lower bound of the headline 95% "
-        "interval of the latest growth ratio (the region reports' interval, allowing for "
+        "Regions are ranked by the lower bound of the headline 95% interval of the latest "
+        "growth ratio (the region reports' interval, allowing for "
         "overdispersion and month-to-month dependence), then P(surge), P(at least 1) and "
         "recent events."
     )
@@ -124,7 +124,7 @@ def ranking_sentence(rank: pd.DataFrame, top: int = 20) -> str:
         text += (
             f" Where the interval's limits are more than {UNINFORMATIVE_SPAN:g}-fold apart "
             f"({', '.join(wide)}), the region had few events in months that depend on each "
-            "other: its ratio is not measured, and it ranks low for that reason."
+            "other: its ratio is not measured, whatever its place in the ranking."
         )
     if "p_value_bh" in rank.columns:
         text += (
