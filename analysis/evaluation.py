@@ -83,6 +83,7 @@ def backtest(
     min_train: int = 24,
     focus: Sequence[str] = (),
     stride: int = 1,
+    surge_factor: float | None = None,
 ) -> BacktestResult:
     """Rolling-origin backtest: refit each model at every origin and score steps 1..horizon.
 
@@ -105,6 +106,10 @@ def backtest(
         Region ids marked ``focus`` in the scores (``group`` is focus, active or quiet).
     stride : int
         Every ``stride``-th origin only (counted back from the last).
+    surge_factor : float, optional
+        Also score each model's P(surge) over the first :data:`SURGE_STEPS` steps (the
+        overview's alert number, :func:`analysis.models.risk.surge_probability`, with this
+        factor) against whether the surge happened: ``meta["surge"]`` (:func:`_surge_rows`).
 
     Returns
     -------
@@ -123,6 +128,7 @@ def backtest(
     )
     is_focus = np.isin(np.asarray(hist.region_ids), list(focus))
     frames: list[pd.DataFrame] = []
+    surges: list[pd.DataFrame] = []
     names: list[str] = []
     folds = cross_validation(
         hist, models, idx, horizon, n_samples=n_samples, seed=seed, active_window=active_window
@@ -137,6 +143,8 @@ def backtest(
                 np.where(frame["active"], "active", "quiet"),
             )  # fmt: skip
             frames.append(frame)
+            if surge_factor is not None and horizon >= SURGE_STEPS:
+                surges.append(_surge_rows(fold, hist, surge_factor, is_focus))
             if i % len(models) == 0:  # every model has been scored at this origin
                 bar.update(1)
     scores = pd.concat(frames, ignore_index=True)
@@ -149,7 +157,94 @@ def backtest(
         horizon=horizon,
         n_samples=n_samples,
         seed=seed,
+        meta={"surge": pd.concat(surges, ignore_index=True)} if surges else {},
     )
+
+
+#: Steps of the overview's P(surge) window and periods of the mean it is measured against
+#: (the defaults of :func:`analysis.models.risk.surge_probability`).
+SURGE_STEPS, SURGE_LOOKBACK = 3, 12
+
+
+def _surge_rows(fold: Any, hist: History, factor: float, is_focus: np.ndarray) -> pd.DataFrame:
+    """One model's P(surge) at one origin, per region whose first ``SURGE_STEPS`` outcomes are
+    known, beside whether the surge happened (the rule of the overview's alerts)."""
+    from analysis.models.risk import path_surge_probability, surge_threshold
+
+    t = fold.seen
+    recent = hist.counts[:, max(0, t - SURGE_LOOKBACK) : t].mean(axis=1)
+    threshold = surge_threshold(recent, factor, SURGE_STEPS)
+    observed = fold.observed[:, :SURGE_STEPS]
+    known = np.isfinite(observed).all(axis=1)
+    p = path_surge_probability(fold.result.samples, threshold, SURGE_STEPS)
+    group = np.where(is_focus, "focus", np.where(fold.active, "active", "quiet"))
+    return pd.DataFrame(
+        {
+            "model": fold.model,
+            "origin": hist.periods[t - 1],
+            "region_id": np.asarray(fold.result.region_ids, dtype=object),
+            "group": group,
+            "threshold": threshold,
+            "p_surge": p,
+            "surge": np.nansum(observed, axis=1) >= threshold,
+        }
+    )[known]
+
+
+def surge_scorecard(bt: BacktestResult, model: str, *, level: float = 0.9) -> dict | None:
+    """Brier scores of every model's P(surge) in ``bt`` (``meta["surge"]``), and ``model``'s
+    against the best baseline's, with a paired block-bootstrap interval over origins.
+
+    Parameters
+    ----------
+    bt : BacktestResult
+        Run with ``surge_factor``.
+    model : str
+        The model whose P(surge) the reports show.
+    level : float
+        Central level of the interval of the Brier difference.
+
+    Returns
+    -------
+    dict or None
+        ``brier`` (model -> mean), ``n`` (region-windows scored), ``surges`` (how many
+        happened), ``base_rate``, ``best_baseline``, ``difference`` (``model`` minus the best
+        baseline; below 0 is better), ``difference_low`` and ``difference_high``, ``origins``;
+        None when no surge window was scored.
+    """
+    frame = bt.meta.get("surge") if bt.meta else None
+    if frame is None or frame.empty or model not in set(frame["model"]):
+        return None
+    frame = frame.assign(brier=(frame["p_surge"] - frame["surge"].astype(float)) ** 2)
+    brier = frame.groupby("model", sort=False)["brier"].mean()
+    own = frame[frame["model"] == model]
+    base = [m for m in brier.index if bt.is_baseline.get(m)]
+    out: dict[str, Any] = {
+        "brier": {str(m): float(b) for m, b in brier.items()},
+        "n": len(own),
+        "surges": int(own["surge"].sum()),
+        "base_rate": float(own["surge"].mean()),
+        "origins": own["origin"].nunique(),
+        "best_baseline": None,
+    }
+    if not base:
+        return out
+    best = str(brier[base].idxmin())
+    keys = ["origin", "region_id"]
+    both = own[[*keys, "brier"]].merge(
+        frame.loc[frame["model"] == best, [*keys, "brier"]], on=keys, suffixes=("", "_base")
+    )
+    d = (both["brier"] - both["brier_base"]).groupby(both["origin"]).mean().sort_index()
+    # origins whose surge windows share periods are resampled together
+    lag = overlap_lag(bt.scores[bt.scores["step"] <= SURGE_STEPS])
+    lo, hi, _ = block_bootstrap_p(d.to_numpy(), lag + 1, level=level)
+    out.update(
+        best_baseline=best,
+        difference=float(own["brier"].mean() - brier[best]),
+        difference_low=lo,
+        difference_high=hi,
+    )
+    return out
 
 
 def first_steps(bt: BacktestResult, steps: int) -> BacktestResult:
@@ -197,7 +292,8 @@ def combine_backtests(first: BacktestResult, second: BacktestResult) -> Backtest
     Returns
     -------
     BacktestResult
-        ``first``'s models, then ``second``'s; ``first``'s ``meta``.
+        ``first``'s models, then ``second``'s; ``first``'s ``meta``, with both surge
+        frames joined.
 
     Raises
     ------
@@ -213,11 +309,16 @@ def combine_backtests(first: BacktestResult, second: BacktestResult) -> Backtest
     shared = set(first.models) & set(second.models)
     if shared:
         raise InputError(f"cannot combine backtests that both score {sorted(shared)}")
+    meta = dict(first.meta)
+    surges = [b.meta["surge"] for b in (first, second) if "surge" in b.meta]
+    if surges:
+        meta["surge"] = pd.concat(surges, ignore_index=True)
     return replace(
         first,
         scores=pd.concat([first.scores, second.scores], ignore_index=True),
         models=(*first.models, *second.models),
         is_baseline={**first.is_baseline, **second.is_baseline},
+        meta=meta,
     )
 
 
@@ -265,9 +366,10 @@ def diebold_mariano(d: np.ndarray, lag: int) -> tuple[float, float]:
 
 
 def block_bootstrap_p(
-    d: np.ndarray, block: int, n_boot: int = 2000, seed: int = 0
+    d: np.ndarray, block: int, n_boot: int = 2000, seed: int = 0, level: float = 0.95
 ) -> tuple[float, float, float]:
-    """Moving-block bootstrap of the mean differential: (low 2.5%, high 97.5%, two-sided p)."""
+    """Moving-block bootstrap of the mean differential: (low, high of the central ``level``
+    interval, two-sided p)."""
     d = np.asarray(d, float)
     n = len(d)
     block = max(1, min(block, n))
@@ -278,7 +380,8 @@ def block_bootstrap_p(
     means = d[idx].mean(axis=1)
     centred = means - d.mean()
     p = float(np.mean(np.abs(centred) >= abs(d.mean())))
-    lo_, hi_ = np.quantile(means, [0.025, 0.975])
+    tail = (1 - level) / 2
+    lo_, hi_ = np.quantile(means, [tail, 1 - tail])
     return float(lo_), float(hi_), p
 
 

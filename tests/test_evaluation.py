@@ -319,3 +319,43 @@ def test_combine_backtests_refuses_runs_that_differ():
         evaluation.combine_backtests(result(["a"]), result(["b"], horizon=6))
     with pytest.raises(InputError, match="both score"):
         evaluation.combine_backtests(result(["a"]), result(["a"]))
+
+
+def test_backtest_scores_p_surge_against_what_happened():
+    """The overview's P(surge), scored: per origin and region the share of paths whose 3-step
+    total reaches the threshold (factor times the last 12 periods' mean, at least 1), beside
+    whether the observed total did; `zero` never forecasts a surge, so its Brier score is
+    the share of windows that surged."""
+    from analysis.evaluation import SURGE_STEPS, surge_scorecard
+    from analysis.models.risk import surge_threshold
+
+    h = _history(R=6, T=48, seed=4)
+    bt = backtest(h, ["zero", "recent_mean_3", "nb_climatology"], start="2017-06",
+                  horizon=6, n_samples=200, seed=1, stride=3, surge_factor=2.0)  # fmt: skip
+    surge = bt.meta["surge"]
+    assert set(surge["model"]) == {"zero", "recent_mean_3", "nb_climatology"}
+    origin = bt.origins[2]
+    t = int((h.periods <= origin).sum())
+    row = surge[(surge["model"] == "zero") & (surge["origin"] == origin)].set_index("region_id")
+    recent = h.counts[:, t - 12 : t].mean(axis=1)
+    thr = surge_threshold(recent, 2.0, SURGE_STEPS)
+    total = h.counts[:, t : t + SURGE_STEPS].sum(axis=1)
+    np.testing.assert_array_equal(row.loc[list(h.region_ids), "threshold"], thr)
+    np.testing.assert_array_equal(row.loc[list(h.region_ids), "surge"], total >= thr)
+    assert (surge.loc[surge["model"] == "zero", "p_surge"] == 0).all()
+    # only windows whose 3 periods are all observed are scored
+    assert all(_window_known(h, o) for o in surge["origin"].unique())
+    assert set(surge["origin"]) == {o for o in bt.origins if _window_known(h, o)}
+    card = surge_scorecard(bt, "recent_mean_3")
+    zero = surge[surge["model"] == "zero"]
+    assert card["brier"]["zero"] == pytest.approx(zero["surge"].mean())
+    assert card["surges"] == int(zero["surge"].sum()) and card["n"] == len(zero)
+    assert card["best_baseline"] in {"zero", "nb_climatology"}
+    assert card["difference_low"] <= card["difference"] <= card["difference_high"]
+    assert surge_scorecard(backtest(h, ["zero"], start="2017-06", horizon=6, n_samples=10,
+                                    stride=3), "zero") is None  # fmt: skip
+
+
+def _window_known(h, origin) -> bool:
+    """Whether the 3 periods after ``origin`` are all in the history."""
+    return int((h.periods <= origin).sum()) + 3 <= h.counts.shape[1]

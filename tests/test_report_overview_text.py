@@ -107,3 +107,19 @@ def test_forecast_columns_name_their_windows():
     # the near-term window is the one the overview's numbers are computed over
     for fn in (risk.expected_next, risk.surge_probability):
         assert inspect.signature(fn).parameters["steps"].default == overview_text.NEXT_STEPS
+
+
+def test_surge_evidence_sentence_gives_the_brier_score_and_its_verdict() -> None:
+    card = {"brier": {"auto": 0.081, "nb_climatology": 0.083}, "n": 396, "surges": 43,
+            "origins": 11, "best_baseline": "nb_climatology", "difference": -0.002,
+            "difference_low": -0.005, "difference_high": 0.002}  # fmt: skip
+    text = overview_text.surge_evidence_sentence(card, "auto")
+    assert "11 origins, 396 region-windows of 3 periods, 43 of them surges" in text
+    assert "auto's P(surge) is 0.081" in text
+    assert "not distinguishable from the best baseline's (nb_climatology, 0.083" in text
+    assert "90% interval -0.005 to +0.002" in text
+    better = overview_text.surge_evidence_sentence({**card, "difference_high": -0.001}, "auto")
+    assert "better than the best baseline" in better
+    worse = overview_text.surge_evidence_sentence({**card, "difference_low": 0.001}, "auto")
+    assert "worse than the best baseline" in worse
+    assert "has not been scored" in overview_text.surge_evidence_sentence(None, "auto")

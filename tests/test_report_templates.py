@@ -81,6 +81,7 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     assert "Ranking" in overview and 'class="ct-figure"' in overview
     assert by_kind["overview"]["records"]["ranking"][0]["rank"] == 1
     assert "P(at least 1 event), next 6 months" in overview  # the column names its window
+    assert "the Brier score of auto's P(surge) is" in overview  # the alert number is scored
     methods = (result.out / by_kind["methods"]["html"]).read_text()
     assert "CRPS" in methods and "Known limits" in methods
     assert "Count models for the focus regions" in methods and "zinb" in methods

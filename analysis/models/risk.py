@@ -199,6 +199,41 @@ def recent_mean(panel: pd.DataFrame, periods: int = 12) -> pd.Series:
     return recent.groupby("region_id")["events"].mean()
 
 
+def surge_threshold(recent: np.ndarray, factor: float, steps: int) -> np.ndarray:
+    """Events over ``steps`` periods that make a surge: ``factor`` times what the recent
+    per-period mean ``recent`` would give over them, and at least one event.
+
+    Parameters
+    ----------
+    recent : ndarray (region,)
+        Mean events per period over the look-back window.
+    factor : float
+    steps : int
+
+    Returns
+    -------
+    ndarray (region,)
+    """
+    return np.maximum(np.ceil(factor * steps * np.asarray(recent, float) - 1e-9), 1.0)
+
+
+def path_surge_probability(samples: np.ndarray, threshold: np.ndarray, steps: int) -> np.ndarray:
+    """Share of paths whose total over the first ``steps`` periods reaches ``threshold``.
+
+    Parameters
+    ----------
+    samples : ndarray (region, step, sample)
+    threshold : ndarray (region,)
+    steps : int
+
+    Returns
+    -------
+    ndarray (region,)
+    """
+    totals = samples[:, :steps, :].sum(axis=1)  # (region, sample)
+    return (totals >= np.asarray(threshold)[:, None]).mean(axis=1)
+
+
 def surge_probability(
     fc: ForecastResult,
     panel: pd.DataFrame,
@@ -227,9 +262,8 @@ def surge_probability(
     """
     steps = max(1, min(int(steps), fc.samples.shape[1]))
     base = recent_mean(panel, periods).reindex(list(fc.region_ids)).fillna(0.0)
-    threshold = np.maximum(np.ceil(factor * steps * base.to_numpy() - 1e-9), 1.0)
-    totals = fc.samples[:, :steps, :].sum(axis=1)  # (region, sample)
-    p = (totals >= threshold[:, None]).mean(axis=1)
+    threshold = surge_threshold(base.to_numpy(), factor, steps)
+    p = path_surge_probability(fc.samples, threshold, steps)
     return pd.DataFrame(
         {
             "region_id": list(fc.region_ids),

@@ -325,6 +325,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             seed=study.seed,
             focus=list(study.focus),
             stride=EVIDENCE_STRIDE,
+            surge_factor=study.alerts.surge_factor,  # the overview's P(surge), scored too
         )
         bt = first_steps(bt_all, study.horizon)
         # the reports read only the neighbour shares (point estimates) from this run: the

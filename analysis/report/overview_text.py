@@ -153,6 +153,50 @@ def _uninformative_names(rank: pd.DataFrame) -> list[str]:
     return [str(n) for n in np.asarray(names)[wide]]
 
 
+def surge_evidence_sentence(card: dict[str, Any] | None, model: str) -> str:
+    """The evidence behind P(surge): its Brier score in the study's backtest beside the best
+    baseline's, with the interval of the difference (:func:`analysis.evaluation.surge_scorecard`).
+
+    Parameters
+    ----------
+    card : dict or None
+        :func:`analysis.evaluation.surge_scorecard` of the reports' evidence backtest.
+    model : str
+        The report model's name.
+
+    Returns
+    -------
+    str
+        Plain text; says so when no surge window could be scored.
+    """
+    if card is None or card.get("n", 0) == 0:
+        return (
+            "P(surge) has not been scored: the backtest has no origin whose next 3 periods are "
+            "known, so read it as the model's view only."
+        )
+    own = card["brier"][model]
+    text = (
+        f"In the backtest ({card['origins']} origins, {card['n']:,} region-windows of 3 periods, "
+        f"{card['surges']:,} of them surges), the Brier score of {model}'s P(surge) is "
+        f"{own:.3f} (0 is perfect)"
+    )
+    best = card.get("best_baseline")
+    if best is None:
+        return text + "."
+    pct = int(round(100 * 0.9))
+    lo, hi = card["difference_low"], card["difference_high"]
+    if hi < 0:
+        verdict = "better than"
+    elif lo > 0:
+        verdict = "worse than"
+    else:
+        verdict = "not distinguishable from"
+    return text + (
+        f", {verdict} the best baseline's ({best}, {card['brier'][best]:.3f}; difference "
+        f"{card['difference']:+.3f}, {pct}% interval {lo:+.3f} to {hi:+.3f} over origins)."
+    )
+
+
 def ranking_record(rank: pd.DataFrame) -> list[dict[str, Any]]:
     """The ranking as JSON-ready rows for the manifest (read by the next quarter), with the
     expected events of :func:`analysis.models.risk.expected_next` when ``rank`` has them."""

@@ -7,7 +7,7 @@ quarter = ""
 previous_manifest = ""
 
 # %%
-from analysis import as_of, plots, ranking
+from analysis import as_of, evaluation, plots, ranking
 from analysis.models import risk
 from analysis.report import changes as quarterly
 from analysis.report import context, overview_text, provenance, show, spillover_text
@@ -51,6 +51,13 @@ show.markdown(
     "(and at least one event); an alert is raised when its probability passes {p}.",
     factor=alert_rule.surge_factor,
     p=f"{alert_rule.probability:.0%}",
+)
+show.markdown(
+    "{sentence}",
+    sentence=overview_text.surge_evidence_sentence(
+        evaluation.surge_scorecard(shared.backtest_all, shared.evidence_model),
+        shared.evidence_model,
+    ),
 )
 # every forecast column names its window: 3-period numbers sit beside the horizon's P(any)
 windows = overview_text.horizon_columns(ctx.study.horizon, panel.attrs.get("freq", "month"))
