@@ -441,33 +441,41 @@ def bootstrap_skill(
     dict
         ``skill``, ``skill_low``, ``skill_high``, ``coverage``, ``coverage_low``,
         ``coverage_high``, ``coverage_below`` and ``coverage_above`` (the shares of bootstrap
-        samples whose coverage is below / above 0.8), ``n_forecasts``, ``n_origins``,
+        samples whose coverage is below / above 0.8), ``above_median`` (the share of outcomes
+        above the forecast's median, randomised PIT above 0.5: 0.5 when unbiased) with
+        ``above_median_low``, ``above_median_high``, ``above_median_over_half`` and
+        ``above_median_under_half`` (shares of bootstrap samples above / below 0.5),
+        ``n_forecasts``, ``n_origins``,
         ``block``, ``level`` (intervals and shares NaN with fewer than two origins; the skill
         NaN when the baseline's CRPS is 0).
     """
     keys = ["origin", "region_id", "step"]
-    m = scores.loc[scores["model"] == model, [*keys, "period", "crps", "pit_coverage_80"]]
+    m = scores.loc[scores["model"] == model, [*keys, "period", "crps", "pit_coverage_80", "pit"]]
+    m = m.assign(high=(m["pit"] > 0.5).astype(float))  # the outcome above the forecast median
     b = scores.loc[scores["model"] == baseline, [*keys, "crps"]]
     both = m.merge(b, on=keys, suffixes=("", "_base"), validate="one_to_one")
     per = both.groupby("origin").agg(
         m=("crps", "sum"), b=("crps_base", "sum"), cover=("pit_coverage_80", "sum"),
-        n=("crps", "size"),
+        n=("crps", "size"), high=("high", "sum"),
     ).sort_index()  # fmt: skip
     out = {"n_forecasts": int(per["n"].sum()), "n_origins": len(per), "level": level}
-    total = per[["m", "b", "cover", "n"]].to_numpy(float).T
+    total = per[["m", "b", "cover", "n", "high"]].to_numpy(float).T
     nan = float("nan")
     out["skill"] = float(1 - total[0].sum() / total[1].sum()) if total[1].sum() > 0 else nan
     out["coverage"] = float(total[2].sum() / total[3].sum()) if total[3].sum() else nan
+    out["above_median"] = float(total[4].sum() / total[3].sum()) if total[3].sum() else nan
     out["block"] = overlap_lag(both) + 1 if len(per) else 1
     n = len(per)
     if n < 2:
         return {**out, "skill_low": nan, "skill_high": nan, "coverage_low": nan,
-                "coverage_high": nan, "coverage_below": nan, "coverage_above": nan}  # fmt: skip
+                "coverage_high": nan, "coverage_below": nan, "coverage_above": nan,
+                "above_median_low": nan, "above_median_high": nan,
+                "above_median_over_half": nan, "above_median_under_half": nan}  # fmt: skip
     block = max(1, min(out["block"], n))
     rng = np.random.default_rng(seed)
     starts = rng.integers(0, n - block + 1, size=(n_boot, int(np.ceil(n / block))))
     idx = (starts[..., None] + np.arange(block)).reshape(n_boot, -1)[:, :n]
-    m_s, b_s, c_s, n_s = (row[idx].sum(axis=1) for row in total)
+    m_s, b_s, c_s, n_s, h_s = (row[idx].sum(axis=1) for row in total)
     tail = (1 - level) / 2
     with np.errstate(divide="ignore", invalid="ignore"):
         skill = np.where(b_s > 0, 1 - m_s / b_s, np.nan)
@@ -475,10 +483,15 @@ def bootstrap_skill(
     lo, hi = np.quantile(skill, [tail, 1 - tail]) if skill.size else (nan, nan)
     cover = c_s / n_s
     c_lo, c_hi = np.quantile(cover, [tail, 1 - tail])
+    high = h_s / n_s
+    h_lo, h_hi = np.quantile(high, [tail, 1 - tail])
     return {**out, "skill_low": float(lo), "skill_high": float(hi),
             "coverage_low": float(c_lo), "coverage_high": float(c_hi),
             "coverage_below": float((cover < 0.8).mean()),
-            "coverage_above": float((cover > 0.8).mean())}  # fmt: skip
+            "coverage_above": float((cover > 0.8).mean()),
+            "above_median_low": float(h_lo), "above_median_high": float(h_hi),
+            "above_median_over_half": float((high > 0.5).mean()),
+            "above_median_under_half": float((high < 0.5).mean())}  # fmt: skip
 
 
 def paired_test(

@@ -284,12 +284,14 @@ def test_bootstrap_skill_coverage_shares_say_which_side_of_80_percent():
             "step": 1,
             "crps": 1.0,
             "pit_coverage_80": [1.0, 0.0] * 10,  # half the outcomes inside: too narrow
+            "pit": [0.6, 0.95] * 10,  # and every outcome above the forecast median
         }
     )
     both = pd.concat([frame.assign(model="m"), frame.assign(model="b", crps=2.0)])
     boot = _m_against_b(both)
     assert boot["coverage"] == 0.5 and boot["coverage_below"] == 1.0
     assert boot["coverage_above"] == 0.0 and boot["skill"] == 0.5
+    assert boot["above_median"] == 1.0 and boot["above_median_over_half"] == 1.0
     one = _m_against_b(both[both["origin"] == origins[0]])
     assert one["n_origins"] == 1 and np.isnan(one["skill_low"]) and one["skill"] == 0.5
 

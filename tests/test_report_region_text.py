@@ -258,6 +258,26 @@ def test_evidence_clause_says_how_the_forecast_did_at_its_own_steps() -> None:
     assert region_text.evidence_clause(_evidence(skill=float("nan")), "focus") == ""
 
 
+def test_evidence_says_which_way_the_forecasts_missed() -> None:
+    """A PIT histogram piled at 1 (the demo's Kayes: outcomes above the forecasts of a rising
+    series) is said in words: the share of outcomes above the forecast's median, with its
+    interval, and the verdict "too low" as clearly as the bootstrap says it."""
+    low = _evidence(high=0.64, high_low=0.55, high_high=0.72, high_over=0.99, high_under=0.0)
+    assert low.bias == "too low"
+    verdict = region_text.evidence_verdict(low, "auto")
+    assert (
+        "Outcomes fell above the forecast's median 64% of the time (90% interval 55%-72%; 50% "
+        "if unbiased): the forecasts have been too low" in verdict
+    )
+    clause = region_text.evidence_clause(low, "focus")
+    assert clause.endswith("outcomes fell above its median 64% of the time, so it has run too low.")
+    high = _evidence(high=0.4, high_low=0.3, high_high=0.49, high_over=0.05, high_under=0.92)
+    assert high.bias == "probably too high"
+    even = _evidence(high=0.52, high_low=0.45, high_high=0.6, high_over=0.7, high_under=0.3)
+    assert even.bias == "" and "median" not in region_text.evidence_verdict(even, "auto")
+    assert _evidence().bias == ""  # without the bootstrap: nothing said
+
+
 def test_step_evidence_pools_the_backtest_as_its_scorecard_does(small_strided_backtest) -> None:
     """The region report's skill is the scorecard's (every forecast weighted the same), so a
     step with fewer outcomes does not count as much as one with more; the interval comes from

@@ -635,6 +635,11 @@ class StepEvidence:
         Randomised-PIT 80% coverage and its interval.
     below, above : float
         Shares of the bootstrap samples whose coverage is below / above 80%.
+    high, high_low, high_high : float
+        Share of outcomes above the forecast's median (randomised PIT above 0.5; 0.5 when
+        the forecasts are not biased) and its interval.
+    high_over, high_under : float
+        Shares of the bootstrap samples in which that share is above / below 0.5.
     outcomes, origins : int
     behind : tuple of int
         Steps at which the model's CRPS is above the baseline's.
@@ -657,6 +662,11 @@ class StepEvidence:
     origins: int
     behind: tuple[int, ...]
     level: float
+    high: float = float("nan")
+    high_low: float = float("nan")
+    high_high: float = float("nan")
+    high_over: float = float("nan")
+    high_under: float = float("nan")
 
     @property
     def steps(self) -> str:
@@ -673,9 +683,22 @@ class StepEvidence:
                 return f"probably too {word}"
         return ""
 
+    @property
+    def bias(self) -> str:
+        """``"too low"`` when outcomes fell above the forecast's median more often than half
+        the time (as clearly as :attr:`calibration` asks of coverage), ``"probably too low"``,
+        the same for high, or ``""``: the direction a PIT histogram piled at one end shows."""
+        for share, word in ((self.high_over, "low"), (self.high_under, "high")):
+            if share >= COVERAGE_CLEAR:
+                return f"too {word}"
+            if share >= COVERAGE_PROBABLE:
+                return f"probably too {word}"
+        return ""
+
 
 _INTERVALS = ("skill_low", "skill_high", "coverage_low", "coverage_high", "coverage_below",
-              "coverage_above")  # fmt: skip
+              "coverage_above", "above_median", "above_median_low", "above_median_high",
+              "above_median_over_half", "above_median_under_half")  # fmt: skip
 
 
 def step_evidence(
@@ -740,6 +763,11 @@ def step_evidence(
         origins=int(boot["n_origins"]),
         behind=tuple(int(s) for s in rows.loc[rows["CRPS skill"] < 0, "step"]),
         level=level,
+        high=boot["above_median"],
+        high_low=boot["above_median_low"],
+        high_high=boot["above_median_high"],
+        high_over=boot["above_median_over_half"],
+        high_under=boot["above_median_under_half"],
     )
 
 
@@ -803,6 +831,13 @@ def evidence_verdict(ev: StepEvidence | None, model: str) -> str:
     )
     if ev.calibration:
         text += f": they have {ev.calibration.replace('too', 'been too')}"
+    if ev.bias:
+        text += (
+            f". Outcomes fell above the forecast's median {100 * ev.high:.0f}% of the time "
+            f"({100 * ev.level:.0f}% interval {100 * ev.high_low:.0f}%-"
+            f"{100 * ev.high_high:.0f}%; 50% if unbiased): the forecasts have "
+            f"{ev.bias.replace('too', 'been too')}"
+        )
     if not origins:
         return text + "."
     return text + (
@@ -847,6 +882,11 @@ def evidence_clause(ev: StepEvidence | None, group: str) -> str:
         text += (
             f"; its 80% intervals held {coverage_words(ev)}, so its intervals have "
             f"{ev.calibration.replace('too', 'been too')}"
+        )
+    if ev.bias:
+        text += (
+            f"; outcomes fell above its median {100 * ev.high:.0f}% of the time, so it has "
+            f"{ev.bias.replace('too', 'run too')}"
         )
     return text + "."
 
