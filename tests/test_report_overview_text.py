@@ -123,3 +123,21 @@ def test_surge_evidence_sentence_gives_the_brier_score_and_its_verdict() -> None
     worse = overview_text.surge_evidence_sentence({**card, "difference_low": 0.001}, "auto")
     assert "worse than the best baseline" in worse
     assert "has not been scored" in overview_text.surge_evidence_sentence(None, "auto")
+
+
+def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
+    small_strided_backtest,
+) -> None:
+    """The table's next-3-period numbers with the report model's skill over every region at
+    steps 1-3, against the baseline best there, as bootstrap_skill pools it."""
+    from analysis.evaluation import bootstrap_skill
+
+    bt = small_strided_backtest(6, seed=5)
+    text = overview_text.near_term_evidence_sentence(bt, "recent_mean_3")
+    near = bt.scores[bt.scores["step"] <= 3]
+    crps = near.groupby("model")["crps"].mean()
+    best = crps[[m for m in bt.models if bt.is_baseline[m]]].idxmin()
+    ev = bootstrap_skill(near, "recent_mean_3", best)
+    assert f"best baseline there ({best}) is {100 * ev['skill']:+.1f}%" in text
+    assert f"{ev['n_forecasts']:,} forecasts at steps 1-3" in text
+    assert overview_text.near_term_evidence_sentence(bt, "not_scored") == ""

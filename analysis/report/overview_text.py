@@ -153,6 +153,46 @@ def _uninformative_names(rank: pd.DataFrame) -> list[str]:
     return [str(n) for n in np.asarray(names)[wide]]
 
 
+def near_term_evidence_sentence(bt: Any, model: str, steps: int = NEXT_STEPS) -> str:
+    """The evidence behind the table's expected events over the next ``steps`` periods, for
+    every region the table lists: the report model's pooled CRPS skill at those steps against
+    the baseline with the lowest CRPS there, with its bootstrap interval over origins, and its
+    randomised-PIT 80% coverage (:func:`analysis.evaluation.bootstrap_skill`).
+
+    Parameters
+    ----------
+    bt : BacktestResult
+        The reports' evidence backtest (every region, every group).
+    model : str
+        The report model's name in ``bt``.
+    steps : int
+
+    Returns
+    -------
+    str
+        Plain text; empty when the backtest has no baseline or no forecast at those steps.
+    """
+    from analysis.evaluation import bootstrap_skill
+
+    scores = bt.scores[bt.scores["step"] <= steps]
+    base = [m for m in bt.models if bt.is_baseline.get(m)]
+    if scores.empty or not base or model not in set(scores["model"]):
+        return ""
+    crps = scores.groupby("model")["crps"].mean()
+    best = str(crps[base].idxmin())
+    ev = bootstrap_skill(scores, model, best)
+    pct = int(round(100 * ev["level"]))
+    return (
+        f"Over every region in the study's backtest ({ev['n_origins']} origins, "
+        f"{ev['n_forecasts']:,} forecasts at steps 1-{steps}), {model}'s CRPS skill against "
+        f"the best baseline there ({best}) is {100 * ev['skill']:+.1f}% ({pct}% interval "
+        f"{100 * ev['skill_low']:+.1f}% to {100 * ev['skill_high']:+.1f}%), and its 80% "
+        f"intervals held {100 * ev['coverage']:.0f}% of the outcomes ({pct}% interval "
+        f"{100 * ev['coverage_low']:.0f}%-{100 * ev['coverage_high']:.0f}%); the region "
+        "reports give the evidence of their own group."
+    )
+
+
 def surge_evidence_sentence(card: dict[str, Any] | None, model: str) -> str:
     """The evidence behind P(surge): its Brier score in the study's backtest beside the best
     baseline's, with the interval of the difference (:func:`analysis.evaluation.surge_scorecard`).

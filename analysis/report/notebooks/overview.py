@@ -74,6 +74,9 @@ else:
 
 # %%
 show.markdown("{sentence}", sentence=overview_text.ranking_sentence(rank))
+near_term = overview_text.near_term_evidence_sentence(shared.backtest, shared.evidence_model)
+if near_term:  # the expected events' evidence, for every region the table lists
+    show.markdown("{sentence}", sentence=near_term)
 show.table(
     overview_text.ranking_display(rank).rename(columns=windows),
     float_format="{:,.2f}",
