@@ -306,22 +306,21 @@ def test_attributable_sentence_and_onset_scorecard_table() -> None:
     assert skill["report model (the probabilities shown)"] == pytest.approx(1 - 0.096 / 0.101)
 
 
-def test_risk_table_keeps_the_order_and_adds_the_neighbour_share() -> None:
+def test_risk_table_keeps_the_order_and_shows_the_report_model_only() -> None:
+    """The table's "share from neighbours (spillover model)" (Hodh el Gharbi 78%, no interval)
+    sat beside the sentence's "82% ... attributable to Kayes": one unit, two shares. The table
+    now holds the report model's levels only; the shares are the unit sentences'."""
     _, risk, _ = _onset_inputs()
-    spill = SimpleNamespace(
-        regions=pd.DataFrame({"region_id": ["MR-10", "SN-KE"], "share_neighbour": [0.7, 0.2]})
-    )
-    table = spillover_text.risk_table(risk, ["MR-10", "XX-9", "SN-KE"], spill)
+    table = spillover_text.risk_table(risk, ["MR-10", "XX-9", "SN-KE"])
     assert table["region"].tolist() == ["MR-10", "SN-KE"]  # unknown regions dropped
     assert table["90% interval"].tolist() == ["1-20", "2-19"]
-    assert table["share from neighbours (spillover model)"].tolist() == ["70%", "20%"]
+    assert list(table.columns) == list(spillover_text.RISK_COLUMNS.values())
+    assert not any("share" in c for c in table.columns)
     # probabilities as the sentences write them, never a fraction rounded to certainty
     assert table["P(at least 1)"].tolist() == ["45%", "95%"]
     assert table["median"].tolist() == ["7", "7"]
     risk.regions.loc[risk.regions["region_id"] == "SN-KE", "p_any"] = 0.9996
     assert spillover_text.risk_table(risk, ["SN-KE"])["P(at least 1)"].tolist() == [">99.9%"]
-    alone = spillover_text.risk_table(risk, ["SN-KE"])
-    assert "share from neighbours (spillover model)" not in alone.columns
 
 
 def test_cross_border_units_and_the_sentence_when_none_is_described(boundaries) -> None:

@@ -35,15 +35,18 @@ RISK_COLUMNS = {
     "median": "median",
     "interval": "90% interval",
     "p_any": "P(at least 1)",
-    "share_neighbour": "share from neighbours (spillover model)",
 }
 
 
-def risk_table(risk: Any, region_ids: list[str], spill: Any = None) -> pd.DataFrame:
+def risk_table(risk: Any, region_ids: list[str]) -> pd.DataFrame:
     """Totals over the horizon and P(at least 1) for the given regions, in that order, from
-    the report model's paths (:class:`analysis.models.risk.PathRisk`); with ``spill`` (a
-    spillover result), the spillover model's share of each region's expected count that comes
-    from its neighbours, a share and not a second count."""
+    the report model's paths (:class:`analysis.models.risk.PathRisk`).
+
+    The spillover model's one-period share from neighbours is not a column: beside the share
+    attributable to the focus that the unit sentences quote (a different what-if of the same
+    model) it read as one quantity with two values, and it has no interval. It stays in the
+    ``spillover`` command's JSON (``share_neighbour``).
+    """
     rows = risk.regions.set_index("region_id").reindex(region_ids).dropna(subset=["p_any"])
     rows["interval"] = [
         f"{int(lo)}-{int(hi)}"
@@ -52,14 +55,7 @@ def risk_table(risk: Any, region_ids: list[str], spill: Any = None) -> pd.DataFr
     # as the summary writes them: ">99.9%", not a fraction rounded to "1.00"
     rows["p_any"] = [format_probability(p) for p in rows["p_any"].astype(float)]
     rows["median"] = [f"{m:g}" for m in rows["median"].astype(float)]
-    if spill is not None:
-        share = spill.regions.set_index("region_id")["share_neighbour"].reindex(rows.index)
-        rows["share_neighbour"] = [_pct(v) if np.isfinite(v) else "" for v in share]
-    return (
-        rows.reset_index()
-        .reindex(columns=[c for c in RISK_COLUMNS if c in rows.columns or c == "region_id"])
-        .rename(columns=RISK_COLUMNS)
-    )
+    return rows.reset_index().reindex(columns=list(RISK_COLUMNS)).rename(columns=RISK_COLUMNS)
 
 
 def _pct(p: float) -> str:

@@ -256,30 +256,31 @@ show.figure(
 # ## Spillover
 #
 # Expected events over the horizon and the probability of at least one event in this region
-# and its neighbours, from the same paths as the forecast above. The endemic-epidemic
-# spillover model (Held, Höhle and Hofmann 2005) adds the share of each region's expected
-# count that comes from its neighbours' last counts, one period ahead.
+# and its neighbours, from the same paths as the forecast above.
 #
 # The **share attributable to the focus**, which the reports of focus regions quote (in the
-# summary for each target country, below for each unit across the border), is that model's
-# what-if over the horizon: the events it expects if the focus's events continue, minus those
-# it expects if they are silenced, as a share of the former, computed per parameter draw on
-# common random numbers, with a 90% interval across draws; for a quiet unit, the same relative
-# drop in its probability of at least one event. The focus's events also travel through other
-# regions in that what-if, so this share can be larger than the one-period neighbour share.
-# Both are what-ifs of a model, not forecasts, and only shares are quoted: every level shown is
-# the report model's. The spillover model is backtested beside the report model on the same
-# origins and steps; the sentence below the table gives its skill, and where it is negative the
-# shares describe the model, not evidence that events will spread.
+# summary for each target country, in the next section for each unit across the border), comes
+# from a second model, the endemic-epidemic spillover model (Held, Höhle and Hofmann 2005;
+# methods appendix): the events it expects over the horizon if the focus's events continue,
+# minus those it expects if they are silenced, as a share of the former, computed per parameter
+# draw on common random numbers, with a 90% interval across draws; for a quiet unit, the same
+# relative drop in its probability of at least one event. It is a what-if of that model, not a
+# forecast, and only the share is quoted: every level shown is the report model's. The
+# spillover model is backtested beside the report model on the same origins and steps; the
+# sentence below the table gives its skill, and where it is negative the shares describe the
+# model, not evidence that events will spread.
 
 # %%
-show.table(
-    spillover_text.risk_table(shared.risk, around, shared.spillover), float_format="{:,.2f}"
+show.table(spillover_text.risk_table(shared.risk, around), float_format="{:,.2f}")
+# the spillover model's evidence goes with its shares: only the focus's reports quote them
+spillover_sentence = (
+    spillover_text.spillover_evidence_sentence(
+        card, group, shared.chosen, scores=shared.backtest.scores
+    )
+    if is_focus and shared.scenarios is not None
+    else None
 )
-spillover_sentence = spillover_text.spillover_evidence_sentence(
-    card, group, shared.chosen, scores=shared.backtest.scores
-)
-if spillover_sentence:  # the table's neighbour shares come from it too
+if spillover_sentence:
     show.markdown("{sentence}", sentence=spillover_sentence)
 if region_id in ctx.study.focus:
     show.figure(
