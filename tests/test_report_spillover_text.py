@@ -197,12 +197,12 @@ def test_onset_sentence_when_the_onset_model_drives_the_report_models_quiet_path
     (won,) = spillover_text.onset_unit_sentences(
         ["MR-10"], onset, risk, headline=True, established=True, from_onset=("MR-10",)
     )
+    # what the onset model is fitted on is said once, in the section's introduction
     assert won == (
         "Guidimaka (MRT) has had no event in 12 periods: P(at least one event within 12 "
-        "periods) 45% in the report model. For quiet units that probability comes from the "
-        "onset model fitted on all 169 units of the data files' 4 countries (95% interval "
-        "28%-60%, from its parameter uncertainty); the onset model beat every naive rule on "
-        "this study's first events by more than two standard errors."
+        "periods) 45% in the report model, from the onset model (95% interval 28%-60%, from "
+        "its parameter uncertainty); the onset model beat every naive rule on this study's "
+        "first events by more than two standard errors."
     )
     (open_,) = spillover_text.onset_unit_sentences(
         ["MR-10"], onset, risk, headline=True, from_onset=("MR-10",)
@@ -228,20 +228,15 @@ def test_onset_sentence_when_the_onset_model_drives_the_report_models_quiet_path
     )
     assert hidden.endswith(
         "is not headlined (see the onset evidence); the report model's P(at least one event) in "
-        "the tables and maps, 70%, is that model's, fitted on all 169 units of the data files' "
-        "4 countries."
+        "the tables and maps, 70%, is that model's all the same."
     )
-    onset.trained_on = {"units": 9, "countries": ["MLI"]}
-    (single,) = spillover_text.onset_unit_sentences(
-        ["MR-10"], onset, risk, headline=True, from_onset=("MR-10",)
-    )
-    assert "all 9 units of the data files' 1 country (" in single
+    assert "fitted on" not in won + hidden
     # a unit whose paths did not take the onset model's probability keeps the check
     (other,) = spillover_text.onset_unit_sentences(
         ["MR-10"], onset, risk, headline=True, established=True, from_onset=()
     )
     assert "gives 43% (95% interval 28%-60%), outside which" in other
-    assert "comes from the onset model" not in other
+    assert "from the onset model" not in other
 
 
 def test_onset_headline_needs_the_backtest_verdict() -> None:

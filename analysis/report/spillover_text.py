@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from analysis.formatting import format_probability, join_words
-from analysis.models.onset_reference import training_words
 from analysis.report.region_text import (
     StepEvidence,
     evidence_skill,
@@ -230,7 +229,8 @@ def onset_unit_sentences(
         The units whose P(at least one event) in the report model is the onset model's own
         (:attr:`analysis.report.context.StudyResults.onset_driven`): their sentence says where
         the number comes from and gives the onset model's interval as its uncertainty, where
-        the others quote the onset model as a check beside it.
+        the others quote the onset model as a check beside it. What the onset model is and
+        what it is fitted on is the section's introduction's to say, once, not each unit's.
     """
     paths = risk.regions.set_index("region_id")
     quiet = onset.units.set_index("region_id") if onset is not None else pd.DataFrame()
@@ -261,10 +261,10 @@ def onset_unit_sentences(
                 trained = getattr(onset, "trained_on", None) or {}
                 if r in from_onset and trained:
                     # the report model's quiet paths carry this very model's probability, so
-                    # its interval is the number's uncertainty, not a second opinion
+                    # its interval is the number's uncertainty, not a second opinion; how and
+                    # on what it was fitted is said once, in the section's introduction
                     text = (
-                        f"{head}. For quiet units that probability comes from the onset model "
-                        f"fitted on all {training_words(trained)} ({pct}% interval "
+                        f"{head}, from the onset model ({pct}% interval "
                         f"{_pct(low)}-{_pct(high)}, from its parameter uncertainty)"
                     )
                     if established:
@@ -311,8 +311,7 @@ def onset_unit_sentences(
                     # it comes from
                     text += (
                         "; the report model's P(at least one event) in the tables and maps, "
-                        f"{_pct(float(paths.loc[r, 'p_any']))}, is that model's, fitted on "
-                        f"all {training_words(trained)}"
+                        f"{_pct(float(paths.loc[r, 'p_any']))}, is that model's all the same"
                     )
             if diff is not None and r in diff.index:
                 text += _share_clause(diff.loc[r], "p_any", focus, contrast.level)

@@ -186,17 +186,12 @@ show.figure(
 # one model's sample paths: the one the study's `auto` forecaster chose by its rolling-origin
 # fair CRPS at the horizons shown here, on the focus and active regions, preferring the
 # simpler model when the difference is within Monte Carlo error. Totals are sums over each
-# path, so their intervals carry the dependence between months. Regions with no event in the
-# study's quiet window (a region's own silent past says little about how conflict reaches it)
-# have an event within the horizon in the share of paths that the onset model gives (fitted on
-# every unit the data files cover, whatever its backtest in the onset evidence says), and each
-# of those paths replays what followed an observed first event; where that model
-# cannot be fitted, the regions other than the focus are forecast half by the chosen model and
-# half by the reference class (what followed, at the 36 latest origins whose outcomes are
-# known, in regions that were as quiet, beside fighting or not as the region is now). The
-# Spillover section's sentence on a quiet cross-border unit says when its number comes from
-# the onset model. Intervals in the text and tables are central 90% predictive intervals; the
-# figure shows central 50%, 80% and 95% ones.
+# path, so their intervals carry the dependence between months. Quiet regions (no event in
+# the study's quiet window) take their chance of an event from the onset model where it can
+# be fitted: see
+# [Onset and continued activity across the border](#Onset-and-continued-activity-across-the-border).
+# Intervals in the text and tables are central 90% predictive intervals; the figure shows
+# central 50%, 80% and 95% ones.
 
 # %%
 show.markdown(
@@ -300,19 +295,23 @@ if region_id in ctx.study.focus:
 #
 # Units quiet for the study's quiet window get the probability of at least one event (for them,
 # a **first event**) within the horizon from the report model's paths, as in the tables and
-# maps. Where the onset model (a penalised binary regression on neighbourhood, country and
-# history features; its interval carries parameter uncertainty) can be fitted, on every unit of
-# the countries the data files cover rather than on this study's units alone (one study holds
-# too few first events to learn from), those paths take their probability from it, whatever
-# its backtest below says, and the unit's sentence says so; elsewhere the paths are the report
-# model's own. A unit's sentence quotes the onset model's interval (or, where the paths do not
-# come from it, its probability beside theirs as a check) only when it had a lower Brier score
-# than every naive rule on this study's own first events (below), and says whether that edge
-# is established (more than two standard errors) or not; otherwise it says the onset
-# probability is not headlined. Units already active get their **expected count** (median and
-# 90% interval) from the report model's paths: for them "at least one event" is near certain
-# and says nothing. The shares attributable to the focus are the spillover model's, as defined
-# above.
+# maps; a unit's own silent past says little about how conflict reaches it. Those paths take
+# their probability from the **onset model**, a penalised binary regression on neighbourhood,
+# country and history features, fitted on every unit of the countries the data files cover
+# rather than on this study's units alone (one study holds too few first events to learn from);
+# its interval carries parameter uncertainty. A quiet unit has an event in the share of its
+# paths that the onset model gives, whatever its backtest below says, and each such path replays
+# what followed an observed first event. Where the onset model cannot be fitted, units other
+# than the focus with no event in the last 12 periods are forecast half by the report model's
+# chosen candidate and half by the reference class (what followed, at the 36 latest origins whose outcomes are known, in units
+# that were as quiet, beside fighting or not as the unit is now). A unit's sentence quotes the
+# onset model's interval (or, where the paths do not come from it, its probability beside
+# theirs as a check) only when it had a lower Brier score than every naive rule on this study's
+# own first events (below), and says whether that edge is established (more than two standard
+# errors) or not; otherwise it says the onset probability is not headlined. Units already active
+# get their **expected count** (median and 90% interval) from the report model's paths: for
+# them "at least one event" is near certain and says nothing. The shares attributable to the
+# focus are the spillover model's, as defined above.
 
 # %%
 unit_sentences = spillover_text.onset_unit_sentences(
