@@ -133,3 +133,26 @@ def test_scorecard_table_can_show_the_headline_columns_only() -> None:
     table = methods_text.scorecard_table(card, methods_text.BRIEF_SCORE_COLUMNS)
     assert list(table.columns) == ["model", "baseline", "CRPS", "CRPS skill vs best baseline",
                                    "80% coverage (randomised PIT)"]  # fmt: skip
+
+
+def test_known_limits_say_which_model_each_number_comes_from() -> None:
+    """The limit "Spillover probabilities come from adjacency only" outlived the change that
+    made every probability the report model's; the list now names each model's part, and
+    what it says the models do not use is checked against their settings."""
+    from analysis.models.hhh4 import HHH4Spec
+    from analysis.models.onset import DEFAULT_FEATURES
+
+    text = methods_text.known_limits_markdown()
+    assert text.format() == text and text.count("\n- ") == len(methods_text.KNOWN_LIMITS) - 1
+    assert "Spillover probabilities" not in text
+    assert "comes from one model, `auto`" in text and "no term for neighbours' events" in text
+    assert "from the onset model" in text and "what-if of the spillover model" in text
+    # "distances in kilometres ... and other armed groups' activity are not used"
+    assert not {"near_km", "other_own", "other_nb"} & set(DEFAULT_FEATURES)
+    assert "distances in kilometres" in text and "other armed groups' activity" in text
+    # the spillover model's neighbours: a power law in adjacency order, not first order only
+    spill = dict((names, body) for names, _, body in methods_text.MODEL_DESCRIPTIONS)
+    spec = HHH4Spec()
+    assert spec.weights == "power_law" and spec.max_order == 5 and spec.cross_border
+    assert "up to five" in spill[("spillover",)]
+    assert "only between adjacent regions" not in spill[("spillover",)]

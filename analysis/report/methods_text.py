@@ -60,9 +60,12 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "expected count = endemic level and trend + share of own last counts + share of "
         "neighbours' last counts; negative-binomial. Endemic levels are random effects per "
         "country or per region nested in its country, and the focus trend is damped beyond "
-        "the last month; both are chosen by rolling-origin CRPS. Assumes spread only between "
-        "adjacent regions, at one-period lags. The region reports quote it only for the share "
-        "of events attributable to the focus.",
+        "the last month; both are chosen by rolling-origin CRPS. Neighbours' counts reach a "
+        "region one period later, with weights that fall as a power (estimated) of the number "
+        "of borders between the two regions, up to five, and an estimated factor across "
+        "international borders; the endemic level also depends on whether the region had an "
+        "event in the last year. The region reports quote it only for the share of events "
+        "attributable to the focus.",
     ),
     (
         (
@@ -110,6 +113,43 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "naive baselines any model must beat.",
     ),
 )
+
+
+#: The appendix's known limits, one bullet each: what the models the reports use do not see.
+#: Each says which model it is about, since every level a report shows is the report model's
+#: (``auto``'s paths, quiet units' from the onset model) and the spillover model gives only
+#: the shares attributable to the focus.
+KNOWN_LIMITS: tuple[str, ...] = (
+    "Counts depend on what the source records; reporting changes look like violence changes.",
+    "Forecasts assume the recent dynamics continue; they do not anticipate shocks.",
+    "Every count and probability the reports show comes from one model, `auto`. For regions "
+    "with recent events its candidates forecast each region from its own past (its level, "
+    "recent mean and last year's months; some settings are pooled over regions) with no term "
+    "for neighbours' events: fighting next door does not raise a forecast, so violence moving "
+    "into an active region is not anticipated.",
+    "Quiet regions take their probability of a first event from the onset model where it can "
+    "be fitted, on every unit of the countries the data files cover. It sees the "
+    "neighbourhood through adjacency only (recent events in nearby units, weighted down with "
+    "the number of borders between, and the number of borders to the nearest active unit), "
+    "beside the country's and the whole panel's recent events and the unit's own history; "
+    "distances in kilometres, roads, markets, border crossings and other armed groups' "
+    "activity are not used. Its interval carries parameter uncertainty only.",
+    "The shares attributable to the focus are a what-if of the spillover model, in which "
+    "events spread along the same adjacency, one period at a time; they are not forecasts, "
+    "and where that model's own backtest is behind the best baseline they describe the model, "
+    "not evidence that events will spread.",
+)
+
+
+def known_limits_markdown() -> str:
+    """The appendix's Known limits list (:data:`KNOWN_LIMITS`) as Markdown bullets.
+
+    Returns
+    -------
+    str
+        Markdown written here (a trusted template with no ``{fields}``).
+    """
+    return "\n".join(f"- {limit}" for limit in KNOWN_LIMITS)
 
 
 def models_markdown(scored: Sequence[str]) -> str:

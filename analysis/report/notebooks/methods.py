@@ -114,11 +114,9 @@ show.table(methods_text.count_models_display(counts_table), float_format="{:,.3f
 
 # %% [markdown]
 # ## Known limits
-#
-# - Counts depend on what the source records; reporting changes look like violence changes.
-# - Forecasts assume the recent dynamics continue; they do not anticipate shocks.
-# - Spillover probabilities come from adjacency only; roads, markets and border crossings
-#   are not modelled.
+
+# %%
+show.markdown(methods_text.known_limits_markdown())
 
 # %% [markdown]
 # ## Provenance
