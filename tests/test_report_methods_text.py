@@ -156,3 +156,21 @@ def test_known_limits_say_which_model_each_number_comes_from() -> None:
     assert spec.weights == "power_law" and spec.max_order == 5 and spec.cross_border
     assert "up to five" in spill[("spillover",)]
     assert "only between adjacent regions" not in spill[("spillover",)]
+
+
+def test_terms_explain_every_baseline_and_candidate_a_report_names() -> None:
+    """The region reports name baselines (best baseline: recent_mean_6) and auto's candidates
+    (ensemble_climatology36_heavy) and speak of CRPS skill and coverage; the appendix's Terms
+    explain each, one line apiece."""
+    from analysis.models.auto import AUTO_CANDIDATES
+    from analysis.report.context import BASELINES
+
+    named = {n.strip() for term, _ in methods_text.TERMS for n in term.split(",")}
+    assert set(BASELINES) <= named and set(AUTO_CANDIDATES) <= named
+    for term in ("CRPS", "fair CRPS", "CRPS skill against the best baseline", "randomised PIT",
+                 "coverage", "own-lag share", "overdispersion"):  # fmt: skip
+        assert term in named, term
+    assert any(t.startswith("attributable share (continue minus silenced)") for t in named)
+    text = methods_text.terms_markdown()
+    assert text.format() == text and len(text.splitlines()) == len(methods_text.TERMS)
+    assert all(len(words) <= 200 for _, words in methods_text.TERMS)  # a line, not a paragraph

@@ -425,3 +425,13 @@ def test_choice_sentence_says_auto_scored_other_origins_than_the_evidence() -> N
     assert text.endswith("; focus: steps 1-3: ensemble_local had the lowest fair CRPS (1.6986)")
     assert region_text.choice_sentence({"reason": "fixed"}) == "fixed"
     assert region_text.choice_sentence({}) == "no choice was needed"
+
+
+def test_terms_pointer_links_the_methods_appendix_terms_once() -> None:
+    from analysis.report import methods_text
+
+    text = region_text.TERMS_POINTER
+    assert text.count("](methods.html#Terms)") == 1 and text.format() == text
+    named = " ".join(term for term, _ in methods_text.TERMS)
+    for term in ("overdispersion", "own-lag share", "CRPS", "coverage", "attributable share"):
+        assert term in text and term in named, term

@@ -152,6 +152,101 @@ def known_limits_markdown() -> str:
     return "\n".join(f"- {limit}" for limit in KNOWN_LIMITS)
 
 
+#: The appendix's Terms: (term, plain words), one line each, in the order a reader meets them.
+#: The region reports point here once instead of explaining each term where it is used.
+TERMS: tuple[tuple[str, str], ...] = (
+    (
+        "CRPS",
+        "continuous ranked probability score: how far a forecast's whole distribution was from "
+        "what happened, in events; lower is better, 0 is a sure forecast that came true.",
+    ),
+    (
+        "fair CRPS",
+        "the CRPS of a forecast given as sample paths, corrected so that a forecast is not "
+        "judged by how many paths it drew; `auto` compares its candidates with it.",
+    ),
+    (
+        "CRPS skill against the best baseline",
+        "1 minus the model's CRPS divided by the CRPS of the baseline that scored best on the "
+        "same forecasts: +5% means 5% lower CRPS than that baseline, below 0 means worse.",
+    ),
+    (
+        "randomised PIT",
+        "where each outcome fell within its forecast distribution, between 0 and 1, with ties "
+        "between whole counts broken at random; a calibrated forecast spreads them evenly.",
+    ),
+    (
+        "coverage",
+        "the share of outcomes inside the forecast's central 50%, 80% or 95% interval, read "
+        "from the randomised PIT; a calibrated forecast covers 50%, 80% or 95%.",
+    ),
+    ("zero", "baseline: no events, ever."),
+    ("last_value", "baseline: Poisson counts around the last observed count."),
+    (
+        "recent_mean_3, recent_mean_6",
+        "baselines: Poisson counts around the mean of the last 3 or 6 periods.",
+    ),
+    (
+        "conflictology",
+        "baseline: each path replays a run of the region's last 12 observed months.",
+    ),
+    (
+        "nb_climatology",
+        "baseline: a negative binomial with the mean and spread of the region's last 24 periods.",
+    ),
+    (
+        "ensemble_local",
+        "`auto` candidate: equal mixture of the local level (a level that drifts month to "
+        "month), recent_mean_6 and conflictology.",
+    ),
+    (
+        "ensemble_trend",
+        "`auto` candidate: ensemble_local with the damped trend (the level plus the region's "
+        "growth, fading) in place of the local level.",
+    ),
+    (
+        "ensemble_climatology",
+        "`auto` candidate: ensemble_local's three members and nb_climatology, a quarter each.",
+    ),
+    (
+        "ensemble_climatology36",
+        "`auto` candidate: ensemble_local's three members and a negative binomial of the "
+        "region's last 36 periods, which gets half the weight.",
+    ),
+    (
+        "ensemble_climatology36_heavy",
+        "`auto` candidate: the same with three quarters of the weight on the 36-period "
+        "negative binomial.",
+    ),
+    (
+        "own-lag share",
+        "the part of a period's expected count that carries over from the period before; 0 "
+        "means periods do not depend on each other.",
+    ),
+    (
+        "overdispersion",
+        "counts that vary more than Poisson counts with the same mean (events come in "
+        "clusters); it widens intervals.",
+    ),
+    (
+        "attributable share (continue minus silenced)",
+        "in the spillover model, the events it expects if the focus's events continue, minus "
+        "those it expects if they stop, as a share of the former.",
+    ),
+)
+
+
+def terms_markdown() -> str:
+    """The appendix's Terms list (:data:`TERMS`) as Markdown bullets, one line each.
+
+    Returns
+    -------
+    str
+        Markdown written here (a trusted template with no ``{fields}``).
+    """
+    return "\n".join(f"- **{term}**: {words}" for term, words in TERMS)
+
+
 def models_markdown(scored: Sequence[str]) -> str:
     """The appendix's Models list: one bullet per :data:`MODEL_DESCRIPTIONS` entry with a
     scored model, naming only the scored ones.

@@ -35,6 +35,17 @@ SELECTION_STEPS = {
 }
 
 
+#: The region report's one pointer to the methods appendix's Terms (its ``## Terms`` heading's
+#: anchor), shown once, after the summary where the first technical terms appear. Where the
+#: appendix is not rendered beside the report the link becomes plain words
+#: (:func:`analysis.report.render.drop_dead_links`).
+TERMS_POINTER = (
+    "Technical terms (overdispersion, own-lag share, CRPS and its skill, coverage, the models' "
+    "names, the attributable share) are explained under [Terms](methods.html#Terms) in the "
+    "methods appendix."
+)
+
+
 def data_summary(
     events: pd.DataFrame,
     panel: pd.DataFrame,

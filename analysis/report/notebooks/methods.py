@@ -119,6 +119,12 @@ show.table(methods_text.count_models_display(counts_table), float_format="{:,.3f
 show.markdown(methods_text.known_limits_markdown())
 
 # %% [markdown]
+# ## Terms
+
+# %%
+show.markdown(methods_text.terms_markdown())
+
+# %% [markdown]
 # ## Provenance
 
 # %%

@@ -110,6 +110,9 @@ if border:
         sentence=border,
     )
 
+# %%
+show.markdown(region_text.TERMS_POINTER)
+
 # %% [markdown]
 # ## Data
 
