@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from analysis.models.registry import get
@@ -38,26 +39,53 @@ def test_every_method_model_is_in_the_registry() -> None:
         assert get(name).name == name
 
 
-def test_count_models_table_speaks_plain_words() -> None:
+def _count_rows():
+    """Kayes's rows as the demo's appendix had them: zinb fell back to nb2 (no zeros inflated)
+    and repeated its row; the overdispersion test repeated on every row."""
     import numpy as np
     import pandas as pd
 
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "region_id": ["ML-1", "ML-1"], "region_name": ["Kayes", "Kayes"], "n": [84, 84],
-            "model": ["nb2", "poisson"], "fitted_model": ["nb2", "poisson"], "k": [3, 2],
-            "llf": [-111.9, -115.8], "aic": [229.8, 235.6], "bic": [237.1, 240.4],
-            "delta_aic": [0.0, 5.8], "lr_against": ["poisson", None], "lr_stat": [7.8, np.nan],
-            "lr_p": [0.0026, np.nan], "overdispersion_alpha": [0.175, 0.175],
-            "overdispersion_p": [2e-5, 2e-5], "converged": [True, True], "warnings": ["", None],
+            "region_id": ["ML-1"] * 3, "region_name": ["Kayes"] * 3, "n": [84] * 3,
+            "model": ["nb2", "zinb", "poisson"], "fitted_model": ["nb2", "nb2", "poisson"],
+            "k": [3, 3, 2], "llf": [-111.9, -111.9, -115.8], "aic": [229.8, 229.8, 235.6],
+            "bic": [237.1, 237.1, 240.4], "delta_aic": [0.0, 0.0, 5.8],
+            "lr_against": ["poisson", "", None], "lr_stat": [7.8, np.nan, np.nan],
+            "lr_p": [0.0026, np.nan, np.nan], "overdispersion_alpha": [0.175] * 3,
+            "overdispersion_se": [0.041] * 3, "overdispersion_p": [2e-5] * 3,
+            "converged": [True] * 3,
+            "warnings": ["", "zinb: no zero-inflation found (its probability is at 0); fell "
+                         "back to nb2", None],
         }
     )  # fmt: skip
-    shown = methods_text.count_models_display(table)
+
+
+def test_count_models_table_shows_fitted_models_once_in_plain_words() -> None:
+    shown = methods_text.count_models_display(_count_rows())
     assert list(shown.columns) == list(methods_text.COUNT_MODEL_COLUMNS.values())
+    assert shown["model"].tolist() == ["nb2", "poisson"]  # no zinb row repeating nb2's
     assert shown["likelihood-ratio p"].tolist() == ["0.003", ""]
-    assert shown["overdispersion p"].tolist() == ["<0.001", "<0.001"]
     assert shown["likelihood-ratio test against"].tolist() == ["poisson", ""]
+    assert not any("overdispersion" in c for c in shown.columns)  # a sentence, said once
     assert "llf" not in shown.columns and "region_id" not in shown.columns
+
+
+def test_count_fallback_and_overdispersion_are_each_said_once() -> None:
+    rows = _count_rows()
+    assert methods_text.count_fallback_sentence(rows) == (
+        "Not shown: zinb for Kayes: no zero-inflation found (its probability is at 0), so it "
+        "fell back to nb2 and would repeat its row."
+    )
+    assert methods_text.count_fallback_sentence(rows[rows["model"] != "zinb"]) == ""
+    text = methods_text.overdispersion_sentence(rows)
+    assert text.count("Kayes") == 1
+    assert "Kayes: alpha 0.175, standard error 0.041 (one-sided p <0.001), its counts vary" in text
+    two = rows.assign(region_id="ML-5", region_name="Mopti", overdispersion_p=0.43)
+    both = methods_text.overdispersion_sentence(pd.concat([rows, two]))
+    assert "Mopti: alpha 0.175, standard error 0.041 (one-sided p = 0.43), no evidence" in both
+    silent = rows.assign(overdispersion_alpha=float("nan"), overdispersion_p=float("nan"))
+    assert "Kayes: not testable" in methods_text.overdispersion_sentence(silent)
 
 
 def test_models_list_describes_the_scored_models_only() -> None:

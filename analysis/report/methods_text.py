@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from analysis.formatting import format_p_value
+from analysis.formatting import format_p_value, join_words
 
 #: Forecasters scored in the methods appendix: every model a report can use (``auto`` and the
 #: spillover model as configured, the candidates ``auto`` chooses among and the models inside
@@ -464,11 +466,12 @@ def group_table(card: dict[str, Any]) -> pd.DataFrame:
     )
 
 
-#: The count-model table's columns in plain words (:func:`count_models_display`).
+#: The count-model table's columns in plain words (:func:`count_models_display`). The
+#: overdispersion test is the region's, not a model's: :func:`overdispersion_sentence` states it
+#: once instead of a column repeating it on every row.
 COUNT_MODEL_COLUMNS = {
     "region_name": "region",
     "model": "model",
-    "fitted_model": "fitted as",
     "k": "parameters",
     "llf": "log-likelihood",
     "aic": "AIC",
@@ -476,14 +479,17 @@ COUNT_MODEL_COLUMNS = {
     "delta_aic": "AIC above the best",
     "lr_against": "likelihood-ratio test against",
     "lr_p": "likelihood-ratio p",
-    "overdispersion_alpha": "overdispersion alpha (Cameron-Trivedi)",
-    "overdispersion_p": "overdispersion p",
     "warnings": "notes",
 }
 
 
+def _fitted(table: pd.DataFrame) -> pd.Series:
+    """Rows whose model was fitted as itself (a fallback row repeats a simpler model's fit)."""
+    return table["fitted_model"].astype(str) == table["model"].astype(str)
+
+
 def count_models_display(table: pd.DataFrame) -> pd.DataFrame:
-    """The reader's columns of :func:`analysis.models.counts.region_count_models`.
+    """The reader's rows and columns of :func:`analysis.models.counts.region_count_models`.
 
     Parameters
     ----------
@@ -493,12 +499,96 @@ def count_models_display(table: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        The columns of :data:`COUNT_MODEL_COLUMNS`, renamed in plain words; p-values as a
-        reader expects them (``<0.001``, not ``0.000``; blank where there is no test).
+        One row per model actually fitted (a model that fell back would repeat the simpler
+        model's row: :func:`count_fallback_sentence` says which and why), the columns of
+        :data:`COUNT_MODEL_COLUMNS` renamed in plain words; p-values as a reader expects them
+        (``<0.001``, not ``0.000``; blank where there is no test).
     """
-    shown = table.reindex(columns=list(COUNT_MODEL_COLUMNS)).copy()
-    for col in ("lr_p", "overdispersion_p"):
-        shown[col] = [format_p_value(p) for p in shown[col].astype(float)]
+    shown = table[_fitted(table)].reindex(columns=list(COUNT_MODEL_COLUMNS)).copy()
+    shown["lr_p"] = [format_p_value(p) for p in shown["lr_p"].astype(float)]
     shown["lr_against"] = shown["lr_against"].fillna("")
     shown["warnings"] = shown["warnings"].fillna("")
-    return shown.rename(columns=COUNT_MODEL_COLUMNS)
+    return shown.reset_index(drop=True).rename(columns=COUNT_MODEL_COLUMNS)
+
+
+def _fallback_reason(model: str, warnings: str) -> tuple[str, str]:
+    """(why, to what) of a fallback, from the fit's ``warnings``
+    (``"zinb: <why>; fell back to nb2"``); the whole note and "" when it has no such form."""
+    found = re.search(rf"{re.escape(model)}: (.+?); fell back to (\S+)", warnings)
+    if found:
+        return found.group(1), found.group(2)
+    return warnings.strip(), ""
+
+
+def count_fallback_sentence(table: pd.DataFrame) -> str:
+    """Which models the count table leaves out because they fell back, and why, in one sentence.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`analysis.models.counts.region_count_models`'s rows.
+
+    Returns
+    -------
+    str
+        Plain text; empty when every model was fitted as itself.
+    """
+    dropped = table[~_fitted(table)]
+    if dropped.empty:
+        return ""
+    clauses: dict[tuple[str, str, str], list[str]] = {}
+    for row in dropped.itertuples():
+        why, to = _fallback_reason(str(row.model), str(row.warnings or ""))
+        clauses.setdefault((str(row.model), why, to), []).append(str(row.region_name))
+    said = []
+    for (model, why, to), regions in clauses.items():
+        where = join_words(dict.fromkeys(regions))
+        if to:
+            said.append(
+                f"{model} for {where}: {why}, so it fell back to {to} and would repeat its row"
+            )
+        else:
+            said.append(f"{model} for {where}: {why}")
+    return "Not shown: " + "; ".join(said) + "."
+
+
+def overdispersion_sentence(table: pd.DataFrame) -> str:
+    """The Cameron-Trivedi overdispersion test once per region: alpha with its standard
+    error and the one-sided p-value, and what it says in words.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`analysis.models.counts.region_count_models`'s rows (the test repeats on every
+        row of a region).
+
+    Returns
+    -------
+    str
+        Plain text; empty without regions.
+    """
+    regions = table.drop_duplicates("region_id")
+    if regions.empty:
+        return ""
+    parts = []
+    for row in regions.itertuples():
+        alpha, p = float(row.overdispersion_alpha), float(row.overdispersion_p)
+        se = float(getattr(row, "overdispersion_se", float("nan")))
+        if not (np.isfinite(alpha) and np.isfinite(p)):
+            parts.append(f"{row.region_name}: not testable (no events, or under three periods)")
+            continue
+        shown_p = format_p_value(p)
+        p_words = f"p {shown_p}" if shown_p.startswith("<") else f"p = {shown_p}"
+        spread = f", standard error {se:.3f}" if np.isfinite(se) else ""
+        verdict = (
+            "its counts vary more than Poisson counts would"
+            if p < 0.05
+            else "no evidence that its counts vary more than Poisson counts would"
+        )
+        parts.append(
+            f"{row.region_name}: alpha {alpha:.3f}{spread} (one-sided {p_words}), {verdict}"
+        )
+    return (
+        "Overdispersion test (Cameron and Trivedi, against the Poisson fit with the same trend; "
+        "one test per region, whatever the model): " + "; ".join(parts) + "."
+    )
