@@ -74,18 +74,18 @@ def test_count_models_table_shows_fitted_models_once_in_plain_words() -> None:
 def test_count_fallback_and_overdispersion_are_each_said_once() -> None:
     rows = _count_rows()
     assert methods_text.count_fallback_sentence(rows) == (
-        "Not shown: zinb for Kayes: no zero-inflation found (its probability is at 0), so it "
-        "fell back to nb2 and would repeat its row."
+        "No row for zinb in Kayes: no zero-inflation found (its probability is at 0), so it "
+        "fell back to nb2, whose row it would repeat."
     )
     assert methods_text.count_fallback_sentence(rows[rows["model"] != "zinb"]) == ""
     text = methods_text.overdispersion_sentence(rows)
     assert text.count("Kayes") == 1
-    assert "Kayes: alpha 0.175, standard error 0.041 (one-sided p <0.001), its counts vary" in text
+    assert "in Kayes alpha is 0.175, standard error 0.041 (one-sided p <0.001): its counts" in text
     two = rows.assign(region_id="ML-5", region_name="Mopti", overdispersion_p=0.43)
     both = methods_text.overdispersion_sentence(pd.concat([rows, two]))
-    assert "Mopti: alpha 0.175, standard error 0.041 (one-sided p = 0.43), no evidence" in both
+    assert "in Mopti alpha is 0.175, standard error 0.041 (one-sided p = 0.43): no evidence" in both
     silent = rows.assign(overdispersion_alpha=float("nan"), overdispersion_p=float("nan"))
-    assert "Kayes: not testable" in methods_text.overdispersion_sentence(silent)
+    assert "in Kayes it cannot be computed" in methods_text.overdispersion_sentence(silent)
 
 
 def test_models_list_describes_the_scored_models_only() -> None:

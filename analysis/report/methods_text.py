@@ -130,12 +130,12 @@ KNOWN_LIMITS: tuple[str, ...] = (
     "for neighbours' events: fighting next door does not raise a forecast, so violence moving "
     "into an active region is not anticipated.",
     "Quiet regions take their probability of a first event from the onset model where it can "
-    "be fitted, on every unit of the countries the data files cover. It sees the "
-    "neighbourhood through adjacency only (recent events in nearby units, weighted down with "
-    "the number of borders between, and the number of borders to the nearest active unit), "
-    "beside the country's and the whole panel's recent events and the unit's own history; "
-    "distances in kilometres, roads, markets, border crossings and other armed groups' "
-    "activity are not used. Its interval carries parameter uncertainty only.",
+    "be fitted (`auto` above says how). It sees the neighbourhood through adjacency only "
+    "(recent events in nearby units, weighted down with the number of borders between, and the "
+    "number of borders to the nearest active unit), beside the country's and the whole panel's "
+    "recent events and the unit's own history; distances in kilometres, roads, markets, border "
+    "crossings and other armed groups' activity are not used. Its interval carries parameter "
+    "uncertainty only.",
     "The shares attributable to the focus are a what-if of the spillover model, in which "
     "events spread along the same adjacency, one period at a time; they are not forecasts, "
     "and where that model's own backtest is behind the best baseline they describe the model, "
@@ -170,7 +170,7 @@ TERMS: tuple[tuple[str, str], ...] = (
     (
         "CRPS skill against the best baseline",
         "1 minus the model's CRPS divided by the CRPS of the baseline that scored best on the "
-        "same forecasts: +5% means 5% lower CRPS than that baseline, below 0 means worse.",
+        "same forecasts: 0.05 (+5%) means a CRPS 5% below that baseline's, below 0 worse.",
     ),
     (
         "randomised PIT",
@@ -543,13 +543,10 @@ def count_fallback_sentence(table: pd.DataFrame) -> str:
     said = []
     for (model, why, to), regions in clauses.items():
         where = join_words(dict.fromkeys(regions))
-        if to:
-            said.append(
-                f"{model} for {where}: {why}, so it fell back to {to} and would repeat its row"
-            )
-        else:
-            said.append(f"{model} for {where}: {why}")
-    return "Not shown: " + "; ".join(said) + "."
+        tail = f", so it fell back to {to}, whose row it would repeat" if to else ""
+        said.append(f"no row for {model} in {where}: {why}{tail}")
+    text = "; ".join(said)
+    return text[0].upper() + text[1:] + "."
 
 
 def overdispersion_sentence(table: pd.DataFrame) -> str:
@@ -575,7 +572,9 @@ def overdispersion_sentence(table: pd.DataFrame) -> str:
         alpha, p = float(row.overdispersion_alpha), float(row.overdispersion_p)
         se = float(getattr(row, "overdispersion_se", float("nan")))
         if not (np.isfinite(alpha) and np.isfinite(p)):
-            parts.append(f"{row.region_name}: not testable (no events, or under three periods)")
+            parts.append(
+                f"in {row.region_name} it cannot be computed (no events, or too few periods)"
+            )
             continue
         shown_p = format_p_value(p)
         p_words = f"p {shown_p}" if shown_p.startswith("<") else f"p = {shown_p}"
@@ -586,9 +585,9 @@ def overdispersion_sentence(table: pd.DataFrame) -> str:
             else "no evidence that its counts vary more than Poisson counts would"
         )
         parts.append(
-            f"{row.region_name}: alpha {alpha:.3f}{spread} (one-sided {p_words}), {verdict}"
+            f"in {row.region_name} alpha is {alpha:.3f}{spread} (one-sided {p_words}): {verdict}"
         )
     return (
-        "Overdispersion test (Cameron and Trivedi, against the Poisson fit with the same trend; "
-        "one test per region, whatever the model): " + "; ".join(parts) + "."
+        "Overdispersion (the Cameron and Trivedi test against the Poisson fit with the same "
+        "trend, one per region whatever the model): " + "; ".join(parts) + "."
     )

@@ -298,23 +298,26 @@ if region_id in ctx.study.focus:
 #
 # Units quiet for the study's quiet window get the probability of at least one event (for them,
 # a **first event**) within the horizon from the report model's paths, as in the tables and
-# maps; a unit's own silent past says little about how conflict reaches it. Those paths take
-# their probability from the **onset model**, a penalised binary regression on neighbourhood,
+# maps. A unit's own silent past says little about how conflict reaches it, so those paths take
+# their probability from the **onset model**: a penalised binary regression on neighbourhood,
 # country and history features, fitted on every unit of the countries the data files cover
 # rather than on this study's units alone (one study holds too few first events to learn from);
 # its interval carries parameter uncertainty. A quiet unit has an event in the share of its
-# paths that the onset model gives, whatever its backtest below says, and each such path replays
+# paths that the onset model gives, whatever its backtest below says, each such path replaying
 # what followed an observed first event. Where the onset model cannot be fitted, units other
 # than the focus with no event in the last 12 periods are forecast half by the report model's
-# chosen candidate and half by the reference class (what followed, at the 36 latest origins whose outcomes are known, in units
-# that were as quiet, beside fighting or not as the unit is now). A unit's sentence quotes the
-# onset model's interval (or, where the paths do not come from it, its probability beside
-# theirs as a check) only when it had a lower Brier score than every naive rule on this study's
-# own first events (below), and says whether that edge is established (more than two standard
-# errors) or not; otherwise it says the onset probability is not headlined. Units already active
-# get their **expected count** (median and 90% interval) from the report model's paths: for
-# them "at least one event" is near certain and says nothing. The shares attributable to the
-# focus are the spillover model's, as defined above.
+# chosen candidate and half by the reference class (what followed, at the 36 latest origins
+# whose outcomes are known, in units that were as quiet, beside fighting or not as the unit is
+# now).
+#
+# A unit's sentence quotes the onset model's interval (or, where the paths do not come from it,
+# its probability beside theirs as a check) only when it had a lower Brier score than every
+# naive rule on this study's own first events (below), and says whether that edge is
+# established (more than two standard errors) or not; otherwise it says the onset probability
+# is not headlined. Units already active get their **expected count** (median and 90%
+# interval) from the report model's paths: for them "at least one event" is near certain and
+# says nothing. The shares attributable to the focus are the spillover model's, as defined
+# above.
 
 # %%
 unit_sentences = spillover_text.onset_unit_sentences(
