@@ -24,3 +24,7 @@ for _module in (project, data, growth, forecast, spillover, report):
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
+
+if __name__ == "__main__":  # python -m analysis.cli, as the console script
+    main()

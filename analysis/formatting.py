@@ -88,6 +88,30 @@ def format_ratio(x: float | None, null: float | None = 1.0) -> str:
     return text
 
 
+def format_growth_pct(x: float | None) -> str:
+    """A growth rate in percent a year, or a limit of its interval, as the sentences and the
+    tables both write it: signed, whole, with decimals only where the whole number reads 0.
+
+    Parameters
+    ----------
+    x : float or None
+        Percent a year (``82.8`` for +82.8%).
+
+    Returns
+    -------
+    str
+        ``+83%``, ``-2%``, ``+0.4%`` (never ``+0%`` for a rate that is not zero); blank when
+        undefined or infinite.
+    """
+    if x is None or not np.isfinite(x):
+        return ""
+    x = float(x)
+    digits = 0
+    while x != 0 and float(f"{x:.{digits}f}") == 0 and digits < 4:
+        digits += 1
+    return f"{x:+.{digits}f}%"
+
+
 def format_ratio_estimate(x: float | None) -> str:
     """A ratio's point estimate in table form: :func:`format_ratio`'s precision, without the
     extra digits that keep a limit off the null (``1.004`` prints as ``1.00``)."""

@@ -24,6 +24,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from analysis.formatting import format_growth_pct  # noqa: E402
+
 PALETTE = "colorblind"
 
 
@@ -216,9 +218,11 @@ def _trend_label(tr) -> str:
     if not math.isfinite(tr.growth_pct):
         return f"no trend fitted: {tr.note}"
     level = int(round(100 * tr.conf_level))
+    # as the growth sentence and table write it: a limit of 0.4% is "+0.4%", never "+0%"
     return (
-        f"fitted trend: {tr.growth_pct:+.0f}% a year "
-        f"({level}% CI {tr.growth_ci[0]:+.0f}% to {tr.growth_ci[1]:+.0f}%)"
+        f"fitted trend: {format_growth_pct(tr.growth_pct)} a year "
+        f"({level}% CI {format_growth_pct(tr.growth_ci[0])} to "
+        f"{format_growth_pct(tr.growth_ci[1])})"
     )
 
 

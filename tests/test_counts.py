@@ -195,6 +195,7 @@ def test_cameron_trivedi_matches_auxiliary_ols():
     aux = OLS(((y - mu) ** 2 - y) / mu, mu).fit()
     assert res.alpha == pytest.approx(aux.params[0])
     assert res.statistic == pytest.approx(aux.tvalues[0])
+    assert res.se == pytest.approx(aux.bse[0])  # the appendix quotes alpha with it
     assert res.p_value == pytest.approx(aux.pvalues[0] / 2 if aux.tvalues[0] > 0 else 1, rel=1e-6)
 
 

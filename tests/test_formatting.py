@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from analysis.formatting import format_p_value, format_probability, probability_range
+from analysis.formatting import (
+    format_growth_pct,
+    format_p_value,
+    format_probability,
+    probability_range,
+)
 
 
 def test_probabilities_never_read_as_certain() -> None:
@@ -66,3 +71,12 @@ def test_ratios_keep_the_precision_their_size_needs() -> None:
     from analysis.formatting import format_ratio_estimate
 
     assert format_ratio_estimate(1.004) == "1.00" and format_ratio_estimate(0.0011) == "0.0011"
+
+
+def test_growth_rates_are_signed_whole_percents_that_never_read_zero() -> None:
+    assert format_growth_pct(82.82) == "+83%"
+    assert format_growth_pct(-2.4) == "-2%"
+    # a limit just off zero keeps the digits that show its sign means something
+    assert format_growth_pct(0.4) == "+0.4%" and format_growth_pct(-0.04) == "-0.04%"
+    assert format_growth_pct(0.0) == "+0%"
+    assert format_growth_pct(float("inf")) == "" and format_growth_pct(None) == ""

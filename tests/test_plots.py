@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from analysis.formatting import format_probability
+from analysis.formatting import format_growth_pct, format_probability
 from analysis.geography import neighbours
 from analysis.plots import region_map
 
@@ -213,11 +213,24 @@ def test_counts_figure_draws_each_trend_with_band_and_headline_interval():
     )
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     lo, hi = tr.growth_ci
-    assert f"fitted trend: {tr.growth_pct:+.0f}% a year (95% CI {lo:+.0f}% to {hi:+.0f}%)" in texts
+    assert (
+        f"fitted trend: {format_growth_pct(tr.growth_pct)} a year (95% CI "
+        f"{format_growth_pct(lo)} to {format_growth_pct(hi)})"
+    ) in texts
     plain = plots.monthly_counts(panel, ["ML-1"], focus="ML-1")
     assert len(plain.axes[0].get_lines()) == 1 and not plain.axes[0].collections
     plt.close(fig)
     plt.close(plain)
+
+
+def test_trend_legend_writes_a_limit_near_zero_as_the_growth_sentence_does() -> None:
+    """Mopti's trend interval starts just below zero: "+0%" beside "includes zero" misleads."""
+    from types import SimpleNamespace
+
+    from analysis.plots import _trend_label
+
+    tr = SimpleNamespace(growth_pct=21.25, growth_ci=(-0.3, 51.2), conf_level=0.95, note="")
+    assert _trend_label(tr) == "fitted trend: +21% a year (95% CI -0.3% to +51%)"
 
 
 def _report_figures(boundaries):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from analysis.models.registry import get
@@ -38,26 +39,53 @@ def test_every_method_model_is_in_the_registry() -> None:
         assert get(name).name == name
 
 
-def test_count_models_table_speaks_plain_words() -> None:
+def _count_rows():
+    """Kayes's rows as the demo's appendix had them: zinb fell back to nb2 (no zeros inflated)
+    and repeated its row; the overdispersion test repeated on every row."""
     import numpy as np
     import pandas as pd
 
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "region_id": ["ML-1", "ML-1"], "region_name": ["Kayes", "Kayes"], "n": [84, 84],
-            "model": ["nb2", "poisson"], "fitted_model": ["nb2", "poisson"], "k": [3, 2],
-            "llf": [-111.9, -115.8], "aic": [229.8, 235.6], "bic": [237.1, 240.4],
-            "delta_aic": [0.0, 5.8], "lr_against": ["poisson", None], "lr_stat": [7.8, np.nan],
-            "lr_p": [0.0026, np.nan], "overdispersion_alpha": [0.175, 0.175],
-            "overdispersion_p": [2e-5, 2e-5], "converged": [True, True], "warnings": ["", None],
+            "region_id": ["ML-1"] * 3, "region_name": ["Kayes"] * 3, "n": [84] * 3,
+            "model": ["nb2", "zinb", "poisson"], "fitted_model": ["nb2", "nb2", "poisson"],
+            "k": [3, 3, 2], "llf": [-111.9, -111.9, -115.8], "aic": [229.8, 229.8, 235.6],
+            "bic": [237.1, 237.1, 240.4], "delta_aic": [0.0, 0.0, 5.8],
+            "lr_against": ["poisson", "", None], "lr_stat": [7.8, np.nan, np.nan],
+            "lr_p": [0.0026, np.nan, np.nan], "overdispersion_alpha": [0.175] * 3,
+            "overdispersion_se": [0.041] * 3, "overdispersion_p": [2e-5] * 3,
+            "converged": [True] * 3,
+            "warnings": ["", "zinb: no zero-inflation found (its probability is at 0); fell "
+                         "back to nb2", None],
         }
     )  # fmt: skip
-    shown = methods_text.count_models_display(table)
+
+
+def test_count_models_table_shows_fitted_models_once_in_plain_words() -> None:
+    shown = methods_text.count_models_display(_count_rows())
     assert list(shown.columns) == list(methods_text.COUNT_MODEL_COLUMNS.values())
+    assert shown["model"].tolist() == ["nb2", "poisson"]  # no zinb row repeating nb2's
     assert shown["likelihood-ratio p"].tolist() == ["0.003", ""]
-    assert shown["overdispersion p"].tolist() == ["<0.001", "<0.001"]
     assert shown["likelihood-ratio test against"].tolist() == ["poisson", ""]
+    assert not any("overdispersion" in c for c in shown.columns)  # a sentence, said once
     assert "llf" not in shown.columns and "region_id" not in shown.columns
+
+
+def test_count_fallback_and_overdispersion_are_each_said_once() -> None:
+    rows = _count_rows()
+    assert methods_text.count_fallback_sentence(rows) == (
+        "No row for zinb in Kayes: no zero-inflation found (its probability is at 0), so it "
+        "fell back to nb2, whose row it would repeat."
+    )
+    assert methods_text.count_fallback_sentence(rows[rows["model"] != "zinb"]) == ""
+    text = methods_text.overdispersion_sentence(rows)
+    assert text.count("Kayes") == 1
+    assert "in Kayes alpha is 0.175, standard error 0.041 (one-sided p <0.001): its counts" in text
+    two = rows.assign(region_id="ML-5", region_name="Mopti", overdispersion_p=0.43)
+    both = methods_text.overdispersion_sentence(pd.concat([rows, two]))
+    assert "in Mopti alpha is 0.175, standard error 0.041 (one-sided p = 0.43): no evidence" in both
+    silent = rows.assign(overdispersion_alpha=float("nan"), overdispersion_p=float("nan"))
+    assert "in Kayes it cannot be computed" in methods_text.overdispersion_sentence(silent)
 
 
 def test_models_list_describes_the_scored_models_only() -> None:
@@ -133,3 +161,44 @@ def test_scorecard_table_can_show_the_headline_columns_only() -> None:
     table = methods_text.scorecard_table(card, methods_text.BRIEF_SCORE_COLUMNS)
     assert list(table.columns) == ["model", "baseline", "CRPS", "CRPS skill vs best baseline",
                                    "80% coverage (randomised PIT)"]  # fmt: skip
+
+
+def test_known_limits_say_which_model_each_number_comes_from() -> None:
+    """The limit "Spillover probabilities come from adjacency only" outlived the change that
+    made every probability the report model's; the list now names each model's part, and
+    what it says the models do not use is checked against their settings."""
+    from analysis.models.hhh4 import HHH4Spec
+    from analysis.models.onset import DEFAULT_FEATURES
+
+    text = methods_text.known_limits_markdown()
+    assert text.format() == text and text.count("\n- ") == len(methods_text.KNOWN_LIMITS) - 1
+    assert "Spillover probabilities" not in text
+    assert "comes from one model, `auto`" in text and "no term for neighbours' events" in text
+    assert "from the onset model" in text and "what-if of the spillover model" in text
+    # "distances in kilometres ... and other armed groups' activity are not used"
+    assert not {"near_km", "other_own", "other_nb"} & set(DEFAULT_FEATURES)
+    assert "distances in kilometres" in text and "other armed groups' activity" in text
+    # the spillover model's neighbours: a power law in adjacency order, not first order only
+    spill = dict((names, body) for names, _, body in methods_text.MODEL_DESCRIPTIONS)
+    spec = HHH4Spec()
+    assert spec.weights == "power_law" and spec.max_order == 5 and spec.cross_border
+    assert "up to five" in spill[("spillover",)]
+    assert "only between adjacent regions" not in spill[("spillover",)]
+
+
+def test_terms_explain_every_baseline_and_candidate_a_report_names() -> None:
+    """The region reports name baselines (best baseline: recent_mean_6) and auto's candidates
+    (ensemble_climatology36_heavy) and speak of CRPS skill and coverage; the appendix's Terms
+    explain each, one line apiece."""
+    from analysis.models.auto import AUTO_CANDIDATES
+    from analysis.report.context import BASELINES
+
+    named = {n.strip() for term, _ in methods_text.TERMS for n in term.split(",")}
+    assert set(BASELINES) <= named and set(AUTO_CANDIDATES) <= named
+    for term in ("CRPS", "fair CRPS", "CRPS skill against the best baseline", "randomised PIT",
+                 "coverage", "own-lag share", "overdispersion"):  # fmt: skip
+        assert term in named, term
+    assert any(t.startswith("attributable share (continue minus silenced)") for t in named)
+    text = methods_text.terms_markdown()
+    assert text.format() == text and len(text.splitlines()) == len(methods_text.TERMS)
+    assert all(len(words) <= 200 for _, words in methods_text.TERMS)  # a line, not a paragraph

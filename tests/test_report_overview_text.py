@@ -70,7 +70,7 @@ def test_ratio_formats_name_columns_the_displayed_tables_have():
 
     assert set(overview_text.RANKING_FORMATS) <= set(overview_text.RANKING_COLUMNS.values())
     assert set(region_text.GROWTH_FORMATS) <= set(region_text.GROWTH_COLUMNS.values())
-    assert len(overview_text.RANKING_FORMATS) == 3 and len(region_text.GROWTH_FORMATS) == 5
+    assert len(overview_text.RANKING_FORMATS) == 3 and len(region_text.GROWTH_FORMATS) == 6
 
 
 def test_ranking_sentence_names_the_regions_whose_interval_says_little() -> None:

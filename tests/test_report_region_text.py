@@ -385,6 +385,28 @@ def test_growth_display_blanks_unbounded_limits_and_untested_comparisons() -> No
     assert not np.isinf(shown.select_dtypes("number").to_numpy(dtype=float)).any()
 
 
+def test_growth_table_writes_the_trend_as_the_sentence_does() -> None:
+    """The demo's Kayes: the sentence said "+83% a year (95% CI +40% to +143%)" while the
+    table showed "82.82"; both now give the signed whole percent, limits included."""
+    from analysis.growth.sentence import growth_sentence
+    from analysis.report.show import table_html
+
+    row = {
+        "period_a": "2021", "period_b": "2024", "count_a": 10, "count_b": 73, "ratio": 7.3,
+        "headline_ci_low": 2.15, "headline_ci_high": 24.8, "ci_low": 3.75, "ci_high": 15.9,
+        "nb_ci_low": 2.5, "nb_ci_high": 20.0, "annual_growth_pct": 82.82,
+        "annual_growth_ci": [40.2, 142.9], "p_value_bh": 0.15, "change_point": None,
+    }  # fmt: skip
+    shown = region_text.growth_display(pd.DataFrame([row]))
+    html = table_html(shown, formats=region_text.GROWTH_FORMATS)
+    assert ">+83%<" in html and ">+40% to +143%<" in html and "82.82" not in html
+    sentence = growth_sentence(row, "Kayes")
+    assert "+83% a year (95% CI +40% to +143%)" in sentence
+    # a limit just off zero reads as in the sentence, not "+0%"
+    near = region_text.growth_display(pd.DataFrame([{**row, "annual_growth_ci": [0.4, 51.0]}]))
+    assert near["trend 95% CI"].iloc[0] == "+0.4% to +51%"
+
+
 def test_switch_sentence_says_a_step_between_quarters_is_a_change_of_model():
     periods = pd.date_range("2025-01", periods=12, freq="MS")
     text = region_text.switch_sentence([(4, "ensemble_local", "ensemble_trend")], periods)
@@ -425,3 +447,13 @@ def test_choice_sentence_says_auto_scored_other_origins_than_the_evidence() -> N
     assert text.endswith("; focus: steps 1-3: ensemble_local had the lowest fair CRPS (1.6986)")
     assert region_text.choice_sentence({"reason": "fixed"}) == "fixed"
     assert region_text.choice_sentence({}) == "no choice was needed"
+
+
+def test_terms_pointer_links_the_methods_appendix_terms_once() -> None:
+    from analysis.report import methods_text
+
+    text = region_text.TERMS_POINTER
+    assert text.count("](methods.html#Terms)") == 1 and text.format() == text
+    named = " ".join(term for term, _ in methods_text.TERMS)
+    for term in ("overdispersion", "own-lag share", "CRPS", "coverage", "attributable share"):
+        assert term in text and term in named, term

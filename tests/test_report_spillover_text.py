@@ -197,12 +197,12 @@ def test_onset_sentence_when_the_onset_model_drives_the_report_models_quiet_path
     (won,) = spillover_text.onset_unit_sentences(
         ["MR-10"], onset, risk, headline=True, established=True, from_onset=("MR-10",)
     )
+    # what the onset model is fitted on is said once, in the section's introduction
     assert won == (
         "Guidimaka (MRT) has had no event in 12 periods: P(at least one event within 12 "
-        "periods) 45% in the report model. For quiet units that probability comes from the "
-        "onset model fitted on all 169 units of the data files' 4 countries (95% interval "
-        "28%-60%, from its parameter uncertainty); the onset model beat every naive rule on "
-        "this study's first events by more than two standard errors."
+        "periods) 45% in the report model, from the onset model (95% interval 28%-60%, from "
+        "its parameter uncertainty); the onset model beat every naive rule on this study's "
+        "first events by more than two standard errors."
     )
     (open_,) = spillover_text.onset_unit_sentences(
         ["MR-10"], onset, risk, headline=True, from_onset=("MR-10",)
@@ -228,20 +228,15 @@ def test_onset_sentence_when_the_onset_model_drives_the_report_models_quiet_path
     )
     assert hidden.endswith(
         "is not headlined (see the onset evidence); the report model's P(at least one event) in "
-        "the tables and maps, 70%, is that model's, fitted on all 169 units of the data files' "
-        "4 countries."
+        "the tables and maps, 70%, is that model's all the same."
     )
-    onset.trained_on = {"units": 9, "countries": ["MLI"]}
-    (single,) = spillover_text.onset_unit_sentences(
-        ["MR-10"], onset, risk, headline=True, from_onset=("MR-10",)
-    )
-    assert "all 9 units of the data files' 1 country (" in single
+    assert "fitted on" not in won + hidden
     # a unit whose paths did not take the onset model's probability keeps the check
     (other,) = spillover_text.onset_unit_sentences(
         ["MR-10"], onset, risk, headline=True, established=True, from_onset=()
     )
     assert "gives 43% (95% interval 28%-60%), outside which" in other
-    assert "comes from the onset model" not in other
+    assert "from the onset model" not in other
 
 
 def test_onset_headline_needs_the_backtest_verdict() -> None:
@@ -306,22 +301,21 @@ def test_attributable_sentence_and_onset_scorecard_table() -> None:
     assert skill["report model (the probabilities shown)"] == pytest.approx(1 - 0.096 / 0.101)
 
 
-def test_risk_table_keeps_the_order_and_adds_the_neighbour_share() -> None:
+def test_risk_table_keeps_the_order_and_shows_the_report_model_only() -> None:
+    """The table's "share from neighbours (spillover model)" (Hodh el Gharbi 78%, no interval)
+    sat beside the sentence's "82% ... attributable to Kayes": one unit, two shares. The table
+    now holds the report model's levels only; the shares are the unit sentences'."""
     _, risk, _ = _onset_inputs()
-    spill = SimpleNamespace(
-        regions=pd.DataFrame({"region_id": ["MR-10", "SN-KE"], "share_neighbour": [0.7, 0.2]})
-    )
-    table = spillover_text.risk_table(risk, ["MR-10", "XX-9", "SN-KE"], spill)
+    table = spillover_text.risk_table(risk, ["MR-10", "XX-9", "SN-KE"])
     assert table["region"].tolist() == ["MR-10", "SN-KE"]  # unknown regions dropped
     assert table["90% interval"].tolist() == ["1-20", "2-19"]
-    assert table["share from neighbours (spillover model)"].tolist() == ["70%", "20%"]
+    assert list(table.columns) == list(spillover_text.RISK_COLUMNS.values())
+    assert not any("share" in c for c in table.columns)
     # probabilities as the sentences write them, never a fraction rounded to certainty
     assert table["P(at least 1)"].tolist() == ["45%", "95%"]
     assert table["median"].tolist() == ["7", "7"]
     risk.regions.loc[risk.regions["region_id"] == "SN-KE", "p_any"] = 0.9996
     assert spillover_text.risk_table(risk, ["SN-KE"])["P(at least 1)"].tolist() == [">99.9%"]
-    alone = spillover_text.risk_table(risk, ["SN-KE"])
-    assert "share from neighbours (spillover model)" not in alone.columns
 
 
 def test_cross_border_units_and_the_sentence_when_none_is_described(boundaries) -> None:

@@ -75,7 +75,20 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     quiet_units = re.findall(r"has had no event in [^<]*", spill)
     assert quiet_units and all("95% interval" not in u for u in quiet_units), quiet_units
     assert any("90% interval" in u for u in quiet_units), quiet_units
+    # the Spillover table shows the report model's levels only, not a second kind of share
+    assert "share from neighbours" not in region
+    # the onset model is explained once, in its section; the Forecast section points there
+    assert region.count("fitted on every unit of the countries the data files cover") == 1
+    forecast = region[region.index('id="Forecast') : region.index('id="Evidence-for-this')]
+    assert "reference class" not in forecast
+    assert 'href="#Onset-and-continued-activity-across-the-border"' in forecast
+    # growth a year as the sentence writes it, a signed whole percent
+    growth = region[region.index('id="Growth') : region.index('id="Forecast')]
+    assert re.search(r"<td[^>]*>[+-]\d+%</td>", growth), "trend a year as +NN%"
+    # one pointer to the appendix's Terms, whose heading carries that anchor
+    assert region.count('href="methods.html#Terms"') == 1
     sha = by_kind["region"]["inputs"][0]["sha256"]
+
     assert sha in region  # provenance names the data file's hash
     overview = (result.out / by_kind["overview"]["html"]).read_text()
     assert "Ranking" in overview and 'class="ct-figure"' in overview
@@ -89,3 +102,11 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     assert "scored at steps 1-6, the periods the reports show" in methods
     assert re.search(r"<h3[^>]*>Steps 1-12", methods)
     assert "forecasts all come from auto" in methods and "pooled_nb" not in methods
+    assert re.search(r'<h2 id="Terms"', methods) and "fair CRPS</strong>" in methods
+    assert "Spillover probabilities come from adjacency only" not in methods
+    assert "comes from one model, <code>auto</code>" in methods
+    # the overdispersion test once per region, not a column on every model's row
+    assert methods.count("Overdispersion (the Cameron and Trivedi test") == 1
+    # the onset model described once (auto's entry), not again in the known limits
+    assert methods.count("fitted on every unit of the countries the data files cover") == 1
+    assert "overdispersion p" not in methods and "fitted as" not in methods

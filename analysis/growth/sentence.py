@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.formatting import format_ratio
+from analysis.formatting import format_growth_pct, format_ratio
 from analysis.growth.table import GrowthResult
 
 
@@ -21,14 +21,6 @@ def _fmt(x: float) -> str:
     if x >= 0.1:
         return f"{x:.2g}" if x < 1 else f"{x:.1f}"
     return f"{x:.2g}"
-
-
-def _fmt_pct_limit(x: float) -> str:
-    """A growth-rate limit in percent a year, with decimals where the whole number reads 0."""
-    digits = 0
-    while x != 0 and float(f"{x:.{digits}f}") == 0 and digits < 4:
-        digits += 1
-    return f"{x:+.{digits}f}%"
 
 
 def growth_sentence(
@@ -95,11 +87,13 @@ def growth_sentence(
         text += _uninformative_clause(float(head_lo), float(head_hi))
     g = row.get("annual_growth_pct")
     if g is not None and np.isfinite(float(g)):
-        text += f"; the fitted trend is {float(g):+.0f}% a year"
+        # written as the growth table writes it (format_growth_pct), so both give one number
+        text += f"; the fitted trend is {format_growth_pct(float(g))} a year"
         ci = row.get("annual_growth_ci")
         if ci is not None and len(ci) == 2 and np.all(np.isfinite(np.asarray(ci, dtype=float))):
             text += (
-                f" ({level}% CI {_fmt_pct_limit(float(ci[0]))} to {_fmt_pct_limit(float(ci[1]))})"
+                f" ({level}% CI {format_growth_pct(float(ci[0]))} to "
+                f"{format_growth_pct(float(ci[1]))})"
             )
         text += _agreement_clause((head_lo, head_hi), ci, pa, pb, two_sided=ca > 0 and cb > 0)
     cp = row.get("change_point")

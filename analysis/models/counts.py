@@ -706,14 +706,16 @@ def _rename_last(res: CountFit, name: str) -> CountFit:
 class OverdispersionTest:
     """Cameron-Trivedi (1990) regression test of ``Var = mu`` against ``Var = mu + alpha mu^2``.
 
-    ``alpha`` is the OLS slope of ``((y - mu)^2 - y) / mu`` on ``mu`` (no intercept); the test
-    is one-sided (``alpha > 0``), with a t reference distribution on ``n - 1`` df.
+    ``alpha`` is the OLS slope of ``((y - mu)^2 - y) / mu`` on ``mu`` (no intercept), ``se``
+    its standard error; the test is one-sided (``alpha > 0``), with a t reference distribution
+    on ``n - 1`` df.
     """
 
     alpha: float
     statistic: float
     p_value: float
     nobs: int
+    se: float = np.nan
 
 
 def overdispersion_test(y, mu) -> OverdispersionTest:
@@ -746,7 +748,7 @@ def overdispersion_test(y, mu) -> OverdispersionTest:
     se = np.sqrt(s2 / (x @ x))
     stat = alpha / se if se > 0 else np.inf * np.sign(alpha)
     p = float(stats.t.sf(stat, df=n - 1))
-    return OverdispersionTest(alpha, float(stat), p, n)
+    return OverdispersionTest(alpha, float(stat), p, n, float(se))
 
 
 def compare_models(y, X=None, offset=None, models=None) -> pd.DataFrame:
@@ -838,9 +840,10 @@ def region_count_models(
     DataFrame
         One row per region and model: ``region_id, region_name, n, events, zeros`` (share of
         periods without events), ``model, fitted_model, k, llf, aic, bic, delta_aic,
-        lr_against, lr_stat, lr_p, overdispersion_alpha, overdispersion_p, converged,
-        warnings``. Fallbacks (e.g. no zeros for a zero-inflated model) say so in
-        ``fitted_model`` and ``warnings`` and get no LR test.
+        lr_against, lr_stat, lr_p, overdispersion_alpha, overdispersion_se, overdispersion_p,
+        converged, warnings`` (the overdispersion test is the region's, repeated on its
+        rows). Fallbacks (e.g. no zeros for a zero-inflated model) say so in ``fitted_model``
+        and ``warnings`` and get no LR test.
     """
     needed = {"region_id", "region_name", "period", "events"}
     missing = needed - set(panel.columns)
@@ -884,12 +887,13 @@ def region_count_models(
         table["lr_stat"] = [s for _, s, _ in lr]
         table["lr_p"] = [p for _, _, p in lr]
         table["overdispersion_alpha"] = od.alpha
+        table["overdispersion_se"] = od.se
         table["overdispersion_p"] = od.p_value
         out.append(table)
     cols = [
         "region_id", "region_name", "n", "events", "zeros", "model", "fitted_model", "k", "llf",
         "aic", "bic", "delta_aic", "lr_against", "lr_stat", "lr_p", "overdispersion_alpha",
-        "overdispersion_p", "converged", "warnings",
+        "overdispersion_se", "overdispersion_p", "converged", "warnings",
     ]  # fmt: skip
     if not out:
         return pd.DataFrame(columns=cols)

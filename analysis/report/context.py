@@ -98,9 +98,6 @@ class StudyResults:
         Every region, ``horizon`` periods, paths of the chosen model.
     risk : analysis.models.risk.PathRisk
         Totals and P(at least one event) over the horizon from those paths.
-    spillover : analysis.models.spillover.SpilloverResult
-        The endemic-epidemic model's decomposition (shares from own past and neighbours) and
-        scenarios; its probabilities are not shown next to ``risk``.
     model : str
         The fitted model's full label, e.g. ``auto (ensemble_local (steps 1-3),
         ensemble_trend (steps 4-12))``, as in the JSON and the manifest; readers see
@@ -146,7 +143,6 @@ class StudyResults:
 
     forecast: Any
     risk: Any
-    spillover: Any
     model: str
     chosen: str
     evidence: dict
@@ -233,7 +229,6 @@ FORECAST_SAMPLES = 2000
 EVIDENCE_ORIGINS = 36  # the region report's evidence: origins over the last three years,
 EVIDENCE_STRIDE = 3  # every third period (twelve origins, each scored at steps 1..horizon)
 EVIDENCE_SAMPLES = 200
-SPILLOVER_SHARE_DRAWS = 200  # neighbour shares only; P(any) and its intervals are not read
 #: The reports' one interval level for forecasts: the paths' totals, the spillover shares and
 #: the onset model's probabilities (its parameter draws allow any level; 95% beside the 90%
 #: of every other forecast interval read as a different kind of number).
@@ -263,7 +258,6 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     from analysis.models.onset_backtest import study_onset_backtest
     from analysis.models.onset_forecast import onset_forecast
     from analysis.models.risk import path_risk
-    from analysis.models.spillover import spillover_forecast
     from analysis.models.spillover_scenarios import focus_scenarios
     from analysis.models.spillover_select import fit_chosen
 
@@ -328,15 +322,6 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             surge_factor=study.alerts.surge_factor,  # the overview's P(surge), scored too
         )
         bt = first_steps(bt_all, study.horizon)
-        # the reports read only the neighbour shares (point estimates) from this run: the
-        # probabilities are the report model's, the contrasts come from focus_scenarios
-        spill = spillover_forecast(
-            spill_model,
-            study.horizon,
-            focus=study.focus,
-            n_draws=SPILLOVER_SHARE_DRAWS,
-            seed=study.seed,
-        )
         label = f"{FORECAST_MODEL} ({chosen})" if chosen != FORECAST_MODEL else chosen
         onset, reason = None, ""
         try:
@@ -383,7 +368,6 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
         return StudyResults(
             forecast=fc,
             risk=risk,
-            spillover=spill,
             model=label,
             chosen=chosen,
             evidence=evidence,

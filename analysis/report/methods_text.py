@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from analysis.formatting import format_p_value
+from analysis.formatting import format_p_value, join_words
 
 #: Forecasters scored in the methods appendix: every model a report can use (``auto`` and the
 #: spillover model as configured, the candidates ``auto`` chooses among and the models inside
@@ -60,9 +62,12 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "expected count = endemic level and trend + share of own last counts + share of "
         "neighbours' last counts; negative-binomial. Endemic levels are random effects per "
         "country or per region nested in its country, and the focus trend is damped beyond "
-        "the last month; both are chosen by rolling-origin CRPS. Assumes spread only between "
-        "adjacent regions, at one-period lags. The region reports quote it only for the share "
-        "of events attributable to the focus.",
+        "the last month; both are chosen by rolling-origin CRPS. Neighbours' counts reach a "
+        "region one period later, with weights that fall as a power (estimated) of the number "
+        "of borders between the two regions, up to five, and an estimated factor across "
+        "international borders; the endemic level also depends on whether the region had an "
+        "event in the last year. The region reports quote it only for the share of events "
+        "attributable to the focus.",
     ),
     (
         (
@@ -110,6 +115,138 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "naive baselines any model must beat.",
     ),
 )
+
+
+#: The appendix's known limits, one bullet each: what the models the reports use do not see.
+#: Each says which model it is about, since every level a report shows is the report model's
+#: (``auto``'s paths, quiet units' from the onset model) and the spillover model gives only
+#: the shares attributable to the focus.
+KNOWN_LIMITS: tuple[str, ...] = (
+    "Counts depend on what the source records; reporting changes look like violence changes.",
+    "Forecasts assume the recent dynamics continue; they do not anticipate shocks.",
+    "Every count and probability the reports show comes from one model, `auto`. For regions "
+    "with recent events its candidates forecast each region from its own past (its level, "
+    "recent mean and last year's months; some settings are pooled over regions) with no term "
+    "for neighbours' events: fighting next door does not raise a forecast, so violence moving "
+    "into an active region is not anticipated.",
+    "Quiet regions take their probability of a first event from the onset model where it can "
+    "be fitted (`auto` above says how). It sees the neighbourhood through adjacency only "
+    "(recent events in nearby units, weighted down with the number of borders between, and the "
+    "number of borders to the nearest active unit), beside the country's and the whole panel's "
+    "recent events and the unit's own history; distances in kilometres, roads, markets, border "
+    "crossings and other armed groups' activity are not used. Its interval carries parameter "
+    "uncertainty only.",
+    "The shares attributable to the focus are a what-if of the spillover model, in which "
+    "events spread along the same adjacency, one period at a time; they are not forecasts, "
+    "and where that model's own backtest is behind the best baseline they describe the model, "
+    "not evidence that events will spread.",
+)
+
+
+def known_limits_markdown() -> str:
+    """The appendix's Known limits list (:data:`KNOWN_LIMITS`) as Markdown bullets.
+
+    Returns
+    -------
+    str
+        Markdown written here (a trusted template with no ``{fields}``).
+    """
+    return "\n".join(f"- {limit}" for limit in KNOWN_LIMITS)
+
+
+#: The appendix's Terms: (term, plain words), one line each, in the order a reader meets them.
+#: The region reports point here once instead of explaining each term where it is used.
+TERMS: tuple[tuple[str, str], ...] = (
+    (
+        "CRPS",
+        "continuous ranked probability score: how far a forecast's whole distribution was from "
+        "what happened, in events; lower is better, 0 is a sure forecast that came true.",
+    ),
+    (
+        "fair CRPS",
+        "the CRPS of a forecast given as sample paths, corrected so that a forecast is not "
+        "judged by how many paths it drew; `auto` compares its candidates with it.",
+    ),
+    (
+        "CRPS skill against the best baseline",
+        "1 minus the model's CRPS divided by the CRPS of the baseline that scored best on the "
+        "same forecasts: 0.05 (+5%) means a CRPS 5% below that baseline's, below 0 worse.",
+    ),
+    (
+        "randomised PIT",
+        "where each outcome fell within its forecast distribution, between 0 and 1, with ties "
+        "between whole counts broken at random; a calibrated forecast spreads them evenly.",
+    ),
+    (
+        "coverage",
+        "the share of outcomes inside the forecast's central 50%, 80% or 95% interval, read "
+        "from the randomised PIT; a calibrated forecast covers 50%, 80% or 95%.",
+    ),
+    ("zero", "baseline: no events, ever."),
+    ("last_value", "baseline: Poisson counts around the last observed count."),
+    (
+        "recent_mean_3, recent_mean_6",
+        "baselines: Poisson counts around the mean of the last 3 or 6 periods.",
+    ),
+    (
+        "conflictology",
+        "baseline: each path replays a run of the region's last 12 observed months.",
+    ),
+    (
+        "nb_climatology",
+        "baseline: a negative binomial with the mean and spread of the region's last 24 periods.",
+    ),
+    (
+        "ensemble_local",
+        "`auto` candidate: equal mixture of the local level (a level that drifts month to "
+        "month), recent_mean_6 and conflictology.",
+    ),
+    (
+        "ensemble_trend",
+        "`auto` candidate: ensemble_local with the damped trend (the level plus the region's "
+        "growth, fading) in place of the local level.",
+    ),
+    (
+        "ensemble_climatology",
+        "`auto` candidate: ensemble_local's three members and nb_climatology, a quarter each.",
+    ),
+    (
+        "ensemble_climatology36",
+        "`auto` candidate: ensemble_local's three members and a negative binomial of the "
+        "region's last 36 periods, which gets half the weight.",
+    ),
+    (
+        "ensemble_climatology36_heavy",
+        "`auto` candidate: the same with three quarters of the weight on the 36-period "
+        "negative binomial.",
+    ),
+    (
+        "own-lag share",
+        "the part of a period's expected count that carries over from the period before; 0 "
+        "means periods do not depend on each other.",
+    ),
+    (
+        "overdispersion",
+        "counts that vary more than Poisson counts with the same mean (events come in "
+        "clusters); it widens intervals.",
+    ),
+    (
+        "attributable share (continue minus silenced)",
+        "in the spillover model, the events it expects if the focus's events continue, minus "
+        "those it expects if they stop, as a share of the former.",
+    ),
+)
+
+
+def terms_markdown() -> str:
+    """The appendix's Terms list (:data:`TERMS`) as Markdown bullets, one line each.
+
+    Returns
+    -------
+    str
+        Markdown written here (a trusted template with no ``{fields}``).
+    """
+    return "\n".join(f"- **{term}**: {words}" for term, words in TERMS)
 
 
 def models_markdown(scored: Sequence[str]) -> str:
@@ -329,11 +466,12 @@ def group_table(card: dict[str, Any]) -> pd.DataFrame:
     )
 
 
-#: The count-model table's columns in plain words (:func:`count_models_display`).
+#: The count-model table's columns in plain words (:func:`count_models_display`). The
+#: overdispersion test is the region's, not a model's: :func:`overdispersion_sentence` states it
+#: once instead of a column repeating it on every row.
 COUNT_MODEL_COLUMNS = {
     "region_name": "region",
     "model": "model",
-    "fitted_model": "fitted as",
     "k": "parameters",
     "llf": "log-likelihood",
     "aic": "AIC",
@@ -341,14 +479,17 @@ COUNT_MODEL_COLUMNS = {
     "delta_aic": "AIC above the best",
     "lr_against": "likelihood-ratio test against",
     "lr_p": "likelihood-ratio p",
-    "overdispersion_alpha": "overdispersion alpha (Cameron-Trivedi)",
-    "overdispersion_p": "overdispersion p",
     "warnings": "notes",
 }
 
 
+def _fitted(table: pd.DataFrame) -> pd.Series:
+    """Rows whose model was fitted as itself (a fallback row repeats a simpler model's fit)."""
+    return table["fitted_model"].astype(str) == table["model"].astype(str)
+
+
 def count_models_display(table: pd.DataFrame) -> pd.DataFrame:
-    """The reader's columns of :func:`analysis.models.counts.region_count_models`.
+    """The reader's rows and columns of :func:`analysis.models.counts.region_count_models`.
 
     Parameters
     ----------
@@ -358,12 +499,95 @@ def count_models_display(table: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        The columns of :data:`COUNT_MODEL_COLUMNS`, renamed in plain words; p-values as a
-        reader expects them (``<0.001``, not ``0.000``; blank where there is no test).
+        One row per model actually fitted (a model that fell back would repeat the simpler
+        model's row: :func:`count_fallback_sentence` says which and why), the columns of
+        :data:`COUNT_MODEL_COLUMNS` renamed in plain words; p-values as a reader expects them
+        (``<0.001``, not ``0.000``; blank where there is no test).
     """
-    shown = table.reindex(columns=list(COUNT_MODEL_COLUMNS)).copy()
-    for col in ("lr_p", "overdispersion_p"):
-        shown[col] = [format_p_value(p) for p in shown[col].astype(float)]
+    shown = table[_fitted(table)].reindex(columns=list(COUNT_MODEL_COLUMNS)).copy()
+    shown["lr_p"] = [format_p_value(p) for p in shown["lr_p"].astype(float)]
     shown["lr_against"] = shown["lr_against"].fillna("")
     shown["warnings"] = shown["warnings"].fillna("")
-    return shown.rename(columns=COUNT_MODEL_COLUMNS)
+    return shown.reset_index(drop=True).rename(columns=COUNT_MODEL_COLUMNS)
+
+
+def _fallback_reason(model: str, warnings: str) -> tuple[str, str]:
+    """(why, to what) of a fallback, from the fit's ``warnings``
+    (``"zinb: <why>; fell back to nb2"``); the whole note and "" when it has no such form."""
+    found = re.search(rf"{re.escape(model)}: (.+?); fell back to (\S+)", warnings)
+    if found:
+        return found.group(1), found.group(2)
+    return warnings.strip(), ""
+
+
+def count_fallback_sentence(table: pd.DataFrame) -> str:
+    """Which models the count table leaves out because they fell back, and why, in one sentence.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`analysis.models.counts.region_count_models`'s rows.
+
+    Returns
+    -------
+    str
+        Plain text; empty when every model was fitted as itself.
+    """
+    dropped = table[~_fitted(table)]
+    if dropped.empty:
+        return ""
+    clauses: dict[tuple[str, str, str], list[str]] = {}
+    for row in dropped.itertuples():
+        why, to = _fallback_reason(str(row.model), str(row.warnings or ""))
+        clauses.setdefault((str(row.model), why, to), []).append(str(row.region_name))
+    said = []
+    for (model, why, to), regions in clauses.items():
+        where = join_words(dict.fromkeys(regions))
+        tail = f", so it fell back to {to}, whose row it would repeat" if to else ""
+        said.append(f"no row for {model} in {where}: {why}{tail}")
+    text = "; ".join(said)
+    return text[0].upper() + text[1:] + "."
+
+
+def overdispersion_sentence(table: pd.DataFrame) -> str:
+    """The Cameron-Trivedi overdispersion test once per region: alpha with its standard
+    error and the one-sided p-value, and what it says in words.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`analysis.models.counts.region_count_models`'s rows (the test repeats on every
+        row of a region).
+
+    Returns
+    -------
+    str
+        Plain text; empty without regions.
+    """
+    regions = table.drop_duplicates("region_id")
+    if regions.empty:
+        return ""
+    parts = []
+    for row in regions.itertuples():
+        alpha, p = float(row.overdispersion_alpha), float(row.overdispersion_p)
+        se = float(getattr(row, "overdispersion_se", float("nan")))
+        if not (np.isfinite(alpha) and np.isfinite(p)):
+            parts.append(
+                f"in {row.region_name} it cannot be computed (no events, or too few periods)"
+            )
+            continue
+        shown_p = format_p_value(p)
+        p_words = f"p {shown_p}" if shown_p.startswith("<") else f"p = {shown_p}"
+        spread = f", standard error {se:.3f}" if np.isfinite(se) else ""
+        verdict = (
+            "its counts vary more than Poisson counts would"
+            if p < 0.05
+            else "no evidence that its counts vary more than Poisson counts would"
+        )
+        parts.append(
+            f"in {row.region_name} alpha is {alpha:.3f}{spread} (one-sided {p_words}): {verdict}"
+        )
+    return (
+        "Overdispersion (the Cameron and Trivedi test against the Poisson fit with the same "
+        "trend, one per region whatever the model): " + "; ".join(parts) + "."
+    )

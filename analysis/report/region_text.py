@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.formatting import (
+    format_growth_pct,
     format_p_value,
     format_probability,
     format_ratio,
@@ -32,6 +33,17 @@ SELECTION_STEPS = {
     "window": "Left out: outside the study's window",
     "in_panel": "Left out: no admin-1 unit of the study (set aside)",
 }
+
+
+#: The region report's one pointer to the methods appendix's Terms (its ``## Terms`` heading's
+#: anchor), shown once, after the summary where the first technical terms appear. Where the
+#: appendix is not rendered beside the report the link becomes plain words
+#: (:func:`analysis.report.render.drop_dead_links`).
+TERMS_POINTER = (
+    "Technical terms (overdispersion, own-lag share, CRPS and its skill, coverage, the models' "
+    "names, the attributable share) are explained under [Terms](methods.html#Terms) in the "
+    "methods appendix."
+)
 
 
 def data_summary(
@@ -257,18 +269,20 @@ GROWTH_COLUMNS = {
     "headline_ci_high": "95% CI high",
     "ci_low": "exact CI low (reference)",
     "ci_high": "exact CI high (reference)",
-    "annual_growth_pct": "trend % a year",
+    "annual_growth_pct": "trend a year",
     "trend_ci": "trend 95% CI",
     "p_value_bh": "p (BH-adjusted)",
     "change_point": "change point",
 }
-#: The growth table's ratio columns, to the precision their size needs (``0.0011``, ``909``).
+#: The growth table's ratio columns, to the precision their size needs (``0.0011``, ``909``),
+#: and its trend as the growth sentence writes it (``+83%``, not ``82.82``).
 GROWTH_FORMATS = {
     GROWTH_COLUMNS["ratio"]: format_ratio_estimate,
     **{
         GROWTH_COLUMNS[c]: format_ratio
         for c in ("headline_ci_low", "headline_ci_high", "ci_low", "ci_high")
     },
+    GROWTH_COLUMNS["annual_growth_pct"]: format_growth_pct,
 }
 
 
@@ -285,7 +299,9 @@ def growth_display(table: pd.DataFrame) -> pd.DataFrame:
     shown["p_value_bh"] = [format_p_value(p) for p in shown["p_value_bh"]]
     if "annual_growth_ci" in table.columns:
         shown["trend_ci"] = [
-            f"{ci[0]:+.0f}% to {ci[1]:+.0f}%" if np.all(np.isfinite(ci)) else ""
+            f"{format_growth_pct(ci[0])} to {format_growth_pct(ci[1])}"
+            if np.all(np.isfinite(ci))
+            else ""
             for ci in (np.asarray(c, dtype=float) for c in table["annual_growth_ci"])
         ]
     shown["change_point"] = shown["change_point"].fillna("none")

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from analysis.formatting import format_probability, join_words
-from analysis.models.onset_reference import training_words
 from analysis.report.region_text import (
     StepEvidence,
     evidence_skill,
@@ -35,15 +34,18 @@ RISK_COLUMNS = {
     "median": "median",
     "interval": "90% interval",
     "p_any": "P(at least 1)",
-    "share_neighbour": "share from neighbours (spillover model)",
 }
 
 
-def risk_table(risk: Any, region_ids: list[str], spill: Any = None) -> pd.DataFrame:
+def risk_table(risk: Any, region_ids: list[str]) -> pd.DataFrame:
     """Totals over the horizon and P(at least 1) for the given regions, in that order, from
-    the report model's paths (:class:`analysis.models.risk.PathRisk`); with ``spill`` (a
-    spillover result), the spillover model's share of each region's expected count that comes
-    from its neighbours, a share and not a second count."""
+    the report model's paths (:class:`analysis.models.risk.PathRisk`).
+
+    The spillover model's one-period share from neighbours is not a column: beside the share
+    attributable to the focus that the unit sentences quote (a different what-if of the same
+    model) it read as one quantity with two values, and it has no interval. It stays in the
+    ``spillover`` command's JSON (``share_neighbour``).
+    """
     rows = risk.regions.set_index("region_id").reindex(region_ids).dropna(subset=["p_any"])
     rows["interval"] = [
         f"{int(lo)}-{int(hi)}"
@@ -52,14 +54,7 @@ def risk_table(risk: Any, region_ids: list[str], spill: Any = None) -> pd.DataFr
     # as the summary writes them: ">99.9%", not a fraction rounded to "1.00"
     rows["p_any"] = [format_probability(p) for p in rows["p_any"].astype(float)]
     rows["median"] = [f"{m:g}" for m in rows["median"].astype(float)]
-    if spill is not None:
-        share = spill.regions.set_index("region_id")["share_neighbour"].reindex(rows.index)
-        rows["share_neighbour"] = [_pct(v) if np.isfinite(v) else "" for v in share]
-    return (
-        rows.reset_index()
-        .reindex(columns=[c for c in RISK_COLUMNS if c in rows.columns or c == "region_id"])
-        .rename(columns=RISK_COLUMNS)
-    )
+    return rows.reset_index().reindex(columns=list(RISK_COLUMNS)).rename(columns=RISK_COLUMNS)
 
 
 def _pct(p: float) -> str:
@@ -234,7 +229,8 @@ def onset_unit_sentences(
         The units whose P(at least one event) in the report model is the onset model's own
         (:attr:`analysis.report.context.StudyResults.onset_driven`): their sentence says where
         the number comes from and gives the onset model's interval as its uncertainty, where
-        the others quote the onset model as a check beside it.
+        the others quote the onset model as a check beside it. What the onset model is and
+        what it is fitted on is the section's introduction's to say, once, not each unit's.
     """
     paths = risk.regions.set_index("region_id")
     quiet = onset.units.set_index("region_id") if onset is not None else pd.DataFrame()
@@ -265,10 +261,10 @@ def onset_unit_sentences(
                 trained = getattr(onset, "trained_on", None) or {}
                 if r in from_onset and trained:
                     # the report model's quiet paths carry this very model's probability, so
-                    # its interval is the number's uncertainty, not a second opinion
+                    # its interval is the number's uncertainty, not a second opinion; how and
+                    # on what it was fitted is said once, in the section's introduction
                     text = (
-                        f"{head}. For quiet units that probability comes from the onset model "
-                        f"fitted on all {training_words(trained)} ({pct}% interval "
+                        f"{head}, from the onset model ({pct}% interval "
                         f"{_pct(low)}-{_pct(high)}, from its parameter uncertainty)"
                     )
                     if established:
@@ -315,8 +311,7 @@ def onset_unit_sentences(
                     # it comes from
                     text += (
                         "; the report model's P(at least one event) in the tables and maps, "
-                        f"{_pct(float(paths.loc[r, 'p_any']))}, is that model's, fitted on "
-                        f"all {training_words(trained)}"
+                        f"{_pct(float(paths.loc[r, 'p_any']))}, is that model's all the same"
                     )
             if diff is not None and r in diff.index:
                 text += _share_clause(diff.loc[r], "p_any", focus, contrast.level)

@@ -102,23 +102,30 @@ counts_table = region_count_models(panel, list(ctx.study.focus))
 show.markdown(
     "Each focus region's counts ({n} periods) fitted with an intercept and a linear trend by "
     "Poisson, negative-binomial (NB2), zero-inflated Poisson and NB (ZIP, ZINB) and hurdle NB "
-    "models, sorted by AIC (lower is better). The overdispersion test (Cameron and Trivedi) "
-    "asks whether the variance exceeds the Poisson mean; the likelihood-ratio tests compare "
-    "the nested pairs NB2 against Poisson and ZINB against ZIP (p-value on the boundary: half "
-    "the chi-square tail). Hurdle and zero-inflated models are not nested in NB2 and are "
-    "compared by AIC and BIC only. A model that could not be identified falls back to a "
-    "simpler one and says so.",
+    "models, sorted by AIC (lower is better). The likelihood-ratio tests compare the nested "
+    "pairs NB2 against Poisson and ZINB against ZIP (p-value on the boundary: half the "
+    "chi-square tail). Hurdle and zero-inflated models are not nested in NB2 and are compared "
+    "by AIC and BIC only. A model that could not be identified falls back to a simpler one and "
+    "has no row of its own.",
     n=int(counts_table["n"].max()) if len(counts_table) else 0,
 )
+show.markdown("{sentence}", sentence=methods_text.overdispersion_sentence(counts_table))
 show.table(methods_text.count_models_display(counts_table), float_format="{:,.3f}")
+fallbacks = methods_text.count_fallback_sentence(counts_table)
+if fallbacks:
+    show.markdown("{sentence}", sentence=fallbacks)
 
 # %% [markdown]
 # ## Known limits
-#
-# - Counts depend on what the source records; reporting changes look like violence changes.
-# - Forecasts assume the recent dynamics continue; they do not anticipate shocks.
-# - Spillover probabilities come from adjacency only; roads, markets and border crossings
-#   are not modelled.
+
+# %%
+show.markdown(methods_text.known_limits_markdown())
+
+# %% [markdown]
+# ## Terms
+
+# %%
+show.markdown(methods_text.terms_markdown())
 
 # %% [markdown]
 # ## Provenance

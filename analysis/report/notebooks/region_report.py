@@ -110,6 +110,9 @@ if border:
         sentence=border,
     )
 
+# %%
+show.markdown(region_text.TERMS_POINTER)
+
 # %% [markdown]
 # ## Data
 
@@ -186,17 +189,12 @@ show.figure(
 # one model's sample paths: the one the study's `auto` forecaster chose by its rolling-origin
 # fair CRPS at the horizons shown here, on the focus and active regions, preferring the
 # simpler model when the difference is within Monte Carlo error. Totals are sums over each
-# path, so their intervals carry the dependence between months. Regions with no event in the
-# study's quiet window (a region's own silent past says little about how conflict reaches it)
-# have an event within the horizon in the share of paths that the onset model gives (fitted on
-# every unit the data files cover, whatever its backtest in the onset evidence says), and each
-# of those paths replays what followed an observed first event; where that model
-# cannot be fitted, the regions other than the focus are forecast half by the chosen model and
-# half by the reference class (what followed, at the 36 latest origins whose outcomes are
-# known, in regions that were as quiet, beside fighting or not as the region is now). The
-# Spillover section's sentence on a quiet cross-border unit says when its number comes from
-# the onset model. Intervals in the text and tables are central 90% predictive intervals; the
-# figure shows central 50%, 80% and 95% ones.
+# path, so their intervals carry the dependence between months. Quiet regions (no event in
+# the study's quiet window) take their chance of an event from the onset model where it can
+# be fitted: see
+# [Onset and continued activity across the border](#Onset-and-continued-activity-across-the-border).
+# Intervals in the text and tables are central 90% predictive intervals; the figure shows
+# central 50%, 80% and 95% ones.
 
 # %%
 show.markdown(
@@ -252,30 +250,31 @@ show.figure(
 # ## Spillover
 #
 # Expected events over the horizon and the probability of at least one event in this region
-# and its neighbours, from the same paths as the forecast above. The endemic-epidemic
-# spillover model (Held, Höhle and Hofmann 2005) adds the share of each region's expected
-# count that comes from its neighbours' last counts, one period ahead.
+# and its neighbours, from the same paths as the forecast above.
 #
 # The **share attributable to the focus**, which the reports of focus regions quote (in the
-# summary for each target country, below for each unit across the border), is that model's
-# what-if over the horizon: the events it expects if the focus's events continue, minus those
-# it expects if they are silenced, as a share of the former, computed per parameter draw on
-# common random numbers, with a 90% interval across draws; for a quiet unit, the same relative
-# drop in its probability of at least one event. The focus's events also travel through other
-# regions in that what-if, so this share can be larger than the one-period neighbour share.
-# Both are what-ifs of a model, not forecasts, and only shares are quoted: every level shown is
-# the report model's. The spillover model is backtested beside the report model on the same
-# origins and steps; the sentence below the table gives its skill, and where it is negative the
-# shares describe the model, not evidence that events will spread.
+# summary for each target country, in the next section for each unit across the border), comes
+# from a second model, the endemic-epidemic spillover model (Held, Höhle and Hofmann 2005;
+# methods appendix): the events it expects over the horizon if the focus's events continue,
+# minus those it expects if they are silenced, as a share of the former, computed per parameter
+# draw on common random numbers, with a 90% interval across draws; for a quiet unit, the same
+# relative drop in its probability of at least one event. It is a what-if of that model, not a
+# forecast, and only the share is quoted: every level shown is the report model's. The
+# spillover model is backtested beside the report model on the same origins and steps; the
+# sentence below the table gives its skill, and where it is negative the shares describe the
+# model, not evidence that events will spread.
 
 # %%
-show.table(
-    spillover_text.risk_table(shared.risk, around, shared.spillover), float_format="{:,.2f}"
+show.table(spillover_text.risk_table(shared.risk, around), float_format="{:,.2f}")
+# the spillover model's evidence goes with its shares: only the focus's reports quote them
+spillover_sentence = (
+    spillover_text.spillover_evidence_sentence(
+        card, group, shared.evidence_model, scores=shared.backtest.scores
+    )
+    if is_focus and shared.scenarios is not None
+    else None
 )
-spillover_sentence = spillover_text.spillover_evidence_sentence(
-    card, group, shared.evidence_model, scores=shared.backtest.scores
-)
-if spillover_sentence:  # the table's neighbour shares come from it too
+if spillover_sentence:
     show.markdown("{sentence}", sentence=spillover_sentence)
 if region_id in ctx.study.focus:
     show.figure(
@@ -295,18 +294,25 @@ if region_id in ctx.study.focus:
 #
 # Units quiet for the study's quiet window get the probability of at least one event (for them,
 # a **first event**) within the horizon from the report model's paths, as in the tables and
-# maps. Where the onset model (a penalised binary regression on neighbourhood, country and
-# history features; its interval carries parameter uncertainty) can be fitted, on every unit of
-# the countries the data files cover rather than on this study's units alone (one study holds
-# too few first events to learn from), those paths take their probability from it, whatever
-# its backtest below says, and the unit's sentence says so; elsewhere the paths are the report
-# model's own. A unit's sentence quotes the onset model's interval (or, where the paths do not
-# come from it, its probability beside theirs as a check) only when it had a lower Brier score
-# than every naive rule on this study's own first events (below), and says whether that edge
-# is established (more than two standard errors) or not; otherwise it says the onset
-# probability is not headlined. Units already active get their **expected count** (median and
-# 90% interval) from the report model's paths: for them "at least one event" is near certain
-# and says nothing. The shares attributable to the focus are the spillover model's, as defined
+# maps. A unit's own silent past says little about how conflict reaches it, so those paths take
+# their probability from the **onset model**: a penalised binary regression on neighbourhood,
+# country and history features, fitted on every unit of the countries the data files cover
+# rather than on this study's units alone (one study holds too few first events to learn from);
+# its interval carries parameter uncertainty. A quiet unit has an event in the share of its
+# paths that the onset model gives, whatever its backtest below says, each such path replaying
+# what followed an observed first event. Where the onset model cannot be fitted, units other
+# than the focus with no event in the last 12 periods are forecast half by the report model's
+# chosen candidate and half by the reference class (what followed, at the 36 latest origins
+# whose outcomes are known, in units that were as quiet, beside fighting or not as the unit is
+# now).
+#
+# A unit's sentence quotes the onset model's interval (or, where the paths do not come from it,
+# its probability beside theirs as a check) only when it had a lower Brier score than every
+# naive rule on this study's own first events (below), and says whether that edge is
+# established (more than two standard errors) or not; otherwise it says the onset probability
+# is not headlined. Units already active get their **expected count** (median and 90%
+# interval) from the report model's paths: for them "at least one event" is near certain and
+# says nothing. The shares attributable to the focus are the spillover model's, as defined
 # above.
 
 # %%
