@@ -241,9 +241,13 @@ def test_evidence_verdict_gives_the_skill_and_coverage_with_their_intervals() ->
 def test_evidence_clause_says_how_the_forecast_did_at_its_own_steps() -> None:
     behind = _evidence(last=3, skill=-0.043, skill_low=-0.095, skill_high=0.002, below=0.75)
     assert region_text.evidence_clause(behind, "focus") == (
-        "In the backtest at steps 1-3 (focus regions), it was behind the best baseline "
-        "(recent_mean_6): CRPS skill -4.3% (90% interval -9.5% to +0.2%)."
-    )
+        "In the backtest at steps 1-3 (focus regions), its CRPS skill against the best baseline "
+        "(recent_mean_6) is -4.3% (90% interval -9.5% to +0.2%), a shortfall within its "
+        "uncertainty."
+    )  # "behind" only where the interval says so
+    clearly = region_text.evidence_clause(_evidence(last=3, skill=-0.06, skill_high=-0.01), "f")
+    assert clearly.startswith("In the backtest at steps 1-3 (f regions), it was behind the best")
+    assert "uncertainty" not in clearly
     whole = region_text.evidence_clause(_evidence(), "focus")
     assert whole == (
         "In the backtest at steps 1-12 (focus regions), its CRPS skill against the best baseline "
@@ -270,7 +274,10 @@ def test_evidence_says_which_way_the_forecasts_missed() -> None:
         "if unbiased): the forecasts have been too low" in verdict
     )
     clause = region_text.evidence_clause(low, "focus")
-    assert clause.endswith("outcomes fell above its median 64% of the time, so it has run too low.")
+    assert clause.endswith(
+        "outcomes fell above its median 64% of the time (90% interval 55%-72%), so it has run "
+        "too low."
+    )
     high = _evidence(high=0.4, high_low=0.3, high_high=0.49, high_over=0.05, high_under=0.92)
     assert high.bias == "probably too high"
     even = _evidence(high=0.52, high_low=0.45, high_high=0.6, high_over=0.7, high_under=0.3)

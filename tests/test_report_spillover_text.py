@@ -404,6 +404,9 @@ def test_spillover_evidence_gives_the_skill_its_interval_from_the_scores(
         card, "focus", "last_value", "recent_mean_3", scores=bt.scores
     )
     assert f"a CRPS skill of {100 * ev.skill:+.1f}% (90% interval " in text
+    # a gap the interval does not establish is called so, whichever its sign
+    within = ev.skill_low <= 0 <= ev.skill_high
+    assert ("a difference within its uncertainty" in text) == within
     assert spillover_text.spillover_evidence(card, "focus", "recent_mean_3") is not None
     assert "interval" not in spillover_text.spillover_evidence_sentence(
         card, "focus", "last_value", "recent_mean_3"

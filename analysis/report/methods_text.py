@@ -54,7 +54,7 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "12 periods are forecast half by that choice and half by the reference class: the next "
         "periods of every region that was as quiet at one of the 36 latest origins whose "
         "outcomes are known, beside an active neighbour or not as the region is now. The "
-        "choice and its evidence are in the forecast JSON.",
+        "choice and its evidence are in the JSON of `conflict-trends forecast --json`.",
     ),
     (
         ("spillover",),
@@ -235,6 +235,45 @@ TERMS: tuple[tuple[str, str], ...] = (
         "in the spillover model, the events it expects if the focus's events continue, minus "
         "those it expects if they stop, as a share of the former.",
     ),
+    (
+        "Brier score",
+        "for a probability of an event: the mean of (probability - 1 if it happened, else 0) "
+        "squared; lower is better, 0 is perfect.",
+    ),
+    (
+        "ROC AUC",
+        "the chance that a unit where the event happened got a higher probability than one "
+        "where it did not; 0.5 is guessing, 1 is perfect ranking.",
+    ),
+    (
+        "interval score",
+        "the width of a central interval plus a penalty for each outcome outside it; lower is "
+        "better.",
+    ),
+    (
+        "block bootstrap",
+        "the intervals of scores and skills: origins resampled in blocks, so forecasts of "
+        "overlapping months stay together.",
+    ),
+    (
+        "Diebold-Mariano test",
+        "whether two models' mean scores differ by more than chance, allowing for forecasts of "
+        "overlapping months sharing their outcomes.",
+    ),
+    (
+        "Benjamini-Hochberg",
+        "an adjustment of p-values for testing many regions at once, so that about 5% of the "
+        "changes called significant at 0.05 are false.",
+    ),
+    (
+        "Monte Carlo standard error",
+        "how much a number computed from a finite set of sample paths would move with another set.",
+    ),
+    (
+        "reference class",
+        "regions that were as quiet at past origins, with or without an active neighbour: "
+        "what followed there is a forecast for a quiet region now.",
+    ),
 )
 
 
@@ -307,7 +346,7 @@ def backtest_scope_sentence(
         f"configure them included, refitted at {card['n_origins']} origins "
         f"({card['origins'][0]} to {card['origins'][1]}, every {stride} periods) and scored "
         f"at steps 1-{report_horizon}, the periods the reports show "
-        f"({int(card['models'][0]['n_forecasts'])} forecasts per model). Lower CRPS is "
+        f"({int(card['models'][0]['n_forecasts']):,} forecasts per model). Lower CRPS is "
         "better. Coverage: the share of outcomes that fell inside the forecast's central 50%, "
         "80% or 95% interval (randomised PIT, so discrete counts are handled fairly); a "
         "well-calibrated forecast covers 50%, 80% or 95% of them. Intervals closed at sample "
@@ -367,9 +406,10 @@ def model_choice_sentence(card: dict[str, Any], report_model: str = "auto") -> s
     if best == report_model:
         return f"{how} It also has the lowest CRPS here.{against}"
     text = (
-        f"{how} The lowest CRPS here, {best}'s, is picked with hindsight over these same "
-        "backtest origins, so it is not a model a report could have known to use; "
-        f"{report_model} is scored as the reports run it, choosing afresh at each origin.{against}"
+        f"{how} The lowest CRPS here, {best}'s, is known only with hindsight over these same "
+        f"backtest origins, and {best} is not among the candidates {report_model} chooses "
+        f"from; {report_model} is scored as the reports run it, choosing afresh at each "
+        f"origin.{against}"
     )
     test = card.get("report_model_test")
     if not test:
@@ -377,8 +417,9 @@ def model_choice_sentence(card: dict[str, Any], report_model: str = "auto") -> s
     lo, hi, p = test["boot_low"], test["boot_high"], test["dm_p"]
     behind = lo > 0 and p < 0.05
     return text + (
-        f" Its CRPS minus {best}'s, averaged per origin over the {test['n_origins']} origins: "
-        f"{_number(test['mean_difference'])} (95% block-bootstrap interval "
+        f" Its CRPS minus {best}'s, averaged per origin (each of the {test['n_origins']} "
+        "origins weighs the same, where the table pools every forecast and the late origins "
+        f"have fewer): {_number(test['mean_difference'])} (95% block-bootstrap interval "
         f"{_number(lo)} to {_number(hi)}; Diebold-Mariano p = {format_p_value(p)}), "
         + (
             f"so {report_model} is behind {best} on these origins by more than their noise."

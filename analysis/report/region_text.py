@@ -887,13 +887,14 @@ def evidence_clause(ev: StepEvidence | None, group: str) -> str:
     )
     if np.isfinite(ev.skill_low) and ev.skill_low > 0:
         text = f"{where}, it beat the best baseline ({ev.baseline}): CRPS skill"
-    elif ev.skill < 0:
+    elif np.isfinite(ev.skill_high) and ev.skill_high < 0:
         text = f"{where}, it was behind the best baseline ({ev.baseline}): CRPS skill"
     else:
         text = f"{where}, its CRPS skill against the best baseline ({ev.baseline}) is"
     text += f" {skill_words(ev)}"
-    if ev.skill >= 0 and not ev.skill_low > 0:
-        text += ", an edge within its uncertainty"
+    if not (ev.skill_low > 0 or ev.skill_high < 0):
+        # the same words on either side of zero: a gap the interval does not establish
+        text += f", {'an edge' if ev.skill >= 0 else 'a shortfall'} within its uncertainty"
     if ev.calibration:
         text += (
             f"; its 80% intervals held {coverage_words(ev)}, so its intervals have "
@@ -901,8 +902,9 @@ def evidence_clause(ev: StepEvidence | None, group: str) -> str:
         )
     if ev.bias:
         text += (
-            f"; outcomes fell above its median {100 * ev.high:.0f}% of the time, so it has "
-            f"{ev.bias.replace('too', 'run too')}"
+            f"; outcomes fell above its median {100 * ev.high:.0f}% of the time "
+            f"({100 * ev.level:.0f}% interval {100 * ev.high_low:.0f}%-{100 * ev.high_high:.0f}%), "
+            f"so it has {ev.bias.replace('too', 'run too')}"
         )
     return text + "."
 

@@ -533,6 +533,8 @@ def spillover_evidence_sentence(
         f"its CRPS is {abs(100 * skill):.1f}% {'below' if skill >= 0 else 'above'} the best "
         f"baseline's ({ev.baseline}), a CRPS skill of {skill_words(ev)}"
     )
+    if ev.skill_low <= 0 <= ev.skill_high:  # NaN bounds (no scores) compare False
+        text += ", a difference within its uncertainty"
     own = evidence_table(card, report_model, group)
     mine = evidence_skill(own) if not own.empty else math.nan
     if np.isfinite(mine):

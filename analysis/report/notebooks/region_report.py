@@ -334,7 +334,8 @@ if no_border:
 # %% [markdown]
 # ### Evidence for the onset probabilities
 #
-# The report model (whose paths give the probabilities shown above), the onset model and the
+# The report model (whose paths give every probability in the reports, the quiet units' on the
+# map and in the overview included), the onset model and the
 # naive rules (base rate; a calibrated "a neighbour had an event" rule; decay with adjacency
 # distance to the nearest active unit), refitted at rolling origins inside this study's history
 # (the onset model on every covered unit's rows whose outcome had ended by then; the naive rules
