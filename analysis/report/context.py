@@ -344,7 +344,10 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             study.quiet_periods,
             boundaries=ctx.data.boundaries,
             forecaster=model,
-            n_samples=EVIDENCE_SAMPLES,
+            # as many paths as the probabilities the reports show: with 200 the report model
+            # scored below the onset model it takes them from only by Monte Carlo noise (real
+            # study: ROC AUC 0.740 against 0.791; with 2,000, 0.792, Brier 0.097 both)
+            n_samples=FORECAST_SAMPLES,
             seed=study.seed,
             reference=reference,
         )
