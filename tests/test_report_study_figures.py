@@ -53,9 +53,12 @@ def test_pit_histogram_is_the_groups_figure_drawn_once(figures, monkeypatch):
     study_figures, shared, study = figures
     scores = shared.backtest.scores
     active = scores[(scores["group"] == "active") & (scores["model"] == "local_level")]
-    # titled with the active group's model (the other regions' candidates), not the whole label
+    # titled with the model as the backtest runs it, choosing at each origin, and the group:
+    # not the candidates chosen today, which did not make these forecasts
     expected = show.picture(
-        plots.pit_histogram({"auto (local_level for the others)": active["pit"]})
+        plots.pit_histogram(
+            {"local_level (active regions, choosing at each origin)": active["pit"]}
+        )
     )
 
     drawn = []

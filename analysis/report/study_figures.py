@@ -55,10 +55,9 @@ def pit_histogram(study_path: str | os.PathLike[str], quarter: str, group: str) 
     Returns
     -------
     Picture
-        The figure of :func:`analysis.plots.pit_histogram`, rendered, titled with the group's
-        model (:meth:`analysis.report.context.StudyResults.model_for`: ``auto`` and the
-        candidates of the focus regions, or of the other regions for the active and quiet
-        groups).
+        The figure of :func:`analysis.plots.pit_histogram`, rendered, titled with the report
+        model as the backtest runs it (choosing its candidates afresh at each origin) and the
+        group.
     """
     from analysis import plots
 
@@ -66,9 +65,10 @@ def pit_histogram(study_path: str | os.PathLike[str], quarter: str, group: str) 
         shared = context.results(study_path, quarter)
         scores = shared.backtest.scores
         sub = scores[(scores["group"] == group) & (scores["model"] == shared.evidence_model)]
-        # titled with the group's own candidates, as the summary names them (the whole label
-        # named every group's candidates and was clipped)
-        return picture(plots.pit_histogram({shared.model_for(group == "focus"): sub["pit"]}))
+        # the backtest reruns auto's choice at every origin, so the panel is auto's as it runs,
+        # not the candidates it chose today (which the Forecast section names)
+        title = f"{shared.evidence_model} ({group} regions, choosing at each origin)"
+        return picture(plots.pit_histogram({title: sub["pit"]}))
 
     return _memo("pit_figure", study_path, quarter, (group,), draw)
 

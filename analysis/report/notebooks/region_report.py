@@ -243,7 +243,8 @@ show.table(evidence, float_format="{:,.3f}")
 show.figure(
     study_figures.pit_histogram(study, quarter, group),  # one per group, drawn once a study
     f"Randomised PIT of the report model's backtest forecasts for the {group} regions, steps "
-    f"1-{ctx.study.horizon}: flat means calibrated, U-shaped too narrow, hump-shaped too wide.",
+    f"1-{ctx.study.horizon}: flat means calibrated, U-shaped too narrow, hump-shaped too wide, "
+    "piled at 1 (at 0) too low (too high).",
 )
 
 # %% [markdown]
