@@ -181,6 +181,18 @@ def test_quiet_regions_paths_carry_the_onset_models_probability(simulated, bound
     some = fc.samples[np.flatnonzero(quiet)[0]]
     hit = some[:, some.sum(axis=0) > 0].T
     assert all(tuple(p) in bursts for p in hit)
+    # longer paths (a 12-step backtest of this 6-step rule) keep the 6-step probability in
+    # their first 6 steps, the number a report shows, with bursts of 12 steps
+    long = fitted.forecast(12, 4000, seed=4).samples
+    first6 = (long[:, :6].sum(axis=1) > 0).mean(axis=-1)[quiet]
+    assert first6 == pytest.approx(want, abs=4 * np.sqrt(0.25 / 4000))
+    longer = {tuple(b) for b in reference.first_bursts(origin, spec, 36, length=12)}
+    some = long[np.flatnonzero(quiet)[0]]
+    assert all(tuple(p) in longer for p in some[:, some[:6].sum(axis=0) > 0].T)
+    # a path's first event is within those 6 steps or it has none: the onset model of 6 steps
+    # decides, not one fitted for 12 whose bursts may start later
+    quiet_paths = long[quiet]
+    assert not np.any((quiet_paths[:, :6].sum(axis=1) == 0) & (quiet_paths.sum(axis=1) > 0))
     # a quiet focus region too: a year without events makes its next one a first event
     quiet_focus = np.asarray(ids)[quiet][0]
     refit = get("auto", boundaries=boundaries, focus=[quiet_focus], horizon=6,

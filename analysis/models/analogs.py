@@ -241,8 +241,8 @@ def onset_paths(
     ``bursts`` (observed continuations that held an event), else no event at all: P(at least
     one event within the bursts' horizon) is then ``p_any`` and a window total has the size and
     timing of real first events. Paths shorter than the bursts take their first steps, which
-    may hold no event (the onset model is fitted at the paths' own horizon, so the bursts have
-    as many steps as the paths where it is used).
+    may hold no event (``auto`` draws bursts as long as its paths, with the event within the
+    horizon its onset model was fitted for).
 
     Parameters
     ----------

@@ -173,6 +173,7 @@ class AutoFitted(Fitted):
     analog_weight: float = 0.0
     adjacency: np.ndarray | None = None
     onset_reference: Any = None
+    onset_horizon: int | None = None
 
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
         out = self._model_paths(horizon, n, rng)
@@ -193,6 +194,12 @@ class AutoFitted(Fitted):
         ``horizon``) for them and the first-event paths to draw from, all at the history's
         last period.
 
+        Paths longer than ``onset_horizon`` (the horizon the rule was built for, the report's)
+        keep the onset model of that horizon, with bursts of ``horizon`` steps whose event
+        falls within its first ``onset_horizon``: a backtest scored at steps 1..h of longer
+        paths then scores the probability the report shows, not one fitted for a longer
+        window (the real study's evidence ran 12 steps for a 6-month report).
+
         None without a reference or a quiet region, or where the reference cannot answer (no
         first event before the origin, an origin or a region it does not hold): the reference
         class is then mixed in (:func:`analysis.models.analogs.mix_quiet_analogs`).
@@ -205,10 +212,10 @@ class AutoFitted(Fitted):
         quiet = quiet_regions(self.history.counts, ref.quiet)
         if not quiet.any():
             return None
-        spec = ref.spec(horizon, ref.quiet)
+        spec = ref.spec(min(horizon, self.onset_horizon or horizon), ref.quiet)
         origin = self.history.periods[-1]
         try:
-            bursts = ref.first_bursts(origin, spec, self.analog_lookback)
+            bursts = ref.first_bursts(origin, spec, self.analog_lookback, length=horizon)
             p_any = ref.p_onset(np.asarray(self.history.region_ids)[quiet], origin, spec)
         except CANNOT_ANSWER:
             return None
@@ -579,6 +586,7 @@ class AutoForecaster(Forecaster):
             focus_mask=mask, picks=picks, quiet_window=self.active_window,
             analog_lookback=self.analog_lookback, analog_weight=self.analog_weight,
             adjacency=adjacency, onset_reference=self.onset_reference,
+            onset_horizon=self.horizon,
         )  # fmt: skip
 
 

@@ -188,27 +188,29 @@ class OnsetReference:
             return np.zeros(0)
         return np.asarray(self.fit_at(origin, spec).predict(rows), dtype=float)
 
-    def first_bursts(self, origin: Any, spec: OnsetSpec, lookback: int) -> np.ndarray:
-        """What followed a first event: the next ``spec.horizon`` counts of every unit quiet at
-        one of the ``lookback`` latest origins whose horizon had ended by ``origin``, where that
-        window held an event (int64, (path, step); the quiet window inside the unit's coverage).
+    def first_bursts(
+        self, origin: Any, spec: OnsetSpec, lookback: int, length: int | None = None
+    ) -> np.ndarray:
+        """What followed a first event: the next ``length`` counts (``spec.horizon`` by
+        default, never fewer) of every unit quiet at one of the ``lookback`` latest origins
+        whose ``length`` periods had ended by ``origin``, where the first ``spec.horizon`` of
+        them held an event (int64, (path, step); the quiet window inside the unit's coverage).
 
         All earlier origins are used when the latest ones hold fewer than :data:`MIN_BURSTS`."""
         t = self.index(origin)
-        key = ("bursts", spec, t, int(lookback))
+        length = max(int(length or spec.horizon), spec.horizon)
+        key = ("bursts", spec, t, int(lookback), length)
         if key not in self._cache:
             seen = self.counts[:, : t + 1]
-            paths = self._bursts(seen, spec, lookback)
+            paths = self._bursts(seen, spec, lookback, length)
             if len(paths) < MIN_BURSTS:
-                paths = self._bursts(seen, spec, t + 1)
+                paths = self._bursts(seen, spec, t + 1, length)
             self._cache[key] = paths
         return self._cache[key]
 
-    def _bursts(self, seen: np.ndarray, spec: OnsetSpec, lookback: int) -> np.ndarray:
-        paths, _ = quiet_analogs(
-            seen, spec.horizon, spec.quiet, lookback, covered_from=self.covered_from
-        )
-        return paths[paths.sum(axis=1) > 0]
+    def _bursts(self, seen: np.ndarray, spec: OnsetSpec, lookback: int, length: int) -> np.ndarray:
+        paths, _ = quiet_analogs(seen, length, spec.quiet, lookback, covered_from=self.covered_from)
+        return paths[paths[:, : spec.horizon].sum(axis=1) > 0]
 
 
 def training_words(summary: dict[str, Any]) -> str:
