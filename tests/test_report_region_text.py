@@ -225,13 +225,15 @@ def test_evidence_verdict_gives_the_skill_and_coverage_with_their_intervals() ->
     verdict = region_text.evidence_verdict(_evidence(), "the report model")
     assert verdict.startswith(
         "Over steps 1-12 (12 origins), the report model's CRPS is 1.1% below the best "
-        "baseline's (recent_mean_6): a CRPS skill of +1.1% (90% interval -4.4% to +7.2%); it is "
-        "behind at steps 2-3, 8 and 11. Its 80% intervals held 67% of 118 outcomes (90% "
-        "interval 56%-81%): they have probably been too narrow."
+        "baseline's (recent_mean_6): a CRPS skill of +1.1% (90% interval -4.4% to +7.2%), an "
+        "edge within its uncertainty; its CRPS is above the baseline's at steps 2-3, 8 and 11 "
+        "(each step's point value). Its 80% intervals held 67% of 118 outcomes (90% interval "
+        "56%-81%): they have probably been too narrow."
     )
     assert "binomial" not in verdict and "bootstrap over blocks of consecutive origins" in verdict
     ahead = region_text.evidence_verdict(_evidence(behind=(), below=0.3, above=0.7), "auto")
-    assert "at or ahead of it at every step" in ahead and "too" not in ahead.split("held")[1]
+    assert "at or below the baseline's at every step" in ahead
+    assert "too" not in ahead.split("held")[1]
     assert "they have been too wide" in region_text.evidence_verdict(
         _evidence(below=0.0, above=0.97), "auto"
     )
@@ -245,6 +247,9 @@ def test_evidence_clause_says_how_the_forecast_did_at_its_own_steps() -> None:
         "(recent_mean_6) is -4.3% (90% interval -9.5% to +0.2%), a shortfall within its "
         "uncertainty."
     )  # "behind" only where the interval says so
+    # no interval (no per-forecast scores): no claim about an uncertainty it cannot show
+    bare = _evidence(skill=-0.03, skill_low=float("nan"), skill_high=float("nan"))
+    assert bare.standing == "behind" and "uncertainty" not in region_text.evidence_clause(bare, "f")
     clearly = region_text.evidence_clause(_evidence(last=3, skill=-0.06, skill_high=-0.01), "f")
     assert clearly.startswith("In the backtest at steps 1-3 (f regions), it was behind the best")
     assert "uncertainty" not in clearly

@@ -434,6 +434,10 @@ def test_attributable_sentence_says_when_the_spillover_model_is_behind_a_baselin
         "(conflictology) in the region reports' backtest, so the shares describe the model, "
         "not evidence that events will spread."
     )
+    # behind by its point value only: the interval holds 0, so it "did not beat" the baseline
+    unclear = spillover_text.attributable_sentence(contrast, ["SEN"], evidence=evidence(-0.05))
+    assert "worse than" not in unclear
+    assert "That model did not beat (a shortfall within its uncertainty) the best" in unclear
     ahead = spillover_text.attributable_sentence(contrast, ["SEN"], evidence=evidence(0.107))
     assert "worse than" not in ahead and ahead.endswith("(90% interval 66%-89%).")
 

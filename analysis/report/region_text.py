@@ -692,24 +692,43 @@ class StepEvidence:
     @property
     def calibration(self) -> str:
         """``"too narrow"``, ``"probably too narrow"``, the same for wide, or ``""``."""
-        for share, word in ((self.below, "narrow"), (self.above, "wide")):
-            if share >= COVERAGE_CLEAR:
-                return f"too {word}"
-            if share >= COVERAGE_PROBABLE:
-                return f"probably too {word}"
-        return ""
+        return _share_verdict((self.below, "narrow"), (self.above, "wide"))
 
     @property
     def bias(self) -> str:
         """``"too low"`` when outcomes fell above the forecast's median more often than half
         the time (as clearly as :attr:`calibration` asks of coverage), ``"probably too low"``,
         the same for high, or ``""``: the direction a PIT histogram piled at one end shows."""
-        for share, word in ((self.high_over, "low"), (self.high_under, "high")):
-            if share >= COVERAGE_CLEAR:
-                return f"too {word}"
-            if share >= COVERAGE_PROBABLE:
-                return f"probably too {word}"
-        return ""
+        return _share_verdict((self.high_over, "low"), (self.high_under, "high"))
+
+    @property
+    def standing(self) -> str:
+        """``"ahead"`` or ``"behind"`` the best baseline where the skill's interval excludes 0,
+        ``"unclear"`` where it holds 0; by the point value alone without an interval."""
+        low, high = self.skill_low, self.skill_high
+        if not (np.isfinite(low) and np.isfinite(high)):
+            return "ahead" if self.skill >= 0 else "behind"
+        return "ahead" if low > 0 else ("behind" if high < 0 else "unclear")
+
+    @property
+    def within_uncertainty(self) -> str:
+        """ ", an edge (a shortfall) within its uncertainty" where the interval holds 0, else
+        empty."""
+        if self.standing != "unclear":
+            return ""
+        return f", {'an edge' if self.skill >= 0 else 'a shortfall'} within its uncertainty"
+
+
+def _share_verdict(*sides: tuple[float, str]) -> str:
+    """``"too <word>"`` for the first side whose share of bootstrap samples reaches
+    :data:`COVERAGE_CLEAR`, ``"probably too <word>"`` from :data:`COVERAGE_PROBABLE`, else
+    ``""``."""
+    for share, word in sides:
+        if share >= COVERAGE_CLEAR:
+            return f"too {word}"
+        if share >= COVERAGE_PROBABLE:
+            return f"probably too {word}"
+    return ""
 
 
 _INTERVALS = ("skill_low", "skill_high", "coverage_low", "coverage_high", "coverage_below",
@@ -834,15 +853,17 @@ def evidence_verdict(ev: StepEvidence | None, model: str) -> str:
         return ""
     steps = list(ev.behind)
     where = (
-        f"it is behind at step{'s' if len(steps) > 1 else ''} {_step_list(steps)}"
+        f"its CRPS is above the baseline's at step{'s' if len(steps) > 1 else ''} "
+        f"{_step_list(steps)} (each step's point value)"
         if steps
-        else "it is at or ahead of it at every step"
+        else "its CRPS is at or below the baseline's at every step (each step's point value)"
     )
     origins = f" ({ev.origins} origins)" if ev.origins else ""
     text = (
         f"Over steps {ev.steps}{origins}, {model}'s CRPS is "
         f"{abs(100 * ev.skill):.1f}% {'below' if ev.skill >= 0 else 'above'} the best baseline's "
-        f"({ev.baseline}): a CRPS skill of {skill_words(ev)}; {where}. Its 80% intervals held "
+        f"({ev.baseline}): a CRPS skill of {skill_words(ev)}{ev.within_uncertainty}; {where}. "
+        "Its 80% intervals held "
         f"{coverage_words(ev)}"
     )
     if ev.calibration:
@@ -885,16 +906,12 @@ def evidence_clause(ev: StepEvidence | None, group: str) -> str:
     where = (
         f"In the backtest at step{'s' if ev.first != ev.last else ''} {ev.steps} ({group} regions)"
     )
-    if np.isfinite(ev.skill_low) and ev.skill_low > 0:
-        text = f"{where}, it beat the best baseline ({ev.baseline}): CRPS skill"
-    elif np.isfinite(ev.skill_high) and ev.skill_high < 0:
-        text = f"{where}, it was behind the best baseline ({ev.baseline}): CRPS skill"
-    else:
-        text = f"{where}, its CRPS skill against the best baseline ({ev.baseline}) is"
-    text += f" {skill_words(ev)}"
-    if not (ev.skill_low > 0 or ev.skill_high < 0):
-        # the same words on either side of zero: a gap the interval does not establish
-        text += f", {'an edge' if ev.skill >= 0 else 'a shortfall'} within its uncertainty"
+    lead = {
+        "ahead": f"it beat the best baseline ({ev.baseline}): CRPS skill",
+        "behind": f"it was behind the best baseline ({ev.baseline}): CRPS skill",
+        "unclear": f"its CRPS skill against the best baseline ({ev.baseline}) is",
+    }[ev.standing]
+    text = f"{where}, {lead} {skill_words(ev)}{ev.within_uncertainty}"
     if ev.calibration:
         text += (
             f"; its 80% intervals held {coverage_words(ev)}, so its intervals have "

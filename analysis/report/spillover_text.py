@@ -390,10 +390,14 @@ def attributable_sentence(
         f"periods that is attributable to {focus} ({what}): {parts}."
     )
     if evidence is not None and evidence.skill < 0:
+        how = (
+            "forecast worse than"
+            if evidence.standing == "behind"
+            else "did not beat (a shortfall within its uncertainty)"
+        )
         text += (
-            f" That model forecast worse than the best baseline ({evidence.baseline}) in the "
-            "region reports' backtest, so the shares describe the model, not evidence that "
-            "events will spread."
+            f" That model {how} the best baseline ({evidence.baseline}) in the region reports' "
+            "backtest, so the shares describe the model, not evidence that events will spread."
         )
     return text
 
@@ -533,7 +537,7 @@ def spillover_evidence_sentence(
         f"its CRPS is {abs(100 * skill):.1f}% {'below' if skill >= 0 else 'above'} the best "
         f"baseline's ({ev.baseline}), a CRPS skill of {skill_words(ev)}"
     )
-    if ev.skill_low <= 0 <= ev.skill_high:  # NaN bounds (no scores) compare False
+    if ev.standing == "unclear":
         text += ", a difference within its uncertainty"
     own = evidence_table(card, report_model, group)
     mine = evidence_skill(own) if not own.empty else math.nan
@@ -544,9 +548,10 @@ def spillover_evidence_sentence(
     # the score tests the model's forecasts, not how it splits them between a region's own
     # past and its neighbours: say so either way
     if skill < 0:
+        how = "forecasts worse than" if ev.standing == "behind" else "does not beat"
         return (
-            text + ". It forecasts worse than a baseline here, so its shares say how that "
-            "model spreads events, not that they will spread."
+            text + f". It {how} a baseline here, so its shares say how that model spreads "
+            "events, not that they will spread."
         )
     return (
         text + ". This scores its forecasts, not its split of them between a region's own past "
