@@ -136,3 +136,27 @@ def join_words(items: Any, last: str = "and") -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + f" {last} " + items[-1]
+
+
+def format_skill(skill: float, low: float = float("nan"), high: float = float("nan"),
+                 level: float = 0.9) -> str:  # fmt: skip
+    """A CRPS skill in percent with its interval when it has one: "+1.2% (90% interval -7.3%
+    to +8.6%)", or "+1.2%".
+
+    Parameters
+    ----------
+    skill : float
+        1 - model CRPS / baseline CRPS.
+    low, high : float
+        The interval's limits (NaN: none shown).
+    level : float
+        The interval's level.
+
+    Returns
+    -------
+    str
+    """
+    text = f"{100 * skill:+.1f}%"
+    if np.isfinite(low) and np.isfinite(high):
+        text += f" ({100 * level:.0f}% interval {100 * low:+.1f}% to {100 * high:+.1f}%)"
+    return text

@@ -80,3 +80,11 @@ def test_growth_rates_are_signed_whole_percents_that_never_read_zero() -> None:
     assert format_growth_pct(0.4) == "+0.4%" and format_growth_pct(-0.04) == "-0.04%"
     assert format_growth_pct(0.0) == "+0%"
     assert format_growth_pct(float("inf")) == "" and format_growth_pct(None) == ""
+
+
+def test_format_skill_gives_the_interval_only_when_there_is_one():
+    from analysis.formatting import format_skill
+
+    assert format_skill(0.0123, -0.073, 0.086) == "+1.2% (90% interval -7.3% to +8.6%)"
+    assert format_skill(-0.057, -0.111, -0.009, 0.95) == "-5.7% (95% interval -11.1% to -0.9%)"
+    assert format_skill(0.039) == "+3.9%"

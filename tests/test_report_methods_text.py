@@ -127,7 +127,7 @@ def test_model_choice_names_the_report_model_and_its_gap_to_the_hindsight_best()
     assert "hindsight" in text and "spillover is not among the candidates auto chooses" in text
     # the per-origin mean is not the table's pooled gap: the sentence says how it weighs
     assert "each of the 12 origins weighs the same" in text
-    assert "skill against the best baseline (nb_climatology) is 0.039" in text
+    assert "skill against the best baseline (nb_climatology) is +3.9% (above 0" in text
     assert "0.021 (95% block-bootstrap interval 0.000 to 0.037" in text
     assert "p = 0.14" in text and "do not establish that auto is behind spillover" in text
     behind = methods_text.model_choice_sentence(
@@ -208,3 +208,19 @@ def test_terms_explain_every_baseline_and_candidate_a_report_names() -> None:
     text = methods_text.terms_markdown()
     assert text.format() == text and len(text.splitlines()) == len(methods_text.TERMS)
     assert all(len(words) <= 200 for _, words in methods_text.TERMS)  # a line, not a paragraph
+
+
+def test_model_choice_gives_the_report_models_skill_its_interval(small_strided_backtest):
+    """With the per-forecast scores the skill is the region reports' number: pooled, in
+    percent, with its block-bootstrap interval (the appendix had printed a bare 0.012)."""
+    from analysis.evaluation import bootstrap_skill, scorecard
+
+    bt = small_strided_backtest(6, seed=5)
+    card = scorecard(bt, paired=False)
+    model = next(m for m in ("last_value", "zero") if m != card["best_baseline"])
+    boot = bootstrap_skill(bt.scores, model, card["best_baseline"])
+    text = methods_text.model_choice_sentence(card, model, bt.scores)
+    assert (
+        f"is {100 * boot['skill']:+.1f}% (90% interval {100 * boot['skill_low']:+.1f}% to "
+        f"{100 * boot['skill_high']:+.1f}%) (above 0 is better)" in text
+    )

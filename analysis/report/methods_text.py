@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.formatting import format_p_value, join_words
+from analysis.formatting import format_p_value, format_skill, join_words
 
 #: Forecasters scored in the methods appendix: every model a report can use (``auto`` and the
 #: spillover model as configured, the candidates ``auto`` chooses among and the models inside
@@ -364,7 +364,9 @@ def _number(x: float) -> str:
     return f"{x:.3f}"
 
 
-def model_choice_sentence(card: dict[str, Any], report_model: str = "auto") -> str:
+def model_choice_sentence(
+    card: dict[str, Any], report_model: str = "auto", scores: pd.DataFrame | None = None
+) -> str:
     """Which model the reports use, how it is chosen, and how far it is from the lowest CRPS.
 
     The lowest CRPS of the table is found with hindsight over the backtest origins: no report
@@ -380,23 +382,34 @@ def model_choice_sentence(card: dict[str, Any], report_model: str = "auto") -> s
         ``report_model_test`` when it was computed).
     report_model : str
         The model of the reports' forecasts.
+    scores : DataFrame, optional
+        The backtest's per-forecast scores the card was made from: the report model's skill is
+        then given with its block-bootstrap interval, as the region reports give it
+        (:func:`analysis.evaluation.bootstrap_skill`).
 
     Returns
     -------
     str
         Plain text.
     """
+    from analysis.evaluation import bootstrap_skill
+
     best = card["best_model"]
     rows = {r["model"]: r for r in card["models"]}
     if report_model not in rows:
         return f"The reports use {report_model}, which this backtest does not score."
     skill = rows[report_model].get("crps_skill_vs_best_baseline")
-    against = (
-        f" Its CRPS skill against the best baseline ({card['best_baseline']}) is "
-        f"{skill:.3f} (above 0 is better)."
-        if skill is not None and card.get("best_baseline")
-        else ""
-    )
+    base = card.get("best_baseline")
+    against = ""
+    if skill is not None and base:
+        low = high = float("nan")
+        if scores is not None:
+            boot = bootstrap_skill(scores, report_model, base)
+            skill, low, high = boot["skill"], boot["skill_low"], boot["skill_high"]
+        against = (
+            f" Its CRPS skill against the best baseline ({base}) is "
+            f"{format_skill(skill, low, high)} (above 0 is better)."
+        )
     how = (
         f"The reports' forecasts all come from {report_model}: at each forecast origin it "
         "picks among its candidates (the mixtures above) by their fair CRPS over rolling "

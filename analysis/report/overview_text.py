@@ -14,6 +14,7 @@ from analysis.formatting import (
     format_probability,
     format_ratio,
     format_ratio_estimate,
+    format_skill,
 )
 from analysis.growth.sentence import UNINFORMATIVE_SPAN
 
@@ -185,8 +186,8 @@ def near_term_evidence_sentence(bt: Any, model: str, steps: int = NEXT_STEPS) ->
     return (
         f"Over every region in the study's backtest ({ev['n_origins']} origins, "
         f"{ev['n_forecasts']:,} forecasts at steps 1-{steps}), {model}'s CRPS skill against "
-        f"the best baseline there ({best}) is {100 * ev['skill']:+.1f}% ({pct}% interval "
-        f"{100 * ev['skill_low']:+.1f}% to {100 * ev['skill_high']:+.1f}%), and its 80% "
+        f"the best baseline there ({best}) is "
+        f"{format_skill(ev['skill'], ev['skill_low'], ev['skill_high'], ev['level'])}, and its 80% "
         f"intervals held {100 * ev['coverage']:.0f}% of the outcomes ({pct}% interval "
         f"{100 * ev['coverage_low']:.0f}%-{100 * ev['coverage_high']:.0f}%); the region "
         "reports give the evidence of their own group."

@@ -20,6 +20,7 @@ from analysis.formatting import (
     format_probability,
     format_ratio,
     format_ratio_estimate,
+    format_skill,
     join_words,
 )
 from analysis.models.risk import WindowForecast
@@ -812,13 +813,7 @@ def _pct_signed(x: float) -> str:
 
 def skill_words(ev: StepEvidence) -> str:
     """The skill with its interval: "+1.1% (90% interval -4.4% to +7.2%)"."""
-    text = _pct_signed(ev.skill)
-    if np.isfinite(ev.skill_low) and np.isfinite(ev.skill_high):
-        text += (
-            f" ({100 * ev.level:.0f}% interval {_pct_signed(ev.skill_low)} to "
-            f"{_pct_signed(ev.skill_high)})"
-        )
-    return text
+    return format_skill(ev.skill, ev.skill_low, ev.skill_high, ev.level)
 
 
 def coverage_words(ev: StepEvidence) -> str:

@@ -54,7 +54,7 @@ show.markdown(
     "Lowest CRPS at steps 1-{h}: **{m}**. {sentence}",
     h=ctx.study.horizon,
     m=card.get("best_model"),
-    sentence=methods_text.model_choice_sentence(card, context.FORECAST_MODEL),
+    sentence=methods_text.model_choice_sentence(card, context.FORECAST_MODEL, bt.scores),
 )
 
 # %% [markdown]
