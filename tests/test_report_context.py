@@ -122,7 +122,7 @@ def test_methods_backtest_extends_the_reports_evidence_run(demo_study_path, monk
         200,
         7,
     )
-    assert kwargs["stride"] == context.EVIDENCE_STRIDE == methods_text.METHOD_STRIDE
+    assert kwargs["stride"] == context.EVIDENCE_STRIDE
     assert context.methods_backtest(demo_study_path).models == first.models  # memory
     context._METHODS.clear()
     assert context.methods_backtest(demo_study_path).models == first.models  # disk
@@ -135,12 +135,12 @@ def test_model_for_names_only_the_regions_group():
 
     plan = {"focus": ("a", "b", "b"), "other": ("c", "c", "c")}
     shared = StudyResults(
-        forecast=None, risk=None, model="auto (full label)", chosen="x",
+        forecast=None, risk=None, model="auto (full label)",
         evidence={}, backtest=None, plan=plan, plan_bounds=((0, 3), (3, 6), (6, 12)),
     )  # fmt: skip
     assert shared.model_for(True) == "auto (a at steps 1-3, b at steps 4-12)"
     assert shared.model_for(False) == "auto (c)"
     assert shared.switches_for(True) == [(4, "a", "b")] and shared.switches_for(False) == []
-    bare = StudyResults(None, None, "sarimax", "sarimax", {}, None)
+    bare = StudyResults(None, None, "sarimax", {}, None)
     assert bare.model_for(True) == "sarimax"  # no plan: the model's own label
     assert bare.plan_label(True) is None and bare.switches_for(False) == []

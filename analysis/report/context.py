@@ -102,8 +102,6 @@ class StudyResults:
         The fitted model's full label, e.g. ``auto (ensemble_local (steps 1-3),
         ensemble_trend (steps 4-12))``, as in the JSON and the manifest; readers see
         :meth:`model_for` and :meth:`plan_label`.
-    chosen : str
-        The candidate ``auto`` chose.
     evidence : dict
         ``auto``'s evidence (candidates, scores, Monte Carlo errors, rule).
     backtest : analysis.evaluation.BacktestResult
@@ -144,7 +142,6 @@ class StudyResults:
     forecast: Any
     risk: Any
     model: str
-    chosen: str
     evidence: dict
     backtest: Any
     backtest_all: Any = None
@@ -372,7 +369,6 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             forecast=fc,
             risk=risk,
             model=label,
-            chosen=chosen,
             evidence=evidence,
             backtest=bt,
             backtest_all=bt_all,

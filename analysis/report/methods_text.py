@@ -32,9 +32,6 @@ METHOD_MODELS = (
     "zero",
 )
 
-#: Periods between the appendix's rolling origins (three years of origins, 12 steps each).
-METHOD_STRIDE = 3
-
 #: What each scored model assumes: (names, title, Markdown text) in the order the appendix
 #: lists them. :func:`models_markdown` shows an entry only when the appendix scores one of its
 #: names, so the list never describes a model the tables do not score.

@@ -11,7 +11,6 @@ from analysis.report import context, methods_text, provenance, show
 
 ctx = context.load(study)
 panel = as_of.panel_as_of(ctx.data.panel, quarter)
-shared = context.results(study, quarter)
 bt_all = context.methods_backtest(study, quarter)
 # the headline scores are the reports' steps; the longer backtest is a secondary table
 bt = evaluation.first_steps(bt_all, ctx.study.horizon)
@@ -44,7 +43,7 @@ show.markdown(
     "{sentence}",
     sentence=methods_text.backtest_scope_sentence(
         card,
-        stride=methods_text.METHOD_STRIDE,
+        stride=context.EVIDENCE_STRIDE,
         report_horizon=ctx.study.horizon,
         backtest_horizon=bt_all.horizon,
     ),

@@ -336,7 +336,9 @@ if no_border:
 # ### Evidence for the onset probabilities
 #
 # The report model (whose paths give every probability in the reports, the quiet units' on the
-# map and in the overview included), the onset model and the
+# map and in the overview included; here `auto` refitted with the candidates it chose on the
+# whole history, since choosing afresh at each of these many origins costs too much, so its
+# score may flatter it a little), the onset model and the
 # naive rules (base rate; a calibrated "a neighbour had an event" rule; decay with adjacency
 # distance to the nearest active unit), refitted at rolling origins inside this study's history
 # (the onset model on every covered unit's rows whose outcome had ended by then; the naive rules
@@ -365,7 +367,7 @@ show.markdown(
     "scored at the reports' steps 1-{h} for focus, active and quiet regions in the study's "
     "[methods appendix](methods.html), rendered beside this report by `conflict-trends report` "
     "and `conflict-trends batch`; the model assumptions and known limits are stated there too.",
-    h=min(ctx.study.horizon, context.METHODS_HORIZON),
+    h=ctx.study.horizon,
 )
 
 # %% [markdown]
