@@ -20,6 +20,8 @@ from scipy import stats
 from analysis.cross_validation import cross_validation, origin_indices
 from analysis.errors import InputError
 from analysis.models.forecast import Forecaster, ForecastResult, History, panel_to_history
+from analysis.models.risk import NEAR_STEPS
+from analysis.models.risk import SURGE_LOOKBACK as RISK_SURGE_LOOKBACK
 from analysis.scoring import score_samples
 
 
@@ -161,9 +163,8 @@ def backtest(
     )
 
 
-#: Steps of the overview's P(surge) window and periods of the mean it is measured against
-#: (the defaults of :func:`analysis.models.risk.surge_probability`).
-SURGE_STEPS, SURGE_LOOKBACK = 3, 12
+#: Steps of the overview's P(surge) window and periods of the mean it is measured against.
+SURGE_STEPS, SURGE_LOOKBACK = NEAR_STEPS, RISK_SURGE_LOOKBACK
 
 
 def _surge_rows(fold: Any, hist: History, factor: float, is_focus: np.ndarray) -> pd.DataFrame:
@@ -209,8 +210,8 @@ def surge_scorecard(bt: BacktestResult, model: str, *, level: float = 0.9) -> di
     dict or None
         ``brier`` (model -> mean), ``n`` (region-windows scored), ``surges`` (how many
         happened), ``base_rate``, ``best_baseline``, ``difference`` (``model`` minus the best
-        baseline; below 0 is better), ``difference_low`` and ``difference_high``, ``origins``;
-        None when no surge window was scored.
+        baseline; below 0 is better), ``difference_low`` and ``difference_high``, ``origins``,
+        ``steps`` (the window) and ``level``; None when no surge window was scored.
     """
     frame = bt.meta.get("surge") if bt.meta else None
     if frame is None or frame.empty or model not in set(frame["model"]):
@@ -226,6 +227,8 @@ def surge_scorecard(bt: BacktestResult, model: str, *, level: float = 0.9) -> di
         "base_rate": float(own["surge"].mean()),
         "origins": own["origin"].nunique(),
         "best_baseline": None,
+        "steps": SURGE_STEPS,
+        "level": level,
     }
     if not base:
         return out

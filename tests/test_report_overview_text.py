@@ -112,6 +112,7 @@ def test_forecast_columns_name_their_windows():
 def test_surge_evidence_sentence_gives_the_brier_score_and_its_verdict() -> None:
     card = {"brier": {"auto": 0.081, "nb_climatology": 0.083}, "n": 396, "surges": 43,
             "origins": 11, "best_baseline": "nb_climatology", "difference": -0.002,
+            "steps": 3, "level": 0.9,
             "difference_low": -0.005, "difference_high": 0.002}  # fmt: skip
     text = overview_text.surge_evidence_sentence(card, "auto")
     assert "11 origins, 396 region-windows of 3 periods, 43 of them surges" in text
@@ -123,6 +124,9 @@ def test_surge_evidence_sentence_gives_the_brier_score_and_its_verdict() -> None
     worse = overview_text.surge_evidence_sentence({**card, "difference_low": 0.001}, "auto")
     assert "worse than the best baseline" in worse
     assert "has not been scored" in overview_text.surge_evidence_sentence(None, "auto")
+    # the window and level are the scorecard's, not fixed in the sentence
+    other = overview_text.surge_evidence_sentence({**card, "steps": 2, "level": 0.8}, "auto")
+    assert "region-windows of 2 periods" in other and "80% interval" in other
 
 
 def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(

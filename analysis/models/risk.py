@@ -18,6 +18,11 @@ import pandas as pd
 from analysis.formatting import format_probability
 from analysis.models.forecast import ForecastResult
 
+#: Periods of the near-term window (expected events, P(surge)) and of the recent mean a surge
+#: is measured against: one place for the overview, the region reports and the backtest that
+#: scores P(surge) (:func:`analysis.evaluation.backtest`).
+NEAR_STEPS, SURGE_LOOKBACK = 3, 12
+
 
 @dataclass(frozen=True)
 class PathRisk:
@@ -141,7 +146,7 @@ class WindowForecast:
 
 
 def window_forecast(
-    fc: ForecastResult, region_id: str, steps: int = 3, level: float = 0.9
+    fc: ForecastResult, region_id: str, steps: int = NEAR_STEPS, level: float = 0.9
 ) -> WindowForecast:
     """Total events over the next ``steps`` periods: mean, central interval, P(at least one).
 
@@ -173,7 +178,7 @@ def window_forecast(
     )
 
 
-def expected_next(fc: ForecastResult, steps: int = 3, level: float = 0.9) -> pd.DataFrame:
+def expected_next(fc: ForecastResult, steps: int = NEAR_STEPS, level: float = 0.9) -> pd.DataFrame:
     """Expected events over the next ``steps`` periods with a central interval, per region.
 
     Returns
@@ -192,7 +197,7 @@ def expected_next(fc: ForecastResult, steps: int = 3, level: float = 0.9) -> pd.
     )
 
 
-def recent_mean(panel: pd.DataFrame, periods: int = 12) -> pd.Series:
+def recent_mean(panel: pd.DataFrame, periods: int = SURGE_LOOKBACK) -> pd.Series:
     """Mean events per period over the last ``periods`` periods, per region."""
     last = sorted(panel["period"].unique())[-periods:]
     recent = panel[panel["period"].isin(last)]
@@ -238,8 +243,8 @@ def surge_probability(
     fc: ForecastResult,
     panel: pd.DataFrame,
     factor: float = 2.0,
-    steps: int = 3,
-    periods: int = 12,
+    steps: int = NEAR_STEPS,
+    periods: int = SURGE_LOOKBACK,
 ) -> pd.DataFrame:
     """P(a surge) per region: events over the next ``steps`` periods reach ``factor`` times
     what the last ``periods`` periods' mean would give (and at least one event).

@@ -17,6 +17,7 @@ from analysis.formatting import (
     format_skill,
 )
 from analysis.growth.sentence import UNINFORMATIVE_SPAN
+from analysis.models.risk import NEAR_STEPS
 
 RANKING_COLUMNS = {
     "rank": "rank",
@@ -35,7 +36,7 @@ RANKING_COLUMNS = {
 }
 #: Periods of the overview's near-term numbers (expected events, P(surge)): the default
 #: ``steps`` of :func:`analysis.models.risk.expected_next` and ``surge_probability``.
-NEXT_STEPS = 3
+NEXT_STEPS = NEAR_STEPS
 
 
 def horizon_columns(horizon: int, freq: str, steps: int = NEXT_STEPS) -> dict[str, str]:
@@ -212,19 +213,21 @@ def surge_evidence_sentence(card: dict[str, Any] | None, model: str) -> str:
     """
     if card is None or card.get("n", 0) == 0:
         return (
-            "P(surge) has not been scored: the backtest has no origin whose next 3 periods are "
+            f"P(surge) has not been scored: the backtest has no origin whose next {NEXT_STEPS} "
+            "periods are "
             "known, so read it as the model's view only."
         )
     own = card["brier"][model]
     text = (
-        f"In the backtest ({card['origins']} origins, {card['n']:,} region-windows of 3 periods, "
+        f"In the backtest ({card['origins']} origins, {card['n']:,} region-windows of "
+        f"{card['steps']} periods, "
         f"{card['surges']:,} of them surges), the Brier score of {model}'s P(surge) is "
         f"{own:.3f} (0 is perfect)"
     )
     best = card.get("best_baseline")
     if best is None:
         return text + "."
-    pct = int(round(100 * 0.9))
+    pct = int(round(100 * card["level"]))
     lo, hi = card["difference_low"], card["difference_high"]
     if hi < 0:
         verdict = "better than"
