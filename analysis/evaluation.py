@@ -22,6 +22,7 @@ from analysis.errors import InputError
 from analysis.models.forecast import Forecaster, ForecastResult, History, panel_to_history
 from analysis.models.risk import NEAR_STEPS
 from analysis.models.risk import SURGE_LOOKBACK as RISK_SURGE_LOOKBACK
+from analysis.resampling import moving_block_indices
 from analysis.scoring import score_samples
 
 
@@ -375,11 +376,7 @@ def block_bootstrap_p(
     interval, two-sided p)."""
     d = np.asarray(d, float)
     n = len(d)
-    block = max(1, min(block, n))
-    rng = np.random.default_rng(seed)
-    nb = int(np.ceil(n / block))
-    starts = rng.integers(0, n - block + 1, size=(n_boot, nb))
-    idx = (starts[..., None] + np.arange(block)).reshape(n_boot, -1)[:, :n]
+    idx = moving_block_indices(n, block, n_boot, np.random.default_rng(seed))
     means = d[idx].mean(axis=1)
     centred = means - d.mean()
     p = float(np.mean(np.abs(centred) >= abs(d.mean())))
@@ -474,10 +471,7 @@ def bootstrap_skill(
                 "coverage_high": nan, "coverage_below": nan, "coverage_above": nan,
                 "above_median_low": nan, "above_median_high": nan,
                 "above_median_over_half": nan, "above_median_under_half": nan}  # fmt: skip
-    block = max(1, min(out["block"], n))
-    rng = np.random.default_rng(seed)
-    starts = rng.integers(0, n - block + 1, size=(n_boot, int(np.ceil(n / block))))
-    idx = (starts[..., None] + np.arange(block)).reshape(n_boot, -1)[:, :n]
+    idx = moving_block_indices(n, out["block"], n_boot, np.random.default_rng(seed))
     m_s, b_s, c_s, n_s, h_s = (row[idx].sum(axis=1) for row in total)
     tail = (1 - level) / 2
     with np.errstate(divide="ignore", invalid="ignore"):

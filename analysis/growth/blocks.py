@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from analysis.resampling import moving_block_indices
+
 
 def block_length(n: int) -> int:
     """Moving-block length for a window of ``n`` periods: ``max(1, round(n ** (1/3)))``.
@@ -57,9 +59,7 @@ def moving_block_ratio_interval(
         y = np.asarray(counts, dtype=float).ravel()
         n = y.size
         length = block_length(n)
-        k = -(-n // length)
-        starts = rng.integers(0, n - length + 1, size=(n_boot, k))
-        idx = (starts[:, :, None] + np.arange(length)).reshape(n_boot, -1)[:, :n]
+        idx = moving_block_indices(n, length, n_boot, rng)
         means.append(y[idx].mean(axis=1))
         blocks.append(length)
     ok = (means[0] > 0) & (means[1] > 0)
