@@ -690,3 +690,16 @@ def test_onset_verdict_says_when_a_win_is_within_sampling_error():
     clear = _verdict(card, True, 5)
     assert "each by more than two standard errors (clustered by unit)." in clear
     assert "not established" not in clear
+
+
+def test_onset_spec_sets_the_frequency_and_drops_other_actors_for_a_selection():
+    from analysis.models.onset import NEEDS_ALL_ACTORS, OnsetSpec, onset_spec
+
+    base = OnsetSpec(penalty=2.0, features=(*OnsetSpec().features, *sorted(NEEDS_ALL_ACTORS)))
+    full = onset_spec("quarter", 4, 4, base)
+    assert (full.horizon, full.quiet, full.periods_per_year) == (4, 4, 4)
+    assert NEEDS_ALL_ACTORS <= set(full.features) and full.penalty == 2.0
+    own = onset_spec("month", 12, 12, base, selection_only=True)
+    assert own.periods_per_year == 12 and own.penalty == 2.0
+    assert not NEEDS_ALL_ACTORS & set(own.features)
+    assert set(own.features) == set(OnsetSpec().features) - NEEDS_ALL_ACTORS

@@ -161,6 +161,40 @@ class OnsetSpec:
         return bool(NEEDS_ALL_ACTORS & set(self.features))
 
 
+def onset_spec(
+    freq: str,
+    horizon: int,
+    quiet: int,
+    base: OnsetSpec | None = None,
+    *,
+    selection_only: bool = False,
+) -> OnsetSpec:
+    """The onset spec for ``horizon`` and ``quiet`` at a panel's frequency.
+
+    Parameters
+    ----------
+    freq : str
+        ``"month"`` or ``"quarter"`` (sets ``periods_per_year``).
+    horizon, quiet : int
+    base : OnsetSpec, optional
+        Other settings (the defaults without it).
+    selection_only : bool
+        The counts are of the study's selection only: features of other actors
+        (:data:`NEEDS_ALL_ACTORS`) are dropped.
+
+    Returns
+    -------
+    OnsetSpec
+    """
+    spec = replace(
+        base or OnsetSpec(), horizon=int(horizon), quiet=int(quiet),
+        periods_per_year=PERIODS_PER_YEAR[freq],
+    )  # fmt: skip
+    if selection_only:
+        spec = replace(spec, features=tuple(f for f in spec.features if f not in NEEDS_ALL_ACTORS))
+    return spec
+
+
 @dataclass(frozen=True)
 class OnsetGeography:
     """Plain arrays the features need.

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.errors import InputError, ModelError
+from analysis.errors import InputError
 from analysis.formatting import join_words
 from analysis.models.onset import OnsetSpec, fit_onset
 from analysis.models.onset_reference import CANNOT_ANSWER, training_words
@@ -244,18 +244,11 @@ def study_onset_backtest(
         ``units``, ``countries``, or ``reason``).
     """
     from analysis.models.forecast import History
-    from analysis.models.onset import (
-        NEEDS_ALL_ACTORS,
-        PERIODS_PER_YEAR,
-        onset_design,
-        onset_geography,
-    )
+    from analysis.models.onset import onset_design, onset_geography, onset_spec
     from analysis.panel import to_matrix
 
     freq = panel.attrs.get("freq", "month")
-    per_year = PERIODS_PER_YEAR[freq]
-    spec = replace(spec or OnsetSpec(), quiet=quiet, horizon=horizon, periods_per_year=per_year)
-    spec = replace(spec, features=tuple(f for f in spec.features if f not in NEEDS_ALL_ACTORS))
+    spec = onset_spec(freq, horizon, quiet, spec, selection_only=True)
     counts, ids, periods = to_matrix(panel)
     n_per = counts.shape[1]
     design_spec = replace(spec, features=tuple(dict.fromkeys((*spec.features, *NAIVE_NEEDS))))
@@ -293,7 +286,7 @@ def study_onset_backtest(
                 forecaster, history, pred, horizon, n_samples, seed
             )
             methods.append("report_model")
-        except (InputError, ModelError, ValueError, np.linalg.LinAlgError) as exc:
+        except CANNOT_ANSWER as exc:
             # the onset model's evidence stands on its own; say why the other is missing
             shown_reason = f"the report model could not be refitted at every origin ({exc})"
     card = onset_scorecard(pred, methods)

@@ -19,13 +19,13 @@ import pandas as pd
 from analysis.errors import InputError
 from analysis.models.onset import (
     NEEDS_ALL_ACTORS,
-    PERIODS_PER_YEAR,
     OnsetFit,
     OnsetSpec,
     fit_onset,
     onset_design,
     onset_features,
     onset_geography,
+    onset_spec,
     quiet_units,
 )
 from analysis.models.onset_reference import CANNOT_ANSWER
@@ -130,9 +130,7 @@ def onset_forecast(
         if any, cannot answer).
     """
     freq = panel.attrs.get("freq", "month")
-    spec = replace(
-        spec or OnsetSpec(), quiet=quiet, horizon=horizon, periods_per_year=PERIODS_PER_YEAR[freq]
-    )
+    spec = onset_spec(freq, horizon, quiet, spec)
     cut = pd.Timestamp(origin) if origin is not None else None
     counts, ids, periods = _matrix(panel, cut)
     counts_all = None

@@ -16,7 +16,7 @@ left out, since their zeros would be missing data rather than quiet months.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -26,7 +26,6 @@ import pandas as pd
 from analysis.errors import InputError, ModelError
 from analysis.models.analogs import quiet_analogs
 from analysis.models.onset import (
-    NEEDS_ALL_ACTORS,
     PERIODS_PER_YEAR,
     OnsetFit,
     OnsetGeography,
@@ -35,6 +34,7 @@ from analysis.models.onset import (
     onset_design,
     onset_features,
     onset_geography,
+    onset_spec,
 )
 
 __all__ = [
@@ -111,12 +111,8 @@ class OnsetReference:
 
     def spec(self, horizon: int, quiet: int, base: OnsetSpec | None = None) -> OnsetSpec:
         """The onset spec for ``horizon`` and ``quiet`` at this reference's frequency."""
-        spec = replace(
-            base or OnsetSpec(), horizon=int(horizon), quiet=int(quiet),
-            periods_per_year=PERIODS_PER_YEAR[self.freq],
-        )  # fmt: skip
         # the reference holds one selection; features of other actors are not available
-        return replace(spec, features=tuple(f for f in spec.features if f not in NEEDS_ALL_ACTORS))
+        return onset_spec(self.freq, horizon, quiet, base, selection_only=True)
 
     def index(self, origin: Any) -> int:
         """Column of ``origin`` (a period); ModelError when the reference does not hold it."""

@@ -35,6 +35,7 @@ from analysis.models.hhh4 import (
     simulate_forward,
     simulate_paths,
 )
+from analysis.models.onset import PERIODS_PER_YEAR
 
 __all__ = [
     "SpilloverModel",
@@ -46,8 +47,6 @@ __all__ = [
     "geography_matrices",
     "result_to_dict",
 ]
-
-_PER_YEAR = {"month": 12, "quarter": 4}
 
 
 def geography_matrices(
@@ -109,7 +108,7 @@ class SpilloverModel:
         return _endemic_groups(self.endemic_effects, np.asarray(self.countries), self.region_ids)
 
     def future_periods(self, horizon: int) -> pd.DatetimeIndex:
-        step = 12 // _PER_YEAR[self.freq]
+        step = 12 // PERIODS_PER_YEAR[self.freq]
         return pd.DatetimeIndex(
             [self.origin + pd.DateOffset(months=step * h) for h in range(1, horizon + 1)]
         )
@@ -191,7 +190,7 @@ def fit_spillover_matrix(
     -------
     SpilloverModel
     """
-    if freq not in _PER_YEAR:
+    if freq not in PERIODS_PER_YEAR:
         raise InputError(f"freq must be 'month' or 'quarter', got {freq!r}")
     counts = np.asarray(counts)
     ids = tuple(str(r) for r in region_ids)
@@ -203,7 +202,8 @@ def fit_spillover_matrix(
     if spec is None:
         # Default from the real-data benchmark (benchmarks/spillover_real.py): the recent
         # activity covariate (one year) raised ROC AUC for first events from 0.61 to 0.70-0.73.
-        spec = HHH4Spec(periods_per_year=_PER_YEAR[freq], activity_window=_PER_YEAR[freq])
+        per_year = PERIODS_PER_YEAR[freq]
+        spec = HHH4Spec(periods_per_year=per_year, activity_window=per_year)
     ctry = np.asarray(countries).astype(str)
     if damping is not None:
         spec = replace(spec, trend_damping=float(damping))
