@@ -70,16 +70,19 @@ def scenario(lam: float, disp: float, level: float, window: int, growth: float, 
         used += 1
         nb, ar1 = (r.nb_ci_low, r.nb_ci_high), (r.ar1_ci_low, r.ar1_ci_high)
         headline = (r.headline_low, r.headline_high)
-        two_sided = a.sum() > 0 and b.sum() > 0
-        bucket = by_count.setdefault(
-            smaller_count_bucket(min(a.sum(), b.sum())), {"n": 0, **dict.fromkeys(SCALES, 0)}
-        )
-        bucket["n"] += int(two_sided)
+        # by the smaller window's count, among series with events in both windows only
+        bucket = None
+        if a.sum() > 0 and b.sum() > 0:
+            bucket = by_count.setdefault(
+                smaller_count_bucket(min(a.sum(), b.sum())), {"n": 0, **dict.fromkeys(SCALES, 0)}
+            )
+            bucket["n"] += 1
         for scale in SCALES:
             lo, hi = scaled_hull(nb, ar1, headline, scale)
             inside = int(lo <= s.true_ratio <= hi)
             hits[scale] += inside
-            bucket[scale] += inside * int(two_sided)
+            if bucket is not None:
+                bucket[scale] += inside
     return {
         "own_lag": lam,
         "dispersion": disp,
