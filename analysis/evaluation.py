@@ -442,7 +442,8 @@ def bootstrap_skill(
         ``skill``, ``skill_low``, ``skill_high``, ``coverage``, ``coverage_low``,
         ``coverage_high``, ``coverage_below`` and ``coverage_above`` (the shares of bootstrap
         samples whose coverage is below / above 0.8), ``above_median`` (the share of outcomes
-        above the forecast's median, randomised PIT above 0.5: 0.5 when unbiased) with
+        above the forecast's median, the randomised PIT above 0.5 averaged over its draw:
+        0.5 when unbiased) with
         ``above_median_low``, ``above_median_high``, ``above_median_over_half`` and
         ``above_median_under_half`` (shares of bootstrap samples above / below 0.5),
         ``n_forecasts``, ``n_origins``,
@@ -450,8 +451,8 @@ def bootstrap_skill(
         NaN when the baseline's CRPS is 0).
     """
     keys = ["origin", "region_id", "step"]
-    m = scores.loc[scores["model"] == model, [*keys, "period", "crps", "pit_coverage_80", "pit"]]
-    m = m.assign(high=(m["pit"] > 0.5).astype(float))  # the outcome above the forecast median
+    cols = [*keys, "period", "crps", "pit_coverage_80", "pit_above_median"]
+    m = scores.loc[scores["model"] == model, cols].rename(columns={"pit_above_median": "high"})
     b = scores.loc[scores["model"] == baseline, [*keys, "crps"]]
     both = m.merge(b, on=keys, suffixes=("", "_base"), validate="one_to_one")
     per = both.groupby("origin").agg(

@@ -16,8 +16,11 @@ from analysis.scoring import (
     crps_ensemble,
     crps_fair,
     crps_fair_halves,
+    expected_central_coverage,
+    expected_share_above_median,
     ignorance,
     interval_score,
+    pit_interval,
     randomized_pit,
     score_samples,
     twcrps_ensemble,
@@ -100,6 +103,43 @@ def test_score_samples_coverage_and_brier():
     assert s["pit_coverage_80"].tolist() == [1.0, 0.0, 0.0]
     np.testing.assert_allclose(s["brier_any"], (0.99 - 1) ** 2)
     np.testing.assert_allclose(s["ae_median"], [1.0, 44.0, 50.0])
+
+
+def test_pit_coverage_is_the_randomised_indicator_averaged_over_its_draw():
+    rng = np.random.default_rng(11)
+    obs = rng.poisson(1.0, size=40).astype(float)
+    fct = rng.poisson(rng.uniform(0.2, 3.0, size=(40, 1)), size=(40, 300)).astype(float)
+    below, at = pit_interval(obs, fct)
+    exact = expected_central_coverage(below, at, 0.8)
+    # the randomised indicator, drawn 20,000 times per forecast, averages to the same value
+    draws = np.stack([randomized_pit(obs, fct, np.random.default_rng(k)) for k in range(20000)])
+    mc = ((draws > 0.1) & (draws < 0.9)).mean(axis=0)
+    np.testing.assert_allclose(exact, mc, atol=0.015)
+    np.testing.assert_allclose(expected_share_above_median(below, at), (draws > 0.5).mean(0),
+                               atol=0.015)  # fmt: skip
+    # closed forms: PIT uniform on [0.05, 0.25] is inside (0.1, 0.9) on 0.15 of 0.2; a point
+    # mass counts as inside or not
+    np.testing.assert_allclose(
+        expected_central_coverage(
+            np.array([0.05, 0.5, 0.95, 0.3]), np.array([0.25, 0.5, 1.0, 0.6]), 0.8
+        ),
+        [0.75, 1.0, 0.0, 1.0],
+    )
+
+
+def test_pit_coverage_of_the_true_distribution_is_its_level_without_draw_noise():
+    # counts from the forecast distribution itself: the expected coverage is the level up
+    # to the sampling of outcomes, and per forecast it does not depend on any random draw
+    rng = np.random.default_rng(12)
+    mu = rng.uniform(0.05, 4.0, size=4000)
+    obs = rng.poisson(mu).astype(float)
+    fct = rng.poisson(mu[:, None], size=(4000, 1000)).astype(float)
+    a = score_samples(obs, fct, rng=np.random.default_rng(1))
+    b = score_samples(obs, fct, rng=np.random.default_rng(2))
+    np.testing.assert_array_equal(a["pit_coverage_80"], b["pit_coverage_80"])
+    for level in (0.5, 0.8, 0.95):
+        cover = a[f"pit_coverage_{round(level * 100)}"].mean()
+        assert cover == pytest.approx(level, abs=0.02)
 
 
 def test_diebold_mariano_without_lags_is_a_t_test():
@@ -284,7 +324,7 @@ def test_bootstrap_skill_coverage_shares_say_which_side_of_80_percent():
             "step": 1,
             "crps": 1.0,
             "pit_coverage_80": [1.0, 0.0] * 10,  # half the outcomes inside: too narrow
-            "pit": [0.6, 0.95] * 10,  # and every outcome above the forecast median
+            "pit_above_median": 1.0,  # and every outcome above the forecast median
         }
     )
     both = pd.concat([frame.assign(model="m"), frame.assign(model="b", crps=2.0)])
