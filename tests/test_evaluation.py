@@ -332,6 +332,15 @@ def test_bootstrap_skill_coverage_shares_say_which_side_of_80_percent():
     assert boot["coverage"] == 0.5 and boot["coverage_below"] == 1.0
     assert boot["coverage_above"] == 0.0 and boot["skill"] == 0.5
     assert boot["above_median"] == 1.0 and boot["above_median_over_half"] == 1.0
+    # a miss smaller than the margin is no verdict, however certain: 79% everywhere
+    close = both.assign(pit_coverage_80=0.79, pit_above_median=0.51)
+    near = _m_against_b(close)
+    assert near["coverage"] == pytest.approx(0.79) and near["coverage_below"] == 0.0
+    assert near["above_median_over_half"] == 0.0 and near["margin"] == 0.025
+    from analysis.evaluation import bootstrap_skill
+
+    strict = bootstrap_skill(close, "m", "b", margin=0.0)
+    assert strict["coverage_below"] == 1.0 and strict["above_median_over_half"] == 1.0
     one = _m_against_b(both[both["origin"] == origins[0]])
     assert one["n_origins"] == 1 and np.isnan(one["skill_low"]) and one["skill"] == 0.5
 

@@ -233,7 +233,8 @@ def test_evidence_verdict_gives_the_skill_and_coverage_with_their_intervals() ->
     assert "binomial" not in verdict and "bootstrap over blocks of consecutive origins" in verdict
     ahead = region_text.evidence_verdict(_evidence(behind=(), below=0.3, above=0.7), "auto")
     assert "at or below the baseline's at every step" in ahead
-    assert "too" not in ahead.split("held")[1]
+    assert "too" not in ahead.split("held")[1].split("(Intervals")[0]
+    assert "by more than 2.5 points" in ahead  # the rule behind "too narrow" is named
     assert "they have been too wide" in region_text.evidence_verdict(
         _evidence(below=0.0, above=0.97), "auto"
     )

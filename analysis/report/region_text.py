@@ -651,12 +651,14 @@ class StepEvidence:
     coverage, coverage_low, coverage_high : float
         Randomised-PIT 80% coverage and its interval.
     below, above : float
-        Shares of the bootstrap samples whose coverage is below / above 80%.
+        Shares of the bootstrap samples whose coverage is more than
+        :data:`analysis.evaluation.CALIBRATION_MARGIN` below / above 80%.
     high, high_low, high_high : float
         Share of outcomes above the forecast's median (randomised PIT above 0.5; 0.5 when
         the forecasts are not biased) and its interval.
     high_over, high_under : float
-        Shares of the bootstrap samples in which that share is above / below 0.5.
+        Shares of the bootstrap samples in which that share is more than the same margin
+        above / below 0.5.
     outcomes, origins : int
     behind : tuple of int
         Steps at which the model's CRPS is above the baseline's.
@@ -844,6 +846,8 @@ def evidence_verdict(ev: StepEvidence | None, model: str) -> str:
     str
         Empty without evidence.
     """
+    from analysis.evaluation import CALIBRATION_MARGIN
+
     if ev is None:
         return ""
     steps = list(ev.behind)
@@ -874,7 +878,9 @@ def evidence_verdict(ev: StepEvidence | None, model: str) -> str:
         return text + "."
     return text + (
         ". (Intervals: percentiles of a bootstrap over blocks of consecutive origins, which keeps "
-        "forecasts of overlapping months together.)"
+        "forecasts of overlapping months together. A verdict such as too narrow or too low "
+        "needs at least 95% of the bootstrap samples (90%: probably) to miss by more than "
+        f"{100 * CALIBRATION_MARGIN:g} points.)"
     )
 
 
