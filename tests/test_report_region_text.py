@@ -370,12 +370,25 @@ def test_dependence_sentence_does_not_credit_width_to_a_correlation_that_added_n
     same = pd.DataFrame([{**row, "own_lag": -0.37, "headline_ci_low": 2.0,
                           "headline_ci_high": 8.0}])  # fmt: skip
     text = region_text.dependence_sentence(same, "Nord")
-    assert "is -0.37" in text and "leaves the 95% interval of the ratio as wide" in text
+    # a negative correlation is no own-lag share: it is said to narrow nothing
+    assert "is -0.37 (below 0" in text and "a negative correlation narrows nothing" in text
     assert "times as wide" not in text
+    flat = same.assign(own_lag=0.02)
+    text = region_text.dependence_sentence(flat, "Nord")
+    assert "leaves the 95% interval of the ratio as wide" in text
     wider = pd.DataFrame([{**row, "own_lag": 0.05, "headline_ci_low": 1.0,
                            "headline_ci_high": 16.0}])  # fmt: skip
     text = region_text.dependence_sentence(wider, "Kédougou")
     assert "and for the uncertainty of that estimate" in text and "2.0 times as wide" in text
+
+
+def test_p_value_sentence_names_both_tests_and_the_family() -> None:
+    table = pd.DataFrame({"p_value": [0.004, 0.3], "p_value_bh": [0.15, 0.6],
+                          "bh_family_size": [38, 38]})  # fmt: skip
+    text = region_text.p_value_sentence(table)
+    assert "largest of three tests" in text and "(38 tests)" in text
+    assert "can go with an adjusted p-value above 0.05" in text
+    assert region_text.p_value_sentence(table.assign(p_value_bh=np.nan)) == ""
 
 
 def test_growth_display_blanks_unbounded_limits_and_untested_comparisons() -> None:
@@ -386,7 +399,8 @@ def test_growth_display_blanks_unbounded_limits_and_untested_comparisons() -> No
             "count_a": [0, 0, 5], "count_b": [3, 0, 7], "ratio": [inf, nan, 1.4],
             "headline_ci_low": [0.5, 0.0, 0.4], "headline_ci_high": [inf, inf, 4.0],
             "ci_low": [0.58, 0.0, 0.4], "ci_high": [inf, inf, 4.5],
-            "annual_growth_pct": [nan] * 3, "p_value_bh": [0.5, nan, 0.9],
+            "annual_growth_pct": [nan] * 3, "p_value": [0.2, 1.0, 0.0004],
+            "p_value_bh": [0.5, nan, 0.9],
             "change_point": [None] * 3,
         }
     )  # fmt: skip
@@ -395,6 +409,8 @@ def test_growth_display_blanks_unbounded_limits_and_untested_comparisons() -> No
     assert np.isnan(shown["ratio"].iloc[0])  # unbounded: blank, as in the overview
     assert shown.iloc[1][["ratio", "95% CI low", "exact CI high (reference)"]].isna().all()
     assert shown["95% CI high"].iloc[2] == 4.0
+    # the comparison's own p-value beside the adjusted one; none where nothing was tested
+    assert shown["p (this comparison)"].tolist() == ["0.20", "", "<0.001"]
     assert not np.isinf(shown.select_dtypes("number").to_numpy(dtype=float)).any()
 
 

@@ -296,7 +296,7 @@ def test_attributable_sentence_and_onset_scorecard_table() -> None:
         "onset model",
         "base rate",
     ]
-    skill = table.set_index("method")["onset model's Brier skill"]
+    skill = table.set_index("method")["onset model's Brier skill over this method"]
     assert skill["base rate"] == pytest.approx(1 - 0.096 / 0.115)
     assert skill["report model (the probabilities shown)"] == pytest.approx(1 - 0.096 / 0.101)
 

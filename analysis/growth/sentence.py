@@ -65,16 +65,21 @@ def growth_sentence(
         text = f"{noun} in {name}: no events in {pa} or {pb}, so no growth can be measured"
     elif ca == 0:
         text = (
-            f"{noun} in {name} rose from 0 in {pa} to {cb} in {pb}; with none in {pa} the rise "
-            f"has no upper bound: at least {format_ratio(head_lo)} times (one-sided {level}%, "
-            f"{allowing}; exact Poisson bound {format_ratio(row['ci_low'])}){per}"
+            f"{noun} in {name} rose from 0 in {pa} to {cb} in {pb}; with none in {pa} the ratio "
+            f"has no upper bound, and the rate is at least {format_ratio(head_lo)} times the "
+            f"earlier one (one-sided {level}%, {allowing}; exact Poisson bound "
+            f"{format_ratio(row['ci_low'])}){per}"
         )
+        if float(head_lo) < 1:
+            text += ", so a fall is not ruled out"
     elif cb == 0:
         text = (
             f"{noun} in {name} fell from {ca} in {pa} to 0 in {pb}; the rate is at most "
             f"{format_ratio(head_hi)} times the earlier one (one-sided {level}%, {allowing}; exact "
             f"Poisson bound {format_ratio(row['ci_high'])}){per}"
         )
+        if float(head_hi) > 1:
+            text += ", so a rise is not ruled out"
     else:
         verb = "rose" if cb > ca else ("fell" if cb < ca else "stayed")
         move = f"from {ca} in {pa} to {cb} in {pb}" if verb != "stayed" else f"at {ca} in {pa}"

@@ -176,8 +176,14 @@ TERMS: tuple[tuple[str, str], ...] = (
     ),
     (
         "coverage",
-        "the share of outcomes inside the forecast's central 50%, 80% or 95% interval, read "
-        "from the randomised PIT; a calibrated forecast covers 50%, 80% or 95%.",
+        "the share of outcomes inside the central 50%, 80% or 95% interval (from the "
+        "randomised PIT, averaged over its tie-break); a calibrated forecast covers 50%, 80% "
+        "or 95%.",
+    ),
+    (
+        "coverage in quiet regions",
+        "says little: where almost every outcome is 0 even the zero baseline covers about 80%; "
+        "the Brier score of P(any) says more.",
     ),
     ("zero", "baseline: no events, ever."),
     ("last_value", "baseline: Poisson counts around the last observed count."),
@@ -234,8 +240,8 @@ TERMS: tuple[tuple[str, str], ...] = (
     ),
     (
         "Brier score",
-        "for a probability of an event: the mean of (probability - 1 if it happened, else 0) "
-        "squared; lower is better, 0 is perfect.",
+        "for a probability p of an event: the mean of (p - y) squared, y = 1 if the event "
+        "happened and 0 if not; lower is better, 0 is perfect.",
     ),
     (
         "ROC AUC",
@@ -259,8 +265,9 @@ TERMS: tuple[tuple[str, str], ...] = (
     ),
     (
         "Benjamini-Hochberg",
-        "an adjustment of p-values for testing many regions at once, so that about 5% of the "
-        "changes called significant at 0.05 are false.",
+        "an adjustment of p-values for many tests at once: calling changes with adjusted p "
+        "below 0.05 significant keeps the expected share of false ones at most 5% (tests "
+        "independent or positively dependent).",
     ),
     (
         "Monte Carlo standard error",

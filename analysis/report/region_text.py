@@ -272,6 +272,7 @@ GROWTH_COLUMNS = {
     "ci_high": "exact CI high (reference)",
     "annual_growth_pct": "trend a year",
     "trend_ci": "trend 95% CI",
+    "p_value": "p (this comparison)",
     "p_value_bh": "p (BH-adjusted)",
     "change_point": "change point",
 }
@@ -297,7 +298,11 @@ def growth_display(table: pd.DataFrame) -> pd.DataFrame:
     shown[bounds] = shown[bounds].astype(float).replace([np.inf, -np.inf], np.nan)
     untested = (shown["count_a"].astype(float) + shown["count_b"].astype(float)) == 0
     shown.loc[untested, bounds] = np.nan
-    shown["p_value_bh"] = [format_p_value(p) for p in shown["p_value_bh"]]
+    for col in ("p_value", "p_value_bh"):
+        # a comparison without events is no test: its placeholder p-value is not shown
+        shown[col] = [
+            "" if gone else format_p_value(p) for p, gone in zip(shown[col], untested, strict=True)
+        ]
     if "annual_growth_ci" in table.columns:
         shown["trend_ci"] = [
             f"{format_growth_pct(ci[0])} to {format_growth_pct(ci[1])}"
@@ -307,6 +312,33 @@ def growth_display(table: pd.DataFrame) -> pd.DataFrame:
         ]
     shown["change_point"] = shown["change_point"].fillna("none")
     return shown.rename(columns=GROWTH_COLUMNS)
+
+
+def p_value_sentence(table: pd.DataFrame) -> str:
+    """What the growth table's two p-values are: the comparison's own test, and the study-wide
+    Benjamini-Hochberg adjustment with the number of tests it spans.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Rows of :func:`analysis.growth.growth_table` (with ``bh_family_size``).
+
+    Returns
+    -------
+    str
+        Empty when the table has no adjusted p-values.
+    """
+    if "p_value_bh" not in table.columns or table["p_value_bh"].isna().all():
+        return ""
+    size = table["bh_family_size"].iloc[0] if "bh_family_size" in table.columns else None
+    tests = f" ({int(size)} tests)" if size is not None and np.isfinite(size) else ""
+    return (
+        "p (this comparison) is the largest of three tests of an unchanged rate (negative-"
+        "binomial likelihood ratio, exact conditional, and the Wald test of the headline "
+        "interval); p (BH-adjusted) is that p-value adjusted by Benjamini-Hochberg together "
+        f"with every other comparison and change-point test of the study{tests}, so a 95% "
+        "interval that excludes 1 can go with an adjusted p-value above 0.05."
+    )
 
 
 def dependence_sentence(table: pd.DataFrame, region_name: str) -> str:
@@ -334,6 +366,14 @@ def dependence_sentence(table: pd.DataFrame, region_name: str) -> str:
     if not np.isfinite(rho):
         return f"{where}, the month-to-month correlation could not be estimated."
     text = f"{where}, the estimated month-to-month correlation is {rho:.2f}"
+    if rho < 0:
+        # the residuals' lag-1 correlation can be negative by chance or by alternation; an
+        # own-lag model cannot be, and the headline never narrows below independent months
+        return text + (
+            " (below 0: busy months were followed by quieter ones more often than chance "
+            "would give, or by chance); a negative correlation narrows nothing, so the 95% "
+            "interval of the ratio is the one that treats months as independent."
+        )
     if all(np.isfinite([lo, hi, elo, ehi])) and min(lo, elo) > 0:
         factor = np.log(hi / lo) / np.log(ehi / elo)
         if factor < 1.05:

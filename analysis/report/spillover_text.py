@@ -578,7 +578,7 @@ def onset_scorecard_table(card: dict) -> pd.DataFrame:
             {
                 "method": label,
                 "Brier": card["methods"][m]["brier"],
-                "onset model's Brier skill": skill.get(m, float("nan")),
+                "onset model's Brier skill over this method": skill.get(m, float("nan")),
                 "ROC AUC": card["methods"][m]["auc"],
             }
             for m, label in ONSET_METHODS.items()

@@ -171,6 +171,7 @@ show.table(region_text.recent_events(events, region_id), float_format="{:,.0f}")
 if growth_rows is not None:
     show.markdown("{sentence}", sentence=region_text.dependence_sentence(growth_rows, region_name))
     show.table(region_text.growth_display(growth_rows), formats=region_text.GROWTH_FORMATS)
+    show.markdown("{sentence}", sentence=region_text.p_value_sentence(growth_rows))
 # one figure for the counts and the fitted trends: both show this region's counts over time
 fitted = growth_results if growth_rows is not None else []
 show.figure(
