@@ -25,6 +25,20 @@ def test_paths_are_relative_to_the_study_file(tmp_path: Path) -> None:
     assert str(tmp_path) not in repr(prov.to_dict())
 
 
+def test_a_data_file_outside_the_project_is_named_by_its_file_name(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere" / "shared").mkdir(parents=True)
+    (tmp_path / "project" / "studies").mkdir(parents=True)
+    study = tmp_path / "project" / "studies" / "s.yaml"
+    data = tmp_path / "elsewhere" / "shared" / "ged.csv"
+    prov = provenance.collect(
+        study={"title": "T", "path": str(study), "sha256": "abc"},
+        inputs=[{"path": str(data), "sha256": "def", "rows": 3}],
+        parameters={},
+    )
+    assert prov.inputs[0]["path"] == "ged.csv (outside the project folder)"
+    assert "elsewhere" not in repr(prov.to_dict())
+
+
 def test_relative_path_outside_the_study_folder() -> None:
     assert provenance.relative_path("/a/b/c.csv", "/a/x") == "../b/c.csv"
     assert provenance.relative_path("", "/a") == ""

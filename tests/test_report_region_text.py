@@ -327,8 +327,9 @@ def test_counts_caption_names_the_trend_windows() -> None:
     )
     text = region_text.counts_caption("Kayes", "month", [("2019", "2020"), ("2021", "2024")])
     assert text.startswith("Events per month in Kayes (black) and its neighbouring regions, ")
-    assert "fitted trend of Kayes (dashed) and its 95% confidence band" in text
-    assert text.endswith("2019 to 2020; 2021 to 2024.")
+    # the windows are the trend's, not the figure's span (a reviewer read them as the latter)
+    assert "the trend of Kayes fitted over 2019 to 2020; 2021 to 2024 (dashed)" in text
+    assert text.endswith("month-to-month dependence).")
 
 
 def test_counted_noun_does_not_call_every_event_an_attack() -> None:
@@ -359,7 +360,7 @@ def test_evidence_scope_sentence_says_what_is_scored() -> None:
     periods it scored (the real Mopti report read -1.7% beside the appendix's -5.7%)."""
     text = region_text.evidence_scope_sentence(36, 3, 12)
     assert "last 36 periods (every third period)" in text and "steps 1-12" in text
-    assert "history before that origin only" in text and "methods appendix's scores" in text
+    assert "history before that origin only" in text and text.endswith("is calibrated).")
     assert "optimistic" not in text and "full history" not in text
     assert "steps 1-6," in region_text.evidence_scope_sentence(36, 1, 6)
     assert "every period" in region_text.evidence_scope_sentence(36, 1, 6)

@@ -462,3 +462,22 @@ def test_border_summary_sentence_points_to_the_units_section() -> None:
     blind = spillover_text.border_summary_sentence(["MR-10", "SN-KE"], None, risk)
     assert blind == "Across the border, Guidimaka (MRT) and Kédougou (SEN): their forecasts are in"
     assert spillover_text.border_summary_sentence([], onset, risk) == ""
+
+
+def test_silent_countries_sentence_names_targets_without_any_event() -> None:
+    """The real study's Niger: no JNIM-family event in 2015-2020, yet a P(any) of 16% beside
+    Burkina Faso's; the reader is told where that number comes from."""
+    periods = pd.date_range("2015-01-01", periods=3, freq="MS")
+    panel = pd.DataFrame(
+        {
+            "country": ["BFA"] * 3 + ["NER"] * 3 + ["MLI"] * 3,
+            "period": list(periods) * 3,
+            "events": [0, 2, 1, 0, 0, 0, 4, 0, 0],
+        }
+    )
+    text = spillover_text.silent_countries_sentence(panel, ["BFA", "NER"])
+    assert text.startswith("NER has no event of this selection in the study's data (2015-01 to")
+    assert "BFA" not in text and "not from its own history" in text
+    assert spillover_text.silent_countries_sentence(panel, ["BFA"]) == ""
+    both = spillover_text.silent_countries_sentence(panel.assign(events=0), ["BFA", "NER"])
+    assert both.startswith("BFA and NER have no event") and "their probabilities" in both

@@ -125,8 +125,8 @@ def _uninformative_clause(low: float, high: float) -> str:
     )
     return (
         f"; the limits of the interval allowing for dependence are more than "
-        f"{UNINFORMATIVE_SPAN:g}-fold apart (few events, and months that depend on each "
-        f"other), {what}"
+        f"{UNINFORMATIVE_SPAN:g}-fold apart (few events, and a month-to-month dependence "
+        f"that so few events cannot pin down), {what}"
     )
 
 

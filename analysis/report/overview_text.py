@@ -125,8 +125,9 @@ def ranking_sentence(rank: pd.DataFrame, top: int = 20) -> str:
     if wide:
         text += (
             f" Where the interval's limits are more than {UNINFORMATIVE_SPAN:g}-fold apart "
-            f"({', '.join(wide)}), the region had few events in months that depend on each "
-            "other: its ratio is not measured, whatever its place in the ranking."
+            f"({', '.join(wide)}), the region had too few events to pin down the "
+            "ratio or how much its months depend on each other: its ratio is not measured, "
+            "whatever its place in the ranking."
         )
     if "p_value_bh" in rank.columns:
         text += (

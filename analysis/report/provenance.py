@@ -90,6 +90,17 @@ def relative_path(path: str | os.PathLike[str], start: str | os.PathLike[str]) -
     return Path(relative).as_posix()
 
 
+def _project_path(path: str | os.PathLike[str], study_folder: str | os.PathLike[str]) -> str:
+    """A data file's path relative to the study file's folder while it stays inside the
+    project (the study folder's parent, where ``data/`` sits beside ``studies/``); a file
+    outside it is named by its file name alone, since the folders leading to it belong to
+    the machine that rendered the report (the SHA-256 identifies the file)."""
+    relative = relative_path(path, study_folder)
+    if Path(relative).parts[:2] == ("..", ".."):
+        return f"{Path(str(path)).name} (outside the project folder)"
+    return relative
+
+
 def _portable(
     study: dict[str, Any], inputs: list[dict[str, Any]], parameters: dict[str, Any]
 ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
@@ -100,7 +111,7 @@ def _portable(
     folder = Path(str(study["path"])).parent
     study["path"] = relative_path(study["path"], folder)
     inputs = [
-        {**item, "path": relative_path(item["path"], folder)} if "path" in item else dict(item)
+        {**item, "path": _project_path(item["path"], folder)} if "path" in item else dict(item)
         for item in inputs
     ]
     shown = {}
@@ -177,7 +188,11 @@ def show(prov: Provenance) -> None:
         pd.DataFrame(
             {
                 "parameter": list(prov.parameters),
-                "value": [str(v) for v in prov.parameters.values()],
+                # an empty parameter is one the run left at its default (no quarter: the
+                # latest data; no previous manifest: no quarter-on-quarter changes)
+                "value": [
+                    str(v) if str(v) != "" else "(not set)" for v in prov.parameters.values()
+                ],
             }
         )
     )

@@ -595,7 +595,7 @@ def evidence_scope_sentence(origins: int, stride: int, horizon: int) -> str:
         f"next at steps 1-{horizon}, for the regions of this region's group (focus, active or "
         "quiet): CRPS against the best baseline of the ladder (skill above 0 means better), "
         "and the share of outcomes inside the central 80% of the forecast (randomised PIT, so "
-        "0.80 is calibrated). These are the methods appendix's scores at these steps."
+        "0.80 is calibrated)."
     )
 
 
@@ -998,6 +998,6 @@ def counts_caption(region_name: str, freq: str, windows: list[tuple[str, str]]) 
         return text + "."
     spans = "; ".join(f"{a} to {b}" for a, b in windows)
     return (
-        f"{text}, with the fitted trend of {region_name} (dashed) and its 95% confidence band "
-        f"(allowing for overdispersion and month-to-month dependence), {spans}."
+        f"{text}, with the trend of {region_name} fitted over {spans} (dashed) and its 95% "
+        "confidence band (allowing for overdispersion and month-to-month dependence)."
     )

@@ -337,6 +337,45 @@ def onset_unit_sentences(
     return out
 
 
+def silent_countries_sentence(panel: pd.DataFrame, targets: Collection[str]) -> str:
+    """Target countries with no event of the study's selection anywhere in the panel, whose
+    P(any) is therefore no extrapolation of their own history.
+
+    A reader given "NER 16%" beside "BFA >99.9%" assumes both rest on events in the country;
+    where none was ever recorded the probability comes from the quiet regions' rule alone (the
+    onset model fitted on first events elsewhere, or the reference class), and says so.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        The study panel (``country``, ``period``, ``events``).
+    targets : collection of str
+        The study's spillover target countries.
+
+    Returns
+    -------
+    str
+        Empty when every target country has an event in the panel.
+    """
+    if panel.empty or not targets:
+        return ""
+    events = panel.groupby("country")["events"].sum()
+    silent = [c for c in targets if c in events.index and events[c] == 0]
+    if not silent:
+        return ""
+    span = f"{panel['period'].min():%Y-%m} to {panel['period'].max():%Y-%m}"
+    have, probability, own = (
+        ("have", "their probabilities come", "their")
+        if len(silent) > 1
+        else ("has", "its probability comes", "its")
+    )
+    return (
+        f"{join_words(silent)} {have} no event of this selection in the study's data ({span}): "
+        f"{probability} from the rule for quiet regions (first events elsewhere), not from "
+        f"{own} own history."
+    )
+
+
 def attributable_sentence(
     contrast: Any,
     targets: list[str] | None = None,

@@ -112,6 +112,9 @@ show.markdown(
     "{sentence}",
     sentence=shared.risk.sentence(ctx.study.spillover_targets, panel.attrs.get("freq", "month")),
 )
+silent = spillover_text.silent_countries_sentence(panel, ctx.study.spillover_targets)
+if silent:
+    show.markdown("{sentence}", sentence=silent)
 # country-level P(any) saturates once a country has active units: the change attributable to
 # the focus is stated as the share of the spillover model's expected events (continue minus
 # silenced over continue, paired draws), never as that model's own counts, and with that

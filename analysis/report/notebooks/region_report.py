@@ -171,7 +171,8 @@ show.table(region_text.recent_events(events, region_id), float_format="{:,.0f}")
 if growth_rows is not None:
     show.markdown("{sentence}", sentence=region_text.dependence_sentence(growth_rows, region_name))
     show.table(region_text.growth_display(growth_rows), formats=region_text.GROWTH_FORMATS)
-    show.markdown("{sentence}", sentence=region_text.p_value_sentence(growth_rows))
+    if p_words := region_text.p_value_sentence(growth_rows):
+        show.markdown("{sentence}", sentence=p_words)
 # one figure for the counts and the fitted trends: both show this region's counts over time
 fitted = growth_results if growth_rows is not None else []
 show.figure(
@@ -223,7 +224,7 @@ if switched:
 
 # %%
 show.markdown(
-    "{sentence} ([methods appendix](methods.html))",
+    "{sentence} The [methods appendix](methods.html) shows the same scores at these steps.",
     sentence=region_text.evidence_scope_sentence(
         context.EVIDENCE_ORIGINS, context.EVIDENCE_STRIDE, ctx.study.horizon
     ),
