@@ -145,3 +145,13 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     assert f"best baseline there ({best}) is {100 * ev['skill']:+.1f}%" in text
     assert f"{ev['n_forecasts']:,} forecasts at steps 1-3" in text
     assert overview_text.near_term_evidence_sentence(bt, "not_scored") == ""
+    # the focus regions' own skill follows, with its verdict from its interval
+    focus = near[near["group"] == "focus"]
+    fbest = focus.groupby("model")["crps"].mean()[[m for m in bt.models if bt.is_baseline[m]]]
+    fbest = fbest.idxmin()
+    fev = bootstrap_skill(focus, "recent_mean_3", fbest)
+    assert f"In the focus regions alone the skill against their best baseline ({fbest})" in text
+    assert f"is {100 * fev['skill']:+.1f}%" in text.split("focus regions alone")[1]
+    verdict = ("behind it" if fev["skill_high"] < 0 else "ahead of it" if fev["skill_low"] > 0
+               else "does not tell it from that baseline")  # fmt: skip
+    assert verdict in text

@@ -185,7 +185,7 @@ def near_term_evidence_sentence(bt: Any, model: str, steps: int = NEXT_STEPS) ->
     best = str(crps[base].idxmin())
     ev = bootstrap_skill(scores, model, best)
     pct = int(round(100 * ev["level"]))
-    return (
+    text = (
         f"Over every region in the study's backtest ({ev['n_origins']} origins, "
         f"{ev['n_forecasts']:,} forecasts at steps 1-{steps}), {model}'s CRPS skill against "
         f"the best baseline there ({best}) is "
@@ -193,6 +193,35 @@ def near_term_evidence_sentence(bt: Any, model: str, steps: int = NEXT_STEPS) ->
         f"intervals held {100 * ev['coverage']:.0f}% of the outcomes ({pct}% interval "
         f"{100 * ev['coverage_low']:.0f}%-{100 * ev['coverage_high']:.0f}%); the region "
         "reports give the evidence of their own group."
+    )
+    return text + _focus_clause(scores, model, base)
+
+
+def _focus_clause(scores: pd.DataFrame, model: str, base: list[str]) -> str:
+    """The focus regions' own skill at the same steps: the table ranks them first, and the
+    study-wide skill, carried by many other regions, can hide that the model was behind a
+    baseline there (the real study's Mopti)."""
+    from analysis.evaluation import bootstrap_skill
+
+    if "group" not in scores.columns:
+        return ""
+    focus = scores[scores["group"] == "focus"]
+    if focus.empty or model not in set(focus["model"]):
+        return ""
+    crps = focus.groupby("model")["crps"].mean()
+    best = str(crps[[b for b in base if b in crps.index]].idxmin())
+    ev = bootstrap_skill(focus, model, best)
+    low, high = ev["skill_low"], ev["skill_high"]
+    skill = format_skill(ev["skill"], low, high, ev["level"])
+    if np.isfinite(high) and high < 0:
+        verdict = f", behind it: the focus's expected events are no better evidenced than {best}'s"
+    elif np.isfinite(low) and low > 0:
+        verdict = ", ahead of it"
+    else:
+        verdict = ", which does not tell it from that baseline"
+    return (
+        f" In the focus regions alone the skill against their best baseline ({best}) is "
+        f"{skill}{verdict}."
     )
 
 
