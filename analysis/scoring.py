@@ -24,7 +24,8 @@ from analysis.errors import InputError
 VIEWS_IGN_EDGES = np.array(
     [0, 0.5, 2.5, 5.5, 10.5, 25.5, 50.5, 100.5, 250.5, 500.5, 1000.5, np.inf]
 )
-LEVELS = (0.5, 0.8, 0.95)
+# 0.9: the central interval the reports quote, so its coverage is scored too
+LEVELS = (0.5, 0.8, 0.9, 0.95)
 
 
 # --------------------------------------------------------------------------- scoring rules

@@ -199,7 +199,7 @@ def test_evidence_table_compares_with_the_groups_best_baseline() -> None:
         ],
         "by_group_horizon": [
             {"group": "focus", "model": m, "step": s, "crps": c, "pit_coverage_80": cov,
-             "n_forecasts": 50}
+             "pit_coverage_90": cov + 0.05, "n_forecasts": 50}
             for m, base in (("auto", 1.0), ("last_value", 2.0), ("zero", 3.0))
             for s, c, cov in ((1, base, 0.7), (2, 2 * base, 0.9))
         ],
@@ -208,6 +208,7 @@ def test_evidence_table_compares_with_the_groups_best_baseline() -> None:
     assert table["best baseline"].tolist() == ["last_value", "last_value"]
     assert table["CRPS skill"].tolist() == [0.5, 0.5]
     assert table["outcomes"].tolist() == [50, 50]
+    assert table["90% coverage (the intervals quoted)"].tolist() == pytest.approx([0.75, 0.95])
     assert region_text.evidence_table(card, "auto", "quiet").empty
     assert region_text._step_list([2, 4, 5, 6]) == "2 and 4-6"
     assert region_text._step_list([1, 2, 3]) == "1-3"
@@ -231,6 +232,9 @@ def test_evidence_verdict_gives_the_skill_and_coverage_with_their_intervals() ->
         "56%-81%): they have probably been too narrow."
     )
     assert "binomial" not in verdict and "bootstrap over blocks of consecutive origins" in verdict
+    assert "90% intervals" not in verdict  # no 90% coverage given: none claimed
+    quoted = region_text.evidence_verdict(_evidence(coverage_90=0.79), "auto")
+    assert "Its 90% intervals, the level this report quotes, held 79%" in quoted
     ahead = region_text.evidence_verdict(_evidence(behind=(), below=0.3, above=0.7), "auto")
     assert "at or below the baseline's at every step" in ahead
     assert "too" not in ahead.split("held")[1].split("(Intervals")[0]

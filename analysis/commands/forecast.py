@@ -41,6 +41,7 @@ MODEL_KEYS = (
     "crps_skill_vs_best_baseline",
     "pit_coverage_50",
     "pit_coverage_80",
+    "pit_coverage_90",
     "pit_coverage_95",
     "closed_coverage_80",
     "interval_score_95",

@@ -606,7 +606,8 @@ def _ordinal(n: int) -> str:
 
 def evidence_table(card: dict[str, Any], model: str, group: str) -> pd.DataFrame:
     """Per forecast step, for one group of regions: the model's CRPS, the best baseline's
-    (chosen over all steps of the group), the skill and the randomised-PIT 80% coverage.
+    (chosen over all steps of the group), the skill and the randomised-PIT 80% and 90%
+    coverage (90%: the level of the intervals the report quotes).
 
     ``card`` is :func:`analysis.evaluation.scorecard` of a backtest with a ``group`` column.
     """
@@ -617,6 +618,7 @@ def evidence_table(card: dict[str, Any], model: str, group: str) -> pd.DataFrame
     if rows.empty or overall.empty or model not in set(rows["model"]):
         return pd.DataFrame(columns=["step", "CRPS", "best baseline", "baseline CRPS",
                                      "CRPS skill", "80% coverage (randomised PIT)",
+                                     "90% coverage (the intervals quoted)",
                                      "outcomes"])  # fmt: skip
     base = str(overall.sort_values("crps").iloc[0]["model"])
     m = rows[rows["model"] == model].set_index("step")
@@ -629,6 +631,10 @@ def evidence_table(card: dict[str, Any], model: str, group: str) -> pd.DataFrame
             "baseline CRPS": b["crps"].reindex(m.index).to_numpy(),
             "CRPS skill": (1 - m["crps"] / b["crps"].reindex(m.index)).to_numpy(),
             "80% coverage (randomised PIT)": m["pit_coverage_80"].to_numpy(),
+            # the level of every interval the report quotes: its own check beside the 80%
+            "90% coverage (the intervals quoted)": (
+                m["pit_coverage_90"].to_numpy() if "pit_coverage_90" in m else np.nan
+            ),
             "outcomes": m["n_forecasts"].astype(int).to_numpy(),
         }
     )
@@ -699,6 +705,9 @@ class StepEvidence:
     high_over, high_under : float
         Shares of the bootstrap samples in which that share is more than the same margin
         above / below 0.5.
+    coverage_90 : float
+        Randomised-PIT 90% coverage, the level of the intervals the reports quote (no
+        interval: the verdicts read the 80% one).
     outcomes, origins : int
     behind : tuple of int
         Steps at which the model's CRPS is above the baseline's.
@@ -726,6 +735,7 @@ class StepEvidence:
     high_high: float = float("nan")
     high_over: float = float("nan")
     high_under: float = float("nan")
+    coverage_90: float = float("nan")
 
     @property
     def steps(self) -> str:
@@ -825,6 +835,8 @@ def step_evidence(
         boot = bootstrap_skill(cut, model, base, level=level)
     n = int(rows["outcomes"].sum())
     cover = rows["80% coverage (randomised PIT)"].to_numpy(float)
+    cover_90 = rows.get("90% coverage (the intervals quoted)")
+    weights = rows["outcomes"] if n else None
     return StepEvidence(
         first=first,
         last=last,
@@ -846,6 +858,11 @@ def step_evidence(
         high_high=boot["above_median_high"],
         high_over=boot["above_median_over_half"],
         high_under=boot["above_median_under_half"],
+        coverage_90=(
+            float(np.average(cover_90.to_numpy(float), weights=weights))
+            if cover_90 is not None and n
+            else float("nan")
+        ),
     )
 
 
@@ -907,6 +924,10 @@ def evidence_verdict(ev: StepEvidence | None, model: str) -> str:
     )
     if ev.calibration:
         text += f": they have {ev.calibration.replace('too', 'been too')}"
+    if np.isfinite(ev.coverage_90):
+        text += (
+            f". Its 90% intervals, the level this report quotes, held {100 * ev.coverage_90:.0f}%"
+        )
     if ev.bias:
         text += (
             f". Outcomes fell above the forecast's median {100 * ev.high:.0f}% of the time "
