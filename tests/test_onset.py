@@ -670,6 +670,23 @@ def test_brier_margin_is_the_mean_loss_gain_with_a_unit_clustered_error():
     assert se != pytest.approx(float(gain.std(ddof=1) / np.sqrt(units.size)), rel=1e-3)
 
 
+def test_brier_gaps_are_the_differences_of_the_printed_scores():
+    """The real Mopti report printed 0.097 against 0.101, 0.103 and 0.104 and then "lower by
+    0.003 to 0.007" (unrounded gaps); the range now subtracts the printed numbers."""
+    from analysis.models.onset_backtest import _shown_gaps
+
+    card = {"methods": {"report_model": {"brier": 0.0974}, "base_rate": {"brier": 0.1031},
+                        "neighbour_rule": {"brier": 0.1006},
+                        "distance_decay": {"brier": 0.1043}}}  # fmt: skip
+    unrounded = {m: card["methods"][m]["brier"] - 0.0974 for m in _RULES}
+    assert _shown_gaps(card, "report_model", unrounded) == " (Brier score lower by 0.004 to 0.007)"
+    tied = {"methods": {"report_model": {"brier": 0.1001}, "base_rate": {"brier": 0.1004}}}
+    assert "equal to three decimals" in _shown_gaps(tied, "report_model", {"base_rate": 3e-4})
+
+
+_RULES = ("base_rate", "neighbour_rule", "distance_decay")
+
+
 def test_onset_verdict_says_when_a_win_is_within_sampling_error():
     from analysis.models.onset_backtest import _verdict
 

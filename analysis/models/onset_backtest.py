@@ -440,8 +440,7 @@ def _report_model_verdict(
             f"events (Brier score higher by {size})."
         )
     narrow = [names[m] for m in _narrow(margins)]
-    diffs = [d for d, _ in margins.values()]
-    size = f" (Brier score lower by {min(diffs):.3f} to {max(diffs):.3f})"
+    size = _shown_gaps(card, "report_model", {m: d for m, (d, _) in margins.items()})
     if not narrow:
         return (
             head + f": they beat every naive rule{size}, each by more than two standard errors "
@@ -451,6 +450,25 @@ def _report_model_verdict(
         head + f": they beat every naive rule{size}, but {join_words(narrow)} by less than two "
         "standard errors (clustered by unit), so the edge is not established."
     )
+
+
+def _shown_gaps(card: dict, method: str, differences: dict[str, float]) -> str:
+    """ " (Brier score lower by a to b)": each rule's Brier score minus ``method``'s, taken from
+    the scores as the sentences print them (three decimals) where the card has them, so a
+    reader who subtracts the printed numbers gets the same range (from unrounded scores it had
+    read 0.003 beside 0.097 against 0.101); ``differences`` (unrounded) serve otherwise."""
+    if not differences:
+        return ""
+    scores = card["methods"]
+    own = round(scores[method]["brier"], 3)
+    gaps = [
+        round(scores[m]["brier"], 3) - own if m in scores else d for m, d in differences.items()
+    ]
+    low, high = min(gaps), max(gaps)
+    if high < 0.0005:
+        return " (Brier scores equal to three decimals)"
+    first = "under 0.001" if low < 0.0005 else f"{low:.3f}"
+    return f" (Brier score lower by {first} to {high:.3f})"
 
 
 def _trained_on(card: dict) -> str:
@@ -496,8 +514,7 @@ def _verdict(card: dict, enough: bool, min_onsets: int) -> str:
         margins = card.get("brier_margin", {})
         pairs = {m: (v["difference"], v["se"]) for m, v in margins.items()}
         narrow = [names[m] for m in _narrow(pairs)]
-        diffs = [v["difference"] for v in margins.values()]
-        size = f" (Brier score lower by {min(diffs):.3f} to {max(diffs):.3f})" if diffs else ""
+        size = _shown_gaps(card, "onset_model", {m: v["difference"] for m, v in margins.items()})
         if not narrow:
             return (
                 head + f": it beat every naive rule on this study's past onsets{size}, each by "
