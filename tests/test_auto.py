@@ -78,3 +78,6 @@ def test_paired_error_of_a_difference_cancels_shared_noise():
     assert choose(scores, ("a", "b"), 2.0, errors)[0] == "b"
     assert choose(scores, ("a", "b"), 2.0)[0] == "a"
     assert diff_se(errors, "a", "missing") is None
+    # the reason gives the scores to the precision their error allows
+    _, why = choose({"a": (1.6986, 0.0001), "b": (1.6837, 0.0001)}, ("a", "b"), 2.0)
+    assert "(1.699 vs 1.684, error 0.014)" in why

@@ -291,14 +291,24 @@ def choose(
         se = paired if paired is not None else float(np.sqrt(v + vb))
         if m == best or s - b <= tolerance * se:
             if m == best:
-                why = f"{m} had the lowest fair CRPS ({s:.4f})"
+                why = f"{m} had the lowest fair CRPS ({s:#.3g})"
             else:
                 why = (
                     f"{m} is simpler than {best} and within {tolerance:g} Monte Carlo "
-                    f"standard errors of it ({s:.4f} vs {b:.4f}, error {se:.4f})"
+                    f"standard errors of it ({_to_error(s, se)} vs {_to_error(b, se)}, error "
+                    f"{se:#.2g})"
                 )
             return m, why
-    return best, f"{best} had the lowest fair CRPS ({b:.4f})"
+    return best, f"{best} had the lowest fair CRPS ({b:#.3g})"
+
+
+def _to_error(x: float, se: float) -> str:
+    """``x`` to one digit past the leading digit of its error ``se``: the four decimals once
+    used read "1.6986 vs 1.6837, error 0.0218", more digits than the error allows, and fewer
+    would hide differences of 0.0002 when the error is 0.0001."""
+    if not (np.isfinite(se) and se > 0):
+        return f"{x:#.3g}"
+    return f"{x:.{max(0, int(-np.floor(np.log10(se))) + 1)}f}"
 
 
 @dataclass(frozen=True)
