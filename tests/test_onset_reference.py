@@ -143,7 +143,8 @@ def test_more_first_events_make_a_better_onset_model(simulated, boundaries, refe
     pooled = study_onset_backtest(panel, 12, 12, boundaries=boundaries, stride=6,
                                   reference=reference)  # fmt: skip
     assert pooled["onset_reference"] == {"used": True, "units": reference.n_units,
-                                         "countries": sorted(COUNTRIES)}  # fmt: skip
+                                         "countries": sorted(COUNTRIES),
+                                         "from": f"{reference.periods[0]:%Y-%m}"}  # fmt: skip
     assert f"fitted on the {reference.n_units} units" in pooled["verdict"]
     assert pooled["n_forecasts"] == own["n_forecasts"]
     for m in NAIVE_RULES:
@@ -239,7 +240,7 @@ def test_onset_forecast_takes_the_reference_fit_for_the_studys_own_quiet_units(
     panel = _study_panel(simulated, ("MRT", "SEN"))
     origin = PERIODS[200]
     fc = onset_forecast(panel, 12, 12, origin=origin, boundaries=boundaries, reference=reference)
-    assert fc.trained_on == {"units": reference.n_units, "countries": sorted(COUNTRIES)}
+    assert fc.trained_on == reference.summary() and fc.trained_on["countries"] == sorted(COUNTRIES)
     assert fc.fit.meta["covariance"] == "cluster-robust"
     ids = fc.units["region_id"].tolist()
     assert len(ids) >= 3  # several, so a misaligned row would show
@@ -376,3 +377,16 @@ def test_auto_takes_the_quiet_window_of_the_onset_reference(simulated, boundarie
     want = six.p_onset(ids[quiet6], origin, six.spec(6, 6))
     got = (fitted.forecast(6, 4000, seed=1).totals() > 0).mean(axis=-1)[quiet6]
     assert got == pytest.approx(want, abs=4 * np.sqrt(0.25 / 4000))
+
+
+def test_training_words_say_units_countries_and_how_far_back(reference) -> None:
+    from analysis.models.onset_reference import training_words
+
+    summary = reference.summary()
+    assert summary["from"] == f"{reference.periods[0]:%Y-%m}"
+    words = training_words(summary)
+    assert words.startswith(f"{summary['units']} units of the data files' ")
+    assert words.endswith(f", from {summary['from']}")
+    assert training_words({"units": 3, "countries": ["MLI"]}) == (
+        "3 units of the data files' 1 country"
+    )

@@ -106,8 +106,13 @@ class OnsetReference:
         return sorted(set(self.geography.countries.tolist()))
 
     def summary(self) -> dict[str, Any]:
-        """``units`` and ``countries``: what the onset model learnt from (JSON-ready)."""
-        return {"units": self.n_units, "countries": self.countries}
+        """``units``, ``countries`` and ``from`` (the first period): what the onset model learnt
+        from (JSON-ready)."""
+        return {
+            "units": self.n_units,
+            "countries": self.countries,
+            "from": f"{self.periods[0]:%Y-%m}",
+        }
 
     def spec(self, horizon: int, quiet: int, base: OnsetSpec | None = None) -> OnsetSpec:
         """The onset spec for ``horizon`` and ``quiet`` at this reference's frequency."""
@@ -211,11 +216,13 @@ class OnsetReference:
 
 def training_words(summary: dict[str, Any]) -> str:
     """Where the onset model learnt, from :meth:`OnsetReference.summary`, in words: "169 units
-    of the data files' 10 countries" ("1 country" for one)."""
+    of the data files' 10 countries, from 1989-01" ("1 country" for one; the first period
+    says how far back the first events it learnt from reach)."""
     n = len(summary["countries"])
-    return f"{summary['units']} units of the data files' {n} " + (
+    words = f"{summary['units']} units of the data files' {n} " + (
         "country" if n == 1 else "countries"
     )
+    return words + (f", from {summary['from']}" if summary.get("from") else "")
 
 
 def onset_reference_from_panel(
