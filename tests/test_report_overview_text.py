@@ -129,6 +129,22 @@ def test_surge_evidence_sentence_gives_the_brier_score_and_its_verdict() -> None
     assert "region-windows of 2 periods" in other and "80% interval" in other
 
 
+def test_surge_rule_sentence_states_the_floor() -> None:
+    """The definition readers see is the rule risk.surge_threshold applies, with the study's
+    values: the factor, the floor of events and the alert probability, in its period word."""
+    from analysis.models.risk import NEAR_STEPS, SURGE_LOOKBACK
+
+    text = overview_text.surge_rule_sentence(2.0, 3, 0.5, "month")
+    assert (
+        f"at least 2 times as many events over the next {NEAR_STEPS} months as the mean of the "
+        f"last {SURGE_LOOKBACK} months would give, and at least 3 events" in text
+    )
+    assert "passes 50%" in text and "at least one event" not in text
+    other = overview_text.surge_rule_sentence(1.5, 1, 0.25, "quarter")
+    assert "at least 1.5 times" in other and "next 3 quarters" in other
+    assert "at least 1 event," in other and "passes 25%" in other
+
+
 def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     small_strided_backtest,
 ) -> None:

@@ -95,6 +95,9 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     assert by_kind["overview"]["records"]["ranking"][0]["rank"] == 1
     assert "P(at least 1 event), next 6 months" in overview  # the column names its window
     assert "the Brier score of auto's P(surge) is" in overview  # the alert number is scored
+    # the surge rule as risk.surge_threshold applies it, with the default floor of events
+    assert "would give, and at least 3 events" in overview
+    assert "(and at least one event)" not in overview
     methods = (result.out / by_kind["methods"]["html"]).read_text()
     assert "CRPS" in methods and "Known limits" in methods
     assert "Count models for the focus regions" in methods and "zinb" in methods

@@ -17,7 +17,7 @@ from analysis.formatting import (
     format_skill,
 )
 from analysis.growth.sentence import UNINFORMATIVE_SPAN
-from analysis.models.risk import NEAR_STEPS
+from analysis.models.risk import NEAR_STEPS, SURGE_LOOKBACK
 
 RANKING_COLUMNS = {
     "rank": "rank",
@@ -192,6 +192,38 @@ def near_term_evidence_sentence(bt: Any, model: str, steps: int = NEXT_STEPS) ->
         f"intervals held {100 * ev['coverage']:.0f}% of the outcomes ({pct}% interval "
         f"{100 * ev['coverage_low']:.0f}%-{100 * ev['coverage_high']:.0f}%); the region "
         "reports give the evidence of their own group."
+    )
+
+
+def surge_rule_sentence(
+    factor: float, min_events: int, probability: float, freq: str = "month"
+) -> str:
+    """The overview's definition of a surge and of an alert: the rule of
+    :func:`analysis.models.risk.surge_threshold` with the study's ``alerts`` values.
+
+    Parameters
+    ----------
+    factor : float
+        ``alerts.surge_factor``.
+    min_events : int
+        ``alerts.min_events``: the fewest events over the window that make a surge.
+    probability : float
+        ``alerts.probability``: an alert is raised when P(surge) passes it.
+    freq : str
+        The study's period word (``month`` or ``quarter``).
+
+    Returns
+    -------
+    str
+        Plain text.
+    """
+    events = f"{min_events} event" + ("s" if min_events != 1 else "")
+    return (
+        f"A surge is at least {factor:g} times as many events over the next {NEXT_STEPS} "
+        f"{freq}s as the mean of the last {SURGE_LOOKBACK} {freq}s would give, and at least "
+        f"{events}, so that in a near-quiet region a few events, within its usual variation, "
+        "do not count as a surge. An alert is raised when the probability of a surge passes "
+        f"{probability:.0%}."
     )
 
 

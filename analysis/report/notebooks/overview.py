@@ -18,7 +18,9 @@ panel = as_of.panel_as_of(data.panel, quarter)
 shared = context.results(study, quarter)
 alert_rule = ctx.study.alerts
 growth_rows = context.growth(study, quarter).latest()  # the study's one BH-adjusted table
-surge = risk.surge_probability(shared.forecast, panel, factor=alert_rule.surge_factor)
+surge = risk.surge_probability(
+    shared.forecast, panel, factor=alert_rule.surge_factor, min_events=alert_rule.min_events
+)
 rank = ranking.ranking(panel, growth_rows, surge, shared.risk)
 rank = rank.merge(risk.expected_next(shared.forecast), on="region_id", how="left")
 raised = ranking.alerts(rank, alert_rule.probability)
@@ -47,10 +49,13 @@ show.record(
 
 # %%
 show.markdown(
-    "A surge is at least {factor} times the last 12 periods' mean over the next 3 periods "
-    "(and at least one event); an alert is raised when its probability passes {p}.",
-    factor=alert_rule.surge_factor,
-    p=f"{alert_rule.probability:.0%}",
+    "{sentence}",
+    sentence=overview_text.surge_rule_sentence(
+        alert_rule.surge_factor,
+        alert_rule.min_events,
+        alert_rule.probability,
+        panel.attrs.get("freq", "month"),
+    ),
 )
 show.markdown(
     "{sentence}",
