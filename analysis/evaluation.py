@@ -230,9 +230,10 @@ def surge_scorecard(bt: BacktestResult, model: str, *, level: float = 0.9) -> di
     dict or None
         ``brier`` (model -> mean), ``n`` (region-windows scored), ``surges`` (how many
         happened), ``base_rate``, ``best_baseline``, ``difference`` (``model`` minus the best
-        baseline; below 0 is better), ``difference_low`` and ``difference_high``, ``origins``,
-        ``rule`` (``meta["surge_rule"]``, or None), ``steps`` (the window) and ``level``; None
-        when no surge window was scored.
+        baseline; below 0 is better), ``difference_low`` and ``difference_high``, ``origins``
+        (origins scored), ``left_out`` (the backtest's other origins: their window is not yet
+        observed), ``rule`` (``meta["surge_rule"]``, or None), ``steps`` (the window) and
+        ``level``; None when no surge window was scored.
     """
     frame = bt.meta.get("surge") if bt.meta else None
     if frame is None or frame.empty or model not in set(frame["model"]):
@@ -240,6 +241,7 @@ def surge_scorecard(bt: BacktestResult, model: str, *, level: float = 0.9) -> di
     frame = frame.assign(brier=(frame["p_surge"] - frame["surge"].astype(float)) ** 2)
     brier = frame.groupby("model", sort=False)["brier"].mean()
     own = frame[frame["model"] == model]
+    scored = set(own["origin"])
     base = [m for m in brier.index if bt.is_baseline.get(m)]
     out: dict[str, Any] = {
         "brier": {str(m): float(b) for m, b in brier.items()},
@@ -247,6 +249,9 @@ def surge_scorecard(bt: BacktestResult, model: str, *, level: float = 0.9) -> di
         "surges": int(own["surge"].sum()),
         "base_rate": float(own["surge"].mean()),
         "origins": own["origin"].nunique(),
+        # the near-term CRPS evidence scores these origins at the steps already observed, so
+        # the two counts of origins differ: say which ones are not here
+        "left_out": tuple(o for o in bt.origins if o not in scored),
         "rule": dict(bt.meta["surge_rule"]) if "surge_rule" in bt.meta else None,
         "best_baseline": None,
         "steps": SURGE_STEPS,

@@ -397,6 +397,9 @@ def test_backtest_scores_p_surge_against_what_happened():
     assert card["surges"] == int(zero["surge"].sum()) and card["n"] == len(zero)
     assert card["best_baseline"] in {"zero", "nb_climatology"}
     assert card["difference_low"] <= card["difference"] <= card["difference_high"]
+    # the origins whose window is not yet observed are named, for the overview's sentence
+    assert card["left_out"] == tuple(o for o in bt.origins if not _window_known(h, o))
+    assert card["origins"] + len(card["left_out"]) == len(bt.origins)
     assert card["rule"] == bt.meta["surge_rule"]
     assert surge_scorecard(backtest(h, ["zero"], start="2017-06", horizon=6, n_samples=10,
                                     stride=3), "zero") is None  # fmt: skip
