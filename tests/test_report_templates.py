@@ -93,6 +93,8 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     overview = (result.out / by_kind["overview"]["html"]).read_text()
     assert "Ranking" in overview and 'class="ct-figure"' in overview
     assert by_kind["overview"]["records"]["ranking"][0]["rank"] == 1
+    # the rule its P(surge) was computed under, for next quarter's alert crossings
+    assert by_kind["overview"]["records"]["surge_rule"]["min_events"] == 3
     assert "P(at least 1 event), next 6 months" in overview  # the column names its window
     assert "the Brier score of auto's P(surge) is" in overview  # the alert number is scored
     # the surge rule as risk.surge_threshold applies it, with the default floor of events

@@ -24,11 +24,15 @@ surge = risk.surge_probability(
 rank = ranking.ranking(panel, growth_rows, surge, shared.risk)
 rank = rank.merge(risk.expected_next(shared.forecast), on="region_id", how="left")
 raised = ranking.alerts(rank, alert_rule.probability)
+# recorded, so that next quarter's crossings compare P(surge) under one rule only
+surge_rule = quarterly.surge_rule_record(alert_rule.surge_factor, alert_rule.min_events)
 changes = quarterly.quarter_changes(
     panel,
     rank,
     quarterly.previous_ranking(previous_manifest, ctx.study.slug),
     alert_rule.probability,
+    surge_rule=surge_rule,
+    previous_rule=quarterly.previous_surge_rule(previous_manifest, ctx.study.slug),
 )
 show.record(
     title=f"{ctx.study.title}: overview" + (f" {quarter}" if quarter else ""),
@@ -41,6 +45,7 @@ show.record(
         else ""
     ),
     ranking=overview_text.ranking_record(rank),
+    surge_rule=surge_rule,
     alerts=[str(r) for r in raised["region_id"]],
 )
 
