@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from analysis import periods
 from analysis.errors import InputError, Problem
+from analysis.models.risk import MIN_SURGE_EVENTS
 
 # The project layout an analyst works in (what `conflict-trends init` scaffolds), relative to
 # the current folder: an installed package has no checkout to anchor paths to.
@@ -46,6 +47,15 @@ class Alerts(BaseModel):
         2.0, gt=1.0, description="a surge is at least this times the last-12-period mean"
     )
     probability: float = Field(0.5, gt=0.0, lt=1.0, description="alert when P(surge) passes this")
+    # strict: YAML's `true` or 2.5 would otherwise pass as 1 or fail only for the fraction; a
+    # floor of 0 would make every path with no events a surge
+    min_events: int = Field(
+        MIN_SURGE_EVENTS,
+        ge=1,
+        strict=True,
+        description="a surge is also at least this many events over the next 3 periods (a "
+        "sparse region's doubling of 1-2 events is within its noise)",
+    )
 
 
 class Study(BaseModel):
@@ -271,7 +281,9 @@ def study_from_dict(raw: Any, path: Path | None = None) -> Study:
             key = ".".join(str(p) for p in error["loc"]) or None
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
-                message = f"no such key (known keys: {', '.join(sorted(Study.model_fields))})"
+                # a misspelt key inside `alerts` lists the alert rule's keys, not the study's
+                known = Alerts if error["loc"][:1] == ("alerts",) else Study
+                message = f"no such key (known keys: {', '.join(sorted(known.model_fields))})"
             found = error.get("input")
             found_text = None if isinstance(found, dict) else repr(found)[:80]
             problems.append(Problem(file, None, key, message, found_text))

@@ -20,7 +20,7 @@ from scipy import stats
 from analysis.cross_validation import cross_validation, origin_indices
 from analysis.errors import InputError
 from analysis.models.forecast import Forecaster, ForecastResult, History, panel_to_history
-from analysis.models.risk import NEAR_STEPS
+from analysis.models.risk import MIN_SURGE_EVENTS, NEAR_STEPS, surge_threshold
 from analysis.models.risk import SURGE_LOOKBACK as RISK_SURGE_LOOKBACK
 from analysis.resampling import moving_block_indices
 from analysis.scoring import score_samples
@@ -87,6 +87,7 @@ def backtest(
     focus: Sequence[str] = (),
     stride: int = 1,
     surge_factor: float | None = None,
+    surge_min_events: int = MIN_SURGE_EVENTS,
 ) -> BacktestResult:
     """Rolling-origin backtest: refit each model at every origin and score steps 1..horizon.
 
@@ -112,7 +113,12 @@ def backtest(
     surge_factor : float, optional
         Also score each model's P(surge) over the first :data:`SURGE_STEPS` steps (the
         overview's alert number, :func:`analysis.models.risk.surge_probability`, with this
-        factor) against whether the surge happened: ``meta["surge"]`` (:func:`_surge_rows`).
+        factor) against whether the surge happened: ``meta["surge"]`` (:func:`_surge_rows`),
+        and the rule in ``meta["surge_rule"]`` (``factor``, ``min_events``, ``steps``,
+        ``lookback``).
+    surge_min_events : int
+        Fewest events over the window that make a surge (the study's ``alerts.min_events``),
+        as :func:`analysis.models.risk.surge_threshold` applies it.
 
     Returns
     -------
@@ -125,6 +131,8 @@ def backtest(
     """
     from analysis import progress
 
+    if surge_factor is not None:  # the rule's own check, before any model is fitted
+        surge_threshold(np.zeros(0), surge_factor, SURGE_STEPS, surge_min_events)
     hist = panel_to_history(data) if isinstance(data, pd.DataFrame) else data
     idx = origin_indices(
         hist, start=start, end=end, min_train=min_train, horizon=horizon, stride=stride
@@ -147,11 +155,20 @@ def backtest(
             )  # fmt: skip
             frames.append(frame)
             if surge_factor is not None and horizon >= SURGE_STEPS:
-                surges.append(_surge_rows(fold, hist, surge_factor, is_focus))
+                surges.append(_surge_rows(fold, hist, surge_factor, surge_min_events, is_focus))
             if i % len(models) == 0:  # every model has been scored at this origin
                 bar.update(1)
     scores = pd.concat(frames, ignore_index=True)
     flags = {m: _is_baseline(m, models) for m in names}
+    meta: dict[str, Any] = {}
+    if surges:
+        meta["surge"] = pd.concat(surges, ignore_index=True)
+        meta["surge_rule"] = {
+            "factor": float(surge_factor),
+            "min_events": int(surge_min_events),
+            "steps": SURGE_STEPS,
+            "lookback": SURGE_LOOKBACK,
+        }
     return BacktestResult(
         scores=scores,
         models=tuple(names),
@@ -160,7 +177,7 @@ def backtest(
         horizon=horizon,
         n_samples=n_samples,
         seed=seed,
-        meta={"surge": pd.concat(surges, ignore_index=True)} if surges else {},
+        meta=meta,
     )
 
 
@@ -168,14 +185,16 @@ def backtest(
 SURGE_STEPS, SURGE_LOOKBACK = NEAR_STEPS, RISK_SURGE_LOOKBACK
 
 
-def _surge_rows(fold: Any, hist: History, factor: float, is_focus: np.ndarray) -> pd.DataFrame:
+def _surge_rows(
+    fold: Any, hist: History, factor: float, min_events: int, is_focus: np.ndarray
+) -> pd.DataFrame:
     """One model's P(surge) at one origin, per region whose first ``SURGE_STEPS`` outcomes are
     known, beside whether the surge happened (the rule of the overview's alerts)."""
-    from analysis.models.risk import path_surge_probability, surge_threshold
+    from analysis.models.risk import path_surge_probability
 
     t = fold.seen
     recent = hist.counts[:, max(0, t - SURGE_LOOKBACK) : t].mean(axis=1)
-    threshold = surge_threshold(recent, factor, SURGE_STEPS)
+    threshold = surge_threshold(recent, factor, SURGE_STEPS, min_events)
     observed = fold.observed[:, :SURGE_STEPS]
     known = np.isfinite(observed).all(axis=1)
     p = path_surge_probability(fold.result.samples, threshold, SURGE_STEPS)
@@ -211,8 +230,10 @@ def surge_scorecard(bt: BacktestResult, model: str, *, level: float = 0.9) -> di
     dict or None
         ``brier`` (model -> mean), ``n`` (region-windows scored), ``surges`` (how many
         happened), ``base_rate``, ``best_baseline``, ``difference`` (``model`` minus the best
-        baseline; below 0 is better), ``difference_low`` and ``difference_high``, ``origins``,
-        ``steps`` (the window) and ``level``; None when no surge window was scored.
+        baseline; below 0 is better), ``difference_low`` and ``difference_high``, ``origins``
+        (origins scored), ``left_out`` (the backtest's other origins: their window is not yet
+        observed), ``rule`` (``meta["surge_rule"]``, or None), ``steps`` (the window) and
+        ``level``; None when no surge window was scored.
     """
     frame = bt.meta.get("surge") if bt.meta else None
     if frame is None or frame.empty or model not in set(frame["model"]):
@@ -220,6 +241,7 @@ def surge_scorecard(bt: BacktestResult, model: str, *, level: float = 0.9) -> di
     frame = frame.assign(brier=(frame["p_surge"] - frame["surge"].astype(float)) ** 2)
     brier = frame.groupby("model", sort=False)["brier"].mean()
     own = frame[frame["model"] == model]
+    scored = set(own["origin"])
     base = [m for m in brier.index if bt.is_baseline.get(m)]
     out: dict[str, Any] = {
         "brier": {str(m): float(b) for m, b in brier.items()},
@@ -227,6 +249,10 @@ def surge_scorecard(bt: BacktestResult, model: str, *, level: float = 0.9) -> di
         "surges": int(own["surge"].sum()),
         "base_rate": float(own["surge"].mean()),
         "origins": own["origin"].nunique(),
+        # the near-term CRPS evidence scores these origins at the steps already observed, so
+        # the two counts of origins differ: say which ones are not here
+        "left_out": tuple(o for o in bt.origins if o not in scored),
+        "rule": dict(bt.meta["surge_rule"]) if "surge_rule" in bt.meta else None,
         "best_baseline": None,
         "steps": SURGE_STEPS,
         "level": level,
@@ -297,12 +323,13 @@ def combine_backtests(first: BacktestResult, second: BacktestResult) -> Backtest
     -------
     BacktestResult
         ``first``'s models, then ``second``'s; ``first``'s ``meta``, with both surge
-        frames joined.
+        frames joined under their one surge rule.
 
     Raises
     ------
     InputError
-        When the two differ in origins, horizon, samples or seed, or share a model.
+        When the two differ in origins, horizon, samples, seed or surge rule, or share a
+        model.
     """
     for attr in ("origins", "horizon", "n_samples", "seed"):
         if getattr(first, attr) != getattr(second, attr):
@@ -317,6 +344,12 @@ def combine_backtests(first: BacktestResult, second: BacktestResult) -> Backtest
     surges = [b.meta["surge"] for b in (first, second) if "surge" in b.meta]
     if surges:
         meta["surge"] = pd.concat(surges, ignore_index=True)
+    rules = [b.meta["surge_rule"] for b in (first, second) if "surge_rule" in b.meta]
+    if rules:
+        # one scorecard over both: its models must have been scored against one surge rule
+        if any(rule != rules[0] for rule in rules):
+            raise InputError(f"cannot combine backtests with different surge rules: {rules}")
+        meta["surge_rule"] = rules[0]
     return replace(
         first,
         scores=pd.concat([first.scores, second.scores], ignore_index=True),

@@ -52,6 +52,7 @@ seed: {seed}                          # random seed: the same seed gives the sam
 synthetic: true                       # reports say in a banner that the data are synthetic
 alerts:
   surge_factor: 2.0                   # a surge: at least twice the last-12-period mean
+  min_events: 3                       # ... and at least 3 events over the next 3 periods
   probability: 0.5                    # alert when P(surge) passes this
 """
 

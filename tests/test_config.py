@@ -127,3 +127,41 @@ def test_unset_variable_without_default_names_it(tmp_path, monkeypatch):
     with pytest.raises(InputError) as exc:
         load_study(path)
     assert "CT_TEST_UNSET" in exc.value.render()
+
+
+def test_alert_rule_has_a_floor_of_events_by_default(tmp_path):
+    from analysis.models.risk import MIN_SURGE_EVENTS
+
+    study = load_study(_write(tmp_path, BASE))
+    assert study.alerts.min_events == MIN_SURGE_EVENTS == 3
+    study = load_study(_write(tmp_path, BASE + "alerts: {surge_factor: 1.5, min_events: 5}\n"))
+    assert (study.alerts.surge_factor, study.alerts.min_events) == (1.5, 5)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "greater than or equal to 1"),
+        ("-2", "greater than or equal to 1"),
+        ("2.5", "valid integer"),
+        ("three", "valid integer"),
+        ("true", "valid integer"),  # not silently 1 event
+        ("null", "valid integer"),
+    ],
+)
+def test_bad_min_events_names_the_key(tmp_path, value, message):
+    path = _write(tmp_path, BASE + f"alerts: {{min_events: {value}}}\n")
+    with pytest.raises(InputError) as info:
+        load_study(path)
+    (problem,) = info.value.problems
+    assert problem.column == "alerts.min_events"
+    assert message in problem.expected
+
+
+def test_misspelt_alert_key_lists_the_alert_rules_keys(tmp_path):
+    path = _write(tmp_path, BASE + "alerts: {min_event: 3}\n")
+    with pytest.raises(InputError) as info:
+        load_study(path)
+    (problem,) = info.value.problems
+    assert problem.column == "alerts.min_event"
+    assert "known keys: min_events, probability, surge_factor" in problem.expected

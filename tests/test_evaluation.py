@@ -374,22 +374,25 @@ def test_combine_backtests_refuses_runs_that_differ():
 
 def test_backtest_scores_p_surge_against_what_happened():
     """The overview's P(surge), scored: per origin and region the share of paths whose 3-step
-    total reaches the threshold (factor times the last 12 periods' mean, at least 1), beside
-    whether the observed total did; `zero` never forecasts a surge, so its Brier score is
-    the share of windows that surged."""
+    total reaches the threshold (factor times the last 12 periods' mean, at least the study's
+    `min_events`), beside whether the observed total did; `zero` never forecasts a surge, so
+    its Brier score is the share of windows that surged."""
     from analysis.evaluation import SURGE_STEPS, surge_scorecard
     from analysis.models.risk import surge_threshold
 
     h = _history(R=6, T=48, seed=4)
     bt = backtest(h, ["zero", "recent_mean_3", "nb_climatology"], start="2017-06",
-                  horizon=6, n_samples=200, seed=1, stride=3, surge_factor=2.0)  # fmt: skip
+                  horizon=6, n_samples=200, seed=1, stride=3, surge_factor=2.0,
+                  surge_min_events=4)  # fmt: skip
     surge = bt.meta["surge"]
+    assert bt.meta["surge_rule"] == {"factor": 2.0, "min_events": 4, "steps": 3, "lookback": 12}
     assert set(surge["model"]) == {"zero", "recent_mean_3", "nb_climatology"}
     origin = bt.origins[2]
     t = int((h.periods <= origin).sum())
     row = surge[(surge["model"] == "zero") & (surge["origin"] == origin)].set_index("region_id")
     recent = h.counts[:, t - 12 : t].mean(axis=1)
-    thr = surge_threshold(recent, 2.0, SURGE_STEPS)
+    thr = surge_threshold(recent, 2.0, SURGE_STEPS, 4)
+    assert (thr >= 4).all()
     total = h.counts[:, t : t + SURGE_STEPS].sum(axis=1)
     np.testing.assert_array_equal(row.loc[list(h.region_ids), "threshold"], thr)
     np.testing.assert_array_equal(row.loc[list(h.region_ids), "surge"], total >= thr)
@@ -403,6 +406,10 @@ def test_backtest_scores_p_surge_against_what_happened():
     assert card["surges"] == int(zero["surge"].sum()) and card["n"] == len(zero)
     assert card["best_baseline"] in {"zero", "nb_climatology"}
     assert card["difference_low"] <= card["difference"] <= card["difference_high"]
+    # the origins whose window is not yet observed are named, for the overview's sentence
+    assert card["left_out"] == tuple(o for o in bt.origins if not _window_known(h, o))
+    assert card["origins"] + len(card["left_out"]) == len(bt.origins)
+    assert card["rule"] == bt.meta["surge_rule"]
     assert surge_scorecard(backtest(h, ["zero"], start="2017-06", horizon=6, n_samples=10,
                                     stride=3), "zero") is None  # fmt: skip
 
@@ -410,3 +417,35 @@ def test_backtest_scores_p_surge_against_what_happened():
 def _window_known(h, origin) -> bool:
     """Whether the 3 periods after ``origin`` are all in the history."""
     return int((h.periods <= origin).sum()) + 3 <= h.counts.shape[1]
+
+
+def test_surge_floor_reaches_the_backtests_scores():
+    """The backtest scores P(surge) under the rule it is given: a higher floor raises every
+    sparse region's threshold, so fewer windows surge and no model's P(surge) rises; a floor
+    below 1 is refused before any model is fitted."""
+    from analysis import evaluation
+    from analysis.errors import InputError
+
+    h = _history(R=6, T=48, seed=4)
+
+    def surges(k: int) -> pd.DataFrame:
+        return backtest(h, ["recent_mean_3", "nb_climatology"], start="2017-06", horizon=3,
+                        n_samples=200, seed=1, stride=3, surge_factor=2.0,
+                        surge_min_events=k).meta["surge"]  # fmt: skip
+
+    runs = {k: surges(k) for k in (1, 6)}
+    low, high = runs[1], runs[6]
+    assert (low["threshold"] < 6).any() and (high["threshold"] >= 6).all()
+    np.testing.assert_array_equal(high["threshold"], np.maximum(low["threshold"], 6))
+    assert high["surge"].sum() < low["surge"].sum()
+    assert (high["p_surge"] <= low["p_surge"]).all()
+    for bad in (0, 1.5):
+        with pytest.raises(ValueError, match="min_events"):
+            backtest(h, ["zero"], horizon=3, surge_factor=2.0, surge_min_events=bad)
+    # one scorecard cannot pool windows scored under two rules
+    one = backtest(h, ["zero"], start="2017-06", horizon=3, n_samples=10, stride=3,
+                   surge_factor=2.0, surge_min_events=1)  # fmt: skip
+    two = backtest(h, ["recent_mean_3"], start="2017-06", horizon=3, n_samples=10, stride=3,
+                   surge_factor=2.0, surge_min_events=6)  # fmt: skip
+    with pytest.raises(InputError, match="surge rules"):
+        evaluation.combine_backtests(one, two)

@@ -100,3 +100,43 @@ def test_without_a_previous_overview_says_so() -> None:
         "No region had its first events in twelve months in 2024Q4.",
         "There is no previous quarter's overview to compare forecasts with.",
     ]
+
+
+def test_alert_crossings_compare_p_surge_under_one_rule_only(tmp_path: Path) -> None:
+    """P(surge) from an overview computed under another surge rule (here: before the floor of
+    events, or with no rule recorded) would cross the alert threshold by the rule's change:
+    the crossings are not compared and the sentence says why; under the same rule they are."""
+    panel = _panel({"ML-1": [1] * 24, "ML-2": [0] * 24, "ML-3": [0] * 24, "ML-4": [0] * 24})
+    before = _rank([0.3, 0.7, 0.0, 0.0], [4.0, 6.0, 0.0, 0.0])
+    now = _rank([0.6, 0.4, 0.0, 0.0], [9.5, 5.5, 0.3, 0.0])
+    rule = changes.surge_rule_record(2.0, 3)
+    assert rule == {"surge_factor": 2.0, "min_events": 3, "steps": 3, "lookback": 12}
+    records = {"ranking": before.drop(columns=["region_name"]).to_dict("records")}
+    manifest = tmp_path / "manifest.json"
+
+    def compare(recorded_rule):
+        entry = {"kind": "overview", "study_slug": "s", "records": dict(records)}
+        if recorded_rule is not None:
+            entry["records"]["surge_rule"] = recorded_rule
+        manifest.write_text(json.dumps({"reports": [entry]}))
+        assert changes.previous_surge_rule(str(manifest), "s") == recorded_rule
+        return changes.quarter_changes(
+            panel,
+            now,
+            changes.previous_ranking(str(manifest), "s"),
+            0.5,
+            surge_rule=rule,
+            previous_rule=changes.previous_surge_rule(str(manifest), "s"),
+        )
+
+    same = compare(dict(rule))
+    assert not same.rule_changed
+    assert list(same.raised["region_id"]) == ["ML-1"]
+    assert list(same.cleared["region_id"]) == ["ML-2"]
+    for other in (None, changes.surge_rule_record(2.0, 1)):
+        result = compare(other)
+        assert result.rule_changed and result.raised.empty and result.cleared.empty
+        text = " ".join(result.sentences())
+        assert "under another surge rule" in text and "Alert" not in text
+        assert "crossed the alert threshold" not in text
+        assert "name ML-1 4.0 (2-7) to 9.5 (8-12)" in text  # expected events still compared

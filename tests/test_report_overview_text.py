@@ -127,6 +127,40 @@ def test_surge_evidence_sentence_gives_the_brier_score_and_its_verdict() -> None
     # the window and level are the scorecard's, not fixed in the sentence
     other = overview_text.surge_evidence_sentence({**card, "steps": 2, "level": 0.8}, "auto")
     assert "region-windows of 2 periods" in other and "80% interval" in other
+    assert "left out" not in text  # every origin scored: nothing to explain
+
+
+def test_surge_evidence_sentence_says_which_origins_it_leaves_out() -> None:
+    """The near-term evidence counts 12 origins, the surge evidence 11: the latest origin has
+    no complete 3-period window, and the sentence says so rather than leaving two counts that
+    look contradictory."""
+    card = {"brier": {"auto": 0.081}, "n": 396, "surges": 43, "origins": 11, "steps": 3,
+            "level": 0.9, "left_out": (pd.Timestamp("2024-11-01"),)}  # fmt: skip
+    text = overview_text.surge_evidence_sentence(card, "auto")
+    assert (
+        "43 of them surges; its latest origin, 2024-11, is left out: its 3 periods are not all "
+        "observed yet)" in text
+    )
+    two = overview_text.surge_evidence_sentence(
+        {**card, "left_out": (pd.Timestamp("2024-10-01"), pd.Timestamp("2024-11-01"))}, "auto"
+    )
+    assert "its latest 2 origins, from 2024-10, are left out" in two
+
+
+def test_surge_rule_sentence_states_the_floor() -> None:
+    """The definition readers see is the rule risk.surge_threshold applies, with the study's
+    values: the factor, the floor of events and the alert probability, in its period word."""
+    from analysis.models.risk import NEAR_STEPS, SURGE_LOOKBACK
+
+    text = overview_text.surge_rule_sentence(2.0, 3, 0.5, "month")
+    assert (
+        f"at least 2 times as many events over the next {NEAR_STEPS} months as the mean of the "
+        f"last {SURGE_LOOKBACK} months would give, and at least 3 events" in text
+    )
+    assert "passes 50%" in text and "at least one event" not in text
+    other = overview_text.surge_rule_sentence(1.5, 1, 0.25, "quarter")
+    assert "at least 1.5 times" in other and "next 3 quarters" in other
+    assert "at least 1 event," in other and "passes 25%" in other
 
 
 def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
@@ -155,3 +189,35 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     verdict = ("behind it" if fev["skill_high"] < 0 else "ahead of it" if fev["skill_low"] > 0
                else "does not tell it from that baseline")  # fmt: skip
     assert verdict in text
+
+
+def test_near_term_and_surge_evidence_count_the_same_origins() -> None:
+    """Both sentences over one backtest: the near-term one names the origins it scores at
+    fewer than 3 steps, the surge one leaves exactly those out, so their counts add up."""
+    from analysis.evaluation import backtest, surge_scorecard
+    from analysis.models.forecast import History
+
+    rng = np.random.default_rng(5)
+    counts = rng.poisson(rng.uniform(0.5, 4, 6)[:, None], size=(6, 48))
+    history = History(counts.astype(np.int64), tuple(f"XX-{i}" for i in range(6)),
+                      pd.date_range("2015-01-01", periods=48, freq="MS"))  # fmt: skip
+    bt = backtest(history, ["zero", "recent_mean_3"], start="2017-06", horizon=6,
+                  n_samples=100, seed=1, stride=3, surge_factor=2.0)  # fmt: skip
+    near = overview_text.near_term_evidence_sentence(bt, "recent_mean_3")
+    card = surge_scorecard(bt, "recent_mean_3")
+    surge = overview_text.surge_evidence_sentence(card, "recent_mean_3")
+    last = bt.origins[-1]
+    assert card["left_out"] == (last,) and card["origins"] == len(bt.origins) - 1
+    steps_seen = int(bt.scores.loc[bt.scores["origin"] == last, "step"].max())
+    assert steps_seen < 3
+    assert f"({len(bt.origins)} origins," in near
+    assert f"the latest origin, {last:%Y-%m}, at step" in near
+    assert f"({card['origins']} origins," in surge
+    assert f"its latest origin, {last:%Y-%m}, is left out" in surge
+    # a backtest whose every origin has its 3 periods: no clause in either sentence
+    full = backtest(history, ["zero", "recent_mean_3"], start="2017-06", end="2018-06",
+                    horizon=6, n_samples=100, seed=1, stride=3, surge_factor=2.0)  # fmt: skip
+    assert "latest origin" not in overview_text.near_term_evidence_sentence(full, "zero")
+    card = surge_scorecard(full, "zero")
+    assert card["left_out"] == ()
+    assert "left out" not in overview_text.surge_evidence_sentence(card, "zero")

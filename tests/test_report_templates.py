@@ -93,8 +93,16 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     overview = (result.out / by_kind["overview"]["html"]).read_text()
     assert "Ranking" in overview and 'class="ct-figure"' in overview
     assert by_kind["overview"]["records"]["ranking"][0]["rank"] == 1
+    # the rule its P(surge) was computed under, for next quarter's alert crossings
+    assert by_kind["overview"]["records"]["surge_rule"]["min_events"] == 3
     assert "P(at least 1 event), next 6 months" in overview  # the column names its window
     assert "the Brier score of auto's P(surge) is" in overview  # the alert number is scored
+    # the surge rule as risk.surge_threshold applies it, with the default floor of events
+    assert "would give, and at least 3 events" in overview
+    assert "(and at least one event)" not in overview
+    # the surge evidence says why it counts one origin fewer than the near-term evidence
+    assert re.search(r"its latest origin, \d{4}-\d{2}, is left out", overview)
+    assert re.search(r"the latest origin, \d{4}-\d{2}, at step", overview)
     methods = (result.out / by_kind["methods"]["html"]).read_text()
     assert "CRPS" in methods and "Known limits" in methods
     assert "Count models for the focus regions" in methods and "zinb" in methods

@@ -58,13 +58,77 @@ def test_surge_probability_matches_direct_count() -> None:
     samples = np.zeros((2, 3, 1000), dtype=int)
     samples[0, :, :400] = 5  # 15 over 3 steps: surge (threshold 2 x 3 x 2 = 12)
     samples[0, :, 400:] = 3  # 9: no surge
-    samples[1, 0, :250] = 1  # quiet region: any event is a surge (threshold at least 1)
+    samples[1, 0, :250] = 1  # quiet region: 1 event is not a surge (threshold min_events, 3)
+    samples[1, :, :100] = 1  # 3 events over the window: a surge
     fc = _forecast(samples, ("ML-1", "ML-2"))
-    out = surge_probability(fc, panel, factor=2.0, steps=3).set_index("region_id")
+    out = surge_probability(fc, panel, factor=2.0, steps=3, min_events=3).set_index("region_id")
     assert out.loc["ML-1", "threshold"] == 12
     assert out.loc["ML-1", "p_surge"] == pytest.approx(0.4)
-    assert out.loc["ML-2", "threshold"] == 1
-    assert out.loc["ML-2", "p_surge"] == pytest.approx(0.25)
+    assert out.loc["ML-2", "threshold"] == 3
+    assert out.loc["ML-2", "p_surge"] == pytest.approx(0.1)
+    # a floor of 1 is the rule as it was: any event in a quiet region is a surge
+    old = surge_probability(fc, panel, factor=2.0, steps=3, min_events=1).set_index("region_id")
+    assert old.loc["ML-2", "p_surge"] == pytest.approx(0.25)
+    assert old.loc["ML-1", "p_surge"] == out.loc["ML-1", "p_surge"]
+
+
+@pytest.mark.parametrize(
+    ("events_last_12", "min_events", "expected"),
+    [
+        (0, 3, 3),  # quiet: the floor
+        (2, 3, 3),  # factor rule 2 x 3 x 2/12 = 1: the floor
+        (4, 3, 3),  # 2: the floor
+        (6, 3, 3),  # 3: both
+        (7, 3, 4),  # 3.5 -> 4: the factor rule
+        (73, 3, 37),  # demo Kayes: 36.5 -> 37, the floor irrelevant
+        (2, 1, 1),  # no floor: the old collapse to "at least one event"
+        (0, 1, 1),
+        (73, 50, 50),  # a floor above the factor rule wins even in a busy region
+    ],
+)
+def test_surge_threshold_is_the_factor_rule_with_a_floor(
+    events_last_12: int, min_events: int, expected: int
+) -> None:
+    """max(ceil(factor x steps x recent mean), min_events), in closed form."""
+    from analysis.models.risk import surge_threshold
+
+    got = surge_threshold(np.array([events_last_12 / 12]), 2.0, 3, min_events)
+    assert got.tolist() == [expected]
+
+
+def test_surge_threshold_keeps_exact_multiples_and_refuses_bad_floors() -> None:
+    from analysis.models.risk import MIN_SURGE_EVENTS, surge_threshold
+
+    # 1.1 x 3 x 40/12 is 11.000000000000002 in floating point: the threshold is 11, not 12
+    assert surge_threshold(np.array([40 / 12]), 1.1, 3, 1).tolist() == [11]
+    assert surge_threshold(np.array([0.0]), 2.0, 3).tolist() == [MIN_SURGE_EVENTS]
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="min_events"):
+            surge_threshold(np.array([1.0]), 2.0, 3, bad)
+
+
+def test_sparse_regions_p_surge_is_not_p_any() -> None:
+    """A region with 2 events in the last year, forecast at that steady pace: P(surge) had been
+    P(at least one event) over the window (about 39%); with the floor it is P(at least 3),
+    about 1.4%, while a busy region's P(surge) is the factor rule's whatever the floor."""
+    rng = np.random.default_rng(3)
+    panel = _panel({"MR-01": ([0] * 5 + [1] + [0] * 5 + [1]) * 2, "ML-1": [6] * 24})
+    samples = np.stack([rng.poisson(2 / 12, (3, 20000)), rng.poisson(9.0, (3, 20000))])
+    fc = _forecast(samples, ("MR-01", "ML-1"))
+    out = surge_probability(fc, panel, factor=2.0, steps=3, min_events=3).set_index("region_id")
+    totals = samples.sum(axis=1)
+    p_any = window_forecast(fc, "MR-01", steps=3).p_any
+    assert p_any == pytest.approx(1 - np.exp(-0.5), abs=0.01)
+    assert out.loc["MR-01", "recent_mean"] == pytest.approx(2 / 12)
+    assert out.loc["MR-01", "threshold"] == 3
+    assert out.loc["MR-01", "p_surge"] == pytest.approx((totals[0] >= 3).mean())
+    assert out.loc["MR-01", "p_surge"] == pytest.approx(0.0144, abs=0.003)  # P(Poisson(0.5) >= 3)
+    assert out.loc["MR-01", "p_surge"] < p_any / 10
+    # the busy region's threshold is 2 x 3 x 6 = 36 events, with or without the floor
+    old = surge_probability(fc, panel, factor=2.0, steps=3, min_events=1).set_index("region_id")
+    assert out.loc["ML-1", "threshold"] == old.loc["ML-1", "threshold"] == 36
+    assert out.loc["ML-1", "p_surge"] == pytest.approx((totals[1] >= 36).mean())
+    assert old.loc["MR-01", "p_surge"] == pytest.approx(p_any)  # the collapse the floor ends
 
 
 def test_recent_mean_reads_the_last_periods_only() -> None:

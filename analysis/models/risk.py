@@ -23,6 +23,17 @@ from analysis.models.forecast import ForecastResult
 #: scores P(surge) (:func:`analysis.evaluation.backtest`).
 NEAR_STEPS, SURGE_LOOKBACK = 3, 12
 
+#: Fewest events over the :data:`NEAR_STEPS` window that make a surge (the default of the
+#: study's ``alerts.min_events``). Without a floor the factor rule collapses to "at least one
+#: event" in sparse regions: 2 events in the last 12 periods give a threshold of 1, so P(surge)
+#: was P(any event) and a near-quiet region outranked the busiest one (demo: Mauritania's MR-01
+#: 48%, Kayes 4%). 3 is the smallest floor under which, at the default factor of 2, a region
+#: keeping a steady Poisson pace of fewer than 6 events in 12 periods is never likelier to
+#: "surge" than one at 6 (19%), the pace at which the factor rule alone first asks for 3: with
+#: a floor of 2 a steady 4 in 12 periods surges in 26% of windows, with none a steady 2 in 39%;
+#: with 3 a steady 2 surges in 1.4%.
+MIN_SURGE_EVENTS = 3
+
 
 @dataclass(frozen=True)
 class PathRisk:
@@ -204,9 +215,14 @@ def recent_mean(panel: pd.DataFrame, periods: int = SURGE_LOOKBACK) -> pd.Series
     return recent.groupby("region_id")["events"].mean()
 
 
-def surge_threshold(recent: np.ndarray, factor: float, steps: int) -> np.ndarray:
+def surge_threshold(
+    recent: np.ndarray, factor: float, steps: int, min_events: int = MIN_SURGE_EVENTS
+) -> np.ndarray:
     """Events over ``steps`` periods that make a surge: ``factor`` times what the recent
-    per-period mean ``recent`` would give over them, and at least one event.
+    per-period mean ``recent`` would give over them, and at least ``min_events``.
+
+    The one surge rule: the overview's P(surge) and alerts (:func:`surge_probability`) and the
+    backtest that scores them (:func:`analysis.evaluation.backtest`) all read it here.
 
     Parameters
     ----------
@@ -214,12 +230,26 @@ def surge_threshold(recent: np.ndarray, factor: float, steps: int) -> np.ndarray
         Mean events per period over the look-back window.
     factor : float
     steps : int
+    min_events : int
+        Fewest events over the window that count as a surge (the study's
+        ``alerts.min_events``; :data:`MIN_SURGE_EVENTS`).
 
     Returns
     -------
     ndarray (region,)
+        ``max(ceil(factor * steps * recent), min_events)``.
+
+    Raises
+    ------
+    ValueError
+        When ``min_events`` is not a whole number of at least 1: a threshold of 0 events would
+        call every path a surge.
     """
-    return np.maximum(np.ceil(factor * steps * np.asarray(recent, float) - 1e-9), 1.0)
+    if isinstance(min_events, bool) or int(min_events) != min_events or min_events < 1:
+        raise ValueError(f"expected min_events a whole number of at least 1, got {min_events!r}")
+    # the tolerance keeps an exact multiple at its integer (1.1 x 3 x 40/12 is 11.000000000000002)
+    factor_rule = np.ceil(factor * steps * np.asarray(recent, float) - 1e-9)
+    return np.maximum(factor_rule, float(min_events))
 
 
 def path_surge_probability(samples: np.ndarray, threshold: np.ndarray, steps: int) -> np.ndarray:
@@ -245,9 +275,11 @@ def surge_probability(
     factor: float = 2.0,
     steps: int = NEAR_STEPS,
     periods: int = SURGE_LOOKBACK,
+    min_events: int = MIN_SURGE_EVENTS,
 ) -> pd.DataFrame:
     """P(a surge) per region: events over the next ``steps`` periods reach ``factor`` times
-    what the last ``periods`` periods' mean would give (and at least one event).
+    what the last ``periods`` periods' mean would give, and at least ``min_events``
+    (:func:`surge_threshold`).
 
     Parameters
     ----------
@@ -259,6 +291,8 @@ def surge_probability(
         Surge multiple (the study's ``alerts.surge_factor``).
     steps, periods : int
         Forecast window and look-back window, in periods.
+    min_events : int
+        Fewest events over the window that make a surge (the study's ``alerts.min_events``).
 
     Returns
     -------
@@ -267,7 +301,7 @@ def surge_probability(
     """
     steps = max(1, min(int(steps), fc.samples.shape[1]))
     base = recent_mean(panel, periods).reindex(list(fc.region_ids)).fillna(0.0)
-    threshold = surge_threshold(base.to_numpy(), factor, steps)
+    threshold = surge_threshold(base.to_numpy(), factor, steps, min_events)
     p = path_surge_probability(fc.samples, threshold, steps)
     return pd.DataFrame(
         {

@@ -4,7 +4,8 @@ Three things count as material, and nothing else is listed (a rank shuffle among
 no events is not a change):
 
 - regions with events in the latest quarter and none in the twelve months before;
-- alert thresholds crossed: P(surge) moved across the study's alert probability;
+- alert thresholds crossed: P(surge) moved across the study's alert probability (only when
+  both overviews computed P(surge) under the same surge rule, :func:`surge_rule_record`);
 - the largest moves in expected events over the next three periods, each with its interval,
   from the previous overview's record to this one's.
 
@@ -50,6 +51,9 @@ class QuarterChanges:
         Whether a previous overview was there to compare with (else only new regions).
     expected_recorded : bool
         Whether the previous overview recorded expected events.
+    rule_changed : bool
+        Whether the previous overview computed P(surge) under another surge rule (or did not
+        record its rule), so that alert crossings are not compared.
     """
 
     quarter: str
@@ -60,6 +64,7 @@ class QuarterChanges:
     probability: float
     compared: bool
     expected_recorded: bool
+    rule_changed: bool = False
 
     def sentences(self) -> list[str]:
         """One sentence per kind of change, numbers included."""
@@ -75,6 +80,12 @@ class QuarterChanges:
             out.append("There is no previous quarter's overview to compare forecasts with.")
             return out
         threshold = _percent(self.probability)
+        if self.rule_changed:
+            # a crossing between two rules would be the rule's change, not the forecast's
+            out.append(
+                "The previous overview computed P(surge) under another surge rule (or did not "
+                "record its rule), so alert crossings are not compared this quarter."
+            )
         for frame, verb in ((self.raised, "raised"), (self.cleared, "cleared")):
             if len(frame):
                 listed = join_words(
@@ -82,7 +93,7 @@ class QuarterChanges:
                     for r in frame.itertuples()
                 )
                 out.append(f"Alert {verb} (threshold {threshold}): {listed}.")
-        if not len(self.raised) and not len(self.cleared):
+        if not self.rule_changed and not len(self.raised) and not len(self.cleared):
             out.append(f"No region crossed the alert threshold ({threshold}) either way.")
         if not self.expected_recorded:
             out.append("The previous overview did not record expected events to compare with.")
@@ -130,18 +141,43 @@ def _intervals(low: pd.Series, high: pd.Series) -> list[str]:
     return [f"{a:.0f}-{b:.0f}" for a, b in zip(low, high, strict=True)]
 
 
-def previous_ranking(previous_manifest: str, study_slug: str) -> list[dict[str, Any]] | None:
-    """The ``ranking`` record of the previous manifest's overview of this study, if any."""
+def _previous_records(previous_manifest: str, study_slug: str) -> dict[str, Any]:
+    """The records of the previous manifest's overview of this study (empty if none)."""
     if not previous_manifest or not Path(previous_manifest).is_file():
-        return None
+        return {}
     try:
         manifest = json.loads(Path(previous_manifest).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return {}
     for entry in manifest.get("reports", []):
         if entry.get("kind") == "overview" and entry.get("study_slug") == study_slug:
-            return (entry.get("records") or {}).get("ranking") or None
-    return None
+            return entry.get("records") or {}
+    return {}
+
+
+def previous_ranking(previous_manifest: str, study_slug: str) -> list[dict[str, Any]] | None:
+    """The ``ranking`` record of the previous manifest's overview of this study, if any."""
+    return _previous_records(previous_manifest, study_slug).get("ranking") or None
+
+
+def previous_surge_rule(previous_manifest: str, study_slug: str) -> dict[str, Any] | None:
+    """The ``surge_rule`` record (:func:`surge_rule_record`) of the previous manifest's overview
+    of this study; None when it has none (an overview from before the rule was recorded)."""
+    return _previous_records(previous_manifest, study_slug).get("surge_rule") or None
+
+
+def surge_rule_record(factor: float, min_events: int) -> dict[str, Any]:
+    """The surge rule an overview computed P(surge) under, as its manifest records it: the
+    study's ``alerts.surge_factor`` and ``alerts.min_events`` with the window and look-back of
+    :func:`analysis.models.risk.surge_threshold`."""
+    from analysis.models.risk import NEAR_STEPS, SURGE_LOOKBACK
+
+    return {
+        "surge_factor": float(factor),
+        "min_events": int(min_events),
+        "steps": NEAR_STEPS,
+        "lookback": SURGE_LOOKBACK,
+    }
 
 
 def new_regions(panel: pd.DataFrame, quiet_months: int = 12) -> tuple[str, pd.DataFrame]:
@@ -178,6 +214,9 @@ def quarter_changes(
     previous: list[dict[str, Any]] | None,
     probability: float,
     top: int = 5,
+    *,
+    surge_rule: dict[str, Any] | None = None,
+    previous_rule: dict[str, Any] | None = None,
 ) -> QuarterChanges:
     """Material changes since the previous quarter's overview.
 
@@ -194,6 +233,12 @@ def quarter_changes(
         The study's alert probability.
     top : int
         Moves in expected events listed at most.
+    surge_rule, previous_rule : dict, optional
+        This overview's and the previous one's :func:`surge_rule_record`. When ``surge_rule``
+        is given and ``previous_rule`` differs from it (or is None: an overview from before
+        the rule was recorded), alert crossings are not compared: P(surge) under two rules
+        (``alerts.min_events`` moved the demo's MR-01 from 48% to 2%) would cross the
+        threshold by the rule's change, not the forecast's.
 
     Returns
     -------
@@ -220,8 +265,12 @@ def quarter_changes(
             "p_now": p_now,
         }
     )
-    raised = crossed[(p_before <= probability) & (p_now > probability)]
-    cleared = crossed[(p_before > probability) & (p_now <= probability)]
+    rule_changed = surge_rule is not None and previous_rule != surge_rule
+    if rule_changed:
+        raised = cleared = empty
+    else:
+        raised = crossed[(p_before <= probability) & (p_now > probability)]
+        cleared = crossed[(p_before > probability) & (p_now <= probability)]
     recorded = "expected" in before.columns and before["expected"].notna().any()
     moves = no_moves
     if recorded and "expected" in merged.columns:
@@ -251,4 +300,5 @@ def quarter_changes(
         probability,
         True,
         bool(recorded),
+        rule_changed,
     )

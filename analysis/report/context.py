@@ -316,7 +316,9 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             seed=study.seed,
             focus=list(study.focus),
             stride=EVIDENCE_STRIDE,
-            surge_factor=study.alerts.surge_factor,  # the overview's P(surge), scored too
+            # the overview's P(surge), scored too, under the study's alert rule
+            surge_factor=study.alerts.surge_factor,
+            surge_min_events=study.alerts.min_events,
         )
         bt = first_steps(bt_all, study.horizon)
         label = f"{FORECAST_MODEL} ({chosen})" if chosen != FORECAST_MODEL else chosen

@@ -17,7 +17,7 @@ from analysis.formatting import (
     format_skill,
 )
 from analysis.growth.sentence import UNINFORMATIVE_SPAN
-from analysis.models.risk import NEAR_STEPS
+from analysis.models.risk import NEAR_STEPS, SURGE_LOOKBACK
 
 RANKING_COLUMNS = {
     "rank": "rank",
@@ -187,7 +187,9 @@ def near_term_evidence_sentence(bt: Any, model: str, steps: int = NEXT_STEPS) ->
     pct = int(round(100 * ev["level"]))
     text = (
         f"Over every region in the study's backtest ({ev['n_origins']} origins, "
-        f"{ev['n_forecasts']:,} forecasts at steps 1-{steps}), {model}'s CRPS skill against "
+        f"{ev['n_forecasts']:,} forecasts at steps 1-{steps}"
+        f"{_partial_origins_clause(scores[scores['model'] == model], steps)}), "
+        f"{model}'s CRPS skill against "
         f"the best baseline there ({best}) is "
         f"{format_skill(ev['skill'], ev['skill_low'], ev['skill_high'], ev['level'])}, and its 80% "
         f"intervals held {100 * ev['coverage']:.0f}% of the outcomes ({pct}% interval "
@@ -225,6 +227,57 @@ def _focus_clause(scores: pd.DataFrame, model: str, base: list[str]) -> str:
     )
 
 
+def _partial_origins_clause(scores: pd.DataFrame, steps: int) -> str:
+    """Which origins the near-term evidence scores at fewer than ``steps`` steps (the latest,
+    whose later periods are not yet observed), so that its count of origins does not read as
+    a contradiction of the surge evidence's, which leaves them out."""
+    last = scores.groupby("origin")["step"].max()
+    partial = last[last < steps].sort_index()
+    if partial.empty:
+        return ""
+    if len(partial) == 1:
+        origin, k = partial.index[0], int(partial.iloc[0])
+        at = "step 1" if k == 1 else f"steps 1-{k}"
+        seen = "the one period" if k == 1 else f"the {k} periods"
+        return f"; the latest origin, {origin:%Y-%m}, at {at} only, {seen} observed after it"
+    return (
+        f"; the latest {len(partial)} origins at the steps observed after them so far, "
+        f"from {partial.index[0]:%Y-%m}"
+    )
+
+
+def surge_rule_sentence(
+    factor: float, min_events: int, probability: float, freq: str = "month"
+) -> str:
+    """The overview's definition of a surge and of an alert: the rule of
+    :func:`analysis.models.risk.surge_threshold` with the study's ``alerts`` values.
+
+    Parameters
+    ----------
+    factor : float
+        ``alerts.surge_factor``.
+    min_events : int
+        ``alerts.min_events``: the fewest events over the window that make a surge.
+    probability : float
+        ``alerts.probability``: an alert is raised when P(surge) passes it.
+    freq : str
+        The study's period word (``month`` or ``quarter``).
+
+    Returns
+    -------
+    str
+        Plain text.
+    """
+    events = f"{min_events} event" + ("s" if min_events != 1 else "")
+    return (
+        f"A surge is at least {factor:g} times as many events over the next {NEXT_STEPS} "
+        f"{freq}s as the mean of the last {SURGE_LOOKBACK} {freq}s would give, and at least "
+        f"{events}, so that in a near-quiet region a few events, within its usual variation, "
+        "do not count as a surge. An alert is raised when the probability of a surge passes "
+        f"{probability:.0%}."
+    )
+
+
 def surge_evidence_sentence(card: dict[str, Any] | None, model: str) -> str:
     """The evidence behind P(surge): its Brier score in the study's backtest beside the best
     baseline's, with the interval of the difference (:func:`analysis.evaluation.surge_scorecard`).
@@ -248,10 +301,24 @@ def surge_evidence_sentence(card: dict[str, Any] | None, model: str) -> str:
             "known, so read it as the model's view only."
         )
     own = card["brier"][model]
+    left_out = card.get("left_out") or ()
+    # the near-term evidence counts these origins too, scored at the steps already observed
+    if len(left_out) == 1:
+        gap = (
+            f"; its latest origin, {left_out[0]:%Y-%m}, is left out: its {card['steps']} "
+            "periods are not all observed yet"
+        )
+    elif left_out:
+        gap = (
+            f"; its latest {len(left_out)} origins, from {left_out[0]:%Y-%m}, are left out: "
+            f"their {card['steps']} periods are not all observed yet"
+        )
+    else:
+        gap = ""
     text = (
         f"In the backtest ({card['origins']} origins, {card['n']:,} region-windows of "
         f"{card['steps']} periods, "
-        f"{card['surges']:,} of them surges), the Brier score of {model}'s P(surge) is "
+        f"{card['surges']:,} of them surges{gap}), the Brier score of {model}'s P(surge) is "
         f"{own:.3f} (0 is perfect)"
     )
     best = card.get("best_baseline")

@@ -18,15 +18,21 @@ panel = as_of.panel_as_of(data.panel, quarter)
 shared = context.results(study, quarter)
 alert_rule = ctx.study.alerts
 growth_rows = context.growth(study, quarter).latest()  # the study's one BH-adjusted table
-surge = risk.surge_probability(shared.forecast, panel, factor=alert_rule.surge_factor)
+surge = risk.surge_probability(
+    shared.forecast, panel, factor=alert_rule.surge_factor, min_events=alert_rule.min_events
+)
 rank = ranking.ranking(panel, growth_rows, surge, shared.risk)
 rank = rank.merge(risk.expected_next(shared.forecast), on="region_id", how="left")
 raised = ranking.alerts(rank, alert_rule.probability)
+# recorded, so that next quarter's crossings compare P(surge) under one rule only
+surge_rule = quarterly.surge_rule_record(alert_rule.surge_factor, alert_rule.min_events)
 changes = quarterly.quarter_changes(
     panel,
     rank,
     quarterly.previous_ranking(previous_manifest, ctx.study.slug),
     alert_rule.probability,
+    surge_rule=surge_rule,
+    previous_rule=quarterly.previous_surge_rule(previous_manifest, ctx.study.slug),
 )
 show.record(
     title=f"{ctx.study.title}: overview" + (f" {quarter}" if quarter else ""),
@@ -39,6 +45,7 @@ show.record(
         else ""
     ),
     ranking=overview_text.ranking_record(rank),
+    surge_rule=surge_rule,
     alerts=[str(r) for r in raised["region_id"]],
 )
 
@@ -47,10 +54,13 @@ show.record(
 
 # %%
 show.markdown(
-    "A surge is at least {factor} times the last 12 periods' mean over the next 3 periods "
-    "(and at least one event); an alert is raised when its probability passes {p}.",
-    factor=alert_rule.surge_factor,
-    p=f"{alert_rule.probability:.0%}",
+    "{sentence}",
+    sentence=overview_text.surge_rule_sentence(
+        alert_rule.surge_factor,
+        alert_rule.min_events,
+        alert_rule.probability,
+        panel.attrs.get("freq", "month"),
+    ),
 )
 show.markdown(
     "{sentence}",
