@@ -21,6 +21,8 @@ from analysis.panel import from_matrix, period_range
 
 DEMO_ACTOR = "JNIM: Group for Support of Islam and Muslims"
 DEMO_COUNTRIES = ("MLI", "MRT", "SEN")
+#: The file :func:`write_demo` writes beside the demo events: the stated model and its truths.
+DEMO_TRUTH_FILE = "demo_truth.json"
 ACLED_ISO_NUMERIC = {"MLI": 466, "MRT": 478, "SEN": 686, "BFA": 854, "NER": 562, "GIN": 324}
 ACLED_COLUMNS = [
     "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type",
@@ -335,17 +337,129 @@ def demo_forward_truth(
     """
     scenario = scenario or DemoScenario()
     boundaries = boundaries or load_boundaries()
+    expected = demo_forward_expected(
+        demo, horizon, scenario=scenario, boundaries=boundaries, growth=growth
+    )
+    paths = simulate_demo_forward(
+        demo, horizon, n_paths, seed, scenario=scenario, boundaries=boundaries, growth=growth
+    )
+    totals = paths.sum(axis=1).T.astype(float)
+    return {"expected": expected, "totals": totals, "any": totals > 0}
+
+
+def demo_forward_expected(
+    demo: DemoData,
+    horizon: int,
+    *,
+    scenario: DemoScenario | None = None,
+    boundaries: Boundaries | None = None,
+    growth: bool = True,
+) -> np.ndarray:
+    """Exact expected counts of the demo's stated model continued past its last month.
+
+    The conditional mean is linear in the previous counts, so its expectation given the last
+    simulated month follows the recursion without simulation (no Monte Carlo error).
+
+    Parameters
+    ----------
+    demo : DemoData
+        From :func:`simulate_demo`.
+    horizon : int
+        Months ahead.
+    scenario, boundaries, growth
+        As for :func:`demo_forward_truth`.
+
+    Returns
+    -------
+    ndarray (region, horizon)
+        Expected counts for periods ``end + 1 .. end + horizon``.
+    """
+    scenario = scenario or DemoScenario()
+    boundaries = boundaries or load_boundaries()
     endemic, weights, lam, phi = _demo_forward_parts(demo, horizon, scenario, boundaries, growth)
     expected = np.zeros_like(endemic)
     prev = demo.counts[:, -1].astype(float)
     for h in range(horizon):
         prev = endemic[:, h] + lam * prev + phi * (weights @ prev)
         expected[:, h] = prev
-    paths = simulate_demo_forward(
-        demo, horizon, n_paths, seed, scenario=scenario, boundaries=boundaries, growth=growth
-    )
-    totals = paths.sum(axis=1).T.astype(float)
-    return {"expected": expected, "totals": totals, "any": totals > 0}
+    return expected
+
+
+def scenario_from_truth(truth: dict) -> DemoScenario:
+    """The :class:`DemoScenario` a truth file (:data:`DEMO_TRUTH_FILE`) states.
+
+    JSON has lists where the scenario has tuples; they are turned back, so that the scenario
+    equals the one that wrote the file.
+    """
+    fields = dict(truth["scenario"])
+    for name in ("countries", "growth_years"):
+        fields[name] = tuple(fields[name])
+    return DemoScenario(**fields)
+
+
+#: The parts of a truth file that must equal the regenerated demo's before its truths are used:
+#: the scenario, the simulated units and months, and the focus's simulated counts.
+_TRUTH_CHECKED = ("scenario", "region_ids", "periods", "simulated_focus_counts_by_year")
+
+
+def demo_truth_summary(truth: dict, horizon: int, *, boundaries: Boundaries | None = None) -> dict:
+    """The stated model's values that a report on the demo estimates, from its truth file.
+
+    The demo is regenerated from the file's scenario (deterministic for its seed) to continue
+    the model past its last month; the file must match the regenerated demo.
+
+    Parameters
+    ----------
+    truth : dict
+        The parsed truth file (:data:`DEMO_TRUTH_FILE`, :func:`write_demo`).
+    horizon : int
+        Months ahead for the expected total (the study's forecast horizon).
+    boundaries : Boundaries, optional
+        Defaults to the shipped boundaries (those the demo is simulated on).
+
+    Returns
+    -------
+    dict
+        ``focus`` (region id), ``growth_years`` (a, b), ``growth_factor`` (stated),
+        ``expected_ratio`` (ratio of the focus's expected counts in year b to year a, which
+        the neighbours' events also feed), ``simulated_counts`` (the focus's simulated counts
+        in years a and b), ``autoregressive`` and ``neighbourhood`` (the stated shares),
+        ``horizon``, ``forward_first`` (``YYYY-MM``, the month after the last simulated one)
+        and ``forward_total`` (the focus's expected total over the ``horizon`` months from
+        there, given the last simulated month).
+
+    Raises
+    ------
+    ValueError
+        When the file does not match the demo its scenario regenerates (written by another
+        version of this module, or edited).
+    """
+    scenario = scenario_from_truth(truth)
+    boundaries = boundaries or load_boundaries()
+    demo = simulate_demo(scenario, boundaries)
+    regenerated = json.loads(json.dumps(demo.truth))  # the file's types (lists, str keys)
+    differs = [k for k in _TRUTH_CHECKED if regenerated.get(k) != truth.get(k)]
+    if differs:
+        raise ValueError(
+            "the truth file does not match the demo its scenario regenerates "
+            f"({', '.join(differs)})"
+        )
+    focus = demo.region_ids.index(scenario.focus)
+    expected = demo_forward_expected(demo, horizon, scenario=scenario, boundaries=boundaries)
+    year_a, year_b = scenario.growth_years
+    counts = truth["simulated_focus_counts_by_year"]
+    return {
+        "focus": scenario.focus,
+        "growth_years": (year_a, year_b),
+        "growth_factor": float(scenario.growth_factor),
+        "expected_ratio": float(truth["focus_true_rate_ratio"]),
+        "simulated_counts": (int(counts[str(year_a)]), int(counts[str(year_b)])),
+        "autoregressive": float(scenario.autoregressive),
+        "neighbourhood": float(scenario.neighbourhood),
+        "horizon": int(horizon),
+        "forward_first": f"{demo.periods[-1] + pd.DateOffset(months=1):%Y-%m}",
+        "forward_total": float(expected[focus].sum()),
+    }
 
 
 def _random_points(geometry, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -484,7 +598,7 @@ def write_demo(out_dir: str | Path, scenario: DemoScenario | None = None) -> dic
     out_dir = Path(out_dir)
     demo = simulate_demo(scenario)
     events_path = out_dir / "demo_acled.csv"
-    truth_path = out_dir / "demo_truth.json"
+    truth_path = out_dir / DEMO_TRUTH_FILE
     csv_bytes = demo.events.to_csv(index=False, lineterminator="\n").encode("utf-8")
     truth_text = json.dumps(demo.truth, indent=2) + "\n"
     import hashlib

@@ -70,3 +70,12 @@ def test_a_column_can_have_its_own_format_and_stays_right_aligned():
     assert "<td>0.0011</td>" in html and "<td>909</td>" in html and "<td>1.50</td>" in html
     with pytest.raises(KeyError, match="lo"):
         table_html(frame, formats={"lo": format_ratio})
+
+
+def test_a_table_caption_is_escaped_and_comes_first():
+    frame = pd.DataFrame({"quantity": ["ratio"], "value": [7.0]})
+    html = table_html(frame, caption="Stated <model> & estimates")
+    assert html.startswith(
+        '<table class="dataframe"><caption>Stated &lt;model&gt; &amp; estimates</caption><thead>'
+    )
+    assert "<caption>" not in table_html(frame)  # none unless asked for

@@ -118,3 +118,15 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     # the onset model described once (auto's entry), not again in the known limits
     assert methods.count("fitted on every unit of the countries the data files cover") == 1
     assert "overdispersion p" not in methods and "fitted as" not in methods
+    # synthetic, with the truth file beside the data: the stated model against the estimates,
+    # a heading in the contents, one captioned row per quantity and a computed verdict
+    title = "Demo: the stated model against the estimates"
+    assert re.search(rf'<h2 id="Demo[^"]*">{title}', methods)
+    assert re.search(rf'<a href="#Demo[^"]*">{title}</a>', methods)  # in the contents
+    demo = methods[methods.index('id="Demo') : methods.index('id="Known-limits')]
+    assert "<caption>The stated model behind the demo data" in demo
+    assert demo.count("<tr>") == 5  # the header and four quantities
+    assert "next 6 months" in demo  # the smoke study's horizon, stated model run as far
+    assert "Recovered: " in demo or "Not recovered: " in demo
+    assert "could not be used" not in demo and "was not found" not in demo
+    assert title not in region and title not in overview

@@ -91,3 +91,41 @@ def test_inarch_counts_have_the_stationary_mean_and_autocorrelation():
     assert counts.dtype == np.int64
     assert abs(counts.mean() - nu / (1 - lam)) < 0.25
     assert abs(np.corrcoef(counts[:-1], counts[1:])[0, 1] - lam) < 0.05
+
+
+def test_truth_file_summary_is_the_stated_model_continued(tmp_path):
+    """The summary's expected total (exact recursion) matches the simulated continuation's
+    mean, and its other values are the file's."""
+    from analysis.simulate import (
+        DEMO_TRUTH_FILE,
+        demo_truth_summary,
+        scenario_from_truth,
+        simulate_demo_forward,
+    )
+
+    paths = write_demo(tmp_path)
+    assert paths["truth"].name == DEMO_TRUTH_FILE
+    truth = json.loads(paths["truth"].read_text())
+    assert scenario_from_truth(truth) == DemoScenario()  # tuples back from JSON lists
+    summary = demo_truth_summary(truth, 12)
+    demo = simulate_demo()
+    kayes = demo.region_ids.index("ML-1")
+    totals = simulate_demo_forward(demo, 12, n_paths=4000, seed=5)[kayes].sum(axis=0)
+    standard_error = totals.std() / np.sqrt(len(totals))
+    assert abs(summary["forward_total"] - totals.mean()) < 4 * standard_error
+    assert summary["forward_first"] == "2025-01" and summary["horizon"] == 12
+    assert summary["expected_ratio"] == truth["focus_true_rate_ratio"]
+    counts = truth["simulated_focus_counts_by_year"]
+    assert summary["simulated_counts"] == (counts["2021"], counts["2024"])
+    assert (summary["autoregressive"], summary["neighbourhood"]) == (0.25, 0.12)
+    # a shorter horizon is a smaller total of the same growing series
+    assert demo_truth_summary(truth, 6)["forward_total"] < summary["forward_total"] / 2
+
+
+def test_truth_summary_refuses_a_file_its_scenario_does_not_regenerate(tmp_path):
+    from analysis.simulate import demo_truth_summary
+
+    truth = json.loads(write_demo(tmp_path)["truth"].read_text())
+    truth["scenario"]["seed"] = 37  # another simulation than the one the counts record
+    with pytest.raises(ValueError, match="does not match"):
+        demo_truth_summary(truth, 12)

@@ -129,6 +129,11 @@ class StudyResults:
     spillover_settings : dict
         ``endemic_effects`` and ``damping`` of the spillover model as the study chose them
         (the settings ``spillover`` is fitted and backtested with, here and in the appendix).
+    spillover_parameters : DataFrame or None
+        That fit's parameters (:meth:`analysis.models.hhh4.HHH4Fit.table` at
+        :data:`PARAMETER_LEVEL`: ``name, estimate, se, low, high, at_bound``, with natural-scale
+        rows such as ``lambda``, the own-lag share, and ``phi``, the neighbourhood share), kept
+        so that a report can quote them without refitting (the demo's truth check).
     plan : dict
         ``auto``'s candidate of each block of steps per group (``focus``, ``other``,
         :attr:`analysis.models.auto.AutoFitted.plan`); empty for other models.
@@ -151,6 +156,7 @@ class StudyResults:
     onset_reason: str = ""
     scenarios: Any = None
     spillover_settings: dict = field(default_factory=dict)
+    spillover_parameters: Any = None
     plan: dict = field(default_factory=dict)
     plan_bounds: tuple = ()
     onset_driven: tuple[str, ...] = ()
@@ -230,6 +236,9 @@ EVIDENCE_SAMPLES = 200
 #: the onset model's probabilities (its parameter draws allow any level; 95% beside the 90%
 #: of every other forecast interval read as a different kind of number).
 INTERVAL_LEVEL = 0.9
+#: The level of a fitted model's parameter intervals (the profile-likelihood intervals of
+#: parameters on a bound exist at 95% only, :meth:`analysis.models.hhh4.HHH4Fit.conf_int`).
+PARAMETER_LEVEL = 0.95
 BASELINES = ("zero", "last_value", "recent_mean_3", "recent_mean_6", "conflictology",
              "nb_climatology")  # fmt: skip
 
@@ -380,6 +389,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             onset_reason=reason,
             scenarios=contrast,
             spillover_settings=spill_settings,
+            spillover_parameters=spill_model.fit.table(PARAMETER_LEVEL),
             plan=dict(getattr(fitted, "plan", {})),
             plan_bounds=tuple(getattr(fitted, "bounds", ())),
             onset_driven=(

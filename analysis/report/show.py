@@ -95,17 +95,21 @@ def table(
     index: bool = False,
     float_format: str = "{:,.2f}",
     formats: dict[str, Callable[[float], str]] | None = None,
+    caption: str = "",
 ) -> None:
     """Display a DataFrame as an HTML table: every cell HTML-escaped, text left-aligned.
 
     Numbers are right-aligned (tabular figures) and text left-aligned, so that names, notes
     and actors read naturally beside aligned columns of numbers. ``formats`` maps a numeric
     column to its own formatter (e.g. :func:`analysis.formatting.format_ratio` for interval
-    limits that span orders of magnitude); the others use ``float_format``.
+    limits that span orders of magnitude); the others use ``float_format``. ``caption``, when
+    given, is the table's ``<caption>`` (escaped).
     """
     from IPython.display import display
 
-    html = table_html(frame, index=index, float_format=float_format, formats=formats)
+    html = table_html(
+        frame, index=index, float_format=float_format, formats=formats, caption=caption
+    )
     display({"text/plain": _HTML_PLAIN, "text/html": html}, raw=True)  # as display(HTML(html))
 
 
@@ -115,6 +119,7 @@ def table_html(
     index: bool = False,
     float_format: str = "{:,.2f}",
     formats: dict[str, Callable[[float], str]] | None = None,
+    caption: str = "",
 ) -> str:
     """The HTML of :func:`table` (escaped; ``class="text"`` on non-numeric columns).
 
@@ -127,6 +132,8 @@ def table_html(
         Format of floats in numeric columns without their own formatter.
     formats : dict, optional
         Column name to a formatter of one float (its numeric cells stay right-aligned).
+    caption : str
+        Text of the table's ``<caption>`` (none when empty); escaped like every cell.
 
     Returns
     -------
@@ -183,8 +190,9 @@ def table_html(
             f"<td{attr(n, s)}>{html.escape(s)}</td>" for s, n in zip(texts, numeric, strict=True)
         )
         body.append(f"<tr>{cells}</tr>")
+    title = f"<caption>{html.escape(' '.join(caption.split()))}</caption>" if caption else ""
     return (
-        f'<table class="dataframe"><thead><tr>{head}</tr></thead>'
+        f'<table class="dataframe">{title}<thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>"
     )
 

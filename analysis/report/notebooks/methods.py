@@ -7,7 +7,8 @@ quarter = ""
 
 # %%
 from analysis import as_of, evaluation, plots
-from analysis.report import context, methods_text, provenance, show
+from analysis.models import risk
+from analysis.report import context, demo_truth, methods_text, provenance, show
 
 ctx = context.load(study)
 panel = as_of.panel_as_of(ctx.data.panel, quarter)
@@ -113,6 +114,42 @@ show.table(methods_text.count_models_display(counts_table), float_format="{:,.3f
 fallbacks = methods_text.count_fallback_sentence(counts_table)
 if fallbacks:
     show.markdown("{sentence}", sentence=fallbacks)
+
+# %%
+# Synthetic studies only: the model the data were simulated from against the reports' numbers
+# (the growth table, the spillover fit and the forecast paths, all computed above or cached).
+if demo_truth.shows_section(ctx.study):
+    show.markdown("## {title}", title=demo_truth.SECTION_TITLE)
+    show.markdown(
+        "The demo's events were simulated from a stated endemic-epidemic model whose "
+        "parameters are saved beside them, so the estimates can be checked against known "
+        "true values."
+    )
+    truth = demo_truth.read_truth(ctx.study)
+    if isinstance(truth, str):  # no usable truth file: the section says why
+        show.markdown("{sentence}", sentence=truth)
+    else:
+        focus = truth["focus"]
+        shared = context.results(study, quarter)
+        window = (
+            risk.window_forecast(shared.forecast, focus, steps=ctx.study.horizon)
+            if focus in shared.forecast.region_ids
+            else None
+        )
+        found = demo_truth.comparison(
+            truth,
+            demo_truth.estimates(
+                truth,
+                growth_rows=context.growth(study, quarter).region(focus),
+                parameters=shared.spillover_parameters,
+                parameter_level=context.PARAMETER_LEVEL,
+                window=window,
+            ),
+            ctx.data.region_name(focus),
+        )
+        show.markdown("{sentence}", sentence=found.sentence)
+        show.table(found.table, caption=found.caption)
+        show.markdown("{notes}", notes=found.notes)
 
 # %% [markdown]
 # ## Known limits
