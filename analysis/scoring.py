@@ -152,11 +152,12 @@ def randomized_pit(
     obs: np.ndarray, samples: np.ndarray, rng: np.random.Generator | None = None
 ) -> np.ndarray:
     """Randomised PIT for counts: ``F(y-1) + U (F(y) - F(y-1))``, uniform if calibrated."""
-    obs, x = _check(obs, samples)
+    return _draw_pit(*pit_interval(obs, samples), rng)
+
+
+def _draw_pit(below: np.ndarray, at: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
     rng = rng or np.random.default_rng(0)
-    below = (x < obs[..., None]).mean(axis=-1)
-    at = (x <= obs[..., None]).mean(axis=-1)
-    return below + rng.uniform(size=obs.shape) * (at - below)
+    return below + rng.uniform(size=below.shape) * (at - below)
 
 
 def pit_interval(obs: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -216,7 +217,7 @@ def score_samples(
         "brier_any": (p_any - (obs >= 1)) ** 2,
         "ignorance": ignorance(obs, x),
         "ae_median": np.abs(q[4] - obs),
-        "pit": randomized_pit(obs, x, rng),
+        "pit": _draw_pit(below, at, rng),
         "pit_above_median": expected_share_above_median(below, at),
         "mean": x.mean(axis=-1),
         "median": q[4],
