@@ -148,7 +148,8 @@ def test_backtest_scope_says_which_steps_and_what_coverage_is() -> None:
     )
     assert "12 origins (2022-02 to 2024-11, every 3 periods)" in six
     assert "scored at steps 1-6, the periods the reports show" in six
-    assert "central 50%, 80% or 95% interval" in six and "well-calibrated" in six
+    assert "central 50%, 80%, 90% (the level the reports quote) or 95% interval" in six
+    assert "well-calibrated" in six
     assert "scores steps 1-12, beyond the 6 the reports show" in six
     twelve = methods_text.backtest_scope_sentence(
         card, stride=3, report_horizon=12, backtest_horizon=12

@@ -176,9 +176,9 @@ TERMS: tuple[tuple[str, str], ...] = (
     ),
     (
         "coverage",
-        "the share of outcomes inside the central 50%, 80% or 95% interval (from the "
-        "randomised PIT, averaged over its tie-break); a calibrated forecast covers 50%, 80% "
-        "or 95%.",
+        "the share of outcomes inside the central 50%, 80%, 90% or 95% interval (from the "
+        "randomised PIT, averaged over its tie-break); a calibrated forecast covers that "
+        "share.",
     ),
     (
         "coverage in quiet regions",
@@ -352,8 +352,9 @@ def backtest_scope_sentence(
         f"at steps 1-{report_horizon}, the periods the reports show "
         f"({int(card['models'][0]['n_forecasts']):,} forecasts per model). Lower CRPS is "
         "better. Coverage: the share of outcomes that fell inside the forecast's central 50%, "
-        "80% or 95% interval (randomised PIT, so discrete counts are handled fairly); a "
-        "well-calibrated forecast covers 50%, 80% or 95% of them. Intervals closed at sample "
+        "80%, 90% (the level the reports quote) or 95% interval (randomised PIT, so discrete "
+        "counts are handled fairly); a well-calibrated forecast covers that share of them. "
+        "Intervals closed at sample "
         "quantiles hold a count more often than their level says and are not shown."
     )
     if backtest_horizon > report_horizon:
