@@ -491,3 +491,29 @@ def test_terms_pointer_links_the_methods_appendix_terms_once() -> None:
     named = " ".join(term for term, _ in methods_text.TERMS)
     for term in ("overdispersion", "own-lag share", "CRPS", "coverage", "attributable share"):
         assert term in text and term in named, term
+
+
+def test_step_evidence_names_the_best_baseline_of_its_own_steps(small_strided_backtest) -> None:
+    """The summary's steps 1-3 are judged against the baseline best at steps 1-3 (as the
+    overview judges them), not the table's, which is best over all its steps."""
+    from analysis.evaluation import bootstrap_skill, scorecard
+
+    bt = small_strided_backtest(8, seed=3)
+    card = scorecard(bt, paired=False)
+    table = region_text.evidence_table(card, "recent_mean_3", "focus")
+    # the table's baseline (best over steps 1-6) is nb_climatology; offered only these two,
+    # steps 1-3 must be judged against the better of them
+    base = ["zero", "last_value"]
+    assert table["best baseline"].iloc[0] not in base
+    near = bt.scores[(bt.scores["group"] == "focus") & (bt.scores["step"] <= 3)]
+    best = near[near["model"].isin(base)].groupby("model")["crps"].mean().idxmin()
+    ev = region_text.step_evidence(table, bt.scores, "recent_mean_3", "focus", (1, 3),
+                                   baselines=base)  # fmt: skip
+    assert ev.baseline == best
+    assert ev.skill == pytest.approx(bootstrap_skill(near, "recent_mean_3", best)["skill"])
+    per_step = near.groupby(["model", "step"])["crps"].mean()
+    behind = [s for s in (1, 2, 3) if per_step[("recent_mean_3", s)] > per_step[(best, s)]]
+    assert list(ev.behind) == behind
+    # without the baselines: the table's baseline, as before
+    plain = region_text.step_evidence(table, bt.scores, "recent_mean_3", "focus", (1, 3))
+    assert plain.baseline == table["best baseline"].iloc[0]

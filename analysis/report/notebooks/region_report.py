@@ -48,10 +48,12 @@ whole = risk.window_forecast(shared.forecast, region_id, steps=ctx.study.horizon
 card = shared.scorecard
 group = region_text.region_group(shared.backtest, region_id)
 evidence = region_text.evidence_table(card, shared.evidence_model, group)
+baselines = [m for m in shared.backtest.models if shared.backtest.is_baseline.get(m)]
 evidence_at = {
     w.steps: region_text.step_evidence(
-        evidence, shared.backtest.scores, shared.evidence_model, group, (1, w.steps)
-    )
+        evidence, shared.backtest.scores, shared.evidence_model, group, (1, w.steps),
+        baselines=baselines,
+    )  # fmt: skip
     for w in (next_quarter, whole)
 }
 show.record(
