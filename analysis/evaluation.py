@@ -406,13 +406,20 @@ def block_bootstrap_p(
     d: np.ndarray, block: int, n_boot: int = 2000, seed: int = 0, level: float = 0.95
 ) -> tuple[float, float, float]:
     """Moving-block bootstrap of the mean differential: (low, high of the central ``level``
-    interval, two-sided p)."""
+    percentile interval, two-sided p).
+
+    The p-value inverts the same percentile interval: twice the smaller share of bootstrap
+    means on either side of 0 (counted as ``(k + 1) / (n_boot + 1)``, so never 0), so the
+    interval excludes 0 when p is below ``1 - level``, up to the bootstrap's resolution. The
+    p of the centred bootstrap distribution it replaces read 0.019 beside a 95% interval
+    touching 0 (the demo's methods appendix, 12 origins in blocks of 4).
+    """
     d = np.asarray(d, float)
     n = len(d)
     idx = moving_block_indices(n, block, n_boot, np.random.default_rng(seed))
     means = d[idx].mean(axis=1)
-    centred = means - d.mean()
-    p = float(np.mean(np.abs(centred) >= abs(d.mean())))
+    side = min(int((means <= 0).sum()), int((means >= 0).sum()))
+    p = float(min(1.0, 2 * (side + 1) / (n_boot + 1)))
     tail = (1 - level) / 2
     lo_, hi_ = np.quantile(means, [tail, 1 - tail])
     return float(lo_), float(hi_), p

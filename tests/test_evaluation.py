@@ -154,6 +154,11 @@ def test_diebold_mariano_without_lags_is_a_t_test():
     assert diebold_mariano(rng.normal(1.0, 1, 200), lag=3)[1] < 1e-6
     lo, hi, pb = block_bootstrap_p(rng.normal(1.0, 1, 100), block=5)
     assert lo > 0.5 and pb < 0.01
+    # the p-value inverts the percentile interval: it is below 0.05 where the 95% interval
+    # excludes 0 and not where it holds 0, up to the bootstrap's resolution
+    for shift in np.linspace(0.0, 0.6, 13):
+        lo, hi, pb = block_bootstrap_p(rng.normal(shift, 1, 30), block=3, seed=1)
+        assert (lo > 0 or hi < 0) == (pb < 0.05 + 1e-9) or abs(pb - 0.05) < 0.002
 
 
 def _history(R=12, T=60, seed=0):
