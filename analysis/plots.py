@@ -211,12 +211,17 @@ def monthly_counts(
     return fig
 
 
+def _no_trend_label(note: str) -> str:
+    """Legend text for a trend that was not fitted, saying "no trend" once."""
+    return note if note.startswith("no trend") else f"no trend fitted: {note}"
+
+
 def _trend_label(tr) -> str:
     """Legend text of a fitted trend: annual growth and its headline interval, or why none."""
     import math
 
     if not math.isfinite(tr.growth_pct):
-        return f"no trend fitted: {tr.note}"
+        return _no_trend_label(tr.note)
     level = int(round(100 * tr.conf_level))
     # as the growth sentence and table write it: a limit of 0.4% is "+0.4%", never "+0%"
     return (
@@ -271,7 +276,7 @@ def growth_trend(
                 label=f"{level}% band of the fitted mean",
             )  # fmt: skip
     else:
-        ax.plot([], [], " ", label=f"no trend fitted: {tr.note}")
+        ax.plot([], [], " ", label=_no_trend_label(tr.note))
     ax.set_xlabel("")
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)

@@ -677,7 +677,8 @@ def test_growth_trend_figure_draws_curve_band_and_counts():
     sparse = g.trend(np.zeros(24), pd.date_range("2021-01-01", periods=24, freq="MS"))
     fig2 = growth_trend(sparse)
     texts = [t.get_text() for t in fig2.axes[0].get_legend().get_texts()]
-    assert any("no trend fitted: only 0 period(s) with events" in t for t in texts)
+    assert any("no trend: only 0 periods with events (at least 3 needed)" in t for t in texts)
+    assert not any("no trend fitted: no trend" in t for t in texts)
     import matplotlib.pyplot as plt
 
     plt.close(fig)

@@ -517,3 +517,12 @@ def test_step_evidence_names_the_best_baseline_of_its_own_steps(small_strided_ba
     # without the baselines: the table's baseline, as before
     plain = region_text.step_evidence(table, bt.scores, "recent_mean_3", "focus", (1, 3))
     assert plain.baseline == table["best baseline"].iloc[0]
+
+
+def test_fitted_trend_windows_leave_out_comparisons_without_a_trend() -> None:
+    def result(a, b, g):
+        return SimpleNamespace(ratio=SimpleNamespace(period_a=a, period_b=b),
+                               trend=SimpleNamespace(growth_pct=g))  # fmt: skip
+
+    fitted = [result("2019", "2020", float("nan")), result("2021", "2024", 83.0)]
+    assert region_text.fitted_trend_windows(fitted) == [("2021", "2024")]

@@ -253,9 +253,11 @@ def trend(
     X = np.column_stack(cols)
     nonzero = int(np.sum(y > 0))
     if nonzero < 3:
+        periods_word = "period" if nonzero == 1 else "periods"
         return _nan_trend(
-            y, idx, seasonal, level, f"only {nonzero} period(s) with events: no trend"
-        )
+            y, idx, seasonal, level,
+            f"no trend: only {nonzero} {periods_word} with events (at least 3 needed)",
+        )  # fmt: skip
     if y.size < X.shape[1] + 3:
         return _nan_trend(
             y, idx, seasonal, level, f"only {y.size} periods for {X.shape[1]} coefficients"

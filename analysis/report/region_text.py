@@ -8,7 +8,7 @@ the overview shares, are in :mod:`analysis.report.spillover_text`.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -1017,6 +1017,23 @@ def _step_list(steps: list[int]) -> str:
         else:
             runs.append([s])
     return join_words(f"{r[0]}" if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
+
+
+def fitted_trend_windows(results: Sequence[Any]) -> list[tuple[str, str]]:
+    """The (first, last) period of each comparison whose trend was fitted: the counts caption
+    names only those (Guidimaka's caption had named a trend its legend said was not fitted).
+
+    Parameters
+    ----------
+    results : sequence of GrowthResult
+
+    Returns
+    -------
+    list of (str, str)
+    """
+    return [
+        (r.ratio.period_a, r.ratio.period_b) for r in results if np.isfinite(r.trend.growth_pct)
+    ]
 
 
 def counts_caption(region_name: str, freq: str, windows: list[tuple[str, str]]) -> str:

@@ -182,7 +182,7 @@ show.figure(
     region_text.counts_caption(
         region_name,
         panel.attrs.get("freq", "month"),
-        [(r.ratio.period_a, r.ratio.period_b) for r in fitted],
+        region_text.fitted_trend_windows(fitted),
     ),
 )
 
