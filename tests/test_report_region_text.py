@@ -208,7 +208,7 @@ def test_evidence_table_compares_with_the_groups_best_baseline() -> None:
     assert table["best baseline"].tolist() == ["last_value", "last_value"]
     assert table["CRPS skill"].tolist() == [0.5, 0.5]
     assert table["outcomes"].tolist() == [50, 50]
-    assert table["90% coverage (the intervals quoted)"].tolist() == pytest.approx([0.75, 0.95])
+    assert table["90% coverage (randomised PIT)"].tolist() == pytest.approx([0.75, 0.95])
     assert region_text.evidence_table(card, "auto", "quiet").empty
     assert region_text._step_list([2, 4, 5, 6]) == "2 and 4-6"
     assert region_text._step_list([1, 2, 3]) == "1-3"
@@ -234,7 +234,10 @@ def test_evidence_verdict_gives_the_skill_and_coverage_with_their_intervals() ->
     assert "binomial" not in verdict and "bootstrap over blocks of consecutive origins" in verdict
     assert "90% intervals" not in verdict  # no 90% coverage given: none claimed
     quoted = region_text.evidence_verdict(_evidence(coverage_90=0.79), "auto")
-    assert "Its 90% intervals, the level this report quotes, held 79%" in quoted
+    assert "At 90%, the level of the intervals this report quotes, the randomised-PIT " in quoted
+    assert "coverage is 79%." in quoted and "as printed" not in quoted
+    printed = region_text.evidence_verdict(_evidence(coverage_90=0.79, printed_90=0.86), "auto")
+    assert "coverage is 79%; the intervals as printed, closed at whole counts, held 86%" in printed
     ahead = region_text.evidence_verdict(_evidence(behind=(), below=0.3, above=0.7), "auto")
     assert "at or below the baseline's at every step" in ahead
     assert "too" not in ahead.split("held")[1].split("(Intervals")[0]
@@ -514,6 +517,8 @@ def test_step_evidence_names_the_best_baseline_of_its_own_steps(small_strided_ba
     per_step = near.groupby(["model", "step"])["crps"].mean()
     behind = [s for s in (1, 2, 3) if per_step[("recent_mean_3", s)] > per_step[(best, s)]]
     assert list(ev.behind) == behind
+    mine = near[near["model"] == "recent_mean_3"]
+    assert ev.printed_90 == pytest.approx(mine["closed_coverage_90"].mean())
     # without the baselines: the table's baseline, as before
     plain = region_text.step_evidence(table, bt.scores, "recent_mean_3", "focus", (1, 3))
     assert plain.baseline == table["best baseline"].iloc[0]

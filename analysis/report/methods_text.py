@@ -482,7 +482,7 @@ SCORE_COLUMNS = {
     "crps_skill_vs_best_baseline": "CRPS skill vs best baseline",
     "pit_coverage_50": "50% coverage (randomised PIT)",
     "pit_coverage_80": "80% coverage (randomised PIT)",
-    "pit_coverage_90": "90% coverage (randomised PIT; the reports' intervals)",
+    "pit_coverage_90": "90% coverage (randomised PIT; the reports quote 90% intervals)",
     "pit_coverage_95": "95% coverage (randomised PIT)",
     "interval_score_95": "95% interval score",
     "brier_any": "Brier P(at least 1)",

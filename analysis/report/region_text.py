@@ -619,7 +619,7 @@ def evidence_table(card: dict[str, Any], model: str, group: str) -> pd.DataFrame
     if rows.empty or overall.empty or model not in set(rows["model"]):
         return pd.DataFrame(columns=["step", "CRPS", "best baseline", "baseline CRPS",
                                      "CRPS skill", "80% coverage (randomised PIT)",
-                                     "90% coverage (the intervals quoted)",
+                                     "90% coverage (randomised PIT)",
                                      "outcomes"])  # fmt: skip
     base = str(overall.sort_values("crps").iloc[0]["model"])
     m = rows[rows["model"] == model].set_index("step")
@@ -633,7 +633,7 @@ def evidence_table(card: dict[str, Any], model: str, group: str) -> pd.DataFrame
             "CRPS skill": (1 - m["crps"] / b["crps"].reindex(m.index)).to_numpy(),
             "80% coverage (randomised PIT)": m["pit_coverage_80"].to_numpy(),
             # the level of every interval the report quotes: its own check beside the 80%
-            "90% coverage (the intervals quoted)": (
+            "90% coverage (randomised PIT)": (
                 m["pit_coverage_90"].to_numpy() if "pit_coverage_90" in m else np.nan
             ),
             "outcomes": m["n_forecasts"].astype(int).to_numpy(),
@@ -709,6 +709,10 @@ class StepEvidence:
     coverage_90 : float
         Randomised-PIT 90% coverage, the level of the intervals the reports quote (no
         interval: the verdicts read the 80% one).
+    printed_90 : float
+        The share of outcomes inside the 90% intervals as printed (closed at whole counts,
+        from the sample quantiles), which holds a count more often than the randomised PIT
+        says.
     outcomes, origins : int
     behind : tuple of int
         Steps at which the model's CRPS is above the baseline's.
@@ -737,6 +741,7 @@ class StepEvidence:
     high_over: float = float("nan")
     high_under: float = float("nan")
     coverage_90: float = float("nan")
+    printed_90: float = float("nan")
 
     @property
     def steps(self) -> str:
@@ -851,11 +856,14 @@ def step_evidence(
             behind = tuple(int(s) for s in mine.index if mine[s] > theirs.get(s, np.inf))
             skill = None  # pooled against the new baseline: the bootstrap's point value
         boot = bootstrap_skill(cut, model, base, level=level)
+        mine = cut.loc[cut["model"] == model]
+        if "closed_coverage_90" in mine and len(mine):
+            boot["printed_90"] = float(mine["closed_coverage_90"].mean())
         if skill is None:
             skill = boot["skill"]
     n = int(rows["outcomes"].sum())
     cover = rows["80% coverage (randomised PIT)"].to_numpy(float)
-    cover_90 = rows.get("90% coverage (the intervals quoted)")
+    cover_90 = rows.get("90% coverage (randomised PIT)")
     weights = rows["outcomes"] if n else None
     return StepEvidence(
         first=first,
@@ -883,6 +891,7 @@ def step_evidence(
             if cover_90 is not None and n
             else float("nan")
         ),
+        printed_90=boot.get("printed_90", float("nan")),
     )
 
 
@@ -945,8 +954,14 @@ def evidence_verdict(ev: StepEvidence | None, model: str) -> str:
     if ev.calibration:
         text += f": they have {ev.calibration.replace('too', 'been too')}"
     if np.isfinite(ev.coverage_90):
+        printed = (
+            f"; the intervals as printed, closed at whole counts, held {100 * ev.printed_90:.0f}%"
+            if np.isfinite(ev.printed_90)
+            else ""
+        )
         text += (
-            f". Its 90% intervals, the level this report quotes, held {100 * ev.coverage_90:.0f}%"
+            f". At 90%, the level of the intervals this report quotes, the randomised-PIT "
+            f"coverage is {100 * ev.coverage_90:.0f}%{printed}"
         )
     if ev.bias:
         text += (
