@@ -246,6 +246,9 @@ def test_evidence_verdict_gives_the_skill_and_coverage_with_their_intervals() ->
         _evidence(below=0.0, above=0.97), "auto"
     )
     assert region_text.evidence_verdict(None, "auto") == ""
+    quiet = region_text.evidence_verdict(_evidence(), "auto", "quiet")
+    assert "In quiet regions, where almost every outcome is 0, coverage says little" in quiet
+    assert "coverage says little" not in region_text.evidence_verdict(_evidence(), "auto", "focus")
 
 
 def test_evidence_clause_says_how_the_forecast_did_at_its_own_steps() -> None:

@@ -915,7 +915,7 @@ def coverage_words(ev: StepEvidence) -> str:
     return text
 
 
-def evidence_verdict(ev: StepEvidence | None, model: str) -> str:
+def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = None) -> str:
     """The evidence table in one sentence: pooled skill over all its steps with its interval,
     the steps where the model is behind the best baseline, and the 80% coverage with its
     interval, called too narrow (or wide) when the bootstrap says so
@@ -926,6 +926,8 @@ def evidence_verdict(ev: StepEvidence | None, model: str) -> str:
     ev : StepEvidence or None
         :func:`step_evidence` over every step of the table.
     model : str
+    group : str, optional
+        The region's group: for ``"quiet"`` the sentence adds that coverage says little there.
 
     Returns
     -------
@@ -969,6 +971,14 @@ def evidence_verdict(ev: StepEvidence | None, model: str) -> str:
             f"({100 * ev.level:.0f}% interval {100 * ev.high_low:.0f}%-"
             f"{100 * ev.high_high:.0f}%; 50% if unbiased): the forecasts have "
             f"{ev.bias.replace('too', 'been too')}"
+        )
+    if group == "quiet":
+        # a forecast of "no events" covers about 80% where nearly every outcome is 0, so the
+        # calibrated-looking number would otherwise read as evidence it is not
+        text += (
+            ". In quiet regions, where almost every outcome is 0, coverage says little: even "
+            "a forecast of no events at all covers about 80%; the Brier score of the chance of "
+            "a first event (the onset evidence) says more"
         )
     if not origins:
         return text + "."

@@ -241,7 +241,7 @@ show.markdown(
 )
 show.markdown(
     "{sentence}",
-    sentence=region_text.evidence_verdict(evidence_at[whole.steps], "the report model"),
+    sentence=region_text.evidence_verdict(evidence_at[whole.steps], "the report model", group),
 )
 show.table(evidence, float_format="{:,.3f}")
 show.figure(
