@@ -204,6 +204,19 @@ def test_onset_sentence_when_the_onset_model_drives_the_report_models_quiet_path
         "its parameter uncertainty); the onset model beat every naive rule on this study's "
         "first events by more than two standard errors."
     )
+    # a unit with no event anywhere in the panel is not "quiet for 12 periods" only
+    never = SimpleNamespace(**{**vars(onset), "units": onset.units.assign(events_to_date=0)})
+    (none,) = spillover_text.onset_unit_sentences(
+        ["MR-10"], never, risk, headline=True, established=True, from_onset=("MR-10",)
+    )
+    assert none.startswith("Guidimaka (MRT) has had no event in the study's data: P(at least")
+    once = SimpleNamespace(**{**vars(onset), "units": onset.units.assign(events_to_date=2)})
+    assert (
+        "has had no event in 12 periods"
+        in spillover_text.onset_unit_sentences(
+            ["MR-10"], once, risk, headline=True, established=True, from_onset=("MR-10",)
+        )[0]
+    )
     (open_,) = spillover_text.onset_unit_sentences(
         ["MR-10"], onset, risk, headline=True, from_onset=("MR-10",)
     )

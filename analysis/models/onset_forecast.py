@@ -41,7 +41,8 @@ class OnsetForecast:
     ----------
     units : DataFrame
         One row per unit quiet at the origin: ``region_id, region_name, country, p_onset,
-        p_onset_low, p_onset_high, mc_error`` and the feature values.
+        p_onset_low, p_onset_high, mc_error, events_to_date`` (events in the panel up to the
+        origin) and the feature values.
     active : tuple of str
         Units with an event in the quiet window (continued activity, not onset).
     fit : OnsetFit
@@ -171,6 +172,9 @@ def onset_forecast(
             "p_onset_low": pred.low,
             "p_onset_high": pred.high,
             "mc_error": pred.mc_error,
+            # a unit quiet for the window but never active in the panel is a different
+            # reading ("no event in the study's data") from one quiet for the window only
+            "events_to_date": counts[quiet_now, : t + 1].sum(axis=1).astype(int),
         }
     )
     units = pd.concat([units, features.reset_index(drop=True)], axis=1)

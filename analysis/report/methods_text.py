@@ -98,8 +98,8 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (
         ("conflictology",),
         "Conflictology",
-        "resamples the region's last 12 months. Assumes the near future looks like the recent "
-        "past; cannot extrapolate growth.",
+        "replays runs of the region's last 12 months. Assumes the near future looks like the "
+        "recent past; cannot extrapolate growth.",
     ),
     (
         ("nb_climatology",),
@@ -257,11 +257,6 @@ TERMS: tuple[tuple[str, str], ...] = (
         "block bootstrap",
         "the intervals of scores and skills: origins resampled in blocks, so forecasts of "
         "overlapping months stay together.",
-    ),
-    (
-        "Diebold-Mariano test",
-        "whether two models' mean scores differ by more than chance, allowing for forecasts of "
-        "overlapping months sharing their outcomes.",
     ),
     (
         "Benjamini-Hochberg",

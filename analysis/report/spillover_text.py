@@ -192,6 +192,15 @@ def _share_clause(row: Any, key: str, focus: str, level: float) -> str:
     )
 
 
+def _quiet_span(unit: Any, quiet: int) -> str:
+    """ "in 12 periods", or "in the study's data" for a unit without any event in the panel
+    (the real study's Tillabéri: none in 72 months, which "in 12 periods" understated)."""
+    events = unit.get("events_to_date") if hasattr(unit, "get") else None
+    if events is not None and np.isfinite(events) and int(events) == 0:
+        return "in the study's data"
+    return f"in {quiet} periods"
+
+
 def onset_unit_sentences(
     region_ids: list[str],
     onset: Any,
@@ -255,7 +264,7 @@ def onset_unit_sentences(
                     else "outside which the report model's value lies: treat it with care"
                 )
                 head = (
-                    f"{name} has had no event in {onset.quiet} periods: P(at least one event "
+                    f"{name} has had no event {_quiet_span(q, onset.quiet)}: P(at least one event "
                     f"within {onset.horizon} periods) {_pct(p_report)} in the report model"
                 )
                 trained = getattr(onset, "trained_on", None) or {}
@@ -296,13 +305,13 @@ def onset_unit_sentences(
                     )
             elif headline:
                 text = (
-                    f"{name} has had no event in {onset.quiet} periods: P(first event within "
+                    f"{name} has had no event {_quiet_span(q, onset.quiet)}: P(first event within "
                     f"{onset.horizon} periods) {_pct(q['p_onset'])} ({pct}% interval "
                     f"{_pct(q['p_onset_low'])}-{_pct(q['p_onset_high'])})"
                 )
             else:
                 text = (
-                    f"{name} has had no event in {onset.quiet} periods; the onset model's "
+                    f"{name} has had no event {_quiet_span(q, onset.quiet)}; the onset model's "
                     "probability of a first event is not headlined (see the onset evidence)"
                 )
                 trained = getattr(onset, "trained_on", None) or {}
