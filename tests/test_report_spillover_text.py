@@ -494,3 +494,11 @@ def test_silent_countries_sentence_names_targets_without_any_event() -> None:
     assert spillover_text.silent_countries_sentence(panel, ["BFA"]) == ""
     both = spillover_text.silent_countries_sentence(panel.assign(events=0), ["BFA", "NER"])
     assert both.startswith("BFA and NER have no event") and "their probabilities" in both
+    # with the paths: the country's number is a combination of small unit chances
+    risk = SimpleNamespace(regions=pd.DataFrame({
+        "region_id": ["NE-1", "NE-2", "BF-1"], "region_name": ["Tillabéri", "Diffa", "Sahel"],
+        "country": ["NER", "NER", "BFA"], "p_any": [0.0315, 0.014, 0.9],
+    }))  # fmt: skip
+    text = spillover_text.silent_countries_sentence(panel, ["BFA", "NER"], risk)
+    assert text.endswith("; NER's combines 2 units' chances of 1% to 3%, the largest in "
+                         "Tillabéri.")  # fmt: skip

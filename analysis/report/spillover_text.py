@@ -346,7 +346,9 @@ def onset_unit_sentences(
     return out
 
 
-def silent_countries_sentence(panel: pd.DataFrame, targets: Collection[str]) -> str:
+def silent_countries_sentence(
+    panel: pd.DataFrame, targets: Collection[str], risk: Any = None
+) -> str:
     """Target countries with no event of the study's selection anywhere in the panel, whose
     P(any) is therefore no extrapolation of their own history.
 
@@ -360,6 +362,10 @@ def silent_countries_sentence(panel: pd.DataFrame, targets: Collection[str]) -> 
         The study panel (``country``, ``period``, ``events``).
     targets : collection of str
         The study's spillover target countries.
+    risk : PathRisk, optional
+        The report model's paths: the sentence then says that the country's P(any) combines
+        its units' small chances, and names the largest (a reader of "NER 16%" would otherwise
+        not know that no unit is above a few percent).
 
     Returns
     -------
@@ -378,11 +384,23 @@ def silent_countries_sentence(panel: pd.DataFrame, targets: Collection[str]) -> 
         if len(silent) > 1
         else ("has", "its probability comes", "its")
     )
-    return (
+    text = (
         f"{join_words(silent)} {have} no event of this selection in the study's data ({span}): "
         f"{probability} from the rule for quiet regions (first events elsewhere), not from "
-        f"{own} own history."
+        f"{own} own history"
     )
+    if risk is None:
+        return text + "."
+    units = risk.regions[risk.regions["country"].isin(silent)]
+    parts = []
+    for country, rows in units.groupby("country", sort=False):
+        top = rows.loc[rows["p_any"].idxmax()]
+        parts.append(
+            f"{country}'s combines {len(rows)} units' chances of "
+            f"{format_probability(rows['p_any'].min())} to "
+            f"{format_probability(rows['p_any'].max())}, the largest in {top['region_name']}"
+        )
+    return text + (f"; {'; '.join(parts)}." if parts else ".")
 
 
 def attributable_sentence(

@@ -122,7 +122,9 @@ show.markdown(
     "{sentence}",
     sentence=shared.risk.sentence(ctx.study.spillover_targets, panel.attrs.get("freq", "month")),
 )
-silent = spillover_text.silent_countries_sentence(panel, ctx.study.spillover_targets)
+silent = spillover_text.silent_countries_sentence(
+    panel, ctx.study.spillover_targets, shared.risk
+)
 if silent:
     show.markdown("{sentence}", sentence=silent)
 # country-level P(any) saturates once a country has active units: the change attributable to
