@@ -127,7 +127,7 @@ def test_model_choice_names_the_report_model_and_its_gap_to_the_hindsight_best()
     assert "hindsight" in text and "spillover is not among the candidates auto chooses" in text
     # the per-origin mean is not the table's pooled gap: the sentence says how it weighs
     assert "each of the 12 origins weighs the same" in text
-    assert "skill against the best baseline (nb_climatology) is +3.9% (above 0" in text
+    assert "skill against the best baseline (nb_climatology) is +3.9%; above 0" in text
     assert "0.021 (95% block-bootstrap interval 0.000 to 0.037" in text
     # the interval's own bootstrap gives the p-value, not a second test that can disagree
     assert "bootstrap p = 0.060" in text and "0.14" not in text
@@ -225,5 +225,5 @@ def test_model_choice_gives_the_report_models_skill_its_interval(small_strided_b
     text = methods_text.model_choice_sentence(card, model, bt.scores)
     assert (
         f"is {100 * boot['skill']:+.1f}% (90% interval {100 * boot['skill_low']:+.1f}% to "
-        f"{100 * boot['skill_high']:+.1f}%) (above 0 is better)" in text
+        f"{100 * boot['skill_high']:+.1f}%); above 0 is better" in text
     )

@@ -534,3 +534,10 @@ def test_fitted_trend_windows_leave_out_comparisons_without_a_trend() -> None:
 
     fitted = [result("2019", "2020", float("nan")), result("2021", "2024", 83.0)]
     assert region_text.fitted_trend_windows(fitted) == [("2021", "2024")]
+
+
+def test_dependence_sentence_for_a_one_sided_bound() -> None:
+    row = {"period_a": "2017", "period_b": "2020", "nb_ci_low": 1.2, "nb_ci_high": np.inf,
+           "own_lag": 0.55, "headline_ci_low": 1.004, "headline_ci_high": np.inf}  # fmt: skip
+    text = region_text.dependence_sentence(pd.DataFrame([row]), "Nord")
+    assert text.endswith("is 0.55; the one-sided bound of the ratio allows for it.")

@@ -70,16 +70,23 @@ def growth_sentence(
             f"earlier one (one-sided {level}%, {allowing}; exact Poisson bound "
             f"{format_ratio(row['ci_low'])}){per}"
         )
-        if float(head_lo) < 1:
-            text += ", so a fall is not ruled out"
+        # the one-sided bound says which way the change went only when it excludes 1
+        text += (
+            ", so a fall is not ruled out"
+            if float(head_lo) < 1
+            else ", so the rise is established (one-sided)"
+        )
     elif cb == 0:
         text = (
             f"{noun} in {name} fell from {ca} in {pa} to 0 in {pb}; the rate is at most "
             f"{format_ratio(head_hi)} times the earlier one (one-sided {level}%, {allowing}; exact "
             f"Poisson bound {format_ratio(row['ci_high'])}){per}"
         )
-        if float(head_hi) > 1:
-            text += ", so a rise is not ruled out"
+        text += (
+            ", so a rise is not ruled out"
+            if float(head_hi) > 1
+            else ", so the fall is established (one-sided)"
+        )
     else:
         verb = "rose" if cb > ca else ("fell" if cb < ca else "stayed")
         move = f"from {ca} in {pa} to {cb} in {pb}" if verb != "stayed" else f"at {ca} in {pa}"

@@ -79,7 +79,8 @@ class PathRisk:
         # simulated probabilities of 0 or 1 mean "beyond what the paths resolve", not certainty
         parts = [f"{r.country} {format_probability(r.p_any)}" for r in c.itertuples()]
         se = 100 * float(c["p_any_se"].max())
-        error = "under 0.1" if se < 0.05 else f"at most {se:.1f}"
+        # rounded up: "at most" must hold for the largest (0.82 read "at most 0.8")
+        error = "under 0.1" if se < 0.05 else f"at most {np.ceil(10 * se) / 10:.1f}"
         return (
             f"Probability of at least one event in any admin-1 unit within {self.horizon} "
             f"{period}{'s' if self.horizon != 1 else ''} after {self.origin:%Y-%m}: "

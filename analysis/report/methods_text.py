@@ -408,7 +408,7 @@ def model_choice_sentence(
             skill, low, high = boot["skill"], boot["skill_low"], boot["skill_high"]
         against = (
             f" Its CRPS skill against the best baseline ({base}) is "
-            f"{format_skill(skill, low, high)} (above 0 is better)."
+            f"{format_skill(skill, low, high)}; above 0 is better."
         )
     how = (
         f"The reports' forecasts all come from {report_model}: at each forecast origin it "

@@ -176,7 +176,7 @@ def show(prov: Provenance) -> None:
     )
     if prov.study.get("attribution"):
         display.markdown("Data source: {text}", text=prov.study["attribution"])
-    display.markdown("**Data files**")
+    display.markdown("**Data files** (paths relative to the study file's folder)")
     display.table(pd.DataFrame(prov.inputs))
     if prov.set_aside:
         display.markdown("**Rows set aside, by reason**")

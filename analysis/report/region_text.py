@@ -375,6 +375,10 @@ def dependence_sentence(table: pd.DataFrame, region_name: str) -> str:
             "would give, or by chance); a negative correlation narrows nothing, so the 95% "
             "interval of the ratio is the one that treats months as independent."
         )
+    if not all(np.isfinite([lo, hi])) or min(lo, hi) <= 0:
+        # one window without events: a one-sided bound, which allows for the correlation
+        # through the same inflation; there is no two-sided width to compare
+        return text + "; the one-sided bound of the ratio allows for it."
     if all(np.isfinite([lo, hi, elo, ehi])) and min(lo, elo) > 0:
         factor = np.log(hi / lo) / np.log(ehi / elo)
         if factor < 1.05:
@@ -906,7 +910,7 @@ def skill_words(ev: StepEvidence) -> str:
 
 def coverage_words(ev: StepEvidence) -> str:
     """The 80% coverage with its interval: "67% of 118 outcomes (90% interval 56%-81%)"."""
-    text = f"{100 * ev.coverage:.0f}% of {ev.outcomes} outcomes"
+    text = f"{100 * ev.coverage:.0f}% of {ev.outcomes:,} outcomes"
     if np.isfinite(ev.coverage_low) and np.isfinite(ev.coverage_high):
         text += (
             f" ({100 * ev.level:.0f}% interval {100 * ev.coverage_low:.0f}%-"
