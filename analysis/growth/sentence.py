@@ -74,7 +74,7 @@ def growth_sentence(
         text += (
             ", so a fall is not ruled out"
             if float(head_lo) < 1
-            else ", so the rise is established (one-sided)"
+            else ", above 1, so the rate rose"
         )
     elif cb == 0:
         text = (
@@ -85,7 +85,7 @@ def growth_sentence(
         text += (
             ", so a rise is not ruled out"
             if float(head_hi) > 1
-            else ", so the fall is established (one-sided)"
+            else ", below 1, so the rate fell"
         )
     else:
         verb = "rose" if cb > ca else ("fell" if cb < ca else "stayed")
