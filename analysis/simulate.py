@@ -9,6 +9,7 @@ so every number a report estimates on the demo has a known true value, saved bes
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -354,6 +355,7 @@ def demo_forward_expected(
     scenario: DemoScenario | None = None,
     boundaries: Boundaries | None = None,
     growth: bool = True,
+    silenced: Sequence[str] = (),
 ) -> np.ndarray:
     """Exact expected counts of the demo's stated model continued past its last month.
 
@@ -368,6 +370,13 @@ def demo_forward_expected(
         Months ahead.
     scenario, boundaries, growth
         As for :func:`demo_forward_truth`.
+    silenced : sequence of str
+        Region ids whose conditional mean is 0 in every month of the horizon, so they have no
+        event there; their last simulated month still feeds the first month ahead. This is the
+        spillover model's "silenced" scenario
+        (:func:`analysis.models.spillover_scenarios.focus_scenarios`, which replaces the focus's
+        conditional mean by 0 from the first step on), so the share attributable to a region
+        can be computed the same way from the stated model.
 
     Returns
     -------
@@ -377,10 +386,17 @@ def demo_forward_expected(
     scenario = scenario or DemoScenario()
     boundaries = boundaries or load_boundaries()
     endemic, weights, lam, phi = _demo_forward_parts(demo, horizon, scenario, boundaries, growth)
+    ids = list(demo.region_ids)
+    unknown = [r for r in silenced if r not in ids]
+    if unknown:
+        raise ValueError(f"silenced regions are not in the demo: {unknown}")
+    quiet = [ids.index(r) for r in silenced]
     expected = np.zeros_like(endemic)
     prev = demo.counts[:, -1].astype(float)
     for h in range(horizon):
         prev = endemic[:, h] + lam * prev + phi * (weights @ prev)
+        # a mean of 0 draws only zeros, so the expectation that feeds the next month is 0 too
+        prev[quiet] = 0.0
         expected[:, h] = prev
     return expected
 
@@ -395,6 +411,13 @@ def scenario_from_truth(truth: dict) -> DemoScenario:
     for name in ("countries", "growth_years"):
         fields[name] = tuple(fields[name])
     return DemoScenario(**fields)
+
+
+#: Paths and seed of the stated model's continuation in :func:`demo_truth_summary`: its
+#: intervals of totals and its P(at least one event). 4,000 paths put the Monte Carlo standard
+#: error of a probability near 0.9 under half a percentage point; the seed makes the methods
+#: appendix the same on every render.
+DEMO_TRUTH_PATHS, DEMO_TRUTH_SEED = 4000, 0
 
 
 #: The parts of a truth file that must equal the regenerated demo's before its truths are used:
@@ -424,9 +447,17 @@ def demo_truth_summary(truth: dict, horizon: int, *, boundaries: Boundaries | No
         ``expected_ratio`` (ratio of the focus's expected counts in year b to year a, which
         the neighbours' events also feed), ``simulated_counts`` (the focus's simulated counts
         in years a and b), ``autoregressive`` and ``neighbourhood`` (the stated shares),
+        ``annual_growth_pct`` (the stated growth of the focus's endemic level, percent a year),
         ``horizon``, ``forward_first`` (``YYYY-MM``, the month after the last simulated one)
         and ``forward_total`` (the focus's expected total over the ``horizon`` months from
-        there, given the last simulated month).
+        there, given the last simulated month). Per unit of the demo, in the order of
+        ``forward_region_ids`` (with their country codes, ``forward_countries``):
+        ``forward_expected`` (R,), the exact expected totals over the horizon;
+        ``forward_expected_silenced`` (R,), the same with the focus silenced
+        (:func:`demo_forward_expected` with ``silenced``); and ``forward_totals``
+        (``forward_paths``, R), totals of :data:`DEMO_TRUTH_PATHS` simulated paths
+        (:func:`simulate_demo_forward`, seed :data:`DEMO_TRUTH_SEED`), for the stated model's
+        own intervals and probabilities of at least one event.
 
     Raises
     ------
@@ -446,6 +477,13 @@ def demo_truth_summary(truth: dict, horizon: int, *, boundaries: Boundaries | No
         )
     focus = demo.region_ids.index(scenario.focus)
     expected = demo_forward_expected(demo, horizon, scenario=scenario, boundaries=boundaries)
+    silenced = demo_forward_expected(
+        demo, horizon, scenario=scenario, boundaries=boundaries, silenced=[scenario.focus]
+    )
+    paths = simulate_demo_forward(
+        demo, horizon, DEMO_TRUTH_PATHS, DEMO_TRUTH_SEED, scenario=scenario, boundaries=boundaries
+    )
+    country = boundaries.regions.set_index("region_id")["country"]
     year_a, year_b = scenario.growth_years
     counts = truth["simulated_focus_counts_by_year"]
     return {
@@ -456,9 +494,16 @@ def demo_truth_summary(truth: dict, horizon: int, *, boundaries: Boundaries | No
         "simulated_counts": (int(counts[str(year_a)]), int(counts[str(year_b)])),
         "autoregressive": float(scenario.autoregressive),
         "neighbourhood": float(scenario.neighbourhood),
+        "annual_growth_pct": float(demo.truth["focus_true_annual_growth_pct"]),
         "horizon": int(horizon),
         "forward_first": f"{demo.periods[-1] + pd.DateOffset(months=1):%Y-%m}",
         "forward_total": float(expected[focus].sum()),
+        "forward_region_ids": list(demo.region_ids),
+        "forward_countries": [str(country[r]) for r in demo.region_ids],
+        "forward_expected": expected.sum(axis=1),
+        "forward_expected_silenced": silenced.sum(axis=1),
+        "forward_totals": paths.sum(axis=1).T.astype(float),
+        "forward_paths": DEMO_TRUTH_PATHS,
     }
 
 

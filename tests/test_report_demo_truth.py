@@ -5,16 +5,26 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from analysis.models.risk import WindowForecast
+from analysis.models.forecast import ForecastResult
+from analysis.models.risk import window_forecast
 from analysis.report import demo_truth
-from analysis.report.demo_truth import Estimate
+from analysis.report.demo_truth import Estimate, Stated
 
 NAN = float("nan")
 STUDIES = Path(__file__).resolve().parent.parent / "studies"
+
+#: Paths of the stated model in the truth summary below: Kayes 90..189 events; MR-1 with no
+#: event on the first 10 of 100 paths, SN-1 on the first 20 (P(any) 0.9 and 0.8).
+PATHS = 100
+_KAYES = np.arange(90.0, 190.0)
+_MR = np.where(np.arange(PATHS) < 10, 0.0, 4.0)
+_SN = np.where(np.arange(PATHS) < 20, 0.0, 5.0)
 
 #: A stated model's summary as :func:`analysis.simulate.demo_truth_summary` gives it.
 TRUTH = {
@@ -25,80 +35,227 @@ TRUTH = {
     "simulated_counts": (10, 73),
     "autoregressive": 0.25,
     "neighbourhood": 0.12,
+    "annual_growth_pct": 91.3,
     "horizon": 12,
     "forward_first": "2025-01",
     "forward_total": 140.0,
+    "forward_region_ids": ["ML-1", "MR-1", "SN-1", "ML-2"],
+    "forward_countries": ["MLI", "MRT", "SEN", "MLI"],
+    "forward_expected": np.array([140.0, 4.0, 4.0, 10.0]),
+    # Kayes silenced: MR-1 keeps 1 of its 4 expected events, SN-1 2 of 4
+    "forward_expected_silenced": np.array([0.0, 1.0, 2.0, 6.0]),
+    "forward_totals": np.column_stack([_KAYES, _MR, _SN, np.full(PATHS, 10.0)]),
+    "forward_paths": PATHS,
 }
+BORDER = ["MR-1", "SN-1"]
+NAMES = {"MR-1": "Guidimaka", "SN-1": "Tambacounda", "MRT": "Mauritania", "SEN": "Senegal"}
 
 
 def estimates(**changes: Estimate | str) -> dict[str, Estimate | str]:
-    """Estimates whose intervals all hold the stated values, with ``changes`` applied."""
+    """Estimates that recover every stated value, with ``changes`` applied."""
     found: dict[str, Estimate | str] = {
-        "growth": Estimate(7.3, 3.1, 17.0, "growth table"),
-        "own_lag": Estimate(0.27, 0.2, 0.35, "spillover fit"),
-        "neighbourhood": Estimate(0.11, 0.05, 0.2, "spillover fit"),
-        "forecast": Estimate(95.0, 50.0, 180.0, "report model"),
+        "growth": Estimate(7.3, 3.1, 17.0, "growth table", "95% headline interval"),
+        "own_lag": Estimate(0.27, 0.2, 0.35, "spillover fit", "95% Wald interval"),
+        "neighbourhood": Estimate(0.11, 0.05, 0.2, "spillover fit", "95% Wald interval"),
+        "forecast": Estimate(133.0, 50.0, 180.0, "report model", "90% predictive interval"),
+        "border_total": Estimate(8.4, 2.0, 15.0, "report model", "90% predictive interval"),
+        "border_any": Estimate(0.8, NAN, NAN, "report model"),
+        "share:MRT": Estimate(0.7, 0.5, 0.9, "what-if", "90% interval across parameter draws"),
+        "share:SEN": Estimate(0.53, 0.3, 0.7, "what-if", "90% interval across parameter draws"),
     }
     found.update(changes)
     return found
+
+
+def compare(found: dict[str, Estimate | str]) -> demo_truth.DemoComparison:
+    return demo_truth.comparison(TRUTH, found, "Kayes", border=BORDER, names=NAMES)
 
 
 def rows(result: demo_truth.DemoComparison) -> pd.DataFrame:
     return result.table.set_index("quantity")
 
 
-def test_every_stated_value_inside_its_interval_is_recovered() -> None:
-    result = demo_truth.comparison(TRUTH, estimates(), "Kayes")
+KAYES_TOTAL = "Kayes: events over the next 12 months"
+BORDER_TOTAL = "Kayes's 2 cross-border neighbours: events over the next 12 months, summed"
+BORDER_ANY = (
+    "Kayes's 2 cross-border neighbours: P(at least one event in 12 months), mean over the units"
+)
+MRT_SHARE = "Mauritania: share of its events over the next 12 months attributable to Kayes"
+
+
+def test_the_stated_values_of_the_new_rows_in_closed_form() -> None:
+    stated = demo_truth.stated_values(TRUTH, BORDER, ["MRT", "SEN"])
+    assert stated["border_total"].value == 8.0  # 4 + 4, the exact expectations
+    # the mean over paths of the share of the two units with an event: (0.9 + 0.8) / 2
+    assert stated["border_any"].value == pytest.approx(0.85)
+    assert stated["border_any"].se > 0  # simulated, so it has a Monte Carlo error
+    assert stated["share:MRT"].value == 0.75  # (4 - 1) / 4
+    assert stated["share:SEN"].value == 0.5  # (4 - 2) / 4
+    assert stated["forecast"].value == 140.0 and stated["forecast"].se == 0  # exact
+    np.testing.assert_array_equal(stated["border_total"].draws, _MR + _SN)
+    # a border unit the stated model lacks: no stated value, the row says it is not compared
+    assert "border_total" not in demo_truth.stated_values(TRUTH, ["XX-1"], [])
+
+
+def test_every_stated_value_recovered_by_its_own_rule() -> None:
+    result = compare(estimates())
     table = rows(result)
-    assert list(table["stated value inside the interval"]) == ["yes"] * 4
-    assert table.loc["Kayes: events in 2024 / 2021 (rate ratio)", "stated model"] == (
-        "6.90 (growth factor 7)"
+    assert len(table) == 8  # six quantities and one share per target country
+    verdict = table["recovered?"]
+    assert verdict["Kayes: events in 2024 / 2021 (rate ratio)"] == (
+        "yes: inside the 95% headline interval"
     )
-    assert table.loc["Kayes: events over the next 12 months", "interval"] == "50-180"
-    assert result.sentence.startswith("Recovered: the stated value lies inside")
-    assert "Not recovered" not in result.sentence
-    # a point estimate a third below the stated total is named even inside the interval:
+    assert verdict["own-lag share (last month's own events)"] == "yes: inside the 95% Wald interval"
+    assert verdict[MRT_SHARE] == "yes: inside the 90% interval across parameter draws"
+    # 133 / 140 - 1 = -5%: within the tolerance, whatever the interval
+    assert verdict[KAYES_TOTAL] == (
+        "yes: mean 5% below, within the 10% tolerance; stated value inside the 90% predictive "
+        "interval (not used)"
+    )
+    assert verdict[BORDER_TOTAL].startswith("yes: mean 5% above")  # 8.4 / 8 - 1
+    # 0.8 / 0.85 - 1 = -5.9%, and no interval to mention
+    assert verdict[BORDER_ANY] == "yes: 6% (relative) below, within the 10% tolerance"
+    stated = table["stated model"]
+    assert stated["Kayes: events in 2024 / 2021 (rate ratio)"] == "6.90 (growth factor 7)"
+    # the stated model's own 90% interval of the total: its paths' 5th and 95th of 100
+    assert stated[KAYES_TOTAL] == "140.0 (90% of its paths: 94-184)"
+    assert (stated[BORDER_ANY], stated[MRT_SHARE]) == ("85%", "75%")
+    assert table.loc[MRT_SHARE, "interval"] == "50-90%"
+    assert result.sentence.startswith("Recovered: the growth ratio (7.30 against the stated 6.90")
+    assert "Not recovered" not in result.sentence and "weak check" not in result.sentence
+    assert "Kayes's 12-month total (mean 133.0 against the stated 140.0, 5% below)" in (
+        result.sentence
+    )
+    # the rules note names each interval used, by level and kind, and the point rule
+    assert "the 95% headline interval for the growth ratio; the 95% Wald interval for" in (
+        result.rules
+    )
+    assert "Forecast rows are judged on the point" in result.rules
+    assert "within 10% of the stated expectation" in result.rules
+    assert "10% or more off is named" in result.rules
+
+
+def test_a_forecast_32_percent_low_is_not_recovered_even_inside_its_predictive_interval() -> None:
+    """The reviewer's case: 94.9 against the stated 139.8, inside 39-143."""
+    result = compare(estimates(forecast=Estimate(95.0, 50.0, 180.0, "report model",
+                                                 "90% predictive interval")))  # fmt: skip
+    verdict = rows(result).loc[KAYES_TOTAL, "recovered?"]
     # 95 / 140 - 1 = -32.1%
-    assert "the 12-month total (the estimate 95.0 is 32% below the stated 140.0)" in (
-        result.sentence
+    assert verdict == (
+        "no: mean 32% below, beyond the 10% tolerance; stated value inside the 90% predictive "
+        "interval (not used)"
     )
-    # within POINT_GAP of the stated value, the two numbers only: 7.3 / 6.9 - 1 = 5.8%
-    assert "the growth ratio (7.30 against 6.90)" in result.sentence
-    assert "10 to 73" in result.notes and "6.90-fold" in result.notes
-    assert "demo_truth.json" in result.caption and "Kayes" in result.caption
-
-
-def test_a_stated_value_outside_the_interval_is_not_recovered_and_says_which_side() -> None:
-    result = demo_truth.comparison(
-        TRUTH,
-        estimates(
-            own_lag=Estimate(0.4, 0.3, 0.5, "spillover fit"),  # stated 0.25 below it
-            forecast=Estimate(60.0, 30.0, 110.0, "report model"),  # stated 140 above it
-        ),
-        "Kayes",
-    )
-    table = rows(result)
-    position = table["stated value inside the interval"]
-    assert position["own-lag share (last month's own events)"] == "no: below the interval"
-    assert position["Kayes: events over the next 12 months"] == "no: above the interval"
-    assert "Not recovered: the own-lag share (stated 0.25, below the interval 0.30-0.50" in (
-        result.sentence
-    )
-    assert "the 12-month total (stated 140.0, above the interval 30-110 around 60.0)" in (
+    assert "Not recovered: Kayes's 12-month total (the report model's mean 95.0 is 32% below " in (
         result.sentence
     )
     recovered = result.sentence[: result.sentence.index("Not recovered")]
-    assert "own-lag" not in recovered and "12-month" not in recovered
+    assert "Kayes's 12-month total" not in recovered
+    assert "The stated value of Kayes's 12-month total lies inside the report's 90% predictive" in (
+        result.sentence
+    )
+    assert "a weak check" in result.sentence
+
+
+def test_a_forecast_within_tolerance_is_recovered_even_outside_its_predictive_interval() -> None:
+    # 150 / 140 - 1 = +7.1%: recovered, though a narrow interval 145-155 misses 140
+    result = compare(estimates(forecast=Estimate(150.0, 145.0, 155.0, "report model",
+                                                 "90% predictive interval")))  # fmt: skip
+    assert rows(result).loc[KAYES_TOTAL, "recovered?"] == (
+        "yes: mean 7% above, within the 10% tolerance; stated value below the 90% predictive "
+        "interval (not used)"
+    )
+    assert "Not recovered" not in result.sentence
+
+
+def test_the_borderland_rows_missed_say_by_how_much() -> None:
+    """The demo's borderland: the report's neighbours far below the stated model."""
+    result = compare(
+        estimates(
+            border_total=Estimate(3.2, 0.0, 9.0, "report model", "90% predictive interval"),
+            border_any=Estimate(0.51, NAN, NAN, "report model"),
+        )
+    )
+    verdict = rows(result)["recovered?"]
+    assert verdict[BORDER_TOTAL] == (  # 3.2 / 8 - 1 = -60%
+        "no: mean 60% below, beyond the 10% tolerance; stated value inside the 90% predictive "
+        "interval (not used)"
+    )
+    assert verdict[BORDER_ANY] == "no: 40% (relative) below, beyond the 10% tolerance"  # .51/.85
+    assert (
+        "the cross-border neighbours' mean P(at least one event) (the report model's 51% is "
+        in (result.sentence)
+    )
+    assert "The stated value of the cross-border neighbours' summed 12-month total lies" in (
+        result.sentence
+    )
+
+
+def test_point_check_in_closed_form() -> None:
+    stated = Stated(100.0)
+    assert demo_truth.point_check(stated, Estimate(109.0, NAN, NAN, "")).recovered
+    missed = demo_truth.point_check(stated, Estimate(68.0, 40.0, 140.0, ""))
+    assert not missed.recovered and missed.gap == pytest.approx(-0.32)
+    assert missed.tolerance == demo_truth.POINT_GAP
+    # Monte Carlo error wider than 10% widens the tolerance: draws 0 and 20 alternating,
+    # standard error sd / sqrt(100); two of them relative to the stated 10
+    draws = np.tile([0.0, 20.0], 50)
+    noisy = Estimate(11.5, NAN, NAN, "", draws=draws)
+    check = demo_truth.point_check(Stated(10.0), noisy)
+    se = np.std(draws, ddof=1) / 10
+    assert check.tolerance == pytest.approx(2 * se / 10) and check.tolerance > 0.15
+    assert check.recovered  # +15%, within two standard errors of path noise
+    # the stated value's own Monte Carlo error counts too: hypot(0, 1) * 2 / 10 = 0.2
+    assert demo_truth.point_check(Stated(10.0, se=1.0), Estimate(8.1, NAN, NAN, "")).recovered
+    assert not demo_truth.point_check(Stated(10.0, se=0.2), Estimate(8.1, NAN, NAN, "")).recovered
+    # a stated 0: no relative gap, only the Monte Carlo error
+    assert demo_truth.point_check(Stated(0.0), Estimate(0.0, NAN, NAN, "")).recovered
+    assert not demo_truth.point_check(Stated(0.0), Estimate(1.0, NAN, NAN, "")).recovered
+
+
+def test_percentiles_and_the_two_distributions_of_the_focus_total() -> None:
+    assert demo_truth.percentile(5.0, np.arange(10.0)) == 0.55  # 5 below, one equal
+    assert demo_truth.percentile(-1.0, np.arange(10.0)) == 0.0
+    # the report's paths 0..199: the stated 140.0 lies above 140 of them (70th percentile);
+    # the report's mean 99.5 lies above 10 of the stated 90..189 (10th)
+    report = Estimate(99.5, 9.0, 189.0, "report model", "90% predictive interval",
+                      draws=np.arange(200.0))  # fmt: skip
+    result = compare(estimates(forecast=report))
+    assert (
+        "Under the stated model Kayes's 12-month total has the 90% interval 94-184 (median 139); "
+        "the report model's mean, 99.5, lies at its 10th percentile, and the stated "
+        "expectation, 140.0, at the 70th percentile of the report model's paths."
+    ) in result.sentence
+
+
+def test_a_stated_value_outside_the_interval_is_not_recovered_and_says_which_side() -> None:
+    result = compare(
+        estimates(own_lag=Estimate(0.4, 0.3, 0.5, "spillover fit", "95% Wald interval"))
+    )
+    position = rows(result)["recovered?"]
+    assert position["own-lag share (last month's own events)"] == (
+        "no: below the 95% Wald interval"
+    )
+    assert (
+        "Not recovered: the own-lag share (stated 0.25, below the 95% Wald interval 0.30-0.50 "
+        "around 0.40)" in result.sentence
+    )
+    recovered = result.sentence[: result.sentence.index("Not recovered")]
+    assert "own-lag" not in recovered
+
+
+def test_an_interval_row_names_a_large_point_gap_even_when_recovered() -> None:
+    # 0.6 / 0.75 - 1 = -20%, inside 0.4-0.9
+    result = compare(estimates(**{"share:MRT": Estimate(0.6, 0.4, 0.9, "what-if", "90% x")}))
+    assert (
+        "Mauritania's share attributable to Kayes (the estimate 60% is 20% below the stated "
+        in (result.sentence)
+    )
 
 
 def test_an_estimate_without_interval_is_flagged_not_judged() -> None:
-    result = demo_truth.comparison(
-        TRUTH, estimates(neighbourhood=Estimate(0.05, NAN, NAN, "on a bound")), "Kayes"
-    )
+    result = compare(estimates(neighbourhood=Estimate(0.05, NAN, NAN, "on a bound")))
     row = rows(result).loc["neighbourhood share (neighbours' last month's events)"]
-    assert row["interval"] == "" and row["stated value inside the interval"] == (
-        "no interval to check"
-    )
+    assert row["interval"] == "" and row["recovered?"] == "no interval to check"
     assert "No interval to check the stated value against: the neighbourhood share" in (
         result.sentence
     )
@@ -107,15 +264,31 @@ def test_an_estimate_without_interval_is_flagged_not_judged() -> None:
 
 
 def test_a_quantity_that_cannot_be_compared_says_why() -> None:
-    result = demo_truth.comparison(
-        TRUTH, estimates(growth="the study does not compare 2021 with 2024"), "Kayes"
-    )
+    result = compare(estimates(growth="the study does not compare 2021 with 2024"))
     row = rows(result).loc["Kayes: events in 2024 / 2021 (rate ratio)"]
-    assert row["estimate"] == "" and row["stated value inside the interval"] == "not compared"
+    assert row["estimate"] == "" and row["recovered?"] == "not compared"
     assert row["estimate from"] == "the study does not compare 2021 with 2024"
     assert "Not compared: the growth ratio (the study does not compare 2021 with 2024)." in (
         result.sentence
     )
+
+
+def test_the_notes_give_the_trend_and_each_border_unit() -> None:
+    growth = Estimate(7.3, 3.1, 17.0, "growth table", "95% headline interval",
+                      parts={"annual_growth_pct": 82.8, "annual_growth_low": 40.0,
+                             "annual_growth_high": 142.9})  # fmt: skip
+    total = Estimate(3.0, 0.0, 9.0, "report model", "90% predictive interval",
+                     parts={"MR-1": 0.7, "SN-1": 2.3})  # fmt: skip
+    hit = Estimate(0.6, NAN, NAN, "report model", parts={"MR-1": 0.43, "SN-1": 0.77})
+    result = compare(estimates(growth=growth, border_total=total, border_any=hit))
+    assert "+83% a year (95% interval +40% to +143%)" in result.notes
+    assert "stated growth of the endemic level, +91% a year" in result.notes
+    # per unit: the report's expected events and P(any) against the stated model's
+    assert "Guidimaka 0.7 against 4.0 (43% against 90%)" in result.notes
+    assert "Tambacounda 2.3 against 4.0 (77% against 80%)" in result.notes
+    assert "10 to 73" in result.notes and "6.90-fold" in result.notes
+    assert "silenced" in result.notes  # the attributable share's definition, with share rows
+    assert "demo_truth.json" in result.caption and "Kayes" in result.caption
 
 
 def test_growth_estimate_reads_the_headline_interval_of_the_stated_years() -> None:
@@ -132,7 +305,8 @@ def test_growth_estimate_reads_the_headline_interval_of_the_stated_years() -> No
     found = demo_truth.growth_estimate(table, (2021, 2024))
     assert isinstance(found, Estimate)
     assert (found.value, found.low, found.high) == (7.3, 3.1, 17.0)
-    assert "headline 95% interval" in found.source
+    assert found.interval == "95% headline interval"
+    assert found.parts is None  # no trend columns in this table, so no trend in the notes
     assert demo_truth.growth_estimate(table, (2019, 2024)) == (
         "the study does not compare 2019 with 2024"
     )
@@ -152,10 +326,11 @@ def test_parameter_estimate_keeps_the_interval_only_where_the_fit_has_one() -> N
     )
     own = demo_truth.parameter_estimate(params, "own_lag", 0.95)
     assert isinstance(own, Estimate) and (own.value, own.low, own.high) == (0.3, 0.24, 0.37)
-    assert "95% Wald interval" in own.source
+    assert own.interval == "95% Wald interval" and "log scale" in own.source
+    assert demo_truth.parameter_estimate(params, "own_lag", 0.9).interval == "90% Wald interval"
     near = demo_truth.parameter_estimate(params, "neighbourhood", 0.95)
     assert isinstance(near, Estimate) and not near.has_interval
-    assert "on a bound" in near.source
+    assert "on a bound" in near.source and near.interval == ""
     no_phi = params[params["name"] != "phi"]
     assert demo_truth.parameter_estimate(no_phi, "neighbourhood", 0.95) == (
         "the spillover model has no phi term"
@@ -182,22 +357,118 @@ def test_parameter_rows_are_the_names_the_spillover_fit_gives() -> None:
         assert 0 < found.low <= found.value <= found.high
 
 
-def window(first: str, steps: int = 12) -> WindowForecast:
-    start = pd.Timestamp(first)
-    return WindowForecast(
-        region_id="ML-1", steps=steps, first=start, last=start + pd.DateOffset(months=steps - 1),
-        mean=95.0, low=50.0, high=180.0, p_any=1.0, level=0.9, median=90.0,
+def paths_forecast(first: str = "2025-01-01", steps: int = 12) -> ForecastResult:
+    """Report-model paths for Kayes and two neighbours: 200 paths, one event a month in Kayes
+    times the path's number (0..199) spread over the months; MR-1 an event in month 1 on even
+    paths; SN-1 two events in month 2 on paths below 50."""
+    n = 200
+    samples = np.zeros((3, steps, n), dtype=np.int64)
+    samples[0, 0] = np.arange(n)  # Kayes's total on path k is k
+    samples[1, 0] = np.arange(n) % 2 == 0
+    samples[2, min(1, steps - 1)] = np.where(np.arange(n) < 50, 2, 0)
+    periods = pd.date_range(first, periods=steps, freq="MS")
+    return ForecastResult(
+        samples=samples, region_ids=("ML-1", "MR-1", "SN-1"), periods=periods,
+        origin=periods[0] - pd.DateOffset(months=1), model="auto", seed=0,
     )  # fmt: skip
 
 
-def test_forecast_estimate_only_for_the_months_the_stated_model_was_continued_for() -> None:
-    found = demo_truth.forecast_estimate(window("2025-01-01"), "2025-01", 12)
-    assert isinstance(found, Estimate) and (found.value, found.low, found.high) == (95, 50, 180)
-    assert "90% interval of the 12-month total" in found.source
-    earlier = demo_truth.forecast_estimate(window("2024-07-01"), "2025-01", 12)
+def test_path_estimates_read_the_report_models_paths() -> None:
+    fc = paths_forecast()
+    kayes = demo_truth.path_estimate(fc, ["ML-1"], "2025-01", 12, "total")
+    assert isinstance(kayes, Estimate) and kayes.value == 99.5  # mean of 0..199
+    # the region report's numbers for one unit: risk.window_forecast's mean and 90% interval
+    window = window_forecast(fc, "ML-1", steps=12)
+    assert (kayes.value, kayes.low, kayes.high) == (window.mean, window.low, window.high)
+    assert kayes.interval == "90% predictive interval"
+    np.testing.assert_array_equal(kayes.draws, np.arange(200.0))
+    # summed over the neighbours on each path: 1 on even paths, 2 on paths below 50
+    border = demo_truth.path_estimate(fc, ["MR-1", "SN-1"], "2025-01", 12, "total")
+    assert isinstance(border, Estimate)
+    assert border.value == pytest.approx((100 * 1 + 50 * 2) / 200)
+    assert border.parts == {"MR-1": 0.5, "SN-1": 0.5}
+    # the mean of the units' P(at least one event): (0.5 + 0.25) / 2, no interval
+    hit = demo_truth.path_estimate(fc, ["MR-1", "SN-1"], "2025-01", 12, "any")
+    assert isinstance(hit, Estimate) and hit.value == pytest.approx(0.375)
+    assert not hit.has_interval and hit.parts == {"MR-1": 0.5, "SN-1": 0.25}
+    assert hit.mc_se > 0
+
+
+def test_path_estimates_only_for_the_months_the_stated_model_was_continued_for() -> None:
+    earlier = demo_truth.path_estimate(paths_forecast("2024-07-01"), ["ML-1"], "2025-01", 12,
+                                       "total")  # fmt: skip
     assert earlier == "the forecast starts in 2024-07; the stated model is continued from 2025-01"
-    shorter = demo_truth.forecast_estimate(window("2025-01-01", 6), "2025-01", 12)
+    shorter = demo_truth.path_estimate(paths_forecast(steps=6), ["ML-1"], "2025-01", 12, "total")
     assert isinstance(shorter, str) and "6 months" in shorter
+    missing = demo_truth.path_estimate(paths_forecast(), ["XX-1"], "2025-01", 12, "total")
+    assert missing == "XX-1 not in the forecast"
+
+
+def contrast(**changes) -> SimpleNamespace:
+    """The spillover model's focus scenarios as the reports hold them (the fields read)."""
+    fields = {
+        "focus": ("ML-1",),
+        "origin": pd.Timestamp("2024-12-01"),
+        "horizon": 12,
+        "level": 0.9,
+        "n_draws": 200,
+        "n_paths": 50,
+        "regions": pd.DataFrame({"region_id": TRUTH["forward_region_ids"]}),
+        "countries": pd.DataFrame(
+            {
+                "country": ["MLI", "MRT", "SEN"],
+                "expected_share": [0.5, 0.6, NAN],
+                "expected_share_low": [0.4, 0.43, NAN],
+                "expected_share_high": [0.6, 0.74, NAN],
+            }
+        ),  # fmt: skip
+    }
+    fields.update(changes)
+    return SimpleNamespace(**fields)
+
+
+def test_share_estimate_only_for_the_same_what_if_over_the_same_units() -> None:
+    found = demo_truth.share_estimate(contrast(), "MRT", TRUTH)
+    assert isinstance(found, Estimate) and (found.value, found.low, found.high) == (
+        0.6, 0.43, 0.74,
+    )  # fmt: skip
+    assert found.interval == "90% interval across parameter draws"
+    assert "200 parameter draws" in found.source
+    assert (
+        demo_truth.share_estimate(contrast(), "SEN", TRUTH) == "the reports quote no share for SEN"
+    )
+    assert "not ML-1 alone" in demo_truth.share_estimate(
+        contrast(focus=("ML-1", "ML-2")), "MRT", TRUTH
+    )
+    later = demo_truth.share_estimate(contrast(origin=pd.Timestamp("2024-09-01")), "MRT", TRUTH)
+    assert later == (
+        "the reports' what-if covers 12 months from 2024-10, the stated model 12 from 2025-01"
+    )
+    fewer = contrast(regions=pd.DataFrame({"region_id": ["ML-1", "MR-1"]}))
+    assert "units are not the stated model's" in demo_truth.share_estimate(fewer, "MRT", TRUTH)
+    assert "not computed" in demo_truth.share_estimate(None, "MRT", TRUTH)
+
+
+def test_estimates_build_every_row_from_the_reports_numbers() -> None:
+    params = pd.DataFrame(
+        {"name": ["lambda", "phi"], "estimate": [0.3, 0.1], "se": [NAN, NAN],
+         "low": [0.2, 0.05], "high": [0.4, 0.2], "at_bound": [False, False]}
+    )  # fmt: skip
+    found = demo_truth.estimates(
+        TRUTH, growth_rows=None, parameters=params, parameter_level=0.95,
+        forecast=paths_forecast(), border=["MR-1", "SN-1"], contrast=contrast(),
+        targets=["MRT", "SEN"],
+    )  # fmt: skip
+    assert set(found) == {*demo_truth.QUANTITIES, "share:MRT", "share:SEN"}
+    assert isinstance(found["forecast"], Estimate) and found["forecast"].value == 99.5
+    assert isinstance(found["border_any"], Estimate)
+    assert found["border_any"].value == pytest.approx(0.375)
+    assert isinstance(found["share:MRT"], Estimate) and isinstance(found["share:SEN"], str)
+    result = demo_truth.comparison(TRUTH, found, "Kayes", border=["MR-1", "SN-1"], names=NAMES)
+    assert len(result.table) == 8
+    assert "Senegal's share attributable to Kayes (the reports quote no share for SEN)" in (
+        result.sentence
+    )
 
 
 def test_estimates_without_the_focus_compare_only_the_shares() -> None:
@@ -206,9 +477,14 @@ def test_estimates_without_the_focus_compare_only_the_shares() -> None:
          "low": [0.2, 0.05], "high": [0.4, 0.2], "at_bound": [False, False]}
     )  # fmt: skip
     found = demo_truth.estimates(
-        TRUTH, growth_rows=None, parameters=params, parameter_level=0.95, window=None
+        TRUTH, growth_rows=None, parameters=params, parameter_level=0.95, forecast=None
     )
     assert found["growth"] == found["forecast"] == "ML-1 is not in the study"
+    assert (
+        found["border_total"]
+        == found["border_any"]
+        == ("ML-1 has no cross-border neighbour in the study's target countries")
+    )
     assert isinstance(found["own_lag"], Estimate) and isinstance(found["neighbourhood"], Estimate)
 
 

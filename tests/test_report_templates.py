@@ -125,7 +125,10 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     assert re.search(rf'<a href="#Demo[^"]*">{title}</a>', methods)  # in the contents
     demo = methods[methods.index('id="Demo') : methods.index('id="Known-limits')]
     assert "<caption>The stated model behind the demo data" in demo
-    assert demo.count("<tr>") == 5  # the header and four quantities
+    # the header, six quantities (Kayes and its cross-border neighbours) and one attributable
+    # share per spillover target country (Mauritania, Senegal)
+    assert demo.count("<tr>") == 9
+    assert "How each row is judged" in demo and "90% predictive interval" in demo
     assert "next 6 months" in demo  # the smoke study's horizon, stated model run as far
     assert "Recovered: " in demo or "Not recovered: " in demo
     assert "could not be used" not in demo and "was not found" not in demo

@@ -122,6 +122,61 @@ def test_truth_file_summary_is_the_stated_model_continued(tmp_path):
     assert demo_truth_summary(truth, 6)["forward_total"] < summary["forward_total"] / 2
 
 
+def test_silencing_a_region_zeroes_its_months_and_what_it_passes_on_from_the_second():
+    """The spillover model's silenced scenario: the region's mean is 0 in every month ahead,
+    but its last simulated month still feeds the first. So in month 1 nothing else changes;
+    in month 2 each first-order neighbour loses exactly phi * w[n, focus] * (the focus's
+    expected month 1), and units two orders away are still untouched."""
+    from analysis.geography import adjacency_order_matrix, load_boundaries
+    from analysis.simulate import demo_forward_expected
+
+    demo = simulate_demo()
+    scenario = DemoScenario()
+    ids = demo.region_ids
+    kayes = ids.index("ML-1")
+    continued = demo_forward_expected(demo, 3)
+    silenced = demo_forward_expected(demo, 3, silenced=["ML-1"])
+    assert np.all(silenced[kayes] == 0) and np.all(continued[kayes] > 0)
+    others = np.arange(len(ids)) != kayes
+    np.testing.assert_array_equal(silenced[others, 0], continued[others, 0])
+    orders = adjacency_order_matrix(ids, load_boundaries())
+    weights = first_order_weights(orders)
+    first = np.flatnonzero(orders[:, kayes] == 1)
+    loss = scenario.neighbourhood * weights[first, kayes] * continued[kayes, 0]
+    np.testing.assert_allclose(continued[first, 1] - silenced[first, 1], loss, rtol=1e-12)
+    far = np.flatnonzero(orders[:, kayes] >= 2)
+    np.testing.assert_array_equal(silenced[far, 1], continued[far, 1])
+    assert np.all(silenced[others, 2] <= continued[others, 2])
+    with pytest.raises(ValueError, match="not in the demo"):
+        demo_forward_expected(demo, 3, silenced=["XX-1"])
+
+
+def test_truth_summary_gives_every_unit_its_stated_continuation(tmp_path):
+    """Per unit: exact expectations, the focus silenced, and simulated totals whose means
+    agree with the exact expectations within Monte Carlo error."""
+    from analysis.simulate import DEMO_TRUTH_PATHS, demo_truth_summary
+
+    truth = json.loads(write_demo(tmp_path)["truth"].read_text())
+    summary = demo_truth_summary(truth, 12)
+    ids = summary["forward_region_ids"]
+    assert ids == truth["region_ids"] and len(summary["forward_countries"]) == len(ids)
+    assert summary["forward_countries"][ids.index("ML-1")] == "MLI"
+    assert summary["forward_countries"][ids.index("MR-10")] == "MRT"
+    kayes = ids.index("ML-1")
+    expected = summary["forward_expected"]
+    assert expected[kayes] == summary["forward_total"]
+    totals = summary["forward_totals"]
+    assert totals.shape == (DEMO_TRUTH_PATHS, len(ids)) == (summary["forward_paths"], len(ids))
+    se = totals.std(axis=0, ddof=1) / np.sqrt(len(totals))
+    assert np.all(np.abs(totals.mean(axis=0) - expected) < 4 * se + 1e-9)
+    silenced = summary["forward_expected_silenced"]
+    assert silenced[kayes] == 0 and np.all(silenced <= expected)
+    # growth a year of the stated factor 7 over three years: 7 ** (1 / 3) - 1
+    assert summary["annual_growth_pct"] == pytest.approx(100 * (7 ** (1 / 3) - 1))
+    # the same seed, the same paths: the appendix does not change between renders
+    np.testing.assert_array_equal(demo_truth_summary(truth, 12)["forward_totals"], totals)
+
+
 def test_truth_summary_refuses_a_file_its_scenario_does_not_regenerate(tmp_path):
     from analysis.simulate import demo_truth_summary
 
