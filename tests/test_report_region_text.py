@@ -382,7 +382,7 @@ def test_dependence_sentence_does_not_credit_width_to_a_correlation_that_added_n
                           "headline_ci_high": 8.0}])  # fmt: skip
     text = region_text.dependence_sentence(same, "Nord")
     # a negative correlation is no own-lag share: it is said to narrow nothing
-    assert "is -0.37 (below 0" in text and "a negative correlation narrows nothing" in text
+    assert "is -0.37 (below 0" in text and "not narrowed for a negative correlation" in text
     assert "times as wide" not in text
     flat = same.assign(own_lag=0.02)
     text = region_text.dependence_sentence(flat, "Nord")

@@ -500,5 +500,5 @@ def test_silent_countries_sentence_names_targets_without_any_event() -> None:
         "country": ["NER", "NER", "BFA"], "p_any": [0.0315, 0.014, 0.9],
     }))  # fmt: skip
     text = spillover_text.silent_countries_sentence(panel, ["BFA", "NER"], risk)
-    assert text.endswith("; NER's combines 2 units' chances of 1% to 3%, the largest in "
-                         "Tillabéri.")  # fmt: skip
+    assert text.endswith("; NER's probability combines 2 units' chances of 1% to 3%, the "
+                         "largest in Tillabéri.")  # fmt: skip

@@ -72,7 +72,9 @@ def growth_sentence(
         )
         # the one-sided bound says which way the change went only when it excludes 1
         text += (
-            ", so a fall is not ruled out" if float(head_lo) < 1 else ", above 1, so the rate rose"
+            ", so a fall is not ruled out"
+            if float(head_lo) < 1
+            else ", so a fall is ruled out, at that one-sided level only"
         )
     elif cb == 0:
         text = (
@@ -81,7 +83,9 @@ def growth_sentence(
             f"Poisson bound {format_ratio(row['ci_high'])}){per}"
         )
         text += (
-            ", so a rise is not ruled out" if float(head_hi) > 1 else ", below 1, so the rate fell"
+            ", so a rise is not ruled out"
+            if float(head_hi) > 1
+            else ", so a rise is ruled out, at that one-sided level only"
         )
     else:
         verb = "rose" if cb > ca else ("fell" if cb < ca else "stayed")

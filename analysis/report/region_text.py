@@ -371,9 +371,9 @@ def dependence_sentence(table: pd.DataFrame, region_name: str) -> str:
         # the residuals' lag-1 correlation can be negative by chance or by alternation; an
         # own-lag model cannot be, and the headline never narrows below independent months
         return text + (
-            " (below 0: busy months were followed by quieter ones more often than chance "
-            "would give, or by chance); a negative correlation narrows nothing, so the 95% "
-            "interval of the ratio is the one that treats months as independent."
+            " (below 0: busy months tended to be followed by quieter ones, possibly by chance); "
+            "the interval is not narrowed for a negative correlation, so the 95% interval of "
+            "the ratio is the one that treats months as independent."
         )
     if not all(np.isfinite([lo, hi])) or min(lo, hi) <= 0:
         # one window without events: a one-sided bound, which allows for the correlation

@@ -396,7 +396,7 @@ def silent_countries_sentence(
     for country, rows in units.groupby("country", sort=False):
         top = rows.loc[rows["p_any"].idxmax()]
         parts.append(
-            f"{country}'s combines {len(rows)} units' chances of "
+            f"{country}'s probability combines {len(rows)} units' chances of "
             f"{format_probability(rows['p_any'].min())} to "
             f"{format_probability(rows['p_any'].max())}, the largest in {top['region_name']}"
         )

@@ -316,9 +316,9 @@ if region_id in ctx.study.focus:
 # naive rule on this study's own first events (below), and says whether that edge is
 # established (more than two standard errors) or not; otherwise it says the onset probability
 # is not headlined. Units already active get their **expected count** (median and 90%
-# interval) from the report model's paths: for them "at least one event" is near certain and
-# says nothing. The shares attributable to the focus are the spillover model's, as defined
-# above.
+# interval) from the report model's paths, which says how much, not only whether; their
+# P(at least one event) is in the Spillover table. The shares attributable to the focus are
+# the spillover model's, as defined above.
 
 # %%
 unit_sentences = spillover_text.onset_unit_sentences(
