@@ -184,7 +184,9 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     fbest = focus.groupby("model")["crps"].mean()[[m for m in bt.models if bt.is_baseline[m]]]
     fbest = fbest.idxmin()
     fev = bootstrap_skill(focus, "recent_mean_3", fbest)
-    assert f"In the focus regions alone the skill against their best baseline ({fbest})" in text
+    n = focus.loc[focus["model"] == "recent_mean_3"].shape[0]
+    assert f"For the 2 focus regions alone ({n:,} forecasts) the skill against its best " in text
+    assert f"baseline ({fbest})" in text
     assert f"is {100 * fev['skill']:+.1f}%" in text.split("focus regions alone")[1]
     verdict = ("behind it" if fev["skill_high"] < 0 else "ahead of it" if fev["skill_low"] > 0
                else "does not tell it from that baseline")  # fmt: skip

@@ -254,7 +254,8 @@ def test_evidence_verdict_gives_the_skill_and_coverage_with_their_intervals() ->
 def test_evidence_clause_says_how_the_forecast_did_at_its_own_steps() -> None:
     behind = _evidence(last=3, skill=-0.043, skill_low=-0.095, skill_high=0.002, below=0.75)
     assert region_text.evidence_clause(behind, "focus") == (
-        "In the backtest at steps 1-3 (focus regions), its CRPS skill against the best baseline "
+        "In the backtest at steps 1-3 (focus group, 118 outcomes), its CRPS skill against the "
+        "best baseline "
         "(recent_mean_6) is -4.3% (90% interval -9.5% to +0.2%), a shortfall within its "
         "uncertainty."
     )  # "behind" only where the interval says so
@@ -262,17 +263,18 @@ def test_evidence_clause_says_how_the_forecast_did_at_its_own_steps() -> None:
     bare = _evidence(skill=-0.03, skill_low=float("nan"), skill_high=float("nan"))
     assert bare.standing == "behind" and "uncertainty" not in region_text.evidence_clause(bare, "f")
     clearly = region_text.evidence_clause(_evidence(last=3, skill=-0.06, skill_high=-0.01), "f")
-    assert clearly.startswith("In the backtest at steps 1-3 (f regions), it was behind the best")
+    assert clearly.startswith("In the backtest at steps 1-3 (f group, 118 outcomes), it was behind")
     assert "uncertainty" not in clearly
     whole = region_text.evidence_clause(_evidence(), "focus")
     assert whole == (
-        "In the backtest at steps 1-12 (focus regions), its CRPS skill against the best baseline "
+        "In the backtest at steps 1-12 (focus group, 118 outcomes), its CRPS skill against the "
+        "best baseline "
         "(recent_mean_6) is +1.1% (90% interval -4.4% to +7.2%), an edge within its "
         "uncertainty; its 80% intervals held 67% of 118 outcomes (90% interval 56%-81%), so its "
         "intervals have probably been too narrow."
     )
     won = region_text.evidence_clause(_evidence(skill_low=0.01, below=0.99), "active")
-    assert won.startswith("In the backtest at steps 1-12 (active regions), it beat the best")
+    assert won.startswith("In the backtest at steps 1-12 (active group, 118 outcomes), it beat")
     assert won.endswith("so its intervals have been too narrow.")
     assert region_text.evidence_clause(None, "focus") == ""
     assert region_text.evidence_clause(_evidence(skill=float("nan")), "focus") == ""
@@ -370,7 +372,8 @@ def test_evidence_scope_sentence_says_what_is_scored() -> None:
     periods it scored (the real Mopti report read -1.7% beside the appendix's -5.7%)."""
     text = region_text.evidence_scope_sentence(36, 3, 12)
     assert "last 36 periods (every third period)" in text and "steps 1-12" in text
-    assert "history before that origin only" in text and text.endswith("is calibrated).")
+    assert "history before that origin only" in text and "is calibrated)." in text
+    assert text.endswith("against the baseline best at those steps.")
     assert "optimistic" not in text and "full history" not in text
     assert "steps 1-6," in region_text.evidence_scope_sentence(36, 1, 6)
     assert "every period" in region_text.evidence_scope_sentence(36, 1, 6)

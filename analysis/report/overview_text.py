@@ -221,9 +221,11 @@ def _focus_clause(scores: pd.DataFrame, model: str, base: list[str]) -> str:
         verdict = ", ahead of it"
     else:
         verdict = ", which does not tell it from that baseline"
+    regions = focus["region_id"].nunique()
+    who = "focus region alone" if regions == 1 else f"{regions} focus regions alone"
     return (
-        f" In the focus regions alone the skill against their best baseline ({best}) is "
-        f"{skill}{verdict}."
+        f" For the {who} ({ev['n_forecasts']:,} forecasts) the skill against its best baseline "
+        f"({best}) is {skill}{verdict}."
     )
 
 

@@ -600,7 +600,8 @@ def evidence_scope_sentence(origins: int, stride: int, horizon: int) -> str:
         f"next at steps 1-{horizon}, for the regions of this region's group (focus, active or "
         "quiet): CRPS against the best baseline of the ladder (skill above 0 means better), "
         "and the share of outcomes inside the central 80% of the forecast (randomised PIT, so "
-        "0.80 is calibrated)."
+        "0.80 is calibrated). The table's best baseline is the best over all its steps; the "
+        "summary judges each of its sentences' steps against the baseline best at those steps."
     )
 
 
@@ -1015,7 +1016,10 @@ def evidence_clause(ev: StepEvidence | None, group: str) -> str:
     if ev is None or not np.isfinite(ev.skill):
         return ""
     where = (
-        f"In the backtest at step{'s' if ev.first != ev.last else ''} {ev.steps} ({group} regions)"
+        # the count says how thin a one-region group's evidence is (a focus of one region has
+        # a few dozen outcomes where "focus regions" suggested many)
+        f"In the backtest at step{'s' if ev.first != ev.last else ''} {ev.steps} ({group} "
+        f"group, {ev.outcomes:,} outcomes)"
     )
     lead = {
         "ahead": f"it beat the best baseline ({ev.baseline}): CRPS skill",
