@@ -361,6 +361,10 @@ def backtest_scope_sentence(
 
 
 def _number(x: float) -> str:
+    """Three decimals, or two significant digits for a non-zero value that three decimals
+    would print as 0.000 (a bound of 0.0004 read as touching 0)."""
+    if x != 0 and abs(x) < 0.0005:
+        return f"{x:.2g}"
     return f"{x:.3f}"
 
 
