@@ -87,6 +87,14 @@ def test_ranking_sentence_names_the_regions_whose_interval_says_little() -> None
     assert "fold apart" not in overview_text.ranking_sentence(
         rank.assign(ratio_low=0.9, ratio_high=50.0)
     )
+    # a ratio of 0 (no event in the later window) is said to be a one-sided bound, not a measure
+    assert "later window had no event" not in sentence
+    fell = rank.assign(
+        ratio_low=[0.0, 0.5, 2.0], ratio_high=[3.47, 40.0, 9.0], ratio=[0.0, 4.0, 5.0]
+    )
+    assert "Where the later window had no event the ratio is 0" in overview_text.ranking_sentence(
+        fell
+    )
 
 
 def test_forecast_columns_name_their_windows():

@@ -121,7 +121,18 @@ def ranking_sentence(rank: pd.DataFrame, top: int = 20) -> str:
             "end is a one-sided 95% bound, a little less strict than the low end of a two-sided "
             "95% interval (a one-sided 97.5% bound)."
         )
-    wide = _uninformative_names(rank.head(top))
+    shown_rows = rank.head(top)
+    if {"ratio", "ratio_high"} <= set(rank.columns):
+        zero = (shown_rows["ratio"].to_numpy(float) == 0) & np.isfinite(
+            shown_rows["ratio_high"].to_numpy(float)
+        )
+        if zero.any():
+            # a ratio of 0 has no lower limit to rank by: its 0 is the bound, not a measure
+            text += (
+                " Where the later window had no event the ratio is 0, its low end is 0 and its "
+                "high end is a one-sided 95% bound: how far the rate fell is not measured."
+            )
+    wide = _uninformative_names(shown_rows)
     if wide:
         text += (
             f" Where the interval's limits are more than {UNINFORMATIVE_SPAN:g}-fold apart "
