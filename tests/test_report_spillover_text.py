@@ -470,6 +470,10 @@ def test_border_summary_sentence_points_to_the_units_section() -> None:
         "Guidimaka (MRT) has had no event in 12 periods: their forecasts, the shares "
         "attributable to Kayes and the evidence for the onset probabilities are in"
     )
+    never = SimpleNamespace(**{**vars(onset), "units": onset.units.assign(events_to_date=0)})
+    assert "Guidimaka (MRT) has had no event in the study's data: their" in (
+        spillover_text.border_summary_sentence(["MR-10", "SN-KE"], never, risk)
+    )
     one = spillover_text.border_summary_sentence(["SN-KE"], onset, risk)
     assert one == "Across the border, Kédougou (SEN) is already active: its forecast is in"
     blind = spillover_text.border_summary_sentence(["MR-10", "SN-KE"], None, risk)

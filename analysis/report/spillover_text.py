@@ -496,11 +496,13 @@ def border_summary_sentence(
     """
     paths = risk.regions.set_index("region_id")
     quiet_ids = set(onset.units["region_id"]) if onset is not None else set()
-    quiet, active = [], []
+    quiet, active, never = [], [], []
     for r in region_ids:
         if r in quiet_ids:
             row = onset.units.set_index("region_id").loc[r]
-            quiet.append(f"{row['region_name']} ({row['country']})")
+            # as the unit's own sentence says it: none in the window, or none in the data
+            spans_all = _quiet_span(row, onset.quiet) == "in the study's data"
+            (never if spans_all else quiet).append(f"{row['region_name']} ({row['country']})")
         elif r in paths.index:
             active.append(f"{paths.loc[r, 'region_name']} ({paths.loc[r, 'country']})")
     if not quiet and not active:
@@ -518,7 +520,13 @@ def border_summary_sentence(
                 f"{join_words(quiet)} {'has' if len(quiet) == 1 else 'have'} had no event in "
                 f"{onset.quiet} periods"
             )
+        if never:
+            said.append(
+                f"{join_words(never)} {'has' if len(never) == 1 else 'have'} had no event in "
+                "the study's data"
+            )
         head = "Across the border, " + ", and ".join(said)
+    quiet = quiet + never
     one = len(quiet) + len(active) == 1
     what = ["its forecast" if one else "their forecasts"]
     if contrast is not None:
