@@ -206,8 +206,11 @@ def monthly_counts(
     ax.set_ylabel(f"{value} per {_period_word(panel)}")
     if title:
         ax.set_title(title, y=1.0)
-    ax.legend(fontsize=8, ncol=2, frameon=False, loc="upper left")
-    ax.set_ylim(bottom=0)
+    legend = ax.legend(fontsize=8, ncol=2, frameon=False, loc="upper left")
+    # headroom for the legend's rows, so the counts do not run through its text (the real
+    # Mopti figure's trend label sat under the series)
+    rows = -(-len(legend.get_texts()) // 2)
+    ax.set_ylim(0, ax.get_ylim()[1] * (1 + 0.09 * rows))
     return fig
 
 
