@@ -500,7 +500,8 @@ def bootstrap_skill(
         ``above_median_low``, ``above_median_high``, ``above_median_over_half`` and
         ``above_median_under_half`` (shares of bootstrap samples more than ``margin`` above /
         below 0.5), ``margin``,
-        ``n_forecasts``, ``n_origins``,
+        ``printed_90`` (the share inside the 90% intervals as printed, closed at whole
+        counts; NaN without ``closed_coverage_90``), ``n_forecasts``, ``n_origins``,
         ``block``, ``level`` (intervals and shares NaN with fewer than two origins; the skill
         NaN when the baseline's CRPS is 0).
     """
@@ -514,8 +515,13 @@ def bootstrap_skill(
         n=("crps", "size"), high=("high", "sum"),
     ).sort_index()  # fmt: skip
     margin = CALIBRATION_MARGIN if margin is None else margin
+    # the 90% intervals as the reports print them (closed at whole counts), beside the
+    # randomised-PIT coverages: a point value, read from the same forecasts
+    printed = scores.loc[scores["model"] == model].get("closed_coverage_90")
     out = {"n_forecasts": int(per["n"].sum()), "n_origins": len(per), "level": level,
-           "margin": margin}  # fmt: skip
+           "margin": margin,
+           "printed_90": float(printed.mean()) if printed is not None and len(printed)
+           else float("nan")}  # fmt: skip
     total = per[["m", "b", "cover", "n", "high"]].to_numpy(float).T
     nan = float("nan")
     out["skill"] = float(1 - total[0].sum() / total[1].sum()) if total[1].sum() > 0 else nan

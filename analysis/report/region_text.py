@@ -797,7 +797,7 @@ def _share_verdict(*sides: tuple[float, str]) -> str:
 
 _INTERVALS = ("skill_low", "skill_high", "coverage_low", "coverage_high", "coverage_below",
               "coverage_above", "above_median", "above_median_low", "above_median_high",
-              "above_median_over_half", "above_median_under_half")  # fmt: skip
+              "above_median_over_half", "above_median_under_half", "printed_90")  # fmt: skip
 
 
 def step_evidence(
@@ -861,15 +861,11 @@ def step_evidence(
             behind = tuple(int(s) for s in mine.index if mine[s] > theirs.get(s, np.inf))
             skill = None  # pooled against the new baseline: the bootstrap's point value
         boot = bootstrap_skill(cut, model, base, level=level)
-        mine = cut.loc[cut["model"] == model]
-        if "closed_coverage_90" in mine and len(mine):
-            boot["printed_90"] = float(mine["closed_coverage_90"].mean())
         if skill is None:
             skill = boot["skill"]
     n = int(rows["outcomes"].sum())
     cover = rows["80% coverage (randomised PIT)"].to_numpy(float)
     cover_90 = rows.get("90% coverage (randomised PIT)")
-    weights = rows["outcomes"] if n else None
     return StepEvidence(
         first=first,
         last=last,
@@ -892,11 +888,11 @@ def step_evidence(
         high_over=boot["above_median_over_half"],
         high_under=boot["above_median_under_half"],
         coverage_90=(
-            float(np.average(cover_90.to_numpy(float), weights=weights))
+            float(np.average(cover_90.to_numpy(float), weights=rows["outcomes"]))
             if cover_90 is not None and n
             else float("nan")
         ),
-        printed_90=boot.get("printed_90", float("nan")),
+        printed_90=boot["printed_90"],
     )
 
 
