@@ -446,6 +446,26 @@ def overlap_lag(scores: pd.DataFrame) -> int:
     return max((int(np.sum(first[i + 1 :] <= last[i])) for i in range(len(span))), default=0)
 
 
+def best_baseline(scores: pd.DataFrame, baselines: Sequence[str]) -> str | None:
+    """The baseline with the lowest mean CRPS over the forecasts in ``scores`` (a group, a
+    range of steps): the one a skill over exactly those forecasts is measured against, so the
+    overview and the region reports name the same baseline for the same forecasts.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Backtest scores cut to the forecasts wanted.
+    baselines : sequence of str
+
+    Returns
+    -------
+    str or None
+        None when no baseline is scored there.
+    """
+    crps = scores[scores["model"].isin(list(baselines))].groupby("model")["crps"].mean()
+    return str(crps.idxmin()) if not crps.empty else None
+
+
 #: How far the 80% coverage (or the share of outcomes above the forecast median) must be from
 #: 80% (50%) before the reports call the intervals too narrow or wide (the forecasts too low
 #: or high): half the 0.75-0.85 band the real-data acceptance of ``auto`` allows. A miss of a

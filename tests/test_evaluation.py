@@ -454,3 +454,13 @@ def test_surge_floor_reaches_the_backtests_scores():
                    surge_factor=2.0, surge_min_events=6)  # fmt: skip
     with pytest.raises(InputError, match="surge rules"):
         evaluation.combine_backtests(one, two)
+
+
+def test_best_baseline_is_the_lowest_mean_crps_among_the_baselines_given() -> None:
+    from analysis.evaluation import best_baseline
+
+    scores = pd.DataFrame({"model": ["a", "a", "b", "b", "m", "m"],
+                           "crps": [1.0, 3.0, 2.5, 1.0, 0.1, 0.1]})  # fmt: skip
+    assert best_baseline(scores, ["a", "b"]) == "b"  # 1.75 < 2.0; the non-baseline m ignored
+    assert best_baseline(scores, ["a"]) == "a"
+    assert best_baseline(scores, ["missing"]) is None

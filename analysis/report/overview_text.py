@@ -186,14 +186,13 @@ def near_term_evidence_sentence(bt: Any, model: str, steps: int = NEXT_STEPS) ->
     str
         Plain text; empty when the backtest has no baseline or no forecast at those steps.
     """
-    from analysis.evaluation import bootstrap_skill
+    from analysis.evaluation import best_baseline, bootstrap_skill
 
     scores = bt.scores[bt.scores["step"] <= steps]
     base = [m for m in bt.models if bt.is_baseline.get(m)]
-    if scores.empty or not base or model not in set(scores["model"]):
+    best = best_baseline(scores, base)
+    if best is None or model not in set(scores["model"]):
         return ""
-    crps = scores.groupby("model")["crps"].mean()
-    best = str(crps[base].idxmin())
     ev = bootstrap_skill(scores, model, best)
     pct = int(round(100 * ev["level"]))
     text = (
@@ -214,24 +213,23 @@ def _focus_clause(scores: pd.DataFrame, model: str, base: list[str]) -> str:
     """The focus regions' own skill at the same steps: the table ranks them first, and the
     study-wide skill, carried by many other regions, can hide that the model was behind a
     baseline there (the real study's Mopti)."""
-    from analysis.evaluation import bootstrap_skill
+    from analysis.evaluation import best_baseline, bootstrap_skill
+    from analysis.report.region_text import skill_standing
 
     if "group" not in scores.columns:
         return ""
     focus = scores[scores["group"] == "focus"]
-    if focus.empty or model not in set(focus["model"]):
+    best = best_baseline(focus, base)
+    if best is None or model not in set(focus["model"]):
         return ""
-    crps = focus.groupby("model")["crps"].mean()
-    best = str(crps[[b for b in base if b in crps.index]].idxmin())
     ev = bootstrap_skill(focus, model, best)
     low, high = ev["skill_low"], ev["skill_high"]
     skill = format_skill(ev["skill"], low, high, ev["level"])
-    if np.isfinite(high) and high < 0:
-        verdict = f", behind it: the focus's expected events are no better evidenced than {best}'s"
-    elif np.isfinite(low) and low > 0:
-        verdict = ", ahead of it"
-    else:
-        verdict = ", which does not tell it from that baseline"
+    verdict = {
+        "behind": f", behind it: the focus's expected events are no better evidenced than {best}'s",
+        "ahead": ", ahead of it",
+        "unclear": ", which does not tell it from that baseline",
+    }[skill_standing(ev["skill"], low, high)]
     regions = focus["region_id"].nunique()
     who = "focus region alone" if regions == 1 else f"{regions} focus regions alone"
     return (

@@ -767,12 +767,8 @@ class StepEvidence:
 
     @property
     def standing(self) -> str:
-        """``"ahead"`` or ``"behind"`` the best baseline where the skill's interval excludes 0,
-        ``"unclear"`` where it holds 0; by the point value alone without an interval."""
-        low, high = self.skill_low, self.skill_high
-        if not (np.isfinite(low) and np.isfinite(high)):
-            return "ahead" if self.skill >= 0 else "behind"
-        return "ahead" if low > 0 else ("behind" if high < 0 else "unclear")
+        """:func:`skill_standing` of this skill and its interval."""
+        return skill_standing(self.skill, self.skill_low, self.skill_high)
 
     @property
     def within_uncertainty(self) -> str:
@@ -781,6 +777,14 @@ class StepEvidence:
         if self.standing != "unclear":
             return ""
         return f", {'an edge' if self.skill >= 0 else 'a shortfall'} within its uncertainty"
+
+
+def skill_standing(skill: float, low: float, high: float) -> str:
+    """``"ahead"`` or ``"behind"`` the best baseline where the skill's interval excludes 0,
+    ``"unclear"`` where it holds 0; by the point value alone without an interval."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "ahead" if skill >= 0 else "behind"
+    return "ahead" if low > 0 else ("behind" if high < 0 else "unclear")
 
 
 def _share_verdict(*sides: tuple[float, str]) -> str:
@@ -839,7 +843,7 @@ def step_evidence(
     StepEvidence or None
         None when the table has no row at those steps.
     """
-    from analysis.evaluation import bootstrap_skill
+    from analysis.evaluation import best_baseline, bootstrap_skill
 
     rows = _at_steps(table, steps)
     if rows.empty:
@@ -853,9 +857,9 @@ def step_evidence(
         boot = {"n_origins": 0, **dict.fromkeys(_INTERVALS, nan)}
     else:
         cut = scores[(scores["group"] == group) & scores["step"].between(first, last)]
-        pooled = cut[cut["model"].isin(list(baselines or ()))].groupby("model")["crps"].mean()
-        if not pooled.empty and str(pooled.idxmin()) != base and model in set(cut["model"]):
-            base = str(pooled.idxmin())
+        best = best_baseline(cut, list(baselines or ()))
+        if best is not None and best != base and model in set(cut["model"]):
+            base = best
             per_step = cut.groupby(["model", "step"])["crps"].mean()
             mine, theirs = per_step.loc[model], per_step.loc[base]
             behind = tuple(int(s) for s in mine.index if mine[s] > theirs.get(s, np.inf))
