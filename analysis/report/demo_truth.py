@@ -250,6 +250,55 @@ def read_truth(study: Any) -> dict | str:
         return unreadable_sentence(path.name, str(exc) or type(exc).__name__)
 
 
+def section(ctx: Any, study: Any, quarter: str | None = None) -> DemoComparison | str:
+    """The methods appendix's demo section from the report context: the truth file read, the
+    reports' own numbers gathered (the study's growth table, the chosen spillover fit's
+    parameters, the report model's paths and the what-if contrast, all already computed and
+    cached) and compared.
+
+    Parameters
+    ----------
+    ctx : analysis.report.context.ReportContext
+        The notebook's context (``ctx.study``, ``ctx.data``).
+    study : str or Path
+        The study file, as :func:`analysis.report.context.results` takes it.
+    quarter : str, optional
+
+    Returns
+    -------
+    DemoComparison or str
+        The comparison, or the sentence saying why there is none (:func:`read_truth`).
+    """
+    from analysis.report import context
+    from analysis.report.spillover_text import cross_border_units
+
+    truth = read_truth(ctx.study)
+    if isinstance(truth, str):
+        return truth
+    focus = truth["focus"]
+    shared = context.results(study, quarter)
+    targets = list(ctx.study.spillover_targets)
+    # the units across the border that the focus's region report describes
+    border = cross_border_units(
+        focus, ctx.data.boundaries, targets, within=set(ctx.data.panel["region_id"])
+    )
+    regions = ctx.data.boundaries.regions
+    names = {r: ctx.data.region_name(r) for r in border}
+    country_names = regions.get("country_name", regions["country"])
+    names |= dict(zip(regions["country"], country_names, strict=True))
+    found = estimates(
+        truth,
+        growth_rows=context.growth(study, quarter).region(focus),
+        parameters=shared.spillover_parameters,
+        parameter_level=context.PARAMETER_LEVEL,
+        forecast=shared.forecast,
+        border=border,
+        contrast=shared.scenarios,
+        targets=targets,
+    )
+    return comparison(truth, found, ctx.data.region_name(focus), border=border, names=names)
+
+
 def estimates(
     truth: Mapping[str, Any],
     *,

@@ -7,7 +7,7 @@ quarter = ""
 
 # %%
 from analysis import as_of, evaluation, plots
-from analysis.report import context, demo_truth, methods_text, provenance, show, spillover_text
+from analysis.report import context, demo_truth, methods_text, provenance, show
 
 ctx = context.load(study)
 panel = as_of.panel_as_of(ctx.data.panel, quarter)
@@ -124,37 +124,10 @@ if demo_truth.shows_section(ctx.study):
         "parameters are saved beside them, so the estimates can be checked against known "
         "true values."
     )
-    truth = demo_truth.read_truth(ctx.study)
-    if isinstance(truth, str):  # no usable truth file: the section says why
-        show.markdown("{sentence}", sentence=truth)
+    found = demo_truth.section(ctx, study, quarter)
+    if isinstance(found, str):  # no usable truth file: the section says why
+        show.markdown("{sentence}", sentence=found)
     else:
-        focus = truth["focus"]
-        shared = context.results(study, quarter)
-        targets = list(ctx.study.spillover_targets)
-        # the units across the border that the focus's region report describes
-        border = spillover_text.cross_border_units(
-            focus, ctx.data.boundaries, targets, within=set(ctx.data.panel["region_id"])
-        )
-        regions = ctx.data.boundaries.regions
-        names = {r: ctx.data.region_name(r) for r in border}
-        country_names = regions.get("country_name", regions["country"])
-        names |= dict(zip(regions["country"], country_names, strict=True))
-        found = demo_truth.comparison(
-            truth,
-            demo_truth.estimates(
-                truth,
-                growth_rows=context.growth(study, quarter).region(focus),
-                parameters=shared.spillover_parameters,
-                parameter_level=context.PARAMETER_LEVEL,
-                forecast=shared.forecast,
-                border=border,
-                contrast=shared.scenarios,
-                targets=targets,
-            ),
-            ctx.data.region_name(focus),
-            border=border,
-            names=names,
-        )
         show.markdown("{sentence}", sentence=found.sentence)
         show.table(found.table, caption=found.caption)
         show.markdown("{rules}", rules=found.rules)
