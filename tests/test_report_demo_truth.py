@@ -532,3 +532,11 @@ def test_a_synthetic_study_finds_its_truth_or_says_it_is_missing(
     said = demo_truth.read_truth(missing)
     assert isinstance(said, str) and "could not be used" in said
     assert "does not match" in said
+
+
+def test_probability_ranges_are_written_as_the_reports_write_them() -> None:
+    # the hand-made "43->99.9%" glued a bound's sign to the dash
+    assert demo_truth._range("border_any", 0.43, 0.9999) == "43% to >99.9%"
+    assert demo_truth._range("border_any", 0.3, 0.57) == "30-57%"
+    assert demo_truth._range("forecast", 38.6, 143.2) == "39-143"
+    assert demo_truth._range("forecast", 1.0, float("nan")) == ""

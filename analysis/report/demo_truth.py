@@ -38,6 +38,7 @@ from analysis.formatting import (
     format_ratio,
     format_ratio_estimate,
     join_words,
+    probability_range,
 )
 from analysis.simulate import DEMO_TRUTH_FILE, demo_truth_summary
 
@@ -700,44 +701,30 @@ def _kind(quantity: str) -> str:
     return "share"
 
 
-def _number(quantity: str, x: float) -> str:
+def _number(quantity: str, x: float, limit: bool = False) -> str:
     """A value in its quantity's precision: ratios as the growth table, shares of the fit to 2
-    decimals, forecast totals to 1 (the region report's mean), probabilities and attributable
-    shares as percentages (as the reports quote them)."""
+    decimals, forecast totals to 1 (the region report's mean; a ``limit`` to whole events),
+    probabilities and attributable shares as percentages (as the reports quote them)."""
     if not np.isfinite(x):
         return ""
     kind = _kind(quantity)
     if kind == "ratio":
-        return format_ratio_estimate(x)
+        return format_ratio(x) if limit else format_ratio_estimate(x)
     if kind == "count":
-        return f"{x:,.1f}"
+        return f"{x:,.0f}" if limit else f"{x:,.1f}"
     if kind == "probability":
         return format_probability(x)
     return f"{x:.2f}"
 
 
-def _limit(quantity: str, x: float) -> str:
-    if not np.isfinite(x):
-        return ""
-    kind = _kind(quantity)
-    if kind == "ratio":
-        return format_ratio(x)
-    if kind == "count":
-        return f"{x:,.0f}"
-    if kind == "probability":
-        return format_probability(x).rstrip("%")
-    return f"{x:.2f}"
-
-
 def _range(quantity: str, low: float, high: float) -> str:
+    """An interval in its quantity's precision; probabilities as the reports write them
+    (``43% to >99.9%``, not ``43->99.9%``)."""
     if not (np.isfinite(low) and np.isfinite(high)):
         return ""
-    unit = "%" if _kind(quantity) == "probability" else ""
-    return f"{_limit(quantity, low)}-{_limit(quantity, high)}{unit}"
-
-
-def _interval(quantity: str, est: Estimate) -> str:
-    return _range(quantity, est.low, est.high) if est.has_interval else ""
+    if _kind(quantity) == "probability":
+        return probability_range(low, high)
+    return f"{_number(quantity, low, limit=True)}-{_number(quantity, high, limit=True)}"
 
 
 def _pct(gap: float) -> str:
@@ -910,15 +897,15 @@ def comparison(
             else:
                 verdict = f"no: {where} the {est.interval}"
                 missed.append(
-                    f"{short} (stated {st}, {where} the {est.interval} {_interval(q, est)} "
-                    f"around {ev})"
+                    f"{short} (stated {st}, {where} the {est.interval} "
+                    f"{_range(q, est.low, est.high)} around {ev})"
                 )
         rows.append(
             {
                 "quantity": full,
                 "stated model": _stated_cell(q, s, truth),
                 "estimate": ev,
-                "interval": _interval(q, est),
+                "interval": _range(q, est.low, est.high),
                 "recovered?": verdict,
                 "estimate from": est.source,
             }
@@ -985,7 +972,8 @@ def _spread_sentence(
     return (
         f"Under the stated model {region_name}'s {truth['horizon']}-month total has the "
         f"{100 * PREDICTIVE_LEVEL:.0f}% interval {_range(q, low, high)} (median "
-        f"{_limit(q, med)}); the report model's mean, {_number(q, est.value)}, lies at its "
+        f"{_number(q, med, limit=True)}); the report model's mean, {_number(q, est.value)}, "
+        "lies at its "
         f"{_ordinal(percentile(est.value, stated.draws))} percentile, and the stated "
         f"expectation, {_number(q, stated.value)}, at the "
         f"{_ordinal(percentile(stated.value, est.draws))} percentile of the report model's paths."
