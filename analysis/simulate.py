@@ -422,7 +422,10 @@ DEMO_TRUTH_PATHS, DEMO_TRUTH_SEED = 4000, 0
 
 #: The parts of a truth file that must equal the regenerated demo's before its truths are used:
 #: the scenario, the simulated units and months, and the focus's simulated counts.
-_TRUTH_CHECKED = ("scenario", "region_ids", "periods", "simulated_focus_counts_by_year")
+# every value the demo section reads from the file, so an edited file cannot change a row
+_TRUTH_CHECKED = (
+    "scenario", "region_ids", "periods", "simulated_focus_counts_by_year", "focus_true_rate_ratio",
+)  # fmt: skip
 
 
 def demo_truth_summary(truth: dict, horizon: int, *, boundaries: Boundaries | None = None) -> dict:
@@ -476,21 +479,23 @@ def demo_truth_summary(truth: dict, horizon: int, *, boundaries: Boundaries | No
             f"({', '.join(differs)})"
         )
     focus = demo.region_ids.index(scenario.focus)
-    expected = demo_forward_expected(demo, horizon, scenario=scenario, boundaries=boundaries)
+    forward = demo_forward_truth(
+        demo, horizon, scenario=scenario, boundaries=boundaries, n_paths=DEMO_TRUTH_PATHS,
+        seed=DEMO_TRUTH_SEED,
+    )  # fmt: skip
+    expected = forward["expected"]
     silenced = demo_forward_expected(
         demo, horizon, scenario=scenario, boundaries=boundaries, silenced=[scenario.focus]
     )
-    paths = simulate_demo_forward(
-        demo, horizon, DEMO_TRUTH_PATHS, DEMO_TRUTH_SEED, scenario=scenario, boundaries=boundaries
-    )
     country = boundaries.regions.set_index("region_id")["country"]
     year_a, year_b = scenario.growth_years
-    counts = truth["simulated_focus_counts_by_year"]
+    # the regenerated demo's values (the file's were checked equal to them above)
+    counts = regenerated["simulated_focus_counts_by_year"]
     return {
         "focus": scenario.focus,
         "growth_years": (year_a, year_b),
         "growth_factor": float(scenario.growth_factor),
-        "expected_ratio": float(truth["focus_true_rate_ratio"]),
+        "expected_ratio": float(regenerated["focus_true_rate_ratio"]),
         "simulated_counts": (int(counts[str(year_a)]), int(counts[str(year_b)])),
         "autoregressive": float(scenario.autoregressive),
         "neighbourhood": float(scenario.neighbourhood),
@@ -502,7 +507,7 @@ def demo_truth_summary(truth: dict, horizon: int, *, boundaries: Boundaries | No
         "forward_countries": [str(country[r]) for r in demo.region_ids],
         "forward_expected": expected.sum(axis=1),
         "forward_expected_silenced": silenced.sum(axis=1),
-        "forward_totals": paths.sum(axis=1).T.astype(float),
+        "forward_totals": forward["totals"],
         "forward_paths": DEMO_TRUTH_PATHS,
     }
 

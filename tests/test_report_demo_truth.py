@@ -532,6 +532,12 @@ def test_a_synthetic_study_finds_its_truth_or_says_it_is_missing(
     said = demo_truth.read_truth(missing)
     assert isinstance(said, str) and "could not be used" in said
     assert "does not match" in said
+    # the stated growth ratio is checked too: an edited one would have changed the growth row
+    ratio = json.loads((demo_dir / "demo_truth.json").read_text())
+    ratio["focus_true_rate_ratio"] *= 2
+    (lone / "demo_truth.json").write_text(json.dumps(ratio))
+    said = demo_truth.read_truth(missing)
+    assert isinstance(said, str) and "focus_true_rate_ratio" in said
 
 
 def test_probability_ranges_are_written_as_the_reports_write_them() -> None:
