@@ -132,4 +132,5 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     assert "next 6 months" in demo  # the smoke study's horizon, stated model run as far
     assert "Recovered: " in demo or "Not recovered: " in demo
     assert "could not be used" not in demo and "was not found" not in demo
+    assert "not compared" not in demo  # the wiring gave every row its estimate
     assert title not in region and title not in overview

@@ -40,6 +40,7 @@ from analysis.formatting import (
     join_words,
     probability_range,
 )
+from analysis.report.context import INTERVAL_LEVEL
 from analysis.simulate import DEMO_TRUTH_FILE, demo_truth_summary
 
 SECTION_TITLE = "Demo: the stated model against the estimates"
@@ -58,9 +59,8 @@ POINT_GAP = 0.10
 #: the demo's rows, so :data:`POINT_GAP` decides.
 MC_ERRORS = 2.0
 
-#: Level of the predictive intervals of forecast totals: the region report's
-#: (:func:`analysis.models.risk.window_forecast`'s default).
-PREDICTIVE_LEVEL = 0.9
+#: Level of the predictive intervals of forecast totals: the reports' one interval level.
+PREDICTIVE_LEVEL = INTERVAL_LEVEL
 
 #: The quantities compared, in table order; the attributable shares follow, one per target
 #: country, keyed :data:`SHARE_PREFIX` + country code.
