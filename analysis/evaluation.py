@@ -485,7 +485,7 @@ def bootstrap_skill(
     margin: float | None = None,
 ) -> dict[str, float]:
     """Pooled CRPS skill of ``model`` against ``baseline`` and ``model``'s randomised-PIT 80%
-    coverage, with percentile intervals from a paired moving-block bootstrap over origins.
+    and 90% coverage, with percentile intervals from a paired moving-block bootstrap over origins.
 
     The skill is ``1 - mean CRPS(model) / mean CRPS(baseline)`` over every forecast in
     ``scores``, as in :func:`scorecard` (so the same number as its pooled rows). Each
@@ -521,18 +521,27 @@ def bootstrap_skill(
         ``above_median_under_half`` (shares of bootstrap samples more than ``margin`` above /
         below 0.5), ``margin``,
         ``printed_90`` (the share inside the 90% intervals as printed, closed at whole
-        counts; NaN without ``closed_coverage_90``), ``n_forecasts``, ``n_origins``,
+        counts; NaN without ``closed_coverage_90``), ``coverage_90`` (randomised-PIT 90%
+        coverage, the level the reports quote) with ``coverage_90_low``,
+        ``coverage_90_high``, ``coverage_90_below`` and ``coverage_90_above`` (shares of
+        bootstrap samples more than ``margin`` below / above 0.9; all NaN without
+        ``pit_coverage_90``), ``n_forecasts``, ``n_origins``,
         ``block``, ``level`` (intervals and shares NaN with fewer than two origins; the skill
         NaN when the baseline's CRPS is 0).
     """
     keys = ["origin", "region_id", "step"]
     cols = [*keys, "period", "crps", "pit_coverage_80", "pit_above_median"]
+    # the 90% coverage (the level the reports quote) where the scores have it
+    has_90 = "pit_coverage_90" in scores.columns
+    cols += ["pit_coverage_90"] if has_90 else []
     m = scores.loc[scores["model"] == model, cols].rename(columns={"pit_above_median": "high"})
+    if not has_90:
+        m["pit_coverage_90"] = np.nan
     b = scores.loc[scores["model"] == baseline, [*keys, "crps"]]
     both = m.merge(b, on=keys, suffixes=("", "_base"), validate="one_to_one")
     per = both.groupby("origin").agg(
         m=("crps", "sum"), b=("crps_base", "sum"), cover=("pit_coverage_80", "sum"),
-        n=("crps", "size"), high=("high", "sum"),
+        n=("crps", "size"), high=("high", "sum"), cover_90=("pit_coverage_90", "sum"),
     ).sort_index()  # fmt: skip
     margin = CALIBRATION_MARGIN if margin is None else margin
     # the 90% intervals as the reports print them (closed at whole counts), beside the
@@ -542,20 +551,25 @@ def bootstrap_skill(
            "margin": margin,
            "printed_90": float(printed.mean()) if printed is not None and len(printed)
            else float("nan")}  # fmt: skip
-    total = per[["m", "b", "cover", "n", "high"]].to_numpy(float).T
+    total = per[["m", "b", "cover", "n", "high", "cover_90"]].to_numpy(float).T
+    if not has_90:
+        total[5] = np.nan
     nan = float("nan")
     out["skill"] = float(1 - total[0].sum() / total[1].sum()) if total[1].sum() > 0 else nan
     out["coverage"] = float(total[2].sum() / total[3].sum()) if total[3].sum() else nan
     out["above_median"] = float(total[4].sum() / total[3].sum()) if total[3].sum() else nan
+    out["coverage_90"] = float(total[5].sum() / total[3].sum()) if total[3].sum() else nan
     out["block"] = overlap_lag(both) + 1 if len(per) else 1
     n = len(per)
     if n < 2:
         return {**out, "skill_low": nan, "skill_high": nan, "coverage_low": nan,
                 "coverage_high": nan, "coverage_below": nan, "coverage_above": nan,
                 "above_median_low": nan, "above_median_high": nan,
-                "above_median_over_half": nan, "above_median_under_half": nan}  # fmt: skip
+                "above_median_over_half": nan, "above_median_under_half": nan,
+                "coverage_90_low": nan, "coverage_90_high": nan, "coverage_90_below": nan,
+                "coverage_90_above": nan}  # fmt: skip
     idx = moving_block_indices(n, out["block"], n_boot, np.random.default_rng(seed))
-    m_s, b_s, c_s, n_s, h_s = (row[idx].sum(axis=1) for row in total)
+    m_s, b_s, c_s, n_s, h_s, c90_s = (row[idx].sum(axis=1) for row in total)
     tail = (1 - level) / 2
     with np.errstate(divide="ignore", invalid="ignore"):
         skill = np.where(b_s > 0, 1 - m_s / b_s, np.nan)
@@ -565,7 +579,16 @@ def bootstrap_skill(
     c_lo, c_hi = np.quantile(cover, [tail, 1 - tail])
     high = h_s / n_s
     h_lo, h_hi = np.quantile(high, [tail, 1 - tail])
-    return {**out, "skill_low": float(lo), "skill_high": float(hi),
+    cover_90 = c90_s / n_s
+    if has_90:
+        c90_lo, c90_hi = np.quantile(cover_90, [tail, 1 - tail])
+        c90_below = float((cover_90 < 0.9 - margin).mean())
+        c90_above = float((cover_90 > 0.9 + margin).mean())
+    else:
+        c90_lo = c90_hi = c90_below = c90_above = nan
+    return {**out, "coverage_90_low": float(c90_lo), "coverage_90_high": float(c90_hi),
+            "coverage_90_below": c90_below, "coverage_90_above": c90_above,
+            "skill_low": float(lo), "skill_high": float(hi),
             "coverage_low": float(c_lo), "coverage_high": float(c_hi),
             "coverage_below": float((cover < 0.8 - margin).mean()),
             "coverage_above": float((cover > 0.8 + margin).mean()),

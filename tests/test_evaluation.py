@@ -348,6 +348,16 @@ def test_bootstrap_skill_coverage_shares_say_which_side_of_80_percent():
     assert strict["coverage_below"] == 1.0 and strict["above_median_over_half"] == 1.0
     one = _m_against_b(both[both["origin"] == origins[0]])
     assert one["n_origins"] == 1 and np.isnan(one["skill_low"]) and one["skill"] == 0.5
+    # no 90% coverage in the scores: none is claimed
+    assert np.isnan(boot["coverage_90"]) and np.isnan(boot["coverage_90_low"])
+    # the 90% coverage (the level the reports quote) gets its own interval and shares: 0.8
+    # everywhere is 10 points short of 0.9, 0.91 is within the margin
+    short = _m_against_b(both.assign(pit_coverage_90=0.8))
+    assert short["coverage_90"] == pytest.approx(0.8) and short["coverage_90_below"] == 1.0
+    assert short["coverage_90_low"] == pytest.approx(0.8) == short["coverage_90_high"]
+    fine = _m_against_b(both.assign(pit_coverage_90=[0.95, 0.87] * 20))
+    assert fine["coverage_90"] == pytest.approx(0.91)
+    assert fine["coverage_90_below"] == fine["coverage_90_above"] == 0.0
 
 
 def _m_against_b(scores: pd.DataFrame) -> dict:

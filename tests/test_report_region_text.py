@@ -205,7 +205,7 @@ def test_evidence_table_compares_with_the_groups_best_baseline() -> None:
         ],
     }  # fmt: skip
     table = region_text.evidence_table(card, "auto", "focus")
-    assert table["best baseline"].tolist() == ["last_value", "last_value"]
+    assert table[region_text.BASELINE_COLUMN].tolist() == ["last_value", "last_value"]
     assert table["CRPS skill"].tolist() == [0.5, 0.5]
     assert table["outcomes"].tolist() == [50, 50]
     assert table["90% coverage (randomised PIT)"].tolist() == pytest.approx([0.75, 0.95])
@@ -226,10 +226,10 @@ def test_evidence_verdict_gives_the_skill_and_coverage_with_their_intervals() ->
     verdict = region_text.evidence_verdict(_evidence(), "the report model")
     assert verdict.startswith(
         "Over steps 1-12 (12 origins), the report model's CRPS is 1.1% below the best "
-        "baseline's (recent_mean_6): a CRPS skill of +1.1% (90% interval -4.4% to +7.2%), an "
-        "edge within its uncertainty; its CRPS is above the baseline's at steps 2-3, 8 and 11 "
-        "(each step's point value). Its 80% intervals held 67% of 118 outcomes (90% interval "
-        "56%-81%): they have probably been too narrow."
+        "baseline's (recent_mean_6): a CRPS skill of +1.1% (90% interval -4.4% to +7.2%), not "
+        "distinguishable from that baseline; its CRPS is above the baseline's at steps 2-3, 8 "
+        "and 11 (each step's point value). Its 80% intervals held 67% of 118 outcomes (90% "
+        "interval 56%-81%): they have probably been too narrow."
     )
     assert "binomial" not in verdict and "bootstrap over blocks of consecutive origins" in verdict
     assert "90% intervals" not in verdict  # no 90% coverage given: none claimed
@@ -238,6 +238,17 @@ def test_evidence_verdict_gives_the_skill_and_coverage_with_their_intervals() ->
     assert "coverage is 79%." in quoted and "as printed" not in quoted
     printed = region_text.evidence_verdict(_evidence(coverage_90=0.79, printed_90=0.86), "auto")
     assert "coverage is 79%; the intervals as printed, closed at whole counts, held 86%" in printed
+    # with its bootstrap interval and, where the bootstrap says so, a verdict of its own
+    narrow = region_text.evidence_verdict(
+        _evidence(coverage_90=0.79, coverage_90_low=0.72, coverage_90_high=0.85, below_90=0.97),
+        "auto",
+    )
+    assert "coverage is 79% (90% interval 72%-85%), so they have been too narrow." in narrow
+    unsure = region_text.evidence_verdict(
+        _evidence(coverage_90=0.88, coverage_90_low=0.8, coverage_90_high=0.95, below_90=0.4),
+        "auto",
+    )
+    assert "coverage is 88% (90% interval 80%-95%)." in unsure
     ahead = region_text.evidence_verdict(_evidence(behind=(), below=0.3, above=0.7), "auto")
     assert "at or below the baseline's at every step" in ahead
     assert "too" not in ahead.split("held")[1].split("(Intervals")[0]
@@ -256,22 +267,24 @@ def test_evidence_clause_says_how_the_forecast_did_at_its_own_steps() -> None:
     assert region_text.evidence_clause(behind, "focus") == (
         "In the backtest at steps 1-3 (focus group, 118 outcomes), its CRPS skill against the "
         "best baseline "
-        "(recent_mean_6) is -4.3% (90% interval -9.5% to +0.2%), a shortfall within its "
-        "uncertainty."
+        "(recent_mean_6) is -4.3% (90% interval -9.5% to +0.2%), not distinguishable "
+        "from that baseline."
     )  # "behind" only where the interval says so
     # no interval (no per-forecast scores): no claim about an uncertainty it cannot show
     bare = _evidence(skill=-0.03, skill_low=float("nan"), skill_high=float("nan"))
-    assert bare.standing == "behind" and "uncertainty" not in region_text.evidence_clause(bare, "f")
+    assert bare.standing == "behind" and "distinguishable" not in region_text.evidence_clause(
+        bare, "f"
+    )
     clearly = region_text.evidence_clause(_evidence(last=3, skill=-0.06, skill_high=-0.01), "f")
     assert clearly.startswith("In the backtest at steps 1-3 (f group, 118 outcomes), it was behind")
-    assert "uncertainty" not in clearly
+    assert "distinguishable" not in clearly
     whole = region_text.evidence_clause(_evidence(), "focus")
     assert whole == (
         "In the backtest at steps 1-12 (focus group, 118 outcomes), its CRPS skill against the "
         "best baseline "
-        "(recent_mean_6) is +1.1% (90% interval -4.4% to +7.2%), an edge within its "
-        "uncertainty; its 80% intervals held 67% of 118 outcomes (90% interval 56%-81%), so its "
-        "intervals have probably been too narrow."
+        "(recent_mean_6) is +1.1% (90% interval -4.4% to +7.2%), not distinguishable "
+        "from that baseline; its 80% intervals held 67% of 118 outcomes (90% interval "
+        "56%-81%), so its intervals have probably been too narrow."
     )
     won = region_text.evidence_clause(_evidence(skill_low=0.01, below=0.99), "active")
     assert won.startswith("In the backtest at steps 1-12 (active group, 118 outcomes), it beat")
@@ -313,7 +326,7 @@ def test_step_evidence_pools_the_backtest_as_its_scorecard_does(small_strided_ba
     card = scorecard(bt, paired=False)
     table = region_text.evidence_table(card, "recent_mean_3", "focus")
     assert table["outcomes"].nunique() > 1  # the late steps of the last origins are unscored
-    base = table["best baseline"].iloc[0]
+    base = table[region_text.BASELINE_COLUMN].iloc[0]
     pooled = next(
         r["crps_skill_vs"][base] for r in card["by_group"]
         if r["group"] == "focus" and r["model"] == "recent_mean_3"
@@ -513,7 +526,7 @@ def test_step_evidence_names_the_best_baseline_of_its_own_steps(small_strided_ba
     # the table's baseline (best over steps 1-6) is nb_climatology; offered only these two,
     # steps 1-3 must be judged against the better of them
     base = ["zero", "last_value"]
-    assert table["best baseline"].iloc[0] not in base
+    assert table[region_text.BASELINE_COLUMN].iloc[0] not in base
     near = bt.scores[(bt.scores["group"] == "focus") & (bt.scores["step"] <= 3)]
     best = near[near["model"].isin(base)].groupby("model")["crps"].mean().idxmin()
     ev = region_text.step_evidence(table, bt.scores, "recent_mean_3", "focus", (1, 3),
@@ -527,7 +540,7 @@ def test_step_evidence_names_the_best_baseline_of_its_own_steps(small_strided_ba
     assert ev.printed_90 == pytest.approx(mine["closed_coverage_90"].mean())
     # without the baselines: the table's baseline, as before
     plain = region_text.step_evidence(table, bt.scores, "recent_mean_3", "focus", (1, 3))
-    assert plain.baseline == table["best baseline"].iloc[0]
+    assert plain.baseline == table[region_text.BASELINE_COLUMN].iloc[0]
 
 
 def test_fitted_trend_windows_leave_out_comparisons_without_a_trend() -> None:

@@ -44,13 +44,14 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "the other active regions, and for each quarter of the year ahead on its own, "
         "preferring the simpler when the difference is within two Monte Carlo standard errors; "
         "its spread is calibrated on the same inner forecasts. Regions with no event in the "
-        "study's quiet window (the focus too) have an event within the horizon in the share of "
-        "paths the onset model gives, fitted on every unit of the countries the data files "
-        "cover, each such path the observed continuation of a real first event; where the "
-        "onset model cannot be fitted, regions other than the focus with no event in the last "
-        "12 periods are forecast half by that choice and half by the reference class: the next "
-        "periods of every region that was as quiet at one of the 36 latest origins whose "
-        "outcomes are known, beside an active neighbour or not as the region is now. The "
+        "study's quiet window (its last `onset_quiet_periods` periods, a year unless the study "
+        "sets it; the focus too) have an event within the horizon in the share of paths the "
+        "onset model gives, fitted on every unit of the countries the data files cover, each "
+        "such path the observed continuation of a real first event; where the onset model "
+        "cannot be fitted, regions other than the focus with no event in the last 12 periods "
+        "are forecast half by that choice and half by the reference class: the next periods of "
+        "every region that was as quiet at one of the 36 latest origins whose outcomes are "
+        "known, beside an active neighbour or not as the region is now. The "
         "choice and its evidence are in the JSON of `conflict-trends forecast --json`.",
     ),
     (
@@ -120,8 +121,11 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
 #: the shares attributable to the focus.
 KNOWN_LIMITS: tuple[str, ...] = (
     "Counts depend on what the source records; reporting changes look like violence changes.",
-    "Forecasts assume the recent dynamics continue; they do not anticipate shocks.",
-    "Every count and probability the reports show comes from one model, `auto`. For regions "
+    "Forecasts follow each region's recent level; a fitted trend is continued only damped "
+    "(its effect shrinks by a factor 0.7 a month), so growth that goes on is under-forecast "
+    "at long horizons, and shocks are not anticipated.",
+    "Every expected count the reports show comes from one model, `auto` (quiet regions' "
+    "chance of a first event from the onset model, as `auto` above says). For regions "
     "with recent events its candidates forecast each region from its own past (its level, "
     "recent mean and last year's months; some settings are pooled over regions) with no term "
     "for neighbours' events: fighting next door does not raise a forecast, so violence moving "
@@ -349,8 +353,10 @@ def backtest_scope_sentence(
         "better. Coverage: the share of outcomes that fell inside the forecast's central 50%, "
         "80%, 90% (the level the reports quote) or 95% interval (randomised PIT, so discrete "
         "counts are handled fairly); a well-calibrated forecast covers that share of them. "
-        "Intervals closed at sample "
-        "quantiles hold a count more often than their level says and are not shown."
+        "An interval closed at whole "
+        "counts, as the reports print it, also holds an outcome on its edge, so it holds more "
+        "outcomes than the randomised coverage says; the region reports give both at the "
+        "level they quote, and these tables the randomised one."
     )
     if backtest_horizon > report_horizon:
         text += (

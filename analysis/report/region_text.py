@@ -610,6 +610,11 @@ def _ordinal(n: int) -> str:
     return words.get(n, f"{n}th")
 
 
+#: The evidence table's baseline column: one baseline for every row, the best over all of
+#: the table's steps (a step's own best can differ; the summary sentences use each one's).
+BASELINE_COLUMN = "baseline (best over all steps)"
+
+
 def evidence_table(card: dict[str, Any], model: str, group: str) -> pd.DataFrame:
     """Per forecast step, for one group of regions: the model's CRPS, the best baseline's
     (chosen over all steps of the group), the skill and the randomised-PIT 80% and 90%
@@ -622,7 +627,7 @@ def evidence_table(card: dict[str, Any], model: str, group: str) -> pd.DataFrame
     overall = pd.DataFrame(card["by_group"])
     overall = overall[(overall["group"] == group) & overall["is_baseline"]]
     if rows.empty or overall.empty or model not in set(rows["model"]):
-        return pd.DataFrame(columns=["step", "CRPS", "best baseline", "baseline CRPS",
+        return pd.DataFrame(columns=["step", "CRPS", BASELINE_COLUMN, "baseline CRPS",
                                      "CRPS skill", "80% coverage (randomised PIT)",
                                      "90% coverage (randomised PIT)",
                                      "outcomes"])  # fmt: skip
@@ -633,7 +638,7 @@ def evidence_table(card: dict[str, Any], model: str, group: str) -> pd.DataFrame
         {
             "step": m.index.astype(int),
             "CRPS": m["crps"].to_numpy(),
-            "best baseline": base,
+            BASELINE_COLUMN: base,
             "baseline CRPS": b["crps"].reindex(m.index).to_numpy(),
             "CRPS skill": (1 - m["crps"] / b["crps"].reindex(m.index)).to_numpy(),
             "80% coverage (randomised PIT)": m["pit_coverage_80"].to_numpy(),
@@ -711,9 +716,12 @@ class StepEvidence:
     high_over, high_under : float
         Shares of the bootstrap samples in which that share is more than the same margin
         above / below 0.5.
-    coverage_90 : float
-        Randomised-PIT 90% coverage, the level of the intervals the reports quote (no
-        interval: the verdicts read the 80% one).
+    coverage_90, coverage_90_low, coverage_90_high : float
+        Randomised-PIT 90% coverage, the level of the intervals the reports quote, and its
+        interval.
+    below_90, above_90 : float
+        Shares of the bootstrap samples whose 90% coverage is more than the same margin
+        below / above 90%.
     printed_90 : float
         The share of outcomes inside the 90% intervals as printed (closed at whole counts,
         from the sample quantiles), which holds a count more often than the randomised PIT
@@ -747,6 +755,10 @@ class StepEvidence:
     high_under: float = float("nan")
     coverage_90: float = float("nan")
     printed_90: float = float("nan")
+    coverage_90_low: float = float("nan")
+    coverage_90_high: float = float("nan")
+    below_90: float = float("nan")
+    above_90: float = float("nan")
 
     @property
     def steps(self) -> str:
@@ -757,6 +769,11 @@ class StepEvidence:
     def calibration(self) -> str:
         """``"too narrow"``, ``"probably too narrow"``, the same for wide, or ``""``."""
         return _share_verdict((self.below, "narrow"), (self.above, "wide"))
+
+    @property
+    def calibration_90(self) -> str:
+        """:attr:`calibration` of the 90% intervals (the level the reports quote)."""
+        return _share_verdict((self.below_90, "narrow"), (self.above_90, "wide"))
 
     @property
     def bias(self) -> str:
@@ -772,11 +789,11 @@ class StepEvidence:
 
     @property
     def within_uncertainty(self) -> str:
-        """ ", an edge (a shortfall) within its uncertainty" where the interval holds 0, else
-        empty."""
+        """ ", not distinguishable from that baseline" where the interval holds 0, else empty
+        (a point value of either sign inside such an interval is no edge and no shortfall)."""
         if self.standing != "unclear":
             return ""
-        return f", {'an edge' if self.skill >= 0 else 'a shortfall'} within its uncertainty"
+        return ", not distinguishable from that baseline"
 
 
 def skill_standing(skill: float, low: float, high: float) -> str:
@@ -849,7 +866,7 @@ def step_evidence(
     if rows.empty:
         return None
     first, last = int(rows["step"].min()), int(rows["step"].max())
-    base = str(rows["best baseline"].iloc[0])
+    base = str(rows[BASELINE_COLUMN].iloc[0])
     skill = evidence_skill(rows)
     behind = tuple(int(s) for s in rows.loc[rows["CRPS skill"] < 0, "step"])
     if scores is None:
@@ -897,6 +914,10 @@ def step_evidence(
             else float("nan")
         ),
         printed_90=boot["printed_90"],
+        coverage_90_low=boot.get("coverage_90_low", float("nan")),
+        coverage_90_high=boot.get("coverage_90_high", float("nan")),
+        below_90=boot.get("coverage_90_below", float("nan")),
+        above_90=boot.get("coverage_90_above", float("nan")),
     )
 
 
@@ -966,9 +987,20 @@ def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = No
             if np.isfinite(ev.printed_90)
             else ""
         )
+        interval = (
+            f" ({100 * ev.level:.0f}% interval {100 * ev.coverage_90_low:.0f}%-"
+            f"{100 * ev.coverage_90_high:.0f}%)"
+            if np.isfinite(ev.coverage_90_low) and np.isfinite(ev.coverage_90_high)
+            else ""
+        )
+        verdict = (
+            f", so they have {ev.calibration_90.replace('too', 'been too')}"
+            if ev.calibration_90
+            else ""
+        )
         text += (
             f". At 90%, the level of the intervals this report quotes, the randomised-PIT "
-            f"coverage is {100 * ev.coverage_90:.0f}%{printed}"
+            f"coverage is {100 * ev.coverage_90:.0f}%{interval}{verdict}{printed}"
         )
     if ev.bias:
         text += (

@@ -297,12 +297,13 @@ if region_id in ctx.study.focus:
 # %% [markdown]
 # ### Onset and continued activity across the border
 #
-# Units quiet for the study's quiet window get the probability of at least one event (for them,
+# Units quiet for the study's quiet window (no event in its last periods, a year unless the
+# study sets `onset_quiet_periods`) get the probability of at least one event (for them,
 # a **first event**) within the horizon from the report model's paths, as in the tables and
 # maps. A unit's own silent past says little about how conflict reaches it, so those paths take
 # their probability from the **onset model**: a penalised binary regression on neighbourhood,
-# country and history features, fitted on every unit of the countries the data files cover
-# rather than on this study's units alone (one study holds too few first events to learn from);
+# country and history features, fitted on every unit of the countries the data files cover,
+# which can be more than this study's units (one study holds few first events to learn from);
 # its interval carries parameter uncertainty. A quiet unit has an event in the share of its
 # paths that the onset model gives, whatever its backtest below says, each such path replaying
 # what followed an observed first event. Where the onset model cannot be fitted, units other
