@@ -1225,6 +1225,31 @@ def test_growth_sentence_says_when_the_window_comparison_and_the_trend_disagree(
     assert "CI 0.996-5.30" in text((0.996, 5.3), (10.0, 80.0))
 
 
+def test_growth_sentence_says_an_excluding_interval_is_unadjusted_when_bh_is_not_significant():
+    """The real study's Mopti read "lies wholly above 1 (a rise)" beside a study-wide
+    BH-adjusted p of 0.17 (26 tests), with nothing in the sentence to reconcile them."""
+    base = {"region_name": "Mopti", "count_a": 24, "count_b": 56, "period_a": "2017",
+            "period_b": "2020", "ratio": 2.3, "ci_low": 1.42, "ci_high": 3.94,
+            "nb_ci_low": 1.1, "nb_ci_high": 5.0, "headline_ci_low": 1.03,
+            "headline_ci_high": 5.3, "p_value_bh": 0.17, "bh_family_size": 26}  # fmt: skip
+    clause = (
+        "; the window comparison's interval is not adjusted for the study's 26 tests, and "
+        "adjusted (Benjamini-Hochberg) the comparison's p-value is 0.17, not significant at 0.05"
+    )
+    assert g.growth_sentence(base).endswith(clause)
+    # significant after adjustment, an interval holding 1, or no study-wide family: no clause
+    unadjusted = {k: v for k, v in base.items() if k != "p_value_bh"}
+    for row in ({**base, "p_value_bh": 0.01}, {**base, "headline_ci_low": 0.9},
+                {**base, "bh_family_size": 1}, unadjusted):  # fmt: skip
+        assert "not adjusted" not in g.growth_sentence(row)
+    # a one-sided bound (no events earlier) that excludes 1 is a bound, not an interval
+    one_sided = {**base, "count_a": 0, "headline_ci_low": 1.004, "headline_ci_high": math.inf}
+    assert "the window comparison's bound is not adjusted for the study's 26 tests" in (
+        g.growth_sentence(one_sided)
+    )
+    assert "not adjusted" not in g.growth_sentence({**one_sided, "headline_ci_low": 0.8})
+
+
 def test_growth_sentence_calls_a_hundredfold_interval_uninformative():
     """The demo's Sikasso (6 events in 2021 and 6 in 2024, months 7-8 and 6-8 of each, an
     own-lag share estimated at 0.85) read "1.0 times (95% CI 0.0011-909 ...)" without a word."""

@@ -124,7 +124,13 @@ def test_surge_evidence_sentence_gives_the_brier_score_and_its_verdict() -> None
             "difference_low": -0.005, "difference_high": 0.002}  # fmt: skip
     text = overview_text.surge_evidence_sentence(card, "auto")
     assert "11 origins, 396 region-windows of 3 periods, 43 of them surges" in text
-    assert "auto's P(surge) is 0.081" in text
+    assert "auto's P(surge) is 0.081 (0 is perfect)," in text  # no base rate: no reference
+    # the reference a Brier score needs: a constant forecast at the observed share
+    rated = overview_text.surge_evidence_sentence({**card, "base_rate": 43 / 396}, "auto")
+    assert (
+        "0.081 (0 is perfect; forecasting the share of windows that turned out to surge, "
+        "10.9%, for every one would score 0.097)" in rated
+    )
     assert "not distinguishable from the best baseline's (nb_climatology, 0.083" in text
     assert "90% interval -0.005 to +0.002" in text
     better = overview_text.surge_evidence_sentence({**card, "difference_high": -0.001}, "auto")

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.formatting import format_growth_pct, format_ratio
+from analysis.formatting import format_growth_pct, format_p_value, format_ratio
 from analysis.growth.table import GrowthResult
 
 
@@ -111,7 +111,29 @@ def growth_sentence(
     cp = row.get("change_point")
     if cp:
         text += f", and the growth changed pace around {cp}"
+    if ca > 0 or cb > 0:
+        text += _multiplicity_clause(row, float(head_lo), float(head_hi))
     return text
+
+
+def _multiplicity_clause(row: Mapping | pd.Series, low: float, high: float) -> str:
+    """Where the headline ratio interval excludes 1 but the study-wide BH-adjusted p-value is
+    0.05 or more: a clause saying the interval is unadjusted and the adjusted test is not
+    significant, so "a rise" beside "p (BH) 0.17" does not read as a finding (empty
+    otherwise, or without the study-wide columns)."""
+    p_bh = row.get("p_value_bh")
+    tests = row.get("bh_family_size")
+    if p_bh is None or tests is None or not np.isfinite(float(p_bh)) or int(tests) < 2:
+        return ""
+    if not (low > 1 or high < 1) or float(p_bh) < 0.05:
+        return ""
+    what = "interval" if np.isfinite(low) and np.isfinite(high) and low > 0 else "bound"
+    return (
+        f"; the window comparison's {what} is not adjusted for the study's {int(tests)} tests, "
+        "and adjusted "
+        f"(Benjamini-Hochberg) the comparison's p-value is {format_p_value(float(p_bh))}, not "
+        "significant at 0.05"
+    )
 
 
 #: A headline interval whose limits are further apart than this factor is called

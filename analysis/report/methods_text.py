@@ -445,7 +445,8 @@ def model_choice_sentence(
         f" Its CRPS minus {best}'s, averaged per origin (each of the {test['n_origins']} "
         "origins weighs the same, where the table pools every forecast and the late origins "
         f"have fewer): {_number(test['mean_difference'])} (95% block-bootstrap interval "
-        f"{_number(lo)} to {_number(hi)}, bootstrap p = {format_p_value(p)}), "
+        f"{_number(lo)} to {_number(hi)}; two-sided bootstrap p = {format_p_value(p)}, below "
+        "0.05 exactly when that interval excludes 0), "
         + (
             f"so {report_model} is behind {best} on these origins by more than their noise."
             if behind

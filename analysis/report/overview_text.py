@@ -330,7 +330,7 @@ def surge_evidence_sentence(card: dict[str, Any] | None, model: str) -> str:
         f"In the backtest ({card['origins']} origins, {card['n']:,} region-windows of "
         f"{card['steps']} periods, "
         f"{card['surges']:,} of them surges{gap}), the Brier score of {model}'s P(surge) is "
-        f"{own:.3f} (0 is perfect)"
+        f"{own:.3f} ({_base_rate_reference(card.get('base_rate'))})"
     )
     best = card.get("best_baseline")
     if best is None:
@@ -346,6 +346,18 @@ def surge_evidence_sentence(card: dict[str, Any] | None, model: str) -> str:
     return text + (
         f", {verdict} the best baseline's ({best}, {card['brier'][best]:.3f}; difference "
         f"{card['difference']:+.3f}, {pct}% interval {lo:+.3f} to {hi:+.3f} over origins)."
+    )
+
+
+def _base_rate_reference(rate: float | None) -> str:
+    """What the Brier score of a constant forecast at the observed surge share would be: the
+    reference a reader needs to read a Brier score, known only with hindsight."""
+    if rate is None or not np.isfinite(rate):
+        return "0 is perfect"
+    return (
+        "0 is perfect; "
+        f"forecasting the share of windows that turned out to surge, {100 * rate:.1f}%, for "
+        f"every one would score {rate * (1 - rate):.3f}"
     )
 
 
