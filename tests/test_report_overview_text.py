@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from analysis import evaluation
 from analysis.report import overview_text
 
 
@@ -205,6 +206,17 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     verdict = ("behind it" if fev["skill_high"] < 0 else "ahead of it" if fev["skill_low"] > 0
                else "does not tell it from that baseline")  # fmt: skip
     assert verdict in text
+    # and at every step of the backtest, the window of the table's chance of an event
+    whole = bt.scores[bt.scores["group"] == "focus"]
+    wbest = whole.groupby("model")["crps"].mean()[[m for m in bt.models if bt.is_baseline[m]]]
+    wev = bootstrap_skill(whole, "recent_mean_3", wbest.idxmin())
+    tail = text.split("Over steps 1-6, the window of the table's chance of at least one event, ")
+    assert len(tail) == 2 and tail[1].startswith("for the 2 focus regions alone")
+    assert f"is {100 * wev['skill']:+.1f}%" in tail[1]
+    short = overview_text.near_term_evidence_sentence(
+        evaluation.first_steps(bt, 3), "recent_mean_3"
+    )
+    assert "Over steps 1-" not in short  # nothing beyond the table's steps to add
 
 
 def test_near_term_and_surge_evidence_count_the_same_origins() -> None:

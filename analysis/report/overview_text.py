@@ -206,13 +206,24 @@ def near_term_evidence_sentence(bt: Any, model: str, steps: int = NEXT_STEPS) ->
         f"{100 * ev['coverage_low']:.0f}%-{100 * ev['coverage_high']:.0f}%); the region "
         "reports give the evidence of their own group."
     )
-    return text + _focus_clause(scores, model, base)
+    text += _focus_clause(scores, model, base)
+    horizon = int(bt.scores["step"].max())
+    if horizon > steps:
+        # the table's chance of at least one event looks further ahead than the expected events
+        text += _focus_clause(
+            bt.scores,
+            model,
+            base,
+            f"over steps 1-{horizon}, the window of the table's chance of at least one event",
+        )
+    return text
 
 
-def _focus_clause(scores: pd.DataFrame, model: str, base: list[str]) -> str:
+def _focus_clause(scores: pd.DataFrame, model: str, base: list[str], over: str = "") -> str:
     """The focus regions' own skill at the same steps: the table ranks them first, and the
     study-wide skill, carried by many other regions, can hide that the model was behind a
-    baseline there (the real study's Mopti)."""
+    baseline there (the real study's Mopti). ``over`` names other steps than the sentence's
+    (the table's chance of at least one event covers the whole horizon)."""
     from analysis.evaluation import best_baseline, bootstrap_skill
     from analysis.report.region_text import skill_standing
 
@@ -232,9 +243,10 @@ def _focus_clause(scores: pd.DataFrame, model: str, base: list[str]) -> str:
     }[skill_standing(ev["skill"], low, high)]
     regions = focus["region_id"].nunique()
     who = "focus region alone" if regions == 1 else f"{regions} focus regions alone"
+    lead = f" {over[0].upper()}{over[1:]}, for" if over else " For"
     return (
-        f" For the {who} ({ev['n_forecasts']:,} forecasts) the skill against its best baseline "
-        f"({best}) is {skill}{verdict}."
+        f"{lead} the {who} ({ev['n_forecasts']:,} forecasts) the skill against its best "
+        f"baseline ({best}) is {skill}{verdict}."
     )
 
 
