@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.formatting import format_ratio
+
 
 def ranking(
     panel: pd.DataFrame,
@@ -68,10 +70,22 @@ def ranking(
             out["p_value_bh"] = latest["p_value_bh"].reindex(out.index)
     out["p_surge"] = surge.set_index("region_id")["p_surge"].reindex(out.index)
     out["p_any"] = spill.regions.set_index("region_id")["p_any"].reindex(out.index)
-    keys = [k for k in ("ratio_low", "p_surge", "p_any", "events_recent") if k in out.columns]
+    if "ratio_low" in out.columns:
+        # ranked on the bound as the table prints it: two bounds that read the same (Kidal and
+        # Koulikoro, both 0.039) are a tie, broken by P(surge) as the overview says, not by
+        # digits no reader sees
+        out["_low_shown"] = out["ratio_low"].map(_as_printed)
+    keys = [k for k in ("_low_shown", "p_surge", "p_any", "events_recent") if k in out.columns]
     out = out.reset_index().sort_values(keys, ascending=False, kind="stable", na_position="last")
     out["rank"] = range(1, len(out) + 1)
-    return out.reset_index(drop=True)
+    return out.drop(columns="_low_shown", errors="ignore").reset_index(drop=True)
+
+
+def _as_printed(x: float) -> float:
+    """``x`` at the precision :func:`analysis.formatting.format_ratio` prints it (NaN when it
+    prints blank)."""
+    shown = format_ratio(x)
+    return float(shown.replace(",", "")) if shown else float("nan")
 
 
 def alerts(rank: pd.DataFrame, probability: float) -> pd.DataFrame:

@@ -636,7 +636,7 @@ def spillover_evidence_sentence(
 ONSET_METHODS = {
     "report_model": "report model (the probabilities shown)",
     "onset_model": "onset model",
-    "plain_logistic": "plain logistic regression",
+    "plain_logistic": "plain logistic regression (the onset model's features, no penalty)",
     "base_rate": "base rate",
     "neighbour_rule": "neighbour rule",
     "distance_decay": "distance decay",
