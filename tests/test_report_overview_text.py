@@ -206,6 +206,11 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     verdict = ("behind it" if fev["skill_high"] < 0 else "ahead of it" if fev["skill_low"] > 0
                else "does not tell it from that baseline")  # fmt: skip
     assert verdict in text
+    # with the focus's own 80% coverage: the study-wide one pools quiet regions
+    assert (
+        f"; its 80% intervals held {100 * fev['coverage']:.0f}% (90% interval "
+        f"{100 * fev['coverage_low']:.0f}%-" in text.split("focus regions alone")[1]
+    )
     # and at every step of the backtest, the window of the table's chance of an event
     whole = bt.scores[bt.scores["group"] == "focus"]
     wbest = whole.groupby("model")["crps"].mean()[[m for m in bt.models if bt.is_baseline[m]]]

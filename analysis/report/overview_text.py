@@ -225,7 +225,7 @@ def _focus_clause(scores: pd.DataFrame, model: str, base: list[str], over: str =
     baseline there (the real study's Mopti). ``over`` names other steps than the sentence's
     (the table's chance of at least one event covers the whole horizon)."""
     from analysis.evaluation import best_baseline, bootstrap_skill
-    from analysis.report.region_text import skill_standing
+    from analysis.report.region_text import share_verdict, skill_standing
 
     if "group" not in scores.columns:
         return ""
@@ -244,9 +244,19 @@ def _focus_clause(scores: pd.DataFrame, model: str, base: list[str], over: str =
     regions = focus["region_id"].nunique()
     who = "focus region alone" if regions == 1 else f"{regions} focus regions alone"
     lead = f" {over[0].upper()}{over[1:]}, for" if over else " For"
+    # the study-wide coverage pools many quiet forecasts that cover whatever the model says;
+    # the focus's own is the one its printed intervals need
+    cover = ""
+    if np.isfinite(ev["coverage_low"]):
+        called = share_verdict((ev["coverage_below"], "narrow"), (ev["coverage_above"], "wide"))
+        cover = (
+            f"; its 80% intervals held {100 * ev['coverage']:.0f}% ({ev['level']:.0%} interval "
+            f"{100 * ev['coverage_low']:.0f}%-{100 * ev['coverage_high']:.0f}%)"
+            + (f", {called}" if called else "")
+        )
     return (
         f"{lead} the {who} ({ev['n_forecasts']:,} forecasts) the skill against its best "
-        f"baseline ({best}) is {skill}{verdict}."
+        f"baseline ({best}) is {skill}{verdict}{cover}."
     )
 
 

@@ -768,19 +768,19 @@ class StepEvidence:
     @property
     def calibration(self) -> str:
         """``"too narrow"``, ``"probably too narrow"``, the same for wide, or ``""``."""
-        return _share_verdict((self.below, "narrow"), (self.above, "wide"))
+        return share_verdict((self.below, "narrow"), (self.above, "wide"))
 
     @property
     def calibration_90(self) -> str:
         """:attr:`calibration` of the 90% intervals (the level the reports quote)."""
-        return _share_verdict((self.below_90, "narrow"), (self.above_90, "wide"))
+        return share_verdict((self.below_90, "narrow"), (self.above_90, "wide"))
 
     @property
     def bias(self) -> str:
         """``"too low"`` when outcomes fell above the forecast's median more often than half
         the time (as clearly as :attr:`calibration` asks of coverage), ``"probably too low"``,
         the same for high, or ``""``: the direction a PIT histogram piled at one end shows."""
-        return _share_verdict((self.high_over, "low"), (self.high_under, "high"))
+        return share_verdict((self.high_over, "low"), (self.high_under, "high"))
 
     @property
     def standing(self) -> str:
@@ -804,7 +804,7 @@ def skill_standing(skill: float, low: float, high: float) -> str:
     return "ahead" if low > 0 else ("behind" if high < 0 else "unclear")
 
 
-def _share_verdict(*sides: tuple[float, str]) -> str:
+def share_verdict(*sides: tuple[float, str]) -> str:
     """``"too <word>"`` for the first side whose share of bootstrap samples reaches
     :data:`COVERAGE_CLEAR`, ``"probably too <word>"`` from :data:`COVERAGE_PROBABLE`, else
     ``""``."""
