@@ -25,8 +25,7 @@ from analysis.models.risk import SURGE_LOOKBACK as RISK_SURGE_LOOKBACK
 from analysis.resampling import moving_block_indices
 from analysis.scoring import (
     LEVELS,
-    crps_ensemble,
-    crps_fair,
+    crps_both,
     expected_central_coverage,
     expected_share_above_median,
     pit_interval,
@@ -380,13 +379,15 @@ def _total_scores(
     obs: np.ndarray, samples: np.ndarray, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
     """The scores of :func:`analysis.scoring.score_samples` that window totals need, by the
-    same functions, each sample sorted once (obs (N,), samples (N, M))."""
+    same functions (both CRPS estimators from one sort, ``crps_both``); obs (N,), samples
+    (N, M)."""
     x = np.sort(samples, axis=-1)
     q05, median, q95 = sample_quantiles(x, [0.05, 0.5, 0.95])
     below, at = pit_interval(obs, x)
+    crps, fair = crps_both(obs, x)
     return {
-        "crps": crps_ensemble(obs, x),
-        "crps_fair": crps_fair(obs, x) if x.shape[-1] > 1 else crps_ensemble(obs, x),
+        "crps": crps,
+        "crps_fair": fair,
         "pit": randomized_pit(obs, x, rng),
         "pit_above_median": expected_share_above_median(below, at),
         **{f"pit_coverage_{round(lev * 100)}": expected_central_coverage(below, at, lev)

@@ -19,6 +19,7 @@ from analysis.evaluation import (
 )
 from analysis.models.forecast import History
 from analysis.scoring import (
+    crps_both,
     crps_ensemble,
     crps_fair,
     crps_fair_halves,
@@ -215,6 +216,10 @@ def test_fair_crps_equals_scoringrules_fair_estimator_and_is_unbiased():
     np.testing.assert_allclose(
         crps_fair(obs, fct), sr.crps_ensemble(obs, fct, estimator="fair"), atol=1e-10
     )
+    # both estimators from one sort: the same numbers
+    both = crps_both(obs, fct)
+    np.testing.assert_array_equal(both[0], crps_ensemble(obs, fct))
+    np.testing.assert_array_equal(both[1], crps_fair(obs, fct))
     # with 5 samples per forecast the fair estimator averages to the closed form; the
     # 1/M**2 one is biased upward by E|X - X'| / (2M)
     y = rng.poisson(4, size=20_000).astype(float)
