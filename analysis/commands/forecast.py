@@ -181,8 +181,8 @@ def backtest_command(
 ) -> None:
     """Rolling-origin backtest with CRPS, randomised-PIT coverage, interval score and Brier
     score per model, per step and per region group (focus, active, quiet), skill against the
-    best baseline, and a paired test; the same for each region's total over the first 3 steps
-    and over the horizon (``by_total``: CRPS, skill, 80% and 90% coverage of the path sums).
+    best baseline, and a paired test; and each region's total over the first 3 steps and over
+    the horizon, scored from the path sums (``by_total``: CRPS, skill, 80% and 90% coverage).
     A progress bar over origins is drawn on a terminal; ``--json`` includes the seconds each
     stage took (``timings``)."""
     from analysis import progress
