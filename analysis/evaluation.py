@@ -23,7 +23,16 @@ from analysis.models.forecast import Forecaster, ForecastResult, History, panel_
 from analysis.models.risk import MIN_SURGE_EVENTS, NEAR_STEPS, surge_threshold
 from analysis.models.risk import SURGE_LOOKBACK as RISK_SURGE_LOOKBACK
 from analysis.resampling import moving_block_indices
-from analysis.scoring import score_samples
+from analysis.scoring import (
+    LEVELS,
+    crps_both,
+    expected_central_coverage,
+    expected_share_above_median,
+    pit_interval,
+    randomized_pit,
+    sample_quantiles,
+    score_samples,
+)
 
 
 def score_forecast(
@@ -88,6 +97,7 @@ def backtest(
     stride: int = 1,
     surge_factor: float | None = None,
     surge_min_events: int = MIN_SURGE_EVENTS,
+    total_steps: Sequence[int] | None = None,
 ) -> BacktestResult:
     """Rolling-origin backtest: refit each model at every origin and score steps 1..horizon.
 
@@ -119,6 +129,12 @@ def backtest(
     surge_min_events : int
         Fewest events over the window that make a surge (the study's ``alerts.min_events``),
         as :func:`analysis.models.risk.surge_threshold` applies it.
+    total_steps : sequence of int, optional
+        Window lengths ``k`` whose totals are scored: at every origin, each model's paths
+        summed over steps ``1..k`` against the observed total, for the regions whose ``k``
+        outcomes are all known (``meta["totals"]``, :func:`_total_rows`). By default the
+        reports' windows, :data:`NEAR_STEPS` and ``horizon`` (those not above ``horizon``);
+        ``()`` scores no totals.
 
     Returns
     -------
@@ -133,6 +149,7 @@ def backtest(
 
     if surge_factor is not None:  # the rule's own check, before any model is fitted
         surge_threshold(np.zeros(0), surge_factor, SURGE_STEPS, surge_min_events)
+    windows = total_windows(horizon, total_steps)
     hist = panel_to_history(data) if isinstance(data, pd.DataFrame) else data
     idx = origin_indices(
         hist, start=start, end=end, min_train=min_train, horizon=horizon, stride=stride
@@ -140,6 +157,7 @@ def backtest(
     is_focus = np.isin(np.asarray(hist.region_ids), list(focus))
     frames: list[pd.DataFrame] = []
     surges: list[pd.DataFrame] = []
+    totals: list[dict[str, np.ndarray]] = []
     names: list[str] = []
     folds = cross_validation(
         hist, models, idx, horizon, n_samples=n_samples, seed=seed, active_window=active_window
@@ -156,6 +174,8 @@ def backtest(
             frames.append(frame)
             if surge_factor is not None and horizon >= SURGE_STEPS:
                 surges.append(_surge_rows(fold, hist, surge_factor, surge_min_events, is_focus))
+            if windows:
+                totals.append(_total_rows(fold, hist, windows, is_focus))
             if i % len(models) == 0:  # every model has been scored at this origin
                 bar.update(1)
     scores = pd.concat(frames, ignore_index=True)
@@ -169,6 +189,8 @@ def backtest(
             "steps": SURGE_STEPS,
             "lookback": SURGE_LOOKBACK,
         }
+    if windows:
+        meta["totals"] = _join_columns(totals)
     return BacktestResult(
         scores=scores,
         models=tuple(names),
@@ -277,6 +299,284 @@ def surge_scorecard(bt: BacktestResult, model: str, *, level: float = 0.9) -> di
     return out
 
 
+# --------------------------------------------------------------------------- window totals
+
+
+def total_windows(horizon: int, total_steps: Sequence[int] | None = None) -> tuple[int, ...]:
+    """The window lengths whose totals :func:`backtest` scores.
+
+    Parameters
+    ----------
+    horizon : int
+    total_steps : sequence of int, optional
+        By default the reports' windows: :data:`NEAR_STEPS` and ``horizon``, those not above
+        ``horizon``. ``()`` gives none.
+
+    Returns
+    -------
+    tuple of int
+        Distinct, ascending.
+
+    Raises
+    ------
+    InputError
+        When a window given is below 1 or above ``horizon``.
+    """
+    if total_steps is None:
+        return tuple(sorted({k for k in (NEAR_STEPS, horizon) if 1 <= k <= horizon}))
+    bad = [k for k in total_steps if not 1 <= int(k) <= horizon]
+    if bad:
+        raise InputError(f"expected total_steps between 1 and the horizon {horizon}, got {bad}")
+    return tuple(sorted({int(k) for k in total_steps}))
+
+
+def _total_rows(
+    fold: Any, hist: History, windows: Sequence[int], is_focus: np.ndarray
+) -> dict[str, np.ndarray]:
+    """One model's window totals at one origin: per window length ``k`` and region whose ``k``
+    first outcomes are all known, the observed total beside the scores of the paths' sums over
+    steps ``1..k`` (the totals the reports quote, with their median and 90% interval).
+
+    Columns of ``meta["totals"]`` as arrays, joined once by :func:`_join_columns`: a frame per
+    fold cost as much as the scores themselves.
+    """
+    res = fold.result
+    last = max(windows)
+    # running sums over the steps, kept at the window ends: (window, region, sample) and
+    # (window, region); a NaN outcome makes its total NaN
+    run = np.zeros(res.samples.shape[::2], dtype=np.int64)
+    ends = []
+    for j in range(last):
+        run = run + res.samples[:, j]
+        if j + 1 in windows:
+            ends.append(run)
+    paths = np.stack(ends)
+    cols = np.asarray(windows) - 1
+    observed = np.cumsum(fold.observed[:, :last], axis=1)[:, cols].T
+    known = np.isfinite(observed)
+    scores = _total_scores(observed[known], paths[known], np.random.default_rng(res.seed))
+    window, region = np.nonzero(known)
+    group = np.where(is_focus, "focus", np.where(fold.active, "active", "quiet"))
+    n = len(region)
+    return {
+        "model": np.full(n, fold.model, dtype=object),
+        "origin": np.repeat(np.asarray(hist.periods)[fold.seen - 1 : fold.seen], n),
+        "region_id": np.asarray(res.region_ids, dtype=object)[region],
+        "steps": np.asarray(windows, dtype=np.int64)[window],
+        "last_period": np.asarray(res.periods)[cols][window],
+        "observed": observed[known],
+        **scores,
+        "group": group[region],
+    }
+
+
+def _join_columns(parts: Sequence[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """One frame of the rows of ``parts`` (dicts of equal-length columns, the same keys)."""
+    return pd.DataFrame({k: np.concatenate([p[k] for p in parts]) for k in parts[0]})
+
+
+def _total_scores(
+    obs: np.ndarray, samples: np.ndarray, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """The scores of :func:`analysis.scoring.score_samples` that window totals need, by the
+    same functions (both CRPS estimators from one sort, ``crps_both``); obs (N,), samples
+    (N, M)."""
+    x = np.sort(samples, axis=-1)
+    q05, median, q95 = sample_quantiles(x, [0.05, 0.5, 0.95])
+    below, at = pit_interval(obs, x)
+    crps, fair = crps_both(obs, x)
+    return {
+        "crps": crps,
+        "crps_fair": fair,
+        "pit": randomized_pit(obs, x, rng),
+        "pit_above_median": expected_share_above_median(below, at),
+        **{f"pit_coverage_{round(lev * 100)}": expected_central_coverage(below, at, lev)
+           for lev in LEVELS},
+        # the printed 90% interval of a total: closed, at sampled counts
+        "closed_coverage_90": ((obs >= q05) & (obs <= q95)).astype(float),
+        "mean": x.mean(axis=-1),
+        "median": median,
+        "q05": q05,
+        "q95": q95,
+    }  # fmt: skip
+
+
+def _totals(bt: BacktestResult, steps: int, groups: Sequence[str] | None) -> pd.DataFrame:
+    frame = bt.meta.get("totals") if bt.meta else None
+    if frame is None or frame.empty:
+        return pd.DataFrame()
+    frame = frame[frame["steps"] == steps]
+    if groups is not None:
+        frame = frame[frame["group"].isin(list(groups))]
+    return frame
+
+
+def total_scorecard(
+    bt: BacktestResult,
+    model: str,
+    steps: int,
+    *,
+    groups: Sequence[str] | None = None,
+    level: float = 0.9,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> dict | None:
+    """CRPS of every model's window totals over steps ``1..steps`` (``meta["totals"]``),
+    ``model``'s skill against the best baseline and its 80% and 90% coverage, with paired
+    block-bootstrap intervals over origins.
+
+    Totals test what the per-step scores cannot: whether the paths' dependence across steps
+    gives their sums the right spread (months drawn independently give sums too narrow).
+
+    Parameters
+    ----------
+    bt : BacktestResult
+        Run with ``steps`` among its ``total_steps``.
+    model : str
+        The model whose totals the reports show.
+    steps : int
+        Window length.
+    groups : collection of str, optional
+        Only the totals of regions in these groups (focus, active, quiet) at their origin.
+    level : float
+        Central level of the intervals.
+    n_boot, seed : int
+        Bootstrap samples and seed.
+
+    Returns
+    -------
+    dict or None
+        ``crps`` (model -> mean CRPS of the totals), ``n`` (``model``'s totals scored),
+        ``origins`` (origins scored), ``best_baseline`` (lowest mean CRPS among the
+        baselines, None without one), ``skill`` (``1 - crps[model] / crps[best_baseline]``
+        over the totals both scored) with ``skill_low`` and ``skill_high``,
+        ``pit_coverage_80`` and ``pit_coverage_90`` (``model``'s expected randomised-PIT
+        coverage of the totals) with ``_low`` and ``_high`` bounds, ``block`` (origins per
+        bootstrap block), ``steps``, ``groups`` and ``level``; None when ``model`` has no
+        total of that length scored. Skill and bounds are None without a baseline (or when
+        its CRPS is 0); the bounds NaN with fewer than two origins.
+
+    Notes
+    -----
+    Every statistic pools the totals (sums over the origins drawn, then the ratio), as the
+    scorecard pools forecasts, so the bootstrap resamples per-origin sums
+    (:func:`analysis.resampling.moving_block_indices`, the resampling of
+    :func:`block_bootstrap_p`) rather than per-origin means. Windows of ``steps`` periods
+    from origins closer than ``steps`` periods share outcomes, so a block is
+    :func:`overlap_lag` + 1 origins of the per-step scores at steps ``1..steps``: ``steps``
+    origins when there is an origin every period.
+    """
+    frame = _totals(bt, steps, groups)
+    if frame.empty or model not in set(frame["model"]):
+        return None
+    crps = frame.groupby("model", sort=False)["crps"].mean()
+    base = [m for m in crps.index if bt.is_baseline.get(m)]
+    best = str(crps[base].idxmin()) if base else None
+    keys = ["origin", "region_id"]
+    own = frame.loc[frame["model"] == model, [*keys, "crps", "pit_coverage_80", "pit_coverage_90"]]
+    if best is not None:
+        paired = frame.loc[frame["model"] == best, [*keys, "crps"]]
+        own = own.merge(paired, on=keys, how="left", suffixes=("", "_base"), validate="1:1")
+    else:
+        own = own.assign(crps_base=np.nan)
+    # the skill compares the totals both models scored (all of them in one backtest)
+    pair = own["crps_base"].notna()
+    own = own.assign(crps_paired=own["crps"].where(pair, 0.0))
+    per = own.groupby("origin").agg(
+        m=("crps_paired", "sum"), b=("crps_base", "sum"), c80=("pit_coverage_80", "sum"),
+        c90=("pit_coverage_90", "sum"), n=("crps", "size"),
+    ).sort_index()  # fmt: skip
+    scores = bt.scores
+    lag = overlap_lag(scores[(scores["step"] <= steps) & scores["origin"].isin(per.index)])
+    out: dict[str, Any] = {
+        "crps": {str(m): float(c) for m, c in crps.items()},
+        "n": len(own),
+        "origins": len(per),
+        "best_baseline": best,
+        "steps": int(steps),
+        "groups": None if groups is None else tuple(groups),
+        "level": level,
+        "block": lag + 1,
+    }
+    total = {k: per[k].to_numpy(float) for k in per}
+    nan = float("nan")
+    b_sum = total["b"].sum()
+    skill = float(1 - total["m"].sum() / b_sum) if b_sum > 0 else None
+    out["skill"] = skill
+    out["pit_coverage_80"] = float(total["c80"].sum() / total["n"].sum())
+    out["pit_coverage_90"] = float(total["c90"].sum() / total["n"].sum())
+    bounds: dict[str, tuple[Any, Any]] = {"skill": (None, None)}
+    if len(per) < 2:
+        bounds.update(pit_coverage_80=(nan, nan), pit_coverage_90=(nan, nan))
+        if skill is not None:
+            bounds["skill"] = (nan, nan)
+    else:
+        idx = moving_block_indices(len(per), lag + 1, n_boot, np.random.default_rng(seed))
+        boot = {k: v[idx].sum(axis=1) for k, v in total.items()}
+        tail = (1 - level) / 2
+
+        def interval(values: np.ndarray) -> tuple[float, float]:
+            values = values[np.isfinite(values)]
+            if not values.size:
+                return nan, nan
+            lo, hi = np.quantile(values, [tail, 1 - tail])
+            return float(lo), float(hi)
+
+        if skill is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                bounds["skill"] = interval(
+                    np.where(boot["b"] > 0, 1 - boot["m"] / boot["b"], np.nan)
+                )
+        bounds["pit_coverage_80"] = interval(boot["c80"] / boot["n"])
+        bounds["pit_coverage_90"] = interval(boot["c90"] / boot["n"])
+    for name, (lo, hi) in bounds.items():
+        out[f"{name}_low"], out[f"{name}_high"] = lo, hi
+    return out
+
+
+def total_summary(bt: BacktestResult) -> list[dict[str, Any]]:
+    """One row per window length and model of ``meta["totals"]``: mean CRPS of the totals,
+    skill against the best baseline on the same totals, randomised-PIT 80% and 90% coverage.
+
+    Parameters
+    ----------
+    bt : BacktestResult
+
+    Returns
+    -------
+    list of dict
+        ``steps``, ``model``, ``is_baseline``, ``crps``, ``crps_skill_vs_best_baseline``
+        (None without a baseline or when its CRPS is 0), ``pit_coverage_80``,
+        ``pit_coverage_90``, ``n_forecasts`` (totals scored) and ``n_origins``; empty without
+        totals.
+    """
+    frame = bt.meta.get("totals") if bt.meta else None
+    if frame is None or frame.empty:
+        return []
+    rows = []
+    for k, sub in frame.groupby("steps"):
+        g = sub.groupby("model", sort=False)
+        table = g[["crps", "pit_coverage_80", "pit_coverage_90"]].mean()
+        table["n"], table["origins"] = g.size(), g["origin"].nunique()
+        base = [m for m in table.index if bt.is_baseline.get(m)]
+        ref = float(table.loc[base, "crps"].min()) if base else float("nan")
+        for m, r in table.iterrows():
+            rows.append(
+                {
+                    "steps": int(k),
+                    "model": str(m),
+                    "is_baseline": bool(bt.is_baseline.get(m, False)),
+                    "crps": float(r["crps"]),
+                    "crps_skill_vs_best_baseline": float(1 - r["crps"] / ref) if ref > 0 else None,
+                    "pit_coverage_80": float(r["pit_coverage_80"]),
+                    "pit_coverage_90": float(r["pit_coverage_90"]),
+                    "n_forecasts": int(r["n"]),
+                    "n_origins": int(r["origins"]),
+                }
+            )
+    return rows
+
+
 def first_steps(bt: BacktestResult, steps: int) -> BacktestResult:
     """The same backtest scored at steps 1..``steps`` only (the same origins and forecasts).
 
@@ -292,7 +592,8 @@ def first_steps(bt: BacktestResult, steps: int) -> BacktestResult:
     Returns
     -------
     BacktestResult
-        ``horizon`` is ``min(steps, bt.horizon)``.
+        ``horizon`` is ``min(steps, bt.horizon)``; ``meta["totals"]`` keeps the windows of
+        at most ``steps`` steps.
 
     Raises
     ------
@@ -304,7 +605,11 @@ def first_steps(bt: BacktestResult, steps: int) -> BacktestResult:
     if steps >= bt.horizon:
         return bt
     kept = bt.scores[bt.scores["step"] <= steps].reset_index(drop=True)
-    return replace(bt, scores=kept, horizon=int(steps))
+    meta = dict(bt.meta)
+    if "totals" in meta:  # the windows that fit in the steps kept
+        totals = meta["totals"]
+        meta["totals"] = totals[totals["steps"] <= steps].reset_index(drop=True)
+    return replace(bt, scores=kept, horizon=int(steps), meta=meta)
 
 
 def combine_backtests(first: BacktestResult, second: BacktestResult) -> BacktestResult:
@@ -323,7 +628,7 @@ def combine_backtests(first: BacktestResult, second: BacktestResult) -> Backtest
     -------
     BacktestResult
         ``first``'s models, then ``second``'s; ``first``'s ``meta``, with both surge
-        frames joined under their one surge rule.
+        frames joined under their one surge rule, and both window-total frames joined.
 
     Raises
     ------
@@ -344,6 +649,9 @@ def combine_backtests(first: BacktestResult, second: BacktestResult) -> Backtest
     surges = [b.meta["surge"] for b in (first, second) if "surge" in b.meta]
     if surges:
         meta["surge"] = pd.concat(surges, ignore_index=True)
+    totals = [b.meta["totals"] for b in (first, second) if "totals" in b.meta]
+    if totals:
+        meta["totals"] = pd.concat(totals, ignore_index=True)
     rules = [b.meta["surge_rule"] for b in (first, second) if "surge_rule" in b.meta]
     if rules:
         # one scorecard over both: its models must have been scored against one surge rule

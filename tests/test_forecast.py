@@ -330,6 +330,20 @@ def test_cli_forecast_and_backtest_json(demo_study_path, tmp_path):
     ):
         assert key in card["models"][0] and key in card["by_horizon"][0]  # fmt: skip
     assert len(pd.read_csv(out)) == 2 * card["models"][0]["n_forecasts"]
+    # each region's total over the horizon (2 steps here; the 3-step window does not fit),
+    # scored from the paths' sums, one row per model
+    totals = {r["model"]: r for r in card["by_total"]}
+    assert set(totals) == {"conflictology", "local_level"}
+    assert {r["steps"] for r in card["by_total"]} == {2}
+    keys = {"steps", "model", "is_baseline", "crps", "crps_skill_vs_best_baseline",
+            "pit_coverage_80", "pit_coverage_90", "n_forecasts", "n_origins"}  # fmt: skip
+    for r in card["by_total"]:
+        assert set(r) == keys
+        assert 0 <= r["pit_coverage_80"] <= r["pit_coverage_90"] <= 1 and r["n_origins"] == 6
+    assert totals["conflictology"]["crps_skill_vs_best_baseline"] == pytest.approx(0.0)
+    # one total per region and origin: as many as the step-1 forecasts
+    step1 = {r["model"]: r["n_forecasts"] for r in card["by_horizon"] if r["step"] == 1}
+    assert all(totals[m]["n_forecasts"] == step1[m] for m in totals)
 
     bad = runner.invoke(app, ["backtest", str(demo_study_path), "--model", "nope", "--json"])
     assert bad.exit_code == 2 and "unknown model" in bad.output

@@ -181,11 +181,13 @@ def backtest_command(
 ) -> None:
     """Rolling-origin backtest with CRPS, randomised-PIT coverage, interval score and Brier
     score per model, per step and per region group (focus, active, quiet), skill against the
-    best baseline, and a paired test. A progress bar over origins is drawn on a terminal;
-    ``--json`` includes the seconds each stage took (``timings``)."""
+    best baseline, and a paired test; and each region's total over the first 3 steps and over
+    the horizon, scored from the path sums (``by_total``: CRPS, skill, 80% and 90% coverage).
+    A progress bar over origins is drawn on a terminal; ``--json`` includes the seconds each
+    stage took (``timings``)."""
     from analysis import progress
     from analysis.config import load_study
-    from analysis.evaluation import backtest, scorecard
+    from analysis.evaluation import backtest, scorecard, total_summary
     from analysis.io import atomic_write_with
     from analysis.pipeline import prepare, study_model
 
@@ -211,6 +213,7 @@ def backtest_command(
         )
     with timer.stage("scorecard"):
         sc = scorecard(bt)
+        totals = total_summary(bt)
     if out is not None:
         with timer.stage("write"):
             atomic_write_with(out, lambda p: bt.scores.to_csv(p, index=False))
@@ -228,6 +231,9 @@ def backtest_command(
         "origins": sc["origins"],
         "n_origins": sc["n_origins"],
         "paired_tests": sc.get("paired_tests", []),
+        # each region's total over the first 3 steps and over the horizon, scored from the
+        # paths' sums: whether the paths' dependence across steps gives them the right spread
+        "by_total": totals,
         "timings": timer.as_dict(),
     }
     if as_json:
@@ -239,6 +245,9 @@ def backtest_command(
         f"origins {sc['origins'][0]}..{sc['origins'][1]} ({sc['n_origins']}), horizon {bt.horizon}"
     )
     typer.echo(pd.DataFrame(result["models"]).round(4).to_string(index=False))
+    if totals:
+        typer.echo("totals over the first steps (path sums):")
+        typer.echo(pd.DataFrame(totals).round(4).to_string(index=False))
     typer.echo(f"best model: {sc['best_model']}; best baseline: {sc['best_baseline']}")
 
 
