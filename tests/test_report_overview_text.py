@@ -193,6 +193,12 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     ev = bootstrap_skill(near, "recent_mean_3", best)
     assert f"best baseline there ({best}) is {100 * ev['skill']:+.1f}%" in text
     assert f"{ev['n_forecasts']:,} forecasts at steps 1-3" in text
+    # the table's interval is of a 3-period total, and its coverage is scored as such
+    totals = evaluation.total_scorecard(bt, "recent_mean_3", 3)
+    assert (
+        f"The 90% intervals of recent_mean_3's 3-month totals held "
+        f"{100 * totals['pit_coverage_90']:.0f}% of the {totals['n']:,} such totals" in text
+    )
     assert overview_text.near_term_evidence_sentence(bt, "not_scored") == ""
     # the focus regions' own skill follows, with its verdict from its interval
     focus = near[near["group"] == "focus"]

@@ -263,7 +263,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     from analysis.models.forecast import panel_to_history
     from analysis.models.onset_backtest import study_onset_backtest
     from analysis.models.onset_forecast import onset_forecast
-    from analysis.models.risk import path_risk
+    from analysis.models.risk import NEAR_STEPS, path_risk
     from analysis.models.spillover_scenarios import focus_scenarios
     from analysis.models.spillover_select import fit_chosen
 
@@ -316,11 +316,16 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
         # baseline where the methods appendix, choosing at every origin, read -5.7%). To step
         # 12, so the methods appendix adds its other models to this run and gives the same
         # numbers (:func:`methods_backtest`).
+        evidence_horizon = max(study.horizon, METHODS_HORIZON)
         bt_all = backtest(
             history,
             [auto, spill_forecaster, *BASELINES],
             start=history.periods[max(0, n_per - EVIDENCE_ORIGINS - 1)],
-            horizon=max(study.horizon, METHODS_HORIZON),
+            horizon=evidence_horizon,
+            # the totals the reports print (next quarter, the study's horizon) are scored too
+            total_steps=sorted(
+                {k for k in (NEAR_STEPS, study.horizon, evidence_horizon) if k <= evidence_horizon}
+            ),
             n_samples=EVIDENCE_SAMPLES,
             seed=study.seed,
             focus=list(study.focus),

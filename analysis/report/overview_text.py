@@ -167,7 +167,9 @@ def _uninformative_names(rank: pd.DataFrame) -> list[str]:
     return [str(n) for n in np.asarray(names)[wide]]
 
 
-def near_term_evidence_sentence(bt: Any, model: str, steps: int = NEXT_STEPS) -> str:
+def near_term_evidence_sentence(
+    bt: Any, model: str, steps: int = NEXT_STEPS, freq: str = "month"
+) -> str:
     """The evidence behind the table's expected events over the next ``steps`` periods, for
     every region the table lists: the report model's pooled CRPS skill at those steps against
     the baseline with the lowest CRPS there, with its bootstrap interval over origins, and its
@@ -180,13 +182,16 @@ def near_term_evidence_sentence(bt: Any, model: str, steps: int = NEXT_STEPS) ->
     model : str
         The report model's name in ``bt``.
     steps : int
+    freq : str
+        The panel's period word, for the totals' sentence.
 
     Returns
     -------
     str
         Plain text; empty when the backtest has no baseline or no forecast at those steps.
     """
-    from analysis.evaluation import best_baseline, bootstrap_skill
+    from analysis.evaluation import best_baseline, bootstrap_skill, total_scorecard
+    from analysis.report.region_text import totals_sentence
 
     scores = bt.scores[bt.scores["step"] <= steps]
     base = [m for m in bt.models if bt.is_baseline.get(m)]
@@ -206,6 +211,10 @@ def near_term_evidence_sentence(bt: Any, model: str, steps: int = NEXT_STEPS) ->
         f"{100 * ev['coverage_low']:.0f}%-{100 * ev['coverage_high']:.0f}%); the region "
         "reports give the evidence of their own group."
     )
+    if (bt.meta or {}).get("totals") is not None:
+        # the table's interval is of the total over these steps: scored as such
+        card = total_scorecard(bt, model, steps)
+        text += " " + totals_sentence(card, steps, freq, whose=f"{model}'s")
     text += _focus_clause(scores, model, base)
     horizon = int(bt.scores["step"].max())
     if horizon > steps:

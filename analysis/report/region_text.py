@@ -1027,6 +1027,66 @@ def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = No
     )
 
 
+def totals_sentence(
+    card: dict | None, steps: int, freq: str = "month", whose: str | None = None
+) -> str:
+    """How often the printed 90% intervals of window totals held the observed total in the
+    backtest (:func:`analysis.evaluation.total_scorecard`), for a sentence that quotes such a
+    total: the per-step scores cannot say whether the paths' sums have the right spread.
+
+    Parameters
+    ----------
+    card : dict or None
+        :func:`~analysis.evaluation.total_scorecard` of the report model at ``steps``.
+    steps : int
+        Window length (periods).
+    freq : str
+        The panel's period word.
+    whose : str, optional
+        A model's name in the possessive (``"auto's"``) where "its" would not say whose.
+
+    Returns
+    -------
+    str
+        One sentence; says so when no total of that length could be scored yet.
+    """
+    window = f"{steps}-{freq} totals"
+    if card is None or not card.get("n"):
+        return (
+            f"No {window} have been scored yet: the backtest has no origin whose next {steps} "
+            f"{freq}s are all known."
+        )
+    cover, low, high = (card[k] for k in ("pit_coverage_90", "pit_coverage_90_low",
+                                          "pit_coverage_90_high"))  # fmt: skip
+    level = int(round(100 * card["level"]))
+    lead = f"The 90% intervals of {whose} {window}" if whose else f"Its 90% intervals for {window}"
+    origins, block = int(card["origins"]), int(card.get("block") or 1)
+    text = (
+        f"{lead} held {100 * cover:.0f}% of the {card['n']:,} such totals scored ({origins} "
+        f"origin{'s' if origins != 1 else ''}"
+    )
+    # windows from nearby origins share outcomes, so the bootstrap resamples blocks of them:
+    # from fewer than three blocks its percentiles are a handful of block means, not an interval
+    # (the demo's 8 origins of 12-month totals, blocks of 4, read "62% (62%-100%)")
+    bounded = bool(np.isfinite(low) and np.isfinite(high)) and origins >= 3 * block
+    if bounded:
+        text += f", {level}% interval {100 * low:.0f}%-{100 * high:.0f}%"
+    elif origins > 1 and block > 1:
+        text += (
+            f" whose windows overlap, {block} in a row sharing outcomes: too few for an interval"
+        )
+    text += ")"
+    # the interval's end beyond the margin is the "too narrow" rule of the per-step coverage
+    # (at least 95% of the bootstrap samples more than the margin short)
+    from analysis.evaluation import CALIBRATION_MARGIN
+
+    if bounded and high < 0.9 - CALIBRATION_MARGIN:
+        text += ", so they have been too narrow"
+    elif bounded and low > 0.9 + CALIBRATION_MARGIN:
+        text += ", so they have been too wide"
+    return text + "."
+
+
 def evidence_clause(ev: StepEvidence | None, group: str) -> str:
     """A forecast sentence's evidence at its own steps, for the summary: how the report model
     did against the best baseline there (with the skill's interval) and, when the bootstrap

@@ -84,7 +84,9 @@ else:
 
 # %%
 show.markdown("{sentence}", sentence=overview_text.ranking_sentence(rank))
-near_term = overview_text.near_term_evidence_sentence(shared.backtest, shared.evidence_model)
+near_term = overview_text.near_term_evidence_sentence(
+    shared.backtest, shared.evidence_model, freq=panel.attrs.get("freq", "month")
+)
 if near_term:  # the expected events' evidence, for every region the table lists
     show.markdown("{sentence}", sentence=near_term)
 show.table(

@@ -7,7 +7,7 @@ region = ""
 quarter = ""
 
 # %%
-from analysis import as_of, growth, plots
+from analysis import as_of, evaluation, growth, plots
 from analysis.models import risk
 from analysis.report import context, provenance, region_text, show, spillover_text, study_figures
 
@@ -81,9 +81,17 @@ model_here = shared.model_for(region_id in ctx.study.focus)
 # each forecast with its evidence at its own steps (the Evidence section's backtest)
 for window, named in ((next_quarter, model_here), (whole, "same")):
     show.markdown(
-        "- {sentence}. {evidence}",
+        "- {sentence}. {evidence} {totals}",
         sentence=region_text.forecast_sentence(window, region_name, named),
         evidence=region_text.evidence_clause(evidence_at[window.steps], group),
+        # the total's own interval, scored: per-step scores cannot say if the sums are right
+        totals=region_text.totals_sentence(
+            evaluation.total_scorecard(
+                shared.backtest, shared.evidence_model, window.steps, groups=[group]
+            ),
+            window.steps,
+            panel.attrs.get("freq", "month"),
+        ),
     )
 # Country-level P(at least one event) saturates once a country has active units: the summary
 # quotes, from the spillover model, only the share attributable to the focus (one model's
