@@ -491,7 +491,7 @@ SCORE_COLUMNS = {
     "pit_coverage_90": "90% coverage (randomised PIT; the reports quote 90% intervals)",
     "pit_coverage_95": "95% coverage (randomised PIT)",
     "interval_score_95": "95% interval score",
-    "brier_any": "Brier P(at least 1)",
+    "brier_any": "Brier P(at least 1 in the step's period)",
 }
 
 
