@@ -546,3 +546,13 @@ def test_probability_ranges_are_written_as_the_reports_write_them() -> None:
     assert demo_truth._range("border_any", 0.3, 0.57) == "30-57%"
     assert demo_truth._range("forecast", 38.6, 143.2) == "39-143"
     assert demo_truth._range("forecast", 1.0, float("nan")) == ""
+
+
+def test_banner_points_a_synthetic_studys_reader_to_the_truth_check() -> None:
+    synthetic, real = SimpleNamespace(synthetic=True), SimpleNamespace(synthetic=False)
+    assert demo_truth.banner(real) == ""
+    text = demo_truth.banner(synthetic)
+    assert text.startswith("These data are SYNTHETIC")
+    assert f'"{demo_truth.SECTION_TITLE}" in the methods appendix checks' in text
+    assert "which are not recovered" in text
+    assert f'"{demo_truth.SECTION_TITLE}" below checks' in demo_truth.banner(synthetic, here=True)

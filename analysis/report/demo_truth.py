@@ -173,6 +173,30 @@ def _mean_se(draws: np.ndarray | None) -> float:
     return float(np.std(draws, ddof=1) / np.sqrt(len(draws)))
 
 
+def banner(study: Any, *, here: bool = False) -> str:
+    """The banner of a synthetic study's reports (empty for a real one): the data are
+    simulated, and where the numbers are checked against the model they were simulated from.
+
+    Parameters
+    ----------
+    study : Study
+    here : bool
+        The banner of the methods appendix itself, which holds that section.
+
+    Returns
+    -------
+    str
+    """
+    if not shows_section(study):
+        return ""
+    where = "below" if here else "in the methods appendix"
+    return (
+        "These data are SYNTHETIC (simulated from a stated model for demonstration); they "
+        f'describe no real events. The section "{SECTION_TITLE}" {where} checks the reports\' '
+        "numbers against that model's true values, and says which are not recovered."
+    )
+
+
 def shows_section(study: Any) -> bool:
     """Whether the methods appendix has the demo section: only for a synthetic study.
 

@@ -18,12 +18,7 @@ card = evaluation.scorecard(bt, report_model=context.FORECAST_MODEL)
 show.record(
     title=f"{ctx.study.title}: methods",
     subtitle="What each model assumes, how it scored out of sample, and its known limits",
-    banner=(
-        "These data are SYNTHETIC (simulated from a stated model for demonstration); "
-        "they describe no real events."
-        if ctx.study.synthetic
-        else ""
-    ),
+    banner=demo_truth.banner(ctx.study, here=True),
     best_model=card.get("best_model"),
 )
 

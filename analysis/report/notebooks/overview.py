@@ -10,7 +10,7 @@ previous_manifest = ""
 from analysis import as_of, evaluation, plots, ranking
 from analysis.models import risk
 from analysis.report import changes as quarterly
-from analysis.report import context, overview_text, provenance, show, spillover_text
+from analysis.report import context, demo_truth, overview_text, provenance, show, spillover_text
 
 ctx = context.load(study)
 data = ctx.data
@@ -38,12 +38,7 @@ show.record(
     title=f"{ctx.study.title}: overview" + (f" {quarter}" if quarter else ""),
     subtitle=f"{panel['region_id'].nunique()} regions, "
     f"{panel['period'].min():%Y-%m} to {panel['period'].max():%Y-%m}",
-    banner=(
-        "These data are SYNTHETIC (simulated from a stated model for demonstration); "
-        "they describe no real events."
-        if ctx.study.synthetic
-        else ""
-    ),
+    banner=demo_truth.banner(ctx.study),
     ranking=overview_text.ranking_record(rank),
     surge_rule=surge_rule,
     alerts=[str(r) for r in raised["region_id"]],

@@ -9,7 +9,7 @@ quarter = ""
 # %%
 from analysis import as_of, evaluation, growth, plots
 from analysis.models import risk
-from analysis.report import context, provenance, region_text, show, spillover_text, study_figures
+from analysis.report import context, demo_truth, provenance, region_text, show, spillover_text, study_figures
 
 ctx = context.load(study)
 data = ctx.data
@@ -22,12 +22,7 @@ around = region_text.region_with_neighbours(region_id, data.boundaries, within=s
 show.record(
     title=f"{region_name} ({region_id})",
     subtitle=ctx.study.title + (f", as of the end of {quarter}" if quarter else ""),
-    banner=(
-        "These data are SYNTHETIC (simulated from a stated model for demonstration); "
-        "they describe no real events."
-        if ctx.study.synthetic
-        else ""
-    ),
+    banner=demo_truth.banner(ctx.study),
     region=region_id,
     region_name=region_name,
     events_total=int(panel.loc[panel["region_id"] == region_id, "events"].sum()),
