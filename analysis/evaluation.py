@@ -451,7 +451,8 @@ def total_scorecard(
         baselines, None without one), ``skill`` (``1 - crps[model] / crps[best_baseline]``
         over the totals both scored) with ``skill_low`` and ``skill_high``,
         ``pit_coverage_80`` and ``pit_coverage_90`` (``model``'s expected randomised-PIT
-        coverage of the totals) with ``_low`` and ``_high`` bounds, ``block`` (origins per
+        coverage of the totals) with ``_low`` and ``_high`` bounds, ``printed_90`` (the share
+        inside the 90% intervals as printed, closed at whole counts), ``block`` (origins per
         bootstrap block), ``steps``, ``groups`` and ``level``; None when ``model`` has no
         total of that length scored. Skill and bounds are None without a baseline (or when
         its CRPS is 0); the bounds NaN with fewer than two origins.
@@ -497,6 +498,10 @@ def total_scorecard(
         "groups": None if groups is None else tuple(groups),
         "level": level,
         "block": lag + 1,
+        # the 90% intervals as the reports print totals (closed at whole counts), a point value
+        "printed_90": float(frame.loc[frame["model"] == model, "closed_coverage_90"].mean())
+        if "closed_coverage_90" in frame.columns
+        else float("nan"),
     }
     total = {k: per[k].to_numpy(float) for k in per}
     nan = float("nan")

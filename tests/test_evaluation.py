@@ -637,6 +637,10 @@ def test_total_scorecard_skill_against_the_best_baseline_with_intervals():
             assert c == pytest.approx(own[f"pit_coverage_{lev}"].mean())
             assert card[f"pit_coverage_{lev}_low"] <= c <= card[f"pit_coverage_{lev}_high"]
         assert card["n"] == len(own) and card["origins"] == own["origin"].nunique()
+        # the intervals as printed: the observed total inside [q05, q95] of the path sums
+        inside = ((own["observed"] >= own["q05"]) & (own["observed"] <= own["q95"])).mean()
+        assert card["printed_90"] == pytest.approx(inside)
+        assert card["printed_90"] >= card["pit_coverage_90"] - 1e-12  # an edge count holds
         # an origin every period: windows of k steps overlap the next k - 1 origins'
         assert card["block"] == k
     quiet = total_scorecard(bt, "local_level", 3, groups=["quiet", "active"])

@@ -196,8 +196,8 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     # the table's interval is of a 3-period total, and its coverage is scored as such
     totals = evaluation.total_scorecard(bt, "recent_mean_3", 3)
     assert (
-        f"The 90% intervals of recent_mean_3's 3-month totals held "
-        f"{100 * totals['pit_coverage_90']:.0f}% of the {totals['n']:,} such totals" in text
+        f"the 90% intervals of recent_mean_3's 3-month totals is "
+        f"{100 * totals['pit_coverage_90']:.0f}% ({totals['n']:,} totals" in text
     )
     assert overview_text.near_term_evidence_sentence(bt, "not_scored") == ""
     # the focus regions' own skill follows, with its verdict from its interval

@@ -564,23 +564,29 @@ def test_totals_sentence_gives_the_coverage_of_the_printed_totals() -> None:
             "pit_coverage_90_low": 0.42, "pit_coverage_90_high": 0.86}  # fmt: skip
     text = region_text.totals_sentence(card, 12)
     assert text == (
-        "Its 90% intervals for 12-month totals held 67% of the 9 such totals scored (9 origins, "
-        "90% interval 42%-86%), so they have been too narrow."
+        "In the backtest, the randomised-PIT coverage of the 90% intervals of such 12-month "
+        "totals is 67% (9 totals, 9 origins, 90% interval 42%-86%), so by that measure they "
+        "have been too narrow."
     )
+    # the intervals as printed (closed at whole counts) beside it: they hold an edge count too
+    printed = region_text.totals_sentence({**card, "printed_90": 0.78}, 12)
+    assert printed.endswith("too narrow; as printed, closed at whole counts, they held 78%.")
     # an interval that reaches the margin around 90% gives no verdict; one origin, no interval
     near = region_text.totals_sentence({**card, "pit_coverage_90_high": 0.88}, 3, "quarter")
-    assert near.startswith("Its 90% intervals for 3-quarter totals") and "too" not in near
+    assert "such 3-quarter totals is 67%" in near and "too" not in near
     wide = region_text.totals_sentence(
         {**card, "pit_coverage_90": 0.97, "pit_coverage_90_low": 0.93, "pit_coverage_90_high": 1},
         12,
     )
-    assert wide.endswith("so they have been too wide.")
+    assert wide.endswith("so by that measure they have been too wide.")
     one = {**card, "origins": 1, "pit_coverage_90_low": float("nan")}
-    assert "(1 origin)." in region_text.totals_sentence(one, 12)
+    assert "(9 totals, 1 origin)." in region_text.totals_sentence(one, 12)
     assert region_text.totals_sentence(None, 12).startswith("No 12-month totals have been scored")
     named = region_text.totals_sentence(card, 3, whose="auto's")
-    assert named.startswith("The 90% intervals of auto's 3-month totals held 67%")
+    assert "the 90% intervals of auto's 3-month totals is 67%" in named
     # origins whose windows overlap, too few blocks of them for a bootstrap interval
     few = region_text.totals_sentence({**card, "origins": 8, "block": 4}, 12)
-    assert "(8 origins whose windows overlap, 4 in a row sharing outcomes: too few for an " in few
+    assert (
+        "(9 totals, 8 origins whose windows overlap, 4 in a row sharing outcomes: too few " in few
+    )
     assert "interval" in few and "too narrow" not in few and "42%" not in few

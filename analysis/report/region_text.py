@@ -1030,9 +1030,10 @@ def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = No
 def totals_sentence(
     card: dict | None, steps: int, freq: str = "month", whose: str | None = None
 ) -> str:
-    """How often the printed 90% intervals of window totals held the observed total in the
-    backtest (:func:`analysis.evaluation.total_scorecard`), for a sentence that quotes such a
-    total: the per-step scores cannot say whether the paths' sums have the right spread.
+    """How well the 90% intervals of window totals covered the observed totals in the backtest
+    (:func:`analysis.evaluation.total_scorecard`): randomised-PIT coverage with its interval and
+    verdict, then the share the intervals as printed held, for a sentence that quotes such a
+    total. The per-step scores cannot say whether the paths' sums have the right spread.
 
     Parameters
     ----------
@@ -1059,11 +1060,12 @@ def totals_sentence(
     cover, low, high = (card[k] for k in ("pit_coverage_90", "pit_coverage_90_low",
                                           "pit_coverage_90_high"))  # fmt: skip
     level = int(round(100 * card["level"]))
-    lead = f"The 90% intervals of {whose} {window}" if whose else f"Its 90% intervals for {window}"
+    whose_totals = f"{whose} {window}" if whose else f"such {window}"
     origins, block = int(card["origins"]), int(card.get("block") or 1)
     text = (
-        f"{lead} held {100 * cover:.0f}% of the {card['n']:,} such totals scored ({origins} "
-        f"origin{'s' if origins != 1 else ''}"
+        f"In the backtest, the randomised-PIT coverage of the 90% intervals of {whose_totals} "
+        f"is {100 * cover:.0f}% ({card['n']:,} totals, {origins} origin"
+        f"{'s' if origins != 1 else ''}"
     )
     # windows from nearby origins share outcomes, so the bootstrap resamples blocks of them:
     # from fewer than three blocks its percentiles are a handful of block means, not an interval
@@ -1081,9 +1083,13 @@ def totals_sentence(
     from analysis.evaluation import CALIBRATION_MARGIN
 
     if bounded and high < 0.9 - CALIBRATION_MARGIN:
-        text += ", so they have been too narrow"
+        text += ", so by that measure they have been too narrow"
     elif bounded and low > 0.9 + CALIBRATION_MARGIN:
-        text += ", so they have been too wide"
+        text += ", so by that measure they have been too wide"
+    printed = card.get("printed_90", float("nan"))
+    if np.isfinite(printed):
+        # the intervals the reader sees are closed at whole counts and hold an edge count too
+        text += f"; as printed, closed at whole counts, they held {100 * printed:.0f}%"
     return text + "."
 
 
