@@ -1242,6 +1242,16 @@ def test_growth_sentence_says_an_excluding_interval_is_unadjusted_when_bh_is_not
     for row in ({**base, "p_value_bh": 0.01}, {**base, "headline_ci_low": 0.9},
                 {**base, "bh_family_size": 1}, unadjusted):  # fmt: skip
         assert "not adjusted" not in g.growth_sentence(row)
+    # the comparison's own test not significant either (its p is the largest of three tests,
+    # the real Nord read "a fall is ruled out" beside p 0.099): both p-values are given
+    own = g.growth_sentence({**base, "p_value": 0.099, "p_value_bh": 0.26})
+    assert own.endswith(
+        "; the window comparison's interval is not a test: the comparison's own p-value, the "
+        "largest of its three tests, is 0.099, and adjusted for the study's 26 tests "
+        "(Benjamini-Hochberg) the comparison's p-value is 0.26, so the change is not "
+        "significant at 0.05"
+    )
+    assert "not a test" not in g.growth_sentence({**base, "p_value": 0.03})
     # a one-sided bound (no events earlier) that excludes 1 is a bound, not an interval
     one_sided = {**base, "count_a": 0, "headline_ci_low": 1.004, "headline_ci_high": math.inf}
     assert "the window comparison's bound is not adjusted for the study's 26 tests" in (

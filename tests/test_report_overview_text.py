@@ -192,6 +192,9 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     best = crps[[m for m in bt.models if bt.is_baseline[m]]].idxmin()
     ev = bootstrap_skill(near, "recent_mean_3", best)
     assert f"best baseline there ({best}) is {100 * ev['skill']:+.1f}%" in text
+    standing = ("behind it" if ev["skill_high"] < 0 else "ahead of it" if ev["skill_low"] > 0
+                else "not distinguishable from it")  # fmt: skip
+    assert f"{100 * ev['skill_high']:+.1f}%), {standing}, and its 80% intervals" in text
     assert f"{ev['n_forecasts']:,} forecasts at steps 1-3" in text
     # the table's interval is of a 3-period total, and its coverage is scored as such
     totals = evaluation.total_scorecard(bt, "recent_mean_3", 3)
@@ -210,18 +213,18 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     assert f"baseline ({fbest})" in text
     assert f"is {100 * fev['skill']:+.1f}%" in text.split("focus regions alone")[1]
     verdict = ("behind it" if fev["skill_high"] < 0 else "ahead of it" if fev["skill_low"] > 0
-               else "does not tell it from that baseline")  # fmt: skip
+               else "not distinguishable from that baseline")  # fmt: skip
     assert verdict in text
     # with the focus's own 80% coverage: the study-wide one pools quiet regions
     assert (
         f"; its 80% intervals held {100 * fev['coverage']:.0f}% (90% interval "
         f"{100 * fev['coverage_low']:.0f}%-" in text.split("focus regions alone")[1]
     )
-    # and at every step of the backtest, the window of the table's chance of an event
+    # and at every step of the backtest, the forecast horizon
     whole = bt.scores[bt.scores["group"] == "focus"]
     wbest = whole.groupby("model")["crps"].mean()[[m for m in bt.models if bt.is_baseline[m]]]
     wev = bootstrap_skill(whole, "recent_mean_3", wbest.idxmin())
-    tail = text.split("Over steps 1-6, the window of the table's chance of at least one event, ")
+    tail = text.split("Over steps 1-6, the forecast horizon, ")
     assert len(tail) == 2 and tail[1].startswith("for the 2 focus regions alone")
     assert f"is {100 * wev['skill']:+.1f}%" in tail[1]
     short = overview_text.near_term_evidence_sentence(

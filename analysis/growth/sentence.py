@@ -117,22 +117,29 @@ def growth_sentence(
 
 
 def _multiplicity_clause(row: Mapping | pd.Series, low: float, high: float) -> str:
-    """Where the headline ratio interval excludes 1 but the study-wide BH-adjusted p-value is
-    0.05 or more: a clause saying the interval is unadjusted and the adjusted test is not
-    significant, so "a rise" beside "p (BH) 0.17" does not read as a finding (empty
-    otherwise, or without the study-wide columns)."""
+    """Where the headline ratio interval excludes 1 but the comparison's tests are not
+    significant at 0.05, on their own (its p-value is the largest of three tests) or
+    adjusted study-wide (Benjamini-Hochberg): a clause saying so, so that "a rise" beside
+    "p 0.099 | 0.26" does not read as a finding (empty otherwise, or without the columns)."""
     p_bh = row.get("p_value_bh")
     tests = row.get("bh_family_size")
     if p_bh is None or tests is None or not np.isfinite(float(p_bh)) or int(tests) < 2:
         return ""
     if not (low > 1 or high < 1) or float(p_bh) < 0.05:
         return ""
+    own = row.get("p_value")
+    own = float(own) if own is not None and np.isfinite(float(own)) else None
     what = "interval" if np.isfinite(low) and np.isfinite(high) and low > 0 else "bound"
+    adjusted = f"(Benjamini-Hochberg) the comparison's p-value is {format_p_value(float(p_bh))}"
+    if own is not None and own >= 0.05:
+        return (
+            f"; the window comparison's {what} is not a test: the comparison's own p-value, "
+            f"the largest of its three tests, is {format_p_value(own)}, and adjusted for the "
+            f"study's {int(tests)} tests {adjusted}, so the change is not significant at 0.05"
+        )
     return (
         f"; the window comparison's {what} is not adjusted for the study's {int(tests)} tests, "
-        "and adjusted "
-        f"(Benjamini-Hochberg) the comparison's p-value is {format_p_value(float(p_bh))}, not "
-        "significant at 0.05"
+        f"and adjusted {adjusted}, not significant at 0.05"
     )
 
 

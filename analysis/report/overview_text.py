@@ -206,7 +206,8 @@ def near_term_evidence_sentence(
         f"{_partial_origins_clause(scores[scores['model'] == model], steps)}), "
         f"{model}'s CRPS skill against "
         f"the best baseline there ({best}) is "
-        f"{format_skill(ev['skill'], ev['skill_low'], ev['skill_high'], ev['level'])}, and its 80% "
+        f"{format_skill(ev['skill'], ev['skill_low'], ev['skill_high'], ev['level'])}"
+        f"{_standing_words(ev)}, and its 80% "
         f"intervals held {100 * ev['coverage']:.0f}% of the outcomes ({pct}% interval "
         f"{100 * ev['coverage_low']:.0f}%-{100 * ev['coverage_high']:.0f}%); the region "
         "reports give the evidence of their own group."
@@ -223,9 +224,20 @@ def near_term_evidence_sentence(
             bt.scores,
             model,
             base,
-            f"over steps 1-{horizon}, the window of the table's chance of at least one event",
+            f"over steps 1-{horizon}, the forecast horizon",
         )
     return text
+
+
+def _standing_words(ev: dict) -> str:
+    """ ", ahead of it" / ", behind it" where the skill's interval excludes 0, else ", not
+    distinguishable from it"."""
+    from analysis.report.region_text import skill_standing
+
+    return {"ahead": ", ahead of it", "behind": ", behind it",
+            "unclear": ", not distinguishable from it"}[
+        skill_standing(ev["skill"], ev["skill_low"], ev["skill_high"])
+    ]  # fmt: skip
 
 
 def _focus_clause(scores: pd.DataFrame, model: str, base: list[str], over: str = "") -> str:
@@ -246,9 +258,9 @@ def _focus_clause(scores: pd.DataFrame, model: str, base: list[str], over: str =
     low, high = ev["skill_low"], ev["skill_high"]
     skill = format_skill(ev["skill"], low, high, ev["level"])
     verdict = {
-        "behind": f", behind it: the focus's expected events are no better evidenced than {best}'s",
+        "behind": f", behind it: {model} forecast worse than {best} there",
         "ahead": ", ahead of it",
-        "unclear": ", which does not tell it from that baseline",
+        "unclear": ", not distinguishable from that baseline",
     }[skill_standing(ev["skill"], low, high)]
     regions = focus["region_id"].nunique()
     who = "focus region alone" if regions == 1 else f"{regions} focus regions alone"
