@@ -21,7 +21,9 @@ from analysis.models.forecast import Fitted, Forecaster, History
 _MEMBER_FITS = Memory(64)
 
 
-def _member_fit(name: str, history: History) -> Fitted:
+def member_fit(name: str, history: History) -> Fitted:
+    """The registry model ``name`` fitted on ``history``, cached: mixtures that share a member
+    (and ``auto``'s dependence model) fit it once per history."""
     from analysis.models.registry import get
 
     member = get(name)
@@ -74,5 +76,5 @@ class Ensemble(Forecaster):
 
     def fit(self, history: History) -> EnsembleFitted:
         w = self.mixture_weights()
-        fitted = tuple(_member_fit(m, history) for m in self.members)
+        fitted = tuple(member_fit(m, history) for m in self.members)
         return EnsembleFitted(history, self.name, fitted, w)
