@@ -590,3 +590,14 @@ def test_totals_sentence_gives_the_coverage_of_the_printed_totals() -> None:
         "(9 totals, 8 origins whose windows overlap, 4 in a row sharing outcomes: too few " in few
     )
     assert "interval" in few and "too narrow" not in few and "42%" not in few
+
+
+def test_a_quiet_regions_summary_names_the_onset_rule_that_gives_its_chance() -> None:
+    chosen = "auto (ensemble_climatology36_heavy at steps 1-3)"
+    assert region_text.summary_model(chosen, "auto", onset_driven=False) == chosen
+    onset = region_text.summary_model(chosen, "auto", onset_driven=True)
+    assert onset == "auto (for this quiet region, the onset model's chance of a first event)"
+    # and its CRPS evidence points to the onset evidence, which says more there
+    quiet = region_text.evidence_clause(_evidence(last=3), "quiet")
+    assert "; in quiet regions the evidence for the onset probabilities, below, says more" in quiet
+    assert "onset" not in region_text.evidence_clause(_evidence(last=3), "active")

@@ -419,7 +419,7 @@ def test_spillover_evidence_gives_the_skill_its_interval_from_the_scores(
     assert f"a CRPS skill of {100 * ev.skill:+.1f}% (90% interval " in text
     # a gap the interval does not establish is called so, whichever its sign
     within = ev.skill_low <= 0 <= ev.skill_high
-    assert ("a difference within its uncertainty" in text) == within
+    assert ("not distinguishable from that baseline" in text) == within
     assert spillover_text.spillover_evidence(card, "focus", "recent_mean_3") is not None
     assert "interval" not in spillover_text.spillover_evidence_sentence(
         card, "focus", "last_value", "recent_mean_3"
@@ -450,7 +450,7 @@ def test_attributable_sentence_says_when_the_spillover_model_is_behind_a_baselin
     # behind by its point value only: the interval holds 0, so it "did not beat" the baseline
     unclear = spillover_text.attributable_sentence(contrast, ["SEN"], evidence=evidence(-0.05))
     assert "worse than" not in unclear
-    assert "That model did not beat (a shortfall within its uncertainty) the best" in unclear
+    assert "That model did not beat (not distinguishable from) the best" in unclear
     ahead = spillover_text.attributable_sentence(contrast, ["SEN"], evidence=evidence(0.107))
     assert "worse than" not in ahead and ahead.endswith("(90% interval 66%-89%).")
 

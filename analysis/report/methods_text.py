@@ -41,15 +41,17 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "Automatic choice, the model of every report forecast",
         "at each forecast origin, picks among the five mixtures below by rolling-origin fair "
         "CRPS on the history before that origin only, once for the focus regions and once for "
-        "the other active regions, and for each quarter of the year ahead on its own, "
+        "the other active regions, and for each quarter of the forecast horizon on its own, "
         "preferring the simpler when the difference is within two Monte Carlo standard errors; "
-        "its spread is calibrated on the same inner forecasts. Regions with no event in the "
-        "study's quiet window (its last `onset_quiet_periods` periods, a year unless the study "
-        "sets it; the focus too) have an event within the horizon in the share of paths the "
-        "onset model gives, fitted on every unit of the countries the data files cover, each "
-        "such path the observed continuation of a real first event; where the onset model "
-        "cannot be fitted, regions other than the focus with no event in the last 12 periods "
-        "are forecast half by that choice and half by the reference class: the next periods of "
+        "its spread is calibrated on the same inner forecasts, and its paths take the local "
+        "level's dependence across months (each month's distribution unchanged), so totals "
+        "over several months get their spread. Regions with no event in the study's quiet "
+        "window (a year unless the study sets another; the region reports give it), the focus "
+        "region included, have an event within the horizon in the share of paths the onset "
+        "model gives, fitted on every unit of the countries the data files cover, each such "
+        "path the observed continuation of a real first event; where the onset model cannot be "
+        "fitted, regions other than the focus with no event in the last 12 periods are "
+        "forecast half by that choice and half by the reference class: the next periods of "
         "every region that was as quiet at one of the 36 latest origins whose outcomes are "
         "known, beside an active neighbour or not as the region is now. The "
         "choice and its evidence are in the JSON of `conflict-trends forecast --json`.",
@@ -121,9 +123,10 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
 #: the shares attributable to the focus.
 KNOWN_LIMITS: tuple[str, ...] = (
     "Counts depend on what the source records; reporting changes look like violence changes.",
-    "Forecasts follow each region's recent level; a fitted trend is continued only damped "
-    "(its effect shrinks by a factor 0.7 a month), so growth that goes on is under-forecast "
-    "at long horizons, and shocks are not anticipated.",
+    "Forecasts start from each region's level as a discounted average of its past months, "
+    "which lags a rising series, and continue a fitted trend only damped (its effect shrinks "
+    "by a factor 0.7 a month): growth that goes on is under-forecast, from the first months "
+    "on where the level lags, and shocks are not anticipated.",
     "Every expected count the reports show comes from one model, `auto` (quiet regions' "
     "chance of a first event from the onset model, as `auto` above says). For regions "
     "with recent events its candidates forecast each region from its own past (its level, "

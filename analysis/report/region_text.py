@@ -473,6 +473,28 @@ def forecast_sentence(w: WindowForecast, region_name: str, model: str) -> str:
     )
 
 
+def summary_model(model: str, auto_name: str, *, onset_driven: bool) -> str:
+    """The model a summary sentence names: its group's candidates, or, for a quiet region whose
+    chance of an event is the onset model's (:attr:`StudyResults.onset_driven`), that rule, so
+    the sentence does not credit candidates that did not give its number.
+
+    Parameters
+    ----------
+    model : str
+        :meth:`analysis.report.context.StudyResults.model_for` of the region's group.
+    auto_name : str
+        The report model's name.
+    onset_driven : bool
+
+    Returns
+    -------
+    str
+    """
+    if not onset_driven:
+        return model
+    return f"{auto_name} (for this quiet region, the onset model's chance of a first event)"
+
+
 def model_fields(
     auto_name: str, focus_plan: str | None, other_plan: str | None, single: str
 ) -> dict[str, str]:
@@ -1125,6 +1147,9 @@ def evidence_clause(ev: StepEvidence | None, group: str) -> str:
         "unclear": f"its CRPS skill against the best baseline ({ev.baseline}) is",
     }[ev.standing]
     text = f"{where}, {lead} {skill_words(ev)}{ev.within_uncertainty}"
+    if group == "quiet":
+        # almost every outcome there is 0, where any forecast of "little" scores well
+        text += "; in quiet regions the evidence for the onset probabilities, below, says more"
     if ev.calibration:
         text += (
             f"; its 80% intervals held {coverage_words(ev)}, so its intervals have "

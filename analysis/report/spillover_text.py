@@ -459,7 +459,7 @@ def attributable_sentence(
         how = (
             "forecast worse than"
             if evidence.standing == "behind"
-            else "did not beat (a shortfall within its uncertainty)"
+            else "did not beat (not distinguishable from)"
         )
         text += (
             f" That model {how} the best baseline ({evidence.baseline}) in the region reports' "
@@ -612,7 +612,7 @@ def spillover_evidence_sentence(
         f"baseline's ({ev.baseline}), a CRPS skill of {skill_words(ev)}"
     )
     if ev.standing == "unclear":
-        text += ", a difference within its uncertainty"
+        text += ", not distinguishable from that baseline"
     own = evidence_table(card, report_model, group)
     mine = evidence_skill(own) if not own.empty else math.nan
     if np.isfinite(mine):

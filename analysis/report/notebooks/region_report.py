@@ -72,7 +72,11 @@ for _, row in (growth_rows.iterrows() if growth_rows is not None else []):
 if growth_rows is None:
     show.markdown("- No growth comparison of the study falls inside this report's window.")
 # the candidates of this region's group only; both groups' are in the Forecast section
-model_here = shared.model_for(region_id in ctx.study.focus)
+model_here = region_text.summary_model(
+    shared.model_for(region_id in ctx.study.focus),
+    context.FORECAST_MODEL,
+    onset_driven=region_id in shared.onset_driven,
+)
 # each forecast with its evidence at its own steps (the Evidence section's backtest)
 for window, named in ((next_quarter, model_here), (whole, "same")):
     show.markdown(
@@ -299,10 +303,16 @@ if region_id in ctx.study.focus:
 
 # %% [markdown]
 # ### Onset and continued activity across the border
-#
-# Units quiet for the study's quiet window (no event in its last periods, a year unless the
-# study sets `onset_quiet_periods`) get the probability of at least one event (for them,
-# a **first event**) within the horizon from the report model's paths, as in the tables and
+
+# %%
+show.markdown(
+    "A unit is **quiet** after {n} {freq}s without an event (the study's quiet window).",
+    n=str(ctx.study.quiet_periods),
+    freq=panel.attrs.get("freq", "month"),
+)
+
+# %% [markdown]
+# Quiet units get the probability of at least one event (for them, a **first event**) within the horizon from the report model's paths, as in the tables and
 # maps. A unit's own silent past says little about how conflict reaches it, so those paths take
 # their probability from the **onset model**: a penalised binary regression on neighbourhood,
 # country and history features, fitted on every unit of the countries the data files cover,
