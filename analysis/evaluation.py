@@ -234,7 +234,9 @@ def _surge_rows(
     )[known]
 
 
-def surge_scorecard(bt: BacktestResult, model: str, *, level: float = 0.9) -> dict | None:
+def surge_scorecard(
+    bt: BacktestResult, model: str, *, level: float = 0.9, alert: float | None = None
+) -> dict | None:
     """Brier scores of every model's P(surge) in ``bt`` (``meta["surge"]``), and ``model``'s
     against the best baseline's, with a paired block-bootstrap interval over origins.
 
@@ -246,6 +248,10 @@ def surge_scorecard(bt: BacktestResult, model: str, *, level: float = 0.9) -> di
         The model whose P(surge) the reports show.
     level : float
         Central level of the interval of the Brier difference.
+    alert : float, optional
+        The study's alert probability: ``alerts`` counts ``model``'s region-windows whose
+        P(surge) passed it, ``alert_hits`` those of them that surged (None without it), and
+        ``alert`` is the probability itself.
 
     Returns
     -------
@@ -278,6 +284,11 @@ def surge_scorecard(bt: BacktestResult, model: str, *, level: float = 0.9) -> di
         "best_baseline": None,
         "steps": SURGE_STEPS,
         "level": level,
+        "alert": alert,
+        "alerts": None if alert is None else int((own["p_surge"] > alert).sum()),
+        "alert_hits": (
+            None if alert is None else int(((own["p_surge"] > alert) & own["surge"]).sum())
+        ),
     }
     if not base:
         return out

@@ -436,6 +436,13 @@ def test_backtest_scores_p_surge_against_what_happened():
     assert card["left_out"] == tuple(o for o in bt.origins if not _window_known(h, o))
     assert card["origins"] + len(card["left_out"]) == len(bt.origins)
     assert card["rule"] == bt.meta["surge_rule"]
+    assert card["alerts"] is None and card["alert_hits"] is None  # no alert probability given
+    own = surge[surge["model"] == "recent_mean_3"]
+    for p in (0.1, 0.3):
+        alerted = surge_scorecard(bt, "recent_mean_3", alert=p)
+        assert alerted["alerts"] == int((own["p_surge"] > p).sum())
+        assert alerted["alert_hits"] == int(((own["p_surge"] > p) & own["surge"]).sum())
+        assert alerted["alert"] == p
     assert surge_scorecard(backtest(h, ["zero"], start="2017-06", horizon=6, n_samples=10,
                                     stride=3), "zero") is None  # fmt: skip
 

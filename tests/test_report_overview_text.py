@@ -143,6 +143,19 @@ def test_surge_evidence_sentence_gives_the_brier_score_and_its_verdict() -> None
     other = overview_text.surge_evidence_sentence({**card, "steps": 2, "level": 0.8}, "auto")
     assert "region-windows of 2 periods" in other and "80% interval" in other
     assert "left out" not in text  # every origin scored: nothing to explain
+    assert "alert rule" not in text  # no alert probability given: no record claimed
+    # the alert rule's own record: alerts raised, how many before a surge, surges missed
+    rec = overview_text.surge_evidence_sentence(
+        {**card, "alert": 0.5, "alerts": 5, "alert_hits": 3}, "auto"
+    )
+    assert rec.endswith(
+        " The alert rule (P(surge) above 50%) would have raised 5 alerts in these windows, 3 "
+        "of them before a surge; it missed 40 of the 43 surges."
+    )
+    none = overview_text.surge_evidence_sentence(
+        {**card, "alert": 0.5, "alerts": 0, "alert_hits": 0}, "auto"
+    )
+    assert none.endswith("would have raised no alert in these windows, so it missed all 43 surges.")
 
 
 def test_surge_evidence_sentence_says_which_origins_it_leaves_out() -> None:

@@ -376,8 +376,9 @@ def surge_evidence_sentence(card: dict[str, Any] | None, model: str) -> str:
         f"{own:.3f} ({_base_rate_reference(card.get('base_rate'))})"
     )
     best = card.get("best_baseline")
+    alerts = _alert_record(card)
     if best is None:
-        return text + "."
+        return text + "." + alerts
     pct = int(round(100 * card["level"]))
     lo, hi = card["difference_low"], card["difference_high"]
     if hi < 0:
@@ -388,7 +389,26 @@ def surge_evidence_sentence(card: dict[str, Any] | None, model: str) -> str:
         verdict = "not distinguishable from"
     return text + (
         f", {verdict} the best baseline's ({best}, {card['brier'][best]:.3f}; difference "
-        f"{card['difference']:+.3f}, {pct}% interval {lo:+.3f} to {hi:+.3f} over origins)."
+        f"{card['difference']:+.3f}, {pct}% interval {lo:+.3f} to {hi:+.3f} over origins)." + alerts
+    )
+
+
+def _alert_record(card: dict[str, Any]) -> str:
+    """The alert rule's own record in the backtest: how many region-windows it would have
+    flagged, how many of those surged, and how many surges it missed (the Brier score does
+    not say how the threshold itself did)."""
+    alerts, hits = card.get("alerts"), card.get("alert_hits")
+    if alerts is None or hits is None:
+        return ""
+    surges = int(card["surges"])
+    rule = f"The alert rule (P(surge) above {100 * float(card['alert']):.0f}%)"
+    if alerts == 0:
+        missed = f"so it missed all {surges:,} surges" if surges else "and no window surged"
+        return f" {rule} would have raised no alert in these windows, {missed}."
+    return (
+        f" {rule} would have raised {alerts:,} alert{'s' if alerts != 1 else ''} in these "
+        f"windows, {hits:,} of them before a surge; it missed {surges - hits:,} of the "
+        f"{surges:,} surges."
     )
 
 

@@ -60,7 +60,9 @@ show.markdown(
 show.markdown(
     "{sentence}",
     sentence=overview_text.surge_evidence_sentence(
-        evaluation.surge_scorecard(shared.backtest_all, shared.evidence_model),
+        evaluation.surge_scorecard(
+            shared.backtest_all, shared.evidence_model, alert=alert_rule.probability
+        ),
         shared.evidence_model,
     ),
 )
