@@ -123,6 +123,9 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
 #: the shares attributable to the focus.
 KNOWN_LIMITS: tuple[str, ...] = (
     "Counts depend on what the source records; reporting changes look like violence changes.",
+    "Counts cover the study's actor selection only: events of other armed groups in the same "
+    "regions are not counted, so a region's growth can reflect which groups the selection "
+    "covers, or a group changing name or allegiance, as well as violence.",
     "Forecasts start from each region's level as a discounted average of its past months, "
     "which lags a rising series, and continue a fitted trend only damped (its effect shrinks "
     "by a factor 0.7 a month): growth that goes on is under-forecast, from the first months "
