@@ -126,9 +126,9 @@ ANALOG_WEIGHT = 0.5
 #: origins) the randomised-PIT 80% coverage of auto's 12-month totals was 0.61-0.77. Each
 #: step's samples are reordered by the ranks of the local level's paths (a path that starts
 #: high stays high; the Schaake shuffle with a model's paths as the template, as in ensemble
-#: copula coupling, Schefzik et al. 2013), which leaves every per-step score as it was and
-#: raised that coverage to 0.64-0.79 and the 12-month totals' CRPS skill by 1.0-5.3 points
-#: in all five (docs/internals.md, "auto").
+#: copula coupling, Schefzik et al. 2013), which leaves every per-step score as it was (up to
+#: Monte Carlo noise) and raised that coverage to 0.64-0.79 and the 12-month totals' CRPS
+#: skill by 1.1-5.2 points in all five (docs/internals.md, "auto").
 DEPENDENCE = "local_level"
 
 AUTO_CANDIDATES = (
