@@ -3,7 +3,7 @@ calibration, ``auto``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -238,7 +238,41 @@ def test_auto_picks_a_candidate_from_the_past_only_and_records_why(sim):
         for (a, b), m in zip(fitted.bounds, plan[g], strict=True):
             if m != lead:
                 raw[rows, a:b] = reorder_like(draws[lead][rows, a:b], draws[m][rows, a:b], rng)
+    # then every step in the rank order of the dependence model's paths, from a spawned stream
+    assert fitted.dependence is not None and fitted.dependence.model == "local_level"
+    (child,) = rng.spawn(1)
+    raw = reorder_like(fitted.dependence.sample_paths(6, 200, child), raw, child)
     np.testing.assert_array_equal(ours, recalibrate_paths(raw, fitted.spread, rng))
+
+
+def test_auto_paths_keep_each_steps_distribution_and_take_the_local_levels_dependence(sim):
+    """Reordering by the local level's paths moves no sample between steps: each (region, step)
+    keeps the same values, and the paths' dependence across steps becomes the local level's,
+    not the mixtures' own (two of whose three members draw their months independently given a
+    level), so totals over months spread as the local level says."""
+    h = History(sim.counts, sim.region_ids, sim.periods).until(60)
+    fitted = get_forecaster("auto", horizon=6, focus=[sim.region_ids[0]]).fit(h)
+    # without the spread calibration, whose tie-breaking draws meet other positions
+    fitted = replace(fitted, spread=1.0, focus_spread=None)
+    plain = replace(fitted, dependence=None)
+    ours = fitted.sample_paths(6, 2000, np.random.default_rng(3))
+    theirs = plain.sample_paths(6, 2000, np.random.default_rng(3))
+    np.testing.assert_array_equal(np.sort(ours, axis=-1), np.sort(theirs, axis=-1))
+    busy = h.counts[:, -12:].mean(axis=1) > 1  # regions whose paths are not mostly zeros
+    assert busy.sum() >= 3
+    # the months of a path co-move as the local level's do (its rank correlation between
+    # steps, from paths of its own), not as the mixture's members happened to make them
+    template = fitted.dependence.sample_paths(6, 2000, np.random.default_rng(9))
+
+    def rank_corr(x, r, a, b):
+        return stats.spearmanr(x[r, a], x[r, b]).statistic
+
+    for r in np.flatnonzero(busy):
+        for a, b in ((0, 1), (0, 5)):
+            want = rank_corr(template, r, a, b)
+            assert abs(rank_corr(ours, r, a, b) - want) < 0.1, (r, a, b)
+    # which the mixtures' own paths did not have: there totals over months spread differently
+    assert not np.allclose(ours.sum(axis=1).std(axis=-1), theirs.sum(axis=1).std(axis=-1))
 
 
 def test_local_level_recovers_overdispersion_and_a_stable_level():
