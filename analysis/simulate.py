@@ -97,11 +97,13 @@ def expected_counts(
     autoregressive: np.ndarray,
     neighbourhood: np.ndarray,
     weights: np.ndarray,
+    initial: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Unconditional expected counts of the endemic-epidemic model (exact: the mean is linear)."""
+    """Expected counts of the endemic-epidemic model (exact: the mean is linear), from zero
+    counts or, given ``initial`` (regions,), from those counts in the period before."""
     n_regions, n_periods = endemic.shape
     expected = np.zeros((n_regions, n_periods))
-    previous = np.zeros(n_regions)
+    previous = np.zeros(n_regions) if initial is None else np.asarray(initial, dtype=float)
     for t in range(n_periods):
         previous = endemic[:, t] + autoregressive * previous + neighbourhood * (weights @ previous)
         expected[:, t] = previous
@@ -336,8 +338,6 @@ def demo_forward_truth(
         linear); ``totals`` (n_paths, R): simulated totals over the horizon; ``any`` (n_paths,
         R): whether each path had an event.
     """
-    scenario = scenario or DemoScenario()
-    boundaries = boundaries or load_boundaries()
     expected = demo_forward_expected(
         demo, horizon, scenario=scenario, boundaries=boundaries, growth=growth
     )
@@ -391,14 +391,9 @@ def demo_forward_expected(
     if unknown:
         raise ValueError(f"silenced regions are not in the demo: {unknown}")
     quiet = [ids.index(r) for r in silenced]
-    expected = np.zeros_like(endemic)
-    prev = demo.counts[:, -1].astype(float)
-    for h in range(horizon):
-        prev = endemic[:, h] + lam * prev + phi * (weights @ prev)
-        # a mean of 0 draws only zeros, so the expectation that feeds the next month is 0 too
-        prev[quiet] = 0.0
-        expected[:, h] = prev
-    return expected
+    # a silenced region's every term is 0, so its mean is, and it feeds nothing forward
+    endemic[quiet], lam[quiet], phi[quiet] = 0.0, 0.0, 0.0
+    return expected_counts(endemic, lam, phi, weights, initial=demo.counts[:, -1])
 
 
 def scenario_from_truth(truth: dict) -> DemoScenario:
