@@ -449,13 +449,16 @@ def test_share_estimate_only_for_the_same_what_if_over_the_same_units() -> None:
     assert "not computed" in demo_truth.share_estimate(None, "MRT", TRUTH)
 
 
+#: The spillover fit's parameter table as the reports keep it (own-lag and neighbourhood).
+PARAMS = pd.DataFrame(
+    {"name": ["lambda", "phi"], "estimate": [0.3, 0.1], "se": [NAN, NAN],
+     "low": [0.2, 0.05], "high": [0.4, 0.2], "at_bound": [False, False]}
+)  # fmt: skip
+
+
 def test_estimates_build_every_row_from_the_reports_numbers() -> None:
-    params = pd.DataFrame(
-        {"name": ["lambda", "phi"], "estimate": [0.3, 0.1], "se": [NAN, NAN],
-         "low": [0.2, 0.05], "high": [0.4, 0.2], "at_bound": [False, False]}
-    )  # fmt: skip
     found = demo_truth.estimates(
-        TRUTH, growth_rows=None, parameters=params, parameter_level=0.95,
+        TRUTH, growth_rows=None, parameters=PARAMS, parameter_level=0.95,
         forecast=paths_forecast(), border=["MR-1", "SN-1"], contrast=contrast(),
         targets=["MRT", "SEN"],
     )  # fmt: skip
@@ -472,12 +475,8 @@ def test_estimates_build_every_row_from_the_reports_numbers() -> None:
 
 
 def test_estimates_without_the_focus_compare_only_the_shares() -> None:
-    params = pd.DataFrame(
-        {"name": ["lambda", "phi"], "estimate": [0.3, 0.1], "se": [NAN, NAN],
-         "low": [0.2, 0.05], "high": [0.4, 0.2], "at_bound": [False, False]}
-    )  # fmt: skip
     found = demo_truth.estimates(
-        TRUTH, growth_rows=None, parameters=params, parameter_level=0.95, forecast=None
+        TRUTH, growth_rows=None, parameters=PARAMS, parameter_level=0.95, forecast=None
     )
     assert found["growth"] == found["forecast"] == "ML-1 is not in the study"
     assert (

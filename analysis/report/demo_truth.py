@@ -511,8 +511,7 @@ def path_estimate(
     missing = [u for u in units if u not in forecast.region_ids]
     if missing:
         return f"{join_words(missing)} not in the forecast"
-    rows = [forecast.region_ids.index(u) for u in units]
-    per_unit = forecast.samples[rows, :horizon, :].sum(axis=1).astype(float)  # (unit, path)
+    per_unit = forecast.select(list(units)).totals(horizon).astype(float)  # (unit, path)
     n_paths = per_unit.shape[1]
     several = len(units) > 1
     if what == "any":
@@ -532,8 +531,7 @@ def path_estimate(
     if what != "total":
         raise ValueError(f"what must be 'total' or 'any', got {what!r}")
     draws = per_unit.sum(axis=0)
-    tail = (1 - PREDICTIVE_LEVEL) / 2
-    low, high = np.quantile(draws, [tail, 1 - tail], method="inverted_cdf")
+    low, _, high = _central(draws)
     return Estimate(
         value=float(draws.mean()),
         low=float(low),
@@ -546,6 +544,14 @@ def path_estimate(
         draws=draws,
         parts=dict(zip(units, per_unit.mean(axis=1).tolist(), strict=True)),
     )
+
+
+def _central(draws: np.ndarray) -> tuple[float, float, float]:
+    """Low end, median and high end of the central :data:`PREDICTIVE_LEVEL` interval of
+    ``draws``, as sample quantiles of the kind the region reports print (``inverted_cdf``)."""
+    tail = (1 - PREDICTIVE_LEVEL) / 2
+    low, med, high = np.quantile(draws, [tail, 0.5, 1 - tail], method="inverted_cdf")
+    return float(low), float(med), float(high)
 
 
 def share_estimate(contrast: Any, country: str, truth: Mapping[str, Any]) -> Estimate | str:
@@ -809,10 +815,79 @@ def _stated_cell(quantity: str, stated: Stated | None, truth: Mapping[str, Any])
     if quantity == "growth":
         cell += f" (growth factor {truth['growth_factor']:g})"
     if stated.draws is not None and len(stated.draws):
-        tail = (1 - PREDICTIVE_LEVEL) / 2
-        low, high = np.quantile(stated.draws, [tail, 1 - tail], method="inverted_cdf")
+        low, _, high = _central(stated.draws)
         cell += f" ({100 * PREDICTIVE_LEVEL:.0f}% of its paths: {_range(quantity, low, high)})"
     return cell
+
+
+def _row(
+    quantity: str, stated: str, estimate: str, interval: str, verdict: str, source: str
+) -> dict[str, str]:
+    """One row of the demo section's table."""
+    return {"quantity": quantity, "stated model": stated, "estimate": estimate,
+            "interval": interval, "recovered?": verdict, "estimate from": source}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """One row's verdict: the table cell, which sentence it goes to (``recovered``,
+    ``missed`` or ``unchecked``) with its phrase, and whether the stated value lies inside a
+    predictive interval all the same (the weak check)."""
+
+    verdict: str
+    outcome: str
+    phrase: str
+    weak: bool = False
+
+
+def _judge_point(q: str, s: Stated, est: Estimate, short: str) -> _Judged:
+    """A forecast row, judged on its point (:func:`point_check`); its predictive interval is
+    shown, not used."""
+    st, ev = _number(q, s.value), _number(q, est.value)
+    where = position(s.value, est)
+    check = point_check(s, est)
+    mean = "mean " if _kind(q) == "count" else ""
+    widened = " (Monte Carlo error)" if check.tolerance > POINT_GAP else ""
+    if np.isfinite(check.gap):
+        # a relative gap of a probability could be read as percentage points
+        relative = " (relative)" if _kind(q) == "probability" else ""
+        off = f"{_pct(check.gap)}{relative} {_side(check.gap)}"
+        tol = f"{_pct(check.tolerance)} tolerance{widened}"
+    else:
+        off, tol = f"{ev} against 0", "Monte Carlo error"
+    verdict = f"{'yes' if check.recovered else 'no'}: {mean}{off}, "
+    verdict += f"{'within' if check.recovered else 'beyond'} the {tol}"
+    if where != "no interval":
+        verdict += f"; stated value {where} the {est.interval} (not used)"
+    if check.recovered:
+        return _Judged(verdict, "recovered", f"{short} ({mean}{ev} against the stated {st}, {off})")
+    phrase = f"{short} (the report model's {mean}{ev} is {off} the stated {st}, beyond the {tol})"
+    return _Judged(verdict, "missed", phrase, weak=where == "inside")
+
+
+def _judge_interval(q: str, s: Stated, est: Estimate, short: str) -> _Judged:
+    """A row estimating a quantity of the model, judged by whether its interval holds the
+    stated value; a point 10% or more off is named even then."""
+    st, ev = _number(q, s.value), _number(q, est.value)
+    where = position(s.value, est)
+    gap = est.value / s.value - 1 if s.value != 0 else float("nan")
+    point = (
+        f"the estimate {ev} is {_pct(gap)} {_side(gap)} the stated {st}"
+        if np.isfinite(gap) and abs(gap) >= POINT_GAP
+        else f"{ev} against the stated {st}"
+    )
+    if where == "inside":
+        return _Judged(
+            f"yes: inside the {est.interval}", "recovered",
+            f"{short} ({point}, inside its {est.interval})",
+        )  # fmt: skip
+    if where == "no interval":
+        return _Judged("no interval to check", "unchecked", f"{short} ({point})")
+    return _Judged(
+        f"no: {where} the {est.interval}", "missed",
+        f"{short} (stated {st}, {where} the {est.interval} {_range(q, est.low, est.high)} "
+        f"around {ev})",
+    )  # fmt: skip
 
 
 def comparison(
@@ -856,7 +931,8 @@ def comparison(
     label = _names(truth, region_name, len(border), names or {}, shares)
     stated = stated_values(truth, border, countries)
     rows = []
-    recovered, missed, unchecked, skipped, weak = [], [], [], [], []
+    found: dict[str, list[str]] = {"recovered": [], "missed": [], "unchecked": []}
+    skipped, weak = [], []
     intervals: dict[str, list[str]] = {}  # interval words -> the rows judged by them
     for q in [*QUANTITIES, *shares]:
         est = estimates.get(q, "no estimate")
@@ -864,76 +940,20 @@ def comparison(
         s = stated.get(q)
         if isinstance(est, str) or s is None:
             est = est if isinstance(est, str) else "the stated model gives no value for it"
-            rows.append(
-                {
-                    "quantity": full,
-                    "stated model": _stated_cell(q, s, truth),
-                    "estimate": "",
-                    "interval": "",
-                    "recovered?": "not compared",
-                    "estimate from": est,
-                }
-            )
+            rows.append(_row(full, _stated_cell(q, s, truth), "", "", "not compared", est))
             skipped.append(f"{short} ({est})")
             continue
-        st, ev = _number(q, s.value), _number(q, est.value)
-        where = position(s.value, est)
-        if q in POINT_RULE:
-            check = point_check(s, est)
-            mean = "mean " if _kind(q) == "count" else ""
-            widened = " (Monte Carlo error)" if check.tolerance > POINT_GAP else ""
-            if np.isfinite(check.gap):
-                # a relative gap of a probability could be read as percentage points
-                relative = " (relative)" if _kind(q) == "probability" else ""
-                off = f"{_pct(check.gap)}{relative} {_side(check.gap)}"
-                tol = f"{_pct(check.tolerance)} tolerance{widened}"
-            else:
-                off, tol = f"{ev} against 0", "Monte Carlo error"
-            verdict = f"{'yes' if check.recovered else 'no'}: {mean}{off}, "
-            verdict += f"{'within' if check.recovered else 'beyond'} the {tol}"
-            if where != "no interval":
-                verdict += f"; stated value {where} the {est.interval} (not used)"
-            if check.recovered:
-                recovered.append(f"{short} ({mean}{ev} against the stated {st}, {off})")
-            else:
-                missed.append(
-                    f"{short} (the report model's {mean}{ev} is {off} the stated {st}, beyond "
-                    f"the {tol})"
-                )
-                if where == "inside":
-                    weak.append(short)
-        else:
-            gap = est.value / s.value - 1 if s.value != 0 else float("nan")
-            named = np.isfinite(gap) and abs(gap) >= POINT_GAP
-            point = (
-                f"the estimate {ev} is {_pct(gap)} {_side(gap)} the stated {st}"
-                if named
-                else f"{ev} against the stated {st}"
-            )
-            if est.interval:
-                intervals.setdefault(est.interval, []).append(short)
-            if where == "inside":
-                verdict = f"yes: inside the {est.interval}"
-                recovered.append(f"{short} ({point}, inside its {est.interval})")
-            elif where == "no interval":
-                verdict = "no interval to check"
-                unchecked.append(f"{short} ({point})")
-            else:
-                verdict = f"no: {where} the {est.interval}"
-                missed.append(
-                    f"{short} (stated {st}, {where} the {est.interval} "
-                    f"{_range(q, est.low, est.high)} around {ev})"
-                )
+        judged = (_judge_point if q in POINT_RULE else _judge_interval)(q, s, est, short)
+        found[judged.outcome].append(judged.phrase)
+        if judged.weak:
+            weak.append(short)
+        if q not in POINT_RULE and est.interval:
+            intervals.setdefault(est.interval, []).append(short)
         rows.append(
-            {
-                "quantity": full,
-                "stated model": _stated_cell(q, s, truth),
-                "estimate": ev,
-                "interval": _range(q, est.low, est.high),
-                "recovered?": verdict,
-                "estimate from": est.source,
-            }
-        )
+            _row(full, _stated_cell(q, s, truth), _number(q, est.value),
+                 _range(q, est.low, est.high), judged.verdict, est.source)
+        )  # fmt: skip
+    recovered, missed, unchecked = found["recovered"], found["missed"], found["unchecked"]
 
     sentences = []
     if recovered:
@@ -990,8 +1010,7 @@ def _spread_sentence(
         return ""
     if est.draws is None or not len(stated.draws):
         return ""
-    tail = (1 - PREDICTIVE_LEVEL) / 2
-    low, med, high = np.quantile(stated.draws, [tail, 0.5, 1 - tail], method="inverted_cdf")
+    low, med, high = _central(stated.draws)
     q = "forecast"
     return (
         f"Under the stated model {region_name}'s {truth['horizon']}-month total has the "

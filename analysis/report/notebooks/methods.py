@@ -111,7 +111,7 @@ if fallbacks:
 
 # %%
 # Synthetic studies only: the model the data were simulated from against the reports' numbers
-# (the growth table, the spillover fit and the forecast paths, all computed above or cached).
+# (the growth table, the spillover fit and the forecast paths, read from the study's cache).
 if demo_truth.shows_section(ctx.study):
     show.markdown("## {title}", title=demo_truth.SECTION_TITLE)
     show.markdown(
