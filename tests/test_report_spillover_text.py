@@ -474,6 +474,11 @@ def test_border_summary_sentence_points_to_the_units_section() -> None:
     assert "Guidimaka (MRT) has had no event in the study's data: their" in (
         spillover_text.border_summary_sentence(["MR-10", "SN-KE"], never, risk)
     )
+    # every unit across the border without any event in the data (the real Tillabéri alone)
+    assert spillover_text.border_summary_sentence(["MR-10"], never, risk) == (
+        "Across the border, Guidimaka (MRT) has had no event in the study's data: its "
+        "forecast and the evidence for the onset probabilities are in"
+    )
     one = spillover_text.border_summary_sentence(["SN-KE"], onset, risk)
     assert one == "Across the border, Kédougou (SEN) is already active: its forecast is in"
     blind = spillover_text.border_summary_sentence(["MR-10", "SN-KE"], None, risk)

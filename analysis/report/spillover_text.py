@@ -192,13 +192,16 @@ def _share_clause(row: Any, key: str, focus: str, level: float) -> str:
     )
 
 
+def _never_active(unit: Any) -> bool:
+    """Whether a quiet unit's row says it had no event anywhere in the panel."""
+    events = unit.get("events_to_date") if hasattr(unit, "get") else None
+    return events is not None and bool(np.isfinite(events)) and int(events) == 0
+
+
 def _quiet_span(unit: Any, quiet: int) -> str:
     """ "in 12 periods", or "in the study's data" for a unit without any event in the panel
     (the real study's Tillabéri: none in 72 months, which "in 12 periods" understated)."""
-    events = unit.get("events_to_date") if hasattr(unit, "get") else None
-    if events is not None and np.isfinite(events) and int(events) == 0:
-        return "in the study's data"
-    return f"in {quiet} periods"
+    return "in the study's data" if _never_active(unit) else f"in {quiet} periods"
 
 
 def onset_unit_sentences(
@@ -501,11 +504,11 @@ def border_summary_sentence(
         if r in quiet_ids:
             row = onset.units.set_index("region_id").loc[r]
             # as the unit's own sentence says it: none in the window, or none in the data
-            spans_all = _quiet_span(row, onset.quiet) == "in the study's data"
-            (never if spans_all else quiet).append(f"{row['region_name']} ({row['country']})")
+            group = never if _never_active(row) else quiet
+            group.append(f"{row['region_name']} ({row['country']})")
         elif r in paths.index:
             active.append(f"{paths.loc[r, 'region_name']} ({paths.loc[r, 'country']})")
-    if not quiet and not active:
+    if not (quiet or never or active):
         return ""
     if onset is None:
         head = f"Across the border, {join_words(active)}"
@@ -611,8 +614,7 @@ def spillover_evidence_sentence(
         f"its CRPS is {abs(100 * skill):.1f}% {'below' if skill >= 0 else 'above'} the best "
         f"baseline's ({ev.baseline}), a CRPS skill of {skill_words(ev)}"
     )
-    if ev.standing == "unclear":
-        text += ", not distinguishable from that baseline"
+    text += ev.within_uncertainty
     own = evidence_table(card, report_model, group)
     mine = evidence_skill(own) if not own.empty else math.nan
     if np.isfinite(mine):
