@@ -11,6 +11,7 @@ import scoringrules as sr
 from scipy import stats
 
 from analysis.evaluation import (
+    MIN_BLOCKS,
     backtest,
     block_bootstrap_p,
     diebold_mariano,
@@ -625,7 +626,8 @@ def test_totals_coverage_sees_months_drawn_independently(seed):
 def test_total_scorecard_skill_against_the_best_baseline_with_intervals():
     from analysis.evaluation import combine_backtests, first_steps
 
-    h = _history(R=8, T=48, seed=5)
+    # enough origins for an interval: at least MIN_BLOCKS blocks of overlapping windows
+    h = _history(R=8, T=60, seed=5)
     kw = {"start": "2017-06", "horizon": 6, "n_samples": 100, "seed": 1}
     bt = backtest(h, ["zero", "recent_mean_3", "nb_climatology", "local_level"], **kw)
     totals = bt.meta["totals"]
@@ -653,6 +655,13 @@ def test_total_scorecard_skill_against_the_best_baseline_with_intervals():
     quiet = total_scorecard(bt, "local_level", 3, groups=["quiet", "active"])
     assert quiet["n"] == int(((totals["model"] == "local_level") & (totals["steps"] == 3)
                               & totals["group"].isin(["quiet", "active"])).sum())  # fmt: skip
+    # from fewer than MIN_BLOCKS blocks of origins: the point values, no interval or verdict
+    short = backtest(_history(R=8, T=48, seed=5), ["zero", "local_level"], **kw)
+    few = total_scorecard(short, "local_level", 6)
+    assert few["origins"] < MIN_BLOCKS * few["block"]
+    assert np.isfinite(few["pit_coverage_90"]) and np.isfinite(few["skill"])
+    for key in ("skill_low", "pit_coverage_90_high", "pit_coverage_90_below"):
+        assert np.isnan(few[key])
     assert total_scorecard(bt, "local_level", 4) is None
     assert total_scorecard(bt, "ensemble", 3) is None
     # origins 3 periods apart: 3-month windows share no outcome, one origin a block

@@ -560,8 +560,11 @@ def test_dependence_sentence_for_a_one_sided_bound() -> None:
 
 
 def test_totals_sentence_gives_the_coverage_of_the_printed_totals() -> None:
+    # as total_scorecard gives it: the verdict reads the shares of bootstrap samples beyond
+    # the margin, the rule of the per-step coverage
     card = {"n": 9, "origins": 9, "level": 0.9, "pit_coverage_90": 0.667,
-            "pit_coverage_90_low": 0.42, "pit_coverage_90_high": 0.86}  # fmt: skip
+            "pit_coverage_90_low": 0.42, "pit_coverage_90_high": 0.86,
+            "pit_coverage_90_below": 0.97, "pit_coverage_90_above": 0.0}  # fmt: skip
     text = region_text.totals_sentence(card, 12)
     assert text == (
         "In the backtest, the randomised-PIT coverage of the 90% intervals of such 12-month "
@@ -571,21 +574,36 @@ def test_totals_sentence_gives_the_coverage_of_the_printed_totals() -> None:
     # the intervals as printed (closed at whole counts) beside it: they hold an edge count too
     printed = region_text.totals_sentence({**card, "printed_90": 0.78}, 12)
     assert printed.endswith("too narrow; as printed, closed at whole counts, they held 78%.")
-    # an interval that reaches the margin around 90% gives no verdict; one origin, no interval
-    near = region_text.totals_sentence({**card, "pit_coverage_90_high": 0.88}, 3, "quarter")
+    # too few bootstrap samples beyond the margin: no verdict, or a "probably"
+    near = region_text.totals_sentence(
+        {**card, "pit_coverage_90_high": 0.88, "pit_coverage_90_below": 0.5}, 3, "quarter"
+    )
     assert "such 3-quarter totals is 67%" in near and "too" not in near
+    likely = region_text.totals_sentence({**card, "pit_coverage_90_below": 0.92}, 12)
+    assert "so by that measure they have probably been too narrow." in likely
     wide = region_text.totals_sentence(
-        {**card, "pit_coverage_90": 0.97, "pit_coverage_90_low": 0.93, "pit_coverage_90_high": 1},
+        {
+            **card,
+            "pit_coverage_90": 0.97,
+            "pit_coverage_90_low": 0.93,
+            "pit_coverage_90_high": 1,
+            "pit_coverage_90_below": 0.0,
+            "pit_coverage_90_above": 0.98,
+        },
         12,
     )
     assert wide.endswith("so by that measure they have been too wide.")
-    one = {**card, "origins": 1, "pit_coverage_90_low": float("nan")}
+    one = {**card, "origins": 1, "pit_coverage_90_low": float("nan"),
+           "pit_coverage_90_below": float("nan")}  # fmt: skip
     assert "(9 totals, 1 origin)." in region_text.totals_sentence(one, 12)
     assert region_text.totals_sentence(None, 12).startswith("No 12-month totals have been scored")
     named = region_text.totals_sentence(card, 3, whose="auto's")
     assert "the 90% intervals of auto's 3-month totals is 67%" in named
     # origins whose windows overlap, too few blocks of them for a bootstrap interval
-    few = region_text.totals_sentence({**card, "origins": 8, "block": 4}, 12)
+    nan = float("nan")
+    unbounded = {"pit_coverage_90_low": nan, "pit_coverage_90_high": nan,
+                 "pit_coverage_90_below": nan, "pit_coverage_90_above": nan}  # fmt: skip
+    few = region_text.totals_sentence({**card, **unbounded, "origins": 8, "block": 4}, 12)
     assert (
         "(9 totals, 8 origins whose windows overlap, 4 in a row sharing outcomes: too few " in few
     )

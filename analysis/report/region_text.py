@@ -840,7 +840,9 @@ def share_verdict(*sides: tuple[float, str]) -> str:
 
 _INTERVALS = ("skill_low", "skill_high", "coverage_low", "coverage_high", "coverage_below",
               "coverage_above", "above_median", "above_median_low", "above_median_high",
-              "above_median_over_half", "above_median_under_half", "printed_90")  # fmt: skip
+              "above_median_over_half", "above_median_under_half", "printed_90",
+              "coverage_90_low", "coverage_90_high", "coverage_90_below",
+              "coverage_90_above")  # fmt: skip
 
 
 def step_evidence(
@@ -936,10 +938,10 @@ def step_evidence(
             else float("nan")
         ),
         printed_90=boot["printed_90"],
-        coverage_90_low=boot.get("coverage_90_low", float("nan")),
-        coverage_90_high=boot.get("coverage_90_high", float("nan")),
-        below_90=boot.get("coverage_90_below", float("nan")),
-        above_90=boot.get("coverage_90_above", float("nan")),
+        coverage_90_low=boot["coverage_90_low"],
+        coverage_90_high=boot["coverage_90_high"],
+        below_90=boot["coverage_90_below"],
+        above_90=boot["coverage_90_above"],
     )
 
 
@@ -1089,10 +1091,9 @@ def totals_sentence(
         f"is {100 * cover:.0f}% ({card['n']:,} totals, {origins} origin"
         f"{'s' if origins != 1 else ''}"
     )
-    # windows from nearby origins share outcomes, so the bootstrap resamples blocks of them:
-    # from fewer than three blocks its percentiles are a handful of block means, not an interval
-    # (the demo's 8 origins of 12-month totals, blocks of 4, read "62% (62%-100%)")
-    bounded = bool(np.isfinite(low) and np.isfinite(high)) and origins >= 3 * block
+    # windows from nearby origins share outcomes, and from too few blocks of them the
+    # scorecard gives no interval (evaluation.MIN_BLOCKS)
+    bounded = bool(np.isfinite(low) and np.isfinite(high))
     if bounded:
         text += f", {level}% interval {100 * low:.0f}%-{100 * high:.0f}%"
     elif origins > 1 and block > 1:
@@ -1100,14 +1101,13 @@ def totals_sentence(
             f" whose windows overlap, {block} in a row sharing outcomes: too few for an interval"
         )
     text += ")"
-    # the interval's end beyond the margin is the "too narrow" rule of the per-step coverage
-    # (at least 95% of the bootstrap samples more than the margin short)
-    from analysis.evaluation import CALIBRATION_MARGIN
-
-    if bounded and high < 0.9 - CALIBRATION_MARGIN:
-        text += ", so by that measure they have been too narrow"
-    elif bounded and low > 0.9 + CALIBRATION_MARGIN:
-        text += ", so by that measure they have been too wide"
+    # the per-step coverage's rule: a share of bootstrap samples beyond the margin
+    called = share_verdict(
+        (card.get("pit_coverage_90_below", float("nan")), "narrow"),
+        (card.get("pit_coverage_90_above", float("nan")), "wide"),
+    )
+    if called:
+        text += f", so by that measure they have {called.replace('too', 'been too')}"
     printed = card.get("printed_90", float("nan"))
     if np.isfinite(printed):
         # the intervals the reader sees are closed at whole counts and hold an edge count too
