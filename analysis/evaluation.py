@@ -24,12 +24,6 @@ from analysis.models.risk import MIN_SURGE_EVENTS, NEAR_STEPS, surge_threshold
 from analysis.models.risk import SURGE_LOOKBACK as RISK_SURGE_LOOKBACK
 from analysis.resampling import moving_block_indices
 from analysis.scoring import (
-    LEVELS,
-    crps_both,
-    expected_central_coverage,
-    expected_share_above_median,
-    pit_interval,
-    randomized_pit,
     sample_quantiles,
     score_samples,
 )
@@ -355,14 +349,8 @@ def _total_rows(
     last = max(windows)
     # running sums over the steps, kept at the window ends: (window, region, sample) and
     # (window, region); a NaN outcome makes its total NaN
-    run = np.zeros(res.samples.shape[::2], dtype=np.int64)
-    ends = []
-    for j in range(last):
-        run = run + res.samples[:, j]
-        if j + 1 in windows:
-            ends.append(run)
-    paths = np.stack(ends)
     cols = np.asarray(windows) - 1
+    paths = np.cumsum(res.samples[:, :last], axis=1)[:, cols].transpose(1, 0, 2)
     observed = np.cumsum(fold.observed[:, :last], axis=1)[:, cols].T
     known = np.isfinite(observed)
     scores = _total_scores(observed[known], paths[known], np.random.default_rng(res.seed))
@@ -389,27 +377,10 @@ def _join_columns(parts: Sequence[dict[str, np.ndarray]]) -> pd.DataFrame:
 def _total_scores(
     obs: np.ndarray, samples: np.ndarray, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
-    """The scores of :func:`analysis.scoring.score_samples` that window totals need, by the
-    same functions (both CRPS estimators from one sort, ``crps_both``); obs (N,), samples
-    (N, M)."""
-    x = np.sort(samples, axis=-1)
-    q05, median, q95 = sample_quantiles(x, [0.05, 0.5, 0.95])
-    below, at = pit_interval(obs, x)
-    crps, fair = crps_both(obs, x)
-    return {
-        "crps": crps,
-        "crps_fair": fair,
-        "pit": randomized_pit(obs, x, rng),
-        "pit_above_median": expected_share_above_median(below, at),
-        **{f"pit_coverage_{round(lev * 100)}": expected_central_coverage(below, at, lev)
-           for lev in LEVELS},
-        # the printed 90% interval of a total: closed, at sampled counts
-        "closed_coverage_90": ((obs >= q05) & (obs <= q95)).astype(float),
-        "mean": x.mean(axis=-1),
-        "median": median,
-        "q05": q05,
-        "q95": q95,
-    }  # fmt: skip
+    """:func:`analysis.scoring.score_samples` of window totals, with the ends of the 90%
+    interval the reports print for a total; obs (N,), samples (N, M)."""
+    q05, q95 = sample_quantiles(samples, [0.05, 0.95])
+    return {**score_samples(obs, samples, rng=rng), "q05": q05, "q95": q95}
 
 
 def _totals(bt: BacktestResult, steps: int, groups: Sequence[str] | None) -> pd.DataFrame:
@@ -535,8 +506,8 @@ def total_summary(bt: BacktestResult) -> list[dict[str, Any]]:
         g = sub.groupby("model", sort=False)
         table = g[["crps", "pit_coverage_80", "pit_coverage_90"]].mean()
         table["n"], table["origins"] = g.size(), g["origin"].nunique()
-        base = [m for m in table.index if bt.is_baseline.get(m)]
-        ref = float(table.loc[base, "crps"].min()) if base else float("nan")
+        best = best_baseline(sub, [m for m in table.index if bt.is_baseline.get(m)])
+        ref = float(table.loc[best, "crps"]) if best is not None else float("nan")
         for m, r in table.iterrows():
             rows.append(
                 {

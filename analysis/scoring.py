@@ -219,9 +219,10 @@ def score_samples(
     below, at = pit_interval(obs, x)
     hi = {0.5: q[5], 0.8: q[6], 0.9: q[7], 0.95: q[8]}
     p_any = (x >= 1).mean(axis=-1)
+    crps, fair = crps_both(obs, x)
     out = {
-        "crps": crps_ensemble(obs, x),
-        "crps_fair": crps_fair(obs, x) if x.shape[-1] > 1 else crps_ensemble(obs, x),
+        "crps": crps,
+        "crps_fair": fair,
         "twcrps": twcrps_ensemble(obs, x, 1.0),
         "interval_score_95": interval_score(obs, lo[0.95], hi[0.95], 0.95),
         "interval_score_80": interval_score(obs, lo[0.8], hi[0.8], 0.8),
