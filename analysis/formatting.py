@@ -160,3 +160,27 @@ def format_skill(skill: float, low: float = float("nan"), high: float = float("n
     if np.isfinite(low) and np.isfinite(high):
         text += f" ({100 * level:.0f}% interval {100 * low:+.1f}% to {100 * high:+.1f}%)"
     return text
+
+
+def format_share(share: float, low: float = float("nan"), high: float = float("nan"),
+                 level: float = 0.9) -> str:  # fmt: skip
+    """A share (a coverage) in whole percent with its interval when it has one: "67% (90%
+    interval 56%-81%)", or "67%".
+
+    Parameters
+    ----------
+    share : float
+        Between 0 and 1.
+    low, high : float
+        The interval's limits (NaN: none shown).
+    level : float
+        The interval's level.
+
+    Returns
+    -------
+    str
+    """
+    text = f"{100 * share:.0f}%"
+    if np.isfinite(low) and np.isfinite(high):
+        text += f" ({100 * level:.0f}% interval {100 * low:.0f}%-{100 * high:.0f}%)"
+    return text

@@ -88,3 +88,11 @@ def test_format_skill_gives_the_interval_only_when_there_is_one():
     assert format_skill(0.0123, -0.073, 0.086) == "+1.2% (90% interval -7.3% to +8.6%)"
     assert format_skill(-0.057, -0.111, -0.009, 0.95) == "-5.7% (95% interval -11.1% to -0.9%)"
     assert format_skill(0.039) == "+3.9%"
+
+
+def test_format_share_gives_the_interval_only_when_there_is_one():
+    from analysis.formatting import format_share
+
+    assert format_share(0.667, 0.56, 0.81) == "67% (90% interval 56%-81%)"
+    assert format_share(0.8, 0.75, 0.91, 0.95) == "80% (95% interval 75%-91%)"
+    assert format_share(0.62, float("nan"), float("nan")) == "62%"

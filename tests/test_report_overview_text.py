@@ -226,7 +226,7 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     assert f"baseline ({fbest})" in text
     assert f"is {100 * fev['skill']:+.1f}%" in text.split("focus regions alone")[1]
     verdict = ("behind it" if fev["skill_high"] < 0 else "ahead of it" if fev["skill_low"] > 0
-               else "not distinguishable from that baseline")  # fmt: skip
+               else "not distinguishable from it")  # fmt: skip
     assert verdict in text
     # with the focus's own 80% coverage: the study-wide one pools quiet regions
     assert (

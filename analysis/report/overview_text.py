@@ -14,6 +14,7 @@ from analysis.formatting import (
     format_probability,
     format_ratio,
     format_ratio_estimate,
+    format_share,
     format_skill,
 )
 from analysis.growth.sentence import UNINFORMATIVE_SPAN
@@ -199,7 +200,6 @@ def near_term_evidence_sentence(
     if best is None or model not in set(scores["model"]):
         return ""
     ev = bootstrap_skill(scores, model, best)
-    pct = int(round(100 * ev["level"]))
     text = (
         f"Over every region in the study's backtest ({ev['n_origins']} origins, "
         f"{ev['n_forecasts']:,} forecasts at steps 1-{steps}"
@@ -207,10 +207,9 @@ def near_term_evidence_sentence(
         f"{model}'s CRPS skill against "
         f"the best baseline there ({best}) is "
         f"{format_skill(ev['skill'], ev['skill_low'], ev['skill_high'], ev['level'])}"
-        f"{_standing_words(ev)}, and its 80% "
-        f"intervals held {100 * ev['coverage']:.0f}% of the outcomes ({pct}% interval "
-        f"{100 * ev['coverage_low']:.0f}%-{100 * ev['coverage_high']:.0f}%); the region "
-        "reports give the evidence of their own group."
+        f"{_standing_words(ev)}, and its 80% intervals held "
+        f"{_coverage(ev).replace('%', '% of the outcomes', 1)}; the region reports give the "
+        "evidence of their own group."
     )
     if (bt.meta or {}).get("totals") is not None:
         # the table's interval is of the total over these steps: scored as such
@@ -231,13 +230,16 @@ def near_term_evidence_sentence(
 
 def _standing_words(ev: dict) -> str:
     """ ", ahead of it" / ", behind it" where the skill's interval excludes 0, else ", not
-    distinguishable from it"."""
-    from analysis.report.region_text import skill_standing
+    distinguishable from it" (:func:`analysis.evaluation.bootstrap_skill`'s dict)."""
+    from analysis.report.region_text import skill_standing, standing_phrase
 
-    return {"ahead": ", ahead of it", "behind": ", behind it",
-            "unclear": ", not distinguishable from it"}[
-        skill_standing(ev["skill"], ev["skill_low"], ev["skill_high"])
-    ]  # fmt: skip
+    return standing_phrase(skill_standing(ev["skill"], ev["skill_low"], ev["skill_high"]))
+
+
+def _coverage(ev: dict) -> str:
+    """The 80% coverage of a :func:`analysis.evaluation.bootstrap_skill` dict with its
+    interval."""
+    return format_share(ev["coverage"], ev["coverage_low"], ev["coverage_high"], ev["level"])
 
 
 def _focus_clause(scores: pd.DataFrame, model: str, base: list[str], over: str = "") -> str:
@@ -246,7 +248,7 @@ def _focus_clause(scores: pd.DataFrame, model: str, base: list[str], over: str =
     baseline there (the real study's Mopti). ``over`` names other steps than the sentence's
     (the table's chance of at least one event covers the whole horizon)."""
     from analysis.evaluation import best_baseline, bootstrap_skill
-    from analysis.report.region_text import share_verdict, skill_standing
+    from analysis.report.region_text import share_verdict
 
     if "group" not in scores.columns:
         return ""
@@ -255,13 +257,10 @@ def _focus_clause(scores: pd.DataFrame, model: str, base: list[str], over: str =
     if best is None or model not in set(focus["model"]):
         return ""
     ev = bootstrap_skill(focus, model, best)
-    low, high = ev["skill_low"], ev["skill_high"]
-    skill = format_skill(ev["skill"], low, high, ev["level"])
-    verdict = {
-        "behind": f", behind it: {model} forecast worse than {best} there",
-        "ahead": ", ahead of it",
-        "unclear": ", not distinguishable from that baseline",
-    }[skill_standing(ev["skill"], low, high)]
+    skill = format_skill(ev["skill"], ev["skill_low"], ev["skill_high"], ev["level"])
+    verdict = _standing_words(ev)
+    if verdict == ", behind it":
+        verdict += f": {model} forecast worse than {best} there"
     regions = focus["region_id"].nunique()
     who = "focus region alone" if regions == 1 else f"{regions} focus regions alone"
     lead = f" {over[0].upper()}{over[1:]}, for" if over else " For"
@@ -270,11 +269,7 @@ def _focus_clause(scores: pd.DataFrame, model: str, base: list[str], over: str =
     cover = ""
     if np.isfinite(ev["coverage_low"]):
         called = share_verdict((ev["coverage_below"], "narrow"), (ev["coverage_above"], "wide"))
-        cover = (
-            f"; its 80% intervals held {100 * ev['coverage']:.0f}% ({ev['level']:.0%} interval "
-            f"{100 * ev['coverage_low']:.0f}%-{100 * ev['coverage_high']:.0f}%)"
-            + (f", {called}" if called else "")
-        )
+        cover = f"; its 80% intervals held {_coverage(ev)}" + (f", {called}" if called else "")
     return (
         f"{lead} the {who} ({ev['n_forecasts']:,} forecasts) the skill against its best "
         f"baseline ({best}) is {skill}{verdict}{cover}."

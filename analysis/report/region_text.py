@@ -21,6 +21,7 @@ from analysis.formatting import (
     format_probability,
     format_ratio,
     format_ratio_estimate,
+    format_share,
     format_skill,
     join_words,
 )
@@ -815,7 +816,14 @@ class StepEvidence:
         (a point value of either sign inside such an interval is no edge and no shortfall)."""
         if self.standing != "unclear":
             return ""
-        return ", not distinguishable from that baseline"
+        return standing_phrase("unclear", "that baseline")
+
+
+def standing_phrase(standing: str, ref: str = "it") -> str:
+    """ ", ahead of it", ", behind it" or ", not distinguishable from it" for a
+    :func:`skill_standing` (``ref`` names the baseline)."""
+    return {"ahead": f", ahead of {ref}", "behind": f", behind {ref}",
+            "unclear": f", not distinguishable from {ref}"}[standing]  # fmt: skip
 
 
 def skill_standing(skill: float, low: float, high: float) -> str:
@@ -956,13 +964,8 @@ def skill_words(ev: StepEvidence) -> str:
 
 def coverage_words(ev: StepEvidence) -> str:
     """The 80% coverage with its interval: "67% of 118 outcomes (90% interval 56%-81%)"."""
-    text = f"{100 * ev.coverage:.0f}% of {ev.outcomes:,} outcomes"
-    if np.isfinite(ev.coverage_low) and np.isfinite(ev.coverage_high):
-        text += (
-            f" ({100 * ev.level:.0f}% interval {100 * ev.coverage_low:.0f}%-"
-            f"{100 * ev.coverage_high:.0f}%)"
-        )
-    return text
+    share = format_share(ev.coverage, ev.coverage_low, ev.coverage_high, ev.level)
+    return share.replace("%", f"% of {ev.outcomes:,} outcomes", 1)
 
 
 def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = None) -> str:
@@ -1011,12 +1014,7 @@ def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = No
             if np.isfinite(ev.printed_90)
             else ""
         )
-        interval = (
-            f" ({100 * ev.level:.0f}% interval {100 * ev.coverage_90_low:.0f}%-"
-            f"{100 * ev.coverage_90_high:.0f}%)"
-            if np.isfinite(ev.coverage_90_low) and np.isfinite(ev.coverage_90_high)
-            else ""
-        )
+        coverage = format_share(ev.coverage_90, ev.coverage_90_low, ev.coverage_90_high, ev.level)
         verdict = (
             f", so they have {ev.calibration_90.replace('too', 'been too')}"
             if ev.calibration_90
@@ -1024,7 +1022,7 @@ def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = No
         )
         text += (
             f". At 90%, the level of the intervals this report quotes, the randomised-PIT "
-            f"coverage is {100 * ev.coverage_90:.0f}%{interval}{verdict}{printed}"
+            f"coverage is {coverage}{verdict}{printed}"
         )
     if ev.bias:
         text += (
