@@ -168,8 +168,9 @@ class AutoFitted(Fitted):
     ``plan[group]`` names the candidate of every step block (``bounds``, column slices of
     1..h) for the focus regions (``focus_mask``) and the other regions; ``fits`` holds each
     distinct candidate's fit and ``fitted`` the first block's pick for the focus, whose paths
-    give the dependence across steps and regions. ``chosen`` is the label shown to readers;
-    ``picks`` the distinct candidates' names.
+    order the other blocks' values; ``dependence`` (the local level's fit, :data:`DEPENDENCE`)
+    then gives every step its rank order, unless it is None. ``chosen`` is the label shown to
+    readers; ``picks`` the distinct candidates' names.
     """
 
     chosen: str

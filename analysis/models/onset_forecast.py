@@ -10,7 +10,7 @@ forecast is continued activity (an expected count from the count model).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,6 @@ import pandas as pd
 
 from analysis.errors import InputError
 from analysis.models.onset import (
-    NEEDS_ALL_ACTORS,
     OnsetFit,
     OnsetSpec,
     fit_onset,
@@ -131,7 +130,6 @@ def onset_forecast(
         if any, cannot answer).
     """
     freq = panel.attrs.get("freq", "month")
-    spec = onset_spec(freq, horizon, quiet, spec)
     cut = pd.Timestamp(origin) if origin is not None else None
     counts, ids, periods = _matrix(panel, cut)
     counts_all = None
@@ -140,8 +138,7 @@ def onset_forecast(
         if all_ids != ids or not all_periods.equals(periods):
             raise InputError("the all-actor panel must have the same units and periods")
         counts_all = np.maximum(all_counts, counts)
-    if counts_all is None and spec.needs_all_actors:
-        spec = replace(spec, features=tuple(f for f in spec.features if f not in NEEDS_ALL_ACTORS))
+    spec = onset_spec(freq, horizon, quiet, spec, selection_only=counts_all is None)
     t = counts.shape[1] - 1
     if t < quiet - 1:
         raise InputError(

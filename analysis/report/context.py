@@ -323,9 +323,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             start=history.periods[max(0, n_per - EVIDENCE_ORIGINS - 1)],
             horizon=evidence_horizon,
             # the totals the reports print (next quarter, the study's horizon) are scored too
-            total_steps=sorted(
-                {k for k in (NEAR_STEPS, study.horizon, evidence_horizon) if k <= evidence_horizon}
-            ),
+            total_steps=(NEAR_STEPS, study.horizon, evidence_horizon),
             n_samples=EVIDENCE_SAMPLES,
             seed=study.seed,
             focus=list(study.focus),

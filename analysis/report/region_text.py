@@ -953,10 +953,6 @@ def step_evidence(
     )
 
 
-def _pct_signed(x: float) -> str:
-    return f"{100 * x:+.1f}%"
-
-
 def skill_words(ev: StepEvidence) -> str:
     """The skill with its interval: "+1.1% (90% interval -4.4% to +7.2%)"."""
     return format_skill(ev.skill, ev.skill_low, ev.skill_high, ev.level)
