@@ -374,7 +374,9 @@ def test_cli_forecast_and_backtest_json(demo_study_path, tmp_path):
     for r in card["by_total"]:
         assert set(r) == keys
         assert 0 <= r["pit_coverage_80"] <= r["pit_coverage_90"] <= 1 and r["n_origins"] == 6
-    assert totals["conflictology"]["crps_skill_vs_best_baseline"] == pytest.approx(0.0)
+    # the skill is against the only baseline, on the same totals
+    ll, base = totals["local_level"], totals["conflictology"]
+    assert ll["crps_skill_vs_best_baseline"] == pytest.approx(1 - ll["crps"] / base["crps"])
     # one total per region and origin: as many as the step-1 forecasts
     step1 = {r["model"]: r["n_forecasts"] for r in card["by_horizon"] if r["step"] == 1}
     assert all(totals[m]["n_forecasts"] == step1[m] for m in totals)

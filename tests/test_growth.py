@@ -1260,6 +1260,27 @@ def test_growth_sentence_says_an_excluding_interval_is_unadjusted_when_bh_is_not
     assert "not adjusted" not in g.growth_sentence({**one_sided, "headline_ci_low": 0.8})
 
 
+def test_growth_sentence_says_which_way_a_one_sided_bound_rules_out():
+    """An empty window leaves a one-sided bound: it rules out a fall (a rise) only when it
+    excludes 1, and says so at its one-sided level only."""
+    base = {"region_name": "Nord", "period_a": "2017", "period_b": "2020",
+            "nb_ci_low": 0.9, "nb_ci_high": math.inf}  # fmt: skip
+    rise = {**base, "count_a": 0, "count_b": 13, "ratio": math.inf, "ci_low": 3.86,
+            "ci_high": math.inf, "headline_ci_high": math.inf}  # fmt: skip
+    assert "at least 1.004 times the earlier one" in (
+        ruled := g.growth_sentence({**rise, "headline_ci_low": 1.004})
+    )
+    assert "so a fall is ruled out, at that one-sided level only" in ruled
+    assert "so a fall is not ruled out" in g.growth_sentence({**rise, "headline_ci_low": 0.8})
+    fall = {**base, "count_a": 9, "count_b": 0, "ratio": 0.0, "ci_low": 0.0, "ci_high": 0.3,
+            "headline_ci_low": 0.0}  # fmt: skip
+    assert "at most 0.50 times the earlier one" in (
+        down := g.growth_sentence({**fall, "headline_ci_high": 0.5})
+    )
+    assert "so a rise is ruled out, at that one-sided level only" in down
+    assert "so a rise is not ruled out" in g.growth_sentence({**fall, "headline_ci_high": 1.6})
+
+
 def test_growth_sentence_calls_a_hundredfold_interval_uninformative():
     """The demo's Sikasso (6 events in 2021 and 6 in 2024, months 7-8 and 6-8 of each, an
     own-lag share estimated at 0.85) read "1.0 times (95% CI 0.0011-909 ...)" without a word."""

@@ -42,3 +42,11 @@ def test_a_data_file_outside_the_project_is_named_by_its_file_name(tmp_path: Pat
 def test_relative_path_outside_the_study_folder() -> None:
     assert provenance.relative_path("/a/b/c.csv", "/a/x") == "../b/c.csv"
     assert provenance.relative_path("", "/a") == ""
+
+
+def test_parameters_left_empty_read_not_set() -> None:
+    from analysis.report.provenance import parameter_table
+
+    table = parameter_table({"study": "studies/demo.yaml", "quarter": "", "seed": 0})
+    assert table["value"].tolist() == ["studies/demo.yaml", "(not set)", "0"]
+    assert table["parameter"].tolist() == ["study", "quarter", "seed"]

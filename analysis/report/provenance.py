@@ -10,10 +10,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analysis.cache import code_fingerprint  # noqa: F401 - the batch manifest records it
 from analysis.io import sha256_file
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Distributions whose versions change numbers or rendering, recorded in every report.
 TRACKED_PACKAGES = (
@@ -160,6 +163,20 @@ def collect(
     )
 
 
+def parameter_table(parameters: dict[str, Any]) -> pd.DataFrame:
+    """The run's parameters as the Provenance section lists them: an empty one reads "(not
+    set)", the run having left it at its default (no quarter: the latest data; no previous
+    manifest: no quarter-on-quarter changes)."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "parameter": list(parameters),
+            "value": [str(v) if str(v) != "" else "(not set)" for v in parameters.values()],
+        }
+    )
+
+
 def show(prov: Provenance) -> None:
     """Display the provenance block in a notebook: tables of inputs, parameters, versions."""
     import pandas as pd
@@ -184,18 +201,7 @@ def show(prov: Provenance) -> None:
             pd.DataFrame({"reason": list(prov.set_aside), "rows": list(prov.set_aside.values())})
         )
     display.markdown("**Parameters**")
-    display.table(
-        pd.DataFrame(
-            {
-                "parameter": list(prov.parameters),
-                # an empty parameter is one the run left at its default (no quarter: the
-                # latest data; no previous manifest: no quarter-on-quarter changes)
-                "value": [
-                    str(v) if str(v) != "" else "(not set)" for v in prov.parameters.values()
-                ],
-            }
-        )
-    )
+    display.table(parameter_table(prov.parameters))
     display.markdown("**Package versions**")
     display.table(
         pd.DataFrame({"package": list(prov.versions), "version": list(prov.versions.values())})
