@@ -417,6 +417,10 @@ def test_spillover_evidence_gives_the_skill_its_interval_from_the_scores(
         card, "focus", "last_value", "recent_mean_3", scores=bt.scores
     )
     assert f"a CRPS skill of {100 * ev.skill:+.1f}% (90% interval " in text
+    # the evidence the report already computed gives the same sentence
+    assert text == spillover_text.spillover_evidence_sentence(
+        card, "focus", "last_value", "recent_mean_3", evidence=ev
+    )
     # a gap the interval does not establish is called so, whichever its sign
     within = ev.skill_low <= 0 <= ev.skill_high
     assert ("not distinguishable from that baseline" in text) == within

@@ -581,6 +581,7 @@ def spillover_evidence_sentence(
     report_model: str,
     spillover: str = "spillover",
     scores: pd.DataFrame | None = None,
+    evidence: StepEvidence | None = None,
 ) -> str:
     """The evidence behind the spillover shares: the spillover model's CRPS skill against the
     best baseline on the report's own backtest (:func:`spillover_evidence`), beside the report
@@ -598,13 +599,15 @@ def spillover_evidence_sentence(
         The spillover model's name in the card.
     scores : DataFrame, optional
         The backtest's per-forecast scores, for the interval of the skill.
+    evidence : StepEvidence, optional
+        :func:`spillover_evidence` of the same arguments, when the caller already has it.
 
     Returns
     -------
     str
         Empty when the card has no rows for the spillover model in this group.
     """
-    ev = spillover_evidence(card, group, spillover, scores)
+    ev = evidence if evidence is not None else spillover_evidence(card, group, spillover, scores)
     if ev is None:
         return ""
     skill = ev.skill

@@ -97,14 +97,21 @@ for window, named in ((next_quarter, model_here), (whole, "same")):
 # levels per report), with that model's own evidence when it is behind the best baseline; the
 # units across the border get one sentence that points to their section.
 is_focus = region_id in ctx.study.focus
-spillover_evidence = spillover_text.spillover_evidence(
-    card, group, scores=shared.backtest.scores
+# only the focus's reports quote the shares, so only they need the spillover model's evidence
+spillover_evidence = (
+    spillover_text.spillover_evidence(card, group, scores=shared.backtest.scores)
+    if is_focus
+    else None
 )
-attributable = spillover_text.attributable_sentence(
-    shared.scenarios, list(ctx.study.spillover_targets), evidence=spillover_evidence,
-    defined_in="the Spillover section",
-)
-if attributable and is_focus:
+attributable = (
+    spillover_text.attributable_sentence(
+        shared.scenarios, list(ctx.study.spillover_targets), evidence=spillover_evidence,
+        defined_in="the Spillover section",
+    )
+    if is_focus
+    else ""
+)  # fmt: skip
+if attributable:
     show.markdown("- {sentence}", sentence=attributable)
 border_units = spillover_text.cross_border_units(
     region_id, data.boundaries, list(ctx.study.spillover_targets), within=study_ids
@@ -281,7 +288,7 @@ show.table(spillover_text.risk_table(shared.risk, around), float_format="{:,.2f}
 # the spillover model's evidence goes with its shares: only the focus's reports quote them
 spillover_sentence = (
     spillover_text.spillover_evidence_sentence(
-        card, group, shared.evidence_model, scores=shared.backtest.scores
+        card, group, shared.evidence_model, evidence=spillover_evidence
     )
     if is_focus and shared.scenarios is not None
     else None
