@@ -20,7 +20,7 @@ from scipy import stats
 from analysis.cross_validation import cross_validation, origin_indices
 from analysis.errors import InputError
 from analysis.models.forecast import Forecaster, ForecastResult, History, panel_to_history
-from analysis.models.risk import MIN_SURGE_EVENTS, NEAR_STEPS, surge_threshold
+from analysis.models.risk import MIN_SURGE_EVENTS, NEAR_STEPS, surge_rule, surge_threshold
 from analysis.models.risk import SURGE_LOOKBACK as RISK_SURGE_LOOKBACK
 from analysis.resampling import moving_block_indices
 from analysis.scoring import (
@@ -118,8 +118,8 @@ def backtest(
         Also score each model's P(surge) over the first :data:`SURGE_STEPS` steps (the
         overview's alert number, :func:`analysis.models.risk.surge_probability`, with this
         factor) against whether the surge happened: ``meta["surge"]`` (:func:`_surge_rows`),
-        and the rule in ``meta["surge_rule"]`` (``factor``, ``min_events``, ``steps``,
-        ``lookback``).
+        and the rule in ``meta["surge_rule"]`` (:func:`analysis.models.risk.surge_rule`, as
+        the overview's manifest records it).
     surge_min_events : int
         Fewest events over the window that make a surge (the study's ``alerts.min_events``),
         as :func:`analysis.models.risk.surge_threshold` applies it.
@@ -177,12 +177,7 @@ def backtest(
     meta: dict[str, Any] = {}
     if surges:
         meta["surge"] = pd.concat(surges, ignore_index=True)
-        meta["surge_rule"] = {
-            "factor": float(surge_factor),
-            "min_events": int(surge_min_events),
-            "steps": SURGE_STEPS,
-            "lookback": SURGE_LOOKBACK,
-        }
+        meta["surge_rule"] = surge_rule(surge_factor, surge_min_events)
     if windows:
         meta["totals"] = _join_columns(totals)
     return BacktestResult(

@@ -412,7 +412,9 @@ def test_backtest_scores_p_surge_against_what_happened():
                   horizon=6, n_samples=200, seed=1, stride=3, surge_factor=2.0,
                   surge_min_events=4)  # fmt: skip
     surge = bt.meta["surge"]
-    assert bt.meta["surge_rule"] == {"factor": 2.0, "min_events": 4, "steps": 3, "lookback": 12}
+    assert bt.meta["surge_rule"] == {
+        "surge_factor": 2.0, "min_events": 4, "steps": 3, "lookback": 12
+    }  # fmt: skip
     assert set(surge["model"]) == {"zero", "recent_mean_3", "nb_climatology"}
     origin = bt.origins[2]
     t = int((h.periods <= origin).sum())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -214,6 +215,18 @@ def recent_mean(panel: pd.DataFrame, periods: int = SURGE_LOOKBACK) -> pd.Series
     last = sorted(panel["period"].unique())[-periods:]
     recent = panel[panel["period"].isin(last)]
     return recent.groupby("region_id")["events"].mean()
+
+
+def surge_rule(factor: float, min_events: int) -> dict[str, Any]:
+    """The surge rule as the manifests and backtests record it: the study's
+    ``alerts.surge_factor`` and ``alerts.min_events`` with the window and look-back of
+    :func:`surge_threshold`."""
+    return {
+        "surge_factor": float(factor),
+        "min_events": int(min_events),
+        "steps": NEAR_STEPS,
+        "lookback": SURGE_LOOKBACK,
+    }
 
 
 def surge_threshold(

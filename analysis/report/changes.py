@@ -167,17 +167,11 @@ def previous_surge_rule(previous_manifest: str, study_slug: str) -> dict[str, An
 
 
 def surge_rule_record(factor: float, min_events: int) -> dict[str, Any]:
-    """The surge rule an overview computed P(surge) under, as its manifest records it: the
-    study's ``alerts.surge_factor`` and ``alerts.min_events`` with the window and look-back of
-    :func:`analysis.models.risk.surge_threshold`."""
-    from analysis.models.risk import NEAR_STEPS, SURGE_LOOKBACK
+    """The surge rule an overview computed P(surge) under, as its manifest records it
+    (:func:`analysis.models.risk.surge_rule`)."""
+    from analysis.models.risk import surge_rule
 
-    return {
-        "surge_factor": float(factor),
-        "min_events": int(min_events),
-        "steps": NEAR_STEPS,
-        "lookback": SURGE_LOOKBACK,
-    }
+    return surge_rule(factor, min_events)
 
 
 def new_regions(panel: pd.DataFrame, quiet_months: int = 12) -> tuple[str, pd.DataFrame]:
