@@ -276,7 +276,7 @@ def test_a_quantity_that_cannot_be_compared_says_why() -> None:
 def test_the_notes_give_the_trend_and_each_border_unit() -> None:
     growth = Estimate(7.3, 3.1, 17.0, "growth table", "95% headline interval",
                       parts={"annual_growth_pct": 82.8, "annual_growth_low": 40.0,
-                             "annual_growth_high": 142.9})  # fmt: skip
+                             "annual_growth_high": 142.9, "level": 95})  # fmt: skip
     total = Estimate(3.0, 0.0, 9.0, "report model", "90% predictive interval",
                      parts={"MR-1": 0.7, "SN-1": 2.3})  # fmt: skip
     hit = Estimate(0.6, NAN, NAN, "report model", parts={"MR-1": 0.43, "SN-1": 0.77})
@@ -307,6 +307,13 @@ def test_growth_estimate_reads_the_headline_interval_of_the_stated_years() -> No
     assert (found.value, found.low, found.high) == (7.3, 3.1, 17.0)
     assert found.interval == "95% headline interval"
     assert found.parts is None  # no trend columns in this table, so no trend in the notes
+    # the trend's interval at the table's level, which the note names
+    ninety = table.assign(
+        conf_level=0.9, annual_growth_pct=[10.0, 82.8], annual_growth_ci=[(0, 20), (40, 143)]
+    )
+    trend = demo_truth.growth_estimate(ninety, (2021, 2024)).parts
+    assert trend == {"annual_growth_pct": 82.8, "annual_growth_low": 40.0,
+                     "annual_growth_high": 143.0, "level": 90}  # fmt: skip
     assert demo_truth.growth_estimate(table, (2019, 2024)) == (
         "the study does not compare 2019 with 2024"
     )

@@ -422,6 +422,7 @@ def growth_estimate(rows: pd.DataFrame | None, years: tuple[int, int]) -> Estima
             "annual_growth_pct": float(row["annual_growth_pct"]),
             "annual_growth_low": float(low),
             "annual_growth_high": float(high),
+            "level": level,
         }
     return Estimate(
         value=float(row["ratio"]),
@@ -1068,7 +1069,7 @@ def _growth_note(
     if trend and stated_pct is not None:
         text += (
             f" The growth table's trend over the same years, "
-            f"{format_growth_pct(trend['annual_growth_pct'])} a year (95% interval "
+            f"{format_growth_pct(trend['annual_growth_pct'])} a year ({trend['level']}% interval "
             f"{format_growth_pct(trend['annual_growth_low'])} to "
             f"{format_growth_pct(trend['annual_growth_high'])}), compares with the stated "
             f"growth of the endemic level, {format_growth_pct(stated_pct)} a year."
