@@ -484,6 +484,11 @@ def test_study_onset_backtest_scores_and_verdict(sahel_geo, sahel_sim, boundarie
             card["methods"][m]["brier"] - card["methods"]["onset_model"]["brier"], abs=1e-12
         )
         assert margin["se"] > 0
+    # the table's gaps: every other method against the onset model, the same numbers
+    gaps = card["onset_model_brier_margin_vs"]
+    assert set(gaps) == set(card["methods"]) - {"onset_model"}
+    for m in NAIVE_RULES:
+        assert gaps[m] == pytest.approx(card["brier_margin"][m], abs=1e-12)
     narrow = any(not v["difference"] > 2 * v["se"] for v in card["brier_margin"].values())
     if card["beats_naive"]:
         assert ("the edge is not established" in card["verdict"]) == narrow

@@ -312,6 +312,17 @@ def test_attributable_sentence_and_onset_scorecard_table() -> None:
     skill = table.set_index("method")["onset model's Brier skill over this method"]
     assert skill["base rate"] == pytest.approx(1 - 0.096 / 0.115)
     assert skill["report model (the probabilities shown)"] == pytest.approx(1 - 0.096 / 0.101)
+    # the difference is shown with its error, which decides "established" in the sentences
+    card["onset_model_brier_margin_vs"] = {
+        "base_rate": {"difference": 0.0192, "se": 0.0081},
+        "report_model": {"difference": -0.0002, "se": float("nan")},
+    }
+    gap = spillover_text.onset_scorecard_table(card).set_index("method")[
+        spillover_text.ONSET_GAP_COLUMN
+    ]
+    assert gap["base rate"] == "+0.019 (0.008)"
+    assert gap["report model (the probabilities shown)"] == "+0.000 (no error: one unit)"
+    assert gap["onset model"] == ""
 
 
 def test_risk_table_keeps_the_order_and_shows_the_report_model_only() -> None:

@@ -114,7 +114,8 @@ def rolling_onset_evaluation(
 
 def onset_scorecard(pred: pd.DataFrame, methods: Sequence[str], reference: str = "onset_model"):
     """Brier, log score, AUC and mean probability per method, Brier skill of ``reference``
-    against each other one, and the reliability table of ``reference``."""
+    against each other one with the Brier difference and its unit-clustered standard error
+    (:func:`brier_margin`), and the reliability table of ``reference``."""
     y = pred["onset"].to_numpy(float)
     scores = {
         m: {
@@ -134,6 +135,11 @@ def onset_scorecard(pred: pd.DataFrame, methods: Sequence[str], reference: str =
         "methods": scores,
         f"{reference}_brier_skill_vs": {
             m: 1 - ref / scores[m]["brier"] for m in methods if m != reference
+        },
+        f"{reference}_brier_margin_vs": {
+            m: dict(zip(("difference", "se"), brier_margin(pred, reference, m), strict=True))
+            for m in methods
+            if m != reference
         },
         f"reliability_{reference}": reliability(pred[reference], y),
     }

@@ -648,19 +648,42 @@ ONSET_METHODS = {
 }
 
 
+#: The onset table's column of Brier differences with their standard errors.
+ONSET_GAP_COLUMN = (
+    "Brier minus the onset model's (standard error, clustered by unit; above 0: the onset "
+    "model is better)"
+)
+
+
 def onset_scorecard_table(card: dict) -> pd.DataFrame:
-    """Brier score, the onset model's Brier skill against each method, and ROC AUC, one row per
-    method of a study onset backtest."""
+    """Brier score, the onset model's Brier skill against each method, the Brier difference
+    with its unit-clustered standard error, and ROC AUC, one row per method of a study onset
+    backtest.
+
+    The difference is what says whether an edge is more than noise (the reports call it
+    established beyond two standard errors), so the table shows its error beside it.
+    """
     skill = card.get("onset_model_brier_skill_vs", {})
+    margins = card.get("onset_model_brier_margin_vs", {})
     return pd.DataFrame(
         [
             {
                 "method": label,
                 "Brier": card["methods"][m]["brier"],
                 "onset model's Brier skill over this method": skill.get(m, float("nan")),
+                ONSET_GAP_COLUMN: _gap_with_error(margins.get(m)),
                 "ROC AUC": card["methods"][m]["auc"],
             }
             for m, label in ONSET_METHODS.items()
             if m in card["methods"]
         ]
     )
+
+
+def _gap_with_error(margin: dict | None) -> str:
+    """``+0.019 (0.008)``; blank for the onset model itself (or an older card without it)."""
+    if not margin or not np.isfinite(margin.get("difference", np.nan)):
+        return ""
+    d, se = margin["difference"], margin.get("se", np.nan)
+    error = f"{se:.3f}" if np.isfinite(se) else "no error: one unit"
+    return f"{0.0 if round(d, 3) == 0 else d:+.3f} ({error})"
