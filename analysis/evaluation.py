@@ -15,14 +15,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.cross_validation import cross_validation, origin_indices
 from analysis.errors import InputError
 from analysis.models.forecast import Forecaster, ForecastResult, History, panel_to_history
 from analysis.models.risk import MIN_SURGE_EVENTS, NEAR_STEPS, surge_rule, surge_threshold
 from analysis.models.risk import SURGE_LOOKBACK as RISK_SURGE_LOOKBACK
-from analysis.resampling import moving_block_indices
+from analysis.origin_inference import pooled_ratio, step_items
 from analysis.scoring import (
     sample_quantiles,
     score_samples,
@@ -227,7 +226,7 @@ def surge_scorecard(
     bt: BacktestResult, model: str, *, level: float = 0.9, alert: float | None = None
 ) -> dict | None:
     """Brier scores of every model's P(surge) in ``bt`` (``meta["surge"]``), and ``model``'s
-    against the best baseline's, with a paired block-bootstrap interval over origins.
+    against the best baseline's, with its interval over origins (:mod:`analysis.origin_inference`).
 
     Parameters
     ----------
@@ -286,10 +285,15 @@ def surge_scorecard(
     both = own[[*keys, "brier"]].merge(
         frame.loc[frame["model"] == best, [*keys, "brier"]], on=keys, suffixes=("", "_base")
     )
-    d = (both["brier"] - both["brier_base"]).groupby(both["origin"]).mean().sort_index()
-    # origins whose surge windows share periods are resampled together
-    lag = overlap_lag(bt.scores[bt.scores["step"] <= SURGE_STEPS])
-    lo, hi, _ = block_bootstrap_p(d.to_numpy(), lag + 1, level=level)
+    # each region-window's outcomes are the SURGE_STEPS periods after its origin: windows of
+    # nearby origins share them (analysis.origin_inference)
+    ends = bt.scores.loc[bt.scores["step"] == SURGE_STEPS, ["origin", "period"]]
+    both = both.merge(ends.drop_duplicates("origin"), on="origin").assign(step=SURGE_STEPS)
+    gap = pooled_ratio(
+        step_items(both, window="step"), (both["brier"] - both["brier_base"]).to_numpy(float),
+        np.ones(len(both)), level,
+    )  # fmt: skip
+    lo, hi = gap.low, gap.high
     out.update(
         best_baseline=best,
         difference=float(own["brier"].mean() - brier[best]),
@@ -395,12 +399,10 @@ def total_scorecard(
     *,
     groups: Sequence[str] | None = None,
     level: float = 0.9,
-    n_boot: int = 2000,
-    seed: int = 0,
 ) -> dict | None:
     """CRPS of every model's window totals over steps ``1..steps`` (``meta["totals"]``),
-    ``model``'s skill against the best baseline and its 80% and 90% coverage, with paired
-    block-bootstrap intervals over origins.
+    ``model``'s skill against the best baseline and its 80% and 90% coverage, with intervals
+    over origins (:func:`skill_intervals`).
 
     Totals test what the per-step scores cannot: whether the paths' dependence across steps
     gives their sums the right spread (months drawn independently give sums too narrow).
@@ -417,8 +419,6 @@ def total_scorecard(
         Only the totals of regions in these groups (focus, active, quiet) at their origin.
     level : float
         Central level of the intervals.
-    n_boot, seed : int
-        Bootstrap samples and seed.
 
     Returns
     -------
@@ -429,34 +429,30 @@ def total_scorecard(
         over the totals both scored) with ``skill_low`` and ``skill_high``,
         ``pit_coverage_80`` and ``pit_coverage_90`` (``model``'s expected randomised-PIT
         coverage of the totals) with ``_low`` and ``_high`` bounds and ``_below`` and
-        ``_above`` (shares of bootstrap samples more than :data:`CALIBRATION_MARGIN` below /
+        ``_above`` (confidence that the truth is more than :data:`CALIBRATION_MARGIN` below /
         above the level), ``printed_90`` (the share inside the 90% intervals as printed,
-        closed at whole counts), ``block`` (origins per bootstrap block), ``steps``,
+        closed at whole counts), ``df`` (degrees of freedom of the skill's error), ``steps``,
         ``groups`` and ``level``; None when ``model`` has no total of that length scored.
         Skill and its bounds are None without a baseline (NaN when its CRPS is 0); bounds
-        and shares NaN from fewer than :data:`MIN_BLOCKS` blocks of origins.
+        and confidences NaN where the origins are worth too few independent windows
+        (:data:`analysis.origin_inference.MIN_DF`).
 
     Notes
     -----
-    The statistics and their intervals are :func:`bootstrap_skill`'s, over the totals as if
-    each were one step's forecast. Windows of ``steps`` periods
-    from origins closer than ``steps`` periods share outcomes, so a block is
-    :func:`overlap_lag` + 1 origins of the per-step scores at steps ``1..steps``: ``steps``
-    origins when there is an origin every period.
+    The statistics and their intervals are :func:`skill_intervals`', each total one item
+    whose outcomes are its window's ``steps`` periods: totals of origins closer than
+    ``steps`` periods share outcomes.
     """
     frame = _totals(bt, steps, groups)
     if frame.empty or model not in set(frame["model"]):
         return None
     crps = frame.groupby("model", sort=False)["crps"].mean()
     best = best_baseline(frame, [m for m in crps.index if bt.is_baseline.get(m)])
-    origins = frame.loc[frame["model"] == model, "origin"].unique()
-    scores = bt.scores
-    lag = overlap_lag(scores[(scores["step"] <= steps) & scores["origin"].isin(origins)])
-    # a total is scored as bootstrap_skill scores a step: one forecast per origin and region
-    boot = bootstrap_skill(
+    # a total is scored as skill_intervals scores a step, one forecast per origin and region,
+    # whose outcomes are the window's periods
+    boot = skill_intervals(
         frame.rename(columns={"steps": "step", "last_period": "period"}), model,
-        best if best is not None else model, level=level, n_boot=n_boot, seed=seed,
-        block=lag + 1,
+        best if best is not None else model, level=level, window="step",
     )  # fmt: skip
     skill = {k: (boot[k] if best is not None else None) for k in ("skill", "skill_low",
              "skill_high")}  # fmt: skip
@@ -468,7 +464,7 @@ def total_scorecard(
         "steps": int(steps),
         "groups": None if groups is None else tuple(groups),
         "level": level,
-        "block": boot["block"],
+        "df": boot["df"],
         "printed_90": boot["printed_90"],
         **skill,
         **{f"pit_coverage_{lev}{end}": boot[f"{name}{end}"]
@@ -627,76 +623,6 @@ def _is_baseline(name: str, models: Sequence[str | Forecaster]) -> bool:
 # --------------------------------------------------------------------------- paired tests
 
 
-def _origin_differential(scores: pd.DataFrame, a: str, b: str, metric: str) -> np.ndarray:
-    piv = scores[scores["model"].isin([a, b])].pivot_table(
-        index="origin", columns="model", values=metric, aggfunc="mean"
-    )
-    if a not in piv or b not in piv:
-        raise InputError(f"models {a!r} and {b!r} must both be in the scores")
-    return (piv[a] - piv[b]).to_numpy()
-
-
-def diebold_mariano(d: np.ndarray, lag: int) -> tuple[float, float]:
-    """Diebold-Mariano statistic and two-sided p-value with a Newey-West (Bartlett) HAC
-    variance of the mean loss differential ``d`` (small-sample t reference, n-1 df)."""
-    d = np.asarray(d, float)
-    n = len(d)
-    if n < 3:
-        return float("nan"), float("nan")
-    e = d - d.mean()
-    var = e @ e / n
-    for k in range(1, min(lag, n - 1) + 1):
-        var += 2 * (1 - k / (lag + 1)) * (e[k:] @ e[:-k]) / n
-    if var <= 0:
-        return float("nan"), float("nan")
-    stat = d.mean() / np.sqrt(var / n)
-    return float(stat), float(2 * stats.t.sf(abs(stat), n - 1))
-
-
-def block_bootstrap_p(
-    d: np.ndarray, block: int, n_boot: int = 2000, seed: int = 0, level: float = 0.95
-) -> tuple[float, float, float]:
-    """Moving-block bootstrap of the mean differential: (low, high of the central ``level``
-    percentile interval, two-sided p).
-
-    The p-value inverts the same percentile interval: twice the smaller share of bootstrap
-    means on either side of 0 (counted as ``(k + 1) / (n_boot + 1)``, so never 0), so the
-    interval excludes 0 when p is below ``1 - level``, up to the bootstrap's resolution. The
-    p of the centred bootstrap distribution it replaces read 0.019 beside a 95% interval
-    touching 0 (the demo's methods appendix, 12 origins in blocks of 4).
-    """
-    d = np.asarray(d, float)
-    n = len(d)
-    idx = moving_block_indices(n, block, n_boot, np.random.default_rng(seed))
-    means = d[idx].mean(axis=1)
-    side = min(int((means <= 0).sum()), int((means >= 0).sum()))
-    p = float(min(1.0, 2 * (side + 1) / (n_boot + 1)))
-    tail = (1 - level) / 2
-    lo_, hi_ = np.quantile(means, [tail, 1 - tail])
-    return float(lo_), float(hi_), p
-
-
-def overlap_lag(scores: pd.DataFrame) -> int:
-    """The most later origins whose scored periods overlap one origin's.
-
-    Per-origin differences of origins that score some of the same periods share those
-    outcomes and are correlated; origins further apart are not. With an origin every period
-    and ``h`` steps this is ``h - 1``; with an origin every ``s`` periods, ``ceil(h / s) - 1``.
-
-    Parameters
-    ----------
-    scores : DataFrame
-        Backtest scores (``origin`` and ``period`` columns).
-
-    Returns
-    -------
-    int
-    """
-    span = scores.groupby("origin")["period"].agg(["min", "max"]).sort_index()
-    first, last = span["min"].to_numpy(), span["max"].to_numpy()
-    return max((int(np.sum(first[i + 1 :] <= last[i])) for i in range(len(span))), default=0)
-
-
 def best_baseline(scores: pd.DataFrame, baselines: Sequence[str]) -> str | None:
     """The baseline with the lowest mean CRPS over the forecasts in ``scores`` (a group, a
     range of steps): the one a skill over exactly those forecasts is measured against, so the
@@ -724,32 +650,27 @@ def best_baseline(scores: pd.DataFrame, baselines: Sequence[str]) -> str | None:
 #: and a verdict on it read as a contradiction beside "80% (90% interval 80%-81%)".
 CALIBRATION_MARGIN = 0.025
 
-#: The fewest blocks of origins a bootstrap interval is drawn from: from fewer, its
-#: percentiles are a handful of block means, not an interval (the demo's 8 origins of 12-month
-#: totals, in blocks of 4, had read "62% (62%-100%)").
-MIN_BLOCKS = 3
 
-
-def bootstrap_skill(
+def skill_intervals(
     scores: pd.DataFrame,
     model: str,
     baseline: str,
     *,
     level: float = 0.9,
-    n_boot: int = 2000,
-    seed: int = 0,
     margin: float | None = None,
-    block: int | None = None,
+    window: str | None = None,
 ) -> dict[str, float]:
     """Pooled CRPS skill of ``model`` against ``baseline`` and ``model``'s randomised-PIT 80%
-    and 90% coverage, with percentile intervals from a paired moving-block bootstrap over origins.
+    and 90% coverage and share above the median, with intervals over origins whose forecasts
+    share outcomes.
 
     The skill is ``1 - mean CRPS(model) / mean CRPS(baseline)`` over every forecast in
-    ``scores``, as in :func:`scorecard` (so the same number as its pooled rows). Each
-    bootstrap sample draws blocks of consecutive origins, one more than :func:`overlap_lag`
-    long, and takes both models' scores at those origins together: the interval is the sampling
-    uncertainty of the skill over which periods happened to be scored, with the two models'
-    shared difficulty cancelling.
+    ``scores``, as in :func:`scorecard` (so the same number as its pooled rows); each
+    statistic is a ratio of sums over origins, and its interval allows for the dependence
+    between forecasts of one region from one origin, and from origins that score the same or
+    neighbouring periods, estimated from the forecasts themselves
+    (:mod:`analysis.origin_inference`): the sampling uncertainty over which periods happened
+    to be scored, with the two models' shared difficulty cancelling.
 
     Parameters
     ----------
@@ -759,121 +680,131 @@ def bootstrap_skill(
     model, baseline : str
     level : float
         Central interval level.
-    n_boot : int
-    seed : int
     margin : float, optional
-        How far from 0.8 (coverage) and 0.5 (share above the median) a bootstrap sample must
-        be to count as missing it; :data:`CALIBRATION_MARGIN` by default.
-    block : int, optional
-        Origins per bootstrap block; :func:`overlap_lag` + 1 of ``scores`` by default.
+        How far from 0.8 (coverage) and 0.5 (share above the median) the truth must be to
+        count as missing it; :data:`CALIBRATION_MARGIN` by default.
+    window : str, optional
+        For window totals scored as one row each: the column holding each row's window
+        length in periods (the row's ``period`` is the window's last).
 
     Returns
     -------
     dict
         ``skill``, ``skill_low``, ``skill_high``, ``coverage``, ``coverage_low``,
-        ``coverage_high``, ``coverage_below`` and ``coverage_above`` (the shares of bootstrap
-        samples whose coverage is more than ``margin`` below / above 0.8), ``above_median``
-        (the share of outcomes
-        above the forecast's median, the randomised PIT above 0.5 averaged over its draw:
-        0.5 when unbiased) with
+        ``coverage_high``, ``coverage_below`` and ``coverage_above`` (the confidence, on the
+        interval's t scale, that the true coverage is more than ``margin`` below / above
+        0.8), ``above_median`` (the share of outcomes above the forecast's median, the
+        randomised PIT above 0.5 averaged over its draw: 0.5 when unbiased) with
         ``above_median_low``, ``above_median_high``, ``above_median_over_half`` and
-        ``above_median_under_half`` (shares of bootstrap samples more than ``margin`` above /
-        below 0.5), ``margin``,
-        ``printed_90`` (the share inside the 90% intervals as printed, closed at whole
-        counts; NaN without ``closed_coverage_90``), ``coverage_90`` (randomised-PIT 90%
-        coverage, the level the reports quote) with ``coverage_90_low``,
-        ``coverage_90_high``, ``coverage_90_below`` and ``coverage_90_above`` (shares of
-        bootstrap samples more than ``margin`` below / above 0.9; all NaN without
-        ``pit_coverage_90``), ``n_forecasts``, ``n_origins``,
-        ``block``, ``level`` (intervals and shares NaN with fewer than :data:`MIN_BLOCKS`
-        blocks of origins, or two origins; the skill NaN when the baseline's CRPS is 0).
+        ``above_median_under_half`` (confidence that it is more than ``margin`` above /
+        below 0.5), ``margin``, ``printed_90`` (the share inside the 90% intervals as
+        printed, closed at whole counts; NaN without ``closed_coverage_90``),
+        ``coverage_90`` (randomised-PIT 90% coverage, the level the reports quote) with
+        ``coverage_90_low``, ``coverage_90_high``, ``coverage_90_below`` and
+        ``coverage_90_above`` (all NaN without ``pit_coverage_90``), ``n_forecasts``,
+        ``n_origins``, ``df`` (the degrees of freedom of the skill's error: how many
+        independent windows the origins are worth) and ``level``. Intervals and confidences
+        are NaN where the degrees of freedom are below
+        :data:`analysis.origin_inference.MIN_DF`; the skill is NaN when the baseline's CRPS
+        is 0.
     """
     keys = ["origin", "region_id", "step"]
-    cols = [*keys, "period", "crps", "pit_coverage_80", "pit_above_median"]
-    # the 90% coverage (the level the reports quote) where the scores have it
-    has_90 = "pit_coverage_90" in scores.columns
-    cols += ["pit_coverage_90"] if has_90 else []
-    m = scores.loc[scores["model"] == model, cols].rename(columns={"pit_above_median": "high"})
-    if not has_90:
-        m["pit_coverage_90"] = np.nan
-    b = scores.loc[scores["model"] == baseline, [*keys, "crps"]]
-    both = m.merge(b, on=keys, suffixes=("", "_base"), validate="one_to_one")
-    per = both.groupby("origin").agg(
-        m=("crps", "sum"), b=("crps_base", "sum"), cover=("pit_coverage_80", "sum"),
-        n=("crps", "size"), high=("high", "sum"), cover_90=("pit_coverage_90", "sum"),
-    ).sort_index()  # fmt: skip
+    wanted = ["pit_coverage_80", "pit_above_median", "pit_coverage_90", "closed_coverage_90"]
+    own = scores.loc[scores["model"] == model]
+    cols = [*keys, "period", "crps", *[c for c in wanted if c in own.columns]]
+    cols += [window] if window is not None and window not in cols else []
+    both = own[cols].merge(
+        scores.loc[scores["model"] == baseline, [*keys, "crps"]],
+        on=keys, suffixes=("", "_base"), validate="one_to_one",
+    )  # fmt: skip
     margin = CALIBRATION_MARGIN if margin is None else margin
-    # the 90% intervals as the reports print them (closed at whole counts), beside the
-    # randomised-PIT coverages: a point value, read from the same forecasts
-    printed = scores.loc[scores["model"] == model].get("closed_coverage_90")
-    out = {"n_forecasts": int(per["n"].sum()), "n_origins": len(per), "level": level,
-           "margin": margin,
-           "printed_90": float(printed.mean()) if printed is not None and len(printed)
-           else float("nan")}  # fmt: skip
-    total = per[["m", "b", "cover", "n", "high", "cover_90"]].to_numpy(float).T
-    if not has_90:
-        total[5] = np.nan
     nan = float("nan")
-    out["skill"] = float(1 - total[0].sum() / total[1].sum()) if total[1].sum() > 0 else nan
-    # share -> (row of its numerator, its target, names of the shares of bootstrap samples more
-    # than the margin below and above the target)
-    shares = {
-        "coverage": (2, 0.8, "coverage_below", "coverage_above"),
-        "above_median": (4, 0.5, "above_median_under_half", "above_median_over_half"),
-        "coverage_90": (5, 0.9, "coverage_90_below", "coverage_90_above"),
+    printed = own.get("closed_coverage_90")
+    out: dict[str, Any] = {
+        "n_forecasts": len(both),
+        "n_origins": int(both["origin"].nunique()),
+        "level": level,
+        "margin": margin,
+        # the 90% intervals as the reports print them (closed at whole counts), beside the
+        # randomised-PIT coverages: a point value, read from the same forecasts
+        "printed_90": float(printed.mean()) if printed is not None and len(printed) else nan,
     }
-    for name, (row, _, _, _) in shares.items():
-        out[name] = float(total[row].sum() / total[3].sum()) if total[3].sum() else nan
-    out["block"] = block if block is not None else (overlap_lag(both) + 1 if len(per) else 1)
-    n = len(per)
-    bounds = ["skill", *shares]
-    if n < max(2, MIN_BLOCKS * out["block"]):
-        return {**out, **{f"{k}_{e}": nan for k in bounds for e in ("low", "high")},
-                **{side: nan for _, _, *sides in shares.values() for side in sides}}  # fmt: skip
-    idx = moving_block_indices(n, out["block"], n_boot, np.random.default_rng(seed))
-    drawn = [row[idx].sum(axis=1) for row in total]
-    tail = (1 - level) / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        skill = np.where(drawn[1] > 0, 1 - drawn[0] / drawn[1], np.nan)
-    skill = skill[np.isfinite(skill)]
-    lo, hi = np.quantile(skill, [tail, 1 - tail]) if skill.size else (nan, nan)
-    out.update(skill_low=float(lo), skill_high=float(hi))
-    for name, (row, target, below, above) in shares.items():
-        if not np.isfinite(out[name]):  # no such column in the scores: nothing claimed
-            out.update({f"{name}_low": nan, f"{name}_high": nan, below: nan, above: nan})
+    if both.empty:
+        return {**out, **dict.fromkeys(_INTERVAL_KEYS, nan), "df": nan}
+    items = step_items(both, window)
+    ones = np.ones(len(both))
+    skill = pooled_ratio(items, both["crps"].to_numpy(float), both["crps_base"].to_numpy(float),
+                         level)  # fmt: skip
+    out.update(
+        skill=1 - skill.estimate, skill_low=1 - skill.high, skill_high=1 - skill.low,
+        df=skill.df,
+    )  # fmt: skip
+    # share -> (its column, target, names of the confidences of missing it below / above)
+    shares = {
+        "coverage": ("pit_coverage_80", 0.8, "coverage_below", "coverage_above"),
+        "above_median": ("pit_above_median", 0.5, "above_median_under_half",
+                         "above_median_over_half"),
+        "coverage_90": ("pit_coverage_90", 0.9, "coverage_90_below", "coverage_90_above"),
+    }  # fmt: skip
+    for name, (column, target, below, above) in shares.items():
+        if column not in both.columns:  # not scored: nothing claimed
+            out.update({name: nan, f"{name}_low": nan, f"{name}_high": nan, below: nan,
+                        above: nan})  # fmt: skip
             continue
-        values = drawn[row] / drawn[3]
-        low, high = np.quantile(values, [tail, 1 - tail])
-        out.update({f"{name}_low": float(low), f"{name}_high": float(high),
-                    below: float((values < target - margin).mean()),
-                    above: float((values > target + margin).mean())})  # fmt: skip
+        share = pooled_ratio(items, both[column].to_numpy(float), ones, level)
+        out.update({name: share.estimate, f"{name}_low": share.low, f"{name}_high": share.high,
+                    below: share.below(target - margin),
+                    above: share.above(target + margin)})  # fmt: skip
     return out
 
 
+_INTERVAL_KEYS = tuple(
+    f"{name}{end}"
+    for name in ("skill", "coverage", "above_median", "coverage_90")
+    for end in ("", "_low", "_high")
+) + ("coverage_below", "coverage_above", "above_median_over_half", "above_median_under_half",
+     "coverage_90_below", "coverage_90_above")  # fmt: skip
+
+
 def paired_test(
-    scores: pd.DataFrame, a: str, b: str, *, metric: str = "crps", lag: int | None = None
+    scores: pd.DataFrame, a: str, b: str, *, metric: str = "crps", level: float = 0.95
 ) -> dict[str, float]:
     """Is ``a``'s mean score really different from ``b``'s? Differences are averaged over
-    regions and steps per origin; overlapping multi-step forecasts make them autocorrelated,
-    hence HAC and a block bootstrap over as many origins as overlap (lag =
-    :func:`overlap_lag` unless given, block = lag + 1). The lag counts origins, not steps: with
-    a 12-step backtest of 12 origins 3 periods apart, a lag of 11 made one block of every
-    origin, and a bootstrap interval of zero width."""
-    d = _origin_differential(scores, a, b, metric)
-    pair = scores[scores["model"].isin([a, b])]
-    lag = overlap_lag(pair) if lag is None else lag
-    stat, p = diebold_mariano(d, lag)
-    lo_, hi_, pb = block_bootstrap_p(d, lag + 1)
+    regions and steps per origin, and over origins (each origin weighs the same); the
+    interval and the two-sided p-value allow for the forecasts' dependence within an origin
+    and between origins that score the same or neighbouring periods
+    (:mod:`analysis.origin_inference`). The p-value is below ``1 - level`` exactly when the
+    interval excludes 0.
+
+    Returns
+    -------
+    dict
+        ``model``, ``versus``, ``mean_difference``, ``low``, ``high``, ``p``, ``df`` (the
+        degrees of freedom of its error; interval and p NaN below
+        :data:`analysis.origin_inference.MIN_DF`), ``level`` and ``n_origins``.
+    """
+    keys = ["origin", "region_id", "step"]
+    pair = scores.loc[scores["model"] == a, [*keys, "period", metric]].merge(
+        scores.loc[scores["model"] == b, [*keys, metric]], on=keys, suffixes=("", "_b"),
+        validate="one_to_one",
+    )  # fmt: skip
+    if pair.empty:
+        raise InputError(f"models {a!r} and {b!r} must both be in the scores")
+    per_origin = pair.groupby("origin")["origin"].transform("size").to_numpy(float)
+    test = pooled_ratio(
+        step_items(pair), (pair[metric] - pair[f"{metric}_b"]).to_numpy(float),
+        np.ones(len(pair)), level, weights=1 / per_origin,
+    )  # fmt: skip
     return {
         "model": a,
         "versus": b,
-        "mean_difference": float(d.mean()),
-        "dm_stat": stat,
-        "dm_p": p,
-        "boot_low": lo_,
-        "boot_high": hi_,
-        "boot_p": pb,
-        "n_origins": int(len(d)),
+        "mean_difference": test.estimate,
+        "low": test.low,
+        "high": test.high,
+        "p": test.p_value(0.0),
+        "df": test.df,
+        "level": level,
+        "n_origins": int(pair["origin"].nunique()),
     }
 
 

@@ -1,6 +1,6 @@
-"""Moving-block bootstrap indices, shared by the scorecards' intervals
-(:mod:`analysis.evaluation`) and the growth benchmark's block interval
-(:mod:`analysis.growth.blocks`)."""
+"""Moving-block bootstrap indices, for the growth benchmark's block interval
+(:mod:`analysis.growth.blocks`). The scorecards' intervals over origins are
+:mod:`analysis.origin_inference`'s."""
 
 from __future__ import annotations
 

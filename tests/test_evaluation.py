@@ -11,14 +11,13 @@ import scoringrules as sr
 from scipy import stats
 
 from analysis.evaluation import (
-    MIN_BLOCKS,
     backtest,
-    block_bootstrap_p,
-    diebold_mariano,
     scorecard,
+    skill_intervals,
     total_scorecard,
 )
 from analysis.models.forecast import History
+from analysis.origin_inference import MIN_DF
 from analysis.scoring import (
     crps_both,
     crps_ensemble,
@@ -150,25 +149,6 @@ def test_pit_coverage_of_the_true_distribution_is_its_level_without_draw_noise()
         assert cover == pytest.approx(level, abs=0.02)
 
 
-def test_diebold_mariano_without_lags_is_a_t_test():
-    rng = np.random.default_rng(6)
-    d = rng.normal(0.3, 1.0, size=40)
-    stat, p = diebold_mariano(d, lag=0)
-    ref = stats.ttest_1samp(d, 0.0)
-    # DM uses the 1/n variance, the t-test 1/(n-1)
-    assert stat == pytest.approx(ref.statistic * np.sqrt(40 / 39), rel=1e-9)
-    assert 0 < p < 1
-    assert diebold_mariano(rng.normal(0, 1, 200), lag=3)[1] > 0.001
-    assert diebold_mariano(rng.normal(1.0, 1, 200), lag=3)[1] < 1e-6
-    lo, hi, pb = block_bootstrap_p(rng.normal(1.0, 1, 100), block=5)
-    assert lo > 0.5 and pb < 0.01
-    # the p-value inverts the percentile interval: it is below 0.05 where the 95% interval
-    # excludes 0 and not where it holds 0, up to the bootstrap's resolution
-    for shift in np.linspace(0.0, 0.6, 13):
-        lo, hi, pb = block_bootstrap_p(rng.normal(shift, 1, 30), block=3, seed=1)
-        assert (lo > 0 or hi < 0) == (pb < 0.05 + 1e-9) or abs(pb - 0.05) < 0.002
-
-
 def _history(R=12, T=60, seed=0):
     rng = np.random.default_rng(seed)
     y = rng.poisson(rng.uniform(0, 3, R)[:, None], size=(R, T))
@@ -256,23 +236,22 @@ def _strided_scores(n_origins: int = 12, stride: int = 3, horizon: int = 12) -> 
     return pd.DataFrame(rows)
 
 
-def test_overlap_lag_counts_overlapping_origins_not_steps():
-    from analysis.evaluation import overlap_lag
-
-    assert overlap_lag(_strided_scores(stride=1, horizon=6)) == 5  # every period: h - 1
-    assert overlap_lag(_strided_scores(stride=3, horizon=12)) == 3  # ceil(12 / 3) - 1
-    assert overlap_lag(_strided_scores(stride=3, horizon=3)) == 0  # no shared outcome
-
-
 def test_paired_test_of_a_strided_backtest_has_an_interval():
-    """12 origins 3 periods apart, 12 steps each (the methods appendix): a lag of 11 made one
-    bootstrap block of all 12 origins, an interval of zero width and p = 0."""
+    """12 origins 3 periods apart, 12 steps each (the methods appendix): the interval allows
+    for the shared months, and the p-value is below 0.05 exactly when it excludes 0."""
     from analysis.evaluation import paired_test
 
-    test = paired_test(_strided_scores(), "a", "b")
-    assert test["n_origins"] == 12
-    assert test["boot_low"] < test["mean_difference"] < test["boot_high"]
-    assert 0 < test["boot_p"] <= 1 and np.isfinite(test["dm_p"])
+    scores = _strided_scores()
+    test = paired_test(scores, "a", "b")
+    assert test["n_origins"] == 12 and test["level"] == 0.95
+    assert test["low"] < test["mean_difference"] < test["high"]
+    assert 0 < test["p"] <= 1 and test["df"] >= 2
+    # the mean of per-origin mean differences
+    wide = scores.pivot_table(index="origin", columns="model", values="crps", aggfunc="mean")
+    assert test["mean_difference"] == pytest.approx(float((wide["a"] - wide["b"]).mean()))
+    assert (test["p"] < 0.05) == (test["low"] > 0 or test["high"] < 0)
+    far = paired_test(scores.assign(crps=scores["crps"] + (scores["model"] == "a")), "a", "b")
+    assert far["low"] > 0.5 and far["p"] < 0.001
 
 
 def test_first_steps_scores_the_reports_steps_only():
@@ -299,39 +278,34 @@ def test_scorecard_tests_the_report_model_against_the_best():
     other = next(m for m in bt.models if m != best)
     test = scorecard(bt, report_model=other)["report_model_test"]
     assert (test["model"], test["versus"]) == (other, best)
-    assert test["boot_low"] <= test["mean_difference"] <= test["boot_high"]
+    assert test["low"] <= test["mean_difference"] <= test["high"]
     assert "report_model_test" not in scorecard(bt, report_model=best)
     assert "report_model_test" not in scorecard(bt, report_model=other, paired=False)
     assert "report_model_test" not in scorecard(bt)
 
 
-def test_bootstrap_skill_pools_every_forecast_as_the_scorecard_does():
+def test_skill_intervals_pool_every_forecast_as_the_scorecard_does():
     """The skill is the scorecard's pooled one (mean CRPS over all forecasts, then the ratio),
-    not a mean of per-step skills; its interval and the coverage's come from resampling
-    origins in blocks as long as their target windows overlap."""
-    from analysis.evaluation import bootstrap_skill, overlap_lag
-
+    not a mean of per-step skills; its interval and the coverage's are over origins."""
     h = _history(T=48)
     # origins up to the second-to-last period: the late steps have fewer outcomes
     bt = backtest(h, ["zero", "recent_mean_3", "nb_climatology"], start="2016-06",
                   horizon=6, n_samples=100, seed=1, stride=3)  # fmt: skip
     card = scorecard(bt, paired=False)
     rows = {r["model"]: r for r in card["models"]}
-    boot = bootstrap_skill(bt.scores, "recent_mean_3", "nb_climatology")
+    boot = skill_intervals(bt.scores, "recent_mean_3", "nb_climatology")
     assert boot["skill"] == pytest.approx(rows["recent_mean_3"]["crps_skill_vs"]["nb_climatology"])
     assert boot["coverage"] == pytest.approx(rows["recent_mean_3"]["pit_coverage_80"])
     assert boot["n_forecasts"] == rows["recent_mean_3"]["n_forecasts"]
     assert boot["skill_low"] < boot["skill"] < boot["skill_high"]
     assert boot["coverage_low"] <= boot["coverage"] <= boot["coverage_high"]
-    # origins 3 periods apart: steps 1-6 overlap the next origin's, steps 1-3 do not
-    assert overlap_lag(bt.scores) == 1 and boot["block"] == 2
-    assert overlap_lag(bt.scores[bt.scores["step"] <= 3]) == 0
+    assert boot["df"] >= 2
     # a model against itself: no skill and no uncertainty about it
-    same = bootstrap_skill(bt.scores, "zero", "zero")
+    same = skill_intervals(bt.scores, "zero", "zero")
     assert same["skill"] == 0 and same["skill_low"] == same["skill_high"] == 0
 
 
-def test_bootstrap_skill_coverage_shares_say_which_side_of_80_percent():
+def test_skill_intervals_confidences_say_which_side_of_80_percent():
     origins = pd.date_range("2020-01-01", periods=10, freq="3MS")
     frame = pd.DataFrame(
         {
@@ -354,9 +328,7 @@ def test_bootstrap_skill_coverage_shares_say_which_side_of_80_percent():
     near = _m_against_b(close)
     assert near["coverage"] == pytest.approx(0.79) and near["coverage_below"] == 0.0
     assert near["above_median_over_half"] == 0.0 and near["margin"] == 0.025
-    from analysis.evaluation import bootstrap_skill
-
-    strict = bootstrap_skill(close, "m", "b", margin=0.0)
+    strict = skill_intervals(close, "m", "b", margin=0.0)
     assert strict["coverage_below"] == 1.0 and strict["above_median_over_half"] == 1.0
     one = _m_against_b(both[both["origin"] == origins[0]])
     assert one["n_origins"] == 1 and np.isnan(one["skill_low"]) and one["skill"] == 0.5
@@ -373,9 +345,7 @@ def test_bootstrap_skill_coverage_shares_say_which_side_of_80_percent():
 
 
 def _m_against_b(scores: pd.DataFrame) -> dict:
-    from analysis.evaluation import bootstrap_skill
-
-    return bootstrap_skill(scores, "m", "b")
+    return skill_intervals(scores, "m", "b")
 
 
 def test_combine_backtests_refuses_runs_that_differ():
@@ -622,17 +592,18 @@ def test_totals_coverage_sees_months_drawn_independently(seed):
     assert cover[(3, "own_lag")] > cover[(3, "independent_months")]
     card = total_scorecard(bt, "own_lag", 6)
     assert card["pit_coverage_90"] == pytest.approx(coherent)
-    assert card["best_baseline"] == "independent_months" and card["block"] == 6
+    assert card["best_baseline"] == "independent_months" and card["df"] >= 2
 
 
 def test_total_scorecard_skill_against_the_best_baseline_with_intervals():
     from analysis.evaluation import combine_backtests, first_steps
 
-    # enough origins for an interval: at least MIN_BLOCKS blocks of overlapping windows
+    # enough origins for an interval: enough independent windows among the overlapping ones
     h = _history(R=8, T=60, seed=5)
     kw = {"start": "2017-06", "horizon": 6, "n_samples": 100, "seed": 1}
     bt = backtest(h, ["zero", "recent_mean_3", "nb_climatology", "local_level"], **kw)
     totals = bt.meta["totals"]
+    dfs = {}
     for k in (3, 6):
         card = total_scorecard(bt, "local_level", k)
         rows = totals[totals["steps"] == k]
@@ -652,23 +623,23 @@ def test_total_scorecard_skill_against_the_best_baseline_with_intervals():
         inside = ((own["observed"] >= own["q05"]) & (own["observed"] <= own["q95"])).mean()
         assert card["printed_90"] == pytest.approx(inside)
         assert card["printed_90"] >= card["pit_coverage_90"] - 1e-12  # an edge count holds
-        # an origin every period: windows of k steps overlap the next k - 1 origins'
-        assert card["block"] == k
+        dfs[k] = card["df"]
+    # an origin every period: windows of k steps overlap the next k - 1 origins', so the
+    # 6-month totals are worth fewer independent windows than the 3-month ones
+    assert 2 <= dfs[6] < dfs[3]
     quiet = total_scorecard(bt, "local_level", 3, groups=["quiet", "active"])
     assert quiet["n"] == int(((totals["model"] == "local_level") & (totals["steps"] == 3)
                               & totals["group"].isin(["quiet", "active"])).sum())  # fmt: skip
-    # from fewer than MIN_BLOCKS blocks of origins: the point values, no interval or verdict
-    short = backtest(_history(R=8, T=48, seed=5), ["zero", "local_level"], **kw)
+    # from too few independent windows: the point values, no interval or verdict
+    short = backtest(_history(R=8, T=48, seed=5), ["zero", "local_level"],
+                     **{**kw, "start": "2018-04"})  # fmt: skip
     few = total_scorecard(short, "local_level", 6)
-    assert few["origins"] < MIN_BLOCKS * few["block"]
+    assert few["origins"] == 3 and not few["df"] >= MIN_DF
     assert np.isfinite(few["pit_coverage_90"]) and np.isfinite(few["skill"])
     for key in ("skill_low", "pit_coverage_90_high", "pit_coverage_90_below"):
         assert np.isnan(few[key])
     assert total_scorecard(bt, "local_level", 4) is None
     assert total_scorecard(bt, "ensemble", 3) is None
-    # origins 3 periods apart: 3-month windows share no outcome, one origin a block
-    strided = backtest(h, ["zero", "local_level"], stride=3, **kw)
-    assert total_scorecard(strided, "local_level", 3)["block"] == 1
     # the reports' steps keep the windows that fit in them
     assert set(first_steps(bt, 4).meta["totals"]["steps"]) == {3}
     assert first_steps(bt, 2).meta["totals"].empty

@@ -120,8 +120,8 @@ def _card(best: str = "spillover", test: dict | None = None) -> dict:
 
 
 def test_model_choice_names_the_report_model_and_its_gap_to_the_hindsight_best() -> None:
-    gap = {"mean_difference": 0.021, "boot_low": 0.0003, "boot_high": 0.037, "dm_p": 0.14,
-           "boot_p": 0.06, "n_origins": 12}  # fmt: skip
+    gap = {"mean_difference": 0.021, "low": 0.0003, "high": 0.037, "p": 0.06, "df": 3.4,
+           "n_origins": 12}  # fmt: skip
     text = methods_text.model_choice_sentence(_card(test=gap), "auto")
     assert "forecasts all come from auto" in text and "history before that origin" in text
     assert "hindsight" in text and "spillover is not among the candidates auto chooses" in text
@@ -129,14 +129,21 @@ def test_model_choice_names_the_report_model_and_its_gap_to_the_hindsight_best()
     assert "each of the 12 origins weighs the same" in text
     assert "skill against the best baseline (nb_climatology) is +3.9%; above 0" in text
     # a bound just above 0 is not printed as 0.000
-    assert "0.021 (95% block-bootstrap interval 0.0003 to 0.037" in text
-    # the interval's own bootstrap gives the p-value, not a second test that can disagree
-    assert "bootstrap p = 0.060" in text and "0.14" not in text
+    assert "0.021 (95% interval 0.0003 to 0.037, over origins" in text
+    # one procedure gives the interval and the p-value, so the two cannot disagree
+    assert "two-sided p = 0.060" in text
     assert "do not establish that auto is behind spillover" in text
     behind = methods_text.model_choice_sentence(
-        _card(test={**gap, "boot_low": 0.004, "boot_p": 0.01}), "auto"
+        _card(test={**gap, "low": 0.004, "p": 0.01}), "auto"
     )
     assert "auto is behind spillover on these origins by more than their noise" in behind
+    # origins worth too few independent windows: the gap, no interval and no verdict
+    nan = float("nan")
+    few = methods_text.model_choice_sentence(
+        _card(test={**gap, "low": nan, "high": nan, "p": nan, "df": 1.6}), "auto"
+    )
+    assert "0.021; these origins are worth too few independent windows" in few
+    assert "do not establish that auto is behind spillover" in few
     assert "interval" not in methods_text.model_choice_sentence(_card(), "auto")
     same = methods_text.model_choice_sentence(_card(best="auto"), "auto")
     assert "also has the lowest CRPS" in same and "hindsight" not in same
@@ -204,7 +211,7 @@ def test_terms_explain_every_baseline_and_candidate_a_report_names() -> None:
     for term in ("CRPS", "fair CRPS", "CRPS skill against the best baseline", "randomised PIT",
                  "coverage", "own-lag share", "overdispersion",
                  # the reports' tables and sentences use these too (third review)
-                 "Brier score", "ROC AUC", "interval score", "block bootstrap",
+                 "Brier score", "ROC AUC", "interval score", "intervals over origins",
                  "Benjamini-Hochberg", "Monte Carlo standard error",
                  "reference class"):  # fmt: skip
         assert term in named, term
@@ -216,13 +223,13 @@ def test_terms_explain_every_baseline_and_candidate_a_report_names() -> None:
 
 def test_model_choice_gives_the_report_models_skill_its_interval(small_strided_backtest):
     """With the per-forecast scores the skill is the region reports' number: pooled, in
-    percent, with its block-bootstrap interval (the appendix had printed a bare 0.012)."""
-    from analysis.evaluation import bootstrap_skill, scorecard
+    percent, with its interval over origins (the appendix had printed a bare 0.012)."""
+    from analysis.evaluation import scorecard, skill_intervals
 
     bt = small_strided_backtest(6, seed=5)
     card = scorecard(bt, paired=False)
     model = next(m for m in ("last_value", "zero") if m != card["best_baseline"])
-    boot = bootstrap_skill(bt.scores, model, card["best_baseline"])
+    boot = skill_intervals(bt.scores, model, card["best_baseline"])
     text = methods_text.model_choice_sentence(card, model, bt.scores)
     assert (
         f"is {100 * boot['skill']:+.1f}% (90% interval {100 * boot['skill_low']:+.1f}% to "

@@ -195,15 +195,15 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     small_strided_backtest,
 ) -> None:
     """The table's next-3-period numbers with the report model's skill over every region at
-    steps 1-3, against the baseline best there, as bootstrap_skill pools it."""
-    from analysis.evaluation import bootstrap_skill
+    steps 1-3, against the baseline best there, as skill_intervals pools it."""
+    from analysis.evaluation import skill_intervals
 
     bt = small_strided_backtest(6, seed=5)
     text = overview_text.near_term_evidence_sentence(bt, "recent_mean_3")
     near = bt.scores[bt.scores["step"] <= 3]
     crps = near.groupby("model")["crps"].mean()
     best = crps[[m for m in bt.models if bt.is_baseline[m]]].idxmin()
-    ev = bootstrap_skill(near, "recent_mean_3", best)
+    ev = skill_intervals(near, "recent_mean_3", best)
     assert f"best baseline there ({best}) is {100 * ev['skill']:+.1f}%" in text
     standing = ("behind it" if ev["skill_high"] < 0 else "ahead of it" if ev["skill_low"] > 0
                 else "not distinguishable from it")  # fmt: skip
@@ -220,7 +220,7 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     focus = near[near["group"] == "focus"]
     fbest = focus.groupby("model")["crps"].mean()[[m for m in bt.models if bt.is_baseline[m]]]
     fbest = fbest.idxmin()
-    fev = bootstrap_skill(focus, "recent_mean_3", fbest)
+    fev = skill_intervals(focus, "recent_mean_3", fbest)
     n = focus.loc[focus["model"] == "recent_mean_3"].shape[0]
     assert f"For the 2 focus regions alone ({n:,} forecasts) the skill against its best " in text
     assert f"baseline ({fbest})" in text
@@ -236,7 +236,7 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     # and at every step of the backtest, the forecast horizon
     whole = bt.scores[bt.scores["group"] == "focus"]
     wbest = whole.groupby("model")["crps"].mean()[[m for m in bt.models if bt.is_baseline[m]]]
-    wev = bootstrap_skill(whole, "recent_mean_3", wbest.idxmin())
+    wev = skill_intervals(whole, "recent_mean_3", wbest.idxmin())
     tail = text.split("Over steps 1-6, the forecast horizon, ")
     assert len(tail) == 2 and tail[1].startswith("for the 2 focus regions alone")
     assert f"is {100 * wev['skill']:+.1f}%" in tail[1]

@@ -231,7 +231,7 @@ def test_evidence_verdict_gives_the_skill_and_coverage_with_their_intervals() ->
         "and 11 (each step's point value). Its 80% intervals held 67% of 118 outcomes (90% "
         "interval 56%-81%): they have probably been too narrow."
     )
-    assert "binomial" not in verdict and "bootstrap over blocks of consecutive origins" in verdict
+    assert "binomial" not in verdict and "between origins that score the same" in verdict
     assert "90% intervals" not in verdict  # no 90% coverage given: none claimed
     quoted = region_text.evidence_verdict(_evidence(coverage_90=0.79), "auto")
     assert "At 90%, the level of the intervals this report quotes, the randomised-PIT " in quoted
@@ -320,7 +320,7 @@ def test_step_evidence_pools_the_backtest_as_its_scorecard_does(small_strided_ba
     """The region report's skill is the scorecard's (every forecast weighted the same), so a
     step with fewer outcomes does not count as much as one with more; the interval comes from
     the same backtest's per-forecast scores."""
-    from analysis.evaluation import bootstrap_skill, scorecard
+    from analysis.evaluation import scorecard, skill_intervals
 
     bt = small_strided_backtest(8, seed=3)
     card = scorecard(bt, paired=False)
@@ -335,11 +335,11 @@ def test_step_evidence_pools_the_backtest_as_its_scorecard_does(small_strided_ba
     ev = region_text.step_evidence(table, bt.scores, "recent_mean_3", "focus")
     assert ev.skill == pytest.approx(pooled, rel=1e-12) and (ev.first, ev.last) == (1, 6)
     focus = bt.scores[bt.scores["group"] == "focus"]
-    assert ev.skill_low == bootstrap_skill(focus, "recent_mean_3", base)["skill_low"]
+    assert ev.skill_low == skill_intervals(focus, "recent_mean_3", base)["skill_low"]
     assert ev.outcomes == len(focus[focus["model"] == "recent_mean_3"])
     short = region_text.step_evidence(table, bt.scores, "recent_mean_3", "focus", (1, 3))
     first3 = focus[focus["step"] <= 3]
-    assert short.skill == pytest.approx(bootstrap_skill(first3, "recent_mean_3", base)["skill"])
+    assert short.skill == pytest.approx(skill_intervals(first3, "recent_mean_3", base)["skill"])
     assert short.coverage == pytest.approx(
         first3.loc[first3["model"] == "recent_mean_3", "pit_coverage_80"].mean()
     )
@@ -518,7 +518,7 @@ def test_terms_pointer_links_the_methods_appendix_terms_once() -> None:
 def test_step_evidence_names_the_best_baseline_of_its_own_steps(small_strided_backtest) -> None:
     """The summary's steps 1-3 are judged against the baseline best at steps 1-3 (as the
     overview judges them), not the table's, which is best over all its steps."""
-    from analysis.evaluation import bootstrap_skill, scorecard
+    from analysis.evaluation import scorecard, skill_intervals
 
     bt = small_strided_backtest(8, seed=3)
     card = scorecard(bt, paired=False)
@@ -532,7 +532,7 @@ def test_step_evidence_names_the_best_baseline_of_its_own_steps(small_strided_ba
     ev = region_text.step_evidence(table, bt.scores, "recent_mean_3", "focus", (1, 3),
                                    baselines=base)  # fmt: skip
     assert ev.baseline == best
-    assert ev.skill == pytest.approx(bootstrap_skill(near, "recent_mean_3", best)["skill"])
+    assert ev.skill == pytest.approx(skill_intervals(near, "recent_mean_3", best)["skill"])
     per_step = near.groupby(["model", "step"])["crps"].mean()
     behind = [s for s in (1, 2, 3) if per_step[("recent_mean_3", s)] > per_step[(best, s)]]
     assert list(ev.behind) == behind
@@ -599,14 +599,12 @@ def test_totals_sentence_gives_the_coverage_of_the_printed_totals() -> None:
     assert region_text.totals_sentence(None, 12).startswith("No 12-month totals have been scored")
     named = region_text.totals_sentence(card, 3, whose="auto's")
     assert "the 90% intervals of auto's 3-month totals is 67%" in named
-    # origins whose windows overlap, too few blocks of them for a bootstrap interval
+    # origins whose windows overlap, worth too few independent windows for an interval
     nan = float("nan")
     unbounded = {"pit_coverage_90_low": nan, "pit_coverage_90_high": nan,
                  "pit_coverage_90_below": nan, "pit_coverage_90_above": nan}  # fmt: skip
-    few = region_text.totals_sentence({**card, **unbounded, "origins": 8, "block": 4}, 12)
-    assert (
-        "(9 totals, 8 origins whose windows overlap, 4 in a row sharing outcomes: too few " in few
-    )
+    few = region_text.totals_sentence({**card, **unbounded, "origins": 8, "df": 1.4}, 12)
+    assert "(9 totals, 8 origins whose windows overlap: too few independent windows" in few
     assert "interval" in few and "too narrow" not in few and "42%" not in few
 
 

@@ -264,9 +264,9 @@ TERMS: tuple[tuple[str, str], ...] = (
         "better.",
     ),
     (
-        "block bootstrap",
-        "the intervals of scores and skills: origins resampled in blocks, so forecasts of "
-        "overlapping months stay together.",
+        "intervals over origins",
+        "the intervals of scores and skills: t intervals that allow for the correlation of "
+        "forecasts from one origin and from origins scoring the same or nearby months.",
     ),
     (
         "Benjamini-Hochberg",
@@ -400,15 +400,15 @@ def model_choice_sentence(
         The model of the reports' forecasts.
     scores : DataFrame, optional
         The backtest's per-forecast scores the card was made from: the report model's skill is
-        then given with its block-bootstrap interval, as the region reports give it
-        (:func:`analysis.evaluation.bootstrap_skill`).
+        then given with its interval over origins, as the region reports give it
+        (:func:`analysis.evaluation.skill_intervals`).
 
     Returns
     -------
     str
         Plain text.
     """
-    from analysis.evaluation import bootstrap_skill
+    from analysis.evaluation import skill_intervals
 
     best = card["best_model"]
     rows = {r["model"]: r for r in card["models"]}
@@ -420,7 +420,7 @@ def model_choice_sentence(
     if skill is not None and base:
         low = high = float("nan")
         if scores is not None:
-            boot = bootstrap_skill(scores, report_model, base)
+            boot = skill_intervals(scores, report_model, base)
             skill, low, high = boot["skill"], boot["skill_low"], boot["skill_high"]
         against = (
             f" Its CRPS skill against the best baseline ({base}) is "
@@ -443,16 +443,22 @@ def model_choice_sentence(
     test = card.get("report_model_test")
     if not test:
         return text
-    # one procedure for the interval and the p-value: the Diebold-Mariano p (HAC variance from
-    # a dozen origins) read 0.14 beside a bootstrap interval that touched 0 (demo)
-    lo, hi, p = test["boot_low"], test["boot_high"], test["boot_p"]
-    behind = lo > 0 and p < 0.05
-    return text + (
+    # one procedure for the interval and the p-value (evaluation.paired_test)
+    lo, hi, p = test["low"], test["high"], test["p"]
+    head = (
         f" Its CRPS minus {best}'s, averaged per origin (each of the {test['n_origins']} "
         "origins weighs the same, where the table pools every forecast and the late origins "
-        f"have fewer): {_number(test['mean_difference'])} (95% block-bootstrap interval "
-        f"{_number(lo)} to {_number(hi)}; two-sided bootstrap p = {format_p_value(p)}, below "
-        "0.05 exactly when that interval excludes 0), "
+        f"have fewer): {_number(test['mean_difference'])}"
+    )
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return text + (
+            f"{head}; these origins are worth too few independent windows for an interval, "
+            f"so they do not establish that {report_model} is behind {best}."
+        )
+    behind = lo > 0 and p < 0.05
+    return text + (
+        f"{head} (95% interval {_number(lo)} to {_number(hi)}, over origins; two-sided "
+        f"p = {format_p_value(p)}, below 0.05 exactly when that interval excludes 0), "
         + (
             f"so {report_model} is behind {best} on these origins by more than their noise."
             if behind

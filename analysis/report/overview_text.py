@@ -173,8 +173,8 @@ def near_term_evidence_sentence(
 ) -> str:
     """The evidence behind the table's expected events over the next ``steps`` periods, for
     every region the table lists: the report model's pooled CRPS skill at those steps against
-    the baseline with the lowest CRPS there, with its bootstrap interval over origins, and its
-    randomised-PIT 80% coverage (:func:`analysis.evaluation.bootstrap_skill`).
+    the baseline with the lowest CRPS there, with its interval over origins, and its
+    randomised-PIT 80% coverage (:func:`analysis.evaluation.skill_intervals`).
 
     Parameters
     ----------
@@ -191,7 +191,7 @@ def near_term_evidence_sentence(
     str
         Plain text; empty when the backtest has no baseline or no forecast at those steps.
     """
-    from analysis.evaluation import best_baseline, bootstrap_skill, total_scorecard
+    from analysis.evaluation import best_baseline, skill_intervals, total_scorecard
     from analysis.report.region_text import totals_sentence
 
     scores = bt.scores[bt.scores["step"] <= steps]
@@ -199,7 +199,7 @@ def near_term_evidence_sentence(
     best = best_baseline(scores, base)
     if best is None or model not in set(scores["model"]):
         return ""
-    ev = bootstrap_skill(scores, model, best)
+    ev = skill_intervals(scores, model, best)
     text = (
         f"Over every region in the study's backtest ({ev['n_origins']} origins, "
         f"{ev['n_forecasts']:,} forecasts at steps 1-{steps}"
@@ -230,14 +230,14 @@ def near_term_evidence_sentence(
 
 def _standing_words(ev: dict) -> str:
     """ ", ahead of it" / ", behind it" where the skill's interval excludes 0, else ", not
-    distinguishable from it" (:func:`analysis.evaluation.bootstrap_skill`'s dict)."""
+    distinguishable from it" (:func:`analysis.evaluation.skill_intervals`'s dict)."""
     from analysis.report.region_text import skill_standing, standing_phrase
 
     return standing_phrase(skill_standing(ev["skill"], ev["skill_low"], ev["skill_high"]))
 
 
 def _coverage(ev: dict) -> str:
-    """The 80% coverage of a :func:`analysis.evaluation.bootstrap_skill` dict with its
+    """The 80% coverage of a :func:`analysis.evaluation.skill_intervals` dict with its
     interval."""
     return format_share(ev["coverage"], ev["coverage_low"], ev["coverage_high"], ev["level"])
 
@@ -247,7 +247,7 @@ def _focus_clause(scores: pd.DataFrame, model: str, base: list[str], over: str =
     study-wide skill, carried by many other regions, can hide that the model was behind a
     baseline there (the real study's Mopti). ``over`` names other steps than the sentence's
     (the table's chance of at least one event covers the whole horizon)."""
-    from analysis.evaluation import best_baseline, bootstrap_skill
+    from analysis.evaluation import best_baseline, skill_intervals
     from analysis.report.region_text import share_verdict
 
     if "group" not in scores.columns:
@@ -256,7 +256,7 @@ def _focus_clause(scores: pd.DataFrame, model: str, base: list[str], over: str =
     best = best_baseline(focus, base)
     if best is None or model not in set(focus["model"]):
         return ""
-    ev = bootstrap_skill(focus, model, best)
+    ev = skill_intervals(focus, model, best)
     skill = format_skill(ev["skill"], ev["skill_low"], ev["skill_high"], ev["level"])
     verdict = _standing_words(ev)
     if verdict == ", behind it":

@@ -710,15 +710,15 @@ def evidence_skill(table: pd.DataFrame, steps: tuple[int, int] | None = None) ->
     return float(1 - (rows["CRPS"].to_numpy(float) * n).sum() / base)
 
 
-#: Where a coverage is called too narrow (or too wide): at least this share of the bootstrap
-#: samples below (above) the nominal 80%, and "probably" from the second share on.
+#: Where a coverage is called too narrow (or too wide): at least this confidence that the true
+#: coverage is below (above) the nominal one by the margin, and "probably" from the second.
 COVERAGE_CLEAR, COVERAGE_PROBABLE = 0.95, 0.90
 
 
 @dataclass(frozen=True)
 class StepEvidence:
-    """The evidence table over a range of steps: pooled skill and 80% coverage, each with the
-    interval of a block bootstrap over origins (:func:`analysis.evaluation.bootstrap_skill`).
+    """The evidence table over a range of steps: pooled skill and 80% coverage, each with its
+    interval over origins (:func:`analysis.evaluation.skill_intervals`).
 
     Attributes
     ----------
@@ -731,20 +731,19 @@ class StepEvidence:
     coverage, coverage_low, coverage_high : float
         Randomised-PIT 80% coverage and its interval.
     below, above : float
-        Shares of the bootstrap samples whose coverage is more than
+        Confidence that the true coverage is more than
         :data:`analysis.evaluation.CALIBRATION_MARGIN` below / above 80%.
     high, high_low, high_high : float
         Share of outcomes above the forecast's median (randomised PIT above 0.5; 0.5 when
         the forecasts are not biased) and its interval.
     high_over, high_under : float
-        Shares of the bootstrap samples in which that share is more than the same margin
-        above / below 0.5.
+        Confidence that that share is more than the same margin above / below 0.5.
     coverage_90, coverage_90_low, coverage_90_high : float
         Randomised-PIT 90% coverage, the level of the intervals the reports quote, and its
         interval.
     below_90, above_90 : float
-        Shares of the bootstrap samples whose 90% coverage is more than the same margin
-        below / above 90%.
+        Confidence that the true 90% coverage is more than the same margin below / above
+        90%.
     printed_90 : float
         The share of outcomes inside the 90% intervals as printed (closed at whole counts,
         from the sample quantiles), which holds a count more often than the randomised PIT
@@ -835,7 +834,7 @@ def skill_standing(skill: float, low: float, high: float) -> str:
 
 
 def share_verdict(*sides: tuple[float, str]) -> str:
-    """``"too <word>"`` for the first side whose share of bootstrap samples reaches
+    """``"too <word>"`` for the first side whose confidence reaches
     :data:`COVERAGE_CLEAR`, ``"probably too <word>"`` from :data:`COVERAGE_PROBABLE`, else
     ``""``."""
     for share, word in sides:
@@ -866,7 +865,7 @@ def step_evidence(
 
     The point values are the table's, pooled (:func:`evidence_skill`); the intervals and the
     shares below/above 80% come from the same backtest's per-forecast scores
-    (:func:`analysis.evaluation.bootstrap_skill`, whose point values are the same numbers).
+    (:func:`analysis.evaluation.skill_intervals`, whose point values are the same numbers).
     With ``baselines`` and the scores, "the best baseline" is the one best over these steps
     (the overview's rule), not the table's (best over all its steps): at steps 1-3 the demo's
     focus group is best served by recent_mean_3, while the table's recent_mean_6, best over
@@ -892,7 +891,7 @@ def step_evidence(
     StepEvidence or None
         None when the table has no row at those steps.
     """
-    from analysis.evaluation import best_baseline, bootstrap_skill
+    from analysis.evaluation import best_baseline, skill_intervals
 
     rows = _at_steps(table, steps)
     if rows.empty:
@@ -912,8 +911,8 @@ def step_evidence(
             per_step = cut.groupby(["model", "step"])["crps"].mean()
             mine, theirs = per_step.loc[model], per_step.loc[base]
             behind = tuple(int(s) for s in mine.index if mine[s] > theirs.get(s, np.inf))
-            skill = None  # pooled against the new baseline: the bootstrap's point value
-        boot = bootstrap_skill(cut, model, base, level=level)
+            skill = None  # pooled against the new baseline: the intervals' point value
+        boot = skill_intervals(cut, model, base, level=level)
         if skill is None:
             skill = boot["skill"]
     n = int(rows["outcomes"].sum())
@@ -967,7 +966,7 @@ def coverage_words(ev: StepEvidence) -> str:
 def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = None) -> str:
     """The evidence table in one sentence: pooled skill over all its steps with its interval,
     the steps where the model is behind the best baseline, and the 80% coverage with its
-    interval, called too narrow (or wide) when the bootstrap says so
+    interval, called too narrow (or wide) when the evidence says so
     (:attr:`StepEvidence.calibration`).
 
     Parameters
@@ -1038,10 +1037,11 @@ def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = No
     if not origins:
         return text + "."
     return text + (
-        ". (Intervals: percentiles of a bootstrap over blocks of consecutive origins, which keeps "
-        "forecasts of overlapping months together. A verdict such as too narrow or too low "
-        "needs at least 95% of the bootstrap samples (90%: probably) to miss by more than "
-        f"{100 * CALIBRATION_MARGIN:g} points.)"
+        ". (Intervals: over the backtest's origins, allowing for the correlation between "
+        "forecasts of one region from one origin and between origins that score the same or "
+        "neighbouring months, which a dozen overlapping origins make large. A verdict such as "
+        "too narrow or too low needs a confidence of at least 95% (90%: probably) that it "
+        f"misses by more than {100 * CALIBRATION_MARGIN:g} points.)"
     )
 
 
@@ -1079,23 +1079,21 @@ def totals_sentence(
                                           "pit_coverage_90_high"))  # fmt: skip
     level = int(round(100 * card["level"]))
     whose_totals = f"{whose} {window}" if whose else f"such {window}"
-    origins, block = int(card["origins"]), int(card.get("block") or 1)
+    origins = int(card["origins"])
     text = (
         f"In the backtest, the randomised-PIT coverage of the 90% intervals of {whose_totals} "
         f"is {100 * cover:.0f}% ({card['n']:,} totals, {origins} origin"
         f"{'s' if origins != 1 else ''}"
     )
-    # windows from nearby origins share outcomes, and from too few blocks of them the
-    # scorecard gives no interval (evaluation.MIN_BLOCKS)
+    # windows from nearby origins share outcomes, and where they are worth too few
+    # independent windows the scorecard gives no interval (origin_inference.MIN_DF)
     bounded = bool(np.isfinite(low) and np.isfinite(high))
     if bounded:
         text += f", {level}% interval {100 * low:.0f}%-{100 * high:.0f}%"
-    elif origins > 1 and block > 1:
-        text += (
-            f" whose windows overlap, {block} in a row sharing outcomes: too few for an interval"
-        )
+    elif origins > 1:
+        text += " whose windows overlap: too few independent windows for an interval"
     text += ")"
-    # the per-step coverage's rule: a share of bootstrap samples beyond the margin
+    # the per-step coverage's rule: a confidence that it misses by more than the margin
     called = share_verdict(
         (card.get("pit_coverage_90_below", float("nan")), "narrow"),
         (card.get("pit_coverage_90_above", float("nan")), "wide"),
@@ -1111,7 +1109,7 @@ def totals_sentence(
 
 def evidence_clause(ev: StepEvidence | None, group: str) -> str:
     """A forecast sentence's evidence at its own steps, for the summary: how the report model
-    did against the best baseline there (with the skill's interval) and, when the bootstrap
+    did against the best baseline there (with the skill's interval) and, when the evidence
     says its 80% intervals covered less (or more) than 80%, that they have been too narrow
     (wide).
 
