@@ -752,7 +752,9 @@ def skill_intervals(
                         above: nan})  # fmt: skip
             continue
         share = pooled_ratio(items, both[column].to_numpy(float), ones, level)
-        out.update({name: share.estimate, f"{name}_low": share.low, f"{name}_high": share.high,
+        # a share's t interval can pass 0 or 1 from a few origins; no share lies beyond them
+        out.update({name: share.estimate, f"{name}_low": max(share.low, 0.0),
+                    f"{name}_high": min(share.high, 1.0),
                     below: share.below(target - margin),
                     above: share.above(target + margin)})  # fmt: skip
     return out

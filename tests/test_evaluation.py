@@ -332,6 +332,12 @@ def test_skill_intervals_confidences_say_which_side_of_80_percent():
     assert strict["coverage_below"] == 1.0 and strict["above_median_over_half"] == 1.0
     one = _m_against_b(both[both["origin"] == origins[0]])
     assert one["n_origins"] == 1 and np.isnan(one["skill_low"]) and one["skill"] == 0.5
+    # a share's interval stays within 0-1 (a t interval from few origins can pass 1)
+    cover = np.ones(len(both))
+    cover[0] = 0.0
+    edge = _m_against_b(both.assign(pit_coverage_80=cover))
+    assert edge["coverage"] == pytest.approx(0.95) and edge["coverage_high"] == 1.0
+    assert 0.0 <= edge["coverage_low"] < 0.95
     # no 90% coverage in the scores: none is claimed
     assert np.isnan(boot["coverage_90"]) and np.isnan(boot["coverage_90_low"])
     # the 90% coverage (the level the reports quote) gets its own interval and shares: 0.8
