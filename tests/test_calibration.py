@@ -82,3 +82,12 @@ def test_ensemble_pit_is_uniform_for_exchangeable_draws_even_with_few_samples():
     np.testing.assert_allclose(np.histogram(p, bins=10, range=(0, 1))[0] / len(p), 0.1, atol=0.01)
     # the empirical-CDF PIT puts an observation above all 19 samples at exactly 1
     assert (randomized_pit(draws[:, 0], draws[:, 1:], rng) == 1).mean() > 0.001
+
+
+def test_ensemble_pit_of_an_unknown_observation_is_nan():
+    """An outcome not yet observed has no place among the samples; it read as a PIT near 0,
+    which a caller that did not mask it would take for a forecast far too high."""
+    rng = np.random.default_rng(3)
+    obs = np.array([2.0, np.nan, 0.0])
+    p = ensemble_pit(obs, rng.poisson(1.0, size=(3, 50)), rng)
+    assert np.isnan(p[1]) and np.isfinite(p[[0, 2]]).all()

@@ -445,7 +445,6 @@ class AutoForecaster(Forecaster):
                 halves = crps_fair_halves(fold.observed[rows], fold.result.samples[rows])
                 parts.setdefault(g, {}).setdefault(fold.model, []).append(halves)
                 pit = ensemble_pit(fold.observed[rows], fold.result.samples[rows], rng)
-                pit[np.isnan(fold.observed[rows])] = np.nan
                 pits.setdefault(g, {}).setdefault(fold.model, []).append(pit)
                 when.setdefault(g, {}).setdefault(fold.model, []).append(fold.seen)
         scores: dict[str, dict[str, dict[str, tuple[float, float]]]] = {}

@@ -114,6 +114,8 @@ def ensemble_pit(obs: np.ndarray, samples: np.ndarray, rng: np.random.Generator)
     Returns
     -------
     ndarray (...)
+        NaN where the observation is (not yet known): no comparison holds for it, and it
+        would otherwise read as a PIT near 0 and widen the calibrated spread.
     """
     y = np.asarray(obs, dtype=float)[..., None]
     x = np.asarray(samples)
@@ -121,7 +123,8 @@ def ensemble_pit(obs: np.ndarray, samples: np.ndarray, rng: np.random.Generator)
         raise InputError(f"expected samples of shape obs.shape + (M,), got {x.shape}")
     below = (x < y).sum(axis=-1)
     at = (x == y).sum(axis=-1)
-    return (below + rng.uniform(size=below.shape) * (at + 1)) / (x.shape[-1] + 1)
+    pit = (below + rng.uniform(size=below.shape) * (at + 1)) / (x.shape[-1] + 1)
+    return np.where(np.isnan(y[..., 0]), np.nan, pit)
 
 
 def central_coverage(pit: np.ndarray, level: float = 0.8) -> float:
