@@ -719,7 +719,8 @@ def skill_intervals(
     )  # fmt: skip
     margin = CALIBRATION_MARGIN if margin is None else margin
     nan = float("nan")
-    printed = own.get("closed_coverage_90")
+    # over the forecasts both models scored, as every other number here
+    printed = both.get("closed_coverage_90")
     out: dict[str, Any] = {
         "n_forecasts": len(both),
         "n_origins": int(both["origin"].nunique()),
