@@ -49,3 +49,25 @@ def test_notebook_writes_parameterized_copy(tmp_path: Path, demo_dir: Path) -> N
     assert 'region = "ML-1"' in injected[0].source
     assert str(study.resolve()) in injected[0].source
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+def test_batch_of_a_study_with_too_short_a_history_is_an_input_error(
+    tmp_path: Path, demo_dir: Path
+) -> None:
+    """The forecaster's minimum history is checked before any report runs: exit 2, the
+    message once, no page written, the manifest saying why."""
+    import json
+
+    study = write_study(tmp_path, demo_dir / "demo_acled.csv")
+    study.write_text(study.read_text().replace("start: 2019-01", "start: 2024-01"))
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["batch", str(study), "--out", str(out), "--quiet"])
+    assert result.exit_code == 2, result.output
+    from analysis.pipeline import forecast_history_needed
+
+    assert result.output.count(f"at least {forecast_history_needed(6)} months of history") == 1
+    assert "Traceback" not in result.output
+    assert [p.name for p in out.rglob("*.html")] == ["index.html"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {r["status"] for r in manifest["reports"]} == {"input error"}
+    assert all(r["html"] is None for r in manifest["reports"])
