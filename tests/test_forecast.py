@@ -385,6 +385,20 @@ def test_cli_forecast_and_backtest_json(demo_study_path, tmp_path):
     assert bad.exit_code == 2 and "unknown model" in bad.output
 
 
+def test_cli_backtest_out_that_is_a_folder_is_exit_2_before_the_backtest(demo_study_path, tmp_path):
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    res = CliRunner().invoke(app, ["backtest", str(demo_study_path), "--model", "zero",
+                                   "--horizon", "1", "--start", "2024-06", "--samples", "10",
+                                   "--json", "--out", str(tmp_path)])  # fmt: skip
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and res.stdout == ""  # stopped before the backtest
+    assert f"{tmp_path}, column '--out': expected a file path (not a folder)" in res.output
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.real_data
 def test_real_ucdp_short_backtest(real_data_path):
     ev = pd.read_csv(real_data_path, usecols=["country", "adm1_iso", "date_start"])

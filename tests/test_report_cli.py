@@ -71,3 +71,20 @@ def test_batch_of_a_study_with_too_short_a_history_is_an_input_error(
     manifest = json.loads((out / "manifest.json").read_text())
     assert {r["status"] for r in manifest["reports"]} == {"input error"}
     assert all(r["html"] is None for r in manifest["reports"])
+
+
+def test_an_out_that_cannot_be_a_folder_is_exit_2_before_any_work(
+    tmp_path: Path, demo_dir: Path
+) -> None:
+    study = write_study(tmp_path, demo_dir / "demo_acled.csv")
+    for args in (
+        ["report", str(study), "--out", str(study)],
+        ["report", str(study), "--out", str(study / "reports")],
+        ["batch", str(study), "--out", str(study), "--quarter", "2024Q4"],
+        ["notebook", str(study), "--out", str(tmp_path), "--no-open"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "Traceback" not in result.output
+        assert "column '--out': expected a" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["smoke.yaml"]

@@ -188,9 +188,11 @@ def backtest_command(
     from analysis import progress
     from analysis.config import load_study
     from analysis.evaluation import backtest, scorecard, total_summary
-    from analysis.io import atomic_write_with
+    from analysis.io import atomic_write_with, require_writable
     from analysis.pipeline import prepare, study_model
 
+    if out is not None:
+        require_writable(out)  # before the backtest, not after it
     progress.set_quiet(quiet)
     timer = progress.StageTimer()
     names = list(model) if model else list(DEFAULT_BACKTEST_MODELS)

@@ -35,9 +35,11 @@ def report_command(
     from analysis import progress
     from analysis.config import load_study
     from analysis.geography import resolve_region
+    from analysis.io import require_writable
     from analysis.report import context
     from analysis.report.batch import run_batch
 
+    require_writable(out, "folder")
     progress.set_quiet(quiet)
     loaded = load_study(study)
     regions = [resolve_region(r) for r in region] if region else list(loaded.focus)
@@ -93,8 +95,10 @@ def batch_command(
     none of its reports (their pages are kept; the manifest says "input error") and makes
     the exit code 2; a failed report makes it 1."""
     from analysis import progress
-    from analysis.report.batch import INPUT_ERROR, run_batch
+    from analysis.io import require_writable
+    from analysis.report.batch import INPUT_ERROR, output_folder, run_batch
 
+    require_writable(output_folder(out, quarter), "folder")
     progress.set_quiet(quiet)
     if workers < 1:
         typer.echo("error: --workers must be at least 1", err=True)
@@ -158,8 +162,11 @@ def notebook_command(
 
     from analysis.config import load_study
     from analysis.geography import resolve_region
+    from analysis.io import require_writable
     from analysis.report.run import slugify, write_parameterized
 
+    if out is not None:
+        require_writable(out)
     loaded = load_study(study)
     code = resolve_region(region) if region else loaded.focus[0]
     name = f"{loaded.slug}-{slugify(code)}-{slugify(Path(template).stem)}.ipynb"
