@@ -13,7 +13,9 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
+
+from analysis.errors import InputError, Problem
 
 
 @contextlib.contextmanager
@@ -83,3 +85,58 @@ def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
 def open_text_for_reading(path: str | os.PathLike[str]) -> IO[str]:
     """Open a text file for reading, dropping a UTF-8 byte-order mark if present."""
     return open(path, encoding="utf-8-sig", newline="")
+
+
+def require_writable(
+    target: str | os.PathLike[str],
+    kind: Literal["file", "folder"] = "file",
+    option: str = "--out",
+) -> Path:
+    """Check, before any work, that ``target`` can be written as a ``kind``.
+
+    A command that finds out only at its last step that its output path is a folder (or lies
+    under a file) has wasted its run and ends in an ``OSError``; this says what is wrong with
+    the path first. It makes no folder and writes nothing.
+
+    Parameters
+    ----------
+    target : path
+        The file to write, or the folder to write into (made if missing).
+    kind : {"file", "folder"}
+        What ``target`` must be.
+    option : str
+        The option or argument that named ``target``, for the message.
+
+    Returns
+    -------
+    Path
+        ``target``.
+
+    Raises
+    ------
+    InputError
+        When ``target`` is a folder (a file is wanted) or a file (a folder is wanted), when
+        one of its parent folders is a file, or when its nearest existing folder may not be
+        written.
+    """
+    target = Path(target)
+    wanted = "a file path (not a folder)" if kind == "file" else "a folder (made if missing)"
+    found = None
+    if kind == "file" and target.is_dir():
+        found = "an existing folder"
+    elif kind == "folder" and target.exists() and not target.is_dir():
+        found = "an existing file"
+    else:
+        # the nearest existing ancestor is where the folders (and the file) would be made
+        start = target.parent if kind == "file" else target
+        nearest = next((p for p in (start, *start.parents) if p.exists()), Path.cwd())
+        if not nearest.is_dir():
+            found = f"{nearest} is a file, not a folder"
+        elif not os.access(nearest, os.W_OK | os.X_OK):
+            found = f"no permission to write in {nearest}"
+    if found is None:
+        return target
+    raise InputError(
+        f"cannot write {option} {target}",
+        [Problem(str(target), None, option, wanted + " that can be written", found)],
+    )

@@ -21,6 +21,7 @@ from analysis.errors import InputError, Problem
 from analysis.events import filter_events
 from analysis.geography import Boundaries, load_boundaries
 from analysis.panel import build_panel
+from analysis.periods import period_end, quarter_of
 from analysis.sources.ingest import ingest
 
 _PREPARED = cache.Memory(8)
@@ -313,30 +314,142 @@ def forecast_history_needed(horizon: int = 12) -> int:
     return int(getattr(auto, "min_train", 24)) + int(horizon)
 
 
-def require_history(panel: pd.DataFrame, study: Study, what: str = "a forecast") -> None:
-    """Refuse ``what`` when the study's panel is shorter than the forecaster needs.
+def _period_label(start: pd.Timestamp, freq: str) -> str:
+    """A panel period as readers write it: ``2024-12`` or ``2024Q4``."""
+    return quarter_of(start) if freq == "quarter" else f"{start:%Y-%m}"
+
+
+def check_origin(
+    panel: pd.DataFrame, study: Study, origin: pd.Timestamp | None, option: str = "--origin"
+) -> pd.Timestamp | None:
+    """Refuse a forecast origin outside the study's periods, rather than cut at the nearest.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        The study's panel (:attr:`StudyData.panel`).
+    study : Study
+    origin : pandas.Timestamp or None
+        The first day of the last month the model sees (None: the study's end).
+    option : str
+        The option that gave ``origin``, for the message.
+
+    Returns
+    -------
+    pandas.Timestamp or None
+        ``origin``.
 
     Raises
     ------
     InputError
-        Naming the study's window, the periods it has and the periods needed.
+        When ``origin`` is after the month the panel's last period ends in (a forecast from
+        it would silently start at the last period) or before its first period.
+    """
+    if origin is None:
+        return None
+    origin = pd.Timestamp(origin)
+    freq = panel.attrs.get("freq", study.freq)
+    periods = pd.to_datetime(panel["period"])
+    first, last = periods.min(), periods.max()
+    file = str(study.path) if study.path else None
+    if origin >= period_end(last, freq):
+        raise InputError(
+            f"{option} is after the data's last period",
+            [
+                Problem(
+                    file,
+                    None,
+                    option,
+                    f"a month up to the data's last period, {_period_label(last, freq)} "
+                    f"(the study's end; extend `end` to forecast from later)",
+                    f"{origin:%Y-%m}",
+                )
+            ],
+        )
+    if origin < first:
+        raise InputError(
+            f"{option} is before the data's first period",
+            [
+                Problem(
+                    file,
+                    None,
+                    option,
+                    f"a month from the data's first period, {_period_label(first, freq)}, on",
+                    f"{origin:%Y-%m}",
+                )
+            ],
+        )
+    return origin
+
+
+def require_history(
+    panel: pd.DataFrame,
+    study: Study,
+    what: str = "a forecast",
+    origin: pd.Timestamp | None = None,
+    option: str = "--origin",
+) -> None:
+    """Refuse ``what`` when the study's panel, or its history up to ``origin``, is shorter
+    than the forecaster needs.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        The study's panel.
+    study : Study
+    what : str
+        What is refused, for the message.
+    origin : pandas.Timestamp, optional
+        The last month the forecaster sees (see :func:`check_origin`): the rule applies to
+        the periods up to it, as it would to a study that ended there.
+    option : str
+        The option that gave ``origin``, for the message.
+
+    Raises
+    ------
+    InputError
+        Naming the study's window (or ``option``), the periods it has and the periods needed.
     """
     need = forecast_history_needed(study.horizon)
-    have = int(panel["period"].nunique())
+    periods = pd.to_datetime(panel["period"])
+    freq = panel.attrs.get("freq", study.freq)
+    why = (
+        f"the forecaster is chosen by out-of-sample scores at steps 1-{study.horizon} on "
+        f"origins with {need - study.horizon} {freq}s before them"
+    )
+    file = str(study.path) if study.path else None
+    have = int(periods.nunique())
+    if have < need:
+        raise InputError(
+            f"the study's history is too short for {what}",
+            [
+                Problem(
+                    file,
+                    None,
+                    "start/end",
+                    f"at least {need} {freq}s of history ({why})",
+                    f"{have} {freq}s ({study.start} to {study.end})",
+                )
+            ],
+        )
+    if origin is None:
+        return
+    cut = periods[periods <= pd.Timestamp(origin)]
+    have = int(cut.nunique())
     if have >= need:
         return
-    freq = panel.attrs.get("freq", study.freq)
+    earliest = sorted(periods.unique())[need - 1]
     raise InputError(
-        f"the study's history is too short for {what}",
+        f"the history up to {option} is too short for {what}",
         [
             Problem(
-                str(study.path) if study.path else None,
+                file,
                 None,
-                "start/end",
-                f"at least {need} {freq}s of history (the forecaster is chosen by "
-                f"out-of-sample scores at steps 1-{study.horizon} on origins with "
-                f"{need - study.horizon} {freq}s before them)",
-                f"{have} {freq}s ({study.start} to {study.end})",
+                option,
+                f"at least {need} {freq}s of history up to the origin ({why}): an origin "
+                f"from {_period_label(pd.Timestamp(earliest), freq)} on",
+                f"{pd.Timestamp(origin):%Y-%m}: {have} {freq}s of history "
+                f"(from {_period_label(periods.min(), freq)})",
             )
         ],
     )

@@ -216,3 +216,113 @@ def test_dask_cluster_runs_the_batch(setup, tmp_path: Path) -> None:
     assert {r["status"] for r in result.manifest["reports"]} == {"ok"}
     for entry in result.manifest["reports"]:
         assert "<title>probe" in (result.out / entry["html"]).read_text()
+
+
+def _own_study(tmp_path: Path, demo_dir: Path, study: Path) -> Path:
+    """A copy of the probe study over its own copy of the demo data (which a test may spoil)."""
+    import shutil
+
+    data = tmp_path / "own" / "demo_acled.csv"
+    data.parent.mkdir()
+    shutil.copyfile(demo_dir / "demo_acled.csv", data)
+    own = tmp_path / "own-study.yaml"
+    text = study.read_text().replace(str(demo_dir / "demo_acled.csv"), str(data))
+    own.write_text(text.replace("Probe <study>", "Own study"))
+    return own
+
+
+def _negative_fatality(path: Path, row: int) -> int:
+    """Make the fatalities of the ``row``-th event negative; return its line in the file."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    rows[row][rows[0].index("fatalities")] = "-3"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    return row + 1  # no field of the demo data spans lines
+
+
+def _pages(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def _run_two(setup, out: Path, studies: list[Path], **kwargs):
+    notebook, _ = setup
+    return batch.run_batch(
+        studies, out, regions=["ML-1", "ML-2"], region_notebook=str(notebook),
+        overview_notebook=str(notebook), methods_notebook=None, progress=False, timeout=120,
+        preload_results=False, workers=1, **kwargs,
+    )  # fmt: skip
+
+
+def test_invalid_data_keeps_the_study_pages_and_the_other_studies_render(
+    setup, tmp_path: Path, demo_dir: Path
+) -> None:
+    """A negative fatality in a study's data: its reports are not run (their pages stay
+    byte-identical, not "did not finish" pages), the manifest and index say why, with file,
+    line and column, the exit code is 2 and the other study still renders."""
+    notebook, study = setup
+    # like the shipped templates, the probe reads the study's data: a report of an invalid
+    # study fails and writes a page saying so
+    notebook.write_text(PROBE + "\nfrom analysis.report import context\ncontext.load(study)\n")
+    own = _own_study(tmp_path, demo_dir, study)
+    out = tmp_path / "out"
+    first = _run_two(setup, out, [study, own])
+    assert first.exit_code == 0
+    before = _pages(out / "own-study")
+    assert {"ml-1.html", "ml-1.ipynb", "overview.html"} <= set(before)
+
+    line = _negative_fatality(tmp_path / "own" / "demo_acled.csv", 5)
+    second = _run_two(setup, out, [study, own], force=True)
+    assert second.exit_code == 2
+    assert _pages(out / "own-study") == before
+    by_id = {r["id"]: r for r in second.manifest["reports"]}
+    for name in ("ml-1", "ml-2", "overview"):
+        record = by_id[f"own-study/{name}"]
+        assert record["status"] == "input error"
+        assert f"demo_acled.csv, line {line}, column 'fatalities'" in record["error"]
+        assert "expected a count of zero or more" in record["error"]
+        assert record["html"] == f"own-study/{name}.html"  # the earlier page, still linked
+        assert by_id[f"probe-study/{name}"]["status"] == "ok"
+    assert list(second.input_errors) == [str(own.resolve())]
+    assert second.manifest["counts"] == {"ok": 3, "input error": 3}
+    assert json.loads((out / "manifest.json").read_text())["counts"]["input error"] == 3
+    index = (out / "index.html").read_text()
+    assert 'class="input-error"' in index and f"line {line}" in index
+
+    # fixed data: the study's reports run again (an input error is never skipped)
+    (tmp_path / "own" / "demo_acled.csv").write_bytes((demo_dir / "demo_acled.csv").read_bytes())
+    third = _run_two(setup, out, [study, own])
+    assert third.exit_code == 0
+    assert {r["status"] for r in third.manifest["reports"] if r["study"] == str(own.resolve())} \
+        == {"ok"}  # fmt: skip
+
+
+def test_a_study_file_that_cannot_be_loaded_keeps_its_pages(
+    setup, tmp_path: Path, demo_dir: Path
+) -> None:
+    """A broken study file: its earlier reports are listed as input errors, untouched; a
+    broken study without earlier reports gets one record for the file, with no link."""
+    notebook, study = setup
+    own = _own_study(tmp_path, demo_dir, study)
+    out = tmp_path / "out"
+    assert _run_two(setup, out, [study, own]).exit_code == 0
+    before = _pages(out / "own-study")
+    own.write_text(own.read_text() + "focus: [Kayes\n")
+    never = tmp_path / "never.yaml"
+    never.write_text("title: [unclosed\n")
+    result = _run_two(setup, out, [study, own, never], force=True)
+    assert result.exit_code == 2
+    assert _pages(out / "own-study") == before
+    by_id = {r["id"]: r for r in result.manifest["reports"]}
+    for name in ("ml-1", "ml-2", "overview"):
+        assert by_id[f"own-study/{name}"]["status"] == "input error"
+        assert "own-study.yaml, line" in by_id[f"own-study/{name}"]["error"]
+        assert by_id[f"probe-study/{name}"]["status"] == "ok"
+    assert by_id["never/study"]["status"] == "input error"
+    assert by_id["never/study"]["html"] is None
+    assert "study file is not valid YAML" in by_id["never/study"]["error"]
+    assert set(result.input_errors) == {str(own.resolve()), str(never.resolve())}
+    assert not list(out.glob("never*"))
+    assert 'href="None"' not in (out / "index.html").read_text()

@@ -220,6 +220,27 @@ def test_panel_bad_options_exit_2(tmp_path, raw):
     assert run("panel", str(raw)).exit_code == 2  # a CSV is not an events table
 
 
+def test_unwritable_out_is_exit_2_naming_the_path_before_any_work(tmp_path, raw):
+    """--out a folder, or under a file: a message naming the path and what was expected, exit
+    2, no traceback, nothing written (the ingest is not even started)."""
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    events = tmp_path / "events.parquet"
+    assert run("ingest", str(raw), "--out", str(events)).exit_code == 0
+    for command, source, out in (
+        ("ingest", raw, folder),
+        ("ingest", raw, raw / "events.parquet"),
+        ("panel", events, folder),
+        ("panel", events, events / "panel.parquet"),
+    ):
+        result = run(command, str(source), "--out", str(out))
+        assert result.exit_code == 2, (command, out, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert "Traceback" not in result.output
+        assert f"{out}, column '--out': expected a file path (not a folder)" in result.output
+    assert sorted(p.name for p in folder.iterdir()) == []
+
+
 def test_ingest_refuses_to_overwrite_input(raw):
     assert run("ingest", str(raw), "--out", str(raw)).exit_code == 2
 

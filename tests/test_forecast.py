@@ -385,6 +385,46 @@ def test_cli_forecast_and_backtest_json(demo_study_path, tmp_path):
     assert bad.exit_code == 2 and "unknown model" in bad.output
 
 
+def test_cli_forecast_origin_outside_the_data_or_with_too_little_history_is_exit_2(
+    demo_study_path,
+):
+    """An origin after the data's last period was silently moved to it; one with 6 months of
+    history before it forecast although a study that short is refused."""
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+    from analysis.pipeline import forecast_history_needed
+
+    runner = CliRunner()
+    late = runner.invoke(app, ["forecast", str(demo_study_path), "--model", "local_level",
+                               "--origin", "2030-01", "--samples", "50", "--json"])  # fmt: skip
+    assert late.exit_code == 2, late.output
+    assert "--origin is after the data's last period" in late.output
+    assert "expected a month up to the data's last period, 2024-12" in late.output
+    assert "(found '2030-01')" in late.output
+    early = runner.invoke(app, ["forecast", str(demo_study_path), "--origin", "2018-06",
+                                "--samples", "50", "--json"])  # fmt: skip
+    assert early.exit_code == 2, early.output
+    need = forecast_history_needed(12)
+    assert "column '--origin'" in early.output
+    assert f"at least {need} months of history up to the origin" in early.output
+    assert "2018-06: 6 months of history (from 2018-01)" in early.output
+
+
+def test_cli_backtest_out_that_is_a_folder_is_exit_2_before_the_backtest(demo_study_path, tmp_path):
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    res = CliRunner().invoke(app, ["backtest", str(demo_study_path), "--model", "zero",
+                                   "--horizon", "1", "--start", "2024-06", "--samples", "10",
+                                   "--json", "--out", str(tmp_path)])  # fmt: skip
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and res.stdout == ""  # stopped before the backtest
+    assert f"{tmp_path}, column '--out': expected a file path (not a folder)" in res.output
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.real_data
 def test_real_ucdp_short_backtest(real_data_path):
     ev = pd.read_csv(real_data_path, usecols=["country", "adm1_iso", "date_start"])

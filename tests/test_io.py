@@ -6,11 +6,13 @@ import os
 
 import pytest
 
+from analysis.errors import InputError
 from analysis.io import (
     atomic_path,
     atomic_write_json,
     atomic_write_text,
     atomic_write_with,
+    require_writable,
     sha256_file,
 )
 
@@ -84,3 +86,39 @@ def test_outputs_get_the_usual_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
+
+
+def test_require_writable_names_the_path_and_what_was_expected(tmp_path):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    a_file = tmp_path / "a.csv"
+    a_file.write_text("x")
+    cases = [
+        (folder, "file", "a file path (not a folder)", "an existing folder"),
+        (a_file, "folder", "a folder (made if missing)", "an existing file"),
+        (a_file / "x.csv", "file", "a file path", f"{a_file} is a file, not a folder"),
+        (a_file / "sub" / "out", "folder", "a folder", f"{a_file} is a file, not a folder"),
+    ]
+    for target, kind, expected, found in cases:
+        with pytest.raises(InputError) as caught:
+            require_writable(target, kind, option="--out")
+        (problem,) = caught.value.problems
+        assert problem.file == str(target) and problem.column == "--out"
+        assert problem.expected.startswith(expected) and problem.found == found
+    new = tmp_path / "new" / "deeper" / "out.csv"
+    assert require_writable(new) == new
+    assert require_writable(new.parent, "folder") == new.parent
+    assert require_writable(a_file) == a_file  # an existing file is replaced atomically
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "folder"]  # made nothing
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_require_writable_refuses_a_folder_without_write_permission(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        with pytest.raises(InputError, match="no permission to write"):
+            require_writable(locked / "out.csv")
+    finally:
+        locked.chmod(0o755)

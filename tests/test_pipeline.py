@@ -101,6 +101,57 @@ def test_too_short_a_history_is_refused_with_what_it_needs(demo_study_path, tmp_
     require_history(prepare(load_study(demo_study_path)).panel, load_study(demo_study_path))
 
 
+def test_an_origin_outside_the_data_is_refused_naming_the_last_period(demo_study_path, tmp_path):
+    import pandas as pd
+
+    from analysis.errors import InputError
+    from analysis.pipeline import check_origin
+
+    study = load_study(demo_study_path)
+    panel = prepare(study).panel
+    assert check_origin(panel, study, None) is None
+    assert check_origin(panel, study, pd.Timestamp("2024-12-01")) == pd.Timestamp("2024-12-01")
+    for month, expected in (
+        ("2025-01", "a month up to the data's last period, 2024-12"),
+        ("2030-01", "a month up to the data's last period, 2024-12"),
+        ("2017-12", "a month from the data's first period, 2018-01, on"),
+    ):
+        with pytest.raises(InputError) as info:
+            check_origin(panel, study, pd.Timestamp(month))
+        (problem,) = info.value.problems
+        assert problem.column == "--origin" and problem.found == month
+        assert problem.expected.startswith(expected)
+    # a quarterly study's last period ends with its last month
+    quarterly = load_study(_variant(demo_study_path, tmp_path, freq="quarter"))
+    panel = prepare(quarterly).panel
+    assert check_origin(panel, quarterly, pd.Timestamp("2024-12-01")) is not None
+    with pytest.raises(InputError, match="last period, 2024Q4"):
+        check_origin(panel, quarterly, pd.Timestamp("2025-01-01"))
+
+
+def test_the_history_rule_applies_to_the_history_up_to_the_origin(demo_study_path):
+    import pandas as pd
+
+    from analysis.errors import InputError
+    from analysis.pipeline import forecast_history_needed, require_history
+
+    study = load_study(demo_study_path)
+    panel = prepare(study).panel
+    need = forecast_history_needed(study.horizon)
+    earliest = pd.Timestamp("2018-01-01") + pd.DateOffset(months=need - 1)
+    require_history(panel, study, origin=earliest)
+    with pytest.raises(InputError) as info:
+        require_history(panel, study, origin=earliest - pd.DateOffset(months=1))
+    (problem,) = info.value.problems
+    assert problem.column == "--origin"
+    assert f"at least {need} months of history up to the origin" in problem.expected
+    assert f"an origin from {earliest:%Y-%m} on" in problem.expected
+    assert problem.found == f"{earliest - pd.DateOffset(months=1):%Y-%m}: {need - 1} months " \
+        "of history (from 2018-01)"  # fmt: skip
+    with pytest.raises(InputError, match="--origin"):
+        require_history(panel, study, origin=pd.Timestamp("2018-06-01"))
+
+
 def test_a_country_is_covered_from_its_sources_first_event_not_its_own():
     import pandas as pd
 

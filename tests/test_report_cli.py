@@ -49,3 +49,42 @@ def test_notebook_writes_parameterized_copy(tmp_path: Path, demo_dir: Path) -> N
     assert 'region = "ML-1"' in injected[0].source
     assert str(study.resolve()) in injected[0].source
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+def test_batch_of_a_study_with_too_short_a_history_is_an_input_error(
+    tmp_path: Path, demo_dir: Path
+) -> None:
+    """The forecaster's minimum history is checked before any report runs: exit 2, the
+    message once, no page written, the manifest saying why."""
+    import json
+
+    study = write_study(tmp_path, demo_dir / "demo_acled.csv")
+    study.write_text(study.read_text().replace("start: 2019-01", "start: 2024-01"))
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["batch", str(study), "--out", str(out), "--quiet"])
+    assert result.exit_code == 2, result.output
+    from analysis.pipeline import forecast_history_needed
+
+    assert result.output.count(f"at least {forecast_history_needed(6)} months of history") == 1
+    assert "Traceback" not in result.output
+    assert [p.name for p in out.rglob("*.html")] == ["index.html"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {r["status"] for r in manifest["reports"]} == {"input error"}
+    assert all(r["html"] is None for r in manifest["reports"])
+
+
+def test_an_out_that_cannot_be_a_folder_is_exit_2_before_any_work(
+    tmp_path: Path, demo_dir: Path
+) -> None:
+    study = write_study(tmp_path, demo_dir / "demo_acled.csv")
+    for args in (
+        ["report", str(study), "--out", str(study)],
+        ["report", str(study), "--out", str(study / "reports")],
+        ["batch", str(study), "--out", str(study), "--quarter", "2024Q4"],
+        ["notebook", str(study), "--out", str(tmp_path), "--no-open"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "Traceback" not in result.output
+        assert "column '--out': expected a" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["smoke.yaml"]

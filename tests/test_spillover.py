@@ -246,6 +246,23 @@ def test_spillover_command_json(demo_dir, tmp_path):
     assert bad.exit_code == 2
 
 
+def test_spillover_command_refuses_an_origin_after_the_data(demo_study_path):
+    """It used to cut at the last period silently, as if the origin had been 2024-12."""
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    result = CliRunner().invoke(
+        app, ["spillover", str(demo_study_path), "--origin", "2030-01", "--model", "spillover",
+              "--draws", "10", "--paths", "10", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "column '--origin': expected a month up to the data's last period, 2024-12" in (
+        result.output
+    )
+    assert "(found '2030-01')" in result.output
+
+
 @pytest.mark.real_data
 def test_real_data_fit(real_data_path, boundaries):
     d = pd.read_csv(real_data_path, usecols=["adm1_iso", "date_start"])

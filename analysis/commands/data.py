@@ -50,9 +50,11 @@ def ingest_command(
     batches, with a progress bar on a terminal (stage "ingest", in MB).
     """
     from analysis import progress
-    from analysis.io import atomic_write_json, atomic_write_with
+    from analysis.io import atomic_write_json, atomic_write_with, require_writable
     from analysis.sources.ingest import ingest
 
+    require_writable(out)
+    require_writable(manifest_path(out), option="--out (its manifest)")
     progress.set_quiet(quiet)
     timer = progress.StageTimer()
 
@@ -123,8 +125,10 @@ def fetch_command(
     retries: Annotated[int, typer.Option("--retries", help="Resumed attempts after a break.")] = 3,
 ) -> None:
     """Download a UCDP GED CSV release (resumable, zip- and checksum-verified, atomic)."""
+    from analysis.io import require_writable
     from analysis.sources.fetch import DownloadError, fetch_ucdp
 
+    require_writable(out, "folder")
     if dataset.lower() != "ucdp":
         raise InputError(
             "unknown dataset",
@@ -177,9 +181,10 @@ def panel_command(
 
     from analysis.events import filter_events
     from analysis.geography import country_iso3, load_boundaries
-    from analysis.io import atomic_write_with
+    from analysis.io import atomic_write_with, require_writable
     from analysis.panel import build_panel
 
+    require_writable(out)
     if freq not in ("month", "quarter"):
         raise InputError("bad frequency", [Problem(None, None, "--freq", "month or quarter", freq)])
     table = _read_events(events)

@@ -90,13 +90,15 @@ def forecast_command(
     from analysis.config import load_study
     from analysis.geography import resolve_region
     from analysis.models.forecast import panel_to_history
-    from analysis.pipeline import prepare, require_history, study_model
+    from analysis.pipeline import check_origin, prepare, require_history, study_model
 
     _check_models([model])
     study = load_study(study_path)
     data = prepare(study)
+    cut = check_origin(data.panel, study, _month(origin, "--origin"))
     if model == "auto":
-        require_history(data.panel, study)
+        # the rule a study's window meets, applied to the history the model sees
+        require_history(data.panel, study, origin=cut)
     regions = [resolve_region(r, data.boundaries) for r in region] if region else list(study.focus)
     missing = sorted(set(regions) - set(data.panel["region_id"]))
     if missing:
@@ -109,7 +111,7 @@ def forecast_command(
         )
     h = horizon or study.horizon
     f = study_model(model, data, h)
-    fitted = f.fit(panel_to_history(data.panel, _month(origin, "--origin")))
+    fitted = f.fit(panel_to_history(data.panel, cut))
     res = fitted.forecast(h, samples, study.seed).select(regions)
     table = res.to_frame()
     table["period"] = table["period"].dt.strftime("%Y-%m-%d")
@@ -188,9 +190,11 @@ def backtest_command(
     from analysis import progress
     from analysis.config import load_study
     from analysis.evaluation import backtest, scorecard, total_summary
-    from analysis.io import atomic_write_with
+    from analysis.io import atomic_write_with, require_writable
     from analysis.pipeline import prepare, study_model
 
+    if out is not None:
+        require_writable(out)  # before the backtest, not after it
     progress.set_quiet(quiet)
     timer = progress.StageTimer()
     names = list(model) if model else list(DEFAULT_BACKTEST_MODELS)

@@ -12,17 +12,6 @@ from analysis.commands._common import QUIET_HELP, user_errors
 DEFAULT_OUT = Path("reports")
 
 
-def _check_study(study: object) -> None:
-    """Stop before rendering when the study selects no event or has too short a history
-    (the same checks the notebooks make, as a message and exit 2 instead of failed reports).
-    Loaded through the report context, so the forked report reuses the prepared data."""
-    from analysis.pipeline import require_history
-    from analysis.report import context
-
-    ctx = context.load(study.path)  # type: ignore[attr-defined]
-    require_history(ctx.data.panel, ctx.study, "the reports' forecasts")
-
-
 @user_errors
 def report_command(
     study: Annotated[Path, typer.Argument(help="Study YAML file.")],
@@ -46,8 +35,11 @@ def report_command(
     from analysis import progress
     from analysis.config import load_study
     from analysis.geography import resolve_region
+    from analysis.io import require_writable
+    from analysis.report import context
     from analysis.report.batch import run_batch
 
+    require_writable(out, "folder")
     progress.set_quiet(quiet)
     loaded = load_study(study)
     regions = [resolve_region(r) for r in region] if region else list(loaded.focus)
@@ -55,7 +47,9 @@ def report_command(
         from analysis.report.pdf import html_to_pdf, require_chromium
 
         require_chromium()  # before any work: say what is missing
-    _check_study(loaded)
+    # before any report runs: bad input is a message and exit 2, not failed reports; the
+    # forked report reuses the data prepared here
+    context.check(loaded.path)
     result = run_batch(
         [study],
         out,
@@ -69,7 +63,7 @@ def report_command(
     for entry in result.manifest["reports"]:
         if entry.get("from_earlier_batch"):
             continue
-        typer.echo(f"{entry['status']:8} {result.out / entry['html']}")
+        typer.echo(f"{entry['status']:8} {result.out / (entry['html'] or entry['id'])}")
         if entry["error"]:
             typer.echo(f"         {entry['error']}", err=True)
         elif pdf:
@@ -97,10 +91,14 @@ def batch_command(
     quiet: Annotated[bool, typer.Option("--quiet", help=QUIET_HELP)] = False,
 ) -> None:
     """Render every region report and the overview of each study, with index and manifest
-    (per-report stage timings in the manifest)."""
+    (per-report stage timings in the manifest). A study whose file or data are invalid runs
+    none of its reports (their pages are kept; the manifest says "input error") and makes
+    the exit code 2; a failed report makes it 1."""
     from analysis import progress
-    from analysis.report.batch import run_batch
+    from analysis.io import require_writable
+    from analysis.report.batch import INPUT_ERROR, output_folder, run_batch
 
+    require_writable(output_folder(out, quarter), "folder")
     progress.set_quiet(quiet)
     if workers < 1:
         typer.echo("error: --workers must be at least 1", err=True)
@@ -118,8 +116,14 @@ def batch_command(
     counts = ", ".join(f"{n} {status}" for status, n in result.manifest["counts"].items())
     typer.echo(f"{counts or 'no reports'} in {result.manifest['wall_seconds']:.1f} s")
     typer.echo(f"index: {result.index}")
+    for study, error in result.input_errors.items():
+        # once per study (not per report): its reports were not run, their pages kept
+        typer.echo(
+            f"error: {study}: its reports were not run (earlier pages kept): {error}", err=True
+        )
     for entry in result.failed:
-        typer.echo(f"{entry['status']}: {entry['id']}: {entry['error']}", err=True)
+        if entry["status"] != INPUT_ERROR:
+            typer.echo(f"{entry['status']}: {entry['id']}: {entry['error']}", err=True)
     raise typer.Exit(result.exit_code)
 
 
@@ -158,8 +162,11 @@ def notebook_command(
 
     from analysis.config import load_study
     from analysis.geography import resolve_region
+    from analysis.io import require_writable
     from analysis.report.run import slugify, write_parameterized
 
+    if out is not None:
+        require_writable(out)
     loaded = load_study(study)
     code = resolve_region(region) if region else loaded.focus[0]
     name = f"{loaded.slug}-{slugify(code)}-{slugify(Path(template).stem)}.ipynb"

@@ -85,7 +85,7 @@ def spillover_command(
         spillover_forecast,
     )
     from analysis.periods import parse_month
-    from analysis.pipeline import prepare
+    from analysis.pipeline import check_origin, prepare
 
     study = load_study(study_path)
     outside = sorted(set(study.spillover_targets) - set(study.countries))
@@ -122,7 +122,7 @@ def spillover_command(
 
     with timer.stage("data"):
         data = prepare(study)
-    cut = parse_month(origin, "--origin") if origin else None
+    cut = check_origin(data.panel, study, parse_month(origin, "--origin") if origin else None)
     per_year = 12 if study.freq == "month" else 4
     from analysis.commands.forecast import _check_models
 

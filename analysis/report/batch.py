@@ -16,8 +16,12 @@ Layout of the output folder (``--out``, plus ``/<quarter>`` when a quarter is gi
 A report whose inputs (study file, data files, notebook, parameters, package code and
 versions) hash to the key recorded in the previous manifest, and whose HTML still exists, is
 skipped unless ``force``. A failing report never stops the others: it is kept (notebook with
-the error, HTML saying so), listed in the index, and makes the exit status 1. A lock on the
-output folder stops two batches from writing into it at once.
+the error, HTML saying so), listed in the index, and makes the exit status 1. A study whose
+inputs are invalid (its file, its data, its selection or its history: an ``InputError``,
+checked once in this process before any report runs) runs none of its reports, so their
+earlier pages stay as they were; they are listed as ``input error`` with the message, and
+make the exit status 2. A lock on the output folder stops two batches from writing into it
+at once.
 
 Speed: each study's data and study-level results (model fits, backtests, spillover
 simulation, growth table) are computed once, in a pre-imported fork server, before the
@@ -55,7 +59,9 @@ from analysis.io import atomic_write_json, atomic_write_text
 from analysis.periods import validate_quarter
 from analysis.report.manifest import (  # noqa: F401 - re-exported: the batch API
     INDEX,
+    INPUT_ERROR,
     entry,
+    input_error_entries,
     read_manifest,
     write_index,
 )
@@ -94,8 +100,16 @@ class BatchResult:
         ]
 
     @property
+    def input_errors(self) -> dict[str, str]:
+        """Study file -> error message, for this batch's studies whose inputs are invalid."""
+        return {r["study"]: r["error"] for r in self.failed if r["status"] == INPUT_ERROR}
+
+    @property
     def exit_code(self) -> int:
-        """0 if every report is ok (or skipped as unchanged), else 1."""
+        """0 if every report is ok (or skipped as unchanged); 2 if a study's inputs are
+        invalid (the command line's code for bad input), else 1 if a report failed."""
+        if self.input_errors:
+            return 2
         return 1 if self.failed else 0
 
 
@@ -227,6 +241,25 @@ def _run_dask(
             on_done(item, result)
 
 
+def _check_studies(studies: Iterable[str], forecasts: bool) -> dict[str, InputError]:
+    """The studies whose inputs are invalid, each with its error, checked in this process.
+
+    Once per study, before any report runs: a report of an invalid study would fail and
+    replace a good page with a "did not finish" one. The prepared data land in this
+    process's memory (which the single-report fork inherits) and in the disk cache, which
+    is what the pool's fork server, a fresh process, reads instead of preparing again.
+    """
+    from analysis.report import context
+
+    invalid = {}
+    for study in sorted(studies):
+        try:
+            context.check(study, forecasts=forecasts)
+        except InputError as exc:
+            invalid[study] = exc
+    return invalid
+
+
 def run_batch(
     studies: Iterable[str | os.PathLike[str]],
     out: str | os.PathLike[str],
@@ -275,7 +308,11 @@ def run_batch(
     Returns
     -------
     BatchResult
-        ``exit_code`` is 1 if any report failed or timed out.
+        ``exit_code`` is 2 if a study's inputs are invalid, else 1 if any report failed or
+        timed out. A study whose file, data or history is invalid (an ``InputError``, see
+        :func:`analysis.report.context.check`) runs none of its reports: their pages stay
+        as they were and the manifest records them with the status ``"input error"`` and
+        the message; the other studies render.
 
     Raises
     ------
@@ -307,6 +344,7 @@ def run_batch(
         ) from None
     try:
         started = time.perf_counter()
+        invalid: dict[str, InputError] = {}
         items = plan(
             studies,
             root,
@@ -318,6 +356,7 @@ def run_batch(
             overview_notebook=overview_notebook,
             methods_notebook=methods_notebook,
             code=code_fingerprint(),
+            errors=invalid,
         )
         planned = time.perf_counter() - started
         versions = package_versions()
@@ -340,6 +379,14 @@ def run_batch(
                 }
             else:
                 todo.append(item)
+        checked = time.perf_counter()
+        invalid.update(_check_studies({item.study for item in todo}, preload_results))
+        for study, error in invalid.items():
+            own = [item for item in items if item.study == study]
+            for record in input_error_entries(study, error.render(), root, versions, own, previous):
+                entries[record["id"]] = record
+        todo = [item for item in todo if item.study not in invalid]
+        checked = time.perf_counter() - checked
         show = progress and progress_bars.enabled()
         if show:
             bar = progress_bars.bar(total=len(todo), stage="reports", unit="report")
@@ -370,13 +417,16 @@ def run_batch(
         for item in todo:  # after all: a linked report may finish after the one linking it
             drop_dead_links(item.job.html_path)
         ordered = [entries[item.report_id] for item in items if item.report_id in entries]
+        # studies whose file could not be loaded have no planned reports, only these records
+        planned_ids = {item.report_id for item in items}
+        ordered += [record for key, record in entries.items() if key not in planned_ids]
         counts: dict[str, int] = {}
         for record in ordered:
             counts[record["status"]] = counts.get(record["status"], 0) + 1
         # Reports of studies this batch did not plan stay listed while their pages exist:
         # `make report` then `make real` into one folder left the demo's reports on disk but
         # out of the index. They keep their own record; `counts` is this batch's.
-        planned_studies = {item.study for item in items}
+        planned_studies = {item.study for item in items} | set(invalid)
         ordered += [
             {**record, "from_earlier_batch": True}
             for record in previous.values()
@@ -387,12 +437,16 @@ def run_batch(
         manifest = {
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "quarter": validate_quarter(quarter) if quarter else None,
-            "studies": sorted({item.study for item in items}),
+            "studies": sorted(planned_studies),
             "versions": versions,
             "workers": None if scheduler else workers,
             "scheduler": scheduler,
             "wall_seconds": round(time.perf_counter() - started, 3),
-            "timings": {"plan": round(planned, 3), "reports": round(run_seconds, 3)},
+            "timings": {
+                "plan": round(planned, 3),
+                "check": round(checked, 3),
+                "reports": round(run_seconds, 3),
+            },
             "counts": counts,
             "reports": ordered,
         }

@@ -83,6 +83,41 @@ def load(study_path: str | os.PathLike[str]) -> ReportContext:
     return cache.memo(key, compute, memory=_CONTEXTS)
 
 
+def check(study_path: str | os.PathLike[str], forecasts: bool = True) -> ReportContext:
+    """Check that a study's reports can start: its file and data are valid, its filters
+    select events and, when the reports forecast, its history is long enough.
+
+    The same checks the report notebooks make when they load the study, made before any
+    report runs, so that invalid inputs stop with a message rather than as failed reports
+    (whose "did not finish" pages would replace good ones). Through :func:`load`, so the
+    prepared data are kept in this process's memory and in the disk cache, where the report
+    processes find them (a fork server is a fresh process: it shares only the disk cache).
+
+    Parameters
+    ----------
+    study_path : str or path
+        The study YAML.
+    forecasts : bool
+        The reports forecast (the shipped templates): require the forecaster's history
+        (:func:`analysis.pipeline.require_history`).
+
+    Returns
+    -------
+    ReportContext
+
+    Raises
+    ------
+    InputError
+        Naming the file, line, column and what was expected.
+    """
+    from analysis.pipeline import require_history
+
+    ctx = load(study_path)
+    if forecasts:
+        require_history(ctx.data.panel, ctx.study, "the reports' forecasts")
+    return ctx
+
+
 @dataclass(frozen=True)
 class StudyResults:
     """Study-wide model results that every report of a study shares.

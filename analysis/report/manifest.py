@@ -14,6 +14,9 @@ from analysis.report.run import JobResult
 
 INDEX = "index.html"
 
+#: Status of the reports of a study whose inputs are invalid: not run, earlier pages kept.
+INPUT_ERROR = "input error"
+
 
 def entry(item: BatchItem, result: JobResult, out: Path, versions: dict[str, str]) -> dict:
     """The manifest's record of one report: what, from which inputs, how it went."""
@@ -39,6 +42,83 @@ def entry(item: BatchItem, result: JobResult, out: Path, versions: dict[str, str
         "timings": result.timings,
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+
+
+def input_error_entries(
+    study: str,
+    message: str,
+    out: Path,
+    versions: dict[str, str],
+    items: list[BatchItem],
+    previous: dict[str, dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The manifest's records of a study whose inputs are invalid: its reports were not run.
+
+    Each report keeps its earlier record (the page on disk is still the one it describes,
+    untouched) with the status :data:`INPUT_ERROR` and ``message``; a report without an
+    earlier page links to none. A study whose file could not be loaded has no planned
+    reports: its earlier records are listed, or, without any, one record for the study file.
+
+    Parameters
+    ----------
+    study : str
+        The study file's resolved path.
+    message : str
+        The error, naming file, line, column and what was expected.
+    out : Path
+        The batch's output folder.
+    versions : dict
+        Package versions (for a record made new).
+    items : list of BatchItem
+        The study's planned reports (empty when its file could not be loaded).
+    previous : dict
+        The previous manifest's records by report id.
+
+    Returns
+    -------
+    list of dict
+    """
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    if items:
+        records = [
+            previous.get(item.report_id)
+            or entry(item, JobResult(INPUT_ERROR, 0.0, message), out, versions)
+            for item in items
+        ]
+    else:
+        records = [r for r in previous.values() if r.get("study") == study]
+    if not records:
+        from analysis.config import slugify
+
+        slug = slugify(Path(study).stem)
+        records = [
+            {
+                "id": f"{slug}/study",
+                "kind": "study",
+                "study": study,
+                "study_slug": slug,
+                "study_title": Path(study).name,
+                "region": "",
+                "region_name": "",
+                "inputs": [],
+                "versions": versions,
+                "key": "",
+                "duration": 0.0,
+                "html": None,
+                "ipynb": None,
+                "records": {},
+                "timings": {},
+            }
+        ]
+    kept = []
+    for record in records:
+        record = {**record, "status": INPUT_ERROR, "error": message, "checked": now}
+        record.pop("from_earlier_batch", None)
+        for name in ("html", "ipynb"):
+            if record.get(name) and not (out / record[name]).is_file():
+                record[name] = None  # no earlier page: nothing to link to
+        kept.append(record)
+    return kept
 
 
 def read_manifest(out: str | os.PathLike[str]) -> dict[str, Any] | None:

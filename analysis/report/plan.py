@@ -90,6 +90,7 @@ def plan(
     overview_notebook: str = "overview",
     methods_notebook: str | None = "methods",
     code: str | None = None,
+    errors: dict[str, InputError] | None = None,
 ) -> list[BatchItem]:
     """List the reports a batch makes, with the input key that decides whether to rerun each.
 
@@ -113,10 +114,20 @@ def plan(
     code : str, optional
         Fingerprint of the package's code (part of every key); by default
         :func:`analysis.report.provenance.code_fingerprint`.
+    errors : dict, optional
+        When given, a study file that cannot be loaded is recorded here (its resolved path
+        -> the ``InputError``) and left out of the plan, so that a batch can go on with the
+        other studies; without it, the error is raised.
 
     Returns
     -------
     list of BatchItem
+
+    Raises
+    ------
+    InputError
+        A study file that cannot be loaded (unless ``errors`` is given), or an invalid
+        ``regions`` or notebook.
     """
     from analysis.config import load_study
 
@@ -127,7 +138,13 @@ def plan(
     items: list[BatchItem] = []
     seen: set[str] = set()
     for study_path in studies:
-        study = load_study(study_path)
+        try:
+            study = load_study(study_path)
+        except InputError as exc:
+            if errors is None:
+                raise
+            errors[str(Path(study_path).resolve())] = exc
+            continue
         study_file = str(Path(study.path).resolve())
         study_sha = sha256_file(study_file)
         inputs = [{"path": str(p), "sha256": sha256_file(p)} for p in study.data]
