@@ -21,7 +21,7 @@ from analysis.errors import InputError
 from analysis.models.forecast import Forecaster, ForecastResult, History, panel_to_history
 from analysis.models.risk import MIN_SURGE_EVENTS, NEAR_STEPS, surge_rule, surge_threshold
 from analysis.models.risk import SURGE_LOOKBACK as RISK_SURGE_LOOKBACK
-from analysis.origin_inference import pooled_ratio, step_items
+from analysis.origin_inference import origin_pairs, pooled_ratio, step_items
 from analysis.scoring import (
     sample_quantiles,
     score_samples,
@@ -732,7 +732,7 @@ def skill_intervals(
     }
     if both.empty:
         return {**out, **dict.fromkeys(_INTERVAL_KEYS, nan), "df": nan}
-    items = step_items(both, window)
+    items = origin_pairs(step_items(both, window))  # one layout for the four statistics
     ones = np.ones(len(both))
     skill = pooled_ratio(items, both["crps"].to_numpy(float), both["crps_base"].to_numpy(float),
                          level)  # fmt: skip

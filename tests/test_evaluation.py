@@ -300,38 +300,49 @@ def test_skill_intervals_pool_every_forecast_as_the_scorecard_does():
     assert boot["skill_low"] < boot["skill"] < boot["skill_high"]
     assert boot["coverage_low"] <= boot["coverage"] <= boot["coverage_high"]
     assert boot["df"] >= 2
-    # a model against itself: no skill and no uncertainty about it
+    # a model against itself: no skill, and no spread among origins to give an interval
     same = skill_intervals(bt.scores, "zero", "zero")
-    assert same["skill"] == 0 and same["skill_low"] == same["skill_high"] == 0
+    assert same["skill"] == 0 and np.isnan(same["skill_low"]) and np.isnan(same["skill_high"])
 
 
 def test_skill_intervals_confidences_say_which_side_of_80_percent():
     origins = pd.date_range("2020-01-01", periods=10, freq="3MS")
+    # per origin, region A and region B; the shares differ a little between origins (with
+    # none, the origins give no spread to judge by, and no interval)
+    wobble = np.repeat(np.tile([0.01, -0.01], 5), 2)
+    inside = np.array([1.0, 0.0] * 10)
+    inside[[6, 15]] = [0.0, 1.0]  # origin 3 had neither inside, origin 7 both
     frame = pd.DataFrame(
         {
             "origin": np.repeat(origins, 2),
             "period": np.repeat(origins, 2) + pd.DateOffset(months=1),
             "region_id": ["A", "B"] * 10,
             "step": 1,
-            "crps": 1.0,
-            "pit_coverage_80": [1.0, 0.0] * 10,  # half the outcomes inside: too narrow
-            "pit_above_median": 1.0,  # and every outcome above the forecast median
+            "crps": 1.0 + wobble,
+            "pit_coverage_80": inside,  # half the outcomes inside: too narrow
+            "pit_above_median": 0.95 + wobble,  # nearly every outcome above the median
         }
     )
     both = pd.concat([frame.assign(model="m"), frame.assign(model="b", crps=2.0)])
     boot = _m_against_b(both)
-    assert boot["coverage"] == 0.5 and boot["coverage_below"] == 1.0
-    assert boot["coverage_above"] == 0.0 and boot["skill"] == 0.5
-    assert boot["above_median"] == 1.0 and boot["above_median_over_half"] == 1.0
+    assert boot["coverage"] == 0.5 and boot["coverage_below"] > 0.95  # "too narrow"
+    assert boot["coverage_above"] < 0.05 and boot["skill"] == pytest.approx(0.5)
+    assert boot["above_median"] == pytest.approx(0.95) and boot["above_median_over_half"] > 0.95
     # a miss smaller than the margin is no verdict, however certain: 79% everywhere
-    close = both.assign(pit_coverage_80=0.79, pit_above_median=0.51)
+    close = both.assign(pit_coverage_80=0.79 + np.tile(wobble, 2) / 10,
+                        pit_above_median=0.51 + np.tile(wobble, 2) / 10)  # fmt: skip
     near = _m_against_b(close)
-    assert near["coverage"] == pytest.approx(0.79) and near["coverage_below"] == 0.0
-    assert near["above_median_over_half"] == 0.0 and near["margin"] == 0.025
+    assert near["coverage"] == pytest.approx(0.79) and near["coverage_below"] < 0.05
+    assert near["above_median_over_half"] < 0.05 and near["margin"] == 0.025
     strict = skill_intervals(close, "m", "b", margin=0.0)
-    assert strict["coverage_below"] == 1.0 and strict["above_median_over_half"] == 1.0
+    assert strict["coverage_below"] > 0.95 and strict["above_median_over_half"] > 0.95
     one = _m_against_b(both[both["origin"] == origins[0]])
-    assert one["n_origins"] == 1 and np.isnan(one["skill_low"]) and one["skill"] == 0.5
+    assert one["n_origins"] == 1 and np.isnan(one["skill_low"])
+    assert one["skill"] == pytest.approx(0.495)
+    # the same share at every origin: no spread to judge by, so no interval and no verdict
+    flat = _m_against_b(both.assign(pit_coverage_80=0.5))
+    assert flat["coverage"] == 0.5 and np.isnan(flat["coverage_low"])
+    assert np.isnan(flat["coverage_below"])
     # a share's interval stays within 0-1 (a t interval from few origins can pass 1)
     cover = np.ones(len(both))
     cover[0] = 0.0
@@ -342,12 +353,12 @@ def test_skill_intervals_confidences_say_which_side_of_80_percent():
     assert np.isnan(boot["coverage_90"]) and np.isnan(boot["coverage_90_low"])
     # the 90% coverage (the level the reports quote) gets its own interval and shares: 0.8
     # everywhere is 10 points short of 0.9, 0.91 is within the margin
-    short = _m_against_b(both.assign(pit_coverage_90=0.8))
-    assert short["coverage_90"] == pytest.approx(0.8) and short["coverage_90_below"] == 1.0
-    assert short["coverage_90_low"] == pytest.approx(0.8) == short["coverage_90_high"]
-    fine = _m_against_b(both.assign(pit_coverage_90=[0.95, 0.87] * 20))
+    short = _m_against_b(both.assign(pit_coverage_90=0.8 + np.tile(wobble, 2)))
+    assert short["coverage_90"] == pytest.approx(0.8) and short["coverage_90_below"] > 0.95
+    assert short["coverage_90_low"] < 0.8 < short["coverage_90_high"] < 0.85
+    fine = _m_against_b(both.assign(pit_coverage_90=[0.95, 0.87] * 20 + np.tile(wobble, 2)))
     assert fine["coverage_90"] == pytest.approx(0.91)
-    assert fine["coverage_90_below"] == fine["coverage_90_above"] == 0.0
+    assert fine["coverage_90_below"] < 0.05 and fine["coverage_90_above"] < 0.05
 
 
 def _m_against_b(scores: pd.DataFrame) -> dict:
