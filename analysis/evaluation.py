@@ -754,8 +754,14 @@ def skill_intervals(
             continue
         share = pooled_ratio(items, both[column].to_numpy(float), ones, level)
         # a share's t interval can pass 0 or 1 from a few origins; no share lies beyond them
-        out.update({name: share.estimate, f"{name}_low": max(share.low, 0.0),
-                    f"{name}_high": min(share.high, 1.0),
+        low, high = max(share.low, 0.0), min(share.high, 1.0)
+        if low <= 0.0 and high >= 1.0:
+            # "62% (0%-100%)" from a focus region's 8 overlapping 12-month totals says nothing
+            # an interval should: the origins are too few to narrow it
+            out.update({name: share.estimate, f"{name}_low": nan, f"{name}_high": nan,
+                        below: nan, above: nan})  # fmt: skip
+            continue
+        out.update({name: share.estimate, f"{name}_low": low, f"{name}_high": high,
                     below: share.below(target - margin),
                     above: share.above(target + margin)})  # fmt: skip
     return out

@@ -156,10 +156,20 @@ def format_skill(skill: float, low: float = float("nan"), high: float = float("n
     -------
     str
     """
-    text = f"{100 * skill:+.1f}%"
+    text = _signed_percent(skill)
     if np.isfinite(low) and np.isfinite(high):
-        text += f" ({100 * level:.0f}% interval {100 * low:+.1f}% to {100 * high:+.1f}%)"
+        text += f" ({100 * level:.0f}% interval {_signed_percent(low)} to {_signed_percent(high)})"
     return text
+
+
+def _signed_percent(x: float) -> str:
+    """``+1.2%``; a value that rounds to 0.0 gets a second decimal so its sign still shows
+    which side of 0 it lies (an interval read "-0.0% to +7.4%"), and is 0.0% only at 0."""
+    if round(100 * x, 1) != 0:
+        return f"{100 * x:+.1f}%"
+    if round(100 * x, 2) != 0:
+        return f"{100 * x:+.2f}%"
+    return "0.0%"
 
 
 def format_share(share: float, low: float = float("nan"), high: float = float("nan"),

@@ -349,6 +349,11 @@ def test_skill_intervals_confidences_say_which_side_of_80_percent():
     edge = _m_against_b(both.assign(pit_coverage_80=cover))
     assert edge["coverage"] == pytest.approx(0.95) and edge["coverage_high"] == 1.0
     assert 0.0 <= edge["coverage_low"] < 0.95
+    # an interval that spans every share says nothing: none is given
+    four = both[both["origin"].isin(origins[:4])]  # per origin: all inside, none, all, none
+    two = _m_against_b(four.assign(pit_coverage_80=[1.0, 1.0, 0.0, 0.0] * 4))
+    assert np.isfinite(two["coverage"]) and np.isnan(two["coverage_low"])
+    assert np.isnan(two["coverage_below"])
     # no 90% coverage in the scores: none is claimed
     assert np.isnan(boot["coverage_90"]) and np.isnan(boot["coverage_90_low"])
     # the 90% coverage (the level the reports quote) gets its own interval and shares: 0.8

@@ -88,6 +88,9 @@ def test_format_skill_gives_the_interval_only_when_there_is_one():
     assert format_skill(0.0123, -0.073, 0.086) == "+1.2% (90% interval -7.3% to +8.6%)"
     assert format_skill(-0.057, -0.111, -0.009, 0.95) == "-5.7% (95% interval -11.1% to -0.9%)"
     assert format_skill(0.039) == "+3.9%"
+    # a limit that rounds to 0.0 keeps its side of 0 (the demo overview read "-0.0%")
+    assert format_skill(0.037, -0.0004, 0.074) == "+3.7% (90% interval -0.04% to +7.4%)"
+    assert format_skill(0.0) == "0.0%"
 
 
 def test_format_share_gives_the_interval_only_when_there_is_one():

@@ -321,7 +321,8 @@ def test_attributable_sentence_and_onset_scorecard_table() -> None:
         spillover_text.ONSET_GAP_COLUMN
     ]
     assert gap["base rate"] == "+0.019 (0.008)"
-    assert gap["report model (the probabilities shown)"] == "+0.000 (no error: one unit)"
+    # a gap below the printed precision keeps its sign (0.097 against 0.098 read "+0.000")
+    assert gap["report model (the probabilities shown)"] == "-0.0002 (no error: one unit)"
     assert gap["onset model"] == ""
 
 
@@ -466,7 +467,10 @@ def test_attributable_sentence_says_when_the_spillover_model_is_behind_a_baselin
     unclear = spillover_text.attributable_sentence(contrast, ["SEN"], evidence=evidence(-0.05))
     assert "worse than" not in unclear
     assert "That model did not beat (not distinguishable from) the best" in unclear
-    ahead = spillover_text.attributable_sentence(contrast, ["SEN"], evidence=evidence(0.107))
+    # ahead by its point value only: no more evidence of spread than a small loss
+    level = spillover_text.attributable_sentence(contrast, ["SEN"], evidence=evidence(0.107))
+    assert "That model was not distinguishable from the best baseline" in level
+    ahead = spillover_text.attributable_sentence(contrast, ["SEN"], evidence=evidence(0.307))
     assert "worse than" not in ahead and ahead.endswith("(90% interval 66%-89%).")
 
 

@@ -145,8 +145,8 @@ KNOWN_LIMITS: tuple[str, ...] = (
     "uncertainty only.",
     "The shares attributable to the focus are a what-if of the spillover model, in which "
     "events spread along the same adjacency, one period at a time; they are not forecasts, "
-    "and where that model's own backtest is behind the best baseline they describe the model, "
-    "not evidence that events will spread.",
+    "and where that model's own backtest does not show it ahead of the best baseline they "
+    "describe the model, not evidence that events will spread.",
 )
 
 
@@ -265,8 +265,9 @@ TERMS: tuple[tuple[str, str], ...] = (
     ),
     (
         "intervals over origins",
-        "the intervals of scores and skills: t intervals that allow for the correlation of "
-        "forecasts from one origin and from origins scoring the same or nearby months.",
+        "t intervals of skills and coverages, allowing for correlated forecasts (one origin's, "
+        "or the same or nearby months'); shares cut at 0-100%; none from too few independent "
+        "windows.",
     ),
     (
         "Benjamini-Hochberg",

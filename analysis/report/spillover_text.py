@@ -458,12 +458,15 @@ def attributable_sentence(
         f"Share of the events the spillover model expects over the next {contrast.horizon} "
         f"periods that is attributable to {focus} ({what}): {parts}."
     )
-    if evidence is not None and evidence.skill < 0:
-        how = (
-            "forecast worse than"
-            if evidence.standing == "behind"
-            else "did not beat (not distinguishable from)"
-        )
+    # the caveat holds wherever the backtest does not show the model ahead of the baseline:
+    # a positive skill within the noise is no more evidence of spread than a negative one
+    if evidence is not None and evidence.standing != "ahead":
+        how = {
+            "behind": "forecast worse than",
+            "unclear": "did not beat (not distinguishable from)"
+            if evidence.skill < 0
+            else "was not distinguishable from",
+        }[evidence.standing]
         text += (
             f" That model {how} the best baseline ({evidence.baseline}) in the region reports' "
             "backtest, so the shares describe the model, not evidence that events will spread."
@@ -626,8 +629,11 @@ def spillover_evidence_sentence(
         )
     # the score tests the model's forecasts, not how it splits them between a region's own
     # past and its neighbours: say so either way
-    if skill < 0:
-        how = "forecasts worse than" if ev.standing == "behind" else "does not beat"
+    if ev.standing != "ahead":
+        how = {"behind": "forecasts worse than",
+               "unclear": "does not beat" if skill < 0 else "is not distinguishable from"}[
+            ev.standing
+        ]  # fmt: skip
         return (
             text + f". It {how} a baseline here, so its shares say how that model spreads "
             "events, not that they will spread."
@@ -686,4 +692,7 @@ def _gap_with_error(margin: dict | None) -> str:
         return ""
     d, se = margin["difference"], margin.get("se", np.nan)
     error = f"{se:.3f}" if np.isfinite(se) else "no error: one unit"
-    return f"{0.0 if round(d, 3) == 0 else d:+.3f} ({error})"
+    if abs(d) < 0.0005:  # a gap below the Brier scores' printed precision keeps its sign
+        error = f"{se:.4f}" if np.isfinite(se) else error
+        return f"{d:+.4f} ({error})"
+    return f"{d:+.3f} ({error})"

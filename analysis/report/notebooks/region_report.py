@@ -280,8 +280,9 @@ show.figure(
 # relative drop in its probability of at least one event. It is a what-if of that model, not a
 # forecast, and only the share is quoted: every level shown is the report model's. The
 # spillover model is backtested beside the report model on the same origins and steps; in a
-# focus region's report a sentence below the table gives its skill, and where it is negative
-# the shares describe the model, not evidence that events will spread.
+# focus region's report a sentence below the table gives its skill, and where it is not shown
+# ahead of the best baseline the shares describe the model, not evidence that events will
+# spread.
 
 # %%
 show.table(spillover_text.risk_table(shared.risk, around), float_format="{:,.2f}")
