@@ -12,8 +12,16 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
+import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from analysis import periods
 from analysis.errors import InputError, Problem
@@ -101,7 +109,7 @@ class Study(BaseModel):
     @classmethod
     def _month(cls, value: str) -> str:
         if not periods.is_month(str(value)):
-            raise ValueError("expected YYYY-MM, e.g. 2021-01")
+            raise ValueError("a month as YYYY-MM, e.g. 2021-01")
         return str(value)
 
     @field_validator("compare", mode="before")
@@ -122,11 +130,34 @@ class Study(BaseModel):
             pairs.append((a, b))
         return pairs
 
-    @model_validator(mode="after")
-    def _window(self) -> Study:
-        if self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _not_before_start(cls, value: str, info: ValidationInfo) -> str:
+        # on the `end` key, so the message names it (a model-level check named no key)
+        start = info.data.get("start")
+        if start is not None and value < start:
+            raise ValueError(f"an end month not before the start ({start})")
+        return value
+
+    def periods_outside(self, pairs: list[tuple[str, str]], key: str = "compare") -> list[Problem]:
+        """A problem for each period of ``pairs`` outside the study's window (``key`` names
+        where they came from: the study's ``compare`` or the ``--compare`` option).
+
+        The growth command had stopped on such a period with "period 2031 ... is outside the
+        panel window", naming neither the file nor the key; the reports leave such a
+        comparison out (:func:`analysis.as_of.usable_comparisons`).
+        """
+        first = pd.Timestamp(f"{self.start}-01")
+        after = pd.Timestamp(f"{self.end}-01") + pd.DateOffset(months=1)
+        file = str(self.path) if self.path else None
+        return [
+            Problem(
+                file, None, key, f"periods inside the study's window {self.start}..{self.end}", p
+            )  # fmt: skip
+            for pair in pairs
+            for p in pair
+            if (w := periods.parse_window(p)).start < first or w.end > after
+        ]
 
     @property
     def quiet_periods(self) -> int:
@@ -279,7 +310,8 @@ def study_from_dict(raw: Any, path: Path | None = None) -> Study:
     except ValidationError as exc:
         for error in exc.errors():
             key = ".".join(str(p) for p in error["loc"]) or None
-            message = error["msg"].removeprefix("Value error, ")
+            # the messages follow "expected": pydantic's own start "Input should be"
+            message = error["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
             if error["type"] == "extra_forbidden":
                 # a misspelt key inside `alerts` lists the alert rule's keys, not the study's
                 known = Alerts if error["loc"][:1] == ("alerts",) else Study
@@ -330,6 +362,13 @@ def load_study(path: str | Path) -> Study:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        # a tag that would construct an object is refused by the safe loader's constructor;
+        # anything else is a syntax error, which "no tags" would misdescribe
+        wanted = (
+            "plain YAML (no tags that construct objects)"
+            if isinstance(exc, yaml.constructor.ConstructorError)
+            else "valid YAML syntax (an unclosed bracket or quote, or a bad indent, here)"
+        )
         raise InputError(
             "study file is not valid YAML",
             [
@@ -337,7 +376,7 @@ def load_study(path: str | Path) -> Study:
                     str(path),
                     line,
                     None,
-                    "plain YAML (no tags that construct objects)",
+                    wanted,
                     str(reason),
                 )
             ],

@@ -55,7 +55,7 @@ def test_shipped_demo_study_is_valid(demo_study_path):
         ("focus: [Nowhere]\n", "Nowhere"),
         ("data: [missing.csv]\n", "missing.csv"),
         ("compare: [[2020]]\n", "pair"),
-        ("end: 2019-01\n", "before start"),
+        ("end: 2019-01\n", "not before the start"),
     ],
 )
 def test_bad_studies_name_the_key(tmp_path, change, message):
@@ -73,6 +73,34 @@ def test_all_problems_reported_at_once(tmp_path):
     with pytest.raises(InputError) as info:
         load_study(path)
     assert len(info.value.problems) == 3
+
+
+def test_study_messages_read_as_sentences(tmp_path):
+    """Each problem prints as "expected <what>": the audit found "expected expected YYYY-MM",
+    "expected Input should be greater than or equal to 1", "expected end 2024-12 is before
+    start 2025-01" and a syntax error described as a forbidden tag."""
+    cases = {
+        "start: 2020/01\n": "expected a month as YYYY-MM",
+        "horizon: 0\n": "expected greater than or equal to 1",
+        "end: 2019-01\n": "'end': expected an end month not before the start (2020-01)",
+        "countries: [Mali\n": "expected valid YAML syntax",
+    }
+    for change, words in cases.items():
+        key = change.split(":")[0]
+        lines = [line for line in BASE.splitlines() if not line.startswith(key + ":")]
+        with pytest.raises(InputError) as info:
+            load_study(_write(tmp_path, "\n".join(lines) + "\n" + change))
+        text = str(info.value)
+        assert words in text, text
+        assert "expected expected" not in text and "Input should" not in text
+
+
+def test_comparison_periods_outside_the_window_are_named(tmp_path):
+    study = load_study(_write(tmp_path, BASE))
+    problems = study.periods_outside([("2020", "2031"), ("2021-06", "2021Q4")])
+    assert [(p.column, p.found) for p in problems] == [("compare", "2031")]
+    assert "2020-01..2021-12" in str(problems[0]) and str(study.path) in str(problems[0])
+    assert study.periods_outside([("2019-12", "2020")], "--compare")[0].column == "--compare"
 
 
 def test_yaml_tags_that_construct_objects_are_refused(tmp_path):

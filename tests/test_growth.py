@@ -718,7 +718,10 @@ def test_cli_growth_json_demo_study(demo_study_path, demo_dir):
     bad = runner.invoke(app, ["growth", str(demo_study_path), "--compare", "2021"])
     assert bad.exit_code == 2 and "A:B" in bad.output
     outside = runner.invoke(app, ["growth", str(demo_study_path), "--compare", "2010:2024"])
-    assert outside.exit_code == 2 and "outside the panel" in outside.output
+    # the message names the study file, the option and the study's window
+    assert outside.exit_code == 2 and "outside the study's window" in outside.output
+    assert "'--compare'" in outside.output and "2018-01..2024-12" in outside.output
+    assert "demo.yaml" in outside.output
 
 
 # ----------------------------------------------------------------------------- serial dependence

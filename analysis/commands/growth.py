@@ -62,6 +62,9 @@ def growth_command(
             "nothing to compare",
             [Problem(str(study_path), None, "compare", "a comparison, or --compare A:B")],
         )
+    outside = study.periods_outside(pairs, "--compare" if compare else "compare")
+    if outside:
+        raise InputError("a comparison period is outside the study's window", outside)
     data = prepare(study)
     if region:
         regions = [resolve_region(r, data.boundaries) for r in region]
