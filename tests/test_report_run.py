@@ -116,6 +116,10 @@ def test_in_process_run_writes_notebook_and_html(probe, tmp_path: Path) -> None:
     nb = nbformat.read(tmp_path / "out" / "ML-1.ipynb", as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1 and 'region = "ML-1"' in injected[0].source
+    # published without this machine's paths: the study relative to the notebook's folder
+    assert 'study = "../study.yaml"' in injected[0].source
+    assert str(tmp_path) not in (tmp_path / "out" / "ML-1.ipynb").read_text()
+    assert nb.metadata.papermill.input_path == "probe.py"
     assert any(o.get("name") == "stdout" for c in nb.cells for o in c.get("outputs", []))
     page = (tmp_path / "out" / "ML-1.html").read_text()
     assert "<title>probe ML-1</title>" in page
@@ -129,6 +133,7 @@ def test_failure_keeps_notebook_with_error(probe, tmp_path: Path) -> None:
     nb = nbformat.read(tmp_path / "out" / "ML-4.ipynb", as_version=4)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert errors and errors[0].ename == "RuntimeError"
+    assert nb.metadata.papermill.parameters["study"] == "../study.yaml"
     page = (tmp_path / "out" / "ML-4.html").read_text()
     assert "did not finish" in page and "probe failure &lt;b&gt;" in page
 

@@ -206,7 +206,8 @@ def _execute(job: ReportJob, engine: str) -> JobResult:
         with timer.stage("writing"):
             if nb_out is None:  # failed: the notebook as papermill saved it, error included
                 nb_out = nbformat.read(str(tmp), as_version=4)
-            os.replace(tmp, ipynb_path)
+            published = without_local_paths(nb_out, parameters, ipynb_path, job.notebook)
+            atomic_write_text(ipynb_path, nbformat.writes(published))
     finally:
         tmp.unlink(missing_ok=True)
     records = render.collect_records(nb_out)
@@ -284,6 +285,7 @@ def finish_killed(job: ReportJob, status: str, message: str, duration: float) ->
     ]
     nb.cells.append(cell)
     ipynb_path.parent.mkdir(parents=True, exist_ok=True)
+    nb = without_local_paths(nb, validate_parameters(job.parameters), ipynb_path, job.notebook)
     atomic_write_text(ipynb_path, nbformat.writes(nb))
     for partial in partials:
         partial.unlink(missing_ok=True)
@@ -294,6 +296,51 @@ def finish_killed(job: ReportJob, status: str, message: str, duration: float) ->
         error=message,
         records=_jsonable(render.collect_records(nb)),
     )
+
+
+def without_local_paths(
+    nb: Any, parameters: dict[str, Any], ipynb_path: str | os.PathLike[str], notebook: str
+) -> Any:
+    """The executed notebook as it is published: no absolute path of the rendering machine.
+
+    The README promises that reports name files relative to the study, never by this
+    machine's paths, but the injected parameters cell and papermill's metadata held the
+    study's absolute path, and the metadata the whole template as its "input path". Absolute
+    parameter values become paths relative to the notebook's folder (so the notebook still
+    runs from there), the input path the template's name and the output path the file's.
+
+    Parameters
+    ----------
+    nb : NotebookNode
+        Changed in place and returned.
+    parameters : dict
+        The report's validated parameters.
+    ipynb_path : path
+        Where the notebook is written.
+    notebook : str
+        The template (a shipped name or a path).
+
+    Returns
+    -------
+    NotebookNode
+    """
+    folder = Path(ipynb_path).resolve().parent
+    swaps = {
+        value: os.path.relpath(value, folder)
+        for value in parameters.values()
+        if isinstance(value, str) and os.path.isabs(value)
+    }
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            for old, new in swaps.items():
+                cell.source = cell.source.replace(old, new)
+    meta = nb.metadata.get("papermill")
+    if meta is not None:
+        meta["parameters"] = {k: swaps.get(v, v) if isinstance(v, str) else v
+                              for k, v in (meta.get("parameters") or {}).items()}  # fmt: skip
+        meta["input_path"] = Path(str(notebook)).name
+        meta["output_path"] = Path(ipynb_path).name
+    return nb
 
 
 def write_parameterized(
