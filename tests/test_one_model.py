@@ -57,3 +57,21 @@ def test_kayes_12_month_interval_covers_the_stated_models_truth(demo_outputs):
     stopped = 12 * demo.counts[kayes, -12:].mean()
     assert total["mean"] > 1.1 * stopped
     assert np.isfinite(total["mean"])
+
+
+@pytest.mark.slow
+def test_spillover_names_regions_and_labels_each_interval(demo_outputs, demo_study_path):
+    """The JSON named Kayes "ML-1", and the text table's one "interval" column beside P(>=1)
+    held the expected count's range whenever P(>=1) had no interval of its own."""
+    _, sp = demo_outputs
+    names = {t["region_id"]: t["region_name"] for t in sp["targets"]}
+    assert names["ML-1"] == "Kayes" and names["MR-02"] == "Hodh el Gharbi"
+    text = CliRunner().invoke(
+        app, ["spillover", str(demo_study_path), "--draws", "40", "--paths", "50"]
+    )
+    assert text.exit_code == 0, text.output
+    header = next(line for line in text.stdout.splitlines() if line.startswith("region"))
+    assert "P interval" in header and "90% range" in header
+    (kayes,) = [line for line in text.stdout.splitlines() if line.startswith("Kayes")]
+    lo, hi = next(t for t in sp["targets"] if t["region_id"] == "ML-1")["expected_ci_90"]
+    assert f"{lo:g}-{hi:g}" in kayes

@@ -40,6 +40,10 @@ def test_choice_is_the_best_eligible_candidate_and_is_recorded(demo_panel, bound
     assert choice.damping < 1.0 and not s.loc[s["damping"] == 1.0, "eligible"].any()
     assert np.all(s["crps"] > 0) and s.loc[best, "diff"] == 0.0
     assert choice.origins == ("2021-12", "2022-06")
+    # the chosen model names regions as the panel does (the command's JSON had read "ML-1")
+    names = demo_panel.drop_duplicates("region_id").set_index("region_id")["region_name"]
+    assert choice.model.region_names[choice.model.region_ids.index("ML-1")] == names["ML-1"]
+    assert names["ML-1"] != "ML-1"
     assert all(n >= 1 for n in choice.n_regions_scored)
     record = json.loads(json.dumps(choice.to_dict()))
     assert record["endemic_effects"] == choice.endemic_effects

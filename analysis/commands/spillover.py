@@ -165,16 +165,19 @@ def spillover_command(
         return
     typer.echo(out.get("sentence") or result.sentence(study.spillover_targets or None))
     typer.echo("")
+    # each interval sits beside the number it belongs to: the one beside P(>=1) had been the
+    # expected count's range whenever P(>=1) had none of its own
     typer.echo(
-        f"{'region':<24}{'country':<8}{'P(>=1)':>8}  {'interval':<14}{'expected':>9}"
-        f"{'neighbour share':>17}"
+        f"{'region':<24}{'country':<8}{'P(>=1)':>8}  {'P interval':<12}{'expected':>9}  "
+        f"{'90% range':<14}{'neighbour share':>15}"
     )
     for t in out["targets"]:
-        ci = t["p_any_ci"] or t.get("expected_ci_90")
-        label = "" if ci is None else f"{ci[0]:.2f}-{ci[1]:.2f}"
+        p_ci, e_ci = t["p_any_ci"], t.get("expected_ci_90")
+        p_label = "" if p_ci is None else f"{p_ci[0]:.2f}-{p_ci[1]:.2f}"
+        e_label = "" if e_ci is None else f"{e_ci[0]:g}-{e_ci[1]:g}"
         typer.echo(
             f"{t['region_name'][:23]:<24}{t['country']:<8}{t['p_any']:>8.2f}  "
-            f"{label:<14}{t['expected']:>9.2f}{t['share_neighbour']:>17.2f}"
+            f"{p_label:<12}{t['expected']:>9.2f}  {e_label:<14}{t['share_neighbour']:>15.2f}"
         )
     onset = out["onset"]
     typer.echo("")

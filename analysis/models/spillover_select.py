@@ -168,6 +168,13 @@ def choose_spillover(
     counts, ids, periods = to_matrix(panel)
     info = panel.drop_duplicates("region_id").set_index("region_id")
     countries = info.loc[ids, "country"].astype(str).to_numpy()
+    # the chosen model's results name regions by these (the command's JSON had read "ML-5"
+    # where the panel says "Mopti"); a panel without names keeps the ids
+    names = (
+        info.loc[ids, "region_name"].astype(str).to_numpy()
+        if "region_name" in info.columns
+        else None
+    )
     order, cross, _ = geography_matrices(ids, boundaries)
     freq = panel.attrs.get("freq", "month")
     per_year = 12 if freq == "month" else 4
@@ -178,7 +185,7 @@ def choose_spillover(
         try:
             full[e] = fit_spillover_matrix(
                 counts, ids, periods, order, cross, countries, freq=freq, endemic_effects=e,
-                spec=spec, profile=False, focus_trend=list(focus),
+                spec=spec, profile=False, focus_trend=list(focus), region_names=names,
             )  # fmt: skip
         except ModelError:
             continue
