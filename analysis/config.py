@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import pandas as pd
 import yaml
 from pydantic import (
     BaseModel,
@@ -147,8 +146,8 @@ class Study(BaseModel):
         panel window", naming neither the file nor the key; the reports leave such a
         comparison out (:func:`analysis.as_of.usable_comparisons`).
         """
-        first = pd.Timestamp(f"{self.start}-01")
-        after = pd.Timestamp(f"{self.end}-01") + pd.DateOffset(months=1)
+        first = periods.parse_month(self.start)
+        after = periods.period_end(periods.parse_month(self.end), "month")
         file = str(self.path) if self.path else None
         return [
             Problem(

@@ -169,12 +169,8 @@ def choose_spillover(
     info = panel.drop_duplicates("region_id").set_index("region_id")
     countries = info.loc[ids, "country"].astype(str).to_numpy()
     # the chosen model's results name regions by these (the command's JSON had read "ML-5"
-    # where the panel says "Mopti"); a panel without names keeps the ids
-    names = (
-        info.loc[ids, "region_name"].astype(str).to_numpy()
-        if "region_name" in info.columns
-        else None
-    )
+    # where the panel says "Mopti")
+    names = info.loc[ids, "region_name"].astype(str).to_numpy()
     order, cross, _ = geography_matrices(ids, boundaries)
     freq = panel.attrs.get("freq", "month")
     per_year = 12 if freq == "month" else 4
