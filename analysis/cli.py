@@ -16,6 +16,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # click's plain help: typer's rich panels print a type beside every option ("--json
+    # <bool>") and read square brackets in help text as markup
+    rich_markup_mode=None,
 )
 
 for _module in (project, data, growth, forecast, spillover, report):

@@ -65,3 +65,25 @@ def test_each_model_round_trips_through_backtest(name, mali, boundaries):
     assert isinstance(fitted, Fitted)
     paths = fitted.sample_paths(3, 7, np.random.default_rng(0))
     assert paths.shape == (R, 3, 7) and paths.dtype == np.int64 and (paths >= 0).all()
+
+
+def test_models_command_lists_every_model_once_with_its_own_description():
+    import json
+
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    res = CliRunner().invoke(app, ["models", "--json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.output)["models"]
+    assert [r["model"] for r in rows] == registry.available()
+    # two models described alike would tell a user nothing about which to pick ("ensemble_hybrid"
+    # and "ensemble_local" both read "local-level and pooled NB" when they took the class default)
+    duplicated = pd.Series([r["description"] for r in rows]).duplicated(keep=False)
+    assert not duplicated.any(), [r["model"] for r, d in zip(rows, duplicated, strict=True) if d]
+    baselines = {r["model"] for r in rows if r["is_baseline"]}
+    assert baselines == {"zero", "last_value", "recent_mean_3", "recent_mean_6", "conflictology",
+                         "nb_climatology"}  # fmt: skip
+    table = CliRunner().invoke(app, ["models"])
+    assert table.exit_code == 0 and "nb_climatology_36" in table.output

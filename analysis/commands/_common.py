@@ -66,3 +66,6 @@ def _nan_to_none(obj: Any) -> Any:
 
 #: ``--quiet`` for long commands: no progress bar even on a terminal (see analysis.progress).
 QUIET_HELP = "No progress bar on stderr (bars are drawn only when stderr is a terminal)."
+
+#: ``--horizon`` of the forecasting commands.
+HORIZON_HELP = "Periods ahead. Default: the study's horizon."

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from analysis.commands._common import QUIET_HELP, print_json, user_errors
+from analysis.commands._common import HORIZON_HELP, QUIET_HELP, print_json, user_errors
 from analysis.errors import InputError, Problem
 
 DEFAULT_BACKTEST_MODELS = (
@@ -77,12 +77,18 @@ def forecast_command(
             "--region", help="Region (ISO 3166-2 code or name); repeatable. Default: focus."
         ),
     ] = None,
-    horizon: Annotated[int | None, typer.Option("--horizon", min=1, max=36)] = None,
-    model: Annotated[str, typer.Option("--model", help="Forecaster name (see backtest).")] = "auto",
+    horizon: Annotated[
+        int | None, typer.Option("--horizon", min=1, max=36, help=HORIZON_HELP)
+    ] = None,
+    model: Annotated[
+        str, typer.Option("--model", help="Forecaster name (`conflict-trends models` lists them).")
+    ] = "auto",
     origin: Annotated[
         str | None, typer.Option("--origin", help="Last month the model sees (YYYY-MM).")
     ] = None,
-    samples: Annotated[int, typer.Option("--samples", min=10, max=100_000)] = 1000,
+    samples: Annotated[
+        int, typer.Option("--samples", min=10, max=100_000, help="Sample paths drawn per region.")
+    ] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Probabilistic forecasts per region and step: mean, median, 90%/80% ranges, P(>=1),
@@ -169,12 +175,21 @@ def backtest_command(
     study_path: Annotated[Path, typer.Argument(help="Study YAML file.", metavar="STUDY.yaml")],
     start: Annotated[str | None, typer.Option("--start", help="First origin (YYYY-MM).")] = None,
     end: Annotated[str | None, typer.Option("--end", help="Last origin (YYYY-MM).")] = None,
-    horizon: Annotated[int | None, typer.Option("--horizon", min=1, max=36)] = None,
+    horizon: Annotated[
+        int | None, typer.Option("--horizon", min=1, max=36, help=HORIZON_HELP)
+    ] = None,
     model: Annotated[
         list[str] | None,
-        typer.Option("--model", help="Forecaster; repeatable. Default: baselines + NB models."),
+        typer.Option(
+            "--model",
+            help="Forecaster; repeatable (`conflict-trends models` lists them). "
+            "Default: baselines + NB models.",
+        ),
     ] = None,
-    samples: Annotated[int, typer.Option("--samples", min=10, max=100_000)] = 500,
+    samples: Annotated[
+        int,
+        typer.Option("--samples", min=10, max=100_000, help="Sample paths per region and origin."),
+    ] = 500,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write every score (long format) to this CSV.")
@@ -184,9 +199,9 @@ def backtest_command(
     """Rolling-origin backtest with CRPS, randomised-PIT coverage, interval score and Brier
     score per model, per step and per region group (focus, active, quiet), skill against the
     best baseline, and a paired test; and each region's total over the first 3 steps and over
-    the horizon, scored from the path sums (``by_total``: CRPS, skill, 80% and 90% coverage).
-    A progress bar over origins is drawn on a terminal; ``--json`` includes the seconds each
-    stage took (``timings``)."""
+    the horizon, scored from the path sums ("by_total": CRPS, skill, 80% and 90% coverage).
+    A progress bar over origins is drawn on a terminal; --json includes the seconds each
+    stage took ("timings")."""
     from analysis import progress
     from analysis.config import load_study
     from analysis.evaluation import backtest, scorecard, total_summary
@@ -255,7 +270,26 @@ def backtest_command(
     typer.echo(f"best model: {sc['best_model']}; best baseline: {sc['best_baseline']}")
 
 
+@user_errors
+def models_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List every forecaster --model accepts: its name, whether it is a baseline, and what it
+    is."""
+    from analysis.models.registry import describe
+
+    rows = describe()
+    if as_json:
+        print_json({"models": rows})
+        return
+    width = max(len(r["model"]) for r in rows)
+    for r in rows:
+        kind = "baseline" if r["is_baseline"] else "model"
+        typer.echo(f"{r['model']:<{width}}  {kind:<8}  {r['description']}")
+
+
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to app."""
+    app.command("models")(models_command)
     app.command("forecast")(forecast_command)
     app.command("backtest")(backtest_command)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from analysis.commands._common import QUIET_HELP, print_json, user_errors
+from analysis.commands._common import HORIZON_HELP, QUIET_HELP, print_json, user_errors
 from analysis.errors import InputError, Problem
 
 
@@ -20,7 +20,7 @@ def spillover_command(
     ] = None,
     horizon: Annotated[
         int | None,
-        typer.Option("--horizon", help="Periods ahead. Default: the study's horizon.", min=1),
+        typer.Option("--horizon", help=HORIZON_HELP, min=1),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     draws: Annotated[

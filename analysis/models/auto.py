@@ -364,7 +364,10 @@ class AutoForecaster(Forecaster):
     """
 
     name: str = "auto"
-    description: str = "chooses a model by rolling-origin fair CRPS at steps 1..h"
+    description: str = (
+        "chooses among five level and climatology mixtures, per region group and quarter "
+        "ahead, by rolling-origin fair CRPS at steps 1..h"
+    )
     candidates: tuple[str, ...] = AUTO_CANDIDATES
     horizon: int = 12
     inner_origins: int = 12

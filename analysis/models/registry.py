@@ -26,7 +26,7 @@ def _level_with_climatology36(name: str, share: Fraction) -> tuple[str, str, dic
         "Ensemble",
         {
             "name": name,
-            "description": f"local level, recent mean and conflictology ({each} each) with the "
+            "description": f"local level, 6-month mean and conflictology ({each} each) with the "
             f"36-month NB climatology ({share})",
             "members": ("local_level", "recent_mean_6", "conflictology", "nb_climatology_36"),
             "weights": (float(each),) * 3 + (float(share),),
@@ -34,12 +34,21 @@ def _level_with_climatology36(name: str, share: Fraction) -> tuple[str, str, dic
     )
 
 
+def _poisson_around_mean(name: str, window: int) -> tuple[str, str, dict[str, Any]]:
+    last = "the last month's count" if window == 1 else f"the mean of the last {window} months"
+    return (
+        "baselines",
+        "PoissonAroundMean",
+        {"name": name, "window": window, "description": f"Poisson around {last}"},
+    )
+
+
 # name -> (module under analysis.models, class, settings)
 ENTRIES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "zero": ("baselines", "Zero", {}),
-    "last_value": ("baselines", "PoissonAroundMean", {"name": "last_value", "window": 1}),
-    "recent_mean_3": ("baselines", "PoissonAroundMean", {"name": "recent_mean_3", "window": 3}),
-    "recent_mean_6": ("baselines", "PoissonAroundMean", {"name": "recent_mean_6", "window": 6}),
+    "last_value": _poisson_around_mean("last_value", 1),
+    "recent_mean_3": _poisson_around_mean("recent_mean_3", 3),
+    "recent_mean_6": _poisson_around_mean("recent_mean_6", 6),
     "conflictology": ("baselines", "Conflictology", {}),
     "nb_climatology": ("baselines", "NBClimatology", {}),
     # the same over 36 periods: a member of auto's climatology-36 mixtures, not a rung of the
@@ -64,7 +73,11 @@ ENTRIES: dict[str, tuple[str, str, dict[str, Any]]] = {
         "ensemble",
         "Ensemble",
         # mixes in the conflictology baseline: often the best single forecaster on sparse panels
-        {"name": "ensemble_hybrid", "members": ("local_level", "pooled_nb", "conflictology")},
+        {
+            "name": "ensemble_hybrid",
+            "description": "equal mixture of local level, pooled NB and conflictology",
+            "members": ("local_level", "pooled_nb", "conflictology"),
+        },
     ),
     # equal mixtures of a local level (with or without the damped trend) and the two best
     # baselines of the real UCDP backtest: the level wins at short steps, the recent means at
@@ -72,12 +85,20 @@ ENTRIES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "ensemble_local": (
         "ensemble",
         "Ensemble",
-        {"name": "ensemble_local", "members": ("local_level", "recent_mean_6", "conflictology")},
+        {
+            "name": "ensemble_local",
+            "description": "equal mixture of local level, 6-month mean and conflictology",
+            "members": ("local_level", "recent_mean_6", "conflictology"),
+        },
     ),
     "ensemble_trend": (
         "ensemble",
         "Ensemble",
-        {"name": "ensemble_trend", "members": ("damped_trend", "recent_mean_6", "conflictology")},
+        {
+            "name": "ensemble_trend",
+            "description": "equal mixture of damped trend, 6-month mean and conflictology",
+            "members": ("damped_trend", "recent_mean_6", "conflictology"),
+        },
     ),
     # the same level mixture with the negative-binomial climatology (the region's last 24
     # periods) as a fourth member: a hedge toward the long-run distribution, which wins where
@@ -87,8 +108,8 @@ ENTRIES: dict[str, tuple[str, str, dict[str, Any]]] = {
         "Ensemble",
         {
             "name": "ensemble_climatology",
-            "description": "equal mixture of local level, recent mean, conflictology and NB "
-            "climatology",
+            "description": "equal mixture of local level, 6-month mean, conflictology and "
+            "24-month NB climatology",
             "members": ("local_level", "recent_mean_6", "conflictology", "nb_climatology"),
         },
     ),
@@ -101,8 +122,24 @@ ENTRIES: dict[str, tuple[str, str, dict[str, Any]]] = {
     ),
     "stacking": ("stacking", "Stacking", {}),
     "auto": ("auto", "AutoForecaster", {}),
-    "sarimax": ("references", "StatsmodelsReference", {"name": "sarimax", "kind": "sarimax"}),
-    "ets": ("references", "StatsmodelsReference", {"name": "ets", "kind": "ets"}),
+    "sarimax": (
+        "references",
+        "StatsmodelsReference",
+        {
+            "name": "sarimax",
+            "kind": "sarimax",
+            "description": "statsmodels AR(1) with a constant on log1p counts (reference)",
+        },
+    ),
+    "ets": (
+        "references",
+        "StatsmodelsReference",
+        {
+            "name": "ets",
+            "kind": "ets",
+            "description": "statsmodels simple exponential smoothing on log1p counts (reference)",
+        },
+    ),
     "spillover": ("spillover", "SpilloverForecaster", {}),
 }
 # the context each model takes when it is built (keyword arguments of its class); the
