@@ -388,6 +388,8 @@ def require_history(
     what: str = "a forecast",
     origin: pd.Timestamp | None = None,
     option: str = "--origin",
+    horizon: int | None = None,
+    rule: tuple[int, str] | None = None,
 ) -> None:
     """Refuse ``what`` when the study's panel, or its history up to ``origin``, is shorter
     than the forecaster needs.
@@ -404,19 +406,28 @@ def require_history(
         the periods up to it, as it would to a study that ended there.
     option : str
         The option that gave ``origin``, for the message.
+    horizon : int, optional
+        Periods ahead (default: the study's horizon).
+    rule : (int, str), optional
+        Periods needed and why, for a forecaster other than ``auto`` (default: ``auto``'s,
+        :func:`forecast_history_needed`).
 
     Raises
     ------
     InputError
         Naming the study's window (or ``option``), the periods it has and the periods needed.
     """
-    need = forecast_history_needed(study.horizon)
-    periods = pd.to_datetime(panel["period"])
+    h = study.horizon if horizon is None else horizon
     freq = panel.attrs.get("freq", study.freq)
-    why = (
-        f"the forecaster is chosen by out-of-sample scores at steps 1-{study.horizon} on "
-        f"origins with {need - study.horizon} {freq}s before them"
-    )
+    if rule is None:
+        need = forecast_history_needed(h)
+        why = (
+            f"the forecaster is chosen by out-of-sample scores at steps 1-{h} on "
+            f"origins with {need - h} {freq}s before them"
+        )
+    else:
+        need, why = rule
+    periods = pd.to_datetime(panel["period"])
     file = str(study.path) if study.path else None
     have = int(periods.nunique())
     if have < need:

@@ -222,3 +222,20 @@ def test_a_study_country_without_events_in_the_files_is_in_the_onset_reference(
     fc = onset_forecast(data.panel, 12, 12, boundaries=data.boundaries, reference=ref)
     assert fc.trained_on["units"] == ref.n_units
     assert fc.units["country"].eq("BEN").sum() == int(benin.sum())
+
+
+def test_the_history_rule_follows_the_horizon_asked_for(demo_study_path):
+    """A 3-step forecast needs 3 observed periods after each inner origin, not the study's 12."""
+    import pandas as pd
+
+    from analysis.errors import InputError
+    from analysis.pipeline import forecast_history_needed, require_history
+
+    study = load_study(demo_study_path)
+    panel = prepare(study).panel
+    short = forecast_history_needed(3)
+    assert short == forecast_history_needed(study.horizon) - (study.horizon - 3)
+    origin = pd.Timestamp("2018-01-01") + pd.DateOffset(months=short - 1)
+    require_history(panel, study, origin=origin, horizon=3)
+    with pytest.raises(InputError, match="--origin"):
+        require_history(panel, study, origin=origin)

@@ -308,3 +308,30 @@ def test_focus_trend_on_the_demo_follows_the_kayes_surge(geo):
         fit_spillover_matrix(
             demo.counts, ids, demo.periods, order, cross, countries, focus_trend=["XX-9"]
         )
+
+
+@pytest.mark.parametrize(
+    ("options", "need", "earliest"),
+    [
+        # the reports' model (auto) chooses on 36 months before origins 12 months apart
+        ([], 48, "2021-12"),
+        # the spillover model's own cross-validated options: two years, then 12 steps
+        (["--model", "spillover"], 37, "2021-01"),
+    ],
+)
+def test_spillover_command_applies_the_history_rule_before_fitting(
+    demo_study_path, options, need, earliest
+):
+    """An early origin used to fail inside the cross-validation, naming neither the option
+    nor the first origin that would do."""
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    result = CliRunner().invoke(
+        app, ["spillover", str(demo_study_path), "--origin", "2019-06", "--json", *options]
+    )
+    assert result.exit_code == 2, result.output
+    assert "column '--origin'" in result.output
+    assert f"at least {need} months of history up to the origin" in result.output
+    assert f"an origin from {earliest} on" in result.output

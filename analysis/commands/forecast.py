@@ -102,9 +102,10 @@ def forecast_command(
     study = load_study(study_path)
     data = prepare(study)
     cut = check_origin(data.panel, study, _month(origin, "--origin"))
+    h = horizon or study.horizon
     if model == "auto":
         # the rule a study's window meets, applied to the history the model sees
-        require_history(data.panel, study, origin=cut)
+        require_history(data.panel, study, origin=cut, horizon=h)
     regions = [resolve_region(r, data.boundaries) for r in region] if region else list(study.focus)
     missing = sorted(set(regions) - set(data.panel["region_id"]))
     if missing:
@@ -115,7 +116,6 @@ def forecast_command(
                 for m in missing
             ],
         )
-    h = horizon or study.horizon
     f = study_model(model, data, h)
     fitted = f.fit(panel_to_history(data.panel, cut))
     res = fitted.forecast(h, samples, study.seed).select(regions)

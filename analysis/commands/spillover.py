@@ -84,8 +84,9 @@ def spillover_command(
         result_to_dict,
         spillover_forecast,
     )
+    from analysis.models.spillover_select import MIN_TRAIN, history_needed
     from analysis.periods import parse_month
-    from analysis.pipeline import check_origin, prepare
+    from analysis.pipeline import check_origin, prepare, require_history
 
     study = load_study(study_path)
     outside = sorted(set(study.spillover_targets) - set(study.countries))
@@ -127,6 +128,19 @@ def spillover_command(
     from analysis.commands.forecast import _check_models
 
     _check_models([model])
+    h = horizon or study.horizon
+    # the rules `forecast` applies, before any fitting: the reports' model chooses by
+    # out-of-sample scores, and so does the spillover model's cross-validated options
+    if model == "auto":
+        require_history(data.panel, study, "the spillover paths", origin=cut, horizon=h)
+    if endemic == "cv" or damping is None:
+        freq = data.panel.attrs.get("freq", study.freq)
+        rule = (
+            history_needed(h),
+            f"the spillover model's endemic effects and trend damping are chosen by "
+            f"out-of-sample scores at steps 1-{h} after {MIN_TRAIN} {freq}s of history",
+        )
+        require_history(data.panel, study, "the spillover model", origin=cut, rule=rule)
     spec = HHH4Spec(weights=weights, periods_per_year=per_year, activity_window=per_year)  # type: ignore[arg-type]
     choice = None
     advance("fit")

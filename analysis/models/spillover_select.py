@@ -99,10 +99,21 @@ class SpilloverChoice:
         }
 
 
+#: Periods of history before a cross-validation origin: two years, so that the endemic
+#: season and the own-lag term are both estimable.
+MIN_TRAIN = 24
+
+
+def history_needed(horizon: int) -> int:
+    """Periods the cross-validated choice needs: one origin after :data:`MIN_TRAIN` periods,
+    with ``horizon`` observed periods after it."""
+    return MIN_TRAIN + 1 + horizon
+
+
 def _origin_indices(n_periods: int, horizon: int, n_origins: int, spacing: int) -> list[int]:
     last = n_periods - 1 - horizon
     idx = [last - spacing * k for k in range(n_origins)]
-    idx = sorted(i for i in idx if i >= 24)
+    idx = sorted(i for i in idx if i >= MIN_TRAIN)
     if not idx:
         raise InputError(
             f"the panel ({n_periods} periods) is too short for a {horizon}-period "
