@@ -75,3 +75,17 @@ def test_spillover_names_regions_and_labels_each_interval(demo_outputs, demo_stu
     (kayes,) = [line for line in text.stdout.splitlines() if line.startswith("Kayes")]
     lo, hi = next(t for t in sp["targets"] if t["region_id"] == "ML-1")["expected_ci_90"]
     assert f"{lo:g}-{hi:g}" in kayes
+
+
+@pytest.mark.slow
+def test_spillover_monte_carlo_error_describes_the_numbers_shown(demo_outputs):
+    """With auto's paths behind P(>=1), the spillover model's interval limits are not shown;
+    their Monte Carlo error read "met: false" beside targets with no interval."""
+    _, sp = demo_outputs
+    assert all(t["p_any_ci"] is None and t["p_any_ci_mc_error"] is None for t in sp["targets"])
+    mc = sp["mc_error"]
+    n = sp["forecast_model"]["samples"]
+    assert str(n) in mc["method"] and "binomial" in mc["method"]
+    worst = max(np.sqrt(t["p_any"] * (1 - t["p_any"]) / n) for t in sp["targets"])
+    assert mc["p_any_max"] >= worst - 1e-12
+    assert mc["met"] == (mc["p_any_max"] < mc["target"])

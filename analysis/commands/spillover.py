@@ -27,8 +27,9 @@ def spillover_command(
         int | None,
         typer.Option(
             "--draws",
-            help="Parameter draws (intervals). Default: enough for a Monte Carlo error of the "
-            "interval limits below 0.01.",
+            help="Parameter draws of the spillover model (its intervals, with --model "
+            "spillover). Default: enough for a Monte Carlo error of the interval limits below "
+            "0.01, at most 2000 (mc_error in the JSON says where that was not met).",
             min=10,
         ),
     ] = None,
@@ -292,6 +293,8 @@ def _onset_blocks(study, data, result, out: dict, *, origin, horizon: int) -> di
 def _from_paths(out: dict, name: str, study, data, origin, horizon: int, n: int) -> dict:
     """Replace P(>=1) and expected counts by those of ``name``'s paths (one model per report);
     keep the spillover model's neighbour shares, parameters and scenario contrasts."""
+    import numpy as np
+
     from analysis.models.forecast import panel_to_history
     from analysis.models.risk import path_risk
     from analysis.pipeline import study_model
@@ -312,10 +315,29 @@ def _from_paths(out: dict, name: str, study, data, origin, horizon: int, n: int)
         t["expected"] = float(r["expected"])
         t["expected_median"] = float(r["median"])
         t["expected_ci_90"] = [float(r["expected_low"]), float(r["expected_high"])]
+        t["p_any_ci_mc_error"] = None  # the spillover model's interval is not shown
     cp = risk.countries.set_index("country")["p_any"]
     for c in out["countries"]:
         c["p_any"] = float(cp.get(c["country"], float("nan")))
         c["p_any_ci"] = None
+        if "p_any_ci_mc_error" in c:
+            c["p_any_ci_mc_error"] = None
+    # the Monte Carlo error of what is shown: the point probabilities of these paths (the
+    # spillover model's block described interval limits that are no longer in the output,
+    # and read "met: false" beside targets without an interval)
+    shown = np.array([t["p_any"] for t in out["targets"]] + [c["p_any"] for c in out["countries"]])
+    n_samples = fc.samples.shape[2]
+    binomial_se = np.sqrt(shown * (1 - shown) / n_samples)
+    worst = int(np.nanargmax(binomial_se))
+    labels = [t["region_id"] for t in out["targets"]] + [c["country"] for c in out["countries"]]
+    target = float(out["mc_error"].get("target", 0.01))
+    out["mc_error"] = {
+        "p_any_max": float(binomial_se[worst]),
+        "p_any_worst": labels[worst],
+        "target": target,
+        "met": bool(binomial_se[worst] < target),
+        "method": f"binomial standard error of P(>=1) from the forecast model's {n_samples} paths",
+    }
     out["forecast_model"] = {
         "name": name,
         "chosen": getattr(fitted, "chosen", name),
