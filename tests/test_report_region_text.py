@@ -478,6 +478,16 @@ def test_switch_sentence_says_a_step_between_quarters_is_a_change_of_model():
     assert region_text.switch_sentence([(10, "a", "b")], periods[:6]) is None
 
 
+def test_switch_sentence_is_silent_for_a_region_whose_paths_are_the_onset_models():
+    """A quiet region's paths are first-event paths at the onset model's probability: the
+    candidates never reach them (the demo's Guidimaka report said its expected counts jumped
+    with a change of candidate, beside a summary that named the onset model)."""
+    periods = pd.date_range("2025-01", periods=12, freq="MS")
+    switches = [(4, "ensemble_climatology36_heavy", "ensemble_climatology36")]
+    assert region_text.switch_sentence(switches, periods, onset_driven=True) is None
+    assert region_text.switch_sentence(switches, periods, onset_driven=False) is not None
+
+
 def test_model_fields_name_both_groups_only_when_their_plans_differ() -> None:
     both = region_text.model_fields("auto", "ensemble_local", "ensemble_trend", "unused")
     assert both == {

@@ -559,7 +559,9 @@ def choice_sentence(evidence: dict[str, Any]) -> str:
     )
 
 
-def switch_sentence(switches: list[tuple[int, str, str]], periods: Any) -> str | None:
+def switch_sentence(
+    switches: list[tuple[int, str, str]], periods: Any, *, onset_driven: bool = False
+) -> str | None:
     """What a step in the forecast between two quarters is: a change of candidate.
 
     Parameters
@@ -569,14 +571,18 @@ def switch_sentence(switches: list[tuple[int, str, str]], periods: Any) -> str |
         (1-based) of each new candidate, the candidate before and the one after.
     periods : sequence of Timestamp
         The forecast's target periods, step 1 first.
+    onset_driven : bool
+        The region is quiet and its paths are the onset model's first-event paths
+        (``ReportResults.onset_driven``): no candidate's paths reach its forecast, so a change
+        of candidate explains nothing in it (the demo's Guidimaka report had said it did).
 
     Returns
     -------
     str or None
-        ``None`` when one candidate serves every step shown.
+        ``None`` when one candidate serves every step shown, or the region is onset-driven.
     """
     shown = [(s, a, b) for s, a, b in switches if 2 <= s <= len(periods)]
-    if not shown:
+    if not shown or onset_driven:
         return None
     at = join_words(
         f"between {pd.Timestamp(periods[s - 2]):%Y-%m} and {pd.Timestamp(periods[s - 1]):%Y-%m}"
