@@ -69,15 +69,16 @@ def test_recent_events_name_ucdp_types_and_leave_out_empty_columns() -> None:
         }
     )
     recent = region_text.recent_events(events, "ML-5")
-    assert recent["event_type"].tolist() == [
+    assert recent["event type"].tolist() == [
         "State-based conflict", "Non-state conflict", "One-sided violence", "Battles",
     ]  # fmt: skip
     assert "notes" not in recent.columns
-    assert list(recent.columns) == ["date", "event_type", "actor1", "actor2", "fatalities"]
+    # headed in words, not with the data's column names
+    assert list(recent.columns) == ["date", "event type", "actor 1", "actor 2", "fatalities"]
     # one row with notes keeps the column; an ACLED type called like a UCDP one is not renamed
     noted = events.assign(notes=[None, "a note", None, None], source="acled")
     shown = region_text.recent_events(noted, "ML-5")
-    assert "notes" in shown.columns and shown["event_type"].iloc[0] == "state-based"
+    assert "notes" in shown.columns and shown["event type"].iloc[0] == "state-based"
     # no event: the columns stay (an empty table, not a table without columns)
     assert "notes" in region_text.recent_events(events, "SN-KE").columns
 

@@ -175,7 +175,8 @@ def recent_events(events: pd.DataFrame, region_id: str, n: int = 5) -> pd.DataFr
     UCDP's event types get their codebook names (:data:`UCDP_EVENT_TYPES`), and a column that
     is empty in every row shown is left out (UCDP has no notes: the real report showed an
     empty notes column). Strings are otherwise returned as they are in the data; display them
-    with :func:`analysis.report.show.table`, which escapes them.
+    with :func:`analysis.report.show.table`, which escapes them. Columns are headed in words
+    (:data:`RECENT_EVENT_COLUMNS`).
     """
     cols = ["date_start", "event_type", "actor1", "actor2", "fatalities", "notes"]
     rows = events[events["region_id"] == region_id]
@@ -190,7 +191,17 @@ def recent_events(events: pd.DataFrame, region_id: str, n: int = 5) -> pd.DataFr
         types = out["event_type"].astype("string")
         out["event_type"] = types.where(~ucdp, types.map(UCDP_EVENT_TYPES).fillna(types))
     blank = [c for c in cols[1:] if len(out) and _empty(out[c])]
-    return out.drop(columns=blank).rename(columns={"date_start": "date"}).reset_index(drop=True)
+    return out.drop(columns=blank).rename(columns=RECENT_EVENT_COLUMNS).reset_index(drop=True)
+
+
+#: The latest-events table's headers, as a reader reads them (its header had shown the data's
+#: column names: "event_type", "actor1", "actor2").
+RECENT_EVENT_COLUMNS = {
+    "date_start": "date",
+    "event_type": "event type",
+    "actor1": "actor 1",
+    "actor2": "actor 2",
+}
 
 
 def _empty(column: pd.Series) -> bool:
