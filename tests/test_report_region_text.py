@@ -69,15 +69,16 @@ def test_recent_events_name_ucdp_types_and_leave_out_empty_columns() -> None:
         }
     )
     recent = region_text.recent_events(events, "ML-5")
-    assert recent["event_type"].tolist() == [
+    assert recent["event type"].tolist() == [
         "State-based conflict", "Non-state conflict", "One-sided violence", "Battles",
     ]  # fmt: skip
     assert "notes" not in recent.columns
-    assert list(recent.columns) == ["date", "event_type", "actor1", "actor2", "fatalities"]
+    # headed in words, not with the data's column names
+    assert list(recent.columns) == ["date", "event type", "actor 1", "actor 2", "fatalities"]
     # one row with notes keeps the column; an ACLED type called like a UCDP one is not renamed
     noted = events.assign(notes=[None, "a note", None, None], source="acled")
     shown = region_text.recent_events(noted, "ML-5")
-    assert "notes" in shown.columns and shown["event_type"].iloc[0] == "state-based"
+    assert "notes" in shown.columns and shown["event type"].iloc[0] == "state-based"
     # no event: the columns stay (an empty table, not a table without columns)
     assert "notes" in region_text.recent_events(events, "SN-KE").columns
 
@@ -476,6 +477,16 @@ def test_switch_sentence_says_a_step_between_quarters_is_a_change_of_model():
     # one candidate throughout, or a change beyond the steps shown: nothing to explain
     assert region_text.switch_sentence([], periods) is None
     assert region_text.switch_sentence([(10, "a", "b")], periods[:6]) is None
+
+
+def test_switch_sentence_is_silent_for_a_region_whose_paths_are_the_onset_models():
+    """A quiet region's paths are first-event paths at the onset model's probability: the
+    candidates never reach them (the demo's Guidimaka report said its expected counts jumped
+    with a change of candidate, beside a summary that named the onset model)."""
+    periods = pd.date_range("2025-01", periods=12, freq="MS")
+    switches = [(4, "ensemble_climatology36_heavy", "ensemble_climatology36")]
+    assert region_text.switch_sentence(switches, periods, onset_driven=True) is None
+    assert region_text.switch_sentence(switches, periods, onset_driven=False) is not None
 
 
 def test_model_fields_name_both_groups_only_when_their_plans_differ() -> None:

@@ -230,6 +230,11 @@ def test_spillover_command_json(demo_dir, tmp_path):
     assert len(out["targets"]) == 36  # every admin-1 unit of Mali, Mauritania and Senegal
     assert {c["country"] for c in out["countries"]} == set(COUNTRIES)
     assert out["scenarios"]["focus"] == ["ML-1"]
+    # the report model's paths as many as the reports draw, whatever --draws x --paths (400
+    # here) gives the spillover model: it had been 1,000-4,000, and P(>=1) differed
+    from analysis.report.context import FORECAST_SAMPLES
+
+    assert out["forecast_model"]["samples"] == FORECAST_SAMPLES
     chosen = out["model"]["selection"]
     assert (out["model"]["endemic_effects"], out["model"]["trend_damping"]) == (
         chosen["endemic_effects"], chosen["trend_damping"],

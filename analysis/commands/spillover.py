@@ -162,9 +162,8 @@ def spillover_command(
         out["model"]["selection"] = choice.to_dict()
     if model != "spillover":
         advance("forecast")
-        n_paths = (draws or 80) * paths
         with timer.stage("forecast"):
-            out = _from_paths(out, model, study, data, cut, horizon or study.horizon, n_paths)
+            out = _from_paths(out, model, study, data, cut, horizon or study.horizon)
     out = {"study": study.title, "spillover_targets": list(study.spillover_targets), **out}
     advance("onset")
     with timer.stage("onset"):
@@ -290,18 +289,23 @@ def _onset_blocks(study, data, result, out: dict, *, origin, horizon: int) -> di
     return {"onset": onset, "continued_activity": continued}
 
 
-def _from_paths(out: dict, name: str, study, data, origin, horizon: int, n: int) -> dict:
+def _from_paths(out: dict, name: str, study, data, origin, horizon: int) -> dict:
     """Replace P(>=1) and expected counts by those of ``name``'s paths (one model per report);
-    keep the spillover model's neighbour shares, parameters and scenario contrasts."""
+    keep the spillover model's neighbour shares, parameters and scenario contrasts.
+
+    As many paths as the reports and ``forecast`` draw, with the study's seed, so the numbers
+    are theirs (the path count had followed ``--draws`` x ``--paths``: 4,000 by default, and
+    the demo's Senegal read P(>=1) 97% here and 98% in the overview)."""
     import numpy as np
 
     from analysis.models.forecast import panel_to_history
     from analysis.models.risk import path_risk
     from analysis.pipeline import study_model
+    from analysis.report.context import FORECAST_SAMPLES
 
     f = study_model(name, data, horizon)
     fitted = f.fit(panel_to_history(data.panel, origin))
-    fc = fitted.forecast(horizon, min(max(n, 1000), 4000), study.seed)
+    fc = fitted.forecast(horizon, FORECAST_SAMPLES, study.seed)
     names = {t["region_id"]: t["region_name"] for t in out["targets"]}
     ctry = {t["region_id"]: t["country"] for t in out["targets"]}
     risk = path_risk(

@@ -175,7 +175,8 @@ def recent_events(events: pd.DataFrame, region_id: str, n: int = 5) -> pd.DataFr
     UCDP's event types get their codebook names (:data:`UCDP_EVENT_TYPES`), and a column that
     is empty in every row shown is left out (UCDP has no notes: the real report showed an
     empty notes column). Strings are otherwise returned as they are in the data; display them
-    with :func:`analysis.report.show.table`, which escapes them.
+    with :func:`analysis.report.show.table`, which escapes them. Columns are headed in words
+    (:data:`RECENT_EVENT_COLUMNS`).
     """
     cols = ["date_start", "event_type", "actor1", "actor2", "fatalities", "notes"]
     rows = events[events["region_id"] == region_id]
@@ -190,7 +191,17 @@ def recent_events(events: pd.DataFrame, region_id: str, n: int = 5) -> pd.DataFr
         types = out["event_type"].astype("string")
         out["event_type"] = types.where(~ucdp, types.map(UCDP_EVENT_TYPES).fillna(types))
     blank = [c for c in cols[1:] if len(out) and _empty(out[c])]
-    return out.drop(columns=blank).rename(columns={"date_start": "date"}).reset_index(drop=True)
+    return out.drop(columns=blank).rename(columns=RECENT_EVENT_COLUMNS).reset_index(drop=True)
+
+
+#: The latest-events table's headers, as a reader reads them (its header had shown the data's
+#: column names: "event_type", "actor1", "actor2").
+RECENT_EVENT_COLUMNS = {
+    "date_start": "date",
+    "event_type": "event type",
+    "actor1": "actor 1",
+    "actor2": "actor 2",
+}
 
 
 def _empty(column: pd.Series) -> bool:
@@ -559,7 +570,9 @@ def choice_sentence(evidence: dict[str, Any]) -> str:
     )
 
 
-def switch_sentence(switches: list[tuple[int, str, str]], periods: Any) -> str | None:
+def switch_sentence(
+    switches: list[tuple[int, str, str]], periods: Any, *, onset_driven: bool = False
+) -> str | None:
     """What a step in the forecast between two quarters is: a change of candidate.
 
     Parameters
@@ -569,14 +582,18 @@ def switch_sentence(switches: list[tuple[int, str, str]], periods: Any) -> str |
         (1-based) of each new candidate, the candidate before and the one after.
     periods : sequence of Timestamp
         The forecast's target periods, step 1 first.
+    onset_driven : bool
+        The region is quiet and its paths are the onset model's first-event paths
+        (``ReportResults.onset_driven``): no candidate's paths reach its forecast, so a change
+        of candidate explains nothing in it (the demo's Guidimaka report had said it did).
 
     Returns
     -------
     str or None
-        ``None`` when one candidate serves every step shown.
+        ``None`` when one candidate serves every step shown, or the region is onset-driven.
     """
     shown = [(s, a, b) for s, a, b in switches if 2 <= s <= len(periods)]
-    if not shown:
+    if not shown or onset_driven:
         return None
     at = join_words(
         f"between {pd.Timestamp(periods[s - 2]):%Y-%m} and {pd.Timestamp(periods[s - 1]):%Y-%m}"

@@ -230,7 +230,9 @@ show.figure(
 )
 show.table(region_text.forecast_table(shared.forecast, region_id))
 switched = region_text.switch_sentence(
-    shared.switches_for(region_id in ctx.study.focus), shared.forecast.periods
+    shared.switches_for(region_id in ctx.study.focus),
+    shared.forecast.periods,
+    onset_driven=region_id in shared.onset_driven,
 )
 if switched:
     show.markdown("{sentence}", sentence=switched)
