@@ -27,8 +27,8 @@ seconds of the process (``_cpu``; steadier than wall-clock on a shared machine):
 - ``fit``: :func:`fit_spillover_matrix` with country offsets, their variance estimated
   (empirical Bayes), a focus trend on the most active unit, profile intervals for bound
   parameters;
-- ``intervals``: :func:`spillover_forecast` with the focus (P(at least one event), expected
-  counts and their intervals, and the held and silenced scenarios on common random numbers);
+- ``intervals``: :func:`spillover_forecast` (P(at least one event), expected counts and their
+  intervals);
 - ``scenarios``: :func:`focus_scenarios` (continue, held, silenced: the reports' contrast);
 - ``total``; peak RSS of the process (``ru_maxrss``, so the largest size run so far).
 

@@ -101,20 +101,32 @@ def test_longer_horizon_never_lowers_probability(fitted):
 
 
 def test_silencing_the_focus_lowers_neighbour_risk(fitted, boundaries):
-    res = spillover_forecast(fitted, 6, focus=["ML-1"], n_draws=60, n_paths=80, seed=4)
+    from analysis.geography import neighbours
+    from analysis.models.spillover_scenarios import contrast_to_dict, focus_scenarios
+
+    res = focus_scenarios(fitted, 6, ["ML-1"], n_draws=60, n_paths=80, seed=4)
     reg = res.regions.set_index("region_id")
     assert reg.loc["ML-1", "p_any_silenced"] == 0.0
     assert reg.loc["ML-1", "is_focus"]
-    from analysis.geography import neighbours
-
     first = neighbours("ML-1", 1, boundaries=boundaries)
-    att = reg.loc[[r for r in first if r in reg.index], "attributable_total"]
+    near = [r for r in first if r in reg.index]
+    att = reg.loc[near, "p_any_diff"]
     assert (att > 0).all()
     assert att.mean() > 0.05
     # far-away units (order >= 4) are barely affected
     far = [r for r in reg.index if r not in first and r != "ML-1" and r.startswith("SN-")]
-    assert reg.loc[far, "attributable_total"].abs().mean() < att.mean()
-    assert "Kayes" in res.sentence(["MRT", "SEN"])
+    assert reg.loc[far, "p_any_diff"].abs().mean() < att.mean()
+    # the JSON carries the shares only, each with its interval, and no unit is the focus
+    out = json.loads(json.dumps(contrast_to_dict(res)))
+    assert out["focus"] == ["ML-1"] and out["level"] == 0.9
+    assert {r["region_id"] for r in out["regions"]} == set(reg.index) - {"ML-1"}
+    row = next(r for r in out["regions"] if r["region_id"] == near[0])
+    assert set(row) == {"region_id", "region_name", "country", "expected_share",
+                        "expected_share_ci", "p_any_share", "p_any_share_ci"}  # fmt: skip
+    assert row["p_any_share"] == pytest.approx(reg.loc[near[0], "p_any_share"])
+    lo, hi = row["p_any_share_ci"]
+    assert lo <= row["p_any_share"] <= hi
+    assert {c["country"] for c in out["countries"]} == set(res.countries["country"])
 
 
 def test_json_has_the_issue_keys(fitted):
@@ -128,7 +140,7 @@ def test_json_has_the_issue_keys(fitted):
     assert set(out["countries"][0]) == {"country", "p_any", "p_any_ci"}
     names = {p["name"] for p in out["parameters"]}
     assert {"lambda", "phi", "d", "psi", "cross_border_multiplier"} <= names
-    assert out["scenarios"]["focus"] == ["ML-1"]
+    assert "scenarios" not in out  # the focus contrast is spillover_scenarios'
 
 
 def test_path_noise_is_removed_from_the_spread_across_draws():

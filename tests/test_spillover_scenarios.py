@@ -227,3 +227,18 @@ def test_bad_inputs(strong):
         focus_scenarios(strong, 6, ["ML-1"], level=1.5)
     with pytest.raises(InputError):
         simulate_scenarios(strong.fit, strong.recent_counts, 0, {"a": None})
+
+
+def test_study_contrast_is_the_focus_scenarios_of_the_study(strong):
+    """The reports and `spillover --json` both call it, so they quote the same shares."""
+    from types import SimpleNamespace
+
+    from analysis.models.spillover_scenarios import study_contrast
+
+    study = SimpleNamespace(focus=("ML-1",), horizon=4, seed=11)
+    got = study_contrast(strong, study)
+    want = focus_scenarios(strong, 4, ["ML-1"], seed=11)
+    pd.testing.assert_frame_equal(got.regions, want.regions)
+    pd.testing.assert_frame_equal(got.countries, want.countries)
+    assert study_contrast(strong, study, horizon=2).horizon == 2
+    assert study_contrast(strong, SimpleNamespace(focus=(), horizon=4, seed=11)) is None

@@ -7,10 +7,8 @@ arrays; this module connects it to panels and geography and answers the spillove
   an interval that carries parameter uncertainty (parameter draws from the asymptotic normal of
   the estimates; per-draw probabilities from simulated paths; interval = quantiles across draws);
 - expected counts within the horizon split into endemic, own (autoregressive) and neighbour parts;
-- scenarios for focus regions: ``continue`` (simulated on the estimated path), ``held`` (counts
-  held at the current level) and ``silenced`` (no events). ``continue - held`` is the risk
-  attributable to the focus region's estimated path (the issue's definition);
-  ``continue - silenced`` the risk attributable to the focus region's activity altogether.
+- what the focus regions' activity adds elsewhere is :mod:`analysis.models.spillover_scenarios`'
+  (continue against silenced, the one contrast the reports and ``spillover --json`` quote).
 
 The model is also the forecaster ``spillover`` of :mod:`analysis.models.registry`
 (:class:`SpilloverForecaster`), fitted on the same History as every other model.
@@ -309,11 +307,9 @@ class SpilloverResult:
     regions : DataFrame
         One row per region: ``region_id, region_name, country, is_focus, p_any, p_any_low,
         p_any_high, p_any_ci_mc_error, expected, expected_low, expected_high, endemic, own,
-        neighbour, share_neighbour``; with focus regions also ``p_any_held, attributable,
-        attributable_low, attributable_high, p_any_silenced, attributable_total,
-        attributable_total_low, attributable_total_high``.
+        neighbour, share_neighbour``.
     countries : DataFrame
-        One row per country: ``country, p_any, p_any_low, p_any_high`` (+ scenario columns).
+        One row per country: ``country, p_any, p_any_low, p_any_high``.
     params : DataFrame
         :meth:`HHH4Fit.table` of the fit.
     horizon : int
@@ -360,34 +356,15 @@ class SpilloverResult:
             f"{probability_range(r.p_any_low, r.p_any_high)})"
             for r in c.itertuples()
         ]
-        text = (
+        return (
             f"Probability of at least one event in any admin-1 unit within {self.horizon} "
             f"periods after {self.origin:%Y-%m}: " + "; ".join(parts) + "."
         )
-        if self.focus and "attributable" in c.columns:
-            att = "; ".join(
-                f"{r.country} {_points(r.attributable)} "
-                f"({_points(r.attributable_low)} to {_points(r.attributable_high)})"
-                for r in c.itertuples()
-            )
-            names = self.regions.set_index("region_id")["region_name"]
-            focus = ", ".join(str(names.get(f, f)) for f in self.focus)
-            text += (
-                f" Letting {focus} follow its estimated path, rather than holding it at its "
-                f"recent level, changes these probabilities by (percentage points): {att}."
-            )
-        return text
 
 
 def _mask(fit: HHH4Fit) -> np.ndarray:
     n = fit.order.shape[0]
     return np.zeros(n, dtype=bool) if fit.trend_mask is None else fit.trend_mask
-
-
-def _points(share: float) -> str:
-    """A difference of probabilities in whole percentage points, with no "-0"."""
-    value = int(round(100 * float(share)))
-    return f"{value:+d}" if value else "0"
 
 
 PILOT_DRAWS = 400
@@ -445,7 +422,6 @@ def spillover_forecast(
     n_paths: int = 50,
     seed: int = 0,
     level: float = 0.95,
-    held_window: int = 3,
     point: Literal["plugin", "mean"] = "plugin",
     mc_target: float = 0.01,
     max_draws: int = 2000,
@@ -458,7 +434,8 @@ def spillover_forecast(
     horizon : int
         Periods ahead (P(at least one event) is over periods ``1..horizon``).
     focus : sequence of str
-        Focus region ids for the scenarios (may be empty).
+        Focus region ids, marked ``is_focus`` (may be empty). What their activity adds
+        elsewhere is :func:`analysis.models.spillover_scenarios.focus_scenarios`'.
     n_draws : int, optional
         Parameter draws (the interval is across draws). None (default): a pilot of
         :data:`PILOT_DRAWS` draws, then as many more as the Monte Carlo error of the interval
@@ -472,11 +449,8 @@ def spillover_forecast(
     seed : int
     level : float
         Interval level.
-    held_window : int
-        "Current level" of a focus region = mean count over its last ``held_window`` periods
-        (three by default: one month is too noisy a level to hold a region at).
     point : {"plugin", "mean"}
-        Point values (probabilities, expected counts, parts, scenario differences) at the
+        Point values (probabilities, expected counts, parts) at the
         estimates (``plugin``, default; ``n_draws * n_paths`` paths at the estimate) or averaged
         over the parameter draws (``mean``). The normal approximation is poor for the endemic
         level of units that never had an event (its right tail is too heavy on the count scale),
@@ -503,16 +477,11 @@ def spillover_forecast(
     unknown = [f for f in focus if f not in ids]
     if unknown:
         raise InputError(f"focus regions not in the panel: {unknown}")
-    if held_window < 1 or held_window > model.recent_counts.shape[1]:
-        raise InputError(f"held_window must be 1..{model.recent_counts.shape[1]}")
     focus_idx = [ids.index(f) for f in focus]
     countries = np.asarray(model.countries)
     uniq = list(dict.fromkeys(sorted(countries)))
 
     def run(uncertainty: bool, draws: int, batch: int = 0) -> dict:
-        # All scenarios in one simulation on common random numbers: the same parameter draws
-        # and, path by path, the same gamma and uniform variates, so differences between
-        # scenarios are paired draw by draw and path by path.
         return simulate_paths(
             model.fit,
             model.recent_counts,
@@ -533,10 +502,6 @@ def spillover_forecast(
         )
 
     scenarios: dict[str, dict[int, float] | None] = {"continue": None}
-    if focus_idx:
-        recent = model.recent_counts[:, -held_window:].mean(axis=1)
-        scenarios["held"] = {i: float(recent[i]) for i in focus_idx}
-        scenarios["silenced"] = {i: 0.0 for i in focus_idx}
     first = PILOT_DRAWS if n_draws is None else n_draws
     drawn = run(True, first)
     rng = np.random.default_rng(seed)
@@ -604,23 +569,6 @@ def spillover_forecast(
     cp_pt = country_p(base_pt).mean(axis=0)
     clo, chi = np.minimum(clo, cp_pt), np.maximum(chi, cp_pt)
     ctab = pd.DataFrame({"country": uniq, "p_any": cp_pt, "p_any_low": clo, "p_any_high": chi})
-    for name, col in (("held", "attributable"), ("silenced", "attributable_total")):
-        if name not in drawn:
-            continue
-        diff = p_draw - region_p(drawn[name])
-        dlo, dhi = _interval(diff, level)
-        pr_pt = region_p(plug[name]).mean(axis=0)
-        regions[f"p_any_{name}"] = pr_pt
-        regions[col] = regions["p_any"].to_numpy() - pr_pt
-        regions[f"{col}_low"] = dlo
-        regions[f"{col}_high"] = dhi
-        dc = cp - country_p(drawn[name])
-        dclo, dchi = _interval(dc, level)
-        pc_pt = country_p(plug[name]).mean(axis=0)
-        ctab[f"p_any_{name}"] = pc_pt
-        ctab[col] = cp_pt - pc_pt
-        ctab[f"{col}_low"] = dclo
-        ctab[f"{col}_high"] = dchi
     return SpilloverResult(
         regions=regions,
         countries=ctab,
@@ -730,7 +678,7 @@ class SpilloverForecaster(Forecaster):
 
 
 def result_to_dict(result: SpilloverResult, model: SpilloverModel | None = None) -> dict:
-    """JSON-ready summary: ``targets``, ``countries``, ``parameters`` (+ scenarios, model).
+    """JSON-ready summary: ``targets``, ``countries``, ``parameters`` (+ model).
 
     ``targets`` has one entry per region with ``region_id, region_name, country, p_any,
     p_any_ci, expected, share_neighbour``; ``countries`` one per country with ``country, p_any,
@@ -781,35 +729,6 @@ def result_to_dict(result: SpilloverResult, model: SpilloverModel | None = None)
         "countries": countries,
         "parameters": params,
     }
-    if result.focus and "attributable" in reg.columns:
-
-        def scen(frame: pd.DataFrame, key: str) -> list[dict]:
-            return [
-                {
-                    key: getattr(r, key),
-                    "p_any_continue": float(r.p_any),
-                    "p_any_held": float(r.p_any_held),
-                    "attributable": float(r.attributable),
-                    "attributable_ci": [float(r.attributable_low), float(r.attributable_high)],
-                    "p_any_silenced": float(r.p_any_silenced),
-                    "attributable_total": float(r.attributable_total),
-                    "attributable_total_ci": [
-                        float(r.attributable_total_low),
-                        float(r.attributable_total_high),
-                    ],
-                }
-                for r in frame.itertuples()
-            ]
-
-        out["scenarios"] = {
-            "focus": list(result.focus),
-            "definition": (
-                "attributable = P(continue) - P(focus held at its current level); "
-                "attributable_total = P(continue) - P(focus silenced)"
-            ),
-            "regions": scen(reg[~reg["is_focus"]], "region_id"),
-            "countries": scen(result.countries, "country"),
-        }
     if model is not None:
         spec = model.fit.spec
         out["model"] = {

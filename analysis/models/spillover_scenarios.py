@@ -17,6 +17,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -162,7 +163,7 @@ def focus_scenarios(
     focus: Sequence[str],
     *,
     n_draws: int = 200,
-    n_paths: int = 100,
+    n_paths: int = 50,
     seed: int = 0,
     level: float = 0.9,
     held_window: int = 3,
@@ -260,3 +261,83 @@ def focus_scenarios(
         seed=int(seed),
         held_window=int(held_window),
     )
+
+
+def study_contrast(model, study: Any, horizon: int | None = None) -> ScenarioContrast | None:
+    """The focus contrast of a study, as the reports and ``spillover --json`` both quote it.
+
+    Parameters
+    ----------
+    model : analysis.models.spillover.SpilloverModel
+        The study's spillover model.
+    study : analysis.config.Study
+        Its focus regions and seed are used.
+    horizon : int, optional
+        Periods ahead (default: the study's).
+
+    Returns
+    -------
+    ScenarioContrast or None
+        None for a study without focus regions.
+    """
+    if not study.focus:
+        return None
+    h = study.horizon if horizon is None else horizon
+    return focus_scenarios(model, h, list(study.focus), seed=study.seed)
+
+
+def contrast_to_dict(contrast: ScenarioContrast) -> dict[str, Any]:
+    """JSON-ready focus contrast: the shares the reports quote, and only those.
+
+    ``regions`` (every unit but the focus) and ``countries`` give ``expected_share`` (continue
+    minus silenced, over continue, on expected events) with its interval; regions also
+    ``p_any_share`` (the relative drop in P(at least one event)). Means over parameter draws;
+    intervals across them at ``level``. The scenarios' own expected counts and probabilities
+    are left out as the reports leave them out: they are the spillover model's forecast, a
+    second one beside the forecast model's ``targets``.
+    """
+
+    def pair(row: pd.Series, key: str) -> list[float | None]:
+        return [_number(v) for v in (row[f"{key}_low"], row[f"{key}_high"])]
+
+    def one(row: pd.Series, shares: list[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for share in shares:
+            out[share] = _number(row[share])
+            out[f"{share}_ci"] = pair(row, share)
+        return out
+
+    regions = contrast.regions[~contrast.regions["is_focus"]]
+    return {
+        "focus": list(contrast.focus),
+        "level": contrast.level,
+        "n_draws": contrast.n_draws,
+        "n_paths": contrast.n_paths,
+        "definition": (
+            "share = (continue - silenced) / continue, per parameter draw, with the focus "
+            "regions continuing on their fitted path against silenced (no events); "
+            "expected_share on expected events, p_any_share on P(at least one event)"
+        ),
+        "regions": [
+            {
+                "region_id": r["region_id"],
+                "region_name": r["region_name"],
+                "country": r["country"],
+                **one(r, ["expected_share", "p_any_share"]),
+            }
+            for _, r in regions.iterrows()
+        ],
+        "countries": [
+            {
+                "country": r["country"],
+                **one(r, ["expected_share"]),
+            }
+            for _, r in contrast.countries.iterrows()
+        ],
+    }
+
+
+def _number(value: Any) -> float | None:
+    """A float for JSON, None where there is no value (a unit with no events in any draw)."""
+    v = float(value)
+    return v if np.isfinite(v) else None

@@ -299,7 +299,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     from analysis.models.onset_backtest import study_onset_backtest
     from analysis.models.onset_forecast import onset_forecast
     from analysis.models.risk import NEAR_STEPS, path_risk
-    from analysis.models.spillover_scenarios import focus_scenarios
+    from analysis.models.spillover_scenarios import study_contrast
     from analysis.models.spillover_select import fit_chosen
 
     ctx = load(study_path)
@@ -397,13 +397,8 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             seed=study.seed,
             reference=reference,
         )
-        contrast = (
-            focus_scenarios(
-                spill_model, study.horizon, list(study.focus), n_paths=50, seed=study.seed
-            )
-            if study.focus
-            else None
-        )
+        # as `spillover --json` computes it, so both quote the same shares
+        contrast = study_contrast(spill_model, study)
         if contrast is not None:  # the panel's names (a model fitted on ids may lack them)
             names = info["region_name"].astype(str)
             contrast = replace(
