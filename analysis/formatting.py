@@ -194,3 +194,29 @@ def format_share(share: float, low: float = float("nan"), high: float = float("n
     if np.isfinite(low) and np.isfinite(high):
         text += f" ({100 * level:.0f}% interval {100 * low:.0f}%-{100 * high:.0f}%)"
     return text
+
+
+def score_formats(columns: Any) -> dict[str, Any]:
+    """Formatters of a score table's skill and coverage columns, in the form the text quotes
+    them: skills as signed percentages ("+2.7%", :func:`format_skill`), coverages as whole
+    percentages ("73%", :func:`format_share`). The tables had printed 0.027 and 0.726 beside
+    sentences reading +2.7% and 73%, and a skill just below 0 as "-0.000".
+
+    Parameters
+    ----------
+    columns : iterable of str
+        The table's column names; a name with "skill" or "coverage" in it is formatted.
+
+    Returns
+    -------
+    dict
+        Column name to formatter, for :func:`analysis.report.show.table`'s ``formats``.
+    """
+    out: dict[str, Any] = {}
+    for c in columns:
+        name = str(c).lower()
+        if "skill" in name:
+            out[c] = format_skill
+        elif "coverage" in name:
+            out[c] = format_share
+    return out

@@ -99,3 +99,13 @@ def test_format_share_gives_the_interval_only_when_there_is_one():
     assert format_share(0.667, 0.56, 0.81) == "67% (90% interval 56%-81%)"
     assert format_share(0.8, 0.75, 0.91, 0.95) == "80% (95% interval 75%-91%)"
     assert format_share(0.62, float("nan"), float("nan")) == "62%"
+
+
+def test_score_tables_show_skills_and_coverages_as_the_text_quotes_them():
+    from analysis.formatting import score_formats
+
+    formats = score_formats(["step", "CRPS", "CRPS skill", "80% coverage (randomised PIT)"])
+    assert set(formats) == {"CRPS skill", "80% coverage (randomised PIT)"}
+    assert formats["CRPS skill"](0.027) == "+2.7%"
+    assert formats["CRPS skill"](-0.0004) == "-0.04%"  # not "-0.000"
+    assert formats["80% coverage (randomised PIT)"](0.726) == "73%"

@@ -64,9 +64,10 @@ def _count_rows():
 def test_count_models_table_shows_fitted_models_once_in_plain_words() -> None:
     shown = methods_text.count_models_display(_count_rows())
     assert list(shown.columns) == list(methods_text.COUNT_MODEL_COLUMNS.values())
-    assert shown["model"].tolist() == ["nb2", "poisson"]  # no zinb row repeating nb2's
+    # no zinb row repeating nb2's; models named as the text names them, not the code's names
+    assert shown["model"].tolist() == ["NB2", "Poisson"]
     assert shown["likelihood-ratio p"].tolist() == ["0.003", ""]
-    assert shown["likelihood-ratio test against"].tolist() == ["poisson", ""]
+    assert shown["likelihood-ratio test against"].tolist() == ["Poisson", ""]
     assert not any("overdispersion" in c for c in shown.columns)  # a sentence, said once
     assert "llf" not in shown.columns and "region_id" not in shown.columns
 
@@ -74,8 +75,8 @@ def test_count_models_table_shows_fitted_models_once_in_plain_words() -> None:
 def test_count_fallback_and_overdispersion_are_each_said_once() -> None:
     rows = _count_rows()
     assert methods_text.count_fallback_sentence(rows) == (
-        "No row for zinb in Kayes: no zero-inflation found (its probability is at 0), so it "
-        "fell back to nb2, whose row it would repeat."
+        "No row for ZINB in Kayes: no zero-inflation found (its probability is at 0), so it "
+        "fell back to NB2, whose row it would repeat."
     )
     assert methods_text.count_fallback_sentence(rows[rows["model"] != "zinb"]) == ""
     text = methods_text.overdispersion_sentence(rows)

@@ -547,6 +547,21 @@ def group_table(card: dict[str, Any]) -> pd.DataFrame:
     )
 
 
+#: The count models as the appendix's text names them (the table had shown the code's names:
+#: nb2, hurdle_nb, zip), in the table, its likelihood-ratio column and the fallback sentence.
+COUNT_MODEL_NAMES = {
+    "poisson": "Poisson",
+    "nb2": "NB2",
+    "zip": "ZIP",
+    "zinb": "ZINB",
+    "hurdle_nb": "hurdle NB",
+}
+
+
+def _count_model_name(code: Any) -> str:
+    return COUNT_MODEL_NAMES.get(str(code), str(code))
+
+
 #: The count-model table's columns in plain words (:func:`count_models_display`). The
 #: overdispersion test is the region's, not a model's: :func:`overdispersion_sentence` states it
 #: once instead of a column repeating it on every row.
@@ -587,7 +602,10 @@ def count_models_display(table: pd.DataFrame) -> pd.DataFrame:
     """
     shown = table[_fitted(table)].reindex(columns=list(COUNT_MODEL_COLUMNS)).copy()
     shown["lr_p"] = [format_p_value(p) for p in shown["lr_p"].astype(float)]
-    shown["lr_against"] = shown["lr_against"].fillna("")
+    shown["model"] = [_count_model_name(m) for m in shown["model"]]
+    shown["lr_against"] = [
+        "" if pd.isna(m) or m == "" else _count_model_name(m) for m in shown["lr_against"]
+    ]
     shown["warnings"] = shown["warnings"].fillna("")
     return shown.reset_index(drop=True).rename(columns=COUNT_MODEL_COLUMNS)
 
@@ -624,8 +642,10 @@ def count_fallback_sentence(table: pd.DataFrame) -> str:
     said = []
     for (model, why, to), regions in clauses.items():
         where = join_words(dict.fromkeys(regions))
-        tail = f", so it fell back to {to}, whose row it would repeat" if to else ""
-        said.append(f"no row for {model} in {where}: {why}{tail}")
+        tail = (
+            f", so it fell back to {_count_model_name(to)}, whose row it would repeat" if to else ""
+        )
+        said.append(f"no row for {_count_model_name(model)} in {where}: {why}{tail}")
     text = "; ".join(said)
     return text[0].upper() + text[1:] + "."
 

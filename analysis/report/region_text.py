@@ -640,7 +640,7 @@ def evidence_scope_sentence(origins: int, stride: int, horizon: int) -> str:
         f"next at steps 1-{horizon}, for the regions of this region's group (focus, active or "
         "quiet): CRPS against the best baseline of the ladder (skill above 0 means better), "
         "and the share of outcomes inside the central 80% of the forecast (randomised PIT, so "
-        "0.80 is calibrated). The table's best baseline is the best over all its steps; the "
+        "80% is calibrated). The table's best baseline is the best over all its steps; the "
         "summary judges each of its sentences' steps against the baseline best at those steps."
     )
 

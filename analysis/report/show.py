@@ -113,6 +113,14 @@ def table(
     display({"text/plain": _HTML_PLAIN, "text/html": html}, raw=True)  # as display(HTML(html))
 
 
+def score_table(frame: Any, *, caption: str = "") -> None:
+    """Display a table of scores: CRPS and other scores to three decimals, skills and
+    coverages as the text quotes them (:func:`analysis.formatting.score_formats`)."""
+    from analysis.formatting import score_formats
+
+    table(frame, float_format="{:,.3f}", formats=score_formats(frame.columns), caption=caption)
+
+
 def table_html(
     frame: Any,
     *,

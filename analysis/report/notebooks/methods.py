@@ -43,7 +43,7 @@ show.markdown(
         backtest_horizon=bt_all.horizon,
     ),
 )
-show.table(methods_text.scorecard_table(card), float_format="{:,.3f}")
+show.score_table(methods_text.scorecard_table(card))
 show.markdown(
     "Lowest CRPS at steps 1-{h}: **{m}**. {sentence}",
     h=ctx.study.horizon,
@@ -60,7 +60,7 @@ show.markdown(
 
 # %%
 show.markdown("{note}", note=methods_text.CANDIDATE_ORIGINS_NOTE)
-show.table(methods_text.group_table(card), float_format="{:,.3f}")
+show.score_table(methods_text.group_table(card))
 
 # %%
 show.figure(
@@ -79,11 +79,10 @@ if bt_all.horizon > bt.horizon:
         "{sentence}",
         sentence=methods_text.steps_beyond_sentence(bt.horizon, bt_all.horizon),
     )
-    show.table(
+    show.score_table(
         methods_text.scorecard_table(
             evaluation.scorecard(bt_all, paired=False), methods_text.BRIEF_SCORE_COLUMNS
-        ),
-        float_format="{:,.3f}",
+        )
     )
 
 # %% [markdown]

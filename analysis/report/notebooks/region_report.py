@@ -259,7 +259,7 @@ show.markdown(
     "{sentence}",
     sentence=region_text.evidence_verdict(evidence_at[whole.steps], "the report model", group),
 )
-show.table(evidence, float_format="{:,.3f}")
+show.score_table(evidence)
 show.figure(
     study_figures.pit_histogram(study, quarter, group),  # one per group, drawn once a study
     f"Randomised PIT of the report model's backtest forecasts for the {group} regions, steps "
@@ -378,7 +378,7 @@ show.markdown(
     sentence=spillover_text.onset_evidence_sentence(shared.onset_backtest, shared.onset_reason),
 )
 if shared.onset_backtest and shared.onset_backtest.get("available"):
-    show.table(spillover_text.onset_scorecard_table(shared.onset_backtest), float_format="{:,.3f}")
+    show.score_table(spillover_text.onset_scorecard_table(shared.onset_backtest))
     show.figure(
         study_figures.onset_reliability(study, quarter),  # drawn once a study
         "Reliability of the onset model's backtest forecasts on this study's history: mean "
