@@ -105,7 +105,8 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     assert re.search(r"the latest origin, \d{4}-\d{2}, at step", overview)
     methods = (result.out / by_kind["methods"]["html"]).read_text()
     assert "CRPS" in methods and "Known limits" in methods
-    assert "Count models for the focus regions" in methods and "zinb" in methods
+    assert "Count models for the focus regions" in methods and "ZINB" in methods
+    assert "hurdle_nb" not in methods  # the code's names stay out of the reader's table
     # headline scores at the study's 6 steps, 1-12 apart; the list names scored models only
     assert "scored at steps 1-6, the periods the reports show" in methods
     assert re.search(r"<h3[^>]*>Steps 1-12", methods)
