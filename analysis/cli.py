@@ -6,6 +6,8 @@ commands of one stage live next to each other and this file stays a table of con
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from analysis.commands import data, forecast, growth, project, report, spillover
@@ -20,6 +22,27 @@ app = typer.Typer(
     # <bool>") and read square brackets in help text as markup
     rich_markup_mode=None,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        import analysis
+
+        typer.echo(f"conflict-trends {analysis.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Conflict-event panels, growth with intervals, forecasts, spillover risk and reports."""
+
 
 for _module in (project, data, growth, forecast, spillover, report):
     _module.register(app)

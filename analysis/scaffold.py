@@ -41,10 +41,10 @@ event_types: []                       # e.g. [state-based, one-sided]; empty = a
 countries: [Mali, Mauritania, Senegal]  # names or ISO3 codes
 focus: [Kayes]                        # the regions the reports are about (name or ISO 3166-2)
 start: 2021-01                        # first month of the window (YYYY-MM); forecasts
-                                      # need at least 27 months of history
+                                      # need 36 months of history plus the horizon
 end: 2024-12                          # last month
 freq: month                           # month | quarter
-horizon: 12                           # periods to forecast
+horizon: 12                           # periods to forecast (12 needs 48 months from start)
 compare:                              # growth comparisons: years, quarters or month windows
   - [2021, 2024]
 spillover_targets: [Mauritania, Senegal]

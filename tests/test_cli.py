@@ -32,3 +32,18 @@ def test_help_is_plain_text(command):
 def test_help_keeps_square_brackets():
     res = CliRunner().invoke(app, ["notebook", "--help"], env={"COLUMNS": "100"})
     assert "[lab]" in res.output
+
+
+def test_version_is_the_installed_distributions():
+    """``conflict-trends --version`` and ``analysis.__version__`` (neither existed) give the
+    version pip installed, the one pyproject.toml declares."""
+    from importlib import metadata
+
+    import analysis
+
+    assert analysis.__version__ == metadata.version("conflict-trends")
+    res = CliRunner().invoke(app, ["--version"])
+    assert res.exit_code == 0, res.output
+    assert res.output.strip() == f"conflict-trends {analysis.__version__}"
+    with pytest.raises(AttributeError):
+        analysis.no_such_name  # noqa: B018

@@ -92,3 +92,19 @@ def test_lab_command_opens_the_notebook_with_this_python(tmp_path: Path, monkeyp
     assert report.lab_command(tmp_path / "x.ipynb") == [
         sys.executable, "-m", "jupyterlab", str(tmp_path / "x.ipynb")
     ]  # fmt: skip
+
+
+def test_example_study_states_the_history_forecasts_need(tmp_path: Path) -> None:
+    """The comments name the history the forecaster checks for (they said 27 months, while a
+    12-month horizon needs 48: a study cut to 27 months stopped with exit code 2)."""
+    import re
+
+    from analysis.pipeline import forecast_history_needed
+
+    init_project(tmp_path / "proj")
+    text = (tmp_path / "proj" / "studies" / "example.yaml").read_text()
+    horizon = yaml.safe_load(text)["horizon"]
+    need = forecast_history_needed(horizon)
+    assert f"{horizon} needs {need} months" in text
+    assert re.search(rf"need {need - horizon} months of history plus the horizon", text)
+    assert "27 months" not in text

@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 import zipfile
 from pathlib import Path
@@ -51,6 +52,54 @@ def _build_wheel(tmp: Path, env: dict[str, str]) -> Path:
     _run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(src)], tmp, env)
     (wheel,) = dist.glob("conflict_trends-*.whl")
     return wheel
+
+
+def test_sdist_builds_a_wheel_with_the_package_data_and_no_tests(tmp_path: Path) -> None:
+    """``python -m build`` as a release does it: the sdist, then the wheel built from the sdist.
+
+    The wheel must carry every file the package loads at run time (the notebook templates,
+    nbconvert templates and styles, boundaries and adjacency), and neither archive a test: the
+    sdist carried tests/test_*.py (setuptools adds them) without tests/conftest.py, studies/ or
+    benchmarks/, so they could not run.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md", "MANIFEST.in"):
+        shutil.copy2(ROOT / name, src / name)
+    junk = shutil.ignore_patterns("__pycache__", "*.pyc", "*.ipynb", ".pytest_cache")
+    for name in ("analysis", "tests"):
+        shutil.copytree(ROOT / name, src / name, ignore=junk)
+    dist = tmp_path / "dist"
+    _run([sys.executable, "-m", "build", "--outdir", str(dist), str(src)], tmp_path, env)
+    (sdist,) = dist.glob("conflict_trends-*.tar.gz")
+    (wheel,) = dist.glob("conflict_trends-*.whl")
+
+    version = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M)
+    prefix = f"conflict_trends-{version.group(1)}/"
+    with tarfile.open(sdist) as archive:
+        in_sdist = {n.removeprefix(prefix) for n in archive.getnames()}
+    assert {"pyproject.toml", "README.md", "PKG-INFO"} <= in_sdist
+    in_wheel = set(zipfile.ZipFile(wheel).namelist())
+    tracked = {
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "analysis").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".ipynb")
+    }
+    data = {p for p in tracked if not p.endswith(".py")}
+    assert data >= {
+        "analysis/data/admin1_west_africa.geojson",
+        "analysis/data/admin1_adjacency_west_africa.csv",
+        "analysis/report/templates/conflict_trends/report.css",
+    }
+    notebooks = {p for p in tracked if p.startswith("analysis/report/notebooks/")}
+    assert notebooks >= {"analysis/report/notebooks/region_report.py"}
+    assert tracked <= in_sdist, sorted(tracked - in_sdist)
+    assert tracked <= in_wheel, sorted(tracked - in_wheel)
+    for names in (in_sdist, in_wheel):
+        assert not [n for n in names if n.startswith("tests/") or "conftest" in n]
+        assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".ipynb"))]
+    assert not [n for n in in_wheel if not n.startswith(("analysis/", "conflict_trends-"))]
 
 
 def _requirements(wheel: Path) -> list[str]:
