@@ -32,12 +32,12 @@ import pickle
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
+from analysis import installed_version as package_version
 from analysis.io import atomic_write_bytes, sha256_file
 
 T = TypeVar("T")
@@ -139,15 +139,6 @@ def code_fingerprint() -> str:
         digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
-
-
-@functools.cache
-def package_version() -> str:
-    """The installed version of conflict-trends (``unknown`` when run from sources only)."""
-    try:
-        return metadata.version("conflict-trends")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def version() -> str:

@@ -65,7 +65,7 @@ def test_sdist_builds_a_wheel_with_the_package_data_and_no_tests(tmp_path: Path)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     src = tmp_path / "src"
     src.mkdir()
-    for name in ("pyproject.toml", "README.md", "MANIFEST.in"):
+    for name in ("pyproject.toml", "README.md", "MANIFEST.in", "LICENSE"):
         shutil.copy2(ROOT / name, src / name)
     junk = shutil.ignore_patterns("__pycache__", "*.pyc", "*.ipynb", ".pytest_cache")
     for name in ("analysis", "tests"):
@@ -79,8 +79,10 @@ def test_sdist_builds_a_wheel_with_the_package_data_and_no_tests(tmp_path: Path)
     prefix = f"conflict_trends-{version.group(1)}/"
     with tarfile.open(sdist) as archive:
         in_sdist = {n.removeprefix(prefix) for n in archive.getnames()}
-    assert {"pyproject.toml", "README.md", "PKG-INFO"} <= in_sdist
+    assert {"pyproject.toml", "README.md", "PKG-INFO", "LICENSE"} <= in_sdist
     in_wheel = set(zipfile.ZipFile(wheel).namelist())
+    # the MIT notice travels with the code (pyproject declared MIT with no text to ship)
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in in_wheel), sorted(in_wheel)
     tracked = {
         p.relative_to(ROOT).as_posix()
         for p in (ROOT / "analysis").rglob("*")

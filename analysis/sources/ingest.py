@@ -13,6 +13,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from analysis import installed_version as package_version
 from analysis.errors import InputError, Problem
 from analysis.events import CANONICAL_COLUMNS, STRING_DTYPE, DataQualityWarning, warn_quality
 from analysis.io import sha256_file
@@ -41,16 +42,6 @@ class IngestResult:
     events: pd.DataFrame
     manifest: dict[str, Any]
     unresolved: pd.DataFrame = field(repr=False)
-
-
-def package_version() -> str:
-    """The installed version of conflict-trends (``unknown`` when run from a bare checkout)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("conflict-trends")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def ingest(
