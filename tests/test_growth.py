@@ -696,7 +696,9 @@ def test_cli_growth_json_demo_study(demo_study_path, demo_dir):
     res = runner.invoke(app, ["growth", str(demo_study_path), "--json"])
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)
-    assert len(rows) == 1 and list(rows[0]) == list(g.JSON_KEYS)
+    from analysis.commands.growth import JSON_EXTRA_KEYS
+
+    assert len(rows) == 1 and list(rows[0]) == [*g.JSON_KEYS, *JSON_EXTRA_KEYS]
     kayes = rows[0]
     assert (kayes["region_id"], kayes["period_a"], kayes["period_b"]) == ("ML-1", "2021", "2024")
     ratio_truth = json.loads((demo_dir / "demo_truth.json").read_text())["focus_true_rate_ratio"]
@@ -722,6 +724,48 @@ def test_cli_growth_json_demo_study(demo_study_path, demo_dir):
     assert outside.exit_code == 2 and "outside the study's window" in outside.output
     assert "'--compare'" in outside.output and "2018-01..2024-12" in outside.output
     assert "demo.yaml" in outside.output
+
+
+def test_cli_growth_adjusts_over_the_whole_study(demo_study_path):
+    """The command's BH-adjusted p-values and change-point flags are the reports' (one family
+    over every region of the study), whichever regions are asked for: the real Sahel, asked
+    alone, had read BH 0.0098 and a change point beside the reports' 0.13 and none, in a
+    sentence that called the command's 2 tests "the study's"."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+    from analysis.config import load_study
+    from analysis.pipeline import prepare
+
+    study = load_study(demo_study_path)
+    whole = g.growth_table(prepare(study).panel, None, [("2021", "2024")])
+    kayes = whole[whole["region_id"] == "ML-1"].iloc[0]
+    runner = CliRunner()
+    res = runner.invoke(
+        app, ["growth", str(demo_study_path), "--region", "Kayes", "--region", "ML-BKO", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert [r["region_id"] for r in rows] == ["ML-1", "ML-BKO"]
+    assert rows[0]["p_value_bh"] == pytest.approx(kayes["p_value_bh"])
+    assert rows[0]["bh_family_size"] == kayes["bh_family_size"] > 2
+    assert rows[0]["change_point"] == kayes["change_point"]
+    assert rows[0]["doubling_ci"][0] <= rows[0]["doubling_time_months"] <= rows[0]["doubling_ci"][1]
+    # no event in either window: no test, no p-value, no interval (as the reports)
+    assert rows[1]["p_value"] is None and rows[1]["p_value_bh"] is None
+    assert rows[1]["ci_low"] is None and rows[1]["ci_high"] is None
+
+    text = runner.invoke(app, ["growth", str(demo_study_path), "--region", "Kayes"]).stdout
+    n = int(kayes["bh_family_size"])
+    assert f"adjusted for the study's {n} tests" in text
+    assert f"over the study's {n} ratio and change-point tests, as in the reports" in text
+    other = runner.invoke(app, ["growth", str(demo_study_path), "--compare", "2022:2024"]).stdout
+    import re
+
+    assert not re.search(r"the study's \d+ (ratio and change-point )?tests", other)
+    assert "of the study's regions for these comparisons" in other
 
 
 # ----------------------------------------------------------------------------- serial dependence

@@ -53,3 +53,20 @@ def test_size_on_independent_series_with_a_steady_trend():
     n = 50
     default, _ = _rejections(0.0, 36, n, seed=142)
     assert default / n <= _upper(n)
+
+
+def test_too_few_events_note_counts_in_words():
+    """The note read "1 events in 1 periods" (the real Hauts-Bassins, one event in 2017-2020)."""
+    import pandas as pd
+
+    idx = pd.date_range("2017-01-01", periods=48, freq="MS")
+    one = np.zeros(48)
+    one[40] = 1
+    res = change_point(one, idx)
+    assert not res.significant
+    assert res.note.startswith("1 event in 1 period with events: too few for a change point")
+    two = np.zeros(48)
+    two[[10, 30]] = [3, 1]
+    note = change_point(two, idx).note
+    assert note.startswith("4 events in 2 periods with events:")
+    assert "need at least 10 events and 4 periods with events" in note

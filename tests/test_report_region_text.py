@@ -410,6 +410,23 @@ def test_dependence_sentence_does_not_credit_width_to_a_correlation_that_added_n
     assert "and for the uncertainty of that estimate" in text and "2.0 times as wide" in text
 
 
+def test_dependence_sentence_negative_correlation_with_a_wider_headline() -> None:
+    """The real Boucle du Mouhoun (own-lag -0.37): the headline 1.35-133 hulls the AR(1) part
+    below the independent NB interval 1.50-133, and the sentence had called the table's
+    interval "the one that treats months as independent"."""
+    row = {"period_a": "2017", "period_b": "2020", "own_lag": -0.37, "nb_ci_low": 1.502,
+           "nb_ci_high": 133.19, "headline_ci_low": 1.347, "headline_ci_high": 133.19}  # fmt: skip
+    text = region_text.dependence_sentence(pd.DataFrame([row]), "Boucle du Mouhoun")
+    assert "is the one that treats months as independent" not in text
+    assert "1.35-133, is wider than the one that treats months as independent" in text
+    assert "(negative-binomial, 1.50-133, not in the table" in text
+    # a width compared with the NB interval names it, not the table's exact one
+    kayes = {"period_a": "2021", "period_b": "2024", "own_lag": 0.11, "nb_ci_low": 3.234,
+             "nb_ci_high": 18.91, "headline_ci_low": 2.148, "headline_ci_high": 24.80}  # fmt: skip
+    text = region_text.dependence_sentence(pd.DataFrame([kayes]), "Kayes")
+    assert "1.4 times as wide" in text and "(negative-binomial, 3.23-18.9, not in the table" in text
+
+
 def test_p_value_sentence_names_both_tests_and_the_family() -> None:
     table = pd.DataFrame({"p_value": [0.004, 0.3], "p_value_bh": [0.15, 0.6],
                           "bh_family_size": [38, 38]})  # fmt: skip

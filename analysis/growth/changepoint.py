@@ -228,9 +228,11 @@ def change_point(
     if np.sum(y > 0) < 4 or y.sum() < 10:
         # The LR asymptotics behind both p-value methods' use (and the confidence set) fail for
         # a handful of events: a hinge can always "explain" three late events.
+        n, k = int(y.sum()), int(np.sum(y > 0))
         return none(
-            f"{int(y.sum())} events in {int(np.sum(y > 0))} periods: too few for a change point "
-            "(need at least 10 events in 4 periods)"
+            f"{n} event{'' if n == 1 else 's'} in {k} period{'' if k == 1 else 's'} with "
+            "events: too few for a change point (need at least 10 events and 4 periods with "
+            "events)"
         )
     X0 = np.column_stack([np.ones(y.size), t])
     null = nb2_mle(y, X0)

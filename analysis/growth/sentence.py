@@ -28,6 +28,7 @@ def growth_sentence(
     region_name: str | None = None,
     *,
     noun: str = "Attacks",
+    family: str = "the study's {n} tests",
 ) -> str:
     """One plain-language sentence from a :func:`growth_table` row or a :class:`GrowthResult`.
 
@@ -38,6 +39,9 @@ def growth_sentence(
         Name used in the sentence (default the row's ``region_name``).
     noun : str
         What is counted, capitalised (e.g. ``"Attacks"``, ``"Events"``).
+    family : str
+        The tests the adjusted p-value was adjusted over, ``{n}`` their number (the ``growth``
+        command names its own family when its comparisons are not the study's).
 
     Returns
     -------
@@ -112,11 +116,13 @@ def growth_sentence(
     if cp:
         text += f", and the growth changed pace around {cp}"
     if ca > 0 or cb > 0:
-        text += _multiplicity_clause(row, float(head_lo), float(head_hi))
+        text += _multiplicity_clause(row, float(head_lo), float(head_hi), family)
     return text
 
 
-def _multiplicity_clause(row: Mapping | pd.Series, low: float, high: float) -> str:
+def _multiplicity_clause(
+    row: Mapping | pd.Series, low: float, high: float, family: str = "the study's {n} tests"
+) -> str:
     """Where the headline ratio interval excludes 1 but the comparison's tests are not
     significant at 0.05, on their own (its p-value is the largest of three tests) or
     adjusted study-wide (Benjamini-Hochberg): a clause saying so, so that "a rise" beside
@@ -129,16 +135,17 @@ def _multiplicity_clause(row: Mapping | pd.Series, low: float, high: float) -> s
         return ""
     own = row.get("p_value")
     own = float(own) if own is not None and np.isfinite(float(own)) else None
+    tests_of = family.format(n=int(tests))
     what = "interval" if np.isfinite(low) and np.isfinite(high) and low > 0 else "bound"
     adjusted = f"(Benjamini-Hochberg) the comparison's p-value is {format_p_value(float(p_bh))}"
     if own is not None and own >= 0.05:
         return (
             f"; the window comparison's {what} is not a test: the comparison's own p-value, "
-            f"the largest of its three tests, is {format_p_value(own)}, and adjusted for the "
-            f"study's {int(tests)} tests {adjusted}, so the change is not significant at 0.05"
+            f"the largest of its three tests, is {format_p_value(own)}, and adjusted for "
+            f"{tests_of} {adjusted}, so the change is not significant at 0.05"
         )
     return (
-        f"; the window comparison's {what} is not adjusted for the study's {int(tests)} tests, "
+        f"; the window comparison's {what} is not adjusted for {tests_of}, "
         f"and adjusted {adjusted}, not significant at 0.05"
     )
 
