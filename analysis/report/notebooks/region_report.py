@@ -182,6 +182,8 @@ show.table(region_text.recent_events(events, region_id), float_format="{:,.0f}")
 # comparison and change point), so they are the same numbers as in the overview's ranking; a
 # comparison without an event in either window is not a test and has none. They are not
 # adjusted intervals: a 95% interval can exclude 1 where the adjusted p-value is above 0.05.
+# The trend's interval is this region's alone, not adjusted across the study's regions either:
+# among many regions, some trend intervals exclude 0 by chance.
 
 # %%
 if growth_rows is not None:
