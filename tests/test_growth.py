@@ -1350,6 +1350,20 @@ def test_growth_sentence_calls_a_hundredfold_interval_uninformative():
     assert "100-fold" not in narrow
 
 
+def test_growth_sentence_calls_a_hundredfold_trend_interval_uninformative():
+    """A region with a few scattered events read "+19% a year (95% CI -91% to +3971%)" without
+    comment, and "no growth can be measured" before giving one."""
+    base = {"region_name": "Centre-Est", "count_a": 0, "count_b": 0, "period_a": "2017",
+            "period_b": "2020", "ratio": float("nan"), "ci_low": 0.0, "ci_high": float("inf"),
+            "nb_ci_low": 0.0, "nb_ci_high": float("inf"), "annual_growth_pct": 19.0}  # fmt: skip
+    wide = g.growth_sentence({**base, "annual_growth_ci": [-91.0, 3971.0]})
+    assert "so the two cannot be compared" in wide and "no growth can be measured" not in wide
+    assert "(95% CI -91% to +3971%), an interval too wide to say how fast" in wide
+    # 0.37 to 11.15 a year: 30-fold, wide but not beyond the ratios' 100-fold rule
+    moderate = g.growth_sentence({**base, "annual_growth_ci": [-63.0, 1015.0]})
+    assert "too wide" not in moderate
+
+
 @pytest.mark.slow
 def test_ratio_p_value_agrees_with_the_headline_when_windows_hold_a_trend():
     """Two 36-month windows that both triple within themselves, window B 1.0-1.5 times A (NB,

@@ -66,7 +66,10 @@ def growth_sentence(
     if row.get("exposure_a") is not None and row.get("exposure_a") != row.get("exposure_b"):
         per = " (per period, the windows differ in length)"
     if ca == 0 and cb == 0:
-        text = f"{noun} in {name}: no events in {pa} or {pb}, so no growth can be measured"
+        # the trend is fitted on every period from the first window to the last, so it can
+        # exist where the two windows cannot be compared (the sentence had said "no growth can
+        # be measured" and then gave one)
+        text = f"{noun} in {name}: no events in {pa} or {pb}, so the two cannot be compared"
     elif ca == 0:
         text = (
             f"{noun} in {name} rose from 0 in {pa} to {cb} in {pb}; with none in {pa} the ratio "
@@ -111,6 +114,7 @@ def growth_sentence(
                 f" ({level}% CI {format_growth_pct(float(ci[0]))} to "
                 f"{format_growth_pct(float(ci[1]))})"
             )
+            text += _uninformative_trend_clause(float(ci[0]), float(ci[1]))
         text += _agreement_clause((head_lo, head_hi), ci, pa, pb, two_sided=ca > 0 and cb > 0)
     cp = row.get("change_point")
     if cp:
@@ -171,6 +175,17 @@ def _uninformative_clause(low: float, high: float) -> str:
         f"{UNINFORMATIVE_SPAN:g}-fold apart (few events, and a month-to-month dependence "
         f"that so few events cannot pin down), {what}"
     )
+
+
+def _uninformative_trend_clause(low_pct: float, high_pct: float) -> str:
+    """Plain words for a trend interval whose yearly growth factors are more than
+    :data:`UNINFORMATIVE_SPAN`-fold apart, as :func:`_uninformative_clause` says of ratios (a
+    region with a few scattered events read "+19% a year (95% CI -91% to +3971%)" without
+    comment)."""
+    low, high = 1 + low_pct / 100, 1 + high_pct / 100
+    if low <= 0 or high / low <= UNINFORMATIVE_SPAN:
+        return ""
+    return ", an interval too wide to say how fast counts change (too few events)"
 
 
 def _agreement_clause(ratio_ci: tuple, trend_ci, period_a, period_b, *, two_sided: bool) -> str:
