@@ -93,6 +93,18 @@ def test_local_batch_isolates_failures_and_skips_unchanged(setup, tmp_path: Path
     assert "pandas" in ok["versions"] and ok["records"]["title"] == "probe ML-1"
     on_disk = json.loads((out / "manifest.json").read_text())
     assert on_disk["counts"] == {"ok": 3, "failed": 1}
+    # the published manifest carries no path of the rendering machine (the quarterly job
+    # publishes the folder): paths relative to it, read back as the absolute ones
+    text = (out / "manifest.json").read_text()
+    assert str(tmp_path) not in text and "site-packages" not in text
+    disk_ok = next(r for r in on_disk["reports"] if r["id"] == "probe-study/ml-1")
+    assert disk_ok["study"] == "../probe-study.yaml" and disk_ok["notebook"] == "../probe.py"
+    assert disk_ok["parameters"]["study"] == "../probe-study.yaml"
+    assert not Path(disk_ok["inputs"][0]["path"]).is_absolute()
+    read = batch.read_manifest(out)
+    read_ok = next(r for r in read["reports"] if r["id"] == "probe-study/ml-1")
+    assert read_ok["study"] == ok["study"] and read_ok["inputs"] == ok["inputs"]
+    assert read["studies"] == first.manifest["studies"]
     index = (out / "index.html").read_text()
     for entry in first.manifest["reports"]:
         assert f'href="{entry["html"]}"' in index

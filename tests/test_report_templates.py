@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -88,6 +89,8 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     # one pointer to the appendix's Terms, whose heading carries that anchor
     assert region.count('href="methods.html#Terms"') == 1
     sha = by_kind["region"]["inputs"][0]["sha256"]
+    on_disk = json.loads((result.out / "manifest.json").read_text())
+    assert {r["notebook"] for r in on_disk["reports"]} >= {"region_report.py", "overview.py"}
 
     assert sha in region  # provenance names the data file's hash
     overview = (result.out / by_kind["overview"]["html"]).read_text()

@@ -62,6 +62,7 @@ from analysis.report.manifest import (  # noqa: F401 - re-exported: the batch AP
     INPUT_ERROR,
     entry,
     input_error_entries,
+    portable,
     read_manifest,
     write_index,
 )
@@ -450,7 +451,7 @@ def run_batch(
             "counts": counts,
             "reports": ordered,
         }
-        atomic_write_json(root / MANIFEST, manifest)
+        atomic_write_json(root / MANIFEST, portable(manifest, root))
         index = write_index(root, manifest)
         return BatchResult(out=root, manifest=manifest, index=index)
     finally:

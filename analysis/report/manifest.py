@@ -122,12 +122,78 @@ def input_error_entries(
 
 
 def read_manifest(out: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """Read ``out/manifest.json`` if present (None if missing or unreadable)."""
+    """Read ``out/manifest.json`` if present (None if missing or unreadable), its paths made
+    absolute again (:func:`portable` wrote them relative to ``out``)."""
     path = Path(out) / MANIFEST
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return _map_paths(manifest, lambda p: _absolute(p, Path(out)), notebook=lambda p: p)
+
+
+def portable(manifest: dict[str, Any], out: Path) -> dict[str, Any]:
+    """The manifest as written to disk: study, input and parameter paths relative to the
+    batch's folder ``out``, a shipped notebook template by its file name.
+
+    The quarterly job publishes the folder; the manifest had carried the rendering machine's
+    absolute paths (the study, the data files, the package's site-packages) where the pages
+    and notebooks carry none. :func:`read_manifest` turns them back into absolute paths.
+    """
+    from analysis.report.assets import notebook_dir
+
+    shipped = notebook_dir().resolve()
+
+    def notebook(path: str) -> str:
+        if path and Path(path).resolve().parent == shipped:
+            return Path(path).name
+        return _relative(path, out)
+
+    return _map_paths(manifest, lambda p: _relative(p, out), notebook=notebook)
+
+
+def _relative(path: Any, out: Path) -> Any:
+    if not isinstance(path, str) or not os.path.isabs(path):
+        return path
+    return os.path.relpath(path, out.resolve())
+
+
+def _absolute(path: Any, out: Path) -> Any:
+    if not isinstance(path, str) or not path or os.path.isabs(path):
+        return path
+    return str((out / path).resolve())
+
+
+def _map_paths(manifest: dict[str, Any], to: Any, *, notebook: Any) -> dict[str, Any]:
+    """``manifest`` with ``to`` applied to every path it records (the studies, and each
+    report's study, path parameters and inputs) and ``notebook`` to each notebook."""
+    from analysis.report.params import PARAMETER_KINDS
+
+    paths = {k for k, kind in PARAMETER_KINDS.items() if kind.endswith("path")}
+
+    def record(r: dict[str, Any]) -> dict[str, Any]:
+        r = dict(r)
+        if "study" in r:
+            r["study"] = to(r["study"])
+        if r.get("notebook"):
+            r["notebook"] = notebook(r["notebook"])
+        if isinstance(r.get("parameters"), dict):
+            r["parameters"] = {
+                k: to(v) if k in paths and v else v for k, v in r["parameters"].items()
+            }
+        if isinstance(r.get("inputs"), list):
+            r["inputs"] = [
+                {**i, "path": to(i["path"])} if isinstance(i, dict) and "path" in i else i
+                for i in r["inputs"]
+            ]
+        return r
+
+    out = dict(manifest)
+    if isinstance(out.get("studies"), list):
+        out["studies"] = [to(s) for s in out["studies"]]
+    if isinstance(out.get("reports"), list):
+        out["reports"] = [record(r) for r in out["reports"]]
+    return out
 
 
 def write_index(root: Path, manifest: dict[str, Any]) -> Path:
