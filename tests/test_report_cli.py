@@ -49,6 +49,32 @@ def test_notebook_writes_parameterized_copy(tmp_path: Path, demo_dir: Path) -> N
     assert 'region = "ML-1"' in injected[0].source
     assert str(study.resolve()) in injected[0].source
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    # the template by name, not papermill's copy of the whole template; a kernel to open with
+    assert nb.metadata["papermill"]["input_path"] == "region_report.py"
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert target.stat().st_size < 40_000
+
+
+def test_notebook_and_report_refuse_a_region_outside_the_study_before_any_work(
+    tmp_path: Path, demo_dir: Path
+) -> None:
+    """A typo gets the closest names; a unit of another country stops with exit 2 and no page
+    written, where `report` used to render a failed page ("KeyError: ('NE-8', ...)")."""
+    study = write_study(tmp_path, demo_dir / "demo_acled.csv")
+    typo = runner.invoke(app, ["notebook", str(study), "--region", "Kayse", "--no-open"])
+    assert typo.exit_code == 2 and "closest: Kayes (ML-1)" in typo.output
+    out = tmp_path / "out"
+    outside = runner.invoke(app, ["report", str(study), "--region", "Niamey", "--out", str(out)])
+    assert outside.exit_code == 2 and "region outside the study" in outside.output
+    assert not out.exists()
+
+
+def test_notebook_names_the_templates_for_an_unknown_one(tmp_path: Path, demo_dir: Path) -> None:
+    study = write_study(tmp_path, demo_dir / "demo_acled.csv")
+    result = runner.invoke(app, ["notebook", str(study), "--template", "overveiw", "--no-open"])
+    assert result.exit_code == 2
+    assert "expected region_report, overview, methods or a notebook file" in result.output
+    assert "overveiw.py" not in result.output  # not the package's internal path
 
 
 def test_batch_of_a_study_with_too_short_a_history_is_an_input_error(

@@ -144,3 +144,27 @@ def test_model_for_names_only_the_regions_group():
     bare = StudyResults(None, None, "sarimax", {}, None)
     assert bare.model_for(True) == "sarimax"  # no plan: the model's own label
     assert bare.plan_label(True) is None and bare.switches_for(False) == []
+
+
+def test_study_region_takes_codes_and_names_and_says_what_a_bad_one_should_be(demo_study_path):
+    """The region of a report, a notebook or its edited parameter: a code or a name of the
+    study's countries; a typo or a unit of another country is an InputError naming the
+    parameter, what was expected and the closest names, not a KeyError in a cell."""
+    from analysis.config import load_study
+    from analysis.errors import InputError
+    from analysis.report.context import study_region
+
+    study = load_study(demo_study_path)
+    assert study_region(study, "") == study_region(study, None) == "ML-1"  # the focus
+    assert study_region(study, "Kayes") == study_region(study, "ml-1") == "ML-1"
+    assert study_region(study, "Kayes, Mali") == "ML-1"
+    assert study_region(study, "Koulikoro") == "ML-2"
+    with pytest.raises(InputError) as typo:
+        study_region(study, "Kayse")
+    message = str(typo.value)
+    assert "'region'" in message and "(MLI, MRT, SEN)" in message
+    assert "closest: Kayes (ML-1)" in message and "(found 'Kayse')" in message
+    with pytest.raises(InputError) as outside:
+        study_region(study, "Niamey")  # a real unit, of a country the study does not cover
+    assert "region outside the study" in str(outside.value)
+    assert "NE-8, in NER" in str(outside.value)

@@ -141,3 +141,27 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     assert 'id="Demo' not in region and 'id="Demo' not in overview
     for page in (region, overview):
         assert f"{title}&#34; in the methods appendix checks" in page
+
+
+def test_region_template_takes_a_region_name_and_explains_a_typo(
+    tmp_path: Path, demo_dir: Path, monkeypatch
+) -> None:
+    """An analyst edits the notebook's parameter to a name ("Kayes") or mistypes it: the
+    setup cell resolves the name, and a typo is an InputError naming the parameter (it was a
+    bare KeyError: 'Kayes')."""
+    import jupytext
+
+    from analysis.errors import InputError
+    from analysis.report.assets import notebook
+
+    monkeypatch.setenv("CONFLICT_TRENDS_REPORT_CACHE", "off")
+    monkeypatch.chdir(tmp_path)
+    study = write_study(tmp_path, demo_dir / "demo_acled.csv")
+    cells = [c for c in jupytext.read(notebook("region_report")).cells if c.cell_type == "code"]
+    setup = cells[1].source  # the cell after the parameters: loads the study, picks the region
+    assert "study_region(" in setup
+    namespace = {"study": str(study), "region": "Kayes", "quarter": ""}
+    exec(compile(setup, "setup", "exec"), namespace)
+    assert namespace["region_id"] == "ML-1" and namespace["region_name"] == "Kayes"
+    with pytest.raises(InputError, match="closest: Kayes"):
+        exec(compile(setup, "setup", "exec"), {**namespace, "region": "Kayse"})

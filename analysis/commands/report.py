@@ -34,7 +34,6 @@ def report_command(
     with the study's methods appendix (OUT/<study>/methods.html) they link to."""
     from analysis import progress
     from analysis.config import load_study
-    from analysis.geography import resolve_region
     from analysis.io import require_writable
     from analysis.report import context
     from analysis.report.batch import run_batch
@@ -42,7 +41,8 @@ def report_command(
     require_writable(out, "folder")
     progress.set_quiet(quiet)
     loaded = load_study(study)
-    regions = [resolve_region(r) for r in region] if region else list(loaded.focus)
+    # a region of the study's countries, checked here: outside them a report would fail
+    regions = [context.study_region(loaded, r) for r in region] if region else list(loaded.focus)
     if pdf:
         from analysis.report.pdf import html_to_pdf, require_chromium
 
@@ -161,15 +161,18 @@ def notebook_command(
     import os
 
     from analysis.config import load_study
-    from analysis.geography import resolve_region
     from analysis.io import require_writable
-    from analysis.report.run import slugify, write_parameterized
+    from analysis.report.context import study_region
+    from analysis.report.run import notebook_path, slugify, write_parameterized
 
     if out is not None:
         require_writable(out)
+    notebook_path(template)  # an unknown template stops before anything else
     loaded = load_study(study)
-    code = resolve_region(region) if region else loaded.focus[0]
-    name = f"{loaded.slug}-{slugify(code)}-{slugify(Path(template).stem)}.ipynb"
+    code = study_region(loaded, region)
+    # the overview and the methods appendix cover the whole study: no region in their name
+    part = f"{slugify(code)}-" if Path(template).stem == "region_report" else ""
+    name = f"{loaded.slug}-{part}{slugify(Path(template).stem)}.ipynb"
     target = out or Path("notebooks") / name
     path = write_parameterized(template, {"study": str(study), "region": code}, target)
     typer.echo(str(path))

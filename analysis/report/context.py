@@ -83,6 +83,74 @@ def load(study_path: str | os.PathLike[str]) -> ReportContext:
     return cache.memo(key, compute, memory=_CONTEXTS)
 
 
+def study_region(study: Any, region: str | None, boundaries: Any = None) -> str:
+    """The region a report is about, as its ISO 3166-2 code: ``region`` or the first focus.
+
+    What ``conflict-trends report --region``, ``conflict-trends notebook --region`` and the
+    region report's ``region`` parameter accept: an ISO 3166-2 code or an admin-1 name
+    (``"ML-1"``, ``"Kayes"``, ``"Kayes, Mali"``) of a unit in one of the study's countries,
+    whose panel the report reads. An analyst who edits the parameter to a name, a typo or a
+    unit of another country gets this message rather than a ``KeyError`` deep in a cell.
+
+    Parameters
+    ----------
+    study : Study
+        The validated study (countries as ISO3, focus as codes).
+    region : str or None
+        Empty or None: the study's first focus region.
+    boundaries : Boundaries, optional
+        The study's boundaries (default: its ``boundaries`` file, else the shipped ones).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    InputError
+        Naming the parameter ``region``, what was expected, and the closest region names of
+        the study's countries.
+    """
+    import difflib
+
+    from analysis import geography
+    from analysis.errors import InputError, Problem
+
+    if region is None or not str(region).strip():
+        return study.focus[0]
+    if boundaries is None:
+        boundaries = (
+            geography.load_boundaries(study.boundaries)
+            if getattr(study, "boundaries", None)
+            else geography.load_boundaries()
+        )
+    units = boundaries.regions_of(list(study.countries))
+    countries = ", ".join(study.countries)
+    expected = (
+        f"an ISO 3166-2 code or admin-1 name of a region of the study's countries ({countries}),"
+        f" e.g. {study.focus[0]} or {boundaries.name_of(study.focus[0])}"
+    )
+    try:
+        code = geography.resolve_region(region, boundaries)
+    except InputError as exc:
+        names = dict(zip(units["region_name"].astype(str), units["region_id"], strict=True))
+        close = difflib.get_close_matches(str(region).strip(), list(names), n=3, cutoff=0.6)
+        if close:
+            expected += "; closest: " + ", ".join(f"{n} ({names[n]})" for n in close)
+        found = str(region)
+        if exc.problems and "matches" in str(exc.problems[0].found):
+            found = str(exc.problems[0].found)  # an ambiguous name: the codes it matches
+        problem = Problem(None, None, "region", expected, found)
+        raise InputError("unknown region", [problem]) from None
+    if code not in set(units["region_id"]):
+        country = boundaries.regions.set_index("region_id").loc[code, "country"]
+        raise InputError(
+            "region outside the study",
+            [Problem(None, None, "region", expected, f"{region}: {code}, in {country}")],
+        )
+    return code
+
+
 def check(study_path: str | os.PathLike[str], forecasts: bool = True) -> ReportContext:
     """Check that a study's reports can start: its file and data are valid, its filters
     select events and, when the reports forecast, its history is long enough.

@@ -78,6 +78,11 @@ def notebook_path(name: str) -> Path:
     path = Path(name)
     if not path.suffix:
         path = assets.notebook(name)
+        if not path.is_file():
+            expected = f"{', '.join(assets.TEMPLATES)} or a notebook file (.py or .ipynb)"
+            raise InputError(
+                "unknown report template", [Problem(None, None, "template", expected, name)]
+            )
     if not path.is_file():
         raise InputError("unknown report template", [Problem(str(path), None, None, "a file")])
     return path.resolve()
@@ -385,5 +390,13 @@ def write_parameterized(
     target = Path(target)
     if target.suffix != ".ipynb":
         raise InputError("invalid notebook path", [Problem(str(target), None, None, "*.ipynb")])
+    # papermill records a notebook given as an object as its own "input path" (the whole
+    # template again, doubling the file): name the template, as a batch's notebooks do; and
+    # name the kernel, so that JupyterLab opens it without asking for one
+    out.metadata["papermill"]["input_path"] = path.name
+    out.metadata["papermill"]["output_path"] = target.name
+    out.metadata.setdefault(
+        "kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"}
+    )
     atomic_write_text(target, nbformat.writes(out))
     return target

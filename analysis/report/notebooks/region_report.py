@@ -15,7 +15,8 @@ ctx = context.load(study)
 data = ctx.data
 panel = as_of.panel_as_of(data.panel, quarter)
 events = as_of.events_as_of(data.events, quarter)
-region_id = region or ctx.study.focus[0]
+# a code or an admin-1 name of the study's countries; empty: the first focus region
+region_id = context.study_region(ctx.study, region, data.boundaries)
 region_name = data.region_name(region_id)
 study_ids = set(data.panel["region_id"])
 around = region_text.region_with_neighbours(region_id, data.boundaries, within=study_ids)
