@@ -9,7 +9,51 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.periods import parse_window, period_end, quarter_end
+from analysis.errors import InputError, Problem
+from analysis.periods import parse_quarter, parse_window, period_end, quarter_end
+
+
+def require_quarter_within(
+    quarter: str | None,
+    first: str | pd.Timestamp,
+    last: str | pd.Timestamp,
+    where: str | None = None,
+) -> None:
+    """Refuse an as-of quarter that does not lie within the study's months.
+
+    A quarter after the data's last month gave a report titled "as of the end of" it whose
+    forecasts start before that date; one before the first month failed on an empty panel.
+
+    Parameters
+    ----------
+    quarter : str or None
+        ``YYYYQn``; empty or None is the whole study and always allowed.
+    first, last : str or Timestamp
+        The study's first and last months (``2018-01``, ``2024-12``).
+    where : str, optional
+        The file the quarter came with (the study), for the message.
+
+    Raises
+    ------
+    InputError
+        Naming ``quarter``, the first and last quarters allowed and the study's months.
+    """
+    if not quarter:
+        return
+    wanted = parse_quarter(quarter)
+    first_month, last_month = pd.Period(first, "M"), pd.Period(last, "M")
+    first_q = first_month.asfreq("Q")
+    last_q = last_month.asfreq("Q")
+    if last_q.asfreq("M", "end") != last_month:
+        last_q -= 1  # the study ends within that quarter: a report as of it would miss months
+    if first_q <= wanted <= last_q:
+        return
+    expected = (
+        f"a quarter from {first_q} to {last_q}, within the study's months {first_month} to "
+        f"{last_month} (a report as of a quarter reads the data up to its end)"
+    )
+    problem = Problem(where, None, "quarter", expected, quarter)
+    raise InputError("quarter outside the study", [problem])
 
 
 def panel_as_of(panel: pd.DataFrame, quarter: str | None) -> pd.DataFrame:
@@ -28,6 +72,11 @@ def panel_as_of(panel: pd.DataFrame, quarter: str | None) -> pd.DataFrame:
     """
     if not quarter:
         return panel
+    if len(panel):
+        last = pd.Timestamp(panel["period"].max())
+        if panel.attrs.get("freq") == "quarter":
+            last = pd.Period(last, "Q").asfreq("M", "end").start_time
+        require_quarter_within(quarter, panel["period"].min(), last)
     out = panel[panel["period"] < quarter_end(quarter)].reset_index(drop=True)
     out.attrs = dict(panel.attrs)
     return out

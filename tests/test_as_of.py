@@ -52,3 +52,27 @@ def test_usable_comparisons_on_a_quarterly_panel() -> None:
     assert usable_comparisons([("2021", "2024Q3")], panel_as_of(panel, "2024Q3")) == [
         ("2021", "2024Q3")
     ]
+
+
+def test_a_quarter_outside_the_studys_months_is_refused() -> None:
+    """A quarter after the data gave a report "as of the end of 2026Q1" forecasting 2025; one
+    before them an AttributeError on an empty panel. Both now name the quarters allowed."""
+    import pytest
+
+    from analysis.as_of import require_quarter_within
+    from analysis.errors import InputError
+
+    panel = _panel([1] * 48)  # 2021-01 .. 2024-12
+    assert len(panel_as_of(panel, "2024Q4")) == 48 and len(panel_as_of(panel, "2021Q1")) == 3
+    for quarter in ("2025Q1", "2020Q4"):
+        with pytest.raises(InputError) as error:
+            panel_as_of(panel, quarter)
+        message = str(error.value)
+        assert "'quarter': expected a quarter from 2021Q1 to 2024Q4" in message
+        assert f"(found '{quarter}')" in message
+    quarterly = _panel([1] * 16, freq="quarter")  # 2021Q1 .. 2024Q4: its last month 2024-12
+    assert len(panel_as_of(quarterly, "2024Q4")) == 16
+    # a study ending within a quarter: a report as of that quarter would miss its last months
+    with pytest.raises(InputError, match="from 2018Q1 to 2024Q3"):
+        require_quarter_within("2024Q4", "2018-01", "2024-11", "study.yaml")
+    require_quarter_within("", "2018-01", "2024-11")

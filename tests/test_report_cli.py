@@ -114,3 +114,14 @@ def test_an_out_that_cannot_be_a_folder_is_exit_2_before_any_work(
         assert "Traceback" not in result.output
         assert "column '--out': expected a" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["smoke.yaml"]
+
+
+def test_batch_as_of_a_quarter_after_the_study_is_an_input_error(
+    tmp_path: Path, demo_dir: Path
+) -> None:
+    study = write_study(tmp_path, demo_dir / "demo_acled.csv")  # 2019-01 .. 2024-12
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["batch", str(study), "--quarter", "2025Q1", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "expected a quarter from 2019Q1 to 2024Q4" in result.output
+    assert not [p for p in out.rglob("*.html") if p.name != "index.html"]  # no report page

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from analysis.as_of import require_quarter_within
 from analysis.errors import InputError, Problem
 from analysis.io import sha256_file
 from analysis.periods import previous_quarter, validate_quarter
@@ -140,6 +141,8 @@ def plan(
     for study_path in studies:
         try:
             study = load_study(study_path)
+            # its reports' as-of cut must fall within its months: exit 2, not failed reports
+            require_quarter_within(quarter, study.start, study.end, str(study.path))
         except InputError as exc:
             if errors is None:
                 raise
