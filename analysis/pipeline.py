@@ -431,6 +431,11 @@ def require_history(
     file = str(study.path) if study.path else None
     have = int(periods.nunique())
     if have < need:
+        span = f"{study.start} to {study.end}"
+        if have:  # a report as of an earlier quarter sees a shorter panel: say which periods
+            last = pd.Period(periods.max(), "Q" if freq == "quarter" else "M").asfreq("M", "end")
+            if last < pd.Period(study.end, "M"):
+                span = f"{study.start} to {last}, up to the report's as-of quarter"
         raise InputError(
             f"the study's history is too short for {what}",
             [
@@ -439,7 +444,7 @@ def require_history(
                     None,
                     "start/end",
                     f"at least {need} {freq}s of history ({why})",
-                    f"{have} {freq}s ({study.start} to {study.end})",
+                    f"{have} {freq}s ({span})",
                 )
             ],
         )

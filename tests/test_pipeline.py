@@ -239,3 +239,18 @@ def test_the_history_rule_follows_the_horizon_asked_for(demo_study_path):
     require_history(panel, study, origin=origin, horizon=3)
     with pytest.raises(InputError, match="--origin"):
         require_history(panel, study, origin=origin)
+
+
+def test_too_short_a_history_as_of_a_quarter_names_the_periods_the_report_sees(demo_study_path):
+    """As of 2019Q1 the demo study's report sees 15 months; the message said they ran from
+    2018-01 to 2024-12 (the study's window), contradicting the count."""
+    from analysis.as_of import panel_as_of
+    from analysis.config import load_study
+    from analysis.errors import InputError
+    from analysis.pipeline import prepare, require_history
+
+    study = load_study(demo_study_path)
+    panel = panel_as_of(prepare(study).panel, "2019Q1")
+    with pytest.raises(InputError) as error:
+        require_history(panel, study, "the reports' forecasts")
+    assert "15 months (2018-01 to 2019-03, up to the report's as-of quarter)" in str(error.value)
