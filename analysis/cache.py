@@ -18,7 +18,10 @@ so long batches keep memory flat. On disk, :func:`memo` with ``disk=True`` keeps
 ``data/processed/report-cache`` when the current folder has ``data/processed``, else in
 ``~/.cache/conflict-trends/report-cache``, or in the folder named by
 ``CONFLICT_TRENDS_REPORT_CACHE``; the value ``off`` disables the disk cache. The folder holds
-only what this module wrote; delete it freely. Pure functions of small hashable arguments
+only what this module wrote; delete it freely. Entries sit in one subfolder per code version,
+and a process's first write removes the subfolders of other versions untouched for
+:data:`STALE_AFTER_SECONDS` (their keys can never be asked for again: every edit of the code
+left its entries behind, 3.5 GB in a working copy). Pure functions of small hashable arguments
 (boundaries by path, design matrices) use :func:`functools.lru_cache` directly.
 """
 
@@ -180,10 +183,63 @@ def cache_dir() -> Path | None:
     return Path(base) / "conflict-trends" / "report-cache"
 
 
+#: Age (seconds since last written) after which another code version's entries are removed:
+#: a day, so that two checkouts sharing one cache folder do not clear each other's.
+STALE_AFTER_SECONDS = 24 * 3600
+
+
+def _version_folder(version_text: str) -> str:
+    return "v-" + hashlib.sha256(version_text.encode()).hexdigest()[:16]
+
+
 def disk_path(key: Key) -> Path | None:
     """Where ``key``'s value is kept on disk (None when the disk cache is off)."""
     folder = cache_dir()
-    return None if folder is None else folder / f"{key.kind}-{key.digest()[:32]}.pkl"
+    if folder is None:
+        return None
+    return folder / _version_folder(key.version) / f"{key.kind}-{key.digest()[:32]}.pkl"
+
+
+@functools.cache
+def prune(folder: Path, keep: str) -> int:
+    """Remove other code versions' entries from the cache ``folder`` once they have not been
+    written for :data:`STALE_AFTER_SECONDS`; once per folder and process.
+
+    Parameters
+    ----------
+    folder : Path
+        The disk cache folder (:func:`cache_dir`).
+    keep : str
+        The current version's subfolder name, never removed.
+
+    Returns
+    -------
+    int
+        Subfolders and loose entries removed.
+    """
+    import shutil
+    import time
+
+    cutoff = time.time() - STALE_AFTER_SECONDS
+    removed = 0
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            stale = entry.stat().st_mtime < cutoff
+        except OSError:
+            continue
+        if not stale or entry.name == keep:
+            continue
+        if entry.is_dir() and entry.name.startswith("v-"):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+        elif entry.is_file() and entry.suffix == ".pkl":  # entries from before the subfolders
+            entry.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _read(path: Path) -> Any:
@@ -226,9 +282,12 @@ def memo(
         value = compute()
         if path is not None:
             try:
+                path.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
             except OSError:
                 pass  # a read-only cache folder only costs speed
+            else:
+                prune(path.parent.parent, path.parent.name)
     if memory is not None:
         memory.put(key, value)
     return value

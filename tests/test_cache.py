@@ -85,6 +85,36 @@ def test_off_disables_the_disk_cache(tmp_path, monkeypatch):
     assert cache.cache_dir() is None
 
 
+def test_other_code_versions_entries_are_removed_once_stale(tmp_path, monkeypatch):
+    """Every edit of the code left its entries behind (3.5 GB in a working copy); the first
+    write of a process removes other versions' entries untouched for a day, not fresher ones
+    (another checkout may share the folder), and never the current version's."""
+    import time
+
+    store = tmp_path / "store"
+    monkeypatch.setenv(cache.ENV, str(store))
+    cache.prune.cache_clear()
+    old_key = cache.Key("results", study="s", version="0.1.0+old")
+    cache.memo(old_key, lambda: 1, disk=True)
+    fresh_key = cache.Key("results", study="s", version="0.1.0+other-checkout")
+    cache.memo(fresh_key, lambda: 2, disk=True)
+    legacy = store / "results-0123456789abcdef0123456789abcdef.pkl"  # before the subfolders
+    legacy.write_bytes(pickle.dumps(3))
+    day_ago = time.time() - cache.STALE_AFTER_SECONDS - 60
+    for stale in (cache.disk_path(old_key).parent, legacy):
+        os.utime(stale, (day_ago, day_ago))
+    cache.prune.cache_clear()  # a new process
+    current = cache.Key("results", study="s", version="0.1.0+new")
+    assert cache.memo(current, lambda: 4, disk=True) == 4
+    assert not cache.disk_path(old_key).parent.exists() and not legacy.exists()
+    assert cache.disk_path(fresh_key).is_file() and cache.disk_path(current).is_file()
+    # the current version's folder survives however old it looks
+    os.utime(cache.disk_path(current).parent, (day_ago, day_ago))
+    cache.prune.cache_clear()
+    assert cache.prune(store, cache.disk_path(current).parent.name) == 0
+    assert cache.disk_path(current).is_file()
+
+
 def test_a_damaged_entry_is_recomputed(tmp_path, monkeypatch):
     monkeypatch.setenv(cache.ENV, str(tmp_path))
     key = cache.Key("growth", study="s")
