@@ -302,6 +302,11 @@ def test_invalid_data_keeps_the_study_pages_and_the_other_studies_render(
     assert json.loads((out / "manifest.json").read_text())["counts"]["input error"] == 3
     index = (out / "index.html").read_text()
     assert 'class="input-error"' in index and f"line {line}" in index
+    # the published record and index name the data file as the manifest's paths do,
+    # relative to the folder, not by this machine's absolute path (the job publishes both)
+    on_disk = (out / "manifest.json").read_text()
+    assert str(tmp_path) not in on_disk and str(tmp_path) not in index
+    assert f"../own/demo_acled.csv, line {line}" in index
 
     # fixed data: the study's reports run again (an input error is never skipped)
     (tmp_path / "own" / "demo_acled.csv").write_bytes((demo_dir / "demo_acled.csv").read_bytes())

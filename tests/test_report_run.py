@@ -126,6 +126,43 @@ def test_in_process_run_writes_notebook_and_html(probe, tmp_path: Path) -> None:
     assert "import matplotlib" not in page  # no code in the report
 
 
+def test_published_notebook_outputs_name_no_local_path(tmp_path: Path) -> None:
+    """A library's warning on stderr named its file under this machine's site-packages in
+    the published methods.ipynb; a traceback names the package's files and the study's."""
+    import sysconfig
+
+    site_packages = sysconfig.get_paths()["purelib"]
+    package = str(Path(run.__file__).resolve().parents[1])
+    study = tmp_path / "studies" / "s.yaml"
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "stream",
+            name="stderr",
+            text=f"{site_packages}/statsmodels/discrete/discrete_model.py:4917: RuntimeWarning",
+        ),
+        nbformat.v4.new_output(
+            "error",
+            ename="InputError",
+            evalue=f"invalid study {study}",
+            traceback=[f"File \x1b[0;32m{package}/config.py:12\x1b[0m, in load_study", "30 km/h"],
+        ),
+    ]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    out = run.without_local_paths(nb, {}, tmp_path / "out" / "r.ipynb", "probe.py")
+    text = nbformat.writes(out)
+    assert str(tmp_path) not in text and site_packages not in text and package not in text
+    stream, error = out.cells[0].outputs
+    assert stream.text.startswith("<site-packages>/statsmodels/discrete/discrete_model.py:4917")
+    assert error.evalue == "invalid study ../studies/s.yaml"
+    assert error.traceback == [
+        "File \x1b[0;32m<conflict-trends>/config.py:12\x1b[0m, in load_study",
+        "30 km/h",
+    ]
+    # prose with slashes, and paths whose top folder is not on this machine, are left alone
+    assert run.portable_text("1/2 of /nonexistent-top/x", tmp_path) == "1/2 of /nonexistent-top/x"
+
+
 def test_failure_keeps_notebook_with_error(probe, tmp_path: Path) -> None:
     result = run.execute_job(_job(tmp_path, *probe, "ML-4"))
     assert result.status == "failed"

@@ -451,8 +451,10 @@ def run_batch(
             "counts": counts,
             "reports": ordered,
         }
-        atomic_write_json(root / MANIFEST, portable(manifest, root))
-        index = write_index(root, manifest)
+        published = portable(manifest, root)
+        atomic_write_json(root / MANIFEST, published)
+        # the index shows the errors: as the manifest on disk, naming no path of this machine
+        index = write_index(root, published)
         return BatchResult(out=root, manifest=manifest, index=index)
     finally:
         lock.release()

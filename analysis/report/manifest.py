@@ -10,7 +10,7 @@ from typing import Any
 
 from analysis.io import atomic_write_text
 from analysis.report.plan import MANIFEST, BatchItem
-from analysis.report.run import JobResult
+from analysis.report.run import JobResult, portable_text
 
 INDEX = "index.html"
 
@@ -139,6 +139,8 @@ def portable(manifest: dict[str, Any], out: Path) -> dict[str, Any]:
     The quarterly job publishes the folder; the manifest had carried the rendering machine's
     absolute paths (the study, the data files, the package's site-packages) where the pages
     and notebooks carry none. :func:`read_manifest` turns them back into absolute paths.
+    Error messages too name files relative to ``out``
+    (:func:`analysis.report.run.portable_text`), and stay so when read back.
     """
     from analysis.report.assets import notebook_dir
 
@@ -149,7 +151,13 @@ def portable(manifest: dict[str, Any], out: Path) -> dict[str, Any]:
             return Path(path).name
         return _relative(path, out)
 
-    return _map_paths(manifest, lambda p: _relative(p, out), notebook=notebook)
+    on_disk = _map_paths(manifest, lambda p: _relative(p, out), notebook=notebook)
+    # an input error names the study or data file, a failed report a file it could not read
+    on_disk["reports"] = [
+        {**r, "error": portable_text(r["error"], out)} if r.get("error") else r
+        for r in on_disk.get("reports", [])
+    ]
+    return on_disk
 
 
 def _relative(path: Any, out: Path) -> Any:

@@ -303,6 +303,68 @@ def finish_killed(job: ReportJob, status: str, message: str, duration: float) ->
     )
 
 
+@functools.cache
+def _installation_prefixes() -> tuple[tuple[str, str], ...]:
+    """(folder, placeholder) for the Python installation's folders, longest first."""
+    import site
+    import sysconfig
+
+    found: dict[str, str] = {}
+    paths = sysconfig.get_paths()
+    for folder in [*site.getsitepackages(), paths["purelib"], paths["platlib"]]:
+        found.setdefault(os.path.realpath(folder), "<site-packages>")
+        found.setdefault(os.path.abspath(folder), "<site-packages>")
+    for folder in (paths["stdlib"], paths["platstdlib"]):
+        found.setdefault(os.path.realpath(folder), "<python>")
+        found.setdefault(os.path.abspath(folder), "<python>")
+    package = str(Path(__file__).resolve().parents[1])  # analysis/, editable or installed
+    found.setdefault(package, "<conflict-trends>")
+    return tuple(sorted(found.items(), key=lambda kv: -len(kv[0])))
+
+
+# An absolute POSIX path of two or more parts, at the start of the text, after a space, a
+# quote, a bracket or "=", or right after a terminal colour code (IPython's tracebacks).
+_ABSOLUTE_PATH = re.compile(
+    r"(^|[\s'\"(\[=]|\x1b\[[0-9;]*m)(/[^\s'\"<>,:;()\[\]\x1b/]+(?:/[^\s'\"<>,:;()\[\]\x1b/]+)+)",
+    re.MULTILINE,
+)
+
+
+def portable_text(text: str, folder: str | os.PathLike[str]) -> str:
+    """``text`` without this machine's absolute paths, for a page or record that is published.
+
+    The Python installation's folders become ``<site-packages>``, ``<python>`` and
+    ``<conflict-trends>`` (a warning or traceback names a library's file, not where it was
+    installed); any other absolute path whose top folder exists here (the study, its data,
+    the output folder) becomes relative to ``folder``, the way the manifest names files.
+
+    Parameters
+    ----------
+    text : str
+        A message, a stream output or a traceback line.
+    folder : path
+        The folder the published file is in.
+
+    Returns
+    -------
+    str
+    """
+    if not isinstance(text, str) or "/" not in text:
+        return text
+    for prefix, placeholder in _installation_prefixes():
+        text = text.replace(prefix + os.sep, placeholder + "/")
+    base = os.path.realpath(folder)
+
+    def relative(match: re.Match[str]) -> str:
+        path = match.group(2)
+        top = path.split("/")[1]
+        if not os.path.isdir("/" + top):
+            return match.group(0)  # not a path of this machine ("/h/x" in prose)
+        return match.group(1) + os.path.relpath(os.path.realpath(path), base)
+
+    return _ABSOLUTE_PATH.sub(relative, text)
+
+
 def without_local_paths(
     nb: Any, parameters: dict[str, Any], ipynb_path: str | os.PathLike[str], notebook: str
 ) -> Any:
@@ -339,6 +401,17 @@ def without_local_paths(
         if "injected-parameters" in cell.metadata.get("tags", []):
             for old, new in swaps.items():
                 cell.source = cell.source.replace(old, new)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            # a library's warning on stderr or a failed report's traceback names the
+            # installation's files (".../site-packages/statsmodels/...") and the study's
+            if output.get("output_type") == "stream":
+                output["text"] = portable_text(output.get("text", ""), folder)
+            elif output.get("output_type") == "error":
+                output["evalue"] = portable_text(output.get("evalue", ""), folder)
+                output["traceback"] = [
+                    portable_text(t, folder) for t in output.get("traceback", [])
+                ]
     meta = nb.metadata.get("papermill")
     if meta is not None:
         meta["parameters"] = {k: swaps.get(v, v) if isinstance(v, str) else v
