@@ -193,6 +193,24 @@ def test_quarterly_folder_and_previous_manifest(setup, tmp_path: Path) -> None:
     assert items[0].job.parameters["quarter"] == "2024Q4"
 
 
+def test_quarters_are_linked_from_the_folder_above_them(setup, tmp_path: Path) -> None:
+    """A published quarterly folder had no page at its root (a 404 on a static site), and no
+    quarter linked another."""
+    out = tmp_path / "site"
+    for quarter in ("2024Q3", "2024Q4"):
+        _run(setup, out, ["ML-1"], workers=1, quarter=quarter)
+    root = (out / "index.html").read_text()
+    assert root.index('href="2024Q4/index.html"') < root.index('href="2024Q3/index.html"')
+    assert "2 ok" in root  # each quarter's counts, from its manifest
+    assert 'href="../index.html"' in (out / "2024Q4" / "index.html").read_text()
+    # a folder that is not a quarter's, or a quarter without its index, is not listed
+    (out / "notes").mkdir()
+    (out / "2023Q1").mkdir()
+    batch.write_quarters_index(out)
+    root = (out / "index.html").read_text()
+    assert "notes" not in root and "2023Q1" not in root
+
+
 def test_neighbour_selection(setup) -> None:
     from analysis.config import load_study
     from analysis.geography import neighbours

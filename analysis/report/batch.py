@@ -65,6 +65,7 @@ from analysis.report.manifest import (  # noqa: F401 - re-exported: the batch AP
     portable,
     read_manifest,
     write_index,
+    write_quarters_index,
 )
 from analysis.report.plan import (  # noqa: F401 - re-exported: the batch API
     MANIFEST,
@@ -455,6 +456,8 @@ def run_batch(
         atomic_write_json(root / MANIFEST, published)
         # the index shows the errors: as the manifest on disk, naming no path of this machine
         index = write_index(root, published)
+        if quarter:  # the folder above the quarters: one page linking them all
+            write_quarters_index(root.parent)
         return BatchResult(out=root, manifest=manifest, index=index)
     finally:
         lock.release()

@@ -227,3 +227,51 @@ def write_index(root: Path, manifest: dict[str, Any]) -> Path:
     path = root / INDEX
     atomic_write_text(path, page)
     return path
+
+
+def write_quarters_index(out: Path) -> Path | None:
+    """Write ``out/index.html`` listing the quarterly folders of ``out`` (``2024Q4/`` ...),
+    newest first, each with the date and counts of its manifest.
+
+    A quarterly job publishes ``out``: without this page its root had no index (a 404 on a
+    static site) and no quarter linked another. Folders without an ``index.html`` are left out.
+
+    Parameters
+    ----------
+    out : Path
+        The folder holding one subfolder per quarter.
+
+    Returns
+    -------
+    Path or None
+        The page written, or None when ``out`` holds no quarter.
+    """
+    import re
+
+    import jinja2
+
+    from analysis.report import assets
+
+    quarters = []
+    for folder in sorted(Path(out).iterdir(), reverse=True):
+        if not (re.fullmatch(r"\d{4}Q[1-4]", folder.name) and (folder / INDEX).is_file()):
+            continue
+        manifest = read_manifest(folder) or {}
+        quarters.append(
+            {
+                "quarter": folder.name,
+                "created": manifest.get("created", ""),
+                "counts": manifest.get("counts", {}),
+            }
+        )
+    if not quarters:
+        return None
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(assets.template_dir())), autoescape=True
+    )
+    page = env.get_template("quarters.html.j2").render(
+        quarters=quarters, css=jinja2.utils.markupsafe.Markup(assets.stylesheet())
+    )
+    path = Path(out) / INDEX
+    atomic_write_text(path, page)
+    return path
