@@ -124,6 +124,22 @@ def test_record_outputs_are_hidden_but_collected() -> None:
     assert render.RECORD_MIME not in page
 
 
+def test_a_records_banner_shows_in_the_notebook_but_not_twice_in_the_page() -> None:
+    """JupyterLab shows nothing for the private record type: the demo's SYNTHETIC banner went
+    unseen by an analyst running the notebook. The record's Markdown shows it there, and the
+    page, which puts the banner in its header, drops the whole output."""
+    from analysis.report.show import record_markdown
+
+    values = {"title": "Kayes <b>", "subtitle": "demo", "banner": "These data are SYNTHETIC"}
+    text = record_markdown(values)
+    assert text.startswith("# Kayes &lt;b&gt;") and "> **These data are SYNTHETIC**" in text
+    assert record_markdown({"region": "ML-1"}) == ""
+    nb = _notebook()
+    nb.cells[1].outputs[0]["data"] = {render.RECORD_MIME: values, "text/markdown": text}
+    page = render.render_html(nb)
+    assert page.count("These data are SYNTHETIC") == 1  # the header's banner only
+
+
 def test_failed_notebook_is_marked() -> None:
     nb = _notebook()
     nb.cells[1].outputs.append(

@@ -208,9 +208,30 @@ def table_html(
 def record(**values: Any) -> None:
     """Publish machine-readable values (title, key figures) for the renderer and the manifest.
 
-    They travel as an output with a private MIME type that the HTML template never shows.
-    Values must be JSON-serialisable.
+    They travel as an output with a private MIME type that the HTML template never shows
+    (the renderer drops the whole output and puts the title, subtitle and banner in the
+    page's header). The ``title``, ``subtitle`` and ``banner`` also go as Markdown in the
+    same output, for the analyst running the notebook in JupyterLab: it shows nothing for
+    the private type, and the demo's "SYNTHETIC" banner went unseen there. Values must be
+    JSON-serialisable.
     """
     from IPython.display import display
 
-    display({RECORD_MIME: values}, raw=True)
+    bundle: dict[str, Any] = {RECORD_MIME: values}
+    shown = record_markdown(values)
+    if shown:
+        bundle["text/markdown"] = shown
+    display(bundle, raw=True)
+
+
+def record_markdown(values: dict[str, Any]) -> str:
+    """The Markdown a notebook shows for a record: its title as a heading, its subtitle, and
+    its banner as a quoted warning (empty when the record has none of them)."""
+    parts = []
+    if values.get("title"):
+        parts.append(f"# {html.escape(str(values['title']))}")
+    if values.get("subtitle"):
+        parts.append(f"*{html.escape(str(values['subtitle']))}*")
+    if values.get("banner"):
+        parts.append(f"> **{html.escape(str(values['banner']))}**")
+    return "\n\n".join(parts)
