@@ -361,6 +361,14 @@ def load_study(path: str | Path) -> Study:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        # PyYAML stops where it notices the error, often lines after the cause: an unclosed
+        # "[" on line 4 read as "line 5" alone. Its context names where the construct opened.
+        opened = getattr(exc, "context_mark", None)
+        context = getattr(exc, "context", None)
+        if opened is not None and context and opened.line + 1 != line:
+            reason = (
+                f"{reason} ({context} opened on line {opened.line + 1}, column {opened.column + 1})"
+            )
         # a tag that would construct an object is refused by the safe loader's constructor;
         # anything else is a syntax error, which "no tags" would misdescribe
         wanted = (

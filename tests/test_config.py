@@ -103,6 +103,19 @@ def test_comparison_periods_outside_the_window_are_named(tmp_path):
     assert study.periods_outside([("2019-12", "2020")], "--compare")[0].column == "--compare"
 
 
+def test_a_yaml_error_names_where_the_unclosed_construct_opened(tmp_path):
+    """PyYAML notices an unclosed "[" on the next key's line: the message had named only that
+    line, not the one to fix."""
+    lines = [line for line in BASE.splitlines() if not line.startswith("countries:")]
+    at = next(i for i, line in enumerate(lines) if line.startswith("data:")) + 1
+    lines.insert(at, "countries: [Mali")
+    with pytest.raises(InputError, match="not valid YAML") as info:
+        load_study(_write(tmp_path, "\n".join(lines) + "\n"))
+    (problem,) = info.value.problems
+    assert problem.line == at + 2  # where PyYAML noticed it
+    assert f"while parsing a flow sequence opened on line {at + 1}, column 12" in problem.found
+
+
 def test_yaml_tags_that_construct_objects_are_refused(tmp_path):
     path = _write(tmp_path, BASE + "seed: !!python/object/apply:os.system ['echo pwned']\n")
     with pytest.raises(InputError, match="not valid YAML") as info:
