@@ -645,3 +645,34 @@ def test_a_quiet_regions_summary_names_the_onset_rule_that_gives_its_chance() ->
     quiet = region_text.evidence_clause(_evidence(last=3), "quiet")
     assert "; in quiet regions the evidence for the onset probabilities, below, says more" in quiet
     assert "onset" not in region_text.evidence_clause(_evidence(last=3), "active")
+
+
+def test_actor_sentence_with_one_event_and_one_opponent() -> None:
+    """The real study's Sud-Ouest read "JNIM took part in 1 events; the sides it fought or
+    attacked most were Civilians (1)"."""
+    events = pd.DataFrame({"region_id": ["BF-13"], "actor1": ["JNIM"], "actor2": ["Civilians"]})
+    text = region_text.actor_sentence(events, "BF-13", "Sud-Ouest", ["JNIM"])
+    assert (
+        text == "In Sud-Ouest, JNIM took part in 1 event; the side it fought or attacked was "
+        "Civilians (1)."
+    )
+    # two opponents, the top one shown: still "most"
+    two = pd.concat([events, events.assign(actor2="Koglweogo")], ignore_index=True)
+    text = region_text.actor_sentence(two, "BF-13", "Sud-Ouest", ["JNIM"], top=1)
+    assert text.endswith("2 events; the sides it fought or attacked most were Civilians (1).")
+
+
+def test_forecast_sentence_gives_a_small_expected_count_two_decimals() -> None:
+    """Tillabéri's summary read "expects 0.0 events ... the probability of at least one event
+    in that time is 2%"; below 0.1 the expected count gets two decimals, as in the tables."""
+    w = WindowForecast(
+        "NE-6", 3, pd.Timestamp("2021-01-01"), pd.Timestamp("2021-03-01"),
+        mean=0.024, low=0.0, high=0.0, p_any=0.021, level=0.9, median=0.0,
+    )  # fmt: skip
+    text = region_text.forecast_sentence(w, "Tillabéri", "auto")
+    assert "expects 0.02 events" in text and "is 2%" in text
+    assert region_text.expected_words(0.06) == "0.06"
+    assert region_text.expected_words(0.28) == "0.3"
+    assert region_text.expected_words(0.0) == "0.0"
+    assert region_text.expected_words(0.001) == "<0.01"
+    assert region_text.expected_words(13.88) == "13.9"

@@ -530,3 +530,65 @@ def test_silent_countries_sentence_names_targets_without_any_event() -> None:
     text = spillover_text.silent_countries_sentence(panel, ["BFA", "NER"], risk)
     assert text.endswith("; NER's probability combines 2 units' chances of 1% to 3%, the "
                          "largest in Tillabéri.")  # fmt: skip
+
+
+def test_silent_countries_sentence_says_how_the_quiet_probabilities_scored() -> None:
+    """The real study's overview gave "NER 16%" from the quiet units' rule without saying that,
+    on the study's own past first events, its edge over the base rate and the neighbour rule
+    was within two standard errors; the sentence now says so, as the region reports do."""
+    periods = pd.date_range("2015-01-01", periods=3, freq="MS")
+    panel = pd.DataFrame(
+        {
+            "country": ["BFA"] * 3 + ["NER"] * 3,
+            "period": list(periods) * 2,
+            "events": [0, 2, 1, 0, 0, 0],
+        }
+    )
+    narrow = {
+        "available": True, "beats_naive": True, "edge_established": False,
+        "report_model": {"beats": {"base_rate": True}, "beats_naive": True,
+                         "edge_established": False},
+    }  # fmt: skip
+    text = spillover_text.silent_countries_sentence(panel, ["BFA", "NER"], card=narrow)
+    assert text.startswith("NER has no event")
+    assert text.endswith(
+        "On this study's past first events, these probabilities had a lower Brier score than "
+        "every naive rule, but not by more than two standard errors against all of them, so "
+        "their edge over a naive rule such as the base rate is not established (the region "
+        "reports' Evidence for the onset probabilities)."
+    )
+    # the report model's own verdict is the one quoted when the backtest scored it
+    lost = dict(narrow, report_model={"beats": {"base_rate": False, "neighbour_rule": True},
+                                      "beats_naive": False})  # fmt: skip
+    assert "did not beat the base rate " in spillover_text.quiet_probability_verdict(lost)
+    few = {"available": True, "beats": {"base_rate": True}, "beats_naive": False}
+    assert "too few units" in spillover_text.quiet_probability_verdict(few)
+    won = dict(narrow, report_model={"beats": {}, "beats_naive": True, "edge_established": True})
+    assert "by more than two standard errors" in spillover_text.quiet_probability_verdict(won)
+    assert "could not be checked" in spillover_text.quiet_probability_verdict(None)
+    # without a card the sentence is as before
+    assert "Brier" not in spillover_text.silent_countries_sentence(panel, ["BFA", "NER"])
+
+
+def test_own_onset_sentence_gives_a_quiet_region_its_own_verdict() -> None:
+    """Tillabéri's own report quoted its 2%/3% with only the quiet group's CRPS against the
+    zero baseline; the onset verdict (edge not established) was only in Sahel's report. A quiet
+    region's own summary now gets the sentence its neighbours' reports give it."""
+    onset, risk, _ = _onset_inputs()
+    onset.trained_on = {"units": 169, "countries": ["BFA", "MLI", "MRT", "SEN"]}
+    card = {"available": True, "beats_naive": True, "edge_established": False}
+    own = spillover_text.own_onset_sentence("MR-10", onset, risk, card, from_onset=("MR-10",))
+    assert own.startswith(
+        "Guidimaka (MRT) has had no event in 12 periods: P(at least one event within 12 "
+        "periods) 45% in the report model, from the onset model (95% interval 28%-60%"
+    )
+    assert own.endswith("is not established (a lower Brier score, but by less than two "
+                        "standard errors against at least one of them).")  # fmt: skip
+    # not headlined where the onset model lost to a naive rule
+    lost = spillover_text.own_onset_sentence(
+        "MR-10", onset, risk, {"available": True, "beats_naive": False}
+    )
+    assert "not headlined" in lost
+    # an active region, or a study without an onset model: no sentence
+    assert spillover_text.own_onset_sentence("SN-KE", onset, risk, card) == ""
+    assert spillover_text.own_onset_sentence("MR-10", None, risk, card) == ""

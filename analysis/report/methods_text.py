@@ -41,7 +41,8 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "Automatic choice, the model of every report forecast",
         "at each forecast origin, picks among the five mixtures below by rolling-origin fair "
         "CRPS on the history before that origin only, once for the focus regions and once for "
-        "the other active regions, and for each quarter of the forecast horizon on its own, "
+        "the other active regions, and for each block of steps of the forecast horizon (1-3, "
+        "4-6, 7-9, then the rest) on its own, "
         "preferring the simpler when the difference is within two Monte Carlo standard errors; "
         "its spread is calibrated on the same inner forecasts, and its paths take the local "
         "level's dependence across months (each month's distribution unchanged), so totals "

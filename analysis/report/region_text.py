@@ -266,10 +266,14 @@ def actor_sentence(
     against = against.sort_values(ascending=False, kind="stable")
     own_counts = own.value_counts().sort_index().sort_values(ascending=False, kind="stable")
     name = str(own_counts.index[0]) if len(own) else ", ".join(actors)
-    sentence = f"In {region_name}, {name} took part in {len(rows):,} events"
+    events_word = "event" if len(rows) == 1 else "events"
+    sentence = f"In {region_name}, {name} took part in {len(rows):,} {events_word}"
     if against.empty:
         return sentence + "; no opposing side is recorded."
     listed = [f"{side} ({n:,})" for side, n in against.head(top).items()]
+    if len(against) == 1:
+        # one opponent is not "the sides it fought most" (Sud-Ouest: 1 event, Civilians)
+        return sentence + f"; the side it fought or attacked was {listed[0]}."
     return sentence + f"; the sides it fought or attacked most were {join_words(listed)}."
 
 
@@ -482,6 +486,16 @@ def forecast_table(fc: Any, region_id: str) -> pd.DataFrame:
     )
 
 
+def expected_words(mean: float) -> str:
+    """An expected count for a sentence: one decimal, but two below 0.1 (and ``<0.01`` below
+    that), so a quiet region's forecast does not read "expects 0.0 events" beside a 2%
+    chance of at least one, and the sentence gives the Spillover table's number (0.06, not
+    0.1)."""
+    if not np.isfinite(mean) or mean <= 0 or mean >= 0.095:
+        return f"{mean:.1f}"
+    return "<0.01" if mean < 0.005 else f"{mean:.2f}"
+
+
 def forecast_sentence(w: WindowForecast, region_name: str, model: str) -> str:
     """Plain-language sentence for a :class:`~analysis.models.risk.WindowForecast` (numbers
     already computed).
@@ -500,7 +514,7 @@ def forecast_sentence(w: WindowForecast, region_name: str, model: str) -> str:
     """
     return (
         f"From {w.first:%Y-%m} to {w.last:%Y-%m}, the {model} forecast expects "
-        f"{w.mean:.1f} events in {region_name} (median {w.median:.0f}, "
+        f"{expected_words(w.mean)} events in {region_name} (median {w.median:.0f}, "
         f"{100 * w.level:.0f}% interval "
         f"{w.low:.0f}-{w.high:.0f}); the probability of at least one event in that time is "
         f"{format_probability(w.p_any)}"

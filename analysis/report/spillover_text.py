@@ -349,8 +349,51 @@ def onset_unit_sentences(
     return out
 
 
+def own_onset_sentence(
+    region_id: str,
+    onset: Any,
+    risk: Any,
+    card: dict | None,
+    *,
+    from_onset: Collection[str] = (),
+) -> str:
+    """A quiet region's own onset sentence, for its report's summary: its probability of a
+    first event, the onset model's interval and whether that model's edge over the naive rules
+    is established, as :func:`onset_unit_sentences` gives it for a unit across the border
+    (a quiet region's own report had quoted its probability with only the CRPS of the quiet
+    group, where every outcome is almost always 0, and left the onset verdict to its
+    neighbours' reports).
+
+    Parameters
+    ----------
+    region_id : str
+    onset : analysis.models.onset_forecast.OnsetForecast or None
+    risk : analysis.models.risk.PathRisk
+    card : dict or None
+        :func:`analysis.models.onset_backtest.study_onset_backtest`'s result.
+    from_onset : collection of str
+        :attr:`analysis.report.context.StudyResults.onset_driven`.
+
+    Returns
+    -------
+    str
+        Empty when the region is not a quiet unit of the onset model.
+    """
+    if onset is None or region_id not in set(onset.units["region_id"]):
+        return ""
+    (sentence,) = onset_unit_sentences(
+        [region_id],
+        onset,
+        risk,
+        headline=onset_headlined(card),
+        established=onset_edge_established(card),
+        from_onset=from_onset,
+    )
+    return sentence
+
+
 def silent_countries_sentence(
-    panel: pd.DataFrame, targets: Collection[str], risk: Any = None
+    panel: pd.DataFrame, targets: Collection[str], risk: Any = None, card: dict | None = None
 ) -> str:
     """Target countries with no event of the study's selection anywhere in the panel, whose
     P(any) is therefore no extrapolation of their own history.
@@ -369,6 +412,11 @@ def silent_countries_sentence(
         The report model's paths: the sentence then says that the country's P(any) combines
         its units' small chances, and names the largest (a reader of "NER 16%" would otherwise
         not know that no unit is above a few percent).
+    card : dict, optional
+        :func:`analysis.models.onset_backtest.study_onset_backtest`'s result: a second sentence
+        then says how the quiet units' probabilities did against the naive rules on this
+        study's past first events (:func:`quiet_probability_verdict`), so "NER 16%" is not
+        read as a tested forecast where its edge over a base rate is not established.
 
     Returns
     -------
@@ -392,8 +440,9 @@ def silent_countries_sentence(
         f"{probability} from the rule for quiet regions (first events elsewhere), not from "
         f"{own} own history"
     )
+    verdict = f" {quiet_probability_verdict(card)}" if card is not None else ""
     if risk is None:
-        return text + "."
+        return text + "." + verdict
     units = risk.regions[risk.regions["country"].isin(silent)]
     parts = []
     for country, rows in units.groupby("country", sort=False):
@@ -403,7 +452,53 @@ def silent_countries_sentence(
             f"{format_probability(rows['p_any'].min())} to "
             f"{format_probability(rows['p_any'].max())}, the largest in {top['region_name']}"
         )
-    return text + (f"; {'; '.join(parts)}." if parts else ".")
+    return text + (f"; {'; '.join(parts)}." if parts else ".") + verdict
+
+
+def quiet_probability_verdict(card: dict | None) -> str:
+    """One sentence: how the quiet units' probabilities that the tables and maps show did
+    against the naive rules on this study's past first events, for a reader who sees them
+    outside the region reports (the overview's country probabilities), with where the scores
+    are. The report model's own verdict is used when the backtest scored it, the onset
+    model's otherwise.
+
+    Parameters
+    ----------
+    card : dict or None
+        :func:`analysis.models.onset_backtest.study_onset_backtest`'s result.
+
+    Returns
+    -------
+    str
+    """
+    where = "(the region reports' Evidence for the onset probabilities)"
+    if not card or not card.get("available"):
+        return (
+            f"These probabilities could not be checked on this study's past first events {where}."
+        )
+    shown = card.get("report_model") or {}
+    fields = shown if "beats" in shown else card
+    lead = "On this study's past first events, these probabilities"
+    if not fields.get("beats_naive"):
+        rules = {"base_rate": "the base rate", "neighbour_rule": "the neighbour rule",
+                 "distance_decay": "distance decay"}  # fmt: skip
+        lost = [rules.get(m, m) for m, ok in (fields.get("beats") or {}).items() if not ok]
+        why = (
+            f"did not beat {join_words(lost, 'or')}"
+            if lost
+            else "were scored on too few units with a first event to tell them from a naive rule"
+        )
+        return f"{lead} {why} {where}: they are not a tested forecast."
+    if not fields.get("edge_established"):
+        return (
+            f"{lead} had a lower Brier score than every naive rule, but not by more than two "
+            f"standard errors against all of them, so their edge over a naive rule such as the "
+            f"base rate is not established {where}."
+        )
+    return (
+        f"{lead} beat every naive rule by more than two standard errors (clustered by unit) "
+        f"{where}."
+    )
 
 
 def attributable_sentence(

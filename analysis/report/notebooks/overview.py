@@ -122,7 +122,7 @@ show.markdown(
     sentence=shared.risk.sentence(ctx.study.spillover_targets, panel.attrs.get("freq", "month")),
 )
 silent = spillover_text.silent_countries_sentence(
-    panel, ctx.study.spillover_targets, shared.risk
+    panel, ctx.study.spillover_targets, shared.risk, card=shared.onset_backtest
 )
 if silent:
     show.markdown("{sentence}", sentence=silent)

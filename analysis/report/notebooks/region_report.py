@@ -93,6 +93,17 @@ for window, named in ((next_quarter, model_here), (whole, "same")):
             panel.attrs.get("freq", "month"),
         ),
     )
+# a quiet region's own chance of a first event, with the onset verdict its neighbours'
+# reports give it (its CRPS against the zero baseline above says little)
+own_onset = spillover_text.own_onset_sentence(
+    region_id, shared.onset, shared.risk, shared.onset_backtest, from_onset=shared.onset_driven
+)
+if own_onset:
+    show.markdown(
+        "- {sentence} The scores are in [Evidence for the onset probabilities]"
+        "(#Evidence-for-the-onset-probabilities).",
+        sentence=own_onset,
+    )
 # Country-level P(at least one event) saturates once a country has active units: the summary
 # quotes, from the spillover model, only the share attributable to the focus (one model's
 # levels per report), with that model's own evidence when it is behind the best baseline; the
