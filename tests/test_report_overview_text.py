@@ -244,6 +244,41 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
         evaluation.first_steps(bt, 3), "recent_mean_3"
     )
     assert "Over steps 1-" not in short  # nothing beyond the table's steps to add
+    # the other active regions' own skill, against their own best baseline, follows the focus's
+    active = near[near["group"] == "active"]
+    abest = active.groupby("model")["crps"].mean()[[m for m in bt.models if bt.is_baseline[m]]]
+    aev = skill_intervals(active, "recent_mean_3", abest.idxmin())
+    part = text.split("For the other active regions (an event in the 12 periods before the "
+                      "origin) (")[1]  # fmt: skip
+    assert part.startswith(
+        f"{aev['n_forecasts']:,} forecasts) the skill against its best baseline "
+        f"({abest.idxmin()}) is {100 * aev['skill']:+.1f}%"
+    )
+
+
+def test_a_pooled_edge_no_group_with_events_shows_is_called_not_established(
+    small_strided_backtest, monkeypatch
+) -> None:
+    """The real study read "+3.4%, ahead" over every region while the active regions were
+    +1.4% (-1.3% to +4.2%) against their own best baseline and the focus -5.1%: pooling over
+    many quiet regions picks the baseline best in aggregate."""
+    bt = small_strided_backtest(6, seed=5)
+    monkeypatch.setattr(overview_text, "_standing_words", lambda ev: ", ahead of it")
+    monkeypatch.setattr(
+        overview_text,
+        "_focus_clause",
+        lambda scores, model, base, over="", group="focus": f" {group}: not distinguishable.",
+    )
+    text = overview_text.near_term_evidence_sentence(bt, "recent_mean_3")
+    assert "focus: not distinguishable. active: not distinguishable." in text
+    assert "So the edge over every region is not established within the regions with events" in text
+    monkeypatch.setattr(
+        overview_text,
+        "_focus_clause",
+        lambda scores, model, base, over="", group="focus": f" {group}, ahead of it.",
+    )
+    text = overview_text.near_term_evidence_sentence(bt, "recent_mean_3")
+    assert "not established within" not in text
 
 
 def test_near_term_and_surge_evidence_count_the_same_origins() -> None:
