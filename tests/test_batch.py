@@ -361,3 +361,17 @@ def test_a_study_file_that_cannot_be_loaded_keeps_its_pages(
     assert set(result.input_errors) == {str(own.resolve()), str(never.resolve())}
     assert not list(out.glob("never*"))
     assert 'href="None"' not in (out / "index.html").read_text()
+
+
+def test_a_quarterly_batch_keeps_the_index_of_a_batch_in_the_folder_above(
+    setup, tmp_path: Path
+) -> None:
+    """`batch` writes to --out (default reports/) with or without --quarter: a quarterly run
+    replaced the index of a batch rendered into the folder above (its reports went unlisted).
+    """
+    out = tmp_path / "out"
+    _run(setup, out, ["ML-1"], workers=1)
+    _run(setup, out, ["ML-1"], workers=1, quarter="2024Q4")
+    index = (out / "index.html").read_text()
+    assert 'href="probe-study/ml-1.html"' in index  # the first batch's index, kept
+    assert (out / "2024Q4" / "index.html").is_file()

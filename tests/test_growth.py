@@ -1362,6 +1362,9 @@ def test_growth_sentence_calls_a_hundredfold_trend_interval_uninformative():
     # 0.37 to 11.15 a year: 30-fold, wide but not beyond the ratios' 100-fold rule
     moderate = g.growth_sentence({**base, "annual_growth_ci": [-63.0, 1015.0]})
     assert "too wide" not in moderate
+    # the widest of all: a lower limit whose yearly factor underflows to 0 (-100%)
+    widest = g.growth_sentence({**base, "annual_growth_ci": [-100.0, 3971.0]})
+    assert "an interval too wide to say how fast" in widest
 
 
 @pytest.mark.slow

@@ -168,3 +168,20 @@ def test_study_region_takes_codes_and_names_and_says_what_a_bad_one_should_be(de
         study_region(study, "Niamey")  # a real unit, of a country the study does not cover
     assert "region outside the study" in str(outside.value)
     assert "NE-8, in NER" in str(outside.value)
+
+
+def test_study_region_of_a_study_without_focus_regions(demo_study_path):
+    """focus is optional: a study without one took a region on the command line until the
+    example in the message (the first focus region) raised an IndexError."""
+    from analysis.config import load_study
+    from analysis.errors import InputError
+    from analysis.report.context import study_region
+
+    study = load_study(demo_study_path).model_copy(update={"focus": []})
+    assert study_region(study, "Kayes") == "ML-1"
+    with pytest.raises(InputError) as typo:
+        study_region(study, "Kayse")
+    assert "closest: Kayes (ML-1)" in str(typo.value)
+    with pytest.raises(InputError) as missing:
+        study_region(study, "")
+    assert "'region'" in str(missing.value)

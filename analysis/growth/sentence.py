@@ -183,7 +183,8 @@ def _uninformative_trend_clause(low_pct: float, high_pct: float) -> str:
     region with a few scattered events read "+19% a year (95% CI -91% to +3971%)" without
     comment)."""
     low, high = 1 + low_pct / 100, 1 + high_pct / 100
-    if low <= 0 or high / low <= UNINFORMATIVE_SPAN:
+    # a lower factor of 0 (-100%, an underflow) is the widest interval of all, not a narrow one
+    if high <= 0 or (low > 0 and high / low <= UNINFORMATIVE_SPAN):
         return ""
     return ", an interval too wide to say how fast counts change (too few events)"
 

@@ -97,7 +97,7 @@ def study_region(study: Any, region: str | None, boundaries: Any = None) -> str:
     study : Study
         The validated study (countries as ISO3, focus as codes).
     region : str or None
-        Empty or None: the study's first focus region.
+        Empty or None: the study's first focus region (an InputError for a study without one).
     boundaries : Boundaries, optional
         The study's boundaries (default: its ``boundaries`` file, else the shipped ones).
 
@@ -116,7 +116,7 @@ def study_region(study: Any, region: str | None, boundaries: Any = None) -> str:
     from analysis import geography
     from analysis.errors import InputError, Problem
 
-    if region is None or not str(region).strip():
+    if (region is None or not str(region).strip()) and study.focus:
         return study.focus[0]
     if boundaries is None:
         boundaries = (
@@ -126,10 +126,16 @@ def study_region(study: Any, region: str | None, boundaries: Any = None) -> str:
         )
     units = boundaries.regions_of(list(study.countries))
     countries = ", ".join(study.countries)
+    # focus is optional: the example is then the first unit of the study's countries
+    example = study.focus[0] if study.focus else str(units["region_id"].iloc[0])
     expected = (
         f"an ISO 3166-2 code or admin-1 name of a region of the study's countries ({countries}),"
-        f" e.g. {study.focus[0]} or {boundaries.name_of(study.focus[0])}"
+        f" e.g. {example} or {boundaries.name_of(example)}"
     )
+    if region is None or not str(region).strip():  # and no focus region to default to
+        raise InputError(
+            "no region", [Problem(None, None, "region", expected + " (the study has no focus)", "")]
+        )
     try:
         code = geography.resolve_region(region, boundaries)
     except InputError as exc:

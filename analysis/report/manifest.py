@@ -244,7 +244,9 @@ def write_quarters_index(out: Path) -> Path | None:
     Returns
     -------
     Path or None
-        The page written, or None when ``out`` holds no quarter.
+        The page written, or None when ``out`` holds no quarter, or holds a batch of its own
+        (``batch`` without ``--quarter`` into the same ``--out``, reports/ by default): its
+        index lists its reports and is kept.
     """
     import re
 
@@ -252,6 +254,8 @@ def write_quarters_index(out: Path) -> Path | None:
 
     from analysis.report import assets
 
+    if (Path(out) / MANIFEST).is_file():
+        return None  # a batch's own index.html: replacing it left its reports unlisted
     quarters = []
     for folder in sorted(Path(out).iterdir(), reverse=True):
         if not (re.fullmatch(r"\d{4}Q[1-4]", folder.name) and (folder / INDEX).is_file()):
