@@ -88,4 +88,6 @@ def test_spillover_monte_carlo_error_describes_the_numbers_shown(demo_outputs):
     assert str(n) in mc["method"] and "binomial" in mc["method"]
     worst = max(np.sqrt(t["p_any"] * (1 - t["p_any"]) / n) for t in sp["targets"])
     assert mc["p_any_max"] >= worst - 1e-12
-    assert mc["met"] == (mc["p_any_max"] < mc["target"])
+    # no target to miss: the reports' path count fixes the error (at most 0.011)
+    assert "met" not in mc and "target" not in mc
+    assert mc["p_any_max"] <= np.sqrt(0.25 / n) + 1e-12

@@ -29,7 +29,8 @@ def spillover_command(
             "--draws",
             help="Parameter draws of the spillover model (its intervals, with --model "
             "spillover). Default: enough for a Monte Carlo error of the interval limits below "
-            "0.01, at most 2000 (mc_error in the JSON says where that was not met).",
+            "0.01, at most 2000 (with --model spillover, mc_error in the JSON says where that "
+            "was not met).",
             min=10,
         ),
     ] = None,
@@ -353,19 +354,18 @@ def _from_paths(out: dict, name: str, study, data, origin, horizon: int) -> dict
             c["p_any_ci_mc_error"] = None
     # the Monte Carlo error of what is shown: the point probabilities of these paths (the
     # spillover model's block described interval limits that are no longer in the output,
-    # and read "met: false" beside targets without an interval)
+    # and read "met: false" beside targets without an interval). No target: the reports'
+    # 2,000 paths fix it, at most sqrt(0.25 / 2000) = 0.011, and no option changes it.
     shown = np.array([t["p_any"] for t in out["targets"]] + [c["p_any"] for c in out["countries"]])
     n_samples = fc.samples.shape[2]
     binomial_se = np.sqrt(shown * (1 - shown) / n_samples)
     worst = int(np.nanargmax(binomial_se))
     labels = [t["region_id"] for t in out["targets"]] + [c["country"] for c in out["countries"]]
-    target = float(out["mc_error"].get("target", 0.01))
     out["mc_error"] = {
         "p_any_max": float(binomial_se[worst]),
         "p_any_worst": labels[worst],
-        "target": target,
-        "met": bool(binomial_se[worst] < target),
-        "method": f"binomial standard error of P(>=1) from the forecast model's {n_samples} paths",
+        "method": f"binomial standard error of P(>=1) from the forecast model's {n_samples} "
+        "paths (the reports' number of paths)",
     }
     out["forecast_model"] = {
         "name": name,
