@@ -65,6 +65,23 @@ def test_ranking_display_and_record() -> None:
     json.dumps(with_expected, allow_nan=False)
 
 
+def test_ranking_sentence_says_how_many_changes_survive_the_adjustment() -> None:
+    """The real study's ranking showed five 95% intervals above 1 beside adjusted p-values of
+    0.13 or more, and only the region reports said that none was significant."""
+    rank = _rank().assign(
+        ratio_low=[1.7, 1.35, 0.4], ratio_high=[25.0, 133.0, 15.6], p_value_bh=[0.13, 0.14, np.nan]
+    )
+    sentence = overview_text.ranking_sentence(rank)
+    assert (
+        "No region's change is significant at 0.05 after that adjustment (2 regions tested), "
+        "though 2 of the unadjusted 95% intervals lie above 1." in sentence
+    )
+    some = overview_text.ranking_sentence(rank.assign(p_value_bh=[0.01, 0.2, 0.04]))
+    assert "After that adjustment 2 of 3 regions' changes are significant at 0.05: name ML-2, " \
+        "name ML-1." in some  # fmt: skip
+    assert "significant" not in overview_text.ranking_sentence(rank.assign(p_value_bh=np.nan))
+
+
 def test_ratio_formats_name_columns_the_displayed_tables_have():
     """A renamed column would lose its format; table_html raises, and so does this test first."""
     from analysis.report import overview_text, region_text

@@ -112,8 +112,9 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     ),
     (
         ("recent_mean_6", "recent_mean_3", "last_value", "zero"),
-        "Recent mean, last value, zero",
-        "naive baselines any model must beat.",
+        "Naive baselines",
+        "Poisson around the mean of the last 6 or 3 months or around last month's count, and "
+        "no events at all: what any model must beat.",
     ),
 )
 

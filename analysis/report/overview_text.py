@@ -147,12 +147,38 @@ def ranking_sentence(rank: pd.DataFrame, top: int = 20) -> str:
             "change-point tests, the same numbers as in the region reports; a region without an "
             "event in either window has no test and no p-value."
         )
+        text += _adjusted_verdict(rank)
     if "expected" in rank.columns:
         text += (
             " Expected events over the next 3 periods, with their 90% interval, come from the "
             "same model's paths as the region reports' forecasts."
         )
     return text + f" The first {shown} of {len(rank)} regions are shown."
+
+
+def _adjusted_verdict(rank: pd.DataFrame) -> str:
+    """How many regions' changes are significant after the study-wide adjustment, said once:
+    the real study's ranking showed five intervals above 1 and every adjusted p-value at 0.13
+    or more, and only the region reports said what that means."""
+    p = rank["p_value_bh"].to_numpy(float)
+    tested = np.isfinite(p)
+    if not tested.any():
+        return ""
+    names = np.asarray(rank.get("region_name", rank.get("region_id")), dtype=object)
+    significant = [str(n) for n in names[tested & (p < 0.05)]]
+    above = 0
+    if "ratio_low" in rank.columns:
+        above = int(np.sum(tested & (rank["ratio_low"].to_numpy(float) > 1)))
+    if not significant:
+        tail = f", though {above} of the unadjusted 95% intervals lie above 1" if above else ""
+        return (
+            f" No region's change is significant at 0.05 after that adjustment "
+            f"({int(tested.sum())} regions tested){tail}."
+        )
+    return (
+        f" After that adjustment {len(significant)} of {int(tested.sum())} regions' changes are "
+        f"significant at 0.05: {', '.join(significant)}."
+    )
 
 
 def _uninformative_names(rank: pd.DataFrame) -> list[str]:
