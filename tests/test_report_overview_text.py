@@ -265,8 +265,9 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     active = near[near["group"] == "active"]
     abest = active.groupby("model")["crps"].mean()[[m for m in bt.models if bt.is_baseline[m]]]
     aev = skill_intervals(active, "recent_mean_3", abest.idxmin())
-    part = text.split("For the other active regions (an event in the 12 periods before the "
-                      "origin) (")[1]  # fmt: skip
+    part = text.split(
+        "For the other active regions (an event in the 12 periods before the origin; "
+    )[1]  # fmt: skip
     assert part.startswith(
         f"{aev['n_forecasts']:,} forecasts) the skill against its best baseline "
         f"({abest.idxmin()}) is {100 * aev['skill']:+.1f}%"

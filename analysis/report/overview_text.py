@@ -309,10 +309,12 @@ def _focus_clause(
     if verdict == ", behind it":
         verdict += f": {model} forecast worse than {best} there"
     regions = focus["region_id"].nunique()
+    counted = f"{ev['n_forecasts']:,} forecasts"
     if group == "focus":
         who = "focus region alone" if regions == 1 else f"{regions} focus regions alone"
     else:
-        who = "other active regions (an event in the 12 periods before the origin)"
+        who = "other active regions"
+        counted = f"an event in the 12 periods before the origin; {counted}"
     lead = f" {over[0].upper()}{over[1:]}, for" if over else " For"
     # the study-wide coverage pools many quiet forecasts that cover whatever the model says;
     # the focus's own is the one its printed intervals need
@@ -321,7 +323,7 @@ def _focus_clause(
         called = share_verdict((ev["coverage_below"], "narrow"), (ev["coverage_above"], "wide"))
         cover = f"; its 80% intervals held {_coverage(ev)}" + (f", {called}" if called else "")
     return (
-        f"{lead} the {who} ({ev['n_forecasts']:,} forecasts) the skill against its best "
+        f"{lead} the {who} ({counted}) the skill against its best "
         f"baseline ({best}) is {skill}{verdict}{cover}."
     )
 
