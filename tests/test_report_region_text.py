@@ -602,6 +602,14 @@ def test_totals_sentence_gives_the_coverage_of_the_printed_totals() -> None:
     # the intervals as printed (closed at whole counts) beside it: they hold an edge count too
     printed = region_text.totals_sentence({**card, "printed_90": 0.78}, 12)
     assert printed.endswith("too narrow; as printed, closed at whole counts, they held 78%.")
+    # on either side of 90% (the real overview: 86% beside 93%), the sentence says why
+    straddle = region_text.totals_sentence({**card, "pit_coverage_90": 0.86,
+                                            "printed_90": 0.93}, 3)  # fmt: skip
+    assert straddle.endswith(
+        "they held 93% (the printed intervals count an outcome on an end count as inside; the "
+        "randomised measure counts it as partly outside, which is what tells whether the "
+        "forecast distribution is too narrow or too wide)."
+    )
     # too few bootstrap samples beyond the margin: no verdict, or a "probably"
     near = region_text.totals_sentence(
         {**card, "pit_coverage_90_high": 0.88, "pit_coverage_90_below": 0.5}, 3, "quarter"

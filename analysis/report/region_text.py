@@ -1157,6 +1157,13 @@ def totals_sentence(
     if np.isfinite(printed):
         # the intervals the reader sees are closed at whole counts and hold an edge count too
         text += f"; as printed, closed at whole counts, they held {100 * printed:.0f}%"
+        if (printed >= card["level"]) != (cover >= card["level"]):
+            # the two point opposite ways around 90%: say why, so neither reads as an error
+            text += (
+                " (the printed intervals count an outcome on an end count as inside; the "
+                "randomised measure counts it as partly outside, which is what tells whether "
+                "the forecast distribution is too narrow or too wide)"
+            )
     return text + "."
 
 
