@@ -239,7 +239,7 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     fbest = fbest.idxmin()
     fev = skill_intervals(focus, "recent_mean_3", fbest)
     n = focus.loc[focus["model"] == "recent_mean_3"].shape[0]
-    assert f"For the 2 focus regions alone ({n:,} forecasts) the skill against its best " in text
+    assert f"For the 2 focus regions alone ({n:,} forecasts) the skill against their best " in text
     assert f"baseline ({fbest})" in text
     assert f"is {100 * fev['skill']:+.1f}%" in text.split("focus regions alone")[1]
     verdict = ("behind it" if fev["skill_high"] < 0 else "ahead of it" if fev["skill_low"] > 0
@@ -269,7 +269,7 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
         "For the other active regions (an event in the 12 periods before the origin; "
     )[1]  # fmt: skip
     assert part.startswith(
-        f"{aev['n_forecasts']:,} forecasts) the skill against its best baseline "
+        f"{aev['n_forecasts']:,} forecasts) the skill against their best baseline "
         f"({abest.idxmin()}) is {100 * aev['skill']:+.1f}%"
     )
 

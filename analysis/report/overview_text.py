@@ -310,6 +310,7 @@ def _focus_clause(
         verdict += f": {model} forecast worse than {best} there"
     regions = focus["region_id"].nunique()
     counted = f"{ev['n_forecasts']:,} forecasts"
+    whose = "its" if group == "focus" and regions == 1 else "their"
     if group == "focus":
         who = "focus region alone" if regions == 1 else f"{regions} focus regions alone"
     else:
@@ -323,7 +324,7 @@ def _focus_clause(
         called = share_verdict((ev["coverage_below"], "narrow"), (ev["coverage_above"], "wide"))
         cover = f"; its 80% intervals held {_coverage(ev)}" + (f", {called}" if called else "")
     return (
-        f"{lead} the {who} ({counted}) the skill against its best "
+        f"{lead} the {who} ({counted}) the skill against {whose} best "
         f"baseline ({best}) is {skill}{verdict}{cover}."
     )
 
