@@ -125,3 +125,25 @@ def test_batch_as_of_a_quarter_after_the_study_is_an_input_error(
     assert result.exit_code == 2, result.output
     assert "expected a quarter from 2019Q1 to 2024Q4" in result.output
     assert not [p for p in out.rglob("*.html") if p.name != "index.html"]  # no report page
+
+
+def test_notebook_and_report_take_the_quarter_batch_takes(tmp_path: Path, demo_dir: Path) -> None:
+    """An analyst could set a report's as-of quarter only by editing the notebook's cell."""
+    study = write_study(tmp_path, demo_dir / "demo_acled.csv")  # 2019-01 .. 2024-12
+    made = runner.invoke(
+        app, ["notebook", str(study), "--quarter", "2023q4", "--no-open",
+              "--out", str(tmp_path / "q.ipynb")],
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    injected = [c for c in nbformat.read(tmp_path / "q.ipynb", as_version=4).cells
+                if "injected-parameters" in c.metadata.get("tags", [])]  # fmt: skip
+    assert 'quarter = "2023Q4"' in injected[0].source
+    # outside the study's months: exit 2 before anything is written, for both commands
+    late = runner.invoke(app, ["notebook", str(study), "--quarter", "2025Q1", "--no-open",
+                               "--out", str(tmp_path / "late.ipynb")])  # fmt: skip
+    assert late.exit_code == 2 and "expected a quarter from 2019Q1 to 2024Q4" in late.output
+    assert not (tmp_path / "late.ipynb").exists()
+    out = tmp_path / "out"
+    report = runner.invoke(app, ["report", str(study), "--quarter", "2025Q1", "--out", str(out)])
+    assert report.exit_code == 2 and "quarter" in report.output
+    assert not list(out.rglob("*.html"))

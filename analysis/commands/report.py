@@ -12,6 +12,10 @@ from analysis.commands._common import QUIET_HELP, user_errors
 DEFAULT_OUT = Path("reports")
 
 
+#: ``--quarter`` of the report commands.
+QUARTER_HELP = "YYYYQn: reports as of that quarter's end."
+
+
 @user_errors
 def report_command(
     study: Annotated[Path, typer.Argument(help="Study YAML file.")],
@@ -29,18 +33,21 @@ def report_command(
         bool, typer.Option("--pdf", help="Also print each page to PDF (needs Chromium).")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help=QUIET_HELP)] = False,
+    quarter: Annotated[str | None, typer.Option("--quarter", help=QUARTER_HELP)] = None,
 ) -> None:
     """Render region reports of one study to OUT/<study>/<region>.html (and the .ipynb),
-    with the study's methods appendix (OUT/<study>/methods.html) they link to."""
+    with the study's methods appendix (OUT/<study>/methods.html) they link to; with
+    --quarter, as of that quarter's end, into OUT/<quarter>/<study>/ as batch does."""
     from analysis import progress
     from analysis.config import load_study
     from analysis.io import require_writable
     from analysis.report import context
-    from analysis.report.batch import run_batch
+    from analysis.report.batch import output_folder, run_batch
 
-    require_writable(out, "folder")
+    require_writable(output_folder(out, quarter), "folder")
     progress.set_quiet(quiet)
     loaded = load_study(study)
+    _check_quarter(loaded, quarter)
     # a region of the study's countries, checked here: outside them a report would fail
     regions = [context.study_region(loaded, r) for r in region] if region else list(loaded.focus)
     if pdf:
@@ -59,6 +66,7 @@ def report_command(
         overview=False,
         methods_notebook="methods" if methods else None,
         timeout=timeout,
+        quarter=quarter,
     )
     for entry in result.manifest["reports"]:
         if entry.get("from_earlier_batch"):
@@ -74,9 +82,7 @@ def report_command(
 @user_errors
 def batch_command(
     studies: Annotated[list[Path], typer.Argument(help="Study YAML files.")],
-    quarter: Annotated[
-        str | None, typer.Option("--quarter", help="YYYYQn: reports as of that quarter's end.")
-    ] = None,
+    quarter: Annotated[str | None, typer.Option("--quarter", help=QUARTER_HELP)] = None,
     workers: Annotated[int, typer.Option("--workers", help="Reports at once (local).")] = 2,
     scheduler: Annotated[
         str | None,
@@ -156,6 +162,7 @@ def notebook_command(
     open_lab: Annotated[
         bool, typer.Option("--open/--no-open", help="Open it in JupyterLab ([lab] extra).")
     ] = True,
+    quarter: Annotated[str | None, typer.Option("--quarter", help=QUARTER_HELP)] = None,
 ) -> None:
     """Write a parameterized copy of a report notebook and open it in JupyterLab."""
     import os
@@ -169,12 +176,17 @@ def notebook_command(
         require_writable(out)
     notebook_path(template)  # an unknown template stops before anything else
     loaded = load_study(study)
+    _check_quarter(loaded, quarter)
     code = study_region(loaded, region)
     # the overview and the methods appendix cover the whole study: no region in their name
     part = f"{slugify(code)}-" if Path(template).stem == "region_report" else ""
-    name = f"{loaded.slug}-{part}{slugify(Path(template).stem)}.ipynb"
+    as_of = f"-{quarter.lower()}" if quarter else ""
+    name = f"{loaded.slug}-{part}{slugify(Path(template).stem)}{as_of}.ipynb"
     target = out or Path("notebooks") / name
-    path = write_parameterized(template, {"study": str(study), "region": code}, target)
+    parameters = {"study": str(study), "region": code}
+    if quarter:
+        parameters["quarter"] = quarter
+    path = write_parameterized(template, parameters, target)
     typer.echo(str(path))
     if not open_lab:
         return
@@ -184,6 +196,16 @@ def notebook_command(
         return
     # JupyterLab takes over this process; its server stops with Ctrl-C as usual.
     os.execv(command[0], command)
+
+
+def _check_quarter(study, quarter: str | None) -> None:
+    """A quarter the study's months cover, checked before any work (exit 2)."""
+    if not quarter:
+        return
+    from analysis.as_of import require_quarter_within
+    from analysis.periods import validate_quarter
+
+    require_quarter_within(validate_quarter(quarter), study.start, study.end, str(study.path))
 
 
 def register(app: typer.Typer) -> None:
