@@ -242,6 +242,10 @@ def test_spillover_command_json(demo_dir, tmp_path):
     assert len(out["targets"]) == 36  # every admin-1 unit of Mali, Mauritania and Senegal
     assert {c["country"] for c in out["countries"]} == set(COUNTRIES)
     assert out["scenarios"]["focus"] == ["ML-1"]
+    # the contrast's units named as the panel names them, as in targets
+    names = {t["region_id"]: t["region_name"] for t in out["targets"]}
+    assert all(r["region_name"] == names[r["region_id"]] for r in out["scenarios"]["regions"])
+    assert names["MR-10"] == "Guidimaka"
     # the report model's paths as many as the reports draw, whatever --draws x --paths (400
     # here) gives the spillover model: it had been 1,000-4,000, and P(>=1) differed
     from analysis.report.context import FORECAST_SAMPLES

@@ -148,12 +148,12 @@ def spillover_command(
     choice = None
     advance("fit")
     with timer.stage("fit"):
-        fitted_model, choice = _fit(study, data, cut, spec, endemic, damping, horizon)
+        fitted_model, choice = _fit(study, data, cut, spec, endemic, damping, h)
     advance("intervals")
     with timer.stage("intervals"):  # probabilities, their intervals and the focus contrast
         result = spillover_forecast(
             fitted_model,
-            horizon or study.horizon,
+            h,
             focus=list(study.focus),
             n_draws=draws,
             n_paths=paths,
@@ -166,21 +166,16 @@ def spillover_command(
     out = result_to_dict(result, fitted_model)
     if contrast is not None:
         out["scenarios"] = contrast_to_dict(contrast)
-        names = {t["region_id"]: t["region_name"] for t in out["targets"]}
-        for r in out["scenarios"]["regions"]:
-            r["region_name"] = names.get(r["region_id"], r["region_name"])
     if choice is not None:
         out["model"]["selection"] = choice.to_dict()
     if model != "spillover":
         advance("forecast")
         with timer.stage("forecast"):
-            out = _from_paths(out, model, study, data, cut, horizon or study.horizon)
+            out = _from_paths(out, model, study, data, cut, h)
     out = {"study": study.title, "spillover_targets": list(study.spillover_targets), **out}
     advance("onset")
     with timer.stage("onset"):
-        out.update(
-            _onset_blocks(study, data, result, out, origin=cut, horizon=horizon or study.horizon)
-        )
+        out.update(_onset_blocks(study, data, result, out, origin=cut, horizon=h))
     bar.update(1)
     bar.close()
     if timings:
@@ -190,18 +185,9 @@ def spillover_command(
         return
     typer.echo(out.get("sentence") or result.sentence(study.spillover_targets or None))
     if contrast is not None:
-        from dataclasses import replace
-
         from analysis.report.spillover_text import attributable_sentence
 
-        # named as the panel names them (the contrast's model may have been fitted on ids)
-        shown = replace(
-            contrast,
-            regions=contrast.regions.assign(
-                region_name=[names.get(r, r) for r in contrast.regions["region_id"]]
-            ),
-        )
-        said = attributable_sentence(shown, list(study.spillover_targets) or None)
+        said = attributable_sentence(contrast, list(study.spillover_targets) or None)
         if said:
             typer.echo(said)
     typer.echo("")
@@ -232,7 +218,7 @@ def spillover_command(
         )
 
 
-def _fit(study, data, cut, spec, endemic: str, damping: float | None, horizon: int | None):
+def _fit(study, data, cut, spec, endemic: str, damping: float | None, horizon: int):
     """The study's spillover model (and the cross-validated choice, when one is made)."""
     import pandas as pd
 
@@ -249,7 +235,7 @@ def _fit(study, data, cut, spec, endemic: str, damping: float | None, horizon: i
             panel,
             boundaries=data.boundaries,
             focus=list(study.focus),
-            horizon=horizon or study.horizon,
+            horizon=horizon,
             seed=study.seed,
             spec=spec,
             effects=ENDEMIC_EFFECTS[:2] if endemic == "cv" else (endemic,),

@@ -12,7 +12,7 @@ study's models either (``CONFLICT_TRENDS_REPORT_CACHE=off`` disables the disk ca
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -472,17 +472,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             reference=reference,
         )
         # as `spillover --json` computes it, so both quote the same shares
-        contrast = study_contrast(spill_model, study)
-        if contrast is not None:  # the panel's names (a model fitted on ids may lack them)
-            names = info["region_name"].astype(str)
-            contrast = replace(
-                contrast,
-                regions=contrast.regions.assign(
-                    region_name=contrast.regions["region_id"]
-                    .map(names)
-                    .fillna(contrast.regions["region_name"])
-                ),
-            )
+        contrast = study_contrast(spill_model, study)  # named as the panel names them
         return StudyResults(
             forecast=fc,
             risk=risk,
