@@ -416,9 +416,16 @@ def without_local_paths(
     if meta is not None:
         meta["parameters"] = {k: swaps.get(v, v) if isinstance(v, str) else v
                               for k, v in (meta.get("parameters") or {}).items()}  # fmt: skip
-        meta["input_path"] = Path(str(notebook)).name
-        meta["output_path"] = Path(ipynb_path).name
+        _name_files(meta, notebook, ipynb_path)
     return nb
+
+
+def _name_files(meta: Any, notebook: str | os.PathLike[str], ipynb: str | os.PathLike[str]) -> None:
+    """Papermill's metadata names the template and the notebook by file name: given a
+    notebook object it records the whole template again as its "input path" (doubling the
+    file), and either path would name a folder of this machine."""
+    meta["input_path"] = Path(str(notebook)).name
+    meta["output_path"] = Path(ipynb).name
 
 
 def write_parameterized(
@@ -463,11 +470,9 @@ def write_parameterized(
     target = Path(target)
     if target.suffix != ".ipynb":
         raise InputError("invalid notebook path", [Problem(str(target), None, None, "*.ipynb")])
-    # papermill records a notebook given as an object as its own "input path" (the whole
-    # template again, doubling the file): name the template, as a batch's notebooks do; and
-    # name the kernel, so that JupyterLab opens it without asking for one
-    out.metadata["papermill"]["input_path"] = path.name
-    out.metadata["papermill"]["output_path"] = target.name
+    # the template by name, as a batch's notebooks; and the kernel, so that JupyterLab opens
+    # it without asking for one
+    _name_files(out.metadata["papermill"], path, target)
     out.metadata.setdefault(
         "kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"}
     )
