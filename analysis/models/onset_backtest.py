@@ -428,7 +428,7 @@ def _report_model_verdict(
 ) -> str:
     """One sentence on the report model's probabilities for quiet units, scored like the onset
     model on the same forecasts."""
-    names = _RULE_NAMES
+    names = RULE_NAMES
     head = (
         "The report model's probabilities for quiet units (the share of its paths with an "
         "event, as the tables and maps show), refitted at the same origins, had a Brier score "
@@ -486,7 +486,7 @@ def _trained_on(card: dict) -> str:
 
 
 #: The naive rules in the verdicts' words.
-_RULE_NAMES = {
+RULE_NAMES = {
     "base_rate": "the base rate",
     "neighbour_rule": "the neighbour rule",
     "distance_decay": "distance decay",
@@ -500,7 +500,7 @@ def _narrow(margins: dict) -> list[str]:
 
 
 def _verdict(card: dict, enough: bool, min_onsets: int) -> str:
-    names = _RULE_NAMES
+    names = RULE_NAMES
     brier_ = card["methods"]["onset_model"]["brier"]
     head = (
         f"On this study's own history ({card['n_origins']} origins, {card['first_origin']} to "

@@ -480,9 +480,9 @@ def quiet_probability_verdict(card: dict | None) -> str:
     fields = shown if "beats" in shown else card
     lead = "On this study's past first events, these probabilities"
     if not fields.get("beats_naive"):
-        rules = {"base_rate": "the base rate", "neighbour_rule": "the neighbour rule",
-                 "distance_decay": "distance decay"}  # fmt: skip
-        lost = [rules.get(m, m) for m, ok in (fields.get("beats") or {}).items() if not ok]
+        from analysis.models.onset_backtest import RULE_NAMES
+
+        lost = [RULE_NAMES.get(m, m) for m, ok in (fields.get("beats") or {}).items() if not ok]
         why = (
             f"did not beat {join_words(lost, 'or')}"
             if lost
