@@ -247,7 +247,7 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     assert verdict in text
     # with the focus's own 80% coverage: the study-wide one pools quiet regions
     assert (
-        f"; its 80% intervals held {100 * fev['coverage']:.0f}% (90% interval "
+        f"; their 80% intervals held {100 * fev['coverage']:.0f}% (90% interval "
         f"{100 * fev['coverage_low']:.0f}%-" in text.split("focus regions alone")[1]
     )
     # and at every step of the backtest, the forecast horizon
@@ -284,7 +284,7 @@ def test_a_pooled_edge_no_group_with_events_shows_is_called_not_established(
     monkeypatch.setattr(overview_text, "_standing_words", lambda ev: ", ahead of it")
     monkeypatch.setattr(
         overview_text,
-        "_focus_clause",
+        "_group_clause",
         lambda scores, model, base, over="", group="focus": f" {group}: not distinguishable.",
     )
     text = overview_text.near_term_evidence_sentence(bt, "recent_mean_3")
@@ -292,7 +292,7 @@ def test_a_pooled_edge_no_group_with_events_shows_is_called_not_established(
     assert "So the edge over every region is not established within the regions with events" in text
     monkeypatch.setattr(
         overview_text,
-        "_focus_clause",
+        "_group_clause",
         lambda scores, model, base, over="", group="focus": f" {group}, ahead of it.",
     )
     text = overview_text.near_term_evidence_sentence(bt, "recent_mean_3")

@@ -246,8 +246,8 @@ def near_term_evidence_sentence(
     # "+3.4%, ahead" while the active regions were +1.4% (-1.3% to +4.2%) against theirs,
     # and the focus -5.1%)
     groups = [
-        _focus_clause(scores, model, base),
-        _focus_clause(scores, model, base, group="active"),
+        _group_clause(scores, model, base),
+        _group_clause(scores, model, base, group="active"),
     ]
     text += "".join(groups)
     said = [g for g in groups if g]
@@ -263,7 +263,7 @@ def near_term_evidence_sentence(
     horizon = int(bt.scores["step"].max())
     if horizon > steps:
         # the table's chance of at least one event looks further ahead than the expected events
-        text += _focus_clause(
+        text += _group_clause(
             bt.scores,
             model,
             base,
@@ -286,29 +286,30 @@ def _coverage(ev: dict) -> str:
     return format_share(ev["coverage"], ev["coverage_low"], ev["coverage_high"], ev["level"])
 
 
-def _focus_clause(
+def _group_clause(
     scores: pd.DataFrame, model: str, base: list[str], over: str = "", group: str = "focus"
 ) -> str:
-    """The focus regions' own skill at the same steps: the table ranks them first, and the
-    study-wide skill, carried by many other regions, can hide that the model was behind a
-    baseline there (the real study's Mopti). ``over`` names other steps than the sentence's
-    (the table's chance of at least one event covers the whole horizon); ``group="active"``
-    gives the other active regions' (an event in the 12 periods before the origin) instead."""
+    """One group's own skill at the same steps, against its own best baseline: the focus
+    regions by default (the table ranks them first, and the study-wide skill, carried by many
+    other regions, can hide that the model was behind a baseline there: the real study's
+    Mopti), or ``group="active"``, the other regions with an event in the 12 periods before
+    the origin. ``over`` names other steps than the sentence's (the table's chance of at
+    least one event covers the whole horizon)."""
     from analysis.evaluation import best_baseline, skill_intervals
     from analysis.report.region_text import share_verdict
 
     if "group" not in scores.columns:
         return ""
-    focus = scores[scores["group"] == group]
-    best = best_baseline(focus, base)
-    if best is None or model not in set(focus["model"]):
+    rows = scores[scores["group"] == group]
+    best = best_baseline(rows, base)
+    if best is None or model not in set(rows["model"]):
         return ""
-    ev = skill_intervals(focus, model, best)
+    ev = skill_intervals(rows, model, best)
     skill = format_skill(ev["skill"], ev["skill_low"], ev["skill_high"], ev["level"])
     verdict = _standing_words(ev)
     if verdict == ", behind it":
         verdict += f": {model} forecast worse than {best} there"
-    regions = focus["region_id"].nunique()
+    regions = rows["region_id"].nunique()
     counted = f"{ev['n_forecasts']:,} forecasts"
     whose = "its" if group == "focus" and regions == 1 else "their"
     if group == "focus":
@@ -318,11 +319,11 @@ def _focus_clause(
         counted = f"an event in the 12 periods before the origin; {counted}"
     lead = f" {over[0].upper()}{over[1:]}, for" if over else " For"
     # the study-wide coverage pools many quiet forecasts that cover whatever the model says;
-    # the focus's own is the one its printed intervals need
+    # the group's own is the one its printed intervals need
     cover = ""
     if np.isfinite(ev["coverage_low"]):
         called = share_verdict((ev["coverage_below"], "narrow"), (ev["coverage_above"], "wide"))
-        cover = f"; its 80% intervals held {_coverage(ev)}" + (f", {called}" if called else "")
+        cover = f"; {whose} 80% intervals held {_coverage(ev)}" + (f", {called}" if called else "")
     return (
         f"{lead} the {who} ({counted}) the skill against {whose} best "
         f"baseline ({best}) is {skill}{verdict}{cover}."
