@@ -442,9 +442,10 @@ def test_spillover_evidence_gives_the_skill_its_interval_from_the_scores(
     )
 
 
-def test_attributable_sentence_says_when_the_spillover_model_is_behind_a_baseline() -> None:
-    """The summary quotes the shares with the caveat the Spillover section gives: a model that
-    forecasts worse than a baseline describes itself, not evidence of spread."""
+def test_no_share_is_quoted_from_a_spillover_model_behind_the_baseline() -> None:
+    """A model whose forecasts scored worse than the best baseline does not get to attribute
+    events: the shares are withheld, and the sentence that replaces them gives its skill; at or
+    above the baseline they are quoted, with the caveat until the model is shown ahead."""
     from analysis.report.region_text import StepEvidence
 
     _, _, contrast = _onset_inputs()
@@ -455,23 +456,29 @@ def test_attributable_sentence_says_when_the_spillover_model_is_behind_a_baselin
                             coverage_low=0.8, coverage_high=1.0, below=0.0, above=0.9,
                             outcomes=65, origins=12, behind=(1,), level=0.9)  # fmt: skip
 
-    behind = spillover_text.attributable_sentence(
-        contrast, ["SEN"], evidence=evidence(-0.209), defined_in="the Spillover section"
+    # behind by its point value, clearly or within the noise: no share
+    for skill in (-0.5, -0.209, -0.001):
+        assert not spillover_text.shares_earned(evidence(skill))
+        assert spillover_text.attributable_sentence(
+            contrast, ["SEN"], evidence=evidence(skill), defined_in="the Spillover section"
+        ) is None  # fmt: skip
+    assert not spillover_text.shares_earned(None)
+    withheld = spillover_text.withheld_shares_sentence(
+        contrast, evidence(-0.209), where="this report's backtest"
     )
-    assert behind.endswith(
-        "SEN 80% (90% interval 66%-89%). That model forecast worse than the best baseline "
-        "(conflictology) in the region reports' backtest, so the shares describe the model, "
-        "not evidence that events will spread."
-    )
-    # behind by its point value only: the interval holds 0, so it "did not beat" the baseline
-    unclear = spillover_text.attributable_sentence(contrast, ["SEN"], evidence=evidence(-0.05))
-    assert "worse than" not in unclear
-    assert "That model did not beat (not distinguishable from) the best" in unclear
-    # ahead by its point value only: no more evidence of spread than a small loss
+    assert withheld.startswith("No share of the events across the border is attributed to ")
+    assert (
+        "forecast worse than the best baseline (conflictology) over steps 1-6 of this report's "
+        "backtest, a CRPS skill of -20.9% (90% interval -40.9% to -0.9%)"
+    ) in withheld
+    assert "%)" not in spillover_text.withheld_shares_sentence(contrast, None)
+    # at or above the baseline by its point value only: quoted, as the model's reading
+    assert spillover_text.shares_earned(evidence(0.0))
     level = spillover_text.attributable_sentence(contrast, ["SEN"], evidence=evidence(0.107))
+    assert "SEN 80% (90% interval 66%-89%)" in level
     assert "That model was not distinguishable from the best baseline" in level
     ahead = spillover_text.attributable_sentence(contrast, ["SEN"], evidence=evidence(0.307))
-    assert "worse than" not in ahead and ahead.endswith("(90% interval 66%-89%).")
+    assert "distinguishable" not in ahead and ahead.endswith("(90% interval 66%-89%).")
 
 
 def test_border_summary_sentence_points_to_the_units_section() -> None:

@@ -146,9 +146,10 @@ KNOWN_LIMITS: tuple[str, ...] = (
     "crossings and other armed groups' activity are not used. Its interval carries parameter "
     "uncertainty only.",
     "The shares attributable to the focus are a what-if of the spillover model, in which "
-    "events spread along the same adjacency, one period at a time; they are not forecasts, "
-    "and where that model's own backtest does not show it ahead of the best baseline they "
-    "describe the model, not evidence that events will spread.",
+    "events spread along the same adjacency, one period at a time; they are not forecasts. "
+    "They are quoted only where that model's own backtest on the focus regions is not behind "
+    "the best baseline, and unless it is ahead they describe the model, not evidence that "
+    "events will spread.",
 )
 
 

@@ -501,6 +501,78 @@ def quiet_probability_verdict(card: dict | None) -> str:
     )
 
 
+#: The region report's definition of the share attributable to the focus, shown in the
+#: Spillover section of a focus region's report when it quotes the shares.
+SHARE_PARAGRAPH = (
+    "The **share attributable to the focus** (in the summary for each target country, in the "
+    "next section for each unit across the border) comes from a second model, the "
+    "endemic-epidemic spillover model (Held, Höhle and Hofmann 2005; methods appendix): the "
+    "events it expects over the horizon if the focus's events continue, minus those it "
+    "expects if they are silenced, as a share of the former, computed per parameter draw on "
+    "common random numbers, with a 90% interval across draws; for a quiet unit, the same "
+    "relative drop in its probability of at least one event. It is a what-if of that model, "
+    "not a forecast, and only the share is quoted: every level shown is the report model's. "
+    "The shares are quoted only because that model's forecasts were not behind the best "
+    "baseline on this report's backtest (the sentence below the table); unless they are "
+    "ahead of it, the shares describe the model, not evidence that events will spread."
+)
+
+
+def shares_earned(evidence: StepEvidence | None) -> bool:
+    """Whether the reports may quote the spillover model's shares attributable to the focus.
+
+    The share is that model's what-if, whose only check is its forecasts' backtest: where they
+    scored worse than the best baseline (a CRPS skill below 0 on the report's own backtest,
+    :func:`spillover_evidence`), or were not scored, its split of events between a region's
+    own past and its neighbours is not quoted. A skill at or above 0 that the interval cannot
+    tell from 0 keeps the shares, with the caveat that they describe the model
+    (:func:`attributable_sentence`). On the real JNIM study the model's skill was -20.9%
+    (90% interval -54.9% to +13.2%) and five shares stood beside that caveat.
+
+    Parameters
+    ----------
+    evidence : StepEvidence or None
+        The spillover model's evidence for the focus regions.
+
+    Returns
+    -------
+    bool
+    """
+    return evidence is not None and bool(np.isfinite(evidence.skill)) and evidence.skill >= 0
+
+
+def withheld_shares_sentence(
+    contrast: Any, evidence: StepEvidence | None, *, where: str = "the reports' backtest"
+) -> str:
+    """What the reports say instead of the shares when :func:`shares_earned` is False.
+
+    Parameters
+    ----------
+    contrast : analysis.models.spillover_scenarios.ScenarioContrast
+        The scenarios whose shares are withheld (for the focus regions' names).
+    evidence : StepEvidence or None
+        The spillover model's evidence for the focus regions.
+    where : str
+        The backtest the evidence comes from, as the sentence names it.
+
+    Returns
+    -------
+    str
+    """
+    lead = f"No share of the events across the border is attributed to {_focus_names(contrast)}"
+    if evidence is None:
+        return (
+            f"{lead}: the spillover model that would attribute them has no backtest here, so "
+            "its what-if has nothing to stand on."
+        )
+    return (
+        f"{lead}: the spillover model that would attribute them forecast worse than the best "
+        f"baseline ({evidence.baseline}) over steps {evidence.steps} of {where}, a CRPS skill of "
+        f"{skill_words(evidence)}, so its split of events between a region's own past and its "
+        "neighbours is not quoted."
+    )
+
+
 def attributable_sentence(
     contrast: Any,
     targets: list[str] | None = None,
@@ -521,8 +593,9 @@ def attributable_sentence(
     targets : list of str, optional
         Country codes to quote (all of the contrast's without them).
     evidence : StepEvidence, optional
-        The spillover model's own backtest (:func:`spillover_evidence`): when it is behind the
-        best baseline the sentence says so, since the shares then describe that model only.
+        The spillover model's own backtest (:func:`spillover_evidence`): behind the best
+        baseline (:func:`shares_earned`) no share is quoted; not ahead of it, the sentence
+        says the shares describe that model only.
     defined_in : str, optional
         Where the report defines the share (e.g. ``"the Spillover section"``): the sentence
         points there instead of defining it (:data:`SHARE_DEFINITION`).
@@ -530,9 +603,9 @@ def attributable_sentence(
     Returns
     -------
     str or None
-        None without a contrast or a target country with a share.
+        None without a contrast, a target country with a share, or shares earned.
     """
-    if contrast is None:
+    if contrast is None or (evidence is not None and not shares_earned(evidence)):
         return None
     c = contrast.countries
     if targets:
@@ -554,17 +627,12 @@ def attributable_sentence(
         f"periods that is attributable to {focus} ({what}): {parts}."
     )
     # the caveat holds wherever the backtest does not show the model ahead of the baseline:
-    # a positive skill within the noise is no more evidence of spread than a negative one
+    # a positive skill within the noise is no more evidence of spread than a small loss
     if evidence is not None and evidence.standing != "ahead":
-        how = {
-            "behind": "forecast worse than",
-            "unclear": "did not beat (not distinguishable from)"
-            if evidence.skill < 0
-            else "was not distinguishable from",
-        }[evidence.standing]
         text += (
-            f" That model {how} the best baseline ({evidence.baseline}) in the region reports' "
-            "backtest, so the shares describe the model, not evidence that events will spread."
+            f" That model was not distinguishable from the best baseline ({evidence.baseline}) "
+            "in the region reports' backtest, so the shares describe the model, not evidence "
+            "that events will spread."
         )
     return text
 

@@ -128,15 +128,21 @@ if silent:
     show.markdown("{sentence}", sentence=silent)
 # country-level P(any) saturates once a country has active units: the change attributable to
 # the focus is stated as the share of the spillover model's expected events (continue minus
-# silenced over continue, paired draws), never as that model's own counts, and with that
-# model's own evidence on the focus regions when it is behind the best baseline
-attributable = spillover_text.attributable_sentence(
-    shared.scenarios,
-    list(ctx.study.spillover_targets),
-    evidence=spillover_text.spillover_evidence(
-        shared.scorecard, "focus", scores=shared.backtest.scores
-    ),
+# silenced over continue, paired draws), never as that model's own counts, and only where that
+# model's own backtest on the focus regions is not behind the best baseline
+spillover_evidence = spillover_text.spillover_evidence(
+    shared.scorecard, "focus", scores=shared.backtest.scores
 )
+if shared.scenarios is not None and spillover_text.shares_earned(spillover_evidence):
+    attributable = spillover_text.attributable_sentence(
+        shared.scenarios, list(ctx.study.spillover_targets), evidence=spillover_evidence
+    )
+elif shared.scenarios is not None:
+    attributable = spillover_text.withheld_shares_sentence(
+        shared.scenarios, spillover_evidence, where="the region reports' backtest"
+    )
+else:
+    attributable = None
 if attributable:
     show.markdown("{sentence}", sentence=attributable)
 show.figure(

@@ -106,8 +106,9 @@ if own_onset:
     )
 # Country-level P(at least one event) saturates once a country has active units: the summary
 # quotes, from the spillover model, only the share attributable to the focus (one model's
-# levels per report), with that model's own evidence when it is behind the best baseline; the
-# units across the border get one sentence that points to their section.
+# levels per report), and only where that model's own backtest is not behind the best
+# baseline (spillover_text.shares_earned); the units across the border get one sentence that
+# points to their section.
 is_focus = region_id in ctx.study.focus
 # only the focus's reports quote the shares, so only they need the spillover model's evidence
 spillover_evidence = (
@@ -115,22 +116,23 @@ spillover_evidence = (
     if is_focus
     else None
 )
-attributable = (
-    spillover_text.attributable_sentence(
-        shared.scenarios, list(ctx.study.spillover_targets), evidence=spillover_evidence,
-        defined_in="the Spillover section",
-    )
+shares = (
+    shared.scenarios
     if is_focus
-    else ""
+    and shared.scenarios is not None
+    and spillover_text.shares_earned(spillover_evidence)
+    else None
+)
+attributable = spillover_text.attributable_sentence(
+    shares, list(ctx.study.spillover_targets), evidence=spillover_evidence,
+    defined_in="the Spillover section",
 )  # fmt: skip
 if attributable:
     show.markdown("- {sentence}", sentence=attributable)
 border_units = spillover_text.cross_border_units(
     region_id, data.boundaries, list(ctx.study.spillover_targets), within=study_ids
 )
-border = spillover_text.border_summary_sentence(
-    border_units, shared.onset, shared.risk, shared.scenarios if is_focus else None
-)
+border = spillover_text.border_summary_sentence(border_units, shared.onset, shared.risk, shares)
 if border:
     show.markdown(
         "- {sentence} the section [Onset and continued activity across the border]"
@@ -286,30 +288,23 @@ show.figure(
 #
 # Expected events over the horizon and the probability of at least one event in this region
 # and its neighbours, from the same paths as the forecast above.
-#
-# The **share attributable to the focus**, which the reports of focus regions quote (in the
-# summary for each target country, in the next section for each unit across the border), comes
-# from a second model, the endemic-epidemic spillover model (Held, Höhle and Hofmann 2005;
-# methods appendix): the events it expects over the horizon if the focus's events continue,
-# minus those it expects if they are silenced, as a share of the former, computed per parameter
-# draw on common random numbers, with a 90% interval across draws; for a quiet unit, the same
-# relative drop in its probability of at least one event. It is a what-if of that model, not a
-# forecast, and only the share is quoted: every level shown is the report model's. The
-# spillover model is backtested beside the report model on the same origins and steps; in a
-# focus region's report a sentence below the table gives its skill, and where it is not shown
-# ahead of the best baseline the shares describe the model, not evidence that events will
-# spread.
 
 # %%
+if shares is not None:
+    show.markdown("{text}", text=spillover_text.SHARE_PARAGRAPH)
 show.table(spillover_text.risk_table(shared.risk, around), float_format="{:,.2f}")
-# the spillover model's evidence goes with its shares: only the focus's reports quote them
-spillover_sentence = (
-    spillover_text.spillover_evidence_sentence(
+# the spillover model's evidence goes with its shares, or says why there are none: only the
+# focus's reports would quote them
+if shares is not None:
+    spillover_sentence = spillover_text.spillover_evidence_sentence(
         card, group, shared.evidence_model, evidence=spillover_evidence
     )
-    if is_focus and shared.scenarios is not None
-    else None
-)
+elif is_focus and shared.scenarios is not None:
+    spillover_sentence = spillover_text.withheld_shares_sentence(
+        shared.scenarios, spillover_evidence, where="this report's backtest"
+    )
+else:
+    spillover_sentence = None
 if spillover_sentence:
     show.markdown("{sentence}", sentence=spillover_sentence)
 if region_id in ctx.study.focus:
@@ -355,14 +350,13 @@ show.markdown(
 # established (more than two standard errors) or not; otherwise it says the onset probability
 # is not headlined. Units already active get their **expected count** (median and 90%
 # interval) from the report model's paths, which says how much, not only whether; their
-# P(at least one event) is in the Spillover table. The shares attributable to the focus are
-# the spillover model's, as defined above.
+# P(at least one event) is in the Spillover table.
 
 # %%
 unit_sentences = spillover_text.onset_unit_sentences(
     border_units, shared.onset, shared.risk,
     headline=spillover_text.onset_headlined(shared.onset_backtest),
-    contrast=shared.scenarios if is_focus else None,
+    contrast=shares,
     established=spillover_text.onset_edge_established(shared.onset_backtest),
     from_onset=shared.onset_driven,
 )
