@@ -95,6 +95,11 @@ def test_killed_dask_worker_finishes_or_resumes_without_false_successes(
     from distributed import Client, LocalCluster
 
     monkeypatch.setenv("PROBE_SLEEP", "1.5")
+    # the killed worker cannot remove its report's temporary folder: keep it in tmp_path, not
+    # in the machine's /tmp after every run (workers are new interpreters: they read TMPDIR)
+    worker_tmp = tmp_path / "worker-tmp"
+    worker_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(worker_tmp))
     regions = ["ML-1", "ML-2", "ML-3", "ML-4", "ML-7", "ML-8"]
     out = tmp_path / "out"
     # report processes are forked from each worker: workers must not be daemonic
