@@ -431,8 +431,11 @@ def test_p_value_sentence_names_both_tests_and_the_family() -> None:
     table = pd.DataFrame({"p_value": [0.004, 0.3], "p_value_bh": [0.15, 0.6],
                           "bh_family_size": [38, 38]})  # fmt: skip
     text = region_text.p_value_sentence(table)
-    assert "largest of three tests" in text and "(38 tests)" in text
-    assert "can go with an adjusted p-value above 0.05" in text
+    assert "largest of three tests" in text and "region (38 tests)" in text
+    # the one place the report says the adjustment is study-wide and the intervals are not
+    # adjusted (the Growth section's opening had said both again)
+    assert "once for the whole study" in text and "the same numbers as in the overview" in text
+    assert "The intervals, the trend's included, are not adjusted" in text
     assert region_text.p_value_sentence(table.assign(p_value_bh=np.nan)) == ""
 
 

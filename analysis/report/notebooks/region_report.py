@@ -189,18 +189,12 @@ show.table(region_text.recent_events(events, region_id), float_format="{:,.0f}")
 #   independent Poisson counts, too narrow when counts are overdispersed or months depend on
 #   each other, and conservative with a handful of events, where the headline can be the
 #   narrower of the two.
-#
-# The p-values are Benjamini-Hochberg adjusted once for the whole study (every region,
-# comparison and change point), so they are the same numbers as in the overview's ranking; a
-# comparison without an event in either window is not a test and has none. They are not
-# adjusted intervals: a 95% interval can exclude 1 where the adjusted p-value is above 0.05.
-# The trend's interval is this region's alone, not adjusted across the study's regions either:
-# among many regions, some trend intervals exclude 0 by chance.
 
 # %%
 if growth_rows is not None:
     show.markdown("{sentence}", sentence=region_text.dependence_sentence(growth_rows, region_name))
     show.table(region_text.growth_display(growth_rows), formats=region_text.GROWTH_FORMATS)
+    # the p-values, their study-wide adjustment and the unadjusted intervals, said once here
     if p_words := region_text.p_value_sentence(growth_rows):
         show.markdown("{sentence}", sentence=p_words)
 # one figure for the counts and the fitted trends: both show this region's counts over time
