@@ -492,6 +492,8 @@ def test_switch_sentence_says_a_step_between_quarters_is_a_change_of_model():
         "ensemble_trend)"
     )
     assert "comes from that change of model, not from a forecast of a sudden change" in text
+    # the rule for choosing is the model line's (choice_sentence), not said again here
+    assert "as chosen above for each block of steps" in text and "Monte Carlo" not in text
     two = region_text.switch_sentence([(4, "a", "b"), (10, "b", "a")], periods)
     assert "between 2025-03 and 2025-04 (a to b) and between 2025-09 and 2025-10 (b to a)" in two
     # one candidate throughout, or a change beyond the steps shown: nothing to explain
@@ -531,6 +533,8 @@ def test_choice_sentence_says_auto_scored_other_origins_than_the_evidence() -> N
                            "forecast origin: the fair CRPS of each candidate, before spread "
                            "calibration, at the 3 latest origins")  # fmt: skip
     assert "(for steps 1-3, 2021-12 to 2024-09), not the evidence table's scores" in text
+    # the rule is stated here once (the Forecast section's opening had stated it too)
+    assert "the lowest-scoring candidate, or a simpler one within Monte Carlo error" in text
     assert text.endswith("; focus: steps 1-3: ensemble_local had the lowest fair CRPS (1.6986)")
     assert region_text.choice_sentence({"reason": "fixed"}) == "fixed"
     assert region_text.choice_sentence({}) == "no choice was needed"

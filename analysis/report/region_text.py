@@ -608,7 +608,8 @@ def choice_sentence(evidence: dict[str, Any]) -> str:
         "fair CRPS of each candidate, before spread calibration, at the "
         f"{len(origins)} latest origins whose steps of a block are observed (for steps "
         f"{steps}, {origins[0]} to {origins[-1]}), not the evidence table's scores below "
-        f"(calibrated forecasts at other origins); {reason}"
+        "(calibrated forecasts at other origins); for each group and block of steps it takes "
+        f"the lowest-scoring candidate, or a simpler one within Monte Carlo error of it; {reason}"
     )
 
 
@@ -643,8 +644,7 @@ def switch_sentence(
         for s, a, b in shown
     )
     return (
-        f"The forecast changes candidate {at}: each block of steps takes the simplest "
-        "candidate within Monte Carlo error of the best on its own steps' backtest, so any "
+        f"The forecast changes candidate {at}, as chosen above for each block of steps: any "
         "jump in the expected counts there comes from that change of model, not from a "
         "forecast of a sudden change."
     )

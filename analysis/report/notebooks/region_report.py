@@ -212,15 +212,11 @@ show.figure(
 # ## Forecast
 #
 # Every forecast in this report (this section, the spillover section, the summary) comes from
-# one model's sample paths: the one the study's `auto` forecaster chose by its rolling-origin
-# fair CRPS at the horizons shown here, on the focus and active regions, preferring the
-# simpler model when the difference is within Monte Carlo error. Totals are sums over each
-# path, so their intervals carry the dependence between months. Quiet regions (no event in
-# the study's quiet window) take their chance of an event from the onset model where it can
-# be fitted: see
+# one model's sample paths: the candidates the study's `auto` forecaster chose (below). Totals
+# are sums over each path, so their intervals carry the dependence between months. Quiet
+# regions take their chance of an event from the onset model where it can be fitted: see
 # [Onset and continued activity across the border](#Onset-and-continued-activity-across-the-border).
-# Intervals in the text and tables are central 90% predictive intervals; the figure shows
-# central 50%, 80% and 95% ones.
+# Intervals in the text and tables are central 90% predictive intervals.
 
 # %%
 show.markdown(
@@ -249,8 +245,9 @@ if switched:
 # ### Evidence for this forecast
 
 # %%
+# the methods appendix's same scores are pointed to once, in the Methods and evidence section
 show.markdown(
-    "{sentence} The [methods appendix](methods.html) shows the same scores at these steps.",
+    "{sentence}",
     sentence=region_text.evidence_scope_sentence(
         context.EVIDENCE_ORIGINS, context.EVIDENCE_STRIDE, ctx.study.horizon
     ),
@@ -371,14 +368,13 @@ if no_border:
 # %% [markdown]
 # ### Evidence for the onset probabilities
 #
-# The report model (whose paths give every probability in the reports, the quiet units' on the
-# map and in the overview included; here `auto` refitted with the candidates it chose on the
-# whole history, since choosing afresh at each of these many origins costs too much, so its
-# score may flatter it a little), the onset model and the
-# naive rules (base rate; a calibrated "a neighbour had an event" rule; decay with adjacency
-# distance to the nearest active unit), refitted at rolling origins inside this study's history
-# (the onset model on every covered unit's rows whose outcome had ended by then; the naive rules
-# on this study's own) and scored on the quiet units' first events.
+# The report model (here `auto` refitted with the candidates it chose on the whole history,
+# since choosing afresh at each of these many origins costs too much, so its score may flatter
+# it a little), the onset model and the naive rules (base rate; a calibrated "a neighbour had
+# an event" rule; decay with adjacency distance to the nearest active unit), refitted at
+# rolling origins inside this study's history (the onset model on every covered unit's rows
+# whose outcome had ended by then; the naive rules on this study's own) and scored on the
+# quiet units' first events.
 
 # %%
 show.markdown(
