@@ -145,8 +145,9 @@ show.markdown(region_text.TERMS_POINTER)
 # ## Data
 
 # %%
+# the attribution (a licence term) is given in full once, under Provenance, as in every report
 if ctx.study.attribution:
-    show.markdown("Data source: {text}", text=ctx.study.attribution)
+    show.markdown(provenance.ATTRIBUTION_POINTER)
 show.table(
     region_text.data_summary(events, panel, region_id, data.inputs, data.selection, quarter)
 )
