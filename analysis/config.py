@@ -100,7 +100,9 @@ class Study(BaseModel):
     alerts: Alerts = Field(default_factory=Alerts)
     synthetic: bool = False
     attribution: str = Field(
-        "", max_length=1000, description="data source, version and licence, shown in reports"
+        "",
+        max_length=1000,
+        description="data source, version and licence, shown in every report's Provenance section",
     )
     path: Path | None = Field(default=None, exclude=True)
 

@@ -431,8 +431,11 @@ def test_p_value_sentence_names_both_tests_and_the_family() -> None:
     table = pd.DataFrame({"p_value": [0.004, 0.3], "p_value_bh": [0.15, 0.6],
                           "bh_family_size": [38, 38]})  # fmt: skip
     text = region_text.p_value_sentence(table)
-    assert "largest of three tests" in text and "(38 tests)" in text
-    assert "can go with an adjusted p-value above 0.05" in text
+    assert "largest of three tests" in text and "region (38 tests)" in text
+    # the one place the report says the adjustment is study-wide and the intervals are not
+    # adjusted (the Growth section's opening had said both again)
+    assert "once for the whole study" in text and "the same numbers as in the overview" in text
+    assert "The intervals, the trend's included, are not adjusted" in text
     assert region_text.p_value_sentence(table.assign(p_value_bh=np.nan)) == ""
 
 
@@ -489,6 +492,8 @@ def test_switch_sentence_says_a_step_between_quarters_is_a_change_of_model():
         "ensemble_trend)"
     )
     assert "comes from that change of model, not from a forecast of a sudden change" in text
+    # the rule for choosing is the model line's (choice_sentence), not said again here
+    assert "as chosen above for each block of steps" in text and "Monte Carlo" not in text
     two = region_text.switch_sentence([(4, "a", "b"), (10, "b", "a")], periods)
     assert "between 2025-03 and 2025-04 (a to b) and between 2025-09 and 2025-10 (b to a)" in two
     # one candidate throughout, or a change beyond the steps shown: nothing to explain
@@ -528,6 +533,8 @@ def test_choice_sentence_says_auto_scored_other_origins_than_the_evidence() -> N
                            "forecast origin: the fair CRPS of each candidate, before spread "
                            "calibration, at the 3 latest origins")  # fmt: skip
     assert "(for steps 1-3, 2021-12 to 2024-09), not the evidence table's scores" in text
+    # the rule is stated here once (the Forecast section's opening had stated it too)
+    assert "the lowest-scoring candidate, or a simpler one within Monte Carlo error" in text
     assert text.endswith("; focus: steps 1-3: ensemble_local had the lowest fair CRPS (1.6986)")
     assert region_text.choice_sentence({"reason": "fixed"}) == "fixed"
     assert region_text.choice_sentence({}) == "no choice was needed"

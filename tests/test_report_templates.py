@@ -11,14 +11,21 @@ import pytest
 
 from analysis.report import batch
 
+#: The smoke study's data attribution (a licence term in a real study): every report gives it
+#: once, under Provenance.
+ATTRIBUTION = "Smoke events from the synthetic demo generator, licensed CC BY 4.0 (smoke test)"
 
-def write_study(folder: Path, data: Path, title: str = "Smoke study") -> Path:
+
+def write_study(
+    folder: Path, data: Path, title: str = "Smoke study", attribution: str = ""
+) -> Path:
     """A small study over the demo data (three countries, four years)."""
     study = folder / "smoke.yaml"
     study.write_text(
         textwrap.dedent(
             f"""
             title: "{title}"
+            attribution: "{attribution}"
             data: [{data}]
             source: acled
             countries: [Mali, Mauritania, Senegal]
@@ -41,7 +48,7 @@ def write_study(folder: Path, data: Path, title: str = "Smoke study") -> Path:
 @pytest.mark.timeout(600)
 def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> None:
     monkeypatch.setenv("CONFLICT_TRENDS_REPORT_CACHE", str(tmp_path / "cache"))
-    study = write_study(tmp_path, demo_dir / "demo_acled.csv")
+    study = write_study(tmp_path, demo_dir / "demo_acled.csv", attribution=ATTRIBUTION)
     result = batch.run_batch(
         [study], tmp_path / "out", regions=["ML-1"], workers=2, timeout=300, progress=False
     )
@@ -88,12 +95,27 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     assert re.search(r"<td[^>]*>[+-]\d+%</td>", growth), "trend a year as +NN%"
     # one pointer to the appendix's Terms, whose heading carries that anchor
     assert region.count('href="methods.html#Terms"') == 1
+    # each thing said once: the p-values' adjustment below the growth table only; auto's rule
+    # for choosing in its model line only; the appendix's scores pointed to once
+    assert growth.count("once for the whole study") == 1, "BH adjustment explained twice"
+    assert growth.count("are not adjusted") == 1 and "They are not adjusted intervals" not in growth
+    assert forecast.count("within Monte Carlo error") == 1
+    assert region.count('href="methods.html"') == 1  # the Methods and evidence section's
+    assert "whose paths give every probability" not in region
     sha = by_kind["region"]["inputs"][0]["sha256"]
     on_disk = json.loads((result.out / "manifest.json").read_text())
     assert {r["notebook"] for r in on_disk["reports"]} >= {"region_report.py", "overview.py"}
 
     assert sha in region  # provenance names the data file's hash
     overview = (result.out / by_kind["overview"]["html"]).read_text()
+    methods = (result.out / by_kind["methods"]["html"]).read_text()
+    # the attribution in full once in every report, under Provenance; the region report's
+    # Data section points there (it had given it in full in both sections)
+    for page in (region, overview, methods):
+        assert page.count(ATTRIBUTION) == 1
+        assert page.index(ATTRIBUTION) > page.index('<h2 id="Provenance"')
+    data_section = region[region.index('id="Data') : region.index('id="Growth')]
+    assert 'href="#Provenance"' in data_section and "licence" in data_section
     assert "Ranking" in overview and 'class="ct-figure"' in overview
     assert by_kind["overview"]["records"]["ranking"][0]["rank"] == 1
     # the rule its P(surge) was computed under, for next quarter's alert crossings
@@ -106,7 +128,6 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     # the surge evidence says why it counts one origin fewer than the near-term evidence
     assert re.search(r"its latest origin, \d{4}-\d{2}, is left out", overview)
     assert re.search(r"the latest origin, \d{4}-\d{2}, at step", overview)
-    methods = (result.out / by_kind["methods"]["html"]).read_text()
     assert "CRPS" in methods and "Known limits" in methods
     assert "Count models for the focus regions" in methods and "ZINB" in methods
     assert "hurdle_nb" not in methods  # the code's names stay out of the reader's table

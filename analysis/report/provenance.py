@@ -18,6 +18,13 @@ from analysis.io import sha256_file
 if TYPE_CHECKING:
     import pandas as pd
 
+#: Where a report's attribution (the study's ``attribution``: source, version, licence) is
+#: given: in full once, in the Provenance section, in every report kind (:func:`show`); a
+#: region report's Data section points there with this sentence rather than repeating it.
+ATTRIBUTION_POINTER = (
+    "The data source, its licence and the data file are given under [Provenance](#Provenance)."
+)
+
 #: Distributions whose versions change numbers or rendering, recorded in every report.
 TRACKED_PACKAGES = (
     "conflict-trends",

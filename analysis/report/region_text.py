@@ -333,7 +333,10 @@ def growth_display(table: pd.DataFrame) -> pd.DataFrame:
 
 def p_value_sentence(table: pd.DataFrame) -> str:
     """What the growth table's two p-values are: the comparison's own test, and the study-wide
-    Benjamini-Hochberg adjustment with the number of tests it spans.
+    Benjamini-Hochberg adjustment with the number of tests it spans; and that the intervals
+    are not adjusted. The region report says this once, here (its Growth section's opening had
+    said it again); the summary's growth sentence gives the consequence for the region's own
+    comparison (:func:`analysis.growth.sentence._multiplicity_clause`).
 
     Parameters
     ----------
@@ -352,9 +355,12 @@ def p_value_sentence(table: pd.DataFrame) -> str:
     return (
         "p (this comparison) is the largest of three tests of an unchanged rate (negative-"
         "binomial likelihood ratio, exact conditional, and the Wald test of the headline "
-        "interval); p (BH-adjusted) is that p-value adjusted by Benjamini-Hochberg together "
-        f"with every other comparison and change-point test of the study{tests}, so a 95% "
-        "interval that excludes 1 can go with an adjusted p-value above 0.05."
+        "interval); p (BH-adjusted) is that p-value adjusted by Benjamini-Hochberg once for "
+        "the whole study, together with every other comparison and change-point test of every "
+        f"region{tests}, the same numbers as in the overview's ranking; a comparison without "
+        "an event in either window is not a test and has none. The intervals, the trend's "
+        "included, are not adjusted: among many regions, some ratio intervals exclude 1, and "
+        "some trend intervals 0, by chance."
     )
 
 
@@ -602,7 +608,8 @@ def choice_sentence(evidence: dict[str, Any]) -> str:
         "fair CRPS of each candidate, before spread calibration, at the "
         f"{len(origins)} latest origins whose steps of a block are observed (for steps "
         f"{steps}, {origins[0]} to {origins[-1]}), not the evidence table's scores below "
-        f"(calibrated forecasts at other origins); {reason}"
+        "(calibrated forecasts at other origins); for each group and block of steps it takes "
+        f"the lowest-scoring candidate, or a simpler one within Monte Carlo error of it; {reason}"
     )
 
 
@@ -637,8 +644,7 @@ def switch_sentence(
         for s, a, b in shown
     )
     return (
-        f"The forecast changes candidate {at}: each block of steps takes the simplest "
-        "candidate within Monte Carlo error of the best on its own steps' backtest, so any "
+        f"The forecast changes candidate {at}, as chosen above for each block of steps: any "
         "jump in the expected counts there comes from that change of model, not from a "
         "forecast of a sudden change."
     )

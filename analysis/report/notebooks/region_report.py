@@ -147,8 +147,9 @@ show.markdown(region_text.TERMS_POINTER)
 # ## Data
 
 # %%
+# the attribution (a licence term) is given in full once, under Provenance, as in every report
 if ctx.study.attribution:
-    show.markdown("Data source: {text}", text=ctx.study.attribution)
+    show.markdown(provenance.ATTRIBUTION_POINTER)
 show.table(
     region_text.data_summary(events, panel, region_id, data.inputs, data.selection, quarter)
 )
@@ -191,18 +192,12 @@ show.table(region_text.recent_events(events, region_id), float_format="{:,.0f}")
 #   independent Poisson counts, too narrow when counts are overdispersed or months depend on
 #   each other, and conservative with a handful of events, where the headline can be the
 #   narrower of the two.
-#
-# The p-values are Benjamini-Hochberg adjusted once for the whole study (every region,
-# comparison and change point), so they are the same numbers as in the overview's ranking; a
-# comparison without an event in either window is not a test and has none. They are not
-# adjusted intervals: a 95% interval can exclude 1 where the adjusted p-value is above 0.05.
-# The trend's interval is this region's alone, not adjusted across the study's regions either:
-# among many regions, some trend intervals exclude 0 by chance.
 
 # %%
 if growth_rows is not None:
     show.markdown("{sentence}", sentence=region_text.dependence_sentence(growth_rows, region_name))
     show.table(region_text.growth_display(growth_rows), formats=region_text.GROWTH_FORMATS)
+    # the p-values, their study-wide adjustment and the unadjusted intervals, said once here
     if p_words := region_text.p_value_sentence(growth_rows):
         show.markdown("{sentence}", sentence=p_words)
 # one figure for the counts and the fitted trends: both show this region's counts over time
@@ -220,15 +215,11 @@ show.figure(
 # ## Forecast
 #
 # Every forecast in this report (this section, the spillover section, the summary) comes from
-# one model's sample paths: the one the study's `auto` forecaster chose by its rolling-origin
-# fair CRPS at the horizons shown here, on the focus and active regions, preferring the
-# simpler model when the difference is within Monte Carlo error. Totals are sums over each
-# path, so their intervals carry the dependence between months. Quiet regions (no event in
-# the study's quiet window) take their chance of an event from the onset model where it can
-# be fitted: see
+# one model's sample paths: the candidates the study's `auto` forecaster chose (below). Totals
+# are sums over each path, so their intervals carry the dependence between months. Quiet
+# regions take their chance of an event from the onset model where it can be fitted: see
 # [Onset and continued activity across the border](#Onset-and-continued-activity-across-the-border).
-# Intervals in the text and tables are central 90% predictive intervals; the figure shows
-# central 50%, 80% and 95% ones.
+# Intervals in the text and tables are central 90% predictive intervals.
 
 # %%
 show.markdown(
@@ -257,8 +248,9 @@ if switched:
 # ### Evidence for this forecast
 
 # %%
+# the methods appendix's same scores are pointed to once, in the Methods and evidence section
 show.markdown(
-    "{sentence} The [methods appendix](methods.html) shows the same scores at these steps.",
+    "{sentence}",
     sentence=region_text.evidence_scope_sentence(
         context.EVIDENCE_ORIGINS, context.EVIDENCE_STRIDE, ctx.study.horizon
     ),
@@ -371,14 +363,13 @@ if no_border:
 # %% [markdown]
 # ### Evidence for the onset probabilities
 #
-# The report model (whose paths give every probability in the reports, the quiet units' on the
-# map and in the overview included; here `auto` refitted with the candidates it chose on the
-# whole history, since choosing afresh at each of these many origins costs too much, so its
-# score may flatter it a little), the onset model and the
-# naive rules (base rate; a calibrated "a neighbour had an event" rule; decay with adjacency
-# distance to the nearest active unit), refitted at rolling origins inside this study's history
-# (the onset model on every covered unit's rows whose outcome had ended by then; the naive rules
-# on this study's own) and scored on the quiet units' first events.
+# The report model (here `auto` refitted with the candidates it chose on the whole history,
+# since choosing afresh at each of these many origins costs too much, so its score may flatter
+# it a little), the onset model and the naive rules (base rate; a calibrated "a neighbour had
+# an event" rule; decay with adjacency distance to the nearest active unit), refitted at
+# rolling origins inside this study's history (the onset model on every covered unit's rows
+# whose outcome had ended by then; the naive rules on this study's own) and scored on the
+# quiet units' first events.
 
 # %%
 show.markdown(
