@@ -441,8 +441,8 @@ def test_share_estimate_only_for_the_same_what_if_over_the_same_units() -> None:
     )  # fmt: skip
     assert found.interval == "90% interval across parameter draws"
     assert "200 parameter draws" in found.source
-    assert (
-        demo_truth.share_estimate(contrast(), "SEN", TRUTH) == "the reports quote no share for SEN"
+    assert demo_truth.share_estimate(contrast(), "SEN", TRUTH) == (
+        "the spillover model gives no share for SEN"
     )
     assert "not ML-1 alone" in demo_truth.share_estimate(
         contrast(focus=("ML-1", "ML-2")), "MRT", TRUTH
@@ -476,7 +476,7 @@ def test_estimates_build_every_row_from_the_reports_numbers() -> None:
     assert isinstance(found["share:MRT"], Estimate) and isinstance(found["share:SEN"], str)
     result = demo_truth.comparison(TRUTH, found, "Kayes", border=["MR-1", "SN-1"], names=NAMES)
     assert len(result.table) == 8
-    assert "Senegal's share attributable to Kayes (the reports quote no share for SEN)" in (
+    assert "Senegal's share attributable to Kayes (the spillover model gives no share for SEN)" in (
         result.sentence
     )
 

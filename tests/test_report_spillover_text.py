@@ -442,43 +442,48 @@ def test_spillover_evidence_gives_the_skill_its_interval_from_the_scores(
     )
 
 
-def test_no_share_is_quoted_from_a_spillover_model_behind_the_baseline() -> None:
-    """A model whose forecasts scored worse than the best baseline does not get to attribute
-    events: the shares are withheld, and the sentence that replaces them gives its skill; at or
-    above the baseline they are quoted, with the caveat until the model is shown ahead."""
+def test_shares_are_quoted_only_from_a_spillover_model_shown_ahead_of_the_baseline() -> None:
+    """The share is the spillover model's what-if, checked only by its forecasts' backtest: a
+    skill whose interval holds 0 is no evidence whichever its sign, so the shares are withheld
+    and the sentence that replaces them gives the skill; ahead of the baseline they are
+    quoted without a caveat."""
     from analysis.report.region_text import StepEvidence
 
     _, _, contrast = _onset_inputs()
 
-    def evidence(skill: float) -> StepEvidence:
+    def evidence(skill: float, half: float = 0.2) -> StepEvidence:
         return StepEvidence(first=1, last=6, baseline="conflictology", skill=skill,
-                            skill_low=skill - 0.2, skill_high=skill + 0.2, coverage=0.9,
+                            skill_low=skill - half, skill_high=skill + half, coverage=0.9,
                             coverage_low=0.8, coverage_high=1.0, below=0.0, above=0.9,
                             outcomes=65, origins=12, behind=(1,), level=0.9)  # fmt: skip
 
-    # behind by its point value, clearly or within the noise: no share
-    for skill in (-0.5, -0.209, -0.001):
+    # behind, or either side of 0 within the noise: no share
+    for skill in (-0.5, -0.209, 0.0, 0.107, 0.19):
         assert not spillover_text.shares_earned(evidence(skill))
         assert spillover_text.attributable_sentence(
             contrast, ["SEN"], evidence=evidence(skill), defined_in="the Spillover section"
         ) is None  # fmt: skip
     assert not spillover_text.shares_earned(None)
-    withheld = spillover_text.withheld_shares_sentence(
+    unclear = spillover_text.withheld_shares_sentence(
         contrast, evidence(-0.209), where="this report's backtest"
     )
-    assert withheld.startswith("No share of the events across the border is attributed to ")
+    assert unclear.startswith("No share of the events across the border is attributed to ")
     assert (
-        "forecast worse than the best baseline (conflictology) over steps 1-6 of this report's "
-        "backtest, a CRPS skill of -20.9% (90% interval -40.9% to -0.9%)"
-    ) in withheld
+        "is not shown better than the best baseline (conflictology) over steps 1-6 of this "
+        "report's backtest: its CRPS is 20.9% above the baseline's, a CRPS skill of -20.9% "
+        "(90% interval -40.9% to -0.9%)"
+    ) in unclear
+    assert unclear.count("not distinguishable from it") == 0  # its interval is below 0
+    assert "behind it" in unclear
+    level = spillover_text.withheld_shares_sentence(contrast, evidence(0.107))
+    assert "10.7% below the baseline's" in level and "not distinguishable from it" in level
     assert "%)" not in spillover_text.withheld_shares_sentence(contrast, None)
-    # at or above the baseline by its point value only: quoted, as the model's reading
-    assert spillover_text.shares_earned(evidence(0.0))
-    level = spillover_text.attributable_sentence(contrast, ["SEN"], evidence=evidence(0.107))
-    assert "SEN 80% (90% interval 66%-89%)" in level
-    assert "That model was not distinguishable from the best baseline" in level
+    # ahead: quoted, without the caveat
+    assert spillover_text.shares_earned(evidence(0.307))
     ahead = spillover_text.attributable_sentence(contrast, ["SEN"], evidence=evidence(0.307))
-    assert "distinguishable" not in ahead and ahead.endswith("(90% interval 66%-89%).")
+    assert ahead.endswith("SEN 80% (90% interval 66%-89%).")
+    # without evidence the caller has gated: the same shares
+    assert spillover_text.attributable_sentence(contrast, ["SEN"]) == ahead
 
 
 def test_border_summary_sentence_points_to_the_units_section() -> None:

@@ -355,7 +355,7 @@ def estimates(
         The focus's cross-border neighbours as its region report names them
         (:func:`analysis.report.spillover_text.cross_border_units` with the study's targets).
     contrast : analysis.models.spillover_scenarios.ScenarioContrast or None
-        The spillover model's focus scenarios, whose attributable shares the reports quote.
+        The spillover model's focus scenarios, whose attributable shares the reports define.
     targets : sequence of str
         The study's spillover target countries (codes): one share row each.
 
@@ -557,7 +557,8 @@ def _central(draws: np.ndarray) -> tuple[float, float, float]:
 
 def share_estimate(contrast: Any, country: str, truth: Mapping[str, Any]) -> Estimate | str:
     """The spillover model's share of a country's expected events attributable to the focus,
-    as the reports quote it (:func:`analysis.report.spillover_text.attributable_sentence`).
+    as the reports define it (:func:`analysis.report.spillover_text.attributable_sentence`,
+    which quotes it only where that model's backtest earns it).
 
     Parameters
     ----------
@@ -591,7 +592,7 @@ def share_estimate(contrast: Any, country: str, truth: Mapping[str, Any]) -> Est
         return "the spillover model's units are not the stated model's, so the sums differ"
     row = contrast.countries[contrast.countries["country"] == country]
     if row.empty or not np.isfinite(float(row["expected_share"].iloc[0])):
-        return f"the reports quote no share for {country}"
+        return f"the spillover model gives no share for {country}"
     row = row.iloc[0]
     return Estimate(
         value=float(row["expected_share"]),
@@ -599,7 +600,7 @@ def share_estimate(contrast: Any, country: str, truth: Mapping[str, Any]) -> Est
         high=float(row["expected_share_high"]),
         source=(
             f"spillover model's what-if, {contrast.n_draws} parameter draws x "
-            f"{contrast.n_paths} paths (as the reports quote it)"
+            f"{contrast.n_paths} paths (the reports' definition)"
         ),
         interval=f"{100 * contrast.level:.0f}% interval across parameter draws",
     )

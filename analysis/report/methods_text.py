@@ -147,9 +147,9 @@ KNOWN_LIMITS: tuple[str, ...] = (
     "uncertainty only.",
     "The shares attributable to the focus are a what-if of the spillover model, in which "
     "events spread along the same adjacency, one period at a time; they are not forecasts. "
-    "They are quoted only where that model's own backtest on the focus regions is not behind "
-    "the best baseline, and unless it is ahead they describe the model, not evidence that "
-    "events will spread.",
+    "They are quoted only where that model's own backtest on the focus regions shows it "
+    "ahead of the best baseline; otherwise they would describe the model, not evidence that "
+    "events will spread, and the reports say that no share is attributed.",
 )
 
 

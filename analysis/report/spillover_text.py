@@ -512,22 +512,20 @@ SHARE_PARAGRAPH = (
     "common random numbers, with a 90% interval across draws; for a quiet unit, the same "
     "relative drop in its probability of at least one event. It is a what-if of that model, "
     "not a forecast, and only the share is quoted: every level shown is the report model's. "
-    "The shares are quoted only because that model's forecasts were not behind the best "
-    "baseline on this report's backtest (the sentence below the table); unless they are "
-    "ahead of it, the shares describe the model, not evidence that events will spread."
+    "The shares are quoted only because that model's forecasts beat the best baseline on "
+    "this report's backtest (the sentence below the table)."
 )
 
 
 def shares_earned(evidence: StepEvidence | None) -> bool:
     """Whether the reports may quote the spillover model's shares attributable to the focus.
 
-    The share is that model's what-if, whose only check is its forecasts' backtest: where they
-    scored worse than the best baseline (a CRPS skill below 0 on the report's own backtest,
-    :func:`spillover_evidence`), or were not scored, its split of events between a region's
-    own past and its neighbours is not quoted. A skill at or above 0 that the interval cannot
-    tell from 0 keeps the shares, with the caveat that they describe the model
-    (:func:`attributable_sentence`). On the real JNIM study the model's skill was -20.9%
-    (90% interval -54.9% to +13.2%) and five shares stood beside that caveat.
+    The share is that model's what-if, whose only check is its forecasts' backtest: the shares
+    are quoted only where that backtest shows the model ahead of the best baseline (the 90%
+    interval of its CRPS skill on the report's own backtest above 0, :func:`spillover_evidence`).
+    A skill the interval cannot tell from 0 is no evidence either way, whichever its sign: the
+    real JNIM study's -20.9% (90% interval -54.9% to +13.2%) and the demo's +10.7% (-20.3% to
+    +41.8%) had both quoted shares beside the caveat that they "describe the model".
 
     Parameters
     ----------
@@ -538,7 +536,7 @@ def shares_earned(evidence: StepEvidence | None) -> bool:
     -------
     bool
     """
-    return evidence is not None and bool(np.isfinite(evidence.skill)) and evidence.skill >= 0
+    return evidence is not None and evidence.standing == "ahead"
 
 
 def withheld_shares_sentence(
@@ -565,11 +563,14 @@ def withheld_shares_sentence(
             f"{lead}: the spillover model that would attribute them has no backtest here, so "
             "its what-if has nothing to stand on."
         )
+    gap = f"{abs(100 * evidence.skill):.1f}% {'below' if evidence.skill >= 0 else 'above'}"
+    verdict = "behind it" if evidence.standing == "behind" else "not distinguishable from it"
     return (
-        f"{lead}: the spillover model that would attribute them forecast worse than the best "
-        f"baseline ({evidence.baseline}) over steps {evidence.steps} of {where}, a CRPS skill of "
-        f"{skill_words(evidence)}, so its split of events between a region's own past and its "
-        "neighbours is not quoted."
+        f"{lead}: the spillover model that would attribute them is not shown better than the "
+        f"best baseline ({evidence.baseline}) over steps {evidence.steps} of {where}: its CRPS "
+        f"is {gap} the baseline's, a CRPS skill of {skill_words(evidence)}, {verdict}. Its "
+        "split of events between a region's own past and its neighbours would describe that "
+        "model, not evidence that events will spread."
     )
 
 
@@ -593,9 +594,8 @@ def attributable_sentence(
     targets : list of str, optional
         Country codes to quote (all of the contrast's without them).
     evidence : StepEvidence, optional
-        The spillover model's own backtest (:func:`spillover_evidence`): behind the best
-        baseline (:func:`shares_earned`) no share is quoted; not ahead of it, the sentence
-        says the shares describe that model only.
+        The spillover model's own backtest (:func:`spillover_evidence`): unless it shows the
+        model ahead of the best baseline (:func:`shares_earned`), no share is quoted.
     defined_in : str, optional
         Where the report defines the share (e.g. ``"the Spillover section"``): the sentence
         points there instead of defining it (:data:`SHARE_DEFINITION`).
@@ -626,14 +626,6 @@ def attributable_sentence(
         f"Share of the events the spillover model expects over the next {contrast.horizon} "
         f"periods that is attributable to {focus} ({what}): {parts}."
     )
-    # the caveat holds wherever the backtest does not show the model ahead of the baseline:
-    # a positive skill within the noise is no more evidence of spread than a small loss
-    if evidence is not None and evidence.standing != "ahead":
-        text += (
-            f" That model was not distinguishable from the best baseline ({evidence.baseline}) "
-            "in the region reports' backtest, so the shares describe the model, not evidence "
-            "that events will spread."
-        )
     return text
 
 
