@@ -1272,6 +1272,41 @@ def test_growth_sentence_says_when_the_window_comparison_and_the_trend_disagree(
     assert "CI 0.996-5.30" in text((0.996, 5.3), (10.0, 80.0))
 
 
+def test_growth_sentence_says_a_move_within_an_interval_holding_1_is_not_established():
+    """Counts that moved inside an interval holding 1 are not read as a rise or a fall (the
+    real study's Segou, 6 -> 15, "2.5 times (95% CI 0.40-15.6 ...)", p 0.26, had no word)."""
+    base = {"region_name": "Segou", "count_a": 6, "count_b": 15, "period_a": "2017",
+            "period_b": "2020", "ratio": 2.5, "ci_low": 0.92, "ci_high": 7.86,
+            "nb_ci_low": 0.9, "nb_ci_high": 7.0, "headline_ci_low": 0.40,
+            "headline_ci_high": 15.6, "annual_growth_pct": 39.0,
+            "annual_growth_ci": [-9.0, 120.0]}  # fmt: skip
+    both = g.growth_sentence(base)
+    assert both.endswith(
+        "; both intervals include no change, so neither the window comparison nor the trend "
+        "establishes a rise"
+    )
+    fall = g.growth_sentence({**base, "count_a": 15, "count_b": 6, "ratio": 0.4,
+                              "headline_ci_low": 0.064, "headline_ci_high": 2.5})  # fmt: skip
+    assert fall.endswith("neither the window comparison nor the trend establishes a fall")
+    no_trend = {**base, "annual_growth_pct": None, "annual_growth_ci": None}
+    assert g.growth_sentence(no_trend).endswith(
+        "; the interval includes 1, so a rise is not established"
+    )
+    # said once: where the trend excludes 0 the agreement clause says it, and an interval
+    # too wide to read has its own clause; an interval excluding 1, or no move, needs none
+    trend_up = g.growth_sentence({**base, "annual_growth_ci": [5.0, 120.0]})
+    assert "these two windows alone do not establish a change" in trend_up
+    assert "neither" not in trend_up and "is not established" not in trend_up
+    wide = g.growth_sentence({**base, "headline_ci_low": 0.05, "headline_ci_high": 40.0})
+    assert "cannot tell growth from decline" in wide and "neither" not in wide
+    for quiet in (
+        g.growth_sentence({**base, "headline_ci_low": 1.2}),
+        g.growth_sentence({**base, "count_b": 6, "ratio": 1.0}),
+        g.growth_sentence({**base, "count_a": 0, "headline_ci_high": math.inf}),
+    ):
+        assert "include no change" not in quiet and "interval includes 1" not in quiet, quiet
+
+
 def test_growth_sentence_says_an_excluding_interval_is_unadjusted_when_bh_is_not_significant():
     """The real study's Mopti read "lies wholly above 1 (a rise)" beside a study-wide
     BH-adjusted p of 0.17 (26 tests), with nothing in the sentence to reconcile them."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -116,6 +117,10 @@ def growth_sentence(
             )
             text += _uninformative_trend_clause(float(ci[0]), float(ci[1]))
         text += _agreement_clause((head_lo, head_hi), ci, pa, pb, two_sided=ca > 0 and cb > 0)
+    if ca > 0 and cb > 0:
+        text += _no_change_clause(
+            cb - ca, (float(head_lo), float(head_hi)), row.get("annual_growth_ci")
+        )
     cp = row.get("change_point")
     if cp:
         text += f", and the growth changed pace around {cp}"
@@ -187,6 +192,30 @@ def _uninformative_trend_clause(low_pct: float, high_pct: float) -> str:
     if high <= 0 or (low > 0 and high / low <= UNINFORMATIVE_SPAN):
         return ""
     return ", an interval too wide to say how fast counts change (too few events)"
+
+
+def _no_change_clause(change: int, ratio_ci: tuple[float, float], trend_ci: Any) -> str:
+    """Where the counts moved but the two-sided headline interval includes 1: a clause saying
+    the change is not established (the real study's Ségou, "rose from 6 in 2017 to 15 in 2020,
+    2.5 times (95% CI 0.40-15.6 ...)", p 0.26, had read as a rise without a word). Empty where
+    another clause already says what the intervals do not establish: an interval too wide to
+    read (:func:`_uninformative_clause`) or a trend whose interval excludes 0
+    (:func:`_agreement_clause`)."""
+    low, high = ratio_ci
+    if change == 0 or not (np.isfinite(low) and np.isfinite(high)) or not low <= 1 <= high:
+        return ""
+    if low > 0 and high / low > UNINFORMATIVE_SPAN:
+        return ""
+    what = "a rise" if change > 0 else "a fall"
+    trend = np.asarray(trend_ci, dtype=float) if trend_ci is not None else np.array([])
+    if trend.size == 2 and np.all(np.isfinite(trend)):
+        if trend[0] > 0 or trend[1] < 0:
+            return ""
+        return (
+            "; both intervals include no change, so neither the window comparison nor the "
+            f"trend establishes {what}"
+        )
+    return f"; the interval includes 1, so {what} is not established"
 
 
 def _agreement_clause(ratio_ci: tuple, trend_ci, period_a, period_b, *, two_sided: bool) -> str:
