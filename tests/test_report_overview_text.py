@@ -74,7 +74,15 @@ def test_ranking_sentence_says_how_many_changes_survive_the_adjustment() -> None
     sentence = overview_text.ranking_sentence(rank)
     assert (
         "No region's change is significant at 0.05 after that adjustment (2 regions tested), "
-        "though 2 of the unadjusted 95% intervals lie above 1." in sentence
+        "though 2 of the unadjusted two-sided 95% intervals lie above 1." in sentence
+    )
+    # a one-sided bound (no event in the earlier window) is not counted as a 95% interval
+    # (the real study's "5 of the unadjusted 95% intervals" held two such bounds)
+    open_ended = rank.assign(ratio_high=[25.0, np.inf, 15.6])
+    assert (
+        "though 1 of the unadjusted two-sided 95% intervals lies above 1 and 1 one-sided 95% "
+        "lower bound (no event in the earlier window) is above 1."
+        in (overview_text.ranking_sentence(open_ended))
     )
     some = overview_text.ranking_sentence(rank.assign(p_value_bh=[0.01, 0.2, 0.04]))
     assert "After that adjustment 2 of 3 regions' changes are significant at 0.05: name ML-2, " \

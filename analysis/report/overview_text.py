@@ -166,11 +166,30 @@ def _adjusted_verdict(rank: pd.DataFrame) -> str:
         return ""
     names = np.asarray(rank.get("region_name", rank.get("region_id")), dtype=object)
     significant = [str(n) for n in names[tested & (p < 0.05)]]
-    above = 0
+    above = one_sided = 0
     if "ratio_low" in rank.columns:
-        above = int(np.sum(tested & (rank["ratio_low"].to_numpy(float) > 1)))
+        low_above = tested & (rank["ratio_low"].to_numpy(float) > 1)
+        # an empty earlier window gives a one-sided bound, which a 95% interval is not
+        open_high = (
+            ~np.isfinite(rank["ratio_high"].to_numpy(float))
+            if ("ratio_high" in rank.columns)
+            else np.zeros(len(rank), bool)
+        )
+        above = int(np.sum(low_above & ~open_high))
+        one_sided = int(np.sum(low_above & open_high))
     if not significant:
-        tail = f", though {above} of the unadjusted 95% intervals lie above 1" if above else ""
+        parts = []
+        if above:
+            parts.append(
+                f"{above} of the unadjusted two-sided 95% intervals lie{'s' if above == 1 else ''}"
+                " above 1"
+            )
+        if one_sided:
+            parts.append(
+                f"{one_sided} one-sided 95% lower bound{'' if one_sided == 1 else 's'} (no event "
+                f"in the earlier window) {'is' if one_sided == 1 else 'are'} above 1"
+            )
+        tail = f", though {' and '.join(parts)}" if parts else ""
         return (
             f" No region's change is significant at 0.05 after that adjustment "
             f"({int(tested.sum())} regions tested){tail}."
