@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from analysis.ranking import alerts, ranking
+from analysis.ranking import alerts, peaks_between, ranking
 
 
 def _panel(counts: dict[str, list[int]], start: str = "2021-01") -> pd.DataFrame:
@@ -78,3 +78,48 @@ def test_ranking_breaks_bounds_that_print_the_same_by_p_surge() -> None:
     # a bound that prints higher still ranks first, whatever its P(surge)
     growth.loc[2, "headline_ci_low"] = 0.041
     assert ranking(panel, growth, surge, spill)["region_id"].iloc[0] == "ML-5"
+
+
+def test_peaks_between_names_a_region_busier_between_the_windows_than_in_the_later_one() -> None:
+    """The real study's Sahel ranked first on 3 events in 2017 against 17 in 2020, with 54 in
+    2019: the busiest window of the later one's length between the two is named, when it held
+    half as many again and 5 more events."""
+    years = {2017: 3, 2018: 25, 2019: 54, 2020: 17}
+    steady = {2017: 3, 2018: 8, 2019: 12, 2020: 17}
+    close = {2017: 2, 2018: 4, 2019: 8, 2020: 4}  # twice 2020's, but only 4 events more
+
+    def monthly(by_year: dict[int, int]) -> list[int]:
+        out = []
+        for n in by_year.values():
+            months = [n // 12] * 12
+            for k in range(n % 12):
+                months[k] += 1
+            out += months
+        return out
+
+    panel = _panel(
+        {"BF-12": monthly(years), "ML-5": monthly(steady), "ML-4": monthly(close)},
+        start="2017-01",
+    )
+    rows = pd.DataFrame(
+        {
+            "region_id": ["BF-12", "ML-5", "ML-4"],
+            "period_a": "2017",
+            "period_b": "2020",
+            "count_b": [17, 17, 4],
+        }
+    )
+    peaks = peaks_between(panel, rows)
+    assert list(peaks.index) == ["BF-12"]
+    assert peaks.loc["BF-12", "peak_label"] == "2019" and peaks.loc["BF-12", "peak_events"] == 54
+    # adjacent windows leave nothing between; quarters are written as the study writes them
+    assert peaks_between(panel, rows.assign(period_a="2019")).empty
+    q = peaks_between(panel, rows.assign(period_a="2019Q4", period_b="2020Q2", count_b=[1, 4, 1]))
+    assert q.loc["BF-12", "peak_label"] == "2020Q1" and q.loc["BF-12", "peak_events"] == 6
+    # the ranking carries it, for the overview's sentence
+    surge = pd.DataFrame({"region_id": rows["region_id"], "p_surge": 0.1})
+    spill = SimpleNamespace(regions=pd.DataFrame({"region_id": rows["region_id"], "p_any": 1.0}))
+    growth = rows.assign(ratio=[5.7, 5.7, 2.0], headline_ci_low=[1.7, 1.7, 0.3],
+                         headline_ci_high=[25.0, 25.0, 15.0])  # fmt: skip
+    rank = ranking(panel, growth, surge, spill).set_index("region_id")
+    assert rank.loc["BF-12", "peak_label"] == "2019" and pd.isna(rank.loc["ML-5", "peak_label"])

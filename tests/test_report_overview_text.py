@@ -337,3 +337,26 @@ def test_near_term_and_surge_evidence_count_the_same_origins() -> None:
     card = surge_scorecard(full, "zero")
     assert card["left_out"] == ()
     assert "left out" not in overview_text.surge_evidence_sentence(card, "zero")
+
+
+def test_ranking_sentence_names_regions_that_peaked_between_the_windows() -> None:
+    """The real study's first row, Sahel, 5.67 times from 2017 to 2020, had held 54 events in
+    2019 against 17 in 2020: the sentence says so for the rows ranked on a rise."""
+    rank = _rank().assign(
+        ratio=[5.67, 2.8, 0.5],
+        ratio_low=[1.7, 1.2, 0.1],
+        ratio_high=[25.0, 6.0, 2.0],
+        count_b=[17, 28, 4],
+        period_b="2020",
+        peak_label=["2019", np.nan, "2019"],
+        peak_events=[54, np.nan, 12],
+    )
+    sentence = overview_text.ranking_sentence(rank)
+    assert (
+        " name ML-2 (54 events in 2019, 17 in 2020) had more events between the two windows "
+        "than in the later one: its ratio compares the two windows, not the months between, "
+        "and does not say the rise goes on." in sentence
+    )
+    # a fall that peaked earlier is not a rise to qualify; without the columns, nothing
+    assert "name ML-1 (12" not in sentence
+    assert "between the two windows" not in overview_text.ranking_sentence(_rank())

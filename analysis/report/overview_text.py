@@ -16,6 +16,7 @@ from analysis.formatting import (
     format_ratio_estimate,
     format_share,
     format_skill,
+    join_words,
 )
 from analysis.growth.sentence import UNINFORMATIVE_SPAN
 from analysis.models.risk import NEAR_STEPS, SURGE_LOOKBACK
@@ -133,6 +134,7 @@ def ranking_sentence(rank: pd.DataFrame, top: int = 20) -> str:
                 " Where the later window had no event the ratio is 0, its low end is 0 and its "
                 "high end is a one-sided 95% bound: how far the rate fell is not measured."
             )
+    text += _peak_clause(shown_rows)
     wide = _uninformative_names(shown_rows)
     if wide:
         text += (
@@ -154,6 +156,28 @@ def ranking_sentence(rank: pd.DataFrame, top: int = 20) -> str:
             "same model's paths as the region reports' forecasts."
         )
     return text + f" The first {shown} of {len(rank)} regions are shown."
+
+
+def _peak_clause(rows: pd.DataFrame) -> str:
+    """The rows ranked on a rise whose events peaked between the two windows
+    (:func:`analysis.ranking.peaks_between`): the real study's first row, Sahel, "5.67 times"
+    from 2017 to 2020, had held 54 events in 2019 against 17 in 2020."""
+    if not {"peak_label", "peak_events", "ratio", "count_b", "period_b"} <= set(rows.columns):
+        return ""
+    peaked = rows[rows["peak_events"].notna() & (rows["ratio"].to_numpy(float) > 1)]
+    if peaked.empty:
+        return ""
+    names = peaked.get("region_name", peaked["region_id"])
+    parts = [
+        f"{name} ({int(r.peak_events)} events in {r.peak_label}, {int(r.count_b)} in {r.period_b})"
+        for name, r in zip(names, peaked.itertuples(), strict=True)
+    ]
+    one = len(parts) == 1
+    return (
+        f" {join_words(parts)} {'had' if one else 'each had'} more events between the two "
+        f"windows than in the later one: {'its' if one else 'their'} ratio compares the two "
+        "windows, not the months between, and does not say the rise goes on."
+    )
 
 
 def _adjusted_verdict(rank: pd.DataFrame) -> str:
