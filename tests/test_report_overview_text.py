@@ -360,3 +360,14 @@ def test_ranking_sentence_names_regions_that_peaked_between_the_windows() -> Non
     # a fall that peaked earlier is not a rise to qualify; without the columns, nothing
     assert "name ML-1 (12" not in sentence
     assert "between the two windows" not in overview_text.ranking_sentence(_rank())
+
+
+def test_surge_map_only_where_the_backtest_shows_p_surge_better_than_a_baseline() -> None:
+    """Neither study's P(surge) beat the best baseline (real: -0.001, 90% interval -0.002 to
+    +0.001), yet its map was the overview's first figure."""
+    card = {"n": 330, "best_baseline": "recent_mean_6", "difference_high": 0.001}
+    assert not overview_text.surge_skill_shown(card)
+    assert overview_text.surge_skill_shown({**card, "difference_high": -0.0005})
+    assert not overview_text.surge_skill_shown({**card, "best_baseline": None})
+    assert not overview_text.surge_skill_shown({**card, "n": 0})
+    assert not overview_text.surge_skill_shown(None)

@@ -485,6 +485,26 @@ def surge_evidence_sentence(card: dict[str, Any] | None, model: str) -> str:
     )
 
 
+def surge_skill_shown(card: dict[str, Any] | None) -> bool:
+    """Whether the backtest shows the report model's P(surge) better than the best baseline's
+    (the interval of the Brier difference wholly below 0): the overview maps P(surge) only
+    then. Neither study's was (real: difference -0.001, 90% interval -0.002 to +0.001, the
+    alert rule missing all 22 surges), and the map had stood as the overview's first figure.
+
+    Parameters
+    ----------
+    card : dict or None
+        :func:`analysis.evaluation.surge_scorecard`.
+
+    Returns
+    -------
+    bool
+    """
+    if not card or card.get("n", 0) == 0 or card.get("best_baseline") is None:
+        return False
+    return bool(np.isfinite(card["difference_high"]) and card["difference_high"] < 0)
+
+
 def _alert_record(card: dict[str, Any]) -> str:
     """The alert rule's own record in the backtest: how many region-windows it would have
     flagged, how many of those surged, and how many surges it missed (the Brier score does

@@ -57,14 +57,12 @@ show.markdown(
         panel.attrs.get("freq", "month"),
     ),
 )
+surge_card = evaluation.surge_scorecard(
+    shared.backtest_all, shared.evidence_model, alert=alert_rule.probability
+)
 show.markdown(
     "{sentence}",
-    sentence=overview_text.surge_evidence_sentence(
-        evaluation.surge_scorecard(
-            shared.backtest_all, shared.evidence_model, alert=alert_rule.probability
-        ),
-        shared.evidence_model,
-    ),
+    sentence=overview_text.surge_evidence_sentence(surge_card, shared.evidence_model),
 )
 # every forecast column names its window: 3-period numbers sit beside the horizon's P(any)
 windows = overview_text.horizon_columns(ctx.study.horizon, panel.attrs.get("freq", "month"))
@@ -93,16 +91,19 @@ show.table(
 )
 
 # %%
-show.figure(
-    plots.region_map(
-        rank.set_index("region_id")["p_surge"],
-        data.boundaries,
-        label="P(surge) next 3 periods",
-        focus=list(ctx.study.focus),
-    ),
-    "Probability of a surge in the next three periods by admin-1 region (focus regions "
-    "outlined).",
-)
+# a map of P(surge) only where its backtest shows it better than the best baseline's: a map
+# of a number without that evidence reads as more than the Alerts section says it is
+if overview_text.surge_skill_shown(surge_card):
+    show.figure(
+        plots.region_map(
+            rank.set_index("region_id")["p_surge"],
+            data.boundaries,
+            label="P(surge) next 3 periods",
+            focus=list(ctx.study.focus),
+        ),
+        "Probability of a surge in the next three periods by admin-1 region (focus regions "
+        "outlined).",
+    )
 
 # %% [markdown]
 # ## Changes since the previous quarter
