@@ -141,6 +141,14 @@ def test_actor_sentence_names_the_study_actor_and_its_opponents():
         "Government of Mali (3), Civilians (1) and Dan Na Ambassagou (1)."
     )
     assert region_text.actor_sentence(events, "SN-KE", "Kedougou", ["JNIM"]) is None
+    # with its predecessors counted, the events are not all JNIM's: the sentence says so
+    older = events.assign(actor2=events["actor2"].replace({"JNIM": "Ansar Dine"}))
+    text = region_text.actor_sentence(older, "ML-5", "Mopti", ["JNIM"], include_predecessors=True)
+    assert text.startswith("In Mopti, JNIM or its predecessor groups took part in 6 events")
+    # one name matched: the plain sentence
+    assert region_text.actor_sentence(
+        events, "ML-5", "Mopti", ["JNIM"], include_predecessors=True
+    ).startswith("In Mopti, JNIM took part in 6 events")
     anyone = region_text.actor_sentence(events, "ML-5", "Mopti", [], top=1)
     assert anyone == "The actors in most of Mopti's 6 events: JNIM (6)."
 
@@ -362,6 +370,10 @@ def test_counted_noun_does_not_call_every_event_an_attack() -> None:
     assert region_text.counted_noun([]) == "Events"
     assert region_text.counted_noun(None) == "Events"
     assert region_text.counted_noun(["JNIM"]) == "Events involving JNIM"
+    assert (
+        region_text.counted_noun(["JNIM"], include_predecessors=True)
+        == "Events involving JNIM or its predecessor groups"
+    )
     assert (
         region_text.counted_noun(["JNIM", "ISGS", "AQIM"]) == "Events involving JNIM, ISGS or AQIM"
     )

@@ -65,11 +65,9 @@ show.record(
 # ## Summary
 
 # %%
+counted = region_text.counted_noun(ctx.study.actors, ctx.study.include_predecessors)
 for _, row in (growth_rows.iterrows() if growth_rows is not None else []):
-    show.markdown(
-        "- {sentence}.",
-        sentence=growth.growth_sentence(row, noun=region_text.counted_noun(ctx.study.actors)),
-    )
+    show.markdown("- {sentence}.", sentence=growth.growth_sentence(row, noun=counted))
 if growth_rows is None:
     show.markdown("- No growth comparison of the study falls inside this report's window.")
 # the candidates of this region's group only; both groups' are in the Forecast section
