@@ -127,6 +127,8 @@ def test_silencing_the_focus_lowers_neighbour_risk(fitted, boundaries):
     lo, hi = row["p_any_share_ci"]
     assert lo <= row["p_any_share"] <= hi
     assert {c["country"] for c in out["countries"]} == set(res.countries["country"])
+    # what the reports would need before quoting them, said where the JSON gives them
+    assert "not a forecast" in out["caveat"] and "ahead of the best baseline" in out["caveat"]
 
 
 def test_json_has_the_issue_keys(fitted):

@@ -185,11 +185,12 @@ def spillover_command(
         return
     typer.echo(out.get("sentence") or result.sentence(study.spillover_targets or None))
     if contrast is not None:
+        from analysis.models.spillover_scenarios import SHARES_CAVEAT
         from analysis.report.spillover_text import attributable_sentence
 
         said = attributable_sentence(contrast, list(study.spillover_targets) or None)
         if said:
-            typer.echo(said)
+            typer.echo(f"{said} These shares are {SHARES_CAVEAT}.")
     typer.echo("")
     # each interval sits beside the number it belongs to: the one beside P(>=1) had been the
     # expected count's range whenever P(>=1) had none of its own

@@ -286,6 +286,17 @@ def study_contrast(model, study: Any, horizon: int | None = None) -> ScenarioCon
     return focus_scenarios(model, h, list(study.focus), seed=study.seed)
 
 
+#: What the shares are not, said wherever they are given without the reports' evidence (the
+#: ``spillover`` command runs no backtest): the reports withhold them unless the spillover
+#: model's backtest shows it ahead of the best baseline
+#: (:func:`analysis.report.spillover_text.shares_earned`).
+SHARES_CAVEAT = (
+    "a what-if of the spillover model, not a forecast: the reports quote these shares only "
+    "where that model's backtest (conflict-trends backtest --model spillover) shows it ahead "
+    "of the best baseline"
+)
+
+
 def contrast_to_dict(contrast: ScenarioContrast) -> dict[str, Any]:
     """JSON-ready focus contrast: the shares the reports quote, and only those.
 
@@ -318,6 +329,7 @@ def contrast_to_dict(contrast: ScenarioContrast) -> dict[str, Any]:
             "regions continuing on their fitted path against silenced (no events); "
             "expected_share on expected events, p_any_share on P(at least one event)"
         ),
+        "caveat": SHARES_CAVEAT,
         "regions": [
             {
                 "region_id": r["region_id"],
