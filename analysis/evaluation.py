@@ -473,6 +473,82 @@ def total_scorecard(
     }  # fmt: skip
 
 
+def any_event_scorecard(
+    bt: BacktestResult,
+    model: str,
+    steps: int,
+    *,
+    groups: Sequence[str] | None = None,
+    level: float = 0.9,
+) -> dict | None:
+    """Brier scores of every model's P(at least one event within ``steps`` periods), the
+    share of a window's paths whose total is at least 1 (``brier_any`` of ``meta["totals"]``),
+    and ``model``'s difference from the best baseline's with its interval over origins.
+
+    The reports print this probability for every region over the horizon; the per-step
+    scores judge each month's, not the window's, and the onset backtest only quiet units'.
+
+    Parameters
+    ----------
+    bt : BacktestResult
+        Run with ``steps`` among its ``total_steps``.
+    model : str
+        The model whose probabilities the reports show.
+    steps : int
+        Window length.
+    groups : collection of str, optional
+        Only the windows of regions in these groups (focus, active, quiet) at their origin.
+    level : float
+        Central level of the interval of the difference.
+
+    Returns
+    -------
+    dict or None
+        ``brier`` (model -> mean), ``n`` (region-windows scored), ``with_event`` (how many
+        had one), ``origins``, ``best_baseline`` (lowest mean Brier among the baselines, None
+        without one), ``difference`` (``model`` minus it; below 0 is better) with
+        ``difference_low`` and ``difference_high`` (NaN where the origins are worth too few
+        independent windows), ``steps``, ``groups`` and ``level``; None when ``model`` has
+        no window of that length scored.
+    """
+    frame = _totals(bt, steps, groups)
+    if frame.empty or model not in set(frame["model"]):
+        return None
+    brier = frame.groupby("model", sort=False)["brier_any"].mean()
+    own = frame[frame["model"] == model]
+    out: dict[str, Any] = {
+        "brier": {str(m): float(b) for m, b in brier.items()},
+        "n": len(own),
+        "with_event": int((own["observed"] >= 1).sum()),
+        "origins": int(own["origin"].nunique()),
+        "best_baseline": None,
+        "steps": int(steps),
+        "groups": None if groups is None else tuple(groups),
+        "level": level,
+    }
+    base = [m for m in brier.index if bt.is_baseline.get(m)]
+    if not base:
+        return out
+    best = str(brier[base].idxmin())
+    keys = ["origin", "region_id"]
+    both = own[[*keys, "last_period", "brier_any"]].merge(
+        frame.loc[frame["model"] == best, [*keys, "brier_any"]], on=keys, suffixes=("", "_base")
+    )
+    # each window's outcomes are its `steps` periods: windows of nearby origins share them
+    both = both.rename(columns={"last_period": "period"}).assign(step=int(steps))
+    gap = pooled_ratio(
+        step_items(both, window="step"),
+        (both["brier_any"] - both["brier_any_base"]).to_numpy(float), np.ones(len(both)), level,
+    )  # fmt: skip
+    out.update(
+        best_baseline=best,
+        difference=float(own["brier_any"].mean() - brier[best]),
+        difference_low=gap.low,
+        difference_high=gap.high,
+    )
+    return out
+
+
 def total_summary(bt: BacktestResult) -> list[dict[str, Any]]:
     """One row per window length and model of ``meta["totals"]``: mean CRPS of the totals,
     skill against the best baseline on the same totals, randomised-PIT 80% and 90% coverage.

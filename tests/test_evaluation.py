@@ -11,6 +11,7 @@ import scoringrules as sr
 from scipy import stats
 
 from analysis.evaluation import (
+    any_event_scorecard,
     backtest,
     scorecard,
     skill_intervals,
@@ -675,3 +676,26 @@ def test_total_scorecard_skill_against_the_best_baseline_with_intervals():
         total_scorecard(other, "ensemble", 6)["crps"]["ensemble"]
     )
     assert joined["best_baseline"] == total_scorecard(bt, "local_level", 6)["best_baseline"]
+
+
+def test_any_event_scorecard_scores_p_any_over_the_window_against_the_best_baseline():
+    """The reports print P(at least 1 event) over the horizon: its Brier score on the
+    backtest's windows of that length, paired with the best baseline's over origins."""
+    h = _history(R=8, T=60, seed=5)
+    bt = backtest(h, ["zero", "recent_mean_3", "nb_climatology", "local_level"],
+                  start="2017-06", horizon=6, n_samples=100, seed=1)  # fmt: skip
+    totals = bt.meta["totals"]
+    rows = totals[totals["steps"] == 6]
+    # the Brier score of P(total >= 1), from the windows' own columns
+    brier = ((rows["p_any"] - (rows["observed"] >= 1)) ** 2).groupby(rows["model"]).mean()
+    card = any_event_scorecard(bt, "local_level", 6)
+    assert card["brier"] == pytest.approx(brier.to_dict())
+    best = brier[["zero", "recent_mean_3", "nb_climatology"]].idxmin()
+    assert card["best_baseline"] == best
+    assert card["difference"] == pytest.approx(brier["local_level"] - brier[best])
+    assert card["difference_low"] < card["difference"] < card["difference_high"]
+    own = rows[rows["model"] == "local_level"]
+    assert card["n"] == len(own) and card["with_event"] == int((own["observed"] >= 1).sum())
+    quiet = any_event_scorecard(bt, "local_level", 6, groups=["quiet"])
+    assert quiet is None or quiet["n"] == int((own["group"] == "quiet").sum())
+    assert any_event_scorecard(bt, "local_level", 5) is None  # no window of that length

@@ -371,3 +371,37 @@ def test_surge_map_only_where_the_backtest_shows_p_surge_better_than_a_baseline(
     assert not overview_text.surge_skill_shown({**card, "best_baseline": None})
     assert not overview_text.surge_skill_shown({**card, "n": 0})
     assert not overview_text.surge_skill_shown(None)
+
+
+def test_any_event_evidence_sentence_gives_each_groups_verdict_from_its_interval() -> None:
+    """The ranking's P(at least 1 event) had no evidence at its horizon: the sentence gives
+    its Brier score on windows of that length beside the best baseline's, overall and for
+    active and quiet regions, whose verdicts can differ."""
+
+    def card(own: float, best: str, base: float, lo: float, hi: float, n: int) -> dict:
+        return {"brier": {"auto": own, best: base}, "n": n, "with_event": 40, "origins": 10,
+                "best_baseline": best, "steps": 6, "level": 0.9, "difference": own - base,
+                "difference_low": lo, "difference_high": hi}  # fmt: skip
+
+    cards = {
+        "all": card(0.135, "nb_climatology", 0.138, -0.024, 0.019, 300),
+        "active": card(0.152, "nb_climatology", 0.132, -0.017, 0.057, 134),
+        "quiet": card(0.122, "zero", 0.139, -0.031, -0.002, 166),
+    }
+    text = overview_text.any_event_evidence_sentence(cards, "auto")
+    assert text.startswith(
+        "P(at least 1 event) over the next 6 months, in the backtest's 6-month windows (300 "
+        "region-windows at 10 origins, 40 with an event): auto's Brier score is 0.135 against "
+        "nb_climatology's 0.138, not distinguishable from it (difference -0.003, 90% interval "
+        "-0.024 to +0.019)"
+    )
+    assert "in quiet ones (166) 0.122 against zero's 0.139, better than it" in text
+    worse = {**cards, "active": card(0.2, "nb_climatology", 0.13, 0.01, 0.1, 134)}
+    assert "(134) 0.200 against nb_climatology's 0.130, worse than it" in (
+        overview_text.any_event_evidence_sentence(worse, "auto")
+    )
+    few = {"all": {**cards["all"], "difference_low": np.nan, "difference_high": np.nan}}
+    assert "not judged (too few independent windows)" in (
+        overview_text.any_event_evidence_sentence(few, "auto")
+    )
+    assert overview_text.any_event_evidence_sentence({"all": None}, "auto") == ""

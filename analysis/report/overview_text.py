@@ -237,6 +237,75 @@ def _uninformative_names(rank: pd.DataFrame) -> list[str]:
     return [str(n) for n in np.asarray(names)[wide]]
 
 
+def _brier_gap(card: dict[str, Any]) -> str:
+    """ "0.135 against nb_climatology's 0.138, not distinguishable from it (difference -0.003,
+    90% interval -0.024 to +0.019)": a Brier score beside the best baseline's, with the
+    verdict the interval of their difference gives."""
+    own = card["brier"][card["model"]]
+    best = card.get("best_baseline")
+    if best is None:
+        return f"{own:.3f} (no baseline scored)"
+    lo, hi = card["difference_low"], card["difference_high"]
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        verdict, interval = "not judged (too few independent windows)", ""
+    else:
+        verdict = (
+            "better than it"
+            if hi < 0
+            else ("worse than it" if lo > 0 else "not distinguishable from it")
+        )
+        interval = f", {100 * card['level']:.0f}% interval {lo:+.3f} to {hi:+.3f}"
+    return (
+        f"{own:.3f} against {best}'s {card['brier'][best]:.3f}, {verdict} (difference "
+        f"{card['difference']:+.3f}{interval})"
+    )
+
+
+def any_event_evidence_sentence(
+    cards: dict[str, dict[str, Any] | None], model: str, freq: str = "month"
+) -> str:
+    """The evidence behind the ranking's P(at least 1 event) over the horizon: the Brier score
+    of that probability on the backtest's windows of the same length
+    (:func:`analysis.evaluation.any_event_scorecard`), over every region and apart for the
+    regions with an event in the active window and the quiet ones, whose scores can point in
+    opposite directions (real study: the report model's P(any) was better than the `zero`
+    baseline's in quiet regions, and behind the NB climatology's, within its interval, in active
+    ones).
+
+    Parameters
+    ----------
+    cards : dict
+        ``"all"``, ``"active"`` (focus and active regions) and ``"quiet"`` scorecards.
+    model : str
+        The report model's name.
+    freq : str
+        The period word.
+
+    Returns
+    -------
+    str
+        Empty without a scored window.
+    """
+    every = cards.get("all")
+    if not every or not every.get("n"):
+        return ""
+    k = every["steps"]
+    text = (
+        f"P(at least 1 event) over the next {k} {freq}{'s' if k != 1 else ''}, in the "
+        f"backtest's {k}-{freq} windows ({every['n']:,} region-windows at {every['origins']} "
+        f"origins, {every['with_event']:,} with an event): {model}'s Brier score is "
+        f"{_brier_gap({**every, 'model': model})}"
+    )
+    parts = []
+    for key, who in (("active", "in regions active at the origin"), ("quiet", "in quiet ones")):
+        card = cards.get(key)
+        if card and card.get("n"):
+            parts.append(f"{who} ({card['n']:,}) {_brier_gap({**card, 'model': model})}")
+    if parts:
+        text += "; " + "; ".join(parts)
+    return text + "."
+
+
 def near_term_evidence_sentence(
     bt: Any, model: str, steps: int = NEXT_STEPS, freq: str = "month"
 ) -> str:

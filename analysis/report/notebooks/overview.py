@@ -84,6 +84,19 @@ near_term = overview_text.near_term_evidence_sentence(
 )
 if near_term:  # the expected events' evidence, for every region the table lists
     show.markdown("{sentence}", sentence=near_term)
+# and the evidence of its P(at least 1 event) over the horizon, on windows of that length
+any_event = overview_text.any_event_evidence_sentence(
+    {
+        key: evaluation.any_event_scorecard(
+            shared.backtest, shared.evidence_model, ctx.study.horizon, groups=groups
+        )
+        for key, groups in (("all", None), ("active", ["focus", "active"]), ("quiet", ["quiet"]))
+    },
+    shared.evidence_model,
+    panel.attrs.get("freq", "month"),
+)
+if any_event:
+    show.markdown("{sentence}", sentence=any_event)
 show.table(
     overview_text.ranking_display(rank).rename(columns=windows),
     float_format="{:,.2f}",
