@@ -703,3 +703,24 @@ def test_forecast_sentence_gives_a_small_expected_count_two_decimals() -> None:
     assert region_text.expected_words(0.0) == "0.0"
     assert region_text.expected_words(0.001) == "<0.01"
     assert region_text.expected_words(13.88) == "13.9"
+
+
+def test_any_event_clause_gives_a_windows_p_any_its_brier_evidence() -> None:
+    """The summary's P(at least one event) over a window had no evidence at that window; the
+    clause gives its Brier score beside the best baseline's, for active and focus groups."""
+    card = {"brier": {"auto": 0.164, "nb_climatology": 0.142}, "n": 124, "with_event": 90,
+            "origins": 10, "best_baseline": "nb_climatology", "steps": 6, "level": 0.9,
+            "difference": 0.022, "difference_low": -0.019, "difference_high": 0.062}  # fmt: skip
+    assert region_text.any_event_clause(card, "auto", "active") == (
+        "Its P(at least one event) over such windows had a Brier score of 0.164 against "
+        "nb_climatology's 0.142, not distinguishable from it (difference +0.022, 90% interval "
+        "-0.019 to +0.062) in the backtest (124 active region-windows)."
+    )
+    tiny = {**card, "difference": -0.0004, "difference_low": -0.0004, "difference_high": 0.0003}
+    assert "(difference +0.000, 90% interval +0.000 to +0.000)" in region_text.any_event_clause(
+        tiny, "auto", "active"
+    )
+    # quiet regions have the onset evidence; windows that all had an event test nothing
+    assert region_text.any_event_clause(card, "auto", "quiet") == ""
+    assert region_text.any_event_clause({**card, "with_event": 124}, "auto", "focus") == ""
+    assert region_text.any_event_clause(None, "auto", "active") == ""

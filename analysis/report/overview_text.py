@@ -20,6 +20,7 @@ from analysis.formatting import (
 )
 from analysis.growth.sentence import UNINFORMATIVE_SPAN
 from analysis.models.risk import NEAR_STEPS, SURGE_LOOKBACK
+from analysis.report.region_text import brier_gap
 
 RANKING_COLUMNS = {
     "rank": "rank",
@@ -237,30 +238,6 @@ def _uninformative_names(rank: pd.DataFrame) -> list[str]:
     return [str(n) for n in np.asarray(names)[wide]]
 
 
-def _brier_gap(card: dict[str, Any]) -> str:
-    """ "0.135 against nb_climatology's 0.138, not distinguishable from it (difference -0.003,
-    90% interval -0.024 to +0.019)": a Brier score beside the best baseline's, with the
-    verdict the interval of their difference gives."""
-    own = card["brier"][card["model"]]
-    best = card.get("best_baseline")
-    if best is None:
-        return f"{own:.3f} (no baseline scored)"
-    lo, hi = card["difference_low"], card["difference_high"]
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        verdict, interval = "not judged (too few independent windows)", ""
-    else:
-        verdict = (
-            "better than it"
-            if hi < 0
-            else ("worse than it" if lo > 0 else "not distinguishable from it")
-        )
-        interval = f", {100 * card['level']:.0f}% interval {lo:+.3f} to {hi:+.3f}"
-    return (
-        f"{own:.3f} against {best}'s {card['brier'][best]:.3f}, {verdict} (difference "
-        f"{card['difference']:+.3f}{interval})"
-    )
-
-
 def any_event_evidence_sentence(
     cards: dict[str, dict[str, Any] | None], model: str, freq: str = "month"
 ) -> str:
@@ -294,13 +271,13 @@ def any_event_evidence_sentence(
         f"P(at least 1 event) over the next {k} {freq}{'s' if k != 1 else ''}, in the "
         f"backtest's {k}-{freq} windows ({every['n']:,} region-windows at {every['origins']} "
         f"origins, {every['with_event']:,} with an event): {model}'s Brier score is "
-        f"{_brier_gap({**every, 'model': model})}"
+        f"{brier_gap({**every, 'model': model})}"
     )
     parts = []
     for key, who in (("active", "in regions active at the origin"), ("quiet", "in quiet ones")):
         card = cards.get(key)
         if card and card.get("n"):
-            parts.append(f"{who} ({card['n']:,}) {_brier_gap({**card, 'model': model})}")
+            parts.append(f"{who} ({card['n']:,}) {brier_gap({**card, 'model': model})}")
     if parts:
         text += "; " + "; ".join(parts)
     return text + "."

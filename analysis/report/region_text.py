@@ -1116,6 +1116,80 @@ def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = No
     )
 
 
+def brier_gap(card: dict[str, Any]) -> str:
+    """ "0.135 against nb_climatology's 0.138, not distinguishable from it (difference -0.003,
+    90% interval -0.024 to +0.019)": a Brier score beside the best baseline's, with the
+    verdict the interval of their difference gives.
+
+    Parameters
+    ----------
+    card : dict
+        :func:`analysis.evaluation.any_event_scorecard` with ``model`` added (the name whose
+        score is quoted).
+
+    Returns
+    -------
+    str
+    """
+    own = card["brier"][card["model"]]
+    best = card.get("best_baseline")
+    if best is None:
+        return f"{own:.3f} (no baseline scored)"
+    lo, hi = card["difference_low"], card["difference_high"]
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        verdict, interval = "not judged (too few independent windows)", ""
+    else:
+        verdict = (
+            "better than it"
+            if hi < 0
+            else ("worse than it" if lo > 0 else "not distinguishable from it")
+        )
+        interval = f", {100 * card['level']:.0f}% interval {_signed(lo)} to {_signed(hi)}"
+    return (
+        f"{own:.3f} against {best}'s {card['brier'][best]:.3f}, {verdict} (difference "
+        f"{_signed(card['difference'])}{interval})"
+    )
+
+
+def _signed(x: float) -> str:
+    """A Brier difference to 3 decimals with its sign, "+0.000" for one that rounds to 0
+    (not "-0.000")."""
+    text = f"{x:+.3f}"
+    return "+0.000" if text == "-0.000" else text
+
+
+def any_event_clause(card: dict[str, Any] | None, model: str, group: str) -> str:
+    """The evidence of a window's P(at least one event) for a region report's summary: its
+    Brier score on the backtest's windows of that length in the region's group, beside the
+    best baseline's (:func:`analysis.evaluation.any_event_scorecard`). Quiet regions' is the
+    onset evidence's to give, so they get none here.
+
+    Parameters
+    ----------
+    card : dict or None
+    model : str
+        The report model's name.
+    group : str
+        The region's group.
+
+    Returns
+    -------
+    str
+        Empty for quiet regions or without a scored window.
+    """
+    if group == "quiet" or not card or not card.get("n"):
+        return ""
+    # windows that all had an event (or none) leave nothing for a probability to tell apart:
+    # the real study's Mopti scored 0.000 against 0.000
+    if card.get("with_event") in (0, card["n"]):
+        return ""
+    return (
+        f"Its P(at least one event) over such windows had a Brier score of "
+        f"{brier_gap({**card, 'model': model})} in the backtest ({card['n']:,} {group} "
+        "region-windows)."
+    )
+
+
 def totals_sentence(
     card: dict | None, steps: int, freq: str = "month", whose: str | None = None
 ) -> str:

@@ -79,7 +79,7 @@ model_here = region_text.summary_model(
 # each forecast with its evidence at its own steps (the Evidence section's backtest)
 for window, named in ((next_quarter, model_here), (whole, "same")):
     show.markdown(
-        "- {sentence}. {evidence} {totals}",
+        "- {sentence}. {evidence} {totals} {any_event}",
         sentence=region_text.forecast_sentence(window, region_name, named),
         evidence=region_text.evidence_clause(evidence_at[window.steps], group),
         # the total's own interval, scored: per-step scores cannot say if the sums are right
@@ -89,6 +89,14 @@ for window, named in ((next_quarter, model_here), (whole, "same")):
             ),
             window.steps,
             panel.attrs.get("freq", "month"),
+        ),
+        # and the window's P(at least one event), which the sentence also quotes
+        any_event=region_text.any_event_clause(
+            evaluation.any_event_scorecard(
+                shared.backtest, shared.evidence_model, window.steps, groups=[group]
+            ),
+            shared.evidence_model,
+            group,
         ),
     )
 # a quiet region's own chance of a first event, with the onset verdict its neighbours'
