@@ -629,6 +629,10 @@ def test_totals_sentence_gives_the_coverage_of_the_printed_totals() -> None:
         "randomised measure counts it as partly outside, which is what tells whether the "
         "forecast distribution is too narrow or too wide)."
     )
+    # said once a report: the second window's sentence leaves the reason out
+    again = region_text.totals_sentence({**card, "pit_coverage_90": 0.86,
+                                         "printed_90": 0.93}, 6, explain=False)  # fmt: skip
+    assert again.endswith("they held 93%.") and region_text.PRINTED_COVERAGE_NOTE in straddle
     # too few bootstrap samples beyond the margin: no verdict, or a "probably"
     near = region_text.totals_sentence(
         {**card, "pit_coverage_90_high": 0.88, "pit_coverage_90_below": 0.5}, 3, "quarter"

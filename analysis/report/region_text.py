@@ -1190,8 +1190,22 @@ def any_event_clause(card: dict[str, Any] | None, model: str, group: str) -> str
     )
 
 
+#: Why the printed and the randomised coverage of the same intervals can fall either side of
+#: 90% (:func:`totals_sentence`), said once per report.
+PRINTED_COVERAGE_NOTE = (
+    "the printed intervals count an outcome on an end count as inside; the randomised measure "
+    "counts it as partly outside, which is what tells whether the forecast distribution is "
+    "too narrow or too wide"
+)
+
+
 def totals_sentence(
-    card: dict | None, steps: int, freq: str = "month", whose: str | None = None
+    card: dict | None,
+    steps: int,
+    freq: str = "month",
+    whose: str | None = None,
+    *,
+    explain: bool = True,
 ) -> str:
     """How well the 90% intervals of window totals covered the observed totals in the backtest
     (:func:`analysis.evaluation.total_scorecard`): randomised-PIT coverage with its interval and
@@ -1208,6 +1222,9 @@ def totals_sentence(
         The panel's period word.
     whose : str, optional
         A model's name in the possessive (``"auto's"``) where "its" would not say whose.
+    explain : bool
+        Say why the printed and the randomised coverage can fall either side of 90%, where
+        they do; a report quoting several windows says it at the first only.
 
     Returns
     -------
@@ -1249,13 +1266,9 @@ def totals_sentence(
     if np.isfinite(printed):
         # the intervals the reader sees are closed at whole counts and hold an edge count too
         text += f"; as printed, closed at whole counts, they held {100 * printed:.0f}%"
-        if (printed >= card["level"]) != (cover >= card["level"]):
+        if explain and (printed >= card["level"]) != (cover >= card["level"]):
             # the two point opposite ways around 90%: say why, so neither reads as an error
-            text += (
-                " (the printed intervals count an outcome on an end count as inside; the "
-                "randomised measure counts it as partly outside, which is what tells whether "
-                "the forecast distribution is too narrow or too wide)"
-            )
+            text += f" ({PRINTED_COVERAGE_NOTE})"
     return text + "."
 
 

@@ -77,19 +77,23 @@ model_here = region_text.summary_model(
     onset_driven=region_id in shared.onset_driven,
 )
 # each forecast with its evidence at its own steps (the Evidence section's backtest)
+explained = False  # why printed and randomised coverage differ: said at the first window only
 for window, named in ((next_quarter, model_here), (whole, "same")):
+    # the total's own interval, scored: per-step scores cannot say if the sums are right
+    totals = region_text.totals_sentence(
+        evaluation.total_scorecard(
+            shared.backtest, shared.evidence_model, window.steps, groups=[group]
+        ),
+        window.steps,
+        panel.attrs.get("freq", "month"),
+        explain=not explained,
+    )
+    explained = explained or region_text.PRINTED_COVERAGE_NOTE in totals
     show.markdown(
         "- {sentence}. {evidence} {totals} {any_event}",
         sentence=region_text.forecast_sentence(window, region_name, named),
         evidence=region_text.evidence_clause(evidence_at[window.steps], group),
-        # the total's own interval, scored: per-step scores cannot say if the sums are right
-        totals=region_text.totals_sentence(
-            evaluation.total_scorecard(
-                shared.backtest, shared.evidence_model, window.steps, groups=[group]
-            ),
-            window.steps,
-            panel.attrs.get("freq", "month"),
-        ),
+        totals=totals,
         # and the window's P(at least one event), which the sentence also quotes
         any_event=region_text.any_event_clause(
             evaluation.any_event_scorecard(
