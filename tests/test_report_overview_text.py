@@ -396,6 +396,7 @@ def test_any_event_evidence_sentence_gives_each_groups_verdict_from_its_interval
         "-0.024 to +0.019)"
     )
     assert "in quiet ones (166) 0.122 against zero's 0.139, better than it" in text
+    assert "in the other active regions (134) 0.152 against nb_climatology's 0.132" in text
     worse = {**cards, "active": card(0.2, "nb_climatology", 0.13, 0.01, 0.1, 134)}
     assert "(134) 0.200 against nb_climatology's 0.130, worse than it" in (
         overview_text.any_event_evidence_sentence(worse, "auto")

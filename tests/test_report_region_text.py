@@ -558,8 +558,10 @@ def test_terms_pointer_links_the_methods_appendix_terms_once() -> None:
     text = region_text.TERMS_POINTER
     assert text.count("](methods.html#Terms)") == 1 and text.format() == text
     named = " ".join(term for term, _ in methods_text.TERMS)
-    for term in ("overdispersion", "own-lag share", "CRPS", "coverage", "attributable share"):
+    for term in ("overdispersion", "own-lag share", "CRPS", "coverage"):
         assert term in text and term in named, term
+    # the share is defined where a report quotes it, and most reports withhold it
+    assert "attributable share" not in text and "attributable share" in named
 
 
 def test_step_evidence_names_the_best_baseline_of_its_own_steps(small_strided_backtest) -> None:
@@ -721,8 +723,8 @@ def test_any_event_clause_gives_a_windows_p_any_its_brier_evidence() -> None:
         "-0.019 to +0.062) in the backtest (124 active region-windows)."
     )
     tiny = {**card, "difference": -0.0004, "difference_low": -0.0004, "difference_high": 0.0003}
-    assert "(difference +0.000, 90% interval +0.000 to +0.000)" in region_text.any_event_clause(
-        tiny, "auto", "active"
+    assert "(difference -0.0004, 90% interval -0.0004 to +0.0003)" in (
+        region_text.any_event_clause(tiny, "auto", "active")
     )
     # quiet regions have the onset evidence; windows that all had an event test nothing
     assert region_text.any_event_clause(card, "auto", "quiet") == ""

@@ -470,13 +470,13 @@ def test_shares_are_quoted_only_from_a_spillover_model_shown_ahead_of_the_baseli
     assert unclear.startswith("No share of the events across the border is attributed to ")
     assert (
         "is not shown better than the best baseline (conflictology) over steps 1-6 of this "
-        "report's backtest: its CRPS is 20.9% above the baseline's, a CRPS skill of -20.9% "
-        "(90% interval -40.9% to -0.9%)"
+        "report's backtest: its CRPS skill is -20.9% (90% interval -40.9% to -0.9%), behind "
+        "it (the methods appendix scores it by group). How it splits"
     ) in unclear
     assert unclear.count("not distinguishable from it") == 0  # its interval is below 0
     assert "behind it" in unclear
     level = spillover_text.withheld_shares_sentence(contrast, evidence(0.107))
-    assert "10.7% below the baseline's" in level and "not distinguishable from it" in level
+    assert "skill +10.7% (90% interval" in level and "not distinguishable from it" in level
     assert "%)" not in spillover_text.withheld_shares_sentence(contrast, None)
     # ahead: quoted, without the caveat
     assert spillover_text.shares_earned(evidence(0.307))

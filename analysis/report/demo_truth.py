@@ -1138,5 +1138,7 @@ def _attributable_note(truth: Mapping[str, Any], region_name: str) -> str:
         f"{region_name} is silenced (its expected events set to 0 in every month ahead, its "
         "last month still feeding the first), as a share of those expected with it "
         "continuing. The stated share is exact (the stated model's expectations); the "
-        "reports' is the spillover model's mean over its parameter draws."
+        "estimate is the spillover model's mean over its parameter draws, which the reports "
+        "quote only where that model's backtest shows it ahead of the best baseline (their "
+        "Spillover sections say whether)."
     )

@@ -67,8 +67,9 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "region one period later, with weights that fall as a power (estimated) of the number "
         "of borders between the two regions, up to five, and an estimated factor across "
         "international borders; the endemic level also depends on whether the region had an "
-        "event in the last year. The region reports quote it only for the share of events "
-        "attributable to the focus.",
+        "event in the last year. The reports would quote it only for the share of events "
+        "attributable to the focus, and quote that only where its backtest shows it ahead of "
+        "the best baseline (their Spillover sections say whether it does).",
     ),
     (
         (

@@ -252,7 +252,8 @@ def any_event_evidence_sentence(
     Parameters
     ----------
     cards : dict
-        ``"all"``, ``"active"`` (focus and active regions) and ``"quiet"`` scorecards.
+        ``"all"``, ``"active"`` (active regions other than the focus, the region reports'
+        group) and ``"quiet"`` scorecards.
     model : str
         The report model's name.
     freq : str
@@ -274,7 +275,9 @@ def any_event_evidence_sentence(
         f"{brier_gap({**every, 'model': model})}"
     )
     parts = []
-    for key, who in (("active", "in regions active at the origin"), ("quiet", "in quiet ones")):
+    # the groups as the CRPS sentence above and the region reports have them: "active" is
+    # the other regions with an event in the active window, the focus apart
+    for key, who in (("active", "in the other active regions"), ("quiet", "in quiet ones")):
         card = cards.get(key)
         if card and card.get("n"):
             parts.append(f"{who} ({card['n']:,}) {brier_gap({**card, 'model': model})}")

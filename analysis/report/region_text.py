@@ -44,8 +44,7 @@ SELECTION_STEPS = {
 #: (:func:`analysis.report.render.drop_dead_links`).
 TERMS_POINTER = (
     "Technical terms (overdispersion, own-lag share, CRPS and its skill, coverage, the models' "
-    "names, the attributable share) are explained under [Terms](methods.html#Terms) in the "
-    "methods appendix."
+    "names) are explained under [Terms](methods.html#Terms) in the methods appendix."
 )
 
 
@@ -1152,10 +1151,12 @@ def brier_gap(card: dict[str, Any]) -> str:
 
 
 def _signed(x: float) -> str:
-    """A Brier difference to 3 decimals with its sign, "+0.000" for one that rounds to 0
-    (not "-0.000")."""
-    text = f"{x:+.3f}"
-    return "+0.000" if text == "-0.000" else text
+    """A Brier difference with its sign, to 3 decimals, or to the first significant digit
+    below 0.001: "-0.0004", where "+0.000" beside 0.189 against 0.190 read as a
+    contradiction."""
+    if x == 0 or not np.isfinite(x) or abs(x) >= 0.001:
+        return f"{x:+.3f}"
+    return f"{x:+.{int(-np.floor(np.log10(abs(x))))}f}"
 
 
 def any_event_clause(card: dict[str, Any] | None, model: str, group: str) -> str:

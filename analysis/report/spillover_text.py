@@ -563,14 +563,13 @@ def withheld_shares_sentence(
             f"{lead}: the spillover model that would attribute them has no backtest here, so "
             "its what-if has nothing to stand on."
         )
-    gap = f"{abs(100 * evidence.skill):.1f}% {'below' if evidence.skill >= 0 else 'above'}"
     verdict = "behind it" if evidence.standing == "behind" else "not distinguishable from it"
     return (
         f"{lead}: the spillover model that would attribute them is not shown better than the "
-        f"best baseline ({evidence.baseline}) over steps {evidence.steps} of {where}: its CRPS "
-        f"is {gap} the baseline's, a CRPS skill of {skill_words(evidence)}, {verdict}. Its "
-        "split of events between a region's own past and its neighbours would describe that "
-        "model, not evidence that events will spread."
+        f"best baseline ({evidence.baseline}) over steps {evidence.steps} of {where}: its "
+        f"CRPS skill is {skill_words(evidence)}, {verdict} (the methods appendix scores it by "
+        "group). How it splits a region's events between its own past and its neighbours "
+        "would describe that model, not evidence that events will spread."
     )
 
 

@@ -90,7 +90,7 @@ any_event = overview_text.any_event_evidence_sentence(
         key: evaluation.any_event_scorecard(
             shared.backtest, shared.evidence_model, ctx.study.horizon, groups=groups
         )
-        for key, groups in (("all", None), ("active", ["focus", "active"]), ("quiet", ["quiet"]))
+        for key, groups in (("all", None), ("active", ["active"]), ("quiet", ["quiet"]))
     },
     shared.evidence_model,
     panel.attrs.get("freq", "month"),
