@@ -476,7 +476,7 @@ def test_shares_are_quoted_only_from_a_spillover_model_shown_ahead_of_the_baseli
     assert unclear.count("not distinguishable from it") == 0  # its interval is below 0
     assert "behind it" in unclear
     level = spillover_text.withheld_shares_sentence(contrast, evidence(0.107))
-    assert "skill +10.7% (90% interval" in level and "not distinguishable from it" in level
+    assert "skill is +10.7% (90% interval" in level and "not distinguishable from it" in level
     assert "%)" not in spillover_text.withheld_shares_sentence(contrast, None)
     # ahead: quoted, without the caveat
     assert spillover_text.shares_earned(evidence(0.307))
