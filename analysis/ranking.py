@@ -144,6 +144,33 @@ def peaks_between(panel: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(found, orient="index", columns=["peak_label", "peak_events"])
 
 
+def with_peaks(panel: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (growth table rows, any comparisons) with ``peak_label`` and ``peak_events``
+    from :func:`peaks_between`, NaN where the region did not peak between its windows.
+
+    Parameters
+    ----------
+    panel : DataFrame
+    rows : DataFrame
+        Growth table rows (``region_id``, ``period_a``, ``period_b``, ``count_b``).
+
+    Returns
+    -------
+    DataFrame
+        A copy, in the same order.
+    """
+    out = rows.copy()
+    out["peak_label"] = pd.Series([None] * len(out), index=out.index, dtype=object)
+    out["peak_events"] = float("nan")
+    for _, same in out.groupby(["period_a", "period_b"], sort=False):
+        peaks = peaks_between(panel, same)
+        for idx, region_id in same["region_id"].items():
+            if region_id in peaks.index:
+                out.at[idx, "peak_label"] = peaks.at[region_id, "peak_label"]
+                out.at[idx, "peak_events"] = peaks.at[region_id, "peak_events"]
+    return out
+
+
 def _window_label(start: pd.Timestamp, months: int) -> str:
     """A window as :func:`analysis.periods.parse_window` reads one: a year, quarter or month
     where it is one, else a month range."""

@@ -1307,6 +1307,21 @@ def test_growth_sentence_says_a_move_within_an_interval_holding_1_is_not_establi
         assert "include no change" not in quiet and "interval includes 1" not in quiet, quiet
 
 
+def test_growth_sentence_says_where_the_count_peaked_between_the_windows():
+    """The real study's Sahel "rose from 3 in 2017 to 17 in 2020" with 54 in 2019."""
+    row = {"region_name": "Sahel", "count_a": 3, "count_b": 17, "period_a": "2017",
+           "period_b": "2020", "ratio": 5.67, "ci_low": 1.7, "ci_high": 30.0,
+           "nb_ci_low": 1.6, "nb_ci_high": 25.0, "headline_ci_low": 1.69,
+           "headline_ci_high": 25.0, "peak_label": "2019", "peak_events": 54.0}  # fmt: skip
+    text = g.growth_sentence(row)
+    assert text.endswith(
+        "; 2019 had more (54), so the count peaked between the two windows and 2020 is below "
+        "that peak"
+    )
+    for other in ({"peak_label": None}, {"peak_label": float("nan")}, {"count_b": 0}):
+        assert "peaked" not in g.growth_sentence({**row, **other})
+
+
 def test_growth_sentence_says_an_excluding_interval_is_unadjusted_when_bh_is_not_significant():
     """The real study's Mopti read "lies wholly above 1 (a rise)" beside a study-wide
     BH-adjusted p of 0.17 (26 tests), with nothing in the sentence to reconcile them."""

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from analysis.ranking import alerts, peaks_between, ranking
+from analysis.ranking import alerts, peaks_between, ranking, with_peaks
 
 
 def _panel(counts: dict[str, list[int]], start: str = "2021-01") -> pd.DataFrame:
@@ -123,3 +123,8 @@ def test_peaks_between_names_a_region_busier_between_the_windows_than_in_the_lat
                          headline_ci_high=[25.0, 25.0, 15.0])  # fmt: skip
     rank = ranking(panel, growth, surge, spill).set_index("region_id")
     assert rank.loc["BF-12", "peak_label"] == "2019" and pd.isna(rank.loc["ML-5", "peak_label"])
+    # and every comparison of a growth table, for the region reports' sentences
+    two = pd.concat([rows, rows.assign(period_a="2018", count_b=[17, 17, 4])], ignore_index=True)
+    marked = with_peaks(panel, two)
+    assert list(marked["peak_label"].fillna("-")) == ["2019", "-", "-", "2019", "-", "-"]
+    assert marked["peak_events"].iloc[3] == 54 and list(marked.index) == list(two.index)

@@ -124,6 +124,14 @@ def growth_sentence(
     cp = row.get("change_point")
     if cp:
         text += f", and the growth changed pace around {cp}"
+    peak = row.get("peak_label")
+    if isinstance(peak, str) and peak and cb > 0 and cb >= ca:
+        # the ratio says nothing of the periods between (analysis.ranking.peaks_between): the
+        # real study's Sahel "rose from 3 in 2017 to 17 in 2020" with 54 in 2019
+        text += (
+            f"; {peak} had more ({int(row['peak_events'])}), so the count peaked between the "
+            f"two windows and {pb} is below that peak"
+        )
     if ca > 0 or cb > 0:
         text += _multiplicity_clause(row, float(head_lo), float(head_hi), family)
     return text

@@ -7,7 +7,7 @@ region = ""
 quarter = ""
 
 # %%
-from analysis import as_of, evaluation, growth, plots
+from analysis import as_of, evaluation, growth, plots, ranking
 from analysis.models import risk
 from analysis.report import context, demo_truth, provenance, region_text, show, spillover_text, study_figures
 
@@ -66,7 +66,9 @@ show.record(
 
 # %%
 counted = region_text.counted_noun(ctx.study.actors, ctx.study.include_predecessors)
-for _, row in (growth_rows.iterrows() if growth_rows is not None else []):
+# where the counts peaked between the two windows, the sentence says so (as the overview does)
+peaked = ranking.with_peaks(panel, growth_rows) if growth_rows is not None else None
+for _, row in (peaked.iterrows() if peaked is not None else []):
     show.markdown("- {sentence}.", sentence=growth.growth_sentence(row, noun=counted))
 if growth_rows is None:
     show.markdown("- No growth comparison of the study falls inside this report's window.")
