@@ -27,6 +27,7 @@ def ranking(
     surge: pd.DataFrame,
     spill: Any,
     periods: int = 12,
+    by_surge: bool = True,
 ) -> pd.DataFrame:
     """Regions ranked by the growth we are sure of, then P(surge), P(at least 1) and recent
     events.
@@ -48,6 +49,9 @@ def ranking(
         A frame with ``region_id`` and ``p_any`` (e.g. :class:`analysis.models.risk.PathRisk`).
     periods : int
         Look-back window of ``events_recent``.
+    by_surge : bool
+        Break ties by P(surge); the overview turns it off where P(surge)'s backtest does not
+        show it better than the best baseline's (it is still a column here).
 
     Returns
     -------
@@ -88,7 +92,8 @@ def ranking(
         # Koulikoro, both 0.039) are a tie, broken by P(surge) as the overview says, not by
         # digits no reader sees
         out["_low_shown"] = out["ratio_low"].map(_as_printed)
-    keys = [k for k in ("_low_shown", "p_surge", "p_any", "events_recent") if k in out.columns]
+    order = ("_low_shown", "p_surge", "p_any", "events_recent")
+    keys = [k for k in order if k in out.columns and (by_surge or k != "p_surge")]
     out = out.reset_index().sort_values(keys, ascending=False, kind="stable", na_position="last")
     out["rank"] = range(1, len(out) + 1)
     return out.drop(columns="_low_shown", errors="ignore").reset_index(drop=True)

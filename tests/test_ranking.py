@@ -128,3 +128,16 @@ def test_peaks_between_names_a_region_busier_between_the_windows_than_in_the_lat
     marked = with_peaks(panel, two)
     assert list(marked["peak_label"].fillna("-")) == ["2019", "-", "-", "2019", "-", "-"]
     assert marked["peak_events"].iloc[3] == 54 and list(marked.index) == list(two.index)
+
+
+def test_ranking_without_surge_breaks_ties_by_p_any() -> None:
+    """Where P(surge) has no shown skill the overview neither ranks on it nor shows it."""
+    panel = _panel({"ML-1": [2] * 24, "ML-2": [0] * 24, "SN-KE": [1] * 24})
+    surge = pd.DataFrame({"region_id": ["ML-1", "ML-2", "SN-KE"], "p_surge": [0.2, 0.7, 0.2]})
+    spill = SimpleNamespace(
+        regions=pd.DataFrame({"region_id": ["ML-1", "ML-2", "SN-KE"], "p_any": [0.9, 0.5, 0.95]})
+    )
+    assert list(ranking(panel, None, surge, spill)["region_id"]) == ["ML-2", "SN-KE", "ML-1"]
+    plain = ranking(panel, None, surge, spill, by_surge=False)
+    assert list(plain["region_id"]) == ["SN-KE", "ML-1", "ML-2"]
+    assert "p_surge" in plain.columns  # the alert rule still reads it

@@ -406,3 +406,13 @@ def test_any_event_evidence_sentence_gives_each_groups_verdict_from_its_interval
         overview_text.any_event_evidence_sentence(few, "auto")
     )
     assert overview_text.any_event_evidence_sentence({"all": None}, "auto") == ""
+
+
+def test_ranking_without_surge_skill_drops_its_column_and_says_why() -> None:
+    rank = _rank()
+    assert "P(surge)" in overview_text.ranking_display(rank).columns
+    assert "P(surge)" not in overview_text.ranking_display(rank, surge=False).columns
+    text = overview_text.ranking_sentence(rank, surge=False)
+    assert "dependence), then P(at least 1) and recent events." in text
+    assert "P(surge) is neither ranked on nor shown" in text
+    assert "then P(surge), P(at least 1) and recent events" in overview_text.ranking_sentence(rank)

@@ -82,11 +82,12 @@ RANKING_FORMATS = {
 }
 
 
-def ranking_display(rank: pd.DataFrame, top: int = 20) -> pd.DataFrame:
+def ranking_display(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> pd.DataFrame:
     """The first ``top`` rows of :func:`analysis.ranking.ranking` in plain column names;
     unbounded ratios (no events in the earlier window) are shown as blank rather than ``inf``.
     With the study's ``p_value_bh`` and the report model's ``expected`` (next 3 periods,
-    :func:`analysis.models.risk.expected_next`) when ``rank`` has them."""
+    :func:`analysis.models.risk.expected_next`) when ``rank`` has them, and P(surge) only with
+    ``surge`` (:func:`surge_skill_shown`)."""
     out = rank.head(top).reindex(columns=list(RANKING_COLUMNS)).copy()
     for col in ("ratio", "ratio_low", "ratio_high"):
         out[col] = out[col].astype(float).replace([np.inf, -np.inf], np.nan)
@@ -105,19 +106,27 @@ def ranking_display(rank: pd.DataFrame, top: int = 20) -> pd.DataFrame:
             f"{lo:.0f}-{hi:.0f}" if np.isfinite(lo) and np.isfinite(hi) else ""
             for lo, hi in zip(head["expected_low"], head["expected_high"], strict=True)
         ]
+    if not surge:
+        out = out.drop(columns="p_surge")
     return out.rename(columns=RANKING_COLUMNS)
 
 
-def ranking_sentence(rank: pd.DataFrame, top: int = 20) -> str:
+def ranking_sentence(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> str:
     """What the ranking table is sorted by, what its interval and p-values are, and how many of
-    the study's regions it shows."""
+    the study's regions it shows; without ``surge``, that P(surge) is neither a column nor a
+    tie-break (:func:`surge_skill_shown`)."""
     shown = min(top, len(rank))
+    then = "P(surge), P(at least 1)" if surge else "P(at least 1)"
     text = (
         "Regions are ranked by the lower bound of the headline 95% interval of the latest "
         "growth ratio (the region reports' interval, allowing for "
-        "overdispersion and month-to-month dependence), then P(surge), P(at least 1) and "
-        "recent events."
+        f"overdispersion and month-to-month dependence), then {then} and recent events."
     )
+    if not surge:
+        text += (
+            " P(surge) is neither ranked on nor shown: its backtest did not show it better "
+            "than the best baseline's (Alerts)."
+        )
     if "ratio_high" in rank.columns and np.isinf(rank["ratio_high"].to_numpy(float)).any():
         text += (
             " Where the earlier window had no event the ratio has no upper bound, and its low "

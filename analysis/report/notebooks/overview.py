@@ -21,7 +21,13 @@ growth_rows = context.growth(study, quarter).latest()  # the study's one BH-adju
 surge = risk.surge_probability(
     shared.forecast, panel, factor=alert_rule.surge_factor, min_events=alert_rule.min_events
 )
-rank = ranking.ranking(panel, growth_rows, surge, shared.risk)
+# P(surge) orders and fills the ranking only where its backtest shows it better than the
+# best baseline's; the alert rule reads it either way
+surge_card = evaluation.surge_scorecard(
+    shared.backtest_all, shared.evidence_model, alert=alert_rule.probability
+)
+surge_shown = overview_text.surge_skill_shown(surge_card)
+rank = ranking.ranking(panel, growth_rows, surge, shared.risk, by_surge=surge_shown)
 rank = rank.merge(risk.expected_next(shared.forecast), on="region_id", how="left")
 raised = ranking.alerts(rank, alert_rule.probability)
 # recorded, so that next quarter's crossings compare P(surge) under one rule only
@@ -57,9 +63,6 @@ show.markdown(
         panel.attrs.get("freq", "month"),
     ),
 )
-surge_card = evaluation.surge_scorecard(
-    shared.backtest_all, shared.evidence_model, alert=alert_rule.probability
-)
 show.markdown(
     "{sentence}",
     sentence=overview_text.surge_evidence_sentence(surge_card, shared.evidence_model),
@@ -78,7 +81,7 @@ else:
 # ## Ranking
 
 # %%
-show.markdown("{sentence}", sentence=overview_text.ranking_sentence(rank))
+show.markdown("{sentence}", sentence=overview_text.ranking_sentence(rank, surge=surge_shown))
 near_term = overview_text.near_term_evidence_sentence(
     shared.backtest, shared.evidence_model, freq=panel.attrs.get("freq", "month")
 )
@@ -98,7 +101,7 @@ any_event = overview_text.any_event_evidence_sentence(
 if any_event:
     show.markdown("{sentence}", sentence=any_event)
 show.table(
-    overview_text.ranking_display(rank).rename(columns=windows),
+    overview_text.ranking_display(rank, surge=surge_shown).rename(columns=windows),
     float_format="{:,.2f}",
     formats=overview_text.RANKING_FORMATS,
 )
@@ -106,7 +109,7 @@ show.table(
 # %%
 # a map of P(surge) only where its backtest shows it better than the best baseline's: a map
 # of a number without that evidence reads as more than the Alerts section says it is
-if overview_text.surge_skill_shown(surge_card):
+if surge_shown:
     show.figure(
         plots.region_map(
             rank.set_index("region_id")["p_surge"],
