@@ -112,6 +112,27 @@ def format_growth_pct(x: float | None) -> str:
     return f"{x:+.{digits}f}%"
 
 
+def format_difference(x: float, digits: int = 3) -> str:
+    """A signed score difference (Brier), to ``digits`` decimals, or more where it would read
+    0 at that precision, so its sign still says which side of 0 it lies ("-0.0004", where
+    "+0.000" beside 0.189 against 0.190 read as a contradiction); "+0.000" only at 0.
+
+    Parameters
+    ----------
+    x : float
+    digits : int
+
+    Returns
+    -------
+    str
+    """
+    if not np.isfinite(x):
+        return f"{x:+}"
+    while x != 0 and float(f"{x:.{digits}f}") == 0 and digits < 8:
+        digits += 1
+    return f"{x:+.{digits}f}"
+
+
 def format_ratio_estimate(x: float | None) -> str:
     """A ratio's point estimate in table form: :func:`format_ratio`'s precision, without the
     extra digits that keep a limit off the null (``1.004`` prints as ``1.00``)."""

@@ -109,3 +109,14 @@ def test_score_tables_show_skills_and_coverages_as_the_text_quotes_them():
     assert formats["CRPS skill"](0.027) == "+2.7%"
     assert formats["CRPS skill"](-0.0004) == "-0.04%"  # not "-0.000"
     assert formats["80% coverage (randomised PIT)"](0.726) == "73%"
+
+
+def test_format_difference_keeps_the_sign_of_a_gap_below_its_precision() -> None:
+    from analysis.formatting import format_difference
+
+    assert format_difference(0.022) == "+0.022" and format_difference(-0.029) == "-0.029"
+    # 0.189 against 0.190 had read "+0.000"
+    assert format_difference(-0.0004) == "-0.0004"
+    assert format_difference(0.00004) == "+0.00004"
+    assert format_difference(0.0) == "+0.000"
+    assert format_difference(-0.0123, digits=2) == "-0.01"

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.formatting import (
+    format_difference,
     format_p_value,
     format_probability,
     format_ratio,
@@ -539,7 +540,8 @@ def surge_evidence_sentence(card: dict[str, Any] | None, model: str) -> str:
         verdict = "not distinguishable from"
     return text + (
         f", {verdict} the best baseline's ({best}, {card['brier'][best]:.3f}; difference "
-        f"{card['difference']:+.3f}, {pct}% interval {lo:+.3f} to {hi:+.3f} over origins)." + alerts
+        f"{format_difference(card['difference'])}, {pct}% interval {format_difference(lo)} to "
+        f"{format_difference(hi)} over origins)." + alerts
     )
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.formatting import (
+    format_difference,
     format_growth_pct,
     format_p_value,
     format_probability,
@@ -1143,20 +1144,14 @@ def brier_gap(card: dict[str, Any]) -> str:
             if hi < 0
             else ("worse than it" if lo > 0 else "not distinguishable from it")
         )
-        interval = f", {100 * card['level']:.0f}% interval {_signed(lo)} to {_signed(hi)}"
+        interval = (
+            f", {100 * card['level']:.0f}% interval {format_difference(lo)} to "
+            f"{format_difference(hi)}"
+        )
     return (
         f"{own:.3f} against {best}'s {card['brier'][best]:.3f}, {verdict} (difference "
-        f"{_signed(card['difference'])}{interval})"
+        f"{format_difference(card['difference'])}{interval})"
     )
-
-
-def _signed(x: float) -> str:
-    """A Brier difference with its sign, to 3 decimals, or to the first significant digit
-    below 0.001: "-0.0004", where "+0.000" beside 0.189 against 0.190 read as a
-    contradiction."""
-    if x == 0 or not np.isfinite(x) or abs(x) >= 0.001:
-        return f"{x:+.3f}"
-    return f"{x:+.{int(-np.floor(np.log10(abs(x))))}f}"
 
 
 def any_event_clause(card: dict[str, Any] | None, model: str, group: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.formatting import format_probability, join_words
+from analysis.formatting import format_difference, format_probability, join_words
 from analysis.report.region_text import (
     StepEvidence,
     evidence_skill,
@@ -845,8 +845,9 @@ def _gap_with_error(margin: dict | None) -> str:
     if not margin or not np.isfinite(margin.get("difference", np.nan)):
         return ""
     d, se = margin["difference"], margin.get("se", np.nan)
-    error = f"{se:.3f}" if np.isfinite(se) else "no error: one unit"
-    if abs(d) < 0.0005:  # a gap below the Brier scores' printed precision keeps its sign
-        error = f"{se:.4f}" if np.isfinite(se) else error
-        return f"{d:+.4f} ({error})"
-    return f"{d:+.3f} ({error})"
+    # a gap below the Brier scores' printed precision keeps its sign, and its error the
+    # same precision
+    shown = format_difference(d)
+    digits = len(shown.split(".")[1]) if "." in shown else 3
+    error = f"{se:.{digits}f}" if np.isfinite(se) else "no error: one unit"
+    return f"{shown} ({error})"
