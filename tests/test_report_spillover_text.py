@@ -486,6 +486,29 @@ def test_shares_are_quoted_only_from_a_spillover_model_shown_ahead_of_the_baseli
     assert spillover_text.attributable_sentence(contrast, ["SEN"]) == ahead
 
 
+def test_share_sentence_quotes_earned_shares_and_otherwise_says_none_is_attributed() -> None:
+    """The overview and the region report gate the shares in one place."""
+    from analysis.report.region_text import StepEvidence
+
+    _, _, contrast = _onset_inputs()
+
+    def evidence(skill: float) -> StepEvidence:
+        return StepEvidence(first=1, last=6, baseline="conflictology", skill=skill,
+                            skill_low=skill - 0.2, skill_high=skill + 0.2, coverage=0.9,
+                            coverage_low=0.8, coverage_high=1.0, below=0.0, above=0.9,
+                            outcomes=65, origins=12, behind=(1,), level=0.9)  # fmt: skip
+
+    ahead, unclear = evidence(0.307), evidence(0.107)
+    assert spillover_text.earned_contrast(contrast, ahead) is contrast
+    assert spillover_text.earned_contrast(contrast, unclear) is None
+    assert spillover_text.earned_contrast(None, ahead) is None
+    quoted = spillover_text.share_sentence(contrast, ["SEN"], ahead, where="x")
+    assert quoted == spillover_text.attributable_sentence(contrast, ["SEN"], evidence=ahead)
+    withheld = spillover_text.share_sentence(contrast, ["SEN"], unclear, where="x")
+    assert withheld == spillover_text.withheld_shares_sentence(contrast, unclear, where="x")
+    assert spillover_text.share_sentence(None, ["SEN"], ahead, where="x") is None
+
+
 def test_border_summary_sentence_points_to_the_units_section() -> None:
     """The summary names the units across the border, active or quiet, once; their numbers
     stay in their section (the summary had repeated every unit sentence word for word)."""

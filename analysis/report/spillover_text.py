@@ -539,6 +539,26 @@ def shares_earned(evidence: StepEvidence | None) -> bool:
     return evidence is not None and evidence.standing == "ahead"
 
 
+def earned_contrast(contrast: Any, evidence: StepEvidence | None) -> Any:
+    """``contrast`` where its shares may be quoted (:func:`shares_earned`), else None: what
+    the sentences that would quote shares (:func:`attributable_sentence`,
+    :func:`border_summary_sentence`, :func:`onset_unit_sentences`) are given."""
+    return contrast if contrast is not None and shares_earned(evidence) else None
+
+
+def share_sentence(
+    contrast: Any, targets: list[str] | None, evidence: StepEvidence | None, *, where: str
+) -> str | None:
+    """The shares attributable to the focus where they are earned
+    (:func:`attributable_sentence`), else the sentence saying none is attributed
+    (:func:`withheld_shares_sentence`); None without scenarios."""
+    if contrast is None:
+        return None
+    if shares_earned(evidence):
+        return attributable_sentence(contrast, targets, evidence=evidence)
+    return withheld_shares_sentence(contrast, evidence, where=where)
+
+
 def withheld_shares_sentence(
     contrast: Any, evidence: StepEvidence | None, *, where: str = "the reports' backtest"
 ) -> str:

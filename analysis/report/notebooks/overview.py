@@ -150,16 +150,10 @@ if silent:
 spillover_evidence = spillover_text.spillover_evidence(
     shared.scorecard, "focus", scores=shared.backtest.scores
 )
-if shared.scenarios is not None and spillover_text.shares_earned(spillover_evidence):
-    attributable = spillover_text.attributable_sentence(
-        shared.scenarios, list(ctx.study.spillover_targets), evidence=spillover_evidence
-    )
-elif shared.scenarios is not None:
-    attributable = spillover_text.withheld_shares_sentence(
-        shared.scenarios, spillover_evidence, where="the region reports' backtest"
-    )
-else:
-    attributable = None
+attributable = spillover_text.share_sentence(
+    shared.scenarios, list(ctx.study.spillover_targets), spillover_evidence,
+    where="the region reports' backtest",
+)  # fmt: skip
 if attributable:
     show.markdown("{sentence}", sentence=attributable)
 show.figure(

@@ -128,13 +128,7 @@ spillover_evidence = (
     if is_focus
     else None
 )
-shares = (
-    shared.scenarios
-    if is_focus
-    and shared.scenarios is not None
-    and spillover_text.shares_earned(spillover_evidence)
-    else None
-)
+shares = spillover_text.earned_contrast(shared.scenarios if is_focus else None, spillover_evidence)
 attributable = spillover_text.attributable_sentence(
     shares, list(ctx.study.spillover_targets), evidence=spillover_evidence,
     defined_in="the Spillover section",
