@@ -222,6 +222,17 @@ def _surge_rows(
     )[known]
 
 
+def _window_gap(both: pd.DataFrame, score: str, steps: int, level: float) -> Any:
+    """The mean of ``score`` minus ``score + "_base"`` over region-windows of ``steps``
+    periods ending at ``period``, with its interval over origins: each window's outcomes are
+    its periods, which windows of nearby origins share (:mod:`analysis.origin_inference`)."""
+    both = both.assign(step=int(steps))
+    return pooled_ratio(
+        step_items(both, window="step"), (both[score] - both[f"{score}_base"]).to_numpy(float),
+        np.ones(len(both)), level,
+    )  # fmt: skip
+
+
 def surge_scorecard(
     bt: BacktestResult, model: str, *, level: float = 0.9, alert: float | None = None
 ) -> dict | None:
@@ -288,11 +299,8 @@ def surge_scorecard(
     # each region-window's outcomes are the SURGE_STEPS periods after its origin: windows of
     # nearby origins share them (analysis.origin_inference)
     ends = bt.scores.loc[bt.scores["step"] == SURGE_STEPS, ["origin", "period"]]
-    both = both.merge(ends.drop_duplicates("origin"), on="origin").assign(step=SURGE_STEPS)
-    gap = pooled_ratio(
-        step_items(both, window="step"), (both["brier"] - both["brier_base"]).to_numpy(float),
-        np.ones(len(both)), level,
-    )  # fmt: skip
+    both = both.merge(ends.drop_duplicates("origin"), on="origin")
+    gap = _window_gap(both, "brier", SURGE_STEPS, level)
     lo, hi = gap.low, gap.high
     out.update(
         best_baseline=best,
@@ -534,12 +542,7 @@ def any_event_scorecard(
     both = own[[*keys, "last_period", "brier_any"]].merge(
         frame.loc[frame["model"] == best, [*keys, "brier_any"]], on=keys, suffixes=("", "_base")
     )
-    # each window's outcomes are its `steps` periods: windows of nearby origins share them
-    both = both.rename(columns={"last_period": "period"}).assign(step=int(steps))
-    gap = pooled_ratio(
-        step_items(both, window="step"),
-        (both["brier_any"] - both["brier_any_base"]).to_numpy(float), np.ones(len(both)), level,
-    )  # fmt: skip
+    gap = _window_gap(both.rename(columns={"last_period": "period"}), "brier_any", steps, level)
     out.update(
         best_baseline=best,
         difference=float(own["brier_any"].mean() - brier[best]),
