@@ -282,7 +282,7 @@ def any_event_evidence_sentence(
         f"P(at least 1 event) over the next {k} {freq}{'s' if k != 1 else ''}, in the "
         f"backtest's {k}-{freq} windows ({every['n']:,} region-windows at {every['origins']} "
         f"origins, {every['with_event']:,} with an event): {model}'s Brier score is "
-        f"{brier_gap({**every, 'model': model})}"
+        f"{brier_gap(every, model)}"
     )
     parts = []
     # the groups as the CRPS sentence above and the region reports have them: "active" is
@@ -290,7 +290,7 @@ def any_event_evidence_sentence(
     for key, who in (("active", "in the other active regions"), ("quiet", "in quiet ones")):
         card = cards.get(key)
         if card and card.get("n"):
-            parts.append(f"{who} ({card['n']:,}) {brier_gap({**card, 'model': model})}")
+            parts.append(f"{who} ({card['n']:,}) {brier_gap(card, model)}")
     if parts:
         text += "; " + "; ".join(parts)
     return text + "."

@@ -1116,7 +1116,7 @@ def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = No
     )
 
 
-def brier_gap(card: dict[str, Any]) -> str:
+def brier_gap(card: dict[str, Any], model: str) -> str:
     """ "0.135 against nb_climatology's 0.138, not distinguishable from it (difference -0.003,
     90% interval -0.024 to +0.019)": a Brier score beside the best baseline's, with the
     verdict the interval of their difference gives.
@@ -1124,14 +1124,15 @@ def brier_gap(card: dict[str, Any]) -> str:
     Parameters
     ----------
     card : dict
-        :func:`analysis.evaluation.any_event_scorecard` with ``model`` added (the name whose
-        score is quoted).
+        :func:`analysis.evaluation.any_event_scorecard`.
+    model : str
+        The model whose score is quoted.
 
     Returns
     -------
     str
     """
-    own = card["brier"][card["model"]]
+    own = card["brier"][model]
     best = card.get("best_baseline")
     if best is None:
         return f"{own:.3f} (no baseline scored)"
@@ -1181,7 +1182,7 @@ def any_event_clause(card: dict[str, Any] | None, model: str, group: str) -> str
         return ""
     return (
         f"Its P(at least one event) over such windows had a Brier score of "
-        f"{brier_gap({**card, 'model': model})} in the backtest ({card['n']:,} {group} "
+        f"{brier_gap(card, model)} in the backtest ({card['n']:,} {group} "
         "region-windows)."
     )
 
