@@ -134,11 +134,10 @@ def peaks_between(panel: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
         start -= pd.DateOffset(months=months)
     if not spans:
         return pd.DataFrame(columns=["peak_label", "peak_events"])
-    by_region = panel.set_index("period").groupby("region_id")["events"]
     later = rows.set_index("region_id")["count_b"]
-    for region_id, series in by_region:
-        if region_id not in later.index:
-            continue
+    # only the rows' regions: a region report asks for its own, not the whole panel's
+    mine = panel[panel["region_id"].isin(later.index)]
+    for region_id, series in mine.set_index("period").groupby("region_id")["events"]:
         counts = [
             (lo, int(series[(series.index >= lo) & (series.index < hi)].sum())) for lo, hi in spans
         ]
