@@ -191,6 +191,11 @@ def test_real_study_in_browser(real_reports: dict[str, Path], real_data_path: Pa
         # withheld, and the report says so with its skill
         assert "No share of the events across the border is attributed to Mopti" in text
         assert "attributable to Mopti" not in text
+        # every unit around Mopti is active: no onset method or evidence over no onset number,
+        # and the units across the border are pointed to their rows of the Spillover table
+        assert "Evidence for the onset probabilities" not in text
+        assert "penalised binary regression" not in text
+        assert "are already active: their forecasts are in the Spillover table" in text
     else:
         assert "Changes since the previous quarter" in text
         assert "events_recent" not in text and "p_surge" not in text

@@ -164,6 +164,28 @@ def test_forecast_sentence_states_the_interval() -> None:
         "From 2025-01 to 2025-03, the auto forecast expects 6.0 events in Kayes (median 6, "
         "90% interval 2-10); the probability of at least one event in that time is 99.8%"
     )
+    # a quiet region's onset sentence gives that probability with its interval: not twice
+    assert region_text.forecast_sentence(w, "Kayes", "auto", p_any=False) == (
+        "From 2025-01 to 2025-03, the auto forecast expects 6.0 events in Kayes (median 6, "
+        "90% interval 2-10)"
+    )
+
+
+def test_growth_section_without_events_says_why_instead_of_the_method() -> None:
+    """The demo's Guidimaka (0 events in 2021 and 2024) had the intervals' method over a table
+    row of blanks; a region with no event in either window gets one sentence."""
+    rows = pd.DataFrame(
+        {"period_a": ["2021"], "period_b": ["2024"], "count_a": [0], "count_b": [0]}
+    )
+    assert not region_text.tested(rows)
+    assert region_text.untested_sentence(rows, "Guidimaka") == (
+        "Guidimaka had no event in 2021 and 2024, so there is no ratio, trend or test to give; "
+        "the figure shows its counts beside its neighbours'."
+    )
+    assert region_text.tested(rows.assign(count_b=1))
+    assert region_text.tested(pd.concat([rows, rows.assign(period_a="2023", count_a=2)]))
+    # the method is one paragraph and two list items, the second not run into the first
+    assert "\n- **Exact interval**" in region_text.GROWTH_METHOD
 
 
 def test_forecast_table_reads_the_paths_quantiles() -> None:

@@ -509,35 +509,76 @@ def test_share_sentence_quotes_earned_shares_and_otherwise_says_none_is_attribut
     assert spillover_text.share_sentence(None, ["SEN"], ahead, where="x") is None
 
 
-def test_border_summary_sentence_points_to_the_units_section() -> None:
+def test_border_summary_parts_point_each_unit_to_where_its_numbers_are() -> None:
     """The summary names the units across the border, active or quiet, once; their numbers
-    stay in their section (the summary had repeated every unit sentence word for word)."""
+    stay where they are: the Spillover table's row for an active unit, the section across the
+    border for a quiet one (the summary had repeated every unit sentence word for word, and
+    that section had restated the table's rows)."""
     onset, risk, contrast = _onset_inputs()
     risk.regions = pd.concat(
         [risk.regions, risk.regions.iloc[[0]].assign(region_id="SN-TC", region_name="Tambacounda")]
     )
-    text = spillover_text.border_summary_sentence(
-        ["MR-10", "SN-KE", "SN-TC"], onset, risk, contrast
-    )
-    assert text == (
-        "Across the border, Kédougou (SEN) and Tambacounda (SEN) are already active, and "
-        "Guidimaka (MRT) has had no event in 12 periods: their forecasts, the shares "
-        "attributable to Kayes and the evidence for the onset probabilities are in"
-    )
+    units = ["MR-10", "SN-KE", "SN-TC"]
+    # with the shares quoted, every unit gets its sentence: the table has no share
+    described = spillover_text.units_to_describe(units, onset, tabled=units, contrast=contrast)
+    assert described == ["MR-10", "SN-KE"]  # Tambacounda has no share in this contrast
+    parts = spillover_text.border_summary_parts(units, onset, risk, contrast, described=described)
+    assert parts == [
+        ("Across the border, Tambacounda (SEN) is already active: its forecast is in", "table"),
+        (
+            "Also across the border, Kédougou (SEN) is already active, and Guidimaka (MRT) has "
+            "had no event in 12 periods: their forecasts, the shares attributable to Kayes and "
+            "the evidence for the onset probabilities are in",
+            "section",
+        ),
+    ]
+    # without shares only the quiet unit needs a sentence; a unit the table leaves out too
+    assert spillover_text.units_to_describe(units, onset, tabled=units) == ["MR-10"]
+    assert spillover_text.units_to_describe(units, onset, tabled=["MR-10"]) == units
+    assert spillover_text.border_summary_parts(units, onset, risk, described=["MR-10"]) == [
+        (
+            "Across the border, Kédougou (SEN) and Tambacounda (SEN) are already active: their "
+            "forecasts are in",
+            "table",
+        ),
+        (
+            "Also across the border, Guidimaka (MRT) has had no event in 12 periods: its "
+            "forecast and the evidence for the onset probabilities are in",
+            "section",
+        ),
+    ]
     never = SimpleNamespace(**{**vars(onset), "units": onset.units.assign(events_to_date=0)})
-    assert "Guidimaka (MRT) has had no event in the study's data: their" in (
-        spillover_text.border_summary_sentence(["MR-10", "SN-KE"], never, risk)
-    )
     # every unit across the border without any event in the data (the real Tillabéri alone)
-    assert spillover_text.border_summary_sentence(["MR-10"], never, risk) == (
-        "Across the border, Guidimaka (MRT) has had no event in the study's data: its "
-        "forecast and the evidence for the onset probabilities are in"
+    assert spillover_text.border_summary_parts(["MR-10"], never, risk) == [
+        (
+            "Across the border, Guidimaka (MRT) has had no event in the study's data: its "
+            "forecast and the evidence for the onset probabilities are in",
+            "section",
+        )
+    ]
+    one = spillover_text.border_summary_parts(["SN-KE"], onset, risk, described=[])
+    assert one == [
+        ("Across the border, Kédougou (SEN) is already active: its forecast is in", "table")
+    ]
+    # without an onset model quiet and active cannot be told apart: every unit is described
+    assert spillover_text.units_to_describe(units, None, tabled=units) == units
+    blind = spillover_text.border_summary_parts(["MR-10", "SN-KE"], None, risk)
+    assert blind == [
+        ("Across the border, Guidimaka (MRT) and Kédougou (SEN): their forecasts are in", "section")
+    ]
+    assert spillover_text.border_summary_parts([], onset, risk) == []
+
+
+def test_quiet_units_are_the_onset_models_in_the_given_order() -> None:
+    """A report shows the onset model's method and evidence only where it shows one of its
+    units' probabilities."""
+    onset, risk, _ = _onset_inputs()
+    assert spillover_text.quiet_units(onset, ["SN-KE", "MR-10", "MR-10"]) == ["MR-10"]
+    assert spillover_text.quiet_units(onset, ["SN-KE"]) == []
+    assert spillover_text.quiet_units(None, ["MR-10"]) == []
+    assert spillover_text.unit_names(["SN-KE", "MR-10"], risk) == (
+        "Kédougou (SEN) and Guidimaka (MRT)"
     )
-    one = spillover_text.border_summary_sentence(["SN-KE"], onset, risk)
-    assert one == "Across the border, Kédougou (SEN) is already active: its forecast is in"
-    blind = spillover_text.border_summary_sentence(["MR-10", "SN-KE"], None, risk)
-    assert blind == "Across the border, Guidimaka (MRT) and Kédougou (SEN): their forecasts are in"
-    assert spillover_text.border_summary_sentence([], onset, risk) == ""
 
 
 def test_silent_countries_sentence_names_targets_without_any_event() -> None:
@@ -589,8 +630,8 @@ def test_silent_countries_sentence_says_how_the_quiet_probabilities_scored() -> 
     assert text.endswith(
         "On this study's past first events, these probabilities had a lower Brier score than "
         "every naive rule, but not by more than two standard errors against all of them, so "
-        "their edge over a naive rule such as the base rate is not established (the region "
-        "reports' Evidence for the onset probabilities)."
+        "their edge over a naive rule such as the base rate is not established (the methods "
+        "appendix's Onset evidence)."
     )
     # the report model's own verdict is the one quoted when the backtest scored it
     lost = dict(narrow, report_model={"beats": {"base_rate": False, "neighbour_rule": True},

@@ -68,11 +68,16 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     assert "the same forecast expects" in region
     assert "the report model&#x27;s CRPS" in region or "the report model's CRPS" in region
     assert region.count('class="ct-figure"') >= 2
-    # Spillover: onset for quiet units, expected counts for active ones, onset evidence first
+    # Spillover: onset for quiet units across the border; active ones' numbers are the table's
+    # (their sentence had restated its row); the onset evidence where a quiet unit is shown
     spill = region[region.index('id="Spillover') :]
     assert "first event within" in spill or "not headlined" in spill
-    assert "already active (continued activity, not onset): expected" in spill
+    assert "already active (continued activity, not onset): expected" not in spill
+    assert 'id="Across-the-border"' in spill
     assert "Evidence for the onset probabilities" in spill and "Reliability of the onset" in spill
+    summary_part = region[: region.index('id="Data')]
+    assert "already active: their forecasts are in the " in summary_part
+    assert 'href="#Spillover"' in summary_part and 'href="#Across-the-border"' in summary_part
     # the attributable share is defined once (Spillover section), not in every sentence, and
     # only where the spillover model's backtest earns the shares; otherwise one sentence says
     # that none is attributed, and no share is quoted
@@ -92,11 +97,10 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     assert any("90% interval" in u for u in quiet_units), quiet_units
     # the Spillover table shows the report model's levels only, not a second kind of share
     assert "share from neighbours" not in region
-    # the onset model is explained once, in its section; the Forecast section points there
+    # the onset model is explained once, in its section
     assert region.count("fitted on every unit of the countries the data files cover") == 1
     forecast = region[region.index('id="Forecast') : region.index('id="Evidence-for-this')]
     assert "reference class" not in forecast
-    assert 'href="#Onset-and-continued-activity-across-the-border"' in forecast
     # growth a year as the sentence writes it, a signed whole percent
     growth = region[region.index('id="Growth') : region.index('id="Forecast')]
     assert re.search(r"<td[^>]*>[+-]\d+%</td>", growth), "trend a year as +NN%"

@@ -471,7 +471,7 @@ def quiet_probability_verdict(card: dict | None) -> str:
     -------
     str
     """
-    where = "(the region reports' Evidence for the onset probabilities)"
+    where = "(the methods appendix's Onset evidence)"
     if not card or not card.get("available"):
         return (
             f"These probabilities could not be checked on this study's past first events {where}."
@@ -648,15 +648,135 @@ def attributable_sentence(
     return text
 
 
-def border_summary_sentence(
+#: The section on the units across the border (quiet ones, and active ones where the shares
+#: attributable to the focus are quoted) and the one on the onset model's evidence; region
+#: reports link to them by these titles' anchors.
+ACROSS_SECTION = "Across the border"
+ONSET_EVIDENCE_SECTION = "Evidence for the onset probabilities"
+
+#: How quiet units get their probability, said once in a report that shows one.
+QUIET_UNITS_PARAGRAPH = (
+    "Quiet units get the probability of at least one event (for them, a **first event**) "
+    "within the horizon from the report model's paths, as in the tables and maps. A unit's own "
+    "silent past says little about how conflict reaches it, so those paths take their "
+    "probability from the **onset model**: a penalised binary regression on neighbourhood, "
+    "country and history features, fitted on every unit of the countries the data files "
+    "cover, which can be more than this study's units (one study holds few first events to "
+    "learn from); its interval carries parameter uncertainty. A quiet unit has an event in the "
+    "share of its paths that the onset model gives, whatever its backtest says, each such path "
+    "replaying what followed an observed first event. Where the onset model cannot be fitted, "
+    "units other than the focus with no event in the last 12 periods are forecast half by the "
+    "report model's chosen candidate and half by the reference class (what followed, at the 36 "
+    "latest origins whose outcomes are known, in units that were as quiet, beside fighting or "
+    "not as the unit is now)."
+)
+
+#: What a quiet unit's sentence quotes, said once above those sentences.
+QUIET_SENTENCE_PARAGRAPH = (
+    "A quiet unit's sentence quotes the onset model's interval (or, where the paths do not come "
+    "from it, its probability beside theirs as a check) only when it had a lower Brier score "
+    "than every naive rule on this study's own first events, and says whether that edge is "
+    "established (more than two standard errors) or not; otherwise it says the onset "
+    "probability is not headlined."
+)
+
+
+#: What the onset evidence scores, above its sentence, table and figure.
+ONSET_EVIDENCE_PARAGRAPH = (
+    "The report model (here `auto` refitted with the candidates it chose on the whole history, "
+    "since choosing afresh at each of these many origins costs too much, so its score may "
+    'flatter it a little), the onset model and the naive rules (base rate; a calibrated "a '
+    'neighbour had an event" rule; decay with adjacency distance to the nearest active unit), '
+    "refitted at rolling origins inside this study's history (the onset model on every covered "
+    "unit's rows whose outcome had ended by then; the naive rules on this study's own) and "
+    "scored on the quiet units' first events."
+)
+
+ONSET_RELIABILITY_CAPTION = (
+    "Reliability of the onset model's backtest forecasts on this study's history: mean "
+    "forecast P(first event within the horizon) against the share of quiet units that had "
+    "one, per probability bin; on the dashed line forecasts are calibrated."
+)
+
+
+def unit_names(region_ids: Collection[str], risk: Any) -> str:
+    """The units as "Name (country)", joined in words, from the report model's paths."""
+    rows = risk.regions.set_index("region_id")
+    return join_words(
+        [f"{rows.loc[r, 'region_name']} ({rows.loc[r, 'country']})" for r in region_ids]
+    )
+
+
+def quiet_units(onset: Any, region_ids: Collection[str]) -> list[str]:
+    """The given units that are quiet units of the onset model, in the given order.
+
+    A report that shows none of them shows no probability that the onset model gives, and
+    needs neither its method nor its evidence.
+
+    Parameters
+    ----------
+    onset : analysis.models.onset_forecast.OnsetForecast or None
+    region_ids : collection of str
+
+    Returns
+    -------
+    list of str
+        Empty without an onset model.
+    """
+    if onset is None:
+        return []
+    quiet = set(onset.units["region_id"])
+    return list(dict.fromkeys(r for r in region_ids if r in quiet))
+
+
+def units_to_describe(
+    region_ids: list[str],
+    onset: Any,
+    *,
+    tabled: Collection[str] = (),
+    contrast: Any = None,
+) -> list[str]:
+    """The units across the border that need a sentence of their own.
+
+    Quiet units do (their first-event probability and its check); an active unit only where
+    its sentence adds to the Spillover table's row: a share attributable to the focus, or a
+    unit the table does not list. Otherwise the sentence restated the row (expected count,
+    median and 90% interval) a few lines below it.
+
+    Parameters
+    ----------
+    region_ids : list of str
+        The units across the border (:func:`cross_border_units`).
+    onset : analysis.models.onset_forecast.OnsetForecast or None
+        Without it quiet and active units cannot be told apart, and every unit is described.
+    tabled : collection of str
+        The units of the report's Spillover table.
+    contrast : analysis.models.spillover_scenarios.ScenarioContrast, optional
+        The shares, when the report quotes them.
+
+    Returns
+    -------
+    list of str
+    """
+    if onset is None:
+        return list(region_ids)
+    quiet = set(quiet_units(onset, region_ids))
+    shared = set(contrast.regions["region_id"]) if contrast is not None else set()
+    listed = set(tabled)
+    return [r for r in region_ids if r in quiet or r in shared or r not in listed]
+
+
+def border_summary_parts(
     region_ids: list[str],
     onset: Any,
     risk: Any,
     contrast: Any = None,
-) -> str:
-    """The summary's one sentence on the units across the border: which are already active and
-    which quiet, with the numbers left to the section that gives each unit's sentence
-    (:func:`onset_unit_sentences`), which the caller names or links after it.
+    *,
+    described: Collection[str] | None = None,
+) -> list[tuple[str, str]]:
+    """The summary's words on the units across the border: which are already active and which
+    quiet, with the numbers left to where each unit's are, which the caller links after each
+    part.
 
     Parameters
     ----------
@@ -668,52 +788,64 @@ def border_summary_sentence(
         Names and countries of the other units.
     contrast : analysis.models.spillover_scenarios.ScenarioContrast, optional
         Given when the section quotes the shares attributable to the focus regions.
+    described : collection of str, optional
+        The units that get a sentence in the section :data:`ACROSS_SECTION`
+        (:func:`units_to_describe`); the others' numbers are the Spillover table's. All of
+        them when not given.
 
     Returns
     -------
-    str
-        Ends with "is in" or "are in" for the caller's section name; empty without units.
+    list of (str, str)
+        Each part ends with "is in" or "are in", followed by where: ``"table"`` (the
+        Spillover table) or ``"section"`` (:data:`ACROSS_SECTION`). Empty without units.
     """
+    described = set(region_ids if described is None else described)
     paths = risk.regions.set_index("region_id")
     quiet_ids = set(onset.units["region_id"]) if onset is not None else set()
-    quiet, active, never = [], [], []
+    units = onset.units.set_index("region_id") if onset is not None else None
+    groups: dict[str, dict[str, list[str]]] = {
+        where: {"quiet": [], "never": [], "active": []} for where in ("table", "section")
+    }
     for r in region_ids:
+        where = "section" if r in described else "table"
         if r in quiet_ids:
-            row = onset.units.set_index("region_id").loc[r]
+            row = units.loc[r]
             # as the unit's own sentence says it: none in the window, or none in the data
-            group = never if _never_active(row) else quiet
-            group.append(f"{row['region_name']} ({row['country']})")
+            state = "never" if _never_active(row) else "quiet"
+            groups[where][state].append(f"{row['region_name']} ({row['country']})")
         elif r in paths.index:
-            active.append(f"{paths.loc[r, 'region_name']} ({paths.loc[r, 'country']})")
-    if not (quiet or never or active):
-        return ""
-    if onset is None:
-        head = f"Across the border, {join_words(active)}"
-    else:
-        said = []
-        if active:
-            said.append(
-                f"{join_words(active)} {'is' if len(active) == 1 else 'are'} already active"
+            groups[where]["active"].append(
+                f"{paths.loc[r, 'region_name']} ({paths.loc[r, 'country']})"
             )
-        if quiet:
-            said.append(
-                f"{join_words(quiet)} {'has' if len(quiet) == 1 else 'have'} had no event in "
-                f"{onset.quiet} periods"
-            )
-        if never:
-            said.append(
-                f"{join_words(never)} {'has' if len(never) == 1 else 'have'} had no event in "
-                "the study's data"
-            )
-        head = "Across the border, " + ", and ".join(said)
-    quiet = quiet + never
-    one = len(quiet) + len(active) == 1
-    what = ["its forecast" if one else "their forecasts"]
-    if contrast is not None:
-        what.append(f"the share{'' if one else 's'} attributable to {_focus_names(contrast)}")
-    if quiet:
-        what.append("the evidence for the onset probabilities")
-    return f"{head}: {join_words(what)} {'is' if what == ['its forecast'] else 'are'} in"
+    parts = []
+    for where in ("table", "section"):
+        quiet, never, active = (groups[where][k] for k in ("quiet", "never", "active"))
+        if not (quiet or never or active):
+            continue
+        opening = "Across the border, " if not parts else "Also across the border, "
+        if onset is None:
+            head = opening + join_words(active)
+        else:
+            said = []
+            if active:
+                verb = "is" if len(active) == 1 else "are"
+                said.append(f"{join_words(active)} {verb} already active")
+            if quiet:
+                verb = "has" if len(quiet) == 1 else "have"
+                said.append(f"{join_words(quiet)} {verb} had no event in {onset.quiet} periods")
+            if never:
+                verb = "has" if len(never) == 1 else "have"
+                said.append(f"{join_words(never)} {verb} had no event in the study's data")
+            head = opening + ", and ".join(said)
+        one = len(quiet) + len(never) + len(active) == 1
+        what = ["its forecast" if one else "their forecasts"]
+        if where == "section" and contrast is not None:
+            what.append(f"the share{'' if one else 's'} attributable to {_focus_names(contrast)}")
+        if where == "section" and (quiet or never):
+            what.append("the evidence for the onset probabilities")
+        verb = "is" if what == ["its forecast"] else "are"
+        parts.append((f"{head}: {join_words(what)} {verb} in", where))
+    return parts
 
 
 def spillover_evidence(

@@ -7,7 +7,15 @@ quarter = ""
 
 # %%
 from analysis import as_of, evaluation, plots
-from analysis.report import context, demo_truth, methods_text, provenance, show
+from analysis.report import (
+    context,
+    demo_truth,
+    methods_text,
+    provenance,
+    show,
+    spillover_text,
+    study_figures,
+)
 
 ctx = context.load(study)
 panel = as_of.panel_as_of(ctx.data.panel, quarter)
@@ -107,6 +115,26 @@ show.table(methods_text.count_models_display(counts_table), float_format="{:,.3f
 fallbacks = methods_text.count_fallback_sentence(counts_table)
 if fallbacks:
     show.markdown("{sentence}", sentence=fallbacks)
+
+# %% [markdown]
+# ## Onset evidence
+#
+# Every quiet unit's probability of a first event, in every report, rests on this backtest;
+# a region report repeats it where it shows such a unit.
+
+# %%
+shared = context.results(study, quarter)
+show.markdown(spillover_text.ONSET_EVIDENCE_PARAGRAPH)
+show.markdown(
+    "{sentence}",
+    sentence=spillover_text.onset_evidence_sentence(shared.onset_backtest, shared.onset_reason),
+)
+if shared.onset_backtest and shared.onset_backtest.get("available"):
+    show.score_table(spillover_text.onset_scorecard_table(shared.onset_backtest))
+    show.figure(
+        study_figures.onset_reliability(study, quarter),
+        spillover_text.ONSET_RELIABILITY_CAPTION,
+    )
 
 # %%
 # Synthetic studies only: the model the data were simulated from against the reports' numbers

@@ -78,6 +78,12 @@ model_here = region_text.summary_model(
     context.FORECAST_MODEL,
     onset_driven=region_id in shared.onset_driven,
 )
+# a quiet region's own chance of a first event, with the onset verdict its neighbours'
+# reports give it (its CRPS against the zero baseline below says little); the window of the
+# onset horizon leaves its P(at least one event) to that sentence, which gives its interval
+own_onset = spillover_text.own_onset_sentence(
+    region_id, shared.onset, shared.risk, shared.onset_backtest, from_onset=shared.onset_driven
+)
 # each forecast with its evidence at its own steps (the Evidence section's backtest)
 explained = False  # why printed and randomised coverage differ: said at the first window only
 for window, named in ((next_quarter, model_here), (whole, "same")):
@@ -93,7 +99,12 @@ for window, named in ((next_quarter, model_here), (whole, "same")):
     explained = explained or region_text.PRINTED_COVERAGE_NOTE in totals
     show.markdown(
         "- {sentence}. {evidence} {totals} {any_event}",
-        sentence=region_text.forecast_sentence(window, region_name, named),
+        sentence=region_text.forecast_sentence(
+            window,
+            region_name,
+            named,
+            p_any=not (own_onset and window.steps == shared.onset.horizon),
+        ),
         evidence=region_text.evidence_clause(evidence_at[window.steps], group),
         totals=totals,
         # and the window's P(at least one event), which the sentence also quotes
@@ -105,15 +116,10 @@ for window, named in ((next_quarter, model_here), (whole, "same")):
             group,
         ),
     )
-# a quiet region's own chance of a first event, with the onset verdict its neighbours'
-# reports give it (its CRPS against the zero baseline above says little)
-own_onset = spillover_text.own_onset_sentence(
-    region_id, shared.onset, shared.risk, shared.onset_backtest, from_onset=shared.onset_driven
-)
 if own_onset:
     show.markdown(
         "- {sentence} The scores are in [Evidence for the onset probabilities]"
-        "(#Evidence-for-the-onset-probabilities).",
+        "(#Evidence-for-the-onset-probabilities).",  # a quiet region: its section is shown
         sentence=own_onset,
     )
 # Country-level P(at least one event) saturates once a country has active units: the summary
@@ -138,13 +144,24 @@ if attributable:
 border_units = spillover_text.cross_border_units(
     region_id, data.boundaries, list(ctx.study.spillover_targets), within=study_ids
 )
-border = spillover_text.border_summary_sentence(border_units, shared.onset, shared.risk, shares)
-if border:
-    show.markdown(
-        "- {sentence} the section [Onset and continued activity across the border]"
-        "(#Onset-and-continued-activity-across-the-border).",
-        sentence=border,
-    )
+# units across the border get a sentence of their own only where it adds to the Spillover
+# table's row (quiet units, shares); the onset method and evidence only where a unit whose
+# probability the onset model gives is shown (in the table or across the border)
+described = spillover_text.units_to_describe(
+    border_units, shared.onset, tabled=around, contrast=shares
+)
+quiet_shown = spillover_text.quiet_units(shared.onset, [*around, *border_units])
+links = {
+    "table": "the [Spillover](#Spillover) table.",
+    "section": "the section [{title}](#{anchor}).".format(
+        title=spillover_text.ACROSS_SECTION,
+        anchor=spillover_text.ACROSS_SECTION.replace(" ", "-"),
+    ),
+}
+for part, where in spillover_text.border_summary_parts(
+    border_units, shared.onset, shared.risk, shares, described=described
+):
+    show.markdown("- {sentence} " + links[where], sentence=part)
 
 # %%
 show.markdown(region_text.TERMS_POINTER)
@@ -175,37 +192,17 @@ show.table(region_text.recent_events(events, region_id), float_format="{:,.0f}")
 
 # %% [markdown]
 # ## Growth
-#
-# Ratios compare event rates between the study's windows; the trend is a negative-binomial
-# log-linear fit. Conflict counts depend on last month's, so the intervals do too:
-#
-# - **Headline 95% interval**: for ratios, negative-binomial estimates with standard errors
-#   that allow for month-to-month dependence (the AR(1) correlation that a negative-binomial
-#   model with an own-lag term implies, estimated from the series, with its uncertainty); for
-#   trends, that width read on the likelihood of the slope (so a trend through a handful of
-#   events keeps its skew), widened to the interval of a negative-binomial model with an
-#   own-lag term fitted directly. Never narrower than the interval that treats months as
-#   independent (for ratios a Jeffreys interval on overdispersion-deflated counts, which suits
-#   windows with few events better than a Wald one). It is the headline because, of the
-#   candidates (independent months, Newey-West HAC, a moving-block bootstrap, the own-lag model
-#   alone, this one), it came closest to 95% coverage in the simulation study
-#   (`benchmarks/growth_coverage.py`, own-lag shares 0-0.8): 90-99.5% across the scenarios,
-#   where the interval that treats months as independent covered 42-98%. It errs on the wide
-#   side more often than the narrow one: most of all for very sparse series (about 3-4 events
-#   a window: 97-99.5%) and for months that do not depend on each other; in strongly dependent
-#   series (own-lag share 0.7-0.8) it can hold as little as 90%.
-# - **Exact interval** (reference): conditional binomial (Clopper-Pearson); exact only for
-#   independent Poisson counts, too narrow when counts are overdispersed or months depend on
-#   each other, and conservative with a handful of events, where the headline can be the
-#   narrower of the two.
 
 # %%
-if growth_rows is not None:
+if growth_rows is not None and region_text.tested(growth_rows):
+    show.markdown(region_text.GROWTH_METHOD)
     show.markdown("{sentence}", sentence=region_text.dependence_sentence(growth_rows, region_name))
     show.table(region_text.growth_display(growth_rows), formats=region_text.GROWTH_FORMATS)
     # the p-values, their study-wide adjustment and the unadjusted intervals, said once here
     if p_words := region_text.p_value_sentence(growth_rows):
         show.markdown("{sentence}", sentence=p_words)
+elif growth_rows is not None:
+    show.markdown("{sentence}", sentence=region_text.untested_sentence(growth_rows, region_name))
 # one figure for the counts and the fitted trends: both show this region's counts over time
 fitted = growth_results if growth_rows is not None else []
 show.figure(
@@ -222,9 +219,7 @@ show.figure(
 #
 # Every forecast in this report (this section, the spillover section, the summary) comes from
 # one model's sample paths: the candidates the study's `auto` forecaster chose (below). Totals
-# are sums over each path, so their intervals carry the dependence between months. Quiet
-# regions take their chance of an event from the onset model where it can be fitted: see
-# [Onset and continued activity across the border](#Onset-and-continued-activity-across-the-border).
+# are sums over each path, so their intervals carry the dependence between months.
 # Intervals in the text and tables are central 90% predictive intervals.
 
 # %%
@@ -305,6 +300,11 @@ else:
     spillover_sentence = None
 if spillover_sentence:
     show.markdown("{sentence}", sentence=spillover_sentence)
+no_border = spillover_text.no_border_unit_sentence(
+    region_id, region_name, data.boundaries, list(ctx.study.spillover_targets), study_ids
+)
+if no_border:
+    show.markdown("{sentence}", sentence=no_border)
 if region_id in ctx.study.focus:
     show.figure(
         plots.region_map(
@@ -318,78 +318,49 @@ if region_id in ctx.study.focus:
         f"section); {region_name} outlined.",
     )
 
-# %% [markdown]
-# ### Onset and continued activity across the border
-
 # %%
-show.markdown(
-    "A unit is **quiet** after {n} {freq}s without an event (the study's quiet window).",
-    n=str(ctx.study.quiet_periods),
-    freq=panel.attrs.get("freq", "month"),
-)
-
-# %% [markdown]
-# Quiet units get the probability of at least one event (for them, a **first event**) within the horizon from the report model's paths, as in the tables and
-# maps. A unit's own silent past says little about how conflict reaches it, so those paths take
-# their probability from the **onset model**: a penalised binary regression on neighbourhood,
-# country and history features, fitted on every unit of the countries the data files cover,
-# which can be more than this study's units (one study holds few first events to learn from);
-# its interval carries parameter uncertainty. A quiet unit has an event in the share of its
-# paths that the onset model gives, whatever its backtest below says, each such path replaying
-# what followed an observed first event. Where the onset model cannot be fitted, units other
-# than the focus with no event in the last 12 periods are forecast half by the report model's
-# chosen candidate and half by the reference class (what followed, at the 36 latest origins
-# whose outcomes are known, in units that were as quiet, beside fighting or not as the unit is
-# now).
-#
-# A unit's sentence quotes the onset model's interval (or, where the paths do not come from it,
-# its probability beside theirs as a check) only when it had a lower Brier score than every
-# naive rule on this study's own first events (below), and says whether that edge is
-# established (more than two standard errors) or not; otherwise it says the onset probability
-# is not headlined. Units already active get their **expected count** (median and 90%
-# interval) from the report model's paths, which says how much, not only whether; their
-# P(at least one event) is in the Spillover table.
-
-# %%
+# Shown only where they bear on a number of this report: the units across the border that need
+# a sentence beyond the table's row, and the onset model's method and evidence where a quiet
+# unit's probability is shown. The methods appendix gives the study's onset evidence in full.
+if described:
+    show.markdown("### {title}", title=spillover_text.ACROSS_SECTION)
+if quiet_shown:
+    show.markdown(
+        "A unit is **quiet** after {n} {freq}s without an event (the study's quiet window): "
+        "here {units}.",
+        n=str(ctx.study.quiet_periods),
+        freq=panel.attrs.get("freq", "month"),
+        units=spillover_text.unit_names(quiet_shown, shared.risk),
+    )
+    show.markdown(spillover_text.QUIET_UNITS_PARAGRAPH)
+if described and quiet_shown and set(described) & set(quiet_shown):
+    show.markdown(spillover_text.QUIET_SENTENCE_PARAGRAPH)
 unit_sentences = spillover_text.onset_unit_sentences(
-    border_units, shared.onset, shared.risk,
+    described, shared.onset, shared.risk,
     headline=spillover_text.onset_headlined(shared.onset_backtest),
     contrast=shares,
     established=spillover_text.onset_edge_established(shared.onset_backtest),
     from_onset=shared.onset_driven,
-)
+)  # fmt: skip
 for sentence in unit_sentences:
     show.markdown("- {sentence}", sentence=sentence)
-no_border = spillover_text.no_border_unit_sentence(
-    region_id, region_name, data.boundaries, list(ctx.study.spillover_targets), study_ids
-)
-if no_border:
-    show.markdown("{sentence}", sentence=no_border)
-
-# %% [markdown]
-# ### Evidence for the onset probabilities
-#
-# The report model (here `auto` refitted with the candidates it chose on the whole history,
-# since choosing afresh at each of these many origins costs too much, so its score may flatter
-# it a little), the onset model and the naive rules (base rate; a calibrated "a neighbour had
-# an event" rule; decay with adjacency distance to the nearest active unit), refitted at
-# rolling origins inside this study's history (the onset model on every covered unit's rows
-# whose outcome had ended by then; the naive rules on this study's own) and scored on the
-# quiet units' first events.
 
 # %%
-show.markdown(
-    "{sentence}",
-    sentence=spillover_text.onset_evidence_sentence(shared.onset_backtest, shared.onset_reason),
-)
-if shared.onset_backtest and shared.onset_backtest.get("available"):
-    show.score_table(spillover_text.onset_scorecard_table(shared.onset_backtest))
-    show.figure(
-        study_figures.onset_reliability(study, quarter),  # drawn once a study
-        "Reliability of the onset model's backtest forecasts on this study's history: mean "
-        "forecast P(first event within the horizon) against the share of quiet units that had "
-        "one, per probability bin; on the dashed line forecasts are calibrated.",
+if quiet_shown:
+    show.markdown("### {title}", title=spillover_text.ONSET_EVIDENCE_SECTION)
+    show.markdown(spillover_text.ONSET_EVIDENCE_PARAGRAPH)
+    show.markdown(
+        "{sentence}",
+        sentence=spillover_text.onset_evidence_sentence(
+            shared.onset_backtest, shared.onset_reason
+        ),
     )
+    if shared.onset_backtest and shared.onset_backtest.get("available"):
+        show.score_table(spillover_text.onset_scorecard_table(shared.onset_backtest))
+        show.figure(
+            study_figures.onset_reliability(study, quarter),  # drawn once a study
+            spillover_text.ONSET_RELIABILITY_CAPTION,
+        )
 
 # %% [markdown]
 # ## Methods and evidence
