@@ -79,6 +79,9 @@ def ranking(
         out["ratio_high"] = latest[high].reindex(out.index)
         if "p_value_bh" in latest.columns:
             out["p_value_bh"] = latest["p_value_bh"].reindex(out.index)
+        if "bh_family_size" in latest.columns:
+            # the family's size counts the change-point tests too: the overview says so
+            out["bh_family_size"] = latest["bh_family_size"].reindex(out.index)
         if "count_b" in latest.columns:
             peaks = peaks_between(panel, latest.reset_index())
             out["count_b"] = latest["count_b"].reindex(out.index)

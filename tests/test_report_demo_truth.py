@@ -135,6 +135,65 @@ def test_every_stated_value_recovered_by_its_own_rule() -> None:
     assert "10% or more off is named" in result.rules
 
 
+def test_numbers_no_report_quotes_are_judged_apart() -> None:
+    """The demo check listed the spillover model's parameters and withheld shares under
+    "Recovered" beside the growth ratio, as if the reports showed them; a reviewer reading the
+    reports finds none of them."""
+    unquoted = {"own_lag", "neighbourhood", "share:MRT", "share:SEN"}
+    result = demo_truth.comparison(
+        TRUTH, estimates(), "Kayes", border=BORDER, names=NAMES, unquoted=unquoted
+    )
+    first, aside = result.sentence.split("Of the spillover model's own numbers")
+    assert "own-lag share" not in first and "Mauritania's share" not in first
+    assert "growth ratio" in first and "growth ratio" not in aside
+    assert aside.startswith(
+        ", which no report quotes (its parameters, and its shares while they are withheld): "
+        "recovered: the own-lag share (0.27"
+    )
+    table = rows(result)
+    assert table.loc[MRT_SHARE, "estimate from"] == "what-if; no report quotes it"
+    assert table.loc[KAYES_TOTAL, "estimate from"] == "report model"
+    # a missed unquoted row is said apart too, as not recovered
+    missed = demo_truth.comparison(
+        TRUTH,
+        estimates(own_lag=Estimate(0.5, 0.4, 0.6, "spillover fit", "95% Wald interval")),
+        "Kayes",
+        border=BORDER,
+        names=NAMES,
+        unquoted=unquoted,
+    )
+    assert "Not recovered" not in missed.sentence.split("Of the spillover")[0]
+    assert "; not recovered: the own-lag share (stated 0.25, below the 95% Wald interval" in (
+        missed.sentence
+    )
+    # every number quoted: no second sentence
+    assert "Of the spillover model" not in compare(estimates()).sentence
+
+
+def test_printed_onset_intervals_are_checked_against_the_stated_probability() -> None:
+    """The demo's Guidimaka read "43% ... (90% interval 30%-57%)" where the stated model gives
+    92%; the check had judged only the mean over the border units."""
+    printed = {"MR-1": (0.43, 0.30, 0.57), "SN-1": (0.75, 0.7, 0.85)}
+    result = demo_truth.comparison(
+        TRUTH, estimates(), "Kayes", border=BORDER, names=NAMES, onset_intervals=printed
+    )
+    # stated P(any): MR-1 90%, SN-1 80% (the paths above)
+    assert (
+        "The quiet units across the border have their P(at least one event) printed with the "
+        "onset model's 90% interval, from its parameter uncertainty: the stated value lies "
+        "outside it for Guidimaka (43%, interval 30%-57%, against the stated 90%), and inside "
+        "it for Tambacounda (75%, interval 70%-85%, against the stated 80%)."
+    ) in result.sentence
+    assert "quiet units across the border" not in compare(estimates()).sentence
+    # a unit the stated model was not continued for is not judged
+    assert (
+        "quiet units"
+        not in demo_truth.comparison(
+            TRUTH, estimates(), "Kayes", border=BORDER, onset_intervals={"XX-1": (0.4, 0.3, 0.5)}
+        ).sentence
+    )
+
+
 def test_a_forecast_32_percent_low_is_not_recovered_even_inside_its_predictive_interval() -> None:
     """The reviewer's case: 94.9 against the stated 139.8, inside 39-143."""
     result = compare(estimates(forecast=Estimate(95.0, 50.0, 180.0, "report model",

@@ -85,8 +85,14 @@ def test_ranking_sentence_says_how_many_changes_survive_the_adjustment() -> None
         in (overview_text.ranking_sentence(open_ended))
     )
     some = overview_text.ranking_sentence(rank.assign(p_value_bh=[0.01, 0.2, 0.04]))
-    assert "After that adjustment 2 of 3 regions' changes are significant at 0.05: name ML-2, " \
-        "name ML-1." in some  # fmt: skip
+    assert "After that adjustment 2 of 3 regions' changes are significant at 0.05 (3 regions " \
+        "tested): name ML-2, name ML-1." in some  # fmt: skip
+    # the region reports name the family's size, change-point tests included: so does this
+    family = overview_text.ranking_sentence(rank.assign(bh_family_size=5))
+    assert (
+        "(2 regions tested; 5 tests in the study's family, its other comparisons and "
+        "change-point tests included), though" in family
+    )
     assert "significant" not in overview_text.ranking_sentence(rank.assign(p_value_bh=np.nan))
 
 
@@ -282,7 +288,7 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     )
 
 
-def test_a_pooled_edge_no_group_with_events_shows_is_called_not_established(
+def test_a_pooled_edge_no_group_with_events_shows_is_qualified_where_it_is_claimed(
     small_strided_backtest, monkeypatch
 ) -> None:
     """The real study read "+3.4%, ahead" over every region while the active regions were
@@ -297,14 +303,19 @@ def test_a_pooled_edge_no_group_with_events_shows_is_called_not_established(
     )
     text = overview_text.near_term_evidence_sentence(bt, "recent_mean_3")
     assert "focus: not distinguishable. active: not distinguishable." in text
-    assert "So the edge over every region is not established within the regions with events" in text
+    # said where the pooled verdict is made, not sentences later
+    assert (
+        ", ahead of that one baseline but not, below, of the best baseline of the regions with "
+        "events, and its 80% intervals held"
+    ) in text
+    assert ", ahead of it," not in text
     monkeypatch.setattr(
         overview_text,
         "_group_clause",
         lambda scores, model, base, over="", group="focus": f" {group}, ahead of it.",
     )
     text = overview_text.near_term_evidence_sentence(bt, "recent_mean_3")
-    assert "not established within" not in text
+    assert "ahead of that one baseline" not in text and ", ahead of it, and its 80%" in text
 
 
 def test_near_term_and_surge_evidence_count_the_same_origins() -> None:
@@ -416,3 +427,20 @@ def test_ranking_without_surge_skill_drops_its_column_and_says_why() -> None:
     assert "dependence), then P(at least 1) and recent events." in text
     assert "P(surge) is neither ranked on nor shown" in text
     assert "then P(surge), P(at least 1) and recent events" in overview_text.ranking_sentence(rank)
+
+
+def test_no_alert_sentence_says_when_silence_is_no_sign_of_calm() -> None:
+    """The real study's alert rule missed all 22 surges of its backtest; "No region passes the
+    alert threshold" alone read as reassurance."""
+    missed = {"surges": 22, "alert_hits": 0, "alerts": 0}
+    assert overview_text.no_alert_sentence(missed) == (
+        "No region passes the alert threshold. That is no sign of calm: in the backtest the "
+        "rule caught none of the 22 surges."
+    )
+    few = {"surges": 10, "alert_hits": 3, "alerts": 5}
+    assert overview_text.no_alert_sentence(few).endswith("caught only 3 of the 10 surges.")
+    # a rule that caught half or more, or one never scored, gets the plain statement
+    plain = "No region passes the alert threshold."
+    assert overview_text.no_alert_sentence({"surges": 10, "alert_hits": 5}) == plain
+    assert overview_text.no_alert_sentence({"surges": 0, "alert_hits": 0}) == plain
+    assert overview_text.no_alert_sentence(None) == plain

@@ -169,6 +169,13 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     assert "Recovered: " in demo or "Not recovered: " in demo
     assert "could not be used" not in demo and "was not found" not in demo
     assert "not compared" not in demo  # the wiring gave every row its estimate
+    # the spillover model's parameters are in no report: judged apart, and the table says so
+    assert "Of the spillover model&#x27;s own numbers" in demo or (
+        "Of the spillover model's own numbers" in demo
+    )
+    assert "no report quotes it" in demo
+    # the methods appendix gives the study's onset evidence once, in full
+    assert re.search(r'<h2 id="Onset-evidence"', methods) and "Reliability of the onset" in methods
     # the section is the appendix's; the other reports' banner points to it
     assert 'id="Demo' not in region and 'id="Demo' not in overview
     for page in (region, overview):

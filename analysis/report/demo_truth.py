@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -321,7 +321,56 @@ def section(ctx: Any, study: Any, quarter: str | None = None) -> DemoComparison 
         contrast=shared.scenarios,
         targets=targets,
     )
-    return comparison(truth, found, ctx.data.region_name(focus), border=border, names=names)
+    # what no report quotes: the spillover model's parameters always, its shares unless the
+    # focus's report earns them (the region report's own gate)
+    from analysis.report.region_text import region_group
+    from analysis.report.spillover_text import earned_contrast, spillover_evidence
+
+    group = region_group(shared.backtest, focus)
+    evidence = spillover_evidence(shared.scorecard, group, scores=shared.backtest.scores)
+    unquoted = set(PARAMETER_ROWS)
+    if earned_contrast(shared.scenarios, evidence) is None:
+        unquoted |= {k for k in found if k.startswith(SHARE_PREFIX)}
+    return comparison(
+        truth,
+        found,
+        ctx.data.region_name(focus),
+        border=border,
+        names=names,
+        unquoted=unquoted,
+        onset_intervals=printed_onset_intervals(shared, border),
+    )
+
+
+def printed_onset_intervals(shared: Any, border: Sequence[str]) -> dict[str, tuple[float, ...]]:
+    """The quiet units across the border whose P(at least one event) the focus's region report
+    prints with the onset model's interval: region id -> (the report model's probability, the
+    interval's low and high ends).
+
+    Parameters
+    ----------
+    shared : analysis.report.context.StudyResults
+    border : sequence of str
+        The units across the border the focus's report describes.
+
+    Returns
+    -------
+    dict
+        Empty without an onset model.
+    """
+    if shared.onset is None:
+        return {}
+    units = shared.onset.units.set_index("region_id")
+    paths = shared.risk.regions.set_index("region_id")
+    return {
+        r: (
+            float(paths.loc[r, "p_any"]),
+            float(units.loc[r, "p_onset_low"]),
+            float(units.loc[r, "p_onset_high"]),
+        )
+        for r in border
+        if r in units.index and r in shared.onset_driven and r in paths.index
+    }
 
 
 def estimates(
@@ -899,6 +948,8 @@ def comparison(
     *,
     border: Sequence[str] = (),
     names: Mapping[str, str] | None = None,
+    unquoted: Collection[str] = (),
+    onset_intervals: Mapping[str, tuple[float, ...]] | None = None,
 ) -> DemoComparison:
     """The demo section's table, caption, verdict sentences and notes.
 
@@ -919,6 +970,14 @@ def comparison(
         The units of the border rows (region ids), as given to :func:`estimates`.
     names : mapping, optional
         Display names of region ids and country codes (ids and codes otherwise).
+    unquoted : collection of str
+        Keys of ``estimates`` that no report quotes (the spillover model's parameters; its
+        shares while they are withheld): their verdicts are said apart, so "recovered" does
+        not credit the reports with numbers they do not show.
+    onset_intervals : mapping, optional
+        :func:`printed_onset_intervals`: each is checked against the stated model's P(at
+        least one event) of that unit, since the region report prints the interval as the
+        number's uncertainty.
 
     Returns
     -------
@@ -934,6 +993,7 @@ def comparison(
     stated = stated_values(truth, border, countries)
     rows = []
     found: dict[str, list[str]] = {"recovered": [], "missed": [], "unchecked": []}
+    aside: dict[str, list[str]] = {"recovered": [], "missed": [], "unchecked": []}
     skipped, weak = [], []
     intervals: dict[str, list[str]] = {}  # interval words -> the rows judged by them
     for q in [*QUANTITIES, *shares]:
@@ -946,14 +1006,15 @@ def comparison(
             skipped.append(f"{short} ({est})")
             continue
         judged = (_judge_point if q in POINT_RULE else _judge_interval)(q, s, est, short)
-        found[judged.outcome].append(judged.phrase)
+        (aside if q in unquoted else found)[judged.outcome].append(judged.phrase)
         if judged.weak:
             weak.append(short)
         if q not in POINT_RULE and est.interval:
             intervals.setdefault(est.interval, []).append(short)
+        source = est.source + ("; no report quotes it" if q in unquoted else "")
         rows.append(
             _row(full, _stated_cell(q, s, truth), _number(q, est.value),
-                 _range(q, est.low, est.high), judged.verdict, est.source)
+                 _range(q, est.low, est.high), judged.verdict, source)
         )  # fmt: skip
     recovered, missed, unchecked = found["recovered"], found["missed"], found["unchecked"]
 
@@ -976,13 +1037,31 @@ def comparison(
         sentences.append(spread)
     if unchecked:
         sentences.append(f"No interval to check the stated value against: {join_words(unchecked)}.")
+    printed = _onset_interval_sentence(truth, onset_intervals or {}, names or {})
+    if printed:
+        sentences.append(printed)
+    said = [
+        f"{word}: {join_words(aside[key])}"
+        for key, word in (
+            ("recovered", "recovered"),
+            ("missed", "not recovered"),
+            ("unchecked", "no interval to check"),
+        )
+        if aside[key]
+    ]
+    if said:
+        sentences.append(
+            "Of the spillover model's own numbers, which no report quotes (its parameters, and "
+            "its shares while they are withheld): " + "; ".join(said) + "."
+        )
     if skipped:
         sentences.append(f"Not compared: {join_words(skipped)}.")
 
     caption = (
-        f"The stated model behind the demo data ({DEMO_TRUTH_FILE}) against the estimates the "
-        f"reports show, for {region_name} and its cross-border neighbours; the last column "
-        "says where each estimate comes from."
+        f"The stated model behind the demo data ({DEMO_TRUTH_FILE}) against the reports' "
+        f"estimates and the spillover model's, for {region_name} and its cross-border "
+        "neighbours; the last column says where each estimate comes from and which no report "
+        "quotes."
     )
     notes = " ".join(
         part
@@ -1001,6 +1080,44 @@ def comparison(
         rules=_rule_note(intervals),
         notes=notes,
     )
+
+
+def _onset_interval_sentence(
+    truth: Mapping[str, Any],
+    intervals: Mapping[str, tuple[float, ...]],
+    names: Mapping[str, str],
+) -> str:
+    """The quiet units' printed onset intervals against the stated model's P(at least one
+    event): the demo's Guidimaka read "43% ... (90% interval 30%-57%, from its parameter
+    uncertainty)" in the reports, where the stated model gives 92%, and the check had judged
+    only the mean over five units."""
+    ids = list(truth.get("forward_region_ids", []))
+    if not intervals or "forward_totals" not in truth:
+        return ""
+    totals = np.asarray(truth["forward_totals"], dtype=float)
+    inside, outside = [], []
+    for r, (p, low, high) in intervals.items():
+        if r not in ids:
+            continue
+        stated = float((totals[:, ids.index(r)] > 0).mean())
+        words = (
+            f"{names.get(r, r)} ({format_probability(p)}, interval {format_probability(low)}-"
+            f"{format_probability(high)}, against the stated {format_probability(stated)})"
+        )
+        (inside if low <= stated <= high else outside).append(words)
+    if not (inside or outside):
+        return ""
+    level = f"{100 * PREDICTIVE_LEVEL:.0f}%"
+    text = (
+        "The quiet units across the border have their P(at least one event) printed with the "
+        f"onset model's {level} interval, from its parameter uncertainty"
+    )
+    parts = []
+    if outside:
+        parts.append(f"the stated value lies outside it for {join_words(outside)}")
+    if inside:
+        parts.append(f"inside it for {join_words(inside)}")
+    return text + ": " + ", and ".join(parts) + "."
 
 
 def _spread_sentence(

@@ -227,12 +227,26 @@ def _adjusted_verdict(rank: pd.DataFrame) -> str:
         tail = f", though {' and '.join(parts)}" if parts else ""
         return (
             f" No region's change is significant at 0.05 after that adjustment "
-            f"({int(tested.sum())} regions tested){tail}."
+            f"({_tested_words(rank, int(tested.sum()))}){tail}."
         )
     return (
         f" After that adjustment {len(significant)} of {int(tested.sum())} regions' changes are "
-        f"significant at 0.05: {', '.join(significant)}."
+        f"significant at 0.05 ({_tested_words(rank, int(tested.sum()))}): "
+        f"{', '.join(significant)}."
     )
+
+
+def _tested_words(rank: pd.DataFrame, regions: int) -> str:
+    """How many regions were tested, and, where the study-wide family is larger (the region
+    reports' "26 tests"), that the rest are other comparisons and the change-point tests."""
+    words = f"{regions} regions tested"
+    sizes = rank["bh_family_size"].dropna() if "bh_family_size" in rank.columns else ()
+    if len(sizes) and int(sizes.max()) > regions:
+        words += (
+            f"; {int(sizes.max())} tests in the study's family, its other comparisons and "
+            "change-point tests included"
+        )
+    return words
 
 
 def _uninformative_names(rank: pd.DataFrame) -> list[str]:
@@ -328,6 +342,22 @@ def near_term_evidence_sentence(
     if best is None or model not in set(scores["model"]):
         return ""
     ev = skill_intervals(scores, model, best)
+    # the pooled skill is against the one baseline best over all regions, many of them quiet:
+    # each group with events against its own best baseline beside it (the real study read
+    # "+3.4%, ahead" while the active regions were +1.4% (-1.3% to +4.2%) against theirs,
+    # and the focus -5.1%); where none of them backs "ahead", the pooled verdict says so where
+    # it is made, not four sentences later
+    groups = [
+        _group_clause(scores, model, base),
+        _group_clause(scores, model, base, group="active"),
+    ]
+    said = [g for g in groups if g]
+    standing = _standing_words(ev)
+    if standing == ", ahead of it" and said and not any(", ahead of it" in g for g in said):
+        standing = (
+            ", ahead of that one baseline but not, below, of the best baseline of the regions "
+            "with events"
+        )
     text = (
         f"Over every region in the study's backtest ({ev['n_origins']} origins, "
         f"{ev['n_forecasts']:,} forecasts at steps 1-{steps}"
@@ -335,7 +365,7 @@ def near_term_evidence_sentence(
         f"{model}'s CRPS skill against "
         f"the best baseline there ({best}) is "
         f"{format_skill(ev['skill'], ev['skill_low'], ev['skill_high'], ev['level'])}"
-        f"{_standing_words(ev)}, and its 80% intervals held "
+        f"{standing}, and its 80% intervals held "
         f"{_coverage(ev).replace('%', '% of the outcomes', 1)}; the region reports give the "
         "evidence of their own group."
     )
@@ -343,25 +373,7 @@ def near_term_evidence_sentence(
         # the table's interval is of the total over these steps: scored as such
         card = total_scorecard(bt, model, steps)
         text += " " + totals_sentence(card, steps, freq, whose=f"{model}'s")
-    # the pooled skill is against the one baseline best over all regions, many of them quiet:
-    # each group with events against its own best baseline beside it (the real study read
-    # "+3.4%, ahead" while the active regions were +1.4% (-1.3% to +4.2%) against theirs,
-    # and the focus -5.1%)
-    groups = [
-        _group_clause(scores, model, base),
-        _group_clause(scores, model, base, group="active"),
-    ]
     text += "".join(groups)
-    said = [g for g in groups if g]
-    if (
-        _standing_words(ev) == ", ahead of it"
-        and said
-        and not any(", ahead of it" in g for g in said)
-    ):
-        text += (
-            " So the edge over every region is not established within the regions with events, "
-            "each against its own best baseline."
-        )
     horizon = int(bt.scores["step"].max())
     if horizon > steps:
         # the table's chance of at least one event looks further ahead than the expected events
@@ -580,6 +592,34 @@ def _alert_record(card: dict[str, Any]) -> str:
     return (
         f" {rule} would have raised {alerts:,} alert{'s' if alerts != 1 else ''} in these "
         f"windows, {hits:,} of them before a surge; it missed {surges - hits:,} of the "
+        f"{surges:,} surges."
+    )
+
+
+def no_alert_sentence(card: dict[str, Any] | None) -> str:
+    """What the Alerts section says when no region passes the threshold: that, and, where the
+    rule caught fewer than half of the backtest's surges, that its silence is no sign of calm
+    (the real study's rule missed all 22, and "No region passes the alert threshold" had stood
+    alone as if it reassured).
+
+    Parameters
+    ----------
+    card : dict or None
+        :func:`analysis.evaluation.surge_scorecard`.
+
+    Returns
+    -------
+    str
+    """
+    text = "No region passes the alert threshold."
+    if not card or card.get("alert_hits") is None or not card.get("surges"):
+        return text
+    hits, surges = int(card["alert_hits"]), int(card["surges"])
+    if 2 * hits >= surges:
+        return text
+    caught = "none" if hits == 0 else f"only {hits:,}"
+    return (
+        f"{text} That is no sign of calm: in the backtest the rule caught {caught} of the "
         f"{surges:,} surges."
     )
 

@@ -75,7 +75,7 @@ if len(raised):
         formats=overview_text.RANKING_FORMATS,
     )
 else:
-    show.markdown("No region passes the alert threshold.")
+    show.markdown("{sentence}", sentence=overview_text.no_alert_sentence(surge_card))
 
 # %% [markdown]
 # ## Ranking
