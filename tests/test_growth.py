@@ -1343,18 +1343,22 @@ def test_growth_sentence_says_an_excluding_interval_is_unadjusted_when_bh_is_not
     # the real Nord read "a fall is ruled out" beside p 0.099): both p-values are given
     own = g.growth_sentence({**base, "p_value": 0.099, "p_value_bh": 0.26})
     assert own.endswith(
-        "; the window comparison's interval is not a test: the comparison's own p-value, the "
-        "largest of its three tests, is 0.099, and adjusted for the study's 26 tests "
-        "(Benjamini-Hochberg) the comparison's p-value is 0.26, so the change is not "
-        "significant at 0.05"
+        "; though that interval excludes 1: the comparison's p-value, the largest of its three "
+        "tests, is 0.099, and adjusted for the study's 26 tests (Benjamini-Hochberg) the "
+        "comparison's p-value is 0.26, so the change is not significant at 0.05"
     )
-    assert "not a test" not in g.growth_sentence({**base, "p_value": 0.03})
+    assert "the largest of its three" not in g.growth_sentence({**base, "p_value": 0.03})
     # a one-sided bound (no events earlier) that excludes 1 is a bound, not an interval
     one_sided = {**base, "count_a": 0, "headline_ci_low": 1.004, "headline_ci_high": math.inf}
     assert "the window comparison's bound is not adjusted for the study's 26 tests" in (
         g.growth_sentence(one_sided)
     )
     assert "not adjusted" not in g.growth_sentence({**one_sided, "headline_ci_low": 0.8})
+    # the real Nord: a one-sided bound of 1.004 beside p 0.099, said so a reader can follow
+    nord = g.growth_sentence({**one_sided, "p_value": 0.099, "p_value_bh": 0.26})
+    assert "so a fall is ruled out at that one-sided level; a one-sided 95% bound that excludes " \
+        "1 is a two-sided test at 10%, not 5%: the comparison's p-value, the largest of its " \
+        "three tests, is 0.099" in nord  # fmt: skip
 
 
 def test_growth_sentence_says_which_way_a_one_sided_bound_rules_out():
@@ -1367,14 +1371,14 @@ def test_growth_sentence_says_which_way_a_one_sided_bound_rules_out():
     assert "at least 1.004 times the earlier one" in (
         ruled := g.growth_sentence({**rise, "headline_ci_low": 1.004})
     )
-    assert "so a fall is ruled out, at that one-sided level only" in ruled
+    assert "so a fall is ruled out at that one-sided level" in ruled
     assert "so a fall is not ruled out" in g.growth_sentence({**rise, "headline_ci_low": 0.8})
     fall = {**base, "count_a": 9, "count_b": 0, "ratio": 0.0, "ci_low": 0.0, "ci_high": 0.3,
             "headline_ci_low": 0.0}  # fmt: skip
     assert "at most 0.50 times the earlier one" in (
         down := g.growth_sentence({**fall, "headline_ci_high": 0.5})
     )
-    assert "so a rise is ruled out, at that one-sided level only" in down
+    assert "so a rise is ruled out at that one-sided level" in down
     assert "so a rise is not ruled out" in g.growth_sentence({**fall, "headline_ci_high": 1.6})
 
 
