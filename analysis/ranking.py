@@ -85,6 +85,7 @@ def ranking(
         if "count_b" in latest.columns:
             peaks = peaks_between(panel, latest.reset_index())
             out["count_b"] = latest["count_b"].reindex(out.index)
+            out["period_a"] = latest["period_a"].reindex(out.index)
             out["period_b"] = latest["period_b"].reindex(out.index)
             out["peak_label"] = peaks["peak_label"].reindex(out.index)
             out["peak_events"] = peaks["peak_events"].reindex(out.index)

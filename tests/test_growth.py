@@ -263,11 +263,14 @@ def test_ar1_interval_of_a_sparse_bursty_series_stays_finite_and_readable():
 
     dep = dependence._dependence(nb2_mle(y, X), y, X, X[:, 1], r.own_lag)
     assert dep.df_ar1 < 3 == dependence._MIN_AR1_DF
-    half = stats.t.ppf(0.975, 3) * math.sqrt(dep.cov_ar1[1, 1])
-    assert math.log(r.ar1_ci_high / r.ar1_ci_low) == pytest.approx(2 * half, rel=1e-6)
-    # 6.7e-5 to 1.5e4 (uninformative, as 2 x 12 sparse months with an own-lag share of 0.95
-    # are); on the t(1) reference it was 2.2e-17 to 4.6e16
-    assert 1e-5 < r.headline_low < r.nb_ci_low and r.nb_ci_high < r.headline_high < 1e5
+    # read as a Jeffreys interval on counts deflated by the design effect of that variance on
+    # t(3) (12-month windows): 0.020 to 59 (uninformative, as 2 x 12 sparse months with an
+    # own-lag share of 0.95 are); log-Wald on t(3) it was 6.7e-5 to 1.5e4, on t(1) 2.2e-17 to
+    # 4.6e16
+    k = dep.cov_ar1[1, 1] * (stats.t.ppf(0.975, 3) / stats.norm.ppf(0.975)) ** 2 / (2 / 6)
+    share = stats.beta.ppf([0.025, 0.975], 6 / k + 0.5, 6 / k + 0.5)
+    assert (r.ar1_ci_low, r.ar1_ci_high) == pytest.approx(tuple(share / (1 - share)), rel=1e-6)
+    assert 1e-3 < r.headline_low < r.nb_ci_low and r.nb_ci_high < r.headline_high < 1e3
 
 
 def test_one_sided_dependence_deflation_is_the_finite_window_ar1_factor():
@@ -759,7 +762,9 @@ def test_cli_growth_adjusts_over_the_whole_study(demo_study_path):
 
     text = runner.invoke(app, ["growth", str(demo_study_path), "--region", "Kayes"]).stdout
     n = int(kayes["bh_family_size"])
-    assert f"adjusted for the study's {n} tests" in text
+    # the demo's true sevenfold rise is significant after the study-wide adjustment, so the
+    # sentence carries no "not significant" clause
+    assert kayes["p_value_bh"] < 0.05 and "not significant" not in text
     assert f"over the study's {n} ratio and change-point tests, as in the reports" in text
     other = runner.invoke(app, ["growth", str(demo_study_path), "--compare", "2022:2024"]).stdout
     import re
@@ -935,8 +940,10 @@ def test_sparse_independent_windows_nb_interval_is_near_nominal():
     """Level 0.3 a month, overdispersion 2, 12-month windows, no dependence (3-4 events a
     window), both windows with events. Over 879 such series (with and without a trend): the
     effective-count Jeffreys NB interval covers 96.5% (the former profile-likelihood interval
-    hulled with the exact one 98.9%), the headline 99.7% (was 99.8%: the hull with the AR(1)
-    interval on a noisy own-lag estimate). Pinned within 3 binomial SEs of 150 series."""
+    hulled with the exact one 98.9%), the headline 99.7% while its AR(1) part was log-Wald (the
+    hull with the AR(1) interval on a noisy own-lag estimate). With that part read as a
+    Jeffreys interval too (issue 14, eleventh pass), 600 series of this seed without a trend:
+    NB 94.8%, headline 97.7%. Pinned within 3 binomial SEs of 150 series."""
     rng = np.random.default_rng(314)
     n = nb_hit = head_hit = 0
     while n < 150:
@@ -949,8 +956,8 @@ def test_sparse_independent_windows_nb_interval_is_near_nominal():
         nb_hit += r.nb_ci_low <= s.true_ratio <= r.nb_ci_high
         head_hit += r.headline_low <= s.true_ratio <= r.headline_high
     tol = 3 * math.sqrt(0.95 * 0.05 / n)
-    assert abs(nb_hit / n - 0.965) <= tol, nb_hit / n
-    assert abs(head_hit / n - 0.997) <= tol, head_hit / n
+    assert abs(nb_hit / n - 0.948) <= tol, nb_hit / n
+    assert abs(head_hit / n - 0.977) <= tol, head_hit / n
 
 
 @pytest.mark.slow
@@ -1082,12 +1089,14 @@ def _ar1_wald(y, X, segments, rho):
 
 
 @pytest.mark.parametrize(
-    ("level", "window", "seed"), [(40.0, 24, 11), (0.4, 12, 12), (3.0, 36, 13)]
+    ("level", "window", "seed"), [(40.0, 24, 11), (0.4, 12, 12), (3.0, 36, 13), (40.0, 12, 14)]
 )
 def test_ar1_ratio_interval_is_log_wald_t_of_the_ar1_sandwich(level, window, seed):
     """The AR(1) ratio interval is Wald-t on the log scale with the AR(1) sandwich variance and
-    its Satterthwaite degrees of freedom, with many events and with a handful (read as an
-    effective-count Jeffreys interval it under-covered sparse dependent 36-month windows)."""
+    its Satterthwaite degrees of freedom in windows of 24 periods or more, with many events and
+    with a handful (read as an effective-count Jeffreys interval it under-covered sparse
+    dependent 36-month windows); in shorter windows it is that Jeffreys interval, with the same
+    variance and t quantile (the log-Wald one over-covered 12-month windows, issue 14)."""
     from analysis.growth import ratio
 
     rng = np.random.default_rng(seed)
@@ -1110,7 +1119,19 @@ def test_ar1_ratio_interval_is_log_wald_t_of_the_ar1_sandwich(level, window, see
     df = dependence._ar1_df(y.size, lines.own_lag, 2)
     q = stats.t.ppf(0.975, max(df, dependence._MIN_AR1_DF))
     wald = np.exp(fit.params[1] + np.array([-1.0, 1.0]) * q * se)
-    assert (r.ar1_ci_low, r.ar1_ci_high) == pytest.approx(tuple(wald), rel=1e-9)
+    if window >= ratio._JEFFREYS_AR1_WINDOW:
+        assert (r.ar1_ci_low, r.ar1_ci_high) == pytest.approx(tuple(wald), rel=1e-9)
+    else:
+        ca, cb = a.sum(), b.sum()
+        k = se**2 * (q / stats.norm.ppf(0.975)) ** 2 / (1 / ca + 1 / cb)
+        share = stats.beta.ppf([0.025, 0.975], cb / k + 0.5, ca / k + 0.5)
+        assert (r.ar1_ci_low, r.ar1_ci_high) == pytest.approx(tuple(share / (1 - share)), rel=1e-7)
+        # its p-value goes with it: below 0.05 exactly when the interval excludes 1
+        below = stats.beta.cdf(0.5, cb / k + 0.5, ca / k + 0.5)
+        assert r.dep_p_value == pytest.approx(2 * min(below, 1 - below), rel=1e-7)
+        # with many events the two readings agree
+        if level >= 40:
+            assert (r.ar1_ci_low, r.ar1_ci_high) == pytest.approx(tuple(wald), rel=0.03)
     assert r.own_lag == pytest.approx(lines.own_lag)
     assert r.headline_low <= min(r.nb_ci_low, r.ar1_ci_low) + 1e-12
     assert r.headline_high >= max(r.nb_ci_high, r.ar1_ci_high) - 1e-12

@@ -444,3 +444,32 @@ def test_no_alert_sentence_says_when_silence_is_no_sign_of_calm() -> None:
     assert overview_text.no_alert_sentence({"surges": 10, "alert_hits": 5}) == plain
     assert overview_text.no_alert_sentence({"surges": 0, "alert_hits": 0}) == plain
     assert overview_text.no_alert_sentence(None) == plain
+
+
+def test_ranking_notes_name_the_windows_and_list_each_caveat_apart() -> None:
+    """The real overview's ranking paragraph ran to 319 words of caveats and never said which
+    windows the ratio compares; the lead now says, and each caveat is an item of its own."""
+    rank = _rank().assign(
+        period_a="2017",
+        period_b="2020",
+        ratio=[np.inf, 2.5, 0.0],
+        ratio_low=[1.2, 0.4, 0.0],
+        ratio_high=[np.inf, 15.6, 1.9],
+        p_value_bh=[0.18, 0.51, np.nan],
+    )
+    lead, *notes = overview_text.ranking_notes(rank, surge=False)
+    assert lead == (
+        "Regions are ranked by the lower bound of the headline 95% interval of the latest "
+        "growth ratio (2020 against 2017, the region reports' interval, allowing for "
+        "overdispersion and month-to-month dependence), then P(at least 1) and recent events. "
+        "The first 3 of 3 regions are shown."
+    )
+    assert notes[0].startswith("P(surge) is neither ranked on nor shown")
+    assert notes[1].startswith("Where the earlier window had no event")
+    assert notes[2].startswith("Where the later window had no event the ratio is 0")
+    assert notes[3].startswith("The p-values are Benjamini-Hochberg adjusted")
+    assert len(notes) == 4 and all(notes)
+    assert overview_text.ranking_sentence(rank, surge=False) == " ".join([lead, *notes])
+    # windows that differ between rows are not named as one pair
+    mixed = rank.assign(period_a=["2017", "2018", "2017"])
+    assert "against" not in overview_text.ranking_notes(mixed)[0]

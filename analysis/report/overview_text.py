@@ -113,24 +113,43 @@ def ranking_display(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> pd
 
 
 def ranking_sentence(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> str:
-    """What the ranking table is sorted by, what its interval and p-values are, and how many of
-    the study's regions it shows; without ``surge``, that P(surge) is neither a column nor a
-    tie-break (:func:`surge_skill_shown`)."""
+    """:func:`ranking_notes` as one paragraph."""
+    return " ".join(ranking_notes(rank, top, surge))
+
+
+def ranking_notes(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> list[str]:
+    """What the ranking table is sorted by, which windows it compares and how many of the
+    study's regions it shows, then one note per caveat that applies to the rows shown (bounds
+    of empty windows, peaks between the windows, uninformative intervals, the p-values and
+    their study-wide adjustment, where the expected events come from); without ``surge``, that
+    P(surge) is neither a column nor a tie-break (:func:`surge_skill_shown`).
+
+    The overview shows the first as a paragraph and the others as a list: run together they
+    made one paragraph of 319 words in the real study.
+    """
     shown = min(top, len(rank))
     then = "P(surge), P(at least 1)" if surge else "P(at least 1)"
-    text = (
+    windows = ""
+    if {"period_a", "period_b"} <= set(rank.columns):
+        pairs = rank[["period_a", "period_b"]].dropna().drop_duplicates()
+        if len(pairs) == 1:
+            a, b = pairs.iloc[0]
+            windows = f"{b} against {a}, "
+    lead = (
         "Regions are ranked by the lower bound of the headline 95% interval of the latest "
-        "growth ratio (the region reports' interval, allowing for "
-        f"overdispersion and month-to-month dependence), then {then} and recent events."
+        f"growth ratio ({windows}the region reports' interval, allowing for "
+        f"overdispersion and month-to-month dependence), then {then} and recent events. "
+        f"The first {shown} of {len(rank)} regions are shown."
     )
+    notes = [lead]
     if not surge:
-        text += (
-            " P(surge) is neither ranked on nor shown: its backtest did not show it better "
+        notes.append(
+            "P(surge) is neither ranked on nor shown: its backtest did not show it better "
             "than the best baseline's (Alerts)."
         )
     if "ratio_high" in rank.columns and np.isinf(rank["ratio_high"].to_numpy(float)).any():
-        text += (
-            " Where the earlier window had no event the ratio has no upper bound, and its low "
+        notes.append(
+            "Where the earlier window had no event the ratio has no upper bound, and its low "
             "end is a one-sided 95% bound, a little less strict than the low end of a two-sided "
             "95% interval (a one-sided 97.5% bound)."
         )
@@ -141,32 +160,31 @@ def ranking_sentence(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> s
         )
         if zero.any():
             # a ratio of 0 has no lower limit to rank by: its 0 is the bound, not a measure
-            text += (
-                " Where the later window had no event the ratio is 0, its low end is 0 and its "
+            notes.append(
+                "Where the later window had no event the ratio is 0, its low end is 0 and its "
                 "high end is a one-sided 95% bound: how far the rate fell is not measured."
             )
-    text += _peak_clause(shown_rows)
+    notes.append(_peak_clause(shown_rows).strip())
     wide = _uninformative_names(shown_rows)
     if wide:
-        text += (
-            f" Where the interval's limits are more than {UNINFORMATIVE_SPAN:g}-fold apart "
+        notes.append(
+            f"Where the interval's limits are more than {UNINFORMATIVE_SPAN:g}-fold apart "
             f"({', '.join(wide)}), the region had too few events to pin down the "
             "ratio or how much its months depend on each other: its ratio is not measured, "
             "whatever its place in the ranking."
         )
     if "p_value_bh" in rank.columns:
-        text += (
-            " The p-values are Benjamini-Hochberg adjusted once over the whole study's ratio and "
+        notes.append(
+            "The p-values are Benjamini-Hochberg adjusted once over the whole study's ratio and "
             "change-point tests, the same numbers as in the region reports; a region without an "
-            "event in either window has no test and no p-value."
+            "event in either window has no test and no p-value." + _adjusted_verdict(rank)
         )
-        text += _adjusted_verdict(rank)
     if "expected" in rank.columns:
-        text += (
-            " Expected events over the next 3 periods, with their 90% interval, come from the "
+        notes.append(
+            "Expected events over the next 3 periods, with their 90% interval, come from the "
             "same model's paths as the region reports' forecasts."
         )
-    return text + f" The first {shown} of {len(rank)} regions are shown."
+    return [n for n in notes if n]
 
 
 def _peak_clause(rows: pd.DataFrame) -> str:

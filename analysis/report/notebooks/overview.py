@@ -81,7 +81,11 @@ else:
 # ## Ranking
 
 # %%
-show.markdown("{sentence}", sentence=overview_text.ranking_sentence(rank, surge=surge_shown))
+# what the ranking is sorted by first, then each caveat that applies as an item of its own
+lead, *notes = overview_text.ranking_notes(rank, surge=surge_shown)
+show.markdown("{sentence}", sentence=lead)
+for note in notes:
+    show.markdown("- {sentence}", sentence=note)
 near_term = overview_text.near_term_evidence_sentence(
     shared.backtest, shared.evidence_model, freq=panel.attrs.get("freq", "month")
 )
