@@ -762,9 +762,10 @@ def test_cli_growth_adjusts_over_the_whole_study(demo_study_path):
 
     text = runner.invoke(app, ["growth", str(demo_study_path), "--region", "Kayes"]).stdout
     n = int(kayes["bh_family_size"])
-    # the demo's true sevenfold rise is significant after the study-wide adjustment, so the
-    # sentence carries no "not significant" clause
+    # the demo's true sevenfold rise is significant after the study-wide adjustment, and the
+    # sentence says so
     assert kayes["p_value_bh"] < 0.05 and "not significant" not in text
+    assert f"adjusted for the study's {n} tests (Benjamini-Hochberg)" in text
     assert f"over the study's {n} ratio and change-point tests, as in the reports" in text
     other = runner.invoke(app, ["growth", str(demo_study_path), "--compare", "2022:2024"]).stdout
     import re
@@ -1360,6 +1361,14 @@ def test_growth_sentence_says_an_excluding_interval_is_unadjusted_when_bh_is_not
     for row in ({**base, "p_value_bh": 0.01}, {**base, "headline_ci_low": 0.9},
                 {**base, "bh_family_size": 1}, unadjusted):  # fmt: skip
         assert "not adjusted" not in g.growth_sentence(row)
+    # significant after the adjustment: said too (the demo's Kayes had no word on it)
+    assert g.growth_sentence({**base, "p_value_bh": 0.0019}).endswith(
+        "; adjusted for the study's 26 tests (Benjamini-Hochberg) the comparison's p-value is "
+        "0.002, significant at 0.05"
+    )
+    for row in ({**base, "headline_ci_low": 0.9, "p_value_bh": 0.01},
+                {**base, "bh_family_size": 1, "p_value_bh": 0.01}):  # fmt: skip
+        assert "Benjamini" not in g.growth_sentence(row)
     # the comparison's own test not significant either (its p is the largest of three tests,
     # the real Nord read "a fall is ruled out" beside p 0.099): both p-values are given
     own = g.growth_sentence({**base, "p_value": 0.099, "p_value_bh": 0.26})

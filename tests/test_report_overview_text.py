@@ -85,13 +85,25 @@ def test_ranking_sentence_says_how_many_changes_survive_the_adjustment() -> None
         in (overview_text.ranking_sentence(open_ended))
     )
     some = overview_text.ranking_sentence(rank.assign(p_value_bh=[0.01, 0.2, 0.04]))
-    assert "After that adjustment 2 of 3 regions' changes are significant at 0.05 (3 regions " \
-        "tested): name ML-2, name ML-1." in some  # fmt: skip
+    assert "After that adjustment 2 of the 3 regions' changes are significant at 0.05: name " \
+        "ML-2, name ML-1." in some  # fmt: skip
+    one = overview_text.ranking_sentence(rank.assign(p_value_bh=[0.01, 0.2, 0.3], bh_family_size=7))
+    assert "After that adjustment 1 of the 3 regions' changes is significant at 0.05 (the " \
+        "adjustment is over the study's 7 tests, change-point tests and other comparisons " \
+        "included): name ML-2." in one  # fmt: skip
     # the region reports name the family's size, change-point tests included: so does this
     family = overview_text.ranking_sentence(rank.assign(bh_family_size=5))
     assert (
-        "(2 regions tested; 5 tests in the study's family, its other comparisons and "
-        "change-point tests included), though" in family
+        "(2 regions tested; the adjustment is over the study's 5 tests, change-point tests "
+        "and other comparisons included), though" in family
+    )
+    # one comparison in the study: the other tests are its change-point tests
+    single = overview_text.ranking_sentence(
+        rank.assign(bh_family_size=5, period_a="2017", period_b="2020")
+    )
+    assert (
+        "(2 regions tested; the adjustment is over the study's 5 tests, the others change-point "
+        "tests), though" in single
     )
     assert "significant" not in overview_text.ranking_sentence(rank.assign(p_value_bh=np.nan))
 
@@ -305,8 +317,8 @@ def test_a_pooled_edge_no_group_with_events_shows_is_qualified_where_it_is_claim
     assert "focus: not distinguishable. active: not distinguishable." in text
     # said where the pooled verdict is made, not sentences later
     assert (
-        ", ahead of that one baseline but not, below, of the best baseline of the regions with "
-        "events, and its 80% intervals held"
+        ", ahead of it over all regions but not within the focus or the other active regions "
+        "(below), and its 80% intervals held"
     ) in text
     assert ", ahead of it," not in text
     monkeypatch.setattr(
@@ -315,7 +327,7 @@ def test_a_pooled_edge_no_group_with_events_shows_is_qualified_where_it_is_claim
         lambda scores, model, base, over="", group="focus": f" {group}, ahead of it.",
     )
     text = overview_text.near_term_evidence_sentence(bt, "recent_mean_3")
-    assert "ahead of that one baseline" not in text and ", ahead of it, and its 80%" in text
+    assert "but not within the focus" not in text and ", ahead of it, and its 80%" in text
 
 
 def test_near_term_and_surge_evidence_count_the_same_origins() -> None:
@@ -433,12 +445,12 @@ def test_no_alert_sentence_says_when_silence_is_no_sign_of_calm() -> None:
     """The real study's alert rule missed all 22 surges of its backtest; "No region passes the
     alert threshold" alone read as reassurance."""
     missed = {"surges": 22, "alert_hits": 0, "alerts": 0}
+    # the record itself is the Alerts evidence sentence's, just above: not restated
     assert overview_text.no_alert_sentence(missed) == (
-        "No region passes the alert threshold. That is no sign of calm: in the backtest the "
-        "rule caught none of the 22 surges."
+        "No region passes the alert threshold, which, with that record, is no sign of calm."
     )
     few = {"surges": 10, "alert_hits": 3, "alerts": 5}
-    assert overview_text.no_alert_sentence(few).endswith("caught only 3 of the 10 surges.")
+    assert overview_text.no_alert_sentence(few) == overview_text.no_alert_sentence(missed)
     # a rule that caught half or more, or one never scored, gets the plain statement
     plain = "No region passes the alert threshold."
     assert overview_text.no_alert_sentence({"surges": 10, "alert_hits": 5}) == plain

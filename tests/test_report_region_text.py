@@ -179,9 +179,13 @@ def test_growth_section_without_events_says_why_instead_of_the_method() -> None:
     )
     assert not region_text.tested(rows)
     assert region_text.untested_sentence(rows, "Guidimaka") == (
-        "Guidimaka had no event in 2021 and 2024, so there is no ratio, trend or test to give; "
-        "the figure shows its counts beside its neighbours'."
+        "Guidimaka had no event in 2021 or 2024, so there is no ratio or test to give, and too "
+        "few months with events from 2021 to 2024 (fewer than 3) for a trend; the figure shows "
+        "its counts beside its neighbours'."
     )
+    assert not region_text.tested(rows.assign(annual_growth_pct=np.nan))
+    # events between the windows can carry a trend, which the table then shows
+    assert region_text.tested(rows.assign(annual_growth_pct=40.0))
     assert region_text.tested(rows.assign(count_b=1))
     assert region_text.tested(pd.concat([rows, rows.assign(period_a="2023", count_a=2)]))
     # the method is one paragraph and two list items, the second not run into the first

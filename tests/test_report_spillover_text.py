@@ -527,9 +527,9 @@ def test_border_summary_parts_point_each_unit_to_where_its_numbers_are() -> None
         ("Across the border, Tambacounda (SEN) is already active: its forecast is in", "table"),
         (
             "Also across the border, Kédougou (SEN) is already active, and Guidimaka (MRT) has "
-            "had no event in 12 periods: their forecasts, the shares attributable to Kayes and "
-            "the evidence for the onset probabilities are in",
-            "section",
+            "had no event in 12 periods: their forecasts and the shares attributable to Kayes "
+            "are in",
+            "section_quiet",
         ),
     ]
     # without shares only the quiet unit needs a sentence; a unit the table leaves out too
@@ -543,8 +543,8 @@ def test_border_summary_parts_point_each_unit_to_where_its_numbers_are() -> None
         ),
         (
             "Also across the border, Guidimaka (MRT) has had no event in 12 periods: its "
-            "forecast and the evidence for the onset probabilities are in",
-            "section",
+            "forecast is in",
+            "section_quiet",
         ),
     ]
     never = SimpleNamespace(**{**vars(onset), "units": onset.units.assign(events_to_date=0)})
@@ -552,8 +552,8 @@ def test_border_summary_parts_point_each_unit_to_where_its_numbers_are() -> None
     assert spillover_text.border_summary_parts(["MR-10"], never, risk) == [
         (
             "Across the border, Guidimaka (MRT) has had no event in the study's data: its "
-            "forecast and the evidence for the onset probabilities are in",
-            "section",
+            "forecast is in",
+            "section_quiet",
         )
     ]
     one = spillover_text.border_summary_parts(["SN-KE"], onset, risk, described=[])
@@ -633,6 +633,10 @@ def test_silent_countries_sentence_says_how_the_quiet_probabilities_scored() -> 
         "their edge over a naive rule such as the base rate is not established (the methods "
         "appendix's Onset evidence)."
     )
+    # the overview links to the scores after the sentence: no pointer in words then
+    linked = spillover_text.silent_countries_sentence(panel, ["BFA", "NER"], card=narrow, where="")
+    assert linked.endswith("such as the base rate is not established.")
+    assert spillover_text.quiet_probability_verdict(None, where="").endswith("past first events.")
     # the report model's own verdict is the one quoted when the backtest scored it
     lost = dict(narrow, report_model={"beats": {"base_rate": False, "neighbour_rule": True},
                                       "beats_naive": False})  # fmt: skip

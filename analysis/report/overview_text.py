@@ -247,24 +247,34 @@ def _adjusted_verdict(rank: pd.DataFrame) -> str:
             f" No region's change is significant at 0.05 after that adjustment "
             f"({_tested_words(rank, int(tested.sum()))}){tail}."
         )
+    verb = "is" if len(significant) == 1 else "are"
     return (
-        f" After that adjustment {len(significant)} of {int(tested.sum())} regions' changes are "
-        f"significant at 0.05 ({_tested_words(rank, int(tested.sum()))}): "
+        f" After that adjustment {len(significant)} of the {int(tested.sum())} regions' changes "
+        f"{verb} significant at 0.05{_family_words(rank, int(tested.sum()), ' (', ')')}: "
         f"{', '.join(significant)}."
     )
 
 
 def _tested_words(rank: pd.DataFrame, regions: int) -> str:
-    """How many regions were tested, and, where the study-wide family is larger (the region
-    reports' "26 tests"), that the rest are other comparisons and the change-point tests."""
-    words = f"{regions} regions tested"
+    """How many regions were tested, and the study-wide family where it is larger."""
+    return f"{regions} regions tested" + _family_words(rank, regions, "; ", "")
+
+
+def _family_words(rank: pd.DataFrame, regions: int, before: str, after: str) -> str:
+    """Where the study-wide family is larger than the regions tested (the region reports' "26
+    tests"), what the other tests are: change-point tests, and other comparisons where the
+    study has more than one. Empty otherwise."""
     sizes = rank["bh_family_size"].dropna() if "bh_family_size" in rank.columns else ()
-    if len(sizes) and int(sizes.max()) > regions:
-        words += (
-            f"; {int(sizes.max())} tests in the study's family, its other comparisons and "
-            "change-point tests included"
-        )
-    return words
+    if not len(sizes) or int(sizes.max()) <= regions:
+        return ""
+    words = f"the adjustment is over the study's {int(sizes.max())} tests"
+    if {"period_a", "period_b"} <= set(rank.columns) and len(
+        rank[["period_a", "period_b"]].dropna().drop_duplicates()
+    ) == 1:
+        words += ", the others change-point tests"
+    else:
+        words += ", change-point tests and other comparisons included"
+    return before + words + after
 
 
 def _uninformative_names(rank: pd.DataFrame) -> list[str]:
@@ -373,8 +383,8 @@ def near_term_evidence_sentence(
     standing = _standing_words(ev)
     if standing == ", ahead of it" and said and not any(", ahead of it" in g for g in said):
         standing = (
-            ", ahead of that one baseline but not, below, of the best baseline of the regions "
-            "with events"
+            ", ahead of it over all regions but not within the focus or the other active "
+            "regions (below)"
         )
     text = (
         f"Over every region in the study's backtest ({ev['n_origins']} origins, "
@@ -629,17 +639,14 @@ def no_alert_sentence(card: dict[str, Any] | None) -> str:
     -------
     str
     """
-    text = "No region passes the alert threshold."
+    text = "No region passes the alert threshold"
     if not card or card.get("alert_hits") is None or not card.get("surges"):
-        return text
+        return text + "."
     hits, surges = int(card["alert_hits"]), int(card["surges"])
     if 2 * hits >= surges:
-        return text
-    caught = "none" if hits == 0 else f"only {hits:,}"
-    return (
-        f"{text} That is no sign of calm: in the backtest the rule caught {caught} of the "
-        f"{surges:,} surges."
-    )
+        return text + "."
+    # the record itself is the sentence above's (_alert_record): not restated
+    return text + ", which, with that record, is no sign of calm."
 
 
 def _base_rate_reference(rate: float | None) -> str:

@@ -334,7 +334,7 @@ GROWTH_METHOD = (
     "independent covered 42-98%. It errs on the wide side more often than the narrow one: "
     "most of all for very sparse series (about 3-4 events a window: 96-99%) and for "
     "months that do not depend on each other; in strongly dependent series (own-lag share "
-    "0.7-0.8) it can hold as little as 90%.\n"
+    "0.7-0.8) it can hold as little as 91%.\n"
     "- **Exact interval** (reference): conditional "
     "binomial (Clopper-Pearson); exact only for independent Poisson counts, too narrow when "
     "counts are overdispersed or months depend on each other, and conservative with a "
@@ -343,20 +343,26 @@ GROWTH_METHOD = (
 
 
 def tested(table: pd.DataFrame) -> bool:
-    """Whether any comparison of a region's growth rows had an event in either window (one
-    without is no test: no ratio, interval or p-value)."""
-    return bool(((table["count_a"].astype(float) + table["count_b"].astype(float)) > 0).any())
+    """Whether any comparison of a region's growth rows has something to show: an event in
+    either window (a ratio), or a trend fitted over the months from one window to the other
+    (which can hold events the windows do not)."""
+    events = (table["count_a"].astype(float) + table["count_b"].astype(float)) > 0
+    trend = (
+        np.isfinite(table["annual_growth_pct"].astype(float))
+        if "annual_growth_pct" in table.columns
+        else False
+    )
+    return bool((events | trend).any())
 
 
 def untested_sentence(table: pd.DataFrame, region_name: str) -> str:
-    """The Growth section of a region with no event in either window of any comparison: why it
-    has no table, in place of the intervals' method."""
-    windows = join_words(
-        sorted({str(p) for p in table["period_a"]} | {str(p) for p in table["period_b"]})
-    )
+    """The Growth section of a region with nothing to show (:func:`tested`): why it has no
+    table, in place of the intervals' method."""
+    periods = sorted({str(p) for p in table["period_a"]} | {str(p) for p in table["period_b"]})
     return (
-        f"{region_name} had no event in {windows}, so there is no ratio, trend or test to give; "
-        "the figure shows its counts beside its neighbours'."
+        f"{region_name} had no event in {join_words(periods, 'or')}, so there is no ratio or "
+        f"test to give, and too few months with events from {periods[0]} to {periods[-1]} "
+        "(fewer than 3) for a trend; the figure shows its counts beside its neighbours'."
     )
 
 
@@ -409,8 +415,9 @@ def p_value_sentence(table: pd.DataFrame) -> str:
     tests = f" ({int(size)} tests)" if size is not None and np.isfinite(size) else ""
     return (
         "p (this comparison) is the largest of three tests of an unchanged rate (negative-"
-        "binomial likelihood ratio, exact conditional, and the Wald test of the headline "
-        "interval); p (BH-adjusted) is that p-value adjusted by Benjamini-Hochberg once for "
+        "binomial likelihood ratio, exact conditional, and the test that goes with the "
+        "dependence-aware interval, below 0.05 exactly when that interval excludes 1); p "
+        "(BH-adjusted) is that p-value adjusted by Benjamini-Hochberg once for "
         "the whole study, together with every other comparison and change-point test of every "
         f"region{tests}, the same numbers as in the overview's ranking; a comparison without "
         "an event in either window is not a test and has none. The intervals, the trend's "
@@ -1326,7 +1333,7 @@ def totals_sentence(
     return text + "."
 
 
-def evidence_clause(ev: StepEvidence | None, group: str) -> str:
+def evidence_clause(ev: StepEvidence | None, group: str, *, onset_note: bool = True) -> str:
     """A forecast sentence's evidence at its own steps, for the summary: how the report model
     did against the best baseline there (with the skill's interval) and, when the evidence
     says its 80% intervals covered less (or more) than 80%, that they have been too narrow
@@ -1338,6 +1345,9 @@ def evidence_clause(ev: StepEvidence | None, group: str) -> str:
         :func:`step_evidence` at the sentence's steps.
     group : str
         The region's backtest group (focus, active or quiet).
+    onset_note : bool
+        For a quiet region, whether to add that the onset evidence says more (once a summary:
+        the demo's Guidimaka had it after both windows and then a link to that evidence).
 
     Returns
     -------
@@ -1358,7 +1368,7 @@ def evidence_clause(ev: StepEvidence | None, group: str) -> str:
         "unclear": f"its CRPS skill against the best baseline ({ev.baseline}) is",
     }[ev.standing]
     text = f"{where}, {lead} {skill_words(ev)}{ev.within_uncertainty}"
-    if group == "quiet":
+    if group == "quiet" and onset_note:
         # almost every outcome there is 0, where any forecast of "little" scores well
         text += "; in quiet regions the evidence for the onset probabilities, below, says more"
     if ev.calibration:

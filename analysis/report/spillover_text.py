@@ -158,7 +158,8 @@ def no_border_unit_sentence(
     wanted = ", ".join(str(by_code.get(t, t)) for t in targets or [])
     return (
         f"{region_name}'s cross-border neighbours in the study ({named}) are outside the "
-        f"spillover target countries ({wanted}), so no unit is described here."
+        f"spillover target countries ({wanted}), so none of them gets a sentence of its own "
+        "here."
     )
 
 
@@ -393,7 +394,11 @@ def own_onset_sentence(
 
 
 def silent_countries_sentence(
-    panel: pd.DataFrame, targets: Collection[str], risk: Any = None, card: dict | None = None
+    panel: pd.DataFrame,
+    targets: Collection[str],
+    risk: Any = None,
+    card: dict | None = None,
+    where: str = "(the methods appendix's Onset evidence)",
 ) -> str:
     """Target countries with no event of the study's selection anywhere in the panel, whose
     P(any) is therefore no extrapolation of their own history.
@@ -417,6 +422,9 @@ def silent_countries_sentence(
         then says how the quiet units' probabilities did against the naive rules on this
         study's past first events (:func:`quiet_probability_verdict`), so "NER 16%" is not
         read as a tested forecast where its edge over a base rate is not established.
+    where : str
+        Where those scores are (:func:`quiet_probability_verdict`); empty when the caller
+        links to them after the sentence.
 
     Returns
     -------
@@ -440,7 +448,7 @@ def silent_countries_sentence(
         f"{probability} from the rule for quiet regions (first events elsewhere), not from "
         f"{own} own history"
     )
-    verdict = f" {quiet_probability_verdict(card)}" if card is not None else ""
+    verdict = f" {quiet_probability_verdict(card, where)}" if card is not None else ""
     if risk is None:
         return text + "." + verdict
     units = risk.regions[risk.regions["country"].isin(silent)]
@@ -455,7 +463,9 @@ def silent_countries_sentence(
     return text + (f"; {'; '.join(parts)}." if parts else ".") + verdict
 
 
-def quiet_probability_verdict(card: dict | None) -> str:
+def quiet_probability_verdict(
+    card: dict | None, where: str = "(the methods appendix's Onset evidence)"
+) -> str:
     """One sentence: how the quiet units' probabilities that the tables and maps show did
     against the naive rules on this study's past first events, for a reader who sees them
     outside the region reports (the overview's country probabilities), with where the scores
@@ -466,16 +476,17 @@ def quiet_probability_verdict(card: dict | None) -> str:
     ----------
     card : dict or None
         :func:`analysis.models.onset_backtest.study_onset_backtest`'s result.
+    where : str
+        Where the scores are, in words; empty when the caller links to them after the
+        sentence.
 
     Returns
     -------
     str
     """
-    where = "(the methods appendix's Onset evidence)"
+    where = f" {where}" if where else ""
     if not card or not card.get("available"):
-        return (
-            f"These probabilities could not be checked on this study's past first events {where}."
-        )
+        return f"These probabilities could not be checked on this study's past first events{where}."
     shown = card.get("report_model") or {}
     fields = shown if "beats" in shown else card
     lead = "On this study's past first events, these probabilities"
@@ -488,16 +499,15 @@ def quiet_probability_verdict(card: dict | None) -> str:
             if lost
             else "were scored on too few units with a first event to tell them from a naive rule"
         )
-        return f"{lead} {why} {where}: they are not a tested forecast."
+        return f"{lead} {why}{where}: they are not a tested forecast."
     if not fields.get("edge_established"):
         return (
             f"{lead} had a lower Brier score than every naive rule, but not by more than two "
             f"standard errors against all of them, so their edge over a naive rule such as the "
-            f"base rate is not established {where}."
+            f"base rate is not established{where}."
         )
     return (
-        f"{lead} beat every naive rule by more than two standard errors (clustered by unit) "
-        f"{where}."
+        f"{lead} beat every naive rule by more than two standard errors (clustered by unit){where}."
     )
 
 
@@ -652,6 +662,8 @@ def attributable_sentence(
 #: attributable to the focus are quoted) and the one on the onset model's evidence; region
 #: reports link to them by these titles' anchors.
 ACROSS_SECTION = "Across the border"
+#: How quiet units get their probability, in a report that shows one.
+QUIET_SECTION = "Quiet units"
 ONSET_EVIDENCE_SECTION = "Evidence for the onset probabilities"
 
 #: How quiet units get their probability, said once in a report that shows one.
@@ -797,7 +809,10 @@ def border_summary_parts(
     -------
     list of (str, str)
         Each part ends with "is in" or "are in", followed by where: ``"table"`` (the
-        Spillover table) or ``"section"`` (:data:`ACROSS_SECTION`). Empty without units.
+        Spillover table), ``"section"`` (:data:`ACROSS_SECTION`) or ``"section_quiet"``
+        (that section, for a part with quiet units, whose evidence is in the subsection
+        :data:`ONSET_EVIDENCE_SECTION` after it, which the caller links too). Empty without
+        units.
     """
     described = set(region_ids if described is None else described)
     paths = risk.regions.set_index("region_id")
@@ -841,10 +856,10 @@ def border_summary_parts(
         what = ["its forecast" if one else "their forecasts"]
         if where == "section" and contrast is not None:
             what.append(f"the share{'' if one else 's'} attributable to {_focus_names(contrast)}")
-        if where == "section" and (quiet or never):
-            what.append("the evidence for the onset probabilities")
         verb = "is" if what == ["its forecast"] else "are"
-        parts.append((f"{head}: {join_words(what)} {verb} in", where))
+        # the onset evidence has its own subsection after the units' one: the caller links it
+        kind = "section_quiet" if where == "section" and (quiet or never) else where
+        parts.append((f"{head}: {join_words(what)} {verb} in", kind))
     return parts
 
 

@@ -119,7 +119,7 @@ if fallbacks:
 # %% [markdown]
 # ## Onset evidence
 #
-# Every quiet unit's probability of a first event, in every report, rests on this backtest;
+# This backtest checks every quiet unit's probability of a first event that a report shows;
 # a region report repeats it where it shows such a unit.
 
 # %%

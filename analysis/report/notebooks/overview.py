@@ -84,8 +84,11 @@ else:
 # what the ranking is sorted by first, then each caveat that applies as an item of its own
 lead, *notes = overview_text.ranking_notes(rank, surge=surge_shown)
 show.markdown("{sentence}", sentence=lead)
-for note in notes:
-    show.markdown("- {sentence}", sentence=note)
+# one list, not one list an item
+show.markdown(
+    "\n".join(f"- {{note{i}}}" for i in range(len(notes))),
+    **{f"note{i}": note for i, note in enumerate(notes)},
+)
 near_term = overview_text.near_term_evidence_sentence(
     shared.backtest, shared.evidence_model, freq=panel.attrs.get("freq", "month")
 )
@@ -143,10 +146,15 @@ show.markdown(
     sentence=shared.risk.sentence(ctx.study.spillover_targets, panel.attrs.get("freq", "month")),
 )
 silent = spillover_text.silent_countries_sentence(
-    panel, ctx.study.spillover_targets, shared.risk, card=shared.onset_backtest
+    panel, ctx.study.spillover_targets, shared.risk, card=shared.onset_backtest, where=""
 )
 if silent:
-    show.markdown("{sentence}", sentence=silent)
+    # the scores are the methods appendix's, linked (it is rendered beside this report)
+    show.markdown(
+        "{sentence} The scores: [Onset evidence](methods.html#Onset-evidence) in the methods "
+        "appendix.",
+        sentence=silent,
+    )
 # country-level P(any) saturates once a country has active units: the change attributable to
 # the focus is stated as the share of the spillover model's expected events (continue minus
 # silenced over continue, paired draws), never as that model's own counts, and only where that

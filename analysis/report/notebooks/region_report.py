@@ -105,7 +105,11 @@ for window, named in ((next_quarter, model_here), (whole, "same")):
             named,
             p_any=not (own_onset and window.steps == shared.onset.horizon),
         ),
-        evidence=region_text.evidence_clause(evidence_at[window.steps], group),
+        # a quiet region's pointer to the onset evidence: once, and not where its own onset
+        # sentence below links to it
+        evidence=region_text.evidence_clause(
+            evidence_at[window.steps], group, onset_note=not own_onset and window is next_quarter
+        ),
         totals=totals,
         # and the window's P(at least one event), which the sentence also quotes
         any_event=region_text.any_event_clause(
@@ -151,11 +155,16 @@ described = spillover_text.units_to_describe(
     border_units, shared.onset, tabled=around, contrast=shares
 )
 quiet_shown = spillover_text.quiet_units(shared.onset, [*around, *border_units])
+across = "the section [{title}](#{anchor})".format(
+    title=spillover_text.ACROSS_SECTION, anchor=spillover_text.ACROSS_SECTION.replace(" ", "-")
+)
 links = {
     "table": "the [Spillover](#Spillover) table.",
-    "section": "the section [{title}](#{anchor}).".format(
-        title=spillover_text.ACROSS_SECTION,
-        anchor=spillover_text.ACROSS_SECTION.replace(" ", "-"),
+    "section": across + ".",
+    "section_quiet": across + ", and the evidence for the onset probabilities in the one after "
+    "it, [{title}](#{anchor}).".format(
+        title=spillover_text.ONSET_EVIDENCE_SECTION,
+        anchor=spillover_text.ONSET_EVIDENCE_SECTION.replace(" ", "-"),
     ),
 }
 for part, where in spillover_text.border_summary_parts(
@@ -315,26 +324,34 @@ if region_id in ctx.study.focus:
         ),
         f"Probability of at least one event within {ctx.study.horizon} periods by admin-1 "
         f"region, from the report model's forecast ({context.FORECAST_MODEL}, Forecast "
-        f"section); {region_name} outlined.",
+        f"section); {region_name} outlined."
+        + (
+            " Quiet units take theirs from the onset model (its evidence: the methods "
+            "appendix's Onset evidence)."
+            if shared.onset is not None
+            else ""
+        ),
     )
 
 # %%
-# Shown only where they bear on a number of this report: the units across the border that need
-# a sentence beyond the table's row, and the onset model's method and evidence where a quiet
-# unit's probability is shown. The methods appendix gives the study's onset evidence in full.
-if described:
-    show.markdown("### {title}", title=spillover_text.ACROSS_SECTION)
+# Shown only where they bear on a number of this report: how quiet units get their
+# probability, where one is shown (in the table or across the border); the units across the
+# border that need a sentence beyond the table's row; the onset model's evidence. The methods
+# appendix gives the study's onset evidence in full.
 if quiet_shown:
+    show.markdown("### {title}", title=spillover_text.QUIET_SECTION)
     show.markdown(
-        "A unit is **quiet** after {n} {freq}s without an event (the study's quiet window): "
-        "here {units}.",
+        "A unit is **quiet** after {n} {freq}s without an event (the study's quiet window); "
+        "in this report: {units}.",
         n=str(ctx.study.quiet_periods),
         freq=panel.attrs.get("freq", "month"),
         units=spillover_text.unit_names(quiet_shown, shared.risk),
     )
     show.markdown(spillover_text.QUIET_UNITS_PARAGRAPH)
-if described and quiet_shown and set(described) & set(quiet_shown):
-    show.markdown(spillover_text.QUIET_SENTENCE_PARAGRAPH)
+if described:
+    show.markdown("### {title}", title=spillover_text.ACROSS_SECTION)
+    if set(described) & set(quiet_shown):
+        show.markdown(spillover_text.QUIET_SENTENCE_PARAGRAPH)
 unit_sentences = spillover_text.onset_unit_sentences(
     described, shared.onset, shared.risk,
     headline=spillover_text.onset_headlined(shared.onset_backtest),
