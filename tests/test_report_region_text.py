@@ -699,7 +699,7 @@ def test_a_quiet_regions_summary_names_the_onset_rule_that_gives_its_chance() ->
     chosen = "auto (ensemble_climatology36_heavy at steps 1-3)"
     assert region_text.summary_model(chosen, "auto", onset_driven=False) == chosen
     onset = region_text.summary_model(chosen, "auto", onset_driven=True)
-    assert onset == "auto (for this quiet region, the onset model's chance of a first event)"
+    assert onset == "auto (onset model)"
     # and its CRPS evidence points to the onset evidence, which says more there
     quiet = region_text.evidence_clause(_evidence(last=3), "quiet")
     assert "; in quiet regions the evidence for the onset probabilities, below, says more" in quiet

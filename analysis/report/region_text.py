@@ -605,8 +605,11 @@ def forecast_sentence(
 
 def summary_model(model: str, auto_name: str, *, onset_driven: bool) -> str:
     """The model a summary sentence names: its group's candidates, or, for a quiet region whose
-    chance of an event is the onset model's (:attr:`StudyResults.onset_driven`), that rule, so
-    the sentence does not credit candidates that did not give its number.
+    chance of an event is the onset model's (:attr:`StudyResults.onset_driven`), that model, as
+    the candidates are named ("auto (onset model)"), so the sentence does not credit
+    candidates that did not give its number; the region's onset sentence says more. A longer
+    parenthesis ("auto (for this quiet region, the onset model's chance of a first event)
+    forecast expects") did not parse on first reading.
 
     Parameters
     ----------
@@ -622,7 +625,7 @@ def summary_model(model: str, auto_name: str, *, onset_driven: bool) -> str:
     """
     if not onset_driven:
         return model
-    return f"{auto_name} (for this quiet region, the onset model's chance of a first event)"
+    return f"{auto_name} (onset model)"
 
 
 def model_fields(
