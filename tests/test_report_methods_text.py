@@ -236,3 +236,42 @@ def test_model_choice_gives_the_report_models_skill_its_interval(small_strided_b
         f"is {100 * boot['skill']:+.1f}% (90% interval {100 * boot['skill_low']:+.1f}% to "
         f"{100 * boot['skill_high']:+.1f}%); above 0 is better" in text
     )
+
+
+def test_skill_interval_cells_give_each_skill_its_interval_over_origins(
+    small_strided_backtest,
+) -> None:
+    """The appendix's tables gave the skills bare, beside the region reports' intervals of the
+    same numbers; each model's cell is the interval of the skill the table prints."""
+    from analysis.evaluation import best_baseline, scorecard, skill_intervals
+    from analysis.formatting import format_skill
+
+    bt = small_strided_backtest(6, seed=3)
+    cells = methods_text.skill_interval_cells(bt.scores, bt.is_baseline)
+    best = best_baseline(bt.scores, [m for m in bt.models if bt.is_baseline[m]])
+    assert cells[best] == ""  # the reference itself
+    other = next(m for m in bt.models if m != best)
+    ev = skill_intervals(bt.scores, other, best)
+    assert ev["skill_low"] < ev["skill"] < ev["skill_high"]
+    assert cells[other] == f"{format_skill(ev['skill_low'])} to {format_skill(ev['skill_high'])}"
+    card = scorecard(bt)
+    table = methods_text.scorecard_table(card, intervals=cells).set_index("model")
+    skill = methods_text.SCORE_COLUMNS["crps_skill_vs_best_baseline"]
+    columns = list(table.columns)
+    assert columns[columns.index(skill) + 1] == methods_text.SKILL_INTERVAL_COLUMN
+    # the table's skill is the one the interval is around
+    assert table.loc[other, skill] == pytest.approx(ev["skill"])
+    assert table.loc[other, methods_text.SKILL_INTERVAL_COLUMN] == cells[other]
+    assert methods_text.SKILL_INTERVAL_COLUMN not in methods_text.scorecard_table(card).columns
+    # by group: each group's cells against its own best baseline
+    groups = {
+        str(g): methods_text.skill_interval_cells(sub, bt.is_baseline)
+        for g, sub in bt.scores.groupby("group")
+    }
+    by_group = methods_text.group_table(card, intervals=groups)
+    group_columns = list(by_group.columns)
+    assert group_columns[group_columns.index(skill) + 1] == methods_text.SKILL_INTERVAL_COLUMN
+    focus = by_group[by_group["group"] == "focus"].set_index("model")
+    assert list(focus[methods_text.SKILL_INTERVAL_COLUMN]) == [
+        groups["focus"][m] for m in focus.index
+    ]

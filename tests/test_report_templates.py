@@ -140,6 +140,8 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     assert re.search(r"its latest origin, \d{4}-\d{2}, is left out", overview)
     assert re.search(r"the latest origin, \d{4}-\d{2}, at step", overview)
     assert "CRPS" in methods and "Known limits" in methods
+    # every skill with its interval over origins, in the main, group and longer tables
+    assert methods.count("its 90% interval (over origins)") == 3
     assert "Count models for the focus regions" in methods and "ZINB" in methods
     assert "hurdle_nb" not in methods  # the code's names stay out of the reader's table
     # headline scores at the study's 6 steps, 1-12 apart; the list names scored models only

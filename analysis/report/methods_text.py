@@ -517,7 +517,54 @@ BRIEF_SCORE_COLUMNS = ("model", "is_baseline", "crps", "crps_skill_vs_best_basel
                        "pit_coverage_80")  # fmt: skip
 
 
-def scorecard_table(card: dict[str, Any], columns: Sequence[str] | None = None) -> pd.DataFrame:
+#: The column of a score table that gives each skill's interval over origins.
+SKILL_INTERVAL_COLUMN = "its 90% interval (over origins)"
+
+
+def skill_interval_cells(
+    scores: pd.DataFrame, is_baseline: dict[str, bool], level: float = 0.9
+) -> dict[str, str]:
+    """Each model's CRPS skill interval against the best baseline of these forecasts, as a
+    table cell ("-1.1% to +6.3%"), from :func:`analysis.evaluation.skill_intervals` (over
+    origins, allowing for forecasts that share outcomes). The appendix's tables had given the
+    skills bare, beside the region reports' intervals of the same numbers.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Backtest scores cut to the forecasts of the table (a group, the reports' steps).
+    is_baseline : dict
+        Model name to whether it is a baseline (:attr:`BacktestResult.is_baseline`).
+    level : float
+
+    Returns
+    -------
+    dict
+        Model name to its cell; the best baseline's, the reference, is empty, and so is a
+        model's whose interval cannot be computed.
+    """
+    from analysis.evaluation import best_baseline, skill_intervals
+
+    models = list(dict.fromkeys(scores["model"]))
+    best = best_baseline(scores, [m for m in models if is_baseline.get(m)])
+    cells = dict.fromkeys(models, "")
+    if best is None:
+        return cells
+    for model in models:
+        if model == best:
+            continue
+        ev = skill_intervals(scores, model, best, level=level)
+        if np.isfinite(ev["skill_low"]) and np.isfinite(ev["skill_high"]):
+            low, high = (format_skill(ev[k]) for k in ("skill_low", "skill_high"))
+            cells[model] = f"{low} to {high}"
+    return cells
+
+
+def scorecard_table(
+    card: dict[str, Any],
+    columns: Sequence[str] | None = None,
+    intervals: dict[str, str] | None = None,
+) -> pd.DataFrame:
     """The ``models`` part of :func:`analysis.evaluation.scorecard`, sorted by CRPS, with
     "yes"/"no" for the baseline flag (not Python's True/False).
 
@@ -526,29 +573,67 @@ def scorecard_table(card: dict[str, Any], columns: Sequence[str] | None = None) 
     card : dict
     columns : sequence of str, optional
         Keys of :data:`SCORE_COLUMNS` to show (default: all).
+    intervals : dict, optional
+        :func:`skill_interval_cells`: shown after the skill column.
     """
     keep = list(SCORE_COLUMNS) if columns is None else list(columns)
     frame = pd.DataFrame(card["models"]).sort_values("crps", kind="stable")
     frame["is_baseline"] = ["yes" if b else "no" for b in frame["is_baseline"]]
-    return frame.reindex(columns=keep).rename(columns=SCORE_COLUMNS)
+    table = frame.reindex(columns=keep).rename(columns=SCORE_COLUMNS)
+    return _with_intervals(table, frame["model"], intervals)
 
 
-def group_table(card: dict[str, Any]) -> pd.DataFrame:
+def _with_intervals(
+    table: pd.DataFrame, models: pd.Series, intervals: dict[str, str] | None
+) -> pd.DataFrame:
+    """``table`` with :data:`SKILL_INTERVAL_COLUMN` after its skill column (as it is without
+    ``intervals`` or without that column)."""
+    skill = SCORE_COLUMNS["crps_skill_vs_best_baseline"]
+    if intervals is None or skill not in table.columns:
+        return table
+    table = table.copy()
+    table.insert(
+        table.columns.get_loc(skill) + 1,
+        SKILL_INTERVAL_COLUMN,
+        [intervals.get(m, "") for m in models],
+    )
+    return table
+
+
+def group_table(
+    card: dict[str, Any], intervals: dict[str, dict[str, str]] | None = None
+) -> pd.DataFrame:
     """Models by group of regions (focus, active, quiet): CRPS, skill against the group's
-    best baseline and randomised-PIT 80% coverage, at steps 1-h together."""
+    best baseline (with its interval over origins where ``intervals``, group to
+    :func:`skill_interval_cells`, is given) and randomised-PIT 80% coverage, at steps 1-h
+    together."""
     rows = pd.DataFrame(card["by_group"])
     if rows.empty:
         return rows
     rows = rows.sort_values(["group", "crps"], kind="stable")
-    return rows.reindex(
+    table = rows.reindex(
         columns=["group", "model", "crps", "crps_skill_vs_best_baseline", "pit_coverage_80"]
     ).rename(
         columns={
             "crps": "CRPS",
-            "crps_skill_vs_best_baseline": "CRPS skill vs best baseline",
+            "crps_skill_vs_best_baseline": SCORE_COLUMNS["crps_skill_vs_best_baseline"],
             "pit_coverage_80": "80% coverage (randomised PIT)",
         }
     )
+    if intervals is None:
+        return table
+    cells = {
+        (g, m): intervals.get(g, {}).get(m, "")
+        for g, m in zip(rows["group"], rows["model"], strict=True)
+    }
+    keyed = pd.Series(list(zip(rows["group"], rows["model"], strict=True)))
+    table = table.reset_index(drop=True)
+    table.insert(
+        table.columns.get_loc(SCORE_COLUMNS["crps_skill_vs_best_baseline"]) + 1,
+        SKILL_INTERVAL_COLUMN,
+        [cells[k] for k in keyed],
+    )
+    return table
 
 
 #: The count models as the appendix's text names them (the table had shown the code's names:

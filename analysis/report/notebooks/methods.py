@@ -51,7 +51,12 @@ show.markdown(
         backtest_horizon=bt_all.horizon,
     ),
 )
-show.score_table(methods_text.scorecard_table(card))
+# each skill with its interval over origins, as the region reports give theirs
+show.score_table(
+    methods_text.scorecard_table(
+        card, intervals=methods_text.skill_interval_cells(bt.scores, bt.is_baseline)
+    )
+)
 show.markdown(
     "Lowest CRPS at steps 1-{h}: **{m}**. {sentence}",
     h=ctx.study.horizon,
@@ -68,7 +73,17 @@ show.markdown(
 
 # %%
 show.markdown("{note}", note=methods_text.CANDIDATE_ORIGINS_NOTE)
-show.score_table(methods_text.group_table(card))
+show.score_table(
+    methods_text.group_table(
+        card,
+        intervals={
+            str(g): methods_text.skill_interval_cells(sub, bt.is_baseline)
+            for g, sub in bt.scores.groupby("group")
+        }
+        if "group" in bt.scores
+        else None,
+    )
+)
 
 # %%
 show.figure(
@@ -89,7 +104,9 @@ if bt_all.horizon > bt.horizon:
     )
     show.score_table(
         methods_text.scorecard_table(
-            evaluation.scorecard(bt_all, paired=False), methods_text.BRIEF_SCORE_COLUMNS
+            evaluation.scorecard(bt_all, paired=False),
+            methods_text.BRIEF_SCORE_COLUMNS,
+            intervals=methods_text.skill_interval_cells(bt_all.scores, bt_all.is_baseline),
         )
     )
 
