@@ -159,6 +159,20 @@ def join_words(items: Any, last: str = "and") -> str:
     return ", ".join(items[:-1]) + f" {last} " + items[-1]
 
 
+#: The score tables' column beside a CRPS skill that gives its interval over origins (the
+#: methods appendix's tables and the region reports' per-step evidence). Its name holds
+#: neither "skill" nor "coverage", which :func:`score_formats` would format as numbers.
+SKILL_INTERVAL_COLUMN = "its 90% interval (over origins)"
+
+
+def format_skill_interval(low: float, high: float) -> str:
+    """A skill interval as a table cell, "-1.1% to +6.3%"; empty when either limit is not
+    finite (too few origins to compute one)."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return ""
+    return f"{_signed_percent(low)} to {_signed_percent(high)}"
+
+
 def format_skill(skill: float, low: float = float("nan"), high: float = float("nan"),
                  level: float = 0.9) -> str:  # fmt: skip
     """A CRPS skill in percent with its interval when it has one: "+1.2% (90% interval -7.3%

@@ -756,3 +756,30 @@ def test_any_event_clause_gives_a_windows_p_any_its_brier_evidence() -> None:
     assert region_text.any_event_clause(card, "auto", "quiet") == ""
     assert region_text.any_event_clause({**card, "with_event": 124}, "auto", "focus") == ""
     assert region_text.any_event_clause(None, "auto", "active") == ""
+
+
+def test_evidence_steps_get_their_skill_intervals(small_strided_backtest) -> None:
+    """The per-step evidence table had bare point skills, a focus region's on a dozen outcomes
+    a step; each step now has its interval over origins beside it, around the same skill."""
+    from analysis.evaluation import scorecard, skill_intervals
+    from analysis.formatting import SKILL_INTERVAL_COLUMN, format_skill_interval
+
+    bt = small_strided_backtest(6, seed=4)
+    table = region_text.evidence_table(scorecard(bt), "recent_mean_3", "active")
+    shown = region_text.with_step_intervals(table, bt.scores, "recent_mean_3", "active")
+    columns = list(shown.columns)
+    assert columns[columns.index("CRPS skill") + 1] == SKILL_INTERVAL_COLUMN
+    base = table[region_text.BASELINE_COLUMN].iloc[0]
+    active = bt.scores[bt.scores["group"] == "active"]
+    for row in shown.itertuples(index=False):
+        at = active[active["step"] == row.step]
+        ev = skill_intervals(at, "recent_mean_3", base)
+        assert row[columns.index("CRPS skill")] == pytest.approx(ev["skill"])
+        assert row[columns.index(SKILL_INTERVAL_COLUMN)] == format_skill_interval(
+            ev["skill_low"], ev["skill_high"]
+        )
+    assert any(shown[SKILL_INTERVAL_COLUMN] != "")
+    assert list(table.columns) == [c for c in columns if c != SKILL_INTERVAL_COLUMN]
+    empty = table.iloc[0:0]
+    assert region_text.with_step_intervals(empty, bt.scores, "recent_mean_3", "active") is empty
+    assert format_skill_interval(float("nan"), 0.1) == ""

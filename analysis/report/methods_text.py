@@ -9,7 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.formatting import format_p_value, format_skill, join_words
+from analysis.formatting import (
+    SKILL_INTERVAL_COLUMN,
+    format_p_value,
+    format_skill,
+    format_skill_interval,
+    join_words,
+)
 
 #: Forecasters scored in the methods appendix: every model a report can use (``auto`` and the
 #: spillover model as configured, the candidates ``auto`` chooses among and the models inside
@@ -517,10 +523,6 @@ BRIEF_SCORE_COLUMNS = ("model", "is_baseline", "crps", "crps_skill_vs_best_basel
                        "pit_coverage_80")  # fmt: skip
 
 
-#: The column of a score table that gives each skill's interval over origins.
-SKILL_INTERVAL_COLUMN = "its 90% interval (over origins)"
-
-
 def skill_interval_cells(
     scores: pd.DataFrame, is_baseline: dict[str, bool], level: float = 0.9
 ) -> dict[str, str]:
@@ -554,9 +556,7 @@ def skill_interval_cells(
         if model == best:
             continue
         ev = skill_intervals(scores, model, best, level=level)
-        if np.isfinite(ev["skill_low"]) and np.isfinite(ev["skill_high"]):
-            low, high = (format_skill(ev[k]) for k in ("skill_low", "skill_high"))
-            cells[model] = f"{low} to {high}"
+        cells[model] = format_skill_interval(ev["skill_low"], ev["skill_high"])
     return cells
 
 

@@ -277,7 +277,12 @@ show.markdown(
     "{sentence}",
     sentence=region_text.evidence_verdict(evidence_at[whole.steps], "the report model", group),
 )
-show.score_table(evidence)
+# each step's skill with its interval over origins: a focus region's steps hold a dozen outcomes
+show.score_table(
+    region_text.with_step_intervals(
+        evidence, shared.backtest.scores, shared.evidence_model, group
+    )
+)
 show.figure(
     study_figures.pit_histogram(study, quarter, group),  # one per group, drawn once a study
     f"Randomised PIT of the report model's backtest forecasts for the {group} regions, steps "
