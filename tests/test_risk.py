@@ -149,6 +149,8 @@ def test_country_sentence_says_where_its_probabilities_come_from() -> None:
     # the tables' formatter: a simulated 1 is never "100%", 0.999 is not rounded up to it
     assert "MLI >99.9%; MRT 99.9%; SEN 2%." in text
     assert "share of the test model's 2,000 sample paths" in text
+    # a country's chance of any event, not what spreads from the focus
+    assert "whatever its origin, not the part spread from the focus regions" in text
     # SEN's 100 sqrt(0.02 x 0.98 / 2000) = 0.31 points is the largest, rounded up so that
     # "at most" holds
     assert "Monte Carlo standard error at most 0.4 percentage" in text

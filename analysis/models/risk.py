@@ -64,7 +64,9 @@ class PathRisk:
     n_samples: int
 
     def sentence(self, targets: Sequence[str] | None = None, period: str = "period") -> str:
-        """P(at least one event in any unit) of each target country, and where it comes from.
+        """P(at least one event in any unit) of each target country, and where it comes from:
+        events of any origin (a reader of a section titled Spillover took the demo's "MRT
+        >99.9%" for spread from Kayes).
 
         Each probability is the share of the model's sample paths with an event: the paths
         carry no separate draws of the model's parameters, so there is no interval to give;
@@ -87,7 +89,8 @@ class PathRisk:
             f"{period}{'s' if self.horizon != 1 else ''} after {self.origin:%Y-%m}: "
             + "; ".join(parts)
             + ". Each is the share "
-            f"of the {self.model} model's {self.n_samples:,} sample paths with such an event "
+            f"of the {self.model} model's {self.n_samples:,} sample paths with such an event, "
+            "whatever its origin, not the part spread from the focus regions "
             f"(Monte Carlo standard error {error} percentage points); no interval over the "
             "model's parameters is computed."
         )
