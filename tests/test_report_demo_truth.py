@@ -187,6 +187,15 @@ def test_printed_onset_intervals_are_checked_against_the_stated_probability() ->
         "printed with it holds the stated 80%)."
     ) in result.sentence
     assert "A quiet unit's P(at least one event), which the region report prints" in result.rules
+    # and each is a row of the table, judged as the phrase says
+    table = rows(result)
+    assert table.loc["Guidimaka (quiet): P(at least one event in 12 months)", "recovered?"] == (
+        "no: outside the onset model's 90% interval"
+    )
+    held = table.loc["Tambacounda (quiet): P(at least one event in 12 months)"]
+    assert (held["stated model"], held["estimate"], held["interval"]) == ("80%", "75%", "70-85%")
+    assert held["recovered?"] == "yes: inside the onset model's 90% interval"
+    assert len(table) == 10  # the 8 rows and the 2 units
     assert "A quiet unit's" not in compare(estimates()).rules
     assert "quiet units across the border" not in compare(estimates()).sentence
     # a unit the stated model was not continued for is not judged

@@ -263,6 +263,13 @@ def test_skill_interval_cells_give_each_skill_its_interval_over_origins(
     assert table.loc[other, skill] == pytest.approx(ev["skill"])
     assert table.loc[other, methods_text.SKILL_INTERVAL_COLUMN] == cells[other]
     assert methods_text.SKILL_INTERVAL_COLUMN not in methods_text.scorecard_table(card).columns
+    # a model scoring exactly as the reference on every forecast (the naive baselines in
+    # quiet regions) says so, where the interval of a zero difference would be blank
+    twin = bt.scores[bt.scores["model"] == best].assign(model="twin")
+    cells_twin = methods_text.skill_interval_cells(
+        pd.concat([bt.scores, twin]), {**bt.is_baseline, "twin": False}
+    )
+    assert cells_twin["twin"] == "the same scores" and cells_twin[other] == cells[other]
     # by group: each group's cells against its own best baseline
     groups = {
         str(g): methods_text.skill_interval_cells(sub, bt.is_baseline)

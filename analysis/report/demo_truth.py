@@ -1017,9 +1017,10 @@ def comparison(
                  _range(q, est.low, est.high), judged.verdict, source)
         )  # fmt: skip
     # the quiet units' printed intervals are judged as the reports print them
-    held, lost = _onset_interval_checks(truth, onset_intervals or {}, names or {})
-    found["recovered"] += held
-    found["missed"] += lost
+    checks = _onset_interval_checks(truth, onset_intervals or {}, names or {}, region_name)
+    for check in checks:
+        rows.append(check.row)
+        found["recovered" if check.recovered else "missed"].append(check.phrase)
     recovered, missed, unchecked = found["recovered"], found["missed"], found["unchecked"]
 
     sentences = []
@@ -1078,39 +1079,67 @@ def comparison(
         table=pd.DataFrame(rows),
         caption=caption,
         sentence=" ".join(sentences),
-        rules=_rule_note(intervals, onset=bool(held or lost)),
+        rules=_rule_note(intervals, onset=bool(checks)),
         notes=notes,
     )
+
+
+@dataclass(frozen=True)
+class _OnsetCheck:
+    """A quiet unit's printed P(at least one event) and onset interval against the stated
+    model's P(at least one event): one table row and one phrase."""
+
+    row: dict[str, str]
+    phrase: str
+    recovered: bool
 
 
 def _onset_interval_checks(
     truth: Mapping[str, Any],
     intervals: Mapping[str, tuple[float, ...]],
     names: Mapping[str, str],
-) -> tuple[list[str], list[str]]:
+    region_name: str,
+) -> list[_OnsetCheck]:
     """The quiet units' printed onset intervals against the stated model's P(at least one
-    event), as phrases for the recovered and the not-recovered lists: the demo's Guidimaka read
-    "43% ... (90% interval 30%-57%, from its parameter uncertainty)" in the reports, where the
-    stated model gives 92%, and the check had judged only the mean over five units."""
+    event), as table rows and phrases for the recovered and the not-recovered lists: the demo's
+    Guidimaka read "43% ... (90% interval 30%-57%, from its parameter uncertainty)" in the
+    reports, where the stated model gives 92%, and the check had judged only the mean over
+    five units."""
     ids = list(truth.get("forward_region_ids", []))
     if not intervals or "forward_totals" not in truth:
-        return [], []
+        return []
     totals = np.asarray(truth["forward_totals"], dtype=float)
     level = f"{100 * PREDICTIVE_LEVEL:.0f}%"
-    inside, outside = [], []
+    horizon = truth.get("horizon")
+    months = f" in {horizon} months" if horizon else ""
+    out = []
     for r, (p, low, high) in intervals.items():
         if r not in ids:
             continue
-        stated = format_probability(float((totals[:, ids.index(r)] > 0).mean()))
+        truth_p = float((totals[:, ids.index(r)] > 0).mean())
+        stated = format_probability(truth_p)
+        name = names.get(r, r)
         span = f"the onset model's {level} interval {format_probability(low)}-" + (
             f"{format_probability(high)} printed with it"
         )
-        name = f"{names.get(r, r)}'s P(at least one event), {format_probability(p)}"
-        if low <= float((totals[:, ids.index(r)] > 0).mean()) <= high:
-            inside.append(f"{name} ({span} holds the stated {stated})")
-        else:
-            outside.append(f"{name} (the stated {stated} lies outside {span})")
-    return inside, outside
+        inside = low <= truth_p <= high
+        head = f"{name}'s P(at least one event), {format_probability(p)}"
+        phrase = (
+            f"{head} ({span} holds the stated {stated})"
+            if inside
+            else f"{head} (the stated {stated} lies outside {span})"
+        )
+        row = _row(
+            f"{name} (quiet): P(at least one event{months})",
+            stated,
+            format_probability(p),
+            probability_range(low, high),
+            f"{'yes: inside' if inside else 'no: outside'} the onset model's {level} interval",
+            f"report model's paths, the onset model's probability, with its interval from its "
+            f"parameter uncertainty (as in {region_name}'s region report)",
+        )
+        out.append(_OnsetCheck(row, phrase, inside))
+    return out
 
 
 def _spread_sentence(

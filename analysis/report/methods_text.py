@@ -542,8 +542,9 @@ def skill_interval_cells(
     Returns
     -------
     dict
-        Model name to its cell; the best baseline's, the reference, is empty, and so is a
-        model's whose interval cannot be computed.
+        Model name to its cell; the best baseline's, the reference, is empty, so is a model's
+        whose interval cannot be computed, and a model that scored exactly as the reference on
+        every forecast (in quiet regions the naive baselines all forecast 0) says so.
     """
     from analysis.evaluation import best_baseline, skill_intervals
 
@@ -552,8 +553,17 @@ def skill_interval_cells(
     cells = dict.fromkeys(models, "")
     if best is None:
         return cells
+    keys = [c for c in ("origin", "region_id", "step") if c in scores.columns]
+    reference = scores[scores["model"] == best].set_index(keys)["crps"]
     for model in models:
         if model == best:
+            continue
+        mine = scores[scores["model"] == model].set_index(keys)["crps"]
+        same_forecasts = len(mine) == len(reference) and mine.index.isin(reference.index).all()
+        if same_forecasts and np.allclose(
+            mine.reindex(reference.index), reference, rtol=0, atol=1e-12
+        ):
+            cells[model] = "the same scores"
             continue
         ev = skill_intervals(scores, model, best, level=level)
         cells[model] = format_skill_interval(ev["skill_low"], ev["skill_high"])

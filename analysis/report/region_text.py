@@ -418,7 +418,8 @@ def p_value_sentence(table: pd.DataFrame) -> str:
     return (
         "p (this comparison) is the largest of three tests of an unchanged rate (negative-"
         "binomial likelihood ratio, exact conditional, and the test that goes with the "
-        "dependence-aware interval, below 0.05 exactly when that interval excludes 1); p "
+        "dependence-aware interval: below 0.05 when that two-sided interval excludes 1, and, "
+        "where a window is empty, below 0.10 when the one-sided 95% bound does); p "
         "(BH-adjusted) is that p-value adjusted by Benjamini-Hochberg once for "
         "the whole study, together with every other comparison and change-point test of every "
         f"region{tests}, the same numbers as in the overview's ranking; a comparison without "

@@ -253,6 +253,17 @@ switched = region_text.switch_sentence(
 )
 if switched:
     show.markdown("{sentence}", sentence=switched)
+if region_id in shared.onset_driven:
+    # the model line names the candidates, which do not give a quiet region's chance of an event
+    quiet_link = "[{title}](#{anchor})".format(
+        title=spillover_text.QUIET_SECTION,
+        anchor=spillover_text.QUIET_SECTION.replace(" ", "-"),
+    )
+    show.markdown(
+        "{name} is quiet: its chance of an event, and the paths that have one, come from the "
+        "onset model (see " + quiet_link + "), not from the candidates above.",
+        name=region_name,
+    )
 
 # %% [markdown]
 # ### Evidence for this forecast
@@ -331,8 +342,12 @@ if region_id in ctx.study.focus:
         f"region, from the report model's forecast ({context.FORECAST_MODEL}, Forecast "
         f"section); {region_name} outlined."
         + (
-            " Quiet units take theirs from the onset model (its evidence: the methods "
-            "appendix's Onset evidence)."
+            " Quiet units take theirs from the onset model (its evidence: "
+            + (
+                "Evidence for the onset probabilities, below)."
+                if quiet_shown
+                else "the methods appendix's Onset evidence)."
+            )
             if shared.onset is not None
             else ""
         ),
