@@ -234,8 +234,9 @@ def format_share(share: float, low: float = float("nan"), high: float = float("n
 def score_formats(columns: Any) -> dict[str, Any]:
     """Formatters of a score table's skill and coverage columns, in the form the text quotes
     them: skills as signed percentages ("+2.7%", :func:`format_skill`), coverages as whole
-    percentages ("73%", :func:`format_share`). The tables had printed 0.027 and 0.726 beside
-    sentences reading +2.7% and 73%, and a skill just below 0 as "-0.000".
+    percentages ("73%", :func:`format_share`); mean CRPS to three significant digits
+    (:func:`format_crps`). The tables had printed 0.027 and 0.726 beside sentences reading +2.7%
+    and 73%, and a skill just below 0 as "-0.000".
 
     Parameters
     ----------
@@ -254,4 +255,24 @@ def score_formats(columns: Any) -> dict[str, Any]:
             out[c] = format_skill
         elif "coverage" in name:
             out[c] = format_share
+        elif name in ("crps", "baseline crps"):
+            out[c] = format_crps
     return out
+
+
+def format_crps(value: float) -> str:
+    """A mean CRPS to three significant digits: quiet regions' scores are near 0.01, where
+    three decimals printed "0.012" beside "0.012" and a skill of +4.0% between them.
+
+    Parameters
+    ----------
+    value : float
+
+    Returns
+    -------
+    str
+        Empty for a missing value.
+    """
+    if not np.isfinite(value):
+        return ""
+    return f"{value:#.3g}" if abs(value) < 1 else f"{value:,.3f}"

@@ -105,7 +105,12 @@ def test_score_tables_show_skills_and_coverages_as_the_text_quotes_them():
     from analysis.formatting import score_formats
 
     formats = score_formats(["step", "CRPS", "CRPS skill", "80% coverage (randomised PIT)"])
-    assert set(formats) == {"CRPS skill", "80% coverage (randomised PIT)"}
+    assert set(formats) == {"CRPS", "CRPS skill", "80% coverage (randomised PIT)"}
+    # quiet regions' scores near 0.01 keep three significant digits, larger ones three decimals
+    assert formats["CRPS"](0.01234) == "0.0123" and formats["CRPS"](0.265) == "0.265"
+    assert formats["CRPS"](1.7344) == "1.734" and formats["CRPS"](float("nan")) == ""
+    assert score_formats(["baseline CRPS"])["baseline CRPS"](0.0118) == "0.0118"
+    assert formats["CRPS"](0.012) == "0.0120"  # the digits kept, not "0.012" beside "0.0115"
     assert formats["CRPS skill"](0.027) == "+2.7%"
     assert formats["CRPS skill"](-0.0004) == "-0.04%"  # not "-0.000"
     assert formats["80% coverage (randomised PIT)"](0.726) == "73%"
