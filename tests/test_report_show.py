@@ -79,3 +79,14 @@ def test_a_table_caption_is_escaped_and_comes_first():
         '<table class="dataframe"><caption>Stated &lt;model&gt; &amp; estimates</caption><thead>'
     )
     assert "<caption>" not in table_html(frame)  # none unless asked for
+
+
+def test_section_link_uses_the_heading_id_nbconvert_gives() -> None:
+    """Escaped as a value the anchor would read "#Quiet\\-units"; built into the template it
+    links to the heading's id."""
+    from analysis.report import show
+
+    assert show.section_link("Quiet units") == "[Quiet units](#Quiet-units)"
+    assert show.section_link("Evidence for the onset probabilities") == (
+        "[Evidence for the onset probabilities](#Evidence-for-the-onset-probabilities)"
+    )

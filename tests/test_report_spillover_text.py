@@ -672,3 +672,15 @@ def test_own_onset_sentence_gives_a_quiet_region_its_own_verdict() -> None:
     # an active region, or a study without an onset model: no sentence
     assert spillover_text.own_onset_sentence("SN-KE", onset, risk, card) == ""
     assert spillover_text.own_onset_sentence("MR-10", None, risk, card) == ""
+
+
+def test_quiet_map_note_points_to_the_onset_evidence_the_reader_can_reach() -> None:
+    onset, _, _ = _onset_inputs()
+    assert spillover_text.quiet_map_note(onset, evidence_here=True) == (
+        " Quiet units take theirs from the onset model (its evidence: Evidence for the onset "
+        "probabilities, below)."
+    )
+    assert spillover_text.quiet_map_note(onset, evidence_here=False).endswith(
+        "(its evidence: the methods appendix's Onset evidence)."
+    )
+    assert spillover_text.quiet_map_note(None, evidence_here=True) == ""

@@ -53,6 +53,13 @@ def markdown(template: str, /, **values: Any) -> None:
     display({"text/plain": _MARKDOWN_PLAIN, "text/markdown": text}, raw=True)
 
 
+def section_link(title: str) -> str:
+    """Markdown linking to a heading of the same report, for a trusted ``markdown`` template:
+    nbconvert's heading id is the title with its spaces as hyphens (the title is written by
+    the report author, so it is not escaped; escaping would break the anchor)."""
+    return f"[{title}](#{title.replace(' ', '-')})"
+
+
 @dataclass(frozen=True)
 class Picture:
     """A figure already rendered: base64 PNG (e.g. one drawn once for a whole study)."""

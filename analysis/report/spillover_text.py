@@ -26,6 +26,9 @@ from analysis.report.region_text import (
     step_evidence,
 )
 
+#: Where the study's onset scores are, for a sentence read outside the region reports.
+ONSET_EVIDENCE_POINTER = "(the methods appendix's Onset evidence)"
+
 RISK_COLUMNS = {
     "region_id": "region",
     "region_name": "name",
@@ -398,7 +401,7 @@ def silent_countries_sentence(
     targets: Collection[str],
     risk: Any = None,
     card: dict | None = None,
-    where: str = "(the methods appendix's Onset evidence)",
+    where: str = ONSET_EVIDENCE_POINTER,
 ) -> str:
     """Target countries with no event of the study's selection anywhere in the panel, whose
     P(any) is therefore no extrapolation of their own history.
@@ -463,9 +466,7 @@ def silent_countries_sentence(
     return text + (f"; {'; '.join(parts)}." if parts else ".") + verdict
 
 
-def quiet_probability_verdict(
-    card: dict | None, where: str = "(the methods appendix's Onset evidence)"
-) -> str:
+def quiet_probability_verdict(card: dict | None, where: str = ONSET_EVIDENCE_POINTER) -> str:
     """One sentence: how the quiet units' probabilities that the tables and maps show did
     against the naive rules on this study's past first events, for a reader who sees them
     outside the region reports (the overview's country probabilities), with where the scores
@@ -552,7 +553,7 @@ def shares_earned(evidence: StepEvidence | None) -> bool:
 def earned_contrast(contrast: Any, evidence: StepEvidence | None) -> Any:
     """``contrast`` where its shares may be quoted (:func:`shares_earned`), else None: what
     the sentences that would quote shares (:func:`attributable_sentence`,
-    :func:`border_summary_sentence`, :func:`onset_unit_sentences`) are given."""
+    :func:`border_summary_parts`, :func:`onset_unit_sentences`) are given."""
     return contrast if contrast is not None and shares_earned(evidence) else None
 
 
@@ -717,6 +718,43 @@ def unit_names(region_ids: Collection[str], risk: Any) -> str:
     return join_words(
         [f"{rows.loc[r, 'region_name']} ({rows.loc[r, 'country']})" for r in region_ids]
     )
+
+
+def show_onset_evidence(card: dict | None, reason: str, reliability: Any) -> None:
+    """Display the onset evidence: what it scores, its verdict and, when the backtest ran, its
+    table and reliability figure. The methods appendix shows it once for the study, a region
+    report again where it shows a quiet unit.
+
+    Parameters
+    ----------
+    card : dict or None
+        :func:`analysis.models.onset_backtest.study_onset_backtest`'s result.
+    reason : str
+        Why there is no onset model, when there is none.
+    reliability : callable
+        Returns the reliability figure (drawn once a study); called only when it is shown.
+    """
+    from analysis.report import show
+
+    show.markdown(ONSET_EVIDENCE_PARAGRAPH)
+    show.markdown("{sentence}", sentence=onset_evidence_sentence(card, reason))
+    if card and card.get("available"):
+        show.score_table(onset_scorecard_table(card))
+        show.figure(reliability(), ONSET_RELIABILITY_CAPTION)
+
+
+def quiet_map_note(onset: Any, evidence_here: bool) -> str:
+    """The end of a P(at least one event) map's caption: where quiet units' probabilities come
+    from and where their evidence is (the report's own subsection, or the methods appendix);
+    empty without an onset model."""
+    if onset is None:
+        return ""
+    where = (
+        f"{ONSET_EVIDENCE_SECTION}, below"
+        if evidence_here
+        else "the methods appendix's Onset evidence"
+    )
+    return f" Quiet units take theirs from the onset model (its evidence: {where})."
 
 
 def quiet_units(onset: Any, region_ids: Collection[str]) -> list[str]:

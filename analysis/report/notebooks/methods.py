@@ -141,17 +141,11 @@ if fallbacks:
 
 # %%
 shared = context.results(study, quarter)
-show.markdown(spillover_text.ONSET_EVIDENCE_PARAGRAPH)
-show.markdown(
-    "{sentence}",
-    sentence=spillover_text.onset_evidence_sentence(shared.onset_backtest, shared.onset_reason),
+spillover_text.show_onset_evidence(
+    shared.onset_backtest,
+    shared.onset_reason,
+    lambda: study_figures.onset_reliability(study, quarter),
 )
-if shared.onset_backtest and shared.onset_backtest.get("available"):
-    show.score_table(spillover_text.onset_scorecard_table(shared.onset_backtest))
-    show.figure(
-        study_figures.onset_reliability(study, quarter),
-        spillover_text.ONSET_RELIABILITY_CAPTION,
-    )
 
 # %%
 # Synthetic studies only: the model the data were simulated from against the reports' numbers

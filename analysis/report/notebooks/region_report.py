@@ -122,8 +122,9 @@ for window, named in ((next_quarter, model_here), (whole, "same")):
     )
 if own_onset:
     show.markdown(
-        "- {sentence} The scores are in [Evidence for the onset probabilities]"
-        "(#Evidence-for-the-onset-probabilities).",  # a quiet region: its section is shown
+        "- {sentence} The scores are in "  # a quiet region: its section is shown
+        + show.section_link(spillover_text.ONSET_EVIDENCE_SECTION)
+        + ".",
         sentence=own_onset,
     )
 # Country-level P(at least one event) saturates once a country has active units: the summary
@@ -155,17 +156,12 @@ described = spillover_text.units_to_describe(
     border_units, shared.onset, tabled=around, contrast=shares
 )
 quiet_shown = spillover_text.quiet_units(shared.onset, [*around, *border_units])
-across = "the section [{title}](#{anchor})".format(
-    title=spillover_text.ACROSS_SECTION, anchor=spillover_text.ACROSS_SECTION.replace(" ", "-")
-)
+across = "the section " + show.section_link(spillover_text.ACROSS_SECTION)
 links = {
-    "table": "the [Spillover](#Spillover) table.",
+    "table": "the " + show.section_link("Spillover") + " table.",
     "section": across + ".",
     "section_quiet": across + ", and the evidence for the onset probabilities in the one after "
-    "it, [{title}](#{anchor}).".format(
-        title=spillover_text.ONSET_EVIDENCE_SECTION,
-        anchor=spillover_text.ONSET_EVIDENCE_SECTION.replace(" ", "-"),
-    ),
+    "it, " + show.section_link(spillover_text.ONSET_EVIDENCE_SECTION) + ".",
 }
 for part, where in spillover_text.border_summary_parts(
     border_units, shared.onset, shared.risk, shares, described=described
@@ -255,13 +251,10 @@ if switched:
     show.markdown("{sentence}", sentence=switched)
 if region_id in shared.onset_driven:
     # the model line names the candidates, which do not give a quiet region's chance of an event
-    quiet_link = "[{title}](#{anchor})".format(
-        title=spillover_text.QUIET_SECTION,
-        anchor=spillover_text.QUIET_SECTION.replace(" ", "-"),
-    )
     show.markdown(
         "{name} is quiet: its chance of an event, and the paths that have one, come from the "
-        "onset model (see " + quiet_link + "), not from the candidates above.",
+        "onset model (see " + show.section_link(spillover_text.QUIET_SECTION) + "), not from "
+        "the candidates above.",
         name=region_name,
     )
 
@@ -341,16 +334,7 @@ if region_id in ctx.study.focus:
         f"Probability of at least one event within {ctx.study.horizon} periods by admin-1 "
         f"region, from the report model's forecast ({context.FORECAST_MODEL}, Forecast "
         f"section); {region_name} outlined."
-        + (
-            " Quiet units take theirs from the onset model (its evidence: "
-            + (
-                "Evidence for the onset probabilities, below)."
-                if quiet_shown
-                else "the methods appendix's Onset evidence)."
-            )
-            if shared.onset is not None
-            else ""
-        ),
+        + spillover_text.quiet_map_note(shared.onset, evidence_here=bool(quiet_shown)),
     )
 
 # %%
@@ -385,19 +369,11 @@ for sentence in unit_sentences:
 # %%
 if quiet_shown:
     show.markdown("### {title}", title=spillover_text.ONSET_EVIDENCE_SECTION)
-    show.markdown(spillover_text.ONSET_EVIDENCE_PARAGRAPH)
-    show.markdown(
-        "{sentence}",
-        sentence=spillover_text.onset_evidence_sentence(
-            shared.onset_backtest, shared.onset_reason
-        ),
+    spillover_text.show_onset_evidence(
+        shared.onset_backtest,
+        shared.onset_reason,
+        lambda: study_figures.onset_reliability(study, quarter),  # drawn once a study
     )
-    if shared.onset_backtest and shared.onset_backtest.get("available"):
-        show.score_table(spillover_text.onset_scorecard_table(shared.onset_backtest))
-        show.figure(
-            study_figures.onset_reliability(study, quarter),  # drawn once a study
-            spillover_text.ONSET_RELIABILITY_CAPTION,
-        )
 
 # %% [markdown]
 # ## Methods and evidence
