@@ -183,12 +183,19 @@ def _effective_count_limits(
     coverage was 98-99% at 3-4 events a window in ``benchmarks/growth_coverage.py`` (Jeffreys,
     like mid-p, is near-nominal on average rather than conservative).
     """
-    z = stats.norm.ppf(1 - alpha_level / 2)
-    k = var_log * (q / z) ** 2 / (1.0 / ca + 1.0 / cb)
+    k = _design_effect(ca, cb, var_log, q, alpha_level)
     xa, xb = ca / k, cb / k
     p_lo = special.betaincinv(xb + 0.5, xa + 0.5, alpha_level / 2)
     p_hi = special.betaincinv(xb + 0.5, xa + 0.5, 1 - alpha_level / 2)
     return _p_to_ratio(p_lo, ea, eb), _p_to_ratio(p_hi, ea, eb)
+
+
+def _design_effect(ca: float, cb: float, var_log: float, q: float, alpha_level: float) -> float:
+    """The design effect ``k`` of a Wald-t half-width ``q sqrt(var_log)`` on the log ratio:
+    the counts divided by ``k`` are the Poisson events the data are worth,
+    ``k = var_log (q / z)^2 / (1 / ca + 1 / cb)`` (``z`` the normal quantile)."""
+    z = stats.norm.ppf(1 - alpha_level / 2)
+    return var_log * (q / z) ** 2 / (1.0 / ca + 1.0 / cb)
 
 
 def _effective_count_p(
@@ -197,8 +204,7 @@ def _effective_count_p(
     """Two-sided p-value of equal rates that goes with :func:`_effective_count_limits`: twice
     the smaller tail of the same Beta distribution of window B's share at the share equal
     rates give, so the interval excludes 1 exactly when this is below ``alpha_level``."""
-    z = stats.norm.ppf(1 - alpha_level / 2)
-    k = var_log * (q / z) ** 2 / (1.0 / ca + 1.0 / cb)
+    k = _design_effect(ca, cb, var_log, q, alpha_level)
     below = special.betainc(cb / k + 0.5, ca / k + 0.5, eb / (ea + eb))
     return float(min(1.0, 2 * min(below, 1 - below)))
 

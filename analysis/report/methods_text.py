@@ -590,23 +590,19 @@ def scorecard_table(
     frame = pd.DataFrame(card["models"]).sort_values("crps", kind="stable")
     frame["is_baseline"] = ["yes" if b else "no" for b in frame["is_baseline"]]
     table = frame.reindex(columns=keep).rename(columns=SCORE_COLUMNS)
-    return _with_intervals(table, frame["model"], intervals)
-
-
-def _with_intervals(
-    table: pd.DataFrame, models: pd.Series, intervals: dict[str, str] | None
-) -> pd.DataFrame:
-    """``table`` with :data:`SKILL_INTERVAL_COLUMN` after its skill column (as it is without
-    ``intervals`` or without that column)."""
-    skill = SCORE_COLUMNS["crps_skill_vs_best_baseline"]
-    if intervals is None or skill not in table.columns:
+    if intervals is None:
         return table
-    table = table.copy()
-    table.insert(
-        table.columns.get_loc(skill) + 1,
-        SKILL_INTERVAL_COLUMN,
-        [intervals.get(m, "") for m in models],
-    )
+    return _with_intervals(table, [intervals.get(m, "") for m in frame["model"]])
+
+
+def _with_intervals(table: pd.DataFrame, cells: list[str]) -> pd.DataFrame:
+    """``table`` with ``cells`` (one a row) as :data:`SKILL_INTERVAL_COLUMN` after its skill
+    column (as it is without that column)."""
+    skill = SCORE_COLUMNS["crps_skill_vs_best_baseline"]
+    if skill not in table.columns:
+        return table
+    table = table.reset_index(drop=True)
+    table.insert(table.columns.get_loc(skill) + 1, SKILL_INTERVAL_COLUMN, cells)
     return table
 
 
@@ -632,18 +628,13 @@ def group_table(
     )
     if intervals is None:
         return table
-    cells = {
-        (g, m): intervals.get(g, {}).get(m, "")
-        for g, m in zip(rows["group"], rows["model"], strict=True)
-    }
-    keyed = pd.Series(list(zip(rows["group"], rows["model"], strict=True)))
-    table = table.reset_index(drop=True)
-    table.insert(
-        table.columns.get_loc(SCORE_COLUMNS["crps_skill_vs_best_baseline"]) + 1,
-        SKILL_INTERVAL_COLUMN,
-        [cells[k] for k in keyed],
+    return _with_intervals(
+        table,
+        [
+            intervals.get(g, {}).get(m, "")
+            for g, m in zip(rows["group"], rows["model"], strict=True)
+        ],
     )
-    return table
 
 
 #: The count models as the appendix's text names them (the table had shown the code's names:

@@ -129,12 +129,8 @@ def ranking_notes(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> list
     """
     shown = min(top, len(rank))
     then = "P(surge), P(at least 1)" if surge else "P(at least 1)"
-    windows = ""
-    if {"period_a", "period_b"} <= set(rank.columns):
-        pairs = rank[["period_a", "period_b"]].dropna().drop_duplicates()
-        if len(pairs) == 1:
-            a, b = pairs.iloc[0]
-            windows = f"{b} against {a}, "
+    pair = _one_comparison(rank)
+    windows = f"{pair[1]} against {pair[0]}, " if pair else ""
     lead = (
         "Regions are ranked by the lower bound of the headline 95% interval of the latest "
         f"growth ratio ({windows}the region reports' interval, allowing for "
@@ -164,7 +160,7 @@ def ranking_notes(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> list
                 "Where the later window had no event the ratio is 0, its low end is 0 and its "
                 "high end is a one-sided 95% bound: how far the rate fell is not measured."
             )
-    notes.append(_peak_clause(shown_rows).strip())
+    notes.append(_peak_clause(shown_rows))
     wide = _uninformative_names(shown_rows)
     if wide:
         notes.append(
@@ -203,7 +199,7 @@ def _peak_clause(rows: pd.DataFrame) -> str:
     ]
     one = len(parts) == 1
     return (
-        f" {join_words(parts)} {'had' if one else 'each had'} more events between the two "
+        f"{join_words(parts)} {'had' if one else 'each had'} more events between the two "
         f"windows than in the later one: {'its' if one else 'their'} ratio compares the two "
         "windows, not the months between, and does not say the rise goes on."
     )
@@ -255,6 +251,18 @@ def _adjusted_verdict(rank: pd.DataFrame) -> str:
     )
 
 
+def _one_comparison(rank: pd.DataFrame) -> tuple[str, str] | None:
+    """The ranking's windows (earlier, later) when every row compares the same two; None
+    otherwise or without them."""
+    if not {"period_a", "period_b"} <= set(rank.columns):
+        return None
+    pairs = rank[["period_a", "period_b"]].dropna().drop_duplicates()
+    if len(pairs) != 1:
+        return None
+    a, b = pairs.iloc[0]
+    return str(a), str(b)
+
+
 def _tested_words(rank: pd.DataFrame, regions: int) -> str:
     """How many regions were tested, and the study-wide family where it is larger."""
     return f"{regions} regions tested" + _family_words(rank, regions, "; ", "")
@@ -268,9 +276,7 @@ def _family_words(rank: pd.DataFrame, regions: int, before: str, after: str) -> 
     if not len(sizes) or int(sizes.max()) <= regions:
         return ""
     words = f"the adjustment is over the study's {int(sizes.max())} tests"
-    if {"period_a", "period_b"} <= set(rank.columns) and len(
-        rank[["period_a", "period_b"]].dropna().drop_duplicates()
-    ) == 1:
+    if _one_comparison(rank):
         words += ", the others change-point tests"
     else:
         words += ", change-point tests and other comparisons included"

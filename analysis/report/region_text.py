@@ -272,8 +272,7 @@ def actor_sentence(
         # the real study's Mopti: "JNIM took part in 210 events", 2015-16's by its
         # predecessors (Katiba Macina, Ansar Dine, AQIM) among them; named by the study's
         # actor, whichever name its events carry most often
-        name = join_words([str(a) for a in actors], "or")
-        name += f" or {'its' if len(actors) == 1 else 'their'} predecessor groups"
+        name = join_words([str(a) for a in actors], "or") + _predecessors(len(actors))
     events_word = "event" if len(rows) == 1 else "events"
     sentence = f"In {region_name}, {name} took part in {len(rows):,} {events_word}"
     if against.empty:
@@ -528,8 +527,13 @@ def counted_noun(
     names = [str(a) for a in (actors or []) if str(a).strip()]
     if not names:
         return "Events"
-    groups = " or their predecessor groups" if len(names) > 1 else " or its predecessor groups"
-    return f"Events involving {join_words(names, 'or')}" + (groups if include_predecessors else "")
+    groups = _predecessors(len(names)) if include_predecessors else ""
+    return f"Events involving {join_words(names, 'or')}{groups}"
+
+
+def _predecessors(actors: int) -> str:
+    """The words naming the predecessor groups of ``actors`` actors a study counts too."""
+    return f" or {'its' if actors == 1 else 'their'} predecessor groups"
 
 
 def forecast_table(fc: Any, region_id: str) -> pd.DataFrame:
