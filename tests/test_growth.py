@@ -97,17 +97,19 @@ def test_midp_limits_solve_their_defining_equations():
     assert r.midp_p_value < r.exact_p_value
 
 
-def test_zero_to_five_gives_one_sided_bound_and_says_so():
+def test_zero_to_five_gives_an_open_ended_two_sided_interval_and_says_so():
     r = g.rate_ratio(np.zeros(12), _spread(5), period_a="2021", period_b="2024")
     assert r.one_sided and math.isinf(r.ratio) and math.isinf(r.ci_high)
-    # hand-worked: one-sided 95% Clopper-Pearson for x = n = 5 is p = 0.05 ** (1/5)
-    p = 0.05 ** (1 / 5)
+    # two-sided 95% Clopper-Pearson for x = n = 5 keeps 2.5% below: p = 0.025 ** (1/5); R's
+    # poisson.test(c(5, 0), c(12, 12))$conf.int gives 0.9163558573 to Inf
+    p = 0.025 ** (1 / 5)
     assert r.ci_low == pytest.approx(p / (1 - p))
-    assert r.ci_low == pytest.approx(1.2187, abs=1e-4)
+    assert r.ci_low == pytest.approx(0.9163558573, abs=1e-9)
     assert math.isinf(r.nb_ci_high) and 0 < r.nb_ci_low <= r.ci_low + 1e-9
-    assert "no events in 2021" in r.note and "one-sided" in r.note
+    assert "no events in 2021" in r.note and "keeps half of alpha" in r.note
     sentence = g.growth_sentence({**_row(r), "region_name": "Kayes"})
-    assert "no upper bound" in sentence and "at least 1.22 times" in sentence
+    assert "no upper bound" in sentence and "interval starts at 0.92 times" in sentence
+    assert "so a fall is not ruled out" in sentence
 
 
 @settings(max_examples=60, deadline=None)
@@ -126,6 +128,9 @@ def test_one_sided_p_value_never_significant_while_the_headline_bound_contains_1
     contains_1 = r.headline_low <= 1 if empty_first else r.headline_high >= 1
     if contains_1:
         assert r.p_value >= 0.05, (r.headline_low, r.headline_high, r.p_value)
+    else:
+        # the finite end keeps alpha / 2, so it excludes 1 only with a two-sided p below 0.05
+        assert r.p_value < 0.05, (r.headline_low, r.headline_high, r.p_value)
     assert r.p_value >= r.dep_p_value
 
 
@@ -141,8 +146,10 @@ def test_one_sided_p_value_follows_the_dependence_deflated_count():
 def test_five_to_zero_gives_upper_bound():
     r = g.rate_ratio(_spread(5), np.zeros(12))
     assert r.one_sided and r.ratio == 0 and r.ci_low == 0
-    p = 1 - 0.05 ** (1 / 5)
+    # R: poisson.test(c(0, 5), c(12, 12))$conf.int is 0 to 1.091279105
+    p = 1 - 0.025 ** (1 / 5)
     assert r.ci_high == pytest.approx(p / (1 - p))
+    assert r.ci_high == pytest.approx(1.091279105, abs=1e-9)
     assert r.nb_ci_high >= r.ci_high - 1e-9
 
 
@@ -285,11 +292,12 @@ def test_one_sided_dependence_deflation_is_the_finite_window_ar1_factor():
 def test_one_sided_dependence_is_read_around_a_line_within_the_window():
     """0 -> 13 events rising and falling within the year (Nord, real UCDP data): around the
     window mean the decline read as an own-lag share of 0.85 and the bound as "at least 0.26
-    times" beside a trend of +195% a year; around a line within the window (as the two-sided
-    ratio does) the share is 0.55 and the bound stays above 1."""
+    times" beside a trend of +195% a year (a one-sided 95% bound); around a line within the
+    window (as the two-sided ratio does) the share is 0.55 and the two-sided interval starts at
+    0.74."""
     r = g.rate_ratio(np.zeros(12), np.array([1, 1, 2, 2, 3, 2, 0, 1, 0, 0, 1, 0], dtype=float))
     assert r.own_lag == pytest.approx(0.55, abs=0.01)
-    assert 1 < r.headline_low < r.ci_low
+    assert 0.7 < r.headline_low < r.ci_low
 
 
 def _benchmark(name: str):
@@ -1373,42 +1381,37 @@ def test_growth_sentence_says_an_excluding_interval_is_unadjusted_when_bh_is_not
     # the real Nord read "a fall is ruled out" beside p 0.099): both p-values are given
     own = g.growth_sentence({**base, "p_value": 0.099, "p_value_bh": 0.26})
     assert own.endswith(
-        "; though that interval excludes 1: the comparison's p-value, the largest of its three "
+        "; though that interval excludes 1, the comparison's p-value, the largest of its three "
         "tests, is 0.099, and adjusted for the study's 26 tests (Benjamini-Hochberg) the "
         "comparison's p-value is 0.26, so the change is not significant at 0.05"
     )
     assert "the largest of its three" not in g.growth_sentence({**base, "p_value": 0.03})
-    # a one-sided bound (no events earlier) that excludes 1 is a bound, not an interval
+    # an open-ended interval (no events earlier) that excludes 1 is called a bound
     one_sided = {**base, "count_a": 0, "headline_ci_low": 1.004, "headline_ci_high": math.inf}
     assert "the window comparison's bound is not adjusted for the study's 26 tests" in (
         g.growth_sentence(one_sided)
     )
     assert "not adjusted" not in g.growth_sentence({**one_sided, "headline_ci_low": 0.8})
-    # the real Nord: a one-sided bound of 1.004 beside p 0.099, said so a reader can follow
-    nord = g.growth_sentence({**one_sided, "p_value": 0.099, "p_value_bh": 0.26})
-    assert "so a fall is ruled out at that one-sided level; a one-sided 95% bound that excludes " \
-        "1 is a two-sided test at 10%, not 5%: the comparison's p-value, the largest of its " \
-        "three tests, is 0.099" in nord  # fmt: skip
 
 
-def test_growth_sentence_says_which_way_a_one_sided_bound_rules_out():
-    """An empty window leaves a one-sided bound: it rules out a fall (a rise) only when it
-    excludes 1, and says so at its one-sided level only."""
+def test_growth_sentence_says_which_way_an_open_ended_interval_rules_out():
+    """An empty window leaves an interval with one finite end: it rules out a fall (a rise)
+    only when that end excludes 1."""
     base = {"region_name": "Nord", "period_a": "2017", "period_b": "2020",
             "nb_ci_low": 0.9, "nb_ci_high": math.inf}  # fmt: skip
     rise = {**base, "count_a": 0, "count_b": 13, "ratio": math.inf, "ci_low": 3.86,
             "ci_high": math.inf, "headline_ci_high": math.inf}  # fmt: skip
-    assert "at least 1.004 times the earlier one" in (
+    assert "its 95% interval starts at 1.004 times the earlier rate" in (
         ruled := g.growth_sentence({**rise, "headline_ci_low": 1.004})
     )
-    assert "so a fall is ruled out at that one-sided level" in ruled
+    assert "which excludes a fall" in ruled
     assert "so a fall is not ruled out" in g.growth_sentence({**rise, "headline_ci_low": 0.8})
     fall = {**base, "count_a": 9, "count_b": 0, "ratio": 0.0, "ci_low": 0.0, "ci_high": 0.3,
             "headline_ci_low": 0.0}  # fmt: skip
-    assert "at most 0.50 times the earlier one" in (
+    assert "its 95% interval ends at 0.50 times the earlier rate" in (
         down := g.growth_sentence({**fall, "headline_ci_high": 0.5})
     )
-    assert "so a rise is ruled out at that one-sided level" in down
+    assert "which excludes a rise" in down
     assert "so a rise is not ruled out" in g.growth_sentence({**fall, "headline_ci_high": 1.6})
 
 
@@ -1482,8 +1485,8 @@ def test_one_sided_bound_from_fewer_than_three_event_months_counts_episodes():
     burst[5] = 10
     two_months[[3, 8]] = 1
 
-    def exact(n):  # all n episodes in window B: share^n = alpha, equal windows
-        return 0.05 ** (1 / n) / (1 - 0.05 ** (1 / n))
+    def exact(n):  # all n episodes in window B: share^n = alpha / 2, equal windows
+        return 0.025 ** (1 / n) / (1 - 0.025 ** (1 / n))
 
     for counts, episodes in ((one_month, 1), (burst, 1), (two_months, 2)):
         rise, fall = g.rate_ratio(quiet, counts), g.rate_ratio(counts, quiet)
@@ -1498,10 +1501,10 @@ def test_one_sided_bound_never_reads_less_than_one_episode():
     """0 -> 4 events in three running months (Est, real UCDP data, 2017 against 2020): the
     fitted own-lag share (0.90) deflated the count to 0.37 of an event and the bound to "at
     least 0.0003 times", weaker than one episode in one window and none in the other can be.
-    The bound is now never below that one-episode bound (1/19 for equal windows), and the
+    The bound is now never below that one-episode bound (1/39 for equal windows), and the
     burst is still read as fewer independent events than four."""
     burst = np.array([0, 0, 0, 0, 1, 1, 2, 0, 0, 0, 0, 0], dtype=float)
-    one_episode = 0.05 / (1 - 0.05)
+    one_episode = 0.025 / (1 - 0.025)
     rise, fall = g.rate_ratio(np.zeros(12), burst), g.rate_ratio(burst, np.zeros(12))
     assert rise.own_lag > 0.8  # the dependence is read, and widens the bound ...
     assert rise.headline_low == pytest.approx(one_episode, rel=1e-9)  # ... down to one episode

@@ -51,8 +51,9 @@ def test_ranking_display_and_record() -> None:
     assert "Benjamini-Hochberg" in sentence and "first 2 of 3 regions" in sentence
     assert "Benjamini-Hochberg" not in overview_text.ranking_sentence(rank)
     assert "same model's paths" in overview_text.ranking_sentence(rank.assign(expected=1.0))
-    # a 0 -> k region's low end is a one-sided bound: the sentence says so only when one is shown
-    one_sided = "low end is a one-sided 95% bound"
+    # a 0 -> k region's interval is open-ended: the sentence says how its low end compares
+    # only when one is shown
+    one_sided = "its low end is as strict as every other row's"
     assert one_sided not in overview_text.ranking_sentence(rank.assign(ratio_high=5.0))
     unbounded = rank.assign(ratio_high=[5.0, np.inf, np.nan])
     assert one_sided in overview_text.ranking_sentence(unbounded)
@@ -74,15 +75,13 @@ def test_ranking_sentence_says_how_many_changes_survive_the_adjustment() -> None
     sentence = overview_text.ranking_sentence(rank)
     assert (
         "No region's change is significant at 0.05 after that adjustment (2 regions tested), "
-        "though 2 of the unadjusted two-sided 95% intervals lie above 1." in sentence
+        "though 2 of the unadjusted 95% intervals lie above 1." in sentence
     )
-    # a one-sided bound (no event in the earlier window) is not counted as a 95% interval
-    # (the real study's "5 of the unadjusted 95% intervals" held two such bounds)
+    # an open-ended interval (no event in the earlier window) keeps 2.5% below its low end as
+    # the others do, so it is counted with them
     open_ended = rank.assign(ratio_high=[25.0, np.inf, 15.6])
-    assert (
-        "though 1 of the unadjusted two-sided 95% intervals lies above 1 and 1 one-sided 95% "
-        "lower bound (no event in the earlier window) is above 1."
-        in (overview_text.ranking_sentence(open_ended))
+    assert "though 2 of the unadjusted 95% intervals lie above 1." in (
+        overview_text.ranking_sentence(open_ended)
     )
     some = overview_text.ranking_sentence(rank.assign(p_value_bh=[0.01, 0.2, 0.04]))
     assert "After that adjustment 2 of the 3 regions' changes are significant at 0.05: name " \
@@ -131,7 +130,7 @@ def test_ranking_sentence_names_the_regions_whose_interval_says_little() -> None
     assert "fold apart" not in overview_text.ranking_sentence(
         rank.assign(ratio_low=0.9, ratio_high=50.0)
     )
-    # a ratio of 0 (no event in the later window) is said to be a one-sided bound, not a measure
+    # a ratio of 0 (no event in the later window) is said to be a bound, not a measure
     assert "later window had no event" not in sentence
     fell = rank.assign(
         ratio_low=[0.0, 0.5, 2.0], ratio_high=[3.47, 40.0, 9.0], ratio=[0.0, 4.0, 5.0]

@@ -631,7 +631,7 @@ def test_dependence_sentence_for_a_one_sided_bound() -> None:
     row = {"period_a": "2017", "period_b": "2020", "nb_ci_low": 1.2, "nb_ci_high": np.inf,
            "own_lag": 0.55, "headline_ci_low": 1.004, "headline_ci_high": np.inf}  # fmt: skip
     text = region_text.dependence_sentence(pd.DataFrame([row]), "Nord")
-    assert text.endswith("is 0.55; the one-sided bound of the ratio allows for it.")
+    assert text.endswith("is 0.55; the finite end of the ratio's interval allows for it.")
 
 
 def test_totals_sentence_gives_the_coverage_of_the_printed_totals() -> None:

@@ -28,8 +28,10 @@ Three questions a reviewer asks of a region's series, each answered with an inte
     The headline p-value is the largest of the NB2 likelihood-ratio, exact conditional and
     headline Wald p-values.
   - zero counts: ``0 -> 5`` has no upper limit. The result says so (``one_sided=True`` and a
-    ``note``) and gives one-sided 95% lower bounds: Clopper-Pearson for the exact interval, and
-    the profile-likelihood bound of the NB model for the overdispersion-aware one.
+    ``note``) and gives the finite end of a two-sided 95% interval (2.5% below it, as R's
+    ``poisson.test`` does, so that every interval's low end is equally strict): Clopper-Pearson
+    for the exact interval, and the profile-likelihood bound of the NB model for the
+    overdispersion-aware one.
 
 * **How fast is it growing?** :func:`trend` fits a log-linear NB2 regression over a window
   (month-of-year or quarter effects optional) with time in years: annual growth

@@ -60,11 +60,12 @@ class RateRatioResult:
     Wald-t interval read as a Jeffreys interval on design-effect-deflated counts,
     ``headline_low``/``headline_high`` its hull with
     the dependence-aware interval named by ``headline_method``. When
-    ``one_sided`` is true the finite limit is a one-sided bound at ``1 - alpha`` and the other is
-    0 or infinity; ``note`` says so in words. The exact interval is a reference: the NB one
-    need not contain it (with a handful of events the Jeffreys interval is the shorter,
-    near-nominal one). ``p_value`` (the headline test of
-    equal rates) is the largest of the NB2 likelihood-ratio p-value (``nb_p_value``), the exact
+    ``one_sided`` is true (a window without events) the other limit is 0 or infinity and the
+    finite one is still the end of a two-sided ``1 - alpha`` interval (``alpha / 2`` beyond
+    it, as in R's ``poisson.test``); ``note`` says so in words. The exact interval is a
+    reference: the NB one need not contain it (with a handful of events the Jeffreys interval
+    is the shorter, near-nominal one). ``p_value`` (the headline test of equal rates) is the
+    largest of the NB2 likelihood-ratio p-value (``nb_p_value``), the exact
     conditional p-value (``exact_p_value``) and the headline's dependence-aware Wald p-value
     (``dep_p_value``); ``midp_p_value`` is the mid-p version of the exact one.
     """
@@ -141,12 +142,13 @@ def _exact_part(ca: int, cb: int, ea: float, eb: float, alpha: float):
     if n == 0:
         nan = math.nan
         return dict(ci=(0.0, math.inf), midp=(0.0, math.inf), p=1.0, midp_p=1.0), nan
-    one_sided = ca == 0 or cb == 0
-    # For 0 -> k (or k -> 0) only one limit is informative; spend all of alpha on it.
-    a_eff = 2 * alpha if one_sided else alpha
-    p_lo = 0.0 if cb == 0 else stats.beta.ppf(a_eff / 2, cb, n - cb + 1)
-    p_hi = 1.0 if cb == n else stats.beta.ppf(1 - a_eff / 2, cb + 1, n - cb)
-    m_lo, m_hi = _midp_limits(cb, n, a_eff)
+    # For 0 -> k (or k -> 0) only one limit is informative, but it keeps alpha / 2, as R's
+    # poisson.test and binom.test do: every interval is then two-sided 95%, one end infinite,
+    # and its low ends can be ranked against one another (a bound spending all of alpha on its
+    # one side had ranked "0 -> 2 events" above "10 -> 24" in the overview).
+    p_lo = 0.0 if cb == 0 else stats.beta.ppf(alpha / 2, cb, n - cb + 1)
+    p_hi = 1.0 if cb == n else stats.beta.ppf(1 - alpha / 2, cb + 1, n - cb)
+    m_lo, m_hi = _midp_limits(cb, n, alpha)
     from scipy.stats import binomtest
 
     p_exact = binomtest(cb, n, p0).pvalue
@@ -288,12 +290,13 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
         return out
     # One window has no events: the MLE of the log ratio is +-infinity. The supremum of the
     # likelihood is the NB2 fit to the non-zero window alone (the zero window fits exactly with
-    # mean -> 0); the one-sided bound is where the profile drops by chi2_1(1 - 2 alpha) / 2.
+    # mean -> 0); the finite end of the two-sided interval is where the profile drops by
+    # chi2_1(1 - alpha) / 2.
     pos = y_b if ca == 0 else y_a
     sup = nb2_mle(pos)
     lr = max(0.0, 2 * (sup.llf - null.llf))
     p = float(stats.chi2.sf(lr, 1))
-    cut = stats.chi2.ppf(1 - 2 * alpha_level, 1) / 2
+    cut = stats.chi2.ppf(1 - alpha_level, 1) / 2
     sign = 1.0 if ca == 0 else -1.0
     # From fewer than 3 non-zero periods neither the dispersion nor the own-lag share is
     # identified (the rule of analysis.models.counts). Read off such a window, 2 events in one
@@ -348,17 +351,17 @@ def _nb_part(y_a, y_b, alpha_level: float) -> dict:
     dep_bound = _one_sided_cp(n_dep, e_pos, e_zero, alpha_level)
     # The exact test on the smaller deflated count behind the headline's bound: all of its
     # effective events fell in the window with events, which has probability share^n under
-    # equal rates. Its one-sided value is below alpha exactly when that bound excludes 1, so
-    # the two-sided p-value is never "significant" while the headline bound still contains 1
+    # equal rates. Its two-sided value is below alpha exactly when that bound excludes 1, so
+    # the p-value is never "significant" while the headline bound still contains 1
     # (the p-value used to ignore the dependence that widened the bound: 0 -> 13 events read
     # p = 0.010 beside "at least 0.064 times").
     share = e_pos / (e_pos + e_zero)
     dep_p = float(min(1.0, 2 * share ** min(n_eff, n_dep)))
-    method = "nb2-one-sided (wider of profile LR and deflated exact)"
+    method = "nb2-open-ended (wider of profile LR and deflated exact)"
     if not identified:
         # the NB2 likelihood ratio rests on the unidentified dispersion: the episode test
         # replaces it, so the p-value and the bound read the same evidence
-        method = "one-sided exact, one episode per period with events (dispersion not identified)"
+        method = "exact, open-ended, one episode per period with events (dispersion not identified)"
         out.update(p=dep_p)
     out.update(method=method, own_lag=rho, ar1_p=dep_p)
     if ca == 0:
@@ -482,8 +485,9 @@ def _single_window_own_lag(pos: np.ndarray, fit: NB2Fit) -> float:
 
 
 def _one_sided_cp(n_eff: float, e_pos: float, e_zero: float, alpha_level: float) -> float:
-    """One-sided Clopper-Pearson lower bound on the ratio for ``x = n = n_eff`` events."""
-    p_lim = alpha_level ** (1.0 / n_eff)  # p^n = alpha
+    """Clopper-Pearson lower bound on the ratio for ``x = n = n_eff`` events: the finite end of
+    the two-sided ``1 - alpha_level`` interval (``alpha_level / 2`` below it)."""
+    p_lim = (alpha_level / 2) ** (1.0 / n_eff)  # p^n = alpha / 2
     return p_lim / (1 - p_lim) * e_zero / e_pos
 
 
@@ -562,13 +566,13 @@ def rate_ratio(
     p = max(nb_p, exact["p"], dep_p if np.isfinite(dep_p) else 0.0)
     if ca == 0:
         notes.append(
-            f"no events in {period_a}: the ratio has no upper bound; the intervals are one-sided "
-            f"{level:.0%} lower bounds"
+            f"no events in {period_a}: the ratio has no upper bound; each {level:.0%} interval "
+            "is its lower limit to infinity (two-sided: the lower limit keeps half of alpha)"
         )
     elif cb == 0:
         notes.append(
-            f"no events in {period_b}: the ratio is 0; the intervals are one-sided {level:.0%} "
-            "upper bounds"
+            f"no events in {period_b}: the ratio is 0; each {level:.0%} interval is 0 to its "
+            "upper limit (two-sided: the upper limit keeps half of alpha)"
         )
     if y_a.size + y_b.size < 6:
         notes.append("fewer than 6 periods: the overdispersion-aware interval is unreliable")

@@ -74,27 +74,19 @@ def growth_sentence(
     elif ca == 0:
         text = (
             f"{noun} in {name} rose from 0 in {pa} to {cb} in {pb}; with none in {pa} the ratio "
-            f"has no upper bound, and the rate is at least {format_ratio(head_lo)} times the "
-            f"earlier one (one-sided {level}%, {allowing}; exact Poisson bound "
+            f"has no upper bound, and its {level}% interval starts at {format_ratio(head_lo)} "
+            f"times the earlier rate ({allowing}; exact Poisson interval from "
             f"{format_ratio(row['ci_low'])}){per}"
         )
-        # the one-sided bound says which way the change went only when it excludes 1
-        text += (
-            ", so a fall is not ruled out"
-            if float(head_lo) < 1
-            else ", so a fall is ruled out at that one-sided level"
-        )
+        # the bound says which way the change went only when it excludes 1
+        text += ", so a fall is not ruled out" if float(head_lo) < 1 else ", which excludes a fall"
     elif cb == 0:
         text = (
-            f"{noun} in {name} fell from {ca} in {pa} to 0 in {pb}; the rate is at most "
-            f"{format_ratio(head_hi)} times the earlier one (one-sided {level}%, {allowing}; exact "
-            f"Poisson bound {format_ratio(row['ci_high'])}){per}"
+            f"{noun} in {name} fell from {ca} in {pa} to 0 in {pb}; its {level}% interval ends "
+            f"at {format_ratio(head_hi)} times the earlier rate ({allowing}; exact Poisson "
+            f"interval up to {format_ratio(row['ci_high'])}){per}"
         )
-        text += (
-            ", so a rise is not ruled out"
-            if float(head_hi) > 1
-            else ", so a rise is ruled out at that one-sided level"
-        )
+        text += ", so a rise is not ruled out" if float(head_hi) > 1 else ", which excludes a rise"
     else:
         verb = "rose" if cb > ca else ("fell" if cb < ca else "stayed")
         move = f"from {ca} in {pa} to {cb} in {pb}" if verb != "stayed" else f"at {ca} in {pa}"
@@ -166,15 +158,10 @@ def _multiplicity_clause(
     if own is not None and own >= 0.05:
         # the real Nord had read "the window comparison's bound is not a test: ..." beside "a
         # fall is ruled out", which a reviewer could not parse: say why the two differ
-        why = (
-            "a one-sided 95% bound that excludes 1 is a two-sided test at 10%, not 5%"
-            if what == "bound"
-            else "though that interval excludes 1"
-        )
         return (
-            f"; {why}: the comparison's p-value, the largest of its three tests, is "
-            f"{format_p_value(own)}, and adjusted for {tests_of} {adjusted}, so the change is "
-            "not significant at 0.05"
+            f"; though that {what} excludes 1, the comparison's p-value, the largest of its "
+            f"three tests, is {format_p_value(own)}, and adjusted for {tests_of} {adjusted}, "
+            "so the change is not significant at 0.05"
         )
     return (
         f"; the window comparison's {what} is not adjusted for {tests_of}, "

@@ -145,9 +145,9 @@ def ranking_notes(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> list
         )
     if "ratio_high" in rank.columns and np.isinf(rank["ratio_high"].to_numpy(float)).any():
         notes.append(
-            "Where the earlier window had no event the ratio has no upper bound, and its low "
-            "end is a one-sided 95% bound, a little less strict than the low end of a two-sided "
-            "95% interval (a one-sided 97.5% bound)."
+            "Where the earlier window had no event the ratio has no upper bound; its low end "
+            "is as strict as every other row's (2.5% of the chance below it), so the rows are "
+            "ranked on one scale."
         )
     shown_rows = rank.head(top)
     if {"ratio", "ratio_high"} <= set(rank.columns):
@@ -157,8 +157,8 @@ def ranking_notes(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> list
         if zero.any():
             # a ratio of 0 has no lower limit to rank by: its 0 is the bound, not a measure
             notes.append(
-                "Where the later window had no event the ratio is 0, its low end is 0 and its "
-                "high end is a one-sided 95% bound: how far the rate fell is not measured."
+                "Where the later window had no event the ratio is 0 and its low end is 0: how "
+                "far the rate fell is not measured."
             )
     notes.append(_peak_clause(shown_rows))
     wide = _uninformative_names(shown_rows)
@@ -215,30 +215,16 @@ def _adjusted_verdict(rank: pd.DataFrame) -> str:
         return ""
     names = np.asarray(rank.get("region_name", rank.get("region_id")), dtype=object)
     significant = [str(n) for n in names[tested & (p < 0.05)]]
-    above = one_sided = 0
+    above = 0
     if "ratio_low" in rank.columns:
-        low_above = tested & (rank["ratio_low"].to_numpy(float) > 1)
-        # an empty earlier window gives a one-sided bound, which a 95% interval is not
-        open_high = (
-            ~np.isfinite(rank["ratio_high"].to_numpy(float))
-            if ("ratio_high" in rank.columns)
-            else np.zeros(len(rank), bool)
-        )
-        above = int(np.sum(low_above & ~open_high))
-        one_sided = int(np.sum(low_above & open_high))
+        above = int(np.sum(tested & (rank["ratio_low"].to_numpy(float) > 1)))
     if not significant:
-        parts = []
-        if above:
-            parts.append(
-                f"{above} of the unadjusted two-sided 95% intervals lie{'s' if above == 1 else ''}"
-                " above 1"
-            )
-        if one_sided:
-            parts.append(
-                f"{one_sided} one-sided 95% lower bound{'' if one_sided == 1 else 's'} (no event "
-                f"in the earlier window) {'is' if one_sided == 1 else 'are'} above 1"
-            )
-        tail = f", though {' and '.join(parts)}" if parts else ""
+        tail = (
+            f", though {above} of the unadjusted 95% intervals lie{'s' if above == 1 else ''} "
+            "above 1"
+            if above
+            else ""
+        )
         return (
             f" No region's change is significant at 0.05 after that adjustment "
             f"({_tested_words(rank, int(tested.sum()))}){tail}."

@@ -417,8 +417,8 @@ def p_value_sentence(table: pd.DataFrame) -> str:
     return (
         "p (this comparison) is the largest of three tests of an unchanged rate (negative-"
         "binomial likelihood ratio, exact conditional, and the test that goes with the "
-        "dependence-aware interval: below 0.05 when that two-sided interval excludes 1, and, "
-        "where a window is empty, below 0.10 when the one-sided 95% bound does); p "
+        "dependence-aware interval: below 0.05 when that interval excludes 1, also where a "
+        "window is empty and the interval has one finite end); p "
         "(BH-adjusted) is that p-value adjusted by Benjamini-Hochberg once for "
         "the whole study, together with every other comparison and change-point test of every "
         f"region{tests}, the same numbers as in the overview's ranking; a comparison without "
@@ -473,9 +473,9 @@ def dependence_sentence(table: pd.DataFrame, region_name: str) -> str:
             f"as independent ({_nb_interval(elo, ehi)})."
         )
     if not all(np.isfinite([lo, hi])) or min(lo, hi) <= 0:
-        # one window without events: a one-sided bound, which allows for the correlation
-        # through the same inflation; there is no two-sided width to compare
-        return text + "; the one-sided bound of the ratio allows for it."
+        # one window without events: the interval has one finite end, which allows for the
+        # correlation through the same inflation; there is no width to compare
+        return text + "; the finite end of the ratio's interval allows for it."
     if all(np.isfinite([lo, hi, elo, ehi])) and min(lo, elo) > 0:
         factor = np.log(hi / lo) / np.log(ehi / elo)
         if factor < 1.05:
