@@ -725,3 +725,39 @@ def test_onset_spec_sets_the_frequency_and_drops_other_actors_for_a_selection():
     assert own.periods_per_year == 12 and own.penalty == 2.0
     assert not NEEDS_ALL_ACTORS & set(own.features)
     assert set(own.features) == set(OnsetSpec().features) - NEEDS_ALL_ACTORS
+
+
+def test_calibration_in_the_large_is_the_mean_gap_with_a_unit_clustered_error():
+    """Observed share minus mean probability, with the cluster-robust error over units that
+    statsmodels gives a constant-only regression of ``onset - p``; probabilities at half the
+    true chance are found to run low, calibrated ones are not."""
+    import statsmodels.api as sm
+
+    from analysis.models.onset_backtest import calibration_in_the_large
+
+    rng = np.random.default_rng(7)
+    units = np.repeat([f"u{i}" for i in range(40)], 8)
+    # heterogeneous units with a shared outcome within a unit's overlapping windows
+    chance = np.repeat(rng.uniform(0.02, 0.4, 40), 8)
+    onset = (rng.uniform(size=units.size) < chance).astype(int)
+    pred = pd.DataFrame({"region_id": units, "onset": onset, "right": chance, "half": chance / 2})
+    cal = calibration_in_the_large(pred, "half")
+    gap = onset - pred["half"].to_numpy()
+    ols = sm.OLS(gap, np.ones((units.size, 1))).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(units)[0]}
+    )
+    assert cal["difference"] == pytest.approx(float(ols.params[0]), rel=1e-12)
+    assert cal["se"] == pytest.approx(float(ols.bse[0]), rel=1e-9)
+    assert cal["observed"] == pytest.approx(onset.mean())
+    assert cal["mean_probability"] == pytest.approx(pred["half"].mean())
+    assert cal["n_units"] == 40
+    assert cal["difference"] > 2 * cal["se"]  # halved probabilities are found to run low
+    # calibrated probabilities: the 95% interval of the gap holds 0 in about 95% of studies
+    held = 0
+    for seed in range(200):
+        r = np.random.default_rng(seed)
+        p = np.repeat(r.uniform(0.02, 0.4, 40), 8)
+        y = (r.uniform(size=p.size) < p).astype(int)
+        c = calibration_in_the_large(pd.DataFrame({"region_id": units, "onset": y, "p": p}), "p")
+        held += abs(c["difference"]) <= 1.96 * c["se"]
+    assert 0.90 <= held / 200 <= 0.99

@@ -684,3 +684,68 @@ def test_quiet_map_note_points_to_the_onset_evidence_the_reader_can_reach() -> N
         "(its evidence: the methods appendix's Onset evidence)."
     )
     assert spillover_text.quiet_map_note(None, evidence_here=True) == ""
+
+
+def test_calibration_sentence_says_whether_the_probabilities_ran_low_or_high() -> None:
+    """The real study's onset probabilities averaged 5.9% where 11% of the forecasts had a
+    first event, and "Tillabéri 3%" came with no word on it: a lower Brier score than the
+    naive rules ranks units, it does not make the levels right."""
+    low = {"calibration": {
+        "onset_model": {"mean_probability": 0.0591, "observed": 0.1103, "difference": 0.0512,
+                        "se": 0.018, "n_units": 30},
+        "report_model": {"mean_probability": 0.059, "observed": 0.1103, "difference": 0.0513,
+                         "se": 0.018, "n_units": 30},
+    }}  # fmt: skip
+    assert spillover_text.calibration_sentence(low) == (
+        "On these forecasts the report model's probabilities averaged 5.9%, and 11.0% were "
+        "followed by a first event (difference +5.1 points, 95% interval +1.6 to +8.7, "
+        "clustered by unit): they have run low, so the quiet units' probabilities in this "
+        "study's reports are more likely too low than too high."
+    )
+    assert spillover_text.calibration_clause(low) == (
+        "; on this study's past first events such probabilities ran low (5.9% on average, "
+        "where 11.0% of the forecasts were followed by a first event)"
+    )
+    # the demo's: 15.1% against 13.0%, within its error: no clause, and the sentence says so
+    fine = {
+        "calibration": {
+            "onset_model": {
+                "mean_probability": 0.151,
+                "observed": 0.130,
+                "difference": -0.021,
+                "se": 0.02,
+                "n_units": 25,
+            }
+        }
+    }
+    assert spillover_text.calibration_sentence(fine).endswith(
+        "(difference -2.1 points, 95% interval -6.0 to +1.8, clustered by unit): right on "
+        "average, within their error."
+    )
+    assert spillover_text.calibration_sentence(fine).startswith(
+        "On these forecasts the onset model's probabilities"
+    )
+    assert spillover_text.calibration_clause(fine) == ""
+    high = {"calibration": {"onset_model": {**fine["calibration"]["onset_model"], "se": 0.005}}}
+    assert "they have run high" in spillover_text.calibration_sentence(high)
+    assert "ran high" in spillover_text.calibration_clause(high)
+    # no calibration (an older card, one unit): nothing said
+    assert spillover_text.calibration_sentence({"calibration": {}}) == ""
+    one_unit = {"calibration": {"onset_model": {**fine["calibration"]["onset_model"],
+                                                "se": float("nan")}}}  # fmt: skip
+    assert spillover_text.calibration_sentence(one_unit) == ""
+    # where the reader meets the number: the overview's verdict and a quiet unit's sentence
+    card = {"available": True, "beats_naive": True, "edge_established": False, **low}
+    verdict = spillover_text.quiet_probability_verdict(card, where="")
+    assert verdict.endswith(
+        "is not established. Their levels have run low on those events: 5.9% on average, "
+        "where 11.0% of the forecasts were followed by a first event."
+    )
+    onset, risk, _ = _onset_inputs()
+    onset.trained_on = {"units": 169, "countries": ["BFA", "MLI", "MRT", "SEN"]}
+    own = spillover_text.own_onset_sentence("MR-10", onset, risk, card, from_onset=("MR-10",))
+    assert own.endswith("such probabilities ran low (5.9% on average, where 11.0% of the "
+                        "forecasts were followed by a first event).")  # fmt: skip
+    assert "ran low" not in spillover_text.own_onset_sentence(
+        "MR-10", onset, risk, {**card, "calibration": fine["calibration"]}, from_onset=("MR-10",)
+    )

@@ -92,12 +92,90 @@ def onset_edge_established(card: dict | None) -> bool:
 
 def onset_evidence_sentence(card: dict | None, reason: str = "") -> str:
     """The onset backtest's verdict in plain words (or why there is none), followed by the
-    verdict on the report model's probabilities when the backtest scored them."""
+    verdict on the report model's probabilities when the backtest scored them, and whether
+    the probabilities shown were right on average (:func:`calibration_sentence`)."""
     if not card or not card.get("available"):
         why = (card or {}).get("reason") or reason or "no onset backtest was possible"
         return f"The onset model could not be checked on this study's history ({why})."
     shown = (card.get("report_model") or {}).get("verdict")
-    return f"{card['verdict']} {shown}" if shown else str(card["verdict"])
+    text = f"{card['verdict']} {shown}" if shown else str(card["verdict"])
+    calibration = calibration_sentence(card)
+    return f"{text} {calibration}" if calibration else text
+
+
+def _calibration(card: dict | None) -> tuple[str, dict] | None:
+    """The calibration in the large of the probabilities the reports show: the report
+    model's where the onset backtest scored it, the onset model's otherwise (None without)."""
+    found = (card or {}).get("calibration") or {}
+    named = (("report_model", "the report model's"), ("onset_model", "the onset model's"))
+    for method, words in named:
+        cal = found.get(method)
+        if cal and np.isfinite(cal.get("se", np.nan)):
+            return words, cal
+    return None
+
+
+def _calibration_direction(cal: dict) -> str:
+    """ "low" or "high" where the observed share differs from the mean probability by more than
+    two unit-clustered standard errors, else ""."""
+    d, se = cal["difference"], cal["se"]
+    if abs(d) <= 2 * se:
+        return ""
+    return "low" if d > 0 else "high"
+
+
+def calibration_sentence(card: dict | None) -> str:
+    """Whether the quiet units' probabilities were right on average on the study's past first
+    events: their mean against the share of forecasts followed by a first event, with the
+    difference's unit-clustered 95% interval
+    (:func:`analysis.models.onset_backtest.calibration_in_the_large`). A lower Brier score than
+    the naive rules says the units are ranked usefully, not that the levels are right.
+
+    Parameters
+    ----------
+    card : dict or None
+        :func:`analysis.models.onset_backtest.study_onset_backtest`'s result.
+
+    Returns
+    -------
+    str
+        Empty without a calibration in the card.
+    """
+    found = _calibration(card)
+    if found is None:
+        return ""
+    words, cal = found
+    d, se = cal["difference"], cal["se"]
+    interval = (
+        f"difference {100 * d:+.1f} points, 95% interval {100 * (d - 1.96 * se):+.1f} to "
+        f"{100 * (d + 1.96 * se):+.1f}, clustered by unit"
+    )
+    head = (
+        f"On these forecasts {words} probabilities averaged {100 * cal['mean_probability']:.1f}%, "
+        f"and {100 * cal['observed']:.1f}% were followed by a first event ({interval})"
+    )
+    direction = _calibration_direction(cal)
+    if not direction:
+        return head + ": right on average, within their error."
+    more = "too low than too high" if direction == "low" else "too high than too low"
+    return (
+        f"{head}: they have run {direction}, so the quiet units' probabilities in this study's "
+        f"reports are more likely {more}."
+    )
+
+
+def calibration_clause(card: dict | None) -> str:
+    """A clause for a quiet unit's sentence where the probabilities shown have run low or high
+    on the study's past first events (:func:`calibration_sentence`), empty otherwise."""
+    found = _calibration(card)
+    if found is None or not _calibration_direction(found[1]):
+        return ""
+    _, cal = found
+    return (
+        f"; on this study's past first events such probabilities ran "
+        f"{_calibration_direction(cal)} ({100 * cal['mean_probability']:.1f}% on average, where "
+        f"{100 * cal['observed']:.1f}% of the forecasts were followed by a first event)"
+    )
 
 
 def cross_border_units(
@@ -217,6 +295,7 @@ def onset_unit_sentences(
     contrast: Any = None,
     established: bool = False,
     from_onset: Collection[str] = (),
+    calibration: str = "",
 ) -> list[str]:
     """One sentence per unit: onset for quiet units, continued activity for active ones.
 
@@ -247,6 +326,9 @@ def onset_unit_sentences(
         the number comes from and gives the onset model's interval as its uncertainty, where
         the others quote the onset model as a check beside it. What the onset model is and
         what it is fitted on is the section's introduction's to say, once, not each unit's.
+    calibration : str
+        :func:`calibration_clause` of the study's onset backtest, added to every quiet unit's
+        sentence that quotes a probability.
     """
     paths = risk.regions.set_index("region_id")
     quiet = onset.units.set_index("region_id") if onset is not None else pd.DataFrame()
@@ -310,12 +392,13 @@ def onset_unit_sentences(
                         "events is not established (a lower Brier score, but by less than two "
                         "standard errors against at least one of them)"
                     )
+                text += calibration
             elif headline:
                 text = (
                     f"{name} has had no event {_quiet_span(q, onset.quiet)}: P(first event within "
                     f"{onset.horizon} periods) {_pct(q['p_onset'])} ({pct}% interval "
                     f"{_pct(q['p_onset_low'])}-{_pct(q['p_onset_high'])})"
-                )
+                ) + calibration
             else:
                 text = (
                     f"{name} has had no event {_quiet_span(q, onset.quiet)}; the onset model's "
@@ -392,6 +475,7 @@ def own_onset_sentence(
         headline=onset_headlined(card),
         established=onset_edge_established(card),
         from_onset=from_onset,
+        calibration=calibration_clause(card),
     )
     return sentence
 
@@ -485,7 +569,21 @@ def quiet_probability_verdict(card: dict | None, where: str = ONSET_EVIDENCE_POI
     -------
     str
     """
-    where = f" {where}" if where else ""
+    verdict = _quiet_verdict(card, f" {where}" if where else "")
+    found = _calibration(card)
+    if found is None or not _calibration_direction(found[1]):
+        return verdict
+    cal = found[1]
+    # a lower Brier score ranks units usefully; it does not say the levels are right
+    return (
+        f"{verdict} Their levels have run {_calibration_direction(cal)} on those events: "
+        f"{100 * cal['mean_probability']:.1f}% on average, where {100 * cal['observed']:.1f}% "
+        "of the forecasts were followed by a first event."
+    )
+
+
+def _quiet_verdict(card: dict | None, where: str) -> str:
+    """:func:`quiet_probability_verdict`'s verdict on the Brier scores alone."""
     if not card or not card.get("available"):
         return f"These probabilities could not be checked on this study's past first events{where}."
     shown = card.get("report_model") or {}
