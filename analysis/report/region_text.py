@@ -988,6 +988,26 @@ class StepEvidence:
         the same for high, or ``""``: the direction a PIT histogram piled at one end shows."""
         return share_verdict((self.high_over, "low"), (self.high_under, "high"))
 
+    def probable_note(self, kind: str) -> str:
+        """For a "probably" verdict, the confidence it rests on: "(93% confidence that the
+        true coverage is below 77.5%)". Such a verdict needs 90% confidence on one side, so
+        the two-sided 90% interval printed beside it can still hold the nominal value (the
+        demo's Kayes read "above its median 66% (90% interval 49%-82%), so it has probably
+        run too low"). Empty for a firm verdict or none.
+
+        Parameters
+        ----------
+        kind : str
+            ``"80"`` (:attr:`calibration`), ``"90"`` (:attr:`calibration_90`) or ``"bias"``.
+        """
+        verdict, below, above, centre, what = {
+            "80": (self.calibration, self.below, self.above, 0.8, "the true coverage is"),
+            "90": (self.calibration_90, self.below_90, self.above_90, 0.9, "the true coverage is"),
+            "bias": (self.bias, self.high_under, self.high_over, 0.5,
+                     "the true share above the median is"),
+        }[kind]  # fmt: skip
+        return probable_note(verdict, below, above, centre, what)
+
     @property
     def standing(self) -> str:
         """:func:`skill_standing` of this skill and its interval."""
@@ -1015,6 +1035,22 @@ def skill_standing(skill: float, low: float, high: float) -> str:
     if not (np.isfinite(low) and np.isfinite(high)):
         return "ahead" if skill >= 0 else "behind"
     return "ahead" if low > 0 else ("behind" if high < 0 else "unclear")
+
+
+def probable_note(verdict: str, below: float, above: float, centre: float, what: str) -> str:
+    """The confidence behind a "probably" verdict of :func:`share_verdict`: "(93% confidence
+    that the true coverage is below 77.5%)" (``what`` names the share, ``centre`` its nominal
+    value, ``below``/``above`` the confidences of missing it by more than the margin on each
+    side); empty for a firm verdict or none. See :meth:`StepEvidence.probable_note`."""
+    from analysis.evaluation import CALIBRATION_MARGIN
+
+    if not verdict.startswith("probably"):
+        return ""
+    low_side = bool(np.nan_to_num(below) >= np.nan_to_num(above))
+    confidence = below if low_side else above
+    edge = centre - CALIBRATION_MARGIN if low_side else centre + CALIBRATION_MARGIN
+    side = "below" if low_side else "above"
+    return f" ({100 * confidence:.0f}% confidence that {what} {side} {100 * edge:g}%)"
 
 
 def share_verdict(*sides: tuple[float, str]) -> str:
@@ -1186,7 +1222,7 @@ def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = No
         f"{coverage_words(ev)}"
     )
     if ev.calibration:
-        text += f": they have {ev.calibration.replace('too', 'been too')}"
+        text += f": they have {ev.calibration.replace('too', 'been too')}{ev.probable_note('80')}"
     if np.isfinite(ev.coverage_90):
         printed = (
             f"; the intervals as printed, closed at whole counts, held {100 * ev.printed_90:.0f}%"
@@ -1195,7 +1231,7 @@ def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = No
         )
         coverage = format_share(ev.coverage_90, ev.coverage_90_low, ev.coverage_90_high, ev.level)
         verdict = (
-            f", so they have {ev.calibration_90.replace('too', 'been too')}"
+            f", so they have {ev.calibration_90.replace('too', 'been too')}{ev.probable_note('90')}"
             if ev.calibration_90
             else ""
         )
@@ -1208,7 +1244,7 @@ def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = No
             f". Outcomes fell above the forecast's median {100 * ev.high:.0f}% of the time "
             f"({100 * ev.level:.0f}% interval {100 * ev.high_low:.0f}%-"
             f"{100 * ev.high_high:.0f}%; 50% if unbiased): the forecasts have "
-            f"{ev.bias.replace('too', 'been too')}"
+            f"{ev.bias.replace('too', 'been too')}{ev.probable_note('bias')}"
         )
     if group == "quiet":
         # a forecast of "no events" covers about 80% where nearly every outcome is 0, so the
@@ -1366,12 +1402,12 @@ def totals_sentence(
         text += " whose windows overlap: too few independent windows for an interval"
     text += ")"
     # the per-step coverage's rule: a confidence that it misses by more than the margin
-    called = share_verdict(
-        (card.get("pit_coverage_90_below", float("nan")), "narrow"),
-        (card.get("pit_coverage_90_above", float("nan")), "wide"),
-    )
+    below = card.get("pit_coverage_90_below", float("nan"))
+    above = card.get("pit_coverage_90_above", float("nan"))
+    called = share_verdict((below, "narrow"), (above, "wide"))
     if called:
-        text += f", so by that measure they have {called.replace('too', 'been too')}"
+        note = probable_note(called, below, above, 0.9, "the true coverage is")
+        text += f", so by that measure they have {called.replace('too', 'been too')}{note}"
     printed = card.get("printed_90", float("nan"))
     if np.isfinite(printed):
         # the intervals the reader sees are closed at whole counts and hold an edge count too
@@ -1423,13 +1459,13 @@ def evidence_clause(ev: StepEvidence | None, group: str, *, onset_note: bool = T
     if ev.calibration:
         text += (
             f"; its 80% intervals held {coverage_words(ev)}, so its intervals have "
-            f"{ev.calibration.replace('too', 'been too')}"
+            f"{ev.calibration.replace('too', 'been too')}{ev.probable_note('80')}"
         )
     if ev.bias:
         text += (
             f"; outcomes fell above its median {100 * ev.high:.0f}% of the time "
             f"({100 * ev.level:.0f}% interval {100 * ev.high_low:.0f}%-{100 * ev.high_high:.0f}%), "
-            f"so it has {ev.bias.replace('too', 'run too')}"
+            f"so it has {ev.bias.replace('too', 'run too')}{ev.probable_note('bias')}"
         )
     return text + "."
 
