@@ -597,6 +597,15 @@ def test_report_model_verdict_wording_follows_the_margins():
         "than 0.001)" in verdict(tie)
     )
     assert "that says little" in verdict(clear, enough=False)
+    # the onset model's own score and verdict: said once, not again with the same numbers
+    same = {**card, "methods": {**card["methods"], "onset_model": {"brier": 0.0951}},
+            "beats_naive": True, "edge_established": True}  # fmt: skip
+    assert _report_model_verdict(same, clear, True, 5).endswith(
+        "forecasts, the onset model's to three decimals, so the same verdict holds for them."
+    )
+    # a different verdict (the onset model's edge not established) is still spelt out
+    assert "each by more" in _report_model_verdict({**same, "edge_established": False}, clear,
+                                                   True, 5)  # fmt: skip
 
 
 def test_study_onset_backtest_keeps_the_onset_evidence_when_the_report_model_fails(

@@ -485,6 +485,17 @@ def _report_model_verdict(
     )
     if not enough:
         return head + f"; with fewer than {min_onsets} units with a first event, that says little."
+    beats = all(d > 0 for d, _ in margins.values())
+    edge = beats and not _narrow(margins)
+    onset = card["methods"].get("onset_model", {}).get("brier")
+    if (
+        onset is not None
+        and round(onset, 3) == round(card["methods"]["report_model"]["brier"], 3)
+        and (beats, edge) == (card.get("beats_naive"), card.get("edge_established"))
+    ):
+        # where the report model's quiet paths carry the onset model's probabilities the two
+        # score alike: the verdict above, said again with the same numbers, added nothing
+        return head + ", the onset model's to three decimals, so the same verdict holds for them."
     worse = {names[m]: -d for m, (d, _) in margins.items() if d <= 0}
     if worse:
         most = max(worse.values())
