@@ -375,13 +375,13 @@ def test_ranking_sentence_names_regions_that_peaked_between_the_windows() -> Non
     )
     sentence = overview_text.ranking_sentence(rank)
     assert (
-        " name ML-2 (54 events in 2019, 17 in 2020) had more events between the two windows "
-        "than in the later one: its ratio compares the two windows, not the months between, "
-        "and does not say the rise goes on." in sentence
+        " name ML-2 (54 events in 2019, 17 in 2020) had at least 1.5 times the later "
+        "window's events, and 5 more, in a window between the two: its ratio compares the two "
+        "windows, not the months between, and does not say the rise goes on." in sentence
     )
     # a fall that peaked earlier is not a rise to qualify; without the columns, nothing
     assert "name ML-1 (12" not in sentence
-    assert "between the two windows" not in overview_text.ranking_sentence(_rank())
+    assert "in a window between the two" not in overview_text.ranking_sentence(_rank())
 
 
 def test_surge_map_only_where_the_backtest_shows_p_surge_better_than_a_baseline() -> None:
