@@ -121,7 +121,14 @@ def test_every_stated_value_recovered_by_its_own_rule() -> None:
     assert stated[KAYES_TOTAL] == "140.0 (90% of its paths: 94-184)"
     assert (stated[BORDER_ANY], stated[MRT_SHARE]) == ("85%", "75%")
     assert table.loc[MRT_SHARE, "interval"] == "50-90%"
-    assert result.sentence.startswith("Recovered: the growth ratio (7.30 against the stated 6.90")
+    assert result.sentence.startswith(
+        "Recovered: the growth ratio (7.30 against the stated 6.90, inside its 95% headline "
+        "interval, which spans 5.5-fold: a loose check)"
+    )
+    # a narrow ratio interval is not called loose
+    tight = dict(estimates(), growth=demo_truth.Estimate(7.3, 5.0, 11.0, "growth table",
+                                                         "95% headline interval"))  # fmt: skip
+    assert "loose" not in compare(tight).sentence
     assert "Not recovered" not in result.sentence and "weak check" not in result.sentence
     assert "Kayes's 12-month total (mean 133.0 against the stated 140.0, 5% below)" in (
         result.sentence

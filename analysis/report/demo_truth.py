@@ -930,7 +930,7 @@ def _judge_interval(q: str, s: Stated, est: Estimate, short: str) -> _Judged:
     if where == "inside":
         return _Judged(
             f"yes: inside the {est.interval}", "recovered",
-            f"{short} ({point}, inside its {est.interval})",
+            f"{short} ({point}, inside its {est.interval}{_loose(q, est)})",
         )  # fmt: skip
     if where == "no interval":
         return _Judged("no interval to check", "unchecked", f"{short} ({point})")
@@ -939,6 +939,20 @@ def _judge_interval(q: str, s: Stated, est: Estimate, short: str) -> _Judged:
         f"{short} (stated {st}, {where} the {est.interval} {_range(q, est.low, est.high)} "
         f"around {ev})",
     )  # fmt: skip
+
+
+#: A ratio interval wider than this factor is called a loose check of the stated value.
+LOOSE_RATIO_SPAN = 4.0
+
+
+def _loose(q: str, est: Estimate) -> str:
+    """ ", which spans 11.5-fold: a loose check" for a ratio interval so wide that many
+    stated values would pass (the demo's growth: 2.44-28.0 holds 3-fold and 25-fold rises
+    alike); empty otherwise."""
+    if _kind(q) != "ratio" or not (est.low > 0 and np.isfinite(est.high)):
+        return ""
+    span = est.high / est.low
+    return f", which spans {span:.1f}-fold: a loose check" if span > LOOSE_RATIO_SPAN else ""
 
 
 def comparison(
