@@ -770,3 +770,16 @@ def test_calibration_in_the_large_is_the_mean_gap_with_a_unit_clustered_error():
         c = calibration_in_the_large(pd.DataFrame({"region_id": units, "onset": y, "p": p}), "p")
         held += abs(c["difference"]) <= 1.96 * c["se"]
     assert 0.90 <= held / 200 <= 0.99
+
+
+def test_last_event_and_the_periods_since_it():
+    """The quiet units' sentences say how long a unit has been quiet (the demo's Guidimaka:
+    24 months, read as "in 12 periods")."""
+    from analysis.models.onset_forecast import _last_event
+
+    periods = pd.date_range("2023-01-01", periods=6, freq="MS")
+    counts = np.array([[0, 2, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 3]])
+    last, quiet = _last_event(counts, periods)
+    assert last[0] == pd.Timestamp("2023-02-01") and quiet[0] == 4
+    assert pd.isna(last[1]) and quiet[1] == -1
+    assert last[2] == pd.Timestamp("2023-06-01") and quiet[2] == 0

@@ -217,6 +217,26 @@ def test_onset_sentence_when_the_onset_model_drives_the_report_models_quiet_path
             ["MR-10"], once, risk, headline=True, established=True, from_onset=("MR-10",)
         )[0]
     )
+    # quiet for longer than the window: the demo's Guidimaka, last event in December 2022
+    units = onset.units.assign(
+        events_to_date=3, last_event=pd.Timestamp("2022-12-01"), periods_quiet=24
+    )
+    longer = SimpleNamespace(**{**vars(onset), "units": units})
+    (since,) = spillover_text.onset_unit_sentences(
+        ["MR-10"], longer, risk, headline=True, established=True, from_onset=("MR-10",)
+    )
+    assert since.startswith("Guidimaka (MRT) has had no event in the 24 periods since 2022-12:")
+    assert spillover_text.border_summary_parts(["MR-10"], longer, risk)[0][0] == (
+        "Across the border, Guidimaka (MRT) has had no event in the 24 periods since 2022-12: "
+        "its forecast is in"
+    )
+    just = SimpleNamespace(**{**vars(onset), "units": units.assign(periods_quiet=12)})
+    assert (
+        "has had no event in 12 periods:"
+        in spillover_text.onset_unit_sentences(
+            ["MR-10"], just, risk, headline=True, established=True, from_onset=("MR-10",)
+        )[0]
+    )
     (open_,) = spillover_text.onset_unit_sentences(
         ["MR-10"], onset, risk, headline=True, from_onset=("MR-10",)
     )

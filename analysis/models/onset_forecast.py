@@ -41,7 +41,8 @@ class OnsetForecast:
     units : DataFrame
         One row per unit quiet at the origin: ``region_id, region_name, country, p_onset,
         p_onset_low, p_onset_high, mc_error, events_to_date`` (events in the panel up to the
-        origin) and the feature values.
+        origin), ``last_event`` and ``periods_quiet`` (the period of the unit's last event and
+        the periods since it, NaT and -1 without one) and the feature values.
     active : tuple of str
         Units with an event in the quiet window (continued activity, not onset).
     fit : OnsetFit
@@ -160,6 +161,7 @@ def onset_forecast(
         features = onset_features(counts, t, geo, spec, counts_all)[quiet_now]
     pred = fit.predict_interval(features, level, mc_tolerance=mc_tolerance, seed=seed)
     info = panel.drop_duplicates("region_id").set_index("region_id")
+    last_event, periods_quiet = _last_event(counts[quiet_now, : t + 1], periods)
     units = pd.DataFrame(
         {
             "region_id": qids,
@@ -172,6 +174,9 @@ def onset_forecast(
             # a unit quiet for the window but never active in the panel is a different
             # reading ("no event in the study's data") from one quiet for the window only
             "events_to_date": counts[quiet_now, : t + 1].sum(axis=1).astype(int),
+            # how long the unit has been quiet, which can be far longer than the window
+            "last_event": last_event,
+            "periods_quiet": periods_quiet,
         }
     )
     units = pd.concat([units, features.reset_index(drop=True)], axis=1)
@@ -253,3 +258,13 @@ def onset_to_dict(result: OnsetForecast, regions: Sequence[str] | None = None) -
             for _, r in units.iterrows()
         ],
     }
+
+
+def _last_event(counts: np.ndarray, periods: Any) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """The period of each row's last non-zero count and the periods after it up to the last
+    column (NaT and -1 for a row of zeros)."""
+    seen = counts > 0
+    after = np.argmax(seen[:, ::-1], axis=1)
+    stamps = pd.DatetimeIndex(periods)[counts.shape[1] - 1 - after]
+    ever = seen.any(axis=1)
+    return stamps.where(ever, pd.NaT), np.where(ever, after, -1)

@@ -281,9 +281,17 @@ def _never_active(unit: Any) -> bool:
 
 
 def _quiet_span(unit: Any, quiet: int) -> str:
-    """ "in 12 periods", or "in the study's data" for a unit without any event in the panel
-    (the real study's Tillabéri: none in 72 months, which "in 12 periods" understated)."""
-    return "in the study's data" if _never_active(unit) else f"in {quiet} periods"
+    """ "in 12 periods", "in the 24 periods since 2022-12" where the unit's last event is
+    older than the quiet window (the demo's Guidimaka, quiet since December 2022, read "in 12
+    periods"), or "in the study's data" for a unit without any event in the panel (the real
+    study's Tillabéri: none in 72 months, which "in 12 periods" understated)."""
+    if _never_active(unit):
+        return "in the study's data"
+    since = unit.get("periods_quiet") if hasattr(unit, "get") else None
+    last = unit.get("last_event") if hasattr(unit, "get") else None
+    if since is None or last is None or pd.isna(last) or int(since) <= quiet:
+        return f"in {quiet} periods"
+    return f"in the {int(since)} periods since {pd.Timestamp(last):%Y-%m}"
 
 
 def onset_unit_sentences(
@@ -957,6 +965,7 @@ def border_summary_parts(
     groups: dict[str, dict[str, list[str]]] = {
         where: {"quiet": [], "never": [], "active": []} for where in ("table", "section")
     }
+    spans: dict[str, str] = {}
     for r in region_ids:
         where = "section" if r in described else "table"
         if r in quiet_ids:
@@ -964,6 +973,7 @@ def border_summary_parts(
             # as the unit's own sentence says it: none in the window, or none in the data
             state = "never" if _never_active(row) else "quiet"
             groups[where][state].append(f"{row['region_name']} ({row['country']})")
+            spans[f"{row['region_name']} ({row['country']})"] = _quiet_span(row, onset.quiet)
         elif r in paths.index:
             groups[where]["active"].append(
                 f"{paths.loc[r, 'region_name']} ({paths.loc[r, 'country']})"
@@ -982,8 +992,11 @@ def border_summary_parts(
                 verb = "is" if len(active) == 1 else "are"
                 said.append(f"{join_words(active)} {verb} already active")
             if quiet:
+                # one unit's own span ("in the 24 periods since 2022-12"); several share the
+                # window, the least they all have in common
+                span = spans[quiet[0]] if len(quiet) == 1 else f"in {onset.quiet} periods or more"
                 verb = "has" if len(quiet) == 1 else "have"
-                said.append(f"{join_words(quiet)} {verb} had no event in {onset.quiet} periods")
+                said.append(f"{join_words(quiet)} {verb} had no event {span}")
             if never:
                 verb = "has" if len(never) == 1 else "have"
                 said.append(f"{join_words(never)} {verb} had no event in the study's data")
