@@ -769,3 +769,25 @@ def test_calibration_sentence_says_whether_the_probabilities_ran_low_or_high() -
     assert "ran low" not in spillover_text.own_onset_sentence(
         "MR-10", onset, risk, {**card, "calibration": fine["calibration"]}, from_onset=("MR-10",)
     )
+
+
+def test_focus_neighbour_sentence_names_the_focus_next_door(boundaries) -> None:
+    """The demo's Guidimaka report named Tambacounda across the border but never Kayes, the
+    focus, whose 73 events of 2024 are what its spillover question is about."""
+    periods = pd.date_range("2024-01-01", periods=14, freq="MS")
+    rows = []
+    for rid, name, country, per_month in (("ML-1", "Kayes", "MLI", 6), ("MR-10", "Guidimaka",
+                                          "MRT", 0), ("ML-2", "Koulikoro", "MLI", 1)):  # fmt: skip
+        rows += [dict(region_id=rid, region_name=name, country=country, period=p,
+                      events=per_month) for p in periods]  # fmt: skip
+    panel = pd.DataFrame(rows)
+    text = spillover_text.focus_neighbour_sentence("MR-10", ["ML-1"], boundaries, panel)
+    assert text == (
+        "Guidimaka borders the focus region Kayes (MLI), with 72 events in the last 12 periods."
+    )
+    # a neighbour in the same country counts too; the focus itself and a far region get none
+    assert spillover_text.focus_neighbour_sentence("ML-2", ["ML-1"], boundaries, panel).startswith(
+        "Koulikoro borders the focus region Kayes (MLI)"
+    )
+    assert spillover_text.focus_neighbour_sentence("ML-1", ["ML-1"], boundaries, panel) == ""
+    assert spillover_text.focus_neighbour_sentence("MR-10", ["SN-DK"], boundaries, panel) == ""

@@ -200,6 +200,56 @@ def cross_border_units(
     return [r for r in ids if country.get(r) in wanted or names.get(r) in wanted]
 
 
+def focus_neighbour_sentence(
+    region_id: str,
+    focus: Collection[str],
+    boundaries: Any,
+    panel: pd.DataFrame,
+    periods: int = 12,
+) -> str:
+    """For a region that borders a focus region, that neighbour and its recent events: the
+    question such a report answers is whether the focus's violence reaches it, and the demo's
+    Guidimaka named only Tambacounda across the border, never Kayes (73 events in 2024),
+    since Mali is not a spillover target.
+
+    Parameters
+    ----------
+    region_id : str
+    focus : collection of str
+        The study's focus regions.
+    boundaries : Boundaries
+    panel : DataFrame
+        ``region_id``, ``region_name``, ``country``, ``period``, ``events``.
+    periods : int
+        Look-back of the count.
+
+    Returns
+    -------
+    str
+        Empty for a focus region or one without a focus neighbour.
+    """
+    from analysis.geography import neighbours
+
+    if region_id in set(focus):
+        return ""
+    near = [r for r in neighbours(region_id, boundaries=boundaries) if r in set(focus)]
+    info = panel.drop_duplicates("region_id").set_index("region_id")
+    near = [r for r in near if r in info.index]
+    if not near:
+        return ""
+    last = sorted(panel["period"].unique())[-periods:]
+    recent = panel[panel["period"].isin(last)].groupby("region_id")["events"].sum()
+    own = info.loc[region_id, "region_name"]
+    parts = [
+        f"{info.loc[r, 'region_name']} ({info.loc[r, 'country']}), with "
+        f"{int(recent.get(r, 0)):,} event{'' if int(recent.get(r, 0)) == 1 else 's'} in the last "
+        f"{periods} periods"
+        for r in near
+    ]
+    what = "the focus region" if len(near) == 1 else "the focus regions"
+    return f"{own} borders {what} {join_words(parts)}."
+
+
 def no_border_unit_sentence(
     region_id: str,
     region_name: str,

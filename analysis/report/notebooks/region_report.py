@@ -163,6 +163,11 @@ links = {
     "section_quiet": across + ", and the evidence for the onset probabilities in the one after "
     "it, " + show.section_link(spillover_text.ONSET_EVIDENCE_SECTION) + ".",
 }
+near_focus = spillover_text.focus_neighbour_sentence(
+    region_id, ctx.study.focus, data.boundaries, panel
+)
+if near_focus:
+    show.markdown("- {sentence}", sentence=near_focus)
 for part, where in spillover_text.border_summary_parts(
     border_units, shared.onset, shared.risk, shares, described=described
 ):
