@@ -393,6 +393,25 @@ def test_step_evidence_pools_the_backtest_as_its_scorecard_does(small_strided_ba
         first3.loc[first3["model"] == "recent_mean_3", "pit_coverage_80"].mean()
     )
     assert region_text.step_evidence(table, bt.scores, "recent_mean_3", "focus", (7, 9)) is None
+    # the steps clearly behind are those behind whose own interval lies below 0, by the same
+    # per-step intervals as the table's column
+    for s in range(1, 7):
+        per = skill_intervals(focus[focus["step"] == s], "recent_mean_3", base)
+        assert (s in ev.clearly_behind) == (s in ev.behind and per["skill_high"] < 0)
+
+
+def test_evidence_verdict_names_the_steps_clearly_behind() -> None:
+    """The real Mopti's pooled -5.6% read "not distinguishable" while steps 2 and 5 (-18.5%
+    and -22.2%) had intervals wholly below 0: the sentence names them, with the chance rate."""
+    verdict = region_text.evidence_verdict(_evidence(clearly_behind=(2, 11)), "auto")
+    assert (
+        "its CRPS is above the baseline's at steps 2-3, 8 and 11 (each step's point value), "
+        "and at steps 2 and 11 each step's 90% interval lies wholly below 0 (about one step in "
+        "20 would by chance)." in verdict
+    )
+    one = region_text.evidence_verdict(_evidence(clearly_behind=(8,)), "auto")
+    assert "and at step 8 the step's 90% interval lies wholly below 0" in one
+    assert "wholly below 0" not in region_text.evidence_verdict(_evidence(), "auto")
 
 
 def test_counts_caption_names_the_trend_windows() -> None:
