@@ -305,6 +305,11 @@ def simulate_demo_forward(
     return out
 
 
+#: Months of the near-term total the demo check compares too: the quarter the region reports'
+#: summaries lead with and the overview ranks on (``analysis.models.risk.NEAR_STEPS``).
+DEMO_NEAR_STEPS = 3
+
+
 def demo_forward_truth(
     demo: DemoData,
     horizon: int,
@@ -335,8 +340,9 @@ def demo_forward_truth(
     -------
     dict
         ``expected`` (R, horizon): exact conditional means given the last month (the mean is
-        linear); ``totals`` (n_paths, R): simulated totals over the horizon; ``any`` (n_paths,
-        R): whether each path had an event.
+        linear); ``totals`` (n_paths, R): simulated totals over the horizon; ``near_totals``
+        (n_paths, R): the same over the first :data:`DEMO_NEAR_STEPS` months (the quarter the
+        reports lead with); ``any`` (n_paths, R): whether each path had an event.
     """
     expected = demo_forward_expected(
         demo, horizon, scenario=scenario, boundaries=boundaries, growth=growth
@@ -345,7 +351,8 @@ def demo_forward_truth(
         demo, horizon, n_paths, seed, scenario=scenario, boundaries=boundaries, growth=growth
     )
     totals = paths.sum(axis=1).T.astype(float)
-    return {"expected": expected, "totals": totals, "any": totals > 0}
+    near = paths[:, : min(DEMO_NEAR_STEPS, horizon)].sum(axis=1).T.astype(float)
+    return {"expected": expected, "totals": totals, "near_totals": near, "any": totals > 0}
 
 
 def demo_forward_expected(
@@ -448,7 +455,9 @@ def demo_truth_summary(truth: dict, horizon: int, *, boundaries: Boundaries | No
         ``annual_growth_pct`` (the stated growth of the focus's endemic level, percent a year),
         ``horizon``, ``forward_first`` (``YYYY-MM``, the month after the last simulated one)
         and ``forward_total`` (the focus's expected total over the ``horizon`` months from
-        there, given the last simulated month). Per unit of the demo, in the order of
+        there, given the last simulated month); ``near_steps``, ``forward_near_total`` and
+        ``forward_near_totals`` (paths, R) the same over the first :data:`DEMO_NEAR_STEPS`
+        months. Per unit of the demo, in the order of
         ``forward_region_ids`` (with their country codes, ``forward_countries``):
         ``forward_expected`` (R,), the exact expected totals over the horizon;
         ``forward_expected_silenced`` (R,), the same with the focus silenced
@@ -498,6 +507,9 @@ def demo_truth_summary(truth: dict, horizon: int, *, boundaries: Boundaries | No
         "horizon": int(horizon),
         "forward_first": f"{demo.periods[-1] + pd.DateOffset(months=1):%Y-%m}",
         "forward_total": float(expected[focus].sum()),
+        "near_steps": min(DEMO_NEAR_STEPS, int(horizon)),
+        "forward_near_total": float(expected[focus, :DEMO_NEAR_STEPS].sum()),
+        "forward_near_totals": forward["near_totals"],
         "forward_region_ids": list(demo.region_ids),
         "forward_countries": [str(country[r]) for r in demo.region_ids],
         "forward_expected": expected.sum(axis=1),

@@ -46,6 +46,11 @@ TRUTH = {
     "forward_expected_silenced": np.array([0.0, 1.0, 2.0, 6.0]),
     "forward_totals": np.column_stack([_KAYES, _MR, _SN, np.full(PATHS, 10.0)]),
     "forward_paths": PATHS,
+    "near_steps": 3,
+    "forward_near_total": 30.0,
+    "forward_near_totals": np.column_stack(
+        [_KAYES / 4 - 10, _MR / 4, _SN / 4, np.full(PATHS, 2.5)]
+    ),
 }
 BORDER = ["MR-1", "SN-1"]
 NAMES = {"MR-1": "Guidimaka", "SN-1": "Tambacounda", "MRT": "Mauritania", "SEN": "Senegal"}
@@ -57,6 +62,7 @@ def estimates(**changes: Estimate | str) -> dict[str, Estimate | str]:
         "growth": Estimate(7.3, 3.1, 17.0, "growth table", "95% headline interval"),
         "own_lag": Estimate(0.27, 0.2, 0.35, "spillover fit", "95% Wald interval"),
         "neighbourhood": Estimate(0.11, 0.05, 0.2, "spillover fit", "95% Wald interval"),
+        "forecast_near": Estimate(31.0, 10.0, 50.0, "report model", "90% predictive interval"),
         "forecast": Estimate(133.0, 50.0, 180.0, "report model", "90% predictive interval"),
         "border_total": Estimate(8.4, 2.0, 15.0, "report model", "90% predictive interval"),
         "border_any": Estimate(0.8, NAN, NAN, "report model"),
@@ -100,7 +106,7 @@ def test_the_stated_values_of_the_new_rows_in_closed_form() -> None:
 def test_every_stated_value_recovered_by_its_own_rule() -> None:
     result = compare(estimates())
     table = rows(result)
-    assert len(table) == 8  # six quantities and one share per target country
+    assert len(table) == 9  # seven quantities and one share per target country
     verdict = table["recovered?"]
     assert verdict["Kayes: events in 2024 / 2021 (rate ratio)"] == (
         "yes: inside the 95% headline interval"
@@ -202,7 +208,7 @@ def test_printed_onset_intervals_are_checked_against_the_stated_probability() ->
     held = table.loc["Tambacounda (quiet): P(at least one event in 12 months)"]
     assert (held["stated model"], held["estimate"], held["interval"]) == ("80%", "75%", "70-85%")
     assert held["recovered?"] == "yes: inside the onset model's 90% interval"
-    assert len(table) == 10  # the 8 rows and the 2 units
+    assert len(table) == 11  # the 9 rows and the 2 units
     assert "A quiet unit's" not in compare(estimates()).rules
     assert "quiet units across the border" not in compare(estimates()).sentence
     # a unit the stated model was not continued for is not judged
@@ -554,7 +560,20 @@ def test_estimates_build_every_row_from_the_reports_numbers() -> None:
     assert found["border_any"].value == pytest.approx(0.375)
     assert isinstance(found["share:MRT"], Estimate) and isinstance(found["share:SEN"], str)
     result = demo_truth.comparison(TRUTH, found, "Kayes", border=["MR-1", "SN-1"], names=NAMES)
-    assert len(result.table) == 8
+    assert len(result.table) == 9
+    # the quarter the summaries lead with is judged too: the paths' 99.5 against 30
+    assert found["forecast_near"].value == 99.5
+    assert "Kayes's 3-month total (the report model's mean 99.5 is 232% above the stated " \
+        "30.0" in result.sentence  # fmt: skip
+    # a truth summary without the near term (an older cache) leaves the row out
+    old = {k: v for k, v in TRUTH.items() if not k.startswith(("near", "forward_near"))}
+    found_old = demo_truth.estimates(
+        old, growth_rows=None, parameters=PARAMS, parameter_level=0.95,
+        forecast=paths_forecast(), border=["MR-1", "SN-1"], contrast=contrast(),
+        targets=["MRT", "SEN"],
+    )  # fmt: skip
+    assert "forecast_near" not in found_old
+    assert len(demo_truth.comparison(old, found_old, "Kayes", border=BORDER).table) == 8
     assert "Senegal's share attributable to Kayes (the spillover model gives no share for SEN)" in (
         result.sentence
     )

@@ -171,6 +171,13 @@ def test_truth_summary_gives_every_unit_its_stated_continuation(tmp_path):
     assert np.all(np.abs(totals.mean(axis=0) - expected) < 4 * se + 1e-9)
     silenced = summary["forward_expected_silenced"]
     assert silenced[kayes] == 0 and np.all(silenced <= expected)
+    # the near-term quarter: its paths' mean agrees with the exact expectation too, and is
+    # below the 12-month one
+    near = summary["forward_near_totals"][:, kayes]
+    assert summary["near_steps"] == 3
+    near_se = near.std(ddof=1) / np.sqrt(len(near))
+    assert abs(near.mean() - summary["forward_near_total"]) < 4 * near_se
+    assert 0 < summary["forward_near_total"] < summary["forward_total"] / 3
     # growth a year of the stated factor 7 over three years: 7 ** (1 / 3) - 1
     assert summary["annual_growth_pct"] == pytest.approx(100 * (7 ** (1 / 3) - 1))
     # the same seed, the same paths: the appendix does not change between renders

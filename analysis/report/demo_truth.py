@@ -64,12 +64,13 @@ PREDICTIVE_LEVEL = INTERVAL_LEVEL
 
 #: The quantities compared, in table order; the attributable shares follow, one per target
 #: country, keyed :data:`SHARE_PREFIX` + country code.
-QUANTITIES = ("growth", "own_lag", "neighbourhood", "forecast", "border_total", "border_any")
+QUANTITIES = ("growth", "own_lag", "neighbourhood", "forecast_near", "forecast", "border_total",
+              "border_any")  # fmt: skip
 SHARE_PREFIX = "share:"
 
 #: The forecast rows, judged on their point (:func:`point_check`); every other row by whether
 #: its interval holds the stated value (:func:`position`).
-POINT_RULE = frozenset({"forecast", "border_total", "border_any"})
+POINT_RULE = frozenset({"forecast_near", "forecast", "border_total", "border_any"})
 
 #: The spillover model's natural-scale parameters that the stated shares correspond to.
 PARAMETER_ROWS = {"own_lag": "lambda", "neighbourhood": "phi"}
@@ -418,10 +419,13 @@ def estimates(
     first, horizon = truth["forward_first"], int(truth["horizon"])
     if forecast is None or focus not in forecast.region_ids:
         reason = f"{focus} is not in the study"
-        found["growth"] = found["forecast"] = reason
+        found["growth"] = found["forecast"] = found["forecast_near"] = reason
     else:
         found["growth"] = growth_estimate(growth_rows, truth["growth_years"])
         found["forecast"] = path_estimate(forecast, [focus], first, horizon, "total")
+        if "near_steps" in truth:
+            near = int(truth["near_steps"])
+            found["forecast_near"] = path_estimate(forecast, [focus], first, near, "total")
     for quantity in PARAMETER_ROWS:
         found[quantity] = parameter_estimate(parameters, quantity, parameter_level)
     if not border:
@@ -688,6 +692,10 @@ def stated_values(
     focus = truth["focus"]
     focus_draws = totals[:, ids.index(focus)] if totals is not None and focus in ids else None
     stated["forecast"] = Stated(float(truth["forward_total"]), draws=focus_draws)
+    near = truth.get("forward_near_totals")
+    if near is not None and focus in ids:
+        draws = np.asarray(near, dtype=float)[:, ids.index(focus)]
+        stated["forecast_near"] = Stated(float(truth["forward_near_total"]), draws=draws)
     if border and totals is not None and all(u in ids for u in border):
         cols = [ids.index(u) for u in border]
         expected = np.asarray(truth["forward_expected"], dtype=float)
@@ -775,7 +783,7 @@ def _ordinal(p: float) -> str:
 def _kind(quantity: str) -> str:
     if quantity == "growth":
         return "ratio"
-    if quantity in ("forecast", "border_total"):
+    if quantity in ("forecast", "forecast_near", "border_total"):
         return "count"
     if quantity == "border_any" or quantity.startswith(SHARE_PREFIX):
         return "probability"
@@ -834,6 +842,10 @@ def _names(
         "neighbourhood": (
             "neighbourhood share (neighbours' last month's events)",
             "the neighbourhood share",
+        ),
+        "forecast_near": (
+            f"{region_name}: events over the next {truth.get('near_steps', 3)} months",
+            f"{region_name}'s {truth.get('near_steps', 3)}-month total",
         ),
         "forecast": (
             f"{region_name}: events over the next {h} months",
@@ -1011,6 +1023,8 @@ def comparison(
     skipped, weak = [], []
     intervals: dict[str, list[str]] = {}  # interval words -> the rows judged by them
     for q in [*QUANTITIES, *shares]:
+        if q not in estimates and q not in stated:
+            continue  # a quantity neither side gives (a truth summary without the near term)
         est = estimates.get(q, "no estimate")
         full, short = label[q]
         s = stated.get(q)
