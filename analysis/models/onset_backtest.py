@@ -176,21 +176,27 @@ def calibration_in_the_large(pred: pd.DataFrame, method: str) -> dict[str, float
     """
     y = pred["onset"].to_numpy(float)
     p = pred[method].to_numpy(float)
-    by_unit = pd.DataFrame({"unit": pred["region_id"].to_numpy(), "gap": y - p})
-    sums = by_unit.groupby("unit")["gap"].agg(["sum", "size"])
-    n, units = float(sums["size"].sum()), len(sums)
-    gap = float(sums["sum"].sum() / n)
-    se = float("nan")
-    if units >= 2:
-        resid = sums["sum"].to_numpy() - gap * sums["size"].to_numpy()
-        se = float(np.sqrt(units / (units - 1) * np.sum(resid**2)) / n)
+    gap, se = _clustered_mean(y - p, pred["region_id"].to_numpy())
     return {
         "mean_probability": float(p.mean()),
         "observed": float(y.mean()),
         "difference": gap,
         "se": se,
-        "n_units": int(units),
+        "n_units": int(pred["region_id"].nunique()),
     }
+
+
+def _clustered_mean(values: np.ndarray, units: np.ndarray) -> tuple[float, float]:
+    """Mean of per-forecast values and its standard error clustered by unit (the ratio
+    estimator's sandwich, ``R / (R - 1) sum_r (S_r - m n_r)^2 / N^2``; NaN with fewer than two
+    units)."""
+    sums = pd.DataFrame({"unit": units, "v": values}).groupby("unit")["v"].agg(["sum", "size"])
+    n, count = float(sums["size"].sum()), len(sums)
+    mean = float(sums["sum"].sum() / n)
+    if count < 2:
+        return mean, float("nan")
+    resid = sums["sum"].to_numpy() - mean * sums["size"].to_numpy()
+    return mean, float(np.sqrt(count / (count - 1) * np.sum(resid**2)) / n)
 
 
 def brier_margin(pred: pd.DataFrame, reference: str, other: str) -> tuple[float, float]:
@@ -217,14 +223,7 @@ def brier_margin(pred: pd.DataFrame, reference: str, other: str) -> tuple[float,
     """
     y = pred["onset"].to_numpy(float)
     gain = (pred[other].to_numpy(float) - y) ** 2 - (pred[reference].to_numpy(float) - y) ** 2
-    by_unit = pd.DataFrame({"unit": pred["region_id"].to_numpy(), "gain": gain})
-    sums = by_unit.groupby("unit")["gain"].agg(["sum", "size"])
-    n, units = float(sums["size"].sum()), len(sums)
-    margin = float(sums["sum"].sum() / n)
-    if units < 2:
-        return margin, float("nan")
-    resid = sums["sum"].to_numpy() - margin * sums["size"].to_numpy()
-    return margin, float(np.sqrt(units / (units - 1) * np.sum(resid**2)) / n)
+    return _clustered_mean(gain, pred["region_id"].to_numpy())
 
 
 #: Naive rules the study-level backtest compares the onset model with.
