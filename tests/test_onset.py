@@ -783,3 +783,26 @@ def test_last_event_and_the_periods_since_it():
     assert last[0] == pd.Timestamp("2023-02-01") and quiet[0] == 4
     assert pd.isna(last[1]) and quiet[1] == -1
     assert last[2] == pd.Timestamp("2023-06-01") and quiet[2] == 0
+
+
+def test_calibration_by_history_splits_never_active_units_from_the_others():
+    """A unit with an event at or before the origin (even outside the quiet window) is
+    "before"; one without any is "never" (the real study's Niger units, 120 forecasts, no
+    first event, beside 31 of 161 for the others)."""
+    from analysis.models.onset_backtest import calibration_by_history
+
+    counts = np.array([[0, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0], [0, 0, 0, 2, 0, 0]])
+    ids = ["A", "B", "C"]
+    pred = pd.DataFrame({
+        "origin": [2, 2, 2, 4, 4, 4], "region_id": ["A", "B", "C"] * 2,
+        "onset": [0, 1, 0, 1, 0, 0], "onset_model": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+    })  # fmt: skip
+    split = calibration_by_history(pred, counts, ids, ["onset_model"])
+    never, before = split["never"]["onset_model"], split["before"]["onset_model"]
+    # never: A at 2 and 4, C at 2 (C's event is at period 3, after origin 2)
+    assert never["n_forecasts"] == 3 and never["n_events"] == 1
+    assert never["mean_probability"] == pytest.approx((0.1 + 0.3 + 0.4) / 3)
+    # before: B at 2 and 4, C at 4
+    assert before["n_forecasts"] == 3 and before["n_events"] == 1
+    assert before["observed"] == pytest.approx(1 / 3)
+    assert "report_model" not in split["never"]

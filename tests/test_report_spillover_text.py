@@ -709,35 +709,46 @@ def test_quiet_map_note_points_to_the_onset_evidence_the_reader_can_reach() -> N
 def test_calibration_sentence_says_whether_the_probabilities_ran_low_or_high() -> None:
     """The real study's onset probabilities averaged 5.9% where 11% of the forecasts had a
     first event, and "Tillabéri 3%" came with no word on it: a lower Brier score than the
-    naive rules ranks units, it does not make the levels right."""
-    low = {"calibration": {
-        "onset_model": {"mean_probability": 0.0591, "observed": 0.1103, "difference": 0.0512,
-                        "se": 0.018, "n_units": 30},
-        "report_model": {"mean_probability": 0.059, "observed": 0.1103, "difference": 0.0513,
-                         "se": 0.018, "n_units": 30},
-    }}  # fmt: skip
+    naive rules ranks units, it does not make the levels right. Split by history, the 120
+    forecasts for never-active units (Niger's) were followed by none, the other 161 by 31: a
+    unit is told its own group's record."""
+
+    def cal(mean, observed, se, events, forecasts, units=30):
+        gap = observed - mean
+        return {"mean_probability": mean, "observed": observed, "difference": gap, "se": se,
+                "n_units": units, "n_events": events, "n_forecasts": forecasts}  # fmt: skip
+
+    low = {
+        "calibration": {"onset_model": cal(0.0591, 0.1103, 0.018, 31, 281),
+                        "report_model": cal(0.059, 0.1103, 0.018, 31, 281)},
+        "calibration_by_history": {
+            "never": {"report_model": cal(0.029, 0.0, 0.004, 0, 120, 8)},
+            "before": {"report_model": cal(0.081, 0.1925, 0.03, 31, 161, 22)},
+        },
+    }  # fmt: skip
     assert spillover_text.calibration_sentence(low) == (
         "On these forecasts the report model's probabilities averaged 5.9%, and 11.0% were "
         "followed by a first event (difference +5.1 points, 95% interval +1.6 to +8.7, "
         "clustered by unit): they have run low, so the quiet units' probabilities in this "
-        "study's reports are more likely too low than too high."
+        "study's reports are more likely too low than too high. Apart: for units without any "
+        "event before they averaged 2.9% and none of 120 forecasts were followed by a first "
+        "event; for units with events before they averaged 8.1% and 31 of 161 forecasts were "
+        "followed by a first event."
     )
-    assert spillover_text.calibration_clause(low) == (
-        "; on this study's past first events such probabilities ran low (5.9% on average, "
-        "where 11.0% of the forecasts were followed by a first event)"
+    clauses = spillover_text.calibration_clauses(low)
+    # no first event among the never-active units' forecasts: no verdict, the plain numbers
+    assert clauses["never"] == (
+        "; on this study's past first events, such probabilities for units without any event "
+        "before averaged 2.9%, and none of 120 forecasts were followed by a first event (too "
+        "few first events to tell whether they run low)"
     )
-    # the demo's: 15.1% against 13.0%, within its error: no clause, and the sentence says so
-    fine = {
-        "calibration": {
-            "onset_model": {
-                "mean_probability": 0.151,
-                "observed": 0.130,
-                "difference": -0.021,
-                "se": 0.02,
-                "n_units": 25,
-            }
-        }
-    }
+    assert clauses["before"] == (
+        "; on this study's past first events, such probabilities for units with events before "
+        "ran low (8.1% on average, where 31 of 161 forecasts were followed by a first event; "
+        "difference +11.2 points, 95% interval +5.3 to +17.0, clustered by unit)"
+    )
+    # the demo's: 15.1% against 13.0%, within its error
+    fine = {"calibration": {"onset_model": cal(0.151, 0.130, 0.02, 39, 299, 25)}}
     assert spillover_text.calibration_sentence(fine).endswith(
         "(difference -2.1 points, 95% interval -6.0 to +1.8, clustered by unit): right on "
         "average, within their error."
@@ -745,30 +756,36 @@ def test_calibration_sentence_says_whether_the_probabilities_ran_low_or_high() -
     assert spillover_text.calibration_sentence(fine).startswith(
         "On these forecasts the onset model's probabilities"
     )
-    assert spillover_text.calibration_clause(fine) == ""
-    high = {"calibration": {"onset_model": {**fine["calibration"]["onset_model"], "se": 0.005}}}
+    # without the split the unit is told the pooled record
+    assert spillover_text.calibration_clause(fine, "never") == (
+        "; on this study's past first events, such probabilities for quiet units averaged "
+        "15.1%, and 39 of 299 forecasts were followed by a first event (within their error)"
+    )
+    high = {"calibration": {"onset_model": cal(0.151, 0.130, 0.005, 39, 299)}}
     assert "they have run high" in spillover_text.calibration_sentence(high)
-    assert "ran high" in spillover_text.calibration_clause(high)
+    assert "ran high" in spillover_text.calibration_clause(high, "before")
     # no calibration (an older card, one unit): nothing said
     assert spillover_text.calibration_sentence({"calibration": {}}) == ""
     one_unit = {"calibration": {"onset_model": {**fine["calibration"]["onset_model"],
                                                 "se": float("nan")}}}  # fmt: skip
     assert spillover_text.calibration_sentence(one_unit) == ""
-    # where the reader meets the number: the overview's verdict and a quiet unit's sentence
+    assert spillover_text.calibration_clause(one_unit, "never") == ""
+    # the overview speaks of silent countries, whose units never had an event
     card = {"available": True, "beats_naive": True, "edge_established": False, **low}
     verdict = spillover_text.quiet_probability_verdict(card, where="")
     assert verdict.endswith(
-        "is not established. Their levels have run low on those events: 5.9% on average, "
-        "where 11.0% of the forecasts were followed by a first event."
+        "is not established. For units without any event before, they averaged 2.9% on those "
+        "events, and none of 120 forecasts were followed by a first event."
     )
+    # a quiet unit's sentence carries its own history's clause
     onset, risk, _ = _onset_inputs()
     onset.trained_on = {"units": 169, "countries": ["BFA", "MLI", "MRT", "SEN"]}
     own = spillover_text.own_onset_sentence("MR-10", onset, risk, card, from_onset=("MR-10",))
-    assert own.endswith("such probabilities ran low (5.9% on average, where 11.0% of the "
-                        "forecasts were followed by a first event).")  # fmt: skip
-    assert "ran low" not in spillover_text.own_onset_sentence(
-        "MR-10", onset, risk, {**card, "calibration": fine["calibration"]}, from_onset=("MR-10",)
-    )
+    assert own.endswith(clauses["before"] + ".")
+    never = SimpleNamespace(**{**vars(onset), "units": onset.units.assign(events_to_date=0)})
+    assert spillover_text.own_onset_sentence(
+        "MR-10", never, risk, card, from_onset=("MR-10",)
+    ).endswith(clauses["never"] + ".")
 
 
 def test_focus_neighbour_sentence_names_the_focus_next_door(boundaries) -> None:

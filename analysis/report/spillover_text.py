@@ -11,7 +11,7 @@ continue scenario, never as a second level for the same region.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -103,10 +103,25 @@ def onset_evidence_sentence(card: dict | None, reason: str = "") -> str:
     return f"{text} {calibration}" if calibration else text
 
 
-def _calibration(card: dict | None) -> tuple[str, dict] | None:
+#: Fewest first events in a group of forecasts before its calibration gets a verdict ("ran
+#: low"): with none (the real study's 120 forecasts for never-active units) the clustered
+#: error sees no outcome variance at all.
+CALIBRATION_MIN_EVENTS = 5
+
+#: The unit histories of the calibration split, in words (after "units").
+HISTORY_WORDS = {"never": "without any event before", "before": "with events before"}
+
+
+def _calibration(card: dict | None, history: str | None = None) -> tuple[str, dict] | None:
     """The calibration in the large of the probabilities the reports show: the report
-    model's where the onset backtest scored it, the onset model's otherwise (None without)."""
-    found = (card or {}).get("calibration") or {}
+    model's where the onset backtest scored it, the onset model's otherwise (None without);
+    over every forecast, or over those of one unit ``history`` (:data:`HISTORY_WORDS`)."""
+    card = card or {}
+    found = (
+        (card.get("calibration_by_history") or {}).get(history) or {}
+        if history
+        else card.get("calibration") or {}
+    )
     named = (("report_model", "the report model's"), ("onset_model", "the onset model's"))
     for method, words in named:
         cal = found.get(method)
@@ -117,18 +132,35 @@ def _calibration(card: dict | None) -> tuple[str, dict] | None:
 
 def _calibration_direction(cal: dict) -> str:
     """ "low" or "high" where the observed share differs from the mean probability by more than
-    two unit-clustered standard errors, else ""."""
+    two unit-clustered standard errors, with at least :data:`CALIBRATION_MIN_EVENTS` first
+    events; else ""."""
     d, se = cal["difference"], cal["se"]
-    if abs(d) <= 2 * se:
+    if cal.get("n_events", CALIBRATION_MIN_EVENTS) < CALIBRATION_MIN_EVENTS or abs(d) <= 2 * se:
         return ""
     return "low" if d > 0 else "high"
+
+
+def _gap_interval(cal: dict) -> str:
+    """ "difference +5.1 points, 95% interval +0.7 to +9.6, clustered by unit"."""
+    d, se = cal["difference"], cal["se"]
+    return (
+        f"difference {100 * d:+.1f} points, 95% interval {100 * (d - 1.96 * se):+.1f} to "
+        f"{100 * (d + 1.96 * se):+.1f}, clustered by unit"
+    )
+
+
+def _events_of(cal: dict) -> str:
+    """ "31 of 161 forecasts", "none of 120 forecasts"."""
+    k, n = int(cal.get("n_events", 0)), int(cal.get("n_forecasts", 0))
+    return f"{'none' if k == 0 else f'{k:,}'} of {n:,} forecasts"
 
 
 def calibration_sentence(card: dict | None) -> str:
     """Whether the quiet units' probabilities were right on average on the study's past first
     events: their mean against the share of forecasts followed by a first event, with the
     difference's unit-clustered 95% interval
-    (:func:`analysis.models.onset_backtest.calibration_in_the_large`). A lower Brier score than
+    (:func:`analysis.models.onset_backtest.calibration_in_the_large`), then the same apart for
+    units with and without an event before (:data:`HISTORY_WORDS`). A lower Brier score than
     the naive rules says the units are ranked usefully, not that the levels are right.
 
     Parameters
@@ -145,37 +177,77 @@ def calibration_sentence(card: dict | None) -> str:
     if found is None:
         return ""
     words, cal = found
-    d, se = cal["difference"], cal["se"]
-    interval = (
-        f"difference {100 * d:+.1f} points, 95% interval {100 * (d - 1.96 * se):+.1f} to "
-        f"{100 * (d + 1.96 * se):+.1f}, clustered by unit"
-    )
     head = (
         f"On these forecasts {words} probabilities averaged {100 * cal['mean_probability']:.1f}%, "
-        f"and {100 * cal['observed']:.1f}% were followed by a first event ({interval})"
+        f"and {100 * cal['observed']:.1f}% were followed by a first event ({_gap_interval(cal)})"
     )
     direction = _calibration_direction(cal)
     if not direction:
-        return head + ": right on average, within their error."
-    more = "too low than too high" if direction == "low" else "too high than too low"
-    return (
-        f"{head}: they have run {direction}, so the quiet units' probabilities in this study's "
-        f"reports are more likely {more}."
-    )
+        text = head + ": right on average, within their error."
+    else:
+        more = "too low than too high" if direction == "low" else "too high than too low"
+        text = (
+            f"{head}: they have run {direction}, so the quiet units' probabilities in this "
+            f"study's reports are more likely {more}."
+        )
+    parts = []
+    for history, unit_words in HISTORY_WORDS.items():
+        group = _calibration(card, history)
+        if group is not None:
+            g = group[1]
+            parts.append(
+                f"for units {unit_words} they averaged {100 * g['mean_probability']:.1f}% and "
+                f"{_events_of(g)} were followed by a first event"
+            )
+    if len(parts) == len(HISTORY_WORDS):
+        text += f" Apart: {'; '.join(parts)}."
+    return text
 
 
-def calibration_clause(card: dict | None) -> str:
-    """A clause for a quiet unit's sentence where the probabilities shown have run low or high
-    on the study's past first events (:func:`calibration_sentence`), empty otherwise."""
-    found = _calibration(card)
-    if found is None or not _calibration_direction(found[1]):
+def calibration_clause(card: dict | None, history: str) -> str:
+    """A clause for a quiet unit's sentence: how such probabilities did on the study's past
+    first events for units of its history (:data:`HISTORY_WORDS`): "ran low" or "ran high"
+    with the interval where the record says so, its plain numbers otherwise (empty without a
+    calibration in the card).
+
+    Parameters
+    ----------
+    card : dict or None
+        :func:`analysis.models.onset_backtest.study_onset_backtest`'s result.
+    history : str
+        ``"never"`` for a unit without any event before, ``"before"`` otherwise.
+
+    Returns
+    -------
+    str
+    """
+    found = _calibration(card, history) or _calibration(card)
+    if found is None:
         return ""
-    _, cal = found
-    return (
-        f"; on this study's past first events such probabilities ran "
-        f"{_calibration_direction(cal)} ({100 * cal['mean_probability']:.1f}% on average, where "
-        f"{100 * cal['observed']:.1f}% of the forecasts were followed by a first event)"
+    cal = found[1]
+    which = (
+        f"for units {HISTORY_WORDS[history]}"
+        if _calibration(card, history) is not None
+        else "for quiet units"
     )
+    lead = f"; on this study's past first events, such probabilities {which}"
+    direction = _calibration_direction(cal)
+    if direction:
+        return (
+            f"{lead} ran {direction} ({100 * cal['mean_probability']:.1f}% on average, where "
+            f"{_events_of(cal)} were followed by a first event; {_gap_interval(cal)})"
+        )
+    few = cal.get("n_events", CALIBRATION_MIN_EVENTS) < CALIBRATION_MIN_EVENTS
+    tail = "too few first events to tell whether they run low" if few else "within their error"
+    return (
+        f"{lead} averaged {100 * cal['mean_probability']:.1f}%, and {_events_of(cal)} were "
+        f"followed by a first event ({tail})"
+    )
+
+
+def calibration_clauses(card: dict | None) -> dict[str, str]:
+    """:func:`calibration_clause` for each unit history, for :func:`onset_unit_sentences`."""
+    return {history: calibration_clause(card, history) for history in HISTORY_WORDS}
 
 
 def cross_border_units(
@@ -353,7 +425,7 @@ def onset_unit_sentences(
     contrast: Any = None,
     established: bool = False,
     from_onset: Collection[str] = (),
-    calibration: str = "",
+    calibration: Mapping[str, str] | None = None,
 ) -> list[str]:
     """One sentence per unit: onset for quiet units, continued activity for active ones.
 
@@ -384,9 +456,9 @@ def onset_unit_sentences(
         the number comes from and gives the onset model's interval as its uncertainty, where
         the others quote the onset model as a check beside it. What the onset model is and
         what it is fitted on is the section's introduction's to say, once, not each unit's.
-    calibration : str
-        :func:`calibration_clause` of the study's onset backtest, added to every quiet unit's
-        sentence that quotes a probability.
+    calibration : mapping, optional
+        :func:`calibration_clauses` of the study's onset backtest: the clause of the unit's
+        history is added to every quiet unit's sentence that quotes a probability.
     """
     paths = risk.regions.set_index("region_id")
     quiet = onset.units.set_index("region_id") if onset is not None else pd.DataFrame()
@@ -397,6 +469,7 @@ def onset_unit_sentences(
         if r in quiet.index:
             q = quiet.loc[r]
             name = f"{q['region_name']} ({q['country']})"
+            calibrated = (calibration or {}).get("never" if _never_active(q) else "before", "")
             pct = int(round(100 * onset.level))
             same_question = r in paths.index and int(risk.horizon) == int(onset.horizon)
             if headline and same_question:
@@ -450,13 +523,13 @@ def onset_unit_sentences(
                         "events is not established (a lower Brier score, but by less than two "
                         "standard errors against at least one of them)"
                     )
-                text += calibration
+                text += calibrated
             elif headline:
                 text = (
                     f"{name} has had no event {_quiet_span(q, onset.quiet)}: P(first event within "
                     f"{onset.horizon} periods) {_pct(q['p_onset'])} ({pct}% interval "
                     f"{_pct(q['p_onset_low'])}-{_pct(q['p_onset_high'])})"
-                ) + calibration
+                ) + calibrated
             else:
                 text = (
                     f"{name} has had no event {_quiet_span(q, onset.quiet)}; the onset model's "
@@ -533,7 +606,7 @@ def own_onset_sentence(
         headline=onset_headlined(card),
         established=onset_edge_established(card),
         from_onset=from_onset,
-        calibration=calibration_clause(card),
+        calibration=calibration_clauses(card),
     )
     return sentence
 
@@ -628,15 +701,23 @@ def quiet_probability_verdict(card: dict | None, where: str = ONSET_EVIDENCE_POI
     str
     """
     verdict = _quiet_verdict(card, f" {where}" if where else "")
-    found = _calibration(card)
-    if found is None or not _calibration_direction(found[1]):
+    # these units are in countries without any event: their history is "never"
+    found = _calibration(card, "never")
+    if found is None:
         return verdict
     cal = found[1]
+    direction = _calibration_direction(cal)
     # a lower Brier score ranks units usefully; it does not say the levels are right
+    if direction:
+        return (
+            f"{verdict} For units without any event before, their levels have run {direction} "
+            f"on those events: {100 * cal['mean_probability']:.1f}% on average, where "
+            f"{_events_of(cal)} were followed by a first event ({_gap_interval(cal)})."
+        )
     return (
-        f"{verdict} Their levels have run {_calibration_direction(cal)} on those events: "
-        f"{100 * cal['mean_probability']:.1f}% on average, where {100 * cal['observed']:.1f}% "
-        "of the forecasts were followed by a first event."
+        f"{verdict} For units without any event before, they averaged "
+        f"{100 * cal['mean_probability']:.1f}% on those events, and {_events_of(cal)} were "
+        "followed by a first event."
     )
 
 

@@ -366,7 +366,7 @@ unit_sentences = spillover_text.onset_unit_sentences(
     headline=spillover_text.onset_headlined(shared.onset_backtest),
     contrast=shares,
     established=spillover_text.onset_edge_established(shared.onset_backtest),
-    calibration=spillover_text.calibration_clause(shared.onset_backtest),
+    calibration=spillover_text.calibration_clauses(shared.onset_backtest),
     from_onset=shared.onset_driven,
 )  # fmt: skip
 for sentence in unit_sentences:
