@@ -663,6 +663,16 @@ def test_silent_countries_sentence_says_how_the_quiet_probabilities_scored() -> 
     assert "did not beat the base rate " in spillover_text.quiet_probability_verdict(lost)
     few = {"available": True, "beats": {"base_rate": True}, "beats_naive": False}
     assert "too few units" in spillover_text.quiet_probability_verdict(few)
+    # with the margins, the rules the edge is not established over are named
+    margins = {"base_rate": {"difference": 0.004, "se": 0.003},
+               "neighbour_rule": {"difference": 0.003, "se": 0.002},
+               "distance_decay": {"difference": 0.006, "se": 0.0025}}  # fmt: skip
+    named = dict(narrow, report_model={**narrow["report_model"], "brier_margin": margins})
+    assert spillover_text.quiet_probability_verdict(named, where="") == (
+        "On this study's past first events, these probabilities had a lower Brier score than "
+        "every naive rule, but by less than two standard errors (clustered by unit) against "
+        "the base rate and the neighbour rule, so their edge over them is not established."
+    )
     won = dict(narrow, report_model={"beats": {}, "beats_naive": True, "edge_established": True})
     assert "by more than two standard errors" in spillover_text.quiet_probability_verdict(won)
     assert "could not be checked" in spillover_text.quiet_probability_verdict(None)

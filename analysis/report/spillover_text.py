@@ -739,6 +739,19 @@ def _quiet_verdict(card: dict | None, where: str) -> str:
         )
         return f"{lead} {why}{where}: they are not a tested forecast."
     if not fields.get("edge_established"):
+        from analysis.models.onset_backtest import RULE_NAMES, _narrow
+
+        margins = {
+            m: (v["difference"], v["se"]) for m, v in (fields.get("brier_margin") or {}).items()
+        }
+        narrow = [RULE_NAMES.get(m, m) for m in _narrow(margins)]
+        if narrow:
+            # named: "not ... against all of them" could be read as "against none"
+            return (
+                f"{lead} had a lower Brier score than every naive rule, but by less than two "
+                f"standard errors (clustered by unit) against {join_words(narrow)}, so their "
+                f"edge over {'it' if len(narrow) == 1 else 'them'} is not established{where}."
+            )
         return (
             f"{lead} had a lower Brier score than every naive rule, but not by more than two "
             f"standard errors against all of them, so their edge over a naive rule such as the "
