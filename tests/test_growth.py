@@ -1289,9 +1289,16 @@ def test_growth_sentence_says_when_the_window_comparison_and_the_trend_disagree(
     )
     # both, in opposite directions
     assert "point in opposite directions" in text((1.3, 7.0), (-60.0, -5.0))
-    # neither: nothing to reconcile; one-sided bounds (an empty window) are not compared
+    # neither: nothing to reconcile (an open-ended interval above 1 agrees with a rising trend)
     for quiet in (text((0.8, 7.0), (-10.0, 80.0)), text((2.0, math.inf), (10.0, 80.0), count_a=0)):
         assert not any(k in quiet for k in ("established", "opposite", "alone")), quiet
+    # the real Nord: 0 -> 13 events, an open-ended interval from 0.74, a trend of +44% to +641%
+    nord = text((0.74, math.inf), (44.0, 641.0), count_a=0)
+    assert "so a fall is not ruled out" in nord
+    assert (
+        "; the trend's interval lies wholly above zero, but the window comparison's "
+        "includes a ratio of 1, so these two windows alone do not establish a change" in nord
+    )
     # a limit just off the null never prints as the null beside a clause that it excludes it
     # (Mopti 2017 -> 2020 read "95% CI 1.0-5.3 ... the window comparison's interval excludes no
     # change")

@@ -108,7 +108,7 @@ def growth_sentence(
                 f"{format_growth_pct(float(ci[1]))})"
             )
             text += _uninformative_trend_clause(float(ci[0]), float(ci[1]))
-        text += _agreement_clause((head_lo, head_hi), ci, pa, pb, two_sided=ca > 0 and cb > 0)
+        text += _agreement_clause((head_lo, head_hi), ci, pa, pb)
     if ca > 0 and cb > 0:
         text += _no_change_clause(
             cb - ca, (float(head_lo), float(head_hi)), row.get("annual_growth_ci")
@@ -228,17 +228,20 @@ def _no_change_clause(change: int, ratio_ci: tuple[float, float], trend_ci: Any)
     return f"; the interval includes 1, so {what} is not established"
 
 
-def _agreement_clause(ratio_ci: tuple, trend_ci, period_a, period_b, *, two_sided: bool) -> str:
+def _agreement_clause(ratio_ci: tuple, trend_ci, period_a, period_b) -> str:
     """What a reader should make of a window comparison and a trend that disagree: a clause
     when one interval excludes no change and the other does not, or when they exclude it in
     opposite directions (empty when they agree, or either interval is missing). It speaks of
     the two intervals the sentence shows, not of tests: the study-wide adjusted p-values
-    beside it may still call neither significant."""
-    if not two_sided or trend_ci is None or len(trend_ci) != 2:
+    beside it may still call neither significant. An open-ended ratio interval (an empty
+    window) counts too: its finite end is as strict as a two-sided interval's (the real
+    Nord, 0 -> 13 events, read "a fall is not ruled out" beside a trend of +44% to +641% a
+    year with nothing to reconcile them)."""
+    if trend_ci is None or len(trend_ci) != 2:
         return ""
     r_lo, r_hi = (float(v) for v in ratio_ci)
     t_lo, t_hi = (float(v) for v in trend_ci)
-    if not np.all(np.isfinite([r_lo, r_hi, t_lo, t_hi])):
+    if np.isnan([r_lo, r_hi]).any() or not np.all(np.isfinite([t_lo, t_hi])):
         return ""
     ratio_dir = 1 if r_lo > 1 else (-1 if r_hi < 1 else 0)
     trend_dir = 1 if t_lo > 0 else (-1 if t_hi < 0 else 0)
