@@ -375,9 +375,10 @@ def test_ranking_sentence_names_regions_that_peaked_between_the_windows() -> Non
     )
     sentence = overview_text.ranking_sentence(rank)
     assert (
-        " name ML-2 (54 events in 2019, 17 in 2020) had at least 1.5 times the later "
-        "window's events, and 5 more, in a window between the two: its ratio compares the two "
-        "windows, not the months between, and does not say the rise goes on." in sentence
+        "Of the rows with a ratio above 1, name ML-2 (54 events in 2019, 17 in 2020) had at "
+        "least 1.5 times the later window's events, and 5 more, in a window between the two: "
+        "its ratio compares the two windows, not the months between, and does not say the "
+        "count is still rising." in sentence
     )
     # a fall that peaked earlier is not a rise to qualify; without the columns, nothing
     assert "name ML-1 (12" not in sentence

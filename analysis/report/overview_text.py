@@ -202,10 +202,10 @@ def _peak_clause(rows: pd.DataFrame) -> str:
     # the rule is said: a reviewer found Mopti (65 in 2019, 56 in 2020) missing from a list
     # that read as "more events between the windows"
     return (
-        f"{join_words(parts)} {'had' if one else 'each had'} at least {PEAK_FACTOR:g} times "
-        f"the later window's events, and {PEAK_MIN_EXCESS} more, in a window between the two: "
-        f"{'its' if one else 'their'} ratio compares the two windows, not the months between, "
-        "and does not say the rise goes on."
+        f"Of the rows with a ratio above 1, {join_words(parts)} {'had' if one else 'each had'} "
+        f"at least {PEAK_FACTOR:g} times the later window's events, and {PEAK_MIN_EXCESS} more, "
+        f"in a window between the two: {'its' if one else 'their'} ratio compares the two "
+        "windows, not the months between, and does not say the count is still rising."
     )
 
 
