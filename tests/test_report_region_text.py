@@ -398,6 +398,7 @@ def test_step_evidence_pools_the_backtest_as_its_scorecard_does(small_strided_ba
     for s in range(1, 7):
         per = skill_intervals(focus[focus["step"] == s], "recent_mean_3", base)
         assert (s in ev.clearly_behind) == (s in ev.behind and per["skill_high"] < 0)
+        assert (s in ev.clearly_ahead) == (s not in ev.behind and per["skill_low"] > 0)
 
 
 def test_evidence_verdict_names_the_steps_clearly_behind() -> None:
@@ -405,13 +406,13 @@ def test_evidence_verdict_names_the_steps_clearly_behind() -> None:
     and -22.2%) had intervals wholly below 0: the sentence names them, with the chance rate."""
     verdict = region_text.evidence_verdict(_evidence(clearly_behind=(2, 11)), "auto")
     assert (
-        "its CRPS is above the baseline's at steps 2-3, 8 and 11 (each step's point value), "
-        "and at steps 2 and 11 each step's 90% interval lies wholly below 0 (about one step in "
-        "20 would by chance)." in verdict
+        "its CRPS is above the baseline's at steps 2-3, 8 and 11 (each step's point value); "
+        "each step's own 90% interval lies at steps 2 and 11 wholly below 0 (about one step in "
+        "20 would by chance, each way)." in verdict
     )
-    one = region_text.evidence_verdict(_evidence(clearly_behind=(8,)), "auto")
-    assert "and at step 8 the step's 90% interval lies wholly below 0" in one
-    assert "wholly below 0" not in region_text.evidence_verdict(_evidence(), "auto")
+    both = region_text.evidence_verdict(_evidence(clearly_behind=(8,), clearly_ahead=(4,)), "a")
+    assert "lies at step 8 wholly below 0 and at step 4 wholly above 0 (about one step" in both
+    assert "wholly" not in region_text.evidence_verdict(_evidence(), "auto")
 
 
 def test_counts_caption_names_the_trend_windows() -> None:

@@ -938,6 +938,8 @@ class StepEvidence:
     clearly_behind : tuple of int
         Those of them whose own skill interval (over origins, at ``level``) lies wholly below
         0.
+    clearly_ahead : tuple of int
+        The other steps whose own skill interval lies wholly above 0.
     level : float
         Level of the intervals.
     """
@@ -969,6 +971,7 @@ class StepEvidence:
     below_90: float = float("nan")
     above_90: float = float("nan")
     clearly_behind: tuple[int, ...] = ()
+    clearly_ahead: tuple[int, ...] = ()
 
     @property
     def steps(self) -> str:
@@ -1125,6 +1128,7 @@ def step_evidence(
     skill = evidence_skill(rows)
     behind = tuple(int(s) for s in rows.loc[rows["CRPS skill"] < 0, "step"])
     clearly: tuple[int, ...] = ()
+    ahead: tuple[int, ...] = ()
     if scores is None:
         nan = float("nan")
         boot = {"n_origins": 0, **dict.fromkeys(_INTERVALS, nan)}
@@ -1140,11 +1144,12 @@ def step_evidence(
         boot = skill_intervals(cut, model, base, level=level)
         if skill is None:
             skill = boot["skill"]
-        clearly = tuple(
-            s
-            for s in behind
-            if skill_intervals(cut[cut["step"] == s], model, base, level=level)["skill_high"] < 0
-        )
+        per_step = {
+            int(s): skill_intervals(cut[cut["step"] == s], model, base, level=level)
+            for s in sorted(set(cut["step"]))
+        }
+        clearly = tuple(s for s in behind if s in per_step and per_step[s]["skill_high"] < 0)
+        ahead = tuple(s for s, iv in per_step.items() if s not in behind and iv["skill_low"] > 0)
     n = int(rows["outcomes"].sum())
     cover = rows["80% coverage (randomised PIT)"].to_numpy(float)
     cover_90 = rows.get("90% coverage (randomised PIT)")
@@ -1164,6 +1169,7 @@ def step_evidence(
         origins=int(boot["n_origins"]),
         behind=behind,
         clearly_behind=clearly,
+        clearly_ahead=ahead,
         level=level,
         high=boot["above_median"],
         high_low=boot["above_median_low"],
@@ -1224,16 +1230,18 @@ def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = No
         if steps
         else "its CRPS is at or below the baseline's at every step (each step's point value)"
     )
-    clear = list(ev.clearly_behind)
-    if clear:
-        # a pooled "not distinguishable" had hidden steps clearly lost (the real Mopti's steps
-        # 2 and 5, -18.5% and -22.2%, intervals wholly below 0); by chance about one step in
-        # ten would show it
-        one = len(clear) == 1
+    # a pooled "not distinguishable" had hidden steps clearly lost (the real Mopti's steps 2
+    # and 5, -18.5% and -22.2%, intervals wholly below 0); the steps clearly won are named
+    # too, and by chance about one step in 20 would show either
+    sides = [
+        (f"at {_steps_words(list(steps))} wholly {side} 0")
+        for steps, side in ((ev.clearly_behind, "below"), (ev.clearly_ahead, "above"))
+        if steps
+    ]
+    if sides:
         where += (
-            f", and at step{'' if one else 's'} {_step_list(clear)} {'the' if one else 'each'} "
-            f"step's {100 * ev.level:.0f}% interval lies wholly below 0 (about one step in "
-            f"{round(2 / (1 - ev.level)):.0f} would by chance)"
+            f"; each step's own {100 * ev.level:.0f}% interval lies {' and '.join(sides)} "
+            f"(about one step in {round(2 / (1 - ev.level)):.0f} would by chance, each way)"
         )
     origins = f" ({ev.origins} origins)" if ev.origins else ""
     text = (
@@ -1490,6 +1498,11 @@ def evidence_clause(ev: StepEvidence | None, group: str, *, onset_note: bool = T
             f"so it has {ev.bias.replace('too', 'run too')}{ev.probable_note('bias')}"
         )
     return text + "."
+
+
+def _steps_words(steps: list[int]) -> str:
+    """ "step 4" or "steps 2 and 5"."""
+    return f"step{'' if len(steps) == 1 else 's'} {_step_list(steps)}"
 
 
 def _step_list(steps: list[int]) -> str:
