@@ -37,14 +37,16 @@ def test_ranking_display_and_record() -> None:
     with_p = overview_text.ranking_display(
         rank.assign(
             p_value_bh=[0.0004, 0.2, np.nan],
-            expected=[1.5, 2.0, np.nan],
+            expected=[1.8475, 0.06, np.nan],
             expected_low=[0.0, 1.0, np.nan],
             expected_high=[4.0, 5.0, np.nan],
         )
     )
     assert list(with_p.columns) == list(overview_text.RANKING_COLUMNS.values())
     assert with_p["p (BH-adjusted)"].tolist() == ["<0.001", "0.20", ""]
-    assert with_p["expected events, next 3 periods"].tolist()[:2] == [1.5, 2.0]
+    # as the region reports' sentences print them (the real Boucle du Mouhoun's 1.8475 had
+    # read 1.85 here and 1.8 there)
+    assert with_p["expected events, next 3 periods"].tolist() == ["1.8", "0.06", ""]
     assert with_p["90% interval"].tolist() == ["0-4", "1-5", ""]
     sentence = overview_text.ranking_sentence(rank.assign(p_value_bh=0.1), top=2)
     assert "lower bound of the headline 95% interval" in sentence

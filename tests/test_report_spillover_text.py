@@ -766,10 +766,16 @@ def test_calibration_sentence_says_whether_the_probabilities_ran_low_or_high() -
     assert spillover_text.calibration_sentence(fine).startswith(
         "On these forecasts the onset model's probabilities"
     )
-    # without the split the unit is told the pooled record
+    # without the split the unit is told the pooled record, its verdict with the interval it
+    # rests on (the demo's Guidimaka had read "(within their error)" with no numbers)
     assert spillover_text.calibration_clause(fine, "never") == (
         "; on this study's past first events, such probabilities for quiet units averaged "
-        "15.1%, and 39 of 299 forecasts were followed by a first event (within their error)"
+        "15.1%, and 39 of 299 forecasts were followed by a first event (within their error: "
+        "difference -2.1 points, 95% interval -6.0 to +1.8, clustered by unit)"
+    )
+    few = {"calibration": {"onset_model": cal(0.151, 0.130, 0.02, 3, 299, 25)}}
+    assert spillover_text.calibration_clause(few, "never").endswith(
+        "(too few first events to tell whether they run low)"
     )
     high = {"calibration": {"onset_model": cal(0.151, 0.130, 0.005, 39, 299)}}
     assert "they have run high" in spillover_text.calibration_sentence(high)

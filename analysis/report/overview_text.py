@@ -22,7 +22,7 @@ from analysis.formatting import (
 from analysis.growth.sentence import UNINFORMATIVE_SPAN
 from analysis.models.risk import NEAR_STEPS, SURGE_LOOKBACK
 from analysis.ranking import PEAK_FACTOR, PEAK_MIN_EXCESS
-from analysis.report.region_text import brier_gap
+from analysis.report.region_text import brier_gap, expected_words
 
 RANKING_COLUMNS = {
     "rank": "rank",
@@ -102,8 +102,12 @@ def ranking_display(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> pd
     if rank.get("expected") is None:
         out = out.drop(columns=["expected", "expected_interval"])
     else:
-        # the region reports' next-quarter numbers: the same paths of the same model
+        # the region reports' next-quarter numbers: the same paths of the same model, printed
+        # as their sentences print them (1.85 here had read 1.8 there, the one number 1.8475)
         head = rank.head(top)
+        out["expected"] = [
+            expected_words(float(m)) if np.isfinite(m) else "" for m in head["expected"]
+        ]
         out["expected_interval"] = [
             f"{lo:.0f}-{hi:.0f}" if np.isfinite(lo) and np.isfinite(hi) else ""
             for lo, hi in zip(head["expected_low"], head["expected_high"], strict=True)

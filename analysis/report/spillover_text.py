@@ -239,6 +239,9 @@ def calibration_clause(card: dict | None, history: str) -> str:
         )
     few = cal.get("n_events", CALIBRATION_MIN_EVENTS) < CALIBRATION_MIN_EVENTS
     tail = "too few first events to tell whether they run low" if few else "within their error"
+    if not few and math.isfinite(cal.get("se", math.nan)):
+        # the verdict with the numbers it rests on, as where the record says "ran low"
+        tail += f": {_gap_interval(cal)}"
     return (
         f"{lead} averaged {100 * cal['mean_probability']:.1f}%, and {_events_of(cal)} were "
         f"followed by a first event ({tail})"
