@@ -37,16 +37,14 @@ def test_ranking_display_and_record() -> None:
     with_p = overview_text.ranking_display(
         rank.assign(
             p_value_bh=[0.0004, 0.2, np.nan],
-            expected=[1.8475, 0.06, np.nan],
+            expected=[1.5, 2.0, np.nan],
             expected_low=[0.0, 1.0, np.nan],
             expected_high=[4.0, 5.0, np.nan],
         )
     )
     assert list(with_p.columns) == list(overview_text.RANKING_COLUMNS.values())
     assert with_p["p (BH-adjusted)"].tolist() == ["<0.001", "0.20", ""]
-    # as the region reports' sentences print them (the real Boucle du Mouhoun's 1.8475 had
-    # read 1.85 here and 1.8 there)
-    assert with_p["expected events, next 3 periods"].tolist() == ["1.8", "0.06", ""]
+    assert with_p["expected events, next 3 periods"].tolist()[:2] == [1.5, 2.0]
     assert with_p["90% interval"].tolist() == ["0-4", "1-5", ""]
     sentence = overview_text.ranking_sentence(rank.assign(p_value_bh=0.1), top=2)
     assert "lower bound of the headline 95% interval" in sentence
@@ -116,6 +114,19 @@ def test_ratio_formats_name_columns_the_displayed_tables_have():
     assert set(overview_text.RANKING_FORMATS) <= set(overview_text.RANKING_COLUMNS.values())
     assert set(region_text.GROWTH_FORMATS) <= set(region_text.GROWTH_COLUMNS.values())
     assert len(overview_text.RANKING_FORMATS) == 3 and len(region_text.GROWTH_FORMATS) == 6
+    # the expected events as the region reports' sentences print them, under the renamed column
+    windows = overview_text.horizon_columns(6, "month")
+    rank = _rank()
+    with_expected = rank.assign(expected=[1.8475, 13.94, 0.06], expected_low=0.0, expected_high=9.0)
+    for frame, added in ((with_expected, {"expected events, next 3 months"}), (rank, set())):
+        shown = overview_text.ranking_display(frame).rename(columns=windows)
+        formats = overview_text.ranking_formats(shown, windows)
+        assert set(formats) - set(overview_text.RANKING_FORMATS) == added
+        assert set(formats) <= set(shown.columns)  # show.table raises otherwise
+    expected = overview_text.ranking_formats(
+        overview_text.ranking_display(with_expected).rename(columns=windows), windows
+    )["expected events, next 3 months"]
+    assert [expected(x) for x in (1.8475, 13.94, 0.06)] == ["1.8", "13.9", "0.06"]
 
 
 def test_ranking_sentence_names_the_regions_whose_interval_says_little() -> None:

@@ -84,6 +84,31 @@ RANKING_FORMATS = {
 }
 
 
+def ranking_formats(shown: pd.DataFrame, windows: dict[str, str]) -> dict[str, Any]:
+    """:data:`RANKING_FORMATS` and, where ``shown`` has the column, the expected events'
+    format under the name :func:`horizon_columns` gives it: the expected events are printed as
+    the region reports' sentences print them
+    (:func:`~analysis.report.region_text.expected_words`), so one number does not read as two
+    (the real Boucle du Mouhoun's 1.8475 had been 1.85 in the table and 1.8 in its report).
+
+    Parameters
+    ----------
+    shown : DataFrame
+        :func:`ranking_display`, renamed with ``windows``.
+    windows : dict
+        :func:`horizon_columns`.
+
+    Returns
+    -------
+    dict
+        Column name to a function of a float, for ``show.table(formats=)``.
+    """
+    expected = windows.get(RANKING_COLUMNS["expected"], RANKING_COLUMNS["expected"])
+    if expected not in shown.columns:
+        return dict(RANKING_FORMATS)
+    return {**RANKING_FORMATS, expected: expected_words}
+
+
 def ranking_display(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> pd.DataFrame:
     """The first ``top`` rows of :func:`analysis.ranking.ranking` in plain column names;
     unbounded ratios (no events in the earlier window) are shown as blank rather than ``inf``.
@@ -102,12 +127,8 @@ def ranking_display(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> pd
     if rank.get("expected") is None:
         out = out.drop(columns=["expected", "expected_interval"])
     else:
-        # the region reports' next-quarter numbers: the same paths of the same model, printed
-        # as their sentences print them (1.85 here had read 1.8 there, the one number 1.8475)
+        # the region reports' next-quarter numbers: the same paths of the same model
         head = rank.head(top)
-        out["expected"] = [
-            expected_words(float(m)) if np.isfinite(m) else "" for m in head["expected"]
-        ]
         out["expected_interval"] = [
             f"{lo:.0f}-{hi:.0f}" if np.isfinite(lo) and np.isfinite(hi) else ""
             for lo, hi in zip(head["expected_low"], head["expected_high"], strict=True)

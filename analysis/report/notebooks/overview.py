@@ -70,10 +70,8 @@ show.markdown(
 # every forecast column names its window: 3-period numbers sit beside the horizon's P(any)
 windows = overview_text.horizon_columns(ctx.study.horizon, panel.attrs.get("freq", "month"))
 if len(raised):
-    show.table(
-        overview_text.ranking_display(raised, top=len(raised)).rename(columns=windows),
-        formats=overview_text.RANKING_FORMATS,
-    )
+    alerts = overview_text.ranking_display(raised, top=len(raised)).rename(columns=windows)
+    show.table(alerts, formats=overview_text.ranking_formats(alerts, windows))
 else:
     show.markdown("{sentence}", sentence=overview_text.no_alert_sentence(surge_card))
 
@@ -107,11 +105,8 @@ any_event = overview_text.any_event_evidence_sentence(
 )
 if any_event:
     show.markdown("{sentence}", sentence=any_event)
-show.table(
-    overview_text.ranking_display(rank, surge=surge_shown).rename(columns=windows),
-    float_format="{:,.2f}",
-    formats=overview_text.RANKING_FORMATS,
-)
+ranked = overview_text.ranking_display(rank, surge=surge_shown).rename(columns=windows)
+show.table(ranked, float_format="{:,.2f}", formats=overview_text.ranking_formats(ranked, windows))
 
 # %%
 # a map of P(surge) only where its backtest shows it better than the best baseline's: a map
