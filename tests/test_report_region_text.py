@@ -189,7 +189,7 @@ def test_growth_section_without_events_says_why_instead_of_the_method() -> None:
     assert region_text.tested(rows.assign(count_b=1))
     assert region_text.tested(pd.concat([rows, rows.assign(period_a="2023", count_a=2)]))
     # the method is one paragraph and two list items, the second not run into the first
-    assert "\n- **Exact interval**" in region_text.GROWTH_METHOD
+    assert "\n- **Exact interval**" in region_text.growth_method()
 
 
 def test_forecast_table_reads_the_paths_quantiles() -> None:

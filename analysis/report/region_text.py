@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ from analysis.formatting import (
     join_words,
 )
 from analysis.models.risk import WindowForecast
+
+if TYPE_CHECKING:
+    from analysis.growth.coverage import CoverageRanges
 
 #: The study's selection steps (:attr:`analysis.pipeline.StudyData.selection`, in the order
 #: applied) and the data table's row for the rows each one leaves out.
@@ -312,35 +315,60 @@ GROWTH_FORMATS = {
 }
 
 
-#: How the Growth section's intervals are made, above its table (a region with no event in
-#: either window of every comparison has no table and gets :func:`untested_sentence` instead).
-GROWTH_METHOD = (
-    "Ratios compare event rates between the study's windows; the trend is a "
-    "negative-binomial log-linear fit. Conflict counts depend on last month's, so the "
-    "intervals do too:\n\n"
-    "- **Headline 95% interval**: for ratios, negative-binomial estimates with standard "
-    "errors that allow for month-to-month dependence (the AR(1) correlation that a "
-    "negative-binomial model with an own-lag term implies, estimated from the series, with "
-    "its uncertainty; in windows shorter than 24 periods read as a Jeffreys interval on "
-    "counts deflated by that variance, as the independent-count one below is); for trends, "
-    "that width read on the likelihood of the slope (so a "
-    "trend through a handful of events keeps its skew), widened to the interval of a "
-    "negative-binomial model with an own-lag term fitted directly. Never narrower than the "
-    "interval that treats months as independent (for ratios a Jeffreys interval on "
-    "overdispersion-deflated counts, which suits windows with few events better than a Wald "
-    "one). It is the headline because, of the candidates (independent months, Newey-West "
-    "HAC, a moving-block bootstrap, the own-lag model alone, this one), it came closest to "
-    "95% coverage in the simulation study (`benchmarks/growth_coverage.py`, own-lag shares "
-    "0-0.8): 91-99% across the scenarios, where the interval that treats months as "
-    "independent covered 45-97%. It errs on the wide side more often than the narrow one: "
-    "most of all for very sparse series (about 3-4 events a window: 96-99%) and for "
-    "months that do not depend on each other; in strongly dependent series (own-lag share "
-    "0.7-0.8) it can hold as little as 91%.\n"
-    "- **Exact interval** (reference): conditional "
-    "binomial (Clopper-Pearson); exact only for independent Poisson counts, too narrow when "
-    "counts are overdispersed or months depend on each other, and conservative with a "
-    "handful of events, where the headline can be the narrower of the two."
-)
+def _percent_span(span: tuple[float, float]) -> str:
+    return f"{100 * span[0]:.0f}-{100 * span[1]:.0f}%"
+
+
+def growth_method(coverage: CoverageRanges | None = None) -> str:
+    """How the Growth section's intervals are made, above its table (a region with no event in
+    either window of every comparison has no table and gets :func:`untested_sentence` instead),
+    with the coverage the simulation study measured.
+
+    Parameters
+    ----------
+    coverage : CoverageRanges, optional
+        The run quoted; the one shipped with the package
+        (:func:`analysis.growth.coverage.shipped_coverage`) by default.
+
+    Returns
+    -------
+    str
+        One paragraph and two list items, in Markdown.
+    """
+    # imported here: the growth package loads scipy's fitting code, which the other sentences
+    # of this module (and the overview, which imports it) do not need
+    from analysis.growth.coverage import STRONG_OWN_LAG, shipped_coverage
+
+    c = coverage or shipped_coverage()
+    return (
+        "Ratios compare event rates between the study's windows; the trend is a "
+        "negative-binomial log-linear fit. Conflict counts depend on last month's, so the "
+        "intervals do too:\n\n"
+        "- **Headline 95% interval**: for ratios, negative-binomial estimates with standard "
+        "errors that allow for month-to-month dependence (the AR(1) correlation that a "
+        "negative-binomial model with an own-lag term implies, estimated from the series, with "
+        "its uncertainty; in windows shorter than 24 periods read as a Jeffreys interval on "
+        "counts deflated by that variance, as the independent-count one below is); for trends, "
+        "that width read on the likelihood of the slope (so a "
+        "trend through a handful of events keeps its skew), widened to the interval of a "
+        "negative-binomial model with an own-lag term fitted directly. Never narrower than the "
+        "interval that treats months as independent (for ratios a Jeffreys interval on "
+        "overdispersion-deflated counts, which suits windows with few events better than a Wald "
+        "one). It is the headline because, of the candidates (independent months, Newey-West "
+        "HAC, a moving-block bootstrap, the own-lag model alone, this one), it came closest to "
+        f"95% coverage in the simulation study (`benchmarks/growth_coverage.py`, {c.scenarios} "
+        f"scenarios, own-lag shares {c.own_lag[0]:g}-{c.own_lag[1]:g}): "
+        f"{_percent_span(c.headline)} across the scenarios, where the interval that treats "
+        f"months as independent covered {_percent_span(c.independent)}. It errs on the wide "
+        "side more often than the narrow one: most of all for very sparse series (about 3-4 "
+        f"events a window: {_percent_span(c.sparse)}) and for months that do not depend on "
+        f"each other; in strongly dependent series (own-lag share {STRONG_OWN_LAG:g} or more) "
+        f"it can hold as little as {100 * c.strong_dependence_low:.0f}%.\n"
+        "- **Exact interval** (reference): conditional "
+        "binomial (Clopper-Pearson); exact only for independent Poisson counts, too narrow when "
+        "counts are overdispersed or months depend on each other, and conservative with a "
+        "handful of events, where the headline can be the narrower of the two."
+    )
 
 
 def tested(table: pd.DataFrame) -> bool:

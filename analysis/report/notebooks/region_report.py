@@ -205,7 +205,7 @@ show.table(region_text.recent_events(events, region_id), float_format="{:,.0f}")
 
 # %%
 if growth_rows is not None and region_text.tested(growth_rows):
-    show.markdown(region_text.GROWTH_METHOD)
+    show.markdown(region_text.growth_method())
     show.markdown("{sentence}", sentence=region_text.dependence_sentence(growth_rows, region_name))
     show.table(region_text.growth_display(growth_rows), formats=region_text.GROWTH_FORMATS)
     # the p-values, their study-wide adjustment and the unadjusted intervals, said once here
