@@ -1359,6 +1359,28 @@ def test_growth_sentence_says_where_the_count_peaked_between_the_windows():
         assert "peaked" not in g.growth_sentence({**row, **other})
 
 
+def test_growth_sentence_does_not_claim_dependence_where_a_negative_correlation_left_none():
+    """The real study's Sahel (own-lag -0.48) read "95% CI 1.69-25.0 allowing for
+    overdispersion and month-to-month dependence" where its headline is the independent-count
+    interval; a positive correlation, or a headline wider than that interval, keeps the
+    label."""
+    row = {"region_name": "Sahel", "count_a": 3, "count_b": 17, "period_a": "2017",
+           "period_b": "2020", "ratio": 5.67, "ci_low": 1.64, "ci_high": 30.2,
+           "nb_ci_low": 1.69, "nb_ci_high": 25.0, "headline_ci_low": 1.69,
+           "headline_ci_high": 25.0, "own_lag": -0.48}  # fmt: skip
+    dependence = "allowing for overdispersion and month-to-month dependence"
+    text = g.growth_sentence(row)
+    assert (
+        "(95% CI 1.69-25.0 allowing for overdispersion; the months' estimated correlation "
+        "is negative, which does not narrow it; exact Poisson interval 1.64-30.2)" in text
+    )
+    assert dependence not in text
+    without_own_lag = {k: v for k, v in row.items() if k != "own_lag"}
+    for other in ({**row, "own_lag": 0.3}, {**row, "headline_ci_low": 1.5},
+                  {**row, "own_lag": float("nan")}, without_own_lag):  # fmt: skip
+        assert dependence in g.growth_sentence(other)
+
+
 def test_growth_sentence_says_an_excluding_interval_is_unadjusted_when_bh_is_not_significant():
     """The real study's Mopti read "lies wholly above 1 (a rise)" beside a study-wide
     BH-adjusted p of 0.17 (26 tests), with nothing in the sentence to reconcile them."""

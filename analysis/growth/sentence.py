@@ -62,7 +62,7 @@ def growth_sentence(
     ratio = float(row["ratio"])
     head_lo = row.get("headline_ci_low", row["nb_ci_low"])
     head_hi = row.get("headline_ci_high", row["nb_ci_high"])
-    allowing = "allowing for overdispersion and month-to-month dependence"
+    allowing = _allowing_label(row, head_lo, head_hi)
     per = ""
     if row.get("exposure_a") is not None and row.get("exposure_a") != row.get("exposure_b"):
         per = " (per period, the windows differ in length)"
@@ -127,6 +127,33 @@ def growth_sentence(
     if ca > 0 or cb > 0:
         text += _multiplicity_clause(row, float(head_lo), float(head_hi), family)
     return text
+
+
+def _allowing_label(row: Mapping | pd.Series, low: float, high: float) -> str:
+    """What the headline interval allows for. Where the months' estimated correlation is
+    negative the headline is the independent-count interval (it is never narrowed), and
+    saying it allows for dependence would misdescribe it (the real study's Sahel, own-lag
+    -0.48)."""
+    rho = row.get("own_lag")
+    nb = (row.get("nb_ci_low"), row.get("nb_ci_high"))
+    if (
+        rho is not None
+        and np.isfinite(float(rho))
+        and float(rho) < 0
+        and None not in nb
+        and np.allclose(
+            np.asarray([low, high], dtype=float),
+            np.asarray(nb, dtype=float),
+            rtol=1e-9,
+            atol=0.0,
+            equal_nan=True,
+        )
+    ):
+        return (
+            "allowing for overdispersion; the months' estimated correlation is negative, "
+            "which does not narrow it"
+        )
+    return "allowing for overdispersion and month-to-month dependence"
 
 
 def _multiplicity_clause(
