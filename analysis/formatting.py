@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -131,6 +132,29 @@ def format_difference(x: float, digits: int = 3) -> str:
     while x != 0 and float(f"{x:.{digits}f}") == 0 and digits < 8:
         digits += 1
     return f"{x:+.{digits}f}"
+
+
+def format_unbounded(fmt: Callable[[float], str]) -> Callable[[float], str]:
+    """``fmt`` with ``+inf`` printed as "∞".
+
+    A ratio and its upper limit are unbounded where the earlier window had no event; printed
+    blank they read like the cells of a comparison without any event, which has nothing to
+    show (the real overview's Centre-Nord beside Centre-Est).
+
+    Parameters
+    ----------
+    fmt : callable
+        Formatter of a finite float (e.g. :func:`format_ratio`).
+
+    Returns
+    -------
+    callable
+    """
+
+    def cell(x: float) -> str:
+        return "∞" if x == np.inf else fmt(x)
+
+    return cell
 
 
 def format_ratio_estimate(x: float | None) -> str:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import evaluation
-from analysis.report import overview_text
+from analysis.report import overview_text, show
 
 
 def _rank() -> pd.DataFrame:
@@ -28,7 +28,19 @@ def _rank() -> pd.DataFrame:
 def test_ranking_display_and_record() -> None:
     rank = _rank()
     shown = overview_text.ranking_display(rank.assign(ratio=[np.inf, 1.0, 2.0]), top=2)
-    assert len(shown) == 2 and shown["growth ratio"].isna().tolist() == [True, False]
+    assert len(shown) == 2 and shown["growth ratio"].tolist()[0] == np.inf
+    # an unbounded ratio reads as such, not as a blank like a region with nothing to compare
+    # (the real overview's Centre-Nord and Centre-Est looked alike)
+    ratio_cell = overview_text.RANKING_FORMATS["growth ratio"]
+    assert ratio_cell(np.inf) == "∞" and ratio_cell(2.0) == "2.00"
+    html = show.table_html(shown, formats=overview_text.RANKING_FORMATS)
+    assert "<td>∞</td>" in html
+    blank = rank.assign(ratio=[np.nan, 1.0, np.nan])
+    assert "The 2 rows whose growth cells are blank had no event in either window" in (
+        overview_text.ranking_sentence(blank)
+    )
+    assert "The row whose growth cells are blank" in overview_text.ranking_sentence(blank, top=2)
+    assert "blank" not in overview_text.ranking_sentence(rank)
     optional = ("p_value_bh", "expected", "expected_interval")
     plain = [c for k, c in overview_text.RANKING_COLUMNS.items() if k not in optional]
     assert list(shown.columns) == plain

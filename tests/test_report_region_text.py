@@ -511,7 +511,7 @@ def test_p_value_sentence_names_both_tests_and_the_family() -> None:
     assert region_text.p_value_sentence(table.assign(p_value_bh=np.nan)) == ""
 
 
-def test_growth_display_blanks_unbounded_limits_and_untested_comparisons() -> None:
+def test_growth_display_marks_unbounded_limits_and_blanks_untested_comparisons() -> None:
     inf, nan = np.inf, np.nan
     table = pd.DataFrame(
         {
@@ -525,13 +525,16 @@ def test_growth_display_blanks_unbounded_limits_and_untested_comparisons() -> No
         }
     )  # fmt: skip
     shown = region_text.growth_display(table)
-    assert shown["95% CI low"].tolist()[0] == 0.5 and np.isnan(shown["95% CI high"].iloc[0])
-    assert np.isnan(shown["ratio"].iloc[0])  # unbounded: blank, as in the overview
+    assert shown["95% CI low"].tolist()[0] == 0.5 and shown["95% CI high"].iloc[0] == inf
     assert shown.iloc[1][["ratio", "95% CI low", "exact CI high (reference)"]].isna().all()
     assert shown["95% CI high"].iloc[2] == 4.0
     # the comparison's own p-value beside the adjusted one; none where nothing was tested
     assert shown["p (this comparison)"].tolist() == ["0.20", "", "<0.001"]
-    assert not np.isinf(shown.select_dtypes("number").to_numpy(dtype=float)).any()
+    # unbounded reads as "∞", as in the overview; nothing to compare reads as blank
+    from analysis.report.show import table_html
+
+    cells = table_html(shown, formats=region_text.GROWTH_FORMATS).split("<tr>")
+    assert cells[2].count("<td>∞</td>") == 3 and "∞" not in cells[3] + cells[4]
 
 
 def test_growth_table_writes_the_trend_as_the_sentence_does() -> None:

@@ -17,6 +17,7 @@ from analysis.formatting import (
     format_ratio_estimate,
     format_share,
     format_skill,
+    format_unbounded,
     join_words,
 )
 from analysis.growth.sentence import UNINFORMATIVE_SPAN
@@ -76,11 +77,12 @@ def horizon_columns(horizon: int, freq: str, steps: int = NEXT_STEPS) -> dict[st
     }
 
 
-#: The ranking table's ratio columns, to the precision their size needs (``0.0011``, ``909``).
+#: The ranking table's ratio columns, to the precision their size needs (``0.0011``, ``909``),
+#: "∞" where the earlier window had no event.
 RANKING_FORMATS = {
-    RANKING_COLUMNS["ratio"]: format_ratio_estimate,
+    RANKING_COLUMNS["ratio"]: format_unbounded(format_ratio_estimate),
     RANKING_COLUMNS["ratio_low"]: format_ratio,
-    RANKING_COLUMNS["ratio_high"]: format_ratio,
+    RANKING_COLUMNS["ratio_high"]: format_unbounded(format_ratio),
 }
 
 
@@ -111,13 +113,15 @@ def ranking_formats(shown: pd.DataFrame, windows: dict[str, str]) -> dict[str, A
 
 def ranking_display(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> pd.DataFrame:
     """The first ``top`` rows of :func:`analysis.ranking.ranking` in plain column names;
-    unbounded ratios (no events in the earlier window) are shown as blank rather than ``inf``.
+    unbounded ratios (no events in the earlier window) stay infinite, which
+    :data:`RANKING_FORMATS` prints as "∞"; a region with no event in either window has blank
+    growth cells.
     With the study's ``p_value_bh`` and the report model's ``expected`` (next 3 periods,
     :func:`analysis.models.risk.expected_next`) when ``rank`` has them, and P(surge) only with
     ``surge`` (:func:`surge_skill_shown`)."""
     out = rank.head(top).reindex(columns=list(RANKING_COLUMNS)).copy()
     for col in ("ratio", "ratio_low", "ratio_high"):
-        out[col] = out[col].astype(float).replace([np.inf, -np.inf], np.nan)
+        out[col] = out[col].astype(float).replace(-np.inf, np.nan)
     for col in ("p_surge", "p_any"):
         out[col] = [format_probability(p) for p in out[col].astype(float)]
     if rank.get("p_value_bh") is None:
@@ -171,11 +175,18 @@ def ranking_notes(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> list
         )
     if "ratio_high" in rank.columns and np.isinf(rank["ratio_high"].to_numpy(float)).any():
         notes.append(
-            "Where the earlier window had no event the ratio has no upper bound; its low end "
-            "is as strict as every other row's (2.5% of the chance below it), so the rows are "
-            "ranked on one scale."
+            "Where the earlier window had no event the ratio and its upper bound are ∞; its "
+            "low end is as strict as every other row's (2.5% of the chance below it), so the "
+            "rows are ranked on one scale."
         )
     shown_rows = rank.head(top)
+    if "ratio" in rank.columns:
+        blank = int(np.isnan(shown_rows["ratio"].to_numpy(float)).sum())
+        if blank:
+            notes.append(
+                f"{_blank_rows_words(blank)} no event in either window: there is no ratio, "
+                "interval or test to show."
+            )
     if {"ratio", "ratio_high"} <= set(rank.columns):
         zero = (shown_rows["ratio"].to_numpy(float) == 0) & np.isfinite(
             shown_rows["ratio_high"].to_numpy(float)
@@ -207,6 +218,13 @@ def ranking_notes(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> list
             "same model's paths as the region reports' forecasts."
         )
     return [n for n in notes if n]
+
+
+def _blank_rows_words(n: int) -> str:
+    """ "The row whose growth cells are blank had" or "The 4 rows ... had"."""
+    if n == 1:
+        return "The row whose growth cells are blank had"
+    return f"The {n} rows whose growth cells are blank had"
 
 
 def _peak_clause(rows: pd.DataFrame) -> str:

@@ -26,6 +26,7 @@ from analysis.formatting import (
     format_share,
     format_skill,
     format_skill_interval,
+    format_unbounded,
     join_words,
 )
 from analysis.models.risk import WindowForecast
@@ -306,9 +307,9 @@ GROWTH_COLUMNS = {
 #: The growth table's ratio columns, to the precision their size needs (``0.0011``, ``909``),
 #: and its trend as the growth sentence writes it (``+83%``, not ``82.82``).
 GROWTH_FORMATS = {
-    GROWTH_COLUMNS["ratio"]: format_ratio_estimate,
+    GROWTH_COLUMNS["ratio"]: format_unbounded(format_ratio_estimate),
     **{
-        GROWTH_COLUMNS[c]: format_ratio
+        GROWTH_COLUMNS[c]: format_unbounded(format_ratio)
         for c in ("headline_ci_low", "headline_ci_high", "ci_low", "ci_high")
     },
     GROWTH_COLUMNS["annual_growth_pct"]: format_growth_pct,
@@ -397,12 +398,12 @@ def untested_sentence(table: pd.DataFrame, region_name: str) -> str:
 
 def growth_display(table: pd.DataFrame) -> pd.DataFrame:
     """The reader's columns of :func:`analysis.growth.growth_table`, renamed in plain words;
-    infinite limits and the limits of a comparison without events are blank (NaN)."""
+    unbounded ratios and limits (no event in the earlier window) stay infinite, which
+    :data:`GROWTH_FORMATS` prints as "∞", and a comparison without events is blank (NaN)."""
     shown = table.reindex(columns=list(GROWTH_COLUMNS)).copy()
-    # unbounded limits (no event in one window) are blank, as in the overview, and a
-    # comparison without any event has no ratio or interval at all
+    # a comparison without any event has no ratio or interval at all
     bounds = ["ratio", "headline_ci_low", "headline_ci_high", "ci_low", "ci_high"]
-    shown[bounds] = shown[bounds].astype(float).replace([np.inf, -np.inf], np.nan)
+    shown[bounds] = shown[bounds].astype(float).replace(-np.inf, np.nan)
     untested = (shown["count_a"].astype(float) + shown["count_b"].astype(float)) == 0
     shown.loc[untested, bounds] = np.nan
     for col in ("p_value", "p_value_bh"):
