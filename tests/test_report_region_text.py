@@ -407,11 +407,13 @@ def test_evidence_verdict_names_the_steps_clearly_behind() -> None:
     verdict = region_text.evidence_verdict(_evidence(clearly_behind=(2, 11)), "auto")
     assert (
         "its CRPS is above the baseline's at steps 2-3, 8 and 11 (each step's point value); "
-        "each step's own 90% interval lies at steps 2 and 11 wholly below 0 (about one step in "
-        "20 would by chance, each way)." in verdict
+        "each step's own 90% interval lies at steps 2 and 11 wholly below 0 (were the steps "
+        "independent, about one step in 20 would by chance, each way; they are not: steps "
+        "scored from the same origins, or the same months from other origins, move together)."
+        in verdict
     )
     both = region_text.evidence_verdict(_evidence(clearly_behind=(8,), clearly_ahead=(4,)), "a")
-    assert "lies at step 8 wholly below 0 and at step 4 wholly above 0 (about one step" in both
+    assert "lies at step 8 wholly below 0 and at step 4 wholly above 0 (were the steps" in both
     assert "wholly" not in region_text.evidence_verdict(_evidence(), "auto")
 
 
