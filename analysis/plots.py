@@ -421,10 +421,13 @@ def fan_chart(
     region_id: str,
     *,
     past: int = 36,
-    levels: tuple[float, ...] = (0.5, 0.8, 0.95),
+    levels: tuple[float, ...] = (0.5, 0.8, 0.9),
     title: str | None = None,
 ) -> Figure:
     """Observed counts of one region and its forecast: median and central intervals.
+
+    The widest band is the 90% interval the reports' tables and sentences quote (a 95% band
+    had shown an interval the text never gives, and not the one it does).
 
     Parameters
     ----------

@@ -126,6 +126,11 @@ def test_forecast_and_counts_figures_name_the_studys_period():
     fan = plots.fan_chart(panel, fc, "ML-1")
     counts = plots.monthly_counts(panel, ["ML-1"], focus="ML-1")
     assert fan.axes[0].get_ylabel() == counts.axes[0].get_ylabel() == "events per quarter"
+    # the widest band is the 90% interval the reports' tables quote
+    labels = fan.axes[0].get_legend_handles_labels()[1]
+    assert [x for x in labels if x.endswith("interval")] == [
+        "90% interval", "80% interval", "50% interval"
+    ]  # fmt: skip
 
 
 def test_score_by_horizon_draws_baselines_dashed():

@@ -244,7 +244,8 @@ show.markdown(
 show.figure(
     plots.fan_chart(panel, shared.forecast, region_id, title=f"{region_name}: forecast"),
     f"Events per {panel.attrs.get('freq', 'month')} in {region_name}: observed, and the "
-    "forecast median with central 50%, 80% and 95% predictive intervals.",
+    "forecast median with central 50%, 80% and 90% predictive intervals (the 90% interval "
+    "is the one the table below and the text give).",
 )
 show.table(region_text.forecast_table(shared.forecast, region_id))
 switched = region_text.switch_sentence(
