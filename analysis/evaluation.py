@@ -439,7 +439,9 @@ def total_scorecard(
         coverage of the totals) with ``_low`` and ``_high`` bounds and ``_below`` and
         ``_above`` (confidence that the truth is more than :data:`CALIBRATION_MARGIN` below /
         above the level), ``printed_90`` (the share inside the 90% intervals as printed,
-        closed at whole counts), ``df`` (degrees of freedom of the skill's error), ``steps``,
+        closed at whole counts) with ``printed_90_above`` and ``printed_90_below`` (how many
+        totals fell outside them on each side), ``df`` (degrees of freedom of the skill's
+        error), ``steps``,
         ``groups`` and ``level``; None when ``model`` has no total of that length scored.
         Skill and its bounds are None without a baseline (NaN when its CRPS is 0); bounds
         and confidences NaN where the origins are worth too few independent windows
@@ -474,6 +476,7 @@ def total_scorecard(
         "level": level,
         "df": boot["df"],
         "printed_90": boot["printed_90"],
+        **{k: boot[k] for k in ("printed_90_above", "printed_90_below") if k in boot},
         **skill,
         **{f"pit_coverage_{lev}{end}": boot[f"{name}{end}"]
            for lev, name in ((80, "coverage"), (90, "coverage_90"))
@@ -777,7 +780,9 @@ def skill_intervals(
         ``above_median_low``, ``above_median_high``, ``above_median_over_half`` and
         ``above_median_under_half`` (confidence that it is more than ``margin`` above /
         below 0.5), ``margin``, ``printed_90`` (the share inside the 90% intervals as
-        printed, closed at whole counts; NaN without ``closed_coverage_90``),
+        printed, closed at whole counts; NaN without ``closed_coverage_90``) with
+        ``printed_90_above`` and ``printed_90_below`` (outcomes outside them on each side;
+        absent without ``closed_coverage_90`` and ``pit_above_median``),
         ``coverage_90`` (randomised-PIT 90% coverage, the level the reports quote) with
         ``coverage_90_low``, ``coverage_90_high``, ``coverage_90_below`` and
         ``coverage_90_above`` (all NaN without ``pit_coverage_90``), ``n_forecasts``,
@@ -808,6 +813,7 @@ def skill_intervals(
         # the 90% intervals as the reports print them (closed at whole counts), beside the
         # randomised-PIT coverages: a point value, read from the same forecasts
         "printed_90": float(printed.mean()) if printed is not None and len(printed) else nan,
+        **_printed_misses(both),
     }
     if both.empty:
         return {**out, **dict.fromkeys(_INTERVAL_KEYS, nan), "df": nan}
@@ -844,6 +850,22 @@ def skill_intervals(
                     below: share.below(target - margin),
                     above: share.above(target + margin)})  # fmt: skip
     return out
+
+
+def _printed_misses(both: pd.DataFrame) -> dict[str, int]:
+    """How many outcomes fell outside the printed 90% intervals, above and below: which way a
+    few misses fell says what their share cannot (the demo's Kayes, 3 of 8 12-month totals
+    outside, all above, a forecast too low). An outcome outside a closed interval is beyond
+    the median on its side, so the PIT share above the median (1 or 0 there) gives the side.
+    Empty without ``closed_coverage_90`` or ``pit_above_median``."""
+    if not {"closed_coverage_90", "pit_above_median"} <= set(both.columns):
+        return {}
+    outside = both["closed_coverage_90"].to_numpy(float) < 0.5
+    above = both["pit_above_median"].to_numpy(float) > 0.5
+    return {
+        "printed_90_above": int(np.sum(outside & above)),
+        "printed_90_below": int(np.sum(outside & ~above)),
+    }
 
 
 _INTERVAL_KEYS = tuple(

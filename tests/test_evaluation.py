@@ -646,6 +646,12 @@ def test_total_scorecard_skill_against_the_best_baseline_with_intervals():
         inside = ((own["observed"] >= own["q05"]) & (own["observed"] <= own["q95"])).mean()
         assert card["printed_90"] == pytest.approx(inside)
         assert card["printed_90"] >= card["pit_coverage_90"] - 1e-12  # an edge count holds
+        # and which side the others fell on, counted from the same quantiles
+        assert card["printed_90_above"] == int((own["observed"] > own["q95"]).sum())
+        assert card["printed_90_below"] == int((own["observed"] < own["q05"]).sum())
+        assert card["printed_90_above"] + card["printed_90_below"] == round(
+            card["n"] * (1 - card["printed_90"])
+        )
         dfs[k] = card["df"]
     # an origin every period: windows of k steps overlap the next k - 1 origins', so the
     # 6-month totals are worth fewer independent windows than the 3-month ones

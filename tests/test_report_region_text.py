@@ -733,6 +733,19 @@ def test_totals_sentence_gives_the_coverage_of_the_printed_totals() -> None:
     few = region_text.totals_sentence({**card, **unbounded, "origins": 8, "df": 1.4}, 12)
     assert "(9 totals, 8 origins whose windows overlap: too few independent windows" in few
     assert "interval" in few and "too narrow" not in few and "42%" not in few
+    assert "for an interval, which would run from 0% to 100%)" in few
+    # which way the totals outside the printed intervals fell (the demo's Kayes: 3 of 8, all
+    # above, the one backtest number that pointed at its low forecast)
+    printed = {**card, **unbounded, "origins": 8, "printed_90": 0.62}
+    misses = {(3, 0): "; the 3 totals outside them were all above (the forecasts ran too low "
+              "there).", (0, 2): "; the 2 totals outside them were all below (the forecasts ran "
+              "too high there).", (1, 0): "; the one total outside them was above.",
+              (4, 1): "; of the 5 totals outside them, 4 fell above and 1 below."}  # fmt: skip
+    for (above, below), words in misses.items():
+        counted = {**printed, "printed_90_above": above, "printed_90_below": below}
+        assert region_text.totals_sentence(counted, 12).endswith("they held 62%" + words)
+    for counted in (printed, {**printed, "printed_90_above": 0, "printed_90_below": 0}):
+        assert region_text.totals_sentence(counted, 12).endswith("they held 62%.")
 
 
 def test_a_quiet_regions_summary_names_the_onset_rule_that_gives_its_chance() -> None:

@@ -1462,7 +1462,12 @@ def totals_sentence(
     if bounded:
         text += f", {level}% interval {100 * low:.0f}%-{100 * high:.0f}%"
     elif origins > 1:
-        text += " whose windows overlap: too few independent windows for an interval"
+        # the rule (evaluation.skill_intervals): no interval where it would run from 0% to
+        # 100%; a reviewer could not tell why Kayes' 8 totals had none and Mopti's 10 had one
+        text += (
+            " whose windows overlap: too few independent windows for an interval, which would "
+            "run from 0% to 100%"
+        )
     text += ")"
     # the per-step coverage's rule: a confidence that it misses by more than the margin
     below = card.get("pit_coverage_90_below", float("nan"))
@@ -1478,7 +1483,33 @@ def totals_sentence(
         if explain and (printed >= card["level"]) != (cover >= card["level"]):
             # the two point opposite ways around 90%: say why, so neither reads as an error
             text += f" ({PRINTED_COVERAGE_NOTE})"
+        text += misses_words(card.get("printed_90_above"), card.get("printed_90_below"))
     return text + "."
+
+
+def misses_words(above: int | None, below: int | None) -> str:
+    """Which way the totals outside the printed intervals fell, where any did: "; the 3
+    totals outside them were all above (the forecasts ran too low there)", "; of the 5
+    totals outside them, 4 fell above and 1 below". Empty without misses or counts.
+
+    Parameters
+    ----------
+    above, below : int or None
+        Totals above the interval's upper end and below its lower end.
+
+    Returns
+    -------
+    str
+    """
+    if above is None or below is None or above + below == 0:
+        return ""
+    n = above + below
+    side, low_high = ("above", "low") if below == 0 else ("below", "high")
+    if n == 1:
+        return f"; the one total outside them was {side}"
+    if below == 0 or above == 0:
+        return f"; the {n} totals outside them were all {side} (the forecasts ran too {low_high} there)"
+    return f"; of the {n} totals outside them, {above} fell above and {below} below"
 
 
 def evidence_clause(ev: StepEvidence | None, group: str, *, onset_note: bool = True) -> str:
