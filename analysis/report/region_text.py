@@ -1508,7 +1508,10 @@ def misses_words(above: int | None, below: int | None) -> str:
     if n == 1:
         return f"; the one total outside them was {side}"
     if below == 0 or above == 0:
-        return f"; the {n} totals outside them were all {side} (the forecasts ran too {low_high} there)"
+        return (
+            f"; the {n} totals outside them were all {side} (the forecasts ran too {low_high} "
+            "there)"
+        )
     return f"; of the {n} totals outside them, {above} fell above and {below} below"
 
 
