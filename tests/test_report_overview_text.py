@@ -276,6 +276,18 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
                 else "not distinguishable from it")  # fmt: skip
     assert f"{100 * ev['skill_high']:+.1f}%), {standing}, and its 80% intervals" in text
     assert f"{ev['n_forecasts']:,} forecasts at steps 1-3" in text
+    # the pooled coverage says how many of its outcomes were quiet regions' (the demo's
+    # 79% was 763 of 1,224 quiet forecasts, where even "nothing" covers)
+    assert "quiet regions" not in text  # this backtest has none
+    own = near[near["model"] == "recent_mean_3"]
+    regions = sorted(own["region_id"].unique())
+    quiet = near.assign(group=np.where(near["region_id"] == regions[0], "quiet", near["group"]))
+    n_quiet = int((own["region_id"] == regions[0]).sum())
+    assert overview_text._quiet_share_clause(quiet, "recent_mean_3") == (
+        f", {n_quiet:,} of them in quiet regions, where coverage says little: the groups below "
+        "tell more"
+    )
+    assert overview_text._quiet_share_clause(quiet.drop(columns="group"), "recent_mean_3") == ""
     # the table's interval is of a 3-period total, and its coverage is scored as such
     totals = evaluation.total_scorecard(bt, "recent_mean_3", 3)
     assert (
