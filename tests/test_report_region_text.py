@@ -324,7 +324,10 @@ def test_evidence_clause_says_how_the_forecast_did_at_its_own_steps() -> None:
         "true coverage is below 77.5%)."
     )
     won = region_text.evidence_clause(_evidence(skill_low=0.01, below=0.99), "active")
-    assert won.startswith("In the backtest at steps 1-12 (active group, 118 outcomes), it beat")
+    assert won.startswith(
+        "In the backtest at steps 1-12 (every active region together, not this one alone, 118 "
+        "outcomes), it beat"
+    )
     assert won.endswith("so its intervals have been too narrow.")
     assert region_text.evidence_clause(None, "focus") == ""
     assert region_text.evidence_clause(_evidence(skill=float("nan")), "focus") == ""

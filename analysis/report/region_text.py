@@ -1515,6 +1515,15 @@ def misses_words(above: int | None, below: int | None) -> str:
     return f"; of the {n} totals outside them, {above} fell above and {below} below"
 
 
+def _group_words(group: str) -> str:
+    """The evidence's group as a reader of one region's report should take it: the active and
+    quiet groups pool every region in that state at each origin (five real region reports
+    printed the same "+1.4%" as if each were its own)."""
+    if group in ("active", "quiet"):
+        return f"every {group} region together, not this one alone"
+    return f"{group} group"
+
+
 def evidence_clause(ev: StepEvidence | None, group: str, *, onset_note: bool = True) -> str:
     """A forecast sentence's evidence at its own steps, for the summary: how the report model
     did against the best baseline there (with the skill's interval) and, when the evidence
@@ -1541,8 +1550,8 @@ def evidence_clause(ev: StepEvidence | None, group: str, *, onset_note: bool = T
     where = (
         # the count says how thin a one-region group's evidence is (a focus of one region has
         # a few dozen outcomes where "focus regions" suggested many)
-        f"In the backtest at step{'s' if ev.first != ev.last else ''} {ev.steps} ({group} "
-        f"group, {ev.outcomes:,} outcomes)"
+        f"In the backtest at step{'s' if ev.first != ev.last else ''} {ev.steps} "
+        f"({_group_words(group)}, {ev.outcomes:,} outcomes)"
     )
     lead = {
         "ahead": f"it beat the best baseline ({ev.baseline}): CRPS skill",
