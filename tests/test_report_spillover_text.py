@@ -755,7 +755,8 @@ def test_calibration_sentence_says_whether_the_probabilities_ran_low_or_high() -
     assert clauses["before"] == (
         "; on this study's past first events, such probabilities for units with events before "
         "ran low (8.1% on average, where 31 of 161 forecasts were followed by a first event; "
-        "difference +11.2 points, 95% interval +5.3 to +17.0, clustered by unit)"
+        "difference +11.2 points, 95% interval +5.3 to +17.0, clustered by unit), so this one "
+        "is more likely too low than too high"
     )
     # the demo's: 15.1% against 13.0%, within its error
     fine = {"calibration": {"onset_model": cal(0.151, 0.130, 0.02, 39, 299, 25)}}
@@ -779,7 +780,9 @@ def test_calibration_sentence_says_whether_the_probabilities_ran_low_or_high() -
     )
     high = {"calibration": {"onset_model": cal(0.151, 0.130, 0.005, 39, 299)}}
     assert "they have run high" in spillover_text.calibration_sentence(high)
-    assert "ran high" in spillover_text.calibration_clause(high, "before")
+    assert spillover_text.calibration_clause(high, "before").endswith(
+        "so this one is more likely too high than too low"
+    )
     # no calibration (an older card, one unit): nothing said
     assert spillover_text.calibration_sentence({"calibration": {}}) == ""
     one_unit = {"calibration": {"onset_model": {**fine["calibration"]["onset_model"],

@@ -233,9 +233,13 @@ def calibration_clause(card: dict | None, history: str) -> str:
     lead = f"; on this study's past first events, such probabilities {which}"
     direction = _calibration_direction(cal)
     if direction:
+        # the consequence for the number beside it, whose own interval (the parameters') does
+        # not hold that record: the real Tillabéri read "3% (90% interval 3%-4%)" beside a
+        # record of such probabilities running 5 points low
         return (
             f"{lead} ran {direction} ({100 * cal['mean_probability']:.1f}% on average, where "
-            f"{_events_of(cal)} were followed by a first event; {_gap_interval(cal)})"
+            f"{_events_of(cal)} were followed by a first event; {_gap_interval(cal)}), so this "
+            f"one is more likely too {direction} than too {'high' if direction == 'low' else 'low'}"
         )
     few = cal.get("n_events", CALIBRATION_MIN_EVENTS) < CALIBRATION_MIN_EVENTS
     tail = "too few first events to tell whether they run low" if few else "within their error"
