@@ -615,7 +615,23 @@ def test_choice_sentence_says_auto_scored_other_origins_than_the_evidence() -> N
     assert "(for steps 1-3, 2021-12 to 2024-09), not the evidence table's scores" in text
     # the rule is stated here once (the Forecast section's opening had stated it too)
     assert "the lowest-scoring candidate, or a simpler one within Monte Carlo error" in text
-    assert text.endswith("; focus: steps 1-3: ensemble_local had the lowest fair CRPS (1.6986)")
+    assert text.endswith(
+        "within Monte Carlo error of it. Focus: steps 1-3: ensemble_local had the lowest fair "
+        "CRPS (1.6986)"
+    )
+    # with auto's groups, one sentence each (the demo's model line had been one of 191 words)
+    groups = {
+        "focus": {"blocks": [{"steps": "1-3", "reason": "a had the lowest fair CRPS (1.70)"},
+                             {"steps": "4-6", "reason": "b is simpler than a"}]},
+        "other": {"blocks": [{"steps": "1-3", "reason": "c had the lowest fair CRPS (0.61)"}]},
+    }  # fmt: skip
+    split = region_text.choice_sentence({**evidence, "groups": groups})
+    assert split.endswith(
+        "within Monte Carlo error of it. Focus regions: steps 1-3, a had the lowest fair CRPS "
+        "(1.70); steps 4-6, b is simpler than a. Other regions: steps 1-3, c had the lowest "
+        "fair CRPS (0.61)"
+    )
+    assert max(len(x.split()) for x in split.split(". ")) < 70
     assert region_text.choice_sentence({"reason": "fixed"}) == "fixed"
     assert region_text.choice_sentence({}) == "no choice was needed"
 

@@ -723,9 +723,30 @@ def choice_sentence(evidence: dict[str, Any]) -> str:
         "fair CRPS of each candidate, before spread calibration, at the "
         f"{len(origins)} latest origins whose steps of a block are observed (for steps "
         f"{steps}, {origins[0]} to {origins[-1]}), not the evidence table's scores below "
-        "(calibrated forecasts at other origins); for each group and block of steps it takes "
-        f"the lowest-scoring candidate, or a simpler one within Monte Carlo error of it; {reason}"
+        "(calibrated forecasts at other origins). For each group and block of steps it takes "
+        "the lowest-scoring candidate, or a simpler one within Monte Carlo error of it. "
+        + _group_reasons(evidence.get("groups") or {}, reason)
     )
+
+
+#: How :func:`choice_sentence` names auto's groups.
+_GROUP_NAMES = {"focus": "Focus regions", "other": "Other regions", "all": "All regions"}
+
+
+def _group_reasons(groups: dict[str, Any], reason: str) -> str:
+    """Each group's choice as its own sentence, its blocks after commas ("Focus regions: steps
+    1-3, ensemble_local ...; steps 4-6, ..."), without a final full stop; ``reason`` (auto's
+    one-line form) without the groups' blocks. One line of every group's blocks had made the
+    demo's model line a sentence of 191 words."""
+    parts = []
+    for name, group in groups.items():
+        blocks = group.get("blocks") or []
+        if not blocks:
+            parts.append(f"{_GROUP_NAMES.get(name, name)}: {group.get('reason', '')}")
+            continue
+        said = "; ".join(f"steps {b['steps']}, {b['reason']}" for b in blocks)
+        parts.append(f"{_GROUP_NAMES.get(name, name)}: {said}")
+    return ". ".join(parts) if parts else reason[:1].upper() + reason[1:]
 
 
 def switch_sentence(
