@@ -412,14 +412,17 @@ def test_ranking_sentence_names_regions_that_peaked_between_the_windows() -> Non
     )
     sentence = overview_text.ranking_sentence(rank)
     assert (
-        "Of the rows with a ratio above 1, name ML-2 (54 events in 2019, 17 in 2020) had at "
-        "least 1.5 times the later window's events, and 5 more, in a window between the two: "
-        "its ratio compares the two windows, not the months between, and does not say the "
-        "count is still rising." in sentence
+        "Of the rows with a ratio above 1, name ML-2 (54 events in 2019, 17 in 2020) peaked "
+        "between the two windows (a window between them held at least 1.5 times the later "
+        "window's events, and 5 more): its ratio compares the two windows, not the months "
+        "between, and does not say the count is still rising." in sentence
     )
+    # the table's row says it too, beside its name
+    shown = overview_text.ranking_display(rank)
+    assert shown["name"].tolist() == ["name ML-2 (peaked 2019)", "name SN-KE", "name ML-1"]
     # a fall that peaked earlier is not a rise to qualify; without the columns, nothing
     assert "name ML-1 (12" not in sentence
-    assert "in a window between the two" not in overview_text.ranking_sentence(_rank())
+    assert "peaked between" not in overview_text.ranking_sentence(_rank())
 
 
 def test_surge_map_only_where_the_backtest_shows_p_surge_better_than_a_baseline() -> None:
