@@ -94,9 +94,6 @@ def test_published_form_with_times_and_precision(tmp_path):
     assert detect_format(path) == "ucdp"
     result = read_events(path)
     events = result.events
-    assert (
-        list(events["event_type"]) == ["state-based", "one-sided", "non-state"][::-1][::-1] or True
-    )
     assert list(events["event_type"]) == ["one-sided", "state-based", "non-state"]
     assert list(events["date_start"]) == [
         pd.Timestamp(d) for d in ("2024-02-08", "2024-03-01", "2024-04-01")
@@ -106,6 +103,26 @@ def test_published_form_with_times_and_precision(tmp_path):
     assert events.loc[0, "admin1"] == "Kayes region"
     assert result.quality == {"missing_coordinates": 1, "date_range": 1, "imprecise_date": 1}
     assert {"relid", "where_prec", "date_prec", "active_year"} <= set(events.columns)
+    assert result.note == ""  # the release's precision columns: nothing to say of the copy
+
+
+def test_a_copy_without_the_releases_precision_columns_is_called_partial(tmp_path):
+    """The real study's file keeps GED's events with precise locations and 16 columns; its
+    reports had said "the official GED CSV, or a copy of part of it"."""
+    path = write(
+        tmp_path / "extract.csv",
+        "id,year,type_of_violence,side_a,side_b,country,date_start,date_end,best\n"
+        "7,2020,1,Government of Niger,JNIM,Niger,2020-01-02,2020-01-02,4\n",
+    )
+    result = read_events(path)
+    assert result.note == (
+        "a partial copy of the GED release: 9 columns, without where_prec, date_prec; it may "
+        "hold only some of the release's events (e.g. those with precise locations), so its "
+        "counts can be lower"
+    )
+    from analysis.sources.ingest import ingest
+
+    assert ingest([path], regions="none").manifest["inputs"][0]["note"] == result.note
 
 
 def test_core_subset_only(tmp_path):

@@ -67,6 +67,9 @@ class ReadResult:
         ``lines()`` returns the line number of every record (computed on demand).
     sha256 : str or None
         Hex SHA-256 of the file, computed while it was read (None if not computed).
+    note : str
+        What a reader of the counts should know about the file itself (e.g. that it is a
+        partial copy of a release); empty when nothing.
     """
 
     events: pd.DataFrame
@@ -76,6 +79,7 @@ class ReadResult:
     quality: dict[str, int]
     lines: Callable[[], np.ndarray] = field(repr=False, compare=False)
     sha256: str | None = field(default=None, compare=False)
+    note: str = ""
 
 
 @dataclass

@@ -152,6 +152,7 @@ def ingest(
                 "sha256": digest,
                 "source": r.source,
                 "rows": r.rows_read,
+                **({"note": r.note} if r.note else {}),
             }
             for r, digest in zip(results, sha, strict=True)
         ],

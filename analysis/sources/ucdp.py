@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -135,4 +137,40 @@ def read_ucdp(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadResu
     written.update({c: names[raw] for raw, (c, _) in NUMBERS.items() if c and raw in names})
     written.update(date_start=names["date_start"], event_type=names["type_of_violence"])
     written["date_end"] = names.get("date_end", names["date_start"])
-    return finish(path, "ucdp", batched, problems, written)
+    result = finish(path, "ucdp", batched, problems, written)
+    return dataclasses.replace(result, note=copy_note(header))
+
+
+#: Columns of the official GED CSV whose absence marks a file as a partial copy: a reader of
+#: the counts cannot tell from the release's name whether it holds every event.
+RELEASE_MARKERS = ("where_prec", "date_prec")
+
+
+def copy_note(header: Sequence[str]) -> str:
+    """What the file's columns say about whether it is the whole GED release.
+
+    The official CSV has about 49 columns, ``where_prec`` (location precision) among them.
+    A copy without it may keep only some events (the real study's file keeps those with
+    precise locations, 16 columns), and its counts can be lower than the release's; the
+    reports' Provenance section says so of the file at hand instead of "the official CSV, or
+    a copy of part of it".
+
+    Parameters
+    ----------
+    header : sequence of str
+        The file's column names.
+
+    Returns
+    -------
+    str
+        Empty where every marker column is present.
+    """
+    present = {str(c).strip().lower() for c in header}
+    missing = [c for c in RELEASE_MARKERS if c not in present]
+    if not missing:
+        return ""
+    return (
+        f"a partial copy of the GED release: {len(header)} columns, without "
+        f"{', '.join(missing)}; it may hold only some of the release's events (e.g. those "
+        "with precise locations), so its counts can be lower"
+    )
