@@ -176,6 +176,8 @@ def test_numbers_no_report_quotes_are_judged_apart() -> None:
         unquoted=unquoted,
     )
     assert "Not recovered" not in missed.sentence.split("Of the spillover")[0]
+    # the banner's list holds only what the reports quote
+    assert not any("own-lag" in m for m in missed.missed)
     assert "; not recovered: the own-lag share (stated 0.25, below the 95% Wald interval" in (
         missed.sentence
     )
@@ -209,6 +211,9 @@ def test_printed_onset_intervals_are_checked_against_the_stated_probability() ->
     assert (held["stated model"], held["estimate"], held["interval"]) == ("80%", "75%", "70-85%")
     assert held["recovered?"] == "yes: inside the onset model's 90% interval"
     assert len(table) == 11  # the 9 rows and the 2 units
+    # the banner names the miss with both numbers, and not the unit whose interval held
+    assert "Guidimaka's P(at least one event) (43% against 90%)" in result.missed
+    assert not any(m.startswith("Tambacounda") for m in result.missed)
     assert "A quiet unit's" not in compare(estimates()).rules
     assert "quiet units across the border" not in compare(estimates()).sentence
     # a unit the stated model was not continued for is not judged
@@ -235,6 +240,7 @@ def test_a_forecast_32_percent_low_is_not_recovered_even_inside_its_predictive_i
     )
     recovered = result.sentence[: result.sentence.index("Not recovered")]
     assert "Kayes's 12-month total" not in recovered
+    assert result.missed == ("Kayes's 12-month total (95.0 against 140.0)",)
     assert "The stated value of Kayes's 12-month total lies inside the report's 90% predictive" in (
         result.sentence
     )
@@ -326,6 +332,8 @@ def test_a_stated_value_outside_the_interval_is_not_recovered_and_says_which_sid
     )
     recovered = result.sentence[: result.sentence.index("Not recovered")]
     assert "own-lag" not in recovered
+    # this comparison treats every row as quoted, so the banner names it
+    assert result.missed == ("the own-lag share (0.40 against 0.25)",)
 
 
 def test_an_interval_row_names_a_large_point_gap_even_when_recovered() -> None:
@@ -660,3 +668,12 @@ def test_banner_points_a_synthetic_studys_reader_to_the_truth_check() -> None:
     assert f'"{demo_truth.SECTION_TITLE}" in the methods appendix checks' in text
     assert "which are not recovered" in text
     assert f'"{demo_truth.SECTION_TITLE}" below checks' in demo_truth.banner(synthetic, here=True)
+    assert "Of the numbers" not in text
+    # the misses named in every report's banner (the demo's Kayes report had its forecast
+    # 32% below the stated model's with no word outside the appendix)
+    named = demo_truth.banner(synthetic, missed=["Kayes's 12-month total (94.9 against 139.8)"])
+    assert named.endswith(
+        " Of the numbers the reports quote, not recovered (the report's figure against the "
+        "stated model's): Kayes's 12-month total (94.9 against 139.8)."
+    )
+    assert demo_truth.banner(real, missed=["x"]) == ""

@@ -158,14 +158,16 @@ class PointCheck:
 @dataclass(frozen=True)
 class DemoComparison:
     """The section's table (one row per quantity), its caption, its verdict sentences, the note
-    on how each row is judged (``rules``) and the notes on how each stated value relates to
-    what is estimated."""
+    on how each row is judged (``rules``), the notes on how each stated value relates to
+    what is estimated, and the short names of the numbers the reports quote that are not
+    recovered (``missed``, for :func:`banner`)."""
 
     table: pd.DataFrame
     caption: str
     sentence: str
     rules: str
     notes: str
+    missed: tuple[str, ...] = ()
 
 
 def _mean_se(draws: np.ndarray | None) -> float:
@@ -174,15 +176,20 @@ def _mean_se(draws: np.ndarray | None) -> float:
     return float(np.std(draws, ddof=1) / np.sqrt(len(draws)))
 
 
-def banner(study: Any, *, here: bool = False) -> str:
+def banner(study: Any, *, here: bool = False, missed: Sequence[str] = ()) -> str:
     """The banner of a synthetic study's reports (empty for a real one): the data are
-    simulated, and where the numbers are checked against the model they were simulated from.
+    simulated, where the numbers are checked against the model they were simulated from, and
+    which of the numbers the reports quote that check does not recover.
 
     Parameters
     ----------
     study : Study
     here : bool
         The banner of the methods appendix itself, which holds that section.
+    missed : sequence of str
+        :attr:`DemoComparison.missed` (:func:`missed_names`): named in the banner, so that a
+        reader of the demo's Kayes report learns there, not only in the appendix, that its
+        forecast runs below the stated model's.
 
     Returns
     -------
@@ -191,11 +198,26 @@ def banner(study: Any, *, here: bool = False) -> str:
     if not shows_section(study):
         return ""
     where = "below" if here else "in the methods appendix"
-    return (
+    text = (
         "These data are SYNTHETIC (simulated from a stated model for demonstration); they "
         f'describe no real events. The section "{SECTION_TITLE}" {where} checks the reports\' '
         "numbers against that model's true values, and says which are not recovered."
     )
+    if missed:
+        text += (
+            " Of the numbers the reports quote, not recovered (the report's figure against "
+            f"the stated model's): {join_words(missed)}."
+        )
+    return text
+
+
+def missed_names(ctx: Any, study: Any, quarter: str | None = None) -> tuple[str, ...]:
+    """:attr:`DemoComparison.missed` of the study's demo section (:func:`section`); empty for
+    a real study or without a readable truth file."""
+    if not shows_section(ctx.study):
+        return ()
+    found = section(ctx, study, quarter)
+    return () if isinstance(found, str) else found.missed
 
 
 def shows_section(study: Any) -> bool:
@@ -901,6 +923,7 @@ class _Judged:
     outcome: str
     phrase: str
     weak: bool = False
+    brief: str = ""
 
 
 def _judge_point(q: str, s: Stated, est: Estimate, short: str) -> _Judged:
@@ -925,7 +948,7 @@ def _judge_point(q: str, s: Stated, est: Estimate, short: str) -> _Judged:
     if check.recovered:
         return _Judged(verdict, "recovered", f"{short} ({mean}{ev} against the stated {st}, {off})")
     phrase = f"{short} (the report model's {mean}{ev} is {off} the stated {st}, beyond the {tol})"
-    return _Judged(verdict, "missed", phrase, weak=where == "inside")
+    return _Judged(verdict, "missed", phrase, weak=where == "inside", brief=f"{ev} against {st}")
 
 
 def _judge_interval(q: str, s: Stated, est: Estimate, short: str) -> _Judged:
@@ -949,7 +972,7 @@ def _judge_interval(q: str, s: Stated, est: Estimate, short: str) -> _Judged:
     return _Judged(
         f"no: {where} the {est.interval}", "missed",
         f"{short} (stated {st}, {where} the {est.interval} {_range(q, est.low, est.high)} "
-        f"around {ev})",
+        f"around {ev})", brief=f"{ev} against {st}",
     )  # fmt: skip
 
 
@@ -1020,7 +1043,7 @@ def comparison(
     rows = []
     found: dict[str, list[str]] = {"recovered": [], "missed": [], "unchecked": []}
     aside: dict[str, list[str]] = {"recovered": [], "missed": [], "unchecked": []}
-    skipped, weak = [], []
+    skipped, weak, missed_names = [], [], []
     intervals: dict[str, list[str]] = {}  # interval words -> the rows judged by them
     for q in [*QUANTITIES, *shares]:
         if q not in estimates and q not in stated:
@@ -1035,6 +1058,8 @@ def comparison(
             continue
         judged = (_judge_point if q in POINT_RULE else _judge_interval)(q, s, est, short)
         (aside if q in unquoted else found)[judged.outcome].append(judged.phrase)
+        if judged.outcome == "missed" and q not in unquoted:
+            missed_names.append(f"{short} ({judged.brief})" if judged.brief else short)
         if judged.weak:
             weak.append(short)
         if q not in POINT_RULE and est.interval:
@@ -1049,6 +1074,8 @@ def comparison(
     for check in checks:
         rows.append(check.row)
         found["recovered" if check.recovered else "missed"].append(check.phrase)
+        if not check.recovered:
+            missed_names.append(check.name)
     recovered, missed, unchecked = found["recovered"], found["missed"], found["unchecked"]
 
     sentences = []
@@ -1109,6 +1136,7 @@ def comparison(
         sentence=" ".join(sentences),
         rules=_rule_note(intervals, onset=bool(checks)),
         notes=notes,
+        missed=tuple(missed_names),
     )
 
 
@@ -1120,6 +1148,7 @@ class _OnsetCheck:
     row: dict[str, str]
     phrase: str
     recovered: bool
+    name: str = ""
 
 
 def _onset_interval_checks(
@@ -1166,7 +1195,8 @@ def _onset_interval_checks(
             f"report model's paths, the onset model's probability, with its interval from its "
             f"parameter uncertainty (as in {region_name}'s region report)",
         )
-        out.append(_OnsetCheck(row, phrase, inside))
+        brief = f"{format_probability(p)} against {stated}"
+        out.append(_OnsetCheck(row, phrase, inside, f"{name}'s P(at least one event) ({brief})"))
     return out
 
 

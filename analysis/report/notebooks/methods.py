@@ -26,7 +26,9 @@ card = evaluation.scorecard(bt, report_model=context.FORECAST_MODEL)
 show.record(
     title=f"{ctx.study.title}: methods",
     subtitle="What each model assumes, how it scored out of sample, and its known limits",
-    banner=demo_truth.banner(ctx.study, here=True),
+    banner=demo_truth.banner(
+        ctx.study, here=True, missed=demo_truth.missed_names(ctx, study, quarter)
+    ),
     best_model=card.get("best_model"),
 )
 
