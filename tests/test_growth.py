@@ -773,7 +773,7 @@ def test_cli_growth_adjusts_over_the_whole_study(demo_study_path):
     # the demo's true sevenfold rise is significant after the study-wide adjustment, and the
     # sentence says so
     assert kayes["p_value_bh"] < 0.05 and "not significant" not in text
-    assert f"adjusted for the study's {n} tests (Benjamini-Hochberg)" in text
+    assert f"Adjusted for the study's {n} tests (Benjamini-Hochberg)" in text
     assert f"over the study's {n} ratio and change-point tests, as in the reports" in text
     other = runner.invoke(app, ["growth", str(demo_study_path), "--compare", "2022:2024"]).stdout
     import re
@@ -1275,7 +1275,7 @@ def test_growth_sentence_says_when_the_window_comparison_and_the_trend_disagree(
     # only the window comparison excludes no change: said without a double negative
     only_ratio = text((1.3, 7.0), (-10.0, 80.0))
     assert (
-        "; the window comparison's interval lies wholly above 1 (a rise), but the trend's "
+        ". The window comparison's interval lies wholly above 1 (a rise), but the trend's "
         "includes zero, so a steady trend from 2021 to 2024 is not established" in only_ratio
     )
     assert "does not" not in only_ratio and "excludes no change" not in only_ratio
@@ -1284,7 +1284,7 @@ def test_growth_sentence_says_when_the_window_comparison_and_the_trend_disagree(
     # only the trend does
     only_trend = text((0.8, 7.0), (10.0, 80.0))
     assert (
-        "; the trend's interval lies wholly above zero, but the window comparison's "
+        ". The trend's interval lies wholly above zero, but the window comparison's "
         "includes a ratio of 1, so these two windows alone do not establish a change" in only_trend
     )
     # both, in opposite directions
@@ -1296,7 +1296,7 @@ def test_growth_sentence_says_when_the_window_comparison_and_the_trend_disagree(
     nord = text((0.74, math.inf), (44.0, 641.0), count_a=0)
     assert "so a fall is not ruled out" in nord
     assert (
-        "; the trend's interval lies wholly above zero, but the window comparison's "
+        ". The trend's interval lies wholly above zero, but the window comparison's "
         "includes a ratio of 1, so these two windows alone do not establish a change" in nord
     )
     # a limit just off the null never prints as the null beside a clause that it excludes it
@@ -1319,7 +1319,7 @@ def test_growth_sentence_says_a_move_within_an_interval_holding_1_is_not_establi
             "annual_growth_ci": [-9.0, 120.0]}  # fmt: skip
     both = g.growth_sentence(base)
     assert both.endswith(
-        "; both intervals include no change, so neither the window comparison nor the trend "
+        ". Both intervals include no change, so neither the window comparison nor the trend "
         "establishes a rise"
     )
     fall = g.growth_sentence({**base, "count_a": 15, "count_b": 6, "ratio": 0.4,
@@ -1327,7 +1327,7 @@ def test_growth_sentence_says_a_move_within_an_interval_holding_1_is_not_establi
     assert fall.endswith("neither the window comparison nor the trend establishes a fall")
     no_trend = {**base, "annual_growth_pct": None, "annual_growth_ci": None}
     assert g.growth_sentence(no_trend).endswith(
-        "; the interval includes 1, so a rise is not established"
+        ". The interval includes 1, so a rise is not established"
     )
     # said once: where the trend excludes 0 the agreement clause says it, and an interval
     # too wide to read has its own clause; an interval excluding 1, or no move, needs none
@@ -1352,7 +1352,7 @@ def test_growth_sentence_says_where_the_count_peaked_between_the_windows():
            "headline_ci_high": 25.0, "peak_label": "2019", "peak_events": 54.0}  # fmt: skip
     text = g.growth_sentence(row)
     assert text.endswith(
-        "; 2019 had more (54), so the count peaked between the two windows and 2020 is below "
+        ". 2019 had more (54), so the count peaked between the two windows and 2020 is below "
         "that peak"
     )
     for other in ({"peak_label": None}, {"peak_label": float("nan")}, {"count_b": 0}):
@@ -1389,7 +1389,7 @@ def test_growth_sentence_says_an_excluding_interval_is_unadjusted_when_bh_is_not
             "nb_ci_low": 1.1, "nb_ci_high": 5.0, "headline_ci_low": 1.03,
             "headline_ci_high": 5.3, "p_value_bh": 0.17, "bh_family_size": 26}  # fmt: skip
     clause = (
-        "; the window comparison's interval is not adjusted for the study's 26 tests, and "
+        ". The window comparison's interval is not adjusted for the study's 26 tests, and "
         "adjusted (Benjamini-Hochberg) the comparison's p-value is 0.17, not significant at 0.05"
     )
     assert g.growth_sentence(base).endswith(clause)
@@ -1400,7 +1400,7 @@ def test_growth_sentence_says_an_excluding_interval_is_unadjusted_when_bh_is_not
         assert "not adjusted" not in g.growth_sentence(row)
     # significant after the adjustment: said too (the demo's Kayes had no word on it)
     assert g.growth_sentence({**base, "p_value_bh": 0.0019}).endswith(
-        "; adjusted for the study's 26 tests (Benjamini-Hochberg) the comparison's p-value is "
+        ". Adjusted for the study's 26 tests (Benjamini-Hochberg) the comparison's p-value is "
         "0.002, significant at 0.05"
     )
     for row in ({**base, "headline_ci_low": 0.9, "p_value_bh": 0.01},
@@ -1410,14 +1410,14 @@ def test_growth_sentence_says_an_excluding_interval_is_unadjusted_when_bh_is_not
     # the real Nord read "a fall is ruled out" beside p 0.099): both p-values are given
     own = g.growth_sentence({**base, "p_value": 0.099, "p_value_bh": 0.26})
     assert own.endswith(
-        "; though that interval excludes 1, the comparison's p-value, the largest of its three "
+        ". Though that interval excludes 1, the comparison's p-value, the largest of its three "
         "tests, is 0.099, and adjusted for the study's 26 tests (Benjamini-Hochberg) the "
         "comparison's p-value is 0.26, so the change is not significant at 0.05"
     )
     assert "the largest of its three" not in g.growth_sentence({**base, "p_value": 0.03})
     # an open-ended interval (no events earlier) that excludes 1 is called a bound
     one_sided = {**base, "count_a": 0, "headline_ci_low": 1.004, "headline_ci_high": math.inf}
-    assert "the window comparison's bound is not adjusted for the study's 26 tests" in (
+    assert "The window comparison's bound is not adjusted for the study's 26 tests" in (
         g.growth_sentence(one_sided)
     )
     assert "not adjusted" not in g.growth_sentence({**one_sided, "headline_ci_low": 0.8})

@@ -108,7 +108,10 @@ def growth_sentence(
                 f"{format_growth_pct(float(ci[1]))})"
             )
             text += _uninformative_trend_clause(float(ci[0]), float(ci[1]))
-        text += _agreement_clause((head_lo, head_hi), ci, pa, pb)
+    # what the comparison and the trend say ends here; every caveat after it is a sentence
+    head = len(text)
+    if g is not None and np.isfinite(float(g)):
+        text += _agreement_clause((head_lo, head_hi), row.get("annual_growth_ci"), pa, pb)
     if ca > 0 and cb > 0:
         text += _no_change_clause(
             cb - ca, (float(head_lo), float(head_hi)), row.get("annual_growth_ci")
@@ -126,7 +129,31 @@ def growth_sentence(
         )
     if ca > 0 or cb > 0:
         text += _multiplicity_clause(row, float(head_lo), float(head_hi), family)
-    return text
+    return _as_sentences(text[:head], text[head:])
+
+
+def _as_sentences(head: str, caveats: str) -> str:
+    """The comparison and its trend (``head``) as one sentence, and each caveat after them
+    (``caveats``, clauses that each begin "; ") as its own.
+
+    Run together, the real study's Sahel read as one sentence of 113 words. Semicolons inside
+    parentheses stay. No final full stop, as before: callers add it.
+    """
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(caveats):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0 and caveats.startswith("; ", i):
+            parts.append(caveats[start:i])
+            start = i + 2
+    parts.append(caveats[start:])
+    rest = [p for p in parts if p]
+    if parts[0]:  # text that is not a "; " clause stays in the head's sentence
+        head += parts[0]
+        rest = rest[1:]
+    return ". ".join([head, *(p[:1].upper() + p[1:] for p in rest)])
 
 
 def _allowing_label(row: Mapping | pd.Series, low: float, high: float) -> str:
