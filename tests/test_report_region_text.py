@@ -855,3 +855,37 @@ def test_evidence_steps_get_their_skill_intervals(small_strided_backtest) -> Non
     empty = table.iloc[0:0]
     assert region_text.with_step_intervals(empty, bt.scores, "recent_mean_3", "active") is empty
     assert format_skill_interval(float("nan"), 0.1) == ""
+
+
+def test_trend_forecast_sentence_joins_a_damped_forecast_to_the_growth_section() -> None:
+    """The demo's Kayes: "+83% a year (95% CI +40% to +143%)" and then 94.9 events after
+    2024's 73 with nothing joining the two (a reviewer read a contradiction)."""
+    from analysis.models.risk import WindowForecast
+
+    row = {"period_b": "2024", "count_b": 73, "exposure_b": 12.0,
+           "annual_growth_ci": [40.0, 142.9]}  # fmt: skip
+    year = WindowForecast("ML-1", 12, pd.Timestamp("2025-01-01"), pd.Timestamp("2025-12-01"),
+                          94.9, 50.0, 165.0, 1.0, 0.9, 88.0)  # fmt: skip
+    assert region_text.trend_forecast_sentence(row, year) == (
+        "The forecast of 94.9 events is 1.3 times 2024's 73, below the low end of the fitted "
+        "trend's interval (+40% a year): the report model's candidates damp any trend, so it "
+        "expects the growth to slow; the backtest quoted here, not the trend, is the evidence "
+        "for it."
+    )
+    # inside the trend's interval, a trend that includes 0, or a window that does not follow
+    # the later year or is not a year long: nothing to join
+    inside = WindowForecast("ML-1", 12, pd.Timestamp("2025-01-01"), pd.Timestamp("2025-12-01"),
+                            110.0, 60.0, 180.0, 1.0, 0.9, 105.0)  # fmt: skip
+    quarter = WindowForecast("ML-1", 3, pd.Timestamp("2025-01-01"), pd.Timestamp("2025-03-01"),
+                             20.0, 6.0, 39.0, 1.0, 0.9, 19.0)  # fmt: skip
+    later = WindowForecast("ML-1", 12, pd.Timestamp("2026-01-01"), pd.Timestamp("2026-12-01"),
+                           94.9, 50.0, 165.0, 1.0, 0.9, 88.0)  # fmt: skip
+    for r, w in ((row, inside), ({**row, "annual_growth_ci": [-5.0, 140.0]}, year),
+                 (row, quarter), (row, later), ({**row, "period_b": "2024Q4"}, year)):  # fmt: skip
+        assert region_text.trend_forecast_sentence(r, w) == ""
+    # a fall the forecast slows
+    fall = {**row, "count_b": 100, "annual_growth_ci": [-60.0, -20.0]}
+    assert "above the high end of the fitted trend's interval (-20% a year)" in (
+        region_text.trend_forecast_sentence(fall, year)
+    )
+    assert "expects the fall to slow" in region_text.trend_forecast_sentence(fall, year)

@@ -639,6 +639,57 @@ def forecast_sentence(
     )
 
 
+def trend_forecast_sentence(row: Any, w: WindowForecast) -> str:
+    """Where the forecast of the year after the growth table's later window lies outside what
+    the fitted trend's interval says about a year's growth, one sentence that says so and why.
+
+    The demo's Kayes read "+83% a year (95% CI +40% to +143%)" and then a forecast of 94.9
+    events after 2024's 73 (1.3 times) with nothing joining the two; a reviewer took the
+    forecast for a contradiction of the growth section.
+
+    Parameters
+    ----------
+    row : mapping
+        The region's latest row of the growth table (``period_b``, ``count_b``,
+        ``exposure_b``, ``annual_growth_ci``).
+    w : WindowForecast
+        The forecast total over the horizon.
+
+    Returns
+    -------
+    str
+        Empty unless ``w`` covers the year that follows a calendar-year window ``period_b``
+        of as many periods, and its total over that window's count lies beyond the trend's
+        interval on the side the trend points to.
+    """
+    label = str(row.get("period_b", ""))
+    if not (len(label) == 4 and label.isdigit()):  # a calendar year, the trend's unit
+        return ""
+    later = pd.Period(label, freq="Y")
+    count = float(row.get("count_b", np.nan))
+    ci = np.asarray(row.get("annual_growth_ci") or (np.nan, np.nan), dtype=float)
+    follows = pd.Timestamp(w.first) == (later + 1).start_time
+    if not (follows and row.get("exposure_b") == w.steps and count > 0 and np.isfinite(ci).all()):
+        return ""
+    factor = w.mean / count
+    low, high = 1 + ci[0] / 100, 1 + ci[1] / 100
+    where = f"{factor:.1f} times {later}'s {count:.0f}"
+    if low > 1 and factor < low:
+        side, end, slows = "below", "low", "growth"
+        bound = format_growth_pct(ci[0])
+    elif high < 1 and factor > high:
+        side, end, slows = "above", "high", "fall"
+        bound = format_growth_pct(ci[1])
+    else:
+        return ""
+    return (
+        f"The forecast of {expected_words(w.mean)} events is {where}, {side} the {end} end of "
+        f"the fitted trend's interval ({bound} a year): the report "
+        f"model's candidates damp any trend, so it expects the {slows} to slow; the backtest "
+        "quoted here, not the trend, is the evidence for it."
+    )
+
+
 def summary_model(model: str, auto_name: str, *, onset_driven: bool) -> str:
     """The model a summary sentence names: its group's candidates, or, for a quiet region whose
     chance of an event is the onset model's (:attr:`StudyResults.onset_driven`), that model, as

@@ -98,7 +98,7 @@ for window, named in ((next_quarter, model_here), (whole, "same")):
     )
     explained = explained or region_text.PRINTED_COVERAGE_NOTE in totals
     show.markdown(
-        "- {sentence}. {evidence} {totals} {any_event}",
+        "- {sentence}. {evidence} {totals} {any_event} {trend}",
         sentence=region_text.forecast_sentence(
             window,
             region_name,
@@ -118,6 +118,12 @@ for window, named in ((next_quarter, model_here), (whole, "same")):
             ),
             shared.evidence_model,
             group,
+        ),
+        # a forecast below (above) the growth section's trend interval says why, once
+        trend=(
+            region_text.trend_forecast_sentence(growth_rows.iloc[-1], window)
+            if growth_rows is not None and window is whole
+            else ""
         ),
     )
 if own_onset:
