@@ -756,10 +756,16 @@ def test_totals_sentence_gives_the_coverage_of_the_printed_totals() -> None:
     # which way the totals outside the printed intervals fell (the demo's Kayes: 3 of 8, all
     # above, the one backtest number that pointed at its low forecast)
     printed = {**card, **unbounded, "origins": 8, "printed_90": 0.62}
-    misses = {(3, 0): "; the 3 totals outside them were all above (the forecasts ran too low "
-              "there).", (0, 2): "; the 2 totals outside them were all below (the forecasts ran "
-              "too high there).", (1, 0): "; the one total outside them was above.",
-              (4, 1): "; of the 5 totals outside them, 4 fell above and 1 below."}  # fmt: skip
+    misses = {(3, 0): "; the 3 totals outside them were all above.",
+              (0, 2): "; the 2 totals outside them were both below.",
+              (1, 0): "; the one total outside them was above.",
+              (4, 1): "; of the 5 totals outside them, 4 fell above and 1 below.",
+              # a split a sign test calls one-sided (the real overview's 22 of 24 above)
+              (22, 2): "; of the 24 totals outside them, 22 fell above and 2 below (a sign "
+              "test calls the split one-sided, p <0.001: the intervals' upper ends ran too "
+              "low).",
+              (0, 6): "; the 6 totals outside them were all below (a sign test calls the "
+              "split one-sided, p 0.031: the intervals' lower ends ran too high)."}  # fmt: skip
     for (above, below), words in misses.items():
         counted = {**printed, "printed_90_above": above, "printed_90_below": below}
         assert region_text.totals_sentence(counted, 12).endswith("they held 62%" + words)
