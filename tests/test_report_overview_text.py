@@ -284,8 +284,8 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     quiet = near.assign(group=np.where(near["region_id"] == regions[0], "quiet", near["group"]))
     n_quiet = int((own["region_id"] == regions[0]).sum())
     assert overview_text._quiet_share_clause(quiet, "recent_mean_3") == (
-        f", {n_quiet:,} of them in quiet regions, where coverage says little: the groups below "
-        "tell more"
+        f" (of its {len(own):,} forecasts, {n_quiet:,} were of quiet regions, where coverage "
+        "says little: the groups below tell more)"
     )
     assert overview_text._quiet_share_clause(quiet.drop(columns="group"), "recent_mean_3") == ""
     # the table's interval is of a 3-period total, and its coverage is scored as such

@@ -747,7 +747,7 @@ def test_calibration_sentence_says_whether_the_probabilities_ran_low_or_high() -
         "On these forecasts the report model's probabilities averaged 5.9%, and 11.0% were "
         "followed by a first event (difference +5.1 points, 95% interval +1.6 to +8.7, "
         "clustered by unit): they have run low, so the quiet units' probabilities in this "
-        "study's reports are more likely too low than too high. Apart: for units without any "
+        "study's reports are more likely too low than too high. By history: for units without any "
         "event before they averaged 2.9% and none of 120 forecasts were followed by a first "
         "event; for units with events before they averaged 8.1% and 31 of 161 forecasts were "
         "followed by a first event."

@@ -258,9 +258,9 @@ def _peak_clause(rows: pd.DataFrame) -> str:
     return (
         f"Of the rows with a ratio above 1, {join_words(parts)} peaked between the two "
         f"windows (a window between them held at least {PEAK_FACTOR:g} times the later "
-        f"window's events, and {PEAK_MIN_EXCESS} more): {'its' if one else 'their'} ratio "
-        "compares the two windows, not the months between, and does not say the count is "
-        "still rising."
+        f"window's events, and {PEAK_MIN_EXCESS} more): "
+        f"{'its ratio compares' if one else 'their ratios compare'} the two windows, not the "
+        f"months between, and {'does' if one else 'do'} not say the count is still rising."
     )
 
 
@@ -477,8 +477,8 @@ def _quiet_share_clause(scores: pd.DataFrame, model: str) -> str:
     if not quiet:
         return ""
     return (
-        f", {quiet:,} of them in quiet regions, where coverage says little: the groups below "
-        "tell more"
+        f" (of its {len(own):,} forecasts, {quiet:,} were of quiet regions, where coverage says "
+        "little: the groups below tell more)"
     )
 
 

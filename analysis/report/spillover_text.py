@@ -200,7 +200,7 @@ def calibration_sentence(card: dict | None) -> str:
                 f"{_events_of(g)} were followed by a first event"
             )
     if len(parts) == len(HISTORY_WORDS):
-        text += f" Apart: {'; '.join(parts)}."
+        text += f" By history: {'; '.join(parts)}."
     return text
 
 
