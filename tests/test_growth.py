@@ -1372,7 +1372,8 @@ def test_growth_sentence_does_not_claim_dependence_where_a_negative_correlation_
     text = g.growth_sentence(row)
     assert (
         "(95% CI 1.69-25.0 allowing for overdispersion; the months' estimated correlation "
-        "is negative, which does not narrow it; exact Poisson interval 1.64-30.2)" in text
+        "is negative, and the interval is not narrowed for it; exact Poisson interval "
+        "1.64-30.2)" in text
     )
     assert dependence not in text
     without_own_lag = {k: v for k, v in row.items() if k != "own_lag"}

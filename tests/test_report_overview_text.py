@@ -476,7 +476,7 @@ def test_ranking_without_surge_skill_drops_its_column_and_says_why() -> None:
     assert "P(surge)" in overview_text.ranking_display(rank).columns
     assert "P(surge)" not in overview_text.ranking_display(rank, surge=False).columns
     text = overview_text.ranking_sentence(rank, surge=False)
-    assert "dependence), then P(at least 1) and recent events." in text
+    assert "estimated negative), then P(at least 1) and recent events." in text
     assert "P(surge) is neither ranked on nor shown" in text
     assert "then P(surge), P(at least 1) and recent events" in overview_text.ranking_sentence(rank)
 
@@ -513,7 +513,8 @@ def test_ranking_notes_name_the_windows_and_list_each_caveat_apart() -> None:
     assert lead == (
         "Regions are ranked by the lower bound of the headline 95% interval of the latest "
         "growth ratio (2020 against 2017, the region reports' interval, allowing for "
-        "overdispersion and month-to-month dependence), then P(at least 1) and recent events. "
+        "overdispersion and month-to-month dependence, never narrowed where that dependence is "
+        "estimated negative), then P(at least 1) and recent events. "
         "The first 3 of 3 regions are shown."
     )
     assert notes[0].startswith("P(surge) is neither ranked on nor shown")

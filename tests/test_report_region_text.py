@@ -428,7 +428,7 @@ def test_counts_caption_names_the_trend_windows() -> None:
     assert text.startswith("Events per month in Kayes (black) and its neighbouring regions, ")
     # the windows are the trend's, not the figure's span (a reviewer read them as the latter)
     assert "the trend of Kayes fitted over 2019 to 2020; 2021 to 2024 (dashed)" in text
-    assert text.endswith("month-to-month dependence).")
+    assert text.endswith("never narrowed where that dependence is estimated negative).")
 
 
 def test_counted_noun_does_not_call_every_event_an_attack() -> None:

@@ -177,8 +177,8 @@ def _allowing_label(row: Mapping | pd.Series, low: float, high: float) -> str:
         )
     ):
         return (
-            "allowing for overdispersion; the months' estimated correlation is negative, "
-            "which does not narrow it"
+            "allowing for overdispersion; the months' estimated correlation is negative, and "
+            "the interval is not narrowed for it"
         )
     return "allowing for overdispersion and month-to-month dependence"
 

@@ -175,7 +175,8 @@ def ranking_notes(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> list
     lead = (
         "Regions are ranked by the lower bound of the headline 95% interval of the latest "
         f"growth ratio ({windows}the region reports' interval, allowing for "
-        f"overdispersion and month-to-month dependence), then {then} and recent events. "
+        "overdispersion and month-to-month dependence, never narrowed where that dependence "
+        f"is estimated negative), then {then} and recent events. "
         f"The first {shown} of {len(rank)} regions are shown."
     )
     notes = [lead]

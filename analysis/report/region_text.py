@@ -1715,5 +1715,6 @@ def counts_caption(region_name: str, freq: str, windows: list[tuple[str, str]]) 
     spans = "; ".join(f"{a} to {b}" for a, b in windows)
     return (
         f"{text}, with the trend of {region_name} fitted over {spans} (dashed) and its 95% "
-        "confidence band (allowing for overdispersion and month-to-month dependence)."
+        "confidence band (allowing for overdispersion and month-to-month dependence, and "
+        "never narrowed where that dependence is estimated negative)."
     )
