@@ -264,8 +264,8 @@ def test_evidence_verdict_gives_the_skill_and_coverage_with_their_intervals() ->
         "baseline's (recent_mean_6): a CRPS skill of +1.1% (90% interval -4.4% to +7.2%), not "
         "distinguishable from that baseline; its CRPS is above the baseline's at steps 2-3, 8 "
         "and 11 (each step's point value). Its 80% intervals held 67% of 118 outcomes (90% "
-        "interval 56%-81%): they have probably been too narrow (94% confidence that the true "
-        "coverage is below 77.5%)."
+        "interval 56%-81%): they have probably been too narrow (one-sided, 94% confidence "
+        "that the true coverage is below 77.5%)."
     )
     assert "binomial" not in verdict and "between origins that score the same" in verdict
     assert "90% intervals" not in verdict  # no 90% coverage given: none claimed
@@ -320,8 +320,8 @@ def test_evidence_clause_says_how_the_forecast_did_at_its_own_steps() -> None:
         "best baseline "
         "(recent_mean_6) is +1.1% (90% interval -4.4% to +7.2%), not distinguishable "
         "from that baseline; its 80% intervals held 67% of 118 outcomes (90% interval "
-        "56%-81%), so its intervals have probably been too narrow (94% confidence that the "
-        "true coverage is below 77.5%)."
+        "56%-81%), so its intervals have probably been too narrow (one-sided, 94% confidence "
+        "that the true coverage is below 77.5%)."
     )
     won = region_text.evidence_clause(_evidence(skill_low=0.01, below=0.99), "active")
     assert won.startswith(
@@ -355,13 +355,14 @@ def test_evidence_says_which_way_the_forecasts_missed() -> None:
     # (the demo's Kayes: 66%, 49%-82%, "probably run too low")
     assert region_text.evidence_clause(high, "focus").endswith(
         "outcomes fell above its median 40% of the time (90% interval 30%-49%), so it has "
-        "probably run too high (92% confidence that the true share above the median is below "
-        "47.5%)."
+        "probably run too high (one-sided, 92% confidence that the true share above the "
+        "median is below 47.5%)."
     )
     kayes = _evidence(high=0.66, high_low=0.49, high_high=0.82, high_over=0.93, high_under=0.0)
     assert (
-        "(90% interval 49%-82%), so it has probably run too low (93% confidence that the "
-        "true share above the median is above 52.5%)." in region_text.evidence_clause(kayes, "f")
+        "(90% interval 49%-82%), so it has probably run too low (one-sided, 93% confidence "
+        "that the true share above the median is above 52.5%)."
+        in region_text.evidence_clause(kayes, "f")
     )
     even = _evidence(high=0.52, high_low=0.45, high_high=0.6, high_over=0.7, high_under=0.3)
     assert even.bias == "" and "median" not in region_text.evidence_verdict(even, "auto")
@@ -725,8 +726,8 @@ def test_totals_sentence_gives_the_coverage_of_the_printed_totals() -> None:
     )
     assert "such 3-quarter totals is 67%" in near and "too" not in near
     likely = region_text.totals_sentence({**card, "pit_coverage_90_below": 0.92}, 12)
-    assert "so by that measure they have probably been too narrow (92% confidence that the " \
-        "true coverage is below 87.5%)." in likely  # fmt: skip
+    assert "so by that measure they have probably been too narrow (one-sided, 92% " \
+        "confidence that the true coverage is below 87.5%)." in likely  # fmt: skip
     wide = region_text.totals_sentence(
         {
             **card,

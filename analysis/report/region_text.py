@@ -1158,7 +1158,9 @@ def probable_note(verdict: str, below: float, above: float, centre: float, what:
     confidence = below if low_side else above
     edge = centre - CALIBRATION_MARGIN if low_side else centre + CALIBRATION_MARGIN
     side = "below" if low_side else "above"
-    return f" ({100 * confidence:.0f}% confidence that {what} {side} {100 * edge:g}%)"
+    # one-sided, and so said: beside a two-sided 90% interval that holds the nominal value it
+    # had read as a contradiction
+    return f" (one-sided, {100 * confidence:.0f}% confidence that {what} {side} {100 * edge:g}%)"
 
 
 def share_verdict(*sides: tuple[float, str]) -> str:
