@@ -169,6 +169,17 @@ def test_forecast_sentence_states_the_interval() -> None:
         "From 2025-01 to 2025-03, the auto forecast expects 6.0 events in Kayes (median 6, "
         "90% interval 2-10)"
     )
+    # the count of as many periods before the window, beside it (the demo's Kayes: 20.4
+    # expected after 26 in the last 3 months)
+    assert region_text.forecast_sentence(w, "Kayes", "auto", p_any=False, previous=26) == (
+        "From 2025-01 to 2025-03, the auto forecast expects 6.0 events in Kayes (median 6, "
+        "90% interval 2-10; 26 in the previous 3 months)"
+    )
+    panel = pd.DataFrame({"region_id": ["ML-1"] * 5 + ["ML-2"],
+                          "period": [*pd.date_range("2024-08-01", periods=5, freq="MS"),
+                                     pd.Timestamp("2024-12-01")],
+                          "events": [100, 1, 2, 3, 4, 50]})  # fmt: skip
+    assert region_text.previous_events(panel, "ML-1", 3) == 9
 
 
 def test_growth_section_without_events_says_why_instead_of_the_method() -> None:

@@ -607,7 +607,13 @@ def expected_words(mean: float) -> str:
 
 
 def forecast_sentence(
-    w: WindowForecast, region_name: str, model: str, *, p_any: bool = True
+    w: WindowForecast,
+    region_name: str,
+    model: str,
+    *,
+    p_any: bool = True,
+    previous: int | None = None,
+    freq: str = "month",
 ) -> str:
     """Plain-language sentence for a :class:`~analysis.models.risk.WindowForecast` (numbers
     already computed).
@@ -622,21 +628,38 @@ def forecast_sentence(
     p_any : bool
         Whether to add the window's P(at least one event). A quiet region's report leaves it
         to its onset sentence over the same window, which gives it with its interval.
+    previous : int, optional
+        Events in the as many periods before the window, said beside the forecast: the
+        demo's Kayes expected 20.4 events in the next 3 months after 26 in the last 3, and
+        the reader had to find the 26 in the data.
+    freq : str
+        The panel's period word, for ``previous``.
 
     Returns
     -------
     str
     """
+    before = ""
+    if previous is not None:
+        periods = freq if w.steps == 1 else f"{w.steps} {freq}s"
+        before = f"; {previous:,} in the previous {periods}"
     text = (
         f"From {w.first:%Y-%m} to {w.last:%Y-%m}, the {model} forecast expects "
         f"{expected_words(w.mean)} events in {region_name} (median {w.median:.0f}, "
-        f"{100 * w.level:.0f}% interval {w.low:.0f}-{w.high:.0f})"
+        f"{100 * w.level:.0f}% interval {w.low:.0f}-{w.high:.0f}{before})"
     )
     if not p_any:
         return text
     return f"{text}; the probability of at least one event in that time is " + (
         format_probability(w.p_any)
     )
+
+
+def previous_events(panel: pd.DataFrame, region_id: str, periods: int) -> int:
+    """Events of ``region_id`` in the last ``periods`` periods of ``panel`` (the data up to
+    the forecast origin), for :func:`forecast_sentence`'s ``previous``."""
+    rows = panel[panel["region_id"] == region_id].sort_values("period")
+    return int(rows["events"].tail(periods).sum())
 
 
 def trend_forecast_sentence(row: Any, w: WindowForecast) -> str:

@@ -104,6 +104,8 @@ for window, named in ((next_quarter, model_here), (whole, "same")):
             region_name,
             named,
             p_any=not (own_onset and window.steps == shared.onset.horizon),
+            previous=region_text.previous_events(panel, region_id, window.steps),
+            freq=panel.attrs.get("freq", "month"),
         ),
         # a quiet region's pointer to the onset evidence: once, and not where its own onset
         # sentence below links to it
