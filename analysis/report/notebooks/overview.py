@@ -160,6 +160,9 @@ spillover_evidence = spillover_text.spillover_evidence(
 attributable = spillover_text.share_sentence(
     shared.scenarios, list(ctx.study.spillover_targets), spillover_evidence,
     where="the region reports' backtest",
+    reference=spillover_text.spillover_evidence(
+        shared.scorecard, "focus", shared.evidence_model, scores=shared.backtest.scores
+    ),
 )  # fmt: skip
 if attributable:
     show.markdown("{sentence}", sentence=attributable)

@@ -326,8 +326,11 @@ if shares is not None:
     )
 elif is_focus and shared.scenarios is not None:
     spillover_sentence = spillover_text.withheld_shares_sentence(
-        shared.scenarios, spillover_evidence, where="this report's backtest"
-    )
+        shared.scenarios, spillover_evidence, where="this report's backtest",
+        reference=spillover_text.spillover_evidence(
+            card, group, shared.evidence_model, scores=shared.backtest.scores
+        ),
+    )  # fmt: skip
 else:
     spillover_sentence = None
 if spillover_sentence:
