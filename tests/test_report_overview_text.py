@@ -69,6 +69,13 @@ def test_ranking_display_and_record() -> None:
     assert one_sided not in overview_text.ranking_sentence(rank.assign(ratio_high=5.0))
     unbounded = rank.assign(ratio_high=[5.0, np.inf, np.nan])
     assert one_sided in overview_text.ranking_sentence(unbounded)
+    # an open-ended row whose low end is below 1 measures no change, and is named
+    low = unbounded.assign(ratio_low=[0.5, 0.19, np.nan])
+    assert "Where that low end is below 1 (name SN-KE), the interval holds no change and " \
+        "every rise" in overview_text.ranking_sentence(low)  # fmt: skip
+    assert "Where that low end is below 1" not in overview_text.ranking_sentence(
+        unbounded.assign(ratio_low=[0.5, 1.2, np.nan])
+    )
     record = overview_text.ranking_record(rank)
     json.dumps(record)
     assert set(record[0]) == {"region_id", "rank", "events_recent", "p_surge", "p_any"}

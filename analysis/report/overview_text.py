@@ -189,7 +189,7 @@ def ranking_notes(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> list
         notes.append(
             "Where the earlier window had no event the ratio and its upper bound are ∞; its "
             "low end is as strict as every other row's (2.5% of the chance below it), so the "
-            "rows are ranked on one scale."
+            "rows are ranked on one scale." + _open_ended_below_one(rank.head(top))
         )
     shown_rows = rank.head(top)
     if "ratio" in rank.columns:
@@ -230,6 +230,23 @@ def ranking_notes(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> list
             "same model's paths as the region reports' forecasts."
         )
     return [n for n in notes if n]
+
+
+def _open_ended_below_one(rows: pd.DataFrame) -> str:
+    """The open-ended rows whose low end is below 1, named: they measure no change at all (a
+    reviewer found the real Est, 0 -> 4 events, "0.026 to ∞", ranked above a region the
+    hundredfold note called unmeasured). Empty without such rows."""
+    if not {"ratio_low", "ratio_high"} <= set(rows.columns):
+        return ""
+    low = rows["ratio_low"].to_numpy(float)
+    open_ended = np.isinf(rows["ratio_high"].to_numpy(float)) & (low < 1)
+    if not open_ended.any():
+        return ""
+    names = np.asarray(rows.get("region_name", rows["region_id"]), dtype=object)[open_ended]
+    return (
+        f" Where that low end is below 1 ({', '.join(str(n) for n in names)}), the interval "
+        "holds no change and every rise: neither a rise nor a fall is established."
+    )
 
 
 def _blank_rows_words(n: int) -> str:
