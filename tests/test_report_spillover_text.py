@@ -148,8 +148,8 @@ def test_onset_sentences_separate_first_events_from_continued_activity() -> None
     assert "P(at least one event within 12 periods) 45% in the report model" in quiet
     # a lower Brier score within two standard errors is not called a win
     assert (
-        "the onset model gives 43% (95% interval 28%-60%), within which the report model's value "
-        "lies; the onset model's edge over the naive rules on this study's first events is not "
+        "The onset model gives 43% (95% interval 28%-60%), within which the report model's value "
+        "lies. The onset model's edge over the naive rules on this study's first events is not "
         "established" in quiet
     )
     assert "beat every naive rule" not in quiet
@@ -157,14 +157,14 @@ def test_onset_sentences_separate_first_events_from_continued_activity() -> None
         ["MR-10"], onset, risk, headline=True, established=True
     )
     assert (
-        "the onset model, which beat every naive rule on this study's first events by more than "
+        "The onset model, which beat every naive rule on this study's first events by more than "
         "two standard errors, gives 43% (95% interval 28%-60%), within which" in won
     )
     assert "not established" not in won
     assert "P(first event" not in quiet
     # the share is defined once in the report (Spillover section), not in every sentence
     assert quiet.endswith(
-        "in the spillover model, 56% of the probability of an event there (90% interval "
+        "In the spillover model, 56% of the probability of an event there (90% interval "
         "45%-67%) is attributable to Kayes."
     )
     assert "Kédougou (SEN) is already active" in active
@@ -202,7 +202,7 @@ def test_onset_sentence_when_the_onset_model_drives_the_report_models_quiet_path
     assert won == (
         "Guidimaka (MRT) has had no event in 12 periods: P(at least one event within 12 "
         "periods) 45% in the report model, from the onset model (95% interval 28%-60%, from "
-        "its parameter uncertainty); the onset model beat every naive rule on this study's "
+        "its parameter uncertainty). The onset model beat every naive rule on this study's "
         "first events by more than two standard errors."
     )
     # a unit with no event anywhere in the panel is not "quiet for 12 periods" only
@@ -242,7 +242,7 @@ def test_onset_sentence_when_the_onset_model_drives_the_report_models_quiet_path
         ["MR-10"], onset, risk, headline=True, from_onset=("MR-10",)
     )
     assert open_.endswith(
-        "from its parameter uncertainty); the onset model's edge over the naive rules on this "
+        "from its parameter uncertainty). The onset model's edge over the naive rules on this "
         "study's first events is not established (a lower Brier score, but by less than two "
         "standard errors against at least one of them)."
     )
@@ -252,8 +252,8 @@ def test_onset_sentence_when_the_onset_model_drives_the_report_models_quiet_path
         ["MR-10"], onset, risk, headline=True, established=True, from_onset=("MR-10",)
     )
     assert apart.endswith(
-        "from its parameter uncertainty); the onset model beat every naive rule on this study's "
-        "first events by more than two standard errors; the report model's 70% lies outside "
+        "from its parameter uncertainty). The onset model beat every naive rule on this study's "
+        "first events by more than two standard errors. The report model's 70% lies outside "
         "that interval (its paths are a sample): treat it with care."
     )
     # not headlined: the tables still show the report model's number, so say where it is from
@@ -261,7 +261,7 @@ def test_onset_sentence_when_the_onset_model_drives_the_report_models_quiet_path
         ["MR-10"], onset, risk, headline=False, from_onset=("MR-10",)
     )
     assert hidden.endswith(
-        "is not headlined (see the onset evidence); the report model's P(at least one event) in "
+        "is not headlined (see the onset evidence). The report model's P(at least one event) in "
         "the tables and maps, 70%, is that model's all the same."
     )
     assert "fitted on" not in won + hidden
@@ -822,11 +822,13 @@ def test_calibration_sentence_says_whether_the_probabilities_ran_low_or_high() -
     onset, risk, _ = _onset_inputs()
     onset.trained_on = {"units": 169, "countries": ["BFA", "MLI", "MRT", "SEN"]}
     own = spillover_text.own_onset_sentence("MR-10", onset, risk, card, from_onset=("MR-10",))
-    assert own.endswith(clauses["before"] + ".")
+    # each clause its own sentence (the real Tillabéri's had run to 118 words)
+    as_sentence = clauses["before"].replace("; on", ". On", 1)
+    assert own.endswith(as_sentence + ".")
     never = SimpleNamespace(**{**vars(onset), "units": onset.units.assign(events_to_date=0)})
     assert spillover_text.own_onset_sentence(
         "MR-10", never, risk, card, from_onset=("MR-10",)
-    ).endswith(clauses["never"] + ".")
+    ).endswith(clauses["never"].replace("; on", ". On", 1) + ".")
 
 
 def test_focus_neighbour_sentence_names_the_focus_next_door(boundaries) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.formatting import format_growth_pct, format_p_value, format_ratio
+from analysis.formatting import as_sentences, format_growth_pct, format_p_value, format_ratio
 from analysis.growth.table import GrowthResult
 
 
@@ -129,31 +129,7 @@ def growth_sentence(
         )
     if ca > 0 or cb > 0:
         text += _multiplicity_clause(row, float(head_lo), float(head_hi), family)
-    return _as_sentences(text[:head], text[head:])
-
-
-def _as_sentences(head: str, caveats: str) -> str:
-    """The comparison and its trend (``head``) as one sentence, and each caveat after them
-    (``caveats``, clauses that each begin "; ") as its own.
-
-    Run together, the real study's Sahel read as one sentence of 113 words. Semicolons inside
-    parentheses stay. No final full stop, as before: callers add it.
-    """
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(caveats):
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif depth == 0 and caveats.startswith("; ", i):
-            parts.append(caveats[start:i])
-            start = i + 2
-    parts.append(caveats[start:])
-    rest = [p for p in parts if p]
-    if parts[0]:  # text that is not a "; " clause stays in the head's sentence
-        head += parts[0]
-        rest = rest[1:]
-    return ". ".join([head, *(p[:1].upper() + p[1:] for p in rest)])
+    return as_sentences(text[:head], text[head:])
 
 
 def _allowing_label(row: Mapping | pd.Series, low: float, high: float) -> str:

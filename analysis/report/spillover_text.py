@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.formatting import format_difference, format_probability, join_words
+from analysis.formatting import as_sentences, format_difference, format_probability, join_words
 from analysis.report.region_text import (
     StepEvidence,
     evidence_skill,
@@ -552,7 +552,8 @@ def onset_unit_sentences(
                     )
             if diff is not None and r in diff.index:
                 text += _share_clause(diff.loc[r], "p_any", focus, contrast.level)
-            out.append(text + ".")
+            # each clause its own sentence: run together, Tillabéri's had 118 words
+            out.append(as_sentences("", text) + ".")
         elif r in paths.index:
             a = paths.loc[r]
             name = f"{a['region_name']} ({a['country']})"
