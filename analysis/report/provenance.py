@@ -59,6 +59,35 @@ def _versions(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple(versions.items())
 
 
+def data_note_banner(inputs: Iterable[dict[str, Any]]) -> str:
+    """A sentence for a report's banner per data file whose reader noted something about the
+    file itself (``inputs[].note``, e.g. :func:`analysis.sources.ucdp.copy_note`): that a
+    partial copy of a release can count fewer events bears on every number of the report,
+    and the Provenance table at its end was the only place that said so.
+
+    Parameters
+    ----------
+    inputs : iterable of dict
+        The study's data files (``StudyData.inputs``: ``path``, ``note``).
+
+    Returns
+    -------
+    str
+        Empty where no file has a note.
+    """
+    return " ".join(
+        f"The data file {Path(str(item.get('path', ''))).name} is {item['note']}."
+        for item in inputs
+        if item.get("note")
+    )
+
+
+def banner_with(*parts: str) -> str:
+    """The report's banner from its non-empty parts (the synthetic-data banner, the data
+    files' notes), one space apart."""
+    return " ".join(p for p in parts if p)
+
+
 def file_digests(paths: Iterable[str | os.PathLike[str]]) -> list[dict[str, Any]]:
     """Return ``[{path, sha256, bytes}]`` for each file, in the order given."""
     out = []

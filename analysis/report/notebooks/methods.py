@@ -26,8 +26,11 @@ card = evaluation.scorecard(bt, report_model=context.FORECAST_MODEL)
 show.record(
     title=f"{ctx.study.title}: methods",
     subtitle="What each model assumes, how it scored out of sample, and its known limits",
-    banner=demo_truth.banner(
-        ctx.study, here=True, missed=demo_truth.missed_names(ctx, study, quarter)
+    banner=provenance.banner_with(
+        demo_truth.banner(
+            ctx.study, here=True, missed=demo_truth.missed_names(ctx, study, quarter)
+        ),
+        provenance.data_note_banner(ctx.data.inputs),
     ),
     best_model=card.get("best_model"),
 )

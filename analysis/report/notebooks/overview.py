@@ -44,7 +44,10 @@ show.record(
     title=f"{ctx.study.title}: overview" + (f" {quarter}" if quarter else ""),
     subtitle=f"{panel['region_id'].nunique()} regions, "
     f"{panel['period'].min():%Y-%m} to {panel['period'].max():%Y-%m}",
-    banner=demo_truth.banner(ctx.study, missed=demo_truth.missed_names(ctx, study, quarter)),
+    banner=provenance.banner_with(
+        demo_truth.banner(ctx.study, missed=demo_truth.missed_names(ctx, study, quarter)),
+        provenance.data_note_banner(ctx.data.inputs),
+    ),
     ranking=overview_text.ranking_record(rank),
     surge_rule=surge_rule,
     alerts=[str(r) for r in raised["region_id"]],
