@@ -57,7 +57,7 @@ def test_a_data_files_note_reaches_the_reports_banner() -> None:
     only the Provenance table at the end of each report had said so."""
     from analysis.report.provenance import banner_with, data_note_banner
 
-    note = "a partial copy of the GED release: 16 columns, without where_prec, date_prec"
+    note = "a partial copy of the GED release: 16 columns, without where_prec and date_prec"
     inputs = [{"path": "/data/ged211_west_africa.csv", "sha256": "x", "note": note},
               {"path": "/data/other.csv", "sha256": "y"}]  # fmt: skip
     assert data_note_banner(inputs) == f"The data file ged211_west_africa.csv is {note}."

@@ -130,7 +130,7 @@ def test_model_choice_names_the_report_model_and_its_gap_to_the_hindsight_best()
     assert "each of the 12 origins weighs the same" in text
     assert "skill against the best baseline (nb_climatology) is +3.9%; above 0" in text
     # a bound just above 0 is not printed as 0.000
-    assert "0.021 (95% interval 0.0003 to 0.037, over origins" in text
+    assert "+0.021 (95% interval +0.0003 to +0.037, over origins" in text
     # one procedure gives the interval and the p-value, so the two cannot disagree
     assert "two-sided p = 0.060" in text
     assert "do not establish that auto is behind spillover" in text
@@ -143,7 +143,7 @@ def test_model_choice_names_the_report_model_and_its_gap_to_the_hindsight_best()
     few = methods_text.model_choice_sentence(
         _card(test={**gap, "low": nan, "high": nan, "p": nan, "df": 1.6}), "auto"
     )
-    assert "0.021; these origins are worth too few independent windows" in few
+    assert "+0.021; these origins are worth too few independent windows" in few
     assert "do not establish that auto is behind spillover" in few
     assert "interval" not in methods_text.model_choice_sentence(_card(), "auto")
     same = methods_text.model_choice_sentence(_card(best="auto"), "auto")

@@ -226,6 +226,11 @@ def test_surge_evidence_sentence_gives_the_brier_score_and_its_verdict() -> None
         " The alert rule (P(surge) above 50%) would have raised 5 alerts in these windows, 3 "
         "of them before a surge; it missed 40 of the 43 surges."
     )
+    # none before a surge: said in words (the demo's "1 alert ..., 0 of them before a surge;
+    # it missed 18 of the 18 surges")
+    assert overview_text.surge_evidence_sentence(
+        {**card, "alert": 0.5, "alerts": 1, "alert_hits": 0}, "auto"
+    ).endswith("1 alert in these windows, none of them before a surge; it missed all 43 surges.")
     none = overview_text.surge_evidence_sentence(
         {**card, "alert": 0.5, "alerts": 0, "alert_hits": 0}, "auto"
     )

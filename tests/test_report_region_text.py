@@ -773,11 +773,12 @@ def test_totals_sentence_gives_the_coverage_of_the_printed_totals() -> None:
               (1, 0): "; the one total outside them was above.",
               (4, 1): "; of the 5 totals outside them, 4 fell above and 1 below.",
               # a split a sign test calls one-sided (the real overview's 22 of 24 above)
-              (22, 2): "; of the 24 totals outside them, 22 fell above and 2 below (a sign "
-              "test calls the split one-sided, p <0.001: the intervals' upper ends ran too "
-              "low).",
-              (0, 6): "; the 6 totals outside them were all below (a sign test calls the "
-              "split one-sided, p 0.031: the intervals' lower ends ran too high)."}  # fmt: skip
+              (22, 2): "; of the 24 totals outside them, 22 fell above and 2 below (a "
+              "two-sided sign test rejects an even split, p <0.001: the intervals' upper ends "
+              "ran too low).",
+              (0, 6): "; the 6 totals outside them were all below (a two-sided sign test "
+              "rejects an even split, p 0.031: the intervals' lower ends ran too "
+              "high)."}  # fmt: skip
     for (above, below), words in misses.items():
         counted = {**printed, "printed_90_above": above, "printed_90_below": below}
         assert region_text.totals_sentence(counted, 12).endswith("they held 62%" + words)

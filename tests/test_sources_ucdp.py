@@ -116,7 +116,7 @@ def test_a_copy_without_the_releases_precision_columns_is_called_partial(tmp_pat
     )
     result = read_events(path)
     assert result.note == (
-        "a partial copy of the GED release: 9 columns, without where_prec, date_prec; it may "
+        "a partial copy of the GED release: 9 columns, without where_prec and date_prec; it may "
         "hold only some of the release's events (e.g. those with precise locations), so its "
         "counts can be lower"
     )

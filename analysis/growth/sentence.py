@@ -79,14 +79,24 @@ def growth_sentence(
             f"{format_ratio(row['ci_low'])}){per}"
         )
         # the bound says which way the change went only when it excludes 1
-        text += ", so a fall is not ruled out" if float(head_lo) < 1 else ", which excludes a fall"
+        # "a fall is not ruled out" after a rise from 0 read as impossible: say what the
+        # interval holds
+        text += (
+            ", so it also holds no change or a fall: the rise is not established"
+            if float(head_lo) < 1
+            else ", which excludes a fall"
+        )
     elif cb == 0:
         text = (
             f"{noun} in {name} fell from {ca} in {pa} to 0 in {pb}; its {level}% interval ends "
             f"at {format_ratio(head_hi)} times the earlier rate ({allowing}; exact Poisson "
             f"interval up to {format_ratio(row['ci_high'])}){per}"
         )
-        text += ", so a rise is not ruled out" if float(head_hi) > 1 else ", which excludes a rise"
+        text += (
+            ", so it also holds no change or a rise: the fall is not established"
+            if float(head_hi) > 1
+            else ", which excludes a rise"
+        )
     else:
         verb = "rose" if cb > ca else ("fell" if cb < ca else "stayed")
         move = f"from {ca} in {pa} to {cb} in {pb}" if verb != "stayed" else f"at {ca} in {pa}"

@@ -384,11 +384,12 @@ def backtest_scope_sentence(
 
 
 def _number(x: float) -> str:
-    """Three decimals, or two significant digits for a non-zero value that three decimals
-    would print as 0.000 (a bound of 0.0004 read as touching 0)."""
+    """A difference, signed as every other difference the reports print ("-0.034 to +0.076",
+    not "to 0.076"): three decimals, or two significant digits for a non-zero value that
+    three decimals would print as 0.000 (a bound of 0.0004 read as touching 0)."""
     if x != 0 and abs(x) < 0.0005:
-        return f"{x:.2g}"
-    return f"{x:.3f}"
+        return f"{x:+.2g}"
+    return f"{x:+.3f}"
 
 
 def model_choice_sentence(

@@ -703,10 +703,13 @@ def _alert_record(card: dict[str, Any]) -> str:
     if alerts == 0:
         missed = f"so it missed all {surges:,} surges" if surges else "and no window surged"
         return f" {rule} would have raised no alert in these windows, {missed}."
+    before = f"{hits:,} of them" if hits else "none of them"
+    missed = (
+        f"all {surges:,} surges" if hits == 0 else f"{surges - hits:,} of the {surges:,} surges"
+    )
     return (
         f" {rule} would have raised {alerts:,} alert{'s' if alerts != 1 else ''} in these "
-        f"windows, {hits:,} of them before a surge; it missed {surges - hits:,} of the "
-        f"{surges:,} surges."
+        f"windows, {before} before a surge; it missed {missed}."
     )
 
 

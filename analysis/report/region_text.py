@@ -1587,8 +1587,8 @@ def totals_sentence(
 def misses_words(above: int | None, below: int | None) -> str:
     """Which way the totals outside the printed intervals fell, where any did: "; the 3
     totals outside them were all above", "; of the 24 totals outside them, 22 fell above and
-    2 below (a sign test calls the split one-sided, p <0.001: the intervals' upper ends ran
-    too low)". The verdict needs the sign test at 5%; misses of overlapping windows are not
+    2 below (a two-sided sign test rejects an even split, p <0.001: the intervals' upper ends
+    ran too low)". The verdict needs the sign test at 5%; misses of overlapping windows are not
     independent, which makes it the lenient side, so a split it does not call is no evidence
     either way. Empty without misses or counts.
 
@@ -1611,7 +1611,8 @@ def misses_words(above: int | None, below: int | None) -> str:
     p = binomtest(above, n, 0.5).pvalue
     end = "upper ends ran too low" if above > below else "lower ends ran too high"
     verdict = (
-        f" (a sign test calls the split one-sided, p {format_p_value(p)}: the intervals' {end})"
+        f" (a two-sided sign test rejects an even split, p {format_p_value(p)}: the "
+        f"intervals' {end})"
         if p < 0.05
         else ""
     )

@@ -171,6 +171,6 @@ def copy_note(header: Sequence[str]) -> str:
         return ""
     return (
         f"a partial copy of the GED release: {len(header)} columns, without "
-        f"{', '.join(missing)}; it may hold only some of the release's events (e.g. those "
+        f"{' and '.join(missing)}; it may hold only some of the release's events (e.g. those "
         "with precise locations), so its counts can be lower"
     )

@@ -100,24 +100,24 @@ for window, named in ((next_quarter, model_here), (whole, "same")):
         explain=not explained,
     )
     explained = explained or region_text.PRINTED_COVERAGE_NOTE in totals
-    show.markdown(
-        "- {sentence}. {evidence} {totals} {any_event} {trend}",
-        sentence=region_text.forecast_sentence(
-            window,
-            region_name,
-            named,
-            p_any=not (own_onset and window.steps == shared.onset.horizon),
-            previous=region_text.previous_events(panel, region_id, window.steps),
-            freq=panel.attrs.get("freq", "month"),
-        ),
+    sentence = region_text.forecast_sentence(
+        window,
+        region_name,
+        named,
+        p_any=not (own_onset and window.steps == shared.onset.horizon),
+        previous=region_text.previous_events(panel, region_id, window.steps),
+        freq=panel.attrs.get("freq", "month"),
+    )
+    parts = [
+        sentence + ".",
         # a quiet region's pointer to the onset evidence: once, and not where its own onset
         # sentence below links to it
-        evidence=region_text.evidence_clause(
+        region_text.evidence_clause(
             evidence_at[window.steps], group, onset_note=not own_onset and window is next_quarter
         ),
-        totals=totals,
+        totals,
         # and the window's P(at least one event), which the sentence also quotes
-        any_event=region_text.any_event_clause(
+        region_text.any_event_clause(
             evaluation.any_event_scorecard(
                 shared.backtest, shared.evidence_model, window.steps, groups=[group]
             ),
@@ -125,12 +125,12 @@ for window, named in ((next_quarter, model_here), (whole, "same")):
             group,
         ),
         # a forecast below (above) the growth section's trend interval says why, once
-        trend=(
-            region_text.trend_forecast_sentence(growth_rows.iloc[-1], window)
-            if growth_rows is not None and window is whole
-            else ""
-        ),
-    )
+        region_text.trend_forecast_sentence(growth_rows.iloc[-1], window)
+        if growth_rows is not None and window is whole
+        else "",
+    ]
+    # the parts that apply, one space apart (an empty clause had left two)
+    show.markdown("- {text}", text=" ".join(p for p in parts if p))
 if own_onset:
     show.markdown(
         "- {sentence} The scores are in "  # a quiet region: its section is shown
