@@ -1382,6 +1382,27 @@ def test_growth_sentence_does_not_claim_dependence_where_a_negative_correlation_
         assert dependence in g.growth_sentence(other)
 
 
+def test_growth_sentence_says_a_trend_excluding_0_is_unadjusted() -> None:
+    """The real Nord: an open-ended comparison from 0.74 beside a trend of +44% to +641% a
+    year read "the trend's interval lies wholly above zero" with no word on the study's 26
+    tests, which the rows whose comparison excluded 1 had."""
+    nord = {"region_name": "Nord", "count_a": 0, "count_b": 13, "period_a": "2017",
+            "period_b": "2020", "ratio": math.inf, "ci_low": 3.05, "ci_high": math.inf,
+            "nb_ci_low": 0.8, "nb_ci_high": math.inf, "headline_ci_low": 0.74,
+            "headline_ci_high": math.inf, "annual_growth_pct": 195.0,
+            "annual_growth_ci": [44.0, 641.0], "p_value_bh": 0.26, "bh_family_size": 26,
+            "p_value": 0.5}  # fmt: skip
+    clause = (
+        ". The trend's interval is not adjusted for the study's 26 tests: among many regions, "
+        "some trend intervals exclude 0 by chance"
+    )
+    assert g.growth_sentence(nord).endswith(clause)
+    # a trend holding 0, a comparison whose own clause speaks of the adjustment, or no family
+    for row in ({**nord, "annual_growth_ci": [-5.0, 641.0]}, {**nord, "headline_ci_low": 1.2},
+                {**nord, "bh_family_size": 1}):  # fmt: skip
+        assert "The trend's interval is not adjusted" not in g.growth_sentence(row)
+
+
 def test_growth_sentence_says_an_excluding_interval_is_unadjusted_when_bh_is_not_significant():
     """The real study's Mopti read "lies wholly above 1 (a rise)" beside a study-wide
     BH-adjusted p of 0.17 (26 tests), with nothing in the sentence to reconcile them."""

@@ -139,7 +139,30 @@ def growth_sentence(
         )
     if ca > 0 or cb > 0:
         text += _multiplicity_clause(row, float(head_lo), float(head_hi), family)
+    text += _trend_multiplicity_clause(row, float(head_lo), float(head_hi), family)
     return as_sentences(text[:head], text[head:])
+
+
+def _trend_multiplicity_clause(
+    row: Mapping | pd.Series, low: float, high: float, family: str = "the study's {n} tests"
+) -> str:
+    """Where the trend's interval excludes 0 but the window comparison's holds 1, that the
+    trend's interval is not adjusted for the study's tests either: the real Nord read "the
+    trend's interval lies wholly above zero" with no word on the 26 tests, while the rows
+    whose comparison excluded 1 had one (empty otherwise, or without a family)."""
+    tests = row.get("bh_family_size")
+    ci = row.get("annual_growth_ci")
+    if tests is None or ci is None or len(ci) != 2 or int(tests) < 2:
+        return ""
+    lo, hi = (float(v) for v in ci)
+    if not (np.isfinite(lo) and np.isfinite(hi)) or not (lo > 0 or hi < 0):
+        return ""
+    if low > 1 or high < 1:  # the comparison's clause already speaks of the adjustment
+        return ""
+    return (
+        f"; the trend's interval is not adjusted for {family.format(n=int(tests))}: among many "
+        "regions, some trend intervals exclude 0 by chance"
+    )
 
 
 def _allowing_label(row: Mapping | pd.Series, low: float, high: float) -> str:
