@@ -11,6 +11,7 @@ import pandas as pd
 
 from analysis.formatting import (
     SKILL_INTERVAL_COLUMN,
+    format_difference,
     format_p_value,
     format_skill,
     format_skill_interval,
@@ -383,15 +384,6 @@ def backtest_scope_sentence(
     return text
 
 
-def _number(x: float) -> str:
-    """A difference, signed as every other difference the reports print ("-0.034 to +0.076",
-    not "to 0.076"): three decimals, or two significant digits for a non-zero value that
-    three decimals would print as 0.000 (a bound of 0.0004 read as touching 0)."""
-    if x != 0 and abs(x) < 0.0005:
-        return f"{x:+.2g}"
-    return f"{x:+.3f}"
-
-
 def model_choice_sentence(
     card: dict[str, Any], report_model: str = "auto", scores: pd.DataFrame | None = None
 ) -> str:
@@ -460,7 +452,7 @@ def model_choice_sentence(
     head = (
         f" Its CRPS minus {best}'s, averaged per origin (each of the {test['n_origins']} "
         "origins weighs the same, where the table pools every forecast and the late origins "
-        f"have fewer): {_number(test['mean_difference'])}"
+        f"have fewer): {format_difference(test['mean_difference'])}"
     )
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return text + (
@@ -469,8 +461,9 @@ def model_choice_sentence(
         )
     behind = lo > 0 and p < 0.05
     return text + (
-        f"{head} (95% interval {_number(lo)} to {_number(hi)}, over origins; two-sided "
-        f"p = {format_p_value(p)}, below 0.05 exactly when that interval excludes 0), "
+        f"{head} (95% interval {format_difference(lo)} to {format_difference(hi)}, over "
+        f"origins; two-sided p = {format_p_value(p)}, below 0.05 exactly when that interval "
+        "excludes 0), "
         + (
             f"so {report_model} is behind {best} on these origins by more than their noise."
             if behind
