@@ -677,3 +677,7 @@ def test_banner_points_a_synthetic_studys_reader_to_the_truth_check() -> None:
         "stated model's): Kayes's 12-month total (94.9 against 139.8)."
     )
     assert demo_truth.banner(real, missed=["x"]) == ""
+    # the banner's list is the section's: none for a real study or an unreadable truth file
+    assert demo_truth.missed_names(None) == () and demo_truth.missed_names("no file") == ()
+    real_ctx = SimpleNamespace(study=real)
+    assert demo_truth.study_section(real_ctx, "real.yaml") is None

@@ -211,13 +211,17 @@ def banner(study: Any, *, here: bool = False, missed: Sequence[str] = ()) -> str
     return text
 
 
-def missed_names(ctx: Any, study: Any, quarter: str | None = None) -> tuple[str, ...]:
-    """:attr:`DemoComparison.missed` of the study's demo section (:func:`section`); empty for
-    a real study or without a readable truth file."""
-    if not shows_section(ctx.study):
-        return ()
-    found = section(ctx, study, quarter)
-    return () if isinstance(found, str) else found.missed
+def study_section(ctx: Any, study: Any, quarter: str | None = None) -> DemoComparison | str | None:
+    """:func:`section` for a synthetic study, None for a real one (which has no truth to
+    check): computed once per report, for the banner and, in the methods appendix, the
+    section itself."""
+    return section(ctx, study, quarter) if shows_section(ctx.study) else None
+
+
+def missed_names(found: DemoComparison | str | None) -> tuple[str, ...]:
+    """:attr:`DemoComparison.missed` of :func:`study_section`'s result; empty for a real study
+    or without a readable truth file."""
+    return found.missed if isinstance(found, DemoComparison) else ()
 
 
 def shows_section(study: Any) -> bool:

@@ -23,13 +23,13 @@ bt_all = context.methods_backtest(study, quarter)
 # the headline scores are the reports' steps; the longer backtest is a secondary table
 bt = evaluation.first_steps(bt_all, ctx.study.horizon)
 card = evaluation.scorecard(bt, report_model=context.FORECAST_MODEL)
+# the demo check, once: its misses go in the banner, its table in its section below
+demo_check = demo_truth.study_section(ctx, study, quarter)
 show.record(
     title=f"{ctx.study.title}: methods",
     subtitle="What each model assumes, how it scored out of sample, and its known limits",
     banner=provenance.banner_with(
-        demo_truth.banner(
-            ctx.study, here=True, missed=demo_truth.missed_names(ctx, study, quarter)
-        ),
+        demo_truth.banner(ctx.study, here=True, missed=demo_truth.missed_names(demo_check)),
         provenance.data_note_banner(ctx.data.inputs),
     ),
     best_model=card.get("best_model"),
@@ -155,21 +155,20 @@ spillover_text.show_onset_evidence(
 # %%
 # Synthetic studies only: the model the data were simulated from against the reports' numbers
 # (the growth table, the spillover fit and the forecast paths, read from the study's cache).
-if demo_truth.shows_section(ctx.study):
+if demo_check is not None:
     show.markdown("## {title}", title=demo_truth.SECTION_TITLE)
     show.markdown(
         "The demo's events were simulated from a stated endemic-epidemic model whose "
         "parameters are saved beside them, so the estimates can be checked against known "
         "true values."
     )
-    found = demo_truth.section(ctx, study, quarter)
-    if isinstance(found, str):  # no usable truth file: the section says why
-        show.markdown("{sentence}", sentence=found)
+    if isinstance(demo_check, str):  # no usable truth file: the section says why
+        show.markdown("{sentence}", sentence=demo_check)
     else:
-        show.markdown("{sentence}", sentence=found.sentence)
-        show.table(found.table, caption=found.caption)
-        show.markdown("{rules}", rules=found.rules)
-        show.markdown("{notes}", notes=found.notes)
+        show.markdown("{sentence}", sentence=demo_check.sentence)
+        show.table(demo_check.table, caption=demo_check.caption)
+        show.markdown("{rules}", rules=demo_check.rules)
+        show.markdown("{notes}", notes=demo_check.notes)
 
 # %% [markdown]
 # ## Known limits

@@ -45,7 +45,10 @@ show.record(
     subtitle=f"{panel['region_id'].nunique()} regions, "
     f"{panel['period'].min():%Y-%m} to {panel['period'].max():%Y-%m}",
     banner=provenance.banner_with(
-        demo_truth.banner(ctx.study, missed=demo_truth.missed_names(ctx, study, quarter)),
+        demo_truth.banner(
+            ctx.study,
+            missed=demo_truth.missed_names(demo_truth.study_section(ctx, study, quarter)),
+        ),
         provenance.data_note_banner(ctx.data.inputs),
     ),
     ranking=overview_text.ranking_record(rank),

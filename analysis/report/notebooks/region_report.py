@@ -24,7 +24,10 @@ show.record(
     title=f"{region_name} ({region_id})",
     subtitle=ctx.study.title + (f", as of the end of {quarter}" if quarter else ""),
     banner=provenance.banner_with(
-        demo_truth.banner(ctx.study, missed=demo_truth.missed_names(ctx, study, quarter)),
+        demo_truth.banner(
+            ctx.study,
+            missed=demo_truth.missed_names(demo_truth.study_section(ctx, study, quarter)),
+        ),
         provenance.data_note_banner(data.inputs),
     ),
     region=region_id,
