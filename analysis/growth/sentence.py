@@ -62,7 +62,7 @@ def growth_sentence(
     ratio = float(row["ratio"])
     head_lo = row.get("headline_ci_low", row["nb_ci_low"])
     head_hi = row.get("headline_ci_high", row["nb_ci_high"])
-    allowing = _allowing_label(row, head_lo, head_hi)
+    allowing = _allowing_label(row)
     per = ""
     if row.get("exposure_a") is not None and row.get("exposure_a") != row.get("exposure_b"):
         per = " (per period, the windows differ in length)"
@@ -165,26 +165,25 @@ def _trend_multiplicity_clause(
     )
 
 
-def _allowing_label(row: Mapping | pd.Series, low: float, high: float) -> str:
-    """What the headline interval allows for. Where the months' estimated correlation is
-    negative the headline is the independent-count interval (it is never narrowed), and
-    saying it allows for dependence would misdescribe it (the real study's Sahel, own-lag
-    -0.48)."""
+def headline_is_independent(row: Mapping | pd.Series) -> bool:
+    """Whether a growth row's headline ratio interval is the independent-count one: where the
+    months' estimated correlation is negative the dependence-aware part is not wider, and the
+    headline is never narrowed (the real Sahel, own-lag -0.48). Read by this sentence's label
+    and by the region report's dependence sentence."""
     rho = row.get("own_lag")
-    nb = (row.get("nb_ci_low"), row.get("nb_ci_high"))
-    if (
-        rho is not None
-        and np.isfinite(float(rho))
-        and float(rho) < 0
-        and None not in nb
-        and np.allclose(
-            np.asarray([low, high], dtype=float),
-            np.asarray(nb, dtype=float),
-            rtol=1e-9,
-            atol=0.0,
-            equal_nan=True,
-        )
-    ):
+    nb = [row.get("nb_ci_low"), row.get("nb_ci_high")]
+    # a row without the headline's columns shows the independent-count interval itself
+    limits = [row.get("headline_ci_low", nb[0]), row.get("headline_ci_high", nb[1]), *nb]
+    if rho is None or None in limits or not np.isfinite(float(rho)) or float(rho) >= 0:
+        return False
+    lo, hi, nb_lo, nb_hi = (float(x) for x in limits)
+    return bool(np.allclose([lo, hi], [nb_lo, nb_hi], rtol=1e-9, atol=0.0, equal_nan=True))
+
+
+def _allowing_label(row: Mapping | pd.Series) -> str:
+    """What the headline interval allows for: not dependence where it is the independent-count
+    interval (:func:`headline_is_independent`)."""
+    if headline_is_independent(row):
         return (
             "allowing for overdispersion; the months' estimated correlation is negative, and "
             "the interval is not narrowed for it"

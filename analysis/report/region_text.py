@@ -29,6 +29,7 @@ from analysis.formatting import (
     format_unbounded,
     join_words,
 )
+from analysis.growth.sentence import headline_is_independent
 from analysis.models.risk import WindowForecast
 
 if TYPE_CHECKING:
@@ -489,7 +490,7 @@ def dependence_sentence(table: pd.DataFrame, region_name: str) -> str:
             " (below 0: busy months tended to be followed by quieter ones, possibly by chance); "
             "the interval is not narrowed for a negative correlation"
         )
-        if np.allclose([lo, hi], [elo, ehi], rtol=1e-9, atol=0.0):
+        if headline_is_independent(row):
             return text + (
                 ", so the 95% interval of the ratio is the one that treats months as independent."
             )
