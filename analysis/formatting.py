@@ -134,6 +134,13 @@ def format_difference(x: float, digits: int = 3) -> str:
     return f"{x:+.{digits}f}"
 
 
+def join_nonempty(*parts: str) -> str:
+    """The non-empty parts, one space apart: a report's banner (the synthetic-data banner, the
+    data files' notes) or a summary bullet whose clauses may be empty (an empty one had left
+    two spaces)."""
+    return " ".join(p for p in parts if p)
+
+
 def as_sentences(head: str, caveats: str) -> str:
     """``head`` as one sentence and each clause of ``caveats`` (clauses that each begin "; ")
     as its own, capitalised; semicolons inside parentheses stay. Text of ``caveats`` before

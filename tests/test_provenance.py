@@ -55,13 +55,14 @@ def test_parameters_left_empty_read_not_set() -> None:
 def test_a_data_files_note_reaches_the_reports_banner() -> None:
     """The real study's file is a partial copy of GED (16 columns, precise locations only);
     only the Provenance table at the end of each report had said so."""
-    from analysis.report.provenance import banner_with, data_note_banner
+    from analysis.formatting import join_nonempty
+    from analysis.report.provenance import data_note_banner
 
     note = "a partial copy of the GED release: 16 columns, without where_prec and date_prec"
     inputs = [{"path": "/data/ged211_west_africa.csv", "sha256": "x", "note": note},
               {"path": "/data/other.csv", "sha256": "y"}]  # fmt: skip
     assert data_note_banner(inputs) == f"The data file ged211_west_africa.csv is {note}."
     assert data_note_banner(inputs[1:]) == ""
-    assert banner_with("", data_note_banner(inputs)) == data_note_banner(inputs)
-    assert banner_with("SYNTHETIC.", "") == "SYNTHETIC."
-    assert banner_with("A.", "B.") == "A. B."
+    assert join_nonempty("", data_note_banner(inputs)) == data_note_banner(inputs)
+    assert join_nonempty("SYNTHETIC.", "") == "SYNTHETIC."
+    assert join_nonempty("A.", "B.") == "A. B."

@@ -82,12 +82,6 @@ def data_note_banner(inputs: Iterable[dict[str, Any]]) -> str:
     )
 
 
-def banner_with(*parts: str) -> str:
-    """The report's banner from its non-empty parts (the synthetic-data banner, the data
-    files' notes), one space apart."""
-    return " ".join(p for p in parts if p)
-
-
 def file_digests(paths: Iterable[str | os.PathLike[str]]) -> list[dict[str, Any]]:
     """Return ``[{path, sha256, bytes}]`` for each file, in the order given."""
     out = []

@@ -6,7 +6,7 @@ study = "../../studies/demo.yaml"
 quarter = ""
 
 # %%
-from analysis import as_of, evaluation, plots
+from analysis import as_of, evaluation, formatting, plots
 from analysis.report import (
     context,
     demo_truth,
@@ -28,7 +28,7 @@ demo_check = demo_truth.study_section(ctx, study, quarter)
 show.record(
     title=f"{ctx.study.title}: methods",
     subtitle="What each model assumes, how it scored out of sample, and its known limits",
-    banner=provenance.banner_with(
+    banner=formatting.join_nonempty(
         demo_truth.banner(ctx.study, here=True, missed=demo_truth.missed_names(demo_check)),
         provenance.data_note_banner(ctx.data.inputs),
     ),

@@ -7,7 +7,7 @@ quarter = ""
 previous_manifest = ""
 
 # %%
-from analysis import as_of, evaluation, plots, ranking
+from analysis import as_of, evaluation, formatting, plots, ranking
 from analysis.models import risk
 from analysis.report import changes as quarterly
 from analysis.report import context, demo_truth, overview_text, provenance, show, spillover_text
@@ -44,7 +44,7 @@ show.record(
     title=f"{ctx.study.title}: overview" + (f" {quarter}" if quarter else ""),
     subtitle=f"{panel['region_id'].nunique()} regions, "
     f"{panel['period'].min():%Y-%m} to {panel['period'].max():%Y-%m}",
-    banner=provenance.banner_with(
+    banner=formatting.join_nonempty(
         demo_truth.banner(
             ctx.study,
             missed=demo_truth.missed_names(demo_truth.study_section(ctx, study, quarter)),

@@ -7,7 +7,7 @@ region = ""
 quarter = ""
 
 # %%
-from analysis import as_of, evaluation, growth, plots, ranking
+from analysis import as_of, evaluation, formatting, growth, plots, ranking
 from analysis.models import risk
 from analysis.report import context, demo_truth, provenance, region_text, show, spillover_text, study_figures
 
@@ -23,7 +23,7 @@ around = region_text.region_with_neighbours(region_id, data.boundaries, within=s
 show.record(
     title=f"{region_name} ({region_id})",
     subtitle=ctx.study.title + (f", as of the end of {quarter}" if quarter else ""),
-    banner=provenance.banner_with(
+    banner=formatting.join_nonempty(
         demo_truth.banner(
             ctx.study,
             missed=demo_truth.missed_names(demo_truth.study_section(ctx, study, quarter)),
@@ -133,7 +133,7 @@ for window, named in ((next_quarter, model_here), (whole, "same")):
         else "",
     ]
     # the parts that apply, one space apart (an empty clause had left two)
-    show.markdown("- {text}", text=" ".join(p for p in parts if p))
+    show.markdown("- {text}", text=formatting.join_nonempty(*parts))
 if own_onset:
     show.markdown(
         "- {sentence} The scores are in "  # a quiet region: its section is shown
