@@ -126,7 +126,7 @@ def ranking_display(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> pd
         # the row itself says a rise peaked between the windows, not only the notes below
         # (the real study's first row, Sahel: 54 events in 2019, 17 in 2020)
         head = rank.head(top)
-        peaked = head["peak_events"].notna().to_numpy() & (head["ratio"].to_numpy(float) > 1)
+        peaked = _rose_past_a_peak(head)
         out["region_name"] = [
             f"{name} (peaked {label})" if flag else name
             for name, label, flag in zip(
@@ -256,13 +256,19 @@ def _blank_rows_words(n: int) -> str:
     return f"The {n} rows whose growth cells are blank had"
 
 
+def _rose_past_a_peak(rows: pd.DataFrame) -> np.ndarray:
+    """The rows ranked on a rise (ratio above 1) whose events peaked between the two windows:
+    one rule for the row's "(peaked ...)" mark and the note under the table."""
+    return rows["peak_events"].notna().to_numpy() & (rows["ratio"].to_numpy(float) > 1)
+
+
 def _peak_clause(rows: pd.DataFrame) -> str:
     """The rows ranked on a rise whose events peaked between the two windows
     (:func:`analysis.ranking.peaks_between`): the real study's first row, Sahel, "5.67 times"
     from 2017 to 2020, had held 54 events in 2019 against 17 in 2020."""
     if not {"peak_label", "peak_events", "ratio", "count_b", "period_b"} <= set(rows.columns):
         return ""
-    peaked = rows[rows["peak_events"].notna() & (rows["ratio"].to_numpy(float) > 1)]
+    peaked = rows[_rose_past_a_peak(rows)]
     if peaked.empty:
         return ""
     names = peaked.get("region_name", peaked["region_id"])

@@ -887,10 +887,9 @@ def withheld_shares_sentence(
         f"CRPS skill is {skill_words(evidence)}, {verdict}{beside} (the methods appendix "
         "scores both by group). How it splits a region's events between its own past and its "
         "neighbours would describe that model, not evidence that events will spread. The "
-        "report's "
-        "forecasts, which must come from some model, come from auto whatever its edge (its "
-        "evidence is beside them); a split into causes is a further claim, made only where "
-        "its model has earned it."
+        "report's forecasts, which must come from some model, come from auto whatever its "
+        "edge (its evidence is beside them); a split into causes is a further claim, made "
+        "only where its model has earned it."
     )
 
 
