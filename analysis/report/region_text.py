@@ -29,7 +29,6 @@ from analysis.formatting import (
     format_unbounded,
     join_words,
 )
-from analysis.growth.sentence import headline_is_independent
 from analysis.models.risk import WindowForecast
 
 if TYPE_CHECKING:
@@ -490,6 +489,9 @@ def dependence_sentence(table: pd.DataFrame, region_name: str) -> str:
             " (below 0: busy months tended to be followed by quieter ones, possibly by chance); "
             "the interval is not narrowed for a negative correlation"
         )
+        # imported here, as in growth_method: the growth package loads its fitting code
+        from analysis.growth.sentence import headline_is_independent
+
         if headline_is_independent(row):
             return text + (
                 ", so the 95% interval of the ratio is the one that treats months as independent."
