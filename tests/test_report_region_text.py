@@ -908,3 +908,14 @@ def test_trend_forecast_sentence_joins_a_damped_forecast_to_the_growth_section()
         region_text.trend_forecast_sentence(fall, year)
     )
     assert "expects the fall to slow" in region_text.trend_forecast_sentence(fall, year)
+
+
+def test_importing_region_text_leaves_the_growth_package_unloaded() -> None:
+    """The overview and every report import region_text; the growth package (its fitting
+    code) is imported only by the sentences that need it, which had cost about 0.5 s."""
+    import subprocess
+    import sys
+
+    code = "import sys, analysis.report.region_text; print('analysis.growth' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
