@@ -7,13 +7,24 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem found in an input: where it is and what was expected there."""
+    """One problem found in an input: where it is and what was expected there.
+
+    ``column`` names the field: a table's column, a study file's key, or a command-line
+    option (``--out``); the message calls each by its own name.
+    """
 
     file: str | None
     line: int | None
     column: str | None
     expected: str
     found: str | None = None
+
+    def _column_kind(self) -> str:
+        if self.column.startswith("-"):
+            return "option"
+        if str(self.file or "").lower().endswith((".yaml", ".yml")):
+            return "key"
+        return "column"
 
     def __str__(self) -> str:
         where = []
@@ -22,7 +33,7 @@ class Problem:
         if self.line is not None:
             where.append(f"line {self.line}")
         if self.column:
-            where.append(f"column {self.column!r}")
+            where.append(f"{self._column_kind()} {self.column!r}")
         prefix = ", ".join(where)
         found = f" (found {self.found!r})" if self.found is not None else ""
         return (

@@ -237,7 +237,7 @@ def test_unwritable_out_is_exit_2_naming_the_path_before_any_work(tmp_path, raw)
         assert result.exit_code == 2, (command, out, result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit)
         assert "Traceback" not in result.output
-        assert f"{out}, column '--out': expected a file path (not a folder)" in result.output
+        assert f"{out}, option '--out': expected a file path (not a folder)" in result.output
     assert sorted(p.name for p in folder.iterdir()) == []
 
 

@@ -406,7 +406,7 @@ def test_cli_forecast_origin_outside_the_data_or_with_too_little_history_is_exit
                                 "--samples", "50", "--json"])  # fmt: skip
     assert early.exit_code == 2, early.output
     need = forecast_history_needed(12)
-    assert "column '--origin'" in early.output
+    assert "option '--origin'" in early.output
     assert f"at least {need} months of history up to the origin" in early.output
     assert "2018-06: 6 months of history (from 2018-01)" in early.output
 
@@ -421,7 +421,7 @@ def test_cli_backtest_out_that_is_a_folder_is_exit_2_before_the_backtest(demo_st
                                    "--json", "--out", str(tmp_path)])  # fmt: skip
     assert res.exit_code == 2, res.output
     assert "Traceback" not in res.output and res.stdout == ""  # stopped before the backtest
-    assert f"{tmp_path}, column '--out': expected a file path (not a folder)" in res.output
+    assert f"{tmp_path}, option '--out': expected a file path (not a folder)" in res.output
     assert list(tmp_path.iterdir()) == []
 
 

@@ -112,7 +112,7 @@ def test_an_out_that_cannot_be_a_folder_is_exit_2_before_any_work(
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)
         assert "Traceback" not in result.output
-        assert "column '--out': expected a" in result.output
+        assert "option '--out': expected a" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["smoke.yaml"]
 
 

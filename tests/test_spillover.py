@@ -280,7 +280,7 @@ def test_spillover_command_refuses_an_origin_after_the_data(demo_study_path):
               "--draws", "10", "--paths", "10", "--json"],
     )  # fmt: skip
     assert result.exit_code == 2, result.output
-    assert "column '--origin': expected a month up to the data's last period, 2024-12" in (
+    assert "option '--origin': expected a month up to the data's last period, 2024-12" in (
         result.output
     )
     assert "(found '2030-01')" in result.output
@@ -355,6 +355,6 @@ def test_spillover_command_applies_the_history_rule_before_fitting(
         app, ["spillover", str(demo_study_path), "--origin", "2019-06", "--json", *options]
     )
     assert result.exit_code == 2, result.output
-    assert "column '--origin'" in result.output
+    assert "option '--origin'" in result.output
     assert f"at least {need} months of history up to the origin" in result.output
     assert f"an origin from {earliest} on" in result.output
