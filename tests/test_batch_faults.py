@@ -33,6 +33,9 @@ PROBE = textwrap.dedent(
         os._exit(3)  # the report's process dies, as a crashing kernel would
     if region == "ML-6":
         time.sleep(600)  # hangs
+    if os.path.exists(os.path.join(os.path.dirname(study), f"fail-{region}")):
+        raise RuntimeError("probe failure")  # a file, not the environment: the fork server
+        # that runs reports was started once, with the environment of its time
     time.sleep(float(os.environ.get("PROBE_SLEEP", "0")))
     show.record(title="probe " + (region or "overview"))
     show.markdown("Region {r}", r=region)
@@ -85,6 +88,54 @@ def test_crashing_and_hanging_reports_are_recorded_and_the_batch_goes_on(setup, 
     errors = {e["id"]: e.get("error", "") for e in result.manifest["reports"]}
     assert "time" in errors["faults/ml-6"].lower()  # says it timed out
     assert result.exit_code == 1
+
+
+def test_a_failed_rerun_keeps_the_good_page_and_a_success_clears_the_failure(setup, tmp_path):
+    out = tmp_path / "out"
+    first = _run(setup, out, ["ML-1", "ML-2"], workers=2)
+    assert set(_check_done_means_done(first).values()) == {"ok"}
+    good = (out / "faults" / "ml-1.html").read_bytes()
+    finished = {e["id"]: e["finished"] for e in first.manifest["reports"]}
+
+    fail = setup[1].with_name("fail-ML-1")
+    fail.touch()
+    failed = _run(setup, out, ["ML-1", "ML-2"], workers=2, force=True)
+    record = {e["id"]: e for e in failed.manifest["reports"]}["faults/ml-1"]
+    assert record["status"] == "failed" and "probe failure" in record["error"]
+    assert (out / "faults" / "ml-1.html").read_bytes() == good  # the good page stays
+    assert record["html"] == "faults/ml-1.failed.html"
+    assert record["kept_html"] == "faults/ml-1.html"
+    assert record["kept_from"] == finished["faults/ml-1"]
+    page = (out / "faults" / "ml-1.failed.html").read_text()
+    assert "did not finish" in page and "probe failure" in page
+    assert (out / "faults" / "ml-1.failed.ipynb").is_file()
+    index = (out / "index.html").read_text()
+    assert '<a href="faults/ml-1.html">report</a>' in index and "is kept" in index
+    assert not list(out.rglob("*.staged.*"))
+
+    # a second failure still keeps the first run's page, and says when it was made
+    again = _run(setup, out, ["ML-1"], workers=1, force=True)
+    record = {e["id"]: e for e in again.manifest["reports"]}["faults/ml-1"]
+    assert record["kept_from"] == finished["faults/ml-1"]
+    assert (out / "faults" / "ml-1.html").read_bytes() == good
+
+    fail.unlink()
+    fixed = _run(setup, out, ["ML-1"], workers=1, force=True)
+    record = {e["id"]: e for e in fixed.manifest["reports"]}["faults/ml-1"]
+    assert record["status"] == "ok" and "kept_html" not in record
+    assert record["html"] == "faults/ml-1.html"
+    assert not (out / "faults" / "ml-1.failed.html").exists()
+    assert not (out / "faults" / "ml-1.failed.ipynb").exists()
+    assert not list(out.rglob("*.staged.*"))
+
+
+def test_a_first_failure_is_the_page_itself(setup, tmp_path):
+    setup[1].with_name("fail-ML-1").touch()
+    result = _run(setup, tmp_path / "out", ["ML-1"], workers=1)
+    record = {e["id"]: e for e in result.manifest["reports"]}["faults/ml-1"]
+    assert record["status"] == "failed" and record["html"] == "faults/ml-1.html"
+    assert "kept_html" not in record
+    assert "did not finish" in (result.out / "faults" / "ml-1.html").read_text()
 
 
 @pytest.mark.slow

@@ -24,7 +24,7 @@ def report_command(
         typer.Option("--region", help="Region (ISO 3166-2 or name); repeatable. Default: focus."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per report.")] = 600.0,
+    timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Seconds per report.")] = 600.0,
     methods: Annotated[
         bool,
         typer.Option("--methods/--no-methods", help="Also render the methods appendix it links."),
@@ -72,6 +72,8 @@ def report_command(
         if entry.get("from_earlier_batch"):
             continue
         typer.echo(f"{entry['status']:8} {result.out / (entry['html'] or entry['id'])}")
+        if entry.get("kept_html"):
+            typer.echo(f"{'kept':8} {result.out / entry['kept_html']}")
         if entry["error"]:
             typer.echo(f"         {entry['error']}", err=True)
         elif pdf:
@@ -93,7 +95,7 @@ def batch_command(
     regions: Annotated[
         str, typer.Option("--regions", help="neighbours (focus + neighbours), focus or all.")
     ] = "neighbours",
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per report.")] = 600.0,
+    timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Seconds per report.")] = 600.0,
     quiet: Annotated[bool, typer.Option("--quiet", help=QUIET_HELP)] = False,
 ) -> None:
     """Render every region report and the overview of each study, with index and manifest

@@ -74,6 +74,7 @@ from analysis.report.plan import (  # noqa: F401 - re-exported: the batch API
     output_folder,
     plan,
 )
+from analysis.report import placement
 from analysis.report.provenance import code_fingerprint, package_versions
 from analysis.report.run import JobResult, ReportJob
 
@@ -389,6 +390,15 @@ def run_batch(
                 entries[record["id"]] = record
         todo = [item for item in todo if item.study not in invalid]
         checked = time.perf_counter() - checked
+        # A report whose page is good runs into staged files, so that its failure cannot
+        # replace that page (analysis.report.placement).
+        planned_by_id = {item.report_id: item for item in todo}
+        runs = [
+            placement.staged(item)
+            if placement.has_good_page(previous.get(item.report_id), item)
+            else item
+            for item in todo
+        ]
         show = progress and progress_bars.enabled()
         if show:
             bar = progress_bars.bar(total=len(todo), stage="reports", unit="report")
@@ -398,26 +408,33 @@ def run_batch(
             bar = tqdm(total=len(todo), disable=True)
         done_lock = threading.Lock()
 
-        def on_done(item: BatchItem, result: JobResult) -> None:
+        def on_done(run: BatchItem, result: JobResult) -> None:
             with done_lock:
-                entries[item.report_id] = entry(item, result, root, versions)
+                item = planned_by_id[run.report_id]
+                old = previous.get(item.report_id)
+                kept = placement.settle(run, item, result, old, root)
+                entries[item.report_id] = {**entry(item, result, root, versions), **kept}
                 bar.update(1)
                 if show and result.status != "ok":
                     bar.write(f"{result.status}: {item.report_id}: {result.error}")
 
         run_started = time.perf_counter()
         try:
-            if todo and scheduler:
-                _run_dask(todo, scheduler, on_done, preload_results)
-            elif todo:
-                _run_local(todo, workers, on_done, preload_results)
+            if runs and scheduler:
+                _run_dask(runs, scheduler, on_done, preload_results)
+            elif runs:
+                _run_local(runs, workers, on_done, preload_results)
         finally:
             bar.close()
+            for run in runs:  # settled ones are gone; an interrupted batch leaves none behind
+                if run is not planned_by_id[run.report_id]:
+                    placement.discard(run)
         run_seconds = time.perf_counter() - run_started
         from analysis.report.render import drop_dead_links
 
         for item in todo:  # after all: a linked report may finish after the one linking it
             drop_dead_links(item.job.html_path)
+            drop_dead_links(placement.failed_paths(item)[0])
         ordered = [entries[item.report_id] for item in items if item.report_id in entries]
         # studies whose file could not be loaded have no planned reports, only these records
         planned_ids = {item.report_id for item in items}

@@ -1,0 +1,123 @@
+"""Where a report's new files land, so that a failed run never replaces a good page.
+
+A report whose page on disk is good (its manifest record says it rendered, or it is a page
+an earlier failure kept) runs into staged files beside it. Once it has run, the staged files
+are moved into place if it succeeded. If it failed or timed out, they become
+``<name>.failed.html`` and ``<name>.failed.ipynb``, and the good page stays. The manifest
+then links the failure page and names the kept one (``kept_html``, ``kept_from``). A
+report with no good page writes its "did not finish" page where the report goes, as before:
+there is nothing to keep, and the links of the study's other pages still lead to it. A
+later success removes the failure files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from analysis.report.plan import BatchItem
+from analysis.report.run import JobResult
+
+#: Manifest statuses whose page on disk is a finished report.
+GOOD_STATUSES = ("ok", "skipped")
+
+
+def failed_paths(item: BatchItem) -> tuple[Path, Path]:
+    """Where a failure of ``item`` goes when a good page is kept: ``<name>.failed.html``
+    and ``<name>.failed.ipynb``."""
+    html, ipynb = Path(item.job.html_path), Path(item.job.ipynb_path)
+    return html.with_name(f"{html.stem}.failed.html"), ipynb.with_name(f"{ipynb.stem}.failed.ipynb")
+
+
+def has_good_page(previous: dict[str, Any] | None, item: BatchItem) -> bool:
+    """Whether ``item``'s page on disk is a finished report that a failure must not replace.
+
+    Parameters
+    ----------
+    previous : dict, optional
+        The report's record in the previous manifest.
+    item : BatchItem
+        The planned report.
+    """
+    if previous is None or not Path(item.job.html_path).is_file():
+        return False
+    return previous.get("status") in GOOD_STATUSES or bool(previous.get("kept_html"))
+
+
+def staged(item: BatchItem) -> BatchItem:
+    """``item`` writing to hidden files beside its page (``.<name>.staged.html``), which
+    :func:`settle` moves once it has run."""
+    html, ipynb = Path(item.job.html_path), Path(item.job.ipynb_path)
+    job = replace(
+        item.job,
+        html_path=str(html.with_name(f".{html.stem}.staged.html")),
+        ipynb_path=str(ipynb.with_name(f".{ipynb.stem}.staged.ipynb")),
+    )
+    return replace(item, job=job)
+
+
+def discard(run: BatchItem) -> None:
+    """Remove a staged run's files (a batch that stopped before settling them)."""
+    for path in (run.job.html_path, run.job.ipynb_path):
+        Path(path).unlink(missing_ok=True)
+
+
+def settle(
+    run: BatchItem,
+    item: BatchItem,
+    result: JobResult,
+    previous: dict[str, Any] | None,
+    out: Path,
+) -> dict[str, Any]:
+    """Move the files of a finished ``run`` of ``item`` into place.
+
+    Parameters
+    ----------
+    run : BatchItem
+        What ran: ``item`` itself, or its :func:`staged` copy.
+    item : BatchItem
+        The planned report.
+    result : JobResult
+        How it went.
+    previous : dict, optional
+        The report's record in the previous manifest (for when the kept page was made).
+    out : Path
+        The batch's output folder (manifest paths are relative to it).
+
+    Returns
+    -------
+    dict
+        What the report's manifest record changes: for a failure that kept a good page, the
+        failure's ``html`` and ``ipynb`` and the kept page's ``kept_html``, ``kept_ipynb`` and
+        ``kept_from``; otherwise nothing.
+    """
+    failed_html, failed_ipynb = failed_paths(item)
+    if result.status == "ok" or run is item:
+        if run is not item:
+            _move(run.job.html_path, item.job.html_path)
+            _move(run.job.ipynb_path, item.job.ipynb_path)
+        if result.status == "ok":
+            failed_html.unlink(missing_ok=True)
+            failed_ipynb.unlink(missing_ok=True)
+        return {}
+    _move(run.job.html_path, failed_html)
+    _move(run.job.ipynb_path, failed_ipynb)
+    previous = previous or {}
+    return {
+        "html": _relative(failed_html, out) if failed_html.is_file() else "",
+        "ipynb": _relative(failed_ipynb, out) if failed_ipynb.is_file() else "",
+        "kept_html": _relative(Path(item.job.html_path), out),
+        "kept_ipynb": _relative(Path(item.job.ipynb_path), out),
+        "kept_from": previous.get("kept_from") or previous.get("finished"),
+    }
+
+
+def _move(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    if Path(source).is_file():
+        os.replace(source, target)
+
+
+def _relative(path: Path, out: Path) -> str:
+    return os.path.relpath(path, out)
