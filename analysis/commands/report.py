@@ -24,7 +24,9 @@ def report_command(
         typer.Option("--region", help="Region (ISO 3166-2 or name); repeatable. Default: focus."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
-    timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Seconds per report.")] = 600.0,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1.0, help="Seconds per report.")
+    ] = 600.0,
     methods: Annotated[
         bool,
         typer.Option("--methods/--no-methods", help="Also render the methods appendix it links."),
@@ -95,7 +97,9 @@ def batch_command(
     regions: Annotated[
         str, typer.Option("--regions", help="neighbours (focus + neighbours), focus or all.")
     ] = "neighbours",
-    timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Seconds per report.")] = 600.0,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1.0, help="Seconds per report.")
+    ] = 600.0,
     quiet: Annotated[bool, typer.Option("--quiet", help=QUIET_HELP)] = False,
 ) -> None:
     """Render every region report and the overview of each study, with index and manifest

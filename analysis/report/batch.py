@@ -57,6 +57,7 @@ from typing import Any
 from analysis.errors import InputError, Problem
 from analysis.io import atomic_write_json, atomic_write_text
 from analysis.periods import validate_quarter
+from analysis.report import placement
 from analysis.report.manifest import (  # noqa: F401 - re-exported: the batch API
     INDEX,
     INPUT_ERROR,
@@ -74,7 +75,6 @@ from analysis.report.plan import (  # noqa: F401 - re-exported: the batch API
     output_folder,
     plan,
 )
-from analysis.report import placement
 from analysis.report.provenance import code_fingerprint, package_versions
 from analysis.report.run import JobResult, ReportJob
 
