@@ -16,6 +16,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_INPUT = 2
 EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 def user_errors(func: F) -> F:
@@ -38,6 +39,10 @@ def user_errors(func: F) -> F:
         except FileNotFoundError as exc:
             typer.echo(f"error: file not found: {exc.filename or exc}", err=True)
             raise typer.Exit(EXIT_INPUT) from None
+        except KeyboardInterrupt:
+            # every output is written whole or not at all, so there is nothing to clean up
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -2,6 +2,13 @@
 importing it warms the fork server up (:func:`analysis.report.warmup.prepare`). Nothing else
 should import it."""
 
-from analysis.report.warmup import prepare
+import sys
 
-prepare()
+try:
+    from analysis.report.warmup import prepare
+
+    prepare()
+except KeyboardInterrupt:
+    # Ctrl-C reaches the whole process group: the command says it was interrupted, and the
+    # fork server, stopped while warming up, leaves without a traceback of its own.
+    sys.exit(130)
