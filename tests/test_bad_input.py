@@ -190,3 +190,39 @@ def test_missing_file_exit_2(tmp_path):
     result = CliRunner().invoke(app, ["ingest", str(tmp_path / "nope.csv"), "--out", str(out)])
     assert result.exit_code == 2 and "nope.csv" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("value", ["", "nan", "NaN"])
+def test_an_empty_or_nan_fatality_count_is_an_error(tmp_path, value):
+    acled = write(
+        tmp_path / "acled.csv", [*good_rows(2), row(event_id_cnty="MLI9", fatalities=value)]
+    )
+    ged = tmp_path / "ged.csv"
+    ged.write_text(
+        "id,type_of_violence,side_a,country,date_start,best\n"
+        "1,1,Government of Mali,Mali,2020-01-01,1\n"
+        f"2,1,Government of Mali,Mali,2020-01-02,{value}\n"
+    )
+    for path, column in ((acled, "fatalities"), (ged, "best")):
+        with pytest.raises(InputError) as info:
+            ingest([path], regions="none")
+        (problem,) = info.value.problems
+        assert (problem.file, problem.line, problem.column) == (
+            str(path),
+            4 if path == acled else 3,
+            column,
+        )
+        assert problem.expected == "a whole number of fatalities (0 or more)"
+
+
+def test_a_count_that_is_not_a_number_is_reported_once(tmp_path):
+    ged = tmp_path / "ged.csv"
+    ged.write_text(
+        "id,type_of_violence,side_a,country,date_start,best\n"
+        "1,1,Government of Mali,Mali,2020-01-01,abc\n"
+        "2,1,Government of Mali,Mali,2020-01-02,\n"
+    )
+    with pytest.raises(InputError) as info:
+        ingest([ged], regions="none")
+    found = sorted((p.line, p.found) for p in info.value.problems)
+    assert found == [(2, "abc"), (3, "an empty value or NaN")]

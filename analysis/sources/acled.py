@@ -23,6 +23,7 @@ from analysis.sources.common import (
     parse_dates,
     read_header,
     require_columns,
+    required_count,
     text,
 )
 
@@ -99,7 +100,9 @@ def read_acled(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadRes
             region_id=text(table, None),
             latitude=number(table, names.get("latitude")),
             longitude=number(table, names.get("longitude")),
-            fatalities=number(table, names["fatalities"]),
+            fatalities=required_count(
+                table, names["fatalities"], problems, NUMBERS["fatalities"][1], "fatalities"
+            ),
             fatalities_low=number(table, None),
             fatalities_high=number(table, None),
         )

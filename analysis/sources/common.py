@@ -417,6 +417,26 @@ def number(table: pa.Table, name: str | None) -> pd.Series:
     return pd.Series(column.to_numpy(zero_copy_only=False).astype(float, copy=False))
 
 
+def required_count(
+    table: pa.Table, name: str, problems: Problems, expected: str, canonical: str
+) -> pd.Series:
+    """A required count column as float64, every empty or NaN value recorded as a problem.
+
+    GED's ``best`` and ACLED's ``fatalities`` are always filled in their exports; the
+    canonical schema lets fatalities be missing (``low``/``high`` may be), so an empty
+    value here would have passed as "unknown" without a word.
+    """
+    values = number(table, name)
+    missing = np.flatnonzero(values.isna().to_numpy())
+    # a value that was not a number at all is already recorded, with what it was
+    where, _ = problems.found.get((name, expected), ([], []))
+    if where:
+        missing = np.setdiff1d(missing, np.concatenate(where) - problems.offset)
+    problems.add(name, missing, ["an empty value or NaN"] * min(len(missing), MAX_SHOWN),
+                 expected, canonical)  # fmt: skip
+    return values
+
+
 class DateCache:
     """Parsed values of the distinct date strings met so far in one file.
 

@@ -26,6 +26,7 @@ from analysis.sources.common import (
     parse_dates,
     read_header,
     require_columns,
+    required_count,
     text,
 )
 
@@ -127,6 +128,9 @@ def read_ucdp(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadResu
         for raw, (canonical, _) in NUMBERS.items():
             if canonical:
                 columns[canonical] = number(table, names.get(raw))
+        columns["fatalities"] = required_count(
+            table, names["best"], problems, NUMBERS["best"][1], "fatalities"
+        )
         imprecise = number(table, names.get("date_prec")) > 1
         return columns, quality_counts(pd.DataFrame(columns, copy=False), imprecise)
 
