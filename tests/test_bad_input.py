@@ -226,3 +226,26 @@ def test_a_count_that_is_not_a_number_is_reported_once(tmp_path):
         ingest([ged], regions="none")
     found = sorted((p.line, p.found) for p in info.value.problems)
     assert found == [(2, "abc"), (3, "an empty value or NaN")]
+
+
+def test_an_empty_date_is_called_empty(tmp_path):
+    path = write(tmp_path / "acled.csv", [*good_rows(2), row(event_id_cnty="MLI9", event_date="")])
+    with pytest.raises(InputError) as info:
+        ingest([path], regions="none")
+    (problem,) = info.value.problems
+    assert (problem.line, problem.column, problem.found) == (4, "event_date", "an empty value")
+    assert "NaT" not in str(info.value)
+
+
+@pytest.mark.parametrize("separator, word", [(";", "semicolons"), ("\t", "tabs")])
+@pytest.mark.parametrize("source", [None, "acled"])
+def test_a_file_not_separated_by_commas_is_one_problem_that_says_so(
+    tmp_path, separator, word, source
+):
+    path = tmp_path / "events.csv"
+    path.write_text("\n".join(separator.join(r) for r in [HEADER, *good_rows(2)]) + "\n")
+    with pytest.raises(InputError) as info:
+        ingest([path], regions="none", source=source)
+    (problem,) = info.value.problems
+    assert problem.line == 1 and "separated by commas" in problem.expected
+    assert problem.found.startswith(f"a header separated by {word}")

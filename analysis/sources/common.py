@@ -187,11 +187,37 @@ def lower_names(header: list[str]) -> dict[str, str]:
     return names
 
 
+_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def not_commas(path: Path, header: list[str], what: str) -> None:
+    """Raise an :class:`InputError` saying so if a header of one column is held together by
+    another separator (a semicolon-separated export reads as one column)."""
+    if len(header) != 1:
+        return
+    for separator, word in _SEPARATORS.items():
+        if separator in header[0]:
+            raise InputError(
+                f"{path}: not comma-separated",
+                [
+                    Problem(
+                        str(path),
+                        1,
+                        None,
+                        f"columns separated by commas ({what})",
+                        f"a header separated by {word}: {header[0][:80]}",
+                    )
+                ],  # fmt: skip
+            )
+
+
 def require_columns(path: Path, header: list[str], required: list[str], fmt: str) -> dict[str, str]:
     """Check the header has every required column (any case); return lower -> written name."""
     names = lower_names(header)
     missing = [c for c in required if c not in names]
     if missing:
+        # one problem, not one per required column each repeating the whole line
+        not_commas(path, header, f"{fmt} CSV")
         shown = ", ".join(header[:12]) + (", ..." if len(header) > 12 else "")
         raise InputError(
             f"{path}: missing required columns for the {fmt} format",
@@ -507,10 +533,14 @@ def parse_dates(
     if indices.null_count:
         valid = indices.is_valid().to_numpy(zero_copy_only=False)
         values[~valid] = np.datetime64("NaT", "ns")
+    forms = " or ".join(DATE_FORMS.get(f, f) for f in formats)
+    empty = np.flatnonzero(~valid)
+    # named here, not by the schema's check of the parsed column, which would show 'NaT'
+    problems.add(name, empty, ["an empty value"] * min(len(empty), MAX_SHOWN),
+                 f"a date written like {forms}", canonical)  # fmt: skip
     bad_unique = np.isnat(parsed)
     if bad_unique.any():
         bad = np.flatnonzero(valid & bad_unique[codes])
-        forms = " or ".join(DATE_FORMS.get(f, f) for f in formats)
         shown = [str(uniques[codes[p]]) for p in bad[:MAX_SHOWN]]
         problems.add(name, bad, shown, f"a date written like {forms}", canonical)
     return pd.Series(values, dtype=DATE_DTYPE)

@@ -8,7 +8,7 @@ from pathlib import Path
 from analysis.errors import InputError, Problem
 from analysis.sources import acled, ucdp
 from analysis.sources import csv as generic
-from analysis.sources.common import lower_names, read_header
+from analysis.sources.common import lower_names, not_commas, read_header
 
 FORMATS = ("ucdp", "acled", "csv")
 
@@ -33,6 +33,7 @@ def detect_format(path: str | os.PathLike[str], header: list[str] | None = None)
         return "ucdp"
     if generic.HEADER_MARKERS <= names:
         return "csv"
+    not_commas(path, header, "an ACLED, UCDP GED or canonical CSV")
     shown = ", ".join(header[:12]) + (", ..." if len(header) > 12 else "")
     raise InputError(
         f"{path}: unknown format",
