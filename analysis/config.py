@@ -8,6 +8,7 @@ are refused.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -313,12 +314,18 @@ def study_from_dict(raw: Any, path: Path | None = None) -> Study:
             key = ".".join(str(p) for p in error["loc"]) or None
             # the messages follow "expected": pydantic's own start "Input should be"
             message = error["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
+            if error["type"] == "missing":
+                message = "this key, which is required"
             if error["type"] == "extra_forbidden":
                 # a misspelt key inside `alerts` lists the alert rule's keys, not the study's
                 known = Alerts if error["loc"][:1] == ("alerts",) else Study
-                message = f"no such key (known keys: {', '.join(sorted(known.model_fields))})"
+                # `path` is set from the file's own location, never written in it
+                keys = sorted(set(known.model_fields) - {"path"})
+                message = f"one of the known keys ({', '.join(keys)})"
             found = error.get("input")
             found_text = None if isinstance(found, dict) else repr(found)[:80]
+            if error["type"] == "extra_forbidden":
+                found_text = f"{error['loc'][-1]}: {found_text}"
             problems.append(Problem(file, None, key, message, found_text))
         raise InputError(f"invalid study {file or ''}".strip(), problems) from None
     if problems:
@@ -390,4 +397,54 @@ def load_study(path: str | Path) -> Study:
                 )
             ],
         ) from None
-    return study_from_dict(raw, path)
+    try:
+        return study_from_dict(raw, path)
+    except InputError as exc:
+        raise _at_key_lines(exc, str(path), text) from None
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """The line (1-based) of every key and list item of a YAML document, by dotted path
+    (``alerts.min_events``, ``data.0``)."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[str, int] = {}
+
+    def walk(node: yaml.Node, prefix: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                name = f"{prefix}{key.value}"
+                lines[name] = key.start_mark.line + 1
+                walk(value, f"{name}.")
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                lines[f"{prefix}{i}"] = item.start_mark.line + 1
+                walk(item, f"{prefix}{i}.")
+
+    if root is not None:
+        walk(root, "")
+    return lines
+
+
+def _at_key_lines(exc: InputError, file: str, text: str) -> InputError:
+    """``exc`` with each problem of the study file at the line of its key (the deepest
+    part of a dotted key the file holds; none for a key that is missing)."""
+    lines = _key_lines(text)
+
+    def line_of(key: str | None) -> int | None:
+        parts = (key or "").split(".")
+        for n in range(len(parts), 0, -1):
+            found = lines.get(".".join(parts[:n]))
+            if found is not None:
+                return found
+        return None
+
+    problems = [
+        dataclasses.replace(p, line=line_of(p.column))
+        if p.file == file and p.line is None and p.column
+        else p
+        for p in exc.problems
+    ]
+    return InputError(exc.message, problems)

@@ -205,4 +205,28 @@ def test_misspelt_alert_key_lists_the_alert_rules_keys(tmp_path):
         load_study(path)
     (problem,) = info.value.problems
     assert problem.column == "alerts.min_event"
-    assert "known keys: min_events, probability, surge_factor" in problem.expected
+    assert "known keys (min_events, probability, surge_factor)" in problem.expected
+    assert problem.found == "min_event: 3"
+
+
+def test_problems_in_a_study_file_give_the_line_of_their_key(tmp_path):
+    path = _write(tmp_path, BASE + "horizon: 0\nalerts:\n  min_evnts: 3\ncolour: red\n")
+    with pytest.raises(InputError) as info:
+        load_study(path)
+    text = path.read_text().splitlines()
+    at = {p.column: p.line for p in info.value.problems}
+    assert set(at) == {"horizon", "alerts.min_evnts", "colour"}
+    for key, line in at.items():
+        assert text[line - 1].strip().startswith(key.split(".")[-1] + ":")
+
+
+def test_a_missing_key_is_named_as_required_and_internal_keys_are_not_offered(tmp_path):
+    path = _write(tmp_path, "title: T\ndata: [events.csv]\nsurprise: 1\n")
+    with pytest.raises(InputError) as info:
+        load_study(path)
+    by_key = {p.column: p for p in info.value.problems}
+    assert by_key["countries"].expected == "this key, which is required"
+    assert by_key["countries"].line is None  # a missing key has no line
+    assert "Field required" not in str(info.value)
+    offered = by_key["surprise"].expected
+    assert "countries" in offered and "path" not in offered.split("(")[1]
