@@ -208,11 +208,27 @@ def _resolve_names(study: Study) -> Study:
     countries = countries_of("countries", study.countries)
     targets = countries_of("spillover_targets", study.spillover_targets)
     focus = []
+    country_of = dict(
+        zip(boundaries.regions["region_id"], boundaries.regions["country"], strict=True)
+    )
     for value in study.focus:
         try:
-            focus.append(geography.resolve_region(value, boundaries))
+            region = geography.resolve_region(value, boundaries)
         except InputError as exc:
             problems.extend(Problem(file, None, "focus", p.expected, p.found) for p in exc.problems)
+            continue
+        if countries and country_of.get(region) not in countries:
+            # its events would never be read: the panel holds the study's countries only
+            where = f"{value} ({region}, {country_of.get(region)})"
+            expected = f"a region of the study's countries ({', '.join(countries)})"
+            problems.append(Problem(file, None, "focus", expected, where))
+        focus.append(region)
+    for code in targets:
+        if countries and code not in countries:
+            problems.append(
+                Problem(file, None, "spillover_targets", "a country also listed under countries "
+                        "(the spillover model needs its events)", code)
+            )  # fmt: skip
     if problems:
         raise InputError(f"invalid study {file or study.title}", problems)
     return study.model_copy(

@@ -230,3 +230,14 @@ def test_a_missing_key_is_named_as_required_and_internal_keys_are_not_offered(tm
     assert "Field required" not in str(info.value)
     offered = by_key["surprise"].expected
     assert "countries" in offered and "path" not in offered.split("(")[1]
+
+
+def test_focus_and_spillover_targets_must_lie_in_the_studys_countries(tmp_path):
+    text = BASE.replace("countries: [Mali, senegal, MRT]", "countries: [Mali]")
+    text = text.replace("focus: [Kayes, SN-TC]", "focus: [Kayes, Niamey]")
+    with pytest.raises(InputError) as info:
+        load_study(_write(tmp_path, text))
+    found = {(p.column, p.found) for p in info.value.problems}
+    assert found == {("focus", "Niamey (NE-8, NER)"), ("spillover_targets", "MRT")}
+    lines = {p.column: p.line for p in info.value.problems}
+    assert lines == {"focus": 5, "spillover_targets": 9}

@@ -92,15 +92,6 @@ def spillover_command(
     from analysis.pipeline import check_origin, prepare, require_history
 
     study = load_study(study_path)
-    outside = sorted(set(study.spillover_targets) - set(study.countries))
-    if outside:
-        raise InputError(
-            "spillover targets must be among the study's countries (their events are needed)",
-            [
-                Problem(str(study_path), None, "countries", "to include each target", c)
-                for c in outside
-            ],
-        )
     if weights not in ("power_law", "first_order"):
         raise InputError(
             "bad --weights", [Problem(None, None, "--weights", "power_law or first_order", weights)]
