@@ -220,6 +220,26 @@ def test_panel_bad_options_exit_2(tmp_path, raw):
     assert run("panel", str(raw)).exit_code == 2  # a CSV is not an events table
 
 
+def test_a_panel_whose_filters_select_nothing_names_the_filter(tmp_path, raw):
+    events = tmp_path / "events.parquet"
+    run("ingest", str(raw), "--out", str(events))
+    target = tmp_path / "p.parquet"
+    cases = {
+        (
+            "--actor",
+            "Military Forces of Mal1",
+        ): "closest actor names in the data: Military Forces of Mali",
+        ("--event-type", "Protests"): "event types in the data: Battles; Riots",
+        ("--actor", "JNIM", "--event-type", "Riots"): "--actor JNIM, --event-type Riots",
+    }
+    for args, words in cases.items():
+        result = run("panel", str(events), *args, "--out", str(target))
+        assert result.exit_code == 2, (args, result.output)
+        assert "the filters select no event" in result.output and words in result.output
+        assert "without a window" not in result.output
+        assert not target.exists()
+
+
 def test_unwritable_out_is_exit_2_naming_the_path_before_any_work(tmp_path, raw):
     """--out a folder, or under a file: a message naming the path and what was expected, exit
     2, no traceback, nothing written (the ingest is not even started)."""

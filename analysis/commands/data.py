@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from analysis.commands._common import EXIT_FAILED, QUIET_HELP, print_json, user_errors
 from analysis.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_EVENTS = Path("data/processed/events.parquet")
 DEFAULT_PANEL = Path("data/processed/panel.parquet")
@@ -152,6 +155,40 @@ def fetch_command(
     )
 
 
+def _no_event_selected(
+    table: pd.DataFrame,
+    actors: list[str] | None,
+    event_types: list[str] | None,
+    countries: list[str] | None,
+) -> None:
+    """Raise an :class:`InputError` naming the filter that selected nothing, with the names
+    the data hold (a panel of zeros would read as calm, not as a misspelt actor)."""
+    from analysis.events import filter_events
+    from analysis.pipeline import closest_actors
+
+    if actors and filter_events(table, actors=actors).empty:
+        close = "; ".join(closest_actors(table, list(actors))) or "none"
+        problem = Problem(
+            None, None, "--actor", "an actor name or pattern that matches events in the data",
+            f"{'; '.join(actors)}; closest actor names in the data: {close}",
+        )  # fmt: skip
+    elif event_types and filter_events(table, event_types=event_types).empty:
+        kinds = "; ".join(sorted(table["event_type"].dropna().astype(str).unique())[:10])
+        problem = Problem(
+            None, None, "--event-type", "event types present in the data",
+            f"{'; '.join(event_types)}; event types in the data: {kinds}",
+        )  # fmt: skip
+    else:
+        asked = [f"--actor {a}" for a in actors or []]
+        asked += [f"--event-type {e}" for e in event_types or []]
+        asked += [f"--country {c}" for c in countries or []]
+        problem = Problem(
+            None, None, "--actor", "filters that together select at least one event",
+            ", ".join(asked),
+        )  # fmt: skip
+    raise InputError("the filters select no event", [problem])
+
+
 @user_errors
 def panel_command(
     events: Annotated[Path, typer.Argument(help="Events parquet written by `ingest`.")],
@@ -211,6 +248,8 @@ def panel_command(
         countries=iso3,
         include_predecessors=predecessors,
     )
+    if selected.empty and not table.empty:
+        _no_event_selected(table, actor, event_type, iso3)
     panel = build_panel(selected, bounds, countries=iso3, start=start, end=end, freq=freq)  # type: ignore[arg-type]
     atomic_write_with(out, lambda tmp: panel.to_parquet(tmp, index=False))
     print_json(
