@@ -129,6 +129,9 @@ class Study(BaseModel):
                     raise ValueError(
                         f"{p!r} is not a period: use YYYY, YYYY-MM, YYYYQn or YYYY-MM..YYYY-MM"
                     )
+            why = periods.comparison_order(a, b)
+            if why:
+                raise ValueError(f"{why} (pair [{a}, {b}])")
             pairs.append((a, b))
         return pairs
 

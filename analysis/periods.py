@@ -147,6 +147,21 @@ def parse_window(spec: str | int) -> Window:
     return Window(text, start, end)
 
 
+def comparison_order(a: str, b: str) -> str | None:
+    """Why windows ``a`` (before) and ``b`` (after) cannot be compared, or None if they can.
+
+    Growth is read from the earlier window to the later: the reverse pair had printed "fell
+    from 73 in 2024 to 10 in 2021", and overlapping windows share months, which the tests of
+    a rate ratio take as independent.
+    """
+    first, second = parse_window(a), parse_window(b)
+    if first.end <= second.start:
+        return None
+    if second.end <= first.start:
+        return f"the earlier window first: {b}:{a}, not {a}:{b}"
+    return f"windows that do not overlap ({a} and {b} share months)"
+
+
 def date_bound(text: str, end: bool, what: str) -> pd.Timestamp:
     """Start (or, with ``end``, the first day after) a year, quarter, month or day.
 

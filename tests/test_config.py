@@ -241,3 +241,19 @@ def test_focus_and_spillover_targets_must_lie_in_the_studys_countries(tmp_path):
     assert found == {("focus", "Niamey (NE-8, NER)"), ("spillover_targets", "MRT")}
     lines = {p.column: p.line for p in info.value.problems}
     assert lines == {"focus": 5, "spillover_targets": 9}
+
+
+@pytest.mark.parametrize(
+    ("pair", "words"),
+    [
+        ("[2021, 2020]", "the earlier window first: 2020:2021"),
+        ("[2020, 2020]", "windows that do not overlap"),
+        ("['2020-01..2020-12', '2020-06..2021-06']", "share months"),
+    ],
+)
+def test_a_comparison_reads_from_the_earlier_window_to_a_later_one(tmp_path, pair, words):
+    text = BASE.replace('compare: [[2020, 2021], ["2020Q1", "2021Q1"]]', f"compare: [{pair}]")
+    with pytest.raises(InputError) as info:
+        load_study(_write(tmp_path, text))
+    (problem,) = info.value.problems
+    assert problem.column == "compare" and words in problem.expected

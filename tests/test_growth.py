@@ -735,6 +735,8 @@ def test_cli_growth_json_demo_study(demo_study_path, demo_dir):
     assert outside.exit_code == 2 and "outside the study's window" in outside.output
     assert "'--compare'" in outside.output and "2018-01..2024-12" in outside.output
     assert "demo.yaml" in outside.output
+    reversed_ = runner.invoke(app, ["growth", str(demo_study_path), "--compare", "2024:2021"])
+    assert reversed_.exit_code == 2 and "the earlier window first: 2021:2024" in reversed_.output
 
 
 def test_cli_growth_adjusts_over_the_whole_study(demo_study_path):

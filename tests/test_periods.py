@@ -99,3 +99,12 @@ def test_quarter_of_a_date() -> None:
     assert periods.parse_quarter(periods.quarter_of(pd.Timestamp("2023-06-30"))).start_time == (
         pd.Timestamp("2023-04-01")
     )
+
+
+def test_comparison_order():
+    from analysis.periods import comparison_order
+
+    assert comparison_order("2021", "2024") is None
+    assert comparison_order("2021Q4", "2022-01") is None  # adjacent windows share no month
+    assert "earlier window first" in comparison_order("2024", "2021")
+    assert "share months" in comparison_order("2021", "2021-06")

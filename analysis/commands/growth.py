@@ -10,6 +10,7 @@ import typer
 
 from analysis.commands._common import print_json, user_errors
 from analysis.errors import InputError, Problem
+from analysis.periods import comparison_order
 
 
 def _parse_compare(values: list[str]) -> list[tuple[str, str]]:
@@ -20,7 +21,16 @@ def _parse_compare(values: list[str]) -> list[tuple[str, str]]:
         if len(parts) != 2 or not all(p.strip() for p in parts):
             problems.append(Problem(None, None, "--compare", "A:B, e.g. 2021:2024", value))
             continue
-        pairs.append((parts[0].strip(), parts[1].strip()))
+        a, b = parts[0].strip(), parts[1].strip()
+        try:
+            why = comparison_order(a, b)
+        except InputError as exc:
+            problems.append(Problem(None, None, "--compare", "A:B of periods", exc.message))
+            continue
+        if why:
+            problems.append(Problem(None, None, "--compare", why, value))
+            continue
+        pairs.append((a, b))
     if problems:
         raise InputError("invalid --compare", problems)
     return pairs
