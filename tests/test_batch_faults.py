@@ -186,3 +186,51 @@ def test_killed_dask_worker_finishes_or_resumes_without_false_successes(
     final = _check_done_means_done(again)
     assert set(final.values()) <= {"ok", "skipped"}
     assert again.exit_code == 0
+
+
+def _twin(setup, folder: Path) -> Path:
+    """A second study file named like the first, in another folder."""
+    folder.mkdir()
+    twin = folder / setup[1].name
+    twin.write_text(setup[1].read_text().replace("title: Faults", "title: Twin"))
+    return twin
+
+
+def test_two_study_files_named_alike_in_one_batch_do_not_share_a_folder(setup, tmp_path):
+    notebook, study = setup
+    twin = _twin(setup, tmp_path / "other")
+    result = batch.run_batch(
+        [study, twin], tmp_path / "out", regions=["ML-1"], region_notebook=str(notebook),
+        overview=False, methods_notebook=None, progress=False, preload_results=False,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    by_study = {}
+    for record in result.manifest["reports"]:
+        by_study.setdefault(record["study"], []).append(record)
+    assert [r["status"] for r in by_study[str(study.resolve())]] == ["ok"]
+    (error,) = by_study[str(twin.resolve())]
+    assert error["status"] == batch.INPUT_ERROR
+    assert (
+        str(study.resolve()) in error["error"] and "a study file name of its own" in error["error"]
+    )
+
+
+def test_a_study_named_like_an_earlier_batchs_keeps_out_of_its_folder(setup, tmp_path):
+    out = tmp_path / "out"
+    first = _run(setup, out, ["ML-1"], workers=1)
+    page = (out / "faults" / "ml-1.html").read_bytes()
+    twin = _twin(setup, tmp_path / "other")
+    kwargs = dict(regions=["ML-1"], region_notebook=str(setup[0]), overview_notebook=str(setup[0]),
+                  methods_notebook=None, progress=False, preload_results=False)  # fmt: skip
+    second = batch.run_batch([twin], out, **kwargs)
+    assert second.exit_code == 2
+    assert (out / "faults" / "ml-1.html").read_bytes() == page
+    records = {(r["study"], r["status"]) for r in second.manifest["reports"]}
+    assert (str(twin.resolve()), batch.INPUT_ERROR) in records
+    earlier = [r for r in second.manifest["reports"] if r.get("from_earlier_batch")]
+    assert {r["id"] for r in earlier} == {r["id"] for r in first.manifest["reports"]}
+    errors = [r["error"] for r in second.manifest["reports"] if r["status"] == batch.INPUT_ERROR]
+    assert all("--force" in e for e in errors)
+    replaced = batch.run_batch([twin], out, force=True, **kwargs)
+    assert replaced.exit_code == 0
+    assert "Twin" in {r["study_title"] for r in replaced.manifest["reports"]}

@@ -244,6 +244,32 @@ def _run_dask(
             on_done(item, result)
 
 
+def _folders_of_other_studies(
+    items: list[BatchItem], previous: dict[str, dict[str, Any]], root: Path
+) -> dict[str, InputError]:
+    """The studies whose report folder holds another study file's reports (an earlier batch
+    into the same ``--out``), each with its error: their pages and records would mix."""
+    clashes: dict[str, InputError] = {}
+    for item in items:
+        old = (previous.get(item.report_id) or {}).get("study")
+        if old and old != item.study and item.study not in clashes:
+            folder = root / item.study_slug
+            clashes[item.study] = InputError(
+                "the study's report folder holds another study file's reports",
+                [
+                    Problem(
+                        item.study,
+                        None,
+                        None,
+                        f"{folder} free of other studies' reports "
+                        "(choose another --out, rename the file, or --force to replace them)",
+                        old,
+                    )
+                ],  # fmt: skip
+            )
+    return clashes
+
+
 def _check_studies(studies: Iterable[str], forecasts: bool) -> dict[str, InputError]:
     """The studies whose inputs are invalid, each with its error, checked in this process.
 
@@ -364,6 +390,9 @@ def run_batch(
         planned = time.perf_counter() - started
         versions = package_versions()
         previous = {r["id"]: r for r in (read_manifest(root) or {}).get("reports", [])}
+        if not force:
+            invalid.update(_folders_of_other_studies(items, previous, root))
+            items = [item for item in items if item.study not in invalid]
         entries: dict[str, dict[str, Any]] = {}
         todo: list[BatchItem] = []
         for item in items:

@@ -44,6 +44,28 @@ class BatchItem:
     key: str
 
 
+def require_own_folder(study: Any, folder_of: dict[str, str], out: Path) -> None:
+    """Claim ``out/<slug>`` for ``study``, or raise an :class:`InputError` if another study
+    file of the batch has it (two files named alike, in different folders: the second's
+    reports had been left out without a word)."""
+    file = str(Path(study.path).resolve())
+    owner = folder_of.setdefault(study.slug, file)
+    if owner != file:
+        raise InputError(
+            "two study files would write to the same folder",
+            [
+                Problem(
+                    file,
+                    None,
+                    None,
+                    f"a study file name of its own in the batch ({owner} "
+                    f"writes to {out / study.slug})",
+                    study.slug,
+                )
+            ],  # fmt: skip
+        )
+
+
 def _key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -138,11 +160,13 @@ def plan(
     code = code_fingerprint() if code is None else code
     items: list[BatchItem] = []
     seen: set[str] = set()
+    folder_of: dict[str, str] = {}  # study slug -> the study file whose reports go there
     for study_path in studies:
         try:
             study = load_study(study_path)
             # its reports' as-of cut must fall within its months: exit 2, not failed reports
             require_quarter_within(quarter, study.start, study.end, str(study.path))
+            require_own_folder(study, folder_of, out)
         except InputError as exc:
             if errors is None:
                 raise
