@@ -20,7 +20,7 @@ def spillover_command(
     ] = None,
     horizon: Annotated[
         int | None,
-        typer.Option("--horizon", help=HORIZON_HELP, min=1),
+        typer.Option("--horizon", help=HORIZON_HELP, min=1, max=36),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     draws: Annotated[
