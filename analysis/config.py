@@ -209,6 +209,9 @@ def _resolve_names(study: Study) -> Study:
         return codes
 
     countries = countries_of("countries", study.countries)
+    # with a country unknown, "not among the study's countries" would send the user to fix
+    # a focus region or a target that may be right
+    all_countries = not problems
     targets = countries_of("spillover_targets", study.spillover_targets)
     focus = []
     country_of = dict(
@@ -220,14 +223,14 @@ def _resolve_names(study: Study) -> Study:
         except InputError as exc:
             problems.extend(Problem(file, None, "focus", p.expected, p.found) for p in exc.problems)
             continue
-        if countries and country_of.get(region) not in countries:
+        if all_countries and country_of.get(region) not in countries:
             # its events would never be read: the panel holds the study's countries only
             where = f"{value} ({region}, {country_of.get(region)})"
             expected = f"a region of the study's countries ({', '.join(countries)})"
             problems.append(Problem(file, None, "focus", expected, where))
         focus.append(region)
     for code in targets:
-        if countries and code not in countries:
+        if all_countries and code not in countries:
             problems.append(
                 Problem(file, None, "spillover_targets", "a country also listed under countries "
                         "(the spillover model needs its events)", code)
@@ -448,8 +451,9 @@ def _key_lines(text: str) -> dict[str, int]:
 
 
 def _at_key_lines(exc: InputError, file: str, text: str) -> InputError:
-    """``exc`` with each problem of the study file at the line of its key (the deepest
-    part of a dotted key the file holds; none for a key that is missing)."""
+    """``exc`` with each problem of the study file at the line of its key: the deepest part
+    of a dotted key that the file holds (a key missing under ``alerts`` gets the line of
+    ``alerts``; a missing top-level key, none)."""
     lines = _key_lines(text)
 
     def line_of(key: str | None) -> int | None:

@@ -109,6 +109,9 @@ def test_a_failed_rerun_keeps_the_good_page_and_a_success_clears_the_failure(set
     page = (out / "faults" / "ml-1.failed.html").read_text()
     assert "did not finish" in page and "probe failure" in page
     assert (out / "faults" / "ml-1.failed.ipynb").is_file()
+    for name in ("ml-1.ipynb", "ml-1.failed.ipynb"):  # each names itself, not a staged file
+        meta = json.loads((out / "faults" / name).read_text())["metadata"]["papermill"]
+        assert meta["output_path"] == name
     index = (out / "index.html").read_text()
     assert '<a href="faults/ml-1.html">report</a>' in index and "is kept" in index
     assert not list(out.rglob("*.staged.*"))
@@ -231,6 +234,31 @@ def test_a_study_named_like_an_earlier_batchs_keeps_out_of_its_folder(setup, tmp
     assert {r["id"] for r in earlier} == {r["id"] for r in first.manifest["reports"]}
     errors = [r["error"] for r in second.manifest["reports"] if r["status"] == batch.INPUT_ERROR]
     assert all("--force" in e for e in errors)
-    replaced = batch.run_batch([twin], out, force=True, **kwargs)
+    # the report command reruns everything (force) but does not replace another study
+    kept = batch.run_batch([twin], out, force=True, **kwargs)
+    assert kept.exit_code == 2 and (out / "faults" / "ml-1.html").read_bytes() == page
+    replaced = batch.run_batch([twin], out, force=True, replace_other_studies=True, **kwargs)
     assert replaced.exit_code == 0
-    assert "Twin" in {r["study_title"] for r in replaced.manifest["reports"]}
+    ids = [r["id"] for r in replaced.manifest["reports"]]
+    assert len(ids) == len(set(ids))  # the replaced study's records are gone, not doubled
+    assert {r["study_title"] for r in replaced.manifest["reports"]} == {"Twin"}
+    assert batch.run_batch([twin], out, **kwargs).exit_code == 0  # and it stays replaced
+
+
+def test_a_good_page_is_kept_whatever_the_last_record_says(setup, tmp_path):
+    """The page itself says whether it finished: a batch of other regions, or one stopped on
+    bad input, leaves records that no longer do."""
+    notebook, study = setup
+    out = tmp_path / "out"
+    _run(setup, out, ["ML-1", "ML-2"], workers=2)
+    good = (out / "faults" / "ml-2.html").read_bytes()
+    _run(setup, out, ["ML-1"], workers=1, force=True)  # the record of ML-2 is not this batch's
+    text = study.read_text()
+    study.write_text(text.replace("countries: [Mali]", "countries: [Mailand]"))
+    assert _run(setup, out, ["ML-2"], workers=1).exit_code == 2  # input error: page kept
+    study.write_text(text)
+    study.with_name("fail-ML-2").touch()
+    failed = _run(setup, out, ["ML-2"], workers=1, force=True)
+    record = {e["id"]: e for e in failed.manifest["reports"]}["faults/ml-2"]
+    assert record["status"] == "failed" and record["kept_html"] == "faults/ml-2.html"
+    assert (out / "faults" / "ml-2.html").read_bytes() == good

@@ -231,6 +231,7 @@ def test_a_panel_whose_filters_select_nothing_names_the_filter(tmp_path, raw):
         ): "closest actor names in the data: Military Forces of Mali",
         ("--event-type", "Protests"): "event types in the data: Battles; Riots",
         ("--actor", "JNIM", "--event-type", "Riots"): "--actor JNIM, --event-type Riots",
+        ("--country", "Niger"): "option '--country': expected filters",
     }
     for args, words in cases.items():
         result = run("panel", str(events), *args, "--out", str(target))

@@ -257,3 +257,11 @@ def test_a_comparison_reads_from_the_earlier_window_to_a_later_one(tmp_path, pai
         load_study(_write(tmp_path, text))
     (problem,) = info.value.problems
     assert problem.column == "compare" and words in problem.expected
+
+
+def test_an_unknown_country_is_one_problem_not_three(tmp_path):
+    text = BASE.replace("countries: [Mali, senegal, MRT]", "countries: [Mali, senegal, Mauritanya]")
+    with pytest.raises(InputError) as info:
+        load_study(_write(tmp_path, text))
+    (problem,) = info.value.problems
+    assert (problem.column, problem.found) == ("countries", "Mauritanya")

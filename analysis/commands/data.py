@@ -160,13 +160,14 @@ def _no_event_selected(
     actors: list[str] | None,
     event_types: list[str] | None,
     countries: list[str] | None,
+    predecessors: bool,
 ) -> None:
     """Raise an :class:`InputError` naming the filter that selected nothing, with the names
     the data hold (a panel of zeros would read as calm, not as a misspelt actor)."""
     from analysis.events import filter_events
     from analysis.pipeline import closest_actors
 
-    if actors and filter_events(table, actors=actors).empty:
+    if actors and filter_events(table, actors=actors, include_predecessors=predecessors).empty:
         close = "; ".join(closest_actors(table, list(actors))) or "none"
         problem = Problem(
             None, None, "--actor", "an actor name or pattern that matches events in the data",
@@ -179,12 +180,11 @@ def _no_event_selected(
             f"{'; '.join(event_types)}; event types in the data: {kinds}",
         )  # fmt: skip
     else:
-        asked = [f"--actor {a}" for a in actors or []]
-        asked += [f"--event-type {e}" for e in event_types or []]
-        asked += [f"--country {c}" for c in countries or []]
+        given = {"--actor": actors, "--event-type": event_types, "--country": countries}
+        asked = [f"{option} {v}" for option, values in given.items() for v in values or []]
         problem = Problem(
-            None, None, "--actor", "filters that together select at least one event",
-            ", ".join(asked),
+            None, None, "/".join(o for o, values in given.items() if values),
+            "filters that together select at least one event", ", ".join(asked),
         )  # fmt: skip
     raise InputError("the filters select no event", [problem])
 
@@ -249,7 +249,7 @@ def panel_command(
         include_predecessors=predecessors,
     )
     if selected.empty and not table.empty:
-        _no_event_selected(table, actor, event_type, iso3)
+        _no_event_selected(table, actor, event_type, iso3, predecessors)
     panel = build_panel(selected, bounds, countries=iso3, start=start, end=end, freq=freq)  # type: ignore[arg-type]
     atomic_write_with(out, lambda tmp: panel.to_parquet(tmp, index=False))
     print_json(

@@ -93,7 +93,14 @@ def batch_command(
         typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output root folder.")] = DEFAULT_OUT,
-    force: Annotated[bool, typer.Option("--force", help="Rerun unchanged reports too.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Rerun unchanged reports too, and replace the reports of another study file "
+            "with the same name in --out.",
+        ),
+    ] = False,
     regions: Annotated[
         str, typer.Option("--regions", help="neighbours (focus + neighbours), focus or all.")
     ] = "neighbours",
@@ -122,6 +129,7 @@ def batch_command(
         workers=workers,
         scheduler=scheduler,
         force=force,
+        replace_other_studies=force,
         regions=regions,
         timeout=timeout,
     )

@@ -261,8 +261,8 @@ def _folders_of_other_studies(
                         item.study,
                         None,
                         None,
-                        f"{folder} free of other studies' reports "
-                        "(choose another --out, rename the file, or --force to replace them)",
+                        f"{folder} free of other studies' reports (choose another --out, "
+                        "rename the file, or run batch --force to replace them)",
                         old,
                     )
                 ],  # fmt: skip
@@ -305,6 +305,7 @@ def run_batch(
     overview_notebook: str = "overview",
     methods_notebook: str | None = "methods",
     preload_results: bool = True,
+    replace_other_studies: bool = False,
 ) -> BatchResult:
     """Render every report of the given studies; see the module docstring for what and where.
 
@@ -333,6 +334,10 @@ def run_batch(
     preload_results : bool
         Compute each study's forecast and spillover results once per worker before forking
         (what the shipped templates use); off for templates that do not need them.
+    replace_other_studies : bool
+        Let a study write to a folder that holds an earlier batch's reports of another study
+        file with the same name (the `batch` command's ``--force``); otherwise that study is
+        an input error and the folder is left as it is.
 
     Returns
     -------
@@ -390,7 +395,7 @@ def run_batch(
         planned = time.perf_counter() - started
         versions = package_versions()
         previous = {r["id"]: r for r in (read_manifest(root) or {}).get("reports", [])}
-        if not force:
+        if not replace_other_studies:
             invalid.update(_folders_of_other_studies(items, previous, root))
             items = [item for item in items if item.study not in invalid]
         entries: dict[str, dict[str, Any]] = {}
@@ -422,12 +427,7 @@ def run_batch(
         # A report whose page is good runs into staged files, so that its failure cannot
         # replace that page (analysis.report.placement).
         planned_by_id = {item.report_id: item for item in todo}
-        runs = [
-            placement.staged(item)
-            if placement.has_good_page(previous.get(item.report_id), item)
-            else item
-            for item in todo
-        ]
+        runs = [placement.staged(item) if placement.has_good_page(item) else item for item in todo]
         show = progress and progress_bars.enabled()
         if show:
             bar = progress_bars.bar(total=len(todo), stage="reports", unit="report")
@@ -479,6 +479,7 @@ def run_batch(
             {**record, "from_earlier_batch": True}
             for record in previous.values()
             if record.get("study") not in planned_studies
+            and record["id"] not in entries  # a study this batch put in another's place
             and record.get("html")
             and (root / record["html"]).is_file()
         ]

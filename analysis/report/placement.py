@@ -1,17 +1,23 @@
 """Where a report's new files land, so that a failed run never replaces a good page.
 
-A report whose page on disk is good (its manifest record says it rendered, or it is a page
-an earlier failure kept) runs into staged files beside it. Once it has run, the staged files
-are moved into place if it succeeded. If it failed or timed out, they become
-``<name>.failed.html`` and ``<name>.failed.ipynb``, and the good page stays. The manifest
-then links the failure page and names the kept one (``kept_html``, ``kept_from``). A
-report with no good page writes its "did not finish" page where the report goes, as before:
-there is nothing to keep, and the links of the study's other pages still lead to it. A
-later success removes the failure files.
+A report whose page on disk is good (a finished render, not a "did not finish" page) runs
+into staged files beside it. Once it has run, the staged files are moved into place if it
+succeeded. If it failed or timed out, they become ``<name>.failed.html`` and
+``<name>.failed.ipynb``, and the good page stays. The manifest then links the failure page
+and names the kept one (``kept_html``, ``kept_from``). A report with no good page writes its
+"did not finish" page where the report goes, as before: there is nothing to keep, and the
+links of the study's other pages still lead to it. A later success removes the failure
+files.
+
+Whether a page is good is read from the page itself, not from the manifest: a batch that
+stopped on bad input, or one that rendered only some of a study's regions, leaves records
+that no longer say how the page on disk came out.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -20,8 +26,9 @@ from typing import Any
 from analysis.report.plan import BatchItem
 from analysis.report.run import JobResult
 
-#: Manifest statuses whose page on disk is a finished report.
-GOOD_STATUSES = ("ok", "skipped")
+#: What the page of a report that did not finish carries (the banner of
+#: ``templates/conflict_trends/index.html.j2``).
+FAILED_PAGE_MARK = 'class="ct-banner ct-failed"'
 
 
 def failed_paths(item: BatchItem) -> tuple[Path, Path]:
@@ -31,19 +38,18 @@ def failed_paths(item: BatchItem) -> tuple[Path, Path]:
     return html.with_name(f"{html.stem}.failed.html"), ipynb.with_name(f"{ipynb.stem}.failed.ipynb")
 
 
-def has_good_page(previous: dict[str, Any] | None, item: BatchItem) -> bool:
+def has_good_page(item: BatchItem) -> bool:
     """Whether ``item``'s page on disk is a finished report that a failure must not replace.
 
     Parameters
     ----------
-    previous : dict, optional
-        The report's record in the previous manifest.
     item : BatchItem
         The planned report.
     """
-    if previous is None or not Path(item.job.html_path).is_file():
+    page = Path(item.job.html_path)
+    if not page.is_file():
         return False
-    return previous.get("status") in GOOD_STATUSES or bool(previous.get("kept_html"))
+    return FAILED_PAGE_MARK not in page.read_text(encoding="utf-8", errors="replace")
 
 
 def staged(item: BatchItem) -> BatchItem:
@@ -54,6 +60,8 @@ def staged(item: BatchItem) -> BatchItem:
         item.job,
         html_path=str(html.with_name(f".{html.stem}.staged.html")),
         ipynb_path=str(ipynb.with_name(f".{ipynb.stem}.staged.ipynb")),
+        # the notebook names itself by the file it is published as, not the staged one
+        extra={**item.job.extra, "published_as": ipynb.name},
     )
     return replace(item, job=job)
 
@@ -102,16 +110,34 @@ def settle(
             failed_html.unlink(missing_ok=True)
             failed_ipynb.unlink(missing_ok=True)
         return {}
+    # an earlier failure's files must not pass for this one's when this run wrote none
+    failed_html.unlink(missing_ok=True)
+    failed_ipynb.unlink(missing_ok=True)
     _move(run.job.html_path, failed_html)
-    _move(run.job.ipynb_path, failed_ipynb)
+    if Path(run.job.ipynb_path).is_file():
+        _rename_in_notebook(Path(run.job.ipynb_path), failed_ipynb.name)
+        _move(run.job.ipynb_path, failed_ipynb)
     previous = previous or {}
+    kept = Path(item.job.html_path)
+    made = dt.datetime.fromtimestamp(kept.stat().st_mtime, dt.UTC).isoformat(timespec="seconds")
     return {
         "html": _relative(failed_html, out) if failed_html.is_file() else "",
         "ipynb": _relative(failed_ipynb, out) if failed_ipynb.is_file() else "",
         "kept_html": _relative(Path(item.job.html_path), out),
         "kept_ipynb": _relative(Path(item.job.ipynb_path), out),
-        "kept_from": previous.get("kept_from") or previous.get("finished"),
+        "kept_from": previous.get("kept_from") or previous.get("finished") or made,
     }
+
+
+def _rename_in_notebook(path: Path, name: str) -> None:
+    """Set the file name papermill's metadata gives the notebook (written atomically)."""
+    from analysis.io import atomic_write_text
+
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    meta = nb.get("metadata", {}).get("papermill")
+    if isinstance(meta, dict):
+        meta["output_path"] = name
+        atomic_write_text(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
 def _move(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:

@@ -211,7 +211,7 @@ def _execute(job: ReportJob, engine: str) -> JobResult:
         with timer.stage("writing"):
             if nb_out is None:  # failed: the notebook as papermill saved it, error included
                 nb_out = nbformat.read(str(tmp), as_version=4)
-            published = without_local_paths(nb_out, parameters, ipynb_path, job.notebook)
+            published = without_local_paths(nb_out, parameters, _published_path(job), job.notebook)
             atomic_write_text(ipynb_path, nbformat.writes(published))
     finally:
         tmp.unlink(missing_ok=True)
@@ -290,7 +290,9 @@ def finish_killed(job: ReportJob, status: str, message: str, duration: float) ->
     ]
     nb.cells.append(cell)
     ipynb_path.parent.mkdir(parents=True, exist_ok=True)
-    nb = without_local_paths(nb, validate_parameters(job.parameters), ipynb_path, job.notebook)
+    nb = without_local_paths(
+        nb, validate_parameters(job.parameters), _published_path(job), job.notebook
+    )
     atomic_write_text(ipynb_path, nbformat.writes(nb))
     for partial in partials:
         partial.unlink(missing_ok=True)
@@ -301,6 +303,13 @@ def finish_killed(job: ReportJob, status: str, message: str, duration: float) ->
         error=message,
         records=_jsonable(render.collect_records(nb)),
     )
+
+
+def _published_path(job: ReportJob) -> Path:
+    """The notebook's path as published: a staged run (``analysis.report.placement``) is
+    written beside it under another name."""
+    path = Path(job.ipynb_path)
+    return path.with_name(job.extra.get("published_as", path.name))
 
 
 @functools.cache
