@@ -171,13 +171,16 @@ def test_problems_from_every_file_at_once(tmp_path):
     assert files == {str(a), str(b)}
 
 
+def ged_file(path: Path, *rows: tuple[str, str, str]) -> Path:
+    """A GED file of the required columns: one row per (type_of_violence, date_start, best)."""
+    lines = ["id,type_of_violence,side_a,country,date_start,best"]
+    lines += [f"{i},{v},Government of Mali,Mali,{d},{b}" for i, (v, d, b) in enumerate(rows, 1)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def test_ucdp_bad_violence_type_and_date(tmp_path):
-    path = tmp_path / "ged.csv"
-    path.write_text(
-        "id,type_of_violence,side_a,country,date_start,best\n"
-        "1,1,Government of Mali,Mali,2020-01-01,1\n"
-        "2,4,Government of Mali,Mali,2020-02-30,1\n"
-    )
+    path = ged_file(tmp_path / "ged.csv", ("1", "2020-01-01", "1"), ("4", "2020-02-30", "1"))
     with pytest.raises(InputError) as info:
         ingest([path], regions="none")
     message = str(info.value)
@@ -197,12 +200,7 @@ def test_an_empty_or_nan_fatality_count_is_an_error(tmp_path, value):
     acled = write(
         tmp_path / "acled.csv", [*good_rows(2), row(event_id_cnty="MLI9", fatalities=value)]
     )
-    ged = tmp_path / "ged.csv"
-    ged.write_text(
-        "id,type_of_violence,side_a,country,date_start,best\n"
-        "1,1,Government of Mali,Mali,2020-01-01,1\n"
-        f"2,1,Government of Mali,Mali,2020-01-02,{value}\n"
-    )
+    ged = ged_file(tmp_path / "ged.csv", ("1", "2020-01-01", "1"), ("1", "2020-01-02", value))
     for path, column in ((acled, "fatalities"), (ged, "best")):
         with pytest.raises(InputError) as info:
             ingest([path], regions="none")
@@ -216,12 +214,7 @@ def test_an_empty_or_nan_fatality_count_is_an_error(tmp_path, value):
 
 
 def test_a_count_that_is_not_a_number_is_reported_once(tmp_path):
-    ged = tmp_path / "ged.csv"
-    ged.write_text(
-        "id,type_of_violence,side_a,country,date_start,best\n"
-        "1,1,Government of Mali,Mali,2020-01-01,abc\n"
-        "2,1,Government of Mali,Mali,2020-01-02,\n"
-    )
+    ged = ged_file(tmp_path / "ged.csv", ("1", "2020-01-01", "abc"), ("1", "2020-01-02", ""))
     with pytest.raises(InputError) as info:
         ingest([ged], regions="none")
     found = sorted((p.line, p.found) for p in info.value.problems)
