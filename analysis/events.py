@@ -679,8 +679,9 @@ def actor_patterns(actors: Iterable[str], include_predecessors: bool = False) ->
 
     A name that is a key of :data:`ACTOR_ALIASES` (case-insensitive) becomes its aliases, matched
     as whole words; with ``include_predecessors`` the groups in :data:`ACTOR_PREDECESSORS` are
-    added. Any other string is used as a regular expression (a plain name is a substring match),
-    or as a literal if it is not a valid expression.
+    added. Any other string matches where it occurs as written (case-insensitive) or, if it is
+    a valid regular expression, where that matches: an exact name with parentheses, such as
+    ACLED's "Islamic State (Sahel)", read as an expression alone matched no event.
     """
     keys = {k.lower(): k for k in ACTOR_ALIASES}
     patterns: list[str] = []
@@ -694,7 +695,7 @@ def actor_patterns(actors: Iterable[str], include_predecessors: bool = False) ->
             continue
         try:
             re.compile(actor)
-            patterns.append(actor)
+            patterns.append(f"{re.escape(actor)}|(?:{actor})")
         except re.error:
             patterns.append(re.escape(actor))
     return patterns
@@ -702,7 +703,10 @@ def actor_patterns(actors: Iterable[str], include_predecessors: bool = False) ->
 
 def _contains(series: pd.Series, pattern: str) -> np.ndarray:
     try:
-        hit = series.str.contains(pattern, case=False, regex=True, na=False)
+        with warnings.catch_warnings():
+            # a user's pattern may hold groups ("(Sahel)"); only whether it matches is used
+            warnings.filterwarnings("ignore", "This pattern is interpreted", UserWarning)
+            hit = series.str.contains(pattern, case=False, regex=True, na=False)
     except Exception:  # pyarrow's RE2 lacks some Python regex features; fall back to re
         compiled = re.compile(pattern, re.IGNORECASE)
         hit = series.astype(object).map(lambda v: isinstance(v, str) and bool(compiled.search(v)))

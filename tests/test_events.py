@@ -175,6 +175,15 @@ def test_plain_and_regex_actor_patterns():
     ]  # invalid regex: literal
 
 
+def test_an_exact_name_with_parentheses_matches_as_written(recwarn):
+    # a valid expression whose groups read "(Sahel)" as "Sahel": it matched nothing
+    assert list(filter_events(ACTORS, actors=["Islamic State (Sahel)"]).index) == [7]
+    assert list(filter_events(ACTORS, actors=["Military Forces of Mali (2021-)"]).index) == [1]
+    both = filter_events(ACTORS, actors=["JNIM", "Islamic State (Sahel)"])
+    assert 7 in list(both.index) and 0 in list(both.index)
+    assert not [w for w in recwarn if "match groups" in str(w.message)]
+
+
 def test_short_aliases_need_whole_words():
     frame = events(actor1=["FLMX militia", "FLM"], date_start=pd.to_datetime(["2020-01-01"] * 2))
     got = filter_events(frame, actors=["JNIM"], include_predecessors=True)
