@@ -321,7 +321,11 @@ def study_from_dict(raw: Any, path: Path | None = None) -> Study:
                 )
                 continue
             candidate = Path(item) if Path(item).is_absolute() else (base / item)
-            if not candidate.exists():
+            if not item.strip():
+                problems.append(Problem(file, None, "data", "a data file's path", "an empty value"))
+            elif candidate.is_dir():
+                problems.append(Problem(file, None, "data", "a data file, not a folder", item))
+            elif not candidate.exists():
                 problems.append(Problem(file, None, "data", "an existing data file", item))
             resolved.append(candidate.resolve() if candidate.exists() else candidate)
         raw["data"] = resolved
@@ -419,10 +423,47 @@ def load_study(path: str | Path) -> Study:
                 )
             ],
         ) from None
+    twice = _repeated_keys(text)
+    if twice:
+        # YAML keeps the last of two values silently: a `horizon: 6` appended below a
+        # `horizon: 12` changed the study without a word
+        raise InputError(
+            "study file has a key twice",
+            [Problem(str(path), line, key, "each key once", f"on lines {first} and {line}")
+             for key, first, line in twice],
+        )  # fmt: skip
     try:
         return study_from_dict(raw, path)
     except InputError as exc:
         raise _at_key_lines(exc, str(path), text) from None
+
+
+def _repeated_keys(text: str) -> list[tuple[str, int, int]]:
+    """(dotted key, first line, repeated line) for every key a mapping of the YAML document
+    holds twice."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return []
+    found: list[tuple[str, int, int]] = []
+
+    def walk(node: yaml.Node, prefix: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key, value in node.value:
+                line = key.start_mark.line + 1
+                name = f"{prefix}{key.value}"
+                if name in seen:
+                    found.append((name, seen[name], line))
+                seen.setdefault(name, line)
+                walk(value, f"{name}.")
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, f"{prefix}{i}.")
+
+    if root is not None:
+        walk(root, "")
+    return found
 
 
 def _key_lines(text: str) -> dict[str, int]:

@@ -265,3 +265,27 @@ def test_an_unknown_country_is_one_problem_not_three(tmp_path):
         load_study(_write(tmp_path, text))
     (problem,) = info.value.problems
     assert (problem.column, problem.found) == ("countries", "Mauritanya")
+
+
+def test_a_key_written_twice_is_an_error_not_the_last_value(tmp_path):
+    path = _write(tmp_path, BASE + "horizon: 12\nalerts: {min_events: 3}\nhorizon: 6\n")
+    with pytest.raises(InputError) as info:
+        load_study(path)
+    (problem,) = info.value.problems
+    assert problem.column == "horizon" and problem.expected == "each key once"
+    first = BASE.count("\n") + 1
+    assert problem.found == f"on lines {first} and {first + 2}" and problem.line == first + 2
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [("'.'", "a data file, not a folder"), ("''", "a data file's path"),
+     ("'${CT_UNSET_DATA:-}'", "a data file's path")],
+)  # fmt: skip
+def test_a_data_entry_that_is_a_folder_or_empty_is_named(tmp_path, monkeypatch, entry, expected):
+    monkeypatch.delenv("CT_UNSET_DATA", raising=False)
+    path = _write(tmp_path, BASE.replace("data: [events.csv]", f"data: [{entry}]"))
+    with pytest.raises(InputError) as info:
+        load_study(path)
+    (problem,) = info.value.problems
+    assert problem.column == "data" and problem.expected == expected
