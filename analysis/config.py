@@ -107,6 +107,15 @@ class Study(BaseModel):
     )
     path: Path | None = Field(default=None, exclude=True)
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _month_text(cls, value: Any) -> Any:
+        # YAML reads 2018-01-01 as a date and 2018 as a number: pydantic's "a valid string"
+        # did not say what to write
+        if value is None or isinstance(value, str):
+            return value
+        raise ValueError("a month as YYYY-MM, e.g. 2021-01")
+
     @field_validator("start", "end")
     @classmethod
     def _month(cls, value: str) -> str:
@@ -349,7 +358,9 @@ def study_from_dict(raw: Any, path: Path | None = None) -> Study:
                 keys = sorted(set(known.model_fields) - {"path"})
                 message = f"one of the known keys ({', '.join(keys)})"
             found = error.get("input")
-            found_text = None if isinstance(found, dict) else repr(found)[:80]
+            # a YAML date is shown as written (2018-01-01), not as datetime.date(2018, 1, 1)
+            shown = repr(found) if isinstance(found, str) else str(found)
+            found_text = None if isinstance(found, dict) else shown[:80]
             if error["type"] == "extra_forbidden":
                 found_text = f"{error['loc'][-1]}: {found_text}"
             problems.append(Problem(file, None, key, message, found_text))

@@ -289,3 +289,14 @@ def test_a_data_entry_that_is_a_folder_or_empty_is_named(tmp_path, monkeypatch, 
         load_study(path)
     (problem,) = info.value.problems
     assert problem.column == "data" and problem.expected == expected
+
+
+def test_a_date_or_a_year_where_a_month_goes_says_what_to_write(tmp_path):
+    text = BASE.replace("start: 2020-01", "start: 2020-01-01").replace("end: 2021-12", "end: 2021")
+    with pytest.raises(InputError) as info:
+        load_study(_write(tmp_path, text))
+    found = {p.column: (p.expected, p.found) for p in info.value.problems}
+    assert found == {
+        "start": ("a month as YYYY-MM, e.g. 2021-01", "2020-01-01"),
+        "end": ("a month as YYYY-MM, e.g. 2021-01", "2021"),
+    }
