@@ -262,3 +262,14 @@ def test_a_good_page_is_kept_whatever_the_last_record_says(setup, tmp_path):
     record = {e["id"]: e for e in failed.manifest["reports"]}["faults/ml-2"]
     assert record["status"] == "failed" and record["kept_html"] == "faults/ml-2.html"
     assert (out / "faults" / "ml-2.html").read_bytes() == good
+
+
+def test_an_unusable_scheduler_address_is_an_input_error(setup, tmp_path):
+    pytest.importorskip("distributed")
+    from analysis.errors import InputError
+
+    with pytest.raises(InputError) as info:
+        _run(setup, tmp_path / "out", ["ML-1"], scheduler="nonsense")
+    (problem,) = info.value.problems
+    assert problem.column == "--scheduler" and "nonsense" in problem.found
+    assert not list((tmp_path / "out").rglob("*.staged.*"))

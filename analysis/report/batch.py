@@ -217,7 +217,16 @@ def _run_dask(
             ],
         ) from None
 
-    with Client(scheduler, timeout="30s") as client:
+    try:
+        client = Client(scheduler, timeout="30s")
+    except (ValueError, OSError, TimeoutError) as exc:
+        # a misspelt address or a scheduler that is not running: the user's input
+        raise InputError(
+            "cannot reach the Dask scheduler",
+            [Problem(None, None, "--scheduler", "the address of a running Dask scheduler, "
+                     "e.g. tcp://10.0.0.5:8786", f"{scheduler} ({type(exc).__name__}: {exc})")],
+        ) from None  # fmt: skip
+    with client:
         studies = _studies(items, results)
         futures = {
             client.submit(
