@@ -737,6 +737,13 @@ def test_cli_growth_json_demo_study(demo_study_path, demo_dir):
     assert "demo.yaml" in outside.output
     reversed_ = runner.invoke(app, ["growth", str(demo_study_path), "--compare", "2024:2021"])
     assert reversed_.exit_code == 2 and "the earlier window first: 2021:2024" in reversed_.output
+    # asked twice, a comparison is one test: printed once, counted once in the adjustment
+    once = runner.invoke(app, ["growth", str(demo_study_path), "--compare", "2021:2024"])
+    twice = runner.invoke(
+        app, ["growth", str(demo_study_path), "--compare", "2021:2024", "--compare", "2021:2024",
+              "--region", "Kayes", "--region", "ML-1"],
+    )  # fmt: skip
+    assert twice.exit_code == 0 and twice.stdout == once.stdout
 
 
 def test_cli_growth_adjusts_over_the_whole_study(demo_study_path):

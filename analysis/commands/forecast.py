@@ -118,7 +118,9 @@ def forecast_command(
     if model == "auto":
         # the rule a study's window meets, applied to the history the model sees
         require_history(data.panel, study, origin=cut, horizon=h)
-    regions = [resolve_region(r, data.boundaries) for r in region] if region else list(study.focus)
+    # a region asked twice is printed once
+    asked = [resolve_region(r, data.boundaries) for r in region] if region else list(study.focus)
+    regions = list(dict.fromkeys(asked))
     missing = sorted(set(regions) - set(data.panel["region_id"]))
     if missing:
         raise InputError(
@@ -224,7 +226,7 @@ def backtest_command(
         require_writable(out)  # before the backtest, not after it
     progress.set_quiet(quiet)
     timer = progress.StageTimer()
-    names = list(model) if model else list(DEFAULT_BACKTEST_MODELS)
+    names = list(dict.fromkeys(model)) if model else list(DEFAULT_BACKTEST_MODELS)
     _check_models(names)
     with timer.stage("prepare"):
         study = load_study(study_path)

@@ -67,6 +67,8 @@ def growth_command(
 
     study = load_study(study_path)
     pairs = _parse_compare(compare) if compare else [tuple(map(str, p)) for p in study.compare]
+    # a comparison or region asked twice is one test, not two in the adjustment's family
+    pairs = list(dict.fromkeys(pairs))
     if not pairs:
         raise InputError(
             "nothing to compare",
@@ -77,7 +79,7 @@ def growth_command(
         raise InputError("a comparison period is outside the study's window", outside)
     data = prepare(study)
     if region:
-        regions = [resolve_region(r, data.boundaries) for r in region]
+        regions = list(dict.fromkeys(resolve_region(r, data.boundaries) for r in region))
     else:
         regions = list(study.focus) or list(dict.fromkeys(data.panel["region_id"]))
     missing = sorted(set(regions) - set(data.panel["region_id"]))

@@ -51,7 +51,8 @@ def report_command(
     loaded = load_study(study)
     _check_quarter(loaded, quarter)
     # a region of the study's countries, checked here: outside them a report would fail
-    regions = [context.study_region(loaded, r) for r in region] if region else list(loaded.focus)
+    asked = [context.study_region(loaded, r) for r in region] if region else list(loaded.focus)
+    regions = list(dict.fromkeys(asked))
     if pdf:
         from analysis.report.pdf import html_to_pdf, require_chromium
 
