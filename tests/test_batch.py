@@ -375,3 +375,15 @@ def test_a_quarterly_batch_keeps_the_index_of_a_batch_in_the_folder_above(
     index = (out / "index.html").read_text()
     assert 'href="probe-study/ml-1.html"' in index  # the first batch's index, kept
     assert (out / "2024Q4" / "index.html").is_file()
+
+
+def test_a_quarter_with_too_little_history_is_an_input_error_before_any_report(
+    demo_study_path: Path, tmp_path: Path
+) -> None:
+    """The README's promise: as of 2020Q4 the demo has 36 of the 48 months its forecasts
+    need, so no report runs (each had run and failed) and the exit code is 2."""
+    result = batch.run_batch([demo_study_path], tmp_path / "out", quarter="2020Q4", progress=False)
+    assert result.exit_code == 2
+    records = result.manifest["reports"]
+    assert records and {r["status"] for r in records} == {batch.INPUT_ERROR}
+    assert "as of 2020Q4" in records[0]["error"] and "36 months" in records[0]["error"]

@@ -279,7 +279,9 @@ def _folders_of_other_studies(
     return clashes
 
 
-def _check_studies(studies: Iterable[str], forecasts: bool) -> dict[str, InputError]:
+def _check_studies(
+    studies: Iterable[str], forecasts: bool, quarter: str | None = None
+) -> dict[str, InputError]:
     """The studies whose inputs are invalid, each with its error, checked in this process.
 
     Once per study, before any report runs: a report of an invalid study would fail and
@@ -292,7 +294,7 @@ def _check_studies(studies: Iterable[str], forecasts: bool) -> dict[str, InputEr
     invalid = {}
     for study in sorted(studies):
         try:
-            context.check(study, forecasts=forecasts)
+            context.check(study, forecasts=forecasts, quarter=quarter)
         except InputError as exc:
             invalid[study] = exc
     return invalid
@@ -403,6 +405,8 @@ def run_batch(
         )
         planned = time.perf_counter() - started
         versions = package_versions()
+        for item in items:  # left by a batch that was killed before it could remove them
+            placement.discard(placement.staged(item))
         previous = {r["id"]: r for r in (read_manifest(root) or {}).get("reports", [])}
         if not replace_other_studies:
             invalid.update(_folders_of_other_studies(items, previous, root))
@@ -426,7 +430,7 @@ def run_batch(
             else:
                 todo.append(item)
         checked = time.perf_counter()
-        invalid.update(_check_studies({item.study for item in todo}, preload_results))
+        invalid.update(_check_studies({item.study for item in todo}, preload_results, quarter))
         for study, error in invalid.items():
             own = [item for item in items if item.study == study]
             for record in input_error_entries(study, error.render(), root, versions, own, previous):

@@ -157,7 +157,9 @@ def study_region(study: Any, region: str | None, boundaries: Any = None) -> str:
     return code
 
 
-def check(study_path: str | os.PathLike[str], forecasts: bool = True) -> ReportContext:
+def check(
+    study_path: str | os.PathLike[str], forecasts: bool = True, quarter: str | None = None
+) -> ReportContext:
     """Check that a study's reports can start: its file and data are valid, its filters
     select events and, when the reports forecast, its history is long enough.
 
@@ -173,7 +175,9 @@ def check(study_path: str | os.PathLike[str], forecasts: bool = True) -> ReportC
         The study YAML.
     forecasts : bool
         The reports forecast (the shipped templates): require the forecaster's history
-        (:func:`analysis.pipeline.require_history`).
+        (:func:`analysis.pipeline.require_history`), up to the end of ``quarter`` if given.
+    quarter : str, optional
+        ``YYYYQn``: the reports are as of that quarter's end.
 
     Returns
     -------
@@ -184,11 +188,13 @@ def check(study_path: str | os.PathLike[str], forecasts: bool = True) -> ReportC
     InputError
         Naming the file, line, column and what was expected.
     """
+    from analysis.as_of import panel_as_of
     from analysis.pipeline import require_history
 
     ctx = load(study_path)
     if forecasts:
-        require_history(ctx.data.panel, ctx.study, "the reports' forecasts")
+        what = f"the reports' forecasts as of {quarter}" if quarter else "the reports' forecasts"
+        require_history(panel_as_of(ctx.data.panel, quarter), ctx.study, what)
     return ctx
 
 
