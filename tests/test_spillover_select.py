@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -73,3 +74,14 @@ def test_bad_choices(demo_panel):
         SpilloverForecaster(endemic_effects="county")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="damping"):
         SpilloverForecaster(damping=0.0)
+
+
+def test_a_history_without_events_forecasts_none_rather_than_failing(demo_panel, boundaries):
+    """An early backtest origin of a short conflict sees no event: the spillover model's
+    fit had raised there, and every report of such a study (Togo's 2005 violence) failed."""
+    history = panel_to_history(demo_panel)
+    empty = replace(history, counts=np.zeros_like(history.counts))
+    fitted = SpilloverForecaster(boundaries=boundaries, focus=("ML-1",)).fit(empty)
+    assert fitted.model == "spillover"
+    paths = fitted.sample_paths(3, 20, np.random.default_rng(0))
+    assert paths.shape == (len(history.region_ids), 3, 20) and not paths.any()

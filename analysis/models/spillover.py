@@ -657,9 +657,16 @@ class SpilloverForecaster(Forecaster):
         if not 0.0 < self.damping <= 1.0:
             raise InputError(f"damping must be in (0, 1], got {self.damping}")
 
-    def fit(self, history: History) -> SpilloverFitted:
+    def fit(self, history: History) -> Fitted:
         from analysis.geography import load_boundaries
 
+        if not history.counts.any():
+            # No event yet (an early backtest origin of a short conflict): the likelihood's
+            # maximum is a rate of zero, which no endemic level on the log scale reaches, so
+            # the fit is the point mass at zero. It had raised, failing every report of a study.
+            from analysis.models.baselines import ZeroFitted
+
+            return ZeroFitted(history, self.name)
         boundaries = self.boundaries or load_boundaries()
         order, cross, countries = geography_matrices(history.region_ids, boundaries)
         names = (
