@@ -54,6 +54,20 @@ def test_notebook_writes_parameterized_copy(tmp_path: Path, demo_dir: Path) -> N
     assert nb.metadata["kernelspec"]["name"] == "python3"
     assert target.stat().st_size < 40_000
 
+    # run again, it opens the analyst's edited notebook as it is; --force writes a fresh one
+    nb.cells.append(nbformat.v4.new_markdown_cell("my notes"))
+    nbformat.write(nb, target)
+    again = runner.invoke(
+        app, ["notebook", str(study), "--region", "Kayes", "--out", str(target), "--no-open"]
+    )
+    assert again.exit_code == 0 and "kept" in again.output
+    assert "my notes" in target.read_text()
+    fresh = runner.invoke(
+        app, ["notebook", str(study), "--region", "Kayes", "--out", str(target), "--no-open",
+              "--force"],
+    )  # fmt: skip
+    assert fresh.exit_code == 0 and "my notes" not in target.read_text()
+
 
 def test_notebook_and_report_refuse_a_region_outside_the_study_before_any_work(
     tmp_path: Path, demo_dir: Path

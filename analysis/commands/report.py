@@ -178,8 +178,12 @@ def notebook_command(
         bool, typer.Option("--open/--no-open", help="Open it in JupyterLab ([lab] extra).")
     ] = True,
     quarter: Annotated[str | None, typer.Option("--quarter", help=QUARTER_HELP)] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the notebook if it exists (edits are lost).")
+    ] = False,
 ) -> None:
-    """Write a parameterized copy of a report notebook and open it in JupyterLab."""
+    """Write a parameterized copy of a report notebook and open it in JupyterLab. A notebook
+    that exists is opened as it is, with the analyst's edits; --force writes a fresh copy."""
     import os
 
     from analysis.config import load_study
@@ -201,7 +205,11 @@ def notebook_command(
     parameters = {"study": str(study), "region": code}
     if quarter:
         parameters["quarter"] = quarter
-    path = write_parameterized(template, parameters, target)
+    if Path(target).is_file() and not force:
+        path = Path(target)
+        typer.echo(f"kept {path}: it exists and may hold edits (--force replaces it)", err=True)
+    else:
+        path = write_parameterized(template, parameters, target)
     typer.echo(str(path))
     if not open_lab:
         return
