@@ -173,6 +173,23 @@ class Study(BaseModel):
             if (w := periods.parse_window(p)).start < first or w.end > after
         ]
 
+    def periods_misaligned(
+        self, pairs: list[tuple[str, str]], key: str = "compare"
+    ) -> list[Problem]:
+        """A problem for each period of ``pairs`` that a quarterly study cannot count: one
+        that does not start and end with a quarter (``2021-02``), named with where it came
+        from. The growth command had stopped with "period 2021-02 does not align with
+        quarters", naming neither the option nor the file."""
+        if self.freq != "quarter":
+            return []
+        file = str(self.path) if self.path else None
+        return [
+            Problem(file, None, key, "years or quarters (the study's periods are quarters)", p)
+            for pair in pairs
+            for p in pair
+            if periods.misaligned_with_quarters(periods.parse_window(p))
+        ]
+
     @property
     def quiet_periods(self) -> int:
         """Periods without an event that make a unit quiet (onset target), default one year."""
@@ -244,6 +261,7 @@ def _resolve_names(study: Study) -> Study:
                 Problem(file, None, "spillover_targets", "a country also listed under countries "
                         "(the spillover model needs its events)", code)
             )  # fmt: skip
+    problems += study.periods_misaligned([tuple(p) for p in study.compare])
     if problems:
         raise InputError(f"invalid study {file or study.title}", problems)
     return study.model_copy(

@@ -147,6 +147,11 @@ def parse_window(spec: str | int) -> Window:
     return Window(text, start, end)
 
 
+def misaligned_with_quarters(window: Window) -> bool:
+    """Whether ``window`` starts or ends inside a quarter (a quarterly panel cannot count it)."""
+    return bool((window.start.month - 1) % 3 or (window.end.month - 1) % 3)
+
+
 def comparison_order(a: str, b: str) -> str | None:
     """Why windows ``a`` (before) and ``b`` (after) cannot be compared, or None if they can.
 

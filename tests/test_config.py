@@ -300,3 +300,16 @@ def test_a_date_or_a_year_where_a_month_goes_says_what_to_write(tmp_path):
         "start": ("a month as YYYY-MM, e.g. 2021-01", "2020-01-01"),
         "end": ("a month as YYYY-MM, e.g. 2021-01", "2021"),
     }
+
+
+def test_a_quarterly_study_compares_years_or_quarters(tmp_path):
+    text = BASE.replace(
+        'compare: [[2020, 2021], ["2020Q1", "2021Q1"]]', "compare: [[2020-02, 2021-02]]"
+    )
+    with pytest.raises(InputError) as info:
+        load_study(_write(tmp_path, text + "freq: quarter\n"))
+    assert {(p.column, p.found) for p in info.value.problems} == {
+        ("compare", "2020-02"),
+        ("compare", "2021-02"),
+    }
+    assert load_study(_write(tmp_path, text)).compare == [("2020-02", "2021-02")]  # monthly: fine

@@ -75,8 +75,11 @@ def growth_command(
             [Problem(str(study_path), None, "compare", "a comparison, or --compare A:B")],
         )
     outside = study.periods_outside(pairs, "--compare" if compare else "compare")
+    outside += study.periods_misaligned(pairs, "--compare" if compare else "compare")
     if outside:
-        raise InputError("a comparison period is outside the study's window", outside)
+        raise InputError(
+            "a comparison period is outside the study's window or not one of its periods", outside
+        )
     data = prepare(study)
     if region:
         regions = list(dict.fromkeys(resolve_region(r, data.boundaries) for r in region))

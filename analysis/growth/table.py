@@ -13,7 +13,7 @@ from analysis.errors import InputError
 from analysis.growth.changepoint import ChangePointResult, change_point
 from analysis.growth.ratio import RateRatioResult, rate_ratio
 from analysis.growth.trends import TrendResult, trend
-from analysis.periods import Window, parse_window
+from analysis.periods import Window, misaligned_with_quarters, parse_window
 
 
 def region_series(panel: pd.DataFrame, region_id: str) -> tuple[np.ndarray, pd.DatetimeIndex]:
@@ -45,8 +45,7 @@ def _window_counts(y, idx, window: Window, freq: str | None) -> np.ndarray:
             f"{first:%Y-%m}..{last:%Y-%m}"
         )
     mask = (idx >= window.start) & (idx < window.end)
-    misaligned = (window.start.month - 1) % 3 or (window.end.month - 1) % 3
-    if freq == "quarter" and misaligned:
+    if freq == "quarter" and misaligned_with_quarters(window):
         raise InputError(
             f"period {window.label} does not align with quarters: use years or quarters "
             "with a quarterly panel"
