@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -185,3 +186,24 @@ def test_study_region_of_a_study_without_focus_regions(demo_study_path):
     with pytest.raises(InputError) as missing:
         study_region(study, "")
     assert "'region'" in str(missing.value)
+
+
+def test_a_study_too_short_for_the_spillover_backtest_still_has_reports(
+    tmp_path: Path, real_data_path: Path
+) -> None:
+    """Togo's government events, 2002-2006, all but a few in the 2005 crisis: before it the
+    spillover model is not identified at the evidence run's origins (a singular information
+    matrix), which had failed every report of the study. The report model's evidence stands;
+    the spillover model's is missing, with the reason, so its shares are withheld."""
+    from analysis.report import context
+
+    study = tmp_path / "togo.yaml"
+    study.write_text(
+        f"title: Togo 2002-2006\ndata: [{real_data_path}]\nsource: ucdp\n"
+        'actors: ["Government of Togo"]\ncountries: [Togo]\nfocus: [Maritime]\n'
+        "start: 2002-01\nend: 2006-12\nhorizon: 3\nseed: 1\n"
+    )
+    shared = context.results(str(study), "")
+    assert "information matrix is singular" in shared.spillover_unscored
+    assert "spillover" not in shared.backtest.models and "auto" in shared.backtest.models
+    assert "spillover" not in context.methods_backtest(str(study), "").models

@@ -528,6 +528,14 @@ def test_shares_are_quoted_only_from_a_spillover_model_shown_ahead_of_the_baseli
     level = spillover_text.withheld_shares_sentence(contrast, evidence(0.107))
     assert "skill is +10.7% (90% interval" in level and "not distinguishable from it" in level
     assert "%)" not in spillover_text.withheld_shares_sentence(contrast, None)
+    # a study where the spillover model could not be fitted at every origin says why
+    why = spillover_text.withheld_shares_sentence(
+        contrast, None, unscored="spillover model: the information matrix is singular."
+    )
+    assert (
+        "has no backtest here (it could not be fitted at every origin of the backtest: the "
+        "information matrix is singular), so its what-if has nothing to stand on."
+    ) in why
     # ahead: quoted, without the caveat
     assert spillover_text.shares_earned(evidence(0.307))
     ahead = spillover_text.attributable_sentence(contrast, ["SEN"], evidence=evidence(0.307))

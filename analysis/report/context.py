@@ -11,6 +11,7 @@ study's models either (``CONFLICT_TRENDS_REPORT_CACHE=off`` disables the disk ca
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -257,6 +258,9 @@ class StudyResults:
     onset_driven : tuple of str
         The quiet regions whose P(at least one event) in ``forecast`` is the onset model's, fitted
         on the onset reference (:meth:`analysis.models.auto.AutoFitted.onset_regions`).
+    spillover_unscored : str
+        Why the spillover model is not in ``backtest`` (it could not be fitted at an origin of
+        the evidence run), empty when it is.
     """
 
     forecast: Any
@@ -275,6 +279,7 @@ class StudyResults:
     plan: dict = field(default_factory=dict)
     plan_bounds: tuple = ()
     onset_driven: tuple[str, ...] = ()
+    spillover_unscored: str = ""
 
     @property
     def evidence_model(self) -> str:
@@ -373,7 +378,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
     StudyResults
     """
     from analysis.as_of import panel_as_of
-    from analysis.errors import InputError
+    from analysis.errors import InputError, ModelError
     from analysis.evaluation import backtest, first_steps, scorecard
     from analysis.models.forecast import panel_to_history
     from analysis.models.onset_backtest import study_onset_backtest
@@ -432,9 +437,9 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
         # 12, so the methods appendix adds its other models to this run and gives the same
         # numbers (:func:`methods_backtest`).
         evidence_horizon = max(study.horizon, METHODS_HORIZON)
-        bt_all = backtest(
+        run_evidence = functools.partial(
+            backtest,
             history,
-            [auto, spill_forecaster, *BASELINES],
             start=history.periods[max(0, n_per - EVIDENCE_ORIGINS - 1)],
             horizon=evidence_horizon,
             # the totals the reports print (next quarter, the study's horizon) are scored too
@@ -447,6 +452,16 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             surge_factor=study.alerts.surge_factor,
             surge_min_events=study.alerts.min_events,
         )
+        spillover_unscored = ""
+        try:
+            bt_all = run_evidence([auto, spill_forecaster, *BASELINES])
+        except ModelError as exc:
+            # The spillover model as chosen can fail where the history before an origin holds
+            # too few events to identify it (Togo's 2005 violence: a singular information
+            # matrix). Its evidence is then missing, so its shares are withheld, and the
+            # reports go on with the report model's: every report of such a study had failed.
+            spillover_unscored = str(exc)
+            bt_all = run_evidence([auto, *BASELINES])
         bt = first_steps(bt_all, study.horizon)
         label = f"{FORECAST_MODEL} ({chosen})" if chosen != FORECAST_MODEL else chosen
         onset, reason = None, ""
@@ -493,6 +508,7 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             scenarios=contrast,
             spillover_settings=spill_settings,
             spillover_parameters=spill_model.fit.table(PARAMETER_LEVEL),
+            spillover_unscored=spillover_unscored,
             plan=dict(getattr(fitted, "plan", {})),
             plan_bounds=tuple(getattr(fitted, "bounds", ())),
             onset_driven=(
@@ -533,6 +549,7 @@ def methods_backtest(study_path: str | os.PathLike[str], quarter: str = "") -> A
     one number. Study-level work, cached in memory and on disk like :func:`results`.
     """
     from analysis.as_of import panel_as_of
+    from analysis.errors import ModelError
     from analysis.evaluation import backtest, combine_backtests
     from analysis.pipeline import study_model
     from analysis.report.methods_text import METHOD_MODELS
@@ -542,18 +559,34 @@ def methods_backtest(study_path: str | os.PathLike[str], quarter: str = "") -> A
 
     def compute() -> Any:
         panel = panel_as_of(ctx.data.panel, quarter)
-        done = results(study_path, quarter).backtest_all
+        shared = results(study_path, quarter)
+        done = shared.backtest_all
+        # the spillover model, when the evidence run could not fit it, fails here as well
+        unscored = {"spillover"} if shared.spillover_unscored else set()
         others = [
             study_model(name, ctx.data, ctx.study.horizon)
             for name in METHOD_MODELS
-            if name not in done.models
+            if name not in done.models and name not in unscored
         ]
         if not others:
             return done
-        extra = backtest(panel, others, horizon=done.horizon, n_samples=done.n_samples,
-                         focus=focus, seed=done.seed, start=done.origins[0],
-                         stride=EVIDENCE_STRIDE)  # fmt: skip
-        return combine_backtests(done, extra)
+
+        def run(models: list[Any]) -> Any:
+            return backtest(panel, models, horizon=done.horizon, n_samples=done.n_samples,
+                            focus=focus, seed=done.seed, start=done.origins[0],
+                            stride=EVIDENCE_STRIDE)  # fmt: skip
+
+        try:
+            return combine_backtests(done, run(others))
+        except ModelError:
+            # a model that cannot be fitted at some origin of a short study is left out of
+            # the appendix's tables, rather than taking the whole appendix with it
+            for model in others:
+                try:
+                    done = combine_backtests(done, run([model]))
+                except ModelError:
+                    continue
+            return done
 
     key = study_key("methods_backtest", study_path, quarter)
     return cache.memo(key, compute, memory=_METHODS, disk=True)

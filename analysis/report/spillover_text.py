@@ -846,6 +846,7 @@ def withheld_shares_sentence(
     *,
     where: str = "the reports' backtest",
     reference: StepEvidence | None = None,
+    unscored: str = "",
 ) -> str:
     """What the reports say instead of the shares when :func:`shares_earned` is False.
 
@@ -862,6 +863,9 @@ def withheld_shares_sentence(
         (:func:`spillover_evidence` with its name), put beside the spillover model's: in the
         demo the withheld model scored +10.7% where the report model scored +1.2%, and a
         reviewer read the silence on it as a double standard.
+    unscored : str
+        Why the spillover model is not in the backtest
+        (:attr:`analysis.report.context.StudyResults.spillover_unscored`), if it is not.
 
     Returns
     -------
@@ -869,9 +873,15 @@ def withheld_shares_sentence(
     """
     lead = f"No share of the events across the border is attributed to {_focus_names(contrast)}"
     if evidence is None:
+        why = (
+            " (it could not be fitted at every origin of the backtest: "
+            f"{unscored.removeprefix('spillover model: ').rstrip('.')})"
+            if unscored
+            else ""
+        )
         return (
-            f"{lead}: the spillover model that would attribute them has no backtest here, so "
-            "its what-if has nothing to stand on."
+            f"{lead}: the spillover model that would attribute them has no backtest here{why}, "
+            "so its what-if has nothing to stand on."
         )
     verdict = "behind it" if evidence.standing == "behind" else "not distinguishable from it"
     beside = ""

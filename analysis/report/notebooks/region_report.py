@@ -333,6 +333,7 @@ if shares is not None:
 elif is_focus and shared.scenarios is not None:
     spillover_sentence = spillover_text.withheld_shares_sentence(
         shared.scenarios, spillover_evidence, where="this report's backtest",
+        unscored=shared.spillover_unscored,
         reference=spillover_text.spillover_evidence(
             card, group, shared.evidence_model, scores=shared.backtest.scores
         ),
@@ -404,11 +405,16 @@ if quiet_shown:
 
 # %%
 show.markdown(
-    "Every model a report can use (`auto` and the spillover model as configured included) is "
+    "Every model a report can use ({included}) is "
     "scored at the reports' steps 1-{h} for focus, active and quiet regions in the study's "
     "[methods appendix](methods.html), rendered beside this report by `conflict-trends report` "
     "and `conflict-trends batch`; the model assumptions and known limits are stated there too.",
     h=ctx.study.horizon,
+    included=(
+        "`auto` included; not the spillover model, which could not be fitted at every origin"
+        if shared.spillover_unscored
+        else "`auto` and the spillover model as configured included"
+    ),
 )
 
 # %% [markdown]
