@@ -109,7 +109,9 @@ def test_methods_backtest_extends_the_reports_evidence_run(demo_study_path, monk
 
     monkeypatch.setattr(evaluation, "backtest", fake_backtest)
     monkeypatch.setattr(
-        context, "results", lambda *a, **k: SimpleNamespace(backtest_all=result(reports))
+        context,
+        "results",
+        lambda *a, **k: SimpleNamespace(backtest_all=result(reports), spillover_unscored=""),
     )
     context._METHODS.clear()
     first = context.methods_backtest(demo_study_path)
@@ -128,6 +130,17 @@ def test_methods_backtest_extends_the_reports_evidence_run(demo_study_path, monk
     context._METHODS.clear()
     assert context.methods_backtest(demo_study_path).models == first.models  # disk
     assert len(calls) == 1
+    context._METHODS.clear()
+
+    # a spillover model the evidence run could not fit is not tried again for the appendix
+    without = tuple(m for m in reports if m != "spillover")
+    monkeypatch.setattr(
+        context, "results",
+        lambda *a, **k: SimpleNamespace(backtest_all=result(without), spillover_unscored="x"),
+    )  # fmt: skip
+    monkeypatch.setenv(context.CACHE_ENV, str(tmp_path / "cache2"))
+    assert "spillover" not in context.methods_backtest(demo_study_path).models
+    assert "spillover" not in calls[-1][0]
     context._METHODS.clear()
 
 
