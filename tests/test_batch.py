@@ -118,8 +118,14 @@ def test_local_batch_isolates_failures_and_skips_unchanged(setup, tmp_path: Path
     assert again.exit_code == 1
 
     forced = _run(setup, out, ["ML-1", "ML-2"], workers=1, force=True)
-    assert {r["status"] for r in forced.manifest["reports"]} == {"ok"}
+    this_batch = [r for r in forced.manifest["reports"] if not r.get("from_earlier_batch")]
+    assert {r["status"] for r in this_batch} == {"ok"}
     assert forced.exit_code == 0
+    # the region this batch did not run stays listed while its page is on disk, as it was
+    earlier = {r["id"]: r for r in forced.manifest["reports"] if r.get("from_earlier_batch")}
+    assert (
+        set(earlier) == {"probe-study/ml-4"} and earlier["probe-study/ml-4"]["status"] == "failed"
+    )
 
 
 def test_index_keeps_the_reports_of_studies_rendered_earlier(setup, tmp_path: Path) -> None:

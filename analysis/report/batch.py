@@ -484,15 +484,17 @@ def run_batch(
         counts: dict[str, int] = {}
         for record in ordered:
             counts[record["status"]] = counts.get(record["status"], 0) + 1
-        # Reports of studies this batch did not plan stay listed while their pages exist:
-        # `make report` then `make real` into one folder left the demo's reports on disk but
-        # out of the index. They keep their own record; `counts` is this batch's.
+        # Reports this batch did not plan stay listed while their pages exist: those of other
+        # studies (`make report` then `make real` into one folder left the demo's reports on
+        # disk but out of the index), and a planned study's others (`report --region` runs
+        # one region; a region no longer in the plan after its focus changed). They keep
+        # their own record; `counts` is this batch's.
         planned_studies = {item.study for item in items} | set(invalid)
         ordered += [
             {**record, "from_earlier_batch": True}
             for record in previous.values()
-            if record.get("study") not in planned_studies
-            and record["id"] not in entries  # a study this batch put in another's place
+            if record["id"] not in entries  # a study this batch put in another's place
+            and (record.get("study") not in planned_studies or record["id"] not in planned_ids)
             and record.get("html")
             and (root / record["html"]).is_file()
         ]
