@@ -1649,6 +1649,10 @@ def _simulate_chunk(fit, recent, horizon, scenarios, theta, n_paths, rng, hold, 
         # the clip guards against explosive draws overflowing
         np.minimum(mu, np.float32(1e7), out=mu)
         y = _nb_counts(e, mu, k64)
+        # and the counts too: an NB with a tiny size around a clipped mean has quantiles far
+        # beyond int32, which the paths' cast had turned into negative garbage (a near-singular
+        # fit of a sparse study, Togo 2002-06, in the spillover model's cross-validated choice)
+        np.minimum(y, np.float32(1e7), out=y)
         if hold == "counts":
             for s, r, v in pairs:
                 y[:, s, :, r] = v
