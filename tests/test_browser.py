@@ -128,6 +128,9 @@ def test_report_in_browser(reports: dict[str, Path], kind: str) -> None:
     assert all(width > 0 for width in facts["images"]), facts["images"]
     assert all(ok for _, ok in facts["toc"]), facts["toc"]
     assert facts["wrapped"] == []
+    # Markdown a reader would see raw: a code span passed as a text parameter is escaped
+    # ("(`auto` and the spillover model ...)" had shown its backticks)
+    assert "`" not in facts["text"], facts["text"][facts["text"].find("`") - 80 :][:160]
     assert (ARTIFACTS / f"report-{kind}.png").stat().st_size > 1000
 
 

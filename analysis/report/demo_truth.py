@@ -265,7 +265,8 @@ def missing_sentence(study: Any) -> str:
     return (
         f"The study is marked synthetic, but no {DEMO_TRUTH_FILE} was found beside its data "
         f"({join_words(folders)}), so its estimates cannot be set against the model the data "
-        "were simulated from. `conflict-trends demo-data` writes the file beside the events."
+        "were simulated from. The command conflict-trends demo-data writes the file beside the "
+        "events."
     )
 
 

@@ -405,15 +405,16 @@ if quiet_shown:
 
 # %%
 show.markdown(
-    "Every model a report can use ({included}) is "
+    "Every model a report can use (`auto` {included}) is "
     "scored at the reports' steps 1-{h} for focus, active and quiet regions in the study's "
     "[methods appendix](methods.html), rendered beside this report by `conflict-trends report` "
     "and `conflict-trends batch`; the model assumptions and known limits are stated there too.",
     h=ctx.study.horizon,
+    # the parameter is escaped as text: the code span stays in the template
     included=(
-        "`auto` included; not the spillover model, which could not be fitted at every origin"
+        "included; not the spillover model, which could not be fitted at every origin"
         if shared.spillover_unscored
-        else "`auto` and the spillover model as configured included"
+        else "and the spillover model as configured included"
     ),
 )
 
