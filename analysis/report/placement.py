@@ -118,15 +118,20 @@ def settle(
         _rename_in_notebook(Path(run.job.ipynb_path), failed_ipynb.name)
         _move(run.job.ipynb_path, failed_ipynb)
     previous = previous or {}
-    kept = Path(item.job.html_path)
-    made = dt.datetime.fromtimestamp(kept.stat().st_mtime, dt.UTC).isoformat(timespec="seconds")
     return {
-        "html": _relative(failed_html, out) if failed_html.is_file() else "",
-        "ipynb": _relative(failed_ipynb, out) if failed_ipynb.is_file() else "",
-        "kept_html": _relative(Path(item.job.html_path), out),
-        "kept_ipynb": _relative(Path(item.job.ipynb_path), out),
-        "kept_from": previous.get("kept_from") or previous.get("finished") or made,
+        "html": os.path.relpath(failed_html, out) if failed_html.is_file() else "",
+        "ipynb": os.path.relpath(failed_ipynb, out) if failed_ipynb.is_file() else "",
+        "kept_html": os.path.relpath(item.job.html_path, out),
+        "kept_ipynb": os.path.relpath(item.job.ipynb_path, out),
+        "kept_from": previous.get("kept_from")
+        or previous.get("finished")
+        or _modified(Path(item.job.html_path)),
     }
+
+
+def _modified(path: Path) -> str:
+    """When ``path`` was last written, as the manifest writes times."""
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).isoformat(timespec="seconds")
 
 
 def _rename_in_notebook(path: Path, name: str) -> None:
@@ -143,7 +148,3 @@ def _rename_in_notebook(path: Path, name: str) -> None:
 def _move(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
     if Path(source).is_file():
         os.replace(source, target)
-
-
-def _relative(path: Path, out: Path) -> str:
-    return os.path.relpath(path, out)
