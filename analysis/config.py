@@ -452,7 +452,7 @@ def load_study(path: str | Path) -> Study:
                 )
             ],
         ) from None
-    twice = _repeated_keys(text)
+    lines, twice = _key_lines(text)
     if twice:
         # YAML keeps the last of two values silently: a `horizon: 6` appended below a
         # `horizon: 12` changed the study without a word
@@ -464,51 +464,27 @@ def load_study(path: str | Path) -> Study:
     try:
         return study_from_dict(raw, path)
     except InputError as exc:
-        raise _at_key_lines(exc, str(path), text) from None
+        raise _at_key_lines(exc, str(path), lines) from None
 
 
-def _repeated_keys(text: str) -> list[tuple[str, int, int]]:
-    """(dotted key, first line, repeated line) for every key a mapping of the YAML document
-    holds twice."""
+def _key_lines(text: str) -> tuple[dict[str, int], list[tuple[str, int, int]]]:
+    """The line (1-based) of every key and list item of a YAML document by dotted path
+    (``alerts.min_events``, ``data.0``; a key's first line), and (key, first line, repeated
+    line) for every key a mapping holds twice."""
     try:
         root = yaml.compose(text)
     except yaml.YAMLError:
-        return []
-    found: list[tuple[str, int, int]] = []
-
-    def walk(node: yaml.Node, prefix: str) -> None:
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[str, int] = {}
-            for key, value in node.value:
-                line = key.start_mark.line + 1
-                name = f"{prefix}{key.value}"
-                if name in seen:
-                    found.append((name, seen[name], line))
-                seen.setdefault(name, line)
-                walk(value, f"{name}.")
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, f"{prefix}{i}.")
-
-    if root is not None:
-        walk(root, "")
-    return found
-
-
-def _key_lines(text: str) -> dict[str, int]:
-    """The line (1-based) of every key and list item of a YAML document, by dotted path
-    (``alerts.min_events``, ``data.0``)."""
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return {}
+        return {}, []
     lines: dict[str, int] = {}
+    twice: list[tuple[str, int, int]] = []
 
     def walk(node: yaml.Node, prefix: str) -> None:
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                name = f"{prefix}{key.value}"
-                lines[name] = key.start_mark.line + 1
+                name, line = f"{prefix}{key.value}", key.start_mark.line + 1
+                if name in lines:
+                    twice.append((name, lines[name], line))
+                lines.setdefault(name, line)
                 walk(value, f"{name}.")
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
@@ -517,14 +493,13 @@ def _key_lines(text: str) -> dict[str, int]:
 
     if root is not None:
         walk(root, "")
-    return lines
+    return lines, twice
 
 
-def _at_key_lines(exc: InputError, file: str, text: str) -> InputError:
-    """``exc`` with each problem of the study file at the line of its key: the deepest part
-    of a dotted key that the file holds (a key missing under ``alerts`` gets the line of
-    ``alerts``; a missing top-level key, none)."""
-    lines = _key_lines(text)
+def _at_key_lines(exc: InputError, file: str, lines: dict[str, int]) -> InputError:
+    """``exc`` with each problem of the study file at the line of its key (``lines``, from
+    :func:`_key_lines`): the deepest part of a dotted key that the file holds (a key missing
+    under ``alerts`` gets the line of ``alerts``; a missing top-level key, none)."""
 
     def line_of(key: str | None) -> int | None:
         parts = (key or "").split(".")
