@@ -125,12 +125,13 @@ def read_ucdp(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadResu
             event_type=event_type,
             notes=text(table, None),
         )
-        for raw, (canonical, _) in NUMBERS.items():
-            if canonical:
+        for raw, (canonical, expected) in NUMBERS.items():
+            if raw == "best":  # required: an empty value is an error, not a missing count
+                columns[canonical] = required_count(
+                    table, names[raw], problems, expected, canonical
+                )
+            elif canonical:
                 columns[canonical] = number(table, names.get(raw))
-        columns["fatalities"] = required_count(
-            table, names["best"], problems, NUMBERS["best"][1], "fatalities"
-        )
         imprecise = number(table, names.get("date_prec")) > 1
         return columns, quality_counts(pd.DataFrame(columns, copy=False), imprecise)
 
