@@ -681,3 +681,13 @@ def test_banner_points_a_synthetic_studys_reader_to_the_truth_check() -> None:
     assert demo_truth.missed_names(None) == () and demo_truth.missed_names("no file") == ()
     real_ctx = SimpleNamespace(study=real)
     assert demo_truth.study_section(real_ctx, "real.yaml") is None
+    # every page's banner: the demo notice, then the data files' notes
+    inputs = [{"path": "/data/ged.csv", "note": "a partial copy"}, {"path": "/data/b.csv"}]
+    ctx = SimpleNamespace(study=synthetic, data=SimpleNamespace(inputs=inputs))
+    page = demo_truth.page_banner(ctx, "no truth file", here=True)
+    assert (
+        page
+        == demo_truth.banner(synthetic, here=True) + " The data file ged.csv is a partial copy."
+    )
+    real_page = SimpleNamespace(study=real, data=SimpleNamespace(inputs=inputs[1:]))
+    assert demo_truth.page_banner(real_page, None) == ""

@@ -37,6 +37,7 @@ from analysis.formatting import (
     format_probability,
     format_ratio,
     format_ratio_estimate,
+    join_nonempty,
     join_words,
     probability_range,
 )
@@ -222,6 +223,32 @@ def missed_names(found: DemoComparison | str | None) -> tuple[str, ...]:
     """:attr:`DemoComparison.missed` of :func:`study_section`'s result; empty for a real study
     or without a readable truth file."""
     return found.missed if isinstance(found, DemoComparison) else ()
+
+
+def page_banner(ctx: Any, found: DemoComparison | str | None, *, here: bool = False) -> str:
+    """Every report's banner: the demo notice with the quoted numbers the truth check does
+    not recover (:func:`banner`, ``found`` from :func:`study_section`), then the data files'
+    notes (:func:`analysis.report.provenance.data_note_banner`).
+
+    Parameters
+    ----------
+    ctx : analysis.report.context.ReportContext
+        The study and its data.
+    found : DemoComparison, str or None
+        :func:`study_section`'s result.
+    here : bool
+        The page holds the check (the methods appendix).
+
+    Returns
+    -------
+    str
+    """
+    from analysis.report.provenance import data_note_banner
+
+    return join_nonempty(
+        banner(ctx.study, here=here, missed=missed_names(found)),
+        data_note_banner(ctx.data.inputs),
+    )
 
 
 def shows_section(study: Any) -> bool:

@@ -28,10 +28,7 @@ demo_check = demo_truth.study_section(ctx, study, quarter)
 show.record(
     title=f"{ctx.study.title}: methods",
     subtitle="What each model assumes, how it scored out of sample, and its known limits",
-    banner=formatting.join_nonempty(
-        demo_truth.banner(ctx.study, here=True, missed=demo_truth.missed_names(demo_check)),
-        provenance.data_note_banner(ctx.data.inputs),
-    ),
+    banner=demo_truth.page_banner(ctx, demo_check, here=True),
     best_model=card.get("best_model"),
 )
 

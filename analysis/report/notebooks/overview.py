@@ -44,13 +44,7 @@ show.record(
     title=f"{ctx.study.title}: overview" + (f" {quarter}" if quarter else ""),
     subtitle=f"{panel['region_id'].nunique()} regions, "
     f"{panel['period'].min():%Y-%m} to {panel['period'].max():%Y-%m}",
-    banner=formatting.join_nonempty(
-        demo_truth.banner(
-            ctx.study,
-            missed=demo_truth.missed_names(demo_truth.study_section(ctx, study, quarter)),
-        ),
-        provenance.data_note_banner(ctx.data.inputs),
-    ),
+    banner=demo_truth.page_banner(ctx, demo_truth.study_section(ctx, study, quarter)),
     ranking=overview_text.ranking_record(rank),
     surge_rule=surge_rule,
     alerts=[str(r) for r in raised["region_id"]],

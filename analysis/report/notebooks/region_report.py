@@ -23,13 +23,7 @@ around = region_text.region_with_neighbours(region_id, data.boundaries, within=s
 show.record(
     title=f"{region_name} ({region_id})",
     subtitle=ctx.study.title + (f", as of the end of {quarter}" if quarter else ""),
-    banner=formatting.join_nonempty(
-        demo_truth.banner(
-            ctx.study,
-            missed=demo_truth.missed_names(demo_truth.study_section(ctx, study, quarter)),
-        ),
-        provenance.data_note_banner(data.inputs),
-    ),
+    banner=demo_truth.page_banner(ctx, demo_truth.study_section(ctx, study, quarter)),
     region=region_id,
     region_name=region_name,
     events_total=int(panel.loc[panel["region_id"] == region_id, "events"].sum()),
