@@ -85,6 +85,11 @@ class Study(BaseModel):
     focus: list[str] = Field(default_factory=list)
     start: str
     end: str
+    data_through: str | None = Field(
+        None,
+        description="the last month (YYYY-MM) the data files cover, where it is later than "
+        "their latest event (an extract whose last months were quiet)",
+    )
     freq: Literal["month", "quarter"] = "month"
     horizon: int = Field(6, ge=1, le=36)
     onset_quiet_periods: int | None = Field(
@@ -107,7 +112,7 @@ class Study(BaseModel):
     )
     path: Path | None = Field(default=None, exclude=True)
 
-    @field_validator("start", "end", mode="before")
+    @field_validator("start", "end", "data_through", mode="before")
     @classmethod
     def _month_text(cls, value: Any) -> Any:
         # YAML reads 2018-01-01 as a date and 2018 as a number: pydantic's "a valid string"
@@ -116,9 +121,11 @@ class Study(BaseModel):
             return value
         raise ValueError("a month as YYYY-MM, e.g. 2021-01")
 
-    @field_validator("start", "end")
+    @field_validator("start", "end", "data_through")
     @classmethod
-    def _month(cls, value: str) -> str:
+    def _month(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not periods.is_month(str(value)):
             raise ValueError("a month as YYYY-MM, e.g. 2021-01")
         return str(value)
@@ -189,6 +196,14 @@ class Study(BaseModel):
             for p in pair
             if periods.misaligned_with_quarters(periods.parse_window(p))
         ]
+
+    def window_misaligned(self) -> list[Problem]:
+        """A problem for a quarterly study's ``start`` or ``end`` that cuts a quarter
+        (:func:`analysis.periods.quarter_window_problems`)."""
+        if self.freq != "quarter":
+            return []
+        file = str(self.path) if self.path else None
+        return periods.quarter_window_problems(self.start, self.end, file=file)
 
     @property
     def quiet_periods(self) -> int:
@@ -262,6 +277,7 @@ def _resolve_names(study: Study) -> Study:
                         "(the spillover model needs its events)", code)
             )  # fmt: skip
     problems += study.periods_misaligned([tuple(p) for p in study.compare])
+    problems += study.window_misaligned()
     if problems:
         raise InputError(f"invalid study {file or study.title}", problems)
     return study.model_copy(
@@ -494,6 +510,19 @@ def _key_lines(text: str) -> tuple[dict[str, int], list[tuple[str, int, int]]]:
     if root is not None:
         walk(root, "")
     return lines, twice
+
+
+def at_study_lines(exc: InputError, study: Study) -> InputError:
+    """``exc`` with each problem of ``study``'s file at the line of its key, for checks made
+    after the study was loaded (its data select no event, its end runs past the data): they
+    had named the key without its line."""
+    if study.path is None:
+        return exc
+    try:
+        text = Path(study.path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return exc
+    return _at_key_lines(exc, str(study.path), _key_lines(text)[0])
 
 
 def _at_key_lines(exc: InputError, file: str, lines: dict[str, int]) -> InputError:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from analysis.errors import InputError, Problem
 from analysis.geography import Boundaries, load_boundaries
-from analysis.periods import Freq, parse_month, period_range
+from analysis.periods import Freq, parse_month, period_range, quarter_window_problems
 
 #: Country code of synthetic regions (ISO 3166 leaves ZZZ to user assignment).
 SYNTHETIC_COUNTRY = "ZZZ"
@@ -70,6 +70,10 @@ def build_panel(
             ],
         )
 
+    if freq == "quarter":
+        misaligned = quarter_window_problems(start, end)
+        if misaligned:
+            raise InputError("window cuts a quarter", misaligned)
     dates = pd.to_datetime(events["date_start"])
     first = parse_month(start, "start") if start else dates.min()
     last = parse_month(end, "end") if end else dates.max()

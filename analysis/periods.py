@@ -152,6 +152,46 @@ def misaligned_with_quarters(window: Window) -> bool:
     return bool((window.start.month - 1) % 3 or (window.end.month - 1) % 3)
 
 
+def quarter_window_problems(
+    start: str | None,
+    end: str | None,
+    keys: tuple[str, str] = ("start", "end"),
+    file: str | None = None,
+) -> list[Problem]:
+    """A problem for a quarterly window's first or last month (``YYYY-MM``) that cuts a quarter.
+
+    A quarterly panel counts whole quarters, so ``start: 2018-02`` had counted January's
+    events and ``end: 2020-11`` December's, outside the window asked for.
+
+    Parameters
+    ----------
+    start, end : str or None
+        The window's first and last months (None: not given, nothing to check).
+    keys : (str, str)
+        The study keys or CLI options that gave them, for the messages.
+    file : str, optional
+        The file they came from.
+
+    Returns
+    -------
+    list of Problem
+    """
+    problems = []
+    for value, key, months, which in (
+        (start, keys[0], (1, 4, 7, 10), "first"),
+        (end, keys[1], (3, 6, 9, 12), "last"),
+    ):
+        if value is None or parse_month(value, key).month in months:
+            continue
+        year = str(value)[:4]
+        expected = (
+            f"the {which} month of a quarter (the periods are quarters), "
+            f"e.g. {year}-{months[0]:02d} or {year}-{months[-1]:02d}"
+        )
+        problems.append(Problem(file, None, key, expected, str(value)))
+    return problems
+
+
 def comparison_order(a: str, b: str) -> str | None:
     """Why windows ``a`` (before) and ``b`` (after) cannot be compared, or None if they can.
 

@@ -16,7 +16,8 @@ from typing import Any
 import pandas as pd
 
 from analysis import cache
-from analysis.config import Study
+from analysis.config import Study, at_study_lines
+from analysis.data_coverage import latest_event, require_covered
 from analysis.errors import InputError, Problem
 from analysis.events import filter_events
 from analysis.geography import Boundaries, load_boundaries
@@ -50,6 +51,9 @@ class StudyData:
         ISO3 -> the first month (``YYYY-MM``) the data files cover it: the month of the first
         event, of any actor, of a source that reports an event in the country up to the
         study's end (:func:`onset_reference`).
+    latest_event : pandas.Timestamp or None
+        The day of the data files' latest event, of any actor and country: how far they
+        reach (:mod:`analysis.data_coverage`).
     """
 
     study: Study
@@ -60,6 +64,19 @@ class StudyData:
     manifest: dict[str, Any]
     selection: dict[str, int] = field(default_factory=dict)
     coverage: dict[str, str] = field(default_factory=dict)
+    latest_event: pd.Timestamp | None = None
+
+    def partial_period_note(self, quarter: str | None = None) -> str:
+        """The reader's warning where the last period (as of ``quarter``'s end) may hold only
+        part of its events (:func:`analysis.data_coverage.partial_period_note`)."""
+        from analysis.as_of import panel_as_of
+        from analysis.data_coverage import partial_period_note
+
+        last = pd.to_datetime(panel_as_of(self.panel, quarter)["period"]).max()
+        if pd.isna(last):
+            return ""
+        freq = self.panel.attrs.get("freq", self.study.freq)
+        return partial_period_note(last, freq, self.latest_event, self.study.data_through)
 
     @property
     def set_aside(self) -> dict[str, int]:
@@ -169,9 +186,12 @@ def prepare(study: Study, use_cache: bool = True) -> StudyData:
         when the study's filters select no event (naming the filter, and the closest actor
         names in the data when it is ``actors``).
     """
-    if use_cache:
-        return cache.memo(_key(study), lambda: _prepare(study), memory=_PREPARED)
-    return _prepare(study)
+    try:
+        if use_cache:
+            return cache.memo(_key(study), lambda: _prepare(study), memory=_PREPARED)
+        return _prepare(study)
+    except InputError as exc:
+        raise at_study_lines(exc, study) from None
 
 
 def _prepare(study: Study) -> StudyData:
@@ -182,6 +202,10 @@ def _prepare(study: Study) -> StudyData:
         warnings.simplefilter("ignore")
         result = ingest(study.data, source=source, boundaries=boundaries)
     events = result.events
+    latest = latest_event(events)
+    require_covered(
+        study.end, latest, study.data_through, file=str(study.path) if study.path else None
+    )
     selection = {"ingested": len(events)}
     # up to the study's end: which countries the onset model learns from may not depend on
     # events the study has not reached
@@ -217,6 +241,7 @@ def _prepare(study: Study) -> StudyData:
         manifest=result.manifest,
         selection=selection,
         coverage=coverage,
+        latest_event=latest,
     )
     return data
 

@@ -177,13 +177,13 @@ def test_panel_from_ingested_events(tmp_path, raw):
         "--start",
         "2021-01",
         "--end",
-        "2021-06",
+        "2021-03",
         "--out",
         str(panel_path),
     )
     assert result.exit_code == 0, result.output
     panel = pd.read_parquet(panel_path)
-    assert len(panel) == (9 + 13) * 6  # every unit of Mali and Mauritania, six months
+    assert len(panel) == (9 + 13) * 3  # every unit of Mali and Mauritania, three months
     assert not panel.duplicated(["region_id", "period"]).any()
     nonzero = panel[panel["events"] > 0]
     assert set(zip(nonzero["region_id"], nonzero["period"].dt.strftime("%Y-%m"), strict=True)) == {
@@ -192,6 +192,7 @@ def test_panel_from_ingested_events(tmp_path, raw):
         ("MR-02", "2021-03"),
     }
     assert panel.loc[panel["region_id"] == "ML-1", "fatalities"].sum() == 2
+
     summary = json.loads(result.stdout)
     assert summary["events_selected"] == 3 and summary["events_counted"] == 3
 
@@ -202,6 +203,24 @@ def test_panel_from_ingested_events(tmp_path, raw):
     assert result.exit_code == 0, result.output
     q = pd.read_parquet(quarterly)
     assert len(q) == 14 and q["events"].sum() == 0  # the Senegal event has no resolvable unit
+
+
+def test_panel_refuses_months_past_the_data_and_cut_quarters(tmp_path, raw):
+    events = tmp_path / "events.parquet"
+    assert run("ingest", str(raw), "--out", str(events), "--quiet").exit_code == 0
+    out = tmp_path / "panel.parquet"
+    # the file's latest event is on 2021-03-20: April would read as a month without events
+    late = run("panel", str(events), "--end", "2021-06", "--out", str(out))
+    assert late.exit_code == 2 and not out.exists()
+    assert "option '--end': expected a month up to 2021-03" in late.stderr
+    assert "(2021-03-20)" in late.stderr and "data_through" not in late.stderr
+    cut = run("panel", str(events), "--freq", "quarter", "--start", "2021-02", "--out", str(out))
+    assert cut.exit_code == 2 and not out.exists()
+    assert "option '--start': expected the first month of a quarter" in cut.stderr
+    whole = run("panel", str(events), "--freq", "quarter", "--start", "2021-01", "--end",
+                "2021-03", "--out", str(out))  # fmt: skip
+    assert whole.exit_code == 0, whole.output
+    assert pd.read_parquet(out)["period"].nunique() == 1
 
 
 def test_panel_bad_options_exit_2(tmp_path, raw):

@@ -313,3 +313,28 @@ def test_a_quarterly_study_compares_years_or_quarters(tmp_path):
         ("compare", "2021-02"),
     }
     assert load_study(_write(tmp_path, text)).compare == [("2020-02", "2021-02")]  # monthly: fine
+
+
+def test_a_quarterly_study_starts_and_ends_with_whole_quarters(tmp_path):
+    cut = BASE.replace("start: 2020-01", "start: 2020-02").replace("end: 2021-12", "end: 2021-11")
+    with pytest.raises(InputError) as info:
+        load_study(_write(tmp_path, cut + "freq: quarter\n"))
+    found = {(p.column, p.line, p.found): p.expected for p in info.value.problems}
+    assert found == {
+        ("start", 6, "2020-02"): "the first month of a quarter (the periods are quarters), "
+        "e.g. 2020-01 or 2020-10",
+        ("end", 7, "2021-11"): "the last month of a quarter (the periods are quarters), "
+        "e.g. 2021-03 or 2021-12",
+    }
+    assert load_study(_write(tmp_path, cut)).start == "2020-02"  # monthly: any month
+    assert load_study(_write(tmp_path, BASE + "freq: quarter\n")).freq == "quarter"
+
+
+def test_data_through_is_an_optional_month(tmp_path):
+    assert load_study(_write(tmp_path, BASE)).data_through is None
+    assert load_study(_write(tmp_path, BASE + "data_through: 2022-03\n")).data_through == "2022-03"
+    with pytest.raises(InputError) as info:
+        load_study(_write(tmp_path, BASE + "data_through: 2022\n"))
+    (problem,) = info.value.problems
+    assert (problem.column, problem.line) == ("data_through", 10)
+    assert problem.expected.startswith("a month as YYYY-MM")

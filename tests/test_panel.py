@@ -129,3 +129,16 @@ def test_months_match_numpys_calendar_before_and_after_1970():
     known = ~np.isnat(stamps)
     expected = stamps.astype("datetime64[M]").astype(np.int64)
     np.testing.assert_array_equal(_months(stamps)[known], expected[known])
+
+
+def test_a_quarterly_panel_refuses_a_window_that_cuts_a_quarter(boundaries):
+    events = _events(["ML-1"], [pd.Timestamp("2021-01-15")], np.zeros(1))
+    with pytest.raises(InputError) as info:
+        build_panel(events, boundaries, ["MLI"], "2021-02", "2021-05", freq="quarter")
+    assert [(p.column, p.found) for p in info.value.problems] == [
+        ("start", "2021-02"),
+        ("end", "2021-05"),
+    ]
+    # the January event is not counted in a window that starts in February
+    monthly = build_panel(events, boundaries, ["MLI"], "2021-02", "2021-05", freq="month")
+    assert monthly["events"].sum() == 0

@@ -80,9 +80,13 @@ def test_a_filter_that_selects_nothing_is_named_with_the_closest_actors(demo_stu
     assert "closest actor names in the data: JNIM" in text
     result = CliRunner().invoke(app, ["forecast", str(path), "--json"])
     assert result.exit_code == 2 and "closest actor names" in result.output
-    window = _variant(demo_study_path, tmp_path, start="2030-01", end="2030-12")
+    window = _variant(demo_study_path, tmp_path, start="2010-01", end="2010-12")
     with pytest.raises(InputError, match="start/end"):
         prepare(load_study(window), use_cache=False)
+    # a window after the data is refused on its end, before it could select nothing
+    later = _variant(demo_study_path, tmp_path, start="2030-01", end="2030-12")
+    with pytest.raises(InputError, match="runs past the data"):
+        prepare(load_study(later), use_cache=False)
 
 
 def test_too_short_a_history_is_refused_with_what_it_needs(demo_study_path, tmp_path):

@@ -681,13 +681,20 @@ def test_banner_points_a_synthetic_studys_reader_to_the_truth_check() -> None:
     assert demo_truth.missed_names(None) == () and demo_truth.missed_names("no file") == ()
     real_ctx = SimpleNamespace(study=real)
     assert demo_truth.study_section(real_ctx, "real.yaml") is None
-    # every page's banner: the demo notice, then the data files' notes
+    # every page's banner: the demo notice, then the data files' notes, then a short last
+    # period (as of the page's quarter)
     inputs = [{"path": "/data/ged.csv", "note": "a partial copy"}, {"path": "/data/b.csv"}]
-    ctx = SimpleNamespace(study=synthetic, data=SimpleNamespace(inputs=inputs))
+
+    def short_last_month(quarter=None):
+        return "" if quarter else "The last month is short."
+
+    data = SimpleNamespace(inputs=inputs, partial_period_note=short_last_month)
+    ctx = SimpleNamespace(study=synthetic, data=data)
     page = demo_truth.page_banner(ctx, "no truth file", here=True)
-    assert (
-        page
-        == demo_truth.banner(synthetic, here=True) + " The data file ged.csv is a partial copy."
+    assert page == (
+        demo_truth.banner(synthetic, here=True)
+        + " The data file ged.csv is a partial copy. The last month is short."
     )
-    real_page = SimpleNamespace(study=real, data=SimpleNamespace(inputs=inputs[1:]))
-    assert demo_truth.page_banner(real_page, None) == ""
+    assert not demo_truth.page_banner(ctx, None, quarter="2024Q1").endswith("short.")
+    real_data = SimpleNamespace(inputs=inputs[1:], partial_period_note=lambda quarter=None: "")
+    assert demo_truth.page_banner(SimpleNamespace(study=real, data=real_data), None) == ""

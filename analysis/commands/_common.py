@@ -47,6 +47,14 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def warn_partial_period(data: Any) -> None:
+    """Say on stderr where the study's last period may hold only part of its events
+    (:meth:`analysis.pipeline.StudyData.partial_period_note`), as the reports' banner does."""
+    note = data.partial_period_note()
+    if note:
+        typer.echo(f"warning: {note}", err=True)
+
+
 def print_json(obj: Any) -> None:
     """Print ``obj`` as JSON with stable key order (NaN written as null)."""
     sys.stdout.write(json.dumps(_nan_to_none(obj), indent=2, sort_keys=False, allow_nan=False))

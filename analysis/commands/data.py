@@ -216,15 +216,23 @@ def panel_command(
     """Count events per admin-1 unit and month (or quarter), zero-filled, as parquet."""
     import pandas as pd
 
+    from analysis.data_coverage import latest_event, require_covered
     from analysis.events import filter_events
     from analysis.geography import country_iso3, load_boundaries
     from analysis.io import atomic_write_with, require_writable
     from analysis.panel import build_panel
+    from analysis.periods import quarter_window_problems
 
     require_writable(out)
     if freq not in ("month", "quarter"):
         raise InputError("bad frequency", [Problem(None, None, "--freq", "month or quarter", freq)])
+    if freq == "quarter":
+        misaligned = quarter_window_problems(start, end, keys=("--start", "--end"))
+        if misaligned:
+            raise InputError("window cuts a quarter", misaligned)
     table = _read_events(events)
+    if end:
+        require_covered(end, latest_event(table), file=str(events), key="--end", study=False)
     bounds = load_boundaries(boundaries) if boundaries else load_boundaries()
     iso3: list[str] | None = None
     if country:

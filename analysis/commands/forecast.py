@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from analysis.commands._common import HORIZON_HELP, QUIET_HELP, print_json, user_errors
+from analysis.commands._common import (
+    HORIZON_HELP,
+    QUIET_HELP,
+    print_json,
+    user_errors,
+    warn_partial_period,
+)
 from analysis.errors import InputError, Problem
 
 DEFAULT_BACKTEST_MODELS = (
@@ -113,6 +119,7 @@ def forecast_command(
     _check_models([model])
     study = load_study(study_path)
     data = prepare(study)
+    warn_partial_period(data)
     cut = check_origin(data.panel, study, _month(origin, "--origin"))
     h = horizon or study.horizon
     if model == "auto":
@@ -231,6 +238,7 @@ def backtest_command(
     with timer.stage("prepare"):
         study = load_study(study_path)
         data = prepare(study)
+        warn_partial_period(data)
     h = horizon or study.horizon
     models = [study_model(m, data, h) for m in names]
     with timer.stage("origins"):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from analysis.commands._common import print_json, user_errors
+from analysis.commands._common import print_json, user_errors, warn_partial_period
 from analysis.errors import InputError, Problem
 from analysis.periods import comparison_order
 
@@ -81,6 +81,7 @@ def growth_command(
             "a comparison period is outside the study's window or not one of its periods", outside
         )
     data = prepare(study)
+    warn_partial_period(data)
     if region:
         regions = list(dict.fromkeys(resolve_region(r, data.boundaries) for r in region))
     else:

@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from analysis.commands._common import HORIZON_HELP, QUIET_HELP, print_json, user_errors
+from analysis.commands._common import (
+    HORIZON_HELP,
+    QUIET_HELP,
+    print_json,
+    user_errors,
+    warn_partial_period,
+)
 from analysis.errors import InputError, Problem
 
 
@@ -117,6 +123,7 @@ def spillover_command(
 
     with timer.stage("data"):
         data = prepare(study)
+        warn_partial_period(data)
     cut = check_origin(data.panel, study, parse_month(origin, "--origin") if origin else None)
     per_year = 12 if study.freq == "month" else 4
     from analysis.commands.forecast import _check_models

@@ -225,10 +225,14 @@ def missed_names(found: DemoComparison | str | None) -> tuple[str, ...]:
     return found.missed if isinstance(found, DemoComparison) else ()
 
 
-def page_banner(ctx: Any, found: DemoComparison | str | None, *, here: bool = False) -> str:
+def page_banner(
+    ctx: Any, found: DemoComparison | str | None, *, here: bool = False, quarter: str = ""
+) -> str:
     """Every report's banner: the demo notice with the quoted numbers the truth check does
     not recover (:func:`banner`, ``found`` from :func:`study_section`), then the data files'
-    notes (:func:`analysis.report.provenance.data_note_banner`).
+    notes (:func:`analysis.report.provenance.data_note_banner`) and, where the files end
+    early in the last period, that it may be counted in part
+    (:meth:`analysis.pipeline.StudyData.partial_period_note`).
 
     Parameters
     ----------
@@ -238,6 +242,8 @@ def page_banner(ctx: Any, found: DemoComparison | str | None, *, here: bool = Fa
         :func:`study_section`'s result.
     here : bool
         The page holds the check (the methods appendix).
+    quarter : str
+        ``YYYYQn`` the report is as of (empty: the study's end).
 
     Returns
     -------
@@ -248,6 +254,7 @@ def page_banner(ctx: Any, found: DemoComparison | str | None, *, here: bool = Fa
     return join_nonempty(
         banner(ctx.study, here=here, missed=missed_names(found)),
         data_note_banner(ctx.data.inputs),
+        ctx.data.partial_period_note(quarter or None),
     )
 
 

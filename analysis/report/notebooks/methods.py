@@ -28,7 +28,7 @@ demo_check = demo_truth.study_section(ctx, study, quarter)
 show.record(
     title=f"{ctx.study.title}: methods",
     subtitle="What each model assumes, how it scored out of sample, and its known limits",
-    banner=demo_truth.page_banner(ctx, demo_check, here=True),
+    banner=demo_truth.page_banner(ctx, demo_check, here=True, quarter=quarter),
     best_model=card.get("best_model"),
 )
 

@@ -44,7 +44,9 @@ show.record(
     title=f"{ctx.study.title}: overview" + (f" {quarter}" if quarter else ""),
     subtitle=f"{panel['region_id'].nunique()} regions, "
     f"{panel['period'].min():%Y-%m} to {panel['period'].max():%Y-%m}",
-    banner=demo_truth.page_banner(ctx, demo_truth.study_section(ctx, study, quarter)),
+    banner=demo_truth.page_banner(
+        ctx, demo_truth.study_section(ctx, study, quarter), quarter=quarter
+    ),
     ranking=overview_text.ranking_record(rank),
     surge_rule=surge_rule,
     alerts=[str(r) for r in raised["region_id"]],

@@ -23,7 +23,9 @@ around = region_text.region_with_neighbours(region_id, data.boundaries, within=s
 show.record(
     title=f"{region_name} ({region_id})",
     subtitle=ctx.study.title + (f", as of the end of {quarter}" if quarter else ""),
-    banner=demo_truth.page_banner(ctx, demo_truth.study_section(ctx, study, quarter)),
+    banner=demo_truth.page_banner(
+        ctx, demo_truth.study_section(ctx, study, quarter), quarter=quarter
+    ),
     region=region_id,
     region_name=region_name,
     events_total=int(panel.loc[panel["region_id"] == region_id, "events"].sum()),

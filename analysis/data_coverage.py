@@ -1,0 +1,150 @@
+"""How far the data files reach: a window must not run past what they cover.
+
+A panel is zero-filled, so a month after the data files' last day reads as a month without
+events. A study whose ``end`` was moved on before its export was refreshed (the quarterly
+job's usual slip) would then show the conflict stopping: the demo study with ``end: 2025-06``
+forecast Kayes from six empty months at 3 events a month, against 8 observed. The files'
+latest event, of any actor and country, is the evidence of their reach: an export of a
+region holds events most days. A narrow extract whose last months were quiet says so with
+the study's ``data_through``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.errors import InputError, Problem
+from analysis.periods import Freq, parse_month, period_end
+
+#: Days a last period may end after the files' latest event before it is called partial: a
+#: week covers an export's usual lag and the quiet days of a sparse source.
+PARTIAL_PERIOD_DAYS = 7
+
+
+def latest_event(events: pd.DataFrame) -> pd.Timestamp | None:
+    """The start date of the latest event of every row read (any actor, country or source).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Canonical events as ingested, before a study's selection.
+
+    Returns
+    -------
+    pandas.Timestamp or None
+        None where no row has a date.
+    """
+    if events.empty or "date_start" not in events.columns:
+        return None
+    day = pd.to_datetime(events["date_start"]).max()
+    return None if pd.isna(day) else pd.Timestamp(day).normalize()
+
+
+def covered_through(latest: pd.Timestamp | None, declared: str | None = None) -> pd.Timestamp:
+    """The first day of the last month the data files cover.
+
+    Parameters
+    ----------
+    latest : pandas.Timestamp or None
+        :func:`latest_event`.
+    declared : str, optional
+        ``YYYY-MM`` the study declares covered (``data_through``); the later of the two counts.
+
+    Returns
+    -------
+    pandas.Timestamp
+        NaT where neither is known.
+    """
+    months = [pd.Timestamp(latest).to_period("M").start_time] if latest is not None else []
+    if declared:
+        months.append(parse_month(declared, "data_through"))
+    return max(months) if months else pd.NaT
+
+
+def require_covered(
+    end: str,
+    latest: pd.Timestamp | None,
+    declared: str | None = None,
+    *,
+    file: str | None = None,
+    key: str = "end",
+    study: bool = True,
+) -> None:
+    """Refuse a window that ends after the last month the data files cover.
+
+    Parameters
+    ----------
+    end : str
+        The window's last month, ``YYYY-MM``.
+    latest : pandas.Timestamp or None
+        :func:`latest_event` of the files (None: no dated row, which other checks refuse).
+    declared : str, optional
+        The study's ``data_through``.
+    file : str, optional
+        The file ``key`` came from, for the message.
+    key : str
+        The study key or CLI option that set ``end``.
+    study : bool
+        ``end`` came from a study, which can declare a later reach (``data_through``).
+
+    Raises
+    ------
+    InputError
+        Naming ``key``, the last month covered and the files' latest event.
+    """
+    through = covered_through(latest, declared)
+    if pd.isna(through) or parse_month(end, key) <= through:
+        return
+    source = (
+        "the study's data_through"
+        if declared and parse_month(declared) == through
+        else f"the month of the data files' latest event ({latest:%Y-%m-%d})"
+    )
+    expected = (
+        f"a month up to {through:%Y-%m}, {source}: later months would be counted as months "
+        "without events"
+    )
+    if study:
+        expected += " (set data_through in the study if the files cover later, quiet months)"
+    raise InputError("the window runs past the data", [Problem(file, None, key, expected, end)])
+
+
+def partial_period_note(
+    last_period: pd.Timestamp,
+    freq: Freq,
+    latest: pd.Timestamp | None,
+    declared: str | None = None,
+) -> str:
+    """A sentence for the reader where the last period may hold only part of its events.
+
+    Parameters
+    ----------
+    last_period : pandas.Timestamp
+        The first day of the panel's last period (as of the report's date).
+    freq : {"month", "quarter"}
+    latest : pandas.Timestamp or None
+        :func:`latest_event`.
+    declared : str, optional
+        The study's ``data_through``: a declared month is taken as covered whole.
+
+    Returns
+    -------
+    str
+        Empty where the files' latest event lies within :data:`PARTIAL_PERIOD_DAYS` of the
+        period's end, after it, or where the study declares the period covered.
+    """
+    if latest is None:
+        return ""
+    end = period_end(pd.Timestamp(last_period), freq) - pd.Timedelta(days=1)
+    if declared and parse_month(declared) >= end.to_period("M").start_time:
+        return ""
+    if latest > end or (end - latest).days < PARTIAL_PERIOD_DAYS:
+        return ""
+    label = (
+        f"{last_period:%Y-%m}" if freq == "month" else f"{pd.Timestamp(last_period).to_period('Q')}"
+    )
+    return (
+        f"The data files' latest event is on {latest:%Y-%m-%d}, so the last "
+        f"{'month' if freq == 'month' else 'quarter'}, {label}, may hold only part of its "
+        "events: its count, and the forecasts that start from it, may be too low."
+    )

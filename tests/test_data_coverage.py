@@ -1,0 +1,151 @@
+"""How far the data files reach: windows past them are refused, a short last period is said."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis.data_coverage import (
+    covered_through,
+    latest_event,
+    partial_period_note,
+    require_covered,
+)
+from analysis.errors import InputError
+
+
+def _events(*days: str) -> pd.DataFrame:
+    return pd.DataFrame({"date_start": pd.to_datetime(list(days))})
+
+
+def test_latest_event_is_the_latest_day_of_any_row():
+    assert latest_event(_events("2024-03-02", "2024-06-14", "2023-12-31")) == pd.Timestamp(
+        "2024-06-14"
+    )
+    assert latest_event(_events()) is None
+    assert latest_event(pd.DataFrame({"date_start": [pd.NaT]})) is None
+
+
+def test_covered_through_is_the_later_of_the_latest_event_and_the_declared_month():
+    latest = pd.Timestamp("2024-06-14")
+    assert covered_through(latest) == pd.Timestamp("2024-06-01")
+    assert covered_through(latest, "2024-09") == pd.Timestamp("2024-09-01")
+    assert covered_through(latest, "2024-01") == pd.Timestamp("2024-06-01")
+    assert pd.isna(covered_through(None))
+
+
+def test_a_window_may_end_in_the_month_of_the_latest_event_and_no_later():
+    latest = pd.Timestamp("2024-06-14")
+    require_covered("2024-06", latest)
+    require_covered("2023-01", latest)
+    with pytest.raises(InputError) as info:
+        require_covered("2024-07", latest, file="s.yaml")
+    (problem,) = info.value.problems
+    assert (problem.file, problem.column, problem.found) == ("s.yaml", "end", "2024-07")
+    assert problem.expected.startswith(
+        "a month up to 2024-06, the month of the data files' latest event (2024-06-14): "
+        "later months would be counted as months without events"
+    )
+    assert "data_through" in problem.expected
+
+
+def test_a_declared_reach_extends_the_window_and_is_named_when_exceeded():
+    latest = pd.Timestamp("2024-06-14")
+    require_covered("2024-09", latest, "2024-09")
+    with pytest.raises(InputError) as info:
+        require_covered("2024-10", latest, "2024-09")
+    assert info.value.problems[0].expected.startswith(
+        "a month up to 2024-09, the study's data_through"
+    )
+
+
+def test_a_cli_window_is_not_told_of_the_study_key():
+    with pytest.raises(InputError) as info:
+        require_covered("2025-01", pd.Timestamp("2024-12-31"), key="--end", study=False)
+    (problem,) = info.value.problems
+    assert problem.column == "--end" and "data_through" not in problem.expected
+
+
+@pytest.mark.parametrize(
+    ("last_period", "freq", "latest", "declared", "says"),
+    [
+        ("2024-06-01", "month", "2024-06-14", None, "the last month, 2024-06,"),
+        ("2024-06-01", "month", "2024-06-24", None, ""),  # 6 days before the end: whole
+        ("2024-06-01", "month", "2024-06-23", None, "the last month, 2024-06,"),
+        ("2024-06-01", "month", "2024-06-14", "2024-06", ""),  # declared covered
+        ("2024-04-01", "quarter", "2024-05-31", None, "the last quarter, 2024Q2,"),
+        ("2024-04-01", "quarter", "2024-06-29", None, ""),
+        ("2024-04-01", "quarter", "2024-08-02", None, ""),  # as of an earlier quarter
+    ],
+)
+def test_a_last_period_the_files_end_early_in_is_called_partial(
+    last_period, freq, latest, declared, says
+):
+    note = partial_period_note(pd.Timestamp(last_period), freq, pd.Timestamp(latest), declared)
+    if not says:
+        assert note == ""
+    else:
+        assert says in note and latest in note and "may hold only part of its events" in note
+
+
+def test_no_note_without_a_dated_row():
+    assert partial_period_note(pd.Timestamp("2024-06-01"), "month", None) == ""
+
+
+def _study(tmp_path, end: str, last_day: str, *, freq: str = "month", extra: str = ""):
+    """A study of ACLED-style rows in Kayes whose latest event is on ``last_day``."""
+    rows = ["event_id_cnty,event_date,year,event_type,actor1,country,admin1,latitude,longitude,"
+            "fatalities"]  # fmt: skip
+    days = pd.date_range("2022-01-05", last_day, freq="9D").append(pd.DatetimeIndex([last_day]))
+    for i, day in enumerate(days):
+        rows.append(f"MLI{i},{day:%d %B %Y},{day.year},Battles,JNIM,Mali,Kayes,14.4,-11.4,{i % 3}")
+    data = tmp_path / "events.csv"
+    data.write_text("\n".join(rows) + "\n")
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        f"title: t\ndata: [{data}]\nsource: acled\ncountries: [Mali]\n"
+        f"start: 2022-01\nend: {end}\nfreq: {freq}\n{extra}"
+    )
+    return path
+
+
+def test_a_study_ending_past_its_data_is_refused_at_its_end_line(tmp_path):
+    from analysis.config import load_study
+    from analysis.pipeline import prepare
+
+    path = _study(tmp_path, "2024-12", "2024-06-14")
+    with pytest.raises(InputError) as info:
+        prepare(load_study(path), use_cache=False)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line, problem.column) == (str(path), 6, "end")
+    assert problem.found == "2024-12" and "2024-06-14" in problem.expected
+    # a study that says its files reach further is taken at its word, with a partial note
+    # only where the declared reach does not cover the last month
+    declared = _study(tmp_path, "2024-12", "2024-06-14", extra="data_through: 2024-12\n")
+    data = prepare(load_study(declared), use_cache=False)
+    assert data.panel["period"].max() == pd.Timestamp("2024-12-01")
+    assert data.partial_period_note() == ""
+
+
+def test_a_study_ending_in_its_datas_last_month_gets_the_partial_note(tmp_path):
+    from analysis.config import load_study
+    from analysis.pipeline import prepare
+
+    data = prepare(load_study(_study(tmp_path, "2024-06", "2024-06-14")), use_cache=False)
+    assert data.latest_event == pd.Timestamp("2024-06-14")
+    assert "the last month, 2024-06," in data.partial_period_note()
+    # as of a quarter the files cover whole, nothing to say
+    assert data.partial_period_note("2024Q1") == ""
+    whole = prepare(load_study(_study(tmp_path, "2024-06", "2024-06-29")), use_cache=False)
+    assert whole.partial_period_note() == ""
+
+
+def test_the_forecast_command_warns_of_a_partial_last_month(tmp_path):
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    path = _study(tmp_path, "2024-06", "2024-06-14")
+    result = CliRunner().invoke(app, ["growth", str(path), "--compare", "2023:2024-01..2024-06"])
+    assert result.exit_code == 0, result.output
+    assert "warning: The data files' latest event is on 2024-06-14" in result.stderr
