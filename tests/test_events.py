@@ -208,3 +208,24 @@ def test_alias_list_names_jnim_forms():
     names = {a.lower() for a in ACTOR_ALIASES["JNIM"]}
     assert "group for support of islam and muslims" in names
     assert "jama'at nusrat al-islam wal-muslimin" in names
+
+
+def test_quality_counts_best_fatalities_outside_their_range():
+    from analysis.events import quality_counts
+
+    day = pd.Timestamp("2020-01-01")
+    events = pd.DataFrame(
+        {
+            "latitude": [1.0] * 4,
+            "longitude": [1.0] * 4,
+            "date_start": [day] * 4,
+            "date_end": [day] * 4,
+            "fatalities": [5, 1, 9, 3],
+            # inside; below its low; above its high; above its high with no low given
+            "fatalities_low": [2, 2, 2, None],
+            "fatalities_high": [8, 8, 8, 1],
+        }
+    )
+    assert quality_counts(events) == {"fatality_bounds": 3}
+    # a source without the range (ACLED) has nothing to count
+    assert quality_counts(events.drop(columns=["fatalities_low", "fatalities_high"])) == {}

@@ -60,7 +60,9 @@ def test_real_file_mapping(real):
     assert (events["actor1"].to_numpy() == raw["side_a"].to_numpy()).all()
     # extra columns kept, including the non-GED adm1_iso
     assert {"year", "conflict_name", "adm1_iso"} <= set(events.columns)
-    assert result.quality == {}
+    # pandas' own count of the rows whose best estimate lies outside low..high
+    outside = ((raw["best"] < raw["low"]) | (raw["best"] > raw["high"])).sum()
+    assert result.quality == {"fatality_bounds": outside} and outside == 76
 
 
 @pytest.mark.real_data
