@@ -10,7 +10,8 @@ class Problem:
     """One problem found in an input: where it is and what was expected there.
 
     ``column`` names the field: a table's column, a study file's key, or a command-line
-    option (``--out``); the message calls each by its own name.
+    option (``--out``); the message calls each by its own name. ``kind`` names what the
+    field is where none of these fits (a notebook's ``parameter``).
     """
 
     file: str | None
@@ -18,8 +19,11 @@ class Problem:
     column: str | None
     expected: str
     found: str | None = None
+    kind: str | None = None
 
     def _column_kind(self) -> str:
+        if self.kind:
+            return self.kind
         if self.column.startswith("-"):
             return "option"
         if str(self.file or "").lower().endswith((".yaml", ".yml")):

@@ -577,11 +577,14 @@ def _event_iso3(events: pd.DataFrame, boundaries: Boundaries) -> pd.Series:
     return iso3
 
 
-def resolve_region(name_or_code: str, boundaries: Boundaries | None = None) -> str:
+def resolve_region(
+    name_or_code: str, boundaries: Boundaries | None = None, option: str = "region"
+) -> str:
     """Resolve a user's region reference (ISO 3166-2 code or name) to a region id.
 
     Names must be unique across the boundaries, or qualified with a country
-    ("Kayes, Mali" or "Mali/Kayes").
+    ("Kayes, Mali" or "Mali/Kayes"). ``option`` names where the reference came from in the
+    error: a command's option (``--region``) or this function's argument (the default).
     """
     boundaries = boundaries or load_boundaries()
     known = set(boundaries.regions["region_id"])
@@ -619,6 +622,7 @@ def resolve_region(name_or_code: str, boundaries: Boundaries | None = None) -> s
         else "an ISO 3166-2 code or admin-1 name of the boundaries"
     )
     found = f"{name_or_code} (matches {', '.join(matches)})" if matches else name_or_code
+    kind = None if option.startswith("-") else "argument"
     raise InputError(
-        "unknown or ambiguous region", [Problem(None, None, "region", expected, found)]
+        "unknown or ambiguous region", [Problem(None, None, option, expected, found, kind=kind)]
     )

@@ -744,6 +744,11 @@ def test_cli_growth_json_demo_study(demo_study_path, demo_dir):
               "--region", "Kayes", "--region", "ML-1"],
     )  # fmt: skip
     assert twice.exit_code == 0 and twice.stdout == once.stdout
+    # an unknown region is named as the option it came from, in growth and forecast alike
+    for command in ("growth", "forecast"):
+        typo = runner.invoke(app, [command, str(demo_study_path), "--region", "Kayse"])
+        assert typo.exit_code == 2 and "option '--region'" in typo.output, command
+        assert "column" not in typo.output
 
 
 def test_cli_growth_adjusts_over_the_whole_study(demo_study_path):

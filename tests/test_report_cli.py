@@ -77,9 +77,11 @@ def test_notebook_and_report_refuse_a_region_outside_the_study_before_any_work(
     study = write_study(tmp_path, demo_dir / "demo_acled.csv")
     typo = runner.invoke(app, ["notebook", str(study), "--region", "Kayse", "--no-open"])
     assert typo.exit_code == 2 and "closest: Kayes (ML-1)" in typo.output
+    assert "option '--region'" in typo.output
     out = tmp_path / "out"
     outside = runner.invoke(app, ["report", str(study), "--region", "Niamey", "--out", str(out)])
     assert outside.exit_code == 2 and "region outside the study" in outside.output
+    assert "option '--region'" in outside.output
     assert not out.exists()
 
 

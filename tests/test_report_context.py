@@ -176,8 +176,12 @@ def test_study_region_takes_codes_and_names_and_says_what_a_bad_one_should_be(de
     with pytest.raises(InputError) as typo:
         study_region(study, "Kayse")
     message = str(typo.value)
-    assert "'region'" in message and "(MLI, MRT, SEN)" in message
+    assert "parameter 'region'" in message and "(MLI, MRT, SEN)" in message
     assert "closest: Kayes (ML-1)" in message and "(found 'Kayse')" in message
+    # a command names its option, never a "column"
+    with pytest.raises(InputError) as option:
+        study_region(study, "Kayse", option="--region")
+    assert "option '--region'" in str(option.value) and "column" not in str(option.value)
     with pytest.raises(InputError) as outside:
         study_region(study, "Niamey")  # a real unit, of a country the study does not cover
     assert "region outside the study" in str(outside.value)
@@ -198,7 +202,7 @@ def test_study_region_of_a_study_without_focus_regions(demo_study_path):
     assert "closest: Kayes (ML-1)" in str(typo.value)
     with pytest.raises(InputError) as missing:
         study_region(study, "")
-    assert "'region'" in str(missing.value)
+    assert "parameter 'region'" in str(missing.value)
 
 
 def test_a_study_too_short_for_the_spillover_backtest_still_has_reports(

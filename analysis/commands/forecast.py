@@ -126,7 +126,11 @@ def forecast_command(
         # the rule a study's window meets, applied to the history the model sees
         require_history(data.panel, study, origin=cut, horizon=h)
     # a region asked twice is printed once
-    asked = [resolve_region(r, data.boundaries) for r in region] if region else list(study.focus)
+    asked = (
+        [resolve_region(r, data.boundaries, "--region") for r in region]
+        if region
+        else list(study.focus)
+    )
     regions = list(dict.fromkeys(asked))
     missing = sorted(set(regions) - set(data.panel["region_id"]))
     if missing:

@@ -83,7 +83,9 @@ def growth_command(
     data = prepare(study)
     warn_partial_period(data)
     if region:
-        regions = list(dict.fromkeys(resolve_region(r, data.boundaries) for r in region))
+        regions = list(
+            dict.fromkeys(resolve_region(r, data.boundaries, "--region") for r in region)
+        )
     else:
         regions = list(study.focus) or list(dict.fromkeys(data.panel["region_id"]))
     missing = sorted(set(regions) - set(data.panel["region_id"]))

@@ -51,7 +51,11 @@ def report_command(
     loaded = load_study(study)
     _check_quarter(loaded, quarter)
     # a region of the study's countries, checked here: outside them a report would fail
-    asked = [context.study_region(loaded, r) for r in region] if region else list(loaded.focus)
+    asked = (
+        [context.study_region(loaded, r, option="--region") for r in region]
+        if region
+        else list(loaded.focus)
+    )
     regions = list(dict.fromkeys(asked))
     if pdf:
         from analysis.report.pdf import html_to_pdf, require_chromium
@@ -196,7 +200,7 @@ def notebook_command(
     notebook_path(template)  # an unknown template stops before anything else
     loaded = load_study(study)
     _check_quarter(loaded, quarter)
-    code = study_region(loaded, region)
+    code = study_region(loaded, region, option="--region")
     # the overview and the methods appendix cover the whole study: no region in their name
     part = f"{slugify(code)}-" if Path(template).stem == "region_report" else ""
     as_of = f"-{quarter.lower()}" if quarter else ""

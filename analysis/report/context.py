@@ -84,7 +84,9 @@ def load(study_path: str | os.PathLike[str]) -> ReportContext:
     return cache.memo(key, compute, memory=_CONTEXTS)
 
 
-def study_region(study: Any, region: str | None, boundaries: Any = None) -> str:
+def study_region(
+    study: Any, region: str | None, boundaries: Any = None, option: str = "region"
+) -> str:
     """The region a report is about, as its ISO 3166-2 code: ``region`` or the first focus.
 
     What ``conflict-trends report --region``, ``conflict-trends notebook --region`` and the
@@ -101,6 +103,9 @@ def study_region(study: Any, region: str | None, boundaries: Any = None) -> str:
         Empty or None: the study's first focus region (an InputError for a study without one).
     boundaries : Boundaries, optional
         The study's boundaries (default: its ``boundaries`` file, else the shipped ones).
+    option : str
+        Where ``region`` came from, for the message: the notebooks' parameter ``region``
+        (the default) or a command's option (``--region``).
 
     Returns
     -------
@@ -109,8 +114,8 @@ def study_region(study: Any, region: str | None, boundaries: Any = None) -> str:
     Raises
     ------
     InputError
-        Naming the parameter ``region``, what was expected, and the closest region names of
-        the study's countries.
+        Naming ``option``, what was expected, and the closest region names of the study's
+        countries.
     """
     import difflib
 
@@ -133,10 +138,14 @@ def study_region(study: Any, region: str | None, boundaries: Any = None) -> str:
         f"an ISO 3166-2 code or admin-1 name of a region of the study's countries ({countries}),"
         f" e.g. {example} or {boundaries.name_of(example)}"
     )
+    # a notebook's parameter is neither a table's column nor a command's option
+    kind = None if option.startswith("-") else "parameter"
+
+    def problem(wanted: str, found: str) -> Problem:
+        return Problem(None, None, option, wanted, found, kind=kind)
+
     if region is None or not str(region).strip():  # and no focus region to default to
-        raise InputError(
-            "no region", [Problem(None, None, "region", expected + " (the study has no focus)", "")]
-        )
+        raise InputError("no region", [problem(expected + " (the study has no focus)", "")])
     try:
         code = geography.resolve_region(region, boundaries)
     except InputError as exc:
@@ -147,13 +156,12 @@ def study_region(study: Any, region: str | None, boundaries: Any = None) -> str:
         found = str(region)
         if exc.problems and "matches" in str(exc.problems[0].found):
             found = str(exc.problems[0].found)  # an ambiguous name: the codes it matches
-        problem = Problem(None, None, "region", expected, found)
-        raise InputError("unknown region", [problem]) from None
+        raise InputError("unknown region", [problem(expected, found)]) from None
     if code not in set(units["region_id"]):
         country = boundaries.regions.set_index("region_id").loc[code, "country"]
         raise InputError(
             "region outside the study",
-            [Problem(None, None, "region", expected, f"{region}: {code}, in {country}")],
+            [problem(expected, f"{region}: {code}, in {country}")],
         )
     return code
 

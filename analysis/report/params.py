@@ -39,7 +39,16 @@ def validate_region(region: str) -> str:
     if not REGION_PATTERN.fullmatch(value):
         raise InputError(
             "invalid region",
-            [Problem(None, None, "region", "an ISO 3166-2 code such as ML-KY", str(region))],
+            [
+                Problem(
+                    None,
+                    None,
+                    "region",
+                    "an ISO 3166-2 code such as ML-KY",
+                    str(region),
+                    kind="parameter",
+                )
+            ],
         )
     return value
 
