@@ -106,7 +106,7 @@ def cross_validation(
     *,
     n_samples: int = 500,
     seed: int = 0,
-    active_window: int = 12,
+    active_window: int | None = None,
     cache: bool = False,
 ) -> Iterator[Fold]:
     """Fit every model at every origin and yield its forecast with the observed outcome.
@@ -124,7 +124,9 @@ def cross_validation(
     seed : int
         The origin with ``t`` periods seen uses ``seed + t`` for every model (a function of
         the origin, so nested loops that revisit an origin draw the same paths).
-    active_window : int
+    active_window : int, optional
+        Periods up to the origin in which an event makes a region active (``Fold.active``);
+        by default one year of the history's periods (12 months, 4 quarters).
     cache : bool
         Reuse forecasts already made for the same model, history, horizon, samples and seed
         (nested loops such as ``auto`` inside a backtest revisit the same inner origins).
@@ -139,6 +141,8 @@ def cross_validation(
     if horizon < 1:
         raise InputError("expected horizon >= 1")
     forecasters = [get(m) if isinstance(m, str) else m for m in models]
+    if active_window is None:
+        active_window = history.per_year
     T = history.counts.shape[1]
     for o in origins:
         t = int(o) if isinstance(o, (int, np.integer)) else int((history.periods <= o).sum())

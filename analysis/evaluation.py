@@ -84,7 +84,7 @@ def backtest(
     horizon: int = 6,
     n_samples: int = 1000,
     seed: int = 0,
-    active_window: int = 12,
+    active_window: int | None = None,
     min_train: int = 24,
     focus: Sequence[str] = (),
     stride: int = 1,
@@ -104,9 +104,11 @@ def backtest(
         :func:`analysis.cross_validation.origin_indices` for the defaults).
     horizon, n_samples, seed : int
         Every model uses the same seed at a given origin (common random numbers).
-    active_window : int
+    active_window : int, optional
         A region is *active* at an origin if it had an event in the last ``active_window``
-        periods up to the origin.
+        periods up to the origin; by default one year (12 months, 4 quarters: a quarterly
+        study's quiet units, which its onset forecasts take, had counted as active for
+        three years).
     min_train : int
         Origins with fewer periods of history are skipped.
     focus : sequence of str

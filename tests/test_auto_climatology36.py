@@ -155,3 +155,22 @@ def test_ensembles_fitted_on_one_history_share_their_members_fits(stable):
         local.sample_paths(6, 300, np.random.default_rng(2)),
         mix_paths(fresh, local.weights, 6, 300, np.random.default_rng(2)),
     )
+
+
+def test_the_rule_says_how_many_inner_origins_a_short_history_gave():
+    # 52 quarters: 36 to train leave few origins 3 periods apart, far from the rule's 12
+    sim = simulate_nb_panel(4, 52, level_mean=1.5, level_sd=0.5, dispersion=1.0, seed=5)
+    quarters = pd.date_range("2008-01-01", periods=52, freq="QS")
+    history = History(sim.counts, sim.region_ids, quarters, "quarter")
+    cheap = ("recent_mean_6", "conflictology")
+    auto = AutoForecaster(candidates=cheap, horizon=4, blocks=(3,), inner_samples=100,
+                          focus=(history.region_ids[0],))  # fmt: skip
+    fitted = auto.fit(history)
+    used = [len(v) for v in fitted.evidence["block_origins"].values()]
+    assert max(used) < auto.inner_origins
+    expected = str(used[0]) if len(set(used)) == 1 else f"{used[0]} and {used[1]}"
+    assert "up to the 12 latest inner origins 3 periods apart" in fitted.evidence["rule"]
+    assert f"are observed (here {expected})," in fitted.evidence["rule"]
+    # quiet regions: no event in the last year, 4 quarters, as the onset forecasts' quiet units
+    assert "no event in the last 4 periods" in fitted.evidence["quiet_regions"]["rule"]
+    assert fitted.quiet_window == 4

@@ -374,7 +374,7 @@ class AutoForecaster(Forecaster):
     stride: int = 3
     inner_samples: int = 400
     tolerance: float = 2.0
-    active_window: int = 12
+    active_window: int | None = None
     min_train: int = 36
     focus: tuple[str, ...] = ()
     boundaries: Any = field(default=None, repr=False, compare=False)
@@ -386,6 +386,12 @@ class AutoForecaster(Forecaster):
     analog_weight: float = ANALOG_WEIGHT
     onset_reference: Any = field(default=None, repr=False, compare=False)
     dependence: str | None = DEPENDENCE
+
+    def _active_window(self, history: History) -> int:
+        """Periods in which an event makes a region active: ``active_window``, by default one
+        year of the history's periods (a quarterly study's 12 had meant three years, beside
+        its onset forecasts' quiet units of one)."""
+        return self.active_window if self.active_window is not None else history.per_year
 
     def restricted_to(self, fitted: AutoFitted, inner_samples: int) -> AutoForecaster:
         """This rule limited to the candidates ``fitted`` chose, under its label.
@@ -439,7 +445,7 @@ class AutoForecaster(Forecaster):
         when: dict[str, dict[str, list[int]]] = {}
         for fold in cross_validation(
             history, self._models(), seen, H, n_samples=self.inner_samples, seed=self.seed,
-            active_window=self.active_window, cache=True,
+            active_window=self._active_window(history), cache=True,
         ):  # fmt: skip
             rng = np.random.default_rng(self.seed + fold.seen)
             for g, rows in (("focus", is_focus), ("other", fold.active & ~is_focus)):
@@ -539,14 +545,24 @@ class AutoForecaster(Forecaster):
             if len(keys) > 1
             else f"chosen once for steps 1-{self.horizon}, "
         )
+        # how many inner origins each block had: a short history (a quarterly study's 36
+        # training periods are nine years) has fewer than the rule's most, and the rule had
+        # said "the 12 latest" beside 4
+        used = [len(v) for v in ev.get("block_origins", {}).values()] or [len(ev["origins"])]
+        counts = (
+            f"{used[0]}"
+            if len(set(used)) == 1
+            else f"{', '.join(str(n) for n in used[:-1])} and {used[-1]}"
+        )
         evidence = {
             "chosen": chosen,
             "reason": "; ".join(f"{g}: {v['reason']}" for g, v in groups.items()),
             "rule": (
                 f"fair CRPS at steps 1-{self.horizon}, {block_rule}separately for the focus "
                 "regions and for the other regions (scored where active; every region and step "
-                f"weighted the same), for each block the {self.inner_origins} latest inner "
-                f"origins {self.stride} periods apart whose steps of that block are observed, "
+                f"weighted the same), for each block up to the {self.inner_origins} latest "
+                f"inner origins {self.stride} periods apart whose steps of that block are "
+                f"observed (here {counts}), "
                 f"{self.inner_samples} samples; simplest within {self.tolerance:g} "
                 f"Monte Carlo standard errors of the best, in the order "
                 f"{', '.join(self.candidates)}"
@@ -593,6 +609,7 @@ class AutoForecaster(Forecaster):
                 f"neither goes below {self.min_spread:g}"
             ),
         }
+        quiet_window = self._active_window(history)
         adjacency = _first_order_adjacency(history.region_ids, self.boundaries)
         classes = (
             ", with an active neighbour or not as the region has now"
@@ -603,7 +620,7 @@ class AutoForecaster(Forecaster):
             "weight": self.analog_weight,
             "by_neighbourhood": adjacency is not None,
             "rule": (
-                f"regions other than the focus with no event in the last {self.active_window} "
+                f"regions other than the focus with no event in the last {quiet_window} "
                 f"periods: each path is, with probability {self.analog_weight:g}, the observed "
                 f"continuation of a region that was as quiet at one of the {self.analog_lookback}"
                 f" latest origins whose steps are observed{classes} (the reference class), "
@@ -618,7 +635,7 @@ class AutoForecaster(Forecaster):
         return AutoFitted(
             history, self.name, chosen, fits[plan["focus"][0]], evidence, spread,
             focus_spread=focus_spread, fits=fits, plan=plan, bounds=tuple(bounds),
-            focus_mask=mask, picks=picks, quiet_window=self.active_window,
+            focus_mask=mask, picks=picks, quiet_window=quiet_window,
             analog_lookback=self.analog_lookback, analog_weight=self.analog_weight,
             adjacency=adjacency, onset_reference=self.onset_reference,
             onset_horizon=self.horizon,
