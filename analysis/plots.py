@@ -21,6 +21,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -46,6 +47,9 @@ _BLANKS: dict[tuple[float, float], list[Figure]] = {}
 #: The sizes of the per-report figures drawn on blanks: the counts (with the growth trends)
 #: and the fan chart. (The map stays with pyplot: geopandas draws through ``plt.draw()``.)
 BLANK_SIZES = ((9.0, 4.2), (8.0, 3.6))
+#: The counts figure's axes reach at most this multiple of the highest count or fitted value
+#: drawn; a trend's band above it is cut, and its legend entry says so.
+BAND_HEADROOM = 2.0
 
 
 def prepare_blanks(sizes: Sequence[tuple[float, float]] = BLANK_SIZES) -> None:
@@ -193,15 +197,28 @@ def monthly_counts(
         ax.plot(
             main["period"], main[value], color="black", linewidth=2.2, label=main["region"].iloc[0]
         )
+    # the axes are scaled to the counts and the fitted lines, not to a trend's band: a band
+    # from a few periods (a quarterly study's 12 quarters) reached 5,700 events a quarter
+    # against Mopti's 20 and flattened every series onto the axis
+    drawn = [float(data[value].max()) if len(data) else 0.0]
+    drawn += [float(np.nanmax(tr.fitted)) for tr in trends if len(getattr(tr, "fitted", []))]
+    top = max(1.0, *(d for d in drawn if np.isfinite(d)))
+    cut = False
     for tr in trends:
         label = _trend_label(tr)
         if label.startswith("no trend"):
             ax.plot([], [], " ", label=label)
             continue
         periods = pd.DatetimeIndex(tr.periods)
+        high = np.asarray(tr.band_high, dtype=float)
+        if np.isfinite(high).any() and np.nanmax(high) > BAND_HEADROOM * top:
+            cut = True
+            label += "; its band runs above the axes"
         ax.plot(periods, tr.fitted, color="black", linestyle="--", linewidth=1.6, label=label)
         ax.fill_between(periods, tr.band_low, tr.band_high, color="black", alpha=0.12,
                         linewidth=0)  # fmt: skip
+    if cut:
+        ax.set_ylim(0, BAND_HEADROOM * top)
     ax.set_xlabel("")
     ax.set_ylabel(f"{value} per {_period_word(panel)}")
     if title:

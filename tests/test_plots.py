@@ -228,6 +228,36 @@ def test_counts_figure_draws_each_trend_with_band_and_headline_interval():
     plt.close(plain)
 
 
+def test_a_trend_band_far_above_the_counts_is_cut_and_said_to_be():
+    """A band from 12 quarters reached 5,700 events a quarter against counts of about 20, and
+    the axes, scaled to it, flattened the series onto the axis."""
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    from analysis import plots
+
+    rng = np.random.default_rng(3)
+    periods = pd.date_range("2019-01-01", periods=72, freq="MS")
+    panel = pd.DataFrame({"region_id": "ML-1", "region_name": "Kayes", "period": periods,
+                          "events": rng.poisson(np.linspace(2, 12, 72))})  # fmt: skip
+    tr = _trend(panel, "ML-1")
+    wide = dataclasses.replace(tr, band_high=np.asarray(tr.band_high) * 500)
+    fig = plots.monthly_counts(panel, ["ML-1"], focus="ML-1", trends=[wide])
+    ax = fig.axes[0]
+    top = max(panel["events"].max(), np.max(tr.fitted))
+    # at most twice the highest count or fitted value, with the legend's headroom
+    assert 2 * top <= ax.get_ylim()[1] <= 2 * top * 1.2
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(t.endswith("; its band runs above the axes") for t in texts)
+    # a band within reach is drawn whole, and nothing is said
+    whole = plots.monthly_counts(panel, ["ML-1"], focus="ML-1", trends=[tr])
+    assert whole.axes[0].get_ylim()[1] >= max(tr.band_high)
+    assert not any("runs above" in t.get_text() for t in whole.axes[0].get_legend().get_texts())
+    plt.close(fig)
+    plt.close(whole)
+
+
 def test_trend_legend_writes_a_limit_near_zero_as_the_growth_sentence_does() -> None:
     """Mopti's trend interval starts just below zero: "+0%" beside "includes zero" misleads."""
     from types import SimpleNamespace
