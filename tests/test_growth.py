@@ -1396,6 +1396,29 @@ def test_growth_sentence_does_not_claim_dependence_where_a_negative_correlation_
         assert dependence in g.growth_sentence(other)
 
 
+def test_growth_sentence_speaks_of_quarters_in_a_quarterly_study():
+    """A quarterly study's dependence is from quarter to quarter, and its wide trends come as
+    often from too few quarters as from too few events (the real Mopti: 158 events in 12
+    quarters read "(too few events)")."""
+    row = {"region_name": "Mopti", "count_a": 40, "count_b": 70, "period_a": "2017",
+           "period_b": "2019", "ratio": 1.75, "ci_low": 1.18, "ci_high": 2.6,
+           "nb_ci_low": 0.9, "nb_ci_high": 3.4, "headline_ci_low": 0.5,
+           "headline_ci_high": 6.1, "own_lag": 0.3, "annual_growth_pct": 39.0,
+           "annual_growth_ci": [-97.0, 11166.0]}  # fmt: skip
+    quarterly = g.growth_sentence({**row, "freq": "quarter"})
+    assert "allowing for overdispersion and quarter-to-quarter dependence" in quarterly
+    assert "(too few events or quarters)" in quarterly and "month" not in quarterly
+    monthly = g.growth_sentence(row)  # rows without freq are monthly, as before
+    assert "month-to-month dependence" in monthly and "(too few events)" in monthly
+    negative = g.growth_sentence({**row, "freq": "quarter", "own_lag": -0.4,
+                                  "headline_ci_low": 0.9, "headline_ci_high": 3.4})  # fmt: skip
+    assert "the quarters' estimated correlation is negative" in negative
+    # a ratio interval too wide to read names the quarterly dependence as well
+    wide = g.growth_sentence({**row, "freq": "quarter", "headline_ci_low": 0.01,
+                              "headline_ci_high": 300.0})  # fmt: skip
+    assert "a quarter-to-quarter dependence that so few events cannot pin down" in wide
+
+
 def test_growth_sentence_says_a_trend_excluding_0_is_unadjusted() -> None:
     """The real Nord: an open-ended comparison from 0.74 beside a trend of +44% to +641% a
     year read "the trend's interval lies wholly above zero" with no word on the study's 26

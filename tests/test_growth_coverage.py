@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.growth.coverage import coverage_ranges, shipped_coverage
+from analysis.growth.coverage import coverage_ranges, shipped_coverage, short_windows_sentence
 from analysis.report import region_text
 
 
@@ -33,6 +33,7 @@ def test_ranges_pool_ratios_and_trends_and_pick_the_sparse_and_dependent_scenari
     assert ranges.independent == (0.445, 0.967)
     assert ranges.sparse == (0.985, 0.985)
     assert ranges.strong_dependence_low == 0.910
+    assert ranges.windows == (12, 36)
     with pytest.raises(ValueError, match="no scenarios"):
         coverage_ranges({"scenarios": []})
     with pytest.raises(ValueError, match="events a window"):
@@ -51,3 +52,18 @@ def test_the_growth_method_quotes_the_shipped_run() -> None:
     # the lowest strongly dependent coverage lies inside the range the text gives first
     assert f"as little as {round(100 * shipped.strong_dependence_low)}%" in text
     assert low <= round(100 * shipped.strong_dependence_low)
+
+
+def test_windows_shorter_than_any_simulated_get_a_caveat() -> None:
+    shipped = shipped_coverage()
+    assert shipped.windows == (12, 36)
+    # a year of months is a simulated window; a year of quarters, 4 periods, is not
+    assert short_windows_sentence(["2017", "2019"], "month") == ""
+    assert short_windows_sentence(["2017..2019", "2020"], "quarter") == (
+        "The simulation study's windows were 12 to 36 periods long; this study's windows of 4 "
+        "quarters are shorter, and the intervals' coverage there has not been measured, so the "
+        "ranges above may not hold for them."
+    )
+    # each short length once, in order, as the study's windows give them
+    text = short_windows_sentence(["2021-01..2021-06", "2024Q1", "2024-01..2024-06"], "month")
+    assert "windows of 3 months and 6 months are shorter" in text

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -44,6 +44,8 @@ class CoverageRanges:
         The ratio headline where a window expects at most :data:`SPARSE_EVENTS` events.
     strong_dependence_low : float
         The lowest headline coverage (ratio or trend) from :data:`STRONG_OWN_LAG` up.
+    windows : tuple of int
+        The shortest and longest comparison window simulated, in periods.
     """
 
     scenarios: int
@@ -52,6 +54,7 @@ class CoverageRanges:
     independent: tuple[float, float]
     sparse: tuple[float, float]
     strong_dependence_low: float
+    windows: tuple[int, int] = (12, 36)
 
 
 def _span(values: list[float]) -> tuple[float, float]:
@@ -95,6 +98,51 @@ def coverage_ranges(record: Mapping[str, Any]) -> CoverageRanges:
         independent=_span([r[k]["independent"] for r in rows for k in kinds]),
         sparse=_span(sparse),
         strong_dependence_low=min(strong),
+        windows=(min(int(r["window"]) for r in rows), max(int(r["window"]) for r in rows)),
+    )
+
+
+def short_windows_sentence(
+    labels: Iterable[str], freq: str, coverage: CoverageRanges | None = None
+) -> str:
+    """A caveat where the study compares windows shorter than any the simulation study drew.
+
+    The study simulated series in periods (windows of 12 and 36), so its coverages hold for a
+    quarterly study's windows of 12 quarters as for a monthly one's 12 months, but not for a
+    quarterly year of 4 periods: the real Mopti's trend over 2017-2019 in quarters read
+    "-97% to +11166%", where the Growth section quoted the simulated coverage without comment.
+
+    Parameters
+    ----------
+    labels : iterable of str
+        The comparison windows shown (``2017``, ``2024Q1``, ``2021-01..2021-06``).
+    freq : {"month", "quarter"}
+    coverage : CoverageRanges, optional
+        The run quoted (the shipped one by default).
+
+    Returns
+    -------
+    str
+        Empty where every window is at least as long as the shortest simulated.
+    """
+    from analysis.periods import parse_window
+
+    c = coverage or shipped_coverage()
+    step = 3 if freq == "quarter" else 1
+    unit = "quarter" if freq == "quarter" else "month"
+    lengths = set()
+    for label in dict.fromkeys(str(x) for x in labels):
+        w = parse_window(label)
+        months = (w.end.year - w.start.year) * 12 + w.end.month - w.start.month
+        lengths.add(max(1, months // step))
+    short = sorted(n for n in lengths if n < c.windows[0])
+    if not short:
+        return ""
+    listed = " and ".join(f"{n} {unit}{'s' if n != 1 else ''}" for n in short)
+    return (
+        f"The simulation study's windows were {c.windows[0]} to {c.windows[1]} periods long; "
+        f"this study's windows of {listed} are shorter, and the intervals' coverage there "
+        "has not been measured, so the ranges above may not hold for them."
     )
 
 

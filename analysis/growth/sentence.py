@@ -106,7 +106,7 @@ def growth_sentence(
             f"{format_ratio(head_lo)}-{format_ratio(head_hi)} {allowing}; exact Poisson interval "
             f"{format_ratio(row['ci_low'])}-{format_ratio(row['ci_high'])})"
         )
-        text += _uninformative_clause(float(head_lo), float(head_hi))
+        text += _uninformative_clause(float(head_lo), float(head_hi), _unit(row))
     g = row.get("annual_growth_pct")
     if g is not None and np.isfinite(float(g)):
         # written as the growth table writes it (format_growth_pct), so both give one number
@@ -117,7 +117,7 @@ def growth_sentence(
                 f" ({level}% CI {format_growth_pct(float(ci[0]))} to "
                 f"{format_growth_pct(float(ci[1]))})"
             )
-            text += _uninformative_trend_clause(float(ci[0]), float(ci[1]))
+            text += _uninformative_trend_clause(float(ci[0]), float(ci[1]), _unit(row))
     # what the comparison and the trend say ends here; every caveat after it is a sentence
     head = len(text)
     if g is not None and np.isfinite(float(g)):
@@ -180,15 +180,22 @@ def headline_is_independent(row: Mapping | pd.Series) -> bool:
     return bool(np.allclose([lo, hi], [nb_lo, nb_hi], rtol=1e-9, atol=0.0, equal_nan=True))
 
 
+def _unit(row: Mapping | pd.Series) -> str:
+    """The panel's period, "month" or "quarter", from a growth row (``freq``; month without)."""
+    return "quarter" if row.get("freq") == "quarter" else "month"
+
+
 def _allowing_label(row: Mapping | pd.Series) -> str:
     """What the headline interval allows for: not dependence where it is the independent-count
-    interval (:func:`headline_is_independent`)."""
+    interval (:func:`headline_is_independent`). In the panel's periods: a quarterly study's
+    dependence is from quarter to quarter."""
+    unit = _unit(row)
     if headline_is_independent(row):
         return (
-            "allowing for overdispersion; the months' estimated correlation is negative, and "
+            f"allowing for overdispersion; the {unit}s' estimated correlation is negative, and "
             "the interval is not narrowed for it"
         )
-    return "allowing for overdispersion and month-to-month dependence"
+    return f"allowing for overdispersion and {unit}-to-{unit} dependence"
 
 
 def _multiplicity_clause(
@@ -238,8 +245,9 @@ def _multiplicity_clause(
 UNINFORMATIVE_SPAN = 100.0
 
 
-def _uninformative_clause(low: float, high: float) -> str:
-    """Plain words for a two-sided headline interval so wide that its numbers say little."""
+def _uninformative_clause(low: float, high: float, unit: str = "month") -> str:
+    """Plain words for a two-sided headline interval so wide that its numbers say little
+    (``unit`` the panel's period)."""
     if not (np.isfinite(low) and np.isfinite(high)) or low <= 0 or high / low <= UNINFORMATIVE_SPAN:
         return ""
     what = (
@@ -249,21 +257,23 @@ def _uninformative_clause(low: float, high: float) -> str:
     )
     return (
         f"; the limits of the interval allowing for dependence are more than "
-        f"{UNINFORMATIVE_SPAN:g}-fold apart (few events, and a month-to-month dependence "
+        f"{UNINFORMATIVE_SPAN:g}-fold apart (few events, and a {unit}-to-{unit} dependence "
         f"that so few events cannot pin down), {what}"
     )
 
 
-def _uninformative_trend_clause(low_pct: float, high_pct: float) -> str:
+def _uninformative_trend_clause(low_pct: float, high_pct: float, unit: str = "month") -> str:
     """Plain words for a trend interval whose yearly growth factors are more than
     :data:`UNINFORMATIVE_SPAN`-fold apart, as :func:`_uninformative_clause` says of ratios (a
     region with a few scattered events read "+19% a year (95% CI -91% to +3971%)" without
-    comment)."""
+    comment). Over quarters the cause is as often too few periods: the real Mopti, 158
+    events in 12 quarters, had read "(too few events)"."""
     low, high = 1 + low_pct / 100, 1 + high_pct / 100
     # a lower factor of 0 (-100%, an underflow) is the widest interval of all, not a narrow one
     if high <= 0 or (low > 0 and high / low <= UNINFORMATIVE_SPAN):
         return ""
-    return ", an interval too wide to say how fast counts change (too few events)"
+    cause = "too few events" if unit == "month" else f"too few events or {unit}s"
+    return f", an interval too wide to say how fast counts change ({cause})"
 
 
 def _no_change_clause(change: int, ratio_ci: tuple[float, float], trend_ci: Any) -> str:

@@ -65,6 +65,7 @@ class GrowthResult:
     trend: TrendResult
     change: ChangePointResult
     notes: tuple[str, ...] = field(default_factory=tuple)
+    freq: str = "month"
 
     def to_row(self) -> dict:
         """The row of :func:`growth_table` (JSON keys of the ``growth`` command first)."""
@@ -123,6 +124,7 @@ class GrowthResult:
                 else None
             ),
             "conf_level": r.conf_level,
+            "freq": self.freq,
             "note": "; ".join(n for n in (r.note, tr.note, cp.note, *self.notes) if n),
         }
 
@@ -196,7 +198,7 @@ def growth(
         names = panel.loc[panel["region_id"] == region_id, "region_name"]
         if len(names):
             name = str(names.iloc[0])
-    return GrowthResult(region_id, name, rr, tr, cp)
+    return GrowthResult(region_id, name, rr, tr, cp, freq=freq)
 
 
 def growth_table(
