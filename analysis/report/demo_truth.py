@@ -22,6 +22,7 @@ Two rules judge a row, because the rows estimate two kinds of thing:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Collection, Mapping, Sequence
@@ -32,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis import cache
 from analysis.formatting import (
     format_growth_pct,
     format_probability,
@@ -212,11 +214,26 @@ def banner(study: Any, *, here: bool = False, missed: Sequence[str] = ()) -> str
     return text
 
 
+_SECTIONS = cache.Memory(4)
+
+
 def study_section(ctx: Any, study: Any, quarter: str | None = None) -> DemoComparison | str | None:
     """:func:`section` for a synthetic study, None for a real one (which has no truth to
-    check): computed once per report, for the banner and, in the methods appendix, the
-    section itself."""
-    return section(ctx, study, quarter) if shows_section(ctx.study) else None
+    check): for the banner and, in the methods appendix, the section itself.
+
+    Once per study and quarter: every report of the study shows the same check, which cost
+    each of them 0.27 s; :func:`analysis.report.warmup.warm_studies` computes it before the
+    reports are forked. The key holds the truth file's bytes with the data's.
+    """
+    if not shows_section(ctx.study):
+        return None
+    from analysis.report.context import study_key
+
+    truth = truth_file(ctx.study)
+    key = study_key("demo_section", study, quarter or "")
+    if truth is not None:
+        key = dataclasses.replace(key, extra=(cache.file_sha256(truth),))
+    return cache.memo(key, lambda: section(ctx, study, quarter), memory=_SECTIONS)
 
 
 def missed_names(found: DemoComparison | str | None) -> tuple[str, ...]:

@@ -108,7 +108,7 @@ def warm_studies(specs: list[list]) -> list[str]:
         One message per study that failed; a failure is not fatal (each report then loads
         on its own and shows the error where it happens).
     """
-    from analysis.report import context, study_figures
+    from analysis.report import context, demo_truth, study_figures
 
     errors = []
     for study, quarter, with_results in specs:
@@ -117,6 +117,8 @@ def warm_studies(specs: list[list]) -> list[str]:
                 context.warm(study, quarter)
                 study_figures.warm(study, quarter)
                 study_figures.shared_backgrounds(study, quarter)
+                # the demo check every report of a synthetic study shows
+                demo_truth.study_section(context.load(study), study, quarter)
             # adjacency orders between all units, computed on first use: here, not per report
             context.load(study).data.boundaries.graph_orders()
         except Exception as exc:  # noqa: BLE001 - reported by the reports themselves
