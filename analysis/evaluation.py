@@ -18,10 +18,12 @@ import pandas as pd
 
 from analysis.cross_validation import cross_validation, origin_indices
 from analysis.errors import InputError
+from analysis.formatting import period_label
 from analysis.models.forecast import Forecaster, ForecastResult, History, panel_to_history
 from analysis.models.risk import MIN_SURGE_EVENTS, NEAR_STEPS, surge_rule, surge_threshold
 from analysis.models.risk import SURGE_LOOKBACK as RISK_SURGE_LOOKBACK
 from analysis.origin_inference import origin_pairs, pooled_ratio, step_items
+from analysis.periods import freq_of_scores
 from analysis.scoring import (
     sample_quantiles,
     score_samples,
@@ -1020,7 +1022,7 @@ def scorecard(
         "best_model": min(crps, key=crps.get),
         "best_baseline": best_base,
         "best_non_baseline": best_non,
-        "origins": [f"{o:%Y-%m}" for o in (bt.origins[0], bt.origins[-1])],
+        "origins": [period_label(o, freq_of_scores(s)) for o in (bt.origins[0], bt.origins[-1])],
         "n_origins": len(bt.origins),
         "horizon": bt.horizon,
         "n_samples": bt.n_samples,

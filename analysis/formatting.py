@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 
 def format_probability(p: float | None) -> str:
@@ -339,3 +340,50 @@ def format_crps(value: float) -> str:
     if not np.isfinite(value):
         return ""
     return f"{value:#.3g}" if abs(value) < 1 else f"{value:,.3f}"
+
+
+def period_label(start: Any, freq: str | None = "month") -> str:
+    """A panel period as readers write it: ``2021-01`` for a month, ``2021Q1`` for a quarter.
+
+    Panels store a period by its first day, so a quarter 2021Q1 is 2021-01-01; written as a
+    month it read as January alone (quarterly reports said "From 2021-01 to 2021-07" of
+    forecasts that ran to the end of September).
+
+    Parameters
+    ----------
+    start : timestamp-like
+        The period's first day (any day inside it gives the same label).
+    freq : {"month", "quarter"} or None
+        The panel's frequency (``panel.attrs["freq"]``); None reads as a month, as panels
+        without the attribute are monthly.
+
+    Returns
+    -------
+    str
+    """
+    stamp = pd.Timestamp(start)
+    if freq == "quarter":
+        return str(stamp.to_period("Q"))
+    if freq in ("month", None):
+        return f"{stamp:%Y-%m}"
+    raise ValueError(f"freq must be 'month' or 'quarter', not {freq!r}")
+
+
+def period_unit(freq: str | None = "month", n: float = 1) -> str:
+    """The word for ``n`` panel periods: "month" or "months", "quarter" or "quarters".
+
+    Parameters
+    ----------
+    freq : {"month", "quarter"} or None
+        The panel's frequency; None reads as a month.
+    n : float
+        The count the word follows; only 1 takes the singular.
+
+    Returns
+    -------
+    str
+    """
+    if freq not in ("month", "quarter", None):
+        raise ValueError(f"freq must be 'month' or 'quarter', not {freq!r}")
+    word = freq or "month"
+    return word if n == 1 else f"{word}s"

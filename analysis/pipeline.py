@@ -20,9 +20,10 @@ from analysis.config import Study, at_study_lines
 from analysis.data_coverage import latest_event, require_covered
 from analysis.errors import InputError, Problem
 from analysis.events import filter_events
+from analysis.formatting import period_label
 from analysis.geography import Boundaries, load_boundaries
 from analysis.panel import build_panel
-from analysis.periods import period_end, quarter_of
+from analysis.periods import period_end
 from analysis.sources.ingest import ingest
 
 _PREPARED = cache.Memory(8)
@@ -339,11 +340,6 @@ def forecast_history_needed(horizon: int = 12) -> int:
     return int(getattr(auto, "min_train", 24)) + int(horizon)
 
 
-def _period_label(start: pd.Timestamp, freq: str) -> str:
-    """A panel period as readers write it: ``2024-12`` or ``2024Q4``."""
-    return quarter_of(start) if freq == "quarter" else f"{start:%Y-%m}"
-
-
 def check_origin(
     panel: pd.DataFrame, study: Study, origin: pd.Timestamp | None, option: str = "--origin"
 ) -> pd.Timestamp | None:
@@ -385,7 +381,7 @@ def check_origin(
                     file,
                     None,
                     option,
-                    f"a month up to the data's last period, {_period_label(last, freq)} "
+                    f"a month up to the data's last period, {period_label(last, freq)} "
                     f"(the study's end; extend `end` to forecast from later)",
                     f"{origin:%Y-%m}",
                 )
@@ -399,7 +395,7 @@ def check_origin(
                     file,
                     None,
                     option,
-                    f"a month from the data's first period, {_period_label(first, freq)}, on",
+                    f"a month from the data's first period, {period_label(first, freq)}, on",
                     f"{origin:%Y-%m}",
                 )
             ],
@@ -488,9 +484,9 @@ def require_history(
                 None,
                 option,
                 f"at least {need} {freq}s of history up to the origin ({why}): an origin "
-                f"from {_period_label(pd.Timestamp(earliest), freq)} on",
+                f"from {period_label(pd.Timestamp(earliest), freq)} on",
                 f"{pd.Timestamp(origin):%Y-%m}: {have} {freq}s of history "
-                f"(from {_period_label(periods.min(), freq)})",
+                f"(from {period_label(periods.min(), freq)})",
             )
         ],
     )

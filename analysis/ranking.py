@@ -33,9 +33,10 @@ def ranking(
     events.
 
     "Sure of" is the lower bound of the headline 95% interval of the latest growth ratio
-    (allowing for overdispersion and month-to-month dependence; the exact one for tables
-    without it): a region that went from 10 to 73 events ranks above one that went from 0 to 1,
-    whose ratio is unbounded but whose lower bound is small.
+    (allowing for overdispersion and the dependence between consecutive periods, months or
+    quarters; the exact one for tables without it): a region that went from 10 to 73 events
+    ranks above one that went from 0 to 1, whose ratio is unbounded but whose lower bound is
+    small.
 
     Parameters
     ----------

@@ -174,3 +174,6 @@ def test_the_rule_says_how_many_inner_origins_a_short_history_gave():
     # quiet regions: no event in the last year, 4 quarters, as the onset forecasts' quiet units
     assert "no event in the last 4 periods" in fitted.evidence["quiet_regions"]["rule"]
     assert fitted.quiet_window == 4
+    # its inner origins are quarters, labelled as such
+    origins = fitted.evidence["origins"]
+    assert origins and all(o[4] == "Q" for o in origins)

@@ -182,6 +182,18 @@ def test_backtest_bookkeeping_and_scorecard_json():
             assert np.isfinite(r[k])
 
 
+def test_scorecard_labels_its_origins_as_the_panel_writes_its_periods():
+    """A quarterly study's reports had read "8 rolling origins, 2015-04 to 2020-07" (and the
+    methods appendix the same) for origins 2015Q2 to 2020Q3; months stay as they were."""
+    monthly = _history(R=3, T=40)
+    bt = backtest(monthly, ["zero"], start="2017-12", end="2018-03", horizon=2, n_samples=10)
+    assert scorecard(bt, paired=False)["origins"] == ["2017-12", "2018-03"]
+    quarters = pd.date_range("2010-01-01", periods=40, freq="QS")
+    quarterly = History(monthly.counts, monthly.region_ids, quarters, "quarter")
+    bt = backtest(quarterly, ["zero"], start="2016-04", end="2017-07", horizon=2, n_samples=10)
+    assert scorecard(bt, paired=False)["origins"] == ["2016Q2", "2017Q3"]
+
+
 def test_backtest_stops_at_the_end_of_the_data():
     h = _history(T=40)
     bt = backtest(h, ["zero"], start="2017-12", horizon=6, n_samples=10)

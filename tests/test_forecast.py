@@ -314,6 +314,29 @@ def test_local_level_is_calibrated_when_it_is_nearly_right():
     assert 0.75 < np.mean((pit > 0.1) & (pit < 0.9)) < 0.85
 
 
+def test_cli_forecast_json_labels_a_quarterly_origin_as_a_quarter(demo_study_path, tmp_path):
+    """A quarterly study's `forecast --json` gave "origin": "2024-04" for 2024Q2 (the rows'
+    period stays a date, the period's first day, as for months)."""
+    import json
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    raw = yaml.safe_load(demo_study_path.read_text())
+    study = tmp_path / "quarterly.yaml"
+    study.write_text(yaml.safe_dump({**raw, "freq": "quarter", "horizon": 2}, sort_keys=False))
+    res = CliRunner().invoke(
+        app, ["forecast", str(study), "--model", "local_level", "--origin", "2024-06",
+              "--samples", "50", "--json"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["origin"] == "2024Q2"
+    assert [r["period"] for r in out["forecasts"]] == ["2024-07-01", "2024-10-01"]
+
+
 def test_cli_forecast_and_backtest_json(demo_study_path, tmp_path):
     import json
 
@@ -328,6 +351,7 @@ def test_cli_forecast_and_backtest_json(demo_study_path, tmp_path):
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
+    assert out["origin"] == "2024-06"
     rows = out["forecasts"]
     assert [r["period"] for r in rows] == ["2024-07-01", "2024-08-01"]  # focus: Kayes only
     (total,) = out["totals"]  # the 2-month total, from the same paths
@@ -347,6 +371,7 @@ def test_cli_forecast_and_backtest_json(demo_study_path, tmp_path):
     assert res.exit_code == 0, res.output
     card = json.loads(res.stdout)
     assert {m["model"] for m in card["models"]} == {"conflictology", "local_level"}
+    assert card["origins"] == ["2023-01", "2023-06"]
     assert card["best_baseline"] == "conflictology"
     assert {r["step"] for r in card["by_horizon"]} == {1, 2}
     for key in (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from analysis.formatting import (
     format_growth_pct,
     format_p_value,
@@ -125,3 +127,30 @@ def test_format_difference_keeps_the_sign_of_a_gap_below_its_precision() -> None
     assert format_difference(0.00004) == "+0.00004"
     assert format_difference(0.0) == "+0.000"
     assert format_difference(-0.0123, digits=2) == "-0.01"
+
+
+def test_period_label_writes_a_quarter_as_a_quarter() -> None:
+    """A quarterly panel stores 2020Q4 as 2020-10-01; written as a month it read as October
+    alone ("From 2021-01 to 2021-07" of a forecast that ran to September)."""
+    import pandas as pd
+
+    from analysis.formatting import period_label
+
+    assert period_label(pd.Timestamp("2020-10-01"), "quarter") == "2020Q4"
+    assert period_label(pd.Timestamp("2021-01-01"), "quarter") == "2021Q1"
+    assert period_label("2021-05-01", "quarter") == "2021Q2"  # any day of the quarter
+    # months as every monthly label has always read them, and a panel without the attribute
+    assert period_label(pd.Timestamp("2020-10-01"), "month") == "2020-10"
+    assert period_label(pd.Timestamp("2020-10-01"), None) == "2020-10"
+    with pytest.raises(ValueError, match="week"):
+        period_label(pd.Timestamp("2020-10-01"), "week")
+
+
+def test_period_unit_names_months_or_quarters_for_a_count() -> None:
+    from analysis.formatting import period_unit
+
+    assert period_unit("month") == "month" and period_unit("month", 6) == "months"
+    assert period_unit("quarter") == "quarter" and period_unit("quarter", 2) == "quarters"
+    assert period_unit("quarter", 0) == "quarters" and period_unit(None, 3) == "months"
+    with pytest.raises(ValueError, match="year"):
+        period_unit("year")

@@ -806,3 +806,25 @@ def test_calibration_by_history_splits_never_active_units_from_the_others():
     assert before["n_forecasts"] == 3 and before["n_events"] == 1
     assert before["observed"] == pytest.approx(1 / 3)
     assert "report_model" not in split["never"]
+
+
+def test_quarterly_onset_evidence_and_json_label_quarters(sahel_geo, sahel_sim, boundaries):
+    """A quarterly study's onset evidence read "11 origins, 2012-04 to 2019-10" of origins
+    2012Q2 to 2019Q4, and its JSON "within 4 periods after 2020-10" of 2020Q4."""
+    from analysis.models.onset_backtest import study_onset_backtest
+    from analysis.models.onset_forecast import onset_forecast, onset_to_dict
+    from analysis.panel import from_matrix
+
+    y = sahel_sim["counts"][:, -96:]
+    quarters = pd.date_range("1997-01-01", periods=96, freq="QS")  # to 2020Q4
+    panel = from_matrix(y, list(sahel_geo.region_ids), quarters, "quarter", boundaries)
+    card = study_onset_backtest(panel, 4, 4, boundaries=boundaries, stride=6)
+    assert card["available"], card.get("reason")
+    # the last origin whose 4 quarters are known is 2019Q4 (index 91); every 6th before it
+    # down to 2000Q2 (index 13)
+    assert (card["first_origin"], card["last_origin"]) == ("2000Q2", "2019Q4")
+    fc = onset_forecast(panel, 4, 4, boundaries=boundaries)
+    out = onset_to_dict(fc, freq="quarter")
+    assert out["origin"] == "2020Q4"
+    assert out["definition"].startswith("P(at least one event within 4 periods after 2020Q4)")
+    assert onset_to_dict(fc)["origin"] == "2020-10"  # a monthly caller's label, as before

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.errors import InputError
+from analysis.errors import InputError, ModelError
 from analysis.models.onset import onset_geography
 from analysis.models.onset_reference import OnsetReference, onset_reference_from_panel
 from analysis.panel import from_matrix
@@ -390,3 +390,20 @@ def test_training_words_say_units_countries_and_how_far_back(reference) -> None:
     assert training_words({"units": 3, "countries": ["MLI"]}) == (
         "3 units of the data files' 1 country"
     )
+
+
+def test_a_quarterly_reference_says_from_which_quarter_it_learnt(boundaries):
+    """The onset evidence read "fitted on the 169 units ..., from 1989-04" of a quarterly
+    reference that starts in 1989Q2."""
+    from analysis.models.onset_reference import training_words
+
+    ids = list(boundaries.regions_of(["MLI", "SEN"])["region_id"])
+    quarters = pd.date_range("1989-04-01", periods=20, freq="QS")
+    counts = np.zeros((len(ids), len(quarters)), dtype=np.int64)
+    counts[0, ::3] = 1
+    panel = from_matrix(counts, ids, quarters, "quarter", boundaries)
+    ref = onset_reference_from_panel(panel, boundaries)
+    assert ref.summary()["from"] == "1989Q2"
+    assert training_words(ref.summary()).endswith(", from 1989Q2")
+    with pytest.raises(ModelError, match=r"origin 1980Q1 is outside .* \(1989Q2 to 1994Q1\)"):
+        ref.index("1980-01-01")

@@ -282,3 +282,62 @@ def test_skill_interval_cells_give_each_skill_its_interval_over_origins(
     assert list(focus[methods_text.SKILL_INTERVAL_COLUMN]) == [
         groups["focus"][m] for m in focus.index
     ]
+
+
+def test_quarterly_appendix_describes_the_models_in_quarters() -> None:
+    """The models count periods: a quarterly appendix had described "the recent 6-month
+    mean", "the 36-month climatology", "the last 12 months" and "a level that drifts from
+    month to month". The damped trend's factor is per month of time whatever the panel
+    (DampedTrendNB raises it to the months a period holds), so a quarter's is given beside it."""
+    from analysis.models.damped_trend import DampedTrendNB
+
+    models = methods_text.models_markdown(methods_text.METHOD_MODELS, "quarter")
+    limits = methods_text.known_limits_markdown("quarter")
+    terms = methods_text.terms_markdown("quarter")
+    for text in (models, limits, terms):
+        assert text.format() == text  # every field filled
+        assert "month" not in text.replace("0.7 a month", "")
+    for phrase in ("the recent 6-quarter mean", "the 36-quarter negative-binomial climatology",
+                   "the region's last 12 quarters", "the region's last 24 quarters",
+                   "a level that drifts from quarter to quarter",
+                   "dependence across quarters (each quarter's distribution unchanged)",
+                   "the last 6 or 3 quarters or around last quarter's count",
+                   "damped beyond the last quarter",
+                   "shrinks by a factor 0.7 a month, 0.34 a quarter"):  # fmt: skip
+        assert phrase in models, phrase
+    assert DampedTrendNB.phi**3 == pytest.approx(0.343)
+    assert "discounted average of its past quarters" in limits
+    assert "recent mean and the last 12 quarters;" in limits  # three years, not last year's
+    assert "last 12 observed quarters" in terms and "nearby quarters'" in terms
+    # the monthly appendix as it was
+    monthly = methods_text.models_markdown(methods_text.METHOD_MODELS)
+    assert monthly == methods_text.models_markdown(methods_text.METHOD_MODELS, "month")
+    for phrase in ("the recent 6-month mean", "the 36-month negative-binomial climatology",
+                   "a level that drifts from month to month",
+                   "dependence across months (each month's distribution unchanged), so totals "
+                   "over several months", "(its effect shrinks by a factor 0.7 a month), so",
+                   "damped beyond the last month;",
+                   "the last 6 or 3 months or around last month's count"):  # fmt: skip
+        assert phrase in monthly, phrase
+    limits = methods_text.known_limits_markdown()
+    assert "(its effect shrinks by a factor 0.7 a month): growth" in limits
+    assert "recent mean and last year's months; some" in limits
+    assert "from the first months on" in limits
+    assert "last 12 observed months." in methods_text.terms_markdown()
+
+
+def test_model_choice_says_whether_the_hindsight_best_is_one_of_autos_candidates() -> None:
+    """The quarterly appendix said "ensemble_local is not among the candidates auto chooses
+    from", of one of auto's candidates: the sentence had said it of every hindsight best."""
+    from analysis.models.auto import AUTO_CANDIDATES
+
+    candidate = methods_text.model_choice_sentence(_card(best="ensemble_local"), "auto")
+    assert "ensemble_local is one of the candidates auto chooses from; auto is scored" in candidate
+    assert "not among" not in candidate
+    for best in ("local_level", "spillover", "recent_mean_6"):  # members, other models, baselines
+        text = methods_text.model_choice_sentence(_card(best=best), "auto")
+        assert f"{best} is not among the candidates auto chooses from" in text
+    assert "ensemble_local" in AUTO_CANDIDATES and "local_level" not in AUTO_CANDIDATES
+    # the candidates given, as for a report model other than the registered auto
+    given = methods_text.model_choice_sentence(_card(best="a"), "auto", candidates=("a", "b"))
+    assert "a is one of the candidates auto chooses from" in given

@@ -340,7 +340,7 @@ def test_near_term_evidence_sentence_scores_every_region_at_the_tables_steps(
     abest = active.groupby("model")["crps"].mean()[[m for m in bt.models if bt.is_baseline[m]]]
     aev = skill_intervals(active, "recent_mean_3", abest.idxmin())
     part = text.split(
-        "For the other active regions (an event in the 12 periods before the origin; "
+        "For the other active regions (an event in the year before the origin; "
     )[1]  # fmt: skip
     assert part.startswith(
         f"{aev['n_forecasts']:,} forecasts) the skill against their best baseline "
@@ -538,3 +538,45 @@ def test_ranking_notes_name_the_windows_and_list_each_caveat_apart() -> None:
     # windows that differ between rows are not named as one pair
     mixed = rank.assign(period_a=["2017", "2018", "2017"])
     assert "against" not in overview_text.ranking_notes(mixed)[0]
+
+
+def test_quarterly_overview_speaks_of_quarters() -> None:
+    """A quarterly overview's ranking allowed for "month-to-month dependence" and called a
+    region's unmeasured ratio one whose months depend on each other; its backtest said "its
+    latest origin, 2020-07, is left out" of 2020Q3. Monthly wording is unchanged."""
+    from analysis.evaluation import backtest, surge_scorecard
+    from analysis.models.forecast import History
+
+    rank = _rank().assign(ratio_low=[0.0011, 0.5, 2.0], ratio_high=[909.0, 40.0, 9.0],
+                          ratio=[1.0, 4.0, 4.5])  # fmt: skip
+    lead, *notes = overview_text.ranking_notes(rank, freq="quarter")
+    assert "allowing for overdispersion and quarter-to-quarter dependence, never" in lead
+    assert any("how much its quarters depend on each other" in n for n in notes)
+    monthly = overview_text.ranking_sentence(rank)
+    assert "month-to-month dependence" in monthly and "how much its months depend" in monthly
+    assert overview_text.ranking_sentence(rank, freq="quarter") == (
+        monthly.replace("month-to-month", "quarter-to-quarter").replace(
+            "its months", "its quarters"
+        )
+    )
+    # the same series read as quarters: the origins are quarters in both sentences
+    rng = np.random.default_rng(5)
+    counts = rng.poisson(rng.uniform(0.5, 4, 6)[:, None], size=(6, 48))
+    history = History(counts.astype(np.int64), tuple(f"XX-{i}" for i in range(6)),
+                      pd.date_range("2009-01-01", periods=48, freq="QS"), "quarter")  # fmt: skip
+    bt = backtest(history, ["zero", "recent_mean_3"], start="2015-04", horizon=6,
+                  n_samples=100, seed=1, stride=3, surge_factor=2.0)  # fmt: skip
+    last = bt.origins[-1]
+    assert last == pd.Timestamp("2020-07-01")  # 2020Q3
+    near = overview_text.near_term_evidence_sentence(bt, "recent_mean_3", freq="quarter")
+    assert "the latest origin, 2020Q3, at step" in near
+    card = surge_scorecard(bt, "recent_mean_3")
+    surge = overview_text.surge_evidence_sentence(card, "recent_mean_3", "quarter")
+    assert "its latest origin, 2020Q3, is left out" in surge
+    assert "its latest origin, 2020-07, is left out" in overview_text.surge_evidence_sentence(
+        card, "recent_mean_3"
+    )
+    two = {**card, "left_out": (bt.origins[-2], last)}
+    assert "its latest 2 origins, from 2019Q4, are left out" in (  # 3 quarters apart
+        overview_text.surge_evidence_sentence(two, "recent_mean_3", "quarter")
+    )

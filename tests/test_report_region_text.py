@@ -919,3 +919,97 @@ def test_importing_region_text_leaves_the_growth_package_unloaded() -> None:
     code = "import sys, analysis.report.region_text; print('analysis.growth' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _quarterly(panel: pd.DataFrame) -> pd.DataFrame:
+    """``panel`` with its periods read as quarters from 2009Q1."""
+    months = sorted(panel["period"].unique())
+    quarters = pd.date_range("2009-01-01", periods=len(months), freq="QS")
+    out = panel.assign(period=panel["period"].map(dict(zip(months, quarters, strict=True))))
+    out.attrs["freq"] = "quarter"
+    return out
+
+
+def test_quarterly_reports_label_their_periods_as_quarters() -> None:
+    """A quarterly study's region reports had labelled its quarters by their first months:
+    "From 2021-01 to 2021-07" (a forecast to the end of September), a Window of "2009-01 to
+    2020-10", forecast rows 2021-01, 2021-04, ... and a change of candidate "between 2021-07
+    and 2021-10". Monthly labels are unchanged (the tests above pin them)."""
+    from analysis.models.forecast import ForecastResult
+
+    w = WindowForecast(
+        "ML-5", 3, pd.Timestamp("2021-01-01"), pd.Timestamp("2021-07-01"),
+        mean=41.8, low=15.0, high=85.0, p_any=0.9999, level=0.9, median=37.0,
+    )  # fmt: skip
+    text = region_text.forecast_sentence(w, "Mopti", "auto", previous=44, freq="quarter")
+    assert text.startswith("From 2021Q1 to 2021Q3, the auto forecast expects 41.8 events")
+    assert "44 in the previous 3 quarters" in text
+    assert region_text.forecast_sentence(w, "Mopti", "auto").startswith("From 2021-01 to 2021-07")
+    # the Data table's window
+    panel = _panel({"ML-1": [0, 3, 0, 1], "ML-2": [5, 0, 0, 0]})
+    events = pd.DataFrame({"region_id": [], "date_start": pd.to_datetime([])})
+    for frame, window in (
+        (panel, "2021-01 to 2021-04 (monthly, 2 regions)"),
+        (_quarterly(panel), "2009Q1 to 2009Q4 (quarterly, 2 regions)"),
+    ):
+        table = region_text.data_summary(events, frame, "ML-1", [{"rows": 9}])
+        assert dict(zip(table["item"], table["value"], strict=True))["Window"] == window
+    # the forecast table's rows and the change of candidate between two of them
+    quarters = pd.date_range("2021-01-01", periods=4, freq="QS")
+    fc = ForecastResult(np.zeros((1, 4, 10), dtype=int), ("ML-5",), quarters,
+                        pd.Timestamp("2020-10-01"), "m", 0)  # fmt: skip
+    assert list(region_text.forecast_table(fc, "ML-5", "quarter")["period"]) == [
+        "2021Q1", "2021Q2", "2021Q3", "2021Q4",
+    ]  # fmt: skip
+    assert list(region_text.forecast_table(fc, "ML-5")["period"])[:2] == ["2021-01", "2021-04"]
+    switched = region_text.switch_sentence([(4, "a", "b")], quarters, freq="quarter")
+    assert switched.startswith("The forecast changes candidate between 2021Q3 and 2021Q4 (a to b)")
+
+
+def test_quarterly_growth_text_speaks_of_quarters() -> None:
+    """The Growth section counts quarters in a quarterly study: its intervals allow for
+    quarter-to-quarter dependence, which the text had called month-to-month."""
+    monthly, quarterly = region_text.growth_method(), region_text.growth_method(freq="quarter")
+    assert "month" not in quarterly
+    assert "Conflict counts depend on last quarter's" in quarterly
+    assert "allow for quarter-to-quarter dependence" in quarterly
+    assert "the interval that treats quarters as independent" in quarterly
+    assert "Conflict counts depend on last month's" in monthly
+    assert quarterly.replace("quarter", "month") == monthly
+    # the simulation's series are in periods: a quarterly year, 4 periods, is shorter than
+    # any window it drew, and the text says so; a monthly year is one of them
+    short = region_text.growth_method(freq="quarter", windows=["2017", "2019"])
+    assert "this study's windows of 4 quarters are shorter" in short
+    assert region_text.growth_method(windows=["2017", "2019"]) == monthly
+    row = {"period_a": "2017", "period_b": "2019", "own_lag": -0.39, "nb_ci_low": 2.0,
+           "nb_ci_high": 8.0, "headline_ci_low": 2.0, "headline_ci_high": 8.0}  # fmt: skip
+    text = region_text.dependence_sentence(pd.DataFrame([row]), "Nord", "quarter")
+    assert "the estimated quarter-to-quarter correlation is -0.39" in text
+    assert "busy quarters tended to be followed by quieter ones" in text
+    assert "treats quarters as independent" in text and "month" not in text
+    wider = {**row, "own_lag": 0.32, "headline_ci_low": 1.0, "headline_ci_high": 16.0}
+    text = region_text.dependence_sentence(pd.DataFrame([wider]), "Sahel", "quarter")
+    assert "times as wide (on the log scale) as the one that treats quarters as" in text
+    nan = region_text.dependence_sentence(
+        pd.DataFrame([{**row, "own_lag": np.nan}]), "N", "quarter"
+    )
+    assert "the quarter-to-quarter correlation could not be estimated" in nan
+    rows = pd.DataFrame({"period_a": ["2017"], "period_b": ["2019"], "count_a": [0],
+                         "count_b": [0]})  # fmt: skip
+    assert "too few quarters with events from 2017 to 2019" in region_text.untested_sentence(
+        rows, "Ségou", "quarter"
+    )
+    caption = region_text.counts_caption("Mopti", "quarter", [("2017", "2019")])
+    assert "allowing for overdispersion and quarter-to-quarter dependence" in caption
+    monthly_caption = region_text.counts_caption("Mopti", "month", [("2017", "2019")])
+    assert "allowing for overdispersion and month-to-month dependence" in monthly_caption
+
+
+def test_quarterly_evidence_verdict_says_origins_score_the_same_quarters() -> None:
+    ev = _evidence(clearly_behind=(2,))
+    quarterly = region_text.evidence_verdict(ev, "the report model", freq="quarter")
+    assert "the same quarters from other origins, move together" in quarterly
+    assert "score the same or neighbouring quarters, which a dozen" in quarterly
+    assert "month" not in quarterly
+    monthly = region_text.evidence_verdict(ev, "the report model")
+    assert monthly == quarterly.replace("quarters", "months")

@@ -158,3 +158,21 @@ def test_country_sentence_says_where_its_probabilities_come_from() -> None:
     assert "within 4 periods after 2024-12" in text
     monthly = path_risk(fc, countries=["MLI", "MRT", "SEN"]).sentence(["SEN"], "month")
     assert "within 4 months after 2024-12: SEN 2%." in monthly
+
+
+def test_country_sentence_labels_a_quarterly_origin_as_a_quarter() -> None:
+    """The quarterly overview read "within 4 quarters after 2020-10" of origin 2020Q4."""
+    from dataclasses import replace
+
+    from analysis.models.risk import path_risk
+
+    samples = np.zeros((1, 4, 100), dtype=int)
+    quarters = pd.date_range("2021-01-01", periods=4, freq="QS")
+    fc = replace(_forecast(samples, ("SN-TC",)), periods=quarters,
+                 origin=pd.Timestamp("2020-10-01"))  # fmt: skip
+    risk = path_risk(fc, countries=["SEN"])
+    assert "within 4 quarters after 2020Q4: SEN <0.1%." in risk.sentence(["SEN"], "quarter")
+    # the generic "periods" of the command's JSON, its origin labelled as the panel's
+    assert "within 4 periods after 2020Q4: " in risk.sentence(["SEN"], freq="quarter")
+    assert "within 4 periods after 2020-10: " in risk.sentence(["SEN"])
+    assert "within 4 months after 2020-10: " in risk.sentence(["SEN"], "month")

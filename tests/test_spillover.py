@@ -358,3 +358,54 @@ def test_spillover_command_applies_the_history_rule_before_fitting(
     assert "option '--origin'" in result.output
     assert f"at least {need} months of history up to the origin" in result.output
     assert f"an origin from {earliest} on" in result.output
+
+
+def test_quarterly_json_and_sentence_label_the_periods_as_quarters(synthetic, boundaries):
+    """A quarterly study's spillover JSON gave its origin, periods and fitted window as the
+    quarters' first months ("origin": "2020-10" for 2020Q4); the monthly JSON is unchanged
+    (test_spillover_command_json pins its origin)."""
+    from analysis.panel import to_matrix
+
+    panel, _ = synthetic
+    counts, ids, months = to_matrix(panel)
+    quarters = pd.date_range("1997-01-01", periods=len(months), freq="QS")  # to 2020Q4
+    quarterly = from_matrix(counts, ids, quarters, "quarter", boundaries)
+    model = fit_spillover(quarterly, boundaries=boundaries, endemic_effects="country")
+    res = spillover_forecast(model, 2, focus=["ML-1"], n_draws=20, n_paths=20, seed=1)
+    out = json.loads(json.dumps(result_to_dict(res, model)))
+    assert out["origin"] == "2020Q4" and out["periods"] == ["2021Q1", "2021Q2"]
+    assert (out["model"]["fitted_from"], out["model"]["fitted_to"]) == ("1997Q1", "2020Q4")
+    assert "within 2 periods after 2020Q4: " in res.sentence(COUNTRIES, "quarter")
+    # a monthly fit as before
+    monthly = fit_spillover(panel, boundaries=boundaries, endemic_effects="country")
+    res = spillover_forecast(monthly, 2, focus=["ML-1"], n_draws=20, n_paths=20, seed=1)
+    out = result_to_dict(res, monthly)
+    assert out["origin"] == "2024-12" and out["periods"] == ["2025-01", "2025-02"]
+    assert (out["model"]["fitted_from"], out["model"]["fitted_to"]) == ("2017-01", "2024-12")
+    assert "within 2 periods after 2024-12: " in res.sentence(COUNTRIES)
+
+
+def test_spillover_command_labels_a_quarterly_studys_periods(demo_study_path, tmp_path):
+    """The command's JSON and sentences for a quarterly study: the origin, the periods, the
+    fitted window and the onset block's origin as quarters (they read "2024-04" for 2024Q2)."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    raw = yaml.safe_load(demo_study_path.read_text())
+    study = tmp_path / "quarterly.yaml"
+    study.write_text(yaml.safe_dump({**raw, "freq": "quarter", "horizon": 2}, sort_keys=False))
+    args = ["spillover", str(study), "--origin", "2024-06", "--model", "spillover",
+            "--endemic", "country", "--damping", "0.9", "--draws", "20",
+            "--paths", "20"]  # fmt: skip
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["origin"] == "2024Q2" and out["periods"] == ["2024Q3", "2024Q4"]
+    assert (out["model"]["fitted_from"], out["model"]["fitted_to"]) == ("2018Q1", "2024Q2")
+    assert out["onset"]["available"] and out["onset"]["origin"] == "2024Q2"
+    assert "after 2024Q2)" in out["onset"]["definition"]
+    text = CliRunner().invoke(app, args)
+    assert text.exit_code == 0, text.output
+    assert "within 2 periods after 2024Q2: " in text.stdout

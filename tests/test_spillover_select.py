@@ -85,3 +85,21 @@ def test_a_history_without_events_forecasts_none_rather_than_failing(demo_panel,
     assert fitted.model == "spillover"
     paths = fitted.sample_paths(3, 20, np.random.default_rng(0))
     assert paths.shape == (len(history.region_ids), 3, 20) and not paths.any()
+
+
+def test_a_quarterly_choice_labels_its_origins_as_quarters(demo_panel, boundaries):
+    """The spillover command's JSON gave a quarterly study's cross-validation origins as the
+    quarters' first months ("2016-10" for 2016Q4)."""
+    quarters = pd.date_range("2006-01-01", periods=demo_panel["period"].nunique(), freq="QS")
+    ids = list(dict.fromkeys(demo_panel["region_id"]))
+    counts = demo_panel.pivot(index="region_id", columns="period", values="events").loc[ids]
+    quarterly = from_matrix(counts.to_numpy(np.int64), ids, quarters, "quarter", boundaries)
+    choice = choose_spillover(
+        quarterly, boundaries=boundaries, focus=["ML-1"], horizon=2, effects=("country",),
+        dampings=(0.9,), n_origins=2, spacing=2, n_samples=40, seed=1,
+    )  # fmt: skip
+    # 2006Q1-2020Q4: the last origin leaves the horizon's 2 quarters to score, the one before
+    # is 2 quarters earlier
+    assert quarters[-1] == pd.Timestamp("2020-10-01")
+    assert choice.origins == ("2019Q4", "2020Q2")
+    assert json.loads(json.dumps(choice.to_dict()))["origins"] == list(choice.origins)

@@ -107,6 +107,7 @@ def forecast_command(
     """Probabilistic forecasts per region and step: mean, median, 90%/80% ranges, P(>=1),
     and each region's total over the horizon (from the same sample paths)."""
     from analysis.config import load_study
+    from analysis.formatting import period_label
     from analysis.geography import resolve_region
     from analysis.models.forecast import panel_to_history
     from analysis.pipeline import check_origin, prepare, require_history, study_model
@@ -145,11 +146,14 @@ def forecast_command(
     fitted = f.fit(panel_to_history(data.panel, cut))
     res = fitted.forecast(h, samples, study.seed).select(regions)
     table = res.to_frame()
+    # a row's period is a date (the period's first day), not a label: its form does not
+    # depend on the study's frequency
     table["period"] = table["period"].dt.strftime("%Y-%m-%d")
     rows = [{k: row[k] for k in FORECAST_KEYS} for row in table.to_dict(orient="records")]
     out = {
         "model": res.model,
-        "origin": f"{res.origin:%Y-%m}",
+        # a quarter written as its first month had read as that month ("2020-10" for 2020Q4)
+        "origin": period_label(res.origin, data.panel.attrs.get("freq", study.freq)),
         "horizon": h,
         "samples": samples,
         "seed": res.seed,
@@ -165,7 +169,7 @@ def forecast_command(
         return
     chosen = f" (chose {out['chosen']})" if "chosen" in out else ""
     typer.echo(
-        f"model {res.model}{chosen}, origin {res.origin:%Y-%m}, {samples} samples, seed {res.seed}"
+        f"model {res.model}{chosen}, origin {out['origin']}, {samples} samples, seed {res.seed}"
     )
     typer.echo(table.round(2).to_string(index=False))
     for t in out["totals"]:

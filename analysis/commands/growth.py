@@ -58,8 +58,8 @@ def growth_command(
     ] = False,
 ) -> None:
     """Growth between two periods for each region: rate ratio with its headline 95% interval
-    (allowing for overdispersion and month-to-month dependence) and the exact one, trend growth
-    per year, doubling time, change point."""
+    (allowing for overdispersion and the dependence between consecutive periods, months or
+    quarters) and the exact one, trend growth per year, doubling time, change point."""
     from analysis.config import load_study
     from analysis.geography import resolve_region
     from analysis.growth import JSON_KEYS, growth_sentence, growth_table

@@ -161,7 +161,7 @@ def spillover_command(
         # P(any) difference at 95%), which put the demo's Guidimaka at 0.87 where the reports
         # said 61% of its probability was attributable to Kayes
         contrast = study_contrast(fitted_model, study, h)
-    out = result_to_dict(result, fitted_model)
+    out = result_to_dict(result, fitted_model, data.panel.attrs.get("freq", study.freq))
     if contrast is not None:
         out["scenarios"] = contrast_to_dict(contrast)
     if choice is not None:
@@ -181,7 +181,12 @@ def spillover_command(
     if as_json:
         print_json(out)
         return
-    typer.echo(out.get("sentence") or result.sentence(study.spillover_targets or None))
+    typer.echo(
+        out.get("sentence")
+        or result.sentence(
+            study.spillover_targets or None, data.panel.attrs.get("freq", study.freq)
+        )
+    )
     if contrast is not None:
         from analysis.models.spillover_scenarios import SHARES_CAVEAT
         from analysis.report.spillover_text import attributable_sentence
@@ -283,7 +288,8 @@ def _onset_blocks(study, data, result, out: dict, *, origin, horizon: int) -> di
     except InputError as exc:
         # No onsets in the study's own history: say so instead of inventing a probability.
         return {"onset": {"available": False, "reason": str(exc)}, "continued_activity": []}
-    onset = {"available": True, **onset_to_dict(forecast, sorted(wanted))}
+    freq = data.panel.attrs.get("freq", study.freq)
+    onset = {"available": True, **onset_to_dict(forecast, sorted(wanted), freq)}
     active = reg[reg["region_id"].isin(set(forecast.active) & wanted)]
     continued = [
         {
@@ -362,7 +368,10 @@ def _from_paths(out: dict, name: str, study, data, origin, horizon: int) -> dict
     evidence = getattr(fitted, "evidence", None)
     if evidence is not None:
         out["forecast_model"]["evidence"] = evidence
-    out["sentence"] = risk.sentence(study.spillover_targets or None)
+    # the origin as the panel writes its periods (a quarter's first month had read as a month)
+    out["sentence"] = risk.sentence(
+        study.spillover_targets or None, freq=data.panel.attrs.get("freq", study.freq)
+    )
     return out
 
 

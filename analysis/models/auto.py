@@ -73,6 +73,7 @@ from typing import Any
 
 import numpy as np
 
+from analysis.formatting import period_label
 from analysis.models.analogs import mix_quiet_analogs, onset_paths, quiet_regions
 from analysis.models.calibration import (
     central_coverage,
@@ -482,7 +483,7 @@ class AutoForecaster(Forecaster):
                     # per-forecast MC variance of the full-sample estimate ~ (h1 - h2)**2/4
                     var = float(((hv[:, 0] - hv[:, 1]) ** 2 / 4).sum() / n**2)
                     scores.setdefault(g, {}).setdefault(key, {})[m] = (float(hv.mean()), var)
-        label = {t: f"{history.periods[t - 1]:%Y-%m}" for t in seen}
+        label = {t: period_label(history.periods[t - 1], history.freq) for t in seen}
         return {
             "origins": [label[t] for t in by_span[(0, H)]],
             "block_origins": {
@@ -648,7 +649,10 @@ def _onset_rule(ref: Any, rule: AutoForecaster) -> dict[str, Any]:
     from analysis.models.onset_reference import training_words
 
     return {
-        "onset_reference": {**ref.summary(), "first_period": f"{ref.periods[0]:%Y-%m}"},
+        "onset_reference": {
+            **ref.summary(),
+            "first_period": period_label(ref.periods[0], ref.freq),
+        },
         "rule": (
             f"regions with no event in the last {ref.quiet} periods (a focus region too): each "
             "path holds an event with the onset model's probability, the model "

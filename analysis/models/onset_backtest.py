@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.formatting import join_words
+from analysis.formatting import join_words, period_label
 from analysis.models.onset import OnsetSpec, fit_onset
 from analysis.models.onset_reference import CANNOT_ANSWER, training_words
 from analysis.scoring import brier, log_score, reliability, roc_auc
@@ -332,7 +332,8 @@ def study_onset_backtest(
     -------
     dict
         :func:`onset_scorecard` of the model against :data:`NAIVE_RULES` and the plain logistic
-        regression, plus ``first_origin``, ``last_origin`` (``YYYY-MM``), ``distinct_onsets``,
+        regression, plus ``first_origin``, ``last_origin`` (``YYYY-MM``, ``YYYYQn`` for a
+        quarterly panel), ``distinct_onsets``,
         ``beats_naive`` (bool: lower Brier than every naive rule, with enough onsets),
         ``edge_established`` (bool: and lower by more than two unit-clustered standard errors
         against each rule, :func:`brier_margin`),
@@ -398,8 +399,8 @@ def study_onset_backtest(
     origin_dates = sorted(pred["origin"].unique())
     card.update(
         available=True,
-        first_origin=f"{periods[int(origin_dates[0])]:%Y-%m}",
-        last_origin=f"{periods[int(origin_dates[-1])]:%Y-%m}",
+        first_origin=period_label(periods[int(origin_dates[0])], freq),
+        last_origin=period_label(periods[int(origin_dates[-1])], freq),
         distinct_onsets=distinct,
         **_against_naive(pred, card, "onset_model", enough)[1],
     )

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
+from analysis.formatting import period_label
 from analysis.models.onset import (
     OnsetFit,
     OnsetSpec,
@@ -211,8 +212,12 @@ def _fit_on_reference(
         return None
 
 
-def onset_to_dict(result: OnsetForecast, regions: Sequence[str] | None = None) -> dict:
-    """JSON-ready onset block; ``regions`` limits the listed quiet units (all by default)."""
+def onset_to_dict(
+    result: OnsetForecast, regions: Sequence[str] | None = None, freq: str = "month"
+) -> dict:
+    """JSON-ready onset block; ``regions`` limits the listed quiet units (all by default), and
+    ``freq`` (the panel's, ``month`` or ``quarter``) labels the origin."""
+    origin = period_label(result.origin, freq)
     units = result.units
     if regions is not None:
         units = units[units["region_id"].isin(list(regions))]
@@ -220,10 +225,10 @@ def onset_to_dict(result: OnsetForecast, regions: Sequence[str] | None = None) -
     fit = result.fit
     return {
         "definition": (
-            f"P(at least one event within {result.horizon} periods after {result.origin:%Y-%m}) "
+            f"P(at least one event within {result.horizon} periods after {origin}) "
             f"for units with no event in the last {result.quiet} periods"
         ),
-        "origin": f"{result.origin:%Y-%m}",
+        "origin": origin,
         "horizon": result.horizon,
         "quiet_periods": result.quiet,
         "interval_level": result.level,

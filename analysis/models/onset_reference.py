@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError, ModelError
+from analysis.formatting import period_label
 from analysis.models.analogs import quiet_analogs
 from analysis.models.onset import (
     PERIODS_PER_YEAR,
@@ -106,12 +107,12 @@ class OnsetReference:
         return sorted(set(self.geography.countries.tolist()))
 
     def summary(self) -> dict[str, Any]:
-        """``units``, ``countries`` and ``from`` (the first period): what the onset model learnt
-        from (JSON-ready)."""
+        """``units``, ``countries`` and ``from`` (the first period, ``YYYY-MM`` or ``YYYYQn``):
+        what the onset model learnt from (JSON-ready)."""
         return {
             "units": self.n_units,
             "countries": self.countries,
-            "from": f"{self.periods[0]:%Y-%m}",
+            "from": period_label(self.periods[0], self.freq),
         }
 
     def spec(self, horizon: int, quiet: int, base: OnsetSpec | None = None) -> OnsetSpec:
@@ -124,8 +125,9 @@ class OnsetReference:
         stamp = pd.Timestamp(origin)
         if stamp not in self.periods:
             raise ModelError(
-                f"origin {stamp:%Y-%m} is outside the onset reference's periods "
-                f"({self.periods[0]:%Y-%m} to {self.periods[-1]:%Y-%m})"
+                f"origin {period_label(stamp, self.freq)} is outside the onset reference's "
+                f"periods ({period_label(self.periods[0], self.freq)} to "
+                f"{period_label(self.periods[-1], self.freq)})"
             )
         return int(self.periods.get_loc(stamp))
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.formatting import format_probability
+from analysis.formatting import format_probability, period_label
 from analysis.models.forecast import ForecastResult
 
 #: Periods of the near-term window (expected events, P(surge)) and of the recent mean a surge
@@ -63,7 +63,9 @@ class PathRisk:
     level: float
     n_samples: int
 
-    def sentence(self, targets: Sequence[str] | None = None, period: str = "period") -> str:
+    def sentence(
+        self, targets: Sequence[str] | None = None, period: str = "period", freq: str | None = None
+    ) -> str:
         """P(at least one event in any unit) of each target country, and where it comes from:
         events of any origin (a reader of a section titled Spillover took the demo's "MRT
         >99.9%" for spread from Kayes).
@@ -72,7 +74,9 @@ class PathRisk:
         carry no separate draws of the model's parameters, so there is no interval to give;
         the sentence says so and gives the largest Monte Carlo standard error instead.
         Probabilities are formatted as in the reports' tables (``format_probability``);
-        ``period`` is the study's period word (``month``), as the tables name the horizon.
+        ``period`` is the study's period word (``month``), as the tables name the horizon;
+        ``freq`` labels the origin (``2020-12``, ``2020Q4``), by default as ``period`` names
+        it, a month where that is the generic "period".
         """
         c = self.countries
         if targets:
@@ -84,9 +88,10 @@ class PathRisk:
         se = 100 * float(c["p_any_se"].max())
         # rounded up: "at most" must hold for the largest (0.82 read "at most 0.8")
         error = "under 0.1" if se < 0.05 else f"at most {np.ceil(10 * se) / 10:.1f}"
+        freq = freq or ("quarter" if period == "quarter" else "month")
         return (
             f"Probability of at least one event in any admin-1 unit within {self.horizon} "
-            f"{period}{'s' if self.horizon != 1 else ''} after {self.origin:%Y-%m}: "
+            f"{period}{'s' if self.horizon != 1 else ''} after {period_label(self.origin, freq)}: "
             + "; ".join(parts)
             + ". Each is the share "
             f"of the {self.model} model's {self.n_samples:,} sample paths with such an event, "

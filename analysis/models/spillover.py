@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
+from analysis.formatting import period_label
 from analysis.models.forecast import Fitted, Forecaster, History
 from analysis.models.hhh4 import (
     HHH4Fit,
@@ -339,8 +340,9 @@ class SpilloverResult:
     n_paths: int
     mc_error: dict = field(default_factory=dict)
 
-    def sentence(self, targets: Sequence[str] | None = None) -> str:
-        """One plain-language sentence on the spillover risk to the target countries."""
+    def sentence(self, targets: Sequence[str] | None = None, freq: str = "month") -> str:
+        """One plain-language sentence on the spillover risk to the target countries; ``freq``
+        (the panel's, ``month`` or ``quarter``) labels the origin."""
         c = self.countries
         if targets:
             c = c[c["country"].isin(list(targets))]
@@ -358,7 +360,7 @@ class SpilloverResult:
         ]
         return (
             f"Probability of at least one event in any admin-1 unit within {self.horizon} "
-            f"periods after {self.origin:%Y-%m}: " + "; ".join(parts) + "."
+            f"periods after {period_label(self.origin, freq)}: " + "; ".join(parts) + "."
         )
 
 
@@ -684,14 +686,19 @@ class SpilloverForecaster(Forecaster):
         return SpilloverFitted(history, self.name, model)
 
 
-def result_to_dict(result: SpilloverResult, model: SpilloverModel | None = None) -> dict:
+def result_to_dict(
+    result: SpilloverResult, model: SpilloverModel | None = None, freq: str | None = None
+) -> dict:
     """JSON-ready summary: ``targets``, ``countries``, ``parameters`` (+ model).
 
     ``targets`` has one entry per region with ``region_id, region_name, country, p_any,
     p_any_ci, expected, share_neighbour``; ``countries`` one per country with ``country, p_any,
     p_any_ci``; ``parameters`` each ``name, estimate, ci, at_bound`` (log-scale parameters and
-    their natural-scale versions).
+    their natural-scale versions). ``origin``, ``periods`` and the fitted window are labelled
+    as the panel's periods are written (``2024-06``, ``2024Q2``): by ``freq``, else by
+    ``model``'s, else as months.
     """
+    freq = freq or (model.freq if model is not None else "month")
     reg = result.regions
     targets = [
         {
@@ -724,9 +731,9 @@ def result_to_dict(result: SpilloverResult, model: SpilloverModel | None = None)
         for p in result.params.itertuples()
     ]
     out: dict = {
-        "origin": f"{result.origin:%Y-%m}",
+        "origin": period_label(result.origin, freq),
         "horizon": result.horizon,
-        "periods": [f"{p:%Y-%m}" for p in result.periods],
+        "periods": [period_label(p, freq) for p in result.periods],
         "interval_level": result.level,
         "seed": result.seed,
         "n_draws": result.n_draws,
@@ -754,7 +761,7 @@ def result_to_dict(result: SpilloverResult, model: SpilloverModel | None = None)
             "loglik": model.fit.loglik,
             "n_obs": model.fit.n_obs,
             "at_bound": list(model.fit.at_bound),
-            "fitted_from": f"{model.periods[0]:%Y-%m}",
-            "fitted_to": f"{model.periods[-1]:%Y-%m}",
+            "fitted_from": period_label(model.periods[0], freq),
+            "fitted_to": period_label(model.periods[-1], freq),
         }
     return out

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError, ModelError
+from analysis.formatting import period_label
 from analysis.models.hhh4 import HHH4Spec, profile_intervals, simulate_forward
 from analysis.models.spillover import (
     ENDEMIC_EFFECTS,
@@ -251,7 +252,7 @@ def choose_spillover(
         damping=float(grid[best][1]),
         model=chosen,
         scores=scores,
-        origins=tuple(f"{periods[o]:%Y-%m}" for o in origins),
+        origins=tuple(period_label(periods[o], freq) for o in origins),
         horizon=int(horizon),
         n_samples=int(n_samples),
         n_regions_scored=tuple(n_scored),

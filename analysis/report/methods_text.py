@@ -16,6 +16,7 @@ from analysis.formatting import (
     format_skill,
     format_skill_interval,
     join_words,
+    period_unit,
 )
 
 #: Forecasters scored in the methods appendix: every model a report can use (``auto`` and the
@@ -41,7 +42,9 @@ METHOD_MODELS = (
 
 #: What each scored model assumes: (names, title, Markdown text) in the order the appendix
 #: lists them. :func:`models_markdown` shows an entry only when the appendix scores one of its
-#: names, so the list never describes a model the tables do not score.
+#: names, so the list never describes a model the tables do not score. The texts are templates
+#: of the study's period words (:func:`_period_words`): the models count periods, which a
+#: quarterly study's appendix had called months.
 MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (
         ("auto",),
@@ -52,13 +55,13 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "4-6, 7-9, then the rest) on its own, "
         "preferring the simpler when the difference is within two Monte Carlo standard errors; "
         "its spread is calibrated on the same inner forecasts, and its paths take the local "
-        "level's dependence across months (each month's distribution unchanged), so totals "
-        "over several months get their spread. Regions with no event in the study's quiet "
-        "window (a year unless the study sets another; the region reports give it), the focus "
-        "region included, have an event within the horizon in the share of paths the onset "
-        "model gives, fitted on every unit of the countries the data files cover, each such "
-        "path the observed continuation of a real first event; where the onset model cannot be "
-        "fitted, regions other than the focus with no event in the last 12 periods are "
+        "level's dependence across {periods} (each {period}'s distribution unchanged), so "
+        "totals over several {periods} get their spread. Regions with no event in the study's "
+        "quiet window (a year unless the study sets another; the region reports give it), the "
+        "focus region included, have an event within the horizon in the share of paths the "
+        "onset model gives, fitted on every unit of the countries the data files cover, each "
+        "such path the observed continuation of a real first event; where the onset model "
+        "cannot be fitted, regions other than the focus with no event in the last year are "
         "forecast half by that choice and half by the reference class: the next periods of "
         "every region that was as quiet at one of the 36 latest origins whose outcomes are "
         "known, beside an active neighbour or not as the region is now. The "
@@ -70,7 +73,7 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "expected count = endemic level and trend + share of own last counts + share of "
         "neighbours' last counts; negative-binomial. Endemic levels are random effects per "
         "country or per region nested in its country, and the focus trend is damped beyond "
-        "the last month; both are chosen by rolling-origin CRPS. Neighbours' counts reach a "
+        "the last {period}; both are chosen by rolling-origin CRPS. Neighbours' counts reach a "
         "region one period later, with weights that fall as a power (estimated) of the number "
         "of borders between the two regions, up to five, and an estimated factor across "
         "international borders; the endemic level also depends on whether the region had an "
@@ -87,9 +90,9 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
             "ensemble_climatology36_heavy",
         ),
         "Mixtures (auto's candidates)",
-        "equal mixtures of the local level (or the damped trend), the recent 6-month mean and "
-        "conflictology; `ensemble_climatology` adds the negative-binomial climatology as a "
-        "fourth member; `ensemble_climatology36` and `_heavy` give the 36-month "
+        "equal mixtures of the local level (or the damped trend), the recent 6-{period} mean "
+        "and conflictology; `ensemble_climatology` adds the negative-binomial climatology as a "
+        "fourth member; `ensemble_climatology36` and `_heavy` give the 36-{period} "
         "negative-binomial climatology half and three quarters of the weight, for regions "
         "whose counts swing around a stable mean.",
     ),
@@ -98,31 +101,31 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "Damped trend",
         "the local level with each region's growth rate (negative-binomial slope over three "
         "years, shrunk toward 0 by empirical Bayes) continued damped (its effect shrinks by a "
-        "factor 0.7 a month), so no trend is extrapolated without bound.",
+        "factor {damping}), so no trend is extrapolated without bound.",
     ),
     (
         ("local_level",),
         "Gamma-Poisson local level (Harvey and Fernandes 1989)",
-        "pooled over regions, a level that drifts from month to month, overdispersed counts. "
-        "Assumes tomorrow starts from a discounted average of the recent past; no trend, no "
-        "spatial coupling.",
+        "pooled over regions, a level that drifts from {period} to {period}, overdispersed "
+        "counts. Assumes tomorrow starts from a discounted average of the recent past; no "
+        "trend, no spatial coupling.",
     ),
     (
         ("conflictology",),
         "Conflictology",
-        "replays runs of the region's last 12 months. Assumes the near future looks like the "
-        "recent past; cannot extrapolate growth.",
+        "replays runs of the region's last 12 {periods}. Assumes the near future looks like "
+        "the recent past; cannot extrapolate growth.",
     ),
     (
         ("nb_climatology",),
         "Negative-binomial climatology",
-        "the region's last 24 months as a negative binomial (their mean and dispersion).",
+        "the region's last 24 {periods} as a negative binomial (their mean and dispersion).",
     ),
     (
         ("recent_mean_6", "recent_mean_3", "last_value", "zero"),
         "Naive baselines",
-        "Poisson around the mean of the last 6 or 3 months or around last month's count, and "
-        "no events at all: what any model must beat.",
+        "Poisson around the mean of the last 6 or 3 {periods} or around last {period}'s count, "
+        "and no events at all: what any model must beat.",
     ),
 )
 
@@ -130,20 +133,21 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
 #: The appendix's known limits, one bullet each: what the models the reports use do not see.
 #: Each says which model it is about, since every level a report shows is the report model's
 #: (``auto``'s paths, quiet units' from the onset model) and the spillover model gives only
-#: the shares attributable to the focus.
+#: the shares attributable to the focus. Templates of the period words, as
+#: :data:`MODEL_DESCRIPTIONS`.
 KNOWN_LIMITS: tuple[str, ...] = (
     "Counts depend on what the source records; reporting changes look like violence changes.",
     "Counts cover the study's actor selection only: events of other armed groups in the same "
     "regions are not counted, so a region's growth can reflect which groups the selection "
     "covers, or a group changing name or allegiance, as well as violence.",
-    "Forecasts start from each region's level as a discounted average of its past months, "
+    "Forecasts start from each region's level as a discounted average of its past {periods}, "
     "which lags a rising series, and continue a fitted trend only damped (its effect shrinks "
-    "by a factor 0.7 a month): growth that goes on is under-forecast, from the first months "
+    "by a factor {damping}): growth that goes on is under-forecast, from the first {periods} "
     "on where the level lags, and shocks are not anticipated.",
     "Every expected count the reports show comes from one model, `auto` (quiet regions' "
     "chance of a first event from the onset model, as `auto` above says). For regions "
     "with recent events its candidates forecast each region from its own past (its level, "
-    "recent mean and last year's months; some settings are pooled over regions) with no term "
+    "recent mean and {replayed}; some settings are pooled over regions) with no term "
     "for neighbours' events: fighting next door does not raise a forecast, so violence moving "
     "into an active region is not anticipated.",
     "Quiet regions take their probability of a first event from the onset model where it can "
@@ -161,15 +165,47 @@ KNOWN_LIMITS: tuple[str, ...] = (
 )
 
 
-def known_limits_markdown() -> str:
+def _period_words(freq: str) -> dict[str, str]:
+    """The fields of :data:`MODEL_DESCRIPTIONS`, :data:`KNOWN_LIMITS` and :data:`TERMS` for a
+    study of ``freq`` (``month`` or ``quarter``).
+
+    The damped trend's factor is per month of time whatever the panel
+    (:class:`analysis.models.damped_trend.DampedTrendNB` raises it to the months a period
+    holds), so a quarterly study is told the quarter's factor beside the month's.
+    """
+    from analysis.models.damped_trend import DampedTrendNB
+
+    phi = DampedTrendNB.phi
+    months = 1 if freq == "month" else 3  # a period's months: the power DampedTrendNB takes
+    damping = f"{phi:g} a month"
+    if months > 1:
+        damping += f", {phi**months:.2f} a {period_unit(freq)}"
+    return {
+        "period": period_unit(freq),
+        "periods": period_unit(freq, 2),
+        "damping": damping,
+        # conflictology replays the last 12 periods: a year of months, three of quarters
+        "replayed": (
+            "last year's months" if freq == "month" else f"the last 12 {period_unit(freq, 2)}"
+        ),
+    }
+
+
+def known_limits_markdown(freq: str = "month") -> str:
     """The appendix's Known limits list (:data:`KNOWN_LIMITS`) as Markdown bullets.
+
+    Parameters
+    ----------
+    freq : {"month", "quarter"}
+        The study's frequency, whose periods the limits name.
 
     Returns
     -------
     str
         Markdown written here (a trusted template with no ``{fields}``).
     """
-    return "\n".join(f"- {limit}" for limit in KNOWN_LIMITS)
+    words = _period_words(freq)
+    return "\n".join(f"- {limit.format(**words)}" for limit in KNOWN_LIMITS)
 
 
 #: The appendix's Terms: (term, plain words), one line each, in the order a reader meets them.
@@ -214,7 +250,7 @@ TERMS: tuple[tuple[str, str], ...] = (
     ),
     (
         "conflictology",
-        "baseline: each path replays a run of the region's last 12 observed months.",
+        "baseline: each path replays a run of the region's last 12 observed {periods}.",
     ),
     (
         "nb_climatology",
@@ -222,8 +258,8 @@ TERMS: tuple[tuple[str, str], ...] = (
     ),
     (
         "ensemble_local",
-        "`auto` candidate: equal mixture of the local level (a level that drifts month to "
-        "month), recent_mean_6 and conflictology.",
+        "`auto` candidate: equal mixture of the local level (a level that drifts {period} to "
+        "{period}), recent_mean_6 and conflictology.",
     ),
     (
         "ensemble_trend",
@@ -277,7 +313,7 @@ TERMS: tuple[tuple[str, str], ...] = (
     (
         "intervals over origins",
         "t intervals of skills and coverages, allowing for correlated forecasts (one origin's, "
-        "or the same or nearby months'); shares cut at 0-100%; none from too few independent "
+        "or the same or nearby {periods}'); shares cut at 0-100%; none from too few independent "
         "windows.",
     ),
     (
@@ -298,18 +334,24 @@ TERMS: tuple[tuple[str, str], ...] = (
 )
 
 
-def terms_markdown() -> str:
+def terms_markdown(freq: str = "month") -> str:
     """The appendix's Terms list (:data:`TERMS`) as Markdown bullets, one line each.
+
+    Parameters
+    ----------
+    freq : {"month", "quarter"}
+        The study's frequency, whose periods the terms name.
 
     Returns
     -------
     str
         Markdown written here (a trusted template with no ``{fields}``).
     """
-    return "\n".join(f"- **{term}**: {words}" for term, words in TERMS)
+    fields = _period_words(freq)
+    return "\n".join(f"- **{term}**: {words.format(**fields)}" for term, words in TERMS)
 
 
-def models_markdown(scored: Sequence[str]) -> str:
+def models_markdown(scored: Sequence[str], freq: str = "month") -> str:
     """The appendix's Models list: one bullet per :data:`MODEL_DESCRIPTIONS` entry with a
     scored model, naming only the scored ones.
 
@@ -317,6 +359,8 @@ def models_markdown(scored: Sequence[str]) -> str:
     ----------
     scored : sequence of str
         The models of the appendix's backtest (``BacktestResult.models``).
+    freq : {"month", "quarter"}
+        The study's frequency, whose periods the descriptions name.
 
     Returns
     -------
@@ -332,13 +376,24 @@ def models_markdown(scored: Sequence[str]) -> str:
     missing = [m for m in scored if m not in described]
     if missing:
         raise ValueError(f"expected a description of every scored model, missing {missing}")
+    words = _period_words(freq)
     bullets = []
     for names, title, text in MODEL_DESCRIPTIONS:
         shown = [n for n in names if n in scored]
         if shown:
             named = ", ".join(f"`{n}`" for n in shown)
-            bullets.append(f"- **{title}**, {named}: {text}")
+            bullets.append(f"- **{title}**, {named}: {text.format(**words)}")
     return "\n".join(bullets)
+
+
+def _candidates_of(model: str) -> tuple[str, ...]:
+    """The models the registered ``model`` chooses among (``auto``'s candidates); empty for a
+    model that is not registered or chooses nothing."""
+    from analysis.models.registry import available, get
+
+    if model not in available():
+        return ()
+    return tuple(getattr(get(model), "candidates", ()))
 
 
 def backtest_scope_sentence(
@@ -385,7 +440,10 @@ def backtest_scope_sentence(
 
 
 def model_choice_sentence(
-    card: dict[str, Any], report_model: str = "auto", scores: pd.DataFrame | None = None
+    card: dict[str, Any],
+    report_model: str = "auto",
+    scores: pd.DataFrame | None = None,
+    candidates: Sequence[str] | None = None,
 ) -> str:
     """Which model the reports use, how it is chosen, and how far it is from the lowest CRPS.
 
@@ -406,6 +464,9 @@ def model_choice_sentence(
         The backtest's per-forecast scores the card was made from: the report model's skill is
         then given with its interval over origins, as the region reports give it
         (:func:`analysis.evaluation.skill_intervals`).
+    candidates : sequence of str, optional
+        The models ``report_model`` chooses among; by default the registered model's
+        ``candidates`` (none for a model that chooses nothing).
 
     Returns
     -------
@@ -438,9 +499,14 @@ def model_choice_sentence(
     )
     if best == report_model:
         return f"{how} It also has the lowest CRPS here.{against}"
+    if candidates is None:
+        candidates = _candidates_of(report_model)
+    # the sentence had called every hindsight best "not among the candidates", auto's own
+    # ensemble_local included (the quarterly real study's appendix)
+    among = "one of" if best in candidates else "not among"
     text = (
         f"{how} The lowest CRPS here, {best}'s, is known only with hindsight over these same "
-        f"backtest origins, and {best} is not among the candidates {report_model} chooses "
+        f"backtest origins, and {best} is {among} the candidates {report_model} chooses "
         f"from; {report_model} is scored as the reports run it, choosing afresh at each "
         f"origin.{against}"
     )

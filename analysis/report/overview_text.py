@@ -19,6 +19,8 @@ from analysis.formatting import (
     format_skill,
     format_unbounded,
     join_words,
+    period_label,
+    period_unit,
 )
 from analysis.growth.sentence import UNINFORMATIVE_SPAN
 from analysis.models.risk import NEAR_STEPS, SURGE_LOOKBACK
@@ -153,12 +155,16 @@ def ranking_display(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> pd
     return out.rename(columns=RANKING_COLUMNS)
 
 
-def ranking_sentence(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> str:
+def ranking_sentence(
+    rank: pd.DataFrame, top: int = 20, surge: bool = True, freq: str = "month"
+) -> str:
     """:func:`ranking_notes` as one paragraph."""
-    return " ".join(ranking_notes(rank, top, surge))
+    return " ".join(ranking_notes(rank, top, surge, freq))
 
 
-def ranking_notes(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> list[str]:
+def ranking_notes(
+    rank: pd.DataFrame, top: int = 20, surge: bool = True, freq: str = "month"
+) -> list[str]:
     """What the ranking table is sorted by, which windows it compares and how many of the
     study's regions it shows, then one note per caveat that applies to the rows shown (bounds
     of empty windows, peaks between the windows, uninformative intervals, the p-values and
@@ -166,8 +172,10 @@ def ranking_notes(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> list
     P(surge) is neither a column nor a tie-break (:func:`surge_skill_shown`).
 
     The overview shows the first as a paragraph and the others as a list: run together they
-    made one paragraph of 319 words in the real study.
+    made one paragraph of 319 words in the real study. ``freq`` (``month`` or ``quarter``)
+    names the periods whose dependence the intervals allow for.
     """
+    unit = period_unit(freq)
     shown = min(top, len(rank))
     then = "P(surge), P(at least 1)" if surge else "P(at least 1)"
     pair = _one_comparison(rank)
@@ -175,7 +183,7 @@ def ranking_notes(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> list
     lead = (
         "Regions are ranked by the lower bound of the headline 95% interval of the latest "
         f"growth ratio ({windows}the region reports' interval, allowing for "
-        "overdispersion and month-to-month dependence, never narrowed where that dependence "
+        f"overdispersion and {unit}-to-{unit} dependence, never narrowed where that dependence "
         f"is estimated negative), then {then} and recent events. "
         f"The first {shown} of {len(rank)} regions are shown."
     )
@@ -215,8 +223,8 @@ def ranking_notes(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> list
         notes.append(
             f"Where the interval's limits are more than {UNINFORMATIVE_SPAN:g}-fold apart "
             f"({', '.join(wide)}), the region had too few events to pin down the "
-            "ratio or how much its months depend on each other: its ratio is not measured, "
-            "whatever its place in the ranking."
+            f"ratio or how much its {period_unit(freq, 2)} depend on each other: its ratio is "
+            "not measured, whatever its place in the ranking."
         )
     if "p_value_bh" in rank.columns:
         notes.append(
@@ -464,7 +472,7 @@ def near_term_evidence_sentence(
     text = (
         f"Over every region in the study's backtest ({ev['n_origins']} origins, "
         f"{ev['n_forecasts']:,} forecasts at steps 1-{steps}"
-        f"{_partial_origins_clause(scores[scores['model'] == model], steps)}), "
+        f"{_partial_origins_clause(scores[scores['model'] == model], steps, freq)}), "
         f"{model}'s CRPS skill against "
         f"the best baseline there ({best}) is "
         f"{format_skill(ev['skill'], ev['skill_low'], ev['skill_high'], ev['level'])}"
@@ -526,7 +534,7 @@ def _group_clause(
     """One group's own skill at the same steps, against its own best baseline: the focus
     regions by default (the table ranks them first, and the study-wide skill, carried by many
     other regions, can hide that the model was behind a baseline there: the real study's
-    Mopti), or ``group="active"``, the other regions with an event in the 12 periods before
+    Mopti), or ``group="active"``, the other regions with an event in the year before
     the origin. ``over`` names other steps than the sentence's (the table's chance of at
     least one event covers the whole horizon)."""
     from analysis.evaluation import best_baseline, skill_intervals
@@ -550,7 +558,7 @@ def _group_clause(
         who = "focus region alone" if regions == 1 else f"{regions} focus regions alone"
     else:
         who = "other active regions"
-        counted = f"an event in the 12 periods before the origin; {counted}"
+        counted = f"an event in the year before the origin; {counted}"
     lead = f" {over[0].upper()}{over[1:]}, for" if over else " For"
     # the study-wide coverage pools many quiet forecasts that cover whatever the model says;
     # the group's own is the one its printed intervals need
@@ -564,10 +572,11 @@ def _group_clause(
     )
 
 
-def _partial_origins_clause(scores: pd.DataFrame, steps: int) -> str:
+def _partial_origins_clause(scores: pd.DataFrame, steps: int, freq: str = "month") -> str:
     """Which origins the near-term evidence scores at fewer than ``steps`` steps (the latest,
     whose later periods are not yet observed), so that its count of origins does not read as
-    a contradiction of the surge evidence's, which leaves them out."""
+    a contradiction of the surge evidence's, which leaves them out; labelled as ``freq``'s
+    periods are."""
     last = scores.groupby("origin")["step"].max()
     partial = last[last < steps].sort_index()
     if partial.empty:
@@ -576,10 +585,13 @@ def _partial_origins_clause(scores: pd.DataFrame, steps: int) -> str:
         origin, k = partial.index[0], int(partial.iloc[0])
         at = "step 1" if k == 1 else f"steps 1-{k}"
         seen = "the one period" if k == 1 else f"the {k} periods"
-        return f"; the latest origin, {origin:%Y-%m}, at {at} only, {seen} observed after it"
+        return (
+            f"; the latest origin, {period_label(origin, freq)}, at {at} only, {seen} observed "
+            "after it"
+        )
     return (
         f"; the latest {len(partial)} origins at the steps observed after them so far, "
-        f"from {partial.index[0]:%Y-%m}"
+        f"from {period_label(partial.index[0], freq)}"
     )
 
 
@@ -615,7 +627,7 @@ def surge_rule_sentence(
     )
 
 
-def surge_evidence_sentence(card: dict[str, Any] | None, model: str) -> str:
+def surge_evidence_sentence(card: dict[str, Any] | None, model: str, freq: str = "month") -> str:
     """The evidence behind P(surge): its Brier score in the study's backtest beside the best
     baseline's, with the interval of the difference (:func:`analysis.evaluation.surge_scorecard`).
 
@@ -625,6 +637,8 @@ def surge_evidence_sentence(card: dict[str, Any] | None, model: str) -> str:
         :func:`analysis.evaluation.surge_scorecard` of the reports' evidence backtest.
     model : str
         The report model's name.
+    freq : {"month", "quarter"}
+        The panel's frequency, for the labels of the origins left out.
 
     Returns
     -------
@@ -642,13 +656,13 @@ def surge_evidence_sentence(card: dict[str, Any] | None, model: str) -> str:
     # the near-term evidence counts these origins too, scored at the steps already observed
     if len(left_out) == 1:
         gap = (
-            f"; its latest origin, {left_out[0]:%Y-%m}, is left out: its {card['steps']} "
-            "periods are not all observed yet"
+            f"; its latest origin, {period_label(left_out[0], freq)}, is left out: its "
+            f"{card['steps']} periods are not all observed yet"
         )
     elif left_out:
         gap = (
-            f"; its latest {len(left_out)} origins, from {left_out[0]:%Y-%m}, are left out: "
-            f"their {card['steps']} periods are not all observed yet"
+            f"; its latest {len(left_out)} origins, from {period_label(left_out[0], freq)}, are "
+            f"left out: their {card['steps']} periods are not all observed yet"
         )
     else:
         gap = ""

@@ -8,7 +8,7 @@ the overview shares, are in :mod:`analysis.report.spillover_text`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,8 @@ from analysis.formatting import (
     format_skill_interval,
     format_unbounded,
     join_words,
+    period_label,
+    period_unit,
 )
 from analysis.models.risk import WindowForecast
 
@@ -111,8 +113,8 @@ def data_summary(
         ),
         (
             "Window",
-            f"{periods.min():%Y-%m} to {periods.max():%Y-%m} ({freq}ly, "
-            f"{panel['region_id'].nunique()} regions)",
+            f"{period_label(periods.min(), freq)} to {period_label(periods.max(), freq)} "
+            f"({freq}ly, {panel['region_id'].nunique()} regions)",
         ),
     ]
     if len(events):
@@ -320,7 +322,9 @@ def _percent_span(span: tuple[float, float]) -> str:
     return f"{100 * span[0]:.0f}-{100 * span[1]:.0f}%"
 
 
-def growth_method(coverage: CoverageRanges | None = None) -> str:
+def growth_method(
+    coverage: CoverageRanges | None = None, freq: str = "month", windows: Iterable[str] = ()
+) -> str:
     """How the Growth section's intervals are made, above its table (a region with no event in
     either window of every comparison has no table and gets :func:`untested_sentence` instead),
     with the coverage the simulation study measured.
@@ -330,6 +334,12 @@ def growth_method(coverage: CoverageRanges | None = None) -> str:
     coverage : CoverageRanges, optional
         The run quoted; the one shipped with the package
         (:func:`analysis.growth.coverage.shipped_coverage`) by default.
+    freq : {"month", "quarter"}
+        The panel's frequency: the dependence the intervals allow for is between its periods.
+    windows : iterable of str
+        The comparison windows shown (``period_a``, ``period_b``): those shorter than any the
+        simulation study drew get its caveat
+        (:func:`analysis.growth.coverage.short_windows_sentence`).
 
     Returns
     -------
@@ -338,36 +348,41 @@ def growth_method(coverage: CoverageRanges | None = None) -> str:
     """
     # imported here: the growth package loads scipy's fitting code, which the other sentences
     # of this module (and the overview, which imports it) do not need
-    from analysis.growth.coverage import STRONG_OWN_LAG, shipped_coverage
+    from analysis.growth.coverage import STRONG_OWN_LAG, shipped_coverage, short_windows_sentence
 
     c = coverage or shipped_coverage()
+    unit, units = period_unit(freq), period_unit(freq, 2)
+    # the simulation study's series are in periods; windows shorter than its own are named
+    short = short_windows_sentence(windows, freq, c)
     return (
         "Ratios compare event rates between the study's windows; the trend is a "
-        "negative-binomial log-linear fit. Conflict counts depend on last month's, so the "
+        f"negative-binomial log-linear fit. Conflict counts depend on last {unit}'s, so the "
         "intervals do too:\n\n"
         "- **Headline 95% interval**: for ratios, negative-binomial estimates with standard "
-        "errors that allow for month-to-month dependence (the AR(1) correlation that a "
+        f"errors that allow for {unit}-to-{unit} dependence (the AR(1) correlation that a "
         "negative-binomial model with an own-lag term implies, estimated from the series, with "
         "its uncertainty; in windows shorter than 24 periods read as a Jeffreys interval on "
         "counts deflated by that variance, as the independent-count one below is); for trends, "
         "that width read on the likelihood of the slope (so a "
         "trend through a handful of events keeps its skew), widened to the interval of a "
         "negative-binomial model with an own-lag term fitted directly. Never narrower than the "
-        "interval that treats months as independent (for ratios a Jeffreys interval on "
+        f"interval that treats {units} as independent (for ratios a Jeffreys interval on "
         "overdispersion-deflated counts, which suits windows with few events better than a Wald "
-        "one). It is the headline because, of the candidates (independent months, Newey-West "
+        f"one). It is the headline because, of the candidates (independent {units}, Newey-West "
         "HAC, a moving-block bootstrap, the own-lag model alone, this one), it came closest to "
-        f"95% coverage in the simulation study (`benchmarks/growth_coverage.py`, {c.scenarios} "
-        f"scenarios, own-lag shares {c.own_lag[0]:g}-{c.own_lag[1]:g}): "
+        "95% coverage in the simulation study (`benchmarks/growth_coverage.py`, "
+        f"{c.scenarios} scenarios, own-lag shares {c.own_lag[0]:g}-{c.own_lag[1]:g}): "
         f"{_percent_span(c.headline)} across the scenarios, where the interval that treats "
-        f"months as independent covered {_percent_span(c.independent)}. It errs on the wide "
+        f"{units} as independent covered {_percent_span(c.independent)}. It errs on the wide "
         "side more often than the narrow one: most of all for very sparse series (about 3-4 "
-        f"events a window: {_percent_span(c.sparse)}) and for months that do not depend on "
+        f"events a window: {_percent_span(c.sparse)}) and for {units} that do not depend on "
         f"each other; in strongly dependent series (own-lag share {STRONG_OWN_LAG:g} or more) "
-        f"it can hold as little as {100 * c.strong_dependence_low:.0f}%.\n"
+        f"it can hold as little as {100 * c.strong_dependence_low:.0f}%."
+        + (f" {short}" if short else "")
+        + "\n"
         "- **Exact interval** (reference): conditional "
         "binomial (Clopper-Pearson); exact only for independent Poisson counts, too narrow when "
-        "counts are overdispersed or months depend on each other, and conservative with a "
+        f"counts are overdispersed or {units} depend on each other, and conservative with a "
         "handful of events, where the headline can be the narrower of the two."
     )
 
@@ -385,13 +400,14 @@ def tested(table: pd.DataFrame) -> bool:
     return bool((events | trend).any())
 
 
-def untested_sentence(table: pd.DataFrame, region_name: str) -> str:
+def untested_sentence(table: pd.DataFrame, region_name: str, freq: str = "month") -> str:
     """The Growth section of a region with nothing to show (:func:`tested`): why it has no
-    table, in place of the intervals' method."""
+    table, in place of the intervals' method; ``freq`` names the periods the trend counts."""
     periods = sorted({str(p) for p in table["period_a"]} | {str(p) for p in table["period_b"]})
     return (
         f"{region_name} had no event in {join_words(periods, 'or')}, so there is no ratio or "
-        f"test to give, and too few months with events from {periods[0]} to {periods[-1]} "
+        f"test to give, and too few {period_unit(freq, 2)} with events from {periods[0]} to "
+        f"{periods[-1]} "
         "(fewer than 3) for a trend; the figure shows its counts beside its neighbours'."
     )
 
@@ -457,7 +473,7 @@ def p_value_sentence(table: pd.DataFrame) -> str:
     )
 
 
-def dependence_sentence(table: pd.DataFrame, region_name: str) -> str:
+def dependence_sentence(table: pd.DataFrame, region_name: str, freq: str = "month") -> str:
     """How much month-to-month dependence widened a region's latest growth interval.
 
     Parameters
@@ -465,6 +481,8 @@ def dependence_sentence(table: pd.DataFrame, region_name: str) -> str:
     table : DataFrame
         Rows of :func:`analysis.growth.growth_table` for one region.
     region_name : str
+    freq : {"month", "quarter"}
+        The panel's frequency: the correlation is between its consecutive periods.
 
     Returns
     -------
@@ -478,15 +496,16 @@ def dependence_sentence(table: pd.DataFrame, region_name: str) -> str:
     rho = float(row.get("own_lag", np.nan))
     lo, hi = float(row["headline_ci_low"]), float(row["headline_ci_high"])
     elo, ehi = float(row["nb_ci_low"]), float(row["nb_ci_high"])
+    unit, units = period_unit(freq), period_unit(freq, 2)
     where = f"In {region_name}, {row['period_a']} to {row['period_b']}"
     if not np.isfinite(rho):
-        return f"{where}, the month-to-month correlation could not be estimated."
-    text = f"{where}, the estimated month-to-month correlation is {rho:.2f}"
+        return f"{where}, the {unit}-to-{unit} correlation could not be estimated."
+    text = f"{where}, the estimated {unit}-to-{unit} correlation is {rho:.2f}"
     if rho < 0:
         # the residuals' lag-1 correlation can be negative by chance or by alternation; an
         # own-lag model cannot be, and the headline never narrows below independent months
         text += (
-            " (below 0: busy months tended to be followed by quieter ones, possibly by chance); "
+            f" (below 0: busy {units} tended to be followed by quieter ones, possibly by chance); "
             "the interval is not narrowed for a negative correlation"
         )
         # imported here, as in growth_method: the growth package loads its fitting code
@@ -494,14 +513,14 @@ def dependence_sentence(table: pd.DataFrame, region_name: str) -> str:
 
         if headline_is_independent(row):
             return text + (
-                ", so the 95% interval of the ratio is the one that treats months as independent."
+                f", so the 95% interval of the ratio is the one that treats {units} as independent."
             )
         # the AR(1) part, read on a small df and averaged over the correlation's uncertainty,
         # can still reach past the independent interval (the real Boucle du Mouhoun: 1.35 below
         # 1.50), and the hull keeps it: the table's interval is not the independent one
         return text + (
             f", but the uncertainty of that estimate widens it: the 95% interval of the ratio, "
-            f"{format_ratio(lo)}-{format_ratio(hi)}, is wider than the one that treats months "
+            f"{format_ratio(lo)}-{format_ratio(hi)}, is wider than the one that treats {units} "
             f"as independent ({_nb_interval(elo, ehi)})."
         )
     if not all(np.isfinite([lo, hi])) or min(lo, hi) <= 0:
@@ -513,7 +532,7 @@ def dependence_sentence(table: pd.DataFrame, region_name: str) -> str:
         if factor < 1.05:
             text += (
                 "; allowing for it leaves the 95% interval of the ratio as wide as the one that "
-                "treats months as independent (the headline is never narrower)"
+                f"treats {units} as independent (the headline is never narrower)"
             )
         else:
             # the width comes from the correlation and from how uncertain its estimate from a
@@ -521,7 +540,7 @@ def dependence_sentence(table: pd.DataFrame, region_name: str) -> str:
             text += (
                 f"; allowing for it, and for the uncertainty of that estimate, makes the 95% "
                 f"interval of the ratio {factor:.1f} times as wide (on the log scale) as the one "
-                f"that treats months as independent ({_nb_interval(elo, ehi)})"
+                f"that treats {units} as independent ({_nb_interval(elo, ehi)})"
             )
     return text + "."
 
@@ -568,25 +587,28 @@ def _predecessors(actors: int) -> str:
     return f" or {'its' if actors == 1 else 'their'} predecessor groups"
 
 
-def forecast_table(fc: Any, region_id: str) -> pd.DataFrame:
+def forecast_table(fc: Any, region_id: str, freq: str = "month") -> pd.DataFrame:
     """One region's forecast per step: mean, 90% interval, P(at least one event).
 
     Parameters
     ----------
     fc : analysis.models.forecast.ForecastResult
     region_id : str
+    freq : {"month", "quarter"}
+        The panel's frequency, for the period labels.
 
     Returns
     -------
     DataFrame
-        ``period`` (YYYY-MM), ``expected``, ``median``, ``90% interval``, ``P(at least 1)``.
+        ``period`` (``YYYY-MM`` or ``YYYYQn``), ``expected``, ``median``, ``90% interval``,
+        ``P(at least 1)``.
     """
     if region_id not in fc.region_ids:
         raise ValueError(f"expected region {region_id!r} in the forecast")
     rows = fc.select([region_id]).to_frame()  # quantiles of this region's paths only
     return pd.DataFrame(
         {
-            "period": pd.to_datetime(rows["period"]).dt.strftime("%Y-%m").to_numpy(),
+            "period": [period_label(p, freq) for p in pd.to_datetime(rows["period"])],
             # unrounded: the table prints two decimals, and rounding first showed 0.20 for
             # months of 0.16-0.20 whose sum is the summary's total
             "expected": rows["mean"].to_numpy(),
@@ -636,7 +658,7 @@ def forecast_sentence(
         demo's Kayes expected 20.4 events in the next 3 months after 26 in the last 3, and
         the reader had to find the 26 in the data.
     freq : str
-        The panel's period word, for ``previous``.
+        The panel's period word, for ``previous``, and how the window's periods are labelled.
 
     Returns
     -------
@@ -647,7 +669,8 @@ def forecast_sentence(
         periods = freq if w.steps == 1 else f"{w.steps} {freq}s"
         before = f"; {previous:,} in the previous {periods}"
     text = (
-        f"From {w.first:%Y-%m} to {w.last:%Y-%m}, the {model} forecast expects "
+        f"From {period_label(w.first, freq)} to {period_label(w.last, freq)}, the {model} "
+        "forecast expects "
         f"{expected_words(w.mean)} events in {region_name} (median {w.median:.0f}, "
         f"{100 * w.level:.0f}% interval {w.low:.0f}-{w.high:.0f}{before})"
     )
@@ -827,7 +850,11 @@ def _group_reasons(groups: dict[str, Any], reason: str) -> str:
 
 
 def switch_sentence(
-    switches: list[tuple[int, str, str]], periods: Any, *, onset_driven: bool = False
+    switches: list[tuple[int, str, str]],
+    periods: Any,
+    *,
+    onset_driven: bool = False,
+    freq: str = "month",
 ) -> str | None:
     """What a step in the forecast between two quarters is: a change of candidate.
 
@@ -842,6 +869,8 @@ def switch_sentence(
         The region is quiet and its paths are the onset model's first-event paths
         (``ReportResults.onset_driven``): no candidate's paths reach its forecast, so a change
         of candidate explains nothing in it (the demo's Guidimaka report had said it did).
+    freq : {"month", "quarter"}
+        The panel's frequency, for the period labels.
 
     Returns
     -------
@@ -852,7 +881,7 @@ def switch_sentence(
     if not shown or onset_driven:
         return None
     at = join_words(
-        f"between {pd.Timestamp(periods[s - 2]):%Y-%m} and {pd.Timestamp(periods[s - 1]):%Y-%m}"
+        f"between {period_label(periods[s - 2], freq)} and {period_label(periods[s - 1], freq)}"
         f" ({a} to {b})"
         for s, a, b in shown
     )
@@ -1329,7 +1358,9 @@ def coverage_words(ev: StepEvidence) -> str:
     return share.replace("%", f"% of {ev.outcomes:,} outcomes", 1)
 
 
-def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = None) -> str:
+def evidence_verdict(
+    ev: StepEvidence | None, model: str, group: str | None = None, freq: str = "month"
+) -> str:
     """The evidence table in one sentence: pooled skill over all its steps with its interval,
     the steps where the model is behind the best baseline, and the 80% coverage with its
     interval, called too narrow (or wide) when the evidence says so
@@ -1342,6 +1373,8 @@ def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = No
     model : str
     group : str, optional
         The region's group: for ``"quiet"`` the sentence adds that coverage says little there.
+    freq : {"month", "quarter"}
+        The panel's frequency: origins score the same or neighbouring periods of it.
 
     Returns
     -------
@@ -1350,6 +1383,7 @@ def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = No
     """
     from analysis.evaluation import CALIBRATION_MARGIN
 
+    periods = period_unit(freq, 2)
     if ev is None:
         return ""
     steps = list(ev.behind)
@@ -1374,7 +1408,7 @@ def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = No
             f"; each step's own {100 * ev.level:.0f}% interval lies {' and '.join(sides)} "
             f"(were the steps independent, about one step in {round(2 / (1 - ev.level)):.0f} "
             "would by chance, each way; they are not: steps scored from the same origins, or "
-            "the same months from other origins, move together)"
+            f"the same {periods} from other origins, move together)"
         )
     origins = f" ({ev.origins} origins)" if ev.origins else ""
     text = (
@@ -1422,7 +1456,7 @@ def evidence_verdict(ev: StepEvidence | None, model: str, group: str | None = No
     return text + (
         ". (Intervals: over the backtest's origins, allowing for the correlation between "
         "forecasts of one region from one origin and between origins that score the same or "
-        "neighbouring months, which a dozen overlapping origins make large. A verdict such as "
+        f"neighbouring {periods}, which a dozen overlapping origins make large. A verdict such as "
         "too narrow or too low needs a confidence of at least 95% (90%: probably) that it "
         f"misses by more than {100 * CALIBRATION_MARGIN:g} points.)"
     )
@@ -1744,6 +1778,6 @@ def counts_caption(region_name: str, freq: str, windows: list[tuple[str, str]]) 
     spans = "; ".join(f"{a} to {b}" for a, b in windows)
     return (
         f"{text}, with the trend of {region_name} fitted over {spans} (dashed) and its 95% "
-        "confidence band (allowing for overdispersion and month-to-month dependence, and "
+        f"confidence band (allowing for overdispersion and {freq}-to-{freq} dependence, and "
         "never narrowed where that dependence is estimated negative)."
     )

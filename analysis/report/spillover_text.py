@@ -977,7 +977,7 @@ QUIET_UNITS_PARAGRAPH = (
     "learn from); its interval carries parameter uncertainty. A quiet unit has an event in the "
     "share of its paths that the onset model gives, whatever its backtest says, each such path "
     "replaying what followed an observed first event. Where the onset model cannot be fitted, "
-    "units other than the focus with no event in the last 12 periods are forecast half by the "
+    "units other than the focus with no event in the last year are forecast half by the "
     "report model's chosen candidate and half by the reference class (what followed, at the 36 "
     "latest origins whose outcomes are known, in units that were as quiet, beside fighting or "
     "not as the unit is now)."

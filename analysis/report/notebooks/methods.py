@@ -19,6 +19,7 @@ from analysis.report import (
 
 ctx = context.load(study)
 panel = as_of.panel_as_of(ctx.data.panel, quarter)
+freq = panel.attrs.get("freq", "month")
 bt_all = context.methods_backtest(study, quarter)
 # the headline scores are the reports' steps; the longer backtest is a secondary table
 bt = evaluation.first_steps(bt_all, ctx.study.horizon)
@@ -38,7 +39,7 @@ show.record(
 # The models the backtest below scores, as the reports configure them.
 
 # %%
-show.markdown(methods_text.models_markdown(bt.models))
+show.markdown(methods_text.models_markdown(bt.models, freq))
 
 # %% [markdown]
 # ## Backtest evidence
@@ -69,7 +70,7 @@ show.markdown(
 # %% [markdown]
 # ### By group of regions
 #
-# Focus regions (the study's), active regions (an event in the 12 periods before the
+# Focus regions (the study's), active regions (an event in the year before the
 # origin) and quiet ones, scored separately: a model that wins by saying "nothing" in quiet
 # regions can still lose where the report's questions are.
 
@@ -171,13 +172,13 @@ if demo_check is not None:
 # ## Known limits
 
 # %%
-show.markdown(methods_text.known_limits_markdown())
+show.markdown(methods_text.known_limits_markdown(freq))
 
 # %% [markdown]
 # ## Terms
 
 # %%
-show.markdown(methods_text.terms_markdown())
+show.markdown(methods_text.terms_markdown(freq))
 
 # %% [markdown]
 # ## Provenance

@@ -15,6 +15,7 @@ from analysis.report import context, demo_truth, overview_text, provenance, show
 ctx = context.load(study)
 data = ctx.data
 panel = as_of.panel_as_of(data.panel, quarter)
+freq = panel.attrs.get("freq", "month")
 shared = context.results(study, quarter)
 alert_rule = ctx.study.alerts
 growth_rows = context.growth(study, quarter).latest()  # the study's one BH-adjusted table
@@ -43,7 +44,8 @@ changes = quarterly.quarter_changes(
 show.record(
     title=f"{ctx.study.title}: overview" + (f" {quarter}" if quarter else ""),
     subtitle=f"{panel['region_id'].nunique()} regions, "
-    f"{panel['period'].min():%Y-%m} to {panel['period'].max():%Y-%m}",
+    f"{formatting.period_label(panel['period'].min(), freq)} to "
+    f"{formatting.period_label(panel['period'].max(), freq)}",
     banner=demo_truth.page_banner(
         ctx, demo_truth.study_section(ctx, study, quarter), quarter=quarter
     ),
@@ -67,7 +69,7 @@ show.markdown(
 )
 show.markdown(
     "{sentence}",
-    sentence=overview_text.surge_evidence_sentence(surge_card, shared.evidence_model),
+    sentence=overview_text.surge_evidence_sentence(surge_card, shared.evidence_model, freq),
 )
 # every forecast column names its window: 3-period numbers sit beside the horizon's P(any)
 windows = overview_text.horizon_columns(ctx.study.horizon, panel.attrs.get("freq", "month"))
@@ -82,7 +84,7 @@ else:
 
 # %%
 # what the ranking is sorted by first, then each caveat that applies as an item of its own
-lead, *notes = overview_text.ranking_notes(rank, surge=surge_shown)
+lead, *notes = overview_text.ranking_notes(rank, surge=surge_shown, freq=freq)
 show.markdown("{sentence}", sentence=lead)
 # one list, not one list an item
 show.markdown(

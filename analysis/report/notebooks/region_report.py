@@ -18,6 +18,7 @@ events = as_of.events_as_of(data.events, quarter)
 # a code or an admin-1 name of the study's countries; empty: the first focus region
 region_id = context.study_region(ctx.study, region, data.boundaries)
 region_name = data.region_name(region_id)
+freq = panel.attrs.get("freq", "month")
 study_ids = set(data.panel["region_id"])
 around = region_text.region_with_neighbours(region_id, data.boundaries, within=study_ids)
 show.record(
@@ -215,14 +216,19 @@ show.table(region_text.recent_events(events, region_id), float_format="{:,.0f}")
 
 # %%
 if growth_rows is not None and region_text.tested(growth_rows):
-    show.markdown(region_text.growth_method())
-    show.markdown("{sentence}", sentence=region_text.dependence_sentence(growth_rows, region_name))
+    windows = [*growth_rows["period_a"].astype(str), *growth_rows["period_b"].astype(str)]
+    show.markdown(region_text.growth_method(freq=freq, windows=windows))
+    show.markdown(
+        "{sentence}", sentence=region_text.dependence_sentence(growth_rows, region_name, freq)
+    )
     show.table(region_text.growth_display(growth_rows), formats=region_text.GROWTH_FORMATS)
     # the p-values, their study-wide adjustment and the unadjusted intervals, said once here
     if p_words := region_text.p_value_sentence(growth_rows):
         show.markdown("{sentence}", sentence=p_words)
 elif growth_rows is not None:
-    show.markdown("{sentence}", sentence=region_text.untested_sentence(growth_rows, region_name))
+    show.markdown(
+        "{sentence}", sentence=region_text.untested_sentence(growth_rows, region_name, freq)
+    )
 # one figure for the counts and the fitted trends: both show this region's counts over time
 fitted = growth_results if growth_rows is not None else []
 show.figure(
@@ -236,13 +242,17 @@ show.figure(
 
 # %% [markdown]
 # ## Forecast
-#
-# Every forecast in this report (this section, the spillover section, the summary) comes from
-# one model's sample paths: the candidates the study's `auto` forecaster chose (below). Totals
-# are sums over each path, so their intervals carry the dependence between months.
-# Intervals in the text and tables are central 90% predictive intervals.
 
 # %%
+# the dependence the totals carry is between the panel's periods: a markdown cell had said
+# months in quarterly reports too (its soft line breaks are kept)
+show.markdown(
+    "Every forecast in this report (this section, the spillover section, the summary) comes "
+    "from\none model's sample paths: the candidates the study's `auto` forecaster chose "
+    "(below). Totals\nare sums over each path, so their intervals carry the dependence between "
+    "{units}.\nIntervals in the text and tables are central 90% predictive intervals.",
+    units=formatting.period_unit(freq, 2),
+)
 show.markdown(
     "Model: **{model}**{groups}. {reason}.",
     **region_text.model_fields(
@@ -257,11 +267,12 @@ show.figure(
     "forecast median with central 50%, 80% and 90% predictive intervals (the 90% interval "
     "is the one the table below and the text give).",
 )
-show.table(region_text.forecast_table(shared.forecast, region_id))
+show.table(region_text.forecast_table(shared.forecast, region_id, freq))
 switched = region_text.switch_sentence(
     shared.switches_for(region_id in ctx.study.focus),
     shared.forecast.periods,
     onset_driven=region_id in shared.onset_driven,
+    freq=freq,
 )
 if switched:
     show.markdown("{sentence}", sentence=switched)
@@ -295,7 +306,9 @@ show.markdown(
 )
 show.markdown(
     "{sentence}",
-    sentence=region_text.evidence_verdict(evidence_at[whole.steps], "the report model", group),
+    sentence=region_text.evidence_verdict(
+        evidence_at[whole.steps], "the report model", group, freq
+    ),
 )
 # each step's skill with its interval over origins: a focus region's steps hold a dozen outcomes
 show.score_table(
