@@ -85,6 +85,11 @@ class Study(BaseModel):
     focus: list[str] = Field(default_factory=list)
     start: str
     end: str
+    data_from: str | None = Field(
+        None,
+        description="the first month (YYYY-MM) the data files cover, where it is earlier than "
+        "their earliest event (an extract whose first months were quiet)",
+    )
     data_through: str | None = Field(
         None,
         description="the last month (YYYY-MM) the data files cover, where it is later than "
@@ -112,7 +117,7 @@ class Study(BaseModel):
     )
     path: Path | None = Field(default=None, exclude=True)
 
-    @field_validator("start", "end", "data_through", mode="before")
+    @field_validator("start", "end", "data_from", "data_through", mode="before")
     @classmethod
     def _month_text(cls, value: Any) -> Any:
         # YAML reads 2018-01-01 as a date and 2018 as a number: pydantic's "a valid string"
@@ -121,7 +126,7 @@ class Study(BaseModel):
             return value
         raise ValueError("a month as YYYY-MM, e.g. 2021-01")
 
-    @field_validator("start", "end", "data_through")
+    @field_validator("start", "end", "data_from", "data_through")
     @classmethod
     def _month(cls, value: str | None) -> str | None:
         if value is None:

@@ -6,7 +6,8 @@ job's usual slip) would then show the conflict stopping: the demo study with ``e
 forecast Kayes from six empty months at 3 events a month, against 8 observed. The files'
 latest event, of any actor and country, is the evidence of their reach: an export of a
 region holds events most days. A narrow extract whose last months were quiet says so with
-the study's ``data_through``.
+the study's ``data_through``; the window's start is held to the files' earliest event the same
+way (``data_from``).
 """
 
 from __future__ import annotations
@@ -34,9 +35,20 @@ def latest_event(events: pd.DataFrame) -> pd.Timestamp | None:
     pandas.Timestamp or None
         None where no row has a date.
     """
+    return _event_day(events, latest=True)
+
+
+def earliest_event(events: pd.DataFrame) -> pd.Timestamp | None:
+    """The start date of the earliest event of every row read: where the files begin
+    (:func:`latest_event`'s other end)."""
+    return _event_day(events, latest=False)
+
+
+def _event_day(events: pd.DataFrame, latest: bool) -> pd.Timestamp | None:
     if events.empty or "date_start" not in events.columns:
         return None
-    day = pd.to_datetime(events["date_start"]).max()
+    dates = pd.to_datetime(events["date_start"])
+    day = dates.max() if latest else dates.min()
     return None if pd.isna(day) else pd.Timestamp(day).normalize()
 
 
@@ -147,4 +159,63 @@ def partial_period_note(
         f"The data files' latest event is on {latest:%Y-%m-%d}, so the last "
         f"{'month' if freq == 'month' else 'quarter'}, {label}, may hold only part of its "
         "events: its count, and the forecasts that start from it, may be too low."
+    )
+
+
+def require_covered_from(
+    start: str,
+    earliest: pd.Timestamp | None,
+    declared: str | None = None,
+    *,
+    file: str | None = None,
+    key: str = "start",
+    study: bool = True,
+) -> None:
+    """Refuse a window that starts before the first month the data files cover.
+
+    An export that begins in 2020 read by a study from 2018 had two years of zero-filled
+    months, and a growth comparison of 2018 with 2021 read "rose from 0".
+
+    Parameters
+    ----------
+    start : str
+        The window's first month, ``YYYY-MM``.
+    earliest : pandas.Timestamp or None
+        :func:`earliest_event` of the files (None: no dated row, which other checks refuse).
+    declared : str, optional
+        The study's ``data_from``: the files cover from this month (an extract whose first
+        months were quiet).
+    file : str, optional
+        The file ``key`` came from, for the message.
+    key : str
+        The study key or CLI option that set ``start``.
+    study : bool
+        ``start`` came from a study, which can declare an earlier reach (``data_from``).
+
+    Raises
+    ------
+    InputError
+        Naming ``key``, the first month covered and the files' earliest event.
+    """
+    if earliest is None:
+        return
+    months = [pd.Timestamp(earliest).to_period("M").start_time]
+    if declared:
+        months.append(parse_month(declared, "data_from"))
+    since = min(months)
+    if parse_month(start, key) >= since:
+        return
+    source = (
+        "the study's data_from"
+        if declared and parse_month(declared) == since
+        else f"the month of the data files' earliest event ({earliest:%Y-%m-%d})"
+    )
+    expected = (
+        f"a month from {since:%Y-%m} on, {source}: earlier months would be counted as months "
+        "without events"
+    )
+    if study:
+        expected += " (set data_from in the study if the files cover earlier, quiet months)"
+    raise InputError(
+        "the window starts before the data", [Problem(file, None, key, expected, start)]
     )

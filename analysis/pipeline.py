@@ -17,7 +17,12 @@ import pandas as pd
 
 from analysis import cache
 from analysis.config import Study, at_study_lines
-from analysis.data_coverage import latest_event, require_covered
+from analysis.data_coverage import (
+    earliest_event,
+    latest_event,
+    require_covered,
+    require_covered_from,
+)
 from analysis.errors import InputError, Problem
 from analysis.events import filter_events
 from analysis.formatting import period_label
@@ -204,9 +209,9 @@ def _prepare(study: Study) -> StudyData:
         result = ingest(study.data, source=source, boundaries=boundaries)
     events = result.events
     latest = latest_event(events)
-    require_covered(
-        study.end, latest, study.data_through, file=str(study.path) if study.path else None
-    )
+    file = str(study.path) if study.path else None
+    require_covered_from(study.start, earliest_event(events), study.data_from, file=file)
+    require_covered(study.end, latest, study.data_through, file=file)
     selection = {"ingested": len(events)}
     # up to the study's end: which countries the onset model learns from may not depend on
     # events the study has not reached

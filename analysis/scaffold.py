@@ -43,6 +43,7 @@ focus: [Kayes]                        # the regions the reports are about (name 
 start: 2021-01                        # first month of the window (YYYY-MM); forecasts
                                       # need 36 months of history plus the horizon
 end: 2024-12                          # last month, no later than the data's latest event
+# data_from: 2021-01                  # only for an extract whose first months were quiet
 # data_through: 2024-12               # only for an extract whose last months were quiet
 freq: month                           # month | quarter (start and end then whole quarters)
 horizon: 12                           # periods to forecast (12 needs 48 months from start)

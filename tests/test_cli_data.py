@@ -214,6 +214,10 @@ def test_panel_refuses_months_past_the_data_and_cut_quarters(tmp_path, raw):
     assert late.exit_code == 2 and not out.exists()
     assert "option '--end': expected a month up to 2021-03" in late.stderr
     assert "(2021-03-20)" in late.stderr and "data_through" not in late.stderr
+    # and its earliest on 2021-01-03: December would read as a month without events
+    early = run("panel", str(events), "--start", "2020-12", "--out", str(out))
+    assert early.exit_code == 2 and not out.exists()
+    assert "option '--start': expected a month from 2021-01 on" in early.stderr
     cut = run("panel", str(events), "--freq", "quarter", "--start", "2021-02", "--out", str(out))
     assert cut.exit_code == 2 and not out.exists()
     assert "option '--start': expected the first month of a quarter" in cut.stderr

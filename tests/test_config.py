@@ -332,6 +332,8 @@ def test_a_quarterly_study_starts_and_ends_with_whole_quarters(tmp_path):
 
 def test_data_through_is_an_optional_month(tmp_path):
     assert load_study(_write(tmp_path, BASE)).data_through is None
+    assert load_study(_write(tmp_path, BASE)).data_from is None
+    assert load_study(_write(tmp_path, BASE + "data_from: 2019-01\n")).data_from == "2019-01"
     assert load_study(_write(tmp_path, BASE + "data_through: 2022-03\n")).data_through == "2022-03"
     with pytest.raises(InputError) as info:
         load_study(_write(tmp_path, BASE + "data_through: 2022\n"))

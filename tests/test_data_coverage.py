@@ -7,9 +7,11 @@ import pytest
 
 from analysis.data_coverage import (
     covered_through,
+    earliest_event,
     latest_event,
     partial_period_note,
     require_covered,
+    require_covered_from,
 )
 from analysis.errors import InputError
 
@@ -24,6 +26,33 @@ def test_latest_event_is_the_latest_day_of_any_row():
     )
     assert latest_event(_events()) is None
     assert latest_event(pd.DataFrame({"date_start": [pd.NaT]})) is None
+
+
+def test_a_window_may_start_in_the_month_of_the_earliest_event_and_no_earlier():
+    events = _events("2020-03-18", "2021-05-01")
+    first = earliest_event(events)
+    assert first == pd.Timestamp("2020-03-18")
+    require_covered_from("2020-03", first)
+    require_covered_from("2021-01", first)
+    with pytest.raises(InputError) as info:
+        require_covered_from("2018-01", first, file="s.yaml")
+    (problem,) = info.value.problems
+    assert (problem.file, problem.column, problem.found) == ("s.yaml", "start", "2018-01")
+    assert problem.expected == (
+        "a month from 2020-03 on, the month of the data files' earliest event (2020-03-18): "
+        "earlier months would be counted as months without events (set data_from in the "
+        "study if the files cover earlier, quiet months)"
+    )
+    # declared earlier reach; a declared month after the earliest event changes nothing
+    require_covered_from("2019-01", first, "2019-01")
+    with pytest.raises(InputError, match="2018-06 on, the study's data_from"):
+        require_covered_from("2018-01", first, "2018-06")
+    with pytest.raises(InputError, match="earliest event"):
+        require_covered_from("2020-02", first, "2020-06")
+    with pytest.raises(InputError) as cli:
+        require_covered_from("2019-12", first, key="--start", study=False)
+    assert "data_from" not in cli.value.problems[0].expected
+    require_covered_from("1990-01", None)  # no dated row: other checks speak
 
 
 def test_covered_through_is_the_later_of_the_latest_event_and_the_declared_month():

@@ -80,13 +80,24 @@ def test_a_filter_that_selects_nothing_is_named_with_the_closest_actors(demo_stu
     assert "closest actor names in the data: JNIM" in text
     result = CliRunner().invoke(app, ["forecast", str(path), "--json"])
     assert result.exit_code == 2 and "closest actor names" in result.output
-    window = _variant(demo_study_path, tmp_path, start="2010-01", end="2010-12")
-    with pytest.raises(InputError, match="start/end"):
-        prepare(load_study(window), use_cache=False)
-    # a window after the data is refused on its end, before it could select nothing
+    # a window before or after the data is refused on its start or end: it selects nothing
+    # the files could have held
+    earlier = _variant(demo_study_path, tmp_path, start="2010-01", end="2010-12")
+    with pytest.raises(InputError, match="starts before the data") as info:
+        prepare(load_study(earlier), use_cache=False)
+    (problem,) = info.value.problems
+    assert problem.column == "start" and problem.expected.startswith(
+        "a month from 2018-01 on, the month of the data files' earliest event (2018-01-10)"
+    )
     later = _variant(demo_study_path, tmp_path, start="2030-01", end="2030-12")
     with pytest.raises(InputError, match="runs past the data"):
         prepare(load_study(later), use_cache=False)
+    # declared, an earlier reach is taken at its word: the filter then selects nothing
+    declared = _variant(
+        demo_study_path, tmp_path, start="2010-01", end="2010-12", data_from="2010-01"
+    )
+    with pytest.raises(InputError, match="start/end"):
+        prepare(load_study(declared), use_cache=False)
 
 
 def test_too_short_a_history_is_refused_with_what_it_needs(demo_study_path, tmp_path):

@@ -216,7 +216,12 @@ def panel_command(
     """Count events per admin-1 unit and month (or quarter), zero-filled, as parquet."""
     import pandas as pd
 
-    from analysis.data_coverage import latest_event, require_covered
+    from analysis.data_coverage import (
+        earliest_event,
+        latest_event,
+        require_covered,
+        require_covered_from,
+    )
     from analysis.events import filter_events
     from analysis.geography import country_iso3, load_boundaries
     from analysis.io import atomic_write_with, require_writable
@@ -231,6 +236,9 @@ def panel_command(
         if misaligned:
             raise InputError("window cuts a quarter", misaligned)
     table = _read_events(events)
+    if start:
+        first = earliest_event(table)
+        require_covered_from(start, first, file=str(events), key="--start", study=False)
     if end:
         require_covered(end, latest_event(table), file=str(events), key="--end", study=False)
     bounds = load_boundaries(boundaries) if boundaries else load_boundaries()
