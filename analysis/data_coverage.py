@@ -15,6 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.errors import InputError, Problem
+from analysis.formatting import period_label, period_unit
 from analysis.periods import Freq, parse_month, period_end
 
 #: Days a last period may end after the files' latest event before it is called partial: a
@@ -52,27 +53,6 @@ def _event_day(events: pd.DataFrame, latest: bool) -> pd.Timestamp | None:
     return None if pd.isna(day) else pd.Timestamp(day).normalize()
 
 
-def covered_through(latest: pd.Timestamp | None, declared: str | None = None) -> pd.Timestamp:
-    """The first day of the last month the data files cover.
-
-    Parameters
-    ----------
-    latest : pandas.Timestamp or None
-        :func:`latest_event`.
-    declared : str, optional
-        ``YYYY-MM`` the study declares covered (``data_through``); the later of the two counts.
-
-    Returns
-    -------
-    pandas.Timestamp
-        NaT where neither is known.
-    """
-    months = [pd.Timestamp(latest).to_period("M").start_time] if latest is not None else []
-    if declared:
-        months.append(parse_month(declared, "data_through"))
-    return max(months) if months else pd.NaT
-
-
 def require_covered(
     end: str,
     latest: pd.Timestamp | None,
@@ -104,21 +84,7 @@ def require_covered(
     InputError
         Naming ``key``, the last month covered and the files' latest event.
     """
-    through = covered_through(latest, declared)
-    if pd.isna(through) or parse_month(end, key) <= through:
-        return
-    source = (
-        "the study's data_through"
-        if declared and parse_month(declared) == through
-        else f"the month of the data files' latest event ({latest:%Y-%m-%d})"
-    )
-    expected = (
-        f"a month up to {through:%Y-%m}, {source}: later months would be counted as months "
-        "without events"
-    )
-    if study:
-        expected += " (set data_through in the study if the files cover later, quiet months)"
-    raise InputError("the window runs past the data", [Problem(file, None, key, expected, end)])
+    _require_reach(end, latest, declared, later=True, file=file, key=key, study=study)
 
 
 def partial_period_note(
@@ -152,12 +118,9 @@ def partial_period_note(
         return ""
     if latest > end or (end - latest).days < PARTIAL_PERIOD_DAYS:
         return ""
-    label = (
-        f"{last_period:%Y-%m}" if freq == "month" else f"{pd.Timestamp(last_period).to_period('Q')}"
-    )
     return (
         f"The data files' latest event is on {latest:%Y-%m-%d}, so the last "
-        f"{'month' if freq == 'month' else 'quarter'}, {label}, may hold only part of its "
+        f"{period_unit(freq)}, {period_label(last_period, freq)}, may hold only part of its "
         "events: its count, and the forecasts that start from it, may be too low."
     )
 
@@ -171,51 +134,49 @@ def require_covered_from(
     key: str = "start",
     study: bool = True,
 ) -> None:
-    """Refuse a window that starts before the first month the data files cover.
+    """Refuse a window that starts before the first month the data files cover: the
+    counterpart of :func:`require_covered` for ``start`` (``earliest`` from
+    :func:`earliest_event`, ``declared`` the study's ``data_from``). An export that begins in
+    2020 read by a study from 2018 had two years of zero-filled months, and a growth
+    comparison of 2018 with 2021 read "rose from 0"."""
+    _require_reach(start, earliest, declared, later=False, file=file, key=key, study=study)
 
-    An export that begins in 2020 read by a study from 2018 had two years of zero-filled
-    months, and a growth comparison of 2018 with 2021 read "rose from 0".
 
-    Parameters
-    ----------
-    start : str
-        The window's first month, ``YYYY-MM``.
-    earliest : pandas.Timestamp or None
-        :func:`earliest_event` of the files (None: no dated row, which other checks refuse).
-    declared : str, optional
-        The study's ``data_from``: the files cover from this month (an extract whose first
-        months were quiet).
-    file : str, optional
-        The file ``key`` came from, for the message.
-    key : str
-        The study key or CLI option that set ``start``.
-    study : bool
-        ``start`` came from a study, which can declare an earlier reach (``data_from``).
-
-    Raises
-    ------
-    InputError
-        Naming ``key``, the first month covered and the files' earliest event.
-    """
-    if earliest is None:
+def _require_reach(
+    month: str,
+    event_day: pd.Timestamp | None,
+    declared: str | None,
+    *,
+    later: bool,
+    file: str | None,
+    key: str,
+    study: bool,
+) -> None:
+    """The check of :func:`require_covered` (``later``: an end) and
+    :func:`require_covered_from` (a start): the files reach from or to the month of their
+    earliest or latest event, or the study's declared month where that reaches further."""
+    if event_day is None:
         return
-    months = [pd.Timestamp(earliest).to_period("M").start_time]
+    name = "data_through" if later else "data_from"
+    months = [pd.Timestamp(event_day).to_period("M").start_time]
     if declared:
-        months.append(parse_month(declared, "data_from"))
-    since = min(months)
-    if parse_month(start, key) >= since:
+        months.append(parse_month(declared, name))
+    reach = max(months) if later else min(months)
+    asked = parse_month(month, key)
+    if (asked <= reach) if later else (asked >= reach):
         return
+    which, before_after = ("latest", "later") if later else ("earliest", "earlier")
     source = (
-        "the study's data_from"
-        if declared and parse_month(declared) == since
-        else f"the month of the data files' earliest event ({earliest:%Y-%m-%d})"
+        f"the study's {name}"
+        if declared and parse_month(declared) == reach
+        else f"the month of the data files' {which} event ({event_day:%Y-%m-%d})"
     )
+    bound = f"up to {reach:%Y-%m}" if later else f"from {reach:%Y-%m} on"
     expected = (
-        f"a month from {since:%Y-%m} on, {source}: earlier months would be counted as months "
+        f"a month {bound}, {source}: {before_after} months would be counted as months "
         "without events"
     )
     if study:
-        expected += " (set data_from in the study if the files cover earlier, quiet months)"
-    raise InputError(
-        "the window starts before the data", [Problem(file, None, key, expected, start)]
-    )
+        expected += f" (set {name} in the study if the files cover {before_after}, quiet months)"
+    message = "the window runs past the data" if later else "the window starts before the data"
+    raise InputError(message, [Problem(file, None, key, expected, month)])

@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from analysis.data_coverage import (
-    covered_through,
     earliest_event,
     latest_event,
     partial_period_note,
@@ -53,14 +52,6 @@ def test_a_window_may_start_in_the_month_of_the_earliest_event_and_no_earlier():
         require_covered_from("2019-12", first, key="--start", study=False)
     assert "data_from" not in cli.value.problems[0].expected
     require_covered_from("1990-01", None)  # no dated row: other checks speak
-
-
-def test_covered_through_is_the_later_of_the_latest_event_and_the_declared_month():
-    latest = pd.Timestamp("2024-06-14")
-    assert covered_through(latest) == pd.Timestamp("2024-06-01")
-    assert covered_through(latest, "2024-09") == pd.Timestamp("2024-09-01")
-    assert covered_through(latest, "2024-01") == pd.Timestamp("2024-06-01")
-    assert pd.isna(covered_through(None))
 
 
 def test_a_window_may_end_in_the_month_of_the_latest_event_and_no_later():
