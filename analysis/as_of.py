@@ -18,6 +18,7 @@ def require_quarter_within(
     first: str | pd.Timestamp,
     last: str | pd.Timestamp,
     where: str | None = None,
+    option: str = "quarter",
 ) -> None:
     """Refuse an as-of quarter that does not lie within the study's months.
 
@@ -32,6 +33,9 @@ def require_quarter_within(
         The study's first and last months (``2018-01``, ``2024-12``).
     where : str, optional
         The file the quarter came with (the study), for the message.
+    option : str
+        Where the quarter was given: a command's ``--quarter`` (named as an option, not as a
+        key of the study file it is checked against) or a notebook's parameter ``quarter``.
 
     Raises
     ------
@@ -52,7 +56,8 @@ def require_quarter_within(
         f"a quarter from {first_q} to {last_q}, within the study's months {first_month} to "
         f"{last_month} (a report as of a quarter reads the data up to its end)"
     )
-    problem = Problem(where, None, "quarter", expected, quarter)
+    kind = None if option.startswith("-") else "parameter"
+    problem = Problem(where, None, option, expected, quarter, kind=kind)
     raise InputError("quarter outside the study", [problem])
 
 

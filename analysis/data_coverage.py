@@ -12,6 +12,8 @@ way (``data_from``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from analysis.errors import InputError, Problem
@@ -53,40 +55,6 @@ def _event_day(events: pd.DataFrame, latest: bool) -> pd.Timestamp | None:
     return None if pd.isna(day) else pd.Timestamp(day).normalize()
 
 
-def require_covered(
-    end: str,
-    latest: pd.Timestamp | None,
-    declared: str | None = None,
-    *,
-    file: str | None = None,
-    key: str = "end",
-    study: bool = True,
-) -> None:
-    """Refuse a window that ends after the last month the data files cover.
-
-    Parameters
-    ----------
-    end : str
-        The window's last month, ``YYYY-MM``.
-    latest : pandas.Timestamp or None
-        :func:`latest_event` of the files (None: no dated row, which other checks refuse).
-    declared : str, optional
-        The study's ``data_through``.
-    file : str, optional
-        The file ``key`` came from, for the message.
-    key : str
-        The study key or CLI option that set ``end``.
-    study : bool
-        ``end`` came from a study, which can declare a later reach (``data_through``).
-
-    Raises
-    ------
-    InputError
-        Naming ``key``, the last month covered and the files' latest event.
-    """
-    _require_reach(end, latest, declared, later=True, file=file, key=key, study=study)
-
-
 def partial_period_note(
     last_period: pd.Timestamp,
     freq: Freq,
@@ -116,7 +84,7 @@ def partial_period_note(
     end = period_end(pd.Timestamp(last_period), freq) - pd.Timedelta(days=1)
     if declared and parse_month(declared) >= end.to_period("M").start_time:
         return ""
-    if latest > end or (end - latest).days < PARTIAL_PERIOD_DAYS:
+    if latest > end or (end - latest).days <= PARTIAL_PERIOD_DAYS:
         return ""
     return (
         f"The data files' latest event is on {latest:%Y-%m-%d}, so the last "
@@ -125,58 +93,111 @@ def partial_period_note(
     )
 
 
-def require_covered_from(
-    start: str,
+def window_problems(
+    start: str | None,
+    end: str | None,
     earliest: pd.Timestamp | None,
-    declared: str | None = None,
+    latest: pd.Timestamp | None,
     *,
+    data_from: str | None = None,
+    data_through: str | None = None,
+    freq: Freq = "month",
     file: str | None = None,
-    key: str = "start",
+    keys: tuple[str, str] = ("start", "end"),
     study: bool = True,
-) -> None:
-    """Refuse a window that starts before the first month the data files cover: the
-    counterpart of :func:`require_covered` for ``start`` (``earliest`` from
-    :func:`earliest_event`, ``declared`` the study's ``data_from``). An export that begins in
-    2020 read by a study from 2018 had two years of zero-filled months, and a growth
-    comparison of 2018 with 2021 read "rose from 0"."""
-    _require_reach(start, earliest, declared, later=False, file=file, key=key, study=study)
+) -> list[Problem]:
+    """A problem for a window's start before, or end after, the months the data files cover.
+
+    The files cover the months from their earliest event to their latest (of any actor,
+    country or source), or further where the study declares it (``data_from``,
+    ``data_through``): an export that begins in 2020 read from 2018 had two zero-filled years
+    ("rose from 0"), and one that ends in June read to December showed the conflict stopping.
+
+    Parameters
+    ----------
+    start, end : str or None
+        The window's first and last months, ``YYYY-MM`` (None: not given, not checked).
+    earliest, latest : pandas.Timestamp or None
+        :func:`earliest_event` and :func:`latest_event` of the files (None: no dated row,
+        which other checks refuse).
+    data_from, data_through : str, optional
+        The study's declared reach.
+    freq : {"month", "quarter"}
+        A quarterly window is told the whole quarters it may use (the files' latest event in
+        2024-05 allows an end of 2024-03, not 2024-05, which the quarter rule refuses).
+    file : str, optional
+        The file the keys came from, for the messages.
+    keys : (str, str)
+        The study keys or CLI options that gave ``start`` and ``end``.
+    study : bool
+        The window came from a study, which can declare a wider reach.
+
+    Returns
+    -------
+    list of Problem
+        Both ends' problems at once.
+    """
+    problems = []
+    for month, day, declared, later, key in (
+        (start, earliest, data_from, False, keys[0]),
+        (end, latest, data_through, True, keys[1]),
+    ):
+        if month is None or day is None:
+            continue
+        problem = _reach_problem(month, day, declared, later, freq, file, key, study)
+        if problem is not None:
+            problems.append(problem)
+    return problems
 
 
-def _require_reach(
+def require_window_covered(*args: Any, **kwargs: Any) -> None:
+    """Raise :func:`window_problems`' problems as one :class:`InputError` (same arguments)."""
+    problems = window_problems(*args, **kwargs)
+    if problems:
+        raise InputError("the window runs outside the data", problems)
+
+
+def _reach_problem(
     month: str,
-    event_day: pd.Timestamp | None,
+    day: pd.Timestamp,
     declared: str | None,
-    *,
     later: bool,
+    freq: Freq,
     file: str | None,
     key: str,
     study: bool,
-) -> None:
-    """The check of :func:`require_covered` (``later``: an end) and
-    :func:`require_covered_from` (a start): the files reach from or to the month of their
-    earliest or latest event, or the study's declared month where that reaches further."""
-    if event_day is None:
-        return
+) -> Problem | None:
     name = "data_through" if later else "data_from"
-    months = [pd.Timestamp(event_day).to_period("M").start_time]
+    months = [pd.Timestamp(day).to_period("M").start_time]
     if declared:
         months.append(parse_month(declared, name))
     reach = max(months) if later else min(months)
     asked = parse_month(month, key)
     if (asked <= reach) if later else (asked >= reach):
-        return
-    which, before_after = ("latest", "later") if later else ("earliest", "earlier")
+        return None
+    by_declared = bool(declared) and parse_month(declared) == reach
+    which, direction = ("latest", "later") if later else ("earliest", "earlier")
     source = (
         f"the study's {name}"
-        if declared and parse_month(declared) == reach
-        else f"the month of the data files' {which} event ({event_day:%Y-%m-%d})"
+        if by_declared
+        else f"the month of the data files' {which} event ({day:%Y-%m-%d})"
     )
-    bound = f"up to {reach:%Y-%m}" if later else f"from {reach:%Y-%m} on"
-    expected = (
-        f"a month {bound}, {source}: {before_after} months would be counted as months "
-        "without events"
-    )
-    if study:
-        expected += f" (set {name} in the study if the files cover {before_after}, quiet months)"
-    message = "the window runs past the data" if later else "the window starts before the data"
-    raise InputError(message, [Problem(file, None, key, expected, month)])
+    usable = reach
+    if freq == "quarter":
+        # the last whole quarter up to the reach, or the first one from it
+        quarter = reach.to_period("Q")
+        if later and quarter.asfreq("M", "end").start_time != reach:
+            quarter -= 1
+        if not later and quarter.asfreq("M", "start").start_time != reach:
+            quarter += 1
+        usable = quarter.asfreq("M", "end" if later else "start").start_time
+    bound = f"up to {usable:%Y-%m}" if later else f"from {usable:%Y-%m} on"
+    if usable != reach:
+        edge = "end of the last whole quarter up to" if later else "start of the first from"
+        bound += f" (the {edge} {reach:%Y-%m}, {source})"
+    else:
+        bound += f", {source}"
+    expected = f"a month {bound}: {direction} months would be counted as months without events"
+    if study and not by_declared:
+        expected += f" (set {name} in the study if the files cover {direction}, quiet months)"
+    return Problem(file, None, key, expected, month)

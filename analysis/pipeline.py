@@ -17,12 +17,7 @@ import pandas as pd
 
 from analysis import cache
 from analysis.config import Study, at_study_lines
-from analysis.data_coverage import (
-    earliest_event,
-    latest_event,
-    require_covered,
-    require_covered_from,
-)
+from analysis.data_coverage import earliest_event, latest_event, require_window_covered
 from analysis.errors import InputError, Problem
 from analysis.events import filter_events
 from analysis.formatting import period_label
@@ -210,8 +205,16 @@ def _prepare(study: Study) -> StudyData:
     events = result.events
     latest = latest_event(events)
     file = str(study.path) if study.path else None
-    require_covered_from(study.start, earliest_event(events), study.data_from, file=file)
-    require_covered(study.end, latest, study.data_through, file=file)
+    require_window_covered(
+        study.start,
+        study.end,
+        earliest_event(events),
+        latest,
+        data_from=study.data_from,
+        data_through=study.data_through,
+        freq=study.freq,
+        file=file,
+    )
     selection = {"ingested": len(events)}
     # up to the study's end: which countries the onset model learns from may not depend on
     # events the study has not reached
@@ -387,7 +390,7 @@ def check_origin(
                     None,
                     option,
                     f"a month up to the data's last period, {period_label(last, freq)} "
-                    f"(the study's end; extend `end` to forecast from later)",
+                    f"(the study's end, which the data files must reach)",
                     f"{origin:%Y-%m}",
                 )
             ],

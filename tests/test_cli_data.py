@@ -218,6 +218,15 @@ def test_panel_refuses_months_past_the_data_and_cut_quarters(tmp_path, raw):
     early = run("panel", str(events), "--start", "2020-12", "--out", str(out))
     assert early.exit_code == 2 and not out.exists()
     assert "option '--start': expected a month from 2021-01 on" in early.stderr
+    # one end alone may not cross the data's other end, which the window then takes
+    before = run("panel", str(events), "--end", "2020-11", "--out", str(out))
+    assert before.exit_code == 2 and "option '--end': expected a month from 2021-01 on" in (
+        before.stderr
+    )
+    after = run("panel", str(events), "--start", "2021-05", "--out", str(out))
+    assert after.exit_code == 2 and "option '--start': expected a month up to 2021-03" in (
+        after.stderr
+    )
     cut = run("panel", str(events), "--freq", "quarter", "--start", "2021-02", "--out", str(out))
     assert cut.exit_code == 2 and not out.exists()
     assert "option '--start': expected the first month of a quarter" in cut.stderr
@@ -225,6 +234,7 @@ def test_panel_refuses_months_past_the_data_and_cut_quarters(tmp_path, raw):
                 "2021-03", "--out", str(out))  # fmt: skip
     assert whole.exit_code == 0, whole.output
     assert pd.read_parquet(out)["period"].nunique() == 1
+    assert json.loads(whole.stdout)["window"] == ["2021Q1", "2021Q1"]
 
 
 def test_panel_bad_options_exit_2(tmp_path, raw):

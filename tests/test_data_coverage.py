@@ -9,8 +9,8 @@ from analysis.data_coverage import (
     earliest_event,
     latest_event,
     partial_period_note,
-    require_covered,
-    require_covered_from,
+    require_window_covered,
+    window_problems,
 )
 from analysis.errors import InputError
 
@@ -27,71 +27,78 @@ def test_latest_event_is_the_latest_day_of_any_row():
     assert latest_event(pd.DataFrame({"date_start": [pd.NaT]})) is None
 
 
-def test_a_window_may_start_in_the_month_of_the_earliest_event_and_no_earlier():
-    events = _events("2020-03-18", "2021-05-01")
-    first = earliest_event(events)
-    assert first == pd.Timestamp("2020-03-18")
-    require_covered_from("2020-03", first)
-    require_covered_from("2021-01", first)
-    with pytest.raises(InputError) as info:
-        require_covered_from("2018-01", first, file="s.yaml")
-    (problem,) = info.value.problems
-    assert (problem.file, problem.column, problem.found) == ("s.yaml", "start", "2018-01")
-    assert problem.expected == (
+FIRST, LAST = pd.Timestamp("2020-03-18"), pd.Timestamp("2024-06-14")
+
+
+def _problems(start, end, **kwargs):
+    return window_problems(start, end, FIRST, LAST, **kwargs)
+
+
+def test_a_window_runs_from_the_month_of_the_earliest_event_to_that_of_the_latest():
+    assert earliest_event(_events("2021-05-01", "2020-03-18")) == FIRST
+    assert _problems("2020-03", "2024-06") == _problems("2021-01", "2023-01") == []
+    early, late = _problems("2018-01", "2024-07", file="s.yaml")  # both ends at once
+    assert (early.file, early.column, early.found) == ("s.yaml", "start", "2018-01")
+    assert early.expected == (
         "a month from 2020-03 on, the month of the data files' earliest event (2020-03-18): "
         "earlier months would be counted as months without events (set data_from in the "
         "study if the files cover earlier, quiet months)"
     )
-    # declared earlier reach; a declared month after the earliest event changes nothing
-    require_covered_from("2019-01", first, "2019-01")
-    with pytest.raises(InputError, match="2018-06 on, the study's data_from"):
-        require_covered_from("2018-01", first, "2018-06")
-    with pytest.raises(InputError, match="earliest event"):
-        require_covered_from("2020-02", first, "2020-06")
-    with pytest.raises(InputError) as cli:
-        require_covered_from("2019-12", first, key="--start", study=False)
-    assert "data_from" not in cli.value.problems[0].expected
-    require_covered_from("1990-01", None)  # no dated row: other checks speak
-
-
-def test_a_window_may_end_in_the_month_of_the_latest_event_and_no_later():
-    latest = pd.Timestamp("2024-06-14")
-    require_covered("2024-06", latest)
-    require_covered("2023-01", latest)
-    with pytest.raises(InputError) as info:
-        require_covered("2024-07", latest, file="s.yaml")
-    (problem,) = info.value.problems
-    assert (problem.file, problem.column, problem.found) == ("s.yaml", "end", "2024-07")
-    assert problem.expected.startswith(
+    assert (late.column, late.found) == ("end", "2024-07")
+    assert late.expected == (
         "a month up to 2024-06, the month of the data files' latest event (2024-06-14): "
-        "later months would be counted as months without events"
+        "later months would be counted as months without events (set data_through in the "
+        "study if the files cover later, quiet months)"
     )
-    assert "data_through" in problem.expected
+    with pytest.raises(InputError, match="runs outside the data") as info:
+        require_window_covered("2018-01", "2024-07", FIRST, LAST)
+    assert len(info.value.problems) == 2
+    require_window_covered("2020-03", None, FIRST, None)  # nothing given or known: nothing said
 
 
-def test_a_declared_reach_extends_the_window_and_is_named_when_exceeded():
-    latest = pd.Timestamp("2024-06-14")
-    require_covered("2024-09", latest, "2024-09")
-    with pytest.raises(InputError) as info:
-        require_covered("2024-10", latest, "2024-09")
-    assert info.value.problems[0].expected.startswith(
-        "a month up to 2024-09, the study's data_through"
+def test_a_declared_reach_widens_the_window_and_is_named_without_advice_to_set_it():
+    assert _problems("2019-01", "2024-09", data_from="2019-01", data_through="2024-09") == []
+    early, late = _problems("2018-01", "2024-10", data_from="2018-06", data_through="2024-09")
+    assert early.expected == (
+        "a month from 2018-06 on, the study's data_from: earlier months would be counted as "
+        "months without events"
+    )
+    assert late.expected.startswith("a month up to 2024-09, the study's data_through:")
+    assert "set data_through" not in late.expected
+    # a declared month inside the data's reach changes nothing
+    (problem,) = _problems("2020-02", None, data_from="2020-06")
+    assert "earliest event" in problem.expected
+
+
+def test_a_quarterly_window_is_told_the_whole_quarters_it_may_use():
+    # the data end in 2024-06 (a quarter's last month) and begin in 2020-03 (inside 2020Q1)
+    early, late = _problems("2019-10", "2024-09", freq="quarter")
+    assert early.expected.startswith(
+        "a month from 2020-04 on (the start of the first from 2020-03, the month of the data "
+        "files' earliest event (2020-03-18))"
+    )
+    assert late.expected.startswith(
+        "a month up to 2024-06, the month of the data files' latest event (2024-06-14)"
+    )
+    may = window_problems(None, "2024-06", None, pd.Timestamp("2024-05-19"), freq="quarter")
+    assert may[0].expected.startswith(
+        "a month up to 2024-03 (the end of the last whole quarter up to 2024-05, the month of "
+        "the data files' latest event (2024-05-19))"
     )
 
 
-def test_a_cli_window_is_not_told_of_the_study_key():
-    with pytest.raises(InputError) as info:
-        require_covered("2025-01", pd.Timestamp("2024-12-31"), key="--end", study=False)
-    (problem,) = info.value.problems
-    assert problem.column == "--end" and "data_through" not in problem.expected
+def test_a_cli_window_is_not_told_of_the_study_keys():
+    problems = _problems("2019-12", "2025-01", keys=("--start", "--end"), study=False)
+    assert [p.column for p in problems] == ["--start", "--end"]
+    assert not any("data_" in p.expected for p in problems)
 
 
 @pytest.mark.parametrize(
     ("last_period", "freq", "latest", "declared", "says"),
     [
         ("2024-06-01", "month", "2024-06-14", None, "the last month, 2024-06,"),
-        ("2024-06-01", "month", "2024-06-24", None, ""),  # 6 days before the end: whole
-        ("2024-06-01", "month", "2024-06-23", None, "the last month, 2024-06,"),
+        ("2024-06-01", "month", "2024-06-23", None, ""),  # a week before the end: whole
+        ("2024-06-01", "month", "2024-06-22", None, "the last month, 2024-06,"),
         ("2024-06-01", "month", "2024-06-14", "2024-06", ""),  # declared covered
         ("2024-04-01", "quarter", "2024-05-31", None, "the last quarter, 2024Q2,"),
         ("2024-04-01", "quarter", "2024-06-29", None, ""),
@@ -169,3 +176,15 @@ def test_the_forecast_command_warns_of_a_partial_last_month(tmp_path):
     result = CliRunner().invoke(app, ["growth", str(path), "--compare", "2023:2024-01..2024-06"])
     assert result.exit_code == 0, result.output
     assert "warning: The data files' latest event is on 2024-06-14" in result.stderr
+    # only where the command reads the last month, and never before a refusal
+    earlier = CliRunner().invoke(app, ["growth", str(path), "--compare", "2022:2023"])
+    assert earlier.exit_code == 0 and "warning" not in earlier.stderr
+    for origin, warned in (("2024-03", False), ("2024-06", True)):
+        run = CliRunner().invoke(
+            app, ["forecast", str(path), "--model", "zero", "--origin", origin, "--json"]
+        )
+        assert run.exit_code == 0, run.output
+        assert ("warning: The data files' latest event" in run.stderr) is warned, origin
+    refused = CliRunner().invoke(app, ["forecast", str(path), "--model", "zero", "--origin",
+                                       "2024-09"])  # fmt: skip
+    assert refused.exit_code == 2 and "warning" not in refused.stderr

@@ -83,14 +83,14 @@ def test_a_filter_that_selects_nothing_is_named_with_the_closest_actors(demo_stu
     # a window before or after the data is refused on its start or end: it selects nothing
     # the files could have held
     earlier = _variant(demo_study_path, tmp_path, start="2010-01", end="2010-12")
-    with pytest.raises(InputError, match="starts before the data") as info:
+    with pytest.raises(InputError, match="runs outside the data") as info:
         prepare(load_study(earlier), use_cache=False)
     (problem,) = info.value.problems
     assert problem.column == "start" and problem.expected.startswith(
         "a month from 2018-01 on, the month of the data files' earliest event (2018-01-10)"
     )
     later = _variant(demo_study_path, tmp_path, start="2030-01", end="2030-12")
-    with pytest.raises(InputError, match="runs past the data"):
+    with pytest.raises(InputError, match="runs outside the data"):
         prepare(load_study(later), use_cache=False)
     # declared, an earlier reach is taken at its word: the filter then selects nothing
     declared = _variant(

@@ -158,7 +158,15 @@ def test_notebook_and_report_take_the_quarter_batch_takes(tmp_path: Path, demo_d
     late = runner.invoke(app, ["notebook", str(study), "--quarter", "2025Q1", "--no-open",
                                "--out", str(tmp_path / "late.ipynb")])  # fmt: skip
     assert late.exit_code == 2 and "expected a quarter from 2019Q1 to 2024Q4" in late.output
+    assert "option '--quarter'" in late.output  # not a key of the study file
     assert not (tmp_path / "late.ipynb").exists()
+    # a study whose window runs past its data gets no notebook either, as `report` refuses it
+    past = tmp_path / "past.yaml"
+    past.write_text(study.read_text().replace("end: 2024-12", "end: 2025-06"))
+    refused = runner.invoke(app, ["notebook", str(past), "--no-open",
+                                  "--out", str(tmp_path / "past.ipynb")])  # fmt: skip
+    assert refused.exit_code == 2 and "the window runs outside the data" in refused.output
+    assert not (tmp_path / "past.ipynb").exists()
     out = tmp_path / "out"
     report = runner.invoke(app, ["report", str(study), "--quarter", "2025Q1", "--out", str(out)])
     assert report.exit_code == 2 and "quarter" in report.output

@@ -47,9 +47,21 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def warn_partial_period(data: Any) -> None:
+def warn_partial_period(data: Any, through: Any = None) -> None:
     """Say on stderr where the study's last period may hold only part of its events
-    (:meth:`analysis.pipeline.StudyData.partial_period_note`), as the reports' banner does."""
+    (:meth:`analysis.pipeline.StudyData.partial_period_note`), as the reports' banner does.
+
+    ``through`` is the last period the command reads (a forecast's origin, a backtest's
+    latest scored outcome; None: the study's end): a command that stops before the last
+    period is not told about it (a forecast from 2024-03 had been warned of June's count).
+    Called after the command's own checks, so that a refused option is not preceded by a
+    warning that reads as if the work went ahead.
+    """
+    import pandas as pd
+
+    last = pd.to_datetime(data.panel["period"]).max()
+    if through is not None and pd.Timestamp(through) < last:
+        return
     note = data.partial_period_note()
     if note:
         typer.echo(f"warning: {note}", err=True)

@@ -216,13 +216,9 @@ def panel_command(
     """Count events per admin-1 unit and month (or quarter), zero-filled, as parquet."""
     import pandas as pd
 
-    from analysis.data_coverage import (
-        earliest_event,
-        latest_event,
-        require_covered,
-        require_covered_from,
-    )
+    from analysis.data_coverage import earliest_event, latest_event, require_window_covered
     from analysis.events import filter_events
+    from analysis.formatting import period_label
     from analysis.geography import country_iso3, load_boundaries
     from analysis.io import atomic_write_with, require_writable
     from analysis.panel import build_panel
@@ -236,11 +232,17 @@ def panel_command(
         if misaligned:
             raise InputError("window cuts a quarter", misaligned)
     table = _read_events(events)
-    if start:
-        first = earliest_event(table)
-        require_covered_from(start, first, file=str(events), key="--start", study=False)
-    if end:
-        require_covered(end, latest_event(table), file=str(events), key="--end", study=False)
+    first, last = earliest_event(table), latest_event(table)
+    require_window_covered(
+        start, end, first, last, freq=freq, file=str(events), keys=("--start", "--end"),
+        study=False,
+    )  # fmt: skip
+    # one end given: the default other end is the data's, so the given end may not cross it
+    # (an --end before the data began had read "column 'end': expected a month on or after")
+    if bool(start) != bool(end):
+        require_window_covered(
+            end, start, first, last, file=str(events), keys=("--end", "--start"), study=False
+        )
     bounds = load_boundaries(boundaries) if boundaries else load_boundaries()
     iso3: list[str] | None = None
     if country:
@@ -275,9 +277,10 @@ def panel_command(
             "regions": int(panel["region_id"].nunique()),
             "periods": int(panel["period"].nunique()),
             "freq": freq,
+            # a quarterly panel's last period 2024-04-01 is 2024Q2, not April
             "window": [
-                panel["period"].min().strftime("%Y-%m") if len(panel) else None,
-                panel["period"].max().strftime("%Y-%m") if len(panel) else None,
+                period_label(panel["period"].min(), freq) if len(panel) else None,
+                period_label(panel["period"].max(), freq) if len(panel) else None,
             ],
             "events_selected": len(selected),
             "events_counted": int(panel["events"].sum()),

@@ -120,12 +120,12 @@ def forecast_command(
     _check_models([model])
     study = load_study(study_path)
     data = prepare(study)
-    warn_partial_period(data)
     cut = check_origin(data.panel, study, _month(origin, "--origin"))
     h = horizon or study.horizon
     if model == "auto":
         # the rule a study's window meets, applied to the history the model sees
         require_history(data.panel, study, origin=cut, horizon=h)
+    warn_partial_period(data, cut)
     # a region asked twice is printed once
     asked = (
         [resolve_region(r, data.boundaries, "--region") for r in region]
@@ -246,7 +246,6 @@ def backtest_command(
     with timer.stage("prepare"):
         study = load_study(study_path)
         data = prepare(study)
-        warn_partial_period(data)
     h = horizon or study.horizon
     models = [study_model(m, data, h) for m in names]
     with timer.stage("origins"):
@@ -260,6 +259,9 @@ def backtest_command(
             n_samples=samples,
             seed=study.seed,
         )
+    # the latest outcome the backtest scored: a partial last period matters only if scored
+    scored = bt.scores["period"].max() if len(bt.scores) else data.panel["period"].min()
+    warn_partial_period(data, scored)
     with timer.stage("scorecard"):
         sc = scorecard(bt)
         totals = total_summary(bt)

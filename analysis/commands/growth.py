@@ -60,9 +60,12 @@ def growth_command(
     """Growth between two periods for each region: rate ratio with its headline 95% interval
     (allowing for overdispersion and the dependence between consecutive periods, months or
     quarters) and the exact one, trend growth per year, doubling time, change point."""
+    import pandas as pd
+
     from analysis.config import load_study
     from analysis.geography import resolve_region
     from analysis.growth import JSON_KEYS, growth_sentence, growth_table
+    from analysis.periods import parse_window
     from analysis.pipeline import prepare
 
     study = load_study(study_path)
@@ -81,7 +84,6 @@ def growth_command(
             "a comparison period is outside the study's window or not one of its periods", outside
         )
     data = prepare(study)
-    warn_partial_period(data)
     if region:
         regions = list(
             dict.fromkeys(resolve_region(r, data.boundaries, "--region") for r in region)
@@ -97,6 +99,9 @@ def growth_command(
                 for m in missing
             ],
         )
+    # the comparisons' latest window: a partial last period matters only if they reach it
+    latest_end = max(parse_window(b).end for _, b in pairs) - pd.Timedelta(days=1)
+    warn_partial_period(data, latest_end)
     # One Benjamini-Hochberg family over every region of the study for these comparisons,
     # then the asked regions: with the study's comparisons the adjusted p-values and the
     # change-point flags are the reports' (a family of the asked regions alone had flagged the

@@ -201,6 +201,11 @@ def notebook_command(
     loaded = load_study(study)
     _check_quarter(loaded, quarter)
     code = study_region(loaded, region, option="--region")
+    # the data the notebook will read, checked as `report` checks them (a window past the
+    # data's reach had given a notebook and exit 0 where every other command refused)
+    from analysis.report import context
+
+    context.check(loaded.path, forecasts=False)
     # the overview and the methods appendix cover the whole study: no region in their name
     part = f"{slugify(code)}-" if Path(template).stem == "region_report" else ""
     as_of = f"-{quarter.lower()}" if quarter else ""
@@ -232,7 +237,9 @@ def _check_quarter(study, quarter: str | None) -> None:
     from analysis.as_of import require_quarter_within
     from analysis.periods import validate_quarter
 
-    require_quarter_within(validate_quarter(quarter), study.start, study.end, str(study.path))
+    require_quarter_within(
+        validate_quarter(quarter), study.start, study.end, str(study.path), "--quarter"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -123,7 +123,6 @@ def spillover_command(
 
     with timer.stage("data"):
         data = prepare(study)
-        warn_partial_period(data)
     cut = check_origin(data.panel, study, parse_month(origin, "--origin") if origin else None)
     per_year = 12 if study.freq == "month" else 4
     from analysis.commands.forecast import _check_models
@@ -142,6 +141,7 @@ def spillover_command(
             f"out-of-sample scores at steps 1-{h} after {MIN_TRAIN} {freq}s of history",
         )
         require_history(data.panel, study, "the spillover model", origin=cut, rule=rule)
+    warn_partial_period(data, cut)
     spec = HHH4Spec(weights=weights, periods_per_year=per_year, activity_window=per_year)  # type: ignore[arg-type]
     choice = None
     advance("fit")

@@ -165,7 +165,7 @@ def plan(
         try:
             study = load_study(study_path)
             # its reports' as-of cut must fall within its months: exit 2, not failed reports
-            require_quarter_within(quarter, study.start, study.end, str(study.path))
+            require_quarter_within(quarter, study.start, study.end, str(study.path), "--quarter")
             require_own_folder(study, folder_of, out)
         except InputError as exc:
             if errors is None:
