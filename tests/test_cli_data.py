@@ -227,6 +227,10 @@ def test_panel_refuses_months_past_the_data_and_cut_quarters(tmp_path, raw):
     assert after.exit_code == 2 and "option '--start': expected a month up to 2021-03" in (
         after.stderr
     )
+    backwards = run("panel", str(events), "--start", "2021-03", "--end", "2021-01", "--out",
+                    str(out))  # fmt: skip
+    assert backwards.exit_code == 2
+    assert "option '--end': expected a month on or after --start 2021-03" in backwards.stderr
     cut = run("panel", str(events), "--freq", "quarter", "--start", "2021-02", "--out", str(out))
     assert cut.exit_code == 2 and not out.exists()
     assert "option '--start': expected the first month of a quarter" in cut.stderr

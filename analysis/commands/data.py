@@ -222,7 +222,7 @@ def panel_command(
     from analysis.geography import country_iso3, load_boundaries
     from analysis.io import atomic_write_with, require_writable
     from analysis.panel import build_panel
-    from analysis.periods import quarter_window_problems
+    from analysis.periods import parse_month, quarter_window_problems
 
     require_writable(out)
     if freq not in ("month", "quarter"):
@@ -231,6 +231,11 @@ def panel_command(
         misaligned = quarter_window_problems(start, end, keys=("--start", "--end"))
         if misaligned:
             raise InputError("window cuts a quarter", misaligned)
+    if start and end and parse_month(end, "--end") < parse_month(start, "--start"):
+        raise InputError(
+            "window ends before it starts",
+            [Problem(None, None, "--end", f"a month on or after --start {start}", end)],
+        )
     table = _read_events(events)
     first, last = earliest_event(table), latest_event(table)
     require_window_covered(
