@@ -262,6 +262,41 @@ def quarter_of(date: pd.Timestamp) -> str:
     return str(pd.Timestamp(date).to_period("Q"))
 
 
+def parse_origin(text: str, freq: str, what: str = "--origin") -> pd.Timestamp:
+    """A forecast origin as a study of ``freq`` reads it: the first day of the last month the
+    model sees.
+
+    A monthly study takes ``YYYY-MM``. A quarterly one takes a quarter (``2024Q1``, the label
+    its JSON prints) or the last month of one (``2024-03``): a month inside a quarter had been
+    accepted and read as the whole quarter, so the model saw months after the one asked for.
+
+    Parameters
+    ----------
+    text : str
+    freq : {"month", "quarter"}
+    what : str
+        The option, for the message.
+
+    Raises
+    ------
+    InputError
+        Naming ``what`` and the forms the study's periods allow.
+    """
+    value = str(text).strip()
+    if freq == "quarter":
+        if _QUARTER.fullmatch(value.upper()):
+            return parse_quarter(value, what).asfreq("M", "end").start_time
+        month = parse_month(value, what) if _MONTH.fullmatch(value) else None
+        if month is None or month.month % 3:
+            raise _bad(
+                what,
+                "a quarter (2024Q1) or its last month (2024-03): the study's periods are quarters",
+                text,
+            )
+        return month
+    return parse_month(value, what)
+
+
 def freq_of_scores(scores: pd.DataFrame) -> Freq:
     """The frequency of the panel a backtest scored, read from its scores.
 

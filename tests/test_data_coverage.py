@@ -188,3 +188,24 @@ def test_the_forecast_command_warns_of_a_partial_last_month(tmp_path):
     refused = CliRunner().invoke(app, ["forecast", str(path), "--model", "zero", "--origin",
                                        "2024-09"])  # fmt: skip
     assert refused.exit_code == 2 and "warning" not in refused.stderr
+
+
+def test_a_quarterly_forecast_takes_the_quarter_its_json_prints(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    path = _study(tmp_path, "2024-06", "2024-06-29", freq="quarter")
+    runs = {
+        o: CliRunner().invoke(
+            app, ["forecast", str(path), "--model", "zero", "--origin", o, "--json"]
+        )  # fmt: skip
+        for o in ("2023Q4", "2023-12", "2023-11")
+    }
+    assert json.loads(runs["2023Q4"].stdout)["origin"] == "2023Q4"
+    assert runs["2023-12"].stdout == runs["2023Q4"].stdout
+    assert runs["2023-11"].exit_code == 2 and "a quarter (2024Q1) or its last month" in (
+        runs["2023-11"].output
+    )

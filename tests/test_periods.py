@@ -131,3 +131,22 @@ def test_freq_of_scores_reads_the_panel_frequency_from_the_steps() -> None:
     assert periods.freq_of_scores(monthly) == "month"
     assert periods.freq_of_scores(quarterly) == "quarter"
     assert periods.freq_of_scores(monthly.iloc[:0]) == "month"
+
+
+def test_a_quarterly_origin_is_a_quarter_or_its_last_month() -> None:
+    from analysis.periods import parse_origin
+
+    march = pd.Timestamp("2024-03-01")
+    assert parse_origin("2024Q1", "quarter") == parse_origin("2024q1", "quarter") == march
+    assert parse_origin("2024-03", "quarter") == march
+    # a month inside a quarter would have the model see the months after it
+    for text in ("2024-02", "2024-01", "March 2024"):
+        with pytest.raises(InputError) as info:
+            parse_origin(text, "quarter")
+        (problem,) = info.value.problems
+        assert problem.column == "--origin" and problem.expected.startswith(
+            "a quarter (2024Q1) or its last month (2024-03)"
+        )
+    assert parse_origin("2024-02", "month") == pd.Timestamp("2024-02-01")
+    with pytest.raises(InputError, match="YYYY-MM"):
+        parse_origin("2024Q1", "month")

@@ -56,10 +56,10 @@ MODEL_KEYS = (
 )
 
 
-def _month(value: str | None, option: str):
-    from analysis.periods import parse_month
+def _month(value: str | None, option: str, freq: str = "month"):
+    from analysis.periods import parse_origin
 
-    return None if value is None else parse_month(value, option)
+    return None if value is None else parse_origin(value, freq, option)
 
 
 def _check_models(names: list[str]) -> None:
@@ -90,7 +90,12 @@ def forecast_command(
         str, typer.Option("--model", help="Forecaster name (`conflict-trends models` lists them).")
     ] = "auto",
     origin: Annotated[
-        str | None, typer.Option("--origin", help="Last month the model sees (YYYY-MM).")
+        str | None,
+        typer.Option(
+            "--origin",
+            help="Last month the model sees (YYYY-MM; a quarterly study: YYYYQn or a "
+            "quarter's last month).",
+        ),
     ] = None,
     samples: Annotated[
         int | None,
@@ -120,7 +125,7 @@ def forecast_command(
     _check_models([model])
     study = load_study(study_path)
     data = prepare(study)
-    cut = check_origin(data.panel, study, _month(origin, "--origin"))
+    cut = check_origin(data.panel, study, _month(origin, "--origin", study.freq))
     h = horizon or study.horizon
     if model == "auto":
         # the rule a study's window meets, applied to the history the model sees
@@ -253,8 +258,8 @@ def backtest_command(
             data.panel,
             models,
             focus=list(study.focus),
-            start=_month(start, "--start"),
-            end=_month(end, "--end"),
+            start=_month(start, "--start", study.freq),
+            end=_month(end, "--end", study.freq),
             horizon=h,
             n_samples=samples,
             seed=study.seed,

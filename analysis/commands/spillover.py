@@ -22,7 +22,11 @@ def spillover_command(
     study_path: Annotated[Path, typer.Argument(help="Study YAML file.", metavar="STUDY.yaml")],
     origin: Annotated[
         str | None,
-        typer.Option("--origin", help="Last period the model sees (YYYY-MM). Default: study end."),
+        typer.Option(
+            "--origin",
+            help="Last period the model sees (YYYY-MM; a quarterly study: YYYYQn or a quarter's "
+            "last month). Default: study end.",
+        ),
     ] = None,
     horizon: Annotated[
         int | None,
@@ -94,7 +98,7 @@ def spillover_command(
     )
     from analysis.models.spillover_scenarios import contrast_to_dict, study_contrast
     from analysis.models.spillover_select import MIN_TRAIN, history_needed
-    from analysis.periods import parse_month
+    from analysis.periods import parse_origin
     from analysis.pipeline import check_origin, prepare, require_history
 
     study = load_study(study_path)
@@ -123,7 +127,9 @@ def spillover_command(
 
     with timer.stage("data"):
         data = prepare(study)
-    cut = check_origin(data.panel, study, parse_month(origin, "--origin") if origin else None)
+    cut = check_origin(
+        data.panel, study, parse_origin(origin, study.freq, "--origin") if origin else None
+    )
     per_year = 12 if study.freq == "month" else 4
     from analysis.commands.forecast import _check_models
 
