@@ -23,7 +23,6 @@ from analysis.models.forecast import Forecaster, ForecastResult, History, panel_
 from analysis.models.risk import MIN_SURGE_EVENTS, NEAR_STEPS, surge_rule, surge_threshold
 from analysis.models.risk import SURGE_LOOKBACK as RISK_SURGE_LOOKBACK
 from analysis.origin_inference import origin_pairs, pooled_ratio, step_items
-from analysis.periods import freq_of_scores
 from analysis.scoring import (
     sample_quantiles,
     score_samples,
@@ -75,6 +74,8 @@ class BacktestResult:
     n_samples: int
     seed: int
     meta: dict[str, Any] = field(default_factory=dict)
+    #: The panel's periods, ``month`` or ``quarter``: how its origins are written.
+    freq: str = "month"
 
 
 def backtest(
@@ -192,6 +193,7 @@ def backtest(
         n_samples=n_samples,
         seed=seed,
         meta=meta,
+        freq=hist.freq,
     )
 
 
@@ -661,7 +663,7 @@ def combine_backtests(first: BacktestResult, second: BacktestResult) -> Backtest
         When the two differ in origins, horizon, samples, seed or surge rule, or share a
         model.
     """
-    for attr in ("origins", "horizon", "n_samples", "seed"):
+    for attr in ("origins", "horizon", "n_samples", "seed", "freq"):
         if getattr(first, attr) != getattr(second, attr):
             raise InputError(
                 f"cannot combine backtests with different {attr}: "
@@ -1022,7 +1024,7 @@ def scorecard(
         "best_model": min(crps, key=crps.get),
         "best_baseline": best_base,
         "best_non_baseline": best_non,
-        "origins": [period_label(o, freq_of_scores(s)) for o in (bt.origins[0], bt.origins[-1])],
+        "origins": [period_label(o, bt.freq) for o in (bt.origins[0], bt.origins[-1])],
         "n_origins": len(bt.origins),
         "horizon": bt.horizon,
         "n_samples": bt.n_samples,

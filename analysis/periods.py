@@ -295,29 +295,3 @@ def parse_origin(text: str, freq: str, what: str = "--origin") -> pd.Timestamp:
             )
         return month
     return parse_month(value, what)
-
-
-def freq_of_scores(scores: pd.DataFrame) -> Freq:
-    """The frequency of the panel a backtest scored, read from its scores.
-
-    A backtest's result does not carry its panel's frequency, and its origins alone cannot
-    tell months 3 apart from quarters; but step ``k`` targets the period that starts ``k``
-    months after its origin in a monthly panel and ``3 k`` months after it in a quarterly one.
-
-    Parameters
-    ----------
-    scores : pandas.DataFrame
-        Rows with ``origin``, ``step`` and ``period`` (period-start timestamps), as
-        :func:`analysis.evaluation.score_forecast` makes them.
-
-    Returns
-    -------
-    {"month", "quarter"}
-        ``"month"`` when there is no row to read.
-    """
-    if scores.empty:
-        return "month"
-    row = scores.iloc[0]
-    origin, target = pd.Timestamp(row["origin"]), pd.Timestamp(row["period"])
-    months = 12 * (target.year - origin.year) + target.month - origin.month
-    return "quarter" if months == 3 * int(row["step"]) else "month"

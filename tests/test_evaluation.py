@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -10,9 +11,11 @@ import pytest
 import scoringrules as sr
 from scipy import stats
 
+from analysis.errors import InputError
 from analysis.evaluation import (
     any_event_scorecard,
     backtest,
+    combine_backtests,
     scorecard,
     skill_intervals,
     total_scorecard,
@@ -191,7 +194,13 @@ def test_scorecard_labels_its_origins_as_the_panel_writes_its_periods():
     quarters = pd.date_range("2010-01-01", periods=40, freq="QS")
     quarterly = History(monthly.counts, monthly.region_ids, quarters, "quarter")
     bt = backtest(quarterly, ["zero"], start="2016-04", end="2017-07", horizon=2, n_samples=10)
-    assert scorecard(bt, paired=False)["origins"] == ["2016Q2", "2017Q3"]
+    assert bt.freq == "quarter" and scorecard(bt, paired=False)["origins"] == ["2016Q2", "2017Q3"]
+    # a backtest keeps its panel's frequency: quarters are not joined with months
+    other = backtest(quarterly, ["last_value"], start="2016-04", end="2017-07", horizon=2,
+                     n_samples=10)  # fmt: skip
+    assert combine_backtests(bt, other).freq == "quarter"
+    with pytest.raises(InputError, match="different freq"):
+        combine_backtests(bt, replace(other, freq="month"))
 
 
 def test_backtest_stops_at_the_end_of_the_data():

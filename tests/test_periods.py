@@ -110,29 +110,6 @@ def test_comparison_order():
     assert "share months" in comparison_order("2021", "2021-06")
 
 
-def test_freq_of_scores_reads_the_panel_frequency_from_the_steps() -> None:
-    """A backtest carries no frequency; its step k lands k months after the origin in a
-    monthly panel and 3k in a quarterly one (origins alone cannot tell: 3 months apart read
-    like quarters)."""
-    monthly = pd.DataFrame(
-        {
-            "origin": pd.to_datetime(["2020-10-01", "2020-10-01"]),
-            "step": [2, 1],
-            "period": pd.to_datetime(["2020-12-01", "2020-11-01"]),
-        }
-    )
-    quarterly = pd.DataFrame(
-        {
-            "origin": pd.to_datetime(["2020-10-01"]),
-            "step": [2],
-            "period": pd.to_datetime(["2021-04-01"]),
-        }
-    )
-    assert periods.freq_of_scores(monthly) == "month"
-    assert periods.freq_of_scores(quarterly) == "quarter"
-    assert periods.freq_of_scores(monthly.iloc[:0]) == "month"
-
-
 def test_a_quarterly_origin_is_a_quarter_or_its_last_month() -> None:
     from analysis.periods import parse_origin
 

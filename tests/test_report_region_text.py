@@ -1013,3 +1013,10 @@ def test_quarterly_evidence_verdict_says_origins_score_the_same_quarters() -> No
     assert "month" not in quarterly
     monthly = region_text.evidence_verdict(ev, "the report model")
     assert monthly == quarterly.replace("quarters", "months")
+
+
+def test_the_forecast_intro_names_the_panels_periods() -> None:
+    monthly, quarterly = region_text.forecast_intro(), region_text.forecast_intro("quarter")
+    assert "their intervals carry the dependence between months." in monthly
+    assert "their intervals carry the dependence between quarters." in quarterly
+    assert quarterly.replace("quarters", "months") == monthly

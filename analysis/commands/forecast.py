@@ -158,7 +158,7 @@ def forecast_command(
     out = {
         "model": res.model,
         # a quarter written as its first month had read as that month ("2020-10" for 2020Q4)
-        "origin": period_label(res.origin, data.panel.attrs.get("freq", study.freq)),
+        "origin": period_label(res.origin, study.freq),
         "horizon": h,
         "samples": samples,
         "seed": res.seed,

@@ -140,11 +140,10 @@ def spillover_command(
     if model == "auto":
         require_history(data.panel, study, "the spillover paths", origin=cut, horizon=h)
     if endemic == "cv" or damping is None:
-        freq = data.panel.attrs.get("freq", study.freq)
         rule = (
             history_needed(h),
             f"the spillover model's endemic effects and trend damping are chosen by "
-            f"out-of-sample scores at steps 1-{h} after {MIN_TRAIN} {freq}s of history",
+            f"out-of-sample scores at steps 1-{h} after {MIN_TRAIN} {study.freq}s of history",
         )
         require_history(data.panel, study, "the spillover model", origin=cut, rule=rule)
     warn_partial_period(data, cut)
@@ -167,7 +166,7 @@ def spillover_command(
         # P(any) difference at 95%), which put the demo's Guidimaka at 0.87 where the reports
         # said 61% of its probability was attributable to Kayes
         contrast = study_contrast(fitted_model, study, h)
-    out = result_to_dict(result, fitted_model, data.panel.attrs.get("freq", study.freq))
+    out = result_to_dict(result, fitted_model, study.freq)
     if contrast is not None:
         out["scenarios"] = contrast_to_dict(contrast)
     if choice is not None:
@@ -187,12 +186,7 @@ def spillover_command(
     if as_json:
         print_json(out)
         return
-    typer.echo(
-        out.get("sentence")
-        or result.sentence(
-            study.spillover_targets or None, data.panel.attrs.get("freq", study.freq)
-        )
-    )
+    typer.echo(out.get("sentence") or result.sentence(study.spillover_targets or None, study.freq))
     if contrast is not None:
         from analysis.models.spillover_scenarios import SHARES_CAVEAT
         from analysis.report.spillover_text import attributable_sentence
@@ -294,8 +288,7 @@ def _onset_blocks(study, data, result, out: dict, *, origin, horizon: int) -> di
     except InputError as exc:
         # No onsets in the study's own history: say so instead of inventing a probability.
         return {"onset": {"available": False, "reason": str(exc)}, "continued_activity": []}
-    freq = data.panel.attrs.get("freq", study.freq)
-    onset = {"available": True, **onset_to_dict(forecast, sorted(wanted), freq)}
+    onset = {"available": True, **onset_to_dict(forecast, sorted(wanted), study.freq)}
     active = reg[reg["region_id"].isin(set(forecast.active) & wanted)]
     continued = [
         {
@@ -375,9 +368,7 @@ def _from_paths(out: dict, name: str, study, data, origin, horizon: int) -> dict
     if evidence is not None:
         out["forecast_model"]["evidence"] = evidence
     # the origin as the panel writes its periods (a quarter's first month had read as a month)
-    out["sentence"] = risk.sentence(
-        study.spillover_targets or None, freq=data.panel.attrs.get("freq", study.freq)
-    )
+    out["sentence"] = risk.sentence(study.spillover_targets or None, freq=study.freq)
     return out
 
 

@@ -1757,6 +1757,19 @@ def fitted_trend_windows(results: Sequence[Any]) -> list[tuple[str, str]]:
     ]
 
 
+def forecast_intro(freq: str = "month") -> str:
+    """The Forecast section's first paragraph: one model's paths behind every forecast of the
+    report, and the dependence between the panel's periods that their totals carry (a
+    Markdown cell had said months in quarterly reports too)."""
+    return (
+        "Every forecast in this report (this section, the spillover section, the summary) comes "
+        "from one model's sample paths: the candidates the study's `auto` forecaster chose "
+        "(below). Totals are sums over each path, so their intervals carry the dependence "
+        f"between {period_unit(freq, 2)}. Intervals in the text and tables are central 90% "
+        "predictive intervals."
+    )
+
+
 def counts_caption(region_name: str, freq: str, windows: list[tuple[str, str]]) -> str:
     """Caption of the region's counts figure, which also draws its fitted growth trends.
 

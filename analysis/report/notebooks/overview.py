@@ -72,7 +72,7 @@ show.markdown(
     sentence=overview_text.surge_evidence_sentence(surge_card, shared.evidence_model, freq),
 )
 # every forecast column names its window: 3-period numbers sit beside the horizon's P(any)
-windows = overview_text.horizon_columns(ctx.study.horizon, panel.attrs.get("freq", "month"))
+windows = overview_text.horizon_columns(ctx.study.horizon, freq)
 if len(raised):
     alerts = overview_text.ranking_display(raised, top=len(raised)).rename(columns=windows)
     show.table(alerts, formats=overview_text.ranking_formats(alerts, windows))

@@ -244,15 +244,7 @@ show.figure(
 # ## Forecast
 
 # %%
-# the dependence the totals carry is between the panel's periods: a markdown cell had said
-# months in quarterly reports too (its soft line breaks are kept)
-show.markdown(
-    "Every forecast in this report (this section, the spillover section, the summary) comes "
-    "from\none model's sample paths: the candidates the study's `auto` forecaster chose "
-    "(below). Totals\nare sums over each path, so their intervals carry the dependence between "
-    "{units}.\nIntervals in the text and tables are central 90% predictive intervals.",
-    units=formatting.period_unit(freq, 2),
-)
+show.markdown(region_text.forecast_intro(freq))  # trusted text written in the package
 show.markdown(
     "Model: **{model}**{groups}. {reason}.",
     **region_text.model_fields(
