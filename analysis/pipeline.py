@@ -8,6 +8,7 @@ bytes), which lets a warm report kernel reuse a study's panel across its region 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -78,6 +79,15 @@ class StudyData:
             return ""
         freq = self.panel.attrs.get("freq", self.study.freq)
         return partial_period_note(last, freq, self.latest_event, self.study.data_through)
+
+    def uncovered_note(self) -> str:
+        """The reader's warning where a study country has no event in the data files
+        (:func:`analysis.data_coverage.uncovered_countries_note`)."""
+        from analysis.data_coverage import uncovered_countries_note
+
+        regions = self.boundaries.regions
+        names = dict(zip(regions["country"], regions["country_name"], strict=True))
+        return uncovered_countries_note(list(self.study.countries), self.coverage, names)
 
     @property
     def set_aside(self) -> dict[str, int]:
@@ -319,20 +329,54 @@ def onset_reference(data: StudyData) -> Any:
 _REFERENCES = cache.Memory(4)
 
 
-def study_model(name: str, data: StudyData, horizon: int) -> Any:
+def study_model(name: str, data: StudyData, horizon: int, origin: Any = None) -> Any:
     """A registered model built with the study's context: its geography, focus and horizon
-    and, for the models that take one (``auto``), the onset reference (:func:`onset_reference`).
+    and, for the models that take one (``auto``), the onset reference (:func:`onset_reference`);
+    the spillover model with the endemic effects and trend damping the study chooses
+    (:func:`spillover_settings`, on the panel up to ``origin``).
 
-    Every command and report builds its models here, so they see the same forecaster.
+    Every command and report builds its models here, so they see the same forecaster:
+    ``forecast --model spillover`` had used the model's defaults while ``spillover`` and
+    the reports used the study's choice, and gave other numbers for the same region.
     """
     from analysis.models.registry import CONTEXT, get
 
-    extra = {}
+    extra: dict[str, Any] = {}
     if "onset_reference" in CONTEXT.get(name, ()):
         extra["onset_reference"] = onset_reference(data)
+    if name == "spillover":
+        extra.update(spillover_settings(data, horizon, origin))
     return get(
         name, boundaries=data.boundaries, focus=list(data.study.focus), horizon=horizon, **extra
     )
+
+
+def spillover_settings(data: StudyData, horizon: int, origin: Any = None) -> dict[str, Any]:
+    """``endemic_effects`` and ``damping`` of the study's spillover model, as rolling-origin
+    CRPS chooses them on the panel up to ``origin`` (the ``spillover`` command's default
+    choice, :func:`analysis.models.spillover_select.choose_spillover`). Cached per study,
+    horizon and origin."""
+    import pandas as pd
+
+    from analysis.models.spillover_select import choose_spillover
+
+    study = data.study
+    panel = data.panel
+    if origin is not None:
+        panel = panel[pd.to_datetime(panel["period"]) <= pd.Timestamp(origin)]
+
+    def choose() -> dict[str, Any]:
+        choice = choose_spillover(
+            panel, boundaries=data.boundaries, focus=list(study.focus), horizon=horizon,
+            seed=study.seed,
+        )  # fmt: skip
+        return {"endemic_effects": choice.endemic_effects, "damping": choice.damping}
+
+    key = dataclasses.replace(_key(study), kind="spillover_settings", extra=(horizon, str(origin)))
+    return cache.memo(key, choose, memory=_SPILLOVER_SETTINGS, disk=True)
+
+
+_SPILLOVER_SETTINGS = cache.Memory(8)
 
 
 def forecast_history_needed(horizon: int = 12) -> int:

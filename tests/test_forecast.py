@@ -335,6 +335,15 @@ def test_cli_forecast_json_labels_a_quarterly_origin_as_a_quarter(demo_study_pat
     out = json.loads(res.stdout)
     assert out["origin"] == "2024Q2"
     assert [r["period"] for r in out["forecasts"]] == ["2024-07-01", "2024-10-01"]
+    # and as `spillover --json` and `--origin` write it, so the outputs join and a period can
+    # be fed back as an origin (a reviewer's "2021-04" had been refused as mid-quarter)
+    assert [r["period_label"] for r in out["forecasts"]] == ["2024Q3", "2024Q4"]
+    again = CliRunner().invoke(
+        app, ["forecast", str(study), "--model", "local_level", "--origin",
+              out["forecasts"][0]["period_label"], "--samples", "50", "--json"],
+    )  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["origin"] == "2024Q3"
 
 
 def test_cli_forecast_and_backtest_json(demo_study_path, tmp_path):
@@ -359,7 +368,9 @@ def test_cli_forecast_and_backtest_json(demo_study_path, tmp_path):
     assert total["q05"] <= total["median"] <= total["q95"]
     assert set(rows[0]) == {
         "region_id", "period", "step", "mean", "median", "q05", "q10", "q90", "q95", "p_any",
+        "period_label",
     }  # fmt: skip
+    assert [r["period_label"] for r in rows] == ["2024-07", "2024-08"]
     assert all(r["q05"] <= r["median"] <= r["q95"] and 0 <= r["p_any"] <= 1 for r in rows)
 
     out = tmp_path / "scores.csv"
@@ -448,6 +459,39 @@ def test_cli_backtest_out_that_is_a_folder_is_exit_2_before_the_backtest(demo_st
     assert "Traceback" not in res.output and res.stdout == ""  # stopped before the backtest
     assert f"{tmp_path}, option '--out': expected a file path (not a folder)" in res.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_backtest_out_over_the_study_or_its_data_is_exit_2_before_the_backtest(
+    demo_study_path, tmp_path
+):
+    """`backtest demo.yaml --out demo.yaml` had written its scores over the study file, and
+    `--out` the study's data CSV over raw data."""
+    import shutil
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    raw = yaml.safe_load(demo_study_path.read_text())
+    data = tmp_path / "events.csv"
+    shutil.copyfile(raw["data"][0], data)
+    raw["data"] = [str(data)]
+    study = tmp_path / "demo.yaml"
+    study.write_text(yaml.safe_dump(raw, sort_keys=False))
+    kept = {path: path.read_bytes() for path in (study, data)}
+    for out in (study, data, tmp_path / "data" / "raw" / "scores.csv"):
+        res = CliRunner().invoke(app, ["backtest", str(study), "--model", "zero", "--horizon",
+                                       "1", "--start", "2024-06", "--samples", "10", "--json",
+                                       "--out", str(out)])  # fmt: skip
+        assert res.exit_code == 2, (out, res.output)
+        assert res.stdout == ""  # stopped before the backtest
+        assert (
+            f"{out}, option '--out': expected a path other than the input files, the study "
+            "file and data/raw/"
+        ) in res.stderr
+    assert {path: path.read_bytes() for path in kept} == kept
+    assert not (tmp_path / "data").exists()
 
 
 @pytest.mark.real_data

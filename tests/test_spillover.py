@@ -136,7 +136,7 @@ def test_json_has_the_issue_keys(fitted):
     out = json.loads(json.dumps(result_to_dict(res, fitted)))
     assert set(out["targets"][0]) == {
         "region_id", "region_name", "country", "p_any", "p_any_ci", "p_any_ci_mc_error",
-        "expected", "share_neighbour",
+        "expected", "expected_median", "expected_ci_90", "expected_mean_ci", "share_neighbour",
     }  # fmt: skip
     assert {"p_any_ci_max", "p_any_max", "target", "met"} <= set(out["mc_error"])
     assert set(out["countries"][0]) == {"country", "p_any", "p_any_ci"}
@@ -409,3 +409,66 @@ def test_spillover_command_labels_a_quarterly_studys_periods(demo_study_path, tm
     text = CliRunner().invoke(app, args)
     assert text.exit_code == 0, text.output
     assert "within 2 periods after 2024Q2: " in text.stdout
+
+
+def test_forecast_and_spillover_commands_fit_one_spillover_configuration(demo_study_path):
+    """``forecast --model spillover`` built the model with its defaults (country offsets,
+    damping 0.8) while ``spillover`` and the reports used the study's cross-validated choice:
+    the demo's Koulikoro read 9.5 events in one and 2.7 in the other over six months."""
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+    from analysis.config import load_study
+    from analysis.pipeline import prepare, spillover_settings, study_model
+
+    data = prepare(load_study(demo_study_path))
+    model = study_model("spillover", data, 3)
+    chosen = spillover_settings(data, 3)
+    assert (model.endemic_effects, model.damping) == (
+        chosen["endemic_effects"],
+        chosen["damping"],
+    )
+    result = CliRunner().invoke(
+        app, ["spillover", str(demo_study_path), "--model", "spillover", "--horizon", "3",
+              "--draws", "20", "--paths", "20", "--json", "--quiet"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    selection = json.loads(result.stdout)["model"]["selection"]
+    assert selection["endemic_effects"] == model.endemic_effects
+    assert selection["trend_damping"] == model.damping
+
+
+def test_spillover_json_names_the_kind_and_level_of_each_interval(demo_study_path):
+    """``continued_activity[].expected_ci`` was the 90% predictive range with the reports'
+    model and a 95% interval of the mean over parameter draws with ``--model spillover``,
+    under one key, while ``interval_level`` said 0.95; the spillover model's targets had no
+    range at all and its JSON no sentence."""
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    result = CliRunner().invoke(
+        app, ["spillover", str(demo_study_path), "--model", "spillover", "--endemic", "country",
+              "--damping", "0.9", "--horizon", "3", "--draws", "20", "--paths", "20", "--json",
+              "--quiet"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["sentence"].startswith("Probability of at least one event")
+    for t in out["targets"]:
+        lo, hi = t["expected_ci_90"]
+        assert lo <= t["expected_median"] <= hi and lo == int(lo) and hi == int(hi)
+        m_lo, m_hi = t["expected_mean_ci"]
+        assert m_lo <= m_hi
+    wide = [t for t in out["targets"] if t["expected"] > 5]
+    # a 90% range of the counts is wider than a 95% interval of their mean
+    assert wide and all(
+        t["expected_ci_90"][1] - t["expected_ci_90"][0]
+        > t["expected_mean_ci"][1] - t["expected_mean_ci"][0]
+        for t in wide
+    )
+    by_id = {t["region_id"]: t for t in out["targets"]}
+    assert out["continued_activity"]
+    for u in out["continued_activity"]:
+        assert "expected_ci" not in u
+        assert u["expected_ci_90"] == by_id[u["region_id"]]["expected_ci_90"]

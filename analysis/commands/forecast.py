@@ -147,7 +147,7 @@ def forecast_command(
                 for m in missing
             ],
         )
-    f = study_model(model, data, h)
+    f = study_model(model, data, h, cut)
     fitted = f.fit(panel_to_history(data.panel, cut))
     res = fitted.forecast(h, samples, study.seed).select(regions)
     table = res.to_frame()
@@ -155,6 +155,10 @@ def forecast_command(
     # depend on the study's frequency
     table["period"] = table["period"].dt.strftime("%Y-%m-%d")
     rows = [{k: row[k] for k in FORECAST_KEYS} for row in table.to_dict(orient="records")]
+    # the period as `spillover --json` and `--origin` write it ("2021Q2", "2021-04"), so the
+    # two outputs join on it and a forecast's period can be fed back as an origin
+    for r in rows:
+        r["period_label"] = period_label(res.periods[int(r["step"]) - 1], study.freq)
     out = {
         "model": res.model,
         # a quarter written as its first month had read as that month ("2020-10" for 2020Q4)
@@ -242,14 +246,15 @@ def backtest_command(
     from analysis.io import atomic_write_with, require_writable
     from analysis.pipeline import prepare, study_model
 
-    if out is not None:
-        require_writable(out)  # before the backtest, not after it
     progress.set_quiet(quiet)
     timer = progress.StageTimer()
     names = list(dict.fromkeys(model)) if model else list(DEFAULT_BACKTEST_MODELS)
     _check_models(names)
     with timer.stage("prepare"):
         study = load_study(study_path)
+        if out is not None:
+            # before the backtest, not after it; the study names the files it may not replace
+            require_writable(out, inputs=study.input_files())
         data = prepare(study)
     h = horizon or study.horizon
     models = [study_model(m, data, h) for m in names]

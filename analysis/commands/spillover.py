@@ -175,6 +175,8 @@ def spillover_command(
         advance("forecast")
         with timer.stage("forecast"):
             out = _from_paths(out, model, study, data, cut, h)
+    else:
+        out["sentence"] = result.sentence(study.spillover_targets or None, study.freq)
     out = {"study": study.title, "spillover_targets": list(study.spillover_targets), **out}
     advance("onset")
     with timer.stage("onset"):
@@ -296,9 +298,8 @@ def _onset_blocks(study, data, result, out: dict, *, origin, horizon: int) -> di
             "region_name": r.region_name,
             "country": r.country,
             "expected": float(shown[r.region_id]["expected"]),
-            "expected_ci": shown[r.region_id].get(
-                "expected_ci_90", [float(r.expected_low), float(r.expected_high)]
-            ),
+            # the window total's predictive 90% range, as `targets` gives it
+            "expected_ci_90": shown[r.region_id]["expected_ci_90"],
         }
         for r in active.itertuples()
     ]
@@ -319,7 +320,7 @@ def _from_paths(out: dict, name: str, study, data, origin, horizon: int) -> dict
     from analysis.pipeline import study_model
     from analysis.report.context import FORECAST_SAMPLES
 
-    f = study_model(name, data, horizon)
+    f = study_model(name, data, horizon, origin)
     fitted = f.fit(panel_to_history(data.panel, origin))
     fc = fitted.forecast(horizon, FORECAST_SAMPLES, study.seed)
     names = {t["region_id"]: t["region_name"] for t in out["targets"]}
@@ -335,6 +336,7 @@ def _from_paths(out: dict, name: str, study, data, origin, horizon: int) -> dict
         t["expected"] = float(r["expected"])
         t["expected_median"] = float(r["median"])
         t["expected_ci_90"] = [float(r["expected_low"]), float(r["expected_high"])]
+        t["expected_mean_ci"] = None  # the paths' mean has no parameter interval of its own
         t["p_any_ci_mc_error"] = None  # the spillover model's interval is not shown
     cp = risk.countries.set_index("country")["p_any"]
     for c in out["countries"]:

@@ -145,7 +145,7 @@ ENTRIES: dict[str, tuple[str, str, dict[str, Any]]] = {
 # the context each model takes when it is built (keyword arguments of its class); the
 # report's focus, geography and horizon, passed to `get`, reach only the models listed here
 CONTEXT: dict[str, tuple[str, ...]] = {
-    "spillover": ("boundaries", "focus"),
+    "spillover": ("boundaries", "focus", "endemic_effects", "damping"),
     "auto": ("boundaries", "focus", "horizon", "candidates", "onset_reference"),
 }
 

@@ -307,7 +307,9 @@ class SpilloverResult:
     ----------
     regions : DataFrame
         One row per region: ``region_id, region_name, country, is_focus, p_any, p_any_low,
-        p_any_high, p_any_ci_mc_error, expected, expected_low, expected_high, endemic, own,
+        p_any_high, p_any_ci_mc_error, expected, expected_low, expected_high (the expected
+        count's interval over parameter draws), total_median, total_q05, total_q95 (the window
+        total's predictive median and 90% range, over draws and paths), endemic, own,
         neighbour, share_neighbour``.
     countries : DataFrame
         One row per country: ``country, p_any, p_any_low, p_any_high``.
@@ -535,6 +537,10 @@ def spillover_forecast(
     region_mc = _mc_error(p_clean, level, rng)
     exp_draw = base.total.mean(axis=1)
     elo, ehi = _interval(exp_draw, level)
+    # the window total's predictive range, over parameter draws and paths together (the
+    # interval above is the expected count's, over draws only)
+    pooled = base.total.reshape(-1, base.total.shape[-1])
+    t05, t50, t95 = np.quantile(pooled, [0.05, 0.5, 0.95], axis=0, method="inverted_cdf")
     end = base_pt.endemic.sum(axis=1).mean(axis=0)
     own = base_pt.own.sum(axis=1).mean(axis=0)
     nb = base_pt.neighbour.sum(axis=1).mean(axis=0)
@@ -551,6 +557,9 @@ def spillover_forecast(
             "expected": base_pt.total.mean(axis=(0, 1)),
             "expected_low": elo,
             "expected_high": ehi,
+            "total_median": t50.astype(float),
+            "total_q05": t05.astype(float),
+            "total_q95": t95.astype(float),
             "endemic": end,
             "own": own,
             "neighbour": nb,
@@ -692,7 +701,9 @@ def result_to_dict(
     """JSON-ready summary: ``targets``, ``countries``, ``parameters`` (+ model).
 
     ``targets`` has one entry per region with ``region_id, region_name, country, p_any,
-    p_any_ci, expected, share_neighbour``; ``countries`` one per country with ``country, p_any,
+    p_any_ci, expected, expected_median, expected_ci_90`` (the window total's predictive 90%
+    range), ``expected_mean_ci`` (the expected count's interval at ``interval_level`` over
+    parameter draws) and ``share_neighbour``; ``countries`` one per country with ``country, p_any,
     p_any_ci``; ``parameters`` each ``name, estimate, ci, at_bound`` (log-scale parameters and
     their natural-scale versions). ``origin``, ``periods`` and the fitted window are labelled
     as the panel's periods are written (``2024-06``, ``2024Q2``): by ``freq``, else by
@@ -709,6 +720,9 @@ def result_to_dict(
             "p_any_ci": [float(r.p_any_low), float(r.p_any_high)],
             "p_any_ci_mc_error": float(r.p_any_ci_mc_error),
             "expected": float(r.expected),
+            "expected_median": float(r.total_median),
+            "expected_ci_90": [float(r.total_q05), float(r.total_q95)],
+            "expected_mean_ci": [float(r.expected_low), float(r.expected_high)],
             "share_neighbour": float(r.share_neighbour),
         }
         for r in reg.itertuples()
