@@ -117,6 +117,19 @@ def test_interrupted_download_resumes_with_range(server, tmp_path):
     assert result.path.read_bytes() == PAYLOAD and not part.exists()
 
 
+def test_a_download_that_received_nothing_claims_no_partial_file(tmp_path):
+    """A refused connection said "0 bytes kept in ....part" where no such file exists."""
+    import socket
+
+    with socket.socket() as sock:  # a port with nobody listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(DownloadError, match="nothing was received") as err:
+        fetch_ucdp("25.1", tmp_path, base_url=f"http://127.0.0.1:{port}/ged", retries=0)
+    assert "bytes kept" not in str(err.value)
+    assert not (tmp_path / "ged251-csv.zip.part").exists()
+
+
 def test_breaks_are_retried_within_one_call(server, tmp_path):
     server.cuts = [1000, 5000]
     result = fetch_ucdp("25.1", tmp_path, base_url=server.base, retries=3)
@@ -200,3 +213,24 @@ def test_urls_and_refusals(tmp_path):
     )
     assert result.exit_code == 2 and "https" in result.output
     assert CliRunner().invoke(app, ["fetch", "acled", "--version", "1.0"]).exit_code == 2
+
+
+def test_a_bad_version_names_the_option_before_any_download(tmp_path):
+    """`fetch ucdp --version abc` had said "column 'version'", as if of a table."""
+    result = CliRunner().invoke(app, ["fetch", "ucdp", "--version", "abc", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "option '--version': expected a release like 25.1 (found 'abc')" in result.output
+    assert "column" not in result.output and list(tmp_path.iterdir()) == []
+    with pytest.raises(InputError) as called:  # called from Python: the function's parameter
+        ucdp_url("abc")
+    assert "parameter 'version'" in called.value.render()
+
+
+def test_fetch_may_download_into_data_raw(server, tmp_path):
+    """The one command that writes under data/raw/: its job is to put raw exports there."""
+    out = tmp_path / "data" / "raw"
+    result = CliRunner().invoke(
+        app, ["fetch", "ucdp", "--version", "25.1", "--out", str(out), "--base-url", server.base]
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "ged251-csv.zip").read_bytes() == PAYLOAD

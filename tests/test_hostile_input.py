@@ -89,6 +89,22 @@ def _acled(rows: list[dict[str, object]], header: list[str] = ACLED_HEADER) -> b
     return csv_text(header, rows).encode("utf-8")
 
 
+def _zip_of(content: bytes) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("events.csv", content)
+    return buffer.getvalue()
+
+
+def _gzip_of(content: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(content)
+
+
 def _without(header: list[str], column: str) -> list[str]:
     return [c for c in header if c != column]
 
@@ -141,6 +157,27 @@ CASES: list[Case] = [
         ),
         2,
         ["UTF-8", "line 2"],
+    ),
+    # what `fetch` downloads: told to "re-save the file as UTF-8", not to unpack it
+    Case(
+        "zip archive of the CSV",
+        _zip_of(_ucdp(GOOD_UCDP)),
+        2,
+        ["zip archive", "unpack the zip archive first"],
+    ),
+    Case("gzip of the CSV", _gzip_of(_ucdp(GOOD_UCDP)), 2, ["unpack the gzip archive first"]),
+    # a code outside the source's list had counted as merely "imprecise" (kept)
+    Case(
+        "ACLED time precision outside 1-3",
+        _acled([acled_row(1, time_precision=9), acled_row(2)]),
+        2,
+        ["line 2", "time_precision", "1, 2 or 3", "found '9'"],
+    ),
+    Case(
+        "UCDP date precision outside 1-5",
+        _ucdp([ucdp_row(1, date_prec=0)], [*UCDP_HEADER, "date_prec"]),
+        2,
+        ["line 2", "date_prec", "1 to 5"],
     ),
     Case(
         "utf-8 BOM",

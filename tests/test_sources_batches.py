@@ -125,6 +125,7 @@ def test_problems_are_capped_once_over_all_batches(tmp_path, small_batches):
     assert len(dates) == 51
     assert [p.line for p in dates[:50]] == [lines[i] for i in range(0, 1000, 20)]
     assert dates[-1].line is None and "70 more rows" in dates[-1].found
+    assert dates[-1].more_rows == 70 and "120 in all" in dates[-1].found
 
 
 def test_progress_bar_names_the_stage_on_a_terminal_only(tmp_path, monkeypatch, capsys):

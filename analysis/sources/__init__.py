@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from analysis.errors import InputError, Problem
+from analysis.errors import InputError, Problem, parameter_kind
 from analysis.sources.acled import read_acled
 from analysis.sources.common import ReadResult, read_header
 from analysis.sources.csv import read_csv_events
@@ -29,6 +29,32 @@ __all__ = [
 ]
 
 
+def require_source(source: str | None, option: str = "source", file: str | None = None) -> None:
+    """Refuse a source format that is neither a reader's nor ``auto`` (None: auto).
+
+    Parameters
+    ----------
+    source : str or None
+    option : str
+        Where it was given, for the message: ``ingest --source`` or (the default) the
+        ``source`` parameter of :func:`read_events`.
+    file : str, optional
+        The file it was to read.
+
+    Raises
+    ------
+    InputError
+        Naming ``option``, the formats allowed and ``source``.
+    """
+    if source in (None, "", "auto") or source in READERS:
+        return
+    raise InputError(
+        "unknown source format",
+        [Problem(file, None, option, "one of ucdp, acled, csv, auto", str(source),
+                 kind=parameter_kind(option))],
+    )  # fmt: skip
+
+
 def read_events(
     path: str | os.PathLike[str], source: str | None = None, keep_extra: bool = True
 ) -> ReadResult:
@@ -47,11 +73,7 @@ def read_events(
     ReadResult
     """
     path = Path(path)
+    require_source(source, file=str(path))
     if source in (None, "", "auto"):
         source = detect_format(path, read_header(path))
-    if source not in READERS:
-        raise InputError(
-            "unknown source format",
-            [Problem(str(path), None, "source", "one of ucdp, acled, csv, auto", str(source))],
-        )
     return READERS[source](path, keep_extra=keep_extra)

@@ -21,6 +21,7 @@ from analysis.sources.common import (
     finish,
     number,
     parse_dates,
+    precision_code,
     read_header,
     require_columns,
     required_count,
@@ -106,7 +107,8 @@ def read_acled(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadRes
             fatalities_low=number(table, None),
             fatalities_high=number(table, None),
         )
-        imprecise = number(table, names.get("time_precision")) > 1
+        code = names.get("time_precision")
+        imprecise = precision_code(table, code, 3, problems, NUMBERS["time_precision"][1]) > 1
         return columns, quality_counts(pd.DataFrame(columns, copy=False), imprecise)
 
     batched = read_batched(path, header, types, expected, extras, problems, convert)

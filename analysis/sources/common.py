@@ -138,8 +138,9 @@ class Problems:
             for pos, value in zip(positions[:MAX_SHOWN], values[:MAX_SHOWN], strict=False):
                 out.append(Problem(str(self.path), int(lines[pos]), column, expected, value))
             if len(positions) > MAX_SHOWN:
-                more = f"{len(positions) - MAX_SHOWN} more rows failing this check"
-                out.append(Problem(str(self.path), None, column, expected, more))
+                rest = len(positions) - MAX_SHOWN
+                more = f"{rest} more rows failing this check, {len(positions)} in all"
+                out.append(Problem(str(self.path), None, column, expected, more, more_rows=rest))
         return out
 
 
@@ -290,9 +291,24 @@ def record_lines(path: Path, n_records: int) -> np.ndarray:
     return lines
 
 
+#: Leading bytes of compressed files a data source is downloaded as (``fetch`` keeps the
+#: UCDP release zipped), which a reader would otherwise be told to "re-save as UTF-8".
+COMPRESSED_MAGIC = {b"PK\x03\x04": "zip", b"\x1f\x8b": "gzip", b"BZh": "bzip2",
+                    b"\xfd7zXZ\x00": "xz"}  # fmt: skip
+
+
 def _utf8_error(path: Path) -> InputError | None:
-    """The line of the first byte that is not UTF-8, if any."""
+    """The line of the first byte that is not UTF-8, if any (a compressed file is named
+    as such, with the advice to unpack it)."""
     data = path.read_bytes()
+    for magic, kind in COMPRESSED_MAGIC.items():
+        if data.startswith(magic):
+            return InputError(
+                f"{path}: a {kind} archive, not a CSV file",
+                [Problem(str(path), None, None,
+                         f"a CSV file (unpack the {kind} archive first and name the CSV in it)",
+                         f"{kind} data")],
+            )  # fmt: skip
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -441,6 +457,21 @@ def number(table: pa.Table, name: str | None) -> pd.Series:
     if column.type != pa.float64():
         column = column.cast(pa.float64())
     return pd.Series(column.to_numpy(zero_copy_only=False).astype(float, copy=False))
+
+
+def precision_code(
+    table: pa.Table, name: str | None, highest: int, problems: Problems, expected: str
+) -> pd.Series:
+    """A date precision code column (``1..highest``, empty allowed) as float64; a value
+    outside the codes is a problem (ACLED's 9 had counted as merely "imprecise")."""
+    values = number(table, name)
+    if name is None:
+        return values
+    v = values.to_numpy()
+    bad = np.flatnonzero(~np.isnan(v) & ((v < 1) | (v > highest) | (v != np.round(v))))
+    shown = [f"{x:g}" for x in v[bad[:MAX_SHOWN]]]
+    problems.add(name, bad, shown, expected)
+    return values
 
 
 def required_count(

@@ -20,7 +20,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.errors import InputError, Problem
+from analysis.errors import InputError, Problem, parameter_kind
 
 DEFAULT_UCDP_BASE = "https://ucdp.uu.se/downloads/ged"
 UCDP_URL_ENV = "CONFLICT_TRENDS_UCDP_URL"
@@ -60,17 +60,18 @@ class FetchResult:
     members: list[str]
 
 
-def ucdp_url(version: str, base_url: str | None = None) -> str:
+def ucdp_url(version: str, base_url: str | None = None, option: str = "version") -> str:
     """URL of the GED CSV archive of a release, e.g. ``25.1`` -> ``.../ged251-csv.zip``.
 
     The base URL comes from ``base_url``, else the ``CONFLICT_TRENDS_UCDP_URL`` environment
-    variable, else UCDP's download site.
+    variable, else UCDP's download site. ``option`` names where the version was given, for
+    the message (the ``fetch`` command's ``--version``).
     """
     text = str(version).strip()
     if not re.fullmatch(r"\d{2}\.\d", text):
-        raise InputError(
-            "bad UCDP version", [Problem(None, None, "version", "a release like 25.1", text)]
-        )
+        kind = parameter_kind(option)
+        problem = Problem(None, None, option, "a release like 25.1", text, kind=kind)
+        raise InputError("bad UCDP version", [problem])
     base = base_url or os.environ.get(UCDP_URL_ENV) or DEFAULT_UCDP_BASE
     return f"{base.rstrip('/')}/ged{text.replace('.', '')}-csv.zip"
 
@@ -147,10 +148,14 @@ def download(
             last_error = exc
     else:
         have = part.stat().st_size if part.exists() else 0
-        raise DownloadError(
-            f"{url}: download incomplete after {attempts} attempts ({have} bytes kept in {part}; "
-            f"run again to resume): {last_error}"
+        # a connection that failed before any byte leaves no partial file to speak of
+        kept = (
+            f"{have} bytes kept in {part}; run again to resume"
+            if have
+            else "nothing was received; run again to retry"
         )
+        raise DownloadError(f"{url}: download incomplete after {attempts} attempts ({kept}): "
+                            f"{last_error}")  # fmt: skip
 
     digest, size = _sha256(part)
     if sha256 and digest.lower() != sha256.strip().lower():

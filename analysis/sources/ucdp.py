@@ -24,6 +24,7 @@ from analysis.sources.common import (
     finish,
     number,
     parse_dates,
+    precision_code,
     read_header,
     require_columns,
     required_count,
@@ -132,7 +133,8 @@ def read_ucdp(path: str | os.PathLike[str], keep_extra: bool = True) -> ReadResu
                 )
             elif canonical:
                 columns[canonical] = number(table, names.get(raw))
-        imprecise = number(table, names.get("date_prec")) > 1
+        code = names.get("date_prec")
+        imprecise = precision_code(table, code, 5, problems, NUMBERS["date_prec"][1]) > 1
         return columns, quality_counts(pd.DataFrame(columns, copy=False), imprecise)
 
     batched = read_batched(path, header, types, expected, extras, problems, convert)
