@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.errors import InputError, Problem
+from analysis.errors import InputError, Problem, parameter_kind
 from analysis.periods import parse_quarter, parse_window, period_end, quarter_end
 
 
@@ -56,7 +56,7 @@ def require_quarter_within(
         f"a quarter from {first_q} to {last_q}, within the study's months {first_month} to "
         f"{last_month} (a report as of a quarter reads the data up to its end)"
     )
-    kind = None if option.startswith("-") else "parameter"
+    kind = parameter_kind(option)
     problem = Problem(where, None, option, expected, quarter, kind=kind)
     raise InputError("quarter outside the study", [problem])
 

@@ -222,6 +222,12 @@ class Study(BaseModel):
         """File-name-safe name of the study (from its file name, else its title)."""
         return slugify(self.path.stem if self.path else self.title)
 
+    def input_files(self) -> list[Path]:
+        """The files a command on this study reads: the study file, its data files and its
+        boundary file (an ``--out`` may name none of them, :func:`analysis.io.require_writable`)."""
+        files = [self.path] if self.path else []
+        return [*files, *self.data, *([self.boundaries] if self.boundaries else [])]
+
     def parameters(self) -> dict[str, Any]:
         """The study as plain JSON-ready values, for provenance."""
         data = self.model_dump(mode="json")

@@ -93,6 +93,43 @@ def partial_period_note(
     )
 
 
+def uncovered_countries_note(
+    countries: list[str], coverage: dict[str, str], names: dict[str, str] | None = None
+) -> str:
+    """A sentence naming the study's countries in which the data files hold no event.
+
+    A country with no event, of any actor, in files that do not cover it is read as a
+    country where nothing happened: its units are quiet, and spillover gives it a chance of
+    first events from the model alone (a study that added Niger to UCDP files of Mali had
+    "NER 32%" without a word).
+
+    Parameters
+    ----------
+    countries : list of str
+        The study's countries (ISO3).
+    coverage : dict
+        ISO3 -> first covered month (:attr:`analysis.pipeline.StudyData.coverage`).
+    names : dict, optional
+        ISO3 -> country name, for the sentence.
+
+    Returns
+    -------
+    str
+        Empty where every country has an event in the files.
+    """
+    missing = [c for c in countries if c not in coverage]
+    if not missing:
+        return ""
+    names = names or {}
+    shown = ", ".join(f"{names[c]} ({c})" if names.get(c, c) != c else c for c in missing)
+    it, its = ("it", "its") if len(missing) == 1 else ("them", "their")
+    return (
+        f"The data files hold no event, of any actor, in {shown} up to the study's end: "
+        f"they may not cover {it}, and {its} units are read as quiet, so {its} forecasts and "
+        "spillover risk rest on no observation there."
+    )
+
+
 def window_problems(
     start: str | None,
     end: str | None,
@@ -135,9 +172,10 @@ def window_problems(
     Returns
     -------
     list of Problem
-        Both ends' problems at once.
+        Both ends' problems at once, after those of a declared reach the files contradict
+        (:func:`declared_reach_problems`).
     """
-    problems = []
+    problems = declared_reach_problems(earliest, latest, data_from, data_through, file)
     for month, day, declared, later, key in (
         (start, earliest, data_from, False, keys[0]),
         (end, latest, data_through, True, keys[1]),
@@ -147,6 +185,56 @@ def window_problems(
         problem = _reach_problem(month, day, declared, later, freq, file, key, study)
         if problem is not None:
             problems.append(problem)
+    return problems
+
+
+def declared_reach_problems(
+    earliest: pd.Timestamp | None,
+    latest: pd.Timestamp | None,
+    data_from: str | None,
+    data_through: str | None,
+    file: str | None = None,
+) -> list[Problem]:
+    """A problem for a study's ``data_through`` before the month of the files' latest event,
+    or ``data_from`` after the month of their earliest.
+
+    The keys widen the files' reach to quiet months they do not show; one that narrows it
+    contradicts the files, and had been ignored without a word (``data_through: 2023-06``
+    over files that run to 2024-12 changed nothing), so the study says what is not so.
+
+    Parameters
+    ----------
+    earliest, latest : pandas.Timestamp or None
+        :func:`earliest_event` and :func:`latest_event` of the files (None: not checked).
+    data_from, data_through : str or None
+        The study's declared reach (None: not declared).
+    file : str, optional
+        The study file, for the messages.
+
+    Returns
+    -------
+    list of Problem
+    """
+    problems = []
+    for declared, day, later, key in (
+        (data_from, earliest, False, "data_from"),
+        (data_through, latest, True, "data_through"),
+    ):
+        if not declared or day is None:
+            continue
+        month = pd.Timestamp(day).to_period("M").start_time
+        asked = parse_month(declared, key)
+        if (asked >= month) if later else (asked <= month):
+            continue
+        which, side, direction = (
+            ("latest", "no earlier", "after") if later else ("earliest", "no later", "before")
+        )
+        expected = (
+            f"a month {side} than {month:%Y-%m}, the month of the data files' {which} event "
+            f"({day:%Y-%m-%d}): the files hold events {direction} {declared} (leave {key} "
+            "out where they reach as far as their events)"
+        )
+        problems.append(Problem(file, None, key, expected, declared))
     return problems
 
 

@@ -11,7 +11,8 @@ class Problem:
 
     ``column`` names the field: a table's column, a study file's key, or a command-line
     option (``--out``); the message calls each by its own name. ``kind`` names what the
-    field is where none of these fits (a notebook's ``parameter``).
+    field is where none of these fits (a notebook's ``parameter``). ``more_rows`` marks a
+    check's count line: the number of its failing rows not listed one by one.
     """
 
     file: str | None
@@ -20,6 +21,7 @@ class Problem:
     expected: str
     found: str | None = None
     kind: str | None = None
+    more_rows: int | None = None
 
     def _column_kind(self) -> str:
         if self.kind:
@@ -47,6 +49,13 @@ class Problem:
         )
 
 
+def parameter_kind(name: str) -> str | None:
+    """The ``kind`` of a :class:`Problem` about a value given to a function rather than read
+    from a file: None for a command's option (``--quarter``, named "option" from its dashes),
+    else ``"parameter"`` (a notebook's or a function's), which is no table's column."""
+    return None if name.startswith("-") else "parameter"
+
+
 class InputError(ValueError):
     """Input that cannot be used as given.
 
@@ -60,11 +69,21 @@ class InputError(ValueError):
         super().__init__(self.render())
 
     def render(self, limit: int = 20) -> str:
+        """The message and at most ``limit`` problems, one a line, then how many were left
+        out.
+
+        A check's count line (``more_rows``) is never left out: it alone says how many rows
+        fail that check (a file whose every ``best`` was "x" had shown 20 of its 8,351
+        failing rows and "... and 31 more problems").
+        """
         lines = [self.message]
-        for problem in self.problems[:limit]:
+        shown = self.problems[:limit]
+        counts = [p for p in self.problems[limit:] if p.more_rows is not None]
+        for problem in [*shown, *counts]:
             lines.append(f"  - {problem}")
-        if len(self.problems) > limit:
-            lines.append(f"  ... and {len(self.problems) - limit} more problems")
+        left_out = len(self.problems) - len(shown) - len(counts)
+        if left_out:
+            lines.append(f"  ... and {left_out} more problems")
         return "\n".join(lines)
 
 

@@ -446,8 +446,9 @@ def failure_problems(
             problems.append(Problem(file, line, shown_as, expected, _show(found)))
             shown += 1
         if eligible > shown:
-            more = f"{eligible - shown} more rows failing this check"
-            problems.append(Problem(file, None, shown_as, expected, more))
+            rest = eligible - shown
+            more = f"{rest} more rows failing this check, {eligible} in all"
+            problems.append(Problem(file, None, shown_as, expected, more, more_rows=rest))
     return problems
 
 

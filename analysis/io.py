@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -87,16 +87,45 @@ def open_text_for_reading(path: str | os.PathLike[str]) -> IO[str]:
     return open(path, encoding="utf-8-sig", newline="")
 
 
+#: The one folder no command writes into but ``fetch`` (whose job is to download there).
+RAW_PARTS = ("data", "raw")
+
+#: What an output path must be, whichever command names it.
+NOT_AN_INPUT = "a path other than the input files, the study file and data/raw/"
+
+
+def under_raw(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` (resolved, so a symlink counts where it points) is a ``data/raw``
+    folder or lies under one: the raw exports, which are never modified."""
+    parts = Path(path).resolve().parts
+    return any(parts[i : i + 2] == RAW_PARTS for i in range(len(parts) - 1))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    # resolve() sees through symlinks; samefile also catches a hard link to the input
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def require_writable(
     target: str | os.PathLike[str],
     kind: Literal["file", "folder"] = "file",
     option: str = "--out",
+    inputs: Iterable[str | os.PathLike[str]] = (),
+    raw_allowed: bool = False,
 ) -> Path:
-    """Check, before any work, that ``target`` can be written as a ``kind``.
+    """Check, before any work, that ``target`` can be written as a ``kind``, and may be.
 
     A command that finds out only at its last step that its output path is a folder (or lies
     under a file) has wasted its run and ends in an ``OSError``; this says what is wrong with
-    the path first. It makes no folder and writes nothing.
+    the path first. It makes no folder and writes nothing. An output that is one of the
+    command's own inputs (its events table, the study file, a data file) or lies under
+    ``data/raw/`` is refused too: the run would replace what it reads, or raw data, which are
+    never modified. Every command's ``--out`` goes through here, so the rule is one.
 
     Parameters
     ----------
@@ -106,6 +135,10 @@ def require_writable(
         What ``target`` must be.
     option : str
         The option or argument that named ``target``, for the message.
+    inputs : iterable of path
+        The files the command reads (input files, the study file and its data files).
+    raw_allowed : bool
+        ``target`` may lie under ``data/raw/`` (``fetch``, which downloads raw exports there).
 
     Returns
     -------
@@ -116,8 +149,9 @@ def require_writable(
     ------
     InputError
         When ``target`` is a folder (a file is wanted) or a file (a folder is wanted), when
-        one of its parent folders is a file, or when its nearest existing folder may not be
-        written.
+        one of its parent folders is a file, when its nearest existing folder may not be
+        written, when it is one of ``inputs``, or when it lies under ``data/raw/`` (unless
+        ``raw_allowed``).
     """
     target = Path(target)
     wanted = "a file path (not a folder)" if kind == "file" else "a folder (made if missing)"
@@ -134,9 +168,19 @@ def require_writable(
             found = f"{nearest} is a file, not a folder"
         elif not os.access(nearest, os.W_OK | os.X_OK):
             found = f"no permission to write in {nearest}"
+    if found is not None:
+        raise InputError(
+            f"cannot write {option} {target}",
+            [Problem(str(target), None, option, wanted + " that can be written", found)],
+        )
+    same = next((Path(p) for p in inputs if _same_file(target, Path(p))), None)
+    if same is not None:
+        found = f"the same file as the input {same}"
+    elif not raw_allowed and under_raw(target):
+        found = "a path under data/raw/, which is never modified"
     if found is None:
         return target
     raise InputError(
-        f"cannot write {option} {target}",
-        [Problem(str(target), None, option, wanted + " that can be written", found)],
+        f"refusing to write {option} over an input or raw data",
+        [Problem(str(target), None, option, NOT_AN_INPUT, found)],
     )

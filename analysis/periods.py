@@ -69,9 +69,10 @@ def parse_quarter(text: str, what: str = "quarter") -> pd.Period:
     return pd.Period(value, freq="Q")
 
 
-def validate_quarter(text: str) -> str:
-    """Return ``text`` normalised to ``YYYYQn`` if it is a quarter, else raise InputError."""
-    return str(parse_quarter(text))
+def validate_quarter(text: str, what: str = "quarter") -> str:
+    """Return ``text`` normalised to ``YYYYQn`` if it is a quarter, else raise InputError
+    naming ``what`` (a command's ``--quarter``, where it came from the command line)."""
+    return str(parse_quarter(text, what))
 
 
 def previous_quarter(text: str) -> str:

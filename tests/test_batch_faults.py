@@ -245,6 +245,22 @@ def test_a_study_named_like_an_earlier_batchs_keeps_out_of_its_folder(setup, tmp
     assert batch.run_batch([twin], out, **kwargs).exit_code == 0  # and it stays replaced
 
 
+def test_raise_input_errors_stops_before_the_manifest_and_index_are_rewritten(setup, tmp_path):
+    """The `report` command's batch: a study's input error is raised, and the folder (pages,
+    manifest, index) stays byte for byte as the earlier batch left it."""
+    from analysis.errors import InputError
+
+    out = tmp_path / "out"
+    _run(setup, out, ["ML-1"], workers=1)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    twin = _twin(setup, tmp_path / "other")
+    with pytest.raises(InputError, match="holds another study file's reports"):
+        batch.run_batch([twin], out, regions=["ML-1"], region_notebook=str(setup[0]),
+                        methods_notebook=None, progress=False, preload_results=False,
+                        force=True, raise_input_errors=True)  # fmt: skip
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
 def test_a_good_page_is_kept_whatever_the_last_record_says(setup, tmp_path):
     """The page itself says whether it finished: a batch of other regions, or one stopped on
     bad input, leaves records that no longer do."""

@@ -303,6 +303,60 @@ def test_ingest_refuses_to_overwrite_input(raw):
     assert run("ingest", str(raw), "--out", str(raw)).exit_code == 2
 
 
+def test_an_out_over_an_input_or_raw_data_is_exit_2_and_nothing_is_replaced(tmp_path, raw):
+    """`panel ged.parquet --out ged.parquet` had replaced its events table with a panel (exit
+    0), and `panel`/`ingest --out data/raw/x` had written over raw data."""
+    events = tmp_path / "events.parquet"
+    assert run("ingest", str(raw), "--out", str(events), "--quiet").exit_code == 0
+    other_raw = raw.with_name("other.csv")
+    other_raw.write_text("keep me")
+    # ingest writes its manifest beside --out: that may not replace an input either
+    manifest_input = tmp_path / "x.parquet.manifest.json"
+    manifest_input.write_text("an input")
+    kept = {path: path.read_bytes() for path in (raw, events, other_raw, manifest_input)}
+    for args, out in (
+        (("panel", str(events)), events),
+        (("panel", str(events)), raw.with_name("panel.parquet")),
+        (("ingest", str(raw)), other_raw),
+        (("ingest", str(raw)), raw.parent / "sub" / "events.parquet"),
+        (("ingest", str(raw), str(manifest_input)), tmp_path / "x.parquet"),
+    ):
+        result = run(*args, "--out", str(out))
+        assert result.exit_code == 2, (args, out, result.output)
+        assert "expected a path other than the input files, the study file and data/raw/" in (
+            result.stderr
+        ), result.stderr
+        assert out in kept or not out.exists()
+    assert {path: path.read_bytes() for path in kept} == kept
+    assert sorted(p.name for p in raw.parent.iterdir()) == ["acled.csv", "other.csv"]
+
+
+def test_an_unknown_source_names_the_option(tmp_path, raw):
+    result = run("ingest", str(raw), "--source", "foo", "--out", str(tmp_path / "e.parquet"))
+    assert result.exit_code == 2
+    assert "option '--source': expected one of ucdp, acled, csv, auto (found 'foo')" in (
+        result.stderr
+    )
+    assert "column" not in result.stderr
+
+
+def test_ingest_says_how_many_rows_fail_a_check_however_many_are_listed(tmp_path, raw):
+    """Every row failing one check: the display of 20 problems had cut the count line,
+    leaving "... and 31 more problems" for 8,351 failing rows."""
+    bad = tmp_path / "bad.csv"
+    with open(bad, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        for i in range(300):
+            row = list(ROWS[0])
+            row[0], row[HEADER.index("fatalities")] = f"MLI{i}", "x"
+            writer.writerow(row)
+    result = run("ingest", str(bad), "--out", str(tmp_path / "e.parquet"), "--quiet")
+    assert result.exit_code == 2
+    assert "250 more rows failing this check, 300 in all" in result.stderr, result.stderr
+    assert not (tmp_path / "e.parquet").exists()
+
+
 def test_ingest_and_panel_on_real_ucdp(tmp_path):
     value = os.environ.get("CONFLICT_TRENDS_REAL_DATA")
     if not value or not Path(value).exists():

@@ -340,3 +340,12 @@ def test_data_through_is_an_optional_month(tmp_path):
     (problem,) = info.value.problems
     assert (problem.column, problem.line) == ("data_through", 10)
     assert problem.expected.startswith("a month as YYYY-MM")
+
+
+def test_input_files_are_the_study_its_data_and_its_boundaries(tmp_path):
+    """What an --out may not name (analysis.io.require_writable)."""
+    path = _write(tmp_path, BASE)
+    study = load_study(path)
+    assert study.input_files() == [path.resolve(), (tmp_path / "events.csv").resolve()]
+    bounded = study.model_copy(update={"boundaries": tmp_path / "units.geojson"})
+    assert bounded.input_files()[-1] == tmp_path / "units.geojson"

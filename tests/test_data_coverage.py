@@ -6,10 +6,12 @@ import pandas as pd
 import pytest
 
 from analysis.data_coverage import (
+    declared_reach_problems,
     earliest_event,
     latest_event,
     partial_period_note,
     require_window_covered,
+    uncovered_countries_note,
     window_problems,
 )
 from analysis.errors import InputError
@@ -65,9 +67,10 @@ def test_a_declared_reach_widens_the_window_and_is_named_without_advice_to_set_i
     )
     assert late.expected.startswith("a month up to 2024-09, the study's data_through:")
     assert "set data_through" not in late.expected
-    # a declared month inside the data's reach changes nothing
-    (problem,) = _problems("2020-02", None, data_from="2020-06")
-    assert "earliest event" in problem.expected
+    # a declared month inside the data's reach does not narrow it: the files contradict it
+    declared, problem = _problems("2020-02", None, data_from="2020-06")
+    assert declared.column == "data_from" and "events before 2020-06" in declared.expected
+    assert problem.column == "start" and "earliest event" in problem.expected
 
 
 def test_a_quarterly_window_is_told_the_whole_quarters_it_may_use():
@@ -209,3 +212,62 @@ def test_a_quarterly_forecast_takes_the_quarter_its_json_prints(tmp_path):
     assert runs["2023-11"].exit_code == 2 and "a quarter (2024Q1) or its last month" in (
         runs["2023-11"].output
     )
+
+
+def test_a_declared_reach_the_files_contradict_is_a_problem_at_its_key():
+    """`data_through: 2023-06` over files that run to 2024-12 had been ignored silently."""
+    earliest, latest = pd.Timestamp("2018-01-10"), pd.Timestamp("2024-12-31")
+    (through,) = declared_reach_problems(earliest, latest, None, "2023-06", "s.yaml")
+    assert (through.file, through.column, through.found) == ("s.yaml", "data_through", "2023-06")
+    assert "no earlier than 2024-12" in through.expected
+    assert "the files hold events after 2023-06" in through.expected
+    (since,) = declared_reach_problems(earliest, latest, "2019-06", None, "s.yaml")
+    assert since.column == "data_from" and "no later than 2018-01" in since.expected
+    # a reach that widens the files' (or names their own months) is what the keys are for
+    assert declared_reach_problems(earliest, latest, "2018-01", "2024-12") == []
+    assert declared_reach_problems(earliest, latest, "2017-01", "2025-06") == []
+    # and window_problems reports it with the window's own
+    both = window_problems("2018-01", "2024-12", earliest, latest, data_through="2023-06")
+    assert [p.column for p in both] == ["data_through"]
+
+
+def test_a_study_whose_data_through_is_before_its_latest_event_stops_at_that_line(tmp_path):
+    from analysis.config import load_study
+    from analysis.pipeline import prepare
+
+    path = _study(tmp_path, "2024-06", "2024-06-14", extra="data_through: 2023-06\n")
+    with pytest.raises(InputError) as info:
+        prepare(load_study(path), use_cache=False)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line, problem.column) == (str(path), 8, "data_through")
+    assert "2024-06-14" in problem.expected and problem.found == "2023-06"
+
+
+def test_a_country_without_any_event_in_the_files_is_named():
+    names = {"NER": "Niger", "MLI": "Mali"}
+    note = uncovered_countries_note(["MLI", "NER"], {"MLI": "2018-01"}, names)
+    assert note.startswith("The data files hold no event, of any actor, in Niger (NER)")
+    assert "Mali" not in note
+    assert uncovered_countries_note(["MLI"], {"MLI": "2018-01", "SEN": "2018-01"}) == ""
+
+
+def test_the_commands_warn_of_a_study_country_the_files_hold_no_event_in(tmp_path):
+    """Niger added to a study of Mali's events: `spillover` had said "NER 32%" without a
+    word that the files hold no event there."""
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+    from analysis.config import load_study
+    from analysis.pipeline import prepare
+
+    path = _study(tmp_path, "2024-06", "2024-06-29")
+    path.write_text(path.read_text().replace("countries: [Mali]", "countries: [Mali, Niger]"))
+    data = prepare(load_study(path), use_cache=False)
+    assert "in Niger (NER)" in data.uncovered_note()
+    result = CliRunner().invoke(app, ["growth", str(path), "--compare", "2023:2024-01..2024-06"])
+    assert result.exit_code == 0, result.output
+    assert "warning: The data files hold no event, of any actor, in Niger (NER)" in result.stderr
+    assert "Mali" not in result.stderr
+    covered = _study(tmp_path, "2024-06", "2024-06-29")
+    plain = CliRunner().invoke(app, ["growth", str(covered), "--compare", "2023:2024-01..2024-06"])
+    assert plain.exit_code == 0 and "warning" not in plain.stderr

@@ -1,6 +1,6 @@
 """How a problem names where it is: a table's column, a study file's key, an option."""
 
-from analysis.errors import InputError, Problem
+from analysis.errors import InputError, Problem, parameter_kind
 
 
 def test_a_table_field_is_a_column() -> None:
@@ -35,3 +35,27 @@ def test_the_error_lists_every_problem() -> None:
         "  - a.yaml, key 'end': expected a month",
         "  - option '--region': expected a region",
     ]
+
+
+def test_a_value_given_to_a_function_is_a_parameter_and_an_option_keeps_its_dashes() -> None:
+    assert parameter_kind("quarter") == "parameter"
+    assert parameter_kind("--quarter") is None  # named "option" from its dashes
+    assert str(Problem(None, None, "quarter", "a quarter", kind=parameter_kind("quarter"))) == (
+        "parameter 'quarter': expected a quarter"
+    )
+
+
+def test_the_summary_never_cuts_the_count_of_a_checks_failing_rows() -> None:
+    """All 8,351 rows of a file failed one check: 50 were listed, then a count line; the
+    20-line display had cut the count and said "... and 31 more problems"."""
+    rows = [Problem("bad.csv", line, "best", "a whole number", "x") for line in range(2, 52)]
+    count = Problem("bad.csv", None, "best", "a whole number",
+                    "8301 more rows failing this check, 8351 in all", more_rows=8301)  # fmt: skip
+    other = [Problem("bad.csv", 2, "date_start", "a date", "?")]
+    lines = InputError("invalid input", [*rows, count, *other]).render(limit=20).splitlines()
+    assert lines[1:21] == [f"  - {p}" for p in rows[:20]]
+    assert lines[21] == f"  - {count}" and "8351 in all" in lines[21]
+    # the rows listed but not shown (30) and the other check's row: counted, not lost
+    assert lines[22:] == ["  ... and 31 more problems"]
+    # nothing left out: no summary line
+    assert InputError("x", [count]).render(limit=20).splitlines() == ["x", f"  - {count}"]

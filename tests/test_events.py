@@ -74,6 +74,9 @@ def test_many_failures_are_summarised():
         validate_events(frame)
     problems = info.value.problems
     assert len(problems) == 51 and "70 more rows" in problems[-1].found
+    # the count line is marked, so the 20-line display never cuts it, and gives the total
+    assert problems[-1].more_rows == 70 and "120 in all" in problems[-1].found
+    assert all(p.more_rows is None for p in problems[:-1])
 
 
 @settings(max_examples=60, deadline=None)

@@ -14,6 +14,7 @@ from analysis.io import (
     atomic_write_with,
     require_writable,
     sha256_file,
+    under_raw,
 )
 
 
@@ -122,3 +123,41 @@ def test_require_writable_refuses_a_folder_without_write_permission(tmp_path):
             require_writable(locked / "out.csv")
     finally:
         locked.chmod(0o755)
+
+
+def test_require_writable_refuses_an_input_and_anything_under_data_raw(tmp_path):
+    """`panel x.parquet --out x.parquet` had replaced its own events table, and an --out
+    under data/raw/ had written over raw data, which are never modified."""
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    export = raw / "ged.csv"
+    export.write_text("id\n1\n")
+    events = tmp_path / "events.parquet"
+    events.write_text("x")
+    link = tmp_path / "link.parquet"
+    link.symlink_to(events)
+    hard = tmp_path / "hard.parquet"
+    os.link(events, hard)
+    cases = [
+        (events, [events], "the same file as the input"),
+        (link, [events], "the same file as the input"),  # a symlink to it
+        (hard, [events], "the same file as the input"),  # a hard link to it
+        (raw / "other.csv", [export], "under data/raw/"),  # not an input, but raw data
+        (raw / "new" / "x.parquet", [], "under data/raw/"),
+    ]
+    for target, inputs, found in cases:
+        with pytest.raises(InputError) as caught:
+            require_writable(target, inputs=inputs, option="--out")
+        (problem,) = caught.value.problems
+        assert problem.file == str(target) and problem.column == "--out", target
+        assert problem.expected == (
+            "a path other than the input files, the study file and data/raw/"
+        )
+        assert found in problem.found, (target, problem.found)
+    with pytest.raises(InputError, match="under data/raw/"):
+        require_writable(raw / "reports", "folder")
+    # fetch downloads raw exports there; any other path is as before
+    assert require_writable(raw, "folder", raw_allowed=True) == raw
+    assert require_writable(tmp_path / "out.parquet", inputs=[events]) == tmp_path / "out.parquet"
+    assert under_raw(export) and not under_raw(tmp_path / "raw" / "x.csv")
+    assert export.read_text() == "id\n1\n" and events.read_text() == "x"

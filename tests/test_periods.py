@@ -28,6 +28,10 @@ def test_bad_months_name_the_option(text):
 def test_bad_quarters_are_refused(text):
     with pytest.raises(InputError):
         periods.validate_quarter(text)
+    # a command's --quarter is named as its option, not as a table's "column 'quarter'"
+    with pytest.raises(InputError) as info:
+        periods.validate_quarter(text, "--quarter")
+    assert str(info.value.problems[0]).startswith("option '--quarter': expected a quarter")
 
 
 @pytest.mark.parametrize(

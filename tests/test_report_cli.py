@@ -171,3 +171,68 @@ def test_notebook_and_report_take_the_quarter_batch_takes(tmp_path: Path, demo_d
     report = runner.invoke(app, ["report", str(study), "--quarter", "2025Q1", "--out", str(out)])
     assert report.exit_code == 2 and "quarter" in report.output
     assert not list(out.rglob("*.html"))
+
+
+def test_options_are_named_as_options(tmp_path: Path, demo_dir: Path) -> None:
+    """`--quarter 2024Q5`, `--regions foo` and `--template foo` had been called "column
+    'quarter'" and so on, as if a table's; and a bad option to batch had made the folder."""
+    study = write_study(tmp_path, demo_dir / "demo_acled.csv")
+    out = tmp_path / "out"
+    cases = [
+        (["report", str(study), "--quarter", "2024Q5", "--out", str(out)], "--quarter"),
+        (["batch", str(study), "--quarter", "2024Q5", "--out", str(out)], "--quarter"),
+        (["notebook", str(study), "--quarter", "2024Q5", "--no-open"], "--quarter"),
+        (["batch", str(study), "--regions", "foo", "--out", str(out)], "--regions"),
+        (["notebook", str(study), "--template", "foo", "--no-open"], "--template"),
+    ]
+    for args, option in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert f"option '{option}': expected" in result.output, result.output
+        assert "column" not in result.output, result.output
+    regions = runner.invoke(app, ["batch", str(study), "--regions", "foo", "--out", str(out)])
+    assert "expected focus, neighbours or all (found 'foo')" in regions.output
+    assert not out.exists() and not (tmp_path / "notebooks").exists()
+
+
+def test_notebook_out_may_not_replace_the_study_or_its_data(tmp_path: Path, demo_dir: Path) -> None:
+    data = tmp_path / "events.csv"
+    data.write_bytes((demo_dir / "demo_acled.csv").read_bytes())
+    study = write_study(tmp_path, data)
+    kept = {path: path.read_bytes() for path in (study, data)}
+    for out in (study, data):
+        result = runner.invoke(app, ["notebook", str(study), "--out", str(out), "--no-open",
+                                     "--force"])  # fmt: skip
+        assert result.exit_code == 2, result.output
+        assert "expected a path other than the input files, the study file and data/raw/" in (
+            result.output
+        )
+    assert {path: path.read_bytes() for path in kept} == kept
+
+
+def test_report_stopped_by_another_studys_folder_writes_nothing(
+    tmp_path: Path, demo_dir: Path
+) -> None:
+    """A study file named like one whose reports are in --out stops with exit 2, and (as for
+    every command's bad input) writes nothing: it had rewritten manifest.json and index.html
+    with an "input error" record."""
+    import json
+
+    study = write_study(tmp_path, demo_dir / "demo_acled.csv")
+    other = tmp_path / "other" / study.name
+    other.parent.mkdir()
+    other.write_text(study.read_text())
+    out = tmp_path / "out"
+    (out / "smoke").mkdir(parents=True)
+    # what `report other/smoke.yaml --out out` leaves (paths relative to the folder)
+    record = {"id": "smoke/ml-1", "study": "../other/smoke.yaml", "status": "ok",
+              "html": "smoke/ml-1.html", "error": ""}  # fmt: skip
+    (out / "manifest.json").write_text(json.dumps({"reports": [record]}))
+    (out / "index.html").write_text("<html>earlier index</html>")
+    (out / "smoke" / "ml-1.html").write_text("<html>the other study's page</html>")
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    result = runner.invoke(app, ["report", str(study), "--no-methods", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "free of other studies' reports" in result.output
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".batch.lock"}
+    assert after == before

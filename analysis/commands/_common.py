@@ -47,9 +47,20 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def warn_uncovered_countries(data: Any) -> None:
+    """Say on stderr which study countries have no event in the data files
+    (:meth:`analysis.pipeline.StudyData.uncovered_note`): their quiet would otherwise read
+    as a fact about the country."""
+    note = data.uncovered_note()
+    if note:
+        typer.echo(f"warning: {note}", err=True)
+
+
 def warn_partial_period(data: Any, through: Any = None) -> None:
     """Say on stderr where the study's last period may hold only part of its events
-    (:meth:`analysis.pipeline.StudyData.partial_period_note`), as the reports' banner does.
+    (:meth:`analysis.pipeline.StudyData.partial_period_note`), as the reports' banner does,
+    and which study countries the data files hold no event in (:func:`warn_uncovered_countries`,
+    whatever ``through``): every command on a study's data calls this one.
 
     ``through`` is the last period the command reads (a forecast's origin, a backtest's
     latest scored outcome; None: the study's end): a command that stops before the last
@@ -59,6 +70,7 @@ def warn_partial_period(data: Any, through: Any = None) -> None:
     """
     import pandas as pd
 
+    warn_uncovered_countries(data)
     last = pd.to_datetime(data.panel["period"]).max()
     if through is not None and pd.Timestamp(through) < last:
         return

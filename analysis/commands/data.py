@@ -54,20 +54,16 @@ def ingest_command(
     """
     from analysis import progress
     from analysis.io import atomic_write_json, atomic_write_with, require_writable
+    from analysis.sources import require_source
     from analysis.sources.ingest import ingest
 
-    require_writable(out)
-    require_writable(manifest_path(out), option="--out (its manifest)")
+    require_source(source, option="--source")  # before the files are read, naming the option
+    inputs = [*files, *([boundaries] if boundaries else [])]
+    require_writable(out, inputs=inputs)
+    require_writable(manifest_path(out), option="--out (its manifest)", inputs=inputs)
     progress.set_quiet(quiet)
     timer = progress.StageTimer()
 
-    out_resolved = out.resolve()
-    for file in files:
-        if Path(file).resolve() == out_resolved:
-            raise InputError(
-                "refusing to overwrite an input",
-                [Problem(str(out), None, "--out", "a path other than the input files")],
-            )
     bounds = None
     if boundaries is not None and not no_geography:
         from analysis.geography import load_boundaries
@@ -129,14 +125,15 @@ def fetch_command(
 ) -> None:
     """Download a UCDP GED CSV release (resumable, zip- and checksum-verified, atomic)."""
     from analysis.io import require_writable
-    from analysis.sources.fetch import DownloadError, fetch_ucdp
+    from analysis.sources.fetch import DownloadError, fetch_ucdp, ucdp_url
 
-    require_writable(out, "folder")
+    require_writable(out, "folder", raw_allowed=True)  # raw exports are what it downloads
     if dataset.lower() != "ucdp":
         raise InputError(
             "unknown dataset",
             [Problem(None, None, "DATASET", "ucdp (ACLED needs an account)", dataset)],
         )
+    ucdp_url(version, base_url, option="--version")  # a bad --version, named as the option
     try:
         result = fetch_ucdp(version, out, sha256=sha256, base_url=base_url, retries=retries)
     except DownloadError as exc:
@@ -224,7 +221,7 @@ def panel_command(
     from analysis.panel import build_panel
     from analysis.periods import parse_month, quarter_window_problems
 
-    require_writable(out)
+    require_writable(out, inputs=[events, *([boundaries] if boundaries else [])])
     if freq not in ("month", "quarter"):
         raise InputError("bad frequency", [Problem(None, None, "--freq", "month or quarter", freq)])
     if freq == "quarter":

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from analysis.commands._common import QUIET_HELP, user_errors
+from analysis.commands._common import QUIET_HELP, user_errors, warn_uncovered_countries
 
 DEFAULT_OUT = Path("reports")
 
@@ -46,6 +46,7 @@ def report_command(
     from analysis.report import context
     from analysis.report.batch import output_folder, run_batch
 
+    quarter = _quarter_option(quarter)
     require_writable(output_folder(out, quarter), "folder")
     progress.set_quiet(quiet)
     loaded = load_study(study)
@@ -63,7 +64,7 @@ def report_command(
         require_chromium()  # before any work: say what is missing
     # before any report runs: bad input is a message and exit 2, not failed reports; the
     # forked report reuses the data prepared here
-    context.check(loaded.path)
+    warn_uncovered_countries(context.check(loaded.path).data)
     result = run_batch(
         [study],
         out,
@@ -74,6 +75,7 @@ def report_command(
         methods_notebook="methods" if methods else None,
         timeout=timeout,
         quarter=quarter,
+        raise_input_errors=True,  # nothing written on bad input, as for every command
     )
     for entry in result.manifest["reports"]:
         if entry.get("from_earlier_batch"):
@@ -121,7 +123,11 @@ def batch_command(
     from analysis import progress
     from analysis.io import require_writable
     from analysis.report.batch import INPUT_ERROR, output_folder, run_batch
+    from analysis.report.plan import require_region_mode
 
+    quarter = _quarter_option(quarter)
+    # before the output folder is made: a misspelt option is no study's input error
+    require_region_mode(regions, option="--regions")
     require_writable(output_folder(out, quarter), "folder")
     progress.set_quiet(quiet)
     if workers < 1:
@@ -195,17 +201,18 @@ def notebook_command(
     from analysis.report.context import study_region
     from analysis.report.run import notebook_path, slugify, write_parameterized
 
-    if out is not None:
-        require_writable(out)
-    notebook_path(template)  # an unknown template stops before anything else
+    notebook_path(template, option="--template")  # an unknown template stops before the rest
+    quarter = _quarter_option(quarter)
     loaded = load_study(study)
+    if out is not None:
+        require_writable(out, inputs=loaded.input_files())
     _check_quarter(loaded, quarter)
     code = study_region(loaded, region, option="--region")
     # the data the notebook will read, checked as `report` checks them (a window past the
     # data's reach had given a notebook and exit 0 where every other command refused)
     from analysis.report import context
 
-    context.check(loaded.path, forecasts=False)
+    warn_uncovered_countries(context.check(loaded.path, forecasts=False).data)
     # the overview and the methods appendix cover the whole study: no region in their name
     part = f"{slugify(code)}-" if Path(template).stem == "region_report" else ""
     as_of = f"-{quarter.lower()}" if quarter else ""
@@ -230,15 +237,22 @@ def notebook_command(
     os.execv(command[0], command)
 
 
+def _quarter_option(quarter: str | None) -> str | None:
+    """``--quarter`` normalised to ``YYYYQn`` (None if not given); a value that is no quarter
+    stops naming the option, not a "column 'quarter'"."""
+    from analysis.periods import validate_quarter
+
+    return validate_quarter(quarter, "--quarter") if quarter else None
+
+
 def _check_quarter(study, quarter: str | None) -> None:
     """A quarter the study's months cover, checked before any work (exit 2)."""
     if not quarter:
         return
     from analysis.as_of import require_quarter_within
-    from analysis.periods import validate_quarter
 
     require_quarter_within(
-        validate_quarter(quarter), study.start, study.end, str(study.path), "--quarter"
+        _quarter_option(quarter), study.start, study.end, str(study.path), "--quarter"
     )
 
 

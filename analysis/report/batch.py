@@ -317,6 +317,7 @@ def run_batch(
     methods_notebook: str | None = "methods",
     preload_results: bool = True,
     replace_other_studies: bool = False,
+    raise_input_errors: bool = False,
 ) -> BatchResult:
     """Render every report of the given studies; see the module docstring for what and where.
 
@@ -349,6 +350,10 @@ def run_batch(
         Let a study write to a folder that holds an earlier batch's reports of another study
         file with the same name (the `batch` command's ``--force``); otherwise that study is
         an input error and the folder is left as it is.
+    raise_input_errors : bool
+        Raise a study's input error before anything is written, rather than record it in
+        the manifest and the index (the `report` command: bad input is a message and exit
+        code 2, and the folder stays as it was).
 
     Returns
     -------
@@ -363,6 +368,8 @@ def run_batch(
     ------
     BatchLocked
         Another batch is writing to the same folder.
+    InputError
+        With ``raise_input_errors``, the first invalid study's error.
     """
     from filelock import FileLock, Timeout
 
@@ -431,6 +438,9 @@ def run_batch(
                 todo.append(item)
         checked = time.perf_counter()
         invalid.update(_check_studies({item.study for item in todo}, preload_results, quarter))
+        if raise_input_errors and invalid:
+            # before the manifest and the index are rewritten with an "input error" record
+            raise invalid[min(invalid)]
         for study, error in invalid.items():
             own = [item for item in items if item.study == study]
             for record in input_error_entries(study, error.render(), root, versions, own, previous):

@@ -120,7 +120,7 @@ def study_region(
     import difflib
 
     from analysis import geography
-    from analysis.errors import InputError, Problem
+    from analysis.errors import InputError, Problem, parameter_kind
 
     if (region is None or not str(region).strip()) and study.focus:
         return study.focus[0]
@@ -139,7 +139,7 @@ def study_region(
         f" e.g. {example} or {boundaries.name_of(example)}"
     )
     # a notebook's parameter is neither a table's column nor a command's option
-    kind = None if option.startswith("-") else "parameter"
+    kind = parameter_kind(option)
 
     def problem(wanted: str, found: str) -> Problem:
         return Problem(None, None, option, wanted, found, kind=kind)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.as_of import require_quarter_within
-from analysis.errors import InputError, Problem
+from analysis.errors import InputError, Problem, parameter_kind
 from analysis.io import sha256_file
 from analysis.periods import previous_quarter, validate_quarter
 from analysis.report.provenance import code_fingerprint, package_versions
@@ -70,10 +70,40 @@ def _key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+#: The region selections of a batch, besides a list of regions.
+REGION_MODES = ("focus", "neighbours", "all")
+
+
+def require_region_mode(mode: str | list[str], option: str = "regions") -> None:
+    """Refuse a region selection that is neither a list nor one of :data:`REGION_MODES`.
+
+    Parameters
+    ----------
+    mode : str or list of str
+    option : str
+        Where it was given, for the message: ``batch --regions`` or (the default) the
+        ``regions`` parameter of :func:`plan`.
+
+    Raises
+    ------
+    InputError
+        Naming ``option``, the selections allowed and ``mode``.
+    """
+    if isinstance(mode, list) or mode in REGION_MODES:
+        return
+    kind = parameter_kind(option)
+    # a list of regions can be given to plan(), not to the command's option
+    expected = "focus, neighbours or all" if kind is None else "focus, neighbours, all or a list"
+    raise InputError(
+        "invalid region selection", [Problem(None, None, option, expected, str(mode), kind=kind)]
+    )
+
+
 def _regions_for(study: Any, mode: str | list[str]) -> list[tuple[str, str]]:
     """Return [(region_id, region_name)] for a study, focus first."""
     from analysis import geography
 
+    require_region_mode(mode)
     boundaries = geography.load_boundaries(study.boundaries) if study.boundaries else None
     boundaries = boundaries or geography.load_boundaries()
     regions = boundaries.regions
@@ -91,13 +121,8 @@ def _regions_for(study: Any, mode: str | list[str]) -> list[tuple[str, str]]:
             for other in geography.neighbours(region, boundaries=boundaries):
                 if other not in chosen and countries.get(other) in study.countries:
                     chosen.append(other)
-    elif mode == "focus":
+    else:  # "focus"
         chosen = list(study.focus)
-    else:
-        raise InputError(
-            "invalid region selection",
-            [Problem(None, None, "regions", "focus, neighbours, all or a list", str(mode))],
-        )
     return [(r, str(names.get(r, r))) for r in chosen]
 
 

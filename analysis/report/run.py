@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analysis.errors import InputError, Problem
+from analysis.errors import InputError, Problem, parameter_kind
 from analysis.report.params import (  # noqa: F401 - re-exported: the report API
     PARAMETER_KINDS,
     slugify,
@@ -71,8 +71,12 @@ class JobResult:
         return asdict(self)
 
 
-def notebook_path(name: str) -> Path:
-    """Resolve a template name (``region_report``) or path to an existing notebook file."""
+def notebook_path(name: str, option: str = "template") -> Path:
+    """Resolve a template name (``region_report``) or path to an existing notebook file.
+
+    ``option`` names where the name was given, for the message: a command's ``--template``,
+    or (the default) a batch's template parameter.
+    """
     from analysis.report import assets
 
     path = Path(name)
@@ -80,9 +84,9 @@ def notebook_path(name: str) -> Path:
         path = assets.notebook(name)
         if not path.is_file():
             expected = f"{', '.join(assets.TEMPLATES)} or a notebook file (.py or .ipynb)"
-            raise InputError(
-                "unknown report template", [Problem(None, None, "template", expected, name)]
-            )
+            kind = parameter_kind(option)
+            problem = Problem(None, None, option, expected, name, kind=kind)
+            raise InputError("unknown report template", [problem])
     if not path.is_file():
         raise InputError("unknown report template", [Problem(str(path), None, None, "a file")])
     return path.resolve()
