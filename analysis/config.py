@@ -8,6 +8,7 @@ are refused.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import re
 from pathlib import Path
@@ -266,6 +267,7 @@ def _resolve_names(study: Study) -> Study:
     all_countries = not problems
     targets = countries_of("spillover_targets", study.spillover_targets)
     focus = []
+    named: dict[str, str] = {}  # a focus region -> the entry that first named it
     country_of = dict(
         zip(boundaries.regions["region_id"], boundaries.regions["country"], strict=True)
     )
@@ -275,6 +277,18 @@ def _resolve_names(study: Study) -> Study:
         except InputError as exc:
             problems.extend(Problem(file, None, "focus", p.expected, p.found) for p in exc.problems)
             continue
+        if region in named:
+            # refused, not merged: `[Kayes, ML-1]` had given the growth table two rows and
+            # the report two region reports of Kayes, and dropping one would edit the study
+            first = named[region]
+            found = (
+                f"{value} twice ({region})"
+                if first == value
+                else f"{first} and {value}, both {region}"
+            )
+            problems.append(Problem(file, None, "focus", "each region once", found))
+            continue
+        named[region] = value
         if all_countries and country_of.get(region) not in countries:
             # its events would never be read: the panel holds the study's countries only
             where = f"{value} ({region}, {country_of.get(region)})"
@@ -324,6 +338,35 @@ def expand_variables(text: str) -> str:
     return _VARIABLE.sub(replace, text)
 
 
+def _unset_variable(name: str) -> str:
+    """What a ``data`` entry naming the unset variable ``name`` expected, with how to set it."""
+    return (
+        f"the environment variable {name}, which is not set: set it to the data file's path "
+        f"before the command (export {name}=/path/to/events.csv) or give a default in the "
+        f"study (${{{name}:-path/to/events.csv}})"
+    )
+
+
+# what a too-short list holds, for a message that names it
+_ENTRY = {"data": "data file", "countries": "country"}
+
+
+def _length_message(error: Any, key: str | None) -> str | None:
+    """A length limit in plain words (pydantic's "List should have at least 1 item after
+    validation, not 0" had followed "expected" as written), or None for another error."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "too_short":
+        n = ctx["min_length"]
+        return (
+            f"at least one {_ENTRY.get(key or '', 'entry')}" if n == 1 else f"at least {n} entries"
+        )
+    if kind in ("string_too_short", "string_too_long"):
+        n = ctx["min_length" if kind == "string_too_short" else "max_length"]
+        bound = "at least" if kind == "string_too_short" else "at most"
+        return f"text of {bound} {n} character{'' if n == 1 else 's'}"
+    return None
+
+
 def study_from_dict(raw: Any, path: Path | None = None) -> Study:
     """Validate a study given as a mapping (the parsed YAML).
 
@@ -361,19 +404,14 @@ def study_from_dict(raw: Any, path: Path | None = None) -> Study:
                 resolved.append(item)
                 continue
             try:
-                item = expand_variables(item)
+                expanded = expand_variables(item)
             except KeyError as exc:
-                problems.append(
-                    Problem(
-                        file,
-                        None,
-                        "data",
-                        f"environment variable {exc.args[0]} set to a data file "
-                        "(or a default: ${VARIABLE:-path})",
-                        item,
-                    )
-                )
+                problems.append(Problem(file, None, "data", _unset_variable(exc.args[0]), item))
+                # kept as written: dropped, it had left `data` empty and added the validator's
+                # "List should have at least 1 item" to the one problem there is
+                resolved.append(Path(item))
                 continue
+            item = expanded
             candidate = Path(item) if Path(item).is_absolute() else (base / item)
             if not item.strip():
                 problems.append(Problem(file, None, "data", "a data file's path", "an empty value"))
@@ -396,6 +434,7 @@ def study_from_dict(raw: Any, path: Path | None = None) -> Study:
             message = error["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
             if error["type"] == "missing":
                 message = "this key, which is required"
+            message = _length_message(error, key) or message
             if error["type"] == "extra_forbidden":
                 # a misspelt key inside `alerts` lists the alert rule's keys, not the study's
                 known = Alerts if error["loc"][:1] == ("alerts",) else Study
@@ -439,13 +478,12 @@ def load_study(path: str | Path) -> Study:
         raise InputError(
             "study file not found", [Problem(str(path), None, None, "an existing YAML file")]
         )
+    # a byte-order mark is dropped here, so that the error's column is the one an editor shows
+    data = path.read_bytes().removeprefix(codecs.BOM_UTF8)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(
-            "study file is not UTF-8",
-            [Problem(str(path), None, None, "UTF-8 text", f"byte {exc.start}")],
-        ) from None
+        raise _not_utf8(path, data, exc.start) from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -492,6 +530,21 @@ def load_study(path: str | Path) -> Study:
         return study_from_dict(raw, path)
     except InputError as exc:
         raise _at_key_lines(exc, str(path), lines) from None
+
+
+def _not_utf8(path: Path, data: bytes, start: int) -> InputError:
+    """The error for a study file whose byte ``start`` of ``data`` is the first that is not
+    UTF-8, at its line and column: the byte offset it had named is a count no editor shows
+    (a title's "Côte d'Ivoire" saved as Latin-1 was "found 'byte 287'")."""
+    line_start = data.rfind(b"\n", 0, start) + 1
+    # columns count characters, not bytes; the line decodes up to the first bad byte
+    before = data[line_start:start].decode("utf-8")
+    found = f"byte 0x{data[start]:02X} at column {len(before) + 1}"
+    return InputError(
+        "study file is not UTF-8",
+        [Problem(str(path), data.count(b"\n", 0, start) + 1, None,
+                 "UTF-8 text (re-save the file as UTF-8)", found)],
+    )  # fmt: skip
 
 
 def _key_lines(text: str) -> tuple[dict[str, int], list[tuple[str, int, int]]]:

@@ -349,3 +349,99 @@ def test_input_files_are_the_study_its_data_and_its_boundaries(tmp_path):
     assert study.input_files() == [path.resolve(), (tmp_path / "events.csv").resolve()]
     bounded = study.model_copy(update={"boundaries": tmp_path / "units.geojson"})
     assert bounded.input_files()[-1] == tmp_path / "units.geojson"
+
+
+def test_a_study_file_not_in_utf8_names_the_line_and_column_of_the_first_bad_byte(tmp_path):
+    """A title with "Côte d'Ivoire" saved as Latin-1 was reported as "found 'byte 17'": a
+    count of bytes no editor shows, with no line and no advice."""
+    path = _write(tmp_path, BASE)
+    text = BASE.replace("title: Test", "title: JNIM in Côte d'Ivoire")
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(InputError, match="not UTF-8") as info:
+        load_study(path)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line) == (str(path), 2)
+    assert "re-save the file as UTF-8" in problem.expected
+    assert problem.found == "byte 0xF4 at column 17"
+    # a byte-order mark is no character of the line: the column is the one an editor shows
+    path.write_bytes(b"\xef\xbb\xbf" + text.lstrip("\n").encode("latin-1"))
+    with pytest.raises(InputError) as info:
+        load_study(path)
+    (problem,) = info.value.problems
+    assert problem.line == 1 and problem.found == "byte 0xF4 at column 17"
+    # columns count characters: the 2-byte "é" before the bad byte is one column
+    path.write_bytes("title: Sé".encode() + b"\xf4\n")
+    with pytest.raises(InputError) as info:
+        load_study(path)
+    assert info.value.problems[0].found == "byte 0xF4 at column 10"
+
+
+@pytest.mark.parametrize(
+    ("data", "found"),
+    [("data:\n  - ${CT_TEST_UNSET}\n", "${CT_TEST_UNSET}"),
+     ("data: ${CT_TEST_UNSET}/events.csv\n", "${CT_TEST_UNSET}/events.csv")],
+)  # fmt: skip
+def test_an_unset_variable_is_one_problem_that_says_how_to_set_it(
+    tmp_path, monkeypatch, data, found
+):
+    """The unset variable came with a second problem in the validator's words, "expected List
+    should have at least 1 item after validation, not 0", and no word of how to set it."""
+    monkeypatch.delenv("CT_TEST_UNSET", raising=False)
+    path = _write(tmp_path, BASE.replace("data: [events.csv]\n", data))
+    with pytest.raises(InputError) as info:
+        load_study(path)
+    (problem,) = info.value.problems
+    assert (problem.column, problem.line, problem.found) == ("data", 3, found)
+    assert problem.expected == (
+        "the environment variable CT_TEST_UNSET, which is not set: set it to the data file's "
+        "path before the command (export CT_TEST_UNSET=/path/to/events.csv) or give a "
+        "default in the study (${CT_TEST_UNSET:-path/to/events.csv})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("data: []\n", "at least one data file"),
+        ("countries: []\n", "at least one country"),
+        ("title: ''\n", "text of at least 1 character"),
+        (f"title: {'x' * 201}\n", "text of at most 200 characters"),
+    ],
+)
+def test_a_list_or_text_too_short_or_long_is_said_in_plain_words(tmp_path, change, expected):
+    """pydantic's "List should have at least 1 item after validation, not 0" and "String
+    should have at least 1 character" had followed "expected" word for word."""
+    key = change.split(":")[0]
+    lines = [line for line in BASE.splitlines() if not line.startswith(key + ":")]
+    with pytest.raises(InputError) as info:
+        load_study(_write(tmp_path, "\n".join(lines) + "\n" + change))
+    (problem,) = info.value.problems
+    assert (problem.column, problem.expected) == (key, expected)
+    assert "should have" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("focus", "found"),
+    [
+        ("[Kayes, Kayes]", "Kayes twice (ML-1)"),
+        ("[Kayes, SN-TC, ML-1]", "Kayes and ML-1, both ML-1"),
+    ],
+)
+def test_a_focus_region_named_twice_is_refused(tmp_path, focus, found):
+    """`focus: [Kayes, ML-1]` gave the growth table two rows for Kayes and the report two
+    region reports of it."""
+    path = _write(tmp_path, BASE.replace("focus: [Kayes, SN-TC]", f"focus: {focus}"))
+    with pytest.raises(InputError, match="invalid study") as info:
+        load_study(path)
+    (problem,) = info.value.problems
+    assert (problem.column, problem.line) == ("focus", 5)
+    assert problem.expected == "each region once" and problem.found == found
+
+
+def test_a_country_named_twice_is_one_country(tmp_path):
+    """Countries and spillover targets are sets of codes: "Mali, MLI" reads one country (and
+    so no duplicate downstream), unlike a focus region, which is refused when named twice."""
+    text = BASE.replace("countries: [Mali, senegal, MRT]", "countries: [Mali, MLI, senegal, MRT]")
+    text = text.replace("spillover_targets: [Mauritania]", "spillover_targets: [MRT, Mauritania]")
+    study = load_study(_write(tmp_path, text))
+    assert study.countries == ["MLI", "SEN", "MRT"] and study.spillover_targets == ["MRT"]
