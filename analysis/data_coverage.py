@@ -130,6 +130,50 @@ def uncovered_countries_note(
     )
 
 
+def unknown_countries_note(records: list[dict], names: dict[str, str] | None = None) -> str:
+    """A sentence on the events whose country name the boundaries did not know.
+
+    Ingest counts such an event in the country its coordinates (or a unique admin-1 name)
+    place it in; a reader of a study should know that some of its counts rest on that
+    placement rather than on the file's own country column.
+
+    Parameters
+    ----------
+    records : list of dict
+        The ingest manifest's ``unknown_countries`` (path, country, rows, lines, placed,
+        left_out).
+    names : dict, optional
+        ISO3 -> country name, for the sentence.
+
+    Returns
+    -------
+    str
+        Empty where every event's country was known.
+    """
+    if not records:
+        return ""
+    names = names or {}
+    total = sum(r["rows"] for r in records)
+    written = sorted({f"'{r['country']}'" if r["country"] else "an empty value" for r in records})
+    shown = ", ".join(written[:5]) + (f" and {len(written) - 5} more" if len(written) > 5 else "")
+    placed: dict[str, int] = {}
+    for r in records:
+        for iso, n in r["placed"].items():
+            placed[iso] = placed.get(iso, 0) + n
+    left = sum(r["left_out"] for r in records)
+    where = ", ".join(f"{names.get(c, c)} {n}" for c, n in sorted(placed.items()))
+    parts = []
+    if placed:
+        parts.append(f"counted where their coordinates or admin-1 name place them ({where})")
+    if left:
+        parts.append(f"{left} in no admin-1 unit, left out")
+    return (
+        f"{total} event{'s' if total != 1 else ''} in the data files name a country the "
+        f"boundaries do not know ({shown}): {'; '.join(parts)}. The ingest manifest "
+        "lists their files and lines."
+    )
+
+
 def window_problems(
     start: str | None,
     end: str | None,

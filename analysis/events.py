@@ -71,6 +71,14 @@ class DataQualityWarning(UserWarning):
     """A fixable quality issue in an input (rows are kept and counted, never dropped)."""
 
 
+class UnknownCountryWarning(DataQualityWarning):
+    """Events of a file name a country the boundaries do not know.
+
+    Its own class because it decides which country's panel an event counts in: a study,
+    which keeps its files' other quality warnings to its manifest, lets this one through.
+    """
+
+
 def _whole_number(series: pd.Series) -> pd.Series:
     values = series.to_numpy(dtype=float, na_value=np.nan)
     return pd.Series(np.isnan(values) | (np.floor(values) == values), index=series.index)

@@ -470,7 +470,10 @@ def assign_regions(
 
     Resolution order: a valid code already present (``region_id`` or ``adm1_iso`` column),
     then the normalised admin-1 name within the event's country, then point-in-polygon from
-    the coordinates (points within ``snap_degrees`` of a unit, e.g. on the coast, snap to it).
+    the coordinates (points within ``snap_degrees`` of a unit of the event's own country, e.g.
+    on the coast, snap to it), then, for an event whose country the boundaries do not know
+    (a misspelt name) and that has no coordinates, an admin-1 name that only one unit of the
+    boundaries has.
 
     Parameters
     ----------
@@ -501,6 +504,7 @@ def assign_regions(
             result[ok] = np.asarray(given.astype(object))[ok]
             counts["resolved_by_code"] += int(ok.sum())
 
+    iso3: pd.Series | None = None
     todo = _isnone(result)
     if "admin1" in events.columns and todo.any():
         iso3 = _event_iso3(events, boundaries)
@@ -538,11 +542,27 @@ def assign_regions(
                 near_p, near_g = tree.query_nearest(
                     points[missing], max_distance=snap_degrees, all_matches=False
                 )
-                hit[missing[near_p]] = near_g
+                # A point just outside every unit is on a coast, or across a border in a
+                # country the boundaries lack (Chad beside Niger's Diffa): only a unit of the
+                # event's own country may take it, and an unknown country has none.
+                if iso3 is None:
+                    iso3 = _event_iso3(events, boundaries)
+                near = np.flatnonzero(todo)[valid][missing[near_p]]
+                own = iso3.iloc[near].to_numpy(dtype=object, na_value=None)
+                unit_country = boundaries.regions["country"].to_numpy(dtype=object)[near_g]
+                same = np.asarray(own == unit_country, dtype=bool)
+                hit[missing[near_p[same]]] = near_g[same]
             ids = boundaries.regions["region_id"].to_numpy(dtype=object)
             codes = np.where(hit >= 0, ids[np.maximum(hit, 0)], None)
             result[np.flatnonzero(todo)[valid]] = codes
             counts["resolved_by_point"] = int((hit >= 0).sum())
+
+    todo = _isnone(result)
+    if "admin1" in events.columns and todo.any():
+        counts["resolved_by_name"] += _place_unknown_country_by_name(
+            events, result, todo, iso3 if iso3 is not None else _event_iso3(events, boundaries),
+            boundaries,
+        )  # fmt: skip
 
     unresolved_mask = _isnone(result)
     counts["unresolved"] = int(unresolved_mask.sum())
@@ -561,6 +581,49 @@ def assign_regions(
         unresolved = pd.DataFrame(columns=[*cols, "events"])
     region_id = pd.Series(result, index=events.index, dtype="string")
     return RegionAssignment(region_id=region_id, counts=counts, unresolved=unresolved)
+
+
+def _place_unknown_country_by_name(
+    events: pd.DataFrame,
+    result: np.ndarray,
+    todo: np.ndarray,
+    iso3: pd.Series,
+    boundaries: Boundaries,
+) -> int:
+    """Give an event without a known country or coordinates the unit its admin-1 name
+    names, where only one unit of the boundaries has that name (in ``result``, in place);
+    return how many were placed.
+
+    "Maii", "Kayes" and no coordinates is Kayes in Mali; "Nigria", "Plateau" is not placed,
+    as Benin and Nigeria both have a Plateau. An event with coordinates outside every unit
+    is not placed by name: its coordinates say it is elsewhere (Chad has a Lac, as may a
+    user's boundaries).
+    """
+    rows = todo & np.asarray(iso3.isna(), dtype=bool)
+    if {"latitude", "longitude"} <= set(events.columns):
+        lat = pd.to_numeric(events["latitude"], errors="coerce").to_numpy(float)
+        lon = pd.to_numeric(events["longitude"], errors="coerce").to_numpy(float)
+        rows &= ~(np.isfinite(lat) & np.isfinite(lon))
+    if not rows.any():
+        return 0
+    units: dict[str, set[str]] = {}
+    for (_, name), rid in _name_index(boundaries).items():
+        units.setdefault(name, set()).add(rid)
+    unique = {name: next(iter(rids)) for name, rids in units.items() if len(rids) == 1}
+    codes, names = pd.factorize(events["admin1"][rows], use_na_sentinel=True)
+    mapped = [unique.get(normalise_name(name)) for name in names]
+    found = np.append(np.asarray(mapped, dtype=object), None)[codes]
+    result[np.flatnonzero(rows)] = found
+    return int((~_isnone(found)).sum())
+
+
+def region_countries(region_id: pd.Series, boundaries: Boundaries | None = None) -> pd.Series:
+    """The ISO3 code of the country of each region id (<NA> where none or unknown)."""
+    boundaries = boundaries or load_boundaries()
+    country = boundaries.regions.set_index("region_id")["country"]
+    codes, uniques = pd.factorize(region_id, use_na_sentinel=True)
+    lookup = np.append(country.reindex(pd.Index(uniques, dtype=object)).to_numpy(object), None)
+    return pd.Series(lookup[codes], index=region_id.index, dtype="string")
 
 
 def _isnone(values: np.ndarray) -> np.ndarray:

@@ -89,6 +89,21 @@ class StudyData:
         names = dict(zip(regions["country"], regions["country_name"], strict=True))
         return uncovered_countries_note(list(self.study.countries), self.coverage, names)
 
+    def unknown_countries_note(self) -> str:
+        """The reader's note where events named a country the boundaries do not know and
+        were counted by where they lie (:func:`analysis.data_coverage.unknown_countries_note`)."""
+        from analysis.data_coverage import unknown_countries_note
+
+        regions = self.boundaries.regions
+        names = dict(zip(regions["country"], regions["country_name"], strict=True))
+        return unknown_countries_note(self.manifest.get("unknown_countries", []), names)
+
+    def coverage_notes(self) -> list[str]:
+        """The notes on what the data files hold that every command prints and every banner
+        shows: countries without events (:meth:`uncovered_note`) and events counted by where
+        they lie because their country was unknown (:meth:`unknown_countries_note`)."""
+        return [n for n in (self.uncovered_note(), self.unknown_countries_note()) if n]
+
     @property
     def set_aside(self) -> dict[str, int]:
         """Rows set aside by reason (kept in the events, left out of the panel)."""
@@ -209,7 +224,8 @@ def _prepare(study: Study) -> StudyData:
     boundaries = load_boundaries(study.boundaries) if study.boundaries else load_boundaries()
     source = None if study.source == "auto" else study.source
     with warnings.catch_warnings():
-        # Quality counts are carried in the manifest and shown in reports.
+        # Quality counts are carried in the manifest and shown in reports; unknown country
+        # names too, which commands and banners state (StudyData.unknown_countries_note)
         warnings.simplefilter("ignore")
         result = ingest(study.data, source=source, boundaries=boundaries)
     events = result.events

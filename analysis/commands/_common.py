@@ -50,9 +50,9 @@ def user_errors(func: F) -> F:
 def warn_uncovered_countries(data: Any) -> None:
     """Say on stderr which study countries have no event in the data files
     (:meth:`analysis.pipeline.StudyData.uncovered_note`): their quiet would otherwise read
-    as a fact about the country."""
-    note = data.uncovered_note()
-    if note:
+    as a fact about the country; and which events named a country the boundaries do not
+    know and were counted by where they lie (``unknown_countries_note``)."""
+    for note in data.coverage_notes():
         typer.echo(f"warning: {note}", err=True)
 
 
