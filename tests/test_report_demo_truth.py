@@ -716,13 +716,15 @@ def test_banner_points_a_synthetic_studys_reader_to_the_truth_check() -> None:
     def short_last_month(quarter=None):
         return "" if quarter else "The last month is short."
 
-    data = SimpleNamespace(inputs=inputs, partial_period_note=short_last_month)
+    data = SimpleNamespace(inputs=inputs, partial_period_note=short_last_month,
+                           coverage_notes=lambda: ["No event in Guinea."])  # fmt: skip
     ctx = SimpleNamespace(study=synthetic, data=data)
     page = demo_truth.page_banner(ctx, "no truth file", here=True)
     assert page == (
         demo_truth.banner(synthetic, here=True)
-        + " The data file ged.csv is a partial copy. The last month is short."
+        + " The data file ged.csv is a partial copy. No event in Guinea. The last month is short."
     )
     assert not demo_truth.page_banner(ctx, None, quarter="2024Q1").endswith("short.")
-    real_data = SimpleNamespace(inputs=inputs[1:], partial_period_note=lambda quarter=None: "")
+    real_data = SimpleNamespace(inputs=inputs[1:], partial_period_note=lambda quarter=None: "",
+                                coverage_notes=lambda: [])  # fmt: skip
     assert demo_truth.page_banner(SimpleNamespace(study=real, data=real_data), None) == ""

@@ -15,6 +15,12 @@ DEFAULT_OUT = Path("reports")
 #: ``--quarter`` of the report commands.
 QUARTER_HELP = "YYYYQn: reports as of that quarter's end."
 
+#: ``--timeout`` of the report commands (analysis.report.batch.prepare_study).
+TIMEOUT_HELP = (
+    "Seconds each report, and each study's preparation before its reports (data, model "
+    "fits, backtests), may take; past it, that step is stopped (timeout) and the exit code is 1."
+)
+
 
 @user_errors
 def report_command(
@@ -24,9 +30,7 @@ def report_command(
         typer.Option("--region", help="Region (ISO 3166-2 or name); repeatable. Default: focus."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=1.0, help="Seconds per report.")
-    ] = 600.0,
+    timeout: Annotated[float, typer.Option("--timeout", min=1.0, help=TIMEOUT_HELP)] = 600.0,
     methods: Annotated[
         bool,
         typer.Option("--methods/--no-methods", help="Also render the methods appendix it links."),
@@ -44,7 +48,7 @@ def report_command(
     from analysis.config import load_study
     from analysis.io import require_writable
     from analysis.report import context
-    from analysis.report.batch import output_folder, run_batch
+    from analysis.report.batch import PreparationStopped, output_folder, prepare_study, run_batch
 
     quarter = _quarter_option(quarter)
     require_writable(output_folder(out, quarter), "folder")
@@ -62,9 +66,15 @@ def report_command(
         from analysis.report.pdf import html_to_pdf, require_chromium
 
         require_chromium()  # before any work: say what is missing
-    # before any report runs: bad input is a message and exit 2, not failed reports; the
-    # forked report reuses the data prepared here
-    warn_uncovered_countries(context.check(loaded.path).data)
+    # before any report runs: bad input is a message and exit 2, not failed reports; bounded
+    # as the reports are (the data are prepared in a fork, stopped after --timeout)
+    try:
+        prepare_study(loaded.path, timeout=timeout)
+    except PreparationStopped as exc:
+        typer.echo(f"error: {exc.message}; nothing was written", err=True)
+        raise typer.Exit(1) from None
+    # read back from the disk cache the preparation filled; a single report's fork inherits it
+    warn_uncovered_countries(context.load(loaded.path).data)
     result = run_batch(
         [study],
         out,
@@ -111,9 +121,7 @@ def batch_command(
     regions: Annotated[
         str, typer.Option("--regions", help="neighbours (focus + neighbours), focus or all.")
     ] = "neighbours",
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=1.0, help="Seconds per report.")
-    ] = 600.0,
+    timeout: Annotated[float, typer.Option("--timeout", min=1.0, help=TIMEOUT_HELP)] = 600.0,
     quiet: Annotated[bool, typer.Option("--quiet", help=QUIET_HELP)] = False,
 ) -> None:
     """Render every region report and the overview of each study, with index and manifest
@@ -122,7 +130,7 @@ def batch_command(
     the exit code 2; a failed report makes it 1."""
     from analysis import progress
     from analysis.io import require_writable
-    from analysis.report.batch import INPUT_ERROR, output_folder, run_batch
+    from analysis.report.batch import INPUT_ERROR, PREPARATION, output_folder, run_batch
     from analysis.report.plan import require_region_mode
 
     quarter = _quarter_option(quarter)
@@ -143,6 +151,9 @@ def batch_command(
         replace_other_studies=force,
         regions=regions,
         timeout=timeout,
+        # once per study, before its reports run (not once per report, nor in their pages
+        # alone): a country without events reads as a quiet one
+        on_note=lambda study, note: typer.echo(f"warning: {study}: {note}", err=True),
     )
     counts = ", ".join(f"{n} {status}" for status, n in result.manifest["counts"].items())
     typer.echo(f"{counts or 'no reports'} in {result.manifest['wall_seconds']:.1f} s")
@@ -152,8 +163,12 @@ def batch_command(
         typer.echo(
             f"error: {study}: its reports were not run (earlier pages kept): {error}", err=True
         )
+    for study, error in result.unprepared.items():
+        typer.echo(
+            f"error: {study}: its reports were not run (earlier pages kept): {error}", err=True
+        )
     for entry in result.failed:
-        if entry["status"] != INPUT_ERROR:
+        if entry["status"] != INPUT_ERROR and entry.get("stage") != PREPARATION:
             typer.echo(f"{entry['status']}: {entry['id']}: {entry['error']}", err=True)
     raise typer.Exit(result.exit_code)
 
@@ -206,23 +221,30 @@ def notebook_command(
     loaded = load_study(study)
     if out is not None:
         require_writable(out, inputs=loaded.input_files())
+        _require_notebook_name(out)
     _check_quarter(loaded, quarter)
     code = study_region(loaded, region, option="--region")
-    # the data the notebook will read, checked as `report` checks them (a window past the
-    # data's reach had given a notebook and exit 0 where every other command refused)
-    from analysis.report import context
-
-    warn_uncovered_countries(context.check(loaded.path, forecasts=False).data)
     # the overview and the methods appendix cover the whole study: no region in their name
     part = f"{slugify(code)}-" if Path(template).stem == "region_report" else ""
     as_of = f"-{quarter.lower()}" if quarter else ""
     name = f"{loaded.slug}-{part}{slugify(Path(template).stem)}{as_of}.ipynb"
     target = out or Path("notebooks") / name
+    if out is None:  # a folder in its place had ended in a traceback (IsADirectoryError)
+        require_writable(target, inputs=loaded.input_files())
+    # before the data are read: what is at the path decides whether there is anything to do
+    keep = target.is_file() and not force
+    if keep:
+        _require_readable_notebook(target)
+    # the data the notebook will read, checked as `report` checks them (a window past the
+    # data's reach had given a notebook and exit 0 where every other command refused)
+    from analysis.report import context
+
+    warn_uncovered_countries(context.check(loaded.path, forecasts=False).data)
     parameters = {"study": str(study), "region": code}
     if quarter:
         parameters["quarter"] = quarter
-    if Path(target).is_file() and not force:
-        path = Path(target)
+    if keep:
+        path = target
         typer.echo(f"kept {path}: it exists and may hold edits (--force replaces it)", err=True)
     else:
         path = write_parameterized(template, parameters, target)
@@ -235,6 +257,41 @@ def notebook_command(
         return
     # JupyterLab takes over this process; its server stops with Ctrl-C as usual.
     os.execv(command[0], command)
+
+
+def _require_notebook_name(out: Path) -> None:
+    """``--out`` names a notebook (``*.ipynb``), checked before any work: a text file there
+    had been "kept" as the analyst's notebook, and opened in JupyterLab as one."""
+    from analysis.errors import InputError, Problem
+
+    if out.suffix == ".ipynb":
+        return
+    if out.exists():
+        found = f"{out.name}, an existing file that is not a notebook"
+    else:
+        found = out.name
+    raise InputError(
+        f"cannot write --out {out}",
+        [Problem(str(out), None, "--out", "a notebook file ending in .ipynb", found)],
+    )
+
+
+def _require_readable_notebook(path: Path) -> None:
+    """An existing ``.ipynb`` kept (and opened) as the analyst's notebook must read as one; a
+    file that does not is an ``InputError`` that asks for ``--force`` to replace it."""
+    import nbformat
+
+    from analysis.errors import InputError, Problem
+
+    try:
+        nbformat.read(path, as_version=4)
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for a non-notebook
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(
+            f"{path} exists and is not a notebook",
+            [Problem(str(path), None, "--out", "a notebook to open, or --force to replace "
+                     "the file with a fresh one", f"a file nbformat cannot read ({reason})")],
+        ) from None  # fmt: skip
 
 
 def _quarter_option(quarter: str | None) -> str | None:

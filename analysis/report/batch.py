@@ -18,15 +18,24 @@ versions) hash to the key recorded in the previous manifest, and whose HTML stil
 skipped unless ``force``. A failing report never stops the others: it is kept (notebook with
 the error, HTML saying so), listed in the index, and makes the exit status 1. A study whose
 inputs are invalid (its file, its data, its selection or its history: an ``InputError``,
-checked once in this process before any report runs) runs none of its reports, so their
+checked once before any report runs) runs none of its reports, so their
 earlier pages stay as they were; they are listed as ``input error`` with the message, and
-make the exit status 2. A lock on the output folder stops two batches from writing into it
-at once.
+make the exit status 2. A lock on the output folder (``.batch.lock``) stops two batches from
+writing into it at once.
+
+The timeout bounds each study's preparation as it bounds each report: the checks and the
+study-level results below run in a fork of the batch's process that is stopped after
+``timeout`` seconds, and the study's reports are then not run (earlier pages kept; the
+manifest says ``timeout`` and why) and make the exit status 1. What the fork prepared reaches
+the reports through the disk cache of :mod:`analysis.report.context`; with that cache off
+(``CONFLICT_TRENDS_REPORT_CACHE=off``) a fork's work would be lost, so the preparation is not
+bounded then (:func:`prepare_study`).
 
 Speed: each study's data and study-level results (model fits, backtests, spillover
-simulation, growth table) are computed once, in a pre-imported fork server, before the
-first report; every report is a fresh fork of it (:mod:`analysis.report.pool`), one server
-per process (the batch's, or each Dask worker's).
+simulation, growth table) are computed once, by its preparation, before the first report; a
+pre-imported fork server loads them (from the disk cache) and every report is a fresh fork of
+it (:mod:`analysis.report.pool`), one server per process (the batch's, or each Dask
+worker's; a worker on another machine without that cache computes them in its server).
 
 Several machines (Dask): every worker host needs the same installation and the study and
 data files at the same paths (a shared or synchronised folder); outputs come back to the
@@ -44,12 +53,14 @@ machine that runs ``batch``, so only it needs the output folder::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import multiprocessing
 import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -80,9 +91,30 @@ from analysis.report.run import JobResult, ReportJob
 
 LOCK = ".batch.lock"
 
+#: ``stage`` of the manifest's records of reports not run because their study's preparation
+#: was stopped (timeout) or its process died.
+PREPARATION = "preparation"
+
 
 class BatchLocked(InputError):
     """Another batch holds the output folder."""
+
+
+class PreparationStopped(Exception):
+    """A study's preparation was stopped at the timeout, or its process died.
+
+    Parameters
+    ----------
+    status : {"timeout", "failed"}
+        What the manifest records for the study's reports.
+    message : str
+        What happened, for the manifest and the command line.
+    """
+
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -106,6 +138,12 @@ class BatchResult:
     def input_errors(self) -> dict[str, str]:
         """Study file -> error message, for this batch's studies whose inputs are invalid."""
         return {r["study"]: r["error"] for r in self.failed if r["status"] == INPUT_ERROR}
+
+    @property
+    def unprepared(self) -> dict[str, str]:
+        """Study file -> message, for this batch's studies whose preparation was stopped
+        (timeout) or died: their reports were not run."""
+        return {r["study"]: r["error"] for r in self.failed if r.get("stage") == PREPARATION}
 
     @property
     def exit_code(self) -> int:
@@ -183,7 +221,8 @@ def _run_local(
 
     if len(items) == 1:
         # One report (the `report` command): fork this process rather than start a server
-        # that would import everything a second time.
+        # that would import everything a second time. The warm-up reads what the study's
+        # preparation left in the disk cache, and draws the study-level figures.
         from analysis.report.warmup import warm_studies
 
         warm_studies([list(s) for s in _studies(items, results)])
@@ -279,25 +318,129 @@ def _folders_of_other_studies(
     return clashes
 
 
-def _check_studies(
-    studies: Iterable[str], forecasts: bool, quarter: str | None = None
-) -> dict[str, InputError]:
-    """The studies whose inputs are invalid, each with its error, checked in this process.
-
-    Once per study, before any report runs: a report of an invalid study would fail and
-    replace a good page with a "did not finish" one. The prepared data land in this
-    process's memory (which the single-report fork inherits) and in the disk cache, which
-    is what the pool's fork server, a fresh process, reads instead of preparing again.
-    """
+def _prepare(study: str, forecasts: bool, quarter: str, results: bool) -> str:
+    """Body of :func:`prepare_study` (module level: the forked process runs it)."""
     from analysis.report import context
 
-    invalid = {}
-    for study in sorted(studies):
-        try:
-            context.check(study, forecasts=forecasts, quarter=quarter)
-        except InputError as exc:
-            invalid[study] = exc
-    return invalid
+    ctx = context.check(study, forecasts=forecasts, quarter=quarter or None)
+    if results:
+        # a study whose models fail is still reported on: each report shows the error where
+        # it happens, as the fork server's warm-up leaves it (analysis.report.warmup)
+        with contextlib.suppress(Exception):
+            context.warm(study, quarter)
+    return " ".join(ctx.data.coverage_notes())
+
+
+def prepare_study(
+    study: str | os.PathLike[str],
+    *,
+    forecasts: bool = True,
+    quarter: str = "",
+    results: bool = False,
+    timeout: float | None = None,
+) -> str:
+    """Check that a study's reports can start, and compute what they share, within a time.
+
+    Once per study, before any report runs: a report of an invalid study would fail and
+    replace a good page with a "did not finish" one. The checks are the notebooks' own
+    (:func:`analysis.report.context.check`); ``results`` adds the study-level model fits,
+    backtests, spillover simulation and growth table (:func:`analysis.report.context.warm`).
+    With a ``timeout`` this runs in a fork of this process, stopped after that many seconds,
+    and hands its work on through the disk cache of :mod:`analysis.report.context`, where
+    this process, the fork server and the reports read it. With the disk cache off
+    (``CONFLICT_TRENDS_REPORT_CACHE=off``) a fork's work would be lost: only the checks run,
+    here and unbounded, and the results are computed where they were before this bound
+    (the fork server, or this process before a single report's fork).
+
+    Parameters
+    ----------
+    study : path
+        The study YAML.
+    forecasts : bool
+        The reports forecast (the shipped templates): require the forecaster's history.
+    quarter : str
+        ``YYYYQn`` the reports are as of (empty: the study's end).
+    results : bool
+        Also compute the study-level results (a model that fails is left to the reports;
+        ignored with the disk cache off).
+    timeout : float, optional
+        Seconds; None: no bound.
+
+    Returns
+    -------
+    str
+        :meth:`analysis.pipeline.StudyData.coverage_notes`, joined: the study's countries in
+        which the data files hold no event, events counted where they lie because their
+        country was unknown (empty when neither).
+
+    Raises
+    ------
+    InputError
+        The study's file, data, selection or history is invalid.
+    PreparationStopped
+        The preparation took longer than ``timeout`` or its process died.
+    """
+    from analysis import cache
+
+    study = str(study)
+    if cache.cache_dir() is None:
+        # No disk cache to hand a fork's work on: the checks here, and the results left to
+        # the fork server or, for a single report, to this process's warm-up before its fork.
+        return _prepare(study, forecasts, quarter, results=False)
+    if timeout is None:
+        return _prepare(study, forecasts, quarter, results)
+    from pebble import ProcessExpired, concurrent
+
+    task = concurrent.process(timeout=timeout, mp_context=multiprocessing.get_context("fork"))
+    future = task(_prepare)(study, forecasts, quarter, results)
+    try:
+        return future.result()
+    except TimeoutError:
+        message = (
+            "preparing the study (its data and the model results its reports share) was "
+            f"stopped after {timeout:g} s (timeout)"
+        )
+        raise PreparationStopped("timeout", message) from None
+    except ProcessExpired as exc:
+        message = f"the process preparing the study died unexpectedly (exit code {exc.exitcode})"
+        raise PreparationStopped("failed", message) from None
+    finally:
+        future.cancel()  # Ctrl-C while waiting: the fork stops too
+
+
+def _locked(root: Path) -> BatchLocked:
+    return BatchLocked(
+        "another batch is writing to this folder",
+        [
+            Problem(
+                str(root / LOCK),
+                None,
+                None,
+                "no other conflict-trends batch running on this --out folder "
+                "(wait for it to finish or choose another --out)",
+                "lock held",
+            )
+        ],
+    )
+
+
+@contextlib.contextmanager
+def _folder_lock(root: Path) -> Iterator[None]:
+    """Hold the output folder's lock (``.batch.lock``, filelock's ``flock``) for the ``with``
+    block. The file stays when the batch ends, as filelock leaves it by design: removing a
+    lock file races with a batch that has just opened it, and a file left over stops nobody,
+    since the lock is the kernel's and dies with its process."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(root / LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise _locked(root) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def run_batch(
@@ -318,6 +461,7 @@ def run_batch(
     preload_results: bool = True,
     replace_other_studies: bool = False,
     raise_input_errors: bool = False,
+    on_note: Callable[[str, str], None] | None = None,
 ) -> BatchResult:
     """Render every report of the given studies; see the module docstring for what and where.
 
@@ -336,8 +480,11 @@ def run_batch(
         workers, each of which keeps its own warm fork server.
     force : bool
         Rerun reports whose inputs did not change.
-    regions, overview, timeout
+    regions, overview
         See :func:`plan`.
+    timeout : float
+        Seconds each report, and each study's preparation before its reports
+        (:func:`prepare_study`), may take; past it, it is stopped.
     progress : bool
         Show a progress bar (stage "reports", on stderr, only when it is a terminal and
         :func:`analysis.progress.set_quiet` was not called; see :mod:`analysis.progress`).
@@ -354,6 +501,10 @@ def run_batch(
         Raise a study's input error before anything is written, rather than record it in
         the manifest and the index (the `report` command: bad input is a message and exit
         code 2, and the folder stays as it was).
+    on_note : callable, optional
+        Called as ``on_note(study, note)`` once per prepared study whose data have a
+        coverage note (:meth:`analysis.pipeline.StudyData.coverage_notes`: a country without
+        events, events whose country was unknown), before any report runs.
 
     Returns
     -------
@@ -362,7 +513,9 @@ def run_batch(
         timed out. A study whose file, data or history is invalid (an ``InputError``, see
         :func:`analysis.report.context.check`) runs none of its reports: their pages stay
         as they were and the manifest records them with the status ``"input error"`` and
-        the message; the other studies render.
+        the message; the other studies render. So for a study whose preparation was
+        stopped, with the status ``"timeout"`` (or ``"failed"`` if its process died) and
+        ``"stage": "preparation"``.
 
     Raises
     ------
@@ -371,30 +524,11 @@ def run_batch(
     InputError
         With ``raise_input_errors``, the first invalid study's error.
     """
-    from filelock import FileLock, Timeout
-
     from analysis import progress as progress_bars
 
     root = output_folder(out, quarter)
     root.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(root / LOCK))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise BatchLocked(
-            "another batch is writing to this folder",
-            [
-                Problem(
-                    str(root / LOCK),
-                    None,
-                    None,
-                    "no other conflict-trends batch running on this --out folder "
-                    "(wait for it to finish or choose another --out)",
-                    "lock held",
-                )
-            ],
-        ) from None
-    try:
+    with _folder_lock(root):
         started = time.perf_counter()
         invalid: dict[str, InputError] = {}
         items = plan(
@@ -437,15 +571,32 @@ def run_batch(
             else:
                 todo.append(item)
         checked = time.perf_counter()
-        invalid.update(_check_studies({item.study for item in todo}, preload_results, quarter))
+        stopped: dict[str, PreparationStopped] = {}
+        for study, study_quarter, _ in _studies(todo, preload_results):
+            try:
+                note = prepare_study(study, forecasts=preload_results, quarter=study_quarter,
+                                     results=preload_results, timeout=timeout)  # fmt: skip
+            except InputError as exc:
+                invalid[study] = exc
+            except PreparationStopped as exc:
+                stopped[study] = exc
+            else:
+                if note and on_note is not None:
+                    on_note(study, note)
         if raise_input_errors and invalid:
             # before the manifest and the index are rewritten with an "input error" record
             raise invalid[min(invalid)]
         for study, error in invalid.items():
             own = [item for item in items if item.study == study]
             for record in input_error_entries(study, error.render(), root, versions, own, previous):
+                record.pop("stage", None)  # an earlier batch's stopped preparation
                 entries[record["id"]] = record
-        todo = [item for item in todo if item.study not in invalid]
+        for study, stop in stopped.items():
+            # recorded as a study's input error is, earlier pages kept: its reports did not run
+            own = [item for item in todo if item.study == study]
+            for record in input_error_entries(study, stop.message, root, versions, own, previous):
+                entries[record["id"]] = {**record, "status": stop.status, "stage": PREPARATION}
+        todo = [item for item in todo if item.study not in invalid and item.study not in stopped]
         checked = time.perf_counter() - checked
         # A report whose page is good runs into staged files, so that its failure cannot
         # replace that page (analysis.report.placement).
@@ -531,5 +682,3 @@ def run_batch(
         if quarter:  # the folder above the quarters: one page linking them all
             write_quarters_index(root.parent)
         return BatchResult(out=root, manifest=manifest, index=index)
-    finally:
-        lock.release()

@@ -247,9 +247,11 @@ def page_banner(
 ) -> str:
     """Every report's banner: the demo notice with the quoted numbers the truth check does
     not recover (:func:`banner`, ``found`` from :func:`study_section`), then the data files'
-    notes (:func:`analysis.report.provenance.data_note_banner`) and, where the files end
-    early in the last period, that it may be counted in part
-    (:meth:`analysis.pipeline.StudyData.partial_period_note`).
+    notes (:func:`analysis.report.provenance.data_note_banner`), the study's countries in
+    which they hold no event and events counted by where they lie because their country was
+    unknown (:meth:`analysis.pipeline.StudyData.coverage_notes`, which the commands print as
+    warnings) and, where the files end early in the last period, that it
+    may be counted in part (:meth:`analysis.pipeline.StudyData.partial_period_note`).
 
     Parameters
     ----------
@@ -271,6 +273,7 @@ def page_banner(
     return join_nonempty(
         banner(ctx.study, here=here, missed=missed_names(found)),
         data_note_banner(ctx.data.inputs),
+        *ctx.data.coverage_notes(),
         ctx.data.partial_period_note(quarter or None),
     )
 
