@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -15,22 +14,7 @@ from analysis.cli import app
 from analysis.report import batch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_report_templates import write_study  # noqa: E402
-
-PROBE = textwrap.dedent(
-    """
-    # %% tags=["parameters"]
-    study = ""
-    region = ""
-    quarter = ""
-    previous_manifest = ""
-
-    # %%
-    from analysis.report import show
-
-    show.record(title="probe " + (region or "overview"))
-    """
-)
+from test_report_templates import PROBE, write_study  # noqa: E402
 
 #: The start of :func:`analysis.data_coverage.uncovered_countries_note`'s sentence.
 NOTE = "The data files hold no event, of any actor, in Guinea (GIN)"

@@ -4,7 +4,6 @@ any report runs), not only each report's notebook: an unattended batch cannot ha
 from __future__ import annotations
 
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -15,22 +14,7 @@ from analysis.cli import app
 from analysis.report import batch, context
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_report_templates import write_study  # noqa: E402
-
-PROBE = textwrap.dedent(
-    """
-    # %% tags=["parameters"]
-    study = ""
-    region = ""
-    quarter = ""
-    previous_manifest = ""
-
-    # %%
-    from analysis.report import show
-
-    show.record(title="probe " + (region or "overview"))
-    """
-)
+from test_report_templates import PROBE, write_study  # noqa: E402
 
 
 def _hang(*args, **kwargs) -> None:

@@ -16,6 +16,23 @@ from analysis.report import batch
 ATTRIBUTION = "Smoke events from the synthetic demo generator, licensed CC BY 4.0 (smoke test)"
 
 
+#: A report notebook that only records its title: for tests of the batch around the reports.
+PROBE = textwrap.dedent(
+    """
+    # %% tags=["parameters"]
+    study = ""
+    region = ""
+    quarter = ""
+    previous_manifest = ""
+
+    # %%
+    from analysis.report import show
+
+    show.record(title="probe " + (region or "overview"))
+    """
+)
+
+
 def write_study(
     folder: Path, data: Path, title: str = "Smoke study", attribution: str = ""
 ) -> Path:
