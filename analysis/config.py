@@ -338,12 +338,13 @@ def expand_variables(text: str) -> str:
     return _VARIABLE.sub(replace, text)
 
 
-def _unset_variable(name: str) -> str:
-    """What a ``data`` entry naming the unset variable ``name`` expected, with how to set it."""
+def _unset_variable(name: str, what: str = "data file", example: str = "events.csv") -> str:
+    """What a path naming the unset variable ``name`` expected (a ``data`` entry's or the
+    ``boundaries``), with how to set it."""
     return (
-        f"the environment variable {name}, which is not set: set it to the data file's path "
-        f"before the command (export {name}=/path/to/events.csv) or give a default in the "
-        f"study (${{{name}:-path/to/events.csv}})"
+        f"the environment variable {name}, which is not set: set it to the {what}'s path "
+        f"before the command (export {name}=/path/to/{example}) or give a default in the "
+        f"study (${{{name}:-path/to/{example}}})"
     )
 
 
@@ -422,7 +423,14 @@ def study_from_dict(raw: Any, path: Path | None = None) -> Study:
             resolved.append(candidate.resolve() if candidate.exists() else candidate)
         raw["data"] = resolved
     if isinstance(raw.get("boundaries"), str):
-        candidate = Path(raw["boundaries"])
+        # variables as in `data`: a shared boundaries file lives where the shared data do
+        written = raw["boundaries"]
+        try:
+            candidate = Path(expand_variables(written))
+        except KeyError as exc:
+            unset = _unset_variable(exc.args[0], "boundaries file", "admin1.geojson")
+            problems.append(Problem(file, None, "boundaries", unset, written))
+            candidate = Path(written)
         raw["boundaries"] = candidate if candidate.is_absolute() else (base / candidate).resolve()
     raw["path"] = path
     try:

@@ -188,6 +188,28 @@ def _package_file(name: str) -> Path:
     return Path(str(resources.files("analysis") / "data" / name))
 
 
+def _country_names(frame: pd.DataFrame, country_field: str) -> pd.Series:
+    """The country names of a user file's units: its own name field where it has one, else
+    the shipped units' names for the codes they share (a file with ISO3 codes alone had
+    refused a study's `countries: [Mali]`), else the code itself."""
+    codes = frame[country_field].astype(str)
+    for name_field in ("admin", "country", "ADM0_EN", "NAME_0", "COUNTRY"):
+        if name_field in frame.columns and name_field != country_field:
+            names = frame[name_field]
+            return names.astype(str).where(names.notna(), codes)
+    return codes.map(_shipped_country_names()).fillna(codes)
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_country_names() -> dict[str, str]:
+    import geopandas as gpd
+
+    frame = gpd.read_file(
+        _package_file(SHIPPED_ADMIN1), columns=["adm0_a3", "country"], ignore_geometry=True
+    )
+    return dict(zip(frame["adm0_a3"].astype(str), frame["country"].astype(str), strict=True))
+
+
 @functools.lru_cache(maxsize=8)
 def load_boundaries(
     path: str | Path | None = None,
@@ -263,7 +285,7 @@ def load_boundaries(
             "region_id": frame[code_field].astype(str),
             "region_name": frame[name_field].astype(str),
             "country": frame[country_field].astype(str),
-            "country_name": frame[country_field].astype(str),
+            "country_name": _country_names(frame, country_field),
             "contained": "",
         },
         geometry=frame.geometry,

@@ -445,3 +445,19 @@ def test_a_country_named_twice_is_one_country(tmp_path):
     text = text.replace("spillover_targets: [Mauritania]", "spillover_targets: [MRT, Mauritania]")
     study = load_study(_write(tmp_path, text))
     assert study.countries == ["MLI", "SEN", "MRT"] and study.spillover_targets == ["MRT"]
+
+
+def test_boundaries_may_name_an_environment_variable(tmp_path, monkeypatch):
+    """As `data` entries do: a shared boundaries file lives where the shared data do. The
+    variable had been taken as part of the path."""
+    shipped = Path(__file__).parents[1] / "analysis" / "data" / "admin1_west_africa.geojson"
+    monkeypatch.setenv("CT_TEST_BOUNDARIES", str(shipped.parent))
+    text = BASE + "boundaries: ${CT_TEST_BOUNDARIES}/admin1_west_africa.geojson\n"
+    assert load_study(_write(tmp_path, text)).boundaries == shipped.resolve()
+    monkeypatch.delenv("CT_TEST_BOUNDARIES")
+    with pytest.raises(InputError) as info:
+        load_study(_write(tmp_path, text))
+    (problem,) = info.value.problems
+    assert (problem.column, problem.line) == ("boundaries", 10)
+    assert problem.expected.startswith("the environment variable CT_TEST_BOUNDARIES, which is")
+    assert "export CT_TEST_BOUNDARIES=/path/to/admin1.geojson" in problem.expected

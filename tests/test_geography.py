@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -132,3 +134,16 @@ def test_bad_boundary_file_is_an_input_error(tmp_path):
     path.write_text("{not json")
     with pytest.raises(InputError, match="cannot read boundary file"):
         geography.load_boundaries(path)
+
+
+def test_a_user_file_with_country_codes_alone_knows_the_country_names(tmp_path):
+    """A study's `countries: [Mali]` over a user file whose units carry ISO3 codes and no
+    country name had been refused: the codes were the only names."""
+    import geopandas as gpd
+
+    shipped = gpd.read_file(Path(__file__).parents[1] / "analysis/data/admin1_west_africa.geojson")
+    codes_only = shipped[["iso_3166_2", "name", "adm0_a3", "geometry"]]
+    path = tmp_path / "units.geojson"
+    codes_only.to_file(path, driver="GeoJSON")
+    lookup = geography.load_boundaries(path).country_codes()
+    assert lookup["mali"] == "MLI" and lookup["senegal"] == "SEN" and lookup["mli"] == "MLI"
