@@ -8,7 +8,6 @@ are refused.
 
 from __future__ import annotations
 
-import codecs
 import dataclasses
 import re
 from pathlib import Path
@@ -25,7 +24,7 @@ from pydantic import (
 )
 
 from analysis import periods
-from analysis.errors import InputError, Problem
+from analysis.errors import InputError, Problem, not_utf8_problem
 from analysis.models.risk import MIN_SURGE_EVENTS
 
 # The project layout an analyst works in (what `conflict-trends init` scaffolds), relative to
@@ -486,12 +485,14 @@ def load_study(path: str | Path) -> Study:
         raise InputError(
             "study file not found", [Problem(str(path), None, None, "an existing YAML file")]
         )
-    # a byte-order mark is dropped here, so that the error's column is the one an editor shows
-    data = path.read_bytes().removeprefix(codecs.BOM_UTF8)
+    data = path.read_bytes()
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8").removeprefix("\ufeff")  # offsets count the mark
     except UnicodeDecodeError as exc:
-        raise _not_utf8(path, data, exc.start) from None
+        # a title's "Côte d'Ivoire" saved as Latin-1 had been "found 'byte 287'"
+        raise InputError(
+            "study file is not UTF-8", [not_utf8_problem(str(path), data, exc.start)]
+        ) from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -538,21 +539,6 @@ def load_study(path: str | Path) -> Study:
         return study_from_dict(raw, path)
     except InputError as exc:
         raise _at_key_lines(exc, str(path), lines) from None
-
-
-def _not_utf8(path: Path, data: bytes, start: int) -> InputError:
-    """The error for a study file whose byte ``start`` of ``data`` is the first that is not
-    UTF-8, at its line and column: the byte offset it had named is a count no editor shows
-    (a title's "Côte d'Ivoire" saved as Latin-1 was "found 'byte 287'")."""
-    line_start = data.rfind(b"\n", 0, start) + 1
-    # columns count characters, not bytes; the line decodes up to the first bad byte
-    before = data[line_start:start].decode("utf-8")
-    found = f"byte 0x{data[start]:02X} at column {len(before) + 1}"
-    return InputError(
-        "study file is not UTF-8",
-        [Problem(str(path), data.count(b"\n", 0, start) + 1, None,
-                 "UTF-8 text (re-save the file as UTF-8)", found)],
-    )  # fmt: skip
 
 
 def _key_lines(text: str) -> tuple[dict[str, int], list[tuple[str, int, int]]]:

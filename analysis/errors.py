@@ -49,6 +49,24 @@ class Problem:
         )
 
 
+def not_utf8_problem(file: str, data: bytes, start: int) -> Problem:
+    """The problem of a file whose byte ``start`` of ``data`` is the first that is not UTF-8:
+    its line, and in ``found`` the byte and its column (in characters, a leading byte-order
+    mark not counted), which an editor shows where a byte offset means nothing."""
+    line_start = data.rfind(b"\n", 0, start) + 1
+    before = data[line_start:start]
+    if line_start == 0:
+        before = before.removeprefix(b"\xef\xbb\xbf")
+    column = len(before.decode("utf-8")) + 1  # the line decodes up to the first bad byte
+    return Problem(
+        file,
+        data.count(b"\n", 0, start) + 1,
+        None,
+        "UTF-8 text (re-save the file as UTF-8)",
+        f"byte 0x{data[start]:02X} at column {column}",
+    )
+
+
 def parameter_kind(name: str) -> str | None:
     """The ``kind`` of a :class:`Problem` about a value given to a function rather than read
     from a file: None for a command's option (``--quarter``, named "option" from its dashes),

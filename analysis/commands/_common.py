@@ -47,11 +47,11 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def warn_uncovered_countries(data: Any) -> None:
-    """Say on stderr which study countries have no event in the data files
-    (:meth:`analysis.pipeline.StudyData.uncovered_note`): their quiet would otherwise read
-    as a fact about the country; and which events named a country the boundaries do not
-    know and were counted by where they lie (``unknown_countries_note``)."""
+def warn_coverage_notes(data: Any) -> None:
+    """Say on stderr what the data files do not hold as the study reads them
+    (:meth:`analysis.pipeline.StudyData.coverage_notes`): countries without events, whose
+    quiet would read as a fact about them, and events counted where they lie because their
+    country name was unknown."""
     for note in data.coverage_notes():
         typer.echo(f"warning: {note}", err=True)
 
@@ -59,8 +59,8 @@ def warn_uncovered_countries(data: Any) -> None:
 def warn_partial_period(data: Any, through: Any = None) -> None:
     """Say on stderr where the study's last period may hold only part of its events
     (:meth:`analysis.pipeline.StudyData.partial_period_note`), as the reports' banner does,
-    and which study countries the data files hold no event in (:func:`warn_uncovered_countries`,
-    whatever ``through``): every command on a study's data calls this one.
+    and the data's coverage notes (:func:`warn_coverage_notes`, whatever ``through``):
+    every command on a study's data calls this one.
 
     ``through`` is the last period the command reads (a forecast's origin, a backtest's
     latest scored outcome; None: the study's end): a command that stops before the last
@@ -70,7 +70,7 @@ def warn_partial_period(data: Any, through: Any = None) -> None:
     """
     import pandas as pd
 
-    warn_uncovered_countries(data)
+    warn_coverage_notes(data)
     last = pd.to_datetime(data.panel["period"]).max()
     if through is not None and pd.Timestamp(through) < last:
         return

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from analysis.commands._common import QUIET_HELP, user_errors, warn_uncovered_countries
+from analysis.commands._common import QUIET_HELP, user_errors, warn_coverage_notes
 
 DEFAULT_OUT = Path("reports")
 
@@ -74,7 +74,7 @@ def report_command(
         typer.echo(f"error: {exc.message}; nothing was written", err=True)
         raise typer.Exit(1) from None
     # read back from the disk cache the preparation filled; a single report's fork inherits it
-    warn_uncovered_countries(context.load(loaded.path).data)
+    warn_coverage_notes(context.load(loaded.path).data)
     result = run_batch(
         [study],
         out,
@@ -239,7 +239,7 @@ def notebook_command(
     # data's reach had given a notebook and exit 0 where every other command refused)
     from analysis.report import context
 
-    warn_uncovered_countries(context.check(loaded.path, forecasts=False).data)
+    warn_coverage_notes(context.check(loaded.path, forecasts=False).data)
     parameters = {"study": str(study), "region": code}
     if quarter:
         parameters["quarter"] = quarter

@@ -35,6 +35,7 @@ from analysis.models.hhh4 import (
     simulate_paths,
 )
 from analysis.models.onset import PERIODS_PER_YEAR
+from analysis.scoring import sample_quantiles
 
 __all__ = [
     "SpilloverModel",
@@ -540,7 +541,7 @@ def spillover_forecast(
     # the window total's predictive range, over parameter draws and paths together (the
     # interval above is the expected count's, over draws only)
     pooled = base.total.reshape(-1, base.total.shape[-1])
-    t05, t50, t95 = np.quantile(pooled, [0.05, 0.5, 0.95], axis=0, method="inverted_cdf")
+    t05, t50, t95 = sample_quantiles(pooled.T, [0.05, 0.5, 0.95])
     end = base_pt.endemic.sum(axis=1).mean(axis=0)
     own = base_pt.own.sum(axis=1).mean(axis=0)
     nb = base_pt.neighbour.sum(axis=1).mean(axis=0)

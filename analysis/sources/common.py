@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analysis.errors import InputError, Problem
+from analysis.errors import InputError, Problem, not_utf8_problem
 from analysis.events import (
     CANONICAL_COLUMNS,
     DATE_DTYPE,
@@ -312,12 +312,7 @@ def _utf8_error(path: Path) -> InputError | None:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        found = data[err.start : err.start + 4]
-        return InputError(
-            f"{path}: not UTF-8 text",
-            [Problem(str(path), line, None, "UTF-8 text (re-save the file as UTF-8)", repr(found))],
-        )
+        return InputError(f"{path}: not UTF-8 text", [not_utf8_problem(str(path), data, err.start)])
     return None
 
 
