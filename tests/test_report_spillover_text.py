@@ -379,14 +379,15 @@ def test_cross_border_units_and_the_sentence_when_none_is_described(boundaries) 
         "MR-02", "Hodh el Gharbi", boundaries, targets, study
     )
     assert "no cross-border neighbour" not in text
-    assert "Kayes, Mali," in text and "Koulikoro, Mali," in text
+    # grouped by country, never "Kayes, Mali,, Koulikoro, Mali,"
+    assert "(Kayes and Koulikoro in Mali)" in text and ",," not in text
     assert "outside the spillover target countries (Mauritania and Senegal)" in text
     assert "none of them gets a sentence" in text
     # one neighbour: said in the singular, without a parenthesis inside another (Assaba's
     # "(Kayes (Mali)) are outside ... none of them")
     assaba = spillover_text.no_border_unit_sentence("MR-03", "Assaba", boundaries, targets, study)
     assert assaba == (
-        "Assaba's one cross-border neighbour in the study, Kayes, Mali, is outside the spillover "
+        "Assaba's one cross-border neighbour in the study (Kayes in Mali) is outside the spillover "
         "target countries (Mauritania and Senegal), so it gets no sentence of its own here."
     )
     # the study's targets are ISO3 codes: named in the sentence all the same

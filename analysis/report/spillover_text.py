@@ -363,17 +363,21 @@ def no_border_unit_sentence(
         return f"{region_name} has no cross-border neighbour {where}."
     info = boundaries.regions.set_index("region_id")
     country = info.get("country_name", info["country"])
-    # "Kayes, Mali", not "(Kayes (Mali))": no parenthesis inside another
-    named = join_words(f"{info.loc[r, 'region_name']}, {country.loc[r]}," for r in others)
+    # grouped by country, "Sikasso, Ségou and Mopti in Mali": a "Region, Country" pair per
+    # unit had read "Sikasso, Mali,, Ségou, Mali, and Mopti, Mali,"
+    by_country: dict[str, list[str]] = {}
+    for r in others:
+        by_country.setdefault(str(country.loc[r]), []).append(str(info.loc[r, "region_name"]))
+    named = join_words(f"{join_words(names)} in {c}" for c, names in by_country.items())
     by_code = dict(zip(info["country"], country, strict=True))  # targets are ISO3 codes
     wanted = join_words(str(by_code.get(t, t)) for t in targets or [])
     if len(others) == 1:
         return (
-            f"{region_name}'s one cross-border neighbour in the study, {named} is outside the "
+            f"{region_name}'s one cross-border neighbour in the study ({named}) is outside the "
             f"spillover target countries ({wanted}), so it gets no sentence of its own here."
         )
     return (
-        f"{region_name}'s cross-border neighbours in the study, {named} are outside the "
+        f"{region_name}'s cross-border neighbours in the study ({named}) are outside the "
         f"spillover target countries ({wanted}), so none of them gets a sentence of its own "
         "here."
     )
