@@ -128,7 +128,10 @@ def test_model_choice_names_the_report_model_and_its_gap_to_the_hindsight_best()
     assert "hindsight" in text and "spillover is not among the candidates auto chooses" in text
     # the per-origin mean is not the table's pooled gap: the sentence says how it weighs
     assert "each of the 12 origins weighs the same" in text
-    assert "skill against the best baseline (nb_climatology) is +3.9%; above 0" in text
+    assert (
+        "skill against the best baseline (nb_climatology), pooled over every region and quiet "
+        "ones included, is +3.9%; above 0" in text
+    )
     # a bound just above 0 is not printed as 0.000
     assert "+0.021 (95% interval +0.0003 to +0.037, over origins" in text
     # one procedure gives the interval and the p-value, so the two cannot disagree
@@ -236,6 +239,8 @@ def test_model_choice_gives_the_report_models_skill_its_interval(small_strided_b
         f"is {100 * boot['skill']:+.1f}% (90% interval {100 * boot['skill_low']:+.1f}% to "
         f"{100 * boot['skill_high']:+.1f}%); above 0 is better" in text
     )
+    # pooled over quiet regions too, which the groups' own baselines need not back
+    assert "pooled over every region and quiet ones included" in text
 
 
 def test_skill_interval_cells_give_each_skill_its_interval_over_origins(

@@ -488,8 +488,10 @@ def model_choice_sentence(
             boot = skill_intervals(scores, report_model, base)
             skill, low, high = boot["skill"], boot["skill_low"], boot["skill_high"]
         against = (
-            f" Its CRPS skill against the best baseline ({base}) is "
-            f"{format_skill(skill, low, high)}; above 0 is better."
+            f" Its CRPS skill against the best baseline ({base}), pooled over every region "
+            f"and quiet ones included, is {format_skill(skill, low, high)}; above 0 is better. "
+            "Each group of regions below has its own best baseline, against which the skill "
+            "can be smaller."
         )
     how = (
         f"The reports' forecasts all come from {report_model}: at each forecast origin it "
