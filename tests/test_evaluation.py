@@ -726,3 +726,46 @@ def test_any_event_scorecard_scores_p_any_over_the_window_against_the_best_basel
     quiet = any_event_scorecard(bt, "local_level", 6, groups=["quiet"])
     assert quiet is None or quiet["n"] == int((own["group"] == "quiet").sum())
     assert any_event_scorecard(bt, "local_level", 5) is None  # no window of that length
+
+
+def _window_totals(miss: dict, n_origins: int = 60, regions: str = "ABC") -> pd.DataFrame:
+    """One 6-month total per origin (monthly) and region for a model and a baseline; ``miss``
+    maps (origin index, region) to +1 (outcome above the printed 90% interval) or -1."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for i, origin in enumerate(pd.period_range("2010-01", periods=n_origins, freq="M")):
+        for region in regions:
+            side = miss.get((i, region), 0)
+            for model in ("m", "b"):
+                rows.append(
+                    {
+                        "model": model, "origin": origin.to_timestamp(), "region_id": region,
+                        "step": 6, "period": (origin + 6).to_timestamp(),
+                        "crps": rng.gamma(2.0), "pit_coverage_80": float(not side),
+                        "pit_coverage_90": float(not side), "closed_coverage_90": float(not side),
+                        "pit_above_median": float(side > 0) if side else float(rng.random() < 0.5),
+                    }
+                )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_the_split_of_interval_misses_is_tested_over_origins_not_as_independent_misses():
+    """Totals of neighbouring origins share months, so one burst puts several of them above
+    their intervals: 8 such misses from consecutive origins are not the evidence of 8
+    independent ones (a sign test: p 0.008), while misses all above, spread over regions and
+    origins, are; an even split is no evidence of a side."""
+    burst = _window_totals({(i, "A"): 1 for i in range(20, 28)})
+    card = skill_intervals(burst, "m", "b", window="step")
+    assert (card["printed_90_above"], card["printed_90_below"]) == (8, 0)
+    assert stats.binomtest(8, 8, 0.5).pvalue < 0.01
+    assert card["printed_90_miss_p"] > 0.05
+    spread = {(i, r): 1 for i in range(60) for j, r in enumerate("ABC") if (i + j) % 5 == 0}
+    many = skill_intervals(_window_totals(spread), "m", "b", window="step")
+    assert many["printed_90_above"] == len(spread) and many["printed_90_miss_p"] < 0.01
+    even = {(i, "A"): (1 if k % 2 else -1) for k, i in enumerate(range(2, 58, 7))}
+    balanced = skill_intervals(_window_totals(even), "m", "b", window="step")
+    assert balanced["printed_90_miss_p"] == pytest.approx(1.0)
+    # no miss: nothing to split
+    assert np.isnan(
+        skill_intervals(_window_totals({}), "m", "b", window="step")["printed_90_miss_p"]
+    )

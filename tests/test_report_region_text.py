@@ -81,6 +81,36 @@ def test_recent_events_name_ucdp_types_and_leave_out_empty_columns() -> None:
     assert "notes" in shown.columns and shown["event type"].iloc[0] == "state-based"
     # no event: the columns stay (an empty table, not a table without columns)
     assert "notes" in region_text.recent_events(events, "SN-KE").columns
+    assert region_text.recent_events_caption(region_text.recent_events(events, "SN-KE")) == (
+        "No event in this region."
+    )
+
+
+def test_recent_events_cut_through_a_day_keeps_the_deadliest_and_says_so() -> None:
+    """Five rows of a day with six events: the one left out is the least deadly, and the
+    caption counts it (the real Ségou's 13-fatality event had been dropped without a word)."""
+    day = pd.Timestamp("2020-10-06")
+    events = pd.DataFrame(
+        {
+            "event_id": [f"e{i}" for i in range(8)],
+            "region_id": ["ML-4"] * 8,
+            "date_start": [day - pd.Timedelta(days=3)] * 2 + [day] * 6,
+            "event_type": ["Battles"] * 8,
+            "actor1": ["JNIM"] * 8,
+            "actor2": ["Civilians"] * 8,
+            "fatalities": [50.0, 40.0, 1.0, 13.0, 2.0, 0.0, 5.0, 3.0],
+            "notes": [None] * 8,
+        }
+    )
+    recent = region_text.recent_events(events, "ML-4")
+    assert recent["fatalities"].tolist() == [13.0, 5.0, 3.0, 2.0, 1.0]
+    assert region_text.recent_events_caption(recent) == (
+        "The 5 latest events in this region; 1 more event of 2020-10-06, with as many or "
+        "fewer fatalities, is not shown."
+    )
+    # nothing left out: the caption says what the table holds, and no more
+    whole = region_text.recent_events(events.iloc[:3], "ML-4")
+    assert region_text.recent_events_caption(whole) == "The 3 latest events in this region."
 
 
 def _count(value: str) -> int:
@@ -201,6 +231,15 @@ def test_growth_section_without_events_says_why_instead_of_the_method() -> None:
     assert region_text.tested(pd.concat([rows, rows.assign(period_a="2023", count_a=2)]))
     # the method is one paragraph and two list items, the second not run into the first
     assert "\n- **Exact interval**" in region_text.growth_method()
+    # what the method text says of the exact interval holds: with neither overdispersion nor
+    # dependence in the counts (13 and 7 events, the real Tombouctou's 26 alike), the headline
+    # lies inside the conservative Clopper-Pearson interval at both ends
+    from analysis.growth import rate_ratio
+
+    even = rate_ratio(np.array([1, 2, 1, 0, 1, 2, 1, 1, 0, 2, 1, 1]),
+                      np.array([1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1, 0]))  # fmt: skip
+    assert even.ci_low < even.headline_low < even.headline_high < even.ci_high
+    assert "can be a little narrower at both ends" in region_text.growth_method()
 
 
 def test_forecast_table_reads_the_paths_quantiles() -> None:
@@ -554,6 +593,32 @@ def test_growth_display_marks_unbounded_limits_and_blanks_untested_comparisons()
     assert cells[2].count("<td>∞</td>") == 3 and "∞" not in cells[3] + cells[4]
 
 
+def test_growth_display_gives_the_change_point_tests_it_adjusted() -> None:
+    """The study-wide adjustment counts the change-point tests, so the table shows them: the
+    real Sahel's p 0.032 (0.13 adjusted) had stood behind a bare "none"."""
+    base = {"period_a": "2017", "period_b": "2020", "count_a": 3, "count_b": 17, "ratio": 5.7,
+            "p_value": 0.01, "p_value_bh": 0.05}  # fmt: skip
+    rows = pd.DataFrame(
+        [
+            {**base, "change_point": None, "change_point_best": "2019-08",
+             "change_point_p_value": 0.032, "change_point_p_bh": 0.13},
+            {**base, "change_point": "2019-08", "change_point_best": "2019-08",
+             "change_point_p_value": 0.0004, "change_point_p_bh": 0.004},
+            {**base, "change_point": None, "change_point_best": None,
+             "change_point_p_value": np.nan, "change_point_p_bh": np.nan},
+        ]
+    )  # fmt: skip
+    cells = region_text.growth_display(rows)["change point"].tolist()
+    assert cells == [
+        "none (likeliest 2019-08: p 0.032, BH-adjusted 0.13)",
+        "2019-08 (p <0.001, BH-adjusted 0.004)",
+        "none",
+    ]
+    assert "adjusted p-value is below 0.05" in region_text.p_value_sentence(
+        rows.assign(bh_family_size=6)
+    )
+
+
 def test_growth_table_writes_the_trend_as_the_sentence_does() -> None:
     """The demo's Kayes: the sentence said "+83% a year (95% CI +40% to +143%)" while the
     table showed "82.82"; both now give the signed whole percent, limits included."""
@@ -768,19 +833,24 @@ def test_totals_sentence_gives_the_coverage_of_the_printed_totals() -> None:
     # which way the totals outside the printed intervals fell (the demo's Kayes: 3 of 8, all
     # above, the one backtest number that pointed at its low forecast)
     printed = {**card, **unbounded, "origins": 8, "printed_90": 0.62}
-    misses = {(3, 0): "; the 3 totals outside them were all above.",
-              (0, 2): "; the 2 totals outside them were both below.",
-              (1, 0): "; the one total outside them was above.",
-              (4, 1): "; of the 5 totals outside them, 4 fell above and 1 below.",
-              # a split a sign test calls one-sided (the real overview's 22 of 24 above)
-              (22, 2): "; of the 24 totals outside them, 22 fell above and 2 below (a "
-              "two-sided sign test rejects an even split, p <0.001: the intervals' upper ends "
-              "ran too low).",
-              (0, 6): "; the 6 totals outside them were all below (a two-sided sign test "
-              "rejects an even split, p 0.031: the intervals' lower ends ran too "
-              "high)."}  # fmt: skip
-    for (above, below), words in misses.items():
-        counted = {**printed, "printed_90_above": above, "printed_90_below": below}
+    misses = {(3, 0, nan): "; the 3 totals outside them were all above.",
+              (0, 2, nan): "; the 2 totals outside them were both below.",
+              (1, 0, nan): "; the one total outside them was above.",
+              (4, 1, 0.2): "; of the 5 totals outside them, 4 fell above and 1 below.",
+              # a split the test over origins calls one-sided (the real overview's 22 of 24)
+              (22, 2, 0.0004): "; of the 24 totals outside them, 22 fell above and 2 below "
+              "(an even split is rejected, allowing for overlapping windows, p <0.001: the "
+              "intervals' upper ends ran too low).",
+              (0, 6, 0.031): "; the 6 totals outside them were all below (an even split is "
+              "rejected, allowing for overlapping windows, p 0.031: the intervals' lower ends "
+              "ran too high).",
+              # 8 of 9 above, which a sign test over independent misses called at p 0.039:
+              # the misses of overlapping windows are worth fewer, and no verdict is given
+              (8, 1, 0.12): "; of the 9 totals outside them, 8 fell above and 1 below.",
+              (8, 1, nan): "; of the 9 totals outside them, 8 fell above and 1 below."}  # fmt: skip
+    for (above, below, p), words in misses.items():
+        counted = {**printed, "printed_90_above": above, "printed_90_below": below,
+                   "printed_90_miss_p": p}  # fmt: skip
         assert region_text.totals_sentence(counted, 12).endswith("they held 62%" + words)
     for counted in (printed, {**printed, "printed_90_above": 0, "printed_90_below": 0}):
         assert region_text.totals_sentence(counted, 12).endswith("they held 62%.")

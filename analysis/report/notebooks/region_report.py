@@ -209,7 +209,8 @@ if actors is not None:
 # ### Latest events
 
 # %%
-show.table(region_text.recent_events(events, region_id), float_format="{:,.0f}")
+recent = region_text.recent_events(events, region_id)
+show.table(recent, float_format="{:,.0f}", caption=region_text.recent_events_caption(recent))
 
 # %% [markdown]
 # ## Growth
