@@ -111,6 +111,20 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def _cannot_create_in(folder: Path) -> str | None:
+    """Why no file can be made in ``folder``, or None: a file made and removed at once. The
+    permission bits say nothing for root, and /proc refuses every new file ("file not found:
+    /proc/.x.parquet.vu8axr2g.tmp" had come after the whole run)."""
+    try:
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".write-check-")
+    except OSError as exc:
+        return f"no file can be made in {folder} ({exc.strerror or exc})"
+    os.close(handle)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+    return None
+
+
 def require_writable(
     target: str | os.PathLike[str],
     kind: Literal["file", "folder"] = "file",
@@ -153,11 +167,19 @@ def require_writable(
         written, when it is one of ``inputs``, or when it lies under ``data/raw/`` (unless
         ``raw_allowed``).
     """
+    spelt = os.fspath(target)
     target = Path(target)
     wanted = "a file path (not a folder)" if kind == "file" else "a folder (made if missing)"
     found = None
     if kind == "file" and target.is_dir():
         found = "an existing folder"
+    elif kind == "file" and (spelt.endswith(("/", os.sep)) or target.name in ("", "..")):
+        # Path() drops a trailing slash: "newdir/" had been written as a file called newdir,
+        # and "x/.." had failed at the last step after making x
+        found = "a path that ends in a folder ('/' or '..'), not a file name"
+    elif kind == "file" and target.exists() and not target.is_file():
+        # /dev/null as root: the final rename had replaced the device with a regular file
+        found = "an existing device, pipe or socket, not a regular file"
     elif kind == "folder" and target.exists() and not target.is_dir():
         found = "an existing file"
     else:
@@ -168,6 +190,8 @@ def require_writable(
             found = f"{nearest} is a file, not a folder"
         elif not os.access(nearest, os.W_OK | os.X_OK):
             found = f"no permission to write in {nearest}"
+        else:
+            found = _cannot_create_in(nearest)
     if found is not None:
         raise InputError(
             f"cannot write {option} {target}",

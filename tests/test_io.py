@@ -3,6 +3,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -161,3 +162,24 @@ def test_require_writable_refuses_an_input_and_anything_under_data_raw(tmp_path)
     assert require_writable(tmp_path / "out.parquet", inputs=[events]) == tmp_path / "out.parquet"
     assert under_raw(export) and not under_raw(tmp_path / "raw" / "x.csv")
     assert export.read_text() == "id\n1\n" and events.read_text() == "x"
+
+
+def test_require_writable_refuses_what_no_final_rename_can_write(tmp_path):
+    """Paths the checks above let through and the last step then broke: a device (root's
+    `--out /dev/null` had replaced the device with a regular file), a trailing slash (written
+    as a file of that name), a path ending in '..' (a folder made, then an OSError), and a
+    folder in which no file can be made (/proc, whatever its permission bits say to root)."""
+    cases = [
+        ("/dev/null", "an existing device, pipe or socket, not a regular file"),
+        (f"{tmp_path / 'newdir'}/", "a path that ends in a folder ('/' or '..'), not a file name"),
+        (str(tmp_path / "x.json" / ".."), "a path that ends in a folder ('/' or '..')"),
+    ]
+    if Path("/proc").is_dir():
+        cases.append(("/proc/out.parquet", "no file can be made in /proc"))
+    for target, found in cases:
+        with pytest.raises(InputError) as caught:
+            require_writable(target, option="--out")
+        (problem,) = caught.value.problems
+        assert problem.column == "--out" and problem.found.startswith(found), problem.found
+    assert list(tmp_path.iterdir()) == []  # made nothing, not even the check's file
+    assert Path("/dev/null").is_char_device()

@@ -93,6 +93,7 @@ def test_sdist_builds_a_wheel_with_the_package_data_and_no_tests(tmp_path: Path)
         "analysis/data/admin1_west_africa.geojson",
         "analysis/data/admin1_adjacency_west_africa.csv",
         "analysis/report/templates/conflict_trends/report.css",
+        "analysis/py.typed",  # PEP 561: other projects' type checkers read the hints
     }
     notebooks = {p for p in tracked if p.startswith("analysis/report/notebooks/")}
     assert notebooks >= {"analysis/report/notebooks/region_report.py"}

@@ -45,6 +45,9 @@ from analysis.report.run import JobResult, ReportJob, execute_job, finish_killed
 from analysis.report.warmup import MODULES, STUDIES_ENV
 
 #: Environment of the fork server, so of every report: one BLAS/OpenMP thread, no display.
+#: Set while the fork server starts, where the user had not set PYTHONSAFEPATH themselves.
+SAFE_PATH_ENV = {"PYTHONSAFEPATH": "1", "CONFLICT_TRENDS_SAFE_PATH_SET": "1"}
+
 WORKER_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
@@ -87,9 +90,16 @@ def start_server(
     if _SERVER_STUDIES is not None:
         multiprocessing.forkserver.ensure_running()
         return wanted <= _SERVER_STUDIES
-    saved = {key: os.environ.get(key) for key in (*WORKER_ENV, STUDIES_ENV)}
+    saved = {key: os.environ.get(key) for key in (*WORKER_ENV, STUDIES_ENV, *SAFE_PATH_ENV)}
     os.environ.update(WORKER_ENV)
     os.environ[STUDIES_ENV] = json.dumps(sorted(wanted))
+    if saved["PYTHONSAFEPATH"] is None:
+        # The server starts as `python -c ...`, which puts the working folder first on its
+        # import path, and Python 3.11's fork server ignores the path this process passes
+        # it: a user's own `analysis/` package there shadowed this one in every report
+        # ("cannot import name 'installed_version' from 'analysis'"). The server drops the
+        # variable again once started (analysis.report.preload), so nothing it runs inherits it.
+        os.environ.update(SAFE_PATH_ENV)
     try:
         # "__main__" first: report processes then need not re-import the main script
         preload = ["__main__", *modules, "analysis.report.preload"]

@@ -2,7 +2,13 @@
 importing it warms the fork server up (:func:`analysis.report.warmup.prepare`). Nothing else
 should import it."""
 
+import os
 import sys
+
+# the fork server started with PYTHONSAFEPATH (analysis.report.pool.start_server): its own
+# import path is safe now, and what it forks need not inherit the variable
+if os.environ.pop("CONFLICT_TRENDS_SAFE_PATH_SET", None):
+    os.environ.pop("PYTHONSAFEPATH", None)
 
 try:
     from analysis.report.warmup import prepare
