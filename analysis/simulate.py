@@ -452,6 +452,7 @@ def demo_truth_summary(truth: dict, horizon: int, *, boundaries: Boundaries | No
         ``expected_ratio`` (ratio of the focus's expected counts in year b to year a, which
         the neighbours' events also feed), ``simulated_counts`` (the focus's simulated counts
         in years a and b), ``autoregressive`` and ``neighbourhood`` (the stated shares),
+        ``dispersion`` (the stated NB2 overdispersion),
         ``annual_growth_pct`` (the stated growth of the focus's endemic level, percent a year),
         ``horizon``, ``forward_first`` (``YYYY-MM``, the month after the last simulated one)
         and ``forward_total`` (the focus's expected total over the ``horizon`` months from
@@ -503,6 +504,7 @@ def demo_truth_summary(truth: dict, horizon: int, *, boundaries: Boundaries | No
         "simulated_counts": (int(counts[str(year_a)]), int(counts[str(year_b)])),
         "autoregressive": float(scenario.autoregressive),
         "neighbourhood": float(scenario.neighbourhood),
+        "dispersion": float(scenario.dispersion),
         "annual_growth_pct": float(demo.truth["focus_true_annual_growth_pct"]),
         "horizon": int(horizon),
         "forward_first": f"{demo.periods[-1] + pd.DateOffset(months=1):%Y-%m}",

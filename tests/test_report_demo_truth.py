@@ -35,6 +35,7 @@ TRUTH = {
     "simulated_counts": (10, 73),
     "autoregressive": 0.25,
     "neighbourhood": 0.12,
+    "dispersion": 0.6,
     "annual_growth_pct": 91.3,
     "horizon": 12,
     "forward_first": "2025-01",
@@ -62,6 +63,7 @@ def estimates(**changes: Estimate | str) -> dict[str, Estimate | str]:
         "growth": Estimate(7.3, 3.1, 17.0, "growth table", "95% headline interval"),
         "own_lag": Estimate(0.27, 0.2, 0.35, "spillover fit", "95% Wald interval"),
         "neighbourhood": Estimate(0.11, 0.05, 0.2, "spillover fit", "95% Wald interval"),
+        "dispersion": Estimate(0.52, 0.4, 0.68, "spillover fit", "95% Wald interval"),
         "forecast_near": Estimate(31.0, 10.0, 50.0, "report model", "90% predictive interval"),
         "forecast": Estimate(133.0, 50.0, 180.0, "report model", "90% predictive interval"),
         "border_total": Estimate(8.4, 2.0, 15.0, "report model", "90% predictive interval"),
@@ -106,7 +108,7 @@ def test_the_stated_values_of_the_new_rows_in_closed_form() -> None:
 def test_every_stated_value_recovered_by_its_own_rule() -> None:
     result = compare(estimates())
     table = rows(result)
-    assert len(table) == 9  # seven quantities and one share per target country
+    assert len(table) == 10  # eight quantities and one share per target country
     verdict = table["recovered?"]
     assert verdict["Kayes: events in 2024 / 2021 (rate ratio)"] == (
         "yes: inside the 95% headline interval"
@@ -210,7 +212,7 @@ def test_printed_onset_intervals_are_checked_against_the_stated_probability() ->
     held = table.loc["Tambacounda (quiet): P(at least one event in 12 months)"]
     assert (held["stated model"], held["estimate"], held["interval"]) == ("80%", "75%", "70-85%")
     assert held["recovered?"] == "yes: inside the onset model's 90% interval"
-    assert len(table) == 11  # the 9 rows and the 2 units
+    assert len(table) == 12  # the 10 rows and the 2 units
     # the banner names the miss with both numbers, and not the unit whose interval held
     assert "Guidimaka's P(at least one event) (43% against 90%)" in result.missed
     assert not any(m.startswith("Tambacounda") for m in result.missed)
@@ -549,10 +551,11 @@ def test_share_estimate_only_for_the_same_what_if_over_the_same_units() -> None:
     assert "not computed" in demo_truth.share_estimate(None, "MRT", TRUTH)
 
 
-#: The spillover fit's parameter table as the reports keep it (own-lag and neighbourhood).
+#: The spillover fit's parameter table as the reports keep it (own-lag, neighbourhood and
+#: overdispersion).
 PARAMS = pd.DataFrame(
-    {"name": ["lambda", "phi"], "estimate": [0.3, 0.1], "se": [NAN, NAN],
-     "low": [0.2, 0.05], "high": [0.4, 0.2], "at_bound": [False, False]}
+    {"name": ["lambda", "phi", "psi"], "estimate": [0.3, 0.1, 0.25], "se": [NAN] * 3,
+     "low": [0.2, 0.05, 0.15], "high": [0.4, 0.2, 0.4], "at_bound": [False] * 3}
 )  # fmt: skip
 
 
@@ -568,7 +571,14 @@ def test_estimates_build_every_row_from_the_reports_numbers() -> None:
     assert found["border_any"].value == pytest.approx(0.375)
     assert isinstance(found["share:MRT"], Estimate) and isinstance(found["share:SEN"], str)
     result = demo_truth.comparison(TRUTH, found, "Kayes", border=["MR-1", "SN-1"], names=NAMES)
-    assert len(result.table) == 9
+    assert len(result.table) == 10
+    # the fit's overdispersion against the stated one (0.6 outside 0.15-0.4: not recovered)
+    dispersion = result.table.set_index("quantity").loc[
+        "overdispersion (variance = mean + overdispersion x mean²)"
+    ]
+    assert dispersion["stated model"] == "0.60" and dispersion["estimate"] == "0.25"
+    assert dispersion["recovered?"].startswith("no")
+    assert "the overdispersion" in result.sentence
     # the quarter the summaries lead with is judged too: the paths' 99.5 against 30
     assert found["forecast_near"].value == 99.5
     assert "Kayes's 3-month total (the report model's mean 99.5 is 232% above the stated " \
@@ -581,7 +591,7 @@ def test_estimates_build_every_row_from_the_reports_numbers() -> None:
         targets=["MRT", "SEN"],
     )  # fmt: skip
     assert "forecast_near" not in found_old
-    assert len(demo_truth.comparison(old, found_old, "Kayes", border=BORDER).table) == 8
+    assert len(demo_truth.comparison(old, found_old, "Kayes", border=BORDER).table) == 9
     assert "Senegal's share attributable to Kayes (the spillover model gives no share for SEN)" in (
         result.sentence
     )

@@ -958,9 +958,21 @@ def test_trend_forecast_sentence_joins_a_damped_forecast_to_the_growth_section()
     assert region_text.trend_forecast_sentence(row, year) == (
         "The forecast of 94.9 events is 1.3 times 2024's 73, below the low end of the fitted "
         "trend's interval (+40% a year): the report model's candidates damp any trend, so it "
-        "expects the growth to slow; the backtest quoted here, not the trend, is the evidence "
-        "for it."
+        "expects the growth to slow. That is the candidates' assumption, not something the "
+        "data show."
     )
+    # beside a backtest whose forecasts ran too low (the demo's Kayes: the sentence had
+    # called that backtest "the evidence for" the slowdown), it says what the backtest says
+    from types import SimpleNamespace
+
+    short = region_text.trend_forecast_sentence(row, year, SimpleNamespace(bias="probably too low"))
+    assert short.endswith(
+        "not something the data show; in the backtest above such forecasts have probably run "
+        "too low, so this total is likely too low as well."
+    )
+    for other in ("", "too high", "probably too high"):
+        plain = region_text.trend_forecast_sentence(row, year, SimpleNamespace(bias=other))
+        assert plain.endswith("not something the data show.")
     # inside the trend's interval, a trend that includes 0, or a window that does not follow
     # the later year or is not a year long: nothing to join
     inside = WindowForecast("ML-1", 12, pd.Timestamp("2025-01-01"), pd.Timestamp("2025-12-01"),

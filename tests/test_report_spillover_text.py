@@ -500,7 +500,8 @@ def test_shares_are_quoted_only_from_a_spillover_model_shown_ahead_of_the_baseli
     assert unclear.startswith("No share of the events across the border is attributed to ")
     assert (
         "is not shown better than the best baseline (conflictology) over steps 1-6 of this "
-        "report's backtest: its CRPS skill is -20.9% (90% interval -40.9% to -0.9%), behind "
+        "report's backtest, scored in Kayes alone: its CRPS skill is -20.9% (90% interval "
+        "-40.9% to -0.9%), behind "
         "it (the methods appendix scores both by group). How it splits"
     ) in unclear
     assert unclear.count("not distinguishable from it") == 0  # its interval is below 0

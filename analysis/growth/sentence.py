@@ -73,9 +73,10 @@ def growth_sentence(
         text = f"{noun} in {name}: no events in {pa} or {pb}, so the two cannot be compared"
     elif ca == 0:
         text = (
+            # "starts at 0.14 times the earlier rate" read oddly beside an earlier count of 0
             f"{noun} in {name} rose from 0 in {pa} to {cb} in {pb}; with none in {pa} the ratio "
-            f"has no upper bound, and its {level}% interval starts at {format_ratio(head_lo)} "
-            f"times the earlier rate ({allowing}; exact Poisson interval from "
+            f"of the later rate to the earlier has no upper bound, and its {level}% interval "
+            f"starts at {format_ratio(head_lo)} ({allowing}; exact Poisson interval from "
             f"{format_ratio(row['ci_low'])}){per}"
         )
         # the bound says which way the change went only when it excludes 1
@@ -98,9 +99,11 @@ def growth_sentence(
             else ", which excludes a rise"
         )
     else:
-        verb = "rose" if cb > ca else ("fell" if cb < ca else "stayed")
-        move = f"from {ca} in {pa} to {cb} in {pb}" if verb != "stayed" else f"at {ca} in {pa}"
-        move += "" if verb != "stayed" else f" and {cb} in {pb}"
+        # equal counts say nothing of the years between ("stayed at 1 in 2021 and 1 in 2024"
+        # had stood over 4 events in 2022 and none in 2023)
+        verb = "rose" if cb > ca else ("fell" if cb < ca else "numbered")
+        move = f"from {ca} in {pa} to {cb} in {pb}" if verb != "numbered" else f"{ca} in {pa}"
+        move += "" if verb != "numbered" else f" and {cb} in {pb} alike"
         text = (
             f"{noun} in {name} {verb} {move}, {_fmt(ratio)} times{per} ({level}% CI "
             f"{format_ratio(head_lo)}-{format_ratio(head_hi)} {allowing}; exact Poisson interval "

@@ -67,16 +67,18 @@ PREDICTIVE_LEVEL = INTERVAL_LEVEL
 
 #: The quantities compared, in table order; the attributable shares follow, one per target
 #: country, keyed :data:`SHARE_PREFIX` + country code.
-QUANTITIES = ("growth", "own_lag", "neighbourhood", "forecast_near", "forecast", "border_total",
-              "border_any")  # fmt: skip
+QUANTITIES = ("growth", "own_lag", "neighbourhood", "dispersion", "forecast_near", "forecast",
+              "border_total", "border_any")  # fmt: skip
 SHARE_PREFIX = "share:"
 
 #: The forecast rows, judged on their point (:func:`point_check`); every other row by whether
 #: its interval holds the stated value (:func:`position`).
 POINT_RULE = frozenset({"forecast_near", "forecast", "border_total", "border_any"})
 
-#: The spillover model's natural-scale parameters that the stated shares correspond to.
-PARAMETER_ROWS = {"own_lag": "lambda", "neighbourhood": "phi"}
+#: The spillover model's natural-scale parameters that the stated shares correspond to, and
+#: its negative-binomial overdispersion (``psi``: variance = mean + psi mean^2, the stated
+#: model's ``dispersion``), which the check had left out although the fit reports it.
+PARAMETER_ROWS = {"own_lag": "lambda", "neighbourhood": "phi", "dispersion": "psi"}
 
 
 @dataclass(frozen=True)
@@ -577,7 +579,7 @@ def parameter_estimate(
     ----------
     parameters : DataFrame or None
         :attr:`analysis.report.context.StudyResults.spillover_parameters`.
-    quantity : {"own_lag", "neighbourhood"}
+    quantity : {"own_lag", "neighbourhood", "dispersion"}
     level : float
         The level of the table's intervals.
 
@@ -767,6 +769,8 @@ def stated_values(
         "own_lag": Stated(float(truth["autoregressive"])),
         "neighbourhood": Stated(float(truth["neighbourhood"])),
     }
+    if "dispersion" in truth:
+        stated["dispersion"] = Stated(float(truth["dispersion"]))
     ids = list(truth.get("forward_region_ids", []))
     totals = truth.get("forward_totals")
     totals = None if totals is None else np.asarray(totals, dtype=float)
@@ -923,6 +927,10 @@ def _names(
         "neighbourhood": (
             "neighbourhood share (neighbours' last month's events)",
             "the neighbourhood share",
+        ),
+        "dispersion": (
+            "overdispersion (variance = mean + overdispersion x mean²)",
+            "the overdispersion",
         ),
         "forecast_near": (
             f"{region_name}: events over the next {truth.get('near_steps', 3)} months",

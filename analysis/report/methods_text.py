@@ -90,11 +90,12 @@ MODEL_DESCRIPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
             "ensemble_climatology36_heavy",
         ),
         "Mixtures (auto's candidates)",
-        "equal mixtures of the local level (or the damped trend), the recent 6-{period} mean "
-        "and conflictology; `ensemble_climatology` adds the negative-binomial climatology as a "
-        "fourth member; `ensemble_climatology36` and `_heavy` give the 36-{period} "
-        "negative-binomial climatology half and three quarters of the weight, for regions "
-        "whose counts swing around a stable mean.",
+        "mixtures of the local level (or the damped trend), the recent 6-{period} mean "
+        "and conflictology in equal parts; `ensemble_climatology` adds the negative-binomial "
+        "climatology as a fourth equal member; `ensemble_climatology36` and `_heavy` give the "
+        "36-{period} negative-binomial climatology half and three quarters of the weight (the "
+        "other three sharing the rest equally), for regions whose counts swing around a "
+        "stable mean.",
     ),
     (
         ("damped_trend",),
@@ -497,7 +498,8 @@ def model_choice_sentence(
         f"The reports' forecasts all come from {report_model}: at each forecast origin it "
         "picks among its candidates (the mixtures above) by their fair CRPS over rolling "
         "origins in the history before that origin, separately for the focus regions and the "
-        "other active regions and for each block of steps."
+        "other regions (scored where they were active at the inner origin) and for each block "
+        "of steps."
     )
     if best == report_model:
         return f"{how} It also has the lowest CRPS here.{against}"

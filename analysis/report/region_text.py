@@ -743,7 +743,7 @@ def previous_events(panel: pd.DataFrame, region_id: str, periods: int) -> int:
     return int(rows["events"].tail(periods).sum())
 
 
-def trend_forecast_sentence(row: Any, w: WindowForecast) -> str:
+def trend_forecast_sentence(row: Any, w: WindowForecast, evidence: Any = None) -> str:
     """Where the forecast of the year after the growth table's later window lies outside what
     the fitted trend's interval says about a year's growth, one sentence that says so and why.
 
@@ -758,6 +758,9 @@ def trend_forecast_sentence(row: Any, w: WindowForecast) -> str:
         ``exposure_b``, ``annual_growth_ci``).
     w : WindowForecast
         The forecast total over the horizon.
+    evidence : StepEvidence, optional
+        The backtest's evidence at the forecast's steps: where it says such forecasts ran
+        too low (too high) on the side the trend points to, the sentence says so.
 
     Returns
     -------
@@ -786,12 +789,24 @@ def trend_forecast_sentence(row: Any, w: WindowForecast) -> str:
         bound = format_growth_pct(ci[1])
     else:
         return ""
-    return (
+    text = (
         f"The forecast of {expected_words(w.mean)} events is {where}, {side} the {end} end of "
-        f"the fitted trend's interval ({bound} a year): the report "
-        f"model's candidates damp any trend, so it expects the {slows} to slow; the backtest "
-        "quoted here, not the trend, is the evidence for it."
+        f"the fitted trend's interval ({bound} a year): the report model's candidates damp "
+        f"any trend, so it expects the {slows} to slow. That is the candidates' assumption, "
+        "not something the data show"
     )
+    # The sentence had ended "the backtest quoted here, not the trend, is the evidence for
+    # it" beside a backtest whose forecasts ran too low (the demo's Kayes): the backtest
+    # judges how such forecasts fared, and where it found them short on the trend's side,
+    # this total is likely short too.
+    bias = str(getattr(evidence, "bias", "") or "")
+    if bias.endswith(end):
+        probably = "probably " if bias.startswith("probably") else ""
+        text += (
+            f"; in the backtest above such forecasts have {probably}run too {end}, so this "
+            f"total is likely too {end} as well"
+        )
+    return text + "."
 
 
 def summary_model(model: str, auto_name: str, *, onset_driven: bool) -> str:

@@ -897,7 +897,8 @@ def withheld_shares_sentence(
         )
     return (
         f"{lead}: the spillover model that would attribute them is not shown better than the "
-        f"best baseline ({evidence.baseline}) over steps {evidence.steps} of {where}: its "
+        f"best baseline ({evidence.baseline}) over steps {evidence.steps} of {where}, scored "
+        f"in {_focus_names(contrast)} alone: its "
         f"CRPS skill is {skill_words(evidence)}, {verdict}{beside} (the methods appendix "
         "scores both by group). How it splits a region's events between its own past and its "
         "neighbours would describe that model, not evidence that events will spread. The "

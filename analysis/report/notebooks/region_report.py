@@ -125,7 +125,7 @@ for window, named in ((next_quarter, model_here), (whole, "same")):
             group,
         ),
         # a forecast below (above) the growth section's trend interval says why, once
-        region_text.trend_forecast_sentence(growth_rows.iloc[-1], window)
+        region_text.trend_forecast_sentence(growth_rows.iloc[-1], window, evidence_at[window.steps])
         if growth_rows is not None and window is whole
         else "",
     ]
