@@ -25,6 +25,33 @@ def _rank() -> pd.DataFrame:
     )
 
 
+def test_ranking_gives_a_quiet_regions_chance_with_the_onset_interval_its_report_prints():
+    """The demo's Guidimaka: 43% in the ranking, "43% (30%-57%)" in its region report."""
+    from types import SimpleNamespace
+
+    onset = SimpleNamespace(
+        units=pd.DataFrame(
+            {"region_id": ["ML-2", "SN-KE"], "p_onset_low": [0.30, 0.6],
+             "p_onset_high": [0.57, 0.9]}
+        )
+    )  # fmt: skip
+    # only ML-2's chance is the onset model's: SN-KE is active, its P(any) from the paths
+    rank = overview_text.with_onset_intervals(_rank(), onset, {"ML-2"})
+    shown = overview_text.ranking_display(rank)
+    assert shown["its 90% interval (onset model)"].tolist() == ["30-57%", "", ""]
+    assert "onset model's 90% interval over its parameters" in (
+        overview_text.ranking_sentence(rank)
+    )
+    # no onset model, or no onset-driven region shown: no column and no note
+    for plain in (
+        overview_text.with_onset_intervals(_rank(), None, {"ML-2"}),
+        overview_text.with_onset_intervals(_rank(), onset, set()),
+    ):
+        assert "its 90% interval (onset model)" not in overview_text.ranking_display(plain)
+        assert "onset model's 90%" not in overview_text.ranking_sentence(plain)
+    assert "its 90% interval (onset model)" not in overview_text.ranking_display(rank, top=0)
+
+
 def test_ranking_display_and_record() -> None:
     rank = _rank()
     shown = overview_text.ranking_display(rank.assign(ratio=[np.inf, 1.0, 2.0]), top=2)
@@ -41,7 +68,7 @@ def test_ranking_display_and_record() -> None:
     )
     assert "The row whose growth cells are blank" in overview_text.ranking_sentence(blank, top=2)
     assert "blank" not in overview_text.ranking_sentence(rank)
-    optional = ("p_value_bh", "expected", "expected_interval")
+    optional = ("p_value_bh", "expected", "expected_interval", "p_any_interval")
     plain = [c for k, c in overview_text.RANKING_COLUMNS.items() if k not in optional]
     assert list(shown.columns) == plain
     assert shown["P(surge)"].tolist() == ["70%", "20%"]
@@ -54,7 +81,9 @@ def test_ranking_display_and_record() -> None:
             expected_high=[4.0, 5.0, np.nan],
         )
     )
-    assert list(with_p.columns) == list(overview_text.RANKING_COLUMNS.values())
+    assert list(with_p.columns) == [
+        c for k, c in overview_text.RANKING_COLUMNS.items() if k != "p_any_interval"
+    ]
     assert with_p["p (BH-adjusted)"].tolist() == ["<0.001", "0.20", ""]
     assert with_p["expected events, next 3 periods"].tolist()[:2] == [1.5, 2.0]
     assert with_p["90% interval"].tolist() == ["0-4", "1-5", ""]

@@ -182,13 +182,14 @@ def test_every_template_renders(tmp_path: Path, demo_dir: Path, monkeypatch) -> 
     assert re.search(rf'<a href="#Demo[^"]*">{title}</a>', methods)  # in the contents
     demo = methods[methods.index('id="Demo') : methods.index('id="Known-limits')]
     assert "<caption>The stated model behind the demo data" in demo
-    # the header, seven quantities (Kayes's 3-month total, which the summaries lead with, and
-    # six for Kayes and its cross-border neighbours), one attributable share per spillover
-    # target country (Mauritania, Senegal), and one row per quiet unit across the border whose
-    # printed onset interval is judged
+    # the header, eight quantities (Kayes's 3-month total, which the summaries lead with, and
+    # seven for Kayes, the fit and its cross-border neighbours), one attributable share per
+    # spillover target country (Mauritania, Senegal), and one row per quiet unit across the
+    # border whose printed onset interval is judged
     assert demo.count("Kayes: events over the next 3 months") == 1
     quiet_rows = demo.count("(quiet): P(at least one event")
-    assert quiet_rows >= 1 and demo.count("<tr>") == 10 + quiet_rows
+    assert quiet_rows >= 1 and demo.count("<tr>") == 11 + quiet_rows
+    assert "overdispersion (variance = mean + overdispersion x mean²)" in demo
     assert "How each row is judged" in demo and "90% predictive interval" in demo
     assert "next 6 months" in demo  # the smoke study's horizon, stated model run as far
     assert "Recovered: " in demo or "Not recovered: " in demo

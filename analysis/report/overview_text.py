@@ -21,6 +21,7 @@ from analysis.formatting import (
     join_words,
     period_label,
     period_unit,
+    probability_range,
 )
 from analysis.growth.sentence import UNINFORMATIVE_SPAN
 from analysis.models.risk import NEAR_STEPS, SURGE_LOOKBACK
@@ -41,6 +42,7 @@ RANKING_COLUMNS = {
     "expected_interval": "90% interval",
     "p_surge": "P(surge)",
     "p_any": "P(at least 1) within the horizon",
+    "p_any_interval": "its 90% interval (onset model)",
 }
 #: Periods of the overview's near-term numbers (expected events, P(surge)): the default
 #: ``steps`` of :func:`analysis.models.risk.expected_next` and ``surge_probability``.
@@ -137,6 +139,17 @@ def ranking_display(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> pd
         ]
     for col in ("p_surge", "p_any"):
         out[col] = [format_probability(p) for p in out[col].astype(float)]
+    if _shows_onset_intervals(rank.head(top)):
+        # the region reports print the onset model's interval beside a quiet region's chance;
+        # the ranking had shown the demo's Guidimaka at a bare 43% (30%-57% in its report)
+        head = rank.head(top)
+        out["p_any_interval"] = [
+            probability_range(lo, hi) if np.isfinite(lo) and np.isfinite(hi) else ""
+            for lo, hi in zip(head["p_any_low"].astype(float), head["p_any_high"].astype(float),
+                              strict=True)
+        ]  # fmt: skip
+    else:
+        out = out.drop(columns="p_any_interval")
     if rank.get("p_value_bh") is None:
         out = out.drop(columns="p_value_bh")
     else:
@@ -237,7 +250,52 @@ def ranking_notes(
             "Expected events over the next 3 periods, with their 90% interval, come from the "
             "same model's paths as the region reports' forecasts."
         )
+    if _shows_onset_intervals(shown_rows):
+        notes.append(
+            "Beside P(at least 1), the onset model's 90% interval over its parameters, for "
+            "the quiet regions whose chance that model gives (as their region reports print "
+            "it); the other regions' probabilities are read from the report model's paths, "
+            "which carry no interval over parameters."
+        )
     return [n for n in notes if n]
+
+
+def _shows_onset_intervals(rows: pd.DataFrame) -> bool:
+    """Whether :func:`ranking_display` shows an onset interval for any of ``rows``."""
+    if not {"p_any_low", "p_any_high"} <= set(rows.columns):
+        return False
+    low, high = rows["p_any_low"].to_numpy(float), rows["p_any_high"].to_numpy(float)
+    return bool((np.isfinite(low) & np.isfinite(high)).any())
+
+
+def with_onset_intervals(rank: pd.DataFrame, onset: Any, onset_driven: Any) -> pd.DataFrame:
+    """``rank`` with ``p_any_low`` and ``p_any_high``: the onset model's interval of the
+    chance of a first event for the quiet regions whose P(at least 1) that model gives
+    (:attr:`analysis.report.context.StudyResults.onset_driven`), NaN for the others.
+
+    Parameters
+    ----------
+    rank : DataFrame
+        :func:`analysis.ranking.ranking` (``region_id``).
+    onset : analysis.models.onset_forecast.OnsetForecast or None
+        Its ``units`` hold ``p_onset_low`` and ``p_onset_high``.
+    onset_driven : collection of str
+        The regions whose P(at least 1) is the onset model's.
+
+    Returns
+    -------
+    DataFrame
+    """
+    out = rank.copy()
+    out["p_any_low"] = out["p_any_high"] = np.nan
+    if onset is None or not onset_driven:
+        return out
+    units = onset.units.set_index("region_id")
+    driven = out["region_id"].isin(set(onset_driven) & set(units.index)).to_numpy()
+    ids = out.loc[driven, "region_id"]
+    out.loc[driven, "p_any_low"] = units.loc[ids, "p_onset_low"].to_numpy(float)
+    out.loc[driven, "p_any_high"] = units.loc[ids, "p_onset_high"].to_numpy(float)
+    return out
 
 
 def _open_ended_below_one(rows: pd.DataFrame) -> str:
