@@ -119,9 +119,10 @@ def _cannot_create_in(folder: Path) -> str | None:
         handle, probe = tempfile.mkstemp(dir=folder, prefix=".write-check-")
     except OSError as exc:
         return f"no file can be made in {folder} ({exc.strerror or exc})"
-    os.close(handle)
-    with contextlib.suppress(OSError):
-        os.unlink(probe)
+    try:
+        os.close(handle)
+    finally:
+        os.unlink(probe)  # one that cannot be removed is an error, not a leftover
     return None
 
 
@@ -136,7 +137,9 @@ def require_writable(
 
     A command that finds out only at its last step that its output path is a folder (or lies
     under a file) has wasted its run and ends in an ``OSError``; this says what is wrong with
-    the path first. It makes no folder and writes nothing. An output that is one of the
+    the path first. It makes no folder; the one file it makes is a probe in the nearest
+    existing folder, removed at once, and only once the path may be written (never under
+    ``data/raw/``). An output that is one of the
     command's own inputs (its events table, the study file, a data file) or lies under
     ``data/raw/`` is refused too: the run would replace what it reads, or raw data, which are
     never modified. Every command's ``--out`` goes through here, so the rule is one.
@@ -171,12 +174,13 @@ def require_writable(
     target = Path(target)
     wanted = "a file path (not a folder)" if kind == "file" else "a folder (made if missing)"
     found = None
+    nearest: Path | None = None
     if kind == "file" and target.is_dir():
         found = "an existing folder"
-    elif kind == "file" and (spelt.endswith(("/", os.sep)) or target.name in ("", "..")):
-        # Path() drops a trailing slash: "newdir/" had been written as a file called newdir,
-        # and "x/.." had failed at the last step after making x
-        found = "a path that ends in a folder ('/' or '..'), not a file name"
+    elif kind == "file" and spelt.replace(os.sep, "/").rsplit("/", 1)[-1] in ("", ".", ".."):
+        # Path() drops a trailing "/" or "/.": "newdir/" had been written as a file called
+        # newdir, and "x/.." had failed at the last step after making x
+        found = "a path that ends in a folder ('/', '.' or '..'), not a file name"
     elif kind == "file" and target.exists() and not target.is_file():
         # /dev/null as root: the final rename had replaced the device with a regular file
         found = "an existing device, pipe or socket, not a regular file"
@@ -190,8 +194,6 @@ def require_writable(
             found = f"{nearest} is a file, not a folder"
         elif not os.access(nearest, os.W_OK | os.X_OK):
             found = f"no permission to write in {nearest}"
-        else:
-            found = _cannot_create_in(nearest)
     if found is not None:
         raise InputError(
             f"cannot write {option} {target}",
@@ -202,9 +204,16 @@ def require_writable(
         found = f"the same file as the input {same}"
     elif not raw_allowed and under_raw(target):
         found = "a path under data/raw/, which is never modified"
-    if found is None:
-        return target
-    raise InputError(
-        f"refusing to write {option} over an input or raw data",
-        [Problem(str(target), None, option, NOT_AN_INPUT, found)],
-    )
+    if found is not None:
+        raise InputError(
+            f"refusing to write {option} over an input or raw data",
+            [Problem(str(target), None, option, NOT_AN_INPUT, found)],
+        )
+    # last, once the path may be written at all: a probe under data/raw/ would have touched it
+    found = _cannot_create_in(nearest) if nearest is not None else None
+    if found is not None:
+        raise InputError(
+            f"cannot write {option} {target}",
+            [Problem(str(target), None, option, wanted + " that can be written", found)],
+        )
+    return target

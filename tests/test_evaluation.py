@@ -728,19 +728,23 @@ def test_any_event_scorecard_scores_p_any_over_the_window_against_the_best_basel
     assert any_event_scorecard(bt, "local_level", 5) is None  # no window of that length
 
 
-def _window_totals(miss: dict, n_origins: int = 60, regions: str = "ABC") -> pd.DataFrame:
-    """One 6-month total per origin (monthly) and region for a model and a baseline; ``miss``
-    maps (origin index, region) to +1 (outcome above the printed 90% interval) or -1."""
+def _window_totals(
+    miss: dict, n_origins: int = 60, regions: str = "ABC", every: int = 1, steps: int = 6
+) -> pd.DataFrame:
+    """One ``steps``-month total per origin (``every`` months apart) and region for a model
+    and a baseline; ``miss`` maps (origin index, region) to +1 (outcome above the printed 90%
+    interval) or -1."""
     rng = np.random.default_rng(0)
     rows = []
-    for i, origin in enumerate(pd.period_range("2010-01", periods=n_origins, freq="M")):
+    starts = pd.period_range("2010-01", periods=n_origins * every, freq="M")[::every]
+    for i, origin in enumerate(starts):
         for region in regions:
             side = miss.get((i, region), 0)
             for model in ("m", "b"):
                 rows.append(
                     {
                         "model": model, "origin": origin.to_timestamp(), "region_id": region,
-                        "step": 6, "period": (origin + 6).to_timestamp(),
+                        "step": steps, "period": (origin + steps).to_timestamp(),
                         "crps": rng.gamma(2.0), "pit_coverage_80": float(not side),
                         "pit_coverage_90": float(not side), "closed_coverage_90": float(not side),
                         "pit_above_median": float(side > 0) if side else float(rng.random() < 0.5),
@@ -765,6 +769,13 @@ def test_the_split_of_interval_misses_is_tested_over_origins_not_as_independent_
     even = {(i, "A"): (1 if k % 2 else -1) for k, i in enumerate(range(2, 58, 7))}
     balanced = skill_intervals(_window_totals(even), "m", "b", window="step")
     assert balanced["printed_90_miss_p"] == pytest.approx(1.0)
+    # a few misses of windows that share nothing: never more significant than the exact sign
+    # test (4 of 4 above, 0.125), which the test over origins alone had undercut (0.039)
+    # (the next quarter's totals: 3 months from origins 3 months apart, 12 origins, 10 regions)
+    isolated = {(i, r): 1 for i, r in ((1, "A"), (4, "C"), (7, "F"), (10, "I"))}
+    quarters = _window_totals(isolated, n_origins=12, regions="ABCDEFGHIJ", every=3, steps=3)
+    few = skill_intervals(quarters, "m", "b", window="step")
+    assert few["printed_90_miss_p"] >= stats.binomtest(4, 4, 0.5).pvalue
     # no miss: nothing to split
     assert np.isnan(
         skill_intervals(_window_totals({}), "m", "b", window="step")["printed_90_miss_p"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -169,17 +170,40 @@ def test_require_writable_refuses_what_no_final_rename_can_write(tmp_path):
     `--out /dev/null` had replaced the device with a regular file), a trailing slash (written
     as a file of that name), a path ending in '..' (a folder made, then an OSError), and a
     folder in which no file can be made (/proc, whatever its permission bits say to root)."""
+    ends = "a path that ends in a folder ('/', '.' or '..'), not a file name"
     cases = [
-        ("/dev/null", "an existing device, pipe or socket, not a regular file"),
-        (f"{tmp_path / 'newdir'}/", "a path that ends in a folder ('/' or '..'), not a file name"),
-        (str(tmp_path / "x.json" / ".."), "a path that ends in a folder ('/' or '..')"),
+        ("/dev/null", ("an existing device, pipe or socket, not a regular file",)),
+        (f"{tmp_path / 'newdir'}/", (ends,)),
+        (f"{tmp_path / 'newdir'}/.", (ends,)),
+        (str(tmp_path / "x.json" / ".."), (ends,)),
     ]
     if Path("/proc").is_dir():
-        cases.append(("/proc/out.parquet", "no file can be made in /proc"))
+        # root passes the permission bits and meets the probe; anyone else, the bits
+        cases.append(("/proc/out.parquet", ("no file can be made in /proc",
+                                            "no permission to write in /proc")))  # fmt: skip
     for target, found in cases:
         with pytest.raises(InputError) as caught:
             require_writable(target, option="--out")
         (problem,) = caught.value.problems
         assert problem.column == "--out" and problem.found.startswith(found), problem.found
-    assert list(tmp_path.iterdir()) == []  # made nothing, not even the check's file
     assert Path("/dev/null").is_char_device()
+    # a path that may be written is probed in its nearest folder, and the probe is gone
+    assert require_writable(tmp_path / "new" / "out.csv") == tmp_path / "new" / "out.csv"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_require_writable_touches_nothing_under_data_raw(tmp_path, monkeypatch):
+    """The probe comes after the refusals: data/raw/ is never modified, not even by a file
+    made and removed at once (which had changed the folder's time stamp)."""
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    stamp = raw.stat().st_mtime_ns
+    monkeypatch.chdir(tmp_path)
+    made: list[str] = []
+    real_mkstemp = tempfile.mkstemp
+    monkeypatch.setattr(
+        tempfile, "mkstemp", lambda **kw: made.append(kw["dir"]) or real_mkstemp(**kw)
+    )
+    with pytest.raises(InputError, match="over an input or raw data"):
+        require_writable(raw / "out.csv")
+    assert made == [] and raw.stat().st_mtime_ns == stamp

@@ -839,11 +839,11 @@ def test_totals_sentence_gives_the_coverage_of_the_printed_totals() -> None:
               (4, 1, 0.2): "; of the 5 totals outside them, 4 fell above and 1 below.",
               # a split the test over origins calls one-sided (the real overview's 22 of 24)
               (22, 2, 0.0004): "; of the 24 totals outside them, 22 fell above and 2 below "
-              "(an even split is rejected, allowing for overlapping windows, p <0.001: the "
-              "intervals' upper ends ran too low).",
-              (0, 6, 0.031): "; the 6 totals outside them were all below (an even split is "
-              "rejected, allowing for overlapping windows, p 0.031: the intervals' lower ends "
-              "ran too high).",
+              "(a test of an even split that allows for dependent totals rejects it, p <0.001: "
+              "the intervals' upper ends ran too low).",
+              (0, 6, 0.031): "; the 6 totals outside them were all below (a test of an even "
+              "split that allows for dependent totals rejects it, p 0.031: the intervals' lower "
+              "ends ran too high).",
               # 8 of 9 above, which a sign test over independent misses called at p 0.039:
               # the misses of overlapping windows are worth fewer, and no verdict is given
               (8, 1, 0.12): "; of the 9 totals outside them, 8 fell above and 1 below.",

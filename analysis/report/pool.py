@@ -32,22 +32,24 @@ start workers with ``DASK_DISTRIBUTED__WORKER__DAEMON=False`` (``dask worker`` r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import multiprocessing.forkserver
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 
 from analysis.report.run import JobResult, ReportJob, execute_job, finish_killed
 from analysis.report.warmup import MODULES, STUDIES_ENV
 
-#: Environment of the fork server, so of every report: one BLAS/OpenMP thread, no display.
-#: Set while the fork server starts, where the user had not set PYTHONSAFEPATH themselves.
+#: Set while the fork server starts, where the user had not set PYTHONSAFEPATH themselves
+#: (:func:`_server_environment`).
 SAFE_PATH_ENV = {"PYTHONSAFEPATH": "1", "CONFLICT_TRENDS_SAFE_PATH_SET": "1"}
 
+#: Environment of the fork server, so of every report: one BLAS/OpenMP thread, no display.
 WORKER_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
@@ -88,31 +90,43 @@ def start_server(
     global _SERVER_STUDIES
     wanted = {(str(s), str(q or ""), bool(r)) for s, q, r in studies}
     if _SERVER_STUDIES is not None:
-        multiprocessing.forkserver.ensure_running()
+        # a server that died is started again here, with the same environment
+        with _server_environment(_SERVER_STUDIES):
+            multiprocessing.forkserver.ensure_running()
         return wanted <= _SERVER_STUDIES
-    saved = {key: os.environ.get(key) for key in (*WORKER_ENV, STUDIES_ENV, *SAFE_PATH_ENV)}
-    os.environ.update(WORKER_ENV)
-    os.environ[STUDIES_ENV] = json.dumps(sorted(wanted))
-    if saved["PYTHONSAFEPATH"] is None:
-        # The server starts as `python -c ...`, which puts the working folder first on its
-        # import path, and Python 3.11's fork server ignores the path this process passes
-        # it: a user's own `analysis/` package there shadowed this one in every report
-        # ("cannot import name 'installed_version' from 'analysis'"). The server drops the
-        # variable again once started (analysis.report.preload), so nothing it runs inherits it.
-        os.environ.update(SAFE_PATH_ENV)
-    try:
+    with _server_environment(wanted):
         # "__main__" first: report processes then need not re-import the main script
         preload = ["__main__", *modules, "analysis.report.preload"]
         multiprocessing.get_context("forkserver").set_forkserver_preload(preload)
         multiprocessing.forkserver.ensure_running()
+    _SERVER_STUDIES = wanted
+    return True
+
+
+@contextlib.contextmanager
+def _server_environment(studies: set[tuple[str, str, bool]]) -> Iterator[None]:
+    """This process's environment as the fork server should start with it, restored after.
+
+    :data:`WORKER_ENV`, the studies to warm, and :data:`SAFE_PATH_ENV`: the server starts as
+    ``python -c ...``, which puts the working folder first on its import path, and Python
+    3.11's fork server ignores the path this process passes it, so a user's own ``analysis/``
+    package there shadowed this one in every report ("cannot import name 'installed_version'
+    from 'analysis'"). The server drops the variable once started
+    (:mod:`analysis.report.preload`); its processes keep Python's ``safe_path`` flag.
+    """
+    saved = {key: os.environ.get(key) for key in (*WORKER_ENV, STUDIES_ENV, *SAFE_PATH_ENV)}
+    os.environ.update(WORKER_ENV)
+    os.environ[STUDIES_ENV] = json.dumps(sorted(studies))
+    if not saved["PYTHONSAFEPATH"]:  # unset, or set empty, which Python reads as unset
+        os.environ.update(SAFE_PATH_ENV)
+    try:
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    _SERVER_STUDIES = wanted
-    return True
 
 
 def _outcome(future: Future, job: ReportJob, limit: float, start: float) -> JobResult:

@@ -1697,12 +1697,12 @@ def totals_sentence(
 def misses_words(above: int | None, below: int | None, p: float | None = None) -> str:
     """Which way the totals outside the printed intervals fell, where any did: "; the 3
     totals outside them were all above", "; of the 24 totals outside them, 22 fell above and
-    2 below (an even split is rejected, allowing for overlapping windows, p 0.004: the
-    intervals' upper ends ran too low)". The verdict needs ``p`` below 0.05: the test of an
-    even split over origins (:func:`analysis.evaluation.skill_intervals`'s
-    ``printed_90_miss_p``), which allows for totals of nearby origins sharing their months. A
-    sign test over the misses as independent ones had called 8 of 9 above at p 0.039; no
-    verdict without ``p``. Empty without misses or counts.
+    2 below (a test of an even split that allows for dependent totals rejects it, p 0.004:
+    the intervals' upper ends ran too low)". The verdict needs ``p`` below 0.05: the test of
+    an even split of :func:`analysis.evaluation.skill_intervals` (``printed_90_miss_p``, never
+    below the exact sign test's), which allows for totals of nearby origins sharing their
+    months. The sign test alone had called 8 of 9 above at p 0.039; no verdict without ``p``.
+    Empty without misses or counts.
 
     Parameters
     ----------
@@ -1723,7 +1723,7 @@ def misses_words(above: int | None, below: int | None, p: float | None = None) -
     end = "upper ends ran too low" if above > below else "lower ends ran too high"
     called = p is not None and np.isfinite(p) and p < 0.05 and above != below
     verdict = (
-        f" (an even split is rejected, allowing for overlapping windows, p "
+        f" (a test of an even split that allows for dependent totals rejects it, p "
         f"{format_p_value(p)}: the intervals' {end})"
         if called
         else ""

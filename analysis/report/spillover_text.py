@@ -392,7 +392,7 @@ SHARE_DEFINITION = "continue minus silenced, as a share of continue, per paramet
 def _focus_names(contrast: Any) -> str:
     """The focus regions of a scenario contrast by name, as the share sentences name them."""
     names = contrast.regions.set_index("region_id")["region_name"]
-    return ", ".join(str(names.get(f, f)) for f in contrast.focus)
+    return join_words(str(names.get(f, f)) for f in contrast.focus)
 
 
 def _share_clause(row: Any, key: str, focus: str, level: float) -> str:
