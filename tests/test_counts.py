@@ -273,6 +273,37 @@ def test_region_count_models_tell_overdispersed_from_poisson_regions():
         c.region_count_models(panel, ["XX-9"])
 
 
+def test_zero_inflation_is_tested_against_the_model_without_it():
+    """ZIP reduces to Poisson, and ZINB to NB2, at an inflation probability of 0: each is
+    tested against that model on the boundary. Structural zeros in a third of the months are
+    found; plain Poisson counts are not called zero-inflated."""
+    from analysis.simulate import synthetic_panel
+
+    rng = np.random.default_rng(5)
+    n = 120
+    mean = 4.0 * np.exp(0.1 * np.arange(n) / 12)
+    inflated = np.where(rng.random(n) < 0.35, 0, rng.poisson(mean))
+    plain = rng.poisson(mean)
+    table = c.region_count_models(synthetic_panel(np.vstack([inflated, plain])), ["ZZ-1", "ZZ-2"])
+    by = table.set_index(["region_id", "model"])
+    assert by.loc[("ZZ-1", "zip"), "lr_against"] == "poisson"
+    assert by.loc[("ZZ-1", "zip"), "lr_p"] < 0.001
+    # plain Poisson counts: no inflation found (ZIP at its boundary is Poisson), or not significant
+    plain_zip = by.loc[("ZZ-2", "zip")]
+    assert plain_zip["fitted_model"] == "poisson" or plain_zip["lr_p"] > 0.05
+    # ZINB's other boundary: no dispersion beyond the structural zeros, so it is ZIP (it had
+    # "fallen back to NB2", 92 AIC points behind ZIP)
+    assert by.loc[("ZZ-1", "zinb"), "fitted_model"] == "zip"
+    assert by.loc[("ZZ-1", "zinb"), "aic"] == by.loc[("ZZ-1", "zip"), "aic"]
+    assert "dispersion is at 0" in by.loc[("ZZ-1", "zinb"), "warnings"]
+    for region in ("ZZ-1", "ZZ-2"):
+        row = by.loc[(region, "zinb")]
+        # tested against NB2 where both were fitted as themselves, else no test
+        assert row["lr_against"] in ("nb2", "")
+        assert (row["lr_against"] == "nb2") == np.isfinite(row["lr_p"])
+    assert by.loc[("ZZ-1", "hurdle_nb"), "lr_against"] == ""  # nested in none of them
+
+
 def _trend_design(n: int = 72) -> tuple[np.ndarray, pd.DataFrame]:
     t = (np.arange(n) - (n - 1) / 2) / 12
     return t, pd.DataFrame({"const": np.ones(n), "trend_per_year": t})

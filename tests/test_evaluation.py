@@ -780,3 +780,28 @@ def test_the_split_of_interval_misses_is_tested_over_origins_not_as_independent_
     assert np.isnan(
         skill_intervals(_window_totals({}), "m", "b", window="step")["printed_90_miss_p"]
     )
+
+
+def test_each_groups_best_baseline_is_a_composite_of_the_groups_own_best():
+    """Pooled over every region the best baseline can be poor within a group (the real
+    study's conflictology in the active regions); the composite takes each group's best."""
+    from analysis.evaluation import GROUP_BEST, best_baseline, group_best_baselines
+
+    rows = []
+    for origin in pd.date_range("2019-01-01", periods=6, freq="MS"):
+        for group, region, crps in (("active", "A", {"m": 1.0, "b1": 1.2, "b2": 1.05}),
+                                    ("quiet", "Q", {"m": 0.1, "b1": 0.1, "b2": 0.5})):  # fmt: skip
+            for model, value in crps.items():
+                rows.append({"model": model, "origin": origin, "region_id": region, "step": 1,
+                             "period": origin + pd.DateOffset(months=1), "group": group,
+                             "crps": value})  # fmt: skip
+    scores = pd.DataFrame(rows)
+    composite, chosen = group_best_baselines(scores, ["b1", "b2"])
+    assert chosen == {"active": "b2", "quiet": "b1"}
+    assert set(composite["model"]) == {GROUP_BEST} and len(composite) == 12
+    # pooled, b1 is best (mean 0.65 against 0.775) and m's skill is 1 - 0.55 / 0.65;
+    # against the composite (1.05 and 0.1) it is 1 - 0.55 / 0.575
+    assert best_baseline(scores, ["b1", "b2"]) == "b1"
+    both = pd.concat([scores, composite], ignore_index=True)
+    assert skill_intervals(both, "m", GROUP_BEST)["skill"] == pytest.approx(1 - 0.55 / 0.575)
+    assert skill_intervals(scores, "m", "b1")["skill"] == pytest.approx(1 - 0.55 / 0.65)

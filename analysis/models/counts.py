@@ -615,12 +615,19 @@ def fit_zinb(y, X=None, offset=None) -> CountFit:
     out = _fit_sm(lambda: ZeroInflatedNegativeBinomialP(y, X, offset=off, p=2), "zinb", "zinb", y)
     inflation = float(special.expit(out.params.iloc[0]))
     if not (out.converged and np.isfinite(out.llf)) or inflation < _BOUNDARY_INFLATION:
-        # The inflation probability runs to 0 (its logit to -infinity): no zero inflation is
-        # found, the likelihood is NB2's and its Hessian singular, so the optimiser stalls or
-        # reports no standard errors (Mopti, real UCDP data: an empty row with raw warnings).
+        # ZINB has two boundaries, and a fit that stalls is on one of them. Inflation at 0
+        # (its logit to -infinity): the likelihood is NB2's and its Hessian singular (Mopti,
+        # real UCDP data: an empty row with raw warnings). Dispersion at 0: it is ZIP's, where
+        # the zeros are structural and the rest Poisson (35% structural zeros had "fallen back
+        # to NB2", 92 AIC points behind ZIP). The better of the two stands in for it.
         nb2 = fit_nb2(y, X, offset)
-        if not np.isfinite(out.llf) or out.llf <= nb2.llf + 1e-6:
-            return _fell_back(nb2, "zinb", "no zero-inflation found (its probability is at 0)")
+        zip_fit = fit_zip(y, X, offset)
+        if zip_fit.model == "zip" and zip_fit.llf > nb2.llf:
+            best, why = zip_fit, "no overdispersion beyond the zeros (its dispersion is at 0)"
+        else:
+            best, why = nb2, "no zero-inflation found (its probability is at 0)"
+        if not np.isfinite(out.llf) or out.llf <= best.llf + 1e-6:
+            return _fell_back(best, "zinb", why)
     return _rename_last(out, "alpha")
 
 
@@ -819,10 +826,11 @@ def region_count_models(
     For each region: Poisson, NB2, zero-inflated Poisson and NB, and hurdle NB fits of the
     monthly (or quarterly) counts on an intercept and, with ``trend``, a linear trend in years;
     AIC and BIC; the Cameron-Trivedi overdispersion test against the Poisson fit; and
-    likelihood-ratio tests of the nested pairs (NB2 against Poisson, ZINB against ZIP; the
-    extra parameter is on its boundary under the null, so the p-value is half the chi2_1
-    tail). Hurdle and zero-inflated models are not nested in NB2, so they are compared by AIC
-    and BIC only.
+    likelihood-ratio tests of the nested pairs: NB2 against Poisson (overdispersion), ZIP
+    against Poisson and ZINB against NB2 (zero inflation: a constant inflation probability of
+    0 gives the smaller model). The extra parameter is on its boundary under the null, so the
+    p-value is half the chi2_1 tail. The hurdle model, whose zero part has its own trend, is
+    nested in none of them and is compared by AIC and BIC only.
 
     Parameters
     ----------
@@ -854,7 +862,10 @@ def region_count_models(
     if unknown:
         raise ValueError(f"regions not in the panel: {unknown}")
     per_year = 12 if panel.attrs.get("freq", "month") == "month" else 4
-    nested = {"nb2": "poisson", "zinb": "zip"}
+    # each model against the one it reduces to on the boundary: zero inflation is tested
+    # against the same count model without it (ZINB against ZIP had tested dispersion again,
+    # and the text called the zero-inflated models "not nested" in the ones they contain)
+    nested = {"nb2": "poisson", "zip": "poisson", "zinb": "nb2"}
     out = []
     for rid in regions:
         rows = panel[panel["region_id"].astype(str) == str(rid)].sort_values("period")

@@ -123,12 +123,18 @@ counts_table = region_count_models(panel, list(ctx.study.focus))
 show.markdown(
     "Each focus region's counts ({n} periods) fitted with an intercept and a linear trend by "
     "Poisson, negative-binomial (NB2), zero-inflated Poisson and NB (ZIP, ZINB) and hurdle NB "
-    "models, sorted by AIC (lower is better). The likelihood-ratio tests compare the nested "
-    "pairs NB2 against Poisson and ZINB against ZIP (p-value on the boundary: half the "
-    "chi-square tail). Hurdle and zero-inflated models are not nested in NB2 and are compared "
-    "by AIC and BIC only. A model that could not be identified falls back to a simpler one and "
-    "has no row of its own.",
+    "models, sorted by AIC (lower is better; a difference under 2 is no real preference, and "
+    "BIC, which charges more per parameter, can order them otherwise). The likelihood-ratio "
+    "tests compare the nested pairs: NB2 against Poisson (overdispersion), ZIP against "
+    "Poisson and ZINB against NB2 (zero inflation); the extra parameter lies on its boundary "
+    "under the smaller model, so the p-value is half the chi-square tail. The hurdle model, "
+    "whose zero part has a trend of its own, is nested in none of them and is compared by AIC "
+    "and BIC only. These tests, like the overdispersion test below, treat the {period_plural} "
+    "as independent: dependence between {period_plural} also makes counts vary more than a "
+    "Poisson model allows. A model that could not be identified falls back to a simpler one "
+    "and has no row of its own.",
     n=int(counts_table["n"].max()) if len(counts_table) else 0,
+    period_plural=formatting.period_unit(panel.attrs.get("freq", "month"), 2),
 )
 show.markdown("{sentence}", sentence=methods_text.overdispersion_sentence(counts_table))
 show.table(methods_text.count_models_display(counts_table), float_format="{:,.3f}")
