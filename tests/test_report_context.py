@@ -232,3 +232,27 @@ def test_a_study_too_short_for_the_spillover_backtest_still_has_reports(
     assert "information matrix is singular" in shared.spillover_unscored
     assert "spillover" not in shared.backtest.models and "auto" in shared.backtest.models
     assert "spillover" not in context.methods_backtest(str(study), "").models
+
+
+def test_a_study_the_spillover_model_cannot_be_fitted_to_still_has_reports(
+    tmp_path: Path, real_data_path: Path, monkeypatch
+) -> None:
+    """Boko Haram in Nigeria and Niger, 2014-2019 (an analyst's study): the spillover model's
+    choice fits no candidate at every origin, and its variance step had met a NaN information
+    and failed every report with "group_sd must be > 0". The reports go on with the report
+    model's numbers, the shares withheld with the reason."""
+    from analysis.report import context
+
+    study = tmp_path / "boko_haram.yaml"
+    study.write_text(
+        f"title: Boko Haram north-east\ndata: [{real_data_path}]\nsource: ucdp\n"
+        "actors: [Boko Haram]\ncountries: [Nigeria, Niger]\nfocus: [Borno]\n"
+        "start: 2014-01\nend: 2020-12\nhorizon: 6\nseed: 20191231\n"
+        "compare: [[2015, 2019]]\nspillover_targets: [Niger]\n"
+    )
+    monkeypatch.setenv(context.CACHE_ENV, str(tmp_path / "cache"))  # computed, not read back
+    shared = context.results(str(study), "2019Q4")
+    assert shared.spillover_unscored  # the reason the shares are withheld
+    assert shared.scenarios is None and shared.spillover_parameters is None
+    assert "spillover" not in shared.backtest.models and "auto" in shared.backtest.models
+    assert "NG-BO" in shared.forecast.region_ids

@@ -847,9 +847,12 @@ def _numerical_hessian(theta: np.ndarray, pb: _Problem, free: np.ndarray) -> np.
         mu = en + ar + ne
         k = np.exp(-theta[lay.i_psi])
         y = pb.y
-        d1 = y / mu - (y + k) / (k + mu)  # d ll / d mu
-        d2 = (y + k) / (k + mu) ** 2 - y / mu**2  # d2 ll / d mu2
-        a = ((d2 * en + d1) * en).sum(axis=1)  # per region
+        # a mean of 0 gives NaN here, which the caller refuses as a non-finite information
+        # (ModelError), without numpy's warning on the terminal of every command
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d1 = y / mu - (y + k) / (k + mu)  # d ll / d mu
+            d2 = (y + k) / (k + mu) ** 2 - y / mu**2  # d2 ll / d mu2
+            a = ((d2 * en + d1) * en).sum(axis=1)  # per region
         member = np.zeros((y.shape[0], lay.n_groups))
         for level in range(pb.groups.shape[1]):
             on = pb.groups[:, level] >= 0
@@ -924,6 +927,11 @@ def _optimise(fun, theta0, bounds, pb, scale, curvature=None):
         )
     info = -_numerical_hessian(theta, pb, free)
     free_names = [n for n, f in zip(lay.names, free, strict=True) if f]
+    if not np.all(np.isfinite(info)):
+        # a likelihood flat or overflowing around the optimum (Boko Haram in Nigeria and
+        # Niger, 2014-2020): its NaN had reached the variance step as a NaN group_sd, and the
+        # report failed with "group_sd must be > 0" instead of going on without this model
+        raise ModelError("spillover model: its information matrix is not finite at the optimum")
     diag = np.diag(info)
     worst = None
     if np.any(diag <= 1e-12 * max(diag.max(), 1.0)):
@@ -1938,6 +1946,8 @@ def _fit_empirical_bayes(
     fit = full_fit(sd, start)
     for _ in range(30):
         new, theta, curvature = surrogate(fit, sd)
+        if not np.all(np.isfinite(new)):
+            raise ModelError("spillover model: the group variances could not be estimated")
         if np.max(np.abs(np.log(new) - np.log(sd))) < 1e-6:
             break
         sd = new

@@ -423,20 +423,28 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
         model = auto.restricted_to(fitted, EVIDENCE_SAMPLES)
         # neighbour shares and scenarios: endemic offsets and trend damping as
         # rolling-origin CRPS chooses them
-        spill_model, spill_choice = fit_chosen(
-            panel,
-            boundaries=ctx.data.boundaries,
-            focus=list(study.focus),
-            horizon=study.horizon,
-            seed=study.seed,
-        )
+        spillover_unscored = ""
+        try:
+            spill_model, spill_choice = fit_chosen(
+                panel,
+                boundaries=ctx.data.boundaries,
+                focus=list(study.focus),
+                horizon=study.horizon,
+                seed=study.seed,
+            )
+        except ModelError as exc:
+            # A history the spillover model cannot be fitted to (Boko Haram in Nigeria and
+            # Niger, 2014-2020: no candidate fitted at every origin) had failed every report
+            # of the study; the reports go on with the report model's numbers and withhold
+            # the shares, as where its backtest fails below.
+            spill_model, spillover_unscored = None, str(exc)
         # the spillover model as chosen is backtested beside the report model, so the shares
         # it gives are quoted with its own evidence on the same origins and steps
-        spill_settings = {
-            "endemic_effects": spill_choice.endemic_effects,
-            "damping": spill_choice.damping,
-        }
-        spill_forecaster = _spillover_as_chosen(ctx, spill_settings)
+        spill_settings = (
+            {"endemic_effects": spill_choice.endemic_effects, "damping": spill_choice.damping}
+            if spill_model is not None
+            else {}
+        )
         n_per = history.counts.shape[1]
         # the evidence scores auto as the report runs it, its choice and calibration redone at
         # every origin from the history before it: the candidates it chose on the full history
@@ -460,16 +468,19 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             surge_factor=study.alerts.surge_factor,
             surge_min_events=study.alerts.min_events,
         )
-        spillover_unscored = ""
-        try:
-            bt_all = run_evidence([auto, spill_forecaster, *BASELINES])
-        except ModelError as exc:
-            # The spillover model as chosen can fail where the history before an origin holds
-            # too few events to identify it (Togo's 2005 violence: a singular information
-            # matrix). Its evidence is then missing, so its shares are withheld, and the
-            # reports go on with the report model's: every report of such a study had failed.
-            spillover_unscored = str(exc)
+        if spill_model is None:
             bt_all = run_evidence([auto, *BASELINES])
+        else:
+            try:
+                bt_all = run_evidence([auto, _spillover_as_chosen(ctx, spill_settings), *BASELINES])
+            except ModelError as exc:
+                # The spillover model as chosen can fail where the history before an origin
+                # holds too few events to identify it (Togo's 2005 violence: a singular
+                # information matrix). Its evidence is then missing, so its shares are
+                # withheld, and the reports go on with the report model's: every report of
+                # such a study had failed.
+                spillover_unscored = str(exc)
+                bt_all = run_evidence([auto, *BASELINES])
         bt = first_steps(bt_all, study.horizon)
         label = f"{FORECAST_MODEL} ({chosen})" if chosen != FORECAST_MODEL else chosen
         onset, reason = None, ""
@@ -501,7 +512,9 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             reference=reference,
         )
         # as `spillover --json` computes it, so both quote the same shares
-        contrast = study_contrast(spill_model, study)  # named as the panel names them
+        contrast = (  # named as the panel names them
+            study_contrast(spill_model, study) if spill_model is not None else None
+        )
         return StudyResults(
             forecast=fc,
             risk=risk,
@@ -515,7 +528,9 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
             onset_reason=reason,
             scenarios=contrast,
             spillover_settings=spill_settings,
-            spillover_parameters=spill_model.fit.table(PARAMETER_LEVEL),
+            spillover_parameters=(
+                spill_model.fit.table(PARAMETER_LEVEL) if spill_model is not None else None
+            ),
             spillover_unscored=spillover_unscored,
             plan=dict(getattr(fitted, "plan", {})),
             plan_bounds=tuple(getattr(fitted, "bounds", ())),
