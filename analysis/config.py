@@ -418,7 +418,12 @@ def study_from_dict(raw: Any, path: Path | None = None) -> Study:
             elif candidate.is_dir():
                 problems.append(Problem(file, None, "data", "a data file, not a folder", item))
             elif not candidate.exists():
-                problems.append(Problem(file, None, "data", "an existing data file", item))
+                # a relative path is read from the study file's folder, not the working one:
+                # say where it was looked for (an analyst had run from the data's folder)
+                where = "" if Path(item).is_absolute() else f", looked for at {candidate}"
+                problems.append(
+                    Problem(file, None, "data", "an existing data file", f"{item}{where}")
+                )
             resolved.append(candidate.resolve() if candidate.exists() else candidate)
         raw["data"] = resolved
     if isinstance(raw.get("boundaries"), str):

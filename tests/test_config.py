@@ -461,3 +461,16 @@ def test_boundaries_may_name_an_environment_variable(tmp_path, monkeypatch):
     assert (problem.column, problem.line) == ("boundaries", 10)
     assert problem.expected.startswith("the environment variable CT_TEST_BOUNDARIES, which is")
     assert "export CT_TEST_BOUNDARIES=/path/to/admin1.geojson" in problem.expected
+
+
+def test_a_missing_data_file_says_where_it_was_looked_for(tmp_path, monkeypatch):
+    """A relative path is read from the study file's folder: an analyst who ran from the
+    data's own folder read only "expected an existing data file (found 'data/x.csv')"."""
+    (tmp_path / "studies").mkdir()
+    path = _write(tmp_path / "studies", BASE.replace("data: [events.csv]", "data: [data/x.csv]"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError) as info:
+        load_study(path)
+    (problem,) = info.value.problems
+    assert problem.expected == "an existing data file"
+    assert problem.found == f"data/x.csv, looked for at {tmp_path / 'studies' / 'data' / 'x.csv'}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -45,9 +46,23 @@ def test_notebook_writes_parameterized_copy(tmp_path: Path, demo_dir: Path) -> N
     )
     assert result.exit_code == 0, result.output
     nb = nbformat.read(target, as_version=4)
-    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert 'region = "ML-1"' in injected[0].source
-    assert str(study.resolve()) in injected[0].source
+    # one place for the parameters, the cell an analyst edits: a cell injected after it had
+    # overridden every edit there without a word
+    assert not [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    (cell,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert 'region = "ML-1"' in cell.source and "../../studies/demo.yaml" not in cell.source
+    assert f"study = {json.dumps(str(study.resolve()))}" in cell.source
+    # papermill -p region ... overrides that one value; the study stays the one written (it
+    # had fallen back to the template's ../../studies/demo.yaml)
+    from papermill.parameterize import parameterize_notebook
+
+    ran = parameterize_notebook(nb, {"region": "ML-2"})
+    namespace: dict = {}
+    for c in ran.cells:
+        tags = c.metadata.get("tags", [])
+        if "parameters" in tags or "injected-parameters" in tags:
+            exec(c.source, namespace)  # noqa: S102 - assignments written above
+    assert namespace["region"] == "ML-2" and namespace["study"] == str(study.resolve())
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
     # the template by name, not papermill's copy of the whole template; a kernel to open with
     assert nb.metadata["papermill"]["input_path"] == "region_report.py"
@@ -151,9 +166,15 @@ def test_notebook_and_report_take_the_quarter_batch_takes(tmp_path: Path, demo_d
               "--out", str(tmp_path / "q.ipynb")],
     )  # fmt: skip
     assert made.exit_code == 0, made.output
-    injected = [c for c in nbformat.read(tmp_path / "q.ipynb", as_version=4).cells
-                if "injected-parameters" in c.metadata.get("tags", [])]  # fmt: skip
-    assert 'quarter = "2023Q4"' in injected[0].source
+    cells = [c for c in nbformat.read(tmp_path / "q.ipynb", as_version=4).cells
+             if "parameters" in c.metadata.get("tags", [])]  # fmt: skip
+    assert 'quarter = "2023Q4"' in cells[0].source
+    # a quarter whose history is too short for the forecasts: refused as `report` refuses it
+    # (the notebook had been written, exit 0, and failed in its first cell)
+    short = runner.invoke(app, ["notebook", str(study), "--quarter", "2020Q4", "--no-open",
+                                "--out", str(tmp_path / "short.ipynb")])  # fmt: skip
+    assert short.exit_code == 2 and "history" in short.output, short.output
+    assert not (tmp_path / "short.ipynb").exists()
     # outside the study's months: exit 2 before anything is written, for both commands
     late = runner.invoke(app, ["notebook", str(study), "--quarter", "2025Q1", "--no-open",
                                "--out", str(tmp_path / "late.ipynb")])  # fmt: skip
@@ -236,3 +257,17 @@ def test_report_stopped_by_another_studys_folder_writes_nothing(
     assert "free of other studies' reports" in result.output
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".batch.lock"}
     assert after == before
+
+
+def test_report_refuses_a_comparison_outside_the_studys_window(
+    tmp_path: Path, demo_dir: Path
+) -> None:
+    """`growth` refused compare: [[2021, 2031]]; `report` had rendered, saying only that no
+    comparison falls inside the report's window, as for an earlier quarter's reports."""
+    study = write_study(tmp_path, demo_dir / "demo_acled.csv")
+    text = study.read_text()
+    assert "compare: [[2021, 2024]]" in text
+    study.write_text(text.replace("compare: [[2021, 2024]]", "compare: [[2021, 2031]]"))
+    result = runner.invoke(app, ["report", str(study), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "key 'compare'" in result.output, result.output
+    assert "2031" in result.output and not (tmp_path / "out").exists()

@@ -198,12 +198,24 @@ def check(
         Naming the file, line, column and what was expected.
     """
     from analysis.as_of import panel_as_of
+    from analysis.errors import InputError
     from analysis.pipeline import require_history
 
     ctx = load(study_path)
+    # a comparison outside the study's own window is a typo, refused as `growth` refuses it;
+    # the reports had said only "No growth comparison of the study falls inside this report's
+    # window", as for a comparison that an earlier quarter's reports rightly leave out
+    pairs = [tuple(map(str, p)) for p in ctx.study.compare]
+    problems = [*ctx.study.periods_outside(pairs), *ctx.study.periods_misaligned(pairs)]
+    message = "a comparison period is outside the study's window or not one of its periods"
     if forecasts:
         what = f"the reports' forecasts as of {quarter}" if quarter else "the reports' forecasts"
-        require_history(panel_as_of(ctx.data.panel, quarter), ctx.study, what)
+        try:
+            require_history(panel_as_of(ctx.data.panel, quarter), ctx.study, what)
+        except InputError as exc:  # every problem of the study at once
+            problems, message = [*exc.problems, *problems], exc.message
+    if problems:
+        raise InputError(message, problems)
     return ctx
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import re
 import time
@@ -489,5 +490,32 @@ def write_parameterized(
     out.metadata.setdefault(
         "kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"}
     )
+    _fold_injected(out, params)
     atomic_write_text(target, nbformat.writes(out))
     return target
+
+
+def _fold_injected(nb: Any, params: dict[str, Any]) -> None:
+    """Write ``params`` into the notebook's parameters cell and drop papermill's injected
+    cell, so an analyst's notebook has one place for its parameters.
+
+    papermill puts the values in a cell after the parameters cell, which then overrode any edit
+    of the parameters cell without a word (``region = "ML-2"`` there still rendered Kayes), and
+    a later ``papermill -p region Nord`` replaced that cell, so the study fell back to the
+    template's ``../../studies/demo.yaml``.
+    """
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    if not cells:
+        return
+    source = cells[0].source
+    for name, value in params.items():
+        line = f"{name} = {json.dumps(value) if isinstance(value, str) else repr(value)}"
+        source, found = re.subn(rf"^{re.escape(name)}\s*=.*$", lambda _m, new=line: new,
+                                source, count=1, flags=re.MULTILINE)  # fmt: skip
+        if not found:
+            source += f"\n{line}"
+    cells[0].source = (
+        "# Parameters, written by `conflict-trends notebook`: edit them here; papermill's -p\n"
+        "# overrides the ones it is given.\n" + source
+    )
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
