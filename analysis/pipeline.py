@@ -148,7 +148,15 @@ def closest_actors(events: pd.DataFrame, wanted: list[str], n: int = 5) -> list[
         if column in events.columns:
             for name in events[column].dropna().unique():
                 names.setdefault(str(name).lower(), str(name))
+    from analysis.events import ACTOR_ALIASES
+
     found: list[str] = []
+    # the aliases a study can name ("Boko Haram" matches JAS's names in UCDP) first: "Boko
+    # Harm" had been offered "Torma; Birom; Kounta", and never the alias it misspelt
+    aliases = {k.lower(): k for k in ACTOR_ALIASES}
+    for item in wanted:
+        for key in difflib.get_close_matches(str(item).lower(), list(aliases), n=1, cutoff=0.6):
+            found.append(f"{aliases[key]} (a built-in alias)")
     for item in wanted:
         for key in difflib.get_close_matches(str(item).lower(), list(names), n=n, cutoff=0.3):
             if names[key] not in found:

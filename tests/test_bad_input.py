@@ -242,3 +242,24 @@ def test_a_file_not_separated_by_commas_is_one_problem_that_says_so(
     (problem,) = info.value.problems
     assert problem.line == 1 and "separated by commas" in problem.expected
     assert problem.found.startswith(f"a header separated by {word}")
+
+
+def test_a_file_read_as_the_wrong_source_says_which_source_its_header_is(tmp_path):
+    """A UCDP GED file read as `source: acled` had listed the missing ACLED columns and no
+    remedy; each problem now names the format the header is."""
+    from analysis.errors import InputError
+    from analysis.sources import read_events
+
+    path = tmp_path / "ged.csv"
+    path.write_text(
+        "id,year,type_of_violence,side_a,side_b,country,adm_1,latitude,longitude,"
+        "date_start,date_end,best,low,high,where_prec,date_prec\n"
+        "1,2020,1,A,B,Mali,Kayes region,14.4,-11.4,2020-01-01,2020-01-01,1,1,1,1,1\n"
+    )
+    with pytest.raises(InputError) as info:
+        read_events(path, source="acled")
+    assert info.value.problems
+    assert all(
+        p.expected.endswith("(ACLED; the header is UCDP GED's: source ucdp, or auto)")
+        for p in info.value.problems
+    )

@@ -417,6 +417,33 @@ def test_cli_forecast_and_backtest_json(demo_study_path, tmp_path):
     step1 = {r["model"]: r["n_forecasts"] for r in card["by_horizon"] if r["step"] == 1}
     assert all(totals[m]["n_forecasts"] == step1[m] for m in totals)
 
+    # a model that cannot be fitted at the early origins is left out, with why; the others are
+    # scored (the whole ladder had stopped on "nb_glm: 13 usable periods for 7 coefficients")
+    early = runner.invoke(
+        app, ["backtest", str(demo_study_path), "--start", "2020-01", "--end", "2020-03",
+              "--horizon", "2", "--model", "zero", "--model", "nb_glm", "--samples", "50",
+              "--json"],
+    )  # fmt: skip
+    assert early.exit_code == 0, early.output
+    early_card = json.loads(early.stdout)
+    assert [m["model"] for m in early_card["models"]] == ["zero"]
+    (gone,) = early_card["left_out"]
+    assert gone["model"] == "nb_glm" and "usable periods" in gone["reason"]
+    assert card["left_out"] == []
+    # alone, its error stands
+    alone = runner.invoke(
+        app, ["backtest", str(demo_study_path), "--start", "2020-01", "--end", "2020-03",
+              "--model", "nb_glm", "--samples", "50"],
+    )  # fmt: skip
+    assert alone.exit_code != 0 and "usable periods" in alone.output
+    # a handful of origins ranks nothing, and the text says so
+    few = runner.invoke(
+        app, ["backtest", str(demo_study_path), "--start", "2023-01", "--end", "2023-03",
+              "--horizon", "2", "--model", "zero", "--model", "conflictology", "--samples",
+              "50"],
+    )  # fmt: skip
+    assert "(from 3 origins: too few to rank models" in few.output
+
     bad = runner.invoke(app, ["backtest", str(demo_study_path), "--model", "nope", "--json"])
     assert bad.exit_code == 2 and "unknown model" in bad.output
 

@@ -269,3 +269,16 @@ def test_too_short_a_history_as_of_a_quarter_names_the_periods_the_report_sees(d
     with pytest.raises(InputError) as error:
         require_history(panel, study, "the reports' forecasts")
     assert "15 months (2018-01 to 2019-03, up to the report's as-of quarter)" in str(error.value)
+
+
+def test_a_misspelt_alias_is_offered_the_alias_first():
+    """ "Boko Harm" had been offered "Torma; Birom; Kounta" from the data's names, never the
+    built-in alias it misspelt."""
+    import pandas as pd
+
+    from analysis.pipeline import closest_actors
+
+    events = pd.DataFrame({"actor1": ["Torma", "Birom", "Kounta"], "actor2": ["JAS", None, None]})
+    close = closest_actors(events, ["Boko Harm"])
+    assert close[0] == "Boko Haram (a built-in alias)"
+    assert "Boko Haram (a built-in alias)" not in closest_actors(events, ["Kounta"])

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -259,9 +260,9 @@ def backtest_command(
     h = horizon or study.horizon
     models = [study_model(m, data, h) for m in names]
     with timer.stage("origins"):
-        bt = backtest(
+        run = functools.partial(
+            backtest,
             data.panel,
-            models,
             focus=list(study.focus),
             start=_month(start, "--start", study.freq),
             end=_month(end, "--end", study.freq),
@@ -269,6 +270,7 @@ def backtest_command(
             n_samples=samples,
             seed=study.seed,
         )
+        bt, left_out = _backtest_leaving_out(run, models, names)
     # the latest outcome the backtest scored: a partial last period matters only if scored
     scored = bt.scores["period"].max() if len(bt.scores) else data.panel["period"].min()
     warn_partial_period(data, scored)
@@ -292,6 +294,8 @@ def backtest_command(
         "origins": sc["origins"],
         "n_origins": sc["n_origins"],
         "paired_tests": sc.get("paired_tests", []),
+        # models that could not be fitted at some origin, with why (not scored)
+        "left_out": left_out,
         # each region's total over the first 3 steps and over the horizon, scored from the
         # paths' sums: whether the paths' dependence across steps gives them the right spread
         "by_total": totals,
@@ -309,7 +313,49 @@ def backtest_command(
     if totals:
         typer.echo("totals over the first steps (path sums):")
         typer.echo(pd.DataFrame(totals).round(4).to_string(index=False))
-    typer.echo(f"best model: {sc['best_model']}; best baseline: {sc['best_baseline']}")
+    best = f"best model: {sc['best_model']}; best baseline: {sc['best_baseline']}"
+    if sc["n_origins"] < FEW_ORIGINS:
+        # one origin's scores had been printed as "best model: ensemble" on a 2% difference
+        best += f" (from {sc['n_origins']} origin{'s' if sc['n_origins'] != 1 else ''}: too few "
+        best += "to rank models; see paired_tests in --json)"
+    typer.echo(best)
+    for gone in left_out:
+        typer.echo(f"left out: {gone['model']} ({gone['reason']})", err=True)
+
+
+#: Below this many origins the backtest command says its "best model" ranks nothing.
+FEW_ORIGINS = 6
+
+
+def _backtest_leaving_out(run, models: list, names: list[str]) -> tuple[Any, list[dict]]:
+    """``run(models)``; where a model cannot be fitted at some origin (``ModelError``), the
+    others are scored without it and it is named with the reason. With one model, or when
+    none can be fitted, the error stands.
+
+    ``backtest --start 2018-01`` on an all-events Burkina Faso study had stopped on
+    "nb_glm: 13 usable periods for 7 coefficients" for the whole default ladder, where the
+    other models ran over 18 origins.
+    """
+    from analysis.errors import ModelError
+    from analysis.evaluation import combine_backtests
+
+    try:
+        return run(models), []
+    except ModelError:
+        if len(models) == 1:
+            raise
+    done, left_out, first_error = None, [], None
+    for name, model in zip(names, models, strict=True):
+        try:
+            one = run([model])
+        except ModelError as exc:
+            first_error = first_error or exc
+            left_out.append({"model": name, "reason": str(exc)})
+            continue
+        done = one if done is None else combine_backtests(done, one)
+    if done is None:
+        raise first_error  # type: ignore[misc]
+    return done, left_out
 
 
 @user_errors

@@ -220,14 +220,32 @@ def require_columns(path: Path, header: list[str], required: list[str], fmt: str
         # one problem, not one per required column each repeating the whole line
         not_commas(path, header, f"{fmt} CSV")
         shown = ", ".join(header[:12]) + (", ..." if len(header) > 12 else "")
+        hint = _other_format(path, header, fmt)
         raise InputError(
             f"{path}: missing required columns for the {fmt} format",
             [
-                Problem(str(path), 1, c, f"a column named {c!r} in the header ({fmt})", shown)
+                Problem(str(path), 1, c, f"a column named {c!r} in the header ({fmt}{hint})", shown)
                 for c in missing
             ],
         )
     return names
+
+
+def _other_format(path: Path, header: list[str], fmt: str) -> str:
+    """ "; the header is UCDP GED's: source ucdp, or auto" where the header is another
+    format's: a UCDP file read as `source: acled` had listed five missing ACLED columns and
+    no remedy."""
+    from analysis.errors import InputError as _Unknown
+    from analysis.sources.detect import detect_format
+
+    try:
+        found = detect_format(path, tuple(header))
+    except _Unknown:
+        return ""
+    if {"acled": "ACLED", "ucdp": "UCDP GED", "csv": "generic CSV"}[found] == fmt:
+        return ""  # its own format, a column short: nothing else to suggest
+    name = {"acled": "ACLED's", "ucdp": "UCDP GED's", "csv": "the canonical CSV's"}[found]
+    return f"; the header is {name}: source {found}, or auto"
 
 
 #: Header columns (any case) that can place an event in an admin-1 unit without coordinates.
