@@ -9,6 +9,7 @@ are refused.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -420,7 +421,8 @@ def study_from_dict(raw: Any, path: Path | None = None) -> Study:
             elif not candidate.exists():
                 # a relative path is read from the study file's folder, not the working one:
                 # say where it was looked for (an analyst had run from the data's folder)
-                where = "" if Path(item).is_absolute() else f", looked for at {candidate}"
+                shown = os.path.normpath(candidate)
+                where = "" if Path(item).is_absolute() else f", looked for at {shown}"
                 problems.append(
                     Problem(file, None, "data", "an existing data file", f"{item}{where}")
                 )

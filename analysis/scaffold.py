@@ -47,11 +47,17 @@ end: 2024-12                          # last month, no later than the data's lat
 # data_through: 2024-12               # only for an extract whose last months were quiet
 freq: month                           # month | quarter (start and end then whole quarters)
 horizon: 12                           # periods to forecast (12 needs 48 months from start)
+# onset_quiet_periods: 12             # periods without an event that make a unit quiet for
+                                      # first-event forecasts (default a year: 12 or 4)
 compare:                              # growth comparisons: years, quarters or month windows
   - [2021, 2024]
 spillover_targets: [Mauritania, Senegal]
 seed: {seed}                          # random seed: the same seed gives the same report
 synthetic: true                       # reports say in a banner that the data are synthetic
+# attribution: "UCDP GED 25.1, CC BY 4.0"  # data source, version and licence, shown in every
+                                      # report's Provenance section
+# boundaries: ../data/admin1.geojson  # admin-1 polygons of your own (default: the shipped
+                                      # West African units); may name ${{VARIABLES}} as data do
 alerts:
   surge_factor: 2.0                   # a surge: at least twice the last-12-period mean
   min_events: 3                       # ... and at least 3 events over the next 3 periods

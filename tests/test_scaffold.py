@@ -108,3 +108,17 @@ def test_example_study_states_the_history_forecasts_need(tmp_path: Path) -> None
     assert f"{horizon} needs {need} months" in text
     assert re.search(rf"need {need - horizon} months of history plus the horizon", text)
     assert "27 months" not in text
+
+
+def test_the_example_study_describes_every_key_a_study_may_have(tmp_path: Path) -> None:
+    """Its first line says "Every key is described here": `attribution`, `boundaries` and
+    `onset_quiet_periods` were accepted by the validator and described nowhere in it."""
+    import re
+
+    from analysis.config import Study
+
+    init_project(tmp_path / "p")
+    text = (tmp_path / "p" / "studies" / "example.yaml").read_text()
+    written = set(re.findall(r"^(?:# )?(\w+):", text, flags=re.MULTILINE))
+    keys = {name for name, field in Study.model_fields.items() if not field.exclude}
+    assert keys <= written, sorted(keys - written)
