@@ -97,7 +97,8 @@ show.figure(
 show.figure(
     plots.pit_histogram({name: evaluation.pit_values(bt, name) for name in bt.models}),
     f"Randomised PIT histograms of the backtest forecasts at steps 1-{ctx.study.horizon}, one "
-    "panel per model: flat means calibrated, U-shaped too narrow, hump-shaped too wide.",
+    "panel per model: flat means calibrated, U-shaped too narrow, hump-shaped too wide, "
+    "piled at 1 (at 0) too low (too high), as the region reports' captions say.",
 )
 if bt_all.horizon > bt.horizon:
     show.markdown("### Steps 1-{h}", h=bt_all.horizon)
