@@ -782,20 +782,27 @@ def test_the_split_of_interval_misses_is_tested_over_origins_not_as_independent_
     )
 
 
-def test_each_groups_best_baseline_is_a_composite_of_the_groups_own_best():
-    """Pooled over every region the best baseline can be poor within a group (the real
-    study's conflictology in the active regions); the composite takes each group's best."""
-    from analysis.evaluation import GROUP_BEST, best_baseline, group_best_baselines
-
+def group_scores(n_origins: int, drift: float = 0.0) -> pd.DataFrame:
+    """Step-1 scores of a model ``m`` and baselines ``b1`` and ``b2`` in an active and a
+    quiet region, one origin a month: ``b2`` is the better baseline in the active region,
+    ``b1`` in the quiet one and over both; ``drift`` times the month is added to every score."""
     rows = []
-    for origin in pd.date_range("2019-01-01", periods=6, freq="MS"):
+    for origin in pd.date_range("2019-01-01", periods=n_origins, freq="MS"):
         for group, region, crps in (("active", "A", {"m": 1.0, "b1": 1.2, "b2": 1.05}),
                                     ("quiet", "Q", {"m": 0.1, "b1": 0.1, "b2": 0.5})):  # fmt: skip
             for model, value in crps.items():
                 rows.append({"model": model, "origin": origin, "region_id": region, "step": 1,
                              "period": origin + pd.DateOffset(months=1), "group": group,
-                             "crps": value})  # fmt: skip
-    scores = pd.DataFrame(rows)
+                             "crps": value + drift * origin.month})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_each_groups_best_baseline_is_a_composite_of_the_groups_own_best():
+    """Pooled over every region the best baseline can be poor within a group (the real
+    study's conflictology in the active regions); the composite takes each group's best."""
+    from analysis.evaluation import GROUP_BEST, best_baseline, group_best_baselines
+
+    scores = group_scores(6)
     composite, chosen = group_best_baselines(scores, ["b1", "b2"])
     assert chosen == {"active": "b2", "quiet": "b1"}
     assert set(composite["model"]) == {GROUP_BEST} and len(composite) == 12
