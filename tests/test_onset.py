@@ -477,6 +477,12 @@ def test_study_onset_backtest_scores_and_verdict(sahel_geo, sahel_sim, boundarie
     }
     assert card["beats_naive"] == (all(card["beats"].values()) and card["distinct_onsets"] >= 5)
     assert ("beat every naive rule" in card["verdict"]) == card["beats_naive"]
+    assert f"({card['n_origins']} origins, {card['first_origin']} to " in card["verdict"]
+    # one origin, as a short study's quarter gives: "1 origins, 2023-12 to 2023-12" had read
+    from analysis.models.onset_backtest import _verdict
+
+    one = _verdict({**card, "n_origins": 1, "last_origin": card["first_origin"]}, True, 5)
+    assert f"(1 origin, at {card['first_origin']};" in one and "1 origins" not in one
     # the margins carry their error: a win within two standard errors is not called established
     for m in NAIVE_RULES:
         margin = card["brier_margin"][m]

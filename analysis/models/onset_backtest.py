@@ -609,9 +609,15 @@ def _narrow(margins: dict) -> list[str]:
 def _verdict(card: dict, enough: bool, min_onsets: int) -> str:
     names = RULE_NAMES
     brier_ = card["methods"]["onset_model"]["brier"]
+    # one origin reads "1 origin, at 2023-12", not "1 origins, 2023-12 to 2023-12"
+    n = card["n_origins"]
+    when = (
+        f"{n} origins, {card['first_origin']} to {card['last_origin']}"
+        if n != 1
+        else f"1 origin, at {card['first_origin']}"
+    )
     head = (
-        f"On this study's own history ({card['n_origins']} origins, {card['first_origin']} to "
-        f"{card['last_origin']}; {card['n_forecasts']} quiet-unit forecasts, "
+        f"On this study's own history ({when}; {card['n_forecasts']} quiet-unit forecasts, "
         f"{card['distinct_onsets']} units with a first event), the onset model"
         + _trained_on(card)
         + f" had a Brier score of {brier_:.3f} against "

@@ -464,7 +464,8 @@ def any_event_evidence_sentence(
     text = (
         f"P(at least 1 event) over the next {k} {freq}{'s' if k != 1 else ''}, in the "
         f"backtest's {k}-{freq} windows ({every['n']:,} region-windows at {every['origins']} "
-        f"origins, {every['with_event']:,} with an event): {model}'s Brier score is "
+        f"origin{'s' if every['origins'] != 1 else ''}, {every['with_event']:,} with an "
+        f"event): {model}'s Brier score is "
         f"{brier_gap(every, model)}"
     )
     parts = []
@@ -725,7 +726,8 @@ def surge_evidence_sentence(card: dict[str, Any] | None, model: str, freq: str =
     else:
         gap = ""
     text = (
-        f"In the backtest ({card['origins']} origins, {card['n']:,} region-windows of "
+        f"In the backtest ({card['origins']} origin{'s' if card['origins'] != 1 else ''}, "
+        f"{card['n']:,} region-windows of "
         f"{card['steps']} periods, "
         f"{card['surges']:,} of them surges{gap}), the Brier score of {model}'s P(surge) is "
         f"{own:.3f} ({_base_rate_reference(card.get('base_rate'))})"
