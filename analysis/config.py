@@ -67,6 +67,10 @@ class Alerts(BaseModel):
     )
 
 
+#: The message of an input error over :meth:`Study.comparison_problems`.
+COMPARISON_PROBLEM = "a comparison period is outside the study's window or not one of its periods"
+
+
 class Study(BaseModel):
     """A study: data, selection, window and the questions its reports answer.
 
@@ -185,6 +189,14 @@ class Study(BaseModel):
             for p in pair
             if (w := periods.parse_window(p)).start < first or w.end > after
         ]
+
+    def comparison_problems(
+        self, pairs: list[tuple[str, str]], key: str = "compare"
+    ) -> list[Problem]:
+        """:meth:`periods_outside` and :meth:`periods_misaligned` together: every problem of
+        ``pairs`` against the study's window and periods (`growth` and the reports' check
+        refuse the same comparisons with the same words, :data:`COMPARISON_PROBLEM`)."""
+        return [*self.periods_outside(pairs, key), *self.periods_misaligned(pairs, key)]
 
     def periods_misaligned(
         self, pairs: list[tuple[str, str]], key: str = "compare"

@@ -733,6 +733,48 @@ def best_baseline(scores: pd.DataFrame, baselines: Sequence[str]) -> str | None:
     return str(crps.idxmin()) if not crps.empty else None
 
 
+def backtest_leaving_out(
+    run: Any, models: Sequence[Any]
+) -> tuple[BacktestResult | None, list[dict[str, str]]]:
+    """``run(models)``; where a model cannot be fitted at some origin (``ModelError``), each
+    model alone, the ones that fit joined (:func:`combine_backtests`: the same origins, seed
+    and samples, so their scores are those of one run) and the others named with the reason.
+
+    The ``backtest`` command and the methods appendix's extra models both rely on it: one
+    model that cannot be fitted at a short history's early origins (``nb_glm``, "13 usable
+    periods for 7 coefficients") had stopped the command's whole default ladder.
+
+    Parameters
+    ----------
+    run : callable
+        ``run(models) -> BacktestResult`` (e.g. :func:`backtest` with all but its models
+        bound).
+    models : sequence of Forecaster
+
+    Returns
+    -------
+    (BacktestResult or None, list of dict)
+        The joined backtest (None when no model could be fitted) and ``{"model", "reason"}``
+        for each model left out.
+    """
+    from analysis.errors import ModelError
+
+    try:
+        return run(list(models)), []
+    except ModelError as exc:
+        if len(models) == 1:
+            return None, [{"model": getattr(models[0], "name", str(models[0])), "reason": str(exc)}]
+    done, left_out = None, []
+    for model in models:
+        try:
+            one = run([model])
+        except ModelError as exc:
+            left_out.append({"model": getattr(model, "name", str(model)), "reason": str(exc)})
+            continue
+        done = one if done is None else combine_backtests(done, one)
+    return done, left_out
+
+
 #: The name :func:`group_best_baselines` gives its composite forecasts.
 GROUP_BEST = "each group's best baseline"
 
@@ -907,17 +949,27 @@ def skill_intervals(
 def _printed_misses(both: pd.DataFrame) -> dict[str, int]:
     """How many outcomes fell outside the printed 90% intervals, above and below: which way a
     few misses fell says what their share cannot (the demo's Kayes, 3 of 8 12-month totals
-    outside, all above, a forecast too low). An outcome outside a closed interval is beyond
-    the median on its side, so the PIT share above the median (1 or 0 there) gives the side.
-    Empty without ``closed_coverage_90`` or ``pit_above_median``."""
-    if not {"closed_coverage_90", "pit_above_median"} <= set(both.columns):
+    outside, all above, a forecast too low), from :func:`_miss_sides`. Empty without
+    ``closed_coverage_90`` or ``pit_above_median``."""
+    sides = _miss_sides(both)
+    if sides is None:
         return {}
+    return {
+        "printed_90_above": int(np.sum(sides > 0)),
+        "printed_90_below": int(np.sum(sides < 0)),
+    }
+
+
+def _miss_sides(both: pd.DataFrame) -> np.ndarray | None:
+    """Per forecast, +1 where the outcome fell above its printed 90% interval, -1 below, 0
+    inside (an outcome outside a closed interval is beyond the median on its side, so the PIT
+    share above the median gives the side); None without ``closed_coverage_90`` or
+    ``pit_above_median``."""
+    if not {"closed_coverage_90", "pit_above_median"} <= set(both.columns):
+        return None
     outside = both["closed_coverage_90"].to_numpy(float) < 0.5
     above = both["pit_above_median"].to_numpy(float) > 0.5
-    return {
-        "printed_90_above": int(np.sum(outside & above)),
-        "printed_90_below": int(np.sum(outside & ~above)),
-    }
+    return np.where(outside, np.where(above, 1.0, -1.0), 0.0)
 
 
 def _miss_balance_p(both: pd.DataFrame, items: Any, ones: np.ndarray, level: float) -> float:
@@ -930,17 +982,13 @@ def _miss_balance_p(both: pd.DataFrame, items: Any, ones: np.ndarray, level: flo
     nothing the test over origins is a large-sample t test, more lenient than the exact one
     (4 of 4 above: 0.039 against 0.125), and dependence can only weaken the evidence. NaN
     without misses, without the columns, or with too few independent windows."""
-    if not {"closed_coverage_90", "pit_above_median"} <= set(both.columns):
-        return float("nan")
-    outside = both["closed_coverage_90"].to_numpy(float) < 0.5
-    if not outside.any():
-        return float("nan")
-    side = np.where(both["pit_above_median"].to_numpy(float) > 0.5, 1.0, -1.0)
-    balance = pooled_ratio(items, np.where(outside, side, 0.0), ones, level)
     from scipy import stats
 
-    above = int(np.sum(outside & (side > 0)))
-    exact = stats.binomtest(above, int(outside.sum()), 0.5).pvalue
+    sides = _miss_sides(both)
+    if sides is None or not sides.any():
+        return float("nan")
+    balance = pooled_ratio(items, sides, ones, level)
+    exact = stats.binomtest(int(np.sum(sides > 0)), int(np.sum(sides != 0)), 0.5).pvalue
     return float(max(balance.p_value(0.0), exact))
 
 

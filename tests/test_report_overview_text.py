@@ -35,8 +35,13 @@ def test_ranking_gives_a_quiet_regions_chance_with_the_onset_interval_its_report
              "p_onset_high": [0.57, 0.9]}
         )
     )  # fmt: skip
+    from analysis.report.context import StudyResults
+
+    def intervals(onset_model, driven):  # the study's results as far as the method reads them
+        return StudyResults.onset_intervals(SimpleNamespace(onset=onset_model, onset_driven=driven))
+
     # only ML-2's chance is the onset model's: SN-KE is active, its P(any) from the paths
-    rank = overview_text.with_onset_intervals(_rank(), onset, {"ML-2"})
+    rank = overview_text.with_onset_intervals(_rank(), intervals(onset, {"ML-2"}))
     shown = overview_text.ranking_display(rank)
     assert shown["its 90% interval (onset model)"].tolist() == ["30-57%", "", ""]
     assert "onset model's 90% interval over its parameters" in (
@@ -44,8 +49,8 @@ def test_ranking_gives_a_quiet_regions_chance_with_the_onset_interval_its_report
     )
     # no onset model, or no onset-driven region shown: no column and no note
     for plain in (
-        overview_text.with_onset_intervals(_rank(), None, {"ML-2"}),
-        overview_text.with_onset_intervals(_rank(), onset, set()),
+        overview_text.with_onset_intervals(_rank(), intervals(None, {"ML-2"})),
+        overview_text.with_onset_intervals(_rank(), intervals(onset, set())),
     ):
         assert "its 90% interval (onset model)" not in overview_text.ranking_display(plain)
         assert "onset model's 90%" not in overview_text.ranking_sentence(plain)

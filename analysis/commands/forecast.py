@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -243,7 +243,8 @@ def backtest_command(
     stage took ("timings")."""
     from analysis import progress
     from analysis.config import load_study
-    from analysis.evaluation import backtest, scorecard, total_summary
+    from analysis.errors import ModelError
+    from analysis.evaluation import backtest, backtest_leaving_out, scorecard, total_summary
     from analysis.io import atomic_write_with, require_writable
     from analysis.pipeline import prepare, study_model
 
@@ -270,7 +271,9 @@ def backtest_command(
             n_samples=samples,
             seed=study.seed,
         )
-        bt, left_out = _backtest_leaving_out(run, models, names)
+        bt, left_out = backtest_leaving_out(run, models)
+        if bt is None:  # no model could be fitted: the first one's reason stands
+            raise ModelError(left_out[0]["reason"])
     # the latest outcome the backtest scored: a partial last period matters only if scored
     scored = bt.scores["period"].max() if len(bt.scores) else data.panel["period"].min()
     warn_partial_period(data, scored)
@@ -325,37 +328,6 @@ def backtest_command(
 
 #: Below this many origins the backtest command says its "best model" ranks nothing.
 FEW_ORIGINS = 6
-
-
-def _backtest_leaving_out(run, models: list, names: list[str]) -> tuple[Any, list[dict]]:
-    """``run(models)``; where a model cannot be fitted at some origin (``ModelError``), the
-    others are scored without it and it is named with the reason. With one model, or when
-    none can be fitted, the error stands.
-
-    ``backtest --start 2018-01`` on an all-events Burkina Faso study had stopped on
-    "nb_glm: 13 usable periods for 7 coefficients" for the whole default ladder, where the
-    other models ran over 18 origins.
-    """
-    from analysis.errors import ModelError
-    from analysis.evaluation import combine_backtests
-
-    try:
-        return run(models), []
-    except ModelError:
-        if len(models) == 1:
-            raise
-    done, left_out, first_error = None, [], None
-    for name, model in zip(names, models, strict=True):
-        try:
-            one = run([model])
-        except ModelError as exc:
-            first_error = first_error or exc
-            left_out.append({"model": name, "reason": str(exc)})
-            continue
-        done = one if done is None else combine_backtests(done, one)
-    if done is None:
-        raise first_error  # type: ignore[misc]
-    return done, left_out
 
 
 @user_errors

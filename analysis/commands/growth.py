@@ -62,7 +62,7 @@ def growth_command(
     quarters) and the exact one, trend growth per year, doubling time, change point."""
     import pandas as pd
 
-    from analysis.config import load_study
+    from analysis.config import COMPARISON_PROBLEM, load_study
     from analysis.geography import resolve_region
     from analysis.growth import JSON_KEYS, growth_sentence, growth_table
     from analysis.periods import parse_window
@@ -77,12 +77,9 @@ def growth_command(
             "nothing to compare",
             [Problem(str(study_path), None, "compare", "a comparison, or --compare A:B")],
         )
-    outside = study.periods_outside(pairs, "--compare" if compare else "compare")
-    outside += study.periods_misaligned(pairs, "--compare" if compare else "compare")
+    outside = study.comparison_problems(pairs, "--compare" if compare else "compare")
     if outside:
-        raise InputError(
-            "a comparison period is outside the study's window or not one of its periods", outside
-        )
+        raise InputError(COMPARISON_PROBLEM, outside)
     data = prepare(study)
     if region:
         regions = list(

@@ -242,7 +242,9 @@ def notebook_command(
     # a shipped template forecasts, and its first cell stops where the history as of the
     # quarter is too short: checked here, as `report` checks it (the notebook had been written,
     # exit 0, and failed when run)
-    shipped = Path(template).stem in {"region_report", "overview", "methods"}
+    from analysis.report.assets import TEMPLATES
+
+    shipped = template in TEMPLATES  # a name, not a notebook file of the analyst's
     warn_coverage_notes(context.check(loaded.path, forecasts=shipped, quarter=quarter).data)
     parameters = {"study": str(study), "region": code}
     if quarter:

@@ -198,6 +198,7 @@ def check(
         Naming the file, line, column and what was expected.
     """
     from analysis.as_of import panel_as_of
+    from analysis.config import COMPARISON_PROBLEM
     from analysis.errors import InputError
     from analysis.pipeline import require_history
 
@@ -205,9 +206,8 @@ def check(
     # a comparison outside the study's own window is a typo, refused as `growth` refuses it;
     # the reports had said only "No growth comparison of the study falls inside this report's
     # window", as for a comparison that an earlier quarter's reports rightly leave out
-    pairs = [tuple(map(str, p)) for p in ctx.study.compare]
-    problems = [*ctx.study.periods_outside(pairs), *ctx.study.periods_misaligned(pairs)]
-    message = "a comparison period is outside the study's window or not one of its periods"
+    problems = ctx.study.comparison_problems([tuple(map(str, p)) for p in ctx.study.compare])
+    message = COMPARISON_PROBLEM
     if forecasts:
         what = f"the reports' forecasts as of {quarter}" if quarter else "the reports' forecasts"
         try:
@@ -323,6 +323,24 @@ class StudyResults:
 
         picks = self._picks(is_focus)
         return plan_label(picks, self.plan_bounds) if picks else None
+
+    def onset_intervals(self) -> Any:
+        """The onset model's interval of P(at least one event) for the quiet regions whose
+        chance that model gives (:attr:`onset_driven`), as their reports print it: indexed by
+        ``region_id``, columns ``low`` and ``high``; empty without an onset model. The
+        overview's ranking and the demo check read it here."""
+        import pandas as pd
+
+        empty = pd.DataFrame(columns=["low", "high"], dtype=float)
+        if self.onset is None or not self.onset_driven:
+            return empty.rename_axis("region_id")
+        units = self.onset.units.set_index("region_id")
+        ids = [r for r in units.index if r in set(self.onset_driven)]
+        return pd.DataFrame(
+            {"low": units.loc[ids, "p_onset_low"].astype(float),
+             "high": units.loc[ids, "p_onset_high"].astype(float)},
+            index=pd.Index(ids, name="region_id"),
+        )  # fmt: skip
 
     def model_for(self, is_focus: bool) -> str:
         """The report model as one region's reader needs it.
@@ -584,8 +602,7 @@ def methods_backtest(study_path: str | os.PathLike[str], quarter: str = "") -> A
     one number. Study-level work, cached in memory and on disk like :func:`results`.
     """
     from analysis.as_of import panel_as_of
-    from analysis.errors import ModelError
-    from analysis.evaluation import backtest, combine_backtests
+    from analysis.evaluation import backtest, backtest_leaving_out, combine_backtests
     from analysis.pipeline import study_model
     from analysis.report.methods_text import METHOD_MODELS
 
@@ -611,17 +628,10 @@ def methods_backtest(study_path: str | os.PathLike[str], quarter: str = "") -> A
                             focus=focus, seed=done.seed, start=done.origins[0],
                             stride=EVIDENCE_STRIDE)  # fmt: skip
 
-        try:
-            return combine_backtests(done, run(others))
-        except ModelError:
-            # a model that cannot be fitted at some origin of a short study is left out of
-            # the appendix's tables, rather than taking the whole appendix with it
-            for model in others:
-                try:
-                    done = combine_backtests(done, run([model]))
-                except ModelError:
-                    continue
-            return done
+        # a model that cannot be fitted at some origin of a short study is left out of the
+        # appendix's tables, rather than taking the whole appendix with it
+        extra, _ = backtest_leaving_out(run, others)
+        return done if extra is None else combine_backtests(done, extra)
 
     key = study_key("methods_backtest", study_path, quarter)
     return cache.memo(key, compute, memory=_METHODS, disk=True)

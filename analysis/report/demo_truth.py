@@ -442,18 +442,16 @@ def printed_onset_intervals(shared: Any, border: Sequence[str]) -> dict[str, tup
     dict
         Empty without an onset model.
     """
-    if shared.onset is None:
-        return {}
-    units = shared.onset.units.set_index("region_id")
+    intervals = shared.onset_intervals()
     paths = shared.risk.regions.set_index("region_id")
     return {
         r: (
             float(paths.loc[r, "p_any"]),
-            float(units.loc[r, "p_onset_low"]),
-            float(units.loc[r, "p_onset_high"]),
+            float(intervals.loc[r, "low"]),
+            float(intervals.loc[r, "high"]),
         )
         for r in border
-        if r in units.index and r in shared.onset_driven and r in paths.index
+        if r in intervals.index and r in paths.index
     }
 
 

@@ -268,34 +268,28 @@ def _shows_onset_intervals(rows: pd.DataFrame) -> bool:
     return bool((np.isfinite(low) & np.isfinite(high)).any())
 
 
-def with_onset_intervals(rank: pd.DataFrame, onset: Any, onset_driven: Any) -> pd.DataFrame:
+def with_onset_intervals(rank: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
     """``rank`` with ``p_any_low`` and ``p_any_high``: the onset model's interval of the
-    chance of a first event for the quiet regions whose P(at least 1) that model gives
-    (:attr:`analysis.report.context.StudyResults.onset_driven`), NaN for the others.
+    chance of a first event for the quiet regions whose P(at least 1) that model gives, NaN
+    for the others.
 
     Parameters
     ----------
     rank : DataFrame
         :func:`analysis.ranking.ranking` (``region_id``).
-    onset : analysis.models.onset_forecast.OnsetForecast or None
-        Its ``units`` hold ``p_onset_low`` and ``p_onset_high``.
-    onset_driven : collection of str
-        The regions whose P(at least 1) is the onset model's.
+    intervals : DataFrame
+        :meth:`analysis.report.context.StudyResults.onset_intervals` (``low``, ``high`` by
+        ``region_id``).
 
     Returns
     -------
     DataFrame
     """
-    out = rank.copy()
-    out["p_any_low"] = out["p_any_high"] = np.nan
-    if onset is None or not onset_driven:
-        return out
-    units = onset.units.set_index("region_id")
-    driven = out["region_id"].isin(set(onset_driven) & set(units.index)).to_numpy()
-    ids = out.loc[driven, "region_id"]
-    out.loc[driven, "p_any_low"] = units.loc[ids, "p_onset_low"].to_numpy(float)
-    out.loc[driven, "p_any_high"] = units.loc[ids, "p_onset_high"].to_numpy(float)
-    return out
+    ids = rank["region_id"]
+    return rank.assign(
+        p_any_low=ids.map(intervals["low"]).astype(float).to_numpy(),
+        p_any_high=ids.map(intervals["high"]).astype(float).to_numpy(),
+    )
 
 
 def _open_ended_below_one(rows: pd.DataFrame) -> str:

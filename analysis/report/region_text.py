@@ -743,7 +743,9 @@ def previous_events(panel: pd.DataFrame, region_id: str, periods: int) -> int:
     return int(rows["events"].tail(periods).sum())
 
 
-def trend_forecast_sentence(row: Any, w: WindowForecast, evidence: Any = None) -> str:
+def trend_forecast_sentence(
+    row: Any, w: WindowForecast, evidence: StepEvidence | None = None
+) -> str:
     """Where the forecast of the year after the growth table's later window lies outside what
     the fitted trend's interval says about a year's growth, one sentence that says so and why.
 
@@ -799,7 +801,7 @@ def trend_forecast_sentence(row: Any, w: WindowForecast, evidence: Any = None) -
     # it" beside a backtest whose forecasts ran too low (the demo's Kayes): the backtest
     # judges how such forecasts fared, and where it found them short on the trend's side,
     # this total is likely short too.
-    bias = str(getattr(evidence, "bias", "") or "")
+    bias = evidence.bias if evidence is not None else ""
     if bias.endswith(end):
         probably = "probably " if bias.startswith("probably") else ""
         text += (

@@ -235,17 +235,22 @@ def _other_format(path: Path, header: list[str], fmt: str) -> str:
     """ "; the header is UCDP GED's: source ucdp, or auto" where the header is another
     format's: a UCDP file read as `source: acled` had listed five missing ACLED columns and
     no remedy."""
-    from analysis.errors import InputError as _Unknown
     from analysis.sources.detect import detect_format
 
     try:
         found = detect_format(path, tuple(header))
-    except _Unknown:
+    except InputError:  # no known format's header
         return ""
-    if {"acled": "ACLED", "ucdp": "UCDP GED", "csv": "generic CSV"}[found] == fmt:
+    own, name = _FORMAT_NAMES[found]
+    if own == fmt:
         return ""  # its own format, a column short: nothing else to suggest
-    name = {"acled": "ACLED's", "ucdp": "UCDP GED's", "csv": "the canonical CSV's"}[found]
     return f"; the header is {name}: source {found}, or auto"
+
+
+#: Each ``source`` value: the format name the readers give :func:`require_columns`, and the
+#: header's name in a hint.
+_FORMAT_NAMES = {"acled": ("ACLED", "ACLED's"), "ucdp": ("UCDP GED", "UCDP GED's"),
+                 "csv": ("generic CSV", "the canonical CSV's")}  # fmt: skip
 
 
 #: Header columns (any case) that can place an event in an admin-1 unit without coordinates.

@@ -30,7 +30,7 @@ surge_card = evaluation.surge_scorecard(
 surge_shown = overview_text.surge_skill_shown(surge_card)
 rank = ranking.ranking(panel, growth_rows, surge, shared.risk, by_surge=surge_shown)
 rank = rank.merge(risk.expected_next(shared.forecast), on="region_id", how="left")
-rank = overview_text.with_onset_intervals(rank, shared.onset, shared.onset_driven)
+rank = overview_text.with_onset_intervals(rank, shared.onset_intervals())
 raised = ranking.alerts(rank, alert_rule.probability)
 # recorded, so that next quarter's crossings compare P(surge) under one rule only
 surge_rule = quarterly.surge_rule_record(alert_rule.surge_factor, alert_rule.min_events)
