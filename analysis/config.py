@@ -32,8 +32,6 @@ from analysis.models.risk import MIN_SURGE_EVENTS
 # the current folder: an installed package has no checkout to anchor paths to.
 DATA_RAW = Path("data") / "raw"
 DATA_PROCESSED = Path("data") / "processed"
-REPORTS = Path("reports")
-STUDIES = Path("studies")
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 

@@ -26,7 +26,6 @@ from analysis.errors import InputError, Problem
 
 SHIPPED_ADMIN1 = "admin1_west_africa.geojson"
 SHIPPED_ADJACENCY = "admin1_adjacency_west_africa.csv"
-SHIPPED_ADMIN0 = "admin0_west_africa.geojson"
 
 UNCONNECTED = 10_000
 """Adjacency order given to pairs of units with no path between them."""

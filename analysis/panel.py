@@ -16,7 +16,6 @@ from analysis.periods import Freq, parse_month, period_range, quarter_window_pro
 
 #: Country code of synthetic regions (ISO 3166 leaves ZZZ to user assignment).
 SYNTHETIC_COUNTRY = "ZZZ"
-PANEL_COLUMNS = ["region_id", "region_name", "country", "period", "events", "fatalities"]
 
 
 def build_panel(

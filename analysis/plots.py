@@ -567,39 +567,6 @@ def pit_histogram(
 PIT_TITLE_LINE = 0.15
 
 
-def reliability_diagram(
-    scores: pd.DataFrame, *, bins: int = 10, title: str | None = None
-) -> Figure:
-    """Forecast P(at least one event) against the observed frequency, per model.
-
-    Parameters
-    ----------
-    scores : pandas.DataFrame
-        ``BacktestResult.scores`` (columns ``model``, ``p_any``, ``observed``).
-    """
-    import numpy as np
-
-    _style()
-    fig, ax = plt.subplots(figsize=(4.2, 4.0))
-    edges = np.linspace(0, 1, bins + 1)
-    for name, sub in scores.groupby("model", sort=False):
-        idx = np.clip(np.digitize(sub["p_any"], edges) - 1, 0, bins - 1)
-        hit = (sub["observed"] >= 1).astype(float)
-        g = pd.DataFrame({"b": idx, "p": sub["p_any"], "y": hit}).groupby("b")
-        table = g.agg(p=("p", "mean"), y=("y", "mean"), n=("y", "size"))
-        table = table[table["n"] >= 5]
-        ax.plot(table["p"], table["y"], marker="o", ms=3, lw=1.2, label=str(name))
-    ax.plot([0, 1], [0, 1], color="0.4", ls="--", lw=1)
-    ax.set_xlabel("forecast P(at least one event)")
-    ax.set_ylabel("observed frequency")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.legend(fontsize=7, frameon=False)
-    if title:
-        ax.set_title(title, y=1.0)
-    return _frame(fig, left=0.8, bottom=0.6, title=bool(title))
-
-
 def onset_reliability(table: list[dict], *, title: str | None = None) -> Figure:
     """Reliability curve of onset forecasts: mean forecast P(first event) against the observed
     share with a first event, per probability bin, point size by the number of forecasts.

@@ -11,6 +11,11 @@ from analysis import evaluation
 from analysis.report import overview_text, show
 
 
+def ranking_sentence(rank, top: int = 20, surge: bool = True, freq: str = "month") -> str:
+    """The overview's ranking notes read as one paragraph."""
+    return " ".join(overview_text.ranking_notes(rank, top, surge, freq))
+
+
 def _rank() -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -44,16 +49,14 @@ def test_ranking_gives_a_quiet_regions_chance_with_the_onset_interval_its_report
     rank = overview_text.with_onset_intervals(_rank(), intervals(onset, {"ML-2"}))
     shown = overview_text.ranking_display(rank)
     assert shown["its 90% interval (onset model)"].tolist() == ["30-57%", "", ""]
-    assert "onset model's 90% interval over its parameters" in (
-        overview_text.ranking_sentence(rank)
-    )
+    assert "onset model's 90% interval over its parameters" in (ranking_sentence(rank))
     # no onset model, or no onset-driven region shown: no column and no note
     for plain in (
         overview_text.with_onset_intervals(_rank(), intervals(None, {"ML-2"})),
         overview_text.with_onset_intervals(_rank(), intervals(onset, set())),
     ):
         assert "its 90% interval (onset model)" not in overview_text.ranking_display(plain)
-        assert "onset model's 90%" not in overview_text.ranking_sentence(plain)
+        assert "onset model's 90%" not in ranking_sentence(plain)
     assert "its 90% interval (onset model)" not in overview_text.ranking_display(rank, top=0)
 
 
@@ -69,10 +72,10 @@ def test_ranking_display_and_record() -> None:
     assert "<td>∞</td>" in html
     blank = rank.assign(ratio=[np.nan, 1.0, np.nan])
     assert "The 2 rows whose growth cells are blank had no event in either window" in (
-        overview_text.ranking_sentence(blank)
+        ranking_sentence(blank)
     )
-    assert "The row whose growth cells are blank" in overview_text.ranking_sentence(blank, top=2)
-    assert "blank" not in overview_text.ranking_sentence(rank)
+    assert "The row whose growth cells are blank" in ranking_sentence(blank, top=2)
+    assert "blank" not in ranking_sentence(rank)
     optional = ("p_value_bh", "expected", "expected_interval", "p_any_interval")
     plain = [c for k, c in overview_text.RANKING_COLUMNS.items() if k not in optional]
     assert list(shown.columns) == plain
@@ -92,22 +95,22 @@ def test_ranking_display_and_record() -> None:
     assert with_p["p (BH-adjusted)"].tolist() == ["<0.001", "0.20", ""]
     assert with_p["expected events, next 3 periods"].tolist()[:2] == [1.5, 2.0]
     assert with_p["90% interval"].tolist() == ["0-4", "1-5", ""]
-    sentence = overview_text.ranking_sentence(rank.assign(p_value_bh=0.1), top=2)
+    sentence = ranking_sentence(rank.assign(p_value_bh=0.1), top=2)
     assert "lower bound of the headline 95% interval" in sentence
     assert "Benjamini-Hochberg" in sentence and "first 2 of 3 regions" in sentence
-    assert "Benjamini-Hochberg" not in overview_text.ranking_sentence(rank)
-    assert "same model's paths" in overview_text.ranking_sentence(rank.assign(expected=1.0))
+    assert "Benjamini-Hochberg" not in ranking_sentence(rank)
+    assert "same model's paths" in ranking_sentence(rank.assign(expected=1.0))
     # a 0 -> k region's interval is open-ended: the sentence says how its low end compares
     # only when one is shown
     one_sided = "its low end is as strict as every other row's"
-    assert one_sided not in overview_text.ranking_sentence(rank.assign(ratio_high=5.0))
+    assert one_sided not in ranking_sentence(rank.assign(ratio_high=5.0))
     unbounded = rank.assign(ratio_high=[5.0, np.inf, np.nan])
-    assert one_sided in overview_text.ranking_sentence(unbounded)
+    assert one_sided in ranking_sentence(unbounded)
     # an open-ended row whose low end is below 1 measures no change, and is named
     low = unbounded.assign(ratio_low=[0.5, 0.19, np.nan])
     assert "Where that low end is below 1 (name SN-KE), the interval holds no change and " \
-        "every rise" in overview_text.ranking_sentence(low)  # fmt: skip
-    assert "Where that low end is below 1" not in overview_text.ranking_sentence(
+        "every rise" in ranking_sentence(low)  # fmt: skip
+    assert "Where that low end is below 1" not in ranking_sentence(
         unbounded.assign(ratio_low=[0.5, 1.2, np.nan])
     )
     record = overview_text.ranking_record(rank)
@@ -125,7 +128,7 @@ def test_ranking_sentence_says_how_many_changes_survive_the_adjustment() -> None
     rank = _rank().assign(
         ratio_low=[1.7, 1.35, 0.4], ratio_high=[25.0, 133.0, 15.6], p_value_bh=[0.13, 0.14, np.nan]
     )
-    sentence = overview_text.ranking_sentence(rank)
+    sentence = ranking_sentence(rank)
     assert (
         "No region's change is significant at 0.05 after that adjustment (2 regions tested), "
         "though 2 of the unadjusted 95% intervals lie above 1." in sentence
@@ -133,31 +136,27 @@ def test_ranking_sentence_says_how_many_changes_survive_the_adjustment() -> None
     # an open-ended interval (no event in the earlier window) keeps 2.5% below its low end as
     # the others do, so it is counted with them
     open_ended = rank.assign(ratio_high=[25.0, np.inf, 15.6])
-    assert "though 2 of the unadjusted 95% intervals lie above 1." in (
-        overview_text.ranking_sentence(open_ended)
-    )
-    some = overview_text.ranking_sentence(rank.assign(p_value_bh=[0.01, 0.2, 0.04]))
+    assert "though 2 of the unadjusted 95% intervals lie above 1." in (ranking_sentence(open_ended))
+    some = ranking_sentence(rank.assign(p_value_bh=[0.01, 0.2, 0.04]))
     assert "After that adjustment 2 of the 3 regions' changes are significant at 0.05: name " \
         "ML-2, name ML-1." in some  # fmt: skip
-    one = overview_text.ranking_sentence(rank.assign(p_value_bh=[0.01, 0.2, 0.3], bh_family_size=7))
+    one = ranking_sentence(rank.assign(p_value_bh=[0.01, 0.2, 0.3], bh_family_size=7))
     assert "After that adjustment 1 of the 3 regions' changes is significant at 0.05 (the " \
         "adjustment is over the study's 7 tests, change-point tests and other comparisons " \
         "included): name ML-2." in one  # fmt: skip
     # the region reports name the family's size, change-point tests included: so does this
-    family = overview_text.ranking_sentence(rank.assign(bh_family_size=5))
+    family = ranking_sentence(rank.assign(bh_family_size=5))
     assert (
         "(2 regions tested; the adjustment is over the study's 5 tests, change-point tests "
         "and other comparisons included), though" in family
     )
     # one comparison in the study: the other tests are its change-point tests
-    single = overview_text.ranking_sentence(
-        rank.assign(bh_family_size=5, period_a="2017", period_b="2020")
-    )
+    single = ranking_sentence(rank.assign(bh_family_size=5, period_a="2017", period_b="2020"))
     assert (
         "(2 regions tested; the adjustment is over the study's 5 tests, the others change-point "
         "tests), though" in single
     )
-    assert "significant" not in overview_text.ranking_sentence(rank.assign(p_value_bh=np.nan))
+    assert "significant" not in ranking_sentence(rank.assign(p_value_bh=np.nan))
 
 
 def test_ratio_formats_name_columns_the_displayed_tables_have():
@@ -189,21 +188,17 @@ def test_ranking_sentence_names_the_regions_whose_interval_says_little() -> None
     rank = _rank().assign(
         ratio_low=[0.0011, 0.5, 2.0], ratio_high=[909.0, 40.0, np.inf], ratio=[1.0, 4.0, np.inf]
     )
-    sentence = overview_text.ranking_sentence(rank)
+    sentence = ranking_sentence(rank)
     assert "more than 100-fold apart (name ML-2)" in sentence
     assert "SN-KE" not in sentence and "name ML-1" not in sentence
-    assert "fold apart" not in overview_text.ranking_sentence(rank, top=0)
-    assert "fold apart" not in overview_text.ranking_sentence(
-        rank.assign(ratio_low=0.9, ratio_high=50.0)
-    )
+    assert "fold apart" not in ranking_sentence(rank, top=0)
+    assert "fold apart" not in ranking_sentence(rank.assign(ratio_low=0.9, ratio_high=50.0))
     # a ratio of 0 (no event in the later window) is said to be a bound, not a measure
     assert "later window had no event" not in sentence
     fell = rank.assign(
         ratio_low=[0.0, 0.5, 2.0], ratio_high=[3.47, 40.0, 9.0], ratio=[0.0, 4.0, 5.0]
     )
-    assert "Where the later window had no event the ratio is 0" in overview_text.ranking_sentence(
-        fell
-    )
+    assert "Where the later window had no event the ratio is 0" in ranking_sentence(fell)
 
 
 def test_forecast_columns_name_their_windows():
@@ -456,7 +451,7 @@ def test_ranking_sentence_names_regions_that_peaked_between_the_windows() -> Non
         peak_label=["2019", np.nan, "2019"],
         peak_events=[54, np.nan, 12],
     )
-    sentence = overview_text.ranking_sentence(rank)
+    sentence = ranking_sentence(rank)
     assert (
         "Of the rows with a ratio above 1, name ML-2 (54 events in 2019, 17 in 2020) peaked "
         "between the two windows (a window between them held at least 1.5 times the later "
@@ -468,7 +463,7 @@ def test_ranking_sentence_names_regions_that_peaked_between_the_windows() -> Non
     assert shown["name"].tolist() == ["name ML-2 (peaked 2019)", "name SN-KE", "name ML-1"]
     # a fall that peaked earlier is not a rise to qualify; without the columns, nothing
     assert "name ML-1 (12" not in sentence
-    assert "peaked between" not in overview_text.ranking_sentence(_rank())
+    assert "peaked between" not in ranking_sentence(_rank())
 
 
 def test_surge_map_only_where_the_backtest_shows_p_surge_better_than_a_baseline() -> None:
@@ -521,10 +516,10 @@ def test_ranking_without_surge_skill_drops_its_column_and_says_why() -> None:
     rank = _rank()
     assert "P(surge)" in overview_text.ranking_display(rank).columns
     assert "P(surge)" not in overview_text.ranking_display(rank, surge=False).columns
-    text = overview_text.ranking_sentence(rank, surge=False)
+    text = ranking_sentence(rank, surge=False)
     assert "estimated negative), then P(at least 1) and recent events." in text
     assert "P(surge) is neither ranked on nor shown" in text
-    assert "then P(surge), P(at least 1) and recent events" in overview_text.ranking_sentence(rank)
+    assert "then P(surge), P(at least 1) and recent events" in ranking_sentence(rank)
 
 
 def test_no_alert_sentence_says_when_silence_is_no_sign_of_calm() -> None:
@@ -568,7 +563,7 @@ def test_ranking_notes_name_the_windows_and_list_each_caveat_apart() -> None:
     assert notes[2].startswith("Where the later window had no event the ratio is 0")
     assert notes[3].startswith("The p-values are Benjamini-Hochberg adjusted")
     assert len(notes) == 4 and all(notes)
-    assert overview_text.ranking_sentence(rank, surge=False) == " ".join([lead, *notes])
+    assert ranking_sentence(rank, surge=False) == " ".join([lead, *notes])
     # windows that differ between rows are not named as one pair
     mixed = rank.assign(period_a=["2017", "2018", "2017"])
     assert "against" not in overview_text.ranking_notes(mixed)[0]
@@ -586,9 +581,9 @@ def test_quarterly_overview_speaks_of_quarters() -> None:
     lead, *notes = overview_text.ranking_notes(rank, freq="quarter")
     assert "allowing for overdispersion and quarter-to-quarter dependence, never" in lead
     assert any("how much its quarters depend on each other" in n for n in notes)
-    monthly = overview_text.ranking_sentence(rank)
+    monthly = ranking_sentence(rank)
     assert "month-to-month dependence" in monthly and "how much its months depend" in monthly
-    assert overview_text.ranking_sentence(rank, freq="quarter") == (
+    assert ranking_sentence(rank, freq="quarter") == (
         monthly.replace("month-to-month", "quarter-to-quarter").replace(
             "its months", "its quarters"
         )

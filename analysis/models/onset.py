@@ -736,8 +736,3 @@ def fit_onset(
             "n_clusters": n_clusters,
         },
     )
-
-
-def with_features(spec: OnsetSpec, features: Sequence[str]) -> OnsetSpec:
-    """The spec with another feature set."""
-    return replace(spec, features=tuple(features))

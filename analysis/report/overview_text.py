@@ -168,13 +168,6 @@ def ranking_display(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> pd
     return out.rename(columns=RANKING_COLUMNS)
 
 
-def ranking_sentence(
-    rank: pd.DataFrame, top: int = 20, surge: bool = True, freq: str = "month"
-) -> str:
-    """:func:`ranking_notes` as one paragraph."""
-    return " ".join(ranking_notes(rank, top, surge, freq))
-
-
 def ranking_notes(
     rank: pd.DataFrame, top: int = 20, surge: bool = True, freq: str = "month"
 ) -> list[str]:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analysis.cache import code_fingerprint  # noqa: F401 - the batch manifest records it
-from analysis.io import sha256_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,15 +79,6 @@ def data_note_banner(inputs: Iterable[dict[str, Any]]) -> str:
         for item in inputs
         if item.get("note")
     )
-
-
-def file_digests(paths: Iterable[str | os.PathLike[str]]) -> list[dict[str, Any]]:
-    """Return ``[{path, sha256, bytes}]`` for each file, in the order given."""
-    out = []
-    for path in paths:
-        path = Path(path)
-        out.append({"path": str(path), "sha256": sha256_file(path), "bytes": path.stat().st_size})
-    return out
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,12 @@ from analysis.errors import InputError, Problem, parameter_kind
 from analysis.sources.acled import read_acled
 from analysis.sources.common import ReadResult, read_header
 from analysis.sources.csv import read_csv_events
-from analysis.sources.detect import FORMATS, detect_format
+from analysis.sources.detect import detect_format
 from analysis.sources.ucdp import read_ucdp
 
 READERS = {"ucdp": read_ucdp, "acled": read_acled, "csv": read_csv_events}
 
 __all__ = [
-    "FORMATS",
     "READERS",
     "ReadResult",
     "detect_format",

@@ -629,11 +629,6 @@ class _Lazy:
         return int(self._value[index])
 
 
-def string_series(values: pd.Series) -> pd.Series:
-    """Coerce a Series to the canonical string dtype."""
-    return values.astype(STRING_DTYPE)
-
-
 def extra_columns(
     header: list[str], used: set[str], source: str, canonical: set[str] | None = None
 ) -> list[tuple[str, str]]:

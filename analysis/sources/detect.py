@@ -10,8 +10,6 @@ from analysis.sources import acled, ucdp
 from analysis.sources import csv as generic
 from analysis.sources.common import lower_names, not_commas, read_header
 
-FORMATS = ("ucdp", "acled", "csv")
-
 
 def detect_format(path: str | os.PathLike[str], header: list[str] | None = None) -> str:
     """Return ``"acled"``, ``"ucdp"`` or ``"csv"`` from the column names of ``path``.
