@@ -36,19 +36,17 @@ REAL_STUDY := studies/jnim_sahel_ucdp.yaml
 REAL_CSV := data/raw/GEDEvent_v21_1.csv
 
 $(REAL_CSV): | $(STAMP)
-	$(BIN)/conflict-trends fetch ucdp --version 21.1 --out data/raw
-	$(BIN)/python -c "$$UNZIP_CSV" data/raw/ged211-csv.zip $(REAL_CSV)
+	set -o pipefail; $(BIN)/conflict-trends fetch ucdp --version 21.1 --out data/raw \
+		| $(BIN)/python -c "$$NAME_CSV" $(REAL_CSV)
 
-# the archive's CSV member, written atomically (whatever the member is called)
-define UNZIP_CSV
-import os, shutil, sys, zipfile
-archive = zipfile.ZipFile(sys.argv[1])
-member = next(n for n in archive.namelist() if n.lower().endswith(".csv"))
-with archive.open(member) as src, open(sys.argv[2] + ".part", "wb") as dst:
-    shutil.copyfileobj(src, dst)
-os.replace(sys.argv[2] + ".part", sys.argv[2])
+# `fetch` unpacks the archive's CSV under the member's own name; the study reads REAL_CSV
+define NAME_CSV
+import json, os, sys
+unpacked = json.load(sys.stdin)["csv"]
+if os.path.abspath(unpacked) != os.path.abspath(sys.argv[1]):
+    os.replace(unpacked, sys.argv[1])
 endef
-export UNZIP_CSV
+export NAME_CSV
 
 # The study reads CONFLICT_TRENDS_REAL_DATA when set, else the official GED 21.1 CSV in data/raw/.
 real: $(STAMP) $(if $(CONFLICT_TRENDS_REAL_DATA),,$(REAL_CSV)) ## Real-data study (UCDP GED 21.1, JNIM in central Mali): fetch if missing, render into reports/

@@ -93,10 +93,26 @@ def test_full_download_with_env_base_url(server, tmp_path, monkeypatch):
     assert target.read_bytes() == PAYLOAD
     assert info["sha256"] == hashlib.sha256(PAYLOAD).hexdigest()
     assert info["members"] == ["GEDEvent_v25_1.csv"] and info["resumed_from"] == 0
-    assert sorted(p.name for p in out.iterdir()) == ["ged251-csv.zip"]
+    # the CSV `ingest` reads is unpacked beside the archive, and nothing half-written is left
+    assert sorted(p.name for p in out.iterdir()) == ["GEDEvent_v25_1.csv", "ged251-csv.zip"]
+    member = zipfile.ZipFile(io.BytesIO(PAYLOAD)).read("GEDEvent_v25_1.csv")
+    assert (out / "GEDEvent_v25_1.csv").read_bytes() == member
+    assert info["csv"] == str(out / "GEDEvent_v25_1.csv")
     # already there: verified, not downloaded again
     again = fetch_ucdp("25.1", out, sha256=info["sha256"])
     assert again.attempts == 0 and len(server.requests) == 1
+    assert again.csv == out / "GEDEvent_v25_1.csv"
+
+
+def test_an_archive_without_a_csv_is_refused(tmp_path):
+    from analysis.sources.fetch import extract_csv
+
+    archive = tmp_path / "ged251-csv.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("readme.txt", "no data here")
+    with pytest.raises(DownloadError, match="holds no CSV"):
+        extract_csv(archive, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ged251-csv.zip"]
 
 
 def test_interrupted_download_resumes_with_range(server, tmp_path):

@@ -123,7 +123,8 @@ def fetch_command(
     ] = None,
     retries: Annotated[int, typer.Option("--retries", help="Resumed attempts after a break.")] = 3,
 ) -> None:
-    """Download a UCDP GED CSV release (resumable, zip- and checksum-verified, atomic)."""
+    """Download a UCDP GED CSV release (resumable, zip- and checksum-verified, atomic) and
+    unpack its CSV beside the archive, ready for `ingest`."""
     from analysis.io import require_writable
     from analysis.sources.fetch import DownloadError, fetch_ucdp, ucdp_url
 
@@ -148,6 +149,7 @@ def fetch_command(
             "resumed_from": result.resumed_from,
             "attempts": result.attempts,
             "members": result.members,
+            "csv": None if result.csv is None else str(result.csv),
         }
     )
 

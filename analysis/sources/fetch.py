@@ -17,7 +17,7 @@ import urllib.parse
 import urllib.request
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analysis.errors import InputError, Problem, parameter_kind
@@ -49,6 +49,9 @@ class FetchResult:
     attempts : int
     members : list of str
         Files inside the archive.
+    csv : pathlib.Path or None
+        The archive's CSV, unpacked beside it (:func:`extract_csv`), which ``ingest`` reads;
+        None until unpacked.
     """
 
     path: Path
@@ -58,6 +61,7 @@ class FetchResult:
     resumed_from: int
     attempts: int
     members: list[str]
+    csv: Path | None = None
 
 
 def ucdp_url(version: str, base_url: str | None = None, option: str = "version") -> str:
@@ -237,6 +241,48 @@ def _verify_zip(path: Path) -> list[str]:
     return members
 
 
+def extract_csv(archive: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> Path:
+    """Unpack the archive's CSV into ``out_dir`` under its own file name, atomically.
+
+    ``ingest`` reads CSV files, not archives, so a fetch that stopped at the zip left the user
+    a step the README did not mention. The member is streamed into ``<name>.part`` and renamed,
+    so an interrupted unpacking never leaves a truncated CSV where a whole one is expected.
+
+    Parameters
+    ----------
+    archive : path-like
+        A verified zip archive (:func:`download`).
+    out_dir : path-like
+        Folder for the CSV.
+
+    Returns
+    -------
+    pathlib.Path
+        The unpacked CSV.
+
+    Raises
+    ------
+    DownloadError
+        If the archive holds no CSV.
+    """
+    with zipfile.ZipFile(archive) as zipped:
+        csvs = [n for n in zipped.namelist() if n.lower().endswith(".csv")]
+        if not csvs:
+            raise DownloadError(f"{Path(archive).name}: the archive holds no CSV file")
+        target = Path(out_dir) / Path(csvs[0]).name
+        part = target.with_name(target.name + ".part")
+        try:
+            with zipped.open(csvs[0]) as source, open(part, "wb") as handle:
+                while chunk := source.read(1 << 20):
+                    handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(part, target)
+        finally:
+            part.unlink(missing_ok=True)
+    return target
+
+
 def fetch_ucdp(
     version: str,
     out_dir: str | os.PathLike[str] = "data/raw",
@@ -247,8 +293,9 @@ def fetch_ucdp(
 ) -> FetchResult:
     """Download the GED CSV archive of a UCDP release into ``out_dir``.
 
-    The file keeps the server's name (``ged251-csv.zip``). An archive already in place is
-    verified and returned without downloading again.
+    The file keeps the server's name (``ged251-csv.zip``), and its CSV is unpacked beside it
+    (:func:`extract_csv`, ``FetchResult.csv``). An archive already in place is verified and
+    not downloaded again.
     """
     url = ucdp_url(version, base_url)
     check_url(url)
@@ -267,5 +314,7 @@ def fetch_ucdp(
             raise DownloadError(
                 f"{target} exists but is not a zip archive; move it away to download again"
             ) from None
-        return FetchResult(target, url, digest, size, size, 0, members)
-    return download(url, target, sha256=sha256, retries=retries, timeout=timeout)
+        result = FetchResult(target, url, digest, size, size, 0, members)
+    else:
+        result = download(url, target, sha256=sha256, retries=retries, timeout=timeout)
+    return replace(result, csv=extract_csv(result.path, Path(out_dir)))
