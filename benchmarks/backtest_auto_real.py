@@ -111,7 +111,9 @@ def main() -> None:
         card = json.loads(res.stdout)
         scores = pd.read_csv(out, parse_dates=["origin", "period"])
         if args.keep_scores:
-            scores.to_csv(args.keep_scores, index=False)
+            from analysis.io import atomic_write_with
+
+            atomic_write_with(args.keep_scores, lambda tmp: scores.to_csv(tmp, index=False))
     flags = {r["model"]: r["is_baseline"] for r in card["models"]}
     cut = pd.Timestamp(args.split)
     result = {

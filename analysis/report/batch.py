@@ -223,9 +223,9 @@ def _run_local(
         # One report (the `report` command): fork this process rather than start a server
         # that would import everything a second time. The warm-up reads what the study's
         # preparation left in the disk cache, and draws the study-level figures.
-        from analysis.report.warmup import warm_studies
+        from analysis.report.warmup import warm_studies, warn_failures
 
-        warm_studies([list(s) for s in _studies(items, results)])
+        warn_failures(warm_studies([list(s) for s in _studies(items, results)]))
         on_done(items[0], run_in_fork(items[0].job))
         return
     by_job = {id(item.job): item for item in items}
@@ -326,8 +326,12 @@ def _prepare(study: str, forecasts: bool, quarter: str, results: bool) -> str:
     if results:
         # a study whose models fail is still reported on: each report shows the error where
         # it happens, as the fork server's warm-up leaves it (analysis.report.warmup)
-        with contextlib.suppress(Exception):
+        try:
             context.warm(study, quarter)
+        except Exception as exc:  # noqa: BLE001 - the reports show it; here it is only said
+            from analysis.report.warmup import warn_failures
+
+            warn_failures([f"{study}: {type(exc).__name__}: {exc}"])
     return " ".join(ctx.data.coverage_notes())
 
 

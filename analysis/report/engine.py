@@ -159,8 +159,9 @@ def get_shell() -> ReportShell:
             with warnings.catch_warnings():  # matplotlib_inline uses a deprecated traitlets API
                 warnings.simplefilter("ignore", DeprecationWarning)
                 _SHELL.enable_matplotlib("inline")
-        except Exception:  # noqa: BLE001 - a shell without inline figures still runs reports
-            pass
+        except Exception as exc:  # noqa: BLE001 - a shell without inline figures still runs reports
+            # but its reports have no figures, which must not pass unsaid
+            print(f"warning: reports will have no inline figures: {exc!r}", file=sys.stderr)
     return _SHELL
 
 

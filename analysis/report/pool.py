@@ -182,9 +182,9 @@ class ReportPool:
         if self._pool is not None:
             return self
         if not start_server(self.studies, self.modules):
-            from analysis.report.warmup import warm_studies
+            from analysis.report.warmup import warm_studies, warn_failures
 
-            warm_studies([list(s) for s in self.studies])  # fills the on-disk cache
+            warn_failures(warm_studies([list(s) for s in self.studies]))  # fills the disk cache
         self._pool = ProcessPool(
             max_workers=self.workers + 1,  # one spare, forked ahead of need
             max_tasks=1,

@@ -17,6 +17,7 @@ import gc
 import importlib
 import json
 import os
+import sys
 import time
 
 #: Environment variable holding a JSON list of ``[study_path, quarter, with_results]``.
@@ -126,6 +127,20 @@ def warm_studies(specs: list[list]) -> list[str]:
     return errors
 
 
+def warn_failures(errors: list[str]) -> None:
+    """Say on stderr which studies could not be prepared ahead of their reports.
+
+    Each report then prepares its study itself and shows the error where it happens, so a
+    failure is not fatal; but unsaid, an operator saw only slow reports (each one repeating
+    the failing preparation, up to its timeout) and never why.
+    """
+    for error in errors:
+        print(
+            f"warning: preparing {error}; each report of that study will try again on its own",
+            file=sys.stderr,
+        )
+
+
 def prepare() -> None:
     """Warm this process up, then park its objects outside the garbage collector's reach
     (``gc.freeze``) so that a child's collections do not touch, and copy, shared pages."""
@@ -133,7 +148,7 @@ def prepare() -> None:
     with contextlib.suppress(Exception):
         warm_imports()
     with contextlib.suppress(Exception):
-        warm_studies(json.loads(os.environ.get(STUDIES_ENV) or "[]"))
+        warn_failures(warm_studies(json.loads(os.environ.get(STUDIES_ENV) or "[]")))
     with contextlib.suppress(Exception):
         from analysis import plots
 
