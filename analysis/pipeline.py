@@ -20,7 +20,7 @@ from analysis import cache
 from analysis.config import Study, at_study_lines
 from analysis.data_coverage import earliest_event, latest_event, require_window_covered
 from analysis.errors import InputError, Problem
-from analysis.events import filter_events
+from analysis.events import acled_violence_only, filter_events
 from analysis.formatting import period_label
 from analysis.geography import Boundaries, load_boundaries
 from analysis.panel import build_panel
@@ -133,6 +133,7 @@ def _key(study: Study) -> cache.Key:
 _FILTERS = {
     "actors": "actors",
     "event_types": "event_types",
+    "acled_violence": "event_types",
     "countries": "countries",
     "window": "start/end",
     "in_panel": "countries (no event placed in an admin-1 unit of them)",
@@ -184,6 +185,13 @@ def _require_events(study: Study, ingested: pd.DataFrame, selection: dict[str, i
         types = sorted(ingested["event_type"].dropna().unique().astype(str))[:10]
         found = f"{study.event_types}; event types in the data: {'; '.join(types)}"
         expected = "event types present in the data"
+    elif empty == "acled_violence":
+        types = sorted(ingested["event_type"].dropna().unique().astype(str))[:10]
+        found = (
+            "[] (ACLED events are then its political violence alone, and the selected ones "
+            f"are all of other types); event types in the data: {'; '.join(types)}"
+        )
+        expected = "event types to count, named when they are not ACLED's political violence"
     elif empty == "window":
         dates = ingested["date_start"].dropna()
         found = f"{study.start} to {study.end}; the selected events run " + (
@@ -261,6 +269,12 @@ def _prepare(study: Study) -> StudyData:
     if study.event_types:
         events = filter_events(events, event_types=study.event_types)
         selection["event_types"] = len(events)
+    else:
+        # ACLED's strategic developments and demonstrations are not attacks: without a choice
+        # of types a study of ACLED data counts its political violence, and the data table
+        # says how many rows that left out
+        events = acled_violence_only(events)
+        selection["acled_violence"] = len(events)
     events = events[events["iso3"].isin(study.countries).fillna(False).to_numpy(bool)]
     selection["countries"] = len(events)
     events = filter_events(events, start=study.start, end=study.end)

@@ -37,7 +37,8 @@ data:
 source: acled                         # ucdp | acled | csv | auto (from the header)
 actors: [JNIM]                        # names, alias lists or regular expressions
 include_predecessors: false           # true adds AQIM, Ansar Dine, al-Murabitun, MUJAO, ...
-event_types: []                       # e.g. [state-based, one-sided]; empty = all
+event_types: []                       # UCDP e.g. [state-based, one-sided]; ACLED e.g. [Battles];
+                                      # empty = all (ACLED: its political violence only)
 countries: [Mali, Mauritania, Senegal]  # names or ISO3 codes
 focus: [Kayes]                        # the regions the reports are about (name or ISO 3166-2)
 start: 2021-01                        # first month of the window (YYYY-MM); forecasts

@@ -282,3 +282,68 @@ def test_a_misspelt_alias_is_offered_the_alias_first():
     close = closest_actors(events, ["Boko Harm"])
     assert close[0] == "Boko Haram (a built-in alias)"
     assert "Boko Haram (a built-in alias)" not in closest_actors(events, ["Kounta"])
+
+
+def test_acled_strategic_developments_and_protests_are_not_counted_unless_asked(
+    demo_study_path, demo_dir, tmp_path
+):
+    """ACLED records looting, arrests and protests beside attacks: a study that names no event
+    types counts ACLED's political violence, and says how many rows that left out."""
+    import pandas as pd
+    import yaml
+
+    from analysis.report.region_text import data_summary
+
+    raw = pd.read_csv(demo_dir / "demo_acled.csv", dtype=str, keep_default_na=False)
+    kayes = raw[(raw["admin1"] == "Kayes") & raw["actor1"].str.startswith("JNIM")].head(7)
+    other = kayes.assign(
+        event_id_cnty=[f"MLI9{i:04d}" for i in range(len(kayes))],
+        event_type=["Strategic developments"] * 5 + ["Protests"] * 2,
+        sub_event_type=["Looting/property destruction"] * 5 + ["Peaceful protest"] * 2,
+        disorder_type=["Strategic developments"] * 5 + ["Demonstrations"] * 2,
+    )
+    data = tmp_path / "with_other_types.csv"
+    pd.concat([raw, other]).to_csv(data, index=False)
+    base = yaml.safe_load(demo_study_path.read_text())
+    study = tmp_path / "study.yaml"
+    study.write_text(yaml.safe_dump({**base, "data": [str(data)]}, sort_keys=False))
+    before = prepare(load_study(demo_study_path), use_cache=False)
+    after = prepare(load_study(study), use_cache=False)
+    assert after.panel["events"].sum() == before.panel["events"].sum()
+    selection = after.selection
+    assert selection["actors"] - selection["acled_violence"] == 7
+    table = data_summary(after.events, after.panel, "ML-1", after.inputs, selection=selection)
+    row = table[table["item"].str.startswith("Left out: ACLED events other than")]
+    assert row["value"].tolist() == ["7"]
+    # named, they are counted: five more events, all in Kayes
+    asked = tmp_path / "asked.yaml"
+    asked.write_text(
+        yaml.safe_dump(
+            {**base, "data": [str(data)], "event_types": ["Strategic developments"]},
+            sort_keys=False,
+        )
+    )
+    chosen = prepare(load_study(asked), use_cache=False)
+    assert chosen.panel["events"].sum() == 5
+    assert set(chosen.panel.loc[chosen.panel["events"] > 0, "region_id"]) == {"ML-1"}
+
+
+def test_acled_names_of_the_islamic_state_groups_match_their_aliases():
+    import pandas as pd
+
+    from analysis.events import filter_events
+
+    names = [
+        "Islamic State (Sahel)",
+        "Islamic State (Greater Sahara)",
+        "Islamic State (West Africa)",
+    ]
+    events = pd.DataFrame(
+        {
+            "actor1": pd.array(names + ["JNIM: Group for Support of Islam and Muslims"],
+                               dtype="string[pyarrow]"),
+            "event_type": pd.array(["Battles"] * 4, dtype="string[pyarrow]"),
+        }
+    )  # fmt: skip
+    assert filter_events(events, actors=["ISSP"])["actor1"].tolist() == names[:2]
+    assert filter_events(events, actors=["ISWAP"])["actor1"].tolist() == names[2:]

@@ -44,7 +44,12 @@ def test_data_summary_and_recent_events() -> None:
     assert values["Events in this region"] == "4"
     assert values["Events in the study (all regions)"] == "9"
     assert values["Months with at least one event in this region"] == "2 of 4"
-    assert values["Sources"] == "acled"
+    assert values["Sources"] == "ACLED"
+    # ACLED's fatality figure is its reported one, not UCDP's "best estimate"
+    assert "Fatalities in this region (as ACLED reports them)" in values
+    both = [{"rows": 5, "source": "acled"}, {"rows": 5, "source": "ucdp"}]
+    items = region_text.data_summary(events, panel, "ML-1", both)["item"].tolist()
+    assert "Fatalities in this region (as ACLED reports them; UCDP's best estimate)" in items
     recent = region_text.recent_events(events, "ML-1")
     assert list(recent["date"]) == ["2021-04-01", "2021-02-03"]
     assert recent["notes"].str.len().max() == 160

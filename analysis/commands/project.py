@@ -14,7 +14,8 @@ from analysis.commands._common import user_errors
 def init_command(
     folder: Annotated[Path, typer.Argument(help="Project folder (created if missing).")],
 ) -> None:
-    """Scaffold a project: studies/ (a commented example), data/raw, data/processed, reports."""
+    """Scaffold a project: studies/ (a commented example), data/raw, data/processed, reports,
+    notebooks."""
     from analysis.scaffold import init_project
 
     result = init_project(folder)

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 SELECTION_STEPS = {
     "actors": "Left out: not involving the study's actors",
     "event_types": "Left out: not of the study's event types",
+    "acled_violence": "Left out: ACLED events other than political violence (battles, "
+    "explosions/remote violence, violence against civilians)",
     "countries": "Left out: outside the study's countries",
     "window": "Left out: outside the study's window",
     "in_panel": "Left out: no admin-1 unit of the study (set aside)",
@@ -102,11 +104,11 @@ def data_summary(
     freq = panel.attrs.get("freq", "month")
     sources = sorted({str(i.get("source", "")) for i in inputs if i.get("source")})
     rows = [
-        ("Sources", ", ".join(sources) or "unknown"),
+        ("Sources", ", ".join(SOURCE_NAMES.get(s, s) for s in sources) or "unknown"),
         ("Data files", str(len(inputs))),
         *_row_accounting(inputs, selection or {}, int(panel["events"].sum()), as_of),
         ("Events in this region", f"{int(in_region['events'].sum()):,}"),
-        ("Fatalities in this region (best estimate)", f"{int(in_region['fatalities'].sum()):,}"),
+        (_fatalities_label(sources), f"{int(in_region['fatalities'].sum()):,}"),
         (
             f"{freq.capitalize()}s with at least one event in this region",
             f"{int((in_region['events'] > 0).sum())} of {len(in_region)}",
@@ -125,6 +127,19 @@ def data_summary(
             )
         )
     return pd.DataFrame(rows, columns=["item", "value"])
+
+
+#: How the data table names each source (the ingest manifest's codes).
+SOURCE_NAMES = {"ucdp": "UCDP GED", "acled": "ACLED", "csv": "CSV (generic)"}
+#: What each source's fatality figure is: UCDP's column is its best estimate, ACLED's the
+#: reported number it calls conservative.
+FATALITY_FIGURES = {"ucdp": "UCDP's best estimate", "acled": "as ACLED reports them"}
+
+
+def _fatalities_label(sources: list[str]) -> str:
+    """The data table's fatalities row, saying what figure each source gives."""
+    figures = [FATALITY_FIGURES[s] for s in sources if s in FATALITY_FIGURES]
+    return "Fatalities in this region" + (f" ({'; '.join(figures)})" if figures else "")
 
 
 def _row_accounting(
