@@ -144,7 +144,8 @@ def test_more_first_events_make_a_better_onset_model(simulated, boundaries, refe
                                   reference=reference)  # fmt: skip
     assert pooled["onset_reference"] == {"used": True, "units": reference.n_units,
                                          "countries": sorted(COUNTRIES),
-                                         "from": f"{reference.periods[0]:%Y-%m}"}  # fmt: skip
+                                         "from": f"{reference.periods[0]:%Y-%m}",
+                                         "plain_logistic": "reference"}  # fmt: skip
     assert f"fitted on the {reference.n_units} units" in pooled["verdict"]
     assert pooled["n_forecasts"] == own["n_forecasts"]
     for m in NAIVE_RULES:

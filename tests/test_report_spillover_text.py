@@ -315,13 +315,15 @@ def test_attributable_sentence_and_onset_scorecard_table() -> None:
     )
     card = {
         "methods": {
-            "onset_model": {"brier": 0.096, "auc": 0.81},
-            "base_rate": {"brier": 0.115, "auc": 0.5},
+            "onset_model": {"brier": 0.096, "auc": 0.81, "log_score": 0.332},
+            "base_rate": {"brier": 0.115, "auc": 0.5, "log_score": 0.406},
         },
         "onset_model_brier_skill_vs": {"base_rate": 1 - 0.096 / 0.115},
     }
     table = spillover_text.onset_scorecard_table(card)
     assert list(table["method"]) == ["onset model", "base rate"]
+    # the log score, a proper score like the Brier, is shown beside the AUC ranking
+    assert table["log score"].tolist() == [0.332, 0.406]
     card["methods"]["report_model"] = {"brier": 0.101, "auc": 0.7}
     card["onset_model_brier_skill_vs"]["report_model"] = 1 - 0.096 / 0.101
     table = spillover_text.onset_scorecard_table(card)
@@ -710,8 +712,8 @@ def test_silent_countries_sentence_says_how_the_quiet_probabilities_scored() -> 
     named = dict(narrow, report_model={**narrow["report_model"], "brier_margin": margins})
     assert spillover_text.quiet_probability_verdict(named, where="") == (
         "On this study's past first events, these probabilities had a lower Brier score than "
-        "every naive rule, but by less than two standard errors (clustered by unit) against "
-        "the base rate and the neighbour rule, so their edge over them is not established."
+        "every naive rule, but by less than two standard errors (clustered by unit and origin) "
+        "against the base rate and the neighbour rule, so their edge over them is not established."
     )
     won = dict(narrow, report_model={"beats": {}, "beats_naive": True, "edge_established": True})
     assert "by more than two standard errors" in spillover_text.quiet_probability_verdict(won)
@@ -779,30 +781,30 @@ def test_calibration_sentence_says_whether_the_probabilities_ran_low_or_high() -
     assert spillover_text.calibration_sentence(low) == (
         "On these forecasts the report model's probabilities averaged 5.9%, and 11.0% were "
         "followed by a first event (difference +5.1 points, 95% interval +1.6 to +8.7, "
-        "clustered by unit): they have run low, so the quiet units' probabilities in this "
-        "study's reports are more likely too low than too high. By history: for units without any "
-        "event before they averaged 2.9% and none of 120 forecasts were followed by a first "
-        "event; for units with events before they averaged 8.1% and 31 of 161 forecasts were "
-        "followed by a first event."
+        "clustered by unit and origin): they have run low, so the quiet units' probabilities in "
+        "this study's reports are more likely too low than too high. By history: for units "
+        "without any event since the study's start they averaged 2.9% and none of 120 forecasts "
+        "were followed by a first event; for units with an event since the study's start they "
+        "averaged 8.1% and 31 of 161 forecasts were followed by a first event."
     )
     clauses = spillover_text.calibration_clauses(low)
     # no first event among the never-active units' forecasts: no verdict, the plain numbers
     assert clauses["never"] == (
         "; on this study's past first events, such probabilities for units without any event "
-        "before averaged 2.9%, and none of 120 forecasts were followed by a first event (too "
-        "few first events to tell whether they run low)"
+        "since the study's start averaged 2.9%, and none of 120 forecasts were followed by a "
+        "first event (too few first events to tell whether they run low)"
     )
     assert clauses["before"] == (
-        "; on this study's past first events, such probabilities for units with events before "
-        "ran low (8.1% on average, where 31 of 161 forecasts were followed by a first event; "
-        "difference +11.2 points, 95% interval +5.3 to +17.0, clustered by unit), so this one "
-        "is more likely too low than too high"
+        "; on this study's past first events, such probabilities for units with an event since "
+        "the study's start ran low (8.1% on average, where 31 of 161 forecasts were followed by "
+        "a first event; difference +11.2 points, 95% interval +5.3 to +17.0, clustered by unit "
+        "and origin), so this one is more likely too low than too high"
     )
     # the demo's: 15.1% against 13.0%, within its error
     fine = {"calibration": {"onset_model": cal(0.151, 0.130, 0.02, 39, 299, 25)}}
     assert spillover_text.calibration_sentence(fine).endswith(
-        "(difference -2.1 points, 95% interval -6.0 to +1.8, clustered by unit): right on "
-        "average, within their error."
+        "(difference -2.1 points, 95% interval -6.0 to +1.8, clustered by unit and origin): right "
+        "on average, within their error."
     )
     assert spillover_text.calibration_sentence(fine).startswith(
         "On these forecasts the onset model's probabilities"
@@ -812,7 +814,7 @@ def test_calibration_sentence_says_whether_the_probabilities_ran_low_or_high() -
     assert spillover_text.calibration_clause(fine, "never") == (
         "; on this study's past first events, such probabilities for quiet units averaged "
         "15.1%, and 39 of 299 forecasts were followed by a first event (within their error: "
-        "difference -2.1 points, 95% interval -6.0 to +1.8, clustered by unit)"
+        "difference -2.1 points, 95% interval -6.0 to +1.8, clustered by unit and origin)"
     )
     few = {"calibration": {"onset_model": cal(0.151, 0.130, 0.02, 3, 299, 25)}}
     assert spillover_text.calibration_clause(few, "never").endswith(
@@ -833,8 +835,8 @@ def test_calibration_sentence_says_whether_the_probabilities_ran_low_or_high() -
     card = {"available": True, "beats_naive": True, "edge_established": False, **low}
     verdict = spillover_text.quiet_probability_verdict(card, where="")
     assert verdict.endswith(
-        "is not established. For units without any event before, they averaged 2.9% on those "
-        "events, and none of 120 forecasts were followed by a first event."
+        "is not established. For units without any event since the study's start, they averaged "
+        "2.9% on those events, and none of 120 forecasts were followed by a first event."
     )
     # a quiet unit's sentence carries its own history's clause
     onset, risk, _ = _onset_inputs()

@@ -172,6 +172,9 @@ KNOWN_LIMITS: tuple[str, ...] = (
     "trend's damping) are chosen once, by rolling-origin CRPS on the whole panel, and held at "
     "every origin of its backtest: the outcomes that backtest scores took part in that "
     "choice, which can only flatter it.",
+    "Which countries the onset model learns from, and from when each counts as covered, are "
+    "read from the data files' events up to the study's end, so its backtest at earlier "
+    "origins knows of countries whose coverage began later.",
     "The shares attributable to the focus are a what-if of the spillover model, in which "
     "events spread along the same adjacency, one period at a time; they are not forecasts. "
     "They are quoted only where that model's own backtest on the focus regions shows it "

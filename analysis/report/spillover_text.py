@@ -74,7 +74,7 @@ def onset_headlined(card: dict | None) -> bool:
 
 def onset_edge_established(card: dict | None) -> bool:
     """Whether the onset model's edge over every naive rule is more than two standard errors
-    (clustered by unit) of the Brier difference, not only a lower score.
+    (clustered by unit and origin) of the Brier difference, not only a lower score.
 
     Parameters
     ----------
@@ -109,7 +109,10 @@ def onset_evidence_sentence(card: dict | None, reason: str = "") -> str:
 CALIBRATION_MIN_EVENTS = 5
 
 #: The unit histories of the calibration split, in words (after "units").
-HISTORY_WORDS = {"never": "without any event before", "before": "with events before"}
+HISTORY_WORDS = {
+    "never": "without any event since the study's start",
+    "before": "with an event since the study's start",
+}
 
 
 def _calibration(card: dict | None, history: str | None = None) -> tuple[str, dict] | None:
@@ -132,8 +135,8 @@ def _calibration(card: dict | None, history: str | None = None) -> tuple[str, di
 
 def _calibration_direction(cal: dict) -> str:
     """ "low" or "high" where the observed share differs from the mean probability by more than
-    two unit-clustered standard errors, with at least :data:`CALIBRATION_MIN_EVENTS` first
-    events; else ""."""
+    two standard errors (clustered by unit and origin), with at least
+    :data:`CALIBRATION_MIN_EVENTS` first events; else ""."""
     d, se = cal["difference"], cal["se"]
     if cal.get("n_events", CALIBRATION_MIN_EVENTS) < CALIBRATION_MIN_EVENTS or abs(d) <= 2 * se:
         return ""
@@ -141,11 +144,11 @@ def _calibration_direction(cal: dict) -> str:
 
 
 def _gap_interval(cal: dict) -> str:
-    """ "difference +5.1 points, 95% interval +0.7 to +9.6, clustered by unit"."""
+    """ "difference +5.1 points, 95% interval +0.7 to +9.6, clustered by unit and origin"."""
     d, se = cal["difference"], cal["se"]
     return (
         f"difference {100 * d:+.1f} points, 95% interval {100 * (d - 1.96 * se):+.1f} to "
-        f"{100 * (d + 1.96 * se):+.1f}, clustered by unit"
+        f"{100 * (d + 1.96 * se):+.1f}, clustered by unit and origin"
     )
 
 
@@ -158,7 +161,7 @@ def _events_of(cal: dict) -> str:
 def calibration_sentence(card: dict | None) -> str:
     """Whether the quiet units' probabilities were right on average on the study's past first
     events: their mean against the share of forecasts followed by a first event, with the
-    difference's unit-clustered 95% interval
+    difference's 95% interval clustered by unit and origin
     (:func:`analysis.models.onset_backtest.calibration_in_the_large`), then the same apart for
     units with and without an event before (:data:`HISTORY_WORDS`). A lower Brier score than
     the naive rules says the units are ranked usefully, not that the levels are right.
@@ -215,7 +218,8 @@ def calibration_clause(card: dict | None, history: str) -> str:
     card : dict or None
         :func:`analysis.models.onset_backtest.study_onset_backtest`'s result.
     history : str
-        ``"never"`` for a unit without any event before, ``"before"`` otherwise.
+        ``"never"`` for a unit without any event since the study's start, ``"before"``
+        otherwise.
 
     Returns
     -------
@@ -389,7 +393,7 @@ def no_border_unit_sentence(
 SHARE_DEFINITION = "continue minus silenced, as a share of continue, per parameter draw"
 
 
-def _focus_names(contrast: Any) -> str:
+def focus_names(contrast: Any) -> str:
     """The focus regions of a scenario contrast by name, as the share sentences name them."""
     names = contrast.regions.set_index("region_id")["region_name"]
     return join_words(str(names.get(f, f)) for f in contrast.focus)
@@ -480,7 +484,7 @@ def onset_unit_sentences(
     paths = risk.regions.set_index("region_id")
     quiet = onset.units.set_index("region_id") if onset is not None else pd.DataFrame()
     diff = contrast.regions.set_index("region_id") if contrast is not None else None
-    focus = _focus_names(contrast) if contrast is not None else ""
+    focus = focus_names(contrast) if contrast is not None else ""
     out = []
     for r in region_ids:
         if r in quiet.index:
@@ -728,12 +732,12 @@ def quiet_probability_verdict(card: dict | None, where: str = ONSET_EVIDENCE_POI
     # a lower Brier score ranks units usefully; it does not say the levels are right
     if direction:
         return (
-            f"{verdict} For units without any event before, their levels have run {direction} "
+            f"{verdict} For units {HISTORY_WORDS['never']}, their levels have run {direction} "
             f"on those events: {100 * cal['mean_probability']:.1f}% on average, where "
             f"{_events_of(cal)} were followed by a first event ({_gap_interval(cal)})."
         )
     return (
-        f"{verdict} For units without any event before, they averaged "
+        f"{verdict} For units {HISTORY_WORDS['never']}, they averaged "
         f"{100 * cal['mean_probability']:.1f}% on those events, and {_events_of(cal)} were "
         "followed by a first event."
     )
@@ -767,8 +771,8 @@ def _quiet_verdict(card: dict | None, where: str) -> str:
             # named: "not ... against all of them" could be read as "against none"
             return (
                 f"{lead} had a lower Brier score than every naive rule, but by less than two "
-                f"standard errors (clustered by unit) against {join_words(narrow)}, so their "
-                f"edge over {'it' if len(narrow) == 1 else 'them'} is not established{where}."
+                f"standard errors (clustered by unit and origin) against {join_words(narrow)}, so "
+                f"their edge over {'it' if len(narrow) == 1 else 'them'} is not established{where}."
             )
         return (
             f"{lead} had a lower Brier score than every naive rule, but not by more than two "
@@ -776,7 +780,8 @@ def _quiet_verdict(card: dict | None, where: str) -> str:
             f"base rate is not established{where}."
         )
     return (
-        f"{lead} beat every naive rule by more than two standard errors (clustered by unit){where}."
+        f"{lead} beat every naive rule by more than two standard errors (clustered by unit and "
+        f"origin){where}."
     )
 
 
@@ -844,6 +849,33 @@ def share_sentence(
     return withheld_shares_sentence(contrast, evidence, where=where, reference=reference)
 
 
+def study_shares(
+    shared: Any, targets: list[str] | None, *, where: str
+) -> tuple[str | None, StepEvidence | None]:
+    """A study's sentence on the shares attributable to its focus (:func:`share_sentence`) and
+    the spillover model's evidence on the focus regions it rests on, with the report model's
+    beside it: what the overview says, and the ``spillover`` command with the study's settings.
+
+    Parameters
+    ----------
+    shared : analysis.report.context.StudyResults
+    targets : list of str or None
+        Country codes to quote.
+    where : str
+        The backtest the evidence comes from, as the sentence names it.
+
+    Returns
+    -------
+    tuple
+        The sentence (None without scenarios) and the evidence (None without it).
+    """
+    scores = shared.backtest.scores
+    evidence = spillover_evidence(shared.scorecard, "focus", scores=scores)
+    reference = spillover_evidence(shared.scorecard, "focus", shared.evidence_model, scores=scores)
+    sentence = share_sentence(shared.scenarios, targets, evidence, where=where, reference=reference)
+    return sentence, evidence
+
+
 def withheld_shares_sentence(
     contrast: Any,
     evidence: StepEvidence | None,
@@ -875,7 +907,7 @@ def withheld_shares_sentence(
     -------
     str
     """
-    lead = f"No share of the events across the border is attributed to {_focus_names(contrast)}"
+    lead = f"No share of the events across the border is attributed to {focus_names(contrast)}"
     if evidence is None:
         why = (
             " (it could not be fitted at every origin of the backtest: "
@@ -898,7 +930,7 @@ def withheld_shares_sentence(
     return (
         f"{lead}: the spillover model that would attribute them is not shown better than the "
         f"best baseline ({evidence.baseline}) over steps {evidence.steps} of {where}, scored "
-        f"in {_focus_names(contrast)} alone: its "
+        f"in {focus_names(contrast)} alone: its "
         f"CRPS skill is {skill_words(evidence)}, {verdict}{beside} (the methods appendix "
         "scores both by group). How it splits a region's events between its own past and its "
         "neighbours would describe that model, not evidence that events will spread. The "
@@ -948,7 +980,7 @@ def attributable_sentence(
         c = c[c["expected_share"].notna()]
     if c.empty or "expected_share" not in c.columns:
         return None
-    focus = _focus_names(contrast)
+    focus = focus_names(contrast)
     pct = int(round(100 * contrast.level))
     parts = "; ".join(
         f"{r.country} {_pct(r.expected_share)} ({pct}% interval {_pct(r.expected_share_low)}-"
@@ -1004,9 +1036,15 @@ ONSET_EVIDENCE_PARAGRAPH = (
     "since choosing afresh at each of these many origins costs too much, so its score may "
     'flatter it a little), the onset model and the naive rules (base rate; a calibrated "a '
     'neighbour had an event" rule; decay with adjacency distance to the nearest active unit), '
-    "refitted at rolling origins inside this study's history (the onset model on every covered "
-    "unit's rows whose outcome had ended by then; the naive rules on this study's own) and "
-    "scored on the quiet units' first events."
+    "refitted at rolling origins inside this study's history (the onset model, and the plain "
+    "logistic regression that is the onset model without its penalty, on every covered unit's "
+    "rows whose outcome had ended by then; the naive rules on this study's own) and scored on "
+    "the quiet units' first events. A forecast is one quiet unit at one origin; origins are "
+    "closer together than the horizon, so one first event can follow the forecasts of several "
+    "origins, and forecasts followed by a first event outnumber the units that had one. The "
+    "Brier and log scores (mean negative log probability of what happened) are proper scores, "
+    "lower is better; ROC AUC says how well the units are ranked, not whether the "
+    "probabilities are right."
 )
 
 ONSET_RELIABILITY_CAPTION = (
@@ -1202,7 +1240,7 @@ def border_summary_parts(
         one = len(quiet) + len(never) + len(active) == 1
         what = ["its forecast" if one else "their forecasts"]
         if where == "section" and contrast is not None:
-            what.append(f"the share{'' if one else 's'} attributable to {_focus_names(contrast)}")
+            what.append(f"the share{'' if one else 's'} attributable to {focus_names(contrast)}")
         verb = "is" if what == ["its forecast"] else "are"
         # the onset evidence has its own subsection after the units' one: the caller links it
         kind = "section_quiet" if where == "section" and (quiet or never) else where
@@ -1324,15 +1362,16 @@ ONSET_METHODS = {
 
 #: The onset table's column of Brier differences with their standard errors.
 ONSET_GAP_COLUMN = (
-    "Brier minus the onset model's (standard error, clustered by unit; above 0: the onset "
-    "model is better)"
+    "Brier minus the onset model's (standard error, clustered by unit and origin; above 0: the "
+    "onset model is better)"
 )
 
 
 def onset_scorecard_table(card: dict) -> pd.DataFrame:
     """Brier score, the onset model's Brier skill against each method, the Brier difference
-    with its unit-clustered standard error, and ROC AUC, one row per method of a study onset
-    backtest.
+    with its standard error clustered by unit and origin, the log score (both proper; the log
+    score punishes a confident miss, distance decay's near-zero probabilities) and ROC AUC (a
+    ranking, not a score of the probabilities), one row per method of a study onset backtest.
 
     The difference is what says whether an edge is more than noise (the reports call it
     established beyond two standard errors), so the table shows its error beside it.
@@ -1346,6 +1385,7 @@ def onset_scorecard_table(card: dict) -> pd.DataFrame:
                 "Brier": card["methods"][m]["brier"],
                 "onset model's Brier skill over this method": skill.get(m, float("nan")),
                 ONSET_GAP_COLUMN: _gap_with_error(margins.get(m)),
+                "log score": card["methods"][m].get("log_score", float("nan")),
                 "ROC AUC": card["methods"][m]["auc"],
             }
             for m, label in ONSET_METHODS.items()
