@@ -78,6 +78,42 @@ def test_spillover_names_regions_and_labels_each_interval(demo_outputs, demo_stu
 
 
 @pytest.mark.slow
+def test_spillover_says_of_the_shares_what_the_reports_say(demo_outputs, demo_study_path):
+    """The command had quoted the shares attributable to the focus whatever the spillover
+    model's backtest said, beside reports that attribute none (real study: "attributable to
+    Mopti: BFA 13%"); with the study's settings it now says what the overview says."""
+    from analysis.config import load_study
+    from analysis.report import context, spillover_text
+
+    _, sp = demo_outputs
+    study = load_study(demo_study_path)
+    shared = context.results(str(demo_study_path))
+    said, evidence = spillover_text.study_shares(
+        shared, list(study.spillover_targets), where="the reports' backtest"
+    )
+    assert evidence is not None and said
+    scenarios = sp["scenarios"]
+    assert scenarios["quoted_in_reports"] is spillover_text.shares_earned(evidence)
+    assert scenarios["evidence"]["crps_skill"] == pytest.approx(evidence.skill)
+    assert scenarios["evidence"]["baseline"] == evidence.baseline
+    text = CliRunner().invoke(
+        app, ["spillover", str(demo_study_path), "--draws", "40", "--paths", "50"]
+    )
+    assert text.exit_code == 0, text.output
+    assert said in text.stdout
+    # other settings than the reports': the shares stay in the JSON, marked unchecked, and
+    # the text does not quote them
+    other = CliRunner().invoke(
+        app, ["spillover", str(demo_study_path), "--json", "--horizon", "6", "--draws", "20",
+              "--paths", "20", "--model", "spillover"],
+    )  # fmt: skip
+    assert other.exit_code == 0, other.output
+    unchecked = json.loads(other.stdout)["scenarios"]
+    assert unchecked["quoted_in_reports"] is None and "no backtest" in unchecked["unchecked"]
+    assert unchecked["countries"]
+
+
+@pytest.mark.slow
 def test_spillover_monte_carlo_error_describes_the_numbers_shown(demo_outputs):
     """With auto's paths behind P(>=1), the spillover model's interval limits are not shown;
     their Monte Carlo error read "met: false" beside targets with no interval."""

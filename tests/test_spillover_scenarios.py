@@ -203,6 +203,14 @@ def test_shares_are_the_per_draw_shares_of_the_simulated_scenarios(strong, bound
     )
     # the shares leave the existing contrast columns as they were
     assert reg.loc["ML-1", "expected_diff"] == pytest.approx(reg.loc["ML-1", "expected_continue"])
+    # the focus's own country is summed without the focus: silencing Kayes silences its own
+    # events, which are not spread into the rest of Mali
+    rest = (np.asarray(strong.countries) == "MLI") & (np.arange(len(strong.region_ids)) != i)
+    m_cont, m_sil = cont[:, rest].sum(axis=1), sil[:, rest].sum(axis=1)
+    assert ctry.loc["MLI", "expected_share"] == pytest.approx(
+        ((m_cont - m_sil) / m_cont).mean(), rel=1e-9
+    )
+    assert ctry.loc["MLI", "expected_continue"] == pytest.approx(m_cont.mean(), rel=1e-9)
 
 
 @pytest.mark.slow

@@ -167,8 +167,15 @@ def spillover_command(
         # said 61% of its probability was attributable to Kayes
         contrast = study_contrast(fitted_model, study, h)
     out = result_to_dict(result, fitted_model, study.freq)
+    shares_said = None
     if contrast is not None:
-        out["scenarios"] = contrast_to_dict(contrast)
+        as_reports = (
+            origin is None
+            and h == study.horizon
+            and (weights, endemic, damping) == ("power_law", "cv", None)
+        )
+        contrast, shares_said, checked = _checked_shares(study_path, study, contrast, as_reports)
+        out["scenarios"] = {**contrast_to_dict(contrast), **checked}
     if choice is not None:
         out["model"]["selection"] = choice.to_dict()
     if model != "spillover":
@@ -189,13 +196,8 @@ def spillover_command(
         print_json(out)
         return
     typer.echo(out.get("sentence") or result.sentence(study.spillover_targets or None, study.freq))
-    if contrast is not None:
-        from analysis.models.spillover_scenarios import SHARES_CAVEAT
-        from analysis.report.spillover_text import attributable_sentence
-
-        said = attributable_sentence(contrast, list(study.spillover_targets) or None)
-        if said:
-            typer.echo(f"{said} These shares are {SHARES_CAVEAT}.")
+    if shares_said:
+        typer.echo(shares_said)
     typer.echo("")
     # each interval sits beside the number it belongs to: the one beside P(>=1) had been the
     # expected count's range whenever P(>=1) had none of its own
@@ -222,6 +224,53 @@ def spillover_command(
         typer.echo(
             f"{u['region_name'][:23]:<24}{u['country']:<8}{u['p_onset']:>8.2f}  {lo:.2f}-{hi:.2f}"
         )
+
+
+def _checked_shares(study_path: Path, study, contrast, as_reports: bool):  # noqa: ANN202
+    """The focus scenarios, the sentence on their shares and what checked them.
+
+    With the reports' settings the shares are the reports' and are said as the overview says
+    them: quoted only where the spillover model's own backtest on the focus regions is ahead of
+    the best baseline (:func:`analysis.report.spillover_text.shares_earned`), from the same
+    study results (cached with the reports'). The command had quoted them whatever that
+    backtest said: "attributable to Mopti: BFA 13%" beside reports that attribute none. With
+    other settings no backtest checks them: the JSON keeps them, marked unchecked, and the text
+    does not quote them.
+    """
+    from analysis.report.spillover_text import focus_names, shares_earned, study_shares
+
+    if not as_reports:
+        reason = (
+            "no backtest checks the spillover model with these settings (the reports' checks "
+            "it with the study's origin, horizon, weights, endemic effects and damping)"
+        )
+        said = (
+            f"The shares attributable to {focus_names(contrast)} are not quoted: {reason}; "
+            "the JSON gives them, marked unchecked."
+        )
+        return contrast, said, {"quoted_in_reports": None, "unchecked": reason}
+    from analysis.report import context
+
+    shared = context.results(study_path)
+    if shared.scenarios is None:
+        unchecked = {"quoted_in_reports": False, "unchecked": "the reports have no scenarios"}
+        return contrast, None, unchecked
+    said, evidence = study_shares(
+        shared, list(study.spillover_targets) or None, where="the reports' backtest"
+    )
+    checked: dict = {"quoted_in_reports": shares_earned(evidence)}
+    if evidence is not None:
+        checked["evidence"] = {
+            "model": "spillover",
+            "regions": "focus",
+            "steps": [evidence.first, evidence.last],
+            "baseline": evidence.baseline,
+            "crps_skill": evidence.skill,
+            "crps_skill_interval": [evidence.skill_low, evidence.skill_high],
+            "level": evidence.level,
+            "standing": evidence.standing,
+        }
+    return shared.scenarios, said, checked
 
 
 def _fit(study, data, cut, spec, endemic: str, damping: float | None, horizon: int):

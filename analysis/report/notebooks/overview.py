@@ -159,16 +159,9 @@ if silent:
 # the focus is stated as the share of the spillover model's expected events (continue minus
 # silenced over continue, paired draws), never as that model's own counts, and only where that
 # model's own backtest on the focus regions is not behind the best baseline
-spillover_evidence = spillover_text.spillover_evidence(
-    shared.scorecard, "focus", scores=shared.backtest.scores
+attributable, _ = spillover_text.study_shares(
+    shared, list(ctx.study.spillover_targets), where="the region reports' backtest"
 )
-attributable = spillover_text.share_sentence(
-    shared.scenarios, list(ctx.study.spillover_targets), spillover_evidence,
-    where="the region reports' backtest",
-    reference=spillover_text.spillover_evidence(
-        shared.scorecard, "focus", shared.evidence_model, scores=shared.backtest.scores
-    ),
-)  # fmt: skip
 if attributable:
     show.markdown("{sentence}", sentence=attributable)
 show.figure(
