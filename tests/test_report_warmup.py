@@ -40,3 +40,21 @@ def test_warnings_are_silent_without_failures(capsys):
 
 def test_a_good_study_warms_without_errors(demo_study_path):
     assert warmup.warm_studies([[str(demo_study_path), "", False]]) == []
+
+
+def test_the_report_shell_sets_up_inline_figures_without_a_warning():
+    """Setting the inline backend had raised from the base shell's enable_gui after the
+    backend was set, so every batch printed "reports will have no inline figures" to a
+    cron job's mail while its reports had their figures."""
+    import subprocess
+    import sys
+
+    code = (
+        "from analysis.report.engine import get_shell; get_shell(); "
+        "import matplotlib; print(matplotlib.get_backend())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert "inline" in done.stdout.strip()
+    assert "no inline figures" not in done.stderr

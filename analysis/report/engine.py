@@ -105,6 +105,10 @@ class ReportShell(InteractiveShell):
 
     outputs: list[Any] | None = None
 
+    def enable_gui(self, gui: str | None = None) -> None:
+        """No event loop to start: the inline backend draws into the cell's outputs (as
+        ipykernel's shell does; the base class raises, after the backend is already set)."""
+
     def _record_error(self, etype: Any, value: Any, lines: list[str]) -> None:
         if self.outputs is not None:
             self.outputs.append(
