@@ -237,7 +237,13 @@ class Study(BaseModel):
         """The files a command on this study reads: the study file, its data files and its
         boundary file (an ``--out`` may name none of them, :func:`analysis.io.require_writable`)."""
         files = [self.path] if self.path else []
-        return [*files, *self.data, *([self.boundaries] if self.boundaries else [])]
+        return [*files, *self.data_files()]
+
+    def data_files(self) -> list[Path]:
+        """The files whose bytes the study's results depend on besides the study file: its
+        data files and its boundary file, if it names one (an edited boundary file had left
+        reports and their cached results as they were, even with ``--force``)."""
+        return [*self.data, *([self.boundaries] if self.boundaries else [])]
 
     def parameters(self) -> dict[str, Any]:
         """The study as plain JSON-ready values, for provenance."""

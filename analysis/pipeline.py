@@ -124,7 +124,7 @@ def _key(study: Study) -> cache.Key:
     return cache.Key(
         "prepared",
         study=parameters,
-        data_sha256=cache.data_sha256(study.data),
+        data_sha256=cache.data_sha256(study.data_files()),
         version=cache.version(),
     )
 

@@ -319,6 +319,8 @@ def test_invalid_data_keeps_the_study_pages_and_the_other_studies_render(
         assert record["status"] == "input error"
         assert f"demo_acled.csv, line {line}, column 'fatalities'" in record["error"]
         assert "expected a count of zero or more" in record["error"]
+        # the manifest and index are written: the record does not say "nothing was written"
+        assert "nothing was written" not in record["error"]
         assert record["html"] == f"own-study/{name}.html"  # the earlier page, still linked
         assert by_id[f"probe-study/{name}"]["status"] == "ok"
     assert list(second.input_errors) == [str(own.resolve())]

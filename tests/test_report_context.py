@@ -83,6 +83,36 @@ def test_study_results_are_keyed_by_data_bytes_version_and_quarter(
     assert context.study_key("results", study, "2024Q4").version != key.version
 
 
+def test_an_edited_boundary_file_is_a_new_entry_and_reruns_the_reports(demo_study_path, tmp_path):
+    """A study's own boundary file had been in neither the results' cache key nor the batch
+    plan's inputs: a renamed unit stayed as it was, even with --force (unattended-job
+    review)."""
+    import shutil
+
+    import yaml
+
+    from analysis import geography
+    from analysis.report import context, plan
+
+    boundaries = tmp_path / "admin1.geojson"
+    shipped = Path(geography.__file__).parent / "data" / geography.SHIPPED_ADMIN1
+    shutil.copy(shipped, boundaries)
+    raw = yaml.safe_load(demo_study_path.read_text())
+    raw["boundaries"] = str(boundaries)
+    study = tmp_path / "study.yaml"
+    study.write_text(yaml.safe_dump(raw, sort_keys=False))
+    key = context.study_key("results", study)
+    items = plan.plan([study], tmp_path / "out", regions=["ML-1"])
+    assert any(i["path"] == str(boundaries) for i in items[0].inputs)
+    text = boundaries.read_text().replace('"Guidimaka"', '"Guidimakha"')
+    assert text != boundaries.read_text()
+    boundaries.write_text(text)
+    context._STUDIES.clear()
+    assert context.study_key("results", study).data_sha256 != key.data_sha256
+    again = plan.plan([study], tmp_path / "out", regions=["ML-1"])
+    assert [i.key for i in again] != [i.key for i in items]
+
+
 def test_methods_backtest_extends_the_reports_evidence_run(demo_study_path, monkeypatch, tmp_path):
     """The appendix's backtest is the reports' evidence run (report model, spillover model,
     baselines: one number per model in both places) plus the appendix's other models on the

@@ -592,7 +592,10 @@ def run_batch(
             raise invalid[min(invalid)]
         for study, error in invalid.items():
             own = [item for item in items if item.study == study]
-            for record in input_error_entries(study, error.render(), root, versions, own, previous):
+            # the reading's "nothing was written" is the ingest command's; here the manifest and
+            # the index are written, and the record says the reports were not run
+            message = error.render().replace("; nothing was written", "", 1)
+            for record in input_error_entries(study, message, root, versions, own, previous):
                 record.pop("stage", None)  # an earlier batch's stopped preparation
                 entries[record["id"]] = record
         for study, stop in stopped.items():

@@ -56,7 +56,7 @@ def _study(path: Path) -> Any:
 def study_key(kind: str, study_path: str | os.PathLike[str], quarter: str = "") -> cache.Key:
     """The cache key of one kind of a study's results (study, data bytes, code, quarter)."""
     path = Path(study_path).resolve()
-    return cache.study_key(kind, path, _study(path).data, quarter)
+    return cache.study_key(kind, path, _study(path).data_files(), quarter)
 
 
 def load(study_path: str | os.PathLike[str]) -> ReportContext:

@@ -4,8 +4,8 @@ Which regions: each study's focus regions plus their first-order neighbours (acr
 too), the regions a reader of the focus report asks about next. ``regions="all"`` renders every
 region of the study's countries instead (slower: dozens of mostly empty reports).
 
-A report's key hashes its inputs: study file, data files, notebook, parameters, package code
-and versions; the batch skips a report whose key matches the previous manifest's.
+A report's key hashes its inputs: study file, data and boundary files, notebook, parameters,
+package code and versions; the batch skips a report whose key matches the previous manifest's.
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ def plan(
             continue
         study_file = str(Path(study.path).resolve())
         study_sha = sha256_file(study_file)
-        inputs = [{"path": str(p), "sha256": sha256_file(p)} for p in study.data]
+        inputs = [{"path": str(p), "sha256": sha256_file(p)} for p in study.data_files()]
         base = {"study": study_file, "quarter": quarter}
         specs: list[tuple[str, str, str, str, dict[str, Any]]] = []
         for region, name in _regions_for(study, regions):
