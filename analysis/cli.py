@@ -48,7 +48,13 @@ for _module in (project, data, growth, forecast, spillover, report):
     _module.register(app)
 
 
-def main() -> None:  # pragma: no cover - console entry point
+def main() -> None:
+    """The console entry point: the commands, with SIGTERM treated as an interrupt
+    (:func:`analysis.commands._common.stop_on_sigterm`), so that a batch stopped by cron or
+    systemd cleans up as after Ctrl-C."""
+    from analysis.commands._common import stop_on_sigterm
+
+    stop_on_sigterm()
     app()
 
 

@@ -47,6 +47,24 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def stop_on_sigterm() -> None:
+    """Treat SIGTERM (what cron, systemd and ``kill`` send) as an interrupt.
+
+    By default it ended a batch at once, without its clean-up: report processes went on
+    writing into ``--out`` and staged files were left in a folder that might be published.
+    Raised as KeyboardInterrupt it stops the pool, removes staged files and releases the lock
+    as Ctrl-C does, and the command exits with the interrupted code. The console entry point
+    (:func:`analysis.cli.main`) installs it; forked children put the default back
+    (:func:`analysis.report.pool.die_with_parent`).
+    """
+    import signal
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def warn_coverage_notes(data: Any) -> None:
     """Say on stderr what the data files do not hold as the study reads them
     (:meth:`analysis.pipeline.StudyData.coverage_notes`): countries without events, whose

@@ -335,6 +335,14 @@ def _prepare(study: str, forecasts: bool, quarter: str, results: bool) -> str:
     return " ".join(ctx.data.coverage_notes())
 
 
+def _prepare_in_fork(study: str, forecasts: bool, quarter: str, results: bool) -> str:
+    """:func:`_prepare` in a forked process that ends with the batch that forked it."""
+    from analysis.report.pool import die_with_parent
+
+    die_with_parent()
+    return _prepare(study, forecasts, quarter, results)
+
+
 def prepare_study(
     study: str | os.PathLike[str],
     *,
@@ -396,7 +404,7 @@ def prepare_study(
     from pebble import ProcessExpired, concurrent
 
     task = concurrent.process(timeout=timeout, mp_context=multiprocessing.get_context("fork"))
-    future = task(_prepare)(study, forecasts, quarter, results)
+    future = task(_prepare_in_fork)(study, forecasts, quarter, results)
     try:
         return future.result()
     except TimeoutError:

@@ -64,8 +64,36 @@ WORKER_ENV = {
 _SERVER_STUDIES: set[tuple[str, str, bool]] | None = None
 
 
+#: Linux's prctl option that signals a process when its parent ends.
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """End this process (SIGTERM) when its parent ends; call it first thing in a forked child.
+
+    A batch killed by cron or an operator (SIGKILL, or SIGTERM before its handler runs) left
+    its report and preparation processes running, writing pages into ``--out`` after the
+    batch and its lock were gone. The fork server ends with the batch (its pipe closes), so
+    a report forked from it ends too. Linux only; elsewhere nothing is done.
+    """
+    import ctypes
+    import signal
+
+    # a batch's SIGTERM handler (commands._common.stop_on_sigterm) is inherited by a fork:
+    # here SIGTERM ends the process, as pebble's stop and the parent's end expect
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent ended before the request was made
+        os._exit(1)
+
+
 def _run(job: dict[str, Any]) -> JobResult:
     """Body of a report process (module level: pebble sends it by reference)."""
+    die_with_parent()
     return execute_job(ReportJob(**job), engine="inprocess")
 
 
