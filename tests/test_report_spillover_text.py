@@ -296,6 +296,13 @@ def test_onset_headline_needs_the_backtest_verdict() -> None:
     )
 
 
+def test_a_limit_that_rounds_to_zero_keeps_its_sign_and_a_digit() -> None:
+    cal = {"difference": 0.051, "se": 0.0262}
+    assert spillover_text._gap_interval(cal) == (
+        "difference +5.1 points, 95% interval -0.04 to +10.2, clustered by unit and origin"
+    )
+
+
 def test_attributable_sentence_and_onset_scorecard_table() -> None:
     _, _, contrast = _onset_inputs()
     text = spillover_text.attributable_sentence(contrast, ["SEN"])

@@ -143,12 +143,19 @@ def _calibration_direction(cal: dict) -> str:
     return "low" if d > 0 else "high"
 
 
+def _points(value: float) -> str:
+    """A difference of shares in signed percentage points, one decimal; two where one would
+    read 0 (the real study's lower limit, -0.04 points, had read "-0.0")."""
+    points = 100 * value
+    return f"{points:+.2f}" if points != 0 and abs(points) < 0.05 else f"{points:+.1f}"
+
+
 def _gap_interval(cal: dict) -> str:
     """ "difference +5.1 points, 95% interval +0.7 to +9.6, clustered by unit and origin"."""
     d, se = cal["difference"], cal["se"]
     return (
-        f"difference {100 * d:+.1f} points, 95% interval {100 * (d - 1.96 * se):+.1f} to "
-        f"{100 * (d + 1.96 * se):+.1f}, clustered by unit and origin"
+        f"difference {_points(d)} points, 95% interval {_points(d - 1.96 * se)} to "
+        f"{_points(d + 1.96 * se)}, clustered by unit and origin"
     )
 
 
