@@ -101,6 +101,10 @@ def test_spillover_says_of_the_shares_what_the_reports_say(demo_outputs, demo_st
     )
     assert text.exit_code == 0, text.output
     assert said in text.stdout
+    # the spillover model's neighbour split stands beside auto's numbers only where its
+    # shares are quoted
+    header = next(line for line in text.stdout.splitlines() if line.startswith("region"))
+    assert ("neighbour share" in header) is spillover_text.shares_earned(evidence)
     # other settings than the reports': the shares stay in the JSON, marked unchecked, and
     # the text does not quote them
     other = CliRunner().invoke(

@@ -201,9 +201,13 @@ def spillover_command(
     typer.echo("")
     # each interval sits beside the number it belongs to: the one beside P(>=1) had been the
     # expected count's range whenever P(>=1) had none of its own
+    # the spillover model's split of a region's events into own past and neighbours is its
+    # what-if as the shares are: beside another model's P(>=1) it is shown only where the
+    # shares are quoted (it had stood beside shares the reports withheld)
+    split = model == "spillover" or (out.get("scenarios") or {}).get("quoted_in_reports") is True
     typer.echo(
         f"{'region':<24}{'country':<8}{'P(>=1)':>8}  {'P interval':<12}{'expected':>9}  "
-        f"{'90% range':<14}{'neighbour share':>15}"
+        f"{'90% range':<14}" + (f"{'neighbour share':>15}" if split else "")
     )
     for t in out["targets"]:
         p_ci, e_ci = t["p_any_ci"], t.get("expected_ci_90")
@@ -211,7 +215,8 @@ def spillover_command(
         e_label = "" if e_ci is None else f"{e_ci[0]:g}-{e_ci[1]:g}"
         typer.echo(
             f"{t['region_name'][:23]:<24}{t['country']:<8}{t['p_any']:>8.2f}  "
-            f"{p_label:<12}{t['expected']:>9.2f}  {e_label:<14}{t['share_neighbour']:>15.2f}"
+            f"{p_label:<12}{t['expected']:>9.2f}  {e_label:<14}"
+            + (f"{t['share_neighbour']:>15.2f}" if split else "")
         )
     onset = out["onset"]
     typer.echo("")
