@@ -89,6 +89,19 @@ def _acled(rows: list[dict[str, object]], header: list[str] = ACLED_HEADER) -> b
     return csv_text(header, rows).encode("utf-8")
 
 
+def _workbook() -> bytes:
+    """The parts of an .xlsx file that name it a workbook."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", "<worksheet/>")
+    return buffer.getvalue()
+
+
 def _zip_of(content: bytes) -> bytes:
     import io
     import zipfile
@@ -166,6 +179,13 @@ CASES: list[Case] = [
         ["zip archive", "unpack the zip archive first"],
     ),
     Case("gzip of the CSV", _gzip_of(_ucdp(GOOD_UCDP)), 2, ["unpack the gzip archive first"]),
+    # an ACLED export saved from Excel is a zip too, but unpacking it yields no CSV
+    Case(
+        "Excel workbook",
+        _workbook(),
+        2,
+        ["spreadsheet workbook", "save the sheet as CSV UTF-8"],
+    ),
     # a code outside the source's list had counted as merely "imprecise" (kept)
     Case(
         "ACLED time precision outside 1-3",

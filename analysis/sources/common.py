@@ -320,10 +320,30 @@ COMPRESSED_MAGIC = {b"PK\x03\x04": "zip", b"\x1f\x8b": "gzip", b"BZh": "bzip2",
                     b"\xfd7zXZ\x00": "xz"}  # fmt: skip
 
 
+def _is_workbook(path: Path) -> bool:
+    """Whether a zip file is an Excel (.xlsx) or OpenDocument (.ods) workbook."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return "xl/workbook.xml" in names or "content.xml" in names and "mimetype" in names
+
+
 def _utf8_error(path: Path) -> InputError | None:
     """The line of the first byte that is not UTF-8, if any (a compressed file is named
     as such, with the advice to unpack it)."""
     data = path.read_bytes()
+    if data.startswith(b"PK\x03\x04") and _is_workbook(path):
+        # an Excel or OpenDocument workbook is a zip too, but unpacking it yields no CSV
+        return InputError(
+            f"{path}: a spreadsheet workbook, not a CSV file",
+            [Problem(str(path), None, None,
+                     "a CSV file (open the workbook and save the sheet as CSV UTF-8)",
+                     "spreadsheet workbook")],
+        )  # fmt: skip
     for magic, kind in COMPRESSED_MAGIC.items():
         if data.startswith(magic):
             return InputError(
