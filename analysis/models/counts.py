@@ -30,10 +30,12 @@ about two seconds and report notebooks import :mod:`analysis.growth` which uses 
 from __future__ import annotations
 
 import warnings as _warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import special, stats
 
 __all__ = [
@@ -511,7 +513,9 @@ def _fit_sm(make, name, requested, y, extra_warnings=()):
     return _from_statsmodels(name, requested, res, y, msgs)
 
 
-def fit_poisson(y, X=None, offset=None) -> CountFit:
+def fit_poisson(
+    y: ArrayLike, X: ArrayLike | None = None, offset: ArrayLike | None = None
+) -> CountFit:
     """Poisson regression (statsmodels ``Poisson``).
 
     Parameters
@@ -536,7 +540,7 @@ def fit_poisson(y, X=None, offset=None) -> CountFit:
     return _fit_sm(lambda: Poisson(y, X, offset=off), "poisson", "poisson", y)
 
 
-def fit_nb2(y, X=None, offset=None) -> CountFit:
+def fit_nb2(y: ArrayLike, X: ArrayLike | None = None, offset: ArrayLike | None = None) -> CountFit:
     """Negative binomial NB2 regression (statsmodels ``NegativeBinomial``, NB2 likelihood).
 
     Falls back to Poisson (with a warning) when the dispersion is not identified (fewer than 3
@@ -571,7 +575,7 @@ def _fell_back(res: CountFit, requested: str, reason: str) -> CountFit:
     return _replace(res, requested=requested, warnings=(msg, *res.warnings))
 
 
-def fit_zip(y, X=None, offset=None) -> CountFit:
+def fit_zip(y: ArrayLike, X: ArrayLike | None = None, offset: ArrayLike | None = None) -> CountFit:
     """Zero-inflated Poisson (constant inflation probability, logit link).
 
     Falls back to Poisson when there are no zeros (inflation not identified).
@@ -593,7 +597,7 @@ def fit_zip(y, X=None, offset=None) -> CountFit:
     return _fit_sm(lambda: ZeroInflatedPoisson(y, X, offset=off), "zip", "zip", y)
 
 
-def fit_zinb(y, X=None, offset=None) -> CountFit:
+def fit_zinb(y: ArrayLike, X: ArrayLike | None = None, offset: ArrayLike | None = None) -> CountFit:
     """Zero-inflated NB2 (constant inflation probability).
 
     Falls back to NB2 when there are no zeros, and to Poisson when too little data.
@@ -635,7 +639,9 @@ def fit_zinb(y, X=None, offset=None) -> CountFit:
 _BOUNDARY_INFLATION = 1e-4
 
 
-def fit_hurdle_nb(y, X=None, offset=None) -> CountFit:
+def fit_hurdle_nb(
+    y: ArrayLike, X: ArrayLike | None = None, offset: ArrayLike | None = None
+) -> CountFit:
     """Hurdle model: logit-like zero part (Poisson zero hurdle) and zero-truncated NB2 counts.
 
     Uses statsmodels ``HurdleCountModel(dist='negbin', zerodist='poisson')``. Falls back to NB2
@@ -725,7 +731,7 @@ class OverdispersionTest:
     se: float = np.nan
 
 
-def overdispersion_test(y, mu) -> OverdispersionTest:
+def overdispersion_test(y: ArrayLike, mu: ArrayLike) -> OverdispersionTest:
     """Cameron-Trivedi overdispersion test against the fitted Poisson means ``mu``.
 
     Parameters
@@ -758,7 +764,12 @@ def overdispersion_test(y, mu) -> OverdispersionTest:
     return OverdispersionTest(alpha, float(stat), p, n, float(se))
 
 
-def compare_models(y, X=None, offset=None, models=None) -> pd.DataFrame:
+def compare_models(
+    y: ArrayLike,
+    X: ArrayLike | None = None,
+    offset: ArrayLike | None = None,
+    models: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Fit several count models and tabulate log-likelihood and information criteria.
 
     Parameters
@@ -819,7 +830,11 @@ def _boundary_lr(llf_big: float, llf_small: float) -> tuple[float, float]:
 
 
 def region_count_models(
-    panel: pd.DataFrame, regions, *, trend: bool = True, models=None
+    panel: pd.DataFrame,
+    regions: Sequence[str],
+    *,
+    trend: bool = True,
+    models: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Count models fitted to each region's series, with the tests that choose among them.
 
