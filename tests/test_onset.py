@@ -555,6 +555,14 @@ def test_study_onset_backtest_scores_the_report_models_probabilities(
     assert p.tolist() == pytest.approx([round(400 * k / (R + 1)) / 400 for k in (3, 1, R)])
     with pytest.raises(InputError, match="not in the counts"):
         forecaster_p_any(stub, history, pred.assign(region_id="XX"), 12, 9, 0)
+    # a country's chance is any event among its units on the same paths (the stub's events
+    # are nested across rows, so it is the largest of theirs), not a product of independents
+    _, joint = forecaster_p_any(
+        _RowPAny(), history, pred.assign(country=["A", "B", "A"]), 12, 400, 0, by_country=True
+    )
+    assert joint[(40, "A")] == pytest.approx(round(400 * R / (R + 1)) / 400)
+    assert joint[(83, "B")] == pytest.approx(round(400 / (R + 1)) / 400)
+    assert card["country"]["reference"] == "report_model" and card["country"]["n_forecasts"] > 0
     shown = card["report_model"]
     for m in NAIVE_RULES:
         assert shown["brier_margin"][m]["difference"] == pytest.approx(
@@ -876,3 +884,59 @@ def test_quarterly_onset_evidence_and_json_label_quarters(sahel_geo, sahel_sim, 
     assert out["origin"] == "2020Q4"
     assert out["definition"].startswith("P(at least one event within 4 periods after 2020Q4)")
     assert onset_to_dict(fc)["origin"] == "2020-10"  # a monthly caller's label, as before
+
+
+def test_country_chances_combine_units_and_their_base_rate_uses_only_ended_windows():
+    """The overview states each target country's chance of a first event in any of its quiet
+    units; the backtest scores it: units combined as 1 - prod(1 - p) (the report model's from
+    its paths), the outcome any first event, the country base rate from earlier (origin,
+    country) pairs whose window had ended."""
+    from analysis.models.onset_backtest import country_onset_forecasts, country_onset_scorecard
+    from analysis.report import spillover_text
+
+    pred = pd.DataFrame({
+        "origin": [20, 20, 20, 23, 23],
+        "region_id": ["a1", "a2", "b1", "a1", "b1"],
+        "country": ["A", "A", "B", "A", "B"],
+        "onset": [0, 1, 0, 0, 0],
+        "onset_model": [0.1, 0.2, 0.3, 0.1, 0.4],
+        "base_rate": [0.2] * 5,
+        "neighbour_rule": [0.1, 0.3, 0.2, 0.1, 0.2],
+        "distance_decay": [0.1] * 5,
+    })  # fmt: skip
+    # earlier design rows: A had a first event at origin 5, B none; origin 15 ends at 21
+    design = pd.DataFrame({
+        "origin": [5, 5, 8, 15],
+        "country": ["A", "B", "B", "A"],
+        "onset": [1, 0, 0, 1],
+    })  # fmt: skip
+    joint = pd.Series([0.25, 0.3, 0.12, 0.4], index=pd.MultiIndex.from_tuples(
+        [(20, "A"), (20, "B"), (23, "A"), (23, "B")]))  # fmt: skip
+    frame = country_onset_forecasts(pred, design, horizon=6, joint=joint)
+    row = frame.set_index(["origin", "country"])
+    assert row.loc[(20, "A"), "onset_model"] == pytest.approx(1 - 0.9 * 0.8)
+    assert row.loc[(20, "A"), "onset"] == 1 and row.loc[(20, "A"), "units"] == 2
+    assert row.loc[(23, "B"), "report_model"] == pytest.approx(0.4)
+    # at origin 20 the pairs with origin <= 14 are known: (5, A) hit, (5, B), (8, B) not
+    assert row.loc[(20, "A"), "country_base_rate"] == pytest.approx((1 + 1) / (3 + 2))
+    # at 23 (15, A) has ended too
+    assert row.loc[(23, "B"), "country_base_rate"] == pytest.approx((2 + 1) / (4 + 2))
+    card = country_onset_scorecard(frame)
+    assert card["reference"] == "report_model" and card["n_forecasts"] == 4
+    assert card["n_onsets"] == 1 and card["n_origins"] == 2
+    y = frame["onset"].to_numpy(float)
+    brier = ((frame["report_model"] - y) ** 2).mean()
+    assert card["methods"]["report_model"]["brier"] == pytest.approx(brier)
+    base = ((frame["country_base_rate"] - y) ** 2).mean()
+    assert card["margin_vs"]["country_base_rate"]["difference"] == pytest.approx(base - brier)
+    assert card["by_country"]["B"] == {"forecasts": 2, "onsets": 0,
+                                       "mean_probability": pytest.approx(0.35)}  # fmt: skip
+    said = spillover_text.country_record({"country": card}, "B")
+    assert said == (
+        "over this study's past origins such a probability for B averaged 35% at 2 origins, "
+        "and none was followed by a first event"
+    )
+    text = spillover_text.country_evidence_sentence({"country": card})
+    assert "on 4 country forecasts at 2 origins (1 followed by a first event)" in text
+    assert f"{base:.3f} for the country base rate" in text
+    assert spillover_text.country_evidence_sentence({}) == ""

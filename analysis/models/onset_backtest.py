@@ -37,6 +37,8 @@ __all__ = [
     "NAIVE_RULES",
     "study_onset_backtest",
     "forecaster_p_any",
+    "country_onset_forecasts",
+    "country_onset_scorecard",
     "reference_p_onset",
 ]
 
@@ -418,11 +420,12 @@ def study_onset_backtest(
             reference_card = {"used": False, "reason": str(exc)}
     methods = ["onset_model", "plain_logistic", *NAIVE_RULES]
     shown_reason = ""
+    joint = None
     if forecaster is not None:
         try:
             history = History(counts.astype(np.int64), tuple(ids), periods, freq)
-            pred["report_model"] = forecaster_p_any(
-                forecaster, history, pred, horizon, n_samples, seed
+            pred["report_model"], joint = forecaster_p_any(
+                forecaster, history, pred, horizon, n_samples, seed, by_country=True
             )
             methods.append("report_model")
         except CANNOT_ANSWER as exc:
@@ -444,6 +447,9 @@ def study_onset_backtest(
     )
     if reference_card is not None:
         card["onset_reference"] = reference_card
+    card["country"] = country_onset_scorecard(
+        country_onset_forecasts(pred, design, horizon, joint=joint)
+    )
     card["verdict"] = _verdict(card, enough, min_onsets)
     if shown_reason:
         card["report_model"] = {"beats_naive": False, "reason": shown_reason}
@@ -506,7 +512,8 @@ def forecaster_p_any(
     horizon: int,
     n_samples: int,
     seed: int,
-) -> pd.Series:
+    by_country: bool = False,
+) -> pd.Series | tuple[pd.Series, pd.Series]:
     """A forecaster's P(at least one event within ``horizon``) for each row of ``pred``.
 
     The share of its sample paths with an event (path totals, as the reports compute it),
@@ -524,10 +531,15 @@ def forecaster_p_any(
     horizon, n_samples, seed : int
         Periods ahead, paths per origin and the seed.
 
+    by_country : bool
+        Also return, per origin and ``country`` of ``pred``, the share of paths with an event
+        in any of that country's rows' units.
+
     Returns
     -------
-    Series
-        Aligned with ``pred`` (empty for an empty ``pred``).
+    Series, or (Series, Series)
+        Aligned with ``pred`` (empty for an empty ``pred``); with ``by_country``, also the
+        country chances indexed by (origin, country).
 
     Raises
     ------
@@ -545,11 +557,135 @@ def forecaster_p_any(
     folds = cross_validation(
         history, [forecaster], sorted(rows_at), horizon, n_samples=n_samples, seed=seed
     )
+    countries = []
     for fold in folds:
         rows = rows_at[fold.seen]
-        p_any = (fold.result.totals() > 0).mean(axis=-1)
-        out.loc[rows.index] = p_any[[position[r] for r in rows["region_id"]]]
+        hit = fold.result.totals() > 0  # (region, path)
+        out.loc[rows.index] = hit.mean(axis=-1)[[position[r] for r in rows["region_id"]]]
+        if by_country:
+            # any first event among the country's quiet units, on the same paths: the joint
+            # chance the overview states per country, not a product of independent units
+            for country, units in rows.groupby("country"):
+                idx = [position[r] for r in units["region_id"]]
+                countries.append((fold.seen - 1, country, float(hit[idx].any(axis=0).mean())))
+    if by_country:
+        joint = pd.DataFrame(countries, columns=["origin", "country", "report_model"])
+        return out, joint.set_index(["origin", "country"])["report_model"]
     return out
+
+
+#: The unit-level methods combined into a country's chance as if its units were independent.
+COUNTRY_COMBINED = ("onset_model", *NAIVE_RULES)
+
+
+def country_onset_forecasts(
+    pred: pd.DataFrame,
+    design: pd.DataFrame,
+    horizon: int,
+    joint: pd.Series | None = None,
+) -> pd.DataFrame:
+    """The chance of a first event in any of a country's quiet units, per origin and country:
+    what the overview states for each target country ("NER 16%"), which the unit scores
+    do not judge.
+
+    Parameters
+    ----------
+    pred : DataFrame
+        The backtest's unit forecasts (``origin``, ``region_id``, ``country``, ``onset`` and a
+        probability column per method).
+    design : DataFrame
+        The onset design behind them (``origin``, ``country``, ``onset``, quiet units only),
+        whose earlier rows give the country base rate.
+    horizon : int
+        Periods ahead: an origin's base rate uses rows whose outcome had ended by it.
+    joint : Series, optional
+        The report model's country chances from its paths (:func:`forecaster_p_any` with
+        ``by_country``), indexed by (origin, country).
+
+    Returns
+    -------
+    DataFrame
+        ``origin, country, units, onset`` (any of the units had a first event), each method of
+        :data:`COUNTRY_COMBINED` in ``pred`` combined as ``1 - prod(1 - p)``, ``report_model``
+        (the joint chance) when given, and ``country_base_rate``: the share of earlier
+        (origin, country) pairs with a first event among their quiet units, add-one smoothed.
+    """
+    groups = pred.groupby(["origin", "country"])
+    out = groups.agg(units=("region_id", "size"), onset=("onset", "max"))
+    for method in COUNTRY_COMBINED:
+        if method in pred.columns:
+            out[method] = 1.0 - groups[method].apply(lambda p: float(np.prod(1.0 - p)))
+    if joint is not None:
+        out["report_model"] = joint.reindex(out.index)
+    out = out.reset_index()
+    past = design.groupby(["origin", "country"])["onset"].max().reset_index()
+    known = past["origin"].to_numpy(int)
+    hits = past["onset"].to_numpy(float)
+    rates = []
+    for t in out["origin"].to_numpy(int):
+        seen = known <= t - horizon
+        rates.append((hits[seen].sum() + 1) / (seen.sum() + 2))
+    out["country_base_rate"] = rates
+    return out
+
+
+def country_onset_scorecard(frame: pd.DataFrame) -> dict:
+    """Brier scores of the country chances (:func:`country_onset_forecasts`), the shown
+    method's margin over the country base rate and the combined naive rules, and each
+    country's record.
+
+    The margins' standard errors are clustered by origin (a country's forecasts at one origin
+    are one item per country, and first events strike several countries in one wave); with a
+    handful of countries, a study cannot cluster by country.
+
+    Parameters
+    ----------
+    frame : DataFrame
+
+    Returns
+    -------
+    dict
+        ``n_forecasts``, ``n_onsets``, ``n_origins``, ``reference`` (``report_model`` where
+        scored, else ``onset_model``), ``methods`` (``brier``, ``mean_probability``),
+        ``margin_vs`` (``difference``: the other's Brier minus the reference's, ``se``) and
+        ``by_country`` (``forecasts``, ``onsets``, ``mean_probability`` of the reference).
+    """
+    if frame.empty:
+        return {"n_forecasts": 0}
+    y = frame["onset"].to_numpy(float)
+    methods = [
+        m
+        for m in ("report_model", *COUNTRY_COMBINED, "country_base_rate")
+        if m in frame.columns and frame[m].notna().all()
+    ]
+    reference = "report_model" if "report_model" in methods else "onset_model"
+    origins = frame["origin"].to_numpy()
+    loss = {m: (frame[m].to_numpy(float) - y) ** 2 for m in methods}
+    margins = {}
+    for m in methods:
+        if m != reference:
+            d, se = _clustered_mean(loss[m] - loss[reference], origins)
+            margins[m] = {"difference": d, "se": se}
+    by_country = {
+        str(c): {
+            "forecasts": int(len(rows)),
+            "onsets": int(rows["onset"].sum()),
+            "mean_probability": float(rows[reference].mean()),
+        }
+        for c, rows in frame.groupby("country")
+    }
+    return {
+        "n_forecasts": int(len(frame)),
+        "n_onsets": int(y.sum()),
+        "n_origins": int(frame["origin"].nunique()),
+        "reference": reference,
+        "methods": {
+            m: {"brier": float(loss[m].mean()), "mean_probability": float(frame[m].mean())}
+            for m in methods
+        },
+        "margin_vs": margins,
+        "by_country": by_country,
+    }
 
 
 def _brier_gap(gap: float) -> str:

@@ -702,10 +702,12 @@ def silent_countries_sentence(
     parts = []
     for country, rows in units.groupby("country", sort=False):
         top = rows.loc[rows["p_any"].idxmax()]
+        record = country_record(card, country)
         parts.append(
             f"{country}'s probability combines {len(rows)} units' chances of "
             f"{format_probability(rows['p_any'].min())} to "
             f"{format_probability(rows['p_any'].max())}, the largest in {top['region_name']}"
+            + (f"; {record}" if record else "")
         )
     return text + (f"; {'; '.join(parts)}." if parts else ".") + verdict
 
@@ -1069,6 +1071,98 @@ def unit_names(region_ids: Collection[str], risk: Any) -> str:
     )
 
 
+#: The country-level rules, as the country sentence names them.
+COUNTRY_RULE_NAMES = {
+    "country_base_rate": "the country base rate (the share of earlier country-origins with one)",
+    "base_rate": "the base rate",
+    "neighbour_rule": "the neighbour rule",
+    "distance_decay": "distance decay",
+}
+
+
+def country_evidence_sentence(card: dict | None) -> str:
+    """How the chance of a first event in any of a country's quiet units, the number the
+    overview states per target country, did on the study's past origins against the country
+    base rate and the unit rules combined over a country's units
+    (:func:`analysis.models.onset_backtest.country_onset_scorecard`); empty without country
+    forecasts.
+
+    The unit scores do not judge it: a country's chance combines its units' (from the report
+    model's paths), and the overview's "NER 16%" had no record of its own.
+
+    Parameters
+    ----------
+    card : dict or None
+        :func:`analysis.models.onset_backtest.study_onset_backtest`'s result.
+
+    Returns
+    -------
+    str
+    """
+    country = (card or {}).get("country") or {}
+    if not country.get("n_forecasts"):
+        return ""
+    ref = country["reference"]
+    who = "the report model's" if ref == "report_model" else "the onset model's"
+    scores = country["methods"]
+    rules = [m for m in COUNTRY_RULE_NAMES if m in scores]
+    units = [m for m in rules if m != "country_base_rate"]
+    against = []
+    if "country_base_rate" in rules:
+        against.append(
+            f"{scores['country_base_rate']['brier']:.3f} for "
+            f"{COUNTRY_RULE_NAMES['country_base_rate']}"
+        )
+    if units:
+        combined = join_words(
+            f"{scores[m]['brier']:.3f} for {COUNTRY_RULE_NAMES[m]}" for m in units
+        )
+        against.append(f"combined over a country's units, {combined}")
+    margins = country["margin_vs"]
+    behind = [m for m in rules if margins[m]["difference"] <= 0]
+    narrow = [
+        m for m in rules if m not in behind and margins[m]["difference"] <= 2 * margins[m]["se"]
+    ]
+    short = {m: COUNTRY_RULE_NAMES[m].split(" (")[0] for m in rules}
+    if behind:
+        verdict = f"not lower than {join_words(short[m] for m in behind)}"
+    elif narrow:
+        verdict = (
+            "lower than each, but by less than two standard errors against "
+            f"{join_words(short[m] for m in narrow)}"
+        )
+    else:
+        verdict = "lower than each by more than two standard errors (clustered by origin)"
+    return (
+        "At the country level (the chance of a first event in any of a country's quiet units, "
+        f"as the overview states it for each target country), {who} probabilities had a Brier "
+        f"score of {scores[ref]['brier']:.3f} on {country['n_forecasts']} country forecasts at "
+        f"{country['n_origins']} origins ({country['n_onsets']} followed by a first event), "
+        f"against {'; and, '.join(against)}: {verdict}. The forecasts of "
+        f"{len(country['by_country'])} countries are few, and one country's at successive "
+        "origins are not independent."
+    )
+
+
+def country_record(card: dict | None, country: str) -> str:
+    """One country's record on the study's past origins, for the overview's sentence on its
+    probability: "over this study's past origins such a probability for NER averaged 16% at
+    15 origins, and none was followed by a first event"; empty without it."""
+    found = ((card or {}).get("country") or {}).get("by_country", {}).get(country)
+    if not found:
+        return ""
+    k, n = found["onsets"], found["forecasts"]
+    followed = (
+        "none was followed by a first event"
+        if k == 0
+        else f"{k} of them were followed by a first event"
+    )
+    return (
+        f"over this study's past origins such a probability for {country} averaged "
+        f"{format_probability(found['mean_probability'])} at {n} origins, and {followed}"
+    )
+
+
 def show_onset_evidence(card: dict | None, reason: str, reliability: Any) -> None:
     """Display the onset evidence: what it scores, its verdict and, when the backtest ran, its
     table and reliability figure. The methods appendix shows it once for the study, a region
@@ -1089,6 +1183,9 @@ def show_onset_evidence(card: dict | None, reason: str, reliability: Any) -> Non
     show.markdown("{sentence}", sentence=onset_evidence_sentence(card, reason))
     if card and card.get("available"):
         show.score_table(onset_scorecard_table(card))
+        country = country_evidence_sentence(card)
+        if country:
+            show.markdown("{sentence}", sentence=country)
         show.figure(reliability(), ONSET_RELIABILITY_CAPTION)
 
 
