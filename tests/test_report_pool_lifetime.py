@@ -54,8 +54,8 @@ def test_sigterm_is_an_interrupt_for_the_console_entry_point():
         import time
         from analysis.commands._common import stop_on_sigterm
         stop_on_sigterm()
-        print("ready", flush=True)
         try:
+            print("ready", flush=True)  # inside: the signal may come before the sleep
             time.sleep(30)
         except KeyboardInterrupt:
             print("interrupted", flush=True)
