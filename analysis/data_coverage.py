@@ -12,6 +12,7 @@ way (``data_from``).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -169,9 +170,25 @@ def unknown_countries_note(records: list[dict], names: dict[str, str] | None = N
         parts.append(f"{left} in no admin-1 unit, left out")
     return (
         f"{total} event{'s' if total != 1 else ''} in the data files name a country the "
-        f"boundaries do not know ({shown}): {'; '.join(parts)}. The ingest manifest "
-        "lists their files and lines."
+        f"boundaries do not know ({shown}): {'; '.join(parts)}. {_lines_words(records)}."
     )
+
+
+def _lines_words(records: list[dict], shown: int = 5) -> str:
+    """ "They are in events.csv, lines 4, 9 and 12" (the first ``shown`` lines of each file):
+    the sentence had pointed to the ingest manifest, which a study's commands never write."""
+    by_file: dict[str, list[int]] = {}
+    for r in records:
+        by_file.setdefault(Path(str(r["path"])).name, []).extend(int(x) for x in r.get("lines", []))
+    parts = []
+    for name, lines in by_file.items():
+        lines = sorted(set(lines))
+        if not lines:
+            continue
+        listed = ", ".join(str(x) for x in lines[:shown])
+        more = f" and {len(lines) - shown} more" if len(lines) > shown else ""
+        parts.append(f"{name}, line{'s' if len(lines) > 1 else ''} {listed}{more}")
+    return "They are in " + "; ".join(parts) if parts else "Their lines are not known"
 
 
 def window_problems(

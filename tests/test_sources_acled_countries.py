@@ -177,6 +177,10 @@ def test_a_study_counts_the_placed_events_and_says_so(tmp_path):
     assert note.startswith("5 events in the data files name a country the boundaries do not")
     assert "('Chad', 'Maii', 'Nigria')" in note
     assert "(Mali 3)" in note and "2 in no admin-1 unit, left out" in note
+    # it names the rows, rather than an ingest manifest that study commands never write
+    assert "manifest" not in note
+    lines = sorted(x for r in prepared.manifest["unknown_countries"] for x in r["lines"])
+    assert note.endswith(f"They are in acled.csv, lines {', '.join(map(str, lines))}.")
     # what the banners and the batch's console show
     assert prepared.coverage_notes() == [note]
 
