@@ -940,3 +940,11 @@ def test_country_chances_combine_units_and_their_base_rate_uses_only_ended_windo
     assert "on 4 country forecasts at 2 origins (1 followed by a first event)" in text
     assert f"{base:.3f} for the country base rate" in text
     assert spillover_text.country_evidence_sentence({}) == ""
+    # the overview's sentence after its country probabilities: here the report model is
+    # behind the country base rate, as on the demo
+    verdict = spillover_text.country_verdict_sentence({"country": card})
+    assert verdict.startswith("On this study's past origins, such probabilities for countries")
+    assert f"Brier score of {brier:.3f} against {base:.3f} for the country base rate" in verdict
+    worse = [m for m, v in card["margin_vs"].items() if v["difference"] <= 0]
+    assert ("not lower than" in verdict) is bool(worse)
+    assert spillover_text.country_verdict_sentence(None) == ""

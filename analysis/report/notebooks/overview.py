@@ -145,6 +145,14 @@ show.markdown(
     "{sentence}",
     sentence=shared.risk.sentence(ctx.study.spillover_targets, panel.attrs.get("freq", "month")),
 )
+# the country probabilities' own record (the unit scores do not judge them)
+country_verdict = spillover_text.country_verdict_sentence(shared.onset_backtest)
+if country_verdict:
+    show.markdown(
+        "{sentence} The scores: [Onset evidence](methods.html#Onset-evidence) in the methods "
+        "appendix.",
+        sentence=country_verdict,
+    )
 silent = spillover_text.silent_countries_sentence(
     panel, ctx.study.spillover_targets, shared.risk, card=shared.onset_backtest, where=""
 )
