@@ -269,10 +269,10 @@ def _prepare(study: Study) -> StudyData:
     if study.event_types:
         events = filter_events(events, event_types=study.event_types)
         selection["event_types"] = len(events)
-    else:
+    elif events["source"].str.lower().eq("acled").any():
         # ACLED's strategic developments and demonstrations are not attacks: without a choice
         # of types a study of ACLED data counts its political violence, and the data table
-        # says how many rows that left out
+        # says how many rows that left out (a study without ACLED rows has no such row)
         events = acled_violence_only(events)
         selection["acled_violence"] = len(events)
     events = events[events["iso3"].isin(study.countries).fillna(False).to_numpy(bool)]

@@ -115,6 +115,14 @@ def test_spillover_says_of_the_shares_what_the_reports_say(demo_outputs, demo_st
     unchecked = json.loads(other.stdout)["scenarios"]
     assert unchecked["quoted_in_reports"] is None and "no backtest" in unchecked["unchecked"]
     assert unchecked["countries"]
+    # an --origin at the study's last period is the reports' cut: checked as they are
+    same = CliRunner().invoke(
+        app, ["spillover", str(demo_study_path), "--json", "--origin", "2024-12", "--draws", "20",
+              "--paths", "20", "--model", "spillover"],
+    )  # fmt: skip
+    assert same.exit_code == 0, same.output
+    checked = json.loads(same.stdout)["scenarios"]
+    assert checked["quoted_in_reports"] is spillover_text.shares_earned(evidence)
 
 
 @pytest.mark.slow

@@ -943,8 +943,21 @@ def test_country_chances_combine_units_and_their_base_rate_uses_only_ended_windo
     # the overview's sentence after its country probabilities: here the report model is
     # behind the country base rate, as on the demo
     verdict = spillover_text.country_verdict_sentence({"country": card})
-    assert verdict.startswith("On this study's past origins, such probabilities for countries")
+    assert verdict.startswith(
+        "On this study's past origins, the chance of a first event in any of a country's quiet "
+        "units (what the probability above is for a country without events yet"
+    )
     assert f"Brier score of {brier:.3f} against {base:.3f} for the country base rate" in verdict
+    assert "too few to judge" in verdict  # one first event
+    enough = spillover_text.country_verdict_sentence({"country": {**card, "n_onsets": 5}})
     worse = [m for m, v in card["margin_vs"].items() if v["difference"] <= 0]
-    assert ("not lower than" in verdict) is bool(worse)
+    assert worse and "not lower than" in enough
     assert spillover_text.country_verdict_sentence(None) == ""
+    # one origin: no error can be estimated, so nothing is established; few first events:
+    # no verdict at all
+    one = country_onset_scorecard(frame[frame["origin"] == 20])
+    assert all(np.isnan(v["se"]) for v in one["margin_vs"].values())
+    assert "more than two standard errors" not in spillover_text.country_verdict_sentence(
+        {"country": one}
+    )
+    assert "too few to judge" in spillover_text.country_verdict_sentence({"country": one})

@@ -40,6 +40,8 @@ def test_prepare_reads_the_real_ucdp_file(real_data_path, tmp_path):
     by_year = data.panel.groupby(data.panel["period"].dt.year)["events"].sum().to_dict()
     # SOURCES.md: JNIM events Mali + Burkina Faso per year
     assert by_year == {2017: 66, 2018: 116, 2019: 201, 2020: 163}
+    # no ACLED row, so no ACLED step in the data table's accounting
+    assert "acled_violence" not in data.selection
 
 
 def test_prepare_reports_bad_data_file(tmp_path):

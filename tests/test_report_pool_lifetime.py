@@ -48,6 +48,37 @@ def test_a_forked_child_ends_when_its_parent_is_killed(tmp_path):
     assert not _alive(child)
 
 
+def test_a_child_of_a_batch_that_is_pid_1_runs(tmp_path):
+    """In a container the batch may be pid 1: its children must not take that parent for an
+    init process that adopted them (every report and preparation had exited at once)."""
+    import shutil
+
+    if shutil.which("unshare") is None:
+        import pytest
+
+        pytest.skip("unshare is not installed")
+    code = textwrap.dedent(
+        """
+        import os, sys
+        from analysis.report.pool import die_with_parent
+        parent = os.getpid()
+        child = os.fork()
+        if child == 0:
+            die_with_parent(parent)
+            os._exit(7)
+        _, status = os.waitpid(child, 0)
+        print(os.getpid(), os.waitstatus_to_exitcode(status), flush=True)
+        """
+    )
+    done = subprocess.run(["unshare", "-pf", "--mount-proc", sys.executable, "-c", code],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    if done.returncode != 0 and "Operation not permitted" in done.stderr:
+        import pytest
+
+        pytest.skip("no permission for a pid namespace here")
+    assert done.stdout.split() == ["1", "7"], done.stderr
+
+
 def test_sigterm_is_an_interrupt_for_the_console_entry_point():
     code = textwrap.dedent(
         """

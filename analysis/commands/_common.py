@@ -54,8 +54,7 @@ def stop_on_sigterm() -> None:
     writing into ``--out`` and staged files were left in a folder that might be published.
     Raised as KeyboardInterrupt it stops the pool, removes staged files and releases the lock
     as Ctrl-C does, and the command exits with the interrupted code. The console entry point
-    (:func:`analysis.cli.main`) installs it; forked children put the default back
-    (:func:`analysis.report.pool.die_with_parent`).
+    (:func:`analysis.cli.main`) installs it; pebble's forked workers install their own.
     """
     import signal
 

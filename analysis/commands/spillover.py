@@ -169,8 +169,12 @@ def spillover_command(
     out = result_to_dict(result, fitted_model, study.freq)
     shares_said = None
     if contrast is not None:
+        import pandas as pd
+
+        # an --origin at the study's last period is the reports' cut too
+        last = pd.Timestamp(pd.to_datetime(data.panel["period"]).max())
         as_reports = (
-            origin is None
+            (cut is None or pd.Timestamp(cut) == last)
             and h == study.horizon
             and (weights, endemic, damping) == ("power_law", "cv", None)
         )

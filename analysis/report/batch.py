@@ -335,11 +335,12 @@ def _prepare(study: str, forecasts: bool, quarter: str, results: bool) -> str:
     return " ".join(ctx.data.coverage_notes())
 
 
-def _prepare_in_fork(study: str, forecasts: bool, quarter: str, results: bool) -> str:
-    """:func:`_prepare` in a forked process that ends with the batch that forked it."""
+def _prepare_in_fork(study: str, forecasts: bool, quarter: str, results: bool, parent: int) -> str:
+    """:func:`_prepare` in a forked process that ends with the batch (pid ``parent``) that
+    forked it."""
     from analysis.report.pool import die_with_parent
 
-    die_with_parent()
+    die_with_parent(parent)
     return _prepare(study, forecasts, quarter, results)
 
 
@@ -404,7 +405,7 @@ def prepare_study(
     from pebble import ProcessExpired, concurrent
 
     task = concurrent.process(timeout=timeout, mp_context=multiprocessing.get_context("fork"))
-    future = task(_prepare_in_fork)(study, forecasts, quarter, results)
+    future = task(_prepare_in_fork)(study, forecasts, quarter, results, os.getpid())
     try:
         return future.result()
     except TimeoutError:

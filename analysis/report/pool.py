@@ -68,32 +68,40 @@ _SERVER_STUDIES: set[tuple[str, str, bool]] | None = None
 _PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int | None = None) -> None:
     """End this process (SIGTERM) when its parent ends; call it first thing in a forked child.
 
     A batch killed by cron or an operator (SIGKILL, or SIGTERM before its handler runs) left
     its report and preparation processes running, writing pages into ``--out`` after the
     batch and its lock were gone. The fork server ends with the batch (its pipe closes), so
     a report forked from it ends too. Linux only; elsewhere nothing is done.
+
+    Parameters
+    ----------
+    parent : int, optional
+        The parent's pid as the parent saw it before the fork; without it, the parent as this
+        process sees it now. Where the parent ended before the request was made, this
+        process's parent is no longer it (an init process or a subreaper has it) and it ends
+        at once. Comparing with pid 1 instead killed every child of a batch that is itself
+        pid 1, as in a container.
     """
     import ctypes
     import signal
 
-    # a batch's SIGTERM handler (commands._common.stop_on_sigterm) is inherited by a fork:
-    # here SIGTERM ends the process, as pebble's stop and the parent's end expect
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    expected = os.getppid() if parent is None else int(parent)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     except (OSError, AttributeError):
         return
-    if os.getppid() == 1:  # the parent ended before the request was made
+    if os.getppid() != expected:
         os._exit(1)
 
 
-def _run(job: dict[str, Any]) -> JobResult:
-    """Body of a report process (module level: pebble sends it by reference)."""
-    die_with_parent()
+def _run(job: dict[str, Any], parent: int | None = None) -> JobResult:
+    """Body of a report process (module level: pebble sends it by reference); ``parent`` is
+    the forking process's pid where it is this one's (a fork of the batch itself)."""
+    die_with_parent(parent)
     return execute_job(ReportJob(**job), engine="inprocess")
 
 
@@ -303,6 +311,6 @@ def run_in_fork(job: ReportJob, timeout: float | None = None) -> JobResult:
     limit = job.timeout if timeout is None else timeout
     start = time.perf_counter()
     task = concurrent.process(timeout=limit, mp_context=multiprocessing.get_context("fork"))
-    future = task(_run)(job.to_dict())
+    future = task(_run)(job.to_dict(), os.getpid())
     wait([future])
     return _outcome(future, job, limit, start)

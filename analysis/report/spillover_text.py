@@ -1071,6 +1071,10 @@ def unit_names(region_ids: Collection[str], risk: Any) -> str:
     )
 
 
+#: Fewest country forecasts followed by a first event before the country verdict is given
+#: (the unit verdict's :data:`analysis.models.onset_backtest.MIN_STUDY_ONSETS`).
+MIN_COUNTRY_ONSETS = 5
+
 #: The country-level rules, as the country sentence names them.
 COUNTRY_RULE_NAMES = {
     "country_base_rate": "the country base rate (the share of earlier country-origins with one)",
@@ -1134,9 +1138,18 @@ def _country_verdict(country: dict, rules: list[str]) -> str:
     """The country chances' Brier against each rule in words: not lower than some, lower but
     within two standard errors of some, or lower than each by more."""
     margins = country["margin_vs"]
+    if country.get("n_onsets", 0) < MIN_COUNTRY_ONSETS:
+        return (
+            f"with fewer than {MIN_COUNTRY_ONSETS} country forecasts followed by a first "
+            "event, too few to judge"
+        )
     behind = [m for m in rules if margins[m]["difference"] <= 0]
+    # an error that cannot be estimated (one origin) establishes nothing
     narrow = [
-        m for m in rules if m not in behind and margins[m]["difference"] <= 2 * margins[m]["se"]
+        m
+        for m in rules
+        if m not in behind
+        and not (np.isfinite(margins[m]["se"]) and margins[m]["difference"] > 2 * margins[m]["se"])
     ]
     short = {m: COUNTRY_RULE_NAMES[m].split(" (")[0] for m in rules}
     if behind:
@@ -1166,8 +1179,10 @@ def country_verdict_sentence(card: dict | None) -> str:
     base = scores.get("country_base_rate", {}).get("brier")
     against = f" against {base:.3f} for the country base rate" if base is not None else ""
     return (
-        "On this study's past origins, such probabilities for countries with quiet units had a "
-        f"Brier score of {ref:.3f}{against}: {_country_verdict(country, rules)}."
+        "On this study's past origins, the chance of a first event in any of a country's quiet "
+        "units (what the probability above is for a country without events yet; scored for "
+        f"every country of the study) had a Brier score of {ref:.3f}{against}: "
+        f"{_country_verdict(country, rules)}."
     )
 
 
