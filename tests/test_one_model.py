@@ -105,23 +105,21 @@ def test_spillover_says_of_the_shares_what_the_reports_say(demo_outputs, demo_st
     # shares are quoted
     header = next(line for line in text.stdout.splitlines() if line.startswith("region"))
     assert ("neighbour share" in header) is spillover_text.shares_earned(evidence)
+
     # other settings than the reports': the shares stay in the JSON, marked unchecked, and
     # the text does not quote them
-    other = CliRunner().invoke(
-        app, ["spillover", str(demo_study_path), "--json", "--horizon", "6", "--draws", "20",
-              "--paths", "20", "--model", "spillover"],
-    )  # fmt: skip
-    assert other.exit_code == 0, other.output
-    unchecked = json.loads(other.stdout)["scenarios"]
+    def scenarios(*options: str) -> dict:
+        args = ["spillover", str(demo_study_path), "--json", "--draws", "20", "--paths", "20",
+                "--model", "spillover", *options]  # fmt: skip
+        run = CliRunner().invoke(app, args)
+        assert run.exit_code == 0, run.output
+        return json.loads(run.stdout)["scenarios"]
+
+    unchecked = scenarios("--horizon", "6")
     assert unchecked["quoted_in_reports"] is None and "no backtest" in unchecked["unchecked"]
     assert unchecked["countries"]
     # an --origin at the study's last period is the reports' cut: checked as they are
-    same = CliRunner().invoke(
-        app, ["spillover", str(demo_study_path), "--json", "--origin", "2024-12", "--draws", "20",
-              "--paths", "20", "--model", "spillover"],
-    )  # fmt: skip
-    assert same.exit_code == 0, same.output
-    checked = json.loads(same.stdout)["scenarios"]
+    checked = scenarios("--origin", "2024-12")
     assert checked["quoted_in_reports"] is spillover_text.shares_earned(evidence)
 
 
