@@ -125,6 +125,16 @@ def id_hashes(frame: pd.DataFrame) -> np.ndarray:
 
     A file read in batches hashes each batch as it comes; :func:`duplicated_ids` then takes
     the hashes of the whole file.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Events with ``source`` and ``event_id`` columns.
+
+    Returns
+    -------
+    ndarray of uint64
+        One hash per row.
     """
     h = _string_hash(frame["event_id"])
     sources = frame["source"]
@@ -145,6 +155,19 @@ def duplicated_ids(frame: pd.DataFrame, hashes: np.ndarray | None = None) -> np.
     A vectorised 64-bit hash (:func:`id_hashes`, or ``hashes`` computed earlier) finds
     candidates; only rows whose hashes collide are compared exactly, so the common case (all
     unique) costs one hash pass.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Events with ``source`` and ``event_id`` columns.
+    hashes : ndarray of uint64, optional
+        :func:`id_hashes` of ``frame``, if already computed.
+
+    Returns
+    -------
+    ndarray of bool or None
+        True on each row whose key appeared earlier (a row without an ``event_id`` never is);
+        None when no row is.
     """
     ids = frame["event_id"]
     h = id_hashes(frame) if hashes is None else hashes
@@ -295,6 +318,15 @@ def coerce_events(events: pd.DataFrame) -> pd.DataFrame:
 
     Useful after reading a parquet file written by another pandas, where strings may come back
     as ``str`` or ``object``. Missing canonical columns are added as nulls.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame with the index of ``events``.
     """
     out = {}
     n = len(events)
@@ -375,7 +407,21 @@ def schema_problems(
     skip: dict[str, set[int]],
     names: dict[str, str] | None = None,
 ) -> list[Problem]:
-    """Turn pandera's failure cases into :class:`Problem` objects with line numbers."""
+    """Turn pandera's failure cases into :class:`Problem` objects with line numbers.
+
+    Parameters
+    ----------
+    failures : pandas.DataFrame
+        pandera's ``failure_cases``.
+    events : pandas.DataFrame
+        The events validated.
+    file, lines, skip, names
+        As for :func:`validate_events`.
+
+    Returns
+    -------
+    list of Problem
+    """
     return failure_problems(failure_rows(failures, events), file, lines, skip, names)
 
 
@@ -385,6 +431,20 @@ def failure_rows(failures: pd.DataFrame, events: pd.DataFrame, offset: int = 0) 
     ``position`` is the row position in ``events`` plus ``offset`` (so that failures of several
     batches of one file can be pooled and reported once by :func:`failure_problems`); it is -1
     for failures that belong to no row (a wrong dtype, a missing column).
+
+    Parameters
+    ----------
+    failures : pandas.DataFrame
+        pandera's ``failure_cases``.
+    events : pandas.DataFrame
+        The events validated.
+    offset : int
+        Position in the file of the first row of ``events``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``column``, ``check`` (the check's name), ``position`` and ``found``.
     """
     check_names = _check_names()
     failures = failures.copy()
@@ -430,6 +490,23 @@ def failure_problems(
 
     At most :data:`MAX_PROBLEMS_PER_CHECK` per column and check, then one line counting the
     rest. ``skip`` holds positions a reader already reported for a column.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        :func:`failure_rows`.
+    file : str or None
+        The file the rows came from, named in every problem.
+    lines : array of int or None
+        Line number of each row by position; without it rows are numbered from line 2.
+    skip : dict
+        Column -> row positions already reported by a reader.
+    names : dict, optional
+        Canonical column -> the column as written in ``file``.
+
+    Returns
+    -------
+    list of Problem
     """
     problems: list[Problem] = []
     for (column, check_name), group in rows.groupby(["column", "check"], sort=False, dropna=False):
@@ -464,6 +541,17 @@ def row_failure_rows(events: pd.DataFrame, offset: int = 0) -> pd.DataFrame:
     """Validate one batch of events against :data:`ROW_SCHEMA`; return its :func:`failure_rows`.
 
     ``offset`` is the position of the batch's first row in its file.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        One batch of canonical events.
+    offset : int
+
+    Returns
+    -------
+    pandas.DataFrame
+        Empty when every row passes.
     """
     typed = all(c in events and events[c].dtype == STRING_DTYPE for c in STRING_COLUMNS)
     schema = _ROW_SCHEMA_TEXT_TYPED if typed else ROW_SCHEMA
@@ -545,6 +633,16 @@ def duplicate_id_rows(events: pd.DataFrame, hashes: np.ndarray | None = None) ->
     """:func:`failure_rows` of the events whose (source, event_id) appeared on an earlier row.
 
     ``hashes``: :func:`id_hashes` of ``events``, if already computed.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+    hashes : ndarray of uint64, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``column``, ``check``, ``position`` (in ``events``) and ``found`` (the id).
     """
     dup = duplicated_ids(events, hashes)
     positions = np.flatnonzero(dup) if dup is not None else np.zeros(0, dtype=np.int64)
@@ -585,6 +683,19 @@ def quality_counts(events: pd.DataFrame, imprecise_date: pd.Series | None = None
     ``fatality_bounds`` (the best fatality estimate outside the ``fatalities_low`` to
     ``fatalities_high`` range where the source gives one: 76 of UCDP GED 21.1's 8,351 West
     African events; the panel counts the best estimate as given).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Canonical events.
+    imprecise_date : pandas.Series of bool, optional
+        True where the source's precision column says the date is approximate (None: not
+        counted).
+
+    Returns
+    -------
+    dict
+        Reason -> number of rows, only the reasons with at least one row.
     """
     counts = {
         "missing_coordinates": int((events["latitude"].isna() | events["longitude"].isna()).sum()),
@@ -611,7 +722,15 @@ _QUALITY_TEXT = {
 
 
 def warn_quality(file: str, counts: dict[str, int]) -> None:
-    """Issue one :class:`DataQualityWarning` per reason with a non-zero count."""
+    """Issue one :class:`DataQualityWarning` per reason with a non-zero count.
+
+    Parameters
+    ----------
+    file : str
+        Named in every warning.
+    counts : dict
+        Reason -> number of rows (:func:`quality_counts`).
+    """
     for reason, n in counts.items():
         if n:
             text = _QUALITY_TEXT.get(reason, reason)
@@ -735,6 +854,17 @@ def actor_patterns(actors: Iterable[str], include_predecessors: bool = False) ->
     added. Any other string matches where it occurs as written (case-insensitive) or, if it is
     a valid regular expression, where that matches: an exact name with parentheses, such as
     ACLED's "Islamic State (Sahel)", read as an expression alone matched no event.
+
+    Parameters
+    ----------
+    actors : iterable of str
+        Alias keys, names or regular expressions.
+    include_predecessors : bool
+        Add the names of the groups that merged into an alias key's group.
+
+    Returns
+    -------
+    list of str
     """
     keys = {k.lower(): k for k in ACTOR_ALIASES}
     patterns: list[str] = []

@@ -23,6 +23,16 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
 
     On any exception the temporary file is removed and ``target`` is untouched.
+
+    Parameters
+    ----------
+    target : str or os.PathLike
+        The file to write; its folder is made if missing.
+
+    Yields
+    ------
+    pathlib.Path
+        An empty temporary file in the folder of ``target``, with the mode the umask gives.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -49,18 +59,42 @@ def _umask() -> int:
 
 
 def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``target`` atomically."""
+    """Write ``data`` to ``target`` atomically.
+
+    Parameters
+    ----------
+    target : str or os.PathLike
+    data : bytes
+    """
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)
 
 
 def atomic_write_text(target: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` (UTF-8) to ``target`` atomically."""
+    """Write ``text`` (UTF-8) to ``target`` atomically.
+
+    Parameters
+    ----------
+    target : str or os.PathLike
+    text : str
+    """
     atomic_write_bytes(target, text.encode("utf-8"))
 
 
 def atomic_write_json(target: str | os.PathLike[str], obj: Any) -> None:
-    """Write ``obj`` as indented JSON to ``target`` atomically (NaN is refused, not written)."""
+    """Write ``obj`` as indented JSON to ``target`` atomically (NaN is refused, not written).
+
+    Parameters
+    ----------
+    target : str or os.PathLike
+    obj : object
+        JSON-serialisable.
+
+    Raises
+    ------
+    ValueError
+        When ``obj`` holds a NaN or an infinity; ``target`` is not written.
+    """
     atomic_write_text(target, json.dumps(obj, indent=2, allow_nan=False) + "\n")
 
 
@@ -68,13 +102,30 @@ def atomic_write_with(target: str | os.PathLike[str], writer: Callable[[Path], N
     """Call ``writer(tmp_path)`` and rename its output onto ``target`` atomically.
 
     For libraries that write to a path themselves (``DataFrame.to_parquet``, ``savefig``).
+
+    Parameters
+    ----------
+    target : str or os.PathLike
+    writer : callable
+        Writes the output to the path it is given.
     """
     with atomic_path(target) as tmp:
         writer(tmp)
 
 
 def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
-    """Return the hex SHA-256 of a file, read in chunks."""
+    """Return the hex SHA-256 of a file, read in chunks.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    chunk_size : int
+        Bytes read at a time.
+
+    Returns
+    -------
+    str
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(chunk_size), b""):
@@ -83,7 +134,17 @@ def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
 
 
 def open_text_for_reading(path: str | os.PathLike[str]) -> IO[str]:
-    """Open a text file for reading, dropping a UTF-8 byte-order mark if present."""
+    """Open a text file for reading, dropping a UTF-8 byte-order mark if present.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    file object
+        Text decoded as UTF-8, with newlines left untranslated (as the ``csv`` module wants).
+    """
     return open(path, encoding="utf-8-sig", newline="")
 
 
@@ -96,7 +157,16 @@ NOT_AN_INPUT = "a path other than the input files, the study file and data/raw/"
 
 def under_raw(path: str | os.PathLike[str]) -> bool:
     """True when ``path`` (resolved, so a symlink counts where it points) is a ``data/raw``
-    folder or lies under one: the raw exports, which are never modified."""
+    folder or lies under one: the raw exports, which are never modified.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    bool
+    """
     parts = Path(path).resolve().parts
     return any(parts[i : i + 2] == RAW_PARTS for i in range(len(parts) - 1))
 

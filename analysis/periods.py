@@ -30,7 +30,16 @@ def _bad(what: str, expected: str, found: object) -> InputError:
 
 
 def is_month(text: str) -> bool:
-    """True when ``text`` has the form ``YYYY-MM`` with a month from 01 to 12."""
+    """True when ``text`` has the form ``YYYY-MM`` with a month from 01 to 12.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    bool
+    """
     return bool(_MONTH.fullmatch(str(text).strip()))
 
 
@@ -58,6 +67,17 @@ def parse_month(text: str, what: str = "month") -> pd.Timestamp:
 def parse_quarter(text: str, what: str = "quarter") -> pd.Period:
     """Parse ``YYYYQn`` (case-insensitive) to a quarterly :class:`pandas.Period`.
 
+    Parameters
+    ----------
+    text : str
+        The quarter as written, e.g. ``"2024Q4"``.
+    what : str
+        Name of the option or field, used in the error.
+
+    Returns
+    -------
+    pandas.Period
+
     Raises
     ------
     InputError
@@ -71,17 +91,64 @@ def parse_quarter(text: str, what: str = "quarter") -> pd.Period:
 
 def validate_quarter(text: str, what: str = "quarter") -> str:
     """Return ``text`` normalised to ``YYYYQn`` if it is a quarter, else raise InputError
-    naming ``what`` (a command's ``--quarter``, where it came from the command line)."""
+    naming ``what`` (a command's ``--quarter``, where it came from the command line).
+
+    Parameters
+    ----------
+    text : str
+        The quarter as written, e.g. ``"2024q4"``.
+    what : str
+        Name of the option or field, used in the error.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    InputError
+        When ``text`` is not a quarter.
+    """
     return str(parse_quarter(text, what))
 
 
 def previous_quarter(text: str) -> str:
-    """The quarter before ``text`` (``2024Q1`` -> ``2023Q4``)."""
+    """The quarter before ``text`` (``2024Q1`` -> ``2023Q4``).
+
+    Parameters
+    ----------
+    text : str
+        A quarter, ``YYYYQn``.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    InputError
+        When ``text`` is not a quarter.
+    """
     return str(parse_quarter(text) - 1)
 
 
 def quarter_end(text: str) -> pd.Timestamp:
-    """First day after the quarter (``2024Q4`` -> 2025-01-01): a report's as-of cut-off."""
+    """First day after the quarter (``2024Q4`` -> 2025-01-01): a report's as-of cut-off.
+
+    Parameters
+    ----------
+    text : str
+        A quarter, ``YYYYQn``.
+
+    Returns
+    -------
+    pandas.Timestamp
+
+    Raises
+    ------
+    InputError
+        When ``text`` is not a quarter.
+    """
     return (parse_quarter(text) + 1).start_time
 
 
@@ -105,7 +172,16 @@ def _period(spec: str) -> pd.Period:
 
 
 def is_window(text: str) -> bool:
-    """True when :func:`parse_window` would accept ``text``."""
+    """True when :func:`parse_window` would accept ``text``.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    bool
+    """
     try:
         parse_window(text)
     except InputError:
@@ -149,7 +225,16 @@ def parse_window(spec: str | int) -> Window:
 
 
 def misaligned_with_quarters(window: Window) -> bool:
-    """Whether ``window`` starts or ends inside a quarter (a quarterly panel cannot count it)."""
+    """Whether ``window`` starts or ends inside a quarter (a quarterly panel cannot count it).
+
+    Parameters
+    ----------
+    window : Window
+
+    Returns
+    -------
+    bool
+    """
     return bool((window.start.month - 1) % 3 or (window.end.month - 1) % 3)
 
 
@@ -199,6 +284,21 @@ def comparison_order(a: str, b: str) -> str | None:
     Growth is read from the earlier window to the later: the reverse pair had printed "fell
     from 73 in 2024 to 10 in 2021", and overlapping windows share months, which the tests of
     a rate ratio take as independent.
+
+    Parameters
+    ----------
+    a, b : str
+        The two windows as written (see :func:`parse_window`).
+
+    Returns
+    -------
+    str or None
+        What the user should write instead, or None.
+
+    Raises
+    ------
+    InputError
+        When ``a`` or ``b`` is not a window.
     """
     first, second = parse_window(a), parse_window(b)
     if first.end <= second.start:
@@ -213,6 +313,19 @@ def date_bound(text: str, end: bool, what: str) -> pd.Timestamp:
 
     Accepts ``YYYY``, ``YYYYQn``, ``YYYY-MM`` and ``YYYY-MM-DD``: the inclusive date filters of
     event selection.
+
+    Parameters
+    ----------
+    text : str
+        The year, quarter, month or day as written.
+    end : bool
+        Return the first day after it instead of its start.
+    what : str
+        Name of the option or field, used in the error.
+
+    Returns
+    -------
+    pandas.Timestamp
 
     Raises
     ------
@@ -233,7 +346,22 @@ def date_bound(text: str, end: bool, what: str) -> pd.Timestamp:
 
 
 def period_start(dates: pd.Series | pd.DatetimeIndex, freq: Freq) -> pd.Series:
-    """Floor dates to the first day of their month or quarter (missing dates stay missing)."""
+    """Floor dates to the first day of their month or quarter (missing dates stay missing).
+
+    Parameters
+    ----------
+    dates : pandas.Series or pandas.DatetimeIndex
+    freq : {"month", "quarter"}
+
+    Returns
+    -------
+    pandas.Series
+
+    Raises
+    ------
+    ValueError
+        When ``freq`` is neither.
+    """
     if freq not in _PANDAS_FREQ:
         raise ValueError(f"freq must be 'month' or 'quarter', not {freq!r}")
     dates = pd.to_datetime(pd.Series(dates))
@@ -241,7 +369,23 @@ def period_start(dates: pd.Series | pd.DatetimeIndex, freq: Freq) -> pd.Series:
 
 
 def period_range(start: pd.Timestamp, end: pd.Timestamp, freq: Freq) -> pd.DatetimeIndex:
-    """Period starts from the period containing ``start`` to the one containing ``end``."""
+    """Period starts from the period containing ``start`` to the one containing ``end``.
+
+    Parameters
+    ----------
+    start, end : pandas.Timestamp
+    freq : {"month", "quarter"}
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        Empty when ``end`` lies in an earlier period than ``start``.
+
+    Raises
+    ------
+    ValueError
+        When ``freq`` is neither.
+    """
     if freq not in _PANDAS_FREQ:
         raise ValueError(f"freq must be 'month' or 'quarter', not {freq!r}")
     code = _PANDAS_FREQ[freq]
@@ -252,14 +396,38 @@ def period_range(start: pd.Timestamp, end: pd.Timestamp, freq: Freq) -> pd.Datet
 
 
 def period_end(start: pd.Timestamp, freq: Freq) -> pd.Timestamp:
-    """First day after the month or quarter that contains ``start``."""
+    """First day after the month or quarter that contains ``start``.
+
+    Parameters
+    ----------
+    start : pandas.Timestamp
+    freq : {"month", "quarter"}
+
+    Returns
+    -------
+    pandas.Timestamp
+
+    Raises
+    ------
+    ValueError
+        When ``freq`` is neither.
+    """
     if freq not in _PANDAS_FREQ:
         raise ValueError(f"freq must be 'month' or 'quarter', not {freq!r}")
     return (pd.Timestamp(start).to_period(_PANDAS_FREQ[freq]) + 1).start_time
 
 
 def quarter_of(date: pd.Timestamp) -> str:
-    """The quarter that contains ``date``, as ``YYYYQn`` (2024-11-01 -> ``2024Q4``)."""
+    """The quarter that contains ``date``, as ``YYYYQn`` (2024-11-01 -> ``2024Q4``).
+
+    Parameters
+    ----------
+    date : pandas.Timestamp
+
+    Returns
+    -------
+    str
+    """
     return str(pd.Timestamp(date).to_period("Q"))
 
 

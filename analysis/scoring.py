@@ -93,7 +93,23 @@ def crps_fair(obs: np.ndarray, samples: np.ndarray) -> np.ndarray:
 
 def crps_both(obs: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`crps_ensemble` and :func:`crps_fair` (the former again with one sample) from
-    one sort of the samples: the same numbers at half the cost."""
+    one sort of the samples: the same numbers at half the cost.
+
+    Parameters
+    ----------
+    obs : ndarray (...)
+    samples : ndarray (..., M)
+
+    Returns
+    -------
+    (ndarray (...), ndarray (...))
+        The CRPS by the 1/M**2 estimator, then by the fair one.
+
+    Raises
+    ------
+    InputError
+        When the shape of ``samples`` is not ``obs.shape + (M,)``.
+    """
     obs, x = _check(obs, samples)
     M = x.shape[-1]
     term1, spread = _crps_terms(obs, x)
@@ -106,6 +122,22 @@ def crps_fair_halves(obs: np.ndarray, samples: np.ndarray) -> np.ndarray:
     The difference between the halves estimates the Monte Carlo error of the fair CRPS:
     ``Var(full) ~ Var(half_1 - half_2) / 4`` (two independent estimates of one quantity,
     each with twice the variance of the full-sample one).
+
+    Parameters
+    ----------
+    obs : ndarray (...)
+    samples : ndarray (..., M), M >= 4
+        With an odd M the last sample is left out.
+
+    Returns
+    -------
+    ndarray (..., 2)
+
+    Raises
+    ------
+    InputError
+        With fewer than four samples, or when the shape of ``samples`` is not
+        ``obs.shape + (M,)``.
     """
     obs, x = _check(obs, samples)
     M = x.shape[-1] // 2
@@ -119,6 +151,22 @@ def twcrps_ensemble(obs: np.ndarray, samples: np.ndarray, threshold: float = 1.0
 
     Computed as the CRPS of the chained values ``max(z, threshold)`` (Allen et al. 2023), the
     same as scoringrules' ``twcrps_ensemble`` with ``v_func = max(z, t)``.
+
+    Parameters
+    ----------
+    obs : ndarray (...)
+    samples : ndarray (..., M)
+    threshold : float
+        Counts below it are scored as equal to it.
+
+    Returns
+    -------
+    ndarray (...)
+
+    Raises
+    ------
+    InputError
+        When the shape of ``samples`` is not ``obs.shape + (M,)``.
     """
     obs, x = _check(obs, samples)
     return crps_ensemble(np.maximum(obs, threshold), np.maximum(x, threshold))
@@ -127,7 +175,21 @@ def twcrps_ensemble(obs: np.ndarray, samples: np.ndarray, threshold: float = 1.0
 def interval_score(
     obs: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float
 ) -> np.ndarray:
-    """Interval score of the central ``level`` interval (Gneiting and Raftery 2007)."""
+    """Interval score of the central ``level`` interval (Gneiting and Raftery 2007).
+
+    Parameters
+    ----------
+    obs : ndarray
+    lower, upper : ndarray
+        Limits of the interval, broadcastable with ``obs``.
+    level : float
+        Nominal coverage of the interval, between 0 and 1.
+
+    Returns
+    -------
+    ndarray
+        Width plus ``2 / (1 - level)`` times the distance of ``obs`` outside the interval.
+    """
     a = 1.0 - level
     obs = np.asarray(obs, float)
     return (
@@ -138,7 +200,18 @@ def interval_score(
 
 
 def sample_quantiles(samples: np.ndarray, qs: Sequence[float]) -> np.ndarray:
-    """Quantiles along the last axis (inverted empirical CDF: always a sampled count)."""
+    """Quantiles along the last axis (inverted empirical CDF: always a sampled count).
+
+    Parameters
+    ----------
+    samples : ndarray (..., M)
+    qs : sequence of float
+        Probabilities, each between 0 and 1.
+
+    Returns
+    -------
+    ndarray (len(qs), ...)
+    """
     return np.quantile(np.asarray(samples), qs, axis=-1, method="inverted_cdf").astype(float)
 
 
@@ -149,6 +222,24 @@ def ignorance(
 
     Bin probabilities come from the samples with 0.5 added to every bin count, so that a bin
     no sample fell into gets a finite (large) penalty rather than infinity.
+
+    Parameters
+    ----------
+    obs : ndarray (...)
+    samples : ndarray (..., M)
+    edges : ndarray
+        Increasing bin edges; bin k holds values from ``edges[k]`` up to, not including,
+        ``edges[k + 1]``. Values outside the edges count in the first or last bin.
+
+    Returns
+    -------
+    ndarray (...)
+        In bits.
+
+    Raises
+    ------
+    InputError
+        When the shape of ``samples`` is not ``obs.shape + (M,)``.
     """
     obs, x = _check(obs, samples)
     K = len(edges) - 1
@@ -162,7 +253,24 @@ def ignorance(
 def randomized_pit(
     obs: np.ndarray, samples: np.ndarray, rng: np.random.Generator | None = None
 ) -> np.ndarray:
-    """Randomised PIT for counts: ``F(y-1) + U (F(y) - F(y-1))``, uniform if calibrated."""
+    """Randomised PIT for counts: ``F(y-1) + U (F(y) - F(y-1))``, uniform if calibrated.
+
+    Parameters
+    ----------
+    obs : ndarray (...)
+    samples : ndarray (..., M)
+    rng : numpy.random.Generator, optional
+        Source of the uniform draws (default: a generator seeded with 0).
+
+    Returns
+    -------
+    ndarray (...)
+
+    Raises
+    ------
+    InputError
+        When the shape of ``samples`` is not ``obs.shape + (M,)``.
+    """
     return _draw_pit(*pit_interval(obs, samples), rng)
 
 
@@ -172,7 +280,23 @@ def _draw_pit(below: np.ndarray, at: np.ndarray, rng: np.random.Generator | None
 
 
 def pit_interval(obs: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(F(y-1), F(y))``: the interval over which a count's randomised PIT is uniform."""
+    """``(F(y-1), F(y))``: the interval over which a count's randomised PIT is uniform.
+
+    Parameters
+    ----------
+    obs : ndarray (...)
+    samples : ndarray (..., M)
+
+    Returns
+    -------
+    (ndarray (...), ndarray (...))
+        Share of the samples below ``obs``, and share at or below it.
+
+    Raises
+    ------
+    InputError
+        When the shape of ``samples`` is not ``obs.shape + (M,)``.
+    """
     obs, x = _check(obs, samples)
     return (x < obs[..., None]).mean(axis=-1), (x <= obs[..., None]).mean(axis=-1)
 
@@ -186,6 +310,18 @@ def expected_central_coverage(below: np.ndarray, at: np.ndarray, level: float) -
     with none of the draw's noise. That noise is shared by every model scored with the same
     draws, so per step it moved every model's coverage together (by up to 4 points at one
     step of a 72-origin backtest) and read as a miscalibration at that step.
+
+    Parameters
+    ----------
+    below, at : ndarray
+        The PIT interval of each forecast (:func:`pit_interval`).
+    level : float
+        Nominal coverage of the central interval, between 0 and 1.
+
+    Returns
+    -------
+    ndarray
+        One probability per forecast.
     """
     a = (1.0 - level) / 2.0
     return _uniform_share_inside(below, at, a, 1.0 - a)
@@ -194,7 +330,18 @@ def expected_central_coverage(below: np.ndarray, at: np.ndarray, level: float) -
 def expected_share_above_median(below: np.ndarray, at: np.ndarray) -> np.ndarray:
     """Probability that the randomised PIT, uniform on ``[below, at]``, is above 0.5: the
     outcome above the forecast's median, averaged over the draw as in
-    :func:`expected_central_coverage`."""
+    :func:`expected_central_coverage`.
+
+    Parameters
+    ----------
+    below, at : ndarray
+        The PIT interval of each forecast (:func:`pit_interval`).
+
+    Returns
+    -------
+    ndarray
+        One probability per forecast.
+    """
     return _uniform_share_inside(below, at, 0.5, np.inf)
 
 
@@ -212,7 +359,28 @@ def _uniform_share_inside(below: np.ndarray, at: np.ndarray, lo: float, hi: floa
 def score_samples(
     obs: np.ndarray, samples: np.ndarray, *, rng: np.random.Generator | None = None
 ) -> dict[str, np.ndarray]:
-    """Every per-forecast score for obs (...) and samples (..., M), as arrays of shape (...)."""
+    """Every per-forecast score for obs (...) and samples (..., M), as arrays of shape (...).
+
+    Parameters
+    ----------
+    obs : ndarray (...)
+    samples : ndarray (..., M)
+    rng : numpy.random.Generator, optional
+        Source of the randomised PIT's draws (see :func:`randomized_pit`).
+
+    Returns
+    -------
+    dict
+        Score name -> ndarray (...): ``crps``, ``crps_fair``, ``twcrps``, ``interval_score_95``,
+        ``interval_score_80``, ``brier_any``, ``ignorance``, ``ae_median``, ``pit``,
+        ``pit_above_median``, ``mean``, ``median``, ``p_any``, and ``pit_coverage_<pct>`` and
+        ``closed_coverage_<pct>`` for each level of :data:`LEVELS`.
+
+    Raises
+    ------
+    InputError
+        When the shape of ``samples`` is not ``obs.shape + (M,)``.
+    """
     obs, x = _check(obs, samples)
     q = sample_quantiles(x, [0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975])
     lo = {0.5: q[3], 0.8: q[2], 0.9: q[1], 0.95: q[0]}
@@ -253,19 +421,55 @@ RELIABILITY_BINS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
 
 
 def brier(p: np.ndarray, y: np.ndarray) -> float:
-    """Mean squared difference between probabilities and 0/1 outcomes."""
+    """Mean squared difference between probabilities and 0/1 outcomes.
+
+    Parameters
+    ----------
+    p : ndarray
+        Forecast probabilities.
+    y : ndarray
+        Outcomes, 0 or 1.
+
+    Returns
+    -------
+    float
+    """
     return float(np.mean((np.asarray(p, float) - np.asarray(y, float)) ** 2))
 
 
 def log_score(p: np.ndarray, y: np.ndarray) -> float:
-    """Mean negative log-likelihood of 0/1 outcomes (probabilities clipped to 1e-6)."""
+    """Mean negative log-likelihood of 0/1 outcomes (probabilities clipped to 1e-6).
+
+    Parameters
+    ----------
+    p : ndarray
+        Forecast probabilities.
+    y : ndarray
+        Outcomes, 0 or 1.
+
+    Returns
+    -------
+    float
+    """
     p = np.clip(np.asarray(p, float), 1e-6, 1 - 1e-6)
     y = np.asarray(y, float)
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
 
 
 def roc_auc(p: np.ndarray, y: np.ndarray) -> float:
-    """ROC AUC by the rank (Mann-Whitney) formula, ties counted half; NaN without both classes."""
+    """ROC AUC by the rank (Mann-Whitney) formula, ties counted half; NaN without both classes.
+
+    Parameters
+    ----------
+    p : ndarray
+        Forecast probabilities.
+    y : ndarray
+        Outcomes, 0 or 1.
+
+    Returns
+    -------
+    float
+    """
     from scipy.stats import rankdata
 
     y = np.asarray(y).astype(bool)
@@ -279,7 +483,23 @@ def roc_auc(p: np.ndarray, y: np.ndarray) -> float:
 def reliability(
     p: np.ndarray, y: np.ndarray, bins: Sequence[float] = RELIABILITY_BINS
 ) -> list[dict]:
-    """Mean predicted probability and observed frequency in probability bins (non-empty ones)."""
+    """Mean predicted probability and observed frequency in probability bins (non-empty ones).
+
+    Parameters
+    ----------
+    p : ndarray
+        Forecast probabilities.
+    y : ndarray
+        Outcomes, 0 or 1.
+    bins : sequence of float
+        Bin edges from 0 to 1; a probability at an inner edge falls in the bin above it.
+
+    Returns
+    -------
+    list of dict
+        One per non-empty bin: ``bin`` (its edges), ``n``, ``mean_predicted``,
+        ``observed_frequency`` and ``onsets`` (outcomes equal to 1).
+    """
     p = np.asarray(p, float)
     y = np.asarray(y, float)
     edges = list(bins)

@@ -66,6 +66,36 @@ def design(
     features ``log(mean / offset + 1)`` (``offset = 1`` gives ``log1p``; a smaller offset
     spreads out the small counts that dominate conflict panels) for each window, then the same
     for the mean over the region's group (country) for each of ``group_windows``.
+
+    Parameters
+    ----------
+    y : ndarray (region, T)
+        Counts per period.
+    months : ndarray (T,)
+        Calendar month (1 to 12) of each period.
+    per_year : int
+        Periods per year (12 or 4), for the trend in years.
+    windows : tuple of int
+        Lag windows, in periods.
+    trend, season, intercept : bool
+        Include the trend, the sin/cos pair, the intercept.
+    offset : float
+        Scale of the lag features, ``log(mean / offset + 1)``.
+    h : int
+        Periods from the end of the lag window to the target.
+    mix : ndarray (region, region), optional
+        Averaging matrix of the group features (:func:`spatial_mix`; default: all regions
+        weighted equally).
+    group_windows : tuple of int
+        Windows of the group features (none by default).
+    t_ref : int, optional
+        Period at which the trend is 0.
+
+    Returns
+    -------
+    X : ndarray (region, n, p)
+    target : ndarray (region, n)
+        The counts ``h`` periods after each lag window, as floats.
     """
     R, T = y.shape
     L = max((*windows, *group_windows))
@@ -103,6 +133,23 @@ def origin_row(
 
     Built by :func:`design` on the history padded with ``h`` placeholder periods, which the
     lag windows never reach, so fitting and forecasting share one feature definition.
+
+    Parameters
+    ----------
+    history_y : ndarray (region, T)
+        Counts up to the origin.
+    history_months : ndarray (T,)
+        Calendar month of each period.
+    future_month : int
+        Calendar month of the period forecast.
+    h : int
+        Periods from the origin to the period forecast.
+    **kw
+        The other arguments of :func:`design` (``per_year``, ``windows``, ...).
+
+    Returns
+    -------
+    ndarray (region, p)
     """
     R, T = history_y.shape
     y = np.concatenate([history_y, np.zeros((R, h), dtype=history_y.dtype)], axis=1)
@@ -115,7 +162,23 @@ def origin_row(
 def spatial_mix(region_ids: tuple[str, ...], kind: str) -> np.ndarray:
     """Row-normalised (R, R) averaging matrix over each region's ``country`` (ISO 3166-2
     prefix) or first-order ``neighbours`` (shipped boundaries); regions without neighbours, or
-    ids unknown to the boundaries, average over their country."""
+    ids unknown to the boundaries, average over their country.
+
+    Parameters
+    ----------
+    region_ids : tuple of str
+    kind : {"country", "neighbours"}
+
+    Returns
+    -------
+    ndarray (R, R)
+        Each row sums to 1.
+
+    Raises
+    ------
+    ModelError
+        When ``kind`` is neither.
+    """
     keys = np.array([r.split("-")[0] if "-" in r else "" for r in region_ids])
     mix = (keys[:, None] == keys[None, :]).astype(float)
     if kind == "neighbours":
@@ -193,6 +256,38 @@ def fit_pooled_nb(
     coefficient (keeps slopes finite when the data carry no information about them).
 
     Returns ``b, gamma, A, Bm, S_inv, alpha, tau2``.
+
+    Parameters
+    ----------
+    X : ndarray (R, n, q)
+    y : ndarray (R, n)
+        Counts.
+    alpha : float, optional
+        NB2 dispersion, held fixed (None: estimated).
+    tau2 : float
+        Starting variance of the region intercepts.
+    em_rounds : int
+        Rounds of penalised IRLS, each followed (but the last) by the updates of ``tau2`` and
+        ``alpha``.
+    max_iter : int
+        IRLS iterations per round at most.
+    tol : float
+        IRLS stops when no coefficient moves by more.
+    ridge : float or ndarray (q,)
+
+    Returns
+    -------
+    b : ndarray (R,)
+        Region intercepts (deviations from the common level).
+    gamma : ndarray (q,)
+        Shared coefficients.
+    A : ndarray (R,)
+        Precision of each ``b_r`` given ``gamma``.
+    Bm : ndarray (R, q)
+        Cross-precision of ``b`` and ``gamma``.
+    S_inv : ndarray (q, q)
+        Covariance of ``gamma`` with ``b`` integrated out.
+    alpha, tau2 : float
     """
     R, n, q = X.shape
     P = np.diag(np.broadcast_to(np.asarray(ridge, dtype=float), (q,)))
@@ -234,7 +329,22 @@ def fit_pooled_nb(
 
 def level_posterior_grid(f: PooledFit, grid: int = 121) -> tuple[np.ndarray, np.ndarray]:
     """Grid ``(R, G)`` of region levels and the CDF of ``NB likelihood x N(0, tau2)`` on it,
-    with the shared coefficients at their estimate."""
+    with the shared coefficients at their estimate.
+
+    Parameters
+    ----------
+    f : PooledFit
+    grid : int
+        Points per region, spread evenly over seven standard deviations (``1 / sqrt(A)``) either
+        side of the region's estimate.
+
+    Returns
+    -------
+    b : ndarray (R, G)
+        Region levels.
+    cdf : ndarray (R, G)
+        Their posterior CDF, 1 at the last point.
+    """
     y, o = f.target, f.offset_eta  # (R, n): counts and shared linear predictor
     sd = 1.0 / np.sqrt(f.A)
     u = np.linspace(-7.0, 7.0, grid)
@@ -274,6 +384,15 @@ def step_correlation(residuals: list[np.ndarray]) -> np.ndarray:
     ``residuals[h - 1]`` is (region, origin) for step h, aligned on origins, so entry
     (h, h') says how much a surprise h periods after an origin goes with one h' periods after
     it. Repaired to a valid correlation matrix (eigenvalues clipped at a small positive value).
+
+    Parameters
+    ----------
+    residuals : list of ndarray (region, n_h)
+        One per step; only the first ``min(n_h)`` origins are used.
+
+    Returns
+    -------
+    ndarray (H, H)
     """
     H = len(residuals)
     if H == 1:
@@ -294,6 +413,20 @@ def nb_quantile(u: np.ndarray, mu: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
     Walks the CDF up from 0 with the pmf recursion, keeping only the cells not yet resolved,
     which is far faster than ``scipy.stats.nbinom.ppf`` for the small counts of these panels.
+
+    Parameters
+    ----------
+    u : ndarray
+        Probabilities.
+    mu : ndarray
+        Means.
+    alpha : ndarray
+        Dispersions.
+
+    Returns
+    -------
+    ndarray of int64
+        In the shape ``u``, ``mu`` and ``alpha`` broadcast to.
     """
     u, mu, alpha = np.broadcast_arrays(
         np.asarray(u, float), np.asarray(mu, float), np.asarray(alpha, float)
@@ -336,6 +469,18 @@ def copula_nb(
 
     Each margin is exactly NB2(mu, alpha) (Poisson where alpha is 0); only the dependence
     between the steps of a path comes from the copula.
+
+    Parameters
+    ----------
+    mu : ndarray (R, H, M)
+    alpha : ndarray
+    corr : ndarray (H, H)
+        Positive definite.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray of int64 (R, H, M)
     """
     from scipy import special
 
@@ -358,6 +503,17 @@ class DirectFitted(Fitted):
     fits: dict = field(default_factory=dict, compare=False, repr=False)
 
     def step_fit(self, h: int):
+        """The fit of step ``h``, made when first asked for and kept in ``fits``.
+
+        Parameters
+        ----------
+        h : int
+            Periods after the origin.
+
+        Returns
+        -------
+        StepFit
+        """
         if h not in self.fits:
             self.fits[h] = self.spec._fit_step(self.history, h)  # type: ignore[attr-defined]
         return self.fits[h]

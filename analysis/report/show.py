@@ -24,6 +24,15 @@ def escape_markdown(value: Any) -> str:
 
     Markdown punctuation is backslash-escaped (no accidental emphasis or links) and ``&``,
     ``<``, ``>`` and quotes become HTML entities (no tags, no attributes).
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    str
+        Every run of whitespace (newlines too) becomes one space.
     """
     text = " ".join(str(value).split())
     return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=True)
@@ -56,7 +65,17 @@ def markdown(template: str, /, **values: Any) -> None:
 def section_link(title: str) -> str:
     """Markdown linking to a heading of the same report, for a trusted ``markdown`` template:
     nbconvert's heading id is the title with its spaces as hyphens (the title is written by
-    the report author, so it is not escaped; escaping would break the anchor)."""
+    the report author, so it is not escaped; escaping would break the anchor).
+
+    Parameters
+    ----------
+    title : str
+        The heading's text as written.
+
+    Returns
+    -------
+    str
+    """
     return f"[{title}](#{title.replace(' ', '-')})"
 
 
@@ -69,7 +88,18 @@ class Picture:
 
 def picture(fig: Any, *, dpi: int = 96) -> Picture:
     """Render a matplotlib figure to a :class:`Picture` (PNG at ``dpi``), then close it
-    (:func:`analysis.report.pictures.png`: fixed margins, no second draw)."""
+    (:func:`analysis.report.pictures.png`: fixed margins, no second draw).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    dpi : int
+        Resolution.
+
+    Returns
+    -------
+    Picture
+    """
     import matplotlib.pyplot as plt
 
     from analysis.report.pictures import png
@@ -81,7 +111,16 @@ def picture(fig: Any, *, dpi: int = 96) -> Picture:
 
 def figure(fig: Any, caption: str, *, dpi: int = 96) -> None:
     """Display a matplotlib figure (rendered here, then closed) or a :class:`Picture` as an
-    embedded PNG with a numbered caption."""
+    embedded PNG with a numbered caption.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure or Picture
+    caption : str
+        The caption, also recorded in the output's metadata.
+    dpi : int
+        Resolution of a matplotlib figure (a :class:`Picture` is shown as rendered).
+    """
     from IPython.display import display
 
     data = fig.png if isinstance(fig, Picture) else picture(fig, dpi=dpi).png
@@ -111,6 +150,23 @@ def table(
     column to its own formatter (e.g. :func:`analysis.formatting.format_ratio` for interval
     limits that span orders of magnitude); the others use ``float_format``. ``caption``, when
     given, is the table's ``<caption>`` (escaped).
+
+    Parameters
+    ----------
+    frame : DataFrame
+    index : bool
+        Show the index as the first column(s).
+    float_format : str
+        Format of floats in numeric columns without their own formatter.
+    formats : dict, optional
+        Column name to a formatter of one float.
+    caption : str
+        Text of the table's ``<caption>`` (none when empty).
+
+    Raises
+    ------
+    KeyError
+        When ``formats`` names a column the table does not have.
     """
     from IPython.display import display
 
@@ -122,7 +178,14 @@ def table(
 
 def score_table(frame: Any, *, caption: str = "") -> None:
     """Display a table of scores: CRPS and other scores to three decimals, skills and
-    coverages as the text quotes them (:func:`analysis.formatting.score_formats`)."""
+    coverages as the text quotes them (:func:`analysis.formatting.score_formats`).
+
+    Parameters
+    ----------
+    frame : DataFrame
+    caption : str
+        Text of the table's ``<caption>`` (none when empty).
+    """
     from analysis.formatting import score_formats
 
     table(frame, float_format="{:,.3f}", formats=score_formats(frame.columns), caption=caption)
@@ -221,6 +284,11 @@ def record(**values: Any) -> None:
     same output, for the analyst running the notebook in JupyterLab: it shows nothing for
     the private type, and the demo's "SYNTHETIC" banner went unseen there. Values must be
     JSON-serialisable.
+
+    Parameters
+    ----------
+    **values
+        The values to publish, e.g. ``title``, ``subtitle``, ``banner`` and key figures.
     """
     from IPython.display import display
 
@@ -233,7 +301,17 @@ def record(**values: Any) -> None:
 
 def record_markdown(values: dict[str, Any]) -> str:
     """The Markdown a notebook shows for a record: its title as a heading, its subtitle, and
-    its banner as a quoted warning (empty when the record has none of them)."""
+    its banner as a quoted warning (empty when the record has none of them).
+
+    Parameters
+    ----------
+    values : dict
+        The values given to :func:`record`.
+
+    Returns
+    -------
+    str
+    """
     parts = []
     if values.get("title"):
         parts.append(f"# {html.escape(str(values['title']))}")

@@ -106,7 +106,23 @@ class Problems:
         expected: str,
         canonical: str | None = None,
     ) -> None:
-        """Record failing rows of one column (``canonical``: its canonical name)."""
+        """Record failing rows of one column (``canonical``: its canonical name).
+
+        Parameters
+        ----------
+        column : str or None
+            The column as written in the file (None: a problem of no one column).
+        positions : ndarray of int
+            Row positions of the failing rows within the batch (``offset`` is added).
+        values : list of str
+            The failing values as found, in the order of ``positions``; at most :data:`MAX_SHOWN`
+            are kept per column and expected form.
+        expected : str
+            What the column should hold, for the message.
+        canonical : str, optional
+            The column's canonical name; its positions go to ``skip``, so that the schema check does
+            not report them again.
+        """
         if len(positions) == 0:
             return
         positions = np.asarray(positions, dtype=np.int64) + self.offset
@@ -117,7 +133,15 @@ class Problems:
             self.skip.setdefault(canonical, set()).update(positions.tolist())
 
     def merge(self, other: Problems, offset: int) -> None:
-        """Add the problems of a later range of the file, whose first row is at ``offset``."""
+        """Add the problems of a later range of the file, whose first row is at ``offset``.
+
+        Parameters
+        ----------
+        other : Problems
+            Problems of the later range, by row position within that range.
+        offset : int
+            Position in the file of the range's first row.
+        """
         for key, (where, values) in other.found.items():
             mine, shown = self.found.setdefault(key, ([], []))
             mine.extend(positions + offset for positions in where)
@@ -132,6 +156,18 @@ class Problems:
         self.offset = 0
 
     def to_problems(self, lines: np.ndarray) -> list[Problem]:
+        """The problems found, with line numbers: at most :data:`MAX_SHOWN` rows
+        per column and expected form, then one problem counting the rest.
+
+        Parameters
+        ----------
+        lines : ndarray of int
+            Line number of every record, by row position (:func:`record_lines`).
+
+        Returns
+        -------
+        list of Problem
+        """
         out: list[Problem] = []
         for (column, expected), (where, values) in self.found.items():
             positions = np.concatenate(where)
@@ -145,11 +181,34 @@ class Problems:
 
 
 def empty_file_error(path: Path, line: int, what: str) -> InputError:
+    """The error for a file that ends where ``what`` was expected.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+    line : int
+        The line at which the file ended.
+    what : str
+        What was expected there, for the message.
+
+    Returns
+    -------
+    InputError
+    """
     return InputError(f"{path}: no events", [Problem(str(path), line, None, what, "end of file")])
 
 
 def read_header(path: str | os.PathLike[str]) -> list[str]:
     """The header row of a CSV file (a UTF-8 byte-order mark is dropped).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    list of str
+        The column names, stripped of surrounding whitespace.
 
     Raises
     ------
@@ -181,7 +240,18 @@ def read_header(path: str | os.PathLike[str]) -> list[str]:
 
 
 def lower_names(header: list[str]) -> dict[str, str]:
-    """Lower-case column name -> the name as written (first occurrence wins)."""
+    """Lower-case column name -> the name as written (first occurrence wins).
+
+    Parameters
+    ----------
+    header : list of str
+        Column names as written.
+
+    Returns
+    -------
+    dict
+        Lower-case name -> the name as written.
+    """
     names: dict[str, str] = {}
     for name in header:
         names.setdefault(name.lower(), name)
@@ -193,7 +263,22 @@ _SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 
 def not_commas(path: Path, header: list[str], what: str) -> None:
     """Raise an :class:`InputError` saying so if a header of one column is held together by
-    another separator (a semicolon-separated export reads as one column)."""
+    another separator (a semicolon-separated export reads as one column).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file, named in the message.
+    header : list of str
+        The header as read with commas as the separator.
+    what : str
+        The form expected (e.g. ``ACLED CSV``), for the message.
+
+    Raises
+    ------
+    InputError
+        When the one column of ``header`` holds a semicolon, a tab or a vertical bar.
+    """
     if len(header) != 1:
         return
     for separator, word in _SEPARATORS.items():
@@ -213,7 +298,30 @@ def not_commas(path: Path, header: list[str], what: str) -> None:
 
 
 def require_columns(path: Path, header: list[str], required: list[str], fmt: str) -> dict[str, str]:
-    """Check the header has every required column (any case); return lower -> written name."""
+    """Check the header has every required column (any case); return lower -> written name.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file, named in the message.
+    header : list of str
+        Column names as written.
+    required : list of str
+        Lower-case names of the columns the format needs.
+    fmt : str
+        Name of the format (``ACLED``, ``UCDP GED``, ``generic CSV``), for the message.
+
+    Returns
+    -------
+    dict
+        Lower-case name -> the name as written (:func:`lower_names`).
+
+    Raises
+    ------
+    InputError
+        Naming every missing column (and the format the header belongs to, when it is another
+        known format's), or a header held together by another separator (:func:`not_commas`).
+    """
     names = lower_names(header)
     missing = [c for c in required if c not in names]
     if missing:
@@ -262,6 +370,19 @@ def require_placeable(path: Path, header: list[str]) -> None:
 
     Without either, no event of the file can ever reach a region panel, so the file is
     refused up front instead of being read with every row set aside.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file, named in the message.
+    header : list of str
+        Column names as written.
+
+    Raises
+    ------
+    InputError
+        When the header has none of :data:`PLACING_COLUMNS` and not both ``latitude`` and
+        ``longitude``.
     """
     names = lower_names(header)
     if any(c in names for c in PLACING_COLUMNS) or ("latitude" in names and "longitude" in names):
@@ -306,7 +427,20 @@ def _record_lines(path: str, mtime: float, size: int) -> np.ndarray:
 
 
 def record_lines(path: Path, n_records: int) -> np.ndarray:
-    """Line number (header = line 1) of each record, honouring quoted newlines and blank lines."""
+    """Line number (header = line 1) of each record, honouring quoted newlines and blank lines.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+    n_records : int
+        Number of records the reader found.
+
+    Returns
+    -------
+    ndarray of int64
+        One line number per record. When the csv module counts another number of records,
+        the record at position ``i`` is taken to be on line ``i + 2``.
+    """
     stat = path.stat()
     lines = _record_lines(str(path), stat.st_mtime, stat.st_size)
     if len(lines) != n_records:  # the two parsers disagree: fall back to the simple count
@@ -398,6 +532,15 @@ def nul_byte_error(path: Path) -> InputError | None:
 
     A NUL byte in a CSV means a binary or corrupted export. One ``memchr`` pass over a mapped
     file costs a fraction of a second even for a gigabyte.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+
+    Returns
+    -------
+    InputError or None
+        None when the file holds no NUL byte (or is empty).
     """
     import mmap
 
@@ -464,7 +607,19 @@ def _string_mapper(kind: pa.DataType) -> object:
 
 
 def text(table: pa.Table, name: str | None) -> pd.Series:
-    """A column as a pandas Arrow-string Series (all null if ``name`` is None)."""
+    """A column as a pandas Arrow-string Series (all null if ``name`` is None).
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+    name : str or None
+        The column as written in the file.
+
+    Returns
+    -------
+    pandas.Series
+        In the canonical string dtype, one value per row of ``table``.
+    """
     n = table.num_rows
     if name is None:
         return constant_text(None, n)
@@ -476,7 +631,19 @@ def text(table: pa.Table, name: str | None) -> pd.Series:
 
 
 def constant_text(value: str | None, n: int) -> pd.Series:
-    """A Series of ``n`` copies of ``value`` (or nulls) in the canonical string dtype."""
+    """A Series of ``n`` copies of ``value`` (or nulls) in the canonical string dtype.
+
+    Parameters
+    ----------
+    value : str or None
+        The value of every row (None: null).
+    n : int
+        Number of rows.
+
+    Returns
+    -------
+    pandas.Series
+    """
     if value is None:
         array = pa.nulls(n, pa.string())
     else:
@@ -487,7 +654,19 @@ def constant_text(value: str | None, n: int) -> pd.Series:
 
 
 def number(table: pa.Table, name: str | None) -> pd.Series:
-    """A numeric column as float64 (NaN where empty; all NaN if ``name`` is None)."""
+    """A numeric column as float64 (NaN where empty; all NaN if ``name`` is None).
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+    name : str or None
+        The column as written in the file.
+
+    Returns
+    -------
+    pandas.Series
+        float64, one value per row of ``table``.
+    """
     n = table.num_rows
     if name is None:
         return pd.Series(np.full(n, np.nan))
@@ -501,7 +680,25 @@ def precision_code(
     table: pa.Table, name: str | None, highest: int, problems: Problems, expected: str
 ) -> pd.Series:
     """A date precision code column (``1..highest``, empty allowed) as float64; a value
-    outside the codes is a problem (ACLED's 9 had counted as merely "imprecise")."""
+    outside the codes is a problem (ACLED's 9 had counted as merely "imprecise").
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+    name : str or None
+        The column as written in the file (None: no such column, all NaN, nothing checked).
+    highest : int
+        The largest valid code.
+    problems : Problems
+        Where a value that is not a whole number from 1 to ``highest`` is recorded.
+    expected : str
+        What the column should hold, for the message.
+
+    Returns
+    -------
+    pandas.Series
+        float64, NaN where empty.
+    """
     values = number(table, name)
     if name is None:
         return values
@@ -520,6 +717,24 @@ def required_count(
     GED's ``best`` and ACLED's ``fatalities`` are always filled in their exports; the
     canonical schema lets fatalities be missing (``low``/``high`` may be), so an empty
     value here would have passed as "unknown" without a word.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+    name : str
+        The column as written in the file.
+    problems : Problems
+        Where every empty or NaN value is recorded (values already recorded for ``name`` and
+        ``expected``, such as text that is not a number, are not recorded again).
+    expected : str
+        What the column should hold, for the message.
+    canonical : str
+        The column's canonical name (see :meth:`Problems.add`).
+
+    Returns
+    -------
+    pandas.Series
+        float64, NaN where empty.
     """
     values = number(table, name)
     missing = np.flatnonzero(values.isna().to_numpy())
@@ -546,7 +761,20 @@ class DateCache:
         self._lock = threading.Lock()
 
     def parse(self, uniques: pd.Index, formats: tuple[str, ...]) -> np.ndarray:
-        """Parsed value of every string in ``uniques`` (NaT where no format matches)."""
+        """Parsed value of every string in ``uniques`` (NaT where no format matches).
+
+        Parameters
+        ----------
+        uniques : pandas.Index
+            Distinct date strings.
+        formats : tuple of str
+            ``strptime`` formats, tried in order; the first that matches gives the value.
+
+        Returns
+        -------
+        ndarray of datetime64[ns]
+            One value per entry of ``uniques``, normalised to midnight.
+        """
         with self._lock:
             return self._parse(uniques, formats)
 
@@ -585,6 +813,25 @@ def parse_dates(
 
     Values matching none of ``formats`` are recorded in ``problems`` and become NaT. With a
     ``cache`` (one per file and formats), values parsed in earlier batches are not parsed again.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+    name : str
+        The column as written in the file.
+    formats : tuple of str
+        ``strptime`` formats, tried in order (e.g. :data:`ACLED_DATE_FORMATS`).
+    problems : Problems
+        Where empty values and values matching no format are recorded.
+    canonical : str
+        The column's canonical name (see :meth:`Problems.add`).
+    cache : DateCache, optional
+        Dates parsed in earlier batches of the same file with the same formats.
+
+    Returns
+    -------
+    pandas.Series
+        datetime64[ns], NaT where empty or not parsed.
     """
     column = table.column(name)
     if column.type != pa.string():
@@ -622,6 +869,28 @@ def finish(
 
     ``batched.failures`` are :func:`analysis.events.failure_rows` pooled over the batches of
     the file; ``batched.sha256`` is the digest of the file computed while it was read.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+    source : str
+        ``ucdp``, ``acled`` or ``csv``.
+    batched : Batched
+        The file's canonical events, quality counts, pooled schema failures and digest.
+    problems : Problems
+        What the reader found while converting the columns.
+    names : dict
+        Canonical column -> the column as written in the file, so that problems name the
+        column the user sees.
+
+    Returns
+    -------
+    ReadResult
+
+    Raises
+    ------
+    InputError
+        Listing the reader's problems and the schema's, when there are any.
     """
     frame, failures = batched.frame, batched.failures
     n = len(frame)
@@ -656,6 +925,23 @@ def extra_columns(
 
     Names are lower-cased; one that collides with a canonical column (ACLED's ``source``, the
     news outlet) is prefixed with the source, e.g. ``acled_source``.
+
+    Parameters
+    ----------
+    header : list of str
+        Column names as written.
+    used : set of str
+        Lower-case names of the columns the reader maps.
+    source : str
+        ``ucdp``, ``acled`` or ``csv``: the prefix of a name that collides.
+    canonical : set of str, optional
+        Names that collide (default: :data:`CANONICAL_COLUMNS`).
+
+    Returns
+    -------
+    list of (str, str)
+        One pair per column, in header order; empty names and repeats (in any case) are left
+        out.
     """
     canonical = canonical or set(CANONICAL_COLUMNS)
     seen: set[str] = set()
