@@ -215,6 +215,16 @@ def test_quarters_are_linked_from_the_folder_above_them(setup, tmp_path: Path) -
     batch.write_quarters_index(out)
     root = (out / "index.html").read_text()
     assert "notes" not in root and "2023Q1" not in root
+    assert "not ok" not in root
+    # a quarter whose batch had failures is marked, as its own index marks them
+    manifest = json.loads((out / "2024Q3" / "manifest.json").read_text())
+    manifest["counts"] = {"ok": 1, "failed": 1}
+    (out / "2024Q3" / "manifest.json").write_text(json.dumps(manifest))
+    batch.write_quarters_index(out)
+    root = (out / "index.html").read_text()
+    assert (
+        '<span class="failed">1 not ok:</span>' in root and '<span class="failed">1 failed' in root
+    )
 
 
 def test_neighbour_selection(setup) -> None:

@@ -261,11 +261,17 @@ def write_quarters_index(out: Path) -> Path | None:
         if not (re.fullmatch(r"\d{4}Q[1-4]", folder.name) and (folder / INDEX).is_file()):
             continue
         manifest = read_manifest(folder) or {}
+        counts = manifest.get("counts", {})
         quarters.append(
             {
                 "quarter": folder.name,
                 "created": manifest.get("created", ""),
-                "counts": manifest.get("counts", {}),
+                "counts": counts,
+                # a quarter with failed reports or a study's input error is marked, as its own
+                # index marks them: the counts alone had read alike in plain text
+                "failing": sum(
+                    n for status, n in counts.items() if status not in ("ok", "skipped")
+                ),
             }
         )
     if not quarters:
