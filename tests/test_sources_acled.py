@@ -201,3 +201,20 @@ def test_round_trip_property(tmp_path, data, upper):
         assert (pd.isna(got) and want == "") or got == want
     for got, want in zip(events["notes"], [d[5] for d in data], strict=True):
         assert (pd.isna(got) and want == "") or got == want
+
+
+def test_two_overlapping_exports_name_the_id_column_as_acled_writes_it(tmp_path):
+    """Two downloads that overlap hold the same events: refused, on ACLED's own column name
+    (it had said 'event_id', a name the files do not have) and with the line of the first."""
+    from analysis.errors import InputError
+    from analysis.sources.ingest import ingest
+
+    first = write_acled(tmp_path / "jan.csv", ROWS[:2])
+    second = write_acled(tmp_path / "feb.csv", ROWS[1:])
+    with pytest.raises(InputError, match="duplicate event ids across files") as info:
+        ingest([first, second], regions="none")
+    (problem,) = info.value.problems
+    assert problem.column == "event_id_cnty" and problem.found == "MLI1002"
+    assert problem.file == str(second) and problem.line == 2
+    assert f"also in {first}, line 3" in problem.expected
+    assert "overlapping exports" in problem.expected

@@ -291,6 +291,16 @@ def _date_range(events: pd.DataFrame) -> list[str | None]:
     ]
 
 
+def _id_column(source: str) -> str:
+    """The event-id column as a source's export names it (ACLED ``event_id_cnty``, UCDP
+    ``id``), read from its reader's column map; ``event_id`` for a generic CSV."""
+    from analysis.sources import acled, ucdp
+
+    maps = {"acled": acled.TEXT, "ucdp": ucdp.TEXT}
+    written = {v: k for k, v in maps.get(source, {}).items()}
+    return written.get("event_id", "event_id")
+
+
 def _check_ids_across_files(results: list[ReadResult]) -> None:
     keys = pd.concat(
         [
@@ -319,9 +329,10 @@ def _check_ids_across_files(results: list[ReadResult]) -> None:
             Problem(
                 str(result.path),
                 int(result.lines()[int(row["row"])]),
-                "event_id",
+                _id_column(str(row["source"])),
                 "an event id unique within its source (also in "
-                f"{orig_result.path}, line {int(orig_result.lines()[int(orig['row'])])})",
+                f"{orig_result.path}, line {int(orig_result.lines()[int(orig['row'])])}: "
+                "overlapping exports? keep one copy of each event)",
                 str(row["event_id"]),
             )
         )
