@@ -890,9 +890,9 @@ def _contains(series: pd.Series, pattern: str) -> np.ndarray:
             # a user's pattern may hold groups ("(Sahel)"); only whether it matches is used
             warnings.filterwarnings("ignore", "This pattern is interpreted", UserWarning)
             hit = series.str.contains(pattern, case=False, regex=True, na=False)
-    # pyarrow's RE2 lacks some Python regex features (its ArrowInvalid is a ValueError and
-    # pandas may refuse with NotImplementedError); fall back to re for those alone
-    except (ValueError, NotImplementedError):
+    # pandas before 3 hands a pyarrow column's pattern to RE2, which lacks some of Python's
+    # regex features and says so with ArrowInvalid (a ValueError): Python's re reads those
+    except ValueError:
         compiled = re.compile(pattern, re.IGNORECASE)
         hit = series.astype(object).map(lambda v: isinstance(v, str) and bool(compiled.search(v)))
     return np.asarray(hit, dtype=bool)

@@ -232,3 +232,21 @@ def test_quality_counts_best_fatalities_outside_their_range():
     assert quality_counts(events) == {"fatality_bounds": 3}
     # a source without the range (ACLED) has nothing to count
     assert quality_counts(events.drop(columns=["fatalities_low", "fatalities_high"])) == {}
+
+
+def test_an_actor_pattern_re2_refuses_is_matched_by_python_re(monkeypatch):
+    """pandas before 3 passes a pyarrow column's pattern to RE2, which refuses some of
+    Python's regex features with ArrowInvalid; the filter then matches with Python's re."""
+    import pyarrow as pa
+
+    from analysis import events as ev
+
+    def refuse(self, *args, **kwargs):
+        raise pa.ArrowInvalid("Invalid regular expression: invalid perl operator: (?<")
+
+    frame = pd.DataFrame(
+        {"actor1": pd.array(["JNIM: Group for Support", "AQIM", None], dtype="string[pyarrow]")}
+    )
+    monkeypatch.setattr(pd.core.strings.accessor.StringMethods, "contains", refuse)
+    hit = ev._contains(frame["actor1"], "(?<=J)NIM")
+    assert hit.tolist() == [True, False, False]
