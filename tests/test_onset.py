@@ -949,7 +949,8 @@ def test_country_chances_combine_units_and_their_base_rate_uses_only_ended_windo
     )
     assert f"Brier score of {brier:.3f} against {base:.3f} for the country base rate" in verdict
     assert "too few to judge" in verdict  # one first event
-    enough = spillover_text.country_verdict_sentence({"country": {**card, "n_onsets": 5}})
+    assert not card["enough"]
+    enough = spillover_text.country_verdict_sentence({"country": {**card, "enough": True}})
     worse = [m for m, v in card["margin_vs"].items() if v["difference"] <= 0]
     assert worse and "not lower than" in enough
     assert spillover_text.country_verdict_sentence(None) == ""
@@ -957,6 +958,8 @@ def test_country_chances_combine_units_and_their_base_rate_uses_only_ended_windo
     # no verdict at all
     one = country_onset_scorecard(frame[frame["origin"] == 20])
     assert all(np.isnan(v["se"]) for v in one["margin_vs"].values())
+    rules = {"country_base_rate", "base_rate", "neighbour_rule", "distance_decay"}
+    assert set(one["behind"]) | set(one["narrow"]) == rules  # no edge is established
     assert "more than two standard errors" not in spillover_text.country_verdict_sentence(
         {"country": one}
     )

@@ -576,6 +576,8 @@ def forecaster_p_any(
 
 #: The unit-level methods combined into a country's chance as if its units were independent.
 COUNTRY_COMBINED = ("onset_model", *NAIVE_RULES)
+#: The naive rules a country's chance is judged against.
+COUNTRY_RULES = ("country_base_rate", *NAIVE_RULES)
 
 
 def country_onset_forecasts(
@@ -647,8 +649,12 @@ def country_onset_scorecard(frame: pd.DataFrame) -> dict:
     dict
         ``n_forecasts``, ``n_onsets``, ``n_origins``, ``reference`` (``report_model`` where
         scored, else ``onset_model``), ``methods`` (``brier``, ``mean_probability``),
-        ``margin_vs`` (``difference``: the other's Brier minus the reference's, ``se``) and
-        ``by_country`` (``forecasts``, ``onsets``, ``mean_probability`` of the reference).
+        ``margin_vs`` (``difference``: the other's Brier minus the reference's, ``se``),
+        the verdict's parts over :data:`COUNTRY_RULES` as for the units (``enough``: at least
+        :data:`MIN_STUDY_ONSETS` first events; ``behind``: rules not beaten; ``narrow``: the
+        others beaten by no more than two standard errors, or by an error that cannot be
+        estimated) and ``by_country`` (``forecasts``, ``onsets``, ``mean_probability`` of the
+        reference).
     """
     if frame.empty:
         return {"n_forecasts": 0}
@@ -674,11 +680,16 @@ def country_onset_scorecard(frame: pd.DataFrame) -> dict:
         }
         for c, rows in frame.groupby("country")
     }
+    rules = {m: (v["difference"], v["se"]) for m, v in margins.items() if m in COUNTRY_RULES}
+    behind = [m for m, (d, _) in rules.items() if d <= 0]
     return {
         "n_forecasts": int(len(frame)),
         "n_onsets": int(y.sum()),
         "n_origins": int(frame["origin"].nunique()),
         "reference": reference,
+        "enough": bool(y.sum() >= MIN_STUDY_ONSETS),
+        "behind": behind,
+        "narrow": [m for m in _narrow(rules) if m not in behind],
         "methods": {
             m: {"brier": float(loss[m].mean()), "mean_probability": float(frame[m].mean())}
             for m in methods

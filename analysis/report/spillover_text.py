@@ -1071,10 +1071,6 @@ def unit_names(region_ids: Collection[str], risk: Any) -> str:
     )
 
 
-#: Fewest country forecasts followed by a first event before the country verdict is given
-#: (the unit verdict's :data:`analysis.models.onset_backtest.MIN_STUDY_ONSETS`).
-MIN_COUNTRY_ONSETS = 5
-
 #: The country-level rules, as the country sentence names them.
 COUNTRY_RULE_NAMES = {
     "country_base_rate": "the country base rate (the share of earlier country-origins with one)",
@@ -1122,7 +1118,7 @@ def country_evidence_sentence(card: dict | None) -> str:
             f"{scores[m]['brier']:.3f} for {COUNTRY_RULE_NAMES[m]}" for m in units
         )
         against.append(f"combined over a country's units, {combined}")
-    verdict = _country_verdict(country, rules)
+    verdict = _country_verdict(country)
     return (
         "At the country level (the chance of a first event in any of a country's quiet units, "
         f"as the overview states it for each target country), {who} probabilities had a Brier "
@@ -1134,30 +1130,24 @@ def country_evidence_sentence(card: dict | None) -> str:
     )
 
 
-def _country_verdict(country: dict, rules: list[str]) -> str:
-    """The country chances' Brier against each rule in words: not lower than some, lower but
-    within two standard errors of some, or lower than each by more."""
-    margins = country["margin_vs"]
-    if country.get("n_onsets", 0) < MIN_COUNTRY_ONSETS:
+def _country_verdict(country: dict) -> str:
+    """The country chances' verdict (:func:`analysis.models.onset_backtest.
+    country_onset_scorecard`) in words: too few first events, not lower than some rules,
+    lower but within two standard errors of some, or lower than each by more."""
+    from analysis.models.onset_backtest import MIN_STUDY_ONSETS
+
+    short = {m: name.split(" (")[0] for m, name in COUNTRY_RULE_NAMES.items()}
+    if not country.get("enough"):
         return (
-            f"with fewer than {MIN_COUNTRY_ONSETS} country forecasts followed by a first "
-            "event, too few to judge"
+            f"with fewer than {MIN_STUDY_ONSETS} country forecasts followed by a first event, "
+            "too few to judge"
         )
-    behind = [m for m in rules if margins[m]["difference"] <= 0]
-    # an error that cannot be estimated (one origin) establishes nothing
-    narrow = [
-        m
-        for m in rules
-        if m not in behind
-        and not (np.isfinite(margins[m]["se"]) and margins[m]["difference"] > 2 * margins[m]["se"])
-    ]
-    short = {m: COUNTRY_RULE_NAMES[m].split(" (")[0] for m in rules}
-    if behind:
-        return f"not lower than {join_words(short[m] for m in behind)}"
-    if narrow:
+    if country["behind"]:
+        return f"not lower than {join_words(short[m] for m in country['behind'])}"
+    if country["narrow"]:
         return (
             "lower than each naive rule, but by less than two standard errors against "
-            f"{join_words(short[m] for m in narrow)}"
+            f"{join_words(short[m] for m in country['narrow'])}"
         )
     return "lower than each naive rule by more than two standard errors (clustered by origin)"
 
@@ -1174,7 +1164,6 @@ def country_verdict_sentence(card: dict | None) -> str:
     if not country.get("n_forecasts"):
         return ""
     scores = country["methods"]
-    rules = [m for m in COUNTRY_RULE_NAMES if m in scores]
     ref = scores[country["reference"]]["brier"]
     base = scores.get("country_base_rate", {}).get("brier")
     against = f" against {base:.3f} for the country base rate" if base is not None else ""
@@ -1182,7 +1171,7 @@ def country_verdict_sentence(card: dict | None) -> str:
         "On this study's past origins, the chance of a first event in any of a country's quiet "
         "units (what the probability above is for a country without events yet; scored for "
         f"every country of the study) had a Brier score of {ref:.3f}{against}: "
-        f"{_country_verdict(country, rules)}."
+        f"{_country_verdict(country)}."
     )
 
 
