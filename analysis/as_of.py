@@ -88,7 +88,20 @@ def panel_as_of(panel: pd.DataFrame, quarter: str | None) -> pd.DataFrame:
 
 
 def events_as_of(events: pd.DataFrame, quarter: str | None) -> pd.DataFrame:
-    """Keep events that started before the end of ``quarter`` (all of them if none)."""
+    """Keep events that started before the end of ``quarter`` (all of them if none).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Canonical events with ``date_start``.
+    quarter : str or None
+        ``YYYYQn``; empty or None keeps every event (the same object).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The events kept, with a fresh index.
+    """
     if not quarter:
         return events
     return events[events["date_start"] < quarter_end(quarter)].reset_index(drop=True)

@@ -77,14 +77,31 @@ class Memory:
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
 
     def get(self, key: Hashable, default: Any = None) -> Any:
-        """The value of ``key`` (now the most recently used), else ``default``."""
+        """The value of ``key`` (now the most recently used), else ``default``.
+
+        Parameters
+        ----------
+        key : Hashable
+        default : Any, optional
+            Returned when ``key`` is not held; None by default.
+
+        Returns
+        -------
+        Any
+        """
         if key not in self._items:
             return default
         self._items.move_to_end(key)
         return self._items[key]
 
     def put(self, key: Hashable, value: Any) -> None:
-        """Keep ``value`` under ``key``, dropping the least recently used beyond ``maxsize``."""
+        """Keep ``value`` under ``key``, dropping the least recently used beyond ``maxsize``.
+
+        Parameters
+        ----------
+        key : Hashable
+        value : Any
+        """
         self._items[key] = value
         self._items.move_to_end(key)
         while len(self._items) > self.maxsize:
@@ -110,13 +127,34 @@ def _sha256_of(path: str, size: int, mtime_ns: int, ctime_ns: int, inode: int) -
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
-    """SHA-256 of a file's bytes, read again only when the file changed on disk."""
+    """SHA-256 of a file's bytes, read again only when the file changed on disk.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    str
+        The hexadecimal digest.
+    """
     st = os.stat(path)
     return _sha256_of(str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def data_sha256(paths: Iterable[str | os.PathLike[str]]) -> str:
-    """One SHA-256 over the bytes of every file, in the order given."""
+    """One SHA-256 over the bytes of every file, in the order given.
+
+    Parameters
+    ----------
+    paths : Iterable of str or os.PathLike
+        The files; their order changes the digest.
+
+    Returns
+    -------
+    str
+        The hexadecimal SHA-256 over the files' own hexadecimal digests.
+    """
     digest = hashlib.sha256()
     for path in paths:
         digest.update(file_sha256(path).encode())
@@ -124,7 +162,17 @@ def data_sha256(paths: Iterable[str | os.PathLike[str]]) -> str:
 
 
 def array_sha256(values: np.ndarray) -> str:
-    """SHA-256 of an array's shape, type and values."""
+    """SHA-256 of an array's shape, type and values.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+
+    Returns
+    -------
+    str
+        The hexadecimal digest.
+    """
     values = np.ascontiguousarray(values)
     digest = hashlib.sha256(f"{values.shape}{values.dtype}".encode())
     digest.update(values.tobytes())
@@ -155,7 +203,23 @@ def study_key(
     data_paths: Iterable[str | os.PathLike[str]],
     quarter: str = "",
 ) -> Key:
-    """The key of a study-wide result: study file, data bytes, code version, quarter."""
+    """The key of a study-wide result: study file, data bytes, code version, quarter.
+
+    Parameters
+    ----------
+    kind : str
+        The result (``data``, ``results``, ``growth``...).
+    study_path : str or os.PathLike
+        The study's YAML file (the key holds its resolved path and digest).
+    data_paths : Iterable of str or os.PathLike
+        The study's data files, in order.
+    quarter : str, optional
+        The report's as-of quarter (``YYYYQn``); empty (the default) for the whole study.
+
+    Returns
+    -------
+    Key
+    """
     path = Path(study_path).resolve()
     return Key(
         kind=kind,
@@ -193,7 +257,17 @@ def _version_folder(version_text: str) -> str:
 
 
 def disk_path(key: Key) -> Path | None:
-    """Where ``key``'s value is kept on disk (None when the disk cache is off)."""
+    """Where ``key``'s value is kept on disk (None when the disk cache is off).
+
+    Parameters
+    ----------
+    key : Key
+
+    Returns
+    -------
+    Path or None
+        A ``.pkl`` file in the subfolder of ``key.version`` under :func:`cache_dir`.
+    """
     folder = cache_dir()
     if folder is None:
         return None

@@ -37,7 +37,19 @@ _SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def slugify(text: str) -> str:
-    """A file-name-safe slug: lower-case ASCII letters, digits and hyphens only."""
+    """A file-name-safe slug: lower-case ASCII letters, digits and hyphens only.
+
+    Parameters
+    ----------
+    text : str
+        Any text (converted with ``str``); accents are dropped, other runs of characters become
+        one hyphen.
+
+    Returns
+    -------
+    str
+        At most 80 characters; ``"unnamed"`` when nothing is left.
+    """
     import unicodedata
 
     ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
@@ -175,6 +187,19 @@ class Study(BaseModel):
         The growth command had stopped on such a period with "period 2031 ... is outside the
         panel window", naming neither the file nor the key; the reports leave such a
         comparison out (:func:`analysis.as_of.usable_comparisons`).
+
+        Parameters
+        ----------
+        pairs : list of (str, str)
+            Comparisons as pairs of periods (``YYYY``, ``YYYYQn``, ``YYYY-MM`` or
+            ``YYYY-MM..YYYY-MM``).
+        key : str, optional
+            The field the problems name: ``"compare"`` (the default) or ``"--compare"``.
+
+        Returns
+        -------
+        list of Problem
+            Empty when every period lies within ``start``..``end``.
         """
         first = periods.parse_month(self.start)
         after = periods.period_end(periods.parse_month(self.end), "month")
@@ -193,7 +218,21 @@ class Study(BaseModel):
     ) -> list[Problem]:
         """:meth:`periods_outside` and :meth:`periods_misaligned` together: every problem of
         ``pairs`` against the study's window and periods (`growth` and the reports' check
-        refuse the same comparisons with the same words, :data:`COMPARISON_PROBLEM`)."""
+        refuse the same comparisons with the same words, :data:`COMPARISON_PROBLEM`).
+
+        Parameters
+        ----------
+        pairs : list of (str, str)
+            Comparisons as pairs of periods (``YYYY``, ``YYYYQn``, ``YYYY-MM`` or
+            ``YYYY-MM..YYYY-MM``).
+        key : str, optional
+            The field the problems name: ``"compare"`` (the default) or ``"--compare"``.
+
+        Returns
+        -------
+        list of Problem
+            The periods outside the window first, then the misaligned ones.
+        """
         return [*self.periods_outside(pairs, key), *self.periods_misaligned(pairs, key)]
 
     def periods_misaligned(
@@ -202,7 +241,21 @@ class Study(BaseModel):
         """A problem for each period of ``pairs`` that a quarterly study cannot count: one
         that does not start and end with a quarter (``2021-02``), named with where it came
         from. The growth command had stopped with "period 2021-02 does not align with
-        quarters", naming neither the option nor the file."""
+        quarters", naming neither the option nor the file.
+
+        Parameters
+        ----------
+        pairs : list of (str, str)
+            Comparisons as pairs of periods (``YYYY``, ``YYYYQn``, ``YYYY-MM`` or
+            ``YYYY-MM..YYYY-MM``).
+        key : str, optional
+            The field the problems name: ``"compare"`` (the default) or ``"--compare"``.
+
+        Returns
+        -------
+        list of Problem
+            Always empty for a monthly study.
+        """
         if self.freq != "quarter":
             return []
         file = str(self.path) if self.path else None
@@ -336,6 +389,16 @@ def expand_variables(text: str) -> str:
     machine (CI, a colleague) point at its own copy without editing the file, e.g.
     ``${CONFLICT_TRENDS_REAL_DATA:-../data/raw/GEDEvent_v21_1.csv}``.
 
+    Parameters
+    ----------
+    text : str
+        A value of the study file, e.g. a path in ``data`` or ``boundaries``.
+
+    Returns
+    -------
+    str
+        ``text`` with every ``${...}`` replaced (a set but empty variable counts as unset).
+
     Raises
     ------
     KeyError
@@ -389,6 +452,19 @@ def study_from_dict(raw: Any, path: Path | None = None) -> Study:
 
     Relative paths in ``data`` and ``boundaries`` resolve against the YAML file's folder;
     ``data`` entries may name environment variables (:func:`expand_variables`).
+
+    Parameters
+    ----------
+    raw : Any
+        The parsed YAML; anything but a dict is refused.
+    path : Path, optional
+        The YAML file: relative paths resolve against its folder (the working folder when
+        None) and problems name it.
+
+    Returns
+    -------
+    Study
+        With countries and regions resolved against the boundaries.
 
     Raises
     ------
@@ -596,7 +672,19 @@ def _key_lines(text: str) -> tuple[dict[str, int], list[tuple[str, int, int]]]:
 def at_study_lines(exc: InputError, study: Study) -> InputError:
     """``exc`` with each problem of ``study``'s file at the line of its key, for checks made
     after the study was loaded (its data select no event, its end runs past the data): they
-    had named the key without its line."""
+    had named the key without its line.
+
+    Parameters
+    ----------
+    exc : InputError
+        Problems found after loading; those of other files or already with a line are kept.
+    study : Study
+
+    Returns
+    -------
+    InputError
+        A new error, or ``exc`` itself when the study has no file or its file cannot be read.
+    """
     if study.path is None:
         return exc
     try:

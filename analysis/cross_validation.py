@@ -66,6 +66,29 @@ def origin_indices(
     history (``max(min_train, horizon + 36)`` periods); without ``end`` the last is the
     period before the last. ``stride`` keeps every ``stride``-th origin, counted back from
     the last one.
+
+    Parameters
+    ----------
+    history : History
+        The counts the folds are cut from.
+    start, end : str or pandas.Timestamp, optional
+        First and last origins as periods (anything :class:`pandas.Timestamp` reads).
+    min_train : int, optional
+        Fewest periods seen at an origin; 24 by default.
+    horizon : int, optional
+        Forecast steps (1 by default); only moves the default first origin.
+    stride : int, optional
+        Keep every ``stride``-th origin; 1 (all) by default.
+
+    Returns
+    -------
+    list of int
+        The origins as numbers of periods seen, increasing.
+
+    Raises
+    ------
+    InputError
+        When no origin qualifies.
     """
     periods = history.periods
     T = len(periods)

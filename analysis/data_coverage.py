@@ -44,7 +44,18 @@ def latest_event(events: pd.DataFrame) -> pd.Timestamp | None:
 
 def earliest_event(events: pd.DataFrame) -> pd.Timestamp | None:
     """The start date of the earliest event of every row read: where the files begin
-    (:func:`latest_event`'s other end)."""
+    (:func:`latest_event`'s other end).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Canonical events as ingested, before a study's selection.
+
+    Returns
+    -------
+    pandas.Timestamp or None
+        None where no row has a date.
+    """
     return _event_day(events, latest=False)
 
 
@@ -300,7 +311,18 @@ def declared_reach_problems(
 
 
 def require_window_covered(*args: Any, **kwargs: Any) -> None:
-    """Raise :func:`window_problems`' problems as one :class:`InputError` (same arguments)."""
+    """Raise :func:`window_problems`' problems as one :class:`InputError` (same arguments).
+
+    Parameters
+    ----------
+    *args, **kwargs
+        The arguments of :func:`window_problems`.
+
+    Raises
+    ------
+    InputError
+        With every problem, when there is any.
+    """
     problems = window_problems(*args, **kwargs)
     if problems:
         raise InputError("the window runs outside the data", problems)

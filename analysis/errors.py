@@ -52,7 +52,21 @@ class Problem:
 def not_utf8_problem(file: str, data: bytes, start: int) -> Problem:
     """The problem of a file whose byte ``start`` of ``data`` is the first that is not UTF-8:
     its line, and in ``found`` the byte and its column (in characters, a leading byte-order
-    mark not counted), which an editor shows where a byte offset means nothing."""
+    mark not counted), which an editor shows where a byte offset means nothing.
+
+    Parameters
+    ----------
+    file : str
+        The file's name, for the message.
+    data : bytes
+        The file's bytes.
+    start : int
+        Offset in ``data`` of the first byte that is not UTF-8 (``UnicodeDecodeError.start``).
+
+    Returns
+    -------
+    Problem
+    """
     line_start = data.rfind(b"\n", 0, start) + 1
     before = data[line_start:start]
     if line_start == 0:
@@ -70,7 +84,17 @@ def not_utf8_problem(file: str, data: bytes, start: int) -> Problem:
 def parameter_kind(name: str) -> str | None:
     """The ``kind`` of a :class:`Problem` about a value given to a function rather than read
     from a file: None for a command's option (``--quarter``, named "option" from its dashes),
-    else ``"parameter"`` (a notebook's or a function's), which is no table's column."""
+    else ``"parameter"`` (a notebook's or a function's), which is no table's column.
+
+    Parameters
+    ----------
+    name : str
+        The option or parameter, e.g. ``--quarter`` or ``quarter``.
+
+    Returns
+    -------
+    str or None
+    """
     return None if name.startswith("-") else "parameter"
 
 
@@ -93,6 +117,16 @@ class InputError(ValueError):
         A check's count line (``more_rows``) is never left out: it alone says how many rows
         fail that check (a file whose every ``best`` was "x" had shown 20 of its 8,351
         failing rows and "... and 31 more problems").
+
+        Parameters
+        ----------
+        limit : int, optional
+            Problems listed one by one (20 by default); count lines come on top of these.
+
+        Returns
+        -------
+        str
+            Lines joined with newlines, each problem indented as ``  - ...``.
         """
         lines = [self.message]
         shown = self.problems[:limit]

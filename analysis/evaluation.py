@@ -35,6 +35,26 @@ def score_forecast(
     """Long table of scores, one row per region and step with an observation.
 
     ``observed`` has shape (region, step) and may be NaN where the target is not yet known.
+
+    Parameters
+    ----------
+    result : ForecastResult
+        Sample paths (region, step, sample); its seed drives the randomised PIT.
+    observed : numpy.ndarray (region, step)
+        What happened; NaN where not yet known (those rows are left out).
+    active : numpy.ndarray (region,) of bool, optional
+        Whether each region had a recent event at the origin; all True by default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model``, ``origin``, ``region_id``, ``step`` (from 1), ``period``, ``observed``,
+        ``active`` and one column per score of :func:`analysis.scoring.score_samples`.
+
+    Raises
+    ------
+    InputError
+        When ``observed`` does not have the shape (region, step) of ``result``.
     """
     obs = np.asarray(observed, dtype=float)
     R, H, _ = result.samples.shape
@@ -1010,12 +1030,29 @@ def paired_test(
     (:mod:`analysis.origin_inference`). The p-value is below ``1 - level`` exactly when the
     interval excludes 0.
 
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Long scores (:attr:`BacktestResult.scores`) with ``model``, ``origin``, ``region_id``,
+        ``step``, ``period`` and the ``metric`` column.
+    a, b : str
+        The two models; the difference is ``a``'s score minus ``b``'s.
+    metric : str, optional
+        The score compared (a column of ``scores``); ``"crps"`` by default.
+    level : float, optional
+        Confidence level of the interval, 0.95 by default.
+
     Returns
     -------
     dict
         ``model``, ``versus``, ``mean_difference``, ``low``, ``high``, ``p``, ``df`` (the
         degrees of freedom of its error; interval and p NaN below
         :data:`analysis.origin_inference.MIN_DF`), ``level`` and ``n_origins``.
+
+    Raises
+    ------
+    InputError
+        When the two models share no scored (origin, region, step).
     """
     keys = ["origin", "region_id", "step"]
     pair = scores.loc[scores["model"] == a, [*keys, "period", metric]].merge(
@@ -1109,6 +1146,12 @@ def scorecard(
         ``mean_difference`` means it scored worse): the best is picked with hindsight over
         these origins, so the reader needs to know whether the report model is really behind
         it or only by chance.
+
+    Returns
+    -------
+    dict
+        The keys above, with ``origins`` (first and last), ``n_origins``, ``horizon`` and
+        ``n_samples``; ``paired_tests`` and ``report_model_test`` only where made.
     """
     s = bt.scores
     models = _summary(s, bt.is_baseline)
@@ -1155,5 +1198,17 @@ def scorecard(
 
 
 def pit_values(bt: BacktestResult, model: str) -> np.ndarray:
-    """Randomised PIT values of ``model`` across the backtest (for calibration plots)."""
+    """Randomised PIT values of ``model`` across the backtest (for calibration plots).
+
+    Parameters
+    ----------
+    bt : BacktestResult
+    model : str
+        One of ``bt.models``.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value in [0, 1] per scored (origin, region, step) of ``model``.
+    """
     return bt.scores.loc[bt.scores["model"] == model, "pit"].to_numpy()

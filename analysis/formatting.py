@@ -16,6 +16,16 @@ def format_probability(p: float | None) -> str:
     Probabilities are estimated from a finite number of sample paths, so an estimate of 0 or
     1 means "below or above what the samples resolve", not impossibility or certainty; it is
     shown as ``<0.1%`` or ``>99.9%`` (baselines that really give 0 or 1 are labelled apart).
+
+    Parameters
+    ----------
+    p : float or None
+        A probability between 0 and 1.
+
+    Returns
+    -------
+    str
+        One decimal below 1% and above 99%, none between; empty for None or a non-finite value.
     """
     if p is None or not np.isfinite(p):
         return ""
@@ -29,7 +39,17 @@ def format_probability(p: float | None) -> str:
 
 
 def probability_range(low: float, high: float) -> str:
-    """An interval of probabilities, e.g. ``75-99%`` or ``99.6% to >99.9%``."""
+    """An interval of probabilities, e.g. ``75-99%`` or ``99.6% to >99.9%``.
+
+    Parameters
+    ----------
+    low, high : float
+        The interval's limits, probabilities between 0 and 1.
+
+    Returns
+    -------
+    str
+    """
     a, b = format_probability(low), format_probability(high)
     if a.endswith("%") and b.endswith("%") and a[:1].isdigit() and b[:1].isdigit():
         if "." not in a + b:
@@ -38,7 +58,17 @@ def probability_range(low: float, high: float) -> str:
 
 
 def format_p_value(p: float | None) -> str:
-    """A p-value as a reader expects it: ``<0.001`` rather than ``0.00``."""
+    """A p-value as a reader expects it: ``<0.001`` rather than ``0.00``.
+
+    Parameters
+    ----------
+    p : float or None
+
+    Returns
+    -------
+    str
+        Three decimals below 0.1, two from 0.1; empty for None or a non-finite value.
+    """
     if p is None or not np.isfinite(p):
         return ""
     if p < 0.001:
@@ -138,7 +168,17 @@ def format_difference(x: float, digits: int = 3) -> str:
 def join_nonempty(*parts: str) -> str:
     """The non-empty parts, one space apart: a report's banner (the synthetic-data banner, the
     data files' notes) or a summary bullet whose clauses may be empty (an empty one had left
-    two spaces)."""
+    two spaces).
+
+    Parameters
+    ----------
+    *parts : str
+        The pieces of text, in order; empty ones are skipped.
+
+    Returns
+    -------
+    str
+    """
     return " ".join(p for p in parts if p)
 
 
@@ -199,7 +239,18 @@ def format_unbounded(fmt: Callable[[float], str]) -> Callable[[float], str]:
 
 def format_ratio_estimate(x: float | None) -> str:
     """A ratio's point estimate in table form: :func:`format_ratio`'s precision, without the
-    extra digits that keep a limit off the null (``1.004`` prints as ``1.00``)."""
+    extra digits that keep a limit off the null (``1.004`` prints as ``1.00``).
+
+    Parameters
+    ----------
+    x : float or None
+        The ratio.
+
+    Returns
+    -------
+    str
+        Blank when None or not finite.
+    """
     return format_ratio(x, null=None)
 
 
@@ -231,7 +282,17 @@ SKILL_INTERVAL_COLUMN = "its 90% interval (over origins)"
 
 def format_skill_interval(low: float, high: float) -> str:
     """A skill interval as a table cell, "-1.1% to +6.3%"; empty when either limit is not
-    finite (too few origins to compute one)."""
+    finite (too few origins to compute one).
+
+    Parameters
+    ----------
+    low, high : float
+        The interval's limits as fractions (0.063 for +6.3%).
+
+    Returns
+    -------
+    str
+    """
     if not (np.isfinite(low) and np.isfinite(high)):
         return ""
     return f"{_signed_percent(low)} to {_signed_percent(high)}"

@@ -138,14 +138,41 @@ class Boundaries:
         return sorted(self.regions["region_id"])
 
     def regions_of(self, countries: list[str] | None) -> pd.DataFrame:
-        """The units of the given ISO3 countries (all units if ``countries`` is empty)."""
+        """The units of the given ISO3 countries (all units if ``countries`` is empty).
+
+        Parameters
+        ----------
+        countries : list of str or None
+            ISO3 codes; None or empty for every unit.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The columns of :attr:`regions` but ``geometry``, one row per unit, sorted by
+            ``region_id``.
+        """
         table = self.regions.drop(columns="geometry")
         if countries:
             table = table[table["country"].isin(countries)]
         return pd.DataFrame(table).sort_values("region_id").reset_index(drop=True)
 
     def name_of(self, region_id: str) -> str:
-        """The display name of a region id."""
+        """The display name of a region id.
+
+        Parameters
+        ----------
+        region_id : str
+            An ISO 3166-2 code of the boundaries.
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        KeyError
+            When the boundaries have no such unit.
+        """
         names = self._names()
         if region_id not in names:
             raise KeyError(region_id)
@@ -429,7 +456,19 @@ def adjacency_order_matrix(
 
 
 def cross_border_matrix(region_ids: list[str], boundaries: Boundaries | None = None) -> np.ndarray:
-    """Boolean matrix: True where two units lie in different countries."""
+    """Boolean matrix: True where two units lie in different countries.
+
+    Parameters
+    ----------
+    region_ids : list of str
+        The units, in the order of the matrix's rows and columns.
+    boundaries : Boundaries, optional
+        Defaults to the shipped boundaries.
+
+    Returns
+    -------
+    numpy.ndarray (region, region) of bool
+    """
     boundaries = boundaries or load_boundaries()
     countries = boundaries.regions.set_index("region_id")["country"]
     c = countries.reindex(region_ids).to_numpy()
@@ -456,7 +495,20 @@ class RegionAssignment:
 
 
 def country_iso3(names: pd.Series, boundaries: Boundaries | None = None) -> pd.Series:
-    """Map country names or codes to ISO3 (<NA> where unknown)."""
+    """Map country names or codes to ISO3 (<NA> where unknown).
+
+    Parameters
+    ----------
+    names : pandas.Series
+        Country names or codes as written in a source.
+    boundaries : Boundaries, optional
+        Defaults to the shipped boundaries.
+
+    Returns
+    -------
+    pandas.Series of string
+        With the index of ``names``.
+    """
     boundaries = boundaries or load_boundaries()
     lookup = boundaries.country_codes()
     uniques = pd.Series(names.dropna().unique())
@@ -639,7 +691,20 @@ def _place_unknown_country_by_name(
 
 
 def region_countries(region_id: pd.Series, boundaries: Boundaries | None = None) -> pd.Series:
-    """The ISO3 code of the country of each region id (<NA> where none or unknown)."""
+    """The ISO3 code of the country of each region id (<NA> where none or unknown).
+
+    Parameters
+    ----------
+    region_id : pandas.Series
+        Region ids (ISO 3166-2), possibly missing.
+    boundaries : Boundaries, optional
+        Defaults to the shipped boundaries.
+
+    Returns
+    -------
+    pandas.Series of string
+        With the index of ``region_id``.
+    """
     boundaries = boundaries or load_boundaries()
     country = boundaries.regions.set_index("region_id")["country"]
     codes, uniques = pd.factorize(region_id, use_na_sentinel=True)
@@ -669,6 +734,26 @@ def resolve_region(
     Names must be unique across the boundaries, or qualified with a country
     ("Kayes, Mali" or "Mali/Kayes"). ``option`` names where the reference came from in the
     error: a command's option (``--region``) or this function's argument (the default).
+
+    Parameters
+    ----------
+    name_or_code : str
+        An ISO 3166-2 code (any case, or the code of a newer unit inside one), or a name,
+        optionally qualified with its country.
+    boundaries : Boundaries, optional
+        Defaults to the shipped boundaries.
+    option : str, optional
+        The option or argument named in the error; ``"region"`` by default.
+
+    Returns
+    -------
+    str
+        The region id.
+
+    Raises
+    ------
+    InputError
+        When no unit, or more than one, matches.
     """
     boundaries = boundaries or load_boundaries()
     known = set(boundaries.regions["region_id"])

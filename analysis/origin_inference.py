@@ -66,19 +66,51 @@ class RatioInterval:
 
     def below(self, value: float) -> float:
         """Confidence (on the interval's t scale) that the true ratio is below ``value``; NaN
-        without an interval."""
+        without an interval.
+
+        Parameters
+        ----------
+        value : float
+            On the scale of ``estimate``.
+
+        Returns
+        -------
+        float
+            Between 0 and 1.
+        """
         if not np.isfinite(self.low):
             return float("nan")
         return float(stats.t.cdf((value - self.estimate) / self.se, self.df))
 
     def above(self, value: float) -> float:
-        """Confidence that the true ratio is above ``value``; NaN without an interval."""
+        """Confidence that the true ratio is above ``value``; NaN without an interval.
+
+        Parameters
+        ----------
+        value : float
+            On the scale of ``estimate``.
+
+        Returns
+        -------
+        float
+            Between 0 and 1: ``1 - below(value)``.
+        """
         below = self.below(value)
         return float(1 - below) if np.isfinite(below) else below
 
     def p_value(self, null: float = 0.0) -> float:
         """Two-sided p-value of ``estimate == null`` on the same t scale; NaN without an
-        interval. Below ``1 - level`` exactly when the interval excludes ``null``."""
+        interval. Below ``1 - level`` exactly when the interval excludes ``null``.
+
+        Parameters
+        ----------
+        null : float, optional
+            The value tested; 0 by default.
+
+        Returns
+        -------
+        float
+        """
         below = self.below(null)
         return float(2 * min(below, 1 - below)) if np.isfinite(below) else below
 

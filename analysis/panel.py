@@ -159,6 +159,13 @@ def to_matrix(
 ) -> tuple[np.ndarray, list[str], pd.DatetimeIndex]:
     """Reshape a panel to a regions x periods matrix.
 
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        A panel of :func:`build_panel`: one row per region and period.
+    value : str, optional
+        The column to reshape: ``"events"`` (the default) or ``"fatalities"``.
+
     Returns
     -------
     counts : numpy.ndarray
@@ -167,6 +174,11 @@ def to_matrix(
         Row labels, sorted.
     periods : pandas.DatetimeIndex
         Column labels.
+
+    Raises
+    ------
+    InputError
+        When some region lacks a row for some period.
     """
     wide = panel.pivot(index="region_id", columns="period", values=value).sort_index()
     if wide.isna().any().any():
@@ -188,6 +200,25 @@ def from_matrix(
     Region names and countries come from the boundaries when the ids are known there; other
     ids (synthetic regions in tests and benchmarks) get their id as name and
     :data:`SYNTHETIC_COUNTRY` as country.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray (region, period)
+        Event counts (cast to int64).
+    region_ids : list of str
+        Row labels.
+    periods : pandas.DatetimeIndex
+        Column labels: the first day of each period.
+    freq : {"month", "quarter"}, optional
+        Recorded in ``attrs``; ``"month"`` by default.
+    boundaries : Boundaries, optional
+        Defaults to the shipped boundaries.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A panel as :func:`build_panel` makes it, ``attrs`` with ``freq`` and
+        ``events_outside`` 0.
     """
     counts = np.asarray(counts)
     boundaries = boundaries or load_boundaries()

@@ -53,6 +53,10 @@ def parse_month(text: str, what: str = "month") -> pd.Timestamp:
     what
         Name of the option or field, used in the error.
 
+    Returns
+    -------
+    pandas.Timestamp
+
     Raises
     ------
     InputError
@@ -445,6 +449,11 @@ def parse_origin(text: str, freq: str, what: str = "--origin") -> pd.Timestamp:
     freq : {"month", "quarter"}
     what : str
         The option, for the message.
+
+    Returns
+    -------
+    pandas.Timestamp
+        The first day of the last month the model sees (for a quarter, its last month).
 
     Raises
     ------

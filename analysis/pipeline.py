@@ -70,7 +70,18 @@ class StudyData:
 
     def partial_period_note(self, quarter: str | None = None) -> str:
         """The reader's warning where the last period (as of ``quarter``'s end) may hold only
-        part of its events (:func:`analysis.data_coverage.partial_period_note`)."""
+        part of its events (:func:`analysis.data_coverage.partial_period_note`).
+
+        Parameters
+        ----------
+        quarter : str, optional
+            The report's as-of quarter, ``YYYYQn``; None (the default) for the whole panel.
+
+        Returns
+        -------
+        str
+            Empty when the last period is complete or the panel has no period.
+        """
         from analysis.as_of import panel_as_of
         from analysis.data_coverage import partial_period_note
 
@@ -115,7 +126,22 @@ class StudyData:
         return dict(self.manifest.get("quality_warnings", {}))
 
     def region_name(self, region_id: str) -> str:
-        """Display name of a region."""
+        """Display name of a region.
+
+        Parameters
+        ----------
+        region_id : str
+            An ISO 3166-2 code of the study's boundaries.
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        KeyError
+            When the boundaries have no such unit.
+        """
         return self.boundaries.name_of(region_id)
 
 
@@ -141,7 +167,23 @@ _FILTERS = {
 
 
 def closest_actors(events: pd.DataFrame, wanted: list[str], n: int = 5) -> list[str]:
-    """Actor names in the data closest to the names a study asked for (difflib ratio)."""
+    """Actor names in the data closest to the names a study asked for (difflib ratio).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Events with any of ``actor1``, ``actor2``, ``assoc_actor_1``, ``assoc_actor_2``.
+    wanted : list of str
+        The actor names the study gave.
+    n : int, optional
+        Most names returned; 5 by default.
+
+    Returns
+    -------
+    list of str
+        Matching built-in aliases first (marked "(a built-in alias)"), then names as the data
+        write them; empty when nothing is close.
+    """
     import difflib
 
     names: dict[str, str] = {}
@@ -335,6 +377,15 @@ def onset_reference(data: StudyData) -> Any:
     (:attr:`StudyData.coverage`); a study country without any event in the files is covered
     from the files' first month, as the study asserts it is covered. Returns None when no
     country of the files is in the study's boundaries.
+
+    Parameters
+    ----------
+    data : StudyData
+        The prepared study.
+
+    Returns
+    -------
+    OnsetReference or None
     """
     from analysis.models.onset_reference import onset_reference_from_panel
 
@@ -376,6 +427,28 @@ def study_model(name: str, data: StudyData, horizon: int, origin: Any = None) ->
     Every command and report builds its models here, so they see the same forecaster:
     ``forecast --model spillover`` had used the model's defaults while ``spillover`` and
     the reports used the study's choice, and gave other numbers for the same region.
+
+    Parameters
+    ----------
+    name : str
+        A registered model (``conflict-trends models`` lists them).
+    data : StudyData
+        The prepared study.
+    horizon : int
+        Forecast steps, in the study's periods.
+    origin : pandas.Timestamp, optional
+        Last period the spillover model's settings are chosen on (anything
+        :class:`pandas.Timestamp` reads); None (the default) for the whole panel. Other models
+        ignore it.
+
+    Returns
+    -------
+    Forecaster
+
+    Raises
+    ------
+    InputError
+        When ``name`` is not a registered model.
     """
     from analysis.models.registry import CONTEXT, get
 
@@ -393,7 +466,23 @@ def spillover_settings(data: StudyData, horizon: int, origin: Any = None) -> dic
     """``endemic_effects`` and ``damping`` of the study's spillover model, as rolling-origin
     CRPS chooses them on the panel up to ``origin`` (the ``spillover`` command's default
     choice, :func:`analysis.models.spillover_select.choose_spillover`). Cached per study,
-    horizon and origin."""
+    horizon and origin.
+
+    Parameters
+    ----------
+    data : StudyData
+        The prepared study.
+    horizon : int
+        Forecast steps, in the study's periods.
+    origin : pandas.Timestamp, optional
+        Last period of the panel the choice sees (anything :class:`pandas.Timestamp` reads);
+        None (the default) for the whole panel.
+
+    Returns
+    -------
+    dict
+        ``endemic_effects`` and ``damping``, as keyword arguments of the spillover model.
+    """
     import pandas as pd
 
     from analysis.models.spillover_select import choose_spillover
@@ -423,6 +512,16 @@ def forecast_history_needed(horizon: int = 12) -> int:
     It scores candidates by rolling-origin CRPS on inner origins with at least ``min_train``
     periods before them and ``horizon`` observed periods after; with less, the choice would
     be a default rather than evidence.
+
+    Parameters
+    ----------
+    horizon : int, optional
+        Forecast steps; 12 by default.
+
+    Returns
+    -------
+    int
+        ``auto``'s ``min_train`` (24 when it has none) plus ``horizon``.
     """
     from analysis.models.registry import get
 

@@ -60,6 +60,11 @@ def prepare_blanks(sizes: Sequence[tuple[float, float]] = BLANK_SIZES) -> None:
     server, each forked report draws on axes whose ticks exist (its own copy of the figure,
     used once); the pictures are the same bytes as on a new figure. In a process that does
     not fork, each blank is simply used once and then new figures are made.
+
+    Parameters
+    ----------
+    sizes : Sequence of (float, float), optional
+        Figure sizes (width, height) in inches, one blank each; :data:`BLANK_SIZES` by default.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -458,6 +463,17 @@ def fan_chart(
         Periods of history to show before the origin.
     levels : tuple of float
         Central interval levels to shade (widest lightest).
+    title : str, optional
+        The figure's title; by default the region, origin and model.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        When ``region_id`` is not in the forecast.
     """
     import numpy as np
 
@@ -529,6 +545,10 @@ def pit_histogram(
     title : str, optional
     ncols : int
         Panels per row (fewer when there are fewer models).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     import numpy as np
 
@@ -576,6 +596,12 @@ def onset_reliability(table: list[dict], *, title: str | None = None) -> Figure:
     table : list of dict
         ``reliability_onset_model`` of :func:`analysis.models.onset_backtest.study_onset_backtest`
         (``mean_predicted``, ``observed_frequency``, ``n`` per bin).
+    title : str, optional
+        The figure's title; none by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     import numpy as np
 
@@ -652,6 +678,19 @@ def score_by_horizon(card: dict, metric: str = "crps", emphasise: str | None = N
     Baselines are drawn dashed, so a reader sees at once whether a model beats them; every
     model has its own colour and line style (:func:`line_styles`), ``emphasise`` (the reports'
     model) is black and thick, and the legend sits beside the axes, never over the lines.
+
+    Parameters
+    ----------
+    card : dict
+        A scorecard of :func:`analysis.evaluation.scorecard` (its ``by_horizon`` rows are drawn).
+    metric : str, optional
+        The score drawn, a key of those rows; ``"crps"`` by default.
+    emphasise : str, optional
+        The model drawn black and thick; None (the default) for none.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     frame = pd.DataFrame(card["by_horizon"])
     models = [(str(m), bool(rows["is_baseline"].iloc[0]))

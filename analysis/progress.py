@@ -21,7 +21,13 @@ _QUIET = False
 
 
 def set_quiet(quiet: bool) -> None:
-    """Silence (or re-enable) every progress bar in this process."""
+    """Silence (or re-enable) every progress bar in this process.
+
+    Parameters
+    ----------
+    quiet : bool
+        True silences the bars, False lets them draw again (on a terminal).
+    """
     global _QUIET
     _QUIET = bool(quiet)
 
@@ -57,6 +63,10 @@ def bar(
         Short name of the stage the bar shows.
     unit
         Name of one item.
+
+    Returns
+    -------
+    tqdm.tqdm
     """
     import tqdm as tqdm_module
     from tqdm import tqdm
@@ -92,7 +102,18 @@ class StageTimer:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        """Time the block and add its duration to ``name`` (stages may repeat)."""
+        """Time the block and add its duration to ``name`` (stages may repeat).
+
+        Parameters
+        ----------
+        name : str
+            The stage, a key of :attr:`seconds`.
+
+        Returns
+        -------
+        contextmanager
+            To enter around the block timed.
+        """
         start = time.perf_counter()
         try:
             yield
@@ -100,7 +121,18 @@ class StageTimer:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
 
     def as_dict(self, digits: int = 3) -> dict[str, float]:
-        """Return the timings rounded for JSON, with their ``total``."""
+        """Return the timings rounded for JSON, with their ``total``.
+
+        Parameters
+        ----------
+        digits : int, optional
+            Decimals of the seconds; 3 by default.
+
+        Returns
+        -------
+        dict of str to float
+            Seconds per stage, in the order they ran, then ``total``.
+        """
         out = {name: round(value, digits) for name, value in self.seconds.items()}
         out["total"] = round(sum(self.seconds.values()), digits)
         return out

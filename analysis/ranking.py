@@ -201,5 +201,18 @@ def _as_printed(x: float) -> float:
 
 
 def alerts(rank: pd.DataFrame, probability: float) -> pd.DataFrame:
-    """Rows of :func:`ranking` whose P(surge) passes ``probability``."""
+    """Rows of :func:`ranking` whose P(surge) passes ``probability``.
+
+    Parameters
+    ----------
+    rank : pandas.DataFrame
+        The table of :func:`ranking`.
+    probability : float
+        The alert threshold, between 0 and 1; a row passes with P(surge) strictly above it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows kept, in ranking order, with a fresh index.
+    """
     return rank[rank["p_surge"] > probability].reset_index(drop=True)

@@ -122,7 +122,21 @@ class ScaffoldResult:
 
 
 def project_files(name: str, seed: int = 20240101) -> dict[str, str]:
-    """The text of every file a new project gets, by path relative to its folder."""
+    """The text of every file a new project gets, by path relative to its folder.
+
+    Parameters
+    ----------
+    name : str
+        The project's name, the title of its README (:func:`init_project` passes the folder's).
+    seed : int, optional
+        The example study's random seed; 20240101 by default.
+
+    Returns
+    -------
+    dict of str to str
+        Text by relative path; each folder but the first of :data:`FOLDERS` gets an empty
+        ``.gitkeep``.
+    """
     files = {
         "studies/example.yaml": EXAMPLE_STUDY.format(seed=seed),
         "README.md": README.format(name=name),

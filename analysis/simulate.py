@@ -84,7 +84,21 @@ def simulate_endemic_epidemic(
 def draw_negative_binomial(
     mean: np.ndarray, dispersion: float, rng: np.random.Generator
 ) -> np.ndarray:
-    """Draw NB2 counts with the given means and ``variance = mean + dispersion * mean**2``."""
+    """Draw NB2 counts with the given means and ``variance = mean + dispersion * mean**2``.
+
+    Parameters
+    ----------
+    mean : numpy.ndarray
+        Means of the counts, any shape.
+    dispersion : float
+        NB2 overdispersion; 0 or less gives Poisson counts.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray of int
+        One count per mean, in the shape of ``mean``.
+    """
     mean = np.asarray(mean, dtype=float)
     if dispersion <= 0:
         return rng.poisson(mean)
@@ -100,7 +114,23 @@ def expected_counts(
     initial: np.ndarray | None = None,
 ) -> np.ndarray:
     """Expected counts of the endemic-epidemic model (exact: the mean is linear), from zero
-    counts or, given ``initial`` (regions,), from those counts in the period before."""
+    counts or, given ``initial`` (regions,), from those counts in the period before.
+
+    Parameters
+    ----------
+    endemic : numpy.ndarray (regions, periods)
+        Endemic means.
+    autoregressive, neighbourhood : numpy.ndarray (regions,)
+        Shares of the region's own and its neighbours' last counts.
+    weights : numpy.ndarray (regions, regions)
+        ``weights[r, q]``: how much of region q's count reaches region r.
+    initial : numpy.ndarray (regions,), optional
+        Counts in the period before the first; zeros by default.
+
+    Returns
+    -------
+    numpy.ndarray (regions, periods)
+    """
     n_regions, n_periods = endemic.shape
     expected = np.zeros((n_regions, n_periods))
     previous = np.zeros(n_regions) if initial is None else np.asarray(initial, dtype=float)
@@ -114,6 +144,17 @@ def first_order_weights(orders: np.ndarray) -> np.ndarray:
     """Weights that share each source region's count equally among its first-order neighbours.
 
     Returns ``w[r, q]`` = 1 / (number of neighbours of q) when r and q share a border.
+
+    Parameters
+    ----------
+    orders : numpy.ndarray (regions, regions)
+        Adjacency orders (:func:`analysis.geography.adjacency_order_matrix`); 1 marks a shared
+        border.
+
+    Returns
+    -------
+    numpy.ndarray (regions, regions)
+        Each column sums to 1, or is all 0 for a region without neighbours.
     """
     adjacent = (orders == 1).astype(float)
     n_neighbours = adjacent.sum(axis=0)
@@ -286,6 +327,23 @@ def simulate_demo_forward(
     stated (or, with ``growth=False``, stays at its last month's level), and every other part
     of the model stays as it was.
 
+    Parameters
+    ----------
+    demo : DemoData
+        From :func:`simulate_demo`.
+    horizon : int
+        Months ahead.
+    n_paths : int, optional
+        Simulated paths; 2000 by default.
+    seed : int, optional
+        Seed of the paths' generator; 0 by default.
+    scenario : DemoScenario, optional
+        The scenario that made ``demo``; defaults to the founding case.
+    boundaries : Boundaries, optional
+        Defaults to the shipped boundaries.
+    growth : bool, optional
+        Continue the focus region's endemic growth (True, the default) or hold its level.
+
     Returns
     -------
     ndarray (region, step, path) of int64
@@ -408,6 +466,15 @@ def scenario_from_truth(truth: dict) -> DemoScenario:
 
     JSON has lists where the scenario has tuples; they are turned back, so that the scenario
     equals the one that wrote the file.
+
+    Parameters
+    ----------
+    truth : dict
+        The parsed truth file (``demo_truth.json``), with its ``scenario``.
+
+    Returns
+    -------
+    DemoScenario
     """
     fields = dict(truth["scenario"])
     for name in ("countries", "growth_years"):
@@ -649,10 +716,22 @@ def write_demo(out_dir: str | Path, scenario: DemoScenario | None = None) -> dic
     Existing files are left alone when their content is what this scenario produces, so a rerun
     never rewrites raw data; a different existing file is an error rather than overwritten.
 
+    Parameters
+    ----------
+    out_dir : str or Path
+        The folder; ``demo_acled.csv`` and :data:`DEMO_TRUTH_FILE` are written there.
+    scenario : DemoScenario, optional
+        Defaults to the founding case (:class:`DemoScenario`).
+
     Returns
     -------
     dict
         ``events`` and ``truth`` paths.
+
+    Raises
+    ------
+    FileExistsError
+        When a file there holds other content.
     """
     out_dir = Path(out_dir)
     demo = simulate_demo(scenario)
@@ -707,6 +786,18 @@ def simulate_two_windows(
     periods_b: int = 12,
 ) -> tuple[np.ndarray, np.ndarray]:
     """NB2 counts for two windows with constant means ``rate_a`` and ``ratio * rate_a``.
+
+    Parameters
+    ----------
+    rate_a : float
+        Mean count per period of the first window.
+    ratio : float
+        The second window's mean over the first's.
+    dispersion : float
+        NB2 alpha (``Var = mu + alpha mu^2``); 0 gives Poisson counts.
+    rng : numpy.random.Generator
+    periods_a, periods_b : int, optional
+        Periods in each window; 12 by default.
 
     Returns
     -------
@@ -780,6 +871,20 @@ def conditional_dispersion(level: float, dispersion: float, own_lag: float) -> f
     """Conditional NB2 alpha of an INARCH(1) whose stationary counts have marginal ``dispersion``.
 
     See :func:`simulate_ownlag_series`; 0 when Poisson innovations already exceed it.
+
+    Parameters
+    ----------
+    level : float
+        Expected count per period.
+    dispersion : float
+        Marginal NB2 alpha of the counts at ``level``.
+    own_lag : float
+        Share of last period's count carried into this period's mean, in ``[0, 1)``.
+
+    Returns
+    -------
+    float
+        The conditional alpha, at least 0.
     """
     var = level + dispersion * level**2
     return float(max((var * (1 - own_lag**2) - level) / (level**2 + var * own_lag**2), 0.0))
@@ -921,6 +1026,37 @@ def simulate_hhh4_counts(
     ``exp(cross_border_effect)`` across borders, then normalised over each source, times
     ``exp(log_phi)``.
 
+    Parameters
+    ----------
+    orders : numpy.ndarray (regions, regions)
+        Adjacency orders between the regions (1 for a shared border).
+    cross_border : numpy.ndarray (regions, regions)
+        1 (or True) where two regions lie in different countries.
+    n_periods : int
+        Periods returned.
+    intercept : float
+        Log endemic mean at the last period.
+    trend : float
+        Change of the log endemic mean per year.
+    log_lambda : float
+        Log of the own-lag coefficient.
+    log_phi : float
+        Log of the neighbourhood coefficient.
+    cross_border_effect : float, optional
+        Log multiplier of the raw weights across borders; 0 by default.
+    decay : float or None, optional
+        Power-law decay of the weights with order; 1.5 by default.
+    max_order : int, optional
+        Highest order with a weight; 5 by default.
+    dispersion : float, optional
+        NB2 alpha; 0.5 by default.
+    periods_per_year : int, optional
+        12 (the default) for months, 4 for quarters.
+    burn_in : int, optional
+        Periods simulated before the first returned, at the first period's level; 50 by default.
+    seed : int, optional
+        0 by default.
+
     Returns
     -------
     ndarray of int64, shape (regions, n_periods)
@@ -978,6 +1114,26 @@ def simulate_nb_panel(
     ``level_r ~ N(level_mean, level_sd)``, independent over regions and months.
 
     The pooled NB model and NB climatology (without season) are correctly specified for it.
+
+    Parameters
+    ----------
+    n_regions, n_periods : int
+        Regions (``SY-1``, ``SY-2``, ...) and months.
+    level_mean, level_sd : float, optional
+        Mean (0) and standard deviation (1) of the regions' log levels.
+    season_amplitude : float, optional
+        Amplitude of the seasonal term on the log scale; 0 (none) by default.
+    dispersion : float, optional
+        NB2 alpha (gamma-Poisson mixing); 0 gives Poisson counts; 0.5 by default.
+    start : str, optional
+        First month's date; ``"2010-01-01"`` by default.
+    seed : int, optional
+        0 by default.
+
+    Returns
+    -------
+    NBPanelTruth
+        Counts with their true means, periods, region ids and dispersion.
     """
     rng = np.random.default_rng(seed)
     periods = pd.date_range(start, periods=n_periods, freq="MS")
@@ -994,7 +1150,18 @@ def simulate_nb_panel(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m analysis.simulate [OUT_DIR]``: write the demo data (default data/raw/demo)."""
+    """``python -m analysis.simulate [OUT_DIR]``: write the demo data (default data/raw/demo).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program's name; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        The exit code, 0; the paths written are printed as JSON.
+    """
     import sys
 
     from analysis.config import DATA_RAW
@@ -1015,6 +1182,18 @@ def synthetic_panel(counts: np.ndarray, start: str = "2012-01-01") -> pd.DataFra
 
     For tests and benchmarks on synthetic regions that are not in any boundary file; their
     country is :data:`analysis.panel.SYNTHETIC_COUNTRY`.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray (regions, months)
+        Event counts.
+    start : str, optional
+        First month's date; ``"2012-01-01"`` by default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A panel as :func:`analysis.panel.from_matrix` makes it.
     """
     counts = np.asarray(counts)
     ids = [f"ZZ-{i + 1}" for i in range(counts.shape[0])]

@@ -24,6 +24,17 @@ def user_errors(func: F) -> F:
 
     Users see what is wrong and where, never a traceback; anything else is a bug and keeps its
     traceback so that it can be reported.
+
+    Parameters
+    ----------
+    func : callable
+        A command function.
+
+    Returns
+    -------
+    callable
+        ``func`` wrapped (same name and docstring), exiting with :data:`EXIT_INPUT`,
+        :data:`EXIT_FAILED` or :data:`EXIT_INTERRUPTED`.
     """
 
     @functools.wraps(func)
@@ -68,7 +79,13 @@ def warn_coverage_notes(data: Any) -> None:
     """Say on stderr what the data files do not hold as the study reads them
     (:meth:`analysis.pipeline.StudyData.coverage_notes`): countries without events, whose
     quiet would read as a fact about them, and events counted where they lie because their
-    country name was unknown."""
+    country name was unknown.
+
+    Parameters
+    ----------
+    data : StudyData
+        The prepared study (:func:`analysis.pipeline.prepare`).
+    """
     for note in data.coverage_notes():
         typer.echo(f"warning: {note}", err=True)
 
@@ -84,6 +101,14 @@ def warn_partial_period(data: Any, through: Any = None) -> None:
     period is not told about it (a forecast from 2024-03 had been warned of June's count).
     Called after the command's own checks, so that a refused option is not preceded by a
     warning that reads as if the work went ahead.
+
+    Parameters
+    ----------
+    data : StudyData
+        The prepared study (:func:`analysis.pipeline.prepare`).
+    through : pandas.Timestamp, optional
+        The last period the command reads (anything :class:`pandas.Timestamp` reads); None
+        (the default) for the study's end.
     """
     import pandas as pd
 
@@ -97,7 +122,14 @@ def warn_partial_period(data: Any, through: Any = None) -> None:
 
 
 def print_json(obj: Any) -> None:
-    """Print ``obj`` as JSON with stable key order (NaN written as null)."""
+    """Print ``obj`` as JSON with stable key order (NaN written as null).
+
+    Parameters
+    ----------
+    obj : Any
+        JSON-serialisable data (dicts, lists, tuples, numpy scalars); non-finite floats become
+        null.
+    """
     sys.stdout.write(json.dumps(_nan_to_none(obj), indent=2, sort_keys=False, allow_nan=False))
     sys.stdout.write("\n")
 

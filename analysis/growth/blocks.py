@@ -16,6 +16,16 @@ def block_length(n: int) -> int:
 
     The ``n^(1/3)`` rate is optimal for bootstrap variance and distribution estimates (Hall,
     Horowitz and Jing 1995): 2 months for a 12-month window, 3 for 36.
+
+    Parameters
+    ----------
+    n : int
+        Periods in the window.
+
+    Returns
+    -------
+    int
+        At least 1.
     """
     return max(1, int(round(n ** (1 / 3))))
 

@@ -85,6 +85,18 @@ def ar1_mean_variance_factor(own_lag: float, n: int) -> float:
     For a window of constant mean it is what the AR(1) sandwich multiplies the independent
     variance of the window's log mean by; ``(1 + own_lag) / (1 - own_lag)`` is its limit as
     ``n`` grows (at own-lag 0.95 and 12 months the factor is 9.9, the limit 39).
+
+    Parameters
+    ----------
+    own_lag : float
+        Lag-1 correlation of consecutive periods.
+    n : int
+        Periods in the window.
+
+    Returns
+    -------
+    float
+        1 for ``n`` of 1 (or less) or an own-lag of 0.
     """
     j = np.arange(1, max(int(n), 1))
     return float(1 + 2 * np.sum((1 - j / n) * own_lag**j))

@@ -172,7 +172,19 @@ def headline_is_independent(row: Mapping | pd.Series) -> bool:
     """Whether a growth row's headline ratio interval is the independent-count one: where the
     months' estimated correlation is negative the dependence-aware part is not wider, and the
     headline is never narrowed (the real Sahel, own-lag -0.48). Read by this sentence's label
-    and by the region report's dependence sentence."""
+    and by the region report's dependence sentence.
+
+    Parameters
+    ----------
+    row : Mapping or pandas.Series
+        A row of :func:`analysis.growth.growth_table`, read for ``own_lag``, ``nb_ci_low``,
+        ``nb_ci_high``, ``headline_ci_low`` and ``headline_ci_high``.
+
+    Returns
+    -------
+    bool
+        False where the own-lag is missing, not finite or not negative, or a limit is missing.
+    """
     rho = row.get("own_lag")
     nb = [row.get("nb_ci_low"), row.get("nb_ci_high")]
     # a row without the headline's columns shows the independent-count interval itself

@@ -19,6 +19,18 @@ from analysis.periods import Window, misaligned_with_quarters, parse_window
 def region_series(panel: pd.DataFrame, region_id: str) -> tuple[np.ndarray, pd.DatetimeIndex]:
     """Counts and periods of one region of a panel (contract in docs/internals.md).
 
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Panel with ``region_id``, ``period`` and ``events``.
+    region_id : str
+
+    Returns
+    -------
+    counts : numpy.ndarray of float
+        Events per period, in period order.
+    periods : pandas.DatetimeIndex
+
     Raises
     ------
     InputError
@@ -245,7 +257,23 @@ def growth_rows(
     *,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
-    """The rows of :func:`growth_table` before any multiplicity adjustment."""
+    """The rows of :func:`growth_table` before any multiplicity adjustment.
+
+    Parameters
+    ----------
+    panel, region_ids, compare, alpha
+        As for :func:`growth_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region and comparison, without the adjusted p-values.
+
+    Raises
+    ------
+    InputError
+        When ``compare`` is empty.
+    """
     return _growth_frame(growth_results(panel, region_ids, compare, alpha=alpha))
 
 
@@ -256,7 +284,28 @@ def growth_results(
     *,
     alpha: float = 0.05,
 ) -> list[GrowthResult]:
-    """:func:`growth` for every comparison (outer) and region (inner)."""
+    """:func:`growth` for every comparison (outer) and region (inner).
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Panel as in docs/internals.md.
+    region_ids : sequence of str, optional
+        Regions to include; None means every region in the panel (in order of appearance).
+    compare : sequence of (a, b)
+        Window pairs, e.g. ``[(2021, 2024)]``.
+    alpha : float, optional
+        1 - confidence level; 0.05 by default.
+
+    Returns
+    -------
+    list of GrowthResult
+
+    Raises
+    ------
+    InputError
+        When ``compare`` is empty.
+    """
     if not compare:
         raise InputError("expected at least one comparison [period_a, period_b], e.g. [2021, 2024]")
     if region_ids is None:

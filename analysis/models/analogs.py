@@ -113,7 +113,21 @@ def quiet_analogs(
 
 def reference_class(paths: np.ndarray, near: np.ndarray, side: bool | None = None) -> np.ndarray:
     """The analog paths of one class of :func:`quiet_analogs` (``side``: beside an active
-    neighbour or not; None: all), empty when fewer than :data:`MIN_ANALOGS`."""
+    neighbour or not; None: all), empty when fewer than :data:`MIN_ANALOGS`.
+
+    Parameters
+    ----------
+    paths : ndarray (analog, step)
+        Analog paths from :func:`quiet_analogs`.
+    near : ndarray (analog,)
+        Boolean per path: a neighbour was active.
+    side : bool, optional
+        The class kept (default None: every path).
+
+    Returns
+    -------
+    ndarray (analog, step)
+    """
     chosen = paths if side is None else paths[near == side]
     return chosen if len(chosen) >= MIN_ANALOGS else chosen[:0]
 

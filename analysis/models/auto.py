@@ -143,20 +143,59 @@ AUTO_CANDIDATES = (
 
 def block_bounds(horizon: int, ends: tuple[int, ...]) -> list[tuple[int, int]]:
     """Step blocks as (start, stop) column slices of 1..horizon: ``ends`` are the last steps
-    of every block but the final one (those at or past ``horizon`` are dropped)."""
+    of every block but the final one (those at or past ``horizon`` are dropped).
+
+    Parameters
+    ----------
+    horizon : int
+        Number of steps.
+    ends : tuple of int
+        Last step (1-based) of each block but the final one.
+
+    Returns
+    -------
+    list of (int, int)
+        ``(start, stop)`` column slices, in order, covering ``0..horizon``.
+    """
     cuts = [e for e in sorted(set(ends)) if 0 < e < horizon]
     edges = [0, *cuts, horizon]
     return list(zip(edges[:-1], edges[1:], strict=False))
 
 
 def block_label(start: int, stop: int) -> str:
+    """A block's steps in words: ``"4"`` for one step, ``"4-6"`` for several.
+
+    Parameters
+    ----------
+    start, stop : int
+        The block's column slice (``start`` 0-based, ``stop`` exclusive), as in
+        :func:`block_bounds`.
+
+    Returns
+    -------
+    str
+    """
     return f"{start + 1}" if stop == start + 1 else f"{start + 1}-{stop}"
 
 
 def reorder_like(template: np.ndarray, paths: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """``paths``' values at each (region, step) placed in the rank order of ``template``'s
     samples (the Schaake shuffle): the marginals of ``paths``, the dependence across steps
-    and regions of ``template``. Ties in ``template`` are broken at random."""
+    and regions of ``template``. Ties in ``template`` are broken at random.
+
+    Parameters
+    ----------
+    template : ndarray (..., sample)
+        Paths, e.g. (region, step, sample), whose rank order is kept.
+    paths : ndarray (..., sample)
+        Paths of the same shape whose values are reordered.
+    rng : Generator
+        Breaks the ties in ``template``.
+
+    Returns
+    -------
+    ndarray (..., sample)
+    """
     jitter = rng.uniform(0.0, 0.5, size=template.shape)
     ranks = np.argsort(np.argsort(template + jitter, axis=-1, kind="stable"), axis=-1)
     return np.take_along_axis(np.sort(paths, axis=-1), ranks, axis=-1)
@@ -193,6 +232,25 @@ class AutoFitted(Fitted):
     dependence: Fitted | None = None
 
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        """The chosen candidates' paths, the quiet regions' drawn from the onset model.
+
+        Where :meth:`quiet_onset` cannot answer, the paths of the quiet regions other than
+        the focus are mixed with their reference class instead (module docstring).
+
+        Parameters
+        ----------
+        horizon : int
+            Number of steps ahead.
+        n : int
+            Number of sample paths.
+        rng : Generator
+            Random number generator. See :meth:`Fitted.sample_paths`.
+
+        Returns
+        -------
+        ndarray (region, step, sample)
+            int64 counts.
+        """
         out = self._model_paths(horizon, n, rng)
         counts = self.history.counts
         onset = self.quiet_onset(horizon)
@@ -220,6 +278,17 @@ class AutoFitted(Fitted):
         None without a reference or a quiet region, or where the reference cannot answer (no
         first event before the origin, an origin or a region it does not hold): the reference
         class is then mixed in (:func:`analysis.models.analogs.mix_quiet_analogs`).
+
+        Parameters
+        ----------
+        horizon : int
+            Steps of the paths to be drawn.
+
+        Returns
+        -------
+        tuple of ndarray, or None
+            Boolean quiet mask (one per region), P(any event) of each quiet region and the burst
+            paths, int64 (path, step); None in the cases above.
         """
         from analysis.models.onset_reference import CANNOT_ANSWER
 
@@ -242,7 +311,18 @@ class AutoFitted(Fitted):
 
     def onset_regions(self, horizon: int) -> tuple[str, ...]:
         """The regions whose paths carry the onset model's probability at ``horizon``
-        (:meth:`quiet_onset`); empty where the reference class is mixed in instead."""
+        (:meth:`quiet_onset`); empty where the reference class is mixed in instead.
+
+        Parameters
+        ----------
+        horizon : int
+            Steps of the paths.
+
+        Returns
+        -------
+        tuple of str
+            Region ids.
+        """
         onset = self.quiet_onset(horizon)
         if onset is None:
             return ()
@@ -283,7 +363,19 @@ def diff_se(errors: dict[str, np.ndarray], a: str, b: str) -> float | None:
     """Monte Carlo standard error of the difference of two candidates' mean scores, from
     their per-forecast errors (half-sample differences / 2) on the same forecasts: paired, so
     the Monte Carlo noise the two share (common random numbers, shared members) cancels.
-    ``None`` when either is missing."""
+    ``None`` when either is missing.
+
+    Parameters
+    ----------
+    errors : dict of str to ndarray
+        Per-forecast Monte Carlo errors of each candidate, aligned across candidates.
+    a, b : str
+        The two candidates' names.
+
+    Returns
+    -------
+    float or None
+    """
     if a not in errors or b not in errors or errors[a].shape != errors[b].shape:
         return None
     d = errors[a] - errors[b]
@@ -303,6 +395,24 @@ def choose(
     ``scores`` maps name to (mean score, squared standard error). With ``errors`` (name to
     per-forecast Monte Carlo errors on the same forecasts) the error of each difference is
     the paired one (:func:`diff_se`); otherwise the two errors are taken as independent.
+
+    Parameters
+    ----------
+    scores : dict of str to (float, float)
+        Mean score (lower is better) and squared standard error per candidate.
+    order : tuple of str
+        Candidates from the simplest to the most complex.
+    tolerance : float
+        Standard errors of the difference a simpler candidate may be behind the best.
+    errors : dict of str to ndarray, optional
+        Per-forecast Monte Carlo errors per candidate (default None: errors taken as independent).
+
+    Returns
+    -------
+    name : str
+        The chosen candidate.
+    reason : str
+        A sentence saying why.
     """
     best = min(scores, key=lambda m: scores[m][0])
     b, vb = scores[best]
@@ -399,6 +509,17 @@ class AutoForecaster(Forecaster):
 
         Backtesting it scores the forecast a report shows (per-group choice and spread
         calibration included) without re-running the comparison of every candidate.
+
+        Parameters
+        ----------
+        fitted : AutoFitted
+            A fit of this rule; its ``picks`` (or ``chosen``) become the candidates.
+        inner_samples : int
+            Samples per inner forecast of the restricted rule.
+
+        Returns
+        -------
+        AutoForecaster
         """
         return replace(
             self,
@@ -422,6 +543,18 @@ class AutoForecaster(Forecaster):
         (blocks as in :func:`block_bounds`, ``"1-h"`` for all steps),
         ``errors[group][block][model]``, each forecast's Monte Carlo error (for paired
         comparisons), and ``pit[group][block][model]``, the PIT values of the same forecasts.
+
+        Parameters
+        ----------
+        history : History
+            Counts up to the forecast origin; inner origins are at least ``min_train`` periods in.
+
+        Returns
+        -------
+        dict
+            ``origins``, ``block_origins`` (period labels), ``scores``, ``errors``, ``pit`` and
+            ``bounds``; without any inner origin, only ``origins``, ``scores``, ``pit`` and
+            ``bounds``, all empty.
         """
         from analysis.cross_validation import cross_validation
 
@@ -496,6 +629,19 @@ class AutoForecaster(Forecaster):
         }
 
     def fit(self, history: History) -> AutoFitted:
+        """Choose the candidates on the inner forecasts (:meth:`evaluate`), calibrate their
+        spread and fit them on ``history``; see the module docstring.
+
+        Parameters
+        ----------
+        history : History
+            Counts up to and including the origin. See :meth:`Forecaster.fit`.
+
+        Returns
+        -------
+        AutoFitted
+            The fits, the plan, the spread calibration and the evidence.
+        """
         ev = self.evaluate(history)
         models = {m.name: m for m in self._models()}
         bounds = ev["bounds"] or block_bounds(self.horizon, self.blocks)

@@ -31,6 +31,22 @@ def _tail(history: History, k: int) -> np.ndarray:
 @dataclass(frozen=True)
 class ZeroFitted(Fitted):
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        """All-zero paths: no event at any step.
+
+        Parameters
+        ----------
+        horizon : int
+            Number of steps ahead.
+        n : int
+            Number of sample paths.
+        rng : Generator
+            Unused (nothing is random). See :meth:`Fitted.sample_paths`.
+
+        Returns
+        -------
+        ndarray (region, step, sample)
+            int64 zeros.
+        """
         return np.zeros((len(self.history.region_ids), horizon, n), dtype=np.int64)
 
 
@@ -41,6 +57,17 @@ class Zero(Forecaster):
     description: str = "no events, ever"
 
     def fit(self, history: History) -> ZeroFitted:
+        """Nothing to estimate: the fit only keeps ``history``.
+
+        Parameters
+        ----------
+        history : History
+            Counts up to and including the origin. See :meth:`Forecaster.fit`.
+
+        Returns
+        -------
+        ZeroFitted
+        """
         return ZeroFitted(history, self.name)
 
 
@@ -49,6 +76,22 @@ class PoissonFitted(Fitted):
     rate: np.ndarray  # (R,)
 
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        """Independent Poisson draws with each region's ``rate`` at every step.
+
+        Parameters
+        ----------
+        horizon : int
+            Number of steps ahead.
+        n : int
+            Number of sample paths.
+        rng : Generator
+            Random number generator. See :meth:`Fitted.sample_paths`.
+
+        Returns
+        -------
+        ndarray (region, step, sample)
+            int64 counts.
+        """
         R = self.rate.shape[0]
         lam = np.broadcast_to(self.rate[:, None, None], (R, horizon, n))
         return rng.poisson(lam).astype(np.int64)
@@ -64,6 +107,17 @@ class PoissonAroundMean(Forecaster):
     window: int = 3
 
     def fit(self, history: History) -> PoissonFitted:
+        """Each region's rate: its mean count over the last ``window`` periods.
+
+        Parameters
+        ----------
+        history : History
+            Counts up to and including the origin. See :meth:`Forecaster.fit`.
+
+        Returns
+        -------
+        PoissonFitted
+        """
         return PoissonFitted(history, self.name, _tail(history, self.window).mean(axis=1))
 
 
@@ -72,6 +126,22 @@ class ConflictologyFitted(Fitted):
     pool: np.ndarray  # (R, k) the last k observed counts
 
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        """Consecutive counts of each region's ``pool``, from a random start, wrapping round.
+
+        Parameters
+        ----------
+        horizon : int
+            Number of steps ahead.
+        n : int
+            Number of sample paths.
+        rng : Generator
+            Draws each path's start. See :meth:`Fitted.sample_paths`.
+
+        Returns
+        -------
+        ndarray (region, step, sample)
+            int64 counts.
+        """
         R, k = self.pool.shape
         start = rng.integers(0, k, size=(R, 1, n))
         idx = (start + np.arange(horizon)[None, :, None]) % k  # (R, H, n)
@@ -93,6 +163,17 @@ class Conflictology(Forecaster):
     window: int = 12
 
     def fit(self, history: History) -> ConflictologyFitted:
+        """Each region's last ``window`` observed counts, the pool its paths replay.
+
+        Parameters
+        ----------
+        history : History
+            Counts up to and including the origin. See :meth:`Forecaster.fit`.
+
+        Returns
+        -------
+        ConflictologyFitted
+        """
         return ConflictologyFitted(
             history, self.name, history.counts[:, -self.window :].astype(np.int64)
         )
@@ -104,6 +185,22 @@ class NBFitted(Fitted):
     alpha: np.ndarray  # (R,) NB2 dispersion
 
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        """Independent NB2 draws with each region's ``mean`` and ``alpha`` at every step.
+
+        Parameters
+        ----------
+        horizon : int
+            Number of steps ahead.
+        n : int
+            Number of sample paths.
+        rng : Generator
+            Random number generator. See :meth:`Fitted.sample_paths`.
+
+        Returns
+        -------
+        ndarray (region, step, sample)
+            int64 counts.
+        """
         R = self.mean.shape[0]
         mu = np.broadcast_to(self.mean[:, None, None], (R, horizon, n))
         a = np.broadcast_to(self.alpha[:, None, None], (R, horizon, n))
@@ -120,6 +217,19 @@ class NBClimatology(Forecaster):
     window: int = 24
 
     def fit(self, history: History) -> NBFitted:
+        """Each region's mean and moment NB2 dispersion over the last ``window`` periods.
+
+        The dispersion is clipped to [0, 50], and is 0 where the mean is 0.
+
+        Parameters
+        ----------
+        history : History
+            Counts up to and including the origin. See :meth:`Forecaster.fit`.
+
+        Returns
+        -------
+        NBFitted
+        """
         y = _tail(history, self.window)
         m = y.mean(axis=1)
         v = y.var(axis=1, ddof=1) if y.shape[1] > 1 else m.copy()

@@ -128,7 +128,20 @@ def ensemble_pit(obs: np.ndarray, samples: np.ndarray, rng: np.random.Generator)
 
 
 def central_coverage(pit: np.ndarray, level: float = 0.8) -> float:
-    """Share of PIT values inside the central ``level`` interval."""
+    """Share of PIT values inside the central ``level`` interval.
+
+    Parameters
+    ----------
+    pit : ndarray
+        PIT values, any shape; the non-finite ones are left out.
+    level : float, optional
+        Probability of the central interval (default 0.8).
+
+    Returns
+    -------
+    float
+        NaN when no PIT value is finite.
+    """
     p = np.asarray(pit, dtype=float).ravel()
     p = p[np.isfinite(p)]
     a = (1.0 - level) / 2.0

@@ -579,6 +579,17 @@ def fit_zip(y: ArrayLike, X: ArrayLike | None = None, offset: ArrayLike | None =
     """Zero-inflated Poisson (constant inflation probability, logit link).
 
     Falls back to Poisson when there are no zeros (inflation not identified).
+
+    Parameters
+    ----------
+    y, X, offset
+        As in :func:`fit_poisson`.
+
+    Returns
+    -------
+    CountFit
+        The ZIP fit, or the Poisson fallback's (``requested='zip'``, the reason in
+        ``warnings``); ``model='exact'`` when all counts are zero.
     """
     y, X, off = _prep(y, X, offset)
     if np.all(y == 0):
@@ -601,6 +612,18 @@ def fit_zinb(y: ArrayLike, X: ArrayLike | None = None, offset: ArrayLike | None 
     """Zero-inflated NB2 (constant inflation probability).
 
     Falls back to NB2 when there are no zeros, and to Poisson when too little data.
+
+    Parameters
+    ----------
+    y, X, offset
+        As in :func:`fit_poisson`.
+
+    Returns
+    -------
+    CountFit
+        The ZINB fit (last parameter ``alpha``), or a fallback's (NB2, ZIP or Poisson, with
+        ``requested='zinb'`` and the reason in ``warnings``); ``model='exact'`` when all counts
+        are zero.
     """
     y, X, off = _prep(y, X, offset)
     if np.all(y == 0):
@@ -646,6 +669,17 @@ def fit_hurdle_nb(
 
     Uses statsmodels ``HurdleCountModel(dist='negbin', zerodist='poisson')``. Falls back to NB2
     when there are no zeros, and to Poisson when too few positive counts.
+
+    Parameters
+    ----------
+    y, X, offset
+        As in :func:`fit_poisson`.
+
+    Returns
+    -------
+    CountFit
+        The hurdle fit, or a fallback's (NB2 or Poisson, with ``requested='hurdle_nb'`` and the
+        reason in ``warnings``); ``model='exact'`` when all counts are zero.
     """
     y, X, off = _prep(y, X, offset)
     if np.all(y == 0):

@@ -43,6 +43,24 @@ def shrunk_slopes(
 
     Returns the posterior means, posterior variances and the prior variance ``tau2``.
     Regions without events get slope 0 and variance 0.
+
+    Parameters
+    ----------
+    y : ndarray (region, period)
+        Counts of the slope window.
+    per_year : int
+        Periods per year (12 or 4); the regressions' time is in years.
+    ridge : float, optional
+        Ridge penalty precision on the slope coefficient, time in years (default 1e-4).
+
+    Returns
+    -------
+    slope : ndarray (region,)
+        Posterior mean slopes, log change per period.
+    var : ndarray (region,)
+        Posterior variances of the slopes.
+    tau2 : float
+        Prior variance.
     """
     R, T = y.shape
     t = (np.arange(T) - (T - 1)) / per_year  # years, 0 at the origin
@@ -79,11 +97,41 @@ class DampedTrendFitted(Fitted):
 
     def trend_factor(self, g: np.ndarray, horizon: int) -> np.ndarray:
         """``exp(g * (lag + phi + ... + phi**h))`` for h = 1..horizon; g (R, n) ->
-        (R, horizon, n)."""
+        (R, horizon, n).
+
+        Parameters
+        ----------
+        g : ndarray (region, sample)
+            Growth rates, log change per period.
+        horizon : int
+            Number of steps.
+
+        Returns
+        -------
+        ndarray (region, step, sample)
+            The factors, their exponent clipped to [-10, 5].
+        """
         cum = self.lag + np.cumsum(self.phi ** np.arange(1, horizon + 1))
         return np.exp(np.clip(g[:, None, :] * cum[None, :, None], -10, 5))
 
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        """Local-level paths times the damped trend, each path with its own growth rate
+        drawn from the shrinkage posterior.
+
+        Parameters
+        ----------
+        horizon : int
+            Number of steps ahead.
+        n : int
+            Number of sample paths.
+        rng : Generator
+            Random number generator. See :meth:`Fitted.sample_paths`.
+
+        Returns
+        -------
+        ndarray (region, step, sample)
+            int64 counts.
+        """
         R = self.level.a.shape[0]
         g = self.growth[:, None] + np.sqrt(self.growth_var)[:, None] * rng.standard_normal((R, n))
         return self.level.simulate(horizon, n, rng, factor=self.trend_factor(g, horizon))
@@ -107,6 +155,18 @@ class DampedTrendNB(Forecaster):
     catch_up: bool = True
 
     def fit(self, history: History) -> DampedTrendFitted:
+        """The local level's fit, each region's shrunk slope over the last ``window`` months and the
+        damping per period.
+
+        Parameters
+        ----------
+        history : History
+            Counts up to and including the origin. See :meth:`Forecaster.fit`.
+
+        Returns
+        -------
+        DampedTrendFitted
+        """
         phi = self.phi ** (12 // history.per_year)  # the same damping per month of time
         y = history.counts[:, -self.window * history.per_year // 12 :]
         slope, var, tau2 = shrunk_slopes(y, history.per_year)

@@ -23,7 +23,19 @@ _MEMBER_FITS = Memory(64)
 
 def member_fit(name: str, history: History) -> Fitted:
     """The registry model ``name`` fitted on ``history``, cached: mixtures that share a member
-    (and ``auto``'s dependence model) fit it once per history."""
+    (and ``auto``'s dependence model) fit it once per history.
+
+    Parameters
+    ----------
+    name : str
+        A registry name (:func:`analysis.models.registry.get`).
+    history : History
+        Counts up to and including the origin.
+
+    Returns
+    -------
+    Fitted
+    """
     from analysis.models.registry import get
 
     member = get(name)
@@ -37,7 +49,24 @@ def mix_paths(
     members: list[Fitted], weights: np.ndarray, horizon: int, n: int, rng: np.random.Generator
 ) -> np.ndarray:
     """Paths (region, step, sample) of the mixture: sample j is member ``k_j``'s sample j,
-    with ``k_j`` drawn with probabilities ``weights``."""
+    with ``k_j`` drawn with probabilities ``weights``.
+
+    Parameters
+    ----------
+    members : list of Fitted
+        The members' fits.
+    weights : ndarray (k,)
+        Probability of each member, summing to 1.
+    horizon, n : int
+        Steps ahead and number of sample paths.
+    rng : Generator
+        Draws the members' paths and each sample's member.
+
+    Returns
+    -------
+    ndarray (region, step, sample)
+        int64 counts.
+    """
     draws = np.stack([f.sample_paths(horizon, n, rng) for f in members])  # (k, R, H, n)
     which = rng.choice(len(members), size=n, p=weights)
     return draws[which, :, :, np.arange(n)].transpose(1, 2, 0)
@@ -49,6 +78,22 @@ class EnsembleFitted(Fitted):
     weights: np.ndarray
 
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        """Paths of the mixture of ``members`` with ``weights`` (:func:`mix_paths`).
+
+        Parameters
+        ----------
+        horizon : int
+            Number of steps ahead.
+        n : int
+            Number of sample paths.
+        rng : Generator
+            Random number generator. See :meth:`Fitted.sample_paths`.
+
+        Returns
+        -------
+        ndarray (region, step, sample)
+            int64 counts.
+        """
         return mix_paths(list(self.members), self.weights, horizon, n, rng)
 
 
@@ -75,6 +120,22 @@ class Ensemble(Forecaster):
         return w / w.sum()
 
     def fit(self, history: History) -> EnsembleFitted:
+        """Every member fitted on ``history`` (:func:`member_fit`), with the mixture weights.
+
+        Parameters
+        ----------
+        history : History
+            Counts up to and including the origin. See :meth:`Forecaster.fit`.
+
+        Returns
+        -------
+        EnsembleFitted
+
+        Raises
+        ------
+        InputError
+            When ``weights`` are not one non-negative, finite weight per member with a positive sum.
+        """
         w = self.mixture_weights()
         fitted = tuple(member_fit(m, history) for m in self.members)
         return EnsembleFitted(history, self.name, fitted, w)

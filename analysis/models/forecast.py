@@ -80,15 +80,51 @@ class ForecastResult:
         """Predictive quantile(s) (inverted empirical CDF, so always an observed count).
 
         Returns shape (region, step) for a scalar ``q``, else (len(q), region, step).
+
+        Parameters
+        ----------
+        q : float or sequence of float
+            Probability level(s), each in [0, 1].
+
+        Returns
+        -------
+        ndarray
+            Float quantiles, of the shapes above.
         """
         return np.quantile(self.samples, q, axis=2, method="inverted_cdf").astype(float)
 
     def p_at_least(self, k: int = 1) -> np.ndarray:
-        """P(count >= k) per region and step."""
+        """P(count >= k) per region and step.
+
+        Parameters
+        ----------
+        k : int, optional
+            Threshold count (default 1: P(any event)).
+
+        Returns
+        -------
+        ndarray (region, step)
+            Share of the sample paths with at least ``k`` events.
+        """
         return (self.samples >= k).mean(axis=2)
 
     def select(self, regions: Sequence[str]) -> ForecastResult:
-        """The same forecast for ``regions`` only (in that order)."""
+        """The same forecast for ``regions`` only (in that order).
+
+        Parameters
+        ----------
+        regions : sequence of str
+            Region ids of this forecast, in the order wanted.
+
+        Returns
+        -------
+        ForecastResult
+
+        Raises
+        ------
+        InputError
+            When a region is not in the forecast.
+        """
         unknown = sorted(set(regions) - set(self.region_ids))
         if unknown:
             raise InputError(f"regions not in the panel: {unknown}")
@@ -98,7 +134,17 @@ class ForecastResult:
         )
 
     def totals(self, steps: int | None = None) -> np.ndarray:
-        """Path totals over steps ``1..steps`` (default all), shape (region, sample)."""
+        """Path totals over steps ``1..steps`` (default all), shape (region, sample).
+
+        Parameters
+        ----------
+        steps : int, optional
+            Number of leading steps summed (default None: the whole horizon).
+
+        Returns
+        -------
+        ndarray (region, sample)
+        """
         return self.samples[:, : steps or self.horizon].sum(axis=1)
 
     def to_frame(self) -> pd.DataFrame:
@@ -142,24 +188,71 @@ class History:
         return 12 // FREQ_MONTHS[self.freq]
 
     def future_periods(self, horizon: int) -> pd.DatetimeIndex:
+        """Start of each of the ``horizon`` periods after the origin.
+
+        Parameters
+        ----------
+        horizon : int
+            Number of periods ahead.
+
+        Returns
+        -------
+        DatetimeIndex
+            One period start per step, 1..horizon periods (months or quarters) after the origin.
+        """
         step = FREQ_MONTHS[self.freq]
         return pd.DatetimeIndex(
             [self.origin + pd.DateOffset(months=step * h) for h in range(1, horizon + 1)]
         )
 
     def until(self, t_end: int) -> History:
-        """History truncated to the first ``t_end`` periods (columns ``0..t_end-1``)."""
+        """History truncated to the first ``t_end`` periods (columns ``0..t_end-1``).
+
+        Parameters
+        ----------
+        t_end : int
+            Number of leading periods kept.
+
+        Returns
+        -------
+        History
+        """
         return History(self.counts[:, :t_end], self.region_ids, self.periods[:t_end], self.freq)
 
     def until_period(self, origin: Any) -> History:
-        """History cut at ``origin`` (a period; inclusive)."""
+        """History cut at ``origin`` (a period; inclusive).
+
+        Parameters
+        ----------
+        origin : str or Timestamp
+            Last period kept (anything ``pandas.Timestamp`` accepts).
+
+        Returns
+        -------
+        History
+
+        Raises
+        ------
+        InputError
+            When no period is at or before ``origin``.
+        """
         t = int((self.periods <= pd.Timestamp(origin)).sum())
         if t == 0:
             raise InputError(f"no periods at or before origin {pd.Timestamp(origin):%Y-%m}")
         return self.until(t)
 
     def select(self, rows: np.ndarray) -> History:
-        """The history of a subset of regions (boolean mask or indices)."""
+        """The history of a subset of regions (boolean mask or indices).
+
+        Parameters
+        ----------
+        rows : ndarray
+            Boolean mask over the regions, or integer region indices (in the order wanted).
+
+        Returns
+        -------
+        History
+        """
         idx = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
         return History(
             self.counts[idx], tuple(self.region_ids[i] for i in idx), self.periods, self.freq
@@ -167,7 +260,26 @@ class History:
 
 
 def panel_to_history(panel: pd.DataFrame, origin: Any = None) -> History:
-    """Turn a panel (docs/internals.md) into a :class:`History`, cut at ``origin`` inclusive."""
+    """Turn a panel (docs/internals.md) into a :class:`History`, cut at ``origin`` inclusive.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Zero-filled ``region_id, period, events`` rows; ``panel.attrs["freq"]`` is ``"month"``
+        (the default) or ``"quarter"``.
+    origin : str or Timestamp, optional
+        Last period kept (default None: every period).
+
+    Returns
+    -------
+    History
+
+    Raises
+    ------
+    InputError
+        On missing columns, an unknown frequency, no period at or before ``origin``, missing
+        region x period cells or negative counts.
+    """
     needed = {"region_id", "period", "events"}
     missing = needed - set(panel.columns)
     if missing:
@@ -211,10 +323,46 @@ class Fitted(ABC):
 
     @abstractmethod
     def sample_paths(self, horizon: int, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Joint predictive paths, int64 (region, step, sample), steps ``1..horizon``."""
+        """Joint predictive paths, int64 (region, step, sample), steps ``1..horizon``.
+
+        Parameters
+        ----------
+        horizon : int
+            Number of steps ahead.
+        n : int
+            Number of sample paths.
+        rng : Generator
+            Random number generator the paths are drawn with.
+
+        Returns
+        -------
+        ndarray (region, step, sample)
+            int64 counts; sample ``j`` of every region and step is one joint future.
+        """
 
     def forecast(self, horizon: int, n_samples: int = 1000, seed: int = 0) -> ForecastResult:
-        """Sample paths wrapped with their labels; the same seed gives the same paths."""
+        """Sample paths wrapped with their labels; the same seed gives the same paths.
+
+        Parameters
+        ----------
+        horizon : int
+            Number of steps ahead, at least 1.
+        n_samples : int, optional
+            Number of sample paths (default 1000).
+        seed : int, optional
+            Seed of the ``numpy.random.default_rng`` the paths are drawn with (default 0).
+
+        Returns
+        -------
+        ForecastResult
+
+        Raises
+        ------
+        InputError
+            When ``horizon`` or ``n_samples`` is below 1.
+        ModelError
+            When :meth:`sample_paths` returns the wrong shape, or negative or non-finite counts.
+        """
         if horizon < 1 or n_samples < 1:
             raise InputError("expected horizon >= 1 and n_samples >= 1")
         s = np.asarray(self.sample_paths(horizon, n_samples, np.random.default_rng(seed)))
@@ -256,7 +404,17 @@ class Forecaster(ABC):
 
     @abstractmethod
     def fit(self, history: History) -> Fitted:
-        """Fit on ``history`` (every period up to and including the origin)."""
+        """Fit on ``history`` (every period up to and including the origin).
+
+        Parameters
+        ----------
+        history : History
+            Counts of every region up to and including the origin.
+
+        Returns
+        -------
+        Fitted
+        """
 
 
 def forecast(

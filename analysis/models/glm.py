@@ -162,6 +162,22 @@ def moment_alpha(
 
     ``alpha = sum(((y - mu)**2 - y) / mu) / sum(mu)`` - the least-squares slope of
     ``((y-mu)**2 - y)/mu`` on ``mu`` without intercept; clipped at 0 (no underdispersion).
+
+    Parameters
+    ----------
+    X : ndarray (batch, n, p)
+        Design matrices.
+    y : ndarray (batch, n)
+        Counts.
+    coef : ndarray (batch, p)
+        Coefficients; the means are ``exp(X @ coef)``.
+    mask : ndarray (batch, n), optional
+        1 for rows used, 0 for padding (default None: every row).
+
+    Returns
+    -------
+    ndarray (batch,)
+        Dispersion per fit, clipped to [0, 50].
     """
     X, y, m = _as_batch(X, y, mask)
     mu = np.exp(np.clip(np.einsum("bnp,bp->bn", X, coef), -_ETA_MAX, _ETA_MAX))
@@ -183,6 +199,19 @@ def fit_nb_batched_alpha(
 
     Start from Poisson, estimate ``alpha`` by :func:`moment_alpha`, refit, repeat ``rounds``
     times. Cheap and batched; the estimate of ``alpha`` is consistent, not maximum likelihood.
+
+    Parameters
+    ----------
+    X, y, mask, ridge
+        As in :func:`fit_nb_batched`.
+    rounds : int, optional
+        Moment estimates of ``alpha``, each followed by a refit (default 3).
+    alpha_floor : float, optional
+        Smallest dispersion the refits use (default 1e-3).
+
+    Returns
+    -------
+    BatchedNBFit
     """
     fit = fit_nb_batched(X, y, 0.0, mask=mask, ridge=ridge, tol=1e-6)
     for _ in range(rounds):
@@ -195,6 +224,20 @@ def sample_nb(mu: np.ndarray, alpha: np.ndarray | float, rng: np.random.Generato
     """Draw NB2 counts with mean ``mu`` and dispersion ``alpha`` (gamma-Poisson mixture).
 
     ``alpha`` broadcasts against ``mu``; where it is 0 the draw is Poisson.
+
+    Parameters
+    ----------
+    mu : ndarray
+        Means, any shape.
+    alpha : ndarray or float
+        NB2 dispersion, broadcast against ``mu``.
+    rng : Generator
+        Random number generator.
+
+    Returns
+    -------
+    ndarray
+        int64 counts, of ``mu``'s shape.
     """
     mu = np.asarray(mu, dtype=float)
     a = np.broadcast_to(np.asarray(alpha, dtype=float), mu.shape)

@@ -448,7 +448,22 @@ def _components(theta: np.ndarray, pb: _Problem, need_grad_parts: bool = False):
 
 
 def loglik_and_grad(theta: np.ndarray, pb: _Problem) -> tuple[float, np.ndarray]:
-    """Penalised log-likelihood and its analytic gradient at ``theta``."""
+    """Penalised log-likelihood and its analytic gradient at ``theta``.
+
+    Parameters
+    ----------
+    theta : ndarray (p,)
+        Parameters in the order of the fit's names (log scale for lambda, phi, d, psi).
+    pb : _Problem
+        The data and settings of one fit, precomputed by ``_build_problem``.
+
+    Returns
+    -------
+    loglik : float
+        Penalised log-likelihood.
+    grad : ndarray (p,)
+        Its gradient with respect to ``theta``.
+    """
     lay = pb.layout
     en, ar, ne, ws, phi, d = _components(theta, pb)
     mu = en + ar + ne
@@ -573,6 +588,16 @@ class HHH4Fit:
         Wald intervals, except for parameters on a bound that have a profile-likelihood
         interval (``profile_ci``, computed at 95%): those run from the bound to where the
         profile log-likelihood has dropped by ``chi2_1(0.95) / 2``.
+
+        Parameters
+        ----------
+        level : float, optional
+            Coverage (default 0.95, the only level with the profile intervals).
+
+        Returns
+        -------
+        ndarray (n_params, 2)
+            Lower and upper limits, in the order of ``names``.
         """
         z = stats.norm.ppf(0.5 + level / 2.0)
         se = self.se
@@ -583,13 +608,35 @@ class HHH4Fit:
         return ci
 
     def get(self, name: str) -> float:
-        """Estimate of one parameter by name."""
+        """Estimate of one parameter by name.
+
+        Parameters
+        ----------
+        name : str
+            One of ``names``.
+
+        Returns
+        -------
+        float
+            On the estimation scale.
+        """
         return float(self.params[self.names.index(name)])
 
     def table(self, level: float = 0.95) -> pd.DataFrame:
         """Parameters with SEs and intervals, plus natural-scale rows for lambda, phi, d, psi.
 
         Natural-scale intervals are the exponentiated log-scale intervals.
+
+        Parameters
+        ----------
+        level : float, optional
+            Coverage of the intervals (default 0.95).
+
+        Returns
+        -------
+        DataFrame
+            ``name, estimate, se, low, high, at_bound``: a row per parameter, then the
+            natural-scale rows (``se`` NaN).
         """
         ci = self.conf_int(level)
         rows = []
@@ -626,7 +673,20 @@ class HHH4Fit:
         return pd.DataFrame(rows)
 
     def endemic_log_level(self, theta: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """log nu for parameter rows ``theta`` (M, p) and period indices ``t`` -> (M, len(t), R)."""
+        """log nu for parameter rows ``theta`` (M, p) and period indices ``t`` -> (M, len(t), R).
+
+        Parameters
+        ----------
+        theta : ndarray (M, p) or (p,)
+            Parameter rows in the order of ``names``.
+        t : ndarray
+            Period indices (0-based columns of the fitted counts; forecasts start at
+            ``n_periods``).
+
+        Returns
+        -------
+        ndarray (M, len(t), R)
+        """
         lay = self.layout
         theta = np.atleast_2d(theta)
         u = np.zeros((theta.shape[0], lay.n_groups + 1))
@@ -1135,6 +1195,17 @@ def epidemic_radius(fit: HHH4Fit, theta: np.ndarray | None = None) -> np.ndarray
     eigenvalue 1 and no eigenvalue exceeds the largest row sum. So the radius is
     ``lambda + phi`` when some region has a weighted neighbour and ``lambda`` otherwise; no
     eigen-decomposition is needed (it cost seconds per thousand draws at 181 regions).
+
+    Parameters
+    ----------
+    fit : HHH4Fit
+        The fitted model (its layout, weights spec and adjacency).
+    theta : ndarray (M, p) or (p,), optional
+        Parameter rows in the order of ``fit.names`` (default None: ``fit.params``).
+
+    Returns
+    -------
+    ndarray (M,)
     """
     lay = fit.layout
     rows = np.atleast_2d(fit.params if theta is None else theta)
@@ -1180,6 +1251,18 @@ def poisson_quantile(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
     exact CDF there (``scipy.special.pdtr``) and step up or down, a step or two. Computed in
     single precision when both inputs are (the simulator's case; the large rates always in
     double precision), else in double precision.
+
+    Parameters
+    ----------
+    u : ndarray
+        Probabilities.
+    rate : ndarray
+        Poisson rates, broadcast against ``u``.
+
+    Returns
+    -------
+    ndarray
+        Integer-valued quantiles in the float dtype above, of the broadcast shape.
     """
     dtype = np.result_type(np.asarray(u).dtype, np.asarray(rate).dtype, np.float32)
     u = np.asarray(u, dtype=dtype)
@@ -1249,6 +1332,20 @@ def nb_quantile(u: np.ndarray, mean: np.ndarray, size: np.ndarray) -> np.ndarray
     are inverted by summing the probabilities from 0; the others start from the
     Cornish-Fisher approximation, take the exact CDF there (the regularised incomplete beta
     function) and step up or down. Double precision.
+
+    Parameters
+    ----------
+    u : ndarray
+        Probabilities.
+    mean : ndarray
+        Means.
+    size : ndarray
+        Sizes (``1 / psi``); ``u``, ``mean`` and ``size`` are broadcast together.
+
+    Returns
+    -------
+    ndarray
+        Integer-valued quantiles as float64, of the broadcast shape.
     """
     u, mean, size = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (u, mean, size)))
     shape = u.shape

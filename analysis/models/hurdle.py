@@ -75,6 +75,17 @@ def origin_features(y: np.ndarray, region_ids: tuple[str, ...]) -> np.ndarray:
     """Features known at the end of every period, (region, period, len(FEATURES)).
 
     Column ``t`` uses ``y[:, :t + 1]`` only.
+
+    Parameters
+    ----------
+    y : ndarray (region, period)
+        Counts.
+    region_ids : tuple of str
+        Ids of the rows of ``y``, for the neighbour and country means.
+
+    Returns
+    -------
+    ndarray (region, period, len(FEATURES))
     """
     y = np.asarray(y, dtype=float)
     nb = spatial_mix(tuple(region_ids), "neighbours")
@@ -93,7 +104,25 @@ def origin_features(y: np.ndarray, region_ids: tuple[str, ...]) -> np.ndarray:
 
 
 def fit_logistic(X: np.ndarray, z: np.ndarray, ridge: np.ndarray, iters: int = 50):
-    """Ridge-penalised logistic regression by Newton; returns (coef, covariance)."""
+    """Ridge-penalised logistic regression by Newton; returns (coef, covariance).
+
+    Parameters
+    ----------
+    X : ndarray (n, p)
+        Design matrix, intercept column included.
+    z : ndarray (n,)
+        Outcomes, 0 or 1.
+    ridge : ndarray (p,)
+        Penalty precision per coefficient.
+    iters : int, optional
+        Most Newton steps (default 50); stops once no coefficient moves by 1e-8.
+
+    Returns
+    -------
+    coef : ndarray (p,)
+    cov : ndarray (p, p)
+        Inverse penalised Fisher information at the estimate.
+    """
     beta = np.zeros(X.shape[1])
     P = np.diag(ridge)
     for _ in range(iters):
@@ -151,7 +180,26 @@ def _trunc_nb_nll(theta: np.ndarray, X: np.ndarray, y: np.ndarray, ridge: np.nda
 
 
 def fit_truncated_nb(X: np.ndarray, y: np.ndarray, ridge: np.ndarray):
-    """Zero-truncated NB2 by L-BFGS; returns (beta, alpha, covariance of beta)."""
+    """Zero-truncated NB2 by L-BFGS; returns (beta, alpha, covariance of beta).
+
+    Parameters
+    ----------
+    X : ndarray (n, p)
+        Design matrix, intercept column first.
+    y : ndarray (n,)
+        Positive counts.
+    ridge : ndarray (p,)
+        Penalty precision per coefficient of ``log mu``.
+
+    Returns
+    -------
+    beta : ndarray (p,)
+        Coefficients of ``log mu``.
+    alpha : float
+        NB2 dispersion, within [1e-3, 50].
+    cov : ndarray (p, p)
+        Covariance of ``beta`` (inverse numerical Hessian; the dispersion's uncertainty included).
+    """
     p = X.shape[1]
     theta0 = np.zeros(p + 1)
     theta0[0] = np.log(max(y.mean() - 0.5, 0.1))
@@ -184,7 +232,22 @@ def _mvn(mean: np.ndarray, cov: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 def truncated_nb_quantile(v: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
     """Zero-truncated NB2 quantile at ``v`` in (0, 1): the NB2 quantile at
-    ``P(0) + v (1 - P(0))``, at least 1."""
+    ``P(0) + v (1 - P(0))``, at least 1.
+
+    Parameters
+    ----------
+    v : ndarray
+        Probabilities in (0, 1).
+    mu : ndarray
+        Means of the untruncated NB2.
+    alpha : float
+        NB2 dispersion, positive.
+
+    Returns
+    -------
+    ndarray
+        int64 counts, at least 1, one per element of ``v`` and ``mu``.
+    """
     mu = np.asarray(mu, float)
     p0 = (1.0 + alpha * mu) ** (-1.0 / alpha)
     q = nb_quantile(p0 + (1.0 - p0) * np.asarray(v, float), mu, np.full_like(mu, alpha))
@@ -199,11 +262,42 @@ class HurdleFitted(Fitted):
     fits: dict = field(default_factory=dict, compare=False, repr=False)
 
     def step_fit(self, h: int) -> dict:
+        """The fit of step ``h``, made when first asked for and kept in ``fits``.
+
+        Parameters
+        ----------
+        h : int
+            Periods after the origin.
+
+        Returns
+        -------
+        dict
+            ``zero`` (logistic coefficients, covariance), ``size`` (truncated NB2 coefficients,
+            dispersion, covariance), ``origins`` (training origin indices) and ``residuals``
+            (Pearson residuals of the logistic part, (region, origin)).
+        """
         if h not in self.fits:
             self.fits[h] = self.spec._fit_step(self.history, h)
         return self.fits[h]
 
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        """Hurdle paths: an event with the logistic part's probability, its size from the truncated
+        NB2, the steps of a path tied by a Gaussian copula (module docstring).
+
+        Parameters
+        ----------
+        horizon : int
+            Number of steps ahead.
+        n : int
+            Number of sample paths.
+        rng : Generator
+            Random number generator. See :meth:`Fitted.sample_paths`.
+
+        Returns
+        -------
+        ndarray (region, step, sample)
+            int64 counts.
+        """
         hist = self.history
         F = self.spec._features(hist)
         x = self.spec._design(F, np.array([hist.counts.shape[1] - 1]))  # (R, p)
@@ -254,6 +348,23 @@ class SpatialHurdle(Forecaster):
         return _cached_features(c.tobytes(), c.shape, history.region_ids)
 
     def fit(self, history: History) -> HurdleFitted:
+        """Check the history's length; the step fits are made when first needed
+        (:meth:`HurdleFitted.step_fit`).
+
+        Parameters
+        ----------
+        history : History
+            Counts up to and including the origin. See :meth:`Forecaster.fit`.
+
+        Returns
+        -------
+        HurdleFitted
+
+        Raises
+        ------
+        ModelError
+            When the history has fewer than 24 periods.
+        """
         T = history.counts.shape[1]
         if T < 24:
             raise ModelError(f"{self.name}: need at least 24 periods of history, got {T}")

@@ -83,6 +83,22 @@ class LocalLevelFitted(Fitted):
     forward_prior: bool = False
 
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        """Paths of the local level without a trend (:meth:`simulate`).
+
+        Parameters
+        ----------
+        horizon : int
+            Number of steps ahead.
+        n : int
+            Number of sample paths.
+        rng : Generator
+            Random number generator. See :meth:`Fitted.sample_paths`.
+
+        Returns
+        -------
+        ndarray (region, step, sample)
+            int64 counts.
+        """
         return self.simulate(horizon, n, rng)
 
     def simulate(
@@ -97,6 +113,11 @@ class LocalLevelFitted(Fitted):
         factor : ndarray (region, horizon, path), optional
             Multiplies each step's level (the damped trend); the level is then updated with
             the de-trended count, so the trend is not counted twice.
+
+        Returns
+        -------
+        ndarray (region, horizon, path)
+            int64 counts.
         """
         omega, m = self.omega, self.mean_rate
         w = self.prior_weight if self.forward_prior else 0.0
@@ -133,6 +154,18 @@ class LocalLevelNB(Forecaster):
     forward_prior: bool = False
 
     def fit(self, history: History) -> LocalLevelFitted:
+        """Choose ``omega``, the prior weight and ``kappa`` on their grids by the one-step
+        predictive likelihood of the last ``window`` periods, then filter to the origin.
+
+        Parameters
+        ----------
+        history : History
+            Counts up to and including the origin. See :meth:`Forecaster.fit`.
+
+        Returns
+        -------
+        LocalLevelFitted
+        """
         y = history.counts[:, -self.window :].astype(float)
         m = max(float(y.mean()), 1e-3)
         best = None

@@ -519,6 +519,23 @@ class DirectFitted(Fitted):
         return self.fits[h]
 
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        """NB2 paths from the step fits, coupled across steps by a Gaussian copula with the
+        correlation of the steps' residuals (:func:`copula_nb`).
+
+        Parameters
+        ----------
+        horizon : int
+            Number of steps ahead.
+        n : int
+            Number of sample paths.
+        rng : Generator
+            Random number generator. See :meth:`Fitted.sample_paths`.
+
+        Returns
+        -------
+        ndarray (region, step, sample)
+            int64 counts.
+        """
         spec = self.spec
         hist = self.history
         cap = _cap(hist)

@@ -216,7 +216,19 @@ class OnsetGeography:
 
 
 def onset_geography(region_ids: Sequence[str], boundaries=None) -> OnsetGeography:
-    """Adjacency orders, centroid distances and countries of the given units."""
+    """Adjacency orders, centroid distances and countries of the given units.
+
+    Parameters
+    ----------
+    region_ids : sequence of str
+        Unit ids, all known to ``boundaries``.
+    boundaries : Boundaries, optional
+        Default None: the shipped boundaries (:func:`analysis.geography.load_boundaries`).
+
+    Returns
+    -------
+    OnsetGeography
+    """
     import warnings
 
     from analysis.geography import adjacency_order_matrix, load_boundaries
@@ -251,7 +263,27 @@ def _cumsum(counts: np.ndarray) -> np.ndarray:
 
 
 def quiet_units(counts: np.ndarray, t: int, quiet: int) -> np.ndarray:
-    """Units with no event in periods ``t-quiet+1 .. t`` (needs ``t >= quiet - 1``)."""
+    """Units with no event in periods ``t-quiet+1 .. t`` (needs ``t >= quiet - 1``).
+
+    Parameters
+    ----------
+    counts : ndarray (unit, period)
+        Counts.
+    t : int
+        Origin, a column index of ``counts``.
+    quiet : int
+        Periods of the quiet window, the origin's included.
+
+    Returns
+    -------
+    ndarray (unit,)
+        Boolean.
+
+    Raises
+    ------
+    InputError
+        When ``t < quiet - 1`` or ``t`` is past the last column.
+    """
     if t < quiet - 1 or t >= counts.shape[1]:
         raise InputError(
             f"origin index {t} leaves fewer than {quiet} periods of history or is past the panel"
@@ -260,7 +292,27 @@ def quiet_units(counts: np.ndarray, t: int, quiet: int) -> np.ndarray:
 
 
 def onset_outcome(counts: np.ndarray, t: int, horizon: int) -> np.ndarray:
-    """At least one event in periods ``t+1 .. t+horizon`` (needs them in the panel)."""
+    """At least one event in periods ``t+1 .. t+horizon`` (needs them in the panel).
+
+    Parameters
+    ----------
+    counts : ndarray (unit, period)
+        Counts.
+    t : int
+        Origin, a column index of ``counts``.
+    horizon : int
+        Periods after the origin.
+
+    Returns
+    -------
+    ndarray (unit,)
+        Boolean.
+
+    Raises
+    ------
+    InputError
+        When ``t + horizon`` is past the last column.
+    """
     if t + horizon >= counts.shape[1]:
         raise InputError(f"the outcome window of origin index {t} runs past the panel")
     return np.asarray(counts)[:, t + 1 : t + horizon + 1].sum(axis=1) > 0
@@ -523,6 +575,19 @@ def quantile_mc_error(draws: np.ndarray, q: float, z: float = 1.96) -> np.ndarra
     Order-statistic method: the ``q`` quantile of ``n`` draws lies between the order statistics
     of ranks ``n q -/+ z sqrt(n q (1-q))`` with probability about 95%; half their distance over
     ``z`` estimates the standard error.
+
+    Parameters
+    ----------
+    draws : ndarray (..., n)
+        Draws along the last axis.
+    q : float
+        Quantile level, in (0, 1).
+    z : float, optional
+        Normal quantile of the order-statistic interval (default 1.96, about 95%).
+
+    Returns
+    -------
+    ndarray (...)
     """
     s = np.sort(np.asarray(draws), axis=-1)
     n = s.shape[-1]
@@ -596,7 +661,17 @@ class OnsetFit:
         return np.column_stack([np.ones(len(raw)), z])
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """Plug-in P(first event within the horizon) for each row of features."""
+        """Plug-in P(first event within the horizon) for each row of features.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            Rows of features, with the spec's feature columns (raw, not standardised).
+
+        Returns
+        -------
+        ndarray (row,)
+        """
         return _inverse_link(self._x(frame) @ self.coef, self.spec.link)
 
     def predict_interval(
@@ -613,6 +688,25 @@ class OnsetFit:
 
         Draws ``n_draws`` coefficient vectors from N(coef, cov) and doubles them until the
         Monte Carlo error of every interval limit is below ``mc_tolerance`` (or ``max_draws``).
+
+        Parameters
+        ----------
+        frame : DataFrame
+            Rows of features, with the spec's feature columns.
+        level : float, optional
+            Central probability of the intervals (default 0.95).
+        mc_tolerance : float, optional
+            Largest Monte Carlo error of an interval limit, on the probability scale (default 0.01).
+        n_draws : int, optional
+            Coefficient draws to start with (default 2000).
+        max_draws : int, optional
+            Most draws (default 64000).
+        seed : int, optional
+            Seed of the draws (default 0).
+
+        Returns
+        -------
+        OnsetPrediction
         """
         x = self._x(frame)
         rng = np.random.default_rng(seed)
@@ -636,7 +730,19 @@ class OnsetFit:
         return OnsetPrediction(self.predict(frame), low, high, err, int(n), level)
 
     def interval_closed_form(self, frame: pd.DataFrame, level: float = 0.95):
-        """Exact limits of the draw-based interval: the link is monotone in one normal predictor."""
+        """Exact limits of the draw-based interval: the link is monotone in one normal predictor.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            Rows of features, with the spec's feature columns.
+        level : float, optional
+            Central probability of the interval (default 0.95).
+
+        Returns
+        -------
+        low, high : ndarray (row,)
+        """
         x = self._x(frame)
         eta = x @ self.coef
         sd = np.sqrt(np.einsum("ij,jk,ik->i", x, self.cov, x))

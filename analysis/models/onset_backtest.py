@@ -50,6 +50,24 @@ def naive_onset_rules(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, np.n
     """Base rate, calibrated neighbour rule and distance decay, estimated on ``train``.
 
     Rates carry add-one smoothing so that early, small training sets give no 0 or 1.
+
+    Parameters
+    ----------
+    train : DataFrame
+        Design rows whose outcome is known, with :data:`NAIVE_NEEDS` and ``onset``.
+    test : DataFrame
+        Rows to predict, with :data:`NAIVE_NEEDS`.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``base_rate``, ``neighbour_rule`` and ``distance_decay``: a probability per row of
+        ``test``.
+
+    Raises
+    ------
+    InputError
+        When a needed column is missing.
     """
     missing = [c for c in (*NAIVE_NEEDS, "onset") if c not in train.columns]
     missing += [c for c in NAIVE_NEEDS if c not in test.columns]
@@ -118,7 +136,24 @@ def onset_scorecard(pred: pd.DataFrame, methods: Sequence[str], reference: str =
     """Brier, log score, AUC and mean probability per method, Brier skill of ``reference``
     against each other one with the Brier difference and its standard error clustered by unit
     and origin (:func:`brier_margin`), the reliability table of ``reference``, and ``calibration``:
-    :func:`calibration_in_the_large` of ``reference`` and, when scored, ``report_model``."""
+    :func:`calibration_in_the_large` of ``reference`` and, when scored, ``report_model``.
+
+    Parameters
+    ----------
+    pred : DataFrame
+        From :func:`rolling_onset_evaluation`: ``origin``, ``region_id``, ``onset`` and a
+        probability column per method.
+    methods : sequence of str
+        Probability columns to score, ``reference`` among them.
+    reference : str, optional
+        The method compared with the others (default ``"onset_model"``).
+
+    Returns
+    -------
+    dict
+        ``n_forecasts``, ``n_onsets``, ``n_origins``, ``onset_frequency``, ``methods``, the
+        ``reference``'s skill, margins and reliability (keys named after it) and ``calibration``.
+    """
     y = pred["onset"].to_numpy(float)
     scores = {
         m: {

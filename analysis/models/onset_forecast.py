@@ -216,7 +216,21 @@ def onset_to_dict(
     result: OnsetForecast, regions: Sequence[str] | None = None, freq: str = "month"
 ) -> dict:
     """JSON-ready onset block; ``regions`` limits the listed quiet units (all by default), and
-    ``freq`` (the panel's, ``month`` or ``quarter``) labels the origin."""
+    ``freq`` (the panel's, ``month`` or ``quarter``) labels the origin.
+
+    Parameters
+    ----------
+    result : OnsetForecast
+        The onset forecast.
+    regions : sequence of str, optional
+        Region ids of the quiet units to list (default None: all).
+    freq : str, optional
+        ``"month"`` (default) or ``"quarter"``.
+
+    Returns
+    -------
+    dict
+    """
     origin = period_label(result.origin, freq)
     units = result.units
     if regions is not None:

@@ -116,12 +116,42 @@ class OnsetReference:
         }
 
     def spec(self, horizon: int, quiet: int, base: OnsetSpec | None = None) -> OnsetSpec:
-        """The onset spec for ``horizon`` and ``quiet`` at this reference's frequency."""
+        """The onset spec for ``horizon`` and ``quiet`` at this reference's frequency.
+
+        Parameters
+        ----------
+        horizon : int
+            Periods ahead of the origin that the outcome covers.
+        quiet : int
+            Periods without an event that make a unit quiet.
+        base : OnsetSpec, optional
+            Other settings (default None: :class:`OnsetSpec`'s); features of other actors
+            are dropped.
+
+        Returns
+        -------
+        OnsetSpec
+        """
         # the reference holds one selection; features of other actors are not available
         return onset_spec(self.freq, horizon, quiet, base, selection_only=True)
 
     def index(self, origin: Any) -> int:
-        """Column of ``origin`` (a period); ModelError when the reference does not hold it."""
+        """Column of ``origin`` (a period); ModelError when the reference does not hold it.
+
+        Parameters
+        ----------
+        origin : str or Timestamp
+            A period start.
+
+        Returns
+        -------
+        int
+
+        Raises
+        ------
+        ModelError
+            When ``periods`` does not hold ``origin``.
+        """
         stamp = pd.Timestamp(origin)
         if stamp not in self.periods:
             raise ModelError(
@@ -133,7 +163,18 @@ class OnsetReference:
 
     def design(self, spec: OnsetSpec) -> pd.DataFrame:
         """Quiet-unit rows at every origin with a quiet window behind it inside the unit's
-        coverage and an outcome window ahead (:func:`analysis.models.onset.onset_design`)."""
+        coverage and an outcome window ahead (:func:`analysis.models.onset.onset_design`).
+
+        Parameters
+        ----------
+        spec : OnsetSpec
+            Onset target and features.
+
+        Returns
+        -------
+        DataFrame
+            The rows (cached per spec).
+        """
         key = ("design", spec)
         if key not in self._cache:
             last = self.counts.shape[1] - 1 - spec.horizon
@@ -147,6 +188,19 @@ class OnsetReference:
 
         ``cluster="region_id"`` gives the unit-clustered covariance the intervals need (the
         point estimates are the same).
+
+        Parameters
+        ----------
+        origin : str or Timestamp
+            Forecast origin, a period of the reference.
+        spec : OnsetSpec
+            Onset target, features and model settings.
+        cluster : str, optional
+            Column grouping dependent rows (default None: the model-based covariance).
+
+        Returns
+        -------
+        OnsetFit
 
         Raises
         ------
@@ -164,6 +218,20 @@ class OnsetReference:
     def features_at(self, region_ids: Any, origin: Any, spec: OnsetSpec) -> pd.DataFrame:
         """The onset features of ``region_ids`` at ``origin``, from periods up to it only.
 
+        Parameters
+        ----------
+        region_ids : sequence of str
+            Units of the reference.
+        origin : str or Timestamp
+            A period of the reference.
+        spec : OnsetSpec
+            Onset target and features.
+
+        Returns
+        -------
+        DataFrame
+            One row per unit, in the order of ``region_ids``.
+
         Raises
         ------
         InputError
@@ -180,6 +248,19 @@ class OnsetReference:
     def p_onset(self, region_ids: Any, origin: Any, spec: OnsetSpec) -> np.ndarray:
         """P(at least one event in the ``spec.horizon`` periods after ``origin``) for each unit
         of ``region_ids``, from the fit at ``origin`` and the units' features then.
+
+        Parameters
+        ----------
+        region_ids : sequence of str
+            Units of the reference.
+        origin : str or Timestamp
+            Forecast origin, a period of the reference.
+        spec : OnsetSpec
+            Onset target, features and model settings.
+
+        Returns
+        -------
+        ndarray (unit,)
 
         Raises
         ------
@@ -199,7 +280,24 @@ class OnsetReference:
         whose ``length`` periods had ended by ``origin``, where the first ``spec.horizon`` of
         them held an event (int64, (path, step); the quiet window inside the unit's coverage).
 
-        All earlier origins are used when the latest ones hold fewer than :data:`MIN_BURSTS`."""
+        All earlier origins are used when the latest ones hold fewer than :data:`MIN_BURSTS`.
+
+        Parameters
+        ----------
+        origin : str or Timestamp
+            Forecast origin, a period of the reference.
+        spec : OnsetSpec
+            Its ``quiet`` and ``horizon`` define the quiet units and a first event.
+        lookback : int
+            Latest origins searched.
+        length : int, optional
+            Steps of each path (default None: ``spec.horizon``).
+
+        Returns
+        -------
+        ndarray (path, step)
+            int64 counts.
+        """
         t = self.index(origin)
         length = max(int(length or spec.horizon), spec.horizon)
         key = ("bursts", spec, t, int(lookback), length)
@@ -219,7 +317,17 @@ class OnsetReference:
 def training_words(summary: dict[str, Any]) -> str:
     """Where the onset model learnt, from :meth:`OnsetReference.summary`, in words: "169 units
     of the data files' 10 countries, from 1989-01" ("1 country" for one; the first period
-    says how far back the first events it learnt from reach)."""
+    says how far back the first events it learnt from reach).
+
+    Parameters
+    ----------
+    summary : dict
+        :meth:`OnsetReference.summary`: ``units``, ``countries`` and, optionally, ``from``.
+
+    Returns
+    -------
+    str
+    """
     n = len(summary["countries"])
     words = f"{summary['units']} units of the data files' {n} " + (
         "country" if n == 1 else "countries"

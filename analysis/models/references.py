@@ -40,6 +40,25 @@ class ReferenceFitted(Fitted):
     recent: np.ndarray  # (R, window) counts
 
     def sample_paths(self, horizon, n, rng):
+        """Poisson counts around each fitted region's back-transformed Gaussian path.
+
+        See the module docstring. A region whose fit failed uses the mean of its last 6 counts; a
+        region without a fit (no event in the window) gets zeros.
+
+        Parameters
+        ----------
+        horizon : int
+            Number of steps ahead.
+        n : int
+            Number of sample paths.
+        rng : Generator
+            Random number generator. See :meth:`Fitted.sample_paths`.
+
+        Returns
+        -------
+        ndarray (region, step, sample)
+            int64 counts.
+        """
         y = self.recent
         R = y.shape[0]
         lam = np.zeros((R, horizon, n))
@@ -67,6 +86,18 @@ class StatsmodelsReference(Forecaster):
     window: int = 48
 
     def fit(self, history: History) -> ReferenceFitted:
+        """One statsmodels fit per region with an event in the last ``window`` periods.
+
+        Parameters
+        ----------
+        history : History
+            Counts up to and including the origin. See :meth:`Forecaster.fit`.
+
+        Returns
+        -------
+        ReferenceFitted
+            ``fits`` holds None for a region whose fit failed.
+        """
         y = history.counts[:, -self.window :].astype(float)
         fits = {}
         for r in np.flatnonzero(y.sum(axis=1) > 0):

@@ -159,7 +159,23 @@ def available() -> list[str]:
 
 
 def register(forecaster: Forecaster) -> Forecaster:
-    """Make a forecaster built elsewhere (a notebook, a test) reachable by its name."""
+    """Make a forecaster built elsewhere (a notebook, a test) reachable by its name.
+
+    Parameters
+    ----------
+    forecaster : Forecaster
+        Reached afterwards by :func:`get` under its ``name``.
+
+    Returns
+    -------
+    Forecaster
+        The same forecaster.
+
+    Raises
+    ------
+    InputError
+        When it is not a Forecaster, or its name is a built-in model's.
+    """
     if not isinstance(forecaster, Forecaster):
         raise InputError(f"expected a Forecaster, got {type(forecaster).__name__}")
     if forecaster.name in ENTRIES:
@@ -169,7 +185,13 @@ def register(forecaster: Forecaster) -> Forecaster:
 
 
 def unregister(name: str) -> None:
-    """Remove a forecaster added with :func:`register` (no-op if absent)."""
+    """Remove a forecaster added with :func:`register` (no-op if absent).
+
+    Parameters
+    ----------
+    name : str
+        The forecaster's ``name``.
+    """
     _EXTRA.pop(name, None)
 
 

@@ -77,6 +77,19 @@ class PathRisk:
         ``period`` is the study's period word (``month``), as the tables name the horizon;
         ``freq`` labels the origin (``2020-12``, ``2020Q4``), by default as ``period`` names
         it, a month where that is the generic "period".
+
+        Parameters
+        ----------
+        targets : sequence of str, optional
+            Countries to report (values of ``countries["country"]``; default None: all).
+        period : str, optional
+            The study's period word (default ``"period"``).
+        freq : str, optional
+            ``"month"`` or ``"quarter"``, for the origin's label (default None: from ``period``).
+
+        Returns
+        -------
+        str
         """
         c = self.countries
         if targets:
@@ -174,6 +187,21 @@ def window_forecast(
     Sums each predictive sample path over the steps, so the interval carries the dependence
     between steps that the model's paths have (summing per-step quantiles would not).
 
+    Parameters
+    ----------
+    fc : ForecastResult
+        The forecast.
+    region_id : str
+        A region of ``fc``.
+    steps : int, optional
+        Leading steps summed (default :data:`NEAR_STEPS`), clipped to 1..horizon.
+    level : float, optional
+        Central probability of the interval (default 0.9).
+
+    Returns
+    -------
+    WindowForecast
+
     Raises
     ------
     ValueError
@@ -202,6 +230,15 @@ def window_forecast(
 def expected_next(fc: ForecastResult, steps: int = NEAR_STEPS, level: float = 0.9) -> pd.DataFrame:
     """Expected events over the next ``steps`` periods with a central interval, per region.
 
+    Parameters
+    ----------
+    fc : ForecastResult
+        The forecast.
+    steps : int, optional
+        Leading steps summed (default :data:`NEAR_STEPS`).
+    level : float, optional
+        Central probability of the interval (default 0.9).
+
     Returns
     -------
     DataFrame
@@ -219,7 +256,20 @@ def expected_next(fc: ForecastResult, steps: int = NEAR_STEPS, level: float = 0.
 
 
 def recent_mean(panel: pd.DataFrame, periods: int = SURGE_LOOKBACK) -> pd.Series:
-    """Mean events per period over the last ``periods`` periods, per region."""
+    """Mean events per period over the last ``periods`` periods, per region.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        ``region_id, period, events`` rows.
+    periods : int, optional
+        Latest periods of the panel averaged (default :data:`SURGE_LOOKBACK`).
+
+    Returns
+    -------
+    Series
+        Mean events per period, indexed by ``region_id``.
+    """
     last = sorted(panel["period"].unique())[-periods:]
     recent = panel[panel["period"].isin(last)]
     return recent.groupby("region_id")["events"].mean()
@@ -228,7 +278,20 @@ def recent_mean(panel: pd.DataFrame, periods: int = SURGE_LOOKBACK) -> pd.Series
 def surge_rule(factor: float, min_events: int) -> dict[str, Any]:
     """The surge rule as the manifests and backtests record it: the study's
     ``alerts.surge_factor`` and ``alerts.min_events`` with the window and look-back of
-    :func:`surge_threshold`."""
+    :func:`surge_threshold`.
+
+    Parameters
+    ----------
+    factor : float
+        ``alerts.surge_factor``.
+    min_events : int
+        ``alerts.min_events``.
+
+    Returns
+    -------
+    dict
+        ``surge_factor``, ``min_events``, ``steps`` and ``lookback``.
+    """
     return {
         "surge_factor": float(factor),
         "min_events": int(min_events),

@@ -311,6 +311,17 @@ def contrast_to_dict(contrast: ScenarioContrast) -> dict[str, Any]:
     intervals across them at ``level``. The scenarios' own expected counts and probabilities
     are left out as the reports leave them out: they are the spillover model's forecast, a
     second one beside the forecast model's ``targets``.
+
+    Parameters
+    ----------
+    contrast : ScenarioContrast
+        The focus contrast.
+
+    Returns
+    -------
+    dict
+        ``focus``, ``level``, ``n_draws``, ``n_paths``, ``definition``, ``caveat``,
+        ``regions`` and ``countries``; missing values as None.
     """
 
     def pair(row: pd.Series, key: str) -> list[float | None]:

@@ -107,7 +107,17 @@ MIN_TRAIN = 24
 
 def history_needed(horizon: int) -> int:
     """Periods the cross-validated choice needs: one origin after :data:`MIN_TRAIN` periods,
-    with ``horizon`` observed periods after it."""
+    with ``horizon`` observed periods after it.
+
+    Parameters
+    ----------
+    horizon : int
+        Forecast horizon, in periods.
+
+    Returns
+    -------
+    int
+    """
     return MIN_TRAIN + 1 + horizon
 
 

@@ -77,6 +77,20 @@ def stacking_weights(a: np.ndarray, D: np.ndarray, shrinkage: float = 0.0) -> np
     """Simplex weights minimising ``w @ a - w @ D @ w / 2 + shrinkage * s * |w - 1/k|**2``.
 
     ``s`` is the mean of ``a`` (the scale of the CRPS), so ``shrinkage`` is unit-free.
+
+    Parameters
+    ----------
+    a : ndarray (k,)
+        Mean ``E|X_i - y|`` of each member (:func:`crps_terms`).
+    D : ndarray (k, k)
+        Mean ``E|X_i - X_j|`` of each pair of members.
+    shrinkage : float, optional
+        Pull toward equal weights (default 0: none).
+
+    Returns
+    -------
+    ndarray (k,)
+        Non-negative weights summing to 1.
     """
     k = len(a)
     if k == 1:
@@ -106,6 +120,22 @@ class StackingFitted(Fitted):
     inner_origins: int
 
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
+        """Paths of the mixture of ``members`` with the stacking ``weights``.
+
+        Parameters
+        ----------
+        horizon : int
+            Number of steps ahead.
+        n : int
+            Number of sample paths.
+        rng : Generator
+            Random number generator. See :meth:`Fitted.sample_paths`.
+
+        Returns
+        -------
+        ndarray (region, step, sample)
+            int64 counts.
+        """
         w = np.array(list(self.weights.values()))
         return mix_paths(list(self.members), w, horizon, n, rng)
 
@@ -131,6 +161,18 @@ class Stacking(Forecaster):
         """Weights from inner origins inside ``history``; equal weights if there are none.
 
         Returns the weights and the number of inner origins used.
+
+        Parameters
+        ----------
+        history : History
+            Counts up to and including the forecast origin.
+
+        Returns
+        -------
+        weights : ndarray (k,)
+            One per member, in the order of ``members``.
+        n_origins : int
+            Inner origins used (0 with equal weights).
         """
         from analysis.cross_validation import cross_validation
 
@@ -157,6 +199,22 @@ class Stacking(Forecaster):
         return stacking_weights(a, D, self.shrinkage), last - first + 1
 
     def fit(self, history: History) -> StackingFitted:
+        """Every member fitted on ``history``, weighted by :meth:`weights`.
+
+        Parameters
+        ----------
+        history : History
+            Counts up to and including the origin. See :meth:`Forecaster.fit`.
+
+        Returns
+        -------
+        StackingFitted
+
+        Raises
+        ------
+        InputError
+            When ``members`` is empty.
+        """
         from analysis.models.registry import get
 
         if not self.members:

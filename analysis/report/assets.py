@@ -51,7 +51,18 @@ def template_dir() -> Path:
 
 
 def notebook(name: str) -> Path:
-    """Path of a shipped report notebook by name (``region_report``); it may not exist."""
+    """Path of a shipped report notebook by name (``region_report``); it may not exist.
+
+    Parameters
+    ----------
+    name : str
+        Notebook name without the ``.py`` suffix, normally one of :data:`TEMPLATES`.
+
+    Returns
+    -------
+    Path
+        ``<notebook_dir>/<name>.py``.
+    """
     return notebook_dir() / f"{name}.py"
 
 

@@ -193,6 +193,20 @@ def run_on_worker(job: dict[str, Any], studies: list[tuple[str, str, bool]]) -> 
     fork server loads them all before its first report. The report is written to a temporary
     folder on the worker and shipped back, so workers need the study and data files (same
     paths) but no shared output folder.
+
+    Parameters
+    ----------
+    job : dict
+        A :class:`ReportJob` as :meth:`ReportJob.to_dict` gives it; its output paths are
+        replaced by ones in the worker's temporary folder.
+    studies : list of tuple of (str, str, bool)
+        Every (study path, quarter, with_results) of the batch (tuples may arrive as lists).
+
+    Returns
+    -------
+    dict
+        The report's :class:`JobResult` as a dict, with ``html`` and ``ipynb`` holding the
+        written files' text (empty for a file that was not written).
     """
     pool = _worker_pool([tuple(s) for s in studies])
     with tempfile.TemporaryDirectory(prefix="ct-report-") as tmp:

@@ -156,19 +156,58 @@ def _previous_records(previous_manifest: str, study_slug: str) -> dict[str, Any]
 
 
 def previous_ranking(previous_manifest: str, study_slug: str) -> list[dict[str, Any]] | None:
-    """The ``ranking`` record of the previous manifest's overview of this study, if any."""
+    """The ``ranking`` record of the previous manifest's overview of this study, if any.
+
+    Parameters
+    ----------
+    previous_manifest : str
+        Path of the previous batch's ``manifest.json``; empty, missing or unreadable gives None.
+    study_slug : str
+        The study's slug, as its overview entry in the manifest records it.
+
+    Returns
+    -------
+    list of dict or None
+        One dict per region (:func:`analysis.report.overview_text.ranking_record`), or None.
+    """
     return _previous_records(previous_manifest, study_slug).get("ranking") or None
 
 
 def previous_surge_rule(previous_manifest: str, study_slug: str) -> dict[str, Any] | None:
     """The ``surge_rule`` record (:func:`surge_rule_record`) of the previous manifest's overview
-    of this study; None when it has none (an overview from before the rule was recorded)."""
+    of this study; None when it has none (an overview from before the rule was recorded).
+
+    Parameters
+    ----------
+    previous_manifest : str
+        Path of the previous batch's ``manifest.json``; empty, missing or unreadable gives None.
+    study_slug : str
+        The study's slug, as its overview entry in the manifest records it.
+
+    Returns
+    -------
+    dict or None
+        The recorded surge rule, or None.
+    """
     return _previous_records(previous_manifest, study_slug).get("surge_rule") or None
 
 
 def surge_rule_record(factor: float, min_events: int) -> dict[str, Any]:
     """The surge rule an overview computed P(surge) under, as its manifest records it
-    (:func:`analysis.models.risk.surge_rule`)."""
+    (:func:`analysis.models.risk.surge_rule`).
+
+    Parameters
+    ----------
+    factor : float
+        The study's ``alerts.surge_factor``.
+    min_events : int
+        The study's ``alerts.min_events``.
+
+    Returns
+    -------
+    dict
+        ``surge_factor``, ``min_events``, ``steps`` and ``lookback``.
+    """
     from analysis.models.risk import surge_rule
 
     return surge_rule(factor, min_events)
@@ -176,6 +215,13 @@ def surge_rule_record(factor: float, min_events: int) -> dict[str, Any]:
 
 def new_regions(panel: pd.DataFrame, quiet_months: int = 12) -> tuple[str, pd.DataFrame]:
     """Regions with events in the panel's latest quarter and none in the months before it.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        The panel, with ``period``, ``region_id``, ``region_name`` and ``events``.
+    quiet_months : int, optional
+        Months before the quarter's start that must have no events; default 12.
 
     Returns
     -------

@@ -54,7 +54,21 @@ def _study(path: Path) -> Any:
 
 
 def study_key(kind: str, study_path: str | os.PathLike[str], quarter: str = "") -> cache.Key:
-    """The cache key of one kind of a study's results (study, data bytes, code, quarter)."""
+    """The cache key of one kind of a study's results (study, data bytes, code, quarter).
+
+    Parameters
+    ----------
+    kind : str
+        Which result the key is for (``"data"``, ``"results"``, ``"growth"``, ...).
+    study_path : str or path
+        The study YAML (resolved to an absolute path).
+    quarter : str, optional
+        ``YYYYQn`` or empty (the default) for the whole window.
+
+    Returns
+    -------
+    cache.Key
+    """
     path = Path(study_path).resolve()
     return cache.study_key(kind, path, _study(path).data_files(), quarter)
 
@@ -573,7 +587,15 @@ def results(study_path: str | os.PathLike[str], quarter: str = "") -> StudyResul
 
 
 def warm(study_path: str | os.PathLike[str], quarter: str = "") -> None:
-    """Load a study and compute its shared results, so that forked reports inherit them."""
+    """Load a study and compute its shared results, so that forked reports inherit them.
+
+    Parameters
+    ----------
+    study_path : str or path
+        The study YAML.
+    quarter : str, optional
+        ``YYYYQn`` or empty (the default) for the whole window.
+    """
     load(study_path)
     results(study_path, quarter)
     growth(study_path, quarter)
@@ -600,6 +622,17 @@ def methods_backtest(study_path: str | os.PathLike[str], quarter: str = "") -> A
     (:attr:`StudyResults.backtest_all`); the appendix's other models are scored on the same
     origins, steps, samples and seed and joined to it, so a model scored in both places gives
     one number. Study-level work, cached in memory and on disk like :func:`results`.
+
+    Parameters
+    ----------
+    study_path : str or path
+        The study YAML.
+    quarter : str, optional
+        ``YYYYQn`` or empty (the default) for the whole window.
+
+    Returns
+    -------
+    BacktestResult
     """
     from analysis.as_of import panel_as_of
     from analysis.evaluation import backtest, backtest_leaving_out, combine_backtests
@@ -658,7 +691,18 @@ class StudyGrowth:
     comparisons: list[tuple[str, str]]
 
     def region(self, region_id: str) -> Any:
-        """The table's rows of one region (None when the study has no usable comparison)."""
+        """The table's rows of one region (None when the study has no usable comparison).
+
+        Parameters
+        ----------
+        region_id : str
+            The region's ISO 3166-2 code.
+
+        Returns
+        -------
+        DataFrame or None
+            The region's rows of :attr:`table`, index reset.
+        """
         if not self.comparisons:
             return None
         return self.table[self.table["region_id"] == region_id].reset_index(drop=True)

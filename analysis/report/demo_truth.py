@@ -226,6 +226,20 @@ def study_section(ctx: Any, study: Any, quarter: str | None = None) -> DemoCompa
     Once per study and quarter: every report of the study shows the same check, which cost
     each of them 0.27 s; :func:`analysis.report.warmup.warm_studies` computes it before the
     reports are forked. The key holds the truth file's bytes with the data's.
+
+    Parameters
+    ----------
+    ctx : analysis.report.context.ReportContext
+        The notebook's context (``ctx.study``, ``ctx.data``).
+    study : str or Path
+        The study file, as :func:`analysis.report.context.results` takes it.
+    quarter : str, optional
+        ``YYYYQn`` the reports are as of; None or empty for the study's end.
+
+    Returns
+    -------
+    DemoComparison, str or None
+        :func:`section`'s result (the comparison, or why there is none); None for a real study.
     """
     if not shows_section(ctx.study):
         return None
@@ -240,7 +254,18 @@ def study_section(ctx: Any, study: Any, quarter: str | None = None) -> DemoCompa
 
 def missed_names(found: DemoComparison | str | None) -> tuple[str, ...]:
     """:attr:`DemoComparison.missed` of :func:`study_section`'s result; empty for a real study
-    or without a readable truth file."""
+    or without a readable truth file.
+
+    Parameters
+    ----------
+    found : DemoComparison, str or None
+        :func:`study_section`'s result.
+
+    Returns
+    -------
+    tuple of str
+        Short names of the quoted numbers that are not recovered.
+    """
     return found.missed if isinstance(found, DemoComparison) else ()
 
 
@@ -285,6 +310,15 @@ def shows_section(study: Any) -> bool:
 
     A real study never shows it, even with a truth file beside its data: the stated model is
     the simulation's, and only a study marked ``synthetic`` is simulated.
+
+    Parameters
+    ----------
+    study : analysis.config.Study
+        The validated study (its ``synthetic`` flag; False when it has none).
+
+    Returns
+    -------
+    bool
     """
     return bool(getattr(study, "synthetic", False))
 
@@ -310,7 +344,17 @@ def truth_file(study: Any) -> Path | None:
 
 
 def missing_sentence(study: Any) -> str:
-    """What the section says when a synthetic study has no truth file beside its data."""
+    """What the section says when a synthetic study has no truth file beside its data.
+
+    Parameters
+    ----------
+    study : analysis.config.Study
+        Its ``data`` folders are named relative to the study file's folder (when it has a path).
+
+    Returns
+    -------
+    str
+    """
     base = Path(study.path).parent if getattr(study, "path", None) else None
     folders = []
     for data in study.data:
@@ -327,7 +371,19 @@ def missing_sentence(study: Any) -> str:
 
 
 def unreadable_sentence(path_name: str, reason: str) -> str:
-    """What the section says when the truth file cannot be used (unreadable or not matching)."""
+    """What the section says when the truth file cannot be used (unreadable or not matching).
+
+    Parameters
+    ----------
+    path_name : str
+        The truth file's name, as the sentence shows it.
+    reason : str
+        Why it could not be used (the error's message, or its type's name).
+
+    Returns
+    -------
+    str
+    """
     return (
         f"The truth file {path_name} could not be used ({reason}), so the estimates are not set "
         "against the stated model."
@@ -802,6 +858,13 @@ def stated_values(
 def position(stated: float, est: Estimate) -> str:
     """Where the stated value lies against the estimate's interval.
 
+    Parameters
+    ----------
+    stated : float
+        The stated model's value.
+    est : Estimate
+        The estimate whose interval (``low``, ``high``) the value is set against.
+
     Returns
     -------
     str
@@ -846,7 +909,20 @@ def point_check(stated: Stated, est: Estimate) -> PointCheck:
 
 def percentile(x: float, draws: np.ndarray) -> float:
     """Where ``x`` falls among ``draws``: the share below it plus half the share equal to it
-    (the mid-rank, so a count equal to many paths' is not pushed to one end)."""
+    (the mid-rank, so a count equal to many paths' is not pushed to one end).
+
+    Parameters
+    ----------
+    x : float
+        The value to place.
+    draws : ndarray
+        One value per path.
+
+    Returns
+    -------
+    float
+        Between 0 and 1.
+    """
     d = np.asarray(draws, dtype=float)
     return float((d < x).mean() + 0.5 * (d == x).mean())
 

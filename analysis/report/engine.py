@@ -107,7 +107,13 @@ class ReportShell(InteractiveShell):
 
     def enable_gui(self, gui: str | None = None) -> None:
         """No event loop to start: the inline backend draws into the cell's outputs (as
-        ipykernel's shell does; the base class raises, after the backend is already set)."""
+        ipykernel's shell does; the base class raises, after the backend is already set).
+
+        Parameters
+        ----------
+        gui : str or None, optional
+            The GUI event loop IPython asks for; ignored.
+        """
 
     def _record_error(self, etype: Any, value: Any, lines: list[str]) -> None:
         if self.outputs is not None:
@@ -122,6 +128,19 @@ class ReportShell(InteractiveShell):
 
     def showtraceback(self, exc_tuple=None, filename=None, tb_offset=None,
                       exception_only=False, running_compiled_code=False):  # fmt: skip
+        """Record an exception's traceback as an error output of the current cell.
+
+        Parameters
+        ----------
+        exc_tuple : tuple, optional
+            ``(type, value, traceback)``; by default the exception being handled.
+        filename : str, optional
+            Ignored (IPython's signature).
+        tb_offset : int, optional
+            Frames to skip at the top of the structured traceback.
+        exception_only, running_compiled_code : bool, optional
+            Ignored (IPython's signature).
+        """
         etype, value, tb = exc_tuple or sys.exc_info()
         try:
             lines = self.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
@@ -130,6 +149,15 @@ class ReportShell(InteractiveShell):
         self._record_error(etype, value, list(lines))
 
     def showsyntaxerror(self, filename=None, running_compiled_code=False):
+        """Record the syntax error being handled as an error output of the current cell.
+
+        Parameters
+        ----------
+        filename : str, optional
+            Ignored (IPython's signature).
+        running_compiled_code : bool, optional
+            Ignored (IPython's signature).
+        """
         etype, value, _ = sys.exc_info()
         self._record_error(etype, value, traceback.format_exception_only(etype, value))
 
@@ -170,7 +198,24 @@ def get_shell() -> ReportShell:
 
 
 def run_cell(shell: ReportShell, source: str, count: int) -> tuple[list[Any], bool]:
-    """Execute ``source`` in ``shell``; return its outputs in order and whether it failed."""
+    """Execute ``source`` in ``shell``; return its outputs in order and whether it failed.
+
+    Parameters
+    ----------
+    shell : ReportShell
+        The process's shell (:func:`get_shell`).
+    source : str
+        The cell's code.
+    count : int
+        Execution count given to the cell's ``execute_result``.
+
+    Returns
+    -------
+    outputs : list of nbformat.NotebookNode
+        The cell's stream, display, result and error outputs.
+    failed : bool
+        Whether the cell failed (an error output is then among ``outputs``).
+    """
     outputs: list[Any] = []
     publisher = _Publisher(shell=shell)
     publisher.outputs = outputs

@@ -19,7 +19,23 @@ INPUT_ERROR = "input error"
 
 
 def entry(item: BatchItem, result: JobResult, out: Path, versions: dict[str, str]) -> dict:
-    """The manifest's record of one report: what, from which inputs, how it went."""
+    """The manifest's record of one report: what, from which inputs, how it went.
+
+    Parameters
+    ----------
+    item : BatchItem
+        The planned report.
+    result : JobResult
+        How its run went.
+    out : Path
+        The batch's output folder; the record's ``html`` and ``ipynb`` are relative to it.
+    versions : dict
+        Package name -> installed version.
+
+    Returns
+    -------
+    dict
+    """
     return {
         "id": item.report_id,
         "kind": item.kind,
@@ -123,7 +139,17 @@ def input_error_entries(
 
 def read_manifest(out: str | os.PathLike[str]) -> dict[str, Any] | None:
     """Read ``out/manifest.json`` if present (None if missing or unreadable), its paths made
-    absolute again (:func:`portable` wrote them relative to ``out``)."""
+    absolute again (:func:`portable` wrote them relative to ``out``).
+
+    Parameters
+    ----------
+    out : str or path
+        The batch's output folder.
+
+    Returns
+    -------
+    dict or None
+    """
     path = Path(out) / MANIFEST
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -141,6 +167,18 @@ def portable(manifest: dict[str, Any], out: Path) -> dict[str, Any]:
     and notebooks carry none. :func:`read_manifest` turns them back into absolute paths.
     Error messages too name files relative to ``out``
     (:func:`analysis.report.run.portable_text`), and stay so when read back.
+
+    Parameters
+    ----------
+    manifest : dict
+        The manifest with absolute paths, as the batch builds it (not changed).
+    out : Path
+        The batch's output folder.
+
+    Returns
+    -------
+    dict
+        A copy with the paths made relative.
     """
     from analysis.report.assets import notebook_dir
 
@@ -205,7 +243,20 @@ def _map_paths(manifest: dict[str, Any], to: Any, *, notebook: Any) -> dict[str,
 
 
 def write_index(root: Path, manifest: dict[str, Any]) -> Path:
-    """Write ``index.html``: every report grouped by study, failures marked, all escaped."""
+    """Write ``index.html``: every report grouped by study, failures marked, all escaped.
+
+    Parameters
+    ----------
+    root : Path
+        The batch's output folder, where the page is written.
+    manifest : dict
+        The manifest as written to disk (:func:`portable`), with its ``reports``.
+
+    Returns
+    -------
+    Path
+        ``root / "index.html"``.
+    """
     import jinja2
 
     from analysis.report import assets

@@ -122,7 +122,22 @@ def ranking_display(rank: pd.DataFrame, top: int = 20, surge: bool = True) -> pd
     growth cells.
     With the study's ``p_value_bh`` and the report model's ``expected`` (next 3 periods,
     :func:`analysis.models.risk.expected_next`) when ``rank`` has them, and P(surge) only with
-    ``surge`` (:func:`surge_skill_shown`)."""
+    ``surge`` (:func:`surge_skill_shown`).
+
+    Parameters
+    ----------
+    rank : DataFrame
+        :func:`analysis.ranking.ranking`, best first.
+    top : int, optional
+        Rows shown; default 20.
+    surge : bool, optional
+        Whether to keep the P(surge) column; default True.
+
+    Returns
+    -------
+    DataFrame
+        Columns renamed by :data:`RANKING_COLUMNS`; probabilities as text.
+    """
     out = rank.head(top).reindex(columns=list(RANKING_COLUMNS)).copy()
     for col in ("ratio", "ratio_low", "ratio_high"):
         out[col] = out[col].astype(float).replace(-np.inf, np.nan)
@@ -180,6 +195,22 @@ def ranking_notes(
     The overview shows the first as a paragraph and the others as a list: run together they
     made one paragraph of 319 words in the real study. ``freq`` (``month`` or ``quarter``)
     names the periods whose dependence the intervals allow for.
+
+    Parameters
+    ----------
+    rank : DataFrame
+        :func:`analysis.ranking.ranking`, best first.
+    top : int, optional
+        Rows the table shows; default 20.
+    surge : bool, optional
+        Whether the table ranks on and shows P(surge); default True.
+    freq : str, optional
+        ``"month"`` (the default) or ``"quarter"``: the panel's period.
+
+    Returns
+    -------
+    list of str
+        The lead sentence first, then the notes (plain text).
     """
     unit = period_unit(freq)
     shown = min(top, len(rank))
@@ -819,7 +850,19 @@ def _base_rate_reference(rate: float | None) -> str:
 
 def ranking_record(rank: pd.DataFrame) -> list[dict[str, Any]]:
     """The ranking as JSON-ready rows for the manifest (read by the next quarter), with the
-    expected events of :func:`analysis.models.risk.expected_next` when ``rank`` has them."""
+    expected events of :func:`analysis.models.risk.expected_next` when ``rank`` has them.
+
+    Parameters
+    ----------
+    rank : DataFrame
+        :func:`analysis.ranking.ranking`, with ``p_surge`` and ``p_any``.
+
+    Returns
+    -------
+    list of dict
+        Per region: ``region_id``, ``rank``, ``events_recent``, ``p_surge``, ``p_any`` (None
+        when missing) and, when recorded, ``expected``, ``expected_low``, ``expected_high``.
+    """
     cols = ["region_id", "rank", "events_recent", "p_surge", "p_any"]
     expected = ["expected", "expected_low", "expected_high"]
     has_expected = all(c in rank.columns for c in expected)

@@ -26,7 +26,23 @@ PARAMETER_KINDS = {
 
 
 def slugify(text: str) -> str:
-    """Return a lowercase file-name-safe slug (``ML-KY`` -> ``ml-ky``)."""
+    """Return a lowercase file-name-safe slug (``ML-KY`` -> ``ml-ky``).
+
+    Parameters
+    ----------
+    text : str
+        Text to slug (a region code, a study name); converted with ``str`` first.
+
+    Returns
+    -------
+    str
+        Runs of characters other than ``a-z0-9`` replaced by one ``-``, no ``-`` at either end.
+
+    Raises
+    ------
+    InputError
+        If nothing is left of ``text`` (no letter or digit).
+    """
     slug = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
     if not slug:
         raise InputError(f"cannot make a file name from {text!r}")
@@ -34,7 +50,24 @@ def slugify(text: str) -> str:
 
 
 def validate_region(region: str) -> str:
-    """Return ``region`` upper-cased if it is an ISO 3166-2 code, else raise InputError."""
+    """Return ``region`` upper-cased if it is an ISO 3166-2 code, else raise InputError.
+
+    Parameters
+    ----------
+    region : str
+        Region code such as ``ML-KY``, or units joined with ``|`` (``MR-13|MR-14``); surrounding
+        whitespace and case are ignored.
+
+    Returns
+    -------
+    str
+        The code stripped and upper-cased.
+
+    Raises
+    ------
+    InputError
+        If the code does not match :data:`REGION_PATTERN`.
+    """
     value = str(region).strip().upper()
     if not REGION_PATTERN.fullmatch(value):
         raise InputError(

@@ -60,6 +60,16 @@ def background_key(fig: Any) -> Hashable | None:
     The figure's name in :data:`analysis.plots.SHARED_X`, its size in pixels, the axes'
     position, x-limits, x label, background colours, and the style (every rcParam: tick
     labels, grid and fonts take theirs from it).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure; shareable only with one visible axes and nothing else at figure level.
+
+    Returns
+    -------
+    Hashable or None
+        A tuple of the above (the style as its hash), or None.
     """
     import matplotlib
 

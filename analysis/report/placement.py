@@ -33,7 +33,18 @@ FAILED_PAGE_MARK = 'class="ct-banner ct-failed"'
 
 def failed_paths(item: BatchItem) -> tuple[Path, Path]:
     """Where a failure of ``item`` goes when a good page is kept: ``<name>.failed.html``
-    and ``<name>.failed.ipynb``."""
+    and ``<name>.failed.ipynb``.
+
+    Parameters
+    ----------
+    item : BatchItem
+        The planned report.
+
+    Returns
+    -------
+    tuple of (Path, Path)
+        The failure's HTML and notebook paths, beside the report's own.
+    """
     html, ipynb = Path(item.job.html_path), Path(item.job.ipynb_path)
     return html.with_name(f"{html.stem}.failed.html"), ipynb.with_name(f"{ipynb.stem}.failed.ipynb")
 
@@ -45,6 +56,11 @@ def has_good_page(item: BatchItem) -> bool:
     ----------
     item : BatchItem
         The planned report.
+
+    Returns
+    -------
+    bool
+        False when the page is missing or is a "did not finish" page.
     """
     page = Path(item.job.html_path)
     if not page.is_file():
@@ -54,7 +70,18 @@ def has_good_page(item: BatchItem) -> bool:
 
 def staged(item: BatchItem) -> BatchItem:
     """``item`` writing to hidden files beside its page (``.<name>.staged.html``), which
-    :func:`settle` moves once it has run."""
+    :func:`settle` moves once it has run.
+
+    Parameters
+    ----------
+    item : BatchItem
+        The planned report (not changed).
+
+    Returns
+    -------
+    BatchItem
+        A copy whose job writes the staged files.
+    """
     html, ipynb = Path(item.job.html_path), Path(item.job.ipynb_path)
     job = replace(
         item.job,
@@ -67,7 +94,13 @@ def staged(item: BatchItem) -> BatchItem:
 
 
 def discard(run: BatchItem) -> None:
-    """Remove a staged run's files (a batch that stopped before settling them)."""
+    """Remove a staged run's files (a batch that stopped before settling them).
+
+    Parameters
+    ----------
+    run : BatchItem
+        The :func:`staged` copy whose HTML and notebook files are removed (if present).
+    """
     for path in (run.job.html_path, run.job.ipynb_path):
         Path(path).unlink(missing_ok=True)
 

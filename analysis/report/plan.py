@@ -47,7 +47,22 @@ class BatchItem:
 def require_own_folder(study: Any, folder_of: dict[str, str], out: Path) -> None:
     """Claim ``out/<slug>`` for ``study``, or raise an :class:`InputError` if another study
     file of the batch has it (two files named alike, in different folders: the second's
-    reports had been left out without a word)."""
+    reports had been left out without a word).
+
+    Parameters
+    ----------
+    study : analysis.config.Study
+        The loaded study (its ``slug`` and ``path``).
+    folder_of : dict
+        Study slug -> resolved study file that claimed it; updated in place.
+    out : Path
+        The batch's output folder (named in the message).
+
+    Raises
+    ------
+    InputError
+        If another study file of the batch already claimed the slug.
+    """
     file = str(Path(study.path).resolve())
     owner = folder_of.setdefault(study.slug, file)
     if owner != file:
@@ -259,5 +274,22 @@ def plan(
 
 
 def output_folder(out: str | os.PathLike[str], quarter: str | None) -> Path:
-    """The folder a batch writes to: ``out/<quarter>`` for a quarterly run, else ``out``."""
+    """The folder a batch writes to: ``out/<quarter>`` for a quarterly run, else ``out``.
+
+    Parameters
+    ----------
+    out : str or path
+        The batch's ``--out`` folder.
+    quarter : str or None
+        ``YYYYQn`` (any case), or None or empty for a run without a quarter.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    InputError
+        If ``quarter`` is given but is not a quarter.
+    """
     return Path(out) / validate_quarter(quarter) if quarter else Path(out)

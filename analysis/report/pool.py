@@ -254,6 +254,13 @@ class ReportPool:
     def run(self, job: ReportJob, timeout: float | None = None) -> JobResult:
         """Run ``job``; stop it after ``timeout`` seconds (default ``job.timeout``).
 
+        Parameters
+        ----------
+        job : ReportJob
+            The report to run.
+        timeout : float, optional
+            Limit in seconds; None (the default) uses ``job.timeout``.
+
         Returns
         -------
         JobResult
@@ -267,7 +274,16 @@ class ReportPool:
     def run_all(
         self, jobs: Iterable[ReportJob], on_done: Callable[[ReportJob, JobResult], None]
     ) -> None:
-        """Run every job, ``workers`` at a time, calling ``on_done`` as each finishes."""
+        """Run every job, ``workers`` at a time, calling ``on_done`` as each finishes.
+
+        Parameters
+        ----------
+        jobs : iterable of ReportJob
+            The reports to run, submitted in order; each stopped after its ``job.timeout``.
+        on_done : callable
+            Called as ``on_done(job, result)`` with each job's :class:`JobResult`, in the
+            order they finish.
+        """
         queue = iter(jobs)
         running: dict[Future, tuple[ReportJob, float, float]] = {}
 
@@ -305,6 +321,19 @@ def run_in_fork(job: ReportJob, timeout: float | None = None) -> JobResult:
 
     The caller should be single-threaded and may warm up first (imports, study data); the
     child inherits that, and this process is left untouched by the report.
+
+    Parameters
+    ----------
+    job : ReportJob
+        The report to run.
+    timeout : float, optional
+        Limit in seconds; None (the default) uses ``job.timeout``.
+
+    Returns
+    -------
+    JobResult
+        ``timeout`` if the limit was hit, ``failed`` if the report failed or its process
+        died.
     """
     from pebble import concurrent
 

@@ -110,7 +110,13 @@ def instrument(timer: StageTimer) -> Iterator[StageTimer]:
 @contextmanager
 def cprofiled(path: str) -> Iterator[None]:
     """Profile the block with :mod:`cProfile` and write its statistics to ``path``
-    (read them with :class:`pstats.Stats`)."""
+    (read them with :class:`pstats.Stats`).
+
+    Parameters
+    ----------
+    path : str
+        File the statistics are written to when the block ends (even if it raised).
+    """
     import cProfile
 
     profiler = cProfile.Profile()

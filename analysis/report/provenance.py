@@ -41,7 +41,18 @@ TRACKED_PACKAGES = (
 
 
 def package_versions(names: Iterable[str] = TRACKED_PACKAGES) -> dict[str, str]:
-    """Return ``{distribution: version}`` for installed distributions (missing ones omitted)."""
+    """Return ``{distribution: version}`` for installed distributions (missing ones omitted).
+
+    Parameters
+    ----------
+    names : iterable of str, optional
+        Distribution names; default :data:`TRACKED_PACKAGES`.
+
+    Returns
+    -------
+    dict
+        ``python`` (the interpreter's version) first, then each installed name's version.
+    """
     return dict(_versions(tuple(names)))
 
 
@@ -106,7 +117,20 @@ class Provenance:
 
 def relative_path(path: str | os.PathLike[str], start: str | os.PathLike[str]) -> str:
     """``path`` relative to the folder ``start`` (POSIX separators), for a page that may be
-    read on another machine: never the absolute path of the machine that rendered it."""
+    read on another machine: never the absolute path of the machine that rendered it.
+
+    Parameters
+    ----------
+    path : str or path
+        The path to show; relative paths are taken from the current folder.
+    start : str or path
+        The folder it is made relative to.
+
+    Returns
+    -------
+    str
+        The relative path, ``..`` where needed; empty for an empty ``path``.
+    """
     if not str(path):
         return ""
     relative = os.path.relpath(os.path.abspath(path), os.path.abspath(start))
@@ -170,6 +194,10 @@ def collect(
         Rows set aside by reason.
     now : datetime, optional
         Time stamp; by default now.
+
+    Returns
+    -------
+    Provenance
     """
     when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     study, inputs, parameters = _portable(study, inputs, parameters)
@@ -186,7 +214,18 @@ def collect(
 def parameter_table(parameters: dict[str, Any]) -> pd.DataFrame:
     """The run's parameters as the Provenance section lists them: an empty one reads "(not
     set)", the run having left it at its default (no quarter: the latest data; no previous
-    manifest: no quarter-on-quarter changes)."""
+    manifest: no quarter-on-quarter changes).
+
+    Parameters
+    ----------
+    parameters : dict
+        Parameter name -> value, as :attr:`Provenance.parameters` holds them.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``parameter`` and ``value`` (values as text).
+    """
     import pandas as pd
 
     return pd.DataFrame(
@@ -198,7 +237,13 @@ def parameter_table(parameters: dict[str, Any]) -> pd.DataFrame:
 
 
 def show(prov: Provenance) -> None:
-    """Display the provenance block in a notebook: tables of inputs, parameters, versions."""
+    """Display the provenance block in a notebook: tables of inputs, parameters, versions.
+
+    Parameters
+    ----------
+    prov : Provenance
+        What to display (:func:`collect`).
+    """
     import pandas as pd
 
     from analysis.report import show as display

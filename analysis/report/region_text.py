@@ -172,6 +172,22 @@ def region_with_neighbours(
     With ``within`` (the study's region ids) only neighbours in the study are listed and
     counted toward ``limit``: a unit outside the study has no counts to show, and counting it
     would push study units (Tambacounda next to Kayes) out of the table and the figure.
+
+    Parameters
+    ----------
+    region_id : str
+        The region's ISO 3166-2 code.
+    boundaries : Boundaries or None
+        The study's boundaries (None: the shipped ones).
+    limit : int, optional
+        Neighbours listed at most; default 8.
+    within : collection of str, optional
+        The study's region ids; by default every neighbour counts.
+
+    Returns
+    -------
+    list of str
+        ``region_id`` first, then the neighbours' ids.
     """
     from analysis.geography import neighbours
 
@@ -200,6 +216,23 @@ def recent_events(events: pd.DataFrame, region_id: str, n: int = 5) -> pd.DataFr
     empty notes column). Strings are otherwise returned as they are in the data; display them
     with :func:`analysis.report.show.table`, which escapes them. Columns are headed in words
     (:data:`RECENT_EVENT_COLUMNS`).
+
+    Parameters
+    ----------
+    events : DataFrame
+        The study's events, with ``region_id``, ``date_start`` (datetime), ``event_id``,
+        ``event_type``, ``actor1``, ``actor2``, ``fatalities``, ``notes`` and optionally
+        ``source``.
+    region_id : str
+        The region's ISO 3166-2 code.
+    n : int, optional
+        Events shown; default 5.
+
+    Returns
+    -------
+    DataFrame
+        Latest first (within a day, the deadliest first); ``attrs["not_shown_same_day"]``
+        counts the events of the earliest day shown that are left out.
     """
     cols = ["date_start", "event_type", "actor1", "actor2", "fatalities", "notes"]
     rows = events[events["region_id"] == region_id]
@@ -228,7 +261,18 @@ def recent_events(events: pd.DataFrame, region_id: str, n: int = 5) -> pd.DataFr
 
 def recent_events_caption(recent: pd.DataFrame) -> str:
     """The latest-events table's caption: what it holds, and how many events of its earliest
-    day it leaves out (the table shows a fixed number of rows, and a day can hold more)."""
+    day it leaves out (the table shows a fixed number of rows, and a day can hold more).
+
+    Parameters
+    ----------
+    recent : DataFrame
+        :func:`recent_events`' table.
+
+    Returns
+    -------
+    str
+        Plain text, ending with a full stop.
+    """
     rows = len(recent)
     if not rows:
         return "No event in this region."
@@ -433,7 +477,18 @@ def growth_method(
 def tested(table: pd.DataFrame) -> bool:
     """Whether any comparison of a region's growth rows has something to show: an event in
     either window (a ratio), or a trend fitted over the months from one window to the other
-    (which can hold events the windows do not)."""
+    (which can hold events the windows do not).
+
+    Parameters
+    ----------
+    table : DataFrame
+        The region's rows of the growth table (:meth:`StudyGrowth.region`), with ``count_a``,
+        ``count_b`` and optionally ``annual_growth_pct``.
+
+    Returns
+    -------
+    bool
+    """
     events = (table["count_a"].astype(float) + table["count_b"].astype(float)) > 0
     trend = (
         np.isfinite(table["annual_growth_pct"].astype(float))
@@ -445,7 +500,21 @@ def tested(table: pd.DataFrame) -> bool:
 
 def untested_sentence(table: pd.DataFrame, region_name: str, freq: str = "month") -> str:
     """The Growth section of a region with nothing to show (:func:`tested`): why it has no
-    table, in place of the intervals' method; ``freq`` names the periods the trend counts."""
+    table, in place of the intervals' method; ``freq`` names the periods the trend counts.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The region's rows of the growth table, with ``period_a`` and ``period_b``.
+    region_name : str
+        The region's name, as the sentence shows it.
+    freq : str, optional
+        ``"month"`` (the default) or ``"quarter"``: the panel's period.
+
+    Returns
+    -------
+    str
+    """
     periods = sorted({str(p) for p in table["period_a"]} | {str(p) for p in table["period_b"]})
     return (
         f"{region_name} had no event in {join_words(periods, 'or')}, so there is no ratio or "
@@ -458,7 +527,19 @@ def untested_sentence(table: pd.DataFrame, region_name: str, freq: str = "month"
 def growth_display(table: pd.DataFrame) -> pd.DataFrame:
     """The reader's columns of :func:`analysis.growth.growth_table`, renamed in plain words;
     unbounded ratios and limits (no event in the earlier window) stay infinite, which
-    :data:`GROWTH_FORMATS` prints as "∞", and a comparison without events is blank (NaN)."""
+    :data:`GROWTH_FORMATS` prints as "∞", and a comparison without events is blank (NaN).
+
+    Parameters
+    ----------
+    table : DataFrame
+        Rows of :func:`analysis.growth.growth_table` (a region's).
+
+    Returns
+    -------
+    DataFrame
+        Columns renamed by :data:`GROWTH_COLUMNS`; p-values, trend interval and change point
+        as text.
+    """
     shown = table.reindex(columns=list(GROWTH_COLUMNS)).copy()
     # a comparison without any event has no ratio or interval at all
     bounds = ["ratio", "headline_ci_low", "headline_ci_high", "ci_low", "ci_high"]
@@ -695,7 +776,17 @@ def expected_words(mean: float) -> str:
     """An expected count for a sentence: one decimal, but two below 0.1 (and ``<0.01`` below
     that), so a quiet region's forecast does not read "expects 0.0 events" beside a 2%
     chance of at least one, and the sentence gives the Spillover table's number (0.06, not
-    0.1)."""
+    0.1).
+
+    Parameters
+    ----------
+    mean : float
+        Expected events.
+
+    Returns
+    -------
+    str
+    """
     if not np.isfinite(mean) or mean <= 0 or mean >= 0.095:
         return f"{mean:.1f}"
     return "<0.01" if mean < 0.005 else f"{mean:.2f}"
@@ -753,7 +844,21 @@ def forecast_sentence(
 
 def previous_events(panel: pd.DataFrame, region_id: str, periods: int) -> int:
     """Events of ``region_id`` in the last ``periods`` periods of ``panel`` (the data up to
-    the forecast origin), for :func:`forecast_sentence`'s ``previous``."""
+    the forecast origin), for :func:`forecast_sentence`'s ``previous``.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        The panel up to the forecast origin, with ``region_id``, ``period`` and ``events``.
+    region_id : str
+        The region's ISO 3166-2 code.
+    periods : int
+        Number of latest periods summed (the forecast window's length).
+
+    Returns
+    -------
+    int
+    """
     rows = panel[panel["region_id"] == region_id].sort_values("period")
     return int(rows["events"].tail(periods).sum())
 
@@ -980,7 +1085,20 @@ def switch_sentence(
 
 
 def region_group(bt: Any, region_id: str) -> str:
-    """The backtest group (focus, active or quiet) a region fell in at the last origin."""
+    """The backtest group (focus, active or quiet) a region fell in at the last origin.
+
+    Parameters
+    ----------
+    bt : BacktestResult
+        A backtest whose ``scores`` have a ``group`` column.
+    region_id : str
+        The region's ISO 3166-2 code.
+
+    Returns
+    -------
+    str
+        ``"quiet"`` when the region has no score at the last origin.
+    """
     s = bt.scores
     last = s[(s["origin"] == s["origin"].max()) & (s["region_id"] == region_id)]
     return str(last["group"].iloc[0]) if len(last) else "quiet"
@@ -1032,6 +1150,20 @@ def evidence_table(card: dict[str, Any], model: str, group: str) -> pd.DataFrame
     coverage (90%: the level of the intervals the report quotes).
 
     ``card`` is :func:`analysis.evaluation.scorecard` of a backtest with a ``group`` column.
+
+    Parameters
+    ----------
+    card : dict
+        The scorecard, with ``by_group_horizon`` and ``by_group``.
+    model : str
+        The model whose scores the table shows.
+    group : str
+        ``focus``, ``active`` or ``quiet``.
+
+    Returns
+    -------
+    DataFrame
+        One row per step; no rows when the group, its baselines or ``model`` are missing.
     """
     rows = pd.DataFrame(card["by_group_horizon"])
     rows = rows[rows["group"] == group]
@@ -1249,6 +1381,11 @@ class StepEvidence:
         ----------
         kind : str
             ``"80"`` (:attr:`calibration`), ``"90"`` (:attr:`calibration_90`) or ``"bias"``.
+
+        Returns
+        -------
+        str
+            :func:`probable_note` of that verdict.
         """
         verdict, below, above, centre, what = {
             "80": (self.calibration, self.below, self.above, 0.8, "the true coverage is"),
@@ -1274,14 +1411,38 @@ class StepEvidence:
 
 def standing_phrase(standing: str, ref: str = "it") -> str:
     """ ", ahead of it", ", behind it" or ", not distinguishable from it" for a
-    :func:`skill_standing` (``ref`` names the baseline)."""
+    :func:`skill_standing` (``ref`` names the baseline).
+
+    Parameters
+    ----------
+    standing : str
+        ``"ahead"``, ``"behind"`` or ``"unclear"``.
+    ref : str, optional
+        Words naming the baseline; default ``"it"``.
+
+    Returns
+    -------
+    str
+    """
     return {"ahead": f", ahead of {ref}", "behind": f", behind {ref}",
             "unclear": f", not distinguishable from {ref}"}[standing]  # fmt: skip
 
 
 def skill_standing(skill: float, low: float, high: float) -> str:
     """``"ahead"`` or ``"behind"`` the best baseline where the skill's interval excludes 0,
-    ``"unclear"`` where it holds 0; by the point value alone without an interval."""
+    ``"unclear"`` where it holds 0; by the point value alone without an interval.
+
+    Parameters
+    ----------
+    skill : float
+        CRPS skill against the best baseline (a fraction; above 0 is better).
+    low, high : float
+        The skill's interval (NaN without one).
+
+    Returns
+    -------
+    str
+    """
     if not (np.isfinite(low) and np.isfinite(high)):
         return "ahead" if skill >= 0 else "behind"
     return "ahead" if low > 0 else ("behind" if high < 0 else "unclear")
@@ -1291,7 +1452,25 @@ def probable_note(verdict: str, below: float, above: float, centre: float, what:
     """The confidence behind a "probably" verdict of :func:`share_verdict`: "(93% confidence
     that the true coverage is below 77.5%)" (``what`` names the share, ``centre`` its nominal
     value, ``below``/``above`` the confidences of missing it by more than the margin on each
-    side); empty for a firm verdict or none. See :meth:`StepEvidence.probable_note`."""
+    side); empty for a firm verdict or none. See :meth:`StepEvidence.probable_note`.
+
+    Parameters
+    ----------
+    verdict : str
+        :func:`share_verdict`'s result.
+    below, above : float
+        Confidences (0 to 1) that the true share is below or above ``centre`` by more than
+        :data:`analysis.evaluation.CALIBRATION_MARGIN`.
+    centre : float
+        The nominal share (0.8, 0.9, or 0.5 for the share above the median).
+    what : str
+        Words naming the share, e.g. ``"the true coverage is"``.
+
+    Returns
+    -------
+    str
+        Starting with a space, in parentheses; empty unless ``verdict`` starts with "probably".
+    """
     from analysis.evaluation import CALIBRATION_MARGIN
 
     if not verdict.startswith("probably"):
@@ -1308,7 +1487,18 @@ def probable_note(verdict: str, below: float, above: float, centre: float, what:
 def share_verdict(*sides: tuple[float, str]) -> str:
     """``"too <word>"`` for the first side whose confidence reaches
     :data:`COVERAGE_CLEAR`, ``"probably too <word>"`` from :data:`COVERAGE_PROBABLE`, else
-    ``""``."""
+    ``""``.
+
+    Parameters
+    ----------
+    *sides : tuple of (float, str)
+        Each side's confidence (0 to 1) that the share is off on that side, and the word
+        for it (``"narrow"``, ``"wide"``, ``"low"``, ``"high"``), in the order checked.
+
+    Returns
+    -------
+    str
+    """
     for share, word in sides:
         if share >= COVERAGE_CLEAR:
             return f"too {word}"
@@ -1435,12 +1625,32 @@ def step_evidence(
 
 
 def skill_words(ev: StepEvidence) -> str:
-    """The skill with its interval: "+1.1% (90% interval -4.4% to +7.2%)"."""
+    """The skill with its interval: "+1.1% (90% interval -4.4% to +7.2%)".
+
+    Parameters
+    ----------
+    ev : StepEvidence
+        :func:`step_evidence`'s result.
+
+    Returns
+    -------
+    str
+    """
     return format_skill(ev.skill, ev.skill_low, ev.skill_high, ev.level)
 
 
 def coverage_words(ev: StepEvidence) -> str:
-    """The 80% coverage with its interval: "67% of 118 outcomes (90% interval 56%-81%)"."""
+    """The 80% coverage with its interval: "67% of 118 outcomes (90% interval 56%-81%)".
+
+    Parameters
+    ----------
+    ev : StepEvidence
+        :func:`step_evidence`'s result.
+
+    Returns
+    -------
+    str
+    """
     share = format_share(ev.coverage, ev.coverage_low, ev.coverage_high, ev.level)
     return share.replace("%", f"% of {ev.outcomes:,} outcomes", 1)
 
@@ -1852,7 +2062,18 @@ def fitted_trend_windows(results: Sequence[Any]) -> list[tuple[str, str]]:
 def forecast_intro(freq: str = "month") -> str:
     """The Forecast section's first paragraph: one model's paths behind every forecast of the
     report, and the dependence between the panel's periods that their totals carry (a
-    Markdown cell had said months in quarterly reports too)."""
+    Markdown cell had said months in quarterly reports too).
+
+    Parameters
+    ----------
+    freq : str, optional
+        ``"month"`` (the default) or ``"quarter"``: the panel's period.
+
+    Returns
+    -------
+    str
+        Markdown written in the package (not escaped).
+    """
     return (
         "Every forecast in this report (this section, the spillover section, the summary) comes "
         "from one model's sample paths: the candidates the study's `auto` forecaster chose "

@@ -81,6 +81,16 @@ def collect_records(nb: nbformat.NotebookNode) -> dict[str, Any]:
     """Merge every record a notebook published with :func:`analysis.report.show.record`.
 
     Later records override earlier keys, so a notebook may refine a value as it goes.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        Executed notebook.
+
+    Returns
+    -------
+    dict
+        The records' keys and values (deep copies), merged in cell order.
     """
     merged: dict[str, Any] = {}
     for cell in nb.get("cells", []):
@@ -92,7 +102,17 @@ def collect_records(nb: nbformat.NotebookNode) -> dict[str, Any]:
 
 
 def notebook_failed(nb: nbformat.NotebookNode) -> bool:
-    """Return whether any cell of an executed notebook holds an error output."""
+    """Return whether any cell of an executed notebook holds an error output.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        Executed notebook.
+
+    Returns
+    -------
+    bool
+    """
     return any(
         output.get("output_type") == "error"
         for cell in nb.get("cells", [])
@@ -165,7 +185,19 @@ def _headings(page: str) -> list[tuple[int, str, str]]:
 
 
 def table_of_contents(page: str) -> str:
-    """Build the nested ``<ol>`` table of contents for the h2/h3 headings of a rendered page."""
+    """Build the nested ``<ol>`` table of contents for the h2/h3 headings of a rendered page.
+
+    Parameters
+    ----------
+    page : str
+        The page's HTML; only headings with an ``id`` inside ``<main>`` are listed.
+
+    Returns
+    -------
+    str
+        The ``<ol>`` element, h3 headings nested under the h2 before them (``<ol></ol>``
+        without headings).
+    """
     items: list[str] = []
     open_sub = False
     for level, ident, text in _headings(page):
@@ -305,7 +337,22 @@ def render_html(
 
 
 def write_html(nb: nbformat.NotebookNode, path: str | os.PathLike[str], **kwargs: Any) -> Path:
-    """Render ``nb`` with :func:`render_html` and write it atomically to ``path``."""
+    """Render ``nb`` with :func:`render_html` and write it atomically to ``path``.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        Executed notebook.
+    path : str or path
+        The HTML file to write.
+    **kwargs
+        Passed to :func:`render_html` (``title``, ``generated``).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
     atomic_write_text(path, render_html(nb, **kwargs))
     return path
@@ -315,7 +362,20 @@ _LOCAL_LINK = re.compile(r'<a\b[^>]*\bhref="([^"#:]+?)(#[^"]*)?"[^>]*>(.*?)</a>'
 
 
 def dead_links(page: str, folder: str | os.PathLike[str]) -> list[str]:
-    """Relative links in ``page`` whose target file does not exist beside it in ``folder``."""
+    """Relative links in ``page`` whose target file does not exist beside it in ``folder``.
+
+    Parameters
+    ----------
+    page : str
+        The page's HTML.
+    folder : str or path
+        The folder the page is in; link targets are resolved against it.
+
+    Returns
+    -------
+    list of str
+        The missing targets (without any ``#fragment``), in page order.
+    """
     folder = Path(folder)
     return [m.group(1) for m in _LOCAL_LINK.finditer(page) if not (folder / m.group(1)).exists()]
 
@@ -325,6 +385,11 @@ def drop_dead_links(path: str | os.PathLike[str]) -> list[str]:
 
     A report links its study's methods appendix; when that was not rendered beside it, the
     reader gets the words without a link that leads nowhere.
+
+    Parameters
+    ----------
+    path : str or path
+        The HTML page; nothing is done when it does not exist.
 
     Returns
     -------

@@ -77,6 +77,24 @@ def notebook_path(name: str, option: str = "template") -> Path:
 
     ``option`` names where the name was given, for the message: a command's ``--template``,
     or (the default) a batch's template parameter.
+
+    Parameters
+    ----------
+    name : str
+        A shipped template's name without suffix (``region_report``, ``overview``,
+        ``methods``), or a path to a ``.py`` or ``.ipynb`` notebook.
+    option : str, optional
+        Option or parameter named in the error message; default ``"template"``.
+
+    Returns
+    -------
+    Path
+        The notebook file, resolved to an absolute path.
+
+    Raises
+    ------
+    InputError
+        If a name without suffix is no shipped template, or the path is not a file.
     """
     from analysis.report import assets
 
@@ -110,7 +128,18 @@ def _read_template(path: str, mtime_ns: int) -> nbformat.NotebookNode:
 
 
 def load_template(path: str | os.PathLike[str]) -> nbformat.NotebookNode:
-    """Read a report notebook (jupytext ``.py`` or ``.ipynb``), cached while unchanged."""
+    """Read a report notebook (jupytext ``.py`` or ``.ipynb``), cached while unchanged.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The notebook file; the cache is keyed on its path and modification time.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        A deep copy of the cached notebook, which the caller may change.
+    """
     import copy
 
     return copy.deepcopy(_shared_template(path))
@@ -276,6 +305,11 @@ def finish_killed(job: ReportJob, status: str, message: str, duration: float) ->
         What happened, e.g. ``the report was stopped after 300 s (timeout)``.
     duration : float
         Seconds from the start of the report to its end.
+
+    Returns
+    -------
+    JobResult
+        With ``status``, ``duration``, ``message`` as its error and the notebook's records.
     """
     import nbformat
 

@@ -48,6 +48,19 @@ def risk_table(risk: Any, region_ids: list[str]) -> pd.DataFrame:
     attributable to the focus that the unit sentences quote (a different what-if of the same
     model) it read as one quantity with two values, and it has no interval. It stays in the
     ``spillover`` command's JSON (``share_neighbour``).
+
+    Parameters
+    ----------
+    risk : PathRisk
+        The report model's risk (its ``regions`` frame).
+    region_ids : list of str
+        Regions to show, in order; ids without a P(at least 1) there are left out.
+
+    Returns
+    -------
+    DataFrame
+        Columns renamed by :data:`RISK_COLUMNS`; the interval, median and P(at least 1) as
+        text.
     """
     rows = risk.regions.set_index("region_id").reindex(region_ids).dropna(subset=["p_any"])
     rows["interval"] = [
@@ -68,7 +81,17 @@ def _pct(p: float) -> str:
 def onset_headlined(card: dict | None) -> bool:
     """Whether the reports headline onset probabilities: only when the study's own onset
     backtest (:func:`analysis.models.onset_backtest.study_onset_backtest`) had enough first
-    events and the onset model beat every naive rule on them."""
+    events and the onset model beat every naive rule on them.
+
+    Parameters
+    ----------
+    card : dict or None
+        :func:`analysis.models.onset_backtest.study_onset_backtest`'s result.
+
+    Returns
+    -------
+    bool
+    """
     return bool(card and card.get("available") and card.get("beats_naive"))
 
 
@@ -93,7 +116,19 @@ def onset_edge_established(card: dict | None) -> bool:
 def onset_evidence_sentence(card: dict | None, reason: str = "") -> str:
     """The onset backtest's verdict in plain words (or why there is none), followed by the
     verdict on the report model's probabilities when the backtest scored them, and whether
-    the probabilities shown were right on average (:func:`calibration_sentence`)."""
+    the probabilities shown were right on average (:func:`calibration_sentence`).
+
+    Parameters
+    ----------
+    card : dict or None
+        :func:`analysis.models.onset_backtest.study_onset_backtest`'s result.
+    reason : str, optional
+        Why there is no onset backtest, used when the card gives no reason of its own.
+
+    Returns
+    -------
+    str
+    """
     if not card or not card.get("available"):
         why = (card or {}).get("reason") or reason or "no onset backtest was possible"
         return f"The onset model could not be checked on this study's history ({why})."
@@ -264,7 +299,18 @@ def calibration_clause(card: dict | None, history: str) -> str:
 
 
 def calibration_clauses(card: dict | None) -> dict[str, str]:
-    """:func:`calibration_clause` for each unit history, for :func:`onset_unit_sentences`."""
+    """:func:`calibration_clause` for each unit history, for :func:`onset_unit_sentences`.
+
+    Parameters
+    ----------
+    card : dict or None
+        :func:`analysis.models.onset_backtest.study_onset_backtest`'s result.
+
+    Returns
+    -------
+    dict
+        Unit history (``"never"``, ``"before"``) -> clause.
+    """
     return {history: calibration_clause(card, history) for history in HISTORY_WORDS}
 
 
@@ -275,7 +321,23 @@ def cross_border_units(
     within: Any = None,
 ) -> list[str]:
     """The region's cross-border neighbours, limited to the target countries when given and to
-    the study's units (``within``, region ids) when given."""
+    the study's units (``within``, region ids) when given.
+
+    Parameters
+    ----------
+    region_id : str
+        The region's ISO 3166-2 code.
+    boundaries : analysis.geography.Boundaries
+    targets : list of str, optional
+        The study's ``spillover_targets`` (country codes or names); all countries without it.
+    within : iterable of str, optional
+        The study's region ids.
+
+    Returns
+    -------
+    list of str
+        Region ids of the neighbours in another country.
+    """
     from analysis.geography import neighbours
 
     ids = neighbours(region_id, cross_border_only=True, boundaries=boundaries)
@@ -401,7 +463,18 @@ SHARE_DEFINITION = "continue minus silenced, as a share of continue, per paramet
 
 
 def focus_names(contrast: Any) -> str:
-    """The focus regions of a scenario contrast by name, as the share sentences name them."""
+    """The focus regions of a scenario contrast by name, as the share sentences name them.
+
+    Parameters
+    ----------
+    contrast : ScenarioContrast
+        Its ``focus`` ids are named from its ``regions`` (an id without a name as itself).
+
+    Returns
+    -------
+    str
+        The names joined in words ("Kayes and Mopti").
+    """
     names = contrast.regions.set_index("region_id")["region_name"]
     return join_words(str(names.get(f, f)) for f in contrast.focus)
 
@@ -487,6 +560,11 @@ def onset_unit_sentences(
     calibration : mapping, optional
         :func:`calibration_clauses` of the study's onset backtest: the clause of the unit's
         history is added to every quiet unit's sentence that quotes a probability.
+
+    Returns
+    -------
+    list of str
+        In the order of ``region_ids``; a unit neither quiet nor in ``risk`` gets none.
     """
     paths = risk.regions.set_index("region_id")
     quiet = onset.units.set_index("region_id") if onset is not None else pd.DataFrame()
@@ -835,7 +913,19 @@ def shares_earned(evidence: StepEvidence | None) -> bool:
 def earned_contrast(contrast: Any, evidence: StepEvidence | None) -> Any:
     """``contrast`` where its shares may be quoted (:func:`shares_earned`), else None: what
     the sentences that would quote shares (:func:`attributable_sentence`,
-    :func:`border_summary_parts`, :func:`onset_unit_sentences`) are given."""
+    :func:`border_summary_parts`, :func:`onset_unit_sentences`) are given.
+
+    Parameters
+    ----------
+    contrast : ScenarioContrast or None
+        The study's focus scenarios.
+    evidence : StepEvidence or None
+        The spillover model's evidence for the focus regions (:func:`spillover_evidence`).
+
+    Returns
+    -------
+    ScenarioContrast or None
+    """
     return contrast if contrast is not None and shares_earned(evidence) else None
 
 
@@ -850,7 +940,26 @@ def share_sentence(
     """The shares attributable to the focus where they are earned
     (:func:`attributable_sentence`), else the sentence saying none is attributed
     (:func:`withheld_shares_sentence`, with the report model's ``reference`` evidence beside
-    the spillover model's); None without scenarios."""
+    the spillover model's); None without scenarios.
+
+    Parameters
+    ----------
+    contrast : ScenarioContrast or None
+        The study's focus scenarios.
+    targets : list of str or None
+        Country codes to quote (all of the contrast's without them).
+    evidence : StepEvidence or None
+        The spillover model's evidence for the focus regions (:func:`spillover_evidence`).
+    where : str
+        The backtest the evidence comes from, as the sentence names it.
+    reference : StepEvidence, optional
+        The report model's evidence on the same backtest, steps and regions.
+
+    Returns
+    -------
+    str or None
+        None without ``contrast``, or when :func:`attributable_sentence` gives None.
+    """
     if contrast is None:
         return None
     if shares_earned(evidence):
@@ -1064,7 +1173,19 @@ ONSET_RELIABILITY_CAPTION = (
 
 
 def unit_names(region_ids: Collection[str], risk: Any) -> str:
-    """The units as "Name (country)", joined in words, from the report model's paths."""
+    """The units as "Name (country)", joined in words, from the report model's paths.
+
+    Parameters
+    ----------
+    region_ids : collection of str
+        The units, in the order named; each must be in ``risk.regions``.
+    risk : PathRisk
+        The report model's risk (its ``regions`` frame gives names and countries).
+
+    Returns
+    -------
+    str
+    """
     rows = risk.regions.set_index("region_id")
     return join_words(
         [f"{rows.loc[r, 'region_name']} ({rows.loc[r, 'country']})" for r in region_ids]
@@ -1159,6 +1280,15 @@ def country_verdict_sentence(card: dict | None) -> str:
 
     On the demo they did worse than the country base rate (Brier 0.304 against 0.245) while
     the overview stated "MRT" and "SEN" probabilities with no word of it.
+
+    Parameters
+    ----------
+    card : dict or None
+        :func:`analysis.models.onset_backtest.study_onset_backtest`'s result.
+
+    Returns
+    -------
+    str
     """
     country = (card or {}).get("country") or {}
     if not country.get("n_forecasts"):
@@ -1178,7 +1308,20 @@ def country_verdict_sentence(card: dict | None) -> str:
 def country_record(card: dict | None, country: str) -> str:
     """One country's record on the study's past origins, for the overview's sentence on its
     probability: "over this study's past origins such a probability for NER averaged 16% at
-    15 origins, and none was followed by a first event"; empty without it."""
+    15 origins, and none was followed by a first event"; empty without it.
+
+    Parameters
+    ----------
+    card : dict or None
+        :func:`analysis.models.onset_backtest.study_onset_backtest`'s result.
+    country : str
+        The country's code, as the panel's ``country`` column gives it (``NER``).
+
+    Returns
+    -------
+    str
+        A clause without a capital or a full stop.
+    """
     found = ((card or {}).get("country") or {}).get("by_country", {}).get(country)
     if not found:
         return ""
@@ -1223,7 +1366,20 @@ def show_onset_evidence(card: dict | None, reason: str, reliability: Any) -> Non
 def quiet_map_note(onset: Any, evidence_here: bool) -> str:
     """The end of a P(at least one event) map's caption: where quiet units' probabilities come
     from and where their evidence is (the report's own subsection, or the methods appendix);
-    empty without an onset model."""
+    empty without an onset model.
+
+    Parameters
+    ----------
+    onset : analysis.models.onset_forecast.OnsetForecast or None
+        :attr:`analysis.report.context.StudyResults.onset`.
+    evidence_here : bool
+        Whether the report shows the onset evidence in its own subsection.
+
+    Returns
+    -------
+    str
+        Starting with a space.
+    """
     if onset is None:
         return ""
     where = (
@@ -1510,6 +1666,17 @@ def onset_scorecard_table(card: dict) -> pd.DataFrame:
 
     The difference is what says whether an edge is more than noise (the reports call it
     established beyond two standard errors), so the table shows its error beside it.
+
+    Parameters
+    ----------
+    card : dict
+        An available :func:`analysis.models.onset_backtest.study_onset_backtest` result (with
+        ``methods``).
+
+    Returns
+    -------
+    DataFrame
+        One row per method of :data:`ONSET_METHODS` that the card scored, in that order.
     """
     skill = card.get("onset_model_brier_skill_vs", {})
     margins = card.get("onset_model_brier_margin_vs", {})

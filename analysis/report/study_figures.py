@@ -74,7 +74,20 @@ def pit_histogram(study_path: str | os.PathLike[str], quarter: str, group: str) 
 
 
 def onset_reliability(study_path: str | os.PathLike[str], quarter: str) -> Picture | None:
-    """Reliability curve of the study's onset backtest (None when it is not available)."""
+    """Reliability curve of the study's onset backtest (None when it is not available).
+
+    Parameters
+    ----------
+    study_path : str or path
+        The study YAML.
+    quarter : str
+        ``YYYYQn`` or empty for the whole window.
+
+    Returns
+    -------
+    Picture or None
+        The figure of :func:`analysis.plots.onset_reliability`, rendered.
+    """
     from analysis import plots
 
     def draw() -> Picture | None:
@@ -90,6 +103,13 @@ def shared_backgrounds(study_path: str | os.PathLike[str], quarter: str = "") ->
     """Draw the region report's counts figure and fan chart once, for the study's first focus
     region, keeping the background they share with every region's
     (:func:`analysis.report.pictures.recording`): each report then draws only the rest.
+
+    Parameters
+    ----------
+    study_path : str or path
+        The study YAML.
+    quarter : str, optional
+        ``YYYYQn`` or empty (the default) for the whole window.
 
     Returns
     -------
@@ -112,6 +132,13 @@ def shared_backgrounds(study_path: str | os.PathLike[str], quarter: str = "") ->
 
 def warm(study_path: str | os.PathLike[str], quarter: str = "") -> list[Any]:
     """Draw every study-level figure of a study (each group's PIT histogram, the onset curve).
+
+    Parameters
+    ----------
+    study_path : str or path
+        The study YAML.
+    quarter : str, optional
+        ``YYYYQn`` or empty (the default) for the whole window.
 
     Returns
     -------

@@ -61,7 +61,13 @@ MODULES = (
 
 
 def warm_imports(modules: tuple[str, ...] = MODULES) -> None:
-    """Import, and exercise once, what every report needs."""
+    """Import, and exercise once, what every report needs.
+
+    Parameters
+    ----------
+    modules : tuple of str, optional
+        Modules to import (one that fails to import is skipped); default :data:`MODULES`.
+    """
     import io
 
     import matplotlib
@@ -133,6 +139,11 @@ def warn_failures(errors: list[str]) -> None:
     Each report then prepares its study itself and shows the error where it happens, so a
     failure is not fatal; but unsaid, an operator saw only slow reports (each one repeating
     the failing preparation, up to its timeout) and never why.
+
+    Parameters
+    ----------
+    errors : list of str
+        One message per study, as :func:`warm_studies` returns them.
     """
     for error in errors:
         print(

@@ -48,6 +48,23 @@ def read_csv_events(path: str | os.PathLike[str], keep_extra: bool = True) -> Re
     column is optional (``date_end`` defaults to ``date_start``). Dates may be written in ISO
     form or in any of ACLED's forms. A ``source`` column in the file is kept as ``csv_source``;
     the canonical ``source`` is ``csv``.
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV file (any header case).
+    keep_extra : bool, optional
+        Keep the columns that are not canonical (lower-cased); True by default.
+
+    Returns
+    -------
+    ReadResult
+
+    Raises
+    ------
+    InputError
+        A required column missing, no event after the header, or invalid values (with file,
+        line, column and expected form).
     """
     path = Path(path)
     header = read_header(path)

@@ -17,6 +17,17 @@ def detect_format(path: str | os.PathLike[str], header: list[str] | None = None)
     ACLED: ``event_id_cnty`` and ``event_date``. UCDP GED: ``id``, ``type_of_violence`` and
     ``date_start``. Generic: ``event_id`` and ``date_start``. Case is ignored.
 
+    Parameters
+    ----------
+    path : path-like
+        The event file.
+    header : list of str, optional
+        Its column names as written, when already read; read from ``path`` when None.
+
+    Returns
+    -------
+    str
+
     Raises
     ------
     InputError
