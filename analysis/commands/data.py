@@ -20,7 +20,18 @@ DEFAULT_RAW = Path("data/raw")
 
 
 def manifest_path(out: Path) -> Path:
-    """``events.parquet`` -> ``events.parquet.manifest.json``."""
+    """``events.parquet`` -> ``events.parquet.manifest.json``.
+
+    Parameters
+    ----------
+    out : Path
+        The output file.
+
+    Returns
+    -------
+    Path
+        Beside ``out``, in its folder.
+    """
     return out.with_name(out.name + ".manifest.json")
 
 
@@ -51,6 +62,25 @@ def ingest_command(
     Writes OUT and OUT.manifest.json (inputs with SHA-256, rows read, kept and set aside).
     Nothing is written when any input is invalid (exit code 2). Large files are read in
     batches, with a progress bar on a terminal (stage "ingest", in MB).
+
+    \f
+    Parameters
+    ----------
+    files : list of Path
+        The FILES arguments: raw exports to read and combine, in the given order.
+    source : str
+        The ``--source`` option: format of every file (``auto`` detects each file's).
+    out : Path
+        The ``--out`` option: events parquet to write; its manifest is written beside it.
+    boundaries : Path or None
+        The ``--boundaries`` option: admin-1 boundary file that regions are assigned from
+        (None: the shipped boundaries); not read with ``no_geography``.
+    no_geography : bool
+        The ``--no-geography`` flag: assign no region (``iso3`` and ``region_id`` left empty).
+    drop_extra : bool
+        The ``--drop-extra`` flag: keep only the canonical columns.
+    quiet : bool
+        The ``--quiet`` flag: no progress bar.
     """
     from analysis import progress
     from analysis.io import atomic_write_json, atomic_write_with, require_writable
@@ -124,7 +154,33 @@ def fetch_command(
     retries: Annotated[int, typer.Option("--retries", help="Resumed attempts after a break.")] = 3,
 ) -> None:
     """Download a UCDP GED CSV release (resumable, zip- and checksum-verified, atomic) and
-    unpack its CSV beside the archive, ready for `ingest`."""
+    unpack its CSV beside the archive, ready for `ingest`.
+
+    \f
+    Parameters
+    ----------
+    dataset : str
+        The DATASET argument: what to download; only ``ucdp`` (any case) is known.
+    version : str
+        The ``--version`` option: UCDP release, e.g. ``25.1``.
+    out : Path
+        The ``--out`` option: folder the archive is downloaded and its CSV unpacked into.
+    sha256 : str or None
+        The ``--sha256`` option: expected SHA-256 of the archive (None: not checked).
+    base_url : str or None
+        The ``--base-url`` option: mirror base URL (None: ``CONFLICT_TRENDS_UCDP_URL``, else
+        UCDP's download site).
+    retries : int
+        The ``--retries`` option: resumed attempts after a broken connection.
+
+    Raises
+    ------
+    InputError
+        If ``dataset`` is not ``ucdp`` or ``version`` is no release like ``25.1``.
+    typer.Exit
+        With exit code 1 when the download or its verification fails (a
+        :class:`~analysis.sources.fetch.DownloadError`, reported on stderr).
+    """
     from analysis.io import require_writable
     from analysis.sources.fetch import DownloadError, fetch_ucdp, ucdp_url
 
@@ -212,7 +268,38 @@ def panel_command(
         Path | None, typer.Option("--boundaries", help="Admin-1 boundary file.")
     ] = None,
 ) -> None:
-    """Count events per admin-1 unit and month (or quarter), zero-filled, as parquet."""
+    """Count events per admin-1 unit and month (or quarter), zero-filled, as parquet.
+
+    \f
+    Parameters
+    ----------
+    events : Path
+        The EVENTS argument: events parquet written by ``ingest``.
+    actor : list of str or None
+        The ``--actor`` options: actor names, aliases or regular expressions to keep.
+    country : list of str or None
+        The ``--country`` options: country names or ISO3 codes; the panel covers their units.
+    event_type : list of str or None
+        The ``--event-type`` options: event types to keep.
+    predecessors : bool
+        The ``--predecessors`` flag: an alias also selects its predecessor groups.
+    freq : str
+        The ``--freq`` option: ``month`` or ``quarter``.
+    start : str or None
+        The ``--start`` option: first month, ``YYYY-MM`` (None: that of the first selected event).
+    end : str or None
+        The ``--end`` option: last month, ``YYYY-MM`` (None: that of the last selected event).
+    out : Path
+        The ``--out`` option: panel parquet to write.
+    boundaries : Path or None
+        The ``--boundaries`` option: admin-1 boundary file (None: the shipped boundaries).
+
+    Raises
+    ------
+    InputError
+        If ``freq`` is neither month nor quarter, the window cuts a quarter, ends before it
+        starts or lies outside the data, a country is unknown, or the filters select no event.
+    """
     import pandas as pd
 
     from analysis.data_coverage import earliest_event, latest_event, require_window_covered
@@ -329,7 +416,13 @@ def _read_events(path: Path):  # noqa: ANN202 - pandas frame
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to app."""
+    """Add this stage's commands to app.
+
+    Parameters
+    ----------
+    app : typer.Typer
+        The ``conflict-trends`` application.
+    """
     app.command("ingest")(ingest_command)
     app.command("fetch")(fetch_command)
     app.command("panel")(panel_command)

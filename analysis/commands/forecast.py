@@ -111,7 +111,31 @@ def forecast_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Probabilistic forecasts per region and step: mean, median, 90%/80% ranges, P(>=1),
-    and each region's total over the horizon (from the same sample paths)."""
+    and each region's total over the horizon (from the same sample paths).
+
+    \f
+    Parameters
+    ----------
+    study_path : Path
+        The STUDY.yaml argument: the study file.
+    region : list of str or None
+        The ``--region`` options: regions to show (None: the study's focus).
+    horizon : int or None
+        The ``--horizon`` option: periods ahead (None: the study's horizon).
+    model : str
+        The ``--model`` option: forecaster name; ``auto`` is the reports' choice.
+    origin : str or None
+        The ``--origin`` option: last period the model sees (None: the study's end).
+    samples : int or None
+        The ``--samples`` option: sample paths (None: as many as the reports draw).
+    as_json : bool
+        The ``--json`` flag: print JSON instead of a table.
+
+    Raises
+    ------
+    InputError
+        If the model is unknown or a region is not in the study's panel.
+    """
     from analysis.config import load_study
     from analysis.formatting import period_label
     from analysis.geography import resolve_region
@@ -190,7 +214,19 @@ def forecast_command(
 
 
 def window_totals(res) -> list[dict]:
-    """Each region's total over all forecast steps: mean, median, 90% interval, P(any)."""
+    """Each region's total over all forecast steps: mean, median, 90% interval, P(any).
+
+    Parameters
+    ----------
+    res : ForecastResult
+        The forecast of the regions shown.
+
+    Returns
+    -------
+    list of dict
+        One per region: ``region_id``, ``steps``, ``mean``, ``median``, ``q05``, ``q95``
+        (the 90% interval) and ``p_any``.
+    """
     import numpy as np
 
     tot = res.totals()
@@ -240,7 +276,37 @@ def backtest_command(
     best baseline, and a paired test; and each region's total over the first 3 steps and over
     the horizon, scored from the path sums ("by_total": CRPS, skill, 80% and 90% coverage).
     A progress bar over origins is drawn on a terminal; --json includes the seconds each
-    stage took ("timings")."""
+    stage took ("timings").
+
+    \f
+    Parameters
+    ----------
+    study_path : Path
+        The STUDY.yaml argument: the study file.
+    start : str or None
+        The ``--start`` option: first forecast origin (None: the first with enough history).
+    end : str or None
+        The ``--end`` option: last forecast origin (None: the period before the last).
+    horizon : int or None
+        The ``--horizon`` option: periods ahead (None: the study's horizon).
+    model : list of str or None
+        The ``--model`` options: forecasters to score (None: :data:`DEFAULT_BACKTEST_MODELS`).
+    samples : int
+        The ``--samples`` option: sample paths per region and origin.
+    as_json : bool
+        The ``--json`` flag: print JSON instead of tables.
+    out : Path or None
+        The ``--out`` option: CSV to write every score to, in long format (None: none).
+    quiet : bool
+        The ``--quiet`` flag: no progress bar.
+
+    Raises
+    ------
+    InputError
+        If a model is unknown.
+    ModelError
+        If no model could be fitted (the first one's reason).
+    """
     from analysis import progress
     from analysis.config import load_study
     from analysis.errors import ModelError
@@ -335,7 +401,14 @@ def models_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List every forecaster --model accepts: its name, whether it is a baseline, and what it
-    is."""
+    is.
+
+    \f
+    Parameters
+    ----------
+    as_json : bool
+        The ``--json`` flag: print JSON instead of a table.
+    """
     from analysis.models.registry import describe
 
     rows = describe()
@@ -349,7 +422,13 @@ def models_command(
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to app."""
+    """Add this stage's commands to app.
+
+    Parameters
+    ----------
+    app : typer.Typer
+        The ``conflict-trends`` application.
+    """
     app.command("models")(models_command)
     app.command("forecast")(forecast_command)
     app.command("backtest")(backtest_command)

@@ -59,7 +59,27 @@ def growth_command(
 ) -> None:
     """Growth between two periods for each region: rate ratio with its headline 95% interval
     (allowing for overdispersion and the dependence between consecutive periods, months or
-    quarters) and the exact one, trend growth per year, doubling time, change point."""
+    quarters) and the exact one, trend growth per year, doubling time, change point.
+
+    \f
+    Parameters
+    ----------
+    study_path : Path
+        The STUDY.yaml argument: the study file.
+    region : list of str or None
+        The ``--region`` options: regions to show (None: the study's focus, else every
+        region of its panel).
+    compare : list of str or None
+        The ``--compare`` options: pairs of periods ``A:B`` (None: the study's comparisons).
+    as_json : bool
+        The ``--json`` flag: print JSON, one object per region and comparison.
+
+    Raises
+    ------
+    InputError
+        If a comparison is malformed or outside the study's window, there is nothing to
+        compare, or a region is not in the study's panel.
+    """
     import pandas as pd
 
     from analysis.config import COMPARISON_PROBLEM, load_study
@@ -151,5 +171,11 @@ JSON_EXTRA_KEYS = ("p_value_bh", "bh_family_size", "doubling_ci")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to app."""
+    """Add this stage's commands to app.
+
+    Parameters
+    ----------
+    app : typer.Typer
+        The ``conflict-trends`` application.
+    """
     app.command("growth")(growth_command)

@@ -15,7 +15,15 @@ def init_command(
     folder: Annotated[Path, typer.Argument(help="Project folder (created if missing).")],
 ) -> None:
     """Scaffold a project: studies/ (a commented example), data/raw, data/processed, reports,
-    notebooks."""
+    notebooks.
+
+    \f
+    Parameters
+    ----------
+    folder : Path
+        The FOLDER argument: the project folder, created if missing; files already there are
+        kept.
+    """
     from analysis.scaffold import init_project
 
     result = init_project(folder)
@@ -32,7 +40,19 @@ def demo_data_command(
         Path, typer.Argument(help="Folder for the synthetic events and their true parameters.")
     ] = Path("data/raw/demo"),
 ) -> None:
-    """Write the SYNTHETIC demo events (ACLED format) and the parameters they were drawn from."""
+    """Write the SYNTHETIC demo events (ACLED format) and the parameters they were drawn from.
+
+    \f
+    Parameters
+    ----------
+    out : Path
+        The OUT argument: folder for the synthetic events and their true parameters.
+
+    Raises
+    ------
+    InputError
+        If a demo file already in ``out`` holds other content (it is not overwritten).
+    """
     from analysis.errors import InputError, Problem
     from analysis.simulate import write_demo
 
@@ -48,6 +68,12 @@ def demo_data_command(
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to app."""
+    """Add this stage's commands to app.
+
+    Parameters
+    ----------
+    app : typer.Typer
+        The ``conflict-trends`` application.
+    """
     app.command("init")(init_command)
     app.command("demo-data")(demo_data_command)

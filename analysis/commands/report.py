@@ -43,7 +43,34 @@ def report_command(
 ) -> None:
     """Render region reports of one study to OUT/<study>/<region>.html (and the .ipynb),
     with the study's methods appendix (OUT/<study>/methods.html) they link to; with
-    --quarter, as of that quarter's end, into OUT/<quarter>/<study>/ as batch does."""
+    --quarter, as of that quarter's end, into OUT/<quarter>/<study>/ as batch does.
+
+    \f
+    Parameters
+    ----------
+    study : Path
+        The STUDY argument: the study file.
+    region : list of str or None
+        The ``--region`` options: regions to report on (None: the study's focus).
+    out : Path
+        The ``--out`` option: output root folder.
+    timeout : float
+        The ``--timeout`` option: seconds the study's preparation and each report may take.
+    methods : bool
+        The ``--methods/--no-methods`` flag: also render the methods appendix.
+    pdf : bool
+        The ``--pdf`` flag: also print each page to PDF (needs Chromium).
+    quiet : bool
+        The ``--quiet`` flag: no progress bar.
+    quarter : str or None
+        The ``--quarter`` option: ``YYYYQn``, reports as of that quarter's end.
+
+    Raises
+    ------
+    typer.Exit
+        Always, at the end: with the batch's exit code (0 when every report is ok, 1 if one
+        failed), or 1 when the study's preparation was stopped (nothing written).
+    """
     from analysis import progress
     from analysis.config import load_study
     from analysis.io import require_writable
@@ -127,7 +154,39 @@ def batch_command(
     """Render every region report and the overview of each study, with index and manifest
     (per-report stage timings in the manifest). A study whose file or data are invalid runs
     none of its reports (their pages are kept; the manifest says "input error") and makes
-    the exit code 2; a failed report makes it 1."""
+    the exit code 2; a failed report makes it 1.
+
+    \f
+    Parameters
+    ----------
+    studies : list of Path
+        The STUDIES arguments: the study files.
+    quarter : str or None
+        The ``--quarter`` option: ``YYYYQn``, reports as of that quarter's end, in their own
+        folder.
+    workers : int
+        The ``--workers`` option: reports rendered at once on this machine, at least 1.
+    scheduler : str or None
+        The ``--scheduler`` option: Dask scheduler address (None: local workers).
+    out : Path
+        The ``--out`` option: output root folder.
+    force : bool
+        The ``--force`` flag: rerun unchanged reports, and replace the reports of another
+        study file of the same name.
+    regions : str
+        The ``--regions`` option: ``neighbours`` (focus and neighbours), ``focus`` or ``all``.
+    timeout : float
+        The ``--timeout`` option: seconds each study's preparation and each report may take.
+    quiet : bool
+        The ``--quiet`` flag: no progress bar.
+
+    Raises
+    ------
+    typer.Exit
+        Always, at the end: with the batch's exit code (0 when every report is ok or unchanged,
+        2 if a study's inputs are invalid, else 1 if a report failed), or 2 when ``workers`` is
+        below 1.
+    """
     from analysis import progress
     from analysis.io import require_writable
     from analysis.report.batch import INPUT_ERROR, PREPARATION, output_folder, run_batch
@@ -180,7 +239,18 @@ LAB_MISSING = (
 
 
 def lab_command(notebook: Path) -> list[str] | None:
-    """The command that opens ``notebook`` in JupyterLab, or None without the [lab] extra."""
+    """The command that opens ``notebook`` in JupyterLab, or None without the [lab] extra.
+
+    Parameters
+    ----------
+    notebook : Path
+        The notebook to open.
+
+    Returns
+    -------
+    list of str or None
+        The argument list (this Python's ``-m jupyterlab`` and the notebook).
+    """
     import importlib.util
     import sys
 
@@ -208,7 +278,29 @@ def notebook_command(
     ] = False,
 ) -> None:
     """Write a parameterized copy of a report notebook and open it in JupyterLab. A notebook
-    that exists is opened as it is, with the analyst's edits; --force writes a fresh copy."""
+    that exists is opened as it is, with the analyst's edits; --force writes a fresh copy.
+
+    \f
+    Parameters
+    ----------
+    study : Path
+        The STUDY argument: the study file.
+    region : str or None
+        The ``--region`` option: the notebook's region (None: the study's first focus region).
+    template : str
+        The ``--template`` option: ``region_report``, ``overview``, ``methods`` or a notebook
+        file.
+    out : Path or None
+        The ``--out`` option: notebook to write, ``*.ipynb`` (None: under ``notebooks/``, named
+        after the study, region, template and quarter).
+    open_lab : bool
+        The ``--open/--no-open`` flag: open the notebook in JupyterLab (this process is
+        replaced by it).
+    quarter : str or None
+        The ``--quarter`` option: ``YYYYQn``, the notebook as of that quarter's end.
+    force : bool
+        The ``--force`` flag: replace an existing notebook with a fresh copy.
+    """
     import os
 
     from analysis.config import load_study
@@ -320,7 +412,13 @@ def _check_quarter(study, quarter: str | None) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to app."""
+    """Add this stage's commands to app.
+
+    Parameters
+    ----------
+    app : typer.Typer
+        The ``conflict-trends`` application.
+    """
     app.command("report")(report_command)
     app.command("batch")(batch_command)
     app.command("notebook")(notebook_command)
