@@ -741,15 +741,18 @@ def write_demo(out_dir: str | Path, scenario: DemoScenario | None = None) -> dic
     truth_text = json.dumps(demo.truth, indent=2) + "\n"
     import hashlib
 
-    for path, content in ((events_path, csv_bytes), (truth_path, truth_text.encode())):
-        if path.exists():
-            if sha256_file(path) != hashlib.sha256(content).hexdigest():
-                raise FileExistsError(
-                    f"{path} exists with other content; raw data is never overwritten. "
-                    "Move it away to regenerate the demo."
-                )
-            continue
-        atomic_write_bytes(path, content)
+    files = ((events_path, csv_bytes), (truth_path, truth_text.encode()))
+    # both are checked before either is written: events written beside another run's truth
+    # would be a pair that does not belong together
+    for path, content in files:
+        if path.exists() and sha256_file(path) != hashlib.sha256(content).hexdigest():
+            raise FileExistsError(
+                f"{path} exists with other content; raw data is never overwritten. "
+                "Move it away to regenerate the demo."
+            )
+    for path, content in files:
+        if not path.exists():
+            atomic_write_bytes(path, content)
     return {"events": events_path, "truth": truth_path}
 
 

@@ -78,6 +78,12 @@ def test_write_demo_never_overwrites_other_content(tmp_path):
     with pytest.raises(FileExistsError, match="never overwritten"):
         write_demo(tmp_path)
     assert paths["events"].read_text() == "edited by hand\n"
+    # another truth file and no events: nothing is written, not events beside a foreign truth
+    paths["events"].unlink()
+    paths["truth"].write_text("{}\n")
+    with pytest.raises(FileExistsError, match="never overwritten"):
+        write_demo(tmp_path)
+    assert not paths["events"].exists() and paths["truth"].read_text() == "{}\n"
 
 
 def test_inarch_counts_have_the_stationary_mean_and_autocorrelation():
