@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 import threading
 import zipfile
@@ -98,10 +99,24 @@ def test_full_download_with_env_base_url(server, tmp_path, monkeypatch):
     member = zipfile.ZipFile(io.BytesIO(PAYLOAD)).read("GEDEvent_v25_1.csv")
     assert (out / "GEDEvent_v25_1.csv").read_bytes() == member
     assert info["csv"] == str(out / "GEDEvent_v25_1.csv")
-    # already there: verified, not downloaded again
+    # already there: verified, not downloaded again, and the CSV in place is not rewritten
+    csv = out / "GEDEvent_v25_1.csv"
+    os.utime(csv, ns=(1_000_000_000, 1_000_000_000))
     again = fetch_ucdp("25.1", out, sha256=info["sha256"])
     assert again.attempts == 0 and len(server.requests) == 1
-    assert again.csv == out / "GEDEvent_v25_1.csv"
+    assert again.csv == csv and csv.stat().st_mtime_ns == 1_000_000_000
+
+
+def test_a_different_csv_in_place_is_not_overwritten(server, tmp_path):
+    """data/raw is never modified: a CSV of the member's name that is not the member's bytes
+    (an edited or older export) stops the fetch, and stays as it was."""
+    first = fetch_ucdp("25.1", tmp_path, base_url=server.base)
+    edited = first.csv.read_bytes().replace(b"1", b"2", 1)
+    first.csv.write_bytes(edited)
+    with pytest.raises(DownloadError, match="already exists and differs"):
+        fetch_ucdp("25.1", tmp_path, base_url=server.base)
+    assert first.csv.read_bytes() == edited
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["GEDEvent_v25_1.csv", "ged251-csv.zip"]
 
 
 def test_an_archive_without_a_csv_is_refused(tmp_path):

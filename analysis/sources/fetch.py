@@ -70,6 +70,25 @@ def ucdp_url(version: str, base_url: str | None = None, option: str = "version")
     The base URL comes from ``base_url``, else the ``CONFLICT_TRENDS_UCDP_URL`` environment
     variable, else UCDP's download site. ``option`` names where the version was given, for
     the message (the ``fetch`` command's ``--version``).
+
+    Parameters
+    ----------
+    version : str
+        The release, ``YY.N`` (e.g. ``25.1``); surrounding spaces are ignored.
+    base_url : str, optional
+        Base URL of the downloads (a mirror); a trailing slash is ignored.
+    option : str, optional
+        Where ``version`` was given, named in the error message; default ``"version"``.
+
+    Returns
+    -------
+    str
+        The archive's URL, ``<base>/ged<YYN>-csv.zip``.
+
+    Raises
+    ------
+    InputError
+        If ``version`` is not a release like ``25.1``.
     """
     text = str(version).strip()
     if not re.fullmatch(r"\d{2}\.\d", text):
@@ -81,7 +100,18 @@ def ucdp_url(version: str, base_url: str | None = None, option: str = "version")
 
 
 def check_url(url: str) -> None:
-    """Allow https anywhere, plain http only to this machine (tests, local mirrors)."""
+    """Allow https anywhere, plain http only to this machine (tests, local mirrors).
+
+    Parameters
+    ----------
+    url : str
+        The URL to be downloaded.
+
+    Raises
+    ------
+    InputError
+        If the URL is neither https nor http to localhost.
+    """
     parts = urllib.parse.urlsplit(url)
     if parts.scheme == "https":
         return
@@ -263,13 +293,27 @@ def extract_csv(archive: str | os.PathLike[str], out_dir: str | os.PathLike[str]
     Raises
     ------
     DownloadError
-        If the archive holds no CSV.
+        If the archive holds no CSV, or a different file of the CSV's name is already in
+        ``out_dir`` (raw data are never overwritten).
+
+    Notes
+    -----
+    A CSV already in place with the member's size and CRC-32 is left alone: a second fetch
+    does not rewrite raw data, nor spend the time unpacking it again.
     """
     with zipfile.ZipFile(archive) as zipped:
         csvs = [n for n in zipped.namelist() if n.lower().endswith(".csv")]
         if not csvs:
             raise DownloadError(f"{Path(archive).name}: the archive holds no CSV file")
         target = Path(out_dir) / Path(csvs[0]).name
+        if target.exists():
+            if _same_as_member(target, zipped.getinfo(csvs[0])):
+                return target
+            raise DownloadError(
+                f"{target} already exists and differs from {csvs[0]} in "
+                f"{Path(archive).name}; move it away (raw data are not overwritten) and run "
+                "the fetch again"
+            )
         part = target.with_name(target.name + ".part")
         try:
             with zipped.open(csvs[0]) as source, open(part, "wb") as handle:
@@ -281,6 +325,17 @@ def extract_csv(archive: str | os.PathLike[str], out_dir: str | os.PathLike[str]
         finally:
             part.unlink(missing_ok=True)
     return target
+
+
+def _same_as_member(path: Path, member: zipfile.ZipInfo) -> bool:
+    """Whether the file holds exactly the archive member's bytes (size, then CRC-32)."""
+    if path.stat().st_size != member.file_size:
+        return False
+    crc = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            crc = zlib.crc32(chunk, crc)
+    return crc == member.CRC
 
 
 def fetch_ucdp(
@@ -296,6 +351,35 @@ def fetch_ucdp(
     The file keeps the server's name (``ged251-csv.zip``), and its CSV is unpacked beside it
     (:func:`extract_csv`, ``FetchResult.csv``). An archive already in place is verified and
     not downloaded again.
+
+    Parameters
+    ----------
+    version : str
+        The release, e.g. ``25.1`` (:func:`ucdp_url`).
+    out_dir : path-like
+        Folder for the archive and its CSV; ``data/raw`` by default.
+    sha256 : str, optional
+        Expected hex digest of the archive (also checked for an archive already in place).
+    base_url : str, optional
+        Mirror base URL (default: ``CONFLICT_TRENDS_UCDP_URL``, else UCDP's download site).
+    retries : int
+        Further attempts after a broken connection, each resuming where the last stopped.
+    timeout : float
+        Seconds to wait for the server on each read.
+
+    Returns
+    -------
+    FetchResult
+        With ``csv`` set to the unpacked CSV. For an archive already in place,
+        ``resumed_from`` is its size and ``attempts`` is 0.
+
+    Raises
+    ------
+    InputError
+        If ``version`` is no release like ``25.1``, or the URL is refused (:func:`check_url`).
+    DownloadError
+        If an archive already in place fails its SHA-256 or is not a zip archive, or as
+        :func:`download` and :func:`extract_csv` raise it.
     """
     url = ucdp_url(version, base_url)
     check_url(url)
