@@ -86,7 +86,45 @@ def spillover_command(
     country of the study, and expected counts, from one model's sample paths (by default the
     model the reports use, so the numbers match `forecast`); the endemic-epidemic model adds
     each region's share from its neighbours, its parameters and the focus scenarios; for quiet
-    units, P(first event within the horizon) comes from the onset model."""
+    units, P(first event within the horizon) comes from the onset model.
+
+    \f
+    Parameters
+    ----------
+    study_path : Path
+        The STUDY.yaml argument: the study file.
+    origin : str or None
+        The ``--origin`` option: last period the model sees (None: the study's end).
+    horizon : int or None
+        The ``--horizon`` option: periods ahead (None: the study's horizon).
+    as_json : bool
+        The ``--json`` flag: print JSON instead of tables.
+    draws : int or None
+        The ``--draws`` option: parameter draws of the spillover model (None: enough for the
+        Monte Carlo error target, at most 2000).
+    paths : int
+        The ``--paths`` option: sample paths per parameter draw.
+    weights : str
+        The ``--weights`` option: neighbour weights, ``power_law`` or ``first_order``.
+    endemic : str
+        The ``--endemic`` option: endemic offsets, ``cv`` (chosen by cross-validation) or one
+        of :data:`~analysis.models.spillover.ENDEMIC_EFFECTS`.
+    damping : float or None
+        The ``--damping`` option: trend damping beyond the origin, in (0, 1] (None: chosen by
+        cross-validation).
+    model : str
+        The ``--model`` option: model whose paths give P(>=1) and the expected counts
+        (``auto``: the reports').
+    quiet : bool
+        The ``--quiet`` flag: no progress bar.
+    timings : bool
+        The ``--timings`` flag: with ``as_json``, add the seconds each stage took.
+
+    Raises
+    ------
+    InputError
+        If ``weights``, ``endemic`` or ``damping`` is not one of the accepted values.
+    """
 
     from analysis import progress
     from analysis.config import load_study
@@ -209,9 +247,10 @@ def spillover_command(
     # what-if as the shares are: beside another model's P(>=1) it is shown only where the
     # shares are quoted (it had stood beside shares the reports withheld)
     split = model == "spillover" or (out.get("scenarios") or {}).get("quoted_in_reports") is True
+    share_header = f"neighbour share ({out['interval_level']:.0%})"
     typer.echo(
         f"{'region':<24}{'country':<8}{'P(>=1)':>8}  {'P interval':<12}{'expected':>9}  "
-        f"{'90% range':<14}" + (f"{'neighbour share':>15}" if split else "")
+        f"{'90% range':<14}" + (f"{share_header:<22}" if split else "")
     )
     for t in out["targets"]:
         p_ci, e_ci = t["p_any_ci"], t.get("expected_ci_90")
@@ -220,7 +259,7 @@ def spillover_command(
         typer.echo(
             f"{t['region_name'][:23]:<24}{t['country']:<8}{t['p_any']:>8.2f}  "
             f"{p_label:<12}{t['expected']:>9.2f}  {e_label:<14}"
-            + (f"{t['share_neighbour']:>15.2f}" if split else "")
+            + (_share_label(t) if split else "")
         )
     onset = out["onset"]
     typer.echo("")
@@ -233,6 +272,12 @@ def spillover_command(
         typer.echo(
             f"{u['region_name'][:23]:<24}{u['country']:<8}{u['p_onset']:>8.2f}  {lo:.2f}-{hi:.2f}"
         )
+
+
+def _share_label(target: dict) -> str:
+    """The neighbour share with its interval over parameter draws, as the table shows it."""
+    lo, hi = target["share_neighbour_ci"]
+    return f"{target['share_neighbour']:.2f} ({lo:.2f}-{hi:.2f})"
 
 
 def _checked_shares(study_path: Path, study, contrast, as_reports: bool):  # noqa: ANN202
@@ -433,5 +478,11 @@ def _from_paths(out: dict, name: str, study, data, origin, horizon: int) -> dict
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to app."""
+    """Add this stage's commands to app.
+
+    Parameters
+    ----------
+    app : typer.Typer
+        The ``conflict-trends`` application.
+    """
     app.command("spillover")(spillover_command)

@@ -27,6 +27,7 @@ from analysis.errors import InputError
 from analysis.formatting import period_label
 from analysis.models.forecast import Fitted, Forecaster, History
 from analysis.models.hhh4 import (
+    ForwardSimulation,
     HHH4Fit,
     HHH4Spec,
     fit_hhh4,
@@ -53,6 +54,13 @@ def geography_matrices(
     region_ids: Sequence[str], boundaries=None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Adjacency order, cross-border indicator and country of each region, from the boundaries.
+
+    Parameters
+    ----------
+    region_ids : sequence of str (R,)
+        The regions, in the order of the matrices' rows and columns.
+    boundaries : Boundaries, optional
+        Source of adjacency and countries; defaults to the shipped boundaries.
 
     Returns
     -------
@@ -108,6 +116,18 @@ class SpilloverModel:
         return _endemic_groups(self.endemic_effects, np.asarray(self.countries), self.region_ids)
 
     def future_periods(self, horizon: int) -> pd.DatetimeIndex:
+        """Start of each of the ``horizon`` periods after the origin.
+
+        Parameters
+        ----------
+        horizon : int
+            Number of periods ahead.
+
+        Returns
+        -------
+        DatetimeIndex
+            One period start per step, 1..horizon periods (months or quarters) after the origin.
+        """
         step = 12 // PERIODS_PER_YEAR[self.freq]
         return pd.DatetimeIndex(
             [self.origin + pd.DateOffset(months=step * h) for h in range(1, horizon + 1)]
@@ -311,7 +331,9 @@ class SpilloverResult:
         p_any_high, p_any_ci_mc_error, expected, expected_low, expected_high (the expected
         count's interval over parameter draws), total_median, total_q05, total_q95 (the window
         total's predictive median and 90% range, over draws and paths), endemic, own,
-        neighbour, share_neighbour``.
+        neighbour, share_neighbour, share_neighbour_low, share_neighbour_high`` (the share of
+        the expected events that comes from neighbours' past counts, and its interval at
+        ``level`` over parameter draws).
     countries : DataFrame
         One row per country: ``country, p_any, p_any_low, p_any_high``.
     params : DataFrame
@@ -345,7 +367,21 @@ class SpilloverResult:
 
     def sentence(self, targets: Sequence[str] | None = None, freq: str = "month") -> str:
         """One plain-language sentence on the spillover risk to the target countries; ``freq``
-        (the panel's, ``month`` or ``quarter``) labels the origin."""
+        (the panel's, ``month`` or ``quarter``) labels the origin.
+
+        Parameters
+        ----------
+        targets : sequence of str, optional
+            ISO3 codes of the countries to name; None or empty: every country.
+        freq : str
+            The panel's frequency, ``month`` or ``quarter``.
+
+        Returns
+        -------
+        str
+            P(at least one event in any admin-1 unit within the horizon) per country with its
+            interval, or a note that no target country is in the panel.
+        """
         c = self.countries
         if targets:
             c = c[c["country"].isin(list(targets))]
@@ -401,8 +437,6 @@ def _mc_error(per_draw: np.ndarray, level: float, rng, n_boot: int = 200) -> np.
 
 def _concat(a, b):
     """Two forward simulations of the same scenario, draws stacked."""
-    from analysis.models.hhh4 import ForwardSimulation
-
     return ForwardSimulation(
         any_event=np.concatenate([a.any_event, b.any_event]),
         endemic=np.concatenate([a.endemic, b.endemic]),
@@ -416,6 +450,17 @@ def _concat(a, b):
 def _interval(per_draw: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     a = (1.0 - level) / 2.0
     return np.quantile(per_draw, a, axis=0), np.quantile(per_draw, 1.0 - a, axis=0)
+
+
+def _share_interval(sim: ForwardSimulation, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Interval over parameter draws of each region's share of its expected events that
+    comes from its neighbours' past counts (0 where a draw expects nothing)."""
+    # the parts are already means over each draw's paths, so their spread across draws is
+    # the parameters' (a mean over paths keeps little path noise)
+    parts = np.stack([sim.endemic, sim.own, sim.neighbour]).sum(axis=2)  # (3, M, R)
+    whole = parts.sum(axis=0)
+    share = np.divide(parts[2], whole, out=np.zeros_like(whole), where=whole > 0)
+    return _interval(share, level)
 
 
 def spillover_forecast(
@@ -546,6 +591,8 @@ def spillover_forecast(
     own = base_pt.own.sum(axis=1).mean(axis=0)
     nb = base_pt.neighbour.sum(axis=1).mean(axis=0)
     comp_total = end + own + nb
+    share_lo, share_hi = _share_interval(base, level)
+    share_pt = np.divide(nb, comp_total, out=np.zeros_like(nb), where=comp_total > 0)
     regions = pd.DataFrame(
         {
             "region_id": ids,
@@ -564,9 +611,10 @@ def spillover_forecast(
             "endemic": end,
             "own": own,
             "neighbour": nb,
-            "share_neighbour": np.divide(
-                nb, comp_total, out=np.zeros_like(nb), where=comp_total > 0
-            ),
+            "share_neighbour": share_pt,
+            # as for P(at least 1): the interval holds its plug-in point
+            "share_neighbour_low": np.minimum(share_lo, share_pt),
+            "share_neighbour_high": np.maximum(share_hi, share_pt),
         }
     )
     cp = country_p(base)
@@ -618,7 +666,22 @@ class SpilloverFitted(Fitted):
     spillover: SpilloverModel
 
     def sample_paths(self, horizon, n, rng) -> np.ndarray:
-        """Paths simulated forward from the origin, one parameter draw per path."""
+        """Paths simulated forward from the origin, one parameter draw per path.
+
+        Parameters
+        ----------
+        horizon : int
+            Number of steps ahead.
+        n : int
+            Number of sample paths (and of parameter draws).
+        rng : Generator
+            Random number generator the simulation's seed is drawn from.
+
+        Returns
+        -------
+        ndarray (region, step, sample)
+            int64 counts; sample ``j`` of every region and step is one joint future.
+        """
         sim = simulate_forward(
             self.spillover.fit,
             self.spillover.recent_counts,
@@ -670,6 +733,19 @@ class SpilloverForecaster(Forecaster):
             raise InputError(f"damping must be in (0, 1], got {self.damping}")
 
     def fit(self, history: History) -> Fitted:
+        """Fit the spillover model on ``history`` with this forecaster's geography.
+
+        Parameters
+        ----------
+        history : History
+            Counts of every region up to and including the origin.
+
+        Returns
+        -------
+        Fitted
+            A :class:`SpilloverFitted`; the point mass at zero (``ZeroFitted``) when the
+            history holds no event.
+        """
         from analysis.geography import load_boundaries
 
         if not history.counts.any():
@@ -704,11 +780,28 @@ def result_to_dict(
     ``targets`` has one entry per region with ``region_id, region_name, country, p_any,
     p_any_ci, expected, expected_median, expected_ci_90`` (the window total's predictive 90%
     range), ``expected_mean_ci`` (the expected count's interval at ``interval_level`` over
-    parameter draws) and ``share_neighbour``; ``countries`` one per country with ``country, p_any,
-    p_any_ci``; ``parameters`` each ``name, estimate, ci, at_bound`` (log-scale parameters and
-    their natural-scale versions). ``origin``, ``periods`` and the fitted window are labelled
-    as the panel's periods are written (``2024-06``, ``2024Q2``): by ``freq``, else by
-    ``model``'s, else as months.
+    parameter draws), ``share_neighbour`` and ``share_neighbour_ci`` (its interval at
+    ``interval_level`` over parameter draws); ``countries`` one per country with ``country,
+    p_any, p_any_ci``; ``parameters`` each ``name, estimate, ci, at_bound`` (log-scale
+    parameters and their natural-scale versions). ``origin``, ``periods`` and the fitted window
+    are labelled as the panel's periods are written (``2024-06``, ``2024Q2``): by ``freq``,
+    else by ``model``'s, else as months.
+
+    Parameters
+    ----------
+    result : SpilloverResult
+        The spillover forecast (:func:`spillover_forecast`).
+    model : SpilloverModel, optional
+        The fitted model; when given, the output adds its description under ``model``.
+    freq : str, optional
+        ``month`` or ``quarter``, for the period labels (default: ``model``'s, else months).
+
+    Returns
+    -------
+    dict
+        ``origin``, ``horizon``, ``periods``, ``interval_level``, ``seed``, ``n_draws``,
+        ``n_paths``, ``mc_error``, ``targets``, ``countries``, ``parameters`` and, with
+        ``model``, ``model``.
     """
     freq = freq or (model.freq if model is not None else "month")
     reg = result.regions
@@ -725,6 +818,7 @@ def result_to_dict(
             "expected_ci_90": [float(r.total_q05), float(r.total_q95)],
             "expected_mean_ci": [float(r.expected_low), float(r.expected_high)],
             "share_neighbour": float(r.share_neighbour),
+            "share_neighbour_ci": [float(r.share_neighbour_low), float(r.share_neighbour_high)],
         }
         for r in reg.itertuples()
     ]
