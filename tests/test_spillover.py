@@ -475,21 +475,26 @@ def test_spillover_json_names_the_kind_and_level_of_each_interval(demo_study_pat
         assert u["expected_ci_90"] == by_id[u["region_id"]]["expected_ci_90"]
 
 
-def test_neighbour_share_interval_covers_the_true_share(geo):
-    """The neighbour share's interval is over parameter draws: on panels simulated from known
-    parameters (country endemic levels, own-lag 0.3, neighbour weight 0.4, the real Mali,
-    Mauritania and Senegal geography), the 90% interval of each region's share of its
-    expected events that comes from neighbours holds the share the true parameters give from
-    the same last counts in most panels: 0.71 of region-panels in these 10 (0.80 over 20),
-    below the nominal 0.90, as parameter intervals from the estimates' normal approximation
-    are with a neighbour weight estimated 0.5 standard errors low; a plug-in interval, one
-    value per region, holds it in none."""
+def test_parameter_draw_intervals_hold_the_true_values_in_most_panels(geo):
+    """The neighbour share's and P(at least 1)'s intervals are over parameter draws. On panels
+    simulated from known parameters (country endemic levels, own-lag 0.3, neighbour weight
+    0.4, the real Mali, Mauritania and Senegal geography, 96 months), the 90% intervals are
+    set against the values the true parameters give from the same last counts.
+
+    They under-cover, and the bounds pin what was measured rather than the nominal level:
+    over these 10 panels the share's holds the truth in 0.67 of region-panels (0.80 over 20
+    with 20 paths a draw), P(at least 1)'s in 0.65 where it lies in (0.02, 0.98) (0.76 with
+    200 paths a draw: with few paths the removal of path noise narrows it). The estimates'
+    normal approximation is the cause: the countries' endemic levels have Wald intervals
+    that hold the truth in 0.80-0.83 of 30 such panels. A plug-in interval (one value) or a
+    [0, 1] one fails the bounds."""
     import dataclasses
 
     ids, order, cross, countries = geo
     periods = pd.date_range("2017-01-01", periods=96, freq="MS")
     spec = H.HHH4Spec(trend=False, activity_window=0)
-    covered, widths = [], []
+    held = {"share": [], "p_any": []}
+    widths = {"share": [], "p_any": []}
     for rep in range(10):
         shifts = np.random.default_rng(rep).normal(0, 1, 3)
         level = dict(zip(["MLI", "MRT", "SEN"], shifts, strict=True))
@@ -515,10 +520,19 @@ def test_neighbour_share_interval_covers_the_true_share(geo):
         )["continue"]  # fmt: skip
         parts = np.stack([sim.endemic, sim.own, sim.neighbour]).sum(axis=2)[:, 0]
         true_share = parts[2] / parts.sum(axis=0)
-        reg = spillover_forecast(model, 3, n_draws=100, n_paths=20, seed=rep, level=0.9).regions
-        lo, hi = reg["share_neighbour_low"].to_numpy(), reg["share_neighbour_high"].to_numpy()
-        assert np.all((lo <= reg["share_neighbour"]) & (reg["share_neighbour"] <= hi))
-        covered.append((lo <= true_share) & (true_share <= hi))
-        widths.append(hi - lo)
-    assert np.median(widths) > 0.02
-    assert np.mean(covered) >= 0.6, np.mean(covered, axis=1)
+        true_p = sim.any_event.mean(axis=1)[0]
+        reg = spillover_forecast(model, 3, n_draws=100, n_paths=50, seed=rep, level=0.9).regions
+        for key, true, keep in (
+            ("share", true_share, np.ones(len(ids), dtype=bool)),
+            ("p_any", true_p, (true_p > 0.02) & (true_p < 0.98)),
+        ):
+            column = "share_neighbour" if key == "share" else "p_any"
+            lo = reg[f"{column}_low"].to_numpy()[keep]
+            hi = reg[f"{column}_high"].to_numpy()[keep]
+            held[key].append((lo <= true[keep]) & (true[keep] <= hi))
+            widths[key].append(hi - lo)
+    share_held, p_held = np.concatenate(held["share"]).mean(), np.concatenate(held["p_any"]).mean()
+    assert 0.55 <= share_held <= 0.97, share_held
+    assert 0.5 <= p_held <= 0.97, p_held
+    assert 0.05 <= np.median(np.concatenate(widths["share"])) <= 0.4
+    assert 0.02 <= np.median(np.concatenate(widths["p_any"])) <= 0.15

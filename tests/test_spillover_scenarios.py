@@ -211,6 +211,19 @@ def test_shares_are_the_per_draw_shares_of_the_simulated_scenarios(strong, bound
         ((m_cont - m_sil) / m_cont).mean(), rel=1e-9
     )
     assert ctry.loc["MLI", "expected_continue"] == pytest.approx(m_cont.mean(), rel=1e-9)
+    # the differences' intervals are the 5% and 95% points across the same draws, for regions
+    # (expected counts and P(at least 1)) and country sums alike
+    for key, per_draw in (("expected", "total"), ("p_any", "any_event")):
+        diff = sims["continue"][per_draw].mean(axis=1) - sims["silenced"][per_draw].mean(axis=1)
+        np.testing.assert_allclose(
+            reg.loc[list(strong.region_ids), f"{key}_diff_low"], np.quantile(diff, 0.05, axis=0)
+        )
+        np.testing.assert_allclose(
+            reg.loc[list(strong.region_ids), f"{key}_diff_high"], np.quantile(diff, 0.95, axis=0)
+        )
+    assert ctry.loc["SEN", "expected_diff_low"] == pytest.approx(np.quantile(c_cont - c_sil, 0.05))
+    assert ctry.loc["SEN", "expected_diff_high"] == pytest.approx(np.quantile(c_cont - c_sil, 0.95))
+    assert ctry.loc["SEN", "expected_diff_low"] < ctry.loc["SEN", "expected_diff_high"]
 
 
 @pytest.mark.slow
@@ -221,7 +234,9 @@ def test_attributable_interval_covers_zero_without_a_neighbour_effect(geo, bound
     reg = res.regions.set_index("region_id")
     first = [r for r in neighbours("ML-1", 1, boundaries=boundaries) if r in reg.index]
     assert (reg.loc[first, "expected_diff_low"] <= 0.0).all()
+    assert (reg.loc[first, "expected_diff_high"] >= 0.0).all()
     assert (reg.loc[first, "expected_share_low"] <= 0.0).all()  # the share's interval too
+    assert (reg.loc[first, "expected_share_high"] >= 0.0).all()
     ctry = res.countries.set_index("country")
     assert ctry.loc["SEN", "expected_diff_low"] <= 0.0 <= ctry.loc["SEN", "expected_diff_high"]
 
