@@ -288,7 +288,7 @@ def test_first_steps_scores_the_reports_steps_only():
     assert len(short.scores) == len(bt.scores[bt.scores["step"] <= 2])
     assert {r["step"] for r in scorecard(short)["by_horizon"]} == {1, 2}
     assert first_steps(bt, 6) is bt and first_steps(bt, 9) is bt
-    with pytest.raises(Exception, match="at least 1 step"):
+    with pytest.raises(InputError, match="at least 1 step"):
         first_steps(bt, 0)
 
 

@@ -281,7 +281,7 @@ def test_local_level_recovers_overdispersion_and_a_stable_level():
     fitted = get_forecaster("local_level").fit(h)
     # a constant level: old evidence should hardly fade; extra-Poisson noise ~ the true 0.5
     assert fitted.omega >= 0.9
-    assert fitted.kappa == pytest.approx(0.5, abs=0.3)
+    assert fitted.kappa == 0.5  # a grid value (KAPPAS): its neighbours 0.25 and 1 are wrong
     m = fitted.forecast(1, 4000, 0).mean()[:, 0]
     busy = truth.means[:, -1] > 1
     np.testing.assert_allclose(m[busy], truth.means[busy, -1], rtol=0.35)

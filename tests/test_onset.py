@@ -84,6 +84,7 @@ def test_design_is_separate_from_continued_activity(sahel_geo, sahel_sim):
     spec = OnsetSpec(features=("nb_level",))
     design = onset_design(y, [100, 150], sahel_geo, spec)
     ids = list(sahel_geo.region_ids)
+    assert set(design["origin"]) == {100, 150}
     for t, rows in design.groupby("origin"):
         idx = [ids.index(r) for r in rows["region_id"]]
         assert (y[idx, t - 11 : t + 1].sum(axis=1) == 0).all()

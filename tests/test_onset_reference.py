@@ -119,7 +119,7 @@ def test_first_bursts_are_what_followed_quiet_units_that_had_an_event(simulated,
 
 def test_an_origin_outside_the_reference_and_unknown_units_are_refused(reference):
     spec = reference.spec(12, 12)
-    with pytest.raises(Exception, match="outside the onset reference"):
+    with pytest.raises(ModelError, match="outside the onset reference"):
         reference.p_onset(["ML-1"], "2030-01", spec)
     with pytest.raises(InputError, match="not in the onset reference"):
         reference.p_onset(["XX-1"], PERIODS[100], spec)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.errors import InputError
 from analysis.evaluation import backtest, scorecard
 from analysis.models import registry
 from analysis.models.forecast import Fitted, Forecaster, History
@@ -38,7 +39,7 @@ def test_every_model_is_listed_and_built_lazily():
                      "ensemble_climatology"):  # fmt: skip
         assert expected in names
     assert set(registry.ENTRIES) <= set(names)
-    with pytest.raises(Exception, match="unknown model"):
+    with pytest.raises(InputError, match="unknown model"):
         registry.get("no_such_model")
 
 
