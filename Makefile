@@ -66,8 +66,12 @@ format: $(STAMP) ## Apply ruff fixes and formatting
 test: lint ## Lint, then run the whole test suite
 	$(BIN)/pytest -q -p no:cacheprovider -n auto --dist loadfile
 
-bench: $(STAMP) ## Run the benchmarks (prints JSON)
-	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+bench: $(STAMP) ## Run the speed benchmarks, each against a peer in the same run (prints JSON)
+	$(BIN)/python benchmarks/backtest_speed.py --repeats 3
+	$(BIN)/python benchmarks/ingest.py --rows 500000 --repeats 3
+	$(BIN)/python benchmarks/batch.py --reports 20 --repeats 3
+	@echo "Statistical benchmarks (coverage, real-data backtests) take their own arguments:"
+	@echo "see each script's docstring in benchmarks/."
 
 quarterly: demo-data ## Render every study's reports for QUARTER=YYYYQn
 	$(BIN)/conflict-trends batch studies/*.yaml $(if $(QUARTER),--quarter $(QUARTER)) --out reports/quarterly

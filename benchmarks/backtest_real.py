@@ -71,8 +71,9 @@ def split_scorecards(bt: BacktestResult, split: str) -> dict:
             bt, scores=bt.scores[bt.scores["origin"].map(keep)], origins=origins
         )
         sc = scorecard(sub)
-        out[part] = {k: sc[k] for k in ("models", "best_baseline", "best_non_baseline",
-                                         "origins", "n_origins", "paired_tests")}  # fmt: skip
+        # paired tests exist only where the scorecard has a baseline and another model
+        out[part] = {k: sc.get(k) for k in ("models", "best_baseline", "best_non_baseline",
+                                             "origins", "n_origins", "paired_tests")}  # fmt: skip
         out[part]["paired_vs_best_baseline"] = paired_vs_best_baseline(sub, sc)
     return out
 
@@ -86,11 +87,12 @@ def paired_vs_best_baseline(bt: BacktestResult, sc: dict) -> list[dict]:
 
 
 def _brief(sc: dict) -> dict:
+    """Per model: CRPS, randomised-PIT and closed-interval 80% coverage (stderr progress)."""
     return {
         r["model"]: [
             round(r["crps"], 4),
-            round(r["coverage_80"], 3),
             round(r["pit_coverage_80"], 3),
+            round(r["closed_coverage_80"], 3),
         ]
         for r in sc["models"]
     }

@@ -22,8 +22,8 @@ plus the once-per-batch start-up (server start and study preload, up to a first 
 ``--profile --cprofile`` also runs each of those reports under :mod:`cProfile` (in the report
 process) and adds the functions with the most cumulative time, per report, to the JSON.
 
-Usage: ``python benchmarks/batch.py [--reports 60] [--workers 2] [--repeats 1] [--profile
-[--cprofile]]``
+Usage: ``python benchmarks/batch.py [--reports 60] [--workers 2] [--repeats 3] [--profile
+[--cprofile]]``; the ratios are of medians over the repeats, each way timed in every one.
 """
 
 from __future__ import annotations
@@ -208,35 +208,41 @@ HTMLExporter(exclude_input=True).from_notebook_node(out)
 """
 
 
-def cold(study: Path, tmp: Path) -> dict[str, float]:
+def cold(study: Path, tmp: Path, runs: int = 3) -> dict[str, float | list[float]]:
     """One report from a cold start (the CLI), against papermill + nbconvert on an empty
-    notebook that makes the same imports, both as fresh Python processes."""
+    notebook that makes the same imports, both as fresh Python processes, alternated
+    ``runs`` times; medians."""
     import subprocess
 
     env = {**os.environ}
-    t = time.perf_counter()
-    subprocess.run(
-        [
-            str(Path(sys.executable).parent / "conflict-trends"),
-            "report",
-            str(study),
-            "--out",
-            str(tmp / "cold"),
-        ],  # fmt: skip
-        check=True,
-        env=env,
-        capture_output=True,
-    )
-    report = time.perf_counter() - t
-    t = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-c", EMPTY_WITH_IMPORTS], check=True, env=env, capture_output=True
-    )
-    empty = time.perf_counter() - t
+    reports, empties = [], []
+    for r in range(runs):
+        t = time.perf_counter()
+        subprocess.run(
+            [
+                str(Path(sys.executable).parent / "conflict-trends"),
+                "report",
+                str(study),
+                "--out",
+                str(tmp / f"cold-{r}"),
+            ],  # fmt: skip
+            check=True,
+            env=env,
+            capture_output=True,
+        )
+        reports.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", EMPTY_WITH_IMPORTS], check=True, env=env, capture_output=True
+        )
+        empties.append(time.perf_counter() - t)
+    report, empty = statistics.median(reports), statistics.median(empties)
     return {
         "cold_report_seconds": round(report, 2),
         "cold_empty_notebook_seconds": round(empty, 2),
         "cold_ratio": round(report / empty, 2),
+        "cold_report_seconds_runs": [round(x, 2) for x in reports],
+        "cold_empty_notebook_seconds_runs": [round(x, 2) for x in empties],
     }
 
 
@@ -244,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each way (medians)")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--cold", action="store_true", help="also time one cold report")
     parser.add_argument("--profile", action="store_true", help="where one report's time goes")
@@ -280,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"study_cache_warm_seconds": round(warm_seconds, 2),
                               **cold(study, tmp)}))  # fmt: skip
             return 0
-        batch_times, plain_times, startups, failures = [], [], [], []
+        batch_times, plain_times, startups, failures, per_report = [], [], [], [], []
         batch_cpu, plain_cpu, report_cpu = [], [], []
         for r in range(args.repeats):
             jobs = _jobs(study, tmp / f"batch-{r}", args.reports)
@@ -288,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
             batch_times.append(seconds)
             startups.append(startup)
             failures += [x.error for x in results if x.status != "ok"]
-            per_report = [x.duration for x in results]
+            per_report += [x.duration for x in results]
             report_cpu += [x.timings.get("cpu", 0.0) for x in results]
             batch_cpu.append(startup["cpu"] + sum(x.timings.get("cpu", 0.0) for x in results))
             if not args.skip_baseline:

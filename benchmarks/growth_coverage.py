@@ -265,7 +265,25 @@ def change_point_size(n: int, rng: np.random.Generator) -> list[dict]:
     return out
 
 
+FLAGS = ("--quick", "--full", "--change-point-only", "--headline-only", "--no-change-point")
+VALUED = ("--lags=", "--scenarios=", "--cp-n=")
+
+
+def check_arguments(argv: list[str]) -> None:
+    """Print the usage (the module docstring) for ``-h``/``--help``; refuse an unknown option,
+    which would otherwise be ignored and start the full run."""
+    if "-h" in argv or "--help" in argv:
+        print(__doc__)
+        raise SystemExit(0)
+    unknown = [a for a in argv if a.startswith("-") and a not in FLAGS and not a.startswith(VALUED)]
+    if unknown:
+        known = ", ".join([*FLAGS, *(v + "..." for v in VALUED)])
+        print(f"unknown option(s) {unknown}; known: {known}", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def main(argv: list[str]) -> dict:
+    check_arguments(argv)
     quick = "--quick" in argv
     lags = OWN_LAGS
     for arg in argv:

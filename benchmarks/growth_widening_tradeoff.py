@@ -152,7 +152,25 @@ def summarise(rows: list[dict]) -> list[dict]:
     return out
 
 
+FLAGS = ()
+VALUED = ("--lags=",)
+
+
+def check_arguments(argv: list[str]) -> None:
+    """Print the usage (the module docstring) for ``-h``/``--help``; refuse an unknown option,
+    which would otherwise be ignored and start the full run."""
+    if "-h" in argv or "--help" in argv:
+        print(__doc__)
+        raise SystemExit(0)
+    unknown = [a for a in argv if a.startswith("-") and a not in FLAGS and not a.startswith(VALUED)]
+    if unknown:
+        known = ", ".join([*FLAGS, *(v + "..." for v in VALUED)])
+        print(f"unknown option(s) {unknown}; known: {known}", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def main(argv: list[str]) -> dict:
+    check_arguments(argv)
     args = [a for a in argv if not a.startswith("--")]
     n = int(args[0]) if args else 400
     seed = int(args[1]) if len(args) > 1 else 8080

@@ -5,7 +5,7 @@ the demo panel up to 2024-12: the own-lag share lambda (truth 0.25), the neighbo
 (truth 0.12), Bamako's P(at least one event within 12 months) and Kayes's 12-month total
 (mean, median, 90% interval) against the demo's stated model run forward from 2024-12
 (:func:`analysis.simulate.demo_forward_truth`, with growth continuing and with growth
-stopped). Also the time of each fit (one run each; the machine is shared, treat as rough).
+stopped). Not a timing: the speed benchmarks are ``backtest_speed.py`` and ``batch.py``.
 
 Usage: ``python benchmarks/hhh4_demo.py [--draws 2000]``. Writes the demo data to a temporary
 directory; the JSON result is printed on stdout.
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -68,11 +67,9 @@ def main() -> None:
         "configs": [],
     }
     for effects in ("country", "region_in_country"):
-        t0 = time.perf_counter()
         model = fit_spillover(
             panel, boundaries=data.boundaries, endemic_effects=effects, focus_trend=[kayes]
         )
-        seconds = time.perf_counter() - t0
         fit = model.fit
         row = model.region_ids.index(kayes)
         rowb = model.region_ids.index(bamako)
@@ -90,7 +87,6 @@ def main() -> None:
                 {
                     "endemic_effects": effects,
                     "trend_damping": damping,
-                    "fit_seconds": round(seconds, 2),
                     "group_sd": fit.spec.group_sd,
                     "lambda": float(np.exp(fit.get("ar.log_lambda"))),
                     "phi": float(np.exp(fit.get("ne.log_phi"))),

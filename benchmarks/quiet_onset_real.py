@@ -126,6 +126,8 @@ def main(argv: list[str]) -> dict:
         "quiet regions, as before)",
     )
     args = ap.parse_args(argv)
+    if "CONFLICT_TRENDS_REAL_DATA" not in os.environ:
+        raise SystemExit("set CONFLICT_TRENDS_REAL_DATA to the UCDP GED CSV")
     data = Path(os.environ["CONFLICT_TRENDS_REAL_DATA"])
     started = time.perf_counter()
     out = (

@@ -139,7 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--draws", type=int, default=400, help="parameter draws of the intervals")
     ap.add_argument("--paths", type=int, default=50, help="paths per draw")
     args = ap.parse_args(argv)
-    path = Path(os.environ.get("CONFLICT_TRENDS_REAL_DATA", "data/raw/GEDEvent_v21_1.csv"))
+    root = Path(__file__).resolve().parents[1]
+    default = root.parent / "shared/data/ged211_west_africa.csv"
+    path = Path(os.environ.get("CONFLICT_TRENDS_REAL_DATA", str(default)))
+    if not path.exists():
+        raise SystemExit(f"{path}: no GED file; set CONFLICT_TRENDS_REAL_DATA to the UCDP CSV")
     base = real_panel(path)
     rows = []
     for n in args.sizes:
