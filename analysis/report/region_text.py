@@ -2090,7 +2090,7 @@ def counts_caption(region_name: str, freq: str, windows: list[tuple[str, str]]) 
     ----------
     region_name : str
     freq : str
-        The panel's period (``month``, ``week``).
+        The panel's period (``month`` or ``quarter``).
     windows : list of (str, str)
         First and last period of each fitted trend drawn (empty: counts only).
 
