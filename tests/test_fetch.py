@@ -119,6 +119,27 @@ def test_a_different_csv_in_place_is_not_overwritten(server, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["GEDEvent_v25_1.csv", "ged251-csv.zip"]
 
 
+def test_a_csv_that_appears_while_unpacking_is_not_replaced(tmp_path, monkeypatch):
+    """Another process writing the CSV between the check and the end of unpacking: its file
+    stays, the fetch is refused, and no partial file is left."""
+    from analysis.sources import fetch
+
+    archive = tmp_path / "ged251-csv.zip"
+    archive.write_bytes(PAYLOAD)
+    target = tmp_path / "GEDEvent_v25_1.csv"
+    real_fsync = os.fsync
+
+    def fsync_then_race(fd: int) -> None:
+        real_fsync(fd)
+        target.write_bytes(b"written by someone else\n")
+
+    monkeypatch.setattr(fetch.os, "fsync", fsync_then_race)
+    with pytest.raises(DownloadError, match="already exists and differs"):
+        fetch.extract_csv(archive, tmp_path)
+    assert target.read_bytes() == b"written by someone else\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name, archive.name]
+
+
 def test_an_archive_without_a_csv_is_refused(tmp_path):
     from analysis.sources.fetch import extract_csv
 

@@ -306,14 +306,9 @@ def extract_csv(archive: str | os.PathLike[str], out_dir: str | os.PathLike[str]
         if not csvs:
             raise DownloadError(f"{Path(archive).name}: the archive holds no CSV file")
         target = Path(out_dir) / Path(csvs[0]).name
+        member = zipped.getinfo(csvs[0])
         if target.exists():
-            if _same_as_member(target, zipped.getinfo(csvs[0])):
-                return target
-            raise DownloadError(
-                f"{target} already exists and differs from {csvs[0]} in "
-                f"{Path(archive).name}; move it away (raw data are not overwritten) and run "
-                "the fetch again"
-            )
+            return _kept_or_refused(target, member, archive)
         part = target.with_name(target.name + ".part")
         try:
             with zipped.open(csvs[0]) as source, open(part, "wb") as handle:
@@ -321,10 +316,25 @@ def extract_csv(archive: str | os.PathLike[str], out_dir: str | os.PathLike[str]
                     handle.write(chunk)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(part, target)
+            # a hard link, unlike a rename, fails where a file appeared meanwhile (another
+            # fetch, a user's copy): raw data are never replaced
+            os.link(part, target)
+        except FileExistsError:
+            return _kept_or_refused(target, member, archive)
         finally:
             part.unlink(missing_ok=True)
     return target
+
+
+def _kept_or_refused(target: Path, member: zipfile.ZipInfo, archive: str | os.PathLike) -> Path:
+    """The CSV already in place if it holds the member's bytes; else a refusal that names it."""
+    if _same_as_member(target, member):
+        return target
+    raise DownloadError(
+        f"{target} already exists and differs from {member.filename} in "
+        f"{Path(archive).name}; move it away (raw data are not overwritten) and run the "
+        "fetch again"
+    )
 
 
 def _same_as_member(path: Path, member: zipfile.ZipInfo) -> bool:
