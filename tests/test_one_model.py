@@ -4,6 +4,7 @@ on the demo its 12-month total for Kayes covers the stated model's forward-simul
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -121,6 +122,20 @@ def test_spillover_says_of_the_shares_what_the_reports_say(demo_outputs, demo_st
     # an --origin at the study's last period is the reports' cut: checked as they are
     checked = scenarios("--origin", "2024-12")
     assert checked["quoted_in_reports"] is spillover_text.shares_earned(evidence)
+    # with the spillover model's own numbers the text table gives its neighbour share, each
+    # with the interval across parameter draws
+    args = ["spillover", str(demo_study_path), "--draws", "20", "--paths", "20", "--model",
+            "spillover", "--horizon", "6"]  # fmt: skip
+    run = CliRunner().invoke(app, args)
+    assert run.exit_code == 0, run.output
+    lines = run.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("region"))
+    assert "neighbour share (95%)" in lines[header]
+    rows = lines[header + 1 : lines.index("", header)]
+    shares = [re.search(r"(\d\.\d\d) \((\d\.\d\d)-(\d\.\d\d)\)$", row) for row in rows]
+    assert rows and all(shares), rows[:3]
+    assert all(float(m[2]) <= float(m[1]) <= float(m[3]) for m in shares)
+    assert any(float(m[2]) < float(m[3]) for m in shares)
 
 
 @pytest.mark.slow

@@ -206,6 +206,8 @@ class OnsetReference:
         ------
         InputError
             When those rows do not hold both outcomes.
+        ModelError
+            When ``origin`` is outside the reference's periods (:meth:`index`).
         """
         t = self.index(origin)
         key = ("fit", spec, t, cluster)
@@ -236,6 +238,8 @@ class OnsetReference:
         ------
         InputError
             When a unit is not in the reference.
+        ModelError
+            When ``origin`` is outside the reference's periods (:meth:`index`).
         """
         ids = [str(r) for r in region_ids]
         unknown = [r for r in ids if r not in self._position]
@@ -266,6 +270,8 @@ class OnsetReference:
         ------
         InputError
             When a unit is not in the reference, or the fit has nothing to learn from.
+        ModelError
+            When ``origin`` is outside the reference's periods (:meth:`index`).
         """
         rows = self.features_at(region_ids, origin, spec)
         if rows.empty:

@@ -455,8 +455,10 @@ def _interval(per_draw: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarra
 def _share_interval(sim: ForwardSimulation, level: float) -> tuple[np.ndarray, np.ndarray]:
     """Interval over parameter draws of each region's share of its expected events that
     comes from its neighbours' past counts (0 where a draw expects nothing)."""
-    # the parts are already means over each draw's paths, so their spread across draws is
-    # the parameters' (a mean over paths keeps little path noise)
+    # the parts are means over each draw's paths: their spread across draws is the
+    # parameters' plus what path noise is left, which widens the interval a little (not
+    # removed as for P(at least 1): on simulated panels it held the truth in 0.80 of cases
+    # at 20 paths a draw, 0.76 at 200)
     parts = np.stack([sim.endemic, sim.own, sim.neighbour]).sum(axis=2)  # (3, M, R)
     whole = parts.sum(axis=0)
     share = np.divide(parts[2], whole, out=np.zeros_like(whole), where=whole > 0)

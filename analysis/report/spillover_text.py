@@ -44,10 +44,11 @@ def risk_table(risk: Any, region_ids: list[str]) -> pd.DataFrame:
     """Totals over the horizon and P(at least 1) for the given regions, in that order, from
     the report model's paths (:class:`analysis.models.risk.PathRisk`).
 
-    The spillover model's one-period share from neighbours is not a column: beside the share
-    attributable to the focus that the unit sentences quote (a different what-if of the same
-    model) it read as one quantity with two values, and it has no interval. It stays in the
-    ``spillover`` command's JSON (``share_neighbour``).
+    The spillover model's share of a region's expected events that comes from its neighbours'
+    past counts is not a column: beside the share attributable to the focus that the unit
+    sentences quote (a different what-if of the same model) it read as one quantity with two
+    values. It stays in the ``spillover`` command's JSON (``share_neighbour`` with
+    ``share_neighbour_ci``).
 
     Parameters
     ----------
