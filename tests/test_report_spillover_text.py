@@ -576,6 +576,20 @@ def test_share_sentence_quotes_earned_shares_and_otherwise_says_none_is_attribut
     withheld = spillover_text.share_sentence(contrast, ["SEN"], unclear, where="x")
     assert withheld == spillover_text.withheld_shares_sentence(contrast, unclear, where="x")
     assert spillover_text.share_sentence(None, ["SEN"], ahead, where="x") is None
+    # a model with region-level endemic effects earns no shares, whatever its skill: their
+    # intervals held the true shares in a third of simulated cases
+    for effects in ("region", "region_in_country"):
+        regional = SimpleNamespace(**{**vars(contrast), "endemic_effects": effects})
+        assert not spillover_text.shares_earned(ahead, regional)
+        assert spillover_text.earned_contrast(regional, ahead) is None
+        said = spillover_text.share_sentence(regional, ["SEN"], ahead, where="x")
+        assert said == spillover_text.withheld_shares_sentence(regional, ahead, where="x")
+        assert "ahead of the best baseline (conflictology)" in said
+        assert "region-level endemic effects" in said and "a third of simulated cases" in said
+        assert "80%" not in said and "66%-89%" not in said  # the share is not quoted
+    for effects in ("country", None):
+        kept = SimpleNamespace(**{**vars(contrast), "endemic_effects": effects})
+        assert spillover_text.earned_contrast(kept, ahead) is kept
 
 
 def test_border_summary_parts_point_each_unit_to_where_its_numbers_are() -> None:

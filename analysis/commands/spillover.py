@@ -312,7 +312,7 @@ def _checked_shares(study_path: Path, study, contrast, as_reports: bool):  # noq
     said, evidence = study_shares(
         shared, list(study.spillover_targets) or None, where="the reports' backtest"
     )
-    checked: dict = {"quoted_in_reports": shares_earned(evidence)}
+    checked: dict = {"quoted_in_reports": shares_earned(evidence, shared.scenarios)}
     if evidence is not None:
         checked["evidence"] = {
             "model": "spillover",

@@ -106,6 +106,10 @@ class ScenarioContrast:
     focus : tuple of str
     level : float
     n_draws, n_paths, seed, held_window : int
+    endemic_effects : str or None
+        The spillover model's endemic effects (``country``, ``region_in_country``, ``region``,
+        ``none``), which decide whether the reports may quote the shares
+        (:func:`analysis.report.spillover_text.shares_earned`).
     """
 
     regions: pd.DataFrame
@@ -118,6 +122,7 @@ class ScenarioContrast:
     n_paths: int
     seed: int
     held_window: int
+    endemic_effects: str | None = None
 
 
 def _limits(per_draw: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -265,6 +270,7 @@ def focus_scenarios(
         n_paths=int(n_paths),
         seed=int(seed),
         held_window=int(held_window),
+        endemic_effects=getattr(model, "endemic_effects", None),
     )
 
 

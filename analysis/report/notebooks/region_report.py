@@ -140,9 +140,9 @@ if own_onset:
     )
 # Country-level P(at least one event) saturates once a country has active units: the summary
 # quotes, from the spillover model, only the share attributable to the focus (one model's
-# levels per report), and only where that model's own backtest is not behind the best
-# baseline (spillover_text.shares_earned); the units across the border get one sentence that
-# points to their section.
+# levels per report), and only where that model's own backtest shows it ahead of the best
+# baseline and its endemic effects are not region-level (spillover_text.shares_earned); the
+# units across the border get one sentence that points to their section.
 is_focus = region_id in ctx.study.focus
 # only the focus's reports quote the shares, so only they need the spillover model's evidence
 spillover_evidence = (
