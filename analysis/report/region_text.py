@@ -104,7 +104,7 @@ def data_summary(
     freq = panel.attrs.get("freq", "month")
     sources = sorted({str(i.get("source", "")) for i in inputs if i.get("source")})
     rows = [
-        ("Sources", ", ".join(SOURCE_NAMES.get(s, s) for s in sources) or "unknown"),
+        ("Sources", ", ".join(source_name(s) for s in sources) or "unknown"),
         ("Data files", str(len(inputs))),
         *_row_accounting(inputs, selection or {}, int(panel["events"].sum()), as_of),
         ("Events in this region", f"{int(in_region['events'].sum()):,}"),
@@ -129,8 +129,23 @@ def data_summary(
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
-#: How the data table names each source (the ingest manifest's codes).
-SOURCE_NAMES = {"ucdp": "UCDP GED", "acled": "ACLED", "csv": "CSV (generic)"}
+def source_name(source: str) -> str:
+    """How the data table names a source (an ingest manifest code), as the readers name it.
+
+    Parameters
+    ----------
+    source : str
+        ``ucdp``, ``acled`` or ``csv``; any other code is shown as it is.
+
+    Returns
+    -------
+    str
+    """
+    from analysis.sources.common import FORMAT_NAMES
+
+    return FORMAT_NAMES[source][0] if source in FORMAT_NAMES else source
+
+
 #: What each source's fatality figure is: UCDP's column is its best estimate, ACLED's the
 #: reported number it calls conservative.
 FATALITY_FIGURES = {"ucdp": "UCDP's best estimate", "acled": "as ACLED reports them"}

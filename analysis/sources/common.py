@@ -349,16 +349,16 @@ def _other_format(path: Path, header: list[str], fmt: str) -> str:
         found = detect_format(path, tuple(header))
     except InputError:  # no known format's header
         return ""
-    own, name = _FORMAT_NAMES[found]
+    own, name = FORMAT_NAMES[found]
     if own == fmt:
         return ""  # its own format, a column short: nothing else to suggest
     return f"; the header is {name}: source {found}, or auto"
 
 
-#: Each ``source`` value: the format name the readers give :func:`require_columns`, and the
-#: header's name in a hint.
-_FORMAT_NAMES = {"acled": ("ACLED", "ACLED's"), "ucdp": ("UCDP GED", "UCDP GED's"),
-                 "csv": ("generic CSV", "the canonical CSV's")}  # fmt: skip
+#: Each ``source`` value: the format name the readers give :func:`require_columns` and the
+#: reports' data table shows, and the header's name in a hint.
+FORMAT_NAMES = {"acled": ("ACLED", "ACLED's"), "ucdp": ("UCDP GED", "UCDP GED's"),
+                "csv": ("generic CSV", "the canonical CSV's")}  # fmt: skip
 
 
 #: Header columns (any case) that can place an event in an admin-1 unit without coordinates.
