@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -1089,6 +1090,115 @@ def simulate_hhh4_counts(
         rng,
     )
     return counts[:, burn_in:]
+
+
+@dataclass(frozen=True)
+class KnownSpilloverPanel:
+    """A monthly panel on real admin-1 geography simulated from known spillover parameters
+    (:func:`known_spillover_panel`): the truth that interval coverage is checked against.
+
+    Attributes
+    ----------
+    counts : ndarray (regions, periods)
+    region_ids : tuple of str
+    periods : DatetimeIndex
+    order, cross : ndarray (regions, regions)
+        Adjacency order and cross-border indicator
+        (:func:`analysis.models.spillover.geography_matrices`).
+    countries : ndarray of str
+    groups : ndarray of str
+        Each region's endemic group: its country or itself.
+    truth : dict
+        hhh4 parameter name -> true value.
+    """
+
+    counts: np.ndarray
+    region_ids: tuple[str, ...]
+    periods: pd.DatetimeIndex
+    order: np.ndarray
+    cross: np.ndarray
+    countries: np.ndarray
+    groups: np.ndarray
+    truth: dict[str, float]
+
+    def at_truth(self, fit: Any) -> Any:
+        """``fit`` (an :class:`analysis.models.hhh4.HHH4Fit` of this panel) with its parameters
+        set to the true ones (0 for a term the truth does not have).
+
+        Parameters
+        ----------
+        fit : HHH4Fit
+
+        Returns
+        -------
+        HHH4Fit
+        """
+        from dataclasses import replace
+
+        return replace(fit, params=np.array([self.truth.get(n, 0.0) for n in fit.names]))
+
+
+def known_spillover_panel(
+    boundaries: Boundaries,
+    seed: int,
+    *,
+    effects: str = "country",
+    countries: Sequence[str] = ("MLI", "MRT", "SEN"),
+    n_periods: int = 96,
+) -> KnownSpilloverPanel:
+    """Simulate an endemic-epidemic panel with known parameters on real geography.
+
+    Endemic level 0.3 a month per region shifted by a N(0, 1) effect per country
+    (``effects="country"``) or per region (``"region"``), own-lag share 0.3, neighbour weight
+    0.4 with power-law decay 2 over adjacency orders and a cross-border factor exp(-0.3),
+    negative-binomial overdispersion 0.5, no trend; simulated by
+    :func:`analysis.models.hhh4.simulate_hhh4`. The panels of the spillover model's coverage
+    tests and ``benchmarks/spillover_intervals.py``.
+
+    Parameters
+    ----------
+    boundaries : Boundaries
+    seed : int
+        Draws the effects (``default_rng(seed)``) and the counts (seed ``100 + seed``).
+    effects : {"country", "region"}
+    countries : sequence of str
+        ISO3 codes of the countries whose admin-1 units form the panel.
+    n_periods : int
+        Months, from 2017-01.
+
+    Returns
+    -------
+    KnownSpilloverPanel
+    """
+    from analysis.models import hhh4
+    from analysis.models.spillover import geography_matrices
+
+    if effects not in ("country", "region"):
+        raise ValueError(f"effects must be 'country' or 'region', got {effects!r}")
+    ids = list(boundaries.regions_of(list(countries))["region_id"])
+    order, cross, ctry = geography_matrices(ids, boundaries)
+    labels = list(countries) if effects == "country" else ids
+    shifts = np.random.default_rng(seed).normal(0, 1, len(labels))
+    truth = {
+        "end.intercept": np.log(0.3), "ar.log_lambda": np.log(0.3), "ne.log_phi": np.log(0.4),
+        "ne.cross_border": -0.3, "ne.log_d": np.log(2.0), "log_psi": np.log(0.5),
+        **{f"end.group[{g}]": float(v) for g, v in zip(labels, shifts, strict=True)},
+    }  # fmt: skip
+    groups = np.asarray(ctry if effects == "country" else ids)
+    spec = hhh4.HHH4Spec(trend=False, activity_window=0, group_sd=1.0)
+    counts = hhh4.simulate_hhh4(
+        truth, order, cross, n_periods=n_periods, groups=groups, spec=spec, seed=100 + seed
+    )
+    return KnownSpilloverPanel(
+        counts=counts,
+        region_ids=tuple(ids),
+        periods=pd.date_range("2017-01-01", periods=n_periods, freq="MS"),
+        order=order,
+        cross=cross,
+        countries=np.asarray(ctry),
+        groups=groups,
+        truth=truth,
+    )
 
 
 @dataclass(frozen=True)

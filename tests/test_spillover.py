@@ -475,7 +475,7 @@ def test_spillover_json_names_the_kind_and_level_of_each_interval(demo_study_pat
         assert u["expected_ci_90"] == by_id[u["region_id"]]["expected_ci_90"]
 
 
-def test_parameter_draw_intervals_hold_the_true_values_in_most_panels(geo):
+def test_parameter_draw_intervals_hold_the_true_values_in_most_panels(boundaries):
     """The neighbour share's and P(at least 1)'s intervals are over parameter draws. On panels
     simulated from known parameters (country endemic levels, own-lag 0.3, neighbour weight
     0.4, the real Mali, Mauritania and Senegal geography, 96 months), the 90% intervals are
@@ -488,42 +488,27 @@ def test_parameter_draw_intervals_hold_the_true_values_in_most_panels(geo):
     normal approximation is the cause: the countries' endemic levels have Wald intervals
     that hold the truth in 0.80-0.83 of 30 such panels. A plug-in interval (one value) or a
     [0, 1] one fails the bounds."""
-    import dataclasses
+    from analysis.simulate import known_spillover_panel
 
-    ids, order, cross, countries = geo
-    periods = pd.date_range("2017-01-01", periods=96, freq="MS")
     spec = H.HHH4Spec(trend=False, activity_window=0)
     held = {"share": [], "p_any": []}
     widths = {"share": [], "p_any": []}
     for rep in range(10):
-        shifts = np.random.default_rng(rep).normal(0, 1, 3)
-        level = dict(zip(["MLI", "MRT", "SEN"], shifts, strict=True))
-        truth = {
-            "end.intercept": np.log(0.3), "ar.log_lambda": np.log(0.3),
-            "ne.log_phi": np.log(0.4), "ne.cross_border": -0.3, "ne.log_d": np.log(2.0),
-            "log_psi": np.log(0.5), **{f"end.group[{c}]": v for c, v in level.items()},
-        }  # fmt: skip
-        y = H.simulate_hhh4(
-            truth, order, cross, n_periods=96, groups=np.asarray(countries),
-            spec=dataclasses.replace(spec, group_sd=1.0), seed=100 + rep,
-        )  # fmt: skip
+        p = known_spillover_panel(boundaries, rep)
         model = fit_spillover_matrix(
-            y, ids, periods, order, cross, countries, spec=spec, endemic_effects="country",
-            profile=False,
+            p.counts, p.region_ids, p.periods, p.order, p.cross, p.countries, spec=spec,
+            endemic_effects="country", profile=False,
         )  # fmt: skip
-        true_fit = dataclasses.replace(
-            model.fit, params=np.array([truth[n] for n in model.fit.names])
-        )
         sim = H.simulate_paths(
-            true_fit, model.recent_counts, 3, {"continue": None}, n_draws=1, n_paths=4000,
-            seed=3, uncertainty=False,
+            p.at_truth(model.fit), model.recent_counts, 3, {"continue": None}, n_draws=1,
+            n_paths=4000, seed=3, uncertainty=False,
         )["continue"]  # fmt: skip
         parts = np.stack([sim.endemic, sim.own, sim.neighbour]).sum(axis=2)[:, 0]
         true_share = parts[2] / parts.sum(axis=0)
         true_p = sim.any_event.mean(axis=1)[0]
         reg = spillover_forecast(model, 3, n_draws=100, n_paths=50, seed=rep, level=0.9).regions
         for key, true, keep in (
-            ("share", true_share, np.ones(len(ids), dtype=bool)),
+            ("share", true_share, np.ones(len(p.region_ids), dtype=bool)),
             ("p_any", true_p, (true_p > 0.02) & (true_p < 0.98)),
         ):
             column = "share_neighbour" if key == "share" else "p_any"

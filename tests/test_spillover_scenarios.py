@@ -273,39 +273,23 @@ def test_attributable_share_intervals_hold_the_true_shares(boundaries):
     the focus holds the share the true parameters give in 0.95 of the 234 region-panels where
     it is above 0.02 (measured). With region-level endemic effects the same check gave 0.33,
     their neighbour weight being estimated low (docs/internals.md, Known limit)."""
-    import dataclasses
-
     from analysis.models.spillover import fit_spillover_matrix
+    from analysis.simulate import known_spillover_panel
 
-    ids = list(boundaries.regions_of(COUNTRIES)["region_id"])
-    order, cross, countries = geography_matrices(ids, boundaries)
-    periods = pd.date_range("2017-01-01", periods=96, freq="MS")
     spec = H.HHH4Spec(trend=False, activity_window=0)
-    mali = [i for i, c in enumerate(countries) if c == "MLI"]
     held, widths = [], []
     for rep in range(20):
-        shifts = np.random.default_rng(rep).normal(0, 1, 3)
-        truth = {
-            "end.intercept": np.log(0.3), "ar.log_lambda": np.log(0.3),
-            "ne.log_phi": np.log(0.4), "ne.cross_border": -0.3, "ne.log_d": np.log(2.0),
-            "log_psi": np.log(0.5),
-            **{f"end.group[{c}]": v for c, v in zip(COUNTRIES, shifts, strict=True)},
-        }  # fmt: skip
-        y = H.simulate_hhh4(
-            truth, order, cross, n_periods=96, groups=np.asarray(countries),
-            spec=dataclasses.replace(spec, group_sd=1.0), seed=100 + rep,
-        )  # fmt: skip
+        p = known_spillover_panel(boundaries, rep)
+        ids = list(p.region_ids)
         model = fit_spillover_matrix(
-            y, ids, periods, order, cross, countries, spec=spec, endemic_effects="country",
-            profile=False,
+            p.counts, ids, p.periods, p.order, p.cross, p.countries, spec=spec,
+            endemic_effects="country", profile=False,
         )  # fmt: skip
-        focus = mali[int(np.argmax(y[mali, -12:].sum(axis=1)))]
-        true_fit = dataclasses.replace(
-            model.fit, params=np.array([truth[n] for n in model.fit.names])
-        )
+        mali = np.flatnonzero(p.countries == "MLI")
+        focus = int(mali[np.argmax(p.counts[mali, -12:].sum(axis=1))])
         sims = simulate_scenarios(
-            true_fit, model.recent_counts, 6, {"continue": None, "silenced": {focus: 0.0}},
-            n_draws=1, n_paths=8000, seed=3,
+            p.at_truth(model.fit), model.recent_counts, 6,
+            {"continue": None, "silenced": {focus: 0.0}}, n_draws=1, n_paths=8000, seed=3,
         )  # fmt: skip
         cont = sims["continue"]["total"].mean(axis=1)[0]
         true_share = (cont - sims["silenced"]["total"].mean(axis=1)[0]) / cont

@@ -181,7 +181,7 @@ KNOWN_LIMITS: tuple[str, ...] = (
     "ahead of the best baseline; otherwise they would describe the model, not evidence that "
     "events will spread, and the reports say that no share is attributed. Their intervals "
     "carry parameter uncertainty only. On simulated panels their 90% intervals held the "
-    "true share in 95% of cases where the model has country-level endemic effects, but in "
+    "true share in 93% of cases where the model has country-level endemic effects, but in "
     "33% with region-level ones, whose neighbour weight came out 2-3 standard errors low: "
     "from a model with region-level effects the shares are not quoted.",
 )

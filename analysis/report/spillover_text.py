@@ -891,8 +891,9 @@ SHARE_PARAGRAPH = (
 
 #: Endemic effects with which the spillover model's share intervals are not to be trusted: the
 #: penalised region effects pull its neighbour weight 2-3 standard errors low, and on simulated
-#: panels the shares' 90% intervals held the true shares in 0.33 of cases (0.95 with country
-#: effects; docs/internals.md, "Known limit: region-level endemic effects").
+#: panels the shares' 90% intervals held the true shares in 0.33 of cases (0.93 with country
+#: effects; benchmarks/spillover_intervals.py, docs/internals.md "Known limit: region-level
+#: endemic effects").
 UNCALIBRATED_SHARE_EFFECTS = ("region", "region_in_country")
 
 
