@@ -15,7 +15,7 @@ All intervals at 90%. Figures quoted in docs/internals.md ("Known limit: region-
 effects") and in the methods appendix's known limits. About a minute per 10 panels of each
 kind on one core.
 
-Usage: ``python benchmarks/spillover_intervals.py [--panels 20] [--paths 50]``; one JSON
+Usage: ``python benchmarks/spillover_intervals.py [--panels 20] [--paths 200]``; one JSON
 document on stdout, a line per panel on stderr.
 """
 
@@ -33,7 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis.geography import load_boundaries  # noqa: E402
 from analysis.models import hhh4  # noqa: E402
-from analysis.models.spillover import fit_spillover_matrix, spillover_forecast  # noqa: E402
+from analysis.models.spillover import (  # noqa: E402
+    DEFAULT_PATHS,
+    fit_spillover_matrix,
+    spillover_forecast,
+)
 from analysis.models.spillover_scenarios import (  # noqa: E402
     focus_scenarios,
     simulate_scenarios,
@@ -94,7 +98,9 @@ def one_panel(boundaries, seed: int, effects: str, paths: int) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--panels", type=int, default=20, help="simulated panels per kind")
-    ap.add_argument("--paths", type=int, default=50, help="paths per draw of P(at least 1)")
+    ap.add_argument(
+        "--paths", type=int, default=DEFAULT_PATHS, help="paths per draw of P(at least 1)"
+    )
     args = ap.parse_args(argv)
     boundaries = load_boundaries()
     started = time.perf_counter()

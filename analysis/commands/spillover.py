@@ -44,7 +44,15 @@ def spillover_command(
             min=10,
         ),
     ] = None,
-    paths: Annotated[int, typer.Option("--paths", help="Paths per parameter draw.", min=10)] = 50,
+    paths: Annotated[
+        int | None,
+        typer.Option(
+            "--paths",
+            help="Paths per parameter draw of the spillover model. Default: 200 (fewer leave "
+            "P(>=1)'s interval with --model spillover too narrow).",
+            min=10,
+        ),
+    ] = None,
     weights: Annotated[
         str, typer.Option("--weights", help="power_law or first_order neighbour weights.")
     ] = "power_law",
@@ -102,8 +110,9 @@ def spillover_command(
     draws : int or None
         The ``--draws`` option: parameter draws of the spillover model (None: enough for the
         Monte Carlo error target, at most 2000).
-    paths : int
-        The ``--paths`` option: sample paths per parameter draw.
+    paths : int or None
+        The ``--paths`` option: sample paths per parameter draw (None:
+        :data:`analysis.models.spillover.DEFAULT_PATHS`).
     weights : str
         The ``--weights`` option: neighbour weights, ``power_law`` or ``first_order``.
     endemic : str
@@ -197,7 +206,7 @@ def spillover_command(
             h,
             focus=list(study.focus),
             n_draws=draws,
-            n_paths=paths,
+            **({} if paths is None else {"n_paths": paths}),
             seed=study.seed,
         )
         # the reports' contrast, computed as they compute it: the CLI had its own (a plug-in
