@@ -15,8 +15,8 @@ All intervals at 90%. Figures quoted in docs/internals.md ("Known limit: region-
 effects") and in the methods appendix's known limits. About a minute per 10 panels of each
 kind on one core.
 
-Usage: ``python benchmarks/spillover_intervals.py [--panels 20] [--paths 200]``; one JSON
-document on stdout, a line per panel on stderr.
+Usage: ``python benchmarks/spillover_intervals.py [--panels 20] [--paths 200] [--draws N]``;
+one JSON document on stdout, a line per panel on stderr.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from analysis.simulate import known_spillover_panel  # noqa: E402
 LEVEL = 0.9
 
 
-def one_panel(boundaries, seed: int, effects: str, paths: int) -> dict:
+def one_panel(boundaries, seed: int, effects: str, paths: int, draws: int | None) -> dict:
     """Coverage of each interval on one simulated panel, and the neighbour weight's z-score."""
     p = known_spillover_panel(boundaries, seed, effects=effects)
     ids = list(p.region_ids)
@@ -64,7 +64,7 @@ def one_panel(boundaries, seed: int, effects: str, paths: int) -> dict:
     parts = np.stack([sim.endemic, sim.own, sim.neighbour]).sum(axis=2)[:, 0]
     true_share = parts[2] / parts.sum(axis=0)
     true_p = sim.any_event.mean(axis=1)[0]
-    reg = spillover_forecast(model, 3, n_draws=100, n_paths=paths, seed=seed, level=LEVEL).regions
+    reg = spillover_forecast(model, 3, n_draws=draws, n_paths=paths, seed=seed, level=LEVEL).regions
     mid = (true_p > 0.02) & (true_p < 0.98)
 
     def held(column: str, truth: np.ndarray, keep: np.ndarray) -> list[bool]:
@@ -101,14 +101,21 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument(
         "--paths", type=int, default=DEFAULT_PATHS, help="paths per draw of P(at least 1)"
     )
+    ap.add_argument(
+        "--draws", type=int, default=None,
+        help="parameter draws of P(at least 1) (default: the command's, adaptive up to 2000)",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     boundaries = load_boundaries()
     started = time.perf_counter()
-    out: dict = {"benchmark": "spillover_intervals", "level": LEVEL, "panels": args.panels}
+    out: dict = {
+        "benchmark": "spillover_intervals", "level": LEVEL, "panels": args.panels,
+        "paths": args.paths, "draws": args.draws,
+    }  # fmt: skip
     for effects in ("country", "region"):
         rows = []
         for seed in range(args.panels):
-            rows.append(one_panel(boundaries, seed, effects, args.paths))
+            rows.append(one_panel(boundaries, seed, effects, args.paths, args.draws))
             print(effects, seed, json.dumps(rows[-1]["log_phi_z"]), file=sys.stderr, flush=True)
         summary: dict = {}
         for key in ("share_neighbour", "p_any", "attributable_share"):

@@ -410,10 +410,10 @@ def _mask(fit: HHH4Fit) -> np.ndarray:
 
 PILOT_DRAWS = 400
 #: Paths per parameter draw of :func:`spillover_forecast`. With 50 the paths' noise was most of
-#: each draw's spread of P(at least 1), and removing it by moments (``_denoise``) left 90%
-#: intervals that held the true value in 0.66 of simulated cases; 0.75 with 200, 0.79 with 500
-#: (docs/internals.md). 200 doubles the demo's ``spillover --model spillover`` (8.5 to 19 s);
-#: 500 takes 40 s.
+#: each draw's spread of P(at least 1); removing it by moments (``_denoise``) is right on
+#: average but leaves the parameters' share of the spread poorly estimated, and the 90%
+#: intervals held the true value in 0.70 of simulated cases, against 0.80 with 200
+#: (docs/internals.md). 200 doubles the demo's ``spillover --model spillover`` (8.5 to 19 s).
 DEFAULT_PATHS = 200
 
 
