@@ -15,7 +15,7 @@ All intervals at 90%. Figures quoted in docs/internals.md ("Known limit: region-
 effects") and in the methods appendix's known limits. About a minute per 10 panels of each
 kind on one core.
 
-Usage: ``python benchmarks/spillover_intervals.py [--panels 20] [--paths 200] [--draws N]``;
+Usage: ``python benchmarks/spillover_intervals.py [--panels 20] [--paths 50] [--draws N]``;
 one JSON document on stdout, a line per panel on stderr.
 """
 

@@ -523,17 +523,29 @@ def test_parameter_draw_intervals_hold_the_true_values_in_most_panels(boundaries
     assert 0.02 <= np.median(np.concatenate(widths["p_any"])) <= 0.15
 
 
-def test_spillover_command_draws_the_default_paths_per_draw(demo_study_path):
-    """With 50 paths a draw (the old default) the 90% intervals of P(at least 1) held the true
-    value in 0.70 of simulated cases, with 200 in 0.80 (benchmarks/spillover_intervals.py)."""
-    from typer.testing import CliRunner
+def test_path_noise_is_removed_by_regression_on_the_draws_parameters():
+    """Per-draw P(at least 1) from 50 paths is mostly binomial noise. Removed by moments alone,
+    the interval across draws was too narrow for some regions and too wide for others; with
+    the draws' parameters the part they explain keeps its spread. Truth: the exact per-draw
+    probabilities, a logistic function of the parameters."""
+    from scipy.special import expit
 
-    from analysis.cli import app
-    from analysis.models.spillover import DEFAULT_PATHS
+    from analysis.models.spillover import _denoise, _interval
 
-    result = CliRunner().invoke(
-        app, ["spillover", str(demo_study_path), "--model", "spillover", "--endemic", "country",
-              "--damping", "0.9", "--horizon", "3", "--draws", "20", "--json", "--quiet"],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["n_paths"] == DEFAULT_PATHS == 200
+    rng = np.random.default_rng(4)
+    draws, regions, paths = 400, 200, 50
+    theta = rng.standard_normal((draws, 3))
+    p = expit(rng.normal(-1, 1, regions) + theta @ (rng.normal(0, 0.3, (3, regions)) / 3**0.5))
+    seen = rng.binomial(paths, p) / paths
+    true_low, true_high = _interval(p, 0.9)
+
+    def width_ratio(with_theta):
+        low, high = _interval(_denoise(seen, paths, with_theta), 0.9)
+        return (high - low) / (true_high - true_low)
+
+    by_moments, by_regression = width_ratio(None), width_ratio(theta)
+    assert 0.9 <= np.median(by_regression) <= 1.1
+    assert np.quantile(by_regression, 0.1) >= 0.85 > 0.8 > np.quantile(by_moments, 0.1)
+    # too few draws for the parameters: moments alone
+    few = theta[:, :1].repeat(200, axis=1)[:, :150] + rng.normal(0, 1e-3, (draws, 150))
+    assert np.array_equal(_denoise(seen, paths, few), _denoise(seen, paths, None))

@@ -48,8 +48,7 @@ def spillover_command(
         int | None,
         typer.Option(
             "--paths",
-            help="Paths per parameter draw of the spillover model. Default: 200 (fewer leave "
-            "P(>=1)'s interval with --model spillover too narrow).",
+            help="Paths per parameter draw of the spillover model (default 50).",
             min=10,
         ),
     ] = None,

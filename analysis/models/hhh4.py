@@ -1173,6 +1173,8 @@ class ForwardSimulation:
         Total simulated events within the horizon per path and region.
     paths : ndarray int (M, K, H, R) or None
         All simulated counts when requested.
+    theta : ndarray (M, P) or None
+        Each draw's parameters (rows of copies of the estimate without uncertainty).
     """
 
     any_event: np.ndarray
@@ -1181,6 +1183,7 @@ class ForwardSimulation:
     neighbour: np.ndarray
     total: np.ndarray
     paths: np.ndarray | None
+    theta: np.ndarray | None = None
 
 
 def epidemic_radius(fit: HHH4Fit, theta: np.ndarray | None = None) -> np.ndarray:
@@ -1672,7 +1675,8 @@ def simulate_paths(
                 if pieces[0][key] is None
                 else np.concatenate([p[key] for p in pieces], axis=0)
                 for key in ("any_event", "endemic", "own", "neighbour", "total", "paths")
-            }
+            },
+            theta=theta,
         )
     return out
 
