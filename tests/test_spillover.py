@@ -483,8 +483,8 @@ def test_parameter_draw_intervals_hold_the_true_values_in_most_panels(boundaries
 
     They under-cover, and the bounds pin what was measured rather than the nominal level:
     over these 10 panels the share's holds the truth in 0.67 of region-panels (0.80 over 20
-    with 20 paths a draw), P(at least 1)'s in 0.65 where it lies in (0.02, 0.98) (0.76 with
-    200 paths a draw: with few paths the removal of path noise narrows it). The estimates'
+    with 20 paths a draw), P(at least 1)'s in 0.76 where it lies in (0.02, 0.98) (0.65 when
+    path noise was removed by moments alone, below the lower bound). The estimates'
     normal approximation is the cause: the countries' endemic levels have Wald intervals
     that hold the truth in 0.80-0.83 of 30 such panels. A plug-in interval (one value) or a
     [0, 1] one fails the bounds."""
@@ -518,7 +518,7 @@ def test_parameter_draw_intervals_hold_the_true_values_in_most_panels(boundaries
             widths[key].append(hi - lo)
     share_held, p_held = np.concatenate(held["share"]).mean(), np.concatenate(held["p_any"]).mean()
     assert 0.55 <= share_held <= 0.97, share_held
-    assert 0.5 <= p_held <= 0.97, p_held
+    assert 0.68 <= p_held <= 0.97, p_held
     assert 0.05 <= np.median(np.concatenate(widths["share"])) <= 0.4
     assert 0.02 <= np.median(np.concatenate(widths["p_any"])) <= 0.15
 
